@@ -1,0 +1,354 @@
+//! Registration, login, token refresh and revocation, the caller, API keys.
+
+use crate::auth::{
+    hash_password, random_token, token_digest, verify_password, AuthUser, API_KEY_PREFIX,
+    REFRESH_TOKEN_PREFIX,
+};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::{ApiJson, ClientIp};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use mediaserver_core::{new_id, ApiKey, NewUser, RefreshOutcome, RefreshToken, Role, User};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(create_api_key))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    #[schema(example = "me@example.com")]
+    email: String,
+    /// At least 8 characters.
+    #[schema(example = "correct horse battery staple")]
+    password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserView {
+    id: String,
+    email: String,
+    role: Role,
+    created_at: DateTime<Utc>,
+}
+
+impl From<User> for UserView {
+    fn from(u: User) -> Self {
+        UserView {
+            id: u.id,
+            email: u.email,
+            role: u.role,
+            created_at: u.created_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenPair {
+    access_token: String,
+    refresh_token: String,
+    #[schema(example = "Bearer")]
+    token_type: &'static str,
+    /// Seconds until the access token expires.
+    expires_in: u64,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    refresh_token: String,
+}
+
+fn normalise_email(email: &str) -> ApiResult<String> {
+    let email = email.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        })
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if valid {
+        Ok(email)
+    } else {
+        Err(ApiError::BadRequest(
+            "email: not a valid email address".into(),
+        ))
+    }
+}
+
+fn check_password_strength(password: &str) -> ApiResult<()> {
+    let n = password.chars().count();
+    if n < 8 {
+        return Err(ApiError::BadRequest(
+            "password: must be at least 8 characters".into(),
+        ));
+    }
+    if password.len() > 1024 {
+        return Err(ApiError::BadRequest(
+            "password: must be at most 1024 bytes".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Create an account. The first account becomes admin. Closed when `ALLOW_REGISTRATION=false`.
+#[utoipa::path(post, path = "/v1/auth/register", tag = "auth", request_body = Credentials,
+    responses((status = 201, body = UserView), (status = 400, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn register(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<Credentials>,
+) -> ApiResult<(StatusCode, Json<UserView>)> {
+    if !state.settings.allow_registration {
+        return Err(ApiError::Forbidden(
+            "registration is closed on this server; ask an administrator for an account".into(),
+        ));
+    }
+    let email = normalise_email(&body.email)?;
+    check_password_strength(&body.password)?;
+    let password_hash = hash_password(body.password).await?;
+    let user = state
+        .repo
+        .create_user(NewUser {
+            email,
+            password_hash,
+            role: None,
+        })
+        .await
+        .map_err(|e| match e {
+            mediaserver_db::DbError::Conflict(_) => {
+                ApiError::Conflict("an account with this email already exists".into())
+            }
+            other => other.into(),
+        })?;
+    tracing::info!(user_id = %user.id, role = %user.role, "user registered");
+    Ok((StatusCode::CREATED, Json(user.into())))
+}
+
+// A valid argon2id hash of a random string: verifying against it when the email is unknown keeps
+// the response time the same as for a wrong password, so timing does not reveal which accounts exist.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Vq3lN7dYmsgQ1V3zqDFXEn3GMMpBF0WfZq6E9jVvS2M";
+
+async fn issue_pair(state: &AppState, user: &User) -> ApiResult<TokenPair> {
+    let refresh_token = random_token(REFRESH_TOKEN_PREFIX);
+    let now = Utc::now();
+    state
+        .repo
+        .insert_refresh_token(&RefreshToken {
+            id: new_id(),
+            user_id: user.id.clone(),
+            token_hash: token_digest(&refresh_token),
+            expires_at: now + state.settings.refresh_token_ttl,
+            created_at: now,
+        })
+        .await?;
+    Ok(TokenPair {
+        access_token: state.tokens.issue_access(user)?,
+        refresh_token,
+        token_type: "Bearer",
+        expires_in: state.tokens.access_ttl.as_secs(),
+    })
+}
+
+/// Exchange email and password for an access token and a refresh token. Repeated failures from
+/// one address are refused with 429 for a while.
+#[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = Credentials,
+    responses((status = 200, body = TokenPair), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(body): ApiJson<Credentials>,
+) -> ApiResult<Json<TokenPair>> {
+    state.throttle.check(ip)?;
+    let email = body.email.trim().to_lowercase();
+    let user = state.repo.user_by_email(&email).await?;
+    let hash = user
+        .as_ref()
+        .map(|u| u.password_hash.clone())
+        .unwrap_or_else(|| DUMMY_HASH.to_string());
+    let ok = verify_password(body.password, hash).await;
+    match user {
+        Some(user) if ok => {
+            state.throttle.record_success(ip);
+            Ok(Json(issue_pair(&state, &user).await?))
+        }
+        _ => {
+            state.throttle.record_failure(ip);
+            tracing::info!(%ip, "failed login");
+            Err(ApiError::Unauthorized("invalid email or password".into()))
+        }
+    }
+}
+
+/// Exchange a refresh token for a new pair. Each refresh token works once; presenting a used one
+/// revokes every session of that user.
+#[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses((status = 200, body = TokenPair), (status = 401, body = ErrorBody)))]
+async fn refresh(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<RefreshRequest>,
+) -> ApiResult<Json<TokenPair>> {
+    let invalid = || ApiError::Unauthorized("invalid, expired or revoked refresh token".into());
+    let new_token = random_token(REFRESH_TOKEN_PREFIX);
+    let now = Utc::now();
+    let new = RefreshToken {
+        id: new_id(),
+        user_id: String::new(),
+        token_hash: token_digest(&new_token),
+        expires_at: now + state.settings.refresh_token_ttl,
+        created_at: now,
+    };
+    let outcome = state
+        .repo
+        .rotate_refresh_token(&token_digest(&body.refresh_token), &new, now)
+        .await?;
+    let user_id = match outcome {
+        RefreshOutcome::Rotated { user_id } => user_id,
+        RefreshOutcome::Reused { user_id } => {
+            tracing::warn!(%user_id, "refresh token reused; all sessions of the user revoked");
+            return Err(invalid());
+        }
+        RefreshOutcome::Invalid => return Err(invalid()),
+    };
+    let user = state.repo.user_by_id(&user_id).await?.ok_or_else(invalid)?;
+    Ok(Json(TokenPair {
+        access_token: state.tokens.issue_access(&user)?,
+        refresh_token: new_token,
+        token_type: "Bearer",
+        expires_in: state.tokens.access_ttl.as_secs(),
+    }))
+}
+
+/// Revoke a refresh token (log out of that session).
+#[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", request_body = RefreshRequest,
+    responses((status = 204), (status = 400, body = ErrorBody)))]
+async fn logout(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<RefreshRequest>,
+) -> ApiResult<StatusCode> {
+    state
+        .repo
+        .revoke_refresh_token(&token_digest(&body.refresh_token))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The authenticated caller.
+#[utoipa::path(get, path = "/v1/auth/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = UserView), (status = 401, body = ErrorBody)))]
+async fn me(State(state): State<AppState>, caller: AuthUser) -> ApiResult<Json<UserView>> {
+    let user = state.repo.user_by_id(&caller.id).await?.ok_or_else(|| {
+        ApiError::Unauthorized("the account of this token no longer exists".into())
+    })?;
+    Ok(Json(user.into()))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct NewApiKey {
+    /// A label to tell keys apart, e.g. "ci uploader".
+    #[serde(default)]
+    name: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedApiKey {
+    id: String,
+    name: String,
+    /// The key itself. It is shown only in this response; store it now.
+    key: String,
+    prefix: String,
+    created_at: DateTime<Utc>,
+}
+
+/// Create a long-lived API key for the caller, usable as a Bearer token. Shown once.
+#[utoipa::path(post, path = "/v1/api-keys", tag = "auth", security(("bearer" = [])),
+    request_body = NewApiKey,
+    responses((status = 201, body = CreatedApiKey), (status = 401, body = ErrorBody)))]
+async fn create_api_key(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<CreatedApiKey>)> {
+    // The body is optional: no body means a default name.
+    let body: NewApiKey = if body.iter().all(u8::is_ascii_whitespace) {
+        NewApiKey::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?
+    };
+    let name = body
+        .name
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "api key".into());
+    if name.chars().count() > 100 {
+        return Err(ApiError::BadRequest(
+            "name: must be at most 100 characters".into(),
+        ));
+    }
+    let key = random_token(API_KEY_PREFIX);
+    let record = ApiKey {
+        id: new_id(),
+        user_id: caller.id,
+        name,
+        prefix: key.chars().take(12).collect(),
+        key_hash: token_digest(&key),
+        created_at: Utc::now(),
+    };
+    state.repo.insert_api_key(&record).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedApiKey {
+            id: record.id,
+            name: record.name,
+            key,
+            prefix: record.prefix,
+            created_at: record.created_at,
+        }),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dummy_hash_is_a_real_argon2_hash() {
+        assert!(argon2::password_hash::PasswordHash::new(DUMMY_HASH).is_ok());
+    }
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(
+            normalise_email("  Me@Example.COM ").unwrap(),
+            "me@example.com"
+        );
+        for bad in [
+            "",
+            "me",
+            "@example.com",
+            "me@localhost",
+            "me@.com",
+            "a b@example.com",
+        ] {
+            assert!(normalise_email(bad).is_err(), "{bad}");
+        }
+    }
+}

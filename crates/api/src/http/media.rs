@@ -1,0 +1,441 @@
+//! Media items: upload, list, read, change, delete, and the original's bytes.
+
+use crate::auth::{AuthUser, MaybeAuthUser};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::objects::{self, ServeOptions};
+use crate::http::upload::{self, check_title};
+use crate::http::ApiJson;
+use crate::AppState;
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::response::Response;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use mediaserver_core::{
+    is_valid_id, Media, MediaFilter, MediaKind, MediaPatch, MediaStatus, Visibility,
+};
+use mediaserver_storage::ObjectKey;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        // Uploads enforce MAX_UPLOAD_BYTES themselves while streaming.
+        .routes(routes!(upload_media, list_media).layer(DefaultBodyLimit::disable()))
+        .routes(routes!(get_media, update_media, delete_media))
+        .routes(routes!(get_original))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RenditionView {
+    name: String,
+    width: i32,
+    height: i32,
+    bandwidth: i64,
+    codecs: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct VariantView {
+    name: String,
+    width: i32,
+    height: i32,
+    url: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PlaybackView {
+    hls: String,
+    dash: String,
+}
+
+/// A media item as the API shows it.
+#[derive(Serialize, ToSchema)]
+pub struct MediaView {
+    id: String,
+    owner_id: String,
+    kind: MediaKind,
+    status: MediaStatus,
+    title: String,
+    filename: String,
+    content_type: String,
+    size: i64,
+    /// SHA-256 of the original, hex.
+    sha256: String,
+    visibility: Visibility,
+    duration_seconds: Option<f64>,
+    width: Option<i32>,
+    height: Option<i32>,
+    /// Processing progress, 0–100.
+    progress: i32,
+    /// True once enough is published to start playback.
+    playable: bool,
+    /// Why processing failed, when `status` is `failed`.
+    error: Option<String>,
+    renditions: Vec<RenditionView>,
+    playback: Option<PlaybackView>,
+    thumbnail_url: Option<String>,
+    variants: Vec<VariantView>,
+    original_url: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Media> for MediaView {
+    fn from(m: Media) -> Self {
+        let playback = m.playable.then(|| PlaybackView {
+            hls: format!("/v1/media/{}/hls/master.m3u8", m.id),
+            dash: format!("/v1/media/{}/dash/manifest.mpd", m.id),
+        });
+        MediaView {
+            original_url: format!("/v1/media/{}/original", m.id),
+            playback,
+            renditions: Vec::new(),
+            variants: Vec::new(),
+            thumbnail_url: None,
+            id: m.id,
+            owner_id: m.owner_id,
+            kind: m.kind,
+            status: m.status,
+            title: m.title,
+            filename: m.filename,
+            content_type: m.content_type,
+            size: m.size,
+            sha256: m.sha256,
+            visibility: m.visibility,
+            duration_seconds: m.duration_seconds,
+            width: m.width,
+            height: m.height,
+            progress: m.progress,
+            playable: m.playable,
+            error: m.error,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct UploadParams {
+    /// File name for a raw-body upload.
+    filename: Option<String>,
+    /// Title for a raw-body upload (defaults to the file name without extension).
+    title: Option<String>,
+}
+
+/// Upload a file: either `multipart/form-data` with a `file` field (and optional `title`), or the
+/// raw bytes as the body with `?filename=`. The kind is detected from the bytes; anything that is
+/// not an image, video or audio file is refused with 415.
+#[utoipa::path(post, path = "/v1/media", tag = "media", security(("bearer" = [])),
+    params(UploadParams),
+    request_body(description = "multipart with a `file` field (and optional `title`), or the raw file",
+        content(("multipart/form-data"), ("application/octet-stream"))),
+    responses((status = 201, body = MediaView), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn upload_media(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Query(params): Query<UploadParams>,
+    req: Request,
+) -> ApiResult<(StatusCode, Json<MediaView>)> {
+    let max = state.settings.max_upload_bytes;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let is_multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("multipart/form-data"));
+    // Multipart framing adds a little; allow for it before refusing on the declared length.
+    let slack = if is_multipart { 64 * 1024 } else { 0 };
+    if declared.is_some_and(|n| n > max.saturating_add(slack)) {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "the request body is larger than this server's upload limit of {max} bytes (MAX_UPLOAD_BYTES)"
+        )));
+    }
+
+    let media = if is_multipart {
+        let mut multipart = Multipart::from_request(req, &state).await.map_err(|e| {
+            ApiError::BadRequest(format!("invalid multipart body: {}", e.body_text()))
+        })?;
+        let mut title = params.title;
+        let mut stored = None;
+        let outcome: ApiResult<()> = async {
+            while let Some(field) = multipart.next_field().await.map_err(|e| {
+                ApiError::BadRequest(format!("invalid multipart body: {}", e.body_text()))
+            })? {
+                match field.name() {
+                    Some("file") => {
+                        if stored.is_some() {
+                            return Err(ApiError::BadRequest(
+                                "send one `file` field per request".into(),
+                            ));
+                        }
+                        let filename = field.file_name().unwrap_or("upload").to_string();
+                        stored = Some(upload::store_upload(&state, &filename, field).await?);
+                    }
+                    Some("title") => {
+                        let text = field.text().await.map_err(|e| {
+                            ApiError::BadRequest(format!(
+                                "invalid `title` field: {}",
+                                e.body_text()
+                            ))
+                        })?;
+                        check_title(&text)?;
+                        title = Some(text);
+                    }
+                    _ => {} // Unknown fields are skipped (drained by next_field).
+                }
+            }
+            Ok(())
+        }
+        .await;
+        match (outcome, stored) {
+            (Ok(()), Some(s)) => upload::commit(&state, &caller.id, s, title).await?,
+            (Ok(()), None) => {
+                return Err(ApiError::BadRequest(
+                    "multipart body has no `file` field".into(),
+                ))
+            }
+            (Err(e), Some(s)) => {
+                upload::discard(&state, &s).await;
+                return Err(e);
+            }
+            (Err(e), None) => return Err(e),
+        }
+    } else {
+        if let Some(t) = &params.title {
+            check_title(t)?;
+        }
+        let filename = params.filename.unwrap_or_else(|| "upload".into());
+        let stream = req.into_body().into_data_stream();
+        let stored = upload::store_upload(&state, &filename, stream).await?;
+        upload::commit(&state, &caller.id, stored, params.title).await?
+    };
+    Ok((StatusCode::CREATED, Json(media.into())))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ListParams {
+    /// Page size, 1–100 (default 20).
+    limit: Option<String>,
+    /// `next_cursor` from the previous page.
+    cursor: Option<String>,
+    /// `video`, `audio` or `image`.
+    kind: Option<String>,
+    /// `uploaded`, `queued`, `processing`, `ready` or `failed`.
+    status: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MediaPage {
+    items: Vec<MediaView>,
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    next_cursor: Option<String>,
+}
+
+/// The caller's media items (admins: everyone's), newest first.
+#[utoipa::path(get, path = "/v1/media", tag = "media", security(("bearer" = [])),
+    params(ListParams),
+    responses((status = 200, body = MediaPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn list_media(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    query: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<MediaPage>> {
+    let Query(p) = query?;
+    let limit = match p.limit.as_deref() {
+        None => 20,
+        Some(s) => s
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=100).contains(n))
+            .ok_or_else(|| ApiError::BadRequest("limit: must be a number from 1 to 100".into()))?,
+    };
+    let parse = |v: Option<String>, name: &str| -> ApiResult<Option<String>> {
+        Ok(v.filter(|s| !s.is_empty()).map(|s| s.to_string())).and_then(|v| {
+            if name == "cursor" && v.as_deref().is_some_and(|c| !is_valid_id(c)) {
+                Err(ApiError::BadRequest(
+                    "cursor: not a cursor returned by this endpoint".into(),
+                ))
+            } else {
+                Ok(v)
+            }
+        })
+    };
+    let kind = p
+        .kind
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<MediaKind>())
+        .transpose()
+        .map_err(|e| ApiError::BadRequest(format!("{e}; expected video, audio or image")))?;
+    let status = p
+        .status
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<MediaStatus>())
+        .transpose()
+        .map_err(|e| {
+            ApiError::BadRequest(format!(
+                "{e}; expected uploaded, queued, processing, ready or failed"
+            ))
+        })?;
+    let filter = MediaFilter {
+        owner_id: (!caller.is_admin()).then(|| caller.id.clone()),
+        kind,
+        status,
+        before_id: parse(p.cursor, "cursor")?,
+        limit: limit + 1,
+    };
+    let mut items = state.repo.list_media(&filter).await?;
+    let next_cursor = if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items.last().map(|m| m.id.clone())
+    } else {
+        None
+    };
+    Ok(Json(MediaPage {
+        items: items.into_iter().map(Into::into).collect(),
+        next_cursor,
+    }))
+}
+
+/// Loads an item the caller may see: owner, admin, or a non-private item. Anything else is 404,
+/// so ids of other people's private items are not revealed.
+async fn load_readable(state: &AppState, id: &str, caller: Option<&AuthUser>) -> ApiResult<Media> {
+    let not_found = || ApiError::not_found("media item");
+    if !is_valid_id(id) {
+        return Err(not_found());
+    }
+    let media = state.repo.get_media(id).await?.ok_or_else(not_found)?;
+    let allowed = media.visibility != Visibility::Private
+        || caller.is_some_and(|c| c.is_admin() || c.id == media.owner_id);
+    if allowed {
+        Ok(media)
+    } else {
+        Err(not_found())
+    }
+}
+
+async fn load_owned(state: &AppState, id: &str, caller: &AuthUser) -> ApiResult<Media> {
+    let media = load_readable(state, id, Some(caller)).await?;
+    if caller.is_admin() || caller.id == media.owner_id {
+        Ok(media)
+    } else {
+        Err(ApiError::not_found("media item"))
+    }
+}
+
+/// One media item.
+#[utoipa::path(get, path = "/v1/media/{id}", tag = "media", security((), ("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = MediaView), (status = 404, body = ErrorBody)))]
+async fn get_media(
+    State(state): State<AppState>,
+    MaybeAuthUser(caller): MaybeAuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<MediaView>> {
+    Ok(Json(
+        load_readable(&state, &id, caller.as_ref()).await?.into(),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MediaUpdate {
+    title: Option<String>,
+    visibility: Option<Visibility>,
+}
+
+/// Change an item's title or visibility.
+#[utoipa::path(patch, path = "/v1/media/{id}", tag = "media", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = MediaUpdate,
+    responses((status = 200, body = MediaView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn update_media(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<MediaUpdate>,
+) -> ApiResult<Json<MediaView>> {
+    load_owned(&state, &id, &caller).await?;
+    let title = match body.title {
+        Some(t) => {
+            let t = t.trim().to_string();
+            if t.is_empty() {
+                return Err(ApiError::BadRequest("title: must not be empty".into()));
+            }
+            check_title(&t)?;
+            Some(t)
+        }
+        None => None,
+    };
+    let patch = MediaPatch {
+        title,
+        visibility: body.visibility,
+    };
+    let media = state
+        .repo
+        .update_media(&id, &patch)
+        .await?
+        .ok_or_else(|| ApiError::not_found("media item"))?;
+    Ok(Json(media.into()))
+}
+
+/// Delete an item with its original and every processed output.
+#[utoipa::path(delete, path = "/v1/media/{id}", tag = "media", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn delete_media(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let media = load_owned(&state, &id, &caller).await?;
+    // Objects first: if storage fails the row stays and the delete can be retried, instead of
+    // leaving objects no row points to.
+    state
+        .media_store
+        .delete_prefix(&media.originals_prefix())
+        .await?;
+    state
+        .output_store
+        .delete_prefix(&media.outputs_prefix())
+        .await?;
+    state.repo.delete_media(&media.id).await?;
+    tracing::info!(media_id = %media.id, "media deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The original file, with Range, ETag and If-None-Match support.
+#[utoipa::path(get, path = "/v1/media/{id}/original", tag = "media", security((), ("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, description = "the bytes"), (status = 206, description = "a byte range"),
+        (status = 304), (status = 404, body = ErrorBody), (status = 416, body = ErrorBody)))]
+async fn get_original(
+    State(state): State<AppState>,
+    MaybeAuthUser(caller): MaybeAuthUser,
+    Path(id): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let media = load_readable(&state, &id, caller.as_ref()).await?;
+    let key = ObjectKey::new(media.original_key.clone())?;
+    objects::serve(
+        state.media_store.as_ref(),
+        &key,
+        &method,
+        &headers,
+        ServeOptions {
+            content_type: &media.content_type,
+            etag: format!("\"{}\"", media.sha256),
+            cache_control: "private, max-age=0, must-revalidate",
+            content_disposition: Some(objects::content_disposition(&media.filename)),
+        },
+    )
+    .await
+}

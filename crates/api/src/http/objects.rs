@@ -1,0 +1,235 @@
+//! Serving stored objects over HTTP: single byte ranges (206/416), strong ETags, If-None-Match
+//! (304), HEAD — streamed from storage, never buffered whole.
+
+use crate::error::{ApiError, ApiResult};
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::response::Response;
+use mediaserver_storage::{ObjectKey, Storage};
+
+/// A parsed `Range: bytes=...` header for one range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ByteRange {
+    /// `bytes=a-b` or `bytes=a-` (end inclusive, `None` = to the end).
+    From { start: u64, end: Option<u64> },
+    /// `bytes=-n`: the last n bytes.
+    Suffix(u64),
+}
+
+/// Parses a Range header. Multiple ranges, other units and malformed values are `None`: the
+/// header is then ignored and the whole object served, as RFC 9110 allows.
+pub fn parse_range(value: &str) -> Option<ByteRange> {
+    let spec = value.trim().strip_prefix("bytes=")?.trim();
+    if spec.contains(',') {
+        return None;
+    }
+    let (a, b) = spec.split_once('-')?;
+    let (a, b) = (a.trim(), b.trim());
+    if a.is_empty() {
+        return b.parse().ok().map(ByteRange::Suffix);
+    }
+    let start: u64 = a.parse().ok()?;
+    let end = if b.is_empty() {
+        None
+    } else {
+        Some(b.parse::<u64>().ok()?)
+    };
+    if end.is_some_and(|e| e < start) {
+        return None;
+    }
+    Some(ByteRange::From { start, end })
+}
+
+/// Resolves a range against the object size → `start..end` (end exclusive), or `Err` for 416.
+pub fn resolve_range(range: ByteRange, size: u64) -> Result<std::ops::Range<u64>, ApiError> {
+    match range {
+        ByteRange::From { start, end } => {
+            if start >= size {
+                return Err(ApiError::RangeNotSatisfiable { size });
+            }
+            let end = end.map_or(size, |e| (e + 1).min(size));
+            Ok(start..end)
+        }
+        ByteRange::Suffix(n) => {
+            if n == 0 || size == 0 {
+                return Err(ApiError::RangeNotSatisfiable { size });
+            }
+            Ok(size.saturating_sub(n)..size)
+        }
+    }
+}
+
+fn etag_matches(if_none_match: &str, etag: &str) -> bool {
+    if_none_match.trim() == "*"
+        || if_none_match
+            .split(',')
+            .map(|t| t.trim().trim_start_matches("W/"))
+            .any(|t| t == etag)
+}
+
+pub struct ServeOptions<'a> {
+    pub content_type: &'a str,
+    /// Strong ETag, quoted.
+    pub etag: String,
+    pub cache_control: &'a str,
+    pub content_disposition: Option<String>,
+}
+
+/// Answers GET/HEAD for `key` honouring Range and If-None-Match.
+pub async fn serve(
+    store: &dyn Storage,
+    key: &ObjectKey,
+    method: &Method,
+    headers: &HeaderMap,
+    opts: ServeOptions<'_>,
+) -> ApiResult<Response> {
+    let meta = store.head(key).await?;
+    let size = meta.size;
+
+    let mut builder = Response::builder()
+        .header(header::CONTENT_TYPE, opts.content_type)
+        .header(header::ACCEPT_RANGES, "bytes")
+        .header(header::CACHE_CONTROL, opts.cache_control)
+        .header(header::ETAG, &opts.etag);
+    if let Some(cd) = &opts.content_disposition {
+        builder = builder.header(header::CONTENT_DISPOSITION, cd);
+    }
+
+    if let Some(inm) = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    {
+        if etag_matches(inm, &opts.etag) {
+            return builder
+                .status(StatusCode::NOT_MODIFIED)
+                .body(Body::empty())
+                .map_err(|e| ApiError::Internal(e.to_string()));
+        }
+    }
+
+    // If-Range with a different validator means "send the whole thing".
+    let if_range_ok = headers
+        .get(header::IF_RANGE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.trim() == opts.etag);
+    let range = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_range)
+        .filter(|_| if_range_ok);
+
+    let (status, span) = match range {
+        Some(r) => (StatusCode::PARTIAL_CONTENT, resolve_range(r, size)?),
+        None => (StatusCode::OK, 0..size),
+    };
+    builder = builder
+        .status(status)
+        .header(header::CONTENT_LENGTH, span.end - span.start);
+    if status == StatusCode::PARTIAL_CONTENT {
+        builder = builder.header(
+            header::CONTENT_RANGE,
+            format!("bytes {}-{}/{}", span.start, span.end - 1, size),
+        );
+    }
+
+    let body = if method == Method::HEAD || span.is_empty() {
+        Body::empty()
+    } else if span.start == 0 && span.end == size {
+        Body::from_stream(store.get_stream(key).await?.1)
+    } else {
+        Body::from_stream(store.get_range_stream(key, span).await?.1)
+    };
+    builder
+        .body(body)
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// `inline; filename="..."` with a safe ASCII fallback and the RFC 5987 UTF-8 form.
+pub fn content_disposition(filename: &str) -> String {
+    let ascii: String = filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = filename
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("inline; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_single_ranges() {
+        assert_eq!(
+            parse_range("bytes=0-0"),
+            Some(ByteRange::From {
+                start: 0,
+                end: Some(0)
+            })
+        );
+        assert_eq!(
+            parse_range("bytes=10-"),
+            Some(ByteRange::From {
+                start: 10,
+                end: None
+            })
+        );
+        assert_eq!(parse_range("bytes=-5"), Some(ByteRange::Suffix(5)));
+        assert_eq!(parse_range("bytes=5-1"), None);
+        assert_eq!(parse_range("bytes=0-1,4-5"), None);
+        assert_eq!(parse_range("items=0-1"), None);
+        assert_eq!(parse_range("bytes=x-"), None);
+    }
+
+    #[test]
+    fn resolves_against_size() {
+        let r = |s| resolve_range(parse_range(s).unwrap(), 100);
+        assert_eq!(r("bytes=0-0").unwrap(), 0..1);
+        assert_eq!(r("bytes=99-").unwrap(), 99..100);
+        assert_eq!(r("bytes=50-1000").unwrap(), 50..100);
+        assert_eq!(r("bytes=-10").unwrap(), 90..100);
+        assert_eq!(r("bytes=-1000").unwrap(), 0..100);
+        assert!(matches!(
+            r("bytes=100-"),
+            Err(ApiError::RangeNotSatisfiable { size: 100 })
+        ));
+        assert!(matches!(
+            r("bytes=999999999-"),
+            Err(ApiError::RangeNotSatisfiable { .. })
+        ));
+        assert!(matches!(
+            r("bytes=-0"),
+            Err(ApiError::RangeNotSatisfiable { .. })
+        ));
+    }
+
+    #[test]
+    fn etags_match_lists_and_weak_forms() {
+        assert!(etag_matches("\"a\"", "\"a\""));
+        assert!(etag_matches("\"b\", W/\"a\"", "\"a\""));
+        assert!(etag_matches("*", "\"a\""));
+        assert!(!etag_matches("\"b\"", "\"a\""));
+    }
+
+    #[test]
+    fn content_disposition_is_header_safe() {
+        let cd = content_disposition("été \"quoted\".mp4");
+        assert!(cd.is_ascii());
+        assert!(cd.contains("filename*=UTF-8''%C3%A9t%C3%A9%20%22quoted%22.mp4"));
+    }
+}

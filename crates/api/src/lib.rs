@@ -1,0 +1,132 @@
+//! The HTTP layer: axum routers per resource, auth extractors, the error → HTTP mapping, OpenAPI
+//! and metrics. Knows nothing of ffmpeg; talks to the database and storage only through their
+//! traits.
+
+pub mod auth;
+pub mod error;
+mod http;
+pub mod metrics;
+
+use auth::{LoginThrottle, TokenKeys};
+use axum::Router;
+use mediaserver_db::DynRepo;
+use mediaserver_storage::Storage;
+use std::sync::Arc;
+use std::time::Duration;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+/// Settings the HTTP layer needs (a subset of the server configuration).
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    pub allow_registration: bool,
+    pub max_upload_bytes: u64,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    /// Failed logins from one address allowed per window before 429.
+    pub login_max_failures: u32,
+    pub login_window: Duration,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        ApiSettings {
+            allow_registration: true,
+            max_upload_bytes: 10 * 1024 * 1024 * 1024,
+            access_token_ttl: Duration::from_secs(900),
+            refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
+            login_max_failures: 10,
+            login_window: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub repo: DynRepo,
+    /// Where originals go (`MEDIA_BUCKET`).
+    pub media_store: Arc<dyn Storage>,
+    /// Where processing outputs go (`OUTPUT_BUCKET`; may be the same bucket).
+    pub output_store: Arc<dyn Storage>,
+    pub tokens: TokenKeys,
+    pub settings: Arc<ApiSettings>,
+    pub throttle: LoginThrottle,
+}
+
+impl AppState {
+    pub fn new(
+        repo: DynRepo,
+        media_store: Arc<dyn Storage>,
+        output_store: Arc<dyn Storage>,
+        jwt_secret: &[u8],
+        settings: ApiSettings,
+    ) -> Self {
+        AppState {
+            repo,
+            media_store,
+            output_store,
+            tokens: TokenKeys::new(jwt_secret, settings.access_token_ttl),
+            throttle: LoginThrottle::new(settings.login_max_failures, settings.login_window),
+            settings: Arc::new(settings),
+        }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "mediaserver",
+        description = "Self-hosted media platform: upload images, video and audio; stream them back over HLS and DASH."
+    ),
+    modifiers(&SecurityAddon),
+    tags(
+        (name = "auth", description = "Accounts, tokens and API keys"),
+        (name = "media", description = "Upload, list, change and delete media items"),
+        (name = "ops", description = "Health, readiness and metrics"),
+    )
+)]
+struct ApiDoc;
+
+struct SecurityAddon;
+
+impl utoipa::Modify for SecurityAddon {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An access token from /v1/auth/login or an API key"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The OpenAPI document, as served at `/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_router().split_for_parts().1
+}
+
+fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(http::auth::router())
+        .merge(http::media::router())
+        .merge(http::ops::router())
+}
+
+/// The whole application: API routes, docs, web page, and the middleware stack.
+pub fn app(state: AppState) -> Router {
+    // Install the recorder before the first request records anything.
+    if metrics::handle().is_none() {
+        tracing::warn!("another metrics recorder is installed; /metrics will be empty");
+    }
+    let (router, openapi) = api_router().split_for_parts();
+    let router = router
+        .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi))
+        .merge(http::web::router())
+        .with_state(state);
+    http::middleware::wrap(router)
+}

@@ -1,0 +1,372 @@
+//! Configuration from environment variables, validated up front so a bad value stops the
+//! process with an error naming the variable instead of failing later.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+/// A value that must never be printed: `Debug` shows `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("{var}: {message}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+fn err(var: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        var,
+        message: message.into(),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageProvider {
+    Local,
+    AwsBucket,
+    Memory,
+}
+
+impl FromStr for StorageProvider {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "local" => Ok(StorageProvider::Local),
+            "awsbucket" | "s3" => Ok(StorageProvider::AwsBucket),
+            "memory" => Ok(StorageProvider::Memory),
+            "ocibucket" => Err("OCIBucket (the native OCI API) is not available in this build yet; \
+                 use STORAGE_PROVIDER=AWSBucket with \
+                 STORAGE_ENDPOINT=https://<namespace>.compat.objectstorage.<region>.oraclecloud.com"
+                .into()),
+            "gcpbucket" => Err("GCPBucket is not available in this build yet; use Local, AWSBucket or Memory".into()),
+            other => Err(format!(
+                "unknown provider '{other}'; expected one of Local, AWSBucket, Memory"
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct StorageConfig {
+    pub provider: StorageProvider,
+    /// Root directory for `Local` (buckets are subdirectories).
+    pub local_root: PathBuf,
+    pub media_bucket: String,
+    pub output_bucket: String,
+    pub endpoint: Option<String>,
+    pub region: String,
+    pub path_style: bool,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<Secret>,
+    /// Objects larger than this go up as multipart uploads of this part size.
+    pub part_size: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub host: IpAddr,
+    pub port: u16,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub storage: StorageConfig,
+    pub jwt_secret: Option<Secret>,
+    pub workers: usize,
+    pub events_secret: Option<Secret>,
+    pub events_owner_email: Option<String>,
+    pub allow_registration: bool,
+    pub max_upload_bytes: u64,
+    pub access_token_ttl_secs: u64,
+    pub refresh_token_ttl_secs: u64,
+    pub log_json: bool,
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads the configuration through `get` (testable without touching the environment).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let var = |k: &str| {
+            get(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+
+        let host = parse_or(&var, "HOST", "0.0.0.0".parse().expect("literal address"))?;
+        let port = parse_or(&var, "PORT", 3000u16)?;
+        let data_dir = PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url =
+            match var("DATABASE_URL") {
+                Some(u)
+                    if u.starts_with("sqlite:")
+                        || u.starts_with("postgres://")
+                        || u.starts_with("postgresql://") =>
+                {
+                    u
+                }
+                Some(_) => return Err(err(
+                    "DATABASE_URL",
+                    "must start with sqlite: or postgres:// (e.g. postgres://user:pass@host/db)",
+                )),
+                None => format!("sqlite://{}/mediaserver.db", data_dir.display()),
+            };
+
+        let provider = match var("STORAGE_PROVIDER") {
+            Some(p) => p.parse().map_err(|m| err("STORAGE_PROVIDER", m))?,
+            None => StorageProvider::Local,
+        };
+        let media_bucket = var("MEDIA_BUCKET").unwrap_or_else(|| "media".into());
+        validate_bucket("MEDIA_BUCKET", &media_bucket)?;
+        let output_bucket = var("OUTPUT_BUCKET").unwrap_or_else(|| media_bucket.clone());
+        validate_bucket("OUTPUT_BUCKET", &output_bucket)?;
+        let endpoint = var("STORAGE_ENDPOINT");
+        if let Some(e) = &endpoint {
+            if !(e.starts_with("http://") || e.starts_with("https://")) {
+                return Err(err(
+                    "STORAGE_ENDPOINT",
+                    "must be an http:// or https:// URL",
+                ));
+            }
+        }
+        let region = var("STORAGE_REGION")
+            .or_else(|| var("OCI_REGION"))
+            .or_else(|| var("AWS_REGION"))
+            .unwrap_or_else(|| "us-east-1".into());
+        let path_style = parse_bool(&var, "STORAGE_PATH_STYLE", endpoint.is_some())?;
+        let access_key_id = var("AWS_ACCESS_KEY_ID");
+        let secret_access_key = var("AWS_SECRET_ACCESS_KEY").map(Secret);
+        if provider == StorageProvider::AwsBucket
+            && access_key_id.is_some() != secret_access_key.is_some()
+        {
+            return Err(err(
+                "AWS_SECRET_ACCESS_KEY",
+                "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together",
+            ));
+        }
+        let part_size_mib = parse_or(&var, "STORAGE_PART_SIZE_MIB", 8usize)?;
+        if !(5..=512).contains(&part_size_mib) {
+            return Err(err(
+                "STORAGE_PART_SIZE_MIB",
+                "must be between 5 and 512 (S3 parts are at least 5 MiB)",
+            ));
+        }
+
+        let jwt_secret = var("JWT_SECRET").map(Secret);
+        if let Some(s) = &jwt_secret {
+            if s.expose().len() < 32 {
+                return Err(err("JWT_SECRET", "must be at least 32 characters"));
+            }
+        }
+        if var("JWT_SECRET_OCID").is_some() && jwt_secret.is_none() {
+            return Err(err(
+                "JWT_SECRET_OCID",
+                "reading the secret from OCI Vault is not available in this build yet; set JWT_SECRET",
+            ));
+        }
+        let embedded =
+            database_url.starts_with("sqlite:") && provider != StorageProvider::AwsBucket;
+        if !embedded && jwt_secret.is_none() {
+            return Err(err(
+                "JWT_SECRET",
+                "required when using PostgreSQL or a cloud bucket (every server must share it); \
+                 generate one with: openssl rand -hex 32",
+            ));
+        }
+
+        let workers = parse_or(&var, "WORKERS", 1usize)?;
+        let events_secret = var("EVENTS_SECRET").map(Secret);
+        let events_owner_email = var("EVENTS_OWNER_EMAIL");
+        let allow_registration = parse_bool(&var, "ALLOW_REGISTRATION", true)?;
+        let max_upload_bytes = parse_or(&var, "MAX_UPLOAD_BYTES", 10u64 * 1024 * 1024 * 1024)?;
+        if max_upload_bytes == 0 {
+            return Err(err("MAX_UPLOAD_BYTES", "must be greater than 0"));
+        }
+        let access_token_ttl_secs = parse_or(&var, "ACCESS_TOKEN_TTL_SECONDS", 900u64)?;
+        let refresh_token_ttl_secs =
+            parse_or(&var, "REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600u64)?;
+        if access_token_ttl_secs == 0 || refresh_token_ttl_secs == 0 {
+            return Err(err(
+                "ACCESS_TOKEN_TTL_SECONDS",
+                "token lifetimes must be greater than 0",
+            ));
+        }
+        let log_json = match var("LOG_FORMAT").as_deref() {
+            None | Some("text") => false,
+            Some("json") => true,
+            Some(_) => return Err(err("LOG_FORMAT", "must be 'text' or 'json'")),
+        };
+
+        Ok(Config {
+            host,
+            port,
+            storage: StorageConfig {
+                provider,
+                local_root: data_dir.join("storage"),
+                media_bucket,
+                output_bucket,
+                endpoint,
+                region,
+                path_style,
+                access_key_id,
+                secret_access_key,
+                part_size: part_size_mib * 1024 * 1024,
+            },
+            data_dir,
+            database_url,
+            jwt_secret,
+            workers,
+            events_secret,
+            events_owner_email,
+            allow_registration,
+            max_upload_bytes,
+            access_token_ttl_secs,
+            refresh_token_ttl_secs,
+            log_json,
+        })
+    }
+
+    /// True for the laptop setup (SQLite, no cloud bucket), where a generated JWT secret kept in
+    /// the data directory is acceptable.
+    pub fn is_embedded(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+            && self.storage.provider != StorageProvider::AwsBucket
+    }
+}
+
+fn parse_or<T: FromStr>(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+) -> Result<T, ConfigError>
+where
+    T::Err: fmt::Display,
+{
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v
+            .parse()
+            .map_err(|e| err(name, format!("'{v}' is not valid: {e}"))),
+    }
+}
+
+fn parse_bool(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match var(name).map(|v| v.to_ascii_lowercase()) {
+        None => Ok(default),
+        Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => Ok(true),
+        Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off") => Ok(false),
+        Some(v) => Err(err(
+            name,
+            format!("'{v}' is not a boolean (use true or false)"),
+        )),
+    }
+}
+
+fn validate_bucket(name: &'static str, bucket: &str) -> Result<(), ConfigError> {
+    let ok = (1..=63).contains(&bucket.len())
+        && bucket
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && !bucket.contains("..");
+    if ok {
+        Ok(())
+    } else {
+        Err(err(
+            name,
+            "must be 1-63 characters of letters, digits, '-', '_' or '.'",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| m.get(k).cloned())
+    }
+
+    #[test]
+    fn embedded_defaults() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.port, 3000);
+        assert_eq!(c.host.to_string(), "0.0.0.0");
+        assert_eq!(c.database_url, "sqlite://./data/mediaserver.db");
+        assert_eq!(c.storage.provider, StorageProvider::Local);
+        assert_eq!(c.storage.output_bucket, "media");
+        assert_eq!(c.max_upload_bytes, 10 * 1024 * 1024 * 1024);
+        assert!(c.is_embedded());
+        assert!(c.jwt_secret.is_none());
+    }
+
+    #[test]
+    fn errors_name_the_variable() {
+        assert_eq!(cfg(&[("PORT", "eighty")]).unwrap_err().var, "PORT");
+        assert_eq!(
+            cfg(&[("STORAGE_PROVIDER", "ftp")]).unwrap_err().var,
+            "STORAGE_PROVIDER"
+        );
+        assert_eq!(
+            cfg(&[("DATABASE_URL", "mysql://x")]).unwrap_err().var,
+            "DATABASE_URL"
+        );
+        assert_eq!(
+            cfg(&[("ALLOW_REGISTRATION", "maybe")]).unwrap_err().var,
+            "ALLOW_REGISTRATION"
+        );
+        assert_eq!(
+            cfg(&[("MEDIA_BUCKET", "../etc")]).unwrap_err().var,
+            "MEDIA_BUCKET"
+        );
+        assert_eq!(
+            cfg(&[("JWT_SECRET", "short")]).unwrap_err().var,
+            "JWT_SECRET"
+        );
+    }
+
+    #[test]
+    fn postgres_or_cloud_bucket_requires_jwt_secret() {
+        let e = cfg(&[("DATABASE_URL", "postgres://u@localhost/db")]).unwrap_err();
+        assert_eq!(e.var, "JWT_SECRET");
+        let e = cfg(&[("STORAGE_PROVIDER", "AWSBucket")]).unwrap_err();
+        assert_eq!(e.var, "JWT_SECRET");
+        let secret = "0123456789abcdef0123456789abcdef";
+        let c = cfg(&[
+            ("DATABASE_URL", "postgres://u@localhost/db"),
+            ("JWT_SECRET", secret),
+        ])
+        .unwrap();
+        assert!(!c.is_embedded());
+        assert_eq!(format!("{:?}", c.jwt_secret), "Some(***)");
+        assert!(!format!("{c:?}").contains(secret));
+    }
+}

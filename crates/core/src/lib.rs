@@ -1,0 +1,9 @@
+//! Domain types shared by every layer: media items, users, events, configuration and content
+//! sniffing. Nothing here knows about HTTP, SQL or a storage provider.
+
+pub mod config;
+pub mod model;
+pub mod sniff;
+
+pub use config::{Config, ConfigError, StorageConfig, StorageProvider};
+pub use model::*;

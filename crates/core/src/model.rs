@@ -1,0 +1,257 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use utoipa::ToSchema;
+
+/// Generates a new time-ordered identifier (UUIDv7), so ordering by id is ordering by creation.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// True if `s` is a canonical, hyphenated UUID as produced by [`new_id`].
+pub fn is_valid_id(s: &str) -> bool {
+    s.len() == 36 && uuid::Uuid::parse_str(s).is_ok()
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("unknown {what} '{value}'")]
+pub struct ParseEnumError {
+    pub what: &'static str,
+    pub value: String,
+}
+
+macro_rules! string_enum {
+    ($(#[$m:meta])* $name:ident, $what:literal { $($variant:ident => $s:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "lowercase")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $s),+ }
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
+        }
+        impl FromStr for $name {
+            type Err = ParseEnumError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($s => Ok($name::$variant),)+
+                    _ => Err(ParseEnumError { what: $what, value: s.to_string() }),
+                }
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// What a media item is, decided from its bytes.
+    MediaKind, "kind" { Video => "video", Audio => "audio", Image => "image" }
+);
+string_enum!(
+    /// Where a media item is in its life.
+    MediaStatus, "status" {
+        Uploaded => "uploaded", Queued => "queued", Processing => "processing",
+        Ready => "ready", Failed => "failed",
+    }
+);
+string_enum!(
+    /// Who may see a media item: `private` (owner and admins), `unlisted` (anyone with the id),
+    /// `public` (also listed).
+    Visibility, "visibility" { Private => "private", Unlisted => "unlisted", Public => "public" }
+);
+string_enum!(
+    Role, "role" { Admin => "admin", User => "user" }
+);
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: String,
+    pub password_hash: String,
+    /// `None`: admin if this is the first user, otherwise a plain user (decided atomically).
+    pub role: Option<Role>,
+}
+
+/// A stored refresh token. Only the SHA-256 of the token is kept.
+#[derive(Debug, Clone)]
+pub struct RefreshToken {
+    pub id: String,
+    pub user_id: String,
+    pub token_hash: String,
+    pub expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Outcome of presenting a refresh token for rotation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RefreshOutcome {
+    /// The old token was valid; it is now revoked and the new one stored.
+    Rotated { user_id: String },
+    /// Unknown or expired token.
+    Invalid,
+    /// The token was already used or revoked: every token of that user has been revoked.
+    Reused { user_id: String },
+}
+
+/// A long-lived API key. Only the SHA-256 of the secret is kept.
+#[derive(Debug, Clone)]
+pub struct ApiKey {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    /// First characters of the key, shown in listings so a user can tell keys apart.
+    pub prefix: String,
+    pub key_hash: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Media {
+    pub id: String,
+    pub owner_id: String,
+    pub kind: MediaKind,
+    pub status: MediaStatus,
+    pub title: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub visibility: Visibility,
+    /// Bucket and key of the original object.
+    pub bucket: String,
+    pub original_key: String,
+    pub duration_seconds: Option<f64>,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub progress: i32,
+    pub playable: bool,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Media {
+    /// Prefix under which the original lives.
+    pub fn originals_prefix(&self) -> String {
+        originals_prefix(&self.id)
+    }
+    /// Prefix under which processing outputs live.
+    pub fn outputs_prefix(&self) -> String {
+        outputs_prefix(&self.id)
+    }
+}
+
+pub fn originals_prefix(media_id: &str) -> String {
+    format!("originals/{media_id}/")
+}
+
+pub fn outputs_prefix(media_id: &str) -> String {
+    format!("media/{media_id}/")
+}
+
+/// "An object was created" — written in the same transaction as the media row it belongs to;
+/// the pipeline consumes these. `(bucket, key, etag)` is unique so a repeated event is a no-op.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObjectEvent {
+    pub id: String,
+    pub media_id: Option<String>,
+    pub source: String,
+    pub bucket: String,
+    pub key: String,
+    pub etag: String,
+    pub size: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MediaFilter {
+    /// `None` lists everyone's items (admins).
+    pub owner_id: Option<String>,
+    pub kind: Option<MediaKind>,
+    pub status: Option<MediaStatus>,
+    /// Return items with an id strictly less than this one (newest first).
+    pub before_id: Option<String>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MediaPatch {
+    pub title: Option<String>,
+    pub visibility: Option<Visibility>,
+}
+
+/// Turns a client-supplied file name into one that is safe as the last segment of an object key:
+/// no path separators, no control characters, no leading dots, bounded length.
+pub fn safe_filename(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = base
+        .chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*' | '%') {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let trimmed = cleaned.trim().trim_start_matches('.').trim();
+    let mut out: String = trimmed.chars().take(120).collect();
+    if out.is_empty() {
+        out = "upload".to_string();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn safe_filename_strips_paths_and_controls() {
+        assert_eq!(safe_filename("../../etc/passwd"), "passwd");
+        assert_eq!(safe_filename("C:\\Users\\a\\clip.mp4"), "clip.mp4");
+        assert_eq!(safe_filename("..."), "upload");
+        assert_eq!(safe_filename("a\u{0}b\nc.mp4"), "a_b_c.mp4");
+        assert_eq!(
+            safe_filename("my holiday – été.mov"),
+            "my holiday – été.mov"
+        );
+        assert_eq!(safe_filename(""), "upload");
+        assert_eq!(safe_filename(&"x".repeat(500)).len(), 120);
+    }
+
+    #[test]
+    fn enums_round_trip() {
+        for k in MediaKind::ALL {
+            assert_eq!(k.as_str().parse::<MediaKind>().unwrap(), *k);
+        }
+        for s in MediaStatus::ALL {
+            assert_eq!(s.as_str().parse::<MediaStatus>().unwrap(), *s);
+        }
+        assert!("movie".parse::<MediaKind>().is_err());
+    }
+
+    #[test]
+    fn ids_are_time_ordered_uuids() {
+        let a = new_id();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let b = new_id();
+        assert!(is_valid_id(&a) && is_valid_id(&b));
+        assert!(a < b);
+        assert!(!is_valid_id("../x"));
+    }
+}

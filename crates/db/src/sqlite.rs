@@ -1,0 +1,105 @@
+//! SQLite backend: one file in WAL mode, `synchronous=NORMAL`, foreign keys on.
+
+use crate::shared::{self, impl_repo};
+use crate::{DbError, Result};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Sqlite, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// How long a statement waits for another connection's write lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone)]
+pub struct SqliteRepo {
+    pub pool: SqlitePool,
+}
+
+impl SqliteRepo {
+    /// Opens (creating if missing, with its parent directory) the database named by `url`,
+    /// e.g. `sqlite:///var/lib/mediaserver/db.sqlite` or `sqlite::memory:`. Does not migrate.
+    pub async fn connect(url: &str) -> Result<Self> {
+        Self::open(url)
+            .await
+            .map_err(|e| shared::redact_err(e, url))
+    }
+
+    async fn open(url: &str) -> Result<Self> {
+        let opts = SqliteConnectOptions::from_str(url)
+            .map_err(Self::db_err)?
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool_opts = SqlitePoolOptions::new().acquire_timeout(ACQUIRE_TIMEOUT);
+        let (opts, pool_opts) = if url.contains(":memory:") || url.contains("mode=memory") {
+            // An in-memory database lives as long as its connection: keep exactly one, forever.
+            let pool_opts = pool_opts
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None);
+            (opts, pool_opts)
+        } else {
+            if let Some(dir) = opts.get_filename().parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        DbError::Unavailable(format!(
+                            "creating database directory {}: {e}",
+                            dir.display()
+                        ))
+                    })?;
+                }
+            }
+            let opts = opts
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal);
+            (opts, pool_opts.max_connections(8))
+        };
+        let pool = pool_opts.connect_with(opts).await.map_err(Self::db_err)?;
+        Ok(Self { pool })
+    }
+
+    /// `BEGIN IMMEDIATE` takes the write lock up front (waiting up to the busy timeout), so a
+    /// transaction that reads and then writes cannot fail with SQLITE_BUSY half-way or act on
+    /// a stale read. It also serialises first-user registration.
+    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(Self::db_err)
+    }
+
+    /// Nothing to do: `begin_write` already holds the database's single write lock.
+    async fn lock_users(_tx: &mut Transaction<'static, Sqlite>) -> Result<()> {
+        Ok(())
+    }
+
+    async fn run_migrations(&self) -> Result<()> {
+        MIGRATOR.run(&self.pool).await.map_err(shared::map_migrate)
+    }
+
+    fn db_err(e: sqlx::Error) -> DbError {
+        shared::map_sqlx(
+            e,
+            |d| shared::conflict_subject_sqlite(d.message()),
+            |d| {
+                // sqlx reports the extended result code; the primary code is its low byte.
+                let code = d.code().and_then(|c| c.parse::<i32>().ok()).unwrap_or(0);
+                match code & 0xff {
+                    // BUSY, LOCKED, IOERR, FULL, CANTOPEN: the database is there but not usable
+                    // right now.
+                    5 | 6 | 10 | 13 | 14 => DbError::Unavailable(d.message().to_string()),
+                    _ => DbError::Other(d.message().to_string()),
+                }
+            },
+        )
+    }
+}
+
+impl_repo!(SqliteRepo, Sqlite, SqliteRow, "sqlite");

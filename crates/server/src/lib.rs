@@ -1,0 +1,199 @@
+//! Wiring: configuration → database, storage, secrets → the HTTP app, plus the server lifecycle
+//! (listen, graceful shutdown). `main.rs` holds only the command line.
+
+use anyhow::{bail, Context};
+use mediaserver_api::{ApiSettings, AppState};
+use mediaserver_core::{Config, StorageConfig, StorageProvider};
+use mediaserver_db::DynRepo;
+use mediaserver_storage::Storage;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// Opens the database and applies migrations.
+pub async fn open_database(config: &Config) -> anyhow::Result<DynRepo> {
+    let repo = mediaserver_db::connect(&config.database_url)
+        .await
+        .with_context(|| {
+            format!(
+                "opening the {} database (DATABASE_URL)",
+                backend_name(&config.database_url)
+            )
+        })?;
+    repo.migrate()
+        .await
+        .context("applying database migrations")?;
+    Ok(repo)
+}
+
+fn backend_name(url: &str) -> &'static str {
+    if url.starts_with("sqlite:") {
+        "SQLite"
+    } else {
+        "PostgreSQL"
+    }
+}
+
+/// Builds the storage for one bucket from the configuration.
+pub fn open_storage(cfg: &StorageConfig, bucket: &str) -> anyhow::Result<Arc<dyn Storage>> {
+    let store = match cfg.provider {
+        StorageProvider::Local => {
+            mediaserver_storage::local(&cfg.local_root, bucket, cfg.part_size).with_context(
+                || format!("opening local storage under {}", cfg.local_root.display()),
+            )?
+        }
+        StorageProvider::Memory => mediaserver_storage::memory(bucket, cfg.part_size)
+            .context("creating in-memory storage")?,
+        StorageProvider::AwsBucket => mediaserver_storage::s3(mediaserver_storage::S3Options {
+            bucket: bucket.to_string(),
+            endpoint: cfg.endpoint.clone(),
+            region: cfg.region.clone(),
+            path_style: cfg.path_style,
+            access_key_id: cfg.access_key_id.clone(),
+            secret_access_key: cfg
+                .secret_access_key
+                .as_ref()
+                .map(|s| s.expose().to_string()),
+            part_size: cfg.part_size,
+            ..Default::default()
+        })
+        .context("configuring the S3 bucket (STORAGE_* variables)")?,
+    };
+    Ok(store)
+}
+
+/// The JWT signing secret: `JWT_SECRET` if set; in the embedded setup, otherwise one generated on
+/// first start and kept in the data directory so restarts keep tokens valid.
+pub fn jwt_secret(config: &Config) -> anyhow::Result<Vec<u8>> {
+    if let Some(s) = &config.jwt_secret {
+        return Ok(s.expose().as_bytes().to_vec());
+    }
+    if !config.is_embedded() {
+        bail!("JWT_SECRET is required when using PostgreSQL or a cloud bucket");
+    }
+    load_or_create_secret(&config.data_dir.join("jwt-secret"))
+}
+
+fn load_or_create_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
+    match std::fs::read_to_string(path) {
+        Ok(s) if s.trim().len() >= 32 => return Ok(s.trim().as_bytes().to_vec()),
+        Ok(_) => bail!(
+            "{} is too short to be a signing secret; delete it to generate a new one",
+            path.display()
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let mut bytes = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+    let secret = hex::encode(bytes);
+    write_private(path, &secret).with_context(|| format!("writing {}", path.display()))?;
+    tracing::info!(path = %path.display(), "generated a JWT signing secret");
+    Ok(secret.into_bytes())
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    opts.open(path)?.write_all(contents.as_bytes())
+}
+
+pub fn api_settings(config: &Config) -> ApiSettings {
+    ApiSettings {
+        allow_registration: config.allow_registration,
+        max_upload_bytes: config.max_upload_bytes,
+        access_token_ttl: Duration::from_secs(config.access_token_ttl_secs),
+        refresh_token_ttl: Duration::from_secs(config.refresh_token_ttl_secs),
+        ..ApiSettings::default()
+    }
+}
+
+/// Everything `serve` needs, opened and checked.
+pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
+    let secret = jwt_secret(config)?;
+    let repo = open_database(config).await?;
+    let media_store = open_storage(&config.storage, &config.storage.media_bucket)?;
+    let output_store = if config.storage.output_bucket == config.storage.media_bucket {
+        media_store.clone()
+    } else {
+        open_storage(&config.storage, &config.storage.output_bucket)?
+    };
+    Ok(AppState::new(
+        repo,
+        media_store,
+        output_store,
+        &secret,
+        api_settings(config),
+    ))
+}
+
+/// A bound, not yet running server.
+pub struct Server {
+    listener: TcpListener,
+    app: axum::Router,
+}
+
+impl Server {
+    pub async fn bind(config: &Config, state: AppState) -> anyhow::Result<Server> {
+        let addr = SocketAddr::new(config.host, config.port);
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("listening on {addr} (HOST/PORT)"))?;
+        Ok(Server {
+            listener,
+            app: mediaserver_api::app(state),
+        })
+    }
+
+    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting and lets in-flight requests finish.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        axum::serve(
+            self.listener,
+            self.app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP")
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}

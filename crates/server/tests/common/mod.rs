@@ -1,0 +1,242 @@
+//! Shared test harness: a real server on 127.0.0.1:0 with its own data directory, media fixtures
+//! generated with ffmpeg, and small HTTP helpers.
+#![allow(dead_code)]
+
+use mediaserver::Server;
+use mediaserver_api::AppState;
+use mediaserver_core::Config;
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestServer {
+    pub url: String,
+    pub client: Client,
+    pub state: AppState,
+    pub dir: TempDir,
+    shutdown: Option<oneshot::Sender<()>>,
+    handle: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+pub fn config_with(dir: &Path, env: &[(&str, &str)]) -> Config {
+    let mut vars: HashMap<String, String> = HashMap::new();
+    vars.insert("DATA_DIR".into(), dir.display().to_string());
+    vars.insert("HOST".into(), "127.0.0.1".into());
+    vars.insert("PORT".into(), "0".into());
+    for (k, v) in env {
+        vars.insert(k.to_string(), v.to_string());
+    }
+    Config::from_lookup(|k| vars.get(k).cloned()).expect("valid test config")
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        Self::start_with(&[]).await
+    }
+
+    pub async fn start_with(env: &[(&str, &str)]) -> TestServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        Self::start_in(dir, env).await
+    }
+
+    /// Starts a server whose data directory is `dir` (reuse it to test restarts).
+    pub async fn start_in(dir: TempDir, env: &[(&str, &str)]) -> TestServer {
+        let config = config_with(dir.path(), env);
+        let state = mediaserver::build_state(&config)
+            .await
+            .expect("build state");
+        Self::start_state(dir, &config, state).await
+    }
+
+    /// Starts a server around an already built state (to inject a particular storage).
+    pub async fn start_state(dir: TempDir, config: &Config, state: AppState) -> TestServer {
+        let server = Server::bind(config, state.clone()).await.expect("bind");
+        let addr = server.local_addr().expect("addr");
+        let (tx, rx) = oneshot::channel::<()>();
+        let handle = tokio::spawn(server.run(async {
+            let _ = rx.await;
+        }));
+        TestServer {
+            url: format!("http://{addr}"),
+            client: Client::new(),
+            state,
+            dir,
+            shutdown: Some(tx),
+            handle: Some(handle),
+        }
+    }
+
+    /// Stops the server gracefully and returns its data directory.
+    pub async fn stop(mut self) -> TempDir {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            h.await.expect("server task").expect("server result");
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::mem::replace(&mut self.dir, dir)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.url, path)
+    }
+
+    pub async fn register(&self, email: &str, password: &str) -> Response {
+        self.client
+            .post(self.url("/v1/auth/register"))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .expect("register request")
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Response {
+        self.client
+            .post(self.url("/v1/auth/login"))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .expect("login request")
+    }
+
+    /// Registers `email` and returns its access token.
+    pub async fn user_token(&self, email: &str) -> String {
+        let r = self.register(email, PASSWORD).await;
+        assert_eq!(r.status(), StatusCode::CREATED, "register {email}");
+        let r = self.login(email, PASSWORD).await;
+        assert_eq!(r.status(), StatusCode::OK, "login {email}");
+        let body: Value = r.json().await.expect("login json");
+        body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_string()
+    }
+
+    pub fn get(&self, path: &str, token: &str) -> reqwest::RequestBuilder {
+        self.client.get(self.url(path)).bearer_auth(token)
+    }
+
+    /// Uploads `bytes` as multipart field `file` named `filename`.
+    pub async fn upload(&self, token: &str, filename: &str, bytes: Vec<u8>) -> Response {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(filename.to_string());
+        let form = reqwest::multipart::Form::new().part("file", part);
+        self.client
+            .post(self.url("/v1/media"))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload request")
+    }
+
+    /// Uploads and asserts 201; returns the item JSON.
+    pub async fn upload_ok(&self, token: &str, filename: &str, bytes: Vec<u8>) -> Value {
+        let r = self.upload(token, filename, bytes).await;
+        let status = r.status();
+        let body: Value = r.json().await.expect("upload json");
+        assert_eq!(status, StatusCode::CREATED, "upload {filename}: {body}");
+        body
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Asserts the JSON error shape and status; returns the message.
+pub async fn expect_error(r: Response, status: StatusCode) -> String {
+    let got = r.status();
+    let text = r.text().await.expect("body");
+    assert_eq!(got, status, "unexpected status; body: {text}");
+    let v: Value =
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("error body is not JSON: {text}"));
+    assert!(v["error"]["code"].is_string(), "no error.code in {text}");
+    v["error"]["message"]
+        .as_str()
+        .expect("error.message")
+        .to_string()
+}
+
+/// Media fixtures generated once per test binary with ffmpeg's lavfi sources.
+pub struct Fixtures {
+    pub mp4: PathBuf,
+    pub png: PathBuf,
+    pub wav: PathBuf,
+}
+
+pub fn fixtures() -> &'static Fixtures {
+    static F: OnceLock<Fixtures> = OnceLock::new();
+    F.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fixtures");
+        std::fs::create_dir_all(&dir).expect("fixtures dir");
+        let make = |name: &str, args: &[&str]| -> PathBuf {
+            let out = dir.join(name);
+            if !out.exists() {
+                let tmp = dir.join(format!("tmp-{}-{name}", std::process::id()));
+                let status = Command::new("ffmpeg")
+                    .args(["-hide_banner", "-loglevel", "error", "-y"])
+                    .args(args)
+                    .arg(&tmp)
+                    .status()
+                    .expect("ffmpeg must be installed (scripts/install-deps.sh)");
+                assert!(status.success(), "ffmpeg failed making {name}");
+                std::fs::rename(&tmp, &out).expect("rename fixture");
+            }
+            out
+        };
+        Fixtures {
+            mp4: make(
+                "clip.mp4",
+                &[
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    "testsrc2=size=320x240:rate=25:duration=1",
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    "sine=frequency=440:duration=1",
+                    "-c:v",
+                    "libx264",
+                    "-preset",
+                    "ultrafast",
+                    "-pix_fmt",
+                    "yuv420p",
+                    "-c:a",
+                    "aac",
+                    "-shortest",
+                ],
+            ),
+            png: make(
+                "frame.png",
+                &["-f", "lavfi", "-i", "testsrc2=size=64x48", "-frames:v", "1"],
+            ),
+            wav: make(
+                "tone.wav",
+                &["-f", "lavfi", "-i", "sine=frequency=440:duration=0.5"],
+            ),
+        }
+    })
+}
+
+pub fn read(p: &Path) -> Vec<u8> {
+    std::fs::read(p).expect("read fixture")
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}

@@ -1,0 +1,340 @@
+//! The one [`Storage`] implementation, generic over any `object_store` backend.
+
+use crate::error::Redactor;
+use crate::writer::Writer;
+use crate::{
+    ByteStream, ObjectKey, ObjectMeta, ObjectWriter, PutResult, Result, Storage, StorageError,
+};
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+use object_store::path::Path;
+use object_store::{GetOptions, GetRange, GetResult, ObjectStore};
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// S3 caps presigned URL lifetimes at 7 days.
+const MAX_PRESIGN_EXPIRY: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Prefix listed by `check`; nothing lives there, so the listing is one cheap request.
+const CHECK_PREFIX: &str = "mediaserver-readiness-check";
+/// Bounds how far past `part_size` a single file upload may raise its part size (S3 allows
+/// 10,000 parts; a margin keeps us clear of that limit).
+const MAX_PARTS: u64 = 9_000;
+
+/// Provider-specific capabilities beyond the `ObjectStore` trait.
+pub(crate) enum Provider {
+    /// Directory per bucket; `check` verifies the directory still exists.
+    Local {
+        root: PathBuf,
+    },
+    Memory,
+    S3 {
+        signer: Arc<object_store::aws::AmazonS3>,
+    },
+}
+
+pub(crate) struct ObjectStoreStorage {
+    pub(crate) store: Arc<dyn ObjectStore>,
+    pub(crate) provider: Provider,
+    pub(crate) bucket: String,
+    pub(crate) part_size: usize,
+    pub(crate) redactor: Redactor,
+}
+
+// Hand-written so credentials inside the wrapped store's config can never be logged.
+impl std::fmt::Debug for ObjectStoreStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Storage")
+            .field("provider", &self.provider_name())
+            .field("bucket", &self.bucket)
+            .field("part_size", &self.part_size)
+            .finish()
+    }
+}
+
+fn path(key: &ObjectKey) -> Result<Path> {
+    Path::parse(key.as_str()).map_err(|e| StorageError::InvalidKey(e.to_string()))
+}
+
+/// A listing prefix matches whole path segments: `media/1` covers `media/1/x` but not
+/// `media/12/x`. A trailing `/` is optional; empty means the whole bucket.
+fn prefix_path(prefix: &str) -> Result<Option<Path>> {
+    let trimmed = prefix.trim_end_matches('/');
+    if trimmed.is_empty() {
+        return Ok(None);
+    }
+    let key = ObjectKey::new(trimmed)?;
+    path(&key).map(Some)
+}
+
+fn to_meta(m: object_store::ObjectMeta) -> ObjectMeta {
+    ObjectMeta {
+        key: m.location.to_string(),
+        size: m.size,
+        etag: m.e_tag,
+        last_modified: m.last_modified,
+    }
+}
+
+impl ObjectStoreStorage {
+    fn provider_name(&self) -> &'static str {
+        match self.provider {
+            Provider::Local { .. } => "local",
+            Provider::Memory => "memory",
+            Provider::S3 { .. } => "s3",
+        }
+    }
+
+    fn map(&self, err: object_store::Error, key: &str) -> StorageError {
+        self.redactor.map(err, key)
+    }
+
+    fn new_writer(&self, key: &ObjectKey, part_size: usize) -> Result<Box<dyn ObjectWriter>> {
+        Ok(Box::new(Writer::new(
+            Arc::clone(&self.store),
+            self.redactor.clone(),
+            path(key)?,
+            key.to_string(),
+            part_size,
+        )))
+    }
+
+    fn byte_stream(&self, key: &ObjectKey, result: GetResult) -> ByteStream {
+        let redactor = self.redactor.clone();
+        let key = key.to_string();
+        result
+            .into_stream()
+            .map_err(move |e| redactor.map(e, &key))
+            .boxed()
+    }
+
+    /// A ranged GET with provider range errors normalised to `RangeNotSatisfiable`.
+    async fn get_range(&self, key: &ObjectKey, range: Range<u64>) -> Result<Option<GetResult>> {
+        let location = path(key)?;
+        if range.end <= range.start {
+            // Empty ranges are not expressible as HTTP ranges; validate against the size only.
+            let meta = self.head(key).await?;
+            return if range.start >= meta.size {
+                Err(not_satisfiable(&range, meta.size))
+            } else {
+                Ok(None)
+            };
+        }
+        let opts = GetOptions {
+            range: Some(GetRange::Bounded(range.clone())),
+            ..Default::default()
+        };
+        match self.store.get_opts(&location, opts).await {
+            Ok(r) => Ok(Some(r)),
+            Err(object_store::Error::NotFound { .. }) => {
+                Err(StorageError::NotFound(key.to_string()))
+            }
+            Err(e) => {
+                // Providers report an unsatisfiable range in their own way (HTTP 416,
+                // `InvalidGetRange`...); the size tells us whether that was the cause.
+                match self.head(key).await {
+                    Ok(meta) if range.start >= meta.size => Err(not_satisfiable(&range, meta.size)),
+                    _ => Err(self.map(e, key.as_str())),
+                }
+            }
+        }
+    }
+}
+
+fn not_satisfiable(range: &Range<u64>, size: u64) -> StorageError {
+    StorageError::RangeNotSatisfiable {
+        start: range.start,
+        end: range.end,
+        size,
+    }
+}
+
+#[async_trait]
+impl Storage for ObjectStoreStorage {
+    fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    fn provider(&self) -> &'static str {
+        self.provider_name()
+    }
+
+    async fn writer(&self, key: &ObjectKey) -> Result<Box<dyn ObjectWriter>> {
+        self.new_writer(key, self.part_size)
+    }
+
+    async fn put_file(&self, key: &ObjectKey, file: &std::path::Path) -> Result<PutResult> {
+        let f = tokio::fs::File::open(file)
+            .await
+            .map_err(StorageError::Source)?;
+        let len = f.metadata().await.map_err(StorageError::Source)?.len();
+        // Grow parts for very large files so the upload stays under the provider's part limit.
+        let part_size = usize::try_from(len.div_ceil(MAX_PARTS))
+            .unwrap_or(usize::MAX)
+            .max(self.part_size);
+        let mut stream = tokio_util::io::ReaderStream::with_capacity(f, part_size);
+        let mut w = self.new_writer(key, part_size)?;
+        while let Some(chunk) = stream.next().await {
+            let res = match chunk {
+                Ok(c) => w.write(c).await,
+                Err(e) => Err(StorageError::Source(e)),
+            };
+            if let Err(e) = res {
+                let _ = w.abort().await;
+                return Err(e);
+            }
+        }
+        w.finish().await
+    }
+
+    async fn put_bytes(&self, key: &ObjectKey, data: Bytes) -> Result<PutResult> {
+        let mut w = self.new_writer(key, self.part_size)?;
+        if let Err(e) = w.write(data).await {
+            let _ = w.abort().await;
+            return Err(e);
+        }
+        w.finish().await
+    }
+
+    async fn head(&self, key: &ObjectKey) -> Result<ObjectMeta> {
+        let meta = self
+            .store
+            .head(&path(key)?)
+            .await
+            .map_err(|e| self.map(e, key.as_str()))?;
+        Ok(to_meta(meta))
+    }
+
+    async fn get_stream(&self, key: &ObjectKey) -> Result<(ObjectMeta, ByteStream)> {
+        let result = self
+            .store
+            .get(&path(key)?)
+            .await
+            .map_err(|e| self.map(e, key.as_str()))?;
+        let meta = to_meta(result.meta.clone());
+        Ok((meta, self.byte_stream(key, result)))
+    }
+
+    async fn get_range_stream(
+        &self,
+        key: &ObjectKey,
+        range: Range<u64>,
+    ) -> Result<(ObjectMeta, ByteStream)> {
+        match self.get_range(key, range).await? {
+            Some(result) => {
+                let meta = to_meta(result.meta.clone());
+                Ok((meta, self.byte_stream(key, result)))
+            }
+            None => Ok((self.head(key).await?, futures::stream::empty().boxed())),
+        }
+    }
+
+    async fn read_at(&self, key: &ObjectKey, range: Range<u64>) -> Result<Bytes> {
+        match self.get_range(key, range).await? {
+            Some(result) => result.bytes().await.map_err(|e| self.map(e, key.as_str())),
+            None => Ok(Bytes::new()),
+        }
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>> {
+        let p = prefix_path(prefix)?;
+        self.store
+            .list(p.as_ref())
+            .map_ok(to_meta)
+            .map_err(|e| self.map(e, prefix))
+            .try_collect()
+            .await
+    }
+
+    async fn delete(&self, key: &ObjectKey) -> Result<()> {
+        match self.store.delete(&path(key)?).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(self.map(e, key.as_str())),
+        }
+    }
+
+    async fn delete_prefix(&self, prefix: &str) -> Result<u64> {
+        // Refuse to wipe a whole bucket through an empty prefix (e.g. an unset id).
+        let Some(p) = prefix_path(prefix)? else {
+            return Err(StorageError::InvalidKey(
+                "delete_prefix needs a non-empty prefix".into(),
+            ));
+        };
+        // The listing feeds the deletions as it goes: S3 deletes 1,000 keys per request and
+        // memory stays bounded whatever the count.
+        let locations = self.store.list(Some(&p)).map_ok(|m| m.location).boxed();
+        let mut results = self.store.delete_stream(locations);
+        let mut deleted = 0u64;
+        while let Some(r) = results.next().await {
+            match r {
+                Ok(_) => deleted += 1,
+                // Deleted concurrently by someone else: the goal is met.
+                Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(self.map(e, prefix)),
+            }
+        }
+        Ok(deleted)
+    }
+
+    async fn presign_put(&self, key: &ObjectKey, expires: Duration) -> Result<url::Url> {
+        self.presign(reqwest::Method::PUT, key, expires).await
+    }
+
+    async fn presign_get(&self, key: &ObjectKey, expires: Duration) -> Result<url::Url> {
+        self.presign(reqwest::Method::GET, key, expires).await
+    }
+
+    async fn check(&self) -> Result<()> {
+        match &self.provider {
+            Provider::Memory => Ok(()),
+            Provider::Local { root } => match tokio::fs::metadata(root).await {
+                Ok(m) if m.is_dir() => Ok(()),
+                Ok(_) => Err(StorageError::Unavailable(format!(
+                    "{} is not a directory",
+                    root.display()
+                ))),
+                Err(e) => Err(StorageError::Unavailable(format!(
+                    "{}: {e}",
+                    root.display()
+                ))),
+            },
+            Provider::S3 { .. } => {
+                let probe = Path::from(CHECK_PREFIX);
+                match self.store.list_with_delimiter(Some(&probe)).await {
+                    Ok(_) => Ok(()),
+                    Err(e) => Err(match self.map(e, CHECK_PREFIX) {
+                        StorageError::NotFound(_) => {
+                            StorageError::Unavailable(format!("bucket {} not found", self.bucket))
+                        }
+                        other => other,
+                    }),
+                }
+            }
+        }
+    }
+}
+
+impl ObjectStoreStorage {
+    async fn presign(
+        &self,
+        method: reqwest::Method,
+        key: &ObjectKey,
+        expires: Duration,
+    ) -> Result<url::Url> {
+        use object_store::signer::Signer;
+        let Provider::S3 { signer } = &self.provider else {
+            return Err(StorageError::NotSupported("presigned URLs"));
+        };
+        if expires.is_zero() || expires > MAX_PRESIGN_EXPIRY {
+            return Err(StorageError::Other(format!(
+                "presign expiry must be between 1s and 7 days, got {expires:?}"
+            )));
+        }
+        signer
+            .signed_url(method, &path(key)?, expires)
+            .await
+            .map_err(|e| self.map(e, key.as_str()))
+    }
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what the server and its tests need on Debian/Ubuntu, skipping what is already there:
+#   ffmpeg (media), PostgreSQL (the second database backend), moto (a real S3 server, from PyPI).
+# Usage: scripts/install-deps.sh [--server-only]
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+need_apt=()
+command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || need_apt+=(ffmpeg)
+if [ "${1:-}" != "--server-only" ]; then
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+  command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-pip python3-venv)
+fi
+
+if [ "${#need_apt[@]}" -gt 0 ]; then
+  echo "installing: ${need_apt[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+if [ "${1:-}" != "--server-only" ]; then
+  if ! python3 -c "import moto.server, flask, flask_cors" >/dev/null 2>&1; then
+    echo "installing: moto[server] (PyPI)" >&2
+    python3 -m pip install -q 'moto[server]>=5,<6' 2>/dev/null \
+      || python3 -m pip install -q --break-system-packages 'moto[server]>=5,<6'
+  fi
+fi

@@ -1,0 +1,60 @@
+# Starts throwaway PostgreSQL and S3 (moto) servers on loopback for the tests, and exports
+#   MEDIASERVER_TEST_PG_URL   admin URL of the PostgreSQL server (tests create their own databases)
+#   MEDIASERVER_TEST_S3_ENDPOINT  http://127.0.0.1:PORT of the S3 server (any credentials work)
+# Source it, call start_services, and stop_services when done (a trap does that in test.sh).
+
+_free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+start_postgres() {
+  local bindir
+  bindir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
+  if [ -z "$bindir" ]; then echo "PostgreSQL is not installed; run scripts/install-deps.sh" >&2; return 1; fi
+  PG_DIR="$(mktemp -d /tmp/mediaserver-pg.XXXXXX)"
+  local port; port="$(_free_port)"
+  local run=()
+  if [ "$(id -u)" -eq 0 ]; then
+    chown postgres: "$PG_DIR"
+    run=(runuser -u postgres --)
+  fi
+  "${run[@]}" "$bindir/initdb" -D "$PG_DIR/data" -A trust -U postgres -E UTF8 >"$PG_DIR/initdb.log" 2>&1 \
+    || { cat "$PG_DIR/initdb.log" >&2; return 1; }
+  "${run[@]}" "$bindir/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w \
+    -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+    start >/dev/null || { cat "$PG_DIR/server.log" >&2; return 1; }
+  PG_BINDIR="$bindir"
+  export MEDIASERVER_TEST_PG_URL="postgres://postgres@127.0.0.1:$port/postgres"
+  echo "postgres: $MEDIASERVER_TEST_PG_URL" >&2
+}
+
+start_s3() {
+  local port; port="$(_free_port)"
+  S3_LOG="$(mktemp /tmp/mediaserver-moto.XXXXXX.log)"
+  python3 -m moto.server -H 127.0.0.1 -p "$port" >"$S3_LOG" 2>&1 &
+  S3_PID=$!
+  for _ in $(seq 1 100); do
+    if curl -fsS "http://127.0.0.1:$port/moto-api/" >/dev/null 2>&1 || python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/')" >/dev/null 2>&1; then
+      export MEDIASERVER_TEST_S3_ENDPOINT="http://127.0.0.1:$port"
+      echo "s3 (moto): $MEDIASERVER_TEST_S3_ENDPOINT" >&2
+      return 0
+    fi
+    sleep 0.2
+  done
+  echo "moto did not start:" >&2; cat "$S3_LOG" >&2; return 1
+}
+
+start_services() {
+  start_postgres
+  start_s3
+}
+
+stop_services() {
+  if [ -n "${S3_PID:-}" ]; then kill "$S3_PID" 2>/dev/null || true; wait "$S3_PID" 2>/dev/null || true; fi
+  if [ -n "${PG_DIR:-}" ]; then
+    local run=()
+    if [ "$(id -u)" -eq 0 ]; then run=(runuser -u postgres --); fi
+    "${run[@]}" "$PG_BINDIR/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$PG_DIR"
+  fi
+}

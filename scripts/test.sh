@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: installs ffmpeg, PostgreSQL and the S3 server if missing, starts
+# PostgreSQL and S3 on loopback, runs every test in the workspace, and stops them again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+# shellcheck source=scripts/services.sh
+source scripts/services.sh
+trap stop_services EXIT
+start_services
+cargo test --workspace --all-targets "$@"
