@@ -94,5 +94,6 @@ pub async fn connect(url: &str) -> Result<DynRepo> {
 }
 
 pub mod postgres;
+mod repo_impl;
 mod shared;
 pub mod sqlite;

@@ -1,6 +1,7 @@
 //! PostgreSQL backend.
 
-use crate::shared::{self, impl_repo};
+use crate::repo_impl::impl_repo;
+use crate::shared;
 use crate::{DbError, Result};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Transaction};

@@ -1,6 +1,7 @@
 //! SQLite backend: one file in WAL mode, `synchronous=NORMAL`, foreign keys on.
 
-use crate::shared::{self, impl_repo};
+use crate::repo_impl::impl_repo;
+use crate::shared;
 use crate::{DbError, Result};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,

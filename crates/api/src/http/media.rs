@@ -3,7 +3,7 @@
 use crate::auth::{AuthUser, MaybeAuthUser};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::objects::{self, ServeOptions};
-use crate::http::upload::{self, check_title};
+use crate::http::upload::{self, check_title, MAX_TITLE_CHARS};
 use crate::http::ApiJson;
 use crate::AppState;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
@@ -181,12 +181,7 @@ async fn upload_media(
                         stored = Some(upload::store_upload(&state, &filename, field).await?);
                     }
                     Some("title") => {
-                        let text = field.text().await.map_err(|e| {
-                            ApiError::BadRequest(format!(
-                                "invalid `title` field: {}",
-                                e.body_text()
-                            ))
-                        })?;
+                        let text = read_small_field(field).await?;
                         check_title(&text)?;
                         title = Some(text);
                     }
@@ -219,6 +214,26 @@ async fn upload_media(
         upload::commit(&state, &caller.id, stored, params.title).await?
     };
     Ok((StatusCode::CREATED, Json(media.into())))
+}
+
+/// Reads a text form field, refusing anything longer than a title could be (the field is
+/// client-controlled and would otherwise be buffered whole).
+async fn read_small_field(mut field: axum::extract::multipart::Field<'_>) -> ApiResult<String> {
+    const MAX: usize = 4096;
+    let mut buf = Vec::new();
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| ApiError::BadRequest(format!("invalid `title` field: {}", e.body_text())))?
+    {
+        buf.extend_from_slice(&chunk);
+        if buf.len() > MAX {
+            return Err(ApiError::BadRequest(format!(
+                "title: must be at most {MAX_TITLE_CHARS} characters"
+            )));
+        }
+    }
+    String::from_utf8(buf).map_err(|_| ApiError::BadRequest("title: must be UTF-8 text".into()))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -258,17 +273,12 @@ async fn list_media(
             .filter(|n| (1..=100).contains(n))
             .ok_or_else(|| ApiError::BadRequest("limit: must be a number from 1 to 100".into()))?,
     };
-    let parse = |v: Option<String>, name: &str| -> ApiResult<Option<String>> {
-        Ok(v.filter(|s| !s.is_empty()).map(|s| s.to_string())).and_then(|v| {
-            if name == "cursor" && v.as_deref().is_some_and(|c| !is_valid_id(c)) {
-                Err(ApiError::BadRequest(
-                    "cursor: not a cursor returned by this endpoint".into(),
-                ))
-            } else {
-                Ok(v)
-            }
-        })
-    };
+    let cursor = p.cursor.filter(|c| !c.is_empty());
+    if cursor.as_deref().is_some_and(|c| !is_valid_id(c)) {
+        return Err(ApiError::BadRequest(
+            "cursor: not a cursor returned by this endpoint".into(),
+        ));
+    }
     let kind = p
         .kind
         .filter(|s| !s.is_empty())
@@ -289,7 +299,7 @@ async fn list_media(
         owner_id: (!caller.is_admin()).then(|| caller.id.clone()),
         kind,
         status,
-        before_id: parse(p.cursor, "cursor")?,
+        before_id: cursor,
         limit: limit + 1,
     };
     let mut items = state.repo.list_media(&filter).await?;

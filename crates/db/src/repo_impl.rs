@@ -1,0 +1,558 @@
+//! The backend-independent `Repo` implementation, expanded once per backend by [`impl_repo!`]
+//! so that every query is written once. The SQL uses `$1, $2, …` placeholders, which
+//! sqlx-sqlite accepts too (as numbered parameters).
+//!
+//! A backend type invoking [`impl_repo!`] must provide these inherent items:
+//! - `async fn begin_write(&self) -> Result<Transaction<'static, DB>>`: a transaction that may
+//!   read and then write without losing a race (SQLite: `BEGIN IMMEDIATE`);
+//! - `async fn lock_users(tx) -> Result<()>`: serialises "is this the first user?" decisions;
+//! - `async fn run_migrations(&self) -> Result<()>`;
+//! - `fn db_err(e: sqlx::Error) -> DbError`.
+
+macro_rules! user_cols {
+    () => {
+        "id, email, password_hash, role, created_at"
+    };
+}
+macro_rules! media_cols {
+    () => {
+        "id, owner_id, kind, status, title, filename, content_type, size, sha256, visibility, \
+         bucket, original_key, duration_seconds, width, height, progress, playable, error, \
+         created_at, updated_at"
+    };
+}
+macro_rules! event_cols {
+    () => {
+        "id, media_id, source, bucket, key, etag, size, created_at"
+    };
+}
+pub(crate) use {event_cols, media_cols, user_cols};
+
+/// Expands the backend-independent `Repo` implementation for `$repo` (a struct with a `pool`
+/// field of `sqlx::Pool<$db>`), whose rows are `$row`.
+macro_rules! impl_repo {
+    ($repo:ty, $db:ty, $row:ty, $backend:literal) => {
+        impl $repo {
+            fn user_from_row(row: &$row) -> $crate::Result<::mediaserver_core::User> {
+                use ::sqlx::Row as _;
+                let role: String = row.try_get("role").map_err(Self::db_err)?;
+                Ok(::mediaserver_core::User {
+                    id: row.try_get("id").map_err(Self::db_err)?,
+                    email: row.try_get("email").map_err(Self::db_err)?,
+                    password_hash: row.try_get("password_hash").map_err(Self::db_err)?,
+                    role: $crate::shared::parse_enum(&role, "role")?,
+                    created_at: row.try_get("created_at").map_err(Self::db_err)?,
+                })
+            }
+
+            fn media_from_row(row: &$row) -> $crate::Result<::mediaserver_core::Media> {
+                use $crate::shared::parse_enum;
+                use ::sqlx::Row as _;
+                let get_s = |c: &str| row.try_get::<String, _>(c).map_err(Self::db_err);
+                Ok(::mediaserver_core::Media {
+                    id: get_s("id")?,
+                    owner_id: get_s("owner_id")?,
+                    kind: parse_enum(&get_s("kind")?, "kind")?,
+                    status: parse_enum(&get_s("status")?, "status")?,
+                    title: get_s("title")?,
+                    filename: get_s("filename")?,
+                    content_type: get_s("content_type")?,
+                    size: row.try_get("size").map_err(Self::db_err)?,
+                    sha256: get_s("sha256")?,
+                    visibility: parse_enum(&get_s("visibility")?, "visibility")?,
+                    bucket: get_s("bucket")?,
+                    original_key: get_s("original_key")?,
+                    duration_seconds: row.try_get("duration_seconds").map_err(Self::db_err)?,
+                    width: row.try_get("width").map_err(Self::db_err)?,
+                    height: row.try_get("height").map_err(Self::db_err)?,
+                    progress: row.try_get("progress").map_err(Self::db_err)?,
+                    playable: row.try_get("playable").map_err(Self::db_err)?,
+                    error: row.try_get("error").map_err(Self::db_err)?,
+                    created_at: row.try_get("created_at").map_err(Self::db_err)?,
+                    updated_at: row.try_get("updated_at").map_err(Self::db_err)?,
+                })
+            }
+
+            fn event_from_row(row: &$row) -> $crate::Result<::mediaserver_core::ObjectEvent> {
+                use ::sqlx::Row as _;
+                Ok(::mediaserver_core::ObjectEvent {
+                    id: row.try_get("id").map_err(Self::db_err)?,
+                    media_id: row.try_get("media_id").map_err(Self::db_err)?,
+                    source: row.try_get("source").map_err(Self::db_err)?,
+                    bucket: row.try_get("bucket").map_err(Self::db_err)?,
+                    key: row.try_get("key").map_err(Self::db_err)?,
+                    etag: row.try_get("etag").map_err(Self::db_err)?,
+                    size: row.try_get("size").map_err(Self::db_err)?,
+                    created_at: row.try_get("created_at").map_err(Self::db_err)?,
+                })
+            }
+
+            /// Revokes every live token of `user_id` inside `tx`.
+            async fn revoke_all_in(
+                tx: &mut ::sqlx::Transaction<'static, $db>,
+                user_id: &str,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> $crate::Result<u64> {
+                let done = ::sqlx::query(
+                    "UPDATE refresh_tokens SET revoked_at = $1 \
+                     WHERE user_id = $2 AND revoked_at IS NULL",
+                )
+                .bind(now)
+                .bind(user_id)
+                .execute(&mut **tx)
+                .await
+                .map_err(Self::db_err)?;
+                Ok(done.rows_affected())
+            }
+        }
+
+        #[::async_trait::async_trait]
+        impl $crate::Repo for $repo {
+            fn backend(&self) -> &'static str {
+                $backend
+            }
+
+            async fn migrate(&self) -> $crate::Result<()> {
+                self.run_migrations().await
+            }
+
+            async fn ping(&self) -> $crate::Result<()> {
+                ::sqlx::query("SELECT 1")
+                    .execute(&self.pool)
+                    .await
+                    .map_err(Self::db_err)?;
+                Ok(())
+            }
+
+            async fn create_user(
+                &self,
+                user: ::mediaserver_core::NewUser,
+            ) -> $crate::Result<::mediaserver_core::User> {
+                use ::mediaserver_core::Role;
+                let created = ::mediaserver_core::User {
+                    id: ::mediaserver_core::new_id(),
+                    email: user.email.to_lowercase(),
+                    password_hash: user.password_hash,
+                    role: Role::User,
+                    created_at: $crate::shared::now(),
+                };
+                let mut tx = self.begin_write().await?;
+                let role = match user.role {
+                    Some(role) => role,
+                    None => {
+                        Self::lock_users(&mut tx).await?;
+                        let any = ::sqlx::query("SELECT 1 FROM users LIMIT 1")
+                            .fetch_optional(&mut *tx)
+                            .await
+                            .map_err(Self::db_err)?;
+                        if any.is_some() {
+                            Role::User
+                        } else {
+                            Role::Admin
+                        }
+                    }
+                };
+                ::sqlx::query(concat!(
+                    "INSERT INTO users (",
+                    $crate::repo_impl::user_cols!(),
+                    ") VALUES ($1, $2, $3, $4, $5)"
+                ))
+                .bind(&created.id)
+                .bind(&created.email)
+                .bind(&created.password_hash)
+                .bind(role.as_str())
+                .bind(created.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(Self::db_err)?;
+                tx.commit().await.map_err(Self::db_err)?;
+                Ok(::mediaserver_core::User { role, ..created })
+            }
+
+            async fn user_by_id(
+                &self,
+                id: &str,
+            ) -> $crate::Result<Option<::mediaserver_core::User>> {
+                let row = ::sqlx::query(concat!(
+                    "SELECT ",
+                    $crate::repo_impl::user_cols!(),
+                    " FROM users WHERE id = $1"
+                ))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(Self::db_err)?;
+                row.as_ref().map(Self::user_from_row).transpose()
+            }
+
+            async fn user_by_email(
+                &self,
+                email: &str,
+            ) -> $crate::Result<Option<::mediaserver_core::User>> {
+                let row = ::sqlx::query(concat!(
+                    "SELECT ",
+                    $crate::repo_impl::user_cols!(),
+                    " FROM users WHERE email = $1"
+                ))
+                .bind(email.to_lowercase())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(Self::db_err)?;
+                row.as_ref().map(Self::user_from_row).transpose()
+            }
+
+            async fn first_admin(&self) -> $crate::Result<Option<::mediaserver_core::User>> {
+                // Sorting SQLite's text timestamps is sound: sqlx writes them all as RFC 3339
+                // UTC with a fixed "+00:00" suffix, and a fraction sorts after its whole second.
+                let row = ::sqlx::query(concat!(
+                    "SELECT ",
+                    $crate::repo_impl::user_cols!(),
+                    " FROM users WHERE role = 'admin' ORDER BY created_at, id LIMIT 1"
+                ))
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(Self::db_err)?;
+                row.as_ref().map(Self::user_from_row).transpose()
+            }
+
+            async fn insert_refresh_token(
+                &self,
+                token: &::mediaserver_core::RefreshToken,
+            ) -> $crate::Result<()> {
+                ::sqlx::query(
+                    "INSERT INTO refresh_tokens \
+                     (id, user_id, token_hash, expires_at, revoked_at, created_at) \
+                     VALUES ($1, $2, $3, $4, NULL, $5)",
+                )
+                .bind(&token.id)
+                .bind(&token.user_id)
+                .bind(&token.token_hash)
+                .bind($crate::shared::ts(token.expires_at))
+                .bind($crate::shared::ts(token.created_at))
+                .execute(&self.pool)
+                .await
+                .map_err(Self::db_err)?;
+                Ok(())
+            }
+
+            async fn rotate_refresh_token(
+                &self,
+                old_hash: &str,
+                new: &::mediaserver_core::RefreshToken,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> $crate::Result<::mediaserver_core::RefreshOutcome> {
+                use ::mediaserver_core::RefreshOutcome;
+                use ::sqlx::Row as _;
+                let revoked_at = $crate::shared::ts(now);
+                let mut tx = self.begin_write().await?;
+                let row = ::sqlx::query(
+                    "SELECT id, user_id, expires_at, revoked_at FROM refresh_tokens \
+                     WHERE token_hash = $1",
+                )
+                .bind(old_hash)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(Self::db_err)?;
+                let Some(row) = row else {
+                    tx.rollback().await.map_err(Self::db_err)?;
+                    return Ok(RefreshOutcome::Invalid);
+                };
+                let id: String = row.try_get("id").map_err(Self::db_err)?;
+                let user_id: String = row.try_get("user_id").map_err(Self::db_err)?;
+                let expires_at: ::chrono::DateTime<::chrono::Utc> =
+                    row.try_get("expires_at").map_err(Self::db_err)?;
+                let old_revoked: Option<::chrono::DateTime<::chrono::Utc>> =
+                    row.try_get("revoked_at").map_err(Self::db_err)?;
+
+                // Compared here rather than in SQL: SQLite stores timestamps as text.
+                let outcome = if old_revoked.is_some() {
+                    None
+                } else if expires_at <= now {
+                    tx.rollback().await.map_err(Self::db_err)?;
+                    return Ok(RefreshOutcome::Invalid);
+                } else {
+                    // Conditional on still being live: on PostgreSQL a concurrent rotation of
+                    // the same token may have won since the SELECT; then this is a reuse.
+                    let done = ::sqlx::query(
+                        "UPDATE refresh_tokens SET revoked_at = $1 \
+                         WHERE id = $2 AND revoked_at IS NULL",
+                    )
+                    .bind(revoked_at)
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::db_err)?;
+                    (done.rows_affected() == 1).then_some(())
+                };
+                let outcome = match outcome {
+                    Some(()) => {
+                        ::sqlx::query(
+                            "INSERT INTO refresh_tokens \
+                             (id, user_id, token_hash, expires_at, revoked_at, created_at) \
+                             VALUES ($1, $2, $3, $4, NULL, $5)",
+                        )
+                        .bind(&new.id)
+                        .bind(&user_id)
+                        .bind(&new.token_hash)
+                        .bind($crate::shared::ts(new.expires_at))
+                        .bind($crate::shared::ts(new.created_at))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(Self::db_err)?;
+                        RefreshOutcome::Rotated { user_id }
+                    }
+                    None => {
+                        Self::revoke_all_in(&mut tx, &user_id, revoked_at).await?;
+                        RefreshOutcome::Reused { user_id }
+                    }
+                };
+                tx.commit().await.map_err(Self::db_err)?;
+                Ok(outcome)
+            }
+
+            async fn revoke_refresh_token(&self, hash: &str) -> $crate::Result<bool> {
+                use ::sqlx::Row as _;
+                let now = $crate::shared::now();
+                let row = ::sqlx::query(
+                    "UPDATE refresh_tokens SET revoked_at = $1 \
+                     WHERE token_hash = $2 AND revoked_at IS NULL RETURNING expires_at",
+                )
+                .bind(now)
+                .bind(hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(Self::db_err)?;
+                match row {
+                    Some(row) => {
+                        let expires_at: ::chrono::DateTime<::chrono::Utc> =
+                            row.try_get("expires_at").map_err(Self::db_err)?;
+                        Ok(expires_at > now)
+                    }
+                    None => Ok(false),
+                }
+            }
+
+            async fn revoke_user_refresh_tokens(&self, user_id: &str) -> $crate::Result<u64> {
+                let mut tx = self.begin_write().await?;
+                let n = Self::revoke_all_in(&mut tx, user_id, $crate::shared::now()).await?;
+                tx.commit().await.map_err(Self::db_err)?;
+                Ok(n)
+            }
+
+            async fn insert_api_key(&self, key: &::mediaserver_core::ApiKey) -> $crate::Result<()> {
+                ::sqlx::query(
+                    "INSERT INTO api_keys (id, user_id, name, prefix, key_hash, revoked_at, \
+                     last_used_at, created_at) VALUES ($1, $2, $3, $4, $5, NULL, NULL, $6)",
+                )
+                .bind(&key.id)
+                .bind(&key.user_id)
+                .bind(&key.name)
+                .bind(&key.prefix)
+                .bind(&key.key_hash)
+                .bind($crate::shared::ts(key.created_at))
+                .execute(&self.pool)
+                .await
+                .map_err(Self::db_err)?;
+                Ok(())
+            }
+
+            async fn user_by_api_key_hash(
+                &self,
+                hash: &str,
+            ) -> $crate::Result<Option<::mediaserver_core::User>> {
+                use ::sqlx::Row as _;
+                let row = ::sqlx::query(
+                    "SELECT u.id, u.email, u.password_hash, u.role, u.created_at, \
+                     k.id AS key_id, k.last_used_at \
+                     FROM api_keys k JOIN users u ON u.id = k.user_id \
+                     WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
+                )
+                .bind(hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(Self::db_err)?;
+                let Some(row) = row else { return Ok(None) };
+                let user = Self::user_from_row(&row)?;
+                let key_id: String = row.try_get("key_id").map_err(Self::db_err)?;
+                let last_used: Option<::chrono::DateTime<::chrono::Utc>> =
+                    row.try_get("last_used_at").map_err(Self::db_err)?;
+                // Throttled so that authenticating every request is not also a write per
+                // request; a failed update must not fail the authentication.
+                let now = $crate::shared::now();
+                if last_used.is_none_or(|t| now - t > ::chrono::Duration::seconds(60)) {
+                    let res = ::sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
+                        .bind(now)
+                        .bind(&key_id)
+                        .execute(&self.pool)
+                        .await;
+                    if let Err(e) = res {
+                        ::tracing::warn!(error = %Self::db_err(e), "updating api key last_used_at");
+                    }
+                }
+                Ok(Some(user))
+            }
+
+            async fn create_media_with_event(
+                &self,
+                media: &::mediaserver_core::Media,
+                event: &::mediaserver_core::ObjectEvent,
+            ) -> $crate::Result<()> {
+                use $crate::shared::ts;
+                let mut tx = self.begin_write().await?;
+                ::sqlx::query(concat!(
+                    "INSERT INTO media (",
+                    $crate::repo_impl::media_cols!(),
+                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+                     $15, $16, $17, $18, $19, $20)"
+                ))
+                .bind(&media.id)
+                .bind(&media.owner_id)
+                .bind(media.kind.as_str())
+                .bind(media.status.as_str())
+                .bind(&media.title)
+                .bind(&media.filename)
+                .bind(&media.content_type)
+                .bind(media.size)
+                .bind(&media.sha256)
+                .bind(media.visibility.as_str())
+                .bind(&media.bucket)
+                .bind(&media.original_key)
+                .bind(media.duration_seconds)
+                .bind(media.width)
+                .bind(media.height)
+                .bind(media.progress)
+                .bind(media.playable)
+                .bind(&media.error)
+                .bind(ts(media.created_at))
+                .bind(ts(media.updated_at))
+                .execute(&mut *tx)
+                .await
+                .map_err(Self::db_err)?;
+                // A repeat of an already recorded (bucket, key, etag) is a no-op rather than an
+                // error: the object version is already queued, and failing here would roll back
+                // the media row for a harmless duplicate notification. A clash of the event id
+                // or media id is still a real error.
+                ::sqlx::query(concat!(
+                    "INSERT INTO object_events (",
+                    $crate::repo_impl::event_cols!(),
+                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                     ON CONFLICT (bucket, key, etag) DO NOTHING"
+                ))
+                .bind(&event.id)
+                .bind(&event.media_id)
+                .bind(&event.source)
+                .bind(&event.bucket)
+                .bind(&event.key)
+                .bind(&event.etag)
+                .bind(event.size)
+                .bind(ts(event.created_at))
+                .execute(&mut *tx)
+                .await
+                .map_err(Self::db_err)?;
+                tx.commit().await.map_err(Self::db_err)?;
+                Ok(())
+            }
+
+            async fn get_media(
+                &self,
+                id: &str,
+            ) -> $crate::Result<Option<::mediaserver_core::Media>> {
+                let row = ::sqlx::query(concat!(
+                    "SELECT ",
+                    $crate::repo_impl::media_cols!(),
+                    " FROM media WHERE id = $1"
+                ))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(Self::db_err)?;
+                row.as_ref().map(Self::media_from_row).transpose()
+            }
+
+            async fn list_media(
+                &self,
+                filter: &::mediaserver_core::MediaFilter,
+            ) -> $crate::Result<Vec<::mediaserver_core::Media>> {
+                // Built per call so that each shape gets its own (index-friendly) plan instead
+                // of one "($1 IS NULL OR col = $1)" statement.
+                let mut sql = String::from(concat!(
+                    "SELECT ",
+                    $crate::repo_impl::media_cols!(),
+                    " FROM media WHERE 1 = 1"
+                ));
+                let mut binds: Vec<&str> = Vec::new();
+                let conds = [
+                    ("owner_id =", filter.owner_id.as_deref()),
+                    ("kind =", filter.kind.map(|k| k.as_str())),
+                    ("status =", filter.status.map(|s| s.as_str())),
+                    ("id <", filter.before_id.as_deref()),
+                ];
+                for (cond, value) in conds {
+                    if let Some(value) = value {
+                        binds.push(value);
+                        sql.push_str(&format!(" AND {cond} ${}", binds.len()));
+                    }
+                }
+                sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", binds.len() + 1));
+                let mut query = ::sqlx::query(&sql);
+                for value in binds {
+                    query = query.bind(value);
+                }
+                let rows = query
+                    .bind(i64::from(filter.limit))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::db_err)?;
+                rows.iter().map(Self::media_from_row).collect()
+            }
+
+            async fn update_media(
+                &self,
+                id: &str,
+                patch: &::mediaserver_core::MediaPatch,
+            ) -> $crate::Result<Option<::mediaserver_core::Media>> {
+                let row = ::sqlx::query(concat!(
+                    "UPDATE media SET title = COALESCE($1, title), \
+                     visibility = COALESCE($2, visibility), updated_at = $3 \
+                     WHERE id = $4 RETURNING ",
+                    $crate::repo_impl::media_cols!()
+                ))
+                .bind(&patch.title)
+                .bind(patch.visibility.map(|v| v.as_str()))
+                .bind($crate::shared::now())
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(Self::db_err)?;
+                row.as_ref().map(Self::media_from_row).transpose()
+            }
+
+            async fn delete_media(&self, id: &str) -> $crate::Result<bool> {
+                // Events go with it through ON DELETE CASCADE (SQLite: foreign_keys is on).
+                let done = ::sqlx::query("DELETE FROM media WHERE id = $1")
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(Self::db_err)?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn events_for_media(
+                &self,
+                media_id: &str,
+            ) -> $crate::Result<Vec<::mediaserver_core::ObjectEvent>> {
+                let rows = ::sqlx::query(concat!(
+                    "SELECT ",
+                    $crate::repo_impl::event_cols!(),
+                    " FROM object_events WHERE media_id = $1 ORDER BY created_at, id"
+                ))
+                .bind(media_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(Self::db_err)?;
+                rows.iter().map(Self::event_from_row).collect()
+            }
+        }
+    };
+}
+pub(crate) use impl_repo;
