@@ -14,7 +14,9 @@ const JWT: &str = "test-secret-test-secret-test-secret-0000";
 
 fn required_env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
-        panic!("{name} is not set: run the suite with scripts/test.sh, which starts PostgreSQL and S3")
+        panic!(
+            "{name} is not set: run the suite with scripts/test.sh, which starts PostgreSQL and S3"
+        )
     })
 }
 
@@ -22,8 +24,13 @@ async fn fresh_postgres_database() -> String {
     use sqlx::Connection;
     let admin = required_env("MEDIASERVER_TEST_PG_URL");
     let name = format!("api_{}", uuid_like());
-    let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to test PostgreSQL");
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .expect("connect to test PostgreSQL");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
     let base = admin.rsplit_once('/').unwrap().0;
     format!("{base}/{name}")
 }
@@ -34,7 +41,11 @@ fn uuid_like() -> String {
 
 async fn fresh_bucket(endpoint: &str) -> String {
     let bucket = format!("b{}", &uuid_like()[..20]);
-    let r = reqwest::Client::new().put(format!("{endpoint}/{bucket}")).send().await.unwrap();
+    let r = reqwest::Client::new()
+        .put(format!("{endpoint}/{bucket}"))
+        .send()
+        .await
+        .unwrap();
     assert!(r.status().is_success(), "create bucket: {}", r.status());
     bucket
 }
@@ -60,7 +71,12 @@ async fn full_stack_on_postgres_and_s3() {
     let ready = s.client.get(s.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), StatusCode::OK);
 
-    let first: Value = s.register("admin@example.com", PASSWORD).await.json().await.unwrap();
+    let first: Value = s
+        .register("admin@example.com", PASSWORD)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(first["role"], "admin");
     let token = s.user_token("me@example.com").await;
 
@@ -72,25 +88,76 @@ async fn full_stack_on_postgres_and_s3() {
     let id = item["id"].as_str().unwrap().to_string();
     assert_eq!(item["sha256"], sha256_hex(&big));
     assert_eq!(item["kind"], "video");
-    assert_eq!(s.state.repo.events_for_media(&id).await.unwrap()[0].bucket, media_bucket);
+    assert_eq!(
+        s.state.repo.events_for_media(&id).await.unwrap()[0].bucket,
+        media_bucket
+    );
 
-    let r = s.get(&format!("/v1/media/{id}/original"), &token).header("range", format!("bytes={head_len}-{}", head_len + 99)).send().await.unwrap();
+    let r = s
+        .get(&format!("/v1/media/{id}/original"), &token)
+        .header("range", format!("bytes={head_len}-{}", head_len + 99))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
-    assert_eq!(r.bytes().await.unwrap().to_vec(), big[head_len..head_len + 100]);
-    let whole = s.get(&format!("/v1/media/{id}/original"), &token).send().await.unwrap().bytes().await.unwrap();
+    assert_eq!(
+        r.bytes().await.unwrap().to_vec(),
+        big[head_len..head_len + 100]
+    );
+    let whole = s
+        .get(&format!("/v1/media/{id}/original"), &token)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
     assert_eq!(sha256_hex(&whole), sha256_hex(&big));
 
     let key = mediaserver_storage::ObjectKey::new(format!("media/{id}/hls/master.m3u8")).unwrap();
-    s.state.output_store.put_bytes(&key, bytes::Bytes::from_static(b"#EXTM3U\n")).await.unwrap();
-    let r = s.client.delete(s.url(&format!("/v1/media/{id}"))).bearer_auth(&token).send().await.unwrap();
+    s.state
+        .output_store
+        .put_bytes(&key, bytes::Bytes::from_static(b"#EXTM3U\n"))
+        .await
+        .unwrap();
+    let r = s
+        .client
+        .delete(s.url(&format!("/v1/media/{id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    assert!(s.state.media_store.list(&format!("originals/{id}/")).await.unwrap().is_empty());
-    assert!(s.state.output_store.list(&format!("media/{id}/")).await.unwrap().is_empty());
-    let page: Value = s.get("/v1/media", &token).send().await.unwrap().json().await.unwrap();
+    assert!(s
+        .state
+        .media_store
+        .list(&format!("originals/{id}/"))
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(s
+        .state
+        .output_store
+        .list(&format!("media/{id}/"))
+        .await
+        .unwrap()
+        .is_empty());
+    let page: Value = s
+        .get("/v1/media", &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(page["items"].as_array().unwrap().is_empty());
 
     // Non-media is refused on this stack too, leaving the bucket empty.
-    expect_error(s.upload(&token, "x.mp4", b"plain text".repeat(50)).await, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
+    expect_error(
+        s.upload(&token, "x.mp4", b"plain text".repeat(50)).await,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+    )
+    .await;
     assert!(s.state.media_store.list("").await.unwrap().is_empty());
 }
 
@@ -112,14 +179,31 @@ async fn storage_unreachable_during_upload_is_503_and_nothing_is_recorded() {
         ..Default::default()
     })
     .unwrap();
-    let state = AppState::new(repo, unreachable.clone(), unreachable, JWT.as_bytes(), mediaserver::api_settings(&config));
+    let state = AppState::new(
+        repo,
+        unreachable.clone(),
+        unreachable,
+        JWT.as_bytes(),
+        mediaserver::api_settings(&config),
+    );
     let s = TestServer::start_state(dir, &config, state).await;
     let token = s.user_token("me@example.com").await;
 
-    let msg = expect_error(s.upload(&token, "a.png", read(&fixtures().png)).await, StatusCode::SERVICE_UNAVAILABLE).await;
+    let msg = expect_error(
+        s.upload(&token, "a.png", read(&fixtures().png)).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+    )
+    .await;
     assert!(msg.contains("storage unavailable"), "{msg}");
     assert!(!msg.contains("test"), "credentials in error: {msg}");
-    let page: Value = s.get("/v1/media", &token).send().await.unwrap().json().await.unwrap();
+    let page: Value = s
+        .get("/v1/media", &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(page["items"].as_array().unwrap().is_empty());
 
     let ready = s.client.get(s.url("/readyz")).send().await.unwrap();

@@ -12,7 +12,17 @@ fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_mediaserver"));
     // Start from a clean slate: only what each test sets.
     for (k, _) in std::env::vars() {
-        if matches!(k.as_str(), "PORT" | "HOST" | "DATA_DIR" | "DATABASE_URL" | "STORAGE_PROVIDER" | "JWT_SECRET" | "MAX_UPLOAD_BYTES" | "ALLOW_REGISTRATION") {
+        if matches!(
+            k.as_str(),
+            "PORT"
+                | "HOST"
+                | "DATA_DIR"
+                | "DATABASE_URL"
+                | "STORAGE_PROVIDER"
+                | "JWT_SECRET"
+                | "MAX_UPLOAD_BYTES"
+                | "ALLOW_REGISTRATION"
+        ) {
             c.env_remove(k);
         }
     }
@@ -44,7 +54,12 @@ fn bad_configuration_names_the_variable() {
         ("DATABASE_URL", "postgres://u@127.0.0.1:1/db", "JWT_SECRET"),
         ("MAX_UPLOAD_BYTES", "-5", "MAX_UPLOAD_BYTES"),
     ] {
-        let out = bin().arg("serve").env("DATA_DIR", dir.path()).env(var, value).output().unwrap();
+        let out = bin()
+            .arg("serve")
+            .env("DATA_DIR", dir.path())
+            .env(var, value)
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(2), "{var}={value}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(expect), "{var}={value}: {err}");
@@ -57,12 +72,19 @@ fn secrets_do_not_appear_in_errors() {
     let out = bin()
         .arg("migrate")
         .env("DATA_DIR", dir.path())
-        .env("DATABASE_URL", "postgres://admin:hunter2-very-secret@127.0.0.1:1/db")
+        .env(
+            "DATABASE_URL",
+            "postgres://admin:hunter2-very-secret@127.0.0.1:1/db",
+        )
         .env("JWT_SECRET", "jwt-secret-value-that-is-long-enough-000")
         .output()
         .unwrap();
     assert!(!out.status.success());
-    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(!all.contains("hunter2"), "{all}");
     assert!(!all.contains("jwt-secret-value"), "{all}");
     assert!(all.contains("PostgreSQL"), "{all}");
@@ -100,12 +122,20 @@ fn serve(dir: &std::path::Path) -> Running {
             }
         }
     });
-    let addr = rx.recv_timeout(Duration::from_secs(30)).expect("server printed its address");
-    Running { child, url: format!("http://{addr}") }
+    let addr = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("server printed its address");
+    Running {
+        child,
+        url: format!("http://{addr}"),
+    }
 }
 
 fn sigterm(child: &Child) {
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
 }
 
@@ -115,7 +145,10 @@ fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
         if let Some(s) = child.try_wait().unwrap() {
             return s;
         }
-        assert!(Instant::now() < deadline, "server did not exit after SIGTERM");
+        assert!(
+            Instant::now() < deadline,
+            "server did not exit after SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -130,14 +163,26 @@ async fn serve_with_embedded_defaults_then_stop_gracefully() {
         .env("MEDIASERVER_PASSWORD", PASSWORD)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("created admin user root@example.com"));
-    let out = bin().args(["migrate"]).env("DATA_DIR", dir.path()).output().unwrap();
+    let out = bin()
+        .args(["migrate"])
+        .env("DATA_DIR", dir.path())
+        .output()
+        .unwrap();
     assert!(out.status.success());
 
     let mut server = serve(dir.path());
     let client = reqwest::Client::new();
-    let health = client.get(format!("{}/healthz", server.url)).send().await.unwrap();
+    let health = client
+        .get(format!("{}/healthz", server.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
     let login: serde_json::Value = client
         .post(format!("{}/v1/auth/login", server.url))
@@ -159,6 +204,11 @@ async fn serve_with_embedded_defaults_then_stop_gracefully() {
 
     // A restart keeps the generated secret, so the token still works.
     let server = serve(dir.path());
-    let me = client.get(format!("{}/v1/auth/me", server.url)).bearer_auth(&token).send().await.unwrap();
+    let me = client
+        .get(format!("{}/v1/auth/me", server.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(me.status(), 200);
 }
