@@ -201,7 +201,7 @@ pub fn safe_filename(name: &str) -> String {
     let cleaned: String = base
         .chars()
         .map(|c| {
-            if c.is_control() || matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*' | '%') {
+            if c.is_control() || matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*' | '%' | '#') {
                 '_'
             } else {
                 c
@@ -231,6 +231,8 @@ mod tests {
             "my holiday – été.mov"
         );
         assert_eq!(safe_filename(""), "upload");
+        // Local storage reserves names ending in `#<digits>` for staging files.
+        assert_eq!(safe_filename("clip#1"), "clip_1");
         assert_eq!(safe_filename(&"x".repeat(500)).len(), 120);
     }
 

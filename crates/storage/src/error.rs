@@ -49,6 +49,21 @@ impl Redactor {
             other => StorageError::Other(self.clean(other.to_string())),
         }
     }
+
+    /// Like [`Self::map`], for reads: on a filesystem, reading `a/b/c` where `a/b` is a file
+    /// fails with ENOTDIR, which for a reader simply means the object does not exist.
+    pub(crate) fn map_read(&self, err: object_store::Error, key: &str) -> StorageError {
+        let mut current: Option<&(dyn StdError + 'static)> = Some(&err);
+        while let Some(e) = current {
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == ErrorKind::NotADirectory)
+            {
+                return StorageError::NotFound(key.to_string());
+            }
+            current = e.source();
+        }
+        self.map(err, key)
+    }
 }
 
 /// Whether the error (or anything in its source chain) says the provider could not be reached or

@@ -91,11 +91,27 @@ impl ObjectStoreStorage {
         self.redactor.map(err, key)
     }
 
+    /// The provider path for `key`. LocalFileSystem reserves file names ending in `#<digits>`
+    /// for multipart staging files, so such keys are invalid there rather than a storage error.
+    fn location(&self, key: &ObjectKey) -> Result<Path> {
+        if let Provider::Local { .. } = self.provider {
+            let name = key.as_str().rsplit('/').next().unwrap_or_default();
+            if let Some((_, suffix)) = name.split_once('#') {
+                if !suffix.is_empty() && suffix.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(StorageError::InvalidKey(format!(
+                        "local storage cannot hold names ending in '#<digits>': {key}"
+                    )));
+                }
+            }
+        }
+        path(key)
+    }
+
     fn new_writer(&self, key: &ObjectKey, part_size: usize) -> Result<Box<dyn ObjectWriter>> {
         Ok(Box::new(Writer::new(
             Arc::clone(&self.store),
             self.redactor.clone(),
-            path(key)?,
+            self.location(key)?,
             key.to_string(),
             part_size,
         )))
@@ -112,7 +128,7 @@ impl ObjectStoreStorage {
 
     /// A ranged GET with provider range errors normalised to `RangeNotSatisfiable`.
     async fn get_range(&self, key: &ObjectKey, range: Range<u64>) -> Result<Option<GetResult>> {
-        let location = path(key)?;
+        let location = self.location(key)?;
         if range.end <= range.start {
             // Empty ranges are not expressible as HTTP ranges; validate against the size only.
             let meta = self.head(key).await?;
@@ -136,7 +152,8 @@ impl ObjectStoreStorage {
                 // `InvalidGetRange`...); the size tells us whether that was the cause.
                 match self.head(key).await {
                     Ok(meta) if range.start >= meta.size => Err(not_satisfiable(&range, meta.size)),
-                    _ => Err(self.map(e, key.as_str())),
+                    Err(StorageError::NotFound(k)) => Err(StorageError::NotFound(k)),
+                    _ => Err(self.redactor.map_read(e, key.as_str())),
                 }
             }
         }
@@ -201,18 +218,18 @@ impl Storage for ObjectStoreStorage {
     async fn head(&self, key: &ObjectKey) -> Result<ObjectMeta> {
         let meta = self
             .store
-            .head(&path(key)?)
+            .head(&self.location(key)?)
             .await
-            .map_err(|e| self.map(e, key.as_str()))?;
+            .map_err(|e| self.redactor.map_read(e, key.as_str()))?;
         Ok(to_meta(meta))
     }
 
     async fn get_stream(&self, key: &ObjectKey) -> Result<(ObjectMeta, ByteStream)> {
         let result = self
             .store
-            .get(&path(key)?)
+            .get(&self.location(key)?)
             .await
-            .map_err(|e| self.map(e, key.as_str()))?;
+            .map_err(|e| self.redactor.map_read(e, key.as_str()))?;
         let meta = to_meta(result.meta.clone());
         Ok((meta, self.byte_stream(key, result)))
     }
@@ -249,7 +266,7 @@ impl Storage for ObjectStoreStorage {
     }
 
     async fn delete(&self, key: &ObjectKey) -> Result<()> {
-        match self.store.delete(&path(key)?).await {
+        match self.store.delete(&self.location(key)?).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(self.map(e, key.as_str())),
         }
@@ -304,10 +321,13 @@ impl Storage for ObjectStoreStorage {
                 let probe = Path::from(CHECK_PREFIX);
                 match self.store.list_with_delimiter(Some(&probe)).await {
                     Ok(_) => Ok(()),
+                    // Whatever the cause (unreachable, missing bucket, bad credentials), the
+                    // bucket cannot serve requests; readiness only needs to say so.
                     Err(e) => Err(match self.map(e, CHECK_PREFIX) {
                         StorageError::NotFound(_) => {
                             StorageError::Unavailable(format!("bucket {} not found", self.bucket))
                         }
+                        StorageError::Other(msg) => StorageError::Unavailable(msg),
                         other => other,
                     }),
                 }
@@ -333,7 +353,7 @@ impl ObjectStoreStorage {
             )));
         }
         signer
-            .signed_url(method, &path(key)?, expires)
+            .signed_url(method, &self.location(key)?, expires)
             .await
             .map_err(|e| self.map(e, key.as_str()))
     }

@@ -114,34 +114,35 @@ impl ObjectWriter for Writer {
     }
 
     async fn finish(self: Box<Self>) -> Result<PutResult> {
-        let mut this = *self;
-        let state = std::mem::replace(
-            &mut this.state,
-            State::Buffering {
-                chunks: Vec::new(),
-                len: 0,
-            },
-        );
+        let Writer {
+            store,
+            redactor,
+            path,
+            key,
+            size,
+            state,
+            ..
+        } = *self;
         let result = match state {
             State::Buffering { chunks, .. } => {
                 let payload: PutPayload = chunks.into_iter().collect();
-                this.store
-                    .put(&this.path, payload)
+                store
+                    .put(&path, payload)
                     .await
-                    .map_err(|e| this.map(e))?
+                    .map_err(|e| redactor.map(e, &key))?
             }
             State::Multipart(mut upload) => {
                 // Surface failed parts while we can still abort; `WriteMultipart::finish` would
                 // drop the upload without aborting it.
                 if let Err(e) = upload.wait_for_capacity(0).await {
                     let _ = upload.abort().await;
-                    return Err(this.map(e));
+                    return Err(redactor.map(e, &key));
                 }
-                upload.finish().await.map_err(|e| this.map(e))?
+                upload.finish().await.map_err(|e| redactor.map(e, &key))?
             }
         };
         Ok(PutResult {
-            size: this.size,
+            size,
             etag: result.e_tag,
         })
     }
