@@ -9,31 +9,35 @@ SIZES=("$@"); [ ${#SIZES[@]} -gt 0 ] || SIZES=(100 1024)
 
 command -v ffmpeg >/dev/null || scripts/install-deps.sh --server-only
 cargo build --release -q -p mediaserver
-BIN=target/release/mediaserver
+BIN="${CARGO_TARGET_DIR:-target}/release/mediaserver"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/mediaserver-bench.XXXXXX")"
-trap 'kill $SERVER_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'kill ${SERVER_PID:-} 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 # A real MP4 header so the upload is sniffed as video, padded with random bytes to size.
 ffmpeg -hide_banner -loglevel error -f lavfi -i testsrc2=size=320x240:duration=1 -c:v libx264 -preset ultrafast "$WORK/head.mp4"
 
-PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-DATA_DIR="$WORK/data" HOST=127.0.0.1 PORT="$PORT" LOG_LEVEL=warn "$BIN" serve &
-SERVER_PID=$!
-URL="http://127.0.0.1:$PORT"
-for _ in $(seq 1 100); do curl -fs "$URL/healthz" >/dev/null && break; sleep 0.1; done
-curl -fs -X POST "$URL/v1/auth/register" -H 'content-type: application/json' -d '{"email":"bench@example.com","password":"benchmark-password"}' >/dev/null
-TOKEN="$(curl -fs -X POST "$URL/v1/auth/login" -H 'content-type: application/json' -d '{"email":"bench@example.com","password":"benchmark-password"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')"
+start_server() {
+  PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+  rm -rf "$WORK/data"
+  DATA_DIR="$WORK/data" HOST=127.0.0.1 PORT="$PORT" LOG_LEVEL=warn "$BIN" serve &
+  SERVER_PID=$!
+  URL="http://127.0.0.1:$PORT"
+  for _ in $(seq 1 100); do curl -fs "$URL/healthz" >/dev/null && break; sleep 0.1; done
+  curl -fs -X POST "$URL/v1/auth/register" -H 'content-type: application/json' -d '{"email":"bench@example.com","password":"benchmark-password"}' >/dev/null
+  TOKEN="$(curl -fs -X POST "$URL/v1/auth/login" -H 'content-type: application/json' -d '{"email":"bench@example.com","password":"benchmark-password"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')"
+}
 
 rss_peak_mib() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$SERVER_PID/status"; }
 now() { date +%s.%N; }
 
-echo "| size | upload wall (s) | upload MiB/s | server peak RSS (MiB) | dd wall (s) | dd MiB/s |"
-echo "|---|---|---|---|---|---|"
+echo "| size | upload wall (s) | upload MiB/s | server peak RSS (MiB) | dd wall (s) | dd MiB/s | dd+fsync wall (s) | dd+fsync MiB/s |"
+echo "|---|---|---|---|---|---|---|---|"
 for MIB in "${SIZES[@]}"; do
   SRC="$WORK/src-$MIB.mp4"
   cp "$WORK/head.mp4" "$SRC"
   head -c "$((MIB * 1024 * 1024 - $(stat -c %s "$WORK/head.mp4")))" /dev/urandom >> "$SRC"
   sync
+  start_server  # a fresh process per size, so each peak RSS stands alone
 
   t0=$(now)
   curl -fsS -X POST "$URL/v1/media?filename=bench.mp4" -H "authorization: Bearer $TOKEN" \
@@ -50,13 +54,21 @@ with open(sys.argv[2], 'rb') as f:
 assert item["sha256"] == h.hexdigest(), "sha256 mismatch"
 PY
 
+  kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+
   t0=$(now)
-  dd if="$SRC" of="$WORK/dd-copy" bs=8M conv=fsync status=none
+  dd if="$SRC" of="$WORK/dd-copy" bs=8M status=none
   t1=$(now)
   DD_S=$(python3 -c "print(f'{$t1-$t0:.2f}')")
   DD_RATE=$(python3 -c "print(f'{$MIB/($t1-$t0):.0f}')")
+  rm -f "$WORK/dd-copy"
+  t0=$(now)
+  dd if="$SRC" of="$WORK/dd-copy" bs=8M conv=fsync status=none
+  t1=$(now)
+  DDF_S=$(python3 -c "print(f'{$t1-$t0:.2f}')")
+  DDF_RATE=$(python3 -c "print(f'{$MIB/($t1-$t0):.0f}')")
   rm -f "$WORK/dd-copy" "$SRC"
-  echo "| $MIB MiB | $UP_S | $UP_RATE | $RSS | $DD_S | $DD_RATE |"
+  echo "| $MIB MiB | $UP_S | $UP_RATE | $RSS | $DD_S | $DD_RATE | $DDF_S | $DDF_RATE |"
 done
 echo
-echo "peak RSS is the server process's VmHWM after each upload (cumulative over the run)"
+echo "peak RSS: VmHWM of a fresh server process after one upload of that size"
