@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod error;
 mod http;
+pub mod ingest;
 pub mod metrics;
 
 use auth::{LoginThrottle, TokenKeys};
@@ -26,6 +27,12 @@ pub struct ApiSettings {
     /// Failed logins from one address allowed per window before 429.
     pub login_max_failures: u32,
     pub login_window: Duration,
+    /// Attempts a processing job gets before its item is marked failed.
+    pub job_max_attempts: i32,
+    /// Shared secret of `POST /v1/events/object-storage`; `None` disables the endpoint.
+    pub events_secret: Option<String>,
+    /// Owner of items created from bucket events; `None`: the first admin.
+    pub events_owner_email: Option<String>,
 }
 
 impl Default for ApiSettings {
@@ -37,6 +44,9 @@ impl Default for ApiSettings {
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             login_max_failures: 10,
             login_window: Duration::from_secs(15 * 60),
+            job_max_attempts: 3,
+            events_secret: None,
+            events_owner_email: None,
         }
     }
 }
@@ -114,6 +124,7 @@ fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(http::auth::router())
         .merge(http::media::router())
+        .merge(http::events::router())
         .merge(http::ops::router())
 }
 

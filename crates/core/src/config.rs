@@ -97,7 +97,41 @@ pub struct Config {
     pub access_token_ttl_secs: u64,
     pub refresh_token_ttl_secs: u64,
     pub log_json: bool,
+    pub jobs: JobConfig,
+    pub webhook: Option<WebhookConfig>,
 }
+
+/// How processing jobs run.
+#[derive(Debug, Clone)]
+pub struct JobConfig {
+    pub max_attempts: i32,
+    /// A worker that stops renewing its lease for this long loses the job to another worker.
+    pub lease_secs: u64,
+    /// x264 preset for every rung.
+    pub preset: String,
+    /// Upper bound for one ffmpeg run.
+    pub timeout_secs: u64,
+    /// Where workers keep their scratch files (`$DATA_DIR/tmp` by default).
+    pub temp_dir: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    pub url: String,
+    pub secret: Secret,
+}
+
+const X264_PRESETS: &[&str] = &[
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+];
 
 impl Config {
     /// Reads the configuration from the process environment.
@@ -217,7 +251,59 @@ impl Config {
             Some(_) => return Err(err("LOG_FORMAT", "must be 'text' or 'json'")),
         };
 
+        let max_attempts = parse_or(&var, "JOB_MAX_ATTEMPTS", 3i32)?;
+        if !(1..=100).contains(&max_attempts) {
+            return Err(err("JOB_MAX_ATTEMPTS", "must be between 1 and 100"));
+        }
+        let lease_secs = parse_or(&var, "JOB_LEASE_SECONDS", 60u64)?;
+        if !(3..=3600).contains(&lease_secs) {
+            return Err(err("JOB_LEASE_SECONDS", "must be between 3 and 3600"));
+        }
+        let preset = var("TRANSCODE_PRESET").unwrap_or_else(|| "veryfast".into());
+        if !X264_PRESETS.contains(&preset.as_str()) {
+            return Err(err(
+                "TRANSCODE_PRESET",
+                format!(
+                    "'{preset}' is not an x264 preset; use one of {}",
+                    X264_PRESETS.join(", ")
+                ),
+            ));
+        }
+        let timeout_secs = parse_or(&var, "TRANSCODE_TIMEOUT_SECONDS", 6 * 3600u64)?;
+        if timeout_secs == 0 {
+            return Err(err("TRANSCODE_TIMEOUT_SECONDS", "must be greater than 0"));
+        }
+        let temp_dir = var("TEMP_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir.join("tmp"));
+        let webhook = match (var("WEBHOOK_URL"), var("WEBHOOK_SECRET")) {
+            (None, _) => None,
+            (Some(_), None) => {
+                return Err(err(
+                    "WEBHOOK_SECRET",
+                    "required when WEBHOOK_URL is set (receivers verify the signature with it)",
+                ))
+            }
+            (Some(url), Some(secret)) => {
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(err("WEBHOOK_URL", "must be an http:// or https:// URL"));
+                }
+                Some(WebhookConfig {
+                    url,
+                    secret: Secret(secret),
+                })
+            }
+        };
+
         Ok(Config {
+            jobs: JobConfig {
+                max_attempts,
+                lease_secs,
+                preset,
+                timeout_secs,
+                temp_dir,
+            },
+            webhook,
             host,
             port,
             storage: StorageConfig {

@@ -5,5 +5,5 @@ pub mod config;
 pub mod model;
 pub mod sniff;
 
-pub use config::{Config, ConfigError, StorageConfig, StorageProvider};
+pub use config::{Config, ConfigError, JobConfig, StorageConfig, StorageProvider, WebhookConfig};
 pub use model::*;

@@ -68,6 +68,12 @@ string_enum!(
 string_enum!(
     Role, "role" { Admin => "admin", User => "user" }
 );
+string_enum!(
+    /// Where a job is in the queue.
+    JobStatus, "job status" {
+        Queued => "queued", Running => "running", Done => "done", Failed => "failed",
+    }
+);
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct User {
@@ -140,6 +146,67 @@ pub struct Media {
     pub progress: i32,
     pub playable: bool,
     pub error: Option<String>,
+    /// What processing produced (empty until then).
+    pub outputs: MediaOutputs,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One rung of the published ladder (audio renditions have width and height 0).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Rendition {
+    pub name: String,
+    pub width: i32,
+    pub height: i32,
+    /// Peak bits per second, as advertised in the HLS master playlist.
+    pub bandwidth: i64,
+    /// RFC 6381 codecs string, e.g. `avc1.64001f,mp4a.40.2`.
+    pub codecs: String,
+}
+
+/// An image variant (e.g. `thumb` as WebP).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Variant {
+    pub name: String,
+    pub width: i32,
+    pub height: i32,
+    pub content_type: String,
+    /// Object key relative to the item's output prefix, e.g. `variants/thumb.webp`.
+    pub path: String,
+}
+
+/// Everything processing produced for an item. Paths are relative to `media/{id}/` in the output
+/// bucket. Stored as one JSON document: it is written once, when processing finishes.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MediaOutputs {
+    pub renditions: Vec<Rendition>,
+    pub variants: Vec<Variant>,
+    /// HLS master playlist, e.g. `stream/master.m3u8`.
+    pub hls: Option<String>,
+    /// DASH manifest, e.g. `stream/manifest.mpd` (segments shared with HLS).
+    pub dash: Option<String>,
+    pub thumbnail: Option<String>,
+    /// Storyboard WebVTT; its cues point into a sprite next to it.
+    pub storyboard: Option<String>,
+    /// Total bytes of all outputs.
+    pub bytes: i64,
+}
+
+/// A unit of work in the durable queue: process one media item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    pub id: String,
+    pub media_id: String,
+    pub status: JobStatus,
+    /// Claims so far, including the current one.
+    pub attempts: i32,
+    pub max_attempts: i32,
+    /// Not claimable before this (backoff after a failure).
+    pub run_after: DateTime<Utc>,
+    pub lease_owner: Option<String>,
+    pub lease_expires_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -4,10 +4,11 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use mediaserver_core::{
-    ApiKey, Media, MediaFilter, MediaPatch, NewUser, ObjectEvent, RefreshOutcome, RefreshToken,
-    User,
+    ApiKey, Job, Media, MediaFilter, MediaOutputs, MediaPatch, NewUser, ObjectEvent,
+    RefreshOutcome, RefreshToken, User,
 };
 use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -67,8 +68,17 @@ pub trait Repo: Send + Sync + std::fmt::Debug {
     async fn user_by_api_key_hash(&self, hash: &str) -> Result<Option<User>>;
 
     // --- media
-    /// Inserts the media row and its "object created" event in one transaction.
-    async fn create_media_with_event(&self, media: &Media, event: &ObjectEvent) -> Result<()>;
+    /// In one transaction: inserts the media row (with `status` as given, normally `queued`), its
+    /// "object created" event, and a queued job for it (`max_attempts` as given).
+    /// If an event with the same `(bucket, key, etag)` already exists, nothing is inserted and
+    /// `Duplicate` names the media item of the existing event — so a notification delivered
+    /// twice makes one item and one job.
+    async fn create_media_with_event(
+        &self,
+        media: &Media,
+        event: &ObjectEvent,
+        max_attempts: i32,
+    ) -> Result<Recorded>;
     async fn get_media(&self, id: &str) -> Result<Option<Media>>;
     /// Newest first (by id, which is time-ordered), at most `filter.limit` items.
     async fn list_media(&self, filter: &MediaFilter) -> Result<Vec<Media>>;
@@ -78,6 +88,83 @@ pub trait Repo: Send + Sync + std::fmt::Debug {
     async fn delete_media(&self, id: &str) -> Result<bool>;
     /// Events of one item, oldest first (used by the pipeline and tests).
     async fn events_for_media(&self, media_id: &str) -> Result<Vec<ObjectEvent>>;
+
+    // --- processing results
+    /// Sets `status = processing`, `progress = 0`, clears `error`.
+    async fn mark_media_processing(&self, id: &str) -> Result<()>;
+    /// Sets `progress` (0–100) and, optionally, `playable`.
+    async fn set_media_progress(
+        &self,
+        id: &str,
+        progress: i32,
+        playable: Option<bool>,
+    ) -> Result<()>;
+    /// Sets `status = ready`, `progress = 100`, `playable` as given, probe facts and outputs.
+    async fn mark_media_ready(&self, id: &str, ready: &MediaReady) -> Result<()>;
+    /// Sets `status = failed` and `error`.
+    async fn mark_media_failed(&self, id: &str, error: &str) -> Result<()>;
+
+    // --- the job queue
+    /// Claims the oldest claimable job: `queued` with `run_after <= now`, or `running` with an
+    /// expired lease (a worker died). Sets `running`, `lease_owner = worker`,
+    /// `lease_expires_at = now + lease`, `attempts += 1`. A job whose lease expired when it had
+    /// already used all its attempts is not returned but marked `failed` (and its media item
+    /// failed with "worker stopped responding …"). Safe under concurrency: two workers never
+    /// claim the same job (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite: one `UPDATE … RETURNING`).
+    async fn claim_job(
+        &self,
+        worker: &str,
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Job>>;
+    /// Extends the lease if `worker` still holds it; `false` means the lease was lost.
+    async fn heartbeat_job(
+        &self,
+        job_id: &str,
+        worker: &str,
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<bool>;
+    /// Marks the job `done` if `worker` holds it.
+    async fn complete_job(&self, job_id: &str, worker: &str) -> Result<bool>;
+    /// Records a failed attempt by `worker`. With `retry_at` and attempts left, the job returns to
+    /// `queued` with `run_after = retry_at`; otherwise it becomes `failed` and its media item
+    /// `failed` with `error`, in the same transaction. Returns the job's new status.
+    async fn fail_job(
+        &self,
+        job_id: &str,
+        worker: &str,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> Result<mediaserver_core::JobStatus>;
+    /// Hands a job back (graceful shutdown): `queued`, claimable now, the attempt not counted.
+    async fn release_job(&self, job_id: &str, worker: &str) -> Result<bool>;
+    async fn get_job(&self, job_id: &str) -> Result<Option<Job>>;
+    async fn jobs_for_media(&self, media_id: &str) -> Result<Vec<Job>>;
+    /// Waits until a job may have become claimable (PostgreSQL: `LISTEN/NOTIFY` on insert and
+    /// release) or `timeout` passes (SQLite: no notification; returns after `timeout` or
+    /// [`sqlite::JOB_POLL_INTERVAL`] (500 ms), whichever is shorter). Spurious wake-ups are fine.
+    async fn wait_for_jobs(&self, timeout: Duration);
+}
+
+/// Result of [`Repo::create_media_with_event`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Recorded {
+    Created,
+    /// The event was already recorded; nothing was inserted.
+    Duplicate {
+        media_id: Option<String>,
+    },
+}
+
+/// What a finished processing run records on the item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MediaReady {
+    pub duration_seconds: Option<f64>,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub playable: bool,
+    pub outputs: MediaOutputs,
 }
 
 pub type DynRepo = Arc<dyn Repo>;
@@ -94,6 +181,8 @@ pub async fn connect(url: &str) -> Result<DynRepo> {
 }
 
 pub mod postgres;
+mod queue;
 mod repo_impl;
+mod rows;
 mod shared;
 pub mod sqlite;

@@ -1,92 +1,29 @@
 //! The backend-independent `Repo` implementation, expanded once per backend by [`impl_repo!`]
 //! so that every query is written once. The SQL uses `$1, $2, …` placeholders, which
-//! sqlx-sqlite accepts too (as numbered parameters).
+//! sqlx-sqlite accepts too (as numbered parameters). The job queue and processing results are
+//! in `queue.rs` (inherent methods this trait implementation delegates to), row mapping in
+//! `rows.rs`.
 //!
 //! A backend type invoking [`impl_repo!`] must provide these inherent items:
 //! - `async fn begin_write(&self) -> Result<Transaction<'static, DB>>`: a transaction that may
 //!   read and then write without losing a race (SQLite: `BEGIN IMMEDIATE`);
 //! - `async fn lock_users(tx) -> Result<()>`: serialises "is this the first user?" decisions;
 //! - `async fn run_migrations(&self) -> Result<()>`;
-//! - `fn db_err(e: sqlx::Error) -> DbError`.
-
-macro_rules! user_cols {
-    () => {
-        "id, email, password_hash, role, created_at"
-    };
-}
-macro_rules! media_cols {
-    () => {
-        "id, owner_id, kind, status, title, filename, content_type, size, sha256, visibility, \
-         bucket, original_key, duration_seconds, width, height, progress, playable, error, \
-         created_at, updated_at"
-    };
-}
-macro_rules! event_cols {
-    () => {
-        "id, media_id, source, bucket, key, etag, size, created_at"
-    };
-}
-pub(crate) use {event_cols, media_cols, user_cols};
+//! - `fn db_err(e: sqlx::Error) -> DbError`;
+//! - `fn ts(t: DateTime<Utc>) -> impl Encode + Type`: how a timestamp is bound (every
+//!   timestamp written or compared goes through it);
+//! - `async fn notify_jobs(tx) -> Result<()>`: wakes `wait_for_jobs` once `tx` commits;
+//! - `async fn wait_jobs(&self, timeout: Duration)`: the body of `wait_for_jobs`.
 
 /// Expands the backend-independent `Repo` implementation for `$repo` (a struct with a `pool`
-/// field of `sqlx::Pool<$db>`), whose rows are `$row`.
+/// field of `sqlx::Pool<$db>`), whose rows are `$row`. `$lock` is the row-locking clause for
+/// the queue's candidate `SELECT`s (see `queue.rs`).
 macro_rules! impl_repo {
-    ($repo:ty, $db:ty, $row:ty, $backend:literal) => {
+    ($repo:ty, $db:ty, $row:ty, $backend:literal, $lock:literal) => {
+        $crate::rows::impl_rows!($repo, $row);
+        $crate::queue::impl_queue!($repo, $db, $lock);
+
         impl $repo {
-            fn user_from_row(row: &$row) -> $crate::Result<::mediaserver_core::User> {
-                use ::sqlx::Row as _;
-                let role: String = row.try_get("role").map_err(Self::db_err)?;
-                Ok(::mediaserver_core::User {
-                    id: row.try_get("id").map_err(Self::db_err)?,
-                    email: row.try_get("email").map_err(Self::db_err)?,
-                    password_hash: row.try_get("password_hash").map_err(Self::db_err)?,
-                    role: $crate::shared::parse_enum(&role, "role")?,
-                    created_at: row.try_get("created_at").map_err(Self::db_err)?,
-                })
-            }
-
-            fn media_from_row(row: &$row) -> $crate::Result<::mediaserver_core::Media> {
-                use $crate::shared::parse_enum;
-                use ::sqlx::Row as _;
-                let get_s = |c: &str| row.try_get::<String, _>(c).map_err(Self::db_err);
-                Ok(::mediaserver_core::Media {
-                    id: get_s("id")?,
-                    owner_id: get_s("owner_id")?,
-                    kind: parse_enum(&get_s("kind")?, "kind")?,
-                    status: parse_enum(&get_s("status")?, "status")?,
-                    title: get_s("title")?,
-                    filename: get_s("filename")?,
-                    content_type: get_s("content_type")?,
-                    size: row.try_get("size").map_err(Self::db_err)?,
-                    sha256: get_s("sha256")?,
-                    visibility: parse_enum(&get_s("visibility")?, "visibility")?,
-                    bucket: get_s("bucket")?,
-                    original_key: get_s("original_key")?,
-                    duration_seconds: row.try_get("duration_seconds").map_err(Self::db_err)?,
-                    width: row.try_get("width").map_err(Self::db_err)?,
-                    height: row.try_get("height").map_err(Self::db_err)?,
-                    progress: row.try_get("progress").map_err(Self::db_err)?,
-                    playable: row.try_get("playable").map_err(Self::db_err)?,
-                    error: row.try_get("error").map_err(Self::db_err)?,
-                    created_at: row.try_get("created_at").map_err(Self::db_err)?,
-                    updated_at: row.try_get("updated_at").map_err(Self::db_err)?,
-                })
-            }
-
-            fn event_from_row(row: &$row) -> $crate::Result<::mediaserver_core::ObjectEvent> {
-                use ::sqlx::Row as _;
-                Ok(::mediaserver_core::ObjectEvent {
-                    id: row.try_get("id").map_err(Self::db_err)?,
-                    media_id: row.try_get("media_id").map_err(Self::db_err)?,
-                    source: row.try_get("source").map_err(Self::db_err)?,
-                    bucket: row.try_get("bucket").map_err(Self::db_err)?,
-                    key: row.try_get("key").map_err(Self::db_err)?,
-                    etag: row.try_get("etag").map_err(Self::db_err)?,
-                    size: row.try_get("size").map_err(Self::db_err)?,
-                    created_at: row.try_get("created_at").map_err(Self::db_err)?,
-                })
-            }
-
             /// Revokes every live token of `user_id` inside `tx`.
             async fn revoke_all_in(
                 tx: &mut ::sqlx::Transaction<'static, $db>,
@@ -97,7 +34,7 @@ macro_rules! impl_repo {
                     "UPDATE refresh_tokens SET revoked_at = $1 \
                      WHERE user_id = $2 AND revoked_at IS NULL",
                 )
-                .bind(now)
+                .bind(Self::ts(now))
                 .bind(user_id)
                 .execute(&mut **tx)
                 .await
@@ -154,14 +91,14 @@ macro_rules! impl_repo {
                 };
                 ::sqlx::query(concat!(
                     "INSERT INTO users (",
-                    $crate::repo_impl::user_cols!(),
+                    $crate::rows::user_cols!(),
                     ") VALUES ($1, $2, $3, $4, $5)"
                 ))
                 .bind(&created.id)
                 .bind(&created.email)
                 .bind(&created.password_hash)
                 .bind(role.as_str())
-                .bind(created.created_at)
+                .bind(Self::ts(created.created_at))
                 .execute(&mut *tx)
                 .await
                 .map_err(Self::db_err)?;
@@ -175,7 +112,7 @@ macro_rules! impl_repo {
             ) -> $crate::Result<Option<::mediaserver_core::User>> {
                 let row = ::sqlx::query(concat!(
                     "SELECT ",
-                    $crate::repo_impl::user_cols!(),
+                    $crate::rows::user_cols!(),
                     " FROM users WHERE id = $1"
                 ))
                 .bind(id)
@@ -191,7 +128,7 @@ macro_rules! impl_repo {
             ) -> $crate::Result<Option<::mediaserver_core::User>> {
                 let row = ::sqlx::query(concat!(
                     "SELECT ",
-                    $crate::repo_impl::user_cols!(),
+                    $crate::rows::user_cols!(),
                     " FROM users WHERE email = $1"
                 ))
                 .bind(email.to_lowercase())
@@ -202,11 +139,13 @@ macro_rules! impl_repo {
             }
 
             async fn first_admin(&self) -> $crate::Result<Option<::mediaserver_core::User>> {
-                // Sorting SQLite's text timestamps is sound: sqlx writes them all as RFC 3339
-                // UTC with a fixed "+00:00" suffix, and a fraction sorts after its whole second.
+                // Sorting SQLite's text timestamps is sound: they are RFC 3339 UTC with a fixed
+                // "+00:00" suffix, written by sqlx (rows from before migration 0002: a fraction
+                // of 0, 3 or 6 digits, which still sorts after its whole second) or by
+                // `shared::sqlite_ts` (always 6 digits).
                 let row = ::sqlx::query(concat!(
                     "SELECT ",
-                    $crate::repo_impl::user_cols!(),
+                    $crate::rows::user_cols!(),
                     " FROM users WHERE role = 'admin' ORDER BY created_at, id LIMIT 1"
                 ))
                 .fetch_optional(&self.pool)
@@ -227,8 +166,8 @@ macro_rules! impl_repo {
                 .bind(&token.id)
                 .bind(&token.user_id)
                 .bind(&token.token_hash)
-                .bind($crate::shared::ts(token.expires_at))
-                .bind($crate::shared::ts(token.created_at))
+                .bind(Self::ts(token.expires_at))
+                .bind(Self::ts(token.created_at))
                 .execute(&self.pool)
                 .await
                 .map_err(Self::db_err)?;
@@ -277,7 +216,7 @@ macro_rules! impl_repo {
                         "UPDATE refresh_tokens SET revoked_at = $1 \
                          WHERE id = $2 AND revoked_at IS NULL",
                     )
-                    .bind(revoked_at)
+                    .bind(Self::ts(revoked_at))
                     .bind(&id)
                     .execute(&mut *tx)
                     .await
@@ -294,8 +233,8 @@ macro_rules! impl_repo {
                         .bind(&new.id)
                         .bind(&user_id)
                         .bind(&new.token_hash)
-                        .bind($crate::shared::ts(new.expires_at))
-                        .bind($crate::shared::ts(new.created_at))
+                        .bind(Self::ts(new.expires_at))
+                        .bind(Self::ts(new.created_at))
                         .execute(&mut *tx)
                         .await
                         .map_err(Self::db_err)?;
@@ -317,7 +256,7 @@ macro_rules! impl_repo {
                     "UPDATE refresh_tokens SET revoked_at = $1 \
                      WHERE token_hash = $2 AND revoked_at IS NULL RETURNING expires_at",
                 )
-                .bind(now)
+                .bind(Self::ts(now))
                 .bind(hash)
                 .fetch_optional(&self.pool)
                 .await
@@ -349,7 +288,7 @@ macro_rules! impl_repo {
                 .bind(&key.name)
                 .bind(&key.prefix)
                 .bind(&key.key_hash)
-                .bind($crate::shared::ts(key.created_at))
+                .bind(Self::ts(key.created_at))
                 .execute(&self.pool)
                 .await
                 .map_err(Self::db_err)?;
@@ -381,7 +320,7 @@ macro_rules! impl_repo {
                 let now = $crate::shared::now();
                 if last_used.is_none_or(|t| now - t > ::chrono::Duration::seconds(60)) {
                     let res = ::sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
-                        .bind(now)
+                        .bind(Self::ts(now))
                         .bind(&key_id)
                         .execute(&self.pool)
                         .await;
@@ -396,61 +335,9 @@ macro_rules! impl_repo {
                 &self,
                 media: &::mediaserver_core::Media,
                 event: &::mediaserver_core::ObjectEvent,
-            ) -> $crate::Result<()> {
-                use $crate::shared::ts;
-                let mut tx = self.begin_write().await?;
-                ::sqlx::query(concat!(
-                    "INSERT INTO media (",
-                    $crate::repo_impl::media_cols!(),
-                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-                     $15, $16, $17, $18, $19, $20)"
-                ))
-                .bind(&media.id)
-                .bind(&media.owner_id)
-                .bind(media.kind.as_str())
-                .bind(media.status.as_str())
-                .bind(&media.title)
-                .bind(&media.filename)
-                .bind(&media.content_type)
-                .bind(media.size)
-                .bind(&media.sha256)
-                .bind(media.visibility.as_str())
-                .bind(&media.bucket)
-                .bind(&media.original_key)
-                .bind(media.duration_seconds)
-                .bind(media.width)
-                .bind(media.height)
-                .bind(media.progress)
-                .bind(media.playable)
-                .bind(&media.error)
-                .bind(ts(media.created_at))
-                .bind(ts(media.updated_at))
-                .execute(&mut *tx)
-                .await
-                .map_err(Self::db_err)?;
-                // A repeat of an already recorded (bucket, key, etag) is a no-op rather than an
-                // error: the object version is already queued, and failing here would roll back
-                // the media row for a harmless duplicate notification. A clash of the event id
-                // or media id is still a real error.
-                ::sqlx::query(concat!(
-                    "INSERT INTO object_events (",
-                    $crate::repo_impl::event_cols!(),
-                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                     ON CONFLICT (bucket, key, etag) DO NOTHING"
-                ))
-                .bind(&event.id)
-                .bind(&event.media_id)
-                .bind(&event.source)
-                .bind(&event.bucket)
-                .bind(&event.key)
-                .bind(&event.etag)
-                .bind(event.size)
-                .bind(ts(event.created_at))
-                .execute(&mut *tx)
-                .await
-                .map_err(Self::db_err)?;
-                tx.commit().await.map_err(Self::db_err)?;
-                Ok(())
+                max_attempts: i32,
+            ) -> $crate::Result<$crate::Recorded> {
+                self.record_upload(media, event, max_attempts).await
             }
 
             async fn get_media(
@@ -459,7 +346,7 @@ macro_rules! impl_repo {
             ) -> $crate::Result<Option<::mediaserver_core::Media>> {
                 let row = ::sqlx::query(concat!(
                     "SELECT ",
-                    $crate::repo_impl::media_cols!(),
+                    $crate::rows::media_cols!(),
                     " FROM media WHERE id = $1"
                 ))
                 .bind(id)
@@ -477,7 +364,7 @@ macro_rules! impl_repo {
                 // of one "($1 IS NULL OR col = $1)" statement.
                 let mut sql = String::from(concat!(
                     "SELECT ",
-                    $crate::repo_impl::media_cols!(),
+                    $crate::rows::media_cols!(),
                     " FROM media WHERE 1 = 1"
                 ));
                 let mut binds: Vec<&str> = Vec::new();
@@ -515,11 +402,11 @@ macro_rules! impl_repo {
                     "UPDATE media SET title = COALESCE($1, title), \
                      visibility = COALESCE($2, visibility), updated_at = $3 \
                      WHERE id = $4 RETURNING ",
-                    $crate::repo_impl::media_cols!()
+                    $crate::rows::media_cols!()
                 ))
                 .bind(&patch.title)
                 .bind(patch.visibility.map(|v| v.as_str()))
-                .bind($crate::shared::now())
+                .bind(Self::ts($crate::shared::now()))
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await
@@ -528,7 +415,8 @@ macro_rules! impl_repo {
             }
 
             async fn delete_media(&self, id: &str) -> $crate::Result<bool> {
-                // Events go with it through ON DELETE CASCADE (SQLite: foreign_keys is on).
+                // Events and jobs go with it through ON DELETE CASCADE (SQLite: foreign_keys is
+                // on).
                 let done = ::sqlx::query("DELETE FROM media WHERE id = $1")
                     .bind(id)
                     .execute(&self.pool)
@@ -543,7 +431,7 @@ macro_rules! impl_repo {
             ) -> $crate::Result<Vec<::mediaserver_core::ObjectEvent>> {
                 let rows = ::sqlx::query(concat!(
                     "SELECT ",
-                    $crate::repo_impl::event_cols!(),
+                    $crate::rows::event_cols!(),
                     " FROM object_events WHERE media_id = $1 ORDER BY created_at, id"
                 ))
                 .bind(media_id)
@@ -551,6 +439,88 @@ macro_rules! impl_repo {
                 .await
                 .map_err(Self::db_err)?;
                 rows.iter().map(Self::event_from_row).collect()
+            }
+
+            // --- processing results and the job queue: see queue.rs
+
+            async fn mark_media_processing(&self, id: &str) -> $crate::Result<()> {
+                self.media_processing(id).await
+            }
+
+            async fn set_media_progress(
+                &self,
+                id: &str,
+                progress: i32,
+                playable: Option<bool>,
+            ) -> $crate::Result<()> {
+                self.media_progress(id, progress, playable).await
+            }
+
+            async fn mark_media_ready(
+                &self,
+                id: &str,
+                ready: &$crate::MediaReady,
+            ) -> $crate::Result<()> {
+                self.media_ready(id, ready).await
+            }
+
+            async fn mark_media_failed(&self, id: &str, error: &str) -> $crate::Result<()> {
+                self.media_failed(id, error).await
+            }
+
+            async fn claim_job(
+                &self,
+                worker: &str,
+                lease: ::std::time::Duration,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> $crate::Result<Option<::mediaserver_core::Job>> {
+                self.claim(worker, lease, now).await
+            }
+
+            async fn heartbeat_job(
+                &self,
+                job_id: &str,
+                worker: &str,
+                lease: ::std::time::Duration,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> $crate::Result<bool> {
+                self.heartbeat(job_id, worker, lease, now).await
+            }
+
+            async fn complete_job(&self, job_id: &str, worker: &str) -> $crate::Result<bool> {
+                self.complete(job_id, worker).await
+            }
+
+            async fn fail_job(
+                &self,
+                job_id: &str,
+                worker: &str,
+                error: &str,
+                retry_at: Option<::chrono::DateTime<::chrono::Utc>>,
+            ) -> $crate::Result<::mediaserver_core::JobStatus> {
+                self.fail(job_id, worker, error, retry_at).await
+            }
+
+            async fn release_job(&self, job_id: &str, worker: &str) -> $crate::Result<bool> {
+                self.release(job_id, worker).await
+            }
+
+            async fn get_job(
+                &self,
+                job_id: &str,
+            ) -> $crate::Result<Option<::mediaserver_core::Job>> {
+                self.job(job_id).await
+            }
+
+            async fn jobs_for_media(
+                &self,
+                media_id: &str,
+            ) -> $crate::Result<Vec<::mediaserver_core::Job>> {
+                self.media_jobs(media_id).await
+            }
+
+            async fn wait_for_jobs(&self, timeout: ::std::time::Duration) {
+                self.wait_jobs(timeout).await
             }
         }
     };

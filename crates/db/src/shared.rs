@@ -1,8 +1,10 @@
-//! Helpers shared by the SQLite and PostgreSQL backends: timestamp normalisation, enum parsing
-//! and error mapping. The shared queries themselves are in `repo_impl.rs`.
+//! Helpers shared by the SQLite and PostgreSQL backends: timestamp normalisation, enum and JSON
+//! parsing, and error mapping. The shared queries themselves are in `repo_impl.rs` and
+//! `queue.rs`.
 
 use crate::DbError;
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Datelike, SubsecRound, Utc};
+use mediaserver_core::MediaOutputs;
 use sqlx::error::{DatabaseError, ErrorKind};
 use std::str::FromStr;
 
@@ -14,6 +16,37 @@ pub(crate) fn ts(t: DateTime<Utc>) -> DateTime<Utc> {
 
 pub(crate) fn now() -> DateTime<Utc> {
     ts(Utc::now())
+}
+
+/// SQLite keeps timestamps as TEXT and the queue compares them in SQL (`run_after <= $1`), so
+/// every timestamp is written in one fixed-width form, `YYYY-MM-DDTHH:MM:SS.ffffff+00:00`, whose
+/// byte order is time order. (sqlx's own encoding drops or shortens the fraction, and its
+/// ordering would hang on details such as never writing a `Z` suffix.) Years outside 0–9999
+/// cannot be written in this form and are clamped.
+pub(crate) fn sqlite_ts(t: DateTime<Utc>) -> String {
+    match t.year() {
+        y if y > 9999 => "9999-12-31T23:59:59.999999+00:00".to_string(),
+        y if y < 0 => "0000-01-01T00:00:00.000000+00:00".to_string(),
+        _ => ts(t).format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string(),
+    }
+}
+
+/// Parses the `outputs` JSON column; a malformed document is a database error, not a panic.
+pub(crate) fn parse_outputs(json: &str) -> Result<MediaOutputs, DbError> {
+    serde_json::from_str(json).map_err(|e| DbError::Other(format!("bad outputs in database: {e}")))
+}
+
+pub(crate) fn outputs_json(outputs: &MediaOutputs) -> Result<String, DbError> {
+    serde_json::to_string(outputs).map_err(|e| DbError::Other(format!("encoding outputs: {e}")))
+}
+
+/// Error recorded when a job's lease expired on its last allowed attempt.
+pub(crate) fn lease_expired_error(attempts: i32) -> String {
+    let plural = if attempts == 1 { "" } else { "s" };
+    format!(
+        "processing stopped: the worker stopped responding (lease expired) after {attempts} \
+         attempt{plural}"
+    )
 }
 
 pub(crate) fn parse_enum<T: FromStr>(value: &str, column: &str) -> Result<T, DbError>
@@ -43,6 +76,7 @@ const CONFLICT_SUBJECTS: &[(&str, &str, &str)] = &[
         "object_events.bucket, object_events.key, object_events.etag",
         "object event",
     ),
+    ("jobs_pkey", "jobs.id", "job"),
 ];
 
 pub(crate) fn conflict_subject_pg(constraint: Option<&str>) -> String {

@@ -3,6 +3,7 @@
 use crate::repo_impl::impl_repo;
 use crate::shared;
 use crate::{DbError, Result};
+use chrono::{DateTime, Utc};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
@@ -12,6 +13,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// `wait_for_jobs` on SQLite just sleeps this long (or the caller's timeout, if shorter): there
+/// is no cross-process notification, so an idle worker polls at this interval.
+pub const JOB_POLL_INTERVAL: Duration = Duration::from_millis(500);
 
 /// How long a statement waits for another connection's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -81,6 +86,20 @@ impl SqliteRepo {
         Ok(())
     }
 
+    /// Every timestamp is bound as fixed-width text, so SQL comparisons are time order.
+    fn ts(t: DateTime<Utc>) -> String {
+        shared::sqlite_ts(t)
+    }
+
+    /// Nothing to send: waiting workers poll (see [`JOB_POLL_INTERVAL`]).
+    async fn notify_jobs(_tx: &mut Transaction<'static, Sqlite>) -> Result<()> {
+        Ok(())
+    }
+
+    async fn wait_jobs(&self, timeout: Duration) {
+        tokio::time::sleep(timeout.min(JOB_POLL_INTERVAL)).await;
+    }
+
     async fn run_migrations(&self) -> Result<()> {
         MIGRATOR.run(&self.pool).await.map_err(shared::map_migrate)
     }
@@ -103,4 +122,4 @@ impl SqliteRepo {
     }
 }
 
-impl_repo!(SqliteRepo, Sqlite, SqliteRow, "sqlite");
+impl_repo!(SqliteRepo, Sqlite, SqliteRow, "sqlite", "");

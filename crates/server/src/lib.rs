@@ -1,10 +1,14 @@
 //! Wiring: configuration → database, storage, secrets → the HTTP app, plus the server lifecycle
 //! (listen, graceful shutdown). `main.rs` holds only the command line.
 
+pub mod oneshot;
+pub mod watch;
+
 use anyhow::{bail, Context};
 use mediaserver_api::{ApiSettings, AppState};
 use mediaserver_core::{Config, StorageConfig, StorageProvider};
 use mediaserver_db::DynRepo;
+use mediaserver_pipeline::{Pipeline, ProcessSettings, WebhookSender, WorkerSettings};
 use mediaserver_storage::Storage;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -12,6 +16,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 /// Opens the database and applies migrations.
 pub async fn open_database(config: &Config) -> anyhow::Result<DynRepo> {
@@ -109,6 +114,12 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
 
 pub fn api_settings(config: &Config) -> ApiSettings {
     ApiSettings {
+        job_max_attempts: config.jobs.max_attempts,
+        events_secret: config
+            .events_secret
+            .as_ref()
+            .map(|s| s.expose().to_string()),
+        events_owner_email: config.events_owner_email.clone(),
         allow_registration: config.allow_registration,
         max_upload_bytes: config.max_upload_bytes,
         access_token_ttl: Duration::from_secs(config.access_token_ttl_secs),
@@ -134,6 +145,66 @@ pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
         &secret,
         api_settings(config),
     ))
+}
+
+pub fn worker_settings(config: &Config) -> WorkerSettings {
+    WorkerSettings {
+        lease: Duration::from_secs(config.jobs.lease_secs),
+        temp_dir: config.jobs.temp_dir.clone(),
+        process: ProcessSettings {
+            preset: config.jobs.preset.clone(),
+            timeout: Duration::from_secs(config.jobs.timeout_secs),
+        },
+        ..WorkerSettings::default()
+    }
+}
+
+/// The processing pipeline over the same database and storage as `state`.
+pub fn pipeline(config: &Config, state: &AppState) -> Pipeline {
+    let webhooks = config.webhook.as_ref().map(|w| {
+        WebhookSender::spawn(
+            w.url.clone(),
+            w.secret.expose().to_string(),
+            Default::default(),
+        )
+    });
+    Pipeline {
+        repo: state.repo.clone(),
+        media_store: state.media_store.clone(),
+        output_store: state.output_store.clone(),
+        settings: Arc::new(worker_settings(config)),
+        webhooks,
+    }
+}
+
+/// Runs `n` workers until `shutdown` resolves, then lets them finish or hand back their jobs.
+pub async fn run_workers(
+    pipeline: Pipeline,
+    n: usize,
+    name: String,
+    shutdown: impl Future<Output = ()>,
+) {
+    if n == 0 {
+        shutdown.await;
+        return;
+    }
+    let token = CancellationToken::new();
+    let handles = pipeline.spawn_workers(n, &name, token.clone());
+    shutdown.await;
+    token.cancel();
+    for h in handles {
+        let _ = h.await;
+    }
+}
+
+/// A name for this process's workers that is unique across machines.
+pub fn worker_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "worker".into());
+    format!("{host}-{}", std::process::id())
 }
 
 /// A bound, not yet running server.

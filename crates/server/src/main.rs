@@ -2,6 +2,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use mediaserver_core::{Config, NewUser, Role};
 use std::process::ExitCode;
+use tokio_util::sync::CancellationToken;
 
 /// mediaserver — a self-hosted media platform: upload images, video and audio; stream them back
 /// over HLS and DASH.
@@ -22,6 +23,42 @@ enum Command {
     ///
     /// Listens on HOST:PORT (default 0.0.0.0:3000). Stops gracefully on SIGINT/SIGTERM.
     Serve,
+    /// Run processing workers only (no HTTP), against the same database and storage as the
+    /// servers. Run as many as you like, on any machine. SIGTERM lets the current job finish
+    /// (up to 30 s) or hands it back to the queue.
+    Worker {
+        /// Jobs processed at once by this process (default: WORKERS, at least 1).
+        #[arg(long)]
+        concurrency: Option<usize>,
+    },
+    /// Poll the media bucket for new objects and queue them, for storage that cannot send event
+    /// notifications. Safe to run repeatedly: each object version is queued once.
+    Watch {
+        /// Only objects under this prefix.
+        #[arg(long, default_value = "")]
+        prefix: String,
+        /// Seconds between polls.
+        #[arg(long, default_value_t = 30)]
+        interval: u64,
+        /// Poll once and exit.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Process one file without a database: fetch SRC, transcode, upload the outputs to DEST,
+    /// print a JSON summary. For one container per job.
+    ///
+    /// SRC and DEST are paths, file://…, s3://bucket/key (STORAGE_ENDPOINT and AWS_* keys
+    /// apply) or oci://namespace/bucket/key (OCI's S3 compatibility endpoint in OCI_REGION).
+    /// Exit codes: 0 done, 2 the input is not usable media, 1 anything else.
+    Transcode {
+        /// Input file or object.
+        src: String,
+        /// Output directory or prefix.
+        dest: String,
+        /// x264 preset (overrides TRANSCODE_PRESET), e.g. ultrafast, veryfast, medium.
+        #[arg(long)]
+        preset: Option<String>,
+    },
     /// Apply database migrations and exit.
     Migrate,
     /// Manage user accounts.
@@ -65,6 +102,13 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli.command, config)) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e)
+            if e.downcast_ref::<mediaserver::oneshot::UnusableInput>()
+                .is_some() =>
+        {
+            eprintln!("error: unusable input: {e:#}");
+            ExitCode::from(2)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
@@ -91,11 +135,58 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve => {
             let state = mediaserver::build_state(&config).await?;
+            let pipeline = mediaserver::pipeline(&config, &state);
             let server = mediaserver::Server::bind(&config, state).await?;
             let addr = server.local_addr()?;
-            tracing::info!(%addr, database = %redact_url(&config.database_url), storage = ?config.storage.provider, "mediaserver listening on http://{addr}");
-            server.run(mediaserver::shutdown_signal()).await?;
+            tracing::info!(%addr, database = %redact_url(&config.database_url), storage = ?config.storage.provider, workers = config.workers, "mediaserver listening on http://{addr}");
+            let stop = CancellationToken::new();
+            let signal = stop.clone();
+            tokio::spawn(async move {
+                mediaserver::shutdown_signal().await;
+                signal.cancel();
+            });
+            let workers = tokio::spawn(mediaserver::run_workers(
+                pipeline,
+                config.workers,
+                mediaserver::worker_name(),
+                stop.clone().cancelled_owned(),
+            ));
+            server.run(stop.cancelled_owned()).await?;
+            let _ = workers.await;
             tracing::info!("stopped");
+            Ok(())
+        }
+        Command::Worker { concurrency } => {
+            let state = mediaserver::build_state(&config).await?;
+            let n = concurrency.unwrap_or(config.workers).max(1);
+            let pipeline = mediaserver::pipeline(&config, &state);
+            tracing::info!(workers = n, "processing jobs; stop with SIGTERM");
+            mediaserver::run_workers(
+                pipeline,
+                n,
+                mediaserver::worker_name(),
+                mediaserver::shutdown_signal(),
+            )
+            .await;
+            Ok(())
+        }
+        Command::Watch {
+            prefix,
+            interval,
+            once,
+        } => {
+            let state = mediaserver::build_state(&config).await?;
+            mediaserver::watch::run(
+                &state,
+                &prefix,
+                std::time::Duration::from_secs(interval.max(1)),
+                once,
+            )
+            .await
+        }
+        Command::Transcode { src, dest, preset } => {
+            let summary = mediaserver::oneshot::run(&config, &src, &dest, preset).await?;
+            println!("{}", serde_json::to_string_pretty(&summary)?);
             Ok(())
         }
         Command::Migrate => {

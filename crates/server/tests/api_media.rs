@@ -39,7 +39,7 @@ async fn multipart_upload_stores_the_original_and_an_event() {
     assert_eq!(r.status(), StatusCode::CREATED);
     let item: Value = r.json().await.unwrap();
     assert_eq!(item["kind"], "video");
-    assert_eq!(item["status"], "uploaded");
+    assert_eq!(item["status"], "queued");
     assert_eq!(item["title"], "Holiday");
     assert_eq!(item["filename"], "holiday clip.mp4");
     assert_eq!(item["content_type"], "video/mp4");
@@ -226,7 +226,7 @@ async fn listing_paginates_filters_and_scopes_to_the_owner() {
         .iter()
         .all(|i| i["kind"] == "audio"));
     let uploaded: Value = s
-        .get("/v1/media?status=uploaded&limit=100", &alice)
+        .get("/v1/media?status=queued&limit=100", &alice)
         .send()
         .await
         .unwrap()

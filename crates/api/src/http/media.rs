@@ -85,16 +85,38 @@ pub struct MediaView {
 
 impl From<Media> for MediaView {
     fn from(m: Media) -> Self {
-        let playback = m.playable.then(|| PlaybackView {
-            hls: format!("/v1/media/{}/hls/master.m3u8", m.id),
-            dash: format!("/v1/media/{}/dash/manifest.mpd", m.id),
+        let base = format!("/v1/media/{}", m.id);
+        let out = m.outputs;
+        // Playback paths are fixed entry points; the files behind them are resolved when served.
+        let playback = (m.playable && out.hls.is_some()).then(|| PlaybackView {
+            hls: format!("{base}/hls/master.m3u8"),
+            dash: format!("{base}/dash/manifest.mpd"),
         });
         MediaView {
-            original_url: format!("/v1/media/{}/original", m.id),
+            original_url: format!("{base}/original"),
             playback,
-            renditions: Vec::new(),
-            variants: Vec::new(),
-            thumbnail_url: None,
+            renditions: out
+                .renditions
+                .into_iter()
+                .map(|r| RenditionView {
+                    name: r.name,
+                    width: r.width,
+                    height: r.height,
+                    bandwidth: r.bandwidth,
+                    codecs: r.codecs,
+                })
+                .collect(),
+            variants: out
+                .variants
+                .into_iter()
+                .map(|v| VariantView {
+                    url: format!("{base}/{}", v.path),
+                    name: v.name,
+                    width: v.width,
+                    height: v.height,
+                })
+                .collect(),
+            thumbnail_url: out.thumbnail.map(|_| format!("{base}/thumbnail.jpg")),
             id: m.id,
             owner_id: m.owner_id,
             kind: m.kind,
@@ -407,7 +429,12 @@ async fn delete_media(
 ) -> ApiResult<StatusCode> {
     let media = load_owned(&state, &id, &caller).await?;
     // Objects first: if storage fails the row stays and the delete can be retried, instead of
-    // leaving objects no row points to.
+    // leaving objects no row points to. Items created from bucket events keep their original
+    // where it was put, outside `originals/{id}/`.
+    state
+        .media_store
+        .delete(&ObjectKey::new(media.original_key.clone())?)
+        .await?;
     state
         .media_store
         .delete_prefix(&media.originals_prefix())
@@ -442,7 +469,7 @@ async fn get_original(
         &headers,
         ServeOptions {
             content_type: &media.content_type,
-            etag: format!("\"{}\"", media.sha256),
+            etag: (!media.sha256.is_empty()).then(|| format!("\"{}\"", media.sha256)),
             cache_control: "private, max-age=0, must-revalidate",
             content_disposition: Some(objects::content_disposition(&media.filename)),
         },

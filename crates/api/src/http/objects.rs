@@ -69,8 +69,8 @@ fn etag_matches(if_none_match: &str, etag: &str) -> bool {
 
 pub struct ServeOptions<'a> {
     pub content_type: &'a str,
-    /// Strong ETag, quoted.
-    pub etag: String,
+    /// Strong ETag, quoted; `None` uses the storage's own.
+    pub etag: Option<String>,
     pub cache_control: &'a str,
     pub content_disposition: Option<String>,
 }
@@ -85,12 +85,16 @@ pub async fn serve(
 ) -> ApiResult<Response> {
     let meta = store.head(key).await?;
     let size = meta.size;
+    let etag = opts.etag.clone().unwrap_or_else(|| match &meta.etag {
+        Some(e) => format!("\"{}\"", e.trim_matches('"')),
+        None => format!("\"{size}-{}\"", meta.last_modified.timestamp_millis()),
+    });
 
     let mut builder = Response::builder()
         .header(header::CONTENT_TYPE, opts.content_type)
         .header(header::ACCEPT_RANGES, "bytes")
         .header(header::CACHE_CONTROL, opts.cache_control)
-        .header(header::ETAG, &opts.etag);
+        .header(header::ETAG, &etag);
     if let Some(cd) = &opts.content_disposition {
         builder = builder.header(header::CONTENT_DISPOSITION, cd);
     }
@@ -99,7 +103,7 @@ pub async fn serve(
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
     {
-        if etag_matches(inm, &opts.etag) {
+        if etag_matches(inm, &etag) {
             return builder
                 .status(StatusCode::NOT_MODIFIED)
                 .body(Body::empty())
@@ -111,7 +115,7 @@ pub async fn serve(
     let if_range_ok = headers
         .get(header::IF_RANGE)
         .and_then(|v| v.to_str().ok())
-        .is_none_or(|v| v.trim() == opts.etag);
+        .is_none_or(|v| v.trim() == etag);
     let range = headers
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok())

@@ -9,6 +9,7 @@ use chrono::Utc;
 use futures::{Stream, StreamExt};
 use mediaserver_core::sniff::{sniff, Sniffed, SNIFF_LEN};
 use mediaserver_core::{new_id, safe_filename, Media, MediaStatus, ObjectEvent, Visibility};
+use mediaserver_db::Recorded;
 use mediaserver_storage::{ObjectKey, ObjectWriter, StorageError};
 use sha2::{Digest, Sha256};
 
@@ -146,7 +147,8 @@ pub async fn discard(state: &AppState, stored: &StoredUpload) {
     }
 }
 
-/// Records a stored upload: the media row and its "object created" event, in one transaction.
+/// Records a stored upload: the media row, its "object created" event and the processing job,
+/// in one transaction.
 /// On failure the object is deleted so nothing is orphaned.
 pub async fn commit(
     state: &AppState,
@@ -163,7 +165,7 @@ pub async fn commit(
         id: stored.id.clone(),
         owner_id: owner_id.to_string(),
         kind: stored.sniffed.kind,
-        status: MediaStatus::Uploaded,
+        status: MediaStatus::Queued,
         title,
         filename: stored.filename.clone(),
         content_type: stored.sniffed.content_type.clone(),
@@ -178,6 +180,7 @@ pub async fn commit(
         progress: 0,
         playable: false,
         error: None,
+        outputs: Default::default(),
         created_at: now,
         updated_at: now,
     };
@@ -191,9 +194,23 @@ pub async fn commit(
         size: media.size,
         created_at: now,
     };
-    if let Err(e) = state.repo.create_media_with_event(&media, &event).await {
-        discard(state, &stored).await;
-        return Err(e.into());
+    match state
+        .repo
+        .create_media_with_event(&media, &event, state.settings.job_max_attempts)
+        .await
+    {
+        Ok(Recorded::Created) => {}
+        Ok(Recorded::Duplicate { .. }) => {
+            // The key embeds a fresh id, so this means something else wrote the same object.
+            discard(state, &stored).await;
+            return Err(ApiError::Conflict(
+                "this upload was already recorded".into(),
+            ));
+        }
+        Err(e) => {
+            discard(state, &stored).await;
+            return Err(e.into());
+        }
     }
     tracing::info!(media_id = %media.id, kind = %media.kind, size = media.size, "media uploaded");
     Ok(media)

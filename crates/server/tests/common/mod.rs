@@ -24,6 +24,8 @@ pub struct TestServer {
     pub dir: TempDir,
     shutdown: Option<oneshot::Sender<()>>,
     handle: Option<JoinHandle<anyhow::Result<()>>>,
+    workers: tokio_util::sync::CancellationToken,
+    worker_handle: Option<JoinHandle<()>>,
 }
 
 pub fn config_with(dir: &Path, env: &[(&str, &str)]) -> Config {
@@ -31,6 +33,8 @@ pub fn config_with(dir: &Path, env: &[(&str, &str)]) -> Config {
     vars.insert("DATA_DIR".into(), dir.display().to_string());
     vars.insert("HOST".into(), "127.0.0.1".into());
     vars.insert("PORT".into(), "0".into());
+    // Tests that want processing start workers themselves.
+    vars.insert("WORKERS".into(), "0".into());
     for (k, v) in env {
         vars.insert(k.to_string(), v.to_string());
     }
@@ -64,6 +68,16 @@ impl TestServer {
         let handle = tokio::spawn(server.run(async {
             let _ = rx.await;
         }));
+        let workers = tokio_util::sync::CancellationToken::new();
+        let worker_handle = (config.workers > 0).then(|| {
+            let pipeline = mediaserver::pipeline(config, &state);
+            tokio::spawn(mediaserver::run_workers(
+                pipeline,
+                config.workers,
+                "test-worker".to_string(),
+                workers.clone().cancelled_owned(),
+            ))
+        });
         TestServer {
             url: format!("http://{addr}"),
             client: Client::new(),
@@ -71,11 +85,17 @@ impl TestServer {
             dir,
             shutdown: Some(tx),
             handle: Some(handle),
+            workers,
+            worker_handle,
         }
     }
 
     /// Stops the server gracefully and returns its data directory.
     pub async fn stop(mut self) -> TempDir {
+        self.workers.cancel();
+        if let Some(h) = self.worker_handle.take() {
+            let _ = h.await;
+        }
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -121,6 +141,29 @@ impl TestServer {
             .to_string()
     }
 
+    /// Polls the item until `status` is ready or failed (or panics after `secs`).
+    pub async fn wait_done(&self, token: &str, id: &str, secs: u64) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            let item: Value = self
+                .get(&format!("/v1/media/{id}"), token)
+                .send()
+                .await
+                .expect("get media")
+                .json()
+                .await
+                .expect("media json");
+            if item["status"] == "ready" || item["status"] == "failed" {
+                return item;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "item not done after {secs}s: {item}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    }
+
     pub fn get(&self, path: &str, token: &str) -> reqwest::RequestBuilder {
         self.client.get(self.url(path)).bearer_auth(token)
     }
@@ -150,6 +193,7 @@ impl TestServer {
 
 impl Drop for TestServer {
     fn drop(&mut self) {
+        self.workers.cancel();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }

@@ -1,0 +1,252 @@
+//! `POST /v1/events/object-storage`: bucket notifications that turn new objects into media
+//! items. Accepts OCI Events (CloudEvents 0.1 and 1.0 envelopes around Object Storage
+//! `createobject` data) and S3 event notifications (AWS, MinIO). Authenticated with the shared
+//! `EVENTS_SECRET`, as a Bearer token or `?token=`, because notification services cannot always
+//! set headers.
+
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::ingest::{event_owner, ingest_object, IngestOutcome};
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(object_storage_event))
+}
+
+pub const OCI_CREATE_OBJECT: &str = "com.oraclecloud.objectstorage.createobject";
+
+/// One object an event announces.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnnouncedObject {
+    pub bucket: String,
+    pub key: String,
+    pub etag: Option<String>,
+    pub source: &'static str,
+}
+
+#[derive(Debug, PartialEq)]
+pub enum ParsedEvent {
+    Objects(Vec<AnnouncedObject>),
+    /// A well-formed event we have nothing to do for (S3 test events, deletions…).
+    Ignored(String),
+}
+
+fn s(v: &Value) -> Option<String> {
+    v.as_str().map(str::to_string).filter(|s| !s.is_empty())
+}
+
+/// Recognises the supported shapes; `Err` names what is wrong.
+pub fn parse_event(body: &Value) -> Result<ParsedEvent, String> {
+    // OCI: CloudEvents 0.1 (`eventType`) or 1.0 (`specversion` + `type`).
+    let oci_type = body
+        .get("eventType")
+        .or_else(|| body.get("specversion").and(body.get("type")));
+    if let Some(t) = oci_type {
+        let t = t.as_str().unwrap_or_default();
+        if t != OCI_CREATE_OBJECT {
+            return Ok(ParsedEvent::Ignored(format!(
+                "event type {t} is not {OCI_CREATE_OBJECT}"
+            )));
+        }
+        let data = body.get("data").ok_or("OCI event without `data`")?;
+        let key = s(&data["resourceName"]).ok_or("OCI event without `data.resourceName`")?;
+        let details = &data["additionalDetails"];
+        let bucket = s(&details["bucketName"])
+            .ok_or("OCI event without `data.additionalDetails.bucketName`")?;
+        let etag = s(&details["eTag"]).or_else(|| s(&details["versionId"]));
+        return Ok(ParsedEvent::Objects(vec![AnnouncedObject {
+            bucket,
+            key,
+            etag,
+            source: "oci-events",
+        }]));
+    }
+    // S3 / MinIO notifications.
+    if let Some(records) = body.get("Records") {
+        let records = records.as_array().ok_or("`Records` must be an array")?;
+        let mut objects = Vec::new();
+        for (i, r) in records.iter().enumerate() {
+            let name = r["eventName"].as_str().unwrap_or_default();
+            if !(name.starts_with("ObjectCreated:") || name.starts_with("s3:ObjectCreated:")) {
+                continue;
+            }
+            let bucket = s(&r["s3"]["bucket"]["name"])
+                .ok_or(format!("Records[{i}] without s3.bucket.name"))?;
+            let raw_key = s(&r["s3"]["object"]["key"])
+                .ok_or(format!("Records[{i}] without s3.object.key"))?;
+            // Keys arrive form-encoded: '+' is a space, the rest percent-escapes.
+            let key = percent_encoding::percent_decode_str(&raw_key.replace('+', " "))
+                .decode_utf8()
+                .map_err(|_| format!("Records[{i}] s3.object.key is not UTF-8 once decoded"))?
+                .into_owned();
+            let etag = s(&r["s3"]["object"]["eTag"]).or_else(|| s(&r["s3"]["object"]["versionId"]));
+            objects.push(AnnouncedObject {
+                bucket,
+                key,
+                etag,
+                source: "s3-events",
+            });
+        }
+        return Ok(if objects.is_empty() {
+            ParsedEvent::Ignored("no ObjectCreated records".into())
+        } else {
+            ParsedEvent::Objects(objects)
+        });
+    }
+    if body.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {
+        return Ok(ParsedEvent::Ignored("S3 test event".into()));
+    }
+    Err("unrecognised event: expected an OCI Events CloudEvent (com.oraclecloud.objectstorage.createobject) or an S3 event notification with Records".into())
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct EventParams {
+    /// The shared secret, for senders that cannot set an Authorization header.
+    token: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EventResponse {
+    results: Vec<IngestOutcome>,
+    /// Why nothing was done, when the event was well-formed but not an object creation.
+    ignored: Option<String>,
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Receive an object-storage notification: each new object in the media bucket becomes a queued
+/// media item (once per object version).
+#[utoipa::path(post, path = "/v1/events/object-storage", tag = "media",
+    params(EventParams),
+    request_body(content = Object, description = "OCI Events CloudEvent or S3 event notification"),
+    responses((status = 202, body = EventResponse), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn object_storage_event(
+    State(state): State<AppState>,
+    Query(params): Query<EventParams>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<EventResponse>)> {
+    let Some(secret) = state.settings.events_secret.as_deref() else {
+        return Err(ApiError::NotFound(
+            "the events endpoint is disabled; set EVENTS_SECRET to enable it".into(),
+        ));
+    };
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .or(params.token.as_deref());
+    if !presented.is_some_and(|p| constant_time_eq(p.as_bytes(), secret.as_bytes())) {
+        return Err(ApiError::Unauthorized(
+            "missing or wrong events secret (Authorization: Bearer <EVENTS_SECRET> or ?token=)"
+                .into(),
+        ));
+    }
+    let json: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?;
+    let objects = match parse_event(&json).map_err(ApiError::BadRequest)? {
+        ParsedEvent::Ignored(why) => {
+            return Ok((
+                StatusCode::ACCEPTED,
+                Json(EventResponse {
+                    results: vec![],
+                    ignored: Some(why),
+                }),
+            ))
+        }
+        ParsedEvent::Objects(o) => o,
+    };
+    let bucket = state.media_store.bucket();
+    if let Some(o) = objects.iter().find(|o| o.bucket != bucket) {
+        return Err(ApiError::Unprocessable(format!(
+            "object {} is in bucket {}, but this server's media bucket is {bucket} (MEDIA_BUCKET)",
+            o.key, o.bucket
+        )));
+    }
+    let owner = event_owner(&state.repo, state.settings.events_owner_email.as_deref()).await?;
+    let mut results = Vec::with_capacity(objects.len());
+    for o in &objects {
+        results.push(
+            ingest_object(
+                &state.repo,
+                state.media_store.as_ref(),
+                &owner,
+                &o.key,
+                o.etag.as_deref(),
+                o.source,
+                state.settings.job_max_attempts,
+            )
+            .await?,
+        );
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(EventResponse {
+            results,
+            ignored: None,
+        }),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parses_oci_cloudevents_0_1_and_1_0() {
+        let data = json!({"resourceName": "in/clip one.mp4", "additionalDetails": {"bucketName": "media", "namespace": "ns", "eTag": "e1"}});
+        let v01 = json!({"cloudEventsVersion": "0.1", "eventTypeVersion": "2.0", "eventType": OCI_CREATE_OBJECT, "data": data});
+        let v10 = json!({"specversion": "1.0", "type": OCI_CREATE_OBJECT, "source": "objectstorage", "id": "x", "data": data});
+        let expected = ParsedEvent::Objects(vec![AnnouncedObject {
+            bucket: "media".into(),
+            key: "in/clip one.mp4".into(),
+            etag: Some("e1".into()),
+            source: "oci-events",
+        }]);
+        assert_eq!(parse_event(&v01).unwrap(), expected);
+        assert_eq!(parse_event(&v10).unwrap(), expected);
+        let delete =
+            json!({"eventType": "com.oraclecloud.objectstorage.deleteobject", "data": data});
+        assert!(matches!(
+            parse_event(&delete).unwrap(),
+            ParsedEvent::Ignored(_)
+        ));
+        assert!(parse_event(&json!({"eventType": OCI_CREATE_OBJECT, "data": {}})).is_err());
+    }
+
+    #[test]
+    fn parses_s3_notifications_with_encoded_keys() {
+        let body = json!({"Records": [
+            {"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "media"}, "object": {"key": "in/my+clip%C3%A9%2B1.mp4", "eTag": "abc"}}},
+            {"eventName": "ObjectRemoved:Delete", "s3": {"bucket": {"name": "media"}, "object": {"key": "gone.mp4"}}}
+        ]});
+        let ParsedEvent::Objects(o) = parse_event(&body).unwrap() else {
+            panic!()
+        };
+        assert_eq!(o.len(), 1);
+        assert_eq!(o[0].key, "in/my clipé+1.mp4");
+        assert_eq!(o[0].etag.as_deref(), Some("abc"));
+        assert!(matches!(
+            parse_event(&json!({"Service": "Amazon S3", "Event": "s3:TestEvent"})).unwrap(),
+            ParsedEvent::Ignored(_)
+        ));
+        assert!(parse_event(&json!({"hello": "world"})).is_err());
+        assert!(parse_event(&json!({"Records": "nope"})).is_err());
+    }
+}

@@ -1,0 +1,165 @@
+//! Turning an object that is already in the media bucket (announced by a bucket event or found
+//! by `mediaserver watch`) into a media item with a processing job. Idempotent: the same object
+//! version twice makes one item.
+
+use crate::error::{ApiError, ApiResult};
+use chrono::Utc;
+use mediaserver_core::sniff::{sniff, SNIFF_LEN};
+use mediaserver_core::{is_valid_id, new_id, Media, MediaStatus, ObjectEvent, Visibility};
+use mediaserver_db::{DynRepo, Recorded};
+use mediaserver_storage::{ObjectKey, Storage, StorageError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// What happened to one announced object.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum IngestOutcome {
+    /// A new item was created and queued.
+    Created { key: String, media_id: String },
+    /// This object version was seen before; nothing new was created.
+    Duplicate {
+        key: String,
+        media_id: Option<String>,
+    },
+    /// Not for us (this server's own outputs, or not an image, video or audio file).
+    Skipped { key: String, reason: String },
+}
+
+/// Who owns items created from bucket events: `EVENTS_OWNER_EMAIL`, else the first admin.
+pub async fn event_owner(repo: &DynRepo, owner_email: Option<&str>) -> ApiResult<String> {
+    match owner_email {
+        Some(email) => repo
+            .user_by_email(&email.trim().to_lowercase())
+            .await?
+            .map(|u| u.id)
+            .ok_or_else(|| {
+                ApiError::Unprocessable(format!(
+                    "EVENTS_OWNER_EMAIL names {email}, but no such user exists; create it with `mediaserver user create`"
+                ))
+            }),
+        None => repo.first_admin().await?.map(|u| u.id).ok_or_else(|| {
+            ApiError::Unprocessable(
+                "no owner for items created from bucket events: register an admin or set EVENTS_OWNER_EMAIL".into(),
+            )
+        }),
+    }
+}
+
+/// Records `key` (in `store`'s bucket) as a new item owned by `owner_id`, unless this version
+/// of it was recorded before. `etag` from the event is preferred; otherwise the object's own.
+pub async fn ingest_object(
+    repo: &DynRepo,
+    store: &dyn Storage,
+    owner_id: &str,
+    key: &str,
+    etag: Option<&str>,
+    source: &str,
+    max_attempts: i32,
+) -> ApiResult<IngestOutcome> {
+    let skipped = |reason: &str| IngestOutcome::Skipped {
+        key: key.to_string(),
+        reason: reason.to_string(),
+    };
+    let object_key = ObjectKey::new(key.to_string())
+        .map_err(|e| ApiError::Unprocessable(format!("unusable object key: {e}")))?;
+    // This server's own writes: outputs, and originals uploaded through the API (recorded then).
+    if key.starts_with("media/") {
+        return Ok(skipped("an output of this server"));
+    }
+    if let Some(id) = key
+        .strip_prefix("originals/")
+        .and_then(|r| r.split('/').next())
+    {
+        if is_valid_id(id) && repo.get_media(id).await?.is_some() {
+            return Ok(IngestOutcome::Duplicate {
+                key: key.to_string(),
+                media_id: Some(id.to_string()),
+            });
+        }
+    }
+
+    let meta = match store.head(&object_key).await {
+        Ok(m) => m,
+        Err(StorageError::NotFound(_)) => {
+            return Err(ApiError::Unprocessable(format!(
+                "object {key} does not exist in bucket {}",
+                store.bucket()
+            )))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if meta.size == 0 {
+        return Ok(skipped("the object is empty"));
+    }
+    let head = store
+        .read_at(&object_key, 0..meta.size.min(SNIFF_LEN as u64))
+        .await?;
+    let Some(sniffed) = sniff(&head) else {
+        return Ok(skipped("not an image, video or audio file"));
+    };
+
+    let etag = etag
+        .map(str::to_string)
+        .or(meta.etag.clone())
+        .unwrap_or_else(|| format!("{}-{}", meta.size, meta.last_modified.timestamp_millis()))
+        .trim_matches('"')
+        .to_string();
+    let filename = key.rsplit('/').next().unwrap_or(key).to_string();
+    let title = match filename.rsplit_once('.') {
+        Some((stem, _)) if !stem.is_empty() => stem.to_string(),
+        _ => filename.clone(),
+    };
+    let now = Utc::now();
+    let media = Media {
+        id: new_id(),
+        owner_id: owner_id.to_string(),
+        kind: sniffed.kind,
+        status: MediaStatus::Queued,
+        title,
+        filename,
+        content_type: sniffed.content_type,
+        size: meta.size as i64,
+        // Not known without reading the whole object; the original's ETag falls back to the
+        // storage ETag for such items.
+        sha256: String::new(),
+        visibility: Visibility::Private,
+        bucket: store.bucket().to_string(),
+        original_key: key.to_string(),
+        duration_seconds: None,
+        width: None,
+        height: None,
+        progress: 0,
+        playable: false,
+        error: None,
+        outputs: Default::default(),
+        created_at: now,
+        updated_at: now,
+    };
+    let event = ObjectEvent {
+        id: new_id(),
+        media_id: Some(media.id.clone()),
+        source: source.to_string(),
+        bucket: media.bucket.clone(),
+        key: key.to_string(),
+        etag,
+        size: media.size,
+        created_at: now,
+    };
+    match repo
+        .create_media_with_event(&media, &event, max_attempts)
+        .await?
+    {
+        Recorded::Created => {
+            tracing::info!(media_id = %media.id, %key, source, "media created from a bucket object");
+            Ok(IngestOutcome::Created {
+                key: key.to_string(),
+                media_id: media.id,
+            })
+        }
+        Recorded::Duplicate { media_id } => Ok(IngestOutcome::Duplicate {
+            key: key.to_string(),
+            media_id,
+        }),
+    }
+}

@@ -1,0 +1,110 @@
+//! Column lists and row → domain-type mapping, expanded once per backend by [`impl_rows!`].
+//! Kept apart from the queries so that `repo_impl.rs` and `queue.rs` share one definition of
+//! every table's shape.
+
+macro_rules! user_cols {
+    () => {
+        "id, email, password_hash, role, created_at"
+    };
+}
+macro_rules! media_cols {
+    () => {
+        "id, owner_id, kind, status, title, filename, content_type, size, sha256, visibility, \
+         bucket, original_key, duration_seconds, width, height, progress, playable, error, \
+         outputs, created_at, updated_at"
+    };
+}
+macro_rules! event_cols {
+    () => {
+        "id, media_id, source, bucket, key, etag, size, created_at"
+    };
+}
+macro_rules! job_cols {
+    () => {
+        "id, media_id, status, attempts, max_attempts, run_after, lease_owner, \
+         lease_expires_at, last_error, created_at, updated_at"
+    };
+}
+pub(crate) use {event_cols, job_cols, media_cols, user_cols};
+
+/// Expands `user_from_row`, `media_from_row`, `event_from_row` and `job_from_row` for `$repo`,
+/// whose rows are `$row`. Uses the backend's `db_err`.
+macro_rules! impl_rows {
+    ($repo:ty, $row:ty) => {
+        impl $repo {
+            fn user_from_row(row: &$row) -> $crate::Result<::mediaserver_core::User> {
+                use ::sqlx::Row as _;
+                let role: String = row.try_get("role").map_err(Self::db_err)?;
+                Ok(::mediaserver_core::User {
+                    id: row.try_get("id").map_err(Self::db_err)?,
+                    email: row.try_get("email").map_err(Self::db_err)?,
+                    password_hash: row.try_get("password_hash").map_err(Self::db_err)?,
+                    role: $crate::shared::parse_enum(&role, "role")?,
+                    created_at: row.try_get("created_at").map_err(Self::db_err)?,
+                })
+            }
+
+            fn media_from_row(row: &$row) -> $crate::Result<::mediaserver_core::Media> {
+                use ::sqlx::Row as _;
+                use $crate::shared::parse_enum;
+                let get_s = |c: &str| row.try_get::<String, _>(c).map_err(Self::db_err);
+                Ok(::mediaserver_core::Media {
+                    id: get_s("id")?,
+                    owner_id: get_s("owner_id")?,
+                    kind: parse_enum(&get_s("kind")?, "kind")?,
+                    status: parse_enum(&get_s("status")?, "status")?,
+                    title: get_s("title")?,
+                    filename: get_s("filename")?,
+                    content_type: get_s("content_type")?,
+                    size: row.try_get("size").map_err(Self::db_err)?,
+                    sha256: get_s("sha256")?,
+                    visibility: parse_enum(&get_s("visibility")?, "visibility")?,
+                    bucket: get_s("bucket")?,
+                    original_key: get_s("original_key")?,
+                    duration_seconds: row.try_get("duration_seconds").map_err(Self::db_err)?,
+                    width: row.try_get("width").map_err(Self::db_err)?,
+                    height: row.try_get("height").map_err(Self::db_err)?,
+                    progress: row.try_get("progress").map_err(Self::db_err)?,
+                    playable: row.try_get("playable").map_err(Self::db_err)?,
+                    error: row.try_get("error").map_err(Self::db_err)?,
+                    outputs: $crate::shared::parse_outputs(&get_s("outputs")?)?,
+                    created_at: row.try_get("created_at").map_err(Self::db_err)?,
+                    updated_at: row.try_get("updated_at").map_err(Self::db_err)?,
+                })
+            }
+
+            fn event_from_row(row: &$row) -> $crate::Result<::mediaserver_core::ObjectEvent> {
+                use ::sqlx::Row as _;
+                Ok(::mediaserver_core::ObjectEvent {
+                    id: row.try_get("id").map_err(Self::db_err)?,
+                    media_id: row.try_get("media_id").map_err(Self::db_err)?,
+                    source: row.try_get("source").map_err(Self::db_err)?,
+                    bucket: row.try_get("bucket").map_err(Self::db_err)?,
+                    key: row.try_get("key").map_err(Self::db_err)?,
+                    etag: row.try_get("etag").map_err(Self::db_err)?,
+                    size: row.try_get("size").map_err(Self::db_err)?,
+                    created_at: row.try_get("created_at").map_err(Self::db_err)?,
+                })
+            }
+
+            fn job_from_row(row: &$row) -> $crate::Result<::mediaserver_core::Job> {
+                use ::sqlx::Row as _;
+                let status: String = row.try_get("status").map_err(Self::db_err)?;
+                Ok(::mediaserver_core::Job {
+                    id: row.try_get("id").map_err(Self::db_err)?,
+                    media_id: row.try_get("media_id").map_err(Self::db_err)?,
+                    status: $crate::shared::parse_enum(&status, "job status")?,
+                    attempts: row.try_get("attempts").map_err(Self::db_err)?,
+                    max_attempts: row.try_get("max_attempts").map_err(Self::db_err)?,
+                    run_after: row.try_get("run_after").map_err(Self::db_err)?,
+                    lease_owner: row.try_get("lease_owner").map_err(Self::db_err)?,
+                    lease_expires_at: row.try_get("lease_expires_at").map_err(Self::db_err)?,
+                    last_error: row.try_get("last_error").map_err(Self::db_err)?,
+                    created_at: row.try_get("created_at").map_err(Self::db_err)?,
+                    updated_at: row.try_get("updated_at").map_err(Self::db_err)?,
+                })
+            }
+        }
+    };
+}
+pub(crate) use impl_rows;

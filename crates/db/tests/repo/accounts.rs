@@ -1,0 +1,270 @@
+//! Users, refresh tokens and API keys, against both backends.
+
+use super::*;
+
+both_backends!(
+    migrate_twice_is_idempotent,
+    first_user_is_admin_second_is_not,
+    concurrent_first_registrations_make_one_admin,
+    duplicate_email_differing_in_case_conflicts,
+    unknown_users_are_none,
+    refresh_rotation_and_reuse_detection,
+    refresh_expired_or_unknown_is_invalid,
+    refresh_revoke,
+    concurrent_rotation_of_one_token,
+    api_key_lookup_by_hash,
+);
+
+async fn migrate_twice_is_idempotent(repo: &DynRepo) {
+    repo.migrate().await.unwrap();
+    repo.migrate().await.unwrap();
+    repo.ping().await.unwrap();
+}
+
+async fn first_user_is_admin_second_is_not(repo: &DynRepo) {
+    assert!(repo.first_admin().await.unwrap().is_none());
+    let a = user(repo, "a@example.com").await;
+    let b = user(repo, "b@example.com").await;
+    assert_eq!(a.role, Role::Admin);
+    assert_eq!(b.role, Role::User);
+    let c = repo
+        .create_user(NewUser {
+            email: "c@example.com".into(),
+            password_hash: "x".into(),
+            role: Some(Role::Admin),
+        })
+        .await
+        .unwrap();
+    assert_eq!(c.role, Role::Admin);
+    assert_eq!(repo.first_admin().await.unwrap(), Some(a.clone()));
+    assert_eq!(repo.user_by_id(&a.id).await.unwrap(), Some(a));
+    assert_eq!(repo.user_by_id(&b.id).await.unwrap(), Some(b));
+}
+
+async fn concurrent_first_registrations_make_one_admin(repo: &DynRepo) {
+    // Warm the pool and line the racers up, so the registrations really overlap.
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(8));
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let (repo, barrier) = (repo.clone(), barrier.clone());
+            tokio::spawn(async move {
+                repo.ping().await.unwrap();
+                barrier.wait().await;
+                user(&repo, &format!("racer{i}@example.com")).await
+            })
+        })
+        .collect();
+    let mut admins = 0;
+    for t in tasks {
+        let u = t.await.unwrap();
+        let stored = repo.user_by_id(&u.id).await.unwrap().unwrap();
+        assert_eq!(stored.role, u.role);
+        admins += usize::from(u.role == Role::Admin);
+    }
+    assert_eq!(admins, 1);
+}
+
+async fn duplicate_email_differing_in_case_conflicts(repo: &DynRepo) {
+    let a = user(repo, "Alice@Example.com").await;
+    assert_eq!(a.email, "alice@example.com");
+    let err = repo
+        .create_user(NewUser {
+            email: "alice@EXAMPLE.COM".into(),
+            password_hash: "x".into(),
+            role: None,
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, DbError::Conflict(s) if s == "email"),
+        "{err:?}"
+    );
+    let found = repo.user_by_email("ALICE@example.COM").await.unwrap();
+    assert_eq!(found, Some(a));
+}
+
+async fn unknown_users_are_none(repo: &DynRepo) {
+    assert_eq!(repo.user_by_id(&new_id()).await.unwrap(), None);
+    assert_eq!(
+        repo.user_by_email("nobody@example.com").await.unwrap(),
+        None
+    );
+    assert_eq!(repo.get_media(&new_id()).await.unwrap(), None);
+}
+
+async fn refresh_rotation_and_reuse_detection(repo: &DynRepo) {
+    let u = user(repo, "r@example.com").await;
+    let hour = Duration::hours(1);
+    repo.insert_refresh_token(&token(&u.id, "t1", hour))
+        .await
+        .unwrap();
+    // new.user_id is ignored: a bogus one must neither be stored nor break the foreign key.
+    let t2 = token("not-a-user", "t2", hour);
+    let rotated = repo.rotate_refresh_token("t1", &t2, now()).await.unwrap();
+    assert_eq!(
+        rotated,
+        RefreshOutcome::Rotated {
+            user_id: u.id.clone()
+        }
+    );
+
+    // Presenting t1 again is reuse: everything of the user is revoked, including t2.
+    let t3 = token(&u.id, "t3", hour);
+    let reused = repo.rotate_refresh_token("t1", &t3, now()).await.unwrap();
+    assert_eq!(
+        reused,
+        RefreshOutcome::Reused {
+            user_id: u.id.clone()
+        }
+    );
+    let t4 = token(&u.id, "t4", hour);
+    let again = repo.rotate_refresh_token("t2", &t4, now()).await.unwrap();
+    assert_eq!(
+        again,
+        RefreshOutcome::Reused {
+            user_id: u.id.clone()
+        }
+    );
+    // t3 was never stored.
+    let t5 = token(&u.id, "t5", hour);
+    let unknown = repo.rotate_refresh_token("t3", &t5, now()).await.unwrap();
+    assert_eq!(unknown, RefreshOutcome::Invalid);
+}
+
+async fn refresh_expired_or_unknown_is_invalid(repo: &DynRepo) {
+    let u = user(repo, "e@example.com").await;
+    repo.insert_refresh_token(&token(&u.id, "old", -Duration::seconds(1)))
+        .await
+        .unwrap();
+    let new = token(&u.id, "new", Duration::hours(1));
+    let out = repo.rotate_refresh_token("old", &new, now()).await.unwrap();
+    assert_eq!(out, RefreshOutcome::Invalid);
+    // The replacement was not stored.
+    let newer = token(&u.id, "newer", Duration::hours(1));
+    let out = repo
+        .rotate_refresh_token("new", &newer, now())
+        .await
+        .unwrap();
+    assert_eq!(out, RefreshOutcome::Invalid);
+    // Expiring exactly now is expired.
+    let t = token(&u.id, "edge", Duration::hours(1));
+    repo.insert_refresh_token(&t).await.unwrap();
+    let out = repo
+        .rotate_refresh_token("edge", &token(&u.id, "x", Duration::hours(1)), t.expires_at)
+        .await
+        .unwrap();
+    assert_eq!(out, RefreshOutcome::Invalid);
+    let out = repo
+        .rotate_refresh_token("nope", &token(&u.id, "y", Duration::hours(1)), now())
+        .await
+        .unwrap();
+    assert_eq!(out, RefreshOutcome::Invalid);
+}
+
+async fn refresh_revoke(repo: &DynRepo) {
+    let u = user(repo, "v@example.com").await;
+    let hour = Duration::hours(1);
+    repo.insert_refresh_token(&token(&u.id, "a", hour))
+        .await
+        .unwrap();
+    assert!(repo.revoke_refresh_token("a").await.unwrap());
+    assert!(!repo.revoke_refresh_token("a").await.unwrap());
+    assert!(!repo.revoke_refresh_token("unknown").await.unwrap());
+    // A revoked token presented for rotation counts as reuse.
+    let out = repo
+        .rotate_refresh_token("a", &token(&u.id, "a2", hour), now())
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        RefreshOutcome::Reused {
+            user_id: u.id.clone()
+        }
+    );
+
+    for h in ["b", "c"] {
+        repo.insert_refresh_token(&token(&u.id, h, hour))
+            .await
+            .unwrap();
+    }
+    assert_eq!(repo.revoke_user_refresh_tokens(&u.id).await.unwrap(), 2);
+    assert_eq!(repo.revoke_user_refresh_tokens(&u.id).await.unwrap(), 0);
+    let err = repo
+        .insert_refresh_token(&token(&u.id, "b", hour))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, DbError::Conflict(s) if s == "refresh token"),
+        "{err:?}"
+    );
+}
+
+async fn concurrent_rotation_of_one_token(repo: &DynRepo) {
+    let u = user(repo, "cr@example.com").await;
+    let hour = Duration::hours(1);
+    repo.insert_refresh_token(&token(&u.id, "shared", hour))
+        .await
+        .unwrap();
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(8));
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let (repo, barrier, uid) = (repo.clone(), barrier.clone(), u.id.clone());
+            tokio::spawn(async move {
+                repo.ping().await.unwrap();
+                barrier.wait().await;
+                let new = token(&uid, &format!("next{i}"), hour);
+                repo.rotate_refresh_token("shared", &new, now())
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for t in tasks {
+        outcomes.push(t.await.unwrap());
+    }
+    let rotated = outcomes
+        .iter()
+        .filter(|o| matches!(o, RefreshOutcome::Rotated { .. }))
+        .count();
+    let reused = outcomes
+        .iter()
+        .filter(|o| {
+            **o == RefreshOutcome::Reused {
+                user_id: u.id.clone(),
+            }
+        })
+        .count();
+    assert_eq!((rotated, reused), (1, 7), "{outcomes:?}");
+    // The winner's new token went down with the reuse.
+    assert_eq!(repo.revoke_user_refresh_tokens(&u.id).await.unwrap(), 0);
+}
+
+async fn api_key_lookup_by_hash(repo: &DynRepo) {
+    let u = user(repo, "k@example.com").await;
+    let key = ApiKey {
+        id: new_id(),
+        user_id: u.id.clone(),
+        name: "laptop".into(),
+        prefix: "ms_abcd".into(),
+        key_hash: "keyhash".into(),
+        created_at: now(),
+    };
+    repo.insert_api_key(&key).await.unwrap();
+    assert_eq!(
+        repo.user_by_api_key_hash("keyhash").await.unwrap(),
+        Some(u.clone())
+    );
+    // Second lookup takes the throttled last_used_at path.
+    assert_eq!(repo.user_by_api_key_hash("keyhash").await.unwrap(), Some(u));
+    assert_eq!(repo.user_by_api_key_hash("other").await.unwrap(), None);
+    let dup = ApiKey {
+        id: new_id(),
+        ..key
+    };
+    let err = repo.insert_api_key(&dup).await.unwrap_err();
+    assert!(
+        matches!(&err, DbError::Conflict(s) if s == "api key"),
+        "{err:?}"
+    );
+}

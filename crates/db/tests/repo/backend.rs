@@ -1,0 +1,231 @@
+//! Checks tied to one backend or to none (connection handling, SQLite's stored forms,
+//! PostgreSQL's LISTEN/NOTIFY).
+
+use super::queue::{enqueue, LEASE};
+use super::*;
+use chrono::TimeZone;
+use std::time::{Duration as StdDuration, Instant};
+
+#[tokio::test]
+async fn in_memory_sqlite_keeps_its_data() {
+    let repo = connect("sqlite::memory:").await.unwrap();
+    repo.migrate().await.unwrap();
+    let a = user(&repo, "mem@example.com").await;
+    assert_eq!(a.role, Role::Admin);
+    assert_eq!(
+        repo.user_by_email("mem@example.com").await.unwrap(),
+        Some(a)
+    );
+}
+
+#[tokio::test]
+async fn sqlite_connection_settings() {
+    use sqlx::Row;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("s.db").display());
+    let repo = mediaserver_db::sqlite::SqliteRepo::connect(&url)
+        .await
+        .unwrap();
+    let mut conn = repo.pool.acquire().await.unwrap();
+    for (pragma, want) in [
+        ("journal_mode", "wal"),
+        ("synchronous", "1"),
+        ("foreign_keys", "1"),
+        ("busy_timeout", "5000"),
+    ] {
+        let row = sqlx::query(&format!("PRAGMA {pragma}"))
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        let got: String = row
+            .try_get::<String, _>(0)
+            .or_else(|_| row.try_get::<i64, _>(0).map(|v| v.to_string()))
+            .unwrap();
+        assert_eq!(got, want, "PRAGMA {pragma}");
+    }
+}
+
+#[tokio::test]
+async fn unreachable_postgres_is_unavailable_without_password() {
+    // Port 1 on loopback refuses connections.
+    let err = connect("postgres://someone:s3cr%40t@127.0.0.1:1/db")
+        .await
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, DbError::Unavailable(_)), "{err:?}");
+    assert!(!msg.contains("s3cr"), "{msg}");
+}
+
+#[tokio::test]
+async fn unsupported_scheme_is_rejected() {
+    let err = connect("mysql://localhost/db").await.unwrap_err();
+    assert!(matches!(err, DbError::Other(_)), "{err:?}");
+}
+
+/// SQLite keeps timestamps as text: they must all be in the one fixed-width form.
+#[tokio::test]
+async fn sqlite_stores_fixed_width_timestamps() {
+    use mediaserver_db::Repo;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("ts.db").display());
+    let sqlite = mediaserver_db::sqlite::SqliteRepo::connect(&url)
+        .await
+        .unwrap();
+    sqlite.migrate().await.unwrap();
+    let pool = sqlite.pool.clone();
+    let repo: DynRepo = std::sync::Arc::new(sqlite);
+    let (_, j) = enqueue(&repo, 3).await;
+    // A lease that ends on a whole second.
+    let start = Utc.with_ymd_and_hms(2031, 1, 1, 0, 0, 0).unwrap();
+    repo.claim_job("w", LEASE, start).await.unwrap().unwrap();
+    let (run_after, lease, created): (String, String, String) =
+        sqlx::query_as("SELECT run_after, lease_expires_at, created_at FROM jobs WHERE id = $1")
+            .bind(&j.id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(lease, "2031-01-01T00:00:30.000000+00:00");
+    for t in [run_after, created] {
+        assert_eq!(t.len(), lease.len(), "{t}");
+        assert!(
+            t.ends_with("+00:00") && &t[10..11] == "T" && &t[19..20] == ".",
+            "{t}"
+        );
+    }
+    let (media_created,): (String,) = sqlx::query_as("SELECT created_at FROM media")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(media_created.len(), lease.len(), "{media_created}");
+}
+
+/// A malformed `outputs` document is an error, not a panic.
+#[tokio::test]
+async fn malformed_outputs_are_an_error() {
+    use mediaserver_db::Repo;
+    let sqlite = mediaserver_db::sqlite::SqliteRepo::connect("sqlite::memory:")
+        .await
+        .unwrap();
+    sqlite.migrate().await.unwrap();
+    let pool = sqlite.pool.clone();
+    let repo: DynRepo = std::sync::Arc::new(sqlite);
+    let (m, _) = enqueue(&repo, 3).await;
+    sqlx::query("UPDATE media SET outputs = '{\"renditions\": 5'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let err = repo.get_media(&m.id).await.unwrap_err();
+    assert!(
+        matches!(&err, DbError::Other(s) if s.contains("outputs")),
+        "{err:?}"
+    );
+    let err = repo
+        .list_media(&MediaFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DbError::Other(_)), "{err:?}");
+    // A migrated row's default document reads as empty outputs.
+    sqlx::query("UPDATE media SET outputs = '{}'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        repo.get_media(&m.id).await.unwrap().unwrap().outputs,
+        MediaOutputs::default()
+    );
+}
+
+/// Waits until one session of database `name` other than `not` is listening, and returns its
+/// pid (the repo creates its listener lazily, and a notification sent before it listens is
+/// seen by no one).
+async fn listener_pid(admin: &str, name: &str, not: Option<i32>) -> i32 {
+    let mut conn = PgConnection::connect(admin).await.unwrap();
+    let deadline = Instant::now() + StdDuration::from_secs(15);
+    loop {
+        let pids: Vec<(i32,)> = sqlx::query_as(
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query LIKE 'LISTEN%'",
+        )
+        .bind(name)
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        let fresh: Vec<i32> = pids
+            .iter()
+            .map(|p| p.0)
+            .filter(|p| Some(*p) != not)
+            .collect();
+        if fresh.len() == 1 {
+            conn.close().await.unwrap();
+            return fresh[0];
+        }
+        assert!(Instant::now() < deadline, "listening sessions: {pids:?}");
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+    }
+}
+
+/// LISTEN/NOTIFY: a waiter wakes promptly when another connection enqueues or releases a job,
+/// every concurrent waiter of the repo wakes (not just the one holding the listener), and the
+/// listener survives losing its connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_wait_for_jobs_wakes_on_notify() {
+    let f = Fixture::postgres().await;
+    let (admin, name) = f.pg.clone().unwrap();
+    let other = connect(&f.pg_url().unwrap()).await.unwrap();
+    let timeout = StdDuration::from_secs(20);
+    let waiters = |n: usize| {
+        (0..n)
+            .map(|_| {
+                let repo = f.repo.clone();
+                tokio::spawn(async move { repo.wait_for_jobs(timeout).await })
+            })
+            .collect::<Vec<_>>()
+    };
+    // Once the listener is up and the waiters have settled, runs `send` and returns how long
+    // the waiters then took to return.
+    macro_rules! woken_after {
+        ($waiting:expr, $send:expr) => {{
+            tokio::time::sleep(StdDuration::from_millis(300)).await;
+            let sent = Instant::now();
+            $send;
+            for w in $waiting {
+                w.await.unwrap();
+            }
+            sent.elapsed()
+        }};
+    }
+
+    // Enqueued by another connection; three waiters, one of which holds the listener.
+    let waiting = waiters(3);
+    let pid = listener_pid(&admin, &name, None).await;
+    let waited = woken_after!(waiting, enqueue(&other, 3).await);
+    assert!(waited < timeout / 2, "woke {waited:?} after the enqueue");
+
+    // Released by another connection.
+    let j = other.claim_job("w", LEASE, now()).await.unwrap().unwrap();
+    let waiting = waiters(1);
+    let waited = woken_after!(
+        waiting,
+        assert!(other.release_job(&j.id, "w").await.unwrap())
+    );
+    assert!(waited < timeout / 2, "woke {waited:?} after the release");
+
+    // The listener's connection is killed: it reconnects (notifications sent meanwhile may be
+    // lost; that is allowed) and the next enqueue still wakes a waiter.
+    let waiting = waiters(1);
+    let mut conn = PgConnection::connect(&admin).await.unwrap();
+    let (killed,): (bool,) = sqlx::query_as("SELECT pg_terminate_backend($1)")
+        .bind(pid)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert!(killed);
+    conn.close().await.unwrap();
+    listener_pid(&admin, &name, Some(pid)).await;
+    let waited = woken_after!(waiting, enqueue(&other, 3).await);
+    assert!(waited < timeout / 2, "woke {waited:?} after the enqueue");
+    drop(other);
+    f.cleanup().await;
+}

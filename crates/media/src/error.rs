@@ -1,0 +1,79 @@
+use std::time::Duration;
+
+/// Everything that can go wrong turning an input file into outputs.
+///
+/// Only [`MediaError::Unusable`] is about the input itself; the others may succeed on a retry.
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    /// The input is not usable media (not decodable, truncated, no streams, too many pixels…).
+    /// Retrying cannot help.
+    #[error("unusable media: {0}")]
+    Unusable(String),
+    #[error("{what} timed out after {after:?}")]
+    Timeout { what: String, after: Duration },
+    /// A subprocess exited unsuccessfully for a reason not attributed to the input.
+    /// `status` is the exit code, `None` when it was ended by a signal.
+    #[error("{program} failed ({}): {stderr_tail}", describe_status(*.status))]
+    Subprocess {
+        program: String,
+        status: Option<i32>,
+        /// The last ~2 KiB of its stderr.
+        stderr_tail: String,
+    },
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl MediaError {
+    /// True when retrying cannot help: the input itself is the problem.
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, MediaError::Unusable(_))
+    }
+
+    pub(crate) fn unusable(msg: impl Into<String>) -> Self {
+        MediaError::Unusable(msg.into())
+    }
+
+    /// An output that ffmpeg claimed to have written is missing or malformed: an environment or
+    /// encoder problem (disk, ffmpeg bug), so it stays retryable.
+    pub(crate) fn bad_output(msg: impl Into<String>) -> Self {
+        MediaError::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            msg.into(),
+        ))
+    }
+}
+
+fn describe_status(status: Option<i32>) -> String {
+    match status {
+        Some(code) => format!("exit code {code}"),
+        None => "killed by a signal".to_string(),
+    }
+}
+
+pub type Result<T, E = MediaError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_unusable_is_permanent() {
+        assert!(MediaError::Unusable("x".into()).is_permanent());
+        assert!(!MediaError::Cancelled.is_permanent());
+        assert!(!MediaError::Timeout {
+            what: "ffmpeg".into(),
+            after: Duration::from_secs(1)
+        }
+        .is_permanent());
+        let e = MediaError::Subprocess {
+            program: "ffmpeg".into(),
+            status: Some(1),
+            stderr_tail: "boom".into(),
+        };
+        assert!(!e.is_permanent());
+        assert_eq!(e.to_string(), "ffmpeg failed (exit code 1): boom");
+    }
+}

@@ -1,0 +1,399 @@
+//! ffprobe: what is in a file, reduced to what planning and the API need.
+
+use crate::error::{MediaError, Result};
+use crate::process::{self, Budget, Collect};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// ffprobe JSON is small; a file whose metadata makes it larger than this is hostile.
+const MAX_PROBE_OUTPUT: usize = 16 * 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProbeInfo {
+    /// ffprobe's `format_name`, e.g. `mov,mp4,m4a,3gp,3g2,mj2`, `mp3`, `png_pipe`.
+    pub format_name: String,
+    /// Seconds; `None` when neither the container nor a stream knows it (still images).
+    pub duration: Option<f64>,
+    /// Bytes, as ffprobe saw the file.
+    pub size: u64,
+    pub bit_rate: Option<u64>,
+    /// The first real video stream (attached pictures such as cover art are not video).
+    pub video: Option<VideoInfo>,
+    pub audio: Option<AudioInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VideoInfo {
+    /// Absolute stream index in the input (for `-map 0:INDEX`).
+    pub index: usize,
+    pub codec: String,
+    /// Display size: sample aspect ratio applied and swapped for a ±90° rotation, i.e. what a
+    /// player shows and what ffmpeg (which auto-rotates) feeds the filter graph.
+    pub width: u32,
+    pub height: u32,
+    /// Clockwise rotation to apply for display, in degrees: 0, 90, 180 or 270 (a phone held
+    /// upright records 90).
+    pub rotation: u32,
+    /// Average frame rate; 0.0 when unknown.
+    pub fps: f64,
+    /// The stream's own duration in seconds, when the container records one.
+    pub duration: Option<f64>,
+    pub bit_rate: Option<u64>,
+    pub pix_fmt: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AudioInfo {
+    /// Absolute stream index in the input (for `-map 0:INDEX`).
+    pub index: usize,
+    pub codec: String,
+    pub channels: u32,
+    pub sample_rate: u32,
+    pub bit_rate: Option<u64>,
+    /// The stream's own duration in seconds, when the container records one.
+    pub duration: Option<f64>,
+}
+
+impl ProbeInfo {
+    /// A single picture rather than a timed stream (ffmpeg's image demuxers): route it to the
+    /// image pipeline, not the video ladder.
+    pub fn is_still_image(&self) -> bool {
+        self.format_name == "image2" || self.format_name.ends_with("_pipe")
+    }
+
+    /// How long the audio and video last: the longer of their stream durations, else the
+    /// container's. Unlike the container duration it ignores subtitle and data tracks, which
+    /// may run longer and are not transcoded.
+    pub fn media_duration(&self) -> Option<f64> {
+        let video = self.video.as_ref().and_then(|v| v.duration);
+        let audio = self.audio.as_ref().and_then(|a| a.duration);
+        match (video, audio) {
+            (Some(v), Some(a)) => Some(v.max(a)),
+            (v, a) => v.or(a).or(self.duration),
+        }
+    }
+}
+
+/// Runs ffprobe on `path` and parses its answer.
+///
+/// Anything ffprobe cannot read (not media, truncated, empty) and files without an audio or video
+/// stream are [`MediaError::Unusable`].
+pub async fn probe(path: &Path, timeout: Duration) -> Result<ProbeInfo> {
+    let meta = tokio::fs::metadata(path).await?;
+    if !meta.is_file() {
+        return Err(MediaError::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{} is not a regular file", path.display()),
+        )));
+    }
+    if meta.len() == 0 {
+        return Err(MediaError::unusable("the file is empty"));
+    }
+    let budget = Budget::new(timeout, CancellationToken::new());
+    let mut out = Collect::new(MAX_PROBE_OUTPUT);
+    let finished = process::run(
+        "ffprobe",
+        [
+            "-v".as_ref(),
+            "error".as_ref(),
+            "-print_format".as_ref(),
+            "json".as_ref(),
+            "-show_format".as_ref(),
+            "-show_streams".as_ref(),
+            file_url(path).as_os_str(),
+        ],
+        "ffprobe",
+        &budget,
+        |chunk| out.push(chunk),
+    )
+    .await?;
+    if !finished.success() {
+        if finished.status.code().is_none() {
+            return Err(finished.into_error());
+        }
+        // The file exists and is readable (checked above), so a refusal is about its content.
+        return Err(MediaError::unusable(format!(
+            "not a readable audio/video file: {}",
+            last_line(&finished.stderr_tail).unwrap_or("ffprobe rejected it")
+        )));
+    }
+    if out.overflowed {
+        return Err(MediaError::unusable("ffprobe output is implausibly large"));
+    }
+    let text = String::from_utf8_lossy(&out.bytes);
+    let info = parse(&text)?;
+    if info.video.is_none() && info.audio.is_none() {
+        return Err(MediaError::unusable(
+            "the file has no audio or video stream",
+        ));
+    }
+    Ok(info)
+}
+
+/// `file:` keeps ffmpeg from reading a path as a protocol URL or an option.
+pub(crate) fn file_url(path: &Path) -> std::path::PathBuf {
+    let mut s = std::ffi::OsString::from("file:");
+    s.push(path.as_os_str());
+    s.into()
+}
+
+/// The last non-empty line of a stderr tail: usually ffmpeg's summary of what went wrong.
+pub(crate) fn last_line(tail: &str) -> Option<&str> {
+    tail.lines().map(str::trim).rfind(|l| !l.is_empty())
+}
+
+/// Parses `ffprobe -print_format json -show_format -show_streams` output.
+pub fn parse(json: &str) -> Result<ProbeInfo> {
+    let raw: RawProbe = serde_json::from_str(json)
+        .map_err(|e| MediaError::unusable(format!("unreadable ffprobe output: {e}")))?;
+    let format = raw
+        .format
+        .ok_or_else(|| MediaError::unusable("ffprobe found no container format"))?;
+
+    let video = raw
+        .streams
+        .iter()
+        .filter(|s| s.codec_type.as_deref() == Some("video") && !s.is_attached_picture())
+        .find_map(video_info);
+    let audio = raw
+        .streams
+        .iter()
+        .filter(|s| s.codec_type.as_deref() == Some("audio"))
+        .find_map(audio_info);
+
+    // Some containers (raw streams, a few mkv) know only per-stream durations.
+    let duration = parse_f64(format.duration.as_deref()).or_else(|| {
+        raw.streams
+            .iter()
+            .filter_map(|s| parse_f64(s.duration.as_deref()))
+            .reduce(f64::max)
+    });
+
+    Ok(ProbeInfo {
+        format_name: format.format_name.unwrap_or_default(),
+        duration,
+        size: parse_u64(format.size.as_deref()).unwrap_or(0),
+        bit_rate: parse_u64(format.bit_rate.as_deref()),
+        video,
+        audio,
+    })
+}
+
+fn video_info(s: &RawStream) -> Option<VideoInfo> {
+    let (w, h) = (s.width.filter(|w| *w > 0)?, s.height.filter(|h| *h > 0)?);
+    // Anamorphic sources: the display width is the coded width stretched by the SAR.
+    let w = match parse_ratio(s.sample_aspect_ratio.as_deref()) {
+        Some(sar) if (sar - 1.0).abs() > 1e-6 => ((w as f64 * sar).round() as u32).max(1),
+        _ => w,
+    };
+    let rotation = s.rotation();
+    let (width, height) = if rotation % 180 == 90 { (h, w) } else { (w, h) };
+    let fps = parse_ratio(s.avg_frame_rate.as_deref())
+        .or_else(|| parse_ratio(s.r_frame_rate.as_deref()))
+        .unwrap_or(0.0);
+    Some(VideoInfo {
+        index: s.index,
+        codec: s.codec_name.clone().unwrap_or_default(),
+        width,
+        height,
+        rotation,
+        fps,
+        duration: parse_f64(s.duration.as_deref()),
+        bit_rate: s.bit_rate(),
+        pix_fmt: s.pix_fmt.clone().unwrap_or_default(),
+    })
+}
+
+fn audio_info(s: &RawStream) -> Option<AudioInfo> {
+    Some(AudioInfo {
+        index: s.index,
+        codec: s.codec_name.clone().unwrap_or_default(),
+        channels: s.channels.unwrap_or(0),
+        sample_rate: parse_u64(s.sample_rate.as_deref())
+            .and_then(|r| u32::try_from(r).ok())
+            .unwrap_or(0),
+        bit_rate: s.bit_rate(),
+        duration: parse_f64(s.duration.as_deref()),
+    })
+}
+
+#[derive(Deserialize)]
+struct RawProbe {
+    #[serde(default)]
+    streams: Vec<RawStream>,
+    format: Option<RawFormat>,
+}
+
+#[derive(Deserialize)]
+struct RawFormat {
+    format_name: Option<String>,
+    duration: Option<String>,
+    size: Option<String>,
+    bit_rate: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawStream {
+    #[serde(default)]
+    index: usize,
+    codec_type: Option<String>,
+    codec_name: Option<String>,
+    width: Option<u32>,
+    height: Option<u32>,
+    sample_aspect_ratio: Option<String>,
+    avg_frame_rate: Option<String>,
+    r_frame_rate: Option<String>,
+    bit_rate: Option<String>,
+    pix_fmt: Option<String>,
+    channels: Option<u32>,
+    sample_rate: Option<String>,
+    duration: Option<String>,
+    #[serde(default)]
+    disposition: HashMap<String, serde_json::Value>,
+    #[serde(default)]
+    tags: HashMap<String, serde_json::Value>,
+    #[serde(default)]
+    side_data_list: Vec<RawSideData>,
+}
+
+#[derive(Deserialize)]
+struct RawSideData {
+    rotation: Option<serde_json::Value>,
+}
+
+impl RawStream {
+    fn is_attached_picture(&self) -> bool {
+        self.disposition
+            .get("attached_pic")
+            .and_then(serde_json::Value::as_i64)
+            == Some(1)
+    }
+
+    fn tag(&self, key: &str) -> Option<&str> {
+        self.tags.get(key).and_then(serde_json::Value::as_str)
+    }
+
+    /// Clockwise rotation from the display matrix (ffprobe prints it counter-clockwise, so a
+    /// phone's portrait video shows -90) or the legacy `rotate` tag (clockwise), as 0/90/180/270.
+    fn rotation(&self) -> u32 {
+        let degrees = self
+            .side_data_list
+            .iter()
+            .find_map(|sd| match &sd.rotation {
+                Some(serde_json::Value::Number(n)) => n.as_f64(),
+                Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
+                _ => None,
+            })
+            .map(|ccw: f64| -ccw)
+            .or_else(|| self.tag("rotate").and_then(|r| r.trim().parse().ok()))
+            .unwrap_or(0.0);
+        if !degrees.is_finite() {
+            return 0;
+        }
+        let quarter_turns = (degrees / 90.0).round() as i64;
+        (quarter_turns.rem_euclid(4) * 90) as u32
+    }
+
+    /// The stream's bit rate, or Matroska's statistics tag when the container has no field.
+    fn bit_rate(&self) -> Option<u64> {
+        parse_u64(self.bit_rate.as_deref())
+            .or_else(|| parse_u64(self.tag("BPS")))
+            .or_else(|| parse_u64(self.tag("BPS-eng")))
+            .filter(|b| *b > 0)
+    }
+}
+
+fn parse_f64(s: Option<&str>) -> Option<f64> {
+    s?.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v >= 0.0)
+}
+
+fn parse_u64(s: Option<&str>) -> Option<u64> {
+    s?.trim().parse().ok()
+}
+
+/// `"30000/1001"` → 29.97; `"0/0"`, `"N/A"` → None.
+fn parse_ratio(s: Option<&str>) -> Option<f64> {
+    let (n, d) = s?.split_once(['/', ':'])?;
+    let (n, d): (f64, f64) = (n.trim().parse().ok()?, d.trim().parse().ok()?);
+    (n > 0.0 && d > 0.0)
+        .then(|| n / d)
+        .filter(|v| v.is_finite())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn legacy_rotate_tag_and_mkv_bitrate_tag() {
+        let json = r#"{"streams":[{"index":0,"codec_type":"video","codec_name":"h264",
+            "width":1920,"height":1080,"avg_frame_rate":"0/0","r_frame_rate":"25/1",
+            "tags":{"rotate":"270","BPS":"4000000"}}],
+            "format":{"format_name":"matroska,webm","duration":"N/A"}}"#;
+        let p = parse(json).unwrap();
+        let v = p.video.unwrap();
+        assert_eq!((v.width, v.height, v.rotation), (1080, 1920, 270));
+        assert_eq!(v.fps, 25.0);
+        assert_eq!(v.bit_rate, Some(4_000_000));
+        assert_eq!(p.duration, None);
+    }
+
+    #[test]
+    fn anamorphic_display_width() {
+        let json = r#"{"streams":[{"index":0,"codec_type":"video","width":720,"height":480,
+            "sample_aspect_ratio":"32:27","avg_frame_rate":"30000/1001"}],
+            "format":{"format_name":"mpeg","duration":"1.5"}}"#;
+        let v = parse(json).unwrap().video.unwrap();
+        assert_eq!((v.width, v.height), (853, 480));
+        assert!((v.fps - 29.97).abs() < 0.01);
+    }
+
+    #[test]
+    fn media_duration_ignores_longer_subtitles() {
+        let json = r#"{"streams":[
+            {"index":0,"codec_type":"video","width":64,"height":64,"duration":"10.0"},
+            {"index":1,"codec_type":"audio","channels":2,"sample_rate":"48000","duration":"9.5"},
+            {"index":2,"codec_type":"subtitle","duration":"100.0"}],
+            "format":{"format_name":"mov,mp4","duration":"100.0"}}"#;
+        let p = parse(json).unwrap();
+        assert_eq!(p.duration, Some(100.0));
+        assert_eq!(p.media_duration(), Some(10.0));
+        let no_stream_durations = r#"{"streams":[{"index":0,"codec_type":"audio"}],
+            "format":{"format_name":"matroska,webm","duration":"7.0"}}"#;
+        assert_eq!(
+            parse(no_stream_durations).unwrap().media_duration(),
+            Some(7.0)
+        );
+    }
+
+    #[test]
+    fn empty_or_broken_output_is_unusable() {
+        assert!(parse("{}").unwrap_err().is_permanent());
+        assert!(parse("not json").unwrap_err().is_permanent());
+    }
+
+    #[test]
+    fn rotation_normalises() {
+        for (r, want) in [
+            (-90.0, 90),
+            (90.0, 270),
+            (180.0, 180),
+            (-180.0, 180),
+            (360.0, 0),
+        ] {
+            let s = RawStream {
+                side_data_list: vec![RawSideData {
+                    rotation: Some(serde_json::json!(r)),
+                }],
+                ..serde_json::from_str("{}").unwrap()
+            };
+            assert_eq!(s.rotation(), want, "{r}");
+        }
+    }
+}

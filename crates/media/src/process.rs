@@ -1,0 +1,333 @@
+//! The one way this crate runs a subprocess: kill-on-drop, no stdin, a deadline, a cancellation
+//! hook, and only a bounded tail of stderr kept (ffmpeg can log megabytes on a corrupt input).
+
+use crate::error::{MediaError, Result};
+use std::collections::VecDeque;
+use std::ffi::OsStr;
+use std::process::{ExitStatus, Stdio};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// How much of stderr is kept for error messages.
+pub const STDERR_TAIL_BYTES: usize = 2048;
+
+/// The time and cancellation budget shared by every subprocess of one operation: a transcode
+/// runs several, and its timeout bounds them together.
+#[derive(Debug, Clone)]
+pub struct Budget {
+    deadline: Instant,
+    total: Duration,
+    cancel: CancellationToken,
+}
+
+impl Budget {
+    pub fn new(timeout: Duration, cancel: CancellationToken) -> Self {
+        let now = Instant::now();
+        // A timeout too large to add (Duration::MAX as "no limit") means "far away".
+        let deadline = now
+            .checked_add(timeout)
+            .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600));
+        Budget {
+            deadline,
+            total: timeout,
+            cancel,
+        }
+    }
+
+    /// Fails fast when the budget is already spent, so a later step does not start at all.
+    pub fn check(&self, what: &str) -> Result<()> {
+        if self.cancel.is_cancelled() {
+            return Err(MediaError::Cancelled);
+        }
+        if Instant::now() >= self.deadline {
+            return Err(self.timeout(what));
+        }
+        Ok(())
+    }
+
+    fn timeout(&self, what: &str) -> MediaError {
+        MediaError::Timeout {
+            what: what.to_string(),
+            after: self.total,
+        }
+    }
+}
+
+/// A subprocess that ran to its end (whatever its exit status).
+#[derive(Debug)]
+pub struct Finished {
+    pub program: String,
+    pub status: ExitStatus,
+    pub stderr_tail: String,
+}
+
+impl Finished {
+    pub fn success(&self) -> bool {
+        self.status.success()
+    }
+
+    pub fn into_error(self) -> MediaError {
+        MediaError::Subprocess {
+            program: self.program,
+            status: self.status.code(),
+            stderr_tail: self.stderr_tail,
+        }
+    }
+}
+
+/// Runs `program args…`, feeding stdout chunks to `on_stdout` as they arrive.
+///
+/// Returns `Ok(Finished)` for any exit status (callers classify failures: some are the input's
+/// fault), `Timeout` when the budget's deadline passes and `Cancelled` when its token fires; in
+/// both of those cases the child is killed and reaped before returning. Dropping the returned
+/// future kills the child too (`kill_on_drop`).
+pub async fn run<I, S>(
+    program: &str,
+    args: I,
+    what: &str,
+    budget: &Budget,
+    mut on_stdout: impl FnMut(&[u8]) + Send,
+) -> Result<Finished>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    budget.check(what)?;
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // Plain text in error messages even when a terminal-ish environment is inherited.
+        .env("AV_LOG_FORCE_NOCOLOR", "1")
+        .kill_on_drop(true);
+    tracing::debug!(program, what, "spawning subprocess");
+    let mut child = cmd.spawn().map_err(|e| {
+        MediaError::Io(std::io::Error::new(
+            e.kind(),
+            format!("cannot start {program}: {e}"),
+        ))
+    })?;
+    let stdout = child.stdout.take();
+    let stderr = child.stderr.take();
+    let mut tail = Tail::new(STDERR_TAIL_BYTES);
+
+    enum Outcome {
+        Exited(std::io::Result<ExitStatus>),
+        TimedOut,
+        Cancelled,
+    }
+    let outcome = {
+        let tail = &mut tail;
+        let child = &mut child;
+        let work = async move {
+            // Read both pipes to EOF before waiting, or a chatty child blocks on a full pipe.
+            tokio::join!(
+                pump(stdout, |chunk| on_stdout(chunk)),
+                pump(stderr, |chunk| tail.push(chunk)),
+            );
+            child.wait().await
+        };
+        tokio::select! {
+            biased;
+            _ = budget.cancel.cancelled() => Outcome::Cancelled,
+            _ = tokio::time::sleep_until(budget.deadline) => Outcome::TimedOut,
+            status = work => Outcome::Exited(status),
+        }
+    };
+    match outcome {
+        Outcome::Exited(status) => Ok(Finished {
+            program: program.to_string(),
+            status: status?,
+            stderr_tail: tail.into_string(),
+        }),
+        Outcome::TimedOut => {
+            kill(&mut child, program).await;
+            Err(budget.timeout(what))
+        }
+        Outcome::Cancelled => {
+            kill(&mut child, program).await;
+            Err(MediaError::Cancelled)
+        }
+    }
+}
+
+/// Kills and reaps, so that no process outlives the error we return.
+async fn kill(child: &mut tokio::process::Child, program: &str) {
+    if let Err(e) = child.kill().await {
+        // Already gone is the only expected case; nothing else we could do anyway.
+        tracing::debug!(program, error = %e, "killing subprocess");
+    }
+}
+
+async fn pump<R: AsyncRead + Unpin>(reader: Option<R>, mut sink: impl FnMut(&[u8])) {
+    let Some(mut reader) = reader else { return };
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        match reader.read(&mut buf).await {
+            Ok(0) => break,
+            Ok(n) => sink(&buf[..n]),
+            // A broken pipe leaves us with less diagnostics, not a different outcome: the exit
+            // status still decides.
+            Err(_) => break,
+        }
+    }
+}
+
+/// A byte ring buffer keeping the last `cap` bytes.
+struct Tail {
+    buf: VecDeque<u8>,
+    cap: usize,
+    truncated: bool,
+}
+
+impl Tail {
+    fn new(cap: usize) -> Self {
+        Tail {
+            buf: VecDeque::with_capacity(cap),
+            cap,
+            truncated: false,
+        }
+    }
+
+    fn push(&mut self, chunk: &[u8]) {
+        let chunk = if chunk.len() > self.cap {
+            self.truncated = true;
+            &chunk[chunk.len() - self.cap..]
+        } else {
+            chunk
+        };
+        let overflow = (self.buf.len() + chunk.len()).saturating_sub(self.cap);
+        if overflow > 0 {
+            self.truncated = true;
+            self.buf.drain(..overflow);
+        }
+        self.buf.extend(chunk);
+    }
+
+    fn into_string(self) -> String {
+        let bytes: Vec<u8> = self.buf.into();
+        let mut text = String::from_utf8_lossy(&bytes).into_owned();
+        if self.truncated {
+            // Start at a line boundary so the message does not open mid-word.
+            if let Some(i) = text.find('\n') {
+                text.drain(..=i);
+            }
+        }
+        text.trim().to_string()
+    }
+}
+
+/// Collects stdout up to `limit` bytes; `overflowed` tells whether more was dropped.
+#[derive(Debug, Default)]
+pub struct Collect {
+    pub bytes: Vec<u8>,
+    pub overflowed: bool,
+    limit: usize,
+}
+
+impl Collect {
+    pub fn new(limit: usize) -> Self {
+        Collect {
+            bytes: Vec::new(),
+            overflowed: false,
+            limit,
+        }
+    }
+
+    pub fn push(&mut self, chunk: &[u8]) {
+        let room = self.limit.saturating_sub(self.bytes.len());
+        if chunk.len() > room {
+            self.overflowed = true;
+        }
+        self.bytes
+            .extend_from_slice(&chunk[..chunk.len().min(room)]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tail_keeps_the_last_bytes_from_a_line_start() {
+        let mut t = Tail::new(16);
+        t.push(b"first line\nsecond line\nthird\n");
+        assert_eq!(t.into_string(), "third");
+        let mut t = Tail::new(64);
+        t.push(b"a\n");
+        t.push(b"b\n");
+        assert_eq!(t.into_string(), "a\nb");
+    }
+
+    #[test]
+    fn collect_is_bounded() {
+        let mut c = Collect::new(4);
+        c.push(b"ab");
+        c.push(b"cdef");
+        assert_eq!(c.bytes, b"abcd");
+        assert!(c.overflowed);
+    }
+
+    #[tokio::test]
+    async fn runs_and_reports_status_and_stderr() {
+        let budget = Budget::new(Duration::from_secs(10), CancellationToken::new());
+        let mut out = Vec::new();
+        let f = run(
+            "sh",
+            ["-c", "echo hello; echo oops >&2; exit 3"],
+            "sh",
+            &budget,
+            |c| out.extend_from_slice(c),
+        )
+        .await
+        .unwrap();
+        assert_eq!(out, b"hello\n");
+        assert_eq!(f.status.code(), Some(3));
+        assert_eq!(f.stderr_tail, "oops");
+        assert!(matches!(
+            f.into_error(),
+            MediaError::Subprocess {
+                status: Some(3),
+                ..
+            }
+        ));
+    }
+
+    #[tokio::test]
+    async fn timeout_kills() {
+        let budget = Budget::new(Duration::from_millis(200), CancellationToken::new());
+        let started = std::time::Instant::now();
+        let err = run("sleep", ["30"], "sleep", &budget, |_| {})
+            .await
+            .unwrap_err();
+        assert!(matches!(err, MediaError::Timeout { .. }), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[tokio::test]
+    async fn cancellation_kills() {
+        let token = CancellationToken::new();
+        let budget = Budget::new(Duration::from_secs(30), token.clone());
+        let t = token.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            t.cancel();
+        });
+        let err = run("sleep", ["30"], "sleep", &budget, |_| {})
+            .await
+            .unwrap_err();
+        assert!(matches!(err, MediaError::Cancelled), "{err}");
+    }
+
+    #[tokio::test]
+    async fn missing_program_is_io() {
+        let budget = Budget::new(Duration::from_secs(1), CancellationToken::new());
+        let err = run("definitely-not-a-program-xyz", ["a"], "x", &budget, |_| {})
+            .await
+            .unwrap_err();
+        assert!(matches!(err, MediaError::Io(_)), "{err}");
+    }
+}

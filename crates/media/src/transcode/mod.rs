@@ -1,0 +1,251 @@
+//! ffmpeg transcoding into CMAF segments published as both HLS and DASH.
+//!
+//! Output layout under `out_dir` (all paths in the outputs are relative to it, with `/`):
+//!
+//! ```text
+//! stream/manifest.mpd                 DASH (SegmentTemplate + SegmentTimeline)
+//! stream/master.m3u8                  HLS master (v7), written by us
+//! stream/media_N.m3u8                 HLS media playlist of output stream N (VOD)
+//! stream/init-N.m4s                   CMAF header of stream N
+//! stream/chunk-N-00001.m4s …          CMAF segments of stream N, shared by HLS and DASH
+//! thumbnail.jpg, storyboard.jpg, storyboard.vtt   (video only)
+//! ```
+//!
+//! Output streams are numbered as encoded: video rungs first (highest first), then the audio.
+
+mod audio;
+mod package;
+mod storyboard;
+mod video;
+
+pub use crate::progress::Progress;
+pub use audio::audio;
+pub use video::video;
+
+use crate::error::{MediaError, Result};
+use crate::ladder::{LadderRung, DEFAULT_LADDER};
+use crate::process::Finished;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Where packaging output goes, relative to `out_dir`.
+pub const STREAM_DIR: &str = "stream";
+pub const HLS_MASTER: &str = "stream/master.m3u8";
+pub const DASH_MANIFEST: &str = "stream/manifest.mpd";
+pub const THUMBNAIL: &str = "thumbnail.jpg";
+pub const STORYBOARD_IMAGE: &str = "storyboard.jpg";
+pub const STORYBOARD_VTT: &str = "storyboard.vtt";
+
+/// Default bound on one whole transcode (all its subprocesses together).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(4 * 3600);
+
+#[derive(Debug, Clone)]
+pub struct VideoOptions {
+    /// x264 preset (`ultrafast` … `veryslow`).
+    pub preset: String,
+    pub ladder: Vec<LadderRung>,
+    /// Segment length; a multiple of `keyframe_seconds`.
+    pub segment_seconds: u32,
+    /// Keyframe cadence, identical in every rung so players can switch at any segment.
+    pub keyframe_seconds: u32,
+    /// Bound on the whole call (encode, and the fallback thumbnail if one is needed).
+    pub timeout: Duration,
+    /// Encoder and filter threads; `None` lets ffmpeg decide (all cores).
+    pub threads: Option<u32>,
+    /// Cancelling kills ffmpeg and makes the call return [`MediaError::Cancelled`]. Dropping the
+    /// future kills it too.
+    pub cancel: CancellationToken,
+}
+
+impl Default for VideoOptions {
+    fn default() -> Self {
+        VideoOptions {
+            preset: "veryfast".into(),
+            ladder: DEFAULT_LADDER.to_vec(),
+            segment_seconds: 4,
+            keyframe_seconds: 2,
+            timeout: DEFAULT_TIMEOUT,
+            threads: None,
+            cancel: CancellationToken::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AudioOptions {
+    /// One AAC-LC stereo 48 kHz rendition per bitrate (bits/s), highest first.
+    pub bitrates: Vec<u64>,
+    pub segment_seconds: u32,
+    pub timeout: Duration,
+    pub threads: Option<u32>,
+    pub cancel: CancellationToken,
+}
+
+impl Default for AudioOptions {
+    fn default() -> Self {
+        AudioOptions {
+            bitrates: vec![128_000, 64_000],
+            segment_seconds: 4,
+            timeout: DEFAULT_TIMEOUT,
+            threads: None,
+            cancel: CancellationToken::new(),
+        }
+    }
+}
+
+/// One HLS variant / DASH representation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenditionInfo {
+    /// `720p` for video, `128k` for audio-only renditions.
+    pub name: String,
+    /// 0 for audio-only renditions.
+    pub width: u32,
+    pub height: u32,
+    /// The HLS `BANDWIDTH`: peak bits/s (the larger of maxrate and the measured peak segment
+    /// bitrate), including the audio rendition for video.
+    pub bandwidth: u64,
+    /// RFC 6381 codecs, e.g. `avc1.640028,mp4a.40.2`.
+    pub codecs: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VideoOutput {
+    /// Highest first.
+    pub renditions: Vec<RenditionInfo>,
+    /// Whether there is an audio rendition.
+    pub audio: bool,
+    /// Seconds, as packaged (the longest media playlist).
+    pub duration: f64,
+    /// The source's display size.
+    pub width: u32,
+    pub height: u32,
+    pub hls_master: String,
+    pub dash_manifest: String,
+    pub thumbnail: String,
+    pub storyboard_vtt: String,
+    pub storyboard_image: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AudioOutput {
+    /// Highest bitrate first; `width`/`height` are 0.
+    pub renditions: Vec<RenditionInfo>,
+    pub duration: f64,
+    pub hls_master: String,
+    pub dash_manifest: String,
+}
+
+fn invalid_options(msg: impl Into<String>) -> MediaError {
+    MediaError::Io(std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        msg.into(),
+    ))
+}
+
+/// Creates `out_dir` and an empty `out_dir/stream` (a retry must not publish stale segments).
+async fn prepare_out_dir(out_dir: &Path) -> Result<PathBuf> {
+    let stream = out_dir.join(STREAM_DIR);
+    match tokio::fs::remove_dir_all(&stream).await {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e.into()),
+    }
+    tokio::fs::create_dir_all(&stream).await?;
+    Ok(stream)
+}
+
+/// Markers in ffmpeg's stderr that mean the input, not the machine, is at fault.
+const INPUT_FAULTS: &[&str] = &[
+    "Invalid data found when processing input",
+    "moov atom not found",
+    "partial file",
+    "Error while decoding stream",
+    "Invalid NAL unit size",
+    "could not find codec parameters",
+    "Decoder (codec",
+    "error reading header",
+    "Failed to open codec in avformat_find_stream_info",
+];
+
+/// Markers that point at the machine even if the input also looks bad.
+const ENVIRONMENT_FAULTS: &[&str] = &[
+    "No space left on device",
+    "Cannot allocate memory",
+    "Too many open files",
+    "Permission denied",
+];
+
+/// Turns a failed ffmpeg run into `Unusable` when the input could not be decoded, otherwise
+/// into a retryable `Subprocess`.
+fn classify_failure(finished: Finished) -> MediaError {
+    let tail = &finished.stderr_tail;
+    let signalled = finished.status.code().is_none();
+    if signalled || ENVIRONMENT_FAULTS.iter().any(|m| tail.contains(m)) {
+        return finished.into_error();
+    }
+    if let Some(marker) = INPUT_FAULTS.iter().find(|m| tail.contains(*m)) {
+        let detail = tail
+            .lines()
+            .rfind(|l| l.contains(marker))
+            .map(str::trim)
+            .unwrap_or(marker);
+        return MediaError::unusable(format!("the input could not be decoded: {detail}"));
+    }
+    finished.into_error()
+}
+
+/// Packaged output much shorter than the probed duration means the decoder ran out of data:
+/// a truncated upload that ffprobe could still open (e.g. `moov` at the front).
+fn check_not_truncated(probed: Option<f64>, packaged: f64) -> Result<()> {
+    if let Some(expected) = probed {
+        if expected > 0.0 && packaged < expected * 0.9 - 0.5 {
+            return Err(MediaError::unusable(format!(
+                "the input appears truncated: decoded {packaged:.2}s of {expected:.2}s"
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::ExitStatusExt;
+
+    fn finished(code: i32, tail: &str) -> Finished {
+        Finished {
+            program: "ffmpeg".into(),
+            status: std::process::ExitStatus::from_raw(code << 8),
+            stderr_tail: tail.into(),
+        }
+    }
+
+    #[test]
+    fn classifies_failures() {
+        let e = classify_failure(finished(
+            1,
+            "[mov @ 0x1] stream 0, offset 0x1: partial file\nsomething else",
+        ));
+        assert!(e.is_permanent(), "{e}");
+        assert!(e.to_string().contains("partial file"));
+        let e = classify_failure(finished(
+            1,
+            "Error while decoding stream #0:0\nNo space left on device",
+        ));
+        assert!(matches!(e, MediaError::Subprocess { .. }), "{e}");
+        let e = classify_failure(finished(1, "Conversion failed!"));
+        assert!(matches!(e, MediaError::Subprocess { .. }), "{e}");
+    }
+
+    #[test]
+    fn truncation() {
+        assert!(check_not_truncated(Some(10.0), 9.9).is_ok());
+        assert!(check_not_truncated(Some(2.0), 1.5).is_ok());
+        assert!(check_not_truncated(None, 0.1).is_ok());
+        assert!(check_not_truncated(Some(10.0), 3.0)
+            .unwrap_err()
+            .is_permanent());
+    }
+}

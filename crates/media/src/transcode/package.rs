@@ -1,0 +1,420 @@
+//! The packaging half: ffmpeg's `dash` muxer writes CMAF segments, the MPD and HLS media
+//! playlists in one go; this module reads what it wrote, repairs the HLS side and writes the
+//! master playlist itself.
+//!
+//! What ffmpeg 5.1's dash muxer gets wrong for VOD HLS, and is repaired here:
+//! * media playlists have no `#EXT-X-PLAYLIST-TYPE:VOD` and carry wall-clock
+//!   `#EXT-X-PROGRAM-DATE-TIME` tags (live-style; meaningless for an upload);
+//! * the master's `BANDWIDTH` is the target average bitrate, where RFC 8216 wants the peak;
+//!   it has no `AVERAGE-BANDWIDTH`, `FRAME-RATE` or `#EXT-X-INDEPENDENT-SEGMENTS`;
+//! * the `AUDIO` group and the audio codec in `CODECS` are silently left out when the audio
+//!   encoder reports no bitrate.
+
+use crate::error::{MediaError, Result};
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// The dash muxer options shared by video and audio packaging; `manifest` is the MPD path.
+///
+/// The segments are fragmented MP4 in the CMAF shape (an init segment plus one `moof`+`mdat` per
+/// segment, starting on a keyframe), but deliberately without `movflags=+cmaf`: in ffmpeg 5.1
+/// that flag drops the edit list without writing negative composition offsets, so with B-frames
+/// the video would start two frames after the audio. The default keeps the edit list.
+pub fn dash_args(segment_seconds: u32, adaptation_sets: &str, manifest: &Path) -> Vec<OsString> {
+    let mut args: Vec<OsString> = [
+        "-f",
+        "dash",
+        "-seg_duration",
+        &segment_seconds.to_string(),
+        "-use_template",
+        "1",
+        "-use_timeline",
+        "1",
+        "-dash_segment_type",
+        "mp4",
+        "-single_file",
+        "0",
+        "-streaming",
+        "0",
+        "-ldash",
+        "0",
+        "-write_prft",
+        "0",
+        "-hls_playlist",
+        "1",
+        "-hls_master_name",
+        "master.m3u8",
+        "-adaptation_sets",
+        adaptation_sets,
+        "-init_seg_name",
+        "init-$RepresentationID$.m4s",
+        "-media_seg_name",
+        "chunk-$RepresentationID$-$Number%05d$.m4s",
+    ]
+    .iter()
+    .map(OsString::from)
+    .collect();
+    args.push(crate::probe::file_url(manifest).into_os_string());
+    args
+}
+
+/// One `Representation` of the MPD.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MpdRepresentation {
+    pub id: String,
+    pub content_type: String,
+    pub codecs: String,
+    pub bandwidth: u64,
+    pub width: u32,
+    pub height: u32,
+    /// From the SegmentTimeline (`S` elements and their `r` repeats).
+    pub segments: usize,
+}
+
+/// Reads the representations of a (single-period) MPD.
+pub fn parse_mpd(xml: &str) -> Result<Vec<MpdRepresentation>> {
+    let doc = roxmltree::Document::parse(xml)
+        .map_err(|e| MediaError::bad_output(format!("unreadable MPD: {e}")))?;
+    let mut reps = Vec::new();
+    for set in doc
+        .descendants()
+        .filter(|n| n.tag_name().name() == "AdaptationSet")
+    {
+        let set_type = set.attribute("contentType").unwrap_or_default();
+        for rep in set
+            .children()
+            .filter(|n| n.tag_name().name() == "Representation")
+        {
+            let num = |name: &str| rep.attribute(name).and_then(|v| v.parse().ok());
+            let content_type = if set_type.is_empty() {
+                rep.attribute("mimeType")
+                    .and_then(|m| m.split('/').next())
+                    .unwrap_or_default()
+            } else {
+                set_type
+            };
+            let segments = rep
+                .descendants()
+                .filter(|n| n.tag_name().name() == "S")
+                .map(|s| {
+                    1 + s
+                        .attribute("r")
+                        .and_then(|r| r.parse::<usize>().ok())
+                        .unwrap_or(0)
+                })
+                .sum();
+            reps.push(MpdRepresentation {
+                id: rep.attribute("id").unwrap_or_default().to_string(),
+                content_type: content_type.to_string(),
+                codecs: rep.attribute("codecs").unwrap_or_default().to_string(),
+                bandwidth: num("bandwidth").unwrap_or(0),
+                width: num("width").unwrap_or(0) as u32,
+                height: num("height").unwrap_or(0) as u32,
+                segments,
+            });
+        }
+    }
+    Ok(reps)
+}
+
+/// What a repaired media playlist holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlaylistStats {
+    /// File name inside the stream directory, e.g. `media_0.m3u8`.
+    pub uri: String,
+    pub segments: usize,
+    pub duration: f64,
+    /// Peak segment bitrate in bits/s (segments shorter than a second are ignored when there
+    /// are longer ones: a 20 ms tail segment is mostly box overhead).
+    pub peak_bps: u64,
+    pub average_bps: u64,
+}
+
+/// The HLS media playlist ffmpeg writes for output stream `index`.
+pub fn media_playlist_name(index: usize) -> String {
+    format!("media_{index}.m3u8")
+}
+
+/// Rewrites `stream_dir/media_{index}.m3u8` as a VOD playlist and checks that every URI in it
+/// exists.
+pub async fn finalize_media_playlist(stream_dir: &Path, index: usize) -> Result<PlaylistStats> {
+    let uri = media_playlist_name(index);
+    let path = stream_dir.join(&uri);
+    let text = tokio::fs::read_to_string(&path)
+        .await
+        .map_err(|e| MediaError::bad_output(format!("ffmpeg wrote no {uri}: {e}")))?;
+    let repaired =
+        repair_media_playlist(&text).map_err(|e| MediaError::bad_output(format!("{uri}: {e}")))?;
+
+    let mut segments = Vec::new();
+    for (uri, duration) in &repaired.segments {
+        let len = file_len(stream_dir, uri).await?;
+        segments.push((len, *duration));
+    }
+    if let Some(init) = &repaired.init {
+        file_len(stream_dir, init).await?;
+    }
+    tokio::fs::write(&path, &repaired.text).await?;
+
+    let duration: f64 = segments.iter().map(|(_, d)| d).sum();
+    let total_bytes: u64 = segments.iter().map(|(len, _)| len).sum();
+    let long_enough = segments.iter().any(|(_, d)| *d >= 1.0);
+    let peak = segments
+        .iter()
+        .filter(|(_, d)| *d > 0.0 && (!long_enough || *d >= 1.0))
+        .map(|(len, d)| (*len as f64 * 8.0 / d).ceil() as u64)
+        .max()
+        .unwrap_or(0);
+    let average = if duration > 0.0 {
+        (total_bytes as f64 * 8.0 / duration).ceil() as u64
+    } else {
+        0
+    };
+    Ok(PlaylistStats {
+        uri,
+        segments: segments.len(),
+        duration,
+        peak_bps: peak,
+        average_bps: average,
+    })
+}
+
+async fn file_len(dir: &Path, uri: &str) -> Result<u64> {
+    // ffmpeg writes bare file names; anything else would escape the stream directory.
+    if uri.contains('/') || uri.contains('\\') || uri.starts_with('.') {
+        return Err(MediaError::bad_output(format!(
+            "unexpected playlist URI {uri:?}"
+        )));
+    }
+    let meta = tokio::fs::metadata(dir.join(uri))
+        .await
+        .map_err(|e| MediaError::bad_output(format!("playlist references {uri}: {e}")))?;
+    if meta.len() == 0 {
+        return Err(MediaError::bad_output(format!("{uri} is empty")));
+    }
+    Ok(meta.len())
+}
+
+#[derive(Debug, PartialEq)]
+pub struct RepairedPlaylist {
+    pub text: String,
+    pub init: Option<String>,
+    /// (uri, EXTINF duration)
+    pub segments: Vec<(String, f64)>,
+}
+
+/// Normalises an ffmpeg media playlist into a VOD one: version 7, `PLAYLIST-TYPE:VOD`, a target
+/// duration no smaller than any rounded `EXTINF`, no program date times, `ENDLIST`.
+pub fn repair_media_playlist(text: &str) -> std::result::Result<RepairedPlaylist, String> {
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    if lines.next() != Some("#EXTM3U") {
+        return Err("not an M3U8 playlist".into());
+    }
+    let mut header = Vec::new();
+    let mut body = Vec::new();
+    let mut init = None;
+    let mut segments = Vec::new();
+    let mut target: u64 = 0;
+    let mut pending: Option<f64> = None;
+    for line in lines {
+        if let Some(v) = line.strip_prefix("#EXT-X-TARGETDURATION:") {
+            target = target.max(v.trim().parse().unwrap_or(0));
+        } else if line.starts_with("#EXT-X-VERSION:")
+            || line.starts_with("#EXT-X-PLAYLIST-TYPE:")
+            || line.starts_with("#EXT-X-PROGRAM-DATE-TIME:")
+            || line == "#EXT-X-ENDLIST"
+        {
+            // Re-emitted below (or dropped, for the date times).
+        } else if let Some(v) = line.strip_prefix("#EXT-X-MEDIA-SEQUENCE:") {
+            header.push(format!("#EXT-X-MEDIA-SEQUENCE:{}", v.trim()));
+        } else if let Some(attrs) = line.strip_prefix("#EXT-X-MAP:") {
+            let uri = attribute(attrs, "URI").ok_or("EXT-X-MAP without URI")?;
+            init = Some(uri.to_string());
+            body.push(line.to_string());
+        } else if let Some(v) = line.strip_prefix("#EXTINF:") {
+            let d: f64 = v
+                .split(',')
+                .next()
+                .and_then(|d| d.trim().parse().ok())
+                .filter(|d: &f64| d.is_finite() && *d >= 0.0)
+                .ok_or_else(|| format!("bad EXTINF {line:?}"))?;
+            pending = Some(d);
+            body.push(format!("#EXTINF:{d:.6},"));
+        } else if line.starts_with('#') {
+            body.push(line.to_string());
+        } else {
+            let d = pending
+                .take()
+                .ok_or_else(|| format!("{line} has no EXTINF"))?;
+            target = target.max(d.round() as u64);
+            segments.push((line.to_string(), d));
+            body.push(line.to_string());
+        }
+    }
+    if segments.is_empty() {
+        return Err("no segments".into());
+    }
+    let mut out = String::from("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-PLAYLIST-TYPE:VOD\n");
+    let _ = writeln!(out, "#EXT-X-TARGETDURATION:{}", target.max(1));
+    for l in header.iter().chain(&body) {
+        out.push_str(l);
+        out.push('\n');
+    }
+    out.push_str("#EXT-X-ENDLIST\n");
+    Ok(RepairedPlaylist {
+        text: out,
+        init,
+        segments,
+    })
+}
+
+/// The value of `NAME=...` in an attribute list (quoted or not).
+pub fn attribute<'a>(attrs: &'a str, name: &str) -> Option<&'a str> {
+    let mut rest = attrs;
+    while !rest.is_empty() {
+        let (key, after) = rest.split_once('=')?;
+        let (value, tail) = if let Some(q) = after.strip_prefix('"') {
+            let end = q.find('"')?;
+            (&q[..end], q[end + 1..].trim_start_matches(','))
+        } else {
+            match after.split_once(',') {
+                Some((v, t)) => (v, t),
+                None => (after, ""),
+            }
+        };
+        if key.trim() == name {
+            return Some(value);
+        }
+        rest = tail;
+    }
+    None
+}
+
+/// A `#EXT-X-STREAM-INF` entry of the master playlist.
+#[derive(Debug, Clone)]
+pub struct Variant {
+    pub uri: String,
+    pub bandwidth: u64,
+    pub average_bandwidth: u64,
+    pub resolution: Option<(u32, u32)>,
+    pub frame_rate: Option<f64>,
+    pub codecs: String,
+}
+
+/// The shared audio rendition referenced by every video variant.
+#[derive(Debug, Clone)]
+pub struct AudioRendition {
+    pub uri: String,
+    pub channels: u32,
+}
+
+pub const AUDIO_GROUP: &str = "audio";
+
+/// Writes the master playlist from scratch (see the module docs for why).
+pub fn master_playlist(variants: &[Variant], audio: Option<&AudioRendition>) -> String {
+    let mut out = String::from("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n\n");
+    if let Some(a) = audio {
+        let _ = writeln!(
+            out,
+            "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"{AUDIO_GROUP}\",NAME=\"Audio\",DEFAULT=YES,AUTOSELECT=YES,CHANNELS=\"{}\",URI=\"{}\"\n",
+            a.channels, a.uri
+        );
+    }
+    for v in variants {
+        let mut attrs = format!(
+            "BANDWIDTH={},AVERAGE-BANDWIDTH={}",
+            v.bandwidth, v.average_bandwidth
+        );
+        if let Some((w, h)) = v.resolution {
+            let _ = write!(attrs, ",RESOLUTION={w}x{h}");
+        }
+        if let Some(fps) = v.frame_rate.filter(|f| *f > 0.0 && f.is_finite()) {
+            let _ = write!(attrs, ",FRAME-RATE={fps:.3}");
+        }
+        let _ = write!(attrs, ",CODECS=\"{}\"", v.codecs);
+        if audio.is_some() {
+            let _ = write!(attrs, ",AUDIO=\"{AUDIO_GROUP}\"");
+        }
+        let _ = writeln!(out, "#EXT-X-STREAM-INF:{attrs}\n{}\n", v.uri);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FFMPEG_MEDIA: &str = "#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:1\n#EXT-X-MAP:URI=\"init-0.m4s\"\n#EXTINF:4.004000,\n#EXT-X-PROGRAM-DATE-TIME:2026-11-22T21:06:49.000+0000\nchunk-0-00001.m4s\n#EXTINF:4.600000,\n#EXT-X-PROGRAM-DATE-TIME:2026-11-22T21:06:53.004+0000\nchunk-0-00002.m4s\n#EXT-X-ENDLIST\n";
+
+    #[test]
+    fn repairs_ffmpeg_media_playlists() {
+        let r = repair_media_playlist(FFMPEG_MEDIA).unwrap();
+        assert_eq!(
+            r.text,
+            "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-TARGETDURATION:5\n#EXT-X-MEDIA-SEQUENCE:1\n#EXT-X-MAP:URI=\"init-0.m4s\"\n#EXTINF:4.004000,\nchunk-0-00001.m4s\n#EXTINF:4.600000,\nchunk-0-00002.m4s\n#EXT-X-ENDLIST\n"
+        );
+        assert_eq!(r.init.as_deref(), Some("init-0.m4s"));
+        assert_eq!(r.segments.len(), 2);
+        // Idempotent, and a missing ENDLIST is added.
+        let again = repair_media_playlist(&r.text.replace("#EXT-X-ENDLIST\n", "")).unwrap();
+        assert_eq!(again.text, r.text);
+    }
+
+    #[test]
+    fn rejects_broken_playlists() {
+        assert!(repair_media_playlist("hello").is_err());
+        assert!(repair_media_playlist("#EXTM3U\n#EXT-X-VERSION:6\n").is_err());
+        assert!(repair_media_playlist("#EXTM3U\nchunk.m4s\n").is_err());
+    }
+
+    #[test]
+    fn attributes() {
+        let a = r#"TYPE=AUDIO,GROUP-ID="a,b",URI="x.m3u8",DEFAULT=YES"#;
+        assert_eq!(attribute(a, "GROUP-ID"), Some("a,b"));
+        assert_eq!(attribute(a, "URI"), Some("x.m3u8"));
+        assert_eq!(attribute(a, "DEFAULT"), Some("YES"));
+        assert_eq!(attribute(a, "TYPE"), Some("AUDIO"));
+        assert_eq!(attribute(a, "NAME"), None);
+    }
+
+    #[test]
+    fn master_has_everything_players_need() {
+        let m = master_playlist(
+            &[Variant {
+                uri: "media_0.m3u8".into(),
+                bandwidth: 3_000_000,
+                average_bandwidth: 2_000_000,
+                resolution: Some((1280, 720)),
+                frame_rate: Some(30.0),
+                codecs: "avc1.64001f,mp4a.40.2".into(),
+            }],
+            Some(&AudioRendition {
+                uri: "media_1.m3u8".into(),
+                channels: 2,
+            }),
+        );
+        assert!(m.starts_with("#EXTM3U\n#EXT-X-VERSION:7\n"));
+        assert!(m.contains(r#"#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="Audio",DEFAULT=YES,AUTOSELECT=YES,CHANNELS="2",URI="media_1.m3u8""#));
+        assert!(m.contains(r#"#EXT-X-STREAM-INF:BANDWIDTH=3000000,AVERAGE-BANDWIDTH=2000000,RESOLUTION=1280x720,FRAME-RATE=30.000,CODECS="avc1.64001f,mp4a.40.2",AUDIO="audio""#));
+        assert!(m.contains("\nmedia_0.m3u8\n"));
+    }
+
+    #[test]
+    fn mpd_segments_count_repeats() {
+        let xml = r#"<?xml version="1.0"?><MPD xmlns="urn:mpeg:dash:schema:mpd:2011"><Period>
+          <AdaptationSet contentType="video"><Representation id="0" codecs="avc1.640028" bandwidth="5000000" width="1920" height="1080">
+            <SegmentTemplate><SegmentTimeline><S t="0" d="120120" r="1" /><S d="30030" /></SegmentTimeline></SegmentTemplate>
+          </Representation></AdaptationSet>
+          <AdaptationSet contentType="audio"><Representation id="1" codecs="mp4a.40.2" bandwidth="128000">
+            <SegmentTemplate><SegmentTimeline><S t="0" d="1" /></SegmentTimeline></SegmentTemplate>
+          </Representation></AdaptationSet></Period></MPD>"#;
+        let reps = parse_mpd(xml).unwrap();
+        assert_eq!(reps.len(), 2);
+        assert_eq!(reps[0].segments, 3);
+        assert_eq!((reps[0].width, reps[0].height), (1920, 1080));
+        assert_eq!(reps[1].content_type, "audio");
+        assert_eq!(reps[1].segments, 1);
+        assert!(parse_mpd("<nope").is_err());
+    }
+}

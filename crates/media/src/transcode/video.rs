@@ -1,0 +1,439 @@
+//! Video: one ffmpeg process decodes the source once and feeds every rung, the thumbnail and the
+//! storyboard from a `split`.
+
+use super::package::{self, AudioRendition, Variant};
+use super::storyboard::Layout;
+use super::{
+    check_not_truncated, classify_failure, invalid_options, prepare_out_dir, RenditionInfo,
+    VideoOptions, VideoOutput, DASH_MANIFEST, HLS_MASTER, STORYBOARD_IMAGE, STORYBOARD_VTT,
+    THUMBNAIL,
+};
+use crate::error::{MediaError, Result};
+use crate::ladder::{self, Rung};
+use crate::probe::{file_url, ProbeInfo, VideoInfo};
+use crate::process::{self, Budget};
+use crate::progress::{Progress, ProgressParser};
+use std::ffi::OsString;
+use std::path::Path;
+
+/// Sources above this many pixels per frame are refused (8K UHD is 33 MP); beyond it a decode
+/// is a memory bomb more likely than a real upload.
+pub const MAX_VIDEO_PIXELS: u64 = 8192 * 8192;
+/// Wider (or taller) than this ratio is not a video anyone films; it would also make sprite
+/// and rung sizes absurd.
+pub const MAX_ASPECT: u32 = 20;
+/// The thumbnail is taken this far into the video.
+const THUMBNAIL_AT: f64 = 0.10;
+const THUMBNAIL_MAX_WIDTH: u32 = 1280;
+/// The shared audio rendition.
+const AUDIO_BITRATE: u64 = 128_000;
+const AUDIO_CHANNELS: u32 = 2;
+
+/// Transcodes `input` into an HLS + DASH ladder, a thumbnail and a storyboard under `out_dir`
+/// (layout in the [module docs](super)). `probe` must describe `input`.
+pub async fn video(
+    input: &Path,
+    out_dir: &Path,
+    probe: &ProbeInfo,
+    opts: &VideoOptions,
+    progress: impl FnMut(Progress) + Send,
+) -> Result<VideoOutput> {
+    let v = probe
+        .video
+        .as_ref()
+        .ok_or_else(|| MediaError::unusable("the file has no video stream"))?;
+    if probe.is_still_image() {
+        return Err(MediaError::unusable("a still image is not a video"));
+    }
+    if v.width as u64 * v.height as u64 > MAX_VIDEO_PIXELS {
+        return Err(MediaError::unusable(format!(
+            "{}x{} video: {} pixels exceeds the limit of {MAX_VIDEO_PIXELS}",
+            v.width,
+            v.height,
+            v.width as u64 * v.height as u64
+        )));
+    }
+    let (short, long) = (v.width.min(v.height), v.width.max(v.height));
+    if short < 2 || long / short > MAX_ASPECT {
+        return Err(MediaError::unusable(format!(
+            "{}x{} video: unsupported dimensions",
+            v.width, v.height
+        )));
+    }
+    if opts.keyframe_seconds == 0
+        || opts.segment_seconds == 0
+        || opts.segment_seconds % opts.keyframe_seconds != 0
+    {
+        return Err(invalid_options(
+            "segment_seconds must be a positive multiple of keyframe_seconds",
+        ));
+    }
+    let rungs = ladder::plan(v, &opts.ladder);
+    if rungs.is_empty() {
+        return Err(MediaError::unusable("the video has no usable dimensions"));
+    }
+    let media_duration = probe.media_duration();
+
+    let stream_dir = prepare_out_dir(out_dir).await?;
+    for stale in [THUMBNAIL, STORYBOARD_IMAGE, STORYBOARD_VTT] {
+        remove_if_exists(&out_dir.join(stale)).await?;
+    }
+    let budget = Budget::new(opts.timeout, opts.cancel.clone());
+    let layout = Layout::new(media_duration, v.width, v.height);
+    let audio_index = probe.audio.as_ref().map(|a| a.index);
+    let args = build_args(&Plan {
+        input,
+        out_dir,
+        video: v,
+        duration: media_duration,
+        rungs: &rungs,
+        audio_index,
+        opts,
+        layout: &layout,
+    });
+
+    let mut parser = ProgressParser::new(media_duration, progress);
+    let finished = process::run(
+        "ffmpeg",
+        &args,
+        "ffmpeg video transcode",
+        &budget,
+        |chunk| parser.push(chunk),
+    )
+    .await?;
+    if !finished.success() {
+        return Err(classify_failure(finished));
+    }
+    tracing::debug!(stderr = %finished.stderr_tail, "ffmpeg video transcode finished");
+
+    // What ffmpeg wrote, checked against the plan.
+    let mpd = tokio::fs::read_to_string(out_dir.join(DASH_MANIFEST)).await?;
+    let reps = package::parse_mpd(&mpd)?;
+    let video_reps: Vec<_> = reps.iter().filter(|r| r.content_type == "video").collect();
+    let audio_rep = reps.iter().find(|r| r.content_type == "audio");
+    if video_reps.len() != rungs.len() || audio_rep.is_some() != audio_index.is_some() {
+        return Err(MediaError::bad_output(format!(
+            "the MPD has {} video and {} audio representations, expected {} and {}",
+            video_reps.len(),
+            usize::from(audio_rep.is_some()),
+            rungs.len(),
+            usize::from(audio_index.is_some())
+        )));
+    }
+    for (rung, rep) in rungs.iter().zip(&video_reps) {
+        if (rep.width, rep.height) != (rung.width, rung.height) {
+            return Err(MediaError::bad_output(format!(
+                "rendition {} came out {}x{}, planned {}x{}",
+                rung.name, rep.width, rep.height, rung.width, rung.height
+            )));
+        }
+    }
+
+    let mut video_stats = Vec::with_capacity(rungs.len());
+    for i in 0..rungs.len() {
+        video_stats.push(package::finalize_media_playlist(&stream_dir, i).await?);
+    }
+    let audio_stats = match audio_index {
+        Some(_) => Some(package::finalize_media_playlist(&stream_dir, rungs.len()).await?),
+        None => None,
+    };
+    let duration = video_stats
+        .iter()
+        .chain(&audio_stats)
+        .map(|s| s.duration)
+        .fold(0.0, f64::max);
+    check_not_truncated(media_duration, duration)?;
+
+    // Peak bandwidth per variant: the encoder's cap or what the segments really peak at,
+    // whichever is higher, plus the audio every variant carries alongside.
+    let (audio_peak, audio_avg) = audio_stats
+        .as_ref()
+        .map(|a| (a.peak_bps.max(AUDIO_BITRATE), a.average_bps))
+        .unwrap_or((0, 0));
+    let audio_codecs = audio_rep.map(|a| a.codecs.clone());
+    let mut variants = Vec::new();
+    let mut renditions = Vec::new();
+    for ((rung, rep), stats) in rungs.iter().zip(&video_reps).zip(&video_stats) {
+        let codecs = match &audio_codecs {
+            Some(a) => format!("{},{a}", rep.codecs),
+            None => rep.codecs.clone(),
+        };
+        let bandwidth = rung.maxrate.max(stats.peak_bps) + audio_peak;
+        variants.push(Variant {
+            uri: stats.uri.clone(),
+            bandwidth,
+            average_bandwidth: stats.average_bps + audio_avg,
+            resolution: Some((rung.width, rung.height)),
+            frame_rate: Some(v.fps),
+            codecs: codecs.clone(),
+        });
+        renditions.push(RenditionInfo {
+            name: rung.name.clone(),
+            width: rung.width,
+            height: rung.height,
+            bandwidth,
+            codecs,
+        });
+    }
+    let audio_rendition = audio_stats.as_ref().map(|a| AudioRendition {
+        uri: a.uri.clone(),
+        channels: AUDIO_CHANNELS,
+    });
+    let master = package::master_playlist(&variants, audio_rendition.as_ref());
+    tokio::fs::write(out_dir.join(HLS_MASTER), master).await?;
+
+    if !non_empty(&out_dir.join(THUMBNAIL)).await {
+        // The trim window missed every frame (a duration the container overstated): take the
+        // first frame instead.
+        fallback_thumbnail(input, out_dir, v, &budget).await?;
+    }
+    if !non_empty(&out_dir.join(STORYBOARD_IMAGE)).await {
+        return Err(MediaError::bad_output("ffmpeg wrote no storyboard image"));
+    }
+    tokio::fs::write(
+        out_dir.join(STORYBOARD_VTT),
+        layout.vtt(duration, STORYBOARD_IMAGE),
+    )
+    .await?;
+
+    Ok(VideoOutput {
+        renditions,
+        audio: audio_index.is_some(),
+        duration,
+        width: v.width,
+        height: v.height,
+        hls_master: HLS_MASTER.into(),
+        dash_manifest: DASH_MANIFEST.into(),
+        thumbnail: THUMBNAIL.into(),
+        storyboard_vtt: STORYBOARD_VTT.into(),
+        storyboard_image: STORYBOARD_IMAGE.into(),
+    })
+}
+
+struct Plan<'a> {
+    input: &'a Path,
+    out_dir: &'a Path,
+    video: &'a VideoInfo,
+    duration: Option<f64>,
+    rungs: &'a [Rung],
+    audio_index: Option<usize>,
+    opts: &'a VideoOptions,
+    layout: &'a Layout,
+}
+
+/// The whole ffmpeg command line (without the program name).
+fn build_args(p: &Plan) -> Vec<OsString> {
+    let mut a = Args::default();
+    a.push_all(["-hide_banner", "-nostdin", "-y", "-loglevel", "error"]);
+    a.push_all(["-nostats", "-progress", "pipe:1"]);
+    if let Some(t) = p.opts.threads {
+        a.push_all(["-filter_complex_threads", &t.to_string()]);
+    }
+    a.push("-i");
+    a.push(file_url(p.input));
+
+    // decode once → split → one scaler per rung, plus the thumbnail and storyboard branches.
+    // No setsar: scale keeps the display aspect exact through the SAR, and the dash muxer
+    // refuses an adaptation set whose representations' aspect ratios differ at all.
+    let n = p.rungs.len();
+    let mut graph = format!("[0:{}]split={}", p.video.index, n + 2);
+    for i in 0..n {
+        graph.push_str(&format!("[s{i}]"));
+    }
+    graph.push_str("[sthumb][sstory]");
+    for (i, r) in p.rungs.iter().enumerate() {
+        graph.push_str(&format!(
+            ";[s{i}]scale={}:{},format=yuv420p[v{i}]",
+            r.width, r.height
+        ));
+    }
+    let (tw, th) = thumbnail_size(p.video);
+    let at = p.duration.map(|d| d * THUMBNAIL_AT).unwrap_or(0.0);
+    graph.push_str(&format!(
+        ";[sthumb]trim=start={at:.3},trim=end_frame=1,scale={tw}:{th}[thumb]"
+    ));
+    graph.push_str(&format!(";[sstory]{}[story]", p.layout.filter()));
+    a.push_all(["-filter_complex", &graph]);
+
+    // Output 1: the ladder (+ audio) into the dash muxer.
+    for i in 0..n {
+        a.push_all(["-map", &format!("[v{i}]")]);
+    }
+    if let Some(ai) = p.audio_index {
+        a.push_all(["-map", &format!("0:{ai}")]);
+    }
+    let k = p.opts.keyframe_seconds;
+    a.push_all(["-c:v", "libx264", "-preset", &p.opts.preset]);
+    a.push_all(["-profile:v", "high", "-pix_fmt", "yuv420p"]);
+    // Keyframes exactly on the cadence in every rung: forced by time, no scene-cut keyframes,
+    // and a GOP cap loose enough that x264 never adds one of its own.
+    a.push_all(["-force_key_frames", &format!("expr:gte(t,n_forced*{k})")]);
+    a.push_all(["-sc_threshold", "0"]);
+    if p.video.fps > 0.0 {
+        // Clamped: a nonsense probed frame rate must not produce a nonsense option.
+        let gop = ((p.video.fps * k as f64).ceil() * 2.0).clamp(2.0, 10_000.0) as u64;
+        a.push_all(["-g", &gop.to_string()]);
+    }
+    for (i, r) in p.rungs.iter().enumerate() {
+        a.push_all([&format!("-b:v:{i}"), &r.bitrate.to_string()]);
+        a.push_all([&format!("-maxrate:v:{i}"), &r.maxrate.to_string()]);
+        a.push_all([&format!("-bufsize:v:{i}"), &r.bufsize.to_string()]);
+    }
+    if p.audio_index.is_some() {
+        a.push_all(["-c:a", "aac", "-profile:a", "aac_low"]);
+        a.push_all(["-b:a", &AUDIO_BITRATE.to_string()]);
+        a.push_all(["-ac", &AUDIO_CHANNELS.to_string(), "-ar", "48000"]);
+    }
+    if let Some(t) = p.opts.threads {
+        a.push_all(["-threads", &t.to_string()]);
+    }
+    // Keep source timing (VFR phone videos) instead of duplicating frames up to a guessed rate.
+    a.push_all(["-fps_mode", "vfr"]);
+    // Nothing of the source's metadata (GPS, device, names) ends up in published files.
+    a.push_all(["-map_metadata", "-1", "-map_chapters", "-1"]);
+    a.push_all(["-max_muxing_queue_size", "4096"]);
+    let sets = if p.audio_index.is_some() {
+        "id=0,streams=v id=1,streams=a"
+    } else {
+        "id=0,streams=v"
+    };
+    a.0.extend(package::dash_args(
+        p.opts.segment_seconds,
+        sets,
+        &p.out_dir.join(DASH_MANIFEST),
+    ));
+
+    // Outputs 2 and 3: single JPEGs.
+    for (label, file, quality) in [
+        ("[thumb]", THUMBNAIL, "3"),
+        ("[story]", STORYBOARD_IMAGE, "5"),
+    ] {
+        a.push_all(["-map", label, "-frames:v", "1", "-q:v", quality]);
+        a.push_all(["-map_metadata", "-1", "-f", "image2", "-update", "1"]);
+        a.push(file_url(&p.out_dir.join(file)));
+    }
+    a.0
+}
+
+/// ≤1280 wide, aspect kept, even.
+fn thumbnail_size(v: &VideoInfo) -> (u32, u32) {
+    let w = (v.width.min(THUMBNAIL_MAX_WIDTH) & !1).max(2);
+    let h =
+        ((((w as f64 * v.height as f64 / v.width.max(1) as f64) / 2.0).round() as u32) * 2).max(2);
+    (w, h)
+}
+
+async fn fallback_thumbnail(
+    input: &Path,
+    out_dir: &Path,
+    v: &VideoInfo,
+    budget: &Budget,
+) -> Result<()> {
+    let (tw, th) = thumbnail_size(v);
+    let mut a = Args::default();
+    a.push_all(["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i"]);
+    a.push(file_url(input));
+    a.push_all(["-map", &format!("0:{}", v.index), "-frames:v", "1"]);
+    a.push_all(["-vf", &format!("scale={tw}:{th}"), "-q:v", "3"]);
+    a.push_all(["-map_metadata", "-1", "-f", "image2", "-update", "1"]);
+    a.push(file_url(&out_dir.join(THUMBNAIL)));
+    let finished = process::run("ffmpeg", &a.0, "ffmpeg thumbnail", budget, |_| {}).await?;
+    if !finished.success() {
+        return Err(classify_failure(finished));
+    }
+    if !non_empty(&out_dir.join(THUMBNAIL)).await {
+        return Err(MediaError::unusable(
+            "no frame of the video could be decoded",
+        ));
+    }
+    Ok(())
+}
+
+async fn non_empty(path: &Path) -> bool {
+    tokio::fs::metadata(path)
+        .await
+        .map(|m| m.len() > 0)
+        .unwrap_or(false)
+}
+
+async fn remove_if_exists(path: &Path) -> Result<()> {
+    match tokio::fs::remove_file(path).await {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+/// An argument list that takes both `&str` and paths.
+#[derive(Default)]
+pub(super) struct Args(pub Vec<OsString>);
+
+impl Args {
+    pub fn push(&mut self, arg: impl Into<OsString>) {
+        self.0.push(arg.into());
+    }
+
+    pub fn push_all<S: AsRef<std::ffi::OsStr>>(&mut self, args: impl IntoIterator<Item = S>) {
+        self.0
+            .extend(args.into_iter().map(|s| s.as_ref().to_os_string()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(width: u32, height: u32) -> VideoInfo {
+        VideoInfo {
+            index: 1,
+            codec: "h264".into(),
+            width,
+            height,
+            rotation: 0,
+            fps: 29.97,
+            duration: None,
+            bit_rate: None,
+            pix_fmt: "yuv420p".into(),
+        }
+    }
+
+    #[test]
+    fn thumbnail_never_wider_than_1280() {
+        assert_eq!(thumbnail_size(&info(3840, 2160)), (1280, 720));
+        assert_eq!(thumbnail_size(&info(720, 1280)), (720, 1280));
+        assert_eq!(thumbnail_size(&info(161, 121)), (160, 120));
+    }
+
+    #[test]
+    fn one_process_with_split_and_aligned_keyframes() {
+        let v = info(1920, 1080);
+        let rungs = ladder::plan(&v, ladder::DEFAULT_LADDER);
+        let opts = VideoOptions::default();
+        let layout = Layout::new(Some(10.0), 1920, 1080);
+        let args = build_args(&Plan {
+            input: Path::new("/in/-weird name.mp4"),
+            out_dir: Path::new("/out"),
+            video: &v,
+            duration: Some(10.0),
+            rungs: &rungs,
+            audio_index: Some(0),
+            opts: &opts,
+            layout: &layout,
+        });
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let joined = args.join(" ");
+        assert!(args.contains(&"file:/in/-weird name.mp4".to_string()));
+        assert!(joined.contains("[0:1]split=7[s0][s1][s2][s3][s4][sthumb][sstory]"));
+        assert!(joined.contains("[s4]scale=426:240,format=yuv420p[v4]"));
+        assert!(joined.contains("trim=start=1.000,trim=end_frame=1,scale=1280:720[thumb]"));
+        assert!(joined.contains("-force_key_frames expr:gte(t,n_forced*2) -sc_threshold 0 -g 120"));
+        assert!(joined.contains("-b:v:0 5000000 -maxrate:v:0 5350000 -bufsize:v:0 7500000"));
+        assert!(joined.contains("-map 0:0 -c:v libx264 -preset veryfast -profile:v high"));
+        assert!(joined.contains("-b:a 128000 -ac 2 -ar 48000"));
+        assert!(joined.contains("id=0,streams=v id=1,streams=a"));
+        assert!(joined.ends_with("-update 1 file:/out/storyboard.jpg"));
+        assert_eq!(args.iter().filter(|a| *a == "-i").count(), 1);
+    }
+}

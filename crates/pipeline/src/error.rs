@@ -1,0 +1,48 @@
+use mediaserver_media::MediaError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// The input can never be processed (not media, truncated, too large…): no retry.
+    #[error("{0}")]
+    Unusable(String),
+    /// Something that may work next time (storage, database, a crashed or timed-out encoder).
+    #[error("{0}")]
+    Transient(String),
+    /// Processing was stopped (shutdown or a lost lease).
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl PipelineError {
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, PipelineError::Unusable(_))
+    }
+}
+
+impl From<MediaError> for PipelineError {
+    fn from(e: MediaError) -> Self {
+        match e {
+            MediaError::Cancelled => PipelineError::Cancelled,
+            e if e.is_permanent() => PipelineError::Unusable(e.to_string()),
+            e => PipelineError::Transient(e.to_string()),
+        }
+    }
+}
+
+impl From<mediaserver_storage::StorageError> for PipelineError {
+    fn from(e: mediaserver_storage::StorageError) -> Self {
+        PipelineError::Transient(format!("storage: {e}"))
+    }
+}
+
+impl From<mediaserver_db::DbError> for PipelineError {
+    fn from(e: mediaserver_db::DbError) -> Self {
+        PipelineError::Transient(format!("database: {e}"))
+    }
+}
+
+impl From<std::io::Error> for PipelineError {
+    fn from(e: std::io::Error) -> Self {
+        PipelineError::Transient(format!("local file: {e}"))
+    }
+}

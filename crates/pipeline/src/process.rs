@@ -1,0 +1,209 @@
+//! Turning one local file into published outputs: the steps shared by queue workers and the
+//! one-shot `mediaserver transcode` command.
+
+use crate::PipelineError;
+use mediaserver_core::{MediaKind, MediaOutputs, Rendition, Variant};
+use mediaserver_media::{image, ladder, probe, transcode};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Clone)]
+pub struct ProcessSettings {
+    pub preset: String,
+    pub timeout: Duration,
+}
+
+impl Default for ProcessSettings {
+    fn default() -> Self {
+        ProcessSettings {
+            preset: "veryfast".into(),
+            timeout: Duration::from_secs(6 * 3600),
+        }
+    }
+}
+
+/// What processing produced, with paths relative to the output directory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Processed {
+    pub kind: MediaKind,
+    pub duration_seconds: Option<f64>,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub outputs: MediaOutputs,
+}
+
+const PROBE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Processes `input` (of the sniffed `kind`) into `out_dir`. `progress` receives 0.0–1.0.
+pub async fn process_file(
+    input: &Path,
+    kind: MediaKind,
+    out_dir: &Path,
+    settings: &ProcessSettings,
+    progress: impl FnMut(f64) + Send,
+    cancel: CancellationToken,
+) -> Result<Processed, PipelineError> {
+    let work = async {
+        match kind {
+            MediaKind::Image => process_image(input, out_dir).await,
+            MediaKind::Video | MediaKind::Audio => {
+                process_av(input, kind, out_dir, settings, progress, cancel.clone()).await
+            }
+        }
+    };
+    tokio::select! {
+        r = work => r,
+        _ = cancel.cancelled() => Err(PipelineError::Cancelled),
+    }
+}
+
+async fn process_av(
+    input: &Path,
+    kind: MediaKind,
+    out_dir: &Path,
+    settings: &ProcessSettings,
+    mut progress: impl FnMut(f64) + Send,
+    cancel: CancellationToken,
+) -> Result<Processed, PipelineError> {
+    let info = probe::probe(input, PROBE_TIMEOUT).await?;
+    // A "video" container may carry only sound (an .mp4 of a podcast): publish it as audio.
+    let has_video = info.video.is_some();
+    if !has_video && info.audio.is_none() {
+        return Err(PipelineError::Unusable(
+            "the file has no video or audio stream".into(),
+        ));
+    }
+    if kind == MediaKind::Video && has_video {
+        let opts = transcode::VideoOptions {
+            preset: settings.preset.clone(),
+            ladder: ladder::DEFAULT_LADDER.to_vec(),
+            timeout: settings.timeout,
+            cancel: cancel.clone(),
+            ..Default::default()
+        };
+        let out = transcode::video(input, out_dir, &info, &opts, |p: transcode::Progress| {
+            progress(p.fraction)
+        })
+        .await?;
+        Ok(Processed {
+            kind: MediaKind::Video,
+            duration_seconds: Some(out.duration),
+            width: Some(out.width as i32),
+            height: Some(out.height as i32),
+            outputs: MediaOutputs {
+                renditions: out.renditions.iter().map(rendition).collect(),
+                hls: Some(out.hls_master.clone()),
+                dash: Some(out.dash_manifest.clone()),
+                thumbnail: Some(out.thumbnail.clone()),
+                storyboard: Some(out.storyboard_vtt.clone()),
+                bytes: dir_size(out_dir).await?,
+                ..Default::default()
+            },
+        })
+    } else {
+        let opts = transcode::AudioOptions {
+            timeout: settings.timeout,
+            cancel,
+            ..Default::default()
+        };
+        let out = transcode::audio(input, out_dir, &info, &opts, |p: transcode::Progress| {
+            progress(p.fraction)
+        })
+        .await?;
+        Ok(Processed {
+            kind: MediaKind::Audio,
+            duration_seconds: Some(out.duration),
+            width: None,
+            height: None,
+            outputs: MediaOutputs {
+                renditions: out.renditions.iter().map(rendition).collect(),
+                hls: Some(out.hls_master.clone()),
+                dash: Some(out.dash_manifest.clone()),
+                bytes: dir_size(out_dir).await?,
+                ..Default::default()
+            },
+        })
+    }
+}
+
+fn rendition(r: &transcode::RenditionInfo) -> Rendition {
+    Rendition {
+        name: r.name.clone(),
+        width: r.width as i32,
+        height: r.height as i32,
+        bandwidth: r.bandwidth as i64,
+        codecs: r.codecs.clone(),
+    }
+}
+
+async fn process_image(input: &Path, out_dir: &Path) -> Result<Processed, PipelineError> {
+    let (input, out) = (input.to_path_buf(), out_dir.to_path_buf());
+    // Decoding and resizing are CPU-bound: keep them off the async workers.
+    let result = tokio::task::spawn_blocking(move || {
+        image::process(&input, &out, &image::ImageLimits::default())
+    })
+    .await
+    .map_err(|e| PipelineError::Transient(format!("image task failed: {e}")))??;
+    Ok(Processed {
+        kind: MediaKind::Image,
+        duration_seconds: None,
+        width: Some(result.width as i32),
+        height: Some(result.height as i32),
+        outputs: MediaOutputs {
+            thumbnail: result
+                .variants
+                .iter()
+                .find(|v| v.name == "large" && v.content_type == "image/jpeg")
+                .map(|v| v.path.clone()),
+            variants: result
+                .variants
+                .into_iter()
+                .map(|v| Variant {
+                    name: v.name,
+                    width: v.width as i32,
+                    height: v.height as i32,
+                    content_type: v.content_type,
+                    path: v.path,
+                })
+                .collect(),
+            bytes: dir_size(out_dir).await?,
+            ..Default::default()
+        },
+    })
+}
+
+/// Every regular file under `dir`, as (absolute path, path relative to `dir` with `/`).
+pub async fn list_files(dir: &Path) -> std::io::Result<Vec<(PathBuf, String)>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let mut entries = tokio::fs::read_dir(&d).await?;
+        while let Some(e) = entries.next_entry().await? {
+            let ft = e.file_type().await?;
+            let path = e.path();
+            if ft.is_dir() {
+                stack.push(path);
+            } else if ft.is_file() {
+                let rel = path
+                    .strip_prefix(dir)
+                    .map_err(std::io::Error::other)?
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                out.push((path, rel));
+            }
+        }
+    }
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(out)
+}
+
+async fn dir_size(dir: &Path) -> Result<i64, PipelineError> {
+    let mut total = 0i64;
+    for (path, _) in list_files(dir).await? {
+        total += tokio::fs::metadata(&path).await?.len() as i64;
+    }
+    Ok(total)
+}

@@ -1,0 +1,358 @@
+//! Queue workers: claim a job, keep its lease alive with heartbeats, process the item, publish
+//! the outputs and record the result. On shutdown the current job gets a grace period to finish,
+//! after which its encoder is killed and the job handed back to the queue.
+
+use crate::process::{list_files, process_file, ProcessSettings};
+use crate::webhook::{WebhookEvent, WebhookSender};
+use crate::PipelineError;
+use chrono::Utc;
+use futures::StreamExt;
+use mediaserver_core::{Job, JobStatus, Media, MediaStatus};
+use mediaserver_db::{DynRepo, MediaReady};
+use mediaserver_storage::{ObjectKey, Storage};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    pub lease: Duration,
+    /// How long an idle worker waits for a wake-up before polling again.
+    pub idle_wait: Duration,
+    /// First retry delay; doubles per attempt, capped at 10 minutes.
+    pub backoff_base: Duration,
+    /// On shutdown, how long the current job may run on before it is handed back.
+    pub shutdown_grace: Duration,
+    pub temp_dir: PathBuf,
+    pub process: ProcessSettings,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        WorkerSettings {
+            lease: Duration::from_secs(60),
+            idle_wait: Duration::from_secs(5),
+            backoff_base: Duration::from_secs(10),
+            shutdown_grace: Duration::from_secs(30),
+            temp_dir: std::env::temp_dir(),
+            process: ProcessSettings::default(),
+        }
+    }
+}
+
+/// Everything a worker needs; cheap to clone.
+#[derive(Clone)]
+pub struct Pipeline {
+    pub repo: DynRepo,
+    pub media_store: Arc<dyn Storage>,
+    pub output_store: Arc<dyn Storage>,
+    pub settings: Arc<WorkerSettings>,
+    pub webhooks: Option<WebhookSender>,
+}
+
+enum Outcome {
+    Done(Result<MediaReady, PipelineError>),
+    HandedBack,
+}
+
+impl Pipeline {
+    /// Starts `n` workers named `{prefix}-{i}`; they stop when `shutdown` is cancelled.
+    pub fn spawn_workers(
+        &self,
+        n: usize,
+        prefix: &str,
+        shutdown: CancellationToken,
+    ) -> Vec<tokio::task::JoinHandle<()>> {
+        (0..n)
+            .map(|i| {
+                let p = self.clone();
+                let id = format!("{prefix}-{i}");
+                let s = shutdown.clone();
+                tokio::spawn(async move { p.run_worker(id, s).await })
+            })
+            .collect()
+    }
+
+    /// One worker's loop, until `shutdown` is cancelled.
+    pub async fn run_worker(&self, worker: String, shutdown: CancellationToken) {
+        if let Err(e) = tokio::fs::create_dir_all(&self.settings.temp_dir).await {
+            tracing::error!(dir = %self.settings.temp_dir.display(), error = %e, "cannot create the temp directory (TEMP_DIR)");
+        }
+        tracing::info!(%worker, "worker started");
+        while !shutdown.is_cancelled() {
+            match self
+                .repo
+                .claim_job(&worker, self.settings.lease, Utc::now())
+                .await
+            {
+                Ok(Some(job)) => {
+                    let span = tracing::info_span!("job", job_id = %job.id, media_id = %job.media_id, attempt = job.attempts);
+                    self.run_job(&worker, job, &shutdown).instrument(span).await
+                }
+                Ok(None) => {
+                    tokio::select! {
+                        _ = self.repo.wait_for_jobs(self.settings.idle_wait) => {}
+                        _ = shutdown.cancelled() => {}
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(%worker, error = %e, "cannot claim jobs; retrying");
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+                        _ = shutdown.cancelled() => {}
+                    }
+                }
+            }
+        }
+        tracing::info!(%worker, "worker stopped");
+    }
+
+    async fn run_job(&self, worker: &str, job: Job, shutdown: &CancellationToken) {
+        tracing::info!(%worker, "job claimed");
+        let lost_lease = CancellationToken::new();
+        let heartbeat = tokio::spawn(heartbeat(
+            self.repo.clone(),
+            job.id.clone(),
+            worker.to_string(),
+            self.settings.lease,
+            lost_lease.clone(),
+        ));
+
+        // Boxed so it can be dropped (killing the encoder) before the job is handed back.
+        let mut processing = Box::pin(self.process_job(&job, lost_lease.clone()));
+        let outcome = tokio::select! {
+            r = &mut processing => Outcome::Done(r),
+            _ = shutdown.cancelled() => {
+                tracing::info!("shutting down: letting the job finish for up to {:?}", self.settings.shutdown_grace);
+                match tokio::time::timeout(self.settings.shutdown_grace, &mut processing).await {
+                    Ok(r) => Outcome::Done(r),
+                    Err(_) => Outcome::HandedBack,
+                }
+            }
+        };
+        // Dropping the future kills any encoder still running (kill_on_drop).
+        drop(processing);
+        heartbeat.abort();
+
+        if lost_lease.is_cancelled() {
+            tracing::warn!("lease lost to another worker; dropping this attempt");
+            return;
+        }
+        match outcome {
+            Outcome::HandedBack => match self.repo.release_job(&job.id, worker).await {
+                Ok(_) => tracing::info!("job handed back to the queue"),
+                Err(e) => {
+                    tracing::error!(error = %e, "could not hand the job back; its lease will expire")
+                }
+            },
+            Outcome::Done(Ok(ready)) => self.finish(&job, worker, ready).await,
+            Outcome::Done(Err(e)) => self.fail(&job, worker, e).await,
+        }
+    }
+
+    async fn finish(&self, job: &Job, worker: &str, ready: MediaReady) {
+        if let Err(e) = self.repo.mark_media_ready(&job.media_id, &ready).await {
+            return self.fail(job, worker, e.into()).await;
+        }
+        if let Err(e) = self.repo.complete_job(&job.id, worker).await {
+            tracing::error!(error = %e, "could not mark the job done");
+        }
+        tracing::info!("media ready");
+        self.notify("media.ready", &job.media_id).await;
+    }
+
+    async fn fail(&self, job: &Job, worker: &str, error: PipelineError) {
+        let reason = error.to_string();
+        let retry_at = (!error.is_permanent()).then(|| {
+            let exp = job.attempts.clamp(1, 16) as u32 - 1;
+            let delay = self
+                .settings
+                .backoff_base
+                .saturating_mul(1 << exp)
+                .min(Duration::from_secs(600));
+            Utc::now() + delay
+        });
+        match self.repo.fail_job(&job.id, worker, &reason, retry_at).await {
+            Ok(JobStatus::Failed) => {
+                tracing::warn!(%reason, "media failed");
+                self.notify("media.failed", &job.media_id).await;
+            }
+            Ok(_) => tracing::warn!(%reason, retry_at = ?retry_at, "attempt failed; will retry"),
+            Err(e) => {
+                tracing::error!(error = %e, %reason, "could not record the failure; the lease will expire")
+            }
+        }
+    }
+
+    async fn notify(&self, kind: &'static str, media_id: &str) {
+        let Some(hooks) = &self.webhooks else { return };
+        match self.repo.get_media(media_id).await {
+            Ok(Some(m)) => hooks.send(WebhookEvent {
+                kind,
+                id: mediaserver_core::new_id(),
+                created_at: Utc::now(),
+                data: media_summary(&m),
+            }),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot load the item for its webhook"),
+        }
+    }
+
+    async fn process_job(
+        &self,
+        job: &Job,
+        cancel: CancellationToken,
+    ) -> Result<MediaReady, PipelineError> {
+        let media = self
+            .repo
+            .get_media(&job.media_id)
+            .await?
+            .ok_or_else(|| PipelineError::Unusable("the item was deleted".into()))?;
+        self.repo.mark_media_processing(&media.id).await?;
+
+        let scratch = tempfile::Builder::new()
+            .prefix(&format!("job-{}-", media.id))
+            .tempdir_in(&self.settings.temp_dir)?;
+        let input = scratch.path().join("input");
+        let out_dir = scratch.path().join("out");
+        tokio::fs::create_dir_all(&out_dir).await?;
+
+        self.download(&media, &input).await?;
+
+        // Progress: 0–95 % encoding, the rest publishing. Written at most once a second.
+        let (tx, rx) = tokio::sync::watch::channel(0.0f64);
+        let reporter = tokio::spawn(report_progress(self.repo.clone(), media.id.clone(), rx));
+        let processed = process_file(
+            &input,
+            media.kind,
+            &out_dir,
+            &self.settings.process,
+            move |f| {
+                tx.send_replace(f.clamp(0.0, 1.0));
+            },
+            cancel,
+        )
+        .await;
+        reporter.abort();
+        let processed = processed?;
+
+        let prefix = media.outputs_prefix();
+        self.publish(&out_dir, &prefix).await?;
+        // Deleted while we worked: remove what we just published instead of orphaning it.
+        if self.repo.get_media(&media.id).await?.is_none() {
+            self.output_store.delete_prefix(&prefix).await?;
+            return Err(PipelineError::Unusable(
+                "the item was deleted during processing".into(),
+            ));
+        }
+        Ok(MediaReady {
+            duration_seconds: processed.duration_seconds,
+            width: processed.width,
+            height: processed.height,
+            playable: processed.outputs.hls.is_some(),
+            outputs: processed.outputs,
+        })
+    }
+
+    async fn download(&self, media: &Media, dest: &std::path::Path) -> Result<(), PipelineError> {
+        let key = ObjectKey::new(media.original_key.clone())
+            .map_err(|e| PipelineError::Unusable(format!("unusable original key: {e}")))?;
+        let (_, mut stream) = match self.media_store.get_stream(&key).await {
+            Err(mediaserver_storage::StorageError::NotFound(_)) => {
+                return Err(PipelineError::Unusable(
+                    "the original is missing from storage".into(),
+                ))
+            }
+            other => other?,
+        };
+        let mut file = tokio::fs::File::create(dest).await?;
+        while let Some(chunk) = stream.next().await {
+            file.write_all(&chunk?).await?;
+        }
+        file.flush().await?;
+        Ok(())
+    }
+
+    async fn publish(&self, out_dir: &std::path::Path, prefix: &str) -> Result<(), PipelineError> {
+        let files = list_files(out_dir).await?;
+        // A few uploads at a time: segments are small and many.
+        let results: Vec<Result<(), PipelineError>> = futures::stream::iter(files)
+            .map(|(path, rel)| async move {
+                let key = ObjectKey::new(format!("{prefix}{rel}"))
+                    .map_err(|e| PipelineError::Transient(format!("output name: {e}")))?;
+                self.output_store.put_file(&key, &path).await?;
+                Ok(())
+            })
+            .buffer_unordered(8)
+            .collect()
+            .await;
+        results.into_iter().collect()
+    }
+}
+
+async fn heartbeat(
+    repo: DynRepo,
+    job_id: String,
+    worker: String,
+    lease: Duration,
+    lost: CancellationToken,
+) {
+    let every = (lease / 4).max(Duration::from_millis(250));
+    loop {
+        tokio::time::sleep(every).await;
+        match repo
+            .heartbeat_job(&job_id, &worker, lease, Utc::now())
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                lost.cancel();
+                return;
+            }
+            // A blip: keep trying until the lease would have run out anyway.
+            Err(e) => tracing::warn!(error = %e, "heartbeat failed"),
+        }
+    }
+}
+
+async fn report_progress(
+    repo: DynRepo,
+    media_id: String,
+    mut rx: tokio::sync::watch::Receiver<f64>,
+) {
+    let mut last = -1;
+    while rx.changed().await.is_ok() {
+        let pct = (*rx.borrow_and_update() * 95.0).round() as i32;
+        if pct != last {
+            if let Err(e) = repo.set_media_progress(&media_id, pct, None).await {
+                tracing::debug!(error = %e, "progress update failed");
+            }
+            last = pct;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// The item as webhook receivers see it.
+pub fn media_summary(m: &Media) -> serde_json::Value {
+    let base = format!("/v1/media/{}", m.id);
+    serde_json::json!({
+        "id": m.id,
+        "kind": m.kind,
+        "status": m.status,
+        "title": m.title,
+        "owner_id": m.owner_id,
+        "duration_seconds": m.duration_seconds,
+        "width": m.width,
+        "height": m.height,
+        "error": m.error,
+        "renditions": m.outputs.renditions,
+        "playback": (m.status == MediaStatus::Ready && m.outputs.hls.is_some()).then(|| serde_json::json!({
+            "hls": format!("{base}/hls/master.m3u8"),
+            "dash": format!("{base}/dash/manifest.mpd"),
+        })),
+    })
+}

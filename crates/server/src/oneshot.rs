@@ -1,0 +1,301 @@
+//! `mediaserver transcode SRC DEST`: one job without a database, for one container per job (an
+//! OCI Container Instance, a Kubernetes Job). SRC and DEST are local paths or storage URIs.
+
+use anyhow::{anyhow, bail, Context};
+use futures::StreamExt;
+use mediaserver_core::sniff::{sniff, SNIFF_LEN};
+use mediaserver_core::Config;
+use mediaserver_pipeline::{process_file, PipelineError, ProcessSettings, Processed};
+use mediaserver_storage::{ObjectKey, S3Options, Storage};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_util::sync::CancellationToken;
+
+/// Where bytes come from or go to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Location {
+    Local(PathBuf),
+    /// `s3://bucket/key` on the configured S3 endpoint.
+    S3 {
+        bucket: String,
+        key: String,
+    },
+    /// `oci://namespace/bucket/key`, through OCI's S3 compatibility endpoint.
+    Oci {
+        namespace: String,
+        bucket: String,
+        key: String,
+    },
+}
+
+impl Location {
+    pub fn parse(s: &str) -> anyhow::Result<Location> {
+        if let Some(rest) = s.strip_prefix("file://") {
+            return Ok(Location::Local(PathBuf::from(rest)));
+        }
+        if let Some(rest) = s.strip_prefix("s3://") {
+            let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                bail!("{s}: expected s3://bucket/key");
+            }
+            return Ok(Location::S3 {
+                bucket: bucket.into(),
+                key: key.trim_end_matches('/').into(),
+            });
+        }
+        if let Some(rest) = s.strip_prefix("oci://") {
+            let mut parts = rest.splitn(3, '/');
+            let (ns, bucket, key) = (
+                parts.next().unwrap_or(""),
+                parts.next().unwrap_or(""),
+                parts.next().unwrap_or(""),
+            );
+            if ns.is_empty() || bucket.is_empty() {
+                bail!("{s}: expected oci://namespace/bucket/key");
+            }
+            return Ok(Location::Oci {
+                namespace: ns.into(),
+                bucket: bucket.into(),
+                key: key.trim_end_matches('/').into(),
+            });
+        }
+        if s.contains("://") {
+            bail!("{s}: unsupported scheme; use a path, file://, s3:// or oci://");
+        }
+        Ok(Location::Local(PathBuf::from(s)))
+    }
+
+    fn store(&self, config: &Config) -> anyhow::Result<Option<(Arc<dyn Storage>, String)>> {
+        let sc = &config.storage;
+        let opts = |bucket: &str, endpoint: Option<String>| S3Options {
+            bucket: bucket.to_string(),
+            endpoint,
+            region: sc.region.clone(),
+            path_style: sc.path_style || sc.endpoint.is_none(),
+            access_key_id: sc.access_key_id.clone(),
+            secret_access_key: sc
+                .secret_access_key
+                .as_ref()
+                .map(|s| s.expose().to_string()),
+            part_size: sc.part_size,
+            ..Default::default()
+        };
+        Ok(match self {
+            Location::Local(_) => None,
+            Location::S3 { bucket, key } => Some((
+                mediaserver_storage::s3(opts(bucket, sc.endpoint.clone()))?,
+                key.clone(),
+            )),
+            Location::Oci {
+                namespace,
+                bucket,
+                key,
+            } => {
+                let endpoint = sc.endpoint.clone().unwrap_or_else(|| {
+                    format!(
+                        "https://{namespace}.compat.objectstorage.{}.oraclecloud.com",
+                        sc.region
+                    )
+                });
+                let mut o = opts(bucket, Some(endpoint));
+                o.path_style = true;
+                Some((mediaserver_storage::s3(o)?, key.clone()))
+            }
+        })
+    }
+}
+
+/// Exit code 2: the input is not usable media. Anything else that fails is exit code 1.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UnusableInput(pub String);
+
+pub async fn run(
+    config: &Config,
+    src: &str,
+    dest: &str,
+    preset: Option<String>,
+) -> anyhow::Result<serde_json::Value> {
+    let src_loc = Location::parse(src)?;
+    let dest_loc = Location::parse(dest)?;
+    tokio::fs::create_dir_all(&config.jobs.temp_dir).await.ok();
+    let scratch = tempfile::Builder::new()
+        .prefix("transcode-")
+        .tempdir_in(&config.jobs.temp_dir)
+        .or_else(|_| tempfile::tempdir())
+        .context("creating a scratch directory (TEMP_DIR)")?;
+
+    let input = match (&src_loc, src_loc.store(config)?) {
+        (Location::Local(p), _) => p.clone(),
+        (_, Some((store, key))) => {
+            let path = scratch.path().join("input");
+            fetch(store.as_ref(), &key, &path)
+                .await
+                .with_context(|| format!("downloading {src}"))?;
+            path
+        }
+        (_, None) => bail!("{src}: no storage for this location"),
+    };
+    let kind = {
+        let mut head = vec![0u8; SNIFF_LEN];
+        let mut f = tokio::fs::File::open(&input)
+            .await
+            .with_context(|| format!("opening {}", input.display()))?;
+        let n = read_up_to(&mut f, &mut head).await?;
+        head.truncate(n);
+        if n == 0 {
+            return Err(UnusableInput("the input is empty".into()).into());
+        }
+        sniff(&head)
+            .ok_or_else(|| UnusableInput("the input is not an image, video or audio file".into()))?
+            .kind
+    };
+
+    let out_dir = scratch.path().join("out");
+    tokio::fs::create_dir_all(&out_dir).await?;
+    let settings = ProcessSettings {
+        preset: preset.unwrap_or_else(|| config.jobs.preset.clone()),
+        timeout: std::time::Duration::from_secs(config.jobs.timeout_secs),
+    };
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let b = indicatif::ProgressBar::new(1000);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{spinner} {msg} [{bar:40}] {percent}% ({eta} left)",
+        ) {
+            b.set_style(style.progress_chars("=> "));
+        }
+        b.set_message(format!("transcoding {kind}"));
+        b
+    });
+    let progress_bar = bar.clone();
+    let processed = process_file(
+        &input,
+        kind,
+        &out_dir,
+        &settings,
+        move |f| {
+            if let Some(b) = &progress_bar {
+                b.set_position((f * 1000.0) as u64);
+            }
+        },
+        CancellationToken::new(),
+    )
+    .await;
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let processed = match processed {
+        Ok(p) => p,
+        Err(PipelineError::Unusable(m)) => return Err(UnusableInput(m).into()),
+        Err(e) => return Err(anyhow!(e)),
+    };
+
+    let files = mediaserver_pipeline::process::list_files(&out_dir).await?;
+    match (&dest_loc, dest_loc.store(config)?) {
+        (Location::Local(dir), _) => {
+            for (path, rel) in &files {
+                let target = dir.join(rel);
+                if let Some(parent) = target.parent() {
+                    tokio::fs::create_dir_all(parent).await?;
+                }
+                tokio::fs::copy(path, &target)
+                    .await
+                    .with_context(|| format!("writing {}", target.display()))?;
+            }
+        }
+        (_, Some((store, prefix))) => {
+            for (path, rel) in &files {
+                let key = if prefix.is_empty() {
+                    rel.clone()
+                } else {
+                    format!("{prefix}/{rel}")
+                };
+                let key = ObjectKey::new(key)?;
+                store
+                    .put_file(&key, path)
+                    .await
+                    .with_context(|| format!("uploading {key}"))?;
+            }
+        }
+        (_, None) => bail!("{dest}: no storage for this location"),
+    }
+    Ok(summary(&processed, dest, files.len()))
+}
+
+async fn read_up_to(f: &mut tokio::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        let r = f.read(&mut buf[n..]).await?;
+        if r == 0 {
+            break;
+        }
+        n += r;
+    }
+    Ok(n)
+}
+
+async fn fetch(store: &dyn Storage, key: &str, dest: &Path) -> anyhow::Result<()> {
+    let key = ObjectKey::new(key.to_string())?;
+    let (_, mut stream) = store.get_stream(&key).await?;
+    let mut file = tokio::fs::File::create(dest).await?;
+    while let Some(chunk) = stream.next().await {
+        file.write_all(&chunk?).await?;
+    }
+    file.flush().await?;
+    Ok(())
+}
+
+fn summary(p: &Processed, dest: &str, files: usize) -> serde_json::Value {
+    serde_json::json!({
+        "kind": p.kind,
+        "duration_seconds": p.duration_seconds,
+        "width": p.width,
+        "height": p.height,
+        "renditions": p.outputs.renditions,
+        "variants": p.outputs.variants,
+        "hls": p.outputs.hls,
+        "dash": p.outputs.dash,
+        "thumbnail": p.outputs.thumbnail,
+        "storyboard": p.outputs.storyboard,
+        "bytes": p.outputs.bytes,
+        "files": files,
+        "destination": dest,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_locations() {
+        assert_eq!(
+            Location::parse("/tmp/a.mp4").unwrap(),
+            Location::Local("/tmp/a.mp4".into())
+        );
+        assert_eq!(
+            Location::parse("file:///tmp/a").unwrap(),
+            Location::Local("/tmp/a".into())
+        );
+        assert_eq!(
+            Location::parse("s3://bkt/in/a b.mp4").unwrap(),
+            Location::S3 {
+                bucket: "bkt".into(),
+                key: "in/a b.mp4".into()
+            }
+        );
+        assert_eq!(
+            Location::parse("oci://ns/bkt/out/").unwrap(),
+            Location::Oci {
+                namespace: "ns".into(),
+                bucket: "bkt".into(),
+                key: "out".into()
+            }
+        );
+        assert!(Location::parse("ftp://x/y").is_err());
+        assert!(Location::parse("oci://ns").is_err());
+        assert!(Location::parse("s3:///key").is_err());
+    }
+}

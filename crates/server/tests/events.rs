@@ -1,0 +1,286 @@
+//! Bucket events and the bucket watcher: objects that arrive in the media bucket by another
+//! route become queued items, once per object version.
+
+mod common;
+
+use common::{expect_error, fixtures, read, TestServer, PASSWORD};
+use mediaserver_storage::ObjectKey;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const SECRET: &str = "events-secret-for-tests";
+
+fn oci_event(key: &str, bucket: &str, etag: &str) -> Value {
+    json!({
+        "cloudEventsVersion": "0.1",
+        "eventTypeVersion": "2.0",
+        "eventType": "com.oraclecloud.objectstorage.createobject",
+        "source": "ObjectStorage",
+        "eventID": "unique-id",
+        "eventTime": "2026-11-22T10:00:00Z",
+        "contentType": "application/json",
+        "data": {
+            "compartmentId": "ocid1.compartment.oc1..example",
+            "resourceName": key,
+            "resourceId": format!("/n/ns/b/{bucket}/o/{key}"),
+            "additionalDetails": {"bucketName": bucket, "namespace": "ns", "eTag": etag, "archivalState": "Available"}
+        }
+    })
+}
+
+async fn put(s: &TestServer, key: &str, bytes: Vec<u8>) {
+    s.state
+        .media_store
+        .put_bytes(&ObjectKey::new(key.to_string()).unwrap(), bytes.into())
+        .await
+        .unwrap();
+}
+
+async fn post_event(
+    s: &TestServer,
+    body: &Value,
+    auth: Option<&str>,
+    query_token: Option<&str>,
+) -> reqwest::Response {
+    let mut url = s.url("/v1/events/object-storage");
+    if let Some(t) = query_token {
+        url = format!("{url}?token={t}");
+    }
+    let mut req = s.client.post(url).json(body);
+    if let Some(a) = auth {
+        req = req.bearer_auth(a);
+    }
+    req.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_same_oci_event_twice_makes_one_item_and_one_job() {
+    let s = TestServer::start_with(&[("EVENTS_SECRET", SECRET)]).await;
+    let admin = s.user_token("admin@example.com").await;
+    put(&s, "incoming/holiday clip.mp4", read(&fixtures().mp4)).await;
+    let event = oci_event("incoming/holiday clip.mp4", "media", "etag-1");
+
+    let r = post_event(&s, &event, Some(SECRET), None).await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let first: Value = r.json().await.unwrap();
+    assert_eq!(first["results"][0]["result"], "created", "{first}");
+    let id = first["results"][0]["media_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Redelivered (notification services retry), this time with the token in the query.
+    let r = post_event(&s, &event, None, Some(SECRET)).await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let second: Value = r.json().await.unwrap();
+    assert_eq!(second["results"][0]["result"], "duplicate", "{second}");
+    assert_eq!(second["results"][0]["media_id"], id.as_str());
+
+    let page: Value = s
+        .get("/v1/media", &admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    let item = &page["items"][0];
+    assert_eq!(item["status"], "queued");
+    assert_eq!(item["kind"], "video");
+    assert_eq!(item["title"], "holiday clip");
+    assert_eq!(s.state.repo.jobs_for_media(&id).await.unwrap().len(), 1);
+
+    // A new version of the same key is a new item.
+    let r = post_event(
+        &s,
+        &oci_event("incoming/holiday clip.mp4", "media", "etag-2"),
+        Some(SECRET),
+        None,
+    )
+    .await;
+    let third: Value = r.json().await.unwrap();
+    assert_eq!(third["results"][0]["result"], "created");
+
+    // The original stays where it was uploaded and is deleted with the item.
+    let r = s
+        .client
+        .delete(s.url(&format!("/v1/media/{id}")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert!(s
+        .state
+        .media_store
+        .head(&ObjectKey::new("incoming/holiday clip.mp4").unwrap())
+        .await
+        .is_err());
+}
+
+#[tokio::test]
+async fn s3_and_cloudevents_1_0_notifications_are_accepted() {
+    let s = TestServer::start_with(&[
+        ("EVENTS_SECRET", SECRET),
+        ("EVENTS_OWNER_EMAIL", "owner@example.com"),
+    ])
+    .await;
+    s.user_token("admin@example.com").await;
+    let owner = s.user_token("owner@example.com").await;
+    put(&s, "in/my song é.wav", read(&fixtures().wav)).await;
+    put(&s, "in/photo.png", read(&fixtures().png)).await;
+    put(&s, "in/notes.txt", b"not media".to_vec()).await;
+
+    let s3 = json!({"Records": [
+        {"eventVersion": "2.1", "eventSource": "minio:s3", "eventName": "s3:ObjectCreated:Put",
+         "s3": {"bucket": {"name": "media"}, "object": {"key": "in/my+song+%C3%A9.wav", "size": 10, "eTag": "abc"}}},
+        {"eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+         "s3": {"bucket": {"name": "media"}, "object": {"key": "in/notes.txt", "eTag": "def"}}}
+    ]});
+    let r = post_event(&s, &s3, Some(SECRET), None).await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["results"][0]["result"], "created", "{body}");
+    assert_eq!(body["results"][1]["result"], "skipped", "{body}");
+
+    let ce = json!({"specversion": "1.0", "type": "com.oraclecloud.objectstorage.createobject", "source": "objectstorage", "id": "1",
+        "data": {"resourceName": "in/photo.png", "additionalDetails": {"bucketName": "media", "namespace": "ns", "eTag": "e"}}});
+    let body: Value = post_event(&s, &ce, Some(SECRET), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["results"][0]["result"], "created", "{body}");
+
+    let page: Value = s
+        .get("/v1/media", &owner)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut kinds: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    kinds.sort();
+    assert_eq!(kinds, ["audio", "image"]);
+}
+
+#[tokio::test]
+async fn events_are_authenticated_and_validated() {
+    let s = TestServer::start_with(&[("EVENTS_SECRET", SECRET)]).await;
+    s.register("admin@example.com", PASSWORD).await;
+    put(&s, "in/a.mp4", read(&fixtures().mp4)).await;
+    let event = oci_event("in/a.mp4", "media", "e1");
+
+    expect_error(
+        post_event(&s, &event, None, None).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    expect_error(
+        post_event(&s, &event, Some("wrong"), None).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    expect_error(
+        post_event(&s, &event, None, Some("wrong")).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    let msg = expect_error(
+        post_event(&s, &json!({"hello": "world"}), Some(SECRET), None).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(msg.contains("unrecognised"), "{msg}");
+    let r = s
+        .client
+        .post(s.url("/v1/events/object-storage"))
+        .bearer_auth(SECRET)
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, StatusCode::BAD_REQUEST).await;
+    let msg = expect_error(
+        post_event(
+            &s,
+            &oci_event("in/a.mp4", "other-bucket", "e1"),
+            Some(SECRET),
+            None,
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(msg.contains("MEDIA_BUCKET"), "{msg}");
+    let msg = expect_error(
+        post_event(
+            &s,
+            &oci_event("in/missing.mp4", "media", "e1"),
+            Some(SECRET),
+            None,
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(msg.contains("does not exist"), "{msg}");
+
+    // Without a secret configured the endpoint does not exist.
+    let closed = TestServer::start().await;
+    expect_error(
+        post_event(&closed, &event, Some(SECRET), None).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn watch_queues_new_bucket_objects_once() {
+    let s = TestServer::start().await;
+    let admin = s.user_token("admin@example.com").await;
+    put(&s, "drop/a.mp4", read(&fixtures().mp4)).await;
+    put(&s, "drop/b.png", read(&fixtures().png)).await;
+    put(&s, "elsewhere/c.png", read(&fixtures().png)).await;
+    let data_dir = s.dir.path().to_path_buf();
+    let watch = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_mediaserver"))
+            .args(["watch", "--prefix", "drop/", "--once"])
+            .env("DATA_DIR", &data_dir)
+            .env_remove("DATABASE_URL")
+            .env_remove("STORAGE_PROVIDER")
+            .output()
+            .unwrap()
+    };
+    for _ in 0..2 {
+        let out = watch();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let page: Value = s
+        .get("/v1/media", &admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut names: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["filename"].as_str().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["a.mp4", "b.png"]);
+}

@@ -1,0 +1,353 @@
+//! Separate `mediaserver worker` processes sharing the database and storage with the server:
+//! a killed worker's job is finished by another after its lease expires; SIGTERM is graceful.
+//! Also webhooks and the one-shot `mediaserver transcode`.
+
+mod common;
+
+use common::{fixtures, read, TestServer};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mediaserver"));
+    for k in [
+        "DATABASE_URL",
+        "STORAGE_PROVIDER",
+        "WORKERS",
+        "PORT",
+        "HOST",
+        "JWT_SECRET",
+    ] {
+        c.env_remove(k);
+    }
+    c
+}
+
+fn spawn_worker(data_dir: &Path) -> Child {
+    bin()
+        .arg("worker")
+        .env("DATA_DIR", data_dir)
+        .env("TRANSCODE_PRESET", "ultrafast")
+        .env("JOB_LEASE_SECONDS", "3")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// A clip long enough that its encode is still running when the test intervenes.
+fn long_clip() -> PathBuf {
+    static CLIP: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    CLIP.get_or_init(make_long_clip).clone()
+}
+
+fn make_long_clip() -> PathBuf {
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fixtures/long-720p.mp4");
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    if !out.exists() {
+        let tmp = out.with_extension(format!("tmp{}.mp4", std::process::id()));
+        let ok = Command::new("ffmpeg")
+            .args([
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc2=size=1280x720:rate=30:duration=40",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=frequency=300:duration=40",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-pix_fmt",
+                "yuv420p",
+                "-c:a",
+                "aac",
+                "-shortest",
+            ])
+            .arg(&tmp)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+        std::fs::rename(&tmp, &out).unwrap();
+    }
+    out
+}
+
+async fn wait_processing(s: &TestServer, token: &str, id: &str) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let item: Value = s
+            .get(&format!("/v1/media/{id}"), token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if item["status"] == "processing" && item["progress"].as_i64().unwrap_or(0) > 0 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never started processing: {item}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_killed_workers_job_is_finished_by_another_after_the_lease_expires() {
+    let s = TestServer::start_with(&[("JOB_LEASE_SECONDS", "3")]).await;
+    let token = s.user_token("me@example.com").await;
+    let id = s.upload_ok(&token, "long.mp4", read(&long_clip())).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let mut first = spawn_worker(s.dir.path());
+    wait_processing(&s, &token, &id).await;
+    first.kill().unwrap(); // SIGKILL: no chance to hand the job back
+    first.wait().unwrap();
+
+    let mut second = spawn_worker(s.dir.path());
+    let item = s.wait_done(&token, &id, 300).await;
+    second.kill().ok();
+    second.wait().ok();
+    assert_eq!(item["status"], "ready", "{item}");
+    let jobs = s.state.repo.jobs_for_media(&id).await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(
+        jobs[0].attempts, 2,
+        "claimed by the killed worker, then by the second"
+    );
+}
+
+#[tokio::test]
+async fn sigterm_lets_the_worker_finish_or_hand_back_its_job() {
+    let s = TestServer::start().await;
+    let token = s.user_token("me@example.com").await;
+    let id = s.upload_ok(&token, "long.mp4", read(&long_clip())).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut worker = spawn_worker(s.dir.path());
+    wait_processing(&s, &token, &id).await;
+    let killed = Command::new("kill")
+        .args(["-TERM", &worker.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(st) = worker.try_wait().unwrap() {
+            break st;
+        }
+        assert!(Instant::now() < deadline, "worker ignored SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "{status:?}");
+    let job = &s.state.repo.jobs_for_media(&id).await.unwrap()[0];
+    assert!(
+        matches!(
+            job.status,
+            mediaserver_core::JobStatus::Done | mediaserver_core::JobStatus::Queued
+        ),
+        "job left as {:?}",
+        job.status
+    );
+    if job.status == mediaserver_core::JobStatus::Queued {
+        assert_eq!(job.attempts, 0, "a handed-back attempt does not count");
+    }
+    // Scratch files are gone either way.
+    let tmp = s.dir.path().join("tmp");
+    let leftovers: Vec<_> = std::fs::read_dir(&tmp)
+        .map(|d| d.flatten().collect())
+        .unwrap_or_default();
+    assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
+}
+
+#[tokio::test]
+async fn webhooks_are_signed_and_retried() {
+    use axum::http::{HeaderMap, StatusCode};
+    type Seen = Arc<Mutex<Vec<(HeaderMap, String)>>>;
+    let seen: Seen = Arc::default();
+    let app = axum::Router::new()
+        .route(
+            "/hook",
+            axum::routing::post(
+                |axum::extract::State(seen): axum::extract::State<Seen>,
+                 headers: HeaderMap,
+                 body: String| async move {
+                    let mut v = seen.lock().unwrap();
+                    v.push((headers, body));
+                    // The first delivery fails, so the sender has to retry.
+                    if v.len() == 1 {
+                        StatusCode::INTERNAL_SERVER_ERROR
+                    } else {
+                        StatusCode::OK
+                    }
+                },
+            ),
+        )
+        .with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let url = format!("http://{addr}/hook");
+    let s = TestServer::start_with(&[
+        ("WORKERS", "1"),
+        ("TRANSCODE_PRESET", "ultrafast"),
+        ("WEBHOOK_URL", &url),
+        ("WEBHOOK_SECRET", "hook-secret"),
+    ])
+    .await;
+    let token = s.user_token("me@example.com").await;
+    let id = s
+        .upload_ok(&token, "frame.png", read(&fixtures().png))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(s.wait_done(&token, &id, 60).await["status"], "ready");
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while seen.lock().unwrap().len() < 2 {
+        assert!(Instant::now() < deadline, "webhook not retried");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (headers, body) = seen.lock().unwrap()[1].clone();
+    assert_eq!(headers["x-mediaserver-event"], "media.ready");
+    let event: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(event["type"], "media.ready");
+    assert_eq!(event["data"]["id"], id.as_str());
+    assert_eq!(event["data"]["status"], "ready");
+    // Verify the signature the way a receiver would.
+    let sig = headers["x-mediaserver-signature"].to_str().unwrap();
+    let (t, v1) = sig.split_once(',').unwrap();
+    let t = t.strip_prefix("t=").unwrap();
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"hook-secret").unwrap();
+    mac.update(format!("{t}.{body}").as_bytes());
+    assert_eq!(
+        v1.strip_prefix("v1=").unwrap(),
+        hex::encode(mac.finalize().into_bytes())
+    );
+}
+
+#[test]
+fn transcode_one_shot_writes_outputs_and_reports_unusable_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let run = |src: &Path, dest: &Path| {
+        bin()
+            .args(["transcode"])
+            .arg(src)
+            .arg(dest)
+            .args(["--preset", "ultrafast"])
+            .env("DATA_DIR", dir.path())
+            .output()
+            .unwrap()
+    };
+    let result = run(&fixtures().mp4, &out);
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&result.stdout).unwrap();
+    assert_eq!(summary["kind"], "video");
+    assert_eq!(summary["hls"], "stream/master.m3u8");
+    assert!(out.join("stream/master.m3u8").exists());
+    assert!(out.join("stream/manifest.mpd").exists());
+    assert!(out.join("thumbnail.jpg").exists());
+
+    let junk = dir.path().join("junk.mp4");
+    std::fs::write(
+        &junk,
+        (0..50_000u32)
+            .map(|i| (i * 7919 % 251) as u8)
+            .collect::<Vec<u8>>(),
+    )
+    .unwrap();
+    let result = run(&junk, &dir.path().join("junk-out"));
+    assert_eq!(
+        result.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let missing = run(&dir.path().join("missing.mp4"), &dir.path().join("x"));
+    assert_eq!(missing.status.code(), Some(1));
+}
+
+#[tokio::test]
+async fn transcode_one_shot_reads_and_writes_s3() {
+    let endpoint = std::env::var("MEDIASERVER_TEST_S3_ENDPOINT")
+        .expect("MEDIASERVER_TEST_S3_ENDPOINT is not set: run the suite with scripts/test.sh");
+    let bucket = format!("t{}", &mediaserver_core::new_id().replace('-', "")[..16]);
+    reqwest::Client::new()
+        .put(format!("{endpoint}/{bucket}"))
+        .send()
+        .await
+        .unwrap();
+    let store = mediaserver_storage::s3(mediaserver_storage::S3Options {
+        bucket: bucket.clone(),
+        endpoint: Some(endpoint.clone()),
+        access_key_id: Some("test".into()),
+        secret_access_key: Some("test".into()),
+        path_style: true,
+        ..Default::default()
+    })
+    .unwrap();
+    let key = mediaserver_storage::ObjectKey::new("in/clip.mp4").unwrap();
+    store
+        .put_bytes(&key, read(&fixtures().mp4).into())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let result = bin()
+        .args([
+            "transcode",
+            &format!("s3://{bucket}/in/clip.mp4"),
+            &format!("s3://{bucket}/out/clip"),
+            "--preset",
+            "ultrafast",
+        ])
+        .env("DATA_DIR", dir.path())
+        .env("STORAGE_ENDPOINT", &endpoint)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .output()
+        .unwrap();
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let keys: Vec<String> = store
+        .list("out/clip/")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.key)
+        .collect();
+    assert!(
+        keys.contains(&"out/clip/stream/master.m3u8".to_string()),
+        "{keys:?}"
+    );
+    assert!(
+        keys.contains(&"out/clip/stream/manifest.mpd".to_string()),
+        "{keys:?}"
+    );
+}
