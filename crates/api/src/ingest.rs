@@ -3,9 +3,8 @@
 //! version twice makes one item.
 
 use crate::error::{ApiError, ApiResult};
-use chrono::Utc;
 use mediaserver_core::sniff::{sniff, SNIFF_LEN};
-use mediaserver_core::{is_valid_id, new_id, Media, MediaStatus, ObjectEvent, Visibility};
+use mediaserver_core::{is_valid_id, new_id, NewOriginal};
 use mediaserver_db::{DynRepo, Recorded};
 use mediaserver_storage::{ObjectKey, Storage, StorageError};
 use serde::Serialize;
@@ -105,47 +104,23 @@ pub async fn ingest_object(
         .unwrap_or_else(|| format!("{}-{}", meta.size, meta.last_modified.timestamp_millis()))
         .trim_matches('"')
         .to_string();
-    let filename = key.rsplit('/').next().unwrap_or(key).to_string();
-    let title = match filename.rsplit_once('.') {
-        Some((stem, _)) if !stem.is_empty() => stem.to_string(),
-        _ => filename.clone(),
-    };
-    let now = Utc::now();
-    let media = Media {
+    let (media, event) = NewOriginal {
         id: new_id(),
         owner_id: owner_id.to_string(),
         kind: sniffed.kind,
-        status: MediaStatus::Queued,
-        title,
-        filename,
         content_type: sniffed.content_type,
+        filename: key.rsplit('/').next().unwrap_or(key).to_string(),
+        title: None,
         size: meta.size as i64,
         // Not known without reading the whole object; the original's ETag falls back to the
         // storage ETag for such items.
         sha256: String::new(),
-        visibility: Visibility::Private,
         bucket: store.bucket().to_string(),
-        original_key: key.to_string(),
-        duration_seconds: None,
-        width: None,
-        height: None,
-        progress: 0,
-        playable: false,
-        error: None,
-        outputs: Default::default(),
-        created_at: now,
-        updated_at: now,
-    };
-    let event = ObjectEvent {
-        id: new_id(),
-        media_id: Some(media.id.clone()),
-        source: source.to_string(),
-        bucket: media.bucket.clone(),
         key: key.to_string(),
         etag,
-        size: media.size,
-        created_at: now,
-    };
+        source: source.to_string(),
+    }
+    .into_records();
     match repo
         .create_media_with_event(&media, &event, max_attempts)
         .await?

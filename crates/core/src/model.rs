@@ -222,6 +222,81 @@ impl Media {
     }
 }
 
+/// What is known about an original when it is first recorded (uploaded through the API or found
+/// in the bucket).
+#[derive(Debug, Clone)]
+pub struct NewOriginal {
+    pub id: String,
+    pub owner_id: String,
+    pub kind: MediaKind,
+    pub content_type: String,
+    pub filename: String,
+    /// `None` or blank: the file name without its extension.
+    pub title: Option<String>,
+    pub size: i64,
+    /// Empty when unknown (objects announced by bucket events are not read whole).
+    pub sha256: String,
+    pub bucket: String,
+    pub key: String,
+    pub etag: String,
+    /// Who announced it: `upload`, `oci-events`, `s3-events`, `watch`.
+    pub source: String,
+}
+
+impl NewOriginal {
+    /// The queued media row and its "object created" event.
+    pub fn into_records(self) -> (Media, ObjectEvent) {
+        let now = Utc::now();
+        let title = self
+            .title
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| default_title(&self.filename));
+        let event = ObjectEvent {
+            id: new_id(),
+            media_id: Some(self.id.clone()),
+            source: self.source,
+            bucket: self.bucket.clone(),
+            key: self.key.clone(),
+            etag: self.etag,
+            size: self.size,
+            created_at: now,
+        };
+        let media = Media {
+            id: self.id,
+            owner_id: self.owner_id,
+            kind: self.kind,
+            status: MediaStatus::Queued,
+            title,
+            filename: self.filename,
+            content_type: self.content_type,
+            size: self.size,
+            sha256: self.sha256,
+            visibility: Visibility::Private,
+            bucket: self.bucket,
+            original_key: self.key,
+            duration_seconds: None,
+            width: None,
+            height: None,
+            progress: 0,
+            playable: false,
+            error: None,
+            outputs: MediaOutputs::default(),
+            created_at: now,
+            updated_at: now,
+        };
+        (media, event)
+    }
+}
+
+/// A title from a file name: the name without its extension.
+pub fn default_title(filename: &str) -> String {
+    match filename.rsplit_once('.') {
+        Some((stem, _)) if !stem.is_empty() => stem.to_string(),
+        _ => filename.to_string(),
+    }
+}
+
 pub fn originals_prefix(media_id: &str) -> String {
     format!("originals/{media_id}/")
 }

@@ -103,6 +103,7 @@ where
         // Plain text in error messages even when a terminal-ish environment is inherited.
         .env("AV_LOG_FORCE_NOCOLOR", "1")
         .kill_on_drop(true);
+    die_with_parent(&mut cmd);
     tracing::debug!(program, what, "spawning subprocess");
     let mut child = cmd.spawn().map_err(|e| {
         MediaError::Io(std::io::Error::new(
@@ -246,6 +247,26 @@ impl Collect {
             .extend_from_slice(&chunk[..chunk.len().min(room)]);
     }
 }
+
+/// kill_on_drop covers every way our process lets go of a child except its own sudden death
+/// (SIGKILL, OOM killer). Ask the kernel to kill the child then too, so an encoder never runs on
+/// for a worker that is gone and whose job another worker has taken over.
+#[cfg(target_os = "linux")]
+fn die_with_parent(cmd: &mut tokio::process::Command) {
+    // SAFETY: the closure runs in the forked child before exec and only calls prctl, which is
+    // async-signal-safe; it allocates nothing and touches no shared state.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent(_cmd: &mut tokio::process::Command) {}
 
 #[cfg(test)]
 mod tests {

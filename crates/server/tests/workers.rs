@@ -83,6 +83,27 @@ fn make_long_clip() -> PathBuf {
     out
 }
 
+fn children_of(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // Fields after the parenthesised command name: state, ppid, ...
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if ppid == Some(pid) {
+            found.push(child);
+        }
+    }
+    found
+}
+
 async fn wait_processing(s: &TestServer, token: &str, id: &str) {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
@@ -116,8 +137,22 @@ async fn a_killed_workers_job_is_finished_by_another_after_the_lease_expires() {
 
     let mut first = spawn_worker(s.dir.path());
     wait_processing(&s, &token, &id).await;
+    let encoders = children_of(first.id());
+    assert!(!encoders.is_empty(), "no ffmpeg running under the worker");
     first.kill().unwrap(); // SIGKILL: no chance to hand the job back
     first.wait().unwrap();
+    // Its encoder dies with it instead of burning CPU for a job another worker will take.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while encoders
+        .iter()
+        .any(|pid| Path::new(&format!("/proc/{pid}")).exists())
+    {
+        assert!(
+            Instant::now() < deadline,
+            "orphaned encoder still running: {encoders:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 
     let mut second = spawn_worker(s.dir.path());
     let item = s.wait_done(&token, &id, 300).await;

@@ -75,6 +75,25 @@ pub trait ObjectWriter: Send {
     async fn abort(self: Box<Self>) -> Result<()>;
 }
 
+/// Feeds `stream` into `w` and finishes it; a source or write error aborts the writer.
+pub(crate) async fn write_all(
+    mut w: Box<dyn ObjectWriter>,
+    mut stream: SourceStream<'_>,
+) -> Result<PutResult> {
+    use futures::StreamExt;
+    while let Some(chunk) = stream.next().await {
+        let res = match chunk {
+            Ok(c) => w.write(c).await,
+            Err(e) => Err(StorageError::Source(e)),
+        };
+        if let Err(e) = res {
+            let _ = w.abort().await;
+            return Err(e);
+        }
+    }
+    w.finish().await
+}
+
 /// One bucket of one provider.
 #[async_trait]
 pub trait Storage: Send + Sync + std::fmt::Debug {
@@ -86,20 +105,9 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// Starts writing `key`; see [`ObjectWriter`].
     async fn writer(&self, key: &ObjectKey) -> Result<Box<dyn ObjectWriter>>;
     /// Writes a whole stream (multipart above the part size), aborting on a source error.
-    async fn put_stream(&self, key: &ObjectKey, mut stream: SourceStream<'_>) -> Result<PutResult> {
-        use futures::StreamExt;
-        let mut w = self.writer(key).await?;
-        while let Some(chunk) = stream.next().await {
-            let res = match chunk {
-                Ok(c) => w.write(c).await,
-                Err(e) => Err(StorageError::Source(e)),
-            };
-            if let Err(e) = res {
-                let _ = w.abort().await;
-                return Err(e);
-            }
-        }
-        w.finish().await
+    async fn put_stream(&self, key: &ObjectKey, stream: SourceStream<'_>) -> Result<PutResult> {
+        let w = self.writer(key).await?;
+        write_all(w, stream).await
     }
     /// Writes a local file without reading it into memory.
     async fn put_file(&self, key: &ObjectKey, path: &Path) -> Result<PutResult>;

@@ -191,19 +191,9 @@ impl Storage for ObjectStoreStorage {
         let part_size = usize::try_from(len.div_ceil(MAX_PARTS))
             .unwrap_or(usize::MAX)
             .max(self.part_size);
-        let mut stream = tokio_util::io::ReaderStream::with_capacity(f, part_size);
-        let mut w = self.new_writer(key, part_size)?;
-        while let Some(chunk) = stream.next().await {
-            let res = match chunk {
-                Ok(c) => w.write(c).await,
-                Err(e) => Err(StorageError::Source(e)),
-            };
-            if let Err(e) = res {
-                let _ = w.abort().await;
-                return Err(e);
-            }
-        }
-        w.finish().await
+        let stream = tokio_util::io::ReaderStream::with_capacity(f, part_size);
+        let w = self.new_writer(key, part_size)?;
+        crate::write_all(w, Box::pin(stream)).await
     }
 
     async fn put_bytes(&self, key: &ObjectKey, data: Bytes) -> Result<PutResult> {

@@ -5,10 +5,10 @@
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 use bytes::{Bytes, BytesMut};
-use chrono::Utc;
+
 use futures::{Stream, StreamExt};
 use mediaserver_core::sniff::{sniff, Sniffed, SNIFF_LEN};
-use mediaserver_core::{new_id, safe_filename, Media, MediaStatus, ObjectEvent, Visibility};
+use mediaserver_core::{new_id, safe_filename, Media, NewOriginal};
 use mediaserver_db::Recorded;
 use mediaserver_storage::{ObjectKey, ObjectWriter, StorageError};
 use sha2::{Digest, Sha256};
@@ -156,44 +156,21 @@ pub async fn commit(
     stored: StoredUpload,
     title: Option<String>,
 ) -> ApiResult<Media> {
-    let now = Utc::now();
-    let title = title
-        .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty())
-        .unwrap_or_else(|| default_title(&stored.filename));
-    let media = Media {
+    let (media, event) = NewOriginal {
         id: stored.id.clone(),
         owner_id: owner_id.to_string(),
         kind: stored.sniffed.kind,
-        status: MediaStatus::Queued,
-        title,
-        filename: stored.filename.clone(),
         content_type: stored.sniffed.content_type.clone(),
+        filename: stored.filename.clone(),
+        title,
         size: stored.size as i64,
         sha256: stored.sha256.clone(),
-        visibility: Visibility::Private,
         bucket: state.media_store.bucket().to_string(),
-        original_key: stored.key.to_string(),
-        duration_seconds: None,
-        width: None,
-        height: None,
-        progress: 0,
-        playable: false,
-        error: None,
-        outputs: Default::default(),
-        created_at: now,
-        updated_at: now,
-    };
-    let event = ObjectEvent {
-        id: new_id(),
-        media_id: Some(media.id.clone()),
-        source: "upload".into(),
-        bucket: media.bucket.clone(),
-        key: media.original_key.clone(),
+        key: stored.key.to_string(),
         etag: stored.etag.clone().unwrap_or_else(|| stored.sha256.clone()),
-        size: media.size,
-        created_at: now,
-    };
+        source: "upload".into(),
+    }
+    .into_records();
     match state
         .repo
         .create_media_with_event(&media, &event, state.settings.job_max_attempts)
@@ -214,13 +191,6 @@ pub async fn commit(
     }
     tracing::info!(media_id = %media.id, kind = %media.kind, size = media.size, "media uploaded");
     Ok(media)
-}
-
-fn default_title(filename: &str) -> String {
-    match filename.rsplit_once('.') {
-        Some((stem, _)) if !stem.is_empty() => stem.to_string(),
-        _ => filename.to_string(),
-    }
 }
 
 pub const MAX_TITLE_CHARS: usize = 200;
