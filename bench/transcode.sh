@@ -43,7 +43,10 @@ encode_args() { # the per-rung filter graph and codec options shared by (b) and 
   ARGS+=(-force_key_frames "expr:gte(t,n_forced*2)" -sc_threshold 0 -pix_fmt yuv420p)
 }
 
-cpu_of_children() { python3 -c 'import os; t=os.times(); print(f"{t.children_user+t.children_system:.1f}")'; }
+# CPU seconds used so far by this shell's finished children (ffmpeg runs). `times` must run in
+# this shell itself: a command substitution is a fresh process with no children of its own.
+children_cpu_to() { times > "$WORK/times"; }
+read_cpu() { tail -1 "$WORK/times" | awk '{ split($1,u,"m"); split($2,s,"m"); printf "%.1f", u[1]*60+u[2]+s[1]*60+s[2] }'; }
 
 ssim() { # ssim FILE → mean SSIM against the source (rung scaled back up to 1080p)
   ffmpeg -hide_banner -nostats -i "$1" -i "$SRC" -lavfi "[0:v]scale=1920:1080:flags=bicubic[a];[a][1:v]ssim" -f null - 2>&1 \
@@ -53,9 +56,11 @@ ssim() { # ssim FILE → mean SSIM against the source (rung scaled back up to 10
 report_cmaf() { # report_cmaf LABEL DIR → SSIM per video representation of a dash-muxer output
   local dir=$1 i out=""
   for i in $(seq 0 $((N-1))); do
-    local init; init=$(ls "$dir"/init*stream"$i".m4s 2>/dev/null | head -1 || true)
-    [ -n "$init" ] || { out="$out n/a"; continue; }
-    cat "$init" $(ls "$dir"/chunk*stream"$i"-*.m4s | sort) > "$WORK/rep$i.mp4"
+    # mediaserver names them init-N.m4s / chunk-N-*.m4s, ffmpeg's default init-streamN / chunk-streamN-*.
+    local tag=""
+    for t in "$i" "stream$i"; do [ -f "$dir/init-$t.m4s" ] && tag=$t; done
+    [ -n "$tag" ] || { out="$out n/a"; continue; }
+    cat "$dir/init-$tag.m4s" $(ls "$dir"/chunk-"$tag"-*.m4s | sort) > "$WORK/rep$i.mp4"
     out="$out $(ssim "$WORK/rep$i.mp4")"
   done
   echo "$out"
@@ -75,10 +80,11 @@ TOKEN="$(curl -fs -X POST "$URL/v1/auth/login" -H 'content-type: application/jso
 cpu_proc() { awk '{printf "%.1f", ($14+$15+$16+$17)/100}' "/proc/$SERVER_PID/stat"; }
 C0=$(cpu_proc); T0=$(date +%s.%N)
 ID=$(curl -fsS -X POST "$URL/v1/media?filename=source.mp4" -H "authorization: Bearer $TOKEN" -T "$SRC" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+# Poll cheaply (curl + grep, twice a second): on 2 cores a heavier poller steals time from ffmpeg.
 while :; do
-  STATUS=$(curl -fs "$URL/v1/media/$ID" -H "authorization: Bearer $TOKEN" | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')
+  STATUS=$(curl -fs "$URL/v1/media/$ID" -H "authorization: Bearer $TOKEN" | grep -o '"status":"[a-z]*"' | cut -d'"' -f4)
   [ "$STATUS" = ready ] || [ "$STATUS" = failed ] && break
-  sleep 0.2
+  sleep 0.5
 done
 T1=$(date +%s.%N); C1=$(cpu_proc)
 [ "$STATUS" = ready ] || { echo "mediaserver failed: $(curl -fs "$URL/v1/media/$ID" -H "authorization: Bearer $TOKEN")" >&2; exit 1; }
@@ -94,13 +100,13 @@ VSM=""
 for i in $(seq 0 $((N-1))); do VSM="$VSM v:$i,agroup:aud"; done
 VSM="${VSM# } a:0,agroup:aud"
 mkdir -p "$WORK/b-hls" "$WORK/b-dash"
-C0=$(cpu_of_children); T0=$(date +%s.%N)
+children_cpu_to; C0=$(read_cpu); T0=$(date +%s.%N)
 ffmpeg -hide_banner -loglevel error -y -i "$SRC" "${ARGS[@]}" -map a:0 -c:a aac -b:a 128k -ar 48000 -ac 2 \
   -f hls -hls_time 4 -hls_playlist_type vod -hls_segment_type mpegts -master_pl_name master.m3u8 \
   -hls_segment_filename "$WORK/b-hls/v%v_%05d.ts" -var_stream_map "$VSM" "$WORK/b-hls/v%v.m3u8"
 ffmpeg -hide_banner -loglevel error -y -i "$SRC" "${ARGS[@]}" -map a:0 -c:a aac -b:a 128k -ar 48000 -ac 2 \
   -f dash -seg_duration 4 -use_template 1 -use_timeline 0 -adaptation_sets "id=0,streams=v id=1,streams=a" "$WORK/b-dash/manifest.mpd"
-T1=$(date +%s.%N); C1=$(cpu_of_children)
+T1=$(date +%s.%N); children_cpu_to; C1=$(read_cpu)
 B_WALL=$(python3 -c "print(f'{$T1-$T0:.1f}')")
 BYTES=$(du -sbc "$WORK/b-hls" "$WORK/b-dash" | tail -1 | cut -f1)
 SS=""
@@ -109,11 +115,11 @@ echo "| (b) two runs: ffmpeg HLS/MPEG-TS, then ffmpeg DASH | $B_WALL | $(python3
 
 # (c) one hand-written ffmpeg: CMAF once, HLS + DASH manifests
 mkdir -p "$WORK/c"
-C0=$(cpu_of_children); T0=$(date +%s.%N)
+children_cpu_to; C0=$(read_cpu); T0=$(date +%s.%N)
 ffmpeg -hide_banner -loglevel error -y -i "$SRC" "${ARGS[@]}" -map a:0 -c:a aac -b:a 128k -ar 48000 -ac 2 \
   -f dash -seg_duration 4 -use_template 1 -use_timeline 0 -hls_playlist 1 \
   -adaptation_sets "id=0,streams=v id=1,streams=a" "$WORK/c/manifest.mpd"
-T1=$(date +%s.%N); C1=$(cpu_of_children)
+T1=$(date +%s.%N); children_cpu_to; C1=$(read_cpu)
 C_WALL=$(python3 -c "print(f'{$T1-$T0:.1f}')")
 BYTES=$(du -sb "$WORK/c" | cut -f1)
 echo "| (c) one ffmpeg, CMAF for HLS+DASH (floor) | $C_WALL | $(python3 -c "print(f'{$C1-$C0:.1f}')") | $(python3 -c "print(f'{$BYTES/1048576:.1f}')") |$(report_cmaf "$WORK/c") |"

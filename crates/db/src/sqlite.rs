@@ -14,9 +14,14 @@ use std::time::Duration;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
-/// `wait_for_jobs` on SQLite just sleeps this long (or the caller's timeout, if shorter): there
-/// is no cross-process notification, so an idle worker polls at this interval.
+/// `wait_for_jobs` on SQLite sleeps at most this long (or the caller's timeout, if shorter):
+/// there is no cross-process notification, so a worker in another process polls at this interval.
 pub const JOB_POLL_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Wakes workers in this process as soon as a job is enqueued (uploads and workers usually share
+/// a process in the embedded setup). Signalled before the enqueuing transaction commits, which
+/// is fine: the woken claim's `BEGIN IMMEDIATE` waits for that commit.
+static JOB_SIGNAL: tokio::sync::Notify = tokio::sync::Notify::const_new();
 
 /// How long a statement waits for another connection's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -91,13 +96,17 @@ impl SqliteRepo {
         shared::sqlite_ts(t)
     }
 
-    /// Nothing to send: waiting workers poll (see [`JOB_POLL_INTERVAL`]).
+    /// Wakes this process's waiting workers; others poll (see [`JOB_POLL_INTERVAL`]).
     async fn notify_jobs(_tx: &mut Transaction<'static, Sqlite>) -> Result<()> {
+        JOB_SIGNAL.notify_waiters();
         Ok(())
     }
 
     async fn wait_jobs(&self, timeout: Duration) {
-        tokio::time::sleep(timeout.min(JOB_POLL_INTERVAL)).await;
+        tokio::select! {
+            _ = JOB_SIGNAL.notified() => {}
+            _ = tokio::time::sleep(timeout.min(JOB_POLL_INTERVAL)) => {}
+        }
     }
 
     async fn run_migrations(&self) -> Result<()> {
