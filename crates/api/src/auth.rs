@@ -76,7 +76,16 @@ struct Claims {
     typ: String,
 }
 
-/// Signs and checks access tokens.
+#[derive(Debug, Serialize, Deserialize)]
+struct PlaybackClaims {
+    /// The one media item this token plays.
+    mid: String,
+    iat: i64,
+    exp: i64,
+    typ: String,
+}
+
+/// Signs and checks access and playback tokens.
 #[derive(Clone)]
 pub struct TokenKeys {
     encoding: EncodingKey,
@@ -110,6 +119,36 @@ impl TokenKeys {
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| ApiError::Internal(format!("signing token: {e}")))
+    }
+
+    /// A token that lets anyone holding it play one item until it expires. Returns the token and
+    /// its expiry (unix seconds).
+    pub fn issue_playback(&self, media_id: &str, ttl: Duration) -> Result<(String, i64), ApiError> {
+        let now = Utc::now().timestamp();
+        let exp = now + ttl.as_secs() as i64;
+        let claims = PlaybackClaims {
+            mid: media_id.to_string(),
+            iat: now,
+            exp,
+            typ: "playback".into(),
+        };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| ApiError::Internal(format!("signing token: {e}")))?;
+        Ok((token, exp))
+    }
+
+    /// The item a playback token is for; 401 if it is expired, tampered with or not one.
+    pub fn verify_playback(&self, token: &str) -> Result<String, ApiError> {
+        let mut v = Validation::new(Algorithm::HS256);
+        v.leeway = 0;
+        v.set_required_spec_claims(&["exp"]);
+        match jsonwebtoken::decode::<PlaybackClaims>(token, &self.decoding, &v) {
+            Ok(data) if data.claims.typ == "playback" => Ok(data.claims.mid),
+            Err(e) if matches!(e.kind(), jsonwebtoken::errors::ErrorKind::ExpiredSignature) => Err(
+                ApiError::Unauthorized("the playback token has expired; request a new one".into()),
+            ),
+            _ => Err(ApiError::Unauthorized("invalid playback token".into())),
+        }
     }
 
     fn verify_access(&self, token: &str) -> Option<Claims> {
@@ -305,6 +344,30 @@ mod tests {
         let mut tampered = tok.clone();
         tampered.insert(tok.len() / 2, 'x');
         assert!(keys.verify_access(&tampered).is_none());
+    }
+
+    #[test]
+    fn playback_tokens_are_scoped_and_not_access_tokens() {
+        let keys = TokenKeys::new(b"0123456789abcdef0123456789abcdef", Duration::from_secs(60));
+        let (tok, exp) = keys.issue_playback("m1", Duration::from_secs(30)).unwrap();
+        assert!(exp > Utc::now().timestamp());
+        assert_eq!(keys.verify_playback(&tok).unwrap(), "m1");
+        // A playback token is no login, and a login is no playback token.
+        assert!(keys.verify_access(&tok).is_none());
+        let user = User {
+            id: "u1".into(),
+            email: "a@b.c".into(),
+            password_hash: String::new(),
+            role: Role::User,
+            created_at: Utc::now(),
+        };
+        assert!(keys
+            .verify_playback(&keys.issue_access(&user).unwrap())
+            .is_err());
+        let (expired, _) = keys.issue_playback("m1", Duration::from_secs(0)).unwrap();
+        std::thread::sleep(Duration::from_millis(1100));
+        let err = keys.verify_playback(&expired).unwrap_err();
+        assert!(err.to_string().contains("expired"), "{err}");
     }
 
     #[test]

@@ -33,6 +33,9 @@ pub struct ApiSettings {
     pub events_secret: Option<String>,
     /// Owner of items created from bucket events; `None`: the first admin.
     pub events_owner_email: Option<String>,
+    /// When set, segment requests are redirected to `{public_base_url}/media/{id}/…` (a CDN or
+    /// the bucket's public endpoint) instead of being proxied.
+    pub public_base_url: Option<String>,
 }
 
 impl Default for ApiSettings {
@@ -47,6 +50,7 @@ impl Default for ApiSettings {
             job_max_attempts: 3,
             events_secret: None,
             events_owner_email: None,
+            public_base_url: None,
         }
     }
 }
@@ -92,6 +96,7 @@ impl AppState {
     tags(
         (name = "auth", description = "Accounts, tokens and API keys"),
         (name = "media", description = "Upload, list, change and delete media items"),
+        (name = "playback", description = "HLS, DASH, thumbnails, storyboards; playback tokens; the public listing"),
         (name = "ops", description = "Health, readiness and metrics"),
     )
 )]
@@ -125,6 +130,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(http::auth::router())
         .merge(http::media::router())
         .merge(http::events::router())
+        .merge(http::playback::router())
         .merge(http::ops::router())
 }
 

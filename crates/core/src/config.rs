@@ -99,6 +99,8 @@ pub struct Config {
     pub log_json: bool,
     pub jobs: JobConfig,
     pub webhook: Option<WebhookConfig>,
+    /// Segment requests redirect here (a CDN in front of the output bucket) instead of being proxied.
+    pub public_base_url: Option<String>,
 }
 
 /// How processing jobs run.
@@ -295,7 +297,15 @@ impl Config {
             }
         };
 
+        let public_base_url = var("PUBLIC_BASE_URL");
+        if let Some(u) = &public_base_url {
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                return Err(err("PUBLIC_BASE_URL", "must be an http:// or https:// URL"));
+            }
+        }
+
         Ok(Config {
+            public_base_url,
             jobs: JobConfig {
                 max_attempts,
                 lease_secs,

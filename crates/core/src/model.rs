@@ -325,6 +325,7 @@ pub struct MediaFilter {
     pub owner_id: Option<String>,
     pub kind: Option<MediaKind>,
     pub status: Option<MediaStatus>,
+    pub visibility: Option<Visibility>,
     /// Return items with an id strictly less than this one (newest first).
     pub before_id: Option<String>,
     pub limit: u32,

@@ -372,6 +372,7 @@ macro_rules! impl_repo {
                     ("owner_id =", filter.owner_id.as_deref()),
                     ("kind =", filter.kind.map(|k| k.as_str())),
                     ("status =", filter.status.map(|s| s.as_str())),
+                    ("visibility =", filter.visibility.map(|v| v.as_str())),
                     ("id <", filter.before_id.as_deref()),
                 ];
                 for (cond, value) in conds {

@@ -5,10 +5,11 @@
 
 mod error;
 pub mod process;
+mod progressive;
 pub mod webhook;
 pub mod worker;
 
 pub use error::PipelineError;
-pub use process::{process_file, ProcessSettings, Processed};
+pub use process::{process_file, process_file_with, ProcessSettings, Processed};
 pub use webhook::{WebhookEvent, WebhookSender};
 pub use worker::{Pipeline, WorkerSettings};

@@ -44,11 +44,26 @@ pub async fn process_file(
     progress: impl FnMut(f64) + Send,
     cancel: CancellationToken,
 ) -> Result<Processed, PipelineError> {
+    process_file_with(input, kind, out_dir, settings, progress, cancel, None).await
+}
+
+/// [`process_file`], also reporting progressive packaging of video and audio to `packaging`
+/// while the encode runs (see [`transcode::PackagingUpdate`]); images report nothing.
+pub async fn process_file_with(
+    input: &Path,
+    kind: MediaKind,
+    out_dir: &Path,
+    settings: &ProcessSettings,
+    progress: impl FnMut(f64) + Send,
+    cancel: CancellationToken,
+    packaging: Option<transcode::PackagingSender>,
+) -> Result<Processed, PipelineError> {
     let work = async {
         match kind {
             MediaKind::Image => process_image(input, out_dir).await,
             MediaKind::Video | MediaKind::Audio => {
-                process_av(input, kind, out_dir, settings, progress, cancel.clone()).await
+                let cancel = cancel.clone();
+                process_av(input, kind, out_dir, settings, progress, cancel, packaging).await
             }
         }
     };
@@ -65,6 +80,7 @@ async fn process_av(
     settings: &ProcessSettings,
     mut progress: impl FnMut(f64) + Send,
     cancel: CancellationToken,
+    packaging: Option<transcode::PackagingSender>,
 ) -> Result<Processed, PipelineError> {
     let info = probe::probe(input, PROBE_TIMEOUT).await?;
     // A "video" container may carry only sound (an .mp4 of a podcast): publish it as audio.
@@ -80,6 +96,7 @@ async fn process_av(
             ladder: ladder::DEFAULT_LADDER.to_vec(),
             timeout: settings.timeout,
             cancel: cancel.clone(),
+            packaging,
             ..Default::default()
         };
         let out = transcode::video(input, out_dir, &info, &opts, |p: transcode::Progress| {
@@ -105,6 +122,7 @@ async fn process_av(
         let opts = transcode::AudioOptions {
             timeout: settings.timeout,
             cancel,
+            packaging,
             ..Default::default()
         };
         let out = transcode::audio(input, out_dir, &info, &opts, |p: transcode::Progress| {

@@ -120,6 +120,7 @@ pub fn api_settings(config: &Config) -> ApiSettings {
             .as_ref()
             .map(|s| s.expose().to_string()),
         events_owner_email: config.events_owner_email.clone(),
+        public_base_url: config.public_base_url.clone(),
         allow_registration: config.allow_registration,
         max_upload_bytes: config.max_upload_bytes,
         access_token_ttl: Duration::from_secs(config.access_token_ttl_secs),

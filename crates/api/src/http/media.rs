@@ -3,6 +3,7 @@
 use crate::auth::{AuthUser, MaybeAuthUser};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::objects::{self, ServeOptions};
+use crate::http::playback::{signed_urls, SignedUrls};
 use crate::http::upload::{self, check_title, MAX_TITLE_CHARS};
 use crate::http::ApiJson;
 use crate::AppState;
@@ -77,11 +78,30 @@ pub struct MediaView {
     renditions: Vec<RenditionView>,
     playback: Option<PlaybackView>,
     thumbnail_url: Option<String>,
+    /// Storyboard WebVTT (cues point into a sprite next to it), for scrubbing previews.
+    storyboard_url: Option<String>,
     variants: Vec<VariantView>,
+    /// The same playback URLs carrying a short-lived token in the path, for the item's owner:
+    /// usable where no Authorization header can be sent (players, `<img>`).
+    signed: Option<SignedUrls>,
     original_url: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
+
+/// The API's view of `m`; with `signed`, tokenized playback URLs once there is something to play.
+pub(crate) fn media_view(state: &AppState, m: Media, signed: bool) -> ApiResult<MediaView> {
+    let has_outputs = m.playable || m.status == MediaStatus::Ready;
+    let signed = if signed && has_outputs {
+        Some(signed_urls(state, &m.id, SIGNED_URL_TTL)?)
+    } else {
+        None
+    };
+    Ok(MediaView { signed, ..m.into() })
+}
+
+/// Lifetime of the tokenized URLs embedded in item responses.
+const SIGNED_URL_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
 
 impl From<Media> for MediaView {
     fn from(m: Media) -> Self {
@@ -117,6 +137,8 @@ impl From<Media> for MediaView {
                 })
                 .collect(),
             thumbnail_url: out.thumbnail.map(|_| format!("{base}/thumbnail.jpg")),
+            storyboard_url: out.storyboard.map(|_| format!("{base}/storyboard.vtt")),
+            signed: None,
             id: m.id,
             owner_id: m.owner_id,
             kind: m.kind,
@@ -235,7 +257,7 @@ async fn upload_media(
         let stored = upload::store_upload(&state, &filename, stream).await?;
         upload::commit(&state, &caller.id, stored, params.title).await?
     };
-    Ok((StatusCode::CREATED, Json(media.into())))
+    Ok((StatusCode::CREATED, Json(media_view(&state, media, true)?)))
 }
 
 /// Reads a text form field, refusing anything longer than a title could be (the field is
@@ -272,9 +294,9 @@ pub struct ListParams {
 
 #[derive(Serialize, ToSchema)]
 pub struct MediaPage {
-    items: Vec<MediaView>,
+    pub items: Vec<MediaView>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
-    next_cursor: Option<String>,
+    pub next_cursor: Option<String>,
 }
 
 /// The caller's media items (admins: everyone's), newest first.
@@ -287,20 +309,8 @@ async fn list_media(
     query: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<MediaPage>> {
     let Query(p) = query?;
-    let limit = match p.limit.as_deref() {
-        None => 20,
-        Some(s) => s
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=100).contains(n))
-            .ok_or_else(|| ApiError::BadRequest("limit: must be a number from 1 to 100".into()))?,
-    };
-    let cursor = p.cursor.filter(|c| !c.is_empty());
-    if cursor.as_deref().is_some_and(|c| !is_valid_id(c)) {
-        return Err(ApiError::BadRequest(
-            "cursor: not a cursor returned by this endpoint".into(),
-        ));
-    }
+    let limit = parse_limit(p.limit.as_deref())?;
+    let cursor = parse_cursor(p.cursor)?;
     let kind = p
         .kind
         .filter(|s| !s.is_empty())
@@ -321,6 +331,7 @@ async fn list_media(
         owner_id: (!caller.is_admin()).then(|| caller.id.clone()),
         kind,
         status,
+        visibility: None,
         before_id: cursor,
         limit: limit + 1,
     };
@@ -331,21 +342,59 @@ async fn list_media(
     } else {
         None
     };
+    let items: ApiResult<Vec<MediaView>> = items
+        .into_iter()
+        .map(|m| media_view(&state, m, true))
+        .collect();
     Ok(Json(MediaPage {
-        items: items.into_iter().map(Into::into).collect(),
+        items: items?,
         next_cursor,
     }))
+}
+
+/// `limit`: 1–100, default 20.
+pub(crate) fn parse_limit(v: Option<&str>) -> ApiResult<u32> {
+    match v.filter(|s| !s.is_empty()) {
+        None => Ok(20),
+        Some(s) => s
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=100).contains(n))
+            .ok_or_else(|| ApiError::BadRequest("limit: must be a number from 1 to 100".into())),
+    }
+}
+
+/// `cursor`: an item id from a previous page's `next_cursor`.
+pub(crate) fn parse_cursor(v: Option<String>) -> ApiResult<Option<String>> {
+    let cursor = v.filter(|c| !c.is_empty());
+    if cursor.as_deref().is_some_and(|c| !is_valid_id(c)) {
+        return Err(ApiError::BadRequest(
+            "cursor: not a cursor returned by this endpoint".into(),
+        ));
+    }
+    Ok(cursor)
 }
 
 /// Loads an item the caller may see: owner, admin, or a non-private item. Anything else is 404,
 /// so ids of other people's private items are not revealed.
 async fn load_readable(state: &AppState, id: &str, caller: Option<&AuthUser>) -> ApiResult<Media> {
+    load_readable_with(state, id, caller, false).await
+}
+
+/// Like `load_readable`; `has_token`: the request carries a valid playback token for `id`.
+pub(crate) async fn load_readable_with(
+    state: &AppState,
+    id: &str,
+    caller: Option<&AuthUser>,
+    has_token: bool,
+) -> ApiResult<Media> {
     let not_found = || ApiError::not_found("media item");
     if !is_valid_id(id) {
         return Err(not_found());
     }
     let media = state.repo.get_media(id).await?.ok_or_else(not_found)?;
-    let allowed = media.visibility != Visibility::Private
+    let allowed = has_token
+        || media.visibility != Visibility::Private
         || caller.is_some_and(|c| c.is_admin() || c.id == media.owner_id);
     if allowed {
         Ok(media)
@@ -354,7 +403,7 @@ async fn load_readable(state: &AppState, id: &str, caller: Option<&AuthUser>) ->
     }
 }
 
-async fn load_owned(state: &AppState, id: &str, caller: &AuthUser) -> ApiResult<Media> {
+pub(crate) async fn load_owned(state: &AppState, id: &str, caller: &AuthUser) -> ApiResult<Media> {
     let media = load_readable(state, id, Some(caller)).await?;
     if caller.is_admin() || caller.id == media.owner_id {
         Ok(media)
@@ -372,9 +421,8 @@ async fn get_media(
     MaybeAuthUser(caller): MaybeAuthUser,
     Path(id): Path<String>,
 ) -> ApiResult<Json<MediaView>> {
-    Ok(Json(
-        load_readable(&state, &id, caller.as_ref()).await?.into(),
-    ))
+    let media = load_readable(&state, &id, caller.as_ref()).await?;
+    Ok(Json(media_view(&state, media, true)?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -415,7 +463,7 @@ async fn update_media(
         .update_media(&id, &patch)
         .await?
         .ok_or_else(|| ApiError::not_found("media item"))?;
-    Ok(Json(media.into()))
+    Ok(Json(media_view(&state, media, true)?))
 }
 
 /// Delete an item with its original and every processed output.

@@ -4,6 +4,7 @@ pub mod media;
 pub mod middleware;
 pub mod objects;
 pub mod ops;
+pub mod playback;
 pub mod upload;
 pub mod web;
 

@@ -1,14 +1,243 @@
-//! The page at `/`. The full web UI arrives with the playback work; until then this points a
-//! person at what exists.
+//! The web UI: `/` is the single-page app, `/assets/*` its files and the vendored players
+//! (hls.js, dash.js). Everything is embedded in the binary; nothing is fetched from elsewhere.
+//!
+//! App files keep their names across releases, so they are served `no-cache` with an ETag (a
+//! revalidation costs a 304); vendor files carry their version in the path and are cached for a
+//! year.
 
-use axum::response::Html;
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use sha2::{Digest, Sha256};
+use std::sync::OnceLock;
 
-pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    Router::new().route("/", get(index))
+use crate::error::ApiError;
+
+struct Asset {
+    /// Path under `/assets/`.
+    path: &'static str,
+    content_type: &'static str,
+    bytes: &'static [u8],
 }
 
-async fn index() -> Html<&'static str> {
-    Html(include_str!("index.html"))
+macro_rules! asset {
+    ($path:literal, $ct:expr) => {
+        Asset {
+            path: $path,
+            content_type: $ct,
+            bytes: include_bytes!(concat!("../../web/", $path)),
+        }
+    };
+}
+
+const JS: &str = "text/javascript; charset=utf-8";
+const TEXT: &str = "text/plain; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
+const SVG: &str = "image/svg+xml";
+
+static ASSETS: &[Asset] = &[
+    asset!("app.js", JS),
+    asset!("app.css", CSS),
+    asset!("favicon.svg", SVG),
+    asset!("vendor/hls.js-1.7.4/hls.min.js", JS),
+    asset!("vendor/hls.js-1.7.4/LICENSE", TEXT),
+    asset!("vendor/dashjs-5.2.1/dash.mediaplayer.min.js", JS),
+    asset!(
+        "vendor/dashjs-5.2.1/dash.mediaplayer.min.js.LICENSE.txt",
+        TEXT
+    ),
+    asset!("vendor/dashjs-5.2.1/LICENSE.md", TEXT),
+];
+
+const INDEX_HTML: &[u8] = include_bytes!("../../web/index.html");
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(index))
+        .route("/assets/{*path}", get(asset))
+}
+
+/// Strong validators, computed once per file.
+fn etags() -> &'static [String] {
+    static ETAGS: OnceLock<Vec<String>> = OnceLock::new();
+    ETAGS.get_or_init(|| {
+        std::iter::once(INDEX_HTML)
+            .chain(ASSETS.iter().map(|a| a.bytes))
+            .map(|b| format!("\"{}\"", &hex::encode(Sha256::digest(b))[..32]))
+            .collect()
+    })
+}
+
+/// The page's Content-Security-Policy: only this origin's scripts and styles; media, images and
+/// XHR also from `blob:` (MSE) and from `PUBLIC_BASE_URL`, where segment requests may be
+/// redirected.
+fn csp(public_base_url: Option<&str>) -> String {
+    let extra = public_base_url
+        .and_then(origin_of)
+        .map(|o| format!(" {o}"))
+        .unwrap_or_default();
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; \
+         img-src 'self' data: blob:{extra}; media-src 'self' blob:{extra}; \
+         connect-src 'self'{extra}; worker-src 'self' blob:; object-src 'none'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// `scheme://host[:port]` of an absolute http(s) URL, or `None`.
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    if !matches!(scheme, "http" | "https") {
+        return None;
+    }
+    let host = rest.split(['/', '?', '#']).next()?;
+    let ok = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    ok.then(|| format!("{scheme}://{host}"))
+}
+
+fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .map(|t| t.trim().trim_start_matches("W/"))
+                .any(|t| t == etag || t == "*")
+        })
+}
+
+fn respond(
+    headers: &HeaderMap,
+    bytes: &'static [u8],
+    content_type: &'static str,
+    cache_control: &'static str,
+    etag: &str,
+    extra: Vec<(header::HeaderName, HeaderValue)>,
+) -> Response {
+    let etag_value = HeaderValue::from_str(etag).expect("hex etag is a valid header");
+    let mut response = if not_modified(headers, etag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let mut r = bytes.into_response();
+        r.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        r
+    };
+    let h = response.headers_mut();
+    h.insert(header::ETAG, etag_value);
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(cache_control),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    for (k, v) in extra {
+        h.insert(k, v);
+    }
+    response
+}
+
+async fn index(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let policy = csp(state.settings.public_base_url.as_deref());
+    let extra = vec![
+        (
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_str(&policy).expect("policy is ASCII"),
+        ),
+        (
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ),
+        (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+    ];
+    respond(
+        &headers,
+        INDEX_HTML,
+        "text/html; charset=utf-8",
+        "no-cache",
+        &etags()[0],
+        extra,
+    )
+}
+
+async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let (i, a) = ASSETS
+        .iter()
+        .enumerate()
+        .find(|(_, a)| a.path == path)
+        .ok_or_else(|| ApiError::NotFound("no such asset".into()))?;
+    let cache_control = if a.path.starts_with("vendor/") {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    Ok(respond(
+        &headers,
+        a.bytes,
+        a.content_type,
+        cache_control,
+        &etags()[i + 1],
+        Vec::new(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_asset_the_page_references_is_embedded() {
+        let html = std::str::from_utf8(INDEX_HTML).unwrap();
+        for part in html.split("/assets/").skip(1) {
+            let path = part.split('"').next().unwrap();
+            assert!(
+                ASSETS.iter().any(|a| a.path == path),
+                "index.html references /assets/{path}, which is not embedded"
+            );
+        }
+    }
+
+    #[test]
+    fn content_types_follow_extensions() {
+        for a in ASSETS {
+            let expected = match a.path.rsplit('.').next().unwrap() {
+                "js" => JS,
+                "css" => CSS,
+                "svg" => SVG,
+                _ => TEXT,
+            };
+            assert_eq!(a.content_type, expected, "{}", a.path);
+        }
+    }
+
+    #[test]
+    fn csp_adds_only_a_clean_public_origin() {
+        assert!(!csp(None).contains("cdn"));
+        let p = csp(Some("https://cdn.example.com/media-bucket"));
+        assert!(p.contains("connect-src 'self' https://cdn.example.com;"));
+        assert!(p.contains("media-src 'self' blob: https://cdn.example.com;"));
+        assert_eq!(origin_of("https://a b/"), None);
+        assert_eq!(origin_of("ftp://x/"), None);
+        assert_eq!(
+            origin_of("http://127.0.0.1:9000/b").as_deref(),
+            Some("http://127.0.0.1:9000")
+        );
+    }
+
+    #[test]
+    fn if_none_match_matches_strong_weak_and_lists() {
+        let mut h = HeaderMap::new();
+        h.insert(header::IF_NONE_MATCH, "W/\"x\", \"abc\"".parse().unwrap());
+        assert!(not_modified(&h, "\"abc\""));
+        assert!(!not_modified(&h, "\"abd\""));
+        assert!(!not_modified(&HeaderMap::new(), "\"abc\""));
+    }
 }

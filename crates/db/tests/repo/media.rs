@@ -129,6 +129,7 @@ async fn list_filters(repo: &DynRepo) {
             owner_id: owner.map(|u| u.id.clone()),
             kind,
             status,
+            visibility: None,
             before_id: None,
             limit: 100,
         };
@@ -160,6 +161,30 @@ async fn list_filters(repo: &DynRepo) {
         .await
         .unwrap();
     assert_eq!(limited.len(), 2);
+
+    // Visibility filter (the public listing).
+    let shown = &limited[0];
+    repo.update_media(
+        &shown.id,
+        &MediaPatch {
+            title: None,
+            visibility: Some(Visibility::Public),
+        },
+    )
+    .await
+    .unwrap();
+    let public = repo
+        .list_media(&MediaFilter {
+            visibility: Some(Visibility::Public),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        public.iter().map(|m| &m.id).collect::<Vec<_>>(),
+        vec![&shown.id]
+    );
 }
 
 async fn update_media_patch(repo: &DynRepo) {

@@ -1,10 +1,11 @@
 //! Audio uploads: an audio-only HLS + DASH ladder (AAC-LC stereo 48 kHz) from one ffmpeg run.
 
+use super::live::{LivePlan, LiveVariant};
 use super::package::{self, Variant};
 use super::video::Args;
 use super::{
-    check_not_truncated, classify_failure, invalid_options, prepare_out_dir, AudioOptions,
-    AudioOutput, RenditionInfo, DASH_MANIFEST, HLS_MASTER,
+    check_not_truncated, classify_failure, invalid_options, prepare_out_dir, with_watcher,
+    AudioOptions, AudioOutput, RenditionInfo, DASH_MANIFEST, HLS_MASTER,
 };
 use crate::error::{MediaError, Result};
 use crate::probe::{file_url, ProbeInfo};
@@ -40,14 +41,29 @@ pub async fn audio(
     let budget = Budget::new(opts.timeout, opts.cancel.clone());
     let args = build_args(input, out_dir, a.index, &bitrates, opts);
     let mut parser = ProgressParser::new(expected, progress);
-    let finished = process::run(
+    let encode = process::run(
         "ffmpeg",
         &args,
         "ffmpeg audio transcode",
         &budget,
         |chunk| parser.push(chunk),
-    )
-    .await?;
+    );
+    let live = LivePlan {
+        streams: bitrates.len(),
+        variants: bitrates
+            .iter()
+            .enumerate()
+            .map(|(i, b)| LiveVariant {
+                stream: i,
+                bandwidth: *b,
+                resolution: None,
+                frame_rate: None,
+            })
+            .collect(),
+        audio: None,
+        segment_seconds: opts.segment_seconds,
+    };
+    let finished = with_watcher(encode, out_dir, live, opts.packaging.as_ref()).await?;
     if !finished.success() {
         return Err(classify_failure(finished));
     }
@@ -71,7 +87,7 @@ pub async fn audio(
         variants.push(Variant {
             uri: stats.uri.clone(),
             bandwidth,
-            average_bandwidth: stats.average_bps,
+            average_bandwidth: Some(stats.average_bps),
             resolution: None,
             frame_rate: None,
             codecs: rep.codecs.clone(),

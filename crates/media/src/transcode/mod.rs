@@ -12,14 +12,21 @@
 //! ```
 //!
 //! Output streams are numbered as encoded: video rungs first (highest first), then the audio.
+//!
+//! With a [`PackagingSender`] in the options, the transcode also reports complete segments and
+//! growing `EVENT` playlists while ffmpeg runs (see [`PackagingUpdate`]), for publishing before
+//! the encode ends; the finished output is the same either way.
 
 mod audio;
+mod live;
+mod mp4;
 mod package;
 mod storyboard;
 mod video;
 
 pub use crate::progress::Progress;
 pub use audio::audio;
+pub use live::{PackagingSender, PackagingUpdate, POLL_INTERVAL};
 pub use video::video;
 
 use crate::error::{MediaError, Result};
@@ -57,6 +64,8 @@ pub struct VideoOptions {
     /// Cancelling kills ffmpeg and makes the call return [`MediaError::Cancelled`]. Dropping the
     /// future kills it too.
     pub cancel: CancellationToken,
+    /// Progressive packaging reports while ffmpeg runs (never awaited: see [`PackagingUpdate`]).
+    pub packaging: Option<PackagingSender>,
 }
 
 impl Default for VideoOptions {
@@ -69,6 +78,7 @@ impl Default for VideoOptions {
             timeout: DEFAULT_TIMEOUT,
             threads: None,
             cancel: CancellationToken::new(),
+            packaging: None,
         }
     }
 }
@@ -81,6 +91,8 @@ pub struct AudioOptions {
     pub timeout: Duration,
     pub threads: Option<u32>,
     pub cancel: CancellationToken,
+    /// As for video: one variant per bitrate, reported while ffmpeg runs.
+    pub packaging: Option<PackagingSender>,
 }
 
 impl Default for AudioOptions {
@@ -91,6 +103,7 @@ impl Default for AudioOptions {
             timeout: DEFAULT_TIMEOUT,
             threads: None,
             cancel: CancellationToken::new(),
+            packaging: None,
         }
     }
 }
@@ -154,6 +167,31 @@ async fn prepare_out_dir(out_dir: &Path) -> Result<PathBuf> {
     }
     tokio::fs::create_dir_all(&stream).await?;
     Ok(stream)
+}
+
+/// Awaits `encode` while, given a sender, a [`live::Watcher`] reports progressive packaging
+/// alongside it (in the same task, so every watcher await yields to the encode); the watcher
+/// stops the moment `encode` finishes, before anything rewrites ffmpeg's playlists.
+async fn with_watcher<T>(
+    encode: impl std::future::Future<Output = T>,
+    out_dir: &Path,
+    plan: live::LivePlan,
+    sender: Option<&PackagingSender>,
+) -> T {
+    let Some(tx) = sender else {
+        return encode.await;
+    };
+    let stop = CancellationToken::new();
+    let watcher = live::Watcher::new(out_dir, plan, tx.clone());
+    let (out, ()) = tokio::join!(
+        async {
+            let out = encode.await;
+            stop.cancel();
+            out
+        },
+        watcher.run(stop.clone())
+    );
+    out
 }
 
 /// Markers in ffmpeg's stderr that mean the input, not the machine, is at fault.

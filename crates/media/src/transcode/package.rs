@@ -204,9 +204,36 @@ pub struct RepairedPlaylist {
     pub segments: Vec<(String, f64)>,
 }
 
+/// `#EXT-X-PLAYLIST-TYPE` of a rewritten media playlist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlaylistType {
+    /// Complete: ends with `#EXT-X-ENDLIST`.
+    Vod,
+    /// Still growing: segments are only ever appended, no `#EXT-X-ENDLIST` yet.
+    Event,
+}
+
 /// Normalises an ffmpeg media playlist into a VOD one: version 7, `PLAYLIST-TYPE:VOD`, a target
 /// duration no smaller than any rounded `EXTINF`, no program date times, `ENDLIST`.
 pub fn repair_media_playlist(text: &str) -> std::result::Result<RepairedPlaylist, String> {
+    rewrite_media_playlist(text, PlaylistType::Vod, 1)
+}
+
+/// The same normalisation for a playlist ffmpeg is still appending to, as an `EVENT` playlist
+/// without `ENDLIST`. RFC 8216 forbids the target duration to change between reloads, so it is
+/// at least `min_target` (the planned segment length) from the first version on.
+pub fn event_media_playlist(
+    text: &str,
+    min_target: u64,
+) -> std::result::Result<RepairedPlaylist, String> {
+    rewrite_media_playlist(text, PlaylistType::Event, min_target)
+}
+
+fn rewrite_media_playlist(
+    text: &str,
+    kind: PlaylistType,
+    min_target: u64,
+) -> std::result::Result<RepairedPlaylist, String> {
     let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
     if lines.next() != Some("#EXTM3U") {
         return Err("not an M3U8 playlist".into());
@@ -255,13 +282,23 @@ pub fn repair_media_playlist(text: &str) -> std::result::Result<RepairedPlaylist
     if segments.is_empty() {
         return Err("no segments".into());
     }
-    let mut out = String::from("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-PLAYLIST-TYPE:VOD\n");
-    let _ = writeln!(out, "#EXT-X-TARGETDURATION:{}", target.max(1));
+    let kind_name = match kind {
+        PlaylistType::Vod => "VOD",
+        PlaylistType::Event => "EVENT",
+    };
+    let mut out = format!("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-PLAYLIST-TYPE:{kind_name}\n");
+    let _ = writeln!(
+        out,
+        "#EXT-X-TARGETDURATION:{}",
+        target.max(min_target).max(1)
+    );
     for l in header.iter().chain(&body) {
         out.push_str(l);
         out.push('\n');
     }
-    out.push_str("#EXT-X-ENDLIST\n");
+    if kind == PlaylistType::Vod {
+        out.push_str("#EXT-X-ENDLIST\n");
+    }
     Ok(RepairedPlaylist {
         text: out,
         init,
@@ -296,7 +333,8 @@ pub fn attribute<'a>(attrs: &'a str, name: &str) -> Option<&'a str> {
 pub struct Variant {
     pub uri: String,
     pub bandwidth: u64,
-    pub average_bandwidth: u64,
+    /// Unknown (and left out) while the encode is still running.
+    pub average_bandwidth: Option<u64>,
     pub resolution: Option<(u32, u32)>,
     pub frame_rate: Option<f64>,
     pub codecs: String,
@@ -322,10 +360,10 @@ pub fn master_playlist(variants: &[Variant], audio: Option<&AudioRendition>) -> 
         );
     }
     for v in variants {
-        let mut attrs = format!(
-            "BANDWIDTH={},AVERAGE-BANDWIDTH={}",
-            v.bandwidth, v.average_bandwidth
-        );
+        let mut attrs = format!("BANDWIDTH={}", v.bandwidth);
+        if let Some(average) = v.average_bandwidth {
+            let _ = write!(attrs, ",AVERAGE-BANDWIDTH={average}");
+        }
         if let Some((w, h)) = v.resolution {
             let _ = write!(attrs, ",RESOLUTION={w}x{h}");
         }
@@ -362,6 +400,45 @@ mod tests {
     }
 
     #[test]
+    fn event_playlists_grow_without_endlist() {
+        let live = FFMPEG_MEDIA.replace("#EXT-X-ENDLIST\n", "");
+        let one_segment = live.split("#EXTINF:4.600000,").next().unwrap().to_string();
+        let first = event_media_playlist(&one_segment, 4).unwrap();
+        assert_eq!(
+            first.text,
+            "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-PLAYLIST-TYPE:EVENT\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:1\n#EXT-X-MAP:URI=\"init-0.m4s\"\n#EXTINF:4.004000,\nchunk-0-00001.m4s\n"
+        );
+        assert_eq!(first.init.as_deref(), Some("init-0.m4s"));
+        assert_eq!(
+            first.segments,
+            vec![("chunk-0-00001.m4s".to_string(), 4.004)]
+        );
+        // The next version only appends; a longer segment raises the target (never lowers it).
+        let second = event_media_playlist(&live, 4).unwrap();
+        assert!(second.text.contains("#EXT-X-TARGETDURATION:5\n"));
+        assert!(second
+            .text
+            .ends_with("#EXTINF:4.600000,\nchunk-0-00002.m4s\n"));
+        assert!(!second.text.contains("ENDLIST"));
+        assert!(!second.text.contains("PROGRAM-DATE-TIME"));
+        // The planned segment length holds the target steady across short first segments, and
+        // an ENDLIST ffmpeg already wrote is not copied into an EVENT playlist.
+        let short = FFMPEG_MEDIA
+            .replace("4.600000", "1.000000")
+            .replace("4.004000", "2.0");
+        let e = event_media_playlist(&short, 4).unwrap();
+        assert!(e.text.contains("#EXT-X-TARGETDURATION:4\n"), "{}", e.text);
+        assert!(!e.text.contains("ENDLIST"));
+        // The VOD form of the same playlist is the EVENT form plus ENDLIST, type aside.
+        let vod = repair_media_playlist(&live).unwrap();
+        assert_eq!(
+            vod.text.replace("VOD", "EVENT"),
+            format!("{}#EXT-X-ENDLIST\n", second.text)
+        );
+        assert!(event_media_playlist("#EXTM3U\n#EXT-X-TARGETDURATION:4\n", 4).is_err());
+    }
+
+    #[test]
     fn rejects_broken_playlists() {
         assert!(repair_media_playlist("hello").is_err());
         assert!(repair_media_playlist("#EXTM3U\n#EXT-X-VERSION:6\n").is_err());
@@ -384,7 +461,7 @@ mod tests {
             &[Variant {
                 uri: "media_0.m3u8".into(),
                 bandwidth: 3_000_000,
-                average_bandwidth: 2_000_000,
+                average_bandwidth: Some(2_000_000),
                 resolution: Some((1280, 720)),
                 frame_rate: Some(30.0),
                 codecs: "avc1.64001f,mp4a.40.2".into(),

@@ -1,12 +1,13 @@
 //! Video: one ffmpeg process decodes the source once and feeds every rung, the thumbnail and the
 //! storyboard from a `split`.
 
+use super::live::{LivePlan, LiveVariant};
 use super::package::{self, AudioRendition, Variant};
 use super::storyboard::Layout;
 use super::{
-    check_not_truncated, classify_failure, invalid_options, prepare_out_dir, RenditionInfo,
-    VideoOptions, VideoOutput, DASH_MANIFEST, HLS_MASTER, STORYBOARD_IMAGE, STORYBOARD_VTT,
-    THUMBNAIL,
+    check_not_truncated, classify_failure, invalid_options, prepare_out_dir, with_watcher,
+    RenditionInfo, VideoOptions, VideoOutput, DASH_MANIFEST, HLS_MASTER, STORYBOARD_IMAGE,
+    STORYBOARD_VTT, THUMBNAIL,
 };
 use crate::error::{MediaError, Result};
 use crate::ladder::{self, Rung};
@@ -93,14 +94,15 @@ pub async fn video(
     });
 
     let mut parser = ProgressParser::new(media_duration, progress);
-    let finished = process::run(
+    let encode = process::run(
         "ffmpeg",
         &args,
         "ffmpeg video transcode",
         &budget,
         |chunk| parser.push(chunk),
-    )
-    .await?;
+    );
+    let live = live_plan(&rungs, audio_index.is_some(), v, opts);
+    let finished = with_watcher(encode, out_dir, live, opts.packaging.as_ref()).await?;
     if !finished.success() {
         return Err(classify_failure(finished));
     }
@@ -162,7 +164,7 @@ pub async fn video(
         variants.push(Variant {
             uri: stats.uri.clone(),
             bandwidth,
-            average_bandwidth: stats.average_bps + audio_avg,
+            average_bandwidth: Some(stats.average_bps + audio_avg),
             resolution: Some((rung.width, rung.height)),
             frame_rate: Some(v.fps),
             codecs: codecs.clone(),
@@ -208,6 +210,27 @@ pub async fn video(
         storyboard_vtt: STORYBOARD_VTT.into(),
         storyboard_image: STORYBOARD_IMAGE.into(),
     })
+}
+
+/// What the provisional master says while the encode runs: the final master's attributes that
+/// are known before any segment exists (`BANDWIDTH` from the rate caps).
+fn live_plan(rungs: &[Rung], audio: bool, v: &VideoInfo, opts: &VideoOptions) -> LivePlan {
+    let audio_bandwidth = if audio { AUDIO_BITRATE } else { 0 };
+    LivePlan {
+        streams: rungs.len() + usize::from(audio),
+        variants: rungs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| LiveVariant {
+                stream: i,
+                bandwidth: r.maxrate + audio_bandwidth,
+                resolution: Some((r.width, r.height)),
+                frame_rate: Some(v.fps),
+            })
+            .collect(),
+        audio: audio.then_some((rungs.len(), AUDIO_CHANNELS)),
+        segment_seconds: opts.segment_seconds,
+    }
 }
 
 struct Plan<'a> {

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Serving benchmark: wrk on loopback fetching one 4 s segment and one media playlist through
+# mediaserver, versus nginx serving the same files from disk, in the same run.
+# Usage: bench/serve.sh [DURATION_S] [CONNECTIONS]    (defaults: 10 32)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DUR="${1:-10}"
+CONNS="${2:-32}"
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+command -v nginx >/dev/null || need+=(nginx-light)
+command -v ffmpeg >/dev/null || need+=(ffmpeg)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+cargo build --release -q -p mediaserver
+BIN="${CARGO_TARGET_DIR:-target}/release/mediaserver"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/mediaserver-sbench.XXXXXX")"
+trap 'kill ${SERVER_PID:-} 2>/dev/null || true; [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null; rm -rf "$WORK"' EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# A public 720p item processed by mediaserver itself.
+ffmpeg -hide_banner -loglevel error -f lavfi -i testsrc2=size=1280x720:rate=30:duration=12 -f lavfi -i sine=duration=12 \
+  -c:v libx264 -preset ultrafast -pix_fmt yuv420p -c:a aac -shortest "$WORK/src.mp4"
+PORT=$(free_port)
+DATA_DIR="$WORK/data" HOST=127.0.0.1 PORT="$PORT" WORKERS=1 TRANSCODE_PRESET=veryfast LOG_LEVEL=warn "$BIN" serve &
+SERVER_PID=$!
+URL="http://127.0.0.1:$PORT"
+for _ in $(seq 1 100); do curl -fs "$URL/healthz" >/dev/null && break; sleep 0.1; done
+curl -fs -X POST "$URL/v1/auth/register" -H 'content-type: application/json' -d '{"email":"b@example.com","password":"benchmark-password"}' >/dev/null
+TOKEN="$(curl -fs -X POST "$URL/v1/auth/login" -H 'content-type: application/json' -d '{"email":"b@example.com","password":"benchmark-password"}' | grep -o '"access_token":"[^"]*"' | cut -d'"' -f4)"
+ID="$(curl -fsS -X POST "$URL/v1/media?filename=src.mp4" -H "authorization: Bearer $TOKEN" -T "$WORK/src.mp4" | grep -o '"id":"[^"]*"' | head -1 | cut -d'"' -f4)"
+until curl -fs "$URL/v1/media/$ID" -H "authorization: Bearer $TOKEN" | grep -q '"status":"ready"'; do sleep 0.5; done
+curl -fs -X PATCH "$URL/v1/media/$ID" -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"visibility":"public"}' >/dev/null
+
+STREAM="$WORK/data/storage/media/media/$ID/stream"
+SEGMENT="$(ls "$STREAM" | grep -E '^chunk-0-' | sort | sed -n 2p)"   # a full 4 s segment of the top rung
+PLAYLIST="media_0.m3u8"
+SEG_BYTES=$(stat -c %s "$STREAM/$SEGMENT")
+
+# nginx serving the very same files from disk.
+NPORT=$(free_port)
+mkdir -p "$WORK/nginx"
+cat > "$WORK/nginx/nginx.conf" <<CONF
+worker_processes 1;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on; tcp_nopush on; keepalive_requests 100000;
+  types { application/vnd.apple.mpegurl m3u8; video/iso.segment m4s; }
+  client_body_temp_path $WORK/nginx; proxy_temp_path $WORK/nginx; fastcgi_temp_path $WORK/nginx; uwsgi_temp_path $WORK/nginx; scgi_temp_path $WORK/nginx;
+  server { listen 127.0.0.1:$NPORT; root $STREAM; }
+}
+CONF
+nginx -c "$WORK/nginx/nginx.conf"
+sleep 0.3
+
+run_wrk() { # URL → "req/s p99_ms"
+  wrk -t2 -c"$CONNS" -d"${DUR}s" --latency "$1" 2>/dev/null | awk '
+    /Requests\/sec/ {rps=$2}
+    /^ +99%/ {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; p99=v}
+    END {printf "%s %.2f", rps, p99}'
+}
+
+echo "| resource | server | requests/s | p99 latency (ms) |"
+echo "|---|---|---|---|"
+for what in segment playlist; do
+  f=$SEGMENT; [ $what = playlist ] && f=$PLAYLIST
+  read -r M_RPS M_P99 <<<"$(run_wrk "$URL/v1/media/$ID/hls/$f")"
+  read -r N_RPS N_P99 <<<"$(run_wrk "http://127.0.0.1:$NPORT/$f")"
+  echo "| $what ($f) | mediaserver | $M_RPS | $M_P99 |"
+  echo "| $what ($f) | nginx | $N_RPS | $N_P99 |"
+  python3 -c "print(f'|  | ratio | {$M_RPS/$N_RPS:.2f}x nginx (goal >= 0.8) | {$M_P99/max($N_P99,0.001):.2f}x nginx (goal <= 2) |')"
+done
+echo
+echo "segment: $SEG_BYTES bytes; wrk -t2 -c$CONNS -d${DUR}s on loopback; public item (no auth); $(nproc) CPUs shared by client and server"
