@@ -30,6 +30,9 @@
     return e;
   }
 
+  /** Like replaceChildren, but skips null/false (which the DOM would turn into text). */
+  const setKids = (node, ...kids) => node.replaceChildren(...kids.flat().filter((k) => k !== null && k !== undefined && k !== false));
+
   function fmtTime(s) {
     if (!Number.isFinite(s) || s < 0) s = 0;
     s = Math.floor(s);
@@ -331,14 +334,14 @@
     const link = (href, text, testid) => el('a', { href, text, 'data-testid': testid, 'aria-current': here === href ? 'page' : null });
     if (store.loggedIn) {
       const me = store.me;
-      nav.replaceChildren(
+      setKids(nav,
         link('#/', 'Library', 'nav-library'),
         link('#/public', 'Public', 'nav-public'),
         me ? el('span', { class: 'who', 'data-testid': 'nav-user', text: me.email }) : null,
         el('button', { type: 'button', class: 'secondary', 'data-testid': 'logout', onclick: logout }, 'Log out'),
       );
     } else {
-      nav.replaceChildren(
+      setKids(nav,
         link('#/public', 'Public', 'nav-public'),
         link('#/login', 'Log in', 'nav-login'),
         link('#/register', 'Register', 'nav-register'),
@@ -420,11 +423,14 @@
       progress.value = it.progress || 0;
       note.textContent = it.status === 'failed' ? (it.error || 'processing failed') : (it.playable && it.status !== 'ready' ? 'playable now' : '');
       note.className = it.status === 'failed' ? 'meta error' : 'meta';
-      if (!hasThumb && it.thumbnail_url) {
+      // Images: the small variant rather than the large JPEG the thumbnail is.
+      const small = it.kind === 'image' ? (it.variants || []).find((v) => v.name === 'thumb' && v.url.endsWith('.webp')) || (it.variants || []).find((v) => v.name === 'thumb') : null;
+      const thumbUrl = small ? small.url : it.thumbnail_url;
+      if (!hasThumb && thumbUrl) {
         hasThumb = true;
         img.addEventListener('load', () => { icon.remove(); }, { once: true });
         thumb.prepend(img);
-        setImage(img, it, it.thumbnail_url, ctx);
+        setImage(img, it, thumbUrl, ctx);
       }
     };
     card.update(item);
@@ -612,7 +618,9 @@
       throw new Error('This browser cannot play HLS (no Media Source Extensions).');
     }
     const Hls = window.Hls;
-    const hls = new Hls({ enableWorker: true, backBufferLength: 90 });
+    // startPosition 0: a playlist still growing while the item encodes is an EVENT playlist, which
+    // hls.js would otherwise join at its live edge.
+    const hls = new Hls({ enableWorker: true, backBufferLength: 90, startPosition: 0 });
     let recovered = false;
     hls.on(Hls.Events.ERROR, (_ev, data) => {
       if (!data.fatal) return;
@@ -805,6 +813,7 @@
     const events = {
       levels() {
         if (!player) return;
+        if (!status.classList.contains('error')) status.textContent = '';
         const ls = player.levels();
         quality.replaceChildren(el('option', { value: '-1', text: 'Auto' }), ...ls.map((l) => el('option', { value: String(l.index), text: levelLabel(l) })));
         quality.value = player.auto() ? '-1' : String(player.currentLevel());
@@ -818,16 +827,31 @@
         current.dataset.level = String(i);
       },
       error(e) {
+        if (e.status === 404 && retries < 60) {
+          // Not published yet (an item that just became playable, or DASH before `ready`): retry.
+          retries++;
+          status.className = 'player-status';
+          status.textContent = 'Waiting for the stream…';
+          clearTimeout(retryTimer);
+          const engine = current.dataset.engine;
+          retryTimer = setTimeout(() => start(engine, media.currentTime, !media.paused, true), 3000);
+          return;
+        }
         status.className = 'player-status error';
         status.textContent = e.status === 401 || e.status === 403
           ? 'This playback link is invalid or has expired.'
-          : e.status === 404 ? `This stream is not available${src.dashReady ? '' : ' yet'}.` : `Playback error (${e.engine}: ${e.details || e.type}).`;
+          : e.status === 404 ? 'This stream is not available.' : `Playback error (${e.engine}: ${e.details || e.type}).`;
       },
     };
 
-    function start(engine, resumeAt, resume) {
+    let retries = 0;
+    let retryTimer = null;
+    function start(engine, resumeAt, resume, isRetry) {
+      clearTimeout(retryTimer);
+      if (!isRetry) retries = 0;
       if (player) { try { player.destroy(); } catch (e) { console.warn(e); } player = null; }
-      status.textContent = '';
+      current.dataset.engine = engine;
+      if (!isRetry) status.textContent = '';
       status.className = 'player-status';
       current.textContent = '';
       quality.replaceChildren(el('option', { value: '-1', text: 'Auto' }));
@@ -859,7 +883,11 @@
     quality.addEventListener('change', () => { if (player) { player.setLevel(Number(quality.value)); events.change(); } });
 
     function update(next) {
+      const becameReady = next.dashReady && !src.dashReady;
       for (const [k, v] of Object.entries(next)) if (v !== undefined && v !== null) src[k] = v;
+      // Everything is published now: a player still waiting for (or failed on) a missing file
+      // tries again at once.
+      if (becameReady && player && player.errors.length) start(current.dataset.engine, media.currentTime, !media.paused);
       dashRadio.disabled = !src.dashReady;
       $('label[for="engine-dash"]', engineSet).title = src.dashReady ? '' : 'DASH is published when processing finishes';
       if (src.storyboard) setStoryboard(src.storyboard);
@@ -867,7 +895,7 @@
     }
     update({});
     start('hls', 0, false);
-    ctx.onCleanup(() => { if (player) player.destroy(); player = null; window.__player = null; });
+    ctx.onCleanup(() => { clearTimeout(retryTimer); if (player) player.destroy(); player = null; window.__player = null; });
     return { root, update };
   }
 
@@ -956,7 +984,7 @@
     function renderInfo() {
       titleH.textContent = item.title || item.filename;
       document.title = (item.title || item.filename) + ' · mediaserver';
-      badges.replaceChildren(
+      setKids(badges,
         el('span', { class: 'badge ' + item.status, 'data-testid': 'player-status', text: item.status === 'processing' ? `processing ${item.progress}%` : item.status }),
         el('span', { class: 'badge vis', text: item.visibility }),
         el('span', { text: item.kind }),
@@ -964,7 +992,7 @@
         item.width && item.height ? el('span', { text: `${item.width}×${item.height}` }) : null);
       const rows = [
         ['File', item.filename], ['Size', fmtBytes(item.size)], ['Uploaded', fmtDate(item.created_at)],
-        ['Renditions', (item.renditions || []).map((r) => (r.height ? `${r.height}p` : r.name) + ' ' + kbps(r.bandwidth)).join(', ') || '—'],
+        ['Renditions', (item.renditions || []).map((r) => `${r.height ? r.height + 'p' : r.name} (${kbps(r.bandwidth)})`).join(', ') || '—'],
       ];
       if (item.error) rows.push(['Error', item.error]);
       details.replaceChildren(...rows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));

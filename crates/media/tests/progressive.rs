@@ -100,7 +100,9 @@ async fn reports_complete_segments_while_ffmpeg_runs() {
                     .collect();
                 let mut joined = Vec::new();
                 for init in update.ready_files.iter().filter(|f| f.contains("/init-")) {
-                    let n = init.trim_start_matches("stream/init-").trim_end_matches(".m4s");
+                    let n = init
+                        .trim_start_matches("stream/init-")
+                        .trim_end_matches(".m4s");
                     let first = format!("stream/chunk-{n}-00001.m4s");
                     if update.ready_files.contains(&first) {
                         let mut bytes = std::fs::read(out.join(init)).unwrap();
@@ -132,14 +134,19 @@ async fn reports_complete_segments_while_ffmpeg_runs() {
     assert!(seen.len() >= 2, "{} updates", seen.len());
     let master_at = seen.iter().position(|s| s.update.master.is_some()).unwrap();
     let first_master = &seen[master_at];
-    assert!(first_master.mpd_dynamic, "master only after ffmpeg finished");
+    assert!(
+        first_master.mpd_dynamic,
+        "master only after ffmpeg finished"
+    );
     assert!(
         first_master.at.as_secs_f64() < ended.as_secs_f64() * 0.8,
         "master at {:?} of {ended:?}",
         first_master.at
     );
     assert!(
-        seen[master_at + 1..].iter().all(|s| s.update.master.is_none()),
+        seen[master_at + 1..]
+            .iter()
+            .all(|s| s.update.master.is_none()),
         "the master is reported once"
     );
     eprintln!(
@@ -181,13 +188,19 @@ async fn reports_complete_segments_while_ffmpeg_runs() {
                 assert!(known.contains(&format!("stream/{uri}")), "{path}: {uri}");
             }
             if let Some(before) = last.get(path) {
-                assert!(text.starts_with(before.as_str()), "{path} was not appended to");
+                assert!(
+                    text.starts_with(before.as_str()),
+                    "{path} was not appended to"
+                );
             }
             last.insert(path.clone(), text.clone());
         }
         if let Some(master) = &s.update.master {
             for uri in playlist_uris(master) {
-                assert!(last.contains_key(&format!("stream/{uri}")), "master → {uri}");
+                assert!(
+                    last.contains_key(&format!("stream/{uri}")),
+                    "master → {uri}"
+                );
             }
         }
     }
@@ -214,7 +227,10 @@ async fn reports_complete_segments_while_ffmpeg_runs() {
     };
     let (early, late) = (bandwidths(&provisional), bandwidths(&final_master));
     assert_eq!(early.len(), result.renditions.len());
-    assert!(early.iter().zip(&late).all(|(e, l)| e <= l), "{early:?} {late:?}");
+    assert!(
+        early.iter().zip(&late).all(|(e, l)| e <= l),
+        "{early:?} {late:?}"
+    );
 
     // Finished output: VOD playlists, and the same files as a plain transcode.
     for i in 0..=result.renditions.len() {

@@ -142,8 +142,11 @@ async fn publish(
         .collect();
     let results: Vec<Result<(String, u64), PipelineError>> = futures::stream::iter(new)
         .map(|rel| async move {
-            let put = t.store.put_file(&key(&t.prefix, &rel)?, &t.out_dir.join(&rel));
-            Ok((rel.clone(), put.await?.size))
+            let put = t
+                .store
+                .put_file(&key(&t.prefix, &rel)?, &t.out_dir.join(&rel))
+                .await?;
+            Ok((rel, put.size))
         })
         .buffer_unordered(PARALLEL_UPLOADS)
         .collect()
@@ -184,7 +187,11 @@ async fn publish(
     // 4. Only now tell players.
     if *master_up && !published.playable {
         let pct = (*t.progress.borrow() * 95.0).round() as i32;
-        match t.repo.set_media_progress(&t.media_id, pct, Some(true)).await {
+        match t
+            .repo
+            .set_media_progress(&t.media_id, pct, Some(true))
+            .await
+        {
             Ok(()) => {
                 published.playable = true;
                 tracing::info!(progress = pct, "playable while encoding");
@@ -203,3 +210,7 @@ fn key(prefix: &str, rel: &str) -> Result<ObjectKey, PipelineError> {
     ObjectKey::new(format!("{prefix}{rel}"))
         .map_err(|e| PipelineError::Transient(format!("output name: {e}")))
 }
+
+#[cfg(test)]
+#[path = "progressive_tests.rs"]
+mod tests;

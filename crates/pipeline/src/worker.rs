@@ -2,15 +2,17 @@
 //! the outputs and record the result. On shutdown the current job gets a grace period to finish,
 //! after which its encoder is killed and the job handed back to the queue.
 
-use crate::process::{list_files, process_file, ProcessSettings};
+use crate::process::{list_files, process_file_with, ProcessSettings};
+use crate::progressive::{ProgressivePublisher, Published, Target};
 use crate::webhook::{WebhookEvent, WebhookSender};
 use crate::PipelineError;
 use chrono::Utc;
 use futures::StreamExt;
-use mediaserver_core::{Job, JobStatus, Media, MediaStatus};
+use mediaserver_core::{outputs_prefix, Job, JobStatus, Media, MediaKind, MediaStatus};
 use mediaserver_db::{DynRepo, MediaReady};
 use mediaserver_storage::{ObjectKey, Storage};
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
@@ -142,12 +144,15 @@ impl Pipeline {
             return;
         }
         match outcome {
-            Outcome::HandedBack => match self.repo.release_job(&job.id, worker).await {
-                Ok(_) => tracing::info!("job handed back to the queue"),
-                Err(e) => {
-                    tracing::error!(error = %e, "could not hand the job back; its lease will expire")
+            Outcome::HandedBack => {
+                self.unpublish_quietly(&job.media_id).await;
+                match self.repo.release_job(&job.id, worker).await {
+                    Ok(_) => tracing::info!("job handed back to the queue"),
+                    Err(e) => {
+                        tracing::error!(error = %e, "could not hand the job back; its lease will expire")
+                    }
                 }
-            },
+            }
             Outcome::Done(Ok(ready)) => self.finish(&job, worker, ready).await,
             Outcome::Done(Err(e)) => self.fail(&job, worker, e).await,
         }
@@ -165,6 +170,8 @@ impl Pipeline {
     }
 
     async fn fail(&self, job: &Job, worker: &str, error: PipelineError) {
+        // Nothing of a failed attempt stays published or playable; a retry starts clean.
+        self.unpublish_quietly(&job.media_id).await;
         let reason = error.to_string();
         let retry_at = (!error.is_permanent()).then(|| {
             let exp = job.attempts.clamp(1, 16) as u32 - 1;
@@ -211,6 +218,11 @@ impl Pipeline {
             .get_media(&job.media_id)
             .await?
             .ok_or_else(|| PipelineError::Unusable("the item was deleted".into()))?;
+        if job.attempts > 1 || media.playable {
+            // An earlier attempt may have published part of the item (and died before it
+            // could take it back): players must not see it, this attempt starts clean.
+            self.unpublish(&media.id).await?;
+        }
         self.repo.mark_media_processing(&media.id).await?;
 
         let scratch = tempfile::Builder::new()
@@ -224,8 +236,25 @@ impl Pipeline {
 
         // Progress: 0–95 % encoding, the rest publishing. Written at most once a second.
         let (tx, rx) = tokio::sync::watch::channel(0.0f64);
-        let reporter = tokio::spawn(report_progress(self.repo.clone(), media.id.clone(), rx));
-        let processed = process_file(
+        let reporter = tokio::spawn(report_progress(
+            self.repo.clone(),
+            media.id.clone(),
+            rx.clone(),
+        ));
+        let prefix = media.outputs_prefix();
+        // Video and audio: segments go out while the encode runs (aborted if this future is
+        // dropped; finished before anything below touches storage).
+        let progressive = matches!(media.kind, MediaKind::Video | MediaKind::Audio).then(|| {
+            ProgressivePublisher::start(Target {
+                store: self.output_store.clone(),
+                repo: self.repo.clone(),
+                media_id: media.id.clone(),
+                prefix: prefix.clone(),
+                out_dir: out_dir.clone(),
+                progress: rx,
+            })
+        });
+        let processed = process_file_with(
             &input,
             media.kind,
             &out_dir,
@@ -234,13 +263,17 @@ impl Pipeline {
                 tx.send_replace(f.clamp(0.0, 1.0));
             },
             cancel,
+            progressive.as_ref().and_then(ProgressivePublisher::sender),
         )
         .await;
         reporter.abort();
+        let published = match progressive {
+            Some(p) => p.finish().await,
+            None => Published::default(),
+        };
         let processed = processed?;
 
-        let prefix = media.outputs_prefix();
-        self.publish(&out_dir, &prefix).await?;
+        self.publish(&out_dir, &prefix, &published.files).await?;
         // Deleted while we worked: remove what we just published instead of orphaning it.
         if self.repo.get_media(&media.id).await?.is_none() {
             self.output_store.delete_prefix(&prefix).await?;
@@ -276,20 +309,75 @@ impl Pipeline {
         Ok(())
     }
 
-    async fn publish(&self, out_dir: &std::path::Path, prefix: &str) -> Result<(), PipelineError> {
-        let files = list_files(out_dir).await?;
-        // A few uploads at a time: segments are small and many.
-        let results: Vec<Result<(), PipelineError>> = futures::stream::iter(files)
-            .map(|(path, rel)| async move {
-                let key = ObjectKey::new(format!("{prefix}{rel}"))
-                    .map_err(|e| PipelineError::Transient(format!("output name: {e}")))?;
-                self.output_store.put_file(&key, &path).await?;
-                Ok(())
-            })
-            .buffer_unordered(8)
-            .collect()
-            .await;
-        results.into_iter().collect()
+    /// Uploads `out_dir` under `prefix`: media objects first, then the playlists, manifests
+    /// and VTT that reference them, the HLS master last, so a player following published
+    /// references never meets a missing object (progressive publishing may already have made
+    /// the item playable). Files `already` uploaded with the same size are skipped: segments
+    /// never change once complete.
+    async fn publish(
+        &self,
+        out_dir: &Path,
+        prefix: &str,
+        already: &HashMap<String, u64>,
+    ) -> Result<(), PipelineError> {
+        let mut phases: [Vec<(PathBuf, String)>; 3] = Default::default();
+        let mut skipped = 0usize;
+        for (path, rel) in list_files(out_dir).await? {
+            if let Some(size) = already.get(&rel) {
+                if tokio::fs::metadata(&path).await?.len() == *size {
+                    skipped += 1;
+                    continue;
+                }
+            }
+            phases[publish_phase(&rel)].push((path, rel));
+        }
+        let uploading: usize = phases.iter().map(Vec::len).sum();
+        tracing::debug!(uploading, skipped, "publishing outputs");
+        for files in phases {
+            // A few uploads at a time: segments are small and many.
+            let results: Vec<Result<(), PipelineError>> = futures::stream::iter(files)
+                .map(|(path, rel)| async move {
+                    let key = ObjectKey::new(format!("{prefix}{rel}"))
+                        .map_err(|e| PipelineError::Transient(format!("output name: {e}")))?;
+                    self.output_store.put_file(&key, &path).await?;
+                    Ok(())
+                })
+                .buffer_unordered(8)
+                .collect()
+                .await;
+            results.into_iter().collect::<Result<(), _>>()?;
+        }
+        Ok(())
+    }
+
+    /// Takes an item's published outputs back: first `playable` off, then the objects.
+    async fn unpublish(&self, media_id: &str) -> Result<(), PipelineError> {
+        if let Some(m) = self.repo.get_media(media_id).await? {
+            if m.playable {
+                match self
+                    .repo
+                    .set_media_progress(media_id, m.progress, Some(false))
+                    .await
+                {
+                    Ok(()) | Err(mediaserver_db::DbError::NotFound) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        let removed = self
+            .output_store
+            .delete_prefix(&outputs_prefix(media_id))
+            .await?;
+        if removed > 0 {
+            tracing::info!(removed, "took back published outputs");
+        }
+        Ok(())
+    }
+
+    async fn unpublish_quietly(&self, media_id: &str) {
+        if let Err(e) = self.unpublish(media_id).await {
+            tracing::warn!(error = %e, "could not take back published outputs");
+        }
     }
 }
 
@@ -336,6 +424,20 @@ async fn report_progress(
     }
 }
 
+/// Upload order of an output file: 0 media objects, 1 what references them, 2 the HLS master.
+fn publish_phase(rel: &str) -> usize {
+    if rel == mediaserver_media::transcode::HLS_MASTER {
+        2
+    } else if [".m3u8", ".mpd", ".vtt"]
+        .iter()
+        .any(|ext| rel.ends_with(ext))
+    {
+        1
+    } else {
+        0
+    }
+}
+
 /// The item as webhook receivers see it.
 pub fn media_summary(m: &Media) -> serde_json::Value {
     let base = format!("/v1/media/{}", m.id);
@@ -355,4 +457,26 @@ pub fn media_summary(m: &Media) -> serde_json::Value {
             "dash": format!("{base}/dash/manifest.mpd"),
         })),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::publish_phase;
+
+    #[test]
+    fn objects_before_references_before_the_master() {
+        for (rel, phase) in [
+            ("stream/chunk-0-00001.m4s", 0),
+            ("stream/init-3.m4s", 0),
+            ("thumbnail.jpg", 0),
+            ("storyboard.jpg", 0),
+            ("large.webp", 0),
+            ("stream/media_0.m3u8", 1),
+            ("stream/manifest.mpd", 1),
+            ("storyboard.vtt", 1),
+            ("stream/master.m3u8", 2),
+        ] {
+            assert_eq!(publish_phase(rel), phase, "{rel}");
+        }
+    }
 }

@@ -108,7 +108,8 @@ impl From<Media> for MediaView {
         let base = format!("/v1/media/{}", m.id);
         let out = m.outputs;
         // Playback paths are fixed entry points; the files behind them are resolved when served.
-        let playback = (m.playable && out.hls.is_some()).then(|| PlaybackView {
+        // HLS is playable while still encoding; DASH appears at `ready` (it 404s until then).
+        let playback = (m.playable || out.hls.is_some()).then(|| PlaybackView {
             hls: format!("{base}/hls/master.m3u8"),
             dash: format!("{base}/dash/manifest.mpd"),
         });

@@ -212,9 +212,11 @@ fn resolve(media: &Media, file: &str) -> Option<(String, &'static str, Kind)> {
     }
     let out = &media.outputs;
     match (dir, name) {
+        // While encoding, outputs are not recorded yet but the provisional master is published.
         ("hls", "master.m3u8") => out
             .hls
             .clone()
+            .or_else(|| media.playable.then(|| PROVISIONAL_MASTER.to_string()))
             .map(|p| (p, "application/vnd.apple.mpegurl", Kind::Playlist)),
         ("dash", "manifest.mpd") => out
             .dash
@@ -254,6 +256,9 @@ fn resolve(media: &Media, file: &str) -> Option<(String, &'static str, Kind)> {
         _ => None,
     }
 }
+
+/// Where the pipeline publishes the HLS master while the item is still encoding.
+const PROVISIONAL_MASTER: &str = "stream/master.m3u8";
 
 #[derive(Clone, Copy, PartialEq)]
 enum Kind {
