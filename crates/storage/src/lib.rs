@@ -12,6 +12,7 @@ use std::time::Duration;
 
 mod error;
 mod key;
+mod local_read;
 mod objstore;
 mod s3;
 mod writer;
@@ -175,9 +176,10 @@ pub fn local(root: &Path, bucket: &str, part_size: usize) -> Result<Arc<dyn Stor
         .map_err(|e| StorageError::Other(e.to_string()))?
         // Remove directories emptied by deletes so deleted media leaves no trace.
         .with_automatic_cleanup(true);
+    let store = Arc::new(store);
     Ok(Arc::new(objstore::ObjectStoreStorage {
-        store: Arc::new(store),
-        provider: objstore::Provider::Local { root: dir },
+        store: store.clone(),
+        provider: objstore::Provider::Local { root: dir, fs: store },
         bucket: bucket.to_string(),
         part_size,
         redactor: error::Redactor::default(),

@@ -28,6 +28,8 @@ pub(crate) enum Provider {
     /// Directory per bucket; `check` verifies the directory still exists.
     Local {
         root: PathBuf,
+        /// The same store as `store`, typed, for the fast read path (see `local_read`).
+        fs: Arc<object_store::local::LocalFileSystem>,
     },
     Memory,
     S3 {
@@ -206,6 +208,9 @@ impl Storage for ObjectStoreStorage {
     }
 
     async fn head(&self, key: &ObjectKey) -> Result<ObjectMeta> {
+        if let Provider::Local { fs, .. } = &self.provider {
+            return crate::local_read::head(fs, &self.location(key)?, key.as_str()).await;
+        }
         let meta = self
             .store
             .head(&self.location(key)?)
@@ -215,6 +220,9 @@ impl Storage for ObjectStoreStorage {
     }
 
     async fn get_stream(&self, key: &ObjectKey) -> Result<(ObjectMeta, ByteStream)> {
+        if let Provider::Local { fs, .. } = &self.provider {
+            return crate::local_read::stream(fs, &self.location(key)?, key.as_str(), None).await;
+        }
         let result = self
             .store
             .get(&self.location(key)?)
@@ -229,6 +237,10 @@ impl Storage for ObjectStoreStorage {
         key: &ObjectKey,
         range: Range<u64>,
     ) -> Result<(ObjectMeta, ByteStream)> {
+        if let Provider::Local { fs, .. } = &self.provider {
+            let location = self.location(key)?;
+            return crate::local_read::stream(fs, &location, key.as_str(), Some(range)).await;
+        }
         match self.get_range(key, range).await? {
             Some(result) => {
                 let meta = to_meta(result.meta.clone());
@@ -296,7 +308,7 @@ impl Storage for ObjectStoreStorage {
     async fn check(&self) -> Result<()> {
         match &self.provider {
             Provider::Memory => Ok(()),
-            Provider::Local { root } => match tokio::fs::metadata(root).await {
+            Provider::Local { root, .. } => match tokio::fs::metadata(root).await {
                 Ok(m) if m.is_dir() => Ok(()),
                 Ok(_) => Err(StorageError::Unavailable(format!(
                     "{} is not a directory",
