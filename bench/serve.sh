@@ -55,8 +55,14 @@ http {
   server { listen 127.0.0.1:$NPORT; root $STREAM; }
 }
 CONF
+chmod -R a+rX "$WORK"   # nginx workers run unprivileged; mktemp made the tree private
 nginx -c "$WORK/nginx/nginx.conf"
 sleep 0.3
+# Both must really serve the file (a 403 or 404 would make a fast, meaningless benchmark).
+for u in "$URL/v1/media/$ID/hls/$SEGMENT" "http://127.0.0.1:$NPORT/$SEGMENT"; do
+  got=$(curl -fsS -o /dev/null -w '%{http_code} %{size_download}' "$u")
+  [ "$got" = "200 $SEG_BYTES" ] || { echo "unexpected answer from $u: $got" >&2; exit 1; }
+done
 
 run_wrk() { # URL → "req/s p99_ms"
   wrk -t2 -c"$CONNS" -d"${DUR}s" --latency "$1" 2>/dev/null | awk '
@@ -75,5 +81,7 @@ for what in segment playlist; do
   echo "| $what ($f) | nginx | $N_RPS | $N_P99 |"
   python3 -c "print(f'|  | ratio | {$M_RPS/$N_RPS:.2f}x nginx (goal >= 0.8) | {$M_P99/max($N_P99,0.001):.2f}x nginx (goal <= 2) |')"
 done
+read -r J_RPS J_P99 <<<"$(run_wrk "$URL/v1/media/$ID")"
+echo "| item JSON (for reference) | mediaserver | $J_RPS | $J_P99 |"
 echo
 echo "segment: $SEG_BYTES bytes; wrk -t2 -c$CONNS -d${DUR}s on loopback; public item (no auth); $(nproc) CPUs shared by client and server"

@@ -13,6 +13,8 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 /// Read size for streamed responses: large enough to keep syscalls and task hops rare.
 const CHUNK: usize = 256 * 1024;
+/// Objects up to this size are read whole in one blocking call.
+const SMALL: u64 = 64 * 1024;
 
 fn not_found(key: &str) -> StorageError {
     StorageError::NotFound(key.to_string())
@@ -64,6 +66,42 @@ pub(crate) async fn stream(
     range: Option<Range<u64>>,
 ) -> Result<(ObjectMeta, ByteStream)> {
     let path = fs.path_to_filesystem(location).map_err(|_| not_found(key))?;
+    // Small objects (playlists, manifests, thumbnails) are read whole in one blocking call:
+    // one trip to the blocking pool instead of one per open, stat and read.
+    let small = {
+        let path = path.clone();
+        let range = range.clone();
+        tokio::task::spawn_blocking(move || -> std::io::Result<Option<(std::fs::Metadata, Vec<u8>)>> {
+            use std::io::{Read, Seek};
+            let mut f = std::fs::File::open(&path)?;
+            let m = f.metadata()?;
+            if !m.is_file() || m.len() > SMALL {
+                return Ok(None);
+            }
+            let (start, end) = match &range {
+                Some(r) if r.start >= m.len() => return Ok(Some((m, Vec::new()))),
+                Some(r) => (r.start, r.end.min(m.len())),
+                None => (0, m.len()),
+            };
+            f.seek(std::io::SeekFrom::Start(start))?;
+            let mut buf = Vec::with_capacity((end - start) as usize);
+            f.take(end - start).read_to_end(&mut buf)?;
+            Ok(Some((m, buf)))
+        })
+        .await
+        .map_err(|e| StorageError::Other(format!("read task: {e}")))?
+        .map_err(|e| io(key, e))?
+    };
+    if let Some((m, bytes)) = small {
+        let meta = meta_of(key, &m);
+        if let Some(r) = &range {
+            if r.start >= meta.size {
+                return Err(StorageError::RangeNotSatisfiable { start: r.start, end: r.end, size: meta.size });
+            }
+        }
+        let chunk = bytes::Bytes::from(bytes);
+        return Ok((meta, futures::stream::once(async move { Ok(chunk) }).boxed()));
+    }
     let mut file = tokio::fs::File::open(&path).await.map_err(|e| io(key, e))?;
     let m = file.metadata().await.map_err(|e| io(key, e))?;
     if !m.is_file() {
@@ -89,9 +127,12 @@ pub(crate) async fn stream(
             .await
             .map_err(|e| io(key, e))?;
     }
-    let reader = file.take(end.saturating_sub(range.start));
+    let len = end.saturating_sub(range.start);
+    let reader = file.take(len);
     let owned_key = key.to_string();
-    let stream = tokio_util::io::ReaderStream::with_capacity(reader, CHUNK)
+    // Small files (playlists) get a small buffer: the buffer is allocated per request.
+    let capacity = usize::try_from(len).unwrap_or(CHUNK).clamp(1, CHUNK);
+    let stream = tokio_util::io::ReaderStream::with_capacity(reader, capacity)
         .map(move |r| r.map_err(|e| io(&owned_key, e)))
         .boxed();
     Ok((meta, stream))
