@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the server and its tests need on Debian/Ubuntu, skipping what is already there:
-#   ffmpeg (media), PostgreSQL (the second database backend), moto (a real S3 server, from PyPI).
+#   ffmpeg (media), PostgreSQL (the second database backend), moto (a real S3 server, from PyPI),
+#   Chromium and playwright-core (npm) for the browser tests.
 # Usage: scripts/install-deps.sh [--server-only]
 set -euo pipefail
 
@@ -12,6 +13,9 @@ command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || need_
 if [ "${1:-}" != "--server-only" ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
   command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-pip python3-venv)
+  # Browser tests: Debian's Chromium driven by playwright-core (tests/browser).
+  [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+  command -v npm >/dev/null 2>&1 || need_apt+=(nodejs npm)
 fi
 
 if [ "${#need_apt[@]}" -gt 0 ]; then
@@ -25,5 +29,12 @@ if [ "${1:-}" != "--server-only" ]; then
     echo "installing: moto[server] (PyPI)" >&2
     python3 -m pip install -q 'moto[server]>=5,<6' 2>/dev/null \
       || python3 -m pip install -q --break-system-packages 'moto[server]>=5,<6'
+  fi
+  browser_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/browser"
+  want="$(sed -n 's/.*"playwright-core": "\(.*\)".*/\1/p' "$browser_dir/package.json")"
+  have="$(sed -n 's/^  "version": "\(.*\)".*/\1/p' "$browser_dir/node_modules/playwright-core/package.json" 2>/dev/null || true)"
+  if [ "$want" != "$have" ]; then
+    echo "installing: playwright-core (npm, tests/browser)" >&2
+    (cd "$browser_dir" && npm ci --no-audit --no-fund --loglevel=error)
   fi
 fi

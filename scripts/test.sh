@@ -9,3 +9,6 @@ source scripts/services.sh
 trap stop_services EXIT
 start_services
 cargo test --workspace --all-targets "$@"
+# The web UI in headless Chromium against the real server binary.
+cargo build -p mediaserver
+(cd tests/browser && node --test --test-reporter=spec)

@@ -3,7 +3,8 @@
 // private item through a playback-token link in a fresh, logged-out browser context.
 //
 // Needs: target/debug/mediaserver (`cargo build -p mediaserver`), ffmpeg, /usr/bin/chromium,
-// `npm ci` here. Run: `node --test` in tests/browser.
+// `npm ci` here. Run: `node --test` in tests/browser (scripts/test.sh does). MEDIASERVER_BIN and
+// CHROMIUM override the binaries; a screenshot of the player page lands in test-artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -19,6 +20,7 @@ const PASSWORD = 'correct horse battery staple';
 
 let server, browser, context, page, tmp, clip, mediaId, failed = false;
 const pageErrors = [];
+const cspViolations = [];
 
 const sel = (id) => `[data-testid="${id}"]`;
 
@@ -31,7 +33,10 @@ before(async () => {
   context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
   page = await context.newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('console', (m) => { if (m.type() === 'error') console.log('[page console]', m.text()); });
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+    if (m.type() === 'error') console.log('[page console]', m.text());
+  });
 });
 
 after(async () => {
@@ -153,8 +158,22 @@ test('plays via HLS past 3 s, then on the lowest rung', { timeout: 180000 }, ste
   const options = await page.$$eval(`${sel('quality-select')} option`, (os) => os.map((o) => o.textContent));
   assert.equal(options.length, 3, `Auto + two rungs: ${options}`);
 
+  // Storyboard preview while hovering the timeline.
+  await page.waitForFunction(() => document.querySelector('[data-testid="seek"]').max > 10);
+  await page.waitForFunction(() => Number(document.querySelector('.scrub').dataset.storyboard) > 0, null, { timeout: 15000 });
+  const bar = await (await page.$(sel('seek'))).boundingBox();
+  await page.mouse.move(bar.x + bar.width * 0.7, bar.y + bar.height / 2);
+  await page.waitForSelector(`${sel('storyboard-preview')}:not(.hidden)`, { timeout: 10000 });
+  const bg = await page.$eval(sel('storyboard-preview'), (e) => getComputedStyle(e).backgroundImage);
+  assert.match(bg, /storyboard\.jpg/);
+  assert.ok(await page.evaluate(() => {
+    const u = getComputedStyle(document.querySelector('[data-testid="storyboard-preview"]')).backgroundImage.slice(5, -2);
+    return fetch(u).then((r) => r.ok && r.headers.get('content-type') === 'image/jpeg');
+  }), 'the sprite loads');
+
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: path.join(ARTIFACTS, 'player.png') });
+  await page.mouse.move(0, 0);
 
   await switchToLowestAndKeepPlaying(page);
 }));
@@ -232,8 +251,31 @@ test('visibility toggle and delete with confirmation', { timeout: 60000 }, step(
 
   await page.click(sel('delete-button'));
   await page.click(sel('confirm-ok'));
-  await page.waitForSelector(sel('media-grid'));
+  await page.waitForSelector(sel('media-grid'), { state: 'attached' });
   await page.waitForFunction((id) => !document.querySelector(`[data-testid="media-card"][data-id="${id}"]`), mediaId);
   assert.equal((await fetch(`${server.url}/v1/media/${mediaId}`)).status, 404);
+  assert.deepEqual(pageErrors, []);
+  assert.deepEqual(cspViolations, []);
+}));
+
+test('an expired access token is refreshed once; logging out forgets the tokens', { timeout: 60000 }, step(async () => {
+  const before = await page.evaluate(() => ({ access: localStorage.getItem('ms.access'), refresh: localStorage.getItem('ms.refresh') }));
+  // A token the server refuses, which the page still believes valid: the first call gets 401.
+  await page.evaluate(() => { localStorage.setItem('ms.access', 'expired'); localStorage.setItem('ms.expires_at', String(Date.now() + 600000)); });
+  await page.goto(server.url + '/#/');
+  await page.reload();
+  await page.waitForSelector(sel('dropzone'));
+  await page.waitForFunction(() => localStorage.getItem('ms.access') !== 'expired');
+  const after = await page.evaluate(() => ({ access: localStorage.getItem('ms.access'), refresh: localStorage.getItem('ms.refresh') }));
+  assert.notEqual(after.refresh, before.refresh, 'the refresh token rotated');
+  assert.notEqual(after.access, 'expired');
+  assert.equal(await page.$(sel('view-error')), null);
+
+  await page.click(sel('logout'));
+  await page.waitForSelector(sel('nav-login'));
+  assert.equal(await page.evaluate(() => localStorage.getItem('ms.refresh')), null);
+  // The old refresh token was revoked on the server.
+  const r = await fetch(server.url + '/v1/auth/refresh', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: after.refresh }) });
+  assert.equal(r.status, 401);
   assert.deepEqual(pageErrors, []);
 }));

@@ -216,10 +216,11 @@
   async function logout() {
     const rt = store.refresh;
     store.clear();
-    if (rt) fetch('/v1/auth/logout', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: rt }) }).catch(() => {});
-    location.hash = '#/';
-    renderNav();
-    route();
+    // Revoke the session on the server too (best effort: the tokens are gone here either way).
+    if (rt) {
+      await fetch('/v1/auth/logout', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: rt }) }).catch(() => {});
+    }
+    if (location.hash === '#/' || location.hash === '') route(); else location.hash = '#/';
   }
 
   /** Uploads one file with XMLHttpRequest (for upload progress). Resolves with the new item. */
@@ -439,7 +440,7 @@
 
   /** A grid of cards keyed by id. */
   function makeGrid(ctx, testid, emptyText) {
-    const grid = el('div', { class: 'grid', 'data-testid': testid, 'aria-live': 'polite' });
+    const grid = el('div', { class: 'grid', 'data-testid': testid });
     const empty = el('p', { class: 'empty', text: emptyText });
     const cards = new Map();
     return {
@@ -743,7 +744,8 @@
     const tNow = el('span', { text: '0:00' }), tEnd = el('span', { text: fmtTime(src.duration) });
     const preview = el('div', { class: 'preview hidden', 'data-testid': 'storyboard-preview', 'aria-hidden': 'true' }, el('span'));
     const scrub = el('div', { class: 'scrub' }, preview, seek, el('div', { class: 'times' }, tNow, tEnd));
-    const root = el('div', { class: 'player' }, stage, scrub, controls, status);
+    const note = el('p', { class: 'player-status', 'data-testid': 'processing-note', text: 'Still processing: the stream grows as it is encoded; DASH appears when it is done.' });
+    const root = el('div', { class: 'player' }, stage, scrub, controls, status, note);
 
     let cues = [];
     let storyboardUrl = null;
@@ -772,6 +774,7 @@
       storyboardUrl = url;
       try {
         cues = await loadStoryboard(url);
+        scrub.dataset.storyboard = String(cues.length);
         for (const u of new Set(cues.map((c) => c.url))) {
           const im = new Image();
           im.onload = () => spriteSizes.set(u, { w: im.naturalWidth, h: im.naturalHeight });
@@ -889,6 +892,7 @@
       // tries again at once.
       if (becameReady && player && player.errors.length) start(current.dataset.engine, media.currentTime, !media.paused);
       dashRadio.disabled = !src.dashReady;
+      note.hidden = !!src.dashReady;
       $('label[for="engine-dash"]', engineSet).title = src.dashReady ? '' : 'DASH is published when processing finishes';
       if (src.storyboard) setStoryboard(src.storyboard);
       syncTime();

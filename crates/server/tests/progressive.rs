@@ -186,6 +186,18 @@ async fn playable_while_processing_then_ready() {
     assert_eq!(r.status(), 404);
     assert_eq!(item(&s, &token, &id).await["status"], "processing");
 
+    // Progress moves while encoding (it once sat at 0 until the very end).
+    let mut progress_seen = 0;
+    loop {
+        let it = item(&s, &token, &id).await;
+        if it["status"] != "processing" {
+            break;
+        }
+        progress_seen = progress_seen.max(it["progress"].as_i64().unwrap_or(0));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(progress_seen > 0, "progress stayed at 0 while processing");
+
     let done = s.wait_done(&token, &id, 600).await;
     let ready_after = uploaded.elapsed();
     assert_eq!(done["status"], "ready", "{done}");

@@ -179,7 +179,10 @@ pub fn local(root: &Path, bucket: &str, part_size: usize) -> Result<Arc<dyn Stor
     let store = Arc::new(store);
     Ok(Arc::new(objstore::ObjectStoreStorage {
         store: store.clone(),
-        provider: objstore::Provider::Local { root: dir, fs: store },
+        provider: objstore::Provider::Local {
+            root: dir,
+            fs: store,
+        },
         bucket: bucket.to_string(),
         part_size,
         redactor: error::Redactor::default(),

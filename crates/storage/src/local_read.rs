@@ -43,14 +43,14 @@ fn meta_of(key: &str, m: &std::fs::Metadata) -> ObjectMeta {
         key: key.to_string(),
         size: m.len(),
         etag: Some(format!("{inode:x}-{:x}-{:x}", mtime.as_micros(), m.len())),
-        last_modified: chrono::DateTime::<chrono::Utc>::from(
-            SystemTime::UNIX_EPOCH + mtime,
-        ),
+        last_modified: chrono::DateTime::<chrono::Utc>::from(SystemTime::UNIX_EPOCH + mtime),
     }
 }
 
 pub(crate) async fn head(fs: &LocalFileSystem, location: &Path, key: &str) -> Result<ObjectMeta> {
-    let path = fs.path_to_filesystem(location).map_err(|_| not_found(key))?;
+    let path = fs
+        .path_to_filesystem(location)
+        .map_err(|_| not_found(key))?;
     let m = tokio::fs::metadata(&path).await.map_err(|e| io(key, e))?;
     if !m.is_file() {
         return Err(not_found(key));
@@ -65,29 +65,33 @@ pub(crate) async fn stream(
     key: &str,
     range: Option<Range<u64>>,
 ) -> Result<(ObjectMeta, ByteStream)> {
-    let path = fs.path_to_filesystem(location).map_err(|_| not_found(key))?;
+    let path = fs
+        .path_to_filesystem(location)
+        .map_err(|_| not_found(key))?;
     // Small objects (playlists, manifests, thumbnails) are read whole in one blocking call:
     // one trip to the blocking pool instead of one per open, stat and read.
     let small = {
         let path = path.clone();
         let range = range.clone();
-        tokio::task::spawn_blocking(move || -> std::io::Result<Option<(std::fs::Metadata, Vec<u8>)>> {
-            use std::io::{Read, Seek};
-            let mut f = std::fs::File::open(&path)?;
-            let m = f.metadata()?;
-            if !m.is_file() || m.len() > SMALL {
-                return Ok(None);
-            }
-            let (start, end) = match &range {
-                Some(r) if r.start >= m.len() => return Ok(Some((m, Vec::new()))),
-                Some(r) => (r.start, r.end.min(m.len())),
-                None => (0, m.len()),
-            };
-            f.seek(std::io::SeekFrom::Start(start))?;
-            let mut buf = Vec::with_capacity((end - start) as usize);
-            f.take(end - start).read_to_end(&mut buf)?;
-            Ok(Some((m, buf)))
-        })
+        tokio::task::spawn_blocking(
+            move || -> std::io::Result<Option<(std::fs::Metadata, Vec<u8>)>> {
+                use std::io::{Read, Seek};
+                let mut f = std::fs::File::open(&path)?;
+                let m = f.metadata()?;
+                if !m.is_file() || m.len() > SMALL {
+                    return Ok(None);
+                }
+                let (start, end) = match &range {
+                    Some(r) if r.start >= m.len() => return Ok(Some((m, Vec::new()))),
+                    Some(r) => (r.start, r.end.min(m.len())),
+                    None => (0, m.len()),
+                };
+                f.seek(std::io::SeekFrom::Start(start))?;
+                let mut buf = Vec::with_capacity((end - start) as usize);
+                f.take(end - start).read_to_end(&mut buf)?;
+                Ok(Some((m, buf)))
+            },
+        )
         .await
         .map_err(|e| StorageError::Other(format!("read task: {e}")))?
         .map_err(|e| io(key, e))?
@@ -96,11 +100,18 @@ pub(crate) async fn stream(
         let meta = meta_of(key, &m);
         if let Some(r) = &range {
             if r.start >= meta.size {
-                return Err(StorageError::RangeNotSatisfiable { start: r.start, end: r.end, size: meta.size });
+                return Err(StorageError::RangeNotSatisfiable {
+                    start: r.start,
+                    end: r.end,
+                    size: meta.size,
+                });
             }
         }
         let chunk = bytes::Bytes::from(bytes);
-        return Ok((meta, futures::stream::once(async move { Ok(chunk) }).boxed()));
+        return Ok((
+            meta,
+            futures::stream::once(async move { Ok(chunk) }).boxed(),
+        ));
     }
     let mut file = tokio::fs::File::open(&path).await.map_err(|e| io(key, e))?;
     let m = file.metadata().await.map_err(|e| io(key, e))?;

@@ -44,12 +44,58 @@ impl Layout {
         }
     }
 
-    /// The filter chain turning decoded frames into the sprite (one output frame).
+    /// The filter chain turning decoded frames into tiles, one frame per interval. The tiles
+    /// are written as separate images and assembled afterwards (`assemble`): ffmpeg's `tile`
+    /// filter would hold its one frame until the end, and ffmpeg 5.1 then stalls its progress
+    /// reports (and so the item's progress) for the whole encode.
     pub fn filter(&self) -> String {
         format!(
-            "fps=1/{},scale={}:{},tile={}x{}",
-            self.interval, self.tile_width, self.tile_height, self.columns, self.rows
+            "fps=1/{},scale={}:{}",
+            self.interval, self.tile_width, self.tile_height
         )
+    }
+
+    /// Most tiles the sprite holds.
+    pub fn capacity(&self) -> u32 {
+        self.columns * self.rows
+    }
+
+    /// Pastes the tiles in `tiles_dir` (named so that they sort in time order) into one JPEG
+    /// sprite at `out`, row by row. Blocking: call it from a blocking task.
+    pub fn assemble(
+        &self,
+        tiles_dir: &std::path::Path,
+        out: &std::path::Path,
+    ) -> std::io::Result<usize> {
+        let mut names: Vec<_> = std::fs::read_dir(tiles_dir)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "jpg"))
+            .collect();
+        names.sort();
+        names.truncate(self.capacity() as usize);
+        let mut sprite =
+            image::RgbImage::new(self.columns * self.tile_width, self.rows * self.tile_height);
+        let mut placed = 0;
+        for (i, path) in names.iter().enumerate() {
+            let Ok(tile) = image::open(path) else {
+                continue;
+            };
+            let tile = tile.to_rgb8();
+            let (x, y) = (
+                (i as u32 % self.columns) * self.tile_width,
+                (i as u32 / self.columns) * self.tile_height,
+            );
+            image::imageops::replace(&mut sprite, &tile, x as i64, y as i64);
+            placed += 1;
+        }
+        if placed == 0 {
+            return Ok(0);
+        }
+        let file = std::io::BufWriter::new(std::fs::File::create(out)?);
+        image::codecs::jpeg::JpegEncoder::new_with_quality(file, 75)
+            .encode_image(&sprite)
+            .map_err(std::io::Error::other)?;
+        Ok(placed)
     }
 
     /// The WebVTT for a video of `duration` seconds (as packaged) whose sprite is `image`.
@@ -115,7 +161,8 @@ mod tests {
                 tile_height: 90
             }
         );
-        assert_eq!(l.filter(), "fps=1/1,scale=160:90,tile=2x1");
+        assert_eq!(l.filter(), "fps=1/1,scale=160:90");
+        assert_eq!(l.capacity(), 2);
         assert_eq!(
             l.vtt(2.0, "storyboard.jpg"),
             "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nstoryboard.jpg#xywh=0,0,160,90\n\n00:00:01.000 --> 00:00:02.000\nstoryboard.jpg#xywh=160,0,160,90\n\n"

@@ -15,6 +15,9 @@ use crate::probe::{file_url, ProbeInfo, VideoInfo};
 use crate::process::{self, Budget};
 use crate::progress::{Progress, ProgressParser};
 use std::ffi::OsString;
+
+/// Scratch directory (inside the output directory) for storyboard tiles before assembly.
+const TILES_DIR: &str = ".storyboard-tiles";
 use std::path::Path;
 
 /// Sources above this many pixels per frame are refused (8K UHD is 33 MP); beyond it a decode
@@ -79,6 +82,8 @@ pub async fn video(
     for stale in [THUMBNAIL, STORYBOARD_IMAGE, STORYBOARD_VTT] {
         remove_if_exists(&out_dir.join(stale)).await?;
     }
+    let _ = tokio::fs::remove_dir_all(out_dir.join(TILES_DIR)).await;
+    tokio::fs::create_dir_all(out_dir.join(TILES_DIR)).await?;
     let budget = Budget::new(opts.timeout, opts.cancel.clone());
     let layout = Layout::new(media_duration, v.width, v.height);
     let audio_index = probe.audio.as_ref().map(|a| a.index);
@@ -189,8 +194,18 @@ pub async fn video(
         // first frame instead.
         fallback_thumbnail(input, out_dir, v, &budget).await?;
     }
-    if !non_empty(&out_dir.join(STORYBOARD_IMAGE)).await {
-        return Err(MediaError::bad_output("ffmpeg wrote no storyboard image"));
+    let tiles = out_dir.join(TILES_DIR);
+    let sprite = out_dir.join(STORYBOARD_IMAGE);
+    let assembled = {
+        let (layout, tiles, sprite) = (layout, tiles.clone(), sprite.clone());
+        tokio::task::spawn_blocking(move || layout.assemble(&tiles, &sprite))
+            .await
+            .map_err(|e| MediaError::Io(std::io::Error::other(e)))?
+    };
+    // The tiles are scratch: never published.
+    let _ = tokio::fs::remove_dir_all(&tiles).await;
+    if assembled? == 0 || !non_empty(&sprite).await {
+        return Err(MediaError::bad_output("ffmpeg wrote no storyboard tiles"));
     }
     tokio::fs::write(
         out_dir.join(STORYBOARD_VTT),
@@ -326,15 +341,15 @@ fn build_args(p: &Plan) -> Vec<OsString> {
         &p.out_dir.join(DASH_MANIFEST),
     ));
 
-    // Outputs 2 and 3: single JPEGs.
-    for (label, file, quality) in [
-        ("[thumb]", THUMBNAIL, "3"),
-        ("[story]", STORYBOARD_IMAGE, "5"),
-    ] {
-        a.push_all(["-map", label, "-frames:v", "1", "-q:v", quality]);
-        a.push_all(["-map_metadata", "-1", "-f", "image2", "-update", "1"]);
-        a.push(file_url(&p.out_dir.join(file)));
-    }
+    // Output 2: the thumbnail, a single JPEG.
+    a.push_all(["-map", "[thumb]", "-frames:v", "1", "-q:v", "3"]);
+    a.push_all(["-map_metadata", "-1", "-f", "image2", "-update", "1"]);
+    a.push(file_url(&p.out_dir.join(THUMBNAIL)));
+    // Output 3: storyboard tiles, one JPEG per interval, assembled into the sprite afterwards.
+    let capacity = p.layout.capacity().to_string();
+    a.push_all(["-map", "[story]", "-frames:v", &capacity, "-q:v", "5"]);
+    a.push_all(["-map_metadata", "-1", "-f", "image2"]);
+    a.push(file_url(&p.out_dir.join(TILES_DIR).join("%05d.jpg")));
     a.0
 }
 
@@ -456,7 +471,10 @@ mod tests {
         assert!(joined.contains("-map 0:0 -c:v libx264 -preset veryfast -profile:v high"));
         assert!(joined.contains("-b:a 128000 -ac 2 -ar 48000"));
         assert!(joined.contains("id=0,streams=v id=1,streams=a"));
-        assert!(joined.ends_with("-update 1 file:/out/storyboard.jpg"));
+        assert!(joined.contains("-update 1 file:/out/thumbnail.jpg"));
+        // Storyboard tiles as separate frames: a `tile` filter would stall progress reports.
+        assert!(!joined.contains("tile="));
+        assert!(joined.ends_with("-f image2 file:/out/.storyboard-tiles/%05d.jpg"));
         assert_eq!(args.iter().filter(|a| *a == "-i").count(), 1);
     }
 }
