@@ -299,8 +299,12 @@ impl Config {
 
         let public_base_url = var("PUBLIC_BASE_URL");
         if let Some(u) = &public_base_url {
-            if !(u.starts_with("http://") || u.starts_with("https://")) {
-                return Err(err("PUBLIC_BASE_URL", "must be an http:// or https:// URL"));
+            let plain = u.is_ascii() && !u.chars().any(|c| c.is_whitespace() || c.is_control());
+            if !(u.starts_with("http://") || u.starts_with("https://")) || !plain {
+                return Err(err(
+                    "PUBLIC_BASE_URL",
+                    "must be an http:// or https:// URL (ASCII, percent-encoded)",
+                ));
             }
         }
 
