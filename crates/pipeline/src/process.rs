@@ -156,13 +156,13 @@ fn rendition(r: &transcode::RenditionInfo) -> Rendition {
 }
 
 async fn process_image(input: &Path, out_dir: &Path) -> Result<Processed, PipelineError> {
-    let (input, out) = (input.to_path_buf(), out_dir.to_path_buf());
-    // Decoding and resizing are CPU-bound: keep them off the async workers.
-    let result = tokio::task::spawn_blocking(move || {
-        image::process(&input, &out, &image::ImageLimits::default())
-    })
-    .await
-    .map_err(|e| PipelineError::Transient(format!("image task failed: {e}")))??;
+    // Decoding and resizing are CPU-bound: process_async keeps them off the async workers.
+    let result = image::process_async(
+        input.to_path_buf(),
+        out_dir.to_path_buf(),
+        image::ImageLimits::default(),
+    )
+    .await?;
     Ok(Processed {
         kind: MediaKind::Image,
         duration_seconds: None,

@@ -115,10 +115,7 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
 pub fn api_settings(config: &Config) -> ApiSettings {
     ApiSettings {
         job_max_attempts: config.jobs.max_attempts,
-        events_secret: config
-            .events_secret
-            .as_ref()
-            .map(|s| s.expose().to_string()),
+        events_secret: config.events_secret.clone(),
         events_owner_email: config.events_owner_email.clone(),
         public_base_url: config.public_base_url.clone(),
         allow_registration: config.allow_registration,

@@ -137,7 +137,7 @@ async fn object_storage_event(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<EventResponse>)> {
-    let Some(secret) = state.settings.events_secret.as_deref() else {
+    let Some(secret) = state.settings.events_secret.as_ref().map(|s| s.expose()) else {
         return Err(ApiError::NotFound(
             "the events endpoint is disabled; set EVENTS_SECRET to enable it".into(),
         ));

@@ -83,7 +83,17 @@ pub async fn serve(
     headers: &HeaderMap,
     opts: ServeOptions<'_>,
 ) -> ApiResult<Response> {
-    let meta = store.head(key).await?;
+    // A plain GET (most segment requests) needs no decision before the bytes: open the object
+    // once and take its metadata from that, instead of a HEAD followed by a GET.
+    let plain_get = method == Method::GET
+        && !headers.contains_key(header::RANGE)
+        && !headers.contains_key(header::IF_NONE_MATCH);
+    let (meta, mut whole) = if plain_get {
+        let (meta, stream) = store.get_stream(key).await?;
+        (meta, Some(stream))
+    } else {
+        (store.head(key).await?, None)
+    };
     let size = meta.size;
     let etag = opts.etag.clone().unwrap_or_else(|| match &meta.etag {
         Some(e) => format!("\"{}\"", e.trim_matches('"')),
@@ -136,7 +146,9 @@ pub async fn serve(
         );
     }
 
-    let body = if method == Method::HEAD || span.is_empty() {
+    let body = if let Some(stream) = whole.take() {
+        Body::from_stream(stream)
+    } else if method == Method::HEAD || span.is_empty() {
         Body::empty()
     } else if span.start == 0 && span.end == size {
         Body::from_stream(store.get_stream(key).await?.1)
