@@ -12,12 +12,15 @@ use std::time::Duration;
 
 mod error;
 mod key;
+mod local_append;
 mod local_read;
 mod objstore;
+pub mod resumable;
 mod s3;
 mod writer;
 
 pub use key::ObjectKey;
+pub use resumable::{AppendOutcome, ResumableState};
 pub use s3::{s3, S3Options, MIN_S3_PART_SIZE};
 
 /// Default multipart part size (and single-PUT threshold).
@@ -140,6 +143,43 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
 
     /// Cheap reachability check for readiness probes.
     async fn check(&self) -> Result<()>;
+
+    /// Starts a resumable upload of `key` (see [`resumable`]). Nothing is visible at `key`
+    /// until [`Storage::resumable_finish`].
+    async fn resumable_start(&self, _key: &ObjectKey) -> Result<ResumableState> {
+        Err(StorageError::NotSupported("resumable uploads"))
+    }
+    /// Stores `data` after `state.offset`. The returned state is only valid once the caller
+    /// has recorded it; until then `state` remains valid (a rejected append costs nothing).
+    async fn resumable_append(
+        &self,
+        _key: &ObjectKey,
+        _state: &ResumableState,
+        _data: SourceStream<'_>,
+    ) -> Result<AppendOutcome> {
+        Err(StorageError::NotSupported("resumable uploads"))
+    }
+    /// Removes what `old` used and `new` (its recorded successor) does not.
+    async fn resumable_release(
+        &self,
+        _key: &ObjectKey,
+        _old: &ResumableState,
+        _new: &ResumableState,
+    ) -> Result<()> {
+        Ok(())
+    }
+    /// Makes the uploaded bytes the object at `key`.
+    async fn resumable_finish(
+        &self,
+        _key: &ObjectKey,
+        _state: &ResumableState,
+    ) -> Result<PutResult> {
+        Err(StorageError::NotSupported("resumable uploads"))
+    }
+    /// Discards an unfinished upload (the provider's multipart upload included).
+    async fn resumable_abort(&self, _key: &ObjectKey, _state: &ResumableState) -> Result<()> {
+        Err(StorageError::NotSupported("resumable uploads"))
+    }
 }
 
 /// A bucket name becomes a directory (Local) or a host label / path segment (S3): one plain
@@ -193,9 +233,10 @@ pub fn local(root: &Path, bucket: &str, part_size: usize) -> Result<Arc<dyn Stor
 pub fn memory(bucket: &str, part_size: usize) -> Result<Arc<dyn Storage>> {
     validate_bucket(bucket)?;
     validate_part_size(part_size)?;
+    let mem = Arc::new(object_store::memory::InMemory::new());
     Ok(Arc::new(objstore::ObjectStoreStorage {
-        store: Arc::new(object_store::memory::InMemory::new()),
-        provider: objstore::Provider::Memory,
+        store: mem.clone(),
+        provider: objstore::Provider::Memory { mem },
         bucket: bucket.to_string(),
         part_size,
         redactor: error::Redactor::default(),

@@ -1,6 +1,7 @@
 //! The one [`Storage`] implementation, generic over any `object_store` backend.
 
 use crate::error::Redactor;
+use crate::resumable::{self, AppendOutcome, MultipartParts, PartRecord, ResumableState};
 use crate::writer::Writer;
 use crate::{
     ByteStream, ObjectKey, ObjectMeta, ObjectWriter, PutResult, Result, Storage, StorageError,
@@ -31,7 +32,10 @@ pub(crate) enum Provider {
         /// The same store as `store`, typed, for the fast read path (see `local_read`).
         fs: Arc<object_store::local::LocalFileSystem>,
     },
-    Memory,
+    Memory {
+        /// The same store as `store`, typed, for multipart uploads.
+        mem: Arc<object_store::memory::InMemory>,
+    },
     S3 {
         signer: Arc<object_store::aws::AmazonS3>,
     },
@@ -84,7 +88,7 @@ impl ObjectStoreStorage {
     fn provider_name(&self) -> &'static str {
         match self.provider {
             Provider::Local { .. } => "local",
-            Provider::Memory => "memory",
+            Provider::Memory { .. } => "memory",
             Provider::S3 { .. } => "s3",
         }
     }
@@ -305,9 +309,74 @@ impl Storage for ObjectStoreStorage {
         self.presign(reqwest::Method::GET, key, expires).await
     }
 
+    async fn resumable_start(&self, key: &ObjectKey) -> Result<ResumableState> {
+        if let Some(partial) = self.local_file(&resumable::partial_key(key)?)? {
+            self.location(key)?;
+            return crate::local_append::start(partial).await;
+        }
+        match self.parts() {
+            Some(parts) => resumable::multipart_start(&parts, key).await,
+            None => Err(StorageError::NotSupported("resumable uploads")),
+        }
+    }
+
+    async fn resumable_append(
+        &self,
+        key: &ObjectKey,
+        state: &ResumableState,
+        data: crate::SourceStream<'_>,
+    ) -> Result<AppendOutcome> {
+        if let Some(partial) = self.local_file(&resumable::partial_key(key)?)? {
+            return crate::local_append::append(partial, state, data).await;
+        }
+        match self.parts() {
+            Some(parts) => {
+                resumable::multipart_append(self, &parts, key, state, data, self.part_size).await
+            }
+            None => Err(StorageError::NotSupported("resumable uploads")),
+        }
+    }
+
+    async fn resumable_release(
+        &self,
+        _key: &ObjectKey,
+        old: &ResumableState,
+        new: &ResumableState,
+    ) -> Result<()> {
+        resumable::release(self, old, new).await
+    }
+
+    async fn resumable_finish(&self, key: &ObjectKey, state: &ResumableState) -> Result<PutResult> {
+        if let (Some(partial), Some(target)) = (
+            self.local_file(&resumable::partial_key(key)?)?,
+            self.local_file(key)?,
+        ) {
+            crate::local_append::finish(partial, target, state).await?;
+            let meta = self.head(key).await?;
+            return Ok(PutResult {
+                size: meta.size,
+                etag: meta.etag,
+            });
+        }
+        match self.parts() {
+            Some(parts) => resumable::multipart_finish(self, &parts, key, state).await,
+            None => Err(StorageError::NotSupported("resumable uploads")),
+        }
+    }
+
+    async fn resumable_abort(&self, key: &ObjectKey, state: &ResumableState) -> Result<()> {
+        if self.local_file(key)?.is_some() {
+            return self.delete(&resumable::partial_key(key)?).await;
+        }
+        match self.parts() {
+            Some(parts) => resumable::multipart_abort(self, &parts, key, state).await,
+            None => Err(StorageError::NotSupported("resumable uploads")),
+        }
+    }
+
     async fn check(&self) -> Result<()> {
         match &self.provider {
-            Provider::Memory => Ok(()),
+            Provider::Memory { .. } => Ok(()),
             Provider::Local { root, .. } => match tokio::fs::metadata(root).await {
                 Ok(m) if m.is_dir() => Ok(()),
                 Ok(_) => Err(StorageError::Unavailable(format!(
@@ -338,7 +407,96 @@ impl Storage for ObjectStoreStorage {
     }
 }
 
+/// The multipart API of an `object_store` backend, for resumable uploads.
+struct Parts<'a> {
+    api: &'a dyn object_store::multipart::MultipartStore,
+    this: &'a ObjectStoreStorage,
+}
+
+#[async_trait]
+impl MultipartParts for Parts<'_> {
+    async fn create(&self, key: &ObjectKey) -> Result<String> {
+        self.api
+            .create_multipart(&self.this.location(key)?)
+            .await
+            .map_err(|e| self.this.map(e, key.as_str()))
+    }
+
+    async fn put_part(
+        &self,
+        key: &ObjectKey,
+        upload_id: &str,
+        number: u32,
+        data: Bytes,
+    ) -> Result<String> {
+        let idx = number
+            .checked_sub(1)
+            .ok_or_else(|| StorageError::Other("part numbers start at 1".into()))?;
+        let part = self
+            .api
+            .put_part(
+                &self.this.location(key)?,
+                &upload_id.to_string(),
+                idx as usize,
+                data.into(),
+            )
+            .await
+            .map_err(|e| self.this.map(e, key.as_str()))?;
+        Ok(part.content_id)
+    }
+
+    async fn complete(
+        &self,
+        key: &ObjectKey,
+        upload_id: &str,
+        parts: &[PartRecord],
+    ) -> Result<PutResult> {
+        let ids = parts
+            .iter()
+            .map(|p| object_store::multipart::PartId {
+                content_id: p.etag.clone(),
+            })
+            .collect();
+        let put = self
+            .api
+            .complete_multipart(&self.this.location(key)?, &upload_id.to_string(), ids)
+            .await
+            .map_err(|e| self.this.map(e, key.as_str()))?;
+        Ok(PutResult {
+            size: parts.iter().map(|p| p.size).sum(),
+            etag: put.e_tag,
+        })
+    }
+
+    async fn abort(&self, key: &ObjectKey, upload_id: &str) -> Result<()> {
+        self.api
+            .abort_multipart(&self.this.location(key)?, &upload_id.to_string())
+            .await
+            .map_err(|e| self.this.map(e, key.as_str()))
+    }
+}
+
 impl ObjectStoreStorage {
+    fn parts(&self) -> Option<Parts<'_>> {
+        let api: &dyn object_store::multipart::MultipartStore = match &self.provider {
+            Provider::Local { .. } => return None,
+            Provider::Memory { mem } => mem.as_ref(),
+            Provider::S3 { signer } => signer.as_ref(),
+        };
+        Some(Parts { api, this: self })
+    }
+
+    /// The file behind `key` (Local only).
+    fn local_file(&self, key: &ObjectKey) -> Result<Option<PathBuf>> {
+        let Provider::Local { fs, .. } = &self.provider else {
+            return Ok(None);
+        };
+        let location = self.location(key)?;
+        fs.path_to_filesystem(&location)
+            .map(Some)
+            .map_err(|e| StorageError::InvalidKey(e.to_string()))
+    }
+
     async fn presign(
         &self,
         method: reqwest::Method,
