@@ -400,3 +400,39 @@ mod tests {
         assert!(!is_valid_id("../x"));
     }
 }
+
+string_enum!(
+    /// How the bytes of an upload arrive: tus PATCHes through this server, or one PUT straight
+    /// to the bucket (presigned URL / pre-authenticated request / one-time server URL).
+    UploadProtocol, "upload protocol" { Tus => "tus", Direct => "direct" }
+);
+string_enum!(
+    /// `active` until the media item exists; `complete` after (kept until it expires, so a
+    /// client resuming a finished upload learns it is done).
+    UploadStatus, "upload status" { Active => "active", Complete => "complete" }
+);
+
+/// An upload in progress. Its id becomes the media item's id; its `key` is where the original
+/// will be stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Upload {
+    pub id: String,
+    pub owner_id: String,
+    pub protocol: UploadProtocol,
+    pub filename: String,
+    pub title: Option<String>,
+    pub key: String,
+    /// Declared total size in bytes.
+    pub length: i64,
+    /// Bytes stored and acknowledged so far.
+    pub offset: i64,
+    /// Provider state needed to continue (JSON; see the storage crate's `ResumableState`), or
+    /// for direct uploads the hash of the one-time upload secret.
+    pub state: String,
+    /// The client's `Upload-Metadata` header, echoed back on HEAD.
+    pub metadata: Option<String>,
+    pub status: UploadStatus,
+    pub expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use mediaserver_core::{
     ApiKey, Job, Media, MediaFilter, MediaOutputs, MediaPatch, NewUser, ObjectEvent,
-    RefreshOutcome, RefreshToken, User,
+    RefreshOutcome, RefreshToken, Upload, User,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -141,6 +141,29 @@ pub trait Repo: Send + Sync + std::fmt::Debug {
     async fn release_job(&self, job_id: &str, worker: &str) -> Result<bool>;
     async fn get_job(&self, job_id: &str) -> Result<Option<Job>>;
     async fn jobs_for_media(&self, media_id: &str) -> Result<Vec<Job>>;
+    // --- uploads in progress
+    /// Inserts an upload; a duplicate id or key → `Conflict`.
+    async fn create_upload(&self, upload: &Upload) -> Result<()>;
+    async fn get_upload(&self, id: &str) -> Result<Option<Upload>>;
+    /// The upload that will store its original at `key` (direct uploads completed by a bucket
+    /// event).
+    async fn upload_by_key(&self, key: &str) -> Result<Option<Upload>>;
+    /// Records progress if the upload is `active` and still at `expected_offset`; `false`
+    /// means another request moved it (or it completed or vanished) first.
+    async fn record_upload_progress(
+        &self,
+        id: &str,
+        expected_offset: i64,
+        offset: i64,
+        state: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool>;
+    /// Marks an `active` upload `complete` at `offset`; `false` if it was not active.
+    async fn complete_upload(&self, id: &str, offset: i64) -> Result<bool>;
+    async fn delete_upload(&self, id: &str) -> Result<bool>;
+    /// Uploads whose `expires_at` is at or before `now`, oldest first.
+    async fn expired_uploads(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<Upload>>;
+
     /// Waits until a job may have become claimable (PostgreSQL: `LISTEN/NOTIFY` on insert and
     /// release) or `timeout` passes (SQLite: no notification; returns after `timeout` or
     /// [`sqlite::JOB_POLL_INTERVAL`] (500 ms), whichever is shorter). Spurious wake-ups are fine.
@@ -186,3 +209,4 @@ mod repo_impl;
 mod rows;
 mod shared;
 pub mod sqlite;
+mod uploads;

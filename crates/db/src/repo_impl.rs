@@ -22,6 +22,7 @@ macro_rules! impl_repo {
     ($repo:ty, $db:ty, $row:ty, $backend:literal, $lock:literal) => {
         $crate::rows::impl_rows!($repo, $row);
         $crate::queue::impl_queue!($repo, $db, $lock);
+        $crate::uploads::impl_uploads!($repo, $row);
 
         impl $repo {
             /// Revokes every live token of `user_id` inside `tx`.
@@ -338,6 +339,45 @@ macro_rules! impl_repo {
                 max_attempts: i32,
             ) -> $crate::Result<$crate::Recorded> {
                 self.record_upload(media, event, max_attempts).await
+            }
+
+            async fn create_upload(&self, upload: &::mediaserver_core::Upload) -> $crate::Result<()> {
+                self.insert_upload(upload).await
+            }
+
+            async fn get_upload(&self, id: &str) -> $crate::Result<Option<::mediaserver_core::Upload>> {
+                self.select_upload("id", id).await
+            }
+
+            async fn upload_by_key(&self, key: &str) -> $crate::Result<Option<::mediaserver_core::Upload>> {
+                self.select_upload("key", key).await
+            }
+
+            async fn record_upload_progress(
+                &self,
+                id: &str,
+                expected_offset: i64,
+                offset: i64,
+                state: &str,
+                expires_at: ::chrono::DateTime<::chrono::Utc>,
+            ) -> $crate::Result<bool> {
+                self.advance_upload(id, expected_offset, offset, state, expires_at).await
+            }
+
+            async fn complete_upload(&self, id: &str, offset: i64) -> $crate::Result<bool> {
+                self.finish_upload(id, offset).await
+            }
+
+            async fn delete_upload(&self, id: &str) -> $crate::Result<bool> {
+                self.remove_upload(id).await
+            }
+
+            async fn expired_uploads(
+                &self,
+                now: ::chrono::DateTime<::chrono::Utc>,
+                limit: i64,
+            ) -> $crate::Result<Vec<::mediaserver_core::Upload>> {
+                self.select_expired_uploads(now, limit).await
             }
 
             async fn get_media(

@@ -77,6 +77,8 @@ const CONFLICT_SUBJECTS: &[(&str, &str, &str)] = &[
         "object event",
     ),
     ("jobs_pkey", "jobs.id", "job"),
+    ("uploads_pkey", "uploads.id", "upload"),
+    ("uploads_key_key", "uploads.key", "upload key"),
 ];
 
 pub(crate) fn conflict_subject_pg(constraint: Option<&str>) -> String {

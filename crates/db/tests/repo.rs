@@ -115,6 +115,8 @@ mod backend;
 mod media_items;
 #[path = "repo/queue.rs"]
 mod queue;
+#[path = "repo/uploads.rs"]
+mod uploads;
 
 async fn all_media(repo: &DynRepo) -> Vec<Media> {
     repo.list_media(&MediaFilter {

@@ -1,0 +1,148 @@
+//! Uploads in progress (tus and direct), expanded once per backend by [`impl_uploads!`] like the
+//! rest of the repo. Progress is recorded with a compare-and-set on the offset, so two requests
+//! racing on one upload cannot both advance it.
+
+macro_rules! upload_cols {
+    () => {
+        "id, owner_id, protocol, filename, title, key, length, \"offset\", state, metadata, \
+         status, expires_at, created_at, updated_at"
+    };
+}
+pub(crate) use upload_cols;
+
+macro_rules! impl_uploads {
+    ($repo:ty, $row:ty) => {
+        impl $repo {
+            fn upload_from_row(row: &$row) -> $crate::Result<::mediaserver_core::Upload> {
+                use ::sqlx::Row as _;
+                use $crate::shared::parse_enum;
+                let get_s = |c: &str| row.try_get::<String, _>(c).map_err(Self::db_err);
+                Ok(::mediaserver_core::Upload {
+                    id: get_s("id")?,
+                    owner_id: get_s("owner_id")?,
+                    protocol: parse_enum(&get_s("protocol")?, "upload protocol")?,
+                    filename: get_s("filename")?,
+                    title: row.try_get("title").map_err(Self::db_err)?,
+                    key: get_s("key")?,
+                    length: row.try_get("length").map_err(Self::db_err)?,
+                    offset: row.try_get("offset").map_err(Self::db_err)?,
+                    state: get_s("state")?,
+                    metadata: row.try_get("metadata").map_err(Self::db_err)?,
+                    status: parse_enum(&get_s("status")?, "upload status")?,
+                    expires_at: row.try_get("expires_at").map_err(Self::db_err)?,
+                    created_at: row.try_get("created_at").map_err(Self::db_err)?,
+                    updated_at: row.try_get("updated_at").map_err(Self::db_err)?,
+                })
+            }
+
+            async fn insert_upload(&self, u: &::mediaserver_core::Upload) -> $crate::Result<()> {
+                ::sqlx::query(concat!(
+                    "INSERT INTO uploads (",
+                    $crate::uploads::upload_cols!(),
+                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+                ))
+                .bind(&u.id)
+                .bind(&u.owner_id)
+                .bind(u.protocol.as_str())
+                .bind(&u.filename)
+                .bind(&u.title)
+                .bind(&u.key)
+                .bind(u.length)
+                .bind(u.offset)
+                .bind(&u.state)
+                .bind(&u.metadata)
+                .bind(u.status.as_str())
+                .bind(Self::ts(u.expires_at))
+                .bind(Self::ts(u.created_at))
+                .bind(Self::ts(u.updated_at))
+                .execute(&self.pool)
+                .await
+                .map_err(Self::db_err)?;
+                Ok(())
+            }
+
+            async fn select_upload(
+                &self,
+                column: &'static str,
+                value: &str,
+            ) -> $crate::Result<Option<::mediaserver_core::Upload>> {
+                let sql = match column {
+                    "key" => concat!("SELECT ", $crate::uploads::upload_cols!(), " FROM uploads WHERE key = $1"),
+                    _ => concat!("SELECT ", $crate::uploads::upload_cols!(), " FROM uploads WHERE id = $1"),
+                };
+                let row = ::sqlx::query(sql)
+                    .bind(value)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::db_err)?;
+                row.as_ref().map(Self::upload_from_row).transpose()
+            }
+
+            async fn advance_upload(
+                &self,
+                id: &str,
+                expected_offset: i64,
+                offset: i64,
+                state: &str,
+                expires_at: ::chrono::DateTime<::chrono::Utc>,
+            ) -> $crate::Result<bool> {
+                let done = ::sqlx::query(
+                    "UPDATE uploads SET \"offset\" = $1, state = $2, expires_at = $3, updated_at = $4 \
+                     WHERE id = $5 AND \"offset\" = $6 AND status = 'active'",
+                )
+                .bind(offset)
+                .bind(state)
+                .bind(Self::ts(expires_at))
+                .bind(Self::ts($crate::shared::now()))
+                .bind(id)
+                .bind(expected_offset)
+                .execute(&self.pool)
+                .await
+                .map_err(Self::db_err)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn finish_upload(&self, id: &str, offset: i64) -> $crate::Result<bool> {
+                let done = ::sqlx::query(
+                    "UPDATE uploads SET status = 'complete', \"offset\" = $1, updated_at = $2 \
+                     WHERE id = $3 AND status = 'active'",
+                )
+                .bind(offset)
+                .bind(Self::ts($crate::shared::now()))
+                .bind(id)
+                .execute(&self.pool)
+                .await
+                .map_err(Self::db_err)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn remove_upload(&self, id: &str) -> $crate::Result<bool> {
+                let done = ::sqlx::query("DELETE FROM uploads WHERE id = $1")
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(Self::db_err)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn select_expired_uploads(
+                &self,
+                now: ::chrono::DateTime<::chrono::Utc>,
+                limit: i64,
+            ) -> $crate::Result<Vec<::mediaserver_core::Upload>> {
+                let rows = ::sqlx::query(concat!(
+                    "SELECT ",
+                    $crate::uploads::upload_cols!(),
+                    " FROM uploads WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2"
+                ))
+                .bind(Self::ts(now))
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(Self::db_err)?;
+                rows.iter().map(Self::upload_from_row).collect()
+            }
+        }
+    };
+}
+pub(crate) use impl_uploads;

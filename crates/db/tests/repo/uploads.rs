@@ -1,0 +1,111 @@
+//! Uploads in progress: the durable state tus and direct uploads resume from.
+
+use super::*;
+use mediaserver_core::{Upload, UploadProtocol, UploadStatus};
+
+both_backends!(
+    upload_round_trip_and_lookup_by_key,
+    progress_is_compare_and_set,
+    complete_and_delete,
+    expired_uploads_oldest_first,
+    duplicate_key_is_conflict,
+);
+
+fn upload(owner: &str, expires_in: i64) -> Upload {
+    let id = new_id();
+    let now = Utc::now().trunc_subsecs(3);
+    Upload {
+        key: format!("originals/{id}/clip.mp4"),
+        id,
+        owner_id: owner.to_string(),
+        protocol: UploadProtocol::Tus,
+        filename: "clip.mp4".into(),
+        title: Some("Holiday é".into()),
+        length: 50 * 1024 * 1024,
+        offset: 0,
+        state: r#"{"offset":0,"mode":"append"}"#.into(),
+        metadata: Some("filename Y2xpcC5tcDQ=".into()),
+        status: UploadStatus::Active,
+        expires_at: now + Duration::seconds(expires_in),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+async fn upload_round_trip_and_lookup_by_key(repo: &DynRepo) {
+    let owner = user(repo, "u@example.com").await;
+    let u = upload(&owner.id, 3600);
+    repo.create_upload(&u).await.unwrap();
+    assert_eq!(repo.get_upload(&u.id).await.unwrap().as_ref(), Some(&u));
+    assert_eq!(repo.upload_by_key(&u.key).await.unwrap(), Some(u.clone()));
+    assert_eq!(repo.get_upload(&new_id()).await.unwrap(), None);
+    assert_eq!(repo.upload_by_key("originals/x/y").await.unwrap(), None);
+}
+
+async fn progress_is_compare_and_set(repo: &DynRepo) {
+    let owner = user(repo, "u@example.com").await;
+    let u = upload(&owner.id, 3600);
+    repo.create_upload(&u).await.unwrap();
+    let later = Utc::now().trunc_subsecs(3) + Duration::hours(2);
+    assert!(repo
+        .record_upload_progress(&u.id, 0, 5_000_000, "s1", later)
+        .await
+        .unwrap());
+    // A second request that read offset 0 loses.
+    assert!(!repo
+        .record_upload_progress(&u.id, 0, 7_000_000, "s2", later)
+        .await
+        .unwrap());
+    let got = repo.get_upload(&u.id).await.unwrap().unwrap();
+    assert_eq!((got.offset, got.state.as_str()), (5_000_000, "s1"));
+    assert_eq!(got.expires_at, later);
+}
+
+async fn complete_and_delete(repo: &DynRepo) {
+    let owner = user(repo, "u@example.com").await;
+    let u = upload(&owner.id, 3600);
+    repo.create_upload(&u).await.unwrap();
+    assert!(repo.complete_upload(&u.id, u.length).await.unwrap());
+    assert!(!repo.complete_upload(&u.id, u.length).await.unwrap());
+    let got = repo.get_upload(&u.id).await.unwrap().unwrap();
+    assert_eq!((got.status, got.offset), (UploadStatus::Complete, u.length));
+    // A completed upload no longer moves.
+    assert!(!repo
+        .record_upload_progress(&u.id, u.length, 1, "x", Utc::now())
+        .await
+        .unwrap());
+    assert!(repo.delete_upload(&u.id).await.unwrap());
+    assert!(!repo.delete_upload(&u.id).await.unwrap());
+    assert_eq!(repo.get_upload(&u.id).await.unwrap(), None);
+}
+
+async fn expired_uploads_oldest_first(repo: &DynRepo) {
+    let owner = user(repo, "u@example.com").await;
+    let a = upload(&owner.id, -100);
+    let b = upload(&owner.id, -10);
+    let live = upload(&owner.id, 3600);
+    for u in [&b, &live, &a] {
+        repo.create_upload(u).await.unwrap();
+    }
+    let ids: Vec<String> = repo
+        .expired_uploads(Utc::now(), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.id)
+        .collect();
+    assert_eq!(ids, vec![a.id.clone(), b.id.clone()]);
+    assert_eq!(repo.expired_uploads(Utc::now(), 1).await.unwrap().len(), 1);
+}
+
+async fn duplicate_key_is_conflict(repo: &DynRepo) {
+    let owner = user(repo, "u@example.com").await;
+    let u = upload(&owner.id, 3600);
+    repo.create_upload(&u).await.unwrap();
+    let mut again = upload(&owner.id, 3600);
+    again.key = u.key.clone();
+    assert!(matches!(
+        repo.create_upload(&again).await,
+        Err(DbError::Conflict(_))
+    ));
+}
