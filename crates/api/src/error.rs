@@ -23,6 +23,13 @@ pub enum ApiError {
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
+    PreconditionFailed(String),
+    /// tus checksum extension: the body does not match `Upload-Checksum` (status 460).
+    #[error("{0}")]
+    ChecksumMismatch(String),
+    #[error("{0}")]
+    Locked(String),
+    #[error("{0}")]
     Unprocessable(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -63,6 +70,15 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ApiError::PreconditionFailed(_) => {
+                (StatusCode::PRECONDITION_FAILED, "precondition_failed")
+            }
+            ApiError::ChecksumMismatch(_) => (
+                // tus's "460 Checksum Mismatch" (always a valid code).
+                StatusCode::from_u16(460).unwrap_or(StatusCode::BAD_REQUEST),
+                "checksum_mismatch",
+            ),
+            ApiError::Locked(_) => (StatusCode::LOCKED, "locked"),
             ApiError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
             ApiError::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")

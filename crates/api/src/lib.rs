@@ -7,6 +7,7 @@ pub mod error;
 mod http;
 pub mod ingest;
 pub mod metrics;
+pub mod uploads;
 
 use auth::{LoginThrottle, TokenKeys};
 use axum::Router;
@@ -22,6 +23,8 @@ use utoipa_axum::router::OpenApiRouter;
 pub struct ApiSettings {
     pub allow_registration: bool,
     pub max_upload_bytes: u64,
+    /// Unfinished uploads are removed this long after their last activity.
+    pub upload_expiry: Duration,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     /// Failed logins from one address allowed per window before 429.
@@ -44,6 +47,7 @@ impl Default for ApiSettings {
         ApiSettings {
             allow_registration: true,
             max_upload_bytes: 10 * 1024 * 1024 * 1024,
+            upload_expiry: Duration::from_secs(24 * 3600),
             access_token_ttl: Duration::from_secs(900),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             login_max_failures: 10,
@@ -145,6 +149,12 @@ pub fn app(state: AppState) -> Router {
     let router = router
         .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .merge(http::web::router())
-        .with_state(state);
-    http::middleware::wrap(router)
+        .merge(http::tus::router())
+        .with_state(state.clone());
+    // tus discovery is a plain OPTIONS request, which the CORS layer would take for a
+    // preflight; answer it before that layer sees it.
+    http::middleware::wrap(router).layer(axum::middleware::from_fn_with_state(
+        state,
+        http::tus::discovery_before_cors,
+    ))
 }

@@ -94,6 +94,8 @@ pub struct Config {
     pub events_owner_email: Option<String>,
     pub allow_registration: bool,
     pub max_upload_bytes: u64,
+    /// Unfinished uploads (tus, direct) are removed this long after their last activity.
+    pub upload_expiry_secs: u64,
     pub access_token_ttl_secs: u64,
     pub refresh_token_ttl_secs: u64,
     pub log_json: bool,
@@ -238,6 +240,10 @@ impl Config {
         if max_upload_bytes == 0 {
             return Err(err("MAX_UPLOAD_BYTES", "must be greater than 0"));
         }
+        let upload_expiry_secs = parse_or(&var, "UPLOAD_EXPIRY_SECONDS", 24 * 3600u64)?;
+        if upload_expiry_secs == 0 {
+            return Err(err("UPLOAD_EXPIRY_SECONDS", "must be greater than 0"));
+        }
         let access_token_ttl_secs = parse_or(&var, "ACCESS_TOKEN_TTL_SECONDS", 900u64)?;
         let refresh_token_ttl_secs =
             parse_or(&var, "REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600u64)?;
@@ -340,6 +346,7 @@ impl Config {
             events_owner_email,
             allow_registration,
             max_upload_bytes,
+            upload_expiry_secs,
             access_token_ttl_secs,
             refresh_token_ttl_secs,
             log_json,

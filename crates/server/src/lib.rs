@@ -120,6 +120,7 @@ pub fn api_settings(config: &Config) -> ApiSettings {
         public_base_url: config.public_base_url.clone(),
         allow_registration: config.allow_registration,
         max_upload_bytes: config.max_upload_bytes,
+        upload_expiry: Duration::from_secs(config.upload_expiry_secs),
         access_token_ttl: Duration::from_secs(config.access_token_ttl_secs),
         refresh_token_ttl: Duration::from_secs(config.refresh_token_ttl_secs),
         ..ApiSettings::default()
@@ -209,6 +210,7 @@ pub fn worker_name() -> String {
 pub struct Server {
     listener: TcpListener,
     app: axum::Router,
+    state: AppState,
 }
 
 impl Server {
@@ -219,7 +221,8 @@ impl Server {
             .with_context(|| format!("listening on {addr} (HOST/PORT)"))?;
         Ok(Server {
             listener,
-            app: mediaserver_api::app(state),
+            app: mediaserver_api::app(state.clone()),
+            state,
         })
     }
 
@@ -232,13 +235,21 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        axum::serve(
+        // Expired uploads are swept a few times per expiry period (at most once a minute).
+        let interval = (self.state.settings.upload_expiry / 4).clamp(
+            std::time::Duration::from_secs(1),
+            std::time::Duration::from_secs(60),
+        );
+        let sweeper = mediaserver_api::uploads::spawn_sweeper(self.state.clone(), interval);
+        let served = axum::serve(
             self.listener,
             self.app.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await
-        .context("serving HTTP")
+        .context("serving HTTP");
+        sweeper.abort();
+        served
     }
 }
 

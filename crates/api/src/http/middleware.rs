@@ -29,13 +29,18 @@ pub fn wrap(router: Router) -> Router {
         .allow_origin(Any)
         .allow_methods(Any)
         .allow_headers(Any)
-        .expose_headers([
-            header::CONTENT_LENGTH,
-            header::CONTENT_RANGE,
-            header::ACCEPT_RANGES,
-            header::ETAG,
-            REQUEST_ID,
-        ])
+        .expose_headers(
+            [
+                header::CONTENT_LENGTH,
+                header::CONTENT_RANGE,
+                header::ACCEPT_RANGES,
+                header::ETAG,
+                REQUEST_ID,
+            ]
+            .into_iter()
+            .chain(super::tus::EXPOSED_HEADERS)
+            .collect::<Vec<_>>(),
+        )
         .max_age(Duration::from_secs(3600));
 
     router

@@ -5,6 +5,7 @@ pub mod middleware;
 pub mod objects;
 pub mod ops;
 pub mod playback;
+pub mod tus;
 pub mod upload;
 pub mod web;
 

@@ -1,0 +1,703 @@
+//! Resumable uploads over tus 1.0.0 (<https://tus.io/protocols/resumable-upload>) at
+//! `/v1/uploads/`: the core protocol plus the creation, creation-with-upload, termination,
+//! expiration and checksum extensions.
+//!
+//! Written here rather than taken from a crate: no maintained tus server crate embeds into
+//! axum, and the parts that matter (state in our database, bytes straight into our storage
+//! trait, our auth and limits) would have to be replaced anyway. The protocol itself is small.
+//!
+//! Durability: bytes go to storage as they arrive (multipart parts or a growing file, see the
+//! storage crate's `resumable` module) and the offset is acknowledged only after both the bytes
+//! and the new state (in the `uploads` table) are stored, so a server killed at any moment
+//! loses nothing it acknowledged and the client resumes from the offset HEAD reports.
+
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiResult};
+use crate::uploads;
+use crate::AppState;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::options;
+use axum::Router;
+use base64::Engine;
+use bytes::{Bytes, BytesMut};
+use chrono::{DateTime, Utc};
+use futures::{Stream, StreamExt};
+use mediaserver_core::sniff::{sniff, SNIFF_LEN};
+use mediaserver_core::{is_valid_id, new_id, safe_filename, Upload, UploadProtocol, UploadStatus};
+use mediaserver_storage::{ObjectKey, ResumableState};
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, Weak};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+pub const TUS_VERSION: &str = "1.0.0";
+const EXTENSIONS: &str = "creation,creation-with-upload,termination,expiration,checksum";
+const CHECKSUMS: &str = "sha1,sha256,md5";
+
+pub(crate) const TUS_RESUMABLE: HeaderName = HeaderName::from_static("tus-resumable");
+const TUS_VERSION_H: HeaderName = HeaderName::from_static("tus-version");
+const TUS_EXTENSION: HeaderName = HeaderName::from_static("tus-extension");
+const TUS_MAX_SIZE: HeaderName = HeaderName::from_static("tus-max-size");
+const TUS_CHECKSUM_ALGORITHM: HeaderName = HeaderName::from_static("tus-checksum-algorithm");
+pub(crate) const UPLOAD_OFFSET: HeaderName = HeaderName::from_static("upload-offset");
+const UPLOAD_LENGTH: HeaderName = HeaderName::from_static("upload-length");
+const UPLOAD_DEFER_LENGTH: HeaderName = HeaderName::from_static("upload-defer-length");
+const UPLOAD_METADATA: HeaderName = HeaderName::from_static("upload-metadata");
+const UPLOAD_EXPIRES: HeaderName = HeaderName::from_static("upload-expires");
+const UPLOAD_CHECKSUM: HeaderName = HeaderName::from_static("upload-checksum");
+/// Names the media item a finished upload became.
+pub const MEDIA_ID: HeaderName = HeaderName::from_static("mediaserver-media-id");
+const OFFSET_OCTET_STREAM: &str = "application/offset+octet-stream";
+
+/// Headers a browser client must be allowed to read (CORS).
+pub const EXPOSED_HEADERS: [HeaderName; 10] = [
+    header::LOCATION,
+    TUS_RESUMABLE,
+    TUS_VERSION_H,
+    TUS_EXTENSION,
+    TUS_MAX_SIZE,
+    UPLOAD_OFFSET,
+    UPLOAD_LENGTH,
+    UPLOAD_METADATA,
+    UPLOAD_EXPIRES,
+    MEDIA_ID,
+];
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/uploads", options(discover).post(create))
+        .route("/v1/uploads/", options(discover).post(create))
+        .route(
+            "/v1/uploads/{id}",
+            options(discover).head(by_id).patch(by_id).delete(by_id),
+        )
+        .layer(DefaultBodyLimit::disable())
+        .layer(axum::middleware::map_response(
+            |mut resp: Response| async move {
+                resp.headers_mut()
+                    .insert(TUS_RESUMABLE, HeaderValue::from_static(TUS_VERSION));
+                resp
+            },
+        ))
+}
+
+fn hv(v: impl ToString) -> HeaderValue {
+    // Only ever called with digits, ids, dates and ASCII names.
+    HeaderValue::from_str(&v.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+fn http_date(t: DateTime<Utc>) -> String {
+    t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+/// Answers tus discovery (`OPTIONS /v1/uploads…` without `Access-Control-Request-Method`, i.e.
+/// not a CORS preflight) ahead of the CORS layer; everything else passes through.
+pub async fn discovery_before_cors(
+    State(state): State<AppState>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if req.method() == Method::OPTIONS
+        && req.uri().path().starts_with("/v1/uploads")
+        && !req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+    {
+        let mut resp = discover(State(state)).await;
+        resp.headers_mut()
+            .insert(TUS_RESUMABLE, HeaderValue::from_static(TUS_VERSION));
+        return resp;
+    }
+    next.run(req).await
+}
+
+/// An error answered before the whole body was read: the connection cannot carry another
+/// request, so tell the client not to reuse it.
+fn close_if_error(mut resp: Response) -> Response {
+    if resp.status().is_client_error() || resp.status().is_server_error() {
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    resp
+}
+
+async fn discover(State(state): State<AppState>) -> Response {
+    let mut h = HeaderMap::new();
+    h.insert(TUS_VERSION_H, HeaderValue::from_static(TUS_VERSION));
+    h.insert(TUS_EXTENSION, HeaderValue::from_static(EXTENSIONS));
+    h.insert(TUS_MAX_SIZE, hv(state.settings.max_upload_bytes));
+    h.insert(TUS_CHECKSUM_ALGORITHM, HeaderValue::from_static(CHECKSUMS));
+    (StatusCode::NO_CONTENT, h).into_response()
+}
+
+/// Every request but OPTIONS must speak our version (412 otherwise, naming the one we speak).
+fn check_version(headers: &HeaderMap) -> Result<(), Response> {
+    match headers.get(TUS_RESUMABLE).and_then(|v| v.to_str().ok()) {
+        Some(TUS_VERSION) => Ok(()),
+        other => {
+            let mut resp = ApiError::PreconditionFailed(format!(
+                "this server speaks tus {TUS_VERSION}; send 'Tus-Resumable: {TUS_VERSION}' (got {})",
+                other.unwrap_or("none")
+            ))
+            .into_response();
+            resp.headers_mut()
+                .insert(TUS_VERSION_H, HeaderValue::from_static(TUS_VERSION));
+            Err(resp)
+        }
+    }
+}
+
+fn header_u64(headers: &HeaderMap, name: &HeaderName) -> ApiResult<Option<u64>> {
+    match headers.get(name) {
+        None => Ok(None),
+        Some(v) => v
+            .to_str()
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok())
+            .map(Some)
+            .ok_or_else(|| ApiError::BadRequest(format!("{name}: must be a non-negative integer"))),
+    }
+}
+
+/// `Upload-Metadata`: comma-separated `key base64value` pairs (the value may be absent).
+fn parse_metadata(raw: &str) -> ApiResult<HashMap<String, String>> {
+    let mut out = HashMap::new();
+    for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let mut it = pair.splitn(2, ' ');
+        let key = it.next().unwrap_or_default();
+        let value = match it.next() {
+            None => String::new(),
+            Some(b64) => {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(b64.trim())
+                    .map_err(|_| {
+                        ApiError::BadRequest(format!(
+                            "Upload-Metadata: the value of '{key}' is not valid base64"
+                        ))
+                    })?;
+                String::from_utf8(bytes).map_err(|_| {
+                    ApiError::BadRequest(format!("Upload-Metadata: '{key}' is not UTF-8"))
+                })?
+            }
+        };
+        if out.insert(key.to_string(), value).is_some() {
+            return Err(ApiError::BadRequest(format!(
+                "Upload-Metadata: '{key}' appears twice"
+            )));
+        }
+    }
+    Ok(out)
+}
+
+fn location(id: &str) -> String {
+    format!("/v1/uploads/{id}")
+}
+
+fn expires_header(h: &mut HeaderMap, upload: &Upload) {
+    if upload.status == UploadStatus::Active {
+        h.insert(UPLOAD_EXPIRES, hv(http_date(upload.expires_at)));
+    }
+}
+
+/// POST: creates an upload (and with a body, stores its first bytes: creation-with-upload).
+async fn create(State(state): State<AppState>, caller: AuthUser, req: Request) -> Response {
+    if let Err(resp) = check_version(req.headers()) {
+        return resp;
+    }
+    match create_inner(&state, &caller, req).await {
+        Ok(resp) => resp,
+        Err(e) => close_if_error(e.into_response()),
+    }
+}
+
+async fn create_inner(state: &AppState, caller: &AuthUser, req: Request) -> ApiResult<Response> {
+    let headers = req.headers().clone();
+    if headers.contains_key(UPLOAD_DEFER_LENGTH) {
+        return Err(ApiError::BadRequest(
+            "deferred lengths are not supported; send Upload-Length with the file's size".into(),
+        ));
+    }
+    let length = header_u64(&headers, &UPLOAD_LENGTH)?.ok_or_else(|| {
+        ApiError::BadRequest("Upload-Length: required (the file's size in bytes)".into())
+    })?;
+    let max = state.settings.max_upload_bytes;
+    if length > max {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "Upload-Length {length} is larger than this server's upload limit of {max} bytes (MAX_UPLOAD_BYTES)"
+        )));
+    }
+    if length == 0 {
+        return Err(ApiError::BadRequest(
+            "the upload is empty (Upload-Length: 0)".into(),
+        ));
+    }
+    let raw_metadata = headers
+        .get(UPLOAD_METADATA)
+        .map(|v| {
+            v.to_str()
+                .map(str::to_string)
+                .map_err(|_| ApiError::BadRequest("Upload-Metadata: must be ASCII".into()))
+        })
+        .transpose()?;
+    let metadata = raw_metadata
+        .as_deref()
+        .map(parse_metadata)
+        .transpose()?
+        .unwrap_or_default();
+    let filename = safe_filename(
+        metadata
+            .get("filename")
+            .or_else(|| metadata.get("name"))
+            .map(String::as_str)
+            .unwrap_or("upload"),
+    );
+    let title = metadata
+        .get("title")
+        .cloned()
+        .filter(|t| !t.trim().is_empty());
+    if let Some(t) = &title {
+        crate::http::upload::check_title(t)?;
+    }
+
+    let id = new_id();
+    let key = ObjectKey::new(format!("originals/{id}/{filename}"))
+        .map_err(|e| ApiError::BadRequest(format!("unusable file name: {e}")))?;
+    let rs = state.media_store.resumable_start(&key).await?;
+    let now = Utc::now();
+    let upload = Upload {
+        id: id.clone(),
+        owner_id: caller.id.clone(),
+        protocol: UploadProtocol::Tus,
+        filename,
+        title,
+        key: key.to_string(),
+        length: length as i64,
+        offset: 0,
+        state: state_json(&rs)?,
+        metadata: raw_metadata,
+        status: UploadStatus::Active,
+        expires_at: now + expiry(state),
+        created_at: now,
+        updated_at: now,
+    };
+    if let Err(e) = state.repo.create_upload(&upload).await {
+        let _ = state.media_store.resumable_abort(&key, &rs).await;
+        return Err(e.into());
+    }
+    tracing::info!(upload_id = %id, length, "tus upload created");
+
+    let mut h = HeaderMap::new();
+    h.insert(header::LOCATION, hv(location(&id)));
+    let has_body = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.eq_ignore_ascii_case(OFFSET_OCTET_STREAM));
+    if has_body {
+        let upload = append(state, upload, &headers, req.into_body()).await?;
+        h.insert(UPLOAD_OFFSET, hv(upload.offset));
+        expires_header(&mut h, &upload);
+        if upload.status == UploadStatus::Complete {
+            h.insert(MEDIA_ID, hv(&upload.id));
+        }
+    } else {
+        expires_header(&mut h, &upload);
+    }
+    Ok((StatusCode::CREATED, h).into_response())
+}
+
+fn expiry(state: &AppState) -> chrono::Duration {
+    chrono::Duration::from_std(state.settings.upload_expiry).unwrap_or(chrono::Duration::days(1))
+}
+
+fn state_json(rs: &ResumableState) -> ApiResult<String> {
+    serde_json::to_string(rs)
+        .map_err(|e| ApiError::Internal(format!("serialising upload state: {e}")))
+}
+
+/// HEAD, PATCH and DELETE of one upload.
+async fn by_id(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    caller: AuthUser,
+    req: Request,
+) -> Response {
+    if let Err(resp) = check_version(req.headers()) {
+        return resp;
+    }
+    let result = async {
+        let upload = find(&state, &caller, &id).await?;
+        match *req.method() {
+            Method::HEAD => head(&state, upload).await,
+            Method::PATCH => patch(&state, upload, req).await,
+            Method::DELETE => terminate(&state, upload).await,
+            _ => Err(ApiError::BadRequest(
+                "tus uploads accept HEAD, PATCH, DELETE and OPTIONS".into(),
+            )),
+        }
+    }
+    .await;
+    result.unwrap_or_else(|e| close_if_error(e.into_response()))
+}
+
+/// The caller's live upload; anyone else's (or an expired one) does not exist.
+async fn find(state: &AppState, caller: &AuthUser, id: &str) -> ApiResult<Upload> {
+    let gone = || ApiError::not_found("upload");
+    if !is_valid_id(id) {
+        return Err(gone());
+    }
+    let upload = state.repo.get_upload(id).await?.ok_or_else(gone)?;
+    if upload.owner_id != caller.id || upload.expires_at <= Utc::now() {
+        return Err(gone());
+    }
+    Ok(upload)
+}
+
+async fn head(state: &AppState, mut upload: Upload) -> ApiResult<Response> {
+    if upload.status == UploadStatus::Active && upload.offset == upload.length {
+        // Every byte was acknowledged but completion was interrupted: finish it now.
+        complete(state, &upload).await?;
+        upload.status = UploadStatus::Complete;
+    }
+    let mut h = HeaderMap::new();
+    h.insert(UPLOAD_OFFSET, hv(upload.offset));
+    h.insert(UPLOAD_LENGTH, hv(upload.length));
+    if let Some(m) = upload
+        .metadata
+        .as_deref()
+        .and_then(|m| HeaderValue::from_str(m).ok())
+    {
+        h.insert(UPLOAD_METADATA, m);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    expires_header(&mut h, &upload);
+    if upload.status == UploadStatus::Complete {
+        h.insert(MEDIA_ID, hv(&upload.id));
+    }
+    Ok((StatusCode::OK, h).into_response())
+}
+
+async fn terminate(state: &AppState, upload: Upload) -> ApiResult<Response> {
+    let _guard = lock(&upload.id).await?;
+    uploads::discard(state, &upload).await;
+    if state.repo.get_upload(&upload.id).await?.is_some() {
+        return Err(ApiError::Unavailable(
+            "could not release the upload's storage; try again".into(),
+        ));
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn patch(state: &AppState, upload: Upload, req: Request) -> ApiResult<Response> {
+    let headers = req.headers().clone();
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    if !ct.is_some_and(|ct| ct.eq_ignore_ascii_case(OFFSET_OCTET_STREAM)) {
+        return Err(ApiError::UnsupportedMediaType(format!(
+            "PATCH bodies must have Content-Type: {OFFSET_OCTET_STREAM}"
+        )));
+    }
+    let _guard = lock(&upload.id).await?;
+    // Re-read under the lock: a request that just finished may have moved the offset.
+    let upload = state
+        .repo
+        .get_upload(&upload.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("upload"))?;
+    let upload = append(state, upload, &headers, req.into_body()).await?;
+    let mut h = HeaderMap::new();
+    h.insert(UPLOAD_OFFSET, hv(upload.offset));
+    expires_header(&mut h, &upload);
+    if upload.status == UploadStatus::Complete {
+        h.insert(MEDIA_ID, hv(&upload.id));
+    }
+    Ok((StatusCode::NO_CONTENT, h).into_response())
+}
+
+/// Stores a request body at the upload's offset, records the new offset, and completes the
+/// upload when the last byte arrives. Returns the upload as recorded.
+async fn append(
+    state: &AppState,
+    mut upload: Upload,
+    headers: &HeaderMap,
+    body: Body,
+) -> ApiResult<Upload> {
+    let claimed = header_u64(headers, &UPLOAD_OFFSET)?;
+    let offset = upload.offset as u64;
+    match claimed {
+        Some(o) if o == offset => {}
+        Some(o) => {
+            return Err(ApiError::Conflict(format!(
+                "Upload-Offset {o} does not match the upload's offset {offset}; HEAD the upload and resume from there"
+            )))
+        }
+        None if headers.contains_key(header::CONTENT_TYPE) && upload.offset == 0 => {}
+        None => return Err(ApiError::BadRequest("Upload-Offset: required".into())),
+    }
+    if upload.status == UploadStatus::Complete {
+        return Err(ApiError::Conflict("this upload is already complete".into()));
+    }
+    let remaining = (upload.length - upload.offset) as u64;
+    if let Some(n) = header_u64(headers, &header::CONTENT_LENGTH)? {
+        if n > remaining {
+            return Err(ApiError::PayloadTooLarge(format!(
+                "the body has {n} bytes but only {remaining} remain of Upload-Length {}",
+                upload.length
+            )));
+        }
+    }
+    let checksum = headers
+        .get(UPLOAD_CHECKSUM)
+        .map(|v| Checksum::parse(v.to_str().unwrap_or_default()))
+        .transpose()?;
+
+    let mut body = body.into_data_stream();
+    let mut head = BytesMut::new();
+    if offset == 0 {
+        // Refuse a file that is not media from its first bytes, before storing gigabytes of it.
+        while head.len() < SNIFF_LEN {
+            match body.next().await {
+                Some(Ok(c)) => head.extend_from_slice(&c),
+                _ => break,
+            }
+        }
+        if head.len() >= SNIFF_LEN && sniff(&head).is_none() {
+            uploads::discard(state, &upload).await;
+            return Err(ApiError::UnsupportedMediaType(
+                "the file is not an image, video or audio file this server can process \
+                 (its type is decided from its contents, not its name); the upload was discarded"
+                    .into(),
+            ));
+        }
+    }
+    let digest = Arc::new(Mutex::new(checksum.as_ref().map(Checksum::hasher)));
+    let too_long = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let source = futures::stream::iter((!head.is_empty()).then(|| Ok(head.freeze())))
+        .chain(body.map(|r| r.map_err(std::io::Error::other)));
+    let source = Metered {
+        inner: Box::pin(source),
+        left: remaining,
+        digest: digest.clone(),
+        too_long: too_long.clone(),
+    };
+
+    let key = uploads::object_key(&upload)?;
+    let old = uploads::storage_state(&upload)?;
+    let out = state
+        .media_store
+        .resumable_append(&key, &old, Box::pin(source))
+        .await?;
+    let reject = |why: ApiError| async {
+        // Not recorded: drop what this request stored (the old state stays valid).
+        let _ = state
+            .media_store
+            .resumable_release(&key, &out.state, &old)
+            .await;
+        Err(why)
+    };
+    if too_long.load(std::sync::atomic::Ordering::Relaxed) {
+        return reject(ApiError::PayloadTooLarge(format!(
+            "the body is longer than the {remaining} bytes that remain of Upload-Length {}",
+            upload.length
+        )))
+        .await;
+    }
+    if let Some(expected) = &checksum {
+        let got = digest
+            .lock()
+            .ok()
+            .and_then(|mut d| d.take())
+            .map(Hasher::finish);
+        if out.source_error.is_some() {
+            return reject(ApiError::BadRequest(
+                "the body broke off before it could be verified against Upload-Checksum".into(),
+            ))
+            .await;
+        }
+        if got.as_deref() != Some(expected.digest.as_slice()) {
+            return reject(ApiError::ChecksumMismatch(format!(
+                "the body's {} does not match Upload-Checksum; nothing was stored, send it again",
+                expected.algorithm
+            )))
+            .await;
+        }
+    }
+
+    let new_offset = out.state.offset as i64;
+    let expires_at = Utc::now() + expiry(state);
+    if new_offset != upload.offset {
+        let recorded = state
+            .repo
+            .record_upload_progress(
+                &upload.id,
+                upload.offset,
+                new_offset,
+                &state_json(&out.state)?,
+                expires_at,
+            )
+            .await?;
+        if !recorded {
+            return reject(ApiError::Conflict(
+                "the upload was changed by another request; HEAD it and resume from its offset"
+                    .into(),
+            ))
+            .await;
+        }
+        if let Err(e) = state
+            .media_store
+            .resumable_release(&key, &old, &out.state)
+            .await
+        {
+            tracing::warn!(upload_id = %upload.id, error = %e, "could not remove superseded upload bytes");
+        }
+        upload.offset = new_offset;
+        upload.state = state_json(&out.state)?;
+        upload.expires_at = expires_at;
+    }
+    if let Some(e) = out.source_error {
+        return Err(ApiError::BadRequest(format!(
+            "the body broke off after {} bytes were stored; resume from Upload-Offset {}: {e}",
+            new_offset as u64 - offset,
+            new_offset
+        )));
+    }
+    if upload.offset == upload.length {
+        complete(state, &upload).await?;
+        upload.status = UploadStatus::Complete;
+    }
+    Ok(upload)
+}
+
+async fn complete(state: &AppState, upload: &Upload) -> ApiResult<()> {
+    uploads::finish_storage(state, upload).await?;
+    uploads::create_media(state, upload).await?;
+    Ok(())
+}
+
+/// One request at a time per upload in this process (a client retrying after a dropped
+/// connection may overlap the request the server has not yet seen end). Across processes the
+/// compare-and-set on the offset keeps the record consistent.
+async fn lock(id: &str) -> ApiResult<tokio::sync::OwnedMutexGuard<()>> {
+    static LOCKS: Mutex<Option<HashMap<String, Weak<tokio::sync::Mutex<()>>>>> = Mutex::new(None);
+    let m = {
+        let mut map = LOCKS
+            .lock()
+            .map_err(|_| ApiError::Internal("upload lock table poisoned".into()))?;
+        let map = map.get_or_insert_with(HashMap::new);
+        map.retain(|_, w| w.strong_count() > 0);
+        match map.get(id).and_then(Weak::upgrade) {
+            Some(m) => m,
+            None => {
+                let m = Arc::new(tokio::sync::Mutex::new(()));
+                map.insert(id.to_string(), Arc::downgrade(&m));
+                m
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), m.lock_owned())
+        .await
+        .map_err(|_| {
+            ApiError::Locked("another request is writing to this upload; retry shortly".into())
+        })
+}
+
+struct Checksum {
+    algorithm: &'static str,
+    digest: Vec<u8>,
+}
+
+impl Checksum {
+    fn parse(v: &str) -> ApiResult<Self> {
+        let (alg, b64) = v.split_once(' ').ok_or_else(|| {
+            ApiError::BadRequest("Upload-Checksum: expected '<algorithm> <base64 digest>'".into())
+        })?;
+        let algorithm = match alg.to_ascii_lowercase().as_str() {
+            "sha1" => "sha1",
+            "sha256" => "sha256",
+            "md5" => "md5",
+            other => {
+                return Err(ApiError::BadRequest(format!(
+                    "Upload-Checksum: unsupported algorithm '{other}'; use one of {CHECKSUMS}"
+                )))
+            }
+        };
+        let digest = base64::engine::general_purpose::STANDARD
+            .decode(b64.trim())
+            .map_err(|_| {
+                ApiError::BadRequest("Upload-Checksum: the digest is not valid base64".into())
+            })?;
+        Ok(Checksum { algorithm, digest })
+    }
+
+    fn hasher(&self) -> Hasher {
+        use sha1::Digest as _;
+        match self.algorithm {
+            "sha1" => Hasher::Sha1(sha1::Sha1::new()),
+            "sha256" => Hasher::Sha256(sha2::Sha256::new()),
+            _ => Hasher::Md5(md5::Md5::new()),
+        }
+    }
+}
+
+enum Hasher {
+    Sha1(sha1::Sha1),
+    Sha256(sha2::Sha256),
+    Md5(md5::Md5),
+}
+
+impl Hasher {
+    fn update(&mut self, data: &[u8]) {
+        use sha1::Digest as _;
+        match self {
+            Hasher::Sha1(h) => h.update(data),
+            Hasher::Sha256(h) => h.update(data),
+            Hasher::Md5(h) => h.update(data),
+        }
+    }
+
+    fn finish(self) -> Vec<u8> {
+        use sha1::Digest as _;
+        match self {
+            Hasher::Sha1(h) => h.finalize().to_vec(),
+            Hasher::Sha256(h) => h.finalize().to_vec(),
+            Hasher::Md5(h) => h.finalize().to_vec(),
+        }
+    }
+}
+
+/// The request body on its way to storage: hashed for Upload-Checksum, and cut off (with an
+/// error, so nothing is recorded) if it runs past Upload-Length.
+struct Metered {
+    inner: Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>,
+    left: u64,
+    digest: Arc<Mutex<Option<Hasher>>>,
+    too_long: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Stream for Metered {
+    type Item = std::io::Result<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        match self.inner.as_mut().poll_next(cx) {
+            Poll::Ready(Some(Ok(chunk))) => {
+                if chunk.len() as u64 > self.left {
+                    self.too_long
+                        .store(true, std::sync::atomic::Ordering::Relaxed);
+                    return Poll::Ready(Some(Err(std::io::Error::other(
+                        "body longer than Upload-Length",
+                    ))));
+                }
+                self.left -= chunk.len() as u64;
+                if let Ok(mut d) = self.digest.lock() {
+                    if let Some(h) = d.as_mut() {
+                        h.update(&chunk);
+                    }
+                }
+                Poll::Ready(Some(Ok(chunk)))
+            }
+            other => other,
+        }
+    }
+}

@@ -1,0 +1,472 @@
+//! tus 1.0.0 at /v1/uploads/ against the real server: the protocol's answers, every rejection
+//! the issue names, persistence across a restart, and expiry removing the bytes.
+
+mod common;
+
+use base64::Engine;
+use common::*;
+use reqwest::{Response, StatusCode};
+use sha1::Digest;
+
+const TUS: (&str, &str) = ("Tus-Resumable", "1.0.0");
+const OCTETS: (&str, &str) = ("Content-Type", "application/offset+octet-stream");
+
+fn b64(s: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+async fn create(s: &TestServer, token: &str, length: u64, metadata: &str) -> Response {
+    s.client
+        .post(s.url("/v1/uploads/"))
+        .bearer_auth(token)
+        .header(TUS.0, TUS.1)
+        .header("Upload-Length", length.to_string())
+        .header("Upload-Metadata", metadata)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Creates an upload and returns its absolute URL.
+async fn create_ok(s: &TestServer, token: &str, length: u64, filename: &str) -> String {
+    let r = create(
+        s,
+        token,
+        length,
+        &format!("filename {},title {}", b64(filename), b64("My clip")),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(r.headers()["tus-resumable"], "1.0.0");
+    assert!(r.headers().contains_key("upload-expires"));
+    let loc = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(loc.starts_with("/v1/uploads/"), "{loc}");
+    s.url(&loc)
+}
+
+async fn patch(s: &TestServer, url: &str, token: &str, offset: u64, body: Vec<u8>) -> Response {
+    s.client
+        .patch(url)
+        .bearer_auth(token)
+        .header(TUS.0, TUS.1)
+        .header(OCTETS.0, OCTETS.1)
+        .header("Upload-Offset", offset.to_string())
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn head(s: &TestServer, url: &str, token: &str) -> Response {
+    s.client
+        .head(url)
+        .bearer_auth(token)
+        .header(TUS.0, TUS.1)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn offset_of(r: &Response) -> u64 {
+    r.headers()["upload-offset"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// A video large enough to need several chunks (the 1 s fixture padded with a trailing
+/// free-space box, which MP4 readers skip).
+fn video(len: usize) -> Vec<u8> {
+    let mut v = read(&fixtures().mp4);
+    let pad = len.saturating_sub(v.len()).max(8);
+    v.extend_from_slice(&(pad as u32).to_be_bytes());
+    v.extend_from_slice(b"free");
+    v.extend((0..pad - 8).map(|i| (i * 31 % 251) as u8));
+    v
+}
+
+/// Uploads `data` in `chunk`-sized PATCHes and returns the media id from the last response.
+async fn upload_all(s: &TestServer, url: &str, token: &str, data: &[u8], chunk: usize) -> String {
+    let mut offset = 0usize;
+    let mut media_id = None;
+    while offset < data.len() {
+        let end = (offset + chunk).min(data.len());
+        let r = patch(s, url, token, offset as u64, data[offset..end].to_vec()).await;
+        assert_eq!(r.status(), StatusCode::NO_CONTENT, "PATCH at {offset}");
+        assert_eq!(offset_of(&r), end as u64);
+        media_id = r
+            .headers()
+            .get("mediaserver-media-id")
+            .map(|v| v.to_str().unwrap().to_string());
+        offset = end;
+    }
+    media_id.expect("the last PATCH names the media item")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn options_advertises_version_extensions_and_limits() {
+    let s = TestServer::start_with(&[("MAX_UPLOAD_BYTES", "123456789")]).await;
+    let r = s
+        .client
+        .request(reqwest::Method::OPTIONS, s.url("/v1/uploads/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let h = r.headers();
+    assert_eq!(h["tus-version"], "1.0.0");
+    assert_eq!(h["tus-max-size"], "123456789");
+    let ext = h["tus-extension"].to_str().unwrap();
+    for e in [
+        "creation",
+        "creation-with-upload",
+        "termination",
+        "expiration",
+        "checksum",
+    ] {
+        assert!(ext.split(',').any(|x| x == e), "{e} missing from {ext}");
+    }
+    assert!(h["tus-checksum-algorithm"]
+        .to_str()
+        .unwrap()
+        .contains("sha1"));
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chunked_upload_becomes_a_media_item_with_the_same_bytes() {
+    let s = TestServer::start().await;
+    let token = s.user_token("a@example.com").await;
+    let data = video(3 * 1024 * 1024 + 777);
+    let url = create_ok(&s, &token, data.len() as u64, "holiday clip.mp4").await;
+
+    let r = head(&s, &url, &token).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(offset_of(&r), 0);
+    assert_eq!(r.headers()["upload-length"], data.len().to_string());
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert!(r.headers()["upload-metadata"]
+        .to_str()
+        .unwrap()
+        .contains(&b64("holiday clip.mp4")));
+
+    let id = upload_all(&s, &url, &token, &data, 1024 * 1024).await;
+    let item: serde_json::Value = s
+        .get(&format!("/v1/media/{id}"), &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(item["kind"], "video");
+    assert_eq!(item["status"], "queued");
+    assert_eq!(item["title"], "My clip");
+    assert_eq!(item["size"], data.len());
+    assert_eq!(item["sha256"], sha256_hex(&data));
+    let original = s
+        .get(&format!("/v1/media/{id}/original"), &token)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert!(original == data, "stored original differs");
+    // HEAD after completion: done, and which item it became.
+    let r = head(&s, &url, &token).await;
+    assert_eq!(offset_of(&r), data.len() as u64);
+    assert_eq!(r.headers()["mediaserver-media-id"], id.as_str());
+    // Nothing but the original is left in the bucket's item folder.
+    let files: Vec<_> = walk(&s.dir.path().join("storage/media"));
+    assert_eq!(files.len(), 1, "{files:?}");
+    s.stop().await;
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creation_with_upload_and_checksums() {
+    let s = TestServer::start().await;
+    let token = s.user_token("a@example.com").await;
+    let data = read(&fixtures().png);
+    // creation-with-upload: the whole file in the POST.
+    let r = s
+        .client
+        .post(s.url("/v1/uploads/"))
+        .bearer_auth(&token)
+        .header(TUS.0, TUS.1)
+        .header(OCTETS.0, OCTETS.1)
+        .header("Upload-Length", data.len().to_string())
+        .header("Upload-Metadata", format!("filename {}", b64("frame.png")))
+        .body(data.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(offset_of(&r), data.len() as u64);
+    let id = r.headers()["mediaserver-media-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let item = s
+        .get(&format!("/v1/media/{id}"), &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(item.status(), StatusCode::OK);
+
+    // Checksums: a wrong one is 460 and stores nothing; the right one is accepted.
+    let data = video(300_000);
+    let url = create_ok(&s, &token, data.len() as u64, "c.mp4").await;
+    let part = data[..100_000].to_vec();
+    let sha1 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(sha1::Sha1::digest(b));
+    let send = |sum: String, body: Vec<u8>, offset: u64| {
+        s.client
+            .patch(&url)
+            .bearer_auth(&token)
+            .header(TUS.0, TUS.1)
+            .header(OCTETS.0, OCTETS.1)
+            .header("Upload-Offset", offset.to_string())
+            .header("Upload-Checksum", sum)
+            .body(body)
+            .send()
+    };
+    let r = send(format!("sha1 {}", sha1(b"something else")), part.clone(), 0)
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 460);
+    assert_eq!(offset_of(&head(&s, &url, &token).await), 0);
+    let r = send(format!("sha1 {}", sha1(&part)), part.clone(), 0)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(offset_of(&r), 100_000);
+    let r = send(format!("crc32 {}", sha1(&part)), part.clone(), 100_000)
+        .await
+        .unwrap();
+    let msg = expect_error(r, StatusCode::BAD_REQUEST).await;
+    assert!(msg.contains("unsupported algorithm"), "{msg}");
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protocol_errors() {
+    let s = TestServer::start_with(&[("MAX_UPLOAD_BYTES", "1000000")]).await;
+    let token = s.user_token("a@example.com").await;
+    let other = s.user_token("b@example.com").await;
+    let data = video(500_000);
+
+    // Over the limit at creation → 413, and no upload exists.
+    let msg = expect_error(
+        create(&s, &token, 1_000_001, "").await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+    )
+    .await;
+    assert!(msg.contains("MAX_UPLOAD_BYTES"), "{msg}");
+    // Missing or bad token → 401.
+    let r = s
+        .client
+        .post(s.url("/v1/uploads/"))
+        .header(TUS.0, TUS.1)
+        .header("Upload-Length", "10")
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, StatusCode::UNAUTHORIZED).await;
+    expect_error(
+        create(&s, "not-a-token", 10, "").await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    // Wrong protocol version → 412 naming ours.
+    let r = s
+        .client
+        .post(s.url("/v1/uploads/"))
+        .bearer_auth(&token)
+        .header("Tus-Resumable", "0.2.2")
+        .header("Upload-Length", "10")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["tus-version"], "1.0.0");
+    expect_error(r, StatusCode::PRECONDITION_FAILED).await;
+    // Missing length → 400.
+    let r = s
+        .client
+        .post(s.url("/v1/uploads/"))
+        .bearer_auth(&token)
+        .header(TUS.0, TUS.1)
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, StatusCode::BAD_REQUEST).await;
+
+    let url = create_ok(&s, &token, data.len() as u64, "v.mp4").await;
+    // Wrong offset → 409.
+    let r = patch(&s, &url, &token, 5, data[..100].to_vec()).await;
+    let msg = expect_error(r, StatusCode::CONFLICT).await;
+    assert!(msg.contains("HEAD"), "{msg}");
+    // Wrong content type → 415.
+    let r = s
+        .client
+        .patch(&url)
+        .bearer_auth(&token)
+        .header(TUS.0, TUS.1)
+        .header("Content-Type", "application/octet-stream")
+        .header("Upload-Offset", "0")
+        .body(data[..100].to_vec())
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
+    // A body longer than what remains → 413, nothing stored.
+    let r = patch(&s, &url, &token, 0, [data.clone(), vec![0; 10]].concat()).await;
+    expect_error(r, StatusCode::PAYLOAD_TOO_LARGE).await;
+    assert_eq!(offset_of(&head(&s, &url, &token).await), 0);
+    // Another user's upload does not exist for them.
+    expect_error(
+        patch(&s, &url, &other, 0, data[..100].to_vec()).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_eq!(head(&s, &url, &other).await.status(), StatusCode::NOT_FOUND);
+    let r = s
+        .client
+        .delete(&url)
+        .bearer_auth(&other)
+        .header(TUS.0, TUS.1)
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, StatusCode::NOT_FOUND).await;
+
+    // Termination: 204, then the upload is gone (PATCH → 404) and so are its bytes.
+    assert_eq!(
+        patch(&s, &url, &token, 0, data[..200_000].to_vec())
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    let r = s
+        .client
+        .delete(&url)
+        .bearer_auth(&token)
+        .header(TUS.0, TUS.1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    expect_error(
+        patch(&s, &url, &token, 200_000, data[200_000..].to_vec()).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_eq!(head(&s, &url, &token).await.status(), StatusCode::NOT_FOUND);
+    assert!(walk(&s.dir.path().join("storage/media")).is_empty());
+
+    // Not media: refused from the first bytes (415) and discarded.
+    let junk = vec![7u8; 200_000];
+    let url = create_ok(&s, &token, junk.len() as u64, "notes.txt").await;
+    expect_error(
+        patch(&s, &url, &token, 0, junk).await,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+    )
+    .await;
+    assert_eq!(head(&s, &url, &token).await.status(), StatusCode::NOT_FOUND);
+    assert!(walk(&s.dir.path().join("storage/media")).is_empty());
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_survives_a_restart() {
+    let s = TestServer::start().await;
+    let token = s.user_token("a@example.com").await;
+    let data = video(2 * 1024 * 1024);
+    let url = create_ok(&s, &token, data.len() as u64, "v.mp4").await;
+    let path = url.trim_start_matches(&s.url).to_string();
+    assert_eq!(
+        patch(&s, &url, &token, 0, data[..1_234_567].to_vec())
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    let dir = s.stop().await;
+
+    let s = TestServer::start_in(dir, &[]).await;
+    let url = s.url(&path);
+    let r = head(&s, &url, &token).await;
+    assert_eq!(offset_of(&r), 1_234_567);
+    let id = upload_all_from(&s, &url, &token, &data, 1_234_567).await;
+    let item = s
+        .get(&format!("/v1/media/{id}"), &token)
+        .send()
+        .await
+        .unwrap();
+    let item: serde_json::Value = item.json().await.unwrap();
+    assert_eq!(item["sha256"], sha256_hex(&data));
+    s.stop().await;
+}
+
+async fn upload_all_from(
+    s: &TestServer,
+    url: &str,
+    token: &str,
+    data: &[u8],
+    from: usize,
+) -> String {
+    let r = patch(s, url, token, from as u64, data[from..].to_vec()).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    r.headers()["mediaserver-media-id"]
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_upload_is_removed_with_its_bytes() {
+    let s = TestServer::start_with(&[("UPLOAD_EXPIRY_SECONDS", "2")]).await;
+    let token = s.user_token("a@example.com").await;
+    let data = video(400_000);
+    let url = create_ok(&s, &token, data.len() as u64, "v.mp4").await;
+    assert_eq!(
+        patch(&s, &url, &token, 0, data[..150_000].to_vec())
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    assert!(!walk(&s.dir.path().join("storage/media")).is_empty());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let gone = walk(&s.dir.path().join("storage/media")).is_empty();
+        if gone {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "expired upload still on disk"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(head(&s, &url, &token).await.status(), StatusCode::NOT_FOUND);
+    assert!(s
+        .state
+        .repo
+        .expired_uploads(chrono::Utc::now(), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    s.stop().await;
+}
