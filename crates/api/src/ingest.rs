@@ -66,6 +66,23 @@ pub async fn ingest_object(
     if key.starts_with("media/") {
         return Ok(skipped("an output of this server"));
     }
+    // A direct upload's object: it becomes the item the client was promised, owned by them.
+    if let Some(upload) = repo.upload_by_key(key).await? {
+        let media = crate::uploads::create_media_with(repo, store, max_attempts, &upload).await?;
+        return Ok(
+            if upload.status == mediaserver_core::UploadStatus::Complete {
+                IngestOutcome::Duplicate {
+                    key: key.to_string(),
+                    media_id: Some(media.id),
+                }
+            } else {
+                IngestOutcome::Created {
+                    key: key.to_string(),
+                    media_id: media.id,
+                }
+            },
+        );
+    }
     if let Some(id) = key
         .strip_prefix("originals/")
         .and_then(|r| r.split('/').next())

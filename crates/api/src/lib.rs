@@ -134,6 +134,7 @@ fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(http::auth::router())
         .merge(http::media::router())
+        .merge(http::direct::router())
         .merge(http::events::router())
         .merge(http::playback::router())
         .merge(http::ops::router())
@@ -150,6 +151,7 @@ pub fn app(state: AppState) -> Router {
         .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .merge(http::web::router())
         .merge(http::tus::router())
+        .merge(http::direct::one_time_router())
         .with_state(state.clone());
     // tus discovery is a plain OPTIONS request, which the CORS layer would take for a
     // preflight; answer it before that layer sees it.

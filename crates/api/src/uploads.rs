@@ -9,8 +9,8 @@ use crate::AppState;
 use futures::StreamExt;
 use mediaserver_core::sniff::{sniff, SNIFF_LEN};
 use mediaserver_core::{Media, NewOriginal, Upload, UploadProtocol, UploadStatus};
-use mediaserver_db::Recorded;
-use mediaserver_storage::{ObjectKey, ResumableState, StorageError};
+use mediaserver_db::{DynRepo, Recorded};
+use mediaserver_storage::{ObjectKey, ResumableState, Storage, StorageError};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 
@@ -49,16 +49,28 @@ pub async fn finish_storage(state: &AppState, upload: &Upload) -> ApiResult<()> 
 /// Creates the media item for an upload whose original is complete in storage, then marks the
 /// upload complete. A file that is not media is deleted along with the upload (415).
 pub async fn create_media(state: &AppState, upload: &Upload) -> ApiResult<Media> {
-    if let Some(media) = state.repo.get_media(&upload.id).await? {
+    create_media_with(
+        &state.repo,
+        state.media_store.as_ref(),
+        state.settings.job_max_attempts,
+        upload,
+    )
+    .await
+}
+
+/// [`create_media`] for callers without an `AppState` (bucket events).
+pub async fn create_media_with(
+    repo: &DynRepo,
+    store: &dyn Storage,
+    max_attempts: i32,
+    upload: &Upload,
+) -> ApiResult<Media> {
+    if let Some(media) = repo.get_media(&upload.id).await? {
         // Recorded before a crash; only the upload's own status is behind.
-        state
-            .repo
-            .complete_upload(&upload.id, upload.length)
-            .await?;
+        repo.complete_upload(&upload.id, upload.length).await?;
         return Ok(media);
     }
     let key = object_key(upload)?;
-    let store = &state.media_store;
     let meta = match store.head(&key).await {
         Ok(m) => m,
         Err(StorageError::NotFound(_)) => {
@@ -76,14 +88,14 @@ pub async fn create_media(state: &AppState, upload: &Upload) -> ApiResult<Media>
         )));
     }
     if meta.size == 0 {
-        discard(state, upload).await;
+        discard_with(repo, store, upload).await;
         return Err(ApiError::BadRequest("the upload is empty (0 bytes)".into()));
     }
     let head = store
         .read_at(&key, 0..meta.size.min(SNIFF_LEN as u64))
         .await?;
     let Some(sniffed) = sniff(&head) else {
-        discard(state, upload).await;
+        discard_with(repo, store, upload).await;
         return Err(not_media());
     };
     // The bytes arrived over many requests (perhaps many processes), so they are hashed here,
@@ -116,35 +128,32 @@ pub async fn create_media(state: &AppState, upload: &Upload) -> ApiResult<Media>
         },
     }
     .into_records();
-    match state
-        .repo
-        .create_media_with_event(&media, &event, state.settings.job_max_attempts)
-        .await?
-    {
-        Recorded::Created => {}
-        // A bucket event for this very object won the race and recorded it first.
-        Recorded::Duplicate { .. } => {}
-    }
-    state
-        .repo
-        .complete_upload(&upload.id, upload.length)
+    // `Duplicate` means a bucket event for this very object recorded it first (through this same
+    // function, so under this id): either way the item exists now.
+    let _: Recorded = repo
+        .create_media_with_event(&media, &event, max_attempts)
         .await?;
+    repo.complete_upload(&upload.id, upload.length).await?;
     crate::metrics::record_upload_bytes(meta.size);
     tracing::info!(media_id = %media.id, kind = %media.kind, size = media.size, protocol = %upload.protocol, "upload complete");
-    Ok(state.repo.get_media(&upload.id).await?.unwrap_or(media))
+    Ok(repo.get_media(&upload.id).await?.unwrap_or(media))
 }
 
 /// Removes an unfinished upload: its bytes (the provider's multipart upload included) and its
 /// row. Errors are logged; the sweep retries what is left.
 pub async fn discard(state: &AppState, upload: &Upload) {
+    discard_with(&state.repo, state.media_store.as_ref(), upload).await
+}
+
+async fn discard_with(repo: &DynRepo, store: &dyn Storage, upload: &Upload) {
     let released = match upload.status {
         // The original now belongs to the media item.
         UploadStatus::Complete => Ok(()),
-        UploadStatus::Active => release_bytes(state, upload).await,
+        UploadStatus::Active => release_bytes(repo, store, upload).await,
     };
     match released {
         Ok(()) => {
-            if let Err(e) = state.repo.delete_upload(&upload.id).await {
+            if let Err(e) = repo.delete_upload(&upload.id).await {
                 tracing::warn!(upload_id = %upload.id, error = %e, "could not delete an upload row");
             }
         }
@@ -154,19 +163,19 @@ pub async fn discard(state: &AppState, upload: &Upload) {
     }
 }
 
-async fn release_bytes(state: &AppState, upload: &Upload) -> ApiResult<()> {
+async fn release_bytes(repo: &DynRepo, store: &dyn Storage, upload: &Upload) -> ApiResult<()> {
     let key = object_key(upload)?;
-    if state.repo.get_media(&upload.id).await?.is_some() {
+    if repo.get_media(&upload.id).await?.is_some() {
         return Ok(());
     }
     match upload.protocol {
         UploadProtocol::Tus => {
             let rs = storage_state(upload)?;
-            state.media_store.resumable_abort(&key, &rs).await?;
+            store.resumable_abort(&key, &rs).await?;
             // A finish that happened just before a crash left the object itself.
-            state.media_store.delete(&key).await?;
+            store.delete(&key).await?;
         }
-        UploadProtocol::Direct => state.media_store.delete(&key).await?,
+        UploadProtocol::Direct => store.delete(&key).await?,
     }
     Ok(())
 }

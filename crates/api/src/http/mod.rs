@@ -1,4 +1,5 @@
 pub mod auth;
+pub mod direct;
 pub mod events;
 pub mod media;
 pub mod middleware;

@@ -103,7 +103,9 @@ pub async fn discovery_before_cors(
 ) -> Response {
     if req.method() == Method::OPTIONS
         && req.uri().path().starts_with("/v1/uploads")
-        && !req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+        && !req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
     {
         let mut resp = discover(State(state)).await;
         resp.headers_mut()

@@ -1,0 +1,291 @@
+//! Direct uploads: the client PUTs the file straight to the bucket with a time-limited URL (a
+//! presigned S3 PUT, or the provider's pre-authenticated request), so the bytes never pass
+//! through this server. Storage without such URLs (`Local`) gets a one-time URL on this server
+//! instead. The item is created when the bucket announces the object (events endpoint) or the
+//! client calls `POST /v1/media/{id}/complete`, whichever comes first; both check the object is
+//! there at the declared size.
+
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::media::{media_view, MediaView};
+use crate::http::upload::check_title;
+use crate::http::ApiJson;
+use crate::uploads;
+use crate::AppState;
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::routing::put;
+use axum::{Json, Router};
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use mediaserver_core::{is_valid_id, new_id, safe_filename, Upload, UploadProtocol, UploadStatus};
+use mediaserver_storage::{ObjectKey, StorageError};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Presigned URLs are capped at 7 days by S3; shorter if uploads expire sooner.
+const MAX_URL_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_direct_upload))
+        .routes(routes!(complete_upload))
+}
+
+/// The one-time PUT target for storage without presigned URLs.
+pub fn one_time_router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/uploads/direct/{id}", put(one_time_put))
+        .layer(DefaultBodyLimit::disable())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct DirectUploadRequest {
+    /// The file's name (kept as the original's name).
+    filename: String,
+    /// The file's exact size in bytes; completion checks it.
+    size: u64,
+    /// Defaults to the file name without its extension.
+    title: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DirectUpload {
+    /// The media item's id once complete; pass it to `/v1/media/{id}/complete`.
+    id: String,
+    /// PUT the file's bytes here before `expires_at`.
+    upload_url: String,
+    method: &'static str,
+    /// Headers to send with the PUT (none are required today).
+    headers: BTreeMap<String, String>,
+    expires_at: DateTime<Utc>,
+    /// Where to POST once the PUT succeeded (unless the bucket's events do it for you).
+    complete_url: String,
+    /// `presigned` (straight to the bucket) or `server` (a one-time URL on this server).
+    target: &'static str,
+}
+
+#[derive(Serialize, Deserialize)]
+struct OneTime {
+    /// sha256 of the URL's secret, hex.
+    secret_sha256: String,
+}
+
+/// Start a direct upload: returns a time-limited URL to PUT the file to, and the id to
+/// complete with.
+#[utoipa::path(post, path = "/v1/media/direct-upload", tag = "media", security(("bearer" = [])),
+    request_body = DirectUploadRequest,
+    responses((status = 201, body = DirectUpload), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 413, body = ErrorBody)))]
+async fn create_direct_upload(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<DirectUploadRequest>,
+) -> ApiResult<(StatusCode, Json<DirectUpload>)> {
+    let max = state.settings.max_upload_bytes;
+    if req.size > max {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "size {} is larger than this server's upload limit of {max} bytes (MAX_UPLOAD_BYTES)",
+            req.size
+        )));
+    }
+    if req.size == 0 {
+        return Err(ApiError::BadRequest("size: the file is empty".into()));
+    }
+    if req.filename.trim().is_empty() {
+        return Err(ApiError::BadRequest("filename: required".into()));
+    }
+    let title = req.title.filter(|t| !t.trim().is_empty());
+    if let Some(t) = &title {
+        check_title(t)?;
+    }
+    let id = new_id();
+    let filename = safe_filename(&req.filename);
+    let key = ObjectKey::new(format!("originals/{id}/{filename}"))
+        .map_err(|e| ApiError::BadRequest(format!("filename: unusable ({e})")))?;
+    let lifetime = state.settings.upload_expiry.min(MAX_URL_LIFETIME);
+    let now = Utc::now();
+    let expires_at =
+        now + chrono::Duration::from_std(lifetime).unwrap_or(chrono::Duration::days(1));
+
+    let (upload_url, target, upload_state) =
+        match state.media_store.presign_put(&key, lifetime).await {
+            Ok(url) => (url.to_string(), "presigned", "{}".to_string()),
+            Err(StorageError::NotSupported(_)) => {
+                let mut secret = [0u8; 32];
+                rand::thread_rng().fill_bytes(&mut secret);
+                let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
+                let one_time = OneTime {
+                    secret_sha256: hex::encode(Sha256::digest(secret.as_bytes())),
+                };
+                let st = serde_json::to_string(&one_time)
+                    .map_err(|e| ApiError::Internal(format!("serialising upload state: {e}")))?;
+                (
+                    format!(
+                        "{}/v1/uploads/direct/{id}?token={secret}",
+                        base_url(&headers)
+                    ),
+                    "server",
+                    st,
+                )
+            }
+            Err(e) => return Err(e.into()),
+        };
+    let upload = Upload {
+        id: id.clone(),
+        owner_id: caller.id.clone(),
+        protocol: UploadProtocol::Direct,
+        filename,
+        title,
+        key: key.to_string(),
+        length: req.size as i64,
+        offset: 0,
+        state: upload_state,
+        metadata: None,
+        status: UploadStatus::Active,
+        expires_at,
+        created_at: now,
+        updated_at: now,
+    };
+    state.repo.create_upload(&upload).await?;
+    tracing::info!(upload_id = %id, size = req.size, target, "direct upload started");
+    Ok((
+        StatusCode::CREATED,
+        Json(DirectUpload {
+            complete_url: format!("/v1/media/{id}/complete"),
+            id,
+            upload_url,
+            method: "PUT",
+            headers: BTreeMap::new(),
+            expires_at,
+            target,
+        }),
+    ))
+}
+
+/// This server's own address as the client reached it (behind a proxy, its forwarded form).
+fn base_url(headers: &HeaderMap) -> String {
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let proto = get("x-forwarded-proto").unwrap_or("http");
+    let host = get("x-forwarded-host")
+        .or_else(|| get(header::HOST.as_str()))
+        .unwrap_or("localhost");
+    format!("{proto}://{host}")
+}
+
+/// Finish a direct upload: checks the object is in the bucket at the declared size, then
+/// creates the media item (201), or returns it if it already exists (200).
+#[utoipa::path(post, path = "/v1/media/{id}/complete", tag = "media", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 201, body = MediaView), (status = 200, body = MediaView),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 415, body = ErrorBody)))]
+async fn complete_upload(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<(StatusCode, Json<MediaView>)> {
+    let gone = || ApiError::not_found("upload");
+    if !is_valid_id(&id) {
+        return Err(gone());
+    }
+    let upload = state.repo.get_upload(&id).await?.ok_or_else(gone)?;
+    if upload.owner_id != caller.id {
+        return Err(gone());
+    }
+    let status = match upload.status {
+        UploadStatus::Complete => StatusCode::OK,
+        UploadStatus::Active if upload.expires_at <= Utc::now() => return Err(gone()),
+        UploadStatus::Active => StatusCode::CREATED,
+    };
+    if upload.protocol == UploadProtocol::Tus && upload.status == UploadStatus::Active {
+        return Err(ApiError::Conflict(
+            "this is a tus upload; it completes when its last byte arrives".into(),
+        ));
+    }
+    let media = uploads::create_media(&state, &upload).await?;
+    Ok((status, Json(media_view(&state, media, true)?)))
+}
+
+#[derive(Deserialize)]
+struct OneTimeQuery {
+    token: Option<String>,
+}
+
+/// The one-time URL: accepts exactly the declared number of bytes once.
+async fn one_time_put(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<OneTimeQuery>,
+    req: Request,
+) -> ApiResult<StatusCode> {
+    let denied = || ApiError::Forbidden("this upload URL is invalid, used or expired".into());
+    if !is_valid_id(&id) {
+        return Err(denied());
+    }
+    let upload = state.repo.get_upload(&id).await?.ok_or_else(denied)?;
+    let one_time: OneTime = serde_json::from_str(&upload.state).map_err(|_| denied())?;
+    let presented = hex::encode(Sha256::digest(q.token.unwrap_or_default().as_bytes()));
+    let valid = upload.protocol == UploadProtocol::Direct
+        && upload.status == UploadStatus::Active
+        && upload.offset == 0
+        && upload.expires_at > Utc::now()
+        && constant_time_eq(presented.as_bytes(), one_time.secret_sha256.as_bytes());
+    if !valid {
+        return Err(denied());
+    }
+    let key = uploads::object_key(&upload)?;
+    let expected = upload.length as u64;
+    let mut writer = state.media_store.writer(&key).await?;
+    let mut body = req.into_body().into_data_stream();
+    let mut size = 0u64;
+    let written: ApiResult<()> = async {
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| {
+                ApiError::BadRequest(format!("the upload was interrupted before it completed: {e}"))
+            })?;
+            size += chunk.len() as u64;
+            if size > expected {
+                return Err(ApiError::PayloadTooLarge(format!(
+                    "the body is longer than the declared size of {expected} bytes"
+                )));
+            }
+            writer.write(chunk).await?;
+        }
+        if size != expected {
+            return Err(ApiError::BadRequest(format!(
+                "the body has {size} bytes but the upload declared {expected}; nothing was kept, PUT the whole file"
+            )));
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(e) = written {
+        if let Err(abort) = writer.abort().await {
+            tracing::warn!(upload_id = %id, error = %abort, "could not abort a rejected direct upload");
+        }
+        return Err(e);
+    }
+    writer.finish().await?;
+    // Used: the URL stops working, and the offset tells `complete` the bytes are in.
+    let recorded = state
+        .repo
+        .record_upload_progress(&id, 0, upload.length, "{}", upload.expires_at)
+        .await?;
+    if !recorded {
+        return Err(denied());
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
