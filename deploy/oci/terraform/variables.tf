@@ -163,12 +163,12 @@ variable "database_url" {
 }
 
 variable "database_shape" {
-  description = "Shape of the PostgreSQL database system (create_database = true)."
+  description = "Shape of the PostgreSQL database system (create_database = true): a flexible shape such as VM.Standard.E5.Flex, sized by database_ocpus and database_memory_gb."
   type        = string
-  default     = "PostgreSQL.VM.Standard.E5.Flex"
+  default     = "VM.Standard.E5.Flex"
   validation {
-    condition     = can(regex("^PostgreSQL\\.", var.database_shape))
-    error_message = "database_shape must be an OCI Database with PostgreSQL shape (PostgreSQL.…)."
+    condition     = can(regex("^(PostgreSQL\\.)?VM\\.[A-Za-z0-9.]+$", var.database_shape))
+    error_message = "database_shape must be an OCI Database with PostgreSQL shape such as VM.Standard.E5.Flex."
   }
 }
 
@@ -187,8 +187,8 @@ variable "database_memory_gb" {
   type        = number
   default     = 32
   validation {
-    condition     = var.database_memory_gb >= 16 && var.database_memory_gb <= 1024
-    error_message = "database_memory_gb must be between 16 and 1024."
+    condition     = var.database_memory_gb >= 8 && var.database_memory_gb <= 1024
+    error_message = "database_memory_gb must be between 8 and 1024."
   }
 }
 
