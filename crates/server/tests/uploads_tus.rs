@@ -470,3 +470,89 @@ async fn expired_upload_is_removed_with_its_bytes() {
         .is_empty());
     s.stop().await;
 }
+
+/// On S3 the bytes go up as multipart parts; a finished upload is one object, and an expired
+/// one leaves neither objects nor an open multipart upload behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_multipart_upload_and_expiry() {
+    let endpoint = std::env::var("MEDIASERVER_TEST_S3_ENDPOINT").expect(
+        "MEDIASERVER_TEST_S3_ENDPOINT is not set: run the suite with scripts/test.sh, which starts S3",
+    );
+    let bucket = format!("t{}", &mediaserver_core::new_id().replace('-', "")[..20]);
+    let http = reqwest::Client::new();
+    assert!(http
+        .put(format!("{endpoint}/{bucket}"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .is_success());
+    let s = TestServer::start_with(&[
+        ("STORAGE_PROVIDER", "AWSBucket"),
+        ("STORAGE_ENDPOINT", &endpoint),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("MEDIA_BUCKET", &bucket),
+        ("JWT_SECRET", "test-secret-test-secret-test-secret-0000"),
+        ("UPLOAD_EXPIRY_SECONDS", "3"),
+    ])
+    .await;
+    let token = s.user_token("a@example.com").await;
+    let listing = |q: &'static str| {
+        let url = format!("{endpoint}/{bucket}{q}");
+        let http = http.clone();
+        async move { http.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+
+    // 5 MiB + 1 MiB + rest: one full part, then a remainder kept aside until the end.
+    let data = video(13 * 1024 * 1024 + 5);
+    let url = create_ok(&s, &token, data.len() as u64, "big.mp4").await;
+    let mut offset = 0;
+    for len in [5 * 1024 * 1024, 1024 * 1024] {
+        let r = patch(
+            &s,
+            &url,
+            &token,
+            offset as u64,
+            data[offset..offset + len].to_vec(),
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+        offset += len;
+    }
+    assert!(
+        listing("?uploads").await.contains("<UploadId>"),
+        "a multipart upload is open"
+    );
+    let id = upload_all_from(&s, &url, &token, &data, offset).await;
+    let item: serde_json::Value = s
+        .get(&format!("/v1/media/{id}"), &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(item["sha256"], sha256_hex(&data));
+    let objects = listing("?list-type=2").await;
+    assert_eq!(objects.matches("<Key>").count(), 1, "{objects}");
+    assert!(!listing("?uploads").await.contains("<UploadId>"));
+
+    // An abandoned upload with a stored part and a pending remainder expires away.
+    let url = create_ok(&s, &token, data.len() as u64, "abandoned.mp4").await;
+    let r = patch(&s, &url, &token, 0, data[..6 * 1024 * 1024].to_vec()).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert!(listing("?uploads").await.contains("<UploadId>"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while listing("?uploads").await.contains("<UploadId>")
+        || listing("?list-type=2").await.matches("<Key>").count() > 1
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "expired upload left bytes in S3"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    assert_eq!(head(&s, &url, &token).await.status(), StatusCode::NOT_FOUND);
+    s.stop().await;
+}

@@ -7,6 +7,7 @@ pub mod objects;
 pub mod ops;
 pub mod playback;
 pub mod tus;
+mod tus_body;
 pub mod upload;
 pub mod web;
 

@@ -13,6 +13,7 @@
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
+use crate::http::tus_body::{Checksum, Hasher, Metered, CHECKSUMS};
 use crate::uploads;
 use crate::AppState;
 use axum::body::Body;
@@ -22,21 +23,18 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::options;
 use axum::Router;
 use base64::Engine;
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use chrono::{DateTime, Utc};
-use futures::{Stream, StreamExt};
+use futures::StreamExt;
 use mediaserver_core::sniff::{sniff, SNIFF_LEN};
 use mediaserver_core::{is_valid_id, new_id, safe_filename, Upload, UploadProtocol, UploadStatus};
 use mediaserver_storage::{ObjectKey, ResumableState};
 use std::collections::HashMap;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex, Weak};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 pub const TUS_VERSION: &str = "1.0.0";
 const EXTENSIONS: &str = "creation,creation-with-upload,termination,expiration,checksum";
-const CHECKSUMS: &str = "sha1,sha256,md5";
 
 pub(crate) const TUS_RESUMABLE: HeaderName = HeaderName::from_static("tus-resumable");
 const TUS_VERSION_H: HeaderName = HeaderName::from_static("tus-version");
@@ -135,9 +133,9 @@ async fn discover(State(state): State<AppState>) -> Response {
 }
 
 /// Every request but OPTIONS must speak our version (412 otherwise, naming the one we speak).
-fn check_version(headers: &HeaderMap) -> Result<(), Response> {
+fn version_mismatch(headers: &HeaderMap) -> Option<Response> {
     match headers.get(TUS_RESUMABLE).and_then(|v| v.to_str().ok()) {
-        Some(TUS_VERSION) => Ok(()),
+        Some(TUS_VERSION) => None,
         other => {
             let mut resp = ApiError::PreconditionFailed(format!(
                 "this server speaks tus {TUS_VERSION}; send 'Tus-Resumable: {TUS_VERSION}' (got {})",
@@ -146,7 +144,7 @@ fn check_version(headers: &HeaderMap) -> Result<(), Response> {
             .into_response();
             resp.headers_mut()
                 .insert(TUS_VERSION_H, HeaderValue::from_static(TUS_VERSION));
-            Err(resp)
+            Some(resp)
         }
     }
 }
@@ -205,7 +203,7 @@ fn expires_header(h: &mut HeaderMap, upload: &Upload) {
 
 /// POST: creates an upload (and with a body, stores its first bytes: creation-with-upload).
 async fn create(State(state): State<AppState>, caller: AuthUser, req: Request) -> Response {
-    if let Err(resp) = check_version(req.headers()) {
+    if let Some(resp) = version_mismatch(req.headers()) {
         return resp;
     }
     match create_inner(&state, &caller, req).await {
@@ -325,7 +323,7 @@ async fn by_id(
     caller: AuthUser,
     req: Request,
 ) -> Response {
-    if let Err(resp) = check_version(req.headers()) {
+    if let Some(resp) = version_mismatch(req.headers()) {
         return resp;
     }
     let result = async {
@@ -603,103 +601,4 @@ async fn lock(id: &str) -> ApiResult<tokio::sync::OwnedMutexGuard<()>> {
         .map_err(|_| {
             ApiError::Locked("another request is writing to this upload; retry shortly".into())
         })
-}
-
-struct Checksum {
-    algorithm: &'static str,
-    digest: Vec<u8>,
-}
-
-impl Checksum {
-    fn parse(v: &str) -> ApiResult<Self> {
-        let (alg, b64) = v.split_once(' ').ok_or_else(|| {
-            ApiError::BadRequest("Upload-Checksum: expected '<algorithm> <base64 digest>'".into())
-        })?;
-        let algorithm = match alg.to_ascii_lowercase().as_str() {
-            "sha1" => "sha1",
-            "sha256" => "sha256",
-            "md5" => "md5",
-            other => {
-                return Err(ApiError::BadRequest(format!(
-                    "Upload-Checksum: unsupported algorithm '{other}'; use one of {CHECKSUMS}"
-                )))
-            }
-        };
-        let digest = base64::engine::general_purpose::STANDARD
-            .decode(b64.trim())
-            .map_err(|_| {
-                ApiError::BadRequest("Upload-Checksum: the digest is not valid base64".into())
-            })?;
-        Ok(Checksum { algorithm, digest })
-    }
-
-    fn hasher(&self) -> Hasher {
-        use sha1::Digest as _;
-        match self.algorithm {
-            "sha1" => Hasher::Sha1(sha1::Sha1::new()),
-            "sha256" => Hasher::Sha256(sha2::Sha256::new()),
-            _ => Hasher::Md5(md5::Md5::new()),
-        }
-    }
-}
-
-enum Hasher {
-    Sha1(sha1::Sha1),
-    Sha256(sha2::Sha256),
-    Md5(md5::Md5),
-}
-
-impl Hasher {
-    fn update(&mut self, data: &[u8]) {
-        use sha1::Digest as _;
-        match self {
-            Hasher::Sha1(h) => h.update(data),
-            Hasher::Sha256(h) => h.update(data),
-            Hasher::Md5(h) => h.update(data),
-        }
-    }
-
-    fn finish(self) -> Vec<u8> {
-        use sha1::Digest as _;
-        match self {
-            Hasher::Sha1(h) => h.finalize().to_vec(),
-            Hasher::Sha256(h) => h.finalize().to_vec(),
-            Hasher::Md5(h) => h.finalize().to_vec(),
-        }
-    }
-}
-
-/// The request body on its way to storage: hashed for Upload-Checksum, and cut off (with an
-/// error, so nothing is recorded) if it runs past Upload-Length.
-struct Metered {
-    inner: Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>,
-    left: u64,
-    digest: Arc<Mutex<Option<Hasher>>>,
-    too_long: Arc<std::sync::atomic::AtomicBool>,
-}
-
-impl Stream for Metered {
-    type Item = std::io::Result<Bytes>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        match self.inner.as_mut().poll_next(cx) {
-            Poll::Ready(Some(Ok(chunk))) => {
-                if chunk.len() as u64 > self.left {
-                    self.too_long
-                        .store(true, std::sync::atomic::Ordering::Relaxed);
-                    return Poll::Ready(Some(Err(std::io::Error::other(
-                        "body longer than Upload-Length",
-                    ))));
-                }
-                self.left -= chunk.len() as u64;
-                if let Ok(mut d) = self.digest.lock() {
-                    if let Some(h) = d.as_mut() {
-                        h.update(&chunk);
-                    }
-                }
-                Poll::Ready(Some(Ok(chunk)))
-            }
-            other => other,
-        }
-    }
 }
