@@ -36,12 +36,19 @@
 //! # Ok(()) }
 //! ```
 
+pub mod auth;
+pub mod client;
 pub mod endpoints;
 pub mod error;
 pub mod key;
 pub mod region;
 pub mod signer;
+#[cfg(feature = "standin")]
+pub mod standin;
+pub mod vault;
 
+pub use auth::{AuthKind, AuthProvider, AuthSettings, Credentials};
+pub use client::OciClient;
 pub use endpoints::{EndpointOverrides, Endpoints};
 pub use error::OciError;
 pub use key::{PrivateKey, SigningKey};

@@ -278,6 +278,16 @@ pub fn http_date_now() -> String {
         .to_string()
 }
 
+/// Parses an HTTP date (`Thu, 05 Jan 2014 21:31:40 GMT`), ignoring the weekday as HTTP
+/// servers do (Oracle's own signing example carries a wrong one).
+pub fn parse_http_date(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let s = s.trim();
+    let rest = s.split_once(", ").map(|(_, r)| r).unwrap_or(s);
+    chrono::NaiveDateTime::parse_from_str(rest, "%d %b %Y %H:%M:%S GMT")
+        .ok()
+        .map(|n| n.and_utc())
+}
+
 fn host_of(url: &Url) -> Result<String, OciError> {
     let host = url
         .host_str()
