@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the server and its tests need on Debian/Ubuntu, skipping what is already there:
 #   ffmpeg (media), PostgreSQL (the second database backend), moto (a real S3 server, from PyPI),
+#   oci (PyPI: the reference OCI request signer crates/oci's tests compare against),
 #   Chromium and playwright-core (npm) for the browser tests.
 # Usage: scripts/install-deps.sh [--server-only]
 set -euo pipefail
@@ -29,6 +30,12 @@ if [ "${1:-}" != "--server-only" ]; then
     echo "installing: moto[server] (PyPI)" >&2
     python3 -m pip install -q 'moto[server]>=5,<6' 2>/dev/null \
       || python3 -m pip install -q --break-system-packages 'moto[server]>=5,<6'
+  fi
+  # Run from / so a local directory named like a module cannot shadow it.
+  if ! (cd / && python3 -c "import oci.signer") >/dev/null 2>&1; then
+    echo "installing: oci (PyPI)" >&2
+    python3 -m pip install -q 'oci>=2.100,<3' 2>/dev/null \
+      || python3 -m pip install -q --break-system-packages 'oci>=2.100,<3'
   fi
   browser_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/browser"
   want="$(sed -n 's/.*"playwright-core": "\(.*\)".*/\1/p' "$browser_dir/package.json")"
