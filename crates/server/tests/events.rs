@@ -284,3 +284,94 @@ async fn watch_queues_new_bucket_objects_once() {
     names.sort();
     assert_eq!(names, ["a.mp4", "b.png"]);
 }
+
+/// OCI Notifications' HTTPS subscriptions: credentials only as Basic auth in the URL, after a
+/// `WWW-Authenticate: Basic` challenge, and a `SubscriptionConfirmation` whose URL must be
+/// fetched before any event is delivered.
+#[tokio::test]
+async fn oci_notifications_basic_auth_and_subscription_confirmation() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let s = TestServer::start_with(&[("EVENTS_SECRET", SECRET)]).await;
+    let _admin = s.user_token("admin@example.com").await;
+
+    // Unauthenticated: 401 offering Basic.
+    let r = s
+        .client
+        .post(s.url("/v1/events/object-storage"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    let challenges: Vec<_> = r
+        .headers()
+        .get_all("www-authenticate")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    assert!(
+        challenges.iter().any(|c| c.starts_with("Basic")),
+        "{challenges:?}"
+    );
+    expect_error(r, StatusCode::UNAUTHORIZED).await;
+    // Other endpoints never offer Basic (browsers would prompt for it).
+    let r = s.client.get(s.url("/v1/media")).send().await.unwrap();
+    assert!(r
+        .headers()
+        .get_all("www-authenticate")
+        .iter()
+        .all(|v| !v.to_str().unwrap().starts_with("Basic")));
+
+    // A stand-in for the confirmation endpoint, counting visits.
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let app = axum::Router::new().route(
+        "/confirm",
+        axum::routing::get(move || {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                "confirmed"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let confirm = format!("http://{}/confirm?id=abc", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let confirmation = |url: &str, user_pass: (&str, &str)| {
+        s.client
+            .post(s.url("/v1/events/object-storage"))
+            .basic_auth(user_pass.0, Some(user_pass.1))
+            .header("X-OCI-NS-MessageType", "SubscriptionConfirmation")
+            .header("X-OCI-NS-ConfirmationURL", url)
+            .json(&json!({"ConfirmationURL": url, "Message": "confirm"}))
+            .send()
+    };
+    let r = confirmation(&confirm, ("events", "wrong")).await.unwrap();
+    expect_error(r, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(hits.load(Ordering::SeqCst), 0);
+    let r = confirmation(&confirm, ("events", SECRET)).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+    // A link anywhere else is not followed.
+    let r = confirmation("https://attacker.example.com/x", ("events", SECRET))
+        .await
+        .unwrap();
+    expect_error(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+
+    // Events themselves with Basic auth.
+    put(&s, "in/basic.png", read(&fixtures().png)).await;
+    let r = s
+        .client
+        .post(s.url("/v1/events/object-storage"))
+        .basic_auth("events", Some(SECRET))
+        .json(&oci_event("in/basic.png", "media", "e-basic"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["results"][0]["result"], "created", "{body}");
+    s.stop().await;
+}

@@ -1,15 +1,18 @@
 //! `POST /v1/events/object-storage`: bucket notifications that turn new objects into media
 //! items. Accepts OCI Events (CloudEvents 0.1 and 1.0 envelopes around Object Storage
 //! `createobject` data) and S3 event notifications (AWS, MinIO). Authenticated with the shared
-//! `EVENTS_SECRET`, as a Bearer token or `?token=`, because notification services cannot always
-//! set headers.
+//! `EVENTS_SECRET`: as a Bearer token, as `?token=`, or as the password of HTTP Basic auth — OCI
+//! Notifications' HTTPS subscriptions only support credentials in the URL
+//! (`https://events:<secret>@host/…`), and first send a `SubscriptionConfirmation` whose URL this
+//! endpoint fetches to activate the subscription.
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::ingest::{event_owner, ingest_object, IngestOutcome};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -120,6 +123,96 @@ pub struct EventResponse {
     ignored: Option<String>,
 }
 
+/// The secret from `Authorization: Bearer <s>` or the password of `Authorization: Basic`.
+fn presented_secret(headers: &HeaderMap) -> Option<String> {
+    use base64::Engine;
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, rest) = value.split_once(' ')?;
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return Some(rest.trim().to_string());
+    }
+    if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(rest.trim())
+            .ok()?;
+        let decoded = String::from_utf8(decoded).ok()?;
+        return decoded.split_once(':').map(|(_, pass)| pass.to_string());
+    }
+    None
+}
+
+/// Where OCI Notifications may send a confirmation link: its own HTTPS endpoints, or loopback
+/// (a local stand-in). Anything else is refused rather than fetched.
+fn confirmation_url_allowed(url: &url::Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let loopback = matches!(host, "127.0.0.1" | "localhost" | "[::1]" | "::1");
+    let oci = host.ends_with(".oraclecloud.com")
+        || host.ends_with(".oraclegovcloud.com")
+        || host.ends_with(".oraclegovcloud.uk")
+        || host
+            .rsplit('.')
+            .nth(1)
+            .is_some_and(|d| d.starts_with("oraclecloud") || d.starts_with("oraclegovcloud"));
+    (url.scheme() == "https" && oci) || (loopback && url.scheme() == "http")
+}
+
+/// OCI Notifications' `SubscriptionConfirmation`: fetching the URL it carries (header
+/// `X-OCI-NS-ConfirmationURL`, or `ConfirmationURL` in the body) activates the subscription.
+async fn confirm_subscription(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> ApiResult<(StatusCode, Json<EventResponse>)> {
+    let from_body = || {
+        serde_json::from_slice::<Value>(body).ok().and_then(|v| {
+            v.get("ConfirmationURL")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+    };
+    let raw = headers
+        .get("x-oci-ns-confirmationurl")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or_else(from_body)
+        .ok_or_else(|| {
+            ApiError::BadRequest("a SubscriptionConfirmation without a ConfirmationURL".into())
+        })?;
+    let url = url::Url::parse(&raw)
+        .map_err(|e| ApiError::BadRequest(format!("ConfirmationURL is not a URL: {e}")))?;
+    if !confirmation_url_allowed(&url) {
+        return Err(ApiError::Unprocessable(format!(
+            "refusing to fetch a confirmation URL outside Oracle Cloud: {}",
+            url.host_str().unwrap_or_default()
+        )));
+    }
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(15))
+        .build()
+        .map_err(|e| ApiError::Internal(format!("http client: {e}")))?;
+    let resp = client.get(url.clone()).send().await.map_err(|e| {
+        ApiError::Unavailable(format!(
+            "could not reach the subscription's confirmation URL: {}",
+            e.without_url()
+        ))
+    })?;
+    if !resp.status().is_success() {
+        return Err(ApiError::Unavailable(format!(
+            "the confirmation URL answered {}",
+            resp.status()
+        )));
+    }
+    tracing::info!(topic = ?headers.get("x-oci-ns-topicname"), "confirmed an OCI Notifications subscription");
+    Ok((
+        StatusCode::OK,
+        Json(EventResponse {
+            results: vec![],
+            ignored: Some("subscription confirmed".into()),
+        }),
+    ))
+}
+
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
@@ -129,9 +222,34 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[utoipa::path(post, path = "/v1/events/object-storage", tag = "media",
     params(EventParams),
     request_body(content = Object, description = "OCI Events CloudEvent or S3 event notification"),
-    responses((status = 202, body = EventResponse), (status = 400, body = ErrorBody),
+    responses((status = 202, body = EventResponse), (status = 200, description = "an OCI Notifications subscription confirmed", body = EventResponse), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn object_storage_event(
+    state: State<AppState>,
+    params: Query<EventParams>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match handle_event(state, params, headers, body).await {
+        Ok(ok) => ok.into_response(),
+        Err(e) => {
+            let challenge = matches!(e, ApiError::Unauthorized(_));
+            let mut resp = e.into_response();
+            if challenge {
+                // OCI Notifications sends the credentials in its subscription URL only after a
+                // Basic challenge. Only this endpoint offers Basic: elsewhere it would make
+                // browsers pop up a login dialog.
+                resp.headers_mut().append(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"mediaserver events\""),
+                );
+            }
+            resp
+        }
+    }
+}
+
+async fn handle_event(
     State(state): State<AppState>,
     Query(params): Query<EventParams>,
     headers: HeaderMap,
@@ -142,20 +260,20 @@ async fn object_storage_event(
             "the events endpoint is disabled; set EVENTS_SECRET to enable it".into(),
         ));
     };
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .or(params.token.as_deref());
+    let presented = presented_secret(&headers).or(params.token.clone());
     if !presented.is_some_and(|p| constant_time_eq(p.as_bytes(), secret.as_bytes())) {
         return Err(ApiError::Unauthorized(
-            "missing or wrong events secret (Authorization: Bearer <EVENTS_SECRET> or ?token=)"
+            "missing or wrong events secret (Authorization: Bearer <EVENTS_SECRET>, Basic auth \
+             with it as the password, or ?token=)"
                 .into(),
         ));
+    }
+    if headers
+        .get("x-oci-ns-messagetype")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.eq_ignore_ascii_case("SubscriptionConfirmation"))
+    {
+        return confirm_subscription(&headers, &body).await;
     }
     let json: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?;
