@@ -2,7 +2,8 @@
 # Installs what the server and its tests need on Debian/Ubuntu, skipping what is already there:
 #   ffmpeg (media), PostgreSQL (the second database backend), moto (a real S3 server, from PyPI),
 #   oci (PyPI: the reference OCI request signer crates/oci's tests compare against),
-#   Chromium and playwright-core (npm) for the browser tests.
+#   Chromium, playwright-core and tus-js-client (npm, pinned in tests/browser/package-lock.json)
+#   for the browser tests.
 # Usage: scripts/install-deps.sh [--server-only]
 set -euo pipefail
 
@@ -38,10 +39,15 @@ if [ "${1:-}" != "--server-only" ]; then
       || python3 -m pip install -q --break-system-packages 'oci>=2.100,<3'
   fi
   browser_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/browser"
-  want="$(sed -n 's/.*"playwright-core": "\(.*\)".*/\1/p' "$browser_dir/package.json")"
-  have="$(sed -n 's/^  "version": "\(.*\)".*/\1/p' "$browser_dir/node_modules/playwright-core/package.json" 2>/dev/null || true)"
-  if [ "$want" != "$have" ]; then
-    echo "installing: playwright-core (npm, tests/browser)" >&2
+  # Every devDependency (playwright-core, tus-js-client) installed at its pinned version?
+  if ! (cd "$browser_dir" && node -e '
+    const p = require("./package.json");
+    for (const [name, want] of Object.entries(p.devDependencies || {})) {
+      let have = null;
+      try { have = require("./node_modules/" + name + "/package.json").version; } catch {}
+      if (have !== want) process.exit(1);
+    }') >/dev/null 2>&1; then
+    echo "installing: playwright-core, tus-js-client (npm, tests/browser)" >&2
     (cd "$browser_dir" && npm ci --no-audit --no-fund --loglevel=error)
   fi
 fi

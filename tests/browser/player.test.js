@@ -1,4 +1,5 @@
-// The web UI in a real browser: register, upload a generated clip through the page, watch it
+// The web UI in a real browser: register, upload a generated clip through the page (over tus;
+// resuming is upload.test.js's subject), watch it
 // become ready, play it via HLS and DASH (including a switch to the lowest rung), and play a
 // private item through a playback-token link in a fresh, logged-out browser context.
 //
@@ -96,6 +97,7 @@ test('the app and its assets are served with types, caching and a CSP', step(asy
   const assets = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]);
   assert.ok(assets.some((a) => /hls\.js-[\d.]+\/hls\.min\.js$/.test(a)), 'hls.js is referenced');
   assert.ok(assets.some((a) => /dashjs-[\d.]+\/dash\.mediaplayer\.min\.js$/.test(a)), 'dash.js is referenced');
+  assert.ok(assets.some((a) => /tus-js-client-[\d.]+\/tus\.min\.js$/.test(a)), 'tus-js-client is referenced');
   for (const a of new Set(assets)) {
     const r = await fetch(server.url + a);
     assert.equal(r.status, 200, a);
@@ -124,11 +126,18 @@ test('registers through the page', step(async () => {
   assert.ok(await page.evaluate(() => !!localStorage.getItem('ms.refresh')), 'tokens are kept');
 }));
 
-test('uploads the clip through the page and sees it become ready in the grid', { timeout: 240000 }, step(async () => {
+test('uploads the clip through the page (over tus) and sees it become ready in the grid', { timeout: 240000 }, step(async () => {
+  const sent = [];
+  const record = (r) => { if (r.url().includes('/v1/')) sent.push(`${r.method()} ${new URL(r.url()).pathname}`); };
+  page.on('request', record);
   await page.setInputFiles(sel('file-input'), clip);
   const upload = await page.waitForSelector(`${sel('upload-item')}[data-state="done"]`, { timeout: 60000 });
+  page.off('request', record);
   mediaId = await upload.getAttribute('data-id');
   assert.ok(mediaId, 'the upload row names the new item');
+  assert.ok(sent.includes('POST /v1/uploads/'), sent.join('\n'));
+  assert.ok(sent.some((r) => r.startsWith('PATCH /v1/uploads/')), sent.join('\n'));
+  assert.ok(!sent.includes('POST /v1/media'), 'not the one-request upload');
   const card = `${sel('media-card')}[data-id="${mediaId}"]`;
   await page.waitForSelector(card);
   // Live status: the grid polls while the item is queued or processing.

@@ -1,4 +1,5 @@
-// Starts the real mediaserver binary on a free loopback port with a throwaway data directory.
+// Starts the real mediaserver binary on a free loopback port with a throwaway data directory,
+// or on an existing one (to restart a server on the data another one left behind).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,10 +9,15 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const BIN = process.env.MEDIASERVER_BIN || path.join(ROOT, 'target/debug/mediaserver');
 
-/** Resolves to {url, stop(), logs()} once the server logs `listening on http://…`. */
-export async function startServer(extraEnv = {}) {
+/**
+ * Resolves to {url, dataDir, logs(), kill(signal), stop()} once the server logs
+ * `listening on http://…`. `opts.dataDir`: an existing data directory to serve (it is then
+ * left in place by stop(); otherwise stop() removes the temporary one it made).
+ */
+export async function startServer(extraEnv = {}, opts = {}) {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`cargo build -p mediaserver\` first`);
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'mediaserver-browser-'));
+  const ownsDataDir = !opts.dataDir;
+  const dataDir = opts.dataDir || mkdtempSync(path.join(tmpdir(), 'mediaserver-browser-'));
   const child = spawn(BIN, ['serve'], {
     env: {
       ...process.env,
@@ -49,6 +55,15 @@ export async function startServer(extraEnv = {}) {
     url,
     dataDir,
     logs: () => lines.join('\n'),
+    /** Sends `signal` (SIGKILL: no chance to clean up) and resolves once the process is gone;
+     *  the data directory stays. */
+    async kill(signal = 'SIGKILL') {
+      if (!exited) {
+        child.kill(signal);
+        await exit;
+      }
+      return exited;
+    },
     async stop() {
       if (!exited) {
         child.kill('SIGTERM');
@@ -56,7 +71,7 @@ export async function startServer(extraEnv = {}) {
         await exit;
         clearTimeout(t);
       }
-      rmSync(dataDir, { recursive: true, force: true });
+      if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

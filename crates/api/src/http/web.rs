@@ -1,5 +1,6 @@
-//! The web UI: `/` is the single-page app, `/assets/*` its files and the vendored players
-//! (hls.js, dash.js). Everything is embedded in the binary; nothing is fetched from elsewhere.
+//! The web UI: `/` is the single-page app, `/assets/*` its files and the vendored libraries
+//! (the hls.js and dash.js players, the tus-js-client uploader). Everything is embedded in the
+//! binary; nothing is fetched from elsewhere.
 //!
 //! App files keep their names across releases, so they are served `no-cache` with an ETag (a
 //! revalidation costs a 304); vendor files carry their version in the path and are cached for a
@@ -50,6 +51,8 @@ static ASSETS: &[Asset] = &[
         TEXT
     ),
     asset!("vendor/dashjs-5.2.1/LICENSE.md", TEXT),
+    asset!("vendor/tus-js-client-4.3.1/tus.min.js", JS),
+    asset!("vendor/tus-js-client-4.3.1/LICENSE", TEXT),
 ];
 
 const INDEX_HTML: &[u8] = include_bytes!("../../web/index.html");

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Vendors the web player libraries from the npm registry into this directory, once, by hand.
+# Vendors the web UI's libraries (the hls.js and dash.js players, the tus-js-client uploader) from
+# the npm registry into this directory, once, by hand.
 # The results are committed: the server embeds them, so nothing is fetched at build or run time.
 #   crates/api/web/vendor/update.sh            # the pinned versions below
-#   HLS_VERSION=x.y.z DASH_VERSION=x.y.z crates/api/web/vendor/update.sh
+#   HLS_VERSION=x.y.z DASH_VERSION=x.y.z TUS_VERSION=x.y.z crates/api/web/vendor/update.sh
 # After changing a version, update the paths in ../index.html (they carry the version so the
-# files can be cached for a year) and remove the old directory.
+# files can be cached for a year) and in crates/api/src/http/web.rs (which embeds them), and
+# remove the old directory. tests/browser pins the same tus-js-client version for its node test.
 set -euo pipefail
 HLS_VERSION="${HLS_VERSION:-1.7.4}"
 DASH_VERSION="${DASH_VERSION:-5.2.1}"
+TUS_VERSION="${TUS_VERSION:-4.3.1}"
 
 here="$(cd "$(dirname "$0")" && pwd)"
 tmp="$(mktemp -d)"
@@ -29,5 +32,11 @@ rm -rf "$out" && mkdir -p "$out"
 dist="$tmp/dashjs/package/dist/modern/umd"
 cp "$dist/dash.mediaplayer.min.js" "$dist/dash.mediaplayer.min.js.LICENSE.txt" \
    "$tmp/dashjs/package/LICENSE.md" "$out/"
+
+fetch tus-js-client "$TUS_VERSION"
+out="$here/tus-js-client-$TUS_VERSION"
+rm -rf "$out" && mkdir -p "$out"
+# The browser bundle (UMD, sets the global `tus`); its source map is left out.
+cp "$tmp/tus-js-client/package/dist/tus.min.js" "$tmp/tus-js-client/package/LICENSE" "$out/"
 
 ls -l "$here"/*/
