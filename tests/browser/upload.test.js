@@ -107,12 +107,12 @@ test('an upload interrupted by a reload resumes from the server offset when the 
   assert.match(rowText, /long-take\.mp4/);
   const listed = Number(rowText.match(/Interrupted at (\d+)%/)?.[1]);
   assert.ok(listed >= 40 && listed < 100, rowText);
+  mkdirSync(path.join(ROOT, 'test-artifacts'), { recursive: true });
+  await page.screenshot({ path: path.join(ROOT, 'test-artifacts', 'upload-unfinished.png') });
 
   await page.setInputFiles(sel('file-input'), big);
   const note = await page.waitForSelector(`${sel('upload-note')}:has-text("Resuming at")`, { timeout: 15000 });
   const resumedPct = Number((await note.textContent()).match(/Resuming at (\d+)%/)[1]);
-  mkdirSync(path.join(ROOT, 'test-artifacts'), { recursive: true });
-  await page.screenshot({ path: path.join(ROOT, 'test-artifacts', 'upload-resuming.png') });
   assert.equal(resumedPct, listed, 'resumes where the list said it stopped');
   assert.equal(await page.$(sel('unfinished-upload')), null, 'the resumed upload leaves the unfinished list');
 
