@@ -4,6 +4,8 @@ use mediaserver_core::{Config, NewUser, Role};
 use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
 
+mod upload_cli;
+
 /// mediaserver — a self-hosted media platform: upload images, video and audio; stream them back
 /// over HLS and DASH.
 ///
@@ -64,6 +66,14 @@ enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Upload files to a running server, resumably, with a progress bar per file.
+    ///
+    /// Each file goes to the server's tus endpoint in chunks, each with a SHA-1 the server
+    /// checks; a failed chunk is retried with backoff from the offset the server reports, so a
+    /// dropped connection or a restarting server costs at most one chunk. Unfinished uploads
+    /// (Ctrl-C, a crash) are remembered in a state file: running the same command again resumes
+    /// each file where the server left off.
+    Upload(upload_cli::UploadArgs),
 }
 
 #[derive(Subcommand)]
@@ -85,6 +95,11 @@ enum UserCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A client of a server elsewhere: the server's own configuration does not apply.
+    let command = match cli.command {
+        Command::Upload(args) => return upload_cli::main(args),
+        other => other,
+    };
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -100,7 +115,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli.command, config)) {
+    match runtime.block_on(run(command, config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e)
             if e.downcast_ref::<mediaserver::oneshot::UnusableInput>()
@@ -221,6 +236,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("created {} user {} ({})", user.role, user.email, user.id);
             Ok(())
         }
+        // Dispatched in main() before the server configuration is read.
+        Command::Upload(_) => anyhow::bail!("upload is not a server command"),
     }
 }
 
