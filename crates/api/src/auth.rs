@@ -88,8 +88,9 @@ struct PlaybackClaims {
 /// Signs and checks access and playback tokens.
 #[derive(Clone)]
 pub struct TokenKeys {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
+    // Shared: the application state (and so this) is cloned for every request.
+    encoding: Arc<EncodingKey>,
+    decoding: Arc<DecodingKey>,
     pub access_ttl: Duration,
 }
 
@@ -102,8 +103,8 @@ impl std::fmt::Debug for TokenKeys {
 impl TokenKeys {
     pub fn new(secret: &[u8], access_ttl: Duration) -> Self {
         TokenKeys {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
+            encoding: Arc::new(EncodingKey::from_secret(secret)),
+            decoding: Arc::new(DecodingKey::from_secret(secret)),
             access_ttl,
         }
     }

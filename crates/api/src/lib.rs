@@ -9,6 +9,10 @@ pub mod ingest;
 pub mod metrics;
 pub mod uploads;
 
+/// How long playback may trust a `ready` item's row: a change made by another process sharing
+/// the database (another replica) reaches playback on this one within this time.
+pub use http::playback_cache::ITEM_TTL as PLAYBACK_CACHE_TTL;
+
 use auth::{LoginThrottle, TokenKeys};
 use axum::Router;
 use mediaserver_db::DynRepo;
@@ -70,6 +74,8 @@ pub struct AppState {
     pub tokens: TokenKeys,
     pub settings: Arc<ApiSettings>,
     pub throttle: LoginThrottle,
+    /// Item rows and small bodies on the playback path (see `http::playback_cache`).
+    pub(crate) playback_cache: http::playback_cache::PlaybackCache,
 }
 
 impl AppState {
@@ -87,6 +93,7 @@ impl AppState {
             tokens: TokenKeys::new(jwt_secret, settings.access_token_ttl),
             throttle: LoginThrottle::new(settings.login_max_failures, settings.login_window),
             settings: Arc::new(settings),
+            playback_cache: Default::default(),
         }
     }
 }

@@ -394,14 +394,19 @@ pub(crate) async fn load_readable_with(
         return Err(not_found());
     }
     let media = state.repo.get_media(id).await?.ok_or_else(not_found)?;
-    let allowed = has_token
-        || media.visibility != Visibility::Private
-        || caller.is_some_and(|c| c.is_admin() || c.id == media.owner_id);
-    if allowed {
+    if may_read(&media, caller, has_token) {
         Ok(media)
     } else {
         Err(not_found())
     }
+}
+
+/// Who may read an item: anyone unless it is private; then its owner, an admin, or the holder of
+/// a playback token for it.
+pub(crate) fn may_read(media: &Media, caller: Option<&AuthUser>, has_token: bool) -> bool {
+    has_token
+        || media.visibility != Visibility::Private
+        || caller.is_some_and(|c| c.is_admin() || c.id == media.owner_id)
 }
 
 pub(crate) async fn load_owned(state: &AppState, id: &str, caller: &AuthUser) -> ApiResult<Media> {
@@ -464,6 +469,8 @@ async fn update_media(
         .update_media(&id, &patch)
         .await?
         .ok_or_else(|| ApiError::not_found("media item"))?;
+    // Playback must see a switch to private at once.
+    state.playback_cache.invalidate(&id);
     Ok(Json(media_view(&state, media, true)?))
 }
 
@@ -480,19 +487,26 @@ async fn delete_media(
     // Objects first: if storage fails the row stays and the delete can be retried, instead of
     // leaving objects no row points to. Items created from bucket events keep their original
     // where it was put, outside `originals/{id}/`.
-    state
-        .media_store
-        .delete(&ObjectKey::new(media.original_key.clone())?)
-        .await?;
-    state
-        .media_store
-        .delete_prefix(&media.originals_prefix())
-        .await?;
-    state
-        .output_store
-        .delete_prefix(&media.outputs_prefix())
-        .await?;
-    state.repo.delete_media(&media.id).await?;
+    let deleted: ApiResult<()> = async {
+        state
+            .media_store
+            .delete(&ObjectKey::new(media.original_key.clone())?)
+            .await?;
+        state
+            .media_store
+            .delete_prefix(&media.originals_prefix())
+            .await?;
+        state
+            .output_store
+            .delete_prefix(&media.outputs_prefix())
+            .await?;
+        state.repo.delete_media(&media.id).await?;
+        Ok(())
+    }
+    .await;
+    // Even a half-done delete may have removed files: playback must not serve cached copies.
+    state.playback_cache.invalidate(&media.id);
+    deleted?;
     tracing::info!(media_id = %media.id, "media deleted");
     Ok(StatusCode::NO_CONTENT)
 }

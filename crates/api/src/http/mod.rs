@@ -6,6 +6,7 @@ pub mod middleware;
 pub mod objects;
 pub mod ops;
 pub mod playback;
+pub mod playback_cache;
 pub mod tus;
 mod tus_body;
 pub mod upload;

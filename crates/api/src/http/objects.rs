@@ -5,7 +5,8 @@ use crate::error::{ApiError, ApiResult};
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::Response;
-use mediaserver_storage::{ObjectKey, Storage};
+use bytes::Bytes;
+use mediaserver_storage::{ByteStream, ObjectKey, ObjectMeta, Storage};
 
 /// A parsed `Range: bytes=...` header for one range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,26 +86,109 @@ pub async fn serve(
 ) -> ApiResult<Response> {
     // A plain GET (most segment requests) needs no decision before the bytes: open the object
     // once and take its metadata from that, instead of a HEAD followed by a GET.
-    let plain_get = method == Method::GET
-        && !headers.contains_key(header::RANGE)
-        && !headers.contains_key(header::IF_NONE_MATCH);
-    let (meta, mut whole) = if plain_get {
+    let (meta, whole) = if is_plain_get(method, headers) {
         let (meta, stream) = store.get_stream(key).await?;
         (meta, Some(stream))
     } else {
         (store.head(key).await?, None)
     };
-    let size = meta.size;
-    let etag = opts.etag.clone().unwrap_or_else(|| match &meta.etag {
-        Some(e) => format!("\"{}\"", e.trim_matches('"')),
-        None => format!("\"{size}-{}\"", meta.last_modified.timestamp_millis()),
-    });
+    serve_opened(store, key, meta, whole, method, headers, opts).await
+}
 
+/// True for a GET whose answer is the whole object whatever its validator is.
+pub fn is_plain_get(method: &Method, headers: &HeaderMap) -> bool {
+    method == Method::GET
+        && !headers.contains_key(header::RANGE)
+        && !headers.contains_key(header::IF_NONE_MATCH)
+}
+
+/// The ETag sent for a stored object: the storage's own, quoted, or one made of size and time.
+pub fn storage_etag(meta: &ObjectMeta) -> String {
+    match &meta.etag {
+        Some(e) => format!("\"{}\"", e.trim_matches('"')),
+        None => format!(
+            "\"{}-{}\"",
+            meta.size,
+            meta.last_modified.timestamp_millis()
+        ),
+    }
+}
+
+/// Like [`serve`], with the object's metadata at hand and, possibly, a stream of the whole
+/// object already open (used if the answer is the whole object, dropped otherwise).
+pub async fn serve_opened(
+    store: &dyn Storage,
+    key: &ObjectKey,
+    meta: ObjectMeta,
+    whole: Option<ByteStream>,
+    method: &Method,
+    headers: &HeaderMap,
+    opts: ServeOptions<'_>,
+) -> ApiResult<Response> {
+    let size = meta.size;
+    let etag = opts.etag.clone().unwrap_or_else(|| storage_etag(&meta));
+    let (builder, span) = match prepare(&etag, size, headers, &opts)? {
+        Prepared::NotModified(resp) => return Ok(resp),
+        Prepared::Send(builder, span) => (builder, span),
+    };
+    let body = if method == Method::HEAD || span.is_empty() {
+        Body::empty()
+    } else if span.start == 0 && span.end == size {
+        match whole {
+            Some(stream) => Body::from_stream(stream),
+            None => Body::from_stream(store.get_stream(key).await?.1),
+        }
+    } else {
+        Body::from_stream(store.get_range_stream(key, span).await?.1)
+    };
+    builder
+        .body(body)
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// Answers GET/HEAD from an object already in memory (`etag` quoted), with the same headers,
+/// ranges and validators as [`serve`].
+pub fn serve_bytes(
+    bytes: Bytes,
+    etag: &str,
+    method: &Method,
+    headers: &HeaderMap,
+    opts: ServeOptions<'_>,
+) -> ApiResult<Response> {
+    let (builder, span) = match prepare(etag, bytes.len() as u64, headers, &opts)? {
+        Prepared::NotModified(resp) => return Ok(resp),
+        Prepared::Send(builder, span) => (builder, span),
+    };
+    let body = if method == Method::HEAD {
+        Body::empty()
+    } else {
+        // The span lies within the object (resolve_range clamps it).
+        Body::from(bytes.slice(span.start as usize..span.end as usize))
+    };
+    builder
+        .body(body)
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+enum Prepared {
+    /// A finished 304.
+    NotModified(Response),
+    /// Headers for a 200 or 206 of this span of the object.
+    Send(axum::http::response::Builder, std::ops::Range<u64>),
+}
+
+/// The decisions every answer makes before its bytes: headers, If-None-Match, Range/If-Range.
+fn prepare(
+    etag: &str,
+    size: u64,
+    headers: &HeaderMap,
+    opts: &ServeOptions<'_>,
+) -> ApiResult<Prepared> {
     let mut builder = Response::builder()
         .header(header::CONTENT_TYPE, opts.content_type)
         .header(header::ACCEPT_RANGES, "bytes")
         .header(header::CACHE_CONTROL, opts.cache_control)
-        .header(header::ETAG, &etag);
+        .header(header::ETAG, etag);
     if let Some(cd) = &opts.content_disposition {
         builder = builder.header(header::CONTENT_DISPOSITION, cd);
     }
@@ -113,10 +197,11 @@ pub async fn serve(
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
     {
-        if etag_matches(inm, &etag) {
+        if etag_matches(inm, etag) {
             return builder
                 .status(StatusCode::NOT_MODIFIED)
                 .body(Body::empty())
+                .map(Prepared::NotModified)
                 .map_err(|e| ApiError::Internal(e.to_string()));
         }
     }
@@ -145,19 +230,7 @@ pub async fn serve(
             format!("bytes {}-{}/{}", span.start, span.end - 1, size),
         );
     }
-
-    let body = if let Some(stream) = whole.take() {
-        Body::from_stream(stream)
-    } else if method == Method::HEAD || span.is_empty() {
-        Body::empty()
-    } else if span.start == 0 && span.end == size {
-        Body::from_stream(store.get_stream(key).await?.1)
-    } else {
-        Body::from_stream(store.get_range_stream(key, span).await?.1)
-    };
-    builder
-        .body(body)
-        .map_err(|e| ApiError::Internal(e.to_string()))
+    Ok(Prepared::Send(builder, span))
 }
 
 /// `inline; filename="..."` with a safe ASCII fallback and the RFC 5987 UTF-8 form.

@@ -3,20 +3,23 @@
 //! caller's login, or a playback token — in the path (`/v1/play/{token}/…`) so that players
 //! resolving relative playlist and segment URIs keep it, or as `?token=` on `/v1/media/{id}/…`.
 
-use crate::auth::MaybeAuthUser;
+use crate::auth::{AuthUser, MaybeAuthUser};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::media::{load_readable_with, media_view, MediaPage, MediaView};
+use crate::http::media::{may_read, media_view, MediaPage, MediaView};
 use crate::http::objects::{self, ServeOptions};
+use crate::http::playback_cache;
 use crate::AppState;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use bytes::Bytes;
 use chrono::{DateTime, TimeZone, Utc};
-use mediaserver_core::{Media, MediaFilter, MediaKind, MediaStatus, Visibility};
-use mediaserver_storage::ObjectKey;
+use futures::StreamExt;
+use mediaserver_core::{is_valid_id, Media, MediaFilter, MediaKind, MediaStatus, Visibility};
+use mediaserver_storage::{ByteStream, ObjectKey};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use std::time::Duration;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -175,7 +178,7 @@ async fn media_output(
             ));
         }
     }
-    let media = load_readable_with(&state, &id, caller.as_ref(), token_mid.is_some()).await?;
+    let media = load_playable(&state, &id, caller.as_ref(), token_mid.is_some()).await?;
     serve_output(&state, &media, &file, &method, &headers).await
 }
 
@@ -192,8 +195,32 @@ async fn token_output(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let id = state.tokens.verify_playback(&token)?;
-    let media = load_readable_with(&state, &id, None, true).await?;
+    let media = load_playable(&state, &id, None, true).await?;
     serve_output(&state, &media, &file, &method, &headers).await
+}
+
+/// [`load_readable_with`] through the playback cache: the same access rules, checked on every
+/// request, against a row at most [`playback_cache::ITEM_TTL`] old (`ready` items only).
+async fn load_playable(
+    state: &AppState,
+    id: &str,
+    caller: Option<&AuthUser>,
+    has_token: bool,
+) -> ApiResult<Arc<Media>> {
+    let not_found = || ApiError::not_found("media item");
+    if !is_valid_id(id) {
+        return Err(not_found());
+    }
+    let media = state
+        .playback_cache
+        .item(id, state.repo.get_media(id))
+        .await?
+        .ok_or_else(not_found)?;
+    if may_read(&media, caller, has_token) {
+        Ok(media)
+    } else {
+        Err(not_found())
+    }
 }
 
 /// Which stored file a request path means, or `None` (404) for anything else — including every
@@ -309,17 +336,29 @@ async fn serve_output(
     if !available {
         return Err(not_ready());
     }
-    let shared = if media.visibility == Visibility::Private {
-        "private"
-    } else {
-        "public"
-    };
-    let cache_control = match kind {
+    let private = media.visibility == Visibility::Private;
+    let cache_control = match (kind, private) {
         // Segment names are never reused for other bytes.
-        Kind::Segment => format!("{shared}, max-age=31536000, immutable"),
-        Kind::Playlist if !ready => "no-cache".to_string(),
-        Kind::Playlist | Kind::Image => format!("{shared}, max-age=300"),
+        (Kind::Segment, false) => "public, max-age=31536000, immutable",
+        (Kind::Segment, true) => "private, max-age=31536000, immutable",
+        (Kind::Playlist, _) if !ready => "no-cache",
+        (Kind::Playlist | Kind::Image, false) => "public, max-age=300",
+        (Kind::Playlist | Kind::Image, true) => "private, max-age=300",
     };
+    let opts = || ServeOptions {
+        content_type,
+        etag: None,
+        cache_control,
+        content_disposition: None,
+    };
+    // Small files of ready items (playlists, manifests, posters) are answered from memory.
+    let cacheable =
+        ready && kind != Kind::Segment && (method == Method::GET || method == Method::HEAD);
+    if cacheable {
+        if let Some(hit) = state.playback_cache.body(media, file) {
+            return objects::serve_bytes(hit.bytes, &hit.etag, method, headers, opts());
+        }
+    }
     let key = ObjectKey::new(format!("{}{rel}", media.outputs_prefix()))
         .map_err(|_| ApiError::NotFound("no such file for this item".into()))?;
     if kind == Kind::Segment {
@@ -330,25 +369,47 @@ async fn serve_output(
                 StatusCode::FOUND,
                 [
                     (header::LOCATION, location),
-                    (header::CACHE_CONTROL, cache_control),
+                    (header::CACHE_CONTROL, cache_control.to_string()),
                 ],
             )
                 .into_response());
         }
     }
-    objects::serve(
-        state.output_store.as_ref(),
-        &key,
-        method,
-        headers,
-        ServeOptions {
-            content_type,
-            etag: None,
-            cache_control: &cache_control,
-            content_disposition: None,
-        },
-    )
-    .await
+    let store = state.output_store.as_ref();
+    if cacheable {
+        let (meta, stream) = store.get_stream(&key).await?;
+        if meta.size <= playback_cache::MAX_BODY {
+            let bytes = collect_small(stream, meta.size).await?;
+            let etag: Arc<str> = objects::storage_etag(&meta).into();
+            state
+                .playback_cache
+                .put_body(media, file, bytes.clone(), etag.clone());
+            return objects::serve_bytes(bytes, &etag, method, headers, opts());
+        }
+        let whole = objects::is_plain_get(method, headers).then_some(stream);
+        return objects::serve_opened(store, &key, meta, whole, method, headers, opts()).await;
+    }
+    objects::serve(store, &key, method, headers, opts()).await
+}
+
+/// Reads a small object's stream into one buffer (usually it is a single chunk: no copy).
+async fn collect_small(mut stream: ByteStream, size: u64) -> ApiResult<Bytes> {
+    let mut chunks = Vec::new();
+    let mut total = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        total += chunk.len() as u64;
+        if total > size.max(playback_cache::MAX_BODY) {
+            return Err(ApiError::Internal(
+                "a stored file grew while it was being read".into(),
+            ));
+        }
+        chunks.push(chunk);
+    }
+    Ok(match chunks.len() {
+        1 => chunks.swap_remove(0),
+        _ => chunks.concat().into(),
+    })
 }
 
 #[cfg(test)]

@@ -1,0 +1,310 @@
+//! A short-lived in-process cache for the playback path, so that serving a playlist to many
+//! players costs neither a database round trip nor a file read per request.
+//!
+//! What is cached, and how stale it can be:
+//! - Item rows, only of `ready` items, for at most [`ITEM_TTL`]. Items still processing change
+//!   every second (progress, `playable`, a growing EVENT playlist) and are always read from the
+//!   database. This server drops an item the moment it changes it itself (`PATCH`, `DELETE`
+//!   through [`PlaybackCache::invalidate`]), so a delete or a switch to `private` is seen by the
+//!   very next request. A change made elsewhere — another replica, `mediaserver worker` on
+//!   another machine — is seen within [`ITEM_TTL`].
+//! - Bodies of small files (≤ [`MAX_BODY`]: playlists, manifests, thumbnails) of `ready` items,
+//!   tagged with the row's `updated_at`: a body is only used with a row that carries the same
+//!   stamp, so it can never outlive the row it was read for (every change to an item bumps
+//!   `updated_at`), and it is bounded by the same TTL.
+//!
+//! quick_cache (sharded, weight-bounded) holds both; the TTL is a timestamp in the value.
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use mediaserver_core::{Media, MediaStatus};
+use quick_cache::sync::Cache;
+use quick_cache::{Equivalent, Weighter};
+use std::hash::Hash;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long a `ready` item's row is trusted before it is read again: the bound on how late this
+/// server sees a change made by another process.
+pub const ITEM_TTL: Duration = Duration::from_secs(1);
+/// Largest file whose body is kept in memory.
+pub const MAX_BODY: u64 = 64 * 1024;
+/// Rows kept at most (a row is well under 4 KiB).
+const MAX_ITEMS: usize = 10_000;
+/// Bytes of bodies kept at most.
+const MAX_BODY_BYTES: u64 = 32 * 1024 * 1024;
+
+#[derive(Clone)]
+struct CachedItem {
+    media: Arc<Media>,
+    /// When the row was read (taken before the query, so the age is never underestimated).
+    read_at: Instant,
+}
+
+/// A small file of an item, as read from storage.
+#[derive(Clone)]
+pub struct CachedBody {
+    pub bytes: Bytes,
+    /// Quoted strong ETag, as `objects::serve` would have sent it.
+    pub etag: Arc<str>,
+    /// `updated_at` of the row the body belongs to.
+    stamp: DateTime<Utc>,
+    read_at: Instant,
+}
+
+#[derive(PartialEq, Eq, Hash)]
+struct BodyKey {
+    id: String,
+    path: String,
+}
+
+/// Borrowed form of [`BodyKey`] for lookups without allocating; hashes the same way (two
+/// strings in order).
+#[derive(Hash)]
+struct BodyKeyRef<'a> {
+    id: &'a str,
+    path: &'a str,
+}
+
+impl Equivalent<BodyKey> for BodyKeyRef<'_> {
+    fn equivalent(&self, key: &BodyKey) -> bool {
+        self.id == key.id && self.path == key.path
+    }
+}
+
+#[derive(Clone)]
+struct BodyWeight;
+
+impl Weighter<BodyKey, CachedBody> for BodyWeight {
+    fn weight(&self, key: &BodyKey, val: &CachedBody) -> u64 {
+        (key.id.len() + key.path.len() + val.bytes.len() + val.etag.len() + 64) as u64
+    }
+}
+
+struct Inner {
+    items: Cache<String, CachedItem>,
+    bodies: Cache<BodyKey, CachedBody, BodyWeight>,
+    /// Bumped by every invalidation; a row read while one happened is not kept (it may predate
+    /// the change that caused it).
+    epoch: AtomicU64,
+    ttl: Duration,
+}
+
+/// See the module documentation. Cheap to clone (one `Arc`).
+#[derive(Clone)]
+pub struct PlaybackCache {
+    inner: Arc<Inner>,
+}
+
+impl Default for PlaybackCache {
+    fn default() -> Self {
+        Self::new(ITEM_TTL)
+    }
+}
+
+impl PlaybackCache {
+    pub fn new(ttl: Duration) -> Self {
+        PlaybackCache {
+            inner: Arc::new(Inner {
+                items: Cache::new(MAX_ITEMS),
+                bodies: Cache::with_weighter(4096, MAX_BODY_BYTES, BodyWeight),
+                epoch: AtomicU64::new(0),
+                ttl,
+            }),
+        }
+    }
+
+    /// The item `id`: from the cache if a fresh `ready` row is there, else from `load` (the
+    /// database), keeping the row if it is `ready`.
+    pub async fn item<E, F>(&self, id: &str, load: F) -> Result<Option<Arc<Media>>, E>
+    where
+        F: std::future::Future<Output = Result<Option<Media>, E>>,
+    {
+        let inner = &self.inner;
+        if let Some(hit) = inner.items.get(id) {
+            if hit.read_at.elapsed() < inner.ttl {
+                return Ok(Some(hit.media));
+            }
+        }
+        let epoch = inner.epoch.load(Ordering::SeqCst);
+        let read_at = Instant::now();
+        let Some(media) = load.await? else {
+            return Ok(None);
+        };
+        let media = Arc::new(media);
+        if media.status == MediaStatus::Ready {
+            inner.items.insert(
+                id.to_string(),
+                CachedItem {
+                    media: media.clone(),
+                    read_at,
+                },
+            );
+            // An invalidation between the read and the insert may have missed the entry just
+            // put in: take it out again (at worst a fresh row is read once more).
+            if inner.epoch.load(Ordering::SeqCst) != epoch {
+                inner.items.remove(id);
+            }
+        }
+        Ok(Some(media))
+    }
+
+    /// Forgets `id` after this server changed or deleted it. Call after the change is committed.
+    pub fn invalidate(&self, id: &str) {
+        self.inner.epoch.fetch_add(1, Ordering::SeqCst);
+        self.inner.items.remove(id);
+    }
+
+    /// The cached body of `path` of `media`, if it was read for this very version of the row
+    /// and is fresh.
+    pub fn body(&self, media: &Media, path: &str) -> Option<CachedBody> {
+        let hit = self.inner.bodies.get(&BodyKeyRef {
+            id: &media.id,
+            path,
+        })?;
+        (hit.stamp == media.updated_at && hit.read_at.elapsed() < self.inner.ttl).then_some(hit)
+    }
+
+    /// Keeps a body read for `media` (only `ready` items and small files; others are ignored).
+    pub fn put_body(&self, media: &Media, path: &str, bytes: Bytes, etag: Arc<str>) {
+        if media.status != MediaStatus::Ready || bytes.len() as u64 > MAX_BODY {
+            return;
+        }
+        self.inner.bodies.insert(
+            BodyKey {
+                id: media.id.clone(),
+                path: path.to_string(),
+            },
+            CachedBody {
+                bytes,
+                etag,
+                stamp: media.updated_at,
+                read_at: Instant::now(),
+            },
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mediaserver_core::{MediaKind, NewOriginal};
+
+    fn media(status: MediaStatus) -> Media {
+        let (mut m, _) = NewOriginal {
+            id: mediaserver_core::new_id(),
+            owner_id: "u".into(),
+            kind: MediaKind::Video,
+            content_type: "video/mp4".into(),
+            filename: "a.mp4".into(),
+            title: None,
+            size: 1,
+            sha256: String::new(),
+            bucket: "media".into(),
+            key: "originals/x/a.mp4".into(),
+            etag: "e".into(),
+            source: "upload".into(),
+        }
+        .into_records();
+        m.status = status;
+        m
+    }
+
+    async fn load(
+        cache: &PlaybackCache,
+        m: &Media,
+        calls: &std::sync::atomic::AtomicUsize,
+    ) -> Option<Arc<Media>> {
+        cache
+            .item(&m.id, async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, ()>(Some(m.clone()))
+            })
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn keeps_ready_rows_until_invalidated_or_stale() {
+        let cache = PlaybackCache::new(Duration::from_millis(200));
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let ready = media(MediaStatus::Ready);
+        load(&cache, &ready, &calls).await;
+        load(&cache, &ready, &calls).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "second read is a hit");
+        cache.invalidate(&ready.id);
+        load(&cache, &ready, &calls).await;
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            2,
+            "invalidated row is read again"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        load(&cache, &ready, &calls).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 3, "stale row is read again");
+    }
+
+    #[tokio::test]
+    async fn never_keeps_items_still_processing_or_missing() {
+        let cache = PlaybackCache::default();
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let busy = media(MediaStatus::Processing);
+        load(&cache, &busy, &calls).await;
+        load(&cache, &busy, &calls).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        let missing = cache
+            .item("nope", async { Ok::<_, ()>(None) })
+            .await
+            .unwrap();
+        assert!(missing.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_row_read_across_an_invalidation_is_not_kept() {
+        let cache = PlaybackCache::default();
+        let ready = media(MediaStatus::Ready);
+        let got = cache
+            .item(&ready.id, async {
+                // The change (and its invalidation) lands while this read is in flight.
+                cache.invalidate(&ready.id);
+                Ok::<_, ()>(Some(ready.clone()))
+            })
+            .await
+            .unwrap();
+        assert!(got.is_some());
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        load(&cache, &ready, &calls).await;
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            1,
+            "the racing read was not cached"
+        );
+    }
+
+    #[test]
+    fn bodies_belong_to_one_version_of_the_row() {
+        let cache = PlaybackCache::default();
+        let mut m = media(MediaStatus::Ready);
+        cache.put_body(&m, "hls/a.m3u8", Bytes::from_static(b"x"), "\"e\"".into());
+        assert_eq!(
+            cache.body(&m, "hls/a.m3u8").map(|b| b.bytes),
+            Some(Bytes::from_static(b"x"))
+        );
+        assert!(cache.body(&m, "hls/b.m3u8").is_none());
+        m.updated_at += chrono::Duration::microseconds(1);
+        assert!(cache.body(&m, "hls/a.m3u8").is_none(), "row changed");
+
+        let busy = media(MediaStatus::Processing);
+        cache.put_body(
+            &busy,
+            "hls/a.m3u8",
+            Bytes::from_static(b"x"),
+            "\"e\"".into(),
+        );
+        assert!(cache.body(&busy, "hls/a.m3u8").is_none(), "not ready");
+        let big = Bytes::from(vec![0u8; MAX_BODY as usize + 1]);
+        cache.put_body(&m, "hls/big.m3u8", big, "\"e\"".into());
+        assert!(cache.body(&m, "hls/big.m3u8").is_none(), "too big");
+    }
+}
