@@ -389,7 +389,7 @@
   function startUploads(files) {
     for (const file of files) {
       const bar = el('progress', { max: '100', value: 0, 'aria-label': 'Upload progress of ' + file.name });
-      const state = el('span', { class: 'small muted', 'data-testid': 'upload-state', role: 'status', text: 'waiting' });
+      const state = el('span', { class: 'small muted', 'data-testid': 'upload-state', text: 'waiting' });
       const note = el('span', { class: 'small muted full', 'data-testid': 'upload-note' });
       const li = el('li', { 'data-testid': 'upload-item', 'data-state': 'waiting' }, el('span', { class: 'name', text: file.name, title: file.name }), state, note, bar);
       uploadList().append(li);
