@@ -89,6 +89,14 @@ pub struct Config {
     pub database_url: String,
     pub storage: StorageConfig,
     pub jwt_secret: Option<Secret>,
+    /// `JWT_SECRET_OCID`: read from OCI Vault at startup into `jwt_secret`.
+    pub jwt_secret_ocid: Option<String>,
+    /// `DATABASE_URL_SECRET_OCID`: read from OCI Vault at startup into `database_url` (empty
+    /// until then).
+    pub database_url_secret_ocid: Option<String>,
+    /// How to reach OCI: `OCI_AUTH`, `OCI_CONFIG_FILE`, `OCI_PROFILE`, `OCI_REGION`, the
+    /// `OCI_*_ENDPOINT`/`OCIR_ENDPOINT` overrides and the resource principal variables.
+    pub oci: mediaserver_oci::AuthSettings,
     pub workers: usize,
     pub events_secret: Option<Secret>,
     pub events_owner_email: Option<String>,
@@ -154,21 +162,26 @@ impl Config {
         let host = parse_or(&var, "HOST", "0.0.0.0".parse().expect("literal address"))?;
         let port = parse_or(&var, "PORT", 3000u16)?;
         let data_dir = PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "./data".into()));
-        let database_url =
-            match var("DATABASE_URL") {
-                Some(u)
-                    if u.starts_with("sqlite:")
-                        || u.starts_with("postgres://")
-                        || u.starts_with("postgresql://") =>
-                {
-                    u
-                }
-                Some(_) => return Err(err(
-                    "DATABASE_URL",
-                    "must start with sqlite: or postgres:// (e.g. postgres://user:pass@host/db)",
-                )),
-                None => format!("sqlite://{}/mediaserver.db", data_dir.display()),
-            };
+        let database_url_secret_ocid = var("DATABASE_URL_SECRET_OCID");
+        if let Some(id) = &database_url_secret_ocid {
+            if var("DATABASE_URL").is_some() {
+                return Err(err(
+                    "DATABASE_URL_SECRET_OCID",
+                    "set either DATABASE_URL or DATABASE_URL_SECRET_OCID, not both",
+                ));
+            }
+            mediaserver_oci::vault::validate_secret_ocid(id)
+                .map_err(|m| err("DATABASE_URL_SECRET_OCID", m))?;
+        }
+        let database_url = match var("DATABASE_URL") {
+            Some(u) => {
+                validate_database_url(&u).map_err(|m| err("DATABASE_URL", m))?;
+                u
+            }
+            // Filled in from OCI Vault at startup (see `database_url_secret_ocid`).
+            None if database_url_secret_ocid.is_some() => String::new(),
+            None => format!("sqlite://{}/mediaserver.db", data_dir.display()),
+        };
 
         let provider = match var("STORAGE_PROVIDER") {
             Some(p) => p.parse().map_err(|m| err("STORAGE_PROVIDER", m))?,
@@ -216,19 +229,24 @@ impl Config {
                 return Err(err("JWT_SECRET", "must be at least 32 characters"));
             }
         }
-        if var("JWT_SECRET_OCID").is_some() && jwt_secret.is_none() {
-            return Err(err(
-                "JWT_SECRET_OCID",
-                "reading the secret from OCI Vault is not available in this build yet; set JWT_SECRET",
-            ));
+        let jwt_secret_ocid = var("JWT_SECRET_OCID");
+        if let Some(id) = &jwt_secret_ocid {
+            if jwt_secret.is_some() {
+                return Err(err(
+                    "JWT_SECRET_OCID",
+                    "set either JWT_SECRET or JWT_SECRET_OCID, not both",
+                ));
+            }
+            mediaserver_oci::vault::validate_secret_ocid(id)
+                .map_err(|m| err("JWT_SECRET_OCID", m))?;
         }
         let embedded =
             database_url.starts_with("sqlite:") && provider != StorageProvider::AwsBucket;
-        if !embedded && jwt_secret.is_none() {
+        if !embedded && jwt_secret.is_none() && jwt_secret_ocid.is_none() {
             return Err(err(
                 "JWT_SECRET",
                 "required when using PostgreSQL or a cloud bucket (every server must share it); \
-                 generate one with: openssl rand -hex 32",
+                 generate one with: openssl rand -hex 32 (or keep it in OCI Vault: JWT_SECRET_OCID)",
             ));
         }
 
@@ -314,7 +332,13 @@ impl Config {
             }
         }
 
+        let uses_oci = jwt_secret_ocid.is_some() || database_url_secret_ocid.is_some();
+        let oci = oci_settings(&var, uses_oci)?;
+
         Ok(Config {
+            jwt_secret_ocid,
+            database_url_secret_ocid,
+            oci,
             public_base_url,
             jobs: JobConfig {
                 max_attempts,
@@ -359,6 +383,46 @@ impl Config {
         self.database_url.starts_with("sqlite:")
             && self.storage.provider != StorageProvider::AwsBucket
     }
+}
+
+/// `sqlite:…` or `postgres://…`.
+pub fn validate_database_url(u: &str) -> Result<(), String> {
+    if u.starts_with("sqlite:") || u.starts_with("postgres://") || u.starts_with("postgresql://") {
+        Ok(())
+    } else {
+        Err("must start with sqlite: or postgres:// (e.g. postgres://user:pass@host/db)".into())
+    }
+}
+
+/// The OCI settings. An unknown `OCI_REGION` only matters when OCI is used (the variable also
+/// names the region of an S3-compatible bucket); a bad `OCI_AUTH` or endpoint always does.
+fn oci_settings(
+    var: &impl Fn(&str) -> Option<String>,
+    uses_oci: bool,
+) -> Result<mediaserver_oci::AuthSettings, ConfigError> {
+    use mediaserver_oci::{AuthKind, EndpointOverrides, Region};
+    let kind = match var("OCI_AUTH") {
+        Some(v) => v
+            .parse::<AuthKind>()
+            .map_err(|e| err("OCI_AUTH", e.to_string().trim_start_matches("OCI_AUTH: ")))?,
+        None => AuthKind::default(),
+    };
+    let region = match var("OCI_REGION").map(|r| Region::lookup(&r)) {
+        Some(Ok(r)) => Some(r),
+        Some(Err(e)) if uses_oci => return Err(err("OCI_REGION", e.to_string())),
+        _ => None,
+    };
+    let overrides = EndpointOverrides::from_lookup(var);
+    overrides.validate().map_err(|(v, m)| err(v, m))?;
+    Ok(mediaserver_oci::AuthSettings {
+        kind,
+        config_file: var("OCI_CONFIG_FILE")
+            .map(|p| mediaserver_oci::auth::config_file::expand_home(&p)),
+        profile: var("OCI_PROFILE"),
+        region,
+        overrides,
+        resource_principal: mediaserver_oci::auth::ResourcePrincipalEnv::from_lookup(var),
+    })
 }
 
 fn parse_or<T: FromStr>(
@@ -475,5 +539,60 @@ mod tests {
         assert!(!c.is_embedded());
         assert_eq!(format!("{:?}", c.jwt_secret), "Some(***)");
         assert!(!format!("{c:?}").contains(secret));
+    }
+
+    #[test]
+    fn secrets_from_oci_vault_and_oci_settings() {
+        let jwt = "ocid1.vaultsecret.oc1.iad.amaaaaaajwt";
+        let db = "ocid1.vaultsecret.oc1.iad.amaaaaaadb";
+        let c = cfg(&[
+            ("JWT_SECRET_OCID", jwt),
+            ("DATABASE_URL_SECRET_OCID", db),
+            ("OCI_AUTH", "instance_principal"),
+            ("OCI_REGION", "FRA"),
+            ("OCI_SECRETS_ENDPOINT", "http://127.0.0.1:9000"),
+        ])
+        .unwrap();
+        assert_eq!(c.jwt_secret_ocid.as_deref(), Some(jwt));
+        assert_eq!(c.database_url_secret_ocid.as_deref(), Some(db));
+        assert_eq!(c.database_url, "", "filled from the vault at startup");
+        assert!(!c.is_embedded());
+        assert_eq!(c.oci.kind, mediaserver_oci::AuthKind::InstancePrincipal);
+        assert_eq!(c.oci.region.map(|r| r.id()), Some("eu-frankfurt-1"));
+        assert_eq!(
+            c.oci.overrides.secrets.as_deref(),
+            Some("http://127.0.0.1:9000")
+        );
+
+        let e = cfg(&[("JWT_SECRET_OCID", "ocid1.vault.oc1..x")]).unwrap_err();
+        assert_eq!(e.var, "JWT_SECRET_OCID");
+        assert!(e.message.contains("not a secret OCID"), "{e}");
+        let e = cfg(&[
+            ("JWT_SECRET_OCID", jwt),
+            ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+        ])
+        .unwrap_err();
+        assert_eq!(e.var, "JWT_SECRET_OCID");
+        let e = cfg(&[
+            ("DATABASE_URL_SECRET_OCID", db),
+            ("DATABASE_URL", "postgres://x@y/z"),
+        ])
+        .unwrap_err();
+        assert_eq!(e.var, "DATABASE_URL_SECRET_OCID");
+        // Without a JWT secret of either kind, a vault-held database URL still needs one.
+        let e = cfg(&[("DATABASE_URL_SECRET_OCID", db)]).unwrap_err();
+        assert_eq!(e.var, "JWT_SECRET");
+        let e = cfg(&[("OCI_AUTH", "magic")]).unwrap_err();
+        assert_eq!(e.var, "OCI_AUTH");
+        let e = cfg(&[("OCI_OBJECTSTORAGE_ENDPOINT", "objectstorage")]).unwrap_err();
+        assert_eq!(e.var, "OCI_OBJECTSTORAGE_ENDPOINT");
+        let e = cfg(&[("JWT_SECRET_OCID", jwt), ("OCI_REGION", "atlantis-1")]).unwrap_err();
+        assert_eq!(e.var, "OCI_REGION");
+        // OCI_REGION also names an S3-compatible bucket's region: unknown is fine when unused.
+        assert!(cfg(&[("OCI_REGION", "atlantis-1")])
+            .unwrap()
+            .oci
+            .region
+            .is_none());
     }
 }

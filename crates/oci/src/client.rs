@@ -11,6 +11,15 @@ use crate::error::OciError;
 use crate::region::Region;
 use crate::signer::BodySigning;
 
+/// A reqwest client for OCI calls: rustls, a 10 s connect timeout; no overall timeout (object
+/// uploads take as long as they take), so callers set per-request timeouts where they fit.
+pub fn default_http_client() -> Result<reqwest::Client, OciError> {
+    reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .build()
+        .map_err(|e| OciError::Config(format!("cannot build the HTTP client: {e}")))
+}
+
 /// OCI refuses requests whose `date` is more than five minutes off its clock.
 pub const MAX_CLOCK_SKEW_SECS: i64 = 300;
 

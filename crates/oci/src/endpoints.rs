@@ -47,6 +47,26 @@ impl EndpointOverrides {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
+    /// Checks every override that is set; the error names the variable.
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        for (var, v) in [
+            (ENV_OBJECTSTORAGE, &self.object_storage),
+            (ENV_SECRETS, &self.secrets),
+            (ENV_CONTAINER_INSTANCES, &self.container_instances),
+            (ENV_AUTH, &self.auth),
+            (ENV_METADATA, &self.metadata),
+            (ENV_OCIR, &self.ocir),
+        ] {
+            if let Some(v) = v {
+                normalize(var, v).map_err(|e| {
+                    let m = e.to_string();
+                    (var, m.trim_start_matches(&format!("{var}: ")).to_string())
+                })?;
+            }
+        }
+        Ok(())
+    }
+
     /// The metadata service base URL (needed before the region is known).
     pub fn metadata_endpoint(&self) -> Result<String, OciError> {
         match &self.metadata {

@@ -48,7 +48,7 @@ pub mod standin;
 pub mod vault;
 
 pub use auth::{AuthKind, AuthProvider, AuthSettings, Credentials};
-pub use client::OciClient;
+pub use client::{default_http_client, OciClient};
 pub use endpoints::{EndpointOverrides, Endpoints};
 pub use error::OciError;
 pub use key::{PrivateKey, SigningKey};

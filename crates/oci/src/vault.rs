@@ -65,6 +65,7 @@ pub async fn read_secret(client: &OciClient, secret_id: &str) -> Result<SecretVa
         .http()
         .get(&url)
         .header(http::header::ACCEPT, "application/json")
+        .timeout(std::time::Duration::from_secs(30))
         .build()
         .map_err(|e| named(format!("bad Secrets endpoint {url}: {e}")))?;
     let resp = client

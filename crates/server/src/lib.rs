@@ -70,6 +70,45 @@ pub fn open_storage(cfg: &StorageConfig, bucket: &str) -> anyhow::Result<Arc<dyn
     Ok(store)
 }
 
+/// Reads `JWT_SECRET_OCID` and `DATABASE_URL_SECRET_OCID` from OCI Vault (signed as the
+/// `OCI_AUTH` principal) into the configuration. Every failure names the variable and the
+/// secret; nothing is read when neither is set.
+pub async fn resolve_oci_secrets(mut config: Config) -> anyhow::Result<Config> {
+    if config.jwt_secret_ocid.is_none() && config.database_url_secret_ocid.is_none() {
+        return Ok(config);
+    }
+    let http = mediaserver_oci::default_http_client()?;
+    let client = mediaserver_oci::OciClient::connect(&config.oci, http)
+        .await
+        .with_context(|| {
+            format!(
+                "connecting to OCI to read secrets from Vault (OCI_AUTH={})",
+                config.oci.kind
+            )
+        })?;
+    if let Some(id) = &config.jwt_secret_ocid {
+        let value = mediaserver_oci::vault::read_secret_string(&client, id)
+            .await
+            .context("JWT_SECRET_OCID")?;
+        if value.len() < 32 {
+            bail!("JWT_SECRET_OCID: secret {id} is shorter than 32 characters; a JWT signing secret must be at least 32");
+        }
+        config.jwt_secret = Some(mediaserver_core::config::Secret::new(value));
+        tracing::info!(secret = %id, "JWT signing secret read from OCI Vault");
+    }
+    if let Some(id) = &config.database_url_secret_ocid {
+        let value = mediaserver_oci::vault::read_secret_string(&client, id)
+            .await
+            .context("DATABASE_URL_SECRET_OCID")?;
+        mediaserver_core::config::validate_database_url(value.trim()).map_err(|m| {
+            anyhow::anyhow!("DATABASE_URL_SECRET_OCID: the database URL in secret {id} {m}")
+        })?;
+        config.database_url = value.trim().to_string();
+        tracing::info!(secret = %id, "database URL read from OCI Vault");
+    }
+    Ok(config)
+}
+
 /// The JWT signing secret: `JWT_SECRET` if set; in the embedded setup, otherwise one generated on
 /// first start and kept in the data directory so restarts keep tokens valid.
 pub fn jwt_secret(config: &Config) -> anyhow::Result<Vec<u8>> {

@@ -147,6 +147,8 @@ fn init_tracing(json: bool) {
 }
 
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    // JWT_SECRET_OCID / DATABASE_URL_SECRET_OCID: every command needs them resolved first.
+    let config = mediaserver::resolve_oci_secrets(config).await?;
     match command {
         Command::Serve => {
             let state = mediaserver::build_state(&config).await?;

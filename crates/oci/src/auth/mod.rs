@@ -24,7 +24,7 @@ use async_trait::async_trait;
 
 pub use api_key::ApiKeyProvider;
 pub use instance::InstancePrincipalProvider;
-pub use resource::ResourcePrincipalProvider;
+pub use resource::{ResourcePrincipalEnv, ResourcePrincipalProvider};
 
 use crate::endpoints::EndpointOverrides;
 use crate::error::OciError;

@@ -105,6 +105,8 @@ pub struct ResourcePrincipalProvider {
     passphrase: Option<Source>,
     region: Region,
     state: Mutex<State>,
+    /// The `res_tenant` claim of the current token, readable without awaiting.
+    tenancy: std::sync::Mutex<Option<String>>,
 }
 
 impl ResourcePrincipalProvider {
@@ -152,13 +154,21 @@ impl ResourcePrincipalProvider {
             message: format!("OCI_RESOURCE_PRINCIPAL_REGION: {e}"),
         })?;
         let state = load(&rpst, &key, passphrase.as_ref())?;
+        let tenancy = std::sync::Mutex::new(state.claims.claim("res_tenant").map(str::to_string));
         Ok(ResourcePrincipalProvider {
             rpst,
             key,
             passphrase,
             region,
             state: Mutex::new(state),
+            tenancy,
         })
+    }
+
+    fn set_tenancy(&self, state: &State) {
+        if let Ok(mut t) = self.tenancy.lock() {
+            *t = state.claims.claim("res_tenant").map(str::to_string);
+        }
     }
 
     /// The `res_compartment` claim of the current token (the resource's compartment).
@@ -207,6 +217,7 @@ impl AuthProvider for ResourcePrincipalProvider {
             // Inline values cannot change; keep using them until the service says otherwise.
             if matches!(self.rpst, Source::File(_)) {
                 *state = load(&self.rpst, &self.key, self.passphrase.as_ref())?;
+                self.set_tenancy(&state);
             }
         }
         Ok(state.credentials.clone())
@@ -214,6 +225,7 @@ impl AuthProvider for ResourcePrincipalProvider {
 
     async fn refresh(&self) -> Result<(), OciError> {
         let fresh = load(&self.rpst, &self.key, self.passphrase.as_ref())?;
+        self.set_tenancy(&fresh);
         *self.state.lock().await = fresh;
         Ok(())
     }
@@ -231,10 +243,7 @@ impl AuthProvider for ResourcePrincipalProvider {
     }
 
     fn tenancy_id(&self) -> Option<String> {
-        self.state
-            .try_lock()
-            .ok()
-            .and_then(|s| s.claims.claim("res_tenant").map(str::to_string))
+        self.tenancy.lock().ok().and_then(|t| t.clone())
     }
 }
 
