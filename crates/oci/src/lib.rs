@@ -35,6 +35,47 @@
 //! sign_reqwest(&mut req, "ocid1.tenancy.oc1..x/ocid1.user.oc1..y/aa:bb", &key, BodySigning::Auto)?;
 //! # Ok(()) }
 //! ```
+//!
+//! # Principals ([`auth`]) and the client ([`client`])
+//!
+//! [`AuthSettings::from_env`] / [`AuthSettings::from_lookup`] read `OCI_AUTH`
+//! (`api_key` | `instance_principal` | `resource_principal`), `OCI_CONFIG_FILE`, `OCI_PROFILE`,
+//! `OCI_REGION`, the endpoint overrides and the `OCI_RESOURCE_PRINCIPAL_*` variables (the
+//! server's `Config::oci` holds one, already validated). [`auth::provider_from_settings`]
+//! builds the `Arc<dyn AuthProvider>`; [`OciClient::connect`] does that and resolves the
+//! region and [`Endpoints`] too. Then:
+//!
+//! * [`OciClient::execute`] signs (fresh [`Credentials`] per request), sends, and after a 401
+//!   refreshes the principal and retries once when it can; a final 401 becomes
+//!   [`OciError::NotAuthenticated`] naming the principal ("API key {keyId}", "session token of
+//!   instance principal") and whether the clock looks skewed. [`OciClient::execute_checked`]
+//!   also turns any other non-2xx into [`OciError::Service`] (`status`, OCI `code`, `message`,
+//!   `opc-request-id`); [`client::service_error`] does that for a response you inspected first.
+//! * Lower level: `provider.credentials().await?.sign_reqwest(&mut req, BodySigning::Auto)`.
+//!   Streaming bodies: preset `x-content-sha256` + `content-length`, or
+//!   [`BodySigning::Exclude`] (PutObject/UploadPart paths are excluded automatically).
+//!
+//! ```no_run
+//! # async fn f() -> Result<(), mediaserver_oci::OciError> {
+//! use mediaserver_oci::{default_http_client, vault, AuthSettings, OciClient};
+//! let client = OciClient::connect(&AuthSettings::from_env()?, default_http_client()?).await?;
+//! let jwt_secret = vault::read_secret_string(&client, "ocid1.vaultsecret.oc1.iad.xxx").await?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Vault ([`vault`])
+//!
+//! [`vault::read_secret`] / [`vault::read_secret_string`]: the current version of a secret
+//! (`GET {secrets}/20190301/secretbundles/{id}`, base64 content); errors name the secret OCID.
+//!
+//! # Stand-in (feature `standin`)
+//!
+//! `standin::Standin` serves the metadata service, x509 federation and Secrets on 127.0.0.1
+//! and verifies every request as OCI does. For other stand-ins: `standin::KeyRegistry`
+//! (keyId → public key; `insert_api_key`, `verify`), `standin::verify_signature(method,
+//! target, headers, body, key_lookup, &VerifyOptions)` → `Verified` or a `Rejection` (status,
+//! OCI code, message), and `standin::error_response` / `rejection_response` for OCI-shaped
+//! error answers; `Standin::issue_session_token` registers an `ST$` token for a key.
 
 pub mod auth;
 pub mod client;
