@@ -186,7 +186,8 @@ fn config_file_errors_name_the_problem() {
 async fn instance_principal_federates_refreshes_before_expiry_and_after_401() {
     let standin = Standin::start(TENANCY, "iad").await.unwrap();
     standin.put_secret(SECRET, b"s3");
-    standin.set_token_ttl_secs(4);
+    // Long enough that a loaded machine still reuses the first token, short enough to wait out.
+    standin.set_token_ttl_secs(8);
     let mut s = settings(AuthKind::InstancePrincipal, &standin);
     s.region = None; // from the metadata service ("iad")
     let client = OciClient::connect(&s, reqwest::Client::new())
@@ -201,8 +202,8 @@ async fn instance_principal_federates_refreshes_before_expiry_and_after_401() {
     );
     assert_eq!(standin.federation_calls(), 1, "a fresh token is reused");
 
-    // Half of the 4 s lifetime later the token is renewed before use.
-    tokio::time::sleep(Duration::from_millis(2200)).await;
+    // Half of the 8 s lifetime later the token is renewed before use.
+    tokio::time::sleep(Duration::from_millis(4200)).await;
     assert_eq!(
         vault::read_secret_string(&client, SECRET).await.unwrap(),
         "s3"
