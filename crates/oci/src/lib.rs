@@ -3,6 +3,12 @@
 //! OCI SDK for Rust; this crate carries only what mediaserver needs, checked against Oracle's
 //! published signing test values and against the `oci` Python SDK.
 //!
+//! # Object Storage ([`objectstorage`])
+//!
+//! [`objectstorage::ObjectStorageClient`] / [`objectstorage::BucketClient`]: PutObject,
+//! multipart uploads, GetObject with Range, HeadObject, ListObjects with pagination,
+//! DeleteObject and pre-authenticated requests, signed through an [`OciClient`].
+//!
 //! # Regions and endpoints ([`region`], [`endpoints`])
 //!
 //! ```
@@ -82,6 +88,7 @@ pub mod client;
 pub mod endpoints;
 pub mod error;
 pub mod key;
+pub mod objectstorage;
 pub mod region;
 pub mod signer;
 #[cfg(feature = "standin")]

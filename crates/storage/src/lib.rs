@@ -1,6 +1,7 @@
-//! Object storage behind one trait, built on `object_store`. Providers: `Local` (a directory per
-//! bucket), `AWSBucket` (any S3-compatible endpoint, including OCI's S3 compatibility API) and
-//! `Memory` (tests). Knows nothing of HTTP or the database.
+//! Object storage behind one trait. Providers: `Local` (a directory per bucket), `AWSBucket`
+//! (any S3-compatible endpoint, including OCI's S3 compatibility API) and `Memory` (tests), built
+//! on `object_store`; `OCIBucket` (OCI's native API, feature `oci`) on `mediaserver-oci`. Knows
+//! nothing of HTTP or the database.
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -15,11 +16,17 @@ mod key;
 mod local_append;
 mod local_read;
 mod objstore;
+#[cfg(feature = "oci")]
+mod oci;
+#[cfg(feature = "oci")]
+mod oci_writer;
 pub mod resumable;
 mod s3;
 mod writer;
 
 pub use key::ObjectKey;
+#[cfg(feature = "oci")]
+pub use oci::{oci_bucket, OciBucketOptions, MIN_OCI_PART_SIZE};
 pub use resumable::{AppendOutcome, ResumableState};
 pub use s3::{s3, S3Options, MIN_S3_PART_SIZE};
 
@@ -103,7 +110,7 @@ pub(crate) async fn write_all(
 pub trait Storage: Send + Sync + std::fmt::Debug {
     /// Bucket name (for event matching and logs).
     fn bucket(&self) -> &str;
-    /// Provider name for logs and metrics, e.g. "local", "s3", "memory".
+    /// Provider name for logs and metrics, e.g. "local", "s3", "memory", "oci".
     fn provider(&self) -> &'static str;
 
     /// Starts writing `key`; see [`ObjectWriter`].

@@ -21,7 +21,8 @@ use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
-/// S3's (and OCI's) minimum size of every part but the last.
+/// S3's (and OCI's S3 compatibility API's) minimum size of every part but the last; providers
+/// with a larger one say so through [`MultipartParts::min_part_size`].
 pub const MIN_PART: usize = 5 * 1024 * 1024;
 
 /// Everything needed to continue or finish a resumable upload. Stored by the caller as JSON.
@@ -70,6 +71,10 @@ pub struct AppendOutcome {
 /// A provider's multipart upload API, resumable by upload id from any process.
 #[async_trait]
 pub trait MultipartParts: Send + Sync {
+    /// The provider's smallest part but the last (OCI's native API: 10 MiB).
+    fn min_part_size(&self) -> usize {
+        MIN_PART
+    }
     async fn create(&self, key: &ObjectKey) -> Result<String>;
     /// Uploads part `number` (1-based) and returns its ETag.
     async fn put_part(
@@ -112,8 +117,9 @@ pub(crate) async fn multipart_start(
 }
 
 /// Appends `data` to a multipart-mode upload (see the module docs). `part_size` is the size
-/// parts are cut at while streaming (at least [`MIN_PART`]); at the end of the stream a remainder
-/// of at least [`MIN_PART`] also becomes a part, a smaller one the pending object.
+/// parts are cut at while streaming (at least the provider's minimum part); at the end of the
+/// stream a remainder of at least that minimum also becomes a part, a smaller one the pending
+/// object.
 pub(crate) async fn multipart_append(
     store: &dyn Storage,
     parts_api: &dyn MultipartParts,
@@ -130,7 +136,8 @@ pub(crate) async fn multipart_append(
     else {
         return Err(StorageError::Other("not a multipart upload state".into()));
     };
-    let part_size = part_size.max(MIN_PART);
+    let min_part = parts_api.min_part_size();
+    let part_size = part_size.max(min_part);
     let mut parts = parts.clone();
     let mut offset = state.offset;
     let mut buf = BytesMut::new();
@@ -162,7 +169,7 @@ pub(crate) async fn multipart_append(
             upload_part(parts_api, key, upload_id, &mut parts, part).await?;
         }
     }
-    if buf.len() >= MIN_PART {
+    if buf.len() >= min_part {
         let part = buf.split().freeze();
         upload_part(parts_api, key, upload_id, &mut parts, part).await?;
     }

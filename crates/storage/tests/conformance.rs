@@ -1,12 +1,15 @@
-//! One behavioural suite run against every provider: Local (temp dir), Memory and real S3 (moto
-//! at `MEDIASERVER_TEST_S3_ENDPOINT`; the S3 variants fail if it is unset).
+//! One behavioural suite run against every provider: Local (temp dir), Memory, real S3 (moto
+//! at `MEDIASERVER_TEST_S3_ENDPOINT`; the S3 variants fail if it is unset) and OCIBucket against
+//! the in-process Object Storage stand-in, which verifies every request's signature (and small
+//! list pages, so pagination is exercised).
 
 mod common;
 
 use bytes::Bytes;
 use common::*;
 use futures::{StreamExt, TryStreamExt};
-use mediaserver_storage::{ObjectKey, Storage, StorageError, MIN_S3_PART_SIZE};
+use mediaserver_oci::standin::Standin;
+use mediaserver_storage::{ObjectKey, Storage, StorageError, MIN_OCI_PART_SIZE, MIN_S3_PART_SIZE};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,6 +19,7 @@ enum Kind {
     Local,
     Memory,
     S3,
+    Oci,
 }
 
 struct Fixture {
@@ -23,13 +27,73 @@ struct Fixture {
     kind: Kind,
     /// S3 endpoint and bucket, for out-of-band checks.
     s3: Option<(String, String)>,
+    /// The OCI stand-in and bucket, for out-of-band checks.
+    oci: Option<OciStandin>,
     _dir: Option<tempfile::TempDir>,
+}
+
+struct OciStandin {
+    standin: Standin,
+    bucket: String,
+}
+
+impl Drop for OciStandin {
+    /// Every request the provider made must have passed the stand-in's signature checks.
+    fn drop(&mut self) {
+        let rejected = self.standin.object_storage().rejections();
+        if !std::thread::panicking() {
+            assert!(rejected.is_empty(), "requests refused: {rejected:?}");
+        }
+    }
+}
+
+impl Fixture {
+    fn open_uploads(&self) -> Option<usize> {
+        self.oci
+            .as_ref()
+            .map(|o| o.standin.object_storage().open_uploads(&o.bucket))
+    }
+}
+
+const OCI_TENANCY: &str = "ocid1.tenancy.oc1..aaaaconformance";
+const OCI_USER: &str = "ocid1.user.oc1..aaaaconformance";
+
+/// An OCIBucket signed with a freshly generated API key the stand-in knows.
+async fn oci_fixture(part: usize) -> (Arc<dyn Storage>, OciStandin) {
+    use mediaserver_oci::auth::ApiKeyProvider;
+    use mediaserver_oci::{Endpoints, OciClient, PrivateKey, Region};
+    let standin = Standin::start(OCI_TENANCY, "us-ashburn-1")
+        .await
+        .expect("stand-in");
+    let bucket = "conformance".to_string();
+    standin.object_storage().create_bucket(&bucket);
+    // Small pages: listings and prefix deletes must follow nextStartWith.
+    standin.object_storage().set_list_page_size(100);
+    let key = PrivateKey::generate().expect("key");
+    standin.keys().insert_api_key(OCI_TENANCY, OCI_USER, &key);
+    let region = Region::lookup("us-ashburn-1").expect("region");
+    let endpoints = Endpoints::resolve(&region, &standin.overrides()).expect("endpoints");
+    let auth = ApiKeyProvider::new(OCI_TENANCY, OCI_USER, key, Some(region));
+    let client = OciClient::new(reqwest::Client::new(), Arc::new(auth), region, endpoints);
+    let s = mediaserver_storage::oci_bucket(
+        client,
+        mediaserver_storage::OciBucketOptions {
+            // Looked up through GetNamespace.
+            namespace: None,
+            bucket: bucket.clone(),
+            part_size: part,
+        },
+    )
+    .await
+    .expect("oci bucket");
+    (s, OciStandin { standin, bucket })
 }
 
 /// The smallest part size each provider accepts, so multipart paths are exercised cheaply.
 fn small_part(kind: Kind) -> usize {
     match kind {
         Kind::S3 => MIN_S3_PART_SIZE,
+        Kind::Oci => MIN_OCI_PART_SIZE,
         _ => MIB,
     }
 }
@@ -44,6 +108,7 @@ async fn fixture(kind: Kind) -> Fixture {
                 s,
                 kind,
                 s3: None,
+                oci: None,
                 _dir: Some(dir),
             }
         }
@@ -51,6 +116,7 @@ async fn fixture(kind: Kind) -> Fixture {
             s: mediaserver_storage::memory("bucket", part).expect("memory"),
             kind,
             s3: None,
+            oci: None,
             _dir: None,
         },
         Kind::S3 => {
@@ -62,6 +128,17 @@ async fn fixture(kind: Kind) -> Fixture {
                 s,
                 kind,
                 s3: Some((endpoint, bucket)),
+                oci: None,
+                _dir: None,
+            }
+        }
+        Kind::Oci => {
+            let (s, oci) = oci_fixture(part).await;
+            Fixture {
+                s,
+                kind,
+                s3: None,
+                oci: Some(oci),
                 _dir: None,
             }
         }
@@ -100,6 +177,7 @@ macro_rules! conformance {
         mod local { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::fixture(super::Kind::Local).await).await } )* }
         mod memory { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::fixture(super::Kind::Memory).await).await } )* }
         mod s3 { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::fixture(super::Kind::S3).await).await } )* }
+        mod oci { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::fixture(super::Kind::Oci).await).await } )* }
     };
 }
 
@@ -168,6 +246,14 @@ async fn large_object_multipart(f: Fixture) {
             etag.trim_matches('"').ends_with("-4"),
             "expected a 4-part multipart etag, got {etag}"
         );
+    }
+    if let Some(o) = &f.oci {
+        // 20 MiB in 10 MiB parts: the multipart path produced the object.
+        let parts = o
+            .standin
+            .object_storage()
+            .object_part_count(&o.bucket, k.as_str());
+        assert_eq!(parts, Some(2));
     }
     let (meta2, stream) = f.s.get_stream(&k).await.expect("get");
     assert_eq!(meta2.size, data.len() as u64);
@@ -414,7 +500,7 @@ async fn unusual_keys_round_trip(f: Fixture) {
             .map(|m| m.key)
             .collect();
     assert_eq!(sub, vec![keys[0].to_string()]);
-    if f.kind == Kind::S3 {
+    if matches!(f.kind, Kind::S3 | Kind::Oci) {
         let url =
             f.s.presign_get(&key(keys[0]), Duration::from_secs(60))
                 .await
@@ -489,6 +575,10 @@ async fn source_error_aborts(f: Fixture) {
             "aborted uploads must be released"
         );
     }
+    assert!(
+        matches!(f.open_uploads(), None | Some(0)),
+        "aborted uploads must be released"
+    );
     if let Some(dir) = &f._dir {
         // Local multipart staging files (`name#N`) are hidden from listings; check the disk.
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -513,7 +603,7 @@ fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 async fn presign(f: Fixture) {
     let k = key("presigned/file name.bin");
     let ttl = Duration::from_secs(300);
-    if f.kind != Kind::S3 {
+    if !matches!(f.kind, Kind::S3 | Kind::Oci) {
         assert!(matches!(
             f.s.presign_put(&k, ttl).await,
             Err(StorageError::NotSupported(_))
@@ -527,10 +617,17 @@ async fn presign(f: Fixture) {
     let data = random_bytes(70_000, 6);
     let client = reqwest::Client::new();
     let put_url = f.s.presign_put(&k, ttl).await.expect("presign put");
-    assert!(
-        put_url.query().unwrap_or("").contains("X-Amz-Signature"),
-        "{put_url}"
-    );
+    if f.kind == Kind::S3 {
+        assert!(
+            put_url.query().unwrap_or("").contains("X-Amz-Signature"),
+            "{put_url}"
+        );
+    } else {
+        // A pre-authenticated request: the token is in the path, no signature needed.
+        assert!(put_url.path().starts_with("/p/"), "{put_url}");
+        let denied = client.get(put_url.clone()).send().await.expect("get");
+        assert_eq!(denied.status(), 404, "a write PAR must not allow reads");
+    }
     let resp = client
         .put(put_url)
         .body(data.clone())
@@ -568,6 +665,7 @@ async fn check_ok(f: Fixture) {
             Kind::Local => "local",
             Kind::Memory => "memory",
             Kind::S3 => "s3",
+            Kind::Oci => "oci",
         }
     );
 }
@@ -631,6 +729,7 @@ async fn resumable_across_appends(f: Fixture) {
     if let Some((endpoint, bucket)) = &f.s3 {
         assert_eq!(open_multipart_uploads(endpoint, bucket).await, 0);
     }
+    assert!(matches!(f.open_uploads(), None | Some(0)));
 }
 
 /// A caller that refuses an append (bad checksum) keeps the old state, and the next append
@@ -704,6 +803,10 @@ async fn resumable_abort_leaves_nothing(f: Fixture) {
             "multipart upload not aborted"
         );
     }
+    assert!(
+        matches!(f.open_uploads(), None | Some(0)),
+        "multipart upload not aborted"
+    );
     if let Some(dir) = &f._dir {
         let files = files_under(&dir.path().join("bucket"));
         assert!(files.is_empty(), "left behind: {files:?}");

@@ -19,6 +19,7 @@
 //! ```
 
 pub mod certs;
+pub mod objectstorage;
 pub mod verify;
 
 use std::collections::HashMap;
@@ -34,6 +35,7 @@ use axum::Router;
 use base64::Engine as _;
 
 pub use certs::InstanceIdentity;
+pub use objectstorage::ObjectStorageStandin;
 pub use verify::{
     parse_authorization, verify_signature, KeyRegistry, Rejection, Verified, VerifyOptions,
 };
@@ -134,6 +136,7 @@ impl Shared {
 pub struct Standin {
     url: String,
     shared: Arc<Shared>,
+    object_storage: ObjectStorageStandin,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -163,12 +166,18 @@ impl Standin {
             secrets: Mutex::new(HashMap::new()),
             rejections: Mutex::new(Vec::new()),
         });
+        let clock: objectstorage::Clock = {
+            let s = shared.clone();
+            Arc::new(move || s.now())
+        };
+        let object_storage = ObjectStorageStandin::new(shared.keys.clone(), clock);
         let app = Router::new()
             .route("/opc/v2/instance/region", get(metadata_region))
             .route("/opc/v2/identity/{file}", get(metadata_identity))
             .route("/v1/x509", post(federation))
             .route("/20190301/secretbundles/{id}", get(secret_bundle))
-            .with_state(shared.clone());
+            .with_state(shared.clone())
+            .merge(object_storage.router());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(|e| OciError::Config(format!("stand-in: cannot bind: {e}")))?;
@@ -178,9 +187,12 @@ impl Standin {
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
+        let url = format!("http://{addr}");
+        object_storage.set_base_url(&url);
         Ok(Standin {
-            url: format!("http://{addr}"),
+            url,
             shared,
+            object_storage,
             task,
         })
     }
@@ -190,14 +202,20 @@ impl Standin {
         &self.url
     }
 
-    /// Endpoint overrides sending metadata, auth and secrets calls here.
+    /// Endpoint overrides sending metadata, auth, secrets and Object Storage calls here.
     pub fn overrides(&self) -> EndpointOverrides {
         EndpointOverrides {
             metadata: Some(format!("{}/opc/v2", self.url)),
             auth: Some(self.url.clone()),
             secrets: Some(self.url.clone()),
+            object_storage: Some(self.url.clone()),
             ..Default::default()
         }
+    }
+
+    /// The Object Storage stand-in (namespace [`objectstorage::NAMESPACE`]).
+    pub fn object_storage(&self) -> &ObjectStorageStandin {
+        &self.object_storage
     }
 
     pub fn keys(&self) -> &KeyRegistry {

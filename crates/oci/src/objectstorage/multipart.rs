@@ -1,0 +1,129 @@
+//! Multipart uploads: CreateMultipartUpload (`POST …/u`), UploadPart (`PUT …/u/{object}?
+//! uploadId=&uploadPartNum=`), CommitMultipartUpload (`POST …/u/{object}?uploadId=`) and
+//! AbortMultipartUpload (`DELETE …/u/{object}?uploadId=`).
+//!
+//! OCI numbers parts 1 to 10,000; every committed part but the last must be at least
+//! [`MIN_PART_SIZE`] ("Individual parts can be as large as 50 GiB or as small as 10 MiB;
+//! Object Storage waives the minimum part size restriction for the last uploaded part").
+
+use bytes::Bytes;
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE, ETAG};
+
+use super::{header_str, put_result, transport, BucketClient, PutObjectResult};
+use crate::error::OciError;
+use crate::signer::BodySigning;
+
+/// Smallest part OCI accepts, except for the last one.
+pub const MIN_PART_SIZE: usize = 10 * 1024 * 1024;
+/// Highest part number.
+pub const MAX_PARTS: u32 = 10_000;
+
+/// The committed object (`etag`, `opc-multipart-md5`, `last-modified`).
+pub type CommittedUpload = PutObjectResult;
+
+impl BucketClient {
+    /// Starts a multipart upload of `object`; returns its upload id.
+    pub async fn create_multipart_upload(&self, object: &str) -> Result<String, OciError> {
+        super::check_object_name(object)?;
+        let url = self.url("u", None)?;
+        let body = serde_json::json!({ "object": object }).to_string();
+        let req = self
+            .oci
+            .http()
+            .post(url)
+            .header(CONTENT_TYPE, "application/json")
+            .body(body);
+        let resp = self.call(req, BodySigning::Auto, false).await?;
+        let url = resp.url().clone();
+        let text = resp.text().await.map_err(|e| transport(&url, e))?;
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Created {
+            upload_id: String,
+        }
+        let created: Created = serde_json::from_str(&text).map_err(|e| OciError::Service {
+            url: url.to_string(),
+            status: 502,
+            code: "MalformedAnswer".into(),
+            message: format!("CreateMultipartUpload answer has no uploadId ({e})"),
+            opc_request_id: None,
+        })?;
+        Ok(created.upload_id)
+    }
+
+    /// Uploads part `part_num` (1-based); returns its ETag, which the commit names.
+    pub async fn upload_part(
+        &self,
+        object: &str,
+        upload_id: &str,
+        part_num: u32,
+        data: Bytes,
+    ) -> Result<String, OciError> {
+        if !(1..=MAX_PARTS).contains(&part_num) {
+            return Err(OciError::Config(format!(
+                "part number {part_num} is outside 1..={MAX_PARTS}"
+            )));
+        }
+        let mut url = self.url("u", Some(object))?;
+        url.query_pairs_mut()
+            .append_pair("uploadId", upload_id)
+            .append_pair("uploadPartNum", &part_num.to_string());
+        let req = self
+            .oci
+            .http()
+            .put(url)
+            .header(CONTENT_LENGTH, data.len())
+            .body(data);
+        let resp = self.call(req, BodySigning::Exclude, true).await?;
+        header_str(resp.headers(), ETAG.as_str())
+            .map(str::to_string)
+            .ok_or_else(|| OciError::Service {
+                url: String::new(),
+                status: 502,
+                code: "MalformedAnswer".into(),
+                message: format!("UploadPart {part_num} of {object} answered without an etag"),
+                opc_request_id: header_str(resp.headers(), "opc-request-id").map(str::to_string),
+            })
+    }
+
+    /// Commits the upload from `parts` (number, ETag), in any order.
+    pub async fn commit_multipart_upload(
+        &self,
+        object: &str,
+        upload_id: &str,
+        parts: &[(u32, String)],
+    ) -> Result<CommittedUpload, OciError> {
+        let mut url = self.url("u", Some(object))?;
+        url.query_pairs_mut().append_pair("uploadId", upload_id);
+        let mut sorted: Vec<_> = parts.iter().collect();
+        sorted.sort_by_key(|(n, _)| *n);
+        let body = serde_json::json!({
+            "partsToCommit": sorted
+                .iter()
+                .map(|(n, etag)| serde_json::json!({"partNum": n, "etag": etag}))
+                .collect::<Vec<_>>(),
+        })
+        .to_string();
+        let req = self
+            .oci
+            .http()
+            .post(url)
+            .header(CONTENT_TYPE, "application/json")
+            .body(body);
+        let resp = self.call(req, BodySigning::Auto, false).await?;
+        Ok(put_result(resp.headers(), "opc-multipart-md5"))
+    }
+
+    /// Aborts the upload and discards its parts. An unknown upload is a 404 service error.
+    pub async fn abort_multipart_upload(
+        &self,
+        object: &str,
+        upload_id: &str,
+    ) -> Result<(), OciError> {
+        let mut url = self.url("u", Some(object))?;
+        url.query_pairs_mut().append_pair("uploadId", upload_id);
+        self.call(self.oci.http().delete(url), BodySigning::Auto, true)
+            .await?;
+        Ok(())
+    }
+}
