@@ -68,7 +68,8 @@ pub async fn ingest_object(
     }
     // A direct upload's object: it becomes the item the client was promised, owned by them.
     if let Some(upload) = repo.upload_by_key(key).await? {
-        let media = crate::uploads::create_media_with(repo, store, max_attempts, &upload).await?;
+        let media =
+            crate::uploads::create_media_with(repo, store, max_attempts, &upload, None).await?;
         return Ok(
             if upload.status == mediaserver_core::UploadStatus::Complete {
                 IngestOutcome::Duplicate {

@@ -48,12 +48,19 @@ pub async fn finish_storage(state: &AppState, upload: &Upload) -> ApiResult<()> 
 
 /// Creates the media item for an upload whose original is complete in storage, then marks the
 /// upload complete. A file that is not media is deleted along with the upload (415).
-pub async fn create_media(state: &AppState, upload: &Upload) -> ApiResult<Media> {
+/// `sha256`: the digest of the bytes if the caller computed it on the way in; otherwise the
+/// stored object is read back to compute it.
+pub async fn create_media(
+    state: &AppState,
+    upload: &Upload,
+    sha256: Option<String>,
+) -> ApiResult<Media> {
     create_media_with(
         &state.repo,
         state.media_store.as_ref(),
         state.settings.job_max_attempts,
         upload,
+        sha256,
     )
     .await
 }
@@ -64,6 +71,7 @@ pub async fn create_media_with(
     store: &dyn Storage,
     max_attempts: i32,
     upload: &Upload,
+    sha256: Option<String>,
 ) -> ApiResult<Media> {
     if let Some(media) = repo.get_media(&upload.id).await? {
         // Recorded before a crash; only the upload's own status is behind.
@@ -98,14 +106,19 @@ pub async fn create_media_with(
         discard_with(repo, store, upload).await;
         return Err(not_media());
     };
-    // The bytes arrived over many requests (perhaps many processes), so they are hashed here,
-    // from storage, in one streaming pass.
-    let (_, mut stream) = store.get_stream(&key).await?;
-    let mut hasher = Sha256::new();
-    while let Some(chunk) = stream.next().await {
-        hasher.update(&chunk?);
-    }
-    let sha256 = hex::encode(hasher.finalize());
+    let sha256 = match sha256 {
+        Some(s) => s,
+        None => {
+            // Bytes that arrived through other processes (or before a restart) are hashed
+            // here, from storage, in one streaming pass.
+            let (_, mut stream) = store.get_stream(&key).await?;
+            let mut hasher = Sha256::new();
+            while let Some(chunk) = stream.next().await {
+                hasher.update(&chunk?);
+            }
+            hex::encode(hasher.finalize())
+        }
+    };
     let (media, event) = NewOriginal {
         id: upload.id.clone(),
         owner_id: upload.owner_id.clone(),
@@ -187,7 +200,7 @@ pub async fn sweep_expired(state: &AppState) -> ApiResult<usize> {
         if upload.status == UploadStatus::Active && upload.offset == upload.length {
             // Fully received but not recorded (a crash during completion): finish it.
             if finish_storage(state, upload).await.is_ok()
-                && create_media(state, upload).await.is_ok()
+                && create_media(state, upload, None).await.is_ok()
             {
                 let _ = state.repo.delete_upload(&upload.id).await;
                 continue;

@@ -12,8 +12,10 @@ use crate::http::upload::check_title;
 use crate::http::ApiJson;
 use crate::uploads;
 use crate::AppState;
+use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::put;
 use axum::{Json, Router};
 use base64::Engine;
@@ -211,7 +213,7 @@ async fn complete_upload(
             "this is a tus upload; it completes when its last byte arrives".into(),
         ));
     }
-    let media = uploads::create_media(&state, &upload).await?;
+    let media = uploads::create_media(&state, &upload, None).await?;
     Ok((status, Json(media_view(&state, media, true)?)))
 }
 
@@ -226,14 +228,43 @@ async fn one_time_put(
     Path(id): Path<String>,
     Query(q): Query<OneTimeQuery>,
     req: Request,
-) -> ApiResult<StatusCode> {
+) -> Response {
+    let body = req.into_body();
+    match usable_upload(&state, &id, q.token.as_deref()).await {
+        Ok(upload) => match receive(&state, upload, body).await {
+            Ok(status) => status.into_response(),
+            Err(e) => e.into_response(),
+        },
+        Err(e) => {
+            // Read (a bounded amount of) what the client is sending, so that it sees the
+            // refusal instead of a connection reset mid-body.
+            let mut body = body.into_data_stream();
+            let mut drained = 0usize;
+            while drained < DRAIN_LIMIT {
+                match body.next().await {
+                    Some(Ok(c)) => drained += c.len(),
+                    _ => break,
+                }
+            }
+            let mut resp = e.into_response();
+            resp.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            resp
+        }
+    }
+}
+
+/// How much of a refused body is read before answering.
+const DRAIN_LIMIT: usize = 1024 * 1024;
+
+async fn usable_upload(state: &AppState, id: &str, token: Option<&str>) -> ApiResult<Upload> {
     let denied = || ApiError::Forbidden("this upload URL is invalid, used or expired".into());
-    if !is_valid_id(&id) {
+    if !is_valid_id(id) {
         return Err(denied());
     }
-    let upload = state.repo.get_upload(&id).await?.ok_or_else(denied)?;
+    let upload = state.repo.get_upload(id).await?.ok_or_else(denied)?;
     let one_time: OneTime = serde_json::from_str(&upload.state).map_err(|_| denied())?;
-    let presented = hex::encode(Sha256::digest(q.token.unwrap_or_default().as_bytes()));
+    let presented = hex::encode(Sha256::digest(token.unwrap_or_default().as_bytes()));
     let valid = upload.protocol == UploadProtocol::Direct
         && upload.status == UploadStatus::Active
         && upload.offset == 0
@@ -242,10 +273,17 @@ async fn one_time_put(
     if !valid {
         return Err(denied());
     }
+    Ok(upload)
+}
+
+/// Streams exactly the declared number of bytes to the upload's key, then marks the URL used.
+async fn receive(state: &AppState, upload: Upload, body: Body) -> ApiResult<StatusCode> {
+    let denied = || ApiError::Forbidden("this upload URL is invalid, used or expired".into());
+    let id = upload.id.clone();
     let key = uploads::object_key(&upload)?;
     let expected = upload.length as u64;
     let mut writer = state.media_store.writer(&key).await?;
-    let mut body = req.into_body().into_data_stream();
+    let mut body = body.into_data_stream();
     let mut size = 0u64;
     let written: ApiResult<()> = async {
         while let Some(chunk) = body.next().await {

@@ -356,9 +356,18 @@ async fn find(state: &AppState, caller: &AuthUser, id: &str) -> ApiResult<Upload
 
 async fn head(state: &AppState, mut upload: Upload) -> ApiResult<Response> {
     if upload.status == UploadStatus::Active && upload.offset == upload.length {
-        // Every byte was acknowledged but completion was interrupted: finish it now.
-        complete(state, &upload).await?;
-        upload.status = UploadStatus::Complete;
+        // Every byte was acknowledged but completion was interrupted: finish it now, under the
+        // lock so it cannot run alongside a PATCH that is completing it.
+        let _guard = lock(&upload.id).await?;
+        upload = state
+            .repo
+            .get_upload(&upload.id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("upload"))?;
+        if upload.status == UploadStatus::Active {
+            complete(state, &upload, None).await?;
+            upload.status = UploadStatus::Complete;
+        }
     }
     let mut h = HeaderMap::new();
     h.insert(UPLOAD_OFFSET, hv(upload.offset));
@@ -473,6 +482,7 @@ async fn append(
         }
     }
     let digest = Arc::new(Mutex::new(checksum.as_ref().map(Checksum::hasher)));
+    let running = Arc::new(Mutex::new(running_hash::take(&upload.id, offset)));
     let too_long = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let source = futures::stream::iter((!head.is_empty()).then(|| Ok(head.freeze())))
         .chain(body.map(|r| r.map_err(std::io::Error::other)));
@@ -480,6 +490,7 @@ async fn append(
         inner: Box::pin(source),
         left: remaining,
         digest: digest.clone(),
+        running: running.clone(),
         too_long: too_long.clone(),
     };
 
@@ -556,6 +567,17 @@ async fn append(
         upload.state = state_json(&out.state)?;
         upload.expires_at = expires_at;
     }
+    // The running hash saw exactly the bytes now recorded.
+    let running = running.lock().ok().and_then(|mut r| r.take());
+    if upload.offset == upload.length && out.source_error.is_none() {
+        let sha256 = running.map(|h| hex::encode(sha2::Digest::finalize(h)));
+        complete(state, &upload, sha256).await?;
+        upload.status = UploadStatus::Complete;
+        return Ok(upload);
+    }
+    if let Some(h) = running {
+        running_hash::keep(&upload.id, upload.offset as u64, h);
+    }
     if let Some(e) = out.source_error {
         return Err(ApiError::BadRequest(format!(
             "the body broke off after {} bytes were stored; resume from Upload-Offset {}: {e}",
@@ -563,17 +585,49 @@ async fn append(
             new_offset
         )));
     }
-    if upload.offset == upload.length {
-        complete(state, &upload).await?;
-        upload.status = UploadStatus::Complete;
-    }
     Ok(upload)
 }
 
-async fn complete(state: &AppState, upload: &Upload) -> ApiResult<()> {
+async fn complete(state: &AppState, upload: &Upload, sha256: Option<String>) -> ApiResult<()> {
     uploads::finish_storage(state, upload).await?;
-    uploads::create_media(state, upload).await?;
+    uploads::create_media(state, upload, sha256).await?;
     Ok(())
+}
+
+/// SHA-256 of each upload's bytes so far, carried from PATCH to PATCH in this process, so the
+/// request that completes a large upload need not read the whole file back to hash it. Lost on
+/// restart (or when requests of one upload go to different replicas): completion then hashes
+/// the stored object instead.
+mod running_hash {
+    use sha2::{Digest, Sha256};
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    /// Bounds memory if clients abandon uploads; an evicted upload is hashed at completion.
+    const MAX_ENTRIES: usize = 10_000;
+
+    static STATES: Mutex<Option<HashMap<String, (u64, Sha256)>>> = Mutex::new(None);
+
+    /// The hash of the first `offset` bytes, if this process has it (a fresh one at 0).
+    pub(super) fn take(id: &str, offset: u64) -> Option<Sha256> {
+        let mut map = STATES.lock().ok()?;
+        let found = map.get_or_insert_with(HashMap::new).remove(id);
+        match found {
+            Some((at, h)) if at == offset => Some(h),
+            _ if offset == 0 => Some(Sha256::new()),
+            _ => None,
+        }
+    }
+
+    pub(super) fn keep(id: &str, offset: u64, h: Sha256) {
+        if let Ok(mut map) = STATES.lock() {
+            let map = map.get_or_insert_with(HashMap::new);
+            if map.len() >= MAX_ENTRIES {
+                map.clear();
+            }
+            map.insert(id.to_string(), (offset, h));
+        }
+    }
 }
 
 /// One request at a time per upload in this process (a client retrying after a dropped

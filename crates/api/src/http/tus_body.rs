@@ -82,6 +82,8 @@ pub(super) struct Metered {
     pub(super) inner: Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>,
     pub(super) left: u64,
     pub(super) digest: Arc<Mutex<Option<Hasher>>>,
+    /// The upload's running SHA-256 (see `tus::running_hash`), if this process has it.
+    pub(super) running: Arc<Mutex<Option<sha2::Sha256>>>,
     pub(super) too_long: Arc<std::sync::atomic::AtomicBool>,
 }
 
@@ -102,6 +104,11 @@ impl Stream for Metered {
                 if let Ok(mut d) = self.digest.lock() {
                     if let Some(h) = d.as_mut() {
                         h.update(&chunk);
+                    }
+                }
+                if let Ok(mut r) = self.running.lock() {
+                    if let Some(h) = r.as_mut() {
+                        sha2::Digest::update(h, &chunk);
                     }
                 }
                 Poll::Ready(Some(Ok(chunk)))
