@@ -43,7 +43,19 @@ fn err(var: &'static str, message: impl Into<String>) -> ConfigError {
 pub enum StorageProvider {
     Local,
     AwsBucket,
+    /// OCI's native Object Storage API, signed as the `OCI_AUTH` principal.
+    OciBucket,
     Memory,
+}
+
+impl StorageProvider {
+    /// A bucket every server and worker shares (as opposed to this machine's disk or memory).
+    pub fn is_cloud(self) -> bool {
+        matches!(
+            self,
+            StorageProvider::AwsBucket | StorageProvider::OciBucket
+        )
+    }
 }
 
 impl FromStr for StorageProvider {
@@ -53,13 +65,10 @@ impl FromStr for StorageProvider {
             "local" => Ok(StorageProvider::Local),
             "awsbucket" | "s3" => Ok(StorageProvider::AwsBucket),
             "memory" => Ok(StorageProvider::Memory),
-            "ocibucket" => Err("OCIBucket (the native OCI API) is not available in this build yet; \
-                 use STORAGE_PROVIDER=AWSBucket with \
-                 STORAGE_ENDPOINT=https://<namespace>.compat.objectstorage.<region>.oraclecloud.com"
-                .into()),
-            "gcpbucket" => Err("GCPBucket is not available in this build yet; use Local, AWSBucket or Memory".into()),
+            "ocibucket" | "oci" => Ok(StorageProvider::OciBucket),
+            "gcpbucket" => Err("GCPBucket is not available in this build yet; use Local, AWSBucket, OCIBucket or Memory".into()),
             other => Err(format!(
-                "unknown provider '{other}'; expected one of Local, AWSBucket, Memory"
+                "unknown provider '{other}'; expected one of Local, AWSBucket, OCIBucket, Memory"
             )),
         }
     }
@@ -77,6 +86,9 @@ pub struct StorageConfig {
     pub path_style: bool,
     pub access_key_id: Option<String>,
     pub secret_access_key: Option<Secret>,
+    /// `OCI_NAMESPACE` (OCIBucket): the tenancy's Object Storage namespace; `None` asks Object
+    /// Storage for it at startup.
+    pub namespace: Option<String>,
     /// Objects larger than this go up as multipart uploads of this part size.
     pub part_size: usize,
 }
@@ -215,12 +227,30 @@ impl Config {
                 "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together",
             ));
         }
-        let part_size_mib = parse_or(&var, "STORAGE_PART_SIZE_MIB", 8usize)?;
-        if !(5..=512).contains(&part_size_mib) {
+        // OCI's native API refuses parts under 10 MiB (but the last); S3's limit is 5 MiB.
+        let (min_part_mib, default_part_mib) = match provider {
+            StorageProvider::OciBucket => (10usize, 10usize),
+            _ => (5, 8),
+        };
+        let part_size_mib = parse_or(&var, "STORAGE_PART_SIZE_MIB", default_part_mib)?;
+        if !(min_part_mib..=512).contains(&part_size_mib) {
             return Err(err(
                 "STORAGE_PART_SIZE_MIB",
-                "must be between 5 and 512 (S3 parts are at least 5 MiB)",
+                if provider == StorageProvider::OciBucket {
+                    "must be between 10 and 512 for OCIBucket (OCI parts are at least 10 MiB)"
+                } else {
+                    "must be between 5 and 512 (S3 parts are at least 5 MiB)"
+                },
             ));
+        }
+        let namespace = var("OCI_NAMESPACE");
+        if let Some(ns) = &namespace {
+            if !ns.chars().all(|c| c.is_ascii_alphanumeric()) || ns.len() > 64 {
+                return Err(err(
+                    "OCI_NAMESPACE",
+                    format!("'{ns}' is not an Object Storage namespace (letters and digits, as shown by `oci os ns get`)"),
+                ));
+            }
         }
 
         let jwt_secret = var("JWT_SECRET").map(Secret);
@@ -240,8 +270,7 @@ impl Config {
             mediaserver_oci::vault::validate_secret_ocid(id)
                 .map_err(|m| err("JWT_SECRET_OCID", m))?;
         }
-        let embedded =
-            database_url.starts_with("sqlite:") && provider != StorageProvider::AwsBucket;
+        let embedded = database_url.starts_with("sqlite:") && !provider.is_cloud();
         if !embedded && jwt_secret.is_none() && jwt_secret_ocid.is_none() {
             return Err(err(
                 "JWT_SECRET",
@@ -332,7 +361,9 @@ impl Config {
             }
         }
 
-        let uses_oci = jwt_secret_ocid.is_some() || database_url_secret_ocid.is_some();
+        let uses_oci = jwt_secret_ocid.is_some()
+            || database_url_secret_ocid.is_some()
+            || provider == StorageProvider::OciBucket;
         let oci = oci_settings(&var, uses_oci)?;
 
         Ok(Config {
@@ -360,6 +391,7 @@ impl Config {
                 path_style,
                 access_key_id,
                 secret_access_key,
+                namespace,
                 part_size: part_size_mib * 1024 * 1024,
             },
             data_dir,
@@ -380,8 +412,7 @@ impl Config {
     /// True for the laptop setup (SQLite, no cloud bucket), where a generated JWT secret kept in
     /// the data directory is acceptable.
     pub fn is_embedded(&self) -> bool {
-        self.database_url.starts_with("sqlite:")
-            && self.storage.provider != StorageProvider::AwsBucket
+        self.database_url.starts_with("sqlite:") && !self.storage.provider.is_cloud()
     }
 }
 
@@ -589,10 +620,62 @@ mod tests {
         let e = cfg(&[("JWT_SECRET_OCID", jwt), ("OCI_REGION", "atlantis-1")]).unwrap_err();
         assert_eq!(e.var, "OCI_REGION");
         // OCI_REGION also names an S3-compatible bucket's region: unknown is fine when unused.
+        let e = cfg(&[
+            ("STORAGE_PROVIDER", "OCIBucket"),
+            ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+            ("OCI_REGION", "atlantis-1"),
+        ])
+        .unwrap_err();
+        assert_eq!(e.var, "OCI_REGION");
         assert!(cfg(&[("OCI_REGION", "atlantis-1")])
             .unwrap()
             .oci
             .region
             .is_none());
+    }
+
+    #[test]
+    fn oci_bucket_settings() {
+        let secret = "0123456789abcdef0123456789abcdef";
+        // A cloud bucket: every server must share the JWT secret.
+        let e = cfg(&[("STORAGE_PROVIDER", "OCIBucket")]).unwrap_err();
+        assert_eq!(e.var, "JWT_SECRET");
+        let c = cfg(&[
+            ("STORAGE_PROVIDER", "OCIBucket"),
+            ("JWT_SECRET", secret),
+            ("OCI_NAMESPACE", "axaxnpcrorw5"),
+            ("OCI_REGION", "iad"),
+            ("OCI_AUTH", "instance_principal"),
+        ])
+        .unwrap();
+        assert_eq!(c.storage.provider, StorageProvider::OciBucket);
+        assert!(!c.is_embedded());
+        assert_eq!(c.storage.namespace.as_deref(), Some("axaxnpcrorw5"));
+        assert_eq!(c.storage.part_size, 10 * 1024 * 1024, "OCI's minimum part");
+        assert_eq!(c.oci.region.map(|r| r.id()), Some("us-ashburn-1"));
+        let c = cfg(&[("STORAGE_PROVIDER", "oci"), ("JWT_SECRET", secret)]).unwrap();
+        assert!(c.storage.namespace.is_none(), "looked up at startup");
+        let e = cfg(&[
+            ("STORAGE_PROVIDER", "OCIBucket"),
+            ("JWT_SECRET", secret),
+            ("STORAGE_PART_SIZE_MIB", "8"),
+        ])
+        .unwrap_err();
+        assert_eq!(e.var, "STORAGE_PART_SIZE_MIB");
+        assert!(e.message.contains("10 MiB"), "{e}");
+        let e = cfg(&[
+            ("STORAGE_PROVIDER", "OCIBucket"),
+            ("JWT_SECRET", secret),
+            ("OCI_NAMESPACE", "my namespace/.."),
+        ])
+        .unwrap_err();
+        assert_eq!(e.var, "OCI_NAMESPACE");
+        assert_eq!(
+            cfg(&[("STORAGE_PART_SIZE_MIB", "8")])
+                .unwrap()
+                .storage
+                .part_size,
+            8 * 1024 * 1024
+        );
     }
 }

@@ -6,7 +6,7 @@ pub mod watch;
 
 use anyhow::{bail, Context};
 use mediaserver_api::{ApiSettings, AppState};
-use mediaserver_core::{Config, StorageConfig, StorageProvider};
+use mediaserver_core::{Config, StorageProvider};
 use mediaserver_db::DynRepo;
 use mediaserver_pipeline::{Pipeline, ProcessSettings, WebhookSender, WorkerSettings};
 use mediaserver_storage::Storage;
@@ -42,8 +42,11 @@ fn backend_name(url: &str) -> &'static str {
     }
 }
 
-/// Builds the storage for one bucket from the configuration.
-pub fn open_storage(cfg: &StorageConfig, bucket: &str) -> anyhow::Result<Arc<dyn Storage>> {
+/// Builds the storage for one bucket from the configuration. `OCIBucket` connects to OCI as
+/// the `OCI_AUTH` principal and makes one cheap signed request, so a broken principal, a wrong
+/// namespace or a missing bucket stops startup with the reason.
+pub async fn open_storage(config: &Config, bucket: &str) -> anyhow::Result<Arc<dyn Storage>> {
+    let cfg = &config.storage;
     let store = match cfg.provider {
         StorageProvider::Local => {
             mediaserver_storage::local(&cfg.local_root, bucket, cfg.part_size).with_context(
@@ -66,7 +69,33 @@ pub fn open_storage(cfg: &StorageConfig, bucket: &str) -> anyhow::Result<Arc<dyn
             ..Default::default()
         })
         .context("configuring the S3 bucket (STORAGE_* variables)")?,
+        StorageProvider::OciBucket => open_oci_bucket(config, bucket).await?,
     };
+    Ok(store)
+}
+
+async fn open_oci_bucket(config: &Config, bucket: &str) -> anyhow::Result<Arc<dyn Storage>> {
+    let what = || {
+        format!(
+            "opening OCI bucket {bucket} (STORAGE_PROVIDER=OCIBucket, OCI_AUTH={})",
+            config.oci.kind
+        )
+    };
+    let http = mediaserver_oci::default_http_client()?;
+    let client = mediaserver_oci::OciClient::connect(&config.oci, http)
+        .await
+        .with_context(what)?;
+    let store = mediaserver_storage::oci_bucket(
+        client,
+        mediaserver_storage::OciBucketOptions {
+            namespace: config.storage.namespace.clone(),
+            bucket: bucket.to_string(),
+            part_size: config.storage.part_size,
+        },
+    )
+    .await
+    .with_context(what)?;
+    store.check().await.with_context(what)?;
     Ok(store)
 }
 
@@ -170,11 +199,11 @@ pub fn api_settings(config: &Config) -> ApiSettings {
 pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
     let secret = jwt_secret(config)?;
     let repo = open_database(config).await?;
-    let media_store = open_storage(&config.storage, &config.storage.media_bucket)?;
+    let media_store = open_storage(config, &config.storage.media_bucket).await?;
     let output_store = if config.storage.output_bucket == config.storage.media_bucket {
         media_store.clone()
     } else {
-        open_storage(&config.storage, &config.storage.output_bucket)?
+        open_storage(config, &config.storage.output_bucket).await?
     };
     Ok(AppState::new(
         repo,

@@ -60,9 +60,14 @@ pub async fn oci_bucket(client: OciClient, opts: OciBucketOptions) -> Result<Arc
     let namespace = match opts.namespace {
         Some(ns) if !ns.trim().is_empty() => ns.trim().to_string(),
         _ => os.namespace().await.map_err(|e| {
-            StorageError::Unavailable(format!(
+            let msg = format!(
                 "cannot look up the Object Storage namespace (set OCI_NAMESPACE to skip this): {e}"
-            ))
+            );
+            if is_transient(&e) {
+                StorageError::Unavailable(msg)
+            } else {
+                StorageError::Other(msg)
+            }
         })?,
     };
     Ok(Arc::new(OciStorage {
