@@ -3,7 +3,8 @@
 #   ffmpeg (media), PostgreSQL (the second database backend), moto (a real S3 server, from PyPI),
 #   oci (PyPI: the reference OCI request signer crates/oci's tests compare against),
 #   Chromium, playwright-core and tus-js-client (npm, pinned in tests/browser/package-lock.json)
-#   for the browser tests.
+#   for the browser tests, docker-registry + skopeo + apache2-utils (a real container registry,
+#   for the `mediaserver registry` tests).
 # Usage: scripts/install-deps.sh [--server-only]
 set -euo pipefail
 
@@ -18,6 +19,11 @@ if [ "${1:-}" != "--server-only" ]; then
   # Browser tests: Debian's Chromium driven by playwright-core (tests/browser).
   [ -x /usr/bin/chromium ] || need_apt+=(chromium)
   command -v npm >/dev/null 2>&1 || need_apt+=(nodejs npm)
+  # Registry tests: a real OCI registry (the CNCF distribution registry), skopeo to push images
+  # into it, htpasswd for its bcrypt password file.
+  command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry)
+  command -v skopeo >/dev/null 2>&1 || need_apt+=(skopeo)
+  command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
 fi
 
 if [ "${#need_apt[@]}" -gt 0 ]; then

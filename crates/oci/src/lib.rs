@@ -90,6 +90,7 @@ pub mod error;
 pub mod key;
 pub mod objectstorage;
 pub mod region;
+pub mod registry;
 pub mod signer;
 #[cfg(feature = "standin")]
 pub mod standin;

@@ -4,6 +4,7 @@ use mediaserver_core::{Config, NewUser, Role};
 use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
 
+mod registry_cli;
 mod upload_cli;
 
 /// mediaserver — a self-hosted media platform: upload images, video and audio; stream them back
@@ -74,6 +75,10 @@ enum Command {
     /// (Ctrl-C, a crash) are remembered in a state file: running the same command again resumes
     /// each file where the server left off.
     Upload(upload_cli::UploadArgs),
+    /// Ask a container registry (OCIR or any other) about images: a tag's digest, a
+    /// repository's tags.
+    #[command(subcommand)]
+    Registry(registry_cli::RegistryCommand),
 }
 
 #[derive(Subcommand)]
@@ -98,6 +103,7 @@ fn main() -> ExitCode {
     // A client of a server elsewhere: the server's own configuration does not apply.
     let command = match cli.command {
         Command::Upload(args) => return upload_cli::main(args),
+        Command::Registry(cmd) => return registry_cli::main(cmd),
         other => other,
     };
     let config = match Config::from_env() {
@@ -240,6 +246,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         // Dispatched in main() before the server configuration is read.
         Command::Upload(_) => anyhow::bail!("upload is not a server command"),
+        Command::Registry(_) => anyhow::bail!("registry is not a server command"),
     }
 }
 

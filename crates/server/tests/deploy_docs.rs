@@ -161,7 +161,7 @@ fn shell_invocations(line: &str) -> Vec<Vec<String>> {
                 || (w.contains('=') && !w.starts_with('-') && !w.starts_with('='))
         });
         if words.next().is_some_and(is_binary) {
-            let args: Vec<String> = words.map(|w| unquote(w)).collect();
+            let args: Vec<String> = words.map(unquote).collect();
             out.push(args);
         }
     }

@@ -20,6 +20,7 @@
 
 pub mod certs;
 pub mod objectstorage;
+mod ocir;
 pub mod verify;
 
 use std::collections::HashMap;
@@ -99,6 +100,7 @@ struct Shared {
     token_serial: AtomicU64,
     secrets: Mutex<HashMap<String, Vec<u8>>>,
     rejections: Mutex<Vec<Rejection>>,
+    ocir: ocir::OcirState,
 }
 
 impl Shared {
@@ -165,6 +167,7 @@ impl Standin {
             token_serial: AtomicU64::new(0),
             secrets: Mutex::new(HashMap::new()),
             rejections: Mutex::new(Vec::new()),
+            ocir: ocir::OcirState::default(),
         });
         let clock: objectstorage::Clock = {
             let s = shared.clone();
@@ -176,6 +179,7 @@ impl Standin {
             .route("/opc/v2/identity/{file}", get(metadata_identity))
             .route("/v1/x509", post(federation))
             .route("/20190301/secretbundles/{id}", get(secret_bundle))
+            .route("/20180419/docker/token", get(ocir::token))
             .with_state(shared.clone())
             .merge(object_storage.router());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -264,6 +268,21 @@ impl Standin {
     /// with one gets a 401.
     pub fn revoke_session_tokens(&self) {
         self.shared.keys.retain(|k| !k.starts_with("ST$"));
+    }
+
+    /// The token OCIR's token exchange hands out from now on (else a generated one).
+    pub fn set_ocir_token(&self, token: &str) {
+        self.shared.ocir.set_token(token);
+    }
+
+    /// Tokens handed out by the OCIR token exchange.
+    pub fn ocir_token_calls(&self) -> usize {
+        self.shared.ocir.calls()
+    }
+
+    /// The keyIds that signed the OCIR token requests (session tokens shown as `ST$<session token>`).
+    pub fn ocir_token_signers(&self) -> Vec<String> {
+        self.shared.ocir.signers()
     }
 
     /// Every request refused so far.

@@ -1,0 +1,82 @@
+//! Container registries, OCIR first: validated image references ([`ImageReference`]),
+//! credentials ([`RegistryCredentials`]: user name + auth token, or a token exchanged with an
+//! OCI-signed request) and the two calls mediaserver makes ([`RegistryClient::resolve`] a tag
+//! to its manifest digest, [`RegistryClient::tags`]), over `oci-client`.
+//!
+//! ```no_run
+//! # async fn f() -> Result<(), mediaserver_oci::registry::RegistryError> {
+//! use mediaserver_oci::registry::{ImageReference, RegistryClient, RegistryCredentials, RegistrySecret};
+//! let image = ImageReference::ocir("IAD", "axaxnpcrorw5", "mediaserver", Some("latest"))?;
+//! let creds = RegistryCredentials::basic(&image, "axaxnpcrorw5/jane@example.com", RegistrySecret::new("auth token"))?;
+//! let digest = RegistryClient::new(creds, false).resolve(&image).await?;
+//! let pinned = image.with_digest(&digest)?;
+//! # Ok(()) }
+//! ```
+
+mod auth;
+mod client;
+mod reference;
+
+pub use auth::{
+    exchange_oci_token, login, token_endpoint, validate_ocir_username, LoginOptions, OciTokenMode,
+    RegistryCredentials, RegistrySecret, BEARER_TOKEN_USER, OCIR_TOKEN_PATH,
+};
+pub use client::RegistryClient;
+pub use reference::{is_ocir_host, ImageReference, Part, ReferenceError};
+
+use crate::error::OciError;
+
+/// An HTTP client for the token exchange: rustls, bounded connect and request times.
+pub fn http_client() -> Result<reqwest::Client, RegistryError> {
+    reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .map_err(|e| RegistryError::Config(format!("cannot build the HTTP client: {e}")))
+}
+
+impl From<ReferenceError> for RegistryError {
+    fn from(e: ReferenceError) -> Self {
+        RegistryError::Reference(Box::new(e))
+    }
+}
+
+/// Registry failures. Messages name the registry and what was asked for, never a password or
+/// token.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error(transparent)]
+    Reference(#[from] Box<ReferenceError>),
+
+    /// Bad or missing credentials settings.
+    #[error("{0}")]
+    Config(String),
+
+    /// 401/denied from the registry.
+    #[error("registry {registry} refused the login {login} (401 Unauthorized): {hint}")]
+    Unauthorized {
+        registry: String,
+        login: String,
+        hint: String,
+    },
+
+    /// The tag, manifest or repository does not exist.
+    #[error("{what} not found in registry {registry}{}", if detail.is_empty() { String::new() } else { format!(" ({detail})") })]
+    NotFound {
+        registry: String,
+        what: String,
+        detail: String,
+    },
+
+    /// The OCI-signed token exchange failed (the source names the principal on a 401).
+    #[error("OCIR token exchange at {url} failed: {source}")]
+    TokenExchange {
+        url: String,
+        #[source]
+        source: Box<OciError>,
+    },
+
+    /// Anything else the registry said, or could not be reached.
+    #[error("registry {registry}: {message}")]
+    Registry { registry: String, message: String },
+}

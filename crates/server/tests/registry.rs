@@ -1,0 +1,297 @@
+//! `mediaserver registry resolve|tags` against a real registry (docker-registry with htpasswd
+//! auth, images pushed by skopeo from OCI layouts built by the test), and OCIR's signed token
+//! exchange against the OCI stand-in, whose token the registry accepts as the password of
+//! `BEARER_TOKEN` (what OCIR does with the tokens it issues).
+
+#[path = "support/registry.rs"]
+mod support;
+
+use mediaserver_oci::standin::Standin;
+use mediaserver_oci::PrivateKey;
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+use support::TestRegistry;
+
+const USER: &str = "ci";
+const PASS: &str = "ci-password";
+
+/// Runs the binary with only the variables given (plus PATH/HOME), `stdin` fed in.
+fn mediaserver(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mediaserver"));
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", std::env::temp_dir())
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("run mediaserver");
+    {
+        let mut input = child.stdin.take().unwrap();
+        if let Some(s) = stdin {
+            input.write_all(s.as_bytes()).unwrap();
+        }
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).trim().to_string()
+}
+
+fn creds() -> [(&'static str, &'static str); 2] {
+    [("OCIR_USERNAME", USER), ("OCIR_AUTH_TOKEN", PASS)]
+}
+
+#[test]
+fn resolve_prints_the_digest_skopeo_reports_and_tags_lists_the_pushed_tags() {
+    let reg = TestRegistry::start(&[(USER, PASS)]);
+    let v1 = reg.push(USER, PASS, "ns/app", "v1", b"first image");
+    let v2 = reg.push(USER, PASS, "ns/app", "v2", b"second image");
+    assert_ne!(v1, v2);
+    // The same content under another tag: same manifest, same digest.
+    let latest = reg.push(USER, PASS, "ns/app", "latest", b"second image");
+    assert_eq!(latest, v2);
+
+    let image = format!("{}/ns/app:v1", reg.host);
+    let out = mediaserver(
+        &["registry", "resolve", "--insecure", &image],
+        &creds(),
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), v1);
+
+    // Password on standard input, user from the flag; no tag means latest; --pinned.
+    let repo = format!("{}/ns/app", reg.host);
+    let out = mediaserver(
+        &[
+            "registry",
+            "resolve",
+            "--insecure",
+            "--username",
+            USER,
+            "--password-stdin",
+            "--pinned",
+            &repo,
+        ],
+        &[],
+        Some(&format!("{PASS}\n")),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), format!("{repo}@{v2}"));
+
+    // A reference that already carries the digest is checked, and agrees.
+    let by_digest = format!("{repo}:v1@{v1}");
+    let out = mediaserver(
+        &["registry", "resolve", "--insecure", &by_digest],
+        &creds(),
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), v1);
+
+    let out = mediaserver(&["registry", "tags", "--insecure", &repo], &creds(), None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut tags: Vec<String> = stdout(&out).lines().map(str::to_string).collect();
+    tags.sort();
+    assert_eq!(tags, ["latest", "v1", "v2"]);
+}
+
+#[test]
+fn wrong_password_unknown_tag_and_bad_references_are_clear_errors() {
+    let reg = TestRegistry::start(&[(USER, PASS)]);
+    reg.push(USER, PASS, "ns/app", "v1", b"an image");
+    let image = format!("{}/ns/app:v1", reg.host);
+
+    let out = mediaserver(
+        &["registry", "resolve", "--insecure", &image],
+        &[
+            ("OCIR_USERNAME", USER),
+            ("OCIR_AUTH_TOKEN", "not-the-password"),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "registry {} refused the login as user 'ci' (401 Unauthorized)",
+            reg.host
+        )),
+        "{err}"
+    );
+    assert!(
+        !err.contains("not-the-password"),
+        "the password leaked: {err}"
+    );
+
+    let out = mediaserver(&["registry", "tags", "--insecure", &image], &[], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("refused the login anonymously (401"),
+        "{}",
+        stderr(&out)
+    );
+
+    let missing = format!("{}/ns/app:v9", reg.host);
+    let out = mediaserver(
+        &["registry", "resolve", "--insecure", &missing],
+        &creds(),
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "tag 'v9' of repository ns/app not found in registry {}",
+            reg.host
+        )),
+        "{err}"
+    );
+
+    let out = mediaserver(
+        &[
+            "registry",
+            "tags",
+            "--insecure",
+            &format!("{}/ns/nothing", reg.host),
+        ],
+        &creds(),
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("repository ns/nothing not found"),
+        "{}",
+        stderr(&out)
+    );
+
+    let bad = format!("{}/ns/app:Bad Tag!", reg.host);
+    let out = mediaserver(&["registry", "resolve", "--insecure", &bad], &creds(), None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("tag 'Bad Tag!' (at character"), "{err}");
+    assert!(
+        err.contains("is invalid: a tag is 1 to 128 letters"),
+        "{err}"
+    );
+
+    // OCIR user names must carry the tenancy namespace; said before anything is sent.
+    let out = mediaserver(
+        &["registry", "resolve", "iad.ocir.io/axaxnpcrorw5/app:v1"],
+        &[("OCIR_USERNAME", "jane"), ("OCIR_AUTH_TOKEN", "t")],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("<tenancy namespace>/oracleidentitycloudservice/<user name>"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+const TENANCY: &str = "ocid1.tenancy.oc1..aaaaregistrytest";
+const OCI_USER: &str = "ocid1.user.oc1..aaaaregistry";
+
+fn write_oci_config(dir: &std::path::Path, key: &PrivateKey) -> std::path::PathBuf {
+    let key_path = dir.join("key.pem");
+    std::fs::write(&key_path, key.to_pkcs8_pem().unwrap()).unwrap();
+    let cfg = dir.join("config");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[DEFAULT]\nuser={OCI_USER}\nfingerprint={}\ntenancy={TENANCY}\nregion=us-ashburn-1\nkey_file={}\n",
+            key.fingerprint(),
+            key_path.display()
+        ),
+    )
+    .unwrap();
+    cfg
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oci_signed_token_exchange_logs_in_as_bearer_token() {
+    let standin = Standin::start(TENANCY, "us-ashburn-1").await.unwrap();
+    let token = "ocir-token-from-the-standin";
+    standin.set_ocir_token(token);
+    let reg = TestRegistry::start(&[(USER, PASS), ("BEARER_TOKEN", token)]);
+    let digest = reg.push(USER, PASS, "ns/app", "v1", b"token image");
+
+    let dir = tempfile::tempdir().unwrap();
+    let key = PrivateKey::generate().unwrap();
+    let cfg = write_oci_config(dir.path(), &key);
+    let cfg = cfg.display().to_string();
+    let env = [
+        ("OCI_AUTH", "api_key"),
+        ("OCI_CONFIG_FILE", cfg.as_str()),
+        ("OCIR_ENDPOINT", standin.url()),
+        // Ignored with --oci-auth.
+        ("OCIR_USERNAME", "someone"),
+    ];
+    let image = format!("{}/ns/app:v1", reg.host);
+    let args = [
+        "registry",
+        "resolve",
+        "--insecure",
+        "--oci-auth",
+        image.as_str(),
+    ];
+
+    // The key is not known to OCI yet: the exchange is refused, naming the principal.
+    let out = tokio::task::spawn_blocking({
+        let env = env.map(|(k, v)| (k.to_string(), v.to_string()));
+        let args = args.map(str::to_string);
+        move || {
+            let env: Vec<(&str, &str)> =
+                env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            mediaserver(&args, &env, None)
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("OCIR token exchange at"), "{err}");
+    assert!(err.contains("/20180419/docker/token failed"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "signed as API key {TENANCY}/{OCI_USER}/{}",
+            key.fingerprint()
+        )),
+        "{err}"
+    );
+    assert_eq!(standin.ocir_token_calls(), 0);
+
+    standin.keys().insert_api_key(TENANCY, OCI_USER, &key);
+    let out = tokio::task::spawn_blocking({
+        let env = env.map(|(k, v)| (k.to_string(), v.to_string()));
+        let args = args.map(str::to_string);
+        move || {
+            let env: Vec<(&str, &str)> =
+                env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            mediaserver(&args, &env, None)
+        }
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}\nregistry: {}",
+        stderr(&out),
+        reg.log()
+    );
+    assert_eq!(stdout(&out), digest);
+    assert_eq!(standin.ocir_token_calls(), 1);
+    assert_eq!(
+        standin.ocir_token_signers(),
+        [format!("{TENANCY}/{OCI_USER}/{}", key.fingerprint())]
+    );
+}

@@ -1,0 +1,256 @@
+//! A real container registry for tests: Debian's `docker-registry` (the CNCF distribution
+//! registry) on a loopback port with htpasswd (bcrypt) auth and filesystem storage in a temp
+//! directory, plus images pushed into it with `skopeo` from an OCI image layout built here
+//! (oci-layout, index.json, a config blob and one layer tarball, every blob named by its
+//! sha256). `scripts/install-deps.sh` installs docker-registry, skopeo and apache2-utils.
+#![allow(dead_code)]
+
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tempfile::TempDir;
+
+pub struct TestRegistry {
+    /// `127.0.0.1:PORT`
+    pub host: String,
+    dir: TempDir,
+    child: Child,
+}
+
+fn require(tool: &str) {
+    let found = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
+        .unwrap_or(false);
+    assert!(
+        found,
+        "`{tool}` is not installed: run scripts/install-deps.sh (it installs docker-registry, \
+         skopeo and apache2-utils)"
+    );
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    hex::encode(Sha256::digest(b))
+}
+
+impl TestRegistry {
+    /// Starts a registry that accepts `users` (name, password) and nobody else.
+    pub fn start(users: &[(&str, &str)]) -> TestRegistry {
+        for tool in ["docker-registry", "skopeo", "htpasswd"] {
+            require(tool);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let mut htpasswd = String::new();
+        for (user, pass) in users {
+            // bcrypt (the only scheme the registry accepts), minimum cost: tests log in a lot.
+            let out = Command::new("htpasswd")
+                .args(["-nbB", "-C", "4", user, pass])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "htpasswd: {out:?}");
+            htpasswd.push_str(String::from_utf8(out.stdout).unwrap().trim());
+            htpasswd.push('\n');
+        }
+        std::fs::write(dir.path().join("htpasswd"), htpasswd).unwrap();
+        let port = free_port();
+        let config = format!(
+            "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {root}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\nauth:\n  htpasswd:\n    realm: mediaserver-test\n    path: {htpasswd}\n",
+            root = dir.path().join("data").display(),
+            htpasswd = dir.path().join("htpasswd").display(),
+        );
+        let config_path = dir.path().join("config.yml");
+        std::fs::write(&config_path, config).unwrap();
+        let log = std::fs::File::create(dir.path().join("registry.log")).unwrap();
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&config_path)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start docker-registry");
+        let reg = TestRegistry {
+            host: format!("127.0.0.1:{port}"),
+            dir,
+            child,
+        };
+        reg.wait_ready();
+        reg
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(mut s) = std::net::TcpStream::connect(&self.host) {
+                use std::io::{Read, Write};
+                let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+                let req = format!("GET /v2/ HTTP/1.0\r\nHost: {}\r\n\r\n", self.host);
+                if s.write_all(req.as_bytes()).is_ok() {
+                    let mut buf = [0u8; 64];
+                    if let Ok(n) = s.read(&mut buf) {
+                        if String::from_utf8_lossy(&buf[..n]).contains(" 401 ") {
+                            return;
+                        }
+                    }
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "docker-registry did not come up: {}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
+    }
+
+    /// Builds a one-layer OCI image whose layer holds `content`, pushes it as
+    /// `{host}/{repo}:{tag}` with skopeo, and returns the manifest digest skopeo reports.
+    pub fn push(&self, user: &str, pass: &str, repo: &str, tag: &str, content: &[u8]) -> String {
+        let layout = self
+            .dir
+            .path()
+            .join(format!("layout-{}", sha256_hex(content)));
+        build_oci_layout(&layout, tag, content);
+        let out = Command::new("skopeo")
+            .args([
+                "--insecure-policy",
+                "copy",
+                "--quiet",
+                "--dest-tls-verify=false",
+            ])
+            .arg(format!("--dest-creds={user}:{pass}"))
+            .arg(format!("oci:{}:{tag}", layout.display()))
+            .arg(format!("docker://{}/{repo}:{tag}", self.host))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "skopeo copy: {}\nregistry log: {}",
+            String::from_utf8_lossy(&out.stderr),
+            self.log()
+        );
+        self.skopeo_digest(user, pass, repo, tag)
+    }
+
+    /// The digest of `repo:tag` by skopeo: `inspect --format {{.Digest}}`, checked against the
+    /// sha256 of the raw manifest.
+    pub fn skopeo_digest(&self, user: &str, pass: &str, repo: &str, tag: &str) -> String {
+        let image = format!("docker://{}/{repo}:{tag}", self.host);
+        let run = |args: &[&str]| {
+            let out = Command::new("skopeo")
+                .args(["--insecure-policy", "inspect", "--tls-verify=false"])
+                .arg(format!("--creds={user}:{pass}"))
+                .args(args)
+                .arg(&image)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "skopeo inspect: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            out.stdout
+        };
+        let formatted = String::from_utf8(run(&["--format", "{{.Digest}}"]))
+            .unwrap()
+            .trim()
+            .to_string();
+        let raw = run(&["--raw"]);
+        assert_eq!(formatted, format!("sha256:{}", sha256_hex(&raw)));
+        formatted
+    }
+}
+
+impl Drop for TestRegistry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn write_blob(layout: &Path, bytes: &[u8]) -> (String, usize) {
+    let hex = sha256_hex(bytes);
+    std::fs::write(layout.join("blobs/sha256").join(&hex), bytes).unwrap();
+    (format!("sha256:{hex}"), bytes.len())
+}
+
+/// An OCI image layout (image-spec `image-layout.md`) with one image tagged `tag`.
+pub fn build_oci_layout(layout: &Path, tag: &str, content: &[u8]) -> PathBuf {
+    std::fs::create_dir_all(layout.join("blobs/sha256")).unwrap();
+    std::fs::write(
+        layout.join("oci-layout"),
+        r#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .unwrap();
+
+    // The layer: an uncompressed tar of one file, made by (GNU) tar with fixed metadata so the
+    // same content makes the same layer, hence the same image digest.
+    let files = layout.join("rootfs");
+    std::fs::create_dir_all(&files).unwrap();
+    std::fs::write(files.join("hello.txt"), content).unwrap();
+    let tar_path = layout.join("layer.tar");
+    let st = Command::new("tar")
+        .args([
+            "--mtime=@0",
+            "--owner=0",
+            "--group=0",
+            "--numeric-owner",
+            "--sort=name",
+        ])
+        .arg("-cf")
+        .arg(&tar_path)
+        .arg("-C")
+        .arg(&files)
+        .arg("hello.txt")
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let layer = std::fs::read(&tar_path).unwrap();
+    let (layer_digest, layer_size) = write_blob(layout, &layer);
+
+    let config = serde_json::json!({
+        "architecture": "amd64",
+        "os": "linux",
+        "config": {"Cmd": ["/hello"]},
+        "rootfs": {"type": "layers", "diff_ids": [layer_digest]},
+    });
+    let (config_digest, config_size) = write_blob(layout, config.to_string().as_bytes());
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {
+            "mediaType": "application/vnd.oci.image.config.v1+json",
+            "digest": config_digest,
+            "size": config_size,
+        },
+        "layers": [{
+            "mediaType": "application/vnd.oci.image.layer.v1.tar",
+            "digest": layer_digest,
+            "size": layer_size,
+        }],
+    });
+    let (manifest_digest, manifest_size) = write_blob(layout, manifest.to_string().as_bytes());
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": manifest_digest,
+            "size": manifest_size,
+            "annotations": {"org.opencontainers.image.ref.name": tag},
+        }],
+    });
+    std::fs::write(layout.join("index.json"), index.to_string()).unwrap();
+    layout.to_path_buf()
+}
