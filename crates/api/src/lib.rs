@@ -64,8 +64,12 @@ impl Default for ApiSettings {
     }
 }
 
+/// What every handler gets: one `Arc`, since axum clones the state several times per request
+/// (fields are reached through `Deref`).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppStateInner>);
+
+pub struct AppStateInner {
     pub repo: DynRepo,
     /// Where originals go (`MEDIA_BUCKET`).
     pub media_store: Arc<dyn Storage>,
@@ -86,7 +90,7 @@ impl AppState {
         jwt_secret: &[u8],
         settings: ApiSettings,
     ) -> Self {
-        AppState {
+        AppState(Arc::new(AppStateInner {
             repo,
             media_store,
             output_store,
@@ -94,7 +98,15 @@ impl AppState {
             throttle: LoginThrottle::new(settings.login_max_failures, settings.login_window),
             settings: Arc::new(settings),
             playback_cache: Default::default(),
-        }
+        }))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppStateInner;
+
+    fn deref(&self) -> &AppStateInner {
+        &self.0
     }
 }
 
@@ -159,11 +171,8 @@ pub fn app(state: AppState) -> Router {
         .merge(http::web::router())
         .merge(http::tus::router())
         .merge(http::direct::one_time_router())
-        .with_state(state.clone());
-    // tus discovery is a plain OPTIONS request, which the CORS layer would take for a
-    // preflight; answer it before that layer sees it.
-    http::middleware::wrap(router).layer(axum::middleware::from_fn_with_state(
-        state,
-        http::tus::discovery_before_cors,
-    ))
+        .with_state(state);
+    // tus discovery (a plain OPTIONS request) reaches its route: the CORS layer only answers
+    // real preflights (see `middleware`).
+    http::middleware::wrap(router)
 }

@@ -1,11 +1,17 @@
 //! Prometheus metrics: requests by route and status, a latency histogram, bytes uploaded.
 
 use axum::extract::{MatchedPath, Request};
-use axum::middleware::Next;
+use axum::http::{Method, StatusCode};
 use axum::response::Response;
+use metrics::SharedString;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::OnceLock;
+use std::task::{ready, Context, Poll};
 use std::time::Instant;
+use tower::{Layer, Service};
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
@@ -34,20 +40,94 @@ pub fn record_upload_bytes(bytes: u64) {
 }
 
 /// Middleware: count and time every request, labelled by its route template (not the raw path,
-/// which would explode label cardinality).
-pub async fn track(req: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = req.method().to_string();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".to_string());
-    let resp = next.run(req).await;
-    let status = resp.status().as_u16().to_string();
-    metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
-        .increment(1);
-    metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)
-        .record(started.elapsed().as_secs_f64());
-    resp
+/// which would explode label cardinality). A plain tower layer rather than `from_fn`, which
+/// boxes the inner service and the future of every request; labels are static or shared
+/// strings, so recording allocates once (the route).
+#[derive(Clone, Copy, Default)]
+pub struct TrackLayer;
+
+impl<S> Layer<S> for TrackLayer {
+    type Service = Track<S>;
+
+    fn layer(&self, inner: S) -> Track<S> {
+        Track { inner }
+    }
+}
+
+#[derive(Clone)]
+pub struct Track<S> {
+    inner: S,
+}
+
+impl<S> Service<Request> for Track<S>
+where
+    S: Service<Request, Response = Response>,
+    S::Future: Unpin,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = TrackFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let route: Arc<str> = req
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or("unmatched", |p| p.as_str())
+            .into();
+        TrackFuture {
+            method: method_label(req.method()),
+            route,
+            started: Instant::now(),
+            inner: self.inner.call(req),
+        }
+    }
+}
+
+pub struct TrackFuture<F> {
+    inner: F,
+    method: SharedString,
+    route: Arc<str>,
+    started: Instant,
+}
+
+impl<F, E> Future for TrackFuture<F>
+where
+    F: Future<Output = Result<Response, E>> + Unpin,
+{
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let out = ready!(Pin::new(&mut self.inner).poll(cx));
+        if let Ok(resp) = &out {
+            let route = SharedString::from_shared(self.route.clone());
+            metrics::counter!("http_requests_total", "method" => self.method.clone(),
+                "route" => route.clone(), "status" => status_label(resp.status()))
+            .increment(1);
+            metrics::histogram!("http_request_duration_seconds", "method" => self.method.clone(), "route" => route)
+                .record(self.started.elapsed().as_secs_f64());
+        }
+        Poll::Ready(out)
+    }
+}
+
+fn method_label(m: &Method) -> SharedString {
+    const KNOWN: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+    match KNOWN.iter().find(|k| **k == m.as_str()) {
+        Some(k) => SharedString::const_str(k),
+        None => SharedString::from_owned(m.as_str().to_string()),
+    }
+}
+
+/// "100" … "599" as static strings, made once.
+fn status_label(status: StatusCode) -> SharedString {
+    static LABELS: OnceLock<Vec<String>> = OnceLock::new();
+    let labels = LABELS.get_or_init(|| (100..600).map(|c| c.to_string()).collect());
+    match labels.get(usize::from(status.as_u16()).wrapping_sub(100)) {
+        Some(l) => SharedString::from_borrowed(l.as_str()),
+        None => SharedString::from_owned(status.as_str().to_string()),
+    }
 }

@@ -8,7 +8,7 @@ use crate::http::upload::{self, check_title, MAX_TITLE_CHARS};
 use crate::http::ApiJson;
 use crate::AppState;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use axum::Json;
 use chrono::{DateTime, Utc};
@@ -531,9 +531,10 @@ async fn get_original(
         &method,
         &headers,
         ServeOptions {
-            content_type: &media.content_type,
+            content_type: HeaderValue::from_str(&media.content_type)
+                .unwrap_or(HeaderValue::from_static("application/octet-stream")),
             etag: (!media.sha256.is_empty()).then(|| format!("\"{}\"", media.sha256)),
-            cache_control: "private, max-age=0, must-revalidate",
+            cache_control: HeaderValue::from_static("private, max-age=0, must-revalidate"),
             content_disposition: Some(objects::content_disposition(&media.filename)),
         },
     )

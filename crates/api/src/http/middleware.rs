@@ -7,13 +7,15 @@
 //! route) is applied per route, and the rest wraps the finished router once.
 
 use crate::error::ApiError;
-use axum::http::{header, HeaderName, HeaderValue, Request};
+use axum::http::{header, HeaderName, HeaderValue, Method, Request, Response};
 use axum::response::IntoResponse;
 use axum::Router;
+use futures::future::Either;
+use std::task::{Context, Poll};
 use std::time::Duration;
-use tower::ServiceBuilder;
+use tower::{Layer, Service, ServiceBuilder};
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::cors::{Any, CorsLayer};
+use tower_http::cors::{Any, Cors, CorsLayer};
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
@@ -33,6 +35,59 @@ impl MakeRequestId for RandomRequestId {
         HeaderValue::from_str(id.hyphenated().encode_lower(&mut buf))
             .ok()
             .map(RequestId::new)
+    }
+}
+
+/// CORS for cross-origin requests and their preflights. An OPTIONS request without
+/// `Access-Control-Request-Method` is not a preflight (Fetch standard) — tus discovery is one —
+/// but tower-http's layer answers every OPTIONS as one; such requests go to the routes instead.
+#[derive(Clone)]
+struct CorsExceptPlainOptions(CorsLayer);
+
+impl<S: Clone> Layer<S> for CorsExceptPlainOptions {
+    type Service = CorsExceptPlainOptionsService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        CorsExceptPlainOptionsService {
+            cors: self.0.layer(inner.clone()),
+            plain: inner,
+        }
+    }
+}
+
+#[derive(Clone)]
+struct CorsExceptPlainOptionsService<S> {
+    cors: Cors<S>,
+    plain: S,
+}
+
+impl<S, B, R> Service<Request<B>> for CorsExceptPlainOptionsService<S>
+where
+    S: Service<Request<B>, Response = Response<R>> + Clone,
+    R: Default,
+{
+    type Response = Response<R>;
+    type Error = S::Error;
+    type Future = Either<<Cors<S> as Service<Request<B>>>::Future, S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        // Both wrap the same kind of service; an axum router is always ready.
+        match self.cors.poll_ready(cx) {
+            Poll::Ready(Ok(())) => self.plain.poll_ready(cx),
+            other => other,
+        }
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        let plain_options = req.method() == Method::OPTIONS
+            && !req
+                .headers()
+                .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+        if plain_options {
+            Either::Right(self.plain.call(req))
+        } else {
+            Either::Left(self.cors.call(req))
+        }
     }
 }
 
@@ -70,12 +125,12 @@ pub fn wrap(router: Router) -> Router {
 
     let routed = router
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
-        .layer(axum::middleware::from_fn(crate::metrics::track));
+        .layer(crate::metrics::TrackLayer);
     let stack = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(REQUEST_ID, RandomRequestId))
         .layer(trace)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(cors)
+        .layer(CorsExceptPlainOptions(cors))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal("handler panicked".into()).into_response()
         }))

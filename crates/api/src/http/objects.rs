@@ -3,7 +3,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use axum::body::Body;
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
 use mediaserver_storage::{ByteStream, ObjectKey, ObjectMeta, Storage};
@@ -68,11 +68,12 @@ fn etag_matches(if_none_match: &str, etag: &str) -> bool {
             .any(|t| t == etag)
 }
 
-pub struct ServeOptions<'a> {
-    pub content_type: &'a str,
+pub struct ServeOptions {
+    /// Header values rather than strings: static ones cost nothing per request.
+    pub content_type: HeaderValue,
     /// Strong ETag, quoted; `None` uses the storage's own.
     pub etag: Option<String>,
-    pub cache_control: &'a str,
+    pub cache_control: HeaderValue,
     pub content_disposition: Option<String>,
 }
 
@@ -82,7 +83,7 @@ pub async fn serve(
     key: &ObjectKey,
     method: &Method,
     headers: &HeaderMap,
-    opts: ServeOptions<'_>,
+    opts: ServeOptions,
 ) -> ApiResult<Response> {
     // A plain GET (most segment requests) needs no decision before the bytes: open the object
     // once and take its metadata from that, instead of a HEAD followed by a GET.
@@ -123,7 +124,7 @@ pub async fn serve_opened(
     whole: Option<ByteStream>,
     method: &Method,
     headers: &HeaderMap,
-    opts: ServeOptions<'_>,
+    opts: ServeOptions,
 ) -> ApiResult<Response> {
     let size = meta.size;
     let etag = opts.etag.clone().unwrap_or_else(|| storage_etag(&meta));
@@ -153,7 +154,7 @@ pub fn serve_bytes(
     etag: &str,
     method: &Method,
     headers: &HeaderMap,
-    opts: ServeOptions<'_>,
+    opts: ServeOptions,
 ) -> ApiResult<Response> {
     let (builder, span) = match prepare(etag, bytes.len() as u64, headers, &opts)? {
         Prepared::NotModified(resp) => return Ok(resp),
@@ -178,16 +179,11 @@ enum Prepared {
 }
 
 /// The decisions every answer makes before its bytes: headers, If-None-Match, Range/If-Range.
-fn prepare(
-    etag: &str,
-    size: u64,
-    headers: &HeaderMap,
-    opts: &ServeOptions<'_>,
-) -> ApiResult<Prepared> {
+fn prepare(etag: &str, size: u64, headers: &HeaderMap, opts: &ServeOptions) -> ApiResult<Prepared> {
     let mut builder = Response::builder()
-        .header(header::CONTENT_TYPE, opts.content_type)
-        .header(header::ACCEPT_RANGES, "bytes")
-        .header(header::CACHE_CONTROL, opts.cache_control)
+        .header(header::CONTENT_TYPE, opts.content_type.clone())
+        .header(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"))
+        .header(header::CACHE_CONTROL, opts.cache_control.clone())
         .header(header::ETAG, etag);
     if let Some(cd) = &opts.content_disposition {
         builder = builder.header(header::CONTENT_DISPOSITION, cd);

@@ -9,8 +9,8 @@ use crate::http::media::{may_read, media_view, MediaPage, MediaView};
 use crate::http::objects::{self, ServeOptions};
 use crate::http::playback_cache;
 use crate::AppState;
-use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use bytes::Bytes;
@@ -164,8 +164,8 @@ async fn media_output(
     MaybeAuthUser(caller): MaybeAuthUser,
     Path((id, file)): Path<(String, String)>,
     Query(q): Query<OutputParams>,
-    method: Method,
-    headers: HeaderMap,
+    // The request itself rather than a `HeaderMap` extractor, which clones every header.
+    req: Request,
 ) -> ApiResult<Response> {
     let token_mid = match &q.token {
         Some(t) => Some(state.tokens.verify_playback(t)?),
@@ -179,7 +179,7 @@ async fn media_output(
         }
     }
     let media = load_playable(&state, &id, caller.as_ref(), token_mid.is_some()).await?;
-    serve_output(&state, &media, &file, &method, &headers).await
+    serve_output(&state, &media, &file, req.method(), req.headers()).await
 }
 
 /// The same files as `/v1/media/{id}/{file}`, for the item named by the token in the path.
@@ -191,12 +191,11 @@ async fn media_output(
 async fn token_output(
     State(state): State<AppState>,
     Path((token, file)): Path<(String, String)>,
-    method: Method,
-    headers: HeaderMap,
+    req: Request,
 ) -> ApiResult<Response> {
     let id = state.tokens.verify_playback(&token)?;
     let media = load_playable(&state, &id, None, true).await?;
-    serve_output(&state, &media, &file, &method, &headers).await
+    serve_output(&state, &media, &file, req.method(), req.headers()).await
 }
 
 /// [`load_readable_with`] through the playback cache: the same access rules, checked on every
@@ -346,9 +345,9 @@ async fn serve_output(
         (Kind::Playlist | Kind::Image, true) => "private, max-age=300",
     };
     let opts = || ServeOptions {
-        content_type,
+        content_type: HeaderValue::from_static(content_type),
         etag: None,
-        cache_control,
+        cache_control: HeaderValue::from_static(cache_control),
         content_disposition: None,
     };
     // Small files of ready items (playlists, manifests, posters) are answered from memory.

@@ -92,27 +92,6 @@ fn http_date(t: DateTime<Utc>) -> String {
     t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
 
-/// Answers tus discovery (`OPTIONS /v1/uploads…` without `Access-Control-Request-Method`, i.e.
-/// not a CORS preflight) ahead of the CORS layer; everything else passes through.
-pub async fn discovery_before_cors(
-    State(state): State<AppState>,
-    req: Request,
-    next: axum::middleware::Next,
-) -> Response {
-    if req.method() == Method::OPTIONS
-        && req.uri().path().starts_with("/v1/uploads")
-        && !req
-            .headers()
-            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
-    {
-        let mut resp = discover(State(state)).await;
-        resp.headers_mut()
-            .insert(TUS_RESUMABLE, HeaderValue::from_static(TUS_VERSION));
-        return resp;
-    }
-    next.run(req).await
-}
-
 /// An error answered before the whole body was read: the connection cannot carry another
 /// request, so tell the client not to reuse it.
 fn close_if_error(mut resp: Response) -> Response {
