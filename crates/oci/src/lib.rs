@@ -85,6 +85,7 @@
 
 pub mod auth;
 pub mod client;
+pub mod container_instances;
 pub mod endpoints;
 pub mod error;
 pub mod key;

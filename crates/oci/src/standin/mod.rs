@@ -19,6 +19,7 @@
 //! ```
 
 pub mod certs;
+pub mod container_instances;
 pub mod objectstorage;
 mod ocir;
 pub mod verify;
@@ -36,6 +37,7 @@ use axum::Router;
 use base64::Engine as _;
 
 pub use certs::InstanceIdentity;
+pub use container_instances::ContainerInstancesStandin;
 pub use objectstorage::ObjectStorageStandin;
 pub use verify::{
     parse_authorization, verify_signature, KeyRegistry, Rejection, Verified, VerifyOptions,
@@ -139,6 +141,7 @@ pub struct Standin {
     url: String,
     shared: Arc<Shared>,
     object_storage: ObjectStorageStandin,
+    container_instances: ContainerInstancesStandin,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -173,7 +176,8 @@ impl Standin {
             let s = shared.clone();
             Arc::new(move || s.now())
         };
-        let object_storage = ObjectStorageStandin::new(shared.keys.clone(), clock);
+        let object_storage = ObjectStorageStandin::new(shared.keys.clone(), clock.clone());
+        let container_instances = ContainerInstancesStandin::new(shared.keys.clone(), clock);
         let app = Router::new()
             .route("/opc/v2/instance/region", get(metadata_region))
             .route("/opc/v2/identity/{file}", get(metadata_identity))
@@ -181,7 +185,8 @@ impl Standin {
             .route("/20190301/secretbundles/{id}", get(secret_bundle))
             .route("/20180419/docker/token", get(ocir::token))
             .with_state(shared.clone())
-            .merge(object_storage.router());
+            .merge(object_storage.router())
+            .merge(container_instances.router());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(|e| OciError::Config(format!("stand-in: cannot bind: {e}")))?;
@@ -197,6 +202,7 @@ impl Standin {
             url,
             shared,
             object_storage,
+            container_instances,
             task,
         })
     }
@@ -206,13 +212,15 @@ impl Standin {
         &self.url
     }
 
-    /// Endpoint overrides sending metadata, auth, secrets and Object Storage calls here.
+    /// Endpoint overrides sending metadata, auth, secrets, Object Storage and Container
+    /// Instances calls here.
     pub fn overrides(&self) -> EndpointOverrides {
         EndpointOverrides {
             metadata: Some(format!("{}/opc/v2", self.url)),
             auth: Some(self.url.clone()),
             secrets: Some(self.url.clone()),
             object_storage: Some(self.url.clone()),
+            container_instances: Some(self.url.clone()),
             ..Default::default()
         }
     }
@@ -220,6 +228,11 @@ impl Standin {
     /// The Object Storage stand-in (namespace [`objectstorage::NAMESPACE`]).
     pub fn object_storage(&self) -> &ObjectStorageStandin {
         &self.object_storage
+    }
+
+    /// The Container Instances stand-in.
+    pub fn container_instances(&self) -> &ContainerInstancesStandin {
+        &self.container_instances
     }
 
     pub fn keys(&self) -> &KeyRegistry {
