@@ -52,6 +52,8 @@ pub const MAX_LIST_LIMIT: u32 = 1000;
 
 const MAX_ATTEMPTS: u32 = 4;
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+/// Upper bound for a request whose answer is small (everything but GetObject, whose body is
+/// streamed to a reader that may be slow: it relies on the client's connect timeout).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// One path segment, percent-encoded.
@@ -100,7 +102,8 @@ impl ObjectStorageClient {
     /// The tenancy's Object Storage namespace (`GET /n/`).
     pub async fn namespace(&self) -> Result<String, OciError> {
         let url = parse_url(&format!("{}/n/", self.oci.endpoints().object_storage))?;
-        let resp = send(&self.oci, self.oci.http().get(url), BodySigning::Auto, true).await?;
+        let req = self.oci.http().get(url).timeout(REQUEST_TIMEOUT);
+        let resp = send(&self.oci, req, BodySigning::Auto, true).await?;
         let resp = checked(resp).await?;
         let url = resp.url().clone();
         let text = resp.text().await.map_err(|e| transport(&url, e))?;
@@ -211,13 +214,15 @@ impl BucketClient {
         parse_url(&s)
     }
 
-    /// Sends `req` (retrying transient failures when `idempotent`) and returns a 2xx answer.
+    /// Sends `req` with [`REQUEST_TIMEOUT`] (retrying transient failures when `idempotent`)
+    /// and returns a 2xx answer.
     pub(crate) async fn call(
         &self,
         req: reqwest::RequestBuilder,
         body: BodySigning,
         idempotent: bool,
     ) -> Result<reqwest::Response, OciError> {
+        let req = req.timeout(REQUEST_TIMEOUT);
         checked(send(&self.oci, req, body, idempotent).await?).await
     }
 
@@ -277,7 +282,8 @@ impl BucketClient {
             };
             req = req.header(RANGE, spec);
         }
-        let resp = self.call(req, BodySigning::Auto, true).await?;
+        // No overall timeout: the body streams as fast as its reader takes it.
+        let resp = checked(send(&self.oci, req, BodySigning::Auto, true).await?).await?;
         let served = if resp.status() == StatusCode::PARTIAL_CONTENT {
             let cr = header_str(resp.headers(), "content-range").ok_or_else(|| {
                 malformed(resp.url(), "a 206 answer without content-range".into())
@@ -379,7 +385,6 @@ pub(crate) async fn send(
     idempotent: bool,
 ) -> Result<reqwest::Response, OciError> {
     let req = req
-        .timeout(REQUEST_TIMEOUT)
         .build()
         .map_err(|e| OciError::Config(format!("cannot build Object Storage request: {e}")))?;
     let retryable = idempotent && req.method() != Method::POST;
