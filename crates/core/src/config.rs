@@ -120,6 +120,8 @@ pub struct Config {
     pub refresh_token_ttl_secs: u64,
     pub log_json: bool,
     pub jobs: JobConfig,
+    /// `JOB_RUNNER`: in-process workers, or one OCI Container Instance per job.
+    pub job_runner: crate::job_runner::JobRunner,
     pub webhook: Option<WebhookConfig>,
     /// Segment requests redirect here (a CDN in front of the output bucket) instead of being proxied.
     pub public_base_url: Option<String>,
@@ -361,9 +363,11 @@ impl Config {
             }
         }
 
+        let job_runner = crate::job_runner::from_lookup(&var, provider)?;
         let uses_oci = jwt_secret_ocid.is_some()
             || database_url_secret_ocid.is_some()
-            || provider == StorageProvider::OciBucket;
+            || provider == StorageProvider::OciBucket
+            || !matches!(job_runner, crate::job_runner::JobRunner::InProcess);
         let oci = oci_settings(&var, uses_oci)?;
 
         Ok(Config {
@@ -378,6 +382,7 @@ impl Config {
                 timeout_secs,
                 temp_dir,
             },
+            job_runner,
             webhook,
             host,
             port,

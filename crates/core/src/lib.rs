@@ -2,6 +2,7 @@
 //! sniffing. Nothing here knows about HTTP, SQL or a storage provider.
 
 pub mod config;
+pub mod job_runner;
 pub mod model;
 pub mod sniff;
 

@@ -2,6 +2,7 @@
 //! the outputs and record the result. On shutdown the current job gets a grace period to finish,
 //! after which its encoder is killed and the job handed back to the queue.
 
+use crate::container_instances::ContainerInstancesRunner;
 use crate::process::{list_files, process_file_with, ProcessSettings};
 use crate::progressive::{ProgressivePublisher, Published, Target};
 use crate::webhook::{WebhookEvent, WebhookSender};
@@ -53,6 +54,8 @@ pub struct Pipeline {
     pub output_store: Arc<dyn Storage>,
     pub settings: Arc<WorkerSettings>,
     pub webhooks: Option<WebhookSender>,
+    /// `JOB_RUNNER=oci-container-instances`: jobs run as Container Instances instead of here.
+    pub remote: Option<Arc<ContainerInstancesRunner>>,
 }
 
 enum Outcome {
@@ -145,7 +148,10 @@ impl Pipeline {
         }
         match outcome {
             Outcome::HandedBack => {
-                self.unpublish_quietly(&job.media_id).await;
+                // A job's container instance keeps running: its outputs stay for the next claim.
+                if self.remote.is_none() {
+                    self.unpublish_quietly(&job.media_id).await;
+                }
                 match self.repo.release_job(&job.id, worker).await {
                     Ok(_) => tracing::info!("job handed back to the queue"),
                     Err(e) => {
@@ -218,6 +224,11 @@ impl Pipeline {
             .get_media(&job.media_id)
             .await?
             .ok_or_else(|| PipelineError::Unusable("the item was deleted".into()))?;
+        if let Some(remote) = &self.remote {
+            self.repo.mark_media_processing(&media.id).await?;
+            let ready = remote.run(self, job, &media, &cancel).await?;
+            return self.unless_deleted(&media.id, ready).await;
+        }
         if job.attempts > 1 || media.playable {
             // An earlier attempt may have published part of the item (and died before it
             // could take it back): players must not see it, this attempt starts clean.
@@ -274,20 +285,31 @@ impl Pipeline {
         let processed = processed?;
 
         self.publish(&out_dir, &prefix, &published.files).await?;
-        // Deleted while we worked: remove what we just published instead of orphaning it.
-        if self.repo.get_media(&media.id).await?.is_none() {
-            self.output_store.delete_prefix(&prefix).await?;
-            return Err(PipelineError::Unusable(
-                "the item was deleted during processing".into(),
-            ));
-        }
-        Ok(MediaReady {
+        let ready = MediaReady {
             duration_seconds: processed.duration_seconds,
             width: processed.width,
             height: processed.height,
             playable: processed.outputs.hls.is_some(),
             outputs: processed.outputs,
-        })
+        };
+        self.unless_deleted(&media.id, ready).await
+    }
+
+    /// Deleted while we worked: remove what was just published instead of orphaning it.
+    async fn unless_deleted(
+        &self,
+        media_id: &str,
+        ready: MediaReady,
+    ) -> Result<MediaReady, PipelineError> {
+        if self.repo.get_media(media_id).await?.is_none() {
+            self.output_store
+                .delete_prefix(&outputs_prefix(media_id))
+                .await?;
+            return Err(PipelineError::Unusable(
+                "the item was deleted during processing".into(),
+            ));
+        }
+        Ok(ready)
     }
 
     async fn download(&self, media: &Media, dest: &std::path::Path) -> Result<(), PipelineError> {
@@ -351,7 +373,7 @@ impl Pipeline {
     }
 
     /// Takes an item's published outputs back: first `playable` off, then the objects.
-    async fn unpublish(&self, media_id: &str) -> Result<(), PipelineError> {
+    pub(crate) async fn unpublish(&self, media_id: &str) -> Result<(), PipelineError> {
         if let Some(m) = self.repo.get_media(media_id).await? {
             if m.playable {
                 match self

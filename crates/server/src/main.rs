@@ -51,7 +51,9 @@ enum Command {
     /// print a JSON summary. For one container per job.
     ///
     /// SRC and DEST are paths, file://…, s3://bucket/key (STORAGE_ENDPOINT and AWS_* keys
-    /// apply) or oci://namespace/bucket/key (OCI's S3 compatibility endpoint in OCI_REGION).
+    /// apply) or oci://namespace/bucket/key (OCI Object Storage's native API, signed as the
+    /// OCI_AUTH principal). Besides the outputs, DEST gets transcode.json: the summary, written
+    /// last.
     /// Exit codes: 0 done, 2 the input is not usable media, 1 anything else.
     Transcode {
         /// Input file or object.
@@ -158,7 +160,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve => {
             let state = mediaserver::build_state(&config).await?;
-            let pipeline = mediaserver::pipeline(&config, &state);
+            let mut pipeline = mediaserver::pipeline(&config, &state);
+            pipeline.remote = mediaserver::job_runner(&config).await?;
             let server = mediaserver::Server::bind(&config, state).await?;
             let addr = server.local_addr()?;
             tracing::info!(%addr, database = %redact_url(&config.database_url), storage = ?config.storage.provider, workers = config.workers, "mediaserver listening on http://{addr}");
@@ -182,7 +185,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Worker { concurrency } => {
             let state = mediaserver::build_state(&config).await?;
             let n = concurrency.unwrap_or(config.workers).max(1);
-            let pipeline = mediaserver::pipeline(&config, &state);
+            let mut pipeline = mediaserver::pipeline(&config, &state);
+            pipeline.remote = mediaserver::job_runner(&config).await?;
             tracing::info!(workers = n, "processing jobs; stop with SIGTERM");
             mediaserver::run_workers(
                 pipeline,

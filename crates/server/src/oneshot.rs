@@ -22,7 +22,8 @@ pub enum Location {
         bucket: String,
         key: String,
     },
-    /// `oci://namespace/bucket/key`, through OCI's S3 compatibility endpoint.
+    /// `oci://namespace/bucket/key`, through OCI's native Object Storage API, signed as the
+    /// `OCI_AUTH` principal (a job container's resource principal).
     Oci {
         namespace: String,
         bucket: String,
@@ -67,7 +68,7 @@ impl Location {
         Ok(Location::Local(PathBuf::from(s)))
     }
 
-    fn store(&self, config: &Config) -> anyhow::Result<Option<(Arc<dyn Storage>, String)>> {
+    async fn store(&self, config: &Config) -> anyhow::Result<Option<(Arc<dyn Storage>, String)>> {
         let sc = &config.storage;
         let opts = |bucket: &str, endpoint: Option<String>| S3Options {
             bucket: bucket.to_string(),
@@ -93,15 +94,27 @@ impl Location {
                 bucket,
                 key,
             } => {
-                let endpoint = sc.endpoint.clone().unwrap_or_else(|| {
+                let what = || {
                     format!(
-                        "https://{namespace}.compat.objectstorage.{}.oraclecloud.com",
-                        sc.region
+                        "opening oci://{namespace}/{bucket} as the {} principal (OCI_AUTH)",
+                        config.oci.kind
                     )
-                });
-                let mut o = opts(bucket, Some(endpoint));
-                o.path_style = true;
-                Some((mediaserver_storage::s3(o)?, key.clone()))
+                };
+                let http = mediaserver_oci::default_http_client()?;
+                let client = mediaserver_oci::OciClient::connect(&config.oci, http)
+                    .await
+                    .with_context(what)?;
+                let store = mediaserver_storage::oci_bucket(
+                    client,
+                    mediaserver_storage::OciBucketOptions {
+                        namespace: Some(namespace.clone()),
+                        bucket: bucket.clone(),
+                        part_size: sc.part_size.max(mediaserver_storage::MIN_OCI_PART_SIZE),
+                    },
+                )
+                .await
+                .with_context(what)?;
+                Some((store, key.clone()))
             }
         })
     }
@@ -127,7 +140,7 @@ pub async fn run(
         .or_else(|_| tempfile::tempdir())
         .context("creating a scratch directory (TEMP_DIR)")?;
 
-    let input = match (&src_loc, src_loc.store(config)?) {
+    let input = match (&src_loc, src_loc.store(config).await?) {
         (Location::Local(p), _) => p.clone(),
         (_, Some((store, key))) => {
             let path = scratch.path().join("input");
@@ -193,7 +206,12 @@ pub async fn run(
     };
 
     let files = mediaserver_pipeline::process::list_files(&out_dir).await?;
-    match (&dest_loc, dest_loc.store(config)?) {
+    let summary = summary(&processed, dest, files.len());
+    // Written last, so its presence means every output is in place: the Container Instances
+    // job runner reads it to record the item.
+    let summary_bytes = serde_json::to_vec_pretty(&summary)?;
+    let summary_name = mediaserver_pipeline::container_instances::SUMMARY_OBJECT;
+    match (&dest_loc, dest_loc.store(config).await?) {
         (Location::Local(dir), _) => {
             for (path, rel) in &files {
                 let target = dir.join(rel);
@@ -204,6 +222,11 @@ pub async fn run(
                     .await
                     .with_context(|| format!("writing {}", target.display()))?;
             }
+            tokio::fs::create_dir_all(dir).await?;
+            let target = dir.join(summary_name);
+            tokio::fs::write(&target, &summary_bytes)
+                .await
+                .with_context(|| format!("writing {}", target.display()))?;
         }
         (_, Some((store, prefix))) => {
             for (path, rel) in &files {
@@ -218,10 +241,20 @@ pub async fn run(
                     .await
                     .with_context(|| format!("uploading {key}"))?;
             }
+            let key = if prefix.is_empty() {
+                summary_name.to_string()
+            } else {
+                format!("{prefix}/{summary_name}")
+            };
+            let key = ObjectKey::new(key)?;
+            store
+                .put_bytes(&key, summary_bytes.into())
+                .await
+                .with_context(|| format!("uploading {key}"))?;
         }
         (_, None) => bail!("{dest}: no storage for this location"),
     }
-    Ok(summary(&processed, dest, files.len()))
+    Ok(summary)
 }
 
 async fn read_up_to(f: &mut tokio::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {

@@ -306,6 +306,10 @@ fn transcode_one_shot_writes_outputs_and_reports_unusable_input() {
     assert!(out.join("stream/master.m3u8").exists());
     assert!(out.join("stream/manifest.mpd").exists());
     assert!(out.join("thumbnail.jpg").exists());
+    // The summary is also written next to the outputs (the job runner reads it from there).
+    let written: Value =
+        serde_json::from_slice(&std::fs::read(out.join("transcode.json")).unwrap()).unwrap();
+    assert_eq!(written, summary);
 
     let junk = dir.path().join("junk.mp4");
     std::fs::write(

@@ -1,0 +1,317 @@
+//! `JOB_RUNNER=oci-container-instances`: a claimed job runs as one OCI Container Instance
+//! executing `mediaserver transcode SRC DEST` from the worker image pinned by digest, instead of
+//! ffmpeg in this process. The worker loop around it is the usual one (claim, heartbeat the
+//! lease while the instance runs, complete or fail).
+//!
+//! * **One instance per job.** The instance is named `mediaserver-job-{job id}` and tagged
+//!   `mediaserver-job: {job id}`; before creating, the runner lists the compartment's instances
+//!   by that name and adopts a live one with the tag, so a redelivered job (an expired lease, a
+//!   restarted server) waits for the instance already running instead of starting another.
+//!   The create also carries `opc-retry-token: mediaserver-{job id}-{attempt}`, so a create
+//!   retried after a lost answer returns the first instance.
+//! * **Results.** The container writes its outputs under the item's output prefix and, last,
+//!   `transcode.json` (the summary `mediaserver transcode` prints). After exit code 0 the runner
+//!   reads that summary to record renditions, duration and size, exactly what the in-process
+//!   pipeline records; a missing summary is a failed attempt. Exit code 2 (the input is not
+//!   media) fails the item for good; any other code or a FAILED instance is retried with
+//!   backoff like any failed attempt, with the code and OCI's lifecycle details as the reason.
+//! * **Clean-up.** A finished instance (success or failure) is deleted; one running longer
+//!   than `TRANSCODE_TIMEOUT_SECONDS` is deleted and the attempt fails.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use mediaserver_core::{Job, Media, MediaOutputs};
+use mediaserver_db::MediaReady;
+use mediaserver_oci::container_instances::{
+    ContainerInstancesClient, CreateContainer, CreateContainerInstance, CreateVnic, LifecycleState,
+    ShapeConfig,
+};
+use mediaserver_oci::OciError;
+use mediaserver_storage::{ObjectKey, StorageError};
+use tokio_util::sync::CancellationToken;
+
+use crate::worker::Pipeline;
+use crate::PipelineError;
+
+/// The freeform tag carrying the job id.
+pub const JOB_TAG: &str = "mediaserver-job";
+/// The summary object the container writes last, under the output prefix.
+pub const SUMMARY_OBJECT: &str = "transcode.json";
+
+/// What each job's instance looks like.
+#[derive(Debug, Clone)]
+pub struct InstanceTemplate {
+    pub compartment_id: String,
+    pub availability_domain: String,
+    pub subnet_id: String,
+    pub shape: String,
+    pub ocpus: f32,
+    pub memory_gb: f32,
+    /// `host/repository@sha256:…`
+    pub pinned_image: String,
+    /// The Object Storage namespace of the buckets.
+    pub namespace: String,
+    pub media_bucket: String,
+    pub output_bucket: String,
+    /// Environment of the container besides `OCI_AUTH=resource_principal`: region, preset,
+    /// endpoint overrides.
+    pub environment: BTreeMap<String, String>,
+    pub poll: Duration,
+    /// Longest a job's instance may run.
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct ContainerInstancesRunner {
+    pub client: ContainerInstancesClient,
+    pub template: InstanceTemplate,
+}
+
+fn oci_failed(what: &str, e: OciError) -> PipelineError {
+    PipelineError::Transient(format!("Container Instances: {what}: {e}"))
+}
+
+/// The display name of a job's instance.
+pub fn instance_name(job_id: &str) -> String {
+    format!("mediaserver-job-{job_id}")
+}
+
+impl ContainerInstancesRunner {
+    /// `mediaserver transcode` arguments for `media`.
+    pub fn arguments(&self, media: &Media) -> Vec<String> {
+        let t = &self.template;
+        let prefix = media.outputs_prefix();
+        vec![
+            "transcode".into(),
+            format!(
+                "oci://{}/{}/{}",
+                t.namespace, t.media_bucket, media.original_key
+            ),
+            format!(
+                "oci://{}/{}/{}",
+                t.namespace,
+                t.output_bucket,
+                prefix.trim_end_matches('/')
+            ),
+        ]
+    }
+
+    pub fn details(&self, job: &Job, media: &Media) -> CreateContainerInstance {
+        let t = &self.template;
+        let mut env = t.environment.clone();
+        env.insert("OCI_AUTH".into(), "resource_principal".into());
+        CreateContainerInstance {
+            compartment_id: t.compartment_id.clone(),
+            availability_domain: t.availability_domain.clone(),
+            display_name: instance_name(&job.id),
+            shape: t.shape.clone(),
+            shape_config: ShapeConfig {
+                ocpus: t.ocpus,
+                memory_in_gbs: Some(t.memory_gb),
+            },
+            containers: vec![CreateContainer {
+                display_name: "transcode".into(),
+                image_url: t.pinned_image.clone(),
+                command: None,
+                arguments: self.arguments(media),
+                environment_variables: env,
+                is_resource_principal_disabled: false,
+            }],
+            vnics: vec![CreateVnic {
+                subnet_id: t.subnet_id.clone(),
+                is_public_ip_assigned: false,
+            }],
+            container_restart_policy: "NEVER".into(),
+            graceful_shutdown_timeout_in_seconds: Some(10),
+            freeform_tags: [
+                (JOB_TAG.to_string(), job.id.clone()),
+                ("mediaserver-media".to_string(), media.id.clone()),
+            ]
+            .into(),
+        }
+    }
+
+    /// The live instance already running this job, if any.
+    async fn existing(&self, job: &Job) -> Result<Option<String>, PipelineError> {
+        let found = self
+            .client
+            .list(&self.template.compartment_id, Some(&instance_name(&job.id)))
+            .await
+            .map_err(|e| oci_failed("listing instances", e))?;
+        Ok(found
+            .into_iter()
+            .filter(|i| {
+                i.freeform_tags.get(JOB_TAG) == Some(&job.id) && !i.lifecycle_state.is_deleted()
+            })
+            .map(|i| i.id)
+            .next_back())
+    }
+
+    /// Runs `job` to the end on its instance (adopting a running one) and returns what to
+    /// record; the instance is deleted once finished.
+    pub(crate) async fn run(
+        &self,
+        pipeline: &Pipeline,
+        job: &Job,
+        media: &Media,
+        cancel: &CancellationToken,
+    ) -> Result<MediaReady, PipelineError> {
+        let id = match self.existing(job).await? {
+            Some(id) => {
+                tracing::info!(instance = %id, "the job's container instance is already there; waiting for it instead of creating another");
+                id
+            }
+            None => {
+                // A fresh run: whatever an earlier attempt published goes first.
+                pipeline.unpublish(&media.id).await?;
+                let token = format!("mediaserver-{}-{}", job.id, job.attempts);
+                let created = self
+                    .client
+                    .create(&self.details(job, media), Some(&token))
+                    .await
+                    .map_err(|e| oci_failed("creating the job's instance", e))?;
+                tracing::info!(instance = %created.id, image = %self.template.pinned_image, "container instance created for the job");
+                created.id
+            }
+        };
+        let result = match self.wait(&id, cancel).await {
+            // Read as the pipeline's own output storage: what players will be served.
+            Ok(()) => load_summary(pipeline.output_store.as_ref(), &media.outputs_prefix()).await,
+            Err(e) => Err(e),
+        };
+        if matches!(result, Err(PipelineError::Cancelled)) {
+            // Still running: the next claim of the job adopts it.
+            return result;
+        }
+        if let Err(e) = self.client.delete(&id).await {
+            tracing::warn!(instance = %id, error = %e, "could not delete the finished container instance");
+        } else {
+            tracing::info!(instance = %id, "finished container instance deleted");
+        }
+        result
+    }
+
+    async fn wait(&self, id: &str, cancel: &CancellationToken) -> Result<(), PipelineError> {
+        let started = Instant::now();
+        let instance = loop {
+            let inst = self
+                .client
+                .get(id)
+                .await
+                .map_err(|e| oci_failed("reading the job's instance", e))?;
+            match inst.lifecycle_state {
+                LifecycleState::Inactive | LifecycleState::Failed => break inst,
+                LifecycleState::Deleting | LifecycleState::Deleted => {
+                    return Err(PipelineError::Transient(format!(
+                        "container instance {id} was deleted before the job finished"
+                    )))
+                }
+                _ => {}
+            }
+            if started.elapsed() > self.template.timeout {
+                return Err(PipelineError::Transient(format!(
+                    "container instance {id} ran longer than {} s (TRANSCODE_TIMEOUT_SECONDS); deleted",
+                    self.template.timeout.as_secs()
+                )));
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(self.template.poll) => {}
+                _ = cancel.cancelled() => return Err(PipelineError::Cancelled),
+            }
+        };
+        let details = instance.lifecycle_details.clone().filter(|d| !d.is_empty());
+        let Some(container) = instance.containers.first() else {
+            return Err(PipelineError::Transient(format!(
+                "container instance {id} ended {:?} without a container{}",
+                instance.lifecycle_state,
+                details.map(|d| format!(": {d}")).unwrap_or_default()
+            )));
+        };
+        let c = self
+            .client
+            .get_container(&container.container_id)
+            .await
+            .map_err(|e| oci_failed("reading the job's container", e))?;
+        let why = c
+            .lifecycle_details
+            .clone()
+            .filter(|d| !d.is_empty())
+            .or(details)
+            .map(|d| format!(": {d}"))
+            .unwrap_or_default();
+        match c.exit_code {
+            Some(0) => Ok(()),
+            Some(2) => Err(PipelineError::Unusable(format!(
+                "the input is not usable media (transcode container exited with code 2{why})"
+            ))),
+            Some(code) => Err(PipelineError::Transient(format!(
+                "the transcode container exited with code {code}{why}"
+            ))),
+            None => Err(PipelineError::Transient(format!(
+                "container instance {id} ended {:?} without an exit code{why}",
+                instance.lifecycle_state
+            ))),
+        }
+    }
+}
+
+/// The summary `mediaserver transcode` writes (the fields the item records).
+#[derive(Debug, serde::Deserialize)]
+pub struct TranscodeSummary {
+    pub duration_seconds: Option<f64>,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    #[serde(flatten)]
+    pub outputs: MediaOutputs,
+}
+
+impl TranscodeSummary {
+    pub fn into_ready(self) -> MediaReady {
+        MediaReady {
+            duration_seconds: self.duration_seconds,
+            width: self.width,
+            height: self.height,
+            playable: self.outputs.hls.is_some(),
+            outputs: self.outputs,
+        }
+    }
+}
+
+/// Reads and parses the summary object through `store`.
+pub(crate) async fn load_summary(
+    store: &dyn mediaserver_storage::Storage,
+    prefix: &str,
+) -> Result<MediaReady, PipelineError> {
+    let key = ObjectKey::new(format!("{prefix}{SUMMARY_OBJECT}"))
+        .map_err(|e| PipelineError::Transient(format!("summary key: {e}")))?;
+    let bytes = match read_small(store, &key).await {
+        Ok(b) => b,
+        Err(StorageError::NotFound(_)) => {
+            return Err(PipelineError::Transient(format!(
+                "the transcode container exited 0 but wrote no {key}"
+            )))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let summary: TranscodeSummary = serde_json::from_slice(&bytes)
+        .map_err(|e| PipelineError::Transient(format!("{key} is not a transcode summary: {e}")))?;
+    Ok(summary.into_ready())
+}
+
+/// A small object's bytes (the summary is a few KiB; refuse anything absurd).
+async fn read_small(
+    store: &dyn mediaserver_storage::Storage,
+    key: &ObjectKey,
+) -> Result<Vec<u8>, StorageError> {
+    use futures::StreamExt;
+    let (_, mut stream) = store.get_stream(key).await?;
+    let mut out = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        out.extend_from_slice(&chunk?);
+        if out.len() > 16 * 1024 * 1024 {
+            return Err(StorageError::Other(format!("{key} is larger than 16 MiB")));
+        }
+    }
+    Ok(out)
+}

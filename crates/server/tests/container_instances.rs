@@ -1,0 +1,376 @@
+//! `JOB_RUNNER=oci-container-instances` end to end. The server signs as an API key; the OCI
+//! stand-in serves Object Storage and Container Instances and verifies every signature and
+//! every create body; `WORKER_IMAGE` lives in a real registry (docker-registry, pushed with
+//! skopeo) and is resolved to its digest before anything launches. The stand-in's "container
+//! runtime" runs the real `mediaserver transcode` with the instance's arguments and environment
+//! plus the resource-principal variables Container Instances injects, so the outputs the job
+//! records are the ones that container wrote.
+
+mod common;
+#[path = "support/registry.rs"]
+mod registry_support;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use mediaserver_oci::container_instances::LifecycleState;
+use mediaserver_oci::standin::container_instances::{RunFuture, RunRequest, RunResult};
+use mediaserver_oci::standin::Standin;
+use mediaserver_oci::PrivateKey;
+use registry_support::TestRegistry;
+use reqwest::StatusCode;
+use serde_json::Value;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+const TENANCY: &str = "ocid1.tenancy.oc1..aaaajobrunner";
+const USER: &str = "ocid1.user.oc1..aaaajobrunner";
+const COMPARTMENT: &str = "ocid1.compartment.oc1..aaaajobs";
+const SUBNET: &str = "ocid1.subnet.oc1.iad.aaaaprivate";
+const AD: &str = "Uocm:US-ASHBURN-AD-1";
+const JWT: &str = "container-instances-test-secret-0123456789";
+
+struct World {
+    standin: Standin,
+    registry: TestRegistry,
+    digest: String,
+    _cfg_dir: tempfile::TempDir,
+    cfg: String,
+    image: String,
+}
+
+async fn world() -> World {
+    let standin = Standin::start(TENANCY, "us-ashburn-1").await.unwrap();
+    standin.object_storage().create_bucket("media");
+    let key = PrivateKey::generate().unwrap();
+    standin.keys().insert_api_key(TENANCY, USER, &key);
+    let cfg_dir = tempfile::tempdir().unwrap();
+    let key_file = cfg_dir.path().join("key.pem");
+    std::fs::write(&key_file, key.to_pkcs8_pem().unwrap()).unwrap();
+    let cfg = cfg_dir.path().join("config");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[DEFAULT]\nuser={USER}\nfingerprint={}\ntenancy={TENANCY}\nregion=us-ashburn-1\nkey_file={}\n",
+            key.fingerprint(),
+            key_file.display()
+        ),
+    )
+    .unwrap();
+    let registry = TestRegistry::start(&[("ci", "ci-pass")]);
+    let digest = registry.push("ci", "ci-pass", "ns/mediaserver", "v1", b"worker image");
+    let image = format!("{}/ns/mediaserver:v1", registry.host);
+    World {
+        standin,
+        registry,
+        digest,
+        cfg: cfg.display().to_string(),
+        _cfg_dir: cfg_dir,
+        image,
+    }
+}
+
+impl World {
+    fn env<'a>(&'a self, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+        let mut env = vec![
+            ("STORAGE_PROVIDER", "OCIBucket"),
+            ("MEDIA_BUCKET", "media"),
+            ("OCI_NAMESPACE", "standinns"),
+            ("OCI_AUTH", "api_key"),
+            ("OCI_CONFIG_FILE", self.cfg.as_str()),
+            ("OCI_OBJECTSTORAGE_ENDPOINT", self.standin.url()),
+            ("OCI_CONTAINER_INSTANCES_ENDPOINT", self.standin.url()),
+            ("JWT_SECRET", JWT),
+            ("JOB_RUNNER", "oci-container-instances"),
+            ("OCI_COMPARTMENT_ID", COMPARTMENT),
+            ("OCI_AVAILABILITY_DOMAIN", AD),
+            ("OCI_SUBNET_ID", SUBNET),
+            ("OCI_CI_OCPUS", "2"),
+            ("OCI_CI_MEMORY_GB", "8"),
+            ("OCI_CI_POLL_SECONDS", "1"),
+            ("WORKER_IMAGE", self.image.as_str()),
+            ("OCIR_USERNAME", "ci"),
+            ("OCIR_AUTH_TOKEN", "ci-pass"),
+            ("TRANSCODE_PRESET", "ultrafast"),
+            ("WORKERS", "0"),
+        ];
+        for (k, v) in extra {
+            env.retain(|(e, _)| e != k);
+            env.push((k, v));
+        }
+        env
+    }
+
+    /// Runs each container as the real `mediaserver transcode`, with the instance's arguments
+    /// and environment plus a resource principal issued by the stand-in; `gate` holds a
+    /// container back until a permit is added.
+    fn run_transcode(&self, gate: Option<Arc<Semaphore>>, runs: Arc<AtomicUsize>) {
+        let rp_key = PrivateKey::generate().unwrap();
+        let rpst = self
+            .standin
+            .issue_session_token(rp_key.public_key_der(), 3600);
+        let pem = rp_key.to_pkcs8_pem().unwrap();
+        self.standin.container_instances().set_runner(Arc::new(
+            move |req: RunRequest| -> RunFuture {
+                let (rpst, pem, gate, runs) =
+                    (rpst.clone(), pem.clone(), gate.clone(), runs.clone());
+                Box::pin(async move {
+                    if let Some(g) = gate {
+                        let _permit = g.acquire().await.unwrap();
+                    }
+                    runs.fetch_add(1, Ordering::SeqCst);
+                    let scratch = tempfile::tempdir().unwrap();
+                    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_mediaserver"))
+                        .args(&req.arguments)
+                        .env_clear()
+                        .env("PATH", std::env::var("PATH").unwrap_or_default())
+                        .env("DATA_DIR", scratch.path())
+                        .envs(&req.environment)
+                        .env("OCI_RESOURCE_PRINCIPAL_VERSION", "2.2")
+                        .env("OCI_RESOURCE_PRINCIPAL_RPST", &rpst)
+                        .env("OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM", &pem)
+                        .env("OCI_RESOURCE_PRINCIPAL_REGION", "us-ashburn-1")
+                        .output()
+                        .await
+                        .unwrap();
+                    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+                    RunResult {
+                        exit_code: out.status.code().unwrap_or(-1),
+                        details: (!out.status.success())
+                            .then(|| stderr.lines().last().unwrap_or_default().to_string()),
+                    }
+                })
+            },
+        ));
+    }
+}
+
+/// A pipeline with the Container Instances runner over the server's state, as `serve` builds
+/// it, with short shutdown grace and retry backoff for the test.
+async fn start_workers(
+    s: &TestServer,
+    env: &[(&str, &str)],
+) -> (CancellationToken, tokio::task::JoinHandle<()>) {
+    let config = config_with(s.dir.path(), env);
+    let mut pipeline = mediaserver::pipeline(&config, &s.state);
+    pipeline.remote = mediaserver::job_runner(&config).await.expect("job runner");
+    let mut settings = (*pipeline.settings).clone();
+    settings.shutdown_grace = Duration::from_millis(300);
+    settings.backoff_base = Duration::from_millis(200);
+    pipeline.settings = Arc::new(settings);
+    let stop = CancellationToken::new();
+    let handle = tokio::spawn(mediaserver::run_workers(
+        pipeline,
+        1,
+        "ci-test".into(),
+        stop.clone().cancelled_owned(),
+    ));
+    (stop, handle)
+}
+
+async fn wait_until(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    while !f() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn all_deleted(standin: &Standin) -> bool {
+    standin
+        .container_instances()
+        .instances()
+        .iter()
+        .all(|i| i.lifecycle_state.is_deleted())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_job_runs_as_one_pinned_instance_and_is_recorded_from_its_outputs() {
+    let w = world().await;
+    let runs = Arc::new(AtomicUsize::new(0));
+    w.run_transcode(None, runs.clone());
+    let env = w.env(&[]);
+    let s = TestServer::start_with(&env).await;
+    let (stop, workers) = start_workers(&s, &env).await;
+    let token = s.user_token("ci@example.com").await;
+
+    let item = s.upload_ok(&token, "clip.mp4", read(&fixtures().mp4)).await;
+    let id = item["id"].as_str().unwrap().to_string();
+    let done = s.wait_done(&token, &id, 180).await;
+    assert_eq!(done["status"], "ready", "{done}");
+    assert_eq!(done["playable"], true, "{done}");
+    assert!(!done["renditions"].as_array().unwrap().is_empty(), "{done}");
+    assert!(done["duration_seconds"].as_f64().unwrap() > 0.5, "{done}");
+
+    // Exactly one instance, with the body the job needs.
+    let ci = w.standin.container_instances();
+    let creates = ci.creates();
+    assert_eq!(creates.len(), 1, "{creates:?}");
+    let body = &creates[0];
+    let job_id = body["freeformTags"]["mediaserver-job"].as_str().unwrap();
+    assert_eq!(body["displayName"], format!("mediaserver-job-{job_id}"));
+    assert_eq!(body["freeformTags"]["mediaserver-media"], id.as_str());
+    assert_eq!(body["compartmentId"], COMPARTMENT);
+    assert_eq!(body["availabilityDomain"], AD);
+    assert_eq!(body["shape"], "CI.Standard.E4.Flex");
+    assert_eq!(body["shapeConfig"]["ocpus"], 2.0);
+    assert_eq!(body["shapeConfig"]["memoryInGBs"], 8.0);
+    assert_eq!(body["vnics"][0]["subnetId"], SUBNET);
+    assert_eq!(body["containerRestartPolicy"], "NEVER");
+    let c = &body["containers"][0];
+    // The tag was resolved through the registry: the instance runs exactly that digest.
+    assert_eq!(
+        c["imageUrl"],
+        format!("{}/ns/mediaserver@{}", w.registry.host, w.digest)
+    );
+    assert_eq!(
+        c["arguments"],
+        serde_json::json!([
+            "transcode",
+            format!("oci://standinns/media/originals/{id}/clip.mp4"),
+            format!("oci://standinns/media/media/{id}"),
+        ])
+    );
+    assert_eq!(c["environmentVariables"]["OCI_AUTH"], "resource_principal");
+    assert_eq!(c["environmentVariables"]["OCI_REGION"], "us-ashburn-1");
+    assert_eq!(c["isResourcePrincipalDisabled"], false);
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+
+    // The finished instance is deleted; nothing was refused anywhere.
+    wait_until("the instance's deletion", 10, || all_deleted(&w.standin)).await;
+    assert_eq!(ci.deletes(), 1);
+    assert!(ci.rejections().is_empty(), "{:?}", ci.rejections());
+    assert!(
+        w.standin.object_storage().rejections().is_empty(),
+        "{:?}",
+        w.standin.object_storage().rejections()
+    );
+
+    // What the container wrote is what players get.
+    let r = s
+        .get(&format!("/v1/media/{id}/hls/master.m3u8"), &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("#EXTM3U"));
+    let names = w.standin.object_storage().object_names("media");
+    assert!(
+        names.contains(&format!("media/{id}/transcode.json")),
+        "{names:?}"
+    );
+    stop.cancel();
+    workers.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_server_adopts_the_running_instance_instead_of_creating_another() {
+    let w = world().await;
+    let gate = Arc::new(Semaphore::new(0));
+    let runs = Arc::new(AtomicUsize::new(0));
+    w.run_transcode(Some(gate.clone()), runs.clone());
+    let env = w.env(&[]);
+    let s = TestServer::start_with(&env).await;
+    let (stop, workers) = start_workers(&s, &env).await;
+    let token = s.user_token("restart@example.com").await;
+    let item = s.upload_ok(&token, "clip.mp4", read(&fixtures().mp4)).await;
+    let id = item["id"].as_str().unwrap().to_string();
+
+    let ci = w.standin.container_instances().clone();
+    wait_until("the instance to be running", 30, || {
+        ci.instances()
+            .first()
+            .is_some_and(|i| i.lifecycle_state == LifecycleState::Active)
+    })
+    .await;
+    // The server goes away while the container runs: the job goes back to the queue, the
+    // instance stays.
+    stop.cancel();
+    workers.await.unwrap();
+    assert_eq!(ci.deletes(), 0);
+    let item: Value = s
+        .get(&format!("/v1/media/{id}"), &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(item["status"], "ready");
+
+    // A new server process (new runner, image resolved again) claims the job again.
+    let (stop, workers) = start_workers(&s, &env).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(ci.creates().len(), 1, "a second instance was created");
+    gate.add_permits(1);
+    let done = s.wait_done(&token, &id, 180).await;
+    assert_eq!(done["status"], "ready", "{done}");
+    assert_eq!(ci.creates().len(), 1);
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    wait_until("the instance's deletion", 10, || all_deleted(&w.standin)).await;
+    assert_eq!(ci.deletes(), 1);
+    stop.cancel();
+    workers.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_container_fails_the_job_with_its_exit_code_and_reason() {
+    let w = world().await;
+    let ci = w.standin.container_instances().clone();
+    ci.set_runner(Arc::new(|_req: RunRequest| -> RunFuture {
+        Box::pin(async {
+            RunResult {
+                exit_code: 137,
+                details: Some("OOMKilled: the container ran out of memory".into()),
+            }
+        })
+    }));
+    let env = w.env(&[("JOB_MAX_ATTEMPTS", "2")]);
+    let s = TestServer::start_with(&env).await;
+    let (stop, workers) = start_workers(&s, &env).await;
+    let token = s.user_token("fail@example.com").await;
+    let item = s.upload_ok(&token, "clip.mp4", read(&fixtures().mp4)).await;
+    let id = item["id"].as_str().unwrap().to_string();
+    let done = s.wait_done(&token, &id, 60).await;
+    assert_eq!(done["status"], "failed", "{done}");
+    let error = done["error"].as_str().unwrap();
+    assert!(
+        error.contains("the transcode container exited with code 137: OOMKilled: the container ran out of memory"),
+        "{error}"
+    );
+    // Two attempts, each on its own instance, each deleted when it ended.
+    assert_eq!(ci.creates().len(), 2);
+    wait_until("the instances' deletion", 10, || all_deleted(&w.standin)).await;
+    assert_eq!(ci.deletes(), 2);
+    stop.cancel();
+    workers.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_image_that_does_not_resolve_stops_startup() {
+    let w = world().await;
+    let missing = format!("{}/ns/mediaserver:v9", w.registry.host);
+    let env = w.env(&[("WORKER_IMAGE", missing.as_str())]);
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with(dir.path(), &env);
+    let err = format!("{:#}", mediaserver::job_runner(&config).await.unwrap_err());
+    assert!(
+        err.contains(&format!("WORKER_IMAGE: resolving {missing} to a digest")),
+        "{err}"
+    );
+    assert!(
+        err.contains("tag 'v9' of repository ns/mediaserver not found"),
+        "{err}"
+    );
+
+    let env = w.env(&[("OCIR_AUTH_TOKEN", "wrong")]);
+    let config = config_with(dir.path(), &env);
+    let err = format!("{:#}", mediaserver::job_runner(&config).await.unwrap_err());
+    assert!(err.contains("refused the login as user 'ci' (401"), "{err}");
+    assert!(w.standin.container_instances().creates().is_empty());
+}
