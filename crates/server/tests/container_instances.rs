@@ -31,6 +31,7 @@ const COMPARTMENT: &str = "ocid1.compartment.oc1..aaaajobs";
 const SUBNET: &str = "ocid1.subnet.oc1.iad.aaaaprivate";
 const AD: &str = "Uocm:US-ASHBURN-AD-1";
 const JWT: &str = "container-instances-test-secret-0123456789";
+const OCIR_TOKEN: &str = "ocir-token-for-the-server-principal";
 
 struct World {
     standin: Standin,
@@ -59,7 +60,9 @@ async fn world() -> World {
         ),
     )
     .unwrap();
-    let registry = TestRegistry::start(&[("ci", "ci-pass")]);
+    // BEARER_TOKEN: what OCIR's token exchange hands out (the stand-in's token) logs in as.
+    standin.set_ocir_token(OCIR_TOKEN);
+    let registry = TestRegistry::start(&[("ci", "ci-pass"), ("BEARER_TOKEN", OCIR_TOKEN)]);
     let digest = registry.push("ci", "ci-pass", "ns/mediaserver", "v1", b"worker image");
     let image = format!("{}/ns/mediaserver:v1", registry.host);
     World {
@@ -373,4 +376,36 @@ async fn a_worker_image_that_does_not_resolve_stops_startup() {
     let err = format!("{:#}", mediaserver::job_runner(&config).await.unwrap_err());
     assert!(err.contains("refused the login as user 'ci' (401"), "{err}");
     assert!(w.standin.container_instances().creates().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_registry_credentials_the_server_principal_exchanges_a_signed_request() {
+    let w = world().await;
+    // No OCIR_USERNAME/OCIR_AUTH_TOKEN: the image is resolved with a token from OCIR's token
+    // exchange (here the stand-in, via OCIR_ENDPOINT), signed as the server's API key.
+    let mut env = w.env(&[("OCIR_ENDPOINT", w.standin.url())]);
+    env.retain(|(k, _)| *k != "OCIR_USERNAME" && *k != "OCIR_AUTH_TOKEN");
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with(dir.path(), &env);
+    let runner = mediaserver::job_runner(&config)
+        .await
+        .expect("job runner")
+        .expect("the Container Instances runner");
+    assert_eq!(
+        runner.template.pinned_image,
+        format!("{}/ns/mediaserver@{}", w.registry.host, w.digest)
+    );
+    assert_eq!(w.standin.ocir_token_calls(), 1);
+    assert_eq!(
+        w.standin.ocir_token_signers(),
+        [format!("{TENANCY}/{USER}/{}", api_key_fingerprint(&w))]
+    );
+}
+
+fn api_key_fingerprint(w: &World) -> String {
+    let cfg = std::fs::read_to_string(&w.cfg).unwrap();
+    cfg.lines()
+        .find_map(|l| l.strip_prefix("fingerprint="))
+        .unwrap()
+        .to_string()
 }
