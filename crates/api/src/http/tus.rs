@@ -14,6 +14,7 @@
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::http::tus_body::{Checksum, Hasher, Metered, CHECKSUMS};
+use crate::http::tus_state::{self, lock};
 use crate::uploads;
 use crate::AppState;
 use axum::body::Body;
@@ -30,8 +31,7 @@ use mediaserver_core::sniff::{sniff, SNIFF_LEN};
 use mediaserver_core::{is_valid_id, new_id, safe_filename, Upload, UploadProtocol, UploadStatus};
 use mediaserver_storage::{ObjectKey, ResumableState};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Weak};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
 
 pub const TUS_VERSION: &str = "1.0.0";
 const EXTENSIONS: &str = "creation,creation-with-upload,termination,expiration,checksum";
@@ -461,7 +461,7 @@ async fn append(
         }
     }
     let digest = Arc::new(Mutex::new(checksum.as_ref().map(Checksum::hasher)));
-    let running = Arc::new(Mutex::new(running_hash::take(&upload.id, offset)));
+    let running = Arc::new(Mutex::new(tus_state::take_hash(&upload.id, offset)));
     let too_long = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let source = futures::stream::iter((!head.is_empty()).then(|| Ok(head.freeze())))
         .chain(body.map(|r| r.map_err(std::io::Error::other)));
@@ -555,7 +555,7 @@ async fn append(
         return Ok(upload);
     }
     if let Some(h) = running {
-        running_hash::keep(&upload.id, upload.offset as u64, h);
+        tus_state::keep_hash(&upload.id, upload.offset as u64, h);
     }
     if let Some(e) = out.source_error {
         return Err(ApiError::BadRequest(format!(
@@ -571,67 +571,4 @@ async fn complete(state: &AppState, upload: &Upload, sha256: Option<String>) -> 
     uploads::finish_storage(state, upload).await?;
     uploads::create_media(state, upload, sha256).await?;
     Ok(())
-}
-
-/// SHA-256 of each upload's bytes so far, carried from PATCH to PATCH in this process, so the
-/// request that completes a large upload need not read the whole file back to hash it. Lost on
-/// restart (or when requests of one upload go to different replicas): completion then hashes
-/// the stored object instead.
-mod running_hash {
-    use sha2::{Digest, Sha256};
-    use std::collections::HashMap;
-    use std::sync::Mutex;
-
-    /// Bounds memory if clients abandon uploads; an evicted upload is hashed at completion.
-    const MAX_ENTRIES: usize = 10_000;
-
-    static STATES: Mutex<Option<HashMap<String, (u64, Sha256)>>> = Mutex::new(None);
-
-    /// The hash of the first `offset` bytes, if this process has it (a fresh one at 0).
-    pub(super) fn take(id: &str, offset: u64) -> Option<Sha256> {
-        let mut map = STATES.lock().ok()?;
-        let found = map.get_or_insert_with(HashMap::new).remove(id);
-        match found {
-            Some((at, h)) if at == offset => Some(h),
-            _ if offset == 0 => Some(Sha256::new()),
-            _ => None,
-        }
-    }
-
-    pub(super) fn keep(id: &str, offset: u64, h: Sha256) {
-        if let Ok(mut map) = STATES.lock() {
-            let map = map.get_or_insert_with(HashMap::new);
-            if map.len() >= MAX_ENTRIES {
-                map.clear();
-            }
-            map.insert(id.to_string(), (offset, h));
-        }
-    }
-}
-
-/// One request at a time per upload in this process (a client retrying after a dropped
-/// connection may overlap the request the server has not yet seen end). Across processes the
-/// compare-and-set on the offset keeps the record consistent.
-async fn lock(id: &str) -> ApiResult<tokio::sync::OwnedMutexGuard<()>> {
-    static LOCKS: Mutex<Option<HashMap<String, Weak<tokio::sync::Mutex<()>>>>> = Mutex::new(None);
-    let m = {
-        let mut map = LOCKS
-            .lock()
-            .map_err(|_| ApiError::Internal("upload lock table poisoned".into()))?;
-        let map = map.get_or_insert_with(HashMap::new);
-        map.retain(|_, w| w.strong_count() > 0);
-        match map.get(id).and_then(Weak::upgrade) {
-            Some(m) => m,
-            None => {
-                let m = Arc::new(tokio::sync::Mutex::new(()));
-                map.insert(id.to_string(), Arc::downgrade(&m));
-                m
-            }
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(10), m.lock_owned())
-        .await
-        .map_err(|_| {
-            ApiError::Locked("another request is writing to this upload; retry shortly".into())
-        })
 }
