@@ -1,5 +1,6 @@
 pub mod auth;
 pub mod direct;
+pub mod edge;
 pub mod events;
 pub mod media;
 pub mod middleware;
