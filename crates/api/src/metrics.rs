@@ -5,9 +5,10 @@ use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use metrics::SharedString;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::OnceLock;
 use std::task::{ready, Context, Poll};
 use std::time::Instant;
@@ -41,8 +42,8 @@ pub fn record_upload_bytes(bytes: u64) {
 
 /// Middleware: count and time every request, labelled by its route template (not the raw path,
 /// which would explode label cardinality). A plain tower layer rather than `from_fn`, which
-/// boxes the inner service and the future of every request; labels are static or shared
-/// strings, so recording allocates once (the route).
+/// boxes the inner service and the future of every request; the metric handles are kept per
+/// thread and label set, so recording a request neither allocates nor looks up the registry.
 #[derive(Clone, Copy, Default)]
 pub struct TrackLayer;
 
@@ -73,14 +74,9 @@ where
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        let route: Arc<str> = req
-            .extensions()
-            .get::<MatchedPath>()
-            .map_or("unmatched", |p| p.as_str())
-            .into();
         TrackFuture {
-            method: method_label(req.method()),
-            route,
+            method: req.method().clone(),
+            route: req.extensions().get::<MatchedPath>().cloned(),
             started: Instant::now(),
             inner: self.inner.call(req),
         }
@@ -89,8 +85,8 @@ where
 
 pub struct TrackFuture<F> {
     inner: F,
-    method: SharedString,
-    route: Arc<str>,
+    method: Method,
+    route: Option<MatchedPath>,
     started: Instant,
 }
 
@@ -103,23 +99,76 @@ where
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let out = ready!(Pin::new(&mut self.inner).poll(cx));
         if let Ok(resp) = &out {
-            let route = SharedString::from_shared(self.route.clone());
-            metrics::counter!("http_requests_total", "method" => self.method.clone(),
-                "route" => route.clone(), "status" => status_label(resp.status()))
-            .increment(1);
-            metrics::histogram!("http_request_duration_seconds", "method" => self.method.clone(), "route" => route)
-                .record(self.started.elapsed().as_secs_f64());
+            let route = self.route.as_ref().map_or("unmatched", |p| p.as_str());
+            record(
+                &self.method,
+                route,
+                resp.status(),
+                self.started.elapsed().as_secs_f64(),
+            );
         }
         Poll::Ready(out)
     }
 }
 
-fn method_label(m: &Method) -> SharedString {
+/// The handles of one label set.
+struct Handles {
+    method: Method,
+    status: StatusCode,
+    count: metrics::Counter,
+    duration: metrics::Histogram,
+}
+
+thread_local! {
+    /// Route template → handles by method and status. Bounded: routes, methods and statuses
+    /// are finite (unknown paths share "unmatched"; other methods are not kept).
+    static HANDLES: RefCell<HashMap<Box<str>, Vec<Handles>>> = RefCell::default();
+}
+
+fn record(method: &Method, route: &str, status: StatusCode, seconds: f64) {
+    let Some(method_label) = method_label(method) else {
+        // A non-standard method: rare, recorded without keeping handles.
+        let m = SharedString::from_owned(method.as_str().to_string());
+        let r = SharedString::from_owned(route.to_string());
+        metrics::counter!("http_requests_total", "method" => m.clone(), "route" => r.clone(),
+            "status" => status_label(status))
+        .increment(1);
+        metrics::histogram!("http_request_duration_seconds", "method" => m, "route" => r)
+            .record(seconds);
+        return;
+    };
+    HANDLES.with_borrow_mut(|handles| {
+        let per_route = match handles.get_mut(route) {
+            Some(v) => v,
+            None => handles.entry(route.into()).or_default(),
+        };
+        let h = match per_route
+            .iter()
+            .position(|h| h.method == *method && h.status == status)
+        {
+            Some(i) => &per_route[i],
+            None => {
+                let r = SharedString::from_owned(route.to_string());
+                per_route.push(Handles {
+                    method: method.clone(),
+                    status,
+                    count: metrics::counter!("http_requests_total",
+                        "method" => method_label, "route" => r.clone(),
+                        "status" => status_label(status)),
+                    duration: metrics::histogram!("http_request_duration_seconds",
+                        "method" => method_label, "route" => r),
+                });
+                &per_route[per_route.len() - 1]
+            }
+        };
+        h.count.increment(1);
+        h.duration.record(seconds);
+    });
+}
+
+fn method_label(m: &Method) -> Option<&'static str> {
     const KNOWN: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
-    match KNOWN.iter().find(|k| **k == m.as_str()) {
-        Some(k) => SharedString::const_str(k),
-        None => SharedString::from_owned(m.as_str().to_string()),
-    }
+    KNOWN.iter().find(|k| **k == m.as_str()).copied()
 }
 
 /// "100" … "599" as static strings, made once.

@@ -128,9 +128,12 @@ pub async fn serve_opened(
 ) -> ApiResult<Response> {
     let size = meta.size;
     let etag = opts.etag.clone().unwrap_or_else(|| storage_etag(&meta));
-    let (builder, span) = match prepare(&etag, size, headers, &opts)? {
+    let etag = HeaderValue::from_str(&etag)
+        .map_err(|_| ApiError::Internal(format!("unusable ETag {etag:?}")))?;
+    // A stream has no known length: hyper needs the header.
+    let (parts, span) = match prepare(etag, size, headers, &opts, true) {
         Prepared::NotModified(resp) => return Ok(resp),
-        Prepared::Send(builder, span) => (builder, span),
+        Prepared::Send(parts, span) => (parts, span?),
     };
     let body = if method == Method::HEAD || span.is_empty() {
         Body::empty()
@@ -142,91 +145,105 @@ pub async fn serve_opened(
     } else {
         Body::from_stream(store.get_range_stream(key, span).await?.1)
     };
-    builder
-        .body(body)
-        .map_err(|e| ApiError::Internal(e.to_string()))
+    Ok(Response::from_parts(parts, body))
 }
 
 /// Answers GET/HEAD from an object already in memory (`etag` quoted), with the same headers,
 /// ranges and validators as [`serve`].
 pub fn serve_bytes(
     bytes: Bytes,
-    etag: &str,
+    etag: HeaderValue,
     method: &Method,
     headers: &HeaderMap,
     opts: ServeOptions,
 ) -> ApiResult<Response> {
-    let (builder, span) = match prepare(etag, bytes.len() as u64, headers, &opts)? {
+    let head = method == Method::HEAD;
+    // In-memory bodies have an exact length, which hyper writes itself (HEAD has no body).
+    let (parts, span) = match prepare(etag, bytes.len() as u64, headers, &opts, head) {
         Prepared::NotModified(resp) => return Ok(resp),
-        Prepared::Send(builder, span) => (builder, span),
+        Prepared::Send(parts, span) => (parts, span?),
     };
-    let body = if method == Method::HEAD {
+    let body = if head {
         Body::empty()
     } else {
         // The span lies within the object (resolve_range clamps it).
         Body::from(bytes.slice(span.start as usize..span.end as usize))
     };
-    builder
-        .body(body)
-        .map_err(|e| ApiError::Internal(e.to_string()))
+    Ok(Response::from_parts(parts, body))
 }
 
 enum Prepared {
     /// A finished 304.
     NotModified(Response),
-    /// Headers for a 200 or 206 of this span of the object.
-    Send(axum::http::response::Builder, std::ops::Range<u64>),
+    /// Status and headers for a 200 or 206 of this span of the object (or the 416).
+    Send(axum::http::response::Parts, ApiResult<std::ops::Range<u64>>),
 }
 
 /// The decisions every answer makes before its bytes: headers, If-None-Match, Range/If-Range.
-fn prepare(etag: &str, size: u64, headers: &HeaderMap, opts: &ServeOptions) -> ApiResult<Prepared> {
-    let mut builder = Response::builder()
-        .header(header::CONTENT_TYPE, opts.content_type.clone())
-        .header(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"))
-        .header(header::CACHE_CONTROL, opts.cache_control.clone())
-        .header(header::ETAG, etag);
-    if let Some(cd) = &opts.content_disposition {
-        builder = builder.header(header::CONTENT_DISPOSITION, cd);
+fn prepare(
+    etag: HeaderValue,
+    size: u64,
+    headers: &HeaderMap,
+    opts: &ServeOptions,
+    content_length: bool,
+) -> Prepared {
+    let etag_str = etag.to_str().unwrap_or_default();
+    // Sized once for these and what the middleware adds (CORS, request id).
+    let mut h = HeaderMap::with_capacity(12);
+    h.insert(header::CONTENT_TYPE, opts.content_type.clone());
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.insert(header::CACHE_CONTROL, opts.cache_control.clone());
+    if let Some(cd) = opts
+        .content_disposition
+        .as_deref()
+        .and_then(|cd| HeaderValue::from_str(cd).ok())
+    {
+        h.insert(header::CONTENT_DISPOSITION, cd);
     }
 
-    if let Some(inm) = headers
+    let not_modified = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-    {
-        if etag_matches(inm, etag) {
-            return builder
-                .status(StatusCode::NOT_MODIFIED)
-                .body(Body::empty())
-                .map(Prepared::NotModified)
-                .map_err(|e| ApiError::Internal(e.to_string()));
-        }
-    }
-
+        .is_some_and(|inm| etag_matches(inm, etag_str));
     // If-Range with a different validator means "send the whole thing".
     let if_range_ok = headers
         .get(header::IF_RANGE)
         .and_then(|v| v.to_str().ok())
-        .is_none_or(|v| v.trim() == etag);
+        .is_none_or(|v| v.trim() == etag_str);
     let range = headers
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok())
         .and_then(parse_range)
         .filter(|_| if_range_ok);
+    h.insert(header::ETAG, etag);
 
-    let (status, span) = match range {
-        Some(r) => (StatusCode::PARTIAL_CONTENT, resolve_range(r, size)?),
+    let (mut parts, ()) = Response::new(()).into_parts();
+    if not_modified {
+        parts.status = StatusCode::NOT_MODIFIED;
+        parts.headers = h;
+        return Prepared::NotModified(Response::from_parts(parts, Body::empty()));
+    }
+    let (status, span) = match range.map(|r| resolve_range(r, size)) {
+        Some(Ok(span)) => (StatusCode::PARTIAL_CONTENT, span),
+        Some(Err(e)) => return Prepared::Send(parts, Err(e)),
         None => (StatusCode::OK, 0..size),
     };
-    builder = builder
-        .status(status)
-        .header(header::CONTENT_LENGTH, span.end - span.start);
-    if status == StatusCode::PARTIAL_CONTENT {
-        builder = builder.header(
-            header::CONTENT_RANGE,
-            format!("bytes {}-{}/{}", span.start, span.end - 1, size),
+    if content_length {
+        h.insert(
+            header::CONTENT_LENGTH,
+            HeaderValue::from(span.end - span.start),
         );
     }
-    Ok(Prepared::Send(builder, span))
+    if status == StatusCode::PARTIAL_CONTENT {
+        if let Ok(v) =
+            HeaderValue::from_str(&format!("bytes {}-{}/{}", span.start, span.end - 1, size))
+        {
+            h.insert(header::CONTENT_RANGE, v);
+        }
+    }
+    parts.status = status;
+    parts.headers = h;
+    Prepared::Send(parts, Ok(span))
 }
 
 /// `inline; filename="..."` with a safe ASCII fallback and the RFC 5987 UTF-8 form.

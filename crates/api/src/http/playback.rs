@@ -212,7 +212,7 @@ async fn load_playable(
     }
     let media = state
         .playback_cache
-        .item(id, state.repo.get_media(id))
+        .item(id, || state.repo.get_media(id))
         .await?
         .ok_or_else(not_found)?;
     if may_read(&media, caller, has_token) {
@@ -224,7 +224,12 @@ async fn load_playable(
 
 /// Which stored file a request path means, or `None` (404) for anything else — including every
 /// traversal attempt, since only plain names are accepted.
-fn resolve(media: &Media, file: &str) -> Option<(String, &'static str, Kind)> {
+/// The stored path comes back in two borrowed parts (`"stream/"` + name, or `""` + a recorded
+/// path), so that answering from the cache allocates nothing for it.
+fn resolve<'a>(
+    media: &'a Media,
+    file: &'a str,
+) -> Option<((&'static str, &'a str), &'static str, Kind)> {
     let plain = |s: &str| {
         !s.is_empty()
             && s.len() <= 200
@@ -241,40 +246,40 @@ fn resolve(media: &Media, file: &str) -> Option<(String, &'static str, Kind)> {
         // While encoding, outputs are not recorded yet but the provisional master is published.
         ("hls", "master.m3u8") => out
             .hls
-            .clone()
-            .or_else(|| media.playable.then(|| PROVISIONAL_MASTER.to_string()))
-            .map(|p| (p, "application/vnd.apple.mpegurl", Kind::Playlist)),
+            .as_deref()
+            .or_else(|| media.playable.then_some(PROVISIONAL_MASTER))
+            .map(|p| (("", p), "application/vnd.apple.mpegurl", Kind::Playlist)),
         ("dash", "manifest.mpd") => out
             .dash
-            .clone()
-            .map(|p| (p, "application/dash+xml", Kind::Playlist)),
+            .as_deref()
+            .map(|p| (("", p), "application/dash+xml", Kind::Playlist)),
         ("hls" | "dash", n) => {
             let (ctype, kind) = match n.rsplit_once('.')?.1 {
                 "m3u8" if dir == "hls" => ("application/vnd.apple.mpegurl", Kind::Playlist),
                 "m4s" | "mp4" => (segment_type(media), Kind::Segment),
                 _ => return None,
             };
-            Some((format!("stream/{n}"), ctype, kind))
+            Some((("stream/", n), ctype, kind))
         }
         ("", "thumbnail.jpg") => out
             .thumbnail
-            .clone()
-            .map(|p| (p, "image/jpeg", Kind::Image)),
+            .as_deref()
+            .map(|p| (("", p), "image/jpeg", Kind::Image)),
         ("", "storyboard.vtt") => out
             .storyboard
-            .clone()
-            .map(|p| (p, "text/vtt; charset=utf-8", Kind::Image)),
+            .as_deref()
+            .map(|p| (("", p), "text/vtt; charset=utf-8", Kind::Image)),
         ("", "storyboard.jpg") => out
             .storyboard
             .as_ref()
-            .map(|_| ("storyboard.jpg".to_string(), "image/jpeg", Kind::Image)),
+            .map(|_| (("", "storyboard.jpg"), "image/jpeg", Kind::Image)),
         ("variants", n) => out
             .variants
             .iter()
-            .find(|v| v.path == format!("variants/{n}"))
+            .find(|v| v.path.strip_prefix("variants/") == Some(n))
             .map(|v| {
                 (
-                    v.path.clone(),
+                    ("", v.path.as_str()),
                     content_type_static(&v.content_type),
                     Kind::Image,
                 )
@@ -322,7 +327,7 @@ async fn serve_output(
             media.status, media.progress
         ))
     };
-    let Some((rel, content_type, kind)) = resolve(media, file) else {
+    let Some(((rel_dir, rel_name), content_type, kind)) = resolve(media, file) else {
         return Err(if media.status == MediaStatus::Ready || media.playable {
             ApiError::NotFound("no such file for this item".into())
         } else {
@@ -355,10 +360,10 @@ async fn serve_output(
         ready && kind != Kind::Segment && (method == Method::GET || method == Method::HEAD);
     if cacheable {
         if let Some(hit) = state.playback_cache.body(media, file) {
-            return objects::serve_bytes(hit.bytes, &hit.etag, method, headers, opts());
+            return objects::serve_bytes(hit.bytes, hit.etag, method, headers, opts());
         }
     }
-    let key = ObjectKey::new(format!("{}{rel}", media.outputs_prefix()))
+    let key = ObjectKey::new(format!("{}{rel_dir}{rel_name}", media.outputs_prefix()))
         .map_err(|_| ApiError::NotFound("no such file for this item".into()))?;
     if kind == Kind::Segment {
         if let Some(base) = &state.settings.public_base_url {
@@ -379,11 +384,12 @@ async fn serve_output(
         let (meta, stream) = store.get_stream(&key).await?;
         if meta.size <= playback_cache::MAX_BODY {
             let bytes = collect_small(stream, meta.size).await?;
-            let etag: Arc<str> = objects::storage_etag(&meta).into();
+            let etag = HeaderValue::from_str(&objects::storage_etag(&meta))
+                .map_err(|e| ApiError::Internal(format!("storage ETag: {e}")))?;
             state
                 .playback_cache
                 .put_body(media, file, bytes.clone(), etag.clone());
-            return objects::serve_bytes(bytes, &etag, method, headers, opts());
+            return objects::serve_bytes(bytes, etag, method, headers, opts());
         }
         let whole = objects::is_plain_get(method, headers).then_some(stream);
         return objects::serve_opened(store, &key, meta, whole, method, headers, opts()).await;
@@ -452,7 +458,7 @@ mod tests {
     #[test]
     fn resolves_only_known_plain_names() {
         let m = media();
-        let path = |f: &str| resolve(&m, f).map(|r| r.0);
+        let path = |f: &str| resolve(&m, f).map(|((dir, name), _, _)| format!("{dir}{name}"));
         assert_eq!(
             path("hls/master.m3u8").as_deref(),
             Some("stream/master.m3u8")

@@ -15,6 +15,7 @@
 //!
 //! quick_cache (sharded, weight-bounded) holds both; the TTL is a timestamp in the value.
 
+use axum::http::HeaderValue;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use mediaserver_core::{Media, MediaStatus};
@@ -47,7 +48,7 @@ struct CachedItem {
 pub struct CachedBody {
     pub bytes: Bytes,
     /// Quoted strong ETag, as `objects::serve` would have sent it.
-    pub etag: Arc<str>,
+    pub etag: HeaderValue,
     /// `updated_at` of the row the body belongs to.
     stamp: DateTime<Utc>,
     read_at: Instant,
@@ -117,9 +118,11 @@ impl PlaybackCache {
 
     /// The item `id`: from the cache if a fresh `ready` row is there, else from `load` (the
     /// database), keeping the row if it is `ready`.
-    pub async fn item<E, F>(&self, id: &str, load: F) -> Result<Option<Arc<Media>>, E>
+    pub async fn item<E, F, Fut>(&self, id: &str, load: F) -> Result<Option<Arc<Media>>, E>
     where
-        F: std::future::Future<Output = Result<Option<Media>, E>>,
+        // A closure, so that a hit does not even create the query's future.
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Option<Media>, E>>,
     {
         let inner = &self.inner;
         if let Some(hit) = inner.items.get(id) {
@@ -129,7 +132,7 @@ impl PlaybackCache {
         }
         let epoch = inner.epoch.load(Ordering::SeqCst);
         let read_at = Instant::now();
-        let Some(media) = load.await? else {
+        let Some(media) = load().await? else {
             return Ok(None);
         };
         let media = Arc::new(media);
@@ -167,7 +170,7 @@ impl PlaybackCache {
     }
 
     /// Keeps a body read for `media` (only `ready` items and small files; others are ignored).
-    pub fn put_body(&self, media: &Media, path: &str, bytes: Bytes, etag: Arc<str>) {
+    pub fn put_body(&self, media: &Media, path: &str, bytes: Bytes, etag: HeaderValue) {
         if media.status != MediaStatus::Ready || bytes.len() as u64 > MAX_BODY {
             return;
         }
@@ -217,7 +220,7 @@ mod tests {
         calls: &std::sync::atomic::AtomicUsize,
     ) -> Option<Arc<Media>> {
         cache
-            .item(&m.id, async {
+            .item(&m.id, || async {
                 calls.fetch_add(1, Ordering::SeqCst);
                 Ok::<_, ()>(Some(m.clone()))
             })
@@ -254,7 +257,7 @@ mod tests {
         load(&cache, &busy, &calls).await;
         assert_eq!(calls.load(Ordering::SeqCst), 2);
         let missing = cache
-            .item("nope", async { Ok::<_, ()>(None) })
+            .item("nope", || async { Ok::<_, ()>(None) })
             .await
             .unwrap();
         assert!(missing.is_none());
@@ -265,7 +268,7 @@ mod tests {
         let cache = PlaybackCache::default();
         let ready = media(MediaStatus::Ready);
         let got = cache
-            .item(&ready.id, async {
+            .item(&ready.id, || async {
                 // The change (and its invalidation) lands while this read is in flight.
                 cache.invalidate(&ready.id);
                 Ok::<_, ()>(Some(ready.clone()))
@@ -286,7 +289,12 @@ mod tests {
     fn bodies_belong_to_one_version_of_the_row() {
         let cache = PlaybackCache::default();
         let mut m = media(MediaStatus::Ready);
-        cache.put_body(&m, "hls/a.m3u8", Bytes::from_static(b"x"), "\"e\"".into());
+        cache.put_body(
+            &m,
+            "hls/a.m3u8",
+            Bytes::from_static(b"x"),
+            HeaderValue::from_static("\"e\""),
+        );
         assert_eq!(
             cache.body(&m, "hls/a.m3u8").map(|b| b.bytes),
             Some(Bytes::from_static(b"x"))
@@ -300,11 +308,11 @@ mod tests {
             &busy,
             "hls/a.m3u8",
             Bytes::from_static(b"x"),
-            "\"e\"".into(),
+            HeaderValue::from_static("\"e\""),
         );
         assert!(cache.body(&busy, "hls/a.m3u8").is_none(), "not ready");
         let big = Bytes::from(vec![0u8; MAX_BODY as usize + 1]);
-        cache.put_body(&m, "hls/big.m3u8", big, "\"e\"".into());
+        cache.put_body(&m, "hls/big.m3u8", big, HeaderValue::from_static("\"e\""));
         assert!(cache.body(&m, "hls/big.m3u8").is_none(), "too big");
     }
 }
