@@ -159,8 +159,13 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(http::ops::router())
 }
 
+/// The whole application as one service: API routes, docs, web page, and the middleware stack.
+/// Serve it with `axum::ServiceExt::into_make_service_with_connect_info` (login throttling
+/// reads the peer address).
+pub type App = http::edge::Edge<Router>;
+
 /// The whole application: API routes, docs, web page, and the middleware stack.
-pub fn app(state: AppState) -> Router {
+pub fn app(state: AppState) -> App {
     // Install the recorder before the first request records anything.
     if metrics::handle().is_none() {
         tracing::warn!("another metrics recorder is installed; /metrics will be empty");

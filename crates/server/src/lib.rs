@@ -402,7 +402,7 @@ pub fn worker_name() -> String {
 /// A bound, not yet running server.
 pub struct Server {
     listener: TcpListener,
-    app: axum::Router,
+    app: mediaserver_api::App,
     state: AppState,
 }
 
@@ -436,7 +436,7 @@ impl Server {
         let sweeper = mediaserver_api::uploads::spawn_sweeper(self.state.clone(), interval);
         let served = axum::serve(
             self.listener,
-            self.app.into_make_service_with_connect_info::<SocketAddr>(),
+            axum::ServiceExt::into_make_service_with_connect_info::<SocketAddr>(self.app),
         )
         .with_graceful_shutdown(shutdown)
         .await

@@ -4,7 +4,9 @@
 //! Cost matters here: a playlist answered from memory takes a few microseconds, so the stack
 //! must not take more. `Router::layer` wraps every route in each layer separately (boxed and
 //! cloned per request), so only the metrics layer, which needs the matched route, is applied
-//! per route; everything else is one service ([`super::edge`]) around the finished router.
+//! per route; everything else is one service ([`super::edge`]) around the finished router —
+//! served as it is, not wrapped in another `Router` (whose fallback route would be boxed and
+//! cloned per request).
 
 use super::edge::{Edge, EdgeConfig, REQUEST_ID};
 use crate::error::ApiError;
@@ -14,7 +16,7 @@ use axum::Router;
 use std::time::Duration;
 use tower_http::cors::{Any, CorsLayer};
 
-pub fn wrap(router: Router) -> Router {
+pub fn wrap(router: Router) -> Edge<Router> {
     // Bearer tokens, not cookies, so any origin may call the API; players on other origins need
     // Range and the exposed length/range headers. Every answer is the same for every origin
     // (`*` throughout), so there is nothing for a `Vary` header to name.
@@ -39,7 +41,7 @@ pub fn wrap(router: Router) -> Router {
     let routed = router
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .layer(crate::metrics::TrackLayer);
-    Router::new().fallback_service(Edge::new(
+    Edge::new(
         routed,
         EdgeConfig {
             cors: preflights,
@@ -48,5 +50,5 @@ pub fn wrap(router: Router) -> Router {
                 .unwrap_or(HeaderValue::from_static("*")),
             on_panic: || ApiError::Internal("handler panicked".into()).into_response(),
         },
-    ))
+    )
 }
