@@ -11,7 +11,7 @@
 //! - Bodies of small files (≤ [`MAX_BODY`]: playlists, manifests, thumbnails) of `ready` items,
 //!   tagged with the row's `updated_at`: a body is only used with a row that carries the same
 //!   stamp, so it can never outlive the row it was read for (every change to an item bumps
-//!   `updated_at`), and it is bounded by the same TTL.
+//!   `updated_at`), and that row is at most the TTL old.
 //!
 //! quick_cache (sharded, weight-bounded) holds both; the TTL is a timestamp in the value.
 
@@ -51,7 +51,6 @@ pub struct CachedBody {
     pub etag: HeaderValue,
     /// `updated_at` of the row the body belongs to.
     stamp: DateTime<Utc>,
-    read_at: Instant,
 }
 
 #[derive(PartialEq, Eq, Hash)]
@@ -159,14 +158,16 @@ impl PlaybackCache {
         self.inner.items.remove(id);
     }
 
-    /// The cached body of `path` of `media`, if it was read for this very version of the row
-    /// and is fresh.
+    /// The cached body of `path` of `media`, if it was read for this very version of the row.
+    /// No age limit of its own: the row it is checked against is at most the TTL old, and a
+    /// ready item's files change only with its row (reprocessing bumps `updated_at`) or go
+    /// with it (delete).
     pub fn body(&self, media: &Media, path: &str) -> Option<CachedBody> {
         let hit = self.inner.bodies.get(&BodyKeyRef {
             id: &media.id,
             path,
         })?;
-        (hit.stamp == media.updated_at && hit.read_at.elapsed() < self.inner.ttl).then_some(hit)
+        (hit.stamp == media.updated_at).then_some(hit)
     }
 
     /// Keeps a body read for `media` (only `ready` items and small files; others are ignored).
@@ -183,7 +184,6 @@ impl PlaybackCache {
                 bytes,
                 etag,
                 stamp: media.updated_at,
-                read_at: Instant::now(),
             },
         );
     }
