@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Serving benchmark: wrk on loopback fetching one 4 s segment and one media playlist through
 # mediaserver, versus nginx serving the same files from disk, in the same run.
-# Usage: bench/serve.sh [DURATION_S] [CONNECTIONS]    (defaults: 10 32)
+# Usage: bench/serve.sh [DURATION_S] [CONNECTIONS] [ROUNDS]    (defaults: 10 32 3)
+# Each round runs mediaserver then nginx back to back; the table shows the median of the rounds
+# (client and servers share the machine's CPUs, so other load moves single runs a lot).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR="${1:-10}"
 CONNS="${2:-32}"
+ROUNDS="${3:-3}"
 need=()
 command -v wrk >/dev/null || need+=(wrk)
 command -v nginx >/dev/null || need+=(nginx-light)
@@ -71,17 +74,34 @@ run_wrk() { # URL → "req/s p99_ms"
     END {printf "%s %.2f", rps, p99}'
 }
 
+median() { python3 -c 'import statistics,sys; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
+
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "| resource | server | requests/s | p99 latency (ms) |"
 echo "|---|---|---|---|"
 for what in segment playlist; do
   f=$SEGMENT; [ $what = playlist ] && f=$PLAYLIST
-  read -r M_RPS M_P99 <<<"$(run_wrk "$URL/v1/media/$ID/hls/$f")"
-  read -r N_RPS N_P99 <<<"$(run_wrk "http://127.0.0.1:$NPORT/$f")"
+  m_rps=(); m_p99=(); n_rps=(); n_p99=(); ratios=""
+  for _ in $(seq 1 "$ROUNDS"); do
+    read -r a b <<<"$(run_wrk "$URL/v1/media/$ID/hls/$f")"
+    read -r c d <<<"$(run_wrk "http://127.0.0.1:$NPORT/$f")"
+    m_rps+=("$a"); m_p99+=("$b"); n_rps+=("$c"); n_p99+=("$d")
+    ratios="$ratios $(python3 -c "print(f'{$a/$c:.2f}')")"
+  done
+  M_RPS=$(median "${m_rps[@]}"); M_P99=$(median "${m_p99[@]}")
+  N_RPS=$(median "${n_rps[@]}"); N_P99=$(median "${n_p99[@]}")
   echo "| $what ($f) | mediaserver | $M_RPS | $M_P99 |"
   echo "| $what ($f) | nginx | $N_RPS | $N_P99 |"
   python3 -c "print(f'|  | ratio | {$M_RPS/$N_RPS:.2f}x nginx (goal >= 0.8) | {$M_P99/max($N_P99,0.001):.2f}x nginx (goal <= 2) |')"
+  echo "|  | per-round requests/s ratios |$ratios | |"
 done
+# For reference: the same playlist through a signed URL (/v1/play/{token}/…, as private items
+# play), and the item's JSON (a database read per request).
+PLAY="$(curl -fs -X POST "$URL/v1/media/$ID/playback-token" -H "authorization: Bearer $TOKEN" | grep -o '"hls":"[^"]*"' | cut -d'"' -f4 | sed 's#/hls/master.m3u8##')"
+read -r S_RPS S_P99 <<<"$(run_wrk "$URL$PLAY/hls/$PLAYLIST")"
+echo "| signed playlist (/v1/play/{token}/hls/$PLAYLIST, for reference) | mediaserver | $S_RPS | $S_P99 |"
 read -r J_RPS J_P99 <<<"$(run_wrk "$URL/v1/media/$ID")"
 echo "| item JSON (for reference) | mediaserver | $J_RPS | $J_P99 |"
 echo
-echo "segment: $SEG_BYTES bytes; wrk -t2 -c$CONNS -d${DUR}s on loopback; public item (no auth); $(nproc) CPUs shared by client and server"
+echo "segment: $SEG_BYTES bytes; wrk -t2 -c$CONNS -d${DUR}s on loopback, median of $ROUNDS rounds; public item (no auth); $(nproc) CPUs shared by client and server"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -140,11 +140,16 @@ impl TokenKeys {
 
     /// The item a playback token is for; 401 if it is expired, tampered with or not one.
     pub fn verify_playback(&self, token: &str) -> Result<String, ApiError> {
+        self.verify_playback_until(token).map(|(mid, _)| mid)
+    }
+
+    /// Like [`Self::verify_playback`], with the token's expiry (unix seconds; valid through it).
+    pub fn verify_playback_until(&self, token: &str) -> Result<(String, i64), ApiError> {
         let mut v = Validation::new(Algorithm::HS256);
         v.leeway = 0;
         v.set_required_spec_claims(&["exp"]);
         match jsonwebtoken::decode::<PlaybackClaims>(token, &self.decoding, &v) {
-            Ok(data) if data.claims.typ == "playback" => Ok(data.claims.mid),
+            Ok(data) if data.claims.typ == "playback" => Ok((data.claims.mid, data.claims.exp)),
             Err(e) if matches!(e.kind(), jsonwebtoken::errors::ErrorKind::ExpiredSignature) => Err(
                 ApiError::Unauthorized("the playback token has expired; request a new one".into()),
             ),

@@ -263,3 +263,40 @@ async fn changes_by_another_process_apply_within_the_cache_ttl() {
     tokio::time::sleep(settle).await;
     expect_error(anonymous(&s, &playlist).await, StatusCode::NOT_FOUND).await;
 }
+
+#[tokio::test]
+async fn a_signed_url_in_use_stops_working_when_its_token_expires() {
+    let s = TestServer::start_with(FAST).await;
+    let token = s.user_token("me@example.com").await;
+    let id = ready_public_video(&s, &token).await;
+    set_visibility(&s, &token, &id, "private").await;
+    let short: serde_json::Value = s
+        .client
+        .post(s.url(&format!("/v1/media/{id}/playback-token")))
+        .bearer_auth(&token)
+        .json(&json!({ "ttl_seconds": 1 }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let playlist = short["hls"]
+        .as_str()
+        .unwrap()
+        .replace("master.m3u8", "media_0.m3u8");
+    // Accepted (and remembered as verified) while valid, via the path and via ?token=.
+    let query = format!(
+        "/v1/media/{id}/hls/media_0.m3u8?token={}",
+        short["token"].as_str().unwrap()
+    );
+    for _ in 0..3 {
+        assert_eq!(anonymous(&s, &playlist).await.status(), StatusCode::OK);
+        assert_eq!(anonymous(&s, &query).await.status(), StatusCode::OK);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    for path in [&playlist, &query] {
+        let msg = expect_error(anonymous(&s, path).await, StatusCode::UNAUTHORIZED).await;
+        assert!(msg.contains("expired"), "{msg}");
+    }
+}

@@ -168,11 +168,15 @@ async fn media_output(
     req: Request,
 ) -> ApiResult<Response> {
     let token_mid = match &q.token {
-        Some(t) => Some(state.tokens.verify_playback(t)?),
+        Some(t) => Some(
+            state
+                .playback_cache
+                .token(t, || state.tokens.verify_playback_until(t))?,
+        ),
         None => None,
     };
     if let Some(mid) = &token_mid {
-        if *mid != id {
+        if **mid != *id {
             return Err(ApiError::Forbidden(
                 "this playback token is for another item".into(),
             ));
@@ -193,7 +197,10 @@ async fn token_output(
     Path((token, file)): Path<(String, String)>,
     req: Request,
 ) -> ApiResult<Response> {
-    let id = state.tokens.verify_playback(&token)?;
+    // Players fetch every playlist and segment with the token: its signature is checked once.
+    let id = state
+        .playback_cache
+        .token(&token, || state.tokens.verify_playback_until(&token))?;
     let media = load_playable(&state, &id, None, true).await?;
     serve_output(&state, &media, &file, req.method(), req.headers()).await
 }

@@ -33,6 +33,8 @@ pub const ITEM_TTL: Duration = Duration::from_secs(1);
 pub const MAX_BODY: u64 = 64 * 1024;
 /// Rows kept at most (a row is well under 4 KiB).
 const MAX_ITEMS: usize = 10_000;
+/// Verified playback tokens kept at most (a few hundred bytes each).
+const MAX_TOKENS: usize = 10_000;
 /// Bytes of bodies kept at most.
 const MAX_BODY_BYTES: u64 = 32 * 1024 * 1024;
 
@@ -84,6 +86,8 @@ impl Weighter<BodyKey, CachedBody> for BodyWeight {
 
 struct Inner {
     items: Cache<String, CachedItem>,
+    /// Playback tokens already verified: token → (item id, expiry in unix seconds).
+    tokens: Cache<String, (Arc<str>, i64)>,
     bodies: Cache<BodyKey, CachedBody, BodyWeight>,
     /// Bumped by every invalidation; a row read while one happened is not kept (it may predate
     /// the change that caused it).
@@ -108,6 +112,7 @@ impl PlaybackCache {
         PlaybackCache {
             inner: Arc::new(Inner {
                 items: Cache::new(MAX_ITEMS),
+                tokens: Cache::new(MAX_TOKENS),
                 bodies: Cache::with_weighter(4096, MAX_BODY_BYTES, BodyWeight),
                 epoch: AtomicU64::new(0),
                 ttl,
@@ -150,6 +155,28 @@ impl PlaybackCache {
             }
         }
         Ok(Some(media))
+    }
+
+    /// The item a playback token is for. A token's signature is checked once (`verify`, which
+    /// returns the item and the expiry); later requests with the same token only compare its
+    /// expiry with the clock, so an expired token is refused exactly as before (by `verify`).
+    pub fn token<E>(
+        &self,
+        token: &str,
+        verify: impl FnOnce() -> Result<(String, i64), E>,
+    ) -> Result<Arc<str>, E> {
+        let now = Utc::now().timestamp();
+        if let Some((mid, exp)) = self.inner.tokens.get(token) {
+            if now <= exp {
+                return Ok(mid);
+            }
+        }
+        let (mid, exp) = verify()?;
+        let mid: Arc<str> = mid.into();
+        self.inner
+            .tokens
+            .insert(token.to_string(), (mid.clone(), exp));
+        Ok(mid)
     }
 
     /// Forgets `id` after this server changed or deleted it. Call after the change is committed.
@@ -283,6 +310,27 @@ mod tests {
             1,
             "the racing read was not cached"
         );
+    }
+
+    #[test]
+    fn tokens_are_verified_once_and_refused_once_expired() {
+        let cache = PlaybackCache::default();
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let now = Utc::now().timestamp();
+        let verify = |exp: i64| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, &str>(("m1".to_string(), exp))
+        };
+        assert_eq!(&*cache.token("t1", || verify(now + 60)).unwrap(), "m1");
+        assert_eq!(&*cache.token("t1", || verify(now + 60)).unwrap(), "m1");
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "second use is a hit");
+        // Cached as valid until a moment already past: verified again, and its verdict stands.
+        cache.token("t2", || verify(now - 1)).unwrap();
+        let refused = cache.token("t2", || Err::<(String, i64), _>("expired"));
+        assert_eq!(refused.unwrap_err(), "expired");
+        assert!(cache
+            .token("t3", || Err::<(String, i64), _>("invalid"))
+            .is_err());
     }
 
     #[test]
