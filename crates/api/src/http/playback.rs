@@ -10,6 +10,7 @@ use crate::http::objects::{self, ServeOptions};
 use crate::http::playback_cache;
 use crate::AppState;
 use axum::extract::{Path, Query, Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -182,8 +183,19 @@ async fn media_output(
             ));
         }
     }
-    let media = load_playable(&state, &id, caller.as_ref(), token_mid.is_some()).await?;
-    serve_output(&state, &media, &file, req.method(), req.headers()).await
+    let has_token = token_mid.is_some();
+    // Only the head: the body type is not Sync, and the slow path holds this across awaits.
+    let (req, _) = req.into_parts();
+    if let Some(answer) = from_memory(&state, &id, &file, caller.as_ref(), has_token, &req) {
+        return answer;
+    }
+    // Boxed: the slow path's state is large, and keeping it out of this future keeps the
+    // common case small.
+    Box::pin(async {
+        let media = load_playable(&state, &id, caller.as_ref(), has_token).await?;
+        serve_output(&state, &media, &file, &req.method, &req.headers).await
+    })
+    .await
 }
 
 /// The same files as `/v1/media/{id}/{file}`, for the item named by the token in the path.
@@ -201,8 +213,66 @@ async fn token_output(
     let id = state
         .playback_cache
         .token(&token, || state.tokens.verify_playback_until(&token))?;
-    let media = load_playable(&state, &id, None, true).await?;
-    serve_output(&state, &media, &file, req.method(), req.headers()).await
+    let (req, _) = req.into_parts();
+    if let Some(answer) = from_memory(&state, &id, &file, None, true, &req) {
+        return answer;
+    }
+    Box::pin(async {
+        let media = load_playable(&state, &id, None, true).await?;
+        serve_output(&state, &media, &file, &req.method, &req.headers).await
+    })
+    .await
+}
+
+/// The answer straight from memory when the item's row and the file are both cached (the
+/// common case for playlists): no database, no storage, nothing to await. `None` sends the
+/// request down the full path, which also produces every error.
+fn from_memory(
+    state: &AppState,
+    id: &str,
+    file: &str,
+    caller: Option<&AuthUser>,
+    has_token: bool,
+    req: &Parts,
+) -> Option<ApiResult<Response>> {
+    let method = &req.method;
+    if method != Method::GET && method != Method::HEAD {
+        return None;
+    }
+    let media = state.playback_cache.fresh_item(id)?;
+    if !may_read(&media, caller, has_token) {
+        return None;
+    }
+    let (_, content_type, kind) = resolve(&media, file)?;
+    if kind == Kind::Segment {
+        return None;
+    }
+    let hit = state.playback_cache.body(&media, file)?;
+    let opts = ServeOptions {
+        content_type: HeaderValue::from_static(content_type),
+        etag: None,
+        cache_control: HeaderValue::from_static(cache_control(kind, true, &media)),
+        content_disposition: None,
+    };
+    Some(objects::serve_bytes(
+        hit.bytes,
+        hit.etag,
+        method,
+        &req.headers,
+        opts,
+    ))
+}
+
+fn cache_control(kind: Kind, ready: bool, media: &Media) -> &'static str {
+    let private = media.visibility == Visibility::Private;
+    match (kind, private) {
+        // Segment names are never reused for other bytes.
+        (Kind::Segment, false) => "public, max-age=31536000, immutable",
+        (Kind::Segment, true) => "private, max-age=31536000, immutable",
+        (Kind::Playlist, _) if !ready => "no-cache",
+        (Kind::Playlist | Kind::Image, false) => "public, max-age=300",
+        (Kind::Playlist | Kind::Image, true) => "private, max-age=300",
+    }
 }
 
 /// [`load_readable_with`] through the playback cache: the same access rules, checked on every
@@ -347,15 +417,7 @@ async fn serve_output(
     if !available {
         return Err(not_ready());
     }
-    let private = media.visibility == Visibility::Private;
-    let cache_control = match (kind, private) {
-        // Segment names are never reused for other bytes.
-        (Kind::Segment, false) => "public, max-age=31536000, immutable",
-        (Kind::Segment, true) => "private, max-age=31536000, immutable",
-        (Kind::Playlist, _) if !ready => "no-cache",
-        (Kind::Playlist | Kind::Image, false) => "public, max-age=300",
-        (Kind::Playlist | Kind::Image, true) => "private, max-age=300",
-    };
+    let cache_control = cache_control(kind, ready, media);
     let opts = || ServeOptions {
         content_type: HeaderValue::from_static(content_type),
         etag: None,

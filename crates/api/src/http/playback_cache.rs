@@ -120,6 +120,12 @@ impl PlaybackCache {
         }
     }
 
+    /// The cached row of `id` if it is fresh (only `ready` items are ever cached).
+    pub fn fresh_item(&self, id: &str) -> Option<Arc<Media>> {
+        let hit = self.inner.items.get(id)?;
+        (hit.read_at.elapsed() < self.inner.ttl).then_some(hit.media)
+    }
+
     /// The item `id`: from the cache if a fresh `ready` row is there, else from `load` (the
     /// database), keeping the row if it is `ready`.
     pub async fn item<E, F, Fut>(&self, id: &str, load: F) -> Result<Option<Arc<Media>>, E>
@@ -128,12 +134,10 @@ impl PlaybackCache {
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<Option<Media>, E>>,
     {
-        let inner = &self.inner;
-        if let Some(hit) = inner.items.get(id) {
-            if hit.read_at.elapsed() < inner.ttl {
-                return Ok(Some(hit.media));
-            }
+        if let Some(media) = self.fresh_item(id) {
+            return Ok(Some(media));
         }
+        let inner = &self.inner;
         let epoch = inner.epoch.load(Ordering::SeqCst);
         let read_at = Instant::now();
         let Some(media) = load().await? else {
