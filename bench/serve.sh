@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Serving benchmark: wrk on loopback fetching one 4 s segment and one media playlist through
 # mediaserver, versus nginx serving the same files from disk, in the same run.
-# Usage: bench/serve.sh [DURATION_S] [CONNECTIONS] [ROUNDS]    (defaults: 10 32 3)
+# Usage: [THREADS=n] bench/serve.sh [DURATION_S] [CONNECTIONS] [ROUNDS]    (defaults: 10 32 3)
 # Each round runs mediaserver then nginx back to back; the table shows the median of the rounds
 # (client and servers share the machine's CPUs, so other load moves single runs a lot).
+# Both servers get the same number of event-loop threads: THREADS (default: the CPU count, which
+# is what each uses by default) nginx worker processes and tokio worker threads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR="${1:-10}"
 CONNS="${2:-32}"
 ROUNDS="${3:-3}"
+THREADS="${THREADS:-$(nproc)}"
 need=()
 command -v wrk >/dev/null || need+=(wrk)
 command -v nginx >/dev/null || need+=(nginx-light)
@@ -27,7 +30,8 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 ffmpeg -hide_banner -loglevel error -f lavfi -i testsrc2=size=1280x720:rate=30:duration=12 -f lavfi -i sine=duration=12 \
   -c:v libx264 -preset ultrafast -pix_fmt yuv420p -c:a aac -shortest "$WORK/src.mp4"
 PORT=$(free_port)
-DATA_DIR="$WORK/data" HOST=127.0.0.1 PORT="$PORT" WORKERS=1 TRANSCODE_PRESET=veryfast LOG_LEVEL=warn "$BIN" serve &
+DATA_DIR="$WORK/data" HOST=127.0.0.1 PORT="$PORT" WORKERS=1 TRANSCODE_PRESET=veryfast LOG_LEVEL=warn \
+  TOKIO_WORKER_THREADS="$THREADS" "$BIN" serve &
 SERVER_PID=$!
 URL="http://127.0.0.1:$PORT"
 for _ in $(seq 1 100); do curl -fs "$URL/healthz" >/dev/null && break; sleep 0.1; done
@@ -46,7 +50,7 @@ SEG_BYTES=$(stat -c %s "$STREAM/$SEGMENT")
 NPORT=$(free_port)
 mkdir -p "$WORK/nginx"
 cat > "$WORK/nginx/nginx.conf" <<CONF
-worker_processes 1;
+worker_processes $THREADS;
 pid $WORK/nginx.pid;
 error_log $WORK/nginx/error.log warn;
 events { worker_connections 1024; }
@@ -103,5 +107,5 @@ echo "| signed playlist (/v1/play/{token}/hls/$PLAYLIST, for reference) | medias
 read -r J_RPS J_P99 <<<"$(run_wrk "$URL/v1/media/$ID")"
 echo "| item JSON (for reference) | mediaserver | $J_RPS | $J_P99 |"
 echo
-echo "segment: $SEG_BYTES bytes; wrk -t2 -c$CONNS -d${DUR}s on loopback, median of $ROUNDS rounds; public item (no auth); $(nproc) CPUs shared by client and server"
+echo "segment: $SEG_BYTES bytes; wrk -t2 -c$CONNS -d${DUR}s on loopback, median of $ROUNDS rounds; public item (no auth); $THREADS server thread(s) each (nginx worker processes, tokio workers); $(nproc) CPUs shared by client and servers"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -4,7 +4,8 @@
 //! Why not tower-http's `SetRequestId`, `Trace`, `PropagateRequestId`, `Cors` and `CatchPanic`
 //! stacked: a playlist answered from memory costs a few microseconds, and those five layers,
 //! each with its own future, body wrapper and per-request clone, cost more than that (measured
-//! with wrk on loopback: a bare axum route went from ~125k to ~75k requests/s under them). This
+//! with wrk on loopback in a test program: a bare axum route did ~105k requests/s, ~66k under
+//! those layers and a `from_fn` metrics layer, ~88k under this and `metrics::TrackLayer`). This
 //! does the same work once: tower-http's `Cors` still answers real preflights, and the logs
 //! are the ones `TraceLayer`'s defaults write.
 
