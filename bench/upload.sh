@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Upload benchmark: streams a 100 MiB and a 1 GiB file through POST /v1/media (raw body) into a
-# release build with embedded defaults (SQLite + Local storage), reporting wall time, throughput
-# and the server's peak RSS (VmHWM), next to `dd` writing the same bytes to the same disk.
+# Upload benchmark: streams a 100 MiB and a 1 GiB file through POST /v1/media (raw body), and
+# again through tus (/v1/uploads/, 8 MiB PATCHes), into a release build with embedded defaults
+# (SQLite + Local storage), reporting wall time, throughput and the server's peak RSS (VmHWM),
+# next to `dd` writing the same bytes to the same disk.
 # Usage: bench/upload.sh [SIZES_MIB...]   (default: 100 1024)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,8 +31,8 @@ start_server() {
 rss_peak_mib() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$SERVER_PID/status"; }
 now() { date +%s.%N; }
 
-echo "| size | upload wall (s) | upload MiB/s | server peak RSS (MiB) | dd wall (s) | dd MiB/s | dd+fsync wall (s) | dd+fsync MiB/s |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| size | upload wall (s) | upload MiB/s | server peak RSS (MiB) | tus wall (s) | tus MiB/s | tus peak RSS (MiB) | dd wall (s) | dd MiB/s | dd+fsync wall (s) | dd+fsync MiB/s |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for MIB in "${SIZES[@]}"; do
   SRC="$WORK/src-$MIB.mp4"
   cp "$WORK/head.mp4" "$SRC"
@@ -67,8 +68,44 @@ PY
   t1=$(now)
   DDF_S=$(python3 -c "print(f'{$t1-$t0:.2f}')")
   DDF_RATE=$(python3 -c "print(f'{$MIB/($t1-$t0):.0f}')")
-  rm -f "$WORK/dd-copy" "$SRC"
-  echo "| $MIB MiB | $UP_S | $UP_RATE | $RSS | $DD_S | $DD_RATE | $DDF_S | $DDF_RATE |"
+  rm -f "$WORK/dd-copy"
+
+  # The same file through tus, 8 MiB per PATCH, in a fresh server process.
+  start_server
+  t0=$(now)
+  python3 - "$URL" "$TOKEN" "$SRC" <<'PY'
+import base64, hashlib, http.client, json, os, sys, urllib.parse
+url, token, path = sys.argv[1:4]
+u = urllib.parse.urlparse(url)
+size = os.path.getsize(path)
+conn = http.client.HTTPConnection(u.hostname, u.port)
+auth = {"Authorization": f"Bearer {token}", "Tus-Resumable": "1.0.0"}
+conn.request("POST", "/v1/uploads/", headers={**auth, "Upload-Length": str(size),
+             "Upload-Metadata": "filename " + base64.b64encode(b"bench.mp4").decode()})
+r = conn.getresponse(); r.read(); assert r.status == 201, r.status
+loc = r.getheader("Location")
+offset, chunk, media_id = 0, 8 << 20, None
+with open(path, "rb") as f:
+    while offset < size:
+        data = f.read(chunk)
+        conn.request("PATCH", loc, body=data, headers={**auth, "Upload-Offset": str(offset),
+                     "Content-Type": "application/offset+octet-stream"})
+        r = conn.getresponse(); r.read(); assert r.status == 204, r.status
+        offset = int(r.getheader("Upload-Offset")); media_id = r.getheader("Mediaserver-Media-Id")
+conn.request("GET", f"/v1/media/{media_id}", headers=auth)
+item = json.loads(conn.getresponse().read())
+h = hashlib.sha256()
+with open(path, "rb") as f:
+    for b in iter(lambda: f.read(1 << 20), b""): h.update(b)
+assert item["sha256"] == h.hexdigest(), "sha256 mismatch"
+PY
+  t1=$(now)
+  TUS_S=$(python3 -c "print(f'{$t1-$t0:.2f}')")
+  TUS_RATE=$(python3 -c "print(f'{$MIB/($t1-$t0):.0f}')")
+  TUS_RSS=$(rss_peak_mib)
+  kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+  rm -f "$SRC"
+  echo "| $MIB MiB | $UP_S | $UP_RATE | $RSS | $TUS_S | $TUS_RATE | $TUS_RSS | $DD_S | $DD_RATE | $DDF_S | $DDF_RATE |"
 done
 echo
 echo "peak RSS: VmHWM of a fresh server process after one upload of that size"

@@ -100,7 +100,22 @@ enum UserCommand {
     },
 }
 
+/// glibc gives each thread that allocates its own arena (up to 8 per core), and each keeps the
+/// 8 MiB upload parts it freed: a 1 GiB upload peaked at ~70 MiB RSS that way against ~50 MiB
+/// with two arenas (BENCHMARKS.md). An explicit MALLOC_ARENA_MAX still wins.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: mallopt only adjusts allocator tuning; it is called before any other thread
+        // exists.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    limit_malloc_arenas();
     let cli = Cli::parse();
     // A client of a server elsewhere: the server's own configuration does not apply.
     let command = match cli.command {
