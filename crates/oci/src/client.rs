@@ -130,7 +130,11 @@ impl OciClient {
         self.http
             .execute(req)
             .await
-            .map_err(|e| OciError::Transport { url, source: e })
+            .map_err(|e| OciError::Transport {
+                url,
+                // reqwest's message repeats the full URL, query included.
+                source: e.without_url(),
+            })
     }
 
     async fn not_authenticated(&self, resp: reqwest::Response) -> OciError {

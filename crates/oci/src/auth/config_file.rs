@@ -27,7 +27,7 @@ pub fn expand_home(p: &str) -> PathBuf {
 }
 
 /// A parsed config file: profile name → keys (lower case) → values.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ConfigFile {
     path: PathBuf,
     sections: BTreeMap<String, BTreeMap<String, String>>,
@@ -179,6 +179,21 @@ impl Profile {
     }
 }
 
+impl std::fmt::Debug for ConfigFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // pass_phrase and key_content are secrets: show profile and key names only.
+        let sections: BTreeMap<&String, Vec<&String>> = self
+            .sections
+            .iter()
+            .map(|(name, values)| (name, values.keys().collect()))
+            .collect();
+        f.debug_struct("ConfigFile")
+            .field("path", &self.path)
+            .field("sections", &sections)
+            .finish()
+    }
+}
+
 impl std::fmt::Debug for Profile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // pass_phrase and key_content are secrets: show key names only.
@@ -209,6 +224,16 @@ user: ocid1.user.oc1..other
 region = eu-frankfurt-1
 pass_phrase=
 ";
+
+    #[test]
+    fn debug_hides_values() {
+        let cfg = ConfigFile::parse(TEXT, Path::new("/x/config")).unwrap();
+        let shown = format!("{cfg:?}");
+        assert!(shown.contains("pass_phrase"), "{shown}");
+        assert!(!shown.contains("secret"), "{shown}");
+        let shown = format!("{:?}", cfg.profile("DEFAULT").unwrap());
+        assert!(!shown.contains("secret"), "{shown}");
+    }
 
     #[test]
     fn profiles_inherit_default_and_override_it() {

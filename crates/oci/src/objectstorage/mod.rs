@@ -438,7 +438,8 @@ pub(crate) fn transport(url: &Url, source: reqwest::Error) -> OciError {
     u.set_query(None);
     OciError::Transport {
         url: u.to_string(),
-        source,
+        // reqwest's message repeats the full URL, query included.
+        source: source.without_url(),
     }
 }
 
