@@ -194,12 +194,27 @@ impl ContainerInstancesRunner {
 
     async fn wait(&self, id: &str, cancel: &CancellationToken) -> Result<(), PipelineError> {
         let started = Instant::now();
+        // A failed poll is not a failed job: the instance keeps transcoding whatever our
+        // network does, so only this many failures in a row give up (and delete it).
+        const MAX_POLL_FAILURES: u32 = 5;
+        let mut poll_failures = 0;
         let instance = loop {
-            let inst = self
-                .client
-                .get(id)
-                .await
-                .map_err(|e| oci_failed("reading the job's instance", e))?;
+            let inst = match self.client.get(id).await {
+                Ok(inst) => {
+                    poll_failures = 0;
+                    inst
+                }
+                Err(e) if poll_failures + 1 < MAX_POLL_FAILURES => {
+                    poll_failures += 1;
+                    tracing::warn!(instance = %id, error = %e, poll_failures, "could not read the job's container instance; polling again");
+                    tokio::select! {
+                        _ = tokio::time::sleep(self.template.poll) => {}
+                        _ = cancel.cancelled() => return Err(PipelineError::Cancelled),
+                    }
+                    continue;
+                }
+                Err(e) => return Err(oci_failed("reading the job's instance", e)),
+            };
             match inst.lifecycle_state {
                 LifecycleState::Inactive | LifecycleState::Failed => break inst,
                 LifecycleState::Deleting | LifecycleState::Deleted => {
