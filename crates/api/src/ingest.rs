@@ -94,6 +94,11 @@ pub async fn ingest_object(
                 media_id: Some(id.to_string()),
             });
         }
+        // A tus upload's intermediate objects (`….pending.{start}-{len}` remainders) live
+        // next to its key; the first one starts with the file's own magic bytes.
+        if is_valid_id(id) && repo.get_upload(id).await?.is_some() {
+            return Ok(skipped("an unfinished upload's intermediate bytes"));
+        }
     }
 
     let meta = match store.head(&object_key).await {

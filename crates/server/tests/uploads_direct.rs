@@ -225,3 +225,58 @@ async fn local_storage_gets_a_one_time_server_url() {
     assert_eq!(item["sha256"], sha256_hex(&data));
     s.stop().await;
 }
+
+/// A tus upload on S3 keeps a remainder smaller than a part as a `….pending.{start}-{len}`
+/// object next to its key; its bucket event must not turn those bytes into an item.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bucket_event_for_a_tus_remainder_is_skipped() {
+    let (s, bucket) = s3_server().await;
+    let _admin = s.user_token("admin@example.com").await;
+    let token = s.user_token("a@example.com").await;
+    let data = read(&fixtures().png);
+    use base64::Engine;
+    let name = base64::engine::general_purpose::STANDARD.encode("frame.png");
+    let r = s
+        .client
+        .post(s.url("/v1/uploads/"))
+        .bearer_auth(&token)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", (data.len() + 100).to_string())
+        .header("Upload-Metadata", format!("filename {name}"))
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(data.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    let id = location.rsplit('/').next().unwrap();
+    let key = format!("originals/{id}/frame.png.pending.0-{}", data.len());
+    let event = json!({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3",
+        "eventName": "ObjectCreated:Put",
+        "s3": {"bucket": {"name": bucket}, "object": {"key": key, "size": data.len()}}}]});
+    let r = s
+        .client
+        .post(s.url("/v1/events/object-storage"))
+        .bearer_auth(EVENTS)
+        .json(&event)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["results"][0]["result"], "skipped", "{body}");
+    let admin_items: Value = s
+        .get("/v1/media", &_admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        admin_items["items"].as_array().unwrap().is_empty(),
+        "{admin_items}"
+    );
+    s.stop().await;
+}
