@@ -50,6 +50,22 @@ impl<S> Edge<S> {
 }
 
 /// A random (v4) UUID from the thread's RNG (`Uuid::new_v4` makes a system call each time).
+/// A request path as logged: the playback token in `/v1/play/{token}/…` is a bearer credential
+/// for its item, so it is replaced by `-`.
+struct LoggedPath<'a>(&'a str);
+
+impl std::fmt::Display for LoggedPath<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.strip_prefix("/v1/play/") {
+            Some(rest) => match rest.split_once('/') {
+                Some((_, file)) => write!(f, "/v1/play/-/{file}"),
+                None => f.write_str("/v1/play/-"),
+            },
+            None => f.write_str(self.0),
+        }
+    }
+}
+
 fn new_request_id() -> HeaderValue {
     let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
     let mut buf = uuid::Uuid::encode_buffer();
@@ -80,12 +96,12 @@ where
                 id
             }
         };
-        // Only the path: query strings may carry tokens. (Fields are only formatted if the
-        // span is enabled.)
+        // Only the path: query strings may carry tokens, and `/v1/play/{token}/…` carries one in
+        // the path (see `LoggedPath`). (Fields are only formatted if the span is enabled.)
         let span = tracing::info_span!("request",
             request_id = %request_id.to_str().unwrap_or("-"),
             method = %req.method(),
-            path = %req.uri().path());
+            path = %LoggedPath(req.uri().path()));
         let preflight = req.method() == Method::OPTIONS
             && req
                 .headers()
@@ -182,6 +198,20 @@ mod tests {
     use axum::routing::get;
     use axum::Router;
     use tower::ServiceExt;
+
+    #[test]
+    fn logged_paths_leave_out_playback_tokens() {
+        let logged = |p: &str| LoggedPath(p).to_string();
+        assert_eq!(
+            logged("/v1/play/eyJ.secret.sig/hls/master.m3u8"),
+            "/v1/play/-/hls/master.m3u8"
+        );
+        assert_eq!(logged("/v1/play/eyJ.secret.sig"), "/v1/play/-");
+        assert_eq!(
+            logged("/v1/media/abc/hls/a.m3u8"),
+            "/v1/media/abc/hls/a.m3u8"
+        );
+    }
 
     fn app() -> Router {
         let routes = Router::new()
