@@ -196,7 +196,24 @@ async fn release_bytes(repo: &DynRepo, store: &dyn Storage, upload: &Upload) -> 
 /// Removes expired uploads (up to a batch per call); returns how many.
 pub async fn sweep_expired(state: &AppState) -> ApiResult<usize> {
     let batch = state.repo.expired_uploads(chrono::Utc::now(), 500).await?;
-    for upload in &batch {
+    for listed in &batch {
+        // Not while a request is writing to it; and only if it is still expired once locked (a
+        // PATCH that just finished moved its expiry).
+        let Ok(Ok(_guard)) = tokio::time::timeout(
+            Duration::from_millis(100),
+            crate::http::tus_state::lock(&listed.id),
+        )
+        .await
+        else {
+            continue;
+        };
+        let Some(upload) = state.repo.get_upload(&listed.id).await? else {
+            continue;
+        };
+        if upload.expires_at > chrono::Utc::now() {
+            continue;
+        }
+        let upload = &upload;
         if upload.status == UploadStatus::Active && upload.offset == upload.length {
             // Fully received but not recorded (a crash during completion): finish it.
             if finish_storage(state, upload).await.is_ok()

@@ -230,6 +230,11 @@ async fn one_time_put(
     req: Request,
 ) -> Response {
     let body = req.into_body();
+    // Two PUTs to one URL at once: the second waits and then finds it used.
+    let _guard = match crate::http::tus_state::lock(&id).await {
+        Ok(g) => g,
+        Err(e) => return e.into_response(),
+    };
     match usable_upload(&state, &id, q.token.as_deref()).await {
         Ok(upload) => match receive(&state, upload, body).await {
             Ok(status) => status.into_response(),

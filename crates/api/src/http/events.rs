@@ -148,13 +148,14 @@ fn confirmation_url_allowed(url: &url::Url) -> bool {
         return false;
     };
     let loopback = matches!(host, "127.0.0.1" | "localhost" | "[::1]" | "::1");
-    let oci = host.ends_with(".oraclecloud.com")
-        || host.ends_with(".oraclegovcloud.com")
-        || host.ends_with(".oraclegovcloud.uk")
-        || host
-            .rsplit('.')
-            .nth(1)
-            .is_some_and(|d| d.starts_with("oraclecloud") || d.starts_with("oraclegovcloud"));
+    // The realms' domains: oraclecloud.com, oraclegovcloud.com/.uk, oraclecloudN.com, ….
+    let second_level = host.rsplit('.').nth(1).unwrap_or_default();
+    let realm_label = ["oraclecloud", "oraclegovcloud"].iter().any(|base| {
+        second_level
+            .strip_prefix(base)
+            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+    });
+    let oci = host.contains('.') && realm_label;
     (url.scheme() == "https" && oci) || (loopback && url.scheme() == "http")
 }
 
@@ -324,6 +325,24 @@ async fn handle_event(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn confirmation_urls_only_to_oci_or_loopback() {
+        let ok = |u: &str| confirmation_url_allowed(&url::Url::parse(u).unwrap());
+        assert!(ok(
+            "https://cell1.notification.us-ashburn-1.oci.oraclecloud.com/confirm?x=1"
+        ));
+        assert!(ok(
+            "https://notification.uk-gov-london-1.oraclegovcloud.uk/c"
+        ));
+        assert!(ok("https://notification.region.oraclecloud8.com/c"));
+        assert!(ok("http://127.0.0.1:8080/confirm"));
+        assert!(!ok("https://x.oraclecloudevil.com/c"));
+        assert!(!ok("https://oraclecloud.com.attacker.net/c"));
+        assert!(!ok("http://notification.us-ashburn-1.oraclecloud.com/c"));
+        assert!(!ok("https://127.0.0.1/c"));
+        assert!(!ok("http://10.0.0.1/c"));
+    }
     use serde_json::json;
 
     #[test]

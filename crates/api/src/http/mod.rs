@@ -10,7 +10,7 @@ pub mod playback;
 pub mod playback_cache;
 pub mod tus;
 mod tus_body;
-mod tus_state;
+pub(crate) mod tus_state;
 pub mod upload;
 pub mod web;
 

@@ -1,9 +1,15 @@
 //! What this process keeps per tus upload between requests: a lock, so one request at a time
 //! writes to an upload, and the running SHA-256 of its bytes — carried from PATCH to PATCH so
 //! the request that completes a large upload need not read the whole file back to hash it.
-//! Both are lost on restart (or when one upload's requests reach different replicas):
-//! completion then hashes the stored object instead, and the compare-and-set on the offset in
-//! the database keeps the record consistent.
+//! Both are lost on restart: completion then hashes the stored object instead.
+//!
+//! The lock is per process. With several replicas, a client's requests for one upload should
+//! reach one replica at a time (tus clients send them one after another; a load balancer with
+//! sticky sessions makes sure of it): the compare-and-set on the offset in the database stops
+//! two replicas from both recording progress, but on S3-style storage two replicas appending the
+//! same range at the same moment write parts under the same numbers, and the loser's cleanup can
+//! remove the winner's pending remainder, leaving the upload unable to complete (the client
+//! then starts it again).
 
 use crate::error::{ApiError, ApiResult};
 use sha2::{Digest, Sha256};
@@ -12,9 +18,9 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 /// One request at a time per upload in this process (a client retrying after a dropped
-/// connection may overlap the request the server has not yet seen end). Across processes the
-/// compare-and-set on the offset keeps the record consistent.
-pub(super) async fn lock(id: &str) -> ApiResult<tokio::sync::OwnedMutexGuard<()>> {
+/// connection may overlap the request the server has not yet seen end). Also taken by the
+/// expiry sweep and the one-time direct-upload URL.
+pub(crate) async fn lock(id: &str) -> ApiResult<tokio::sync::OwnedMutexGuard<()>> {
     static LOCKS: Mutex<Option<HashMap<String, Weak<tokio::sync::Mutex<()>>>>> = Mutex::new(None);
     let m = {
         let mut map = LOCKS
