@@ -79,28 +79,44 @@ pub async fn open_storage(config: &Config, bucket: &str) -> anyhow::Result<Arc<d
 }
 
 async fn open_oci_bucket(config: &Config, bucket: &str) -> anyhow::Result<Arc<dyn Storage>> {
-    let what = || {
-        format!(
-            "opening OCI bucket {bucket} (STORAGE_PROVIDER=OCIBucket, OCI_AUTH={})",
-            config.oci.kind
-        )
-    };
+    let what = format!(
+        "opening OCI bucket {bucket} (STORAGE_PROVIDER=OCIBucket, OCI_AUTH={})",
+        config.oci.kind
+    );
+    let store = connect_oci_bucket(
+        config,
+        config.storage.namespace.clone(),
+        bucket,
+        config.storage.part_size,
+        &what,
+    )
+    .await?;
+    store.check().await.context(what)?;
+    Ok(store)
+}
+
+/// An OCI Object Storage bucket reached as the `OCI_AUTH` principal; `what` prefixes errors.
+pub(crate) async fn connect_oci_bucket(
+    config: &Config,
+    namespace: Option<String>,
+    bucket: &str,
+    part_size: usize,
+    what: &str,
+) -> anyhow::Result<Arc<dyn Storage>> {
     let http = mediaserver_oci::default_http_client()?;
     let client = mediaserver_oci::OciClient::connect(&config.oci, http)
         .await
-        .with_context(what)?;
-    let store = mediaserver_storage::oci_bucket(
+        .with_context(|| what.to_string())?;
+    mediaserver_storage::oci_bucket(
         client,
         mediaserver_storage::OciBucketOptions {
-            namespace: config.storage.namespace.clone(),
+            namespace,
             bucket: bucket.to_string(),
-            part_size: config.storage.part_size,
+            part_size,
         },
     )
     .await
-    .with_context(what)?;
-    store.check().await.with_context(what)?;
-    Ok(store)
+    .with_context(|| what.to_string())
 }
 
 /// Reads `JWT_SECRET_OCID` and `DATABASE_URL_SECRET_OCID` from OCI Vault (signed as the

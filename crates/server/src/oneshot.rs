@@ -94,26 +94,18 @@ impl Location {
                 bucket,
                 key,
             } => {
-                let what = || {
-                    format!(
-                        "opening oci://{namespace}/{bucket} as the {} principal (OCI_AUTH)",
-                        config.oci.kind
-                    )
-                };
-                let http = mediaserver_oci::default_http_client()?;
-                let client = mediaserver_oci::OciClient::connect(&config.oci, http)
-                    .await
-                    .with_context(what)?;
-                let store = mediaserver_storage::oci_bucket(
-                    client,
-                    mediaserver_storage::OciBucketOptions {
-                        namespace: Some(namespace.clone()),
-                        bucket: bucket.clone(),
-                        part_size: sc.part_size.max(mediaserver_storage::MIN_OCI_PART_SIZE),
-                    },
+                let what = format!(
+                    "opening oci://{namespace}/{bucket} as the {} principal (OCI_AUTH)",
+                    config.oci.kind
+                );
+                let store = crate::connect_oci_bucket(
+                    config,
+                    Some(namespace.clone()),
+                    bucket,
+                    sc.part_size.max(mediaserver_storage::MIN_OCI_PART_SIZE),
+                    &what,
                 )
-                .await
-                .with_context(what)?;
+                .await?;
                 Some((store, key.clone()))
             }
         })
