@@ -63,6 +63,11 @@ pub fn random_token(prefix: &str) -> String {
 
 /// How opaque tokens are stored: their SHA-256, hex. They carry 256 bits of entropy, so a fast
 /// digest is enough (unlike passwords).
+/// Compares two secrets without a timing signal of where they first differ.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 pub fn token_digest(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }

@@ -274,7 +274,7 @@ async fn usable_upload(state: &AppState, id: &str, token: Option<&str>) -> ApiRe
         && upload.status == UploadStatus::Active
         && upload.offset == 0
         && upload.expires_at > Utc::now()
-        && constant_time_eq(presented.as_bytes(), one_time.secret_sha256.as_bytes());
+        && crate::auth::constant_time_eq(presented.as_bytes(), one_time.secret_sha256.as_bytes());
     if !valid {
         return Err(denied());
     }
@@ -327,8 +327,4 @@ async fn receive(state: &AppState, upload: Upload, body: Body) -> ApiResult<Stat
         return Err(denied());
     }
     Ok(StatusCode::NO_CONTENT)
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

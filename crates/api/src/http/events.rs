@@ -214,10 +214,6 @@ async fn confirm_subscription(
     ))
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// Receive an object-storage notification: each new object in the media bucket becomes a queued
 /// media item (once per object version).
 #[utoipa::path(post, path = "/v1/events/object-storage", tag = "media",
@@ -262,7 +258,7 @@ async fn handle_event(
         ));
     };
     let presented = presented_secret(&headers).or(params.token.clone());
-    if !presented.is_some_and(|p| constant_time_eq(p.as_bytes(), secret.as_bytes())) {
+    if !presented.is_some_and(|p| crate::auth::constant_time_eq(p.as_bytes(), secret.as_bytes())) {
         return Err(ApiError::Unauthorized(
             "missing or wrong events secret (Authorization: Bearer <EVENTS_SECRET>, Basic auth \
              with it as the password, or ?token=)"

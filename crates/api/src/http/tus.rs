@@ -516,6 +516,7 @@ async fn append(
     }
 
     let new_offset = out.state.offset as i64;
+    let new_state = state_json(&out.state)?;
     let expires_at = Utc::now() + expiry(state);
     if new_offset != upload.offset {
         let recorded = state
@@ -524,7 +525,7 @@ async fn append(
                 &upload.id,
                 upload.offset,
                 new_offset,
-                &state_json(&out.state)?,
+                &new_state,
                 expires_at,
             )
             .await?;
@@ -543,7 +544,7 @@ async fn append(
             tracing::warn!(upload_id = %upload.id, error = %e, "could not remove superseded upload bytes");
         }
         upload.offset = new_offset;
-        upload.state = state_json(&out.state)?;
+        upload.state = new_state;
         upload.expires_at = expires_at;
     }
     // The running hash saw exactly the bytes now recorded.
