@@ -6,9 +6,8 @@
 //! plus the resource-principal variables Container Instances injects, so the outputs the job
 //! records are the ones that container wrote.
 
-mod common;
-#[path = "support/registry.rs"]
-mod registry_support;
+use crate::common;
+use crate::registry_support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

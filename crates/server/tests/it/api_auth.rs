@@ -1,6 +1,6 @@
 //! Accounts, tokens and API keys over real HTTP against a real server.
 
-mod common;
+use crate::common;
 
 use common::{expect_error, TestServer, PASSWORD};
 use reqwest::StatusCode;

@@ -1,6 +1,6 @@
 //! Health, readiness, metrics, OpenAPI, docs, request ids and JSON 404s.
 
-mod common;
+use crate::common;
 
 use common::{expect_error, fixtures, read, TestServer};
 use reqwest::StatusCode;

@@ -2,7 +2,7 @@
 //! a killed worker's job is finished by another after its lease expires; SIGTERM is graceful.
 //! Also webhooks and the one-shot `mediaserver transcode`.
 
-mod common;
+use crate::common;
 
 use common::{fixtures, read, TestServer};
 use serde_json::Value;

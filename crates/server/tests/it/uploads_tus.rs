@@ -1,7 +1,7 @@
 //! tus 1.0.0 at /v1/uploads/ against the real server: the protocol's answers, every rejection
 //! the issue names, persistence across a restart, and expiry removing the bytes.
 
-mod common;
+use crate::common;
 
 use base64::Engine;
 use common::*;

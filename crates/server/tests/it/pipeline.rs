@@ -1,7 +1,7 @@
 //! End to end through the queue: uploads become jobs, in-process workers publish HLS + DASH,
 //! thumbnails, storyboards and image variants to storage; failures carry their reason.
 
-mod common;
+use crate::common;
 
 use common::{fixtures, read, TestServer};
 use mediaserver_storage::ObjectKey;

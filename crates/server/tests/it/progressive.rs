@@ -2,7 +2,7 @@
 //! growing EVENT playlists and marks the item playable long before it is ready; a failed
 //! attempt takes everything back.
 
-mod common;
+use crate::common;
 
 use common::{read, TestServer};
 use mediaserver_storage::ObjectKey;

@@ -1,7 +1,7 @@
 //! The same server on the scaled-out backends — a real PostgreSQL and a real S3 server (moto) —
 //! and what happens when storage is unreachable.
 
-mod common;
+use crate::common;
 
 use common::{config_with, expect_error, fixtures, read, sha256_hex, TestServer, PASSWORD};
 use mediaserver_api::AppState;

@@ -4,7 +4,7 @@
 //! delete, switch to private — applies to the very next request, and a change made by another
 //! process sharing the database applies within `PLAYBACK_CACHE_TTL`.
 
-mod common;
+use crate::common;
 
 use common::{expect_error, fixtures, read, TestServer};
 use mediaserver_core::{MediaPatch, Visibility};

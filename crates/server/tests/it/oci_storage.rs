@@ -4,7 +4,7 @@
 //! downloads with Range, processing, deletion, readiness; and startup errors that name the
 //! problem.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -3,7 +3,7 @@
 //! playback URLs that play, and clear errors (no/bad token, unreachable server, not media, too
 //! large).
 
-mod common;
+use crate::common;
 
 use common::*;
 use reqwest::StatusCode;

@@ -1,7 +1,7 @@
 //! Playback over HTTP: HLS and DASH served from storage with the right types, ranges, caching
 //! and CORS; visibility; playback tokens that survive relative URI resolution; bad paths.
 
-mod common;
+use crate::common;
 
 use common::{expect_error, fixtures, read, TestServer};
 use reqwest::StatusCode;

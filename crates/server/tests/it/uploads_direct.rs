@@ -1,7 +1,7 @@
 //! Direct uploads: a presigned PUT straight to a real S3 server (moto), completed by an S3 event
 //! notification or by `POST /v1/media/{id}/complete`; and the one-time server URL for `Local`.
 
-mod common;
+use crate::common;
 
 use common::*;
 use reqwest::StatusCode;

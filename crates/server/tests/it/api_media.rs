@@ -1,7 +1,7 @@
 //! The media API over real HTTP: uploads streamed to storage, kinds sniffed from bytes, limits,
 //! listing, changes, deletes and range reads of originals.
 
-mod common;
+use crate::common;
 
 use common::{expect_error, fixtures, read, sha256_hex, TestServer};
 use mediaserver_storage::ObjectKey;

@@ -2,7 +2,7 @@
 //! through the Secrets API of a local stand-in that verifies every request's signature, with
 //! an API key (in process) and as an instance principal (the `mediaserver` binary).
 
-mod common;
+use crate::common;
 
 use base64::Engine as _;
 use common::{TestServer, PASSWORD};

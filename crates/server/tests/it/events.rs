@@ -1,7 +1,7 @@
 //! Bucket events and the bucket watcher: objects that arrive in the media bucket by another
 //! route become queued items, once per object version.
 
-mod common;
+use crate::common;
 
 use common::{expect_error, fixtures, read, TestServer, PASSWORD};
 use mediaserver_storage::ObjectKey;

@@ -1,7 +1,7 @@
 //! The `mediaserver` binary itself: help texts, configuration errors, migrate, user creation, and
 //! `serve` starting on port 0 and stopping gracefully on SIGTERM.
 
-mod common;
+use crate::common;
 
 use common::PASSWORD;
 use std::io::{BufRead, BufReader};

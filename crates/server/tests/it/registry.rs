@@ -3,8 +3,7 @@
 //! exchange against the OCI stand-in, whose token the registry accepts as the password of
 //! `BEARER_TOKEN` (what OCIR does with the tokens it issues).
 
-#[path = "support/registry.rs"]
-mod support;
+use crate::registry_support as support;
 
 use mediaserver_oci::standin::Standin;
 use mediaserver_oci::PrivateKey;

@@ -1,0 +1,26 @@
+//! The server's integration tests, one binary: each of the ~20 files used to link its own copy of
+//! the whole server (80–320 MB apiece), which filled CI's disk. Tests of all modules run side by
+//! side, as many at a time as cargo's test threads allow, exactly as before within one file.
+
+mod common;
+mod registry_support;
+
+mod api_auth;
+mod api_media;
+mod api_ops;
+mod backends;
+mod cli;
+mod cli_upload;
+mod container_instances;
+mod deploy_docs;
+mod events;
+mod oci_storage;
+mod oci_vault;
+mod pipeline;
+mod playback;
+mod playback_cache;
+mod progressive;
+mod registry;
+mod uploads_direct;
+mod uploads_tus;
+mod workers;
