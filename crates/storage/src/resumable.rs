@@ -13,7 +13,8 @@
 //!   `{key}.pending.{start}-{len}` and prepended to the next append. An append never changes
 //!   anything the previous state refers to (new parts get new numbers, a new pending object gets a
 //!   new name), so a caller that rejects an append simply keeps the old state; superseded pending
-//!   objects are removed by [`Storage::resumable_release`].
+//!   objects are removed by [`Storage::resumable_release`], any left by an append whose state was
+//!   never recorded (a crash, a database error) when the upload finishes or is aborted.
 
 use crate::{ObjectKey, PutResult, Result, SourceStream, Storage, StorageError};
 use async_trait::async_trait;
@@ -241,9 +242,7 @@ pub(crate) async fn multipart_finish(
         api.complete(key, upload_id, &parts).await?
     };
     put.size = state.offset;
-    if let Some(p) = pending {
-        store.delete(&ObjectKey::new(p.key.clone())?).await?;
-    }
+    delete_pending(store, key, pending.as_ref()).await?;
     Ok(put)
 }
 
@@ -263,8 +262,33 @@ pub(crate) async fn multipart_abort(
         Ok(()) | Err(StorageError::NotFound(_)) => {}
         Err(e) => return Err(e),
     }
-    if let Some(p) = pending {
+    delete_pending(store, key, pending.as_ref()).await
+}
+
+/// Deletes every pending object of `key`, not only the recorded one: an append whose state was
+/// never recorded (rejected, lost its compare-and-set, or met a database error that may or may
+/// not have committed it) leaves its own pending object, which only the end of the upload can
+/// safely remove.
+async fn delete_pending(
+    store: &dyn Storage,
+    key: &ObjectKey,
+    recorded: Option<&Pending>,
+) -> Result<()> {
+    if let Some(p) = recorded {
         store.delete(&ObjectKey::new(p.key.clone())?).await?;
+    }
+    // Listing needs a folder; a key at the bucket's top level has only its recorded one.
+    let Some((dir, _)) = key.as_str().rsplit_once('/') else {
+        return Ok(());
+    };
+    let prefix = format!("{key}.pending.");
+    for meta in store.list(dir).await? {
+        if meta.key.starts_with(&prefix) {
+            match store.delete(&ObjectKey::new(meta.key)?).await {
+                Ok(()) | Err(StorageError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
     }
     Ok(())
 }

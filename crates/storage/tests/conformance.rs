@@ -779,6 +779,15 @@ async fn resumable_rejected_append_keeps_old_state(f: Fixture) {
     f.s.resumable_finish(&k, &s3).await.expect("finish");
     let got = f.s.read_at(&k, 0..good.len() as u64).await.expect("read");
     assert!(got == good, "content differs");
+    // The never-recorded append's pending object went with the finish.
+    let keys: Vec<String> =
+        f.s.list("originals/r2")
+            .await
+            .expect("list")
+            .into_iter()
+            .map(|m| m.key)
+            .collect();
+    assert_eq!(keys, vec![k.to_string()]);
 }
 
 async fn resumable_abort_leaves_nothing(f: Fixture) {
@@ -794,6 +803,10 @@ async fn resumable_abort_leaves_nothing(f: Fixture) {
         .await
         .expect("append")
         .state;
+    // An append whose state was never recorded (a crash before the database write).
+    f.s.resumable_append(&k, &s1, chunked(random_bytes(5000, 15), 1000).boxed())
+        .await
+        .expect("unrecorded append");
     f.s.resumable_abort(&k, &s1).await.expect("abort");
     assert!(f.s.list("originals").await.expect("list").is_empty());
     if let Some((endpoint, bucket)) = &f.s3 {
