@@ -20,11 +20,24 @@ async fn ensure_parent(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Makes a created or renamed directory entry durable: the caller records the upload (or the
+/// finished object) next, and a power loss must not take the file away after that.
+async fn sync_parent(path: &Path) -> Result<()> {
+    let Some(dir) = path.parent() else {
+        return Ok(());
+    };
+    let d = tokio::fs::File::open(dir)
+        .await
+        .map_err(|e| io("opening", dir, e))?;
+    d.sync_all().await.map_err(|e| io("syncing", dir, e))
+}
+
 pub(crate) async fn start(partial: PathBuf) -> Result<ResumableState> {
     ensure_parent(&partial).await?;
     tokio::fs::File::create(&partial)
         .await
         .map_err(|e| io("creating", &partial, e))?;
+    sync_parent(&partial).await?;
     Ok(ResumableState {
         offset: 0,
         mode: ResumableMode::Append,
@@ -95,11 +108,13 @@ pub(crate) async fn finish(
     f.set_len(state.offset)
         .await
         .map_err(|e| io("truncating", &partial, e))?;
+    f.sync_all().await.map_err(|e| io("syncing", &partial, e))?;
     drop(f);
     ensure_parent(&target).await?;
     tokio::fs::rename(&partial, &target)
         .await
         .map_err(|e| io("renaming", &partial, e))?;
+    sync_parent(&target).await?;
     Ok(PutResult {
         size: state.offset,
         etag: None,
