@@ -137,6 +137,9 @@ pub struct JobConfig {
     pub preset: String,
     /// Upper bound for one ffmpeg run.
     pub timeout_secs: u64,
+    /// How often `transcode` to a bucket rewrites its progress object (what a remote job runner
+    /// reads); 0 on every whole percent.
+    pub progress_interval_secs: u64,
     /// Where workers keep their scratch files (`$DATA_DIR/tmp` by default).
     pub temp_dir: PathBuf,
 }
@@ -330,6 +333,7 @@ impl Config {
         if timeout_secs == 0 {
             return Err(err("TRANSCODE_TIMEOUT_SECONDS", "must be greater than 0"));
         }
+        let progress_interval_secs = parse_or(&var, "TRANSCODE_PROGRESS_SECONDS", 5u64)?;
         let temp_dir = var("TEMP_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| data_dir.join("tmp"));
@@ -380,6 +384,7 @@ impl Config {
                 lease_secs,
                 preset,
                 timeout_secs,
+                progress_interval_secs,
                 temp_dir,
             },
             job_runner,

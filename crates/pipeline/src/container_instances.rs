@@ -15,6 +15,9 @@
 //!   pipeline records; a missing summary is a failed attempt. Exit code 2 (the input is not
 //!   media) fails the item for good; any other code or a FAILED instance is retried with
 //!   backoff like any failed attempt, with the code and OCI's lifecycle details as the reason.
+//! * **Progress.** While it encodes, the container rewrites `progress.json` under the output
+//!   prefix (every `TRANSCODE_PROGRESS_SECONDS`, set to the poll interval); each poll of a
+//!   running instance reads it into the item's progress, 0–95 % like the in-process pipeline.
 //! * **Clean-up.** A finished instance (success or failure) is deleted; one running longer
 //!   than `TRANSCODE_TIMEOUT_SECONDS` is deleted and the attempt fails.
 
@@ -38,6 +41,15 @@ use crate::PipelineError;
 pub const JOB_TAG: &str = "mediaserver-job";
 /// The summary object the container writes last, under the output prefix.
 pub const SUMMARY_OBJECT: &str = "transcode.json";
+/// The object the container rewrites while it encodes, under the output prefix.
+pub const PROGRESS_OBJECT: &str = "progress.json";
+
+/// The content of [`PROGRESS_OBJECT`].
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+pub struct TranscodeProgress {
+    /// How much of the encode is done, 0.0–1.0.
+    pub fraction: f64,
+}
 
 /// What each job's instance looks like.
 #[derive(Debug, Clone)]
@@ -175,7 +187,7 @@ impl ContainerInstancesRunner {
                 created.id
             }
         };
-        let result = match self.wait(&id, cancel).await {
+        let result = match self.wait(&id, pipeline, media, cancel).await {
             // Read as the pipeline's own output storage: what players will be served.
             Ok(()) => load_summary(pipeline.output_store.as_ref(), &media.outputs_prefix()).await,
             Err(e) => Err(e),
@@ -192,8 +204,15 @@ impl ContainerInstancesRunner {
         result
     }
 
-    async fn wait(&self, id: &str, cancel: &CancellationToken) -> Result<(), PipelineError> {
+    async fn wait(
+        &self,
+        id: &str,
+        pipeline: &Pipeline,
+        media: &Media,
+        cancel: &CancellationToken,
+    ) -> Result<(), PipelineError> {
         let started = Instant::now();
+        let mut last_progress = None;
         // A failed poll is not a failed job: the instance keeps transcoding whatever our
         // network does, so only this many failures in a row give up (and delete it).
         const MAX_POLL_FAILURES: u32 = 5;
@@ -221,6 +240,9 @@ impl ContainerInstancesRunner {
                     return Err(PipelineError::Transient(format!(
                         "container instance {id} was deleted before the job finished"
                     )))
+                }
+                LifecycleState::Active => {
+                    relay_progress(pipeline, media, &mut last_progress).await;
                 }
                 _ => {}
             }
@@ -290,6 +312,34 @@ impl TranscodeSummary {
             playable: self.outputs.hls.is_some(),
             outputs: self.outputs,
         }
+    }
+}
+
+/// Copies the running container's progress object into the item's progress. Best effort:
+/// no object yet (ffprobe still running) or a failed read just leaves the progress as it was.
+async fn relay_progress(pipeline: &Pipeline, media: &Media, last: &mut Option<i32>) {
+    let Ok(key) = ObjectKey::new(format!("{}{PROGRESS_OBJECT}", media.outputs_prefix())) else {
+        return;
+    };
+    let progress = match read_small(pipeline.output_store.as_ref(), &key).await {
+        Ok(bytes) => serde_json::from_slice::<TranscodeProgress>(&bytes),
+        Err(StorageError::NotFound(_)) => return,
+        Err(e) => {
+            tracing::debug!(error = %e, "could not read the container's progress");
+            return;
+        }
+    };
+    let Ok(p) = progress else {
+        tracing::debug!(key = %key, "the container's progress object is not progress");
+        return;
+    };
+    let pct = (p.fraction.clamp(0.0, 1.0) * 95.0).round() as i32;
+    if *last == Some(pct) {
+        return;
+    }
+    match pipeline.repo.set_media_progress(&media.id, pct, None).await {
+        Ok(_) => *last = Some(pct),
+        Err(e) => tracing::debug!(error = %e, "progress update failed"),
     }
 }
 

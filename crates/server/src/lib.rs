@@ -297,6 +297,11 @@ pub async fn job_runner(config: &Config) -> anyhow::Result<Option<Arc<ContainerI
         "TRANSCODE_TIMEOUT_SECONDS".to_string(),
         config.jobs.timeout_secs.to_string(),
     );
+    // No point writing progress more often than it is read.
+    environment.insert(
+        "TRANSCODE_PROGRESS_SECONDS".to_string(),
+        ci.poll_secs.to_string(),
+    );
     environment.insert(
         "STORAGE_PART_SIZE_MIB".to_string(),
         (config.storage.part_size / (1024 * 1024))

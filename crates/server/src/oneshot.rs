@@ -5,11 +5,13 @@ use anyhow::{anyhow, bail, Context};
 use futures::StreamExt;
 use mediaserver_core::sniff::{sniff, SNIFF_LEN};
 use mediaserver_core::Config;
+use mediaserver_pipeline::container_instances::{TranscodeProgress, PROGRESS_OBJECT};
 use mediaserver_pipeline::{process_file, PipelineError, ProcessSettings, Processed};
 use mediaserver_storage::{ObjectKey, S3Options, Storage};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 
@@ -175,6 +177,16 @@ pub async fn run(
         b
     });
     let progress_bar = bar.clone();
+    let dest_store = dest_loc.store(config).await?;
+    let (progress_tx, progress_rx) = tokio::sync::watch::channel(0.0f64);
+    let progress_writer = dest_store.as_ref().map(|(store, prefix)| {
+        tokio::spawn(write_progress(
+            store.clone(),
+            join_key(prefix, PROGRESS_OBJECT),
+            progress_rx,
+            Duration::from_secs(config.jobs.progress_interval_secs),
+        ))
+    });
     let processed = process_file(
         &input,
         kind,
@@ -184,12 +196,17 @@ pub async fn run(
             if let Some(b) = &progress_bar {
                 b.set_position((f * 1000.0) as u64);
             }
+            progress_tx.send_replace(f);
         },
         CancellationToken::new(),
     )
     .await;
     if let Some(b) = &bar {
         b.finish_and_clear();
+    }
+    // The callback (and with it the sender) is gone: the writer ends after its last write.
+    if let Some(w) = progress_writer {
+        w.await.ok();
     }
     let processed = match processed {
         Ok(p) => p,
@@ -203,7 +220,7 @@ pub async fn run(
     // job runner reads it to record the item.
     let summary_bytes = serde_json::to_vec_pretty(&summary)?;
     let summary_name = mediaserver_pipeline::container_instances::SUMMARY_OBJECT;
-    match (&dest_loc, dest_loc.store(config).await?) {
+    match (&dest_loc, dest_store) {
         (Location::Local(dir), _) => {
             for (path, rel) in &files {
                 let target = dir.join(rel);
@@ -222,31 +239,62 @@ pub async fn run(
         }
         (_, Some((store, prefix))) => {
             for (path, rel) in &files {
-                let key = if prefix.is_empty() {
-                    rel.clone()
-                } else {
-                    format!("{prefix}/{rel}")
-                };
-                let key = ObjectKey::new(key)?;
+                let key = ObjectKey::new(join_key(&prefix, rel))?;
                 store
                     .put_file(&key, path)
                     .await
                     .with_context(|| format!("uploading {key}"))?;
             }
-            let key = if prefix.is_empty() {
-                summary_name.to_string()
-            } else {
-                format!("{prefix}/{summary_name}")
-            };
-            let key = ObjectKey::new(key)?;
+            let key = ObjectKey::new(join_key(&prefix, summary_name))?;
             store
                 .put_bytes(&key, summary_bytes.into())
                 .await
                 .with_context(|| format!("uploading {key}"))?;
+            // Done: the summary says so now, the progress object is clutter among the outputs.
+            if let Ok(key) = ObjectKey::new(join_key(&prefix, PROGRESS_OBJECT)) {
+                store.delete(&key).await.ok();
+            }
         }
         (_, None) => bail!("{dest}: no storage for this location"),
     }
     Ok(summary)
+}
+
+fn join_key(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}/{name}")
+    }
+}
+
+/// Rewrites the progress object while the encode runs, at most once per `interval` and only
+/// when the whole percentage changed. Best effort: a failed write only costs the watcher a
+/// stale figure, never the job.
+async fn write_progress(
+    store: Arc<dyn Storage>,
+    key: String,
+    mut rx: tokio::sync::watch::Receiver<f64>,
+    interval: Duration,
+) {
+    let Ok(key) = ObjectKey::new(key) else {
+        return;
+    };
+    let mut last: Option<(i64, std::time::Instant)> = None;
+    // No sleeping here: the writer must notice the end of the encode at once.
+    while rx.changed().await.is_ok() {
+        let fraction = *rx.borrow_and_update();
+        let pct = (fraction * 100.0).floor() as i64;
+        let due = last.is_none_or(|(p, at)| p != pct && at.elapsed() >= interval);
+        if !due {
+            continue;
+        }
+        last = Some((pct, std::time::Instant::now()));
+        let body = serde_json::to_vec(&TranscodeProgress { fraction }).unwrap_or_default();
+        if let Err(e) = store.put_bytes(&key, body.into()).await {
+            tracing::debug!(error = %e, "could not write the progress object");
+        }
+    }
 }
 
 async fn read_up_to(f: &mut tokio::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {

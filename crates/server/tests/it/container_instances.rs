@@ -270,6 +270,55 @@ async fn one_job_runs_as_one_pinned_instance_and_is_recorded_from_its_outputs() 
     workers.await.unwrap();
 }
 
+/// The container's encode progress reaches the item while the instance runs (not only 0 and
+/// then `ready`), and the progress object does not stay among the outputs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_container_reports_its_progress_on_the_item() {
+    let w = world().await;
+    w.run_transcode(None, Arc::new(AtomicUsize::new(0)));
+    let env = w.env(&[]);
+    let s = TestServer::start_with(&env).await;
+    let (stop, workers) = start_workers(&s, &env).await;
+    let token = s.user_token("progress@example.com").await;
+    let item = s.upload_ok(&token, "long.mp4", read(&long_clip())).await;
+    let id = item["id"].as_str().unwrap().to_string();
+
+    // Watch the item as the web page does.
+    let deadline = std::time::Instant::now() + Duration::from_secs(240);
+    let mut seen = Vec::new();
+    let done = loop {
+        let item: Value = s
+            .get(&format!("/v1/media/{id}"), &token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if item["status"] == "ready" || item["status"] == "failed" {
+            break item;
+        }
+        seen.push(item["progress"].as_i64().unwrap());
+        assert!(std::time::Instant::now() < deadline, "not done: {item}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(done["status"], "ready", "{done}");
+    seen.dedup();
+    assert!(
+        seen.iter().any(|p| (1..95).contains(p)),
+        "no progress between 0 and 95 % while the container encoded: {seen:?}"
+    );
+    assert!(seen.windows(2).all(|p| p[0] <= p[1]), "went back: {seen:?}");
+    let names = w.standin.object_storage().object_names("media");
+    assert!(
+        !names.contains(&format!("media/{id}/progress.json")),
+        "{names:?}"
+    );
+    assert!(names.contains(&format!("media/{id}/transcode.json")));
+    stop.cancel();
+    workers.await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_server_adopts_the_running_instance_instead_of_creating_another() {
     let w = world().await;

@@ -4,9 +4,9 @@
 
 use crate::common;
 
-use common::{fixtures, read, TestServer};
+use common::{fixtures, long_clip, read, TestServer};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -36,51 +36,6 @@ fn spawn_worker(data_dir: &Path) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .unwrap()
-}
-
-/// A clip long enough that its encode is still running when the test intervenes.
-fn long_clip() -> PathBuf {
-    static CLIP: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    CLIP.get_or_init(make_long_clip).clone()
-}
-
-fn make_long_clip() -> PathBuf {
-    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fixtures/long-720p.mp4");
-    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
-    if !out.exists() {
-        let tmp = out.with_extension(format!("tmp{}.mp4", std::process::id()));
-        let ok = Command::new("ffmpeg")
-            .args([
-                "-hide_banner",
-                "-loglevel",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                "testsrc2=size=1280x720:rate=30:duration=40",
-                "-f",
-                "lavfi",
-                "-i",
-                "sine=frequency=300:duration=40",
-                "-c:v",
-                "libx264",
-                "-preset",
-                "ultrafast",
-                "-pix_fmt",
-                "yuv420p",
-                "-c:a",
-                "aac",
-                "-shortest",
-            ])
-            .arg(&tmp)
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok);
-        std::fs::rename(&tmp, &out).unwrap();
-    }
-    out
 }
 
 fn children_of(pid: u32) -> Vec<u32> {

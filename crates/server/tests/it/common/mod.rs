@@ -276,6 +276,51 @@ pub fn fixtures() -> &'static Fixtures {
     })
 }
 
+/// A clip long enough that its encode is still running when the test intervenes.
+pub fn long_clip() -> PathBuf {
+    static CLIP: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    CLIP.get_or_init(make_long_clip).clone()
+}
+
+fn make_long_clip() -> PathBuf {
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fixtures/long-720p.mp4");
+    std::fs::create_dir_all(out.parent().expect("fixture")).expect("fixture");
+    if !out.exists() {
+        let tmp = out.with_extension(format!("tmp{}.mp4", std::process::id()));
+        let ok = Command::new("ffmpeg")
+            .args([
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc2=size=1280x720:rate=30:duration=40",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=frequency=300:duration=40",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-pix_fmt",
+                "yuv420p",
+                "-c:a",
+                "aac",
+                "-shortest",
+            ])
+            .arg(&tmp)
+            .status()
+            .expect("ffmpeg must be installed")
+            .success();
+        assert!(ok, "ffmpeg failed making the long clip");
+        std::fs::rename(&tmp, &out).expect("fixture");
+    }
+    out
+}
+
 pub fn read(p: &Path) -> Vec<u8> {
     std::fs::read(p).expect("read fixture")
 }
