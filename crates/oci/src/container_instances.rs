@@ -106,6 +106,9 @@ pub struct ContainerInstance {
     pub containers: Vec<InstanceContainer>,
     #[serde(default)]
     pub freeform_tags: BTreeMap<String, String>,
+    /// When the instance was created (RFC 3339): how long a job has run, whoever started it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_created: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// `ContainerInstanceContainer`.
@@ -335,5 +338,15 @@ mod tests {
                 .unwrap();
         assert_eq!(c.lifecycle_state, LifecycleState::Unknown);
         assert_eq!(c.exit_code, Some(3));
+    }
+    #[test]
+    fn creation_time_parses_in_the_api_format() {
+        let i: ContainerInstance = serde_json::from_str(
+            r#"{"id":"ocid1.computecontainerinstance.oc1..x","lifecycleState":"ACTIVE",
+                "timeCreated":"2016-08-25T21:10:29.600Z"}"#,
+        )
+        .unwrap();
+        let t = i.time_created.unwrap();
+        assert_eq!(t.to_rfc3339(), "2016-08-25T21:10:29.600+00:00");
     }
 }

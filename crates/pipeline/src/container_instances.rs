@@ -246,7 +246,13 @@ impl ContainerInstancesRunner {
                 }
                 _ => {}
             }
-            if started.elapsed() > self.template.timeout {
+            // From the instance's creation: an adopted instance (a restarted server, a
+            // redelivered job) does not get a fresh timeout.
+            let running_for = inst
+                .time_created
+                .and_then(|t| (chrono::Utc::now() - t).to_std().ok())
+                .unwrap_or_else(|| started.elapsed());
+            if running_for > self.template.timeout {
                 return Err(PipelineError::Transient(format!(
                     "container instance {id} ran longer than {} s (TRANSCODE_TIMEOUT_SECONDS); deleted",
                     self.template.timeout.as_secs()

@@ -172,6 +172,15 @@ impl ContainerInstancesStandin {
             .collect()
     }
 
+    /// Moves an instance's creation time `by` into the past (as if it had been running that
+    /// long).
+    pub fn backdate(&self, id: &str, by: Duration) {
+        if let Some(i) = lock(&self.ci.data).instances.get_mut(id) {
+            let by = chrono::Duration::from_std(by).unwrap_or_default();
+            i.instance.time_created = i.instance.time_created.map(|t| t - by);
+        }
+    }
+
     /// DeleteContainerInstance calls accepted.
     pub fn deletes(&self) -> usize {
         self.ci.deletes.load(Ordering::SeqCst)
@@ -418,6 +427,7 @@ async fn create_instance(
                     .to_string(),
             }],
             freeform_tags: tags.clone(),
+            time_created: Some(chrono::Utc::now()),
         };
         let spec = RunRequest {
             instance_id: id.clone(),

@@ -369,6 +369,44 @@ async fn a_restarted_server_adopts_the_running_instance_instead_of_creating_anot
     workers.await.unwrap();
 }
 
+/// The timeout counts from the instance's creation, not from when this server began waiting:
+/// an adopted instance already past `TRANSCODE_TIMEOUT_SECONDS` is deleted at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_adopted_instance_past_the_timeout_is_deleted_at_once() {
+    let w = world().await;
+    let gate = Arc::new(Semaphore::new(0));
+    w.run_transcode(Some(gate), Arc::new(AtomicUsize::new(0)));
+    let env = w.env(&[("TRANSCODE_TIMEOUT_SECONDS", "3600")]);
+    let s = TestServer::start_with(&env).await;
+    let (stop, workers) = start_workers(&s, &env).await;
+    let token = s.user_token("timeout@example.com").await;
+    s.upload_ok(&token, "clip.mp4", read(&fixtures().mp4)).await;
+    let ci = w.standin.container_instances().clone();
+    wait_until("the instance to be running", 30, || {
+        ci.instances()
+            .first()
+            .is_some_and(|i| i.lifecycle_state == LifecycleState::Active)
+    })
+    .await;
+    stop.cancel();
+    workers.await.unwrap();
+    let first = ci.instances()[0].id.clone();
+    // Started by the previous server two hours ago.
+    ci.backdate(&first, Duration::from_secs(2 * 3600));
+
+    let (stop, workers) = start_workers(&s, &env).await;
+    wait_until("the overdue instance's deletion", 30, || {
+        ci.instances()
+            .iter()
+            .any(|i| i.id == first && i.lifecycle_state.is_deleted())
+    })
+    .await;
+    // The attempt failed and the job was retried on a new instance.
+    wait_until("a new instance", 30, || ci.creates().len() == 2).await;
+    stop.cancel();
+    workers.await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_container_fails_the_job_with_its_exit_code_and_reason() {
     let w = world().await;
