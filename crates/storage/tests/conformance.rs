@@ -679,6 +679,11 @@ fn s3_requires_endpoint_variable() {
     );
 }
 
+async fn keys_under(f: &Fixture, prefix: &str) -> Vec<String> {
+    let list = f.s.list(prefix).await.expect("list");
+    list.into_iter().map(|m| m.key).collect()
+}
+
 /// Chunk sizes that exercise every path: below the provider's minimum part, exactly one part,
 /// and a streamed body spanning several parts; the state goes through JSON between appends, as
 /// it does through the database.
@@ -718,14 +723,7 @@ async fn resumable_across_appends(f: Fixture) {
     let got = f.s.read_at(&k, 0..data.len() as u64).await.expect("read");
     assert!(got == data, "content differs");
     // Nothing but the object itself remains.
-    let keys: Vec<String> =
-        f.s.list("originals/r1")
-            .await
-            .expect("list")
-            .into_iter()
-            .map(|m| m.key)
-            .collect();
-    assert_eq!(keys, vec![k.to_string()]);
+    assert_eq!(keys_under(&f, "originals/r1").await, vec![k.to_string()]);
     if let Some((endpoint, bucket)) = &f.s3 {
         assert_eq!(open_multipart_uploads(endpoint, bucket).await, 0);
     }
@@ -780,14 +778,7 @@ async fn resumable_rejected_append_keeps_old_state(f: Fixture) {
     let got = f.s.read_at(&k, 0..good.len() as u64).await.expect("read");
     assert!(got == good, "content differs");
     // The never-recorded append's pending object went with the finish.
-    let keys: Vec<String> =
-        f.s.list("originals/r2")
-            .await
-            .expect("list")
-            .into_iter()
-            .map(|m| m.key)
-            .collect();
-    assert_eq!(keys, vec![k.to_string()]);
+    assert_eq!(keys_under(&f, "originals/r2").await, vec![k.to_string()]);
 }
 
 async fn resumable_abort_leaves_nothing(f: Fixture) {

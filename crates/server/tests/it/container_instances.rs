@@ -16,7 +16,7 @@ use std::time::Duration;
 use common::*;
 use mediaserver_oci::container_instances::LifecycleState;
 use mediaserver_oci::standin::container_instances::{RunFuture, RunRequest, RunResult};
-use mediaserver_oci::standin::Standin;
+use mediaserver_oci::standin::{ContainerInstancesStandin, Standin};
 use mediaserver_oci::PrivateKey;
 use registry_support::TestRegistry;
 use reqwest::StatusCode;
@@ -183,6 +183,16 @@ async fn wait_until(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
     }
 }
 
+/// Waits until the first instance's container runs.
+async fn wait_running(ci: &ContainerInstancesStandin) {
+    wait_until("the instance to be running", 30, || {
+        ci.instances()
+            .first()
+            .is_some_and(|i| i.lifecycle_state == LifecycleState::Active)
+    })
+    .await;
+}
+
 fn all_deleted(standin: &Standin) -> bool {
     standin
         .container_instances()
@@ -333,12 +343,7 @@ async fn a_restarted_server_adopts_the_running_instance_instead_of_creating_anot
     let id = item["id"].as_str().unwrap().to_string();
 
     let ci = w.standin.container_instances().clone();
-    wait_until("the instance to be running", 30, || {
-        ci.instances()
-            .first()
-            .is_some_and(|i| i.lifecycle_state == LifecycleState::Active)
-    })
-    .await;
+    wait_running(&ci).await;
     // The server goes away while the container runs: the job goes back to the queue, the
     // instance stays.
     stop.cancel();
@@ -382,12 +387,7 @@ async fn an_adopted_instance_past_the_timeout_is_deleted_at_once() {
     let token = s.user_token("timeout@example.com").await;
     s.upload_ok(&token, "clip.mp4", read(&fixtures().mp4)).await;
     let ci = w.standin.container_instances().clone();
-    wait_until("the instance to be running", 30, || {
-        ci.instances()
-            .first()
-            .is_some_and(|i| i.lifecycle_state == LifecycleState::Active)
-    })
-    .await;
+    wait_running(&ci).await;
     stop.cancel();
     workers.await.unwrap();
     let first = ci.instances()[0].id.clone();
