@@ -199,11 +199,10 @@ pub async fn sweep_expired(state: &AppState) -> ApiResult<usize> {
     for listed in &batch {
         // Not while a request is writing to it; and only if it is still expired once locked (a
         // PATCH that just finished moved its expiry).
-        let Ok(Ok(_guard)) = tokio::time::timeout(
-            Duration::from_millis(100),
-            crate::http::tus_state::lock(&listed.id),
-        )
-        .await
+        let Ok(_guard) = state
+            .upload_locks
+            .lock(&state.repo, &listed.id, Duration::from_millis(100))
+            .await
         else {
             continue;
         };

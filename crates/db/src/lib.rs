@@ -160,6 +160,18 @@ pub trait Repo: Send + Sync + std::fmt::Debug {
     ) -> Result<bool>;
     /// Marks an `active` upload `complete` at `offset`; `false` if it was not active.
     async fn complete_upload(&self, id: &str, offset: i64) -> Result<bool>;
+    /// Takes or renews the upload's write lease for `writer` until `until`; `false` while
+    /// another writer's lease has not run out at `now` (or the upload does not exist). Replicas
+    /// use it so that one request at a time writes to an upload.
+    async fn lease_upload(
+        &self,
+        id: &str,
+        writer: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool>;
+    /// Gives the lease back if `writer` still holds it.
+    async fn release_upload_lease(&self, id: &str, writer: &str) -> Result<()>;
     async fn delete_upload(&self, id: &str) -> Result<bool>;
     /// Uploads whose `expires_at` is at or before `now`, oldest first.
     async fn expired_uploads(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<Upload>>;

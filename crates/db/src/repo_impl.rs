@@ -368,6 +368,20 @@ macro_rules! impl_repo {
                 self.finish_upload(id, offset).await
             }
 
+            async fn lease_upload(
+                &self,
+                id: &str,
+                writer: &str,
+                until: ::chrono::DateTime<::chrono::Utc>,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> $crate::Result<bool> {
+                self.take_upload_lease(id, writer, until, now).await
+            }
+
+            async fn release_upload_lease(&self, id: &str, writer: &str) -> $crate::Result<()> {
+                self.drop_upload_lease(id, writer).await
+            }
+
             async fn delete_upload(&self, id: &str) -> $crate::Result<bool> {
                 self.remove_upload(id).await
             }

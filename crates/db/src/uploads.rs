@@ -116,6 +116,39 @@ macro_rules! impl_uploads {
                 Ok(done.rows_affected() == 1)
             }
 
+            async fn take_upload_lease(
+                &self,
+                id: &str,
+                writer: &str,
+                until: ::chrono::DateTime<::chrono::Utc>,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> $crate::Result<bool> {
+                let done = ::sqlx::query(
+                    "UPDATE uploads SET writer = $1, writer_until = $2 WHERE id = $3 \
+                     AND (writer IS NULL OR writer = $1 OR writer_until IS NULL OR writer_until < $4)",
+                )
+                .bind(writer)
+                .bind(Self::ts(until))
+                .bind(id)
+                .bind(Self::ts(now))
+                .execute(&self.pool)
+                .await
+                .map_err(Self::db_err)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn drop_upload_lease(&self, id: &str, writer: &str) -> $crate::Result<()> {
+                ::sqlx::query(
+                    "UPDATE uploads SET writer = NULL, writer_until = NULL WHERE id = $1 AND writer = $2",
+                )
+                .bind(id)
+                .bind(writer)
+                .execute(&self.pool)
+                .await
+                .map_err(Self::db_err)?;
+                Ok(())
+            }
+
             async fn remove_upload(&self, id: &str) -> $crate::Result<bool> {
                 let done = ::sqlx::query("DELETE FROM uploads WHERE id = $1")
                     .bind(id)

@@ -231,7 +231,11 @@ async fn one_time_put(
 ) -> Response {
     let body = req.into_body();
     // Two PUTs to one URL at once: the second waits and then finds it used.
-    let _guard = match crate::http::tus_state::lock(&id).await {
+    let _guard = match state
+        .upload_locks
+        .lock(&state.repo, &id, crate::http::tus_state::WAIT)
+        .await
+    {
         Ok(g) => g,
         Err(e) => return e.into_response(),
     };

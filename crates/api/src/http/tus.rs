@@ -14,7 +14,7 @@
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::http::tus_body::{Checksum, Hasher, Metered, CHECKSUMS};
-use crate::http::tus_state::{self, lock};
+use crate::http::tus_state;
 use crate::uploads;
 use crate::AppState;
 use axum::body::Body;
@@ -337,7 +337,10 @@ async fn head(state: &AppState, mut upload: Upload) -> ApiResult<Response> {
     if upload.status == UploadStatus::Active && upload.offset == upload.length {
         // Every byte was acknowledged but completion was interrupted: finish it now, under the
         // lock so it cannot run alongside a PATCH that is completing it.
-        let _guard = lock(&upload.id).await?;
+        let _guard = state
+            .upload_locks
+            .lock(&state.repo, &upload.id, tus_state::WAIT)
+            .await?;
         upload = state
             .repo
             .get_upload(&upload.id)
@@ -367,7 +370,10 @@ async fn head(state: &AppState, mut upload: Upload) -> ApiResult<Response> {
 }
 
 async fn terminate(state: &AppState, upload: Upload) -> ApiResult<Response> {
-    let _guard = lock(&upload.id).await?;
+    let _guard = state
+        .upload_locks
+        .lock(&state.repo, &upload.id, tus_state::WAIT)
+        .await?;
     uploads::discard(state, &upload).await;
     if state.repo.get_upload(&upload.id).await?.is_some() {
         return Err(ApiError::Unavailable(
@@ -387,7 +393,10 @@ async fn patch(state: &AppState, upload: Upload, req: Request) -> ApiResult<Resp
             "PATCH bodies must have Content-Type: {OFFSET_OCTET_STREAM}"
         )));
     }
-    let _guard = lock(&upload.id).await?;
+    let _guard = state
+        .upload_locks
+        .lock(&state.repo, &upload.id, tus_state::WAIT)
+        .await?;
     // Re-read under the lock: a request that just finished may have moved the offset.
     let upload = state
         .repo

@@ -1,47 +1,154 @@
-//! What this process keeps per tus upload between requests: a lock, so one request at a time
-//! writes to an upload, and the running SHA-256 of its bytes — carried from PATCH to PATCH so
-//! the request that completes a large upload need not read the whole file back to hash it.
-//! Both are lost on restart: completion then hashes the stored object instead.
+//! Who may write to an upload, and what this process keeps per tus upload between requests.
 //!
-//! The lock is per process. With several replicas, a client's requests for one upload should
-//! reach one replica at a time (tus clients send them one after another; a load balancer with
-//! sticky sessions makes sure of it): the compare-and-set on the offset in the database stops
-//! two replicas from both recording progress, but on S3-style storage two replicas appending the
-//! same range at the same moment write parts under the same numbers, and the loser's cleanup can
-//! remove the winner's pending remainder, leaving the upload unable to complete (the client
-//! then starts it again).
+//! One request at a time writes to an upload, whichever replica it reaches: a client retrying
+//! after a dropped connection may overlap the request the server has not yet seen end, and
+//! two appends from the same offset would otherwise write the same multipart part numbers and
+//! pending remainder (S3-style storage) or interleave in the partial file (`Local`). Within a
+//! process a mutex per upload orders them; across replicas a lease on the upload's row (taken
+//! with a compare-and-set, renewed while the request streams, given back at its end, run out
+//! after [`LEASE`] if its holder died) does. The compare-and-set on the offset when progress is
+//! recorded stays the last line of defence.
+//!
+//! The running SHA-256 of an upload's bytes is carried from PATCH to PATCH so the request that
+//! completes a large upload need not read the whole file back to hash it. It is lost on
+//! restart (or when another replica took the next PATCH): completion then hashes the stored
+//! object instead.
 
 use crate::error::{ApiError, ApiResult};
+use chrono::Utc;
+use mediaserver_db::DynRepo;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
+use tokio::time::Instant;
 
-/// One request at a time per upload in this process (a client retrying after a dropped
-/// connection may overlap the request the server has not yet seen end). Also taken by the
-/// expiry sweep and the one-time direct-upload URL.
-pub(crate) async fn lock(id: &str) -> ApiResult<tokio::sync::OwnedMutexGuard<()>> {
-    static LOCKS: Mutex<Option<HashMap<String, Weak<tokio::sync::Mutex<()>>>>> = Mutex::new(None);
-    let m = {
-        let mut map = LOCKS
+/// How long a request waits for the upload to be free before answering 423.
+pub(crate) const WAIT: Duration = Duration::from_secs(10);
+/// How long a write lease lasts without renewal: what a crashed replica costs the client.
+pub(crate) const LEASE: Duration = Duration::from_secs(30);
+const RENEW_EVERY: Duration = Duration::from_secs(10);
+const RETRY_EVERY: Duration = Duration::from_millis(250);
+
+/// The per-upload mutexes of one server (one `AppState`).
+#[derive(Default)]
+pub(crate) struct UploadLocks {
+    local: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
+}
+
+/// Held while a request writes to an upload; dropping it frees the upload.
+pub(crate) struct UploadGuard {
+    _local: tokio::sync::OwnedMutexGuard<()>,
+    _lease: Option<Lease>,
+}
+
+struct Lease {
+    repo: DynRepo,
+    id: String,
+    writer: String,
+    renewal: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        self.renewal.abort();
+        let (repo, id, writer) = (
+            self.repo.clone(),
+            std::mem::take(&mut self.id),
+            std::mem::take(&mut self.writer),
+        );
+        // Given back at once so the client's next request need not wait; should this fail
+        // (no runtime, database down) the lease runs out by itself.
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                if let Err(e) = repo.release_upload_lease(&id, &writer).await {
+                    tracing::debug!(error = %e, "could not give back an upload's write lease");
+                }
+            });
+        }
+    }
+}
+
+fn locked() -> ApiError {
+    ApiError::Locked("another request is writing to this upload; retry shortly".into())
+}
+
+impl UploadLocks {
+    /// Waits up to `wait` until this request may write to upload `id` (423 after that). An
+    /// upload that does not exist gets no lease; the caller finds it missing.
+    pub(crate) async fn lock(
+        &self,
+        repo: &DynRepo,
+        id: &str,
+        wait: Duration,
+    ) -> ApiResult<UploadGuard> {
+        let deadline = Instant::now() + wait;
+        let m = self.mutex_for(id)?;
+        let local = tokio::time::timeout_at(deadline, m.lock_owned())
+            .await
+            .map_err(|_| locked())?;
+        let writer = uuid::Uuid::new_v4().to_string();
+        loop {
+            let now = Utc::now();
+            if repo.lease_upload(id, &writer, now + LEASE, now).await? {
+                break;
+            }
+            if repo.get_upload(id).await?.is_none() {
+                return Ok(UploadGuard {
+                    _local: local,
+                    _lease: None,
+                });
+            }
+            if Instant::now() + RETRY_EVERY > deadline {
+                return Err(locked());
+            }
+            tokio::time::sleep(RETRY_EVERY).await;
+        }
+        let renewal = tokio::spawn(renew(repo.clone(), id.to_string(), writer.clone()));
+        Ok(UploadGuard {
+            _local: local,
+            _lease: Some(Lease {
+                repo: repo.clone(),
+                id: id.to_string(),
+                writer,
+                renewal,
+            }),
+        })
+    }
+
+    fn mutex_for(&self, id: &str) -> ApiResult<Arc<tokio::sync::Mutex<()>>> {
+        let mut map = self
+            .local
             .lock()
             .map_err(|_| ApiError::Internal("upload lock table poisoned".into()))?;
-        let map = map.get_or_insert_with(HashMap::new);
         map.retain(|_, w| w.strong_count() > 0);
-        match map.get(id).and_then(Weak::upgrade) {
+        Ok(match map.get(id).and_then(Weak::upgrade) {
             Some(m) => m,
             None => {
                 let m = Arc::new(tokio::sync::Mutex::new(()));
                 map.insert(id.to_string(), Arc::downgrade(&m));
                 m
             }
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(10), m.lock_owned())
-        .await
-        .map_err(|_| {
-            ApiError::Locked("another request is writing to this upload; retry shortly".into())
         })
+    }
+}
+
+/// Keeps a lease while its request runs (a large PATCH streams for minutes).
+async fn renew(repo: DynRepo, id: String, writer: String) {
+    loop {
+        tokio::time::sleep(RENEW_EVERY).await;
+        let now = Utc::now();
+        match repo.lease_upload(&id, &writer, now + LEASE, now).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(upload = %id, "lost the upload's write lease (not renewed in time); the offset check still guards its progress");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(upload = %id, error = %e, "could not renew the upload's write lease")
+            }
+        }
+    }
 }
 
 /// Bounds memory if clients abandon uploads; an evicted upload is hashed at completion.

@@ -9,6 +9,7 @@ both_backends!(
     complete_and_delete,
     expired_uploads_oldest_first,
     duplicate_key_is_conflict,
+    write_lease_is_exclusive_until_it_runs_out,
 );
 
 fn upload(owner: &str, expires_in: i64) -> Upload {
@@ -108,4 +109,36 @@ async fn duplicate_key_is_conflict(repo: &DynRepo) {
         repo.create_upload(&again).await,
         Err(DbError::Conflict(_))
     ));
+}
+
+async fn write_lease_is_exclusive_until_it_runs_out(repo: &DynRepo) {
+    let owner = user(repo, "u@example.com").await;
+    let u = upload(&owner.id, 3600);
+    repo.create_upload(&u).await.unwrap();
+    let now = Utc::now().trunc_subsecs(3);
+    let until = now + Duration::seconds(30);
+    assert!(repo.lease_upload(&u.id, "a", until, now).await.unwrap());
+    // Another writer waits; the holder renews.
+    assert!(!repo.lease_upload(&u.id, "b", until, now).await.unwrap());
+    assert!(repo
+        .lease_upload(&u.id, "a", until + Duration::seconds(30), now)
+        .await
+        .unwrap());
+    // Only the holder gives it back.
+    repo.release_upload_lease(&u.id, "b").await.unwrap();
+    assert!(!repo.lease_upload(&u.id, "b", until, now).await.unwrap());
+    repo.release_upload_lease(&u.id, "a").await.unwrap();
+    assert!(repo.lease_upload(&u.id, "b", until, now).await.unwrap());
+    // A holder that went away: its lease runs out and another writer takes over.
+    let later = until + Duration::seconds(1);
+    assert!(!repo.lease_upload(&u.id, "c", later, now).await.unwrap());
+    assert!(repo
+        .lease_upload(&u.id, "c", later + Duration::seconds(30), later)
+        .await
+        .unwrap());
+    // No upload, no lease.
+    assert!(!repo.lease_upload(&new_id(), "a", until, now).await.unwrap());
+    // The lease is not part of the upload's state.
+    let got = repo.get_upload(&u.id).await.unwrap().unwrap();
+    assert_eq!(got.offset, u.offset);
 }

@@ -556,3 +556,104 @@ async fn s3_multipart_upload_and_expiry() {
     assert_eq!(head(&s, &url, &token).await.status(), StatusCode::NOT_FOUND);
     s.stop().await;
 }
+
+/// Two replicas (two servers on one database and one storage): while a PATCH streams into one,
+/// a PATCH for the same upload on the other waits and then gets 423 instead of writing the same
+/// range; once the first has ended, the other replica continues the upload to the right bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_write_one_upload_one_request_at_a_time() {
+    let a = TestServer::start().await;
+    let config = config_with(a.dir.path(), &[]);
+    let state = mediaserver::build_state(&config).await.unwrap();
+    let b = TestServer::start_state(tempfile::tempdir().unwrap(), &config, state).await;
+    let token = a.user_token("a@example.com").await;
+    let data = video(3 * 1024 * 1024);
+    let url_a = create_ok(&a, &token, data.len() as u64, "v.mp4").await;
+    let url_b = b.url(url_a.trim_start_matches(&a.url));
+
+    // Replica A receives the first half of a PATCH's body, and the rest is slow to come.
+    let (mut tx, rx) = futures::channel::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
+    let slow = tokio::spawn({
+        let (client, url, token) = (a.client.clone(), url_a.clone(), token.clone());
+        async move {
+            client
+                .patch(url)
+                .bearer_auth(token)
+                .header(TUS.0, TUS.1)
+                .header(OCTETS.0, OCTETS.1)
+                .header("Upload-Offset", "0")
+                .body(reqwest::Body::wrap_stream(rx))
+                .send()
+                .await
+                .unwrap()
+        }
+    });
+    use futures::SinkExt;
+    tx.send(Ok(data[..500_000].to_vec())).await.unwrap();
+    let partial_size = || {
+        walk(a.dir.path())
+            .iter()
+            .find(|p| p.to_string_lossy().ends_with(".partial"))
+            .and_then(|p| std::fs::metadata(p).ok())
+            .map_or(0, |m| m.len())
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while partial_size() < 500_000 {
+        assert!(std::time::Instant::now() < deadline, "A never wrote");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+
+    // The client gave up on it and retries on replica B: told to come back later.
+    let r = patch(&b, &url_b, &token, 0, data[..1_000_000].to_vec()).await;
+    assert_eq!(r.status(), StatusCode::LOCKED);
+    assert!(r.text().await.unwrap().contains("another request"));
+
+    // A's request ends; B now takes the next request and completes the upload.
+    tx.send(Ok(data[500_000..1_000_000].to_vec()))
+        .await
+        .unwrap();
+    drop(tx);
+    assert_eq!(slow.await.unwrap().status(), StatusCode::NO_CONTENT);
+    let r = head(&b, &url_b, &token).await;
+    assert_eq!(offset_of(&r), 1_000_000);
+    let id = upload_all_from(&b, &url_b, &token, &data, 1_000_000).await;
+    let item: serde_json::Value = b
+        .get(&format!("/v1/media/{id}"), &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(item["sha256"], sha256_hex(&data));
+    b.stop().await;
+    a.stop().await;
+}
+
+/// A replica that died holding an upload's lease only delays the upload until the lease runs
+/// out: the next request then takes it over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_replicas_lease_runs_out() {
+    let s = TestServer::start().await;
+    let token = s.user_token("a@example.com").await;
+    let data = video(1024 * 1024);
+    let url = create_ok(&s, &token, data.len() as u64, "v.mp4").await;
+    let id = url.rsplit('/').next().unwrap().to_string();
+    let now = chrono::Utc::now();
+    assert!(s
+        .state
+        .repo
+        .lease_upload(
+            &id,
+            "crashed-replica",
+            now + chrono::Duration::seconds(3),
+            now
+        )
+        .await
+        .unwrap());
+    let started = std::time::Instant::now();
+    let id2 = upload_all_from(&s, &url, &token, &data, 0).await;
+    assert_eq!(id2, id);
+    assert!(started.elapsed() >= std::time::Duration::from_secs(2));
+    s.stop().await;
+}
