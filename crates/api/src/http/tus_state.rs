@@ -28,7 +28,10 @@ pub(crate) const WAIT: Duration = Duration::from_secs(10);
 /// How long a write lease lasts without renewal: what a crashed replica costs the client.
 pub(crate) const LEASE: Duration = Duration::from_secs(30);
 const RENEW_EVERY: Duration = Duration::from_secs(10);
-const RETRY_EVERY: Duration = Duration::from_millis(250);
+/// Retries of a held lease start fast: the usual holder is this server's previous request,
+/// whose lease is being given back as the client sends the next one.
+const FIRST_RETRY: Duration = Duration::from_millis(5);
+const MAX_RETRY: Duration = Duration::from_millis(250);
 
 /// The per-upload mutexes of one server (one `AppState`).
 #[derive(Default)]
@@ -88,6 +91,7 @@ impl UploadLocks {
             .await
             .map_err(|_| locked())?;
         let writer = uuid::Uuid::new_v4().to_string();
+        let mut retry = FIRST_RETRY;
         loop {
             let now = Utc::now();
             if repo.lease_upload(id, &writer, now + LEASE, now).await? {
@@ -99,10 +103,11 @@ impl UploadLocks {
                     _lease: None,
                 });
             }
-            if Instant::now() + RETRY_EVERY > deadline {
+            if Instant::now() + retry > deadline {
                 return Err(locked());
             }
-            tokio::time::sleep(RETRY_EVERY).await;
+            tokio::time::sleep(retry).await;
+            retry = (retry * 2).min(MAX_RETRY);
         }
         let renewal = tokio::spawn(renew(repo.clone(), id.to_string(), writer.clone()));
         Ok(UploadGuard {
