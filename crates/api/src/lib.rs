@@ -81,7 +81,7 @@ pub struct AppStateInner {
     /// Item rows and small bodies on the playback path (see `http::playback_cache`).
     pub(crate) playback_cache: http::playback_cache::PlaybackCache,
     /// One writer per upload at a time (see `http::tus_state`).
-    pub(crate) upload_locks: http::tus_state::UploadLocks,
+    pub(crate) uploads_in_flight: http::tus_state::UploadsInFlight,
 }
 
 impl AppState {
@@ -100,7 +100,7 @@ impl AppState {
             throttle: LoginThrottle::new(settings.login_max_failures, settings.login_window),
             settings: Arc::new(settings),
             playback_cache: Default::default(),
-            upload_locks: Default::default(),
+            uploads_in_flight: Default::default(),
         }))
     }
 }

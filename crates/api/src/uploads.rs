@@ -200,7 +200,7 @@ pub async fn sweep_expired(state: &AppState) -> ApiResult<usize> {
         // Not while a request is writing to it; and only if it is still expired once locked (a
         // PATCH that just finished moved its expiry).
         let Ok(_guard) = state
-            .upload_locks
+            .uploads_in_flight
             .lock(&state.repo, &listed.id, Duration::from_millis(100))
             .await
         else {

@@ -170,6 +170,15 @@ pub trait Repo: Send + Sync + std::fmt::Debug {
         until: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<bool>;
+    /// Extends the lease `writer` holds; `false` if it no longer holds it (given back, or run
+    /// out and taken by another). Never takes a free lease: a renewal racing the release must
+    /// not bring it back.
+    async fn renew_upload_lease(
+        &self,
+        id: &str,
+        writer: &str,
+        until: DateTime<Utc>,
+    ) -> Result<bool>;
     /// Gives the lease back if `writer` still holds it.
     async fn release_upload_lease(&self, id: &str, writer: &str) -> Result<()>;
     async fn delete_upload(&self, id: &str) -> Result<bool>;

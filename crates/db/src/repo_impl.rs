@@ -378,6 +378,15 @@ macro_rules! impl_repo {
                 self.take_upload_lease(id, writer, until, now).await
             }
 
+            async fn renew_upload_lease(
+                &self,
+                id: &str,
+                writer: &str,
+                until: ::chrono::DateTime<::chrono::Utc>,
+            ) -> $crate::Result<bool> {
+                self.extend_upload_lease(id, writer, until).await
+            }
+
             async fn release_upload_lease(&self, id: &str, writer: &str) -> $crate::Result<()> {
                 self.drop_upload_lease(id, writer).await
             }

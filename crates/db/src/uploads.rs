@@ -137,6 +137,24 @@ macro_rules! impl_uploads {
                 Ok(done.rows_affected() == 1)
             }
 
+            async fn extend_upload_lease(
+                &self,
+                id: &str,
+                writer: &str,
+                until: ::chrono::DateTime<::chrono::Utc>,
+            ) -> $crate::Result<bool> {
+                let done = ::sqlx::query(
+                    "UPDATE uploads SET writer_until = $1 WHERE id = $2 AND writer = $3",
+                )
+                .bind(Self::ts(until))
+                .bind(id)
+                .bind(writer)
+                .execute(&self.pool)
+                .await
+                .map_err(Self::db_err)?;
+                Ok(done.rows_affected() == 1)
+            }
+
             async fn drop_upload_lease(&self, id: &str, writer: &str) -> $crate::Result<()> {
                 ::sqlx::query(
                     "UPDATE uploads SET writer = NULL, writer_until = NULL WHERE id = $1 AND writer = $2",

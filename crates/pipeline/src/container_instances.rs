@@ -242,7 +242,10 @@ impl ContainerInstancesRunner {
                     )))
                 }
                 LifecycleState::Active => {
-                    relay_progress(pipeline, media, &mut last_progress).await;
+                    tokio::select! {
+                        _ = relay_progress(pipeline, media, &mut last_progress) => {}
+                        _ = cancel.cancelled() => return Err(PipelineError::Cancelled),
+                    }
                 }
                 _ => {}
             }

@@ -204,9 +204,16 @@ pub async fn run(
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    // The callback (and with it the sender) is gone: the writer ends after its last write.
-    if let Some(w) = progress_writer {
-        w.await.ok();
+    // The callback (and with it the sender) is gone: the writer ends after its last write,
+    // which a slow store may hold up; the outputs matter more than a last progress figure.
+    if let Some(mut w) = progress_writer {
+        if tokio::time::timeout(Duration::from_secs(5), &mut w)
+            .await
+            .is_err()
+        {
+            w.abort();
+            w.await.ok();
+        }
     }
     let processed = match processed {
         Ok(p) => p,

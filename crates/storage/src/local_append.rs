@@ -38,6 +38,10 @@ pub(crate) async fn start(partial: PathBuf) -> Result<ResumableState> {
         .await
         .map_err(|e| io("creating", &partial, e))?;
     sync_parent(&partial).await?;
+    // The upload's own folder was (usually) just created: its entry must last too.
+    if let Some(dir) = partial.parent() {
+        sync_parent(dir).await?;
+    }
     Ok(ResumableState {
         offset: 0,
         mode: ResumableMode::Append,

@@ -242,7 +242,11 @@ pub(crate) async fn multipart_finish(
         api.complete(key, upload_id, &parts).await?
     };
     put.size = state.offset;
-    delete_pending(store, key, pending.as_ref()).await?;
+    // The object is complete: a failed clean-up must not fail the upload (the caller would
+    // retry a finish that can no longer succeed). What is left is named `{key}.pending.*`.
+    if let Err(e) = delete_pending(store, key, pending.as_ref()).await {
+        tracing::warn!(key = %key, error = %e, "could not delete an upload's pending objects");
+    }
     Ok(put)
 }
 

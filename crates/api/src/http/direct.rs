@@ -230,17 +230,26 @@ async fn one_time_put(
     req: Request,
 ) -> Response {
     let body = req.into_body();
-    // Two PUTs to one URL at once: the second waits and then finds it used.
-    let _guard = match state
-        .upload_locks
-        .lock(&state.repo, &id, crate::http::tus_state::WAIT)
-        .await
-    {
-        Ok(g) => g,
-        Err(e) => return e.into_response(),
+    // The URL's secret first: a stranger's PUT costs no lock and no database write. Then one
+    // PUT at a time (two at once: the second waits and then finds the URL used), re-checked
+    // under the lock.
+    let checked = match usable_upload(&state, &id, q.token.as_deref()).await {
+        Ok(_) => {
+            state
+                .uploads_in_flight
+                .lock(&state.repo, &id, crate::http::tus_state::WAIT)
+                .await
+        }
+        Err(e) => Err(e),
     };
-    match usable_upload(&state, &id, q.token.as_deref()).await {
-        Ok(upload) => match receive(&state, upload, body).await {
+    let upload = match checked {
+        Ok(guard) => usable_upload(&state, &id, q.token.as_deref())
+            .await
+            .map(|u| (guard, u)),
+        Err(e) => Err(e),
+    };
+    match upload {
+        Ok((_guard, upload)) => match receive(&state, upload, body).await {
             Ok(status) => status.into_response(),
             Err(e) => e.into_response(),
         },

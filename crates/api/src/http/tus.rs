@@ -338,7 +338,7 @@ async fn head(state: &AppState, mut upload: Upload) -> ApiResult<Response> {
         // Every byte was acknowledged but completion was interrupted: finish it now, under the
         // lock so it cannot run alongside a PATCH that is completing it.
         let _guard = state
-            .upload_locks
+            .uploads_in_flight
             .lock(&state.repo, &upload.id, tus_state::WAIT)
             .await?;
         upload = state
@@ -371,7 +371,7 @@ async fn head(state: &AppState, mut upload: Upload) -> ApiResult<Response> {
 
 async fn terminate(state: &AppState, upload: Upload) -> ApiResult<Response> {
     let _guard = state
-        .upload_locks
+        .uploads_in_flight
         .lock(&state.repo, &upload.id, tus_state::WAIT)
         .await?;
     uploads::discard(state, &upload).await;
@@ -394,7 +394,7 @@ async fn patch(state: &AppState, upload: Upload, req: Request) -> ApiResult<Resp
         )));
     }
     let _guard = state
-        .upload_locks
+        .uploads_in_flight
         .lock(&state.repo, &upload.id, tus_state::WAIT)
         .await?;
     // Re-read under the lock: a request that just finished may have moved the offset.
@@ -470,7 +470,9 @@ async fn append(
         }
     }
     let digest = Arc::new(Mutex::new(checksum.as_ref().map(Checksum::hasher)));
-    let running = Arc::new(Mutex::new(tus_state::take_hash(&upload.id, offset)));
+    let running = Arc::new(Mutex::new(
+        state.uploads_in_flight.take_hash(&upload.id, offset),
+    ));
     let too_long = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let source = futures::stream::iter((!head.is_empty()).then(|| Ok(head.freeze())))
         .chain(body.map(|r| r.map_err(std::io::Error::other)));
@@ -565,7 +567,9 @@ async fn append(
         return Ok(upload);
     }
     if let Some(h) = running {
-        tus_state::keep_hash(&upload.id, upload.offset as u64, h);
+        state
+            .uploads_in_flight
+            .keep_hash(&upload.id, upload.offset as u64, h);
     }
     if let Some(e) = out.source_error {
         return Err(ApiError::BadRequest(format!(

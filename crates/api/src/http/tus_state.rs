@@ -33,10 +33,12 @@ const RENEW_EVERY: Duration = Duration::from_secs(10);
 const FIRST_RETRY: Duration = Duration::from_millis(5);
 const MAX_RETRY: Duration = Duration::from_millis(250);
 
-/// The per-upload mutexes of one server (one `AppState`).
+/// What one server (one `AppState`) keeps about the uploads it is receiving: a mutex per
+/// upload and the running hashes.
 #[derive(Default)]
-pub(crate) struct UploadLocks {
+pub(crate) struct UploadsInFlight {
     local: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
+    hashes: Mutex<HashMap<String, (u64, Sha256)>>,
 }
 
 /// Held while a request writes to an upload; dropping it frees the upload.
@@ -49,12 +51,14 @@ struct Lease {
     repo: DynRepo,
     id: String,
     writer: String,
-    renewal: tokio::task::JoinHandle<()>,
+    renewal: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Drop for Lease {
     fn drop(&mut self) {
-        self.renewal.abort();
+        if let Some(r) = &self.renewal {
+            r.abort();
+        }
         let (repo, id, writer) = (
             self.repo.clone(),
             std::mem::take(&mut self.id),
@@ -76,7 +80,7 @@ fn locked() -> ApiError {
     ApiError::Locked("another request is writing to this upload; retry shortly".into())
 }
 
-impl UploadLocks {
+impl UploadsInFlight {
     /// Waits up to `wait` until this request may write to upload `id` (423 after that). An
     /// upload that does not exist gets no lease; the caller finds it missing.
     pub(crate) async fn lock(
@@ -90,11 +94,21 @@ impl UploadLocks {
         let local = tokio::time::timeout_at(deadline, m.lock_owned())
             .await
             .map_err(|_| locked())?;
-        let writer = uuid::Uuid::new_v4().to_string();
+        // The lease is owned before it is asked for: a request cancelled right after the
+        // database granted it still gives it back (releasing one never granted is a no-op).
+        let mut lease = Lease {
+            repo: repo.clone(),
+            id: id.to_string(),
+            writer: uuid::Uuid::new_v4().to_string(),
+            renewal: None,
+        };
         let mut retry = FIRST_RETRY;
         loop {
             let now = Utc::now();
-            if repo.lease_upload(id, &writer, now + LEASE, now).await? {
+            if repo
+                .lease_upload(id, &lease.writer, now + LEASE, now)
+                .await?
+            {
                 break;
             }
             if repo.get_upload(id).await?.is_none() {
@@ -109,16 +123,34 @@ impl UploadLocks {
             tokio::time::sleep(retry).await;
             retry = (retry * 2).min(MAX_RETRY);
         }
-        let renewal = tokio::spawn(renew(repo.clone(), id.to_string(), writer.clone()));
+        lease.renewal = Some(tokio::spawn(renew(
+            repo.clone(),
+            id.to_string(),
+            lease.writer.clone(),
+        )));
         Ok(UploadGuard {
             _local: local,
-            _lease: Some(Lease {
-                repo: repo.clone(),
-                id: id.to_string(),
-                writer,
-                renewal,
-            }),
+            _lease: Some(lease),
         })
+    }
+
+    /// The hash of the first `offset` bytes, if this server has it (a fresh one at 0).
+    pub(super) fn take_hash(&self, id: &str, offset: u64) -> Option<Sha256> {
+        let found = self.hashes.lock().ok()?.remove(id);
+        match found {
+            Some((at, h)) if at == offset => Some(h),
+            _ if offset == 0 => Some(Sha256::new()),
+            _ => None,
+        }
+    }
+
+    pub(super) fn keep_hash(&self, id: &str, offset: u64, h: Sha256) {
+        if let Ok(mut map) = self.hashes.lock() {
+            if map.len() >= MAX_ENTRIES {
+                map.clear();
+            }
+            map.insert(id.to_string(), (offset, h));
+        }
     }
 
     fn mutex_for(&self, id: &str) -> ApiResult<Arc<tokio::sync::Mutex<()>>> {
@@ -142,8 +174,10 @@ impl UploadLocks {
 async fn renew(repo: DynRepo, id: String, writer: String) {
     loop {
         tokio::time::sleep(RENEW_EVERY).await;
-        let now = Utc::now();
-        match repo.lease_upload(&id, &writer, now + LEASE, now).await {
+        match repo
+            .renew_upload_lease(&id, &writer, Utc::now() + LEASE)
+            .await
+        {
             Ok(true) => {}
             Ok(false) => {
                 tracing::warn!(upload = %id, "lost the upload's write lease (not renewed in time); the offset check still guards its progress");
@@ -158,26 +192,3 @@ async fn renew(repo: DynRepo, id: String, writer: String) {
 
 /// Bounds memory if clients abandon uploads; an evicted upload is hashed at completion.
 const MAX_ENTRIES: usize = 10_000;
-
-static STATES: Mutex<Option<HashMap<String, (u64, Sha256)>>> = Mutex::new(None);
-
-/// The hash of the first `offset` bytes, if this process has it (a fresh one at 0).
-pub(super) fn take_hash(id: &str, offset: u64) -> Option<Sha256> {
-    let mut map = STATES.lock().ok()?;
-    let found = map.get_or_insert_with(HashMap::new).remove(id);
-    match found {
-        Some((at, h)) if at == offset => Some(h),
-        _ if offset == 0 => Some(Sha256::new()),
-        _ => None,
-    }
-}
-
-pub(super) fn keep_hash(id: &str, offset: u64, h: Sha256) {
-    if let Ok(mut map) = STATES.lock() {
-        let map = map.get_or_insert_with(HashMap::new);
-        if map.len() >= MAX_ENTRIES {
-            map.clear();
-        }
-        map.insert(id.to_string(), (offset, h));
-    }
-}

@@ -124,10 +124,16 @@ async fn write_lease_is_exclusive_until_it_runs_out(repo: &DynRepo) {
         .lease_upload(&u.id, "a", until + Duration::seconds(30), now)
         .await
         .unwrap());
-    // Only the holder gives it back.
+    assert!(repo
+        .renew_upload_lease(&u.id, "a", until + Duration::seconds(60))
+        .await
+        .unwrap());
+    assert!(!repo.renew_upload_lease(&u.id, "b", until).await.unwrap());
+    // Only the holder gives it back, and a renewal after that does not take it again.
     repo.release_upload_lease(&u.id, "b").await.unwrap();
     assert!(!repo.lease_upload(&u.id, "b", until, now).await.unwrap());
     repo.release_upload_lease(&u.id, "a").await.unwrap();
+    assert!(!repo.renew_upload_lease(&u.id, "a", until).await.unwrap());
     assert!(repo.lease_upload(&u.id, "b", until, now).await.unwrap());
     // A holder that went away: its lease runs out and another writer takes over.
     let later = until + Duration::seconds(1);
