@@ -25,13 +25,16 @@ use tokio::time::Instant;
 
 /// How long a request waits for the upload to be free before answering 423.
 pub(crate) const WAIT: Duration = Duration::from_secs(10);
-/// How long a write lease lasts without renewal: what a crashed replica costs the client.
-pub(crate) const LEASE: Duration = Duration::from_secs(30);
-const RENEW_EVERY: Duration = Duration::from_secs(10);
+/// How long a write lease lasts without renewal: what a crashed server costs the client.
+/// Shorter than [`WAIT`] (with a retry to spare), so that the first request after a crash (a
+/// restarted server, another replica) waits the dead lease out instead of being refused.
+pub(crate) const LEASE: Duration = Duration::from_secs(8);
+const RENEW_EVERY: Duration = Duration::from_secs(2);
 /// Retries of a held lease start fast: the usual holder is this server's previous request,
 /// whose lease is being given back as the client sends the next one.
 const FIRST_RETRY: Duration = Duration::from_millis(5);
 const MAX_RETRY: Duration = Duration::from_millis(250);
+const _: () = assert!(LEASE.as_millis() + 2 * MAX_RETRY.as_millis() <= WAIT.as_millis());
 
 /// What one server (one `AppState`) keeps about the uploads it is receiving: a mutex per
 /// upload and the running hashes.
