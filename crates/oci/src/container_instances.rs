@@ -339,6 +339,7 @@ mod tests {
         assert_eq!(c.lifecycle_state, LifecycleState::Unknown);
         assert_eq!(c.exit_code, Some(3));
     }
+
     #[test]
     fn creation_time_parses_in_the_api_format() {
         let i: ContainerInstance = serde_json::from_str(
