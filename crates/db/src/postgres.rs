@@ -82,7 +82,7 @@ impl PgRepo {
     }
 
     /// Delivered to listeners when `tx` commits (and not at all if it rolls back).
-    async fn notify_jobs(tx: &mut Transaction<'static, Postgres>) -> Result<()> {
+    async fn notify_jobs(&self, tx: &mut Transaction<'static, Postgres>) -> Result<()> {
         sqlx::query("SELECT pg_notify($1, '')")
             .bind(JOBS_CHANNEL)
             .execute(&mut **tx)

@@ -125,7 +125,7 @@ macro_rules! impl_queue {
                 .execute(&mut *tx)
                 .await
                 .map_err(Self::db_err)?;
-                Self::notify_jobs(&mut tx).await?;
+                self.notify_jobs(&mut tx).await?;
                 tx.commit().await.map_err(Self::db_err)?;
                 Ok($crate::Recorded::Created)
             }
@@ -393,7 +393,7 @@ macro_rules! impl_queue {
                 if status == JobStatus::Failed {
                     Self::fail_media_on(&mut tx, &media_id, error).await?;
                 } else {
-                    Self::notify_jobs(&mut tx).await?;
+                    self.notify_jobs(&mut tx).await?;
                 }
                 tx.commit().await.map_err(Self::db_err)?;
                 Ok(status)
@@ -419,7 +419,7 @@ macro_rules! impl_queue {
                     tx.rollback().await.map_err(Self::db_err)?;
                     return Ok(false);
                 }
-                Self::notify_jobs(&mut tx).await?;
+                self.notify_jobs(&mut tx).await?;
                 tx.commit().await.map_err(Self::db_err)?;
                 Ok(true)
             }

@@ -12,7 +12,7 @@
 //! - `fn db_err(e: sqlx::Error) -> DbError`;
 //! - `fn ts(t: DateTime<Utc>) -> impl Encode + Type`: how a timestamp is bound (every
 //!   timestamp written or compared goes through it);
-//! - `async fn notify_jobs(tx) -> Result<()>`: wakes `wait_for_jobs` once `tx` commits;
+//! - `async fn notify_jobs(&self, tx) -> Result<()>`: wakes `wait_for_jobs` once `tx` commits;
 //! - `async fn wait_jobs(&self, timeout: Duration)`: the body of `wait_for_jobs`.
 
 /// Expands the backend-independent `Repo` implementation for `$repo` (a struct with a `pool`

@@ -18,11 +18,6 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 /// there is no cross-process notification, so a worker in another process polls at this interval.
 pub const JOB_POLL_INTERVAL: Duration = Duration::from_millis(500);
 
-/// Wakes workers in this process as soon as a job is enqueued (uploads and workers usually share
-/// a process in the embedded setup). Signalled before the enqueuing transaction commits, which
-/// is fine: the woken claim's `BEGIN IMMEDIATE` waits for that commit.
-static JOB_SIGNAL: tokio::sync::Notify = tokio::sync::Notify::const_new();
-
 /// How long a statement waits for another connection's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -30,6 +25,12 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone)]
 pub struct SqliteRepo {
     pub pool: SqlitePool,
+    /// Wakes this repo's waiting workers as soon as a job is enqueued through it (uploads and
+    /// workers usually share a process, and a repo, in the embedded setup); anyone else polls.
+    /// Signalled before the enqueuing transaction commits, which is fine: the woken claim's
+    /// `BEGIN IMMEDIATE` waits for that commit. Per repo, not per process, so that separate
+    /// databases in one process (tests) do not wake each other.
+    job_signal: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl SqliteRepo {
@@ -73,7 +74,10 @@ impl SqliteRepo {
             (opts, pool_opts.max_connections(8))
         };
         let pool = pool_opts.connect_with(opts).await.map_err(Self::db_err)?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            job_signal: Default::default(),
+        })
     }
 
     /// `BEGIN IMMEDIATE` takes the write lock up front (waiting up to the busy timeout), so a
@@ -96,15 +100,15 @@ impl SqliteRepo {
         shared::sqlite_ts(t)
     }
 
-    /// Wakes this process's waiting workers; others poll (see [`JOB_POLL_INTERVAL`]).
-    async fn notify_jobs(_tx: &mut Transaction<'static, Sqlite>) -> Result<()> {
-        JOB_SIGNAL.notify_waiters();
+    /// Wakes this repo's waiting workers; others poll (see [`JOB_POLL_INTERVAL`]).
+    async fn notify_jobs(&self, _tx: &mut Transaction<'static, Sqlite>) -> Result<()> {
+        self.job_signal.notify_waiters();
         Ok(())
     }
 
     async fn wait_jobs(&self, timeout: Duration) {
         tokio::select! {
-            _ = JOB_SIGNAL.notified() => {}
+            _ = self.job_signal.notified() => {}
             _ = tokio::time::sleep(timeout.min(JOB_POLL_INTERVAL)) => {}
         }
     }
