@@ -416,6 +416,6 @@ mod tests {
         // 400 kB at 400 kB/s.
         let took = start.elapsed();
         assert!(took >= Duration::from_millis(700), "{took:?}");
-        assert!(took < Duration::from_millis(1500), "{took:?}");
+        assert!(took < Duration::from_millis(3000), "{took:?}");
     }
 }
