@@ -60,14 +60,9 @@ async fn api_key(s: &TestServer, email: &str) -> String {
 
 /// A video of about `len` bytes (the 1 s fixture padded with a `free` box, which MP4 readers
 /// skip), written to `dir`.
-fn video(dir: &Path, name: &str, len: usize) -> PathBuf {
-    let mut v = read(&fixtures().mp4);
-    let pad = len.saturating_sub(v.len()).max(8);
-    v.extend_from_slice(&(pad as u32).to_be_bytes());
-    v.extend_from_slice(b"free");
-    v.extend((0..pad - 8).map(|i| (i * 31 % 251) as u8));
+fn video_file(dir: &Path, name: &str, len: usize) -> PathBuf {
     let p = dir.join(name);
-    std::fs::write(&p, v).unwrap();
+    std::fs::write(&p, video(len)).unwrap();
     p
 }
 
@@ -176,7 +171,7 @@ async fn uploads_files_and_prints_an_id_per_file() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state/uploads.json");
     let png = copy_fixture(&fixtures().png, dir.path(), "frame.png");
-    let mp4 = video(dir.path(), "holiday clip.mp4", 3 * 1024 * 1024 + 123);
+    let mp4 = video_file(dir.path(), "holiday clip.mp4", 3 * 1024 * 1024 + 123);
 
     let out = cli(&s.url, Some(&key), Some(&state))
         .args(["--chunk-size", "1M"])
@@ -230,7 +225,7 @@ async fn resumes_after_the_cli_is_killed_mid_file() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("uploads.json");
     let len = 16 * 1024 * 1024;
-    let file = video(dir.path(), "long.mp4", len);
+    let file = video_file(dir.path(), "long.mp4", len);
     let source = std::fs::read(&file).unwrap();
 
     // 512 KiB chunks at 2 MiB/s: about 8 s for the whole file; killed after a few chunks.
@@ -290,7 +285,7 @@ async fn rides_out_a_server_restart() {
     let port = s.url.rsplit(':').next().unwrap().to_string();
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("uploads.json");
-    let file = video(dir.path(), "v.mp4", 8 * 1024 * 1024);
+    let file = video_file(dir.path(), "v.mp4", 8 * 1024 * 1024);
     let source = std::fs::read(&file).unwrap();
 
     let child = cli(&s.url, Some(&key), Some(&state))
@@ -435,7 +430,7 @@ async fn errors_are_clear_and_set_the_exit_code() {
     // Not media, too large, missing: each named; the good file still goes up.
     let notes = dir.path().join("notes.txt");
     std::fs::write(&notes, "just some text, clearly not a video ".repeat(200)).unwrap();
-    let big = video(dir.path(), "big.mp4", 3_000_000);
+    let big = video_file(dir.path(), "big.mp4", 3_000_000);
     let out = cli(&s.url, Some(&key), Some(&state))
         .arg("--json")
         .arg(&notes)

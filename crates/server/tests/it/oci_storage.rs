@@ -52,16 +52,6 @@ fn b64(s: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(s)
 }
 
-/// The 1 s fixture padded to `len` with a trailing free-space box (MP4 readers skip it).
-fn video(len: usize) -> Vec<u8> {
-    let mut v = read(&fixtures().mp4);
-    let pad = len.saturating_sub(v.len()).max(8);
-    v.extend_from_slice(&(pad as u32).to_be_bytes());
-    v.extend_from_slice(b"free");
-    v.extend((0..pad - 8).map(|i| (i * 31 % 251) as u8));
-    v
-}
-
 async fn original(s: &TestServer, token: &str, id: &str) -> Vec<u8> {
     let r = s
         .get(&format!("/v1/media/{id}/original"), token)

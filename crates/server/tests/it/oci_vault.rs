@@ -5,7 +5,7 @@
 use crate::common;
 
 use base64::Engine as _;
-use common::{TestServer, PASSWORD};
+use common::TestServer;
 use hmac::{Hmac, Mac};
 use mediaserver_oci::standin::Standin;
 use mediaserver_oci::PrivateKey;
@@ -120,7 +120,6 @@ async fn jwt_secret_and_database_url_come_from_the_vault() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
-    let _ = PASSWORD;
 
     // A secret that is not there: the error names the variable and the secret.
     let mut env_missing = env;

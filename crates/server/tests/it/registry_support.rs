@@ -5,7 +5,7 @@
 //! sha256). `scripts/install-deps.sh` installs docker-registry, skopeo and apache2-utils.
 #![allow(dead_code)]
 
-use sha2::{Digest, Sha256};
+use crate::common::sha256_hex;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -35,10 +35,6 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-fn sha256_hex(b: &[u8]) -> String {
-    hex::encode(Sha256::digest(b))
 }
 
 impl TestRegistry {

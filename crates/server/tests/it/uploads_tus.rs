@@ -75,17 +75,6 @@ fn offset_of(r: &Response) -> u64 {
         .unwrap()
 }
 
-/// A video large enough to need several chunks (the 1 s fixture padded with a trailing
-/// free-space box, which MP4 readers skip).
-fn video(len: usize) -> Vec<u8> {
-    let mut v = read(&fixtures().mp4);
-    let pad = len.saturating_sub(v.len()).max(8);
-    v.extend_from_slice(&(pad as u32).to_be_bytes());
-    v.extend_from_slice(b"free");
-    v.extend((0..pad - 8).map(|i| (i * 31 % 251) as u8));
-    v
-}
-
 /// Uploads `data` in `chunk`-sized PATCHes and returns the media id from the last response.
 async fn upload_all(s: &TestServer, url: &str, token: &str, data: &[u8], chunk: usize) -> String {
     let mut offset = 0usize;

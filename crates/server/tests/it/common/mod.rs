@@ -321,6 +321,17 @@ fn make_long_clip() -> PathBuf {
     out
 }
 
+/// `len` bytes that sniff as MP4: the 1 s fixture padded with a trailing free-space box (MP4
+/// readers skip it).
+pub fn video(len: usize) -> Vec<u8> {
+    let mut v = read(&fixtures().mp4);
+    let pad = len.saturating_sub(v.len()).max(8);
+    v.extend_from_slice(&(pad as u32).to_be_bytes());
+    v.extend_from_slice(b"free");
+    v.extend((0..pad - 8).map(|i| (i * 31 % 251) as u8));
+    v
+}
+
 pub fn read(p: &Path) -> Vec<u8> {
     std::fs::read(p).expect("read fixture")
 }
