@@ -61,13 +61,13 @@ pub fn random_token(prefix: &str) -> String {
     )
 }
 
-/// How opaque tokens are stored: their SHA-256, hex. They carry 256 bits of entropy, so a fast
-/// digest is enough (unlike passwords).
 /// Compares two secrets without a timing signal of where they first differ.
 pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// How opaque tokens are stored: their SHA-256, hex. They carry 256 bits of entropy, so a fast
+/// digest is enough (unlike passwords).
 pub fn token_digest(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
@@ -91,11 +91,9 @@ struct PlaybackClaims {
 }
 
 /// Signs and checks access and playback tokens.
-#[derive(Clone)]
 pub struct TokenKeys {
-    // Shared: the application state (and so this) is cloned for every request.
-    encoding: Arc<EncodingKey>,
-    decoding: Arc<DecodingKey>,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
     pub access_ttl: Duration,
 }
 
@@ -108,8 +106,8 @@ impl std::fmt::Debug for TokenKeys {
 impl TokenKeys {
     pub fn new(secret: &[u8], access_ttl: Duration) -> Self {
         TokenKeys {
-            encoding: Arc::new(EncodingKey::from_secret(secret)),
-            decoding: Arc::new(DecodingKey::from_secret(secret)),
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
             access_ttl,
         }
     }

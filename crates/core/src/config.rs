@@ -32,7 +32,7 @@ pub struct ConfigError {
     pub message: String,
 }
 
-fn err(var: &'static str, message: impl Into<String>) -> ConfigError {
+pub(crate) fn err(var: &'static str, message: impl Into<String>) -> ConfigError {
     ConfigError {
         var,
         message: message.into(),
@@ -233,8 +233,10 @@ impl Config {
             ));
         }
         // OCI's native API refuses parts under 10 MiB (but the last); S3's limit is 5 MiB.
+        const OCI_MIN_PART_MIB: usize =
+            mediaserver_oci::objectstorage::multipart::MIN_PART_SIZE / (1024 * 1024);
         let (min_part_mib, default_part_mib) = match provider {
-            StorageProvider::OciBucket => (10usize, 10usize),
+            StorageProvider::OciBucket => (OCI_MIN_PART_MIB, OCI_MIN_PART_MIB),
             _ => (5, 8),
         };
         let part_size_mib = parse_or(&var, "STORAGE_PART_SIZE_MIB", default_part_mib)?;

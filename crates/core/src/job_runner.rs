@@ -5,7 +5,7 @@
 //! resolved through the registry at startup, logging in with `OCIR_USERNAME` +
 //! `OCIR_AUTH_TOKEN` or, for OCIR, a token exchanged as the `OCI_AUTH` principal).
 
-use crate::config::{ConfigError, Secret, StorageProvider};
+use crate::config::{err, ConfigError, Secret, StorageProvider};
 use mediaserver_oci::registry::ImageReference;
 
 /// The default worker shape, a flexible AMD one.
@@ -35,13 +35,6 @@ pub struct ContainerInstancesConfig {
     /// `OCIR_USERNAME` / `OCIR_AUTH_TOKEN` for resolving `WORKER_IMAGE`.
     pub registry_username: Option<String>,
     pub registry_password: Option<Secret>,
-}
-
-fn err(var: &'static str, message: impl Into<String>) -> ConfigError {
-    ConfigError {
-        var,
-        message: message.into(),
-    }
 }
 
 fn required(

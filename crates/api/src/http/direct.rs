@@ -25,7 +25,6 @@ use mediaserver_core::{is_valid_id, new_id, safe_filename, Upload, UploadProtoco
 use mediaserver_storage::{ObjectKey, StorageError};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use utoipa::ToSchema;
@@ -126,7 +125,7 @@ async fn create_direct_upload(
                 rand::thread_rng().fill_bytes(&mut secret);
                 let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
                 let one_time = OneTime {
-                    secret_sha256: hex::encode(Sha256::digest(secret.as_bytes())),
+                    secret_sha256: crate::auth::token_digest(&secret),
                 };
                 let st = serde_json::to_string(&one_time)
                     .map_err(|e| ApiError::Internal(format!("serialising upload state: {e}")))?;
@@ -282,7 +281,7 @@ async fn usable_upload(state: &AppState, id: &str, token: Option<&str>) -> ApiRe
     }
     let upload = state.repo.get_upload(id).await?.ok_or_else(denied)?;
     let one_time: OneTime = serde_json::from_str(&upload.state).map_err(|_| denied())?;
-    let presented = hex::encode(Sha256::digest(token.unwrap_or_default().as_bytes()));
+    let presented = crate::auth::token_digest(token.unwrap_or_default());
     let valid = upload.protocol == UploadProtocol::Direct
         && upload.status == UploadStatus::Active
         && upload.offset == 0

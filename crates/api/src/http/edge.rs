@@ -49,7 +49,6 @@ impl<S> Edge<S> {
     }
 }
 
-/// A random (v4) UUID from the thread's RNG (`Uuid::new_v4` makes a system call each time).
 /// A request path as logged: the playback token in `/v1/play/{token}/…` is a bearer credential
 /// for its item, so it is replaced by `-`.
 struct LoggedPath<'a>(&'a str);
@@ -66,6 +65,7 @@ impl std::fmt::Display for LoggedPath<'_> {
     }
 }
 
+/// A random (v4) UUID from the thread's RNG (`Uuid::new_v4` makes a system call each time).
 fn new_request_id() -> HeaderValue {
     let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
     let mut buf = uuid::Uuid::encode_buffer();

@@ -57,10 +57,20 @@ struct Lease {
     renewal: Option<tokio::task::JoinHandle<()>>,
 }
 
+impl Lease {
+    /// The database said no: nothing to give back.
+    fn refused(mut self) {
+        self.writer.clear();
+    }
+}
+
 impl Drop for Lease {
     fn drop(&mut self) {
         if let Some(r) = &self.renewal {
             r.abort();
+        }
+        if self.writer.is_empty() {
+            return;
         }
         let (repo, id, writer) = (
             self.repo.clone(),
@@ -115,12 +125,14 @@ impl UploadsInFlight {
                 break;
             }
             if repo.get_upload(id).await?.is_none() {
+                lease.refused();
                 return Ok(UploadGuard {
                     _local: local,
                     _lease: None,
                 });
             }
             if Instant::now() + retry > deadline {
+                lease.refused();
                 return Err(locked());
             }
             tokio::time::sleep(retry).await;
