@@ -5,13 +5,15 @@
 # Each round runs mediaserver then nginx back to back; the table shows the median of the rounds
 # (client and servers share the machine's CPUs, so other load moves single runs a lot).
 # Both servers get the same number of event-loop threads: THREADS (default: the CPU count, which
-# is what each uses by default) nginx worker processes and tokio worker threads.
+# is what each uses by default) nginx worker processes and tokio worker threads. NGINX_WORKERS
+# overrides nginx's alone (the older pairing in BENCHMARKS.md: NGINX_WORKERS=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR="${1:-10}"
 CONNS="${2:-32}"
 ROUNDS="${3:-3}"
 THREADS="${THREADS:-$(nproc)}"
+NGINX_WORKERS="${NGINX_WORKERS:-$THREADS}"
 need=()
 command -v wrk >/dev/null || need+=(wrk)
 command -v nginx >/dev/null || need+=(nginx-light)
@@ -50,7 +52,7 @@ SEG_BYTES=$(stat -c %s "$STREAM/$SEGMENT")
 NPORT=$(free_port)
 mkdir -p "$WORK/nginx"
 cat > "$WORK/nginx/nginx.conf" <<CONF
-worker_processes $THREADS;
+worker_processes $NGINX_WORKERS;
 pid $WORK/nginx.pid;
 error_log $WORK/nginx/error.log warn;
 events { worker_connections 1024; }
@@ -107,5 +109,5 @@ echo "| signed playlist (/v1/play/{token}/hls/$PLAYLIST, for reference) | medias
 read -r J_RPS J_P99 <<<"$(run_wrk "$URL/v1/media/$ID")"
 echo "| item JSON (for reference) | mediaserver | $J_RPS | $J_P99 |"
 echo
-echo "segment: $SEG_BYTES bytes; wrk -t2 -c$CONNS -d${DUR}s on loopback, median of $ROUNDS rounds; public item (no auth); $THREADS server thread(s) each (nginx worker processes, tokio workers); $(nproc) CPUs shared by client and servers"
+echo "segment: $SEG_BYTES bytes; wrk -t2 -c$CONNS -d${DUR}s on loopback, median of $ROUNDS rounds; public item (no auth); $THREADS tokio worker(s), $NGINX_WORKERS nginx worker process(es); $(nproc) CPUs shared by client and servers"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
