@@ -450,6 +450,15 @@ async fn serve_output(
     }
     let store = state.output_store.as_ref();
     if cacheable {
+        // A HEAD, range or revalidation of a file too large to keep must not open a whole GET
+        // whose body is thrown away: look first.
+        if !objects::is_plain_get(method, headers) {
+            let meta = store.head(&key).await?;
+            if meta.size > playback_cache::MAX_BODY {
+                return objects::serve_opened(store, &key, meta, None, method, headers, opts())
+                    .await;
+            }
+        }
         let (meta, stream) = store.get_stream(&key).await?;
         if meta.size <= playback_cache::MAX_BODY {
             let bytes = collect_small(stream, meta.size).await?;

@@ -300,3 +300,51 @@ async fn a_signed_url_in_use_stops_working_when_its_token_expires() {
         assert!(msg.contains("expired"), "{msg}");
     }
 }
+
+/// A file of a ready item too large to keep in memory (here a 200 KiB storyboard) is answered
+/// from storage for HEAD, ranges and revalidation alike.
+#[tokio::test]
+async fn a_large_file_answers_head_ranges_and_revalidation() {
+    let s = TestServer::start_with(FAST).await;
+    let token = s.user_token("me@example.com").await;
+    let id = ready_public_video(&s, &token).await;
+    let big: Vec<u8> = (0..200 * 1024).map(|i| (i % 251) as u8).collect();
+    let key = mediaserver_storage::ObjectKey::new(format!("media/{id}/storyboard.jpg")).unwrap();
+    s.state
+        .output_store
+        .put_bytes(&key, big.clone().into())
+        .await
+        .unwrap();
+    let path = s.url(&format!("/v1/media/{id}/storyboard.jpg"));
+
+    let head = s.client.head(&path).send().await.unwrap();
+    assert_eq!(head.status(), StatusCode::OK);
+    assert_eq!(
+        head.headers()["content-length"],
+        big.len().to_string().as_str()
+    );
+    let etag = head.headers()["etag"].to_str().unwrap().to_string();
+
+    let part = s
+        .client
+        .get(&path)
+        .header("range", "bytes=100-199")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(part.bytes().await.unwrap(), &big[100..200]);
+
+    let same = s
+        .client
+        .get(&path)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same.status(), StatusCode::NOT_MODIFIED);
+
+    let whole = s.client.get(&path).send().await.unwrap();
+    assert_eq!(whole.headers()["etag"], etag.as_str());
+    assert_eq!(whole.bytes().await.unwrap(), big);
+}
