@@ -246,8 +246,10 @@ pub fn worker_settings(config: &Config) -> WorkerSettings {
     }
 }
 
-/// The processing pipeline over the same database and storage as `state`.
-pub fn pipeline(config: &Config, state: &AppState) -> Pipeline {
+/// The processing pipeline over the same database and storage as `state`, running jobs here or
+/// (`JOB_RUNNER=oci-container-instances`) as Container Instances.
+pub async fn pipeline(config: &Config, state: &AppState) -> anyhow::Result<Pipeline> {
+    let remote = job_runner(config).await?;
     let webhooks = config.webhook.as_ref().map(|w| {
         WebhookSender::spawn(
             w.url.clone(),
@@ -255,14 +257,14 @@ pub fn pipeline(config: &Config, state: &AppState) -> Pipeline {
             Default::default(),
         )
     });
-    Pipeline {
+    Ok(Pipeline {
         repo: state.repo.clone(),
         media_store: state.media_store.clone(),
         output_store: state.output_store.clone(),
         settings: Arc::new(worker_settings(config)),
         webhooks,
-        remote: None,
-    }
+        remote,
+    })
 }
 
 /// With `JOB_RUNNER=oci-container-instances`, the runner that sends each job to its own

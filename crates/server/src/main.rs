@@ -175,8 +175,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve => {
             let state = mediaserver::build_state(&config).await?;
-            let mut pipeline = mediaserver::pipeline(&config, &state);
-            pipeline.remote = mediaserver::job_runner(&config).await?;
+            let pipeline = mediaserver::pipeline(&config, &state).await?;
             let server = mediaserver::Server::bind(&config, state).await?;
             let addr = server.local_addr()?;
             tracing::info!(%addr, database = %redact_url(&config.database_url), storage = ?config.storage.provider, workers = config.workers, "mediaserver listening on http://{addr}");
@@ -200,8 +199,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Worker { concurrency } => {
             let state = mediaserver::build_state(&config).await?;
             let n = concurrency.unwrap_or(config.workers).max(1);
-            let mut pipeline = mediaserver::pipeline(&config, &state);
-            pipeline.remote = mediaserver::job_runner(&config).await?;
+            let pipeline = mediaserver::pipeline(&config, &state).await?;
             tracing::info!(workers = n, "processing jobs; stop with SIGTERM");
             mediaserver::run_workers(
                 pipeline,

@@ -156,8 +156,9 @@ async fn start_workers(
     env: &[(&str, &str)],
 ) -> (CancellationToken, tokio::task::JoinHandle<()>) {
     let config = config_with(s.dir.path(), env);
-    let mut pipeline = mediaserver::pipeline(&config, &s.state);
-    pipeline.remote = mediaserver::job_runner(&config).await.expect("job runner");
+    let mut pipeline = mediaserver::pipeline(&config, &s.state)
+        .await
+        .expect("pipeline with the job runner");
     let mut settings = (*pipeline.settings).clone();
     settings.shutdown_grace = Duration::from_millis(300);
     settings.backoff_base = Duration::from_millis(200);

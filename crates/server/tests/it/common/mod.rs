@@ -69,15 +69,19 @@ impl TestServer {
             let _ = rx.await;
         }));
         let workers = tokio_util::sync::CancellationToken::new();
-        let worker_handle = (config.workers > 0).then(|| {
-            let pipeline = mediaserver::pipeline(config, &state);
-            tokio::spawn(mediaserver::run_workers(
+        let worker_handle = if config.workers > 0 {
+            let pipeline = mediaserver::pipeline(config, &state)
+                .await
+                .expect("pipeline");
+            Some(tokio::spawn(mediaserver::run_workers(
                 pipeline,
                 config.workers,
                 "test-worker".to_string(),
                 workers.clone().cancelled_owned(),
-            ))
-        });
+            )))
+        } else {
+            None
+        };
         TestServer {
             url: format!("http://{addr}"),
             client: Client::new(),
