@@ -161,10 +161,6 @@ impl ContainerInstancesClient {
         ContainerInstancesClient { oci }
     }
 
-    pub fn oci(&self) -> &OciClient {
-        &self.oci
-    }
-
     fn url(&self, path: &str) -> String {
         format!("{}/{API}/{path}", self.oci.endpoints().container_instances)
     }

@@ -48,10 +48,6 @@ impl RegistryClient {
         }
     }
 
-    pub fn credentials(&self) -> &RegistryCredentials {
-        &self.credentials
-    }
-
     /// The manifest digest `image` names: for a tag, what the tag points at now (the digest of
     /// the manifest or, for multi-platform images, the index); a reference that already
     /// carries a digest is checked against the registry. No tag means `latest`.

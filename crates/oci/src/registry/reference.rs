@@ -217,11 +217,6 @@ impl ImageReference {
         self.repository.split('/').next()
     }
 
-    /// The same repository with a tag (replacing tag and digest).
-    pub fn with_tag(&self, tag: &str) -> Result<Self, ReferenceError> {
-        Self::parse(&format!("{}/{}:{tag}", self.registry, self.repository))
-    }
-
     /// The same image pinned to `digest` (the tag is kept for readers; registries and
     /// container runtimes pull by the digest).
     pub fn with_digest(&self, digest: &str) -> Result<Self, ReferenceError> {

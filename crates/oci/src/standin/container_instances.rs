@@ -57,6 +57,11 @@ pub type RunFuture = Pin<Box<dyn Future<Output = RunResult> + Send>>;
 /// Runs a container's process in a test ("the container runtime").
 pub type ContainerRunner = Arc<dyn Fn(RunRequest) -> RunFuture + Send + Sync>;
 
+/// How long an instance stays `CREATING`.
+const START_AFTER: Duration = Duration::from_millis(100);
+/// How long a container runs without a runner.
+pub const RUN_FOR: Duration = Duration::from_millis(300);
+
 /// Handle on the stand-in's Container Instances; clones share it.
 #[derive(Clone)]
 pub struct ContainerInstancesStandin {
@@ -69,8 +74,6 @@ struct Ci {
     data: Mutex<Data>,
     runner: Mutex<Option<ContainerRunner>>,
     exit_code: AtomicI32,
-    run_for_ms: AtomicU64,
-    start_after_ms: AtomicU64,
     page_size: AtomicUsize,
     rejections: Mutex<Vec<Rejection>>,
     serial: AtomicU64,
@@ -105,8 +108,6 @@ impl ContainerInstancesStandin {
                 data: Mutex::new(Data::default()),
                 runner: Mutex::new(None),
                 exit_code: AtomicI32::new(0),
-                run_for_ms: AtomicU64::new(300),
-                start_after_ms: AtomicU64::new(100),
                 page_size: AtomicUsize::new(100),
                 rejections: Mutex::new(Vec::new()),
                 serial: AtomicU64::new(0),
@@ -134,22 +135,9 @@ impl ContainerInstancesStandin {
         *lock(&self.ci.runner) = Some(runner);
     }
 
-    /// Without a runner: containers end with this exit code after `run_for`.
+    /// Without a runner: containers end with this exit code after [`RUN_FOR`].
     pub fn set_exit_code(&self, code: i32) {
         self.ci.exit_code.store(code, Ordering::SeqCst);
-    }
-
-    pub fn set_run_for(&self, d: Duration) {
-        self.ci
-            .run_for_ms
-            .store(d.as_millis() as u64, Ordering::SeqCst);
-    }
-
-    /// Time an instance stays `CREATING`.
-    pub fn set_start_after(&self, d: Duration) {
-        self.ci
-            .start_after_ms
-            .store(d.as_millis() as u64, Ordering::SeqCst);
     }
 
     /// Items per page of ListContainerInstances.
@@ -469,15 +457,13 @@ async fn create_instance(
     let runner = lock(&ci.runner).clone();
     let life = ci.clone();
     tokio::spawn(async move {
-        let start = life.start_after_ms.load(Ordering::SeqCst);
-        tokio::time::sleep(Duration::from_millis(start)).await;
+        tokio::time::sleep(START_AFTER).await;
         life.set_state(&spec.instance_id, LifecycleState::Active, None);
         let id = spec.instance_id.clone();
         let result = match runner {
             Some(run) => run(spec).await,
             None => {
-                let ms = life.run_for_ms.load(Ordering::SeqCst);
-                tokio::time::sleep(Duration::from_millis(ms)).await;
+                tokio::time::sleep(RUN_FOR).await;
                 let code = life.exit_code.load(Ordering::SeqCst);
                 RunResult {
                     exit_code: code,
