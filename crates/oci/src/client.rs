@@ -205,3 +205,23 @@ fn redacted_url(url: &url::Url) -> String {
     u.set_query(None);
     u.to_string()
 }
+
+/// Reading an answer's body failed.
+pub(crate) fn transport(url: &url::Url, source: reqwest::Error) -> OciError {
+    OciError::Transport {
+        url: redacted_url(url),
+        // reqwest's message repeats the full URL, query included.
+        source: source.without_url(),
+    }
+}
+
+/// An answer that is not what the API documents.
+pub(crate) fn malformed(url: &url::Url, message: String) -> OciError {
+    OciError::Service {
+        url: redacted_url(url),
+        status: 502,
+        code: "MalformedAnswer".into(),
+        message,
+        opc_request_id: None,
+    }
+}

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use http::header::CONTENT_TYPE;
 use serde::{Deserialize, Serialize};
 
-use crate::client::OciClient;
+use crate::client::{malformed, transport, OciClient};
 use crate::error::OciError;
 use crate::signer::BodySigning;
 
@@ -176,19 +176,10 @@ impl ContainerInstancesClient {
         resp: reqwest::Response,
         what: &str,
     ) -> Result<T, OciError> {
-        let url = resp.url().to_string();
-        let status = resp.status().as_u16();
-        let text = resp.text().await.map_err(|e| OciError::Transport {
-            url: url.clone(),
-            source: e,
-        })?;
-        serde_json::from_str(&text).map_err(|e| OciError::Service {
-            url,
-            status,
-            code: "MalformedAnswer".into(),
-            message: format!("{what}: unexpected answer ({e})"),
-            opc_request_id: None,
-        })
+        let url = resp.url().clone();
+        let text = resp.text().await.map_err(|e| transport(&url, e))?;
+        serde_json::from_str(&text)
+            .map_err(|e| malformed(&url, format!("{what}: unexpected answer ({e})")))
     }
 
     /// CreateContainerInstance. With the same `retry_token` within a day, OCI answers with the

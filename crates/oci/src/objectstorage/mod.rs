@@ -31,7 +31,8 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::{Method, StatusCode};
 use url::Url;
 
-use crate::client::{service_error, OciClient};
+pub(crate) use crate::client::transport;
+use crate::client::{malformed, service_error, OciClient};
 use crate::error::OciError;
 use crate::signer::{parse_http_date, BodySigning};
 
@@ -429,29 +430,6 @@ pub(crate) async fn checked(resp: reqwest::Response) -> Result<reqwest::Response
         Ok(resp)
     } else {
         Err(service_error(resp).await)
-    }
-}
-
-/// Reading an answer's body failed.
-pub(crate) fn transport(url: &Url, source: reqwest::Error) -> OciError {
-    let mut u = url.clone();
-    u.set_query(None);
-    OciError::Transport {
-        url: u.to_string(),
-        // reqwest's message repeats the full URL, query included.
-        source: source.without_url(),
-    }
-}
-
-fn malformed(url: &Url, message: String) -> OciError {
-    let mut u = url.clone();
-    u.set_query(None);
-    OciError::Service {
-        url: u.to_string(),
-        status: 502,
-        code: "MalformedAnswer".into(),
-        message,
-        opc_request_id: None,
     }
 }
 

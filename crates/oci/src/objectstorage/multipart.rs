@@ -10,6 +10,7 @@ use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, ETAG};
 
 use super::{header_str, put_result, transport, BucketClient, PutObjectResult};
+use crate::client::malformed;
 use crate::error::OciError;
 use crate::signer::BodySigning;
 
@@ -41,12 +42,11 @@ impl BucketClient {
         struct Created {
             upload_id: String,
         }
-        let created: Created = serde_json::from_str(&text).map_err(|e| OciError::Service {
-            url: url.to_string(),
-            status: 502,
-            code: "MalformedAnswer".into(),
-            message: format!("CreateMultipartUpload answer has no uploadId ({e})"),
-            opc_request_id: None,
+        let created: Created = serde_json::from_str(&text).map_err(|e| {
+            malformed(
+                &url,
+                format!("CreateMultipartUpload answer has no uploadId ({e})"),
+            )
         })?;
         Ok(created.upload_id)
     }

@@ -10,6 +10,7 @@ use http::header::CONTENT_TYPE;
 use url::Url;
 
 use super::{encode_segment, parse_url, transport, BucketClient};
+use crate::client::malformed;
 use crate::error::OciError;
 use crate::signer::BodySigning;
 
@@ -96,12 +97,11 @@ impl BucketClient {
             access_type: String,
             time_expires: DateTime<Utc>,
         }
-        let c: Created = serde_json::from_str(&text).map_err(|e| OciError::Service {
-            url: resp_url.to_string(),
-            status: 502,
-            code: "MalformedAnswer".into(),
-            message: format!("CreatePreauthenticatedRequest answer is not a PAR ({e})"),
-            opc_request_id: None,
+        let c: Created = serde_json::from_str(&text).map_err(|e| {
+            malformed(
+                &resp_url,
+                format!("CreatePreauthenticatedRequest answer is not a PAR ({e})"),
+            )
         })?;
         let url = self.par_url(&c.access_uri, object)?;
         Ok(PreauthenticatedRequest {
