@@ -105,6 +105,36 @@ pub(crate) async fn write_all(
     w.finish().await
 }
 
+/// Presigned URLs live at most this long (S3's cap; OCI PARs follow it).
+const MAX_PRESIGN_EXPIRY: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Multipart providers allow 10,000 parts; a margin keeps large files clear of it.
+const MAX_PARTS: u64 = 9_000;
+
+pub(crate) fn check_presign_expiry(expires: Duration) -> Result<()> {
+    if expires.is_zero() || expires > MAX_PRESIGN_EXPIRY {
+        return Err(StorageError::Other(format!(
+            "presign expiry must be between 1s and 7 days, got {expires:?}"
+        )));
+    }
+    Ok(())
+}
+
+/// The part size for a file of `len` bytes: `part_size`, grown for very large files so the
+/// upload stays under the provider's part limit.
+pub(crate) fn file_part_size(len: u64, part_size: usize) -> usize {
+    usize::try_from(len.div_ceil(MAX_PARTS))
+        .unwrap_or(usize::MAX)
+        .max(part_size)
+}
+
+pub(crate) fn not_satisfiable(range: &Range<u64>, size: u64) -> StorageError {
+    StorageError::RangeNotSatisfiable {
+        start: range.start,
+        end: range.end,
+        size,
+    }
+}
+
 /// One bucket of one provider.
 #[async_trait]
 pub trait Storage: Send + Sync + std::fmt::Debug {
@@ -122,7 +152,10 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     }
     /// Writes a local file without reading it into memory.
     async fn put_file(&self, key: &ObjectKey, path: &Path) -> Result<PutResult>;
-    async fn put_bytes(&self, key: &ObjectKey, data: Bytes) -> Result<PutResult>;
+    async fn put_bytes(&self, key: &ObjectKey, data: Bytes) -> Result<PutResult> {
+        let w = self.writer(key).await?;
+        write_all(w, Box::pin(futures::stream::once(async { Ok(data) }))).await
+    }
 
     async fn head(&self, key: &ObjectKey) -> Result<ObjectMeta>;
     async fn get_stream(&self, key: &ObjectKey) -> Result<(ObjectMeta, ByteStream)>;

@@ -16,13 +16,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// S3 caps presigned URL lifetimes at 7 days.
-const MAX_PRESIGN_EXPIRY: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Prefix listed by `check`; nothing lives there, so the listing is one cheap request.
 const CHECK_PREFIX: &str = "mediaserver-readiness-check";
-/// Bounds how far past `part_size` a single file upload may raise its part size (S3 allows
-/// 10,000 parts; a margin keeps us clear of that limit).
-const MAX_PARTS: u64 = 9_000;
 
 /// Provider-specific capabilities beyond the `ObjectStore` trait.
 pub(crate) enum Provider {
@@ -139,7 +134,7 @@ impl ObjectStoreStorage {
             // Empty ranges are not expressible as HTTP ranges; validate against the size only.
             let meta = self.head(key).await?;
             return if range.start >= meta.size {
-                Err(not_satisfiable(&range, meta.size))
+                Err(crate::not_satisfiable(&range, meta.size))
             } else {
                 Ok(None)
             };
@@ -157,20 +152,14 @@ impl ObjectStoreStorage {
                 // Providers report an unsatisfiable range in their own way (HTTP 416,
                 // `InvalidGetRange`...); the size tells us whether that was the cause.
                 match self.head(key).await {
-                    Ok(meta) if range.start >= meta.size => Err(not_satisfiable(&range, meta.size)),
+                    Ok(meta) if range.start >= meta.size => {
+                        Err(crate::not_satisfiable(&range, meta.size))
+                    }
                     Err(StorageError::NotFound(k)) => Err(StorageError::NotFound(k)),
                     _ => Err(self.redactor.map_read(e, key.as_str())),
                 }
             }
         }
-    }
-}
-
-fn not_satisfiable(range: &Range<u64>, size: u64) -> StorageError {
-    StorageError::RangeNotSatisfiable {
-        start: range.start,
-        end: range.end,
-        size,
     }
 }
 
@@ -193,22 +182,10 @@ impl Storage for ObjectStoreStorage {
             .await
             .map_err(StorageError::Source)?;
         let len = f.metadata().await.map_err(StorageError::Source)?.len();
-        // Grow parts for very large files so the upload stays under the provider's part limit.
-        let part_size = usize::try_from(len.div_ceil(MAX_PARTS))
-            .unwrap_or(usize::MAX)
-            .max(self.part_size);
+        let part_size = crate::file_part_size(len, self.part_size);
         let stream = tokio_util::io::ReaderStream::with_capacity(f, part_size);
         let w = self.new_writer(key, part_size)?;
         crate::write_all(w, Box::pin(stream)).await
-    }
-
-    async fn put_bytes(&self, key: &ObjectKey, data: Bytes) -> Result<PutResult> {
-        let mut w = self.new_writer(key, self.part_size)?;
-        if let Err(e) = w.write(data).await {
-            let _ = w.abort().await;
-            return Err(e);
-        }
-        w.finish().await
     }
 
     async fn head(&self, key: &ObjectKey) -> Result<ObjectMeta> {
@@ -507,11 +484,7 @@ impl ObjectStoreStorage {
         let Provider::S3 { signer } = &self.provider else {
             return Err(StorageError::NotSupported("presigned URLs"));
         };
-        if expires.is_zero() || expires > MAX_PRESIGN_EXPIRY {
-            return Err(StorageError::Other(format!(
-                "presign expiry must be between 1s and 7 days, got {expires:?}"
-            )));
-        }
+        crate::check_presign_expiry(expires)?;
         signer
             .signed_url(method, &self.location(key)?, expires)
             .await

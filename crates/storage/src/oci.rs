@@ -27,12 +27,8 @@ use std::time::Duration;
 
 /// OCI refuses committed parts below 10 MiB, except the last.
 pub const MIN_OCI_PART_SIZE: usize = mediaserver_oci::objectstorage::multipart::MIN_PART_SIZE;
-/// Presigned URLs live at most this long (as with S3).
-const MAX_PRESIGN_EXPIRY: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Listed by `check`; nothing lives there, so the listing is one cheap request.
 const CHECK_PREFIX: &str = "mediaserver-readiness-check/";
-/// Keeps large files under OCI's 10,000-part limit with a margin.
-const MAX_PARTS: u64 = 9_000;
 /// Concurrent deletes in `delete_prefix`.
 const DELETE_CONCURRENCY: usize = 16;
 
@@ -136,14 +132,6 @@ fn list_prefix(prefix: &str) -> Result<Option<String>> {
     Ok(Some(format!("{trimmed}/")))
 }
 
-fn not_satisfiable(range: &Range<u64>, size: u64) -> StorageError {
-    StorageError::RangeNotSatisfiable {
-        start: range.start,
-        end: range.end,
-        size,
-    }
-}
-
 impl OciStorage {
     fn new_writer(&self, key: &ObjectKey, part_size: usize) -> Box<dyn ObjectWriter> {
         Box::new(OciWriter::new(
@@ -159,11 +147,7 @@ impl OciStorage {
         expires: Duration,
         access: ParAccess,
     ) -> Result<url::Url> {
-        if expires.is_zero() || expires > MAX_PRESIGN_EXPIRY {
-            return Err(StorageError::Other(format!(
-                "presign expiry must be between 1s and 7 days, got {expires:?}"
-            )));
-        }
+        crate::check_presign_expiry(expires)?;
         let lifetime = chrono::Duration::from_std(expires)
             .map_err(|e| StorageError::Other(format!("presign expiry: {e}")))?;
         let now = chrono::Utc::now();
@@ -203,20 +187,9 @@ impl Storage for OciStorage {
             .await
             .map_err(StorageError::Source)?;
         let len = f.metadata().await.map_err(StorageError::Source)?.len();
-        let part_size = usize::try_from(len.div_ceil(MAX_PARTS))
-            .unwrap_or(usize::MAX)
-            .max(self.part_size);
+        let part_size = crate::file_part_size(len, self.part_size);
         let stream = tokio_util::io::ReaderStream::with_capacity(f, part_size.min(8 << 20));
         crate::write_all(self.new_writer(key, part_size), Box::pin(stream)).await
-    }
-
-    async fn put_bytes(&self, key: &ObjectKey, data: Bytes) -> Result<PutResult> {
-        let mut w = self.new_writer(key, self.part_size);
-        if let Err(e) = w.write(data).await {
-            let _ = w.abort().await;
-            return Err(e);
-        }
-        w.finish().await
     }
 
     async fn head(&self, key: &ObjectKey) -> Result<ObjectMeta> {
@@ -247,7 +220,7 @@ impl Storage for OciStorage {
             // Not expressible as an HTTP range; only the bounds need checking.
             let meta = self.head(key).await?;
             if range.start >= meta.size {
-                return Err(not_satisfiable(&range, meta.size));
+                return Err(crate::not_satisfiable(&range, meta.size));
             }
             return Ok((meta, futures::stream::empty().boxed()));
         }
@@ -261,7 +234,7 @@ impl Storage for OciStorage {
             Err(e) if status_of(&e) == Some(416) => {
                 let meta = self.head(key).await?;
                 return Err(if range.start >= meta.size {
-                    not_satisfiable(&range, meta.size)
+                    crate::not_satisfiable(&range, meta.size)
                 } else {
                     map_err(e, key.as_str())
                 });
