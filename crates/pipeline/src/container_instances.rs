@@ -226,10 +226,7 @@ impl ContainerInstancesRunner {
                 Err(e) if poll_failures + 1 < MAX_POLL_FAILURES => {
                     poll_failures += 1;
                     tracing::warn!(instance = %id, error = %e, poll_failures, "could not read the job's container instance; polling again");
-                    tokio::select! {
-                        _ = tokio::time::sleep(self.template.poll) => {}
-                        _ = cancel.cancelled() => return Err(PipelineError::Cancelled),
-                    }
+                    sleep_or_cancel(self.template.poll, cancel).await?;
                     continue;
                 }
                 Err(e) => return Err(oci_failed("reading the job's instance", e)),
@@ -261,10 +258,7 @@ impl ContainerInstancesRunner {
                     self.template.timeout.as_secs()
                 )));
             }
-            tokio::select! {
-                _ = tokio::time::sleep(self.template.poll) => {}
-                _ = cancel.cancelled() => return Err(PipelineError::Cancelled),
-            }
+            sleep_or_cancel(self.template.poll, cancel).await?;
         };
         let details = instance.lifecycle_details.clone().filter(|d| !d.is_empty());
         let Some(container) = instance.containers.first() else {
@@ -321,6 +315,13 @@ impl TranscodeSummary {
             playable: self.outputs.hls.is_some(),
             outputs: self.outputs,
         }
+    }
+}
+
+async fn sleep_or_cancel(d: Duration, cancel: &CancellationToken) -> Result<(), PipelineError> {
+    tokio::select! {
+        _ = tokio::time::sleep(d) => Ok(()),
+        _ = cancel.cancelled() => Err(PipelineError::Cancelled),
     }
 }
 

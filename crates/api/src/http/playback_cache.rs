@@ -84,7 +84,8 @@ impl Weighter<BodyKey, CachedBody> for BodyWeight {
     }
 }
 
-struct Inner {
+/// See the module documentation. Lives in the (already shared) application state.
+pub struct PlaybackCache {
     items: Cache<String, CachedItem>,
     /// Playback tokens already verified: token → (item id, expiry in unix seconds).
     tokens: Cache<String, (Arc<str>, i64)>,
@@ -93,12 +94,6 @@ struct Inner {
     /// the change that caused it).
     epoch: AtomicU64,
     ttl: Duration,
-}
-
-/// See the module documentation. Cheap to clone (one `Arc`).
-#[derive(Clone)]
-pub struct PlaybackCache {
-    inner: Arc<Inner>,
 }
 
 impl Default for PlaybackCache {
@@ -110,20 +105,18 @@ impl Default for PlaybackCache {
 impl PlaybackCache {
     pub fn new(ttl: Duration) -> Self {
         PlaybackCache {
-            inner: Arc::new(Inner {
-                items: Cache::new(MAX_ITEMS),
-                tokens: Cache::new(MAX_TOKENS),
-                bodies: Cache::with_weighter(4096, MAX_BODY_BYTES, BodyWeight),
-                epoch: AtomicU64::new(0),
-                ttl,
-            }),
+            items: Cache::new(MAX_ITEMS),
+            tokens: Cache::new(MAX_TOKENS),
+            bodies: Cache::with_weighter(4096, MAX_BODY_BYTES, BodyWeight),
+            epoch: AtomicU64::new(0),
+            ttl,
         }
     }
 
     /// The cached row of `id` if it is fresh (only `ready` items are ever cached).
     pub fn fresh_item(&self, id: &str) -> Option<Arc<Media>> {
-        let hit = self.inner.items.get(id)?;
-        (hit.read_at.elapsed() < self.inner.ttl).then_some(hit.media)
+        let hit = self.items.get(id)?;
+        (hit.read_at.elapsed() < self.ttl).then_some(hit.media)
     }
 
     /// The item `id`: from the cache if a fresh `ready` row is there, else from `load` (the
@@ -137,15 +130,14 @@ impl PlaybackCache {
         if let Some(media) = self.fresh_item(id) {
             return Ok(Some(media));
         }
-        let inner = &self.inner;
-        let epoch = inner.epoch.load(Ordering::SeqCst);
+        let epoch = self.epoch.load(Ordering::SeqCst);
         let read_at = Instant::now();
         let Some(media) = load().await? else {
             return Ok(None);
         };
         let media = Arc::new(media);
         if media.status == MediaStatus::Ready {
-            inner.items.insert(
+            self.items.insert(
                 id.to_string(),
                 CachedItem {
                     media: media.clone(),
@@ -154,8 +146,8 @@ impl PlaybackCache {
             );
             // An invalidation between the read and the insert may have missed the entry just
             // put in: take it out again (at worst a fresh row is read once more).
-            if inner.epoch.load(Ordering::SeqCst) != epoch {
-                inner.items.remove(id);
+            if self.epoch.load(Ordering::SeqCst) != epoch {
+                self.items.remove(id);
             }
         }
         Ok(Some(media))
@@ -170,23 +162,21 @@ impl PlaybackCache {
         verify: impl FnOnce() -> Result<(String, i64), E>,
     ) -> Result<Arc<str>, E> {
         let now = Utc::now().timestamp();
-        if let Some((mid, exp)) = self.inner.tokens.get(token) {
+        if let Some((mid, exp)) = self.tokens.get(token) {
             if now <= exp {
                 return Ok(mid);
             }
         }
         let (mid, exp) = verify()?;
         let mid: Arc<str> = mid.into();
-        self.inner
-            .tokens
-            .insert(token.to_string(), (mid.clone(), exp));
+        self.tokens.insert(token.to_string(), (mid.clone(), exp));
         Ok(mid)
     }
 
     /// Forgets `id` after this server changed or deleted it. Call after the change is committed.
     pub fn invalidate(&self, id: &str) {
-        self.inner.epoch.fetch_add(1, Ordering::SeqCst);
-        self.inner.items.remove(id);
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        self.items.remove(id);
     }
 
     /// The cached body of `path` of `media`, if it was read for this very version of the row.
@@ -194,7 +184,7 @@ impl PlaybackCache {
     /// ready item's files change only with its row (reprocessing bumps `updated_at`) or go
     /// with it (delete).
     pub fn body(&self, media: &Media, path: &str) -> Option<CachedBody> {
-        let hit = self.inner.bodies.get(&BodyKeyRef {
+        let hit = self.bodies.get(&BodyKeyRef {
             id: &media.id,
             path,
         })?;
@@ -206,7 +196,7 @@ impl PlaybackCache {
         if media.status != MediaStatus::Ready || bytes.len() as u64 > MAX_BODY {
             return;
         }
-        self.inner.bodies.insert(
+        self.bodies.insert(
             BodyKey {
                 id: media.id.clone(),
                 path: path.to_string(),
