@@ -47,18 +47,7 @@ async fn world() -> World {
     let key = PrivateKey::generate().unwrap();
     standin.keys().insert_api_key(TENANCY, USER, &key);
     let cfg_dir = tempfile::tempdir().unwrap();
-    let key_file = cfg_dir.path().join("key.pem");
-    std::fs::write(&key_file, key.to_pkcs8_pem().unwrap()).unwrap();
-    let cfg = cfg_dir.path().join("config");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[DEFAULT]\nuser={USER}\nfingerprint={}\ntenancy={TENANCY}\nregion=us-ashburn-1\nkey_file={}\n",
-            key.fingerprint(),
-            key_file.display()
-        ),
-    )
-    .unwrap();
+    let cfg = write_oci_config(cfg_dir.path(), TENANCY, USER, &key);
     // BEARER_TOKEN: what OCIR's token exchange hands out (the stand-in's token) logs in as.
     standin.set_ocir_token(OCIR_TOKEN);
     let registry = TestRegistry::start(&[("ci", "ci-pass"), ("BEARER_TOKEN", OCIR_TOKEN)]);

@@ -6,8 +6,6 @@
 
 use crate::common;
 
-use std::path::{Path, PathBuf};
-
 use base64::Engine as _;
 use common::*;
 use mediaserver_oci::standin::Standin;
@@ -19,23 +17,6 @@ const TENANCY: &str = "ocid1.tenancy.oc1..aaaaocibucket";
 const USER: &str = "ocid1.user.oc1..aaaaocibucket";
 const JWT: &str = "oci-bucket-test-secret-0123456789abcdef";
 const MIB: usize = 1024 * 1024;
-
-/// Writes a key file and a config file for `key` into `dir`; returns the config path.
-fn oci_config(dir: &Path, key: &PrivateKey) -> PathBuf {
-    let key_file = dir.join("oci_api_key.pem");
-    std::fs::write(&key_file, key.to_pkcs8_pem().unwrap()).unwrap();
-    let path = dir.join("oci_config");
-    std::fs::write(
-        &path,
-        format!(
-            "[DEFAULT]\nuser={USER}\nfingerprint={}\ntenancy={TENANCY}\nregion=us-ashburn-1\nkey_file={}\n",
-            key.fingerprint(),
-            key_file.display()
-        ),
-    )
-    .unwrap();
-    path
-}
 
 fn oci_env<'a>(standin: &'a Standin, config: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
@@ -71,7 +52,9 @@ async fn media_lives_in_an_oci_bucket() {
     let key = PrivateKey::generate().unwrap();
     standin.keys().insert_api_key(TENANCY, USER, &key);
     let cfg_dir = tempfile::tempdir().unwrap();
-    let cfg = oci_config(cfg_dir.path(), &key).display().to_string();
+    let cfg = write_oci_config(cfg_dir.path(), TENANCY, USER, &key)
+        .display()
+        .to_string();
     let mut env = oci_env(&standin, &cfg);
     env.push(("WORKERS", "1"));
     let s = TestServer::start_with(&env).await;
@@ -247,7 +230,9 @@ async fn startup_errors_name_the_principal_and_the_bucket() {
     standin.object_storage().create_bucket("media");
     let key = PrivateKey::generate().unwrap();
     let cfg_dir = tempfile::tempdir().unwrap();
-    let cfg = oci_config(cfg_dir.path(), &key).display().to_string();
+    let cfg = write_oci_config(cfg_dir.path(), TENANCY, USER, &key)
+        .display()
+        .to_string();
     let data = tempfile::tempdir().unwrap();
 
     // The key is not registered: OCI answers 401, and the error says who signed.

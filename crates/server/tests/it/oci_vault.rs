@@ -52,19 +52,9 @@ async fn jwt_secret_and_database_url_come_from_the_vault() {
 
     let key = PrivateKey::generate().unwrap();
     standin.keys().insert_api_key(TENANCY, USER, &key);
-    let key_file = dir.path().join("oci_api_key.pem");
-    std::fs::write(&key_file, key.to_pkcs8_pem().unwrap()).unwrap();
-    let oci_config = dir.path().join("oci_config");
-    std::fs::write(
-        &oci_config,
-        format!(
-            "[DEFAULT]\nuser={USER}\nfingerprint={}\ntenancy={TENANCY}\nregion=us-ashburn-1\nkey_file={}\n",
-            key.fingerprint(),
-            key_file.display()
-        ),
-    )
-    .unwrap();
-    let oci_config = oci_config.display().to_string();
+    let oci_config = common::write_oci_config(dir.path(), TENANCY, USER, &key)
+        .display()
+        .to_string();
     let env = [
         ("JWT_SECRET_OCID", JWT_OCID),
         ("DATABASE_URL_SECRET_OCID", DB_OCID),

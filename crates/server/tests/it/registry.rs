@@ -198,22 +198,6 @@ fn wrong_password_unknown_tag_and_bad_references_are_clear_errors() {
 const TENANCY: &str = "ocid1.tenancy.oc1..aaaaregistrytest";
 const OCI_USER: &str = "ocid1.user.oc1..aaaaregistry";
 
-fn write_oci_config(dir: &std::path::Path, key: &PrivateKey) -> std::path::PathBuf {
-    let key_path = dir.join("key.pem");
-    std::fs::write(&key_path, key.to_pkcs8_pem().unwrap()).unwrap();
-    let cfg = dir.join("config");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[DEFAULT]\nuser={OCI_USER}\nfingerprint={}\ntenancy={TENANCY}\nregion=us-ashburn-1\nkey_file={}\n",
-            key.fingerprint(),
-            key_path.display()
-        ),
-    )
-    .unwrap();
-    cfg
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oci_signed_token_exchange_logs_in_as_bearer_token() {
     let standin = Standin::start(TENANCY, "us-ashburn-1").await.unwrap();
@@ -224,7 +208,7 @@ async fn oci_signed_token_exchange_logs_in_as_bearer_token() {
 
     let dir = tempfile::tempdir().unwrap();
     let key = PrivateKey::generate().unwrap();
-    let cfg = write_oci_config(dir.path(), &key);
+    let cfg = crate::common::write_oci_config(dir.path(), TENANCY, OCI_USER, &key);
     let cfg = cfg.display().to_string();
     let env = [
         ("OCI_AUTH", "api_key"),

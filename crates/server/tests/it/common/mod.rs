@@ -325,6 +325,29 @@ fn make_long_clip() -> PathBuf {
     out
 }
 
+/// Writes `key` and an OCI config file (`DEFAULT` profile, us-ashburn-1) naming it into `dir`;
+/// returns the config file's path.
+pub fn write_oci_config(
+    dir: &Path,
+    tenancy: &str,
+    user: &str,
+    key: &mediaserver_oci::PrivateKey,
+) -> PathBuf {
+    let key_file = dir.join("oci_api_key.pem");
+    std::fs::write(&key_file, key.to_pkcs8_pem().expect("pem")).expect("write key");
+    let path = dir.join("oci_config");
+    std::fs::write(
+        &path,
+        format!(
+            "[DEFAULT]\nuser={user}\nfingerprint={}\ntenancy={tenancy}\nregion=us-ashburn-1\nkey_file={}\n",
+            key.fingerprint(),
+            key_file.display()
+        ),
+    )
+    .expect("write config");
+    path
+}
+
 /// `len` bytes that sniff as MP4: the 1 s fixture padded with a trailing free-space box (MP4
 /// readers skip it).
 pub fn video(len: usize) -> Vec<u8> {
