@@ -15,6 +15,22 @@ const USER: &str = "ci";
 const PASS: &str = "ci-password";
 
 /// Runs the binary with only the variables given (plus PATH/HOME), `stdin` fed in.
+/// [`mediaserver`] from an async test whose runtime also serves the stand-in it talks to.
+async fn mediaserver_off_runtime(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        mediaserver(&args, &env, None)
+    })
+    .await
+    .unwrap()
+}
+
 fn mediaserver(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_mediaserver"));
     cmd.args(args)
@@ -227,18 +243,7 @@ async fn oci_signed_token_exchange_logs_in_as_bearer_token() {
     ];
 
     // The key is not known to OCI yet: the exchange is refused, naming the principal.
-    let out = tokio::task::spawn_blocking({
-        let env = env.map(|(k, v)| (k.to_string(), v.to_string()));
-        let args = args.map(str::to_string);
-        move || {
-            let env: Vec<(&str, &str)> =
-                env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            mediaserver(&args, &env, None)
-        }
-    })
-    .await
-    .unwrap();
+    let out = mediaserver_off_runtime(&args, &env).await;
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("OCIR token exchange at"), "{err}");
@@ -253,18 +258,7 @@ async fn oci_signed_token_exchange_logs_in_as_bearer_token() {
     assert_eq!(standin.ocir_token_calls(), 0);
 
     standin.keys().insert_api_key(TENANCY, OCI_USER, &key);
-    let out = tokio::task::spawn_blocking({
-        let env = env.map(|(k, v)| (k.to_string(), v.to_string()));
-        let args = args.map(str::to_string);
-        move || {
-            let env: Vec<(&str, &str)> =
-                env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            mediaserver(&args, &env, None)
-        }
-    })
-    .await
-    .unwrap();
+    let out = mediaserver_off_runtime(&args, &env).await;
     assert!(
         out.status.success(),
         "{}\nregistry: {}",
