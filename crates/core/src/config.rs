@@ -130,7 +130,8 @@ pub struct Config {
 /// How processing jobs run.
 #[derive(Debug, Clone)]
 pub struct JobConfig {
-    pub max_attempts: i32,
+    /// Attempts, backoff between them (see `crate::retry`).
+    pub retry: crate::RetryPolicy,
     /// A worker that stops renewing its lease for this long loses the job to another worker.
     pub lease_secs: u64,
     /// x264 preset for every rung.
@@ -317,6 +318,20 @@ impl Config {
         if !(1..=100).contains(&max_attempts) {
             return Err(err("JOB_MAX_ATTEMPTS", "must be between 1 and 100"));
         }
+        let backoff_base = parse_or(&var, "JOB_RETRY_BACKOFF_SECONDS", 10u64)?;
+        if !(1..=86_400).contains(&backoff_base) {
+            return Err(err(
+                "JOB_RETRY_BACKOFF_SECONDS",
+                "must be between 1 and 86400",
+            ));
+        }
+        let backoff_cap = parse_or(&var, "JOB_RETRY_BACKOFF_MAX_SECONDS", 600u64)?;
+        if !(backoff_base..=86_400).contains(&backoff_cap) {
+            return Err(err(
+                "JOB_RETRY_BACKOFF_MAX_SECONDS",
+                "must be at least JOB_RETRY_BACKOFF_SECONDS and at most 86400",
+            ));
+        }
         let lease_secs = parse_or(&var, "JOB_LEASE_SECONDS", 60u64)?;
         if !(3..=3600).contains(&lease_secs) {
             return Err(err("JOB_LEASE_SECONDS", "must be between 3 and 3600"));
@@ -382,7 +397,11 @@ impl Config {
             oci,
             public_base_url,
             jobs: JobConfig {
-                max_attempts,
+                retry: crate::RetryPolicy {
+                    max_attempts,
+                    backoff_base: std::time::Duration::from_secs(backoff_base),
+                    backoff_cap: std::time::Duration::from_secs(backoff_cap),
+                },
                 lease_secs,
                 preset,
                 timeout_secs,
@@ -540,6 +559,31 @@ mod tests {
         assert_eq!(c.max_upload_bytes, 10 * 1024 * 1024 * 1024);
         assert!(c.is_embedded());
         assert!(c.jwt_secret.is_none());
+    }
+
+    #[test]
+    fn retry_policy_from_the_job_variables() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.jobs.retry, crate::RetryPolicy::default());
+        let c = cfg(&[
+            ("JOB_MAX_ATTEMPTS", "5"),
+            ("JOB_RETRY_BACKOFF_SECONDS", "2"),
+            ("JOB_RETRY_BACKOFF_MAX_SECONDS", "30"),
+        ])
+        .unwrap();
+        assert_eq!(c.jobs.retry.max_attempts, 5);
+        assert_eq!(c.jobs.retry.backoff(1).as_secs(), 2);
+        assert_eq!(c.jobs.retry.backoff(9).as_secs(), 30);
+        let e = cfg(&[
+            ("JOB_RETRY_BACKOFF_SECONDS", "60"),
+            ("JOB_RETRY_BACKOFF_MAX_SECONDS", "30"),
+        ])
+        .unwrap_err();
+        assert_eq!(e.var, "JOB_RETRY_BACKOFF_MAX_SECONDS");
+        assert_eq!(
+            cfg(&[("JOB_RETRY_BACKOFF_SECONDS", "0")]).unwrap_err().var,
+            "JOB_RETRY_BACKOFF_SECONDS"
+        );
     }
 
     #[test]

@@ -4,7 +4,9 @@
 pub mod config;
 pub mod job_runner;
 pub mod model;
+pub mod retry;
 pub mod sniff;
 
 pub use config::{Config, ConfigError, JobConfig, StorageConfig, StorageProvider, WebhookConfig};
 pub use model::*;
+pub use retry::{Failure, RetryPolicy};

@@ -14,8 +14,12 @@ pub enum PipelineError {
 }
 
 impl PipelineError {
-    pub fn is_permanent(&self) -> bool {
-        matches!(self, PipelineError::Unusable(_))
+    /// How the retry policy (`mediaserver_core::retry`) treats this failure.
+    pub fn failure(&self) -> mediaserver_core::Failure {
+        match self {
+            PipelineError::Unusable(_) => mediaserver_core::Failure::Permanent,
+            _ => mediaserver_core::Failure::Transient,
+        }
     }
 }
 

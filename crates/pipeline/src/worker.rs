@@ -9,7 +9,9 @@ use crate::webhook::{WebhookEvent, WebhookSender};
 use crate::PipelineError;
 use chrono::Utc;
 use futures::StreamExt;
-use mediaserver_core::{outputs_prefix, Job, JobStatus, Media, MediaKind, MediaStatus};
+use mediaserver_core::{
+    outputs_prefix, Job, JobStatus, Media, MediaKind, MediaStatus, RetryPolicy,
+};
 use mediaserver_db::{DynRepo, MediaReady};
 use mediaserver_storage::{ObjectKey, Storage};
 use std::collections::HashMap;
@@ -25,8 +27,9 @@ pub struct WorkerSettings {
     pub lease: Duration,
     /// How long an idle worker waits for a wake-up before polling again.
     pub idle_wait: Duration,
-    /// First retry delay; doubles per attempt, capped at 10 minutes.
-    pub backoff_base: Duration,
+    /// How long a failed attempt waits before the next (`max_attempts` is recorded on the job
+    /// when it is queued).
+    pub retry: RetryPolicy,
     /// On shutdown, how long the current job may run on before it is handed back.
     pub shutdown_grace: Duration,
     pub temp_dir: PathBuf,
@@ -38,7 +41,7 @@ impl Default for WorkerSettings {
         WorkerSettings {
             lease: Duration::from_secs(60),
             idle_wait: Duration::from_secs(5),
-            backoff_base: Duration::from_secs(10),
+            retry: RetryPolicy::default(),
             shutdown_grace: Duration::from_secs(30),
             temp_dir: std::env::temp_dir(),
             process: ProcessSettings::default(),
@@ -179,15 +182,10 @@ impl Pipeline {
         // Nothing of a failed attempt stays published or playable; a retry starts clean.
         self.unpublish_quietly(&job.media_id).await;
         let reason = error.to_string();
-        let retry_at = (!error.is_permanent()).then(|| {
-            let exp = job.attempts.clamp(1, 16) as u32 - 1;
-            let delay = self
-                .settings
-                .backoff_base
-                .saturating_mul(1 << exp)
-                .min(Duration::from_secs(600));
-            Utc::now() + delay
-        });
+        let retry_at = self
+            .settings
+            .retry
+            .retry_at(job.attempts, error.failure(), Utc::now());
         match self.repo.fail_job(&job.id, worker, &reason, retry_at).await {
             Ok(JobStatus::Failed) => {
                 tracing::warn!(%reason, "media failed");

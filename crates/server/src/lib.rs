@@ -202,7 +202,7 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
 
 pub fn api_settings(config: &Config) -> ApiSettings {
     ApiSettings {
-        job_max_attempts: config.jobs.max_attempts,
+        job_max_attempts: config.jobs.retry.max_attempts,
         events_secret: config.events_secret.clone(),
         events_owner_email: config.events_owner_email.clone(),
         public_base_url: config.public_base_url.clone(),
@@ -237,6 +237,7 @@ pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
 pub fn worker_settings(config: &Config) -> WorkerSettings {
     WorkerSettings {
         lease: Duration::from_secs(config.jobs.lease_secs),
+        retry: config.jobs.retry.clone(),
         temp_dir: config.jobs.temp_dir.clone(),
         process: ProcessSettings {
             preset: config.jobs.preset.clone(),

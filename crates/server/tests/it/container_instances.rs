@@ -150,7 +150,7 @@ async fn start_workers(
         .expect("pipeline with the job runner");
     let mut settings = (*pipeline.settings).clone();
     settings.shutdown_grace = Duration::from_millis(300);
-    settings.backoff_base = Duration::from_millis(200);
+    settings.retry.backoff_base = Duration::from_millis(200);
     pipeline.settings = Arc::new(settings);
     let stop = CancellationToken::new();
     let handle = tokio::spawn(mediaserver::run_workers(
