@@ -4,8 +4,8 @@
 //
 // This module wires the others together: the routes, and what redraws when the session changes.
 //
-// Test hooks: `data-testid` attributes throughout, and on the player page
-// `window.__player = {engine, levels(), setLevel(i), currentLevel(), errors}`.
+// Test hooks: `data-testid` attributes throughout, `window.__ms` (below) and, on a player page,
+// `window.__player` (player.js).
 
 import { api, onSignedOut, store } from './api.js';
 import { viewLogin, viewRegister } from './auth.js';
