@@ -2,9 +2,10 @@
 //! (the hls.js and dash.js players, the tus-js-client uploader). Everything is embedded in the
 //! binary; nothing is fetched from elsewhere.
 //!
-//! App files keep their names across releases, so they are served `no-cache` with an ETag (a
-//! revalidation costs a 304); vendor files carry their version in the path and are cached for a
-//! year.
+//! The app is ES modules under `js/` (entry `js/main.js`, no build step): each file the modules
+//! import must be listed in `ASSETS`. App files keep their names across releases, so they are
+//! served `no-cache` with an ETag (a revalidation costs a 304); vendor files carry their version
+//! in the path and are cached for a year.
 
 use crate::AppState;
 use axum::extract::{Path, State};
@@ -40,7 +41,18 @@ const CSS: &str = "text/css; charset=utf-8";
 const SVG: &str = "image/svg+xml";
 
 static ASSETS: &[Asset] = &[
-    asset!("app.js", JS),
+    asset!("js/main.js", JS),
+    asset!("js/api.js", JS),
+    asset!("js/auth.js", JS),
+    asset!("js/dom.js", JS),
+    asset!("js/format.js", JS),
+    asset!("js/items.js", JS),
+    asset!("js/library.js", JS),
+    asset!("js/media.js", JS),
+    asset!("js/player.js", JS),
+    asset!("js/router.js", JS),
+    asset!("js/share.js", JS),
+    asset!("js/upload.js", JS),
     asset!("app.css", CSS),
     asset!("favicon.svg", SVG),
     asset!("vendor/hls.js-1.7.4/hls.min.js", JS),
@@ -206,6 +218,32 @@ mod tests {
                 "index.html references /assets/{path}, which is not embedded"
             );
         }
+    }
+
+    #[test]
+    fn every_module_the_app_imports_is_embedded() {
+        let mut imports = 0;
+        for a in ASSETS.iter().filter(|a| a.path.starts_with("js/")) {
+            let source = std::str::from_utf8(a.bytes).unwrap();
+            // Static imports only, one `from '…'` per line (the end of a multi-line import too).
+            let specifiers = source
+                .lines()
+                .filter(|l| l.starts_with("import ") || l.starts_with("} from "))
+                .filter_map(|l| l.split("from '").nth(1)?.split('\'').next());
+            for specifier in specifiers {
+                imports += 1;
+                let name = specifier
+                    .strip_prefix("./")
+                    .unwrap_or_else(|| panic!("{}: import {specifier} is not ./…", a.path));
+                let path = format!("js/{name}");
+                assert!(
+                    ASSETS.iter().any(|b| b.path == path),
+                    "{} imports {specifier}, which is not embedded",
+                    a.path
+                );
+            }
+        }
+        assert!(imports > 0, "no imports found: the parsing above is stale");
     }
 
     #[test]
