@@ -38,7 +38,7 @@ pub struct ApiSettings {
     pub job_max_attempts: i32,
     /// Shared secret of `POST /v1/events/object-storage`; `None` disables the endpoint.
     /// A `Secret`, so printing the settings never shows it.
-    pub events_secret: Option<mediaserver_core::config::Secret>,
+    pub events_secret: Option<mediaserver_core::Secret>,
     /// Owner of items created from bucket events; `None`: the first admin.
     pub events_owner_email: Option<String>,
     /// When set, segment requests are redirected to `{public_base_url}/media/{id}/…` (a CDN or

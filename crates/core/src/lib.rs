@@ -1,12 +1,12 @@
-//! Domain types shared by every layer: media items, users, events, configuration and content
-//! sniffing. Nothing here knows about HTTP, SQL or a storage provider.
+//! Domain types shared by every layer: media items, users, events, the retry policy of jobs,
+//! secrets and content sniffing. Nothing here knows about HTTP, SQL, a storage provider or where
+//! configuration comes from (the `mediaserver` binary reads it).
 
-pub mod config;
-pub mod job_runner;
 pub mod model;
 pub mod retry;
+pub mod secret;
 pub mod sniff;
 
-pub use config::{Config, ConfigError, JobConfig, StorageConfig, StorageProvider, WebhookConfig};
 pub use model::*;
 pub use retry::{Failure, RetryPolicy};
+pub use secret::Secret;

@@ -217,7 +217,7 @@ async fn media_lives_in_an_oci_bucket() {
     s.stop().await;
 }
 
-async fn startup_error(config: &mediaserver_core::Config) -> String {
+async fn startup_error(config: &mediaserver::config::Config) -> String {
     match mediaserver::build_state(config).await {
         Ok(_) => panic!("the server started"),
         Err(e) => format!("{e:#}"),

@@ -69,7 +69,7 @@ async fn jwt_secret_and_database_url_come_from_the_vault() {
         .await
         .expect("secrets from the vault");
     assert_eq!(
-        config.database_url,
+        config.database.url,
         format!("sqlite://{}", db_path.display())
     );
     assert_eq!(standin.secret_reads(), 2);

@@ -2,9 +2,9 @@
 //! generated with ffmpeg, and small HTTP helpers.
 #![allow(dead_code)]
 
+use mediaserver::config::Config;
 use mediaserver::Server;
 use mediaserver_api::AppState;
-use mediaserver_core::Config;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -69,13 +69,13 @@ impl TestServer {
             let _ = rx.await;
         }));
         let workers = tokio_util::sync::CancellationToken::new();
-        let worker_handle = if config.workers > 0 {
+        let worker_handle = if config.jobs.workers > 0 {
             let pipeline = mediaserver::pipeline(config, &state)
                 .await
                 .expect("pipeline");
             Some(tokio::spawn(mediaserver::run_workers(
                 pipeline,
-                config.workers,
+                config.jobs.workers,
                 "test-worker".to_string(),
                 workers.clone().cancelled_owned(),
             )))

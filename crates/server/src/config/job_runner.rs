@@ -5,7 +5,9 @@
 //! resolved through the registry at startup, logging in with `OCIR_USERNAME` +
 //! `OCIR_AUTH_TOKEN` or, for OCIR, a token exchanged as the `OCI_AUTH` principal).
 
-use crate::config::{err, ConfigError, Secret, StorageProvider};
+use super::storage::StorageProvider;
+use super::vars::{err, ConfigError, Vars};
+use mediaserver_core::Secret;
 use mediaserver_oci::registry::ImageReference;
 
 /// The default worker shape, a flexible AMD one.
@@ -37,12 +39,8 @@ pub struct ContainerInstancesConfig {
     pub registry_password: Option<Secret>,
 }
 
-fn required(
-    var: &impl Fn(&str) -> Option<String>,
-    name: &'static str,
-    what: &str,
-) -> Result<String, ConfigError> {
-    var(name).map(|v| v.trim().to_string()).ok_or_else(|| {
+fn required(vars: &Vars, name: &'static str, what: &str) -> Result<String, ConfigError> {
+    vars.get(name).ok_or_else(|| {
         err(
             name,
             format!("required with JOB_RUNNER=oci-container-instances ({what})"),
@@ -50,13 +48,8 @@ fn required(
     })
 }
 
-fn positive(
-    var: &impl Fn(&str) -> Option<String>,
-    name: &'static str,
-    default: f32,
-    max: f32,
-) -> Result<f32, ConfigError> {
-    match var(name) {
+fn positive(vars: &Vars, name: &'static str, default: f32, max: f32) -> Result<f32, ConfigError> {
+    match vars.get(name) {
         None => Ok(default),
         Some(v) => match v.trim().parse::<f32>() {
             Ok(n) if n > 0.0 && n <= max => Ok(n),
@@ -89,11 +82,8 @@ fn ocid(value: &str, name: &'static str, kinds: &[&str]) -> Result<(), ConfigErr
 }
 
 /// Reads `JOB_RUNNER` and, for Container Instances, the variables it needs.
-pub fn from_lookup(
-    var: &impl Fn(&str) -> Option<String>,
-    storage: StorageProvider,
-) -> Result<JobRunner, ConfigError> {
-    let kind = var("JOB_RUNNER").map(|v| v.trim().to_ascii_lowercase());
+pub(super) fn from_vars(vars: &Vars, storage: StorageProvider) -> Result<JobRunner, ConfigError> {
+    let kind = vars.get("JOB_RUNNER").map(|v| v.to_ascii_lowercase());
     match kind.as_deref() {
         None | Some("in-process") | Some("inprocess") | Some("workers") => {
             return Ok(JobRunner::InProcess)
@@ -114,7 +104,7 @@ pub fn from_lookup(
         ));
     }
     let compartment_id = required(
-        var,
+        vars,
         "OCI_COMPARTMENT_ID",
         "the compartment the job instances run in",
     )?;
@@ -124,18 +114,18 @@ pub fn from_lookup(
         &["compartment", "tenancy"],
     )?;
     let availability_domain = required(
-        var,
+        vars,
         "OCI_AVAILABILITY_DOMAIN",
         "e.g. Uocm:US-ASHBURN-AD-1, from `oci iam availability-domain list`",
     )?;
     let subnet_id = required(
-        var,
+        vars,
         "OCI_SUBNET_ID",
         "the subnet of the job instances' VNICs",
     )?;
     ocid(&subnet_id, "OCI_SUBNET_ID", &["subnet"])?;
-    let shape = var("OCI_CI_SHAPE")
-        .map(|s| s.trim().to_string())
+    let shape = vars
+        .get("OCI_CI_SHAPE")
         .unwrap_or_else(|| DEFAULT_SHAPE.to_string());
     if !shape.starts_with("CI.") {
         return Err(err(
@@ -143,16 +133,16 @@ pub fn from_lookup(
             format!("'{shape}' is not a container instance shape (e.g. {DEFAULT_SHAPE})"),
         ));
     }
-    let ocpus = positive(var, "OCI_CI_OCPUS", 4.0, 64.0)?;
-    let memory_gb = positive(var, "OCI_CI_MEMORY_GB", 16.0, 1024.0)?;
+    let ocpus = positive(vars, "OCI_CI_OCPUS", 4.0, 64.0)?;
+    let memory_gb = positive(vars, "OCI_CI_MEMORY_GB", 16.0, 1024.0)?;
     let image = required(
-        var,
+        vars,
         "WORKER_IMAGE",
         "the image the job instances run, e.g. iad.ocir.io/<namespace>/mediaserver:latest",
     )?;
     let worker_image =
         ImageReference::parse(&image).map_err(|e| err("WORKER_IMAGE", e.to_string()))?;
-    let poll_secs = match var("OCI_CI_POLL_SECONDS") {
+    let poll_secs = match vars.get("OCI_CI_POLL_SECONDS") {
         None => 10,
         Some(v) => match v.trim().parse::<u64>() {
             Ok(n) if (1..=600).contains(&n) => n,
@@ -164,8 +154,8 @@ pub fn from_lookup(
             }
         },
     };
-    let registry_username = var("OCIR_USERNAME").map(|u| u.trim().to_string());
-    let registry_password = var("OCIR_AUTH_TOKEN").map(Secret::new);
+    let registry_username = vars.get("OCIR_USERNAME");
+    let registry_password = vars.get("OCIR_AUTH_TOKEN").map(Secret::new);
     if registry_username.is_some() && registry_password.is_none() {
         return Err(err(
             "OCIR_AUTH_TOKEN",
@@ -193,12 +183,16 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    fn from_lookup(
+        pairs: &[(&str, &str)],
+        storage: StorageProvider,
+    ) -> Result<JobRunner, ConfigError> {
         let m: HashMap<String, String> = pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        move |k| m.get(k).cloned()
+        let lookup = move |k: &str| m.get(k).cloned();
+        from_vars(&Vars::new(&lookup), storage)
     }
 
     const FULL: &[(&str, &str)] = &[
@@ -212,11 +206,11 @@ mod tests {
     #[test]
     fn defaults_and_full_configuration() {
         assert!(matches!(
-            from_lookup(&lookup(&[]), StorageProvider::Local).unwrap(),
+            from_lookup(&[], StorageProvider::Local).unwrap(),
             JobRunner::InProcess
         ));
         let JobRunner::OciContainerInstances(c) =
-            from_lookup(&lookup(FULL), StorageProvider::OciBucket).unwrap()
+            from_lookup(FULL, StorageProvider::OciBucket).unwrap()
         else {
             panic!("not the CI runner");
         };
@@ -231,7 +225,7 @@ mod tests {
             let mut pairs: Vec<(&str, &str)> =
                 FULL.iter().copied().filter(|(k, _)| *k != drop).collect();
             pairs.extend_from_slice(extra);
-            from_lookup(&lookup(&pairs), storage).unwrap_err()
+            from_lookup(&pairs, storage).unwrap_err()
         };
         for var in [
             "OCI_COMPARTMENT_ID",

@@ -1,10 +1,10 @@
 //! `mediaserver transcode SRC DEST`: one job without a database, for one container per job (an
 //! OCI Container Instance, a Kubernetes Job). SRC and DEST are local paths or storage URIs.
 
+use crate::config::Config;
 use anyhow::{anyhow, bail, Context};
 use futures::StreamExt;
 use mediaserver_core::sniff::{sniff, SNIFF_LEN};
-use mediaserver_core::Config;
 use mediaserver_pipeline::container_instances::{TranscodeProgress, PROGRESS_OBJECT};
 use mediaserver_pipeline::{process_file, PipelineError, ProcessSettings, Processed};
 use mediaserver_storage::{ObjectKey, S3Options, Storage};
@@ -14,6 +14,24 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
+
+#[derive(clap::Args)]
+pub struct TranscodeArgs {
+    /// Input file or object.
+    src: String,
+    /// Output directory or prefix.
+    dest: String,
+    /// x264 preset (overrides TRANSCODE_PRESET), e.g. ultrafast, veryfast, medium.
+    #[arg(long)]
+    preset: Option<String>,
+}
+
+/// Runs the job and prints its summary as JSON.
+pub(super) async fn run(config: &Config, args: TranscodeArgs) -> anyhow::Result<()> {
+    let summary = transcode(config, &args.src, &args.dest, args.preset).await?;
+    println!("{}", serde_json::to_string_pretty(&summary)?);
+    Ok(())
+}
 
 /// Where bytes come from or go to.
 #[derive(Debug, Clone, PartialEq)]
@@ -100,7 +118,7 @@ impl Location {
                     "opening oci://{namespace}/{bucket} as the {} principal (OCI_AUTH)",
                     config.oci.kind
                 );
-                let store = crate::connect_oci_bucket(
+                let store = crate::storage::connect_oci_bucket(
                     config,
                     Some(namespace.clone()),
                     bucket,
@@ -119,7 +137,7 @@ impl Location {
 #[error("{0}")]
 pub struct UnusableInput(pub String);
 
-pub async fn run(
+async fn transcode(
     config: &Config,
     src: &str,
     dest: &str,

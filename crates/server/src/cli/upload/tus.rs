@@ -8,7 +8,7 @@
 
 use base64::Engine;
 use bytes::Bytes;
-use mediaserver_core::config::Secret;
+use mediaserver_core::Secret;
 use reqwest::{header, Method, Response, StatusCode};
 use sha1::Digest;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

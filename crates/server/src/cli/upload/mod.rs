@@ -8,7 +8,7 @@ mod tus;
 mod wait;
 
 use bytes::Bytes;
-use mediaserver_core::config::Secret;
+use mediaserver_core::Secret;
 use progress::{FileProgress, Mode};
 use state::{FileKey, Store};
 use std::path::PathBuf;
@@ -38,7 +38,7 @@ thumbnail, image variants). --json prints one JSON object per file instead.
 Exit codes: 0 every file uploaded (and with --wait, ready), 1 some file failed, 2 usage or
 configuration error (bad option, no token, token refused), 130 interrupted.";
 
-/// Options of `mediaserver upload` (its description is on the subcommand in main.rs).
+/// Options of `mediaserver upload` (its description is on the subcommand in cli/mod.rs).
 #[derive(clap::Args)]
 #[command(after_help = EXAMPLES)]
 pub struct UploadArgs {

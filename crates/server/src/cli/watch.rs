@@ -1,12 +1,37 @@
 //! `mediaserver watch`: polls the media bucket for objects that appeared without an event
 //! notification (buckets or providers that cannot send them) and queues each object version once.
 
+use crate::config::Config;
 use mediaserver_api::ingest::{event_owner, ingest_object, IngestOutcome};
 use mediaserver_api::AppState;
 use std::collections::HashSet;
 use std::time::Duration;
 
-pub async fn run(
+#[derive(clap::Args)]
+pub struct WatchArgs {
+    /// Only objects under this prefix.
+    #[arg(long, default_value = "")]
+    prefix: String,
+    /// Seconds between polls.
+    #[arg(long, default_value_t = 30)]
+    interval: u64,
+    /// Poll once and exit.
+    #[arg(long)]
+    once: bool,
+}
+
+pub(super) async fn run(config: &Config, args: WatchArgs) -> anyhow::Result<()> {
+    let state = crate::build_state(config).await?;
+    watch(
+        &state,
+        &args.prefix,
+        Duration::from_secs(args.interval.max(1)),
+        args.once,
+    )
+    .await
+}
+
+async fn watch(
     state: &AppState,
     prefix: &str,
     interval: Duration,

@@ -1,0 +1,138 @@
+//! The command line: one file per subcommand, each with its options and what it runs. This file
+//! holds the subcommands' descriptions (their `--help`), reads the configuration and dispatches.
+
+mod migrate;
+mod registry;
+mod serve;
+mod transcode;
+mod upload;
+mod user;
+mod watch;
+mod worker;
+
+use crate::config::Config;
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// mediaserver — a self-hosted media platform: upload images, video and audio; stream them back
+/// over HLS and DASH.
+///
+/// Configuration comes from environment variables (PORT, DATA_DIR, DATABASE_URL,
+/// STORAGE_PROVIDER, MEDIA_BUCKET, JWT_SECRET, MAX_UPLOAD_BYTES, ...; see the README). With none
+/// set it runs self-contained: SQLite and local files under ./data.
+#[derive(Parser)]
+#[command(name = "mediaserver", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (applies database migrations first).
+    ///
+    /// Listens on HOST:PORT (default 0.0.0.0:3000). Stops gracefully on SIGINT/SIGTERM.
+    Serve,
+    /// Run processing workers only (no HTTP), against the same database and storage as the
+    /// servers. Run as many as you like, on any machine. SIGTERM lets the current job finish
+    /// (up to 30 s) or hands it back to the queue.
+    Worker(worker::WorkerArgs),
+    /// Poll the media bucket for new objects and queue them, for storage that cannot send event
+    /// notifications. Safe to run repeatedly: each object version is queued once.
+    Watch(watch::WatchArgs),
+    /// Process one file without a database: fetch SRC, transcode, upload the outputs to DEST,
+    /// print a JSON summary. For one container per job.
+    ///
+    /// SRC and DEST are paths, file://…, s3://bucket/key (STORAGE_ENDPOINT and AWS_* keys
+    /// apply) or oci://namespace/bucket/key (OCI Object Storage's native API, signed as the
+    /// OCI_AUTH principal). Besides the outputs, DEST gets transcode.json: the summary, written
+    /// last.
+    /// Exit codes: 0 done, 2 the input is not usable media, 1 anything else.
+    Transcode(transcode::TranscodeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Upload files to a running server, resumably, with a progress bar per file.
+    ///
+    /// Each file goes to the server's tus endpoint in chunks, each with a SHA-1 the server
+    /// checks; a failed chunk is retried with backoff from the offset the server reports, so a
+    /// dropped connection or a restarting server costs at most one chunk. Unfinished uploads
+    /// (Ctrl-C, a crash) are remembered in a state file: running the same command again resumes
+    /// each file where the server left off.
+    Upload(upload::UploadArgs),
+    /// Ask a container registry (OCIR or any other) about images: a tag's digest, a
+    /// repository's tags.
+    #[command(subcommand)]
+    Registry(registry::RegistryCommand),
+}
+
+/// Parses the command line and runs the command; the exit code says how it went (2: bad
+/// configuration or unusable input).
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // A client of a server elsewhere: the server's own configuration does not apply.
+    let command = match cli.command {
+        Command::Upload(args) => return upload::main(args),
+        Command::Registry(cmd) => return registry::main(cmd),
+        other => other,
+    };
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: invalid configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_tracing(config.log_json);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.downcast_ref::<transcode::UnusableInput>().is_some() => {
+            eprintln!("error: unusable input: {e:#}");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("LOG_LEVEL")
+        .or_else(|_| EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    // JWT_SECRET_OCID / DATABASE_URL_SECRET_OCID: every command needs them resolved first.
+    let config = crate::resolve_oci_secrets(config).await?;
+    match command {
+        Command::Serve => serve::run(&config).await,
+        Command::Worker(args) => worker::run(&config, args).await,
+        Command::Watch(args) => watch::run(&config, args).await,
+        Command::Transcode(args) => transcode::run(&config, args).await,
+        Command::Migrate => migrate::run(&config).await,
+        Command::User(cmd) => user::run(&config, cmd).await,
+        // Dispatched in main() before the server configuration is read.
+        Command::Upload(_) => anyhow::bail!("upload is not a server command"),
+        Command::Registry(_) => anyhow::bail!("registry is not a server command"),
+    }
+}

@@ -1,0 +1,145 @@
+//! Configuration from environment variables, validated up front so a bad value stops the
+//! process with an error naming the variable instead of failing later.
+//!
+//! One module per section, each owning its variables: `http` (listen address, upload limits,
+//! events, webhook, public base URL), `database`, `storage`, `auth` (JWT secret, tokens,
+//! registration), `jobs` (workers, retry policy, encoder) with `job_runner` (`JOB_RUNNER` and the
+//! Container Instances settings), and `oci` (how OCI calls are signed). `vars` holds what they
+//! share: trimming, defaults, booleans, and the error naming the variable.
+
+mod auth;
+mod database;
+mod http;
+mod job_runner;
+mod jobs;
+mod oci;
+mod storage;
+mod vars;
+
+pub use auth::AuthConfig;
+pub use database::{validate_database_url, DatabaseConfig};
+pub use http::{HttpConfig, WebhookConfig};
+pub use job_runner::{ContainerInstancesConfig, JobRunner};
+pub use jobs::JobConfig;
+pub use storage::{StorageConfig, StorageProvider};
+pub use vars::ConfigError;
+
+use std::path::PathBuf;
+use vars::{err, Vars};
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `DATA_DIR`: the SQLite database, local storage, the generated JWT secret and scratch
+    /// space live under it unless configured elsewhere.
+    pub data_dir: PathBuf,
+    pub http: HttpConfig,
+    pub database: DatabaseConfig,
+    pub storage: StorageConfig,
+    pub auth: AuthConfig,
+    pub jobs: JobConfig,
+    /// How to reach OCI (see `oci.rs`): the principal, region and endpoint overrides.
+    pub oci: mediaserver_oci::AuthSettings,
+    /// `LOG_FORMAT=json`.
+    pub log_json: bool,
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads the configuration through `get` (testable without touching the environment).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let vars = Vars::new(&get);
+        let http = http::from_vars(&vars)?;
+        let data_dir = PathBuf::from(vars.get("DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database = database::from_vars(&vars, &data_dir)?;
+        let storage = storage::from_vars(&vars, &data_dir)?;
+        let auth = auth::from_vars(&vars, is_embedded(&database, &storage))?;
+        let log_json = match vars.get("LOG_FORMAT").as_deref() {
+            None | Some("text") => false,
+            Some("json") => true,
+            Some(_) => return Err(err("LOG_FORMAT", "must be 'text' or 'json'")),
+        };
+        let jobs = jobs::from_vars(&vars, &data_dir, storage.provider)?;
+        let uses_oci = auth.jwt_secret_ocid.is_some()
+            || database.url_secret_ocid.is_some()
+            || storage.provider == StorageProvider::OciBucket
+            || !matches!(jobs.runner, JobRunner::InProcess);
+        let oci = oci::from_vars(&vars, uses_oci)?;
+        Ok(Config {
+            data_dir,
+            http,
+            database,
+            storage,
+            auth,
+            jobs,
+            oci,
+            log_json,
+        })
+    }
+
+    /// True for the laptop setup (SQLite, no cloud bucket), where a generated JWT secret kept in
+    /// the data directory is acceptable.
+    pub fn is_embedded(&self) -> bool {
+        is_embedded(&self.database, &self.storage)
+    }
+}
+
+fn is_embedded(database: &DatabaseConfig, storage: &StorageConfig) -> bool {
+    database.url.starts_with("sqlite:") && !storage.provider.is_cloud()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    /// The configuration from these variables only.
+    pub(crate) fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| m.get(k).cloned())
+    }
+
+    #[test]
+    fn embedded_defaults() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.http.port, 3000);
+        assert_eq!(c.http.host.to_string(), "0.0.0.0");
+        assert_eq!(c.database.url, "sqlite://./data/mediaserver.db");
+        assert_eq!(c.storage.provider, StorageProvider::Local);
+        assert_eq!(c.storage.output_bucket, "media");
+        assert_eq!(c.http.max_upload_bytes, 10 * 1024 * 1024 * 1024);
+        assert!(c.is_embedded());
+        assert!(c.auth.jwt_secret.is_none());
+    }
+
+    #[test]
+    fn errors_name_the_variable() {
+        assert_eq!(cfg(&[("PORT", "eighty")]).unwrap_err().var, "PORT");
+        assert_eq!(
+            cfg(&[("STORAGE_PROVIDER", "ftp")]).unwrap_err().var,
+            "STORAGE_PROVIDER"
+        );
+        assert_eq!(
+            cfg(&[("DATABASE_URL", "mysql://x")]).unwrap_err().var,
+            "DATABASE_URL"
+        );
+        assert_eq!(
+            cfg(&[("ALLOW_REGISTRATION", "maybe")]).unwrap_err().var,
+            "ALLOW_REGISTRATION"
+        );
+        assert_eq!(
+            cfg(&[("MEDIA_BUCKET", "../etc")]).unwrap_err().var,
+            "MEDIA_BUCKET"
+        );
+        assert_eq!(
+            cfg(&[("JWT_SECRET", "short")]).unwrap_err().var,
+            "JWT_SECRET"
+        );
+    }
+}

@@ -1,0 +1,69 @@
+//! The state every command that touches media shares: the database (migrated) and the two
+//! buckets, opened and checked, plus the HTTP layer's settings.
+
+use crate::config::Config;
+use crate::secrets::jwt_secret;
+use crate::storage::open_storage;
+use anyhow::Context;
+use mediaserver_api::{ApiSettings, AppState};
+use mediaserver_db::DynRepo;
+use std::time::Duration;
+
+/// Opens the database and applies migrations.
+pub async fn open_database(config: &Config) -> anyhow::Result<DynRepo> {
+    let repo = mediaserver_db::connect(&config.database.url)
+        .await
+        .with_context(|| {
+            format!(
+                "opening the {} database (DATABASE_URL)",
+                backend_name(&config.database.url)
+            )
+        })?;
+    repo.migrate()
+        .await
+        .context("applying database migrations")?;
+    Ok(repo)
+}
+
+fn backend_name(url: &str) -> &'static str {
+    if url.starts_with("sqlite:") {
+        "SQLite"
+    } else {
+        "PostgreSQL"
+    }
+}
+
+/// What the HTTP layer needs from the configuration.
+pub fn api_settings(config: &Config) -> ApiSettings {
+    ApiSettings {
+        job_max_attempts: config.jobs.retry.max_attempts,
+        events_secret: config.http.events_secret.clone(),
+        events_owner_email: config.http.events_owner_email.clone(),
+        public_base_url: config.http.public_base_url.clone(),
+        allow_registration: config.auth.allow_registration,
+        max_upload_bytes: config.http.max_upload_bytes,
+        upload_expiry: Duration::from_secs(config.http.upload_expiry_secs),
+        access_token_ttl: Duration::from_secs(config.auth.access_token_ttl_secs),
+        refresh_token_ttl: Duration::from_secs(config.auth.refresh_token_ttl_secs),
+        ..ApiSettings::default()
+    }
+}
+
+/// Everything `serve` needs, opened and checked.
+pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
+    let secret = jwt_secret(config)?;
+    let repo = open_database(config).await?;
+    let media_store = open_storage(config, &config.storage.media_bucket).await?;
+    let output_store = if config.storage.output_bucket == config.storage.media_bucket {
+        media_store.clone()
+    } else {
+        open_storage(config, &config.storage.output_bucket).await?
+    };
+    Ok(AppState::new(
+        repo,
+        media_store,
+        output_store,
+        &secret,
+        api_settings(config),
+    ))
+}
