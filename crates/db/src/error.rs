@@ -231,3 +231,48 @@ pub(crate) fn redact_err(e: DbError, url: &str) -> DbError {
         other => other,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The API shows clients an `Unavailable` error with its causes: these are the texts they
+    /// have always seen.
+    #[test]
+    fn unavailable_texts_name_the_reason_and_the_cause() {
+        let no_db = |_: &dyn DatabaseError| -> &'static str { "record" };
+        let timed_out = map_sqlx(sqlx::Error::PoolTimedOut, no_db, |_| false);
+        assert_eq!(
+            chain(&timed_out),
+            "database unavailable: timed out waiting for a connection"
+        );
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let io = map_sqlx(sqlx::Error::Io(refused), no_db, |_| false);
+        assert!(matches!(io, DbError::Unavailable { .. }), "{io:?}");
+        assert_eq!(chain(&io), "database unavailable: i/o error: refused");
+    }
+
+    #[test]
+    fn a_cause_showing_the_password_is_redacted_and_others_are_kept() {
+        let url = "postgres://u:s3cr%40t@db.example/x";
+        let leaky = DbError::Unavailable {
+            reason: "i/o error".into(),
+            source: Some("connecting as u:s3cr@t".into()),
+        };
+        let redacted = redact_err(leaky, url);
+        assert_eq!(
+            chain(&redacted),
+            "database unavailable: i/o error: connecting as u:***"
+        );
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let kept = redact_err(map_sqlx(sqlx::Error::Io(io), |_| "record", |_| false), url);
+        let DbError::Unavailable {
+            source: Some(source),
+            ..
+        } = kept
+        else {
+            panic!("{kept:?}");
+        };
+        assert!(source.downcast_ref::<std::io::Error>().is_some());
+    }
+}
