@@ -133,12 +133,26 @@ impl IntoResponse for ApiError {
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
         match e {
-            DbError::Conflict(what) => ApiError::Conflict(format!("{what} already exists")),
+            DbError::Conflict { subject, .. } => {
+                ApiError::Conflict(format!("{subject} already exists"))
+            }
             DbError::NotFound => ApiError::NotFound("not found".into()),
-            DbError::Unavailable(m) => ApiError::Unavailable(format!("database unavailable: {m}")),
-            other => ApiError::Internal(other.to_string()),
+            // Its reason and causes name no SQL and no credentials (see `DbError`).
+            e @ DbError::Unavailable { .. } => ApiError::Unavailable(with_causes(&e)),
+            other => ApiError::Internal(with_causes(&other)),
         }
     }
+}
+
+/// `e` and its chain of causes, as "outer: inner: innermost".
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text = format!("{text}: {c}");
+        cause = c.source();
+    }
+    text
 }
 
 impl From<StorageError> for ApiError {

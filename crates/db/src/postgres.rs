@@ -1,8 +1,9 @@
 //! PostgreSQL backend.
 
+use crate::error::{self, DbError};
 use crate::repo_impl::impl_repo;
 use crate::shared;
-use crate::{DbError, Result};
+use crate::Result;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Transaction};
@@ -41,9 +42,7 @@ impl PgRepo {
     /// Connects to `url` (`postgres://…`); fails if the server cannot be reached. Does not
     /// migrate.
     pub async fn connect(url: &str) -> Result<Self> {
-        Self::open(url)
-            .await
-            .map_err(|e| shared::redact_err(e, url))
+        Self::open(url).await.map_err(|e| error::redact_err(e, url))
     }
 
     async fn open(url: &str) -> Result<Self> {
@@ -116,7 +115,10 @@ impl PgRepo {
             None => match self.new_listener().await {
                 Ok(listener) => slot.insert(listener),
                 Err(e) => {
-                    tracing::warn!(error = %e, "cannot listen for job notifications; polling");
+                    tracing::warn!(
+                        error = %error::chain(&e),
+                        "cannot listen for job notifications; polling"
+                    );
                     return std::future::pending().await;
                 }
             },
@@ -131,7 +133,8 @@ impl PgRepo {
                 self.jobs.woken.notify_waiters();
             }
             Err(e) => {
-                tracing::warn!(error = %Self::db_err(e), "job notification listener failed");
+                let e = Self::db_err(e);
+                tracing::warn!(error = %error::chain(&e), "job notification listener failed");
                 *slot = None;
                 std::future::pending::<()>().await;
             }
@@ -147,22 +150,18 @@ impl PgRepo {
     }
 
     async fn run_migrations(&self) -> Result<()> {
-        MIGRATOR.run(&self.pool).await.map_err(shared::map_migrate)
+        MIGRATOR.run(&self.pool).await.map_err(error::map_migrate)
     }
 
     fn db_err(e: sqlx::Error) -> DbError {
-        shared::map_sqlx(
+        error::map_sqlx(
             e,
-            |d| shared::conflict_subject_pg(d.constraint()),
+            |d| error::conflict_subject_pg(d.constraint()),
             |d| {
                 let code = d.code().unwrap_or_default();
                 // 08: connection exception; 53: insufficient resources (e.g. too many
                 // connections); 57P0x: server shutting down / starting up.
-                if code.starts_with("08") || code.starts_with("53") || code.starts_with("57P0") {
-                    DbError::Unavailable(d.message().to_string())
-                } else {
-                    DbError::Other(d.message().to_string())
-                }
+                code.starts_with("08") || code.starts_with("53") || code.starts_with("57P0")
             },
         )
     }

@@ -1,10 +1,10 @@
-//! The durable job queue and the processing results it records on media items, expanded once
-//! per backend by [`impl_queue!`] as inherent methods that the `Repo` implementation in
-//! `repo_impl.rs` delegates to.
+//! [`JobQueue`]: the durable job queue — what the pipeline's workers need — and its
+//! implementation, expanded once per backend by [`impl_queue!`]. Jobs are enqueued with their
+//! media item ([`MediaItems::create_media_with_event`](crate::MediaItems::create_media_with_event)).
 //!
 //! Invariants kept by every statement here:
 //! - `lease_owner` and `lease_expires_at` are set exactly while a job is `running`;
-//! - a job changes hands only through [`claim`](#method.claim): heartbeat, complete, fail and
+//! - a job changes hands only through [`JobQueue::claim_job`]: heartbeat, complete, fail and
 //!   release act only for the worker holding the lease of a `running` job;
 //! - every write that can make a job claimable (enqueue, requeue after a failure, release)
 //!   calls the backend's `notify_jobs` in its transaction.
@@ -12,6 +12,60 @@
 //! Candidate selection is two index-ordered lookups rather than one `OR` (which neither
 //! database can serve from an index in order): first a `running` job whose lease has expired
 //! (a worker died; it has waited longest), then the `queued` job with the earliest `run_after`.
+
+use crate::Result;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use mediaserver_core::{Job, JobStatus};
+use std::time::Duration;
+
+#[async_trait]
+pub trait JobQueue: Send + Sync + std::fmt::Debug {
+    /// Claims the oldest claimable job: `queued` with `run_after <= now`, or `running` with an
+    /// expired lease (a worker died). Sets `running`, `lease_owner = worker`,
+    /// `lease_expires_at = now + lease`, `attempts += 1`. A job whose lease expired when it had
+    /// already used all its attempts is not returned but marked `failed` (and its media item
+    /// failed with "worker stopped responding …"). Safe under concurrency: two workers never
+    /// claim the same job (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite: one `UPDATE … RETURNING`).
+    async fn claim_job(
+        &self,
+        worker: &str,
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Job>>;
+    /// Extends the lease if `worker` still holds it; `false` means the lease was lost.
+    async fn heartbeat_job(
+        &self,
+        job_id: &str,
+        worker: &str,
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<bool>;
+    /// Marks the job `done` if `worker` holds it.
+    async fn complete_job(&self, job_id: &str, worker: &str) -> Result<bool>;
+    /// Records a failed attempt by `worker`. With `retry_at` and attempts left, the job returns to
+    /// `queued` with `run_after = retry_at`; otherwise it becomes `failed` and its media item
+    /// `failed` with `error`, in the same transaction. Returns the job's new status. If `worker`
+    /// does not hold the job's lease nothing changes and the job's current status is returned
+    /// (`NotFound` if there is no such job).
+    async fn fail_job(
+        &self,
+        job_id: &str,
+        worker: &str,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> Result<JobStatus>;
+    /// Hands a job back (graceful shutdown): `queued`, claimable now, the attempt not counted.
+    async fn release_job(&self, job_id: &str, worker: &str) -> Result<bool>;
+    async fn get_job(&self, job_id: &str) -> Result<Option<Job>>;
+    /// Oldest first.
+    async fn jobs_for_media(&self, media_id: &str) -> Result<Vec<Job>>;
+    /// Waits until a job may have become claimable (PostgreSQL: `LISTEN/NOTIFY` on insert and
+    /// release) or `timeout` passes (SQLite: no notification; returns after `timeout` or
+    /// [`crate::sqlite::JOB_POLL_INTERVAL`] (500 ms), whichever is shorter). Spurious wake-ups
+    /// are fine.
+    async fn wait_for_jobs(&self, timeout: Duration);
+}
 
 /// The claim statement: takes the job picked by `$candidate` (a `SELECT id … LIMIT 1` whose
 /// `now` is `$4`) for worker `$1` until `$2`.
@@ -29,197 +83,12 @@ macro_rules! claim_sql {
 }
 pub(crate) use claim_sql;
 
-/// Expands the queue methods for `$repo` on database `$db`. `$lock` is appended to the
-/// candidate `SELECT`s: `" FOR UPDATE SKIP LOCKED"` on PostgreSQL, `""` on SQLite (whose
+/// Expands [`JobQueue`] for `$repo` on database `$db`. `$lock` is appended to the candidate
+/// `SELECT`s: `" FOR UPDATE SKIP LOCKED"` on PostgreSQL, `""` on SQLite (whose
 /// `BEGIN IMMEDIATE` write transactions already run one at a time).
 macro_rules! impl_queue {
     ($repo:ty, $db:ty, $lock:literal) => {
         impl $repo {
-            /// `create_media_with_event`: media row, event and job in one transaction; a
-            /// repeated `(bucket, key, etag)` rolls all of it back. On PostgreSQL a concurrent
-            /// duplicate's event insert waits for the first transaction and then does nothing.
-            async fn record_upload(
-                &self,
-                media: &::mediaserver_core::Media,
-                event: &::mediaserver_core::ObjectEvent,
-                max_attempts: i32,
-            ) -> $crate::Result<$crate::Recorded> {
-                let outputs = $crate::shared::outputs_json(&media.outputs)?;
-                let mut tx = self.begin_write().await?;
-                ::sqlx::query(concat!(
-                    "INSERT INTO media (",
-                    $crate::rows::media_cols!(),
-                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-                     $15, $16, $17, $18, $19, $20, $21)"
-                ))
-                .bind(&media.id)
-                .bind(&media.owner_id)
-                .bind(media.kind.as_str())
-                .bind(media.status.as_str())
-                .bind(&media.title)
-                .bind(&media.filename)
-                .bind(&media.content_type)
-                .bind(media.size)
-                .bind(&media.sha256)
-                .bind(media.visibility.as_str())
-                .bind(&media.bucket)
-                .bind(&media.original_key)
-                .bind(media.duration_seconds)
-                .bind(media.width)
-                .bind(media.height)
-                .bind(media.progress)
-                .bind(media.playable)
-                .bind(&media.error)
-                .bind(outputs)
-                .bind(Self::ts(media.created_at))
-                .bind(Self::ts(media.updated_at))
-                .execute(&mut *tx)
-                .await
-                .map_err(Self::db_err)?;
-                // A clash of the event id (rather than of the object version) is still an error.
-                let inserted = ::sqlx::query(concat!(
-                    "INSERT INTO object_events (",
-                    $crate::rows::event_cols!(),
-                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                     ON CONFLICT (bucket, key, etag) DO NOTHING"
-                ))
-                .bind(&event.id)
-                .bind(&event.media_id)
-                .bind(&event.source)
-                .bind(&event.bucket)
-                .bind(&event.key)
-                .bind(&event.etag)
-                .bind(event.size)
-                .bind(Self::ts(event.created_at))
-                .execute(&mut *tx)
-                .await
-                .map_err(Self::db_err)?
-                .rows_affected();
-                if inserted == 0 {
-                    let existing: Option<Option<String>> = ::sqlx::query_scalar(
-                        "SELECT media_id FROM object_events \
-                         WHERE bucket = $1 AND key = $2 AND etag = $3",
-                    )
-                    .bind(&event.bucket)
-                    .bind(&event.key)
-                    .bind(&event.etag)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(Self::db_err)?;
-                    tx.rollback().await.map_err(Self::db_err)?;
-                    return Ok($crate::Recorded::Duplicate {
-                        media_id: existing.flatten(),
-                    });
-                }
-                let now = Self::ts($crate::shared::now());
-                ::sqlx::query(concat!(
-                    "INSERT INTO jobs (",
-                    $crate::rows::job_cols!(),
-                    ") VALUES ($1, $2, 'queued', 0, $3, $4, NULL, NULL, NULL, $4, $4)"
-                ))
-                .bind(::mediaserver_core::new_id())
-                .bind(&media.id)
-                // A job that may never be attempted would sit in the queue forever.
-                .bind(max_attempts.max(1))
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(Self::db_err)?;
-                self.notify_jobs(&mut tx).await?;
-                tx.commit().await.map_err(Self::db_err)?;
-                Ok($crate::Recorded::Created)
-            }
-
-            /// `NotFound` unless exactly the item `id` was updated.
-            fn one_media(rows: u64) -> $crate::Result<()> {
-                if rows == 0 {
-                    Err($crate::DbError::NotFound)
-                } else {
-                    Ok(())
-                }
-            }
-
-            async fn media_processing(&self, id: &str) -> $crate::Result<()> {
-                let done = ::sqlx::query(
-                    "UPDATE media SET status = 'processing', progress = 0, error = NULL, \
-                     updated_at = $1 WHERE id = $2",
-                )
-                .bind(Self::ts($crate::shared::now()))
-                .bind(id)
-                .execute(&self.pool)
-                .await
-                .map_err(Self::db_err)?;
-                Self::one_media(done.rows_affected())
-            }
-
-            async fn media_progress(
-                &self,
-                id: &str,
-                progress: i32,
-                playable: Option<bool>,
-            ) -> $crate::Result<()> {
-                let done = ::sqlx::query(
-                    "UPDATE media SET progress = $1, playable = COALESCE($2, playable), \
-                     updated_at = $3 WHERE id = $4",
-                )
-                .bind(progress.clamp(0, 100))
-                .bind(playable)
-                .bind(Self::ts($crate::shared::now()))
-                .bind(id)
-                .execute(&self.pool)
-                .await
-                .map_err(Self::db_err)?;
-                Self::one_media(done.rows_affected())
-            }
-
-            async fn media_ready(
-                &self,
-                id: &str,
-                ready: &$crate::MediaReady,
-            ) -> $crate::Result<()> {
-                let outputs = $crate::shared::outputs_json(&ready.outputs)?;
-                let done = ::sqlx::query(
-                    "UPDATE media SET status = 'ready', progress = 100, playable = $1, \
-                     duration_seconds = $2, width = $3, height = $4, outputs = $5, \
-                     error = NULL, updated_at = $6 WHERE id = $7",
-                )
-                .bind(ready.playable)
-                .bind(ready.duration_seconds)
-                .bind(ready.width)
-                .bind(ready.height)
-                .bind(outputs)
-                .bind(Self::ts($crate::shared::now()))
-                .bind(id)
-                .execute(&self.pool)
-                .await
-                .map_err(Self::db_err)?;
-                Self::one_media(done.rows_affected())
-            }
-
-            async fn media_failed(&self, id: &str, error: &str) -> $crate::Result<()> {
-                let mut conn = self.pool.acquire().await.map_err(Self::db_err)?;
-                let rows = Self::fail_media_on(&mut conn, id, error).await?;
-                Self::one_media(rows)
-            }
-
-            async fn fail_media_on(
-                conn: &mut <$db as ::sqlx::Database>::Connection,
-                id: &str,
-                error: &str,
-            ) -> $crate::Result<u64> {
-                let done = ::sqlx::query(
-                    "UPDATE media SET status = 'failed', error = $1, updated_at = $2 \
-                     WHERE id = $3",
-                )
-                .bind(error)
-                .bind(Self::ts($crate::shared::now()))
-                .bind(id)
-                .execute(&mut *conn)
-                .await
-                .map_err(Self::db_err)?;
-                Ok(done.rows_affected())
-            }
-
             /// `now + lease`, or an error for a lease no timestamp can hold.
             fn lease_end(
                 now: ::chrono::DateTime<::chrono::Utc>,
@@ -228,7 +97,10 @@ macro_rules! impl_queue {
                 ::chrono::Duration::from_std(lease)
                     .ok()
                     .and_then(|lease| now.checked_add_signed(lease))
-                    .ok_or_else(|| $crate::DbError::Other(format!("lease too long: {lease:?}")))
+                    .ok_or_else(|| $crate::DbError::Other {
+                        context: format!("lease too long: {lease:?}"),
+                        source: None,
+                    })
             }
 
             /// Fails the jobs whose lease expired on their last allowed attempt, and their
@@ -269,8 +141,11 @@ macro_rules! impl_queue {
                 }
                 Ok(())
             }
+        }
 
-            async fn claim(
+        #[::async_trait::async_trait]
+        impl $crate::JobQueue for $repo {
+            async fn claim_job(
                 &self,
                 worker: &str,
                 lease: ::std::time::Duration,
@@ -311,7 +186,7 @@ macro_rules! impl_queue {
                 Ok(claimed)
             }
 
-            async fn heartbeat(
+            async fn heartbeat_job(
                 &self,
                 job_id: &str,
                 worker: &str,
@@ -333,7 +208,7 @@ macro_rules! impl_queue {
                 Ok(done.rows_affected() > 0)
             }
 
-            async fn complete(&self, job_id: &str, worker: &str) -> $crate::Result<bool> {
+            async fn complete_job(&self, job_id: &str, worker: &str) -> $crate::Result<bool> {
                 let done = ::sqlx::query(
                     "UPDATE jobs SET status = 'done', lease_owner = NULL, \
                      lease_expires_at = NULL, updated_at = $1 \
@@ -348,9 +223,7 @@ macro_rules! impl_queue {
                 Ok(done.rows_affected() > 0)
             }
 
-            /// If `worker` does not hold the job's lease nothing changes and the job's current
-            /// status is returned (`NotFound` if there is no such job).
-            async fn fail(
+            async fn fail_job(
                 &self,
                 job_id: &str,
                 worker: &str,
@@ -399,7 +272,7 @@ macro_rules! impl_queue {
                 Ok(status)
             }
 
-            async fn release(&self, job_id: &str, worker: &str) -> $crate::Result<bool> {
+            async fn release_job(&self, job_id: &str, worker: &str) -> $crate::Result<bool> {
                 let mut tx = self.begin_write().await?;
                 let now = Self::ts($crate::shared::now());
                 let done = ::sqlx::query(
@@ -424,7 +297,10 @@ macro_rules! impl_queue {
                 Ok(true)
             }
 
-            async fn job(&self, job_id: &str) -> $crate::Result<Option<::mediaserver_core::Job>> {
+            async fn get_job(
+                &self,
+                job_id: &str,
+            ) -> $crate::Result<Option<::mediaserver_core::Job>> {
                 let row = ::sqlx::query(concat!(
                     "SELECT ",
                     $crate::rows::job_cols!(),
@@ -437,8 +313,7 @@ macro_rules! impl_queue {
                 row.as_ref().map(Self::job_from_row).transpose()
             }
 
-            /// Oldest first.
-            async fn media_jobs(
+            async fn jobs_for_media(
                 &self,
                 media_id: &str,
             ) -> $crate::Result<Vec<::mediaserver_core::Job>> {
@@ -452,6 +327,10 @@ macro_rules! impl_queue {
                 .await
                 .map_err(Self::db_err)?;
                 rows.iter().map(Self::job_from_row).collect()
+            }
+
+            async fn wait_for_jobs(&self, timeout: ::std::time::Duration) {
+                self.wait_jobs(timeout).await
             }
         }
     };

@@ -1,6 +1,6 @@
 //! Column lists and row → domain-type mapping, expanded once per backend by [`impl_rows!`].
-//! Kept apart from the queries so that `repo_impl.rs` and `queue.rs` share one definition of
-//! every table's shape.
+//! Kept apart from the queries so that every facet's queries share one definition of each
+//! table's shape.
 
 macro_rules! user_cols {
     () => {

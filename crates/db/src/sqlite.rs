@@ -1,8 +1,9 @@
 //! SQLite backend: one file in WAL mode, `synchronous=NORMAL`, foreign keys on.
 
+use crate::error::{self, DbError};
 use crate::repo_impl::impl_repo;
 use crate::shared;
-use crate::{DbError, Result};
+use crate::Result;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
@@ -37,9 +38,7 @@ impl SqliteRepo {
     /// Opens (creating if missing, with its parent directory) the database named by `url`,
     /// e.g. `sqlite:///var/lib/mediaserver/db.sqlite` or `sqlite::memory:`. Does not migrate.
     pub async fn connect(url: &str) -> Result<Self> {
-        Self::open(url)
-            .await
-            .map_err(|e| shared::redact_err(e, url))
+        Self::open(url).await.map_err(|e| error::redact_err(e, url))
     }
 
     async fn open(url: &str) -> Result<Self> {
@@ -60,11 +59,10 @@ impl SqliteRepo {
         } else {
             if let Some(dir) = opts.get_filename().parent() {
                 if !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(dir).map_err(|e| {
-                        DbError::Unavailable(format!(
-                            "creating database directory {}: {e}",
-                            dir.display()
-                        ))
+                    std::fs::create_dir_all(dir).map_err(|e| DbError::Unavailable {
+                        // Only met while connecting (at startup), never by an HTTP request.
+                        reason: format!("creating database directory {}", dir.display()),
+                        source: Some(Box::new(e)),
                     })?;
                 }
             }
@@ -114,22 +112,19 @@ impl SqliteRepo {
     }
 
     async fn run_migrations(&self) -> Result<()> {
-        MIGRATOR.run(&self.pool).await.map_err(shared::map_migrate)
+        MIGRATOR.run(&self.pool).await.map_err(error::map_migrate)
     }
 
     fn db_err(e: sqlx::Error) -> DbError {
-        shared::map_sqlx(
+        error::map_sqlx(
             e,
-            |d| shared::conflict_subject_sqlite(d.message()),
+            |d| error::conflict_subject_sqlite(d.message()),
             |d| {
                 // sqlx reports the extended result code; the primary code is its low byte.
                 let code = d.code().and_then(|c| c.parse::<i32>().ok()).unwrap_or(0);
-                match code & 0xff {
-                    // BUSY, LOCKED, IOERR, FULL, CANTOPEN: the database is there but not usable
-                    // right now.
-                    5 | 6 | 10 | 13 | 14 => DbError::Unavailable(d.message().to_string()),
-                    _ => DbError::Other(d.message().to_string()),
-                }
+                // BUSY, LOCKED, IOERR, FULL, CANTOPEN: the database is there but not usable
+                // right now.
+                matches!(code & 0xff, 5 | 6 | 10 | 13 | 14)
             },
         )
     }

@@ -1,6 +1,58 @@
-//! Uploads in progress (tus and direct), expanded once per backend by [`impl_uploads!`] like the
-//! rest of the repo. Progress is recorded with a compare-and-set on the offset, so two requests
-//! racing on one upload cannot both advance it.
+//! [`Uploads`]: uploads in progress (tus and direct) and their write lease — what the API's
+//! upload endpoints need — and its implementation, expanded once per backend by
+//! [`impl_uploads!`]. Progress is recorded with a compare-and-set on the offset, so two
+//! requests racing on one upload cannot both advance it.
+
+use crate::Result;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use mediaserver_core::Upload;
+
+#[async_trait]
+pub trait Uploads: Send + Sync + std::fmt::Debug {
+    /// Inserts an upload; a duplicate id or key → `Conflict`.
+    async fn create_upload(&self, upload: &Upload) -> Result<()>;
+    async fn get_upload(&self, id: &str) -> Result<Option<Upload>>;
+    /// The upload that will store its original at `key` (direct uploads completed by a bucket
+    /// event).
+    async fn upload_by_key(&self, key: &str) -> Result<Option<Upload>>;
+    /// Records progress if the upload is `active` and still at `expected_offset`; `false`
+    /// means another request moved it (or it completed or vanished) first.
+    async fn record_upload_progress(
+        &self,
+        id: &str,
+        expected_offset: i64,
+        offset: i64,
+        state: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool>;
+    /// Marks an `active` upload `complete` at `offset`; `false` if it was not active.
+    async fn complete_upload(&self, id: &str, offset: i64) -> Result<bool>;
+    /// Takes or renews the upload's write lease for `writer` until `until`; `false` while
+    /// another writer's lease has not run out at `now` (or the upload does not exist). Replicas
+    /// use it so that one request at a time writes to an upload.
+    async fn lease_upload(
+        &self,
+        id: &str,
+        writer: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool>;
+    /// Extends the lease `writer` holds; `false` if it no longer holds it (given back, or run
+    /// out and taken by another). Never takes a free lease: a renewal racing the release must
+    /// not bring it back.
+    async fn renew_upload_lease(
+        &self,
+        id: &str,
+        writer: &str,
+        until: DateTime<Utc>,
+    ) -> Result<bool>;
+    /// Gives the lease back if `writer` still holds it.
+    async fn release_upload_lease(&self, id: &str, writer: &str) -> Result<()>;
+    async fn delete_upload(&self, id: &str) -> Result<bool>;
+    /// Uploads whose `expires_at` is at or before `now`, oldest first.
+    async fn expired_uploads(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<Upload>>;
+}
 
 macro_rules! upload_cols {
     () => {
@@ -10,6 +62,7 @@ macro_rules! upload_cols {
 }
 pub(crate) use upload_cols;
 
+/// Expands [`Uploads`] for `$repo`, whose rows are `$row`.
 macro_rules! impl_uploads {
     ($repo:ty, $row:ty) => {
         impl $repo {
@@ -35,7 +88,27 @@ macro_rules! impl_uploads {
                 })
             }
 
-            async fn insert_upload(&self, u: &::mediaserver_core::Upload) -> $crate::Result<()> {
+            async fn select_upload(
+                &self,
+                column: &'static str,
+                value: &str,
+            ) -> $crate::Result<Option<::mediaserver_core::Upload>> {
+                let sql = match column {
+                    "key" => concat!("SELECT ", $crate::uploads::upload_cols!(), " FROM uploads WHERE key = $1"),
+                    _ => concat!("SELECT ", $crate::uploads::upload_cols!(), " FROM uploads WHERE id = $1"),
+                };
+                let row = ::sqlx::query(sql)
+                    .bind(value)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::db_err)?;
+                row.as_ref().map(Self::upload_from_row).transpose()
+            }
+        }
+
+        #[::async_trait::async_trait]
+        impl $crate::Uploads for $repo {
+            async fn create_upload(&self, u: &::mediaserver_core::Upload) -> $crate::Result<()> {
                 ::sqlx::query(concat!(
                     "INSERT INTO uploads (",
                     $crate::uploads::upload_cols!(),
@@ -61,24 +134,15 @@ macro_rules! impl_uploads {
                 Ok(())
             }
 
-            async fn select_upload(
-                &self,
-                column: &'static str,
-                value: &str,
-            ) -> $crate::Result<Option<::mediaserver_core::Upload>> {
-                let sql = match column {
-                    "key" => concat!("SELECT ", $crate::uploads::upload_cols!(), " FROM uploads WHERE key = $1"),
-                    _ => concat!("SELECT ", $crate::uploads::upload_cols!(), " FROM uploads WHERE id = $1"),
-                };
-                let row = ::sqlx::query(sql)
-                    .bind(value)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(Self::db_err)?;
-                row.as_ref().map(Self::upload_from_row).transpose()
+            async fn get_upload(&self, id: &str) -> $crate::Result<Option<::mediaserver_core::Upload>> {
+                self.select_upload("id", id).await
             }
 
-            async fn advance_upload(
+            async fn upload_by_key(&self, key: &str) -> $crate::Result<Option<::mediaserver_core::Upload>> {
+                self.select_upload("key", key).await
+            }
+
+            async fn record_upload_progress(
                 &self,
                 id: &str,
                 expected_offset: i64,
@@ -102,7 +166,7 @@ macro_rules! impl_uploads {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn finish_upload(&self, id: &str, offset: i64) -> $crate::Result<bool> {
+            async fn complete_upload(&self, id: &str, offset: i64) -> $crate::Result<bool> {
                 let done = ::sqlx::query(
                     "UPDATE uploads SET status = 'complete', \"offset\" = $1, updated_at = $2 \
                      WHERE id = $3 AND status = 'active'",
@@ -116,7 +180,7 @@ macro_rules! impl_uploads {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn take_upload_lease(
+            async fn lease_upload(
                 &self,
                 id: &str,
                 writer: &str,
@@ -137,7 +201,7 @@ macro_rules! impl_uploads {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn extend_upload_lease(
+            async fn renew_upload_lease(
                 &self,
                 id: &str,
                 writer: &str,
@@ -155,7 +219,7 @@ macro_rules! impl_uploads {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn drop_upload_lease(&self, id: &str, writer: &str) -> $crate::Result<()> {
+            async fn release_upload_lease(&self, id: &str, writer: &str) -> $crate::Result<()> {
                 ::sqlx::query(
                     "UPDATE uploads SET writer = NULL, writer_until = NULL WHERE id = $1 AND writer = $2",
                 )
@@ -167,7 +231,7 @@ macro_rules! impl_uploads {
                 Ok(())
             }
 
-            async fn remove_upload(&self, id: &str) -> $crate::Result<bool> {
+            async fn delete_upload(&self, id: &str) -> $crate::Result<bool> {
                 let done = ::sqlx::query("DELETE FROM uploads WHERE id = $1")
                     .bind(id)
                     .execute(&self.pool)
@@ -176,7 +240,7 @@ macro_rules! impl_uploads {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn select_expired_uploads(
+            async fn expired_uploads(
                 &self,
                 now: ::chrono::DateTime<::chrono::Utc>,
                 limit: i64,

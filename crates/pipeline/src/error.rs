@@ -41,7 +41,14 @@ impl From<mediaserver_storage::StorageError> for PipelineError {
 
 impl From<mediaserver_db::DbError> for PipelineError {
     fn from(e: mediaserver_db::DbError) -> Self {
-        PipelineError::Transient(format!("database: {e}"))
+        // The causes too: `DbError`'s own text names only the kind.
+        let mut text = format!("database: {e}");
+        let mut cause = std::error::Error::source(&e);
+        while let Some(c) = cause {
+            text = format!("{text}: {c}");
+            cause = c.source();
+        }
+        PipelineError::Transient(text)
     }
 }
 

@@ -131,7 +131,7 @@ async fn register(
         })
         .await
         .map_err(|e| match e {
-            mediaserver_db::DbError::Conflict(_) => {
+            mediaserver_db::DbError::Conflict { .. } => {
                 ApiError::Conflict("an account with this email already exists".into())
             }
             other => other.into(),

@@ -76,7 +76,7 @@ async fn duplicate_email_differing_in_case_conflicts(repo: &DynRepo) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, DbError::Conflict(s) if s == "email"),
+        matches!(&err, DbError::Conflict { subject, .. } if *subject == "email"),
         "{err:?}"
     );
     let found = repo.user_by_email("ALICE@example.COM").await.unwrap();
@@ -194,7 +194,7 @@ async fn refresh_revoke(repo: &DynRepo) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, DbError::Conflict(s) if s == "refresh token"),
+        matches!(&err, DbError::Conflict { subject, .. } if *subject == "refresh token"),
         "{err:?}"
     );
 }
@@ -264,7 +264,7 @@ async fn api_key_lookup_by_hash(repo: &DynRepo) {
     };
     let err = repo.insert_api_key(&dup).await.unwrap_err();
     assert!(
-        matches!(&err, DbError::Conflict(s) if s == "api key"),
+        matches!(&err, DbError::Conflict { subject, .. } if *subject == "api key"),
         "{err:?}"
     );
 }

@@ -68,7 +68,7 @@ async fn duplicate_media_id_fails_atomically(repo: &DynRepo) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, DbError::Conflict(s) if s == "media"),
+        matches!(&err, DbError::Conflict { subject, .. } if *subject == "media"),
         "{err:?}"
     );
     assert_eq!(repo.get_media(&m.id).await.unwrap(), Some(m.clone()));

@@ -107,7 +107,7 @@ async fn duplicate_key_is_conflict(repo: &DynRepo) {
     again.key = u.key.clone();
     assert!(matches!(
         repo.create_upload(&again).await,
-        Err(DbError::Conflict(_))
+        Err(DbError::Conflict { .. })
     ));
 }
 

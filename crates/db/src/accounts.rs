@@ -1,0 +1,344 @@
+//! [`Accounts`]: users, refresh tokens and API keys — what the API's authentication needs —
+//! and its implementation, expanded once per backend by [`impl_accounts!`].
+
+use crate::Result;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use mediaserver_core::{ApiKey, NewUser, RefreshOutcome, RefreshToken, User};
+
+#[async_trait]
+pub trait Accounts: Send + Sync + std::fmt::Debug {
+    // --- users
+    /// Inserts a user. With `role: None` the user is admin iff no user exists yet (decided in the
+    /// same transaction). Duplicate email (case-insensitive) → `Conflict`.
+    async fn create_user(&self, user: NewUser) -> Result<User>;
+    async fn user_by_id(&self, id: &str) -> Result<Option<User>>;
+    /// Case-insensitive lookup.
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>>;
+    /// The oldest admin, if any.
+    async fn first_admin(&self) -> Result<Option<User>>;
+
+    // --- refresh tokens
+    async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<()>;
+    /// Atomically: if `old_hash` names a live (unrevoked, unexpired at `now`) token, revoke it and
+    /// insert `new` for the same user → `Rotated`. If it names a revoked token → revoke all of
+    /// that user's tokens → `Reused`. Otherwise `Invalid` (and `new` is not stored).
+    /// `new.user_id` is ignored; the stored token's user is used.
+    async fn rotate_refresh_token(
+        &self,
+        old_hash: &str,
+        new: &RefreshToken,
+        now: DateTime<Utc>,
+    ) -> Result<RefreshOutcome>;
+    /// Revokes one token by hash; returns whether a live token was revoked.
+    async fn revoke_refresh_token(&self, hash: &str) -> Result<bool>;
+    async fn revoke_user_refresh_tokens(&self, user_id: &str) -> Result<u64>;
+
+    // --- API keys
+    async fn insert_api_key(&self, key: &ApiKey) -> Result<()>;
+    /// The (unrevoked) key's owner, by hash.
+    async fn user_by_api_key_hash(&self, hash: &str) -> Result<Option<User>>;
+}
+
+/// Expands [`Accounts`] for `$repo` on database `$db` (see `repo_impl.rs` for what a backend
+/// provides).
+macro_rules! impl_accounts {
+    ($repo:ty, $db:ty) => {
+        impl $repo {
+            /// Revokes every live token of `user_id` inside `tx`.
+            async fn revoke_all_in(
+                tx: &mut ::sqlx::Transaction<'static, $db>,
+                user_id: &str,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> $crate::Result<u64> {
+                let done = ::sqlx::query(
+                    "UPDATE refresh_tokens SET revoked_at = $1 \
+                     WHERE user_id = $2 AND revoked_at IS NULL",
+                )
+                .bind(Self::ts(now))
+                .bind(user_id)
+                .execute(&mut **tx)
+                .await
+                .map_err(Self::db_err)?;
+                Ok(done.rows_affected())
+            }
+        }
+
+        #[::async_trait::async_trait]
+        impl $crate::Accounts for $repo {
+            async fn create_user(
+                &self,
+                user: ::mediaserver_core::NewUser,
+            ) -> $crate::Result<::mediaserver_core::User> {
+                use ::mediaserver_core::Role;
+                let created = ::mediaserver_core::User {
+                    id: ::mediaserver_core::new_id(),
+                    email: user.email.to_lowercase(),
+                    password_hash: user.password_hash,
+                    role: Role::User,
+                    created_at: $crate::shared::now(),
+                };
+                let mut tx = self.begin_write().await?;
+                let role = match user.role {
+                    Some(role) => role,
+                    None => {
+                        Self::lock_users(&mut tx).await?;
+                        let any = ::sqlx::query("SELECT 1 FROM users LIMIT 1")
+                            .fetch_optional(&mut *tx)
+                            .await
+                            .map_err(Self::db_err)?;
+                        if any.is_some() {
+                            Role::User
+                        } else {
+                            Role::Admin
+                        }
+                    }
+                };
+                ::sqlx::query(concat!(
+                    "INSERT INTO users (",
+                    $crate::rows::user_cols!(),
+                    ") VALUES ($1, $2, $3, $4, $5)"
+                ))
+                .bind(&created.id)
+                .bind(&created.email)
+                .bind(&created.password_hash)
+                .bind(role.as_str())
+                .bind(Self::ts(created.created_at))
+                .execute(&mut *tx)
+                .await
+                .map_err(Self::db_err)?;
+                tx.commit().await.map_err(Self::db_err)?;
+                Ok(::mediaserver_core::User { role, ..created })
+            }
+
+            async fn user_by_id(
+                &self,
+                id: &str,
+            ) -> $crate::Result<Option<::mediaserver_core::User>> {
+                let row = ::sqlx::query(concat!(
+                    "SELECT ",
+                    $crate::rows::user_cols!(),
+                    " FROM users WHERE id = $1"
+                ))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(Self::db_err)?;
+                row.as_ref().map(Self::user_from_row).transpose()
+            }
+
+            async fn user_by_email(
+                &self,
+                email: &str,
+            ) -> $crate::Result<Option<::mediaserver_core::User>> {
+                let row = ::sqlx::query(concat!(
+                    "SELECT ",
+                    $crate::rows::user_cols!(),
+                    " FROM users WHERE email = $1"
+                ))
+                .bind(email.to_lowercase())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(Self::db_err)?;
+                row.as_ref().map(Self::user_from_row).transpose()
+            }
+
+            async fn first_admin(&self) -> $crate::Result<Option<::mediaserver_core::User>> {
+                // Sorting SQLite's text timestamps is sound: they are RFC 3339 UTC with a fixed
+                // "+00:00" suffix, written by sqlx (rows from before migration 0002: a fraction
+                // of 0, 3 or 6 digits, which still sorts after its whole second) or by
+                // `shared::sqlite_ts` (always 6 digits).
+                let row = ::sqlx::query(concat!(
+                    "SELECT ",
+                    $crate::rows::user_cols!(),
+                    " FROM users WHERE role = 'admin' ORDER BY created_at, id LIMIT 1"
+                ))
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(Self::db_err)?;
+                row.as_ref().map(Self::user_from_row).transpose()
+            }
+
+            async fn insert_refresh_token(
+                &self,
+                token: &::mediaserver_core::RefreshToken,
+            ) -> $crate::Result<()> {
+                ::sqlx::query(
+                    "INSERT INTO refresh_tokens \
+                     (id, user_id, token_hash, expires_at, revoked_at, created_at) \
+                     VALUES ($1, $2, $3, $4, NULL, $5)",
+                )
+                .bind(&token.id)
+                .bind(&token.user_id)
+                .bind(&token.token_hash)
+                .bind(Self::ts(token.expires_at))
+                .bind(Self::ts(token.created_at))
+                .execute(&self.pool)
+                .await
+                .map_err(Self::db_err)?;
+                Ok(())
+            }
+
+            async fn rotate_refresh_token(
+                &self,
+                old_hash: &str,
+                new: &::mediaserver_core::RefreshToken,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> $crate::Result<::mediaserver_core::RefreshOutcome> {
+                use ::mediaserver_core::RefreshOutcome;
+                use ::sqlx::Row as _;
+                let revoked_at = $crate::shared::ts(now);
+                let mut tx = self.begin_write().await?;
+                let row = ::sqlx::query(
+                    "SELECT id, user_id, expires_at, revoked_at FROM refresh_tokens \
+                     WHERE token_hash = $1",
+                )
+                .bind(old_hash)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(Self::db_err)?;
+                let Some(row) = row else {
+                    tx.rollback().await.map_err(Self::db_err)?;
+                    return Ok(RefreshOutcome::Invalid);
+                };
+                let id: String = row.try_get("id").map_err(Self::db_err)?;
+                let user_id: String = row.try_get("user_id").map_err(Self::db_err)?;
+                let expires_at: ::chrono::DateTime<::chrono::Utc> =
+                    row.try_get("expires_at").map_err(Self::db_err)?;
+                let old_revoked: Option<::chrono::DateTime<::chrono::Utc>> =
+                    row.try_get("revoked_at").map_err(Self::db_err)?;
+
+                // Compared here rather than in SQL: SQLite stores timestamps as text.
+                let outcome = if old_revoked.is_some() {
+                    None
+                } else if expires_at <= now {
+                    tx.rollback().await.map_err(Self::db_err)?;
+                    return Ok(RefreshOutcome::Invalid);
+                } else {
+                    // Conditional on still being live: on PostgreSQL a concurrent rotation of
+                    // the same token may have won since the SELECT; then this is a reuse.
+                    let done = ::sqlx::query(
+                        "UPDATE refresh_tokens SET revoked_at = $1 \
+                         WHERE id = $2 AND revoked_at IS NULL",
+                    )
+                    .bind(Self::ts(revoked_at))
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::db_err)?;
+                    (done.rows_affected() == 1).then_some(())
+                };
+                let outcome = match outcome {
+                    Some(()) => {
+                        ::sqlx::query(
+                            "INSERT INTO refresh_tokens \
+                             (id, user_id, token_hash, expires_at, revoked_at, created_at) \
+                             VALUES ($1, $2, $3, $4, NULL, $5)",
+                        )
+                        .bind(&new.id)
+                        .bind(&user_id)
+                        .bind(&new.token_hash)
+                        .bind(Self::ts(new.expires_at))
+                        .bind(Self::ts(new.created_at))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(Self::db_err)?;
+                        RefreshOutcome::Rotated { user_id }
+                    }
+                    None => {
+                        Self::revoke_all_in(&mut tx, &user_id, revoked_at).await?;
+                        RefreshOutcome::Reused { user_id }
+                    }
+                };
+                tx.commit().await.map_err(Self::db_err)?;
+                Ok(outcome)
+            }
+
+            async fn revoke_refresh_token(&self, hash: &str) -> $crate::Result<bool> {
+                use ::sqlx::Row as _;
+                let now = $crate::shared::now();
+                let row = ::sqlx::query(
+                    "UPDATE refresh_tokens SET revoked_at = $1 \
+                     WHERE token_hash = $2 AND revoked_at IS NULL RETURNING expires_at",
+                )
+                .bind(Self::ts(now))
+                .bind(hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(Self::db_err)?;
+                match row {
+                    Some(row) => {
+                        let expires_at: ::chrono::DateTime<::chrono::Utc> =
+                            row.try_get("expires_at").map_err(Self::db_err)?;
+                        Ok(expires_at > now)
+                    }
+                    None => Ok(false),
+                }
+            }
+
+            async fn revoke_user_refresh_tokens(&self, user_id: &str) -> $crate::Result<u64> {
+                let mut tx = self.begin_write().await?;
+                let n = Self::revoke_all_in(&mut tx, user_id, $crate::shared::now()).await?;
+                tx.commit().await.map_err(Self::db_err)?;
+                Ok(n)
+            }
+
+            async fn insert_api_key(&self, key: &::mediaserver_core::ApiKey) -> $crate::Result<()> {
+                ::sqlx::query(
+                    "INSERT INTO api_keys (id, user_id, name, prefix, key_hash, revoked_at, \
+                     last_used_at, created_at) VALUES ($1, $2, $3, $4, $5, NULL, NULL, $6)",
+                )
+                .bind(&key.id)
+                .bind(&key.user_id)
+                .bind(&key.name)
+                .bind(&key.prefix)
+                .bind(&key.key_hash)
+                .bind(Self::ts(key.created_at))
+                .execute(&self.pool)
+                .await
+                .map_err(Self::db_err)?;
+                Ok(())
+            }
+
+            async fn user_by_api_key_hash(
+                &self,
+                hash: &str,
+            ) -> $crate::Result<Option<::mediaserver_core::User>> {
+                use ::sqlx::Row as _;
+                let row = ::sqlx::query(
+                    "SELECT u.id, u.email, u.password_hash, u.role, u.created_at, \
+                     k.id AS key_id, k.last_used_at \
+                     FROM api_keys k JOIN users u ON u.id = k.user_id \
+                     WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
+                )
+                .bind(hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(Self::db_err)?;
+                let Some(row) = row else { return Ok(None) };
+                let user = Self::user_from_row(&row)?;
+                let key_id: String = row.try_get("key_id").map_err(Self::db_err)?;
+                let last_used: Option<::chrono::DateTime<::chrono::Utc>> =
+                    row.try_get("last_used_at").map_err(Self::db_err)?;
+                // Throttled so that authenticating every request is not also a write per
+                // request; a failed update must not fail the authentication.
+                let now = $crate::shared::now();
+                if last_used.is_none_or(|t| now - t > ::chrono::Duration::seconds(60)) {
+                    let res = ::sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
+                        .bind(Self::ts(now))
+                        .bind(&key_id)
+                        .execute(&self.pool)
+                        .await;
+                    if let Err(e) = res {
+                        ::tracing::warn!(
+                            error = %$crate::error::chain(&Self::db_err(e)),
+                            "updating api key last_used_at"
+                        );
+                    }
+                }
+                Ok(Some(user))
+            }
+        }
+    };
+}
+pub(crate) use impl_accounts;

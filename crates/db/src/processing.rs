@@ -1,0 +1,136 @@
+//! [`Processing`]: the results a processing run records on a media item (processing, progress,
+//! ready, failed) — what the pipeline needs — and its implementation, expanded once per backend
+//! by [`impl_processing!`]. The job itself is in the queue (`queue.rs`).
+
+use crate::Result;
+use async_trait::async_trait;
+use mediaserver_core::MediaOutputs;
+
+#[async_trait]
+pub trait Processing: Send + Sync + std::fmt::Debug {
+    /// Sets `status = processing`, `progress = 0`, clears `error`.
+    async fn mark_media_processing(&self, id: &str) -> Result<()>;
+    /// Sets `progress` (0–100) and, optionally, `playable`.
+    async fn set_media_progress(
+        &self,
+        id: &str,
+        progress: i32,
+        playable: Option<bool>,
+    ) -> Result<()>;
+    /// Sets `status = ready`, `progress = 100`, `playable` as given, probe facts and outputs.
+    async fn mark_media_ready(&self, id: &str, ready: &MediaReady) -> Result<()>;
+    /// Sets `status = failed` and `error`.
+    async fn mark_media_failed(&self, id: &str, error: &str) -> Result<()>;
+}
+
+/// What a finished processing run records on the item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MediaReady {
+    pub duration_seconds: Option<f64>,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub playable: bool,
+    pub outputs: MediaOutputs,
+}
+
+/// Expands [`Processing`] for `$repo` on database `$db`, and `fail_media_on`, which the queue
+/// uses to fail an item inside its own transaction.
+macro_rules! impl_processing {
+    ($repo:ty, $db:ty) => {
+        impl $repo {
+            /// `NotFound` unless exactly the item `id` was updated.
+            fn one_media(rows: u64) -> $crate::Result<()> {
+                if rows == 0 {
+                    Err($crate::DbError::NotFound)
+                } else {
+                    Ok(())
+                }
+            }
+
+            async fn fail_media_on(
+                conn: &mut <$db as ::sqlx::Database>::Connection,
+                id: &str,
+                error: &str,
+            ) -> $crate::Result<u64> {
+                let done = ::sqlx::query(
+                    "UPDATE media SET status = 'failed', error = $1, updated_at = $2 \
+                     WHERE id = $3",
+                )
+                .bind(error)
+                .bind(Self::ts($crate::shared::now()))
+                .bind(id)
+                .execute(&mut *conn)
+                .await
+                .map_err(Self::db_err)?;
+                Ok(done.rows_affected())
+            }
+        }
+
+        #[::async_trait::async_trait]
+        impl $crate::Processing for $repo {
+            async fn mark_media_processing(&self, id: &str) -> $crate::Result<()> {
+                let done = ::sqlx::query(
+                    "UPDATE media SET status = 'processing', progress = 0, error = NULL, \
+                     updated_at = $1 WHERE id = $2",
+                )
+                .bind(Self::ts($crate::shared::now()))
+                .bind(id)
+                .execute(&self.pool)
+                .await
+                .map_err(Self::db_err)?;
+                Self::one_media(done.rows_affected())
+            }
+
+            async fn set_media_progress(
+                &self,
+                id: &str,
+                progress: i32,
+                playable: Option<bool>,
+            ) -> $crate::Result<()> {
+                let done = ::sqlx::query(
+                    "UPDATE media SET progress = $1, playable = COALESCE($2, playable), \
+                     updated_at = $3 WHERE id = $4",
+                )
+                .bind(progress.clamp(0, 100))
+                .bind(playable)
+                .bind(Self::ts($crate::shared::now()))
+                .bind(id)
+                .execute(&self.pool)
+                .await
+                .map_err(Self::db_err)?;
+                Self::one_media(done.rows_affected())
+            }
+
+            async fn mark_media_ready(
+                &self,
+                id: &str,
+                ready: &$crate::MediaReady,
+            ) -> $crate::Result<()> {
+                let outputs = $crate::shared::outputs_json(&ready.outputs)?;
+                let done = ::sqlx::query(
+                    "UPDATE media SET status = 'ready', progress = 100, playable = $1, \
+                     duration_seconds = $2, width = $3, height = $4, outputs = $5, \
+                     error = NULL, updated_at = $6 WHERE id = $7",
+                )
+                .bind(ready.playable)
+                .bind(ready.duration_seconds)
+                .bind(ready.width)
+                .bind(ready.height)
+                .bind(outputs)
+                .bind(Self::ts($crate::shared::now()))
+                .bind(id)
+                .execute(&self.pool)
+                .await
+                .map_err(Self::db_err)?;
+                Self::one_media(done.rows_affected())
+            }
+
+            async fn mark_media_failed(&self, id: &str, error: &str) -> $crate::Result<()> {
+                let mut conn = self.pool.acquire().await.map_err(Self::db_err)?;
+                let rows = Self::fail_media_on(&mut conn, id, error).await?;
+                Self::one_media(rows)
+            }
+        }
+    };
+}
+pub(crate) use impl_processing;
