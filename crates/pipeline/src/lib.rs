@@ -14,10 +14,10 @@ pub mod worker;
 
 pub use error::{ErrorChain, PipelineError};
 pub use process::{process_file, process_file_with, ProcessSettings, Processed};
-pub use progress::{encode_percent, ProgressReporter};
+pub use progress::ProgressReporter;
 pub use runner::container_instances::{ContainerInstancesRunner, InstanceTemplate};
 pub use runner::in_process::InProcessRunner;
 pub use runner::remote::{TranscodeProgress, PROGRESS_OBJECT, SUMMARY_OBJECT};
 pub use runner::{JobRunner, RunContext};
-pub use webhook::{WebhookEvent, WebhookSender};
+pub use webhook::{DeliveryPolicy, WebhookEvent, WebhookSender};
 pub use worker::{Pipeline, WorkerSettings};

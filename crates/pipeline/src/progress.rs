@@ -5,7 +5,7 @@ use crate::ErrorChain;
 use mediaserver_db::DynRepo;
 
 /// The item's progress (percent) once `fraction` (0.0–1.0) of the encode is done.
-pub fn encode_percent(fraction: f64) -> i32 {
+pub(crate) fn encode_percent(fraction: f64) -> i32 {
     (fraction.clamp(0.0, 1.0) * 95.0).round() as i32
 }
 

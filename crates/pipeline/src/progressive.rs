@@ -86,7 +86,7 @@ impl ProgressivePublisher {
         match task.await {
             Ok(published) => published,
             Err(e) => {
-                tracing::warn!(error = %e, "progressive publisher task failed");
+                tracing::warn!(error = %ErrorChain(&e), "progressive publisher task failed");
                 Published::default()
             }
         }

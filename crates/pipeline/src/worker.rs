@@ -279,7 +279,7 @@ async fn heartbeat(
 }
 
 /// The item as webhook receivers see it.
-pub fn media_summary(m: &Media) -> serde_json::Value {
+fn media_summary(m: &Media) -> serde_json::Value {
     let base = format!("/v1/media/{}", m.id);
     serde_json::json!({
         "id": m.id,
