@@ -44,6 +44,38 @@ impl MediaError {
             msg.into(),
         ))
     }
+
+    /// [`MediaError::bad_output`] because of `cause`: reads `i/o: {context}: {cause}`.
+    pub(crate) fn bad_output_from(context: impl Into<String>, cause: impl Into<BoxError>) -> Self {
+        MediaError::io_context(std::io::ErrorKind::InvalidData, context, cause)
+    }
+
+    /// An i/o failure of `kind` reading `i/o: {context}: {cause}`, with `cause` kept as the
+    /// source (the io::Error shows and chains to its payload).
+    pub(crate) fn io_context(
+        kind: std::io::ErrorKind,
+        context: impl Into<String>,
+        cause: impl Into<BoxError>,
+    ) -> Self {
+        MediaError::Io(std::io::Error::new(
+            kind,
+            Context {
+                context: context.into(),
+                source: cause.into(),
+            },
+        ))
+    }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// `{context}: {cause}`, as the payload of an io::Error.
+#[derive(Debug, thiserror::Error)]
+#[error("{context}: {source}")]
+struct Context {
+    context: String,
+    #[source]
+    source: BoxError,
 }
 
 fn describe_status(status: Option<i32>) -> String {
@@ -75,5 +107,23 @@ mod tests {
         };
         assert!(!e.is_permanent());
         assert_eq!(e.to_string(), "ffmpeg failed (exit code 1): boom");
+    }
+
+    #[test]
+    fn context_keeps_the_cause() {
+        use std::error::Error;
+        let cause = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let e = MediaError::io_context(cause.kind(), "cannot start ffmpeg", cause);
+        assert_eq!(e.to_string(), "i/o: cannot start ffmpeg: no such file");
+        let MediaError::Io(io) = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+        // MediaError → io::Error (shows its payload) → the cause.
+        let cause = e.source().and_then(Error::source);
+        assert_eq!(
+            cause.map(|c| c.to_string()).as_deref(),
+            Some("no such file")
+        );
     }
 }

@@ -65,7 +65,7 @@ pub async fn process_async(
 ) -> Result<ImageOutput> {
     tokio::task::spawn_blocking(move || process(&input, &out_dir, &limits))
         .await
-        .map_err(|e| MediaError::Io(std::io::Error::other(format!("image task failed: {e}"))))?
+        .map_err(|e| MediaError::io_context(std::io::ErrorKind::Other, "image task failed", e))?
 }
 
 /// Decodes `input` and writes `variants/{thumb,large}.{jpg,webp}` under `out_dir`.
@@ -163,7 +163,7 @@ fn image_error(e: ImageError) -> MediaError {
             MediaError::unusable("the image is truncated")
         }
         ImageError::IoError(e) => MediaError::Io(e),
-        other => MediaError::Io(std::io::Error::other(other.to_string())),
+        other => MediaError::Io(std::io::Error::other(other)),
     }
 }
 
@@ -180,7 +180,7 @@ fn fit_width(image: &DynamicImage, max_width: u32) -> DynamicImage {
 fn encode_error(e: ImageError) -> MediaError {
     match e {
         ImageError::IoError(e) => MediaError::Io(e),
-        other => MediaError::Io(std::io::Error::other(format!("encoding: {other}"))),
+        other => MediaError::io_context(std::io::ErrorKind::Other, "encoding", other),
     }
 }
 

@@ -105,12 +105,9 @@ where
         .kill_on_drop(true);
     die_with_parent(&mut cmd);
     tracing::debug!(program, what, "spawning subprocess");
-    let mut child = cmd.spawn().map_err(|e| {
-        MediaError::Io(std::io::Error::new(
-            e.kind(),
-            format!("cannot start {program}: {e}"),
-        ))
-    })?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| MediaError::io_context(e.kind(), format!("cannot start {program}"), e))?;
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
     let mut tail = Tail::new(STDERR_TAIL_BYTES);

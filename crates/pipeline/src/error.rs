@@ -1,11 +1,56 @@
+//! The pipeline's error. Its message is the reason recorded on a failed item (so it names no
+//! internal path); the underlying error stays reachable through `source()`, for logs
+//! ([`ErrorChain`]) and for callers that need to know what failed.
+
+use std::fmt;
+
+use mediaserver_core::Failure;
+use mediaserver_db::DbError;
 use mediaserver_media::MediaError;
+use mediaserver_storage::StorageError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
-    /// The input can never be processed (not media, truncated, too large…): no retry.
+    /// The input can never be processed (not media, truncated, too large, deleted…): no retry.
+    /// Permanent media errors end up here too.
     #[error("{0}")]
     Unusable(String),
-    /// Something that may work next time (storage, database, a crashed or timed-out encoder).
+    /// The original's key is not a valid object key: no retry either.
+    #[error("unusable original key: {0}")]
+    OriginalKey(#[source] StorageError),
+    /// A media step that may work next time (a crashed or timed-out encoder, a bad output).
+    #[error(transparent)]
+    Media(MediaError),
+    #[error("storage: {0}")]
+    Storage(#[source] StorageError),
+    #[error("database: {0}")]
+    Database(#[source] DbError),
+    /// The job's scratch directory.
+    #[error("local file: {0}")]
+    LocalFile(#[source] std::io::Error),
+    /// A name made for an object (an output, the summary) is not a valid key.
+    #[error("{what}: {source}")]
+    Key {
+        what: &'static str,
+        #[source]
+        source: StorageError,
+    },
+    /// A call of a runner's remote API (Container Instances…) failed; `what` says which.
+    #[error("{what}: {source}")]
+    Remote {
+        what: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The summary a transcode container wrote is not one.
+    #[error("{key} is not a transcode summary: {source}")]
+    Summary {
+        key: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// Something that may work next time and has no underlying error of ours (a container that
+    /// exited non-zero, an instance that ran too long).
     #[error("{0}")]
     Transient(String),
     /// Processing was stopped (shutdown or a lost lease).
@@ -15,10 +60,11 @@ pub enum PipelineError {
 
 impl PipelineError {
     /// How the retry policy (`mediaserver_core::retry`) treats this failure.
-    pub fn failure(&self) -> mediaserver_core::Failure {
+    pub fn failure(&self) -> Failure {
         match self {
-            PipelineError::Unusable(_) => mediaserver_core::Failure::Permanent,
-            _ => mediaserver_core::Failure::Transient,
+            PipelineError::Unusable(_) | PipelineError::OriginalKey(_) => Failure::Permanent,
+            PipelineError::Media(e) if e.is_permanent() => Failure::Permanent,
+            _ => Failure::Transient,
         }
     }
 }
@@ -27,33 +73,117 @@ impl From<MediaError> for PipelineError {
     fn from(e: MediaError) -> Self {
         match e {
             MediaError::Cancelled => PipelineError::Cancelled,
-            e if e.is_permanent() => PipelineError::Unusable(e.to_string()),
-            e => PipelineError::Transient(e.to_string()),
+            // Only a message: the input, not an error of ours, is the cause.
+            MediaError::Unusable(_) => PipelineError::Unusable(e.to_string()),
+            e => PipelineError::Media(e),
         }
     }
 }
 
-impl From<mediaserver_storage::StorageError> for PipelineError {
-    fn from(e: mediaserver_storage::StorageError) -> Self {
-        PipelineError::Transient(format!("storage: {e}"))
+impl From<StorageError> for PipelineError {
+    fn from(e: StorageError) -> Self {
+        PipelineError::Storage(e)
     }
 }
 
-impl From<mediaserver_db::DbError> for PipelineError {
-    fn from(e: mediaserver_db::DbError) -> Self {
-        // The causes too: `DbError`'s own text names only the kind.
-        let mut text = format!("database: {e}");
-        let mut cause = std::error::Error::source(&e);
-        while let Some(c) = cause {
-            text = format!("{text}: {c}");
-            cause = c.source();
-        }
-        PipelineError::Transient(text)
+impl From<DbError> for PipelineError {
+    fn from(e: DbError) -> Self {
+        PipelineError::Database(e)
     }
 }
 
 impl From<std::io::Error> for PipelineError {
     fn from(e: std::io::Error) -> Self {
-        PipelineError::Transient(format!("local file: {e}"))
+        PipelineError::LocalFile(e)
+    }
+}
+
+/// Shows an error and then those of its causes whose text it does not already contain, so a
+/// log line carries the whole chain once. (Errors in this workspace put their cause's message
+/// in their own *and* keep the cause as `source()`: a plain join would repeat it.)
+pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut text = self.0.to_string();
+        let mut cause = self.0.source();
+        while let Some(e) = cause {
+            let more = e.to_string();
+            if !text.contains(&more) {
+                text.push_str(": ");
+                text.push_str(&more);
+            }
+            cause = e.source();
+        }
+        f.write_str(&text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_the_recorded_reasons() {
+        let e = PipelineError::from(StorageError::Unavailable("down".into()));
+        assert_eq!(e.to_string(), "storage: storage unavailable: down");
+        let e = PipelineError::from(DbError::NotFound);
+        assert_eq!(e.to_string(), "database: not found");
+        let e = PipelineError::from(std::io::Error::other("disk full"));
+        assert_eq!(e.to_string(), "local file: disk full");
+        let e = PipelineError::from(MediaError::Unusable("truncated".into()));
+        assert_eq!(e.to_string(), "unusable media: truncated");
+        assert!(matches!(e, PipelineError::Unusable(_)));
+        let e = PipelineError::from(MediaError::Subprocess {
+            program: "ffmpeg".into(),
+            status: Some(1),
+            stderr_tail: "boom".into(),
+        });
+        assert_eq!(e.to_string(), "ffmpeg failed (exit code 1): boom");
+    }
+
+    #[test]
+    fn only_unusable_input_is_permanent() {
+        let permanent = [
+            PipelineError::Unusable("x".into()),
+            PipelineError::OriginalKey(StorageError::InvalidKey("x".into())),
+            PipelineError::from(MediaError::Unusable("x".into())),
+        ];
+        for e in permanent {
+            assert_eq!(e.failure(), Failure::Permanent, "{e}");
+        }
+        let transient = [
+            PipelineError::from(StorageError::NotFound("k".into())),
+            PipelineError::from(DbError::NotFound),
+            PipelineError::from(MediaError::Cancelled),
+            PipelineError::Transient("x".into()),
+        ];
+        for e in transient {
+            assert_eq!(e.failure(), Failure::Transient, "{e}");
+        }
+    }
+
+    #[test]
+    fn the_chain_shows_each_cause_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("connection refused")]
+        struct Refused;
+        let e = PipelineError::Storage(StorageError::Source(std::io::Error::other(Refused)));
+        // The io::Error shows (and is) its inner error; nothing is repeated.
+        assert_eq!(
+            ErrorChain(&e).to_string(),
+            "storage: upload source failed: connection refused"
+        );
+        #[derive(Debug, thiserror::Error)]
+        #[error("request failed")]
+        struct Outer(#[source] Refused);
+        let e = PipelineError::Remote {
+            what: "Container Instances: creating".into(),
+            source: Box::new(Outer(Refused)),
+        };
+        assert_eq!(
+            ErrorChain(&e).to_string(),
+            "Container Instances: creating: request failed: connection refused"
+        );
     }
 }

@@ -1,17 +1,23 @@
-//! The processing pipeline: workers that claim jobs from the durable queue, fetch originals from
-//! storage, run the media steps (ffprobe, one ffmpeg encode packaged as HLS + DASH, thumbnails,
-//! storyboards, image variants), publish the outputs and record the result — plus signed webhooks.
-//! Knows nothing of HTTP.
+//! The processing pipeline: workers that claim jobs from the durable queue and hand each to a
+//! runner — in this process (fetch the original, ffprobe, one ffmpeg encode packaged as HLS +
+//! DASH, thumbnails, storyboards, image variants, publish the outputs) or elsewhere (an OCI
+//! Container Instance running `mediaserver transcode`) — then record the result; plus signed
+//! webhooks. Knows nothing of HTTP.
 
-pub mod container_instances;
 mod error;
 pub mod process;
+mod progress;
 mod progressive;
+pub mod runner;
 pub mod webhook;
 pub mod worker;
 
-pub use container_instances::{ContainerInstancesRunner, InstanceTemplate};
-pub use error::PipelineError;
+pub use error::{ErrorChain, PipelineError};
 pub use process::{process_file, process_file_with, ProcessSettings, Processed};
-pub use webhook::{WebhookEvent, WebhookSender};
+pub use progress::ProgressReporter;
+pub use runner::container_instances::{ContainerInstancesRunner, InstanceTemplate};
+pub use runner::in_process::InProcessRunner;
+pub use runner::remote::{TranscodeProgress, PROGRESS_OBJECT, SUMMARY_OBJECT};
+pub use runner::{JobRunner, RunContext};
+pub use webhook::{DeliveryPolicy, WebhookEvent, WebhookSender};
 pub use worker::{Pipeline, WorkerSettings};

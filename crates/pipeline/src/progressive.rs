@@ -11,7 +11,8 @@
 //! without a master. An upload error stops progressive publishing for the job (what is up
 //! stays consistent); the final publish after the encode uploads everything anyway.
 
-use crate::PipelineError;
+use crate::progress::encode_percent;
+use crate::{ErrorChain, PipelineError};
 use bytes::Bytes;
 use futures::StreamExt;
 use mediaserver_db::{DbError, DynRepo};
@@ -85,7 +86,7 @@ impl ProgressivePublisher {
         match task.await {
             Ok(published) => published,
             Err(e) => {
-                tracing::warn!(error = %e, "progressive publisher task failed");
+                tracing::warn!(error = %ErrorChain(&e), "progressive publisher task failed");
                 Published::default()
             }
         }
@@ -121,7 +122,7 @@ async fn run(
             batch.merge(more);
         }
         if let Err(e) = publish(&target, batch, &mut published, &mut master_up).await {
-            tracing::warn!(error = %e, "progressive publishing stopped; the rest is published when the encode ends");
+            tracing::warn!(error = %ErrorChain(&e), "progressive publishing stopped; the rest is published when the encode ends");
             break;
         }
     }
@@ -186,7 +187,7 @@ async fn publish(
 
     // 4. Only now tell players.
     if *master_up && !published.playable {
-        let pct = (*t.progress.borrow() * 95.0).round() as i32;
+        let pct = encode_percent(*t.progress.borrow());
         match t
             .repo
             .set_media_progress(&t.media_id, pct, Some(true))
@@ -200,15 +201,17 @@ async fn publish(
                 return Err(PipelineError::Unusable("the item was deleted".into()))
             }
             // Tried again with the next update.
-            Err(e) => tracing::warn!(error = %e, "cannot mark the item playable"),
+            Err(e) => tracing::warn!(error = %ErrorChain(&e), "cannot mark the item playable"),
         }
     }
     Ok(())
 }
 
 fn key(prefix: &str, rel: &str) -> Result<ObjectKey, PipelineError> {
-    ObjectKey::new(format!("{prefix}{rel}"))
-        .map_err(|e| PipelineError::Transient(format!("output name: {e}")))
+    ObjectKey::new(format!("{prefix}{rel}")).map_err(|e| PipelineError::Key {
+        what: "output name",
+        source: e,
+    })
 }
 
 #[cfg(test)]

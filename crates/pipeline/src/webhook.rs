@@ -4,7 +4,9 @@
 //! Each request carries `X-Mediaserver-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>` computed
 //! over `"<t>.<body>"` with `WEBHOOK_SECRET`; receivers recompute it and reject stale timestamps.
 
+use crate::ErrorChain;
 use hmac::{Hmac, Mac};
+use mediaserver_core::RetryPolicy;
 use serde::Serialize;
 use sha2::Sha256;
 use std::time::Duration;
@@ -44,18 +46,23 @@ pub struct WebhookSender {
     tx: mpsc::Sender<WebhookEvent>,
 }
 
+/// How one event is delivered: attempts and the backoff between them (the workspace's one
+/// [`RetryPolicy`]), and how long one request may take.
 #[derive(Clone, Debug)]
-pub struct RetryPolicy {
-    pub attempts: u32,
-    pub first_delay: Duration,
+pub struct DeliveryPolicy {
+    pub retry: RetryPolicy,
     pub timeout: Duration,
 }
 
-impl Default for RetryPolicy {
+impl Default for DeliveryPolicy {
     fn default() -> Self {
-        RetryPolicy {
-            attempts: 6,
-            first_delay: Duration::from_secs(2),
+        DeliveryPolicy {
+            // Waits 2, 4, 8, 16 and 32 s: the cap is never reached.
+            retry: RetryPolicy {
+                max_attempts: 6,
+                backoff_base: Duration::from_secs(2),
+                backoff_cap: Duration::from_secs(60),
+            },
             timeout: Duration::from_secs(10),
         }
     }
@@ -63,7 +70,7 @@ impl Default for RetryPolicy {
 
 impl WebhookSender {
     /// Starts the delivery task. Must be called inside a tokio runtime.
-    pub fn spawn(url: String, secret: String, policy: RetryPolicy) -> WebhookSender {
+    pub fn spawn(url: String, secret: String, policy: DeliveryPolicy) -> WebhookSender {
         let (tx, mut rx) = mpsc::channel::<WebhookEvent>(1024);
         let client = reqwest::Client::builder()
             .timeout(policy.timeout)
@@ -96,18 +103,18 @@ async fn deliver(
     client: reqwest::Client,
     url: String,
     secret: String,
-    policy: RetryPolicy,
+    policy: DeliveryPolicy,
     event: WebhookEvent,
 ) {
     let body = match serde_json::to_vec(&event) {
         Ok(b) => b,
         Err(e) => {
-            tracing::error!(error = %e, "cannot serialise webhook event");
+            tracing::error!(error = %ErrorChain(&e), "cannot serialise webhook event");
             return;
         }
     };
-    let mut delay = policy.first_delay;
-    for attempt in 1..=policy.attempts {
+    let attempts = policy.retry.max_attempts;
+    for attempt in 1..=attempts {
         let ts = chrono::Utc::now().timestamp();
         let result = client
             .post(&url)
@@ -127,15 +134,14 @@ async fn deliver(
             }
             // Without the URL: it may embed a token.
             Err(e) => {
-                tracing::warn!(event = event.kind, error = %e.without_url(), attempt, "webhook failed")
+                tracing::warn!(event = event.kind, error = %ErrorChain(&e.without_url()), attempt, "webhook failed")
             }
         }
-        if attempt < policy.attempts {
-            tokio::time::sleep(delay).await;
-            delay = delay.saturating_mul(2);
+        if attempt < attempts {
+            tokio::time::sleep(policy.retry.backoff(attempt)).await;
         }
     }
-    tracing::error!(event = event.kind, media_id = %event.id, "webhook given up after {} attempts", policy.attempts);
+    tracing::error!(event = event.kind, media_id = %event.id, "webhook given up after {attempts} attempts");
 }
 
 #[cfg(test)]

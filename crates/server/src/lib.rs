@@ -14,4 +14,6 @@ pub use secrets::{jwt_secret, resolve_oci_secrets};
 pub use server::{shutdown_signal, Server};
 pub use state::{api_settings, build_state, open_database};
 pub use storage::open_storage;
-pub use workers::{job_runner, pipeline, run_workers, worker_name, worker_settings};
+pub use workers::{
+    in_process_runner, job_runner, pipeline, run_workers, worker_name, worker_settings,
+};

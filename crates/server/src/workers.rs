@@ -6,8 +6,8 @@ use crate::config::{Config, ContainerInstancesConfig, JobRunner};
 use anyhow::Context;
 use mediaserver_api::AppState;
 use mediaserver_pipeline::{
-    ContainerInstancesRunner, InstanceTemplate, Pipeline, ProcessSettings, WebhookSender,
-    WorkerSettings,
+    ContainerInstancesRunner, InProcessRunner, InstanceTemplate, Pipeline, ProcessSettings,
+    WebhookSender, WorkerSettings,
 };
 use std::future::Future;
 use std::sync::Arc;
@@ -19,19 +19,28 @@ pub fn worker_settings(config: &Config) -> WorkerSettings {
     WorkerSettings {
         lease: Duration::from_secs(config.jobs.lease_secs),
         retry: config.jobs.retry.clone(),
+        ..WorkerSettings::default()
+    }
+}
+
+/// The default job runner: ffmpeg in this process.
+pub fn in_process_runner(config: &Config) -> InProcessRunner {
+    InProcessRunner {
         temp_dir: config.jobs.temp_dir.clone(),
         process: ProcessSettings {
             preset: config.jobs.preset.clone(),
             timeout: Duration::from_secs(config.jobs.timeout_secs),
         },
-        ..WorkerSettings::default()
     }
 }
 
 /// The processing pipeline over the same database and storage as `state`, running jobs here or
 /// (`JOB_RUNNER=oci-container-instances`) as Container Instances.
 pub async fn pipeline(config: &Config, state: &AppState) -> anyhow::Result<Pipeline> {
-    let remote = job_runner(config).await?;
+    let runner: Arc<dyn mediaserver_pipeline::JobRunner> = match job_runner(config).await? {
+        Some(remote) => remote,
+        None => Arc::new(in_process_runner(config)),
+    };
     let webhooks = config.http.webhook.as_ref().map(|w| {
         WebhookSender::spawn(
             w.url.clone(),
@@ -45,7 +54,7 @@ pub async fn pipeline(config: &Config, state: &AppState) -> anyhow::Result<Pipel
         output_store: state.output_store.clone(),
         settings: Arc::new(worker_settings(config)),
         webhooks,
-        remote,
+        runner,
     })
 }
 

@@ -75,7 +75,7 @@ pub struct MpdRepresentation {
 /// Reads the representations of a (single-period) MPD.
 pub fn parse_mpd(xml: &str) -> Result<Vec<MpdRepresentation>> {
     let doc = roxmltree::Document::parse(xml)
-        .map_err(|e| MediaError::bad_output(format!("unreadable MPD: {e}")))?;
+        .map_err(|e| MediaError::bad_output_from("unreadable MPD", e))?;
     let mut reps = Vec::new();
     for set in doc
         .descendants()
@@ -143,7 +143,7 @@ pub async fn finalize_media_playlist(stream_dir: &Path, index: usize) -> Result<
     let path = stream_dir.join(&uri);
     let text = tokio::fs::read_to_string(&path)
         .await
-        .map_err(|e| MediaError::bad_output(format!("ffmpeg wrote no {uri}: {e}")))?;
+        .map_err(|e| MediaError::bad_output_from(format!("ffmpeg wrote no {uri}"), e))?;
     let repaired =
         repair_media_playlist(&text).map_err(|e| MediaError::bad_output(format!("{uri}: {e}")))?;
 
@@ -189,7 +189,7 @@ async fn file_len(dir: &Path, uri: &str) -> Result<u64> {
     }
     let meta = tokio::fs::metadata(dir.join(uri))
         .await
-        .map_err(|e| MediaError::bad_output(format!("playlist references {uri}: {e}")))?;
+        .map_err(|e| MediaError::bad_output_from(format!("playlist references {uri}"), e))?;
     if meta.len() == 0 {
         return Err(MediaError::bad_output(format!("{uri} is empty")));
     }

@@ -5,8 +5,10 @@ use crate::config::Config;
 use anyhow::{anyhow, bail, Context};
 use futures::StreamExt;
 use mediaserver_core::sniff::{sniff, SNIFF_LEN};
-use mediaserver_pipeline::container_instances::{TranscodeProgress, PROGRESS_OBJECT};
-use mediaserver_pipeline::{process_file, PipelineError, ProcessSettings, Processed};
+use mediaserver_pipeline::{
+    process_file, ErrorChain, PipelineError, ProcessSettings, Processed, TranscodeProgress,
+    PROGRESS_OBJECT,
+};
 use mediaserver_storage::{ObjectKey, S3Options, Storage};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -236,7 +238,8 @@ async fn transcode(
     let processed = match processed {
         Ok(p) => p,
         Err(PipelineError::Unusable(m)) => return Err(UnusableInput(m).into()),
-        Err(e) => return Err(anyhow!(e)),
+        // The causes as one message: `{:#}` would repeat those the message already names.
+        Err(e) => return Err(anyhow!("{}", ErrorChain(&e))),
     };
 
     let files = mediaserver_pipeline::process::list_files(&out_dir).await?;
@@ -244,7 +247,7 @@ async fn transcode(
     // Written last, so its presence means every output is in place: the Container Instances
     // job runner reads it to record the item.
     let summary_bytes = serde_json::to_vec_pretty(&summary)?;
-    let summary_name = mediaserver_pipeline::container_instances::SUMMARY_OBJECT;
+    let summary_name = mediaserver_pipeline::SUMMARY_OBJECT;
     match (&dest_loc, dest_store) {
         (Location::Local(dir), _) => {
             for (path, rel) in &files {

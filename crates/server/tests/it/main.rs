@@ -8,6 +8,7 @@ mod registry_support;
 mod api_auth;
 mod api_media;
 mod api_ops;
+mod architecture;
 mod backends;
 mod cli;
 mod cli_upload;

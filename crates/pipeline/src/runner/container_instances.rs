@@ -10,8 +10,8 @@
 //!   The create also carries `opc-retry-token: mediaserver-{job id}-{attempt}`, so a create
 //!   retried after a lost answer returns the first instance.
 //! * **Results.** The container writes its outputs under the item's output prefix and, last,
-//!   `transcode.json` (the summary `mediaserver transcode` prints). After exit code 0 the runner
-//!   reads that summary to record renditions, duration and size, exactly what the in-process
+//!   `transcode.json` (the summary `mediaserver transcode` prints; see [`super::remote`]). After
+//!   exit code 0 the runner reads that summary to record renditions, duration and size, exactly what the in-process
 //!   pipeline records; a missing summary is a failed attempt. Exit code 2 (the input is not
 //!   media) fails the item for good; any other code or a FAILED instance is retried with
 //!   backoff like any failed attempt, with the code and OCI's lifecycle details as the reason.
@@ -24,32 +24,22 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use mediaserver_core::{Job, Media, MediaOutputs};
+use async_trait::async_trait;
+use mediaserver_core::{Job, Media};
 use mediaserver_db::MediaReady;
 use mediaserver_oci::container_instances::{
     ContainerInstancesClient, CreateContainer, CreateContainerInstance, CreateVnic, LifecycleState,
     ShapeConfig,
 };
 use mediaserver_oci::OciError;
-use mediaserver_storage::{ObjectKey, StorageError};
 use tokio_util::sync::CancellationToken;
 
-use crate::worker::Pipeline;
-use crate::PipelineError;
+use super::remote::{load_summary, relay_progress};
+use super::{JobRunner, RunContext};
+use crate::{ErrorChain, PipelineError};
 
 /// The freeform tag carrying the job id.
-pub const JOB_TAG: &str = "mediaserver-job";
-/// The summary object the container writes last, under the output prefix.
-pub const SUMMARY_OBJECT: &str = "transcode.json";
-/// The object the container rewrites while it encodes, under the output prefix.
-pub const PROGRESS_OBJECT: &str = "progress.json";
-
-/// The content of [`PROGRESS_OBJECT`].
-#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
-pub struct TranscodeProgress {
-    /// How much of the encode is done, 0.0–1.0.
-    pub fraction: f64,
-}
+const JOB_TAG: &str = "mediaserver-job";
 
 /// What each job's instance looks like.
 #[derive(Debug, Clone)]
@@ -81,17 +71,20 @@ pub struct ContainerInstancesRunner {
 }
 
 fn oci_failed(what: &str, e: OciError) -> PipelineError {
-    PipelineError::Transient(format!("Container Instances: {what}: {e}"))
+    PipelineError::Remote {
+        what: format!("Container Instances: {what}"),
+        source: Box::new(e),
+    }
 }
 
 /// The display name of a job's instance.
-pub fn instance_name(job_id: &str) -> String {
+fn instance_name(job_id: &str) -> String {
     format!("mediaserver-job-{job_id}")
 }
 
 impl ContainerInstancesRunner {
     /// `mediaserver transcode` arguments for `media`.
-    pub fn arguments(&self, media: &Media) -> Vec<String> {
+    fn arguments(&self, media: &Media) -> Vec<String> {
         let t = &self.template;
         let prefix = media.outputs_prefix();
         vec![
@@ -109,7 +102,7 @@ impl ContainerInstancesRunner {
         ]
     }
 
-    pub fn details(&self, job: &Job, media: &Media) -> CreateContainerInstance {
+    fn details(&self, job: &Job, media: &Media) -> CreateContainerInstance {
         let t = &self.template;
         let mut env = t.environment.clone();
         env.insert("OCI_AUTH".into(), "resource_principal".into());
@@ -160,59 +153,16 @@ impl ContainerInstancesRunner {
             .next_back())
     }
 
-    /// Runs `job` to the end on its instance (adopting a running one) and returns what to
-    /// record; the instance is deleted once finished.
-    pub(crate) async fn run(
-        &self,
-        pipeline: &Pipeline,
-        job: &Job,
-        media: &Media,
-        cancel: &CancellationToken,
-    ) -> Result<MediaReady, PipelineError> {
-        let id = match self.existing(job).await? {
-            Some(id) => {
-                tracing::info!(instance = %id, "the job's container instance is already there; waiting for it instead of creating another");
-                id
-            }
-            None => {
-                // A fresh run: whatever an earlier attempt published goes first.
-                pipeline.unpublish(&media.id).await?;
-                let token = format!("mediaserver-{}-{}", job.id, job.attempts);
-                let created = self
-                    .client
-                    .create(&self.details(job, media), Some(&token))
-                    .await
-                    .map_err(|e| oci_failed("creating the job's instance", e))?;
-                tracing::info!(instance = %created.id, image = %self.template.pinned_image, "container instance created for the job");
-                created.id
-            }
-        };
-        let result = match self.wait(&id, pipeline, media, cancel).await {
-            // Read as the pipeline's own output storage: what players will be served.
-            Ok(()) => load_summary(pipeline.output_store.as_ref(), &media.outputs_prefix()).await,
-            Err(e) => Err(e),
-        };
-        if matches!(result, Err(PipelineError::Cancelled)) {
-            // Still running: the next claim of the job adopts it.
-            return result;
-        }
-        if let Err(e) = self.client.delete(&id).await {
-            tracing::warn!(instance = %id, error = %e, "could not delete the finished container instance");
-        } else {
-            tracing::info!(instance = %id, "finished container instance deleted");
-        }
-        result
-    }
-
     async fn wait(
         &self,
         id: &str,
-        pipeline: &Pipeline,
+        ctx: &RunContext,
         media: &Media,
         cancel: &CancellationToken,
     ) -> Result<(), PipelineError> {
         let started = Instant::now();
-        let mut last_progress = None;
+        let prefix = media.outputs_prefix();
+        let mut progress = ctx.progress(&media.id);
         // A failed poll is not a failed job: the instance keeps transcoding whatever our
         // network does, so only this many failures in a row give up (and delete it).
         const MAX_POLL_FAILURES: u32 = 5;
@@ -225,7 +175,7 @@ impl ContainerInstancesRunner {
                 }
                 Err(e) if poll_failures + 1 < MAX_POLL_FAILURES => {
                     poll_failures += 1;
-                    tracing::warn!(instance = %id, error = %e, poll_failures, "could not read the job's container instance; polling again");
+                    tracing::warn!(instance = %id, error = %ErrorChain(&e), poll_failures, "could not read the job's container instance; polling again");
                     sleep_or_cancel(self.template.poll, cancel).await?;
                     continue;
                 }
@@ -240,7 +190,7 @@ impl ContainerInstancesRunner {
                 }
                 LifecycleState::Active => {
                     tokio::select! {
-                        _ = relay_progress(pipeline, media, &mut last_progress) => {}
+                        _ = relay_progress(ctx.output_store.as_ref(), &prefix, &mut progress) => {}
                         _ = cancel.cancelled() => return Err(PipelineError::Cancelled),
                     }
                 }
@@ -296,25 +246,56 @@ impl ContainerInstancesRunner {
     }
 }
 
-/// The summary `mediaserver transcode` writes (the fields the item records).
-#[derive(Debug, serde::Deserialize)]
-pub struct TranscodeSummary {
-    pub duration_seconds: Option<f64>,
-    pub width: Option<i32>,
-    pub height: Option<i32>,
-    #[serde(flatten)]
-    pub outputs: MediaOutputs,
-}
-
-impl TranscodeSummary {
-    pub fn into_ready(self) -> MediaReady {
-        MediaReady {
-            duration_seconds: self.duration_seconds,
-            width: self.width,
-            height: self.height,
-            playable: self.outputs.hls.is_some(),
-            outputs: self.outputs,
+/// Runs each job to the end on its instance (adopting a running one) and returns what to
+/// record; the instance is deleted once finished.
+#[async_trait]
+impl JobRunner for ContainerInstancesRunner {
+    async fn run(
+        &self,
+        job: &Job,
+        media: &Media,
+        ctx: &RunContext,
+        cancel: &CancellationToken,
+    ) -> Result<MediaReady, PipelineError> {
+        ctx.repo.mark_media_processing(&media.id).await?;
+        let id = match self.existing(job).await? {
+            Some(id) => {
+                tracing::info!(instance = %id, "the job's container instance is already there; waiting for it instead of creating another");
+                id
+            }
+            None => {
+                // A fresh run: whatever an earlier attempt published goes first.
+                ctx.unpublish(&media.id).await?;
+                let token = format!("mediaserver-{}-{}", job.id, job.attempts);
+                let created = self
+                    .client
+                    .create(&self.details(job, media), Some(&token))
+                    .await
+                    .map_err(|e| oci_failed("creating the job's instance", e))?;
+                tracing::info!(instance = %created.id, image = %self.template.pinned_image, "container instance created for the job");
+                created.id
+            }
+        };
+        let result = match self.wait(&id, ctx, media, cancel).await {
+            // Read as the pipeline's own output storage: what players will be served.
+            Ok(()) => load_summary(ctx.output_store.as_ref(), &media.outputs_prefix()).await,
+            Err(e) => Err(e),
+        };
+        if matches!(result, Err(PipelineError::Cancelled)) {
+            // Still running: the next claim of the job adopts it.
+            return result;
         }
+        if let Err(e) = self.client.delete(&id).await {
+            tracing::warn!(instance = %id, error = %ErrorChain(&e), "could not delete the finished container instance");
+        } else {
+            tracing::info!(instance = %id, "finished container instance deleted");
+        }
+        result
+    }
+
+    /// A job's container instance keeps running: its outputs stay for the next claim.
+    fn outlives_hand_back(&self) -> bool {
+        true
     }
 }
 
@@ -323,70 +304,4 @@ async fn sleep_or_cancel(d: Duration, cancel: &CancellationToken) -> Result<(), 
         _ = tokio::time::sleep(d) => Ok(()),
         _ = cancel.cancelled() => Err(PipelineError::Cancelled),
     }
-}
-
-/// Copies the running container's progress object into the item's progress. Best effort:
-/// no object yet (ffprobe still running) or a failed read just leaves the progress as it was.
-async fn relay_progress(pipeline: &Pipeline, media: &Media, last: &mut Option<i32>) {
-    let Ok(key) = ObjectKey::new(format!("{}{PROGRESS_OBJECT}", media.outputs_prefix())) else {
-        return;
-    };
-    let progress = match read_small(pipeline.output_store.as_ref(), &key).await {
-        Ok(bytes) => serde_json::from_slice::<TranscodeProgress>(&bytes),
-        Err(StorageError::NotFound(_)) => return,
-        Err(e) => {
-            tracing::debug!(error = %e, "could not read the container's progress");
-            return;
-        }
-    };
-    let Ok(p) = progress else {
-        tracing::debug!(key = %key, "the container's progress object is not progress");
-        return;
-    };
-    let pct = (p.fraction.clamp(0.0, 1.0) * 95.0).round() as i32;
-    if *last == Some(pct) {
-        return;
-    }
-    match pipeline.repo.set_media_progress(&media.id, pct, None).await {
-        Ok(_) => *last = Some(pct),
-        Err(e) => tracing::debug!(error = %e, "progress update failed"),
-    }
-}
-
-/// Reads and parses the summary object through `store`.
-pub(crate) async fn load_summary(
-    store: &dyn mediaserver_storage::Storage,
-    prefix: &str,
-) -> Result<MediaReady, PipelineError> {
-    let key = ObjectKey::new(format!("{prefix}{SUMMARY_OBJECT}"))
-        .map_err(|e| PipelineError::Transient(format!("summary key: {e}")))?;
-    let bytes = match read_small(store, &key).await {
-        Ok(b) => b,
-        Err(StorageError::NotFound(_)) => {
-            return Err(PipelineError::Transient(format!(
-                "the transcode container exited 0 but wrote no {key}"
-            )))
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let summary: TranscodeSummary = serde_json::from_slice(&bytes)
-        .map_err(|e| PipelineError::Transient(format!("{key} is not a transcode summary: {e}")))?;
-    Ok(summary.into_ready())
-}
-
-/// A small object's bytes (the summary is a few KiB; refuse anything absurd).
-async fn read_small(
-    store: &dyn mediaserver_storage::Storage,
-    key: &ObjectKey,
-) -> Result<Vec<u8>, StorageError> {
-    use futures::StreamExt;
-    let (_, mut stream) = store.get_stream(key).await?;
-    let mut out = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        out.extend_from_slice(&chunk?);
-        if out.len() > 16 * 1024 * 1024 {
-            return Err(StorageError::Other(format!("{key} is larger than 16 MiB")));
-        }
-    }
-    Ok(out)
 }

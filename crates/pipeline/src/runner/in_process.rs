@@ -1,0 +1,226 @@
+//! The default runner: the job's original is downloaded to a scratch directory, processed by
+//! ffmpeg in this process ([`crate::process`]), and published — video and audio segments while
+//! the encode runs ([`crate::progressive`]), everything else once it has ended.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::StreamExt;
+use mediaserver_core::{Job, Media, MediaKind};
+use mediaserver_db::MediaReady;
+use mediaserver_storage::{ObjectKey, Storage, StorageError};
+use tokio::io::AsyncWriteExt;
+use tokio_util::sync::CancellationToken;
+
+use super::{JobRunner, RunContext};
+use crate::process::{list_files, process_file_with, ProcessSettings};
+use crate::progress::ProgressReporter;
+use crate::progressive::{ProgressivePublisher, Published, Target};
+use crate::{ErrorChain, PipelineError};
+
+#[derive(Debug, Clone)]
+pub struct InProcessRunner {
+    /// Where each job gets its scratch directory (`TEMP_DIR`), created if missing.
+    pub temp_dir: PathBuf,
+    pub process: ProcessSettings,
+}
+
+impl Default for InProcessRunner {
+    fn default() -> Self {
+        InProcessRunner {
+            temp_dir: std::env::temp_dir(),
+            process: ProcessSettings::default(),
+        }
+    }
+}
+
+#[async_trait]
+impl JobRunner for InProcessRunner {
+    async fn run(
+        &self,
+        job: &Job,
+        media: &Media,
+        ctx: &RunContext,
+        cancel: &CancellationToken,
+    ) -> Result<MediaReady, PipelineError> {
+        if job.attempts > 1 || media.playable {
+            // An earlier attempt may have published part of the item (and died before it
+            // could take it back): players must not see it, this attempt starts clean.
+            ctx.unpublish(&media.id).await?;
+        }
+        ctx.repo.mark_media_processing(&media.id).await?;
+
+        if let Err(e) = tokio::fs::create_dir_all(&self.temp_dir).await {
+            tracing::error!(dir = %self.temp_dir.display(), error = %ErrorChain(&e), "cannot create the temp directory (TEMP_DIR)");
+        }
+        let scratch = tempfile::Builder::new()
+            .prefix(&format!("job-{}-", media.id))
+            .tempdir_in(&self.temp_dir)?;
+        let input = scratch.path().join("input");
+        let out_dir = scratch.path().join("out");
+        tokio::fs::create_dir_all(&out_dir).await?;
+
+        download(ctx.media_store.as_ref(), media, &input).await?;
+
+        // Progress: 0–95 % encoding, the rest publishing. Written at most once a second.
+        let (tx, rx) = tokio::sync::watch::channel(0.0f64);
+        let reporter = tokio::spawn(report_progress(ctx.progress(&media.id), rx.clone()));
+        let prefix = media.outputs_prefix();
+        // Video and audio: segments go out while the encode runs (aborted if this future is
+        // dropped; finished before anything below touches storage).
+        let progressive = matches!(media.kind, MediaKind::Video | MediaKind::Audio).then(|| {
+            ProgressivePublisher::start(Target {
+                store: ctx.output_store.clone(),
+                repo: ctx.repo.clone(),
+                media_id: media.id.clone(),
+                prefix: prefix.clone(),
+                out_dir: out_dir.clone(),
+                progress: rx,
+            })
+        });
+        let processed = process_file_with(
+            &input,
+            media.kind,
+            &out_dir,
+            &self.process,
+            move |f| {
+                tx.send_replace(f.clamp(0.0, 1.0));
+            },
+            cancel.clone(),
+            progressive.as_ref().and_then(ProgressivePublisher::sender),
+        )
+        .await;
+        reporter.abort();
+        let published = match progressive {
+            Some(p) => p.finish().await,
+            None => Published::default(),
+        };
+        let processed = processed?;
+
+        publish(
+            ctx.output_store.as_ref(),
+            &out_dir,
+            &prefix,
+            &published.files,
+        )
+        .await?;
+        Ok(MediaReady {
+            duration_seconds: processed.duration_seconds,
+            width: processed.width,
+            height: processed.height,
+            playable: processed.outputs.hls.is_some(),
+            outputs: processed.outputs,
+        })
+    }
+}
+
+async fn download(store: &dyn Storage, media: &Media, dest: &Path) -> Result<(), PipelineError> {
+    let key = ObjectKey::new(media.original_key.clone()).map_err(PipelineError::OriginalKey)?;
+    let (_, mut stream) = match store.get_stream(&key).await {
+        Err(StorageError::NotFound(_)) => {
+            return Err(PipelineError::Unusable(
+                "the original is missing from storage".into(),
+            ))
+        }
+        other => other?,
+    };
+    let mut file = tokio::fs::File::create(dest).await?;
+    while let Some(chunk) = stream.next().await {
+        file.write_all(&chunk?).await?;
+    }
+    file.flush().await?;
+    Ok(())
+}
+
+async fn report_progress(
+    mut progress: ProgressReporter,
+    mut rx: tokio::sync::watch::Receiver<f64>,
+) {
+    while rx.changed().await.is_ok() {
+        let fraction = *rx.borrow_and_update();
+        progress.report(fraction).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Uploads `out_dir` under `prefix`: media objects first, then the playlists, manifests
+/// and VTT that reference them, the HLS master last, so a player following published
+/// references never meets a missing object (progressive publishing may already have made
+/// the item playable). Files `already` uploaded with the same size are skipped: segments
+/// never change once complete.
+async fn publish(
+    store: &dyn Storage,
+    out_dir: &Path,
+    prefix: &str,
+    already: &HashMap<String, u64>,
+) -> Result<(), PipelineError> {
+    let mut phases: [Vec<(PathBuf, String)>; 3] = Default::default();
+    let mut skipped = 0usize;
+    for (path, rel) in list_files(out_dir).await? {
+        if let Some(size) = already.get(&rel) {
+            if tokio::fs::metadata(&path).await?.len() == *size {
+                skipped += 1;
+                continue;
+            }
+        }
+        phases[publish_phase(&rel)].push((path, rel));
+    }
+    let uploading: usize = phases.iter().map(Vec::len).sum();
+    tracing::debug!(uploading, skipped, "publishing outputs");
+    for files in phases {
+        // A few uploads at a time: segments are small and many.
+        let results: Vec<Result<(), PipelineError>> = futures::stream::iter(files)
+            .map(|(path, rel)| async move {
+                let key =
+                    ObjectKey::new(format!("{prefix}{rel}")).map_err(|e| PipelineError::Key {
+                        what: "output name",
+                        source: e,
+                    })?;
+                store.put_file(&key, &path).await?;
+                Ok(())
+            })
+            .buffer_unordered(8)
+            .collect()
+            .await;
+        results.into_iter().collect::<Result<(), _>>()?;
+    }
+    Ok(())
+}
+
+/// Upload order of an output file: 0 media objects, 1 what references them, 2 the HLS master.
+fn publish_phase(rel: &str) -> usize {
+    if rel == mediaserver_media::transcode::HLS_MASTER {
+        2
+    } else if [".m3u8", ".mpd", ".vtt"]
+        .iter()
+        .any(|ext| rel.ends_with(ext))
+    {
+        1
+    } else {
+        0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::publish_phase;
+
+    #[test]
+    fn objects_before_references_before_the_master() {
+        for (rel, phase) in [
+            ("stream/chunk-0-00001.m4s", 0),
+            ("stream/init-3.m4s", 0),
+            ("thumbnail.jpg", 0),
+            ("storyboard.jpg", 0),
+            ("large.webp", 0),
+            ("stream/media_0.m3u8", 1),
+            ("stream/manifest.mpd", 1),
+            ("storyboard.vtt", 1),
+            ("stream/master.m3u8", 2),
+        ] {
+            assert_eq!(publish_phase(rel), phase, "{rel}");
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! Where a claimed job's work happens. The worker loop (`worker.rs`: claim, lease, retry,
+//! record, webhooks) hands each job to one [`JobRunner`] and knows nothing of which it is:
+//!
+//! * [`in_process`]: ffmpeg in this process, publishing segments while it encodes;
+//! * [`container_instances`]: `mediaserver transcode` in an OCI Container Instance per job.
+//!
+//! Another runner (Kubernetes Jobs…) is one more file here implementing [`JobRunner`]; runners
+//! that start `mediaserver transcode` elsewhere share its contract in [`remote`].
+
+pub mod container_instances;
+pub mod in_process;
+pub mod remote;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use mediaserver_core::{outputs_prefix, Job, Media};
+use mediaserver_db::{DbError, DynRepo, MediaReady};
+use mediaserver_storage::Storage;
+use tokio_util::sync::CancellationToken;
+
+use crate::progress::ProgressReporter;
+use crate::PipelineError;
+
+/// Runs one claimed job. The worker has checked that the item exists; it records what
+/// [`JobRunner::run`] returns (or the failure, retried per the retry policy) and takes the
+/// outputs back when a job fails or the item was deleted meanwhile.
+#[async_trait]
+pub trait JobRunner: Send + Sync {
+    /// Processes `media` for `job` and publishes its outputs under the item's output prefix:
+    /// a run that starts afresh first takes back whatever an earlier attempt published, then
+    /// marks the item processing, reports the encode's progress, and returns what to record.
+    ///
+    /// Ends early with [`PipelineError::Cancelled`] when `cancel` fires (a lost lease); on
+    /// shutdown the worker may also drop the future after its grace period, which must stop
+    /// any local work (child processes are killed on drop).
+    async fn run(
+        &self,
+        job: &Job,
+        media: &Media,
+        ctx: &RunContext,
+        cancel: &CancellationToken,
+    ) -> Result<MediaReady, PipelineError>;
+
+    /// Whether the work goes on after this process lets go of the job (a container instance
+    /// keeps running, and the job's next claim waits for it). Then a job handed back on
+    /// shutdown keeps what it published; otherwise the worker takes that back.
+    fn outlives_hand_back(&self) -> bool {
+        false
+    }
+}
+
+/// What a runner gets besides the job: the stores and the database, for nothing but the item.
+#[derive(Clone)]
+pub struct RunContext {
+    pub repo: DynRepo,
+    /// Where originals are.
+    pub media_store: Arc<dyn Storage>,
+    /// Where outputs are published (served to players).
+    pub output_store: Arc<dyn Storage>,
+}
+
+impl RunContext {
+    /// Reports the encode progress of `media_id` (0–95 % of the item's progress).
+    pub fn progress(&self, media_id: &str) -> ProgressReporter {
+        ProgressReporter::new(self.repo.clone(), media_id.to_string())
+    }
+
+    /// Takes an item's published outputs back: first `playable` off, then the objects.
+    pub async fn unpublish(&self, media_id: &str) -> Result<(), PipelineError> {
+        if let Some(m) = self.repo.get_media(media_id).await? {
+            if m.playable {
+                match self
+                    .repo
+                    .set_media_progress(media_id, m.progress, Some(false))
+                    .await
+                {
+                    Ok(()) | Err(DbError::NotFound) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        let removed = self
+            .output_store
+            .delete_prefix(&outputs_prefix(media_id))
+            .await?;
+        if removed > 0 {
+            tracing::info!(removed, "took back published outputs");
+        }
+        Ok(())
+    }
+}

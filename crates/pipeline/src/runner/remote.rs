@@ -1,0 +1,109 @@
+//! What `mediaserver transcode` leaves under the item's output prefix for a runner that started
+//! it elsewhere (a container instance, a Kubernetes Job…), and how that runner reads it:
+//!
+//! * while it encodes, [`PROGRESS_OBJECT`] ([`TranscodeProgress`]), rewritten every
+//!   `TRANSCODE_PROGRESS_SECONDS`;
+//! * last, once every output is in place, [`SUMMARY_OBJECT`] ([`TranscodeSummary`]): what the
+//!   item records, exactly what the in-process runner would have recorded.
+
+use futures::StreamExt;
+use mediaserver_core::MediaOutputs;
+use mediaserver_db::MediaReady;
+use mediaserver_storage::{ObjectKey, Storage, StorageError};
+
+use crate::progress::ProgressReporter;
+use crate::{ErrorChain, PipelineError};
+
+/// The summary object the container writes last, under the output prefix.
+pub const SUMMARY_OBJECT: &str = "transcode.json";
+/// The object the container rewrites while it encodes, under the output prefix.
+pub const PROGRESS_OBJECT: &str = "progress.json";
+
+/// The content of [`PROGRESS_OBJECT`].
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+pub struct TranscodeProgress {
+    /// How much of the encode is done, 0.0–1.0.
+    pub fraction: f64,
+}
+
+/// The summary `mediaserver transcode` writes (the fields the item records).
+#[derive(Debug, serde::Deserialize)]
+pub struct TranscodeSummary {
+    pub duration_seconds: Option<f64>,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    #[serde(flatten)]
+    pub outputs: MediaOutputs,
+}
+
+impl TranscodeSummary {
+    pub fn into_ready(self) -> MediaReady {
+        MediaReady {
+            duration_seconds: self.duration_seconds,
+            width: self.width,
+            height: self.height,
+            playable: self.outputs.hls.is_some(),
+            outputs: self.outputs,
+        }
+    }
+}
+
+/// Copies the running container's progress object (under `prefix`) into the item's progress.
+/// Best effort: no object yet (ffprobe still running) or a failed read just leaves the progress
+/// as it was.
+pub async fn relay_progress(store: &dyn Storage, prefix: &str, progress: &mut ProgressReporter) {
+    let Ok(key) = ObjectKey::new(format!("{prefix}{PROGRESS_OBJECT}")) else {
+        return;
+    };
+    let parsed = match read_small(store, &key).await {
+        Ok(bytes) => serde_json::from_slice::<TranscodeProgress>(&bytes),
+        Err(StorageError::NotFound(_)) => return,
+        Err(e) => {
+            tracing::debug!(error = %ErrorChain(&e), "could not read the container's progress");
+            return;
+        }
+    };
+    let Ok(p) = parsed else {
+        tracing::debug!(key = %key, "the container's progress object is not progress");
+        return;
+    };
+    progress.report(p.fraction).await;
+}
+
+/// Reads and parses the summary object under `prefix` through `store`; a missing summary (the
+/// container exited 0 without writing it) is a failed attempt.
+pub async fn load_summary(store: &dyn Storage, prefix: &str) -> Result<MediaReady, PipelineError> {
+    let key =
+        ObjectKey::new(format!("{prefix}{SUMMARY_OBJECT}")).map_err(|e| PipelineError::Key {
+            what: "summary key",
+            source: e,
+        })?;
+    let bytes = match read_small(store, &key).await {
+        Ok(b) => b,
+        Err(StorageError::NotFound(_)) => {
+            return Err(PipelineError::Transient(format!(
+                "the transcode container exited 0 but wrote no {key}"
+            )))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let summary: TranscodeSummary =
+        serde_json::from_slice(&bytes).map_err(|e| PipelineError::Summary {
+            key: key.to_string(),
+            source: e,
+        })?;
+    Ok(summary.into_ready())
+}
+
+/// A small object's bytes (the summary is a few KiB; refuse anything absurd).
+async fn read_small(store: &dyn Storage, key: &ObjectKey) -> Result<Vec<u8>, StorageError> {
+    let (_, mut stream) = store.get_stream(key).await?;
+    let mut out = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        out.extend_from_slice(&chunk?);
+        if out.len() > 16 * 1024 * 1024 {
+            return Err(StorageError::Other(format!("{key} is larger than 16 MiB")));
+        }
+    }
+    Ok(out)
+}
