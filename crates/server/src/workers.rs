@@ -2,12 +2,12 @@
 //! (`JOB_RUNNER`: here, or as OCI Container Instances with a pinned worker image), and running
 //! workers until shutdown.
 
-use crate::config::{Config, ContainerInstancesConfig, JobRunner};
+use crate::config::{Config, ContainerInstancesConfig, RunnerChoice};
 use anyhow::Context;
 use mediaserver_api::AppState;
 use mediaserver_pipeline::{
-    ContainerInstancesRunner, InProcessRunner, InstanceTemplate, Pipeline, ProcessSettings,
-    WebhookSender, WorkerSettings,
+    ContainerInstancesRunner, InProcessRunner, InstanceTemplate, JobRunner, Pipeline,
+    ProcessSettings, WebhookSender, WorkerSettings,
 };
 use std::future::Future;
 use std::sync::Arc;
@@ -37,7 +37,7 @@ pub fn in_process_runner(config: &Config) -> InProcessRunner {
 /// The processing pipeline over the same database and storage as `state`, running jobs here or
 /// (`JOB_RUNNER=oci-container-instances`) as Container Instances.
 pub async fn pipeline(config: &Config, state: &AppState) -> anyhow::Result<Pipeline> {
-    let runner: Arc<dyn mediaserver_pipeline::JobRunner> = match job_runner(config).await? {
+    let runner: Arc<dyn JobRunner> = match job_runner(config).await? {
         Some(remote) => remote,
         None => Arc::new(in_process_runner(config)),
     };
@@ -63,7 +63,7 @@ pub async fn pipeline(config: &Config, state: &AppState) -> anyhow::Result<Pipel
 /// pins `WORKER_IMAGE` to the digest its tag points at now (every job of this process runs
 /// exactly that image). `None` for in-process workers.
 pub async fn job_runner(config: &Config) -> anyhow::Result<Option<Arc<ContainerInstancesRunner>>> {
-    let JobRunner::OciContainerInstances(ci) = &config.jobs.runner else {
+    let RunnerChoice::OciContainerInstances(ci) = &config.jobs.runner else {
         return Ok(None);
     };
     let http = mediaserver_oci::default_http_client()?;

@@ -13,8 +13,9 @@ use mediaserver_oci::registry::ImageReference;
 /// The default worker shape, a flexible AMD one.
 pub const DEFAULT_SHAPE: &str = "CI.Standard.E4.Flex";
 
+/// `JOB_RUNNER`: which `mediaserver_pipeline::JobRunner` the workers get.
 #[derive(Debug, Clone, Default)]
-pub enum JobRunner {
+pub enum RunnerChoice {
     /// ffmpeg in this process's workers (`WORKERS`).
     #[default]
     InProcess,
@@ -82,11 +83,14 @@ fn ocid(value: &str, name: &'static str, kinds: &[&str]) -> Result<(), ConfigErr
 }
 
 /// Reads `JOB_RUNNER` and, for Container Instances, the variables it needs.
-pub(super) fn from_vars(vars: &Vars, storage: StorageProvider) -> Result<JobRunner, ConfigError> {
+pub(super) fn from_vars(
+    vars: &Vars,
+    storage: StorageProvider,
+) -> Result<RunnerChoice, ConfigError> {
     let kind = vars.get("JOB_RUNNER").map(|v| v.to_ascii_lowercase());
     match kind.as_deref() {
         None | Some("in-process") | Some("inprocess") | Some("workers") => {
-            return Ok(JobRunner::InProcess)
+            return Ok(RunnerChoice::InProcess)
         }
         Some("oci-container-instances") => {}
         Some(other) => {
@@ -162,7 +166,7 @@ pub(super) fn from_vars(vars: &Vars, storage: StorageProvider) -> Result<JobRunn
             "required when OCIR_USERNAME is set (the auth token that resolves WORKER_IMAGE)",
         ));
     }
-    Ok(JobRunner::OciContainerInstances(Box::new(
+    Ok(RunnerChoice::OciContainerInstances(Box::new(
         ContainerInstancesConfig {
             compartment_id,
             availability_domain,
@@ -186,7 +190,7 @@ mod tests {
     fn from_lookup(
         pairs: &[(&str, &str)],
         storage: StorageProvider,
-    ) -> Result<JobRunner, ConfigError> {
+    ) -> Result<RunnerChoice, ConfigError> {
         let m: HashMap<String, String> = pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -207,9 +211,9 @@ mod tests {
     fn defaults_and_full_configuration() {
         assert!(matches!(
             from_lookup(&[], StorageProvider::Local).unwrap(),
-            JobRunner::InProcess
+            RunnerChoice::InProcess
         ));
-        let JobRunner::OciContainerInstances(c) =
+        let RunnerChoice::OciContainerInstances(c) =
             from_lookup(FULL, StorageProvider::OciBucket).unwrap()
         else {
             panic!("not the CI runner");

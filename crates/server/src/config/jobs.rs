@@ -4,7 +4,7 @@
 //! (`TRANSCODE_PRESET`, `TRANSCODE_TIMEOUT_SECONDS`, `TRANSCODE_PROGRESS_SECONDS`) and scratch
 //! space (`TEMP_DIR`).
 
-use super::job_runner::{self, JobRunner};
+use super::job_runner::{self, RunnerChoice};
 use super::storage::StorageProvider;
 use super::vars::{err, ConfigError, Vars};
 use mediaserver_core::RetryPolicy;
@@ -18,7 +18,7 @@ pub struct JobConfig {
     /// `worker`.
     pub workers: usize,
     /// `JOB_RUNNER`: in-process workers, or one OCI Container Instance per job.
-    pub runner: JobRunner,
+    pub runner: RunnerChoice,
     /// Attempts, backoff between them (see `mediaserver_core::retry`).
     pub retry: RetryPolicy,
     /// A worker that stops renewing its lease for this long loses the job to another worker.

@@ -19,7 +19,7 @@ mod vars;
 pub use auth::AuthConfig;
 pub use database::{validate_database_url, DatabaseConfig};
 pub use http::{HttpConfig, WebhookConfig};
-pub use job_runner::{ContainerInstancesConfig, JobRunner};
+pub use job_runner::{ContainerInstancesConfig, RunnerChoice};
 pub use jobs::JobConfig;
 pub use storage::{StorageConfig, StorageProvider};
 pub use vars::ConfigError;
@@ -66,7 +66,7 @@ impl Config {
         let uses_oci = auth.jwt_secret_ocid.is_some()
             || database.url_secret_ocid.is_some()
             || storage.provider == StorageProvider::OciBucket
-            || !matches!(jobs.runner, JobRunner::InProcess);
+            || !matches!(jobs.runner, RunnerChoice::InProcess);
         let oci = oci::from_vars(&vars, uses_oci)?;
         Ok(Config {
             data_dir,

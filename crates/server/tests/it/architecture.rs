@@ -54,7 +54,13 @@ fn crates_depend_only_on_what_the_code_map_allows() {
     let rules = rules(&doc);
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
         .current_dir(&root)
         .output()
         .expect("running cargo metadata");
@@ -73,7 +79,9 @@ fn crates_depend_only_on_what_the_code_map_allows() {
     let mut problems = Vec::new();
     for name in &members {
         if !rules.contains_key(name) {
-            problems.push(format!("{name} has no row in ARCHITECTURE.md's dependency rules"));
+            problems.push(format!(
+                "{name} has no row in ARCHITECTURE.md's dependency rules"
+            ));
         }
     }
     for krate in rules.keys() {
@@ -96,13 +104,19 @@ fn crates_depend_only_on_what_the_code_map_allows() {
             let dep_name = dep["name"].as_str().unwrap_or_default();
             if members.contains(dep_name) {
                 if !rule.may_use.contains(dep_name) {
-                    problems.push(format!("{name} depends on {dep_name}, which the code map does not allow"));
+                    problems.push(format!(
+                        "{name} depends on {dep_name}, which the code map does not allow"
+                    ));
                 }
                 if rules.get(dep_name).is_some_and(|r| r.tests_only) {
-                    problems.push(format!("{name} depends on {dep_name}, which is for tests only"));
+                    problems.push(format!(
+                        "{name} depends on {dep_name}, which is for tests only"
+                    ));
                 }
             } else if rule.must_not_use.contains(dep_name) {
-                problems.push(format!("{name} depends on {dep_name}, which the code map forbids"));
+                problems.push(format!(
+                    "{name} depends on {dep_name}, which the code map forbids"
+                ));
             }
         }
     }
