@@ -8,7 +8,7 @@ mod common;
 use bytes::Bytes;
 use common::*;
 use futures::{StreamExt, TryStreamExt};
-use mediaserver_oci::standin::Standin;
+use mediaserver_oci_standin::Standin;
 use mediaserver_storage::{ObjectKey, Storage, StorageError, MIN_OCI_PART_SIZE, MIN_S3_PART_SIZE};
 use std::collections::BTreeSet;
 use std::sync::Arc;
