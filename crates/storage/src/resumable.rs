@@ -8,10 +8,9 @@
 //!   An append first truncates the file to the state's offset, so bytes written after the last
 //!   acknowledged state (a crash, a rejected checksum) are dropped.
 //! - **multipart** (S3-style providers, OCI): each append uploads parts to one provider multipart
-//!   upload. Providers want parts of at least [`MultipartParts::min_part_size`] (S3: 5 MiB,
-//!   OCI: 10 MiB) except the last, but clients send chunks
-//!   of any size, so a remainder smaller than that is kept as a *pending* object
-//!   `{key}.pending.{start}-{len}` and prepended to the next append. An append never changes
+//!   upload. Providers want parts of at least their minimum size (S3: 5 MiB, OCI: 10 MiB)
+//!   except the last, but clients send chunks of any size, so a remainder smaller than that is
+//!   kept as a *pending* object `{key}.pending.{start}-{len}` and prepended to the next append. An append never changes
 //!   anything the previous state refers to (new parts get new numbers, a new pending object gets a
 //!   new name), so a caller that rejects an append simply keeps the old state; superseded pending
 //!   objects are removed by [`Storage::resumable_release`], any left by an append whose state was
