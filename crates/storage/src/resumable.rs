@@ -16,7 +16,7 @@
 //!   objects are removed by [`Storage::resumable_release`], any left by an append whose state was
 //!   never recorded (a crash, a database error) when the upload finishes or is aborted.
 
-use crate::{ObjectKey, PutResult, Result, SourceStream, Storage, StorageError, MIN_S3_PART_SIZE};
+use crate::{ObjectKey, PutResult, Result, SourceStream, Storage, StorageError};
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
@@ -69,11 +69,8 @@ pub struct AppendOutcome {
 /// writer's [`IdUpload`](crate::writer::IdUpload) drives.
 #[async_trait]
 pub(crate) trait MultipartParts: Send + Sync {
-    /// The provider's smallest part but the last: S3's (and OCI's S3 compatibility API's)
-    /// unless the provider says otherwise (OCI's native API: 10 MiB).
-    fn min_part_size(&self) -> usize {
-        MIN_S3_PART_SIZE
-    }
+    /// The provider's smallest part but the last (S3: 5 MiB, OCI's native API: 10 MiB).
+    fn min_part_size(&self) -> usize;
     async fn create(&self, key: &ObjectKey) -> Result<String>;
     /// Uploads part `number` (1-based) and returns its ETag.
     async fn put_part(

@@ -1,14 +1,17 @@
 //! `Local`: a bucket stored as the directory `root/bucket`, served by the `object_store`
 //! implementation (`objstore/`) over `LocalFileSystem`, plus what only a directory has: a fast
-//! read path ([`read`]) and append-mode resumable uploads ([`append`]).
+//! read path ([`read`]), append-mode resumable uploads ([`append`]) and its own key rule and
+//! readiness check ([`dir`]). Those three are leaves: `objstore` calls them, they import no
+//! provider code.
 
 pub(crate) mod append;
+pub(crate) mod dir;
 pub(crate) mod read;
 
 use crate::key::validate_bucket;
 use crate::objstore::{ObjectStoreStorage, Provider, Redactor};
 use crate::writer::validate_part_size;
-use crate::{ObjectKey, Result, Storage, StorageError};
+use crate::{Result, Storage, StorageError};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -37,33 +40,4 @@ pub fn local(root: &Path, bucket: &str, part_size: usize) -> Result<Arc<dyn Stor
         part_size,
         redactor: Redactor::default(),
     }))
-}
-
-/// LocalFileSystem reserves file names ending in `#<digits>` for multipart staging files, so
-/// such keys are invalid here rather than a storage error.
-pub(crate) fn check_key(key: &ObjectKey) -> Result<()> {
-    let name = key.as_str().rsplit('/').next().unwrap_or_default();
-    if let Some((_, suffix)) = name.split_once('#') {
-        if !suffix.is_empty() && suffix.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(StorageError::InvalidKey(format!(
-                "local storage cannot hold names ending in '#<digits>': {key}"
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// Readiness: the bucket's directory still exists.
-pub(crate) async fn check_dir(root: &Path) -> Result<()> {
-    match tokio::fs::metadata(root).await {
-        Ok(m) if m.is_dir() => Ok(()),
-        Ok(_) => Err(StorageError::Unavailable(format!(
-            "{} is not a directory",
-            root.display()
-        ))),
-        Err(e) => Err(StorageError::Unavailable(format!(
-            "{}: {e}",
-            root.display()
-        ))),
-    }
 }

@@ -105,7 +105,7 @@ impl ObjectStoreStorage {
     /// The provider path for `key`.
     fn location(&self, key: &ObjectKey) -> Result<Path> {
         if let Provider::Local { .. } = self.provider {
-            local::check_key(key)?;
+            local::dir::check_key(key)?;
         }
         path(key)
     }
@@ -347,7 +347,7 @@ impl Storage for ObjectStoreStorage {
         match &self.provider {
             #[cfg(feature = "memory")]
             Provider::Memory => Ok(()),
-            Provider::Local { root, .. } => local::check_dir(root).await,
+            Provider::Local { root, .. } => local::dir::check_dir(root).await,
             Provider::S3 { .. } => {
                 let probe = Path::from(CHECK_PREFIX);
                 match self.store.list_with_delimiter(Some(&probe)).await {

@@ -92,6 +92,12 @@ impl StoreParts {
 
 #[async_trait]
 impl MultipartParts for StoreParts {
+    /// S3's (and OCI's S3 compatibility API's); Memory has none but follows S3, so tests of
+    /// it cut the same parts.
+    fn min_part_size(&self) -> usize {
+        crate::MIN_S3_PART_SIZE
+    }
+
     async fn create(&self, key: &ObjectKey) -> Result<String> {
         self.api
             .create_multipart(&path(key)?)
