@@ -74,14 +74,11 @@
 //! [`vault::read_secret`] / [`vault::read_secret_string`]: the current version of a secret
 //! (`GET {secrets}/20190301/secretbundles/{id}`, base64 content); errors name the secret OCID.
 //!
-//! # Stand-in (feature `standin`)
+//! # Tests
 //!
-//! `standin::Standin` serves the metadata service, x509 federation and Secrets on 127.0.0.1
-//! and verifies every request as OCI does. For other stand-ins: `standin::KeyRegistry`
-//! (keyId → public key; `insert_api_key`, `verify`), `standin::verify_signature(method,
-//! target, headers, body, key_lookup, &VerifyOptions)` → `Verified` or a `Rejection` (status,
-//! OCI code, message), and `standin::error_response` / `rejection_response` for OCI-shaped
-//! error answers; `Standin::issue_session_token` registers an `ST$` token for a key.
+//! The crate `mediaserver-oci-standin` (test support, not published) serves the metadata
+//! service, x509 federation, Secrets, Object Storage, Container Instances and OCIR's token
+//! exchange on 127.0.0.1 and verifies every request as OCI does.
 
 pub mod auth;
 pub mod client;
@@ -93,8 +90,6 @@ pub mod objectstorage;
 pub mod region;
 pub mod registry;
 pub mod signer;
-#[cfg(feature = "standin")]
-pub mod standin;
 pub mod vault;
 
 pub use auth::{AuthKind, AuthProvider, AuthSettings, Credentials};

@@ -9,8 +9,8 @@ use http::{HeaderMap, HeaderValue, Method};
 use mediaserver_oci::auth::config_file::ConfigFile;
 use mediaserver_oci::auth::{ApiKeyProvider, AuthKind, AuthSettings, ResourcePrincipalProvider};
 use mediaserver_oci::signer::{self, Body, BodySigning};
-use mediaserver_oci::standin::{Standin, VerifyOptions};
 use mediaserver_oci::{vault, OciClient, PrivateKey, Region};
+use mediaserver_oci_standin::{Standin, VerifyOptions};
 use url::Url;
 
 const TENANCY: &str = "ocid1.tenancy.oc1..aaaastandin";
@@ -401,7 +401,7 @@ fn oci_auth_values_are_validated() {
 #[test]
 fn verifier_rejects_tampering() {
     let key = PrivateKey::generate().unwrap();
-    let registry = mediaserver_oci::standin::KeyRegistry::default();
+    let registry = mediaserver_oci_standin::KeyRegistry::default();
     let key_id = registry.insert_api_key(TENANCY, USER, &key);
     let url = Url::parse("http://127.0.0.1:1/20210415/containerInstances?x=1").unwrap();
     let body = br#"{"displayName":"job"}"#;

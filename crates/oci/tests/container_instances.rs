@@ -8,8 +8,8 @@ use mediaserver_oci::container_instances::{
     ContainerInstancesClient, CreateContainer, CreateContainerInstance, CreateVnic, LifecycleState,
     ShapeConfig,
 };
-use mediaserver_oci::standin::Standin;
 use mediaserver_oci::{OciClient, OciError, PrivateKey, Region};
+use mediaserver_oci_standin::Standin;
 
 const TENANCY: &str = "ocid1.tenancy.oc1..aaaaci";
 const USER: &str = "ocid1.user.oc1..aaaaci";

@@ -134,7 +134,7 @@ fn cases() -> Vec<Case> {
 }
 
 fn auth_params(v: &str) -> HashMap<String, String> {
-    mediaserver_oci::standin::parse_authorization(v)
+    mediaserver_oci_standin::parse_authorization(v)
         .unwrap()
         .into_iter()
         .collect()

@@ -1,3 +1,5 @@
+//! Object keys and bucket names, checked once.
+
 use crate::StorageError;
 use std::fmt;
 
@@ -43,6 +45,18 @@ impl fmt::Display for ObjectKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// A bucket name becomes a directory (Local) or a host label / path segment (S3, OCI): one
+/// plain segment only.
+pub(crate) fn validate_bucket(bucket: &str) -> Result<(), StorageError> {
+    ObjectKey::new(bucket)?;
+    if bucket.contains('/') {
+        return Err(StorageError::InvalidKey(format!(
+            "bucket name contains '/': {bucket:?}"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

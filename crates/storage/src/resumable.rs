@@ -7,10 +7,10 @@
 //! - **append** (`Local`): bytes are appended to `{key}.partial` and renamed onto `key` at the end.
 //!   An append first truncates the file to the state's offset, so bytes written after the last
 //!   acknowledged state (a crash, a rejected checksum) are dropped.
-//! - **multipart** (S3-style providers): each append uploads parts to one provider multipart
-//!   upload. Providers want parts of at least [`MIN_PART`] except the last, but clients send chunks
-//!   of any size, so a remainder smaller than that is kept as a *pending* object
-//!   `{key}.pending.{start}-{len}` and prepended to the next append. An append never changes
+//! - **multipart** (S3-style providers, OCI): each append uploads parts to one provider multipart
+//!   upload. Providers want parts of at least their minimum size (S3: 5 MiB, OCI: 10 MiB)
+//!   except the last, but clients send chunks of any size, so a remainder smaller than that is
+//!   kept as a *pending* object `{key}.pending.{start}-{len}` and prepended to the next append. An append never changes
 //!   anything the previous state refers to (new parts get new numbers, a new pending object gets a
 //!   new name), so a caller that rejects an append simply keeps the old state; superseded pending
 //!   objects are removed by [`Storage::resumable_release`], any left by an append whose state was
@@ -21,10 +21,6 @@ use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
-
-/// S3's (and OCI's S3 compatibility API's) minimum size of every part but the last; providers
-/// with a larger one say so through [`MultipartParts::min_part_size`].
-pub const MIN_PART: usize = 5 * 1024 * 1024;
 
 /// Everything needed to continue or finish a resumable upload. Stored by the caller as JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,13 +65,12 @@ pub struct AppendOutcome {
     pub source_error: Option<std::io::Error>,
 }
 
-/// A provider's multipart upload API, resumable by upload id from any process.
+/// A provider's multipart upload API, resumable by upload id from any process. Also what the
+/// writer's [`IdUpload`](crate::writer::IdUpload) drives.
 #[async_trait]
-pub trait MultipartParts: Send + Sync {
-    /// The provider's smallest part but the last (OCI's native API: 10 MiB).
-    fn min_part_size(&self) -> usize {
-        MIN_PART
-    }
+pub(crate) trait MultipartParts: Send + Sync {
+    /// The provider's smallest part but the last (S3: 5 MiB, OCI's native API: 10 MiB).
+    fn min_part_size(&self) -> usize;
     async fn create(&self, key: &ObjectKey) -> Result<String>;
     /// Uploads part `number` (1-based) and returns its ETag.
     async fn put_part(
@@ -95,7 +90,7 @@ pub trait MultipartParts: Send + Sync {
 }
 
 /// The path of the growing file of an append-mode upload.
-pub fn partial_key(key: &ObjectKey) -> Result<ObjectKey> {
+pub(crate) fn partial_key(key: &ObjectKey) -> Result<ObjectKey> {
     ObjectKey::new(format!("{key}.partial"))
 }
 

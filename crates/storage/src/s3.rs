@@ -24,8 +24,8 @@
 //! `x-amz-checksum-algorithm` to CreateMultipartUpload, which S3-compatible stores support
 //! unevenly. `tests/oci_compat.rs` proves both conditions with a rejecting proxy.
 
-use crate::error::Redactor;
-use crate::objstore::{ObjectStoreStorage, Provider};
+use crate::key::validate_bucket;
+use crate::objstore::{ObjectStoreStorage, Provider, Redactor, StoreParts};
 use crate::{Result, Storage, StorageError, DEFAULT_PART_SIZE};
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::{BackoffConfig, RetryConfig};
@@ -127,7 +127,7 @@ const CREDENTIAL_ENV: &[(&str, AmazonS3ConfigKey)] = &[
 /// An S3-compatible bucket. With both keys set they are used as static credentials; with
 /// neither, the standard AWS chain (env keys, web identity, container, instance metadata).
 pub fn s3(opts: S3Options) -> Result<Arc<dyn Storage>> {
-    crate::validate_bucket(&opts.bucket)?;
+    validate_bucket(&opts.bucket)?;
     if opts.part_size < MIN_S3_PART_SIZE {
         return Err(StorageError::Other(format!(
             "S3 part size must be at least {MIN_S3_PART_SIZE} bytes, got {}",
@@ -197,6 +197,10 @@ pub fn s3(opts: S3Options) -> Result<Arc<dyn Storage>> {
     let store = Arc::new(store);
     Ok(Arc::new(ObjectStoreStorage {
         store: store.clone(),
+        parts: Some(Arc::new(StoreParts {
+            api: store.clone(),
+            redactor: redactor.clone(),
+        })),
         provider: Provider::S3 { signer: store },
         bucket: opts.bucket,
         part_size: opts.part_size,

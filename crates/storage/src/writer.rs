@@ -1,160 +1,335 @@
-//! [`ObjectWriter`] over `object_store`: one PUT for objects up to the part size, multipart above.
+//! The one [`ObjectWriter`], shared by every provider. Objects up to the part size are buffered
+//! and written with one PUT; past it the writer switches to a multipart upload, cutting parts of
+//! exactly the part size and keeping at most [`MAX_PARTS_IN_FLIGHT`] uploading at once, so
+//! memory stays around (1 + MAX_PARTS_IN_FLIGHT) × part size whatever the object size. Any
+//! failure, an explicit abort, or dropping the writer unfinished aborts the multipart upload.
+//!
+//! A provider only supplies its part operations for one object, a [`PartTarget`]: the
+//! `object_store` providers hand over `object_store`'s own multipart upload (`objstore/parts.rs`);
+//! a provider whose multipart API is addressed by upload id — the `MultipartParts` that
+//! resumable uploads use too — gets its upload from `IdUpload` (OCI).
 
-use crate::error::Redactor;
-use crate::{ObjectWriter, PutResult, Result};
+#[cfg(feature = "oci")]
+use crate::resumable::{MultipartParts, PartRecord};
+use crate::{ObjectKey, ObjectWriter, PutResult, Result, SourceStream, StorageError};
 use async_trait::async_trait;
-use bytes::Bytes;
-use object_store::path::Path;
-use object_store::{ObjectStore, PutPayload, WriteMultipart};
-use std::sync::Arc;
+use bytes::{Bytes, BytesMut};
+use futures::future::BoxFuture;
+use futures::StreamExt;
+use std::path::Path;
+#[cfg(feature = "oci")]
+use std::sync::{Arc, Mutex, PoisonError};
+use tokio::task::JoinSet;
 
-/// Parts allowed in flight before `write` waits. With at most one part buffering in
-/// `WriteMultipart`, memory stays around (2..3) × part size whatever the object size.
+/// Part uploads allowed to run concurrently.
 const MAX_PARTS_IN_FLIGHT: usize = 2;
+/// Multipart providers allow 10,000 parts; a margin keeps large files clear of it.
+const MAX_PARTS: u64 = 9_000;
+/// Read size of [`put_file`]: large enough to keep syscalls rare, small enough not to matter.
+const FILE_READ_CHUNK: usize = 8 * 1024 * 1024;
 
-enum State {
-    /// Nothing sent yet; the object may still fit in a single PUT.
-    Buffering {
-        chunks: Vec<Bytes>,
-        len: usize,
-    },
-    Multipart(WriteMultipart),
+/// Where a writer puts one object.
+#[async_trait]
+pub(crate) trait PartTarget: Send + Sync {
+    /// Writes the whole object with one request; returns its ETag.
+    async fn put(&self, data: Bytes) -> Result<Option<String>>;
+    /// Starts a multipart upload of the object.
+    async fn start(&self) -> Result<Box<dyn PartUpload>>;
 }
 
-pub(crate) struct Writer {
-    store: Arc<dyn ObjectStore>,
-    redactor: Redactor,
-    path: Path,
+/// A multipart upload in progress.
+#[async_trait]
+pub(crate) trait PartUpload: Send + 'static {
+    /// Starts uploading the next part (parts are numbered in call order). The returned future
+    /// does the work; later parts may start before it completes.
+    fn put_part(&mut self, data: Bytes) -> BoxFuture<'static, Result<()>>;
+    /// Makes the parts the object, once every part future has completed; returns its ETag.
+    async fn complete(&mut self) -> Result<Option<String>>;
+    /// Discards the upload and its parts.
+    async fn abort(&mut self) -> Result<()>;
+}
+
+struct Multipart {
+    upload: Box<dyn PartUpload>,
+    in_flight: JoinSet<Result<()>>,
+}
+
+pub(crate) struct PartWriter {
+    target: Box<dyn PartTarget>,
     key: String,
     part_size: usize,
     size: u64,
-    state: State,
+    pending: BytesMut,
+    multipart: Option<Multipart>,
 }
 
-impl Writer {
-    pub(crate) fn new(
-        store: Arc<dyn ObjectStore>,
-        redactor: Redactor,
-        path: Path,
-        key: String,
-        part_size: usize,
-    ) -> Self {
-        Writer {
-            store,
-            redactor,
-            path,
-            key,
+impl PartWriter {
+    pub(crate) fn new(target: Box<dyn PartTarget>, key: &ObjectKey, part_size: usize) -> Self {
+        PartWriter {
+            target,
+            key: key.to_string(),
             part_size,
             size: 0,
-            state: State::Buffering {
-                chunks: Vec::new(),
-                len: 0,
-            },
+            pending: BytesMut::new(),
+            multipart: None,
         }
     }
 
-    fn map(&self, err: object_store::Error) -> crate::StorageError {
-        self.redactor.map(err, &self.key)
+    fn no_upload(&self) -> StorageError {
+        StorageError::Other(format!("no multipart upload of {}", self.key))
+    }
+
+    /// Starts part `data` in the background once fewer than the limit are in flight.
+    async fn send_part(&mut self, data: Bytes) -> Result<()> {
+        let Some(mp) = self.multipart.as_mut() else {
+            return Err(self.no_upload());
+        };
+        while mp.in_flight.len() >= MAX_PARTS_IN_FLIGHT {
+            reap_one(mp, &self.key).await?;
+        }
+        mp.in_flight.spawn(mp.upload.put_part(data));
+        Ok(())
+    }
+
+    /// Sends every complete part buffered (or arriving in `chunk`) as a part.
+    async fn flush_parts(&mut self, mut chunk: Bytes) -> Result<()> {
+        // Whole parts straight from the chunk when nothing is pending: no copy.
+        while self.pending.is_empty() && chunk.len() >= self.part_size {
+            let part = chunk.split_to(self.part_size);
+            self.send_part(part).await?;
+        }
+        self.pending.extend_from_slice(&chunk);
+        while self.pending.len() >= self.part_size {
+            let part = self.pending.split_to(self.part_size).freeze();
+            self.send_part(part).await?;
+        }
+        Ok(())
+    }
+
+    async fn finish_multipart(&mut self) -> Result<Option<String>> {
+        let rest = self.pending.split().freeze();
+        if !rest.is_empty() {
+            self.send_part(rest).await?;
+        }
+        let Some(mp) = self.multipart.as_mut() else {
+            return Err(self.no_upload());
+        };
+        while !mp.in_flight.is_empty() {
+            reap_one(mp, &self.key).await?;
+        }
+        let etag = mp.upload.complete().await?;
+        self.multipart = None;
+        Ok(etag)
+    }
+
+    async fn abort_multipart(&mut self) -> Result<()> {
+        let Some(mut mp) = self.multipart.take() else {
+            return Ok(());
+        };
+        mp.in_flight.abort_all();
+        while mp.in_flight.join_next().await.is_some() {}
+        match mp.upload.abort().await {
+            Ok(()) | Err(StorageError::NotFound(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 }
 
-/// Feeds `chunk` to the multipart upload a part at a time, waiting for capacity before each so a
-/// huge chunk cannot start an unbounded number of concurrent part uploads.
-async fn push(
-    upload: &mut WriteMultipart,
-    mut chunk: Bytes,
-    part_size: usize,
-) -> object_store::Result<()> {
-    while !chunk.is_empty() {
-        let piece = chunk.split_to(chunk.len().min(part_size));
-        upload.wait_for_capacity(MAX_PARTS_IN_FLIGHT).await?;
-        upload.put(piece);
+/// Waits for one part upload.
+async fn reap_one(mp: &mut Multipart, key: &str) -> Result<()> {
+    match mp.in_flight.join_next().await {
+        Some(Ok(result)) => result,
+        Some(Err(join)) => Err(StorageError::Other(format!(
+            "part upload of {key} stopped: {join}"
+        ))),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 #[async_trait]
-impl ObjectWriter for Writer {
+impl ObjectWriter for PartWriter {
     async fn write(&mut self, chunk: Bytes) -> Result<()> {
         if chunk.is_empty() {
             return Ok(());
         }
         self.size += chunk.len() as u64;
-        match &mut self.state {
-            State::Multipart(upload) => {
-                let res = push(upload, chunk, self.part_size).await;
-                res.map_err(|e| self.map(e))
+        if self.multipart.is_none() {
+            if self.pending.len() + chunk.len() <= self.part_size {
+                self.pending.extend_from_slice(&chunk);
+                return Ok(());
             }
-            State::Buffering { chunks, len } => {
-                *len += chunk.len();
-                chunks.push(chunk);
-                if *len <= self.part_size {
-                    return Ok(());
-                }
-                // Too big for one PUT: switch to multipart and replay what was buffered.
-                let buffered = std::mem::take(chunks);
-                let upload = self
-                    .store
-                    .put_multipart(&self.path)
-                    .await
-                    .map_err(|e| self.map(e))?;
-                let mut upload = WriteMultipart::new_with_chunk_size(upload, self.part_size);
-                let mut res = Ok(());
-                for c in buffered {
-                    res = push(&mut upload, c, self.part_size).await;
-                    if res.is_err() {
-                        break;
-                    }
-                }
-                // Kept even on failure so `abort` can release the upload.
-                self.state = State::Multipart(upload);
-                res.map_err(|e| self.map(e))
-            }
+            // Too big for one PUT: switch to multipart; what was buffered goes first.
+            let upload = self.target.start().await?;
+            self.multipart = Some(Multipart {
+                upload,
+                in_flight: JoinSet::new(),
+            });
         }
+        self.flush_parts(chunk).await
     }
 
-    async fn finish(self: Box<Self>) -> Result<PutResult> {
-        let Writer {
-            store,
-            redactor,
-            path,
-            key,
-            size,
-            state,
-            ..
-        } = *self;
-        let result = match state {
-            State::Buffering { chunks, .. } => {
-                let payload: PutPayload = chunks.into_iter().collect();
-                store
-                    .put(&path, payload)
-                    .await
-                    .map_err(|e| redactor.map(e, &key))?
-            }
-            State::Multipart(mut upload) => {
-                // Surface failed parts while we can still abort; `WriteMultipart::finish` would
-                // drop the upload without aborting it.
-                if let Err(e) = upload.wait_for_capacity(0).await {
-                    let _ = upload.abort().await;
-                    return Err(redactor.map(e, &key));
+    async fn finish(mut self: Box<Self>) -> Result<PutResult> {
+        let etag = if self.multipart.is_none() {
+            let data = self.pending.split().freeze();
+            self.target.put(data).await?
+        } else {
+            match self.finish_multipart().await {
+                Ok(etag) => etag,
+                Err(e) => {
+                    let _ = self.abort_multipart().await;
+                    return Err(e);
                 }
-                upload.finish().await.map_err(|e| redactor.map(e, &key))?
             }
         };
         Ok(PutResult {
-            size,
-            etag: result.e_tag,
+            size: self.size,
+            etag,
         })
     }
 
-    async fn abort(self: Box<Self>) -> Result<()> {
-        let this = *self;
-        match this.state {
-            State::Buffering { .. } => Ok(()),
-            State::Multipart(upload) => upload
-                .abort()
-                .await
-                .map_err(|e| this.redactor.map(e, &this.key)),
+    async fn abort(mut self: Box<Self>) -> Result<()> {
+        self.abort_multipart().await
+    }
+}
+
+impl Drop for PartWriter {
+    /// An unfinished multipart upload is invisible but keeps its parts (and costs storage)
+    /// until aborted: abort it in the background.
+    fn drop(&mut self) {
+        let Some(Multipart {
+            mut upload,
+            in_flight,
+        }) = self.multipart.take()
+        else {
+            return;
+        };
+        // Dropping the set cancels the part uploads still running.
+        drop(in_flight);
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let key = self.key.clone();
+        rt.spawn(async move {
+            match upload.abort().await {
+                Ok(()) | Err(StorageError::NotFound(_)) => {}
+                Err(e) => {
+                    tracing::warn!(key, error = %e, "could not abort an abandoned multipart upload")
+                }
+            }
+        });
+    }
+}
+
+/// A [`PartUpload`] over a provider's upload-id API: numbers the parts and collects their ETags
+/// for the commit. Only OCI needs it (the `object_store` backends bring their own upload).
+#[cfg(feature = "oci")]
+pub(crate) struct IdUpload {
+    parts: Arc<dyn MultipartParts>,
+    key: ObjectKey,
+    upload_id: String,
+    next_part: u32,
+    done: Arc<Mutex<Vec<PartRecord>>>,
+}
+
+#[cfg(feature = "oci")]
+impl IdUpload {
+    pub(crate) async fn start(parts: Arc<dyn MultipartParts>, key: ObjectKey) -> Result<Self> {
+        let upload_id = parts.create(&key).await?;
+        Ok(IdUpload {
+            parts,
+            key,
+            upload_id,
+            next_part: 1,
+            done: Arc::default(),
+        })
+    }
+}
+
+#[cfg(feature = "oci")]
+#[async_trait]
+impl PartUpload for IdUpload {
+    fn put_part(&mut self, data: Bytes) -> BoxFuture<'static, Result<()>> {
+        let number = self.next_part;
+        self.next_part += 1;
+        let parts = self.parts.clone();
+        let key = self.key.clone();
+        let upload_id = self.upload_id.clone();
+        let done = self.done.clone();
+        Box::pin(async move {
+            let size = data.len() as u64;
+            let etag = parts.put_part(&key, &upload_id, number, data).await?;
+            let record = PartRecord { number, etag, size };
+            done.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(record);
+            Ok(())
+        })
+    }
+
+    async fn complete(&mut self) -> Result<Option<String>> {
+        let mut done =
+            std::mem::take(&mut *self.done.lock().unwrap_or_else(PoisonError::into_inner));
+        // Parts finish in any order; the commit lists them in order.
+        done.sort_by_key(|p| p.number);
+        let put = self
+            .parts
+            .complete(&self.key, &self.upload_id, &done)
+            .await?;
+        Ok(put.etag)
+    }
+
+    async fn abort(&mut self) -> Result<()> {
+        self.parts.abort(&self.key, &self.upload_id).await
+    }
+}
+
+/// Feeds `stream` into `w` and finishes it; a source or write error aborts the writer.
+pub(crate) async fn write_all(
+    mut w: Box<dyn ObjectWriter>,
+    mut stream: SourceStream<'_>,
+) -> Result<PutResult> {
+    while let Some(chunk) = stream.next().await {
+        let res = match chunk {
+            Ok(c) => w.write(c).await,
+            Err(e) => Err(StorageError::Source(e)),
+        };
+        if let Err(e) = res {
+            let _ = w.abort().await;
+            return Err(e);
         }
     }
+    w.finish().await
+}
+
+/// Writes the local file `path` through the writer `writer(part_size)` makes, `part_size` grown
+/// for very large files so the upload stays under the provider's part limit.
+pub(crate) async fn put_file(
+    path: &Path,
+    part_size: usize,
+    writer: impl FnOnce(usize) -> Result<Box<dyn ObjectWriter>>,
+) -> Result<PutResult> {
+    let f = tokio::fs::File::open(path)
+        .await
+        .map_err(StorageError::Source)?;
+    let len = f.metadata().await.map_err(StorageError::Source)?.len();
+    let part_size = file_part_size(len, part_size);
+    let stream = tokio_util::io::ReaderStream::with_capacity(f, part_size.min(FILE_READ_CHUNK));
+    write_all(writer(part_size)?, Box::pin(stream)).await
+}
+
+/// The part size for a file of `len` bytes: `part_size`, grown for very large files so the
+/// upload stays under the provider's part limit.
+fn file_part_size(len: u64, part_size: usize) -> usize {
+    usize::try_from(len.div_ceil(MAX_PARTS))
+        .unwrap_or(usize::MAX)
+        .max(part_size)
+}
+
+pub(crate) fn validate_part_size(part_size: usize) -> Result<()> {
+    if part_size == 0 {
+        return Err(StorageError::Other(
+            "part size must be greater than zero".into(),
+        ));
+    }
+    Ok(())
 }

@@ -1,15 +1,16 @@
 //! One behavioural suite run against every provider: Local (temp dir), Memory, real S3 (moto
 //! at `MEDIASERVER_TEST_S3_ENDPOINT`; the S3 variants fail if it is unset) and OCIBucket against
 //! the in-process Object Storage stand-in, which verifies every request's signature (and small
-//! list pages, so pagination is exercised).
+//! list pages, so pagination is exercised). The OCIBucket cases need the `oci` feature.
 
 mod common;
 
 use bytes::Bytes;
 use common::*;
 use futures::{StreamExt, TryStreamExt};
-use mediaserver_oci::standin::Standin;
-use mediaserver_storage::{ObjectKey, Storage, StorageError, MIN_OCI_PART_SIZE, MIN_S3_PART_SIZE};
+#[cfg(feature = "oci")]
+use mediaserver_oci_standin::Standin;
+use mediaserver_storage::{ObjectKey, Storage, StorageError, MIN_S3_PART_SIZE};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,7 +20,20 @@ enum Kind {
     Local,
     Memory,
     S3,
+    #[cfg(feature = "oci")]
     Oci,
+}
+
+impl Kind {
+    /// Providers with presigned URLs (S3's, OCI's pre-authenticated requests).
+    fn presigns(self) -> bool {
+        match self {
+            Kind::S3 => true,
+            #[cfg(feature = "oci")]
+            Kind::Oci => true,
+            Kind::Local | Kind::Memory => false,
+        }
+    }
 }
 
 struct Fixture {
@@ -28,15 +42,18 @@ struct Fixture {
     /// S3 endpoint and bucket, for out-of-band checks.
     s3: Option<(String, String)>,
     /// The OCI stand-in and bucket, for out-of-band checks.
+    #[cfg(feature = "oci")]
     oci: Option<OciStandin>,
     _dir: Option<tempfile::TempDir>,
 }
 
+#[cfg(feature = "oci")]
 struct OciStandin {
     standin: Standin,
     bucket: String,
 }
 
+#[cfg(feature = "oci")]
 impl Drop for OciStandin {
     /// Every request the provider made must have passed the stand-in's signature checks.
     fn drop(&mut self) {
@@ -54,16 +71,21 @@ impl Fixture {
         if let Some((endpoint, bucket)) = &self.s3 {
             return open_multipart_uploads(endpoint, bucket).await;
         }
-        self.oci
-            .as_ref()
-            .map_or(0, |o| o.standin.object_storage().open_uploads(&o.bucket))
+        #[cfg(feature = "oci")]
+        if let Some(o) = &self.oci {
+            return o.standin.object_storage().open_uploads(&o.bucket);
+        }
+        0
     }
 }
 
+#[cfg(feature = "oci")]
 const OCI_TENANCY: &str = "ocid1.tenancy.oc1..aaaaconformance";
+#[cfg(feature = "oci")]
 const OCI_USER: &str = "ocid1.user.oc1..aaaaconformance";
 
 /// An OCIBucket signed with a freshly generated API key the stand-in knows.
+#[cfg(feature = "oci")]
 async fn oci_fixture(part: usize) -> (Arc<dyn Storage>, OciStandin) {
     use mediaserver_oci::auth::ApiKeyProvider;
     use mediaserver_oci::{Endpoints, OciClient, PrivateKey, Region};
@@ -98,7 +120,8 @@ async fn oci_fixture(part: usize) -> (Arc<dyn Storage>, OciStandin) {
 fn small_part(kind: Kind) -> usize {
     match kind {
         Kind::S3 => MIN_S3_PART_SIZE,
-        Kind::Oci => MIN_OCI_PART_SIZE,
+        #[cfg(feature = "oci")]
+        Kind::Oci => mediaserver_storage::MIN_OCI_PART_SIZE,
         _ => MIB,
     }
 }
@@ -113,6 +136,7 @@ async fn fixture(kind: Kind) -> Fixture {
                 s,
                 kind,
                 s3: None,
+                #[cfg(feature = "oci")]
                 oci: None,
                 _dir: Some(dir),
             }
@@ -121,6 +145,7 @@ async fn fixture(kind: Kind) -> Fixture {
             s: mediaserver_storage::memory("bucket", part).expect("memory"),
             kind,
             s3: None,
+            #[cfg(feature = "oci")]
             oci: None,
             _dir: None,
         },
@@ -133,10 +158,12 @@ async fn fixture(kind: Kind) -> Fixture {
                 s,
                 kind,
                 s3: Some((endpoint, bucket)),
+                #[cfg(feature = "oci")]
                 oci: None,
                 _dir: None,
             }
         }
+        #[cfg(feature = "oci")]
         Kind::Oci => {
             let (s, oci) = oci_fixture(part).await;
             Fixture {
@@ -182,6 +209,7 @@ macro_rules! conformance {
         mod local { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::fixture(super::Kind::Local).await).await } )* }
         mod memory { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::fixture(super::Kind::Memory).await).await } )* }
         mod s3 { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::fixture(super::Kind::S3).await).await } )* }
+        #[cfg(feature = "oci")]
         mod oci { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::fixture(super::Kind::Oci).await).await } )* }
     };
 }
@@ -252,6 +280,7 @@ async fn large_object_multipart(f: Fixture) {
             "expected a 4-part multipart etag, got {etag}"
         );
     }
+    #[cfg(feature = "oci")]
     if let Some(o) = &f.oci {
         // 20 MiB in 10 MiB parts: the multipart path produced the object.
         let parts = o
@@ -505,7 +534,7 @@ async fn unusual_keys_round_trip(f: Fixture) {
             .map(|m| m.key)
             .collect();
     assert_eq!(sub, vec![keys[0].to_string()]);
-    if matches!(f.kind, Kind::S3 | Kind::Oci) {
+    if f.kind.presigns() {
         let url =
             f.s.presign_get(&key(keys[0]), Duration::from_secs(60))
                 .await
@@ -602,7 +631,7 @@ fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 async fn presign(f: Fixture) {
     let k = key("presigned/file name.bin");
     let ttl = Duration::from_secs(300);
-    if !matches!(f.kind, Kind::S3 | Kind::Oci) {
+    if !f.kind.presigns() {
         assert!(matches!(
             f.s.presign_put(&k, ttl).await,
             Err(StorageError::NotSupported(_))
@@ -664,6 +693,7 @@ async fn check_ok(f: Fixture) {
             Kind::Local => "local",
             Kind::Memory => "memory",
             Kind::S3 => "s3",
+            #[cfg(feature = "oci")]
             Kind::Oci => "oci",
         }
     );
@@ -688,7 +718,7 @@ async fn keys_under(f: &Fixture, prefix: &str) -> Vec<String> {
 /// it does through the database.
 async fn resumable_across_appends(f: Fixture) {
     use mediaserver_storage::ResumableState;
-    let part = small_part(f.kind).max(mediaserver_storage::resumable::MIN_PART);
+    let part = small_part(f.kind).max(MIN_S3_PART_SIZE);
     let data = random_bytes(3 * part + part / 2 + 123, 11);
     let k = key("originals/r1/clip é.mp4");
     let mut state = f.s.resumable_start(&k).await.expect("start");
@@ -778,7 +808,7 @@ async fn resumable_rejected_append_keeps_old_state(f: Fixture) {
 }
 
 async fn resumable_abort_leaves_nothing(f: Fixture) {
-    let part = small_part(f.kind).max(mediaserver_storage::resumable::MIN_PART);
+    let part = small_part(f.kind).max(MIN_S3_PART_SIZE);
     let k = key("originals/r3/a.bin");
     let s0 = f.s.resumable_start(&k).await.expect("start");
     let s1 =

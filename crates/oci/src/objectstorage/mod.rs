@@ -227,14 +227,6 @@ impl BucketClient {
         checked(send(&self.oci, req, body, idempotent).await?).await
     }
 
-    /// GET `{endpoint}/n/{ns}/b/{bucket}/` — the bucket exists and the principal may read it.
-    pub async fn get_bucket(&self) -> Result<(), OciError> {
-        let url = self.url("", None)?;
-        self.call(self.oci.http().get(url), BodySigning::Auto, true)
-            .await?;
-        Ok(())
-    }
-
     /// PutObject: one PUT of `data` (OCI takes up to 50 GiB this way; callers go multipart far
     /// earlier). Signed without the body, as the SDKs do.
     pub async fn put_object(

@@ -114,18 +114,6 @@ impl BucketClient {
         })
     }
 
-    /// Deletes a pre-authenticated request before it expires.
-    pub async fn delete_par(&self, par_id: &str) -> Result<(), OciError> {
-        let url = parse_url(&format!(
-            "{}p/{}",
-            self.url("", None)?,
-            encode_segment(par_id)
-        ))?;
-        self.call(self.oci.http().delete(url), BodySigning::Auto, true)
-            .await?;
-        Ok(())
-    }
-
     /// The endpoint joined with `access_uri`. For an object PAR
     /// (`/p/{token}/n/{ns}/b/{bucket}/o/{name}`) the object part is rebuilt with this client's
     /// encoding, so a name with `%`, `?` or `#` in it cannot change the URL's meaning whatever

@@ -15,9 +15,9 @@ use std::time::Duration;
 
 use common::*;
 use mediaserver_oci::container_instances::LifecycleState;
-use mediaserver_oci::standin::container_instances::{RunFuture, RunRequest, RunResult};
-use mediaserver_oci::standin::{ContainerInstancesStandin, Standin};
 use mediaserver_oci::PrivateKey;
+use mediaserver_oci_standin::container_instances::{RunFuture, RunRequest, RunResult};
+use mediaserver_oci_standin::{ContainerInstancesStandin, Standin};
 use registry_support::TestRegistry;
 use reqwest::StatusCode;
 use serde_json::Value;

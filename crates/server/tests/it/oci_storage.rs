@@ -8,8 +8,8 @@ use crate::common;
 
 use base64::Engine as _;
 use common::*;
-use mediaserver_oci::standin::Standin;
 use mediaserver_oci::PrivateKey;
+use mediaserver_oci_standin::Standin;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 

@@ -7,8 +7,8 @@ use crate::common;
 use base64::Engine as _;
 use common::TestServer;
 use hmac::{Hmac, Mac};
-use mediaserver_oci::standin::Standin;
 use mediaserver_oci::PrivateKey;
+use mediaserver_oci_standin::Standin;
 use reqwest::StatusCode;
 use sha2::Sha256;
 

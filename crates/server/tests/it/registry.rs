@@ -5,8 +5,8 @@
 
 use crate::registry_support as support;
 
-use mediaserver_oci::standin::Standin;
 use mediaserver_oci::PrivateKey;
+use mediaserver_oci_standin::Standin;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 use support::TestRegistry;

@@ -1,10 +1,18 @@
-//! The one [`Storage`] implementation, generic over any `object_store` backend.
+//! The one [`Storage`] implementation over `object_store`, shared by the `Local`, `S3` and
+//! `Memory` providers; what differs between them is the [`Provider`]. Errors are mapped in
+//! [`errors`], the part operations for the writer and resumable uploads are in [`parts`].
 
-use crate::error::Redactor;
-use crate::resumable::{self, AppendOutcome, MultipartParts, PartRecord, ResumableState};
-use crate::writer::Writer;
+mod errors;
+mod parts;
+
+pub(crate) use errors::Redactor;
+pub(crate) use parts::StoreParts;
+
+use crate::resumable::{self, AppendOutcome, MultipartParts, ResumableState};
+use crate::writer::PartWriter;
 use crate::{
-    ByteStream, ObjectKey, ObjectMeta, ObjectWriter, PutResult, Result, Storage, StorageError,
+    local, ByteStream, ObjectKey, ObjectMeta, ObjectWriter, PutResult, Result, Storage,
+    StorageError,
 };
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -24,13 +32,11 @@ pub(crate) enum Provider {
     /// Directory per bucket; `check` verifies the directory still exists.
     Local {
         root: PathBuf,
-        /// The same store as `store`, typed, for the fast read path (see `local_read`).
+        /// The same store as `store`, typed, for the fast read path (see `local::read`).
         fs: Arc<object_store::local::LocalFileSystem>,
     },
-    Memory {
-        /// The same store as `store`, typed, for multipart uploads.
-        mem: Arc<object_store::memory::InMemory>,
-    },
+    #[cfg(feature = "memory")]
+    Memory,
     S3 {
         signer: Arc<object_store::aws::AmazonS3>,
     },
@@ -39,6 +45,9 @@ pub(crate) enum Provider {
 pub(crate) struct ObjectStoreStorage {
     pub(crate) store: Arc<dyn ObjectStore>,
     pub(crate) provider: Provider,
+    /// The backend's upload-id multipart API, for resumable uploads; `None` for Local, whose
+    /// resumable uploads append to a file instead.
+    pub(crate) parts: Option<Arc<StoreParts>>,
     pub(crate) bucket: String,
     pub(crate) part_size: usize,
     pub(crate) redactor: Redactor,
@@ -55,7 +64,7 @@ impl std::fmt::Debug for ObjectStoreStorage {
     }
 }
 
-fn path(key: &ObjectKey) -> Result<Path> {
+pub(crate) fn path(key: &ObjectKey) -> Result<Path> {
     Path::parse(key.as_str()).map_err(|e| StorageError::InvalidKey(e.to_string()))
 }
 
@@ -83,7 +92,8 @@ impl ObjectStoreStorage {
     fn provider_name(&self) -> &'static str {
         match self.provider {
             Provider::Local { .. } => "local",
-            Provider::Memory { .. } => "memory",
+            #[cfg(feature = "memory")]
+            Provider::Memory => "memory",
             Provider::S3 { .. } => "s3",
         }
     }
@@ -92,30 +102,30 @@ impl ObjectStoreStorage {
         self.redactor.map(err, key)
     }
 
-    /// The provider path for `key`. LocalFileSystem reserves file names ending in `#<digits>`
-    /// for multipart staging files, so such keys are invalid there rather than a storage error.
+    /// The provider path for `key`.
     fn location(&self, key: &ObjectKey) -> Result<Path> {
         if let Provider::Local { .. } = self.provider {
-            let name = key.as_str().rsplit('/').next().unwrap_or_default();
-            if let Some((_, suffix)) = name.split_once('#') {
-                if !suffix.is_empty() && suffix.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(StorageError::InvalidKey(format!(
-                        "local storage cannot hold names ending in '#<digits>': {key}"
-                    )));
-                }
-            }
+            local::dir::check_key(key)?;
         }
         path(key)
     }
 
     fn new_writer(&self, key: &ObjectKey, part_size: usize) -> Result<Box<dyn ObjectWriter>> {
-        Ok(Box::new(Writer::new(
-            Arc::clone(&self.store),
-            self.redactor.clone(),
-            self.location(key)?,
-            key.to_string(),
-            part_size,
-        )))
+        let target = parts::StoreTarget {
+            store: Arc::clone(&self.store),
+            path: self.location(key)?,
+            key: key.to_string(),
+            redactor: self.redactor.clone(),
+        };
+        Ok(Box::new(PartWriter::new(Box::new(target), key, part_size)))
+    }
+
+    /// The multipart API for resumable uploads, where the backend has one.
+    fn parts(&self) -> Result<&dyn MultipartParts> {
+        match &self.parts {
+            Some(parts) => Ok(parts.as_ref()),
+            None => Err(StorageError::NotSupported("resumable uploads")),
+        }
     }
 
     fn byte_stream(&self, key: &ObjectKey, result: GetResult) -> ByteStream {
@@ -134,7 +144,7 @@ impl ObjectStoreStorage {
             // Empty ranges are not expressible as HTTP ranges; validate against the size only.
             let meta = self.head(key).await?;
             return if range.start >= meta.size {
-                Err(crate::not_satisfiable(&range, meta.size))
+                Err(StorageError::not_satisfiable(&range, meta.size))
             } else {
                 Ok(None)
             };
@@ -153,7 +163,7 @@ impl ObjectStoreStorage {
                 // `InvalidGetRange`...); the size tells us whether that was the cause.
                 match self.head(key).await {
                     Ok(meta) if range.start >= meta.size => {
-                        Err(crate::not_satisfiable(&range, meta.size))
+                        Err(StorageError::not_satisfiable(&range, meta.size))
                     }
                     Err(StorageError::NotFound(k)) => Err(StorageError::NotFound(k)),
                     _ => Err(self.redactor.map_read(e, key.as_str())),
@@ -178,19 +188,15 @@ impl Storage for ObjectStoreStorage {
     }
 
     async fn put_file(&self, key: &ObjectKey, file: &std::path::Path) -> Result<PutResult> {
-        let f = tokio::fs::File::open(file)
-            .await
-            .map_err(StorageError::Source)?;
-        let len = f.metadata().await.map_err(StorageError::Source)?.len();
-        let part_size = crate::file_part_size(len, self.part_size);
-        let stream = tokio_util::io::ReaderStream::with_capacity(f, part_size);
-        let w = self.new_writer(key, part_size)?;
-        crate::write_all(w, Box::pin(stream)).await
+        crate::writer::put_file(file, self.part_size, |part_size| {
+            self.new_writer(key, part_size)
+        })
+        .await
     }
 
     async fn head(&self, key: &ObjectKey) -> Result<ObjectMeta> {
         if let Provider::Local { fs, .. } = &self.provider {
-            return crate::local_read::head(fs, &self.location(key)?, key.as_str()).await;
+            return local::read::head(fs, &self.location(key)?, key.as_str()).await;
         }
         let meta = self
             .store
@@ -202,7 +208,7 @@ impl Storage for ObjectStoreStorage {
 
     async fn get_stream(&self, key: &ObjectKey) -> Result<(ObjectMeta, ByteStream)> {
         if let Provider::Local { fs, .. } = &self.provider {
-            return crate::local_read::stream(fs, &self.location(key)?, key.as_str(), None).await;
+            return local::read::stream(fs, &self.location(key)?, key.as_str(), None).await;
         }
         let result = self
             .store
@@ -220,7 +226,7 @@ impl Storage for ObjectStoreStorage {
     ) -> Result<(ObjectMeta, ByteStream)> {
         if let Provider::Local { fs, .. } = &self.provider {
             let location = self.location(key)?;
-            return crate::local_read::stream(fs, &location, key.as_str(), Some(range)).await;
+            return local::read::stream(fs, &location, key.as_str(), Some(range)).await;
         }
         match self.get_range(key, range).await? {
             Some(result) => {
@@ -289,12 +295,9 @@ impl Storage for ObjectStoreStorage {
     async fn resumable_start(&self, key: &ObjectKey) -> Result<ResumableState> {
         if let Some(partial) = self.local_file(&resumable::partial_key(key)?)? {
             self.location(key)?;
-            return crate::local_append::start(partial).await;
+            return local::append::start(partial).await;
         }
-        match self.parts() {
-            Some(parts) => resumable::multipart_start(&parts, key).await,
-            None => Err(StorageError::NotSupported("resumable uploads")),
-        }
+        resumable::multipart_start(self.parts()?, key).await
     }
 
     async fn resumable_append(
@@ -304,14 +307,9 @@ impl Storage for ObjectStoreStorage {
         data: crate::SourceStream<'_>,
     ) -> Result<AppendOutcome> {
         if let Some(partial) = self.local_file(&resumable::partial_key(key)?)? {
-            return crate::local_append::append(partial, state, data).await;
+            return local::append::append(partial, state, data).await;
         }
-        match self.parts() {
-            Some(parts) => {
-                resumable::multipart_append(self, &parts, key, state, data, self.part_size).await
-            }
-            None => Err(StorageError::NotSupported("resumable uploads")),
-        }
+        resumable::multipart_append(self, self.parts()?, key, state, data, self.part_size).await
     }
 
     async fn resumable_release(
@@ -328,43 +326,28 @@ impl Storage for ObjectStoreStorage {
             self.local_file(&resumable::partial_key(key)?)?,
             self.local_file(key)?,
         ) {
-            crate::local_append::finish(partial, target, state).await?;
+            local::append::finish(partial, target, state).await?;
             let meta = self.head(key).await?;
             return Ok(PutResult {
                 size: meta.size,
                 etag: meta.etag,
             });
         }
-        match self.parts() {
-            Some(parts) => resumable::multipart_finish(self, &parts, key, state).await,
-            None => Err(StorageError::NotSupported("resumable uploads")),
-        }
+        resumable::multipart_finish(self, self.parts()?, key, state).await
     }
 
     async fn resumable_abort(&self, key: &ObjectKey, state: &ResumableState) -> Result<()> {
         if self.local_file(key)?.is_some() {
             return self.delete(&resumable::partial_key(key)?).await;
         }
-        match self.parts() {
-            Some(parts) => resumable::multipart_abort(self, &parts, key, state).await,
-            None => Err(StorageError::NotSupported("resumable uploads")),
-        }
+        resumable::multipart_abort(self, self.parts()?, key, state).await
     }
 
     async fn check(&self) -> Result<()> {
         match &self.provider {
-            Provider::Memory { .. } => Ok(()),
-            Provider::Local { root, .. } => match tokio::fs::metadata(root).await {
-                Ok(m) if m.is_dir() => Ok(()),
-                Ok(_) => Err(StorageError::Unavailable(format!(
-                    "{} is not a directory",
-                    root.display()
-                ))),
-                Err(e) => Err(StorageError::Unavailable(format!(
-                    "{}: {e}",
-                    root.display()
-                ))),
-            },
+            #[cfg(feature = "memory")]
+            Provider::Memory => Ok(()),
+            Provider::Local { root, .. } => local::dir::check_dir(root).await,
             Provider::S3 { .. } => {
                 let probe = Path::from(CHECK_PREFIX);
                 match self.store.list_with_delimiter(Some(&probe)).await {
@@ -384,85 +367,7 @@ impl Storage for ObjectStoreStorage {
     }
 }
 
-/// The multipart API of an `object_store` backend, for resumable uploads.
-struct Parts<'a> {
-    api: &'a dyn object_store::multipart::MultipartStore,
-    this: &'a ObjectStoreStorage,
-}
-
-#[async_trait]
-impl MultipartParts for Parts<'_> {
-    async fn create(&self, key: &ObjectKey) -> Result<String> {
-        self.api
-            .create_multipart(&self.this.location(key)?)
-            .await
-            .map_err(|e| self.this.map(e, key.as_str()))
-    }
-
-    async fn put_part(
-        &self,
-        key: &ObjectKey,
-        upload_id: &str,
-        number: u32,
-        data: Bytes,
-    ) -> Result<String> {
-        let idx = number
-            .checked_sub(1)
-            .ok_or_else(|| StorageError::Other("part numbers start at 1".into()))?;
-        let part = self
-            .api
-            .put_part(
-                &self.this.location(key)?,
-                &upload_id.to_string(),
-                idx as usize,
-                data.into(),
-            )
-            .await
-            .map_err(|e| self.this.map(e, key.as_str()))?;
-        Ok(part.content_id)
-    }
-
-    async fn complete(
-        &self,
-        key: &ObjectKey,
-        upload_id: &str,
-        parts: &[PartRecord],
-    ) -> Result<PutResult> {
-        let ids = parts
-            .iter()
-            .map(|p| object_store::multipart::PartId {
-                content_id: p.etag.clone(),
-            })
-            .collect();
-        let put = self
-            .api
-            .complete_multipart(&self.this.location(key)?, &upload_id.to_string(), ids)
-            .await
-            .map_err(|e| self.this.map(e, key.as_str()))?;
-        Ok(PutResult {
-            size: parts.iter().map(|p| p.size).sum(),
-            etag: put.e_tag,
-        })
-    }
-
-    async fn abort(&self, key: &ObjectKey, upload_id: &str) -> Result<()> {
-        self.api
-            .abort_multipart(&self.this.location(key)?, &upload_id.to_string())
-            .await
-            .map_err(|e| self.this.map(e, key.as_str()))
-    }
-}
-
 impl ObjectStoreStorage {
-    fn parts(&self) -> Option<Parts<'_>> {
-        let api: &dyn object_store::multipart::MultipartStore = match &self.provider {
-            Provider::Local { .. } => return None,
-            Provider::Memory { mem } => mem.as_ref(),
-            Provider::S3 { signer } => signer.as_ref(),
-        };
-        Some(Parts { api, this: self })
-    }
-
     /// The file behind `key` (Local only).
     fn local_file(&self, key: &ObjectKey) -> Result<Option<PathBuf>> {
         let Provider::Local { fs, .. } = &self.provider else {

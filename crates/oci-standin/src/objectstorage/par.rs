@@ -12,7 +12,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::objects;
 use super::{decode, empty, lock, parse_json, random_hex, Os};
-use crate::objectstorage::encode_segment;
+use mediaserver_oci::objectstorage::encode_segment;
 
 pub(super) struct Par {
     id: String,

@@ -5,10 +5,13 @@
 //!
 //! Multipart parts are at least [`MIN_OCI_PART_SIZE`] (OCI's minimum for every part but the
 //! last); presigned URLs are pre-authenticated requests (ObjectWrite / ObjectRead) for one
-//! object.
+//! object. Part operations (for the writer and resumable uploads) are in [`parts`].
 
-use crate::oci_writer::OciWriter;
-use crate::resumable::{self, AppendOutcome, MultipartParts, PartRecord, ResumableState};
+mod parts;
+
+use crate::key::validate_bucket;
+use crate::resumable::{self, AppendOutcome, ResumableState};
+use crate::writer::PartWriter;
 use crate::{
     ByteStream, ObjectKey, ObjectMeta, ObjectWriter, PutResult, Result, SourceStream, Storage,
     StorageError,
@@ -21,6 +24,7 @@ use mediaserver_oci::objectstorage::{
     ObjectSummary, ParAccess, MAX_LIST_LIMIT,
 };
 use mediaserver_oci::{OciClient, OciError};
+use parts::{OciParts, OciTarget};
 use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,7 +49,7 @@ pub struct OciBucketOptions {
 /// An OCI bucket over `client`. Looks up the namespace when not given, which also proves the
 /// principal can sign requests Object Storage accepts.
 pub async fn oci_bucket(client: OciClient, opts: OciBucketOptions) -> Result<Arc<dyn Storage>> {
-    crate::validate_bucket(&opts.bucket)?;
+    validate_bucket(&opts.bucket)?;
     if opts.part_size < MIN_OCI_PART_SIZE {
         return Err(StorageError::Other(format!(
             "OCI part size must be at least {MIN_OCI_PART_SIZE} bytes (10 MiB), got {}",
@@ -66,8 +70,12 @@ pub async fn oci_bucket(client: OciClient, opts: OciBucketOptions) -> Result<Arc
             }
         })?,
     };
+    let client = Arc::new(os.bucket(&namespace, &opts.bucket));
     Ok(Arc::new(OciStorage {
-        client: Arc::new(os.bucket(&namespace, &opts.bucket)),
+        parts: Arc::new(OciParts {
+            client: client.clone(),
+        }),
+        client,
         bucket: opts.bucket,
         part_size: opts.part_size,
     }))
@@ -75,6 +83,8 @@ pub async fn oci_bucket(client: OciClient, opts: OciBucketOptions) -> Result<Arc
 
 pub(crate) struct OciStorage {
     client: Arc<BucketClient>,
+    /// The same client, as part operations.
+    parts: Arc<OciParts>,
     bucket: String,
     part_size: usize,
 }
@@ -134,11 +144,11 @@ fn list_prefix(prefix: &str) -> Result<Option<String>> {
 
 impl OciStorage {
     fn new_writer(&self, key: &ObjectKey, part_size: usize) -> Box<dyn ObjectWriter> {
-        Box::new(OciWriter::new(
-            self.client.clone(),
-            key.to_string(),
-            part_size,
-        ))
+        let target = OciTarget {
+            parts: self.parts.clone(),
+            key: key.clone(),
+        };
+        Box::new(PartWriter::new(Box::new(target), key, part_size))
     }
 
     async fn presign(
@@ -183,13 +193,10 @@ impl Storage for OciStorage {
     }
 
     async fn put_file(&self, key: &ObjectKey, file: &std::path::Path) -> Result<PutResult> {
-        let f = tokio::fs::File::open(file)
-            .await
-            .map_err(StorageError::Source)?;
-        let len = f.metadata().await.map_err(StorageError::Source)?.len();
-        let part_size = crate::file_part_size(len, self.part_size);
-        let stream = tokio_util::io::ReaderStream::with_capacity(f, part_size.min(8 << 20));
-        crate::write_all(self.new_writer(key, part_size), Box::pin(stream)).await
+        crate::writer::put_file(file, self.part_size, |part_size| {
+            Ok(self.new_writer(key, part_size))
+        })
+        .await
     }
 
     async fn head(&self, key: &ObjectKey) -> Result<ObjectMeta> {
@@ -220,7 +227,7 @@ impl Storage for OciStorage {
             // Not expressible as an HTTP range; only the bounds need checking.
             let meta = self.head(key).await?;
             if range.start >= meta.size {
-                return Err(crate::not_satisfiable(&range, meta.size));
+                return Err(StorageError::not_satisfiable(&range, meta.size));
             }
             return Ok((meta, futures::stream::empty().boxed()));
         }
@@ -234,7 +241,7 @@ impl Storage for OciStorage {
             Err(e) if status_of(&e) == Some(416) => {
                 let meta = self.head(key).await?;
                 return Err(if range.start >= meta.size {
-                    crate::not_satisfiable(&range, meta.size)
+                    StorageError::not_satisfiable(&range, meta.size)
                 } else {
                     map_err(e, key.as_str())
                 });
@@ -347,7 +354,7 @@ impl Storage for OciStorage {
     }
 
     async fn resumable_start(&self, key: &ObjectKey) -> Result<ResumableState> {
-        resumable::multipart_start(&Parts(self), key).await
+        resumable::multipart_start(self.parts.as_ref(), key).await
     }
 
     async fn resumable_append(
@@ -356,7 +363,8 @@ impl Storage for OciStorage {
         state: &ResumableState,
         data: SourceStream<'_>,
     ) -> Result<AppendOutcome> {
-        resumable::multipart_append(self, &Parts(self), key, state, data, self.part_size).await
+        resumable::multipart_append(self, self.parts.as_ref(), key, state, data, self.part_size)
+            .await
     }
 
     async fn resumable_release(
@@ -369,11 +377,11 @@ impl Storage for OciStorage {
     }
 
     async fn resumable_finish(&self, key: &ObjectKey, state: &ResumableState) -> Result<PutResult> {
-        resumable::multipart_finish(self, &Parts(self), key, state).await
+        resumable::multipart_finish(self, self.parts.as_ref(), key, state).await
     }
 
     async fn resumable_abort(&self, key: &ObjectKey, state: &ResumableState) -> Result<()> {
-        resumable::multipart_abort(self, &Parts(self), key, state).await
+        resumable::multipart_abort(self, self.parts.as_ref(), key, state).await
     }
 }
 
@@ -382,65 +390,6 @@ fn body_stream(resp: reqwest::Response, key: &str) -> ByteStream {
     resp.bytes_stream()
         .map_err(move |e| StorageError::Unavailable(format!("reading {key}: {e}")))
         .boxed()
-}
-
-/// OCI multipart uploads for resumable uploads.
-struct Parts<'a>(&'a OciStorage);
-
-#[async_trait]
-impl MultipartParts for Parts<'_> {
-    fn min_part_size(&self) -> usize {
-        MIN_OCI_PART_SIZE
-    }
-
-    async fn create(&self, key: &ObjectKey) -> Result<String> {
-        self.0
-            .client
-            .create_multipart_upload(key.as_str())
-            .await
-            .map_err(|e| map_err(e, key.as_str()))
-    }
-
-    async fn put_part(
-        &self,
-        key: &ObjectKey,
-        upload_id: &str,
-        number: u32,
-        data: Bytes,
-    ) -> Result<String> {
-        self.0
-            .client
-            .upload_part(key.as_str(), upload_id, number, data)
-            .await
-            .map_err(|e| map_err(e, key.as_str()))
-    }
-
-    async fn complete(
-        &self,
-        key: &ObjectKey,
-        upload_id: &str,
-        parts: &[PartRecord],
-    ) -> Result<PutResult> {
-        let list: Vec<(u32, String)> = parts.iter().map(|p| (p.number, p.etag.clone())).collect();
-        let put = self
-            .0
-            .client
-            .commit_multipart_upload(key.as_str(), upload_id, &list)
-            .await
-            .map_err(|e| map_err(e, key.as_str()))?;
-        Ok(PutResult {
-            size: parts.iter().map(|p| p.size).sum(),
-            etag: put.etag,
-        })
-    }
-
-    async fn abort(&self, key: &ObjectKey, upload_id: &str) -> Result<()> {
-        self.0
-            .client
-            .abort_multipart_upload(key.as_str(), upload_id)
-            .await
-            .map_err(|e| map_err(e, key.as_str()))
-    }
 }
 
 #[cfg(test)]

@@ -32,7 +32,9 @@ use axum::Router;
 
 use super::objectstorage::Clock;
 use super::verify::{KeyRegistry, Rejection, VerifyOptions};
-use crate::container_instances::{Container, ContainerInstance, InstanceContainer, LifecycleState};
+use mediaserver_oci::container_instances::{
+    Container, ContainerInstance, InstanceContainer, LifecycleState,
+};
 
 /// What a container is asked to run.
 #[derive(Debug, Clone)]

@@ -1,17 +1,22 @@
-//! A local stand-in for the OCI services this crate talks to (feature `standin`): the
-//! instance metadata service, the auth service's x509 federation and the Vault Secrets API,
-//! all on one `127.0.0.1` port. It checks what the real services check — every request's
-//! signature against the registered public key, the required signed headers, the date
+//! `mediaserver-oci-standin`: a local stand-in for the OCI services `mediaserver-oci` talks to,
+//! for tests only (`publish = false`, a dev-dependency of the crates whose tests use it): the
+//! instance metadata service, the auth service's x509 federation, the Vault Secrets API, Object
+//! Storage ([`objectstorage`]), Container Instances ([`container_instances`]) and OCIR's token
+//! exchange, all on one `127.0.0.1` port. It checks what the real services check — every
+//! request's signature against the registered public key, the required signed headers, the date
 //! (5 minutes), the body hash; federation additionally checks the certificate chain, the
 //! keyId's tenancy and fingerprint and the session public key — and answers with OCI's status
-//! codes and `{"code","message"}` bodies.
+//! codes and `{"code","message"}` bodies. It uses only `mediaserver-oci`'s public API.
 //!
-//! Other stand-ins (Object Storage, Container Instances) reuse [`verify`]:
-//! [`KeyRegistry`] (keyId → public key), [`verify_signature`] and [`error_response`].
+//! Other stand-ins reuse [`verify`]: [`KeyRegistry`] (keyId → public key; `insert_api_key`,
+//! `verify`), [`verify_signature`]`(method, target, headers, body, key_lookup, &VerifyOptions)`
+//! → [`Verified`] or a [`Rejection`] (status, OCI code, message), and [`error_response`] /
+//! [`rejection_response`] for OCI-shaped error answers; [`Standin::issue_session_token`]
+//! registers an `ST$` token for a key.
 //!
 //! ```no_run
 //! # async fn f() -> Result<(), mediaserver_oci::OciError> {
-//! use mediaserver_oci::standin::Standin;
+//! use mediaserver_oci_standin::Standin;
 //! let standin = Standin::start("ocid1.tenancy.oc1..standin", "us-ashburn-1").await?;
 //! standin.put_secret("ocid1.vaultsecret.oc1.iad.jwt", b"s3cret");
 //! let overrides = standin.overrides(); // metadata, auth and secrets endpoints point at it
@@ -43,9 +48,7 @@ pub use verify::{
     parse_authorization, verify_signature, KeyRegistry, Rejection, Verified, VerifyOptions,
 };
 
-use crate::endpoints::EndpointOverrides;
-use crate::error::OciError;
-use crate::key::colon_hex;
+use mediaserver_oci::{EndpointOverrides, OciError};
 
 /// An OCI-style error answer: status, `{"code","message"}`, `opc-request-id`, and a `date`
 /// from the stand-in's clock (so clients can detect skew).
@@ -149,9 +152,7 @@ impl Standin {
     /// Generates an instance identity for `tenancy` and serves on a free 127.0.0.1 port.
     pub async fn start(tenancy: &str, region: &str) -> Result<Standin, OciError> {
         let identity = InstanceIdentity::generate(tenancy)?;
-        let fp = colon_hex(
-            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &identity.leaf_cert_der).as_ref(),
-        );
+        let fp = certs::sha256_fingerprint(&identity.leaf_cert_der);
         let leaf_key_id = format!("{tenancy}/fed-x509-sha256/{fp}");
         let keys = KeyRegistry::default();
         keys.insert(

@@ -4,8 +4,8 @@
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 use x509_cert::der::{Decode, Encode};
 
-use crate::error::OciError;
-use crate::key::PrivateKey;
+use mediaserver_oci::OciError;
+use mediaserver_oci::PrivateKey;
 
 /// The OID of organizationalUnitName: a second OU goes in under a "custom" type because
 /// rcgen keeps one value per attribute type.
@@ -22,7 +22,10 @@ pub struct InstanceIdentity {
 }
 
 fn rc(e: rcgen::Error) -> OciError {
-    OciError::key("stand-in certificate", e.to_string())
+    OciError::Key {
+        what: "stand-in certificate".into(),
+        message: e.to_string(),
+    }
 }
 
 fn rc_key(key: &PrivateKey) -> Result<KeyPair, OciError> {
@@ -63,6 +66,17 @@ impl InstanceIdentity {
             intermediate_key,
         })
     }
+}
+
+/// SHA-256 of a certificate's DER as `aa:bb:…`: the fingerprint in a `fed-x509-sha256` keyId.
+/// Computed here rather than borrowed from the client, so the stand-in checks the client's.
+pub fn sha256_fingerprint(der: &[u8]) -> String {
+    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 /// Checks that `leaf_der` is signed (sha256WithRSAEncryption) by the key of `issuer_der`.

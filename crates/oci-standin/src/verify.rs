@@ -10,8 +10,8 @@ use aws_lc_rs::signature;
 use base64::Engine as _;
 use http::{HeaderMap, Method};
 
-use crate::key::PrivateKey;
-use crate::signer::{self, is_object_storage_upload};
+use mediaserver_oci::signer::{self, is_object_storage_upload};
+use mediaserver_oci::PrivateKey;
 
 /// A refused request: the status and OCI error body a stand-in should answer with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,7 +67,7 @@ impl Default for VerifyOptions {
     fn default() -> Self {
         VerifyOptions {
             required_headers: None,
-            max_skew_secs: crate::client::MAX_CLOCK_SKEW_SECS,
+            max_skew_secs: mediaserver_oci::client::MAX_CLOCK_SKEW_SECS,
             now: chrono::Utc::now(),
         }
     }
@@ -168,7 +168,7 @@ pub fn verify_signature(
     let date = headers
         .get(date_header)
         .and_then(|v| v.to_str().ok())
-        .and_then(crate::signer::parse_http_date)
+        .and_then(signer::parse_http_date)
         .ok_or_else(|| Rejection::unauthenticated("the date header is not an HTTP date"))?;
     let skew = (opts.now.timestamp() - date.timestamp()).abs();
     if skew > opts.max_skew_secs {
