@@ -3,6 +3,7 @@
 //! version twice makes one item.
 
 use crate::error::{ApiError, ApiResult};
+use mediaserver_core::layout;
 use mediaserver_core::sniff::{sniff, SNIFF_LEN};
 use mediaserver_core::{is_valid_id, new_id, NewOriginal};
 use mediaserver_db::{DynRepo, Recorded};
@@ -63,7 +64,7 @@ pub async fn ingest_object(
     let object_key = ObjectKey::new(key.to_string())
         .map_err(|e| ApiError::Unprocessable(format!("unusable object key: {e}")))?;
     // This server's own writes: outputs, and originals uploaded through the API (recorded then).
-    if key.starts_with("media/") {
+    if layout::is_output_key(key) {
         return Ok(skipped("an output of this server"));
     }
     // A direct upload's object: it becomes the item the client was promised, owned by them.
@@ -84,10 +85,7 @@ pub async fn ingest_object(
             },
         );
     }
-    if let Some(id) = key
-        .strip_prefix("originals/")
-        .and_then(|r| r.split('/').next())
-    {
+    if let Some(id) = layout::original_key_id(key) {
         if is_valid_id(id) && repo.get_media(id).await?.is_some() {
             return Ok(IngestOutcome::Duplicate {
                 key: key.to_string(),

@@ -1,8 +1,9 @@
-//! Domain types shared by every layer: media items, users, events, configuration and content
-//! sniffing. Nothing here knows about HTTP, SQL or a storage provider.
+//! Domain types shared by every layer: media items, users, events, configuration, the storage
+//! layout and content sniffing. Nothing here knows about HTTP, SQL or a storage provider.
 
 pub mod config;
 pub mod job_runner;
+pub mod layout;
 pub mod model;
 pub mod retry;
 pub mod sniff;

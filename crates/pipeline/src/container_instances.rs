@@ -24,6 +24,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use mediaserver_core::layout::{self, PROGRESS_OBJECT, SUMMARY_OBJECT};
 use mediaserver_core::{Job, Media, MediaOutputs};
 use mediaserver_db::MediaReady;
 use mediaserver_oci::container_instances::{
@@ -39,11 +40,6 @@ use crate::PipelineError;
 
 /// The freeform tag carrying the job id.
 pub const JOB_TAG: &str = "mediaserver-job";
-/// The summary object the container writes last, under the output prefix.
-pub const SUMMARY_OBJECT: &str = "transcode.json";
-/// The object the container rewrites while it encodes, under the output prefix.
-pub const PROGRESS_OBJECT: &str = "progress.json";
-
 /// The content of [`PROGRESS_OBJECT`].
 #[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub struct TranscodeProgress {
@@ -328,7 +324,7 @@ async fn sleep_or_cancel(d: Duration, cancel: &CancellationToken) -> Result<(), 
 /// Copies the running container's progress object into the item's progress. Best effort:
 /// no object yet (ffprobe still running) or a failed read just leaves the progress as it was.
 async fn relay_progress(pipeline: &Pipeline, media: &Media, last: &mut Option<i32>) {
-    let Ok(key) = ObjectKey::new(format!("{}{PROGRESS_OBJECT}", media.outputs_prefix())) else {
+    let Ok(key) = ObjectKey::new(layout::output_key(&media.id, PROGRESS_OBJECT)) else {
         return;
     };
     let progress = match read_small(pipeline.output_store.as_ref(), &key).await {

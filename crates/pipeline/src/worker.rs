@@ -9,9 +9,8 @@ use crate::webhook::{WebhookEvent, WebhookSender};
 use crate::PipelineError;
 use chrono::Utc;
 use futures::StreamExt;
-use mediaserver_core::{
-    outputs_prefix, Job, JobStatus, Media, MediaKind, MediaStatus, RetryPolicy,
-};
+use mediaserver_core::layout::{self, outputs_prefix};
+use mediaserver_core::{Job, JobStatus, Media, MediaKind, MediaStatus, RetryPolicy};
 use mediaserver_db::{DynRepo, MediaReady};
 use mediaserver_storage::{ObjectKey, Storage};
 use std::collections::HashMap;
@@ -446,7 +445,7 @@ async fn report_progress(
 
 /// Upload order of an output file: 0 media objects, 1 what references them, 2 the HLS master.
 fn publish_phase(rel: &str) -> usize {
-    if rel == mediaserver_media::transcode::HLS_MASTER {
+    if rel == layout::HLS_MASTER {
         2
     } else if [".m3u8", ".mpd", ".vtt"]
         .iter()
@@ -473,8 +472,8 @@ pub fn media_summary(m: &Media) -> serde_json::Value {
         "error": m.error,
         "renditions": m.outputs.renditions,
         "playback": (m.status == MediaStatus::Ready && m.outputs.hls.is_some()).then(|| serde_json::json!({
-            "hls": format!("{base}/hls/master.m3u8"),
-            "dash": format!("{base}/dash/manifest.mpd"),
+            "hls": format!("{base}/{}", layout::public::HLS_MASTER),
+            "dash": format!("{base}/{}", layout::public::DASH_MANIFEST),
         })),
     })
 }

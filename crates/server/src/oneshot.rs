@@ -3,9 +3,10 @@
 
 use anyhow::{anyhow, bail, Context};
 use futures::StreamExt;
+use mediaserver_core::layout::{PROGRESS_OBJECT, SUMMARY_OBJECT};
 use mediaserver_core::sniff::{sniff, SNIFF_LEN};
 use mediaserver_core::Config;
-use mediaserver_pipeline::container_instances::{TranscodeProgress, PROGRESS_OBJECT};
+use mediaserver_pipeline::container_instances::TranscodeProgress;
 use mediaserver_pipeline::{process_file, PipelineError, ProcessSettings, Processed};
 use mediaserver_storage::{ObjectKey, S3Options, Storage};
 use std::io::IsTerminal;
@@ -226,7 +227,7 @@ pub async fn run(
     // Written last, so its presence means every output is in place: the Container Instances
     // job runner reads it to record the item.
     let summary_bytes = serde_json::to_vec_pretty(&summary)?;
-    let summary_name = mediaserver_pipeline::container_instances::SUMMARY_OBJECT;
+    let summary_name = SUMMARY_OBJECT;
     match (&dest_loc, dest_store) {
         (Location::Local(dir), _) => {
             for (path, rel) in &files {

@@ -3,6 +3,7 @@
 
 use mediaserver_api::ingest::{event_owner, ingest_object, IngestOutcome};
 use mediaserver_api::AppState;
+use mediaserver_core::layout;
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -42,7 +43,7 @@ async fn poll(
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut created = 0;
     for obj in state.media_store.list(prefix).await? {
-        if obj.key.starts_with("media/") || obj.key.starts_with("originals/") {
+        if layout::is_output_key(&obj.key) || layout::is_original_key(&obj.key) {
             continue;
         }
         let id = (obj.key.clone(), obj.etag.clone());

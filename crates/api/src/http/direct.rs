@@ -21,6 +21,7 @@ use axum::{Json, Router};
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
+use mediaserver_core::layout;
 use mediaserver_core::{is_valid_id, new_id, safe_filename, Upload, UploadProtocol, UploadStatus};
 use mediaserver_storage::{ObjectKey, StorageError};
 use rand::RngCore;
@@ -110,7 +111,7 @@ async fn create_direct_upload(
     }
     let id = new_id();
     let filename = safe_filename(&req.filename);
-    let key = ObjectKey::new(format!("originals/{id}/{filename}"))
+    let key = ObjectKey::new(layout::original_key(&id, &filename))
         .map_err(|e| ApiError::BadRequest(format!("filename: unusable ({e})")))?;
     let lifetime = state.settings.upload_expiry.min(MAX_URL_LIFETIME);
     let now = Utc::now();

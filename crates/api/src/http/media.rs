@@ -12,6 +12,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use axum::Json;
 use chrono::{DateTime, Utc};
+use mediaserver_core::layout::public;
 use mediaserver_core::{
     is_valid_id, Media, MediaFilter, MediaKind, MediaPatch, MediaStatus, Visibility,
 };
@@ -110,11 +111,11 @@ impl From<Media> for MediaView {
         // Playback paths are fixed entry points; the files behind them are resolved when served.
         // HLS is playable while still encoding; DASH appears at `ready` (it 404s until then).
         let playback = (m.playable || out.hls.is_some()).then(|| PlaybackView {
-            hls: format!("{base}/hls/master.m3u8"),
-            dash: format!("{base}/dash/manifest.mpd"),
+            hls: format!("{base}/{}", public::HLS_MASTER),
+            dash: format!("{base}/{}", public::DASH_MANIFEST),
         });
         MediaView {
-            original_url: format!("{base}/original"),
+            original_url: format!("{base}/{}", public::ORIGINAL),
             playback,
             renditions: out
                 .renditions
@@ -137,8 +138,12 @@ impl From<Media> for MediaView {
                     height: v.height,
                 })
                 .collect(),
-            thumbnail_url: out.thumbnail.map(|_| format!("{base}/thumbnail.jpg")),
-            storyboard_url: out.storyboard.map(|_| format!("{base}/storyboard.vtt")),
+            thumbnail_url: out
+                .thumbnail
+                .map(|_| format!("{base}/{}", public::THUMBNAIL)),
+            storyboard_url: out
+                .storyboard
+                .map(|_| format!("{base}/{}", public::STORYBOARD_VTT)),
             signed: None,
             id: m.id,
             owner_id: m.owner_id,

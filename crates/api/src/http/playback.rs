@@ -17,6 +17,7 @@ use axum::Json;
 use bytes::Bytes;
 use chrono::{DateTime, TimeZone, Utc};
 use futures::StreamExt;
+use mediaserver_core::layout::{self, public};
 use mediaserver_core::{is_valid_id, Media, MediaFilter, MediaKind, MediaStatus, Visibility};
 use mediaserver_storage::{ByteStream, ObjectKey};
 use serde::{Deserialize, Serialize};
@@ -55,10 +56,10 @@ pub fn signed_urls(state: &AppState, media_id: &str, ttl: Duration) -> ApiResult
     let base = format!("/v1/play/{token}");
     Ok(SignedUrls {
         expires_at: Utc.timestamp_opt(exp, 0).single().unwrap_or_else(Utc::now),
-        hls: format!("{base}/hls/master.m3u8"),
-        dash: format!("{base}/dash/manifest.mpd"),
-        thumbnail: format!("{base}/thumbnail.jpg"),
-        storyboard: format!("{base}/storyboard.vtt"),
+        hls: format!("{base}/{}", public::HLS_MASTER),
+        dash: format!("{base}/{}", public::DASH_MANIFEST),
+        thumbnail: format!("{base}/{}", public::THUMBNAIL),
+        storyboard: format!("{base}/{}", public::STORYBOARD_VTT),
         token,
     })
 }
@@ -301,8 +302,8 @@ async fn load_playable(
 
 /// Which stored file a request path means, or `None` (404) for anything else — including every
 /// traversal attempt, since only plain names are accepted.
-/// The stored path comes back in two borrowed parts (`"stream/"` + name, or `""` + a recorded
-/// path), so that answering from the cache allocates nothing for it.
+/// The stored path comes back in two borrowed parts (the stream folder + name, or `""` + a
+/// recorded path), so that answering from the cache allocates nothing for it.
 fn resolve<'a>(
     media: &'a Media,
     file: &'a str,
@@ -319,54 +320,55 @@ fn resolve<'a>(
         return None;
     }
     let out = &media.outputs;
-    match (dir, name) {
+    match file {
         // While encoding, outputs are not recorded yet but the provisional master is published.
-        ("hls", "master.m3u8") => out
+        public::HLS_MASTER => out
             .hls
             .as_deref()
-            .or_else(|| media.playable.then_some(PROVISIONAL_MASTER))
+            .or_else(|| media.playable.then_some(layout::HLS_MASTER))
             .map(|p| (("", p), "application/vnd.apple.mpegurl", Kind::Playlist)),
-        ("dash", "manifest.mpd") => out
+        public::DASH_MANIFEST => out
             .dash
             .as_deref()
             .map(|p| (("", p), "application/dash+xml", Kind::Playlist)),
-        ("hls" | "dash", n) => {
-            let (ctype, kind) = match n.rsplit_once('.')?.1 {
-                "m3u8" if dir == "hls" => ("application/vnd.apple.mpegurl", Kind::Playlist),
-                "m4s" | "mp4" => (segment_type(media), Kind::Segment),
-                _ => return None,
-            };
-            Some((("stream/", n), ctype, kind))
-        }
-        ("", "thumbnail.jpg") => out
+        public::THUMBNAIL => out
             .thumbnail
             .as_deref()
             .map(|p| (("", p), "image/jpeg", Kind::Image)),
-        ("", "storyboard.vtt") => out
+        public::STORYBOARD_VTT => out
             .storyboard
             .as_deref()
             .map(|p| (("", p), "text/vtt; charset=utf-8", Kind::Image)),
-        ("", "storyboard.jpg") => out
+        public::STORYBOARD_IMAGE => out
             .storyboard
             .as_ref()
-            .map(|_| (("", "storyboard.jpg"), "image/jpeg", Kind::Image)),
-        ("variants", n) => out
-            .variants
-            .iter()
-            .find(|v| v.path.strip_prefix("variants/") == Some(n))
-            .map(|v| {
-                (
-                    ("", v.path.as_str()),
-                    content_type_static(&v.content_type),
-                    Kind::Image,
-                )
-            }),
-        _ => None,
+            .map(|_| (("", layout::STORYBOARD_IMAGE), "image/jpeg", Kind::Image)),
+        _ => match dir {
+            public::HLS_DIR | public::DASH_DIR => {
+                let (ctype, kind) = match name.rsplit_once('.')?.1 {
+                    "m3u8" if dir == public::HLS_DIR => {
+                        ("application/vnd.apple.mpegurl", Kind::Playlist)
+                    }
+                    "m4s" | "mp4" => (segment_type(media), Kind::Segment),
+                    _ => return None,
+                };
+                Some(((layout::STREAM_DIR, name), ctype, kind))
+            }
+            public::VARIANTS_DIR => out
+                .variants
+                .iter()
+                .find(|v| v.path.strip_prefix(layout::VARIANTS_DIR) == Some(name))
+                .map(|v| {
+                    (
+                        ("", v.path.as_str()),
+                        content_type_static(&v.content_type),
+                        Kind::Image,
+                    )
+                }),
+            _ => None,
+        },
     }
 }
-
-/// Where the pipeline publishes the HLS master while the item is still encoding.
-const PROVISIONAL_MASTER: &str = "stream/master.m3u8";
 
 #[derive(Clone, Copy, PartialEq)]
 enum Kind {

@@ -27,6 +27,7 @@ use base64::Engine;
 use bytes::BytesMut;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
+use mediaserver_core::layout;
 use mediaserver_core::sniff::{sniff, SNIFF_LEN};
 use mediaserver_core::{is_valid_id, new_id, safe_filename, Upload, UploadProtocol, UploadStatus};
 use mediaserver_storage::{ObjectKey, ResumableState};
@@ -241,7 +242,7 @@ async fn create_inner(state: &AppState, caller: &AuthUser, req: Request) -> ApiR
     }
 
     let id = new_id();
-    let key = ObjectKey::new(format!("originals/{id}/{filename}"))
+    let key = ObjectKey::new(layout::original_key(&id, &filename))
         .map_err(|e| ApiError::BadRequest(format!("unusable file name: {e}")))?;
     let rs = state.media_store.resumable_start(&key).await?;
     let now = Utc::now();

@@ -7,6 +7,7 @@ use crate::AppState;
 use bytes::{Bytes, BytesMut};
 
 use futures::{Stream, StreamExt};
+use mediaserver_core::layout;
 use mediaserver_core::sniff::{sniff, Sniffed, SNIFF_LEN};
 use mediaserver_core::{new_id, safe_filename, Media, NewOriginal};
 use mediaserver_db::Recorded;
@@ -45,7 +46,7 @@ fn interrupted(e: impl std::fmt::Display) -> ApiError {
     ))
 }
 
-/// Streams `body` into the media bucket under `originals/{id}/{filename}`.
+/// Streams `body` into the media bucket as a new original (see `layout::original_key`).
 pub async fn store_upload<S, E>(
     state: &AppState,
     filename: &str,
@@ -87,7 +88,7 @@ where
 
     let id = new_id();
     let filename = safe_filename(filename);
-    let key = ObjectKey::new(format!("originals/{id}/{filename}"))
+    let key = ObjectKey::new(layout::original_key(&id, &filename))
         .map_err(|e| ApiError::BadRequest(format!("unusable file name: {e}")))?;
     let mut writer = state
         .media_store
