@@ -30,10 +30,10 @@ pub async fn hash_password(password: String) -> Result<String, ApiError> {
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
-            .map_err(|e| ApiError::Internal(format!("password hashing failed: {e}")))
+            .map_err(|e| ApiError::internal("password hashing failed", e))
     })
     .await
-    .map_err(|e| ApiError::Internal(format!("password hashing task failed: {e}")))?
+    .map_err(|e| ApiError::internal("password hashing task failed", e))?
 }
 
 /// Verifies a password on the blocking pool. A malformed stored hash counts as a mismatch.
@@ -122,7 +122,7 @@ impl TokenKeys {
             typ: "access".into(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(|e| ApiError::Internal(format!("signing token: {e}")))
+            .map_err(|e| ApiError::internal("signing token", e))
     }
 
     /// A token that lets anyone holding it play one item until it expires. Returns the token and
@@ -137,7 +137,7 @@ impl TokenKeys {
             typ: "playback".into(),
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(|e| ApiError::Internal(format!("signing token: {e}")))?;
+            .map_err(|e| ApiError::internal("signing token", e))?;
         Ok((token, exp))
     }
 

@@ -3,7 +3,9 @@
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use mediaserver_core::ErrorChain;
 use mediaserver_db::DbError;
+use mediaserver_ingest::{BoxError, IngestError};
 use mediaserver_storage::StorageError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -39,9 +41,18 @@ pub enum ApiError {
     TooManyRequests { retry_after_secs: u64 },
     #[error("{0}")]
     Unavailable(String),
-    /// Details are logged, never sent to the client.
+    /// The cause is logged, never sent to the client.
     #[error("internal error")]
-    Internal(String),
+    Internal(#[source] BoxError),
+}
+
+/// What went wrong inside, with its cause (see [`ApiError::internal`]).
+#[derive(Debug, thiserror::Error)]
+#[error("{what}")]
+struct Failed {
+    what: String,
+    #[source]
+    cause: BoxError,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -60,6 +71,14 @@ pub struct ErrorDetail {
 impl ApiError {
     pub fn not_found(what: &str) -> Self {
         ApiError::NotFound(format!("{what} not found"))
+    }
+
+    /// A 500: `what` failed because of `cause` (both logged, neither shown to the client).
+    pub fn internal(what: impl Into<String>, cause: impl Into<BoxError>) -> Self {
+        ApiError::Internal(Box::new(Failed {
+            what: what.into(),
+            cause: cause.into(),
+        }))
     }
 
     fn status_and_code(&self) -> (StatusCode, &'static str) {
@@ -99,7 +118,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
         match &self {
-            ApiError::Internal(detail) => tracing::error!(%detail, "internal error"),
+            ApiError::Internal(cause) => {
+                tracing::error!(detail = %ErrorChain(cause.as_ref()), "internal error")
+            }
             ApiError::Unavailable(detail) => tracing::warn!(%detail, "dependency unavailable"),
             _ => {}
         }
@@ -136,7 +157,7 @@ impl From<DbError> for ApiError {
             DbError::Conflict(what) => ApiError::Conflict(format!("{what} already exists")),
             DbError::NotFound => ApiError::NotFound("not found".into()),
             DbError::Unavailable(m) => ApiError::Unavailable(format!("database unavailable: {m}")),
-            other => ApiError::Internal(other.to_string()),
+            other => ApiError::Internal(other.into()),
         }
     }
 }
@@ -152,7 +173,41 @@ impl From<StorageError> for ApiError {
                 ApiError::Unavailable(format!("storage unavailable: {m}"))
             }
             StorageError::InvalidKey(_) => ApiError::NotFound("object not found".into()),
-            other => ApiError::Internal(other.to_string()),
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<IngestError> for ApiError {
+    fn from(e: IngestError) -> Self {
+        let message = e.to_string();
+        match e {
+            IngestError::Interrupted(cause) => ApiError::BadRequest(format!("{message}: {cause}")),
+            IngestError::UnusableFilename(cause) => {
+                ApiError::BadRequest(format!("{message}: {cause}"))
+            }
+            IngestError::TooLarge { .. } => ApiError::PayloadTooLarge(message),
+            IngestError::Empty => ApiError::BadRequest(message),
+            IngestError::NotMedia { .. } => ApiError::UnsupportedMediaType(message),
+            IngestError::NotStored(StorageError::Unavailable(m)) => ApiError::Unavailable(format!(
+                "storage unavailable, nothing was kept; retry later ({m})"
+            )),
+            IngestError::NotStored(other) => other.into(),
+            IngestError::NotUploaded { .. }
+            | IngestError::SizeMismatch { .. }
+            | IngestError::AlreadyRecorded => ApiError::Conflict(message),
+            IngestError::Locked => ApiError::Locked(message),
+            IngestError::UnknownOwner { .. }
+            | IngestError::NoOwner
+            | IngestError::MissingObject { .. } => ApiError::Unprocessable(message),
+            IngestError::UnusableKey(cause) => {
+                ApiError::Unprocessable(format!("{message}: {cause}"))
+            }
+            IngestError::Db(e) => e.into(),
+            IngestError::Storage(e) => e.into(),
+            e @ (IngestError::InvalidUploadKey(_)
+            | IngestError::UploadState(_)
+            | IngestError::LocksPoisoned) => ApiError::Internal(e.into()),
         }
     }
 }
@@ -175,3 +230,68 @@ impl From<QueryRejection> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(e: impl Into<ApiError>) -> (StatusCode, String) {
+        let e = e.into();
+        (e.status_and_code().0, e.to_string())
+    }
+
+    #[test]
+    fn ingest_errors_keep_their_http_answers() {
+        assert_eq!(
+            answer(IngestError::NotMedia { discarded: false }),
+            (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "the file is not an image, video or audio file this server can process \
+                 (its type is decided from its contents, not its name)"
+                    .into()
+            )
+        );
+        assert_eq!(
+            answer(IngestError::Interrupted("connection reset".into())),
+            (
+                StatusCode::BAD_REQUEST,
+                "the upload was interrupted before it completed: connection reset".into()
+            )
+        );
+        assert_eq!(
+            answer(IngestError::NotStored(StorageError::Unavailable(
+                "timed out".into()
+            ))),
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage unavailable, nothing was kept; retry later (timed out)".into()
+            )
+        );
+        assert_eq!(
+            answer(IngestError::Locked),
+            (
+                StatusCode::LOCKED,
+                "another request is writing to this upload; retry shortly".into()
+            )
+        );
+        assert_eq!(
+            answer(IngestError::UnusableKey(StorageError::InvalidKey(
+                "x".into()
+            ))),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unusable object key: invalid object key: x".into()
+            )
+        );
+    }
+
+    #[test]
+    fn internal_errors_show_nothing_and_keep_their_cause() {
+        let e = ApiError::internal("signing token", std::io::Error::other("bad key"));
+        assert_eq!(e.to_string(), "internal error");
+        assert_eq!(
+            ErrorChain(&e).to_string(),
+            "internal error: signing token: bad key"
+        );
+    }
+}

@@ -1,4 +1,5 @@
-//! Prometheus metrics: requests by route and status, a latency histogram, bytes uploaded.
+//! Prometheus metrics: requests by route and status and a latency histogram (bytes uploaded
+//! are counted by `mediaserver-ingest`, into the same recorder).
 
 use axum::extract::{MatchedPath, Request};
 use axum::http::{Method, StatusCode};
@@ -34,10 +35,6 @@ pub fn handle() -> Option<PrometheusHandle> {
                 .ok()
         })
         .clone()
-}
-
-pub fn record_upload_bytes(bytes: u64) {
-    metrics::counter!("media_uploaded_bytes_total").increment(bytes);
 }
 
 /// Middleware: count and time every request, labelled by its route template (not the raw path,

@@ -9,6 +9,7 @@ use mediaserver_api::{ApiSettings, AppState};
 use mediaserver_core::job_runner::{ContainerInstancesConfig, JobRunner};
 use mediaserver_core::{Config, StorageProvider};
 use mediaserver_db::DynRepo;
+use mediaserver_ingest::Ingest;
 use mediaserver_pipeline::{
     ContainerInstancesRunner, InstanceTemplate, Pipeline, ProcessSettings, WebhookSender,
     WorkerSettings,
@@ -202,7 +203,6 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
 
 pub fn api_settings(config: &Config) -> ApiSettings {
     ApiSettings {
-        job_max_attempts: config.jobs.retry.max_attempts,
         events_secret: config.events_secret.clone(),
         events_owner_email: config.events_owner_email.clone(),
         public_base_url: config.public_base_url.clone(),
@@ -215,19 +215,30 @@ pub fn api_settings(config: &Config) -> ApiSettings {
     }
 }
 
+/// The ingest service over `repo` and the media bucket.
+pub fn ingest(config: &Config, repo: DynRepo, media_store: Arc<dyn Storage>) -> Ingest {
+    Ingest::new(repo, media_store, &config.jobs.retry)
+}
+
+/// The database and the media bucket, opened and checked, as the ingest service
+/// (`mediaserver watch` needs nothing else).
+pub async fn build_ingest(config: &Config) -> anyhow::Result<Ingest> {
+    let repo = open_database(config).await?;
+    let media_store = open_storage(config, &config.storage.media_bucket).await?;
+    Ok(ingest(config, repo, media_store))
+}
+
 /// Everything `serve` needs, opened and checked.
 pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
     let secret = jwt_secret(config)?;
-    let repo = open_database(config).await?;
-    let media_store = open_storage(config, &config.storage.media_bucket).await?;
+    let ingest = build_ingest(config).await?;
     let output_store = if config.storage.output_bucket == config.storage.media_bucket {
-        media_store.clone()
+        ingest.media_store().clone()
     } else {
         open_storage(config, &config.storage.output_bucket).await?
     };
     Ok(AppState::new(
-        repo,
-        media_store,
+        ingest,
         output_store,
         &secret,
         api_settings(config),
@@ -457,7 +468,7 @@ impl Server {
             std::time::Duration::from_secs(1),
             std::time::Duration::from_secs(60),
         );
-        let sweeper = mediaserver_api::uploads::spawn_sweeper(self.state.clone(), interval);
+        let sweeper = self.state.ingest.spawn_sweeper(interval);
         let served = axum::serve(
             self.listener,
             axum::ServiceExt::into_make_service_with_connect_info::<SocketAddr>(self.app),

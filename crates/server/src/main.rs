@@ -215,9 +215,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             interval,
             once,
         } => {
-            let state = mediaserver::build_state(&config).await?;
+            let ingest = mediaserver::build_ingest(&config).await?;
             mediaserver::watch::run(
-                &state,
+                &ingest,
+                config.events_owner_email.as_deref(),
                 &prefix,
                 std::time::Duration::from_secs(interval.max(1)),
                 once,

@@ -1,14 +1,17 @@
 //! `mediaserver watch`: polls the media bucket for objects that appeared without an event
 //! notification (buckets or providers that cannot send them) and queues each object version once.
 
-use mediaserver_api::ingest::{event_owner, ingest_object, IngestOutcome};
-use mediaserver_api::AppState;
+use anyhow::Context;
 use mediaserver_core::layout;
+use mediaserver_ingest::{Ingest, IngestOutcome};
 use std::collections::HashSet;
 use std::time::Duration;
 
+/// Polls every `interval` (once with `once`) for objects under `prefix`; new items belong to
+/// the user with `owner_email` (`EVENTS_OWNER_EMAIL`), else the first admin.
 pub async fn run(
-    state: &AppState,
+    ingest: &Ingest,
+    owner_email: Option<&str>,
     prefix: &str,
     interval: Duration,
     once: bool,
@@ -17,11 +20,11 @@ pub async fn run(
     // After a restart they are checked again; the database keeps that idempotent.
     let mut seen: HashSet<(String, Option<String>)> = HashSet::new();
     loop {
-        match poll(state, prefix, &mut seen).await {
+        match poll(ingest, owner_email, prefix, &mut seen).await {
             Ok(created) if created > 0 => tracing::info!(created, "queued new objects"),
             Ok(_) => {}
             Err(e) if once => return Err(e),
-            Err(e) => tracing::warn!(error = %e, "poll failed; will retry"),
+            Err(e) => tracing::warn!(error = format!("{e:#}"), "poll failed; will retry"),
         }
         if once {
             return Ok(());
@@ -34,15 +37,14 @@ pub async fn run(
 }
 
 async fn poll(
-    state: &AppState,
+    ingest: &Ingest,
+    owner_email: Option<&str>,
     prefix: &str,
     seen: &mut HashSet<(String, Option<String>)>,
 ) -> anyhow::Result<usize> {
-    let owner = event_owner(&state.repo, state.settings.events_owner_email.as_deref())
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let owner = ingest.event_owner(owner_email).await?;
     let mut created = 0;
-    for obj in state.media_store.list(prefix).await? {
+    for obj in ingest.media_store().list(prefix).await? {
         if layout::is_output_key(&obj.key) || layout::is_original_key(&obj.key) {
             continue;
         }
@@ -50,17 +52,10 @@ async fn poll(
         if seen.contains(&id) {
             continue;
         }
-        let outcome = ingest_object(
-            &state.repo,
-            state.media_store.as_ref(),
-            &owner,
-            &obj.key,
-            obj.etag.as_deref(),
-            "watch",
-            state.settings.job_max_attempts,
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("{}: {e}", obj.key))?;
+        let outcome = ingest
+            .ingest_object(&owner, &obj.key, obj.etag.as_deref(), "watch")
+            .await
+            .with_context(|| obj.key.clone())?;
         match &outcome {
             IngestOutcome::Created { media_id, .. } => {
                 created += 1;

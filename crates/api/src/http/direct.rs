@@ -7,10 +7,8 @@
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::media::{media_view, MediaView};
-use crate::http::upload::check_title;
+use crate::http::media::{check_title, media_view, MediaView};
 use crate::http::ApiJson;
-use crate::uploads;
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
@@ -21,9 +19,9 @@ use axum::{Json, Router};
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
-use mediaserver_core::layout;
-use mediaserver_core::{is_valid_id, new_id, safe_filename, Upload, UploadProtocol, UploadStatus};
-use mediaserver_storage::{ObjectKey, StorageError};
+use mediaserver_core::{is_valid_id, Upload, UploadProtocol, UploadStatus};
+use mediaserver_ingest::{upload_key, IngestError, NewUpload, PlannedOriginal};
+use mediaserver_storage::StorageError;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -109,17 +107,20 @@ async fn create_direct_upload(
     if let Some(t) = &title {
         check_title(t)?;
     }
-    let id = new_id();
-    let filename = safe_filename(&req.filename);
-    let key = ObjectKey::new(layout::original_key(&id, &filename))
-        .map_err(|e| ApiError::BadRequest(format!("filename: unusable ({e})")))?;
+    let original = PlannedOriginal::new(&req.filename).map_err(|e| match e {
+        IngestError::UnusableFilename(e) => {
+            ApiError::BadRequest(format!("filename: unusable ({e})"))
+        }
+        other => other.into(),
+    })?;
+    let id = original.id.clone();
     let lifetime = state.settings.upload_expiry.min(MAX_URL_LIFETIME);
     let now = Utc::now();
     let expires_at =
         now + chrono::Duration::from_std(lifetime).unwrap_or(chrono::Duration::days(1));
 
     let (upload_url, target, upload_state) =
-        match state.media_store.presign_put(&key, lifetime).await {
+        match state.media_store.presign_put(&original.key, lifetime).await {
             Ok(url) => (url.to_string(), "presigned", "{}".to_string()),
             Err(StorageError::NotSupported(_)) => {
                 let mut secret = [0u8; 32];
@@ -129,7 +130,7 @@ async fn create_direct_upload(
                     secret_sha256: crate::auth::token_digest(&secret),
                 };
                 let st = serde_json::to_string(&one_time)
-                    .map_err(|e| ApiError::Internal(format!("serialising upload state: {e}")))?;
+                    .map_err(|e| ApiError::internal("serialising upload state", e))?;
                 (
                     format!(
                         "{}/v1/uploads/direct/{id}?token={secret}",
@@ -141,23 +142,20 @@ async fn create_direct_upload(
             }
             Err(e) => return Err(e.into()),
         };
-    let upload = Upload {
-        id: id.clone(),
-        owner_id: caller.id.clone(),
-        protocol: UploadProtocol::Direct,
-        filename,
-        title,
-        key: key.to_string(),
-        length: req.size as i64,
-        offset: 0,
-        state: upload_state,
-        metadata: None,
-        status: UploadStatus::Active,
-        expires_at,
-        created_at: now,
-        updated_at: now,
-    };
-    state.repo.create_upload(&upload).await?;
+    state
+        .ingest
+        .start_direct(
+            original,
+            NewUpload {
+                owner_id: caller.id.clone(),
+                title,
+                length: req.size,
+                metadata: None,
+                expires_at,
+            },
+            upload_state,
+        )
+        .await?;
     tracing::info!(upload_id = %id, size = req.size, target, "direct upload started");
     Ok((
         StatusCode::CREATED,
@@ -213,7 +211,7 @@ async fn complete_upload(
             "this is a tus upload; it completes when its last byte arrives".into(),
         ));
     }
-    let media = uploads::create_media(&state, &upload, None).await?;
+    let media = state.ingest.record_upload(&upload, None).await?;
     Ok((status, Json(media_view(&state, media, true)?)))
 }
 
@@ -234,12 +232,11 @@ async fn one_time_put(
     // PUT at a time (two at once: the second waits and then finds the URL used), re-checked
     // under the lock.
     let checked = match usable_upload(&state, &id, q.token.as_deref()).await {
-        Ok(_) => {
-            state
-                .uploads_in_flight
-                .lock(&state.repo, &id, crate::http::tus_state::WAIT)
-                .await
-        }
+        Ok(_) => state
+            .ingest
+            .lock_upload(&id, mediaserver_ingest::WAIT)
+            .await
+            .map_err(ApiError::from),
         Err(e) => Err(e),
     };
     let upload = match checked {
@@ -298,7 +295,7 @@ async fn usable_upload(state: &AppState, id: &str, token: Option<&str>) -> ApiRe
 async fn receive(state: &AppState, upload: Upload, body: Body) -> ApiResult<StatusCode> {
     let denied = || ApiError::Forbidden("this upload URL is invalid, used or expired".into());
     let id = upload.id.clone();
-    let key = uploads::object_key(&upload)?;
+    let key = upload_key(&upload)?;
     let expected = upload.length as u64;
     let mut writer = state.media_store.writer(&key).await?;
     let mut body = body.into_data_stream();

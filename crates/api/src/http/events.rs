@@ -7,13 +7,13 @@
 //! endpoint fetches to activate the subscription.
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::ingest::{event_owner, ingest_object, IngestOutcome};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use mediaserver_ingest::IngestOutcome;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -191,7 +191,7 @@ async fn confirm_subscription(
     let client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(15))
         .build()
-        .map_err(|e| ApiError::Internal(format!("http client: {e}")))?;
+        .map_err(|e| ApiError::internal("building an HTTP client", e))?;
     let resp = client.get(url.clone()).send().await.map_err(|e| {
         ApiError::Unavailable(format!(
             "could not reach the subscription's confirmation URL: {}",
@@ -293,20 +293,17 @@ async fn handle_event(
             o.key, o.bucket
         )));
     }
-    let owner = event_owner(&state.repo, state.settings.events_owner_email.as_deref()).await?;
+    let owner = state
+        .ingest
+        .event_owner(state.settings.events_owner_email.as_deref())
+        .await?;
     let mut results = Vec::with_capacity(objects.len());
     for o in &objects {
         results.push(
-            ingest_object(
-                &state.repo,
-                state.media_store.as_ref(),
-                &owner,
-                &o.key,
-                o.etag.as_deref(),
-                o.source,
-                state.settings.job_max_attempts,
-            )
-            .await?,
+            state
+                .ingest
+                .ingest_object(&owner, &o.key, o.etag.as_deref(), o.source)
+                .await?,
         );
     }
     Ok((

@@ -4,7 +4,6 @@ use crate::auth::{AuthUser, MaybeAuthUser};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::objects::{self, ServeOptions};
 use crate::http::playback::{signed_urls, SignedUrls};
-use crate::http::upload::{self, check_title, MAX_TITLE_CHARS};
 use crate::http::ApiJson;
 use crate::AppState;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
@@ -228,7 +227,7 @@ async fn upload_media(
                             ));
                         }
                         let filename = field.file_name().unwrap_or("upload").to_string();
-                        stored = Some(upload::store_upload(&state, &filename, field).await?);
+                        stored = Some(state.ingest.store_upload(&filename, field, max).await?);
                     }
                     Some("title") => {
                         let text = read_small_field(field).await?;
@@ -242,14 +241,14 @@ async fn upload_media(
         }
         .await;
         match (outcome, stored) {
-            (Ok(()), Some(s)) => upload::commit(&state, &caller.id, s, title).await?,
+            (Ok(()), Some(s)) => state.ingest.commit(&caller.id, s, title).await?,
             (Ok(()), None) => {
                 return Err(ApiError::BadRequest(
                     "multipart body has no `file` field".into(),
                 ))
             }
             (Err(e), Some(s)) => {
-                upload::discard(&state, &s).await;
+                state.ingest.discard_stored(&s).await;
                 return Err(e);
             }
             (Err(e), None) => return Err(e),
@@ -260,10 +259,25 @@ async fn upload_media(
         }
         let filename = params.filename.unwrap_or_else(|| "upload".into());
         let stream = req.into_body().into_data_stream();
-        let stored = upload::store_upload(&state, &filename, stream).await?;
-        upload::commit(&state, &caller.id, stored, params.title).await?
+        let stored = state.ingest.store_upload(&filename, stream, max).await?;
+        state
+            .ingest
+            .commit(&caller.id, stored, params.title)
+            .await?
     };
     Ok((StatusCode::CREATED, Json(media_view(&state, media, true)?)))
+}
+
+pub(crate) const MAX_TITLE_CHARS: usize = 200;
+
+/// A title as given by a client: at most [`MAX_TITLE_CHARS`] characters.
+pub(crate) fn check_title(title: &str) -> ApiResult<()> {
+    if title.chars().count() > MAX_TITLE_CHARS {
+        return Err(ApiError::BadRequest(format!(
+            "title: must be at most {MAX_TITLE_CHARS} characters"
+        )));
+    }
+    Ok(())
 }
 
 /// Reads a text form field, refusing anything longer than a title could be (the field is

@@ -11,7 +11,6 @@ pub mod playback_cache;
 pub mod tus;
 mod tus_body;
 pub(crate) mod tus_state;
-pub mod upload;
 pub mod web;
 
 use crate::error::ApiError;

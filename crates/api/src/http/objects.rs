@@ -129,7 +129,7 @@ pub async fn serve_opened(
     let size = meta.size;
     let etag = opts.etag.clone().unwrap_or_else(|| storage_etag(&meta));
     let etag = HeaderValue::from_str(&etag)
-        .map_err(|_| ApiError::Internal(format!("unusable ETag {etag:?}")))?;
+        .map_err(|e| ApiError::internal(format!("unusable ETag {etag:?}"), e))?;
     // A stream has no known length: hyper needs the header.
     let (parts, span) = match prepare(etag, size, headers, &opts, true) {
         Prepared::NotModified(resp) => return Ok(resp),

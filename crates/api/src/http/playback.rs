@@ -465,7 +465,7 @@ async fn serve_output(
         if meta.size <= playback_cache::MAX_BODY {
             let bytes = collect_small(stream, meta.size).await?;
             let etag = HeaderValue::from_str(&objects::storage_etag(&meta))
-                .map_err(|e| ApiError::Internal(format!("storage ETag: {e}")))?;
+                .map_err(|e| ApiError::internal("storage ETag", e))?;
             state
                 .playback_cache
                 .put_body(media, file, bytes.clone(), etag.clone());

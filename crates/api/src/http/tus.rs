@@ -13,9 +13,8 @@
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
+use crate::http::media::check_title;
 use crate::http::tus_body::{Checksum, Hasher, Metered, CHECKSUMS};
-use crate::http::tus_state;
-use crate::uploads;
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, Request, State};
@@ -27,10 +26,10 @@ use base64::Engine;
 use bytes::BytesMut;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
-use mediaserver_core::layout;
-use mediaserver_core::sniff::{sniff, SNIFF_LEN};
-use mediaserver_core::{is_valid_id, new_id, safe_filename, Upload, UploadProtocol, UploadStatus};
-use mediaserver_storage::{ObjectKey, ResumableState};
+use mediaserver_core::sniff::SNIFF_LEN;
+use mediaserver_core::{is_valid_id, Upload, UploadStatus};
+use mediaserver_ingest::{upload_key, upload_state, NewUpload, PlannedOriginal};
+use mediaserver_storage::ResumableState;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -226,50 +225,36 @@ async fn create_inner(state: &AppState, caller: &AuthUser, req: Request) -> ApiR
         .map(parse_metadata)
         .transpose()?
         .unwrap_or_default();
-    let filename = safe_filename(
-        metadata
-            .get("filename")
-            .or_else(|| metadata.get("name"))
-            .map(String::as_str)
-            .unwrap_or("upload"),
-    );
+    let filename = metadata
+        .get("filename")
+        .or_else(|| metadata.get("name"))
+        .map(String::as_str)
+        .unwrap_or("upload");
     let title = metadata
         .get("title")
         .cloned()
         .filter(|t| !t.trim().is_empty());
     if let Some(t) = &title {
-        crate::http::upload::check_title(t)?;
+        check_title(t)?;
     }
 
-    let id = new_id();
-    let key = ObjectKey::new(layout::original_key(&id, &filename))
-        .map_err(|e| ApiError::BadRequest(format!("unusable file name: {e}")))?;
-    let rs = state.media_store.resumable_start(&key).await?;
-    let now = Utc::now();
-    let upload = Upload {
-        id: id.clone(),
-        owner_id: caller.id.clone(),
-        protocol: UploadProtocol::Tus,
-        filename,
-        title,
-        key: key.to_string(),
-        length: length as i64,
-        offset: 0,
-        state: state_json(&rs)?,
-        metadata: raw_metadata,
-        status: UploadStatus::Active,
-        expires_at: now + expiry(state),
-        created_at: now,
-        updated_at: now,
-    };
-    if let Err(e) = state.repo.create_upload(&upload).await {
-        let _ = state.media_store.resumable_abort(&key, &rs).await;
-        return Err(e.into());
-    }
-    tracing::info!(upload_id = %id, length, "tus upload created");
+    let upload = state
+        .ingest
+        .start_resumable(
+            PlannedOriginal::new(filename)?,
+            NewUpload {
+                owner_id: caller.id.clone(),
+                title,
+                length,
+                metadata: raw_metadata,
+                expires_at: Utc::now() + expiry(state),
+            },
+        )
+        .await?;
+    tracing::info!(upload_id = %upload.id, length, "tus upload created");
 
     let mut h = HeaderMap::new();
-    h.insert(header::LOCATION, hv(location(&id)));
+    h.insert(header::LOCATION, hv(location(&upload.id)));
     let has_body = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -292,8 +277,7 @@ fn expiry(state: &AppState) -> chrono::Duration {
 }
 
 fn state_json(rs: &ResumableState) -> ApiResult<String> {
-    serde_json::to_string(rs)
-        .map_err(|e| ApiError::Internal(format!("serialising upload state: {e}")))
+    serde_json::to_string(rs).map_err(|e| ApiError::internal("serialising upload state", e))
 }
 
 /// HEAD, PATCH and DELETE of one upload.
@@ -339,8 +323,8 @@ async fn head(state: &AppState, mut upload: Upload) -> ApiResult<Response> {
         // Every byte was acknowledged but completion was interrupted: finish it now, under the
         // lock so it cannot run alongside a PATCH that is completing it.
         let _guard = state
-            .uploads_in_flight
-            .lock(&state.repo, &upload.id, tus_state::WAIT)
+            .ingest
+            .lock_upload(&upload.id, mediaserver_ingest::WAIT)
             .await?;
         upload = state
             .repo
@@ -348,7 +332,7 @@ async fn head(state: &AppState, mut upload: Upload) -> ApiResult<Response> {
             .await?
             .ok_or_else(|| ApiError::not_found("upload"))?;
         if upload.status == UploadStatus::Active {
-            complete(state, &upload, None).await?;
+            state.ingest.finish_resumable(&upload, None).await?;
             upload.status = UploadStatus::Complete;
         }
     }
@@ -372,10 +356,10 @@ async fn head(state: &AppState, mut upload: Upload) -> ApiResult<Response> {
 
 async fn terminate(state: &AppState, upload: Upload) -> ApiResult<Response> {
     let _guard = state
-        .uploads_in_flight
-        .lock(&state.repo, &upload.id, tus_state::WAIT)
+        .ingest
+        .lock_upload(&upload.id, mediaserver_ingest::WAIT)
         .await?;
-    uploads::discard(state, &upload).await;
+    state.ingest.discard_upload(&upload).await;
     if state.repo.get_upload(&upload.id).await?.is_some() {
         return Err(ApiError::Unavailable(
             "could not release the upload's storage; try again".into(),
@@ -395,8 +379,8 @@ async fn patch(state: &AppState, upload: Upload, req: Request) -> ApiResult<Resp
         )));
     }
     let _guard = state
-        .uploads_in_flight
-        .lock(&state.repo, &upload.id, tus_state::WAIT)
+        .ingest
+        .lock_upload(&upload.id, mediaserver_ingest::WAIT)
         .await?;
     // Re-read under the lock: a request that just finished may have moved the offset.
     let upload = state
@@ -461,19 +445,10 @@ async fn append(
                 _ => break,
             }
         }
-        if head.len() >= SNIFF_LEN && sniff(&head).is_none() {
-            uploads::discard(state, &upload).await;
-            return Err(ApiError::UnsupportedMediaType(
-                "the file is not an image, video or audio file this server can process \
-                 (its type is decided from its contents, not its name); the upload was discarded"
-                    .into(),
-            ));
-        }
+        state.ingest.check_first_bytes(&upload, &head).await?;
     }
     let digest = Arc::new(Mutex::new(checksum.as_ref().map(Checksum::hasher)));
-    let running = Arc::new(Mutex::new(
-        state.uploads_in_flight.take_hash(&upload.id, offset),
-    ));
+    let running = Arc::new(Mutex::new(state.running_hashes.take(&upload.id, offset)));
     let too_long = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let source = futures::stream::iter((!head.is_empty()).then(|| Ok(head.freeze())))
         .chain(body.map(|r| r.map_err(std::io::Error::other)));
@@ -485,8 +460,8 @@ async fn append(
         too_long: too_long.clone(),
     };
 
-    let key = uploads::object_key(&upload)?;
-    let old = uploads::storage_state(&upload)?;
+    let key = upload_key(&upload)?;
+    let old = upload_state(&upload)?;
     let out = state
         .media_store
         .resumable_append(&key, &old, Box::pin(source))
@@ -563,14 +538,14 @@ async fn append(
     let running = running.lock().ok().and_then(|mut r| r.take());
     if upload.offset == upload.length && out.source_error.is_none() {
         let sha256 = running.map(|h| hex::encode(sha2::Digest::finalize(h)));
-        complete(state, &upload, sha256).await?;
+        state.ingest.finish_resumable(&upload, sha256).await?;
         upload.status = UploadStatus::Complete;
         return Ok(upload);
     }
     if let Some(h) = running {
         state
-            .uploads_in_flight
-            .keep_hash(&upload.id, upload.offset as u64, h);
+            .running_hashes
+            .keep(&upload.id, upload.offset as u64, h);
     }
     if let Some(e) = out.source_error {
         return Err(ApiError::BadRequest(format!(
@@ -580,10 +555,4 @@ async fn append(
         )));
     }
     Ok(upload)
-}
-
-async fn complete(state: &AppState, upload: &Upload, sha256: Option<String>) -> ApiResult<()> {
-    uploads::finish_storage(state, upload).await?;
-    uploads::create_media(state, upload, sha256).await?;
-    Ok(())
 }
