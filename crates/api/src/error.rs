@@ -56,25 +56,25 @@ struct Failed {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
+pub(crate) struct ErrorBody {
+    pub(crate) error: ErrorDetail,
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct ErrorDetail {
+pub(crate) struct ErrorDetail {
     /// Stable machine-readable code, e.g. `not_found`, `payload_too_large`.
-    pub code: &'static str,
+    pub(crate) code: &'static str,
     /// Human-readable explanation of what went wrong and what to do.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 impl ApiError {
-    pub fn not_found(what: &str) -> Self {
+    pub(crate) fn not_found(what: &str) -> Self {
         ApiError::NotFound(format!("{what} not found"))
     }
 
     /// A 500: `what` failed because of `cause` (both logged, neither shown to the client).
-    pub fn internal(what: impl Into<String>, cause: impl Into<BoxError>) -> Self {
+    pub(crate) fn internal(what: impl Into<String>, cause: impl Into<BoxError>) -> Self {
         ApiError::Internal(Box::new(Failed {
             what: what.into(),
             cause: cause.into(),
@@ -229,7 +229,7 @@ impl From<QueryRejection> for ApiError {
     }
 }
 
-pub type ApiResult<T> = Result<T, ApiError>;
+pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
 #[cfg(test)]
 mod tests {

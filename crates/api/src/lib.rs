@@ -1,18 +1,23 @@
-//! The HTTP layer: axum routers per resource, auth extractors, the error → HTTP mapping, OpenAPI
-//! and metrics. Knows nothing of ffmpeg; talks to the database and storage only through their
-//! traits.
+//! The HTTP layer: axum routers per resource (`http`), credentials, the error → HTTP mapping,
+//! OpenAPI and metrics. Recording uploads is `mediaserver-ingest`'s; this crate does the
+//! protocols around it. Knows nothing of ffmpeg; talks to the database and storage only through
+//! their traits.
 
-pub mod auth;
-pub mod error;
+mod credentials;
+mod error;
 mod http;
-pub mod metrics;
+mod login_throttle;
+mod metrics;
 
+pub use credentials::hash_password;
+pub use error::ApiError;
 /// How long playback may trust a `ready` item's row: a change made by another process sharing
 /// the database (another replica) reaches playback on this one within this time.
-pub use http::playback_cache::ITEM_TTL as PLAYBACK_CACHE_TTL;
+pub use http::playback::ITEM_TTL as PLAYBACK_CACHE_TTL;
 
-use auth::{LoginThrottle, TokenKeys};
 use axum::Router;
+use credentials::TokenKeys;
+use login_throttle::LoginThrottle;
 use mediaserver_db::DynRepo;
 use mediaserver_ingest::Ingest;
 use mediaserver_storage::Storage;
@@ -73,13 +78,13 @@ pub struct AppStateInner {
     pub ingest: Ingest,
     /// Where processing outputs go (`OUTPUT_BUCKET`; may be the same bucket).
     pub output_store: Arc<dyn Storage>,
-    pub tokens: TokenKeys,
+    pub(crate) tokens: TokenKeys,
     pub settings: Arc<ApiSettings>,
-    pub throttle: LoginThrottle,
-    /// Item rows and small bodies on the playback path (see `http::playback_cache`).
-    pub(crate) playback_cache: http::playback_cache::PlaybackCache,
-    /// Running hashes of the tus uploads this server is receiving (see `http::tus_state`).
-    pub(crate) running_hashes: http::tus_state::RunningHashes,
+    pub(crate) throttle: LoginThrottle,
+    /// Item rows and small bodies on the playback path (see `http::playback::cache`).
+    pub(crate) playback_cache: http::playback::PlaybackCache,
+    /// Running hashes of the tus uploads this server is receiving (see `http::tus::hashes`).
+    pub(crate) running_hashes: http::tus::RunningHashes,
 }
 
 impl AppState {
@@ -153,7 +158,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(http::auth::router())
+        .merge(http::accounts::router())
         .merge(http::media::router())
         .merge(http::direct::router())
         .merge(http::events::router())

@@ -19,7 +19,7 @@ static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
 /// The process-wide recorder (the `metrics` facade is global, so every app in a process —
 /// e.g. several test servers — shares it). `None` if another recorder was installed first.
-pub fn handle() -> Option<PrometheusHandle> {
+pub(crate) fn handle() -> Option<PrometheusHandle> {
     HANDLE
         .get_or_init(|| {
             let buckets = [
@@ -42,7 +42,7 @@ pub fn handle() -> Option<PrometheusHandle> {
 /// boxes the inner service and the future of every request; the metric handles are kept per
 /// thread and label set, so recording a request neither allocates nor looks up the registry.
 #[derive(Clone, Copy, Default)]
-pub struct TrackLayer;
+pub(crate) struct TrackLayer;
 
 impl<S> Layer<S> for TrackLayer {
     type Service = Track<S>;
@@ -53,7 +53,7 @@ impl<S> Layer<S> for TrackLayer {
 }
 
 #[derive(Clone)]
-pub struct Track<S> {
+pub(crate) struct Track<S> {
     inner: S,
 }
 
@@ -80,7 +80,7 @@ where
     }
 }
 
-pub struct TrackFuture<F> {
+pub(crate) struct TrackFuture<F> {
     inner: F,
     method: Method,
     route: Option<MatchedPath>,

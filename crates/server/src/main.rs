@@ -248,9 +248,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             if password.chars().count() < 8 {
                 anyhow::bail!("--password: must be at least 8 characters");
             }
-            let password_hash = mediaserver_api::auth::hash_password(password)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let password_hash = mediaserver_api::hash_password(password).await?;
             let user = repo
                 .create_user(NewUser {
                     email,

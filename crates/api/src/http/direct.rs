@@ -5,9 +5,11 @@
 //! client calls `POST /v1/media/{id}/complete`, whichever comes first; both check the object is
 //! there at the declared size.
 
-use crate::auth::AuthUser;
+use crate::credentials::{constant_time_eq, token_digest};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::media::{check_title, media_view, MediaView};
+use crate::http::caller::AuthUser;
+use crate::http::media::check_title;
+use crate::http::views::{media_view, MediaView};
 use crate::http::ApiJson;
 use crate::AppState;
 use axum::body::Body;
@@ -33,21 +35,21 @@ use utoipa_axum::routes;
 /// Presigned URLs are capped at 7 days by S3; shorter if uploads expire sooner.
 const MAX_URL_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_direct_upload))
         .routes(routes!(complete_upload))
 }
 
 /// The one-time PUT target for storage without presigned URLs.
-pub fn one_time_router() -> Router<AppState> {
+pub(crate) fn one_time_router() -> Router<AppState> {
     Router::new()
         .route("/v1/uploads/direct/{id}", put(one_time_put))
         .layer(DefaultBodyLimit::disable())
 }
 
 #[derive(Deserialize, ToSchema)]
-pub struct DirectUploadRequest {
+pub(crate) struct DirectUploadRequest {
     /// The file's name (kept as the original's name).
     filename: String,
     /// The file's exact size in bytes; completion checks it.
@@ -57,7 +59,7 @@ pub struct DirectUploadRequest {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct DirectUpload {
+pub(crate) struct DirectUpload {
     /// The media item's id once complete; pass it to `/v1/media/{id}/complete`.
     id: String,
     /// PUT the file's bytes here before `expires_at`.
@@ -127,7 +129,7 @@ async fn create_direct_upload(
                 rand::thread_rng().fill_bytes(&mut secret);
                 let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
                 let one_time = OneTime {
-                    secret_sha256: crate::auth::token_digest(&secret),
+                    secret_sha256: token_digest(&secret),
                 };
                 let st = serde_json::to_string(&one_time)
                     .map_err(|e| ApiError::internal("serialising upload state", e))?;
@@ -279,12 +281,12 @@ async fn usable_upload(state: &AppState, id: &str, token: Option<&str>) -> ApiRe
     }
     let upload = state.repo.get_upload(id).await?.ok_or_else(denied)?;
     let one_time: OneTime = serde_json::from_str(&upload.state).map_err(|_| denied())?;
-    let presented = crate::auth::token_digest(token.unwrap_or_default());
+    let presented = token_digest(token.unwrap_or_default());
     let valid = upload.protocol == UploadProtocol::Direct
         && upload.status == UploadStatus::Active
         && upload.offset == 0
         && upload.expires_at > Utc::now()
-        && crate::auth::constant_time_eq(presented.as_bytes(), one_time.secret_sha256.as_bytes());
+        && constant_time_eq(presented.as_bytes(), one_time.secret_sha256.as_bytes());
     if !valid {
         return Err(denied());
     }

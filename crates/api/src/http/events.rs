@@ -20,23 +20,23 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(object_storage_event))
 }
 
-pub const OCI_CREATE_OBJECT: &str = "com.oraclecloud.objectstorage.createobject";
+pub(crate) const OCI_CREATE_OBJECT: &str = "com.oraclecloud.objectstorage.createobject";
 
 /// One object an event announces.
 #[derive(Debug, Clone, PartialEq)]
-pub struct AnnouncedObject {
-    pub bucket: String,
-    pub key: String,
-    pub etag: Option<String>,
-    pub source: &'static str,
+pub(crate) struct AnnouncedObject {
+    pub(crate) bucket: String,
+    pub(crate) key: String,
+    pub(crate) etag: Option<String>,
+    pub(crate) source: &'static str,
 }
 
 #[derive(Debug, PartialEq)]
-pub enum ParsedEvent {
+pub(crate) enum ParsedEvent {
     Objects(Vec<AnnouncedObject>),
     /// A well-formed event we have nothing to do for (S3 test events, deletions…).
     Ignored(String),
@@ -47,7 +47,7 @@ fn s(v: &Value) -> Option<String> {
 }
 
 /// Recognises the supported shapes; `Err` names what is wrong.
-pub fn parse_event(body: &Value) -> Result<ParsedEvent, String> {
+pub(crate) fn parse_event(body: &Value) -> Result<ParsedEvent, String> {
     // OCI: CloudEvents 0.1 (`eventType`) or 1.0 (`specversion` + `type`).
     let oci_type = body
         .get("eventType")
@@ -111,13 +111,13 @@ pub fn parse_event(body: &Value) -> Result<ParsedEvent, String> {
 }
 
 #[derive(Deserialize, IntoParams)]
-pub struct EventParams {
+pub(crate) struct EventParams {
     /// The shared secret, for senders that cannot set an Authorization header.
     token: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct EventResponse {
+pub(crate) struct EventResponse {
     results: Vec<IngestOutcome>,
     /// Why nothing was done, when the event was well-formed but not an object creation.
     ignored: Option<String>,
@@ -258,7 +258,9 @@ async fn handle_event(
         ));
     };
     let presented = presented_secret(&headers).or(params.token.clone());
-    if !presented.is_some_and(|p| crate::auth::constant_time_eq(p.as_bytes(), secret.as_bytes())) {
+    if !presented
+        .is_some_and(|p| crate::credentials::constant_time_eq(p.as_bytes(), secret.as_bytes()))
+    {
         return Err(ApiError::Unauthorized(
             "missing or wrong events secret (Authorization: Bearer <EVENTS_SECRET>, Basic auth \
              with it as the password, or ?token=)"

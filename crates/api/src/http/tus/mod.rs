@@ -11,61 +11,40 @@
 //! and the new state (in the `uploads` table) are stored, so a server killed at any moment
 //! loses nothing it acknowledged and the client resumes from the offset HEAD reports.
 
-use crate::auth::AuthUser;
+mod body;
+mod hashes;
+mod headers;
+
+pub(crate) use hashes::RunningHashes;
+pub(crate) use headers::EXPOSED_HEADERS;
+
 use crate::error::{ApiError, ApiResult};
+use crate::http::caller::AuthUser;
 use crate::http::media::check_title;
-use crate::http::tus_body::{Checksum, Hasher, Metered, CHECKSUMS};
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, Request, State};
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::options;
 use axum::Router;
-use base64::Engine;
+use body::{Checksum, Hasher, Metered, CHECKSUMS};
 use bytes::BytesMut;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use futures::StreamExt;
+use headers::{
+    expires_header, header_u64, hv, location, parse_metadata, version_mismatch, EXTENSIONS,
+    MEDIA_ID, OFFSET_OCTET_STREAM, TUS_CHECKSUM_ALGORITHM, TUS_EXTENSION, TUS_MAX_SIZE,
+    TUS_RESUMABLE, TUS_VERSION, TUS_VERSION_H, UPLOAD_CHECKSUM, UPLOAD_DEFER_LENGTH, UPLOAD_LENGTH,
+    UPLOAD_METADATA, UPLOAD_OFFSET,
+};
 use mediaserver_core::sniff::SNIFF_LEN;
 use mediaserver_core::{is_valid_id, Upload, UploadStatus};
 use mediaserver_ingest::{upload_key, upload_state, NewUpload, PlannedOriginal};
 use mediaserver_storage::ResumableState;
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-pub const TUS_VERSION: &str = "1.0.0";
-const EXTENSIONS: &str = "creation,creation-with-upload,termination,expiration,checksum";
-
-pub(crate) const TUS_RESUMABLE: HeaderName = HeaderName::from_static("tus-resumable");
-const TUS_VERSION_H: HeaderName = HeaderName::from_static("tus-version");
-const TUS_EXTENSION: HeaderName = HeaderName::from_static("tus-extension");
-const TUS_MAX_SIZE: HeaderName = HeaderName::from_static("tus-max-size");
-const TUS_CHECKSUM_ALGORITHM: HeaderName = HeaderName::from_static("tus-checksum-algorithm");
-pub(crate) const UPLOAD_OFFSET: HeaderName = HeaderName::from_static("upload-offset");
-const UPLOAD_LENGTH: HeaderName = HeaderName::from_static("upload-length");
-const UPLOAD_DEFER_LENGTH: HeaderName = HeaderName::from_static("upload-defer-length");
-const UPLOAD_METADATA: HeaderName = HeaderName::from_static("upload-metadata");
-const UPLOAD_EXPIRES: HeaderName = HeaderName::from_static("upload-expires");
-const UPLOAD_CHECKSUM: HeaderName = HeaderName::from_static("upload-checksum");
-/// Names the media item a finished upload became.
-pub const MEDIA_ID: HeaderName = HeaderName::from_static("mediaserver-media-id");
-const OFFSET_OCTET_STREAM: &str = "application/offset+octet-stream";
-
-/// Headers a browser client must be allowed to read (CORS).
-pub const EXPOSED_HEADERS: [HeaderName; 10] = [
-    header::LOCATION,
-    TUS_RESUMABLE,
-    TUS_VERSION_H,
-    TUS_EXTENSION,
-    TUS_MAX_SIZE,
-    UPLOAD_OFFSET,
-    UPLOAD_LENGTH,
-    UPLOAD_METADATA,
-    UPLOAD_EXPIRES,
-    MEDIA_ID,
-];
-
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/uploads", options(discover).post(create))
         .route("/v1/uploads/", options(discover).post(create))
@@ -81,15 +60,6 @@ pub fn router() -> Router<AppState> {
                 resp
             },
         ))
-}
-
-fn hv(v: impl ToString) -> HeaderValue {
-    // Only ever called with digits, ids, dates and ASCII names.
-    HeaderValue::from_str(&v.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
-fn http_date(t: DateTime<Utc>) -> String {
-    t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
 
 /// An error answered before the whole body was read: the connection cannot carry another
@@ -109,75 +79,6 @@ async fn discover(State(state): State<AppState>) -> Response {
     h.insert(TUS_MAX_SIZE, hv(state.settings.max_upload_bytes));
     h.insert(TUS_CHECKSUM_ALGORITHM, HeaderValue::from_static(CHECKSUMS));
     (StatusCode::NO_CONTENT, h).into_response()
-}
-
-/// Every request but OPTIONS must speak our version (412 otherwise, naming the one we speak).
-fn version_mismatch(headers: &HeaderMap) -> Option<Response> {
-    match headers.get(TUS_RESUMABLE).and_then(|v| v.to_str().ok()) {
-        Some(TUS_VERSION) => None,
-        other => {
-            let mut resp = ApiError::PreconditionFailed(format!(
-                "this server speaks tus {TUS_VERSION}; send 'Tus-Resumable: {TUS_VERSION}' (got {})",
-                other.unwrap_or("none")
-            ))
-            .into_response();
-            resp.headers_mut()
-                .insert(TUS_VERSION_H, HeaderValue::from_static(TUS_VERSION));
-            Some(resp)
-        }
-    }
-}
-
-fn header_u64(headers: &HeaderMap, name: &HeaderName) -> ApiResult<Option<u64>> {
-    match headers.get(name) {
-        None => Ok(None),
-        Some(v) => v
-            .to_str()
-            .ok()
-            .and_then(|s| s.parse::<u64>().ok())
-            .map(Some)
-            .ok_or_else(|| ApiError::BadRequest(format!("{name}: must be a non-negative integer"))),
-    }
-}
-
-/// `Upload-Metadata`: comma-separated `key base64value` pairs (the value may be absent).
-fn parse_metadata(raw: &str) -> ApiResult<HashMap<String, String>> {
-    let mut out = HashMap::new();
-    for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let mut it = pair.splitn(2, ' ');
-        let key = it.next().unwrap_or_default();
-        let value = match it.next() {
-            None => String::new(),
-            Some(b64) => {
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(b64.trim())
-                    .map_err(|_| {
-                        ApiError::BadRequest(format!(
-                            "Upload-Metadata: the value of '{key}' is not valid base64"
-                        ))
-                    })?;
-                String::from_utf8(bytes).map_err(|_| {
-                    ApiError::BadRequest(format!("Upload-Metadata: '{key}' is not UTF-8"))
-                })?
-            }
-        };
-        if out.insert(key.to_string(), value).is_some() {
-            return Err(ApiError::BadRequest(format!(
-                "Upload-Metadata: '{key}' appears twice"
-            )));
-        }
-    }
-    Ok(out)
-}
-
-fn location(id: &str) -> String {
-    format!("/v1/uploads/{id}")
-}
-
-fn expires_header(h: &mut HeaderMap, upload: &Upload) {
-    if upload.status == UploadStatus::Active {
-        h.insert(UPLOAD_EXPIRES, hv(http_date(upload.expires_at)));
-    }
 }
 
 /// POST: creates an upload (and with a body, stores its first bytes: creation-with-upload).
