@@ -39,8 +39,14 @@ pub enum ApiError {
     RangeNotSatisfiable { size: u64 },
     #[error("too many failed attempts; try again in {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: u64 },
-    #[error("{0}")]
-    Unavailable(String),
+    /// A dependency (database, storage, a remote endpoint) cannot serve now. `message` is the
+    /// client's; it and the cause are logged.
+    #[error("{message}")]
+    Unavailable {
+        message: String,
+        #[source]
+        cause: Option<BoxError>,
+    },
     /// The cause is logged, never sent to the client.
     #[error("internal error")]
     Internal(#[source] BoxError),
@@ -71,6 +77,14 @@ pub(crate) struct ErrorDetail {
 impl ApiError {
     pub(crate) fn not_found(what: &str) -> Self {
         ApiError::NotFound(format!("{what} not found"))
+    }
+
+    /// A 503 saying `message`, because of `cause`.
+    pub(crate) fn unavailable(message: impl Into<String>, cause: impl Into<BoxError>) -> Self {
+        ApiError::Unavailable {
+            message: message.into(),
+            cause: Some(cause.into()),
+        }
     }
 
     /// A 500: `what` failed because of `cause` (both logged, neither shown to the client).
@@ -108,7 +122,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, "too_many_requests")
             }
-            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -121,7 +135,16 @@ impl IntoResponse for ApiError {
             ApiError::Internal(cause) => {
                 tracing::error!(detail = %ErrorChain(cause.as_ref()), "internal error")
             }
-            ApiError::Unavailable(detail) => tracing::warn!(%detail, "dependency unavailable"),
+            ApiError::Unavailable {
+                message,
+                cause: Some(cause),
+            } => {
+                tracing::warn!(detail = %message, cause = %ErrorChain(cause.as_ref()), "dependency unavailable")
+            }
+            ApiError::Unavailable {
+                message,
+                cause: None,
+            } => tracing::warn!(detail = %message, "dependency unavailable"),
             _ => {}
         }
         let body = ErrorBody {
@@ -156,7 +179,9 @@ impl From<DbError> for ApiError {
         match e {
             DbError::Conflict(what) => ApiError::Conflict(format!("{what} already exists")),
             DbError::NotFound => ApiError::NotFound("not found".into()),
-            DbError::Unavailable(m) => ApiError::Unavailable(format!("database unavailable: {m}")),
+            DbError::Unavailable(ref m) => {
+                ApiError::unavailable(format!("database unavailable: {m}"), e)
+            }
             other => ApiError::Internal(other.into()),
         }
     }
@@ -169,8 +194,8 @@ impl From<StorageError> for ApiError {
             StorageError::RangeNotSatisfiable { size, .. } => {
                 ApiError::RangeNotSatisfiable { size }
             }
-            StorageError::Unavailable(m) => {
-                ApiError::Unavailable(format!("storage unavailable: {m}"))
+            StorageError::Unavailable(ref m) => {
+                ApiError::unavailable(format!("storage unavailable: {m}"), e)
             }
             StorageError::InvalidKey(_) => ApiError::NotFound("object not found".into()),
             other => ApiError::Internal(other.into()),
@@ -189,10 +214,13 @@ impl From<IngestError> for ApiError {
             IngestError::TooLarge { .. } => ApiError::PayloadTooLarge(message),
             IngestError::Empty => ApiError::BadRequest(message),
             IngestError::NotMedia { .. } => ApiError::UnsupportedMediaType(message),
-            IngestError::NotStored(StorageError::Unavailable(m)) => ApiError::Unavailable(format!(
-                "storage unavailable, nothing was kept; retry later ({m})"
-            )),
-            IngestError::NotStored(other) => other.into(),
+            IngestError::NotStored(cause) => match cause {
+                StorageError::Unavailable(ref m) => ApiError::unavailable(
+                    format!("storage unavailable, nothing was kept; retry later ({m})"),
+                    cause,
+                ),
+                other => other.into(),
+            },
             IngestError::NotUploaded { .. }
             | IngestError::SizeMismatch { .. }
             | IngestError::AlreadyRecorded => ApiError::Conflict(message),
@@ -283,6 +311,13 @@ mod tests {
                 "unusable object key: invalid object key: x".into()
             )
         );
+    }
+
+    #[test]
+    fn unavailable_keeps_its_message_and_its_cause() {
+        let e = ApiError::from(StorageError::Unavailable("connection refused".into()));
+        assert_eq!(e.to_string(), "storage unavailable: connection refused");
+        assert!(std::error::Error::source(&e).is_some());
     }
 
     #[test]

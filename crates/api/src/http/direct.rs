@@ -21,7 +21,7 @@ use axum::{Json, Router};
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
-use mediaserver_core::{is_valid_id, Upload, UploadProtocol, UploadStatus};
+use mediaserver_core::{is_valid_id, ErrorChain, Upload, UploadProtocol, UploadStatus};
 use mediaserver_ingest::{upload_key, IngestError, NewUpload, PlannedOriginal};
 use mediaserver_storage::StorageError;
 use rand::RngCore;
@@ -325,7 +325,7 @@ async fn receive(state: &AppState, upload: Upload, body: Body) -> ApiResult<Stat
     .await;
     if let Err(e) = written {
         if let Err(abort) = writer.abort().await {
-            tracing::warn!(upload_id = %id, error = %abort, "could not abort a rejected direct upload");
+            tracing::warn!(upload_id = %id, error = %ErrorChain(&abort), "could not abort a rejected direct upload");
         }
         return Err(e);
     }

@@ -193,16 +193,18 @@ async fn confirm_subscription(
         .build()
         .map_err(|e| ApiError::internal("building an HTTP client", e))?;
     let resp = client.get(url.clone()).send().await.map_err(|e| {
-        ApiError::Unavailable(format!(
-            "could not reach the subscription's confirmation URL: {}",
-            e.without_url()
-        ))
+        // The link itself stays out of the answer and the logs, as it always did.
+        let e = e.without_url();
+        ApiError::unavailable(
+            format!("could not reach the subscription's confirmation URL: {e}"),
+            e,
+        )
     })?;
     if !resp.status().is_success() {
-        return Err(ApiError::Unavailable(format!(
-            "the confirmation URL answered {}",
-            resp.status()
-        )));
+        return Err(ApiError::Unavailable {
+            message: format!("the confirmation URL answered {}", resp.status()),
+            cause: None,
+        });
     }
     tracing::info!(topic = ?headers.get("x-oci-ns-topicname"), "confirmed an OCI Notifications subscription");
     Ok((

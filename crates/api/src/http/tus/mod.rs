@@ -39,7 +39,7 @@ use headers::{
     UPLOAD_METADATA, UPLOAD_OFFSET,
 };
 use mediaserver_core::sniff::SNIFF_LEN;
-use mediaserver_core::{is_valid_id, Upload, UploadStatus};
+use mediaserver_core::{is_valid_id, ErrorChain, Upload, UploadStatus};
 use mediaserver_ingest::{upload_key, upload_state, NewUpload, PlannedOriginal};
 use mediaserver_storage::ResumableState;
 use std::sync::{Arc, Mutex};
@@ -262,9 +262,10 @@ async fn terminate(state: &AppState, upload: Upload) -> ApiResult<Response> {
         .await?;
     state.ingest.discard_upload(&upload).await;
     if state.repo.get_upload(&upload.id).await?.is_some() {
-        return Err(ApiError::Unavailable(
-            "could not release the upload's storage; try again".into(),
-        ));
+        return Err(ApiError::Unavailable {
+            message: "could not release the upload's storage; try again".into(),
+            cause: None,
+        });
     }
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -429,7 +430,7 @@ async fn append(
             .resumable_release(&key, &old, &out.state)
             .await
         {
-            tracing::warn!(upload_id = %upload.id, error = %e, "could not remove superseded upload bytes");
+            tracing::warn!(upload_id = %upload.id, error = %ErrorChain(&e), "could not remove superseded upload bytes");
         }
         upload.offset = new_offset;
         upload.state = new_state;
