@@ -3,7 +3,9 @@
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use mediaserver_core::ErrorChain;
 use mediaserver_db::DbError;
+use mediaserver_ingest::{BoxError, IngestError};
 use mediaserver_storage::StorageError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -37,29 +39,60 @@ pub enum ApiError {
     RangeNotSatisfiable { size: u64 },
     #[error("too many failed attempts; try again in {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: u64 },
-    #[error("{0}")]
-    Unavailable(String),
-    /// Details are logged, never sent to the client.
+    /// A dependency (database, storage, a remote endpoint) cannot serve now. `message` is the
+    /// client's; it and the cause are logged.
+    #[error("{message}")]
+    Unavailable {
+        message: String,
+        #[source]
+        cause: Option<BoxError>,
+    },
+    /// The cause is logged, never sent to the client.
     #[error("internal error")]
-    Internal(String),
+    Internal(#[source] BoxError),
+}
+
+/// What went wrong inside, with its cause (see [`ApiError::internal`]).
+#[derive(Debug, thiserror::Error)]
+#[error("{what}")]
+struct Failed {
+    what: String,
+    #[source]
+    cause: BoxError,
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
+pub(crate) struct ErrorBody {
+    pub(crate) error: ErrorDetail,
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct ErrorDetail {
+pub(crate) struct ErrorDetail {
     /// Stable machine-readable code, e.g. `not_found`, `payload_too_large`.
-    pub code: &'static str,
+    pub(crate) code: &'static str,
     /// Human-readable explanation of what went wrong and what to do.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 impl ApiError {
-    pub fn not_found(what: &str) -> Self {
+    pub(crate) fn not_found(what: &str) -> Self {
         ApiError::NotFound(format!("{what} not found"))
+    }
+
+    /// A 503 saying `message`, because of `cause`.
+    pub(crate) fn unavailable(message: impl Into<String>, cause: impl Into<BoxError>) -> Self {
+        ApiError::Unavailable {
+            message: message.into(),
+            cause: Some(cause.into()),
+        }
+    }
+
+    /// A 500: `what` failed because of `cause` (both logged, neither shown to the client).
+    pub(crate) fn internal(what: impl Into<String>, cause: impl Into<BoxError>) -> Self {
+        ApiError::Internal(Box::new(Failed {
+            what: what.into(),
+            cause: cause.into(),
+        }))
     }
 
     fn status_and_code(&self) -> (StatusCode, &'static str) {
@@ -89,7 +122,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, "too_many_requests")
             }
-            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -99,8 +132,19 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
         match &self {
-            ApiError::Internal(detail) => tracing::error!(%detail, "internal error"),
-            ApiError::Unavailable(detail) => tracing::warn!(%detail, "dependency unavailable"),
+            ApiError::Internal(cause) => {
+                tracing::error!(detail = %ErrorChain(cause.as_ref()), "internal error")
+            }
+            ApiError::Unavailable {
+                message,
+                cause: Some(cause),
+            } => {
+                tracing::warn!(detail = %message, cause = %ErrorChain(cause.as_ref()), "dependency unavailable")
+            }
+            ApiError::Unavailable {
+                message,
+                cause: None,
+            } => tracing::warn!(detail = %message, "dependency unavailable"),
             _ => {}
         }
         let body = ErrorBody {
@@ -137,22 +181,12 @@ impl From<DbError> for ApiError {
                 ApiError::Conflict(format!("{subject} already exists"))
             }
             DbError::NotFound => ApiError::NotFound("not found".into()),
-            // Its reason and causes name no SQL and no credentials (see `DbError`).
-            e @ DbError::Unavailable { .. } => ApiError::Unavailable(with_causes(&e)),
-            other => ApiError::Internal(with_causes(&other)),
+            // Its reason and causes name no SQL and no credentials (see `DbError`): the client
+            // gets them all.
+            e @ DbError::Unavailable { .. } => ApiError::unavailable(ErrorChain(&e).to_string(), e),
+            other => ApiError::Internal(other.into()),
         }
     }
-}
-
-/// `e` and its chain of causes, as "outer: inner: innermost".
-fn with_causes(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        text = format!("{text}: {c}");
-        cause = c.source();
-    }
-    text
 }
 
 impl From<StorageError> for ApiError {
@@ -162,11 +196,48 @@ impl From<StorageError> for ApiError {
             StorageError::RangeNotSatisfiable { size, .. } => {
                 ApiError::RangeNotSatisfiable { size }
             }
-            StorageError::Unavailable(m) => {
-                ApiError::Unavailable(format!("storage unavailable: {m}"))
+            StorageError::Unavailable(ref m) => {
+                ApiError::unavailable(format!("storage unavailable: {m}"), e)
             }
             StorageError::InvalidKey(_) => ApiError::NotFound("object not found".into()),
-            other => ApiError::Internal(other.to_string()),
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<IngestError> for ApiError {
+    fn from(e: IngestError) -> Self {
+        let message = e.to_string();
+        match e {
+            IngestError::Interrupted(cause) => ApiError::BadRequest(format!("{message}: {cause}")),
+            IngestError::UnusableFilename(cause) => {
+                ApiError::BadRequest(format!("{message}: {cause}"))
+            }
+            IngestError::TooLarge { .. } => ApiError::PayloadTooLarge(message),
+            IngestError::Empty => ApiError::BadRequest(message),
+            IngestError::NotMedia { .. } => ApiError::UnsupportedMediaType(message),
+            IngestError::NotStored(cause) => match cause {
+                StorageError::Unavailable(ref m) => ApiError::unavailable(
+                    format!("storage unavailable, nothing was kept; retry later ({m})"),
+                    cause,
+                ),
+                other => other.into(),
+            },
+            IngestError::NotUploaded { .. }
+            | IngestError::SizeMismatch { .. }
+            | IngestError::AlreadyRecorded => ApiError::Conflict(message),
+            IngestError::Locked => ApiError::Locked(message),
+            IngestError::UnknownOwner { .. }
+            | IngestError::NoOwner
+            | IngestError::MissingObject { .. } => ApiError::Unprocessable(message),
+            IngestError::UnusableKey(cause) => {
+                ApiError::Unprocessable(format!("{message}: {cause}"))
+            }
+            IngestError::Db(e) => e.into(),
+            IngestError::Storage(e) => e.into(),
+            e @ (IngestError::InvalidUploadKey(_)
+            | IngestError::UploadState(_)
+            | IngestError::LocksPoisoned) => ApiError::Internal(e.into()),
         }
     }
 }
@@ -188,4 +259,76 @@ impl From<QueryRejection> for ApiError {
     }
 }
 
-pub type ApiResult<T> = Result<T, ApiError>;
+pub(crate) type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(e: impl Into<ApiError>) -> (StatusCode, String) {
+        let e = e.into();
+        (e.status_and_code().0, e.to_string())
+    }
+
+    #[test]
+    fn ingest_errors_keep_their_http_answers() {
+        assert_eq!(
+            answer(IngestError::NotMedia { discarded: false }),
+            (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "the file is not an image, video or audio file this server can process \
+                 (its type is decided from its contents, not its name)"
+                    .into()
+            )
+        );
+        assert_eq!(
+            answer(IngestError::Interrupted("connection reset".into())),
+            (
+                StatusCode::BAD_REQUEST,
+                "the upload was interrupted before it completed: connection reset".into()
+            )
+        );
+        assert_eq!(
+            answer(IngestError::NotStored(StorageError::Unavailable(
+                "timed out".into()
+            ))),
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage unavailable, nothing was kept; retry later (timed out)".into()
+            )
+        );
+        assert_eq!(
+            answer(IngestError::Locked),
+            (
+                StatusCode::LOCKED,
+                "another request is writing to this upload; retry shortly".into()
+            )
+        );
+        assert_eq!(
+            answer(IngestError::UnusableKey(StorageError::InvalidKey(
+                "x".into()
+            ))),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unusable object key: invalid object key: x".into()
+            )
+        );
+    }
+
+    #[test]
+    fn unavailable_keeps_its_message_and_its_cause() {
+        let e = ApiError::from(StorageError::Unavailable("connection refused".into()));
+        assert_eq!(e.to_string(), "storage unavailable: connection refused");
+        assert!(std::error::Error::source(&e).is_some());
+    }
+
+    #[test]
+    fn internal_errors_show_nothing_and_keep_their_cause() {
+        let e = ApiError::internal("signing token", std::io::Error::other("bad key"));
+        assert_eq!(e.to_string(), "internal error");
+        assert_eq!(
+            ErrorChain(&e).to_string(),
+            "internal error: signing token: bad key"
+        );
+    }
+}

@@ -1,21 +1,25 @@
-//! The HTTP layer: axum routers per resource, auth extractors, the error → HTTP mapping, OpenAPI
-//! and metrics. Knows nothing of ffmpeg; talks to the database and storage only through their
-//! traits.
+//! The HTTP layer: axum routers per resource (`http`), credentials, the error → HTTP mapping,
+//! OpenAPI and metrics. Recording uploads is `mediaserver-ingest`'s; this crate does the
+//! protocols around it. Knows nothing of ffmpeg; talks to the database and storage only through
+//! their traits.
 
-pub mod auth;
-pub mod error;
+mod credentials;
+mod error;
 mod http;
-pub mod ingest;
-pub mod metrics;
-pub mod uploads;
+mod login_throttle;
+mod metrics;
 
+pub use credentials::hash_password;
+pub use error::ApiError;
 /// How long playback may trust a `ready` item's row: a change made by another process sharing
 /// the database (another replica) reaches playback on this one within this time.
-pub use http::playback_cache::ITEM_TTL as PLAYBACK_CACHE_TTL;
+pub use http::playback::ITEM_TTL as PLAYBACK_CACHE_TTL;
 
-use auth::{LoginThrottle, TokenKeys};
 use axum::Router;
+use credentials::TokenKeys;
+use login_throttle::LoginThrottle;
 use mediaserver_db::DynRepo;
+use mediaserver_ingest::Ingest;
 use mediaserver_storage::Storage;
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,8 +38,6 @@ pub struct ApiSettings {
     /// Failed logins from one address allowed per window before 429.
     pub login_max_failures: u32,
     pub login_window: Duration,
-    /// Attempts a processing job gets before its item is marked failed.
-    pub job_max_attempts: i32,
     /// Shared secret of `POST /v1/events/object-storage`; `None` disables the endpoint.
     /// A `Secret`, so printing the settings never shows it.
     pub events_secret: Option<mediaserver_core::Secret>,
@@ -56,7 +58,6 @@ impl Default for ApiSettings {
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             login_max_failures: 10,
             login_window: Duration::from_secs(15 * 60),
-            job_max_attempts: 3,
             events_secret: None,
             events_owner_email: None,
             public_base_url: None,
@@ -73,34 +74,37 @@ pub struct AppStateInner {
     pub repo: DynRepo,
     /// Where originals go (`MEDIA_BUCKET`).
     pub media_store: Arc<dyn Storage>,
+    /// Records originals as media items (over the same database and media bucket).
+    pub ingest: Ingest,
     /// Where processing outputs go (`OUTPUT_BUCKET`; may be the same bucket).
     pub output_store: Arc<dyn Storage>,
-    pub tokens: TokenKeys,
+    pub(crate) tokens: TokenKeys,
     pub settings: Arc<ApiSettings>,
-    pub throttle: LoginThrottle,
-    /// Item rows and small bodies on the playback path (see `http::playback_cache`).
-    pub(crate) playback_cache: http::playback_cache::PlaybackCache,
-    /// One writer per upload at a time (see `http::tus_state`).
-    pub(crate) uploads_in_flight: http::tus_state::UploadsInFlight,
+    pub(crate) throttle: LoginThrottle,
+    /// Item rows and small bodies on the playback path (see `http::playback::cache`).
+    pub(crate) playback_cache: http::playback::PlaybackCache,
+    /// Running hashes of the tus uploads this server is receiving (see `http::tus::hashes`).
+    pub(crate) running_hashes: http::tus::RunningHashes,
 }
 
 impl AppState {
+    /// The HTTP layer over `ingest`'s database and media bucket.
     pub fn new(
-        repo: DynRepo,
-        media_store: Arc<dyn Storage>,
+        ingest: Ingest,
         output_store: Arc<dyn Storage>,
         jwt_secret: &[u8],
         settings: ApiSettings,
     ) -> Self {
         AppState(Arc::new(AppStateInner {
-            repo,
-            media_store,
+            repo: ingest.repo().clone(),
+            media_store: ingest.media_store().clone(),
+            ingest,
             output_store,
             tokens: TokenKeys::new(jwt_secret, settings.access_token_ttl),
             throttle: LoginThrottle::new(settings.login_max_failures, settings.login_window),
             settings: Arc::new(settings),
             playback_cache: Default::default(),
-            uploads_in_flight: Default::default(),
+            running_hashes: Default::default(),
         }))
     }
 }
@@ -154,7 +158,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(http::auth::router())
+        .merge(http::accounts::router())
         .merge(http::media::router())
         .merge(http::direct::router())
         .merge(http::events::router())

@@ -1,4 +1,5 @@
-//! Prometheus metrics: requests by route and status, a latency histogram, bytes uploaded.
+//! Prometheus metrics: requests by route and status and a latency histogram (bytes uploaded
+//! are counted by `mediaserver-ingest`, into the same recorder).
 
 use axum::extract::{MatchedPath, Request};
 use axum::http::{Method, StatusCode};
@@ -18,7 +19,7 @@ static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
 /// The process-wide recorder (the `metrics` facade is global, so every app in a process —
 /// e.g. several test servers — shares it). `None` if another recorder was installed first.
-pub fn handle() -> Option<PrometheusHandle> {
+pub(crate) fn handle() -> Option<PrometheusHandle> {
     HANDLE
         .get_or_init(|| {
             let buckets = [
@@ -36,16 +37,12 @@ pub fn handle() -> Option<PrometheusHandle> {
         .clone()
 }
 
-pub fn record_upload_bytes(bytes: u64) {
-    metrics::counter!("media_uploaded_bytes_total").increment(bytes);
-}
-
 /// Middleware: count and time every request, labelled by its route template (not the raw path,
 /// which would explode label cardinality). A plain tower layer rather than `from_fn`, which
 /// boxes the inner service and the future of every request; the metric handles are kept per
 /// thread and label set, so recording a request neither allocates nor looks up the registry.
 #[derive(Clone, Copy, Default)]
-pub struct TrackLayer;
+pub(crate) struct TrackLayer;
 
 impl<S> Layer<S> for TrackLayer {
     type Service = Track<S>;
@@ -56,7 +53,7 @@ impl<S> Layer<S> for TrackLayer {
 }
 
 #[derive(Clone)]
-pub struct Track<S> {
+pub(crate) struct Track<S> {
     inner: S,
 }
 
@@ -83,7 +80,7 @@ where
     }
 }
 
-pub struct TrackFuture<F> {
+pub(crate) struct TrackFuture<F> {
     inner: F,
     method: Method,
     route: Option<MatchedPath>,

@@ -1,12 +1,15 @@
 //! Domain types shared by every layer: media items, users, events, the retry policy of jobs,
-//! secrets and content sniffing. Nothing here knows about HTTP, SQL, a storage provider or where
+//! the storage layout, secrets and content sniffing. Nothing here knows about HTTP, SQL, a storage provider or where
 //! configuration comes from (the `mediaserver` binary reads it).
 
+mod error_chain;
+pub mod layout;
 pub mod model;
 pub mod retry;
 pub mod secret;
 pub mod sniff;
 
+pub use error_chain::ErrorChain;
 pub use model::*;
 pub use retry::{Failure, RetryPolicy};
 pub use secret::Secret;

@@ -175,8 +175,9 @@ pub struct Variant {
     pub path: String,
 }
 
-/// Everything processing produced for an item. Paths are relative to `media/{id}/` in the output
-/// bucket. Stored as one JSON document: it is written once, when processing finishes.
+/// Everything processing produced for an item. Paths are relative to the item's outputs prefix
+/// (`media/{id}/`, see [`crate::layout`]) in the output bucket. Stored as one JSON document: it
+/// is written once, when processing finishes.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct MediaOutputs {
@@ -212,13 +213,13 @@ pub struct Job {
 }
 
 impl Media {
-    /// Prefix under which the original lives.
+    /// Prefix under which the original lives (see [`crate::layout`]).
     pub fn originals_prefix(&self) -> String {
-        originals_prefix(&self.id)
+        crate::layout::originals_prefix(&self.id)
     }
-    /// Prefix under which processing outputs live.
+    /// Prefix under which processing outputs live (see [`crate::layout`]).
     pub fn outputs_prefix(&self) -> String {
-        outputs_prefix(&self.id)
+        crate::layout::outputs_prefix(&self.id)
     }
 }
 
@@ -295,14 +296,6 @@ pub fn default_title(filename: &str) -> String {
         Some((stem, _)) if !stem.is_empty() => stem.to_string(),
         _ => filename.to_string(),
     }
-}
-
-pub fn originals_prefix(media_id: &str) -> String {
-    format!("originals/{media_id}/")
-}
-
-pub fn outputs_prefix(media_id: &str) -> String {
-    format!("media/{media_id}/")
 }
 
 /// "An object was created" — written in the same transaction as the media row it belongs to;

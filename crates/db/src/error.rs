@@ -153,14 +153,8 @@ pub(crate) fn map_migrate(e: sqlx::migrate::MigrateError) -> DbError {
 
 /// `e` and its causes, as "outer: inner: innermost" — for logs, whose JSON form prints only
 /// the outermost text of an error.
-pub(crate) fn chain(e: &dyn StdError) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        text = format!("{text}: {c}");
-        cause = c.source();
-    }
-    text
+pub(crate) fn chain(e: &(dyn StdError + 'static)) -> String {
+    mediaserver_core::ErrorChain(e).to_string()
 }
 
 /// A cause whose text had a secret in it: the text with the secret removed stands in for it.

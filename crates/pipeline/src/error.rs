@@ -1,8 +1,6 @@
 //! The pipeline's error. Its message is the reason recorded on a failed item (so it names no
 //! internal path); the underlying error stays reachable through `source()`, for logs
-//! ([`ErrorChain`]) and for callers that need to know what failed.
-
-use std::fmt;
+//! (`mediaserver_core::ErrorChain`) and for callers that need to know what failed.
 
 use mediaserver_core::Failure;
 use mediaserver_db::DbError;
@@ -98,30 +96,10 @@ impl From<std::io::Error> for PipelineError {
     }
 }
 
-/// Shows an error and then those of its causes whose text it does not already contain, so a
-/// log line carries the whole chain once. (Errors in this workspace put their cause's message
-/// in their own *and* keep the cause as `source()`: a plain join would repeat it.)
-pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
-
-impl fmt::Display for ErrorChain<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut text = self.0.to_string();
-        let mut cause = self.0.source();
-        while let Some(e) = cause {
-            let more = e.to_string();
-            if !text.contains(&more) {
-                text.push_str(": ");
-                text.push_str(&more);
-            }
-            cause = e.source();
-        }
-        f.write_str(&text)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mediaserver_core::ErrorChain;
 
     #[test]
     fn messages_are_the_recorded_reasons() {

@@ -12,7 +12,8 @@ pub mod runner;
 pub mod webhook;
 pub mod worker;
 
-pub use error::{ErrorChain, PipelineError};
+pub use error::PipelineError;
+pub use mediaserver_core::ErrorChain;
 pub use process::{process_file, process_file_with, ProcessSettings, Processed};
 pub use progress::ProgressReporter;
 pub use runner::container_instances::{ContainerInstancesRunner, InstanceTemplate};

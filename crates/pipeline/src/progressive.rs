@@ -178,7 +178,7 @@ async fn publish(
 
     // 3. The master, once every variant has a playlist.
     if let Some(master) = batch.master {
-        let rel = mediaserver_media::transcode::HLS_MASTER;
+        let rel = mediaserver_core::layout::HLS_MASTER;
         t.store
             .put_bytes(&key(&t.prefix, rel)?, Bytes::from(master))
             .await?;

@@ -7,7 +7,8 @@ use crate::runner::{JobRunner, RunContext};
 use crate::webhook::{WebhookEvent, WebhookSender};
 use crate::{ErrorChain, PipelineError};
 use chrono::Utc;
-use mediaserver_core::{outputs_prefix, Job, JobStatus, Media, MediaStatus, RetryPolicy};
+use mediaserver_core::layout::{self, outputs_prefix};
+use mediaserver_core::{Job, JobStatus, Media, MediaStatus, RetryPolicy};
 use mediaserver_db::{DynRepo, MediaReady};
 use mediaserver_storage::Storage;
 use std::sync::Arc;
@@ -293,8 +294,8 @@ fn media_summary(m: &Media) -> serde_json::Value {
         "error": m.error,
         "renditions": m.outputs.renditions,
         "playback": (m.status == MediaStatus::Ready && m.outputs.hls.is_some()).then(|| serde_json::json!({
-            "hls": format!("{base}/hls/master.m3u8"),
-            "dash": format!("{base}/dash/manifest.mpd"),
+            "hls": format!("{base}/{}", layout::public::HLS_MASTER),
+            "dash": format!("{base}/{}", layout::public::DASH_MANIFEST),
         })),
     })
 }

@@ -12,7 +12,7 @@ mod workers;
 
 pub use secrets::{jwt_secret, resolve_oci_secrets};
 pub use server::{shutdown_signal, Server};
-pub use state::{api_settings, build_state, open_database};
+pub use state::{api_settings, build_ingest, build_state, ingest, open_database};
 pub use storage::open_storage;
 pub use workers::{
     in_process_runner, job_runner, pipeline, run_workers, worker_name, worker_settings,

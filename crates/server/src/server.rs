@@ -42,7 +42,7 @@ impl Server {
             std::time::Duration::from_secs(1),
             std::time::Duration::from_secs(60),
         );
-        let sweeper = mediaserver_api::uploads::spawn_sweeper(self.state.clone(), interval);
+        let sweeper = self.state.ingest.spawn_sweeper(interval);
         let served = axum::serve(
             self.listener,
             axum::ServiceExt::into_make_service_with_connect_info::<SocketAddr>(self.app),

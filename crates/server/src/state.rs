@@ -7,6 +7,9 @@ use crate::storage::open_storage;
 use anyhow::Context;
 use mediaserver_api::{ApiSettings, AppState};
 use mediaserver_db::DynRepo;
+use mediaserver_ingest::Ingest;
+use mediaserver_storage::Storage;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Opens the database and applies migrations.
@@ -36,7 +39,6 @@ fn backend_name(url: &str) -> &'static str {
 /// What the HTTP layer needs from the configuration.
 pub fn api_settings(config: &Config) -> ApiSettings {
     ApiSettings {
-        job_max_attempts: config.jobs.retry.max_attempts,
         events_secret: config.http.events_secret.clone(),
         events_owner_email: config.http.events_owner_email.clone(),
         public_base_url: config.http.public_base_url.clone(),
@@ -49,19 +51,30 @@ pub fn api_settings(config: &Config) -> ApiSettings {
     }
 }
 
+/// The ingest service over `repo` and the media bucket.
+pub fn ingest(config: &Config, repo: DynRepo, media_store: Arc<dyn Storage>) -> Ingest {
+    Ingest::new(repo, media_store, &config.jobs.retry)
+}
+
+/// The database and the media bucket, opened and checked, as the ingest service
+/// (`mediaserver watch` needs nothing else).
+pub async fn build_ingest(config: &Config) -> anyhow::Result<Ingest> {
+    let repo = open_database(config).await?;
+    let media_store = open_storage(config, &config.storage.media_bucket).await?;
+    Ok(ingest(config, repo, media_store))
+}
+
 /// Everything `serve` needs, opened and checked.
 pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
     let secret = jwt_secret(config)?;
-    let repo = open_database(config).await?;
-    let media_store = open_storage(config, &config.storage.media_bucket).await?;
+    let ingest = build_ingest(config).await?;
     let output_store = if config.storage.output_bucket == config.storage.media_bucket {
-        media_store.clone()
+        ingest.media_store().clone()
     } else {
         open_storage(config, &config.storage.output_bucket).await?
     };
     Ok(AppState::new(
-        repo,
-        media_store,
+        ingest,
         output_store,
         &secret,
         api_settings(config),

@@ -5,12 +5,12 @@
 //! client calls `POST /v1/media/{id}/complete`, whichever comes first; both check the object is
 //! there at the declared size.
 
-use crate::auth::AuthUser;
+use crate::credentials::{constant_time_eq, token_digest};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::media::{media_view, MediaView};
-use crate::http::upload::check_title;
+use crate::http::caller::AuthUser;
+use crate::http::media::check_title;
+use crate::http::views::{media_view, MediaView};
 use crate::http::ApiJson;
-use crate::uploads;
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
@@ -21,8 +21,9 @@ use axum::{Json, Router};
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
-use mediaserver_core::{is_valid_id, new_id, safe_filename, Upload, UploadProtocol, UploadStatus};
-use mediaserver_storage::{ObjectKey, StorageError};
+use mediaserver_core::{is_valid_id, ErrorChain, Upload, UploadProtocol, UploadStatus};
+use mediaserver_ingest::{upload_key, IngestError, NewUpload, PlannedOriginal};
+use mediaserver_storage::StorageError;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -34,21 +35,21 @@ use utoipa_axum::routes;
 /// Presigned URLs are capped at 7 days by S3; shorter if uploads expire sooner.
 const MAX_URL_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_direct_upload))
         .routes(routes!(complete_upload))
 }
 
 /// The one-time PUT target for storage without presigned URLs.
-pub fn one_time_router() -> Router<AppState> {
+pub(crate) fn one_time_router() -> Router<AppState> {
     Router::new()
         .route("/v1/uploads/direct/{id}", put(one_time_put))
         .layer(DefaultBodyLimit::disable())
 }
 
 #[derive(Deserialize, ToSchema)]
-pub struct DirectUploadRequest {
+pub(crate) struct DirectUploadRequest {
     /// The file's name (kept as the original's name).
     filename: String,
     /// The file's exact size in bytes; completion checks it.
@@ -58,7 +59,7 @@ pub struct DirectUploadRequest {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct DirectUpload {
+pub(crate) struct DirectUpload {
     /// The media item's id once complete; pass it to `/v1/media/{id}/complete`.
     id: String,
     /// PUT the file's bytes here before `expires_at`.
@@ -108,27 +109,30 @@ async fn create_direct_upload(
     if let Some(t) = &title {
         check_title(t)?;
     }
-    let id = new_id();
-    let filename = safe_filename(&req.filename);
-    let key = ObjectKey::new(format!("originals/{id}/{filename}"))
-        .map_err(|e| ApiError::BadRequest(format!("filename: unusable ({e})")))?;
+    let original = PlannedOriginal::new(&req.filename).map_err(|e| match e {
+        IngestError::UnusableFilename(e) => {
+            ApiError::BadRequest(format!("filename: unusable ({e})"))
+        }
+        other => other.into(),
+    })?;
+    let id = original.id.clone();
     let lifetime = state.settings.upload_expiry.min(MAX_URL_LIFETIME);
     let now = Utc::now();
     let expires_at =
         now + chrono::Duration::from_std(lifetime).unwrap_or(chrono::Duration::days(1));
 
     let (upload_url, target, upload_state) =
-        match state.media_store.presign_put(&key, lifetime).await {
+        match state.media_store.presign_put(&original.key, lifetime).await {
             Ok(url) => (url.to_string(), "presigned", "{}".to_string()),
             Err(StorageError::NotSupported(_)) => {
                 let mut secret = [0u8; 32];
                 rand::thread_rng().fill_bytes(&mut secret);
                 let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
                 let one_time = OneTime {
-                    secret_sha256: crate::auth::token_digest(&secret),
+                    secret_sha256: token_digest(&secret),
                 };
                 let st = serde_json::to_string(&one_time)
-                    .map_err(|e| ApiError::Internal(format!("serialising upload state: {e}")))?;
+                    .map_err(|e| ApiError::internal("serialising upload state", e))?;
                 (
                     format!(
                         "{}/v1/uploads/direct/{id}?token={secret}",
@@ -140,23 +144,20 @@ async fn create_direct_upload(
             }
             Err(e) => return Err(e.into()),
         };
-    let upload = Upload {
-        id: id.clone(),
-        owner_id: caller.id.clone(),
-        protocol: UploadProtocol::Direct,
-        filename,
-        title,
-        key: key.to_string(),
-        length: req.size as i64,
-        offset: 0,
-        state: upload_state,
-        metadata: None,
-        status: UploadStatus::Active,
-        expires_at,
-        created_at: now,
-        updated_at: now,
-    };
-    state.repo.create_upload(&upload).await?;
+    state
+        .ingest
+        .start_direct(
+            original,
+            NewUpload {
+                owner_id: caller.id.clone(),
+                title,
+                length: req.size,
+                metadata: None,
+                expires_at,
+            },
+            upload_state,
+        )
+        .await?;
     tracing::info!(upload_id = %id, size = req.size, target, "direct upload started");
     Ok((
         StatusCode::CREATED,
@@ -212,7 +213,7 @@ async fn complete_upload(
             "this is a tus upload; it completes when its last byte arrives".into(),
         ));
     }
-    let media = uploads::create_media(&state, &upload, None).await?;
+    let media = state.ingest.record_upload(&upload, None).await?;
     Ok((status, Json(media_view(&state, media, true)?)))
 }
 
@@ -233,12 +234,11 @@ async fn one_time_put(
     // PUT at a time (two at once: the second waits and then finds the URL used), re-checked
     // under the lock.
     let checked = match usable_upload(&state, &id, q.token.as_deref()).await {
-        Ok(_) => {
-            state
-                .uploads_in_flight
-                .lock(&state.repo, &id, crate::http::tus_state::WAIT)
-                .await
-        }
+        Ok(_) => state
+            .ingest
+            .lock_upload(&id, mediaserver_ingest::WAIT)
+            .await
+            .map_err(ApiError::from),
         Err(e) => Err(e),
     };
     let upload = match checked {
@@ -281,12 +281,12 @@ async fn usable_upload(state: &AppState, id: &str, token: Option<&str>) -> ApiRe
     }
     let upload = state.repo.get_upload(id).await?.ok_or_else(denied)?;
     let one_time: OneTime = serde_json::from_str(&upload.state).map_err(|_| denied())?;
-    let presented = crate::auth::token_digest(token.unwrap_or_default());
+    let presented = token_digest(token.unwrap_or_default());
     let valid = upload.protocol == UploadProtocol::Direct
         && upload.status == UploadStatus::Active
         && upload.offset == 0
         && upload.expires_at > Utc::now()
-        && crate::auth::constant_time_eq(presented.as_bytes(), one_time.secret_sha256.as_bytes());
+        && constant_time_eq(presented.as_bytes(), one_time.secret_sha256.as_bytes());
     if !valid {
         return Err(denied());
     }
@@ -297,7 +297,7 @@ async fn usable_upload(state: &AppState, id: &str, token: Option<&str>) -> ApiRe
 async fn receive(state: &AppState, upload: Upload, body: Body) -> ApiResult<StatusCode> {
     let denied = || ApiError::Forbidden("this upload URL is invalid, used or expired".into());
     let id = upload.id.clone();
-    let key = uploads::object_key(&upload)?;
+    let key = upload_key(&upload)?;
     let expected = upload.length as u64;
     let mut writer = state.media_store.writer(&key).await?;
     let mut body = body.into_data_stream();
@@ -325,7 +325,7 @@ async fn receive(state: &AppState, upload: Upload, body: Body) -> ApiResult<Stat
     .await;
     if let Err(e) = written {
         if let Err(abort) = writer.abort().await {
-            tracing::warn!(upload_id = %id, error = %abort, "could not abort a rejected direct upload");
+            tracing::warn!(upload_id = %id, error = %ErrorChain(&abort), "could not abort a rejected direct upload");
         }
         return Err(e);
     }

@@ -22,16 +22,16 @@ use tower::{Layer, Service};
 use tower_http::cors::CorsLayer;
 use tracing::Span;
 
-pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Shared, read-only configuration of [`Edge`].
-pub struct EdgeConfig {
+pub(crate) struct EdgeConfig {
     /// Answers preflights (`OPTIONS` with `Access-Control-Request-Method`).
-    pub cors: CorsLayer,
+    pub(crate) cors: CorsLayer,
     /// `Access-Control-Expose-Headers` of every other answer (all origins are allowed).
-    pub expose_headers: HeaderValue,
+    pub(crate) expose_headers: HeaderValue,
     /// The answer to a request whose handler panicked.
-    pub on_panic: fn() -> Response<Body>,
+    pub(crate) on_panic: fn() -> Response<Body>,
 }
 
 #[derive(Clone)]
@@ -41,7 +41,7 @@ pub struct Edge<S> {
 }
 
 impl<S> Edge<S> {
-    pub fn new(inner: S, config: EdgeConfig) -> Self {
+    pub(crate) fn new(inner: S, config: EdgeConfig) -> Self {
         Edge {
             inner,
             config: Arc::new(config),

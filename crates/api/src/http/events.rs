@@ -7,36 +7,36 @@
 //! endpoint fetches to activate the subscription.
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::ingest::{event_owner, ingest_object, IngestOutcome};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use mediaserver_ingest::IngestOutcome;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(object_storage_event))
 }
 
-pub const OCI_CREATE_OBJECT: &str = "com.oraclecloud.objectstorage.createobject";
+pub(crate) const OCI_CREATE_OBJECT: &str = "com.oraclecloud.objectstorage.createobject";
 
 /// One object an event announces.
 #[derive(Debug, Clone, PartialEq)]
-pub struct AnnouncedObject {
-    pub bucket: String,
-    pub key: String,
-    pub etag: Option<String>,
-    pub source: &'static str,
+pub(crate) struct AnnouncedObject {
+    pub(crate) bucket: String,
+    pub(crate) key: String,
+    pub(crate) etag: Option<String>,
+    pub(crate) source: &'static str,
 }
 
 #[derive(Debug, PartialEq)]
-pub enum ParsedEvent {
+pub(crate) enum ParsedEvent {
     Objects(Vec<AnnouncedObject>),
     /// A well-formed event we have nothing to do for (S3 test events, deletions…).
     Ignored(String),
@@ -47,7 +47,7 @@ fn s(v: &Value) -> Option<String> {
 }
 
 /// Recognises the supported shapes; `Err` names what is wrong.
-pub fn parse_event(body: &Value) -> Result<ParsedEvent, String> {
+pub(crate) fn parse_event(body: &Value) -> Result<ParsedEvent, String> {
     // OCI: CloudEvents 0.1 (`eventType`) or 1.0 (`specversion` + `type`).
     let oci_type = body
         .get("eventType")
@@ -111,13 +111,13 @@ pub fn parse_event(body: &Value) -> Result<ParsedEvent, String> {
 }
 
 #[derive(Deserialize, IntoParams)]
-pub struct EventParams {
+pub(crate) struct EventParams {
     /// The shared secret, for senders that cannot set an Authorization header.
     token: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct EventResponse {
+pub(crate) struct EventResponse {
     results: Vec<IngestOutcome>,
     /// Why nothing was done, when the event was well-formed but not an object creation.
     ignored: Option<String>,
@@ -191,18 +191,20 @@ async fn confirm_subscription(
     let client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(15))
         .build()
-        .map_err(|e| ApiError::Internal(format!("http client: {e}")))?;
+        .map_err(|e| ApiError::internal("building an HTTP client", e))?;
     let resp = client.get(url.clone()).send().await.map_err(|e| {
-        ApiError::Unavailable(format!(
-            "could not reach the subscription's confirmation URL: {}",
-            e.without_url()
-        ))
+        // The link itself stays out of the answer and the logs, as it always did.
+        let e = e.without_url();
+        ApiError::unavailable(
+            format!("could not reach the subscription's confirmation URL: {e}"),
+            e,
+        )
     })?;
     if !resp.status().is_success() {
-        return Err(ApiError::Unavailable(format!(
-            "the confirmation URL answered {}",
-            resp.status()
-        )));
+        return Err(ApiError::Unavailable {
+            message: format!("the confirmation URL answered {}", resp.status()),
+            cause: None,
+        });
     }
     tracing::info!(topic = ?headers.get("x-oci-ns-topicname"), "confirmed an OCI Notifications subscription");
     Ok((
@@ -258,7 +260,9 @@ async fn handle_event(
         ));
     };
     let presented = presented_secret(&headers).or(params.token.clone());
-    if !presented.is_some_and(|p| crate::auth::constant_time_eq(p.as_bytes(), secret.as_bytes())) {
+    if !presented
+        .is_some_and(|p| crate::credentials::constant_time_eq(p.as_bytes(), secret.as_bytes()))
+    {
         return Err(ApiError::Unauthorized(
             "missing or wrong events secret (Authorization: Bearer <EVENTS_SECRET>, Basic auth \
              with it as the password, or ?token=)"
@@ -293,20 +297,17 @@ async fn handle_event(
             o.key, o.bucket
         )));
     }
-    let owner = event_owner(&state.repo, state.settings.events_owner_email.as_deref()).await?;
+    let owner = state
+        .ingest
+        .event_owner(state.settings.events_owner_email.as_deref())
+        .await?;
     let mut results = Vec::with_capacity(objects.len());
     for o in &objects {
         results.push(
-            ingest_object(
-                &state.repo,
-                state.media_store.as_ref(),
-                &owner,
-                &o.key,
-                o.etag.as_deref(),
-                o.source,
-                state.settings.job_max_attempts,
-            )
-            .await?,
+            state
+                .ingest
+                .ingest_object(&owner, &o.key, o.etag.as_deref(), o.source)
+                .await?,
         );
     }
     Ok((

@@ -1,27 +1,26 @@
-//! Media items: upload, list, read, change, delete, and the original's bytes.
+//! Media items: upload (a one-request upload; the bytes go to `mediaserver-ingest`), list, read,
+//! change, delete, and the original's bytes.
 
-use crate::auth::{AuthUser, MaybeAuthUser};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::access::{load_owned, load_readable};
+use crate::http::caller::{AuthUser, MaybeAuthUser};
 use crate::http::objects::{self, ServeOptions};
-use crate::http::playback::{signed_urls, SignedUrls};
-use crate::http::upload::{self, check_title, MAX_TITLE_CHARS};
+use crate::http::paging::{next_cursor, parse_cursor, parse_limit};
+use crate::http::views::{media_view, MediaPage, MediaView};
 use crate::http::ApiJson;
 use crate::AppState;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use axum::Json;
-use chrono::{DateTime, Utc};
-use mediaserver_core::{
-    is_valid_id, Media, MediaFilter, MediaKind, MediaPatch, MediaStatus, Visibility,
-};
+use mediaserver_core::{MediaFilter, MediaKind, MediaPatch, MediaStatus, Visibility};
 use mediaserver_storage::ObjectKey;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         // Uploads enforce MAX_UPLOAD_BYTES themselves while streaming.
         .routes(routes!(upload_media, list_media).layer(DefaultBodyLimit::disable()))
@@ -29,141 +28,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_original))
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct RenditionView {
-    name: String,
-    width: i32,
-    height: i32,
-    bandwidth: i64,
-    codecs: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct VariantView {
-    name: String,
-    width: i32,
-    height: i32,
-    url: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct PlaybackView {
-    hls: String,
-    dash: String,
-}
-
-/// A media item as the API shows it.
-#[derive(Serialize, ToSchema)]
-pub struct MediaView {
-    id: String,
-    owner_id: String,
-    kind: MediaKind,
-    status: MediaStatus,
-    title: String,
-    filename: String,
-    content_type: String,
-    size: i64,
-    /// SHA-256 of the original, hex.
-    sha256: String,
-    visibility: Visibility,
-    duration_seconds: Option<f64>,
-    width: Option<i32>,
-    height: Option<i32>,
-    /// Processing progress, 0–100.
-    progress: i32,
-    /// True once enough is published to start playback.
-    playable: bool,
-    /// Why processing failed, when `status` is `failed`.
-    error: Option<String>,
-    renditions: Vec<RenditionView>,
-    playback: Option<PlaybackView>,
-    thumbnail_url: Option<String>,
-    /// Storyboard WebVTT (cues point into a sprite next to it), for scrubbing previews.
-    storyboard_url: Option<String>,
-    variants: Vec<VariantView>,
-    /// The same playback URLs carrying a short-lived token in the path, for the item's owner:
-    /// usable where no Authorization header can be sent (players, `<img>`).
-    signed: Option<SignedUrls>,
-    original_url: String,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-}
-
-/// The API's view of `m`; with `signed`, tokenized playback URLs once there is something to play.
-pub(crate) fn media_view(state: &AppState, m: Media, signed: bool) -> ApiResult<MediaView> {
-    let has_outputs = m.playable || m.status == MediaStatus::Ready;
-    let signed = if signed && has_outputs {
-        Some(signed_urls(state, &m.id, SIGNED_URL_TTL)?)
-    } else {
-        None
-    };
-    Ok(MediaView { signed, ..m.into() })
-}
-
-/// Lifetime of the tokenized URLs embedded in item responses.
-const SIGNED_URL_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
-
-impl From<Media> for MediaView {
-    fn from(m: Media) -> Self {
-        let base = format!("/v1/media/{}", m.id);
-        let out = m.outputs;
-        // Playback paths are fixed entry points; the files behind them are resolved when served.
-        // HLS is playable while still encoding; DASH appears at `ready` (it 404s until then).
-        let playback = (m.playable || out.hls.is_some()).then(|| PlaybackView {
-            hls: format!("{base}/hls/master.m3u8"),
-            dash: format!("{base}/dash/manifest.mpd"),
-        });
-        MediaView {
-            original_url: format!("{base}/original"),
-            playback,
-            renditions: out
-                .renditions
-                .into_iter()
-                .map(|r| RenditionView {
-                    name: r.name,
-                    width: r.width,
-                    height: r.height,
-                    bandwidth: r.bandwidth,
-                    codecs: r.codecs,
-                })
-                .collect(),
-            variants: out
-                .variants
-                .into_iter()
-                .map(|v| VariantView {
-                    url: format!("{base}/{}", v.path),
-                    name: v.name,
-                    width: v.width,
-                    height: v.height,
-                })
-                .collect(),
-            thumbnail_url: out.thumbnail.map(|_| format!("{base}/thumbnail.jpg")),
-            storyboard_url: out.storyboard.map(|_| format!("{base}/storyboard.vtt")),
-            signed: None,
-            id: m.id,
-            owner_id: m.owner_id,
-            kind: m.kind,
-            status: m.status,
-            title: m.title,
-            filename: m.filename,
-            content_type: m.content_type,
-            size: m.size,
-            sha256: m.sha256,
-            visibility: m.visibility,
-            duration_seconds: m.duration_seconds,
-            width: m.width,
-            height: m.height,
-            progress: m.progress,
-            playable: m.playable,
-            error: m.error,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-        }
-    }
-}
-
 #[derive(Deserialize, IntoParams)]
-pub struct UploadParams {
+pub(crate) struct UploadParams {
     /// File name for a raw-body upload.
     filename: Option<String>,
     /// Title for a raw-body upload (defaults to the file name without extension).
@@ -223,7 +89,7 @@ async fn upload_media(
                             ));
                         }
                         let filename = field.file_name().unwrap_or("upload").to_string();
-                        stored = Some(upload::store_upload(&state, &filename, field).await?);
+                        stored = Some(state.ingest.store_upload(&filename, field, max).await?);
                     }
                     Some("title") => {
                         let text = read_small_field(field).await?;
@@ -237,14 +103,14 @@ async fn upload_media(
         }
         .await;
         match (outcome, stored) {
-            (Ok(()), Some(s)) => upload::commit(&state, &caller.id, s, title).await?,
+            (Ok(()), Some(s)) => state.ingest.commit(&caller.id, s, title).await?,
             (Ok(()), None) => {
                 return Err(ApiError::BadRequest(
                     "multipart body has no `file` field".into(),
                 ))
             }
             (Err(e), Some(s)) => {
-                upload::discard(&state, &s).await;
+                state.ingest.discard_stored(&s).await;
                 return Err(e);
             }
             (Err(e), None) => return Err(e),
@@ -255,10 +121,25 @@ async fn upload_media(
         }
         let filename = params.filename.unwrap_or_else(|| "upload".into());
         let stream = req.into_body().into_data_stream();
-        let stored = upload::store_upload(&state, &filename, stream).await?;
-        upload::commit(&state, &caller.id, stored, params.title).await?
+        let stored = state.ingest.store_upload(&filename, stream, max).await?;
+        state
+            .ingest
+            .commit(&caller.id, stored, params.title)
+            .await?
     };
     Ok((StatusCode::CREATED, Json(media_view(&state, media, true)?)))
+}
+
+pub(crate) const MAX_TITLE_CHARS: usize = 200;
+
+/// A title as given by a client: at most [`MAX_TITLE_CHARS`] characters.
+pub(crate) fn check_title(title: &str) -> ApiResult<()> {
+    if title.chars().count() > MAX_TITLE_CHARS {
+        return Err(ApiError::BadRequest(format!(
+            "title: must be at most {MAX_TITLE_CHARS} characters"
+        )));
+    }
+    Ok(())
 }
 
 /// Reads a text form field, refusing anything longer than a title could be (the field is
@@ -282,7 +163,7 @@ async fn read_small_field(mut field: axum::extract::multipart::Field<'_>) -> Api
 }
 
 #[derive(Deserialize, IntoParams)]
-pub struct ListParams {
+pub(crate) struct ListParams {
     /// Page size, 1–100 (default 20).
     limit: Option<String>,
     /// `next_cursor` from the previous page.
@@ -291,13 +172,6 @@ pub struct ListParams {
     kind: Option<String>,
     /// `uploaded`, `queued`, `processing`, `ready` or `failed`.
     status: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct MediaPage {
-    pub items: Vec<MediaView>,
-    /// Pass as `cursor` to get the next page; `null` on the last page.
-    pub next_cursor: Option<String>,
 }
 
 /// The caller's media items (admins: everyone's), newest first.
@@ -337,12 +211,7 @@ async fn list_media(
         limit: limit + 1,
     };
     let mut items = state.repo.list_media(&filter).await?;
-    let next_cursor = if items.len() > limit as usize {
-        items.truncate(limit as usize);
-        items.last().map(|m| m.id.clone())
-    } else {
-        None
-    };
+    let next_cursor = next_cursor(&mut items, limit);
     let items: ApiResult<Vec<MediaView>> = items
         .into_iter()
         .map(|m| media_view(&state, m, true))
@@ -351,71 +220,6 @@ async fn list_media(
         items: items?,
         next_cursor,
     }))
-}
-
-/// `limit`: 1–100, default 20.
-pub(crate) fn parse_limit(v: Option<&str>) -> ApiResult<u32> {
-    match v.filter(|s| !s.is_empty()) {
-        None => Ok(20),
-        Some(s) => s
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=100).contains(n))
-            .ok_or_else(|| ApiError::BadRequest("limit: must be a number from 1 to 100".into())),
-    }
-}
-
-/// `cursor`: an item id from a previous page's `next_cursor`.
-pub(crate) fn parse_cursor(v: Option<String>) -> ApiResult<Option<String>> {
-    let cursor = v.filter(|c| !c.is_empty());
-    if cursor.as_deref().is_some_and(|c| !is_valid_id(c)) {
-        return Err(ApiError::BadRequest(
-            "cursor: not a cursor returned by this endpoint".into(),
-        ));
-    }
-    Ok(cursor)
-}
-
-/// Loads an item the caller may see: owner, admin, or a non-private item. Anything else is 404,
-/// so ids of other people's private items are not revealed.
-async fn load_readable(state: &AppState, id: &str, caller: Option<&AuthUser>) -> ApiResult<Media> {
-    load_readable_with(state, id, caller, false).await
-}
-
-/// Like `load_readable`; `has_token`: the request carries a valid playback token for `id`.
-pub(crate) async fn load_readable_with(
-    state: &AppState,
-    id: &str,
-    caller: Option<&AuthUser>,
-    has_token: bool,
-) -> ApiResult<Media> {
-    let not_found = || ApiError::not_found("media item");
-    if !is_valid_id(id) {
-        return Err(not_found());
-    }
-    let media = state.repo.get_media(id).await?.ok_or_else(not_found)?;
-    if may_read(&media, caller, has_token) {
-        Ok(media)
-    } else {
-        Err(not_found())
-    }
-}
-
-/// Who may read an item: anyone unless it is private; then its owner, an admin, or the holder of
-/// a playback token for it.
-pub(crate) fn may_read(media: &Media, caller: Option<&AuthUser>, has_token: bool) -> bool {
-    has_token
-        || media.visibility != Visibility::Private
-        || caller.is_some_and(|c| c.is_admin() || c.id == media.owner_id)
-}
-
-pub(crate) async fn load_owned(state: &AppState, id: &str, caller: &AuthUser) -> ApiResult<Media> {
-    let media = load_readable(state, id, Some(caller)).await?;
-    if caller.is_admin() || caller.id == media.owner_id {
-        Ok(media)
-    } else {
-        Err(ApiError::not_found("media item"))
-    }
 }
 
 /// One media item.
@@ -433,7 +237,7 @@ async fn get_media(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct MediaUpdate {
+pub(crate) struct MediaUpdate {
     title: Option<String>,
     visibility: Option<Visibility>,
 }

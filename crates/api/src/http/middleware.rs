@@ -16,7 +16,7 @@ use axum::Router;
 use std::time::Duration;
 use tower_http::cors::{Any, CorsLayer};
 
-pub fn wrap(router: Router) -> Edge<Router> {
+pub(crate) fn wrap(router: Router) -> Edge<Router> {
     // Bearer tokens, not cookies, so any origin may call the API; players on other origins need
     // Range and the exposed length/range headers. Every answer is the same for every origin
     // (`*` throughout), so there is nothing for a `Vary` header to name.

@@ -1,18 +1,26 @@
-pub mod auth;
-pub mod direct;
-pub mod edge;
-pub mod events;
-pub mod media;
-pub mod middleware;
-pub mod objects;
-pub mod ops;
-pub mod playback;
-pub mod playback_cache;
-pub mod tus;
-mod tus_body;
-pub(crate) mod tus_state;
-pub mod upload;
-pub mod web;
+//! The HTTP layer's routes and what they share. One module per resource (its handlers and
+//! request types); the shared parts each in their own module.
+
+// Routes, one module per resource.
+pub(crate) mod accounts; // registration, login, token refresh and revocation, API keys
+pub(crate) mod direct; // direct uploads: a time-limited URL to PUT the file to, then completion
+pub(crate) mod events; // bucket notifications (OCI Events, S3) that turn new objects into items
+pub(crate) mod media; // items: one-request upload, list, read, change, delete, the original
+pub(crate) mod ops; // health, readiness, metrics
+pub(crate) mod playback; // HLS/DASH/images of an item, playback tokens, the public listing
+pub(crate) mod tus; // resumable uploads (tus 1.0.0)
+pub(crate) mod web; // the web page
+
+// Shared by the routes.
+mod access; // who may see or change an item
+pub(crate) mod caller; // who is calling: the bearer credential as an extractor
+mod objects; // serving stored bytes: ranges, ETags, conditional requests
+mod paging; // limit, cursor and the next page's cursor of item lists
+mod views; // the JSON views of items (with signed playback URLs)
+
+// Around every route.
+pub(crate) mod edge; // the outermost service: request ids, CORS, panics, tracing
+pub(crate) mod middleware; // the layer stack
 
 use crate::error::ApiError;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
@@ -22,11 +30,11 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 /// `axum::Json` whose rejections are our JSON 400s.
 #[derive(FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]
-pub struct ApiJson<T>(pub T);
+pub(crate) struct ApiJson<T>(pub(crate) T);
 
 /// The peer address of the connection (unspecified if the server was not started with connect
 /// info, e.g. in unit tests).
-pub struct ClientIp(pub IpAddr);
+pub(crate) struct ClientIp(pub(crate) IpAddr);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;

@@ -10,7 +10,7 @@ use mediaserver_storage::{ByteStream, ObjectKey, ObjectMeta, Storage};
 
 /// A parsed `Range: bytes=...` header for one range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ByteRange {
+pub(crate) enum ByteRange {
     /// `bytes=a-b` or `bytes=a-` (end inclusive, `None` = to the end).
     From { start: u64, end: Option<u64> },
     /// `bytes=-n`: the last n bytes.
@@ -19,7 +19,7 @@ pub enum ByteRange {
 
 /// Parses a Range header. Multiple ranges, other units and malformed values are `None`: the
 /// header is then ignored and the whole object served, as RFC 9110 allows.
-pub fn parse_range(value: &str) -> Option<ByteRange> {
+pub(crate) fn parse_range(value: &str) -> Option<ByteRange> {
     let spec = value.trim().strip_prefix("bytes=")?.trim();
     if spec.contains(',') {
         return None;
@@ -42,7 +42,7 @@ pub fn parse_range(value: &str) -> Option<ByteRange> {
 }
 
 /// Resolves a range against the object size → `start..end` (end exclusive), or `Err` for 416.
-pub fn resolve_range(range: ByteRange, size: u64) -> Result<std::ops::Range<u64>, ApiError> {
+pub(crate) fn resolve_range(range: ByteRange, size: u64) -> Result<std::ops::Range<u64>, ApiError> {
     match range {
         ByteRange::From { start, end } => {
             if start >= size {
@@ -68,17 +68,17 @@ fn etag_matches(if_none_match: &str, etag: &str) -> bool {
             .any(|t| t == etag)
 }
 
-pub struct ServeOptions {
+pub(crate) struct ServeOptions {
     /// Header values rather than strings: static ones cost nothing per request.
-    pub content_type: HeaderValue,
+    pub(crate) content_type: HeaderValue,
     /// Strong ETag, quoted; `None` uses the storage's own.
-    pub etag: Option<String>,
-    pub cache_control: HeaderValue,
-    pub content_disposition: Option<String>,
+    pub(crate) etag: Option<String>,
+    pub(crate) cache_control: HeaderValue,
+    pub(crate) content_disposition: Option<String>,
 }
 
 /// Answers GET/HEAD for `key` honouring Range and If-None-Match.
-pub async fn serve(
+pub(crate) async fn serve(
     store: &dyn Storage,
     key: &ObjectKey,
     method: &Method,
@@ -97,14 +97,14 @@ pub async fn serve(
 }
 
 /// True for a GET whose answer is the whole object whatever its validator is.
-pub fn is_plain_get(method: &Method, headers: &HeaderMap) -> bool {
+pub(crate) fn is_plain_get(method: &Method, headers: &HeaderMap) -> bool {
     method == Method::GET
         && !headers.contains_key(header::RANGE)
         && !headers.contains_key(header::IF_NONE_MATCH)
 }
 
 /// The ETag sent for a stored object: the storage's own, quoted, or one made of size and time.
-pub fn storage_etag(meta: &ObjectMeta) -> String {
+pub(crate) fn storage_etag(meta: &ObjectMeta) -> String {
     match &meta.etag {
         Some(e) => format!("\"{}\"", e.trim_matches('"')),
         None => format!(
@@ -117,7 +117,7 @@ pub fn storage_etag(meta: &ObjectMeta) -> String {
 
 /// Like [`serve`], with the object's metadata at hand and, possibly, a stream of the whole
 /// object already open (used if the answer is the whole object, dropped otherwise).
-pub async fn serve_opened(
+pub(crate) async fn serve_opened(
     store: &dyn Storage,
     key: &ObjectKey,
     meta: ObjectMeta,
@@ -129,7 +129,7 @@ pub async fn serve_opened(
     let size = meta.size;
     let etag = opts.etag.clone().unwrap_or_else(|| storage_etag(&meta));
     let etag = HeaderValue::from_str(&etag)
-        .map_err(|_| ApiError::Internal(format!("unusable ETag {etag:?}")))?;
+        .map_err(|e| ApiError::internal(format!("unusable ETag {etag:?}"), e))?;
     // A stream has no known length: hyper needs the header.
     let (parts, span) = match prepare(etag, size, headers, &opts, true) {
         Prepared::NotModified(resp) => return Ok(resp),
@@ -150,7 +150,7 @@ pub async fn serve_opened(
 
 /// Answers GET/HEAD from an object already in memory (`etag` quoted), with the same headers,
 /// ranges and validators as [`serve`].
-pub fn serve_bytes(
+pub(crate) fn serve_bytes(
     bytes: Bytes,
     etag: HeaderValue,
     method: &Method,
@@ -247,7 +247,7 @@ fn prepare(
 }
 
 /// `inline; filename="..."` with a safe ASCII fallback and the RFC 5987 UTF-8 form.
-pub fn content_disposition(filename: &str) -> String {
+pub(crate) fn content_disposition(filename: &str) -> String {
     let ascii: String = filename
         .chars()
         .map(|c| {

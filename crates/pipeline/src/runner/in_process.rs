@@ -191,7 +191,7 @@ async fn publish(
 
 /// Upload order of an output file: 0 media objects, 1 what references them, 2 the HLS master.
 fn publish_phase(rel: &str) -> usize {
-    if rel == mediaserver_media::transcode::HLS_MASTER {
+    if rel == mediaserver_core::layout::HLS_MASTER {
         2
     } else if [".m3u8", ".mpd", ".vtt"]
         .iter()

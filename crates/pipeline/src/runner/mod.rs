@@ -14,7 +14,8 @@ pub mod remote;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use mediaserver_core::{outputs_prefix, Job, Media};
+use mediaserver_core::layout::outputs_prefix;
+use mediaserver_core::{Job, Media};
 use mediaserver_db::{DbError, DynRepo, MediaReady};
 use mediaserver_storage::Storage;
 use tokio_util::sync::CancellationToken;

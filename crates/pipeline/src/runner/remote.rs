@@ -14,10 +14,7 @@ use mediaserver_storage::{ObjectKey, Storage, StorageError};
 use crate::progress::ProgressReporter;
 use crate::{ErrorChain, PipelineError};
 
-/// The summary object the container writes last, under the output prefix.
-pub const SUMMARY_OBJECT: &str = "transcode.json";
-/// The object the container rewrites while it encodes, under the output prefix.
-pub const PROGRESS_OBJECT: &str = "progress.json";
+pub use mediaserver_core::layout::{PROGRESS_OBJECT, SUMMARY_OBJECT};
 
 /// The content of [`PROGRESS_OBJECT`].
 #[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]

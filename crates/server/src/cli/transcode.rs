@@ -4,10 +4,10 @@
 use crate::config::Config;
 use anyhow::{anyhow, bail, Context};
 use futures::StreamExt;
+use mediaserver_core::layout::{PROGRESS_OBJECT, SUMMARY_OBJECT};
 use mediaserver_core::sniff::{sniff, SNIFF_LEN};
 use mediaserver_pipeline::{
     process_file, ErrorChain, PipelineError, ProcessSettings, Processed, TranscodeProgress,
-    PROGRESS_OBJECT,
 };
 use mediaserver_storage::{ObjectKey, S3Options, Storage};
 use std::io::IsTerminal;
@@ -247,7 +247,7 @@ async fn transcode(
     // Written last, so its presence means every output is in place: the Container Instances
     // job runner reads it to record the item.
     let summary_bytes = serde_json::to_vec_pretty(&summary)?;
-    let summary_name = mediaserver_pipeline::SUMMARY_OBJECT;
+    let summary_name = SUMMARY_OBJECT;
     match (&dest_loc, dest_store) {
         (Location::Local(dir), _) => {
             for (path, rel) in &files {

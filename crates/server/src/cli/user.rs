@@ -46,9 +46,7 @@ async fn create(
     if password.chars().count() < 8 {
         anyhow::bail!("--password: must be at least 8 characters");
     }
-    let password_hash = mediaserver_api::auth::hash_password(password)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let password_hash = mediaserver_api::hash_password(password).await?;
     let user = repo
         .create_user(NewUser {
             email,

@@ -2,8 +2,9 @@
 //! notification (buckets or providers that cannot send them) and queues each object version once.
 
 use crate::config::Config;
-use mediaserver_api::ingest::{event_owner, ingest_object, IngestOutcome};
-use mediaserver_api::AppState;
+use anyhow::Context;
+use mediaserver_core::layout;
+use mediaserver_ingest::{Ingest, IngestOutcome};
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -21,9 +22,11 @@ pub struct WatchArgs {
 }
 
 pub(super) async fn run(config: &Config, args: WatchArgs) -> anyhow::Result<()> {
-    let state = crate::build_state(config).await?;
+    // Only the database and the media bucket: watch records originals, nothing else.
+    let ingest = crate::build_ingest(config).await?;
     watch(
-        &state,
+        &ingest,
+        config.http.events_owner_email.as_deref(),
         &args.prefix,
         Duration::from_secs(args.interval.max(1)),
         args.once,
@@ -31,8 +34,11 @@ pub(super) async fn run(config: &Config, args: WatchArgs) -> anyhow::Result<()> 
     .await
 }
 
+/// Polls every `interval` (once with `once`) for objects under `prefix`; new items belong to
+/// the user with `owner_email` (`EVENTS_OWNER_EMAIL`), else the first admin.
 async fn watch(
-    state: &AppState,
+    ingest: &Ingest,
+    owner_email: Option<&str>,
     prefix: &str,
     interval: Duration,
     once: bool,
@@ -41,11 +47,11 @@ async fn watch(
     // After a restart they are checked again; the database keeps that idempotent.
     let mut seen: HashSet<(String, Option<String>)> = HashSet::new();
     loop {
-        match poll(state, prefix, &mut seen).await {
+        match poll(ingest, owner_email, prefix, &mut seen).await {
             Ok(created) if created > 0 => tracing::info!(created, "queued new objects"),
             Ok(_) => {}
             Err(e) if once => return Err(e),
-            Err(e) => tracing::warn!(error = %e, "poll failed; will retry"),
+            Err(e) => tracing::warn!(error = format!("{e:#}"), "poll failed; will retry"),
         }
         if once {
             return Ok(());
@@ -58,33 +64,25 @@ async fn watch(
 }
 
 async fn poll(
-    state: &AppState,
+    ingest: &Ingest,
+    owner_email: Option<&str>,
     prefix: &str,
     seen: &mut HashSet<(String, Option<String>)>,
 ) -> anyhow::Result<usize> {
-    let owner = event_owner(&state.repo, state.settings.events_owner_email.as_deref())
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let owner = ingest.event_owner(owner_email).await?;
     let mut created = 0;
-    for obj in state.media_store.list(prefix).await? {
-        if obj.key.starts_with("media/") || obj.key.starts_with("originals/") {
+    for obj in ingest.media_store().list(prefix).await? {
+        if layout::is_output_key(&obj.key) || layout::is_original_key(&obj.key) {
             continue;
         }
         let id = (obj.key.clone(), obj.etag.clone());
         if seen.contains(&id) {
             continue;
         }
-        let outcome = ingest_object(
-            &state.repo,
-            state.media_store.as_ref(),
-            &owner,
-            &obj.key,
-            obj.etag.as_deref(),
-            "watch",
-            state.settings.job_max_attempts,
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("{}: {e}", obj.key))?;
+        let outcome = ingest
+            .ingest_object(&owner, &obj.key, obj.etag.as_deref(), "watch")
+            .await
+            .with_context(|| obj.key.clone())?;
         match &outcome {
             IngestOutcome::Created { media_id, .. } => {
                 created += 1;

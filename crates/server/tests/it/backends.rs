@@ -180,8 +180,7 @@ async fn storage_unreachable_during_upload_is_503_and_nothing_is_recorded() {
     })
     .unwrap();
     let state = AppState::new(
-        repo,
-        unreachable.clone(),
+        mediaserver::ingest(&config, repo, unreachable.clone()),
         unreachable,
         JWT.as_bytes(),
         mediaserver::api_settings(&config),

@@ -11,61 +11,40 @@
 //! and the new state (in the `uploads` table) are stored, so a server killed at any moment
 //! loses nothing it acknowledged and the client resumes from the offset HEAD reports.
 
-use crate::auth::AuthUser;
+mod body;
+mod hashes;
+mod headers;
+
+pub(crate) use hashes::RunningHashes;
+pub(crate) use headers::EXPOSED_HEADERS;
+
 use crate::error::{ApiError, ApiResult};
-use crate::http::tus_body::{Checksum, Hasher, Metered, CHECKSUMS};
-use crate::http::tus_state;
-use crate::uploads;
+use crate::http::caller::AuthUser;
+use crate::http::media::check_title;
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, Request, State};
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::options;
 use axum::Router;
-use base64::Engine;
+use body::{Checksum, Hasher, Metered, CHECKSUMS};
 use bytes::BytesMut;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use futures::StreamExt;
-use mediaserver_core::sniff::{sniff, SNIFF_LEN};
-use mediaserver_core::{is_valid_id, new_id, safe_filename, Upload, UploadProtocol, UploadStatus};
-use mediaserver_storage::{ObjectKey, ResumableState};
-use std::collections::HashMap;
+use headers::{
+    expires_header, header_u64, hv, location, parse_metadata, version_mismatch, EXTENSIONS,
+    MEDIA_ID, OFFSET_OCTET_STREAM, TUS_CHECKSUM_ALGORITHM, TUS_EXTENSION, TUS_MAX_SIZE,
+    TUS_RESUMABLE, TUS_VERSION, TUS_VERSION_H, UPLOAD_CHECKSUM, UPLOAD_DEFER_LENGTH, UPLOAD_LENGTH,
+    UPLOAD_METADATA, UPLOAD_OFFSET,
+};
+use mediaserver_core::sniff::SNIFF_LEN;
+use mediaserver_core::{is_valid_id, ErrorChain, Upload, UploadStatus};
+use mediaserver_ingest::{upload_key, upload_state, NewUpload, PlannedOriginal};
+use mediaserver_storage::ResumableState;
 use std::sync::{Arc, Mutex};
 
-pub const TUS_VERSION: &str = "1.0.0";
-const EXTENSIONS: &str = "creation,creation-with-upload,termination,expiration,checksum";
-
-pub(crate) const TUS_RESUMABLE: HeaderName = HeaderName::from_static("tus-resumable");
-const TUS_VERSION_H: HeaderName = HeaderName::from_static("tus-version");
-const TUS_EXTENSION: HeaderName = HeaderName::from_static("tus-extension");
-const TUS_MAX_SIZE: HeaderName = HeaderName::from_static("tus-max-size");
-const TUS_CHECKSUM_ALGORITHM: HeaderName = HeaderName::from_static("tus-checksum-algorithm");
-pub(crate) const UPLOAD_OFFSET: HeaderName = HeaderName::from_static("upload-offset");
-const UPLOAD_LENGTH: HeaderName = HeaderName::from_static("upload-length");
-const UPLOAD_DEFER_LENGTH: HeaderName = HeaderName::from_static("upload-defer-length");
-const UPLOAD_METADATA: HeaderName = HeaderName::from_static("upload-metadata");
-const UPLOAD_EXPIRES: HeaderName = HeaderName::from_static("upload-expires");
-const UPLOAD_CHECKSUM: HeaderName = HeaderName::from_static("upload-checksum");
-/// Names the media item a finished upload became.
-pub const MEDIA_ID: HeaderName = HeaderName::from_static("mediaserver-media-id");
-const OFFSET_OCTET_STREAM: &str = "application/offset+octet-stream";
-
-/// Headers a browser client must be allowed to read (CORS).
-pub const EXPOSED_HEADERS: [HeaderName; 10] = [
-    header::LOCATION,
-    TUS_RESUMABLE,
-    TUS_VERSION_H,
-    TUS_EXTENSION,
-    TUS_MAX_SIZE,
-    UPLOAD_OFFSET,
-    UPLOAD_LENGTH,
-    UPLOAD_METADATA,
-    UPLOAD_EXPIRES,
-    MEDIA_ID,
-];
-
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/uploads", options(discover).post(create))
         .route("/v1/uploads/", options(discover).post(create))
@@ -81,15 +60,6 @@ pub fn router() -> Router<AppState> {
                 resp
             },
         ))
-}
-
-fn hv(v: impl ToString) -> HeaderValue {
-    // Only ever called with digits, ids, dates and ASCII names.
-    HeaderValue::from_str(&v.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
-fn http_date(t: DateTime<Utc>) -> String {
-    t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
 
 /// An error answered before the whole body was read: the connection cannot carry another
@@ -109,75 +79,6 @@ async fn discover(State(state): State<AppState>) -> Response {
     h.insert(TUS_MAX_SIZE, hv(state.settings.max_upload_bytes));
     h.insert(TUS_CHECKSUM_ALGORITHM, HeaderValue::from_static(CHECKSUMS));
     (StatusCode::NO_CONTENT, h).into_response()
-}
-
-/// Every request but OPTIONS must speak our version (412 otherwise, naming the one we speak).
-fn version_mismatch(headers: &HeaderMap) -> Option<Response> {
-    match headers.get(TUS_RESUMABLE).and_then(|v| v.to_str().ok()) {
-        Some(TUS_VERSION) => None,
-        other => {
-            let mut resp = ApiError::PreconditionFailed(format!(
-                "this server speaks tus {TUS_VERSION}; send 'Tus-Resumable: {TUS_VERSION}' (got {})",
-                other.unwrap_or("none")
-            ))
-            .into_response();
-            resp.headers_mut()
-                .insert(TUS_VERSION_H, HeaderValue::from_static(TUS_VERSION));
-            Some(resp)
-        }
-    }
-}
-
-fn header_u64(headers: &HeaderMap, name: &HeaderName) -> ApiResult<Option<u64>> {
-    match headers.get(name) {
-        None => Ok(None),
-        Some(v) => v
-            .to_str()
-            .ok()
-            .and_then(|s| s.parse::<u64>().ok())
-            .map(Some)
-            .ok_or_else(|| ApiError::BadRequest(format!("{name}: must be a non-negative integer"))),
-    }
-}
-
-/// `Upload-Metadata`: comma-separated `key base64value` pairs (the value may be absent).
-fn parse_metadata(raw: &str) -> ApiResult<HashMap<String, String>> {
-    let mut out = HashMap::new();
-    for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let mut it = pair.splitn(2, ' ');
-        let key = it.next().unwrap_or_default();
-        let value = match it.next() {
-            None => String::new(),
-            Some(b64) => {
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(b64.trim())
-                    .map_err(|_| {
-                        ApiError::BadRequest(format!(
-                            "Upload-Metadata: the value of '{key}' is not valid base64"
-                        ))
-                    })?;
-                String::from_utf8(bytes).map_err(|_| {
-                    ApiError::BadRequest(format!("Upload-Metadata: '{key}' is not UTF-8"))
-                })?
-            }
-        };
-        if out.insert(key.to_string(), value).is_some() {
-            return Err(ApiError::BadRequest(format!(
-                "Upload-Metadata: '{key}' appears twice"
-            )));
-        }
-    }
-    Ok(out)
-}
-
-fn location(id: &str) -> String {
-    format!("/v1/uploads/{id}")
-}
-
-fn expires_header(h: &mut HeaderMap, upload: &Upload) {
-    if upload.status == UploadStatus::Active {
-        h.insert(UPLOAD_EXPIRES, hv(http_date(upload.expires_at)));
-    }
 }
 
 /// POST: creates an upload (and with a body, stores its first bytes: creation-with-upload).
@@ -225,50 +126,36 @@ async fn create_inner(state: &AppState, caller: &AuthUser, req: Request) -> ApiR
         .map(parse_metadata)
         .transpose()?
         .unwrap_or_default();
-    let filename = safe_filename(
-        metadata
-            .get("filename")
-            .or_else(|| metadata.get("name"))
-            .map(String::as_str)
-            .unwrap_or("upload"),
-    );
+    let filename = metadata
+        .get("filename")
+        .or_else(|| metadata.get("name"))
+        .map(String::as_str)
+        .unwrap_or("upload");
     let title = metadata
         .get("title")
         .cloned()
         .filter(|t| !t.trim().is_empty());
     if let Some(t) = &title {
-        crate::http::upload::check_title(t)?;
+        check_title(t)?;
     }
 
-    let id = new_id();
-    let key = ObjectKey::new(format!("originals/{id}/{filename}"))
-        .map_err(|e| ApiError::BadRequest(format!("unusable file name: {e}")))?;
-    let rs = state.media_store.resumable_start(&key).await?;
-    let now = Utc::now();
-    let upload = Upload {
-        id: id.clone(),
-        owner_id: caller.id.clone(),
-        protocol: UploadProtocol::Tus,
-        filename,
-        title,
-        key: key.to_string(),
-        length: length as i64,
-        offset: 0,
-        state: state_json(&rs)?,
-        metadata: raw_metadata,
-        status: UploadStatus::Active,
-        expires_at: now + expiry(state),
-        created_at: now,
-        updated_at: now,
-    };
-    if let Err(e) = state.repo.create_upload(&upload).await {
-        let _ = state.media_store.resumable_abort(&key, &rs).await;
-        return Err(e.into());
-    }
-    tracing::info!(upload_id = %id, length, "tus upload created");
+    let upload = state
+        .ingest
+        .start_resumable(
+            PlannedOriginal::new(filename)?,
+            NewUpload {
+                owner_id: caller.id.clone(),
+                title,
+                length,
+                metadata: raw_metadata,
+                expires_at: Utc::now() + expiry(state),
+            },
+        )
+        .await?;
+    tracing::info!(upload_id = %upload.id, length, "tus upload created");
 
     let mut h = HeaderMap::new();
-    h.insert(header::LOCATION, hv(location(&id)));
+    h.insert(header::LOCATION, hv(location(&upload.id)));
     let has_body = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -291,8 +178,7 @@ fn expiry(state: &AppState) -> chrono::Duration {
 }
 
 fn state_json(rs: &ResumableState) -> ApiResult<String> {
-    serde_json::to_string(rs)
-        .map_err(|e| ApiError::Internal(format!("serialising upload state: {e}")))
+    serde_json::to_string(rs).map_err(|e| ApiError::internal("serialising upload state", e))
 }
 
 /// HEAD, PATCH and DELETE of one upload.
@@ -338,8 +224,8 @@ async fn head(state: &AppState, mut upload: Upload) -> ApiResult<Response> {
         // Every byte was acknowledged but completion was interrupted: finish it now, under the
         // lock so it cannot run alongside a PATCH that is completing it.
         let _guard = state
-            .uploads_in_flight
-            .lock(&state.repo, &upload.id, tus_state::WAIT)
+            .ingest
+            .lock_upload(&upload.id, mediaserver_ingest::WAIT)
             .await?;
         upload = state
             .repo
@@ -347,7 +233,7 @@ async fn head(state: &AppState, mut upload: Upload) -> ApiResult<Response> {
             .await?
             .ok_or_else(|| ApiError::not_found("upload"))?;
         if upload.status == UploadStatus::Active {
-            complete(state, &upload, None).await?;
+            state.ingest.finish_resumable(&upload, None).await?;
             upload.status = UploadStatus::Complete;
         }
     }
@@ -371,14 +257,15 @@ async fn head(state: &AppState, mut upload: Upload) -> ApiResult<Response> {
 
 async fn terminate(state: &AppState, upload: Upload) -> ApiResult<Response> {
     let _guard = state
-        .uploads_in_flight
-        .lock(&state.repo, &upload.id, tus_state::WAIT)
+        .ingest
+        .lock_upload(&upload.id, mediaserver_ingest::WAIT)
         .await?;
-    uploads::discard(state, &upload).await;
+    state.ingest.discard_upload(&upload).await;
     if state.repo.get_upload(&upload.id).await?.is_some() {
-        return Err(ApiError::Unavailable(
-            "could not release the upload's storage; try again".into(),
-        ));
+        return Err(ApiError::Unavailable {
+            message: "could not release the upload's storage; try again".into(),
+            cause: None,
+        });
     }
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -394,8 +281,8 @@ async fn patch(state: &AppState, upload: Upload, req: Request) -> ApiResult<Resp
         )));
     }
     let _guard = state
-        .uploads_in_flight
-        .lock(&state.repo, &upload.id, tus_state::WAIT)
+        .ingest
+        .lock_upload(&upload.id, mediaserver_ingest::WAIT)
         .await?;
     // Re-read under the lock: a request that just finished may have moved the offset.
     let upload = state
@@ -460,19 +347,10 @@ async fn append(
                 _ => break,
             }
         }
-        if head.len() >= SNIFF_LEN && sniff(&head).is_none() {
-            uploads::discard(state, &upload).await;
-            return Err(ApiError::UnsupportedMediaType(
-                "the file is not an image, video or audio file this server can process \
-                 (its type is decided from its contents, not its name); the upload was discarded"
-                    .into(),
-            ));
-        }
+        state.ingest.check_first_bytes(&upload, &head).await?;
     }
     let digest = Arc::new(Mutex::new(checksum.as_ref().map(Checksum::hasher)));
-    let running = Arc::new(Mutex::new(
-        state.uploads_in_flight.take_hash(&upload.id, offset),
-    ));
+    let running = Arc::new(Mutex::new(state.running_hashes.take(&upload.id, offset)));
     let too_long = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let source = futures::stream::iter((!head.is_empty()).then(|| Ok(head.freeze())))
         .chain(body.map(|r| r.map_err(std::io::Error::other)));
@@ -484,8 +362,8 @@ async fn append(
         too_long: too_long.clone(),
     };
 
-    let key = uploads::object_key(&upload)?;
-    let old = uploads::storage_state(&upload)?;
+    let key = upload_key(&upload)?;
+    let old = upload_state(&upload)?;
     let out = state
         .media_store
         .resumable_append(&key, &old, Box::pin(source))
@@ -552,7 +430,7 @@ async fn append(
             .resumable_release(&key, &old, &out.state)
             .await
         {
-            tracing::warn!(upload_id = %upload.id, error = %e, "could not remove superseded upload bytes");
+            tracing::warn!(upload_id = %upload.id, error = %ErrorChain(&e), "could not remove superseded upload bytes");
         }
         upload.offset = new_offset;
         upload.state = new_state;
@@ -562,14 +440,14 @@ async fn append(
     let running = running.lock().ok().and_then(|mut r| r.take());
     if upload.offset == upload.length && out.source_error.is_none() {
         let sha256 = running.map(|h| hex::encode(sha2::Digest::finalize(h)));
-        complete(state, &upload, sha256).await?;
+        state.ingest.finish_resumable(&upload, sha256).await?;
         upload.status = UploadStatus::Complete;
         return Ok(upload);
     }
     if let Some(h) = running {
         state
-            .uploads_in_flight
-            .keep_hash(&upload.id, upload.offset as u64, h);
+            .running_hashes
+            .keep(&upload.id, upload.offset as u64, h);
     }
     if let Some(e) = out.source_error {
         return Err(ApiError::BadRequest(format!(
@@ -579,10 +457,4 @@ async fn append(
         )));
     }
     Ok(upload)
-}
-
-async fn complete(state: &AppState, upload: &Upload, sha256: Option<String>) -> ApiResult<()> {
-    uploads::finish_storage(state, upload).await?;
-    uploads::create_media(state, upload, sha256).await?;
-    Ok(())
 }

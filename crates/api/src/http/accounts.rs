@@ -1,10 +1,11 @@
 //! Registration, login, token refresh and revocation, the caller, API keys.
 
-use crate::auth::{
-    hash_password, random_token, token_digest, verify_password, AuthUser, API_KEY_PREFIX,
+use crate::credentials::{
+    hash_password, random_token, token_digest, verify_password, API_KEY_PREFIX,
     REFRESH_TOKEN_PREFIX,
 };
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::caller::AuthUser;
 use crate::http::{ApiJson, ClientIp};
 use crate::AppState;
 use axum::extract::State;
@@ -17,7 +18,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(register))
         .routes(routes!(login))
@@ -29,7 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Credentials {
+pub(crate) struct Credentials {
     #[schema(example = "me@example.com")]
     email: String,
     /// At least 8 characters.
@@ -38,7 +39,7 @@ pub struct Credentials {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct UserView {
+pub(crate) struct UserView {
     id: String,
     email: String,
     role: Role,
@@ -57,7 +58,7 @@ impl From<User> for UserView {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct TokenPair {
+pub(crate) struct TokenPair {
     access_token: String,
     refresh_token: String,
     #[schema(example = "Bearer")]
@@ -68,7 +69,7 @@ pub struct TokenPair {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RefreshRequest {
+pub(crate) struct RefreshRequest {
     refresh_token: String,
 }
 
@@ -261,14 +262,14 @@ async fn me(State(state): State<AppState>, caller: AuthUser) -> ApiResult<Json<U
 
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
-pub struct NewApiKey {
+pub(crate) struct NewApiKey {
     /// A label to tell keys apart, e.g. "ci uploader".
     #[serde(default)]
     name: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct CreatedApiKey {
+pub(crate) struct CreatedApiKey {
     id: String,
     name: String,
     /// The key itself. It is shown only in this response; store it now.

@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 /// server sees a change made by another process.
 pub const ITEM_TTL: Duration = Duration::from_secs(1);
 /// Largest file whose body is kept in memory.
-pub const MAX_BODY: u64 = 64 * 1024;
+pub(super) const MAX_BODY: u64 = 64 * 1024;
 /// Rows kept at most (a row is well under 4 KiB).
 const MAX_ITEMS: usize = 10_000;
 /// Verified playback tokens kept at most (a few hundred bytes each).
@@ -47,10 +47,10 @@ struct CachedItem {
 
 /// A small file of an item, as read from storage.
 #[derive(Clone)]
-pub struct CachedBody {
-    pub bytes: Bytes,
+pub(super) struct CachedBody {
+    pub(super) bytes: Bytes,
     /// Quoted strong ETag, as `objects::serve` would have sent it.
-    pub etag: HeaderValue,
+    pub(super) etag: HeaderValue,
     /// `updated_at` of the row the body belongs to.
     stamp: DateTime<Utc>,
 }
@@ -85,7 +85,7 @@ impl Weighter<BodyKey, CachedBody> for BodyWeight {
 }
 
 /// See the module documentation. Lives in the (already shared) application state.
-pub struct PlaybackCache {
+pub(crate) struct PlaybackCache {
     items: Cache<String, CachedItem>,
     /// Playback tokens already verified: token → (item id, expiry in unix seconds).
     tokens: Cache<String, (Arc<str>, i64)>,
@@ -103,7 +103,7 @@ impl Default for PlaybackCache {
 }
 
 impl PlaybackCache {
-    pub fn new(ttl: Duration) -> Self {
+    fn new(ttl: Duration) -> Self {
         PlaybackCache {
             items: Cache::new(MAX_ITEMS),
             tokens: Cache::new(MAX_TOKENS),
@@ -114,14 +114,14 @@ impl PlaybackCache {
     }
 
     /// The cached row of `id` if it is fresh (only `ready` items are ever cached).
-    pub fn fresh_item(&self, id: &str) -> Option<Arc<Media>> {
+    pub(super) fn fresh_item(&self, id: &str) -> Option<Arc<Media>> {
         let hit = self.items.get(id)?;
         (hit.read_at.elapsed() < self.ttl).then_some(hit.media)
     }
 
     /// The item `id`: from the cache if a fresh `ready` row is there, else from `load` (the
     /// database), keeping the row if it is `ready`.
-    pub async fn item<E, F, Fut>(&self, id: &str, load: F) -> Result<Option<Arc<Media>>, E>
+    pub(super) async fn item<E, F, Fut>(&self, id: &str, load: F) -> Result<Option<Arc<Media>>, E>
     where
         // A closure, so that a hit does not even create the query's future.
         F: FnOnce() -> Fut,
@@ -156,7 +156,7 @@ impl PlaybackCache {
     /// The item a playback token is for. A token's signature is checked once (`verify`, which
     /// returns the item and the expiry); later requests with the same token only compare its
     /// expiry with the clock, so an expired token is refused exactly as before (by `verify`).
-    pub fn token<E>(
+    pub(super) fn token<E>(
         &self,
         token: &str,
         verify: impl FnOnce() -> Result<(String, i64), E>,
@@ -174,7 +174,7 @@ impl PlaybackCache {
     }
 
     /// Forgets `id` after this server changed or deleted it. Call after the change is committed.
-    pub fn invalidate(&self, id: &str) {
+    pub(crate) fn invalidate(&self, id: &str) {
         self.epoch.fetch_add(1, Ordering::SeqCst);
         self.items.remove(id);
     }
@@ -183,7 +183,7 @@ impl PlaybackCache {
     /// No age limit of its own: the row it is checked against is at most the TTL old, and a
     /// ready item's files change only with its row (reprocessing bumps `updated_at`) or go
     /// with it (delete).
-    pub fn body(&self, media: &Media, path: &str) -> Option<CachedBody> {
+    pub(super) fn body(&self, media: &Media, path: &str) -> Option<CachedBody> {
         let hit = self.bodies.get(&BodyKeyRef {
             id: &media.id,
             path,
@@ -192,7 +192,7 @@ impl PlaybackCache {
     }
 
     /// Keeps a body read for `media` (only `ready` items and small files; others are ignored).
-    pub fn put_body(&self, media: &Media, path: &str, bytes: Bytes, etag: HeaderValue) {
+    pub(super) fn put_body(&self, media: &Media, path: &str, bytes: Bytes, etag: HeaderValue) {
         if media.status != MediaStatus::Ready || bytes.len() as u64 > MAX_BODY {
             return;
         }

@@ -1,34 +1,27 @@
-//! Who may write to an upload, and what this process keeps per tus upload between requests.
-//!
-//! One request at a time writes to an upload, whichever replica it reaches: a client retrying
-//! after a dropped connection may overlap the request the server has not yet seen end, and
-//! two appends from the same offset would otherwise write the same multipart part numbers and
-//! pending remainder (S3-style storage) or interleave in the partial file (`Local`). Within a
-//! process a mutex per upload orders them; across replicas a lease on the upload's row (taken
-//! with a compare-and-set, renewed while the request streams, given back at its end, run out
-//! after [`LEASE`] if its holder died) does. The compare-and-set on the offset when progress is
-//! recorded stays the last line of defence.
-//!
-//! The running SHA-256 of an upload's bytes is carried from PATCH to PATCH so the request that
-//! completes a large upload need not read the whole file back to hash it. It is lost on
-//! restart (or when another replica took the next PATCH): completion then hashes the stored
-//! object instead.
+//! One writer per upload at a time, whichever replica a request reaches: a client retrying after
+//! a dropped connection may overlap the request the server has not yet seen end, and two appends
+//! from the same offset would otherwise write the same multipart part numbers and pending
+//! remainder (S3-style storage) or interleave in the partial file (`Local`); the sweeper must not
+//! discard an upload a request is finishing. Within a process a mutex per upload orders them;
+//! across replicas a lease on the upload's row (taken with a compare-and-set, renewed while the
+//! request streams, given back at its end, run out after [`LEASE`] if its holder died) does. The
+//! compare-and-set on the offset when progress is recorded stays the last line of defence.
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{IngestError, IngestResult};
 use chrono::Utc;
+use mediaserver_core::ErrorChain;
 use mediaserver_db::DynRepo;
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// How long a request waits for the upload to be free before answering 423.
-pub(crate) const WAIT: Duration = Duration::from_secs(10);
+/// How long a request waits for the upload to be free before it is refused ([`IngestError::Locked`]).
+pub const WAIT: Duration = Duration::from_secs(10);
 /// How long a write lease lasts without renewal: what a crashed server costs the client.
 /// Shorter than [`WAIT`] (with a retry to spare), so that the first request after a crash (a
 /// restarted server, another replica) waits the dead lease out instead of being refused.
-pub(crate) const LEASE: Duration = Duration::from_secs(8);
+pub const LEASE: Duration = Duration::from_secs(8);
 const RENEW_EVERY: Duration = Duration::from_secs(2);
 /// Retries of a held lease start fast: the usual holder is this server's previous request,
 /// whose lease is being given back as the client sends the next one.
@@ -36,16 +29,14 @@ const FIRST_RETRY: Duration = Duration::from_millis(5);
 const MAX_RETRY: Duration = Duration::from_millis(250);
 const _: () = assert!(LEASE.as_millis() + 2 * MAX_RETRY.as_millis() <= WAIT.as_millis());
 
-/// What one server (one `AppState`) keeps about the uploads it is receiving: a mutex per
-/// upload and the running hashes.
+/// The per-upload mutexes of one process (one `Ingest`).
 #[derive(Default)]
-pub(crate) struct UploadsInFlight {
+pub(crate) struct UploadLocks {
     local: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
-    hashes: Mutex<HashMap<String, (u64, Sha256)>>,
 }
 
 /// Held while a request writes to an upload; dropping it frees the upload.
-pub(crate) struct UploadGuard {
+pub struct UploadGuard {
     _local: tokio::sync::OwnedMutexGuard<()>,
     _lease: Option<Lease>,
 }
@@ -82,31 +73,27 @@ impl Drop for Lease {
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(async move {
                 if let Err(e) = repo.release_upload_lease(&id, &writer).await {
-                    tracing::debug!(error = %e, "could not give back an upload's write lease");
+                    tracing::debug!(error = %ErrorChain(&e), "could not give back an upload's write lease");
                 }
             });
         }
     }
 }
 
-fn locked() -> ApiError {
-    ApiError::Locked("another request is writing to this upload; retry shortly".into())
-}
-
-impl UploadsInFlight {
-    /// Waits up to `wait` until this request may write to upload `id` (423 after that). An
-    /// upload that does not exist gets no lease; the caller finds it missing.
+impl UploadLocks {
+    /// Waits up to `wait` until this request may write to upload `id`. An upload that does not
+    /// exist gets no lease; the caller finds it missing.
     pub(crate) async fn lock(
         &self,
         repo: &DynRepo,
         id: &str,
         wait: Duration,
-    ) -> ApiResult<UploadGuard> {
+    ) -> IngestResult<UploadGuard> {
         let deadline = Instant::now() + wait;
         let m = self.mutex_for(id)?;
         let local = tokio::time::timeout_at(deadline, m.lock_owned())
             .await
-            .map_err(|_| locked())?;
+            .map_err(|_| IngestError::Locked)?;
         // The lease is owned before it is asked for: a request cancelled right after the
         // database granted it still gives it back (releasing one never granted is a no-op).
         let mut lease = Lease {
@@ -133,7 +120,7 @@ impl UploadsInFlight {
             }
             if Instant::now() + retry > deadline {
                 lease.refused();
-                return Err(locked());
+                return Err(IngestError::Locked);
             }
             tokio::time::sleep(retry).await;
             retry = (retry * 2).min(MAX_RETRY);
@@ -149,30 +136,8 @@ impl UploadsInFlight {
         })
     }
 
-    /// The hash of the first `offset` bytes, if this server has it (a fresh one at 0).
-    pub(super) fn take_hash(&self, id: &str, offset: u64) -> Option<Sha256> {
-        let found = self.hashes.lock().ok()?.remove(id);
-        match found {
-            Some((at, h)) if at == offset => Some(h),
-            _ if offset == 0 => Some(Sha256::new()),
-            _ => None,
-        }
-    }
-
-    pub(super) fn keep_hash(&self, id: &str, offset: u64, h: Sha256) {
-        if let Ok(mut map) = self.hashes.lock() {
-            if map.len() >= MAX_ENTRIES {
-                map.clear();
-            }
-            map.insert(id.to_string(), (offset, h));
-        }
-    }
-
-    fn mutex_for(&self, id: &str) -> ApiResult<Arc<tokio::sync::Mutex<()>>> {
-        let mut map = self
-            .local
-            .lock()
-            .map_err(|_| ApiError::Internal("upload lock table poisoned".into()))?;
+    fn mutex_for(&self, id: &str) -> IngestResult<Arc<tokio::sync::Mutex<()>>> {
+        let mut map = self.local.lock().map_err(|_| IngestError::LocksPoisoned)?;
         map.retain(|_, w| w.strong_count() > 0);
         Ok(match map.get(id).and_then(Weak::upgrade) {
             Some(m) => m,
@@ -199,11 +164,8 @@ async fn renew(repo: DynRepo, id: String, writer: String) {
                 return;
             }
             Err(e) => {
-                tracing::warn!(upload = %id, error = %e, "could not renew the upload's write lease")
+                tracing::warn!(upload = %id, error = %ErrorChain(&e), "could not renew the upload's write lease")
             }
         }
     }
 }
-
-/// Bounds memory if clients abandon uploads; an evicted upload is hashed at completion.
-const MAX_ENTRIES: usize = 10_000;

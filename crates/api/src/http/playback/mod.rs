@@ -3,11 +3,20 @@
 //! caller's login, or a playback token — in the path (`/v1/play/{token}/…`) so that players
 //! resolving relative playlist and segment URIs keep it, or as `?token=` on `/v1/media/{id}/…`.
 
-use crate::auth::{AuthUser, MaybeAuthUser};
+mod cache;
+mod resolve;
+
+pub(crate) use cache::PlaybackCache;
+/// Re-exported by the crate as `PLAYBACK_CACHE_TTL`.
+pub use cache::ITEM_TTL;
+use resolve::{resolve, Kind};
+
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::media::{may_read, media_view, MediaPage, MediaView};
+use crate::http::access::{load_owned, may_read};
+use crate::http::caller::{AuthUser, MaybeAuthUser};
 use crate::http::objects::{self, ServeOptions};
-use crate::http::playback_cache;
+use crate::http::paging::{next_cursor, parse_cursor, parse_limit};
+use crate::http::views::{media_view, signed_urls, MediaPage, MediaView, SignedUrls};
 use crate::AppState;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::request::Parts;
@@ -15,18 +24,17 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use bytes::Bytes;
-use chrono::{DateTime, TimeZone, Utc};
 use futures::StreamExt;
-use mediaserver_core::{is_valid_id, Media, MediaFilter, MediaKind, MediaStatus, Visibility};
+use mediaserver_core::{is_valid_id, Media, MediaFilter, MediaStatus, Visibility};
 use mediaserver_storage::{ByteStream, ObjectKey};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Duration;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_public))
         .routes(routes!(create_playback_token))
@@ -38,34 +46,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 const DEFAULT_TTL: Duration = Duration::from_secs(3600);
 const MAX_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 
-#[derive(Serialize, ToSchema, Clone)]
-pub struct SignedUrls {
-    /// The token itself (already embedded in the URLs).
-    pub token: String,
-    pub expires_at: DateTime<Utc>,
-    pub hls: String,
-    pub dash: String,
-    pub thumbnail: String,
-    pub storyboard: String,
-}
-
-/// URLs under `/v1/play/{token}/` for `media`, valid for `ttl`.
-pub fn signed_urls(state: &AppState, media_id: &str, ttl: Duration) -> ApiResult<SignedUrls> {
-    let (token, exp) = state.tokens.issue_playback(media_id, ttl)?;
-    let base = format!("/v1/play/{token}");
-    Ok(SignedUrls {
-        expires_at: Utc.timestamp_opt(exp, 0).single().unwrap_or_else(Utc::now),
-        hls: format!("{base}/hls/master.m3u8"),
-        dash: format!("{base}/dash/manifest.mpd"),
-        thumbnail: format!("{base}/thumbnail.jpg"),
-        storyboard: format!("{base}/storyboard.vtt"),
-        token,
-    })
-}
-
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
-pub struct TokenRequest {
+pub(crate) struct TokenRequest {
     /// Lifetime in seconds (default 3600, at most 604800).
     ttl_seconds: Option<u64>,
 }
@@ -77,7 +60,7 @@ pub struct TokenRequest {
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn create_playback_token(
     State(state): State<AppState>,
-    caller: crate::auth::AuthUser,
+    caller: AuthUser,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<SignedUrls>)> {
@@ -87,7 +70,7 @@ async fn create_playback_token(
         serde_json::from_slice(&body)
             .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?
     };
-    let media = crate::http::media::load_owned(&state, &id, &caller).await?;
+    let media = load_owned(&state, &id, &caller).await?;
     let ttl = match req.ttl_seconds {
         None => DEFAULT_TTL,
         Some(s) if s >= 1 && s <= MAX_TTL.as_secs() => Duration::from_secs(s),
@@ -105,7 +88,7 @@ async fn create_playback_token(
 }
 
 #[derive(Deserialize, IntoParams)]
-pub struct PublicParams {
+pub(crate) struct PublicParams {
     /// Page size, 1–100 (default 20).
     limit: Option<String>,
     /// `next_cursor` from the previous page.
@@ -120,8 +103,8 @@ async fn list_public(
     query: Result<Query<PublicParams>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<MediaPage>> {
     let Query(p) = query?;
-    let limit = crate::http::media::parse_limit(p.limit.as_deref())?;
-    let before_id = crate::http::media::parse_cursor(p.cursor)?;
+    let limit = parse_limit(p.limit.as_deref())?;
+    let before_id = parse_cursor(p.cursor)?;
     let mut items = state
         .repo
         .list_media(&MediaFilter {
@@ -131,22 +114,19 @@ async fn list_public(
             ..Default::default()
         })
         .await?;
-    let next_cursor = (items.len() > limit as usize).then(|| {
-        items.truncate(limit as usize);
-        items.last().map(|m| m.id.clone())
-    });
+    let next_cursor = next_cursor(&mut items, limit);
     let items: ApiResult<Vec<MediaView>> = items
         .into_iter()
         .map(|m| media_view(&state, m, false))
         .collect();
     Ok(Json(MediaPage {
         items: items?,
-        next_cursor: next_cursor.flatten(),
+        next_cursor,
     }))
 }
 
 #[derive(Deserialize, IntoParams)]
-pub struct OutputParams {
+pub(crate) struct OutputParams {
     /// A playback token for this item (alternative to a login).
     token: Option<String>,
 }
@@ -275,8 +255,9 @@ fn cache_control(kind: Kind, ready: bool, media: &Media) -> &'static str {
     }
 }
 
-/// [`load_readable_with`] through the playback cache: the same access rules, checked on every
-/// request, against a row at most [`playback_cache::ITEM_TTL`] old (`ready` items only).
+/// [`crate::http::access::load_readable`] through the playback cache: the same access rules
+/// (and playback tokens), checked on every request, against a row at most [`ITEM_TTL`] old
+/// (`ready` items only).
 async fn load_playable(
     state: &AppState,
     id: &str,
@@ -296,98 +277,6 @@ async fn load_playable(
         Ok(media)
     } else {
         Err(not_found())
-    }
-}
-
-/// Which stored file a request path means, or `None` (404) for anything else — including every
-/// traversal attempt, since only plain names are accepted.
-/// The stored path comes back in two borrowed parts (`"stream/"` + name, or `""` + a recorded
-/// path), so that answering from the cache allocates nothing for it.
-fn resolve<'a>(
-    media: &'a Media,
-    file: &'a str,
-) -> Option<((&'static str, &'a str), &'static str, Kind)> {
-    let plain = |s: &str| {
-        !s.is_empty()
-            && s.len() <= 200
-            && !s.starts_with('.')
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-    };
-    let (dir, name) = file.split_once('/').unwrap_or(("", file));
-    if !plain(name) || name.contains("..") {
-        return None;
-    }
-    let out = &media.outputs;
-    match (dir, name) {
-        // While encoding, outputs are not recorded yet but the provisional master is published.
-        ("hls", "master.m3u8") => out
-            .hls
-            .as_deref()
-            .or_else(|| media.playable.then_some(PROVISIONAL_MASTER))
-            .map(|p| (("", p), "application/vnd.apple.mpegurl", Kind::Playlist)),
-        ("dash", "manifest.mpd") => out
-            .dash
-            .as_deref()
-            .map(|p| (("", p), "application/dash+xml", Kind::Playlist)),
-        ("hls" | "dash", n) => {
-            let (ctype, kind) = match n.rsplit_once('.')?.1 {
-                "m3u8" if dir == "hls" => ("application/vnd.apple.mpegurl", Kind::Playlist),
-                "m4s" | "mp4" => (segment_type(media), Kind::Segment),
-                _ => return None,
-            };
-            Some((("stream/", n), ctype, kind))
-        }
-        ("", "thumbnail.jpg") => out
-            .thumbnail
-            .as_deref()
-            .map(|p| (("", p), "image/jpeg", Kind::Image)),
-        ("", "storyboard.vtt") => out
-            .storyboard
-            .as_deref()
-            .map(|p| (("", p), "text/vtt; charset=utf-8", Kind::Image)),
-        ("", "storyboard.jpg") => out
-            .storyboard
-            .as_ref()
-            .map(|_| (("", "storyboard.jpg"), "image/jpeg", Kind::Image)),
-        ("variants", n) => out
-            .variants
-            .iter()
-            .find(|v| v.path.strip_prefix("variants/") == Some(n))
-            .map(|v| {
-                (
-                    ("", v.path.as_str()),
-                    content_type_static(&v.content_type),
-                    Kind::Image,
-                )
-            }),
-        _ => None,
-    }
-}
-
-/// Where the pipeline publishes the HLS master while the item is still encoding.
-const PROVISIONAL_MASTER: &str = "stream/master.m3u8";
-
-#[derive(Clone, Copy, PartialEq)]
-enum Kind {
-    Playlist,
-    Segment,
-    Image,
-}
-
-fn segment_type(media: &Media) -> &'static str {
-    if media.kind == MediaKind::Audio {
-        "audio/mp4"
-    } else {
-        "video/iso.segment"
-    }
-}
-
-fn content_type_static(ct: &str) -> &'static str {
-    match ct {
-        "image/webp" => "image/webp",
-        "image/png" => "image/png",
-        _ => "image/jpeg",
     }
 }
 
@@ -454,16 +343,16 @@ async fn serve_output(
         // whose body is thrown away: look first.
         if !objects::is_plain_get(method, headers) {
             let meta = store.head(&key).await?;
-            if meta.size > playback_cache::MAX_BODY {
+            if meta.size > cache::MAX_BODY {
                 return objects::serve_opened(store, &key, meta, None, method, headers, opts())
                     .await;
             }
         }
         let (meta, stream) = store.get_stream(&key).await?;
-        if meta.size <= playback_cache::MAX_BODY {
+        if meta.size <= cache::MAX_BODY {
             let bytes = collect_small(stream, meta.size).await?;
             let etag = HeaderValue::from_str(&objects::storage_etag(&meta))
-                .map_err(|e| ApiError::Internal(format!("storage ETag: {e}")))?;
+                .map_err(|e| ApiError::internal("storage ETag", e))?;
             state
                 .playback_cache
                 .put_body(media, file, bytes.clone(), etag.clone());
@@ -482,7 +371,7 @@ async fn collect_small(mut stream: ByteStream, size: u64) -> ApiResult<Bytes> {
     while let Some(chunk) = stream.next().await {
         let chunk = chunk?;
         total += chunk.len() as u64;
-        if total > size.max(playback_cache::MAX_BODY) {
+        if total > size.max(cache::MAX_BODY) {
             return Err(ApiError::Internal(
                 "a stored file grew while it was being read".into(),
             ));
@@ -493,87 +382,4 @@ async fn collect_small(mut stream: ByteStream, size: u64) -> ApiResult<Bytes> {
         1 => chunks.swap_remove(0),
         _ => chunks.concat().into(),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use mediaserver_core::{MediaOutputs, Variant};
-
-    fn media() -> Media {
-        let (mut m, _) = mediaserver_core::NewOriginal {
-            id: mediaserver_core::new_id(),
-            owner_id: "u".into(),
-            kind: MediaKind::Video,
-            content_type: "video/mp4".into(),
-            filename: "a.mp4".into(),
-            title: None,
-            size: 1,
-            sha256: String::new(),
-            bucket: "media".into(),
-            key: "originals/x/a.mp4".into(),
-            etag: "e".into(),
-            source: "upload".into(),
-        }
-        .into_records();
-        m.outputs = MediaOutputs {
-            hls: Some("stream/master.m3u8".into()),
-            dash: Some("stream/manifest.mpd".into()),
-            thumbnail: Some("thumbnail.jpg".into()),
-            storyboard: Some("storyboard.vtt".into()),
-            variants: vec![Variant {
-                name: "thumb".into(),
-                width: 320,
-                height: 180,
-                content_type: "image/webp".into(),
-                path: "variants/thumb.webp".into(),
-            }],
-            ..Default::default()
-        };
-        m
-    }
-
-    #[test]
-    fn resolves_only_known_plain_names() {
-        let m = media();
-        let path = |f: &str| resolve(&m, f).map(|((dir, name), _, _)| format!("{dir}{name}"));
-        assert_eq!(
-            path("hls/master.m3u8").as_deref(),
-            Some("stream/master.m3u8")
-        );
-        assert_eq!(
-            path("dash/manifest.mpd").as_deref(),
-            Some("stream/manifest.mpd")
-        );
-        assert_eq!(
-            path("hls/media_0.m3u8").as_deref(),
-            Some("stream/media_0.m3u8")
-        );
-        assert_eq!(
-            path("dash/chunk-0-00001.m4s").as_deref(),
-            Some("stream/chunk-0-00001.m4s")
-        );
-        assert_eq!(
-            path("variants/thumb.webp").as_deref(),
-            Some("variants/thumb.webp")
-        );
-        assert_eq!(path("storyboard.jpg").as_deref(), Some("storyboard.jpg"));
-        for bad in [
-            "hls/../../originals/x/a.mp4",
-            "hls/..",
-            "../x",
-            "hls/%2e%2e",
-            "hls/a/b.m4s",
-            "hls/.hidden.m4s",
-            "hls/x.mp3",
-            "dash/media_0.m3u8",
-            "variants/large.webp",
-            "original",
-            "hls/",
-            "hls/a\\b.m4s",
-            "stream/master.m3u8",
-        ] {
-            assert_eq!(path(bad), None, "{bad}");
-        }
-    }
 }

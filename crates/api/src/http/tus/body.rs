@@ -82,7 +82,7 @@ pub(super) struct Metered {
     pub(super) inner: Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>,
     pub(super) left: u64,
     pub(super) digest: Arc<Mutex<Option<Hasher>>>,
-    /// The upload's running SHA-256 (see `tus::running_hash`), if this process has it.
+    /// The upload's running SHA-256 (see `hashes`), if this process has it.
     pub(super) running: Arc<Mutex<Option<sha2::Sha256>>>,
     pub(super) too_long: Arc<std::sync::atomic::AtomicBool>,
 }

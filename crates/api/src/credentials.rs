@@ -1,0 +1,221 @@
+//! Credentials: argon2id password hashes (computed off the async executor), HS256 access and
+//! playback tokens, and opaque refresh tokens and API keys (stored as SHA-256 digests).
+
+use crate::error::ApiError;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use base64::Engine;
+use chrono::Utc;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use mediaserver_core::{Role, User};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+
+pub(crate) const API_KEY_PREFIX: &str = "msk_";
+pub(crate) const REFRESH_TOKEN_PREFIX: &str = "mrt_";
+
+/// Hashes a password with argon2id on the blocking pool.
+pub async fn hash_password(password: String) -> Result<String, ApiError> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| ApiError::internal("password hashing failed", e))
+    })
+    .await
+    .map_err(|e| ApiError::internal("password hashing task failed", e))?
+}
+
+/// Verifies a password on the blocking pool. A malformed stored hash counts as a mismatch.
+pub(crate) async fn verify_password(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// A random opaque secret with a recognisable prefix.
+pub(crate) fn random_token(prefix: &str) -> String {
+    let mut buf = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut buf);
+    format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+    )
+}
+
+/// Compares two secrets without a timing signal of where they first differ.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// How opaque tokens are stored: their SHA-256, hex. They carry 256 bits of entropy, so a fast
+/// digest is enough (unlike passwords).
+pub(crate) fn token_digest(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Claims {
+    pub(crate) sub: String,
+    pub(crate) role: Role,
+    iat: i64,
+    exp: i64,
+    typ: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct PlaybackClaims {
+    /// The one media item this token plays.
+    mid: String,
+    iat: i64,
+    exp: i64,
+    typ: String,
+}
+
+/// Signs and checks access and playback tokens.
+pub(crate) struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    pub(crate) access_ttl: Duration,
+}
+
+impl std::fmt::Debug for TokenKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenKeys(***)")
+    }
+}
+
+impl TokenKeys {
+    pub(crate) fn new(secret: &[u8], access_ttl: Duration) -> Self {
+        TokenKeys {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            access_ttl,
+        }
+    }
+
+    pub(crate) fn issue_access(&self, user: &User) -> Result<String, ApiError> {
+        let now = Utc::now().timestamp();
+        let claims = Claims {
+            sub: user.id.clone(),
+            role: user.role,
+            iat: now,
+            exp: now + self.access_ttl.as_secs() as i64,
+            typ: "access".into(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| ApiError::internal("signing token", e))
+    }
+
+    /// A token that lets anyone holding it play one item until it expires. Returns the token and
+    /// its expiry (unix seconds).
+    pub(crate) fn issue_playback(
+        &self,
+        media_id: &str,
+        ttl: Duration,
+    ) -> Result<(String, i64), ApiError> {
+        let now = Utc::now().timestamp();
+        let exp = now + ttl.as_secs() as i64;
+        let claims = PlaybackClaims {
+            mid: media_id.to_string(),
+            iat: now,
+            exp,
+            typ: "playback".into(),
+        };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| ApiError::internal("signing token", e))?;
+        Ok((token, exp))
+    }
+
+    /// The item a playback token is for and the token's expiry (unix seconds; valid through
+    /// it); 401 if it is expired, tampered with or not one.
+    pub(crate) fn verify_playback_until(&self, token: &str) -> Result<(String, i64), ApiError> {
+        let mut v = Validation::new(Algorithm::HS256);
+        v.leeway = 0;
+        v.set_required_spec_claims(&["exp"]);
+        match jsonwebtoken::decode::<PlaybackClaims>(token, &self.decoding, &v) {
+            Ok(data) if data.claims.typ == "playback" => Ok((data.claims.mid, data.claims.exp)),
+            Err(e) if matches!(e.kind(), jsonwebtoken::errors::ErrorKind::ExpiredSignature) => Err(
+                ApiError::Unauthorized("the playback token has expired; request a new one".into()),
+            ),
+            _ => Err(ApiError::Unauthorized("invalid playback token".into())),
+        }
+    }
+
+    pub(crate) fn verify_access(&self, token: &str) -> Option<Claims> {
+        let mut v = Validation::new(Algorithm::HS256);
+        v.leeway = 0;
+        v.set_required_spec_claims(&["exp", "sub"]);
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &v).ok()?;
+        (data.claims.typ == "access").then_some(data.claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_tokens_verify_and_reject_tampering() {
+        let keys = TokenKeys::new(b"0123456789abcdef0123456789abcdef", Duration::from_secs(60));
+        let user = User {
+            id: "u1".into(),
+            email: "a@b.c".into(),
+            password_hash: String::new(),
+            role: Role::User,
+            created_at: Utc::now(),
+        };
+        let tok = keys.issue_access(&user).unwrap();
+        assert_eq!(keys.verify_access(&tok).unwrap().sub, "u1");
+        let other = TokenKeys::new(b"another-secret-another-secret-xx", Duration::from_secs(60));
+        assert!(other.verify_access(&tok).is_none());
+        let mut tampered = tok.clone();
+        tampered.insert(tok.len() / 2, 'x');
+        assert!(keys.verify_access(&tampered).is_none());
+    }
+
+    #[test]
+    fn playback_tokens_are_scoped_and_not_access_tokens() {
+        let keys = TokenKeys::new(b"0123456789abcdef0123456789abcdef", Duration::from_secs(60));
+        let (tok, exp) = keys.issue_playback("m1", Duration::from_secs(30)).unwrap();
+        assert!(exp > Utc::now().timestamp());
+        assert_eq!(keys.verify_playback_until(&tok).unwrap().0, "m1");
+        // A playback token is no login, and a login is no playback token.
+        assert!(keys.verify_access(&tok).is_none());
+        let user = User {
+            id: "u1".into(),
+            email: "a@b.c".into(),
+            password_hash: String::new(),
+            role: Role::User,
+            created_at: Utc::now(),
+        };
+        assert!(keys
+            .verify_playback_until(&keys.issue_access(&user).unwrap())
+            .is_err());
+        let (expired, _) = keys.issue_playback("m1", Duration::from_secs(0)).unwrap();
+        std::thread::sleep(Duration::from_millis(1100));
+        let err = keys.verify_playback_until(&expired).unwrap_err();
+        assert!(err.to_string().contains("expired"), "{err}");
+    }
+
+    #[test]
+    fn opaque_tokens_are_random_and_digested() {
+        let a = random_token(API_KEY_PREFIX);
+        let b = random_token(API_KEY_PREFIX);
+        assert_ne!(a, b);
+        assert!(a.starts_with(API_KEY_PREFIX) && a.len() > 40);
+        assert_eq!(token_digest(&a).len(), 64);
+        assert_ne!(token_digest(&a), a);
+    }
+}

@@ -1,0 +1,39 @@
+//! Pages of item lists, newest first: the `limit` and `cursor` query parameters, and the cursor
+//! of the next page (the last item's id; ids are time-ordered).
+
+use crate::error::{ApiError, ApiResult};
+use mediaserver_core::{is_valid_id, Media};
+
+/// `limit`: 1–100, default 20.
+pub(crate) fn parse_limit(v: Option<&str>) -> ApiResult<u32> {
+    match v.filter(|s| !s.is_empty()) {
+        None => Ok(20),
+        Some(s) => s
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=100).contains(n))
+            .ok_or_else(|| ApiError::BadRequest("limit: must be a number from 1 to 100".into())),
+    }
+}
+
+/// `cursor`: an item id from a previous page's `next_cursor`.
+pub(crate) fn parse_cursor(v: Option<String>) -> ApiResult<Option<String>> {
+    let cursor = v.filter(|c| !c.is_empty());
+    if cursor.as_deref().is_some_and(|c| !is_valid_id(c)) {
+        return Err(ApiError::BadRequest(
+            "cursor: not a cursor returned by this endpoint".into(),
+        ));
+    }
+    Ok(cursor)
+}
+
+/// Cuts `items`, read with a limit of `limit + 1`, to one page; returns the next page's cursor
+/// if there is a next page.
+pub(crate) fn next_cursor(items: &mut Vec<Media>, limit: u32) -> Option<String> {
+    if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items.last().map(|m| m.id.clone())
+    } else {
+        None
+    }
+}

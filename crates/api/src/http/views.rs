@@ -1,0 +1,186 @@
+//! Items as the API shows them: the JSON views of a media item (playback entry points, outputs,
+//! and for its owner the same URLs signed with a short-lived playback token) and of a page of
+//! items.
+
+use crate::error::ApiResult;
+use crate::AppState;
+use chrono::{DateTime, TimeZone, Utc};
+use mediaserver_core::layout::public;
+use mediaserver_core::{Media, MediaKind, MediaStatus, Visibility};
+use serde::Serialize;
+use std::time::Duration;
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct RenditionView {
+    name: String,
+    width: i32,
+    height: i32,
+    bandwidth: i64,
+    codecs: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct VariantView {
+    name: String,
+    width: i32,
+    height: i32,
+    url: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PlaybackView {
+    hls: String,
+    dash: String,
+}
+
+/// A media item as the API shows it.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct MediaView {
+    id: String,
+    owner_id: String,
+    kind: MediaKind,
+    status: MediaStatus,
+    title: String,
+    filename: String,
+    content_type: String,
+    size: i64,
+    /// SHA-256 of the original, hex.
+    sha256: String,
+    visibility: Visibility,
+    duration_seconds: Option<f64>,
+    width: Option<i32>,
+    height: Option<i32>,
+    /// Processing progress, 0–100.
+    progress: i32,
+    /// True once enough is published to start playback.
+    playable: bool,
+    /// Why processing failed, when `status` is `failed`.
+    error: Option<String>,
+    renditions: Vec<RenditionView>,
+    playback: Option<PlaybackView>,
+    thumbnail_url: Option<String>,
+    /// Storyboard WebVTT (cues point into a sprite next to it), for scrubbing previews.
+    storyboard_url: Option<String>,
+    variants: Vec<VariantView>,
+    /// The same playback URLs carrying a short-lived token in the path, for the item's owner:
+    /// usable where no Authorization header can be sent (players, `<img>`).
+    signed: Option<SignedUrls>,
+    original_url: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+/// The API's view of `m`; with `signed`, tokenized playback URLs once there is something to play.
+pub(crate) fn media_view(state: &AppState, m: Media, signed: bool) -> ApiResult<MediaView> {
+    let has_outputs = m.playable || m.status == MediaStatus::Ready;
+    let signed = if signed && has_outputs {
+        Some(signed_urls(state, &m.id, SIGNED_URL_TTL)?)
+    } else {
+        None
+    };
+    Ok(MediaView { signed, ..m.into() })
+}
+
+/// Lifetime of the tokenized URLs embedded in item responses.
+const SIGNED_URL_TTL: Duration = Duration::from_secs(3600);
+
+impl From<Media> for MediaView {
+    fn from(m: Media) -> Self {
+        let base = format!("/v1/media/{}", m.id);
+        let out = m.outputs;
+        // Playback paths are fixed entry points; the files behind them are resolved when served.
+        // HLS is playable while still encoding; DASH appears at `ready` (it 404s until then).
+        let playback = (m.playable || out.hls.is_some()).then(|| PlaybackView {
+            hls: format!("{base}/{}", public::HLS_MASTER),
+            dash: format!("{base}/{}", public::DASH_MANIFEST),
+        });
+        MediaView {
+            original_url: format!("{base}/{}", public::ORIGINAL),
+            playback,
+            renditions: out
+                .renditions
+                .into_iter()
+                .map(|r| RenditionView {
+                    name: r.name,
+                    width: r.width,
+                    height: r.height,
+                    bandwidth: r.bandwidth,
+                    codecs: r.codecs,
+                })
+                .collect(),
+            variants: out
+                .variants
+                .into_iter()
+                .map(|v| VariantView {
+                    url: format!("{base}/{}", v.path),
+                    name: v.name,
+                    width: v.width,
+                    height: v.height,
+                })
+                .collect(),
+            thumbnail_url: out
+                .thumbnail
+                .map(|_| format!("{base}/{}", public::THUMBNAIL)),
+            storyboard_url: out
+                .storyboard
+                .map(|_| format!("{base}/{}", public::STORYBOARD_VTT)),
+            signed: None,
+            id: m.id,
+            owner_id: m.owner_id,
+            kind: m.kind,
+            status: m.status,
+            title: m.title,
+            filename: m.filename,
+            content_type: m.content_type,
+            size: m.size,
+            sha256: m.sha256,
+            visibility: m.visibility,
+            duration_seconds: m.duration_seconds,
+            width: m.width,
+            height: m.height,
+            progress: m.progress,
+            playable: m.playable,
+            error: m.error,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+/// One page of a list of items.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct MediaPage {
+    pub(crate) items: Vec<MediaView>,
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    pub(crate) next_cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema, Clone)]
+pub(crate) struct SignedUrls {
+    /// The token itself (already embedded in the URLs).
+    token: String,
+    expires_at: DateTime<Utc>,
+    hls: String,
+    dash: String,
+    thumbnail: String,
+    storyboard: String,
+}
+
+/// URLs under `/v1/play/{token}/` for `media`, valid for `ttl`.
+pub(crate) fn signed_urls(
+    state: &AppState,
+    media_id: &str,
+    ttl: Duration,
+) -> ApiResult<SignedUrls> {
+    let (token, exp) = state.tokens.issue_playback(media_id, ttl)?;
+    let base = format!("/v1/play/{token}");
+    Ok(SignedUrls {
+        expires_at: Utc.timestamp_opt(exp, 0).single().unwrap_or_else(Utc::now),
+        hls: format!("{base}/{}", public::HLS_MASTER),
+        dash: format!("{base}/{}", public::DASH_MANIFEST),
+        thumbnail: format!("{base}/{}", public::THUMBNAIL),
+        storyboard: format!("{base}/{}", public::STORYBOARD_VTT),
+        token,
+    })
+}

@@ -1,0 +1,125 @@
+//! The storage layout, written once: where an item's original and its processing outputs live in
+//! the buckets, what the output files are called, and the public paths that serve them. Every
+//! object key this server makes comes from here.
+//!
+//! ```text
+//! media bucket    originals/{media id}/{file name}       an original uploaded through the API
+//! output bucket   media/{media id}/stream/master.m3u8    HLS master
+//!                 media/{media id}/stream/manifest.mpd   DASH manifest
+//!                 media/{media id}/stream/…              playlists and CMAF segments
+//!                 media/{media id}/thumbnail.jpg         poster
+//!                 media/{media id}/storyboard.vtt|.jpg   scrubbing previews
+//!                 media/{media id}/variants/…            image variants
+//!                 media/{media id}/transcode.json        a job container's summary
+//!                 media/{media id}/progress.json         a job container's progress
+//! ```
+//!
+//! Originals announced by bucket events keep the key they were put at. The media crate names its
+//! files itself (it writes a local directory, not a bucket); a test in the pipeline crate keeps
+//! its names equal to these.
+
+/// Where originals uploaded through the API live (media bucket).
+pub const ORIGINALS_DIR: &str = "originals/";
+/// Where processing outputs live (output bucket).
+pub const OUTPUTS_DIR: &str = "media/";
+
+/// The key of an original uploaded through the API. `filename` must already be safe as a key
+/// segment (see [`crate::safe_filename`]).
+pub fn original_key(media_id: &str, filename: &str) -> String {
+    format!("{}{filename}", originals_prefix(media_id))
+}
+
+/// The prefix under which an item's original (and a resumable upload's staging objects) live.
+pub fn originals_prefix(media_id: &str) -> String {
+    format!("{ORIGINALS_DIR}{media_id}/")
+}
+
+/// The prefix under which an item's processing outputs live.
+pub fn outputs_prefix(media_id: &str) -> String {
+    format!("{OUTPUTS_DIR}{media_id}/")
+}
+
+/// The key of output file `name` (relative, e.g. [`HLS_MASTER`]) of an item.
+pub fn output_key(media_id: &str, name: &str) -> String {
+    format!("{}{name}", outputs_prefix(media_id))
+}
+
+/// The id segment of a key under [`ORIGINALS_DIR`] (not checked to be an id), or `None`.
+pub fn original_key_id(key: &str) -> Option<&str> {
+    key.strip_prefix(ORIGINALS_DIR)
+        .and_then(|rest| rest.split('/').next())
+}
+
+/// Whether `key` is under [`ORIGINALS_DIR`]: written by this server's own uploads.
+pub fn is_original_key(key: &str) -> bool {
+    key.starts_with(ORIGINALS_DIR)
+}
+
+/// Whether `key` is under [`OUTPUTS_DIR`]: written by this server's processing.
+pub fn is_output_key(key: &str) -> bool {
+    key.starts_with(OUTPUTS_DIR)
+}
+
+// Output files, relative to an item's outputs prefix.
+
+/// Packaged streams: playlists, manifests and segments.
+pub const STREAM_DIR: &str = "stream/";
+pub const HLS_MASTER: &str = "stream/master.m3u8";
+pub const DASH_MANIFEST: &str = "stream/manifest.mpd";
+pub const THUMBNAIL: &str = "thumbnail.jpg";
+pub const STORYBOARD_VTT: &str = "storyboard.vtt";
+/// The sprite the storyboard's cues point into (next to it).
+pub const STORYBOARD_IMAGE: &str = "storyboard.jpg";
+/// Image variants (`variants/{name}.{jpg,webp}`).
+pub const VARIANTS_DIR: &str = "variants/";
+/// The summary a job container writes last.
+pub const SUMMARY_OBJECT: &str = "transcode.json";
+/// The object a job container rewrites while it encodes.
+pub const PROGRESS_OBJECT: &str = "progress.json";
+
+/// Public paths of an item's files, relative to its playback base (`/v1/media/{id}/` or
+/// `/v1/play/{token}/`). They are fixed entry points: playback resolves them to the stored
+/// files recorded for the item.
+pub mod public {
+    /// Playlists and segments of HLS (stored under [`super::STREAM_DIR`]).
+    pub const HLS_DIR: &str = "hls";
+    /// The DASH manifest's segments (stored under [`super::STREAM_DIR`]).
+    pub const DASH_DIR: &str = "dash";
+    /// Image variants (stored under [`super::VARIANTS_DIR`]).
+    pub const VARIANTS_DIR: &str = "variants";
+    pub const HLS_MASTER: &str = "hls/master.m3u8";
+    pub const DASH_MANIFEST: &str = "dash/manifest.mpd";
+    pub const THUMBNAIL: &str = "thumbnail.jpg";
+    pub const STORYBOARD_VTT: &str = "storyboard.vtt";
+    pub const STORYBOARD_IMAGE: &str = "storyboard.jpg";
+    /// The original's bytes (on `/v1/media/{id}/` only).
+    pub const ORIGINAL: &str = "original";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_and_prefixes() {
+        let id = "0190a5b2-0000-7000-8000-000000000000";
+        assert_eq!(
+            original_key(id, "clip.mp4"),
+            format!("originals/{id}/clip.mp4")
+        );
+        assert_eq!(originals_prefix(id), format!("originals/{id}/"));
+        assert_eq!(outputs_prefix(id), format!("media/{id}/"));
+        assert_eq!(
+            output_key(id, HLS_MASTER),
+            format!("media/{id}/stream/master.m3u8")
+        );
+        assert_eq!(original_key_id(&original_key(id, "a b.mov")), Some(id));
+        assert_eq!(original_key_id("in/clip.mp4"), None);
+        assert!(is_original_key(&original_key(id, "x")));
+        assert!(is_output_key(&output_key(id, THUMBNAIL)));
+        assert!(!is_output_key("in/media/x.mp4"));
+        for name in [HLS_MASTER, DASH_MANIFEST] {
+            assert!(name.starts_with(STREAM_DIR), "{name}");
+        }
+    }
+}
