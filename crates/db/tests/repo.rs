@@ -2,6 +2,9 @@
 //! `MEDIASERVER_TEST_PG_URL` (an admin URL; each test creates its own database) and fails
 //! without it rather than skipping.
 
+// A panic is how a test reports failure; the workspace's unwrap/expect lints are for code that ships.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use mediaserver_core::{
     new_id, ApiKey, Media, MediaFilter, MediaKind, MediaOutputs, MediaPatch, MediaStatus, NewUser,

@@ -249,6 +249,7 @@ impl Collect {
 /// (SIGKILL, OOM killer). Ask the kernel to kill the child then too, so an encoder never runs on
 /// for a worker that is gone and whose job another worker has taken over.
 #[cfg(target_os = "linux")]
+#[allow(unsafe_code)] // `pre_exec` is unsafe by signature; see SAFETY below.
 fn die_with_parent(cmd: &mut tokio::process::Command) {
     // SAFETY: the closure runs in the forked child before exec and only calls prctl, which is
     // async-signal-safe; it allocates nothing and touches no shared state.

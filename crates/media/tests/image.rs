@@ -1,5 +1,8 @@
 //! Image variants: sizes, EXIF orientation and stripping, decompression bombs.
 
+// A panic is how a test reports failure; the workspace's unwrap/expect lints are for code that ships.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use mediaserver_media::image::{process, process_async, ImageLimits, ImageOutput};
 use mediaserver_media::MediaError;

@@ -1,5 +1,8 @@
 //! ffprobe parsing over committed fixtures, and real probes of broken inputs.
 
+// A panic is how a test reports failure; the workspace's unwrap/expect lints are for code that ships.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use mediaserver_media::probe::{self, ProbeInfo};

@@ -2,6 +2,9 @@
 //! way OCI does; and the stand-in's own behaviour where a client relies on it (status codes,
 //! headers, error bodies, pagination, multipart rules, pre-authenticated requests).
 
+// A panic is how a test reports failure; the workspace's unwrap/expect lints are for code that ships.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 use std::time::Duration;
 

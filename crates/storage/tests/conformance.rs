@@ -3,6 +3,9 @@
 //! the in-process Object Storage stand-in, which verifies every request's signature (and small
 //! list pages, so pagination is exercised). The OCIBucket cases need the `oci` feature.
 
+// A panic is how a test reports failure; the workspace's unwrap/expect lints are for code that ships.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use bytes::Bytes;

@@ -135,7 +135,6 @@ fn respond(
     etag: &str,
     extra: Vec<(header::HeaderName, HeaderValue)>,
 ) -> Response {
-    let etag_value = HeaderValue::from_str(etag).expect("hex etag is a valid header");
     let mut response = if not_modified(headers, etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
@@ -145,7 +144,10 @@ fn respond(
         r
     };
     let h = response.headers_mut();
-    h.insert(header::ETAG, etag_value);
+    // A hex digest in quotes: always a valid header value.
+    if let Ok(etag_value) = HeaderValue::from_str(etag) {
+        h.insert(header::ETAG, etag_value);
+    }
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static(cache_control),
@@ -165,7 +167,11 @@ async fn index(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let extra = vec![
         (
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_str(&policy).expect("policy is ASCII"),
+            // `origin_of` keeps only a clean origin; should the value still not be a valid
+            // header, the policy without the public origin is.
+            HeaderValue::from_str(&policy)
+                .or_else(|_| HeaderValue::from_str(&csp(None)))
+                .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'")),
         ),
         (
             header::REFERRER_POLICY,

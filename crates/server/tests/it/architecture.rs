@@ -124,6 +124,28 @@ fn crates_depend_only_on_what_the_code_map_allows() {
 }
 
 #[test]
+fn every_crate_takes_the_workspace_lints() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(root.join("crates")).expect("crates/") {
+        let manifest = entry.expect("entry").path().join("Cargo.toml");
+        let Ok(text) = std::fs::read_to_string(&manifest) else {
+            continue;
+        };
+        let takes_them = text
+            .split("\n[")
+            .any(|section| section.starts_with("lints]") && section.contains("workspace = true"));
+        if !takes_them {
+            missing.push(manifest.display().to_string());
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "without `[lints] workspace = true`: {missing:?}"
+    );
+}
+
+#[test]
 fn the_rule_table_reader_sees_violations() {
     // The guard above passes on an empty reading too; check the reader on a known table.
     let doc = "# x\n\n## Dependency rules\n\n| crate | may use | must not use | kind |\n|---|---|---|---|\n\
