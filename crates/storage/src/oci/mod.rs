@@ -425,6 +425,7 @@ mod tests {
             code: "c".into(),
             message: "m".into(),
             opc_request_id: None,
+            source: None,
         };
         assert!(matches!(map_err(svc(404), "k"), StorageError::NotFound(k) if k == "k"));
         assert!(matches!(
