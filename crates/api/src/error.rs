@@ -196,8 +196,8 @@ impl From<StorageError> for ApiError {
             StorageError::RangeNotSatisfiable { size, .. } => {
                 ApiError::RangeNotSatisfiable { size }
             }
-            StorageError::Unavailable(ref m) => {
-                ApiError::unavailable(format!("storage unavailable: {m}"), e)
+            StorageError::Unavailable { ref message, .. } => {
+                ApiError::unavailable(format!("storage unavailable: {message}"), e)
             }
             StorageError::InvalidKey(_) => ApiError::NotFound("object not found".into()),
             other => ApiError::Internal(other.into()),
@@ -217,8 +217,8 @@ impl From<IngestError> for ApiError {
             IngestError::Empty => ApiError::BadRequest(message),
             IngestError::NotMedia { .. } => ApiError::UnsupportedMediaType(message),
             IngestError::NotStored(cause) => match cause {
-                StorageError::Unavailable(ref m) => ApiError::unavailable(
-                    format!("storage unavailable, nothing was kept; retry later ({m})"),
+                StorageError::Unavailable { ref message, .. } => ApiError::unavailable(
+                    format!("storage unavailable, nothing was kept; retry later ({message})"),
                     cause,
                 ),
                 other => other.into(),
@@ -289,8 +289,8 @@ mod tests {
             )
         );
         assert_eq!(
-            answer(IngestError::NotStored(StorageError::Unavailable(
-                "timed out".into()
+            answer(IngestError::NotStored(StorageError::unavailable(
+                "timed out"
             ))),
             (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -317,7 +317,7 @@ mod tests {
 
     #[test]
     fn unavailable_keeps_its_message_and_its_cause() {
-        let e = ApiError::from(StorageError::Unavailable("connection refused".into()));
+        let e = ApiError::from(StorageError::unavailable("connection refused"));
         assert_eq!(e.to_string(), "storage unavailable: connection refused");
         assert!(std::error::Error::source(&e).is_some());
     }

@@ -25,6 +25,7 @@ fn rc(e: rcgen::Error) -> OciError {
     OciError::Key {
         what: "stand-in certificate".into(),
         message: e.to_string(),
+        source: Some(Box::new(e)),
     }
 }
 

@@ -190,10 +190,10 @@ impl Standin {
             .merge(container_instances.router());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
-            .map_err(|e| OciError::Config(format!("stand-in: cannot bind: {e}")))?;
+            .map_err(|e| OciError::config_from(format!("stand-in: cannot bind: {e}"), e))?;
         let addr = listener
             .local_addr()
-            .map_err(|e| OciError::Config(format!("stand-in: {e}")))?;
+            .map_err(|e| OciError::config_from(format!("stand-in: {e}"), e))?;
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::auth::{provider_from_settings, AuthProvider, AuthSettings};
 use crate::endpoints::Endpoints;
-use crate::error::OciError;
+use crate::error::{Cause, OciError};
 use crate::region::Region;
 use crate::signer::BodySigning;
 
@@ -17,7 +17,7 @@ pub fn default_http_client() -> Result<reqwest::Client, OciError> {
     reqwest::Client::builder()
         .connect_timeout(std::time::Duration::from_secs(10))
         .build()
-        .map_err(|e| OciError::Config(format!("cannot build the HTTP client: {e}")))
+        .map_err(|e| OciError::config_from(format!("cannot build the HTTP client: {e}"), e))
 }
 
 /// OCI refuses requests whose `date` is more than five minutes off its clock.
@@ -37,7 +37,7 @@ impl OciClient {
     pub async fn connect(settings: &AuthSettings, http: reqwest::Client) -> Result<Self, OciError> {
         let auth = provider_from_settings(settings, &http).await?;
         let region = settings.region.or_else(|| auth.region()).ok_or_else(|| {
-            OciError::Config(format!(
+            OciError::config(format!(
                 "no OCI region: set OCI_REGION (the {} principal does not name one)",
                 settings.kind
             ))
@@ -180,6 +180,7 @@ pub async fn service_error(resp: reqwest::Response) -> OciError {
         code,
         message,
         opc_request_id,
+        source: None,
     }
 }
 
@@ -217,11 +218,21 @@ pub(crate) fn transport(url: &url::Url, source: reqwest::Error) -> OciError {
 
 /// An answer that is not what the API documents.
 pub(crate) fn malformed(url: &url::Url, message: String) -> OciError {
+    malformed_answer(url, message, None)
+}
+
+/// [`malformed`], as the parser said in `cause`.
+pub(crate) fn malformed_from(url: &url::Url, message: String, cause: impl Into<Cause>) -> OciError {
+    malformed_answer(url, message, Some(cause.into()))
+}
+
+fn malformed_answer(url: &url::Url, message: String, source: Option<Cause>) -> OciError {
     OciError::Service {
         url: redacted_url(url),
         status: 502,
         code: "MalformedAnswer".into(),
         message,
         opc_request_id: None,
+        source,
     }
 }

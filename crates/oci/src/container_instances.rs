@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use http::header::CONTENT_TYPE;
 use serde::{Deserialize, Serialize};
 
-use crate::client::{malformed, transport, OciClient};
+use crate::client::{malformed_from, transport, OciClient};
 use crate::error::OciError;
 use crate::signer::BodySigning;
 
@@ -167,7 +167,10 @@ impl ContainerInstancesClient {
 
     async fn call(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response, OciError> {
         let req = req.timeout(REQUEST_TIMEOUT).build().map_err(|e| {
-            OciError::Config(format!("cannot build a Container Instances request: {e}"))
+            OciError::config_from(
+                format!("cannot build a Container Instances request: {e}"),
+                e,
+            )
         })?;
         self.oci.execute_checked(req, BodySigning::Auto).await
     }
@@ -179,7 +182,7 @@ impl ContainerInstancesClient {
         let url = resp.url().clone();
         let text = resp.text().await.map_err(|e| transport(&url, e))?;
         serde_json::from_str(&text)
-            .map_err(|e| malformed(&url, format!("{what}: unexpected answer ({e})")))
+            .map_err(|e| malformed_from(&url, format!("{what}: unexpected answer ({e})"), e))
     }
 
     /// CreateContainerInstance. With the same `retry_token` within a day, OCI answers with the
@@ -189,8 +192,9 @@ impl ContainerInstancesClient {
         details: &CreateContainerInstance,
         retry_token: Option<&str>,
     ) -> Result<ContainerInstance, OciError> {
-        let body = serde_json::to_vec(details)
-            .map_err(|e| OciError::Config(format!("cannot encode the container instance: {e}")))?;
+        let body = serde_json::to_vec(details).map_err(|e| {
+            OciError::config_from(format!("cannot encode the container instance: {e}"), e)
+        })?;
         let mut req = self
             .oci
             .http()

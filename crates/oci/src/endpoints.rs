@@ -131,14 +131,14 @@ impl Endpoints {
 fn normalize(var: &'static str, value: &str) -> Result<String, OciError> {
     let v = value.trim();
     let url = url::Url::parse(v)
-        .map_err(|e| OciError::Config(format!("{var}: '{v}' is not a URL ({e})")))?;
+        .map_err(|e| OciError::config_from(format!("{var}: '{v}' is not a URL ({e})"), e))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(OciError::Config(format!(
+        return Err(OciError::config(format!(
             "{var}: '{v}' must be an http:// or https:// URL with a host"
         )));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(OciError::Config(format!(
+        return Err(OciError::config(format!(
             "{var}: '{v}' must not carry a query or fragment"
         )));
     }

@@ -1,7 +1,13 @@
 //! The crate's one error type. Messages name the input that was wrong (a region, a file, a
 //! profile, a secret OCID) and never carry key material, pass phrases or session tokens.
+//! Where an underlying error (i/o, a parser, reqwest, another `OciError`) caused it, that error
+//! is kept as `source` beside the message, which already says what it says: the same rule
+//! holds for it (no key material, no URL with a query).
 
 use std::path::PathBuf;
+
+/// The underlying error of an [`OciError`].
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum OciError {
@@ -9,17 +15,32 @@ pub enum OciError {
     #[error("unknown OCI region '{input}': expected a region identifier such as us-ashburn-1 or a region key such as IAD")]
     UnknownRegion { input: String },
 
-    /// A bad setting: an environment variable, an endpoint override, a config file entry.
-    #[error("{0}")]
-    Config(String),
+    /// A bad setting: an environment variable, an endpoint override, a config file entry (or a
+    /// request that cannot be built from them).
+    #[error("{message}")]
+    Config {
+        message: String,
+        #[source]
+        source: Option<Cause>,
+    },
 
     /// A private key file that does not exist or cannot be read.
     #[error("cannot read private key file {path}: {message}")]
-    KeyFile { path: PathBuf, message: String },
+    KeyFile {
+        path: PathBuf,
+        message: String,
+        #[source]
+        source: std::io::Error,
+    },
 
     /// A private key that cannot be used (not PEM, not RSA, encrypted without a pass phrase...).
     #[error("private key {what}: {message}")]
-    Key { what: String, message: String },
+    Key {
+        what: String,
+        message: String,
+        #[source]
+        source: Option<Cause>,
+    },
 
     /// The pass phrase does not decrypt the key.
     #[error("private key {what}: wrong pass phrase (the key could not be decrypted with it)")]
@@ -55,7 +76,8 @@ pub enum OciError {
         clock_skew: bool,
     },
 
-    /// Any other non-success answer from an OCI service.
+    /// Any other non-success answer from an OCI service; also an answer that is not what the
+    /// API documents (status 502, code `MalformedAnswer`), whose parser's error is `source`.
     #[error("{url}: OCI answered {status} {code}: {message}{}", opc_request_id.as_deref().map(|id| format!(" (opc-request-id {id})")).unwrap_or_default())]
     Service {
         url: String,
@@ -63,6 +85,8 @@ pub enum OciError {
         code: String,
         message: String,
         opc_request_id: Option<String>,
+        #[source]
+        source: Option<Cause>,
     },
 
     /// The instance metadata service, the federation endpoint or a token was not usable.
@@ -70,18 +94,79 @@ pub enum OciError {
     Principal {
         principal: &'static str,
         message: String,
+        #[source]
+        source: Option<Cause>,
     },
 
-    /// A Vault secret could not be read; names the secret.
+    /// A Vault secret could not be read; names the secret. When the request failed, `source`
+    /// is that `OciError` (a transport error, a 401, a 404...).
     #[error("cannot read secret {secret_id} from OCI Vault: {message}")]
-    Secret { secret_id: String, message: String },
+    Secret {
+        secret_id: String,
+        message: String,
+        #[source]
+        source: Option<Cause>,
+    },
 }
 
 impl OciError {
+    /// [`OciError::Config`] with nothing underneath.
+    pub fn config(message: impl Into<String>) -> Self {
+        OciError::Config {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// [`OciError::Config`] because of `cause`.
+    pub fn config_from(message: impl Into<String>, cause: impl Into<Cause>) -> Self {
+        OciError::Config {
+            message: message.into(),
+            source: Some(cause.into()),
+        }
+    }
+
+    /// [`OciError::Key`] with nothing underneath.
     pub(crate) fn key(what: impl Into<String>, message: impl Into<String>) -> Self {
         OciError::Key {
             what: what.into(),
             message: message.into(),
+            source: None,
+        }
+    }
+
+    /// [`OciError::Key`] because of `cause` (a parser's error: it shows no key material).
+    pub(crate) fn key_from(
+        what: impl Into<String>,
+        message: impl Into<String>,
+        cause: impl Into<Cause>,
+    ) -> Self {
+        OciError::Key {
+            what: what.into(),
+            message: message.into(),
+            source: Some(cause.into()),
+        }
+    }
+
+    /// [`OciError::Principal`] with nothing underneath.
+    pub(crate) fn principal(principal: &'static str, message: impl Into<String>) -> Self {
+        OciError::Principal {
+            principal,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// [`OciError::Principal`] because of `cause`.
+    pub(crate) fn principal_from(
+        principal: &'static str,
+        message: impl Into<String>,
+        cause: impl Into<Cause>,
+    ) -> Self {
+        OciError::Principal {
+            principal,
+            message: message.into(),
+            source: Some(cause.into()),
         }
     }
 }

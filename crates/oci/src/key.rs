@@ -52,6 +52,7 @@ impl PrivateKey {
             } else {
                 e.to_string()
             },
+            source: e,
         })?;
         Self::from_pem(&bytes, pass_phrase, &format!("in {}", path.display()))
     }
@@ -64,7 +65,7 @@ impl PrivateKey {
         what: &str,
     ) -> Result<Self, OciError> {
         let blocks = pem::parse_many(pem_bytes)
-            .map_err(|e| OciError::key(what, format!("is not a PEM file ({e})")))?;
+            .map_err(|e| OciError::key_from(what, format!("is not a PEM file ({e})"), e))?;
         let Some(block) = blocks.iter().find(|b| b.tag().ends_with("PRIVATE KEY")) else {
             if blocks
                 .iter()
@@ -105,25 +106,27 @@ impl PrivateKey {
                 let pass = pass.ok_or_else(|| {
                     OciError::key(what, "is encrypted and no pass phrase was given")
                 })?;
-                let info = pkcs8::EncryptedPrivateKeyInfo::try_from(block.contents())
-                    .map_err(|e| OciError::key(what, format!("is not encrypted PKCS#8 ({e})")))?;
+                let info =
+                    pkcs8::EncryptedPrivateKeyInfo::try_from(block.contents()).map_err(|e| {
+                        OciError::key_from(what, format!("is not encrypted PKCS#8 ({e})"), e)
+                    })?;
                 let doc = info.decrypt(pass.as_bytes()).map_err(|e| match e {
                     pkcs8::Error::EncryptedPrivateKey(
                         pkcs8::pkcs5::Error::UnsupportedAlgorithm { .. },
-                    ) => OciError::key(what, format!("uses an unsupported encryption ({e})")),
+                    ) => {
+                        OciError::key_from(what, format!("uses an unsupported encryption ({e})"), e)
+                    }
                     _ => OciError::WrongPassPhrase {
                         what: what.to_string(),
                     },
                 })?;
-                Self::from_pkcs8_der(doc.as_bytes(), what).map_err(|e| match e {
-                    // Decrypting with a wrong pass phrase sometimes "succeeds" into garbage.
-                    OciError::Key { message, .. } if message.starts_with("is not PKCS#8") => {
-                        OciError::WrongPassPhrase {
-                            what: what.to_string(),
-                        }
-                    }
-                    other => other,
-                })
+                // Decrypting with a wrong pass phrase sometimes "succeeds" into garbage.
+                if pkcs8::PrivateKeyInfo::try_from(doc.as_bytes()).is_err() {
+                    return Err(OciError::WrongPassPhrase {
+                        what: what.to_string(),
+                    });
+                }
+                Self::from_pkcs8_der(doc.as_bytes(), what)
             }
             other => Err(OciError::key(
                 what,
@@ -134,7 +137,7 @@ impl PrivateKey {
 
     fn from_pkcs8_der(der: &[u8], what: &str) -> Result<Self, OciError> {
         let info = pkcs8::PrivateKeyInfo::try_from(der)
-            .map_err(|e| OciError::key(what, format!("is not PKCS#8 ({e})")))?;
+            .map_err(|e| OciError::key_from(what, format!("is not PKCS#8 ({e})"), e))?;
         if info.algorithm.oid != RSA_ENCRYPTION {
             return Err(OciError::key(
                 what,
@@ -248,7 +251,7 @@ fn rejected(e: aws_lc_rs::error::KeyRejected, what: &str) -> OciError {
             "is smaller than 2048 bits; OCI API keys must be RSA keys of at least 2048 bits",
         ),
         "TooLarge" => OciError::key(what, "is larger than 8192 bits"),
-        other => OciError::key(what, format!("is not a usable RSA key ({other})")),
+        other => OciError::key_from(what, format!("is not a usable RSA key ({other})"), e),
     }
 }
 

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::client::OciClient;
-use crate::error::OciError;
+use crate::error::{Cause, OciError};
 use crate::signer::BodySigning;
 
 /// A secret's bytes. `Debug` never shows them.
@@ -55,6 +55,12 @@ pub async fn read_secret(client: &OciClient, secret_id: &str) -> Result<SecretVa
     let named = |message: String| OciError::Secret {
         secret_id: secret_id.to_string(),
         message,
+        source: None,
+    };
+    let named_from = |message: String, cause: Cause| OciError::Secret {
+        secret_id: secret_id.to_string(),
+        message,
+        source: Some(cause),
     };
     validate_secret_ocid(secret_id).map_err(named)?;
     let url = format!(
@@ -67,11 +73,11 @@ pub async fn read_secret(client: &OciClient, secret_id: &str) -> Result<SecretVa
         .header(http::header::ACCEPT, "application/json")
         .timeout(std::time::Duration::from_secs(30))
         .build()
-        .map_err(|e| named(format!("bad Secrets endpoint {url}: {e}")))?;
+        .map_err(|e| named_from(format!("bad Secrets endpoint {url}: {e}"), e.into()))?;
     let resp = client
         .execute_checked(req, BodySigning::Auto)
         .await
-        .map_err(|e| named(e.to_string()))?;
+        .map_err(|e| named_from(e.to_string(), e.into()))?;
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Bundle {
@@ -86,7 +92,8 @@ pub async fn read_secret(client: &OciClient, secret_id: &str) -> Result<SecretVa
     let text = resp
         .text()
         .await
-        .map_err(|e| named(format!("reading the answer: {e}")))?;
+        .map_err(|e| named_from(format!("reading the answer: {e}"), e.into()))?;
+    // The parsers' own errors are left out here and below: they can quote the content.
     let bundle: Bundle = serde_json::from_str(&text).map_err(|_| {
         named("the answer is not a secret bundle (no secretBundleContent.content)".into())
     })?;
@@ -107,14 +114,17 @@ pub async fn read_secret(client: &OciClient, secret_id: &str) -> Result<SecretVa
 /// [`read_secret`] as UTF-8 text (trailing newline removed), failing when it is empty.
 pub async fn read_secret_string(client: &OciClient, secret_id: &str) -> Result<String, OciError> {
     let value = read_secret(client, secret_id).await?;
+    // The UTF-8 error is left out: it carries the bytes.
     let text = value.into_string().map_err(|_| OciError::Secret {
         secret_id: secret_id.trim().to_string(),
         message: "the secret is not UTF-8 text".into(),
+        source: None,
     })?;
     if text.is_empty() {
         return Err(OciError::Secret {
             secret_id: secret_id.trim().to_string(),
             message: "the secret is empty".into(),
+            source: None,
         });
     }
     Ok(text)

@@ -12,7 +12,7 @@ use http::{HeaderMap, HeaderValue, Method};
 use mediaserver_oci::auth::config_file::ConfigFile;
 use mediaserver_oci::auth::{ApiKeyProvider, AuthKind, AuthSettings, ResourcePrincipalProvider};
 use mediaserver_oci::signer::{self, Body, BodySigning};
-use mediaserver_oci::{vault, OciClient, PrivateKey, Region};
+use mediaserver_oci::{vault, OciClient, OciError, PrivateKey, Region};
 use mediaserver_oci_standin::{Standin, VerifyOptions};
 use url::Url;
 
@@ -109,6 +109,13 @@ async fn api_key_reads_a_vault_secret_and_401_names_the_key() {
     assert!(
         msg.contains("ocid1.vaultsecret.oc1.iad.missing") && msg.contains("404"),
         "{msg}"
+    );
+    // The request's own error stays the cause: a caller can tell a missing secret from an
+    // outage without reading the message.
+    let cause = std::error::Error::source(&err).and_then(|c| c.downcast_ref::<OciError>());
+    assert!(
+        matches!(cause, Some(OciError::Service { status: 404, .. })),
+        "{err:?}"
     );
     let msg = vault::read_secret_string(&client, "not-an-ocid")
         .await

@@ -103,7 +103,7 @@ mod tests {
 
     #[test]
     fn messages_are_the_recorded_reasons() {
-        let e = PipelineError::from(StorageError::Unavailable("down".into()));
+        let e = PipelineError::from(StorageError::unavailable("down"));
         assert_eq!(e.to_string(), "storage: storage unavailable: down");
         let e = PipelineError::from(DbError::NotFound);
         assert_eq!(e.to_string(), "database: not found");

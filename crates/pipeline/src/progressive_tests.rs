@@ -22,7 +22,7 @@ struct Recording {
 impl Recording {
     fn put(&self, key: &ObjectKey) -> StorageResult<()> {
         if self.fail_on.is_some_and(|f| key.as_str().ends_with(f)) {
-            return Err(StorageError::Unavailable("injected".into()));
+            return Err(StorageError::unavailable("injected"));
         }
         Ok(())
     }

@@ -79,7 +79,7 @@ const MAX_PRESIGN_EXPIRY: Duration = Duration::from_secs(7 * 24 * 3600);
 
 pub(crate) fn check_presign_expiry(expires: Duration) -> Result<()> {
     if expires.is_zero() || expires > MAX_PRESIGN_EXPIRY {
-        return Err(StorageError::Other(format!(
+        return Err(StorageError::other(format!(
             "presign expiry must be between 1s and 7 days, got {expires:?}"
         )));
     }

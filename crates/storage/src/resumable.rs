@@ -16,6 +16,7 @@
 //!   objects are removed by [`Storage::resumable_release`], any left by an append whose state was
 //!   never recorded (a crash, a database error) when the upload finishes or is aborted.
 
+use crate::error::Chain;
 use crate::{ObjectKey, PutResult, Result, SourceStream, Storage, StorageError};
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
@@ -130,7 +131,7 @@ pub(crate) async fn multipart_append(
         pending,
     } = &state.mode
     else {
-        return Err(StorageError::Other("not a multipart upload state".into()));
+        return Err(StorageError::other("not a multipart upload state"));
     };
     let min_part = parts_api.min_part_size();
     let part_size = part_size.max(min_part);
@@ -141,7 +142,7 @@ pub(crate) async fn multipart_append(
         let pkey = ObjectKey::new(p.key.clone())?;
         buf.extend_from_slice(&store.read_at(&pkey, 0..p.size).await?);
         if buf.len() as u64 != p.size {
-            return Err(StorageError::Other(format!(
+            return Err(StorageError::other(format!(
                 "pending bytes of {key} are missing ({} of {} bytes)",
                 buf.len(),
                 p.size
@@ -221,7 +222,7 @@ pub(crate) async fn multipart_finish(
         pending,
     } = &state.mode
     else {
-        return Err(StorageError::Other("not a multipart upload state".into()));
+        return Err(StorageError::other("not a multipart upload state"));
     };
     let mut parts = parts.clone();
     if let Some(p) = pending {
@@ -240,7 +241,7 @@ pub(crate) async fn multipart_finish(
     // The object is complete: a failed clean-up must not fail the upload (the caller would
     // retry a finish that can no longer succeed). What is left is named `{key}.pending.*`.
     if let Err(e) = delete_pending(store, key, pending.as_ref()).await {
-        tracing::warn!(key = %key, error = %e, "could not delete an upload's pending objects");
+        tracing::warn!(key = %key, error = %Chain(&e), "could not delete an upload's pending objects");
     }
     Ok(put)
 }
@@ -255,7 +256,7 @@ pub(crate) async fn multipart_abort(
         upload_id, pending, ..
     } = &state.mode
     else {
-        return Err(StorageError::Other("not a multipart upload state".into()));
+        return Err(StorageError::other("not a multipart upload state"));
     };
     match api.abort(key, upload_id).await {
         Ok(()) | Err(StorageError::NotFound(_)) => {}

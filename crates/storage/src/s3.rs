@@ -129,7 +129,7 @@ const CREDENTIAL_ENV: &[(&str, AmazonS3ConfigKey)] = &[
 pub fn s3(opts: S3Options) -> Result<Arc<dyn Storage>> {
     validate_bucket(&opts.bucket)?;
     if opts.part_size < MIN_S3_PART_SIZE {
-        return Err(StorageError::Other(format!(
+        return Err(StorageError::other(format!(
             "S3 part size must be at least {MIN_S3_PART_SIZE} bytes, got {}",
             opts.part_size
         )));
@@ -153,10 +153,10 @@ pub fn s3(opts: S3Options) -> Result<Arc<dyn Storage>> {
     let mut allow_http = opts.allow_http;
     if let Some(endpoint) = &opts.endpoint {
         let url = url::Url::parse(endpoint)
-            .map_err(|e| StorageError::Other(format!("invalid S3 endpoint: {e}")))?;
+            .map_err(|e| StorageError::other_from(format!("invalid S3 endpoint: {e}"), e))?;
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(StorageError::Other(
-                "S3 endpoint must not contain credentials".into(),
+            return Err(StorageError::other(
+                "S3 endpoint must not contain credentials",
             ));
         }
         allow_http |= url.scheme() == "http";
@@ -184,8 +184,8 @@ pub fn s3(opts: S3Options) -> Result<Arc<dyn Storage>> {
             }
         }
         _ => {
-            return Err(StorageError::Other(
-                "S3 access key id and secret access key must be given together".into(),
+            return Err(StorageError::other(
+                "S3 access key id and secret access key must be given together",
             ))
         }
     }
@@ -193,7 +193,7 @@ pub fn s3(opts: S3Options) -> Result<Arc<dyn Storage>> {
     let redactor = Redactor::new(secrets);
     let store = builder
         .build()
-        .map_err(|e| StorageError::Other(redactor.clean(e.to_string())))?;
+        .map_err(|e| StorageError::other_from(redactor.clean(e.to_string()), redactor.cause(e)))?;
     let store = Arc::new(store);
     Ok(Arc::new(ObjectStoreStorage {
         store: store.clone(),
@@ -214,10 +214,10 @@ fn bucket_endpoint(mut url: url::Url, bucket: &str, path_style: bool) -> Result<
     if !path_style {
         let host = url
             .host_str()
-            .ok_or_else(|| StorageError::Other("S3 endpoint has no host".into()))?;
+            .ok_or_else(|| StorageError::other("S3 endpoint has no host"))?;
         let host = format!("{bucket}.{host}");
         url.set_host(Some(&host))
-            .map_err(|e| StorageError::Other(format!("invalid S3 endpoint host: {e}")))?;
+            .map_err(|e| StorageError::other_from(format!("invalid S3 endpoint host: {e}"), e))?;
     }
     Ok(url.as_str().trim_end_matches('/').to_string())
 }

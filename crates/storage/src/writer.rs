@@ -9,6 +9,7 @@
 //! a provider whose multipart API is addressed by upload id — the `MultipartParts` that
 //! resumable uploads use too — gets its upload from `IdUpload` (OCI).
 
+use crate::error::Chain;
 #[cfg(feature = "oci")]
 use crate::resumable::{MultipartParts, PartRecord};
 use crate::{ObjectKey, ObjectWriter, PutResult, Result, SourceStream, StorageError};
@@ -76,7 +77,7 @@ impl PartWriter {
     }
 
     fn no_upload(&self) -> StorageError {
-        StorageError::Other(format!("no multipart upload of {}", self.key))
+        StorageError::other(format!("no multipart upload of {}", self.key))
     }
 
     /// Starts part `data` in the background once fewer than the limit are in flight.
@@ -139,9 +140,10 @@ impl PartWriter {
 async fn reap_one(mp: &mut Multipart, key: &str) -> Result<()> {
     match mp.in_flight.join_next().await {
         Some(Ok(result)) => result,
-        Some(Err(join)) => Err(StorageError::Other(format!(
-            "part upload of {key} stopped: {join}"
-        ))),
+        Some(Err(join)) => Err(StorageError::other_from(
+            format!("part upload of {key} stopped: {join}"),
+            join,
+        )),
         None => Ok(()),
     }
 }
@@ -213,7 +215,7 @@ impl Drop for PartWriter {
             match upload.abort().await {
                 Ok(()) | Err(StorageError::NotFound(_)) => {}
                 Err(e) => {
-                    tracing::warn!(key, error = %e, "could not abort an abandoned multipart upload")
+                    tracing::warn!(key, error = %Chain(&e), "could not abort an abandoned multipart upload")
                 }
             }
         });
@@ -327,9 +329,7 @@ fn file_part_size(len: u64, part_size: usize) -> usize {
 
 pub(crate) fn validate_part_size(part_size: usize) -> Result<()> {
     if part_size == 0 {
-        return Err(StorageError::Other(
-            "part size must be greater than zero".into(),
-        ));
+        return Err(StorageError::other("part size must be greater than zero"));
     }
     Ok(())
 }

@@ -15,6 +15,17 @@ fn key(k: &str) -> ObjectKey {
     ObjectKey::new(k).expect("valid key")
 }
 
+/// Every text an error shows: its own, each cause's, and their debug forms.
+fn everything(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut all = String::new();
+    let mut next = Some(e);
+    while let Some(c) = next {
+        all.push_str(&format!(" {c} {c:?}"));
+        next = c.source();
+    }
+    all
+}
+
 fn closed_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     l.local_addr().expect("addr").port()
@@ -39,10 +50,20 @@ async fn s3_unreachable_endpoint_is_unavailable() {
         s.list("p").await.map(|_| ()),
     ] {
         match r {
-            Err(StorageError::Unavailable(msg)) => {
+            Err(StorageError::Unavailable {
+                message: msg,
+                source,
+            }) => {
                 assert!(
                     !msg.contains("testing-secret-key") && !msg.contains("testing-key-id"),
                     "{msg}"
+                );
+                // Nor anything a log could print: the causes and their debug forms.
+                let cause = source.expect("the transport error is kept as the cause");
+                let all = everything(&*cause);
+                assert!(
+                    !all.contains("testing-secret-key") && !all.contains("testing-key-id"),
+                    "{all}"
                 );
             }
             other => panic!("expected Unavailable, got {other:?}"),
@@ -72,9 +93,9 @@ async fn s3_server_errors_are_unavailable() {
     };
     let s = mediaserver_storage::s3(opts).expect("s3");
     let r = s.read_at(&key("k"), 0..10).await;
-    assert!(matches!(r, Err(StorageError::Unavailable(_))), "{r:?}");
+    assert!(matches!(r, Err(StorageError::Unavailable { .. })), "{r:?}");
     let r = s.check().await;
-    assert!(matches!(r, Err(StorageError::Unavailable(_))), "{r:?}");
+    assert!(matches!(r, Err(StorageError::Unavailable { .. })), "{r:?}");
 }
 
 #[tokio::test]
@@ -86,5 +107,5 @@ async fn s3_missing_bucket_fails_check() {
     ))
     .expect("s3");
     let r = s.check().await;
-    assert!(matches!(r, Err(StorageError::Unavailable(_))), "{r:?}");
+    assert!(matches!(r, Err(StorageError::Unavailable { .. })), "{r:?}");
 }

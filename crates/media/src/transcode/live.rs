@@ -12,12 +12,49 @@
 //! watcher keeps folding new findings into one pending update instead of waiting, so neither
 //! ffmpeg nor the parsing of its progress ever waits for uploads.
 
-use super::package::{self, AudioRendition, Variant};
+use super::package::{self, AudioRendition, MalformedPlaylist, Variant};
 use super::{mp4, DASH_MANIFEST, STREAM_DIR};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::sync::mpsc::error::TrySendError;
 use tokio_util::sync::CancellationToken;
+
+/// Why a round skipped a stream. Only logged: the next round, or the final publish after the
+/// encode, covers whatever was not reported.
+#[derive(Debug, thiserror::Error)]
+enum Skipped {
+    #[error("{file}: {source}")]
+    Unreadable {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{playlist}: {source}")]
+    Malformed {
+        playlist: String,
+        #[source]
+        source: MalformedPlaylist,
+    },
+    #[error("no EXT-X-MAP")]
+    NoInit,
+    /// ffmpeg's playlist lists fewer segments than already reported.
+    #[error("{0} lost segments")]
+    LostSegments(String),
+    /// A segment URI that is not a bare file name: it would escape the stream directory.
+    #[error("unexpected playlist URI {0:?}")]
+    UnexpectedUri(String),
+    #[error("{0} is empty")]
+    Empty(String),
+}
+
+impl Skipped {
+    fn unreadable(file: &str, source: std::io::Error) -> Self {
+        Skipped::Unreadable {
+            file: file.to_string(),
+            source,
+        }
+    }
+}
 
 /// How often the stream directory is looked at during an encode.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
@@ -147,22 +184,26 @@ impl Watcher {
         self.flush();
     }
 
-    async fn poll_stream(&mut self, i: usize) -> Result<(), String> {
+    async fn poll_stream(&mut self, i: usize) -> Result<(), Skipped> {
         let name = package::media_playlist_name(i);
         let text = match tokio::fs::read_to_string(self.stream_dir.join(&name)).await {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(format!("{name}: {e}")),
+            Err(e) => return Err(Skipped::unreadable(&name, e)),
         };
         let state = &self.streams[i];
         if text == state.last_text {
             return Ok(());
         }
-        let live = package::event_media_playlist(&text, self.plan.segment_seconds.into())
-            .map_err(|e| format!("{name}: {e}"))?;
-        let init = live.init.as_deref().ok_or("no EXT-X-MAP")?;
+        let live = package::event_media_playlist(&text, self.plan.segment_seconds.into()).map_err(
+            |source| Skipped::Malformed {
+                playlist: name.clone(),
+                source,
+            },
+        )?;
+        let init = live.init.as_deref().ok_or(Skipped::NoInit)?;
         if live.segments.len() < state.segments {
-            return Err(format!("{name} lost segments"));
+            return Err(Skipped::LostSegments(name));
         }
         let mut new_files = Vec::new();
         let mut codecs = None;
@@ -170,7 +211,7 @@ impl Watcher {
             check_complete(&self.stream_dir, init).await?;
             let bytes = tokio::fs::read(self.stream_dir.join(init))
                 .await
-                .map_err(|e| format!("{init}: {e}"))?;
+                .map_err(|e| Skipped::unreadable(init, e))?;
             codecs = mp4::codec_string(&bytes);
             new_files.push(init);
         }
@@ -242,15 +283,15 @@ fn mpd_name() -> &'static str {
 }
 
 /// A bare file name that exists and is not empty.
-async fn check_complete(dir: &Path, uri: &str) -> Result<(), String> {
+async fn check_complete(dir: &Path, uri: &str) -> Result<(), Skipped> {
     // ffmpeg writes bare file names; anything else would escape the stream directory.
     if uri.is_empty() || uri.contains('/') || uri.contains('\\') || uri.starts_with('.') {
-        return Err(format!("unexpected playlist URI {uri:?}"));
+        return Err(Skipped::UnexpectedUri(uri.to_string()));
     }
     match tokio::fs::metadata(dir.join(uri)).await {
         Ok(m) if m.is_file() && m.len() > 0 => Ok(()),
-        Ok(_) => Err(format!("{uri} is empty")),
-        Err(e) => Err(format!("{uri}: {e}")),
+        Ok(_) => Err(Skipped::Empty(uri.to_string())),
+        Err(e) => Err(Skipped::unreadable(uri, e)),
     }
 }
 

@@ -145,7 +145,7 @@ pub async fn finalize_media_playlist(stream_dir: &Path, index: usize) -> Result<
         .await
         .map_err(|e| MediaError::bad_output_from(format!("ffmpeg wrote no {uri}"), e))?;
     let repaired =
-        repair_media_playlist(&text).map_err(|e| MediaError::bad_output(format!("{uri}: {e}")))?;
+        repair_media_playlist(&text).map_err(|e| MediaError::bad_output_from(uri.as_str(), e))?;
 
     let mut segments = Vec::new();
     for (uri, duration) in &repaired.segments {
@@ -213,10 +213,17 @@ pub enum PlaylistType {
     Event,
 }
 
+/// A media playlist that cannot be rewritten; says what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct MalformedPlaylist(String);
+
 /// Normalises an ffmpeg media playlist into a VOD one: version 7, `PLAYLIST-TYPE:VOD`, a target
 /// duration no smaller than any rounded `EXTINF`, no program date times, `ENDLIST`.
-pub fn repair_media_playlist(text: &str) -> std::result::Result<RepairedPlaylist, String> {
-    rewrite_media_playlist(text, PlaylistType::Vod, 1)
+pub fn repair_media_playlist(
+    text: &str,
+) -> std::result::Result<RepairedPlaylist, MalformedPlaylist> {
+    rewrite_media_playlist(text, PlaylistType::Vod, 1).map_err(MalformedPlaylist)
 }
 
 /// The same normalisation for a playlist ffmpeg is still appending to, as an `EVENT` playlist
@@ -225,8 +232,8 @@ pub fn repair_media_playlist(text: &str) -> std::result::Result<RepairedPlaylist
 pub fn event_media_playlist(
     text: &str,
     min_target: u64,
-) -> std::result::Result<RepairedPlaylist, String> {
-    rewrite_media_playlist(text, PlaylistType::Event, min_target)
+) -> std::result::Result<RepairedPlaylist, MalformedPlaylist> {
+    rewrite_media_playlist(text, PlaylistType::Event, min_target).map_err(MalformedPlaylist)
 }
 
 fn rewrite_media_playlist(

@@ -35,11 +35,12 @@ impl ApiKeyProvider {
         let key_file = expand_home(p.require("key_file")?);
         let region = match p.get("region") {
             Some(r) => Some(Region::lookup(r).map_err(|e| {
-                OciError::Config(format!(
+                let message = format!(
                     "OCI config file {}, profile [{}]: region: {e}",
                     path.display(),
                     p.name()
-                ))
+                );
+                OciError::config_from(message, e)
             })?),
             None => None,
         };

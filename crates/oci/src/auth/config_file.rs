@@ -37,14 +37,15 @@ impl ConfigFile {
     /// Reads and parses `path`; a missing file is named.
     pub fn load(path: &Path) -> Result<Self, OciError> {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            OciError::Config(if e.kind() == std::io::ErrorKind::NotFound {
+            let message = if e.kind() == std::io::ErrorKind::NotFound {
                 format!(
                     "OCI config file {} does not exist (set OCI_CONFIG_FILE, or OCI_AUTH=instance_principal|resource_principal)",
                     path.display()
                 )
             } else {
                 format!("cannot read OCI config file {}: {e}", path.display())
-            })
+            };
+            OciError::config_from(message, e)
         })?;
         Self::parse(&text, path)
     }
@@ -55,7 +56,7 @@ impl ConfigFile {
         let mut current: Option<String> = None;
         let mut last_key: Option<String> = None;
         let bad = |n: usize, why: &str| {
-            OciError::Config(format!(
+            OciError::config(format!(
                 "OCI config file {}, line {n}: {why}",
                 path.display()
             ))
@@ -127,7 +128,7 @@ impl ConfigFile {
     pub fn profile(&self, name: &str) -> Result<Profile, OciError> {
         let Some(own) = self.sections.get(name) else {
             let known: Vec<&str> = self.profiles().collect();
-            return Err(OciError::Config(format!(
+            return Err(OciError::config(format!(
                 "profile '{name}' not found in OCI config file {} (profiles there: {}; set OCI_PROFILE)",
                 self.path.display(),
                 if known.is_empty() { "none".to_string() } else { known.join(", ") }
@@ -170,7 +171,7 @@ impl Profile {
     /// A key the caller cannot do without; the error names the key, the profile and the file.
     pub fn require(&self, key: &str) -> Result<&str, OciError> {
         self.get(key).ok_or_else(|| {
-            OciError::Config(format!(
+            OciError::config(format!(
                 "OCI config file {}, profile [{}]: '{key}' is missing",
                 self.path.display(),
                 self.name

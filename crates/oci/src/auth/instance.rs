@@ -21,7 +21,7 @@ use x509_cert::der::{Decode, Encode};
 use super::token::{now_secs, TokenClaims};
 use super::{AuthProvider, Credentials};
 use crate::endpoints::{EndpointOverrides, Endpoints};
-use crate::error::OciError;
+use crate::error::{Cause, OciError};
 use crate::key::{colon_hex, PrivateKey};
 use crate::region::Region;
 use crate::signer::{self, Body};
@@ -38,10 +38,12 @@ const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
 const FEDERATION_TIMEOUT: Duration = Duration::from_secs(30);
 
 fn fail(message: impl Into<String>) -> OciError {
-    OciError::Principal {
-        principal: PRINCIPAL,
-        message: message.into(),
-    }
+    OciError::principal(PRINCIPAL, message)
+}
+
+/// [`fail`] because of `cause`.
+fn fail_from(message: impl Into<String>, cause: impl Into<Cause>) -> OciError {
+    OciError::principal_from(PRINCIPAL, message, cause)
 }
 
 /// The metadata service's identity material.
@@ -82,7 +84,7 @@ impl InstancePrincipalProvider {
                 let text = get_metadata(&http, &metadata, "instance/region").await?;
                 let text = String::from_utf8_lossy(&text);
                 Region::lookup(text.trim())
-                    .map_err(|e| fail(format!("the metadata service's region: {e}")))?
+                    .map_err(|e| fail_from(format!("the metadata service's region: {e}"), e))?
             }
         };
         let federation_url = format!("{}/v1/x509", Endpoints::resolve(&region, overrides)?.auth);
@@ -135,7 +137,12 @@ impl InstancePrincipalProvider {
             .timeout(FEDERATION_TIMEOUT)
             .body(body.clone())
             .build()
-            .map_err(|e| fail(format!("bad federation URL {}: {e}", self.federation_url)))?;
+            .map_err(|e| {
+                fail_from(
+                    format!("bad federation URL {}: {e}", self.federation_url),
+                    e,
+                )
+            })?;
         let url = req.url().clone();
         signer::sign_with_headers(
             &Method::POST,
@@ -194,9 +201,10 @@ async fn get_metadata(http: &reqwest::Client, base: &str, path: &str) -> Result<
         .send()
         .await
         .map_err(|e| {
-            fail(format!(
+            let message = format!(
                 "the instance metadata service at {url} is unreachable ({e}); is this an OCI compute instance? (OCI_AUTH, OCI_METADATA_ENDPOINT)"
-            ))
+            );
+            fail_from(message, e)
         })?;
     let status = resp.status();
     if !status.is_success() {
@@ -207,7 +215,7 @@ async fn get_metadata(http: &reqwest::Client, base: &str, path: &str) -> Result<
     resp.bytes()
         .await
         .map(|b| b.to_vec())
-        .map_err(|e| fail(format!("reading {url}: {e}")))
+        .map_err(|e| fail_from(format!("reading {url}: {e}"), e))
 }
 
 async fn fetch_identity(http: &reqwest::Client, metadata: &str) -> Result<Identity, OciError> {
@@ -227,15 +235,16 @@ async fn fetch_identity(http: &reqwest::Client, metadata: &str) -> Result<Identi
     )?;
 
     let cert = x509_cert::Certificate::from_der(&leaf_der).map_err(|e| {
-        fail(format!(
-            "identity/cert.pem is not an X.509 certificate: {e}"
-        ))
+        fail_from(
+            format!("identity/cert.pem is not an X.509 certificate: {e}"),
+            e,
+        )
     })?;
     let spki = cert
         .tbs_certificate
         .subject_public_key_info
         .to_der()
-        .map_err(|e| fail(format!("identity/cert.pem: {e}")))?;
+        .map_err(|e| fail_from(format!("identity/cert.pem: {e}"), e))?;
     if spki != leaf_key.public_key_der() {
         return Err(fail("identity/key.pem is not the key of identity/cert.pem"));
     }
@@ -251,7 +260,8 @@ async fn fetch_identity(http: &reqwest::Client, metadata: &str) -> Result<Identi
 }
 
 fn certificates(pem_bytes: &[u8], what: &str) -> Result<Vec<Vec<u8>>, OciError> {
-    let blocks = pem::parse_many(pem_bytes).map_err(|e| fail(format!("{what} is not PEM: {e}")))?;
+    let blocks =
+        pem::parse_many(pem_bytes).map_err(|e| fail_from(format!("{what} is not PEM: {e}"), e))?;
     Ok(blocks
         .into_iter()
         .filter(|b| b.tag() == "CERTIFICATE")

@@ -48,7 +48,7 @@ impl FromStr for AuthKind {
             "api_key" | "apikey" => Ok(AuthKind::ApiKey),
             "instance_principal" => Ok(AuthKind::InstancePrincipal),
             "resource_principal" => Ok(AuthKind::ResourcePrincipal),
-            _ => Err(OciError::Config(format!(
+            _ => Err(OciError::config(format!(
                 "OCI_AUTH: unknown value '{s}'; expected api_key, instance_principal or resource_principal"
             ))),
         }
@@ -91,9 +91,10 @@ impl AuthSettings {
             None => AuthKind::default(),
         };
         let region = match get("OCI_REGION") {
-            Some(v) => {
-                Some(Region::lookup(&v).map_err(|e| OciError::Config(format!("OCI_REGION: {e}")))?)
-            }
+            Some(v) => Some(
+                Region::lookup(&v)
+                    .map_err(|e| OciError::config_from(format!("OCI_REGION: {e}"), e))?,
+            ),
             None => None,
         };
         Ok(AuthSettings {

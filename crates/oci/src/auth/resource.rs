@@ -82,12 +82,15 @@ impl Source {
     fn read(&self, var: &str) -> Result<String, OciError> {
         match self {
             Source::Inline(v) => Ok(v.clone()),
-            Source::File(p) => std::fs::read_to_string(p).map_err(|e| OciError::Principal {
-                principal: PRINCIPAL,
-                message: format!(
-                    "{var} names the file {}, which cannot be read: {e}",
-                    p.display()
-                ),
+            Source::File(p) => std::fs::read_to_string(p).map_err(|e| {
+                OciError::principal_from(
+                    PRINCIPAL,
+                    format!(
+                        "{var} names the file {}, which cannot be read: {e}",
+                        p.display()
+                    ),
+                    e,
+                )
             }),
         }
     }
@@ -113,20 +116,15 @@ impl ResourcePrincipalProvider {
     /// Validates the variables and loads the token and key once (so a bad setup fails at startup).
     pub fn from_env(env: &ResourcePrincipalEnv) -> Result<Self, OciError> {
         let missing = |var: &str| {
-            OciError::Principal {
-            principal: PRINCIPAL,
-            message: format!("{var} is not set (OCI_AUTH=resource_principal reads the v2.2 variables that Functions and Container Instances provide)"),
-        }
+            OciError::principal(PRINCIPAL, format!("{var} is not set (OCI_AUTH=resource_principal reads the v2.2 variables that Functions and Container Instances provide)"))
         };
         match env.version.as_deref().map(str::trim) {
             Some("2.2") => {}
             Some(other) => {
-                return Err(OciError::Principal {
-                    principal: PRINCIPAL,
-                    message: format!(
-                        "OCI_RESOURCE_PRINCIPAL_VERSION is '{other}'; only 2.2 is supported"
-                    ),
-                })
+                return Err(OciError::principal(
+                    PRINCIPAL,
+                    format!("OCI_RESOURCE_PRINCIPAL_VERSION is '{other}'; only 2.2 is supported"),
+                ))
             }
             None => return Err(missing("OCI_RESOURCE_PRINCIPAL_VERSION")),
         }
@@ -149,9 +147,8 @@ impl ResourcePrincipalProvider {
             .region
             .as_deref()
             .ok_or_else(|| missing("OCI_RESOURCE_PRINCIPAL_REGION"))?;
-        let region = Region::lookup(region_raw).map_err(|e| OciError::Principal {
-            principal: PRINCIPAL,
-            message: format!("OCI_RESOURCE_PRINCIPAL_REGION: {e}"),
+        let region = Region::lookup(region_raw).map_err(|e| {
+            OciError::principal_from(PRINCIPAL, format!("OCI_RESOURCE_PRINCIPAL_REGION: {e}"), e)
         })?;
         let state = load(&rpst, &key, passphrase.as_ref())?;
         let tenancy = std::sync::Mutex::new(state.claims.claim("res_tenant").map(str::to_string));
@@ -184,10 +181,8 @@ impl ResourcePrincipalProvider {
 
 fn load(rpst: &Source, key: &Source, passphrase: Option<&Source>) -> Result<State, OciError> {
     let token = rpst.read("OCI_RESOURCE_PRINCIPAL_RPST")?.trim().to_string();
-    let claims = TokenClaims::parse(&token).map_err(|m| OciError::Principal {
-        principal: PRINCIPAL,
-        message: format!("OCI_RESOURCE_PRINCIPAL_RPST: {m}"),
-    })?;
+    let claims = TokenClaims::parse(&token)
+        .map_err(|m| OciError::principal(PRINCIPAL, format!("OCI_RESOURCE_PRINCIPAL_RPST: {m}")))?;
     let pass = match passphrase {
         Some(p) => Some(
             p.read("OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM_PASSPHRASE")?

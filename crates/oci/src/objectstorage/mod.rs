@@ -32,7 +32,7 @@ use reqwest::{Method, StatusCode};
 use url::Url;
 
 pub(crate) use crate::client::transport;
-use crate::client::{malformed, service_error, OciClient};
+use crate::client::{malformed, malformed_from, service_error, OciClient};
 use crate::error::OciError;
 use crate::signer::{parse_http_date, BodySigning};
 
@@ -109,13 +109,14 @@ impl ObjectStorageClient {
         let url = resp.url().clone();
         let text = resp.text().await.map_err(|e| transport(&url, e))?;
         let ns: String = serde_json::from_str(&text).map_err(|e| {
-            OciError::Config(format!(
-                "Object Storage answered GetNamespace with something that is not a JSON string ({e})"
-            ))
+            OciError::config_from(
+                format!("Object Storage answered GetNamespace with something that is not a JSON string ({e})"),
+                e,
+            )
         })?;
         if ns.is_empty() {
-            return Err(OciError::Config(
-                "Object Storage answered GetNamespace with an empty namespace".into(),
+            return Err(OciError::config(
+                "Object Storage answered GetNamespace with an empty namespace",
             ));
         }
         Ok(ns)
@@ -324,7 +325,7 @@ impl BucketClient {
         let url = resp.url().clone();
         let text = resp.text().await.map_err(|e| transport(&url, e))?;
         serde_json::from_str(&text)
-            .map_err(|e| malformed(&url, format!("ListObjects answer is not a page ({e})")))
+            .map_err(|e| malformed_from(&url, format!("ListObjects answer is not a page ({e})"), e))
     }
 
     /// Every object under `prefix`, following `nextStartWith` to the end.
@@ -355,19 +356,19 @@ impl BucketClient {
 
 fn check_object_name(name: &str) -> Result<(), OciError> {
     if name.is_empty() || name.len() > MAX_OBJECT_NAME_BYTES {
-        return Err(OciError::Config(format!(
+        return Err(OciError::config(format!(
             "object name must be 1 to {MAX_OBJECT_NAME_BYTES} bytes, got {}",
             name.len()
         )));
     }
     if name.contains('\0') {
-        return Err(OciError::Config("object name contains a NUL byte".into()));
+        return Err(OciError::config("object name contains a NUL byte"));
     }
     Ok(())
 }
 
 pub(crate) fn parse_url(s: &str) -> Result<Url, OciError> {
-    Url::parse(s).map_err(|e| OciError::Config(format!("bad Object Storage URL {s}: {e}")))
+    Url::parse(s).map_err(|e| OciError::config_from(format!("bad Object Storage URL {s}: {e}"), e))
 }
 
 /// Signs and sends, retrying 429/5xx/transport failures when the request can be replayed.
@@ -377,16 +378,16 @@ pub(crate) async fn send(
     body: BodySigning,
     idempotent: bool,
 ) -> Result<reqwest::Response, OciError> {
-    let req = req
-        .build()
-        .map_err(|e| OciError::Config(format!("cannot build Object Storage request: {e}")))?;
+    let req = req.build().map_err(|e| {
+        OciError::config_from(format!("cannot build Object Storage request: {e}"), e)
+    })?;
     let retryable = idempotent && req.method() != Method::POST;
     let mut backoff = FIRST_BACKOFF;
     let mut next = Some(req);
     let mut attempt = 1;
     loop {
         let Some(req) = next.take() else {
-            return Err(OciError::Config("request could not be replayed".into()));
+            return Err(OciError::config("request could not be replayed"));
         };
         let again = if retryable && attempt < MAX_ATTEMPTS {
             req.try_clone()
@@ -448,6 +449,7 @@ fn object_head(h: &http::HeaderMap, total: Option<u64>) -> Result<ObjectHead, Oc
                 code: "MalformedAnswer".into(),
                 message: "object answer without a content-length".into(),
                 opc_request_id: header_str(h, "opc-request-id").map(str::to_string),
+                source: None,
             })?,
     };
     Ok(ObjectHead {
@@ -506,6 +508,7 @@ mod tests {
             code: "c".into(),
             message: "m".into(),
             opc_request_id: None,
+            source: None,
         };
         assert!(is_transient(&svc(503)));
         assert!(is_transient(&svc(429)));

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, ETAG};
 
 use super::{header_str, put_result, transport, BucketClient, PutObjectResult};
-use crate::client::malformed;
+use crate::client::malformed_from;
 use crate::error::OciError;
 use crate::signer::BodySigning;
 
@@ -43,9 +43,10 @@ impl BucketClient {
             upload_id: String,
         }
         let created: Created = serde_json::from_str(&text).map_err(|e| {
-            malformed(
+            malformed_from(
                 &url,
                 format!("CreateMultipartUpload answer has no uploadId ({e})"),
+                e,
             )
         })?;
         Ok(created.upload_id)
@@ -60,7 +61,7 @@ impl BucketClient {
         data: Bytes,
     ) -> Result<String, OciError> {
         if !(1..=MAX_PARTS).contains(&part_num) {
-            return Err(OciError::Config(format!(
+            return Err(OciError::config(format!(
                 "part number {part_num} is outside 1..={MAX_PARTS}"
             )));
         }
@@ -83,6 +84,7 @@ impl BucketClient {
                 code: "MalformedAnswer".into(),
                 message: format!("UploadPart {part_num} of {object} answered without an etag"),
                 opc_request_id: header_str(resp.headers(), "opc-request-id").map(str::to_string),
+                source: None,
             })
     }
 

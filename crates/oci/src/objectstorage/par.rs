@@ -10,7 +10,7 @@ use http::header::CONTENT_TYPE;
 use url::Url;
 
 use super::{encode_segment, parse_url, transport, BucketClient};
-use crate::client::malformed;
+use crate::client::malformed_from;
 use crate::error::OciError;
 use crate::signer::BodySigning;
 
@@ -98,9 +98,10 @@ impl BucketClient {
             time_expires: DateTime<Utc>,
         }
         let c: Created = serde_json::from_str(&text).map_err(|e| {
-            malformed(
+            malformed_from(
                 &resp_url,
                 format!("CreatePreauthenticatedRequest answer is not a PAR ({e})"),
+                e,
             )
         })?;
         let url = self.par_url(&c.access_uri, object)?;
@@ -120,7 +121,7 @@ impl BucketClient {
     /// escaping the service applied.
     fn par_url(&self, access_uri: &str, object: &str) -> Result<Url, OciError> {
         let endpoint = &self.oci.endpoints().object_storage;
-        let bad = || OciError::Config(format!("unexpected PAR accessUri shape (object {object})"));
+        let bad = || OciError::config(format!("unexpected PAR accessUri shape (object {object})"));
         let rest = access_uri.strip_prefix("/p/").ok_or_else(bad)?;
         let (token, tail) = rest.split_once('/').ok_or_else(bad)?;
         let url = if tail.starts_with("n/") && tail.contains("/o/") {

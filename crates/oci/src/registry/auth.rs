@@ -65,12 +65,10 @@ impl RegistryCredentials {
     ) -> Result<Self, RegistryError> {
         let username = username.trim();
         if username.is_empty() {
-            return Err(RegistryError::Config(
-                "the registry user name is empty".into(),
-            ));
+            return Err(RegistryError::config("the registry user name is empty"));
         }
         if password.expose().is_empty() {
-            return Err(RegistryError::Config(format!(
+            return Err(RegistryError::config(format!(
                 "no password for registry user '{username}' (an auth token on OCIR)"
             )));
         }
@@ -119,7 +117,7 @@ pub fn validate_ocir_username(username: &str) -> Result<(), RegistryError> {
                 <tenancy namespace>/oracleidentitycloudservice/<user name> for users federated \
                 through Oracle Identity Cloud Service";
     if parts.len() < 2 || parts.len() > 3 || parts.iter().any(|p| p.trim().is_empty()) {
-        return Err(RegistryError::Config(format!(
+        return Err(RegistryError::config(format!(
             "registry user name '{username}': {form}"
         )));
     }
@@ -128,7 +126,7 @@ pub fn validate_ocir_username(username: &str) -> Result<(), RegistryError> {
         .chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
     {
-        return Err(RegistryError::Config(format!(
+        return Err(RegistryError::config(format!(
             "registry user name '{username}': '{ns}' is not a tenancy namespace (lower-case \
              letters and digits, e.g. axaxnpcrorw5: `oci os ns get`); {form}"
         )));
@@ -170,9 +168,10 @@ pub async fn exchange_oci_token(
         .header(http::header::ACCEPT, "application/json")
         .build()
         .map_err(|e| {
-            failed(OciError::Config(format!(
-                "not a usable URL ({e}); check {ENV_OCIR}"
-            )))
+            failed(OciError::config_from(
+                format!("not a usable URL ({e}); check {ENV_OCIR}"),
+                e,
+            ))
         })?;
     let resp = client
         .execute_checked(req, BodySigning::Auto)
@@ -190,15 +189,16 @@ pub async fn exchange_oci_token(
         })
     })?;
     let answer: TokenAnswer = serde_json::from_slice(&body).map_err(|e| {
-        failed(OciError::Config(format!(
-            "the answer is not a token document: {e}"
-        )))
+        failed(OciError::config_from(
+            format!("the answer is not a token document: {e}"),
+            e,
+        ))
     })?;
     let token = answer
         .token
         .or(answer.access_token)
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| failed(OciError::Config("the answer carries no token".into())))?;
+        .ok_or_else(|| failed(OciError::config("the answer carries no token")))?;
     Ok(RegistryCredentials::OciToken {
         token: RegistrySecret::new(token),
         principal: client.auth().principal(),
@@ -238,7 +238,7 @@ pub async fn login(
 ) -> Result<RegistryCredentials, RegistryError> {
     if let Some(user) = opts.username.as_deref().filter(|u| !u.trim().is_empty()) {
         let password = opts.password.clone().ok_or_else(|| {
-            RegistryError::Config(format!(
+            RegistryError::config(format!(
                 "no password for registry user '{}': give the auth token on standard input \
                  (--password-stdin) or in OCIR_AUTH_TOKEN",
                 user.trim()

@@ -154,6 +154,7 @@ impl RegistryClient {
                     RegistryError::Registry {
                         registry,
                         message: format!("{what}: {detail}"),
+                        source: None,
                     }
                 }
             }
@@ -170,6 +171,7 @@ impl RegistryClient {
                     "{what}: HTTP {code}: {}",
                     message.chars().take(200).collect::<String>()
                 ),
+                source: None,
             },
             OciDistributionError::RequestError(err) => {
                 let chain = error_chain(&err);
@@ -184,11 +186,13 @@ impl RegistryClient {
                 RegistryError::Registry {
                     registry,
                     message: format!("cannot reach the registry: {chain}{hint}"),
+                    source: Some(Box::new(err)),
                 }
             }
             other => RegistryError::Registry {
                 registry,
                 message: format!("{what}: {other}"),
+                source: Some(Box::new(other)),
             },
         }
     }

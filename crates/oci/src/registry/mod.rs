@@ -24,7 +24,7 @@ pub use auth::{
 pub use client::RegistryClient;
 pub use reference::{is_ocir_host, ImageReference, Part, ReferenceError};
 
-use crate::error::OciError;
+use crate::error::{Cause, OciError};
 
 /// An HTTP client for the token exchange: rustls, bounded connect and request times.
 pub fn http_client() -> Result<reqwest::Client, RegistryError> {
@@ -32,7 +32,7 @@ pub fn http_client() -> Result<reqwest::Client, RegistryError> {
         .connect_timeout(std::time::Duration::from_secs(10))
         .timeout(std::time::Duration::from_secs(60))
         .build()
-        .map_err(|e| RegistryError::Config(format!("cannot build the HTTP client: {e}")))
+        .map_err(|e| RegistryError::config_from(format!("cannot build the HTTP client: {e}"), e))
 }
 
 impl From<ReferenceError> for RegistryError {
@@ -42,15 +42,19 @@ impl From<ReferenceError> for RegistryError {
 }
 
 /// Registry failures. Messages name the registry and what was asked for, never a password or
-/// token.
+/// token; nor does the underlying error kept as `source` where there is one.
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
     #[error(transparent)]
     Reference(#[from] Box<ReferenceError>),
 
     /// Bad or missing credentials settings.
-    #[error("{0}")]
-    Config(String),
+    #[error("{message}")]
+    Config {
+        message: String,
+        #[source]
+        source: Option<Cause>,
+    },
 
     /// 401/denied from the registry.
     #[error("registry {registry} refused the login {login} (401 Unauthorized): {hint}")]
@@ -76,7 +80,30 @@ pub enum RegistryError {
         source: Box<OciError>,
     },
 
-    /// Anything else the registry said, or could not be reached.
+    /// Anything else the registry said, or could not be reached (then `source` says why).
     #[error("registry {registry}: {message}")]
-    Registry { registry: String, message: String },
+    Registry {
+        registry: String,
+        message: String,
+        #[source]
+        source: Option<Cause>,
+    },
+}
+
+impl RegistryError {
+    /// [`RegistryError::Config`] with nothing underneath.
+    pub fn config(message: impl Into<String>) -> Self {
+        RegistryError::Config {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// [`RegistryError::Config`] because of `cause`.
+    pub fn config_from(message: impl Into<String>, cause: impl Into<Cause>) -> Self {
+        RegistryError::Config {
+            message: message.into(),
+            source: Some(cause.into()),
+        }
+    }
 }

@@ -99,7 +99,7 @@ async fn read_small(store: &dyn Storage, key: &ObjectKey) -> Result<Vec<u8>, Sto
     while let Some(chunk) = stream.next().await {
         out.extend_from_slice(&chunk?);
         if out.len() > 16 * 1024 * 1024 {
-            return Err(StorageError::Other(format!("{key} is larger than 16 MiB")));
+            return Err(StorageError::other(format!("{key} is larger than 16 MiB")));
         }
     }
     Ok(out)

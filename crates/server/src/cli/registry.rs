@@ -81,7 +81,7 @@ pub fn main(cmd: RegistryCommand) -> ExitCode {
         Err(e) => {
             eprintln!("error: {e}");
             match e {
-                RegistryError::Reference(_) | RegistryError::Config(_) => ExitCode::from(2),
+                RegistryError::Reference(_) | RegistryError::Config { .. } => ExitCode::from(2),
                 _ => ExitCode::FAILURE,
             }
         }
@@ -98,7 +98,7 @@ async fn run(cmd: RegistryCommand) -> Result<Vec<String>, RegistryError> {
     let oci = if opts.oci_token == OciTokenMode::Never {
         AuthSettings::default()
     } else {
-        AuthSettings::from_env().map_err(|e| RegistryError::Config(e.to_string()))?
+        AuthSettings::from_env().map_err(|e| RegistryError::config_from(e.to_string(), e))?
     };
     let http = mediaserver_oci::registry::http_client()?;
     let credentials = login(&image, &opts, &oci, &http).await?;
@@ -135,7 +135,10 @@ fn login_options(args: &LoginArgs) -> Result<LoginOptions, RegistryError> {
         opts.password = if args.password_stdin {
             let mut line = String::new();
             std::io::stdin().lock().read_line(&mut line).map_err(|e| {
-                RegistryError::Config(format!("reading the password from standard input: {e}"))
+                RegistryError::config_from(
+                    format!("reading the password from standard input: {e}"),
+                    e,
+                )
             })?;
             Some(RegistrySecret::new(line.trim_end_matches(['\r', '\n'])))
         } else {
@@ -145,8 +148,8 @@ fn login_options(args: &LoginArgs) -> Result<LoginOptions, RegistryError> {
                 .map(RegistrySecret::new)
         };
     } else if args.password_stdin {
-        return Err(RegistryError::Config(
-            "--password-stdin needs a user name (--username or OCIR_USERNAME)".into(),
+        return Err(RegistryError::config(
+            "--password-stdin needs a user name (--username or OCIR_USERNAME)",
         ));
     }
     Ok(opts)

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
 fn io(what: &str, path: &Path, e: std::io::Error) -> StorageError {
-    StorageError::Other(format!("{what} {}: {e}", path.display()))
+    StorageError::other_from(format!("{what} {}: {e}", path.display()), e)
 }
 
 async fn ensure_parent(path: &Path) -> Result<()> {

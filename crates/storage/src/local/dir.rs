@@ -22,13 +22,13 @@ pub(crate) fn check_key(key: &ObjectKey) -> Result<()> {
 pub(crate) async fn check_dir(root: &Path) -> Result<()> {
     match tokio::fs::metadata(root).await {
         Ok(m) if m.is_dir() => Ok(()),
-        Ok(_) => Err(StorageError::Unavailable(format!(
+        Ok(_) => Err(StorageError::unavailable(format!(
             "{} is not a directory",
             root.display()
         ))),
-        Err(e) => Err(StorageError::Unavailable(format!(
-            "{}: {e}",
-            root.display()
-        ))),
+        Err(e) => Err(StorageError::unavailable_from(
+            format!("{}: {e}", root.display()),
+            e,
+        )),
     }
 }

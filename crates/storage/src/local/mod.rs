@@ -20,12 +20,13 @@ pub fn local(root: &Path, bucket: &str, part_size: usize) -> Result<Arc<dyn Stor
     validate_bucket(bucket)?;
     validate_part_size(part_size)?;
     let dir = root.join(bucket);
-    let io_err =
-        |e: std::io::Error| StorageError::Other(format!("local storage at {}: {e}", dir.display()));
+    let io_err = |e: std::io::Error| {
+        StorageError::other_from(format!("local storage at {}: {e}", dir.display()), e)
+    };
     std::fs::create_dir_all(&dir).map_err(io_err)?;
     let dir = std::fs::canonicalize(&dir).map_err(io_err)?;
     let store = object_store::local::LocalFileSystem::new_with_prefix(&dir)
-        .map_err(|e| StorageError::Other(e.to_string()))?
+        .map_err(|e| StorageError::other_from(e.to_string(), e))?
         // Remove directories emptied by deletes so deleted media leaves no trace.
         .with_automatic_cleanup(true);
     let store = Arc::new(store);

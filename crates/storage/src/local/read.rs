@@ -24,7 +24,7 @@ fn io(key: &str, e: std::io::Error) -> StorageError {
     match e.kind() {
         // A file where a directory would be: nothing can exist at this key either.
         std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory => not_found(key),
-        _ => StorageError::Other(format!("reading {key}: {e}")),
+        _ => StorageError::other_from(format!("reading {key}: {e}"), e),
     }
 }
 
@@ -93,7 +93,7 @@ pub(crate) async fn stream(
             },
         )
         .await
-        .map_err(|e| StorageError::Other(format!("read task: {e}")))?
+        .map_err(|e| StorageError::other_from(format!("read task: {e}"), e))?
         .map_err(|e| io(key, e))?
     };
     if let Some((m, bytes)) = small {

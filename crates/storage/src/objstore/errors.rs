@@ -5,9 +5,11 @@
 //! `io::Error` kinds for connection problems and timeouts, and the retry error's rendered
 //! "Server returned non-2xx status code: NNN" text for 5xx/429 responses that exhausted retries.
 
+use crate::error::{Cause, Chain};
 use crate::StorageError;
 use object_store::client::{HttpError, HttpErrorKind};
 use std::error::Error as StdError;
+use std::fmt;
 use std::io::ErrorKind;
 use std::sync::Arc;
 
@@ -39,14 +41,37 @@ impl Redactor {
         msg
     }
 
-    /// Maps an error from an operation on `key` (or a prefix, for listings).
+    /// `err` as a [`StorageError`] cause: itself, unless its text (any cause's included) or its
+    /// debug form names a secret; then the text of its chain without the secret stands in for
+    /// it, so that nothing reachable through `source()` prints one.
+    pub(crate) fn cause<E: StdError + Send + Sync + 'static>(&self, err: E) -> Cause {
+        let text = Chain(&err).to_string();
+        let debug = format!("{err:?}");
+        if self
+            .0
+            .iter()
+            .any(|s| text.contains(s.as_str()) || debug.contains(s.as_str()))
+        {
+            Box::new(Redacted(self.clean(text)))
+        } else {
+            Box::new(err)
+        }
+    }
+
+    /// Maps an error from an operation on `key` (or a prefix, for listings). The message is
+    /// the error's text without secrets; the error itself (or its redacted stand-in) is the
+    /// cause.
     pub(crate) fn map(&self, err: object_store::Error, key: &str) -> StorageError {
         match err {
             object_store::Error::NotFound { .. } => StorageError::NotFound(key.to_string()),
-            other if is_unavailable(&other) => {
-                StorageError::Unavailable(self.clean(other.to_string()))
+            other => {
+                let message = self.clean(other.to_string());
+                if is_unavailable(&other) {
+                    StorageError::unavailable_from(message, self.cause(other))
+                } else {
+                    StorageError::other_from(message, self.cause(other))
+                }
             }
-            other => StorageError::Other(self.clean(other.to_string())),
         }
     }
 
@@ -65,6 +90,19 @@ impl Redactor {
         self.map(err, key)
     }
 }
+
+/// A cause whose text had a secret in it: its chain's text with the secret removed stands in
+/// for it.
+#[derive(Debug)]
+struct Redacted(String);
+
+impl fmt::Display for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl StdError for Redacted {}
 
 /// Whether the error (or anything in its source chain) says the provider could not be reached or
 /// answered with a server-side/throttling failure, i.e. a retry later may succeed.
@@ -158,5 +196,47 @@ mod tests {
             source: "x".into(),
         };
         assert!(matches!(r.map(err, "k"), StorageError::NotFound(k) if k == "k"));
+    }
+
+    /// Every text an error shows: its message, each cause's, and the debug forms.
+    fn everything(e: &StorageError) -> String {
+        let mut all = format!("{e} {e:?}");
+        let mut cause = e.source();
+        while let Some(c) = cause {
+            all.push_str(&format!(" {c} {c:?}"));
+            cause = c.source();
+        }
+        all
+    }
+
+    #[test]
+    fn causes_are_kept_without_secrets() {
+        let r = Redactor::new([Some("AKIDEXAMPLE".to_string())]);
+        let err = object_store::Error::Generic {
+            store: "S3",
+            source: "SignatureDoesNotMatch for AKIDEXAMPLE".into(),
+        };
+        let e = r.map(err, "k");
+        assert!(
+            matches!(&e, StorageError::Other { message, source: Some(_) } if message.contains("[REDACTED]")),
+            "{e:?}"
+        );
+        assert!(
+            !everything(&e).contains("AKIDEXAMPLE"),
+            "{}",
+            everything(&e)
+        );
+
+        // Without a secret the provider's own error is the cause, for callers to inspect.
+        let err = object_store::Error::Generic {
+            store: "S3",
+            source: "access denied".into(),
+        };
+        let e = r.map(err, "k");
+        assert!(
+            e.source()
+                .is_some_and(|c| c.downcast_ref::<object_store::Error>().is_some()),
+            "{e:?}"
+        );
     }
 }

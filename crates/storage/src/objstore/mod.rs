@@ -354,11 +354,16 @@ impl Storage for ObjectStoreStorage {
                     Ok(_) => Ok(()),
                     // Whatever the cause (unreachable, missing bucket, bad credentials), the
                     // bucket cannot serve requests; readiness only needs to say so.
+                    Err(e @ object_store::Error::NotFound { .. }) => {
+                        Err(StorageError::unavailable_from(
+                            format!("bucket {} not found", self.bucket),
+                            self.redactor.cause(e),
+                        ))
+                    }
                     Err(e) => Err(match self.map(e, CHECK_PREFIX) {
-                        StorageError::NotFound(_) => {
-                            StorageError::Unavailable(format!("bucket {} not found", self.bucket))
+                        StorageError::Other { message, source } => {
+                            StorageError::Unavailable { message, source }
                         }
-                        StorageError::Other(msg) => StorageError::Unavailable(msg),
                         other => other,
                     }),
                 }

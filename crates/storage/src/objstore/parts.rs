@@ -114,7 +114,7 @@ impl MultipartParts for StoreParts {
     ) -> Result<String> {
         let idx = number
             .checked_sub(1)
-            .ok_or_else(|| StorageError::Other("part numbers start at 1".into()))?;
+            .ok_or_else(|| StorageError::other("part numbers start at 1"))?;
         let part = self
             .api
             .put_part(

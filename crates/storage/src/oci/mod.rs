@@ -51,7 +51,7 @@ pub struct OciBucketOptions {
 pub async fn oci_bucket(client: OciClient, opts: OciBucketOptions) -> Result<Arc<dyn Storage>> {
     validate_bucket(&opts.bucket)?;
     if opts.part_size < MIN_OCI_PART_SIZE {
-        return Err(StorageError::Other(format!(
+        return Err(StorageError::other(format!(
             "OCI part size must be at least {MIN_OCI_PART_SIZE} bytes (10 MiB), got {}",
             opts.part_size
         )));
@@ -64,9 +64,9 @@ pub async fn oci_bucket(client: OciClient, opts: OciBucketOptions) -> Result<Arc
                 "cannot look up the Object Storage namespace (set OCI_NAMESPACE to skip this): {e}"
             );
             if is_transient(&e) {
-                StorageError::Unavailable(msg)
+                StorageError::unavailable_from(msg, e)
             } else {
-                StorageError::Other(msg)
+                StorageError::other_from(msg, e)
             }
         })?,
     };
@@ -102,14 +102,15 @@ impl std::fmt::Debug for OciStorage {
 }
 
 /// 404 (object, bucket, upload) → `NotFound`; 429/5xx/no answer → `Unavailable`; anything
-/// else (a 401 naming the principal, a 400) → `Other` with OCI's message.
+/// else (a 401 naming the principal, a 400) → `Other` with OCI's message. The [`OciError`] is
+/// the cause: its text names no secret and its URLs have no query (`mediaserver_oci::client`).
 pub(crate) fn map_err(e: OciError, key: &str) -> StorageError {
     if is_not_found(&e) {
         StorageError::NotFound(key.to_string())
     } else if is_transient(&e) {
-        StorageError::Unavailable(e.to_string())
+        StorageError::unavailable_from(e.to_string(), e)
     } else {
-        StorageError::Other(e.to_string())
+        StorageError::other_from(e.to_string(), e)
     }
 }
 
@@ -159,7 +160,7 @@ impl OciStorage {
     ) -> Result<url::Url> {
         crate::check_presign_expiry(expires)?;
         let lifetime = chrono::Duration::from_std(expires)
-            .map_err(|e| StorageError::Other(format!("presign expiry: {e}")))?;
+            .map_err(|e| StorageError::other_from(format!("presign expiry: {e}"), e))?;
         let now = chrono::Utc::now();
         let name = format!(
             "mediaserver-{}-{}",
@@ -250,7 +251,7 @@ impl Storage for OciStorage {
         };
         let meta = to_meta(key.as_str(), &body.head);
         if body.range.is_none() && range.start > 0 {
-            return Err(StorageError::Other(format!(
+            return Err(StorageError::other(format!(
                 "Object Storage ignored the Range header reading {key}"
             )));
         }
@@ -344,12 +345,15 @@ impl Storage for OciStorage {
             .await
         {
             Ok(_) => Ok(()),
-            Err(e) if is_not_found(&e) => Err(StorageError::Unavailable(format!(
-                "bucket {} not found in namespace {}: {e}",
-                self.bucket,
-                self.client.namespace()
-            ))),
-            Err(e) => Err(StorageError::Unavailable(e.to_string())),
+            Err(e) if is_not_found(&e) => Err(StorageError::unavailable_from(
+                format!(
+                    "bucket {} not found in namespace {}: {e}",
+                    self.bucket,
+                    self.client.namespace()
+                ),
+                e,
+            )),
+            Err(e) => Err(StorageError::unavailable_from(e.to_string(), e)),
         }
     }
 
@@ -388,7 +392,11 @@ impl Storage for OciStorage {
 fn body_stream(resp: reqwest::Response, key: &str) -> ByteStream {
     let key = key.to_string();
     resp.bytes_stream()
-        .map_err(move |e| StorageError::Unavailable(format!("reading {key}: {e}")))
+        .map_err(move |e| {
+            // The cause without its URL, as `mediaserver_oci` keeps transport errors: a URL
+            // may carry a query (the message's has none: GetObject takes no query).
+            StorageError::unavailable_from(format!("reading {key}: {e}"), e.without_url())
+        })
         .boxed()
 }
 
@@ -417,17 +425,25 @@ mod tests {
             code: "c".into(),
             message: "m".into(),
             opc_request_id: None,
+            source: None,
         };
         assert!(matches!(map_err(svc(404), "k"), StorageError::NotFound(k) if k == "k"));
         assert!(matches!(
             map_err(svc(503), "k"),
-            StorageError::Unavailable(_)
+            StorageError::Unavailable { .. }
         ));
         assert!(matches!(
             map_err(svc(429), "k"),
-            StorageError::Unavailable(_)
+            StorageError::Unavailable { .. }
         ));
-        assert!(matches!(map_err(svc(400), "k"), StorageError::Other(_)));
+        assert!(matches!(map_err(svc(400), "k"), StorageError::Other { .. }));
+        // The OCI error stays the cause, for callers that need its status.
+        let e = map_err(svc(503), "k");
+        let cause = std::error::Error::source(&e).and_then(|c| c.downcast_ref::<OciError>());
+        assert!(
+            matches!(cause, Some(OciError::Service { status: 503, .. })),
+            "{e:?}"
+        );
         let e = OciError::NotAuthenticated {
             url: "u".into(),
             principal: "API key t/u/f".into(),
@@ -435,6 +451,8 @@ mod tests {
             message: "m".into(),
             clock_skew: false,
         };
-        assert!(matches!(map_err(e, "k"), StorageError::Other(m) if m.contains("API key t/u/f")));
+        assert!(
+            matches!(map_err(e, "k"), StorageError::Other { message, .. } if message.contains("API key t/u/f"))
+        );
     }
 }
