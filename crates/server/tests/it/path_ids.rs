@@ -34,6 +34,70 @@ async fn answer(r: reqwest::Response) -> (StatusCode, Vec<Option<String>>, Strin
     (r.status(), headers, r.text().await.unwrap())
 }
 
+/// One request to send with each id in place of `{id}` in its path.
+struct Probe {
+    method: Method,
+    path: String,
+    bearer: Option<String>,
+    tus_version: Option<&'static str>,
+    body: Option<&'static str>,
+}
+
+fn probe(method: Method, path: &str) -> Probe {
+    Probe {
+        method,
+        path: path.to_string(),
+        bearer: None,
+        tus_version: None,
+        body: None,
+    }
+}
+
+impl Probe {
+    fn bearer(self, token: &str) -> Probe {
+        Probe {
+            bearer: Some(token.to_string()),
+            ..self
+        }
+    }
+    fn tus(self, version: &'static str) -> Probe {
+        Probe {
+            tus_version: Some(version),
+            ..self
+        }
+    }
+    fn body(self, body: &'static str) -> Probe {
+        Probe {
+            body: Some(body),
+            ..self
+        }
+    }
+
+    async fn send(&self, s: &TestServer, id: &str) -> reqwest::Response {
+        let mut req = s
+            .client
+            .request(self.method.clone(), s.url(&self.path.replace("{id}", id)));
+        if let Some(b) = &self.bearer {
+            req = req.bearer_auth(b);
+        }
+        if let Some(v) = self.tus_version {
+            req = req.header("tus-resumable", v);
+        }
+        if let Some(b) = self.body {
+            let ct = if self.path.starts_with("/v1/uploads/") {
+                "application/offset+octet-stream"
+            } else {
+                "application/json"
+            };
+            req = req
+                .header("content-type", ct)
+                .header("upload-offset", "0")
+                .body(b);
+        }
+        req.send().await.unwrap()
+    }
+}
+
 #[tokio::test]
 async fn malformed_ids_are_answered_like_unknown_ones() {
     let s = TestServer::start().await;
@@ -53,192 +117,61 @@ async fn malformed_ids_are_answered_like_unknown_ones() {
         .unwrap()
         .to_string();
 
-    // (method, path with `{id}`, bearer token, tus version, body).
-    let tus = Some("1.0.0");
-    let requests: Vec<(Method, String, Option<&str>, Option<&str>, Option<&str>)> = vec![
-        (
-            Method::GET,
-            "/v1/media/{id}".into(),
-            Some(&alice),
-            None,
-            None,
-        ),
-        (Method::GET, "/v1/media/{id}".into(), None, None, None),
-        (
-            Method::GET,
-            "/v1/media/{id}".into(),
-            Some("bad"),
-            None,
-            None,
-        ),
-        (
-            Method::GET,
-            "/v1/media/{id}/original".into(),
-            None,
-            None,
-            None,
-        ),
-        (
-            Method::DELETE,
-            "/v1/media/{id}".into(),
-            Some(&alice),
-            None,
-            None,
-        ),
-        (Method::DELETE, "/v1/media/{id}".into(), None, None, None),
-        (
-            Method::PATCH,
-            "/v1/media/{id}".into(),
-            Some(&alice),
-            None,
-            Some(r#"{"title":"x"}"#),
-        ),
-        (
-            Method::PATCH,
-            "/v1/media/{id}".into(),
-            Some(&alice),
-            None,
-            Some("{"),
-        ),
-        (
-            Method::PATCH,
-            "/v1/media/{id}".into(),
-            Some(&alice),
-            None,
-            Some(r#"{"owner":1}"#),
-        ),
-        (
-            Method::POST,
-            "/v1/media/{id}/playback-token".into(),
-            Some(&alice),
-            None,
-            None,
-        ),
-        (
-            Method::POST,
-            "/v1/media/{id}/playback-token".into(),
-            Some(&alice),
-            None,
-            Some("{"),
-        ),
-        (
-            Method::POST,
-            "/v1/media/{id}/complete".into(),
-            Some(&alice),
-            None,
-            None,
-        ),
-        (
-            Method::POST,
-            "/v1/media/{id}/complete".into(),
-            None,
-            None,
-            None,
-        ),
-        (
-            Method::GET,
-            "/v1/media/{id}/hls/master.m3u8".into(),
-            Some(&alice),
-            None,
-            None,
-        ),
-        (
-            Method::HEAD,
-            "/v1/media/{id}/thumbnail.jpg".into(),
-            None,
-            None,
-            None,
-        ),
-        (
-            Method::GET,
-            format!("/v1/media/{{id}}/hls/master.m3u8?token={token}"),
-            None,
-            None,
-            None,
-        ),
-        (
-            Method::GET,
-            "/v1/media/{id}/hls/master.m3u8?token=nope".into(),
-            None,
-            None,
-            None,
-        ),
-        (
-            Method::HEAD,
-            "/v1/uploads/{id}".into(),
-            Some(&alice),
-            tus,
-            None,
-        ),
-        (
-            Method::PATCH,
-            "/v1/uploads/{id}".into(),
-            Some(&alice),
-            tus,
-            Some("abc"),
-        ),
-        (
-            Method::DELETE,
-            "/v1/uploads/{id}".into(),
-            Some(&alice),
-            tus,
-            None,
-        ),
-        (
-            Method::DELETE,
-            "/v1/uploads/{id}".into(),
-            Some(&alice),
-            Some("0.2.0"),
-            None,
-        ),
-        (Method::DELETE, "/v1/uploads/{id}".into(), None, tus, None),
-        (
-            Method::PUT,
-            "/v1/uploads/direct/{id}?token=x".into(),
-            None,
-            None,
-            Some("abc"),
-        ),
-        (
-            Method::PUT,
-            "/v1/uploads/direct/{id}".into(),
-            None,
-            None,
-            None,
-        ),
+    use Method as M;
+    let hls = "/v1/media/{id}/hls/master.m3u8";
+    let probes = [
+        probe(M::GET, "/v1/media/{id}").bearer(&alice),
+        probe(M::GET, "/v1/media/{id}"),
+        probe(M::GET, "/v1/media/{id}").bearer("bad"),
+        probe(M::GET, "/v1/media/{id}/original"),
+        probe(M::DELETE, "/v1/media/{id}").bearer(&alice),
+        probe(M::DELETE, "/v1/media/{id}"),
+        probe(M::PATCH, "/v1/media/{id}")
+            .bearer(&alice)
+            .body(r#"{"title":"x"}"#),
+        probe(M::PATCH, "/v1/media/{id}").bearer(&alice).body("{"),
+        probe(M::PATCH, "/v1/media/{id}")
+            .bearer(&alice)
+            .body(r#"{"owner":1}"#),
+        probe(M::POST, "/v1/media/{id}/playback-token").bearer(&alice),
+        probe(M::POST, "/v1/media/{id}/playback-token")
+            .bearer(&alice)
+            .body("{"),
+        probe(M::POST, "/v1/media/{id}/complete").bearer(&alice),
+        probe(M::POST, "/v1/media/{id}/complete"),
+        probe(M::GET, hls).bearer(&alice),
+        probe(M::HEAD, "/v1/media/{id}/thumbnail.jpg"),
+        // A token for another item is refused before the path's id is looked at.
+        probe(M::GET, &format!("{hls}?token={token}")),
+        probe(M::GET, &format!("{hls}?token=nope")),
+        probe(M::HEAD, "/v1/uploads/{id}")
+            .bearer(&alice)
+            .tus("1.0.0"),
+        probe(M::PATCH, "/v1/uploads/{id}")
+            .bearer(&alice)
+            .tus("1.0.0")
+            .body("abc"),
+        probe(M::DELETE, "/v1/uploads/{id}")
+            .bearer(&alice)
+            .tus("1.0.0"),
+        probe(M::DELETE, "/v1/uploads/{id}")
+            .bearer(&alice)
+            .tus("0.2.0"),
+        probe(M::DELETE, "/v1/uploads/{id}").tus("1.0.0"),
+        probe(M::PUT, "/v1/uploads/direct/{id}?token=x").body("abc"),
+        probe(M::PUT, "/v1/uploads/direct/{id}"),
     ];
-    for (method, path, bearer, version, body) in &requests {
-        let send = |id: &str| {
-            let mut req = s
-                .client
-                .request(method.clone(), s.url(&path.replace("{id}", id)));
-            if let Some(b) = bearer {
-                req = req.bearer_auth(b);
-            }
-            if let Some(v) = version {
-                req = req.header("tus-resumable", *v);
-            }
-            if let Some(b) = body {
-                let ct = if path.starts_with("/v1/uploads/") {
-                    "application/offset+octet-stream"
-                } else {
-                    "application/json"
-                };
-                req = req
-                    .header("content-type", ct)
-                    .header("upload-offset", "0")
-                    .body(b.to_string());
-            }
-            req.send()
-        };
-        let expected = answer(send(UNKNOWN).await.unwrap()).await;
+    for p in &probes {
+        let expected = answer(p.send(&s, UNKNOWN).await).await;
         assert!(
             expected.0.is_client_error(),
-            "{method} {path}: {expected:?}"
+            "{} {}: {expected:?}",
+            p.method,
+            p.path
         );
         for id in MALFORMED {
-            let got = answer(send(id).await.unwrap()).await;
-            assert_eq!(got, expected, "{method} {path} with id {id}");
+            let got = answer(p.send(&s, id).await).await;
+            assert_eq!(got, expected, "{} {} with id {id}", p.method, p.path);
         }
     }
     // The answers above are the ones an id that names nothing gets: still there for its owner.
