@@ -14,7 +14,8 @@ const UNKNOWN: &str = "0190f3a0-0000-7000-8000-000000000000";
 const MALFORMED: [&str; 5] = [
     "not-an-id",
     "..%2F..%2Fetc",
-    // One hex digit short, and in braces (a form the UUID parser knows, but not an id).
+    // One hex digit short; the braced and the simple forms, which the UUID parser accepts but
+    // which are not ids.
     "0190f3a0-0000-7000-8000-00000000000",
     "%7B0190f3a0-0000-7000-8000-000000000000%7D",
     "0190f3a0000070008000000000000000",
