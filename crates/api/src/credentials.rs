@@ -7,7 +7,7 @@ use argon2::Argon2;
 use base64::Engine;
 use chrono::Utc;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use mediaserver_core::{Role, User};
+use mediaserver_core::{MediaId, Role, User, UserId};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -67,7 +67,9 @@ pub(crate) fn token_digest(token: &str) -> String {
 
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Claims {
-    pub(crate) sub: String,
+    /// Checked like every id when the token is decoded: a token naming no well-formed user is
+    /// invalid.
+    pub(crate) sub: UserId,
     pub(crate) role: Role,
     iat: i64,
     exp: i64,
@@ -77,7 +79,7 @@ pub(crate) struct Claims {
 #[derive(Debug, Serialize, Deserialize)]
 struct PlaybackClaims {
     /// The one media item this token plays.
-    mid: String,
+    mid: MediaId,
     iat: i64,
     exp: i64,
     typ: String,
@@ -122,13 +124,13 @@ impl TokenKeys {
     /// its expiry (unix seconds).
     pub(crate) fn issue_playback(
         &self,
-        media_id: &str,
+        media_id: &MediaId,
         ttl: Duration,
     ) -> Result<(String, i64), ApiError> {
         let now = Utc::now().timestamp();
         let exp = now + ttl.as_secs() as i64;
         let claims = PlaybackClaims {
-            mid: media_id.to_string(),
+            mid: media_id.clone(),
             iat: now,
             exp,
             typ: "playback".into(),
@@ -140,7 +142,7 @@ impl TokenKeys {
 
     /// The item a playback token is for and the token's expiry (unix seconds; valid through
     /// it); 401 if it is expired, tampered with or not one.
-    pub(crate) fn verify_playback_until(&self, token: &str) -> Result<(String, i64), ApiError> {
+    pub(crate) fn verify_playback_until(&self, token: &str) -> Result<(MediaId, i64), ApiError> {
         let mut v = Validation::new(Algorithm::HS256);
         v.leeway = 0;
         v.set_required_spec_claims(&["exp"]);
@@ -170,14 +172,14 @@ mod tests {
     fn access_tokens_verify_and_reject_tampering() {
         let keys = TokenKeys::new(b"0123456789abcdef0123456789abcdef", Duration::from_secs(60));
         let user = User {
-            id: "u1".into(),
+            id: UserId::new(),
             email: "a@b.c".into(),
             password_hash: String::new(),
             role: Role::User,
             created_at: Utc::now(),
         };
         let tok = keys.issue_access(&user).unwrap();
-        assert_eq!(keys.verify_access(&tok).unwrap().sub, "u1");
+        assert_eq!(keys.verify_access(&tok).unwrap().sub, user.id);
         let other = TokenKeys::new(b"another-secret-another-secret-xx", Duration::from_secs(60));
         assert!(other.verify_access(&tok).is_none());
         let mut tampered = tok.clone();
@@ -188,13 +190,14 @@ mod tests {
     #[test]
     fn playback_tokens_are_scoped_and_not_access_tokens() {
         let keys = TokenKeys::new(b"0123456789abcdef0123456789abcdef", Duration::from_secs(60));
-        let (tok, exp) = keys.issue_playback("m1", Duration::from_secs(30)).unwrap();
+        let m1 = MediaId::new();
+        let (tok, exp) = keys.issue_playback(&m1, Duration::from_secs(30)).unwrap();
         assert!(exp > Utc::now().timestamp());
-        assert_eq!(keys.verify_playback_until(&tok).unwrap().0, "m1");
+        assert_eq!(keys.verify_playback_until(&tok).unwrap().0, m1);
         // A playback token is no login, and a login is no playback token.
         assert!(keys.verify_access(&tok).is_none());
         let user = User {
-            id: "u1".into(),
+            id: UserId::new(),
             email: "a@b.c".into(),
             password_hash: String::new(),
             role: Role::User,
@@ -203,10 +206,34 @@ mod tests {
         assert!(keys
             .verify_playback_until(&keys.issue_access(&user).unwrap())
             .is_err());
-        let (expired, _) = keys.issue_playback("m1", Duration::from_secs(0)).unwrap();
+        let (expired, _) = keys.issue_playback(&m1, Duration::from_secs(0)).unwrap();
         std::thread::sleep(Duration::from_millis(1100));
         let err = keys.verify_playback_until(&expired).unwrap_err();
         assert!(err.to_string().contains("expired"), "{err}");
+    }
+
+    #[test]
+    fn tokens_naming_no_well_formed_id_are_invalid() {
+        let secret = b"0123456789abcdef0123456789abcdef";
+        let keys = TokenKeys::new(secret, Duration::from_secs(60));
+        let now = Utc::now().timestamp();
+        let sign = |claims: serde_json::Value| {
+            jsonwebtoken::encode(
+                &Header::new(Algorithm::HS256),
+                &claims,
+                &EncodingKey::from_secret(secret),
+            )
+            .unwrap()
+        };
+        let access = sign(serde_json::json!({
+            "sub": "u1", "role": "user", "iat": now, "exp": now + 60, "typ": "access"
+        }));
+        assert!(keys.verify_access(&access).is_none());
+        let playback = sign(serde_json::json!({
+            "mid": "../m1", "iat": now, "exp": now + 60, "typ": "playback"
+        }));
+        let err = keys.verify_playback_until(&playback).unwrap_err();
+        assert_eq!(err.to_string(), "invalid playback token");
     }
 
     #[test]

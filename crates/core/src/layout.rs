@@ -18,6 +18,8 @@
 //! files itself (it writes a local directory, not a bucket); a test in the pipeline crate keeps
 //! its names equal to these.
 
+use crate::MediaId;
+
 /// Where originals uploaded through the API live (media bucket).
 pub const ORIGINALS_DIR: &str = "originals/";
 /// Where processing outputs live (output bucket).
@@ -25,26 +27,27 @@ pub const OUTPUTS_DIR: &str = "media/";
 
 /// The key of an original uploaded through the API. `filename` must already be safe as a key
 /// segment (see [`crate::safe_filename`]).
-pub fn original_key(media_id: &str, filename: &str) -> String {
+pub fn original_key(media_id: &MediaId, filename: &str) -> String {
     format!("{}{filename}", originals_prefix(media_id))
 }
 
 /// The prefix under which an item's original (and a resumable upload's staging objects) live.
-pub fn originals_prefix(media_id: &str) -> String {
+pub fn originals_prefix(media_id: &MediaId) -> String {
     format!("{ORIGINALS_DIR}{media_id}/")
 }
 
 /// The prefix under which an item's processing outputs live.
-pub fn outputs_prefix(media_id: &str) -> String {
+pub fn outputs_prefix(media_id: &MediaId) -> String {
     format!("{OUTPUTS_DIR}{media_id}/")
 }
 
 /// The key of output file `name` (relative, e.g. [`HLS_MASTER`]) of an item.
-pub fn output_key(media_id: &str, name: &str) -> String {
+pub fn output_key(media_id: &MediaId, name: &str) -> String {
     format!("{}{name}", outputs_prefix(media_id))
 }
 
-/// The id segment of a key under [`ORIGINALS_DIR`] (not checked to be an id), or `None`.
+/// The id segment of a key under [`ORIGINALS_DIR`] (not checked to be an id: parse it as the id
+/// it should be), or `None`.
 pub fn original_key_id(key: &str) -> Option<&str> {
     key.strip_prefix(ORIGINALS_DIR)
         .and_then(|rest| rest.split('/').next())
@@ -102,7 +105,8 @@ mod tests {
 
     #[test]
     fn keys_and_prefixes() {
-        let id = "0190a5b2-0000-7000-8000-000000000000";
+        let id: MediaId = "0190a5b2-0000-7000-8000-000000000000".parse().unwrap();
+        let id = &id;
         assert_eq!(
             original_key(id, "clip.mp4"),
             format!("originals/{id}/clip.mp4")
@@ -113,7 +117,10 @@ mod tests {
             output_key(id, HLS_MASTER),
             format!("media/{id}/stream/master.m3u8")
         );
-        assert_eq!(original_key_id(&original_key(id, "a b.mov")), Some(id));
+        assert_eq!(
+            original_key_id(&original_key(id, "a b.mov")),
+            Some(id.as_str())
+        );
         assert_eq!(original_key_id("in/clip.mp4"), None);
         assert!(is_original_key(&original_key(id, "x")));
         assert!(is_output_key(&output_key(id, THUMBNAIL)));

@@ -1,8 +1,10 @@
-//! Domain types shared by every layer: media items, users, events, the retry policy of jobs,
-//! the storage layout, secrets and content sniffing. Nothing here knows about HTTP, SQL, a storage provider or where
-//! configuration comes from (the `mediaserver` binary reads it).
+//! Domain types shared by every layer: media items, users, events, their typed ids, the retry
+//! policy of jobs, the storage layout, secrets and content sniffing. Nothing here knows about
+//! HTTP, SQL, a storage provider or where configuration comes from (the `mediaserver` binary
+//! reads it).
 
 mod error_chain;
+pub mod ids;
 pub mod layout;
 pub mod model;
 pub mod retry;
@@ -10,6 +12,7 @@ pub mod secret;
 pub mod sniff;
 
 pub use error_chain::ErrorChain;
+pub use ids::{new_id, InvalidId, JobId, MediaId, UploadId, UserId};
 pub use model::*;
 pub use retry::{Failure, RetryPolicy};
 pub use secret::Secret;

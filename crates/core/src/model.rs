@@ -1,18 +1,9 @@
+use crate::ids::{new_id, JobId, MediaId, UploadId, UserId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 use utoipa::ToSchema;
-
-/// Generates a new time-ordered identifier (UUIDv7), so ordering by id is ordering by creation.
-pub fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
-
-/// True if `s` is a canonical, hyphenated UUID as produced by [`new_id`].
-pub fn is_valid_id(s: &str) -> bool {
-    s.len() == 36 && uuid::Uuid::parse_str(s).is_ok()
-}
 
 #[derive(Debug, thiserror::Error)]
 #[error("unknown {what} '{value}'")]
@@ -24,8 +15,10 @@ pub struct ParseEnumError {
 macro_rules! string_enum {
     ($(#[$m:meta])* $name:ident, $what:literal { $($variant:ident => $s:literal),+ $(,)? }) => {
         $(#[$m])*
+        // serde's kebab-case of each variant is its text (a test checks): one word lower-cased,
+        // `OciEvents` as `oci-events`.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-        #[serde(rename_all = "lowercase")]
+        #[serde(rename_all = "kebab-case")]
         pub enum $name { $($variant),+ }
 
         impl $name {
@@ -74,10 +67,20 @@ string_enum!(
         Queued => "queued", Running => "running", Done => "done", Failed => "failed",
     }
 );
+string_enum!(
+    /// Who announced an original (its "object created" event's `source`): a one-request
+    /// upload, a finished tus or direct upload, a bucket notification (OCI Events, S3), or
+    /// `mediaserver watch`. Stored as this text; every value is written by this server, so an
+    /// unknown one read back is an error, as for the other enum columns.
+    ObjectSource, "source" {
+        Upload => "upload", Tus => "tus", Direct => "direct", OciEvents => "oci-events",
+        S3Events => "s3-events", Watch => "watch",
+    }
+);
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct User {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub password_hash: String,
     pub role: Role,
@@ -96,7 +99,7 @@ pub struct NewUser {
 #[derive(Debug, Clone)]
 pub struct RefreshToken {
     pub id: String,
-    pub user_id: String,
+    pub user_id: UserId,
     pub token_hash: String,
     pub expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
@@ -106,18 +109,18 @@ pub struct RefreshToken {
 #[derive(Debug, Clone, PartialEq)]
 pub enum RefreshOutcome {
     /// The old token was valid; it is now revoked and the new one stored.
-    Rotated { user_id: String },
+    Rotated { user_id: UserId },
     /// Unknown or expired token.
     Invalid,
     /// The token was already used or revoked: every token of that user has been revoked.
-    Reused { user_id: String },
+    Reused { user_id: UserId },
 }
 
 /// A long-lived API key. Only the SHA-256 of the secret is kept.
 #[derive(Debug, Clone)]
 pub struct ApiKey {
     pub id: String,
-    pub user_id: String,
+    pub user_id: UserId,
     pub name: String,
     /// First characters of the key, shown in listings so a user can tell keys apart.
     pub prefix: String,
@@ -127,8 +130,8 @@ pub struct ApiKey {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Media {
-    pub id: String,
-    pub owner_id: String,
+    pub id: MediaId,
+    pub owner_id: UserId,
     pub kind: MediaKind,
     pub status: MediaStatus,
     pub title: String,
@@ -197,8 +200,8 @@ pub struct MediaOutputs {
 /// A unit of work in the durable queue: process one media item.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Job {
-    pub id: String,
-    pub media_id: String,
+    pub id: JobId,
+    pub media_id: MediaId,
     pub status: JobStatus,
     /// Claims so far, including the current one.
     pub attempts: i32,
@@ -227,8 +230,8 @@ impl Media {
 /// in the bucket).
 #[derive(Debug, Clone)]
 pub struct NewOriginal {
-    pub id: String,
-    pub owner_id: String,
+    pub id: MediaId,
+    pub owner_id: UserId,
     pub kind: MediaKind,
     pub content_type: String,
     pub filename: String,
@@ -240,8 +243,8 @@ pub struct NewOriginal {
     pub bucket: String,
     pub key: String,
     pub etag: String,
-    /// Who announced it: `upload`, `oci-events`, `s3-events`, `watch`.
-    pub source: String,
+    /// Who announced it.
+    pub source: ObjectSource,
 }
 
 impl NewOriginal {
@@ -303,8 +306,8 @@ pub fn default_title(filename: &str) -> String {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObjectEvent {
     pub id: String,
-    pub media_id: Option<String>,
-    pub source: String,
+    pub media_id: Option<MediaId>,
+    pub source: ObjectSource,
     pub bucket: String,
     pub key: String,
     pub etag: String,
@@ -315,12 +318,12 @@ pub struct ObjectEvent {
 #[derive(Debug, Clone, Default)]
 pub struct MediaFilter {
     /// `None` lists everyone's items (admins).
-    pub owner_id: Option<String>,
+    pub owner_id: Option<UserId>,
     pub kind: Option<MediaKind>,
     pub status: Option<MediaStatus>,
     pub visibility: Option<Visibility>,
     /// Return items with an id strictly less than this one (newest first).
-    pub before_id: Option<String>,
+    pub before_id: Option<MediaId>,
     pub limit: u32,
 }
 
@@ -384,13 +387,40 @@ mod tests {
     }
 
     #[test]
-    fn ids_are_time_ordered_uuids() {
-        let a = new_id();
-        std::thread::sleep(std::time::Duration::from_millis(2));
-        let b = new_id();
-        assert!(is_valid_id(&a) && is_valid_id(&b));
-        assert!(a < b);
-        assert!(!is_valid_id("../x"));
+    fn serde_writes_the_stored_text() {
+        fn check<T: Serialize + Copy + fmt::Display>(all: &[T]) {
+            for v in all {
+                assert_eq!(serde_json::to_value(v).unwrap(), v.to_string());
+            }
+        }
+        check(MediaKind::ALL);
+        check(MediaStatus::ALL);
+        check(Visibility::ALL);
+        check(Role::ALL);
+        check(JobStatus::ALL);
+        check(ObjectSource::ALL);
+        check(UploadProtocol::ALL);
+        check(UploadStatus::ALL);
+    }
+
+    #[test]
+    fn sources_keep_their_stored_text() {
+        let stored: Vec<&str> = ObjectSource::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(
+            stored,
+            [
+                "upload",
+                "tus",
+                "direct",
+                "oci-events",
+                "s3-events",
+                "watch"
+            ]
+        );
+        for s in ObjectSource::ALL {
+            assert_eq!(s.as_str().parse::<ObjectSource>().unwrap(), *s);
+        }
+        assert!("ftp".parse::<ObjectSource>().is_err());
     }
 }
 
@@ -409,8 +439,8 @@ string_enum!(
 /// will be stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Upload {
-    pub id: String,
-    pub owner_id: String,
+    pub id: UploadId,
+    pub owner_id: UserId,
     pub protocol: UploadProtocol,
     pub filename: String,
     pub title: Option<String>,

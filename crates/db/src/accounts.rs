@@ -4,7 +4,7 @@
 use crate::Result;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use mediaserver_core::{ApiKey, NewUser, RefreshOutcome, RefreshToken, User};
+use mediaserver_core::{ApiKey, NewUser, RefreshOutcome, RefreshToken, User, UserId};
 
 #[async_trait]
 pub trait Accounts: Send + Sync + std::fmt::Debug {
@@ -12,7 +12,7 @@ pub trait Accounts: Send + Sync + std::fmt::Debug {
     /// Inserts a user. With `role: None` the user is admin iff no user exists yet (decided in the
     /// same transaction). Duplicate email (case-insensitive) → `Conflict`.
     async fn create_user(&self, user: NewUser) -> Result<User>;
-    async fn user_by_id(&self, id: &str) -> Result<Option<User>>;
+    async fn user_by_id(&self, id: &UserId) -> Result<Option<User>>;
     /// Case-insensitive lookup.
     async fn user_by_email(&self, email: &str) -> Result<Option<User>>;
     /// The oldest admin, if any.
@@ -32,7 +32,7 @@ pub trait Accounts: Send + Sync + std::fmt::Debug {
     ) -> Result<RefreshOutcome>;
     /// Revokes one token by hash; returns whether a live token was revoked.
     async fn revoke_refresh_token(&self, hash: &str) -> Result<bool>;
-    async fn revoke_user_refresh_tokens(&self, user_id: &str) -> Result<u64>;
+    async fn revoke_user_refresh_tokens(&self, user_id: &UserId) -> Result<u64>;
 
     // --- API keys
     async fn insert_api_key(&self, key: &ApiKey) -> Result<()>;
@@ -48,7 +48,7 @@ macro_rules! impl_accounts {
             /// Revokes every live token of `user_id` inside `tx`.
             async fn revoke_all_in(
                 tx: &mut ::sqlx::Transaction<'static, $db>,
-                user_id: &str,
+                user_id: &::mediaserver_core::UserId,
                 now: ::chrono::DateTime<::chrono::Utc>,
             ) -> $crate::Result<u64> {
                 let done = ::sqlx::query(
@@ -56,7 +56,7 @@ macro_rules! impl_accounts {
                      WHERE user_id = $2 AND revoked_at IS NULL",
                 )
                 .bind(Self::ts(now))
-                .bind(user_id)
+                .bind(user_id.as_str())
                 .execute(&mut **tx)
                 .await
                 .map_err(Self::db_err)?;
@@ -72,7 +72,7 @@ macro_rules! impl_accounts {
             ) -> $crate::Result<::mediaserver_core::User> {
                 use ::mediaserver_core::Role;
                 let created = ::mediaserver_core::User {
-                    id: ::mediaserver_core::new_id(),
+                    id: ::mediaserver_core::UserId::new(),
                     email: user.email.to_lowercase(),
                     password_hash: user.password_hash,
                     role: Role::User,
@@ -99,7 +99,7 @@ macro_rules! impl_accounts {
                     $crate::rows::user_cols!(),
                     ") VALUES ($1, $2, $3, $4, $5)"
                 ))
-                .bind(&created.id)
+                .bind(created.id.as_str())
                 .bind(&created.email)
                 .bind(&created.password_hash)
                 .bind(role.as_str())
@@ -113,14 +113,14 @@ macro_rules! impl_accounts {
 
             async fn user_by_id(
                 &self,
-                id: &str,
+                id: &::mediaserver_core::UserId,
             ) -> $crate::Result<Option<::mediaserver_core::User>> {
                 let row = ::sqlx::query(concat!(
                     "SELECT ",
                     $crate::rows::user_cols!(),
                     " FROM users WHERE id = $1"
                 ))
-                .bind(id)
+                .bind(id.as_str())
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(Self::db_err)?;
@@ -169,7 +169,7 @@ macro_rules! impl_accounts {
                      VALUES ($1, $2, $3, $4, NULL, $5)",
                 )
                 .bind(&token.id)
-                .bind(&token.user_id)
+                .bind(token.user_id.as_str())
                 .bind(&token.token_hash)
                 .bind(Self::ts(token.expires_at))
                 .bind(Self::ts(token.created_at))
@@ -202,7 +202,10 @@ macro_rules! impl_accounts {
                     return Ok(RefreshOutcome::Invalid);
                 };
                 let id: String = row.try_get("id").map_err(Self::db_err)?;
-                let user_id: String = row.try_get("user_id").map_err(Self::db_err)?;
+                let user_id: ::mediaserver_core::UserId = $crate::shared::parse_column(
+                    &row.try_get::<String, _>("user_id").map_err(Self::db_err)?,
+                    "user id",
+                )?;
                 let expires_at: ::chrono::DateTime<::chrono::Utc> =
                     row.try_get("expires_at").map_err(Self::db_err)?;
                 let old_revoked: Option<::chrono::DateTime<::chrono::Utc>> =
@@ -236,7 +239,7 @@ macro_rules! impl_accounts {
                              VALUES ($1, $2, $3, $4, NULL, $5)",
                         )
                         .bind(&new.id)
-                        .bind(&user_id)
+                        .bind(user_id.as_str())
                         .bind(&new.token_hash)
                         .bind(Self::ts(new.expires_at))
                         .bind(Self::ts(new.created_at))
@@ -276,7 +279,10 @@ macro_rules! impl_accounts {
                 }
             }
 
-            async fn revoke_user_refresh_tokens(&self, user_id: &str) -> $crate::Result<u64> {
+            async fn revoke_user_refresh_tokens(
+                &self,
+                user_id: &::mediaserver_core::UserId,
+            ) -> $crate::Result<u64> {
                 let mut tx = self.begin_write().await?;
                 let n = Self::revoke_all_in(&mut tx, user_id, $crate::shared::now()).await?;
                 tx.commit().await.map_err(Self::db_err)?;
@@ -289,7 +295,7 @@ macro_rules! impl_accounts {
                      last_used_at, created_at) VALUES ($1, $2, $3, $4, $5, NULL, NULL, $6)",
                 )
                 .bind(&key.id)
-                .bind(&key.user_id)
+                .bind(key.user_id.as_str())
                 .bind(&key.name)
                 .bind(&key.prefix)
                 .bind(&key.key_hash)

@@ -4,7 +4,7 @@
 
 use crate::Result;
 use async_trait::async_trait;
-use mediaserver_core::{Media, MediaFilter, MediaPatch, ObjectEvent};
+use mediaserver_core::{Media, MediaFilter, MediaId, MediaPatch, ObjectEvent};
 
 #[async_trait]
 pub trait MediaItems: Send + Sync + std::fmt::Debug {
@@ -19,15 +19,15 @@ pub trait MediaItems: Send + Sync + std::fmt::Debug {
         event: &ObjectEvent,
         max_attempts: i32,
     ) -> Result<Recorded>;
-    async fn get_media(&self, id: &str) -> Result<Option<Media>>;
+    async fn get_media(&self, id: &MediaId) -> Result<Option<Media>>;
     /// Newest first (by id, which is time-ordered), at most `filter.limit` items.
     async fn list_media(&self, filter: &MediaFilter) -> Result<Vec<Media>>;
     /// Applies the patch, bumps `updated_at`; `None` if no such item.
-    async fn update_media(&self, id: &str, patch: &MediaPatch) -> Result<Option<Media>>;
+    async fn update_media(&self, id: &MediaId, patch: &MediaPatch) -> Result<Option<Media>>;
     /// Deletes the item and its events; returns whether it existed.
-    async fn delete_media(&self, id: &str) -> Result<bool>;
+    async fn delete_media(&self, id: &MediaId) -> Result<bool>;
     /// Events of one item, oldest first (used by the pipeline and tests).
-    async fn events_for_media(&self, media_id: &str) -> Result<Vec<ObjectEvent>>;
+    async fn events_for_media(&self, media_id: &MediaId) -> Result<Vec<ObjectEvent>>;
 }
 
 /// Result of [`MediaItems::create_media_with_event`].
@@ -36,7 +36,7 @@ pub enum Recorded {
     Created,
     /// The event was already recorded; nothing was inserted.
     Duplicate {
-        media_id: Option<String>,
+        media_id: Option<MediaId>,
     },
 }
 
@@ -62,8 +62,8 @@ macro_rules! impl_media_items {
                     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
                      $15, $16, $17, $18, $19, $20, $21)"
                 ))
-                .bind(&media.id)
-                .bind(&media.owner_id)
+                .bind(media.id.as_str())
+                .bind(media.owner_id.as_str())
                 .bind(media.kind.as_str())
                 .bind(media.status.as_str())
                 .bind(&media.title)
@@ -94,8 +94,8 @@ macro_rules! impl_media_items {
                      ON CONFLICT (bucket, key, etag) DO NOTHING"
                 ))
                 .bind(&event.id)
-                .bind(&event.media_id)
-                .bind(&event.source)
+                .bind(event.media_id.as_ref().map(|id| id.as_str()))
+                .bind(event.source.as_str())
                 .bind(&event.bucket)
                 .bind(&event.key)
                 .bind(&event.etag)
@@ -118,7 +118,7 @@ macro_rules! impl_media_items {
                     .map_err(Self::db_err)?;
                     tx.rollback().await.map_err(Self::db_err)?;
                     return Ok($crate::Recorded::Duplicate {
-                        media_id: existing.flatten(),
+                        media_id: $crate::shared::parse_optional(existing.flatten(), "media id")?,
                     });
                 }
                 let now = Self::ts($crate::shared::now());
@@ -127,8 +127,8 @@ macro_rules! impl_media_items {
                     $crate::rows::job_cols!(),
                     ") VALUES ($1, $2, 'queued', 0, $3, $4, NULL, NULL, NULL, $4, $4)"
                 ))
-                .bind(::mediaserver_core::new_id())
-                .bind(&media.id)
+                .bind(::mediaserver_core::JobId::new().as_str())
+                .bind(media.id.as_str())
                 // A job that may never be attempted would sit in the queue forever.
                 .bind(max_attempts.max(1))
                 .bind(now)
@@ -142,14 +142,14 @@ macro_rules! impl_media_items {
 
             async fn get_media(
                 &self,
-                id: &str,
+                id: &::mediaserver_core::MediaId,
             ) -> $crate::Result<Option<::mediaserver_core::Media>> {
                 let row = ::sqlx::query(concat!(
                     "SELECT ",
                     $crate::rows::media_cols!(),
                     " FROM media WHERE id = $1"
                 ))
-                .bind(id)
+                .bind(id.as_str())
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(Self::db_err)?;
@@ -169,11 +169,11 @@ macro_rules! impl_media_items {
                 ));
                 let mut binds: Vec<&str> = Vec::new();
                 let conds = [
-                    ("owner_id =", filter.owner_id.as_deref()),
+                    ("owner_id =", filter.owner_id.as_ref().map(|id| id.as_str())),
                     ("kind =", filter.kind.map(|k| k.as_str())),
                     ("status =", filter.status.map(|s| s.as_str())),
                     ("visibility =", filter.visibility.map(|v| v.as_str())),
-                    ("id <", filter.before_id.as_deref()),
+                    ("id <", filter.before_id.as_ref().map(|id| id.as_str())),
                 ];
                 for (cond, value) in conds {
                     if let Some(value) = value {
@@ -196,7 +196,7 @@ macro_rules! impl_media_items {
 
             async fn update_media(
                 &self,
-                id: &str,
+                id: &::mediaserver_core::MediaId,
                 patch: &::mediaserver_core::MediaPatch,
             ) -> $crate::Result<Option<::mediaserver_core::Media>> {
                 let row = ::sqlx::query(concat!(
@@ -208,18 +208,18 @@ macro_rules! impl_media_items {
                 .bind(&patch.title)
                 .bind(patch.visibility.map(|v| v.as_str()))
                 .bind(Self::ts($crate::shared::now()))
-                .bind(id)
+                .bind(id.as_str())
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(Self::db_err)?;
                 row.as_ref().map(Self::media_from_row).transpose()
             }
 
-            async fn delete_media(&self, id: &str) -> $crate::Result<bool> {
+            async fn delete_media(&self, id: &::mediaserver_core::MediaId) -> $crate::Result<bool> {
                 // Events and jobs go with it through ON DELETE CASCADE (SQLite: foreign_keys is
                 // on).
                 let done = ::sqlx::query("DELETE FROM media WHERE id = $1")
-                    .bind(id)
+                    .bind(id.as_str())
                     .execute(&self.pool)
                     .await
                     .map_err(Self::db_err)?;
@@ -228,14 +228,14 @@ macro_rules! impl_media_items {
 
             async fn events_for_media(
                 &self,
-                media_id: &str,
+                media_id: &::mediaserver_core::MediaId,
             ) -> $crate::Result<Vec<::mediaserver_core::ObjectEvent>> {
                 let rows = ::sqlx::query(concat!(
                     "SELECT ",
                     $crate::rows::event_cols!(),
                     " FROM object_events WHERE media_id = $1 ORDER BY created_at, id"
                 ))
-                .bind(media_id)
+                .bind(media_id.as_str())
                 .fetch_all(&self.pool)
                 .await
                 .map_err(Self::db_err)?;

@@ -4,23 +4,23 @@
 
 use crate::Result;
 use async_trait::async_trait;
-use mediaserver_core::MediaOutputs;
+use mediaserver_core::{MediaId, MediaOutputs};
 
 #[async_trait]
 pub trait Processing: Send + Sync + std::fmt::Debug {
     /// Sets `status = processing`, `progress = 0`, clears `error`.
-    async fn mark_media_processing(&self, id: &str) -> Result<()>;
+    async fn mark_media_processing(&self, id: &MediaId) -> Result<()>;
     /// Sets `progress` (0–100) and, optionally, `playable`.
     async fn set_media_progress(
         &self,
-        id: &str,
+        id: &MediaId,
         progress: i32,
         playable: Option<bool>,
     ) -> Result<()>;
     /// Sets `status = ready`, `progress = 100`, `playable` as given, probe facts and outputs.
-    async fn mark_media_ready(&self, id: &str, ready: &MediaReady) -> Result<()>;
+    async fn mark_media_ready(&self, id: &MediaId, ready: &MediaReady) -> Result<()>;
     /// Sets `status = failed` and `error`.
-    async fn mark_media_failed(&self, id: &str, error: &str) -> Result<()>;
+    async fn mark_media_failed(&self, id: &MediaId, error: &str) -> Result<()>;
 }
 
 /// What a finished processing run records on the item.
@@ -68,13 +68,16 @@ macro_rules! impl_processing {
 
         #[::async_trait::async_trait]
         impl $crate::Processing for $repo {
-            async fn mark_media_processing(&self, id: &str) -> $crate::Result<()> {
+            async fn mark_media_processing(
+                &self,
+                id: &::mediaserver_core::MediaId,
+            ) -> $crate::Result<()> {
                 let done = ::sqlx::query(
                     "UPDATE media SET status = 'processing', progress = 0, error = NULL, \
                      updated_at = $1 WHERE id = $2",
                 )
                 .bind(Self::ts($crate::shared::now()))
-                .bind(id)
+                .bind(id.as_str())
                 .execute(&self.pool)
                 .await
                 .map_err(Self::db_err)?;
@@ -83,7 +86,7 @@ macro_rules! impl_processing {
 
             async fn set_media_progress(
                 &self,
-                id: &str,
+                id: &::mediaserver_core::MediaId,
                 progress: i32,
                 playable: Option<bool>,
             ) -> $crate::Result<()> {
@@ -94,7 +97,7 @@ macro_rules! impl_processing {
                 .bind(progress.clamp(0, 100))
                 .bind(playable)
                 .bind(Self::ts($crate::shared::now()))
-                .bind(id)
+                .bind(id.as_str())
                 .execute(&self.pool)
                 .await
                 .map_err(Self::db_err)?;
@@ -103,7 +106,7 @@ macro_rules! impl_processing {
 
             async fn mark_media_ready(
                 &self,
-                id: &str,
+                id: &::mediaserver_core::MediaId,
                 ready: &$crate::MediaReady,
             ) -> $crate::Result<()> {
                 let outputs = $crate::shared::outputs_json(&ready.outputs)?;
@@ -118,16 +121,20 @@ macro_rules! impl_processing {
                 .bind(ready.height)
                 .bind(outputs)
                 .bind(Self::ts($crate::shared::now()))
-                .bind(id)
+                .bind(id.as_str())
                 .execute(&self.pool)
                 .await
                 .map_err(Self::db_err)?;
                 Self::one_media(done.rows_affected())
             }
 
-            async fn mark_media_failed(&self, id: &str, error: &str) -> $crate::Result<()> {
+            async fn mark_media_failed(
+                &self,
+                id: &::mediaserver_core::MediaId,
+                error: &str,
+            ) -> $crate::Result<()> {
                 let mut conn = self.pool.acquire().await.map_err(Self::db_err)?;
-                let rows = Self::fail_media_on(&mut conn, id, error).await?;
+                let rows = Self::fail_media_on(&mut conn, id.as_str(), error).await?;
                 Self::one_media(rows)
             }
         }

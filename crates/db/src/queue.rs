@@ -16,7 +16,7 @@
 use crate::Result;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use mediaserver_core::{Job, JobStatus};
+use mediaserver_core::{Job, JobId, JobStatus, MediaId};
 use std::time::Duration;
 
 #[async_trait]
@@ -36,13 +36,13 @@ pub trait JobQueue: Send + Sync + std::fmt::Debug {
     /// Extends the lease if `worker` still holds it; `false` means the lease was lost.
     async fn heartbeat_job(
         &self,
-        job_id: &str,
+        job_id: &JobId,
         worker: &str,
         lease: Duration,
         now: DateTime<Utc>,
     ) -> Result<bool>;
     /// Marks the job `done` if `worker` holds it.
-    async fn complete_job(&self, job_id: &str, worker: &str) -> Result<bool>;
+    async fn complete_job(&self, job_id: &JobId, worker: &str) -> Result<bool>;
     /// Records a failed attempt by `worker`. With `retry_at` and attempts left, the job returns to
     /// `queued` with `run_after = retry_at`; otherwise it becomes `failed` and its media item
     /// `failed` with `error`, in the same transaction. Returns the job's new status. If `worker`
@@ -50,16 +50,16 @@ pub trait JobQueue: Send + Sync + std::fmt::Debug {
     /// (`NotFound` if there is no such job).
     async fn fail_job(
         &self,
-        job_id: &str,
+        job_id: &JobId,
         worker: &str,
         error: &str,
         retry_at: Option<DateTime<Utc>>,
     ) -> Result<JobStatus>;
     /// Hands a job back (graceful shutdown): `queued`, claimable now, the attempt not counted.
-    async fn release_job(&self, job_id: &str, worker: &str) -> Result<bool>;
-    async fn get_job(&self, job_id: &str) -> Result<Option<Job>>;
+    async fn release_job(&self, job_id: &JobId, worker: &str) -> Result<bool>;
+    async fn get_job(&self, job_id: &JobId) -> Result<Option<Job>>;
     /// Oldest first.
-    async fn jobs_for_media(&self, media_id: &str) -> Result<Vec<Job>>;
+    async fn jobs_for_media(&self, media_id: &MediaId) -> Result<Vec<Job>>;
     /// Waits until a job may have become claimable (PostgreSQL: `LISTEN/NOTIFY` on insert and
     /// release) or `timeout` passes (SQLite: no notification; returns after `timeout` or
     /// [`crate::sqlite::JOB_POLL_INTERVAL`] (500 ms), whichever is shorter). Spurious wake-ups
@@ -188,7 +188,7 @@ macro_rules! impl_queue {
 
             async fn heartbeat_job(
                 &self,
-                job_id: &str,
+                job_id: &::mediaserver_core::JobId,
                 worker: &str,
                 lease: ::std::time::Duration,
                 now: ::chrono::DateTime<::chrono::Utc>,
@@ -200,7 +200,7 @@ macro_rules! impl_queue {
                 )
                 .bind(Self::ts(expires))
                 .bind(Self::ts($crate::shared::now()))
-                .bind(job_id)
+                .bind(job_id.as_str())
                 .bind(worker)
                 .execute(&self.pool)
                 .await
@@ -208,14 +208,18 @@ macro_rules! impl_queue {
                 Ok(done.rows_affected() > 0)
             }
 
-            async fn complete_job(&self, job_id: &str, worker: &str) -> $crate::Result<bool> {
+            async fn complete_job(
+                &self,
+                job_id: &::mediaserver_core::JobId,
+                worker: &str,
+            ) -> $crate::Result<bool> {
                 let done = ::sqlx::query(
                     "UPDATE jobs SET status = 'done', lease_owner = NULL, \
                      lease_expires_at = NULL, updated_at = $1 \
                      WHERE id = $2 AND lease_owner = $3 AND status = 'running'",
                 )
                 .bind(Self::ts($crate::shared::now()))
-                .bind(job_id)
+                .bind(job_id.as_str())
                 .bind(worker)
                 .execute(&self.pool)
                 .await
@@ -225,7 +229,7 @@ macro_rules! impl_queue {
 
             async fn fail_job(
                 &self,
-                job_id: &str,
+                job_id: &::mediaserver_core::JobId,
                 worker: &str,
                 error: &str,
                 retry_at: Option<::chrono::DateTime<::chrono::Utc>>,
@@ -246,7 +250,7 @@ macro_rules! impl_queue {
                 .bind(retry_at.map(Self::ts))
                 .bind(error)
                 .bind(Self::ts($crate::shared::now()))
-                .bind(job_id)
+                .bind(job_id.as_str())
                 .bind(worker)
                 .fetch_optional(&mut *tx)
                 .await
@@ -254,15 +258,15 @@ macro_rules! impl_queue {
                 let Some((status, media_id)) = row else {
                     let current: Option<String> =
                         ::sqlx::query_scalar("SELECT status FROM jobs WHERE id = $1")
-                            .bind(job_id)
+                            .bind(job_id.as_str())
                             .fetch_optional(&mut *tx)
                             .await
                             .map_err(Self::db_err)?;
                     tx.rollback().await.map_err(Self::db_err)?;
                     let current = current.ok_or($crate::DbError::NotFound)?;
-                    return $crate::shared::parse_enum(&current, "job status");
+                    return $crate::shared::parse_column(&current, "job status");
                 };
-                let status: JobStatus = $crate::shared::parse_enum(&status, "job status")?;
+                let status: JobStatus = $crate::shared::parse_column(&status, "job status")?;
                 if status == JobStatus::Failed {
                     Self::fail_media_on(&mut tx, &media_id, error).await?;
                 } else {
@@ -272,7 +276,11 @@ macro_rules! impl_queue {
                 Ok(status)
             }
 
-            async fn release_job(&self, job_id: &str, worker: &str) -> $crate::Result<bool> {
+            async fn release_job(
+                &self,
+                job_id: &::mediaserver_core::JobId,
+                worker: &str,
+            ) -> $crate::Result<bool> {
                 let mut tx = self.begin_write().await?;
                 let now = Self::ts($crate::shared::now());
                 let done = ::sqlx::query(
@@ -283,7 +291,7 @@ macro_rules! impl_queue {
                      WHERE id = $2 AND lease_owner = $3 AND status = 'running'",
                 )
                 .bind(now)
-                .bind(job_id)
+                .bind(job_id.as_str())
                 .bind(worker)
                 .execute(&mut *tx)
                 .await
@@ -299,14 +307,14 @@ macro_rules! impl_queue {
 
             async fn get_job(
                 &self,
-                job_id: &str,
+                job_id: &::mediaserver_core::JobId,
             ) -> $crate::Result<Option<::mediaserver_core::Job>> {
                 let row = ::sqlx::query(concat!(
                     "SELECT ",
                     $crate::rows::job_cols!(),
                     " FROM jobs WHERE id = $1"
                 ))
-                .bind(job_id)
+                .bind(job_id.as_str())
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(Self::db_err)?;
@@ -315,14 +323,14 @@ macro_rules! impl_queue {
 
             async fn jobs_for_media(
                 &self,
-                media_id: &str,
+                media_id: &::mediaserver_core::MediaId,
             ) -> $crate::Result<Vec<::mediaserver_core::Job>> {
                 let rows = ::sqlx::query(concat!(
                     "SELECT ",
                     $crate::rows::job_cols!(),
                     " FROM jobs WHERE media_id = $1 ORDER BY id"
                 ))
-                .bind(media_id)
+                .bind(media_id.as_str())
                 .fetch_all(&self.pool)
                 .await
                 .map_err(Self::db_err)?;

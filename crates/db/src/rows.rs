@@ -34,31 +34,32 @@ macro_rules! impl_rows {
         impl $repo {
             fn user_from_row(row: &$row) -> $crate::Result<::mediaserver_core::User> {
                 use ::sqlx::Row as _;
-                let role: String = row.try_get("role").map_err(Self::db_err)?;
+                use $crate::shared::parse_column;
+                let get_s = |c: &str| row.try_get::<String, _>(c).map_err(Self::db_err);
                 Ok(::mediaserver_core::User {
-                    id: row.try_get("id").map_err(Self::db_err)?,
+                    id: parse_column(&get_s("id")?, "user id")?,
                     email: row.try_get("email").map_err(Self::db_err)?,
                     password_hash: row.try_get("password_hash").map_err(Self::db_err)?,
-                    role: $crate::shared::parse_enum(&role, "role")?,
+                    role: parse_column(&get_s("role")?, "role")?,
                     created_at: row.try_get("created_at").map_err(Self::db_err)?,
                 })
             }
 
             fn media_from_row(row: &$row) -> $crate::Result<::mediaserver_core::Media> {
                 use ::sqlx::Row as _;
-                use $crate::shared::parse_enum;
+                use $crate::shared::parse_column;
                 let get_s = |c: &str| row.try_get::<String, _>(c).map_err(Self::db_err);
                 Ok(::mediaserver_core::Media {
-                    id: get_s("id")?,
-                    owner_id: get_s("owner_id")?,
-                    kind: parse_enum(&get_s("kind")?, "kind")?,
-                    status: parse_enum(&get_s("status")?, "status")?,
+                    id: parse_column(&get_s("id")?, "media id")?,
+                    owner_id: parse_column(&get_s("owner_id")?, "owner id")?,
+                    kind: parse_column(&get_s("kind")?, "kind")?,
+                    status: parse_column(&get_s("status")?, "status")?,
                     title: get_s("title")?,
                     filename: get_s("filename")?,
                     content_type: get_s("content_type")?,
                     size: row.try_get("size").map_err(Self::db_err)?,
                     sha256: get_s("sha256")?,
-                    visibility: parse_enum(&get_s("visibility")?, "visibility")?,
+                    visibility: parse_column(&get_s("visibility")?, "visibility")?,
                     bucket: get_s("bucket")?,
                     original_key: get_s("original_key")?,
                     duration_seconds: row.try_get("duration_seconds").map_err(Self::db_err)?,
@@ -75,10 +76,15 @@ macro_rules! impl_rows {
 
             fn event_from_row(row: &$row) -> $crate::Result<::mediaserver_core::ObjectEvent> {
                 use ::sqlx::Row as _;
+                use $crate::shared::{parse_column, parse_optional};
+                let source: String = row.try_get("source").map_err(Self::db_err)?;
                 Ok(::mediaserver_core::ObjectEvent {
                     id: row.try_get("id").map_err(Self::db_err)?,
-                    media_id: row.try_get("media_id").map_err(Self::db_err)?,
-                    source: row.try_get("source").map_err(Self::db_err)?,
+                    media_id: parse_optional(
+                        row.try_get("media_id").map_err(Self::db_err)?,
+                        "media id",
+                    )?,
+                    source: parse_column(&source, "source")?,
                     bucket: row.try_get("bucket").map_err(Self::db_err)?,
                     key: row.try_get("key").map_err(Self::db_err)?,
                     etag: row.try_get("etag").map_err(Self::db_err)?,
@@ -89,11 +95,12 @@ macro_rules! impl_rows {
 
             fn job_from_row(row: &$row) -> $crate::Result<::mediaserver_core::Job> {
                 use ::sqlx::Row as _;
-                let status: String = row.try_get("status").map_err(Self::db_err)?;
+                use $crate::shared::parse_column;
+                let get_s = |c: &str| row.try_get::<String, _>(c).map_err(Self::db_err);
                 Ok(::mediaserver_core::Job {
-                    id: row.try_get("id").map_err(Self::db_err)?,
-                    media_id: row.try_get("media_id").map_err(Self::db_err)?,
-                    status: $crate::shared::parse_enum(&status, "job status")?,
+                    id: parse_column(&get_s("id")?, "job id")?,
+                    media_id: parse_column(&get_s("media_id")?, "media id")?,
+                    status: parse_column(&get_s("status")?, "job status")?,
                     attempts: row.try_get("attempts").map_err(Self::db_err)?,
                     max_attempts: row.try_get("max_attempts").map_err(Self::db_err)?,
                     run_after: row.try_get("run_after").map_err(Self::db_err)?,

@@ -1,5 +1,5 @@
-//! Helpers shared by the SQLite and PostgreSQL backends: timestamp normalisation and enum and
-//! JSON parsing. Error mapping is in `error.rs`; the shared queries are with their traits.
+//! Helpers shared by the SQLite and PostgreSQL backends: timestamp normalisation and parsing of
+//! enum, id and JSON columns. Error mapping is in `error.rs`; the shared queries are with their traits.
 
 use crate::DbError;
 use chrono::{DateTime, Datelike, SubsecRound, Utc};
@@ -30,6 +30,17 @@ pub(crate) fn sqlite_ts(t: DateTime<Utc>) -> String {
 }
 
 /// Parses the `outputs` JSON column; a malformed document is a database error, not a panic.
+/// [`parse_column`] for a nullable column.
+pub(crate) fn parse_optional<T: FromStr>(
+    value: Option<String>,
+    column: &str,
+) -> Result<Option<T>, DbError>
+where
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    value.map(|v| parse_column(&v, column)).transpose()
+}
+
 pub(crate) fn parse_outputs(json: &str) -> Result<MediaOutputs, DbError> {
     serde_json::from_str(json).map_err(|e| DbError::other("bad outputs in database", e))
 }
@@ -47,7 +58,9 @@ pub(crate) fn lease_expired_error(attempts: i32) -> String {
     )
 }
 
-pub(crate) fn parse_enum<T: FromStr>(value: &str, column: &str) -> Result<T, DbError>
+/// Parses a text column into its type (an enum, a typed id): a value this server would not have
+/// written is a database error, not a panic.
+pub(crate) fn parse_column<T: FromStr>(value: &str, column: &str) -> Result<T, DbError>
 where
     T::Err: std::error::Error + Send + Sync + 'static,
 {

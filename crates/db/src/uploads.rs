@@ -6,13 +6,13 @@
 use crate::Result;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use mediaserver_core::Upload;
+use mediaserver_core::{Upload, UploadId};
 
 #[async_trait]
 pub trait Uploads: Send + Sync + std::fmt::Debug {
     /// Inserts an upload; a duplicate id or key → `Conflict`.
     async fn create_upload(&self, upload: &Upload) -> Result<()>;
-    async fn get_upload(&self, id: &str) -> Result<Option<Upload>>;
+    async fn get_upload(&self, id: &UploadId) -> Result<Option<Upload>>;
     /// The upload that will store its original at `key` (direct uploads completed by a bucket
     /// event).
     async fn upload_by_key(&self, key: &str) -> Result<Option<Upload>>;
@@ -20,20 +20,20 @@ pub trait Uploads: Send + Sync + std::fmt::Debug {
     /// means another request moved it (or it completed or vanished) first.
     async fn record_upload_progress(
         &self,
-        id: &str,
+        id: &UploadId,
         expected_offset: i64,
         offset: i64,
         state: &str,
         expires_at: DateTime<Utc>,
     ) -> Result<bool>;
     /// Marks an `active` upload `complete` at `offset`; `false` if it was not active.
-    async fn complete_upload(&self, id: &str, offset: i64) -> Result<bool>;
+    async fn complete_upload(&self, id: &UploadId, offset: i64) -> Result<bool>;
     /// Takes or renews the upload's write lease for `writer` until `until`; `false` while
     /// another writer's lease has not run out at `now` (or the upload does not exist). Replicas
     /// use it so that one request at a time writes to an upload.
     async fn lease_upload(
         &self,
-        id: &str,
+        id: &UploadId,
         writer: &str,
         until: DateTime<Utc>,
         now: DateTime<Utc>,
@@ -43,13 +43,13 @@ pub trait Uploads: Send + Sync + std::fmt::Debug {
     /// not bring it back.
     async fn renew_upload_lease(
         &self,
-        id: &str,
+        id: &UploadId,
         writer: &str,
         until: DateTime<Utc>,
     ) -> Result<bool>;
     /// Gives the lease back if `writer` still holds it.
-    async fn release_upload_lease(&self, id: &str, writer: &str) -> Result<()>;
-    async fn delete_upload(&self, id: &str) -> Result<bool>;
+    async fn release_upload_lease(&self, id: &UploadId, writer: &str) -> Result<()>;
+    async fn delete_upload(&self, id: &UploadId) -> Result<bool>;
     /// Uploads whose `expires_at` is at or before `now`, oldest first.
     async fn expired_uploads(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<Upload>>;
 }
@@ -68,12 +68,12 @@ macro_rules! impl_uploads {
         impl $repo {
             fn upload_from_row(row: &$row) -> $crate::Result<::mediaserver_core::Upload> {
                 use ::sqlx::Row as _;
-                use $crate::shared::parse_enum;
+                use $crate::shared::parse_column;
                 let get_s = |c: &str| row.try_get::<String, _>(c).map_err(Self::db_err);
                 Ok(::mediaserver_core::Upload {
-                    id: get_s("id")?,
-                    owner_id: get_s("owner_id")?,
-                    protocol: parse_enum(&get_s("protocol")?, "upload protocol")?,
+                    id: parse_column(&get_s("id")?, "upload id")?,
+                    owner_id: parse_column(&get_s("owner_id")?, "owner id")?,
+                    protocol: parse_column(&get_s("protocol")?, "upload protocol")?,
                     filename: get_s("filename")?,
                     title: row.try_get("title").map_err(Self::db_err)?,
                     key: get_s("key")?,
@@ -81,7 +81,7 @@ macro_rules! impl_uploads {
                     offset: row.try_get("offset").map_err(Self::db_err)?,
                     state: get_s("state")?,
                     metadata: row.try_get("metadata").map_err(Self::db_err)?,
-                    status: parse_enum(&get_s("status")?, "upload status")?,
+                    status: parse_column(&get_s("status")?, "upload status")?,
                     expires_at: row.try_get("expires_at").map_err(Self::db_err)?,
                     created_at: row.try_get("created_at").map_err(Self::db_err)?,
                     updated_at: row.try_get("updated_at").map_err(Self::db_err)?,
@@ -114,8 +114,8 @@ macro_rules! impl_uploads {
                     $crate::uploads::upload_cols!(),
                     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
                 ))
-                .bind(&u.id)
-                .bind(&u.owner_id)
+                .bind(u.id.as_str())
+                .bind(u.owner_id.as_str())
                 .bind(u.protocol.as_str())
                 .bind(&u.filename)
                 .bind(&u.title)
@@ -134,8 +134,8 @@ macro_rules! impl_uploads {
                 Ok(())
             }
 
-            async fn get_upload(&self, id: &str) -> $crate::Result<Option<::mediaserver_core::Upload>> {
-                self.select_upload("id", id).await
+            async fn get_upload(&self, id: &::mediaserver_core::UploadId) -> $crate::Result<Option<::mediaserver_core::Upload>> {
+                self.select_upload("id", id.as_str()).await
             }
 
             async fn upload_by_key(&self, key: &str) -> $crate::Result<Option<::mediaserver_core::Upload>> {
@@ -144,7 +144,7 @@ macro_rules! impl_uploads {
 
             async fn record_upload_progress(
                 &self,
-                id: &str,
+                id: &::mediaserver_core::UploadId,
                 expected_offset: i64,
                 offset: i64,
                 state: &str,
@@ -158,7 +158,7 @@ macro_rules! impl_uploads {
                 .bind(state)
                 .bind(Self::ts(expires_at))
                 .bind(Self::ts($crate::shared::now()))
-                .bind(id)
+                .bind(id.as_str())
                 .bind(expected_offset)
                 .execute(&self.pool)
                 .await
@@ -166,14 +166,14 @@ macro_rules! impl_uploads {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn complete_upload(&self, id: &str, offset: i64) -> $crate::Result<bool> {
+            async fn complete_upload(&self, id: &::mediaserver_core::UploadId, offset: i64) -> $crate::Result<bool> {
                 let done = ::sqlx::query(
                     "UPDATE uploads SET status = 'complete', \"offset\" = $1, updated_at = $2 \
                      WHERE id = $3 AND status = 'active'",
                 )
                 .bind(offset)
                 .bind(Self::ts($crate::shared::now()))
-                .bind(id)
+                .bind(id.as_str())
                 .execute(&self.pool)
                 .await
                 .map_err(Self::db_err)?;
@@ -182,7 +182,7 @@ macro_rules! impl_uploads {
 
             async fn lease_upload(
                 &self,
-                id: &str,
+                id: &::mediaserver_core::UploadId,
                 writer: &str,
                 until: ::chrono::DateTime<::chrono::Utc>,
                 now: ::chrono::DateTime<::chrono::Utc>,
@@ -193,7 +193,7 @@ macro_rules! impl_uploads {
                 )
                 .bind(writer)
                 .bind(Self::ts(until))
-                .bind(id)
+                .bind(id.as_str())
                 .bind(Self::ts(now))
                 .execute(&self.pool)
                 .await
@@ -203,7 +203,7 @@ macro_rules! impl_uploads {
 
             async fn renew_upload_lease(
                 &self,
-                id: &str,
+                id: &::mediaserver_core::UploadId,
                 writer: &str,
                 until: ::chrono::DateTime<::chrono::Utc>,
             ) -> $crate::Result<bool> {
@@ -211,7 +211,7 @@ macro_rules! impl_uploads {
                     "UPDATE uploads SET writer_until = $1 WHERE id = $2 AND writer = $3",
                 )
                 .bind(Self::ts(until))
-                .bind(id)
+                .bind(id.as_str())
                 .bind(writer)
                 .execute(&self.pool)
                 .await
@@ -219,11 +219,11 @@ macro_rules! impl_uploads {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn release_upload_lease(&self, id: &str, writer: &str) -> $crate::Result<()> {
+            async fn release_upload_lease(&self, id: &::mediaserver_core::UploadId, writer: &str) -> $crate::Result<()> {
                 ::sqlx::query(
                     "UPDATE uploads SET writer = NULL, writer_until = NULL WHERE id = $1 AND writer = $2",
                 )
-                .bind(id)
+                .bind(id.as_str())
                 .bind(writer)
                 .execute(&self.pool)
                 .await
@@ -231,9 +231,9 @@ macro_rules! impl_uploads {
                 Ok(())
             }
 
-            async fn delete_upload(&self, id: &str) -> $crate::Result<bool> {
+            async fn delete_upload(&self, id: &::mediaserver_core::UploadId) -> $crate::Result<bool> {
                 let done = ::sqlx::query("DELETE FROM uploads WHERE id = $1")
-                    .bind(id)
+                    .bind(id.as_str())
                     .execute(&self.pool)
                     .await
                     .map_err(Self::db_err)?;

@@ -7,8 +7,9 @@
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use mediaserver_core::{
-    new_id, ApiKey, Media, MediaFilter, MediaKind, MediaOutputs, MediaPatch, MediaStatus, NewUser,
-    ObjectEvent, RefreshOutcome, RefreshToken, Role, User, Visibility,
+    new_id, ApiKey, JobId, Media, MediaFilter, MediaId, MediaKind, MediaOutputs, MediaPatch,
+    MediaStatus, NewUser, ObjectEvent, ObjectSource, RefreshOutcome, RefreshToken, Role, UploadId,
+    User, UserId, Visibility,
 };
 use mediaserver_db::{connect, DbError, DynRepo, Recorded};
 use sqlx::{Connection, Executor, PgConnection};
@@ -145,23 +146,23 @@ async fn user(repo: &DynRepo, email: &str) -> User {
     .unwrap()
 }
 
-fn token(user_id: &str, hash: &str, expires_in: Duration) -> RefreshToken {
+fn token(user_id: &UserId, hash: &str, expires_in: Duration) -> RefreshToken {
     let now = now();
     RefreshToken {
         id: new_id(),
-        user_id: user_id.to_string(),
+        user_id: user_id.clone(),
         token_hash: hash.to_string(),
         expires_at: now + expires_in,
         created_at: now,
     }
 }
 
-fn media(owner: &str, id: String, kind: MediaKind, status: MediaStatus) -> Media {
+fn media(owner: &UserId, id: MediaId, kind: MediaKind, status: MediaStatus) -> Media {
     let t = now();
     Media {
         original_key: format!("originals/{id}/clip.mp4"),
         id,
-        owner_id: owner.to_string(),
+        owner_id: owner.clone(),
         kind,
         status,
         title: "clip".into(),
@@ -187,7 +188,7 @@ fn event_for(m: &Media) -> ObjectEvent {
     ObjectEvent {
         id: new_id(),
         media_id: Some(m.id.clone()),
-        source: "upload".into(),
+        source: ObjectSource::Upload,
         bucket: m.bucket.clone(),
         key: m.original_key.clone(),
         etag: format!("etag-{}", m.id),

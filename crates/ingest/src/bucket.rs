@@ -4,7 +4,9 @@
 
 use crate::error::{IngestError, IngestResult};
 use crate::{sniff_stored, Ingest};
-use mediaserver_core::{is_valid_id, layout, new_id, NewOriginal, UploadStatus};
+use mediaserver_core::{
+    layout, MediaId, NewOriginal, ObjectSource, UploadId, UploadStatus, UserId,
+};
 use mediaserver_db::Recorded;
 use mediaserver_storage::{ObjectKey, StorageError};
 use serde::Serialize;
@@ -15,11 +17,16 @@ use utoipa::ToSchema;
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum IngestOutcome {
     /// A new item was created and queued.
-    Created { key: String, media_id: String },
+    Created {
+        key: String,
+        #[schema(value_type = String)]
+        media_id: MediaId,
+    },
     /// This object version was seen before; nothing new was created.
     Duplicate {
         key: String,
-        media_id: Option<String>,
+        #[schema(value_type = Option<String>)]
+        media_id: Option<MediaId>,
     },
     /// Not for us (this server's own outputs, or not an image, video or audio file).
     Skipped { key: String, reason: String },
@@ -28,7 +35,7 @@ pub enum IngestOutcome {
 impl Ingest {
     /// Who owns items created from bucket objects: the user with `owner_email`
     /// (`EVENTS_OWNER_EMAIL`), else the first admin.
-    pub async fn event_owner(&self, owner_email: Option<&str>) -> IngestResult<String> {
+    pub async fn event_owner(&self, owner_email: Option<&str>) -> IngestResult<UserId> {
         let repo = self.repo();
         match owner_email {
             Some(email) => repo
@@ -48,13 +55,13 @@ impl Ingest {
 
     /// Records `key` (in the media bucket) as a new item owned by `owner_id`, unless this
     /// version of it was recorded before. `etag` from the event is preferred; otherwise the
-    /// object's own. `source` names who announced it (`oci-events`, `s3-events`, `watch`).
+    /// object's own. `source` names who announced it (bucket events or `mediaserver watch`).
     pub async fn ingest_object(
         &self,
-        owner_id: &str,
+        owner_id: &UserId,
         key: &str,
         etag: Option<&str>,
-        source: &str,
+        source: ObjectSource,
     ) -> IngestResult<IngestOutcome> {
         let repo = self.repo();
         let store = self.store();
@@ -83,16 +90,18 @@ impl Ingest {
                 }
             });
         }
-        if let Some(id) = layout::original_key_id(key) {
-            if is_valid_id(id) && repo.get_media(id).await?.is_some() {
+        // Under `originals/{id}/` with a well-formed id: this server's own upload (a segment that
+        // is not an id names nothing of ours, and the object is treated as any other).
+        if let Some(id) = layout::original_key_id(key).and_then(|id| id.parse::<MediaId>().ok()) {
+            if repo.get_media(&id).await?.is_some() {
                 return Ok(IngestOutcome::Duplicate {
                     key: key.to_string(),
-                    media_id: Some(id.to_string()),
+                    media_id: Some(id),
                 });
             }
             // A tus upload's intermediate objects (`….pending.{start}-{len}` remainders) live
             // next to its key; the first one starts with the file's own magic bytes.
-            if is_valid_id(id) && repo.get_upload(id).await?.is_some() {
+            if repo.get_upload(&UploadId::from(id)).await?.is_some() {
                 return Ok(skipped("an unfinished upload's intermediate bytes"));
             }
         }
@@ -121,8 +130,8 @@ impl Ingest {
             .trim_matches('"')
             .to_string();
         let (media, event) = NewOriginal {
-            id: new_id(),
-            owner_id: owner_id.to_string(),
+            id: MediaId::new(),
+            owner_id: owner_id.clone(),
             kind: sniffed.kind,
             content_type: sniffed.content_type,
             filename: key.rsplit('/').next().unwrap_or(key).to_string(),
@@ -134,7 +143,7 @@ impl Ingest {
             bucket: store.bucket().to_string(),
             key: key.to_string(),
             etag,
-            source: source.to_string(),
+            source,
         }
         .into_records();
         match repo
@@ -142,7 +151,7 @@ impl Ingest {
             .await?
         {
             Recorded::Created => {
-                tracing::info!(media_id = %media.id, %key, source, "media created from a bucket object");
+                tracing::info!(media_id = %media.id, %key, %source, "media created from a bucket object");
                 Ok(IngestOutcome::Created {
                     key: key.to_string(),
                     media_id: media.id,

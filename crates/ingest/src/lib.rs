@@ -23,7 +23,7 @@ pub use uploads::{upload_key, upload_state, NewUpload};
 
 use futures::StreamExt;
 use mediaserver_core::sniff::{sniff, Sniffed, SNIFF_LEN};
-use mediaserver_core::{layout, new_id, safe_filename, RetryPolicy};
+use mediaserver_core::{layout, safe_filename, MediaId, RetryPolicy, UploadId};
 use mediaserver_db::DynRepo;
 use mediaserver_storage::{ObjectKey, Storage};
 use sha2::{Digest, Sha256};
@@ -65,7 +65,7 @@ impl Ingest {
     /// now ([`IngestError::Locked`] after that). See the `locks` module.
     pub async fn lock_upload(
         &self,
-        id: &str,
+        id: &UploadId,
         wait: std::time::Duration,
     ) -> IngestResult<UploadGuard> {
         self.0.locks.lock(&self.0.repo, id, wait).await
@@ -76,10 +76,11 @@ impl Ingest {
     }
 }
 
-/// Where a new original goes: a fresh id (the media item's to be) and its key.
+/// Where a new original goes: a fresh id (the media item's to be, and its upload's if it has
+/// one) and its key.
 #[derive(Debug, Clone)]
 pub struct PlannedOriginal {
-    pub id: String,
+    pub id: MediaId,
     /// The client's file name, made safe to be part of a key.
     pub filename: String,
     pub key: ObjectKey,
@@ -87,7 +88,7 @@ pub struct PlannedOriginal {
 
 impl PlannedOriginal {
     pub fn new(client_filename: &str) -> IngestResult<Self> {
-        let id = new_id();
+        let id = MediaId::new();
         let filename = safe_filename(client_filename);
         let key = ObjectKey::new(layout::original_key(&id, &filename))
             .map_err(IngestError::UnusableFilename)?;

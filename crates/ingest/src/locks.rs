@@ -9,7 +9,7 @@
 
 use crate::error::{IngestError, IngestResult};
 use chrono::Utc;
-use mediaserver_core::ErrorChain;
+use mediaserver_core::{ErrorChain, UploadId};
 use mediaserver_db::DynRepo;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
@@ -32,7 +32,7 @@ const _: () = assert!(LEASE.as_millis() + 2 * MAX_RETRY.as_millis() <= WAIT.as_m
 /// The per-upload mutexes of one process (one `Ingest`).
 #[derive(Default)]
 pub(crate) struct UploadLocks {
-    local: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
+    local: Mutex<HashMap<UploadId, Weak<tokio::sync::Mutex<()>>>>,
 }
 
 /// Held while a request writes to an upload; dropping it frees the upload.
@@ -43,7 +43,7 @@ pub struct UploadGuard {
 
 struct Lease {
     repo: DynRepo,
-    id: String,
+    id: UploadId,
     writer: String,
     renewal: Option<tokio::task::JoinHandle<()>>,
 }
@@ -65,7 +65,7 @@ impl Drop for Lease {
         }
         let (repo, id, writer) = (
             self.repo.clone(),
-            std::mem::take(&mut self.id),
+            self.id.clone(),
             std::mem::take(&mut self.writer),
         );
         // Given back at once so the client's next request need not wait; should this fail
@@ -86,7 +86,7 @@ impl UploadLocks {
     pub(crate) async fn lock(
         &self,
         repo: &DynRepo,
-        id: &str,
+        id: &UploadId,
         wait: Duration,
     ) -> IngestResult<UploadGuard> {
         let deadline = Instant::now() + wait;
@@ -98,7 +98,7 @@ impl UploadLocks {
         // database granted it still gives it back (releasing one never granted is a no-op).
         let mut lease = Lease {
             repo: repo.clone(),
-            id: id.to_string(),
+            id: id.clone(),
             writer: uuid::Uuid::new_v4().to_string(),
             renewal: None,
         };
@@ -127,7 +127,7 @@ impl UploadLocks {
         }
         lease.renewal = Some(tokio::spawn(renew(
             repo.clone(),
-            id.to_string(),
+            id.clone(),
             lease.writer.clone(),
         )));
         Ok(UploadGuard {
@@ -136,14 +136,14 @@ impl UploadLocks {
         })
     }
 
-    fn mutex_for(&self, id: &str) -> IngestResult<Arc<tokio::sync::Mutex<()>>> {
+    fn mutex_for(&self, id: &UploadId) -> IngestResult<Arc<tokio::sync::Mutex<()>>> {
         let mut map = self.local.lock().map_err(|_| IngestError::LocksPoisoned)?;
         map.retain(|_, w| w.strong_count() > 0);
         Ok(match map.get(id).and_then(Weak::upgrade) {
             Some(m) => m,
             None => {
                 let m = Arc::new(tokio::sync::Mutex::new(()));
-                map.insert(id.to_string(), Arc::downgrade(&m));
+                map.insert(id.clone(), Arc::downgrade(&m));
                 m
             }
         })
@@ -151,7 +151,7 @@ impl UploadLocks {
 }
 
 /// Keeps a lease while its request runs (a large PATCH streams for minutes).
-async fn renew(repo: DynRepo, id: String, writer: String) {
+async fn renew(repo: DynRepo, id: UploadId, writer: String) {
     loop {
         tokio::time::sleep(RENEW_EVERY).await;
         match repo

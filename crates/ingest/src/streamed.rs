@@ -9,14 +9,14 @@ use bytes::{Bytes, BytesMut};
 use futures::{Stream, StreamExt};
 use mediaserver_core::sniff::{sniff, Sniffed, SNIFF_LEN};
 use mediaserver_core::ErrorChain;
-use mediaserver_core::{Media, NewOriginal};
+use mediaserver_core::{Media, MediaId, NewOriginal, ObjectSource, UserId};
 use mediaserver_db::Recorded;
 use mediaserver_storage::{ObjectKey, ObjectWriter};
 use sha2::{Digest, Sha256};
 
 /// An original that is in storage but not yet recorded in the database.
 pub struct StoredUpload {
-    pub id: String,
+    pub id: MediaId,
     pub key: ObjectKey,
     pub filename: String,
     pub sniffed: Sniffed,
@@ -120,13 +120,13 @@ impl Ingest {
     /// job, in one transaction. On failure the object is deleted so nothing is orphaned.
     pub async fn commit(
         &self,
-        owner_id: &str,
+        owner_id: &UserId,
         stored: StoredUpload,
         title: Option<String>,
     ) -> IngestResult<Media> {
         let (media, event) = NewOriginal {
             id: stored.id.clone(),
-            owner_id: owner_id.to_string(),
+            owner_id: owner_id.clone(),
             kind: stored.sniffed.kind,
             content_type: stored.sniffed.content_type.clone(),
             filename: stored.filename.clone(),
@@ -136,7 +136,7 @@ impl Ingest {
             bucket: self.store().bucket().to_string(),
             key: stored.key.to_string(),
             etag: stored.etag.clone().unwrap_or_else(|| stored.sha256.clone()),
-            source: "upload".into(),
+            source: ObjectSource::Upload,
         }
         .into_records();
         match self

@@ -8,7 +8,9 @@ use crate::{hash_stored, sniff_stored, Ingest, PlannedOriginal};
 use chrono::{DateTime, Utc};
 use mediaserver_core::sniff::{sniff, SNIFF_LEN};
 use mediaserver_core::ErrorChain;
-use mediaserver_core::{Media, NewOriginal, Upload, UploadProtocol, UploadStatus};
+use mediaserver_core::{
+    Media, MediaId, NewOriginal, ObjectSource, Upload, UploadProtocol, UploadStatus, UserId,
+};
 use mediaserver_db::Recorded;
 use mediaserver_storage::{ObjectKey, ResumableState, StorageError};
 use std::time::Duration;
@@ -21,7 +23,7 @@ const SWEEP_BATCH: i64 = 500;
 /// What a client declared when it started an upload.
 #[derive(Debug, Clone)]
 pub struct NewUpload {
-    pub owner_id: String,
+    pub owner_id: UserId,
     pub title: Option<String>,
     /// The file's size in bytes.
     pub length: u64,
@@ -124,7 +126,8 @@ impl Ingest {
     ) -> IngestResult<Media> {
         let repo = self.repo();
         let store = self.store();
-        if let Some(media) = repo.get_media(&upload.id).await? {
+        let media_id = MediaId::from(upload.id.clone());
+        if let Some(media) = repo.get_media(&media_id).await? {
             // Recorded before a crash; only the upload's own status is behind.
             repo.complete_upload(&upload.id, upload.length).await?;
             return Ok(media);
@@ -160,7 +163,7 @@ impl Ingest {
             None => hash_stored(store, &key).await?,
         };
         let (media, event) = NewOriginal {
-            id: upload.id.clone(),
+            id: media_id.clone(),
             owner_id: upload.owner_id.clone(),
             kind: sniffed.kind,
             content_type: sniffed.content_type,
@@ -176,8 +179,8 @@ impl Ingest {
             bucket: store.bucket().to_string(),
             key: upload.key.clone(),
             source: match upload.protocol {
-                UploadProtocol::Tus => "tus".into(),
-                UploadProtocol::Direct => "direct".into(),
+                UploadProtocol::Tus => ObjectSource::Tus,
+                UploadProtocol::Direct => ObjectSource::Direct,
             },
         }
         .into_records();
@@ -189,7 +192,7 @@ impl Ingest {
         repo.complete_upload(&upload.id, upload.length).await?;
         crate::record_upload_bytes(meta.size);
         tracing::info!(media_id = %media.id, kind = %media.kind, size = media.size, protocol = %upload.protocol, "upload complete");
-        Ok(repo.get_media(&upload.id).await?.unwrap_or(media))
+        Ok(repo.get_media(&media_id).await?.unwrap_or(media))
     }
 
     /// Removes an unfinished upload: its bytes (the provider's multipart upload included) and
@@ -283,7 +286,7 @@ fn upload_row(
 ) -> Upload {
     let now = Utc::now();
     Upload {
-        id: original.id,
+        id: original.id.into(),
         owner_id: new.owner_id,
         protocol,
         filename: original.filename,

@@ -6,7 +6,9 @@
 
 use bytes::Bytes;
 use chrono::{Duration, Utc};
-use mediaserver_core::{layout, MediaKind, NewUser, RetryPolicy, Role, UploadStatus};
+use mediaserver_core::{
+    layout, MediaKind, NewUser, ObjectSource, RetryPolicy, Role, UploadStatus, UserId,
+};
 use mediaserver_db::DynRepo;
 use mediaserver_ingest::{Ingest, IngestError, IngestOutcome, NewUpload, PlannedOriginal};
 use mediaserver_storage::{ObjectKey, Storage};
@@ -48,7 +50,7 @@ async fn fixture() -> Fixture {
     }
 }
 
-async fn user(repo: &DynRepo, email: &str, role: Role) -> String {
+async fn user(repo: &DynRepo, email: &str, role: Role) -> UserId {
     repo.create_user(NewUser {
         email: email.into(),
         password_hash: "x".into(),
@@ -157,7 +159,7 @@ async fn bucket_objects_become_one_item_per_version() {
 
     let first = f
         .ingest
-        .ingest_object(&owner, key.as_str(), Some("\"v1\""), "watch")
+        .ingest_object(&owner, key.as_str(), Some("\"v1\""), ObjectSource::Watch)
         .await
         .unwrap();
     let IngestOutcome::Created { media_id, .. } = &first else {
@@ -165,7 +167,7 @@ async fn bucket_objects_become_one_item_per_version() {
     };
     let again = f
         .ingest
-        .ingest_object(&owner, key.as_str(), Some("v1"), "watch")
+        .ingest_object(&owner, key.as_str(), Some("v1"), ObjectSource::Watch)
         .await
         .unwrap();
     assert_eq!(
@@ -178,7 +180,7 @@ async fn bucket_objects_become_one_item_per_version() {
     let output = layout::output_key(media_id, layout::THUMBNAIL);
     assert!(matches!(
         f.ingest
-            .ingest_object(&owner, &output, None, "watch")
+            .ingest_object(&owner, &output, None, ObjectSource::Watch)
             .await
             .unwrap(),
         IngestOutcome::Skipped { .. }
@@ -190,14 +192,14 @@ async fn bucket_objects_become_one_item_per_version() {
         .unwrap();
     assert!(matches!(
         f.ingest
-            .ingest_object(&owner, text.as_str(), None, "watch")
+            .ingest_object(&owner, text.as_str(), None, ObjectSource::Watch)
             .await
             .unwrap(),
         IngestOutcome::Skipped { .. }
     ));
     assert!(matches!(
         f.ingest
-            .ingest_object(&owner, "drop/gone.png", None, "watch")
+            .ingest_object(&owner, "drop/gone.png", None, ObjectSource::Watch)
             .await,
         Err(IngestError::MissingObject { .. })
     ));
@@ -264,7 +266,7 @@ async fn a_direct_upload_is_recorded_once_whoever_comes_first() {
     // The bucket's event arrives afterwards: nothing new.
     let outcome = f
         .ingest
-        .ingest_object(&owner, &upload.key, None, "s3-events")
+        .ingest_object(&owner, &upload.key, None, ObjectSource::S3Events)
         .await
         .unwrap();
     assert!(
@@ -347,7 +349,7 @@ async fn resumable_uploads_finish_and_expired_ones_are_swept() {
     let left = keys(f.store.as_ref()).await;
     assert!(
         left.iter()
-            .all(|k| !k.starts_with(&layout::originals_prefix(&abandoned.id))),
+            .all(|k| !k.starts_with(&layout::originals_prefix(&abandoned.id.clone().into()))),
         "{left:?}"
     );
 }

@@ -2,6 +2,7 @@
 //! recording the rest.
 
 use crate::ErrorChain;
+use mediaserver_core::MediaId;
 use mediaserver_db::DynRepo;
 
 /// The item's progress (percent) once `fraction` (0.0–1.0) of the encode is done.
@@ -13,12 +14,12 @@ pub(crate) fn encode_percent(fraction: f64) -> i32 {
 /// and tried again with the next report; an unchanged percentage is not written again.
 pub struct ProgressReporter {
     repo: DynRepo,
-    media_id: String,
+    media_id: MediaId,
     last: Option<i32>,
 }
 
 impl ProgressReporter {
-    pub fn new(repo: DynRepo, media_id: String) -> Self {
+    pub fn new(repo: DynRepo, media_id: MediaId) -> Self {
         ProgressReporter {
             repo,
             media_id,

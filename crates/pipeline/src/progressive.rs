@@ -15,6 +15,7 @@ use crate::progress::encode_percent;
 use crate::{ErrorChain, PipelineError};
 use bytes::Bytes;
 use futures::StreamExt;
+use mediaserver_core::MediaId;
 use mediaserver_db::{DbError, DynRepo};
 use mediaserver_media::transcode::{PackagingSender, PackagingUpdate};
 use mediaserver_storage::{ObjectKey, Storage};
@@ -43,7 +44,7 @@ pub(crate) struct Published {
 pub(crate) struct Target {
     pub store: Arc<dyn Storage>,
     pub repo: DynRepo,
-    pub media_id: String,
+    pub media_id: MediaId,
     /// Key prefix of the item's outputs (`media/{id}/`).
     pub prefix: String,
     pub out_dir: PathBuf,

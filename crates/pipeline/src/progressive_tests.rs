@@ -110,7 +110,7 @@ impl Storage for Recording {
 struct Setup {
     store: Arc<Recording>,
     repo: DynRepo,
-    media_id: String,
+    media_id: mediaserver_core::MediaId,
     publisher: ProgressivePublisher,
     _dir: tempfile::TempDir,
 }
@@ -140,7 +140,7 @@ async fn setup(fail_on: Option<&'static str>) -> Setup {
         })
         .await
         .unwrap();
-    let media_id = mediaserver_core::new_id();
+    let media_id = mediaserver_core::MediaId::new();
     let (media, event) = NewOriginal {
         id: media_id.clone(),
         owner_id: user.id,
@@ -153,7 +153,7 @@ async fn setup(fail_on: Option<&'static str>) -> Setup {
         bucket: "b".into(),
         key: format!("originals/{media_id}/clip.mp4"),
         etag: "e".into(),
-        source: "upload".into(),
+        source: mediaserver_core::ObjectSource::Upload,
     }
     .into_records();
     repo.create_media_with_event(&media, &event, 3)

@@ -8,7 +8,7 @@ use crate::webhook::{WebhookEvent, WebhookSender};
 use crate::{ErrorChain, PipelineError};
 use chrono::Utc;
 use mediaserver_core::layout::{self, outputs_prefix};
-use mediaserver_core::{Job, JobStatus, Media, MediaStatus, RetryPolicy};
+use mediaserver_core::{Job, JobId, JobStatus, Media, MediaId, MediaStatus, RetryPolicy};
 use mediaserver_db::{DynRepo, MediaReady};
 use mediaserver_storage::Storage;
 use std::sync::Arc;
@@ -187,7 +187,7 @@ impl Pipeline {
         }
     }
 
-    async fn notify(&self, kind: &'static str, media_id: &str) {
+    async fn notify(&self, kind: &'static str, media_id: &MediaId) {
         let Some(hooks) = &self.webhooks else { return };
         match self.repo.get_media(media_id).await {
             Ok(Some(m)) => hooks.send(WebhookEvent {
@@ -233,7 +233,7 @@ impl Pipeline {
     /// Deleted while we worked: remove what was just published instead of orphaning it.
     async fn unless_deleted(
         &self,
-        media_id: &str,
+        media_id: &MediaId,
         ready: MediaReady,
     ) -> Result<MediaReady, PipelineError> {
         if self.repo.get_media(media_id).await?.is_none() {
@@ -247,7 +247,7 @@ impl Pipeline {
         Ok(ready)
     }
 
-    async fn unpublish_quietly(&self, media_id: &str) {
+    async fn unpublish_quietly(&self, media_id: &MediaId) {
         if let Err(e) = self.run_context().unpublish(media_id).await {
             tracing::warn!(error = %ErrorChain(&e), "could not take back published outputs");
         }
@@ -256,7 +256,7 @@ impl Pipeline {
 
 async fn heartbeat(
     repo: DynRepo,
-    job_id: String,
+    job_id: JobId,
     worker: String,
     lease: Duration,
     lost: CancellationToken,

@@ -5,18 +5,15 @@
 use crate::error::{ApiError, ApiResult};
 use crate::http::caller::AuthUser;
 use crate::AppState;
-use mediaserver_core::{is_valid_id, Media, Visibility};
+use mediaserver_core::{Media, MediaId, Visibility};
 
 /// Loads an item the caller may see: owner, admin, or a non-private item.
 pub(crate) async fn load_readable(
     state: &AppState,
-    id: &str,
+    id: &MediaId,
     caller: Option<&AuthUser>,
 ) -> ApiResult<Media> {
     let not_found = || ApiError::not_found("media item");
-    if !is_valid_id(id) {
-        return Err(not_found());
-    }
     let media = state.repo.get_media(id).await?.ok_or_else(not_found)?;
     if may_read(&media, caller, false) {
         Ok(media)
@@ -34,7 +31,11 @@ pub(crate) fn may_read(media: &Media, caller: Option<&AuthUser>, has_token: bool
 }
 
 /// Loads an item the caller may change: its owner or an admin.
-pub(crate) async fn load_owned(state: &AppState, id: &str, caller: &AuthUser) -> ApiResult<Media> {
+pub(crate) async fn load_owned(
+    state: &AppState,
+    id: &MediaId,
+    caller: &AuthUser,
+) -> ApiResult<Media> {
     let media = load_readable(state, id, Some(caller)).await?;
     if caller.is_admin() || caller.id == media.owner_id {
         Ok(media)

@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
-use mediaserver_core::{new_id, ApiKey, NewUser, RefreshOutcome, RefreshToken, Role, User};
+use mediaserver_core::{new_id, ApiKey, NewUser, RefreshOutcome, RefreshToken, Role, User, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -40,7 +40,8 @@ pub(crate) struct Credentials {
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct UserView {
-    id: String,
+    #[schema(value_type = String)]
+    id: UserId,
     email: String,
     role: Role,
     created_at: DateTime<Utc>,
@@ -210,7 +211,8 @@ async fn refresh(
     let now = Utc::now();
     let new = RefreshToken {
         id: new_id(),
-        user_id: String::new(),
+        // Not used: the rotation keeps the stored token's user.
+        user_id: UserId::new(),
         token_hash: token_digest(&new_token),
         expires_at: now + state.settings.refresh_token_ttl,
         created_at: now,

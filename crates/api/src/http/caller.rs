@@ -6,12 +6,12 @@ use crate::error::ApiError;
 use crate::AppState;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
-use mediaserver_core::Role;
+use mediaserver_core::{Role, UserId};
 
 /// The authenticated caller. Identity and role come only from the verified credential.
 #[derive(Debug, Clone)]
 pub(crate) struct AuthUser {
-    pub(crate) id: String,
+    pub(crate) id: UserId,
     pub(crate) role: Role,
 }
 

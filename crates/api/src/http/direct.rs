@@ -9,6 +9,7 @@ use crate::credentials::{constant_time_eq, token_digest};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::caller::AuthUser;
 use crate::http::media::check_title;
+use crate::http::path_id::IdPath;
 use crate::http::views::{media_view, MediaView};
 use crate::http::ApiJson;
 use crate::AppState;
@@ -21,7 +22,7 @@ use axum::{Json, Router};
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
-use mediaserver_core::{is_valid_id, ErrorChain, Upload, UploadProtocol, UploadStatus};
+use mediaserver_core::{ErrorChain, MediaId, Upload, UploadId, UploadProtocol, UploadStatus};
 use mediaserver_ingest::{upload_key, IngestError, NewUpload, PlannedOriginal};
 use mediaserver_storage::StorageError;
 use rand::RngCore;
@@ -61,7 +62,8 @@ pub(crate) struct DirectUploadRequest {
 #[derive(Serialize, ToSchema)]
 pub(crate) struct DirectUpload {
     /// The media item's id once complete; pass it to `/v1/media/{id}/complete`.
-    id: String,
+    #[schema(value_type = String)]
+    id: MediaId,
     /// PUT the file's bytes here before `expires_at`.
     upload_url: String,
     method: &'static str,
@@ -193,12 +195,9 @@ fn base_url(headers: &HeaderMap) -> String {
 async fn complete_upload(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<UploadId>,
 ) -> ApiResult<(StatusCode, Json<MediaView>)> {
     let gone = || ApiError::not_found("upload");
-    if !is_valid_id(&id) {
-        return Err(gone());
-    }
     let upload = state.repo.get_upload(&id).await?.ok_or_else(gone)?;
     if upload.owner_id != caller.id {
         return Err(gone());
@@ -234,9 +233,9 @@ async fn one_time_put(
     // PUT at a time (two at once: the second waits and then finds the URL used), re-checked
     // under the lock.
     let checked = match usable_upload(&state, &id, q.token.as_deref()).await {
-        Ok(_) => state
+        Ok(upload) => state
             .ingest
-            .lock_upload(&id, mediaserver_ingest::WAIT)
+            .lock_upload(&upload.id, mediaserver_ingest::WAIT)
             .await
             .map_err(ApiError::from),
         Err(e) => Err(e),
@@ -276,10 +275,9 @@ const DRAIN_LIMIT: usize = 1024 * 1024;
 
 async fn usable_upload(state: &AppState, id: &str, token: Option<&str>) -> ApiResult<Upload> {
     let denied = || ApiError::Forbidden("this upload URL is invalid, used or expired".into());
-    if !is_valid_id(id) {
-        return Err(denied());
-    }
-    let upload = state.repo.get_upload(id).await?.ok_or_else(denied)?;
+    // A malformed id is one more URL that is not valid: the same 403, after the same drain.
+    let id: UploadId = id.parse().map_err(|_| denied())?;
+    let upload = state.repo.get_upload(&id).await?.ok_or_else(denied)?;
     let one_time: OneTime = serde_json::from_str(&upload.state).map_err(|_| denied())?;
     let presented = token_digest(token.unwrap_or_default());
     let valid = upload.protocol == UploadProtocol::Direct

@@ -13,6 +13,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use mediaserver_core::ObjectSource;
 use mediaserver_ingest::IngestOutcome;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -32,7 +33,7 @@ pub(crate) struct AnnouncedObject {
     pub(crate) bucket: String,
     pub(crate) key: String,
     pub(crate) etag: Option<String>,
-    pub(crate) source: &'static str,
+    pub(crate) source: ObjectSource,
 }
 
 #[derive(Debug, PartialEq)]
@@ -69,7 +70,7 @@ pub(crate) fn parse_event(body: &Value) -> Result<ParsedEvent, String> {
             bucket,
             key,
             etag,
-            source: "oci-events",
+            source: ObjectSource::OciEvents,
         }]));
     }
     // S3 / MinIO notifications.
@@ -95,7 +96,7 @@ pub(crate) fn parse_event(body: &Value) -> Result<ParsedEvent, String> {
                 bucket,
                 key,
                 etag,
-                source: "s3-events",
+                source: ObjectSource::S3Events,
             });
         }
         return Ok(if objects.is_empty() {
@@ -351,7 +352,7 @@ mod tests {
             bucket: "media".into(),
             key: "in/clip one.mp4".into(),
             etag: Some("e1".into()),
-            source: "oci-events",
+            source: ObjectSource::OciEvents,
         }]);
         assert_eq!(parse_event(&v01).unwrap(), expected);
         assert_eq!(parse_event(&v10).unwrap(), expected);

@@ -6,6 +6,7 @@ use crate::http::access::{load_owned, load_readable};
 use crate::http::caller::{AuthUser, MaybeAuthUser};
 use crate::http::objects::{self, ServeOptions};
 use crate::http::paging::{next_cursor, parse_cursor, parse_limit};
+use crate::http::path_id::{parse_id, IdPath};
 use crate::http::views::{media_view, MediaPage, MediaView};
 use crate::http::ApiJson;
 use crate::AppState;
@@ -13,7 +14,7 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Reque
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use axum::Json;
-use mediaserver_core::{MediaFilter, MediaKind, MediaPatch, MediaStatus, Visibility};
+use mediaserver_core::{MediaFilter, MediaId, MediaKind, MediaPatch, MediaStatus, Visibility};
 use mediaserver_storage::ObjectKey;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -229,7 +230,7 @@ async fn list_media(
 async fn get_media(
     State(state): State<AppState>,
     MaybeAuthUser(caller): MaybeAuthUser,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<MediaId>,
 ) -> ApiResult<Json<MediaView>> {
     let media = load_readable(&state, &id, caller.as_ref()).await?;
     Ok(Json(media_view(&state, media, true)?))
@@ -249,9 +250,11 @@ pub(crate) struct MediaUpdate {
 async fn update_media(
     State(state): State<AppState>,
     caller: AuthUser,
+    // Parsed after the body, whose 400s come first.
     Path(id): Path<String>,
     ApiJson(body): ApiJson<MediaUpdate>,
 ) -> ApiResult<Json<MediaView>> {
+    let id = parse_id::<MediaId>(&id)?;
     load_owned(&state, &id, &caller).await?;
     let title = match body.title {
         Some(t) => {
@@ -285,7 +288,7 @@ async fn update_media(
 async fn delete_media(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<MediaId>,
 ) -> ApiResult<StatusCode> {
     let media = load_owned(&state, &id, &caller).await?;
     // Objects first: if storage fails the row stays and the delete can be retried, instead of
@@ -323,7 +326,7 @@ async fn delete_media(
 async fn get_original(
     State(state): State<AppState>,
     MaybeAuthUser(caller): MaybeAuthUser,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<MediaId>,
     method: Method,
     headers: HeaderMap,
 ) -> ApiResult<Response> {

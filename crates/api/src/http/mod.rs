@@ -16,6 +16,7 @@ mod access; // who may see or change an item
 pub(crate) mod caller; // who is calling: the bearer credential as an extractor
 mod objects; // serving stored bytes: ranges, ETags, conditional requests
 mod paging; // limit, cursor and the next page's cursor of item lists
+mod path_id; // typed ids in route paths: a malformed id is the 404 an unknown one gets
 mod views; // the JSON views of items (with signed playback URLs)
 
 // Around every route.

@@ -2,7 +2,7 @@
 //! of the next page (the last item's id; ids are time-ordered).
 
 use crate::error::{ApiError, ApiResult};
-use mediaserver_core::{is_valid_id, Media};
+use mediaserver_core::{Media, MediaId};
 
 /// `limit`: 1–100, default 20.
 pub(crate) fn parse_limit(v: Option<&str>) -> ApiResult<u32> {
@@ -17,19 +17,16 @@ pub(crate) fn parse_limit(v: Option<&str>) -> ApiResult<u32> {
 }
 
 /// `cursor`: an item id from a previous page's `next_cursor`.
-pub(crate) fn parse_cursor(v: Option<String>) -> ApiResult<Option<String>> {
-    let cursor = v.filter(|c| !c.is_empty());
-    if cursor.as_deref().is_some_and(|c| !is_valid_id(c)) {
-        return Err(ApiError::BadRequest(
-            "cursor: not a cursor returned by this endpoint".into(),
-        ));
-    }
-    Ok(cursor)
+pub(crate) fn parse_cursor(v: Option<String>) -> ApiResult<Option<MediaId>> {
+    v.filter(|c| !c.is_empty())
+        .map(MediaId::try_from)
+        .transpose()
+        .map_err(|_| ApiError::BadRequest("cursor: not a cursor returned by this endpoint".into()))
 }
 
 /// Cuts `items`, read with a limit of `limit + 1`, to one page; returns the next page's cursor
 /// if there is a next page.
-pub(crate) fn next_cursor(items: &mut Vec<Media>, limit: u32) -> Option<String> {
+pub(crate) fn next_cursor(items: &mut Vec<Media>, limit: u32) -> Option<MediaId> {
     if items.len() > limit as usize {
         items.truncate(limit as usize);
         items.last().map(|m| m.id.clone())

@@ -6,7 +6,7 @@ use crate::error::ApiResult;
 use crate::AppState;
 use chrono::{DateTime, TimeZone, Utc};
 use mediaserver_core::layout::public;
-use mediaserver_core::{Media, MediaKind, MediaStatus, Visibility};
+use mediaserver_core::{Media, MediaId, MediaKind, MediaStatus, UserId, Visibility};
 use serde::Serialize;
 use std::time::Duration;
 use utoipa::ToSchema;
@@ -37,8 +37,10 @@ pub(crate) struct PlaybackView {
 /// A media item as the API shows it.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct MediaView {
-    id: String,
-    owner_id: String,
+    #[schema(value_type = String)]
+    id: MediaId,
+    #[schema(value_type = String)]
+    owner_id: UserId,
     kind: MediaKind,
     status: MediaStatus,
     title: String,
@@ -153,7 +155,8 @@ impl From<Media> for MediaView {
 pub(crate) struct MediaPage {
     pub(crate) items: Vec<MediaView>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
-    pub(crate) next_cursor: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub(crate) next_cursor: Option<MediaId>,
 }
 
 #[derive(Serialize, ToSchema, Clone)]
@@ -170,7 +173,7 @@ pub(crate) struct SignedUrls {
 /// URLs under `/v1/play/{token}/` for `media`, valid for `ttl`.
 pub(crate) fn signed_urls(
     state: &AppState,
-    media_id: &str,
+    media_id: &MediaId,
     ttl: Duration,
 ) -> ApiResult<SignedUrls> {
     let (token, exp) = state.tokens.issue_playback(media_id, ttl)?;

@@ -84,12 +84,12 @@ async fn duplicate_email_differing_in_case_conflicts(repo: &DynRepo) {
 }
 
 async fn unknown_users_are_none(repo: &DynRepo) {
-    assert_eq!(repo.user_by_id(&new_id()).await.unwrap(), None);
+    assert_eq!(repo.user_by_id(&UserId::new()).await.unwrap(), None);
     assert_eq!(
         repo.user_by_email("nobody@example.com").await.unwrap(),
         None
     );
-    assert_eq!(repo.get_media(&new_id()).await.unwrap(), None);
+    assert_eq!(repo.get_media(&MediaId::new()).await.unwrap(), None);
 }
 
 async fn refresh_rotation_and_reuse_detection(repo: &DynRepo) {
@@ -99,7 +99,7 @@ async fn refresh_rotation_and_reuse_detection(repo: &DynRepo) {
         .await
         .unwrap();
     // new.user_id is ignored: a bogus one must neither be stored nor break the foreign key.
-    let t2 = token("not-a-user", "t2", hour);
+    let t2 = token(&UserId::new(), "t2", hour);
     let rotated = repo.rotate_refresh_token("t1", &t2, now()).await.unwrap();
     assert_eq!(
         rotated,

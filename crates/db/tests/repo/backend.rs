@@ -86,7 +86,7 @@ async fn sqlite_stores_fixed_width_timestamps() {
     repo.claim_job("w", LEASE, start).await.unwrap().unwrap();
     let (run_after, lease, created): (String, String, String) =
         sqlx::query_as("SELECT run_after, lease_expires_at, created_at FROM jobs WHERE id = $1")
-            .bind(&j.id)
+            .bind(j.id.as_str())
             .fetch_one(&pool)
             .await
             .unwrap();
@@ -234,4 +234,55 @@ async fn postgres_wait_for_jobs_wakes_on_notify() {
     assert!(waited < timeout / 2, "woke {waited:?} after the enqueue");
     drop(other);
     f.cleanup().await;
+}
+
+/// A malformed id or an unknown source in a row is an error, not a panic.
+#[tokio::test]
+async fn malformed_ids_and_sources_are_an_error() {
+    use mediaserver_core::{Upload, UploadProtocol, UploadStatus};
+    use mediaserver_db::Database;
+    let sqlite = mediaserver_db::sqlite::SqliteRepo::connect("sqlite::memory:")
+        .await
+        .unwrap();
+    sqlite.migrate().await.unwrap();
+    let pool = sqlite.pool.clone();
+    let repo: DynRepo = std::sync::Arc::new(sqlite);
+    let (m, _) = enqueue(&repo, 3).await;
+    sqlx::query("UPDATE object_events SET source = 'ftp'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let err = repo.events_for_media(&m.id).await.unwrap_err();
+    assert!(
+        matches!(&err, DbError::Other { context, .. } if context == "bad source in database"),
+        "{err:?}"
+    );
+
+    let now = now();
+    let upload = Upload {
+        id: UploadId::new(),
+        owner_id: m.owner_id.clone(),
+        protocol: UploadProtocol::Direct,
+        filename: "a.png".into(),
+        title: None,
+        key: "originals/x/a.png".into(),
+        length: 1,
+        offset: 0,
+        state: "{}".into(),
+        metadata: None,
+        status: UploadStatus::Active,
+        expires_at: now,
+        created_at: now,
+        updated_at: now,
+    };
+    repo.create_upload(&upload).await.unwrap();
+    sqlx::query("UPDATE uploads SET id = '../x'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let err = repo.upload_by_key(&upload.key).await.unwrap_err();
+    assert!(
+        matches!(&err, DbError::Other { context, .. } if context == "bad upload id in database"),
+        "{err:?}"
+    );
 }

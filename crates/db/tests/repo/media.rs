@@ -14,7 +14,12 @@ both_backends!(
 
 async fn media_created_with_event(repo: &DynRepo) {
     let u = user(repo, "m@example.com").await;
-    let m = media(&u.id, new_id(), MediaKind::Video, MediaStatus::Uploaded);
+    let m = media(
+        &u.id,
+        MediaId::new(),
+        MediaKind::Video,
+        MediaStatus::Uploaded,
+    );
     let e = event_for(&m);
     let recorded = repo.create_media_with_event(&m, &e, 3).await.unwrap();
     assert_eq!(recorded, Recorded::Created);
@@ -24,12 +29,12 @@ async fn media_created_with_event(repo: &DynRepo) {
 
 async fn duplicate_event_object_is_a_no_op(repo: &DynRepo) {
     let u = user(repo, "d@example.com").await;
-    let m1 = media(&u.id, new_id(), MediaKind::Video, MediaStatus::Queued);
+    let m1 = media(&u.id, MediaId::new(), MediaKind::Video, MediaStatus::Queued);
     let e1 = event_for(&m1);
     repo.create_media_with_event(&m1, &e1, 3).await.unwrap();
     // Same (bucket, key, etag) under another media item: nothing at all is stored, and the
     // answer names the item of the recorded event.
-    let m2 = media(&u.id, new_id(), MediaKind::Video, MediaStatus::Queued);
+    let m2 = media(&u.id, MediaId::new(), MediaKind::Video, MediaStatus::Queued);
     let e2 = ObjectEvent {
         id: new_id(),
         media_id: Some(m2.id.clone()),
@@ -51,7 +56,12 @@ async fn duplicate_event_object_is_a_no_op(repo: &DynRepo) {
 
 async fn duplicate_media_id_fails_atomically(repo: &DynRepo) {
     let u = user(repo, "x@example.com").await;
-    let m = media(&u.id, new_id(), MediaKind::Image, MediaStatus::Uploaded);
+    let m = media(
+        &u.id,
+        MediaId::new(),
+        MediaKind::Image,
+        MediaStatus::Uploaded,
+    );
     let e = event_for(&m);
     repo.create_media_with_event(&m, &e, 3).await.unwrap();
     let again = Media {
@@ -78,7 +88,7 @@ async fn duplicate_media_id_fails_atomically(repo: &DynRepo) {
 
 async fn list_pagination_newest_first(repo: &DynRepo) {
     let u = user(repo, "p@example.com").await;
-    let mut ids: Vec<String> = (0..25).map(|_| new_id()).collect();
+    let mut ids: Vec<MediaId> = (0..25).map(|_| MediaId::new()).collect();
     ids.sort();
     for id in &ids {
         add_media(
@@ -122,7 +132,7 @@ async fn list_filters(repo: &DynRepo) {
         (&b, MediaKind::Image, MediaStatus::Ready),
     ];
     for (owner, kind, status) in specs {
-        add_media(repo, &media(&owner.id, new_id(), kind, status)).await;
+        add_media(repo, &media(&owner.id, MediaId::new(), kind, status)).await;
     }
     let count = |owner: Option<&User>, kind, status| {
         let filter = MediaFilter {
@@ -189,7 +199,7 @@ async fn list_filters(repo: &DynRepo) {
 
 async fn update_media_patch(repo: &DynRepo) {
     let u = user(repo, "up@example.com").await;
-    let m = media(&u.id, new_id(), MediaKind::Video, MediaStatus::Ready);
+    let m = media(&u.id, MediaId::new(), MediaKind::Video, MediaStatus::Ready);
     add_media(repo, &m).await;
     let patched = repo
         .update_media(
@@ -223,7 +233,7 @@ async fn update_media_patch(repo: &DynRepo) {
     );
     assert_eq!(repo.get_media(&m.id).await.unwrap(), Some(patched));
     let none = repo
-        .update_media(&new_id(), &MediaPatch::default())
+        .update_media(&MediaId::new(), &MediaPatch::default())
         .await
         .unwrap();
     assert_eq!(none, None);
@@ -231,7 +241,12 @@ async fn update_media_patch(repo: &DynRepo) {
 
 async fn delete_media_removes_events(repo: &DynRepo) {
     let u = user(repo, "del@example.com").await;
-    let m = media(&u.id, new_id(), MediaKind::Audio, MediaStatus::Uploaded);
+    let m = media(
+        &u.id,
+        MediaId::new(),
+        MediaKind::Audio,
+        MediaStatus::Uploaded,
+    );
     add_media(repo, &m).await;
     assert_eq!(repo.events_for_media(&m.id).await.unwrap().len(), 1);
     assert!(repo.delete_media(&m.id).await.unwrap());

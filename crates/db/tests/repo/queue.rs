@@ -34,7 +34,12 @@ fn secs(s: i64) -> Duration {
 /// A new media item (and so a new queued job) owned by a fresh user.
 pub(super) async fn enqueue(repo: &DynRepo, max_attempts: i32) -> (Media, Job) {
     let owner = user(repo, &format!("{}@example.com", new_id())).await;
-    let m = media(&owner.id, new_id(), MediaKind::Video, MediaStatus::Queued);
+    let m = media(
+        &owner.id,
+        MediaId::new(),
+        MediaKind::Video,
+        MediaStatus::Queued,
+    );
     let recorded = repo
         .create_media_with_event(&m, &event_for(&m), max_attempts)
         .await
@@ -45,7 +50,7 @@ pub(super) async fn enqueue(repo: &DynRepo, max_attempts: i32) -> (Media, Job) {
     (m, jobs[0].clone())
 }
 
-async fn job(repo: &DynRepo, id: &str) -> Job {
+async fn job(repo: &DynRepo, id: &JobId) -> Job {
     repo.get_job(id).await.unwrap().unwrap()
 }
 
@@ -64,18 +69,18 @@ async fn enqueue_makes_one_queued_job(repo: &DynRepo) {
     assert!(before <= j.run_after && j.run_after <= now(), "{j:?}");
     assert_eq!(j.created_at, j.run_after);
     assert_eq!(repo.get_job(&j.id).await.unwrap(), Some(j.clone()));
-    assert_eq!(repo.get_job(&new_id()).await.unwrap(), None);
+    assert_eq!(repo.get_job(&JobId::new()).await.unwrap(), None);
 }
 
 async fn concurrent_duplicate_events_make_one_item_and_job(repo: &DynRepo) {
     let u = user(repo, "dup@example.com").await;
-    let first = media(&u.id, new_id(), MediaKind::Video, MediaStatus::Queued);
+    let first = media(&u.id, MediaId::new(), MediaKind::Video, MediaStatus::Queued);
     let event = event_for(&first);
     let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(8));
     let tasks: Vec<_> = (0..8)
         .map(|_| {
             let (repo, barrier) = (repo.clone(), barrier.clone());
-            let m = media(&u.id, new_id(), MediaKind::Video, MediaStatus::Queued);
+            let m = media(&u.id, MediaId::new(), MediaKind::Video, MediaStatus::Queued);
             let e = ObjectEvent {
                 id: new_id(),
                 media_id: Some(m.id.clone()),
@@ -93,7 +98,7 @@ async fn concurrent_duplicate_events_make_one_item_and_job(repo: &DynRepo) {
     for t in tasks {
         results.push(t.await.unwrap());
     }
-    let created: Vec<&String> = results
+    let created: Vec<&MediaId> = results
         .iter()
         .filter(|(_, r)| *r == Recorded::Created)
         .map(|(id, _)| id)
@@ -183,7 +188,7 @@ async fn heartbeat_extends_only_for_the_holder(repo: &DynRepo) {
     );
     assert!(!repo.heartbeat_job(&j.id, "w2", LEASE, later).await.unwrap());
     assert!(!repo
-        .heartbeat_job(&new_id(), "w1", LEASE, later)
+        .heartbeat_job(&JobId::new(), "w1", LEASE, later)
         .await
         .unwrap());
     // The original lease end has passed, the extended one has not.
@@ -332,7 +337,10 @@ async fn fail_without_retry_or_attempts_left_fails_media(repo: &DynRepo) {
         JobStatus::Failed
     );
     assert_eq!(job(repo, &j.id).await.last_error.as_deref(), Some("boom 2"));
-    let err = repo.fail_job(&new_id(), "w", "x", None).await.unwrap_err();
+    let err = repo
+        .fail_job(&JobId::new(), "w", "x", None)
+        .await
+        .unwrap_err();
     assert!(matches!(err, DbError::NotFound), "{err:?}");
 }
 
@@ -409,7 +417,7 @@ fn sample_outputs() -> MediaOutputs {
 
 async fn processing_results_round_trip(repo: &DynRepo) {
     let (m, _) = enqueue(repo, 3).await;
-    let get = |id: String| async move { repo.get_media(&id).await.unwrap().unwrap() };
+    let get = |id: MediaId| async move { repo.get_media(&id).await.unwrap().unwrap() };
     repo.mark_media_failed(&m.id, "earlier").await.unwrap();
     repo.mark_media_processing(&m.id).await.unwrap();
     let p = get(m.id.clone()).await;
@@ -467,7 +475,7 @@ async fn processing_results_round_trip(repo: &DynRepo) {
     );
     assert_eq!(f.outputs, sample_outputs());
 
-    let missing = new_id();
+    let missing = MediaId::new();
     for err in [
         repo.mark_media_processing(&missing).await.unwrap_err(),
         repo.set_media_progress(&missing, 1, None)

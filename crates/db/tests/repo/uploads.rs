@@ -12,13 +12,13 @@ both_backends!(
     write_lease_is_exclusive_until_it_runs_out,
 );
 
-fn upload(owner: &str, expires_in: i64) -> Upload {
-    let id = new_id();
+fn upload(owner: &UserId, expires_in: i64) -> Upload {
+    let id = UploadId::new();
     let now = Utc::now().trunc_subsecs(3);
     Upload {
         key: format!("originals/{id}/clip.mp4"),
         id,
-        owner_id: owner.to_string(),
+        owner_id: owner.clone(),
         protocol: UploadProtocol::Tus,
         filename: "clip.mp4".into(),
         title: Some("Holiday é".into()),
@@ -39,7 +39,7 @@ async fn upload_round_trip_and_lookup_by_key(repo: &DynRepo) {
     repo.create_upload(&u).await.unwrap();
     assert_eq!(repo.get_upload(&u.id).await.unwrap().as_ref(), Some(&u));
     assert_eq!(repo.upload_by_key(&u.key).await.unwrap(), Some(u.clone()));
-    assert_eq!(repo.get_upload(&new_id()).await.unwrap(), None);
+    assert_eq!(repo.get_upload(&UploadId::new()).await.unwrap(), None);
     assert_eq!(repo.upload_by_key("originals/x/y").await.unwrap(), None);
 }
 
@@ -88,7 +88,7 @@ async fn expired_uploads_oldest_first(repo: &DynRepo) {
     for u in [&b, &live, &a] {
         repo.create_upload(u).await.unwrap();
     }
-    let ids: Vec<String> = repo
+    let ids: Vec<UploadId> = repo
         .expired_uploads(Utc::now(), 10)
         .await
         .unwrap()
@@ -143,7 +143,10 @@ async fn write_lease_is_exclusive_until_it_runs_out(repo: &DynRepo) {
         .await
         .unwrap());
     // No upload, no lease.
-    assert!(!repo.lease_upload(&new_id(), "a", until, now).await.unwrap());
+    assert!(!repo
+        .lease_upload(&UploadId::new(), "a", until, now)
+        .await
+        .unwrap());
     // The lease is not part of the upload's state.
     let got = repo.get_upload(&u.id).await.unwrap().unwrap();
     assert_eq!(got.offset, u.offset);

@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use mediaserver_core::{Job, Media};
+use mediaserver_core::{Job, JobId, Media};
 use mediaserver_db::MediaReady;
 use mediaserver_oci::container_instances::{
     ContainerInstancesClient, CreateContainer, CreateContainerInstance, CreateVnic, LifecycleState,
@@ -78,7 +78,7 @@ fn oci_failed(what: &str, e: OciError) -> PipelineError {
 }
 
 /// The display name of a job's instance.
-fn instance_name(job_id: &str) -> String {
+fn instance_name(job_id: &JobId) -> String {
     format!("mediaserver-job-{job_id}")
 }
 
@@ -130,8 +130,8 @@ impl ContainerInstancesRunner {
             container_restart_policy: "NEVER".into(),
             graceful_shutdown_timeout_in_seconds: Some(10),
             freeform_tags: [
-                (JOB_TAG.to_string(), job.id.clone()),
-                ("mediaserver-media".to_string(), media.id.clone()),
+                (JOB_TAG.to_string(), job.id.to_string()),
+                ("mediaserver-media".to_string(), media.id.to_string()),
             ]
             .into(),
         }
@@ -147,7 +147,8 @@ impl ContainerInstancesRunner {
         Ok(found
             .into_iter()
             .filter(|i| {
-                i.freeform_tags.get(JOB_TAG) == Some(&job.id) && !i.lifecycle_state.is_deleted()
+                i.freeform_tags.get(JOB_TAG).map(String::as_str) == Some(job.id.as_str())
+                    && !i.lifecycle_state.is_deleted()
             })
             .map(|i| i.id)
             .next_back())

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use mediaserver_core::layout::outputs_prefix;
-use mediaserver_core::{Job, Media};
+use mediaserver_core::{Job, Media, MediaId};
 use mediaserver_db::{DbError, DynRepo, MediaReady};
 use mediaserver_storage::Storage;
 use tokio_util::sync::CancellationToken;
@@ -63,12 +63,12 @@ pub struct RunContext {
 
 impl RunContext {
     /// Reports the encode progress of `media_id` (0–95 % of the item's progress).
-    pub fn progress(&self, media_id: &str) -> ProgressReporter {
-        ProgressReporter::new(self.repo.clone(), media_id.to_string())
+    pub fn progress(&self, media_id: &MediaId) -> ProgressReporter {
+        ProgressReporter::new(self.repo.clone(), media_id.clone())
     }
 
     /// Takes an item's published outputs back: first `playable` off, then the objects.
-    pub async fn unpublish(&self, media_id: &str) -> Result<(), PipelineError> {
+    pub async fn unpublish(&self, media_id: &MediaId) -> Result<(), PipelineError> {
         if let Some(m) = self.repo.get_media(media_id).await? {
             if m.playable {
                 match self

@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use anyhow::Context;
-use mediaserver_core::layout;
+use mediaserver_core::{layout, ObjectSource};
 use mediaserver_ingest::{Ingest, IngestOutcome};
 use std::collections::HashSet;
 use std::time::Duration;
@@ -80,7 +80,7 @@ async fn poll(
             continue;
         }
         let outcome = ingest
-            .ingest_object(&owner, &obj.key, obj.etag.as_deref(), "watch")
+            .ingest_object(&owner, &obj.key, obj.etag.as_deref(), ObjectSource::Watch)
             .await
             .with_context(|| obj.key.clone())?;
         match &outcome {

@@ -53,7 +53,12 @@ async fn multipart_upload_stores_the_original_and_an_event() {
         stored_keys(&s, &format!("originals/{id}/")).await,
         vec![format!("originals/{id}/holiday clip.mp4")]
     );
-    let events = s.state.repo.events_for_media(id).await.unwrap();
+    let events = s
+        .state
+        .repo
+        .events_for_media(&id.parse().unwrap())
+        .await
+        .unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].key, format!("originals/{id}/holiday clip.mp4"));
     assert_eq!(events[0].bucket, "media");
@@ -471,7 +476,13 @@ async fn delete_removes_rows_and_every_object() {
         .await
         .is_empty());
     assert!(stored_keys(&s, &format!("media/{id}/")).await.is_empty());
-    assert!(s.state.repo.events_for_media(&id).await.unwrap().is_empty());
+    assert!(s
+        .state
+        .repo
+        .events_for_media(&id.parse().unwrap())
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(
         stored_keys(&s, &format!("originals/{keep}/")).await.len(),
         1

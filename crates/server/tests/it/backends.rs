@@ -89,7 +89,12 @@ async fn full_stack_on_postgres_and_s3() {
     assert_eq!(item["sha256"], sha256_hex(&big));
     assert_eq!(item["kind"], "video");
     assert_eq!(
-        s.state.repo.events_for_media(&id).await.unwrap()[0].bucket,
+        s.state
+            .repo
+            .events_for_media(&id.parse().unwrap())
+            .await
+            .unwrap()[0]
+            .bucket,
         media_bucket
     );
 

@@ -89,7 +89,15 @@ async fn the_same_oci_event_twice_makes_one_item_and_one_job() {
     assert_eq!(item["status"], "queued");
     assert_eq!(item["kind"], "video");
     assert_eq!(item["title"], "holiday clip");
-    assert_eq!(s.state.repo.jobs_for_media(&id).await.unwrap().len(), 1);
+    assert_eq!(
+        s.state
+            .repo
+            .jobs_for_media(&id.parse().unwrap())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 
     // A new version of the same key is a new item.
     let r = post_event(

@@ -20,6 +20,7 @@ mod deploy_docs;
 mod events;
 mod oci_storage;
 mod oci_vault;
+mod path_ids;
 mod pipeline;
 mod playback;
 mod playback_cache;

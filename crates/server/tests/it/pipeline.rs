@@ -90,7 +90,12 @@ async fn uploaded_video_becomes_ready_with_hls_dash_thumbnail_and_storyboard() {
             "missing {name}"
         );
     }
-    let jobs = s.state.repo.jobs_for_media(&id).await.unwrap();
+    let jobs = s
+        .state
+        .repo
+        .jobs_for_media(&id.parse().unwrap())
+        .await
+        .unwrap();
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0].attempts, 1);
 }
@@ -145,7 +150,12 @@ async fn truncated_video_fails_with_a_reason_and_no_retry() {
     assert_eq!(item["status"], "failed", "{item}");
     let error = item["error"].as_str().unwrap();
     assert!(!error.is_empty());
-    let jobs = s.state.repo.jobs_for_media(&id).await.unwrap();
+    let jobs = s
+        .state
+        .repo
+        .jobs_for_media(&id.parse().unwrap())
+        .await
+        .unwrap();
     assert_eq!(jobs[0].attempts, 1, "an unusable input is not retried");
     assert!(s
         .state

@@ -232,7 +232,7 @@ async fn changes_by_another_process_apply_within_the_cache_ttl() {
     s.state
         .repo
         .update_media(
-            &id,
+            &id.parse().unwrap(),
             &MediaPatch {
                 title: None,
                 visibility: Some(Visibility::Private),
@@ -247,7 +247,7 @@ async fn changes_by_another_process_apply_within_the_cache_ttl() {
     s.state
         .repo
         .update_media(
-            &id,
+            &id.parse().unwrap(),
             &MediaPatch {
                 title: None,
                 visibility: Some(Visibility::Public),
@@ -259,7 +259,12 @@ async fn changes_by_another_process_apply_within_the_cache_ttl() {
     tokio::time::sleep(settle).await;
     assert_eq!(anonymous(&s, &playlist).await.status(), StatusCode::OK);
 
-    assert!(s.state.repo.delete_media(&id).await.unwrap());
+    assert!(s
+        .state
+        .repo
+        .delete_media(&id.parse().unwrap())
+        .await
+        .unwrap());
     tokio::time::sleep(settle).await;
     expect_error(anonymous(&s, &playlist).await, StatusCode::NOT_FOUND).await;
 }

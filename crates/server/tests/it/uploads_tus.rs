@@ -633,7 +633,7 @@ async fn a_dead_replicas_lease_runs_out() {
         .state
         .repo
         .lease_upload(
-            &id,
+            &id.parse().unwrap(),
             "crashed-replica",
             now + chrono::Duration::seconds(3),
             now

@@ -114,7 +114,12 @@ async fn a_killed_workers_job_is_finished_by_another_after_the_lease_expires() {
     second.kill().ok();
     second.wait().ok();
     assert_eq!(item["status"], "ready", "{item}");
-    let jobs = s.state.repo.jobs_for_media(&id).await.unwrap();
+    let jobs = s
+        .state
+        .repo
+        .jobs_for_media(&id.parse().unwrap())
+        .await
+        .unwrap();
     assert_eq!(jobs.len(), 1);
     assert_eq!(
         jobs[0].attempts, 2,
@@ -146,7 +151,12 @@ async fn sigterm_lets_the_worker_finish_or_hand_back_its_job() {
         std::thread::sleep(Duration::from_millis(100));
     };
     assert!(status.success(), "{status:?}");
-    let job = &s.state.repo.jobs_for_media(&id).await.unwrap()[0];
+    let job = &s
+        .state
+        .repo
+        .jobs_for_media(&id.parse().unwrap())
+        .await
+        .unwrap()[0];
     assert!(
         matches!(
             job.status,

@@ -18,7 +18,7 @@
 use axum::http::HeaderValue;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use mediaserver_core::{Media, MediaStatus};
+use mediaserver_core::{Media, MediaId, MediaStatus};
 use quick_cache::sync::Cache;
 use quick_cache::{Equivalent, Weighter};
 use std::hash::Hash;
@@ -86,9 +86,9 @@ impl Weighter<BodyKey, CachedBody> for BodyWeight {
 
 /// See the module documentation. Lives in the (already shared) application state.
 pub(crate) struct PlaybackCache {
-    items: Cache<String, CachedItem>,
+    items: Cache<MediaId, CachedItem>,
     /// Playback tokens already verified: token → (item id, expiry in unix seconds).
-    tokens: Cache<String, (Arc<str>, i64)>,
+    tokens: Cache<String, (Arc<MediaId>, i64)>,
     bodies: Cache<BodyKey, CachedBody, BodyWeight>,
     /// Bumped by every invalidation; a row read while one happened is not kept (it may predate
     /// the change that caused it).
@@ -114,14 +114,18 @@ impl PlaybackCache {
     }
 
     /// The cached row of `id` if it is fresh (only `ready` items are ever cached).
-    pub(super) fn fresh_item(&self, id: &str) -> Option<Arc<Media>> {
+    pub(super) fn fresh_item(&self, id: &MediaId) -> Option<Arc<Media>> {
         let hit = self.items.get(id)?;
         (hit.read_at.elapsed() < self.ttl).then_some(hit.media)
     }
 
     /// The item `id`: from the cache if a fresh `ready` row is there, else from `load` (the
     /// database), keeping the row if it is `ready`.
-    pub(super) async fn item<E, F, Fut>(&self, id: &str, load: F) -> Result<Option<Arc<Media>>, E>
+    pub(super) async fn item<E, F, Fut>(
+        &self,
+        id: &MediaId,
+        load: F,
+    ) -> Result<Option<Arc<Media>>, E>
     where
         // A closure, so that a hit does not even create the query's future.
         F: FnOnce() -> Fut,
@@ -138,7 +142,7 @@ impl PlaybackCache {
         let media = Arc::new(media);
         if media.status == MediaStatus::Ready {
             self.items.insert(
-                id.to_string(),
+                id.clone(),
                 CachedItem {
                     media: media.clone(),
                     read_at,
@@ -159,8 +163,8 @@ impl PlaybackCache {
     pub(super) fn token<E>(
         &self,
         token: &str,
-        verify: impl FnOnce() -> Result<(String, i64), E>,
-    ) -> Result<Arc<str>, E> {
+        verify: impl FnOnce() -> Result<(MediaId, i64), E>,
+    ) -> Result<Arc<MediaId>, E> {
         let now = Utc::now().timestamp();
         if let Some((mid, exp)) = self.tokens.get(token) {
             if now <= exp {
@@ -168,13 +172,13 @@ impl PlaybackCache {
             }
         }
         let (mid, exp) = verify()?;
-        let mid: Arc<str> = mid.into();
+        let mid = Arc::new(mid);
         self.tokens.insert(token.to_string(), (mid.clone(), exp));
         Ok(mid)
     }
 
     /// Forgets `id` after this server changed or deleted it. Call after the change is committed.
-    pub(crate) fn invalidate(&self, id: &str) {
+    pub(crate) fn invalidate(&self, id: &MediaId) {
         self.epoch.fetch_add(1, Ordering::SeqCst);
         self.items.remove(id);
     }
@@ -185,7 +189,7 @@ impl PlaybackCache {
     /// with it (delete).
     pub(super) fn body(&self, media: &Media, path: &str) -> Option<CachedBody> {
         let hit = self.bodies.get(&BodyKeyRef {
-            id: &media.id,
+            id: media.id.as_str(),
             path,
         })?;
         (hit.stamp == media.updated_at).then_some(hit)
@@ -198,7 +202,7 @@ impl PlaybackCache {
         }
         self.bodies.insert(
             BodyKey {
-                id: media.id.clone(),
+                id: media.id.to_string(),
                 path: path.to_string(),
             },
             CachedBody {
@@ -213,12 +217,12 @@ impl PlaybackCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mediaserver_core::{MediaKind, NewOriginal};
+    use mediaserver_core::{MediaKind, NewOriginal, ObjectSource, UserId};
 
     fn media(status: MediaStatus) -> Media {
         let (mut m, _) = NewOriginal {
-            id: mediaserver_core::new_id(),
-            owner_id: "u".into(),
+            id: MediaId::new(),
+            owner_id: UserId::new(),
             kind: MediaKind::Video,
             content_type: "video/mp4".into(),
             filename: "a.mp4".into(),
@@ -228,7 +232,7 @@ mod tests {
             bucket: "media".into(),
             key: "originals/x/a.mp4".into(),
             etag: "e".into(),
-            source: "upload".into(),
+            source: ObjectSource::Upload,
         }
         .into_records();
         m.status = status;
@@ -278,7 +282,7 @@ mod tests {
         load(&cache, &busy, &calls).await;
         assert_eq!(calls.load(Ordering::SeqCst), 2);
         let missing = cache
-            .item("nope", || async { Ok::<_, ()>(None) })
+            .item(&MediaId::new(), || async { Ok::<_, ()>(None) })
             .await
             .unwrap();
         assert!(missing.is_none());
@@ -311,19 +315,20 @@ mod tests {
         let cache = PlaybackCache::default();
         let calls = std::sync::atomic::AtomicUsize::new(0);
         let now = Utc::now().timestamp();
+        let m1 = MediaId::new();
         let verify = |exp: i64| {
             calls.fetch_add(1, Ordering::SeqCst);
-            Ok::<_, &str>(("m1".to_string(), exp))
+            Ok::<_, &str>((m1.clone(), exp))
         };
-        assert_eq!(&*cache.token("t1", || verify(now + 60)).unwrap(), "m1");
-        assert_eq!(&*cache.token("t1", || verify(now + 60)).unwrap(), "m1");
+        assert_eq!(*cache.token("t1", || verify(now + 60)).unwrap(), m1);
+        assert_eq!(*cache.token("t1", || verify(now + 60)).unwrap(), m1);
         assert_eq!(calls.load(Ordering::SeqCst), 1, "second use is a hit");
         // Cached as valid until a moment already past: verified again, and its verdict stands.
         cache.token("t2", || verify(now - 1)).unwrap();
-        let refused = cache.token("t2", || Err::<(String, i64), _>("expired"));
+        let refused = cache.token("t2", || Err::<(MediaId, i64), _>("expired"));
         assert_eq!(refused.unwrap_err(), "expired");
         assert!(cache
-            .token("t3", || Err::<(String, i64), _>("invalid"))
+            .token("t3", || Err::<(MediaId, i64), _>("invalid"))
             .is_err());
     }
 

@@ -16,6 +16,7 @@ use crate::http::access::{load_owned, may_read};
 use crate::http::caller::{AuthUser, MaybeAuthUser};
 use crate::http::objects::{self, ServeOptions};
 use crate::http::paging::{next_cursor, parse_cursor, parse_limit};
+use crate::http::path_id::parse_id;
 use crate::http::views::{media_view, signed_urls, MediaPage, MediaView, SignedUrls};
 use crate::AppState;
 use axum::extract::{Path, Query, Request, State};
@@ -25,7 +26,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use bytes::Bytes;
 use futures::StreamExt;
-use mediaserver_core::{is_valid_id, Media, MediaFilter, MediaStatus, Visibility};
+use mediaserver_core::{Media, MediaFilter, MediaId, MediaStatus, Visibility};
 use mediaserver_storage::{ByteStream, ObjectKey};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -61,6 +62,7 @@ pub(crate) struct TokenRequest {
 async fn create_playback_token(
     State(state): State<AppState>,
     caller: AuthUser,
+    // Parsed after the body, whose 400s come first.
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<SignedUrls>)> {
@@ -70,7 +72,7 @@ async fn create_playback_token(
         serde_json::from_slice(&body)
             .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?
     };
-    let media = load_owned(&state, &id, &caller).await?;
+    let media = load_owned(&state, &parse_id::<MediaId>(&id)?, &caller).await?;
     let ttl = match req.ttl_seconds {
         None => DEFAULT_TTL,
         Some(s) if s >= 1 && s <= MAX_TTL.as_secs() => Duration::from_secs(s),
@@ -157,12 +159,14 @@ async fn media_output(
         None => None,
     };
     if let Some(mid) = &token_mid {
-        if **mid != *id {
+        if mid.as_str() != id {
             return Err(ApiError::Forbidden(
                 "this playback token is for another item".into(),
             ));
         }
     }
+    // Parsed only now: a token for another item is a 403 whatever the path names.
+    let id = parse_id::<MediaId>(&id)?;
     let has_token = token_mid.is_some();
     // Only the head: the body type is not Sync, and the slow path holds this across awaits.
     let (req, _) = req.into_parts();
@@ -209,7 +213,7 @@ async fn token_output(
 /// request down the full path, which also produces every error.
 fn from_memory(
     state: &AppState,
-    id: &str,
+    id: &MediaId,
     file: &str,
     caller: Option<&AuthUser>,
     has_token: bool,
@@ -260,14 +264,11 @@ fn cache_control(kind: Kind, ready: bool, media: &Media) -> &'static str {
 /// (`ready` items only).
 async fn load_playable(
     state: &AppState,
-    id: &str,
+    id: &MediaId,
     caller: Option<&AuthUser>,
     has_token: bool,
 ) -> ApiResult<Arc<Media>> {
     let not_found = || ApiError::not_found("media item");
-    if !is_valid_id(id) {
-        return Err(not_found());
-    }
     let media = state
         .playback_cache
         .item(id, || state.repo.get_media(id))

@@ -104,8 +104,8 @@ mod tests {
 
     fn media() -> Media {
         let (mut m, _) = mediaserver_core::NewOriginal {
-            id: mediaserver_core::new_id(),
-            owner_id: "u".into(),
+            id: mediaserver_core::MediaId::new(),
+            owner_id: mediaserver_core::UserId::new(),
             kind: MediaKind::Video,
             content_type: "video/mp4".into(),
             filename: "a.mp4".into(),
@@ -115,7 +115,7 @@ mod tests {
             bucket: "media".into(),
             key: "originals/x/a.mp4".into(),
             etag: "e".into(),
-            source: "upload".into(),
+            source: mediaserver_core::ObjectSource::Upload,
         }
         .into_records();
         m.outputs = MediaOutputs {

@@ -4,6 +4,7 @@
 //! PATCH): completion then hashes the stored object instead. (Who may write to an upload at all
 //! is `mediaserver_ingest`'s upload lock.)
 
+use mediaserver_core::UploadId;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -13,12 +14,12 @@ const MAX_ENTRIES: usize = 10_000;
 
 #[derive(Default)]
 pub(crate) struct RunningHashes {
-    hashes: Mutex<HashMap<String, (u64, Sha256)>>,
+    hashes: Mutex<HashMap<UploadId, (u64, Sha256)>>,
 }
 
 impl RunningHashes {
     /// The hash of the first `offset` bytes, if this server has it (a fresh one at 0).
-    pub(super) fn take(&self, id: &str, offset: u64) -> Option<Sha256> {
+    pub(super) fn take(&self, id: &UploadId, offset: u64) -> Option<Sha256> {
         let found = self.hashes.lock().ok()?.remove(id);
         match found {
             Some((at, h)) if at == offset => Some(h),
@@ -27,12 +28,12 @@ impl RunningHashes {
         }
     }
 
-    pub(super) fn keep(&self, id: &str, offset: u64, h: Sha256) {
+    pub(super) fn keep(&self, id: &UploadId, offset: u64, h: Sha256) {
         if let Ok(mut map) = self.hashes.lock() {
             if map.len() >= MAX_ENTRIES {
                 map.clear();
             }
-            map.insert(id.to_string(), (offset, h));
+            map.insert(id.clone(), (offset, h));
         }
     }
 }

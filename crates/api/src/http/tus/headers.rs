@@ -6,7 +6,7 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use mediaserver_core::{Upload, UploadStatus};
+use mediaserver_core::{Upload, UploadId, UploadStatus};
 use std::collections::HashMap;
 
 pub(super) const TUS_VERSION: &str = "1.0.0";
@@ -110,7 +110,7 @@ pub(super) fn parse_metadata(raw: &str) -> ApiResult<HashMap<String, String>> {
     Ok(out)
 }
 
-pub(super) fn location(id: &str) -> String {
+pub(super) fn location(id: &UploadId) -> String {
     format!("/v1/uploads/{id}")
 }
 

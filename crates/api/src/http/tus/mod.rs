@@ -21,6 +21,7 @@ pub(crate) use headers::EXPOSED_HEADERS;
 use crate::error::{ApiError, ApiResult};
 use crate::http::caller::AuthUser;
 use crate::http::media::check_title;
+use crate::http::path_id::parse_id;
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, Request, State};
@@ -39,7 +40,7 @@ use headers::{
     UPLOAD_METADATA, UPLOAD_OFFSET,
 };
 use mediaserver_core::sniff::SNIFF_LEN;
-use mediaserver_core::{is_valid_id, ErrorChain, Upload, UploadStatus};
+use mediaserver_core::{ErrorChain, Upload, UploadId, UploadStatus};
 use mediaserver_ingest::{upload_key, upload_state, NewUpload, PlannedOriginal};
 use mediaserver_storage::ResumableState;
 use std::sync::{Arc, Mutex};
@@ -181,7 +182,8 @@ fn state_json(rs: &ResumableState) -> ApiResult<String> {
     serde_json::to_string(rs).map_err(|e| ApiError::internal("serialising upload state", e))
 }
 
-/// HEAD, PATCH and DELETE of one upload.
+/// HEAD, PATCH and DELETE of one upload. The id is parsed after the credentials and the tus
+/// version are checked, and its 404 closes the connection like every other refusal here.
 async fn by_id(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -209,10 +211,8 @@ async fn by_id(
 /// The caller's live upload; anyone else's (or an expired one) does not exist.
 async fn find(state: &AppState, caller: &AuthUser, id: &str) -> ApiResult<Upload> {
     let gone = || ApiError::not_found("upload");
-    if !is_valid_id(id) {
-        return Err(gone());
-    }
-    let upload = state.repo.get_upload(id).await?.ok_or_else(gone)?;
+    let id = parse_id::<UploadId>(id)?;
+    let upload = state.repo.get_upload(&id).await?.ok_or_else(gone)?;
     if upload.owner_id != caller.id || upload.expires_at <= Utc::now() {
         return Err(gone());
     }
