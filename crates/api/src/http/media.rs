@@ -6,6 +6,7 @@ use crate::http::access::{load_owned, load_readable};
 use crate::http::caller::{AuthUser, MaybeAuthUser};
 use crate::http::objects::{self, ServeOptions};
 use crate::http::paging::{next_cursor, parse_cursor, parse_limit};
+use crate::http::text::check_text;
 use crate::http::views::{media_view, MediaPage, MediaView};
 use crate::http::ApiJson;
 use crate::AppState;
@@ -71,6 +72,9 @@ async fn upload_media(
         )));
     }
 
+    if let Some(t) = &params.title {
+        check_title(t)?;
+    }
     let media = if is_multipart {
         let mut multipart = Multipart::from_request(req, &state).await.map_err(|e| {
             ApiError::BadRequest(format!("invalid multipart body: {}", e.body_text()))
@@ -89,6 +93,7 @@ async fn upload_media(
                             ));
                         }
                         let filename = field.file_name().unwrap_or("upload").to_string();
+                        check_text("filename", &filename)?;
                         stored = Some(state.ingest.store_upload(&filename, field, max).await?);
                     }
                     Some("title") => {
@@ -116,10 +121,8 @@ async fn upload_media(
             (Err(e), None) => return Err(e),
         }
     } else {
-        if let Some(t) = &params.title {
-            check_title(t)?;
-        }
         let filename = params.filename.unwrap_or_else(|| "upload".into());
+        check_text("filename", &filename)?;
         let stream = req.into_body().into_data_stream();
         let stored = state.ingest.store_upload(&filename, stream, max).await?;
         state
@@ -132,8 +135,9 @@ async fn upload_media(
 
 pub(crate) const MAX_TITLE_CHARS: usize = 200;
 
-/// A title as given by a client: at most [`MAX_TITLE_CHARS`] characters.
+/// A title as given by a client: at most [`MAX_TITLE_CHARS`] characters, no control characters.
 pub(crate) fn check_title(title: &str) -> ApiResult<()> {
+    check_text("title", title)?;
     if title.chars().count() > MAX_TITLE_CHARS {
         return Err(ApiError::BadRequest(format!(
             "title: must be at most {MAX_TITLE_CHARS} characters"

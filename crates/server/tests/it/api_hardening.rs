@@ -19,7 +19,10 @@ fn b64(s: &str) -> String {
 /// Asserts a 400 whose message names `field`.
 async fn refused(r: Response, field: &str) {
     let msg = expect_error(r, StatusCode::BAD_REQUEST).await;
-    assert!(msg.contains(field), "the message does not name {field}: {msg}");
+    assert!(
+        msg.contains(field),
+        "the message does not name {field}: {msg}"
+    );
 }
 
 /// Every text field a client gives refuses control characters with a 400 naming the field, and
@@ -202,16 +205,21 @@ async fn api_long_file_names_are_cut_at_a_character_boundary() {
         // One request (multipart), tus and direct uploads all name the original the same way.
         let item = s.upload_ok(&token, &name, mp4.clone()).await;
         let filename = item["filename"].as_str().unwrap().to_string();
-        assert!(filename.len() <= 200, "{} bytes: {filename}", filename.len());
-        let bidi = |c: char| {
-            matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
-        };
+        assert!(
+            filename.len() <= 200,
+            "{} bytes: {filename}",
+            filename.len()
+        );
+        let bidi = |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}');
         assert!(!filename.chars().any(bidi), "{filename:?}");
         if name.ends_with(".mp4") {
             assert!(filename.ends_with(".mp4"), "extension lost: {filename}");
             let first = name.chars().next().unwrap();
             assert!(
-                filename.trim_end_matches(".mp4").chars().all(|c| c == first),
+                filename
+                    .trim_end_matches(".mp4")
+                    .chars()
+                    .all(|c| c == first),
                 "{filename}"
             );
         } else {
@@ -289,9 +297,7 @@ async fn api_long_file_names_are_cut_at_a_character_boundary() {
 async fn api_oversized_json_bodies_are_one_json_413_everywhere() {
     let s = TestServer::start_with(&[("EVENTS_SECRET", EVENTS)]).await;
     let token = s.user_token("me@example.com").await;
-    let item = s
-        .upload_ok(&token, "clip.mp4", read(&fixtures().mp4))
-        .await;
+    let item = s.upload_ok(&token, "clip.mp4", read(&fixtures().mp4)).await;
     let id = item["id"].as_str().unwrap();
     // A valid JSON document just over the 2 MiB every JSON body is held to.
     let big = serde_json::to_vec(&json!({"name": "x".repeat(2 * 1024 * 1024 + 16)})).unwrap();
@@ -321,7 +327,11 @@ async fn api_oversized_json_bodies_are_one_json_413_everywhere() {
             .unwrap();
         let status = r.status();
         let text = r.text().await.unwrap();
-        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{method} {path}: {text}");
+        assert_eq!(
+            status,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "{method} {path}: {text}"
+        );
         let v: Value = serde_json::from_str(&text)
             .unwrap_or_else(|_| panic!("{method} {path}: not JSON: {text}"));
         assert_eq!(v["error"]["code"], "payload_too_large", "{method} {path}");
@@ -333,8 +343,10 @@ async fn api_originals_are_downloads_never_sniffed() {
     let s = TestServer::start().await;
     let token = s.user_token("me@example.com").await;
     // A JPEG+HTML polyglot: JPEG's magic bytes, then a page a browser would run if it sniffed.
-    let mut polyglot = b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00".to_vec();
-    polyglot.extend_from_slice(b"<html><body><script>alert(document.domain)</script></body></html>");
+    let mut polyglot =
+        b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00".to_vec();
+    polyglot
+        .extend_from_slice(b"<html><body><script>alert(document.domain)</script></body></html>");
     polyglot.resize(4096, b' ');
     let r = s
         .client
@@ -433,10 +445,16 @@ async fn api_slow_clients_are_disconnected_while_others_are_served() {
         .unwrap();
     let mut buf = vec![0u8; 4096];
     let n = idle.read(&mut buf).await.unwrap();
-    assert!(buf[..n].starts_with(b"HTTP/1.1 200"), "{:?}", String::from_utf8_lossy(&buf[..n]));
+    assert!(
+        buf[..n].starts_with(b"HTTP/1.1 200"),
+        "{:?}",
+        String::from_utf8_lossy(&buf[..n])
+    );
     idle.write_all(b"GET /healthz HTTP/1.1\r\n").await.unwrap();
     assert!(
-        closed_within(&mut idle, Duration::from_secs(5)).await.is_some(),
+        closed_within(&mut idle, Duration::from_secs(5))
+            .await
+            .is_some(),
         "a second request's headers never finished, but the connection stayed open"
     );
 }
@@ -464,7 +482,9 @@ async fn api_connections_over_the_limit_wait_for_a_free_slot() {
         "served after {waited:?}, while both slots were taken"
     );
     assert!(
-        closed_within(&mut a, Duration::from_secs(1)).await.is_some(),
+        closed_within(&mut a, Duration::from_secs(1))
+            .await
+            .is_some(),
         "the silent connection is still open"
     );
 }
