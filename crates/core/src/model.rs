@@ -336,12 +336,13 @@ pub struct MediaPatch {
 /// `.pending.{start}-{len}` for multipart providers: at most 50 bytes more), so the bytes leave
 /// room for those.
 pub const MAX_FILENAME_CHARS: usize = 120;
+/// See [`MAX_FILENAME_CHARS`].
 pub const MAX_FILENAME_BYTES: usize = 200;
 
 /// Turns a client-supplied file name into one that is safe as the last segment of an object key:
 /// no path separators, no control characters, no bidirectional-text controls (a right-to-left
-/// override makes `cod.exe` look like `exe.doc`), no leading dots, at most
-/// [`MAX_FILENAME_CHARS`] characters and [`MAX_FILENAME_BYTES`] bytes, cut at a character
+/// override before `fdp.exe` shows `invoice…fdp.exe` as `invoiceexe.pdf`), no leading dots, at
+/// most [`MAX_FILENAME_CHARS`] characters and [`MAX_FILENAME_BYTES`] bytes, cut at a character
 /// boundary keeping the extension.
 pub fn safe_filename(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("");
@@ -368,7 +369,10 @@ pub fn safe_filename(name: &str) -> String {
 /// Unicode's explicit bidirectional formatting characters: embeddings, overrides, isolates and
 /// the implicit marks.
 pub fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+    matches!(
+        c,
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+    )
 }
 
 /// `name` cut to the filename limits at a character boundary; a short extension (`.mp4`) is
@@ -448,7 +452,10 @@ mod tests {
     fn safe_filename_strips_bidi_controls() {
         assert_eq!(safe_filename("invoice\u{202E}4pm.exe"), "invoice4pm.exe");
         assert_eq!(
-            safe_filename("\u{2066}a\u{2067}b\u{2068}c\u{2069}\u{200E}\u{200F}\u{061C}\u{202A}\u{202B}\u{202C}\u{202D}.jpg"),
+            safe_filename(
+                "\u{2066}a\u{2067}b\u{2068}c\u{2069}\u{200E}\u{200F}\u{061C}\
+                 \u{202A}\u{202B}\u{202C}\u{202D}.jpg"
+            ),
             "abc.jpg"
         );
         assert_eq!(safe_filename("\u{202E}"), "upload");

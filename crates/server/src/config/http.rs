@@ -38,12 +38,12 @@ pub(super) fn from_vars(vars: &Vars) -> Result<HttpConfig, ConfigError> {
     let host = vars.parse_or("HOST", IpAddr::V4(Ipv4Addr::UNSPECIFIED))?;
     let port = vars.parse_or("PORT", 3000u16)?;
     let header_timeout_secs = vars.parse_or("HTTP_HEADER_TIMEOUT_SECONDS", 30u64)?;
-    if header_timeout_secs == 0 {
-        return Err(err("HTTP_HEADER_TIMEOUT_SECONDS", "must be greater than 0"));
+    if !(1..=3600).contains(&header_timeout_secs) {
+        return Err(err("HTTP_HEADER_TIMEOUT_SECONDS", "must be from 1 to 3600"));
     }
     let max_connections = vars.parse_or("HTTP_MAX_CONNECTIONS", 4096usize)?;
-    if max_connections == 0 {
-        return Err(err("HTTP_MAX_CONNECTIONS", "must be greater than 0"));
+    if !(1..=1_000_000).contains(&max_connections) {
+        return Err(err("HTTP_MAX_CONNECTIONS", "must be from 1 to 1000000"));
     }
     let events_secret = vars.get("EVENTS_SECRET").map(Secret::new);
     let events_owner_email = vars.get("EVENTS_OWNER_EMAIL");

@@ -146,5 +146,9 @@ pub(crate) mod tests {
         for var in ["HTTP_HEADER_TIMEOUT_SECONDS", "HTTP_MAX_CONNECTIONS"] {
             assert_eq!(cfg(&[(var, "0")]).unwrap_err().var, var);
         }
+        // Values that would overflow a deadline or a semaphore are refused, not a panic later.
+        for var in ["HTTP_HEADER_TIMEOUT_SECONDS", "HTTP_MAX_CONNECTIONS"] {
+            assert_eq!(cfg(&[(var, &u64::MAX.to_string())]).unwrap_err().var, var);
+        }
     }
 }
