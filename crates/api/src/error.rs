@@ -1,6 +1,6 @@
 //! The one place where errors become HTTP responses: `{"error":{"code":"...","message":"..."}}`.
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use mediaserver_core::ErrorChain;
@@ -248,7 +248,22 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::MissingJsonContentType(_) => ApiError::BadRequest(
                 "expected a JSON body with Content-Type: application/json".into(),
             ),
+            JsonRejection::BytesRejection(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                r.into()
+            }
             other => ApiError::BadRequest(format!("invalid JSON body: {}", other.body_text())),
+        }
+    }
+}
+
+/// A body that could not be read whole: over the route's limit (axum's `DefaultBodyLimit`, 2 MiB
+/// unless the route says otherwise) it is the same 413 as every other size limit.
+impl From<BytesRejection> for ApiError {
+    fn from(r: BytesRejection) -> Self {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge("the request body is too large for this endpoint".into())
+        } else {
+            ApiError::BadRequest(format!("unreadable request body: {}", r.body_text()))
         }
     }
 }

@@ -167,8 +167,9 @@ fn api_router() -> OpenApiRouter<AppState> {
 }
 
 /// The whole application as one service: API routes, docs, web page, and the middleware stack.
-/// Serve it with `axum::ServiceExt::into_make_service_with_connect_info` (login throttling
-/// reads the peer address).
+/// Serve it with the peer's `ConnectInfo<SocketAddr>` in every request's extensions, as
+/// `axum::ServiceExt::into_make_service_with_connect_info` puts it (login throttling reads the
+/// peer address).
 pub type App = http::edge::Edge<Router>;
 
 /// The whole application: API routes, docs, web page, and the middleware stack.

@@ -6,7 +6,8 @@ use crate::credentials::{
 };
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::caller::AuthUser;
-use crate::http::{ApiJson, ClientIp};
+use crate::http::text::check_text;
+use crate::http::{ApiBytes, ApiJson, ClientIp};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -178,6 +179,7 @@ async fn login(
     ApiJson(body): ApiJson<Credentials>,
 ) -> ApiResult<Json<TokenPair>> {
     state.throttle.check(ip)?;
+    check_text("email", &body.email)?;
     let email = body.email.trim().to_lowercase();
     let user = state.repo.user_by_email(&email).await?;
     let hash = user
@@ -287,7 +289,7 @@ pub(crate) struct CreatedApiKey {
 async fn create_api_key(
     State(state): State<AppState>,
     caller: AuthUser,
-    body: axum::body::Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> ApiResult<(StatusCode, Json<CreatedApiKey>)> {
     // The body is optional: no body means a default name.
     let body: NewApiKey = if body.iter().all(u8::is_ascii_whitespace) {
@@ -296,6 +298,9 @@ async fn create_api_key(
         serde_json::from_slice(&body)
             .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?
     };
+    if let Some(name) = &body.name {
+        check_text("name", name)?;
+    }
     let name = body
         .name
         .map(|n| n.trim().to_string())

@@ -10,6 +10,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::caller::AuthUser;
 use crate::http::media::check_title;
 use crate::http::path_id::IdPath;
+use crate::http::text::check_text;
 use crate::http::views::{media_view, MediaView};
 use crate::http::ApiJson;
 use crate::AppState;
@@ -107,6 +108,7 @@ async fn create_direct_upload(
     if req.filename.trim().is_empty() {
         return Err(ApiError::BadRequest("filename: required".into()));
     }
+    check_text("filename", &req.filename)?;
     let title = req.title.filter(|t| !t.trim().is_empty());
     if let Some(t) = &title {
         check_title(t)?;

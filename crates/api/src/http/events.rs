@@ -7,6 +7,8 @@
 //! endpoint fetches to activate the subscription.
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::text::check_text;
+use crate::http::ApiBytes;
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -228,7 +230,7 @@ async fn object_storage_event(
     state: State<AppState>,
     params: Query<EventParams>,
     headers: HeaderMap,
-    body: Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> Response {
     match handle_event(state, params, headers, body).await {
         Ok(ok) => ok.into_response(),
@@ -291,6 +293,9 @@ async fn handle_event(
         }
         ParsedEvent::Objects(o) => o,
     };
+    for etag in objects.iter().filter_map(|o| o.etag.as_deref()) {
+        check_text("eTag", etag)?;
+    }
     let bucket = state.media_store.bucket();
     if let Some(o) = objects.iter().find(|o| o.bucket != bucket) {
         return Err(ApiError::Unprocessable(format!(

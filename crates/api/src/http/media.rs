@@ -7,6 +7,7 @@ use crate::http::caller::{AuthUser, MaybeAuthUser};
 use crate::http::objects::{self, ServeOptions};
 use crate::http::paging::{next_cursor, parse_cursor, parse_limit};
 use crate::http::path_id::{parse_id, IdPath};
+use crate::http::text::check_text;
 use crate::http::views::{media_view, MediaPage, MediaView};
 use crate::http::ApiJson;
 use crate::AppState;
@@ -72,6 +73,9 @@ async fn upload_media(
         )));
     }
 
+    if let Some(t) = &params.title {
+        check_title(t)?;
+    }
     let media = if is_multipart {
         let mut multipart = Multipart::from_request(req, &state).await.map_err(|e| {
             ApiError::BadRequest(format!("invalid multipart body: {}", e.body_text()))
@@ -90,6 +94,7 @@ async fn upload_media(
                             ));
                         }
                         let filename = field.file_name().unwrap_or("upload").to_string();
+                        check_text("filename", &filename)?;
                         stored = Some(state.ingest.store_upload(&filename, field, max).await?);
                     }
                     Some("title") => {
@@ -117,10 +122,8 @@ async fn upload_media(
             (Err(e), None) => return Err(e),
         }
     } else {
-        if let Some(t) = &params.title {
-            check_title(t)?;
-        }
         let filename = params.filename.unwrap_or_else(|| "upload".into());
+        check_text("filename", &filename)?;
         let stream = req.into_body().into_data_stream();
         let stored = state.ingest.store_upload(&filename, stream, max).await?;
         state
@@ -133,8 +136,9 @@ async fn upload_media(
 
 pub(crate) const MAX_TITLE_CHARS: usize = 200;
 
-/// A title as given by a client: at most [`MAX_TITLE_CHARS`] characters.
+/// A title as given by a client: at most [`MAX_TITLE_CHARS`] characters, no control characters.
 pub(crate) fn check_title(title: &str) -> ApiResult<()> {
+    check_text("title", title)?;
     if title.chars().count() > MAX_TITLE_CHARS {
         return Err(ApiError::BadRequest(format!(
             "title: must be at most {MAX_TITLE_CHARS} characters"

@@ -17,6 +17,7 @@ pub(crate) mod caller; // who is calling: the bearer credential as an extractor
 mod objects; // serving stored bytes: ranges, ETags, conditional requests
 mod paging; // limit, cursor and the next page's cursor of item lists
 mod path_id; // typed ids in route paths: a malformed id is the 404 an unknown one gets
+mod text; // text fields from clients: control characters refused
 mod views; // the JSON views of items (with signed playback URLs)
 
 // Around every route.
@@ -24,14 +25,26 @@ pub(crate) mod edge; // the outermost service: request ids, CORS, panics, tracin
 pub(crate) mod middleware; // the layer stack
 
 use crate::error::ApiError;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
+use bytes::Bytes;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 /// `axum::Json` whose rejections are our JSON 400s.
 #[derive(FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]
 pub(crate) struct ApiJson<T>(pub(crate) T);
+
+/// The whole body as bytes, whose rejections are our JSON errors (a body over the limit: 413).
+pub(crate) struct ApiBytes(pub(crate) Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for ApiBytes {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ApiBytes(Bytes::from_request(req, state).await?))
+    }
+}
 
 /// The peer address of the connection (unspecified if the server was not started with connect
 /// info, e.g. in unit tests).

@@ -193,6 +193,12 @@ fn prepare(
     h.insert(header::CONTENT_TYPE, opts.content_type.clone());
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     h.insert(header::CACHE_CONTROL, opts.cache_control.clone());
+    // What is stored is served as the type this server gave it, never as what a browser guesses
+    // from the bytes (an image that is also an HTML page must not run as one).
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     if let Some(cd) = opts
         .content_disposition
         .as_deref()
@@ -246,8 +252,14 @@ fn prepare(
     Prepared::Send(parts, Ok(span))
 }
 
-/// `inline; filename="..."` with a safe ASCII fallback and the RFC 5987 UTF-8 form.
+/// `attachment; filename="..."` (RFC 6266) with a safe ASCII fallback and the RFC 5987 UTF-8
+/// form: a download, never rendered in the page's origin whatever the bytes are. Bidirectional
+/// controls are dropped (items from bucket events keep their key's name).
 pub(crate) fn content_disposition(filename: &str) -> String {
+    let filename: String = filename
+        .chars()
+        .filter(|c| !mediaserver_core::is_bidi_control(*c))
+        .collect();
     let ascii: String = filename
         .chars()
         .map(|c| {
@@ -268,7 +280,7 @@ pub(crate) fn content_disposition(filename: &str) -> String {
             }
         })
         .collect();
-    format!("inline; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
 #[cfg(test)]
@@ -333,5 +345,13 @@ mod tests {
         let cd = content_disposition("été \"quoted\".mp4");
         assert!(cd.is_ascii());
         assert!(cd.contains("filename*=UTF-8''%C3%A9t%C3%A9%20%22quoted%22.mp4"));
+        assert!(
+            cd.starts_with("attachment; filename=\"_t_ _quoted_.mp4\""),
+            "{cd}"
+        );
+        assert_eq!(
+            content_disposition("cod\u{202E}4pm.exe"),
+            "attachment; filename=\"cod4pm.exe\"; filename*=UTF-8''cod4pm.exe"
+        );
     }
 }

@@ -114,6 +114,8 @@ pub(crate) mod tests {
         assert_eq!(c.storage.provider, StorageProvider::Local);
         assert_eq!(c.storage.output_bucket, "media");
         assert_eq!(c.http.max_upload_bytes, 10 * 1024 * 1024 * 1024);
+        assert_eq!(c.http.header_timeout, std::time::Duration::from_secs(30));
+        assert_eq!(c.http.max_connections, 4096);
         assert!(c.is_embedded());
         assert!(c.auth.jwt_secret.is_none());
     }
@@ -141,5 +143,12 @@ pub(crate) mod tests {
             cfg(&[("JWT_SECRET", "short")]).unwrap_err().var,
             "JWT_SECRET"
         );
+        for var in ["HTTP_HEADER_TIMEOUT_SECONDS", "HTTP_MAX_CONNECTIONS"] {
+            assert_eq!(cfg(&[(var, "0")]).unwrap_err().var, var);
+        }
+        // Values that would overflow a deadline or a semaphore are refused, not a panic later.
+        for var in ["HTTP_HEADER_TIMEOUT_SECONDS", "HTTP_MAX_CONNECTIONS"] {
+            assert_eq!(cfg(&[(var, &u64::MAX.to_string())]).unwrap_err().var, var);
+        }
     }
 }

@@ -50,6 +50,21 @@ async fn fresh_bucket(endpoint: &str) -> String {
     bucket
 }
 
+/// PostgreSQL cannot store a NUL at all: every text field must refuse control characters before
+/// the database sees them, with the same 400 as on SQLite.
+#[tokio::test]
+async fn api_control_characters_are_refused_on_postgres() {
+    let db = fresh_postgres_database().await;
+    let s = TestServer::start_with(&[
+        ("DATABASE_URL", &db),
+        ("JWT_SECRET", JWT),
+        ("EVENTS_SECRET", crate::api_hardening::EVENTS),
+    ])
+    .await;
+    assert_eq!(s.state.repo.backend(), "postgres");
+    crate::api_hardening::control_characters_are_refused_in_every_text_field(&s).await;
+}
+
 #[tokio::test]
 async fn full_stack_on_postgres_and_s3() {
     let endpoint = required_env("MEDIASERVER_TEST_S3_ENDPOINT");

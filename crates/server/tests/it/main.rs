@@ -9,6 +9,7 @@ mod common;
 mod registry_support;
 
 mod api_auth;
+mod api_hardening;
 mod api_media;
 mod api_ops;
 mod architecture;

@@ -18,6 +18,7 @@ use crate::http::objects::{self, ServeOptions};
 use crate::http::paging::{next_cursor, parse_cursor, parse_limit};
 use crate::http::path_id::parse_id;
 use crate::http::views::{media_view, signed_urls, MediaPage, MediaView, SignedUrls};
+use crate::http::ApiBytes;
 use crate::AppState;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::request::Parts;
@@ -64,7 +65,7 @@ async fn create_playback_token(
     caller: AuthUser,
     // Parsed after the body, whose 400s come first.
     Path(id): Path<String>,
-    body: Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> ApiResult<(StatusCode, Json<SignedUrls>)> {
     let req: TokenRequest = if body.iter().all(u8::is_ascii_whitespace) {
         TokenRequest::default()

@@ -22,6 +22,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::caller::AuthUser;
 use crate::http::media::check_title;
 use crate::http::path_id::parse_id;
+use crate::http::text::check_text;
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, Request, State};
@@ -132,6 +133,7 @@ async fn create_inner(state: &AppState, caller: &AuthUser, req: Request) -> ApiR
         .or_else(|| metadata.get("name"))
         .map(String::as_str)
         .unwrap_or("upload");
+    check_text("filename", filename)?;
     let title = metadata
         .get("title")
         .cloned()
