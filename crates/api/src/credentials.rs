@@ -7,7 +7,7 @@ use argon2::Argon2;
 use base64::Engine;
 use chrono::Utc;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use mediaserver_core::{MediaId, Role, User, UserId};
+use mediaserver_core::{MediaId, Role, SessionId, User, UserId};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -71,6 +71,9 @@ pub(crate) struct Claims {
     /// invalid.
     pub(crate) sub: UserId,
     pub(crate) role: Role,
+    /// The login session the token was issued to: it is refused as soon as the session ends
+    /// (logout), not only when it expires. Required: a token without one is invalid.
+    pub(crate) sid: SessionId,
     iat: i64,
     exp: i64,
     typ: String,
@@ -107,11 +110,16 @@ impl TokenKeys {
         }
     }
 
-    pub(crate) fn issue_access(&self, user: &User) -> Result<String, ApiError> {
+    pub(crate) fn issue_access(
+        &self,
+        user: &User,
+        session: &SessionId,
+    ) -> Result<String, ApiError> {
         let now = Utc::now().timestamp();
         let claims = Claims {
             sub: user.id.clone(),
             role: user.role,
+            sid: session.clone(),
             iat: now,
             exp: now + self.access_ttl.as_secs() as i64,
             typ: "access".into(),
@@ -178,8 +186,10 @@ mod tests {
             role: Role::User,
             created_at: Utc::now(),
         };
-        let tok = keys.issue_access(&user).unwrap();
-        assert_eq!(keys.verify_access(&tok).unwrap().sub, user.id);
+        let session = SessionId::new();
+        let tok = keys.issue_access(&user, &session).unwrap();
+        let claims = keys.verify_access(&tok).unwrap();
+        assert_eq!((claims.sub, claims.sid), (user.id, session));
         let other = TokenKeys::new(b"another-secret-another-secret-xx", Duration::from_secs(60));
         assert!(other.verify_access(&tok).is_none());
         let mut tampered = tok.clone();
@@ -204,7 +214,7 @@ mod tests {
             created_at: Utc::now(),
         };
         assert!(keys
-            .verify_playback_until(&keys.issue_access(&user).unwrap())
+            .verify_playback_until(&keys.issue_access(&user, &SessionId::new()).unwrap())
             .is_err());
         let (expired, _) = keys.issue_playback(&m1, Duration::from_secs(0)).unwrap();
         std::thread::sleep(Duration::from_millis(1100));
@@ -225,10 +235,27 @@ mod tests {
             )
             .unwrap()
         };
+        let (user, session) = (UserId::new(), SessionId::new());
         let access = sign(serde_json::json!({
-            "sub": "u1", "role": "user", "iat": now, "exp": now + 60, "typ": "access"
+            "sub": "u1", "role": "user", "sid": session, "iat": now, "exp": now + 60,
+            "typ": "access"
         }));
         assert!(keys.verify_access(&access).is_none());
+        let access = sign(serde_json::json!({
+            "sub": user, "role": "user", "sid": "s1", "iat": now, "exp": now + 60,
+            "typ": "access"
+        }));
+        assert!(keys.verify_access(&access).is_none());
+        // A token from before sessions (no `sid`) names no session that could be ended.
+        let access = sign(serde_json::json!({
+            "sub": user, "role": "user", "iat": now, "exp": now + 60, "typ": "access"
+        }));
+        assert!(keys.verify_access(&access).is_none());
+        let access = sign(serde_json::json!({
+            "sub": user, "role": "user", "sid": session, "iat": now, "exp": now + 60,
+            "typ": "access"
+        }));
+        assert!(keys.verify_access(&access).is_some());
         let playback = sign(serde_json::json!({
             "mid": "../m1", "iat": now, "exp": now + 60, "typ": "playback"
         }));

@@ -35,7 +35,8 @@ pub struct ApiSettings {
     pub upload_expiry: Duration,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
-    /// Failed logins from one address allowed per window before 429.
+    /// Failed logins for one account from one client allowed per window before 429 (a client
+    /// gets ten times as many over all accounts; see `login_throttle`).
     pub login_max_failures: u32,
     pub login_window: Duration,
     /// Shared secret of `POST /v1/events/object-storage`; `None` disables the endpoint.
@@ -46,6 +47,13 @@ pub struct ApiSettings {
     /// When set, segment requests are redirected to `{public_base_url}/media/{id}/…` (a CDN or
     /// the bucket's public endpoint) instead of being proxied.
     pub public_base_url: Option<String>,
+    /// Peers whose forwarding headers are believed (`TRUSTED_PROXIES`): the client address
+    /// (`X-Forwarded-For`, `Forwarded`) and scheme and host (`X-Forwarded-Proto`/`-Host`).
+    /// Empty: none; the peer is the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// This server's address as clients reach it (`EXTERNAL_URL`), for the absolute URLs it
+    /// hands out; `None`: told from the request (see `http::forwarded`).
+    pub external_url: Option<String>,
 }
 
 impl Default for ApiSettings {
@@ -61,6 +69,8 @@ impl Default for ApiSettings {
             events_secret: None,
             events_owner_email: None,
             public_base_url: None,
+            trusted_proxies: Vec::new(),
+            external_url: None,
         }
     }
 }
@@ -168,8 +178,8 @@ fn api_router() -> OpenApiRouter<AppState> {
 
 /// The whole application as one service: API routes, docs, web page, and the middleware stack.
 /// Serve it with the peer's `ConnectInfo<SocketAddr>` in every request's extensions, as
-/// `axum::ServiceExt::into_make_service_with_connect_info` puts it (login throttling reads the
-/// peer address).
+/// `axum::ServiceExt::into_make_service_with_connect_info` puts it (the client address, which
+/// login throttling counts by, starts from the peer's).
 pub type App = http::edge::Edge<Router>;
 
 /// The whole application: API routes, docs, web page, and the middleware stack.

@@ -1,4 +1,4 @@
-//! Typed ids: [`MediaId`], [`UserId`], [`UploadId`] and [`JobId`]. Each is the text of a
+//! Typed ids: [`MediaId`], [`UserId`], [`UploadId`], [`JobId`] and [`SessionId`]. Each is the text of a
 //! time-ordered UUID (v7), so ordering ids is ordering by creation. A value of one of these
 //! types has been checked: parsing (`FromStr`, `TryFrom<String>`, serde) is the one place where
 //! an id's format is checked, so an id from a client, a bucket key or a database row is checked
@@ -154,6 +154,11 @@ id_type!(
 id_type!(
     /// A processing job's id.
     JobId, "job"
+);
+id_type!(
+    /// A login session's id: the refresh tokens rotated from one login share it, and the access
+    /// tokens issued to them name it, so ending the session ends them all.
+    SessionId, "session"
 );
 
 // An upload and the media item it becomes share one id.

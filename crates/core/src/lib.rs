@@ -12,7 +12,7 @@ pub mod secret;
 pub mod sniff;
 
 pub use error_chain::ErrorChain;
-pub use ids::{new_id, InvalidId, JobId, MediaId, UploadId, UserId};
+pub use ids::{new_id, InvalidId, JobId, MediaId, SessionId, UploadId, UserId};
 pub use model::*;
 pub use retry::{Failure, RetryPolicy};
 pub use secret::Secret;

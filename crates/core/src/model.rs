@@ -1,4 +1,4 @@
-use crate::ids::{new_id, JobId, MediaId, UploadId, UserId};
+use crate::ids::{new_id, JobId, MediaId, SessionId, UploadId, UserId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -100,6 +100,8 @@ pub struct NewUser {
 pub struct RefreshToken {
     pub id: String,
     pub user_id: UserId,
+    /// The login this token descends from (by rotation); its access tokens name it.
+    pub session_id: SessionId,
     pub token_hash: String,
     pub expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
@@ -108,8 +110,12 @@ pub struct RefreshToken {
 /// Outcome of presenting a refresh token for rotation.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RefreshOutcome {
-    /// The old token was valid; it is now revoked and the new one stored.
-    Rotated { user_id: UserId },
+    /// The old token was valid; it is now revoked and the new one stored, in the old one's
+    /// session.
+    Rotated {
+        user_id: UserId,
+        session_id: SessionId,
+    },
     /// Unknown or expired token.
     Invalid,
     /// The token was already used or revoked: every token of that user has been revoked.

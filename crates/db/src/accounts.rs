@@ -4,7 +4,7 @@
 use crate::Result;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use mediaserver_core::{ApiKey, NewUser, RefreshOutcome, RefreshToken, User, UserId};
+use mediaserver_core::{ApiKey, NewUser, RefreshOutcome, RefreshToken, SessionId, User, UserId};
 
 #[async_trait]
 pub trait Accounts: Send + Sync + std::fmt::Debug {
@@ -21,9 +21,9 @@ pub trait Accounts: Send + Sync + std::fmt::Debug {
     // --- refresh tokens
     async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<()>;
     /// Atomically: if `old_hash` names a live (unrevoked, unexpired at `now`) token, revoke it and
-    /// insert `new` for the same user → `Rotated`. If it names a revoked token → revoke all of
-    /// that user's tokens → `Reused`. Otherwise `Invalid` (and `new` is not stored).
-    /// `new.user_id` is ignored; the stored token's user is used.
+    /// insert `new` for the same user and session → `Rotated`. If it names a revoked token →
+    /// revoke all of that user's tokens → `Reused`. Otherwise `Invalid` (and `new` is not
+    /// stored). `new.user_id` and `new.session_id` are ignored; the stored token's are used.
     async fn rotate_refresh_token(
         &self,
         old_hash: &str,
@@ -33,6 +33,14 @@ pub trait Accounts: Send + Sync + std::fmt::Debug {
     /// Revokes one token by hash; returns whether a live token was revoked.
     async fn revoke_refresh_token(&self, hash: &str) -> Result<bool>;
     async fn revoke_user_refresh_tokens(&self, user_id: &UserId) -> Result<u64>;
+    /// Whether `user_id`'s session `session_id` is live: one of its refresh tokens is unrevoked
+    /// and unexpired at `now`. Access tokens of an ended session are refused.
+    async fn session_is_live(
+        &self,
+        session_id: &SessionId,
+        user_id: &UserId,
+        now: DateTime<Utc>,
+    ) -> Result<bool>;
 
     // --- API keys
     async fn insert_api_key(&self, key: &ApiKey) -> Result<()>;
@@ -165,11 +173,12 @@ macro_rules! impl_accounts {
             ) -> $crate::Result<()> {
                 ::sqlx::query(
                     "INSERT INTO refresh_tokens \
-                     (id, user_id, token_hash, expires_at, revoked_at, created_at) \
-                     VALUES ($1, $2, $3, $4, NULL, $5)",
+                     (id, user_id, session_id, token_hash, expires_at, revoked_at, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, NULL, $6)",
                 )
                 .bind(&token.id)
                 .bind(token.user_id.as_str())
+                .bind(token.session_id.as_str())
                 .bind(&token.token_hash)
                 .bind(Self::ts(token.expires_at))
                 .bind(Self::ts(token.created_at))
@@ -190,7 +199,7 @@ macro_rules! impl_accounts {
                 let revoked_at = $crate::shared::ts(now);
                 let mut tx = self.begin_write().await?;
                 let row = ::sqlx::query(
-                    "SELECT id, user_id, expires_at, revoked_at FROM refresh_tokens \
+                    "SELECT id, user_id, session_id, expires_at, revoked_at FROM refresh_tokens \
                      WHERE token_hash = $1",
                 )
                 .bind(old_hash)
@@ -205,6 +214,10 @@ macro_rules! impl_accounts {
                 let user_id: ::mediaserver_core::UserId = $crate::shared::parse_column(
                     &row.try_get::<String, _>("user_id").map_err(Self::db_err)?,
                     "user id",
+                )?;
+                let session_id: ::mediaserver_core::SessionId = $crate::shared::parse_column(
+                    &row.try_get::<String, _>("session_id").map_err(Self::db_err)?,
+                    "session id",
                 )?;
                 let expires_at: ::chrono::DateTime<::chrono::Utc> =
                     row.try_get("expires_at").map_err(Self::db_err)?;
@@ -235,18 +248,22 @@ macro_rules! impl_accounts {
                     Some(()) => {
                         ::sqlx::query(
                             "INSERT INTO refresh_tokens \
-                             (id, user_id, token_hash, expires_at, revoked_at, created_at) \
-                             VALUES ($1, $2, $3, $4, NULL, $5)",
+                             (id, user_id, session_id, token_hash, expires_at, revoked_at, \
+                             created_at) VALUES ($1, $2, $3, $4, $5, NULL, $6)",
                         )
                         .bind(&new.id)
                         .bind(user_id.as_str())
+                        .bind(session_id.as_str())
                         .bind(&new.token_hash)
                         .bind(Self::ts(new.expires_at))
                         .bind(Self::ts(new.created_at))
                         .execute(&mut *tx)
                         .await
                         .map_err(Self::db_err)?;
-                        RefreshOutcome::Rotated { user_id }
+                        RefreshOutcome::Rotated {
+                            user_id,
+                            session_id,
+                        }
                     }
                     None => {
                         Self::revoke_all_in(&mut tx, &user_id, revoked_at).await?;
@@ -287,6 +304,35 @@ macro_rules! impl_accounts {
                 let n = Self::revoke_all_in(&mut tx, user_id, $crate::shared::now()).await?;
                 tx.commit().await.map_err(Self::db_err)?;
                 Ok(n)
+            }
+
+            async fn session_is_live(
+                &self,
+                session_id: &::mediaserver_core::SessionId,
+                user_id: &::mediaserver_core::UserId,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> $crate::Result<bool> {
+                use ::sqlx::Row as _;
+                // A session has one unrevoked token at a time (rotation revokes the old one in
+                // the transaction that stores the new one); expiry is compared here rather than
+                // in SQL, since SQLite stores timestamps as text.
+                let rows = ::sqlx::query(
+                    "SELECT expires_at FROM refresh_tokens \
+                     WHERE session_id = $1 AND user_id = $2 AND revoked_at IS NULL",
+                )
+                .bind(session_id.as_str())
+                .bind(user_id.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(Self::db_err)?;
+                for row in rows {
+                    let expires_at: ::chrono::DateTime<::chrono::Utc> =
+                        row.try_get("expires_at").map_err(Self::db_err)?;
+                    if expires_at > now {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
             }
 
             async fn insert_api_key(&self, key: &::mediaserver_core::ApiKey) -> $crate::Result<()> {

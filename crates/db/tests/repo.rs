@@ -8,8 +8,8 @@
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use mediaserver_core::{
     new_id, ApiKey, JobId, Media, MediaFilter, MediaId, MediaKind, MediaOutputs, MediaPatch,
-    MediaStatus, NewUser, ObjectEvent, ObjectSource, RefreshOutcome, RefreshToken, Role, UploadId,
-    User, UserId, Visibility,
+    MediaStatus, NewUser, ObjectEvent, ObjectSource, RefreshOutcome, RefreshToken, Role, SessionId,
+    UploadId, User, UserId, Visibility,
 };
 use mediaserver_db::{connect, DbError, DynRepo, Recorded};
 use sqlx::{Connection, Executor, PgConnection};
@@ -151,6 +151,8 @@ fn token(user_id: &UserId, hash: &str, expires_in: Duration) -> RefreshToken {
     RefreshToken {
         id: new_id(),
         user_id: user_id.clone(),
+        // Each its own login; rotation carries the old token's session over.
+        session_id: SessionId::new(),
         token_hash: hash.to_string(),
         expires_at: now + expires_in,
         created_at: now,

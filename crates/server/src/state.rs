@@ -42,6 +42,8 @@ pub fn api_settings(config: &Config) -> ApiSettings {
         events_secret: config.http.events_secret.clone(),
         events_owner_email: config.http.events_owner_email.clone(),
         public_base_url: config.http.public_base_url.clone(),
+        trusted_proxies: config.http.trusted_proxies.clone(),
+        external_url: config.http.external_url.clone(),
         allow_registration: config.auth.allow_registration,
         max_upload_bytes: config.http.max_upload_bytes,
         upload_expiry: Duration::from_secs(config.http.upload_expiry_secs),

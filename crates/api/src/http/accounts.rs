@@ -13,7 +13,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
-use mediaserver_core::{new_id, ApiKey, NewUser, RefreshOutcome, RefreshToken, Role, User, UserId};
+use mediaserver_core::{
+    new_id, ApiKey, NewUser, RefreshOutcome, RefreshToken, Role, SessionId, User, UserId,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -147,29 +149,33 @@ async fn register(
 // the response time the same as for a wrong password, so timing does not reveal which accounts exist.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Vq3lN7dYmsgQ1V3zqDFXEn3GMMpBF0WfZq6E9jVvS2M";
 
-async fn issue_pair(state: &AppState, user: &User) -> ApiResult<TokenPair> {
+/// A new session for `user`: its first refresh token and an access token naming it.
+async fn start_session(state: &AppState, user: &User) -> ApiResult<TokenPair> {
     let refresh_token = random_token(REFRESH_TOKEN_PREFIX);
     let now = Utc::now();
+    let session_id = SessionId::new();
     state
         .repo
         .insert_refresh_token(&RefreshToken {
             id: new_id(),
             user_id: user.id.clone(),
+            session_id: session_id.clone(),
             token_hash: token_digest(&refresh_token),
             expires_at: now + state.settings.refresh_token_ttl,
             created_at: now,
         })
         .await?;
     Ok(TokenPair {
-        access_token: state.tokens.issue_access(user)?,
+        access_token: state.tokens.issue_access(user, &session_id)?,
         refresh_token,
         token_type: "Bearer",
         expires_in: state.tokens.access_ttl.as_secs(),
     })
 }
 
-/// Exchange email and password for an access token and a refresh token. Repeated failures from
-/// one address are refused with 429 for a while.
+/// Exchange email and password for an access token and a refresh token. Repeated failures for
+/// an account from one client, or for many accounts from one client, are refused with 429 for a
+/// while.
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = Credentials,
     responses((status = 200, body = TokenPair), (status = 400, body = ErrorBody),
               (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
@@ -178,9 +184,9 @@ async fn login(
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<Credentials>,
 ) -> ApiResult<Json<TokenPair>> {
-    state.throttle.check(ip)?;
     check_text("email", &body.email)?;
     let email = body.email.trim().to_lowercase();
+    state.throttle.check(ip, &email)?;
     let user = state.repo.user_by_email(&email).await?;
     let hash = user
         .as_ref()
@@ -189,11 +195,11 @@ async fn login(
     let ok = verify_password(body.password, hash).await;
     match user {
         Some(user) if ok => {
-            state.throttle.record_success(ip);
-            Ok(Json(issue_pair(&state, &user).await?))
+            state.throttle.record_success(ip, &email);
+            Ok(Json(start_session(&state, &user).await?))
         }
         _ => {
-            state.throttle.record_failure(ip);
+            state.throttle.record_failure(ip, &email);
             tracing::info!(%ip, "failed login");
             Err(ApiError::Unauthorized("invalid email or password".into()))
         }
@@ -213,8 +219,9 @@ async fn refresh(
     let now = Utc::now();
     let new = RefreshToken {
         id: new_id(),
-        // Not used: the rotation keeps the stored token's user.
+        // Not used: the rotation keeps the stored token's user and session.
         user_id: UserId::new(),
+        session_id: SessionId::new(),
         token_hash: token_digest(&new_token),
         expires_at: now + state.settings.refresh_token_ttl,
         created_at: now,
@@ -223,8 +230,11 @@ async fn refresh(
         .repo
         .rotate_refresh_token(&token_digest(&body.refresh_token), &new, now)
         .await?;
-    let user_id = match outcome {
-        RefreshOutcome::Rotated { user_id } => user_id,
+    let (user_id, session_id) = match outcome {
+        RefreshOutcome::Rotated {
+            user_id,
+            session_id,
+        } => (user_id, session_id),
         RefreshOutcome::Reused { user_id } => {
             tracing::warn!(%user_id, "refresh token reused; all sessions of the user revoked");
             return Err(invalid());
@@ -233,14 +243,14 @@ async fn refresh(
     };
     let user = state.repo.user_by_id(&user_id).await?.ok_or_else(invalid)?;
     Ok(Json(TokenPair {
-        access_token: state.tokens.issue_access(&user)?,
+        access_token: state.tokens.issue_access(&user, &session_id)?,
         refresh_token: new_token,
         token_type: "Bearer",
         expires_in: state.tokens.access_ttl.as_secs(),
     }))
 }
 
-/// Revoke a refresh token (log out of that session).
+/// Revoke a refresh token: log out of that session. Its access tokens are refused from now on.
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", request_body = RefreshRequest,
     responses((status = 204), (status = 400, body = ErrorBody)))]
 async fn logout(

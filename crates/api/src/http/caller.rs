@@ -1,11 +1,12 @@
-//! Who is calling: the bearer credential (an access token or an API key) checked into an
-//! [`AuthUser`], as axum extractors.
+//! Who is calling: the bearer credential (an access token of a live session, or an API key)
+//! checked into an [`AuthUser`], as axum extractors.
 
 use crate::credentials::{token_digest, API_KEY_PREFIX};
 use crate::error::ApiError;
 use crate::AppState;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
+use chrono::Utc;
 use mediaserver_core::{Role, UserId};
 
 /// The authenticated caller. Identity and role come only from the verified credential.
@@ -54,6 +55,17 @@ async fn authenticate(state: &AppState, token: &str) -> Result<AuthUser, ApiErro
         });
     }
     let claims = state.tokens.verify_access(token).ok_or_else(invalid)?;
+    // One indexed lookup per request, in the database so that a logout on one replica ends the
+    // session's access tokens on all of them at once.
+    let live = state
+        .repo
+        .session_is_live(&claims.sid, &claims.sub, Utc::now())
+        .await?;
+    if !live {
+        return Err(ApiError::Unauthorized(
+            "this token's session has ended (logged out or revoked); log in again".into(),
+        ));
+    }
     Ok(AuthUser {
         id: claims.sub,
         role: claims.role,

@@ -12,11 +12,11 @@ use crate::http::media::check_title;
 use crate::http::path_id::IdPath;
 use crate::http::text::check_text;
 use crate::http::views::{media_view, MediaView};
-use crate::http::ApiJson;
+use crate::http::{ApiJson, BaseUrl};
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::put;
 use axum::{Json, Router};
@@ -92,7 +92,7 @@ struct OneTime {
 async fn create_direct_upload(
     State(state): State<AppState>,
     caller: AuthUser,
-    headers: HeaderMap,
+    base_url: BaseUrl,
     ApiJson(req): ApiJson<DirectUploadRequest>,
 ) -> ApiResult<(StatusCode, Json<DirectUpload>)> {
     let max = state.settings.max_upload_bytes;
@@ -129,6 +129,7 @@ async fn create_direct_upload(
         match state.media_store.presign_put(&original.key, lifetime).await {
             Ok(url) => (url.to_string(), "presigned", "{}".to_string()),
             Err(StorageError::NotSupported(_)) => {
+                let base_url = base_url.get()?;
                 let mut secret = [0u8; 32];
                 rand::thread_rng().fill_bytes(&mut secret);
                 let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
@@ -138,10 +139,7 @@ async fn create_direct_upload(
                 let st = serde_json::to_string(&one_time)
                     .map_err(|e| ApiError::internal("serialising upload state", e))?;
                 (
-                    format!(
-                        "{}/v1/uploads/direct/{id}?token={secret}",
-                        base_url(&headers)
-                    ),
+                    format!("{base_url}/v1/uploads/direct/{id}?token={secret}"),
                     "server",
                     st,
                 )
@@ -175,16 +173,6 @@ async fn create_direct_upload(
             target,
         }),
     ))
-}
-
-/// This server's own address as the client reached it (behind a proxy, its forwarded form).
-fn base_url(headers: &HeaderMap) -> String {
-    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let proto = get("x-forwarded-proto").unwrap_or("http");
-    let host = get("x-forwarded-host")
-        .or_else(|| get(header::HOST.as_str()))
-        .unwrap_or("localhost");
-    format!("{proto}://{host}")
 }
 
 /// Finish a direct upload: checks the object is in the bucket at the declared size, then

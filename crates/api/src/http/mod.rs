@@ -14,6 +14,7 @@ pub(crate) mod web; // the web page
 // Shared by the routes.
 mod access; // who may see or change an item
 pub(crate) mod caller; // who is calling: the bearer credential as an extractor
+mod forwarded; // who the client is and how it reached us, believing only trusted proxies
 mod objects; // serving stored bytes: ranges, ETags, conditional requests
 mod paging; // limit, cursor and the next page's cursor of item lists
 mod path_id; // typed ids in route paths: a malformed id is the 404 an unknown one gets
@@ -25,10 +26,10 @@ pub(crate) mod edge; // the outermost service: request ids, CORS, panics, tracin
 pub(crate) mod middleware; // the layer stack
 
 use crate::error::ApiError;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
-use axum::http::request::Parts;
+use axum::extract::{FromRequest, Request};
 use bytes::Bytes;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+pub(crate) use forwarded::{BaseUrl, ClientIp};
 
 /// `axum::Json` whose rejections are our JSON 400s.
 #[derive(FromRequest)]
@@ -43,23 +44,5 @@ impl<S: Send + Sync> FromRequest<S> for ApiBytes {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         Ok(ApiBytes(Bytes::from_request(req, state).await?))
-    }
-}
-
-/// The peer address of the connection (unspecified if the server was not started with connect
-/// info, e.g. in unit tests).
-pub(crate) struct ClientIp(pub(crate) IpAddr);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(a)| a.ip())
-                .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
-        ))
     }
 }

@@ -11,6 +11,7 @@ both_backends!(
     refresh_rotation_and_reuse_detection,
     refresh_expired_or_unknown_is_invalid,
     refresh_revoke,
+    sessions_are_live_while_one_of_their_tokens_is,
     concurrent_rotation_of_one_token,
     api_key_lookup_by_hash,
 );
@@ -95,18 +96,27 @@ async fn unknown_users_are_none(repo: &DynRepo) {
 async fn refresh_rotation_and_reuse_detection(repo: &DynRepo) {
     let u = user(repo, "r@example.com").await;
     let hour = Duration::hours(1);
-    repo.insert_refresh_token(&token(&u.id, "t1", hour))
-        .await
-        .unwrap();
-    // new.user_id is ignored: a bogus one must neither be stored nor break the foreign key.
+    let t1 = token(&u.id, "t1", hour);
+    repo.insert_refresh_token(&t1).await.unwrap();
+    // new.user_id and new.session_id are ignored: a bogus user must neither be stored nor break
+    // the foreign key, and the new token stays in the old one's session.
     let t2 = token(&UserId::new(), "t2", hour);
     let rotated = repo.rotate_refresh_token("t1", &t2, now()).await.unwrap();
     assert_eq!(
         rotated,
         RefreshOutcome::Rotated {
-            user_id: u.id.clone()
+            user_id: u.id.clone(),
+            session_id: t1.session_id.clone(),
         }
     );
+    assert!(repo
+        .session_is_live(&t1.session_id, &u.id, now())
+        .await
+        .unwrap());
+    assert!(!repo
+        .session_is_live(&t2.session_id, &u.id, now())
+        .await
+        .unwrap());
 
     // Presenting t1 again is reuse: everything of the user is revoked, including t2.
     let t3 = token(&u.id, "t3", hour);
@@ -197,6 +207,51 @@ async fn refresh_revoke(repo: &DynRepo) {
         matches!(&err, DbError::Conflict { subject, .. } if *subject == "refresh token"),
         "{err:?}"
     );
+}
+
+async fn sessions_are_live_while_one_of_their_tokens_is(repo: &DynRepo) {
+    let u = user(repo, "s@example.com").await;
+    let other = user(repo, "s2@example.com").await;
+    let hour = Duration::hours(1);
+    let live = |session: SessionId, user: UserId| {
+        let repo = repo.clone();
+        async move { repo.session_is_live(&session, &user, now()).await.unwrap() }
+    };
+    let a = token(&u.id, "a", hour);
+    let b = token(&u.id, "b", hour);
+    repo.insert_refresh_token(&a).await.unwrap();
+    repo.insert_refresh_token(&b).await.unwrap();
+    assert!(live(a.session_id.clone(), u.id.clone()).await);
+    // A session is its user's: another user naming it gets nothing, nor does an unknown one.
+    assert!(!live(a.session_id.clone(), other.id.clone()).await);
+    assert!(!live(SessionId::new(), u.id.clone()).await);
+
+    // Rotation keeps the session; logging out of it (revoking its token) ends it, and only it.
+    let RefreshOutcome::Rotated { session_id, .. } = repo
+        .rotate_refresh_token("a", &token(&u.id, "a2", hour), now())
+        .await
+        .unwrap()
+    else {
+        panic!("not rotated")
+    };
+    assert_eq!(session_id, a.session_id);
+    assert!(live(a.session_id.clone(), u.id.clone()).await);
+    assert!(repo.revoke_refresh_token("a2").await.unwrap());
+    assert!(!live(a.session_id.clone(), u.id.clone()).await);
+    assert!(live(b.session_id.clone(), u.id.clone()).await);
+
+    // Reuse of a spent token ends every session of the user.
+    let out = repo
+        .rotate_refresh_token("a", &token(&u.id, "a3", hour), now())
+        .await
+        .unwrap();
+    assert!(matches!(out, RefreshOutcome::Reused { .. }), "{out:?}");
+    assert!(!live(b.session_id.clone(), u.id.clone()).await);
+
+    // An expired session is over even if never revoked.
+    let old = token(&u.id, "old", -Duration::seconds(1));
+    repo.insert_refresh_token(&old).await.unwrap();
+    assert!(!live(old.session_id.clone(), u.id.clone()).await);
 }
 
 async fn concurrent_rotation_of_one_token(repo: &DynRepo) {

@@ -286,3 +286,57 @@ async fn malformed_ids_and_sources_are_an_error() {
         "{err:?}"
     );
 }
+
+/// Refresh tokens stored before sessions existed become one session each, so their refreshes
+/// carry on and their access tokens can be ended.
+#[tokio::test]
+async fn sqlite_tokens_from_before_sessions_are_a_session_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("old.db").display());
+    // The schema as it was before 0005: the same migration files, up to 0004.
+    let old = dir.path().join("migrations");
+    std::fs::create_dir(&old).unwrap();
+    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+    for entry in std::fs::read_dir(&here).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        if name.as_str() < "0005" {
+            std::fs::copy(&path, old.join(&name)).unwrap();
+        }
+    }
+    let sqlite = mediaserver_db::sqlite::SqliteRepo::connect(&url)
+        .await
+        .unwrap();
+    let migrator = sqlx::migrate::Migrator::new(old.as_path()).await.unwrap();
+    migrator.run(&sqlite.pool).await.unwrap();
+    let pool = sqlite.pool.clone();
+    let repo: DynRepo = std::sync::Arc::new(sqlite);
+    let u = user(&repo, "old@example.com").await;
+    let (id, t) = (new_id(), now());
+    sqlx::query(
+        "INSERT INTO refresh_tokens (id, user_id, token_hash, expires_at, revoked_at, created_at) \
+         VALUES ($1, $2, 'old-hash', $3, NULL, $4)",
+    )
+    .bind(&id)
+    .bind(u.id.as_str())
+    .bind(t + Duration::hours(1))
+    .bind(t)
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    repo.migrate().await.unwrap();
+    let session: SessionId = id.parse().unwrap();
+    assert!(repo.session_is_live(&session, &u.id, now()).await.unwrap());
+    let out = repo
+        .rotate_refresh_token("old-hash", &token(&u.id, "next", Duration::hours(1)), now())
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        RefreshOutcome::Rotated {
+            user_id: u.id.clone(),
+            session_id: session,
+        }
+    );
+}

@@ -1,10 +1,12 @@
 //! The HTTP side: where the server listens (`HOST`, `PORT`), how long and how many connections
-//! it keeps (`HTTP_HEADER_TIMEOUT_SECONDS`, `HTTP_MAX_CONNECTIONS`), what it accepts
-//! (`MAX_UPLOAD_BYTES`, `UPLOAD_EXPIRY_SECONDS`), bucket events (`EVENTS_SECRET`,
-//! `EVENTS_OWNER_EMAIL`), where segment requests redirect (`PUBLIC_BASE_URL`) and the webhook it
-//! calls when an item is done (`WEBHOOK_URL`, `WEBHOOK_SECRET`).
+//! it keeps (`HTTP_HEADER_TIMEOUT_SECONDS`, `HTTP_MAX_CONNECTIONS`), which reverse proxies it
+//! believes (`TRUSTED_PROXIES`) and its own address for the URLs it hands out (`EXTERNAL_URL`),
+//! what it accepts (`MAX_UPLOAD_BYTES`, `UPLOAD_EXPIRY_SECONDS`), bucket events
+//! (`EVENTS_SECRET`, `EVENTS_OWNER_EMAIL`), where segment requests redirect (`PUBLIC_BASE_URL`)
+//! and the webhook it calls when an item is done (`WEBHOOK_URL`, `WEBHOOK_SECRET`).
 
 use super::vars::{err, is_http_url, ConfigError, Vars};
+use ipnet::IpNet;
 use mediaserver_core::Secret;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
@@ -18,6 +20,11 @@ pub struct HttpConfig {
     pub header_timeout: Duration,
     /// Connections open at once; further ones wait to be accepted until one closes.
     pub max_connections: usize,
+    /// Peers whose `X-Forwarded-*`/`Forwarded` headers are believed; empty: none.
+    pub trusted_proxies: Vec<IpNet>,
+    /// This server's address as clients reach it, without a trailing `/`: the absolute URLs it
+    /// hands out start with it. `None`: from the request.
+    pub external_url: Option<String>,
     pub max_upload_bytes: u64,
     /// Unfinished uploads (tus, direct) are removed this long after their last activity.
     pub upload_expiry_secs: u64,
@@ -45,6 +52,14 @@ pub(super) fn from_vars(vars: &Vars) -> Result<HttpConfig, ConfigError> {
     if !(1..=1_000_000).contains(&max_connections) {
         return Err(err("HTTP_MAX_CONNECTIONS", "must be from 1 to 1000000"));
     }
+    let trusted_proxies = match vars.get("TRUSTED_PROXIES") {
+        Some(list) => trusted_proxies(&list).map_err(|m| err("TRUSTED_PROXIES", m))?,
+        None => Vec::new(),
+    };
+    let external_url = match vars.get("EXTERNAL_URL") {
+        Some(u) => Some(external_url(&u).map_err(|m| err("EXTERNAL_URL", m))?),
+        None => None,
+    };
     let events_secret = vars.get("EVENTS_SECRET").map(Secret::new);
     let events_owner_email = vars.get("EVENTS_OWNER_EMAIL");
     let max_upload_bytes = vars.parse_or("MAX_UPLOAD_BYTES", 10u64 * 1024 * 1024 * 1024)?;
@@ -88,6 +103,8 @@ pub(super) fn from_vars(vars: &Vars) -> Result<HttpConfig, ConfigError> {
         port,
         header_timeout: Duration::from_secs(header_timeout_secs),
         max_connections,
+        trusted_proxies,
+        external_url,
         max_upload_bytes,
         upload_expiry_secs,
         events_secret,
@@ -95,4 +112,99 @@ pub(super) fn from_vars(vars: &Vars) -> Result<HttpConfig, ConfigError> {
         public_base_url,
         webhook,
     })
+}
+
+/// `TRUSTED_PROXIES`: comma-separated addresses and CIDR blocks.
+fn trusted_proxies(list: &str) -> Result<Vec<IpNet>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<IpNet>()
+                .map(|net| net.trunc())
+                .or_else(|_| item.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    format!(
+                        "'{item}' is not an IP address or CIDR block \
+                         (e.g. TRUSTED_PROXIES=10.0.0.0/8,192.0.2.7,fd00::/8)"
+                    )
+                })
+        })
+        .collect()
+}
+
+/// `EXTERNAL_URL`: `http(s)://host[:port][/path]`, nothing that would not be a prefix of a URL.
+fn external_url(u: &str) -> Result<String, String> {
+    let bad = || {
+        "must be this server's address as clients reach it, an http:// or https:// URL \
+         without user, query or fragment (e.g. https://media.example.com)"
+            .to_string()
+    };
+    let plain = u.is_ascii() && !u.chars().any(|c| c.is_whitespace() || c.is_control());
+    let url = url::Url::parse(u).map_err(|_| bad())?;
+    let ok = plain
+        && is_http_url(u)
+        && url.host_str().is_some_and(|h| !h.is_empty())
+        && url.username().is_empty()
+        && url.password().is_none()
+        && url.query().is_none()
+        && url.fragment().is_none();
+    if !ok {
+        return Err(bad());
+    }
+    Ok(u.trim_end_matches('/').to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::cfg;
+
+    #[test]
+    fn trusted_proxies_are_addresses_and_blocks() {
+        assert!(cfg(&[]).unwrap().http.trusted_proxies.is_empty());
+        let c = cfg(&[("TRUSTED_PROXIES", " 10.0.0.0/8, 192.0.2.7 ,fd00::/8,::1,")]).unwrap();
+        let nets: Vec<String> = c
+            .http
+            .trusted_proxies
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(nets, ["10.0.0.0/8", "192.0.2.7/32", "fd00::/8", "::1/128"]);
+        // Host bits of a block are dropped.
+        let c = cfg(&[("TRUSTED_PROXIES", "10.1.2.3/16")]).unwrap();
+        assert_eq!(c.http.trusted_proxies[0].to_string(), "10.1.0.0/16");
+        for bad in ["proxy.internal", "10.0.0.0/33", "10.0.0.1-10.0.0.9", "*"] {
+            let e = cfg(&[("TRUSTED_PROXIES", bad)]).unwrap_err();
+            assert_eq!(e.var, "TRUSTED_PROXIES");
+            assert!(e.message.contains(bad), "{e}");
+        }
+    }
+
+    #[test]
+    fn external_url_is_a_plain_http_url() {
+        assert_eq!(cfg(&[]).unwrap().http.external_url, None);
+        let c = cfg(&[("EXTERNAL_URL", "https://media.example.com/")]).unwrap();
+        assert_eq!(
+            c.http.external_url.as_deref(),
+            Some("https://media.example.com")
+        );
+        let c = cfg(&[("EXTERNAL_URL", "http://192.0.2.1:8080/media")]).unwrap();
+        assert_eq!(
+            c.http.external_url.as_deref(),
+            Some("http://192.0.2.1:8080/media")
+        );
+        for bad in [
+            "media.example.com",
+            "javascript://x",
+            "ftp://media.example.com",
+            "https://user:pw@media.example.com",
+            "https://media.example.com/?x=1",
+            "https://media.example.com/#x",
+            "https://média.example.com",
+            "https://media example.com",
+        ] {
+            let e = cfg(&[("EXTERNAL_URL", bad)]).unwrap_err();
+            assert_eq!(e.var, "EXTERNAL_URL", "{bad}");
+        }
+    }
 }

@@ -244,6 +244,61 @@ async fn logout_revokes_the_refresh_token() {
 }
 
 #[tokio::test]
+async fn logout_ends_the_sessions_access_tokens_at_once() {
+    let s = TestServer::start().await;
+    s.register("me@example.com", PASSWORD).await;
+    let login = || async {
+        let pair: Value = s
+            .login("me@example.com", PASSWORD)
+            .await
+            .json()
+            .await
+            .unwrap();
+        (
+            pair["access_token"].as_str().unwrap().to_string(),
+            pair["refresh_token"].as_str().unwrap().to_string(),
+        )
+    };
+    let me = |token: String| {
+        let req = s.get("/v1/auth/me", &token);
+        async move { req.send().await.unwrap() }
+    };
+    let (access, refresh_token) = login().await;
+    // Another session of the same user (another device).
+    let (other_access, _) = login().await;
+    // The session's token after a refresh belongs to it as much as the first one.
+    let pair: Value = refresh(&s, &refresh_token).await.json().await.unwrap();
+    let refreshed = pair["access_token"].as_str().unwrap().to_string();
+    let rotated = pair["refresh_token"].as_str().unwrap().to_string();
+    assert_eq!(me(access.clone()).await.status(), StatusCode::OK);
+    assert_eq!(me(refreshed.clone()).await.status(), StatusCode::OK);
+
+    let r = s
+        .client
+        .post(s.url("/v1/auth/logout"))
+        .json(&json!({"refresh_token": rotated}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    // Every access token of the session is refused at once, not when it expires...
+    for token in [access, refreshed] {
+        let msg = expect_error(me(token.clone()).await, StatusCode::UNAUTHORIZED).await;
+        assert!(msg.contains("log in again"), "{msg}");
+        let r = s
+            .client
+            .post(s.url("/v1/api-keys"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        expect_error(r, StatusCode::UNAUTHORIZED).await;
+    }
+    // ...and the other session goes on.
+    assert_eq!(me(other_access).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
 async fn api_keys_are_shown_once_and_work_as_bearer_tokens() {
     let s = TestServer::start().await;
     let token = s.user_token("me@example.com").await;

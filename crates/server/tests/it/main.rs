@@ -12,6 +12,7 @@ mod api_auth;
 mod api_hardening;
 mod api_media;
 mod api_ops;
+mod api_proxy;
 mod architecture;
 mod backends;
 mod cli;

@@ -28,13 +28,14 @@ fn hs256(secret: &str, header_payload: &str) -> String {
     b64url(&mac.finalize().into_bytes())
 }
 
-/// An access token minted outside the server with `secret`.
-fn mint(secret: &str, sub: &str) -> String {
+/// An access token minted outside the server with `secret`, for user `sub`'s login session
+/// `sid`.
+fn mint(secret: &str, sub: &str, sid: &str) -> String {
     let now = chrono::Utc::now().timestamp();
     let hp = format!(
         "{}.{}",
         b64url(br#"{"alg":"HS256","typ":"JWT"}"#),
-        b64url(serde_json::json!({"sub": sub, "role": "user", "iat": now, "exp": now + 600, "typ": "access"}).to_string().as_bytes())
+        b64url(serde_json::json!({"sub": sub, "role": "user", "sid": sid, "iat": now, "exp": now + 600, "typ": "access"}).to_string().as_bytes())
     );
     format!("{hp}.{}", hs256(secret, &hp))
 }
@@ -93,10 +94,16 @@ async fn jwt_secret_and_database_url_come_from_the_vault() {
         .await
         .unwrap();
     let id = me["id"].as_str().unwrap().to_string();
+    // The session the server's token belongs to (a minted token must name a live one).
+    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(hp.split('.').nth(1).unwrap())
+        .unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+    let sid = claims["sid"].as_str().unwrap().to_string();
 
     // ...and a token minted elsewhere with that secret is accepted; one with another is not.
     let resp = server
-        .get("/v1/auth/me", &mint(JWT_SECRET, &id))
+        .get("/v1/auth/me", &mint(JWT_SECRET, &id, &sid))
         .send()
         .await
         .unwrap();
@@ -104,7 +111,7 @@ async fn jwt_secret_and_database_url_come_from_the_vault() {
     let resp = server
         .get(
             "/v1/auth/me",
-            &mint("some-other-secret-0123456789abcdef0123", &id),
+            &mint("some-other-secret-0123456789abcdef0123", &id, &sid),
         )
         .send()
         .await
