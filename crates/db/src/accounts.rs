@@ -30,8 +30,10 @@ pub trait Accounts: Send + Sync + std::fmt::Debug {
         new: &RefreshToken,
         now: DateTime<Utc>,
     ) -> Result<RefreshOutcome>;
-    /// Revokes one token by hash; returns whether a live token was revoked.
-    async fn revoke_refresh_token(&self, hash: &str) -> Result<bool>;
+    /// Logout: revokes the token with this hash and every other token of its session (an
+    /// earlier, rotated-away token of the session ends it as well); returns whether a live
+    /// token was revoked.
+    async fn revoke_session(&self, hash: &str) -> Result<bool>;
     async fn revoke_user_refresh_tokens(&self, user_id: &UserId) -> Result<u64>;
     /// Whether `user_id`'s session `session_id` is live: one of its refresh tokens is unrevoked
     /// and unexpired at `now`. Access tokens of an ended session are refused.
@@ -274,26 +276,27 @@ macro_rules! impl_accounts {
                 Ok(outcome)
             }
 
-            async fn revoke_refresh_token(&self, hash: &str) -> $crate::Result<bool> {
+            async fn revoke_session(&self, hash: &str) -> $crate::Result<bool> {
                 use ::sqlx::Row as _;
                 let now = $crate::shared::now();
-                let row = ::sqlx::query(
+                let rows = ::sqlx::query(
                     "UPDATE refresh_tokens SET revoked_at = $1 \
-                     WHERE token_hash = $2 AND revoked_at IS NULL RETURNING expires_at",
+                     WHERE revoked_at IS NULL AND session_id = \
+                     (SELECT session_id FROM refresh_tokens WHERE token_hash = $2) \
+                     RETURNING expires_at",
                 )
                 .bind(Self::ts(now))
                 .bind(hash)
-                .fetch_optional(&self.pool)
+                .fetch_all(&self.pool)
                 .await
                 .map_err(Self::db_err)?;
-                match row {
-                    Some(row) => {
-                        let expires_at: ::chrono::DateTime<::chrono::Utc> =
-                            row.try_get("expires_at").map_err(Self::db_err)?;
-                        Ok(expires_at > now)
-                    }
-                    None => Ok(false),
+                let mut live = false;
+                for row in rows {
+                    let expires_at: ::chrono::DateTime<::chrono::Utc> =
+                        row.try_get("expires_at").map_err(Self::db_err)?;
+                    live |= expires_at > now;
                 }
+                Ok(live)
             }
 
             async fn revoke_user_refresh_tokens(

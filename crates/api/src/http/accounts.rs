@@ -250,7 +250,8 @@ async fn refresh(
     }))
 }
 
-/// Revoke a refresh token: log out of that session. Its access tokens are refused from now on.
+/// Log out of the session of this refresh token: its refresh and access tokens are refused from
+/// now on.
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", request_body = RefreshRequest,
     responses((status = 204), (status = 400, body = ErrorBody)))]
 async fn logout(
@@ -259,7 +260,7 @@ async fn logout(
 ) -> ApiResult<StatusCode> {
     state
         .repo
-        .revoke_refresh_token(&token_digest(&body.refresh_token))
+        .revoke_session(&token_digest(&body.refresh_token))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -177,9 +177,9 @@ async fn refresh_revoke(repo: &DynRepo) {
     repo.insert_refresh_token(&token(&u.id, "a", hour))
         .await
         .unwrap();
-    assert!(repo.revoke_refresh_token("a").await.unwrap());
-    assert!(!repo.revoke_refresh_token("a").await.unwrap());
-    assert!(!repo.revoke_refresh_token("unknown").await.unwrap());
+    assert!(repo.revoke_session("a").await.unwrap());
+    assert!(!repo.revoke_session("a").await.unwrap());
+    assert!(!repo.revoke_session("unknown").await.unwrap());
     // A revoked token presented for rotation counts as reuse.
     let out = repo
         .rotate_refresh_token("a", &token(&u.id, "a2", hour), now())
@@ -236,9 +236,22 @@ async fn sessions_are_live_while_one_of_their_tokens_is(repo: &DynRepo) {
     };
     assert_eq!(session_id, a.session_id);
     assert!(live(a.session_id.clone(), u.id.clone()).await);
-    assert!(repo.revoke_refresh_token("a2").await.unwrap());
+    assert!(repo.revoke_session("a2").await.unwrap());
     assert!(!live(a.session_id.clone(), u.id.clone()).await);
     assert!(live(b.session_id.clone(), u.id.clone()).await);
+    // Logging out with a token the session has already rotated away from ends it too.
+    let RefreshOutcome::Rotated { .. } = repo
+        .rotate_refresh_token("b", &token(&u.id, "b2", hour), now())
+        .await
+        .unwrap()
+    else {
+        panic!("not rotated")
+    };
+    assert!(repo.revoke_session("b").await.unwrap());
+    assert!(!live(b.session_id.clone(), u.id.clone()).await);
+    let c = token(&u.id, "c", hour);
+    repo.insert_refresh_token(&c).await.unwrap();
+    assert!(live(c.session_id.clone(), u.id.clone()).await);
 
     // Reuse of a spent token ends every session of the user.
     let out = repo
@@ -246,7 +259,7 @@ async fn sessions_are_live_while_one_of_their_tokens_is(repo: &DynRepo) {
         .await
         .unwrap();
     assert!(matches!(out, RefreshOutcome::Reused { .. }), "{out:?}");
-    assert!(!live(b.session_id.clone(), u.id.clone()).await);
+    assert!(!live(c.session_id.clone(), u.id.clone()).await);
 
     // An expired session is over even if never revoked.
     let old = token(&u.id, "old", -Duration::seconds(1));
