@@ -3,22 +3,25 @@ use std::time::Duration;
 /// Everything that can go wrong turning an input file into outputs.
 ///
 /// Only [`MediaError::Unusable`] is about the input itself; the others may succeed on a retry.
+/// Messages are what a failed item records, so they name no local path and quote no tool
+/// output; a subprocess's stderr is the error's `source()`, for logs.
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {
     /// The input is not usable media (not decodable, truncated, no streams, too many pixels…).
-    /// Retrying cannot help.
+    /// Retrying cannot help. The text says why in words for whoever uploaded the file.
     #[error("unusable media: {0}")]
     Unusable(String),
     #[error("{what} timed out after {after:?}")]
     Timeout { what: String, after: Duration },
     /// A subprocess exited unsuccessfully for a reason not attributed to the input.
     /// `status` is the exit code, `None` when it was ended by a signal.
-    #[error("{program} failed ({}): {stderr_tail}", describe_status(*.status))]
+    #[error("{program} failed ({})", describe_status(*.status))]
     Subprocess {
         program: String,
         status: Option<i32>,
-        /// The last ~2 KiB of its stderr.
-        stderr_tail: String,
+        /// The last ~2 KiB of its stderr (it names local paths: logs only).
+        #[source]
+        stderr_tail: StderrTail,
     },
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
@@ -69,6 +72,23 @@ impl MediaError {
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// What a subprocess wrote to stderr last, as the cause of its failure.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct StderrTail(pub String);
+
+impl From<String> for StderrTail {
+    fn from(s: String) -> Self {
+        StderrTail(s)
+    }
+}
+
+impl From<&str> for StderrTail {
+    fn from(s: &str) -> Self {
+        StderrTail(s.to_string())
+    }
+}
+
 /// `{context}: {cause}`, as the payload of an io::Error.
 #[derive(Debug, thiserror::Error)]
 #[error("{context}: {source}")]
@@ -106,7 +126,10 @@ mod tests {
             stderr_tail: "boom".into(),
         };
         assert!(!e.is_permanent());
-        assert_eq!(e.to_string(), "ffmpeg failed (exit code 1): boom");
+        // The stderr is the cause, not part of the message (it names scratch paths).
+        assert_eq!(e.to_string(), "ffmpeg failed (exit code 1)");
+        let cause = std::error::Error::source(&e).map(|c| c.to_string());
+        assert_eq!(cause.as_deref(), Some("boom"));
     }
 
     #[test]

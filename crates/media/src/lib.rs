@@ -11,6 +11,7 @@
 //!
 //! Errors are [`MediaError`]; [`MediaError::is_permanent`] tells the caller not to retry.
 
+mod diagnose;
 pub mod error;
 pub mod image;
 pub mod ladder;

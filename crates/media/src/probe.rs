@@ -86,7 +86,7 @@ pub async fn probe(path: &Path, timeout: Duration) -> Result<ProbeInfo> {
     if !meta.is_file() {
         return Err(MediaError::Io(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
-            format!("{} is not a regular file", path.display()),
+            "the input is not a regular file",
         )));
     }
     if meta.len() == 0 {
@@ -111,14 +111,9 @@ pub async fn probe(path: &Path, timeout: Duration) -> Result<ProbeInfo> {
     )
     .await?;
     if !finished.success() {
-        if finished.status.code().is_none() {
-            return Err(finished.into_error());
-        }
-        // The file exists and is readable (checked above), so a refusal is about its content.
-        return Err(MediaError::unusable(format!(
-            "not a readable audio/video file: {}",
-            last_line(&finished.stderr_tail).unwrap_or("ffprobe rejected it")
-        )));
+        // The file exists and is readable (checked above), so a refusal is about its content,
+        // unless ffprobe was killed or its stderr blames the machine.
+        return Err(crate::diagnose::classify(finished, "audio or video", true));
     }
     if out.overflowed {
         return Err(MediaError::unusable("ffprobe output is implausibly large"));
@@ -138,11 +133,6 @@ pub(crate) fn file_url(path: &Path) -> std::path::PathBuf {
     let mut s = std::ffi::OsString::from("file:");
     s.push(path.as_os_str());
     s.into()
-}
-
-/// The last non-empty line of a stderr tail: usually ffmpeg's summary of what went wrong.
-pub(crate) fn last_line(tail: &str) -> Option<&str> {
-    tail.lines().map(str::trim).rfind(|l| !l.is_empty())
 }
 
 /// Parses `ffprobe -print_format json -show_format -show_streams` output.

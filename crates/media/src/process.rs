@@ -72,7 +72,7 @@ impl Finished {
         MediaError::Subprocess {
             program: self.program,
             status: self.status.code(),
-            stderr_tail: self.stderr_tail,
+            stderr_tail: self.stderr_tail.into(),
         }
     }
 }

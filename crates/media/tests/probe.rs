@@ -87,6 +87,11 @@ async fn probe_err(path: &Path) -> MediaError {
         .await
         .unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(10));
+    // What a failed item records: no scratch path of ours, no ffmpeg context addresses.
+    if e.is_permanent() {
+        let text = e.to_string();
+        assert!(!text.contains('/') && !text.contains("0x"), "{text}");
+    }
     e
 }
 

@@ -153,8 +153,17 @@ fn verify(out: &Path, info: &probe::ProbeInfo, rungs: &[Rung], result: &VideoOut
         (tw as f64 / th as f64 - aspect).abs() < 0.05,
         "thumbnail {tw}x{th}"
     );
-    let (sw, sh) = dimensions(&out.join(&result.storyboard_image));
-    let vtt = std::fs::read_to_string(out.join(&result.storyboard_vtt)).unwrap();
+    // Under half a second there is no storyboard (`very_short_videos…` checks that case).
+    let (Some(image), Some(vtt)) = (&result.storyboard_image, &result.storyboard_vtt) else {
+        assert!(
+            source_duration < 0.5,
+            "no storyboard for {source_duration}s"
+        );
+        assert!(result.storyboard_image.is_none() && result.storyboard_vtt.is_none());
+        return;
+    };
+    let (sw, sh) = dimensions(&out.join(image));
+    let vtt = std::fs::read_to_string(out.join(vtt)).unwrap();
     assert!(vtt.starts_with("WEBVTT\n\n"));
     let cues: Vec<&str> = vtt.lines().filter(|l| l.contains("#xywh=")).collect();
     assert!(!cues.is_empty() && cues.len() <= 100);
@@ -367,4 +376,56 @@ async fn truncated_faststart_mp4_is_unusable() {
             .unwrap_err(),
     };
     assert!(err.is_permanent(), "{err}");
+}
+
+/// One frame, and five with sound: shorter than a storyboard interval, so no storyboard, but
+/// everything else as for any video.
+#[tokio::test]
+async fn very_short_videos_have_everything_but_a_storyboard() {
+    for (frames, audio) in [(1, false), (5, true)] {
+        let dir = tempfile::tempdir().unwrap();
+        let input = make_frames(dir.path(), "in.mp4", 320, 240, frames, audio);
+        let info = probe::probe(&input, PROBE_TIMEOUT).await.unwrap();
+        let rungs = ladder::plan(info.video.as_ref().unwrap(), ladder::DEFAULT_LADDER);
+        let out = dir.path().join("out");
+        let result = transcode::video(&input, &out, &info, &fast(), |_| {})
+            .await
+            .unwrap_or_else(|e| panic!("{frames} frame(s): {e}"));
+        verify(&out, &info, &rungs, &result);
+        assert_eq!(result.storyboard_vtt, None);
+        assert_eq!(dimensions(&out.join("thumbnail.jpg")), (320, 240));
+        for name in ["storyboard.jpg", "storyboard.vtt", ".storyboard-tiles"] {
+            assert!(!out.join(name).exists(), "{frames} frame(s): {name}");
+        }
+    }
+}
+
+/// Every video packet overwritten with noise (the container and the audio intact): ffprobe
+/// reads the file, ffmpeg cannot decode a frame. That is the input's fault, said in words.
+#[tokio::test]
+async fn undecodable_video_frames_are_unusable() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = make_video(dir.path(), "good.mp4", 320, 240, 25, 2.0, true);
+    let mut bytes = std::fs::read(&good).unwrap();
+    let packets = ffprobe_json(
+        &good,
+        &["-select_streams", "v:0", "-show_entries", "packet=pos,size"],
+    );
+    for p in packets["packets"].as_array().unwrap() {
+        let pos: usize = p["pos"].as_str().unwrap().parse().unwrap();
+        let size: usize = p["size"].as_str().unwrap().parse().unwrap();
+        for (i, b) in bytes[pos..pos + size].iter_mut().enumerate() {
+            *b = ((pos + i) * 7919 % 251) as u8;
+        }
+    }
+    let bad = dir.path().join("bad.mp4");
+    std::fs::write(&bad, bytes).unwrap();
+    let info = probe::probe(&bad, PROBE_TIMEOUT).await.unwrap();
+    let err = transcode::video(&bad, &dir.path().join("out"), &info, &fast(), |_| {})
+        .await
+        .unwrap_err();
+    assert!(err.is_permanent(), "{err}");
+    let text = err.to_string();
+    assert!(text.contains("not a video ffmpeg can read"), "{text}");
+    assert!(!text.contains('/') && !text.contains("0x"), "{text}");
 }

@@ -117,7 +117,12 @@ mod tests {
             status: Some(1),
             stderr_tail: "boom".into(),
         });
-        assert_eq!(e.to_string(), "ffmpeg failed (exit code 1): boom");
+        // ffmpeg's stderr (which names scratch paths) is for the log, not the item.
+        assert_eq!(e.to_string(), "ffmpeg failed (exit code 1)");
+        assert_eq!(
+            ErrorChain(&e).to_string(),
+            "ffmpeg failed (exit code 1): boom"
+        );
     }
 
     #[test]

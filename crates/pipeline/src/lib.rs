@@ -19,6 +19,7 @@ pub use progress::ProgressReporter;
 pub use runner::container_instances::{ContainerInstancesRunner, InstanceTemplate};
 pub use runner::in_process::InProcessRunner;
 pub use runner::remote::{TranscodeProgress, PROGRESS_OBJECT, SUMMARY_OBJECT};
+pub use runner::scratch::ScratchSettings;
 pub use runner::{JobRunner, RunContext};
 pub use webhook::{DeliveryPolicy, WebhookEvent, WebhookSender};
 pub use worker::{Pipeline, WorkerSettings};

@@ -113,7 +113,7 @@ async fn process_av(
                 hls: Some(out.hls_master.clone()),
                 dash: Some(out.dash_manifest.clone()),
                 thumbnail: Some(out.thumbnail.clone()),
-                storyboard: Some(out.storyboard_vtt.clone()),
+                storyboard: out.storyboard_vtt.clone(),
                 bytes: dir_size(out_dir).await?,
                 ..Default::default()
             },

@@ -7,7 +7,7 @@ use anyhow::Context;
 use mediaserver_api::AppState;
 use mediaserver_pipeline::{
     ContainerInstancesRunner, InProcessRunner, InstanceTemplate, JobRunner, Pipeline,
-    ProcessSettings, WebhookSender, WorkerSettings,
+    ProcessSettings, ScratchSettings, WebhookSender, WorkerSettings,
 };
 use std::future::Future;
 use std::sync::Arc;
@@ -23,15 +23,17 @@ pub fn worker_settings(config: &Config) -> WorkerSettings {
     }
 }
 
-/// The default job runner: ffmpeg in this process.
+/// The default job runner: ffmpeg in this process, in scratch directories under `TEMP_DIR`
+/// that live jobs keep fresh as often as they renew their lease.
 pub fn in_process_runner(config: &Config) -> InProcessRunner {
-    InProcessRunner {
-        temp_dir: config.jobs.temp_dir.clone(),
-        process: ProcessSettings {
+    InProcessRunner::new(
+        config.jobs.temp_dir.clone(),
+        ProcessSettings {
             preset: config.jobs.preset.clone(),
             timeout: Duration::from_secs(config.jobs.timeout_secs),
         },
-    }
+        ScratchSettings::for_lease(Duration::from_secs(config.jobs.lease_secs)),
+    )
 }
 
 /// The processing pipeline over the same database and storage as `state`, running jobs here or
@@ -183,7 +185,11 @@ fn is_loopback_host(registry: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
+/// How often workers look for what killed runs left behind, after once at start.
+const SWEEP_EVERY: Duration = Duration::from_secs(5 * 60);
+
 /// Runs `n` workers until `shutdown` resolves, then lets them finish or hand back their jobs.
+/// Meanwhile the runner sweeps what runs killed earlier left behind (scratch directories).
 pub async fn run_workers(
     pipeline: Pipeline,
     n: usize,
@@ -195,11 +201,26 @@ pub async fn run_workers(
         return;
     }
     let token = CancellationToken::new();
+    let sweeper = tokio::spawn(sweep_until(pipeline.runner.clone(), token.clone()));
     let handles = pipeline.spawn_workers(n, &name, token.clone());
     shutdown.await;
     token.cancel();
+    let _ = sweeper.await;
     for h in handles {
         let _ = h.await;
+    }
+}
+
+async fn sweep_until(runner: Arc<dyn JobRunner>, stop: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = runner.sweep() => {}
+            () = stop.cancelled() => return,
+        }
+        tokio::select! {
+            () = tokio::time::sleep(SWEEP_EVERY) => {}
+            () = stop.cancelled() => return,
+        }
     }
 }
 

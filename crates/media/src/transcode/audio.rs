@@ -65,7 +65,7 @@ pub async fn audio(
     };
     let finished = with_watcher(encode, out_dir, live, opts.packaging.as_ref()).await?;
     if !finished.success() {
-        return Err(classify_failure(finished));
+        return Err(classify_failure(finished, "audio"));
     }
 
     let mpd = tokio::fs::read_to_string(out_dir.join(DASH_MANIFEST)).await?;

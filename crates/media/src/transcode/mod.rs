@@ -8,7 +8,7 @@
 //! stream/media_N.m3u8                 HLS media playlist of output stream N (VOD)
 //! stream/init-N.m4s                   CMAF header of stream N
 //! stream/chunk-N-00001.m4s …          CMAF segments of stream N, shared by HLS and DASH
-//! thumbnail.jpg, storyboard.jpg, storyboard.vtt   (video only)
+//! thumbnail.jpg, storyboard.jpg, storyboard.vtt   (video only; no storyboard under ~0.5 s)
 //! ```
 //!
 //! Output streams are numbered as encoded: video rungs first (highest first), then the audio.
@@ -137,8 +137,10 @@ pub struct VideoOutput {
     pub hls_master: String,
     pub dash_manifest: String,
     pub thumbnail: String,
-    pub storyboard_vtt: String,
-    pub storyboard_image: String,
+    /// `None` when the video is too short for a single storyboard tile (under about half a
+    /// second).
+    pub storyboard_vtt: Option<String>,
+    pub storyboard_image: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -194,44 +196,10 @@ async fn with_watcher<T>(
     out
 }
 
-/// Markers in ffmpeg's stderr that mean the input, not the machine, is at fault.
-const INPUT_FAULTS: &[&str] = &[
-    "Invalid data found when processing input",
-    "moov atom not found",
-    "partial file",
-    "Error while decoding stream",
-    "Invalid NAL unit size",
-    "could not find codec parameters",
-    "Decoder (codec",
-    "error reading header",
-    "Failed to open codec in avformat_find_stream_info",
-];
-
-/// Markers that point at the machine even if the input also looks bad.
-const ENVIRONMENT_FAULTS: &[&str] = &[
-    "No space left on device",
-    "Cannot allocate memory",
-    "Too many open files",
-    "Permission denied",
-];
-
-/// Turns a failed ffmpeg run into `Unusable` when the input could not be decoded, otherwise
-/// into a retryable `Subprocess`.
-fn classify_failure(finished: Finished) -> MediaError {
-    let tail = &finished.stderr_tail;
-    let signalled = finished.status.code().is_none();
-    if signalled || ENVIRONMENT_FAULTS.iter().any(|m| tail.contains(m)) {
-        return finished.into_error();
-    }
-    if let Some(marker) = INPUT_FAULTS.iter().find(|m| tail.contains(*m)) {
-        let detail = tail
-            .lines()
-            .rfind(|l| l.contains(marker))
-            .map(str::trim)
-            .unwrap_or(marker);
-        return MediaError::unusable(format!("the input could not be decoded: {detail}"));
-    }
-    finished.into_error()
+/// A failed ffmpeg run on an input that should be `what` ("a video", "audio"): `Unusable` when
+/// its stderr says the input could not be decoded, otherwise a retryable `Subprocess`.
+fn classify_failure(finished: Finished, what: &str) -> MediaError {
+    crate::diagnose::classify(finished, what, false)
 }
 
 /// Packaged output much shorter than the probed duration means the decoder ran out of data:
@@ -240,7 +208,7 @@ fn check_not_truncated(probed: Option<f64>, packaged: f64) -> Result<()> {
     if let Some(expected) = probed {
         if expected > 0.0 && packaged < expected * 0.9 - 0.5 {
             return Err(MediaError::unusable(format!(
-                "the input appears truncated: decoded {packaged:.2}s of {expected:.2}s"
+                "the upload is truncated: only {packaged:.2}s of {expected:.2}s could be decoded"
             )));
         }
     }
@@ -262,18 +230,24 @@ mod tests {
 
     #[test]
     fn classifies_failures() {
-        let e = classify_failure(finished(
-            1,
-            "[mov @ 0x1] stream 0, offset 0x1: partial file\nsomething else",
-        ));
+        let e = classify_failure(
+            finished(
+                1,
+                "[mov @ 0x1] stream 0, offset 0x1: partial file\nsomething else",
+            ),
+            "a video",
+        );
         assert!(e.is_permanent(), "{e}");
         assert!(e.to_string().contains("partial file"));
-        let e = classify_failure(finished(
-            1,
-            "Error while decoding stream #0:0\nNo space left on device",
-        ));
+        let e = classify_failure(
+            finished(
+                1,
+                "Error while decoding stream #0:0\nNo space left on device",
+            ),
+            "a video",
+        );
         assert!(matches!(e, MediaError::Subprocess { .. }), "{e}");
-        let e = classify_failure(finished(1, "Conversion failed!"));
+        let e = classify_failure(finished(1, "Conversion failed!"), "a video");
         assert!(matches!(e, MediaError::Subprocess { .. }), "{e}");
     }
 

@@ -33,8 +33,9 @@ const THUMBNAIL_MAX_WIDTH: u32 = 1280;
 const AUDIO_BITRATE: u64 = 128_000;
 const AUDIO_CHANNELS: u32 = 2;
 
-/// Transcodes `input` into an HLS + DASH ladder, a thumbnail and a storyboard under `out_dir`
-/// (layout in the [module docs](super)). `probe` must describe `input`.
+/// Transcodes `input` into an HLS + DASH ladder, a thumbnail and (unless the video is too short
+/// for one tile) a storyboard under `out_dir` (layout in the [module docs](super)). `probe`
+/// must describe `input`.
 pub async fn video(
     input: &Path,
     out_dir: &Path,
@@ -109,7 +110,7 @@ pub async fn video(
     let live = live_plan(&rungs, audio_index.is_some(), v, opts);
     let finished = with_watcher(encode, out_dir, live, opts.packaging.as_ref()).await?;
     if !finished.success() {
-        return Err(classify_failure(finished));
+        return Err(classify_failure(finished, "a video"));
     }
     tracing::debug!(stderr = %finished.stderr_tail, "ffmpeg video transcode finished");
 
@@ -204,14 +205,24 @@ pub async fn video(
     };
     // The tiles are scratch: never published.
     let _ = tokio::fs::remove_dir_all(&tiles).await;
-    if assembled? == 0 || !non_empty(&sprite).await {
-        return Err(MediaError::bad_output("ffmpeg wrote no storyboard tiles"));
-    }
-    tokio::fs::write(
-        out_dir.join(STORYBOARD_VTT),
-        layout.vtt(duration, STORYBOARD_IMAGE),
-    )
-    .await?;
+    // A video shorter than about half an interval gets no tile (ffmpeg's `fps` filter emits
+    // none): it plays without seek-bar previews rather than failing.
+    let storyboard = if assembled? > 0 && non_empty(&sprite).await {
+        tokio::fs::write(
+            out_dir.join(STORYBOARD_VTT),
+            layout.vtt(duration, STORYBOARD_IMAGE),
+        )
+        .await?;
+        true
+    } else {
+        remove_if_exists(&sprite).await?;
+        tracing::info!(
+            duration,
+            interval = layout.interval,
+            "no storyboard: too few frames for a tile"
+        );
+        false
+    };
 
     Ok(VideoOutput {
         renditions,
@@ -222,8 +233,8 @@ pub async fn video(
         hls_master: HLS_MASTER.into(),
         dash_manifest: DASH_MANIFEST.into(),
         thumbnail: THUMBNAIL.into(),
-        storyboard_vtt: STORYBOARD_VTT.into(),
-        storyboard_image: STORYBOARD_IMAGE.into(),
+        storyboard_vtt: storyboard.then(|| STORYBOARD_VTT.into()),
+        storyboard_image: storyboard.then(|| STORYBOARD_IMAGE.into()),
     })
 }
 
@@ -377,7 +388,7 @@ async fn fallback_thumbnail(
     a.push(file_url(&out_dir.join(THUMBNAIL)));
     let finished = process::run("ffmpeg", &a.0, "ffmpeg thumbnail", budget, |_| {}).await?;
     if !finished.success() {
-        return Err(classify_failure(finished));
+        return Err(classify_failure(finished, "a video"));
     }
     if !non_empty(&out_dir.join(THUMBNAIL)).await {
         return Err(MediaError::unusable(

@@ -50,6 +50,47 @@ pub fn make_video(
     path
 }
 
+/// A testsrc2 clip of exactly `frames` frames (25 fps), with a sine track as long when `audio`:
+/// shorter than any storyboard interval. (`-frames:v` would also cut the audio after the last
+/// frame, so the sources are bounded by duration; ffprobe confirms the frame count.)
+pub fn make_frames(dir: &Path, name: &str, w: u32, h: u32, frames: u32, audio: bool) -> PathBuf {
+    let path = dir.join(name);
+    let seconds = frames as f64 / 25.0;
+    let src = format!("testsrc2=size={w}x{h}:rate=25:duration={seconds}");
+    let sine = format!("sine=frequency=440:sample_rate=44100:duration={seconds}");
+    let mut args = vec!["-f", "lavfi", "-i", &src];
+    if audio {
+        args.extend(["-f", "lavfi", "-i", &sine, "-c:a", "aac", "-b:a", "96k"]);
+    }
+    let p = path.to_string_lossy().into_owned();
+    args.extend([
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        &p,
+    ]);
+    ffmpeg(&args);
+    let counted = ffprobe_json(
+        &path,
+        &[
+            "-select_streams",
+            "v:0",
+            "-count_frames",
+            "-show_entries",
+            "stream=nb_read_frames",
+        ],
+    );
+    assert_eq!(
+        counted["streams"][0]["nb_read_frames"],
+        frames.to_string(),
+        "{counted}"
+    );
+    path
+}
+
 pub fn ffprobe_json(path: &Path, extra: &[&str]) -> serde_json::Value {
     let out = Command::new("ffprobe")
         .args(["-v", "error", "-print_format", "json"])

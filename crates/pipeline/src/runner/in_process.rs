@@ -14,6 +14,7 @@ use mediaserver_storage::{ObjectKey, Storage, StorageError};
 use tokio::io::AsyncWriteExt;
 use tokio_util::sync::CancellationToken;
 
+use super::scratch::{Scratch, ScratchSettings};
 use super::{JobRunner, RunContext};
 use crate::process::{list_files, process_file_with, ProcessSettings};
 use crate::progress::ProgressReporter;
@@ -22,17 +23,34 @@ use crate::{ErrorChain, PipelineError};
 
 #[derive(Debug, Clone)]
 pub struct InProcessRunner {
-    /// Where each job gets its scratch directory (`TEMP_DIR`), created if missing.
-    pub temp_dir: PathBuf,
     pub process: ProcessSettings,
+    /// Where each job gets its scratch directory (`TEMP_DIR`, created if missing), and which
+    /// of those a sweep may remove.
+    scratch: Scratch,
+}
+
+impl InProcessRunner {
+    /// Jobs work in directories under `temp_dir`, kept alive and swept per `scratch` (see
+    /// [`ScratchSettings::for_lease`]).
+    pub fn new(
+        temp_dir: PathBuf,
+        process: ProcessSettings,
+        scratch: ScratchSettings,
+    ) -> InProcessRunner {
+        InProcessRunner {
+            process,
+            scratch: Scratch::new(temp_dir, scratch),
+        }
+    }
 }
 
 impl Default for InProcessRunner {
     fn default() -> Self {
-        InProcessRunner {
-            temp_dir: std::env::temp_dir(),
-            process: ProcessSettings::default(),
-        }
+        InProcessRunner::new(
+            std::env::temp_dir(),
+            ProcessSettings::default(),
+            ScratchSettings::default(),
+        )
     }
 }
 
@@ -52,12 +70,11 @@ impl JobRunner for InProcessRunner {
         }
         ctx.repo.mark_media_processing(&media.id).await?;
 
-        if let Err(e) = tokio::fs::create_dir_all(&self.temp_dir).await {
-            tracing::error!(dir = %self.temp_dir.display(), error = %ErrorChain(&e), "cannot create the temp directory (TEMP_DIR)");
+        let temp_dir = self.scratch.root();
+        if let Err(e) = tokio::fs::create_dir_all(temp_dir).await {
+            tracing::error!(dir = %temp_dir.display(), error = %ErrorChain(&e), "cannot create the temp directory (TEMP_DIR)");
         }
-        let scratch = tempfile::Builder::new()
-            .prefix(&format!("job-{}-", media.id))
-            .tempdir_in(&self.temp_dir)?;
+        let scratch = self.scratch.create(&job.id).await?;
         let input = scratch.path().join("input");
         let out_dir = scratch.path().join("out");
         tokio::fs::create_dir_all(&out_dir).await?;
@@ -113,6 +130,19 @@ impl JobRunner for InProcessRunner {
             playable: processed.outputs.hls.is_some(),
             outputs: processed.outputs,
         })
+    }
+
+    async fn sweep(&self) {
+        match self.scratch.sweep().await {
+            Ok(swept) => {
+                for s in swept {
+                    tracing::info!(dir = %s.path.display(), idle_secs = s.idle.as_secs(), bytes = s.bytes, "removed stale scratch directory (a killed worker's)");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(dir = %self.scratch.root().display(), error = %ErrorChain(&e), "cannot sweep the temp directory (TEMP_DIR)")
+            }
+        }
     }
 }
 

@@ -10,6 +10,7 @@
 pub mod container_instances;
 pub mod in_process;
 pub mod remote;
+pub mod scratch;
 
 use std::sync::Arc;
 
@@ -49,6 +50,11 @@ pub trait JobRunner: Send + Sync {
     fn outlives_hand_back(&self) -> bool {
         false
     }
+
+    /// Removes what runs that died with their process (a SIGKILLed worker) left behind, such
+    /// as local scratch files; logs what it removed. Called when workers start and every few
+    /// minutes after; must never touch the work of a live run, in this process or another.
+    async fn sweep(&self) {}
 }
 
 /// What a runner gets besides the job: the stores and the database, for nothing but the item.

@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use common::{fixtures, read, TestServer};
+use common::{ffprobe, fixtures, read, short_clip, TestServer};
 use mediaserver_storage::ObjectKey;
 use serde_json::Value;
 
@@ -98,6 +98,111 @@ async fn uploaded_video_becomes_ready_with_hls_dash_thumbnail_and_storyboard() {
         .unwrap();
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0].attempts, 1);
+}
+
+/// A 1-frame and a 5-frame clip: too short for a storyboard tile, still a video — ready on the
+/// first attempt with a thumbnail, HLS and DASH (checked by ffprobe through the server), and
+/// no storyboard.
+#[tokio::test]
+async fn very_short_videos_become_ready_without_a_storyboard() {
+    // A quick retry, so that a failing attempt shows as a second one rather than a long wait.
+    let s = TestServer::start_with(&[
+        ("WORKERS", "1"),
+        ("TRANSCODE_PRESET", "ultrafast"),
+        ("JOB_RETRY_BACKOFF_SECONDS", "1"),
+    ])
+    .await;
+    let token = s.user_token("me@example.com").await;
+    for frames in [1, 5] {
+        let name = format!("{frames}-frames.mp4");
+        let id = s.upload_ok(&token, &name, read(&short_clip(frames))).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let item = s.wait_done(&token, &id, 120).await;
+        assert_eq!(item["status"], "ready", "{frames} frame(s): {item}");
+        assert_eq!(item["playable"], true, "{item}");
+        assert_eq!(
+            (item["width"].as_i64(), item["height"].as_i64()),
+            (Some(320), Some(240))
+        );
+        assert_eq!(
+            item["thumbnail_url"],
+            format!("/v1/media/{id}/thumbnail.jpg")
+        );
+        assert!(item["storyboard_url"].is_null(), "{item}");
+        let jobs = s.state.repo.jobs_for_media(&id).await.unwrap();
+        assert_eq!(jobs[0].attempts, 1, "{frames} frame(s): retried");
+
+        let r = s
+            .get(&format!("/v1/media/{id}/storyboard.vtt"), &token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404);
+        for name in ["storyboard.vtt", "storyboard.jpg"] {
+            assert!(!exists(&s, &format!("media/{id}/{name}")).await, "{name}");
+        }
+
+        // What a player gets, read by ffprobe over HTTP.
+        let signed: Value = s
+            .client
+            .post(s.url(&format!("/v1/media/{id}/playback-token")))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"ttl_seconds": 600}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for entry in ["hls", "dash"] {
+            let url = s.url(signed[entry].as_str().unwrap());
+            let probed = ffprobe(&url, "stream=codec_name,width,height").await;
+            let video = probed["streams"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|st| st["codec_name"] == "h264")
+                .unwrap_or_else(|| panic!("{entry}: no h264 stream in {probed}"));
+            assert_eq!(
+                (video["width"].as_i64(), video["height"].as_i64()),
+                (Some(320), Some(240)),
+                "{entry}"
+            );
+        }
+        let thumb = ffprobe(
+            &s.url(signed["thumbnail"].as_str().unwrap()),
+            "stream=codec_name,width,height",
+        )
+        .await;
+        assert_eq!(thumb["streams"][0]["codec_name"], "mjpeg", "{thumb}");
+        assert_eq!(thumb["streams"][0]["width"], 320, "{thumb}");
+    }
+}
+
+/// A truncated MP4 (its header still sniffs as video): the item's error says what is wrong
+/// with the file, in words, without the worker's scratch paths (those go to the log).
+#[tokio::test]
+async fn a_failed_items_error_names_no_internal_path() {
+    let s = TestServer::start_with(FAST).await;
+    let token = s.user_token("me@example.com").await;
+    let mut bytes = read(&fixtures().mp4);
+    bytes.truncate(bytes.len() / 2);
+    let id = s.upload_ok(&token, "cut.mp4", bytes).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let item = s.wait_done(&token, &id, 60).await;
+    assert_eq!(item["status"], "failed", "{item}");
+    let error = item["error"].as_str().unwrap();
+    for internal in ["/", "tmp", "job-", "file:", "0x"] {
+        assert!(
+            !error.contains(internal),
+            "{internal:?} in the error: {error}"
+        );
+    }
+    assert!(error.contains("truncated"), "{error}");
 }
 
 #[tokio::test]

@@ -127,6 +127,93 @@ async fn a_killed_workers_job_is_finished_by_another_after_the_lease_expires() {
     );
 }
 
+/// The scratch directories (`TEMP_DIR`, here `$DATA_DIR/tmp`) of jobs, oldest change first.
+fn job_scratch(tmp: &Path) -> Vec<std::path::PathBuf> {
+    let mut dirs: Vec<_> = std::fs::read_dir(tmp)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    dirs.retain(|p: &std::path::PathBuf| {
+        p.is_dir() && p.file_name().unwrap().to_string_lossy().starts_with("job-")
+    });
+    dirs
+}
+
+/// Sets the modification time of `path` and everything under it to `age` ago.
+fn backdate(path: &Path, age: Duration) {
+    let when = std::time::SystemTime::now() - age;
+    if path.is_dir() {
+        for entry in std::fs::read_dir(path).unwrap().flatten() {
+            backdate(&entry.path(), age);
+        }
+    }
+    std::fs::File::open(path)
+        .unwrap()
+        .set_modified(when)
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_killed_workers_scratch_is_swept_by_the_next_worker() {
+    let s = TestServer::start_with(&[("JOB_LEASE_SECONDS", "3")]).await;
+    let token = s.user_token("me@example.com").await;
+    let id = s.upload_ok(&token, "long.mp4", read(&long_clip())).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let tmp = s.dir.path().join("tmp");
+
+    let mut first = spawn_worker(s.dir.path());
+    wait_processing(&s, &token, &id).await;
+    first.kill().unwrap(); // SIGKILL: nothing of it runs any more
+    first.wait().unwrap();
+    let left = job_scratch(&tmp);
+    assert_eq!(left.len(), 1, "{left:?}");
+    let dead = left[0].clone();
+    assert!(dead.join("input").is_file());
+    // Long dead: older than any lease.
+    backdate(&dead, Duration::from_secs(3600));
+    // Not ours to judge: another program's old directory, and a job directory that changed
+    // just now (another worker's live job).
+    let foreign = tmp.join("not-a-job");
+    std::fs::create_dir(&foreign).unwrap();
+    backdate(&foreign, Duration::from_secs(3600));
+    let live = tmp.join(format!("job-{}-a1b2c3", mediaserver_core::new_id()));
+    std::fs::create_dir(&live).unwrap();
+    std::fs::write(live.join("input"), b"live").unwrap();
+
+    let log = s.dir.path().join("second.log");
+    let mut second = bin()
+        .arg("worker")
+        .env("DATA_DIR", s.dir.path())
+        .env("TRANSCODE_PRESET", "ultrafast")
+        .env("JOB_LEASE_SECONDS", "3")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while dead.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "{} was not swept",
+            dead.display()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let item = s.wait_done(&token, &id, 300).await;
+    second.kill().ok();
+    second.wait().ok();
+    assert_eq!(item["status"], "ready", "{item}");
+    assert!(foreign.is_dir() && live.join("input").is_file());
+    let log = std::fs::read_to_string(&log).unwrap();
+    let name = dead.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        log.lines()
+            .any(|l| l.contains("stale scratch") && l.contains(&name)),
+        "the removal is not logged: {log}"
+    );
+}
+
 #[tokio::test]
 async fn sigterm_lets_the_worker_finish_or_hand_back_its_job() {
     let s = TestServer::start().await;

@@ -325,6 +325,52 @@ fn make_long_clip() -> PathBuf {
     out
 }
 
+/// A 320x240 clip of exactly `frames` frames (25 fps, no sound): too short for a storyboard.
+pub fn short_clip(frames: u32) -> PathBuf {
+    let out =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("fixtures/frames-{frames}.mp4"));
+    std::fs::create_dir_all(out.parent().expect("fixture")).expect("fixture");
+    if !out.exists() {
+        let tmp = out.with_extension(format!("tmp{}.mp4", std::process::id()));
+        let ok = Command::new("ffmpeg")
+            .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi"])
+            .args(["-i", "testsrc2=size=320x240:rate=25", "-frames:v"])
+            .arg(frames.to_string())
+            .args([
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-pix_fmt",
+                "yuv420p",
+            ])
+            .arg(&tmp)
+            .status()
+            .expect("ffmpeg must be installed")
+            .success();
+        assert!(ok, "ffmpeg failed making a {frames}-frame clip");
+        std::fs::rename(&tmp, &out).expect("fixture");
+    }
+    out
+}
+
+/// ffprobe's JSON for `url` (a file or an http URL: HLS, DASH, an image), `entries` as for
+/// `-show_entries`. Async: the server it reads from runs on the test's own runtime.
+pub async fn ffprobe(url: &str, entries: &str) -> Value {
+    let out = tokio::process::Command::new("ffprobe")
+        .args(["-v", "error", "-of", "json", "-show_entries", entries, url])
+        .kill_on_drop(true)
+        .output()
+        .await
+        .expect("ffprobe must be installed");
+    assert!(
+        out.status.success(),
+        "ffprobe {url}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("ffprobe json")
+}
+
 /// Writes `key` and an OCI config file (`DEFAULT` profile, us-ashburn-1) naming it into `dir`;
 /// returns the config file's path.
 pub fn write_oci_config(
