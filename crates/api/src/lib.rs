@@ -11,6 +11,9 @@ mod metrics;
 
 pub use credentials::hash_password;
 pub use error::ApiError;
+/// The realm domains under which subscription confirmations are fetched (from
+/// `notification.{region}[.oci].{domain}` only).
+pub use http::events::OCI_REALM_DOMAINS;
 /// How long playback may trust a `ready` item's row: a change made by another process sharing
 /// the database (another replica) reaches playback on this one within this time.
 pub use http::playback::ITEM_TTL as PLAYBACK_CACHE_TTL;
@@ -46,6 +49,10 @@ pub struct ApiSettings {
     /// When set, segment requests are redirected to `{public_base_url}/media/{id}/…` (a CDN or
     /// the bucket's public endpoint) instead of being proxied.
     pub public_base_url: Option<String>,
+    /// Tests only (no environment variable sets it): lets an OCI Notifications subscription
+    /// confirmation reach a loopback address (`http(s)://127.0.0.1:port`, `[::1]`), a local
+    /// stand-in. Off, only OCI Notifications' HTTPS hosts are fetched.
+    pub allow_loopback_confirmation: bool,
 }
 
 impl Default for ApiSettings {
@@ -61,6 +68,7 @@ impl Default for ApiSettings {
             events_secret: None,
             events_owner_email: None,
             public_base_url: None,
+            allow_loopback_confirmation: false,
         }
     }
 }

@@ -300,7 +300,7 @@ async fn watch_queues_new_bucket_objects_once() {
 async fn oci_notifications_basic_auth_and_subscription_confirmation() {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
-    let s = TestServer::start_with(&[("EVENTS_SECRET", SECRET)]).await;
+    let s = events_server(true).await;
     let _admin = s.user_token("admin@example.com").await;
 
     // Unauthenticated: 401 offering Basic.
@@ -366,7 +366,7 @@ async fn oci_notifications_basic_auth_and_subscription_confirmation() {
     let r = confirmation("https://attacker.example.com/x", ("events", SECRET))
         .await
         .unwrap();
-    expect_error(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    expect_error(r, StatusCode::BAD_GATEWAY).await;
 
     // Events themselves with Basic auth.
     put(&s, "in/basic.png", read(&fixtures().png)).await;
@@ -387,8 +387,21 @@ async fn oci_notifications_basic_auth_and_subscription_confirmation() {
 /// A server whose events endpoint is on; `loopback` is the test switch that lets subscription
 /// confirmations reach a local stand-in (never set outside tests).
 async fn events_server(loopback: bool) -> TestServer {
-    let _ = loopback;
-    TestServer::start_with(&[("EVENTS_SECRET", SECRET)]).await
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::config_with(dir.path(), &[("EVENTS_SECRET", SECRET)]);
+    let ingest = mediaserver::build_ingest(&config).await.unwrap();
+    let output = ingest.media_store().clone();
+    let settings = mediaserver_api::ApiSettings {
+        allow_loopback_confirmation: loopback,
+        ..mediaserver::api_settings(&config)
+    };
+    let state = mediaserver_api::AppState::new(
+        ingest,
+        output,
+        b"events-tests-jwt-secret-0123456789",
+        settings,
+    );
+    TestServer::start_state(dir, &config, state).await
 }
 
 /// A local stand-in for a confirmation endpoint: `/confirm` answers 200, `/redirect` sends to
@@ -495,7 +508,11 @@ async fn subscription_confirmation_is_refused_alike_for_anything_but_oci_notific
     for (target, s2, b2) in &answers {
         assert_eq!((s2, b2), (status, body), "{target} is answered differently");
     }
-    assert_eq!(hits.load(Ordering::SeqCst), 0, "a refused target was fetched");
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        0,
+        "a refused target was fetched"
+    );
 }
 
 /// A confirmation URL that redirects is not followed (with loopback allowed for the test).
@@ -513,9 +530,23 @@ async fn subscription_confirmation_follows_no_redirect() {
     );
     let refused = confirm(&s, &format!("http://{}/confirm", closed_port().await)).await;
     assert_eq!(refused.0, StatusCode::BAD_GATEWAY, "{}", refused.1);
-    assert_eq!(redirected, refused, "a redirect is answered like any failure");
+    assert_eq!(
+        redirected, refused,
+        "a redirect is answered like any failure"
+    );
     // The switch lets the stand-in itself be reached.
     let (status, body) = confirm(&s, &format!("http://{open}/confirm")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(hits.load(Ordering::SeqCst), 1);
+}
+
+/// The realm domains confirmations are fetched from are the OCI client's realm table (the API
+/// crate keeps its own copy: it must not depend on mediaserver-oci).
+#[test]
+fn confirmation_realm_domains_are_the_oci_realms() {
+    let mut api: Vec<&str> = mediaserver_api::OCI_REALM_DOMAINS.to_vec();
+    let mut oci: Vec<&str> = mediaserver_oci::region::realm_domains().collect();
+    api.sort_unstable();
+    oci.sort_unstable();
+    assert_eq!(api, oci);
 }

@@ -137,7 +137,10 @@ async fn only_whoever_manages_an_item_gets_tokens_in_its_json() {
         for manager in [&owner, &admin] {
             let v = item_json(&s, &id, Some(manager)).await;
             assert!(
-                v["signed"]["hls"].as_str().unwrap().starts_with("/v1/play/"),
+                v["signed"]["hls"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("/v1/play/"),
                 "{visibility}: {v}"
             );
         }
