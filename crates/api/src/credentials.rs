@@ -7,7 +7,7 @@ use argon2::Argon2;
 use base64::Engine;
 use chrono::Utc;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use mediaserver_core::{MediaId, Role, SessionId, User, UserId};
+use mediaserver_core::{Media, MediaId, Role, SessionId, User, UserId};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -83,9 +83,30 @@ pub(crate) struct Claims {
 struct PlaybackClaims {
     /// The one media item this token plays.
     mid: MediaId,
+    /// The item's `playback_generation` when the token was minted. Tokens from before there
+    /// were generations carry none: 0 (the migration moved items private then to 1).
+    #[serde(default)]
+    gen: i64,
     iat: i64,
     exp: i64,
     typ: String,
+}
+
+/// What a valid playback token grants: one item, as long as the item has not been made private
+/// since the token was minted.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PlaybackGrant {
+    pub(crate) media_id: MediaId,
+    /// The item's `playback_generation` when the token was minted.
+    generation: i64,
+}
+
+impl PlaybackGrant {
+    /// Whether this grant still lets its holder read `media`: the same item, not made private
+    /// since. Checked against the row at every request, so revocation needs no token list.
+    pub(crate) fn admits(&self, media: &Media) -> bool {
+        self.media_id == media.id && self.generation == media.playback_generation
+    }
 }
 
 /// Signs and checks access and playback tokens.
@@ -128,17 +149,18 @@ impl TokenKeys {
             .map_err(|e| ApiError::internal("signing token", e))
     }
 
-    /// A token that lets anyone holding it play one item until it expires. Returns the token and
-    /// its expiry (unix seconds).
+    /// A token that lets anyone holding it play `media` until it expires, or until the item is
+    /// made private (again) or deleted. Returns the token and its expiry (unix seconds).
     pub(crate) fn issue_playback(
         &self,
-        media_id: &MediaId,
+        media: &Media,
         ttl: Duration,
     ) -> Result<(String, i64), ApiError> {
         let now = Utc::now().timestamp();
         let exp = now + ttl.as_secs() as i64;
         let claims = PlaybackClaims {
-            mid: media_id.clone(),
+            mid: media.id.clone(),
+            gen: media.playback_generation,
             iat: now,
             exp,
             typ: "playback".into(),
@@ -148,14 +170,24 @@ impl TokenKeys {
         Ok((token, exp))
     }
 
-    /// The item a playback token is for and the token's expiry (unix seconds; valid through
-    /// it); 401 if it is expired, tampered with or not one.
-    pub(crate) fn verify_playback_until(&self, token: &str) -> Result<(MediaId, i64), ApiError> {
+    /// What a playback token grants and its expiry (unix seconds; valid through it); 401 if it
+    /// is expired, tampered with or not one. Whether the grant still holds for the item as it
+    /// is now is [`PlaybackGrant::admits`].
+    pub(crate) fn verify_playback_until(
+        &self,
+        token: &str,
+    ) -> Result<(PlaybackGrant, i64), ApiError> {
         let mut v = Validation::new(Algorithm::HS256);
         v.leeway = 0;
         v.set_required_spec_claims(&["exp"]);
         match jsonwebtoken::decode::<PlaybackClaims>(token, &self.decoding, &v) {
-            Ok(data) if data.claims.typ == "playback" => Ok((data.claims.mid, data.claims.exp)),
+            Ok(data) if data.claims.typ == "playback" => Ok((
+                PlaybackGrant {
+                    media_id: data.claims.mid,
+                    generation: data.claims.gen,
+                },
+                data.claims.exp,
+            )),
             Err(e) if matches!(e.kind(), jsonwebtoken::errors::ErrorKind::ExpiredSignature) => Err(
                 ApiError::Unauthorized("the playback token has expired; request a new one".into()),
             ),
@@ -197,13 +229,35 @@ mod tests {
         assert!(keys.verify_access(&tampered).is_none());
     }
 
+    fn media() -> Media {
+        mediaserver_core::NewOriginal {
+            id: MediaId::new(),
+            owner_id: UserId::new(),
+            kind: mediaserver_core::MediaKind::Video,
+            content_type: "video/mp4".into(),
+            filename: "a.mp4".into(),
+            title: None,
+            size: 1,
+            sha256: String::new(),
+            bucket: "media".into(),
+            key: "originals/x/a.mp4".into(),
+            etag: "e".into(),
+            source: mediaserver_core::ObjectSource::Upload,
+        }
+        .into_records()
+        .0
+    }
+
     #[test]
     fn playback_tokens_are_scoped_and_not_access_tokens() {
         let keys = TokenKeys::new(b"0123456789abcdef0123456789abcdef", Duration::from_secs(60));
-        let m1 = MediaId::new();
+        let m1 = media();
         let (tok, exp) = keys.issue_playback(&m1, Duration::from_secs(30)).unwrap();
         assert!(exp > Utc::now().timestamp());
-        assert_eq!(keys.verify_playback_until(&tok).unwrap().0, m1);
+        let grant = keys.verify_playback_until(&tok).unwrap().0;
+        assert_eq!(grant.media_id, m1.id);
+        assert!(grant.admits(&m1));
+        assert!(!grant.admits(&media()), "another item");
         // A playback token is no login, and a login is no playback token.
         assert!(keys.verify_access(&tok).is_none());
         let user = User {
@@ -220,6 +274,37 @@ mod tests {
         std::thread::sleep(Duration::from_millis(1100));
         let err = keys.verify_playback_until(&expired).unwrap_err();
         assert!(err.to_string().contains("expired"), "{err}");
+    }
+
+    #[test]
+    fn a_playback_token_lapses_when_its_item_is_made_private_again() {
+        let keys = TokenKeys::new(b"0123456789abcdef0123456789abcdef", Duration::from_secs(60));
+        let mut m = media();
+        m.playback_generation = 3;
+        let (tok, _) = keys.issue_playback(&m, Duration::from_secs(30)).unwrap();
+        let grant = keys.verify_playback_until(&tok).unwrap().0;
+        assert!(grant.admits(&m));
+        m.playback_generation = 4;
+        assert!(!grant.admits(&m));
+    }
+
+    #[test]
+    fn tokens_from_before_generations_count_as_generation_zero() {
+        let secret = b"0123456789abcdef0123456789abcdef";
+        let keys = TokenKeys::new(secret, Duration::from_secs(60));
+        let mut m = media();
+        let now = Utc::now().timestamp();
+        let legacy = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &serde_json::json!({"mid": m.id, "iat": now, "exp": now + 60, "typ": "playback"}),
+            &EncodingKey::from_secret(secret),
+        )
+        .unwrap();
+        let grant = keys.verify_playback_until(&legacy).unwrap().0;
+        assert!(grant.admits(&m));
+        // What the migration does to items that were private.
+        m.playback_generation = 1;
+        assert!(!grant.admits(&m));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The one place where errors become HTTP responses: `{"error":{"code":"...","message":"..."}}`.
 
+use crate::http::events::ConfirmError;
 use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -47,6 +48,11 @@ pub enum ApiError {
         #[source]
         cause: Option<BoxError>,
     },
+    /// An OCI Notifications subscription could not be confirmed. One answer whatever the
+    /// reason (a refused URL, DNS, a closed port, a redirect, an error status), so the endpoint
+    /// tells nothing about hosts or ports; the reason is logged.
+    #[error("the subscription confirmation failed")]
+    ConfirmationFailed(#[source] BoxError),
     /// The cause is logged, never sent to the client.
     #[error("internal error")]
     Internal(#[source] BoxError),
@@ -123,6 +129,7 @@ impl ApiError {
                 (StatusCode::TOO_MANY_REQUESTS, "too_many_requests")
             }
             ApiError::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::ConfirmationFailed(_) => (StatusCode::BAD_GATEWAY, "confirmation_failed"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -145,6 +152,9 @@ impl IntoResponse for ApiError {
                 message,
                 cause: None,
             } => tracing::warn!(detail = %message, "dependency unavailable"),
+            ApiError::ConfirmationFailed(cause) => {
+                tracing::warn!(cause = %ErrorChain(cause.as_ref()), "subscription confirmation failed")
+            }
             _ => {}
         }
         let body = ErrorBody {
@@ -239,6 +249,12 @@ impl From<IngestError> for ApiError {
             | IngestError::UploadState(_)
             | IngestError::LocksPoisoned) => ApiError::Internal(e.into()),
         }
+    }
+}
+
+impl From<ConfirmError> for ApiError {
+    fn from(e: ConfirmError) -> Self {
+        ApiError::ConfirmationFailed(e.into())
     }
 }
 

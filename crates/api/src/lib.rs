@@ -11,6 +11,9 @@ mod metrics;
 
 pub use credentials::hash_password;
 pub use error::ApiError;
+/// The realm domains under which subscription confirmations are fetched (from
+/// `notification.{region}[.oci].{domain}` only).
+pub use http::events::OCI_REALM_DOMAINS;
 /// How long playback may trust a `ready` item's row: a change made by another process sharing
 /// the database (another replica) reaches playback on this one within this time.
 pub use http::playback::ITEM_TTL as PLAYBACK_CACHE_TTL;
@@ -54,6 +57,10 @@ pub struct ApiSettings {
     /// This server's address as clients reach it (`EXTERNAL_URL`), for the absolute URLs it
     /// hands out; `None`: told from the request (see `http::forwarded`).
     pub external_url: Option<String>,
+    /// Tests only (no environment variable sets it): lets an OCI Notifications subscription
+    /// confirmation reach a loopback address (`http(s)://127.0.0.1:port`, `[::1]`), a local
+    /// stand-in. Off, only OCI Notifications' HTTPS hosts are fetched.
+    pub allow_loopback_confirmation: bool,
 }
 
 impl Default for ApiSettings {
@@ -71,6 +78,7 @@ impl Default for ApiSettings {
             public_base_url: None,
             trusted_proxies: Vec::new(),
             external_url: None,
+            allow_loopback_confirmation: false,
         }
     }
 }

@@ -157,6 +157,10 @@ pub struct Media {
     pub error: Option<String>,
     /// What processing produced (empty until then).
     pub outputs: MediaOutputs,
+    /// Bumped each time the item is made private (from public or unlisted). A playback token
+    /// carries the number it was minted at and plays only while it still matches, so a switch
+    /// to private revokes every token handed out before it.
+    pub playback_generation: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -292,6 +296,7 @@ impl NewOriginal {
             playable: false,
             error: None,
             outputs: MediaOutputs::default(),
+            playback_generation: 0,
             created_at: now,
             updated_at: now,
         };

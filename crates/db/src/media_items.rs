@@ -60,7 +60,7 @@ macro_rules! impl_media_items {
                     "INSERT INTO media (",
                     $crate::rows::media_cols!(),
                     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-                     $15, $16, $17, $18, $19, $20, $21)"
+                     $15, $16, $17, $18, $19, $20, $21, $22)"
                 ))
                 .bind(media.id.as_str())
                 .bind(media.owner_id.as_str())
@@ -81,6 +81,7 @@ macro_rules! impl_media_items {
                 .bind(media.playable)
                 .bind(&media.error)
                 .bind(outputs)
+                .bind(media.playback_generation)
                 .bind(Self::ts(media.created_at))
                 .bind(Self::ts(media.updated_at))
                 .execute(&mut *tx)
@@ -199,9 +200,14 @@ macro_rules! impl_media_items {
                 id: &::mediaserver_core::MediaId,
                 patch: &::mediaserver_core::MediaPatch,
             ) -> $crate::Result<Option<::mediaserver_core::Media>> {
+                // A switch to private moves the playback generation on, revoking the playback
+                // tokens minted before (right-hand sides see the row as it was).
                 let row = ::sqlx::query(concat!(
                     "UPDATE media SET title = COALESCE($1, title), \
-                     visibility = COALESCE($2, visibility), updated_at = $3 \
+                     visibility = COALESCE($2, visibility), updated_at = $3, \
+                     playback_generation = CASE \
+                       WHEN $2 = 'private' AND visibility <> 'private' \
+                       THEN playback_generation + 1 ELSE playback_generation END \
                      WHERE id = $4 RETURNING ",
                     $crate::rows::media_cols!()
                 ))

@@ -11,7 +11,7 @@ macro_rules! media_cols {
     () => {
         "id, owner_id, kind, status, title, filename, content_type, size, sha256, visibility, \
          bucket, original_key, duration_seconds, width, height, progress, playable, error, \
-         outputs, created_at, updated_at"
+         outputs, playback_generation, created_at, updated_at"
     };
 }
 macro_rules! event_cols {
@@ -69,6 +69,9 @@ macro_rules! impl_rows {
                     playable: row.try_get("playable").map_err(Self::db_err)?,
                     error: row.try_get("error").map_err(Self::db_err)?,
                     outputs: $crate::shared::parse_outputs(&get_s("outputs")?)?,
+                    playback_generation: row
+                        .try_get("playback_generation")
+                        .map_err(Self::db_err)?,
                     created_at: row.try_get("created_at").map_err(Self::db_err)?,
                     updated_at: row.try_get("updated_at").map_err(Self::db_err)?,
                 })

@@ -181,6 +181,7 @@ fn media(owner: &UserId, id: MediaId, kind: MediaKind, status: MediaStatus) -> M
         playable: false,
         error: None,
         outputs: MediaOutputs::default(),
+        playback_generation: 0,
         created_at: t,
         updated_at: t,
     }

@@ -209,6 +209,15 @@ pub fn realm_domain(realm: &str) -> Option<&'static str> {
     REALMS.iter().find(|(r, _)| *r == realm).map(|(_, d)| *d)
 }
 
+/// The second-level domains of every known realm (some realms share one).
+pub fn realm_domains() -> impl Iterator<Item = &'static str> {
+    REALMS
+        .iter()
+        .enumerate()
+        .filter(|(i, (_, d))| !REALMS[..*i].iter().any(|(_, earlier)| earlier == d))
+        .map(|(_, (_, d))| *d)
+}
+
 impl FromStr for Region {
     type Err = OciError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

@@ -2,7 +2,7 @@
 //! change, delete, and the original's bytes.
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::access::{load_owned, load_readable};
+use crate::http::access::{load_owned, load_readable, may_manage};
 use crate::http::caller::{AuthUser, MaybeAuthUser};
 use crate::http::objects::{self, ServeOptions};
 use crate::http::paging::{next_cursor, parse_cursor, parse_limit};
@@ -227,7 +227,8 @@ async fn list_media(
     }))
 }
 
-/// One media item.
+/// One media item. Its owner and admins also get `signed` playback URLs; nobody else gets a
+/// token (a public or unlisted item's plain URLs play without one).
 #[utoipa::path(get, path = "/v1/media/{id}", tag = "media", security((), ("bearer" = [])),
     params(("id" = String, Path)),
     responses((status = 200, body = MediaView), (status = 404, body = ErrorBody)))]
@@ -237,7 +238,8 @@ async fn get_media(
     IdPath(id): IdPath<MediaId>,
 ) -> ApiResult<Json<MediaView>> {
     let media = load_readable(&state, &id, caller.as_ref()).await?;
-    Ok(Json(media_view(&state, media, true)?))
+    let signed = may_manage(&media, caller.as_ref());
+    Ok(Json(media_view(&state, media, signed)?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -280,7 +282,7 @@ async fn update_media(
         .update_media(&id, &patch)
         .await?
         .ok_or_else(|| ApiError::not_found("media item"))?;
-    // Playback must see a switch to private at once.
+    // Playback must see a switch to private (and the tokens it revoked) at once.
     state.playback_cache.invalidate(&id);
     Ok(Json(media_view(&state, media, true)?))
 }

@@ -1,6 +1,6 @@
 //! Items as the API shows them: the JSON views of a media item (playback entry points, outputs,
-//! and for its owner the same URLs signed with a short-lived playback token) and of a page of
-//! items.
+//! and for whoever manages it the same URLs signed with a short-lived playback token) and of a
+//! page of items.
 
 use crate::error::ApiResult;
 use crate::AppState;
@@ -65,8 +65,9 @@ pub(crate) struct MediaView {
     /// Storyboard WebVTT (cues point into a sprite next to it), for scrubbing previews.
     storyboard_url: Option<String>,
     variants: Vec<VariantView>,
-    /// The same playback URLs carrying a short-lived token in the path, for the item's owner:
-    /// usable where no Authorization header can be sent (players, `<img>`).
+    /// The same playback URLs carrying a short-lived token in the path, for the item's owner or
+    /// an admin: usable where no Authorization header can be sent (players, `<img>`). The token
+    /// stops working if the item is made private after it was minted.
     signed: Option<SignedUrls>,
     original_url: String,
     created_at: DateTime<Utc>,
@@ -74,10 +75,12 @@ pub(crate) struct MediaView {
 }
 
 /// The API's view of `m`; with `signed`, tokenized playback URLs once there is something to play.
+/// Only for callers who may manage the item (`access::may_manage`): anyone else either may read
+/// the plain URLs already or must not get a token.
 pub(crate) fn media_view(state: &AppState, m: Media, signed: bool) -> ApiResult<MediaView> {
     let has_outputs = m.playable || m.status == MediaStatus::Ready;
     let signed = if signed && has_outputs {
-        Some(signed_urls(state, &m.id, SIGNED_URL_TTL)?)
+        Some(signed_urls(state, &m, SIGNED_URL_TTL)?)
     } else {
         None
     };
@@ -170,13 +173,10 @@ pub(crate) struct SignedUrls {
     storyboard: String,
 }
 
-/// URLs under `/v1/play/{token}/` for `media`, valid for `ttl`.
-pub(crate) fn signed_urls(
-    state: &AppState,
-    media_id: &MediaId,
-    ttl: Duration,
-) -> ApiResult<SignedUrls> {
-    let (token, exp) = state.tokens.issue_playback(media_id, ttl)?;
+/// URLs under `/v1/play/{token}/` for `media`, valid for `ttl` (or until `media` is made private
+/// after now, or deleted).
+pub(crate) fn signed_urls(state: &AppState, media: &Media, ttl: Duration) -> ApiResult<SignedUrls> {
+    let (token, exp) = state.tokens.issue_playback(media, ttl)?;
     let base = format!("/v1/play/{token}");
     Ok(SignedUrls {
         expires_at: Utc.timestamp_opt(exp, 0).single().unwrap_or_else(Utc::now),

@@ -30,7 +30,7 @@ export function makeSharePanel(canManage) {
           ...copyField('Player link', absolute('#/share/' + encodeURIComponent(t.token)), 'share-page-url'),
           ...copyField('HLS URL', absolute(t.hls), 'share-hls-url'),
           ...copyField('DASH URL', absolute(t.dash), 'share-dash-url'),
-          el('p', { class: 'small muted', text: 'Expires ' + fmtDate(t.expires_at) + '. Anyone with these links can watch until then.' }));
+          el('p', { class: 'small muted', text: 'Expires ' + fmtDate(t.expires_at) + '. Anyone with these links can watch until then, unless the item is deleted or made private from public or unlisted.' }));
       };
       const make = el('button', { type: 'button', 'data-testid': 'share-create', onclick: async () => {
         make.disabled = true;

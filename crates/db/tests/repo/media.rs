@@ -9,6 +9,7 @@ both_backends!(
     list_pagination_newest_first,
     list_filters,
     update_media_patch,
+    switching_to_private_moves_the_playback_generation_on,
     delete_media_removes_events,
 );
 
@@ -237,6 +238,39 @@ async fn update_media_patch(repo: &DynRepo) {
         .await
         .unwrap();
     assert_eq!(none, None);
+}
+
+async fn switching_to_private_moves_the_playback_generation_on(repo: &DynRepo) {
+    let u = user(repo, "gen@example.com").await;
+    let m = media(&u.id, MediaId::new(), MediaKind::Video, MediaStatus::Ready);
+    add_media(repo, &m).await;
+    let mut generations = Vec::new();
+    for (title, visibility) in [
+        (None, Some(Visibility::Private)), // already private: no switch
+        (None, Some(Visibility::Public)),
+        (Some("t"), None),
+        (None, Some(Visibility::Private)), // public → private
+        (None, Some(Visibility::Private)),
+        (Some("u"), None),
+        (None, Some(Visibility::Unlisted)),
+        (None, Some(Visibility::Private)), // unlisted → private
+    ] {
+        let patch = MediaPatch {
+            title: title.map(str::to_string),
+            visibility,
+        };
+        let patched = repo.update_media(&m.id, &patch).await.unwrap().unwrap();
+        generations.push(patched.playback_generation);
+    }
+    assert_eq!(generations, [0, 0, 0, 1, 1, 1, 1, 2]);
+    assert_eq!(
+        repo.get_media(&m.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .playback_generation,
+        2
+    );
 }
 
 async fn delete_media_removes_events(repo: &DynRepo) {

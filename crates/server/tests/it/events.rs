@@ -300,7 +300,7 @@ async fn watch_queues_new_bucket_objects_once() {
 async fn oci_notifications_basic_auth_and_subscription_confirmation() {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
-    let s = TestServer::start_with(&[("EVENTS_SECRET", SECRET)]).await;
+    let s = events_server(true).await;
     let _admin = s.user_token("admin@example.com").await;
 
     // Unauthenticated: 401 offering Basic.
@@ -366,7 +366,7 @@ async fn oci_notifications_basic_auth_and_subscription_confirmation() {
     let r = confirmation("https://attacker.example.com/x", ("events", SECRET))
         .await
         .unwrap();
-    expect_error(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    expect_error(r, StatusCode::BAD_GATEWAY).await;
 
     // Events themselves with Basic auth.
     put(&s, "in/basic.png", read(&fixtures().png)).await;
@@ -382,4 +382,171 @@ async fn oci_notifications_basic_auth_and_subscription_confirmation() {
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["results"][0]["result"], "created", "{body}");
     s.stop().await;
+}
+
+/// A server whose events endpoint is on; `loopback` is the test switch that lets subscription
+/// confirmations reach a local stand-in (never set outside tests).
+async fn events_server(loopback: bool) -> TestServer {
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::config_with(dir.path(), &[("EVENTS_SECRET", SECRET)]);
+    let ingest = mediaserver::build_ingest(&config).await.unwrap();
+    let output = ingest.media_store().clone();
+    let settings = mediaserver_api::ApiSettings {
+        allow_loopback_confirmation: loopback,
+        ..mediaserver::api_settings(&config)
+    };
+    let state = mediaserver_api::AppState::new(
+        ingest,
+        output,
+        b"events-tests-jwt-secret-0123456789",
+        settings,
+    );
+    TestServer::start_state(dir, &config, state).await
+}
+
+/// A local stand-in for a confirmation endpoint: `/confirm` answers 200, `/redirect` sends to
+/// `/confirm`. Returns its address and the number of visits to `/confirm`.
+async fn confirmation_stand_in() -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let app = axum::Router::new()
+        .route(
+            "/confirm",
+            axum::routing::get(move || {
+                let counter = counter.clone();
+                async move {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    "confirmed"
+                }
+            }),
+        )
+        .route(
+            "/redirect",
+            axum::routing::get(|| async { axum::response::Redirect::temporary("/confirm") }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (addr, hits)
+}
+
+/// A loopback port nothing listens on.
+async fn closed_port() -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    listener.local_addr().unwrap()
+}
+
+/// Posts a `SubscriptionConfirmation` carrying `url`; returns the status and body.
+async fn confirm(s: &TestServer, url: &str) -> (StatusCode, String) {
+    let r = s
+        .client
+        .post(s.url("/v1/events/object-storage"))
+        .bearer_auth(SECRET)
+        .header("X-OCI-NS-MessageType", "SubscriptionConfirmation")
+        .header("X-OCI-NS-ConfirmationURL", url)
+        .json(&json!({"ConfirmationURL": url}))
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+/// Every refused confirmation gets one and the same answer, whatever the target was: refused
+/// up front, unreachable, an open or a closed port, a redirect. Nothing is fetched.
+#[tokio::test]
+async fn subscription_confirmation_is_refused_alike_for_anything_but_oci_notifications() {
+    use std::sync::atomic::Ordering;
+    let s = events_server(false).await;
+    let _admin = s.user_token("admin@example.com").await;
+    let (open, hits) = confirmation_stand_in().await;
+    let closed = closed_port().await;
+    let (open_port, closed_port) = (open.port(), closed.port());
+    let targets = [
+        // Loopback, an open and a closed port, by address and by name.
+        format!("http://{open}/confirm"),
+        format!("http://{closed}/confirm"),
+        format!("https://{open}/confirm"),
+        format!("http://localhost:{open_port}/confirm"),
+        format!("https://[::1]:{closed_port}/confirm"),
+        format!("https://[::ffff:127.0.0.1]:{open_port}/confirm"),
+        // Private, link-local (the instance metadata service), CGNAT, unique-local.
+        "https://10.0.0.1/confirm".to_string(),
+        "https://192.168.1.1/confirm".to_string(),
+        "https://169.254.169.254/opc/v2/instance/".to_string(),
+        "https://100.64.0.1/confirm".to_string(),
+        "https://[fd00::1]/confirm".to_string(),
+        // Look-alikes of OCI's domains.
+        "https://cell1.notification.us-ashburn-1.oci.oraclecloud.evil/confirm".to_string(),
+        "https://notification.us-ashburn-1.oraclecloud.com.attacker.example/confirm".to_string(),
+        "https://notification.us-ashburn-1.oraclecloudx.com/confirm".to_string(),
+        // OCI, but not over HTTPS on its port, or not Notifications.
+        "http://notification.us-ashburn-1.oraclecloud.com/confirm".to_string(),
+        "https://notification.us-ashburn-1.oraclecloud.com:8443/confirm".to_string(),
+        "https://objectstorage.us-ashburn-1.oraclecloud.com/n/ns/b/b/o/o".to_string(),
+    ];
+    let mut answers = Vec::new();
+    for target in &targets {
+        let (status, body) = confirm(&s, target).await;
+        assert!(
+            !body.contains(&open_port.to_string()) && !body.contains(&closed_port.to_string()),
+            "{target}: {body}"
+        );
+        answers.push((target, status, body));
+    }
+    for (target, status, body) in &answers {
+        eprintln!("{target} -> {status} {body}");
+    }
+    let (_, status, body) = &answers[0];
+    assert_eq!(*status, StatusCode::BAD_GATEWAY, "{body}");
+    let v: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(v["error"]["code"], "confirmation_failed", "{body}");
+    for (target, s2, b2) in &answers {
+        assert_eq!((s2, b2), (status, body), "{target} is answered differently");
+    }
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        0,
+        "a refused target was fetched"
+    );
+}
+
+/// A confirmation URL that redirects is not followed (with loopback allowed for the test).
+#[tokio::test]
+async fn subscription_confirmation_follows_no_redirect() {
+    use std::sync::atomic::Ordering;
+    let s = events_server(true).await;
+    let _admin = s.user_token("admin@example.com").await;
+    let (open, hits) = confirmation_stand_in().await;
+    let redirected = confirm(&s, &format!("http://{open}/redirect")).await;
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        0,
+        "the redirect was followed: {redirected:?}"
+    );
+    let refused = confirm(&s, &format!("http://{}/confirm", closed_port().await)).await;
+    assert_eq!(refused.0, StatusCode::BAD_GATEWAY, "{}", refused.1);
+    assert_eq!(
+        redirected, refused,
+        "a redirect is answered like any failure"
+    );
+    // The switch lets the stand-in itself be reached.
+    let (status, body) = confirm(&s, &format!("http://{open}/confirm")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+}
+
+/// The realm domains confirmations are fetched from are the OCI client's realm table (the API
+/// crate keeps its own copy: it must not depend on mediaserver-oci).
+#[test]
+fn confirmation_realm_domains_are_the_oci_realms() {
+    let mut api: Vec<&str> = mediaserver_api::OCI_REALM_DOMAINS.to_vec();
+    let mut oci: Vec<&str> = mediaserver_oci::region::realm_domains().collect();
+    api.sort_unstable();
+    oci.sort_unstable();
+    assert_eq!(api, oci);
 }

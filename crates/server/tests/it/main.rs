@@ -26,6 +26,7 @@ mod path_ids;
 mod pipeline;
 mod playback;
 mod playback_cache;
+mod playback_tokens;
 mod progressive;
 mod registry;
 mod uploads_direct;

@@ -171,7 +171,8 @@ async fn changes_through_this_server_apply_to_the_next_request() {
         );
     }
 
-    // Private: strangers are refused at once; the owner and token holders still play.
+    // Private: strangers are refused at once, and so are the tokens handed out while it was
+    // public (issue 12, defect 3); the owner still plays.
     set_visibility(&s, &token, &id, "private").await;
     expect_error(anonymous(&s, &playlist).await, StatusCode::NOT_FOUND).await;
     let r = s.get(&playlist, &token).send().await.unwrap();
@@ -180,6 +181,22 @@ async fn changes_through_this_server_apply_to_the_next_request() {
         .to_str()
         .unwrap()
         .starts_with("private"));
+    expect_error(anonymous(&s, &signed_playlist).await, StatusCode::NOT_FOUND).await;
+    // A token minted while private plays.
+    let signed: serde_json::Value = s
+        .client
+        .post(s.url(&format!("/v1/media/{id}/playback-token")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let signed_playlist = signed["hls"]
+        .as_str()
+        .unwrap()
+        .replace("master.m3u8", "media_0.m3u8");
     assert_eq!(
         anonymous(&s, &signed_playlist).await.status(),
         StatusCode::OK

@@ -12,9 +12,14 @@
 //!   tagged with the row's `updated_at`: a body is only used with a row that carries the same
 //!   stamp, so it can never outlive the row it was read for (every change to an item bumps
 //!   `updated_at`), and that row is at most the TTL old.
+//! - Playback tokens whose signature was checked, until they expire. What a token grants is
+//!   decided against the item's row at every request ([`PlaybackGrant::admits`]), so a token
+//!   revoked by a switch to private stops working on the next request here and within
+//!   [`ITEM_TTL`] on another replica.
 //!
 //! quick_cache (sharded, weight-bounded) holds both; the TTL is a timestamp in the value.
 
+use crate::credentials::PlaybackGrant;
 use axum::http::HeaderValue;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -87,8 +92,8 @@ impl Weighter<BodyKey, CachedBody> for BodyWeight {
 /// See the module documentation. Lives in the (already shared) application state.
 pub(crate) struct PlaybackCache {
     items: Cache<MediaId, CachedItem>,
-    /// Playback tokens already verified: token → (item id, expiry in unix seconds).
-    tokens: Cache<String, (Arc<MediaId>, i64)>,
+    /// Playback tokens already verified: token → (what it grants, expiry in unix seconds).
+    tokens: Cache<String, (Arc<PlaybackGrant>, i64)>,
     bodies: Cache<BodyKey, CachedBody, BodyWeight>,
     /// Bumped by every invalidation; a row read while one happened is not kept (it may predate
     /// the change that caused it).
@@ -157,24 +162,24 @@ impl PlaybackCache {
         Ok(Some(media))
     }
 
-    /// The item a playback token is for. A token's signature is checked once (`verify`, which
-    /// returns the item and the expiry); later requests with the same token only compare its
+    /// What a playback token grants. A token's signature is checked once (`verify`, which
+    /// returns the grant and the expiry); later requests with the same token only compare its
     /// expiry with the clock, so an expired token is refused exactly as before (by `verify`).
     pub(super) fn token<E>(
         &self,
         token: &str,
-        verify: impl FnOnce() -> Result<(MediaId, i64), E>,
-    ) -> Result<Arc<MediaId>, E> {
+        verify: impl FnOnce() -> Result<(PlaybackGrant, i64), E>,
+    ) -> Result<Arc<PlaybackGrant>, E> {
         let now = Utc::now().timestamp();
-        if let Some((mid, exp)) = self.tokens.get(token) {
+        if let Some((grant, exp)) = self.tokens.get(token) {
             if now <= exp {
-                return Ok(mid);
+                return Ok(grant);
             }
         }
-        let (mid, exp) = verify()?;
-        let mid = Arc::new(mid);
-        self.tokens.insert(token.to_string(), (mid.clone(), exp));
-        Ok(mid)
+        let (grant, exp) = verify()?;
+        let grant = Arc::new(grant);
+        self.tokens.insert(token.to_string(), (grant.clone(), exp));
+        Ok(grant)
     }
 
     /// Forgets `id` after this server changed or deleted it. Call after the change is committed.
@@ -315,20 +320,23 @@ mod tests {
         let cache = PlaybackCache::default();
         let calls = std::sync::atomic::AtomicUsize::new(0);
         let now = Utc::now().timestamp();
-        let m1 = MediaId::new();
+        let m1 = media(MediaStatus::Ready);
+        let keys = crate::credentials::TokenKeys::new(&[7; 32], Duration::from_secs(60));
+        let (token, _) = keys.issue_playback(&m1, Duration::from_secs(60)).unwrap();
+        let grant = keys.verify_playback_until(&token).unwrap().0;
         let verify = |exp: i64| {
             calls.fetch_add(1, Ordering::SeqCst);
-            Ok::<_, &str>((m1.clone(), exp))
+            Ok::<_, &str>((grant.clone(), exp))
         };
-        assert_eq!(*cache.token("t1", || verify(now + 60)).unwrap(), m1);
-        assert_eq!(*cache.token("t1", || verify(now + 60)).unwrap(), m1);
+        assert_eq!(*cache.token("t1", || verify(now + 60)).unwrap(), grant);
+        assert_eq!(*cache.token("t1", || verify(now + 60)).unwrap(), grant);
         assert_eq!(calls.load(Ordering::SeqCst), 1, "second use is a hit");
         // Cached as valid until a moment already past: verified again, and its verdict stands.
         cache.token("t2", || verify(now - 1)).unwrap();
-        let refused = cache.token("t2", || Err::<(MediaId, i64), _>("expired"));
+        let refused = cache.token("t2", || Err::<(PlaybackGrant, i64), _>("expired"));
         assert_eq!(refused.unwrap_err(), "expired");
         assert!(cache
-            .token("t3", || Err::<(MediaId, i64), _>("invalid"))
+            .token("t3", || Err::<(PlaybackGrant, i64), _>("invalid"))
             .is_err());
     }
 

@@ -2,6 +2,8 @@
 //! served from the output bucket by byte range. Access is by the item's visibility, the
 //! caller's login, or a playback token — in the path (`/v1/play/{token}/…`) so that players
 //! resolving relative playlist and segment URIs keep it, or as `?token=` on `/v1/media/{id}/…`.
+//! A token is checked against the item at every request: it stops working once the item is
+//! made private after it was minted, or deleted (on another replica: within [`ITEM_TTL`]).
 
 mod cache;
 mod resolve;
@@ -11,6 +13,7 @@ pub(crate) use cache::PlaybackCache;
 pub use cache::ITEM_TTL;
 use resolve::{resolve, Kind};
 
+use crate::credentials::PlaybackGrant;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::access::{load_owned, may_read};
 use crate::http::caller::{AuthUser, MaybeAuthUser};
@@ -55,7 +58,9 @@ pub(crate) struct TokenRequest {
     ttl_seconds: Option<u64>,
 }
 
-/// A short-lived token for one item, with ready-to-use HLS and DASH URLs that carry it.
+/// A short-lived token for one item, with ready-to-use HLS and DASH URLs that carry it. It plays
+/// until it expires, the item is deleted, or the item is made private after it was minted (a
+/// token minted while the item is private keeps working while it stays private).
 #[utoipa::path(post, path = "/v1/media/{id}/playback-token", tag = "playback", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = TokenRequest,
     responses((status = 201, body = SignedUrls), (status = 400, body = ErrorBody),
@@ -84,10 +89,7 @@ async fn create_playback_token(
             )))
         }
     };
-    Ok((
-        StatusCode::CREATED,
-        Json(signed_urls(&state, &media.id, ttl)?),
-    ))
+    Ok((StatusCode::CREATED, Json(signed_urls(&state, &media, ttl)?)))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -151,7 +153,7 @@ async fn media_output(
     // The request itself rather than a `HeaderMap` extractor, which clones every header.
     req: Request,
 ) -> ApiResult<Response> {
-    let token_mid = match &q.token {
+    let grant = match &q.token {
         Some(t) => Some(
             state
                 .playback_cache
@@ -159,8 +161,8 @@ async fn media_output(
         ),
         None => None,
     };
-    if let Some(mid) = &token_mid {
-        if mid.as_str() != id {
+    if let Some(grant) = &grant {
+        if grant.media_id.as_str() != id {
             return Err(ApiError::Forbidden(
                 "this playback token is for another item".into(),
             ));
@@ -168,16 +170,16 @@ async fn media_output(
     }
     // Parsed only now: a token for another item is a 403 whatever the path names.
     let id = parse_id::<MediaId>(&id)?;
-    let has_token = token_mid.is_some();
+    let grant = grant.as_deref();
     // Only the head: the body type is not Sync, and the slow path holds this across awaits.
     let (req, _) = req.into_parts();
-    if let Some(answer) = from_memory(&state, &id, &file, caller.as_ref(), has_token, &req) {
+    if let Some(answer) = from_memory(&state, &id, &file, caller.as_ref(), grant, &req) {
         return answer;
     }
     // Boxed: the slow path's state is large, and keeping it out of this future keeps the
     // common case small.
     Box::pin(async {
-        let media = load_playable(&state, &id, caller.as_ref(), has_token).await?;
+        let media = load_playable(&state, &id, caller.as_ref(), grant).await?;
         serve_output(&state, &media, &file, &req.method, &req.headers).await
     })
     .await
@@ -194,16 +196,18 @@ async fn token_output(
     Path((token, file)): Path<(String, String)>,
     req: Request,
 ) -> ApiResult<Response> {
-    // Players fetch every playlist and segment with the token: its signature is checked once.
-    let id = state
+    // Players fetch every playlist and segment with the token: its signature is checked once,
+    // what it grants at every request.
+    let grant = state
         .playback_cache
         .token(&token, || state.tokens.verify_playback_until(&token))?;
+    let id = &grant.media_id;
     let (req, _) = req.into_parts();
-    if let Some(answer) = from_memory(&state, &id, &file, None, true, &req) {
+    if let Some(answer) = from_memory(&state, id, &file, None, Some(&grant), &req) {
         return answer;
     }
     Box::pin(async {
-        let media = load_playable(&state, &id, None, true).await?;
+        let media = load_playable(&state, id, None, Some(&grant)).await?;
         serve_output(&state, &media, &file, &req.method, &req.headers).await
     })
     .await
@@ -217,7 +221,7 @@ fn from_memory(
     id: &MediaId,
     file: &str,
     caller: Option<&AuthUser>,
-    has_token: bool,
+    grant: Option<&PlaybackGrant>,
     req: &Parts,
 ) -> Option<ApiResult<Response>> {
     let method = &req.method;
@@ -225,7 +229,7 @@ fn from_memory(
         return None;
     }
     let media = state.playback_cache.fresh_item(id)?;
-    if !may_read(&media, caller, has_token) {
+    if !may_read(&media, caller, grant) {
         return None;
     }
     let (_, content_type, kind) = resolve(&media, file)?;
@@ -267,7 +271,7 @@ async fn load_playable(
     state: &AppState,
     id: &MediaId,
     caller: Option<&AuthUser>,
-    has_token: bool,
+    grant: Option<&PlaybackGrant>,
 ) -> ApiResult<Arc<Media>> {
     let not_found = || ApiError::not_found("media item");
     let media = state
@@ -275,7 +279,7 @@ async fn load_playable(
         .item(id, || state.repo.get_media(id))
         .await?
         .ok_or_else(not_found)?;
-    if may_read(&media, caller, has_token) {
+    if may_read(&media, caller, grant) {
         Ok(media)
     } else {
         Err(not_found())
