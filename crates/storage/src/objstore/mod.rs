@@ -360,10 +360,13 @@ impl Storage for ObjectStoreStorage {
                             self.redactor.cause(e),
                         ))
                     }
+                    // `Other`'s message is object_store's text, naming the endpoint: the
+                    // readiness answer (public) says what kind of failure, the cause the rest.
                     Err(e) => Err(match self.map(e, CHECK_PREFIX) {
-                        StorageError::Other { message, source } => {
-                            StorageError::Unavailable { message, source }
-                        }
+                        e @ StorageError::Other { .. } => StorageError::unavailable_from(
+                            "the storage provider refused the request",
+                            e,
+                        ),
                         other => other,
                     }),
                 }
