@@ -304,7 +304,8 @@ async fn open_multipart_uploads(endpoint: &str, bucket: &str) -> usize {
 }
 
 /// S3 goes away in the middle of a multipart upload: the client gets a 503 whose JSON names no
-/// internal URL, address or upload id (those go to the log).
+/// internal URL, address or upload id (those go to the log), and the multipart upload whose
+/// abort failed is aborted by the upload sweeper once S3 is back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn storage_outage_mid_upload_is_503_without_internal_details() {
     let endpoint = required_env("MEDIASERVER_TEST_S3_ENDPOINT");
@@ -379,5 +380,22 @@ async fn storage_outage_mid_upload_is_503_without_internal_details() {
         );
     }
     assert!(text.contains("storage unavailable"), "{text}");
+
+    // The abort failed too: the multipart upload is still open. Once S3 is back, the upload
+    // sweeper aborts it.
+    assert_eq!(open_multipart_uploads(&endpoint, &bucket).await, 1);
+    s.state.ingest.sweep_expired().await.unwrap();
+    assert_eq!(
+        open_multipart_uploads(&endpoint, &bucket).await,
+        1,
+        "aborted while S3 is down?"
+    );
     relay.restore();
+    s.state.ingest.sweep_expired().await.unwrap();
+    assert_eq!(
+        open_multipart_uploads(&endpoint, &bucket).await,
+        0,
+        "the sweeper left the multipart upload open"
+    );
+    assert!(s.state.media_store.list("").await.unwrap().is_empty());
 }
