@@ -57,7 +57,10 @@ pub(crate) trait PartUpload: Send + 'static {
 
 /// Multipart uploads whose abort failed, waiting to be aborted again (see the module docs).
 #[derive(Clone, Default)]
-pub(crate) struct PendingAborts(Arc<Mutex<Vec<(String, Box<dyn PartUpload>)>>>);
+pub(crate) struct PendingAborts(Arc<Mutex<Vec<Parked>>>);
+
+/// An upload waiting in [`PendingAborts`], with its object's key.
+type Parked = (String, Box<dyn PartUpload>);
 
 impl PendingAborts {
     fn park(&self, key: String, upload: Box<dyn PartUpload>) {
