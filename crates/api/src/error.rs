@@ -199,6 +199,11 @@ impl From<DbError> for ApiError {
     }
 }
 
+/// What a client is told when storage cannot serve (see `From<StorageError>`).
+const STORAGE_UNAVAILABLE: &str = "storage unavailable; try again later";
+/// ... and when that stopped an upload.
+const STORAGE_UNAVAILABLE_NOTHING_KEPT: &str = "storage unavailable, nothing was kept; retry later";
+
 impl From<StorageError> for ApiError {
     fn from(e: StorageError) -> Self {
         match e {
@@ -206,9 +211,9 @@ impl From<StorageError> for ApiError {
             StorageError::RangeNotSatisfiable { size, .. } => {
                 ApiError::RangeNotSatisfiable { size }
             }
-            StorageError::Unavailable { ref message, .. } => {
-                ApiError::unavailable(format!("storage unavailable: {message}"), e)
-            }
+            // A fixed text: whatever a provider put in its message (endpoints, buckets, upload
+            // ids) goes to the log with the cause, not to the client.
+            e @ StorageError::Unavailable { .. } => ApiError::unavailable(STORAGE_UNAVAILABLE, e),
             StorageError::InvalidKey(_) => ApiError::NotFound("object not found".into()),
             other => ApiError::Internal(other.into()),
         }
@@ -227,10 +232,9 @@ impl From<IngestError> for ApiError {
             IngestError::Empty => ApiError::BadRequest(message),
             IngestError::NotMedia { .. } => ApiError::UnsupportedMediaType(message),
             IngestError::NotStored(cause) => match cause {
-                StorageError::Unavailable { ref message, .. } => ApiError::unavailable(
-                    format!("storage unavailable, nothing was kept; retry later ({message})"),
-                    cause,
-                ),
+                StorageError::Unavailable { .. } => {
+                    ApiError::unavailable(STORAGE_UNAVAILABLE_NOTHING_KEPT, cause)
+                }
                 other => other.into(),
             },
             IngestError::NotUploaded { .. }
@@ -325,7 +329,7 @@ mod tests {
             ))),
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                "storage unavailable, nothing was kept; retry later (timed out)".into()
+                "storage unavailable, nothing was kept; retry later".into()
             )
         );
         assert_eq!(
@@ -347,10 +351,23 @@ mod tests {
     }
 
     #[test]
-    fn unavailable_keeps_its_message_and_its_cause() {
-        let e = ApiError::from(StorageError::unavailable("connection refused"));
-        assert_eq!(e.to_string(), "storage unavailable: connection refused");
-        assert!(std::error::Error::source(&e).is_some());
+    fn unavailable_shows_a_fixed_text_and_keeps_the_details_in_its_cause() {
+        let e = ApiError::from(StorageError::unavailable(
+            "PUT http://10.0.0.5:9000/b/k?uploadId=XYZ: connection refused",
+        ));
+        assert_eq!(e.to_string(), "storage unavailable; try again later");
+        assert!(
+            ErrorChain(&e)
+                .to_string()
+                .contains("uploadId=XYZ: connection refused"),
+            "{}",
+            ErrorChain(&e)
+        );
+        let e = ApiError::from(IngestError::NotStored(StorageError::unavailable(
+            "http://10.0.0.5:9000",
+        )));
+        assert!(!e.to_string().contains("10.0.0.5"), "{e}");
+        assert!(ErrorChain(&e).to_string().contains("10.0.0.5"));
     }
 
     #[test]

@@ -231,7 +231,19 @@ impl Ingest {
     }
 
     /// Removes expired uploads (up to a batch per call); returns how many were looked at.
+    /// First it retries the aborts of multipart uploads that failed while storage was down
+    /// (see `Storage::retry_failed_aborts`); a failure there is logged, and retried next time.
     pub async fn sweep_expired(&self) -> IngestResult<usize> {
+        match self.store().retry_failed_aborts().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                count = n,
+                "aborted multipart uploads left by a storage outage"
+            ),
+            Err(e) => {
+                tracing::warn!(error = %ErrorChain(&e), "multipart uploads left by a storage outage are still not aborted; will retry")
+            }
+        }
         let repo = self.repo();
         let batch = repo.expired_uploads(Utc::now(), SWEEP_BATCH).await?;
         for listed in &batch {

@@ -24,8 +24,9 @@ pub enum StorageError {
     #[error("upload source failed: {0}")]
     Source(#[source] std::io::Error),
     /// The provider cannot be reached or cannot serve right now (connection refused, timeout,
-    /// 5xx/429 after retries, missing bucket); a retry later may work. `message` may reach
-    /// clients (the API answers 503 with it).
+    /// 5xx/429 after retries, missing bucket); a retry later may work. `message` says what
+    /// kind of failure in words that name no endpoint, bucket or upload id (readiness shows
+    /// it); the provider's full error is the `source`, for the log.
     #[error("storage unavailable: {message}")]
     Unavailable {
         message: String,

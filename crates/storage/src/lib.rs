@@ -135,6 +135,13 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// Cheap reachability check for readiness probes.
     async fn check(&self) -> Result<()>;
 
+    /// Aborts again the multipart uploads of this process's writers whose abort failed (the
+    /// provider was down when the write failed), so their parts do not stay stored. Those that
+    /// fail again are kept for the next call. Returns how many were aborted.
+    async fn retry_failed_aborts(&self) -> Result<usize> {
+        Ok(0)
+    }
+
     /// Starts a resumable upload of `key` (see [`resumable`]). Nothing is visible at `key`
     /// until [`Storage::resumable_finish`].
     async fn resumable_start(&self, _key: &ObjectKey) -> Result<ResumableState> {

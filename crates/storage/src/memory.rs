@@ -23,5 +23,6 @@ pub fn memory(bucket: &str, part_size: usize) -> Result<Arc<dyn Storage>> {
         bucket: bucket.to_string(),
         part_size,
         redactor,
+        failed_aborts: Default::default(),
     }))
 }

@@ -205,6 +205,7 @@ pub fn s3(opts: S3Options) -> Result<Arc<dyn Storage>> {
         bucket: opts.bucket,
         part_size: opts.part_size,
         redactor,
+        failed_aborts: Default::default(),
     }))
 }
 

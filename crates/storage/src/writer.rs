@@ -8,6 +8,12 @@
 //! `object_store` providers hand over `object_store`'s own multipart upload (`objstore/parts.rs`);
 //! a provider whose multipart API is addressed by upload id — the `MultipartParts` that
 //! resumable uploads use too — gets its upload from `IdUpload` (OCI).
+//!
+//! An abort that fails (the provider is down: the very moment aborts are needed) would leave
+//! the upload's parts stored and billed for good; the upload is kept instead in its storage's
+//! [`PendingAborts`], which [`crate::Storage::retry_failed_aborts`] (the upload sweeper) retries
+//! until the provider accepts it. The list lives in memory: a process that exits first leaves
+//! them to the provider's lifecycle rules.
 
 use crate::error::Chain;
 #[cfg(feature = "oci")]
@@ -18,7 +24,6 @@ use bytes::{Bytes, BytesMut};
 use futures::future::BoxFuture;
 use futures::StreamExt;
 use std::path::Path;
-#[cfg(feature = "oci")]
 use std::sync::{Arc, Mutex, PoisonError};
 use tokio::task::JoinSet;
 
@@ -50,6 +55,43 @@ pub(crate) trait PartUpload: Send + 'static {
     async fn abort(&mut self) -> Result<()>;
 }
 
+/// Multipart uploads whose abort failed, waiting to be aborted again (see the module docs).
+#[derive(Clone, Default)]
+pub(crate) struct PendingAborts(Arc<Mutex<Vec<Parked>>>);
+
+/// An upload waiting in [`PendingAborts`], with its object's key.
+type Parked = (String, Box<dyn PartUpload>);
+
+impl PendingAborts {
+    fn park(&self, key: String, upload: Box<dyn PartUpload>) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((key, upload));
+    }
+
+    /// Aborts every parked upload once more; those that fail again stay parked. Returns how
+    /// many were aborted, or the first failure (after trying them all).
+    pub(crate) async fn retry(&self) -> Result<usize> {
+        let parked = std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner));
+        let mut aborted = 0;
+        let mut first_error = None;
+        for (key, mut upload) in parked {
+            match upload.abort().await {
+                Ok(()) | Err(StorageError::NotFound(_)) => aborted += 1,
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                    self.park(key, upload);
+                }
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(aborted),
+        }
+    }
+}
+
 struct Multipart {
     upload: Box<dyn PartUpload>,
     in_flight: JoinSet<Result<()>>,
@@ -62,10 +104,17 @@ pub(crate) struct PartWriter {
     size: u64,
     pending: BytesMut,
     multipart: Option<Multipart>,
+    /// Where an upload goes whose abort failed.
+    failed_aborts: PendingAborts,
 }
 
 impl PartWriter {
-    pub(crate) fn new(target: Box<dyn PartTarget>, key: &ObjectKey, part_size: usize) -> Self {
+    pub(crate) fn new(
+        target: Box<dyn PartTarget>,
+        key: &ObjectKey,
+        part_size: usize,
+        failed_aborts: PendingAborts,
+    ) -> Self {
         PartWriter {
             target,
             key: key.to_string(),
@@ -73,6 +122,7 @@ impl PartWriter {
             size: 0,
             pending: BytesMut::new(),
             multipart: None,
+            failed_aborts,
         }
     }
 
@@ -131,7 +181,10 @@ impl PartWriter {
         while mp.in_flight.join_next().await.is_some() {}
         match mp.upload.abort().await {
             Ok(()) | Err(StorageError::NotFound(_)) => Ok(()),
-            Err(e) => Err(e),
+            Err(e) => {
+                self.failed_aborts.park(self.key.clone(), mp.upload);
+                Err(e)
+            }
         }
     }
 }
@@ -208,14 +261,17 @@ impl Drop for PartWriter {
         // Dropping the set cancels the part uploads still running.
         drop(in_flight);
         let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            self.failed_aborts.park(self.key.clone(), upload);
             return;
         };
         let key = self.key.clone();
+        let failed_aborts = self.failed_aborts.clone();
         rt.spawn(async move {
             match upload.abort().await {
                 Ok(()) | Err(StorageError::NotFound(_)) => {}
                 Err(e) => {
-                    tracing::warn!(key, error = %Chain(&e), "could not abort an abandoned multipart upload")
+                    tracing::warn!(key, error = %Chain(&e), "could not abort an abandoned multipart upload; will retry");
+                    failed_aborts.park(key, upload);
                 }
             }
         });
@@ -332,4 +388,54 @@ pub(crate) fn validate_part_size(part_size: usize) -> Result<()> {
         return Err(StorageError::other("part size must be greater than zero"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    /// A multipart upload whose abort fails while `down` is set.
+    struct Flaky {
+        down: Arc<AtomicBool>,
+        aborted: Arc<AtomicUsize>,
+    }
+
+    #[async_trait]
+    impl PartUpload for Flaky {
+        fn put_part(&mut self, _data: Bytes) -> BoxFuture<'static, Result<()>> {
+            Box::pin(async { Ok(()) })
+        }
+        async fn complete(&mut self) -> Result<Option<String>> {
+            Ok(None)
+        }
+        async fn abort(&mut self) -> Result<()> {
+            if self.down.load(Ordering::SeqCst) {
+                return Err(StorageError::unavailable("down"));
+            }
+            self.aborted.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn failed_aborts_are_kept_until_a_retry_succeeds() {
+        let down = Arc::new(AtomicBool::new(true));
+        let aborted = Arc::new(AtomicUsize::new(0));
+        let pending = PendingAborts::default();
+        pending.park(
+            "k".into(),
+            Box::new(Flaky {
+                down: down.clone(),
+                aborted: aborted.clone(),
+            }),
+        );
+        assert!(pending.retry().await.is_err());
+        assert_eq!(aborted.load(Ordering::SeqCst), 0);
+        down.store(false, Ordering::SeqCst);
+        assert_eq!(pending.retry().await.unwrap(), 1);
+        assert_eq!(aborted.load(Ordering::SeqCst), 1);
+        // Nothing left to abort.
+        assert_eq!(pending.retry().await.unwrap(), 0);
+    }
 }

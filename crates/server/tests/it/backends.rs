@@ -231,3 +231,171 @@ async fn storage_unreachable_during_upload_is_503_and_nothing_is_recorded() {
     assert_eq!(body["database"], "ok");
     assert_ne!(body["media_storage"], "ok");
 }
+
+/// A TCP relay in front of the test S3 server that can be cut (every open connection dropped,
+/// new ones refused) and restored, to simulate an outage in the middle of a request.
+struct Relay {
+    addr: std::net::SocketAddr,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    cut: std::sync::Arc<std::sync::Mutex<tokio_util::sync::CancellationToken>>,
+}
+
+impl Relay {
+    async fn start(target: &str) -> Relay {
+        use std::sync::atomic::Ordering;
+        let target = target
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_string();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let cut = std::sync::Arc::new(std::sync::Mutex::new(
+            tokio_util::sync::CancellationToken::new(),
+        ));
+        let (up2, cut2) = (up.clone(), cut.clone());
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !up2.load(Ordering::SeqCst) {
+                    continue; // dropped: the connection is closed at once
+                }
+                let token = cut2.lock().unwrap().clone();
+                let target = target.clone();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = token.cancelled() => {}
+                    }
+                });
+            }
+        });
+        Relay { addr, up, cut }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn cut(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        let mut token = self.cut.lock().unwrap();
+        token.cancel();
+        *token = tokio_util::sync::CancellationToken::new();
+    }
+
+    fn restore(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// What moto reports as open multipart uploads of `bucket` (moto answers unsigned requests).
+async fn open_multipart_uploads(endpoint: &str, bucket: &str) -> usize {
+    reqwest::get(format!("{endpoint}/{bucket}?uploads"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .matches("<UploadId>")
+        .count()
+}
+
+/// S3 goes away in the middle of a multipart upload: the client gets a 503 whose JSON names no
+/// internal URL, address or upload id (those go to the log), and the multipart upload whose
+/// abort failed is aborted by the upload sweeper once S3 is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn storage_outage_mid_upload_is_503_without_internal_details() {
+    let endpoint = required_env("MEDIASERVER_TEST_S3_ENDPOINT");
+    let bucket = fresh_bucket(&endpoint).await;
+    let relay = Relay::start(&endpoint).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with(dir.path(), &[]);
+    let repo = mediaserver::open_database(&config).await.unwrap();
+    let store = mediaserver_storage::s3(S3Options {
+        bucket: bucket.clone(),
+        endpoint: Some(relay.url()),
+        access_key_id: Some("test".into()),
+        secret_access_key: Some("test".into()),
+        path_style: true,
+        allow_http: true,
+        max_retries: 1,
+        retry_timeout: Duration::from_secs(2),
+        ..Default::default()
+    })
+    .unwrap();
+    let state = AppState::new(
+        mediaserver::ingest(&config, repo, store.clone()),
+        store,
+        JWT.as_bytes(),
+        mediaserver::api_settings(&config),
+    );
+    let s = TestServer::start_state(dir, &config, state).await;
+    let token = s.user_token("me@example.com").await;
+
+    // The body streams in: more than one 8 MiB part, then the outage, then the rest.
+    let (tx, rx) = futures::channel::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let part =
+        reqwest::multipart::Part::stream(reqwest::Body::wrap_stream(rx)).file_name("big clip.mp4");
+    let request = s
+        .client
+        .post(s.url("/v1/media"))
+        .bearer_auth(&token)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send();
+    let request = tokio::spawn(request);
+    let mut head = read(&fixtures().mp4);
+    head.extend(std::iter::repeat_n(7u8, 9 * 1024 * 1024));
+    let mut tx = tx;
+    use futures::SinkExt;
+    tx.send(Ok(head)).await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while open_multipart_uploads(&endpoint, &bucket).await == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no multipart upload started"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    relay.cut();
+    for _ in 0..3 {
+        if tx.send(Ok(vec![9u8; 4 * 1024 * 1024])).await.is_err() {
+            break;
+        }
+    }
+    drop(tx);
+    let r = request.await.unwrap().unwrap();
+    let status = r.status();
+    let text = r.text().await.unwrap();
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{text}");
+    let body: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"));
+    assert_eq!(body["error"]["code"], "unavailable", "{text}");
+    let lower = text.to_lowercase();
+    for leak in ["http://", "127.0.0.1", "uploadid", "upload id", &bucket] {
+        assert!(
+            !lower.contains(leak),
+            "{leak:?} shown to the client: {text}"
+        );
+    }
+    assert!(text.contains("storage unavailable"), "{text}");
+
+    // The abort failed too: the multipart upload is still open. Once S3 is back, the upload
+    // sweeper aborts it.
+    assert_eq!(open_multipart_uploads(&endpoint, &bucket).await, 1);
+    s.state.ingest.sweep_expired().await.unwrap();
+    assert_eq!(
+        open_multipart_uploads(&endpoint, &bucket).await,
+        1,
+        "aborted while S3 is down?"
+    );
+    relay.restore();
+    s.state.ingest.sweep_expired().await.unwrap();
+    assert_eq!(
+        open_multipart_uploads(&endpoint, &bucket).await,
+        0,
+        "the sweeper left the multipart upload open"
+    );
+    assert!(s.state.media_store.list("").await.unwrap().is_empty());
+}

@@ -40,5 +40,6 @@ pub fn local(root: &Path, bucket: &str, part_size: usize) -> Result<Arc<dyn Stor
         bucket: bucket.to_string(),
         part_size,
         redactor: Redactor::default(),
+        failed_aborts: Default::default(),
     }))
 }

@@ -60,15 +60,17 @@ impl Redactor {
 
     /// Maps an error from an operation on `key` (or a prefix, for listings). The message is
     /// the error's text without secrets; the error itself (or its redacted stand-in) is the
-    /// cause.
+    /// cause. An `Unavailable` message may reach clients, and object_store's text names the
+    /// endpoint, bucket and multipart upload id: it says only what kind of failure it was,
+    /// the full text stays in the cause (for the log).
     pub(crate) fn map(&self, err: object_store::Error, key: &str) -> StorageError {
         match err {
             object_store::Error::NotFound { .. } => StorageError::NotFound(key.to_string()),
             other => {
-                let message = self.clean(other.to_string());
                 if is_unavailable(&other) {
-                    StorageError::unavailable_from(message, self.cause(other))
+                    StorageError::unavailable_from(unavailable_summary(&other), self.cause(other))
                 } else {
+                    let message = self.clean(other.to_string());
                     StorageError::other_from(message, self.cause(other))
                 }
             }
@@ -151,13 +153,65 @@ pub(crate) fn is_unavailable(err: &(dyn StdError + 'static)) -> bool {
     false
 }
 
-fn status_text_is_unavailable(text: &str) -> bool {
-    text.match_indices(STATUS_MARKER).any(|(i, m)| {
+/// What kind of outage `err` (one [`is_unavailable`] accepts) is, in words that name no URL,
+/// bucket, key or upload id.
+fn unavailable_summary(err: &(dyn StdError + 'static)) -> String {
+    const CONNECT: &str = "could not connect to the storage provider";
+    const TIMEOUT: &str = "the storage provider did not answer in time";
+    const BROKEN: &str = "the connection to the storage provider failed";
+    let mut current = Some(err);
+    while let Some(e) = current {
+        if let Some(r) = e.downcast_ref::<reqwest::Error>() {
+            if let Some(status) = r.status() {
+                return format!("the storage provider answered {status}");
+            }
+            if r.is_timeout() {
+                return TIMEOUT.into();
+            }
+            if r.is_connect() {
+                return CONNECT.into();
+            }
+        }
+        if let Some(h) = e.downcast_ref::<HttpError>() {
+            match h.kind() {
+                HttpErrorKind::Connect => return CONNECT.into(),
+                HttpErrorKind::Timeout => return TIMEOUT.into(),
+                HttpErrorKind::Request | HttpErrorKind::Interrupted => return BROKEN.into(),
+                _ => {}
+            }
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                ErrorKind::TimedOut => return TIMEOUT.into(),
+                ErrorKind::ConnectionRefused | ErrorKind::AddrNotAvailable => {
+                    return CONNECT.into()
+                }
+                ErrorKind::ConnectionReset
+                | ErrorKind::ConnectionAborted
+                | ErrorKind::NotConnected => return BROKEN.into(),
+                _ => {}
+            }
+        }
+        if let Some(code) = unavailable_status(&e.to_string()) {
+            return format!("the storage provider answered {code}");
+        }
+        current = e.source();
+    }
+    "the storage provider cannot serve requests right now".into()
+}
+
+/// The 5xx/429 status in object_store's rendered retry error, if there is one.
+fn unavailable_status(text: &str) -> Option<u16> {
+    text.match_indices(STATUS_MARKER).find_map(|(i, m)| {
         let code = text
             .get(i + m.len()..i + m.len() + 3)
             .and_then(|s| s.parse::<u16>().ok());
-        matches!(code, Some(500..=599 | 429))
+        code.filter(|c| matches!(c, 500..=599 | 429))
     })
+}
+
+fn status_text_is_unavailable(text: &str) -> bool {
+    unavailable_status(text).is_some()
 }
 
 #[cfg(test)]
@@ -186,6 +240,34 @@ mod tests {
             "bad key [REDACTED] here"
         );
         assert_eq!(r.clean("nothing"), "nothing");
+    }
+
+    #[test]
+    fn unavailable_messages_name_no_endpoint_or_upload_id() {
+        let r = Redactor::default();
+        let err = object_store::Error::Generic {
+            store: "S3",
+            source: "Error performing PUT http://127.0.0.1:9000/b/k?partNumber=2&uploadId=XYZ \
+                     in 1s - Server returned non-2xx status code: 503 Service Unavailable: "
+                .into(),
+        };
+        let e = r.map(err, "k");
+        let StorageError::Unavailable { message, source } = &e else {
+            panic!("{e:?}");
+        };
+        assert_eq!(message, "the storage provider answered 503");
+        // The details stay in the cause, for the log.
+        assert!(source
+            .as_ref()
+            .is_some_and(|c| Chain(c.as_ref()).to_string().contains("uploadId=XYZ")));
+
+        let io = std::io::Error::from(ErrorKind::ConnectionRefused);
+        let err = object_store::Error::Generic {
+            store: "S3",
+            source: Box::new(io),
+        };
+        assert!(matches!(r.map(err, "k"),
+            StorageError::Unavailable { message, .. } if message == "could not connect to the storage provider"));
     }
 
     #[test]

@@ -9,7 +9,7 @@ pub(crate) use errors::Redactor;
 pub(crate) use parts::StoreParts;
 
 use crate::resumable::{self, AppendOutcome, MultipartParts, ResumableState};
-use crate::writer::PartWriter;
+use crate::writer::{PartWriter, PendingAborts};
 use crate::{
     local, ByteStream, ObjectKey, ObjectMeta, ObjectWriter, PutResult, Result, Storage,
     StorageError,
@@ -51,6 +51,8 @@ pub(crate) struct ObjectStoreStorage {
     pub(crate) bucket: String,
     pub(crate) part_size: usize,
     pub(crate) redactor: Redactor,
+    /// Writers' multipart uploads whose abort failed, for [`Storage::retry_failed_aborts`].
+    pub(crate) failed_aborts: PendingAborts,
 }
 
 // Hand-written so credentials inside the wrapped store's config can never be logged.
@@ -117,7 +119,12 @@ impl ObjectStoreStorage {
             key: key.to_string(),
             redactor: self.redactor.clone(),
         };
-        Ok(Box::new(PartWriter::new(Box::new(target), key, part_size)))
+        Ok(Box::new(PartWriter::new(
+            Box::new(target),
+            key,
+            part_size,
+            self.failed_aborts.clone(),
+        )))
     }
 
     /// The multipart API for resumable uploads, where the backend has one.
@@ -343,6 +350,10 @@ impl Storage for ObjectStoreStorage {
         resumable::multipart_abort(self, self.parts()?, key, state).await
     }
 
+    async fn retry_failed_aborts(&self) -> Result<usize> {
+        self.failed_aborts.retry().await
+    }
+
     async fn check(&self) -> Result<()> {
         match &self.provider {
             #[cfg(feature = "memory")]
@@ -360,10 +371,13 @@ impl Storage for ObjectStoreStorage {
                             self.redactor.cause(e),
                         ))
                     }
+                    // `Other`'s message is object_store's text, naming the endpoint: the
+                    // readiness answer (public) says what kind of failure, the cause the rest.
                     Err(e) => Err(match self.map(e, CHECK_PREFIX) {
-                        StorageError::Other { message, source } => {
-                            StorageError::Unavailable { message, source }
-                        }
+                        e @ StorageError::Other { .. } => StorageError::unavailable_from(
+                            "the storage provider refused the request",
+                            e,
+                        ),
                         other => other,
                     }),
                 }

@@ -11,7 +11,7 @@ mod parts;
 
 use crate::key::validate_bucket;
 use crate::resumable::{self, AppendOutcome, ResumableState};
-use crate::writer::PartWriter;
+use crate::writer::{PartWriter, PendingAborts};
 use crate::{
     ByteStream, ObjectKey, ObjectMeta, ObjectWriter, PutResult, Result, SourceStream, Storage,
     StorageError,
@@ -78,6 +78,7 @@ pub async fn oci_bucket(client: OciClient, opts: OciBucketOptions) -> Result<Arc
         client,
         bucket: opts.bucket,
         part_size: opts.part_size,
+        failed_aborts: Default::default(),
     }))
 }
 
@@ -87,6 +88,8 @@ pub(crate) struct OciStorage {
     parts: Arc<OciParts>,
     bucket: String,
     part_size: usize,
+    /// Writers' multipart uploads whose abort failed, for [`Storage::retry_failed_aborts`].
+    failed_aborts: PendingAborts,
 }
 
 impl std::fmt::Debug for OciStorage {
@@ -149,7 +152,12 @@ impl OciStorage {
             parts: self.parts.clone(),
             key: key.clone(),
         };
-        Box::new(PartWriter::new(Box::new(target), key, part_size))
+        Box::new(PartWriter::new(
+            Box::new(target),
+            key,
+            part_size,
+            self.failed_aborts.clone(),
+        ))
     }
 
     async fn presign(
@@ -336,6 +344,10 @@ impl Storage for OciStorage {
 
     async fn presign_get(&self, key: &ObjectKey, expires: Duration) -> Result<url::Url> {
         self.presign(key, expires, ParAccess::ObjectRead).await
+    }
+
+    async fn retry_failed_aborts(&self) -> Result<usize> {
+        self.failed_aborts.retry().await
     }
 
     async fn check(&self) -> Result<()> {
