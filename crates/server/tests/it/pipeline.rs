@@ -131,7 +131,12 @@ async fn very_short_videos_become_ready_without_a_storyboard() {
             format!("/v1/media/{id}/thumbnail.jpg")
         );
         assert!(item["storyboard_url"].is_null(), "{item}");
-        let jobs = s.state.repo.jobs_for_media(&id.parse().unwrap()).await.unwrap();
+        let jobs = s
+            .state
+            .repo
+            .jobs_for_media(&id.parse().unwrap())
+            .await
+            .unwrap();
         assert_eq!(jobs[0].attempts, 1, "{frames} frame(s): retried");
 
         let r = s
