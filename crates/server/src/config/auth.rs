@@ -74,6 +74,19 @@ mod tests {
     use super::super::tests::cfg;
 
     #[test]
+    fn allow_registration_unset_means_the_first_account_only() {
+        use mediaserver_api::Registration;
+        assert_eq!(
+            cfg(&[]).unwrap().auth.registration,
+            Registration::FirstAccountOnly
+        );
+        let open = cfg(&[("ALLOW_REGISTRATION", "true")]).unwrap();
+        assert_eq!(open.auth.registration, Registration::Open);
+        let closed = cfg(&[("ALLOW_REGISTRATION", "false")]).unwrap();
+        assert_eq!(closed.auth.registration, Registration::Closed);
+    }
+
+    #[test]
     fn postgres_or_cloud_bucket_requires_jwt_secret() {
         let e = cfg(&[("DATABASE_URL", "postgres://u@localhost/db")]).unwrap_err();
         assert_eq!(e.var, "JWT_SECRET");
