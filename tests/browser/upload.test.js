@@ -4,12 +4,12 @@
 // PATCH after the reload starts past 0) and the item becomes ready. An unfinished upload can be
 // discarded; a refused access token is refreshed mid-upload. Then the errors a person must
 // understand: too large (413), not media (415, dropped onto the drop zone), session over (401);
-// and logging out mid-upload stops it and forgets it.
+// and logging out mid-upload stops it and forgets it. Last, a failed item's Retry button queues it again.
 //
 // Needs what player.test.js needs (the binary, ffmpeg, /usr/bin/chromium, `npm ci` here).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startServer, ROOT } from './lib/server.js';
@@ -237,5 +237,36 @@ test('logging out mid-upload stops it and forgets it, here and on the server', {
   const { access_token: token } = await login.json();
   const head = await fetch(url, { method: 'HEAD', headers: { 'Tus-Resumable': '1.0.0', authorization: 'Bearer ' + token } });
   assert.equal(head.status, 404, 'the server no longer has it');
+  assert.deepEqual(pageErrors, []);
+}));
+
+test('a failed item has a Retry button that queues it again', { timeout: 120000 }, step(async () => {
+  await page.goto(server.url + '/#/login');
+  await page.fill(sel('email'), EMAIL);
+  await page.fill(sel('password'), PASSWORD);
+  await page.click(sel('auth-submit'));
+  await page.waitForSelector(sel('dropzone'));
+  const { access_token: token } = await (await fetch(server.url + '/v1/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: EMAIL, password: PASSWORD }) })).json();
+  // Half an MP4: its header still sniffs as video, processing fails for good.
+  const bytes = readFileSync(clip);
+  const r = await fetch(server.url + '/v1/media?filename=cut.mp4', { method: 'POST', headers: { authorization: 'Bearer ' + token }, body: bytes.subarray(0, bytes.length / 2) });
+  assert.equal(r.status, 201);
+  const { id } = await r.json();
+  const deadline = Date.now() + 60000;
+  for (;;) {
+    const item = await (await fetch(server.url + '/v1/media/' + id, { headers: { authorization: 'Bearer ' + token } })).json();
+    if (item.status === 'failed') break;
+    assert.ok(Date.now() < deadline, `still ${item.status}`);
+    await new Promise((res) => setTimeout(res, 250));
+  }
+  await page.goto(server.url + '/#/media/' + id);
+  const button = await page.waitForSelector(sel('retry-button'));
+  const answered = page.waitForResponse((resp) => resp.url().endsWith(`/v1/media/${id}/retry`) && resp.request().method() === 'POST');
+  await button.click();
+  assert.equal((await answered).status(), 202);
+  // Queued again: the page leaves the failed state and polls; the same broken file fails again
+  // and the button comes back.
+  await page.waitForSelector(sel('retry-button'), { state: 'detached', timeout: 10000 });
+  await page.waitForSelector(sel('retry-button'), { timeout: 60000 });
   assert.deepEqual(pageErrors, []);
 }));

@@ -29,11 +29,26 @@ use std::time::Duration;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
+/// Who may create an account with `POST /v1/auth/register`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Registration {
+    /// Anyone (`ALLOW_REGISTRATION=true`).
+    Open,
+    /// Only the first account, which becomes admin; afterwards the admin creates users
+    /// (`ALLOW_REGISTRATION` unset: the default, so a public server is not open to sign-up).
+    FirstAccountOnly,
+    /// Nobody (`ALLOW_REGISTRATION=false`): every account comes from `mediaserver user create`.
+    Closed,
+}
+
 /// Settings the HTTP layer needs (a subset of the server configuration).
 #[derive(Debug, Clone)]
 pub struct ApiSettings {
-    pub allow_registration: bool,
+    /// Who may use `POST /v1/auth/register` (`ALLOW_REGISTRATION`).
+    pub registration: Registration,
     pub max_upload_bytes: u64,
+    /// Unfinished tus and direct uploads one user may have at once (`MAX_PENDING_UPLOADS`).
+    pub max_pending_uploads: u64,
     /// Unfinished uploads are removed this long after their last activity.
     pub upload_expiry: Duration,
     pub access_token_ttl: Duration,
@@ -66,8 +81,9 @@ pub struct ApiSettings {
 impl Default for ApiSettings {
     fn default() -> Self {
         ApiSettings {
-            allow_registration: true,
+            registration: Registration::FirstAccountOnly,
             max_upload_bytes: 10 * 1024 * 1024 * 1024,
+            max_pending_uploads: 100,
             upload_expiry: Duration::from_secs(24 * 3600),
             access_token_ttl: Duration::from_secs(900),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),

@@ -55,6 +55,11 @@ pub trait JobQueue: Send + Sync + std::fmt::Debug {
         error: &str,
         retry_at: Option<DateTime<Utc>>,
     ) -> Result<JobStatus>;
+    /// Retries a `failed` item (`POST /v1/media/{id}/retry`): in one transaction the item goes
+    /// back to `queued` (error cleared, progress 0) and a new queued job with `max_attempts`
+    /// fresh attempts is inserted. `false`, and nothing changed, if the item is not `failed` or
+    /// still has a queued or running job.
+    async fn retry_failed_media(&self, media_id: &MediaId, max_attempts: i32) -> Result<bool>;
     /// Hands a job back (graceful shutdown): `queued`, claimable now, the attempt not counted.
     async fn release_job(&self, job_id: &JobId, worker: &str) -> Result<bool>;
     async fn get_job(&self, job_id: &JobId) -> Result<Option<Job>>;
@@ -300,6 +305,47 @@ macro_rules! impl_queue {
                     tx.rollback().await.map_err(Self::db_err)?;
                     return Ok(false);
                 }
+                self.notify_jobs(&mut tx).await?;
+                tx.commit().await.map_err(Self::db_err)?;
+                Ok(true)
+            }
+
+            async fn retry_failed_media(
+                &self,
+                media_id: &::mediaserver_core::MediaId,
+                max_attempts: i32,
+            ) -> $crate::Result<bool> {
+                let now = $crate::shared::now();
+                let mut tx = self.begin_write().await?;
+                let requeued = ::sqlx::query(
+                    "UPDATE media SET status = 'queued', progress = 0, error = NULL, \
+                     updated_at = $1 \
+                     WHERE id = $2 AND status = 'failed' AND NOT EXISTS (\
+                       SELECT 1 FROM jobs WHERE media_id = $2 \
+                       AND status IN ('queued', 'running'))",
+                )
+                .bind(Self::ts(now))
+                .bind(media_id.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(Self::db_err)?
+                .rows_affected();
+                if requeued == 0 {
+                    tx.rollback().await.map_err(Self::db_err)?;
+                    return Ok(false);
+                }
+                ::sqlx::query(concat!(
+                    "INSERT INTO jobs (",
+                    $crate::rows::job_cols!(),
+                    ") VALUES ($1, $2, 'queued', 0, $3, $4, NULL, NULL, NULL, $4, $4)"
+                ))
+                .bind(::mediaserver_core::JobId::new().as_str())
+                .bind(media_id.as_str())
+                .bind(max_attempts.max(1))
+                .bind(Self::ts(now))
+                .execute(&mut *tx)
+                .await
+                .map_err(Self::db_err)?;
                 self.notify_jobs(&mut tx).await?;
                 tx.commit().await.map_err(Self::db_err)?;
                 Ok(true)

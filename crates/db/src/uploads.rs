@@ -6,7 +6,7 @@
 use crate::Result;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use mediaserver_core::{Upload, UploadId};
+use mediaserver_core::{Upload, UploadId, UserId};
 
 #[async_trait]
 pub trait Uploads: Send + Sync + std::fmt::Debug {
@@ -50,6 +50,8 @@ pub trait Uploads: Send + Sync + std::fmt::Debug {
     /// Gives the lease back if `writer` still holds it.
     async fn release_upload_lease(&self, id: &UploadId, writer: &str) -> Result<()>;
     async fn delete_upload(&self, id: &UploadId) -> Result<bool>;
+    /// How many of `owner`'s uploads are unfinished (`active`), for the per-user cap.
+    async fn count_active_uploads(&self, owner: &UserId) -> Result<i64>;
     /// Uploads whose `expires_at` is at or before `now`, oldest first.
     async fn expired_uploads(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<Upload>>;
 }
@@ -238,6 +240,19 @@ macro_rules! impl_uploads {
                     .await
                     .map_err(Self::db_err)?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            async fn count_active_uploads(
+                &self,
+                owner: &::mediaserver_core::UserId,
+            ) -> $crate::Result<i64> {
+                ::sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM uploads WHERE owner_id = $1 AND status = 'active'",
+                )
+                .bind(owner.as_str())
+                .fetch_one(&self.pool)
+                .await
+                .map_err(Self::db_err)
             }
 
             async fn expired_uploads(

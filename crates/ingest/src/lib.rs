@@ -71,6 +71,20 @@ impl Ingest {
         self.0.locks.lock(&self.0.repo, id, wait).await
     }
 
+    /// Queues a `failed` item again with a new job of fresh attempts (the same
+    /// [`RetryPolicy`] as a new upload). `false` if the item is not `failed`.
+    pub async fn retry_failed(&self, id: &MediaId) -> IngestResult<bool> {
+        let requeued = self
+            .0
+            .repo
+            .retry_failed_media(id, self.0.max_attempts)
+            .await?;
+        if requeued {
+            tracing::info!(media_id = %id, "failed item queued again");
+        }
+        Ok(requeued)
+    }
+
     fn store(&self) -> &dyn Storage {
         self.0.media_store.as_ref()
     }

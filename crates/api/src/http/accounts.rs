@@ -8,7 +8,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::caller::AuthUser;
 use crate::http::text::check_text;
 use crate::http::{ApiBytes, ApiJson, ClientIp};
-use crate::AppState;
+use crate::{AppState, Registration};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -111,7 +111,8 @@ fn check_password_strength(password: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// Create an account. The first account becomes admin. Closed when `ALLOW_REGISTRATION=false`.
+/// Create an account. The first account becomes admin. After it, sign-up is open only with
+/// `ALLOW_REGISTRATION=true`; `ALLOW_REGISTRATION=false` closes it even for the first account.
 #[utoipa::path(post, path = "/v1/auth/register", tag = "auth", request_body = Credentials,
     responses((status = 201, body = UserView), (status = 400, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
@@ -119,9 +120,19 @@ async fn register(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<Credentials>,
 ) -> ApiResult<(StatusCode, Json<UserView>)> {
-    if !state.settings.allow_registration {
+    let open = match state.settings.registration {
+        Registration::Open => true,
+        Registration::Closed => false,
+        // Checked before the insert, so two simultaneous first sign-ups may both pass; the
+        // database still makes only one of them admin.
+        Registration::FirstAccountOnly => state.repo.first_admin().await?.is_none(),
+    };
+    if !open {
         return Err(ApiError::Forbidden(
-            "registration is closed on this server; ask an administrator for an account".into(),
+            "registration is closed on this server: ask an administrator for an account \
+             (they create one with `mediaserver user create`, or open sign-up with \
+             ALLOW_REGISTRATION=true)"
+                .into(),
         ));
     }
     let email = normalise_email(&body.email)?;

@@ -88,7 +88,8 @@ struct OneTime {
 #[utoipa::path(post, path = "/v1/media/direct-upload", tag = "media", security(("bearer" = [])),
     request_body = DirectUploadRequest,
     responses((status = 201, body = DirectUpload), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 413, body = ErrorBody)))]
+        (status = 401, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 413, body = ErrorBody)))]
 async fn create_direct_upload(
     State(state): State<AppState>,
     caller: AuthUser,
@@ -119,6 +120,7 @@ async fn create_direct_upload(
         }
         other => other.into(),
     })?;
+    crate::http::pending_uploads::check(&state, &caller).await?;
     let id = original.id.clone();
     let lifetime = state.settings.upload_expiry.min(MAX_URL_LIFETIME);
     let now = Utc::now();

@@ -28,6 +28,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(upload_media, list_media).layer(DefaultBodyLimit::disable()))
         .routes(routes!(get_media, update_media, delete_media))
         .routes(routes!(get_original))
+        .routes(routes!(retry_media))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -322,6 +323,34 @@ async fn delete_media(
     deleted?;
     tracing::info!(media_id = %media.id, "media deleted");
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Process a failed item again: a new job with fresh attempts. Owner or admin; 409 unless the
+/// item is `failed`.
+#[utoipa::path(post, path = "/v1/media/{id}/retry", tag = "media", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 202, body = MediaView), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
+async fn retry_media(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    IdPath(id): IdPath<MediaId>,
+) -> ApiResult<(StatusCode, Json<MediaView>)> {
+    let media = load_owned(&state, &id, &caller).await?;
+    if !state.ingest.retry_failed(&media.id).await? {
+        return Err(ApiError::Conflict(format!(
+            "only a failed item can be retried; this one is {}",
+            media.status.as_str()
+        )));
+    }
+    let media = state
+        .repo
+        .get_media(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("media item"))?;
+    state.playback_cache.invalidate(&id);
+    Ok((StatusCode::ACCEPTED, Json(media_view(&state, media, true)?)))
 }
 
 /// The original file, with Range, ETag and If-None-Match support.

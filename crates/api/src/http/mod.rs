@@ -18,6 +18,7 @@ mod forwarded; // who the client is and how it reached us, believing only truste
 mod objects; // serving stored bytes: ranges, ETags, conditional requests
 mod paging; // limit, cursor and the next page's cursor of item lists
 mod path_id; // typed ids in route paths: a malformed id is the 404 an unknown one gets
+mod pending_uploads; // the cap on a user's unfinished tus and direct uploads
 mod text; // text fields from clients: control characters refused
 mod views; // the JSON views of items (with signed playback URLs)
 

@@ -1,5 +1,5 @@
 // An item's page: the player (or the image, or how processing goes), its details, and for its
-// owner or an admin the title, visibility and delete controls. Polls while the item processes.
+// owner or an admin the title, visibility and delete controls (and Retry on a failed item). Polls while the item processes.
 
 import { api, loadMe, store } from './api.js';
 import { confirmDialog, el, setKids, toast, view } from './dom.js';
@@ -41,7 +41,19 @@ export async function viewMedia(ctx, id) {
   function renderStage() {
     if (item.status === 'failed') {
       if (shown !== 'failed') {
-        stageBox.replaceChildren(el('div', { class: 'stage' }, el('div', { class: 'waiting' }, el('strong', { text: 'Processing failed' }), el('span', { class: 'small', text: item.error || '' }))));
+        // The owner or an admin may queue it again (POST /v1/media/{id}/retry); it then polls
+        // like any item in processing.
+        const retry = canManage ? el('button', { type: 'button', class: 'secondary', 'data-testid': 'retry-button', onclick: async () => {
+          retry.disabled = true;
+          try {
+            item = await api('/v1/media/' + item.id + '/retry', { method: 'POST' });
+            toast('Queued again');
+            render();
+            clearTimeout(timer);
+            timer = setTimeout(poll, 2000);
+          } catch (e) { toast(e.message); retry.disabled = false; }
+        } }, 'Retry') : null;
+        stageBox.replaceChildren(el('div', { class: 'stage' }, el('div', { class: 'waiting' }, el('strong', { text: 'Processing failed' }), el('span', { class: 'small', text: item.error || '' }), retry)));
         shown = 'failed';
       }
       return;

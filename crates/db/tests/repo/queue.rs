@@ -23,6 +23,7 @@ both_backends!(
     deleting_media_cascades_jobs,
     timestamps_compare_across_second_boundaries,
     wait_for_jobs_times_out,
+    retry_requeues_only_a_failed_item_with_fresh_attempts,
 );
 
 pub(super) const LEASE: StdDuration = StdDuration::from_secs(30);
@@ -551,4 +552,41 @@ async fn wait_for_jobs_times_out(repo: &DynRepo) {
     let waited = started.elapsed();
     assert!(waited >= StdDuration::from_millis(150), "{waited:?}");
     assert!(waited < StdDuration::from_secs(5), "{waited:?}");
+}
+
+async fn retry_requeues_only_a_failed_item_with_fresh_attempts(repo: &DynRepo) {
+    let (m, j) = enqueue(repo, 2).await;
+    // Queued: nothing to retry.
+    assert!(!repo.retry_failed_media(&m.id, 5).await.unwrap());
+    let claimed = repo.claim_job("w", LEASE, now()).await.unwrap().unwrap();
+    assert_eq!(claimed.id, j.id);
+    assert_eq!(
+        repo.fail_job(&j.id, "w", "damaged", None).await.unwrap(),
+        JobStatus::Failed
+    );
+    assert_eq!(
+        repo.get_media(&m.id).await.unwrap().unwrap().status,
+        MediaStatus::Failed
+    );
+    assert!(repo.retry_failed_media(&m.id, 5).await.unwrap());
+    let item = repo.get_media(&m.id).await.unwrap().unwrap();
+    assert_eq!(
+        (item.status, item.error, item.progress),
+        (MediaStatus::Queued, None, 0)
+    );
+    let jobs = repo.jobs_for_media(&m.id).await.unwrap();
+    assert_eq!(jobs.len(), 2);
+    assert_eq!(jobs[0].status, JobStatus::Failed);
+    let fresh = &jobs[1];
+    assert_eq!(
+        (fresh.status, fresh.attempts, fresh.max_attempts),
+        (JobStatus::Queued, 0, 5)
+    );
+    // Twice in a row: the second finds it queued.
+    assert!(!repo.retry_failed_media(&m.id, 5).await.unwrap());
+    // The new job is claimable at once.
+    let next = repo.claim_job("w", LEASE, now()).await.unwrap().unwrap();
+    assert_eq!(next.id, fresh.id);
+    // An unknown item: nothing.
+    assert!(!repo.retry_failed_media(&MediaId::new(), 5).await.unwrap());
 }

@@ -10,6 +10,7 @@ both_backends!(
     expired_uploads_oldest_first,
     duplicate_key_is_conflict,
     write_lease_is_exclusive_until_it_runs_out,
+    active_uploads_are_counted_per_owner,
 );
 
 fn upload(owner: &UserId, expires_in: i64) -> Upload {
@@ -150,4 +151,20 @@ async fn write_lease_is_exclusive_until_it_runs_out(repo: &DynRepo) {
     // The lease is not part of the upload's state.
     let got = repo.get_upload(&u.id).await.unwrap().unwrap();
     assert_eq!(got.offset, u.offset);
+}
+
+async fn active_uploads_are_counted_per_owner(repo: &DynRepo) {
+    let me = user(repo, "me@example.com").await;
+    let other = user(repo, "other@example.com").await;
+    assert_eq!(repo.count_active_uploads(&me.id).await.unwrap(), 0);
+    let a = upload(&me.id, 3600);
+    let b = upload(&me.id, 3600);
+    repo.create_upload(&a).await.unwrap();
+    repo.create_upload(&b).await.unwrap();
+    repo.create_upload(&upload(&other.id, 3600)).await.unwrap();
+    assert_eq!(repo.count_active_uploads(&me.id).await.unwrap(), 2);
+    // A completed upload is no longer pending.
+    assert!(repo.complete_upload(&a.id, a.length).await.unwrap());
+    assert_eq!(repo.count_active_uploads(&me.id).await.unwrap(), 1);
+    assert_eq!(repo.count_active_uploads(&other.id).await.unwrap(), 1);
 }

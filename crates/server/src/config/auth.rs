@@ -3,6 +3,7 @@
 //! calls are signed, `OCI_AUTH`, is in `oci.rs`.)
 
 use super::vars::{err, ConfigError, Vars};
+use mediaserver_api::Registration;
 use mediaserver_core::Secret;
 
 #[derive(Debug, Clone)]
@@ -10,7 +11,9 @@ pub struct AuthConfig {
     pub jwt_secret: Option<Secret>,
     /// `JWT_SECRET_OCID`: read from OCI Vault at startup into `jwt_secret`.
     pub jwt_secret_ocid: Option<String>,
-    pub allow_registration: bool,
+    /// `ALLOW_REGISTRATION`: unset → only the first account (the admin); `true` → open;
+    /// `false` → closed (accounts come from `mediaserver user create`).
+    pub registration: Registration,
     pub access_token_ttl_secs: u64,
     pub refresh_token_ttl_secs: u64,
 }
@@ -41,7 +44,14 @@ pub(super) fn from_vars(vars: &Vars, embedded: bool) -> Result<AuthConfig, Confi
              generate one with: openssl rand -hex 32 (or keep it in OCI Vault: JWT_SECRET_OCID)",
         ));
     }
-    let allow_registration = vars.bool_or("ALLOW_REGISTRATION", true)?;
+    // Not `bool_or`: unset is a third choice, open only until the admin exists.
+    let registration = if vars.get("ALLOW_REGISTRATION").is_none() {
+        Registration::FirstAccountOnly
+    } else if vars.bool_or("ALLOW_REGISTRATION", false)? {
+        Registration::Open
+    } else {
+        Registration::Closed
+    };
     let access_token_ttl_secs = vars.parse_or("ACCESS_TOKEN_TTL_SECONDS", 900u64)?;
     let refresh_token_ttl_secs = vars.parse_or("REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600u64)?;
     if access_token_ttl_secs == 0 || refresh_token_ttl_secs == 0 {
@@ -53,7 +63,7 @@ pub(super) fn from_vars(vars: &Vars, embedded: bool) -> Result<AuthConfig, Confi
     Ok(AuthConfig {
         jwt_secret,
         jwt_secret_ocid,
-        allow_registration,
+        registration,
         access_token_ttl_secs,
         refresh_token_ttl_secs,
     })
@@ -62,6 +72,19 @@ pub(super) fn from_vars(vars: &Vars, embedded: bool) -> Result<AuthConfig, Confi
 #[cfg(test)]
 mod tests {
     use super::super::tests::cfg;
+
+    #[test]
+    fn allow_registration_unset_means_the_first_account_only() {
+        use mediaserver_api::Registration;
+        assert_eq!(
+            cfg(&[]).unwrap().auth.registration,
+            Registration::FirstAccountOnly
+        );
+        let open = cfg(&[("ALLOW_REGISTRATION", "true")]).unwrap();
+        assert_eq!(open.auth.registration, Registration::Open);
+        let closed = cfg(&[("ALLOW_REGISTRATION", "false")]).unwrap();
+        assert_eq!(closed.auth.registration, Registration::Closed);
+    }
 
     #[test]
     fn postgres_or_cloud_bucket_requires_jwt_secret() {

@@ -1,7 +1,7 @@
 //! The HTTP side: where the server listens (`HOST`, `PORT`), how long and how many connections
 //! it keeps (`HTTP_HEADER_TIMEOUT_SECONDS`, `HTTP_MAX_CONNECTIONS`), which reverse proxies it
 //! believes (`TRUSTED_PROXIES`) and its own address for the URLs it hands out (`EXTERNAL_URL`),
-//! what it accepts (`MAX_UPLOAD_BYTES`, `UPLOAD_EXPIRY_SECONDS`), bucket events
+//! what it accepts (`MAX_UPLOAD_BYTES`, `UPLOAD_EXPIRY_SECONDS`, `MAX_PENDING_UPLOADS`), bucket events
 //! (`EVENTS_SECRET`, `EVENTS_OWNER_EMAIL`), where segment requests redirect (`PUBLIC_BASE_URL`)
 //! and the webhook it calls when an item is done (`WEBHOOK_URL`, `WEBHOOK_SECRET`).
 
@@ -28,6 +28,8 @@ pub struct HttpConfig {
     pub max_upload_bytes: u64,
     /// Unfinished uploads (tus, direct) are removed this long after their last activity.
     pub upload_expiry_secs: u64,
+    /// Unfinished tus and direct uploads one user may have at once.
+    pub max_pending_uploads: u64,
     pub events_secret: Option<Secret>,
     pub events_owner_email: Option<String>,
     /// Segment requests redirect here (a CDN in front of the output bucket) instead of being proxied.
@@ -70,6 +72,10 @@ pub(super) fn from_vars(vars: &Vars) -> Result<HttpConfig, ConfigError> {
     if upload_expiry_secs == 0 {
         return Err(err("UPLOAD_EXPIRY_SECONDS", "must be greater than 0"));
     }
+    let max_pending_uploads = vars.parse_or("MAX_PENDING_UPLOADS", 100u64)?;
+    if max_pending_uploads == 0 {
+        return Err(err("MAX_PENDING_UPLOADS", "must be greater than 0"));
+    }
     let webhook = match (vars.get("WEBHOOK_URL"), vars.get("WEBHOOK_SECRET")) {
         (None, _) => None,
         (Some(_), None) => {
@@ -107,6 +113,7 @@ pub(super) fn from_vars(vars: &Vars) -> Result<HttpConfig, ConfigError> {
         external_url,
         max_upload_bytes,
         upload_expiry_secs,
+        max_pending_uploads,
         events_secret,
         events_owner_email,
         public_base_url,

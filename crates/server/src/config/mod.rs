@@ -136,6 +136,10 @@ pub(crate) mod tests {
             "ALLOW_REGISTRATION"
         );
         assert_eq!(
+            cfg(&[("MAX_PENDING_UPLOADS", "0")]).unwrap_err().var,
+            "MAX_PENDING_UPLOADS"
+        );
+        assert_eq!(
             cfg(&[("MEDIA_BUCKET", "../etc")]).unwrap_err().var,
             "MEDIA_BUCKET"
         );

@@ -367,6 +367,59 @@ async fn registration_can_be_closed() {
 }
 
 #[tokio::test]
+async fn by_default_only_the_first_account_may_sign_up() {
+    // ALLOW_REGISTRATION unset (empty counts as unset).
+    let s = TestServer::start_with(&[("ALLOW_REGISTRATION", "")]).await;
+    let r = s.register("admin@example.com", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let admin: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(admin["role"], "admin");
+    let r = s.register("someone@example.com", PASSWORD).await;
+    assert_eq!(
+        r.headers()["content-type"].to_str().unwrap(),
+        "application/json"
+    );
+    let msg = expect_error(r, StatusCode::FORBIDDEN).await;
+    assert!(msg.contains("ask an administrator"), "{msg}");
+    assert!(msg.contains("mediaserver user create"), "{msg}");
+    assert!(msg.contains("ALLOW_REGISTRATION=true"), "{msg}");
+    // The admin can still sign in; nobody else was created.
+    assert_eq!(
+        s.login("admin@example.com", PASSWORD).await.status(),
+        StatusCode::OK
+    );
+    assert!(s
+        .state
+        .repo
+        .user_by_email("someone@example.com")
+        .await
+        .unwrap()
+        .is_none());
+}
+
+#[tokio::test]
+async fn allow_registration_true_keeps_sign_up_open() {
+    let s = TestServer::start_with(&[("ALLOW_REGISTRATION", "true")]).await;
+    for email in ["a@example.com", "b@example.com", "c@example.com"] {
+        assert_eq!(
+            s.register(email, PASSWORD).await.status(),
+            StatusCode::CREATED
+        );
+    }
+}
+
+#[tokio::test]
+async fn registration_false_closes_even_the_first_account() {
+    let s = TestServer::start_with(&[("ALLOW_REGISTRATION", "false")]).await;
+    let msg = expect_error(
+        s.register("first@example.com", PASSWORD).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert!(msg.contains("mediaserver user create"), "{msg}");
+}
+
+#[tokio::test]
 async fn repeated_failed_logins_are_refused() {
     let s = TestServer::start().await;
     s.register("me@example.com", PASSWORD).await;

@@ -613,3 +613,101 @@ async fn api_keys_can_upload() {
         .unwrap();
     assert_eq!(item["owner_id"], me["id"]);
 }
+
+/// `POST /v1/media/{id}/retry`: a failed item goes back to `queued` with a new job of fresh
+/// attempts (owner or admin); anything else is 409, another user's item 404.
+#[tokio::test]
+async fn a_failed_item_can_be_retried_by_its_owner_or_an_admin() {
+    use chrono::Utc;
+    use mediaserver_core::{JobStatus, MediaId};
+    use std::time::Duration;
+    let s = TestServer::start().await;
+    let admin = s.user_token("admin@example.com").await;
+    let owner = s.user_token("owner@example.com").await;
+    let other = s.user_token("other@example.com").await;
+    let item = s.upload_ok(&owner, "clip.mp4", read(&fixtures().mp4)).await;
+    let id = item["id"].as_str().unwrap().to_string();
+    let media_id: MediaId = id.parse().unwrap();
+    let retry = |token: Option<&str>| {
+        let r = s.client.post(s.url(&format!("/v1/media/{id}/retry")));
+        match token {
+            Some(t) => r.bearer_auth(t),
+            None => r,
+        }
+        .send()
+    };
+
+    // Not failed (queued): 409, naming the status.
+    let msg = expect_error(retry(Some(&owner)).await.unwrap(), StatusCode::CONFLICT).await;
+    assert!(msg.contains("queued"), "{msg}");
+
+    // Its job fails for good (as a worker records it).
+    let fail_for_good = || async {
+        let job = s
+            .state
+            .repo
+            .claim_job("w", Duration::from_secs(60), Utc::now())
+            .await
+            .unwrap()
+            .expect("a queued job");
+        assert_eq!(job.media_id, media_id);
+        s.state
+            .repo
+            .fail_job(&job.id, "w", "the file is damaged", None)
+            .await
+            .unwrap();
+    };
+    fail_for_good().await;
+    let failed: Value = s
+        .get(&format!("/v1/media/{id}"), &owner)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(failed["status"], "failed", "{failed}");
+
+    expect_error(retry(None).await.unwrap(), StatusCode::UNAUTHORIZED).await;
+    expect_error(retry(Some(&other)).await.unwrap(), StatusCode::NOT_FOUND).await;
+
+    let r = retry(Some(&owner)).await.unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["id"], id.as_str());
+    assert_eq!(body["status"], "queued", "{body}");
+    assert!(body["error"].is_null(), "{body}");
+    let jobs = s.state.repo.jobs_for_media(&media_id).await.unwrap();
+    assert_eq!(jobs.len(), 2, "{jobs:?}");
+    assert_eq!(jobs[0].status, JobStatus::Failed);
+    assert_eq!(jobs[1].status, JobStatus::Queued);
+    assert_eq!(jobs[1].attempts, 0);
+    // The retry policy's attempts (JOB_MAX_ATTEMPTS, 3 by default).
+    assert_eq!(jobs[1].max_attempts, 3);
+    // Queued again: a second retry is 409 until it fails again.
+    expect_error(retry(Some(&owner)).await.unwrap(), StatusCode::CONFLICT).await;
+
+    // An admin may retry anyone's failed item; the new job is claimable.
+    fail_for_good().await;
+    let r = retry(Some(&admin)).await.unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        s.state.repo.jobs_for_media(&media_id).await.unwrap().len(),
+        3
+    );
+
+    // In the API document.
+    let doc: Value = s
+        .client
+        .get(s.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let op = &doc["paths"]["/v1/media/{id}/retry"]["post"];
+    for code in ["202", "404", "409"] {
+        assert!(op["responses"][code].is_object(), "{op}");
+    }
+}

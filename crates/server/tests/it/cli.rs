@@ -131,6 +131,62 @@ fn serve(dir: &std::path::Path) -> Running {
     }
 }
 
+/// Bound to all addresses, the start-up log gives a URL a browser can open, says where the API
+/// docs are and, while no account exists, that the first one becomes admin.
+#[tokio::test]
+async fn startup_log_says_where_the_ui_and_docs_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = bin()
+        .arg("serve")
+        .env("DATA_DIR", dir.path())
+        .env("HOST", "0.0.0.0")
+        .env("PORT", "0")
+        .env("WORKERS", "0")
+        .env("LOG_LEVEL", "info")
+        .env("NO_COLOR", "1")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut log = String::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !(log.contains("becomes the admin") && log.contains("/docs")) && Instant::now() < deadline
+    {
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
+            log.push_str(&line);
+            log.push('\n');
+        }
+    }
+    let port = log
+        .split("listening on http://0.0.0.0:")
+        .nth(1)
+        .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+        .map(str::to_string);
+    let running = Running {
+        child,
+        url: String::new(),
+    };
+    let port = port.unwrap_or_else(|| panic!("no address in: {log}"));
+    assert!(
+        log.contains(&format!("web UI: http://localhost:{port}/")),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!("http://localhost:{port}/docs")),
+        "{log}"
+    );
+    assert!(log.contains("first account"), "{log}");
+    assert!(log.contains("becomes the admin"), "{log}");
+    drop(running);
+}
+
 fn sigterm(child: &Child) {
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

@@ -646,3 +646,69 @@ async fn a_dead_replicas_lease_runs_out() {
     assert!(started.elapsed() >= std::time::Duration::from_secs(2));
     s.stop().await;
 }
+
+/// `MAX_PENDING_UPLOADS`: a user with that many unfinished (tus or direct) uploads gets a JSON
+/// 409 naming the limit and what to do, and nothing is created; finishing or cancelling one
+/// makes room. Other users are not affected.
+#[tokio::test]
+async fn pending_uploads_per_user_are_capped() {
+    let s = TestServer::start_with(&[("MAX_PENDING_UPLOADS", "2")]).await;
+    let token = s.user_token("me@example.com").await;
+    let first = create_ok(&s, &token, 100, "a.mp4").await;
+    let r = s
+        .client
+        .post(s.url("/v1/media/direct-upload"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"filename": "b.mp4", "size": 100}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+
+    let r = create(&s, &token, 100, &format!("filename {}", b64("c.mp4"))).await;
+    assert_eq!(r.headers()["content-type"], "application/json");
+    let msg = expect_error(r, StatusCode::CONFLICT).await;
+    assert!(msg.contains("MAX_PENDING_UPLOADS=2"), "{msg}");
+    assert!(msg.contains("DELETE /v1/uploads/"), "{msg}");
+    let r = s
+        .client
+        .post(s.url("/v1/media/direct-upload"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"filename": "d.mp4", "size": 100}))
+        .send()
+        .await
+        .unwrap();
+    let msg = expect_error(r, StatusCode::CONFLICT).await;
+    assert!(msg.contains("MAX_PENDING_UPLOADS=2"), "{msg}");
+    // Nothing was created by the refused requests.
+    let keys = s.state.media_store.list("originals/").await.unwrap();
+    assert!(
+        keys.iter()
+            .all(|o| !o.key.contains("c.mp4") && !o.key.contains("d.mp4")),
+        "{keys:?}"
+    );
+    let me = s
+        .state
+        .repo
+        .user_by_email("me@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(s.state.repo.count_active_uploads(&me.id).await.unwrap(), 2);
+
+    // Someone else may still upload.
+    let other = s.user_token("other@example.com").await;
+    create_ok(&s, &other, 100, "e.mp4").await;
+
+    // Cancelling one makes room.
+    let r = s
+        .client
+        .delete(&first)
+        .bearer_auth(&token)
+        .header(TUS.0, TUS.1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    create_ok(&s, &token, 100, "f.mp4").await;
+}

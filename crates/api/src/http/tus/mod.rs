@@ -142,6 +142,7 @@ async fn create_inner(state: &AppState, caller: &AuthUser, req: Request) -> ApiR
         check_title(t)?;
     }
 
+    crate::http::pending_uploads::check(state, caller).await?;
     let upload = state
         .ingest
         .start_resumable(

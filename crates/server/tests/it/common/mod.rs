@@ -35,6 +35,9 @@ pub fn config_with(dir: &Path, env: &[(&str, &str)]) -> Config {
     vars.insert("PORT".into(), "0".into());
     // Tests that want processing start workers themselves.
     vars.insert("WORKERS".into(), "0".into());
+    // Most tests sign up several users; open sign-up is not the server's default. A test of the
+    // default passes ("ALLOW_REGISTRATION", "") (empty counts as unset).
+    vars.insert("ALLOW_REGISTRATION".into(), "true".into());
     for (k, v) in env {
         vars.insert(k.to_string(), v.to_string());
     }
