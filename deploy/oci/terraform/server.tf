@@ -44,7 +44,8 @@ resource "oci_container_instances_container_instance" "server" {
       # Notifications subscription (events.tf).
       EVENTS_SECRET           = random_password.events.result
       EVENTS_OWNER_EMAIL      = var.events_owner_email
-      ALLOW_REGISTRATION      = tostring(var.allow_registration)
+      # Blank is unset: only the first account may register.
+      ALLOW_REGISTRATION      = var.allow_registration == null ? "" : tostring(var.allow_registration)
       JOB_RUNNER              = "oci-container-instances"
       WORKER_IMAGE            = local.image
       OCI_COMPARTMENT_ID      = var.compartment_ocid

@@ -244,7 +244,8 @@ variable "events_owner_email" {
 }
 
 variable "allow_registration" {
-  description = "Whether anyone may register (ALLOW_REGISTRATION). The first account becomes admin, so register yours right after apply, then set this to false."
+  description = "ALLOW_REGISTRATION: null (the default) lets only the first account register, and it becomes admin, so register yours right after apply; true keeps sign-up open to anyone; false closes it (create users with `mediaserver user create`)."
   type        = bool
-  default     = true
+  default     = null
+  nullable    = true
 }
