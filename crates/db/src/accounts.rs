@@ -386,7 +386,7 @@ macro_rules! impl_accounts {
                         .await;
                     if let Err(e) = res {
                         ::tracing::warn!(
-                            error = %$crate::error::chain(&Self::db_err(e)),
+                            error = %::mediaserver_core::ErrorChain(&Self::db_err(e)),
                             "updating api key last_used_at"
                         );
                     }

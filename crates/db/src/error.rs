@@ -2,6 +2,7 @@
 //! its `source`, so a log that prints the chain shows everything, while callers match on the
 //! kind.
 
+use mediaserver_core::ErrorChain;
 use sqlx::error::{DatabaseError, ErrorKind};
 use std::error::Error as StdError;
 
@@ -151,12 +152,6 @@ pub(crate) fn map_migrate(e: sqlx::migrate::MigrateError) -> DbError {
     }
 }
 
-/// `e` and its causes, as "outer: inner: innermost" — for logs, whose JSON form prints only
-/// the outermost text of an error.
-pub(crate) fn chain(e: &(dyn StdError + 'static)) -> String {
-    mediaserver_core::ErrorChain(e).to_string()
-}
-
 /// A cause whose text had a secret in it: the text with the secret removed stands in for it.
 #[derive(Debug)]
 struct Redacted(String);
@@ -198,7 +193,7 @@ fn redact(msg: String, passwords: &[String]) -> String {
 /// cause is kept as it is.
 fn redact_cause(source: Option<Cause>, passwords: &[String]) -> Option<Cause> {
     let source = source?;
-    let text = chain(&*source);
+    let text = ErrorChain(&*source).to_string();
     if passwords.iter().any(|pw| text.contains(pw.as_str())) {
         Some(Box::new(Redacted(redact(text, passwords))))
     } else {
@@ -237,13 +232,16 @@ mod tests {
         let no_db = |_: &dyn DatabaseError| -> &'static str { "record" };
         let timed_out = map_sqlx(sqlx::Error::PoolTimedOut, no_db, |_| false);
         assert_eq!(
-            chain(&timed_out),
+            ErrorChain(&timed_out).to_string(),
             "database unavailable: timed out waiting for a connection"
         );
         let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
         let io = map_sqlx(sqlx::Error::Io(refused), no_db, |_| false);
         assert!(matches!(io, DbError::Unavailable { .. }), "{io:?}");
-        assert_eq!(chain(&io), "database unavailable: i/o error: refused");
+        assert_eq!(
+            ErrorChain(&io).to_string(),
+            "database unavailable: i/o error: refused"
+        );
     }
 
     #[test]
@@ -255,7 +253,7 @@ mod tests {
         };
         let redacted = redact_err(leaky, url);
         assert_eq!(
-            chain(&redacted),
+            ErrorChain(&redacted).to_string(),
             "database unavailable: i/o error: connecting as u:***"
         );
         let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");

@@ -116,7 +116,7 @@ impl PgRepo {
                 Ok(listener) => slot.insert(listener),
                 Err(e) => {
                     tracing::warn!(
-                        error = %error::chain(&e),
+                        error = %mediaserver_core::ErrorChain(&e),
                         "cannot listen for job notifications; polling"
                     );
                     return std::future::pending().await;
@@ -134,7 +134,7 @@ impl PgRepo {
             }
             Err(e) => {
                 let e = Self::db_err(e);
-                tracing::warn!(error = %error::chain(&e), "job notification listener failed");
+                tracing::warn!(error = %mediaserver_core::ErrorChain(&e), "job notification listener failed");
                 *slot = None;
                 std::future::pending::<()>().await;
             }

@@ -60,8 +60,8 @@ impl PipelineError {
     /// How the retry policy (`mediaserver_core::retry`) treats this failure.
     pub fn failure(&self) -> Failure {
         match self {
+            // `From<MediaError>` turns every permanent media error into `Unusable`.
             PipelineError::Unusable(_) | PipelineError::OriginalKey(_) => Failure::Permanent,
-            PipelineError::Media(e) if e.is_permanent() => Failure::Permanent,
             _ => Failure::Transient,
         }
     }

@@ -290,6 +290,22 @@ async fn api_long_file_names_are_cut_at_a_character_boundary() {
             .await
             .unwrap();
         assert!(r.status().is_success(), "direct PUT {name}: {}", r.status());
+        let complete = direct["complete_url"].as_str().unwrap();
+        let complete = if complete.starts_with('/') {
+            s.url(complete)
+        } else {
+            complete.to_string()
+        };
+        let r = s
+            .client
+            .post(complete)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "complete {name}: {}", r.status());
+        let item: Value = r.json().await.unwrap();
+        assert_eq!(item["filename"].as_str().unwrap(), filename);
     }
 }
 
@@ -378,7 +394,7 @@ async fn api_originals_are_downloads_never_sniffed() {
             "{method}: {cd}"
         );
     }
-    // Segments, posters and the like are typed by this server too.
+    // A range request of the original carries it too.
     let r = s
         .client
         .get(s.url(&format!("/v1/media/{id}/original")))
