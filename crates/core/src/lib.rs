@@ -14,5 +14,5 @@ pub mod sniff;
 pub use error_chain::ErrorChain;
 pub use ids::{new_id, InvalidId, JobId, MediaId, SessionId, UploadId, UserId};
 pub use model::*;
-pub use retry::{Failure, RetryPolicy};
+pub use retry::{Failure, Retry, RetryPolicy};
 pub use secret::Secret;

@@ -62,6 +62,16 @@ pub trait JobQueue: Send + Sync + std::fmt::Debug {
     async fn retry_failed_media(&self, media_id: &MediaId, max_attempts: i32) -> Result<bool>;
     /// Hands a job back (graceful shutdown): `queued`, claimable now, the attempt not counted.
     async fn release_job(&self, job_id: &JobId, worker: &str) -> Result<bool>;
+    /// Hands a job back after an outage (the database or object storage could not be
+    /// reached): `queued` again from `run_after`, `reason` recorded as its last error, the
+    /// attempt not counted. `false`, and nothing changed, unless `worker` holds the job.
+    async fn defer_job(
+        &self,
+        job_id: &JobId,
+        worker: &str,
+        reason: &str,
+        run_after: DateTime<Utc>,
+    ) -> Result<bool>;
     async fn get_job(&self, job_id: &JobId) -> Result<Option<Job>>;
     /// Oldest first.
     async fn jobs_for_media(&self, media_id: &MediaId) -> Result<Vec<Job>>;
@@ -106,6 +116,40 @@ macro_rules! impl_queue {
                         context: format!("lease too long: {lease:?}"),
                         source: None,
                     })
+            }
+
+            /// Puts a job `worker` holds back in the queue from `run_after`, taking back the
+            /// attempt its claim counted; `reason`, if any, becomes its last error.
+            async fn requeue_uncounted(
+                &self,
+                job_id: &::mediaserver_core::JobId,
+                worker: &str,
+                reason: Option<&str>,
+                run_after: ::chrono::DateTime<::chrono::Utc>,
+            ) -> $crate::Result<bool> {
+                let mut tx = self.begin_write().await?;
+                let done = ::sqlx::query(
+                    "UPDATE jobs SET status = 'queued', \
+                     attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, \
+                     lease_owner = NULL, lease_expires_at = NULL, run_after = $1, \
+                     last_error = COALESCE($2, last_error), updated_at = $3 \
+                     WHERE id = $4 AND lease_owner = $5 AND status = 'running'",
+                )
+                .bind(Self::ts(run_after))
+                .bind(reason)
+                .bind(Self::ts($crate::shared::now()))
+                .bind(job_id.as_str())
+                .bind(worker)
+                .execute(&mut *tx)
+                .await
+                .map_err(Self::db_err)?;
+                if done.rows_affected() == 0 {
+                    tx.rollback().await.map_err(Self::db_err)?;
+                    return Ok(false);
+                }
+                self.notify_jobs(&mut tx).await?;
+                tx.commit().await.map_err(Self::db_err)?;
+                Ok(true)
             }
 
             /// Fails the jobs whose lease expired on their last allowed attempt, and their
@@ -286,28 +330,19 @@ macro_rules! impl_queue {
                 job_id: &::mediaserver_core::JobId,
                 worker: &str,
             ) -> $crate::Result<bool> {
-                let mut tx = self.begin_write().await?;
-                let now = Self::ts($crate::shared::now());
-                let done = ::sqlx::query(
-                    "UPDATE jobs SET status = 'queued', \
-                     attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, \
-                     lease_owner = NULL, lease_expires_at = NULL, run_after = $1, \
-                     updated_at = $1 \
-                     WHERE id = $2 AND lease_owner = $3 AND status = 'running'",
-                )
-                .bind(now)
-                .bind(job_id.as_str())
-                .bind(worker)
-                .execute(&mut *tx)
-                .await
-                .map_err(Self::db_err)?;
-                if done.rows_affected() == 0 {
-                    tx.rollback().await.map_err(Self::db_err)?;
-                    return Ok(false);
-                }
-                self.notify_jobs(&mut tx).await?;
-                tx.commit().await.map_err(Self::db_err)?;
-                Ok(true)
+                self.requeue_uncounted(job_id, worker, None, $crate::shared::now())
+                    .await
+            }
+
+            async fn defer_job(
+                &self,
+                job_id: &::mediaserver_core::JobId,
+                worker: &str,
+                reason: &str,
+                run_after: ::chrono::DateTime<::chrono::Utc>,
+            ) -> $crate::Result<bool> {
+                self.requeue_uncounted(job_id, worker, Some(reason), run_after)
+                    .await
             }
 
             async fn retry_failed_media(

@@ -62,6 +62,9 @@ impl PipelineError {
         match self {
             // `From<MediaError>` turns every permanent media error into `Unusable`.
             PipelineError::Unusable(_) | PipelineError::OriginalKey(_) => Failure::Permanent,
+            // Nothing to do with the media: the attempt is not held against it.
+            PipelineError::Storage(StorageError::Unavailable { .. })
+            | PipelineError::Database(DbError::Unavailable { .. }) => Failure::Outage,
             _ => Failure::Transient,
         }
     }
@@ -126,7 +129,7 @@ mod tests {
     }
 
     #[test]
-    fn only_unusable_input_is_permanent() {
+    fn only_unusable_input_is_permanent_and_outages_are_not_the_medias_fault() {
         let permanent = [
             PipelineError::Unusable("x".into()),
             PipelineError::OriginalKey(StorageError::InvalidKey("x".into())),
@@ -135,8 +138,19 @@ mod tests {
         for e in permanent {
             assert_eq!(e.failure(), Failure::Permanent, "{e}");
         }
+        let outages = [
+            PipelineError::from(StorageError::unavailable("connection refused")),
+            PipelineError::from(DbError::Unavailable {
+                reason: "i/o error".into(),
+                source: None,
+            }),
+        ];
+        for e in outages {
+            assert_eq!(e.failure(), Failure::Outage, "{e}");
+        }
         let transient = [
             PipelineError::from(StorageError::NotFound("k".into())),
+            PipelineError::from(StorageError::other("refused")),
             PipelineError::from(DbError::NotFound),
             PipelineError::from(MediaError::Cancelled),
             PipelineError::Transient("x".into()),

@@ -10,6 +10,14 @@
 //! therefore never sees a playlist that points at a missing object, nor a `playable` item
 //! without a master. An upload error stops progressive publishing for the job (what is up
 //! stays consistent); the final publish after the encode uploads everything anyway.
+//!
+//! A job's later attempt (after a crash, an outage, a shutdown) finds segments the earlier one
+//! published. A stream's segments are kept, not uploaded again, when this encode's init segment
+//! for the stream is byte-identical to the published one: same settings, same decoder
+//! configuration, and — segments being cut at fixed keyframe times of the same source — a
+//! segment of the same name covers the same frames, so either copy plays. (x264 is not
+//! bit-exact between runs, so the bytes of the copies may differ.) Otherwise the stream's
+//! segments are overwritten as this encode produces them.
 
 use crate::progress::encode_percent;
 use crate::{ErrorChain, PipelineError};
@@ -17,7 +25,7 @@ use bytes::Bytes;
 use futures::StreamExt;
 use mediaserver_core::MediaId;
 use mediaserver_db::{DbError, DynRepo};
-use mediaserver_media::transcode::{PackagingSender, PackagingUpdate};
+use mediaserver_media::transcode::{segment_stream, PackagingSender, PackagingUpdate};
 use mediaserver_storage::{ObjectKey, Storage};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -34,8 +42,11 @@ const PARALLEL_UPLOADS: usize = 4;
 /// What progressive publishing put in storage.
 #[derive(Debug, Default)]
 pub(crate) struct Published {
-    /// `out_dir`-relative path → uploaded size, for every init and media segment.
+    /// `out_dir`-relative path → local size, for every init and media segment in storage:
+    /// uploaded, or kept from an earlier attempt.
     pub files: HashMap<String, u64>,
+    /// How many of `files` an earlier attempt had published and were kept.
+    pub kept: usize,
     /// Whether the item was marked playable.
     pub playable: bool,
 }
@@ -50,7 +61,12 @@ pub(crate) struct Target {
     pub out_dir: PathBuf,
     /// The encode's progress, 0.0–1.0 (for the progress written along with `playable`).
     pub progress: watch::Receiver<f64>,
+    /// Segments an earlier attempt published: `out_dir`-relative path → size.
+    pub earlier: HashMap<String, u64>,
 }
+
+/// Per output stream: whether the earlier attempt's segments are kept.
+type Reuse = HashMap<usize, bool>;
 
 /// The uploader task. Dropping it aborts the task (a job dropped on shutdown).
 pub(crate) struct ProgressivePublisher {
@@ -108,6 +124,7 @@ async fn run(
     stop: CancellationToken,
 ) -> Published {
     let mut published = Published::default();
+    let mut reuse = Reuse::new();
     let mut master_up = false;
     loop {
         let mut batch = tokio::select! {
@@ -122,7 +139,7 @@ async fn run(
         while let Ok(more) = rx.try_recv() {
             batch.merge(more);
         }
-        if let Err(e) = publish(&target, batch, &mut published, &mut master_up).await {
+        if let Err(e) = publish(&target, batch, &mut published, &mut reuse, &mut master_up).await {
             tracing::warn!(error = %ErrorChain(&e), "progressive publishing stopped; the rest is published when the encode ends");
             break;
         }
@@ -134,14 +151,37 @@ async fn publish(
     t: &Target,
     batch: PackagingUpdate,
     published: &mut Published,
+    reuse: &mut Reuse,
     master_up: &mut bool,
 ) -> Result<(), PipelineError> {
+    // 0. An earlier attempt's stream is kept if its init segment is ours byte for byte (an
+    //    init segment comes in the same update as its stream's first segment, or earlier).
+    for f in &batch.ready_files {
+        if let Some((stream, true)) = segment_stream(f) {
+            if !reuse.contains_key(&stream) && t.earlier.contains_key(f) {
+                let same = same_as_published(t, f).await?;
+                tracing::debug!(stream, same, "earlier attempt's init segment compared");
+                reuse.insert(stream, same);
+            }
+        }
+    }
+    let mut new = Vec::new();
+    for f in batch.ready_files {
+        if published.files.contains_key(&f) {
+            continue;
+        }
+        let kept = t.earlier.contains_key(&f)
+            && segment_stream(&f).is_some_and(|(stream, _)| reuse.get(&stream) == Some(&true));
+        if kept {
+            let size = tokio::fs::metadata(t.out_dir.join(&f)).await?.len();
+            published.files.insert(f, size);
+            published.kept += 1;
+        } else {
+            new.push(f);
+        }
+    }
+
     // 1. Segments (each once), all of them before anything that names them.
-    let new: Vec<String> = batch
-        .ready_files
-        .into_iter()
-        .filter(|f| !published.files.contains_key(f))
-        .collect();
     let results: Vec<Result<(String, u64), PipelineError>> = futures::stream::iter(new)
         .map(|rel| async move {
             let put = t
@@ -206,6 +246,24 @@ async fn publish(
         }
     }
     Ok(())
+}
+
+/// Whether the published copy of `rel` has the same bytes as ours (init segments: small).
+async fn same_as_published(t: &Target, rel: &str) -> Result<bool, PipelineError> {
+    let ours = tokio::fs::read(t.out_dir.join(rel)).await?;
+    if t.earlier.get(rel) != Some(&(ours.len() as u64)) {
+        return Ok(false);
+    }
+    let (_, mut stream) = match t.store.get_stream(&key(&t.prefix, rel)?).await {
+        Ok(found) => found,
+        Err(mediaserver_storage::StorageError::NotFound(_)) => return Ok(false),
+        Err(e) => return Err(e.into()),
+    };
+    let mut theirs = Vec::with_capacity(ours.len());
+    while let Some(chunk) = stream.next().await {
+        theirs.extend_from_slice(&chunk?);
+    }
+    Ok(theirs == ours)
 }
 
 fn key(prefix: &str, rel: &str) -> Result<ObjectKey, PipelineError> {

@@ -124,6 +124,11 @@ const SEGMENTS: &[&str] = &[
 ];
 
 async fn setup(fail_on: Option<&'static str>) -> Setup {
+    setup_with(fail_on, &[]).await
+}
+
+/// With `earlier` (stream file, bytes) published by an earlier attempt.
+async fn setup_with(fail_on: Option<&'static str>, earlier: &[(&str, &[u8])]) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let stream = dir.path().join("stream");
     std::fs::create_dir_all(&stream).unwrap();
@@ -165,6 +170,17 @@ async fn setup(fail_on: Option<&'static str>) -> Setup {
         log: Mutex::default(),
         fail_on,
     });
+    let mut earlier_sizes = HashMap::new();
+    for (name, bytes) in earlier {
+        let rel = format!("stream/{name}");
+        let key = ObjectKey::new(format!("media/{media_id}/{rel}")).unwrap();
+        store
+            .inner
+            .put_bytes(&key, Bytes::copy_from_slice(bytes))
+            .await
+            .unwrap();
+        earlier_sizes.insert(rel, bytes.len() as u64);
+    }
     let (_tx, progress) = watch::channel(0.4);
     let publisher = ProgressivePublisher::start(Target {
         store: store.clone(),
@@ -173,6 +189,7 @@ async fn setup(fail_on: Option<&'static str>) -> Setup {
         prefix: format!("media/{media_id}/"),
         out_dir: dir.path().to_path_buf(),
         progress,
+        earlier: earlier_sizes,
     });
     Setup {
         store,
@@ -321,4 +338,50 @@ async fn dropping_the_publisher_stops_it() {
     drop(s.publisher);
     wait_for("the receiver to go", || tx.is_closed()).await;
     assert!(tx.try_send(PackagingUpdate::default()).is_err());
+}
+
+#[tokio::test]
+async fn an_earlier_attempts_segments_are_kept_only_behind_an_identical_init_segment() {
+    // Stream 0's init is ours byte for byte: its published segment stays, whatever its bytes
+    // (x264 is not bit-exact between runs). Stream 1's init differs: all of it is replaced.
+    let s = setup_with(
+        None,
+        &[
+            ("init-0.m4s", b"init-0.m4s"),
+            ("chunk-0-00001.m4s", b"earlier encode"),
+            ("init-1.m4s", b"other settings"),
+            ("chunk-1-00001.m4s", b"earlier encode"),
+        ],
+    )
+    .await;
+    let tx = s.publisher.sender().unwrap();
+    let media_0 = playlist(&["chunk-0-00001.m4s", "chunk-0-00002.m4s"]);
+    let media_1 = playlist(&["chunk-1-00001.m4s"]).replace("init-0", "init-1");
+    tx.send(update(
+        SEGMENTS,
+        &[("media_0.m3u8", media_0), ("media_1.m3u8", media_1)],
+        true,
+    ))
+    .await
+    .unwrap();
+    let store = s.store.clone();
+    wait_for("the master", || {
+        store.log().iter().any(|k| k.ends_with("master.m3u8"))
+    })
+    .await;
+    let published = s.publisher.finish().await;
+    assert_eq!(published.kept, 2);
+    assert_eq!(published.files.len(), SEGMENTS.len());
+    assert_eq!(published.files["stream/chunk-0-00001.m4s"], 17);
+    let log = s.store.log();
+    let put = |name: &str| log.iter().any(|k| k.ends_with(&format!("/stream/{name}")));
+    assert!(!put("init-0.m4s") && !put("chunk-0-00001.m4s"), "{log:?}");
+    assert!(put("chunk-0-00002.m4s") && put("init-1.m4s") && put("chunk-1-00001.m4s"));
+    let read = |name: &str| {
+        let store = s.store.clone();
+        let key = ObjectKey::new(format!("media/{}/stream/{name}", s.media_id)).unwrap();
+        async move { store.read_at(&key, 0..14).await.unwrap() }
+    };
+    assert_eq!(&read("chunk-0-00001.m4s").await[..], b"earlier encode");
+    assert_eq!(&read("chunk-1-00001.m4s").await[..], b"chunk-1-00001.");
 }

@@ -62,6 +62,7 @@ impl Default for DeliveryPolicy {
                 max_attempts: 6,
                 backoff_base: Duration::from_secs(2),
                 backoff_cap: Duration::from_secs(60),
+                ..RetryPolicy::default()
             },
             timeout: Duration::from_secs(10),
         }

@@ -2,14 +2,23 @@
 //! [`JobRunner`], and record the result — ready, or failed and retried per the retry policy —
 //! with a webhook. On shutdown the current job gets a grace period to finish, after which its
 //! work is dropped (killing a local encoder) and the job handed back to the queue.
+//!
+//! Leases are short (`JOB_LEASE_SECONDS`, 15 s by default) and renewed every third of that, so
+//! a killed worker's job is claimed by another within about one lease. A worker that learns its
+//! lease went to another worker stops the job at once instead of racing the new owner.
+//!
+//! An outage of the database or object storage is not the media's fault: such a failure goes
+//! back to the queue without using an attempt (bounded in time by the retry policy), and a
+//! result that cannot be recorded because the database is unreachable is recorded once it is
+//! back, while the heartbeat keeps the lease, instead of being thrown away.
 
 use crate::runner::{JobRunner, RunContext};
 use crate::webhook::{WebhookEvent, WebhookSender};
 use crate::{ErrorChain, PipelineError};
 use chrono::Utc;
 use mediaserver_core::layout::{self, outputs_prefix};
-use mediaserver_core::{Job, JobId, JobStatus, Media, MediaId, MediaStatus, RetryPolicy};
-use mediaserver_db::{DynRepo, MediaReady};
+use mediaserver_core::{Job, JobId, JobStatus, Media, MediaId, MediaStatus, Retry, RetryPolicy};
+use mediaserver_db::{DbError, DynRepo, MediaReady};
 use mediaserver_storage::Storage;
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,7 +40,7 @@ pub struct WorkerSettings {
 impl Default for WorkerSettings {
     fn default() -> Self {
         WorkerSettings {
-            lease: Duration::from_secs(60),
+            lease: Duration::from_secs(15),
             idle_wait: Duration::from_secs(5),
             retry: RetryPolicy::default(),
             shutdown_grace: Duration::from_secs(30),
@@ -107,6 +116,7 @@ impl Pipeline {
 
     async fn run_job(&self, worker: &str, job: Job, shutdown: &CancellationToken) {
         tracing::info!(%worker, "job claimed");
+        // Cancelled by the heartbeat when another worker holds the lease now.
         let lost_lease = CancellationToken::new();
         let heartbeat = tokio::spawn(heartbeat(
             self.repo.clone(),
@@ -130,59 +140,163 @@ impl Pipeline {
         };
         // Dropping the future kills any local encoder still running (kill_on_drop).
         drop(processing);
-        heartbeat.abort();
 
+        // The heartbeat goes on while the result is recorded: an unreachable database is
+        // waited for with the lease kept, not left to expire.
+        let held = Held {
+            job: &job,
+            worker,
+            lost: &lost_lease,
+            shutdown,
+        };
         if lost_lease.is_cancelled() {
             tracing::warn!("lease lost to another worker; dropping this attempt");
-            return;
-        }
-        match outcome {
-            Outcome::HandedBack => {
-                if !self.runner.outlives_hand_back() {
-                    self.unpublish_quietly(&job.media_id).await;
-                }
-                match self.repo.release_job(&job.id, worker).await {
-                    Ok(_) => tracing::info!("job handed back to the queue"),
-                    Err(e) => {
-                        tracing::error!(error = %ErrorChain(&e), "could not hand the job back; its lease will expire")
-                    }
-                }
+        } else {
+            match outcome {
+                Outcome::HandedBack => self.hand_back(&held).await,
+                Outcome::Done(Ok(ready)) => self.finish(&held, ready).await,
+                Outcome::Done(Err(e)) => self.fail(&held, e).await,
             }
-            Outcome::Done(Ok(ready)) => self.finish(&job, worker, ready).await,
-            Outcome::Done(Err(e)) => self.fail(&job, worker, e).await,
+        }
+        heartbeat.abort();
+    }
+
+    async fn hand_back(&self, held: &Held<'_>) {
+        if !self.runner.outlives_hand_back() {
+            // Players stop seeing a half-done item; its segments stay for the next attempt.
+            self.hide_quietly(&held.job.media_id).await;
+        }
+        match self.repo.release_job(&held.job.id, held.worker).await {
+            Ok(_) => tracing::info!("job handed back to the queue"),
+            Err(e) => {
+                tracing::error!(error = %ErrorChain(&e), "could not hand the job back; its lease will expire")
+            }
         }
     }
 
-    async fn finish(&self, job: &Job, worker: &str, ready: MediaReady) {
-        if let Err(e) = self.repo.mark_media_ready(&job.media_id, &ready).await {
-            return self.fail(job, worker, e.into()).await;
+    async fn finish(&self, held: &Held<'_>, ready: MediaReady) {
+        let job = held.job;
+        let item = self
+            .persist(held, "check the item", || {
+                self.repo.get_media(&job.media_id)
+            })
+            .await;
+        match item {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                // Deleted while we worked: remove what was just published instead of
+                // orphaning it.
+                if let Err(e) = self
+                    .output_store
+                    .delete_prefix(&outputs_prefix(&job.media_id))
+                    .await
+                {
+                    tracing::warn!(error = %ErrorChain(&e), "could not remove a deleted item's outputs");
+                }
+                let gone = PipelineError::Unusable("the item was deleted during processing".into());
+                return self.fail(held, gone).await;
+            }
+            Err(e) => return self.fail(held, e.into()).await,
         }
-        if let Err(e) = self.repo.complete_job(&job.id, worker).await {
+        let marked = self
+            .persist(held, "mark the item ready", || {
+                self.repo.mark_media_ready(&job.media_id, &ready)
+            })
+            .await;
+        if let Err(e) = marked {
+            return self.fail(held, e.into()).await;
+        }
+        let completed = self
+            .persist(held, "mark the job done", || {
+                self.repo.complete_job(&job.id, held.worker)
+            })
+            .await;
+        if let Err(e) = completed {
             tracing::error!(error = %ErrorChain(&e), "could not mark the job done");
         }
         tracing::info!("media ready");
         self.notify("media.ready", &job.media_id).await;
     }
 
-    async fn fail(&self, job: &Job, worker: &str, error: PipelineError) {
-        // Nothing of a failed attempt stays published or playable; a retry starts clean.
-        self.unpublish_quietly(&job.media_id).await;
+    async fn fail(&self, held: &Held<'_>, error: PipelineError) {
+        let job = held.job;
         // The message is what the item records; the log line gets the causes too.
         let reason = error.to_string();
-        let retry_at = self
-            .settings
-            .retry
-            .retry_at(job.attempts, error.failure(), Utc::now());
-        match self.repo.fail_job(&job.id, worker, &reason, retry_at).await {
+        let failure = error.failure();
+        let decision =
+            self.settings
+                .retry
+                .decide(job.attempts, failure, job.created_at, Utc::now());
+        let recorded = match decision {
+            Retry::NotCounted(at) => {
+                // Kept published: the next attempt reuses what it can (see the runner).
+                self.hide_quietly(&job.media_id).await;
+                let deferred = self
+                    .persist(held, "hand the job back", || {
+                        self.repo.defer_job(&job.id, held.worker, &reason, at)
+                    })
+                    .await;
+                match deferred {
+                    Ok(_) => {
+                        tracing::warn!(reason = %ErrorChain(&error), retry_at = %at, "outage; will retry without counting the attempt");
+                        return;
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Retry::Counted(at) if job.attempts < job.max_attempts => {
+                self.hide_quietly(&job.media_id).await;
+                self.persist(held, "record the failure", || {
+                    self.repo.fail_job(&job.id, held.worker, &reason, Some(at))
+                })
+                .await
+            }
+            Retry::Counted(_) | Retry::Never => {
+                // Nothing of a failed item stays published or playable.
+                self.unpublish_quietly(&job.media_id).await;
+                self.persist(held, "record the failure", || {
+                    self.repo.fail_job(&job.id, held.worker, &reason, None)
+                })
+                .await
+            }
+        };
+        match recorded {
             Ok(JobStatus::Failed) => {
                 tracing::warn!(reason = %ErrorChain(&error), "media failed");
                 self.notify("media.failed", &job.media_id).await;
             }
             Ok(_) => {
-                tracing::warn!(reason = %ErrorChain(&error), retry_at = ?retry_at, "attempt failed; will retry")
+                tracing::warn!(reason = %ErrorChain(&error), decision = ?decision, "attempt failed; will retry")
             }
             Err(e) => {
                 tracing::error!(error = %ErrorChain(&e), reason = %ErrorChain(&error), "could not record the failure; the lease will expire")
+            }
+        }
+    }
+
+    /// Runs a database write, and again while the database is unreachable, for as long as this
+    /// worker holds the job and is not shutting down.
+    async fn persist<T, F, Fut>(&self, held: &Held<'_>, what: &str, op: F) -> Result<T, DbError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, DbError>>,
+    {
+        let mut wait = Duration::from_millis(500);
+        loop {
+            match op().await {
+                Err(e @ DbError::Unavailable { .. }) => {
+                    if held.lost.is_cancelled() || held.shutdown.is_cancelled() {
+                        return Err(e);
+                    }
+                    tracing::warn!(error = %ErrorChain(&e), "database unreachable; will {what} when it is back");
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = held.lost.cancelled() => {}
+                        _ = held.shutdown.cancelled() => {}
+                    }
+                    wait = (wait * 2).min(Duration::from_secs(5));
+                }
+                other => return other,
             }
         }
     }
@@ -214,11 +328,9 @@ impl Pipeline {
             .get_media(&job.media_id)
             .await?
             .ok_or_else(|| PipelineError::Unusable("the item was deleted".into()))?;
-        let ready = self
-            .runner
+        self.runner
             .run(job, &media, &self.run_context(), &cancel)
-            .await?;
-        self.unless_deleted(&media.id, ready).await
+            .await
     }
 
     /// What the runner may use: the stores and the database.
@@ -230,21 +342,11 @@ impl Pipeline {
         }
     }
 
-    /// Deleted while we worked: remove what was just published instead of orphaning it.
-    async fn unless_deleted(
-        &self,
-        media_id: &MediaId,
-        ready: MediaReady,
-    ) -> Result<MediaReady, PipelineError> {
-        if self.repo.get_media(media_id).await?.is_none() {
-            self.output_store
-                .delete_prefix(&outputs_prefix(media_id))
-                .await?;
-            return Err(PipelineError::Unusable(
-                "the item was deleted during processing".into(),
-            ));
+    /// Turns `playable` off, keeping the published objects for the next attempt.
+    async fn hide_quietly(&self, media_id: &MediaId) {
+        if let Err(e) = self.run_context().hide(media_id).await {
+            tracing::warn!(error = %ErrorChain(&e), "could not take the item off playback");
         }
-        Ok(ready)
     }
 
     async fn unpublish_quietly(&self, media_id: &MediaId) {
@@ -254,6 +356,15 @@ impl Pipeline {
     }
 }
 
+/// A job this worker claimed, while its result is recorded.
+struct Held<'a> {
+    job: &'a Job,
+    worker: &'a str,
+    /// Cancelled when another worker took the job over.
+    lost: &'a CancellationToken,
+    shutdown: &'a CancellationToken,
+}
+
 async fn heartbeat(
     repo: DynRepo,
     job_id: JobId,
@@ -261,7 +372,8 @@ async fn heartbeat(
     lease: Duration,
     lost: CancellationToken,
 ) {
-    let every = (lease / 4).max(Duration::from_millis(250));
+    // Three renewals per lease: one lost request does not lose the job.
+    let every = (lease / 3).max(Duration::from_millis(250));
     loop {
         tokio::time::sleep(every).await;
         match repo
@@ -273,7 +385,8 @@ async fn heartbeat(
                 lost.cancel();
                 return;
             }
-            // A blip: keep trying until the lease would have run out anyway.
+            // Unreachable: nobody can claim the job meanwhile either; the first renewal that
+            // gets through says whether it is still ours.
             Err(e) => tracing::warn!(error = %ErrorChain(&e), "heartbeat failed"),
         }
     }

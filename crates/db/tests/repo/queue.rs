@@ -18,6 +18,7 @@ both_backends!(
     fail_with_retry_requeues_after_run_after,
     fail_without_retry_or_attempts_left_fails_media,
     release_requeues_without_counting_the_attempt,
+    defer_requeues_later_without_counting_the_attempt,
     complete_marks_done,
     processing_results_round_trip,
     deleting_media_cascades_jobs,
@@ -360,6 +361,33 @@ async fn release_requeues_without_counting_the_attempt(repo: &DynRepo) {
     );
     // Claimable at once, and with max_attempts 1 the release did not use up the only attempt.
     let again = repo.claim_job("w2", LEASE, now()).await.unwrap().unwrap();
+    assert_eq!((again.id.as_str(), again.attempts), (j.id.as_str(), 1));
+}
+
+async fn defer_requeues_later_without_counting_the_attempt(repo: &DynRepo) {
+    let (m, j) = enqueue(repo, 1).await;
+    let t = now();
+    let claimed = repo.claim_job("w1", LEASE, t).await.unwrap().unwrap();
+    assert_eq!(claimed.attempts, 1);
+    let at = t + secs(60);
+    let reason = "storage: storage unavailable: connection refused";
+    assert!(!repo.defer_job(&j.id, "w2", reason, at).await.unwrap());
+    assert!(repo.defer_job(&j.id, "w1", reason, at).await.unwrap());
+    assert!(!repo.defer_job(&j.id, "w1", reason, at).await.unwrap());
+    let deferred = job(repo, &j.id).await;
+    assert_eq!((deferred.status, deferred.attempts), (JobStatus::Queued, 0));
+    assert_eq!(deferred.run_after, at);
+    assert_eq!(deferred.last_error.as_deref(), Some(reason));
+    assert_eq!(
+        (deferred.lease_owner, deferred.lease_expires_at),
+        (None, None)
+    );
+    // The item is not failed, and with max_attempts 1 its only attempt is still there.
+    let item = repo.get_media(&m.id).await.unwrap().unwrap();
+    assert_eq!((item.status, item.error), (MediaStatus::Queued, None));
+    let early = at - Duration::microseconds(1);
+    assert_eq!(repo.claim_job("w2", LEASE, early).await.unwrap(), None);
+    let again = repo.claim_job("w2", LEASE, at).await.unwrap().unwrap();
     assert_eq!((again.id.as_str(), again.attempts), (j.id.as_str(), 1));
 }
 

@@ -27,6 +27,7 @@ mod video;
 pub use crate::progress::Progress;
 pub use audio::audio;
 pub use live::{PackagingSender, PackagingUpdate, POLL_INTERVAL};
+pub use package::segment_stream;
 pub use video::video;
 
 use crate::error::{MediaError, Result};

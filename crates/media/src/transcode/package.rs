@@ -59,6 +59,19 @@ pub fn dash_args(segment_seconds: u32, adaptation_sets: &str, manifest: &Path) -
     args
 }
 
+/// The output stream a segment file (named as [`dash_args`] names them, with or without a
+/// directory) belongs to, and whether it is that stream's init segment.
+pub fn segment_stream(file: &str) -> Option<(usize, bool)> {
+    let name = file.rsplit('/').next()?;
+    let stem = name.strip_suffix(".m4s")?;
+    if let Some(n) = stem.strip_prefix("init-") {
+        return n.parse().ok().map(|n| (n, true));
+    }
+    let (n, number) = stem.strip_prefix("chunk-")?.split_once('-')?;
+    number.parse::<u64>().ok()?;
+    n.parse().ok().map(|n| (n, false))
+}
+
 /// One `Representation` of the MPD.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MpdRepresentation {
@@ -450,6 +463,25 @@ mod tests {
         assert!(repair_media_playlist("hello").is_err());
         assert!(repair_media_playlist("#EXTM3U\n#EXT-X-VERSION:6\n").is_err());
         assert!(repair_media_playlist("#EXTM3U\nchunk.m4s\n").is_err());
+    }
+
+    #[test]
+    fn segment_streams() {
+        assert_eq!(segment_stream("stream/init-2.m4s"), Some((2, true)));
+        assert_eq!(segment_stream("chunk-0-00012.m4s"), Some((0, false)));
+        assert_eq!(
+            segment_stream("stream/chunk-11-00001.m4s"),
+            Some((11, false))
+        );
+        for other in [
+            "media_0.m3u8",
+            "init-x.m4s",
+            "chunk-1.m4s",
+            "chunk-1-a.m4s",
+            "thumbnail.jpg",
+        ] {
+            assert_eq!(segment_stream(other), None, "{other}");
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use futures::StreamExt;
 use mediaserver_core::{Job, Media, MediaKind};
 use mediaserver_db::MediaReady;
+use mediaserver_media::transcode::segment_stream;
 use mediaserver_storage::{ObjectKey, Storage, StorageError};
 use tokio::io::AsyncWriteExt;
 use tokio_util::sync::CancellationToken;
@@ -63,11 +64,14 @@ impl JobRunner for InProcessRunner {
         ctx: &RunContext,
         cancel: &CancellationToken,
     ) -> Result<MediaReady, PipelineError> {
-        if job.attempts > 1 || media.playable {
-            // An earlier attempt may have published part of the item (and died before it
-            // could take it back): players must not see it, this attempt starts clean.
-            ctx.unpublish(&media.id).await?;
+        if media.playable {
+            // An earlier attempt published part of the item (and died before it could take
+            // it off playback): players must not see a half-done item. Its segments stay; the
+            // progressive publisher keeps those this encode proves interchangeable.
+            ctx.hide(&media.id).await?;
         }
+        let prefix = media.outputs_prefix();
+        let earlier = earlier_segments(ctx.output_store.as_ref(), &prefix).await?;
         ctx.repo.mark_media_processing(&media.id).await?;
 
         let temp_dir = self.scratch.root();
@@ -84,7 +88,6 @@ impl JobRunner for InProcessRunner {
         // Progress: 0–95 % encoding, the rest publishing. Written at most once a second.
         let (tx, rx) = tokio::sync::watch::channel(0.0f64);
         let reporter = tokio::spawn(report_progress(ctx.progress(&media.id), rx.clone()));
-        let prefix = media.outputs_prefix();
         // Video and audio: segments go out while the encode runs (aborted if this future is
         // dropped; finished before anything below touches storage).
         let progressive = matches!(media.kind, MediaKind::Video | MediaKind::Audio).then(|| {
@@ -95,6 +98,7 @@ impl JobRunner for InProcessRunner {
                 prefix: prefix.clone(),
                 out_dir: out_dir.clone(),
                 progress: rx,
+                earlier,
             })
         });
         let processed = process_file_with(
@@ -115,6 +119,12 @@ impl JobRunner for InProcessRunner {
             None => Published::default(),
         };
         let processed = processed?;
+        if published.kept > 0 {
+            tracing::info!(
+                kept = published.kept,
+                "kept segments an earlier attempt published"
+            );
+        }
 
         publish(
             ctx.output_store.as_ref(),
@@ -162,6 +172,23 @@ async fn download(store: &dyn Storage, media: &Media, dest: &Path) -> Result<(),
     }
     file.flush().await?;
     Ok(())
+}
+
+/// The segments an earlier attempt of the job published (`out_dir`-relative path → size).
+async fn earlier_segments(
+    store: &dyn Storage,
+    prefix: &str,
+) -> Result<HashMap<String, u64>, PipelineError> {
+    let stream = format!("{prefix}{}", mediaserver_core::layout::STREAM_DIR);
+    Ok(store
+        .list(&stream)
+        .await?
+        .into_iter()
+        .filter_map(|o| {
+            let rel = o.key.strip_prefix(prefix)?.to_string();
+            segment_stream(&rel).map(|_| (rel, o.size))
+        })
+        .collect())
 }
 
 async fn report_progress(

@@ -30,8 +30,9 @@ use crate::PipelineError;
 #[async_trait]
 pub trait JobRunner: Send + Sync {
     /// Processes `media` for `job` and publishes its outputs under the item's output prefix:
-    /// a run that starts afresh first takes back whatever an earlier attempt published, then
-    /// marks the item processing, reports the encode's progress, and returns what to record.
+    /// a run that follows an earlier attempt first takes the item off playback (reusing or
+    /// replacing what that attempt published), then marks the item processing, reports the
+    /// encode's progress, and returns what to record.
     ///
     /// Ends early with [`PipelineError::Cancelled`] when `cancel` fires (a lost lease); on
     /// shutdown the worker may also drop the future after its grace period, which must stop
@@ -73,8 +74,9 @@ impl RunContext {
         ProgressReporter::new(self.repo.clone(), media_id.clone())
     }
 
-    /// Takes an item's published outputs back: first `playable` off, then the objects.
-    pub async fn unpublish(&self, media_id: &MediaId) -> Result<(), PipelineError> {
+    /// Takes an item off playback (`playable` off) without touching its published objects,
+    /// which a later attempt may reuse.
+    pub async fn hide(&self, media_id: &MediaId) -> Result<(), PipelineError> {
         if let Some(m) = self.repo.get_media(media_id).await? {
             if m.playable {
                 match self
@@ -87,6 +89,12 @@ impl RunContext {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Takes an item's published outputs back: first `playable` off, then the objects.
+    pub async fn unpublish(&self, media_id: &MediaId) -> Result<(), PipelineError> {
+        self.hide(media_id).await?;
         let removed = self
             .output_store
             .delete_prefix(&outputs_prefix(media_id))

@@ -35,7 +35,10 @@ enum Command {
     Serve,
     /// Run processing workers only (no HTTP), against the same database and storage as the
     /// servers. Run as many as you like, on any machine. SIGTERM lets the current job finish
-    /// (up to 30 s) or hands it back to the queue.
+    /// (up to 30 s) or hands it back to the queue. A job's lease is JOB_LEASE_SECONDS (15),
+    /// renewed every third of it: the job of a worker that was killed moves to another worker
+    /// about that long later. An attempt failed by an unreachable database or storage does not
+    /// count against JOB_MAX_ATTEMPTS (for JOB_OUTAGE_RETRY_HOURS, 24, after it was queued).
     Worker(worker::WorkerArgs),
     /// Poll the media bucket for new objects and queue them, for storage that cannot send event
     /// notifications. Safe to run repeatedly: each object version is queued once.

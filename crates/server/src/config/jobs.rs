@@ -1,6 +1,7 @@
 //! Processing jobs: how many run in this process (`WORKERS`), where (`JOB_RUNNER`, see
 //! `job_runner.rs`), the retry policy (`JOB_MAX_ATTEMPTS`, `JOB_RETRY_BACKOFF_SECONDS`,
-//! `JOB_RETRY_BACKOFF_MAX_SECONDS`), the lease (`JOB_LEASE_SECONDS`), the encoder
+//! `JOB_RETRY_BACKOFF_MAX_SECONDS`, `JOB_OUTAGE_RETRY_HOURS`), the lease
+//! (`JOB_LEASE_SECONDS`), the encoder
 //! (`TRANSCODE_PRESET`, `TRANSCODE_TIMEOUT_SECONDS`, `TRANSCODE_PROGRESS_SECONDS`) and scratch
 //! space (`TEMP_DIR`).
 
@@ -21,7 +22,8 @@ pub struct JobConfig {
     pub runner: RunnerChoice,
     /// Attempts, backoff between them (see `mediaserver_core::retry`).
     pub retry: RetryPolicy,
-    /// A worker that stops renewing its lease for this long loses the job to another worker.
+    /// A worker that stops renewing its lease for this long loses the job to another worker
+    /// (renewed every third of it while the job runs).
     pub lease_secs: u64,
     /// x264 preset for every rung.
     pub preset: String,
@@ -33,6 +35,10 @@ pub struct JobConfig {
     /// Where workers keep their scratch files (`$DATA_DIR/tmp` by default).
     pub temp_dir: PathBuf,
 }
+
+/// Short, so a killed worker's job moves on quickly; three renewals per lease ride out a slow
+/// database round trip.
+pub const DEFAULT_LEASE_SECS: u64 = 15;
 
 const X264_PRESETS: &[&str] = &[
     "ultrafast",
@@ -53,7 +59,7 @@ pub(super) fn from_vars(
 ) -> Result<JobConfig, ConfigError> {
     let workers = vars.parse_or("WORKERS", 1usize)?;
     let retry = retry_policy(vars)?;
-    let lease_secs = vars.parse_or("JOB_LEASE_SECONDS", 60u64)?;
+    let lease_secs = vars.parse_or("JOB_LEASE_SECONDS", DEFAULT_LEASE_SECS)?;
     if !(3..=3600).contains(&lease_secs) {
         return Err(err("JOB_LEASE_SECONDS", "must be between 3 and 3600"));
     }
@@ -111,10 +117,18 @@ fn retry_policy(vars: &Vars) -> Result<RetryPolicy, ConfigError> {
             "must be at least JOB_RETRY_BACKOFF_SECONDS and at most 86400",
         ));
     }
+    let outage_hours = vars.parse_or("JOB_OUTAGE_RETRY_HOURS", 24u64)?;
+    if outage_hours > 24 * 30 {
+        return Err(err(
+            "JOB_OUTAGE_RETRY_HOURS",
+            "must be at most 720 (30 days)",
+        ));
+    }
     Ok(RetryPolicy {
         max_attempts,
         backoff_base: Duration::from_secs(backoff_base),
         backoff_cap: Duration::from_secs(backoff_cap),
+        outage_retry_for: Duration::from_secs(outage_hours * 3600),
     })
 }
 
@@ -146,5 +160,29 @@ mod tests {
             cfg(&[("JOB_RETRY_BACKOFF_SECONDS", "0")]).unwrap_err().var,
             "JOB_RETRY_BACKOFF_SECONDS"
         );
+        let c = cfg(&[("JOB_OUTAGE_RETRY_HOURS", "2")]).unwrap();
+        assert_eq!(c.jobs.retry.outage_retry_for, Duration::from_secs(7200));
+        // 0: every outage counts as an attempt.
+        let c = cfg(&[("JOB_OUTAGE_RETRY_HOURS", "0")]).unwrap();
+        assert_eq!(c.jobs.retry.outage_retry_for, Duration::ZERO);
+        assert_eq!(
+            cfg(&[("JOB_OUTAGE_RETRY_HOURS", "1000")]).unwrap_err().var,
+            "JOB_OUTAGE_RETRY_HOURS"
+        );
+    }
+
+    #[test]
+    fn the_lease_is_short_by_default_and_bounded() {
+        assert_eq!(cfg(&[]).unwrap().jobs.lease_secs, 15);
+        assert_eq!(
+            cfg(&[("JOB_LEASE_SECONDS", "40")]).unwrap().jobs.lease_secs,
+            40
+        );
+        for bad in ["2", "3601", "x"] {
+            assert_eq!(
+                cfg(&[("JOB_LEASE_SECONDS", bad)]).unwrap_err().var,
+                "JOB_LEASE_SECONDS"
+            );
+        }
     }
 }

@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-fn bin() -> Command {
+pub(crate) fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_mediaserver"));
     for k in [
         "DATABASE_URL",
@@ -59,7 +59,7 @@ fn children_of(pid: u32) -> Vec<u32> {
     found
 }
 
-async fn wait_processing(s: &TestServer, token: &str, id: &str) {
+pub(crate) async fn wait_processing(s: &TestServer, token: &str, id: &str) {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let item: Value = s
