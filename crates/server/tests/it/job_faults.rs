@@ -438,7 +438,11 @@ async fn a_storage_outage_mid_job_uses_up_no_attempt() {
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
         let job = s.state.repo.jobs_for_media(&media_id).await.unwrap()[0].clone();
-        assert_ne!(job.status, JobStatus::Failed, "the outage failed the item: {job:?}");
+        assert_ne!(
+            job.status,
+            JobStatus::Failed,
+            "the outage failed the item: {job:?}"
+        );
         if job.status == JobStatus::Queued && job.last_error.is_some() {
             assert_eq!(job.attempts, 0, "{job:?}");
             assert!(
@@ -447,7 +451,10 @@ async fn a_storage_outage_mid_job_uses_up_no_attempt() {
             );
             break;
         }
-        assert!(Instant::now() < deadline, "the attempt never failed: {job:?}");
+        assert!(
+            Instant::now() < deadline,
+            "the attempt never failed: {job:?}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     relay.restore();
