@@ -360,14 +360,15 @@ async fn a_database_restart_mid_job_costs_no_attempt() {
 
     pg.down();
     // The runner is done (its scratch directory goes when it returns); what is left is to
-    // record the result, which cannot happen before the database is back. (A pause, not a
-    // bound: recording is tried at once and then again while the database is away.)
+    // record the result, which cannot happen before the database is back. The database stays
+    // away for twice the pool's 5 s wait for a connection, so recording does not merely wait
+    // for it but fails (a pause, not a bound).
     let deadline = Instant::now() + Duration::from_secs(300);
     while !scratch_dirs(&tmp).is_empty() {
         assert!(Instant::now() < deadline, "the encode never ended");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    tokio::time::sleep(Duration::from_secs(10)).await;
     pg.up();
 
     let item = s.wait_done(&token, &id, 600).await;
