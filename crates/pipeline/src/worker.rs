@@ -164,7 +164,7 @@ impl Pipeline {
     async fn hand_back(&self, held: &Held<'_>) {
         if !self.runner.outlives_hand_back() {
             // Players stop seeing a half-done item; its segments stay for the next attempt.
-            self.hide_quietly(&held.job.media_id).await;
+            self.hide(held).await;
         }
         match self.repo.release_job(&held.job.id, held.worker).await {
             Ok(_) => tracing::info!("job handed back to the queue"),
@@ -230,7 +230,7 @@ impl Pipeline {
         let recorded = match decision {
             Retry::NotCounted(at) => {
                 // Kept published: the next attempt reuses what it can (see the runner).
-                self.hide_quietly(&job.media_id).await;
+                self.hide(held).await;
                 let deferred = self
                     .persist(held, "hand the job back", || {
                         self.repo.defer_job(&job.id, held.worker, &reason, at)
@@ -245,7 +245,7 @@ impl Pipeline {
                 }
             }
             Retry::Counted(at) if job.attempts < job.max_attempts => {
-                self.hide_quietly(&job.media_id).await;
+                self.hide(held).await;
                 self.persist(held, "record the failure", || {
                     self.repo.fail_job(&job.id, held.worker, &reason, Some(at))
                 })
@@ -342,9 +342,28 @@ impl Pipeline {
         }
     }
 
-    /// Turns `playable` off, keeping the published objects for the next attempt.
-    async fn hide_quietly(&self, media_id: &MediaId) {
-        if let Err(e) = self.run_context().hide(media_id).await {
+    /// Turns `playable` off, keeping the published objects for the next attempt (waiting for
+    /// an unreachable database like the result itself).
+    async fn hide(&self, held: &Held<'_>) {
+        let id = &held.job.media_id;
+        let hidden = self
+            .persist(held, "take the item off playback", || async move {
+                match self.repo.get_media(id).await? {
+                    Some(m) if m.playable => {
+                        match self
+                            .repo
+                            .set_media_progress(id, m.progress, Some(false))
+                            .await
+                        {
+                            Ok(()) | Err(DbError::NotFound) => Ok(()),
+                            Err(e) => Err(e),
+                        }
+                    }
+                    _ => Ok(()),
+                }
+            })
+            .await;
+        if let Err(e) = hidden {
             tracing::warn!(error = %ErrorChain(&e), "could not take the item off playback");
         }
     }
