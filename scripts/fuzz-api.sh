@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Fuzzes the HTTP API with schemathesis against the real server: every operation of the served
-# /openapi.json, every check, the examples, coverage, fuzzing and stateful phases, a fixed seed
-# and a bounded number of examples (a few minutes on 2 cores). Exits non-zero on any failure and
+# /openapi.json, every check, the examples, coverage, fuzzing and stateful phases, deterministic
+# generation (the same requests every run) and a bounded number of examples (a few minutes on
+# 2 cores). scripts/fuzz-api.toml says which answers are right where a schema cannot say it;
+# scripts/fuzz-api-hooks.py teaches schemathesis tus's body type. Exits non-zero on any failure and
 # says where the report is. scripts/test.sh runs it after the Rust tests.
 #
 # The server runs with its embedded defaults (SQLite and local storage in a temporary directory,
@@ -11,11 +13,11 @@
 #
 # Usage: scripts/fuzz-api.sh [--postgres] [-- extra schemathesis arguments]
 #   MEDIASERVER_BIN             server binary (default: target/debug/mediaserver, built if missing)
-#   FUZZ_MAX_EXAMPLES           examples per operation and phase (default 25)
-#   FUZZ_SEED                   hypothesis seed (default 20261205)
+#   FUZZ_MAX_EXAMPLES           examples per operation and phase (default 50: about 2-3 minutes)
 #   FUZZ_REPORT_DIR             where reports go (default: target/fuzz-api/<backend>)
-# Reproduce one failure: the report directory holds a JUnit file and, for each failure, the
-# curl command schemathesis printed; rerun this script with the same seed to replay the run.
+# A failure: the output (also in the report directory, with a JUnit file and the server's log)
+# names the operation, the check, the response, and a curl command that reproduces it; the run
+# is deterministic, so running this script again repeats it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -105,14 +107,14 @@ key="$(curl -fsS -X POST "$base/v1/api-keys" -H "authorization: Bearer $access" 
 
 echo "fuzz-api: schemathesis against $base ($backend), report in $report_dir" >&2
 status=0
-schemathesis --config-file "$root/scripts/fuzz-api.toml" run "$base/openapi.json" \
+SCHEMATHESIS_HOOKS="$root/scripts/fuzz-api-hooks.py" \
+  schemathesis --config-file "$root/scripts/fuzz-api.toml" run "$base/openapi.json" \
   --header "Authorization: Bearer $key" \
   --checks all \
   --phases examples,coverage,fuzzing,stateful \
-  --max-examples "${FUZZ_MAX_EXAMPLES:-25}" \
-  --seed "${FUZZ_SEED:-20261205}" \
+  --max-examples "${FUZZ_MAX_EXAMPLES:-50}" \
   --generation-deterministic \
-  --workers 2 \
+  --workers 1 \
   --request-timeout 30 \
   --no-color \
   --report junit,ndjson --report-dir "$report_dir" \

@@ -112,6 +112,10 @@ async fn upload_media(
     if let Some(t) = &params.title {
         check_title(t)?;
     }
+    // Checked whichever body it is, as the document says of the parameter.
+    if let Some(f) = &params.filename {
+        check_text("filename", f)?;
+    }
     let media = if is_multipart {
         let mut multipart = Multipart::from_request(req, &state).await.map_err(|e| {
             ApiError::BadRequest(format!("invalid multipart body: {}", e.body_text()))

@@ -35,7 +35,7 @@ use serde::Deserialize;
 pub(crate) use forwarded::{BaseUrl, ClientIp};
 
 /// A JSON body (`Content-Type: application/json`) as `T`, whose rejections are our JSON 400s.
-/// The body must be a JSON object: see [`from_json_object`].
+/// The body must be a JSON object: see [`object_into`].
 pub(crate) struct ApiJson<T>(pub(crate) T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
@@ -48,24 +48,19 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// `body` as `T`, which every request body of this API is an object of. serde would also build
-/// a struct from a JSON array of its fields in order (`[null]`, `["a.mp4", 5]`), which the
-/// documented schema does not allow: anything but an object is a 400.
-pub(crate) fn from_json_object<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?;
-    object_into(value)
-}
-
-/// An optional JSON object body: none (or only whitespace), or `null`, is `T::default()`.
+/// An optional JSON object body: none, or `null`, is `T::default()`.
 pub(crate) fn optional_json_object<T: DeserializeOwned + Default>(
     body: &[u8],
 ) -> Result<T, ApiError> {
-    let body = body.trim_ascii();
-    if body.is_empty() || body == b"null" {
+    if body.is_empty() {
         return Ok(T::default());
     }
-    from_json_object(body)
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?;
+    if value.is_null() {
+        return Ok(T::default());
+    }
+    object_into(value)
 }
 
 /// serde `deserialize_with` for a count in a JSON body: JSON Schema's `integer` (what the
@@ -91,6 +86,9 @@ pub(crate) fn optional_whole_number<'de, D: serde::Deserializer<'de>>(
     }
 }
 
+/// `value` as `T`, which every request body of this API is an object of. serde would also build
+/// a struct from a JSON array of its fields in order (`[null]`, `["a.mp4", 5]`), which the
+/// documented schema does not allow: anything but an object is a 400.
 fn object_into<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
     if !value.is_object() {
         return Err(ApiError::BadRequest(

@@ -22,6 +22,7 @@ mod deploy_docs;
 mod events;
 mod oci_storage;
 mod oci_vault;
+mod openapi;
 mod path_ids;
 mod pipeline;
 mod playback;

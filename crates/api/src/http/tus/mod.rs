@@ -41,7 +41,7 @@ use headers::{
     UPLOAD_METADATA, UPLOAD_OFFSET,
 };
 use mediaserver_core::sniff::SNIFF_LEN;
-use mediaserver_core::{ErrorChain, Upload, UploadId, UploadStatus};
+use mediaserver_core::{ErrorChain, Upload, UploadId, UploadProtocol, UploadStatus};
 use mediaserver_ingest::{upload_key, upload_state, NewUpload, PlannedOriginal};
 use mediaserver_storage::ResumableState;
 use serde::Deserialize;
@@ -122,8 +122,8 @@ async fn discover_upload(state: State<AppState>) -> Response {
     discover(state).await
 }
 
-/// Create a resumable upload of `Upload-Length` bytes (tus creation). `Upload-Metadata` may carry
-/// base64 `filename` and `title`. With `Content-Type: application/offset+octet-stream` the body
+/// Create a resumable upload of `Upload-Length` bytes (tus creation). An `Upload-Metadata`
+/// header may carry comma-separated `key base64(value)` pairs: `filename` and `title` are used. With `Content-Type: application/offset+octet-stream` the body
 /// is its first bytes (creation-with-upload). The upload's URL is in `Location`; PATCH the bytes
 /// there. At most `MAX_PENDING_UPLOADS` unfinished uploads per user (409 beyond).
 #[utoipa::path(post, path = "/v1/uploads/", tag = "uploads", security(("bearer" = [])),
@@ -246,10 +246,8 @@ struct CreateHeaders {
     #[serde(rename = "Upload-Length")]
     #[param(rename = "Upload-Length", pattern = r"^[1-9][0-9]{0,18}$")]
     upload_length: String,
-    /// Comma-separated `key base64(value)` pairs; `filename` and `title` are used.
-    #[serde(rename = "Upload-Metadata")]
-    #[param(rename = "Upload-Metadata", pattern = r"^[\x20-\x7E]*$")]
-    upload_metadata: Option<String>,
+    // `Upload-Metadata` is described in the operation's text: base64 of text without control
+    // characters is more than a pattern can say, and a generated one would be refused.
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -414,6 +412,15 @@ async fn patch(state: &AppState, upload: Upload, req: Request) -> ApiResult<Resp
         return Err(ApiError::UnsupportedMediaType(format!(
             "PATCH bodies must have Content-Type: {OFFSET_OCTET_STREAM}"
         )));
+    }
+    if header_u64(&headers, &UPLOAD_OFFSET)?.is_none() {
+        return Err(ApiError::BadRequest("Upload-Offset: required".into()));
+    }
+    // Direct uploads share the id space (and HEAD and DELETE) but take their bytes by PUT.
+    if upload.protocol != UploadProtocol::Tus {
+        return Err(ApiError::Conflict(
+            "this is a direct upload, not a tus upload: PUT the file to its upload_url".into(),
+        ));
     }
     let _guard = state
         .ingest
