@@ -13,7 +13,7 @@
 #
 # Usage: scripts/fuzz-api.sh [--postgres] [-- extra schemathesis arguments]
 #   MEDIASERVER_BIN             server binary (default: target/debug/mediaserver, built if missing)
-#   FUZZ_MAX_EXAMPLES           examples per operation and phase (default 50: about 2-3 minutes)
+#   FUZZ_MAX_EXAMPLES           examples per operation and phase (default 150: about 2 minutes here)
 #   FUZZ_REPORT_DIR             where reports go (default: target/fuzz-api/<backend>)
 # A failure: the output (also in the report directory, with a JUnit file and the server's log)
 # names the operation, the check, the response, and a curl command that reproduces it; the run
@@ -52,10 +52,14 @@ report_dir="${FUZZ_REPORT_DIR:-$root/target/fuzz-api/$backend}"
 rm -rf "$report_dir"
 mkdir -p "$report_dir"
 server_pid=""
+db=""
 cleanup() {
   if [ -n "$server_pid" ]; then
     kill "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
+  fi
+  if [ -n "$db" ]; then
+    PGOPTIONS='--client-min-messages=warning' psql "${pg_url%/*}/postgres" -qc "DROP DATABASE IF EXISTS $db" >/dev/null || true
   fi
   # Keep the server log with the report; the data directory goes.
   [ -f "$work/server.log" ] && cp "$work/server.log" "$report_dir/server.log"
@@ -70,8 +74,7 @@ env_args=(
 if [ "$backend" = postgres ]; then
   # A database of its own, so the run starts empty and leaves the tests' databases alone.
   db="mediaserver_fuzz_$$"
-  admin_url="${pg_url%/*}/postgres"
-  psql "$admin_url" -qc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
+  PGOPTIONS='--client-min-messages=warning' psql "${pg_url%/*}/postgres" -qc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
   env_args+=(DATABASE_URL="${pg_url%/*}/$db" JWT_SECRET="fuzz-api-jwt-secret-0123456789abcdef")
 fi
 env "${env_args[@]}" "$bin" serve >"$work/server.log" 2>&1 &
@@ -112,7 +115,7 @@ SCHEMATHESIS_HOOKS="$root/scripts/fuzz-api-hooks.py" \
   --header "Authorization: Bearer $key" \
   --checks all \
   --phases examples,coverage,fuzzing,stateful \
-  --max-examples "${FUZZ_MAX_EXAMPLES:-50}" \
+  --max-examples "${FUZZ_MAX_EXAMPLES:-150}" \
   --generation-deterministic \
   --workers 1 \
   --request-timeout 30 \

@@ -10,8 +10,10 @@ source scripts/services.sh
 trap stop_services EXIT
 start_services
 cargo test --workspace --all-targets "$@"
-# schemathesis over every operation of /openapi.json against the real server (a few minutes).
+# schemathesis over every operation of /openapi.json against the real server: SQLite (about two
+# minutes), then a shorter run on PostgreSQL.
 scripts/fuzz-api.sh
+FUZZ_MAX_EXAMPLES=50 scripts/fuzz-api.sh --postgres
 # The web UI in headless Chromium against the real server binary.
 cargo build -p mediaserver
 (cd tests/browser && node --test --test-reporter=spec)

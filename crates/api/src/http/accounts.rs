@@ -296,7 +296,11 @@ async fn me(State(state): State<AppState>, caller: AuthUser) -> ApiResult<Json<U
 pub(crate) struct NewApiKey {
     /// A label to tell keys apart, e.g. "ci uploader" (at most 100 characters).
     #[serde(default)]
-    #[schema(max_length = 100, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$",
+        example = "ci uploader"
+    )]
     name: Option<String>,
 }
 

@@ -51,7 +51,8 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 pub(crate) struct DirectUploadRequest {
     /// The file's name (kept as the original's name).
     #[schema(
-        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$",
+        example = "holiday.mp4"
     )]
     filename: String,
     /// The file's exact size in bytes; completion checks it.
@@ -59,7 +60,11 @@ pub(crate) struct DirectUploadRequest {
     #[serde(deserialize_with = "crate::http::whole_number")]
     size: u64,
     /// Defaults to the file name without its extension.
-    #[schema(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$",
+        example = "Holiday"
+    )]
     title: Option<String>,
 }
 

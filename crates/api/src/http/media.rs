@@ -53,7 +53,11 @@ pub(crate) struct UploadForm {
     #[schema(value_type = String, format = Binary, min_length = 1)]
     file: Vec<u8>,
     /// Defaults to the file name without its extension.
-    #[schema(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$",
+        example = "Holiday"
+    )]
     title: Option<String>,
 }
 
@@ -298,7 +302,8 @@ pub(crate) struct MediaUpdate {
     /// At most 200 characters, not blank.
     #[schema(
         max_length = 200,
-        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$",
+        example = "Holiday"
     )]
     title: Option<String>,
     visibility: Option<Visibility>,
