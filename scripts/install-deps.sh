@@ -2,6 +2,7 @@
 # Installs what the server and its tests need on Debian/Ubuntu, skipping what is already there:
 #   ffmpeg (media), PostgreSQL (the second database backend), moto (a real S3 server, from PyPI),
 #   oci (PyPI: the reference OCI request signer crates/oci's tests compare against),
+#   schemathesis and openapi-spec-validator (PyPI: the API document's validator and fuzzer),
 #   Chromium, playwright-core and tus-js-client (npm, pinned in tests/browser/package-lock.json)
 #   for the browser tests, docker-registry + skopeo + apache2-utils (a real container registry,
 #   for the `mediaserver registry` tests).
@@ -43,6 +44,15 @@ if [ "${1:-}" != "--server-only" ]; then
     echo "installing: oci (PyPI)" >&2
     python3 -m pip install -q 'oci>=2.100,<3' 2>/dev/null \
       || python3 -m pip install -q --break-system-packages 'oci>=2.100,<3'
+  fi
+  # The API document's checks (scripts/fuzz-api.sh, crates/server/tests/it/openapi.rs):
+  # pinned, so a new release's new checks do not fail CI unannounced.
+  if ! (cd / && [ "$(schemathesis --version 2>/dev/null)" = "schemathesis, version 4.32.5" ] \
+      && python3 -c "import importlib.metadata as m; assert m.version('openapi-spec-validator') == '0.9.0'") \
+      >/dev/null 2>&1; then
+    echo "installing: schemathesis, openapi-spec-validator (PyPI)" >&2
+    python3 -m pip install -q 'schemathesis==4.32.5' 'openapi-spec-validator==0.9.0' 2>/dev/null \
+      || python3 -m pip install -q --break-system-packages 'schemathesis==4.32.5' 'openapi-spec-validator==0.9.0'
   fi
   browser_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/browser"
   # Every devDependency (playwright-core, tus-js-client) installed at its pinned version?

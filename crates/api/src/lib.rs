@@ -8,6 +8,7 @@ mod error;
 mod http;
 mod login_throttle;
 mod metrics;
+mod openapi;
 
 pub use credentials::hash_password;
 pub use error::ApiError;
@@ -151,50 +152,19 @@ impl std::ops::Deref for AppState {
     }
 }
 
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "mediaserver",
-        description = "Self-hosted media platform: upload images, video and audio; stream them back over HLS and DASH."
-    ),
-    modifiers(&SecurityAddon),
-    tags(
-        (name = "auth", description = "Accounts, tokens and API keys"),
-        (name = "media", description = "Upload, list, change and delete media items"),
-        (name = "playback", description = "HLS, DASH, thumbnails, storyboards; playback tokens; the public listing"),
-        (name = "ops", description = "Health, readiness and metrics"),
-    )
-)]
-struct ApiDoc;
-
-struct SecurityAddon;
-
-impl utoipa::Modify for SecurityAddon {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("An access token from /v1/auth/login or an API key"))
-                    .build(),
-            ),
-        );
-    }
-}
-
 /// The OpenAPI document, as served at `/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router().split_for_parts().1
+    let mut doc = api_router().split_for_parts().1;
+    openapi::complete(&mut doc);
+    doc
 }
 
 fn api_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(http::accounts::router())
         .merge(http::media::router())
         .merge(http::direct::router())
+        .merge(http::tus::router())
         .merge(http::events::router())
         .merge(http::playback::router())
         .merge(http::ops::router())
@@ -212,12 +182,11 @@ pub fn app(state: AppState) -> App {
     if metrics::handle().is_none() {
         tracing::warn!("another metrics recorder is installed; /metrics will be empty");
     }
-    let (router, openapi) = api_router().split_for_parts();
+    let (router, mut doc) = api_router().split_for_parts();
+    openapi::complete(&mut doc);
     let router = router
-        .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi))
+        .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", doc))
         .merge(http::web::router())
-        .merge(http::tus::router())
-        .merge(http::direct::one_time_router())
         .with_state(state);
     // tus discovery (a plain OPTIONS request) reaches its route: the CORS layer only answers
     // real preflights (see `middleware`).

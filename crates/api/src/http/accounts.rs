@@ -34,10 +34,14 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Credentials {
-    #[schema(example = "me@example.com")]
+    #[schema(example = "me@example.com", format = Email, max_length = 254)]
     email: String,
-    /// At least 8 characters.
-    #[schema(example = "correct horse battery staple")]
+    /// 8 to 1024 characters.
+    #[schema(
+        example = "correct horse battery staple",
+        min_length = 8,
+        max_length = 1024
+    )]
     password: String,
 }
 
@@ -103,9 +107,10 @@ fn check_password_strength(password: &str) -> ApiResult<()> {
             "password: must be at least 8 characters".into(),
         ));
     }
-    if password.len() > 1024 {
+    // Characters, as the documented schema counts; at most 4 KiB to hash.
+    if n > 1024 {
         return Err(ApiError::BadRequest(
-            "password: must be at most 1024 bytes".into(),
+            "password: must be at most 1024 characters".into(),
         ));
     }
     Ok(())
@@ -289,8 +294,13 @@ async fn me(State(state): State<AppState>, caller: AuthUser) -> ApiResult<Json<U
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewApiKey {
-    /// A label to tell keys apart, e.g. "ci uploader".
+    /// A label to tell keys apart, e.g. "ci uploader" (at most 100 characters).
     #[serde(default)]
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$",
+        example = "ci uploader"
+    )]
     name: Option<String>,
 }
 
@@ -306,7 +316,7 @@ pub(crate) struct CreatedApiKey {
 
 /// Create a long-lived API key for the caller, usable as a Bearer token. Shown once.
 #[utoipa::path(post, path = "/v1/api-keys", tag = "auth", security(("bearer" = [])),
-    request_body = NewApiKey,
+    request_body = Option<NewApiKey>,
     responses((status = 201, body = CreatedApiKey), (status = 401, body = ErrorBody)))]
 async fn create_api_key(
     State(state): State<AppState>,
@@ -314,12 +324,7 @@ async fn create_api_key(
     ApiBytes(body): ApiBytes,
 ) -> ApiResult<(StatusCode, Json<CreatedApiKey>)> {
     // The body is optional: no body means a default name.
-    let body: NewApiKey = if body.iter().all(u8::is_ascii_whitespace) {
-        NewApiKey::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?
-    };
+    let body: NewApiKey = crate::http::optional_json_object(&body)?;
     if let Some(name) = &body.name {
         check_text("name", name)?;
     }

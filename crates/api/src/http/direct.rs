@@ -7,8 +7,10 @@
 
 use crate::credentials::{constant_time_eq, token_digest};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::access::load_owned;
 use crate::http::caller::AuthUser;
 use crate::http::media::check_title;
+use crate::http::media::FileBytes;
 use crate::http::path_id::IdPath;
 use crate::http::text::check_text;
 use crate::http::views::{media_view, MediaView};
@@ -18,8 +20,7 @@ use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::put;
-use axum::{Json, Router};
+use axum::Json;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
@@ -30,8 +31,9 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
+use utoipa::IntoParams;
 use utoipa::ToSchema;
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 /// Presigned URLs are capped at 7 days by S3; shorter if uploads expire sooner.
@@ -41,22 +43,28 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_direct_upload))
         .routes(routes!(complete_upload))
-}
-
-/// The one-time PUT target for storage without presigned URLs.
-pub(crate) fn one_time_router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/uploads/direct/{id}", put(one_time_put))
-        .layer(DefaultBodyLimit::disable())
+        // The one-time PUT target for storage without presigned URLs.
+        .routes(routes!(one_time_put).layer(DefaultBodyLimit::disable()))
 }
 
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct DirectUploadRequest {
     /// The file's name (kept as the original's name).
+    #[schema(
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$",
+        example = "holiday.mp4"
+    )]
     filename: String,
     /// The file's exact size in bytes; completion checks it.
+    #[schema(minimum = 1)]
+    #[serde(deserialize_with = "crate::http::whole_number")]
     size: u64,
     /// Defaults to the file name without its extension.
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$",
+        example = "Holiday"
+    )]
     title: Option<String>,
 }
 
@@ -190,7 +198,17 @@ async fn complete_upload(
     IdPath(id): IdPath<UploadId>,
 ) -> ApiResult<(StatusCode, Json<MediaView>)> {
     let gone = || ApiError::not_found("upload");
-    let upload = state.repo.get_upload(&id).await?.ok_or_else(gone)?;
+    let Some(upload) = state.repo.get_upload(&id).await? else {
+        // Nothing left to complete when the item exists (made by any kind of upload, or a
+        // direct upload whose record is gone): it is the answer, as for a completed one.
+        let media = load_owned(&state, &MediaId::from(id), &caller)
+            .await
+            .map_err(|e| match e {
+                ApiError::NotFound(_) => gone(),
+                other => other,
+            })?;
+        return Ok((StatusCode::OK, Json(media_view(&state, media, true)?)));
+    };
     if upload.owner_id != caller.id {
         return Err(gone());
     }
@@ -208,12 +226,24 @@ async fn complete_upload(
     Ok((status, Json(media_view(&state, media, true)?)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct OneTimeQuery {
+    /// The URL's secret, as `upload_url` carries it.
     token: Option<String>,
 }
 
-/// The one-time URL: accepts exactly the declared number of bytes once.
+/// The one-time URL a direct upload hands out when storage has no presigned URLs (`target`
+/// `server`): accepts exactly the declared number of bytes, once. Needs no other credential.
+#[utoipa::path(put, path = "/v1/uploads/direct/{id}", tag = "uploads",
+    params(("id" = String, Path, description = "The upload's id"), OneTimeQuery),
+    request_body(content = FileBytes, content_type = "application/octet-stream",
+        description = "the whole file: exactly the declared size"),
+    responses((status = 204, description = "stored; now POST its `complete_url`"),
+        (status = 400, description = "fewer bytes than declared, or the body broke off", body = ErrorBody),
+        (status = 403, description = "the URL is invalid, used or expired", body = ErrorBody),
+        (status = 413, description = "more bytes than declared", body = ErrorBody),
+        (status = 507, description = "the server's disk is full; nothing was kept", body = ErrorBody)))]
 async fn one_time_put(
     State(state): State<AppState>,
     Path(id): Path<String>,

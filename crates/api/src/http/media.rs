@@ -32,12 +32,51 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct UploadParams {
-    /// File name for a raw-body upload.
+    /// File name for a raw-body upload (default `upload`).
+    #[param(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     filename: Option<String>,
     /// Title for a raw-body upload (defaults to the file name without extension).
+    #[param(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     title: Option<String>,
 }
+
+/// The form of a multipart upload. Other fields are refused.
+// Deserialize only for the schema's `additionalProperties: false`; the handler reads the fields
+// as they stream in.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub(crate) struct UploadForm {
+    /// The file: an image, video or audio file (its kind is told from its bytes).
+    #[schema(value_type = String, format = Binary, min_length = 1)]
+    file: Vec<u8>,
+    /// Defaults to the file name without its extension.
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$",
+        example = "Holiday"
+    )]
+    title: Option<String>,
+}
+
+/// A file's bytes, as a request body: binary, not empty (an empty file is a 400).
+pub(crate) struct FileBytes;
+
+impl utoipa::PartialSchema for FileBytes {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .min_length(Some(1))
+            .description(Some("The file's bytes (not empty)."))
+            .into()
+    }
+}
+
+impl ToSchema for FileBytes {}
 
 /// Upload a file: either `multipart/form-data` with a `file` field (and optional `title`), or the
 /// raw bytes as the body with `?filename=`. The kind is detected from the bytes; anything that is
@@ -45,7 +84,7 @@ pub(crate) struct UploadParams {
 #[utoipa::path(post, path = "/v1/media", tag = "media", security(("bearer" = [])),
     params(UploadParams),
     request_body(description = "multipart with a `file` field (and optional `title`), or the raw file",
-        content(("multipart/form-data"), ("application/octet-stream"))),
+        content((UploadForm = "multipart/form-data"), (FileBytes = "application/octet-stream"))),
     responses((status = 201, body = MediaView), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
@@ -77,6 +116,10 @@ async fn upload_media(
     if let Some(t) = &params.title {
         check_title(t)?;
     }
+    // Checked whichever body it is, as the document says of the parameter.
+    if let Some(f) = &params.filename {
+        check_text("filename", f)?;
+    }
     let media = if is_multipart {
         let mut multipart = Multipart::from_request(req, &state).await.map_err(|e| {
             ApiError::BadRequest(format!("invalid multipart body: {}", e.body_text()))
@@ -103,7 +146,13 @@ async fn upload_media(
                         check_title(&text)?;
                         title = Some(text);
                     }
-                    _ => {} // Unknown fields are skipped (drained by next_field).
+                    // As the documented form says: a misspelt field is not silently dropped.
+                    other => {
+                        return Err(ApiError::BadRequest(format!(
+                            "unknown form field {:?}: send `file` and optionally `title`",
+                            other.unwrap_or_default()
+                        )))
+                    }
                 }
             }
             Ok(())
@@ -169,14 +218,20 @@ async fn read_small_field(mut field: axum::extract::multipart::Field<'_>) -> Api
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListParams {
     /// Page size, 1–100 (default 20).
+    // Read as text so that a bad value is our JSON 400 naming it; documented as what it must be.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     limit: Option<String>,
     /// `next_cursor` from the previous page.
+    #[param(format = Uuid)]
     cursor: Option<String>,
-    /// `video`, `audio` or `image`.
+    /// Only items of this kind.
+    #[param(value_type = Option<MediaKind>)]
     kind: Option<String>,
-    /// `uploaded`, `queued`, `processing`, `ready` or `failed`.
+    /// Only items in this state.
+    #[param(value_type = Option<MediaStatus>)]
     status: Option<String>,
 }
 
@@ -194,13 +249,11 @@ async fn list_media(
     let cursor = parse_cursor(p.cursor)?;
     let kind = p
         .kind
-        .filter(|s| !s.is_empty())
         .map(|s| s.parse::<MediaKind>())
         .transpose()
         .map_err(|e| ApiError::BadRequest(format!("{e}; expected video, audio or image")))?;
     let status = p
         .status
-        .filter(|s| !s.is_empty())
         .map(|s| s.parse::<MediaStatus>())
         .transpose()
         .map_err(|e| {
@@ -246,6 +299,12 @@ async fn get_media(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct MediaUpdate {
+    /// At most 200 characters, not blank.
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$",
+        example = "Holiday"
+    )]
     title: Option<String>,
     visibility: Option<Visibility>,
 }

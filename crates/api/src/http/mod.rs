@@ -29,13 +29,74 @@ pub(crate) mod middleware; // the layer stack
 use crate::error::ApiError;
 use axum::extract::{FromRequest, Request};
 use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
 
 pub(crate) use forwarded::{BaseUrl, ClientIp};
 
-/// `axum::Json` whose rejections are our JSON 400s.
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// A JSON body (`Content-Type: application/json`) as `T`, whose rejections are our JSON 400s.
+/// The body must be a JSON object: see [`object_into`].
 pub(crate) struct ApiJson<T>(pub(crate) T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        // axum's extractor checks the content type and the syntax (and the size limit).
+        let axum::Json(value) = axum::Json::<serde_json::Value>::from_request(req, state).await?;
+        object_into(value).map(ApiJson)
+    }
+}
+
+/// An optional JSON object body: none, or `null`, is `T::default()`.
+pub(crate) fn optional_json_object<T: DeserializeOwned + Default>(
+    body: &[u8],
+) -> Result<T, ApiError> {
+    if body.is_empty() {
+        return Ok(T::default());
+    }
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?;
+    if value.is_null() {
+        return Ok(T::default());
+    }
+    object_into(value)
+}
+
+/// serde `deserialize_with` for a count in a JSON body: JSON Schema's `integer` (what the
+/// document says) includes `5.0`, which serde's `u64` refuses.
+pub(crate) fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let n = serde_json::Number::deserialize(d)?;
+    n.as_u64()
+        .or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < u64::MAX as f64)
+                .map(|f| f as u64)
+        })
+        .ok_or_else(|| serde::de::Error::custom(format!("{n} is not a whole number from 0")))
+}
+
+/// [`whole_number`] for an optional field (use with `#[serde(default)]`).
+pub(crate) fn optional_whole_number<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<u64>, D::Error> {
+    match Option::<serde_json::Number>::deserialize(d)? {
+        None => Ok(None),
+        Some(n) => whole_number(n).map(Some).map_err(serde::de::Error::custom),
+    }
+}
+
+/// `value` as `T`, which every request body of this API is an object of. serde would also build
+/// a struct from a JSON array of its fields in order (`[null]`, `["a.mp4", 5]`), which the
+/// documented schema does not allow: anything but an object is a 400.
+fn object_into<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    if !value.is_object() {
+        return Err(ApiError::BadRequest(
+            "invalid JSON body: expected a JSON object".into(),
+        ));
+    }
+    T::deserialize(value).map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
+}
 
 /// The whole body as bytes, whose rejections are our JSON errors (a body over the limit: 413).
 pub(crate) struct ApiBytes(pub(crate) Bytes);

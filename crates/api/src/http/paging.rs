@@ -6,7 +6,8 @@ use mediaserver_core::{Media, MediaId};
 
 /// `limit`: 1–100, default 20.
 pub(crate) fn parse_limit(v: Option<&str>) -> ApiResult<u32> {
-    match v.filter(|s| !s.is_empty()) {
+    // An empty value is not a number either (the documented schema has no empty value).
+    match v {
         None => Ok(20),
         Some(s) => s
             .parse::<u32>()
@@ -18,8 +19,7 @@ pub(crate) fn parse_limit(v: Option<&str>) -> ApiResult<u32> {
 
 /// `cursor`: an item id from a previous page's `next_cursor`.
 pub(crate) fn parse_cursor(v: Option<String>) -> ApiResult<Option<MediaId>> {
-    v.filter(|c| !c.is_empty())
-        .map(MediaId::try_from)
+    v.map(MediaId::try_from)
         .transpose()
         .map_err(|_| ApiError::BadRequest("cursor: not a cursor returned by this endpoint".into()))
 }

@@ -23,6 +23,7 @@ mod events;
 mod job_faults;
 mod oci_storage;
 mod oci_vault;
+mod openapi;
 mod path_ids;
 mod pipeline;
 mod playback;

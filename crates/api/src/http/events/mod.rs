@@ -120,6 +120,7 @@ pub(crate) fn parse_event(body: &Value) -> Result<ParsedEvent, String> {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct EventParams {
     /// The shared secret, for senders that cannot set an Authorization header.
     token: Option<String>,

@@ -30,6 +30,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use bytes::Bytes;
 use futures::StreamExt;
+use mediaserver_core::layout::public;
 use mediaserver_core::{Media, MediaFilter, MediaId, MediaStatus, Visibility};
 use mediaserver_storage::{ByteStream, ObjectKey};
 use serde::Deserialize;
@@ -43,8 +44,18 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_public))
         .routes(routes!(create_playback_token))
-        .routes(routes!(media_output))
-        .routes(routes!(token_output))
+        .routes(routes!(media_thumbnail))
+        .routes(routes!(media_storyboard_vtt))
+        .routes(routes!(media_storyboard_image))
+        .routes(routes!(media_hls))
+        .routes(routes!(media_dash))
+        .routes(routes!(media_variant))
+        .routes(routes!(token_thumbnail))
+        .routes(routes!(token_storyboard_vtt))
+        .routes(routes!(token_storyboard_image))
+        .routes(routes!(token_hls))
+        .routes(routes!(token_dash))
+        .routes(routes!(token_variant))
 }
 
 /// Default and longest lifetime of a playback token.
@@ -55,6 +66,8 @@ const MAX_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 #[serde(deny_unknown_fields)]
 pub(crate) struct TokenRequest {
     /// Lifetime in seconds (default 3600, at most 604800).
+    #[schema(minimum = 1, maximum = 604800)]
+    #[serde(default, deserialize_with = "crate::http::optional_whole_number")]
     ttl_seconds: Option<u64>,
 }
 
@@ -62,7 +75,7 @@ pub(crate) struct TokenRequest {
 /// until it expires, the item is deleted, or the item is made private after it was minted (a
 /// token minted while the item is private keeps working while it stays private).
 #[utoipa::path(post, path = "/v1/media/{id}/playback-token", tag = "playback", security(("bearer" = [])),
-    params(("id" = String, Path)), request_body = TokenRequest,
+    params(("id" = String, Path)), request_body = Option<TokenRequest>,
     responses((status = 201, body = SignedUrls), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn create_playback_token(
@@ -72,12 +85,7 @@ async fn create_playback_token(
     Path(id): Path<String>,
     ApiBytes(body): ApiBytes,
 ) -> ApiResult<(StatusCode, Json<SignedUrls>)> {
-    let req: TokenRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        TokenRequest::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?
-    };
+    let req: TokenRequest = crate::http::optional_json_object(&body)?;
     let media = load_owned(&state, &parse_id::<MediaId>(&id)?, &caller).await?;
     let ttl = match req.ttl_seconds {
         None => DEFAULT_TTL,
@@ -93,10 +101,13 @@ async fn create_playback_token(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct PublicParams {
     /// Page size, 1–100 (default 20).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     limit: Option<String>,
     /// `next_cursor` from the previous page.
+    #[param(format = Uuid)]
     cursor: Option<String>,
 }
 
@@ -131,24 +142,144 @@ async fn list_public(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct OutputParams {
     /// A playback token for this item (alternative to a login).
     token: Option<String>,
 }
 
-/// A playback file of an item: `hls/master.m3u8`, `hls/<playlist or segment>`,
-/// `dash/manifest.mpd`, `dash/<segment>`, `thumbnail.jpg`, `storyboard.vtt`, `storyboard.jpg`,
-/// `variants/<name>.<jpg|webp>`. Supports HEAD, Range and If-None-Match.
-#[utoipa::path(get, path = "/v1/media/{id}/{*file}", tag = "playback",
-    security((), ("bearer" = [])),
-    params(("id" = String, Path), ("file" = String, Path), OutputParams),
-    responses((status = 200, description = "the file"), (status = 206, description = "a byte range"),
-        (status = 304), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 416, body = ErrorBody)))]
+/// One pair of playback routes for a file at the top of an item's outputs (`layout::public`
+/// names): `/v1/media/{id}/NAME` and `/v1/play/{token}/NAME`. Concrete paths, so that the
+/// document names every URL with ordinary parameters that generic tools accept.
+macro_rules! top_file {
+    ($media_fn:ident, $token_fn:ident, $media_path:literal, $token_path:literal, $name:expr, $what:literal) => {
+        #[doc = concat!("The item's ", $what, ". Access: the item's visibility, a login, or `?token=`. Supports HEAD, Range and If-None-Match.")]
+        #[utoipa::path(get, path = $media_path, tag = "playback",
+            security((), ("bearer" = [])),
+            params(("id" = String, Path), OutputParams),
+            responses((status = 200, description = "the file"), (status = 206, description = "a byte range"),
+                (status = 304), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+                (status = 404, body = ErrorBody), (status = 416, body = ErrorBody)))]
+        async fn $media_fn(
+            state: State<AppState>,
+            caller: MaybeAuthUser,
+            Path(id): Path<String>,
+            q: Query<OutputParams>,
+            req: Request,
+        ) -> ApiResult<Response> {
+            media_output(state, caller, id, $name.to_string(), q, req).await
+        }
+
+        #[doc = concat!("The item's ", $what, ", for the item named by the playback token in the path.")]
+        #[utoipa::path(get, path = $token_path, tag = "playback",
+            params(("token" = String, Path)),
+            responses((status = 200, description = "the file"), (status = 206, description = "a byte range"),
+                (status = 304), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+                (status = 416, body = ErrorBody)))]
+        async fn $token_fn(
+            state: State<AppState>,
+            Path(token): Path<String>,
+            req: Request,
+        ) -> ApiResult<Response> {
+            token_output(state, token, $name.to_string(), req).await
+        }
+    };
+}
+
+/// The same for a file in a folder of an item's outputs: `/v1/media/{id}/DIR/{file}` and
+/// `/v1/play/{token}/DIR/{file}` (players resolve the playlists' relative URIs against these,
+/// so a token in the path stays on every request).
+macro_rules! dir_file {
+    ($media_fn:ident, $token_fn:ident, $media_path:literal, $token_path:literal, $dir:expr, $what:literal) => {
+        #[doc = concat!("A file of the item's ", $what, ". Access: the item's visibility, a login, or `?token=`. Supports HEAD, Range and If-None-Match.")]
+        #[utoipa::path(get, path = $media_path, tag = "playback",
+            security((), ("bearer" = [])),
+            params(("id" = String, Path), ("file" = String, Path), OutputParams),
+            responses((status = 200, description = "the file"), (status = 206, description = "a byte range"),
+                (status = 302, description = "a segment, at `PUBLIC_BASE_URL`"),
+                (status = 304), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+                (status = 404, body = ErrorBody), (status = 416, body = ErrorBody)))]
+        async fn $media_fn(
+            state: State<AppState>,
+            caller: MaybeAuthUser,
+            Path((id, file)): Path<(String, String)>,
+            q: Query<OutputParams>,
+            req: Request,
+        ) -> ApiResult<Response> {
+            media_output(state, caller, id, format!("{}/{file}", $dir), q, req).await
+        }
+
+        #[doc = concat!("A file of the item's ", $what, ", for the item named by the playback token in the path.")]
+        #[utoipa::path(get, path = $token_path, tag = "playback",
+            params(("token" = String, Path), ("file" = String, Path)),
+            responses((status = 200, description = "the file"), (status = 206, description = "a byte range"),
+                (status = 302, description = "a segment, at `PUBLIC_BASE_URL`"),
+                (status = 304), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+                (status = 416, body = ErrorBody)))]
+        async fn $token_fn(
+            state: State<AppState>,
+            Path((token, file)): Path<(String, String)>,
+            req: Request,
+        ) -> ApiResult<Response> {
+            token_output(state, token, format!("{}/{file}", $dir), req).await
+        }
+    };
+}
+
+top_file!(
+    media_thumbnail,
+    token_thumbnail,
+    "/v1/media/{id}/thumbnail.jpg",
+    "/v1/play/{token}/thumbnail.jpg",
+    public::THUMBNAIL,
+    "thumbnail"
+);
+top_file!(
+    media_storyboard_vtt,
+    token_storyboard_vtt,
+    "/v1/media/{id}/storyboard.vtt",
+    "/v1/play/{token}/storyboard.vtt",
+    public::STORYBOARD_VTT,
+    "storyboard (WebVTT cues into the sprite)"
+);
+top_file!(
+    media_storyboard_image,
+    token_storyboard_image,
+    "/v1/media/{id}/storyboard.jpg",
+    "/v1/play/{token}/storyboard.jpg",
+    public::STORYBOARD_IMAGE,
+    "storyboard sprite"
+);
+dir_file!(
+    media_hls,
+    token_hls,
+    "/v1/media/{id}/hls/{file}",
+    "/v1/play/{token}/hls/{file}",
+    public::HLS_DIR,
+    "HLS stream: `master.m3u8`, the playlists and segments it names"
+);
+dir_file!(
+    media_dash,
+    token_dash,
+    "/v1/media/{id}/dash/{file}",
+    "/v1/play/{token}/dash/{file}",
+    public::DASH_DIR,
+    "DASH stream: `manifest.mpd` and the segments it names"
+);
+dir_file!(
+    media_variant,
+    token_variant,
+    "/v1/media/{id}/variants/{file}",
+    "/v1/play/{token}/variants/{file}",
+    public::VARIANTS_DIR,
+    "image variants: `<name>.<jpg|webp>`"
+);
+
 async fn media_output(
     State(state): State<AppState>,
     MaybeAuthUser(caller): MaybeAuthUser,
-    Path((id, file)): Path<(String, String)>,
+    id: String,
+    file: String,
     Query(q): Query<OutputParams>,
     // The request itself rather than a `HeaderMap` extractor, which clones every header.
     req: Request,
@@ -185,15 +316,10 @@ async fn media_output(
     .await
 }
 
-/// The same files as `/v1/media/{id}/{file}`, for the item named by the token in the path.
-#[utoipa::path(get, path = "/v1/play/{token}/{*file}", tag = "playback",
-    params(("token" = String, Path), ("file" = String, Path)),
-    responses((status = 200, description = "the file"), (status = 206, description = "a byte range"),
-        (status = 304), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 416, body = ErrorBody)))]
 async fn token_output(
     State(state): State<AppState>,
-    Path((token, file)): Path<(String, String)>,
+    token: String,
+    file: String,
     req: Request,
 ) -> ApiResult<Response> {
     // Players fetch every playlist and segment with the token: its signature is checked once,

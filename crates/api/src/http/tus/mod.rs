@@ -18,9 +18,10 @@ mod headers;
 pub(crate) use hashes::RunningHashes;
 pub(crate) use headers::EXPOSED_HEADERS;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::caller::AuthUser;
 use crate::http::media::check_title;
+use crate::http::media::FileBytes;
 use crate::http::path_id::parse_id;
 use crate::http::text::check_text;
 use crate::AppState;
@@ -29,7 +30,6 @@ use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::options;
-use axum::Router;
 use body::{Checksum, Hasher, Metered, CHECKSUMS};
 use bytes::BytesMut;
 use chrono::Utc;
@@ -41,19 +41,27 @@ use headers::{
     UPLOAD_METADATA, UPLOAD_OFFSET,
 };
 use mediaserver_core::sniff::SNIFF_LEN;
-use mediaserver_core::{ErrorChain, Upload, UploadId, UploadStatus};
+use mediaserver_core::{ErrorChain, Upload, UploadId, UploadProtocol, UploadStatus};
 use mediaserver_ingest::{upload_key, upload_state, NewUpload, PlannedOriginal};
 use mediaserver_storage::ResumableState;
+use serde::Deserialize;
 use std::sync::{Arc, Mutex};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(discover, create))
+        // The same without the trailing slash (clients configured with either endpoint work);
+        // documented once, under the name the README gives.
         .route("/v1/uploads", options(discover).post(create))
-        .route("/v1/uploads/", options(discover).post(create))
-        .route(
-            "/v1/uploads/{id}",
-            options(discover).head(by_id).patch(by_id).delete(by_id),
-        )
+        .routes(routes!(
+            discover_upload,
+            head_upload,
+            patch_upload,
+            delete_upload
+        ))
         .layer(DefaultBodyLimit::disable())
         .layer(axum::middleware::map_response(
             |mut resp: Response| async move {
@@ -62,6 +70,25 @@ pub(crate) fn router() -> Router<AppState> {
                 resp
             },
         ))
+}
+
+/// The tus version every request but OPTIONS must name.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // Documents the headers; the handlers read them from the request.
+struct TusVersion {
+    /// Must be `1.0.0` (412 otherwise).
+    #[serde(rename = "Tus-Resumable")]
+    #[param(rename = "Tus-Resumable", value_type = TusResumable, inline)]
+    tus_resumable: String,
+}
+
+/// The only tus version this server speaks.
+#[derive(ToSchema)]
+#[allow(dead_code)] // A schema only.
+enum TusResumable {
+    #[schema(rename = "1.0.0")]
+    V1_0_0,
 }
 
 /// An error answered before the whole body was read: the connection cannot carry another
@@ -74,6 +101,10 @@ fn close_if_error(mut resp: Response) -> Response {
     resp
 }
 
+/// tus discovery: the version, extensions, checksum algorithms and size limit this server
+/// supports (in the `Tus-*` response headers). No credentials needed.
+#[utoipa::path(options, path = "/v1/uploads/", tag = "uploads",
+    responses((status = 204, description = "`Tus-Version`, `Tus-Extension`, `Tus-Max-Size` and `Tus-Checksum-Algorithm` say what this server supports")))]
 async fn discover(State(state): State<AppState>) -> Response {
     let mut h = HeaderMap::new();
     h.insert(TUS_VERSION_H, HeaderValue::from_static(TUS_VERSION));
@@ -83,7 +114,29 @@ async fn discover(State(state): State<AppState>) -> Response {
     (StatusCode::NO_CONTENT, h).into_response()
 }
 
-/// POST: creates an upload (and with a body, stores its first bytes: creation-with-upload).
+/// The same as `OPTIONS /v1/uploads/`, asked of an upload's URL.
+#[utoipa::path(options, path = "/v1/uploads/{id}", tag = "uploads",
+    params(("id" = String, Path, description = "The upload's id (the last part of its `Location`)")),
+    responses((status = 204, description = "`Tus-Version`, `Tus-Extension`, `Tus-Max-Size` and `Tus-Checksum-Algorithm` say what this server supports")))]
+async fn discover_upload(state: State<AppState>) -> Response {
+    discover(state).await
+}
+
+/// Create a resumable upload of `Upload-Length` bytes (tus creation). An `Upload-Metadata`
+/// header may carry comma-separated `key base64(value)` pairs: `filename` and `title` are used. With `Content-Type: application/offset+octet-stream` the body
+/// is its first bytes (creation-with-upload). The upload's URL is in `Location`; PATCH the bytes
+/// there. At most `MAX_PENDING_UPLOADS` unfinished uploads per user (409 beyond).
+#[utoipa::path(post, path = "/v1/uploads/", tag = "uploads", security(("bearer" = [])),
+    params(TusVersion, CreateHeaders),
+    responses(
+        (status = 201, description = "created; its URL is in `Location`, `Upload-Offset` says how many bytes of a creation-with-upload body were stored"),
+        (status = 400, description = "a header is missing or malformed", body = ErrorBody),
+        (status = 409, description = "too many unfinished uploads", body = ErrorBody),
+        (status = 412, description = "`Tus-Resumable` is not 1.0.0", body = ErrorBody),
+        (status = 413, description = "`Upload-Length` is over the upload limit", body = ErrorBody),
+        (status = 415, description = "the bytes so far are no image, video or audio file", body = ErrorBody),
+        (status = 460, description = "the body does not match `Upload-Checksum`", body = ErrorBody),
+        (status = 507, description = "the server's disk is full; nothing was kept", body = ErrorBody)))]
 async fn create(State(state): State<AppState>, caller: AuthUser, req: Request) -> Response {
     if let Some(resp) = version_mismatch(req.headers()) {
         return resp;
@@ -185,6 +238,83 @@ fn state_json(rs: &ResumableState) -> ApiResult<String> {
     serde_json::to_string(rs).map_err(|e| ApiError::internal("serialising upload state", e))
 }
 
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // Documents the headers; the handler reads them from the request.
+struct CreateHeaders {
+    /// The file's size in bytes (a header: digits, at least 1).
+    #[serde(rename = "Upload-Length")]
+    #[param(rename = "Upload-Length", pattern = r"^[1-9][0-9]{0,18}$")]
+    upload_length: String,
+    // `Upload-Metadata` is described in the operation's text: base64 of text without control
+    // characters is more than a pattern can say, and a generated one would be refused.
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // Documents the headers; the handler reads them from the request.
+struct PatchHeaders {
+    /// Where these bytes go: the offset `HEAD` reports (409 otherwise).
+    #[serde(rename = "Upload-Offset")]
+    #[param(rename = "Upload-Offset", pattern = r"^(0|[1-9][0-9]{0,18})$")]
+    upload_offset: String,
+}
+
+/// How far an upload got: `Upload-Offset` and `Upload-Length` (and, once complete,
+/// `Mediaserver-Media-Id`).
+#[utoipa::path(head, path = "/v1/uploads/{id}", tag = "uploads", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The upload's id"), TusVersion),
+    responses((status = 200, description = "`Upload-Offset`, `Upload-Length`, `Upload-Expires`"),
+        (status = 404, description = "no such upload of the caller's, or expired"),
+        (status = 412, description = "`Tus-Resumable` is not 1.0.0")))]
+async fn head_upload(
+    state: State<AppState>,
+    id: Path<String>,
+    caller: AuthUser,
+    req: Request,
+) -> Response {
+    by_id(state, id, caller, req).await
+}
+
+/// Append the body at `Upload-Offset`. The PATCH that stores the last byte makes the upload a
+/// media item, named in `Mediaserver-Media-Id`.
+#[utoipa::path(patch, path = "/v1/uploads/{id}", tag = "uploads", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The upload's id"), TusVersion, PatchHeaders),
+    request_body(content = FileBytes, content_type = "application/offset+octet-stream",
+        description = "the next bytes of the file"),
+    responses((status = 204, description = "stored; `Upload-Offset` is the new offset"),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "`Upload-Offset` is not the upload's offset, or it is complete", body = ErrorBody),
+        (status = 412, description = "`Tus-Resumable` is not 1.0.0", body = ErrorBody),
+        (status = 413, description = "more bytes than `Upload-Length`", body = ErrorBody),
+        (status = 415, description = "not `application/offset+octet-stream`, or the bytes are no image, video or audio file", body = ErrorBody),
+        (status = 423, description = "another request is writing this upload", body = ErrorBody),
+        (status = 460, description = "the body does not match `Upload-Checksum`", body = ErrorBody),
+        (status = 507, description = "the server's disk is full", body = ErrorBody)))]
+async fn patch_upload(
+    state: State<AppState>,
+    id: Path<String>,
+    caller: AuthUser,
+    req: Request,
+) -> Response {
+    by_id(state, id, caller, req).await
+}
+
+/// Abandon an upload: its bytes and record are removed (tus termination).
+#[utoipa::path(delete, path = "/v1/uploads/{id}", tag = "uploads", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The upload's id"), TusVersion),
+    responses((status = 204, description = "removed"), (status = 404, body = ErrorBody),
+        (status = 412, description = "`Tus-Resumable` is not 1.0.0", body = ErrorBody),
+        (status = 423, description = "another request is writing this upload", body = ErrorBody)))]
+async fn delete_upload(
+    state: State<AppState>,
+    id: Path<String>,
+    caller: AuthUser,
+    req: Request,
+) -> Response {
+    by_id(state, id, caller, req).await
+}
+
 /// HEAD, PATCH and DELETE of one upload. The id is parsed after the credentials and the tus
 /// version are checked, and its 404 closes the connection like every other refusal here.
 async fn by_id(
@@ -282,6 +412,15 @@ async fn patch(state: &AppState, upload: Upload, req: Request) -> ApiResult<Resp
         return Err(ApiError::UnsupportedMediaType(format!(
             "PATCH bodies must have Content-Type: {OFFSET_OCTET_STREAM}"
         )));
+    }
+    if header_u64(&headers, &UPLOAD_OFFSET)?.is_none() {
+        return Err(ApiError::BadRequest("Upload-Offset: required".into()));
+    }
+    // Direct uploads share the id space (and HEAD and DELETE) but take their bytes by PUT.
+    if upload.protocol != UploadProtocol::Tus {
+        return Err(ApiError::Conflict(
+            "this is a direct upload, not a tus upload: PUT the file to its upload_url".into(),
+        ));
     }
     let _guard = state
         .ingest
