@@ -163,6 +163,7 @@ impl std::ops::Deref for AppState {
         (name = "media", description = "Upload, list, change and delete media items"),
         (name = "playback", description = "HLS, DASH, thumbnails, storyboards; playback tokens; the public listing"),
         (name = "ops", description = "Health, readiness and metrics"),
+        (name = "admin", description = "Users, invitations and the jobs view (admins only)"),
     )
 )]
 struct ApiDoc;
@@ -193,6 +194,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(http::accounts::router())
+        .merge(http::admin::router())
         .merge(http::media::router())
         .merge(http::direct::router())
         .merge(http::events::router())
