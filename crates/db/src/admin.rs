@@ -135,8 +135,9 @@ pub trait Admin: Send + Sync + std::fmt::Debug {
         now: DateTime<Utc>,
     ) -> Result<InvitationOutcome>;
 
-    /// Jobs, failed first, then running, queued, done; within each the most recently changed
-    /// first. Only `status` if given.
+    /// Each item's latest job (a retried item's earlier, failed one is history), failed first,
+    /// then running, queued, done; within each the most recently changed first. Only `status`
+    /// if given.
     async fn list_jobs(&self, status: Option<JobStatus>, limit: i64) -> Result<Vec<JobSummary>>;
 }
 
@@ -530,6 +531,8 @@ macro_rules! impl_admin {
                      FROM jobs j JOIN media m ON m.id = j.media_id \
                      JOIN users u ON u.id = m.owner_id \
                      WHERE ($1 = '' OR j.status = $1) \
+                     AND j.id = (SELECT j2.id FROM jobs j2 WHERE j2.media_id = j.media_id \
+                     ORDER BY j2.created_at DESC, j2.id DESC LIMIT 1) \
                      ORDER BY CASE j.status WHEN 'failed' THEN 0 WHEN 'running' THEN 1 \
                      WHEN 'queued' THEN 2 ELSE 3 END, j.updated_at DESC, j.id DESC \
                      LIMIT $2",

@@ -409,4 +409,20 @@ async fn jobs_are_listed_failed_first(repo: &DynRepo) {
     assert_eq!(only.len(), 1);
     assert_eq!(only[0].media_id, ids[3]);
     assert_eq!(repo.list_jobs(None, 2).await.unwrap().len(), 2);
+    // A retried item shows its new job, not the failed one before it.
+    assert!(repo.retry_failed_media(&ids[1], 3).await.unwrap());
+    let jobs = repo.list_jobs(None, 10).await.unwrap();
+    assert_eq!(jobs.len(), 4);
+    assert_eq!(jobs[0].status, JobStatus::Running);
+    let retried: Vec<_> = jobs.iter().filter(|j| j.media_id == ids[1]).collect();
+    assert_eq!(retried.len(), 1);
+    assert_eq!(
+        (retried[0].status, retried[0].attempts),
+        (JobStatus::Queued, 0)
+    );
+    assert!(repo
+        .list_jobs(Some(JobStatus::Failed), 10)
+        .await
+        .unwrap()
+        .is_empty());
 }

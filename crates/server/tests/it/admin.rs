@@ -697,3 +697,67 @@ async fn the_jobs_view_lists_failed_jobs_first() {
     .await;
     assert_eq!(r.status(), StatusCode::ACCEPTED);
 }
+
+#[tokio::test]
+async fn the_admin_routes_are_in_the_api_document_with_every_status() {
+    let s = TestServer::start().await;
+    let spec: Value = s
+        .client
+        .get(s.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let expected: &[(&str, &str, &[&str])] = &[
+        (
+            "/v1/admin/users",
+            "get",
+            &["200", "400", "401", "403", "503"],
+        ),
+        (
+            "/v1/admin/users",
+            "post",
+            &["201", "400", "401", "403", "409", "413", "503"],
+        ),
+        (
+            "/v1/admin/users/{id}",
+            "patch",
+            &["200", "400", "401", "403", "404", "409", "413", "503"],
+        ),
+        (
+            "/v1/admin/users/{id}",
+            "delete",
+            &["204", "401", "403", "404", "409", "423", "503"],
+        ),
+        (
+            "/v1/admin/invitations",
+            "post",
+            &["201", "400", "401", "403", "413", "503"],
+        ),
+        (
+            "/v1/admin/jobs",
+            "get",
+            &["200", "400", "401", "403", "503"],
+        ),
+    ];
+    for (path, method, statuses) in expected {
+        let op = &spec["paths"][path][method];
+        assert!(op.is_object(), "{method} {path} missing");
+        let mut got: Vec<&str> = op["responses"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        got.sort();
+        assert_eq!(&got, statuses, "{method} {path}");
+        assert_eq!(op["tags"][0], "admin", "{method} {path}");
+    }
+    let register = &spec["components"]["schemas"]["RegisterRequest"]["properties"];
+    assert!(register["invite"].is_object(), "{register}");
+    let me = &spec["paths"]["/v1/auth/me"]["get"]["responses"]["200"];
+    assert!(me.to_string().contains("MeView"), "{me}");
+    assert!(spec["components"]["schemas"]["JobView"]["properties"]["last_error"].is_object());
+}

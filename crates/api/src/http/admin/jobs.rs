@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct JobListParams {
     /// Only jobs in this state: `queued`, `running`, `done` or `failed`.
     status: Option<String>,
@@ -67,8 +68,8 @@ pub(crate) struct JobList {
     items: Vec<JobView>,
 }
 
-/// Processing jobs: failed first, then running, queued and done, each most recently changed
-/// first. Admin only.
+/// Each item's latest processing job: failed first, then running, queued and done, each most
+/// recently changed first. Admin only.
 #[utoipa::path(get, path = "/v1/admin/jobs", tag = "admin", security(("bearer" = [])),
     params(JobListParams),
     responses((status = 200, body = JobList), (status = 400, body = ErrorBody),

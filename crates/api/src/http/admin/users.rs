@@ -60,6 +60,7 @@ pub(crate) struct UserPage {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct UserListParams {
     /// Page size, 1–100 (default 20).
     limit: Option<String>,
