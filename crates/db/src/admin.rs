@@ -111,8 +111,9 @@ pub trait Admin: Send + Sync + std::fmt::Debug {
     async fn storage_usage(&self, owner: &UserId) -> Result<StorageUsage>;
     /// `None` if there is no such user.
     async fn user_disabled(&self, id: &UserId) -> Result<Option<bool>>;
-    /// Applies `change` unless it would leave no enabled admin. Disabling also revokes every
-    /// refresh token of the user (so their sessions, and access tokens, end at once).
+    /// Applies `change` unless it would leave no enabled admin. Disabling, or a new role, also
+    /// revokes every refresh token of the user (so their sessions and access tokens, which
+    /// carry the role, end at once).
     async fn change_user(
         &self,
         id: &UserId,
@@ -337,7 +338,9 @@ macro_rules! impl_admin {
                     .execute(&mut *tx)
                     .await
                     .map_err(Self::db_err)?;
-                if disabled_at.is_none() && new_disabled_at.is_some() {
+                // Access tokens carry the role they were issued with: ending the sessions makes
+                // a new role (and a disable) hold at once; API keys read the role from the row.
+                if (disabled_at.is_none() && new_disabled_at.is_some()) || new_role != role {
                     Self::revoke_all_in(&mut tx, id, now).await?;
                 }
                 tx.commit().await.map_err(Self::db_err)?;

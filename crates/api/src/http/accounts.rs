@@ -148,8 +148,9 @@ async fn register(
     };
     if !open {
         return Err(ApiError::Forbidden(
-            "registration is closed on this server: ask an administrator for an account \
-             (they create one with `mediaserver user create`, or open sign-up with \
+            "registration is closed on this server: ask an administrator for an account or \
+             an invitation link (from the web page's Admin page, POST /v1/admin/users or \
+             /v1/admin/invitations, or `mediaserver user create`; or open sign-up with \
              ALLOW_REGISTRATION=true)"
                 .into(),
         ));

@@ -189,7 +189,10 @@ async fn the_last_enabled_admin_stays(repo: &DynRepo) {
     let s = repo.user_summary(&a.id).await.unwrap().unwrap();
     assert_eq!((s.role, s.disabled_at), (Role::Admin, None));
 
-    // With a second admin, the first may go; then the second is the last.
+    // With a second admin, the first may go; then the second is the last. A new role ends
+    // the user's sessions (access tokens carry the role).
+    let t = token(&b.id, "hb", Duration::hours(1));
+    repo.insert_refresh_token(&t).await.unwrap();
     let promote = UserChange {
         disabled: None,
         role: Some(Role::Admin),
@@ -198,6 +201,21 @@ async fn the_last_enabled_admin_stays(repo: &DynRepo) {
         repo.change_user(&b.id, &promote).await.unwrap(),
         AdminOutcome::Done(_)
     ));
+    assert!(!repo
+        .session_is_live(&t.session_id, &b.id, now())
+        .await
+        .unwrap());
+    // Changing nothing ends nothing.
+    let t = token(&b.id, "hb2", Duration::hours(1));
+    repo.insert_refresh_token(&t).await.unwrap();
+    assert!(matches!(
+        repo.change_user(&b.id, &promote).await.unwrap(),
+        AdminOutcome::Done(_)
+    ));
+    assert!(repo
+        .session_is_live(&t.session_id, &b.id, now())
+        .await
+        .unwrap());
     assert!(matches!(
         repo.change_user(&a.id, &disable).await.unwrap(),
         AdminOutcome::Done(_)

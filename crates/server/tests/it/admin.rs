@@ -413,6 +413,63 @@ async fn an_admin_cannot_lock_themself_out() {
     // Still an admin, still enabled.
     let r = s.get("/v1/admin/users", &admin).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+
+    // Another admin, demoted: the access token they hold (which names the role it was issued
+    // with) stops working at once; logged in again they are a plain user.
+    let other = s.user_token("other@example.com").await;
+    let them: Value = s
+        .get("/v1/auth/me", &other)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let their_path = format!("/v1/admin/users/{}", them["id"].as_str().unwrap());
+    let r = send_json(
+        &s,
+        reqwest::Method::PATCH,
+        &their_path,
+        &admin,
+        Some(json!({"role": "admin"})),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let other = login_tokens(&s, "other@example.com").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        s.get("/v1/admin/users", &other)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let r = send_json(
+        &s,
+        reqwest::Method::PATCH,
+        &their_path,
+        &admin,
+        Some(json!({"role": "user"})),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    expect_error(
+        s.get("/v1/admin/users", &other).send().await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    let other = login_tokens(&s, "other@example.com").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    expect_error(
+        s.get("/v1/admin/users", &other).send().await.unwrap(),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
 }
 
 async fn start_tus(s: &TestServer, token: &str, length: u64) -> Response {
