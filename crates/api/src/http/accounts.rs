@@ -256,12 +256,14 @@ async fn start_session(state: &AppState, user: &User) -> ApiResult<TokenPair> {
     })
 }
 
-/// Exchange email and password for an access token and a refresh token. Repeated failures for
+/// Exchange email and password for an access token and a refresh token (403 for a disabled
+/// account, said only with the right password). Repeated failures for
 /// an account from one client, or for many accounts from one client, are refused with 429 for a
 /// while.
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = Credentials,
     responses((status = 200, body = TokenPair), (status = 400, body = ErrorBody),
-              (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 429, body = ErrorBody)))]
 async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,

@@ -814,6 +814,15 @@ async fn the_admin_routes_are_in_the_api_document_with_every_status() {
     }
     let register = &spec["components"]["schemas"]["RegisterRequest"]["properties"];
     assert!(register["invite"].is_object(), "{register}");
+    assert!(spec["paths"]["/v1/auth/login"]["post"]["responses"]["403"].is_object());
+    for (path, method) in [("/v1/admin/users", "get"), ("/v1/admin/jobs", "get")] {
+        for p in spec["paths"][path][method]["parameters"]
+            .as_array()
+            .unwrap()
+        {
+            assert_eq!(p["in"], "query", "{method} {path}: {p}");
+        }
+    }
     let me = &spec["paths"]["/v1/auth/me"]["get"]["responses"]["200"];
     assert!(me.to_string().contains("MeView"), "{me}");
     assert!(spec["components"]["schemas"]["JobView"]["properties"]["last_error"].is_object());
