@@ -113,6 +113,8 @@ test('a failed job is listed first and can be retried', { timeout: 120000 }, ste
   await page.goto(server.url + '/#/');
   await page.setInputFiles(sel('file-input'), broken);
   await page.waitForSelector(`${sel('media-card')}[data-status="failed"]`, { timeout: 90000 });
+  // The library says what the caller stores (no quota on this server).
+  await page.waitForSelector(`${sel('storage-usage')}:has-text("66 KB used")`);
   await page.click(sel('nav-admin'));
   const first = await page.waitForSelector(`${sel('admin-jobs')} ${sel('job-row')}`);
   assert.equal(await first.getAttribute('data-status'), 'failed');
