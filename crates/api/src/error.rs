@@ -228,7 +228,9 @@ impl From<IngestError> for ApiError {
             IngestError::UnusableFilename(cause) => {
                 ApiError::BadRequest(format!("{message}: {cause}"))
             }
-            IngestError::TooLarge { .. } => ApiError::PayloadTooLarge(message),
+            IngestError::TooLarge { .. } | IngestError::QuotaExceeded { .. } => {
+                ApiError::PayloadTooLarge(message)
+            }
             IngestError::Empty => ApiError::BadRequest(message),
             IngestError::NotMedia { .. } => ApiError::UnsupportedMediaType(message),
             IngestError::NotStored(cause) => match cause {

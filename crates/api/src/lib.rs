@@ -162,6 +162,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(http::accounts::router())
+        .merge(http::admin::router())
         .merge(http::media::router())
         .merge(http::direct::router())
         .merge(http::tus::router())

@@ -23,6 +23,7 @@ use utoipa::OpenApi;
         (name = "uploads", description = "Resumable uploads (tus 1.0.0) and one-time direct-upload targets"),
         (name = "playback", description = "HLS, DASH, thumbnails, storyboards; playback tokens; the public listing"),
         (name = "ops", description = "Health, readiness and metrics"),
+        (name = "admin", description = "Users, invitations and the jobs view (admins only)"),
     )
 )]
 pub(crate) struct ApiDoc;

@@ -36,7 +36,8 @@ pub trait Accounts: Send + Sync + std::fmt::Debug {
     async fn revoke_session(&self, hash: &str) -> Result<bool>;
     async fn revoke_user_refresh_tokens(&self, user_id: &UserId) -> Result<u64>;
     /// Whether `user_id`'s session `session_id` is live: one of its refresh tokens is unrevoked
-    /// and unexpired at `now`. Access tokens of an ended session are refused.
+    /// and unexpired at `now`, and the user is not disabled. Access tokens of an ended session
+    /// are refused.
     async fn session_is_live(
         &self,
         session_id: &SessionId,
@@ -46,7 +47,7 @@ pub trait Accounts: Send + Sync + std::fmt::Debug {
 
     // --- API keys
     async fn insert_api_key(&self, key: &ApiKey) -> Result<()>;
-    /// The (unrevoked) key's owner, by hash.
+    /// The (unrevoked) key's owner, by hash; `None` while the owner is disabled.
     async fn user_by_api_key_hash(&self, hash: &str) -> Result<Option<User>>;
 }
 
@@ -321,7 +322,9 @@ macro_rules! impl_accounts {
                 // in SQL, since SQLite stores timestamps as text.
                 let rows = ::sqlx::query(
                     "SELECT expires_at FROM refresh_tokens \
-                     WHERE session_id = $1 AND user_id = $2 AND revoked_at IS NULL",
+                     WHERE session_id = $1 AND user_id = $2 AND revoked_at IS NULL \
+                     AND NOT EXISTS (SELECT 1 FROM users \
+                     WHERE id = $2 AND disabled_at IS NOT NULL)",
                 )
                 .bind(session_id.as_str())
                 .bind(user_id.as_str())
@@ -364,7 +367,7 @@ macro_rules! impl_accounts {
                     "SELECT u.id, u.email, u.password_hash, u.role, u.created_at, \
                      k.id AS key_id, k.last_used_at \
                      FROM api_keys k JOIN users u ON u.id = k.user_id \
-                     WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
+                     WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND u.disabled_at IS NULL",
                 )
                 .bind(hash)
                 .fetch_optional(&self.pool)

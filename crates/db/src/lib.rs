@@ -3,11 +3,13 @@
 //!
 //! Its interface is a few small traits, one per kind of user: [`Accounts`] (the API's
 //! authentication), [`MediaItems`] (the API and ingest), [`Processing`] and [`JobQueue`] (the
-//! pipeline), [`Uploads`] (the API's upload endpoints) and [`Database`] (startup and readiness).
+//! pipeline), [`Uploads`] (the API's upload endpoints), [`Admin`] (user administration, storage
+//! used per user, invitations, the jobs view) and [`Database`] (startup and readiness).
 //! [`Repo`] is their union, so wiring passes one [`DynRepo`]; a caller imports the traits whose
 //! methods it calls.
 
 mod accounts;
+pub mod admin;
 mod database;
 mod error;
 mod media_items;
@@ -21,6 +23,7 @@ pub mod sqlite;
 mod uploads;
 
 pub use accounts::Accounts;
+pub use admin::Admin;
 pub use database::Database;
 pub use error::{Cause, DbError, Result};
 pub use media_items::{MediaItems, Recorded};
@@ -31,10 +34,10 @@ pub use uploads::Uploads;
 use std::sync::Arc;
 
 /// Everything the database offers. Implemented for every type that implements all the facets.
-pub trait Repo: Database + Accounts + MediaItems + Processing + JobQueue + Uploads {}
+pub trait Repo: Database + Accounts + MediaItems + Processing + JobQueue + Uploads + Admin {}
 
 impl<T> Repo for T where
-    T: Database + Accounts + MediaItems + Processing + JobQueue + Uploads + ?Sized
+    T: Database + Accounts + MediaItems + Processing + JobQueue + Uploads + Admin + ?Sized
 {
 }
 

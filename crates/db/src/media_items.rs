@@ -9,7 +9,8 @@ use mediaserver_core::{Media, MediaFilter, MediaId, MediaPatch, ObjectEvent};
 #[async_trait]
 pub trait MediaItems: Send + Sync + std::fmt::Debug {
     /// In one transaction: inserts the media row (with `status` as given, normally `queued`), its
-    /// "object created" event, and a queued job for it (`max_attempts` as given).
+    /// "object created" event, and a queued job for it (`max_attempts` as given) — no job for an
+    /// item recorded as `failed` (refused on arrival, e.g. over its owner's quota).
     /// If an event with the same `(bucket, key, etag)` already exists, nothing is inserted and
     /// `Duplicate` names the media item of the existing event — so a notification delivered
     /// twice makes one item and one job.
@@ -122,21 +123,25 @@ macro_rules! impl_media_items {
                         media_id: $crate::shared::parse_optional(existing.flatten(), "media id")?,
                     });
                 }
-                let now = Self::ts($crate::shared::now());
-                ::sqlx::query(concat!(
-                    "INSERT INTO jobs (",
-                    $crate::rows::job_cols!(),
-                    ") VALUES ($1, $2, 'queued', 0, $3, $4, NULL, NULL, NULL, $4, $4)"
-                ))
-                .bind(::mediaserver_core::JobId::new().as_str())
-                .bind(media.id.as_str())
-                // A job that may never be attempted would sit in the queue forever.
-                .bind(max_attempts.max(1))
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(Self::db_err)?;
-                self.notify_jobs(&mut tx).await?;
+                // An item recorded as failed (refused on arrival: over its owner's quota) gets
+                // no job; retrying it queues one.
+                if media.status != ::mediaserver_core::MediaStatus::Failed {
+                    let now = Self::ts($crate::shared::now());
+                    ::sqlx::query(concat!(
+                        "INSERT INTO jobs (",
+                        $crate::rows::job_cols!(),
+                        ") VALUES ($1, $2, 'queued', 0, $3, $4, NULL, NULL, NULL, $4, $4)"
+                    ))
+                    .bind(::mediaserver_core::JobId::new().as_str())
+                    .bind(media.id.as_str())
+                    // A job that may never be attempted would sit in the queue forever.
+                    .bind(max_attempts.max(1))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::db_err)?;
+                    self.notify_jobs(&mut tx).await?;
+                }
                 tx.commit().await.map_err(Self::db_err)?;
                 Ok($crate::Recorded::Created)
             }

@@ -174,3 +174,10 @@ impl_repo!(
     "postgres",
     " FOR UPDATE SKIP LOCKED"
 );
+// An item's output bytes: a field of its `outputs` JSON (stored as text).
+crate::admin::impl_admin!(
+    PgRepo,
+    Postgres,
+    PgRow,
+    "(m.outputs::jsonb ->> 'bytes')::bigint"
+);

@@ -131,3 +131,10 @@ impl SqliteRepo {
 }
 
 impl_repo!(SqliteRepo, Sqlite, SqliteRow, "sqlite", "");
+// An item's output bytes: a field of its `outputs` JSON (SQLite's JSON1 functions).
+crate::admin::impl_admin!(
+    SqliteRepo,
+    Sqlite,
+    SqliteRow,
+    "json_extract(m.outputs, '$.bytes')"
+);

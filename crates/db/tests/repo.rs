@@ -113,6 +113,8 @@ macro_rules! both_backends {
 // build each as a test crate of its own.
 #[path = "repo/accounts.rs"]
 mod accounts;
+#[path = "repo/admin.rs"]
+mod admin;
 #[path = "repo/backend.rs"]
 mod backend;
 #[path = "repo/media.rs"]

@@ -5,7 +5,7 @@
 use crate::error::{IngestError, IngestResult};
 use crate::{sniff_stored, Ingest};
 use mediaserver_core::{
-    layout, MediaId, NewOriginal, ObjectSource, UploadId, UploadStatus, UserId,
+    layout, MediaId, MediaStatus, NewOriginal, ObjectSource, UploadId, UploadStatus, UserId,
 };
 use mediaserver_db::Recorded;
 use mediaserver_storage::{ObjectKey, StorageError};
@@ -30,6 +30,15 @@ pub enum IngestOutcome {
     },
     /// Not for us (this server's own outputs, or not an image, video or audio file).
     Skipped { key: String, reason: String },
+    /// Recorded as a `failed` item with `reason` and not processed: its owner's storage quota
+    /// (`USER_QUOTA_BYTES`) has no room for it. The object stays in the bucket (its owner put
+    /// it there); deleting the item deletes it, retrying the item processes it.
+    Refused {
+        key: String,
+        #[schema(value_type = String)]
+        media_id: MediaId,
+        reason: String,
+    },
 }
 
 impl Ingest {
@@ -129,7 +138,14 @@ impl Ingest {
             .unwrap_or_else(|| format!("{}-{}", meta.size, meta.last_modified.timestamp_millis()))
             .trim_matches('"')
             .to_string();
-        let (media, event) = NewOriginal {
+        // Over the quota: recorded (the bytes are the owner's and stay) but not processed.
+        let refused = match self.room(owner_id).await? {
+            Some(room) if meta.size > room.left() => {
+                Some(room.exceeded(Some(meta.size)).to_string())
+            }
+            _ => None,
+        };
+        let (mut media, event) = NewOriginal {
             id: MediaId::new(),
             owner_id: owner_id.clone(),
             kind: sniffed.kind,
@@ -146,10 +162,22 @@ impl Ingest {
             source,
         }
         .into_records();
+        if let Some(reason) = &refused {
+            media.status = MediaStatus::Failed;
+            media.error = Some(reason.clone());
+        }
         match repo
             .create_media_with_event(&media, &event, self.0.max_attempts)
             .await?
         {
+            Recorded::Created if refused.is_some() => {
+                tracing::warn!(media_id = %media.id, %key, %source, "bucket object over its owner's quota: recorded as failed");
+                Ok(IngestOutcome::Refused {
+                    key: key.to_string(),
+                    media_id: media.id,
+                    reason: refused.unwrap_or_default(),
+                })
+            }
             Recorded::Created => {
                 tracing::info!(media_id = %media.id, %key, %source, "media created from a bucket object");
                 Ok(IngestOutcome::Created {

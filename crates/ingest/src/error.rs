@@ -15,6 +15,23 @@ pub enum IngestError {
         "the file is larger than this server's upload limit of {max} bytes (MAX_UPLOAD_BYTES)"
     )]
     TooLarge { max: u64 },
+    /// The upload would take its owner past their storage quota (`USER_QUOTA_BYTES`). `size`:
+    /// the upload's size when it was known up front (otherwise it passed the quota while
+    /// streaming).
+    #[error(
+        "{} your storage quota of {quota} bytes (USER_QUOTA_BYTES): {used} bytes are used, \
+         {} left; nothing was kept. Delete items to make room, or ask an administrator",
+        match size {
+            Some(n) => format!("this upload of {n} bytes would exceed"),
+            None => "this upload passed".to_string(),
+        },
+        quota.saturating_sub(*used)
+    )]
+    QuotaExceeded {
+        quota: u64,
+        used: u64,
+        size: Option<u64>,
+    },
     #[error("the upload is empty (0 bytes)")]
     Empty,
     /// Not an image, video or audio file; `discarded`: what was stored of it is gone too.

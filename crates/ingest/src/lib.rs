@@ -12,6 +12,7 @@
 mod bucket;
 mod error;
 mod locks;
+mod quota;
 mod streamed;
 mod uploads;
 
@@ -41,6 +42,9 @@ struct Inner {
     /// Recorded on each job when it is queued (see [`RetryPolicy`]).
     max_attempts: i32,
     locks: locks::UploadLocks,
+    /// Bytes one user may store (`USER_QUOTA_BYTES`); `u64::MAX`: no limit. Set once at wiring
+    /// (see [`Ingest::with_user_quota`]).
+    quota: std::sync::atomic::AtomicU64,
 }
 
 impl Ingest {
@@ -50,6 +54,7 @@ impl Ingest {
             media_store,
             max_attempts: retry.max_attempts,
             locks: Default::default(),
+            quota: std::sync::atomic::AtomicU64::new(u64::MAX),
         }))
     }
 

@@ -26,10 +26,11 @@ pub struct StoredUpload {
 }
 
 impl Ingest {
-    /// Streams `body` into the media bucket as a new original named after `filename`, refusing
-    /// it past `max_bytes` or if it is not media.
+    /// Streams `body` into the media bucket as a new original of `owner` named after
+    /// `filename`, refusing it past `max_bytes`, past the owner's quota, or if it is not media.
     pub async fn store_upload<S, E>(
         &self,
+        owner: &UserId,
         filename: &str,
         body: S,
         max_bytes: u64,
@@ -38,7 +39,15 @@ impl Ingest {
         S: Stream<Item = Result<Bytes, E>> + Send,
         E: Into<BoxError>,
     {
-        let too_large = || IngestError::TooLarge { max: max_bytes };
+        let room = self.room(owner).await?;
+        // The first limit `size` bytes pass, as the error to answer.
+        let too_large = |size: u64| {
+            if size > max_bytes {
+                Some(IngestError::TooLarge { max: max_bytes })
+            } else {
+                room.filter(|r| size > r.left()).map(|r| r.exceeded(None))
+            }
+        };
         let interrupted = |e: E| IngestError::Interrupted(e.into());
         let mut body = std::pin::pin!(body);
 
@@ -54,8 +63,8 @@ impl Ingest {
                     break;
                 }
             }
-            if head.len() as u64 > max_bytes {
-                return Err(too_large());
+            if let Some(e) = too_large(head.len() as u64) {
+                return Err(e);
             }
         }
         if head.is_empty() {
@@ -83,8 +92,8 @@ impl Ingest {
             while let Some(chunk) = body.next().await {
                 let chunk = chunk.map_err(interrupted)?;
                 size += chunk.len() as u64;
-                if size > max_bytes {
-                    return Err(too_large());
+                if let Some(e) = too_large(size) {
+                    return Err(e);
                 }
                 hasher.update(&chunk);
                 writer.write(chunk).await.map_err(IngestError::NotStored)?;
@@ -117,13 +126,25 @@ impl Ingest {
     }
 
     /// Records a stored upload: the media row, its "object created" event and the processing
-    /// job, in one transaction. On failure the object is deleted so nothing is orphaned.
+    /// job, in one transaction. On failure the object is deleted so nothing is orphaned. The
+    /// quota is checked again (another upload may have finished meanwhile).
     pub async fn commit(
         &self,
         owner_id: &UserId,
         stored: StoredUpload,
         title: Option<String>,
     ) -> IngestResult<Media> {
+        match self.room(owner_id).await {
+            Ok(Some(room)) if stored.size > room.left() => {
+                self.discard_stored(&stored).await;
+                return Err(room.exceeded(Some(stored.size)));
+            }
+            Ok(_) => {}
+            Err(e) => {
+                self.discard_stored(&stored).await;
+                return Err(e);
+            }
+        }
         let (media, event) = NewOriginal {
             id: stored.id.clone(),
             owner_id: owner_id.clone(),

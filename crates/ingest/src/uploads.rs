@@ -44,12 +44,14 @@ pub fn upload_state(upload: &Upload) -> IngestResult<ResumableState> {
 
 impl Ingest {
     /// Starts a resumable (tus) upload of `original`: the provider's resumable write, then the
-    /// upload row (the write is abandoned if the row cannot be stored).
+    /// upload row (the write is abandoned if the row cannot be stored). Refused past the
+    /// owner's quota; the row then reserves `new.length` of it until the upload ends.
     pub async fn start_resumable(
         &self,
         original: PlannedOriginal,
         new: NewUpload,
     ) -> IngestResult<Upload> {
+        self.check_quota(&new.owner_id, new.length).await?;
         let rs = self.store().resumable_start(&original.key).await?;
         let upload = upload_row(
             original,
@@ -68,13 +70,14 @@ impl Ingest {
     }
 
     /// Records a direct upload: the client PUTs `original` itself, with `state` (the one-time
-    /// URL's secret digest, if any) recorded on the upload.
+    /// URL's secret digest, if any) recorded on the upload. Refused past the owner's quota.
     pub async fn start_direct(
         &self,
         original: PlannedOriginal,
         new: NewUpload,
         state: String,
     ) -> IngestResult<Upload> {
+        self.check_quota(&new.owner_id, new.length).await?;
         let upload = upload_row(original, new, UploadProtocol::Direct, state);
         self.repo().create_upload(&upload).await?;
         Ok(upload)

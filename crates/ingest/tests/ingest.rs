@@ -83,6 +83,7 @@ async fn one_request_upload_is_recorded_with_a_queued_job() {
     let stored = f
         .ingest
         .store_upload(
+            &owner,
             "../holiday.png",
             body(vec![data[..100].into(), data[100..].into()]),
             1 << 20,
@@ -109,7 +110,12 @@ async fn refused_uploads_leave_nothing() {
     let f = fixture().await;
     let err = f
         .ingest
-        .store_upload("a.txt", body(vec![b"just text".to_vec()]), 1 << 20)
+        .store_upload(
+            &UserId::new(),
+            "a.txt",
+            body(vec![b"just text".to_vec()]),
+            1 << 20,
+        )
         .await
         .err()
         .unwrap();
@@ -119,14 +125,14 @@ async fn refused_uploads_leave_nothing() {
     );
     let err = f
         .ingest
-        .store_upload("a.png", body(vec![]), 1 << 20)
+        .store_upload(&UserId::new(), "a.png", body(vec![]), 1 << 20)
         .await
         .err()
         .unwrap();
     assert!(matches!(err, IngestError::Empty), "{err}");
     let err = f
         .ingest
-        .store_upload("a.png", body(vec![png(), png()]), 6000)
+        .store_upload(&UserId::new(), "a.png", body(vec![png(), png()]), 6000)
         .await
         .err()
         .unwrap();
@@ -137,7 +143,7 @@ async fn refused_uploads_leave_nothing() {
     ]);
     let err = f
         .ingest
-        .store_upload("a.png", broken, 1 << 20)
+        .store_upload(&UserId::new(), "a.png", broken, 1 << 20)
         .await
         .err()
         .unwrap();
@@ -381,4 +387,126 @@ async fn one_writer_per_upload() {
     ));
     drop(held);
     f.ingest.lock_upload(&upload.id, wait).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_quota_covers_every_way_in_and_keeps_nothing() {
+    let f = fixture().await;
+    let ingest = f.ingest.clone().with_user_quota(Some(10_000));
+    let owner = user(&f.repo, "a@example.com", Role::Admin).await;
+    let data = png(); // 4096 bytes
+    let stored = ingest
+        .store_upload(&owner, "a.png", body(vec![data.clone()]), 1 << 20)
+        .await
+        .unwrap();
+    ingest.commit(&owner, stored, None).await.unwrap();
+    let before = keys(f.store.as_ref()).await;
+
+    // Streamed: refused once the count passes what is left (5904 bytes), nothing kept.
+    let err = ingest
+        .store_upload(
+            &owner,
+            "b.png",
+            body(vec![data.clone(), data.clone()]),
+            1 << 20,
+        )
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(
+            err,
+            IngestError::QuotaExceeded {
+                quota: 10_000,
+                used: 4096,
+                size: None
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("5904 left"), "{err}");
+    assert_eq!(keys(f.store.as_ref()).await, before);
+
+    // tus and direct: refused on their declared length, before anything exists.
+    let new = |length| NewUpload {
+        owner_id: owner.clone(),
+        title: None,
+        length,
+        metadata: None,
+        expires_at: Utc::now() + Duration::hours(1),
+    };
+    let err = ingest
+        .start_resumable(PlannedOriginal::new("c.png").unwrap(), new(6000))
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(
+            err,
+            IngestError::QuotaExceeded {
+                size: Some(6000),
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let err = ingest
+        .start_direct(
+            PlannedOriginal::new("c.png").unwrap(),
+            new(6000),
+            "{}".into(),
+        )
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(
+            err,
+            IngestError::QuotaExceeded {
+                size: Some(6000),
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(f.repo.count_active_uploads(&owner).await.unwrap(), 0);
+    assert_eq!(keys(f.store.as_ref()).await, before);
+
+    // An unfinished upload reserves its length.
+    ingest
+        .start_direct(
+            PlannedOriginal::new("d.png").unwrap(),
+            new(5000),
+            "{}".into(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ingest.storage_usage(&owner).await.unwrap().counted(), 9096);
+
+    // A bucket object past the quota: recorded as a failed item naming the quota, not
+    // queued; the object stays where its owner put it.
+    let key = ObjectKey::new("drop/big.png").unwrap();
+    f.store.put_bytes(&key, png().into()).await.unwrap();
+    let outcome = ingest
+        .ingest_object(&owner, key.as_str(), None, ObjectSource::Watch)
+        .await
+        .unwrap();
+    let IngestOutcome::Refused {
+        media_id, reason, ..
+    } = &outcome
+    else {
+        panic!("{outcome:?}")
+    };
+    assert!(reason.contains("USER_QUOTA_BYTES"), "{reason}");
+    let media = f.repo.get_media(media_id).await.unwrap().unwrap();
+    assert_eq!(media.status, mediaserver_core::MediaStatus::Failed);
+    assert_eq!(media.error.as_deref(), Some(reason.as_str()));
+    assert!(f.repo.jobs_for_media(media_id).await.unwrap().is_empty());
+    assert!(keys(f.store.as_ref()).await.contains(&key.to_string()));
+    // Retrying it (say, after the quota was raised) queues it.
+    assert!(ingest.retry_failed(media_id).await.unwrap());
+    assert_eq!(f.repo.jobs_for_media(media_id).await.unwrap().len(), 1);
+
+    // Without a quota nothing is refused.
+    assert_eq!(f.ingest.clone().with_user_quota(None).user_quota(), None);
 }

@@ -56,7 +56,7 @@ pub fn api_settings(config: &Config) -> ApiSettings {
 
 /// The ingest service over `repo` and the media bucket.
 pub fn ingest(config: &Config, repo: DynRepo, media_store: Arc<dyn Storage>) -> Ingest {
-    Ingest::new(repo, media_store, &config.jobs.retry)
+    Ingest::new(repo, media_store, &config.jobs.retry).with_user_quota(config.http.user_quota_bytes)
 }
 
 /// The database and the media bucket, opened and checked, as the ingest service

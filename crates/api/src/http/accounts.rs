@@ -45,6 +45,20 @@ pub(crate) struct Credentials {
     password: String,
 }
 
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RegisterRequest {
+    #[schema(example = "me@example.com")]
+    email: String,
+    /// At least 8 characters.
+    #[schema(example = "correct horse battery staple")]
+    password: String,
+    /// An invitation token from an administrator (`POST /v1/admin/invitations`): registration
+    /// then works even while sign-up is closed, once per invitation.
+    #[serde(default)]
+    invite: Option<String>,
+}
+
 #[derive(Serialize, ToSchema)]
 pub(crate) struct UserView {
     #[schema(value_type = String)]
@@ -81,7 +95,7 @@ pub(crate) struct RefreshRequest {
     refresh_token: String,
 }
 
-fn normalise_email(email: &str) -> ApiResult<String> {
+pub(crate) fn normalise_email(email: &str) -> ApiResult<String> {
     let email = email.trim().to_lowercase();
     let valid = email.len() <= 254
         && email.split_once('@').is_some_and(|(local, domain)| {
@@ -100,7 +114,7 @@ fn normalise_email(email: &str) -> ApiResult<String> {
     }
 }
 
-fn check_password_strength(password: &str) -> ApiResult<()> {
+pub(crate) fn check_password_strength(password: &str) -> ApiResult<()> {
     let n = password.chars().count();
     if n < 8 {
         return Err(ApiError::BadRequest(
@@ -118,13 +132,18 @@ fn check_password_strength(password: &str) -> ApiResult<()> {
 
 /// Create an account. The first account becomes admin. After it, sign-up is open only with
 /// `ALLOW_REGISTRATION=true`; `ALLOW_REGISTRATION=false` closes it even for the first account.
-#[utoipa::path(post, path = "/v1/auth/register", tag = "auth", request_body = Credentials,
+/// With an administrator's `invite` it works whatever the setting, once per invitation (403
+/// naming why an invitation is refused: unknown, used, expired, or for another address).
+#[utoipa::path(post, path = "/v1/auth/register", tag = "auth", request_body = RegisterRequest,
     responses((status = 201, body = UserView), (status = 400, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn register(
     State(state): State<AppState>,
-    ApiJson(body): ApiJson<Credentials>,
+    ApiJson(body): ApiJson<RegisterRequest>,
 ) -> ApiResult<(StatusCode, Json<UserView>)> {
+    if let Some(invite) = body.invite.filter(|i| !i.trim().is_empty()) {
+        return register_invited(&state, body.email, body.password, invite.trim()).await;
+    }
     let open = match state.settings.registration {
         Registration::Open => true,
         Registration::Closed => false,
@@ -134,8 +153,9 @@ async fn register(
     };
     if !open {
         return Err(ApiError::Forbidden(
-            "registration is closed on this server: ask an administrator for an account \
-             (they create one with `mediaserver user create`, or open sign-up with \
+            "registration is closed on this server: ask an administrator for an account or \
+             an invitation link (from the web page's Admin page, POST /v1/admin/users or \
+             /v1/admin/invitations, or `mediaserver user create`; or open sign-up with \
              ALLOW_REGISTRATION=true)"
                 .into(),
         ));
@@ -159,6 +179,58 @@ async fn register(
         })?;
     tracing::info!(user_id = %user.id, role = %user.role, "user registered");
     Ok((StatusCode::CREATED, Json(user.into())))
+}
+
+/// Registration with an invitation: the invitation is used up and the account created in one
+/// transaction (a duplicate email leaves the invitation unused).
+async fn register_invited(
+    state: &AppState,
+    email: String,
+    password: String,
+    invite: &str,
+) -> ApiResult<(StatusCode, Json<UserView>)> {
+    use mediaserver_db::admin::InvitationOutcome;
+    let email = normalise_email(&email)?;
+    check_password_strength(&password)?;
+    let password_hash = hash_password(password).await?;
+    let outcome = state
+        .repo
+        .register_with_invitation(
+            &token_digest(invite),
+            NewUser {
+                email,
+                password_hash,
+                role: None,
+            },
+            Utc::now(),
+        )
+        .await
+        .map_err(|e| match e {
+            mediaserver_db::DbError::Conflict { .. } => {
+                ApiError::Conflict("an account with this email already exists".into())
+            }
+            other => other.into(),
+        })?;
+    let refused = |why: &str| Err(ApiError::Forbidden(why.to_string()));
+    match outcome {
+        InvitationOutcome::Registered(user) => {
+            tracing::info!(user_id = %user.id, role = %user.role, "user registered by invitation");
+            Ok((StatusCode::CREATED, Json(user.into())))
+        }
+        InvitationOutcome::Unknown => refused(
+            "this invitation is not valid: check that the whole link was copied, or ask an \
+             administrator for a new one",
+        ),
+        InvitationOutcome::Used => {
+            refused("this invitation has already been used; ask an administrator for a new one")
+        }
+        InvitationOutcome::Expired => {
+            refused("this invitation has expired; ask an administrator for a new one")
+        }
+        InvitationOutcome::WrongEmail(for_email) => refused(&format!(
+            "this invitation is for {for_email}; register with that address"
+        )),
+    }
 }
 
 // A valid argon2id hash of a random string: verifying against it when the email is unknown keeps
@@ -189,12 +261,14 @@ async fn start_session(state: &AppState, user: &User) -> ApiResult<TokenPair> {
     })
 }
 
-/// Exchange email and password for an access token and a refresh token. Repeated failures for
+/// Exchange email and password for an access token and a refresh token (403 for a disabled
+/// account, said only with the right password). Repeated failures for
 /// an account from one client, or for many accounts from one client, are refused with 429 for a
 /// while.
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = Credentials,
     responses((status = 200, body = TokenPair), (status = 400, body = ErrorBody),
-              (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 429, body = ErrorBody)))]
 async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -212,6 +286,12 @@ async fn login(
     match user {
         Some(user) if ok => {
             state.throttle.record_success(ip, &email);
+            // Said only to someone who knows the password.
+            if state.repo.user_disabled(&user.id).await? == Some(true) {
+                return Err(ApiError::Forbidden(
+                    "account disabled: ask an administrator to enable it".into(),
+                ));
+            }
             Ok(Json(start_session(&state, &user).await?))
         }
         _ => {
@@ -258,6 +338,10 @@ async fn refresh(
         RefreshOutcome::Invalid => return Err(invalid()),
     };
     let user = state.repo.user_by_id(&user_id).await?.ok_or_else(invalid)?;
+    // Disabling revokes every refresh token; this covers one stored by a login racing it.
+    if state.repo.user_disabled(&user.id).await? == Some(true) {
+        return Err(invalid());
+    }
     Ok(Json(TokenPair {
         access_token: state.tokens.issue_access(&user, &session_id)?,
         refresh_token: new_token,
@@ -281,14 +365,55 @@ async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The authenticated caller.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct MeView {
+    #[serde(flatten)]
+    user: UserView,
+    storage: StorageView,
+}
+
+/// What a user has in storage, and their quota.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct StorageView {
+    /// What the quota counts: originals plus unfinished uploads' declared lengths.
+    pub(crate) used_bytes: u64,
+    /// `USER_QUOTA_BYTES`; absent: no limit.
+    pub(crate) quota_bytes: Option<u64>,
+    /// Room left under the quota; absent: no limit.
+    pub(crate) left_bytes: Option<u64>,
+    pub(crate) originals_bytes: i64,
+    /// Declared lengths of unfinished tus and direct uploads (they reserve room).
+    pub(crate) pending_bytes: i64,
+    /// Processing outputs (not counted by the quota).
+    pub(crate) outputs_bytes: i64,
+}
+
+impl StorageView {
+    pub(crate) fn new(usage: mediaserver_db::admin::StorageUsage, quota: Option<u64>) -> Self {
+        let used = usage.counted();
+        StorageView {
+            used_bytes: used,
+            quota_bytes: quota,
+            left_bytes: quota.map(|q| q.saturating_sub(used)),
+            originals_bytes: usage.originals_bytes,
+            pending_bytes: usage.pending_bytes,
+            outputs_bytes: usage.outputs_bytes,
+        }
+    }
+}
+
+/// The authenticated caller, with what they have in storage and their quota.
 #[utoipa::path(get, path = "/v1/auth/me", tag = "auth", security(("bearer" = [])),
-    responses((status = 200, body = UserView), (status = 401, body = ErrorBody)))]
-async fn me(State(state): State<AppState>, caller: AuthUser) -> ApiResult<Json<UserView>> {
+    responses((status = 200, body = MeView), (status = 401, body = ErrorBody)))]
+async fn me(State(state): State<AppState>, caller: AuthUser) -> ApiResult<Json<MeView>> {
     let user = state.repo.user_by_id(&caller.id).await?.ok_or_else(|| {
         ApiError::Unauthorized("the account of this token no longer exists".into())
     })?;
-    Ok(Json(user.into()))
+    let usage = state.ingest.storage_usage(&caller.id).await?;
+    Ok(Json(MeView {
+        user: user.into(),
+        storage: StorageView::new(usage, state.ingest.user_quota()),
+    }))
 }
 
 #[derive(Deserialize, ToSchema, Default)]

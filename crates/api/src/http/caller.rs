@@ -109,3 +109,26 @@ where
         }
     }
 }
+
+/// An authenticated caller who may administer the server ([`AuthUser::is_admin`], which every
+/// admin check goes through); anyone else authenticated is refused with 403.
+#[derive(Debug, Clone)]
+pub(crate) struct AdminUser(pub(crate) AuthUser);
+
+impl<S> FromRequestParts<S> for AdminUser
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let caller = AuthUser::from_request_parts(parts, state).await?;
+        if !caller.is_admin() {
+            return Err(ApiError::Forbidden(
+                "this needs an admin account (or an API key with the admin scope)".into(),
+            ));
+        }
+        Ok(AdminUser(caller))
+    }
+}

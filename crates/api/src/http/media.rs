@@ -15,7 +15,9 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Reque
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use axum::Json;
-use mediaserver_core::{MediaFilter, MediaId, MediaKind, MediaPatch, MediaStatus, Visibility};
+use mediaserver_core::{
+    Media, MediaFilter, MediaId, MediaKind, MediaPatch, MediaStatus, Visibility,
+};
 use mediaserver_storage::ObjectKey;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -112,6 +114,14 @@ async fn upload_media(
             "the request body is larger than this server's upload limit of {max} bytes (MAX_UPLOAD_BYTES)"
         )));
     }
+    // The owner's quota, on the declared length before reading any of it (an unknown length is
+    // counted while it streams).
+    if let Some(n) = declared {
+        state
+            .ingest
+            .check_quota(&caller.id, n.saturating_sub(slack))
+            .await?;
+    }
 
     if let Some(t) = &params.title {
         check_title(t)?;
@@ -139,7 +149,12 @@ async fn upload_media(
                         }
                         let filename = field.file_name().unwrap_or("upload").to_string();
                         check_text("filename", &filename)?;
-                        stored = Some(state.ingest.store_upload(&filename, field, max).await?);
+                        stored = Some(
+                            state
+                                .ingest
+                                .store_upload(&caller.id, &filename, field, max)
+                                .await?,
+                        );
                     }
                     Some("title") => {
                         let text = read_small_field(field).await?;
@@ -175,7 +190,10 @@ async fn upload_media(
         let filename = params.filename.unwrap_or_else(|| "upload".into());
         check_text("filename", &filename)?;
         let stream = req.into_body().into_data_stream();
-        let stored = state.ingest.store_upload(&filename, stream, max).await?;
+        let stored = state
+            .ingest
+            .store_upload(&caller.id, &filename, stream, max)
+            .await?;
         state
             .ingest
             .commit(&caller.id, stored, params.title)
@@ -357,6 +375,13 @@ async fn delete_media(
     IdPath(id): IdPath<MediaId>,
 ) -> ApiResult<StatusCode> {
     let media = load_owned(&state, &id, &caller).await?;
+    delete_item(&state, &media).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes an item: its original, every processed output, then its row (the one deletion path:
+/// `DELETE /v1/media/{id}` and deleting a user both use it).
+pub(crate) async fn delete_item(state: &AppState, media: &Media) -> ApiResult<()> {
     // Objects first: if storage fails the row stays and the delete can be retried, instead of
     // leaving objects no row points to. Items created from bucket events keep their original
     // where it was put, outside `originals/{id}/`.
@@ -381,7 +406,7 @@ async fn delete_media(
     state.playback_cache.invalidate(&media.id);
     deleted?;
     tracing::info!(media_id = %media.id, "media deleted");
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }
 
 /// Process a failed item again: a new job with fresh attempts. Owner or admin; 409 unless the

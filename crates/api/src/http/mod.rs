@@ -3,6 +3,7 @@
 
 // Routes, one module per resource.
 pub(crate) mod accounts; // registration, login, token refresh and revocation, API keys
+pub(crate) mod admin; // users (with storage used), invitations, the jobs view: admins only
 pub(crate) mod direct; // direct uploads: a time-limited URL to PUT the file to, then completion
 pub(crate) mod events; // bucket notifications (OCI Events, S3) that turn new objects into items
 pub(crate) mod media; // items: one-request upload, list, read, change, delete, the original

@@ -6,7 +6,7 @@ use crate::error::{ApiError, ApiResult};
 use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use mediaserver_core::{MediaId, UploadId};
+use mediaserver_core::{MediaId, UploadId, UserId};
 use std::str::FromStr;
 
 /// An id type that names a resource in a path.
@@ -21,6 +21,10 @@ impl PathId for MediaId {
 
 impl PathId for UploadId {
     const NOUN: &'static str = "upload";
+}
+
+impl PathId for UserId {
+    const NOUN: &'static str = "user";
 }
 
 /// `raw` as id type `T`, or the 404 an unknown `T` gets. For handlers that take the segment as

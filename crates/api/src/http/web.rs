@@ -42,6 +42,7 @@ const SVG: &str = "image/svg+xml";
 
 static ASSETS: &[Asset] = &[
     asset!("js/main.js", JS),
+    asset!("js/admin.js", JS),
     asset!("js/api.js", JS),
     asset!("js/auth.js", JS),
     asset!("js/dom.js", JS),

@@ -6,6 +6,9 @@ import { forgetUploads } from './upload.js';
 
 function authForm(ctx, mode) {
   const isReg = mode === 'register';
+  // An administrator's invitation link: #/register?invite=… (registration works with it even
+  // while sign-up is closed).
+  const invite = isReg ? new URLSearchParams(location.hash.split('?')[1] || '').get('invite') : null;
   const err = el('p', { class: 'error', role: 'alert', 'data-testid': 'auth-error' });
   const email = el('input', { id: 'email', type: 'email', name: 'email', required: true, autocomplete: 'username', 'data-testid': 'email' });
   const password = el('input', {
@@ -20,11 +23,15 @@ function authForm(ctx, mode) {
       err.textContent = '';
       submit.disabled = true;
       try {
-        if (isReg) await api('/v1/auth/register', { method: 'POST', json: { email: email.value, password: password.value }, auth: false });
+        if (isReg) {
+          const json = { email: email.value, password: password.value };
+          if (invite) json.invite = invite;
+          await api('/v1/auth/register', { method: 'POST', json, auth: false });
+        }
         await login(email.value, password.value);
         const next = sessionStorage.getItem('ms.next');
         sessionStorage.removeItem('ms.next');
-        location.hash = next && next !== '#/login' && next !== '#/register' ? next : '#/';
+        location.hash = next && next !== '#/login' && !next.startsWith('#/register') ? next : '#/';
       } catch (e2) {
         err.textContent = e2.message;
         submit.disabled = false;
@@ -32,6 +39,7 @@ function authForm(ctx, mode) {
     },
   },
   el('h1', { text: isReg ? 'Create an account' : 'Log in' }),
+  invite ? el('p', { class: 'muted', 'data-testid': 'invited', text: 'You were invited: choose your email and a password.' }) : null,
   el('label', { for: 'email', text: 'Email' }), email,
   el('label', { for: 'password', text: 'Password' }), password,
   isReg ? el('p', { id: 'pw-hint', class: 'muted small', text: 'At least 8 characters.' }) : null,

@@ -3,7 +3,7 @@
 
 import { api, loadMe, store } from './api.js';
 import { el, view } from './dom.js';
-import { fmtTime } from './format.js';
+import { fmtBytes, fmtTime } from './format.js';
 import { isActive, setImage } from './items.js';
 import { renderNav } from './router.js';
 import { makeDropzone, showUnfinished, uploader, uploadList } from './upload.js';
@@ -93,10 +93,20 @@ export async function viewHome(ctx) {
   const grid = makeGrid(ctx, 'media-grid', 'Nothing here yet: upload something.');
   const more = el('button', { type: 'button', class: 'secondary', hidden: true, 'data-testid': 'load-more', onclick: () => loadPage(true) }, 'Load more');
   const listErr = el('p', { class: 'error', role: 'alert' });
+  const usage = el('p', { class: 'muted small', 'data-testid': 'storage-usage' });
   view().append(
     el('h1', { text: 'Library' }),
     el('section', { 'aria-label': 'Upload' }, drop, uploadList()),
-    el('h2', { text: 'Your media' }), listErr, grid.root, el('div', { class: 'row' }, more));
+    el('h2', { text: 'Your media' }), usage, listErr, grid.root, el('div', { class: 'row' }, more));
+  // What the caller stores, against their quota (USER_QUOTA_BYTES) if there is one.
+  const showUsage = async () => {
+    const me = await api('/v1/auth/me').catch(() => null);
+    if (!ctx.alive() || !me || !me.storage) return;
+    const s = me.storage;
+    usage.textContent = s.quota_bytes
+      ? `Storage: ${fmtBytes(s.used_bytes)} of ${fmtBytes(s.quota_bytes)} used (${fmtBytes(s.left_bytes)} left)`
+      : `Storage: ${fmtBytes(s.used_bytes)} used`;
+  };
 
   let items = [];
   let cursor = null;
@@ -119,6 +129,7 @@ export async function viewHome(ctx) {
     }
     grid.set(items, true);
     more.hidden = !cursor;
+    if (!next) showUsage();
   }
 
   let timer = null;

@@ -7,6 +7,7 @@
 // Test hooks: `data-testid` attributes throughout, `window.__ms` (below) and, on a player page,
 // `window.__player` (player.js).
 
+import { viewAdmin } from './admin.js';
 import { api, onSignedOut, store } from './api.js';
 import { viewLogin, viewRegister } from './auth.js';
 import { viewHome, viewPublic } from './library.js';
@@ -24,7 +25,8 @@ window.addEventListener('storage', (e) => { if (e.key === 'ms.refresh' && !e.new
 startRouter([
   [/^#?\/?$/, viewHome],
   [/^#\/login$/, viewLogin],
-  [/^#\/register$/, viewRegister],
+  [/^#\/register(?:\?.*)?$/, viewRegister],
+  [/^#\/admin$/, viewAdmin],
   [/^#\/public$/, viewPublic],
   [/^#\/media\/([A-Za-z0-9_-]+)$/, viewMedia],
   [/^#\/share\/([^/?#]+)$/, viewShare],

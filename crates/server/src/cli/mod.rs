@@ -32,6 +32,8 @@ enum Command {
     /// Run the HTTP server (applies database migrations first).
     ///
     /// Listens on HOST:PORT (default 0.0.0.0:3000). Stops gracefully on SIGINT/SIGTERM.
+    /// USER_QUOTA_BYTES caps what each user may store (originals plus unfinished uploads; an
+    /// upload past it is refused with 413 and nothing is kept); unset: no quota.
     Serve,
     /// Run processing workers only (no HTTP), against the same database and storage as the
     /// servers. Run as many as you like, on any machine. SIGTERM lets the current job finish

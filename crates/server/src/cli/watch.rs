@@ -91,6 +91,11 @@ async fn poll(
             IngestOutcome::Skipped { reason, .. } => {
                 tracing::debug!(key = %obj.key, %reason, "skipped")
             }
+            IngestOutcome::Refused {
+                media_id, reason, ..
+            } => {
+                tracing::warn!(key = %obj.key, %media_id, %reason, "recorded as failed")
+            }
             IngestOutcome::Duplicate { .. } => {}
         }
         seen.insert(id);

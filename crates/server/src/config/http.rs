@@ -1,7 +1,8 @@
 //! The HTTP side: where the server listens (`HOST`, `PORT`), how long and how many connections
 //! it keeps (`HTTP_HEADER_TIMEOUT_SECONDS`, `HTTP_MAX_CONNECTIONS`), which reverse proxies it
 //! believes (`TRUSTED_PROXIES`) and its own address for the URLs it hands out (`EXTERNAL_URL`),
-//! what it accepts (`MAX_UPLOAD_BYTES`, `UPLOAD_EXPIRY_SECONDS`, `MAX_PENDING_UPLOADS`), bucket events
+//! what it accepts (`MAX_UPLOAD_BYTES`, `UPLOAD_EXPIRY_SECONDS`, `MAX_PENDING_UPLOADS`,
+//! `USER_QUOTA_BYTES`), bucket events
 //! (`EVENTS_SECRET`, `EVENTS_OWNER_EMAIL`), where segment requests redirect (`PUBLIC_BASE_URL`)
 //! and the webhook it calls when an item is done (`WEBHOOK_URL`, `WEBHOOK_SECRET`).
 
@@ -30,6 +31,9 @@ pub struct HttpConfig {
     pub upload_expiry_secs: u64,
     /// Unfinished tus and direct uploads one user may have at once.
     pub max_pending_uploads: u64,
+    /// `USER_QUOTA_BYTES`: bytes one user may store (originals plus unfinished uploads);
+    /// `None`: unlimited.
+    pub user_quota_bytes: Option<u64>,
     pub events_secret: Option<Secret>,
     pub events_owner_email: Option<String>,
     /// Segment requests redirect here (a CDN in front of the output bucket) instead of being proxied.
@@ -76,6 +80,18 @@ pub(super) fn from_vars(vars: &Vars) -> Result<HttpConfig, ConfigError> {
     if max_pending_uploads == 0 {
         return Err(err("MAX_PENDING_UPLOADS", "must be greater than 0"));
     }
+    let user_quota_bytes = match vars.get("USER_QUOTA_BYTES") {
+        None => None,
+        Some(v) => match v.parse::<u64>() {
+            Ok(n) if n > 0 => Some(n),
+            _ => {
+                return Err(err(
+                    "USER_QUOTA_BYTES",
+                    "must be a number of bytes greater than 0 (unset: no quota)",
+                ))
+            }
+        },
+    };
     let webhook = match (vars.get("WEBHOOK_URL"), vars.get("WEBHOOK_SECRET")) {
         (None, _) => None,
         (Some(_), None) => {
@@ -114,6 +130,7 @@ pub(super) fn from_vars(vars: &Vars) -> Result<HttpConfig, ConfigError> {
         max_upload_bytes,
         upload_expiry_secs,
         max_pending_uploads,
+        user_quota_bytes,
         events_secret,
         events_owner_email,
         public_base_url,

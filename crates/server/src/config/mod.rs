@@ -121,6 +121,20 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn user_quota_is_unset_or_a_positive_number_of_bytes() {
+        assert_eq!(cfg(&[]).unwrap().http.user_quota_bytes, None);
+        let c = cfg(&[("USER_QUOTA_BYTES", "1073741824")]).unwrap();
+        assert_eq!(c.http.user_quota_bytes, Some(1 << 30));
+        for bad in ["0", "-1", "1GB", "lots"] {
+            assert_eq!(
+                cfg(&[("USER_QUOTA_BYTES", bad)]).unwrap_err().var,
+                "USER_QUOTA_BYTES",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
     fn errors_name_the_variable() {
         assert_eq!(cfg(&[("PORT", "eighty")]).unwrap_err().var, "PORT");
         assert_eq!(

@@ -399,3 +399,78 @@ async fn storage_outage_mid_upload_is_503_without_internal_details() {
     );
     assert!(s.state.media_store.list("").await.unwrap().is_empty());
 }
+
+/// `USER_QUOTA_BYTES` on PostgreSQL and S3: a chunked upload (no declared length) that passes the
+/// quota after more than one 8 MiB part went up is refused with 413, and its multipart upload is
+/// aborted: nothing is left in the bucket, no item, no usage. Deleting the user (admin API) then
+/// empties the bucket of their items.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quota_on_postgres_and_s3_keeps_nothing_and_user_deletion_empties_the_bucket() {
+    let endpoint = required_env("MEDIASERVER_TEST_S3_ENDPOINT");
+    let db = fresh_postgres_database().await;
+    let bucket = fresh_bucket(&endpoint).await;
+    let quota = 20 * 1024 * 1024;
+    let s = TestServer::start_with(&[
+        ("DATABASE_URL", &db),
+        ("STORAGE_PROVIDER", "AWSBucket"),
+        ("STORAGE_ENDPOINT", &endpoint),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("MEDIA_BUCKET", &bucket),
+        ("OUTPUT_BUCKET", &bucket),
+        ("JWT_SECRET", JWT),
+        ("USER_QUOTA_BYTES", &quota.to_string()),
+    ])
+    .await;
+    let admin = s.user_token("admin@example.com").await;
+    let user = s.user_token("me@example.com").await;
+    let png = read(&fixtures().png);
+    s.upload_ok(&user, "a.png", png.clone()).await;
+
+    let mut big = read(&fixtures().mp4);
+    big.extend(std::iter::repeat_n(7u8, 24 * 1024 * 1024));
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        big.chunks(1024 * 1024).map(|c| Ok(c.to_vec())).collect();
+    let r = s
+        .client
+        .post(s.url("/v1/media?filename=big.mp4"))
+        .bearer_auth(&user)
+        .header("content-type", "application/octet-stream")
+        .body(reqwest::Body::wrap_stream(futures::stream::iter(chunks)))
+        .send()
+        .await
+        .unwrap();
+    let msg = expect_error(r, StatusCode::PAYLOAD_TOO_LARGE).await;
+    assert!(msg.contains("USER_QUOTA_BYTES"), "{msg}");
+    assert_eq!(open_multipart_uploads(&endpoint, &bucket).await, 0);
+    let keys: Vec<String> = s
+        .state
+        .media_store
+        .list("")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.key)
+        .collect();
+    assert_eq!(keys.len(), 1, "only the first upload's original: {keys:?}");
+    let me: Value = s
+        .get("/v1/auth/me", &user)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["storage"]["used_bytes"], png.len() as u64, "{me}");
+
+    let id = me["id"].as_str().unwrap();
+    let r = s
+        .client
+        .delete(s.url(&format!("/v1/admin/users/{id}")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert!(s.state.media_store.list("").await.unwrap().is_empty());
+}

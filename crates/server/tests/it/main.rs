@@ -8,6 +8,7 @@
 mod common;
 mod registry_support;
 
+mod admin;
 mod api_auth;
 mod api_hardening;
 mod api_media;
