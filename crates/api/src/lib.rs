@@ -187,12 +187,65 @@ impl utoipa::Modify for SecurityAddon {
 
 /// The OpenAPI document, as served at `/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router().split_for_parts().1
+    let mut doc = api_router().split_for_parts().1;
+    declare_credential_errors(&mut doc);
+    doc
+}
+
+/// Every operation that takes a bearer credential can answer 401 (missing, malformed, expired
+/// or revoked) and 403 (an API key without the scope the route needs, see `http::caller`):
+/// declared here once, for every such route, rather than on each.
+fn declare_credential_errors(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::security::SecurityRequirement;
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let bearer = SecurityRequirement::new("bearer", Vec::<String>::new());
+    for item in doc.paths.paths.values_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ];
+        for op in ops.into_iter().flatten() {
+            if !op.security.as_ref().is_some_and(|s| s.contains(&bearer)) {
+                continue;
+            }
+            for (code, what) in [
+                ("401", "Missing, invalid, expired or revoked credentials"),
+                (
+                    "403",
+                    "Not allowed; or an API key without the scope this needs",
+                ),
+            ] {
+                op.responses
+                    .responses
+                    .entry(code.into())
+                    .or_insert_with(|| {
+                        RefOr::T(
+                            ResponseBuilder::new()
+                                .description(what)
+                                .content(
+                                    "application/json",
+                                    ContentBuilder::new()
+                                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                                        .build(),
+                                )
+                                .build(),
+                        )
+                    });
+            }
+        }
+    }
 }
 
 fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(http::accounts::router())
+        .merge(http::api_keys::router())
         .merge(http::media::router())
         .merge(http::direct::router())
         .merge(http::events::router())
@@ -212,7 +265,8 @@ pub fn app(state: AppState) -> App {
     if metrics::handle().is_none() {
         tracing::warn!("another metrics recorder is installed; /metrics will be empty");
     }
-    let (router, openapi) = api_router().split_for_parts();
+    let (router, mut openapi) = api_router().split_for_parts();
+    declare_credential_errors(&mut openapi);
     let router = router
         .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .merge(http::web::router())

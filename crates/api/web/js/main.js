@@ -12,6 +12,7 @@ import { viewLogin, viewRegister } from './auth.js';
 import { viewHome, viewPublic } from './library.js';
 import { viewMedia } from './media.js';
 import { renderNav, route, startRouter } from './router.js';
+import { viewSettings } from './settings.js';
 import { viewShare } from './share.js';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -28,6 +29,7 @@ startRouter([
   [/^#\/public$/, viewPublic],
   [/^#\/media\/([A-Za-z0-9_-]+)$/, viewMedia],
   [/^#\/share\/([^/?#]+)$/, viewShare],
+  [/^#\/settings$/, viewSettings],
 ]);
 
 // Used by tests and handy in the console.

@@ -48,6 +48,7 @@ export function renderNav() {
     setKids(nav,
       link('#/', 'Library', 'nav-library'),
       link('#/public', 'Public', 'nav-public'),
+      link('#/settings', 'Settings', 'nav-settings'),
       me ? el('span', { class: 'who', 'data-testid': 'nav-user', text: me.email }) : null,
       el('button', { type: 'button', class: 'secondary', 'data-testid': 'logout', onclick: logOutAndGoHome }, 'Log out'),
     );
