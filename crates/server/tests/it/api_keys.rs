@@ -485,3 +485,69 @@ async fn wrong_current_passwords_count_toward_the_login_throttle() {
     )
     .await;
 }
+
+/// The new routes are in the API document with every status they answer, and every route that
+/// takes a bearer credential declares the 401 and the 403 (missing scope) it can answer.
+#[tokio::test]
+async fn the_api_document_declares_the_key_routes_and_credential_errors() {
+    let s = TestServer::start().await;
+    let spec: Value = s
+        .client
+        .get(s.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let codes = |path: &str, method: &str| -> Vec<String> {
+        let op = &spec["paths"][path][method];
+        assert!(op.is_object(), "{method} {path} missing");
+        op["responses"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect()
+    };
+    for (path, method, expected) in [
+        ("/v1/api-keys", "get", &["200", "401", "403"][..]),
+        ("/v1/api-keys", "post", &["201", "400", "401", "403", "413"]),
+        ("/v1/api-keys/{id}", "delete", &["204", "401", "403", "404"]),
+        (
+            "/v1/auth/password",
+            "post",
+            &["204", "400", "401", "403", "413", "429"],
+        ),
+    ] {
+        let got = codes(path, method);
+        for code in expected {
+            assert!(
+                got.contains(&code.to_string()),
+                "{method} {path}: {code} not in {got:?}"
+            );
+        }
+    }
+    let post = &spec["paths"]["/v1/api-keys"]["post"]["requestBody"]["content"]["application/json"];
+    assert!(post["schema"].is_object(), "{post}");
+    assert!(spec["components"]["schemas"]["Scope"]["enum"].is_array());
+    let mut bearer_ops = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let bearer = op["security"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+            if bearer {
+                bearer_ops += 1;
+                let got = codes(path, method);
+                for code in ["401", "403"] {
+                    assert!(
+                        got.contains(&code.to_string()),
+                        "{method} {path}: no {code}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(bearer_ops > 10, "{bearer_ops}");
+}
