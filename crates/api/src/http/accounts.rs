@@ -290,9 +290,14 @@ async fn me(State(state): State<AppState>, caller: AuthUser) -> ApiResult<Json<U
 #[serde(deny_unknown_fields)]
 pub(crate) struct PasswordChange {
     current_password: String,
-    /// At least 8 characters.
+    /// 8 to 256 characters.
+    #[schema(min_length = 8, max_length = 256)]
     new_password: String,
 }
+
+/// The longest new password, in characters (so at most 1024 bytes, the hashing limit): a bound
+/// the API document can state, where bytes it cannot.
+const NEW_PASSWORD_MAX_CHARS: usize = 256;
 
 /// Change the caller's password. It takes a login session (an access token), not an API key,
 /// and the current password; a wrong one is 403 and counts toward the login throttle (429 once
@@ -318,6 +323,11 @@ async fn change_password(
         ));
     };
     check_password_strength("new_password", &body.new_password)?;
+    if body.new_password.chars().count() > NEW_PASSWORD_MAX_CHARS {
+        return Err(ApiError::BadRequest(format!(
+            "new_password: must be at most {NEW_PASSWORD_MAX_CHARS} characters"
+        )));
+    }
     let gone = || ApiError::Unauthorized("the account of this token no longer exists".into());
     let user = state.repo.user_by_id(&caller.id).await?.ok_or_else(gone)?;
     state.throttle.check(ip, &user.email)?;

@@ -32,14 +32,17 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewApiKey {
-    /// A label to tell keys apart, e.g. "ci uploader".
+    /// A label to tell keys apart, e.g. "ci uploader": at most 100 characters, no control
+    /// characters.
     #[serde(default)]
+    #[schema(max_length = 100, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
     name: Option<String>,
     /// Seconds until the key stops working, 60 to 157,766,400 (five years). Absent: it does
     /// not expire.
+    /// (A float is accepted when whole, as JSON Schema's `integer` allows `60.0`.)
     #[serde(default)]
-    #[schema(minimum = 60, maximum = 157_766_400)]
-    expires_in_seconds: Option<i64>,
+    #[schema(value_type = Option<i64>, minimum = 60, maximum = 157_766_400)]
+    expires_in_seconds: Option<f64>,
     /// What the key may do. Absent: everything the caller may (an admin's key also
     /// administers). Never more than the caller's own scopes; `admin` only for admins.
     #[serde(default)]
@@ -133,7 +136,7 @@ fn grant(caller: &AuthUser, requested: Option<Vec<Scope>>) -> ApiResult<Scopes> 
 /// items, revoke keys), `admin` (administer; admins only). A request needing a scope the key
 /// lacks is refused with 403 `insufficient_scope`.
 #[utoipa::path(post, path = "/v1/api-keys", tag = "auth", security(("bearer" = [])),
-    request_body = NewApiKey,
+    request_body = Option<NewApiKey>,
     responses((status = 201, body = CreatedApiKey), (status = 400, body = ErrorBody),
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 413, body = ErrorBody)))]
@@ -142,9 +145,16 @@ async fn create_api_key(
     caller: AuthUser,
     ApiBytes(body): ApiBytes,
 ) -> ApiResult<(StatusCode, Json<CreatedApiKey>)> {
-    // The body is optional: no body means a default name.
-    let body: NewApiKey = if body.iter().all(u8::is_ascii_whitespace) {
+    // The body is optional: none (or `null`) means a default name and everything else left
+    // out. Anything else must be an object: serde would read an array as the struct's fields
+    // in order.
+    let text = body.trim_ascii();
+    let body: NewApiKey = if text.is_empty() || text == b"null" {
         NewApiKey::default()
+    } else if !text.starts_with(b"{") {
+        return Err(ApiError::BadRequest(
+            "invalid JSON body: expected an object such as {\"name\": \"ci uploader\"}".into(),
+        ));
     } else {
         let de = &mut serde_json::Deserializer::from_slice(&body);
         serde_path_to_error::deserialize(de).map_err(|e| {
@@ -158,23 +168,30 @@ async fn create_api_key(
     };
     if let Some(name) = &body.name {
         check_text("name", name)?;
+        // Counted as sent, as the API document states it.
+        if name.chars().count() > 100 {
+            return Err(ApiError::BadRequest(
+                "name: must be at most 100 characters".into(),
+            ));
+        }
     }
     let name = body
         .name
         .map(|n| n.trim().to_string())
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| "api key".into());
-    if name.chars().count() > 100 {
-        return Err(ApiError::BadRequest(
-            "name: must be at most 100 characters".into(),
-        ));
-    }
+    // Whole seconds within the bounds (checked as floats, so no cast can wrap).
     let ttl = match body.expires_in_seconds {
         None => None,
-        Some(s @ MIN_KEY_TTL_SECS..=MAX_KEY_TTL_SECS) => Some(chrono::Duration::seconds(s)),
+        Some(s)
+            if s.fract() == 0.0
+                && (MIN_KEY_TTL_SECS as f64..=MAX_KEY_TTL_SECS as f64).contains(&s) =>
+        {
+            Some(chrono::Duration::seconds(s as i64))
+        }
         Some(_) => {
             return Err(ApiError::BadRequest(format!(
-                "expires_in_seconds: must be between {MIN_KEY_TTL_SECS} and \
+                "expires_in_seconds: must be whole seconds between {MIN_KEY_TTL_SECS} and \
                  {MAX_KEY_TTL_SECS} (five years); leave it out for a key that does not expire"
             )))
         }

@@ -207,6 +207,8 @@ async fn keys_expire_within_bounds() {
         let msg = expect_error(r, StatusCode::BAD_REQUEST).await;
         assert!(msg.contains("expires_in_seconds"), "{bad}: {msg}");
     }
+    // JSON Schema's integers include `60.0`.
+    create_key(&s, &token, json!({"expires_in_seconds": 60.0})).await;
     let key = create_key(&s, &token, json!({"expires_in_seconds": 60})).await;
     assert_eq!(
         me_status(&s, key["key"].as_str().unwrap()).await,
@@ -226,7 +228,7 @@ async fn keys_expire_within_bounds() {
     assert_eq!(me_status(&s, &live).await, StatusCode::OK);
     // Expired keys stay listed, so their owner sees why and can revoke them.
     let (_, keys) = list_keys(&s, &token).await;
-    assert_eq!(keys.len(), 3);
+    assert_eq!(keys.len(), 4);
 }
 
 #[tokio::test]
@@ -241,6 +243,19 @@ async fn scopes_limit_what_a_key_may_do() {
         assert!(msg.contains(&format!("`{scope}`")), "{scope}: {msg}");
     };
 
+    // A body that is not an object (serde would take an array for the fields in order).
+    for body in ["[null, null]", "[\"x\", 3600]", "\"read\""] {
+        let r = s
+            .client
+            .post(s.url("/v1/api-keys"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        expect_error(r, StatusCode::BAD_REQUEST).await;
+    }
     // Unknown scopes, none at all, or `admin` for a non-admin are refused.
     for (body, status) in [
         (json!({"scopes": ["read", "root"]}), StatusCode::BAD_REQUEST),
@@ -433,6 +448,12 @@ async fn changing_the_password_ends_the_other_sessions() {
     )
     .await;
     assert!(msg.contains("new_password"), "{msg}");
+    let msg = expect_error(
+        change_password(&s, &here, PASSWORD, &"long".repeat(65)).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(msg.contains("256 characters"), "{msg}");
     // An API key cannot change the password: that takes a login.
     expect_error(
         change_password(&s, key, PASSWORD, NEW).await,
