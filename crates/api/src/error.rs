@@ -19,6 +19,9 @@ pub enum ApiError {
     Unauthorized(String),
     #[error("{0}")]
     Forbidden(String),
+    /// The API key lacks the scope the request needs.
+    #[error("this API key lacks the `{0}` scope this request needs; create a key with it")]
+    MissingScope(mediaserver_core::Scope),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -106,6 +109,7 @@ impl ApiError {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::MissingScope(_) => (StatusCode::FORBIDDEN, "insufficient_scope"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),

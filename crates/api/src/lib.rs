@@ -163,6 +163,7 @@ fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(http::accounts::router())
         .merge(http::admin::router())
+        .merge(http::api_keys::router())
         .merge(http::media::router())
         .merge(http::direct::router())
         .merge(http::tus::router())

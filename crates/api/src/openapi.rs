@@ -61,6 +61,11 @@ pub(crate) fn complete(doc: &mut Document) {
         for (method, op) in operations(item) {
             if takes_bearer(op) {
                 add(op, 401, "missing, invalid, expired or revoked credentials");
+                add(
+                    op,
+                    403,
+                    "not allowed; or an API key without the scope this needs",
+                );
             }
             if op.request_body.is_some() {
                 add(

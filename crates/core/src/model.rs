@@ -62,6 +62,12 @@ string_enum!(
     Role, "role" { Admin => "admin", User => "user" }
 );
 string_enum!(
+    /// What an API key may do: `read` (see items, stream, list keys), `upload` (create items
+    /// and uploads), `write` (change or delete one's items, revoke keys), `admin` (act as an
+    /// administrator; only an admin's key may have it). Login sessions may do everything.
+    Scope, "scope" { Read => "read", Upload => "upload", Write => "write", Admin => "admin" }
+);
+string_enum!(
     /// Where a job is in the queue.
     JobStatus, "job status" {
         Queued => "queued", Running => "running", Done => "done", Failed => "failed",
@@ -123,7 +129,7 @@ pub enum RefreshOutcome {
 }
 
 /// A long-lived API key. Only the SHA-256 of the secret is kept.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ApiKey {
     pub id: String,
     pub user_id: UserId,
@@ -132,6 +138,74 @@ pub struct ApiKey {
     pub prefix: String,
     pub key_hash: String,
     pub created_at: DateTime<Utc>,
+    /// `None`: the key does not expire.
+    pub expires_at: Option<DateTime<Utc>>,
+    pub scopes: Scopes,
+    /// Written by the store (throttled), `None` on insert.
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl ApiKey {
+    /// Whether the key has expired at `now` (expiring exactly now counts).
+    pub fn expired_at(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at.is_some_and(|t| t <= now)
+    }
+}
+
+/// A set of [`Scope`]s, kept sorted and without duplicates. Stored as its words joined by
+/// spaces (`"read upload"`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Scopes(Vec<Scope>);
+
+impl Scopes {
+    /// Every scope: what a login session, or a key from before scopes existed, may do.
+    pub fn all() -> Self {
+        Scopes(Scope::ALL.to_vec())
+    }
+
+    pub fn contains(&self, scope: Scope) -> bool {
+        self.0.contains(&scope)
+    }
+
+    pub fn is_subset(&self, other: &Scopes) -> bool {
+        self.0.iter().all(|s| other.contains(*s))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Scope> + '_ {
+        self.0.iter().copied()
+    }
+
+    /// Space-separated words, as stored.
+    pub fn to_words(&self) -> String {
+        self.0
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Parses [`Scopes::to_words`]'s form; an unknown word is an error.
+    pub fn from_words(words: &str) -> Result<Self, ParseEnumError> {
+        words.split_whitespace().map(str::parse).collect()
+    }
+}
+
+impl FromStr for Scopes {
+    type Err = ParseEnumError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Scopes::from_words(s)
+    }
+}
+
+impl FromIterator<Scope> for Scopes {
+    fn from_iter<I: IntoIterator<Item = Scope>>(iter: I) -> Self {
+        let mut v: Vec<Scope> = iter.into_iter().collect();
+        // Scope::ALL's order, so stored and listed sets read the same way.
+        v.sort_by_key(|s| Scope::ALL.iter().position(|a| a == s));
+        v.dedup();
+        Scopes(v)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -421,6 +495,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn scopes_are_a_sorted_set_stored_as_words() {
+        let s: Scopes = [Scope::Write, Scope::Read, Scope::Write]
+            .into_iter()
+            .collect();
+        assert_eq!(s.to_words(), "read write");
+        assert_eq!(Scopes::from_words("write  read").unwrap(), s);
+        assert_eq!(Scopes::from_words("").unwrap(), Scopes::default());
+        assert!(Scopes::from_words("read root").is_err());
+        assert!(s.is_subset(&Scopes::all()));
+        assert!(!Scopes::all().is_subset(&s));
+        assert_eq!(Scopes::all().to_words(), "read upload write admin");
+    }
+
+    #[test]
     fn safe_filename_strips_paths_and_controls() {
         assert_eq!(safe_filename("../../etc/passwd"), "passwd");
         assert_eq!(safe_filename("C:\\Users\\a\\clip.mp4"), "clip.mp4");
@@ -497,6 +585,7 @@ mod tests {
         check(MediaStatus::ALL);
         check(Visibility::ALL);
         check(Role::ALL);
+        check(Scope::ALL);
         check(JobStatus::ALL);
         check(ObjectSource::ALL);
         check(UploadProtocol::ALL);

@@ -45,10 +45,36 @@ pub trait Accounts: Send + Sync + std::fmt::Debug {
         now: DateTime<Utc>,
     ) -> Result<bool>;
 
+    /// Sets `user_id`'s password hash and, in the same transaction, ends every session of the
+    /// user except `keep`: their refresh tokens are deleted, so their access tokens are refused
+    /// and presenting one of them later is `Invalid` (not a reuse, which would end `keep` too).
+    /// API keys are untouched. Returns whether the user exists.
+    async fn change_password(
+        &self,
+        user_id: &UserId,
+        password_hash: &str,
+        keep: Option<&SessionId>,
+    ) -> Result<bool>;
+
     // --- API keys
+    /// Stores `key` (its `last_used_at` and `revoked_at` are ignored: a new key has neither).
     async fn insert_api_key(&self, key: &ApiKey) -> Result<()>;
-    /// The (unrevoked) key's owner, by hash; `None` while the owner is disabled.
-    async fn user_by_api_key_hash(&self, hash: &str) -> Result<Option<User>>;
+    /// The unrevoked key with this hash and its owner, expired or not (the caller says which
+    /// it is); `None` while the owner is disabled. Records the use (throttled) when the key has not expired at `now`.
+    async fn api_key_by_hash(
+        &self,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(User, ApiKey)>>;
+    /// `user_id`'s unrevoked keys, expired ones included, newest first.
+    async fn list_api_keys(&self, user_id: &UserId) -> Result<Vec<ApiKey>>;
+    /// Revokes `user_id`'s key `key_id`; false when the user has no such unrevoked key.
+    async fn revoke_api_key(
+        &self,
+        user_id: &UserId,
+        key_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool>;
 }
 
 /// Expands [`Accounts`] for `$repo` on database `$db` (see `repo_impl.rs` for what a backend
@@ -341,10 +367,43 @@ macro_rules! impl_accounts {
                 Ok(false)
             }
 
+            async fn change_password(
+                &self,
+                user_id: &::mediaserver_core::UserId,
+                password_hash: &str,
+                keep: Option<&::mediaserver_core::SessionId>,
+            ) -> $crate::Result<bool> {
+                let mut tx = self.begin_write().await?;
+                let done = ::sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                    .bind(password_hash)
+                    .bind(user_id.as_str())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::db_err)?;
+                if done.rows_affected() == 0 {
+                    tx.rollback().await.map_err(Self::db_err)?;
+                    return Ok(false);
+                }
+                // Deleted rather than revoked: the other devices still hold their tokens and
+                // will present them, and a revoked token presented is taken for a stolen one
+                // (every session of the user revoked, the kept one too). Unknown, it is just
+                // invalid. No session to keep: an id no token has.
+                let keep = keep.map(|s| s.as_str()).unwrap_or("");
+                ::sqlx::query("DELETE FROM refresh_tokens WHERE user_id = $1 AND session_id <> $2")
+                .bind(user_id.as_str())
+                .bind(keep)
+                .execute(&mut *tx)
+                .await
+                .map_err(Self::db_err)?;
+                tx.commit().await.map_err(Self::db_err)?;
+                Ok(true)
+            }
+
             async fn insert_api_key(&self, key: &::mediaserver_core::ApiKey) -> $crate::Result<()> {
                 ::sqlx::query(
                     "INSERT INTO api_keys (id, user_id, name, prefix, key_hash, revoked_at, \
-                     last_used_at, created_at) VALUES ($1, $2, $3, $4, $5, NULL, NULL, $6)",
+                     last_used_at, created_at, expires_at, scopes) \
+                     VALUES ($1, $2, $3, $4, $5, NULL, NULL, $6, $7, $8)",
                 )
                 .bind(&key.id)
                 .bind(key.user_id.as_str())
@@ -352,39 +411,43 @@ macro_rules! impl_accounts {
                 .bind(&key.prefix)
                 .bind(&key.key_hash)
                 .bind(Self::ts(key.created_at))
+                .bind(key.expires_at.map(Self::ts))
+                .bind(key.scopes.to_words())
                 .execute(&self.pool)
                 .await
                 .map_err(Self::db_err)?;
                 Ok(())
             }
 
-            async fn user_by_api_key_hash(
+            async fn api_key_by_hash(
                 &self,
                 hash: &str,
-            ) -> $crate::Result<Option<::mediaserver_core::User>> {
-                use ::sqlx::Row as _;
-                let row = ::sqlx::query(
-                    "SELECT u.id, u.email, u.password_hash, u.role, u.created_at, \
-                     k.id AS key_id, k.last_used_at \
-                     FROM api_keys k JOIN users u ON u.id = k.user_id \
-                     WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND u.disabled_at IS NULL",
-                )
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> $crate::Result<
+                Option<(::mediaserver_core::User, ::mediaserver_core::ApiKey)>,
+            > {
+                let row = ::sqlx::query(concat!(
+                    "SELECT u.id, u.email, u.password_hash, u.role, u.created_at, ",
+                    $crate::rows::api_key_cols!("k."),
+                    " FROM api_keys k JOIN users u ON u.id = k.user_id \
+                     WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND u.disabled_at IS NULL"
+                ))
                 .bind(hash)
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(Self::db_err)?;
                 let Some(row) = row else { return Ok(None) };
                 let user = Self::user_from_row(&row)?;
-                let key_id: String = row.try_get("key_id").map_err(Self::db_err)?;
-                let last_used: Option<::chrono::DateTime<::chrono::Utc>> =
-                    row.try_get("last_used_at").map_err(Self::db_err)?;
+                let key = Self::api_key_from_row(&row)?;
                 // Throttled so that authenticating every request is not also a write per
                 // request; a failed update must not fail the authentication.
-                let now = $crate::shared::now();
-                if last_used.is_none_or(|t| now - t > ::chrono::Duration::seconds(60)) {
+                let stale = key
+                    .last_used_at
+                    .is_none_or(|t| now - t > ::chrono::Duration::seconds(60));
+                if stale && !key.expired_at(now) {
                     let res = ::sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
                         .bind(Self::ts(now))
-                        .bind(&key_id)
+                        .bind(&key.id)
                         .execute(&self.pool)
                         .await;
                     if let Err(e) = res {
@@ -394,7 +457,44 @@ macro_rules! impl_accounts {
                         );
                     }
                 }
-                Ok(Some(user))
+                Ok(Some((user, key)))
+            }
+
+            async fn list_api_keys(
+                &self,
+                user_id: &::mediaserver_core::UserId,
+            ) -> $crate::Result<Vec<::mediaserver_core::ApiKey>> {
+                // Text timestamps sort right on SQLite (see `first_admin`).
+                let rows = ::sqlx::query(concat!(
+                    "SELECT ",
+                    $crate::rows::api_key_cols!(""),
+                    " FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL \
+                     ORDER BY created_at DESC, id"
+                ))
+                .bind(user_id.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(Self::db_err)?;
+                rows.iter().map(Self::api_key_from_row).collect()
+            }
+
+            async fn revoke_api_key(
+                &self,
+                user_id: &::mediaserver_core::UserId,
+                key_id: &str,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> $crate::Result<bool> {
+                let done = ::sqlx::query(
+                    "UPDATE api_keys SET revoked_at = $1 \
+                     WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+                )
+                .bind(Self::ts(now))
+                .bind(key_id)
+                .bind(user_id.as_str())
+                .execute(&self.pool)
+                .await
+                .map_err(Self::db_err)?;
+                Ok(done.rows_affected() == 1)
             }
         }
     };

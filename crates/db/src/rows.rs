@@ -7,6 +7,34 @@ macro_rules! user_cols {
         "id, email, password_hash, role, created_at"
     };
 }
+/// An API key's columns, each prefixed with `$p` (a table alias and a dot, or nothing); the
+/// key's id is read as `key_id` so that it can share a row with a user's `id`.
+macro_rules! api_key_cols {
+    ($p:literal) => {
+        concat!(
+            $p,
+            "id AS key_id, ",
+            $p,
+            "user_id, ",
+            $p,
+            "name, ",
+            $p,
+            "prefix, ",
+            $p,
+            "key_hash, ",
+            $p,
+            "created_at AS key_created_at, ",
+            $p,
+            "expires_at, ",
+            $p,
+            "scopes, ",
+            $p,
+            "last_used_at, ",
+            $p,
+            "revoked_at"
+        )
+    };
+}
 macro_rules! media_cols {
     () => {
         "id, owner_id, kind, status, title, filename, content_type, size, sha256, visibility, \
@@ -25,7 +53,7 @@ macro_rules! job_cols {
          lease_expires_at, last_error, created_at, updated_at"
     };
 }
-pub(crate) use {event_cols, job_cols, media_cols, user_cols};
+pub(crate) use {api_key_cols, event_cols, job_cols, media_cols, user_cols};
 
 /// Expands `user_from_row`, `media_from_row`, `event_from_row` and `job_from_row` for `$repo`,
 /// whose rows are `$row`. Uses the backend's `db_err`.
@@ -42,6 +70,24 @@ macro_rules! impl_rows {
                     password_hash: row.try_get("password_hash").map_err(Self::db_err)?,
                     role: parse_column(&get_s("role")?, "role")?,
                     created_at: row.try_get("created_at").map_err(Self::db_err)?,
+                })
+            }
+
+            fn api_key_from_row(row: &$row) -> $crate::Result<::mediaserver_core::ApiKey> {
+                use ::sqlx::Row as _;
+                use $crate::shared::parse_column;
+                let get_s = |c: &str| row.try_get::<String, _>(c).map_err(Self::db_err);
+                Ok(::mediaserver_core::ApiKey {
+                    id: get_s("key_id")?,
+                    user_id: parse_column(&get_s("user_id")?, "user id")?,
+                    name: get_s("name")?,
+                    prefix: get_s("prefix")?,
+                    key_hash: get_s("key_hash")?,
+                    created_at: row.try_get("key_created_at").map_err(Self::db_err)?,
+                    expires_at: row.try_get("expires_at").map_err(Self::db_err)?,
+                    scopes: parse_column(&get_s("scopes")?, "scopes")?,
+                    last_used_at: row.try_get("last_used_at").map_err(Self::db_err)?,
+                    revoked_at: row.try_get("revoked_at").map_err(Self::db_err)?,
                 })
             }
 

@@ -8,8 +8,8 @@
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use mediaserver_core::{
     new_id, ApiKey, JobId, Media, MediaFilter, MediaId, MediaKind, MediaOutputs, MediaPatch,
-    MediaStatus, NewUser, ObjectEvent, ObjectSource, RefreshOutcome, RefreshToken, Role, SessionId,
-    UploadId, User, UserId, Visibility,
+    MediaStatus, NewUser, ObjectEvent, ObjectSource, RefreshOutcome, RefreshToken, Role, Scope,
+    Scopes, SessionId, UploadId, User, UserId, Visibility,
 };
 use mediaserver_db::{connect, DbError, DynRepo, Recorded};
 use sqlx::{Connection, Executor, PgConnection};
@@ -39,6 +39,14 @@ impl Fixture {
     }
 
     async fn postgres() -> Self {
+        let f = Self::postgres_unmigrated().await;
+        f.repo.migrate().await.unwrap();
+        assert_eq!(f.repo.backend(), "postgres");
+        f
+    }
+
+    /// A fresh PostgreSQL database without its schema.
+    async fn postgres_unmigrated() -> Self {
         let admin = std::env::var("MEDIASERVER_TEST_PG_URL").unwrap_or_else(|_| {
             panic!(
                 "MEDIASERVER_TEST_PG_URL is not set: the PostgreSQL tests need a server. Run \
@@ -54,8 +62,6 @@ impl Fixture {
         let mut url = url::Url::parse(&admin).unwrap();
         url.set_path(&format!("/{name}"));
         let repo = connect(url.as_str()).await.unwrap();
-        repo.migrate().await.unwrap();
-        assert_eq!(repo.backend(), "postgres");
         Fixture {
             repo,
             _dir: None,

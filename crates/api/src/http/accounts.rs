@@ -1,20 +1,19 @@
-//! Registration, login, token refresh and revocation, the caller, API keys.
+//! Registration, login, token refresh and revocation, the caller, changing one's password.
 
 use crate::credentials::{
-    hash_password, random_token, token_digest, verify_password, API_KEY_PREFIX,
-    REFRESH_TOKEN_PREFIX,
+    hash_password, random_token, token_digest, verify_password, REFRESH_TOKEN_PREFIX,
 };
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::caller::AuthUser;
 use crate::http::text::check_text;
-use crate::http::{ApiBytes, ApiJson, ClientIp};
+use crate::http::{ApiJson, ClientIp};
 use crate::{AppState, Registration};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use mediaserver_core::{
-    new_id, ApiKey, NewUser, RefreshOutcome, RefreshToken, Role, SessionId, User, UserId,
+    new_id, NewUser, RefreshOutcome, RefreshToken, Role, SessionId, User, UserId,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -28,7 +27,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(refresh))
         .routes(routes!(logout))
         .routes(routes!(me))
-        .routes(routes!(create_api_key))
+        .routes(routes!(change_password))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -114,18 +113,19 @@ pub(crate) fn normalise_email(email: &str) -> ApiResult<String> {
     }
 }
 
-pub(crate) fn check_password_strength(password: &str) -> ApiResult<()> {
+/// `field` names the password in the error.
+pub(crate) fn check_password_strength(field: &str, password: &str) -> ApiResult<()> {
     let n = password.chars().count();
     if n < 8 {
-        return Err(ApiError::BadRequest(
-            "password: must be at least 8 characters".into(),
-        ));
+        return Err(ApiError::BadRequest(format!(
+            "{field}: must be at least 8 characters"
+        )));
     }
     // Characters, as the documented schema counts; at most 4 KiB to hash.
     if n > 1024 {
-        return Err(ApiError::BadRequest(
-            "password: must be at most 1024 characters".into(),
-        ));
+        return Err(ApiError::BadRequest(format!(
+            "{field}: must be at most 1024 characters"
+        )));
     }
     Ok(())
 }
@@ -161,7 +161,7 @@ async fn register(
         ));
     }
     let email = normalise_email(&body.email)?;
-    check_password_strength(&body.password)?;
+    check_password_strength("password", &body.password)?;
     let password_hash = hash_password(body.password).await?;
     let user = state
         .repo
@@ -191,7 +191,7 @@ async fn register_invited(
 ) -> ApiResult<(StatusCode, Json<UserView>)> {
     use mediaserver_db::admin::InvitationOutcome;
     let email = normalise_email(&email)?;
-    check_password_strength(&password)?;
+    check_password_strength("password", &password)?;
     let password_hash = hash_password(password).await?;
     let outcome = state
         .repo
@@ -416,73 +416,69 @@ async fn me(State(state): State<AppState>, caller: AuthUser) -> ApiResult<Json<M
     }))
 }
 
-#[derive(Deserialize, ToSchema, Default)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct NewApiKey {
-    /// A label to tell keys apart, e.g. "ci uploader" (at most 100 characters).
-    #[serde(default)]
-    #[schema(
-        max_length = 100,
-        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$",
-        example = "ci uploader"
-    )]
-    name: Option<String>,
+pub(crate) struct PasswordChange {
+    current_password: String,
+    /// 8 to 256 characters.
+    #[schema(min_length = 8, max_length = 256)]
+    new_password: String,
 }
 
-#[derive(Serialize, ToSchema)]
-pub(crate) struct CreatedApiKey {
-    id: String,
-    name: String,
-    /// The key itself. It is shown only in this response; store it now.
-    key: String,
-    prefix: String,
-    created_at: DateTime<Utc>,
-}
+/// The longest new password, in characters (so at most 1024 bytes, the hashing limit): a bound
+/// the API document can state, where bytes it cannot.
+const NEW_PASSWORD_MAX_CHARS: usize = 256;
 
-/// Create a long-lived API key for the caller, usable as a Bearer token. Shown once.
-#[utoipa::path(post, path = "/v1/api-keys", tag = "auth", security(("bearer" = [])),
-    request_body = Option<NewApiKey>,
-    responses((status = 201, body = CreatedApiKey), (status = 401, body = ErrorBody)))]
-async fn create_api_key(
+/// Change the caller's password. It takes a login session (an access token), not an API key,
+/// and the current password; a wrong one is 403 and counts toward the login throttle (429 once
+/// locked, as at login). Every other session of the user ends at once (their refresh and access
+/// tokens are refused); the calling session stays valid. API keys are unaffected: revoke them
+/// separately if they may be compromised too.
+#[utoipa::path(post, path = "/v1/auth/password", tag = "auth", security(("bearer" = [])),
+    request_body = PasswordChange,
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 413, body = ErrorBody),
+              (status = 429, body = ErrorBody)))]
+async fn change_password(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     caller: AuthUser,
-    ApiBytes(body): ApiBytes,
-) -> ApiResult<(StatusCode, Json<CreatedApiKey>)> {
-    // The body is optional: no body means a default name.
-    let body: NewApiKey = crate::http::optional_json_object(&body)?;
-    if let Some(name) = &body.name {
-        check_text("name", name)?;
+    ApiJson(body): ApiJson<PasswordChange>,
+) -> ApiResult<StatusCode> {
+    let Some(session) = caller.session.clone() else {
+        return Err(ApiError::Forbidden(
+            "changing the password takes a login session: log in with the current password \
+             and use that access token, not an API key"
+                .into(),
+        ));
+    };
+    check_password_strength("new_password", &body.new_password)?;
+    if body.new_password.chars().count() > NEW_PASSWORD_MAX_CHARS {
+        return Err(ApiError::BadRequest(format!(
+            "new_password: must be at most {NEW_PASSWORD_MAX_CHARS} characters"
+        )));
     }
-    let name = body
-        .name
-        .map(|n| n.trim().to_string())
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| "api key".into());
-    if name.chars().count() > 100 {
-        return Err(ApiError::BadRequest(
-            "name: must be at most 100 characters".into(),
+    let gone = || ApiError::Unauthorized("the account of this token no longer exists".into());
+    let user = state.repo.user_by_id(&caller.id).await?.ok_or_else(gone)?;
+    state.throttle.check(ip, &user.email)?;
+    if !verify_password(body.current_password, user.password_hash).await {
+        state.throttle.record_failure(ip, &user.email);
+        tracing::info!(%ip, user_id = %user.id, "wrong current password at password change");
+        return Err(ApiError::Forbidden(
+            "current_password: that is not the account's current password".into(),
         ));
     }
-    let key = random_token(API_KEY_PREFIX);
-    let record = ApiKey {
-        id: new_id(),
-        user_id: caller.id,
-        name,
-        prefix: key.chars().take(12).collect(),
-        key_hash: token_digest(&key),
-        created_at: Utc::now(),
-    };
-    state.repo.insert_api_key(&record).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(CreatedApiKey {
-            id: record.id,
-            name: record.name,
-            key,
-            prefix: record.prefix,
-            created_at: record.created_at,
-        }),
-    ))
+    state.throttle.record_success(ip, &user.email);
+    let password_hash = hash_password(body.new_password).await?;
+    if !state
+        .repo
+        .change_password(&user.id, &password_hash, Some(&session))
+        .await?
+    {
+        return Err(gone());
+    }
+    tracing::info!(user_id = %user.id, "password changed; other sessions ended");
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[cfg(test)]

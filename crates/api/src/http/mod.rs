@@ -2,8 +2,9 @@
 //! request types); the shared parts each in their own module.
 
 // Routes, one module per resource.
-pub(crate) mod accounts; // registration, login, token refresh and revocation, API keys
+pub(crate) mod accounts; // registration, login, token refresh and revocation, password change
 pub(crate) mod admin; // users (with storage used), invitations, the jobs view: admins only
+pub(crate) mod api_keys; // API keys: create, list, revoke; expiry and scopes
 pub(crate) mod direct; // direct uploads: a time-limited URL to PUT the file to, then completion
 pub(crate) mod events; // bucket notifications (OCI Events, S3) that turn new objects into items
 pub(crate) mod media; // items: one-request upload, list, read, change, delete, the original

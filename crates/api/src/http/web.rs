@@ -52,6 +52,7 @@ static ASSETS: &[Asset] = &[
     asset!("js/media.js", JS),
     asset!("js/player.js", JS),
     asset!("js/router.js", JS),
+    asset!("js/settings.js", JS),
     asset!("js/share.js", JS),
     asset!("js/upload.js", JS),
     asset!("app.css", CSS),

@@ -13,6 +13,7 @@ import { viewLogin, viewRegister } from './auth.js';
 import { viewHome, viewPublic } from './library.js';
 import { viewMedia } from './media.js';
 import { renderNav, route, startRouter } from './router.js';
+import { viewSettings } from './settings.js';
 import { viewShare } from './share.js';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -30,6 +31,7 @@ startRouter([
   [/^#\/public$/, viewPublic],
   [/^#\/media\/([A-Za-z0-9_-]+)$/, viewMedia],
   [/^#\/share\/([^/?#]+)$/, viewShare],
+  [/^#\/settings$/, viewSettings],
 ]);
 
 // Used by tests and handy in the console.

@@ -49,6 +49,7 @@ export function renderNav() {
       link('#/', 'Library', 'nav-library'),
       link('#/public', 'Public', 'nav-public'),
       me && me.role === 'admin' ? link('#/admin', 'Admin', 'nav-admin') : null,
+      link('#/settings', 'Settings', 'nav-settings'),
       me ? el('span', { class: 'who', 'data-testid': 'nav-user', text: me.email }) : null,
       el('button', { type: 'button', class: 'secondary', 'data-testid': 'logout', onclick: logOutAndGoHome }, 'Log out'),
     );

@@ -14,6 +14,8 @@ both_backends!(
     sessions_are_live_while_one_of_their_tokens_is,
     concurrent_rotation_of_one_token,
     api_key_lookup_by_hash,
+    api_keys_list_revoke_and_expire,
+    password_change_ends_other_sessions,
 );
 
 async fn migrate_twice_is_idempotent(repo: &DynRepo) {
@@ -308,24 +310,42 @@ async fn concurrent_rotation_of_one_token(repo: &DynRepo) {
     assert_eq!(repo.revoke_user_refresh_tokens(&u.id).await.unwrap(), 0);
 }
 
+fn api_key(user: &UserId, hash: &str, scopes: Scopes) -> ApiKey {
+    ApiKey {
+        id: new_id(),
+        user_id: user.clone(),
+        name: format!("key {hash}"),
+        prefix: "msk_abcd".into(),
+        key_hash: hash.into(),
+        created_at: now(),
+        expires_at: None,
+        scopes,
+        last_used_at: None,
+        revoked_at: None,
+    }
+}
+
 async fn api_key_lookup_by_hash(repo: &DynRepo) {
     let u = user(repo, "k@example.com").await;
-    let key = ApiKey {
-        id: new_id(),
-        user_id: u.id.clone(),
-        name: "laptop".into(),
-        prefix: "ms_abcd".into(),
-        key_hash: "keyhash".into(),
-        created_at: now(),
-    };
+    let key = api_key(&u.id, "keyhash", Scopes::all());
     repo.insert_api_key(&key).await.unwrap();
-    assert_eq!(
-        repo.user_by_api_key_hash("keyhash").await.unwrap(),
-        Some(u.clone())
-    );
-    // Second lookup takes the throttled last_used_at path.
-    assert_eq!(repo.user_by_api_key_hash("keyhash").await.unwrap(), Some(u));
-    assert_eq!(repo.user_by_api_key_hash("other").await.unwrap(), None);
+    let (owner, found) = repo
+        .api_key_by_hash("keyhash", now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(owner, u);
+    assert_eq!(found.scopes, Scopes::all());
+    assert_eq!(found.expires_at, None);
+    // The first use is recorded.
+    let used = found.last_used_at.map(|_| ());
+    let (_, again) = repo
+        .api_key_by_hash("keyhash", now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(again.last_used_at.is_some(), "{again:?} (before: {used:?})");
+    assert_eq!(repo.api_key_by_hash("other", now()).await.unwrap(), None);
     let dup = ApiKey {
         id: new_id(),
         ..key
@@ -335,4 +355,95 @@ async fn api_key_lookup_by_hash(repo: &DynRepo) {
         matches!(&err, DbError::Conflict { subject, .. } if *subject == "api key"),
         "{err:?}"
     );
+}
+
+async fn api_keys_list_revoke_and_expire(repo: &DynRepo) {
+    let u = user(repo, "l@example.com").await;
+    let other = user(repo, "l2@example.com").await;
+    let read_only: Scopes = [Scope::Read].into_iter().collect();
+    let mut a = api_key(&u.id, "a", read_only.clone());
+    a.created_at = now() - Duration::seconds(10);
+    let mut b = api_key(&u.id, "b", Scopes::all());
+    b.expires_at = Some(now() - Duration::seconds(1));
+    let c = api_key(&other.id, "c", Scopes::all());
+    for k in [&a, &b, &c] {
+        repo.insert_api_key(k).await.unwrap();
+    }
+    // Newest first, only the user's own; the expired key is listed (so it can be revoked).
+    let listed = repo.list_api_keys(&u.id).await.unwrap();
+    assert_eq!(listed, vec![b.clone(), a.clone()]);
+    assert_eq!(listed[1].scopes, read_only);
+
+    // An expired key is still found (the API says it expired) but its use is not recorded.
+    let (_, expired) = repo.api_key_by_hash("b", now()).await.unwrap().unwrap();
+    assert!(expired.expired_at(now()));
+    assert_eq!(expired.last_used_at, None);
+
+    // Another user cannot revoke a key; the owner can, once.
+    assert!(!repo.revoke_api_key(&other.id, &a.id, now()).await.unwrap());
+    assert!(repo.api_key_by_hash("a", now()).await.unwrap().is_some());
+    assert!(repo.revoke_api_key(&u.id, &a.id, now()).await.unwrap());
+    assert!(!repo.revoke_api_key(&u.id, &a.id, now()).await.unwrap());
+    assert!(!repo.revoke_api_key(&u.id, "unknown", now()).await.unwrap());
+    assert_eq!(repo.api_key_by_hash("a", now()).await.unwrap(), None);
+    assert_eq!(repo.list_api_keys(&u.id).await.unwrap(), vec![b]);
+    assert_eq!(repo.list_api_keys(&other.id).await.unwrap(), vec![c]);
+}
+
+async fn password_change_ends_other_sessions(repo: &DynRepo) {
+    let u = user(repo, "p@example.com").await;
+    let other = user(repo, "p2@example.com").await;
+    let hour = Duration::hours(1);
+    let (mine, elsewhere, theirs) = (
+        token(&u.id, "mine", hour),
+        token(&u.id, "elsewhere", hour),
+        token(&other.id, "theirs", hour),
+    );
+    for t in [&mine, &elsewhere, &theirs] {
+        repo.insert_refresh_token(t).await.unwrap();
+    }
+    repo.insert_api_key(&api_key(&u.id, "pk", Scopes::all()))
+        .await
+        .unwrap();
+    let live = |t: &RefreshToken| {
+        let (repo, t) = (repo.clone(), t.clone());
+        async move {
+            repo.session_is_live(&t.session_id, &t.user_id, now())
+                .await
+                .unwrap()
+        }
+    };
+    assert!(repo
+        .change_password(&u.id, "$argon2id$new", Some(&mine.session_id))
+        .await
+        .unwrap());
+    assert_eq!(
+        repo.user_by_id(&u.id).await.unwrap().unwrap().password_hash,
+        "$argon2id$new"
+    );
+    assert!(live(&mine).await);
+    assert!(!live(&elsewhere).await);
+    assert!(live(&theirs).await);
+    // The other device presenting its token is not taken for a theft that would end this
+    // session too: the token is simply invalid.
+    let out = repo
+        .rotate_refresh_token("elsewhere", &token(&u.id, "e2", hour), now())
+        .await
+        .unwrap();
+    assert_eq!(out, RefreshOutcome::Invalid);
+    assert!(live(&mine).await);
+    // API keys are untouched.
+    assert!(repo.api_key_by_hash("pk", now()).await.unwrap().is_some());
+
+    // Without a session to keep, every session ends.
+    assert!(repo
+        .change_password(&u.id, "$argon2id$newer", None)
+        .await
+        .unwrap());
+    assert!(!live(&mine).await);
+    assert!(live(&theirs).await);
+    assert!(!repo
+        .change_password(&UserId::new(), "x", None)
+        .await
+        .unwrap());
 }

@@ -102,6 +102,10 @@ async fn disabling_ends_sessions_and_api_keys_until_enabled(repo: &DynRepo) {
         prefix: "msk_x".into(),
         key_hash: "kh".into(),
         created_at: now(),
+        expires_at: None,
+        scopes: mediaserver_core::Scopes::all(),
+        last_used_at: None,
+        revoked_at: None,
     })
     .await
     .unwrap();
@@ -109,7 +113,7 @@ async fn disabling_ends_sessions_and_api_keys_until_enabled(repo: &DynRepo) {
         .session_is_live(&t.session_id, &u.id, now())
         .await
         .unwrap());
-    assert!(repo.user_by_api_key_hash("kh").await.unwrap().is_some());
+    assert!(repo.api_key_by_hash("kh", now()).await.unwrap().is_some());
     assert_eq!(repo.user_disabled(&u.id).await.unwrap(), Some(false));
 
     let disable = UserChange {
@@ -125,7 +129,7 @@ async fn disabling_ends_sessions_and_api_keys_until_enabled(repo: &DynRepo) {
         .session_is_live(&t.session_id, &u.id, now())
         .await
         .unwrap());
-    assert!(repo.user_by_api_key_hash("kh").await.unwrap().is_none());
+    assert!(repo.api_key_by_hash("kh", now()).await.unwrap().is_none());
     // Its refresh token was revoked: presenting it is reuse, never a rotation.
     let outcome = repo
         .rotate_refresh_token("h1", &token(&u.id, "h2", Duration::hours(1)), now())
@@ -151,7 +155,7 @@ async fn disabling_ends_sessions_and_api_keys_until_enabled(repo: &DynRepo) {
         panic!("not enabled")
     };
     assert!(s.disabled_at.is_none());
-    assert!(repo.user_by_api_key_hash("kh").await.unwrap().is_some());
+    assert!(repo.api_key_by_hash("kh", now()).await.unwrap().is_some());
     assert!(repo
         .session_is_live(&late.session_id, &u.id, now())
         .await

@@ -340,3 +340,105 @@ async fn sqlite_tokens_from_before_sessions_are_a_session_each() {
         }
     );
 }
+
+/// A copy of `backend`'s migration files numbered below `before`, in `dir`: the schema as it
+/// was before that migration.
+async fn migrations_before(
+    dir: &std::path::Path,
+    backend: &str,
+    before: &str,
+) -> sqlx::migrate::Migrator {
+    let old = dir.join(format!("migrations-{backend}"));
+    std::fs::create_dir(&old).unwrap();
+    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(backend);
+    for entry in std::fs::read_dir(&here).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        if name.as_str() < before {
+            std::fs::copy(&path, old.join(&name)).unwrap();
+        }
+    }
+    sqlx::migrate::Migrator::new(old.as_path()).await.unwrap()
+}
+
+/// Keys stored before migration 0007 keep everything their owner may do (`admin` only on an
+/// admin's keys) and never expire.
+async fn keys_from_before_scopes_keep_their_access(
+    repo: DynRepo,
+    insert: impl AsyncFn(&str, &str, &UserId),
+) {
+    let admin = user(&repo, "old-admin@example.com").await;
+    let plain = user(&repo, "old-user@example.com").await;
+    assert_eq!(admin.role, Role::Admin);
+    insert("k-admin", "old-admin-hash", &admin.id).await;
+    insert("k-user", "old-user-hash", &plain.id).await;
+    repo.migrate().await.unwrap();
+    for (hash, owner, scopes) in [
+        ("old-admin-hash", &admin, "read upload write admin"),
+        ("old-user-hash", &plain, "read upload write"),
+    ] {
+        let (u, k) = repo.api_key_by_hash(hash, now()).await.unwrap().unwrap();
+        assert_eq!(&u, owner);
+        assert_eq!(k.scopes.to_words(), scopes);
+        assert_eq!(k.expires_at, None);
+    }
+}
+
+const OLD_KEY_INSERT: &str = "INSERT INTO api_keys (id, user_id, name, prefix, key_hash, \
+     revoked_at, last_used_at, created_at) VALUES ($1, $2, 'old', 'msk_old', $3, NULL, NULL, $4)";
+
+#[tokio::test]
+async fn sqlite_keys_from_before_scopes_keep_their_access() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("old.db").display());
+    let sqlite = mediaserver_db::sqlite::SqliteRepo::connect(&url)
+        .await
+        .unwrap();
+    migrations_before(dir.path(), "sqlite", "0007")
+        .await
+        .run(&sqlite.pool)
+        .await
+        .unwrap();
+    let pool = sqlite.pool.clone();
+    let insert = async |id: &str, hash: &str, user: &UserId| {
+        sqlx::query(OLD_KEY_INSERT)
+            .bind(id)
+            .bind(user.as_str())
+            .bind(hash)
+            .bind(now())
+            .execute(&pool)
+            .await
+            .unwrap();
+    };
+    keys_from_before_scopes_keep_their_access(std::sync::Arc::new(sqlite), insert).await;
+}
+
+#[tokio::test]
+async fn postgres_keys_from_before_scopes_keep_their_access() {
+    let f = Fixture::postgres_unmigrated().await;
+    let url = f.pg_url().unwrap();
+    let pg = mediaserver_db::postgres::PgRepo::connect(&url)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    migrations_before(dir.path(), "postgres", "0007")
+        .await
+        .run(&pg.pool)
+        .await
+        .unwrap();
+    let pool = pg.pool.clone();
+    let insert = async |id: &str, hash: &str, user: &UserId| {
+        sqlx::query(OLD_KEY_INSERT)
+            .bind(id)
+            .bind(user.as_str())
+            .bind(hash)
+            .bind(now())
+            .execute(&pool)
+            .await
+            .unwrap();
+    };
+    keys_from_before_scopes_keep_their_access(std::sync::Arc::new(pg), insert).await;
+    f.cleanup().await;
+}

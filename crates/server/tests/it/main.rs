@@ -11,6 +11,7 @@ mod registry_support;
 mod admin;
 mod api_auth;
 mod api_hardening;
+mod api_keys;
 mod api_media;
 mod api_ops;
 mod api_proxy;

@@ -130,7 +130,7 @@ pub(crate) async fn create_user(
     ApiJson(body): ApiJson<NewUserRequest>,
 ) -> ApiResult<(StatusCode, Json<AdminUserView>)> {
     let email = normalise_email(&body.email)?;
-    check_password_strength(&body.password)?;
+    check_password_strength("password", &body.password)?;
     let password_hash = hash_password(body.password).await?;
     let user = state
         .repo

@@ -22,8 +22,10 @@ use wait::Uploaded;
 
 const EXAMPLES: &str = "\
 Examples:
-  # An API key does not expire mid-upload (access tokens do); create one once:
-  #   curl -X POST http://localhost:3000/v1/api-keys -H \"authorization: Bearer $ACCESS_TOKEN\"
+  # An API key does not expire mid-upload (access tokens do); create one once (scopes: upload,
+  # and read for --wait; without expires_in_seconds it never expires; revoke it in Settings):
+  #   curl -X POST http://localhost:3000/v1/api-keys -H \"authorization: Bearer $ACCESS_TOKEN\" \\
+  #     -H 'content-type: application/json' -d '{\"name\":\"uploads\",\"scopes\":[\"upload\",\"read\"]}'
   export MEDIASERVER_TOKEN=msk_...
 
   mediaserver upload --server http://localhost:3000 holiday.mp4 song.flac photo.jpg
@@ -48,7 +50,7 @@ pub struct UploadArgs {
     /// The server's base URL, e.g. http://localhost:3000.
     #[arg(long, env = "MEDIASERVER_URL", value_name = "URL", value_parser = parse_server)]
     server: Url,
-    /// Bearer token: an API key (POST /v1/api-keys; does not expire) or an access token from
+    /// Bearer token: an API key (POST /v1/api-keys; lasts until revoked or its expiry) or an access token from
     /// /v1/auth/login. Prefer the environment variable: it stays out of shell history and `ps`.
     #[arg(
         long,
@@ -176,7 +178,7 @@ async fn run(args: UploadArgs) -> ExitCode {
         _ => {
             eprintln!(
                 "error: no token: pass --token or set MEDIASERVER_TOKEN (an API key from \
-                 POST /v1/api-keys works and does not expire)"
+                 POST /v1/api-keys works and lasts until revoked or its expiry)"
             );
             return ExitCode::from(2);
         }
@@ -274,9 +276,11 @@ fn auth_failure(e: &TusError) -> Option<Failure> {
         Some(401) => Some(Failure::Config(format!(
             "the server refused the token: {e}. Pass a valid one with --token or set \
              MEDIASERVER_TOKEN; access tokens from /v1/auth/login expire after minutes, \
-             an API key (POST /v1/api-keys) does not"
+             an API key (POST /v1/api-keys) lasts until revoked or its expiry"
         ))),
-        Some(403) => Some(Failure::Config(format!("this token may not upload: {e}"))),
+        Some(403) => Some(Failure::Config(format!(
+            "this token may not upload (an API key needs the `upload` scope): {e}"
+        ))),
         _ => None,
     }
 }

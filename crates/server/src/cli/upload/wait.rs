@@ -72,7 +72,7 @@ pub async fn wait_all(tus: &Tus, base: &Url, items: &[Uploaded], mode: Mode, jso
                     let give_up = match e.status() {
                         Some(404) => Some("the item no longer exists (deleted?)".to_string()),
                         Some(401) => Some(format!(
-                            "{e}; the token expired or was revoked: an API key (POST /v1/api-keys) does not expire"
+                            "{e}; the token expired or was revoked: an API key (POST /v1/api-keys) lasts until revoked or its expiry"
                         )),
                         _ if errors[i] >= MAX_POLL_ERRORS || !e.retryable() => Some(e.to_string()),
                         _ => None,
