@@ -163,6 +163,7 @@ impl std::ops::Deref for AppState {
         (name = "media", description = "Upload, list, change and delete media items"),
         (name = "playback", description = "HLS, DASH, thumbnails, storyboards; playback tokens; the public listing"),
         (name = "ops", description = "Health, readiness and metrics"),
+        (name = "webhooks", description = "Webhook deliveries and their attempts (admin)"),
     )
 )]
 struct ApiDoc;
@@ -198,6 +199,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(http::events::router())
         .merge(http::playback::router())
         .merge(http::ops::router())
+        .merge(http::webhooks::router())
 }
 
 /// The whole application as one service: API routes, docs, web page, and the middleware stack.

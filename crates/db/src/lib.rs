@@ -3,7 +3,8 @@
 //!
 //! Its interface is a few small traits, one per kind of user: [`Accounts`] (the API's
 //! authentication), [`MediaItems`] (the API and ingest), [`Processing`] and [`JobQueue`] (the
-//! pipeline), [`Uploads`] (the API's upload endpoints) and [`Database`] (startup and readiness).
+//! pipeline), [`Uploads`] (the API's upload endpoints), [`Webhooks`] (the outbox: the pipeline sends, the
+//! API lists and redelivers) and [`Database`] (startup and readiness).
 //! [`Repo`] is their union, so wiring passes one [`DynRepo`]; a caller imports the traits whose
 //! methods it calls.
 
@@ -19,6 +20,7 @@ mod rows;
 mod shared;
 pub mod sqlite;
 mod uploads;
+mod webhooks;
 
 pub use accounts::Accounts;
 pub use database::Database;
@@ -27,14 +29,18 @@ pub use media_items::{MediaItems, Recorded};
 pub use processing::{MediaReady, Processing};
 pub use queue::JobQueue;
 pub use uploads::Uploads;
+pub use webhooks::Webhooks;
 
 use std::sync::Arc;
 
 /// Everything the database offers. Implemented for every type that implements all the facets.
-pub trait Repo: Database + Accounts + MediaItems + Processing + JobQueue + Uploads {}
+pub trait Repo:
+    Database + Accounts + MediaItems + Processing + JobQueue + Uploads + Webhooks
+{
+}
 
 impl<T> Repo for T where
-    T: Database + Accounts + MediaItems + Processing + JobQueue + Uploads + ?Sized
+    T: Database + Accounts + MediaItems + Processing + JobQueue + Uploads + Webhooks + ?Sized
 {
 }
 
