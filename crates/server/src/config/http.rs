@@ -210,6 +210,46 @@ mod tests {
     use super::super::tests::cfg;
 
     #[test]
+    fn webhook_retries_default_to_about_a_day_and_are_checked() {
+        let hook = [
+            ("WEBHOOK_URL", "https://hooks.example.com/in"),
+            ("WEBHOOK_SECRET", "s"),
+        ];
+        let w = cfg(&hook).unwrap().http.webhook.unwrap();
+        assert_eq!(w.retry.max_attempts, 30);
+        assert_eq!(w.retry.backoff_base.as_secs(), 30);
+        assert_eq!(w.retry.backoff_cap.as_secs(), 3600);
+        assert_eq!(w.timeout.as_secs(), 10);
+        let mut set = hook.to_vec();
+        set.extend([
+            ("WEBHOOK_MAX_ATTEMPTS", "5"),
+            ("WEBHOOK_RETRY_BACKOFF_SECONDS", "1"),
+            ("WEBHOOK_RETRY_BACKOFF_MAX_SECONDS", "2"),
+            ("WEBHOOK_TIMEOUT_SECONDS", "3"),
+        ]);
+        let w = cfg(&set).unwrap().http.webhook.unwrap();
+        assert_eq!(
+            (
+                w.retry.max_attempts,
+                w.retry.backoff_base.as_secs(),
+                w.retry.backoff_cap.as_secs(),
+                w.timeout.as_secs()
+            ),
+            (5, 1, 2, 3)
+        );
+        for (var, bad) in [
+            ("WEBHOOK_MAX_ATTEMPTS", "0"),
+            ("WEBHOOK_RETRY_BACKOFF_SECONDS", "0"),
+            ("WEBHOOK_RETRY_BACKOFF_MAX_SECONDS", "10"),
+            ("WEBHOOK_TIMEOUT_SECONDS", "soon"),
+        ] {
+            let mut set = hook.to_vec();
+            set.push((var, bad));
+            assert_eq!(cfg(&set).unwrap_err().var, var, "{var}={bad}");
+        }
+    }
+
+    #[test]
     fn trusted_proxies_are_addresses_and_blocks() {
         assert!(cfg(&[]).unwrap().http.trusted_proxies.is_empty());
         let c = cfg(&[("TRUSTED_PROXIES", " 10.0.0.0/8, 192.0.2.7 ,fd00::/8,::1,")]).unwrap();
