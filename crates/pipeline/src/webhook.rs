@@ -114,8 +114,8 @@ impl std::fmt::Debug for WebhookSender {
 }
 
 impl WebhookSender {
-    /// A sender of `repo`'s outbox to `url`, whose claims are named after `owner` (unique per
-    /// process). Turns the outbox on: from now on items becoming ready or failed through
+    /// A sender of `repo`'s outbox to `url`, whose claims are named after `owner` (this
+    /// process's name) and a random suffix. Turns the outbox on: from now on items becoming ready or failed through
     /// `repo` write deliveries.
     pub fn new(
         repo: DynRepo,
@@ -130,6 +130,9 @@ impl WebhookSender {
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
         repo.record_webhooks(true);
+        // Unique even for two senders in one process: each claim belongs to one sender.
+        let id = mediaserver_core::new_id();
+        let owner = format!("{owner}-{}", &id[id.len() - 8..]);
         Ok(WebhookSender {
             repo,
             url,
