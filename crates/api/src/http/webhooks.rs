@@ -190,7 +190,8 @@ async fn list_deliveries(
 /// One webhook delivery with its attempts (admin only).
 #[utoipa::path(get, path = "/v1/webhooks/deliveries/{id}", tag = "webhooks", security(("bearer" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, body = DeliveryDetail), (status = 401, body = ErrorBody),
+    responses((status = 200, body = DeliveryDetail), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 503, body = ErrorBody)))]
 async fn get_delivery(
@@ -217,7 +218,8 @@ async fn get_delivery(
 /// duplicates by it), due now, with a fresh round of retries (admin only).
 #[utoipa::path(post, path = "/v1/webhooks/deliveries/{id}/redeliver", tag = "webhooks", security(("bearer" = [])),
     params(("id" = String, Path)),
-    responses((status = 202, body = DeliveryView), (status = 401, body = ErrorBody),
+    responses((status = 202, body = DeliveryView), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 503, body = ErrorBody)))]
 async fn redeliver(
