@@ -170,6 +170,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(http::events::router())
         .merge(http::playback::router())
         .merge(http::ops::router())
+        .merge(http::webhooks::router())
 }
 
 /// The whole application as one service: API routes, docs, web page, and the middleware stack.

@@ -24,6 +24,7 @@ use utoipa::OpenApi;
         (name = "playback", description = "HLS, DASH, thumbnails, storyboards; playback tokens; the public listing"),
         (name = "ops", description = "Health, readiness and metrics"),
         (name = "admin", description = "Users, invitations and the jobs view (admins only)"),
+        (name = "webhooks", description = "Webhook deliveries and their attempts (admin)"),
     )
 )]
 pub(crate) struct ApiDoc;

@@ -156,6 +156,11 @@ id_type!(
     JobId, "job"
 );
 id_type!(
+    /// A webhook delivery's id, which is also its event's `id`: the same on every redelivery,
+    /// so receivers can drop duplicates.
+    DeliveryId, "delivery"
+);
+id_type!(
     /// A login session's id: the refresh tokens rotated from one login share it, and the access
     /// tokens issued to them name it, so ending the session ends them all.
     SessionId, "session"

@@ -10,9 +10,10 @@ pub mod model;
 pub mod retry;
 pub mod secret;
 pub mod sniff;
+pub mod webhook;
 
 pub use error_chain::ErrorChain;
-pub use ids::{new_id, InvalidId, JobId, MediaId, SessionId, UploadId, UserId};
+pub use ids::{new_id, DeliveryId, InvalidId, JobId, MediaId, SessionId, UploadId, UserId};
 pub use model::*;
 pub use retry::{Failure, Retry, RetryPolicy};
 pub use secret::Secret;

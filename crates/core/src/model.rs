@@ -41,6 +41,7 @@ macro_rules! string_enum {
         }
     };
 }
+pub(crate) use string_enum;
 
 string_enum!(
     /// What a media item is, decided from its bytes.

@@ -4,7 +4,8 @@
 //! Its interface is a few small traits, one per kind of user: [`Accounts`] (the API's
 //! authentication), [`MediaItems`] (the API and ingest), [`Processing`] and [`JobQueue`] (the
 //! pipeline), [`Uploads`] (the API's upload endpoints), [`Admin`] (user administration, storage
-//! used per user, invitations, the jobs view) and [`Database`] (startup and readiness).
+//! used per user, invitations, the jobs view), [`Webhooks`] (the outbox: the pipeline sends, the
+//! API lists and redelivers) and [`Database`] (startup and readiness).
 //! [`Repo`] is their union, so wiring passes one [`DynRepo`]; a caller imports the traits whose
 //! methods it calls.
 
@@ -21,6 +22,7 @@ mod rows;
 mod shared;
 pub mod sqlite;
 mod uploads;
+mod webhooks;
 
 pub use accounts::Accounts;
 pub use admin::Admin;
@@ -30,14 +32,26 @@ pub use media_items::{MediaItems, Recorded};
 pub use processing::{MediaReady, Processing};
 pub use queue::JobQueue;
 pub use uploads::Uploads;
+pub use webhooks::Webhooks;
 
 use std::sync::Arc;
 
 /// Everything the database offers. Implemented for every type that implements all the facets.
-pub trait Repo: Database + Accounts + MediaItems + Processing + JobQueue + Uploads + Admin {}
+pub trait Repo:
+    Database + Accounts + MediaItems + Processing + JobQueue + Uploads + Admin + Webhooks
+{
+}
 
 impl<T> Repo for T where
-    T: Database + Accounts + MediaItems + Processing + JobQueue + Uploads + Admin + ?Sized
+    T: Database
+        + Accounts
+        + MediaItems
+        + Processing
+        + JobQueue
+        + Uploads
+        + Admin
+        + Webhooks
+        + ?Sized
 {
 }
 

@@ -27,6 +27,8 @@ const MAX_DRAINED: usize = 256;
 pub struct PgRepo {
     pub pool: PgPool,
     jobs: Arc<JobWaiters>,
+    /// Whether items becoming ready or failed write webhook deliveries (`Webhooks`).
+    webhook_outbox: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// State behind `wait_for_jobs`, shared by clones of the repo. One waiter at a time holds the
@@ -58,6 +60,7 @@ impl PgRepo {
         Ok(Self {
             pool,
             jobs: Arc::default(),
+            webhook_outbox: Arc::default(),
         })
     }
 

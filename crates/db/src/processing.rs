@@ -17,9 +17,11 @@ pub trait Processing: Send + Sync + std::fmt::Debug {
         progress: i32,
         playable: Option<bool>,
     ) -> Result<()>;
-    /// Sets `status = ready`, `progress = 100`, `playable` as given, probe facts and outputs.
+    /// Sets `status = ready`, `progress = 100`, `playable` as given, probe facts and outputs;
+    /// with webhooks on (`Webhooks::record_webhooks`), writes the `media.ready` delivery in the
+    /// same transaction.
     async fn mark_media_ready(&self, id: &MediaId, ready: &MediaReady) -> Result<()>;
-    /// Sets `status = failed` and `error`.
+    /// Sets `status = failed` and `error` (and, with webhooks on, the `media.failed` delivery).
     async fn mark_media_failed(&self, id: &MediaId, error: &str) -> Result<()>;
 }
 
@@ -34,7 +36,8 @@ pub struct MediaReady {
 }
 
 /// Expands [`Processing`] for `$repo` on database `$db`, and `fail_media_on`, which the queue
-/// uses to fail an item inside its own transaction.
+/// uses to fail an item inside its own transaction. Every way an item becomes ready or failed
+/// passes here, so the webhook outbox is written here (`outbox_in`, in `webhooks.rs`).
 macro_rules! impl_processing {
     ($repo:ty, $db:ty) => {
         impl $repo {
@@ -47,7 +50,10 @@ macro_rules! impl_processing {
                 }
             }
 
+            /// Fails the item and, when webhooks are on, writes its `media.failed` delivery:
+            /// call it inside the transaction that decides the failure.
             async fn fail_media_on(
+                &self,
                 conn: &mut <$db as ::sqlx::Database>::Connection,
                 id: &str,
                 error: &str,
@@ -62,6 +68,14 @@ macro_rules! impl_processing {
                 .execute(&mut *conn)
                 .await
                 .map_err(Self::db_err)?;
+                if done.rows_affected() > 0 {
+                    self.outbox_in(
+                        conn,
+                        ::mediaserver_core::webhook::WebhookEventKind::MediaFailed,
+                        id,
+                    )
+                    .await?;
+                }
                 Ok(done.rows_affected())
             }
         }
@@ -110,6 +124,8 @@ macro_rules! impl_processing {
                 ready: &$crate::MediaReady,
             ) -> $crate::Result<()> {
                 let outputs = $crate::shared::outputs_json(&ready.outputs)?;
+                // The item's new state and its `media.ready` delivery commit together.
+                let mut tx = self.begin_write().await?;
                 let done = ::sqlx::query(
                     "UPDATE media SET status = 'ready', progress = 100, playable = $1, \
                      duration_seconds = $2, width = $3, height = $4, outputs = $5, \
@@ -122,10 +138,17 @@ macro_rules! impl_processing {
                 .bind(outputs)
                 .bind(Self::ts($crate::shared::now()))
                 .bind(id.as_str())
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await
                 .map_err(Self::db_err)?;
-                Self::one_media(done.rows_affected())
+                Self::one_media(done.rows_affected())?;
+                self.outbox_in(
+                    &mut tx,
+                    ::mediaserver_core::webhook::WebhookEventKind::MediaReady,
+                    id.as_str(),
+                )
+                .await?;
+                tx.commit().await.map_err(Self::db_err)
             }
 
             async fn mark_media_failed(
@@ -133,9 +156,10 @@ macro_rules! impl_processing {
                 id: &::mediaserver_core::MediaId,
                 error: &str,
             ) -> $crate::Result<()> {
-                let mut conn = self.pool.acquire().await.map_err(Self::db_err)?;
-                let rows = Self::fail_media_on(&mut conn, id.as_str(), error).await?;
-                Self::one_media(rows)
+                let mut tx = self.begin_write().await?;
+                let rows = self.fail_media_on(&mut tx, id.as_str(), error).await?;
+                Self::one_media(rows)?;
+                tx.commit().await.map_err(Self::db_err)
             }
         }
     };

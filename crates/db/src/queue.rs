@@ -155,6 +155,7 @@ macro_rules! impl_queue {
             /// Fails the jobs whose lease expired on their last allowed attempt, and their
             /// media items (bounded per call; the next claim takes the rest).
             async fn fail_exhausted_in(
+                &self,
                 tx: &mut ::sqlx::Transaction<'static, $db>,
                 now: ::chrono::DateTime<::chrono::Utc>,
             ) -> $crate::Result<()> {
@@ -180,7 +181,7 @@ macro_rules! impl_queue {
                     .execute(&mut **tx)
                     .await
                     .map_err(Self::db_err)?;
-                    Self::fail_media_on(&mut **tx, &media_id, &error).await?;
+                    self.fail_media_on(&mut **tx, &media_id, &error).await?;
                     ::tracing::warn!(
                         job_id,
                         media_id,
@@ -202,7 +203,7 @@ macro_rules! impl_queue {
             ) -> $crate::Result<Option<::mediaserver_core::Job>> {
                 let expires = Self::lease_end(now, lease)?;
                 let mut tx = self.begin_write().await?;
-                Self::fail_exhausted_in(&mut tx, now).await?;
+                self.fail_exhausted_in(&mut tx, now).await?;
                 let candidates = [
                     $crate::queue::claim_sql!(
                         "SELECT id FROM jobs WHERE status = 'running' \
@@ -317,7 +318,7 @@ macro_rules! impl_queue {
                 };
                 let status: JobStatus = $crate::shared::parse_column(&status, "job status")?;
                 if status == JobStatus::Failed {
-                    Self::fail_media_on(&mut tx, &media_id, error).await?;
+                    self.fail_media_on(&mut tx, &media_id, error).await?;
                 } else {
                     self.notify_jobs(&mut tx).await?;
                 }

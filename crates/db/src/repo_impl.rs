@@ -12,7 +12,8 @@
 //! - `fn ts(t: DateTime<Utc>) -> impl Encode + Type`: how a timestamp is bound (every
 //!   timestamp written or compared goes through it);
 //! - `async fn notify_jobs(&self, tx) -> Result<()>`: wakes `wait_for_jobs` once `tx` commits;
-//! - `async fn wait_jobs(&self, timeout: Duration)`: the body of `wait_for_jobs`.
+//! - `async fn wait_jobs(&self, timeout: Duration)`: the body of `wait_for_jobs`;
+//! - a field `webhook_outbox: Arc<AtomicBool>` (see `Webhooks::record_webhooks`).
 
 /// Expands every facet of `Repo` for `$repo` (a struct with a `pool` field of
 /// `sqlx::Pool<$db>`), whose rows are `$row`. `$lock` is the row-locking clause for the
@@ -26,6 +27,7 @@ macro_rules! impl_repo {
         $crate::processing::impl_processing!($repo, $db);
         $crate::queue::impl_queue!($repo, $db, $lock);
         $crate::uploads::impl_uploads!($repo, $row);
+        $crate::webhooks::impl_webhooks!($repo, $db, $row, $lock);
     };
 }
 pub(crate) use impl_repo;

@@ -32,6 +32,8 @@ pub struct SqliteRepo {
     /// `BEGIN IMMEDIATE` waits for that commit. Per repo, not per process, so that separate
     /// databases in one process (tests) do not wake each other.
     job_signal: std::sync::Arc<tokio::sync::Notify>,
+    /// Whether items becoming ready or failed write webhook deliveries (`Webhooks`).
+    webhook_outbox: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl SqliteRepo {
@@ -75,6 +77,7 @@ impl SqliteRepo {
         Ok(Self {
             pool,
             job_signal: Default::default(),
+            webhook_outbox: Default::default(),
         })
     }
 

@@ -129,6 +129,8 @@ mod media_items;
 mod queue;
 #[path = "repo/uploads.rs"]
 mod uploads;
+#[path = "repo/webhooks.rs"]
+mod webhooks;
 
 async fn all_media(repo: &DynRepo) -> Vec<Media> {
     repo.list_media(&MediaFilter {

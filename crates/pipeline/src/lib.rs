@@ -21,5 +21,5 @@ pub use runner::in_process::InProcessRunner;
 pub use runner::remote::{TranscodeProgress, PROGRESS_OBJECT, SUMMARY_OBJECT};
 pub use runner::scratch::ScratchSettings;
 pub use runner::{JobRunner, RunContext};
-pub use webhook::{DeliveryPolicy, WebhookEvent, WebhookSender};
+pub use webhook::{DeliveryPolicy, WebhookSender};
 pub use worker::{Pipeline, WorkerSettings};

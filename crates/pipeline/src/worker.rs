@@ -13,11 +13,11 @@
 //! back, while the heartbeat keeps the lease, instead of being thrown away.
 
 use crate::runner::{JobRunner, RunContext};
-use crate::webhook::{WebhookEvent, WebhookSender};
+use crate::webhook::WebhookSender;
 use crate::{ErrorChain, PipelineError};
 use chrono::Utc;
-use mediaserver_core::layout::{self, outputs_prefix};
-use mediaserver_core::{Job, JobId, JobStatus, Media, MediaId, MediaStatus, Retry, RetryPolicy};
+use mediaserver_core::layout::outputs_prefix;
+use mediaserver_core::{Job, JobId, JobStatus, MediaId, Retry, RetryPolicy};
 use mediaserver_db::{DbError, DynRepo, MediaReady};
 use mediaserver_storage::Storage;
 use std::sync::Arc;
@@ -55,6 +55,8 @@ pub struct Pipeline {
     pub media_store: Arc<dyn Storage>,
     pub output_store: Arc<dyn Storage>,
     pub settings: Arc<WorkerSettings>,
+    /// Sends the webhook outbox (`WEBHOOK_URL`); the database writes the deliveries when an
+    /// item becomes ready or failed, and the worker only wakes the sender.
     pub webhooks: Option<WebhookSender>,
     /// Where each job's work happens (`JOB_RUNNER`): here, or a Container Instance per job.
     pub runner: Arc<dyn JobRunner>,
@@ -215,7 +217,7 @@ impl Pipeline {
             tracing::error!(error = %ErrorChain(&e), "could not mark the job done");
         }
         tracing::info!("media ready");
-        self.notify("media.ready", &job.media_id).await;
+        self.wake_webhooks();
     }
 
     async fn fail(&self, held: &Held<'_>, error: PipelineError) {
@@ -263,7 +265,7 @@ impl Pipeline {
         match recorded {
             Ok(JobStatus::Failed) => {
                 tracing::warn!(reason = %ErrorChain(&error), "media failed");
-                self.notify("media.failed", &job.media_id).await;
+                self.wake_webhooks();
             }
             Ok(_) => {
                 tracing::warn!(reason = %ErrorChain(&error), decision = ?decision, "attempt failed; will retry")
@@ -301,19 +303,11 @@ impl Pipeline {
         }
     }
 
-    async fn notify(&self, kind: &'static str, media_id: &MediaId) {
-        let Some(hooks) = &self.webhooks else { return };
-        match self.repo.get_media(media_id).await {
-            Ok(Some(m)) => hooks.send(WebhookEvent {
-                kind,
-                id: mediaserver_core::new_id(),
-                created_at: Utc::now(),
-                data: media_summary(&m),
-            }),
-            Ok(None) => {}
-            Err(e) => {
-                tracing::warn!(error = %ErrorChain(&e), "cannot load the item for its webhook")
-            }
+    /// The item's delivery was written with its new state: send it now rather than at the
+    /// sender's next poll.
+    fn wake_webhooks(&self) {
+        if let Some(hooks) = &self.webhooks {
+            hooks.wake();
         }
     }
 
@@ -409,25 +403,4 @@ async fn heartbeat(
             Err(e) => tracing::warn!(error = %ErrorChain(&e), "heartbeat failed"),
         }
     }
-}
-
-/// The item as webhook receivers see it.
-fn media_summary(m: &Media) -> serde_json::Value {
-    let base = format!("/v1/media/{}", m.id);
-    serde_json::json!({
-        "id": m.id,
-        "kind": m.kind,
-        "status": m.status,
-        "title": m.title,
-        "owner_id": m.owner_id,
-        "duration_seconds": m.duration_seconds,
-        "width": m.width,
-        "height": m.height,
-        "error": m.error,
-        "renditions": m.outputs.renditions,
-        "playback": (m.status == MediaStatus::Ready && m.outputs.hls.is_some()).then(|| serde_json::json!({
-            "hls": format!("{base}/{}", layout::public::HLS_MASTER),
-            "dash": format!("{base}/{}", layout::public::DASH_MANIFEST),
-        })),
-    })
 }

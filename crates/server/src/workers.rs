@@ -6,8 +6,8 @@ use crate::config::{Config, ContainerInstancesConfig, RunnerChoice};
 use anyhow::Context;
 use mediaserver_api::AppState;
 use mediaserver_pipeline::{
-    ContainerInstancesRunner, InProcessRunner, InstanceTemplate, JobRunner, Pipeline,
-    ProcessSettings, ScratchSettings, WebhookSender, WorkerSettings,
+    ContainerInstancesRunner, DeliveryPolicy, InProcessRunner, InstanceTemplate, JobRunner,
+    Pipeline, ProcessSettings, ScratchSettings, WebhookSender, WorkerSettings,
 };
 use std::future::Future;
 use std::sync::Arc;
@@ -43,13 +43,23 @@ pub async fn pipeline(config: &Config, state: &AppState) -> anyhow::Result<Pipel
         Some(remote) => remote,
         None => Arc::new(in_process_runner(config)),
     };
-    let webhooks = config.http.webhook.as_ref().map(|w| {
-        WebhookSender::spawn(
-            w.url.clone(),
-            w.secret.expose().to_string(),
-            Default::default(),
-        )
-    });
+    let webhooks = match &config.http.webhook {
+        Some(w) => Some(
+            WebhookSender::new(
+                state.repo.clone(),
+                w.url.clone(),
+                w.secret.clone(),
+                DeliveryPolicy {
+                    retry: w.retry.clone(),
+                    timeout: w.timeout,
+                    ..DeliveryPolicy::default()
+                },
+                worker_name(),
+            )
+            .context("building the webhook client")?,
+        ),
+        None => None,
+    };
     Ok(Pipeline {
         repo: state.repo.clone(),
         media_store: state.media_store.clone(),
@@ -189,18 +199,27 @@ fn is_loopback_host(registry: &str) -> bool {
 const SWEEP_EVERY: Duration = Duration::from_secs(5 * 60);
 
 /// Runs `n` workers until `shutdown` resolves, then lets them finish or hand back their jobs.
-/// Meanwhile the runner sweeps what runs killed earlier left behind (scratch directories).
+/// Meanwhile the runner sweeps what runs killed earlier left behind (scratch directories), and
+/// (with `WEBHOOK_URL`, even with no workers) the webhook outbox is sent.
 pub async fn run_workers(
     pipeline: Pipeline,
     n: usize,
     name: String,
     shutdown: impl Future<Output = ()>,
 ) {
+    let token = CancellationToken::new();
+    let sender = pipeline
+        .webhooks
+        .clone()
+        .map(|w| tokio::spawn(w.run(token.clone())));
     if n == 0 {
         shutdown.await;
+        token.cancel();
+        if let Some(s) = sender {
+            let _ = s.await;
+        }
         return;
     }
-    let token = CancellationToken::new();
     let sweeper = tokio::spawn(sweep_until(pipeline.runner.clone(), token.clone()));
     let handles = pipeline.spawn_workers(n, &name, token.clone());
     shutdown.await;
@@ -208,6 +227,9 @@ pub async fn run_workers(
     let _ = sweeper.await;
     for h in handles {
         let _ = h.await;
+    }
+    if let Some(s) = sender {
+        let _ = s.await;
     }
 }
 

@@ -12,6 +12,7 @@ pub(crate) mod ops; // health, readiness, metrics
 pub(crate) mod playback; // HLS/DASH/images of an item, playback tokens, the public listing
 pub(crate) mod tus; // resumable uploads (tus 1.0.0)
 pub(crate) mod web; // the web page
+pub(crate) mod webhooks; // webhook deliveries (admin): the outbox, attempts, redelivery
 
 // Shared by the routes.
 mod access; // who may see or change an item

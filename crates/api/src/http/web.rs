@@ -55,6 +55,7 @@ static ASSETS: &[Asset] = &[
     asset!("js/settings.js", JS),
     asset!("js/share.js", JS),
     asset!("js/upload.js", JS),
+    asset!("js/webhooks.js", JS),
     asset!("app.css", CSS),
     asset!("favicon.svg", SVG),
     asset!("vendor/hls.js-1.7.4/hls.min.js", JS),

@@ -1,10 +1,11 @@
 // The admin page (#/admin, admins only): accounts with their storage (create, invite with a
 // copyable link, disable or enable, delete with everything they own), the processing jobs with
-// failed ones first and a Retry button, and a place for the webhook deliveries section.
+// failed ones first and a Retry button, and the webhook deliveries that did not arrive (js/webhooks.js).
 
 import { api, store } from './api.js';
 import { confirmDialog, copyField, el, setKids, toast, view } from './dom.js';
 import { fmtBytes, fmtDate } from './format.js';
+import { renderWebhookFailures } from './webhooks.js';
 
 export async function viewAdmin(ctx) {
   const me = store.me;
@@ -14,6 +15,7 @@ export async function viewAdmin(ctx) {
   }
   const users = el('div', { 'data-testid': 'admin-users' });
   const jobs = el('div', { 'data-testid': 'admin-jobs' });
+  const webhooks = el('section', { id: 'admin-webhooks', class: 'panel admin-section', 'data-testid': 'admin-webhooks' });
   view().append(
     el('h1', { text: 'Administration' }),
     el('section', { class: 'panel admin-section', 'aria-labelledby': 'admin-users-h' },
@@ -23,11 +25,9 @@ export async function viewAdmin(ctx) {
     el('section', { class: 'panel admin-section', 'aria-labelledby': 'admin-jobs-h' },
       el('h2', { id: 'admin-jobs-h', text: 'Processing jobs' }),
       jobs),
-    // Filled by the webhook deliveries view (js/webhooks.js, `renderWebhookFailures(container,
-    // api)`) once it exists; empty until then.
-    el('section', { id: 'admin-webhooks', 'data-testid': 'admin-webhooks' }),
+    webhooks,
   );
-  await Promise.all([loadUsers(ctx, users), loadJobs(ctx, jobs, '')]);
+  await Promise.all([loadUsers(ctx, users), loadJobs(ctx, jobs, ''), renderWebhookFailures(webhooks, api)]);
 }
 
 function userForms(ctx, reload) {

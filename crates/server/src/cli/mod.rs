@@ -34,6 +34,11 @@ enum Command {
     /// Listens on HOST:PORT (default 0.0.0.0:3000). Stops gracefully on SIGINT/SIGTERM.
     /// USER_QUOTA_BYTES caps what each user may store (originals plus unfinished uploads; an
     /// upload past it is refused with 413 and nothing is kept); unset: no quota.
+    ///
+    /// With WEBHOOK_URL and WEBHOOK_SECRET it also sends the webhook outbox (media.ready,
+    /// media.failed), retrying a refused delivery with backoff for about a day
+    /// (WEBHOOK_MAX_ATTEMPTS, WEBHOOK_RETRY_BACKOFF_SECONDS, WEBHOOK_RETRY_BACKOFF_MAX_SECONDS,
+    /// WEBHOOK_TIMEOUT_SECONDS), as does `worker`.
     Serve,
     /// Run processing workers only (no HTTP), against the same database and storage as the
     /// servers. Run as many as you like, on any machine. SIGTERM lets the current job finish

@@ -4,11 +4,13 @@
 //! what it accepts (`MAX_UPLOAD_BYTES`, `UPLOAD_EXPIRY_SECONDS`, `MAX_PENDING_UPLOADS`,
 //! `USER_QUOTA_BYTES`), bucket events
 //! (`EVENTS_SECRET`, `EVENTS_OWNER_EMAIL`), where segment requests redirect (`PUBLIC_BASE_URL`)
-//! and the webhook it calls when an item is done (`WEBHOOK_URL`, `WEBHOOK_SECRET`).
+//! and the webhook it calls when an item is done (`WEBHOOK_URL`, `WEBHOOK_SECRET`, and how it
+//! retries: `WEBHOOK_MAX_ATTEMPTS`, `WEBHOOK_RETRY_BACKOFF_SECONDS`,
+//! `WEBHOOK_RETRY_BACKOFF_MAX_SECONDS`, `WEBHOOK_TIMEOUT_SECONDS`).
 
 use super::vars::{err, is_http_url, ConfigError, Vars};
 use ipnet::IpNet;
-use mediaserver_core::Secret;
+use mediaserver_core::{RetryPolicy, Secret};
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
@@ -45,6 +47,10 @@ pub struct HttpConfig {
 pub struct WebhookConfig {
     pub url: String,
     pub secret: Secret,
+    /// Attempts per delivery and the backoff between them (by default ~a day of attempts).
+    pub retry: RetryPolicy,
+    /// How long one request may take.
+    pub timeout: Duration,
 }
 
 pub(super) fn from_vars(vars: &Vars) -> Result<HttpConfig, ConfigError> {
@@ -107,6 +113,8 @@ pub(super) fn from_vars(vars: &Vars) -> Result<HttpConfig, ConfigError> {
             Some(WebhookConfig {
                 url,
                 secret: Secret::new(secret),
+                retry: webhook_retry(vars)?,
+                timeout: Duration::from_secs(webhook_timeout(vars)?),
             })
         }
     };
@@ -136,6 +144,42 @@ pub(super) fn from_vars(vars: &Vars) -> Result<HttpConfig, ConfigError> {
         public_base_url,
         webhook,
     })
+}
+
+/// Webhook retries: 30 attempts, waiting 30 s doubling to an hour (about a day in all).
+fn webhook_retry(vars: &Vars) -> Result<RetryPolicy, ConfigError> {
+    let max_attempts = vars.parse_or("WEBHOOK_MAX_ATTEMPTS", 30i32)?;
+    if !(1..=1000).contains(&max_attempts) {
+        return Err(err("WEBHOOK_MAX_ATTEMPTS", "must be between 1 and 1000"));
+    }
+    let base = vars.parse_or("WEBHOOK_RETRY_BACKOFF_SECONDS", 30u64)?;
+    if !(1..=86_400).contains(&base) {
+        return Err(err(
+            "WEBHOOK_RETRY_BACKOFF_SECONDS",
+            "must be between 1 and 86400",
+        ));
+    }
+    let cap = vars.parse_or("WEBHOOK_RETRY_BACKOFF_MAX_SECONDS", 3600u64)?;
+    if cap < base || cap > 86_400 {
+        return Err(err(
+            "WEBHOOK_RETRY_BACKOFF_MAX_SECONDS",
+            "must be at least WEBHOOK_RETRY_BACKOFF_SECONDS and at most 86400",
+        ));
+    }
+    Ok(RetryPolicy {
+        max_attempts,
+        backoff_base: Duration::from_secs(base),
+        backoff_cap: Duration::from_secs(cap),
+        ..RetryPolicy::default()
+    })
+}
+
+fn webhook_timeout(vars: &Vars) -> Result<u64, ConfigError> {
+    let secs = vars.parse_or("WEBHOOK_TIMEOUT_SECONDS", 10u64)?;
+    if !(1..=300).contains(&secs) {
+        return Err(err("WEBHOOK_TIMEOUT_SECONDS", "must be between 1 and 300"));
+    }
+    Ok(secs)
 }
 
 /// `TRUSTED_PROXIES`: comma-separated addresses and CIDR blocks.
@@ -182,6 +226,46 @@ fn external_url(u: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::super::tests::cfg;
+
+    #[test]
+    fn webhook_retries_default_to_about_a_day_and_are_checked() {
+        let hook = [
+            ("WEBHOOK_URL", "https://hooks.example.com/in"),
+            ("WEBHOOK_SECRET", "s"),
+        ];
+        let w = cfg(&hook).unwrap().http.webhook.unwrap();
+        assert_eq!(w.retry.max_attempts, 30);
+        assert_eq!(w.retry.backoff_base.as_secs(), 30);
+        assert_eq!(w.retry.backoff_cap.as_secs(), 3600);
+        assert_eq!(w.timeout.as_secs(), 10);
+        let mut set = hook.to_vec();
+        set.extend([
+            ("WEBHOOK_MAX_ATTEMPTS", "5"),
+            ("WEBHOOK_RETRY_BACKOFF_SECONDS", "1"),
+            ("WEBHOOK_RETRY_BACKOFF_MAX_SECONDS", "2"),
+            ("WEBHOOK_TIMEOUT_SECONDS", "3"),
+        ]);
+        let w = cfg(&set).unwrap().http.webhook.unwrap();
+        assert_eq!(
+            (
+                w.retry.max_attempts,
+                w.retry.backoff_base.as_secs(),
+                w.retry.backoff_cap.as_secs(),
+                w.timeout.as_secs()
+            ),
+            (5, 1, 2, 3)
+        );
+        for (var, bad) in [
+            ("WEBHOOK_MAX_ATTEMPTS", "0"),
+            ("WEBHOOK_RETRY_BACKOFF_SECONDS", "0"),
+            ("WEBHOOK_RETRY_BACKOFF_MAX_SECONDS", "10"),
+            ("WEBHOOK_TIMEOUT_SECONDS", "soon"),
+        ] {
+            let mut set = hook.to_vec();
+            set.push((var, bad));
+            assert_eq!(cfg(&set).unwrap_err().var, var, "{var}={bad}");
+        }
+    }
 
     #[test]
     fn trusted_proxies_are_addresses_and_blocks() {

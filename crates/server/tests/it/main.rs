@@ -35,4 +35,5 @@ mod progressive;
 mod registry;
 mod uploads_direct;
 mod uploads_tus;
+mod webhooks;
 mod workers;

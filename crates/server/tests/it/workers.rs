@@ -297,6 +297,7 @@ async fn webhooks_are_signed_and_retried() {
         ("TRANSCODE_PRESET", "ultrafast"),
         ("WEBHOOK_URL", &url),
         ("WEBHOOK_SECRET", "hook-secret"),
+        ("WEBHOOK_RETRY_BACKOFF_SECONDS", "1"),
     ])
     .await;
     let token = s.user_token("me@example.com").await;
