@@ -146,26 +146,8 @@ async fn create_api_key(
     ApiBytes(body): ApiBytes,
 ) -> ApiResult<(StatusCode, Json<CreatedApiKey>)> {
     // The body is optional: none (or `null`) means a default name and everything else left
-    // out. Anything else must be an object: serde would read an array as the struct's fields
-    // in order.
-    let text = body.trim_ascii();
-    let body: NewApiKey = if text.is_empty() || text == b"null" {
-        NewApiKey::default()
-    } else if !text.starts_with(b"{") {
-        return Err(ApiError::BadRequest(
-            "invalid JSON body: expected an object such as {\"name\": \"ci uploader\"}".into(),
-        ));
-    } else {
-        let de = &mut serde_json::Deserializer::from_slice(&body);
-        serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            ApiError::BadRequest(if path == "." {
-                format!("invalid JSON body: {}", e.inner())
-            } else {
-                format!("{path}: {}", e.inner())
-            })
-        })?
-    };
+    // out; anything else must be an object.
+    let body: NewApiKey = crate::http::optional_json_object(&body)?;
     if let Some(name) = &body.name {
         check_text("name", name)?;
         // Counted as sent, as the API document states it.

@@ -98,7 +98,15 @@ fn object_into<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiEr
             "invalid JSON body: expected a JSON object".into(),
         ));
     }
-    T::deserialize(value).map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
+    // The path names the field at fault (`scopes[1]: unknown variant ...`).
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        ApiError::BadRequest(if path == "." {
+            format!("invalid JSON body: {}", e.inner())
+        } else {
+            format!("{path}: {}", e.inner())
+        })
+    })
 }
 
 /// The whole body as bytes, whose rejections are our JSON errors (a body over the limit: 413).
