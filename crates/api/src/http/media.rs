@@ -48,7 +48,8 @@ pub(crate) struct UploadParams {
         content(("multipart/form-data"), ("application/octet-stream"))),
     responses((status = 201, body = MediaView), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 413, body = ErrorBody),
-        (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
+        (status = 415, body = ErrorBody), (status = 503, body = ErrorBody),
+        (status = 507, description = "The server is out of disk space; nothing was kept", body = ErrorBody)))]
 async fn upload_media(
     State(state): State<AppState>,
     caller: AuthUser,

@@ -5,7 +5,7 @@
 mod errors;
 mod parts;
 
-pub(crate) use errors::Redactor;
+pub(crate) use errors::{is_unavailable, Redactor};
 pub(crate) use parts::StoreParts;
 
 use crate::resumable::{self, AppendOutcome, MultipartParts, ResumableState};
@@ -39,6 +39,8 @@ pub(crate) enum Provider {
     Memory,
     S3 {
         signer: Arc<object_store::aws::AmazonS3>,
+        /// ListMultipartUploads, which object_store lacks.
+        uploads: crate::s3_uploads::UploadLister,
     },
 }
 
@@ -350,6 +352,24 @@ impl Storage for ObjectStoreStorage {
         resumable::multipart_abort(self, self.parts()?, key, state).await
     }
 
+    async fn list_open_uploads(&self) -> Result<Vec<crate::OpenUpload>> {
+        match &self.provider {
+            Provider::S3 { signer, uploads } => uploads.list(signer, &self.redactor).await,
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    async fn abort_open_upload(&self, upload: &crate::OpenUpload) -> Result<()> {
+        let Some(parts) = &self.parts else {
+            return Ok(());
+        };
+        let key = ObjectKey::new(&upload.key)?;
+        match parts.abort(&key, &upload.upload_id).await {
+            Ok(()) | Err(StorageError::NotFound(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     async fn retry_failed_aborts(&self) -> Result<usize> {
         self.failed_aborts.retry().await
     }
@@ -405,7 +425,7 @@ impl ObjectStoreStorage {
         expires: Duration,
     ) -> Result<url::Url> {
         use object_store::signer::Signer;
-        let Provider::S3 { signer } = &self.provider else {
+        let Provider::S3 { signer, .. } = &self.provider else {
             return Err(StorageError::NotSupported("presigned URLs"));
         };
         crate::check_presign_expiry(expires)?;
