@@ -218,7 +218,8 @@ impl From<DbError> for ApiError {
 
 /// What a client is told when the server's disk is full (507).
 const DISK_FULL: &str =
-    "the server is out of disk space; nothing was kept. Try again once space has been freed";
+    "the server is out of disk space: nothing of this request was kept. Try again once space \
+     has been freed";
 
 /// What a client is told when storage cannot serve (see `From<StorageError>`).
 const STORAGE_UNAVAILABLE: &str = "storage unavailable; try again later";

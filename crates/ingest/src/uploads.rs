@@ -11,7 +11,7 @@ use mediaserver_core::ErrorChain;
 use mediaserver_core::{
     Media, MediaId, NewOriginal, ObjectSource, Upload, UploadProtocol, UploadStatus, UserId,
 };
-use mediaserver_db::Recorded;
+use mediaserver_db::{DbError, Recorded};
 use mediaserver_storage::{ObjectKey, ResumableState, StorageError};
 use std::time::Duration;
 
@@ -213,6 +213,26 @@ impl Ingest {
                 tracing::warn!(upload_id = %upload.id, error = %ErrorChain(&e), "could not release an upload's bytes; will retry")
             }
         }
+    }
+
+    /// Discards an upload at its owner's request (tus DELETE): its bytes, then its row. The
+    /// bytes go even when the write lease cannot be taken because the disk is full (the lease
+    /// is a database write): freeing them is what gives the space back, and no other request
+    /// can be recording progress meanwhile, since that is a database write too.
+    pub async fn terminate_upload(&self, upload: &Upload, wait: Duration) -> IngestResult<()> {
+        let _guard = match self.lock_upload(&upload.id, wait).await {
+            Ok(guard) => Some(guard),
+            Err(IngestError::Db(DbError::Full(e))) => {
+                tracing::warn!(upload_id = %upload.id, error = %ErrorChain(&e), "disk full: discarding the upload without its lease");
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        if upload.status == UploadStatus::Active {
+            self.release_bytes(upload).await?;
+        }
+        self.repo().delete_upload(&upload.id).await?;
+        Ok(())
     }
 
     async fn release_bytes(&self, upload: &Upload) -> IngestResult<()> {

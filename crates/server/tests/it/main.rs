@@ -20,6 +20,7 @@ mod cli_upload;
 mod container_instances;
 mod deploy_docs;
 mod events;
+mod faults;
 mod oci_storage;
 mod oci_vault;
 mod path_ids;

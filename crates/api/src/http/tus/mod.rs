@@ -259,17 +259,10 @@ async fn head(state: &AppState, mut upload: Upload) -> ApiResult<Response> {
 }
 
 async fn terminate(state: &AppState, upload: Upload) -> ApiResult<Response> {
-    let _guard = state
+    state
         .ingest
-        .lock_upload(&upload.id, mediaserver_ingest::WAIT)
+        .terminate_upload(&upload, mediaserver_ingest::WAIT)
         .await?;
-    state.ingest.discard_upload(&upload).await;
-    if state.repo.get_upload(&upload.id).await?.is_some() {
-        return Err(ApiError::Unavailable {
-            message: "could not release the upload's storage; try again".into(),
-            cause: None,
-        });
-    }
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
