@@ -234,14 +234,14 @@ async fn storage_unreachable_during_upload_is_503_and_nothing_is_recorded() {
 
 /// A TCP relay in front of the test S3 server that can be cut (every open connection dropped,
 /// new ones refused) and restored, to simulate an outage in the middle of a request.
-struct Relay {
+pub(crate) struct Relay {
     addr: std::net::SocketAddr,
     up: std::sync::Arc<std::sync::atomic::AtomicBool>,
     cut: std::sync::Arc<std::sync::Mutex<tokio_util::sync::CancellationToken>>,
 }
 
 impl Relay {
-    async fn start(target: &str) -> Relay {
+    pub(crate) async fn start(target: &str) -> Relay {
         use std::sync::atomic::Ordering;
         let target = target
             .trim_start_matches("http://")
@@ -275,18 +275,18 @@ impl Relay {
         Relay { addr, up, cut }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
-    fn cut(&self) {
+    pub(crate) fn cut(&self) {
         self.up.store(false, std::sync::atomic::Ordering::SeqCst);
         let mut token = self.cut.lock().unwrap();
         token.cancel();
         *token = tokio_util::sync::CancellationToken::new();
     }
 
-    fn restore(&self) {
+    pub(crate) fn restore(&self) {
         self.up.store(true, std::sync::atomic::Ordering::SeqCst);
     }
 }

@@ -29,6 +29,7 @@ mod playback;
 mod playback_cache;
 mod playback_tokens;
 mod progressive;
+mod reconcile;
 mod registry;
 mod uploads_direct;
 mod uploads_tus;
