@@ -105,6 +105,30 @@ pub(crate) async fn append(
     })
 }
 
+/// Drops what is past `offset` (bytes appended but never recorded).
+pub(crate) async fn truncate(partial: PathBuf, offset: u64) -> Result<()> {
+    let f = match tokio::fs::OpenOptions::new()
+        .write(true)
+        .open(&partial)
+        .await
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io("opening", &partial, e)),
+    };
+    if f.metadata()
+        .await
+        .map_err(|e| io("reading", &partial, e))?
+        .len()
+        > offset
+    {
+        f.set_len(offset)
+            .await
+            .map_err(|e| io("truncating", &partial, e))?;
+    }
+    Ok(())
+}
+
 async fn flush_and_sync(f: &mut tokio::fs::File) -> std::io::Result<()> {
     f.flush().await?;
     f.sync_data().await

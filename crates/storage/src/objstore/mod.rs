@@ -323,10 +323,18 @@ impl Storage for ObjectStoreStorage {
 
     async fn resumable_release(
         &self,
-        _key: &ObjectKey,
+        key: &ObjectKey,
         old: &ResumableState,
         new: &ResumableState,
     ) -> Result<()> {
+        if let Some(partial) = self.local_file(&resumable::partial_key(key)?)? {
+            // Going back to a shorter recorded state (an append that was not recorded): its
+            // bytes go now rather than at the next append, which may never come.
+            if new.offset < old.offset {
+                return local::append::truncate(partial, new.offset).await;
+            }
+            return Ok(());
+        }
         resumable::release(self, old, new).await
     }
 

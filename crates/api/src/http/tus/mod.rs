@@ -404,7 +404,7 @@ async fn append(
     let new_state = state_json(&out.state)?;
     let expires_at = Utc::now() + expiry(state);
     if new_offset != upload.offset {
-        let recorded = state
+        let recorded = match state
             .repo
             .record_upload_progress(
                 &upload.id,
@@ -413,7 +413,12 @@ async fn append(
                 &new_state,
                 expires_at,
             )
-            .await?;
+            .await
+        {
+            Ok(recorded) => recorded,
+            // Not recorded (a full disk, a database outage): nor are the bytes kept.
+            Err(e) => return reject(e.into()).await,
+        };
         if !recorded {
             return reject(ApiError::Conflict(
                 "the upload was changed by another request; HEAD it and resume from its offset"
