@@ -154,8 +154,7 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
 
     /// Every multipart upload the provider holds open in this bucket, whoever started it (a
     /// process that died mid-write leaves its uploads here, where [`Self::retry_failed_aborts`]
-    /// cannot see them). Empty for providers without multipart uploads (Local, Memory) and
-    /// for OCI's native API, which this server does not list yet.
+    /// cannot see them). Empty for providers without multipart uploads (Local, Memory).
     async fn list_open_uploads(&self) -> Result<Vec<OpenUpload>> {
         Ok(Vec::new())
     }
