@@ -416,7 +416,10 @@ mod tests {
             let (status, code) = e.status_and_code();
             assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE);
             assert_eq!(code, "insufficient_storage");
-            assert!(e.to_string().contains("nothing of this request was kept"), "{e}");
+            assert!(
+                e.to_string().contains("nothing of this request was kept"),
+                "{e}"
+            );
             assert!(ErrorChain(&e).to_string().contains("no space"), "{e}");
         }
     }

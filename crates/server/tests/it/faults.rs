@@ -56,6 +56,20 @@ impl Drop for Tmpfs {
     }
 }
 
+/// Checkpoints the database's write-ahead log into the database file and empties it.
+async fn truncate_wal(db: &Path) {
+    use sqlx::Connection;
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(busy, 0, "the checkpoint could not complete");
+    conn.close().await.unwrap();
+}
+
 /// Writes zeros to `path` until the disk refuses more; returns how many bytes it took.
 fn fill(path: &Path) -> u64 {
     use std::io::Write;
@@ -143,6 +157,10 @@ async fn disk_full_is_507_and_recovers_without_a_restart() {
     let upload = s.url(r.headers()["location"].to_str().unwrap());
     let r = tus_patch(&s, &upload, &token, 0, clip[..4 * MIB].to_vec()).await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    // SQLite's write-ahead log keeps its size once grown, so small writes could still fit on
+    // a full disk; start it empty, as it is on a fresh database, so that every commit needs
+    // new space and meets the full disk (the case that left pooled connections wedged).
+    truncate_wal(&root.join("mediaserver.db")).await;
     let filler = root.join("filler");
     fill(&filler);
     let before: Vec<PathBuf> = files_under(&root);
@@ -188,8 +206,10 @@ async fn disk_full_is_507_and_recovers_without_a_restart() {
 
     // Writes of every kind meet the full disk (logins, new uploads, claims): each is refused
     // as a whole, and none may leave its database connection unusable afterwards.
+    let mut refused = 0;
     for i in 0..16 {
         let r = s.login("full@example.com", common::PASSWORD).await;
+        refused += usize::from(r.status() == StatusCode::INSUFFICIENT_STORAGE);
         assert!(
             matches!(
                 r.status(),
@@ -213,6 +233,8 @@ async fn disk_full_is_507_and_recovers_without_a_restart() {
             .claim_job("fault-test", Duration::from_secs(30), chrono::Utc::now())
             .await;
     }
+
+    assert!(refused > 0, "no database write met the full disk");
 
     // Readiness says the disk is full.
     let (status, body) = readyz(&s).await;
