@@ -76,7 +76,7 @@ impl Ingest {
         )
         .await?;
         self.missing_originals(opts, &mut report).await?;
-        for store in [media, output_store] {
+        for store in distinct(&[media, output_store]) {
             let aborted = self.stale_uploads(store, cutoff, opts.dry_run).await?;
             report.stale_uploads.extend(
                 aborted
@@ -97,11 +97,9 @@ impl Ingest {
         older_than: Duration,
     ) -> IngestResult<usize> {
         let mut aborted = 0;
-        for store in stores {
+        for store in distinct(stores) {
             // Failed aborts are logged where they happen; the next sweep retries them.
-            let (keys, _failed) = self
-                .stale_uploads(*store, cutoff(older_than), false)
-                .await?;
+            let (keys, _failed) = self.stale_uploads(store, cutoff(older_than), false).await?;
             aborted += keys.len();
         }
         Ok(aborted)
@@ -254,6 +252,20 @@ impl Ingest {
             }
         }
     }
+}
+
+/// `stores` without repeats: the media and output buckets may be one bucket.
+fn distinct<'a>(stores: &[&'a dyn Storage]) -> Vec<&'a dyn Storage> {
+    let mut out: Vec<&'a dyn Storage> = Vec::new();
+    for store in stores {
+        if !out
+            .iter()
+            .any(|s| s.bucket() == store.bucket() && s.provider() == store.provider())
+        {
+            out.push(*store);
+        }
+    }
+    out
 }
 
 /// The time before which something counts as old enough to judge.
