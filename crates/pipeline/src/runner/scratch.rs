@@ -318,6 +318,37 @@ mod tests {
         );
     }
 
+    /// What `mediaserver reconcile --dry-run` reports: the sweep's list, with nothing removed.
+    #[tokio::test]
+    async fn stale_lists_what_a_sweep_would_remove_and_removes_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let scratch = Scratch::new(
+            root.path().to_path_buf(),
+            ScratchSettings {
+                touch_every: Duration::from_secs(3600),
+                stale_after: Duration::from_secs(60),
+            },
+        );
+        let dead = dir_with_input(root.path(), &format!("job-{ID}-dead02"));
+        backdate(&dead, Duration::from_secs(120));
+        let fresh = dir_with_input(root.path(), &format!("job-{ID}-new002"));
+        let listed = scratch.stale().await.unwrap();
+        assert_eq!(
+            listed.iter().map(|s| s.path.clone()).collect::<Vec<_>>(),
+            vec![dead.clone()]
+        );
+        assert!(dead.exists() && fresh.exists());
+        let swept = scratch.sweep().await.unwrap();
+        assert_eq!(
+            swept.iter().map(|s| (&s.path, s.bytes)).collect::<Vec<_>>(),
+            listed
+                .iter()
+                .map(|s| (&s.path, s.bytes))
+                .collect::<Vec<_>>()
+        );
+        assert!(!dead.exists() && fresh.exists());
+    }
+
     #[tokio::test]
     async fn sweeps_only_long_idle_job_directories_of_no_live_job() {
         let root = tempfile::tempdir().unwrap();
