@@ -154,7 +154,8 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
 
     /// Every multipart upload the provider holds open in this bucket, whoever started it (a
     /// process that died mid-write leaves its uploads here, where [`Self::retry_failed_aborts`]
-    /// cannot see them). Empty for providers without multipart uploads (Local, Memory).
+    /// cannot see them). Local lists the staging files a dead writer left (`{key}#{n}`,
+    /// hidden from [`Self::list`]); Memory has none.
     async fn list_open_uploads(&self) -> Result<Vec<OpenUpload>> {
         Ok(Vec::new())
     }

@@ -363,11 +363,16 @@ impl Storage for ObjectStoreStorage {
     async fn list_open_uploads(&self) -> Result<Vec<crate::OpenUpload>> {
         match &self.provider {
             Provider::S3 { signer, uploads } => uploads.list(signer, &self.redactor).await,
-            _ => Ok(Vec::new()),
+            Provider::Local { root, .. } => local::staging::list(root.clone()).await,
+            #[cfg(feature = "memory")]
+            Provider::Memory => Ok(Vec::new()),
         }
     }
 
     async fn abort_open_upload(&self, upload: &crate::OpenUpload) -> Result<()> {
+        if let Provider::Local { root, .. } = &self.provider {
+            return local::staging::remove(root, &upload.upload_id).await;
+        }
         let Some(parts) = &self.parts else {
             return Ok(());
         };
