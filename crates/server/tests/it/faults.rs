@@ -152,6 +152,10 @@ async fn disk_full_is_507_and_recovers_without_a_restart() {
     // A tus upload holds 4 MiB of the disk; a filler file takes the rest.
     let mut clip = read(&fixtures().mp4);
     clip.resize(6 * MIB, 0);
+    // A queued job: the claims while the disk is full have something to write.
+    let waiting = s
+        .upload_ok(&token, "first.png", read(&fixtures().png))
+        .await;
     let r = tus_create(&s, &token, clip.len()).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let upload = s.url(r.headers()["location"].to_str().unwrap());
@@ -193,7 +197,9 @@ async fn disk_full_is_507_and_recovers_without_a_restart() {
         .json()
         .await
         .unwrap();
-    assert!(page["items"].as_array().unwrap().is_empty(), "{page}");
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "only the item from before: {page}");
+    assert_eq!(items[0]["id"], waiting["id"], "{page}");
     assert_eq!(s.state.media_store.list("").await.unwrap(), objects_before);
     let mut after = files_under(&root);
     after.retain(|p| !p.to_string_lossy().contains("mediaserver.db"));
@@ -276,14 +282,24 @@ async fn disk_full_is_507_and_recovers_without_a_restart() {
             "login {i} after the disk was freed"
         );
     }
-    let job = s
-        .state
-        .repo
-        .claim_job("fault-test", Duration::from_secs(30), chrono::Utc::now())
-        .await
-        .expect("a worker can claim again")
-        .expect("the new upload's job");
-    assert_eq!(job.media_id.to_string(), item["id"].as_str().unwrap());
+    let mut claimed = Vec::new();
+    for _ in 0..2 {
+        let job = s
+            .state
+            .repo
+            .claim_job("fault-test", Duration::from_secs(30), chrono::Utc::now())
+            .await
+            .expect("a worker can claim again")
+            .expect("a queued job");
+        claimed.push(job.media_id.to_string());
+    }
+    claimed.sort();
+    let mut queued = vec![
+        waiting["id"].as_str().unwrap().to_string(),
+        item["id"].as_str().unwrap().to_string(),
+    ];
+    queued.sort();
+    assert_eq!(claimed, queued);
     s.stop().await;
 }
 
