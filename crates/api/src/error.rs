@@ -41,6 +41,13 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("range not satisfiable: the object has {size} bytes")]
     RangeNotSatisfiable { size: u64 },
+    /// The server's disk is full (507): nothing of the request was kept. The cause is logged.
+    #[error("{message}")]
+    InsufficientStorage {
+        message: &'static str,
+        #[source]
+        cause: BoxError,
+    },
     #[error("too many failed attempts; try again in {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: u64 },
     /// A dependency (database, storage, a remote endpoint) cannot serve now. `message` is the
@@ -133,6 +140,9 @@ impl ApiError {
                 (StatusCode::TOO_MANY_REQUESTS, "too_many_requests")
             }
             ApiError::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::InsufficientStorage { .. } => {
+                (StatusCode::INSUFFICIENT_STORAGE, "insufficient_storage")
+            }
             ApiError::ConfirmationFailed(_) => (StatusCode::BAD_GATEWAY, "confirmation_failed"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -156,6 +166,9 @@ impl IntoResponse for ApiError {
                 message,
                 cause: None,
             } => tracing::warn!(detail = %message, "dependency unavailable"),
+            ApiError::InsufficientStorage { cause, .. } => {
+                tracing::error!(cause = %ErrorChain(cause.as_ref()), "disk full")
+            }
             ApiError::ConfirmationFailed(cause) => {
                 tracing::warn!(cause = %ErrorChain(cause.as_ref()), "subscription confirmation failed")
             }
@@ -198,10 +211,19 @@ impl From<DbError> for ApiError {
             // Its reason and causes name no SQL and no credentials (see `DbError`): the client
             // gets them all.
             e @ DbError::Unavailable { .. } => ApiError::unavailable(ErrorChain(&e).to_string(), e),
+            e @ DbError::Full(_) => ApiError::InsufficientStorage {
+                message: DISK_FULL,
+                cause: e.into(),
+            },
             other => ApiError::Internal(other.into()),
         }
     }
 }
+
+/// What a client is told when the server's disk is full (507).
+const DISK_FULL: &str =
+    "the server is out of disk space: nothing of this request was kept. Try again once space \
+     has been freed";
 
 /// What a client is told when storage cannot serve (see `From<StorageError>`).
 const STORAGE_UNAVAILABLE: &str = "storage unavailable; try again later";
@@ -218,6 +240,10 @@ impl From<StorageError> for ApiError {
             // A fixed text: whatever a provider put in its message (endpoints, buckets, upload
             // ids) goes to the log with the cause, not to the client.
             e @ StorageError::Unavailable { .. } => ApiError::unavailable(STORAGE_UNAVAILABLE, e),
+            e @ StorageError::Full { .. } => ApiError::InsufficientStorage {
+                message: DISK_FULL,
+                cause: e.into(),
+            },
             StorageError::InvalidKey(_) => ApiError::NotFound("object not found".into()),
             other => ApiError::Internal(other.into()),
         }
@@ -241,6 +267,10 @@ impl From<IngestError> for ApiError {
                 StorageError::Unavailable { .. } => {
                     ApiError::unavailable(STORAGE_UNAVAILABLE_NOTHING_KEPT, cause)
                 }
+                StorageError::Full { .. } => ApiError::InsufficientStorage {
+                    message: DISK_FULL,
+                    cause: cause.into(),
+                },
                 other => other.into(),
             },
             IngestError::NotUploaded { .. }
@@ -374,6 +404,30 @@ mod tests {
         )));
         assert!(!e.to_string().contains("10.0.0.5"), "{e}");
         assert!(ErrorChain(&e).to_string().contains("10.0.0.5"));
+    }
+
+    #[test]
+    fn a_full_disk_is_507_saying_nothing_was_kept() {
+        let full = || StorageError::Full {
+            message: "no space left on the disk holding the data".into(),
+            source: Some(Box::new(std::io::Error::from(
+                std::io::ErrorKind::StorageFull,
+            ))),
+        };
+        for e in [
+            ApiError::from(full()),
+            ApiError::from(IngestError::NotStored(full())),
+            ApiError::from(IngestError::Storage(full())),
+        ] {
+            let (status, code) = e.status_and_code();
+            assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE);
+            assert_eq!(code, "insufficient_storage");
+            assert!(
+                e.to_string().contains("nothing of this request was kept"),
+                "{e}"
+            );
+            assert!(ErrorChain(&e).to_string().contains("no space"), "{e}");
+        }
     }
 
     #[test]

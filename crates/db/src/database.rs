@@ -11,7 +11,7 @@ pub trait Database: Send + Sync + std::fmt::Debug {
     fn backend(&self) -> &'static str;
     /// Applies pending migrations (idempotent).
     async fn migrate(&self) -> Result<()>;
-    /// Cheap round trip for readiness probes.
+    /// Cheap round trip for readiness probes; also fails when the database's disk is full.
     async fn ping(&self) -> Result<()>;
 }
 
@@ -29,6 +29,7 @@ macro_rules! impl_database {
             }
 
             async fn ping(&self) -> $crate::Result<()> {
+                self.check_space()?;
                 ::sqlx::query("SELECT 1")
                     .execute(&self.pool)
                     .await

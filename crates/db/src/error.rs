@@ -30,6 +30,10 @@ pub enum DbError {
         #[source]
         source: Option<Cause>,
     },
+    /// The disk holding the database is full: the statement wrote nothing. Writes work again
+    /// once space is freed (no restart needed).
+    #[error("the database's disk is full")]
+    Full(#[source] sqlx::Error),
     /// The schema could not be brought up to date (a migration failed, or the database was
     /// migrated by a newer version).
     #[error("migration failed")]
@@ -101,14 +105,29 @@ pub(crate) fn conflict_subject_sqlite(message: &str) -> &'static str {
         .map_or("record", |(_, _, s)| s)
 }
 
-/// Maps the parts of `sqlx::Error` that mean the same on both backends. For database-specific
-/// errors, `conflict_subject` names a unique violation's subject and `is_unavailable` says
-/// whether any other error means the database cannot serve right now.
-pub(crate) fn map_sqlx(
-    e: sqlx::Error,
-    conflict_subject: impl FnOnce(&dyn DatabaseError) -> &'static str,
-    is_unavailable: impl FnOnce(&dyn DatabaseError) -> bool,
-) -> DbError {
+/// How a backend classifies its own database errors, for [`map_sqlx`].
+pub(crate) struct Classify<C, F, U> {
+    /// The subject of a unique violation.
+    pub(crate) conflict_subject: C,
+    /// Whether the error says the disk is full.
+    pub(crate) is_full: F,
+    /// Whether the error means the database cannot serve right now.
+    pub(crate) is_unavailable: U,
+}
+
+/// Maps the parts of `sqlx::Error` that mean the same on both backends; database-specific
+/// errors are classified by `classify`.
+pub(crate) fn map_sqlx<C, F, U>(e: sqlx::Error, classify: Classify<C, F, U>) -> DbError
+where
+    C: FnOnce(&dyn DatabaseError) -> &'static str,
+    F: FnOnce(&dyn DatabaseError) -> bool,
+    U: FnOnce(&dyn DatabaseError) -> bool,
+{
+    let Classify {
+        conflict_subject,
+        is_full,
+        is_unavailable,
+    } = classify;
     use sqlx::Error as E;
     match e {
         // These say all there is to say; the reason names them.
@@ -129,6 +148,7 @@ pub(crate) fn map_sqlx(
             subject: conflict_subject(&*d),
             source: E::Database(d),
         },
+        E::Database(d) if is_full(&*d) => DbError::Full(E::Database(d)),
         // The server's own message is the reason (e.g. "sorry, too many clients already");
         // it is all the error holds that a client may see.
         E::Database(d) if is_unavailable(&*d) => DbError::unavailable(d.message(), None),
@@ -147,9 +167,39 @@ pub(crate) fn map_migrate(e: sqlx::migrate::MigrateError) -> DbError {
             | sqlx::Error::Io(_)
             | sqlx::Error::Tls(_)
             | sqlx::Error::WorkerCrashed),
-        ) => map_sqlx(inner, |_| "record", |_| false),
+        ) => map_sqlx(inner, never()),
         other => DbError::Migration(other),
     }
+}
+
+/// A classification for errors that cannot come from the database itself.
+#[allow(clippy::type_complexity)]
+pub(crate) fn never() -> Classify<
+    fn(&dyn DatabaseError) -> &'static str,
+    fn(&dyn DatabaseError) -> bool,
+    fn(&dyn DatabaseError) -> bool,
+> {
+    Classify {
+        conflict_subject: |_| "record",
+        is_full: |_| false,
+        is_unavailable: |_| false,
+    }
+}
+
+/// Free space on the filesystem holding `path`, for readiness: below `min_free` bytes the
+/// database cannot be trusted to take a write. `Ok(())` when the filesystem cannot be asked.
+pub(crate) fn check_free_space(path: &std::path::Path, min_free: u64) -> Result<()> {
+    let Ok(stat) = rustix::fs::statvfs(path) else {
+        return Ok(());
+    };
+    let free = stat.f_bavail.saturating_mul(stat.f_frsize);
+    if free < min_free {
+        return Err(DbError::Unavailable {
+            reason: format!("the disk holding the database is full ({free} bytes free)"),
+            source: None,
+        });
+    }
+    Ok(())
 }
 
 /// A cause whose text had a secret in it: the text with the secret removed stands in for it.
@@ -229,14 +279,13 @@ mod tests {
     /// have always seen.
     #[test]
     fn unavailable_texts_name_the_reason_and_the_cause() {
-        let no_db = |_: &dyn DatabaseError| -> &'static str { "record" };
-        let timed_out = map_sqlx(sqlx::Error::PoolTimedOut, no_db, |_| false);
+        let timed_out = map_sqlx(sqlx::Error::PoolTimedOut, never());
         assert_eq!(
             ErrorChain(&timed_out).to_string(),
             "database unavailable: timed out waiting for a connection"
         );
         let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
-        let io = map_sqlx(sqlx::Error::Io(refused), no_db, |_| false);
+        let io = map_sqlx(sqlx::Error::Io(refused), never());
         assert!(matches!(io, DbError::Unavailable { .. }), "{io:?}");
         assert_eq!(
             ErrorChain(&io).to_string(),
@@ -257,7 +306,7 @@ mod tests {
             "database unavailable: i/o error: connecting as u:***"
         );
         let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
-        let kept = redact_err(map_sqlx(sqlx::Error::Io(io), |_| "record", |_| false), url);
+        let kept = redact_err(map_sqlx(sqlx::Error::Io(io), never()), url);
         let DbError::Unavailable {
             source: Some(source),
             ..

@@ -6,7 +6,7 @@ use crate::shared;
 use crate::Result;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow};
-use sqlx::{Postgres, Transaction};
+use sqlx::{Connection, Postgres, Transaction};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,6 +53,8 @@ impl PgRepo {
             .application_name("mediaserver");
         let pool = PgPoolOptions::new()
             .max_connections(10)
+            // A connection whose transaction could not be ended must not serve another.
+            .after_release(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(opts)
             .await
@@ -152,6 +154,11 @@ impl PgRepo {
         Ok(listener)
     }
 
+    /// The server minds its own disk; its errors say when it is full.
+    fn check_space(&self) -> Result<()> {
+        Ok(())
+    }
+
     async fn run_migrations(&self) -> Result<()> {
         MIGRATOR.run(&self.pool).await.map_err(error::map_migrate)
     }
@@ -159,12 +166,18 @@ impl PgRepo {
     fn db_err(e: sqlx::Error) -> DbError {
         error::map_sqlx(
             e,
-            |d| error::conflict_subject_pg(d.constraint()),
-            |d| {
-                let code = d.code().unwrap_or_default();
-                // 08: connection exception; 53: insufficient resources (e.g. too many
-                // connections); 57P0x: server shutting down / starting up.
-                code.starts_with("08") || code.starts_with("53") || code.starts_with("57P0")
+            error::Classify {
+                conflict_subject: |d: &dyn sqlx::error::DatabaseError| {
+                    error::conflict_subject_pg(d.constraint())
+                },
+                // disk_full.
+                is_full: |d: &dyn sqlx::error::DatabaseError| d.code().as_deref() == Some("53100"),
+                is_unavailable: |d: &dyn sqlx::error::DatabaseError| {
+                    let code = d.code().unwrap_or_default();
+                    // 08: connection exception; 53: insufficient resources (e.g. too many
+                    // connections); 57P0x: server shutting down / starting up.
+                    code.starts_with("08") || code.starts_with("53") || code.starts_with("57P0")
+                },
             },
         )
     }

@@ -8,6 +8,7 @@
 //!   read and then write without losing a race (SQLite: `BEGIN IMMEDIATE`);
 //! - `async fn lock_users(tx) -> Result<()>`: serialises "is this the first user?" decisions;
 //! - `async fn run_migrations(&self) -> Result<()>`;
+//! - `fn check_space(&self) -> Result<()>`: readiness's check that the database's disk has room;
 //! - `fn db_err(e: sqlx::Error) -> DbError`;
 //! - `fn ts(t: DateTime<Utc>) -> impl Encode + Type`: how a timestamp is bound (every
 //!   timestamp written or compared goes through it);

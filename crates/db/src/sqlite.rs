@@ -9,7 +9,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{Sqlite, Transaction};
+use sqlx::{Connection, Sqlite, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -22,10 +22,14 @@ pub const JOB_POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// How long a statement waits for another connection's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Free space below which readiness reports the database's disk full (see `check_space`).
+const MIN_FREE_BYTES: u64 = 1024 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct SqliteRepo {
     pub pool: SqlitePool,
+    /// The directory holding the database file (`None` in memory), for readiness.
+    dir: Option<std::path::PathBuf>,
     /// Wakes this repo's waiting workers as soon as a job is enqueued through it (uploads and
     /// workers usually share a process, and a repo, in the embedded setup); anyone else polls.
     /// Signalled before the enqueuing transaction commits, which is fine: the woken claim's
@@ -49,7 +53,20 @@ impl SqliteRepo {
             .create_if_missing(true)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
-        let pool_opts = SqlitePoolOptions::new().acquire_timeout(ACQUIRE_TIMEOUT);
+        let pool_opts = SqlitePoolOptions::new()
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .after_release(|conn, _| {
+                Box::pin(async move {
+                    // Waits for the ROLLBACK a dropped transaction queued, then asks whether it
+                    // worked: when the disk fills, SQLite can end a transaction itself (its
+                    // COMMIT failed with SQLITE_FULL) and the ROLLBACK then fails too, leaving
+                    // sqlx counting a transaction that is gone. Such a connection would refuse
+                    // every later BEGIN until a restart: close it instead.
+                    conn.ping().await?;
+                    Ok(!conn.is_in_transaction())
+                })
+            });
+        let mut dir = None;
         let (opts, pool_opts) = if url.contains(":memory:") || url.contains("mode=memory") {
             // An in-memory database lives as long as its connection: keep exactly one, forever.
             let pool_opts = pool_opts
@@ -59,14 +76,18 @@ impl SqliteRepo {
                 .max_lifetime(None);
             (opts, pool_opts)
         } else {
-            if let Some(dir) = opts.get_filename().parent() {
-                if !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(dir).map_err(|e| DbError::Unavailable {
-                        // Only met while connecting (at startup), never by an HTTP request.
-                        reason: format!("creating database directory {}", dir.display()),
-                        source: Some(Box::new(e)),
-                    })?;
-                }
+            if let Some(parent) = opts.get_filename().parent() {
+                let parent = if parent.as_os_str().is_empty() {
+                    std::path::Path::new(".")
+                } else {
+                    parent
+                };
+                std::fs::create_dir_all(parent).map_err(|e| DbError::Unavailable {
+                    // Only met while connecting (at startup), never by an HTTP request.
+                    reason: format!("creating database directory {}", parent.display()),
+                    source: Some(Box::new(e)),
+                })?;
+                dir = Some(parent.to_path_buf());
             }
             let opts = opts
                 .journal_mode(SqliteJournalMode::Wal)
@@ -76,6 +97,7 @@ impl SqliteRepo {
         let pool = pool_opts.connect_with(opts).await.map_err(Self::db_err)?;
         Ok(Self {
             pool,
+            dir,
             job_signal: Default::default(),
             webhook_outbox: Default::default(),
         })
@@ -114,20 +136,37 @@ impl SqliteRepo {
         }
     }
 
+    /// Readiness: SQLite needs room on its disk for every write (WAL frames, then the
+    /// checkpoint); with less than this free, writes are about to fail with SQLITE_FULL.
+    fn check_space(&self) -> Result<()> {
+        match &self.dir {
+            Some(dir) => error::check_free_space(dir, MIN_FREE_BYTES),
+            None => Ok(()),
+        }
+    }
+
     async fn run_migrations(&self) -> Result<()> {
         MIGRATOR.run(&self.pool).await.map_err(error::map_migrate)
     }
 
     fn db_err(e: sqlx::Error) -> DbError {
+        // sqlx reports the extended result code; the primary code is its low byte.
+        let primary = |d: &dyn sqlx::error::DatabaseError| {
+            d.code().and_then(|c| c.parse::<i32>().ok()).unwrap_or(0) & 0xff
+        };
         error::map_sqlx(
             e,
-            |d| error::conflict_subject_sqlite(d.message()),
-            |d| {
-                // sqlx reports the extended result code; the primary code is its low byte.
-                let code = d.code().and_then(|c| c.parse::<i32>().ok()).unwrap_or(0);
-                // BUSY, LOCKED, IOERR, FULL, CANTOPEN: the database is there but not usable
-                // right now.
-                matches!(code & 0xff, 5 | 6 | 10 | 13 | 14)
+            error::Classify {
+                conflict_subject: |d: &dyn sqlx::error::DatabaseError| {
+                    error::conflict_subject_sqlite(d.message())
+                },
+                // SQLITE_FULL.
+                is_full: |d: &dyn sqlx::error::DatabaseError| primary(d) == 13,
+                // BUSY, LOCKED, IOERR, CANTOPEN: the database is there but not usable right
+                // now.
+                is_unavailable: |d: &dyn sqlx::error::DatabaseError| {
+                    matches!(primary(d), 5 | 6 | 10 | 14)
+                },
             },
         )
     }

@@ -13,14 +13,16 @@ mod bucket;
 mod error;
 mod locks;
 mod quota;
+mod reconcile;
 mod streamed;
 mod uploads;
 
 pub use bucket::IngestOutcome;
 pub use error::{BoxError, IngestError, IngestResult};
 pub use locks::{UploadGuard, LEASE, WAIT};
+pub use reconcile::{ReconcileOptions, ReconcileReport, MISSING_ORIGINAL};
 pub use streamed::StoredUpload;
-pub use uploads::{upload_key, upload_state, NewUpload};
+pub use uploads::{upload_key, upload_state, NewUpload, STALE_UPLOAD_AGE, STALE_UPLOAD_SWEEP};
 
 use futures::StreamExt;
 use mediaserver_core::sniff::{sniff, Sniffed, SNIFF_LEN};

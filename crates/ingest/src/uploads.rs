@@ -11,14 +11,20 @@ use mediaserver_core::ErrorChain;
 use mediaserver_core::{
     Media, MediaId, NewOriginal, ObjectSource, Upload, UploadProtocol, UploadStatus, UserId,
 };
-use mediaserver_db::Recorded;
-use mediaserver_storage::{ObjectKey, ResumableState, StorageError};
+use mediaserver_db::{DbError, Recorded};
+use mediaserver_storage::{ObjectKey, ResumableState, Storage, StorageError};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long the sweeper waits for an upload a request is writing to (it comes back later).
 const SWEEP_WAIT: Duration = Duration::from_millis(100);
 /// Expired uploads removed per sweep.
 const SWEEP_BATCH: i64 = 500;
+/// A multipart upload no upload row owns and started this long ago belongs to a writer that
+/// is gone: a one-request upload streaming for a day is not expected.
+pub const STALE_UPLOAD_AGE: Duration = Duration::from_secs(24 * 3600);
+/// How often the sweeper lists the buckets' open multipart uploads.
+pub const STALE_UPLOAD_SWEEP: Duration = Duration::from_secs(3600);
 
 /// What a client declared when it started an upload.
 #[derive(Debug, Clone)]
@@ -218,6 +224,26 @@ impl Ingest {
         }
     }
 
+    /// Discards an upload at its owner's request (tus DELETE): its bytes, then its row. The
+    /// bytes go even when the write lease cannot be taken because the disk is full (the lease
+    /// is a database write): freeing them is what gives the space back, and no other request
+    /// can be recording progress meanwhile, since that is a database write too.
+    pub async fn terminate_upload(&self, upload: &Upload, wait: Duration) -> IngestResult<()> {
+        let _guard = match self.lock_upload(&upload.id, wait).await {
+            Ok(guard) => Some(guard),
+            Err(IngestError::Db(DbError::Full(e))) => {
+                tracing::warn!(upload_id = %upload.id, error = %ErrorChain(&e), "disk full: discarding the upload without its lease");
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        if upload.status == UploadStatus::Active {
+            self.release_bytes(upload).await?;
+        }
+        self.repo().delete_upload(&upload.id).await?;
+        Ok(())
+    }
+
     async fn release_bytes(&self, upload: &Upload) -> IngestResult<()> {
         let key = upload_key(upload)?;
         let store = self.store();
@@ -273,14 +299,33 @@ impl Ingest {
         Ok(batch.len())
     }
 
-    /// Sweeps expired uploads every `interval` until the task is aborted.
-    pub fn spawn_sweeper(&self, interval: Duration) -> tokio::task::JoinHandle<()> {
+    /// Sweeps expired uploads every `interval` until the task is aborted; at start and every
+    /// [`STALE_UPLOAD_SWEEP`] after, also aborts the multipart uploads older than
+    /// [`STALE_UPLOAD_AGE`] that a dead process left open in the media bucket or in
+    /// `output_store` (those of this process whose abort failed are retried every sweep).
+    pub fn spawn_sweeper(
+        &self,
+        interval: Duration,
+        output_store: Arc<dyn Storage>,
+    ) -> tokio::task::JoinHandle<()> {
         let ingest = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(interval);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut last_stale_sweep: Option<tokio::time::Instant> = None;
             loop {
                 tick.tick().await;
+                if last_stale_sweep.is_none_or(|t| t.elapsed() >= STALE_UPLOAD_SWEEP) {
+                    last_stale_sweep = Some(tokio::time::Instant::now());
+                    let stores = [ingest.store(), output_store.as_ref()];
+                    match ingest.abort_stale_uploads(&stores, STALE_UPLOAD_AGE).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(count = n, "aborted stale multipart uploads"),
+                        Err(e) => {
+                            tracing::warn!(error = %ErrorChain(&e), "looking for stale multipart uploads failed; will retry")
+                        }
+                    }
+                }
                 match ingest.sweep_expired().await {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(count = n, "removed expired uploads"),

@@ -61,7 +61,10 @@ impl Server {
             std::time::Duration::from_secs(1),
             std::time::Duration::from_secs(60),
         );
-        let sweeper = self.state.ingest.spawn_sweeper(interval);
+        let sweeper = self
+            .state
+            .ingest
+            .spawn_sweeper(interval, self.state.output_store.clone());
 
         let mut builder = auto::Builder::new(TokioExecutor::new());
         // Every HTTP/1 request's headers, the first and those after it on a kept-alive

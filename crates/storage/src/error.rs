@@ -33,6 +33,15 @@ pub enum StorageError {
         #[source]
         source: Option<Cause>,
     },
+    /// The disk under the storage is full (ENOSPC, a quota): nothing of the write was kept.
+    /// Writes work again once space is freed. `message` names no path; the i/o error is the
+    /// `source`.
+    #[error("storage full: {message}")]
+    Full {
+        message: String,
+        #[source]
+        source: Option<Cause>,
+    },
     #[error("not supported by this storage provider: {0}")]
     NotSupported(&'static str),
     /// Anything else: a refused request, a bad setting, a local i/o failure.
@@ -79,6 +88,14 @@ impl StorageError {
         }
     }
 
+    /// [`StorageError::Full`] because of `cause`.
+    pub(crate) fn full_from(cause: impl Into<Cause>) -> Self {
+        StorageError::Full {
+            message: "no space left on the disk holding the data".into(),
+            source: Some(cause.into()),
+        }
+    }
+
     /// `range` does not start inside an object of `size` bytes.
     pub(crate) fn not_satisfiable(range: &Range<u64>, size: u64) -> Self {
         StorageError::RangeNotSatisfiable {
@@ -87,6 +104,26 @@ impl StorageError {
             size,
         }
     }
+}
+
+/// Whether an i/o error says the disk (or the user's quota) is full.
+pub(crate) fn is_full_io(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    )
+}
+
+/// Whether `err` or anything in its source chain is an i/o error saying the disk is full.
+pub(crate) fn is_full(err: &(dyn StdError + 'static)) -> bool {
+    let mut current = Some(err);
+    while let Some(e) = current {
+        if e.downcast_ref::<std::io::Error>().is_some_and(is_full_io) {
+            return true;
+        }
+        current = e.source();
+    }
+    false
 }
 
 /// Displays an error followed by those of its causes whose text it does not already contain:

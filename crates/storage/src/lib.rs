@@ -28,6 +28,7 @@ mod objstore;
 mod oci;
 pub mod resumable;
 mod s3;
+mod s3_uploads;
 mod writer;
 
 pub use error::{Result, StorageError};
@@ -55,6 +56,15 @@ pub struct ObjectMeta {
 pub struct PutResult {
     pub size: u64,
     pub etag: Option<String>,
+}
+
+/// A multipart upload the provider holds open (started, neither completed nor aborted): its
+/// parts are stored, and billed, though no object shows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenUpload {
+    pub key: String,
+    pub upload_id: String,
+    pub initiated: chrono::DateTime<chrono::Utc>,
 }
 
 /// A stream of object bytes.
@@ -140,6 +150,19 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// fail again are kept for the next call. Returns how many were aborted.
     async fn retry_failed_aborts(&self) -> Result<usize> {
         Ok(0)
+    }
+
+    /// Every multipart upload the provider holds open in this bucket, whoever started it (a
+    /// process that died mid-write leaves its uploads here, where [`Self::retry_failed_aborts`]
+    /// cannot see them). Local lists the staging files a dead writer left (`{key}#{n}`,
+    /// hidden from [`Self::list`]); Memory has none.
+    async fn list_open_uploads(&self) -> Result<Vec<OpenUpload>> {
+        Ok(Vec::new())
+    }
+
+    /// Aborts one upload [`Self::list_open_uploads`] returned; one already gone succeeds.
+    async fn abort_open_upload(&self, _upload: &OpenUpload) -> Result<()> {
+        Ok(())
     }
 
     /// Starts a resumable upload of `key` (see [`resumable`]). Nothing is visible at `key`

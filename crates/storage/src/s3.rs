@@ -26,6 +26,7 @@
 
 use crate::key::validate_bucket;
 use crate::objstore::{ObjectStoreStorage, Provider, Redactor, StoreParts};
+use crate::s3_uploads::UploadLister;
 use crate::{Result, Storage, StorageError, DEFAULT_PART_SIZE};
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::{BackoffConfig, RetryConfig};
@@ -151,6 +152,7 @@ pub fn s3(opts: S3Options) -> Result<Arc<dyn Storage>> {
         });
 
     let mut allow_http = opts.allow_http;
+    let mut bucket_url = format!("https://{}.s3.{}.amazonaws.com/", opts.bucket, opts.region);
     if let Some(endpoint) = &opts.endpoint {
         let url = url::Url::parse(endpoint)
             .map_err(|e| StorageError::other_from(format!("invalid S3 endpoint: {e}"), e))?;
@@ -160,7 +162,13 @@ pub fn s3(opts: S3Options) -> Result<Arc<dyn Storage>> {
             ));
         }
         allow_http |= url.scheme() == "http";
-        builder = builder.with_endpoint(bucket_endpoint(url, &opts.bucket, opts.path_style)?);
+        let base = bucket_endpoint(url, &opts.bucket, opts.path_style)?;
+        bucket_url = if opts.path_style {
+            format!("{base}/{}", opts.bucket)
+        } else {
+            format!("{base}/")
+        };
+        builder = builder.with_endpoint(base);
     }
     builder = builder.with_allow_http(allow_http);
 
@@ -201,7 +209,19 @@ pub fn s3(opts: S3Options) -> Result<Arc<dyn Storage>> {
             api: store.clone(),
             redactor: redactor.clone(),
         })),
-        provider: Provider::S3 { signer: store },
+        provider: Provider::S3 {
+            signer: store,
+            uploads: UploadLister {
+                bucket_url: url::Url::parse(&bucket_url).map_err(|e| {
+                    StorageError::other_from(format!("invalid S3 bucket URL: {e}"), e)
+                })?,
+                region: opts.region.clone(),
+                client: reqwest::Client::builder()
+                    .timeout(opts.retry_timeout)
+                    .build()
+                    .map_err(|e| StorageError::other_from("building an HTTP client", e))?,
+            },
+        },
         bucket: opts.bucket,
         part_size: opts.part_size,
         redactor,

@@ -12,8 +12,9 @@
 //! An abort that fails (the provider is down: the very moment aborts are needed) would leave
 //! the upload's parts stored and billed for good; the upload is kept instead in its storage's
 //! [`PendingAborts`], which [`crate::Storage::retry_failed_aborts`] (the upload sweeper) retries
-//! until the provider accepts it. The list lives in memory: a process that exits first leaves
-//! them to the provider's lifecycle rules.
+//! until the provider accepts it. The list lives in memory: what a process that exits first
+//! leaves is found in the bucket itself ([`crate::Storage::list_open_uploads`], which ingest's
+//! sweeper and `mediaserver reconcile` use).
 
 use crate::error::Chain;
 #[cfg(feature = "oci")]

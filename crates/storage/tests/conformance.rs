@@ -234,6 +234,7 @@ conformance!(
     resumable_across_appends,
     resumable_rejected_append_keeps_old_state,
     resumable_abort_leaves_nothing,
+    open_uploads_of_a_dead_writer_are_listed_and_aborted,
 );
 
 async fn zero_byte_object(f: Fixture) {
@@ -615,6 +616,40 @@ async fn source_error_aborts(f: Fixture) {
         tokio::time::sleep(Duration::from_millis(200)).await;
         let files = files_under(&dir.path().join("bucket"));
         assert!(files.is_empty(), "left behind: {files:?}");
+    }
+}
+
+/// A process that died mid-write leaves its multipart upload open, out of reach of its
+/// in-memory abort list: the bucket's listing finds it, and aborting it releases its parts.
+async fn open_uploads_of_a_dead_writer_are_listed_and_aborted(f: Fixture) {
+    let part = small_part(f.kind);
+    let k = key("dead/writer.bin");
+    let mut w = f.s.writer(&k).await.expect("writer");
+    w.write(random_bytes(part + 1, 6)).await.expect("write");
+    // As if the process had died: no abort, not even the one dropping it would start.
+    std::mem::forget(w);
+    let open = f.s.list_open_uploads().await.expect("list open uploads");
+    if f.kind == Kind::Local {
+        // The staging file the dead writer left (hidden from listings) is the open upload.
+        assert_eq!(open.len(), 1, "{open:?}");
+        assert_eq!(open[0].key, "dead/writer.bin");
+        f.s.abort_open_upload(&open[0]).await.expect("abort");
+        f.s.abort_open_upload(&open[0]).await.expect("abort again");
+        assert!(f.s.list_open_uploads().await.unwrap().is_empty());
+        let dir = f._dir.as_ref().unwrap().path().join("bucket");
+        assert!(files_under(&dir).is_empty(), "{:?}", files_under(&dir));
+    } else if f.kind != Kind::Memory {
+        assert_eq!(f.open_uploads().await, 1);
+        assert_eq!(open.len(), 1, "{open:?}");
+        assert_eq!(open[0].key, "dead/writer.bin");
+        // (moto reports every upload as started on 2010-11-10, so its age is not checked.)
+        f.s.abort_open_upload(&open[0]).await.expect("abort");
+        // Aborting one that is gone already is not an error.
+        f.s.abort_open_upload(&open[0]).await.expect("abort again");
+        assert_eq!(f.open_uploads().await, 0, "the upload is still open");
+        assert!(f.s.list_open_uploads().await.unwrap().is_empty());
+    } else {
+        assert!(open.is_empty(), "{open:?}");
     }
 }
 

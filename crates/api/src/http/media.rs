@@ -89,7 +89,8 @@ impl ToSchema for FileBytes {}
         content((UploadForm = "multipart/form-data"), (FileBytes = "application/octet-stream"))),
     responses((status = 201, body = MediaView), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 413, body = ErrorBody),
-        (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
+        (status = 415, body = ErrorBody), (status = 503, body = ErrorBody),
+        (status = 507, description = "The server is out of disk space; nothing was kept", body = ErrorBody)))]
 async fn upload_media(
     State(state): State<AppState>,
     caller: AuthUser,

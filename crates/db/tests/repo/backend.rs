@@ -442,3 +442,39 @@ async fn postgres_keys_from_before_scopes_keep_their_access() {
     keys_from_before_scopes_keep_their_access(std::sync::Arc::new(pg), insert).await;
     f.cleanup().await;
 }
+
+/// A disk that fills up makes SQLite roll a transaction back on its own while sqlx still counts
+/// it open (COMMIT fails with SQLITE_FULL, and so does the ROLLBACK sqlx sends after). Such a
+/// connection must not go back to the pool: every later `BEGIN` on it would fail ("attempted to
+/// call begin_with at non-zero transaction depth") until a restart. Reproduced here without a
+/// full disk: the transaction is ended behind sqlx's back, so its COMMIT and ROLLBACK fail the
+/// same way.
+#[tokio::test]
+async fn sqlite_a_connection_left_inside_a_transaction_is_not_reused() {
+    use mediaserver_db::Database;
+    use sqlx::Acquire;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("s.db").display());
+    let sqlite = mediaserver_db::sqlite::SqliteRepo::connect(&url)
+        .await
+        .unwrap();
+    sqlite.migrate().await.unwrap();
+    {
+        let mut conn = sqlite.pool.acquire().await.unwrap();
+        let mut tx = conn.begin().await.unwrap();
+        sqlx::query("ROLLBACK").execute(&mut *tx).await.unwrap();
+        assert!(tx.commit().await.is_err(), "COMMIT outside a transaction");
+        assert!(conn.is_in_transaction(), "sqlx still counts it open");
+    }
+    let repo: DynRepo = std::sync::Arc::new(sqlite);
+    // Whichever pooled connection each call gets, every write works.
+    for i in 0..10 {
+        user(&repo, &format!("after-{i}@example.com")).await;
+        let (_, job) = enqueue(&repo, 3).await;
+        let claimed = repo
+            .claim_job("w", LEASE, Utc::now())
+            .await
+            .unwrap_or_else(|e| panic!("claim {i}: {e}"));
+        assert_eq!(claimed.map(|j| j.id), Some(job.id));
+    }
+}

@@ -385,6 +385,7 @@ async fn signed(
         ("o", Some(o), &Method::GET | &Method::HEAD) => objects::get(&os, &t.bucket, o, &headers),
         ("o", Some(o), &Method::DELETE) => objects::delete(&os, &t.bucket, o),
         ("u", None, &Method::POST) => multipart::create(&os, &t.bucket, &body),
+        ("u", None, &Method::GET) => multipart::list(&os, &t.bucket),
         ("u", Some(o), &Method::PUT) => {
             multipart::upload_part(&os, &t.bucket, o, &q, &headers, body)
         }

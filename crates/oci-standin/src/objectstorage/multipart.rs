@@ -222,6 +222,30 @@ pub(super) fn commit(
     empty(StatusCode::OK, h)
 }
 
+/// ListMultipartUploads: every open upload of the bucket, in one page.
+pub(super) fn list(os: &Os, bucket: &str) -> Response {
+    let data = lock(&os.data);
+    let Some(b) = data.buckets.get(bucket) else {
+        return os.bucket_not_found(bucket);
+    };
+    let uploads: Vec<serde_json::Value> = b
+        .uploads
+        .iter()
+        .map(|(id, u)| {
+            serde_json::json!({
+                "namespace": os.namespace,
+                "bucket": bucket,
+                "object": u.object,
+                "uploadId": id,
+                "timeCreated": u.time_created.to_rfc3339_opts(SecondsFormat::Millis, true),
+                "storageTier": "Standard",
+            })
+        })
+        .collect();
+    drop(data);
+    os.json(serde_json::Value::Array(uploads))
+}
+
 pub(super) fn abort(os: &Os, bucket: &str, object: &str, q: &HashMap<String, String>) -> Response {
     let id = match upload_id(os, q) {
         Ok(id) => id,

@@ -36,7 +36,7 @@ use crate::client::{malformed, malformed_from, service_error, OciClient};
 use crate::error::OciError;
 use crate::signer::{parse_http_date, BodySigning};
 
-pub use multipart::CommittedUpload;
+pub use multipart::{CommittedUpload, MultipartUploadSummary};
 pub use par::{ParAccess, PreauthenticatedRequest};
 
 /// Escapes everything but RFC 3986 unreserved characters.

@@ -1,6 +1,6 @@
 //! Multipart uploads: CreateMultipartUpload (`POST …/u`), UploadPart (`PUT …/u/{object}?
 //! uploadId=&uploadPartNum=`), CommitMultipartUpload (`POST …/u/{object}?uploadId=`) and
-//! AbortMultipartUpload (`DELETE …/u/{object}?uploadId=`).
+//! AbortMultipartUpload (`DELETE …/u/{object}?uploadId=`), ListMultipartUploads (`GET …/u`).
 //!
 //! OCI numbers parts 1 to 10,000; every committed part but the last must be at least
 //! [`MIN_PART_SIZE`] ("Individual parts can be as large as 50 GiB or as small as 10 MiB;
@@ -21,6 +21,18 @@ pub const MAX_PARTS: u32 = 10_000;
 
 /// The committed object (`etag`, `opc-multipart-md5`, `last-modified`).
 pub type CommittedUpload = PutObjectResult;
+
+/// A multipart upload the bucket holds open (ListMultipartUploads).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MultipartUploadSummary {
+    pub object: String,
+    pub upload_id: String,
+    pub time_created: chrono::DateTime<chrono::Utc>,
+}
+
+/// Uploads per ListMultipartUploads page (OCI's maximum).
+const LIST_LIMIT: u32 = 1000;
 
 impl BucketClient {
     /// Starts a multipart upload of `object`; returns its upload id.
@@ -114,6 +126,42 @@ impl BucketClient {
             .body(body);
         let resp = self.call(req, BodySigning::Auto, false).await?;
         Ok(put_result(resp.headers(), "opc-multipart-md5"))
+    }
+
+    /// Every multipart upload open in the bucket, following `opc-next-page` to the end.
+    pub async fn list_multipart_uploads(&self) -> Result<Vec<MultipartUploadSummary>, OciError> {
+        let mut out = Vec::new();
+        let mut page: Option<String> = None;
+        loop {
+            let mut url = self.url("u", None)?;
+            {
+                let mut q = url.query_pairs_mut();
+                q.append_pair("limit", &LIST_LIMIT.to_string());
+                if let Some(p) = &page {
+                    q.append_pair("page", p);
+                }
+            }
+            let resp = self
+                .call(self.oci.http().get(url), BodySigning::Auto, true)
+                .await?;
+            let next = header_str(resp.headers(), "opc-next-page").map(str::to_string);
+            let url = resp.url().clone();
+            let text = resp.text().await.map_err(|e| transport(&url, e))?;
+            let uploads: Vec<MultipartUploadSummary> =
+                serde_json::from_str(&text).map_err(|e| {
+                    malformed_from(
+                        &url,
+                        format!("ListMultipartUploads answer is not a list ({e})"),
+                        e,
+                    )
+                })?;
+            out.extend(uploads);
+            match next {
+                // A server handing back the same page would loop forever.
+                Some(next) if Some(&next) != page.as_ref() => page = Some(next),
+                _ => return Ok(out),
+            }
+        }
     }
 
     /// Aborts the upload and discards its parts. An unknown upload is a 404 service error.

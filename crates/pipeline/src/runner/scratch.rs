@@ -106,10 +106,19 @@ impl Scratch {
 
     /// Removes the stale job directories under the root (see the module docs); what it removed.
     pub async fn sweep(&self) -> std::io::Result<Vec<Swept>> {
+        self.sweep_or_list(true).await
+    }
+
+    /// What [`Self::sweep`] would remove, removing nothing (`mediaserver reconcile --dry-run`).
+    pub async fn stale(&self) -> std::io::Result<Vec<Swept>> {
+        self.sweep_or_list(false).await
+    }
+
+    async fn sweep_or_list(&self, remove: bool) -> std::io::Result<Vec<Swept>> {
         let root = self.root.clone();
         let live = self.live_set().clone();
         let stale_after = self.settings.stale_after;
-        tokio::task::spawn_blocking(move || sweep_blocking(&root, &live, stale_after))
+        tokio::task::spawn_blocking(move || sweep_blocking(&root, &live, stale_after, remove))
             .await
             .map_err(std::io::Error::other)?
     }
@@ -193,6 +202,7 @@ fn sweep_blocking(
     root: &Path,
     live: &HashSet<PathBuf>,
     stale_after: Duration,
+    remove: bool,
 ) -> std::io::Result<Vec<Swept>> {
     let entries = match std::fs::read_dir(root) {
         Ok(entries) => entries,
@@ -218,6 +228,10 @@ fn sweep_blocking(
         // A change "in the future" (another machine's clock) counts as now.
         let idle = now.duration_since(newest).unwrap_or_default();
         if idle <= stale_after {
+            continue;
+        }
+        if !remove {
+            swept.push(Swept { path, idle, bytes });
             continue;
         }
         match std::fs::remove_dir_all(&path) {
@@ -302,6 +316,37 @@ mod tests {
             ScratchSettings::for_lease(Duration::from_millis(100)).touch_every,
             Duration::from_millis(250)
         );
+    }
+
+    /// What `mediaserver reconcile --dry-run` reports: the sweep's list, with nothing removed.
+    #[tokio::test]
+    async fn stale_lists_what_a_sweep_would_remove_and_removes_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let scratch = Scratch::new(
+            root.path().to_path_buf(),
+            ScratchSettings {
+                touch_every: Duration::from_secs(3600),
+                stale_after: Duration::from_secs(60),
+            },
+        );
+        let dead = dir_with_input(root.path(), &format!("job-{ID}-dead02"));
+        backdate(&dead, Duration::from_secs(120));
+        let fresh = dir_with_input(root.path(), &format!("job-{ID}-new002"));
+        let listed = scratch.stale().await.unwrap();
+        assert_eq!(
+            listed.iter().map(|s| s.path.clone()).collect::<Vec<_>>(),
+            vec![dead.clone()]
+        );
+        assert!(dead.exists() && fresh.exists());
+        let swept = scratch.sweep().await.unwrap();
+        assert_eq!(
+            swept.iter().map(|s| (&s.path, s.bytes)).collect::<Vec<_>>(),
+            listed
+                .iter()
+                .map(|s| (&s.path, s.bytes))
+                .collect::<Vec<_>>()
+        );
+        assert!(!dead.exists() && fresh.exists());
     }
 
     #[tokio::test]

@@ -2,6 +2,7 @@
 //! holds the subcommands' descriptions (their `--help`), reads the configuration and dispatches.
 
 mod migrate;
+mod reconcile;
 mod registry;
 mod serve;
 mod transcode;
@@ -61,6 +62,18 @@ enum Command {
     Transcode(transcode::TranscodeArgs),
     /// Apply database migrations and exit.
     Migrate,
+    /// Find what crashes and outages left out of step between storage and the database,
+    /// report it, and clean it up.
+    ///
+    /// Finds: objects under originals/ and media/ whose item does not exist (removed); items
+    /// whose original object is gone (reported; those not yet ready are marked failed with a
+    /// reason the owner can read — rows are never deleted); multipart uploads a dead writer
+    /// left open in either bucket (aborted); stale job scratch directories under TEMP_DIR
+    /// (removed). Never touches an upload still in progress (its upload row or tus session) or
+    /// anything younger than --grace-seconds. Prints counts and every key. Safe to run while
+    /// servers and workers run, and as often as you like.
+    /// Exit codes: 0 done, 1 something could not be done (listed; run it again later).
+    Reconcile(reconcile::ReconcileArgs),
     /// Manage user accounts.
     #[command(subcommand)]
     User(user::UserCommand),
@@ -140,6 +153,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Watch(args) => watch::run(&config, args).await,
         Command::Transcode(args) => transcode::run(&config, args).await,
         Command::Migrate => migrate::run(&config).await,
+        Command::Reconcile(args) => reconcile::run(&config, args).await,
         Command::User(cmd) => user::run(&config, cmd).await,
         // Dispatched in main() before the server configuration is read.
         Command::Upload(_) => anyhow::bail!("upload is not a server command"),

@@ -35,6 +35,7 @@ fn every_subcommand_has_help() {
         (vec!["--help"], "serve"),
         (vec!["serve", "--help"], "SIGTERM"),
         (vec!["migrate", "--help"], "migrations"),
+        (vec!["reconcile", "--help"], "--dry-run"),
         (vec!["user", "--help"], "create"),
         (vec!["user", "create", "--help"], "--admin"),
     ] {

@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
 fn io(what: &str, path: &Path, e: std::io::Error) -> StorageError {
+    if crate::error::is_full_io(&e) {
+        return StorageError::full_from(e);
+    }
     StorageError::other_from(format!("{what} {}: {e}", path.display()), e)
 }
 
@@ -74,9 +77,12 @@ pub(crate) async fn append(
     while let Some(chunk) = data.next().await {
         match chunk {
             Ok(c) => {
-                f.write_all(&c)
-                    .await
-                    .map_err(|e| io("writing", &partial, e))?;
+                if let Err(e) = f.write_all(&c).await {
+                    // Unacknowledged bytes are dropped at the next append anyway; drop them
+                    // now, so a full disk gets its space back at once.
+                    let _ = f.set_len(state.offset).await;
+                    return Err(io("writing", &partial, e));
+                }
                 offset += c.len() as u64;
             }
             Err(e) => {
@@ -85,11 +91,11 @@ pub(crate) async fn append(
             }
         }
     }
-    f.flush().await.map_err(|e| io("writing", &partial, e))?;
     // The caller acknowledges these bytes next; they must survive a power loss by then.
-    f.sync_data()
-        .await
-        .map_err(|e| io("syncing", &partial, e))?;
+    if let Err(e) = flush_and_sync(&mut f).await {
+        let _ = f.set_len(state.offset).await;
+        return Err(io("writing", &partial, e));
+    }
     Ok(AppendOutcome {
         state: ResumableState {
             offset,
@@ -97,6 +103,35 @@ pub(crate) async fn append(
         },
         source_error,
     })
+}
+
+/// Drops what is past `offset` (bytes appended but never recorded).
+pub(crate) async fn truncate(partial: PathBuf, offset: u64) -> Result<()> {
+    let f = match tokio::fs::OpenOptions::new()
+        .write(true)
+        .open(&partial)
+        .await
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io("opening", &partial, e)),
+    };
+    if f.metadata()
+        .await
+        .map_err(|e| io("reading", &partial, e))?
+        .len()
+        > offset
+    {
+        f.set_len(offset)
+            .await
+            .map_err(|e| io("truncating", &partial, e))?;
+    }
+    Ok(())
+}
+
+async fn flush_and_sync(f: &mut tokio::fs::File) -> std::io::Result<()> {
+    f.flush().await?;
+    f.sync_data().await
 }
 
 pub(crate) async fn finish(

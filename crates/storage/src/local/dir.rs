@@ -18,10 +18,14 @@ pub(crate) fn check_key(key: &ObjectKey) -> Result<()> {
     Ok(())
 }
 
-/// Readiness: the bucket's directory still exists.
+/// Free space below which the bucket's disk counts as full for readiness: a write of any size
+/// is about to fail with ENOSPC.
+const MIN_FREE_BYTES: u64 = 1024 * 1024;
+
+/// Readiness: the bucket's directory still exists and its disk has room for writes.
 pub(crate) async fn check_dir(root: &Path) -> Result<()> {
     match tokio::fs::metadata(root).await {
-        Ok(m) if m.is_dir() => Ok(()),
+        Ok(m) if m.is_dir() => check_free_space(root),
         Ok(_) => Err(StorageError::unavailable(format!(
             "{} is not a directory",
             root.display()
@@ -31,4 +35,19 @@ pub(crate) async fn check_dir(root: &Path) -> Result<()> {
             e,
         )),
     }
+}
+
+fn check_free_space(root: &Path) -> Result<()> {
+    // A filesystem that cannot say how full it is is not reported as full.
+    let Ok(stat) = rustix::fs::statvfs(root) else {
+        return Ok(());
+    };
+    let free = stat.f_bavail.saturating_mul(stat.f_frsize);
+    if free < MIN_FREE_BYTES {
+        return Err(StorageError::Full {
+            message: format!("the disk holding the storage is full ({free} bytes free)"),
+            source: None,
+        });
+    }
+    Ok(())
 }

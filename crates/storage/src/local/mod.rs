@@ -7,6 +7,7 @@
 pub(crate) mod append;
 pub(crate) mod dir;
 pub(crate) mod read;
+pub(crate) mod staging;
 
 use crate::key::validate_bucket;
 use crate::objstore::{ObjectStoreStorage, Provider, Redactor};

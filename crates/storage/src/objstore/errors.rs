@@ -67,7 +67,9 @@ impl Redactor {
         match err {
             object_store::Error::NotFound { .. } => StorageError::NotFound(key.to_string()),
             other => {
-                if is_unavailable(&other) {
+                if crate::error::is_full(&other) {
+                    StorageError::full_from(self.cause(other))
+                } else if is_unavailable(&other) {
                     StorageError::unavailable_from(unavailable_summary(&other), self.cause(other))
                 } else {
                     let message = self.clean(other.to_string());

@@ -5,7 +5,7 @@
 mod errors;
 mod parts;
 
-pub(crate) use errors::Redactor;
+pub(crate) use errors::{is_unavailable, Redactor};
 pub(crate) use parts::StoreParts;
 
 use crate::resumable::{self, AppendOutcome, MultipartParts, ResumableState};
@@ -39,6 +39,8 @@ pub(crate) enum Provider {
     Memory,
     S3 {
         signer: Arc<object_store::aws::AmazonS3>,
+        /// ListMultipartUploads, which object_store lacks.
+        uploads: crate::s3_uploads::UploadLister,
     },
 }
 
@@ -321,10 +323,18 @@ impl Storage for ObjectStoreStorage {
 
     async fn resumable_release(
         &self,
-        _key: &ObjectKey,
+        key: &ObjectKey,
         old: &ResumableState,
         new: &ResumableState,
     ) -> Result<()> {
+        if let Some(partial) = self.local_file(&resumable::partial_key(key)?)? {
+            // Going back to a shorter recorded state (an append that was not recorded): its
+            // bytes go now rather than at the next append, which may never come.
+            if new.offset < old.offset {
+                return local::append::truncate(partial, new.offset).await;
+            }
+            return Ok(());
+        }
         resumable::release(self, old, new).await
     }
 
@@ -348,6 +358,29 @@ impl Storage for ObjectStoreStorage {
             return self.delete(&resumable::partial_key(key)?).await;
         }
         resumable::multipart_abort(self, self.parts()?, key, state).await
+    }
+
+    async fn list_open_uploads(&self) -> Result<Vec<crate::OpenUpload>> {
+        match &self.provider {
+            Provider::S3 { signer, uploads } => uploads.list(signer, &self.redactor).await,
+            Provider::Local { root, .. } => local::staging::list(root.clone()).await,
+            #[cfg(feature = "memory")]
+            Provider::Memory => Ok(Vec::new()),
+        }
+    }
+
+    async fn abort_open_upload(&self, upload: &crate::OpenUpload) -> Result<()> {
+        if let Provider::Local { root, .. } = &self.provider {
+            return local::staging::remove(root, &upload.upload_id).await;
+        }
+        let Some(parts) = &self.parts else {
+            return Ok(());
+        };
+        let key = ObjectKey::new(&upload.key)?;
+        match parts.abort(&key, &upload.upload_id).await {
+            Ok(()) | Err(StorageError::NotFound(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     async fn retry_failed_aborts(&self) -> Result<usize> {
@@ -405,7 +438,7 @@ impl ObjectStoreStorage {
         expires: Duration,
     ) -> Result<url::Url> {
         use object_store::signer::Signer;
-        let Provider::S3 { signer } = &self.provider else {
+        let Provider::S3 { signer, .. } = &self.provider else {
             return Err(StorageError::NotSupported("presigned URLs"));
         };
         crate::check_presign_expiry(expires)?;

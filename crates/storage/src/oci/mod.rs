@@ -350,6 +350,34 @@ impl Storage for OciStorage {
         self.failed_aborts.retry().await
     }
 
+    async fn list_open_uploads(&self) -> Result<Vec<crate::OpenUpload>> {
+        let uploads = self
+            .client
+            .list_multipart_uploads()
+            .await
+            .map_err(|e| map_err(e, "multipart uploads"))?;
+        Ok(uploads
+            .into_iter()
+            .map(|u| crate::OpenUpload {
+                key: u.object,
+                upload_id: u.upload_id,
+                initiated: u.time_created,
+            })
+            .collect())
+    }
+
+    async fn abort_open_upload(&self, upload: &crate::OpenUpload) -> Result<()> {
+        match self
+            .client
+            .abort_multipart_upload(&upload.key, &upload.upload_id)
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(e) if is_not_found(&e) => Ok(()),
+            Err(e) => Err(map_err(e, &upload.key)),
+        }
+    }
+
     async fn check(&self) -> Result<()> {
         match self
             .client

@@ -389,17 +389,10 @@ async fn head(state: &AppState, mut upload: Upload) -> ApiResult<Response> {
 }
 
 async fn terminate(state: &AppState, upload: Upload) -> ApiResult<Response> {
-    let _guard = state
+    state
         .ingest
-        .lock_upload(&upload.id, mediaserver_ingest::WAIT)
+        .terminate_upload(&upload, mediaserver_ingest::WAIT)
         .await?;
-    state.ingest.discard_upload(&upload).await;
-    if state.repo.get_upload(&upload.id).await?.is_some() {
-        return Err(ApiError::Unavailable {
-            message: "could not release the upload's storage; try again".into(),
-            cause: None,
-        });
-    }
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -550,7 +543,7 @@ async fn append(
     let new_state = state_json(&out.state)?;
     let expires_at = Utc::now() + expiry(state);
     if new_offset != upload.offset {
-        let recorded = state
+        let recorded = match state
             .repo
             .record_upload_progress(
                 &upload.id,
@@ -559,7 +552,12 @@ async fn append(
                 &new_state,
                 expires_at,
             )
-            .await?;
+            .await
+        {
+            Ok(recorded) => recorded,
+            // Not recorded (a full disk, a database outage): nor are the bytes kept.
+            Err(e) => return reject(e.into()).await,
+        };
         if !recorded {
             return reject(ApiError::Conflict(
                 "the upload was changed by another request; HEAD it and resume from its offset"
