@@ -47,10 +47,14 @@ pub(crate) struct Credentials {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RegisterRequest {
-    #[schema(example = "me@example.com")]
+    #[schema(example = "me@example.com", format = Email, max_length = 254)]
     email: String,
-    /// At least 8 characters.
-    #[schema(example = "correct horse battery staple")]
+    /// 8 to 1024 characters.
+    #[schema(
+        example = "correct horse battery staple",
+        min_length = 8,
+        max_length = 1024
+    )]
     password: String,
     /// An invitation token from an administrator (`POST /v1/admin/invitations`): registration
     /// then works even while sign-up is closed, once per invitation.

@@ -17,9 +17,10 @@ pub(crate) fn parse_limit(v: Option<&str>) -> ApiResult<u32> {
     }
 }
 
-/// `cursor`: an item id from a previous page's `next_cursor`.
-pub(crate) fn parse_cursor(v: Option<String>) -> ApiResult<Option<MediaId>> {
-    v.map(MediaId::try_from)
+/// `cursor`: an id (of an item, user, delivery…) from a previous page's `next_cursor`. An empty
+/// value is not one either.
+pub(crate) fn parse_cursor<T: TryFrom<String>>(v: Option<String>) -> ApiResult<Option<T>> {
+    v.map(T::try_from)
         .transpose()
         .map_err(|_| ApiError::BadRequest("cursor: not a cursor returned by this endpoint".into()))
 }

@@ -117,11 +117,15 @@ pub(crate) struct DeliveryPage {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct ListParams {
-    /// `pending`, `delivered` or `failed`.
+    /// Only deliveries in this state.
+    // Read as text so that a bad value is our JSON 400 naming it; documented as what it must be.
+    #[param(value_type = Option<DeliveryStatus>)]
     status: Option<String>,
-    /// 1–100, default 20.
+    /// Page size, 1–100 (default 20).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     limit: Option<String>,
     /// `next_cursor` from the previous page.
+    #[param(format = Uuid)]
     cursor: Option<String>,
 }
 
@@ -151,7 +155,6 @@ async fn list_deliveries(
     let limit = parse_limit(p.limit.as_deref())?;
     let status = p
         .status
-        .filter(|s| !s.is_empty())
         .map(|s| s.parse::<DeliveryStatus>())
         .transpose()
         .map_err(|e| {
@@ -159,14 +162,7 @@ async fn list_deliveries(
                 "status: {e}; expected pending, delivered or failed"
             ))
         })?;
-    let before_id = p
-        .cursor
-        .filter(|c| !c.is_empty())
-        .map(DeliveryId::try_from)
-        .transpose()
-        .map_err(|_| {
-            ApiError::BadRequest("cursor: not a cursor returned by this endpoint".into())
-        })?;
+    let before_id: Option<DeliveryId> = crate::http::paging::parse_cursor(p.cursor)?;
     let mut items = state
         .repo
         .list_webhook_deliveries(&DeliveryFilter {

@@ -26,12 +26,13 @@ const MAX_LIFETIME_SECS: u64 = 90 * 24 * 3600;
 pub(crate) struct NewInvitationRequest {
     /// Only this address may register with it; absent: anyone holding the link.
     #[serde(default)]
+    #[schema(format = Email, max_length = 254)]
     email: Option<String>,
     /// The new account's role; default `user`.
     #[serde(default)]
     role: Option<Role>,
     /// 60 s to 90 days; default 7 days.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::optional_whole_number")]
     #[schema(minimum = 60, maximum = 7776000)]
     expires_in_seconds: Option<u64>,
 }
@@ -49,9 +50,10 @@ pub(crate) struct CreatedInvitation {
 }
 
 /// Invite someone: a one-time token (and link to the registration page) that lets them
-/// register even while sign-up is closed. Admin only.
+/// register even while sign-up is closed. Admin only. The body is optional: none, `null` or `{}`
+/// gives the defaults.
 #[utoipa::path(post, path = "/v1/admin/invitations", tag = "admin", security(("bearer" = [])),
-    request_body(content = NewInvitationRequest, description = "optional; `{}` or no body for the defaults"),
+    request_body = Option<NewInvitationRequest>,
     responses((status = 201, body = CreatedInvitation), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 503, body = ErrorBody)))]
@@ -61,13 +63,8 @@ pub(crate) async fn create_invitation(
     base_url: BaseUrl,
     ApiBytes(body): ApiBytes,
 ) -> ApiResult<(StatusCode, Json<CreatedInvitation>)> {
-    // The body is optional: none means the defaults.
-    let body: NewInvitationRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        NewInvitationRequest::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?
-    };
+    // The body is optional: none (or `null`) means the defaults; anything else is an object.
+    let body: NewInvitationRequest = crate::http::optional_json_object(&body)?;
     let email = body.email.as_deref().map(normalise_email).transpose()?;
     let lifetime = body.expires_in_seconds.unwrap_or(DEFAULT_LIFETIME_SECS);
     if !(60..=MAX_LIFETIME_SECS).contains(&lifetime) {

@@ -15,9 +15,12 @@ use utoipa::{IntoParams, ToSchema};
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct JobListParams {
-    /// Only jobs in this state: `queued`, `running`, `done` or `failed`.
+    /// Only jobs in this state.
+    // Read as text so that a bad value is our JSON 400 naming it; documented as what it must be.
+    #[param(value_type = Option<JobStatus>)]
     status: Option<String>,
     /// How many, 1–500 (default 100).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
     limit: Option<String>,
 }
 
@@ -83,7 +86,6 @@ pub(crate) async fn list_jobs(
     let Query(p) = query?;
     let status = p
         .status
-        .filter(|s| !s.is_empty())
         .map(|s| s.parse::<JobStatus>())
         .transpose()
         .map_err(|e| {
@@ -91,7 +93,8 @@ pub(crate) async fn list_jobs(
                 "status: {e}; expected queued, running, done or failed"
             ))
         })?;
-    let limit = match p.limit.as_deref().filter(|s| !s.is_empty()) {
+    // An empty value is not a number either (the documented schema has no empty value).
+    let limit = match p.limit.as_deref() {
         None => 100,
         Some(s) => s
             .parse::<i64>()

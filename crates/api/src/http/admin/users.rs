@@ -63,8 +63,11 @@ pub(crate) struct UserPage {
 #[into_params(parameter_in = Query)]
 pub(crate) struct UserListParams {
     /// Page size, 1–100 (default 20).
+    // Read as text so that a bad value is our JSON 400 naming it; documented as what it must be.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     limit: Option<String>,
     /// `next_cursor` from the previous page.
+    #[param(format = Uuid)]
     cursor: Option<String>,
 }
 
@@ -81,14 +84,7 @@ pub(crate) async fn list_users(
 ) -> ApiResult<Json<UserPage>> {
     let Query(p) = query?;
     let limit = crate::http::paging::parse_limit(p.limit.as_deref())?;
-    let cursor = p
-        .cursor
-        .filter(|c| !c.is_empty())
-        .map(|c| c.parse::<UserId>())
-        .transpose()
-        .map_err(|_| {
-            ApiError::BadRequest("cursor: not a cursor returned by this endpoint".into())
-        })?;
+    let cursor: Option<UserId> = crate::http::paging::parse_cursor(p.cursor)?;
     let mut users = state
         .repo
         .list_users(cursor.as_ref(), i64::from(limit) + 1)
@@ -108,9 +104,14 @@ pub(crate) async fn list_users(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewUserRequest {
-    #[schema(example = "someone@example.com")]
+    #[schema(example = "someone@example.com", format = Email, max_length = 254)]
     email: String,
-    /// At least 8 characters.
+    /// 8 to 1024 characters.
+    #[schema(
+        example = "correct horse battery staple",
+        min_length = 8,
+        max_length = 1024
+    )]
     password: String,
     /// Default `user`.
     #[serde(default)]
