@@ -60,7 +60,7 @@ pub async fn audio(
                 frame_rate: None,
             })
             .collect(),
-        audio: None,
+        audio: vec![],
         segment_seconds: opts.segment_seconds,
     };
     let finished = with_watcher(encode, out_dir, live, opts.packaging.as_ref()).await?;
@@ -103,7 +103,7 @@ pub async fn audio(
     check_not_truncated(expected, duration)?;
     tokio::fs::write(
         out_dir.join(HLS_MASTER),
-        package::master_playlist(&variants, None),
+        package::master_playlist(&variants, &[]),
     )
     .await?;
 
