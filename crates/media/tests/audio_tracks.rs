@@ -346,3 +346,141 @@ async fn an_undecodable_audio_track_is_left_out_with_a_warning() {
     assert_eq!(result.warnings.len(), 1, "{:?}", result.warnings);
     assert!(result.warnings[0].contains("spa"), "{:?}", result.warnings);
 }
+
+#[tokio::test]
+async fn audio_only_uploads_keep_every_track_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("two.mka");
+    // English (the default) and a 5.1 German track with a title, plus a third whose packets
+    // are noise: nothing in it decodes.
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:duration=3",
+        "-f",
+        "lavfi",
+        "-i",
+        "aevalsrc=0.5*sin(440*2*PI*t)|0.5*sin(550*2*PI*t)|0.5*sin(660*2*PI*t)|0|0|0:c=5.1:s=48000:d=3",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=660:duration=3",
+        "-map",
+        "0:a",
+        "-map",
+        "1:a",
+        "-map",
+        "2:a",
+        "-c:a",
+        "aac",
+        "-bsf:a:2",
+        "noise=amount=1",
+        "-metadata:s:a:0",
+        "language=eng",
+        "-metadata:s:a:1",
+        "language=ger",
+        "-metadata:s:a:1",
+        "title=Deutsch (5.1)",
+        "-metadata:s:a:2",
+        "language=ita",
+        input.to_str().unwrap(),
+    ]);
+    let info = probe::probe(&input, Duration::from_secs(30)).await.unwrap();
+    assert_eq!(info.audio_streams.len(), 3);
+    let out = dir.path().join("out");
+    let result = transcode::audio(
+        &input,
+        &out,
+        &info,
+        &transcode::AudioOptions::default(),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    let stream = out.join("stream");
+
+    // HLS: the bitrate ladder of the default track as variants, in one group with the other.
+    let master = std::fs::read_to_string(stream.join("master.m3u8")).unwrap();
+    let media = media_lines(&master);
+    assert_eq!(media.len(), 2, "{master}");
+    assert_eq!(attr(&media[0], "LANGUAGE"), Some("eng"), "{master}");
+    assert_eq!(attr(&media[0], "NAME"), Some("English"), "{master}");
+    assert_eq!(attr(&media[0], "DEFAULT"), Some("YES"), "{master}");
+    assert_eq!(
+        attr(&media[0], "URI"),
+        None,
+        "carried by the variants: {master}"
+    );
+    assert_eq!(attr(&media[1], "LANGUAGE"), Some("ger"), "{master}");
+    assert_eq!(attr(&media[1], "NAME"), Some("Deutsch (5.1)"), "{master}");
+    assert_eq!(attr(&media[1], "DEFAULT"), Some("NO"), "{master}");
+    assert_eq!(attr(&media[1], "AUTOSELECT"), Some("YES"), "{master}");
+    let variants: Vec<&str> = master
+        .lines()
+        .filter_map(|l| l.strip_prefix("#EXT-X-STREAM-INF:"))
+        .collect();
+    assert_eq!(variants.len(), 2, "{master}");
+    for v in &variants {
+        assert_eq!(attr(v, "AUDIO"), Some("audio"), "{master}");
+        assert_eq!(attr(v, "CODECS"), Some("mp4a.40.2"), "{master}");
+    }
+    for uri in master
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(str::to_string)
+        .chain(attr(&media[1], "URI").map(str::to_string))
+    {
+        let playlist = read_media_playlist(&stream, &uri);
+        let joined = out.join(format!("check-{uri}.mp4"));
+        concat_rendition(&stream, &playlist, &joined);
+        let s = &ffprobe_json(&joined, &["-show_streams"])["streams"][0];
+        assert_eq!(
+            (s["codec_name"].as_str(), s["channels"].as_i64()),
+            (Some("aac"), Some(2)),
+            "{uri}"
+        );
+    }
+
+    // DASH: the ladder in one set, the German track in another, the broken one nowhere.
+    let sets = mpd_audio_sets_any(&stream);
+    assert_eq!(
+        sets,
+        vec![
+            (Some("eng".to_string()), Some("main".to_string()), 2),
+            (Some("ger".to_string()), Some("alternate".to_string()), 1),
+        ]
+    );
+    assert_eq!(
+        result
+            .audio_tracks
+            .iter()
+            .map(|t| (t.id, t.language.as_str(), t.default))
+            .collect::<Vec<_>>(),
+        vec![(0, "eng", true), (1, "ger", false)]
+    );
+    assert_eq!(result.warnings.len(), 1, "{:?}", result.warnings);
+    assert!(result.warnings[0].contains("ita"));
+}
+
+/// Audio adaptation sets: (lang, Role, number of representations).
+fn mpd_audio_sets_any(stream: &Path) -> Vec<(Option<String>, Option<String>, usize)> {
+    let xml = std::fs::read_to_string(stream.join("manifest.mpd")).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    doc.descendants()
+        .filter(|n| n.tag_name().name() == "AdaptationSet")
+        .map(|set| {
+            assert_eq!(set.attribute("contentType"), Some("audio"));
+            (
+                set.attribute("lang").map(str::to_string),
+                set.children()
+                    .find(|n| n.tag_name().name() == "Role")
+                    .and_then(|r| r.attribute("value"))
+                    .map(str::to_string),
+                set.children()
+                    .filter(|n| n.tag_name().name() == "Representation")
+                    .count(),
+            )
+        })
+        .collect()
+}

@@ -141,6 +141,8 @@ async fn process_av(
                 hls: Some(out.hls_master.clone()),
                 dash: Some(out.dash_manifest.clone()),
                 bytes: dir_size(out_dir).await?,
+                audio_tracks: out.audio_tracks.iter().map(audio_track).collect(),
+                warnings: out.warnings.clone(),
                 ..Default::default()
             },
         })

@@ -313,8 +313,9 @@ fn provisional_master(plan: &LivePlan, codecs: impl Fn(usize) -> Option<String>)
             resolution: v.resolution,
             frame_rate: v.frame_rate,
             codecs: match &audio_codecs {
-                Some(a) => format!("{own},{a}"),
-                None => own,
+                // An audio-only variant already names its own codec.
+                Some(a) if !own.split(',').any(|c| c == a) => format!("{own},{a}"),
+                _ => own,
             },
         });
     }
@@ -346,7 +347,7 @@ mod tests {
             audio: vec![(
                 2,
                 AudioRendition {
-                    uri: "media_2.m3u8".into(),
+                    uri: Some("media_2.m3u8".into()),
                     channels: 2,
                     language: "und".into(),
                     name: "Audio 1".into(),

@@ -90,7 +90,8 @@ impl Default for VideoOptions {
 
 #[derive(Debug, Clone)]
 pub struct AudioOptions {
-    /// One AAC-LC stereo 48 kHz rendition per bitrate (bits/s), highest first.
+    /// One AAC-LC stereo 48 kHz rendition of the default track per bitrate (bits/s), highest
+    /// first; every other track gets one rendition at the highest.
     pub bitrates: Vec<u64>,
     pub segment_seconds: u32,
     pub timeout: Duration,
@@ -161,6 +162,12 @@ pub struct AudioOutput {
     pub duration: f64,
     pub hls_master: String,
     pub dash_manifest: String,
+    /// Every published audio track, default first (the default one is the bitrate ladder).
+    #[serde(default)]
+    pub audio_tracks: Vec<AudioTrackInfo>,
+    /// What was left out of the source and why.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 fn invalid_options(msg: impl Into<String>) -> MediaError {

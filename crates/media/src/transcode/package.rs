@@ -397,7 +397,8 @@ pub struct Variant {
 /// One audio track of the group every video variant references.
 #[derive(Debug, Clone)]
 pub struct AudioRendition {
-    pub uri: String,
+    /// `None` for the track the variants themselves carry (an audio-only ladder).
+    pub uri: Option<String>,
     pub channels: u32,
     /// ISO 639 (`und` when unknown).
     pub language: String,
@@ -419,14 +420,19 @@ pub fn master_playlist(variants: &[Variant], audio: &[AudioRendition]) -> String
             .map(|c| if c == '"' { '\'' } else { c })
             .filter(|c| !c.is_control())
             .collect();
-        let _ = writeln!(
+        let _ = write!(
             out,
-            "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"{AUDIO_GROUP}\",LANGUAGE=\"{}\",NAME=\"{name}\",DEFAULT={},AUTOSELECT=YES,CHANNELS=\"{}\",URI=\"{}\"",
+            "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"{AUDIO_GROUP}\",LANGUAGE=\"{}\",NAME=\"{name}\",DEFAULT={},AUTOSELECT=YES,CHANNELS=\"{}\"",
             a.language,
             if a.default { "YES" } else { "NO" },
             a.channels,
-            a.uri
         );
+        match &a.uri {
+            Some(uri) => {
+                let _ = writeln!(out, ",URI=\"{uri}\"");
+            }
+            None => out.push('\n'),
+        }
     }
     if !audio.is_empty() {
         out.push('\n');
@@ -559,14 +565,14 @@ mod tests {
             }],
             &[
                 AudioRendition {
-                    uri: "media_1.m3u8".into(),
+                    uri: Some("media_1.m3u8".into()),
                     channels: 2,
                     language: "eng".into(),
                     name: "English".into(),
                     default: true,
                 },
                 AudioRendition {
-                    uri: "media_2.m3u8".into(),
+                    uri: Some("media_2.m3u8".into()),
                     channels: 2,
                     language: "spa".into(),
                     name: "Say \"hola\"\n".into(),

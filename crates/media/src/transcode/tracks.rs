@@ -2,8 +2,12 @@
 //! of the probe. Every source audio stream becomes one stereo AAC rendition; the source's
 //! default track comes first (it is the one players pick), the rest keep their source order.
 
+use super::package::{self, AudioRendition, MpdRepresentation, PlaylistStats};
+use super::DASH_MANIFEST;
+use crate::error::Result;
 use crate::probe::{AudioInfo, ProbeInfo};
 use serde::{Deserialize, Serialize};
+use std::path::Path;
 
 /// Channels of every published audio rendition: 5.1 and 7.1 are downmixed by ffmpeg's standard
 /// matrix (`-ac 2`: centre and surrounds at -3 dB, LFE dropped).
@@ -68,6 +72,88 @@ pub(crate) fn plan(probe: &ProbeInfo) -> Vec<PlannedTrack> {
         });
     }
     out
+}
+
+/// An audio track as it went out: its final playlist and codecs.
+pub(crate) struct PublishedTrack {
+    pub info: AudioTrackInfo,
+    pub stats: PlaylistStats,
+    pub codecs: String,
+}
+
+pub(crate) struct PublishedAudio {
+    /// Default first; ids renumbered in this order.
+    pub tracks: Vec<PublishedTrack>,
+    /// One line per source track left out, for the item.
+    pub warnings: Vec<String>,
+}
+
+/// Finalises each audio track's playlist. A track ffmpeg could not decode produces no segment
+/// at all (ffmpeg carries on with the other streams): it is left out of the MPD and the master,
+/// its init segment removed, and a warning says so, rather than failing the whole video.
+pub(crate) async fn publish_audio(
+    out_dir: &Path,
+    stream_dir: &Path,
+    mpd: &str,
+    first_stream: usize,
+    planned: &[PlannedTrack],
+    reps: &[&MpdRepresentation],
+) -> Result<PublishedAudio> {
+    let mut tracks = Vec::new();
+    let mut warnings = Vec::new();
+    let mut dead = Vec::new();
+    for (i, (track, rep)) in planned.iter().zip(reps).enumerate() {
+        let stream = first_stream + i;
+        let playlist = stream_dir.join(package::media_playlist_name(stream));
+        if rep.segments == 0 || !tokio::fs::try_exists(&playlist).await.unwrap_or(false) {
+            tracing::warn!(
+                stream = track.source_index,
+                "audio track produced nothing: left out"
+            );
+            warnings.push(format!(
+                "audio track {} ({}, {}) could not be decoded and was left out",
+                track.source_index, track.info.language, track.info.name
+            ));
+            dead.push(stream);
+            remove_if_exists(&stream_dir.join(format!("init-{stream}.m4s"))).await?;
+            remove_if_exists(&playlist).await?;
+            continue;
+        }
+        let stats = package::finalize_media_playlist(stream_dir, stream).await?;
+        tracks.push(PublishedTrack {
+            info: track.info.clone(),
+            stats,
+            codecs: rep.codecs.clone(),
+        });
+    }
+    if !dead.is_empty() {
+        let pruned = package::remove_adaptation_sets(mpd, &dead)?;
+        tokio::fs::write(out_dir.join(DASH_MANIFEST), pruned).await?;
+        // The first surviving track becomes the default.
+        for (id, t) in tracks.iter_mut().enumerate() {
+            t.info.id = id as u32;
+            t.info.default = id == 0;
+        }
+    }
+    Ok(PublishedAudio { tracks, warnings })
+}
+
+/// How a track appears in the HLS master; `uri: None` for a track carried by the variants.
+pub(crate) fn rendition_of(t: &AudioTrackInfo, uri: Option<String>) -> AudioRendition {
+    AudioRendition {
+        uri,
+        channels: t.channels,
+        language: t.language.clone(),
+        name: t.name.clone(),
+        default: t.default,
+    }
+}
+
+async fn remove_if_exists(path: &Path) -> Result<()> {
+    match tokio::fs::remove_file(path).await {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+        _ => Ok(()),
+    }
 }
 
 /// The tag if it is an ISO 639 code (two or three letters, optionally with a region such as

@@ -4,7 +4,7 @@
 use super::live::{LivePlan, LiveVariant};
 use super::package::{self, AudioRendition, Variant};
 use super::storyboard::Layout;
-use super::tracks::{self, AudioTrackInfo, PlannedTrack, AUDIO_CHANNELS};
+use super::tracks::{self, publish_audio, rendition_of, PlannedTrack, AUDIO_CHANNELS};
 use super::{
     check_not_truncated, classify_failure, invalid_options, prepare_out_dir, with_watcher,
     RenditionInfo, VideoOptions, VideoOutput, DASH_MANIFEST, HLS_MASTER, STORYBOARD_IMAGE,
@@ -195,7 +195,7 @@ pub async fn video(
     let audio_renditions: Vec<AudioRendition> = published
         .tracks
         .iter()
-        .map(|t| rendition_of(&t.info, t.stats.uri.clone()))
+        .map(|t| rendition_of(&t.info, Some(t.stats.uri.clone())))
         .collect();
     let master = package::master_playlist(&variants, &audio_renditions);
     tokio::fs::write(out_dir.join(HLS_MASTER), master).await?;
@@ -250,80 +250,6 @@ pub async fn video(
     })
 }
 
-/// An audio track as it went out: its final playlist and codecs.
-struct PublishedTrack {
-    info: AudioTrackInfo,
-    stats: package::PlaylistStats,
-    codecs: String,
-}
-
-struct PublishedAudio {
-    /// Default first; ids renumbered in this order.
-    tracks: Vec<PublishedTrack>,
-    /// One line per source track left out, for the item.
-    warnings: Vec<String>,
-}
-
-/// Finalises each audio track's playlist. A track ffmpeg could not decode produces no segment
-/// at all (ffmpeg carries on with the other streams): it is left out of the MPD and the master,
-/// its init segment removed, and a warning says so, rather than failing the whole video.
-async fn publish_audio(
-    out_dir: &Path,
-    stream_dir: &Path,
-    mpd: &str,
-    first_stream: usize,
-    planned: &[PlannedTrack],
-    reps: &[&package::MpdRepresentation],
-) -> Result<PublishedAudio> {
-    let mut tracks = Vec::new();
-    let mut warnings = Vec::new();
-    let mut dead = Vec::new();
-    for (i, (track, rep)) in planned.iter().zip(reps).enumerate() {
-        let stream = first_stream + i;
-        let playlist = stream_dir.join(package::media_playlist_name(stream));
-        if rep.segments == 0 || !tokio::fs::try_exists(&playlist).await.unwrap_or(false) {
-            tracing::warn!(
-                stream = track.source_index,
-                "audio track produced nothing: left out"
-            );
-            warnings.push(format!(
-                "audio track {} ({}, {}) could not be decoded and was left out",
-                track.source_index, track.info.language, track.info.name
-            ));
-            dead.push(stream);
-            remove_if_exists(&stream_dir.join(format!("init-{stream}.m4s"))).await?;
-            remove_if_exists(&playlist).await?;
-            continue;
-        }
-        let stats = package::finalize_media_playlist(stream_dir, stream).await?;
-        tracks.push(PublishedTrack {
-            info: track.info.clone(),
-            stats,
-            codecs: rep.codecs.clone(),
-        });
-    }
-    if !dead.is_empty() {
-        let pruned = package::remove_adaptation_sets(mpd, &dead)?;
-        tokio::fs::write(out_dir.join(DASH_MANIFEST), pruned).await?;
-        // The first surviving track becomes the default.
-        for (id, t) in tracks.iter_mut().enumerate() {
-            t.info.id = id as u32;
-            t.info.default = id == 0;
-        }
-    }
-    Ok(PublishedAudio { tracks, warnings })
-}
-
-fn rendition_of(t: &AudioTrackInfo, uri: String) -> AudioRendition {
-    AudioRendition {
-        uri,
-        channels: t.channels,
-        language: t.language.clone(),
-        name: t.name.clone(),
-        default: t.default,
-    }
-}
-
 /// What the provisional master says while the encode runs: the final master's attributes that
 /// are known before any segment exists (`BANDWIDTH` from the rate caps).
 fn live_plan(
@@ -352,7 +278,7 @@ fn live_plan(
                 let stream = rungs.len() + i;
                 (
                     stream,
-                    rendition_of(&t.info, package::media_playlist_name(stream)),
+                    rendition_of(&t.info, Some(package::media_playlist_name(stream))),
                 )
             })
             .collect(),
@@ -539,6 +465,7 @@ impl Args {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transcode::AudioTrackInfo;
 
     fn info(width: u32, height: u32) -> VideoInfo {
         VideoInfo {
