@@ -351,7 +351,7 @@ async fn an_undecodable_audio_track_is_left_out_with_a_warning() {
 async fn audio_only_uploads_keep_every_track_too() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("two.mka");
-    // English (the default) and a 5.1 German track with a title, plus a third whose packets
+    // English (the default) and a 7.1 German track with a title, plus a third whose packets
     // are noise: nothing in it decodes.
     ffmpeg(&[
         "-f",
@@ -361,7 +361,7 @@ async fn audio_only_uploads_keep_every_track_too() {
         "-f",
         "lavfi",
         "-i",
-        "aevalsrc=0.5*sin(440*2*PI*t)|0.5*sin(550*2*PI*t)|0.5*sin(660*2*PI*t)|0|0|0:c=5.1:s=48000:d=3",
+        "aevalsrc=0.5*sin(440*2*PI*t)|0.5*sin(550*2*PI*t)|0.5*sin(660*2*PI*t)|0|0|0|0.3*sin(330*2*PI*t)|0.3*sin(770*2*PI*t):c=7.1:s=48000:d=3",
         "-f",
         "lavfi",
         "-i",
@@ -381,13 +381,14 @@ async fn audio_only_uploads_keep_every_track_too() {
         "-metadata:s:a:1",
         "language=ger",
         "-metadata:s:a:1",
-        "title=Deutsch (5.1)",
+        "title=Deutsch (7.1)",
         "-metadata:s:a:2",
         "language=ita",
         input.to_str().unwrap(),
     ]);
     let info = probe::probe(&input, Duration::from_secs(30)).await.unwrap();
     assert_eq!(info.audio_streams.len(), 3);
+    assert_eq!(info.audio_streams[1].channels, 8);
     let out = dir.path().join("out");
     let result = transcode::audio(
         &input,
@@ -413,7 +414,7 @@ async fn audio_only_uploads_keep_every_track_too() {
         "carried by the variants: {master}"
     );
     assert_eq!(attr(&media[1], "LANGUAGE"), Some("ger"), "{master}");
-    assert_eq!(attr(&media[1], "NAME"), Some("Deutsch (5.1)"), "{master}");
+    assert_eq!(attr(&media[1], "NAME"), Some("Deutsch (7.1)"), "{master}");
     assert_eq!(attr(&media[1], "DEFAULT"), Some("NO"), "{master}");
     assert_eq!(attr(&media[1], "AUTOSELECT"), Some("YES"), "{master}");
     let variants: Vec<&str> = master
