@@ -397,6 +397,42 @@ mod tests {
     }
 
     #[test]
+    fn every_audio_stream_with_language_title_and_default() {
+        let json = r#"{"streams":[
+            {"index":0,"codec_type":"video","width":64,"height":64},
+            {"index":1,"codec_type":"audio","codec_name":"aac","channels":2,"sample_rate":"48000",
+             "tags":{"language":"eng"},"disposition":{"default":0}},
+            {"index":2,"codec_type":"audio","codec_name":"ac3","channels":6,"sample_rate":"48000",
+             "tags":{"LANGUAGE":"spa","TITLE":"  Español 5.1 "},"disposition":{"default":1}},
+            {"index":3,"codec_type":"audio","codec_name":"opus","channels":2,
+             "tags":{"title":""}}],
+            "format":{"format_name":"matroska,webm","duration":"3.0"}}"#;
+        let p = parse(json).unwrap();
+        let got: Vec<_> = p
+            .audio_streams
+            .iter()
+            .map(|a| {
+                (
+                    a.index,
+                    a.channels,
+                    a.language.as_deref(),
+                    a.title.as_deref(),
+                    a.default,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (1, 2, Some("eng"), None, false),
+                (2, 6, Some("spa"), Some("Español 5.1"), true),
+                (3, 2, None, None, false),
+            ]
+        );
+        assert_eq!(p.audio.unwrap().index, 1);
+    }
+
+    #[test]
     fn empty_or_broken_output_is_unusable() {
         assert!(parse("{}").unwrap_err().is_permanent());
         assert!(parse("not json").unwrap_err().is_permanent());
