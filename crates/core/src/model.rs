@@ -252,6 +252,21 @@ pub struct Rendition {
     pub codecs: String,
 }
 
+/// A published audio track (each is a stereo AAC rendition in HLS and DASH).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AudioTrack {
+    /// Position in the published order; 0 is the default track.
+    pub id: i32,
+    /// ISO 639 code from the source (`und` when it had none).
+    pub language: String,
+    /// The source's title, else the language's English name, else `Audio N`.
+    pub name: String,
+    /// Channels as published.
+    pub channels: i32,
+    /// The track players select first.
+    pub default: bool,
+}
+
 /// An image variant (e.g. `thumb` as WebP).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Variant {
@@ -280,6 +295,11 @@ pub struct MediaOutputs {
     pub storyboard: Option<String>,
     /// Total bytes of all outputs.
     pub bytes: i64,
+    /// Every published audio track, default first.
+    pub audio_tracks: Vec<AudioTrack>,
+    /// What processing left out of the source and why, for the user (e.g. an audio track that
+    /// could not be decoded).
+    pub warnings: Vec<String>,
 }
 
 /// A unit of work in the durable queue: process one media item.

@@ -22,7 +22,11 @@ pub struct ProbeInfo {
     pub bit_rate: Option<u64>,
     /// The first real video stream (attached pictures such as cover art are not video).
     pub video: Option<VideoInfo>,
+    /// The first audio stream.
     pub audio: Option<AudioInfo>,
+    /// Every audio stream, in source order (`audio` is the first of them).
+    #[serde(default)]
+    pub audio_streams: Vec<AudioInfo>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -55,6 +59,15 @@ pub struct AudioInfo {
     pub bit_rate: Option<u64>,
     /// The stream's own duration in seconds, when the container records one.
     pub duration: Option<f64>,
+    /// The `language` tag as the container has it (normally ISO 639-2, e.g. `eng`).
+    #[serde(default)]
+    pub language: Option<String>,
+    /// The `title` tag (e.g. `Director's commentary`).
+    #[serde(default)]
+    pub title: Option<String>,
+    /// The container marks it as the default track.
+    #[serde(default)]
+    pub default: bool,
 }
 
 impl ProbeInfo {
@@ -148,11 +161,13 @@ pub fn parse(json: &str) -> Result<ProbeInfo> {
         .iter()
         .filter(|s| s.codec_type.as_deref() == Some("video") && !s.is_attached_picture())
         .find_map(video_info);
-    let audio = raw
+    let audio_streams: Vec<AudioInfo> = raw
         .streams
         .iter()
         .filter(|s| s.codec_type.as_deref() == Some("audio"))
-        .find_map(audio_info);
+        .filter_map(audio_info)
+        .collect();
+    let audio = audio_streams.first().cloned();
 
     // Some containers (raw streams, a few mkv) know only per-stream durations.
     let duration = parse_f64(format.duration.as_deref()).or_else(|| {
@@ -169,6 +184,7 @@ pub fn parse(json: &str) -> Result<ProbeInfo> {
         bit_rate: parse_u64(format.bit_rate.as_deref()),
         video,
         audio,
+        audio_streams,
     })
 }
 
@@ -207,6 +223,13 @@ fn audio_info(s: &RawStream) -> Option<AudioInfo> {
             .unwrap_or(0),
         bit_rate: s.bit_rate(),
         duration: parse_f64(s.duration.as_deref()),
+        language: s.tag_any("language").map(str::to_string),
+        title: s.tag_any("title").map(str::to_string),
+        default: s
+            .disposition
+            .get("default")
+            .and_then(serde_json::Value::as_i64)
+            == Some(1),
     })
 }
 
@@ -264,6 +287,17 @@ impl RawStream {
 
     fn tag(&self, key: &str) -> Option<&str> {
         self.tags.get(key).and_then(serde_json::Value::as_str)
+    }
+
+    /// A tag whatever the case of its key (Matroska writes `LANGUAGE`, MP4 `language`), trimmed,
+    /// if not empty.
+    fn tag_any(&self, key: &str) -> Option<&str> {
+        self.tags
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .and_then(|(_, v)| v.as_str())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
     }
 
     /// Clockwise rotation from the display matrix (ffprobe prints it counter-clockwise, so a
@@ -360,6 +394,42 @@ mod tests {
             parse(no_stream_durations).unwrap().media_duration(),
             Some(7.0)
         );
+    }
+
+    #[test]
+    fn every_audio_stream_with_language_title_and_default() {
+        let json = r#"{"streams":[
+            {"index":0,"codec_type":"video","width":64,"height":64},
+            {"index":1,"codec_type":"audio","codec_name":"aac","channels":2,"sample_rate":"48000",
+             "tags":{"language":"eng"},"disposition":{"default":0}},
+            {"index":2,"codec_type":"audio","codec_name":"ac3","channels":6,"sample_rate":"48000",
+             "tags":{"LANGUAGE":"spa","TITLE":"  Español 5.1 "},"disposition":{"default":1}},
+            {"index":3,"codec_type":"audio","codec_name":"opus","channels":2,
+             "tags":{"title":""}}],
+            "format":{"format_name":"matroska,webm","duration":"3.0"}}"#;
+        let p = parse(json).unwrap();
+        let got: Vec<_> = p
+            .audio_streams
+            .iter()
+            .map(|a| {
+                (
+                    a.index,
+                    a.channels,
+                    a.language.as_deref(),
+                    a.title.as_deref(),
+                    a.default,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (1, 2, Some("eng"), None, false),
+                (2, 6, Some("spa"), Some("Español 5.1"), true),
+                (3, 2, None, None, false),
+            ]
+        );
+        assert_eq!(p.audio.unwrap().index, 1);
     }
 
     #[test]

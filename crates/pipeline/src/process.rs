@@ -2,7 +2,7 @@
 //! one-shot `mediaserver transcode` command.
 
 use crate::PipelineError;
-use mediaserver_core::{MediaKind, MediaOutputs, Rendition, Variant};
+use mediaserver_core::{AudioTrack, MediaKind, MediaOutputs, Rendition, Variant};
 use mediaserver_media::{image, ladder, probe, transcode};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -115,6 +115,8 @@ async fn process_av(
                 thumbnail: Some(out.thumbnail.clone()),
                 storyboard: out.storyboard_vtt.clone(),
                 bytes: dir_size(out_dir).await?,
+                audio_tracks: out.audio_tracks.iter().map(audio_track).collect(),
+                warnings: out.warnings.clone(),
                 ..Default::default()
             },
         })
@@ -139,6 +141,8 @@ async fn process_av(
                 hls: Some(out.hls_master.clone()),
                 dash: Some(out.dash_manifest.clone()),
                 bytes: dir_size(out_dir).await?,
+                audio_tracks: out.audio_tracks.iter().map(audio_track).collect(),
+                warnings: out.warnings.clone(),
                 ..Default::default()
             },
         })
@@ -152,6 +156,16 @@ fn rendition(r: &transcode::RenditionInfo) -> Rendition {
         height: r.height as i32,
         bandwidth: r.bandwidth as i64,
         codecs: r.codecs.clone(),
+    }
+}
+
+fn audio_track(t: &transcode::AudioTrackInfo) -> AudioTrack {
+    AudioTrack {
+        id: t.id as i32,
+        language: t.language.clone(),
+        name: t.name.clone(),
+        channels: t.channels as i32,
+        default: t.default,
     }
 }
 

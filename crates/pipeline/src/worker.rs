@@ -62,6 +62,8 @@ pub struct Pipeline {
     pub runner: Arc<dyn JobRunner>,
 }
 
+// One short-lived value per job: boxing the large variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 enum Outcome {
     Done(Result<MediaReady, PipelineError>),
     HandedBack,

@@ -21,6 +21,18 @@ pub(crate) struct RenditionView {
 }
 
 #[derive(Serialize, ToSchema)]
+pub(crate) struct AudioTrackView {
+    /// Position in the published order; 0 is the default track.
+    id: i32,
+    /// ISO 639 code (`und` when the source had none), as in the HLS `LANGUAGE` and DASH `lang`.
+    language: String,
+    /// As the HLS `NAME` says: the source's title, else the language's English name.
+    name: String,
+    channels: i32,
+    default: bool,
+}
+
+#[derive(Serialize, ToSchema)]
 pub(crate) struct VariantView {
     name: String,
     width: i32,
@@ -60,6 +72,11 @@ pub(crate) struct MediaView {
     /// Why processing failed, when `status` is `failed`.
     error: Option<String>,
     renditions: Vec<RenditionView>,
+    /// Every published audio track, default first.
+    audio_tracks: Vec<AudioTrackView>,
+    /// What processing left out of the source and why (e.g. an audio track that could not be
+    /// decoded); the item is published without it.
+    warnings: Vec<String>,
     playback: Option<PlaybackView>,
     thumbnail_url: Option<String>,
     /// Storyboard WebVTT (cues point into a sprite next to it), for scrubbing previews.
@@ -114,6 +131,18 @@ impl From<Media> for MediaView {
                     codecs: r.codecs,
                 })
                 .collect(),
+            audio_tracks: out
+                .audio_tracks
+                .into_iter()
+                .map(|t| AudioTrackView {
+                    id: t.id,
+                    language: t.language,
+                    name: t.name,
+                    channels: t.channels,
+                    default: t.default,
+                })
+                .collect(),
+            warnings: out.warnings,
             variants: out
                 .variants
                 .into_iter()

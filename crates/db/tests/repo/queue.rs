@@ -441,6 +441,14 @@ fn sample_outputs() -> MediaOutputs {
         thumbnail: Some("thumb.jpg".into()),
         storyboard: None,
         bytes: 12_345_678,
+        audio_tracks: vec![mediaserver_core::AudioTrack {
+            id: 0,
+            language: "spa".into(),
+            name: "Español".into(),
+            channels: 2,
+            default: true,
+        }],
+        warnings: vec!["audio track 2 (eng, English) could not be decoded and was left out".into()],
     }
 }
 

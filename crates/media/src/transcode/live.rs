@@ -113,8 +113,8 @@ pub(super) struct LivePlan {
     /// Output streams, numbered as ffmpeg numbers them.
     pub streams: usize,
     pub variants: Vec<LiveVariant>,
-    /// The shared audio rendition of a video: (stream, channels).
-    pub audio: Option<(usize, u32)>,
+    /// The audio tracks of a video, each with its output stream, default first.
+    pub audio: Vec<(usize, AudioRendition)>,
     pub segment_seconds: u32,
 }
 
@@ -297,10 +297,12 @@ async fn check_complete(dir: &Path, uri: &str) -> Result<(), Skipped> {
 
 /// The master playlist for `plan`, once `codecs` knows every stream's codec.
 fn provisional_master(plan: &LivePlan, codecs: impl Fn(usize) -> Option<String>) -> Option<String> {
-    let audio_codecs = match plan.audio {
-        Some((stream, _)) => Some(codecs(stream)?),
-        None => None,
-    };
+    // Every track is AAC-LC: the first one's codec stands for the group.
+    let mut audio_codecs = None;
+    for (stream, _) in &plan.audio {
+        let c = codecs(*stream)?;
+        audio_codecs.get_or_insert(c);
+    }
     let mut variants = Vec::with_capacity(plan.variants.len());
     for v in &plan.variants {
         let own = codecs(v.stream)?;
@@ -311,16 +313,14 @@ fn provisional_master(plan: &LivePlan, codecs: impl Fn(usize) -> Option<String>)
             resolution: v.resolution,
             frame_rate: v.frame_rate,
             codecs: match &audio_codecs {
-                Some(a) => format!("{own},{a}"),
-                None => own,
+                // An audio-only variant already names its own codec.
+                Some(a) if !own.split(',').any(|c| c == a) => format!("{own},{a}"),
+                _ => own,
             },
         });
     }
-    let audio = plan.audio.map(|(stream, channels)| AudioRendition {
-        uri: package::media_playlist_name(stream),
-        channels,
-    });
-    Some(package::master_playlist(&variants, audio.as_ref()))
+    let audio: Vec<AudioRendition> = plan.audio.iter().map(|(_, a)| a.clone()).collect();
+    Some(package::master_playlist(&variants, &audio))
 }
 
 #[cfg(test)]
@@ -344,7 +344,16 @@ mod tests {
                     frame_rate: Some(30.0),
                 },
             ],
-            audio: Some((2, 2)),
+            audio: vec![(
+                2,
+                AudioRendition {
+                    uri: Some("media_2.m3u8".into()),
+                    channels: 2,
+                    language: "und".into(),
+                    name: "Audio 1".into(),
+                    default: true,
+                },
+            )],
             segment_seconds: 4,
         }
     }
@@ -390,7 +399,7 @@ mod tests {
             _ => None,
         };
         let m = provisional_master(&plan(), codecs).unwrap();
-        assert!(m.contains(r#"#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="Audio",DEFAULT=YES,AUTOSELECT=YES,CHANNELS="2",URI="media_2.m3u8""#), "{m}");
+        assert!(m.contains(r#"#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",LANGUAGE="und",NAME="Audio 1",DEFAULT=YES,AUTOSELECT=YES,CHANNELS="2",URI="media_2.m3u8""#), "{m}");
         assert!(m.contains("#EXT-X-STREAM-INF:BANDWIDTH=3124000,RESOLUTION=1280x720,FRAME-RATE=30.000,CODECS=\"avc1.64001f,mp4a.40.2\",AUDIO=\"audio\"\nmedia_0.m3u8\n"), "{m}");
         assert!(m.contains("BANDWIDTH=1626000,RESOLUTION=854x480,FRAME-RATE=30.000,CODECS=\"avc1.64001e,mp4a.40.2\""), "{m}");
         assert!(!m.contains("AVERAGE-BANDWIDTH"));
@@ -415,7 +424,7 @@ mod tests {
                     frame_rate: None,
                 },
             ],
-            audio: None,
+            audio: vec![],
             segment_seconds: 4,
         };
         let m = provisional_master(&audio_only, |_| Some("mp4a.40.2".into())).unwrap();

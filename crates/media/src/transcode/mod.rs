@@ -11,7 +11,9 @@
 //! thumbnail.jpg, storyboard.jpg, storyboard.vtt   (video only; no storyboard under ~0.5 s)
 //! ```
 //!
-//! Output streams are numbered as encoded: video rungs first (highest first), then the audio.
+//! Output streams are numbered as encoded: video rungs first (highest first), then one audio
+//! rendition per source audio track (the default track first), each its own DASH adaptation set
+//! with `lang` and `Role`, all in the one HLS audio group every variant names.
 //!
 //! With a [`PackagingSender`] in the options, the transcode also reports complete segments and
 //! growing `EVENT` playlists while ffmpeg runs (see [`PackagingUpdate`]), for publishing before
@@ -22,12 +24,14 @@ mod live;
 mod mp4;
 mod package;
 mod storyboard;
+mod tracks;
 mod video;
 
 pub use crate::progress::Progress;
 pub use audio::audio;
 pub use live::{PackagingSender, PackagingUpdate, POLL_INTERVAL};
 pub use package::segment_stream;
+pub use tracks::{english_name, language_code, AudioTrackInfo};
 pub use video::video;
 
 use crate::error::{MediaError, Result};
@@ -86,7 +90,8 @@ impl Default for VideoOptions {
 
 #[derive(Debug, Clone)]
 pub struct AudioOptions {
-    /// One AAC-LC stereo 48 kHz rendition per bitrate (bits/s), highest first.
+    /// One AAC-LC stereo 48 kHz rendition of the default track per bitrate (bits/s), highest
+    /// first; every other track gets one rendition at the highest.
     pub bitrates: Vec<u64>,
     pub segment_seconds: u32,
     pub timeout: Duration,
@@ -130,6 +135,12 @@ pub struct VideoOutput {
     pub renditions: Vec<RenditionInfo>,
     /// Whether there is an audio rendition.
     pub audio: bool,
+    /// Every published audio track, default first.
+    #[serde(default)]
+    pub audio_tracks: Vec<AudioTrackInfo>,
+    /// What was left out of the source and why (e.g. an audio track that could not be decoded).
+    #[serde(default)]
+    pub warnings: Vec<String>,
     /// Seconds, as packaged (the longest media playlist).
     pub duration: f64,
     /// The source's display size.
@@ -151,6 +162,12 @@ pub struct AudioOutput {
     pub duration: f64,
     pub hls_master: String,
     pub dash_manifest: String,
+    /// Every published audio track, default first (the default one is the bitrate ladder).
+    #[serde(default)]
+    pub audio_tracks: Vec<AudioTrackInfo>,
+    /// What was left out of the source and why.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 fn invalid_options(msg: impl Into<String>) -> MediaError {

@@ -131,6 +131,40 @@ pub fn parse_mpd(xml: &str) -> Result<Vec<MpdRepresentation>> {
     Ok(reps)
 }
 
+/// `xml` without the adaptation sets holding a representation of output stream `streams`
+/// (a track that produced nothing: players would fail on an empty timeline).
+pub fn remove_adaptation_sets(xml: &str, streams: &[usize]) -> Result<String> {
+    let doc = roxmltree::Document::parse(xml)
+        .map_err(|e| MediaError::bad_output_from("unreadable MPD", e))?;
+    let mut cuts: Vec<std::ops::Range<usize>> = doc
+        .descendants()
+        .filter(|n| n.tag_name().name() == "AdaptationSet")
+        .filter(|set| {
+            set.children()
+                .filter(|n| n.tag_name().name() == "Representation")
+                .any(|r| {
+                    r.attribute("id")
+                        .and_then(|id| id.parse::<usize>().ok())
+                        .is_some_and(|id| streams.contains(&id))
+                })
+        })
+        .map(|set| set.range())
+        .collect();
+    cuts.sort_by_key(|r| std::cmp::Reverse(r.start));
+    let mut out = xml.to_string();
+    for r in cuts {
+        // The element's own line goes with it.
+        let start = out[..r.start].trim_end_matches(['\t', ' ']).len();
+        let end = if out[r.end..].starts_with('\n') {
+            r.end + 1
+        } else {
+            r.end
+        };
+        out.replace_range(start..end, "");
+    }
+    Ok(out)
+}
+
 /// What a repaired media playlist holds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlaylistStats {
@@ -360,24 +394,48 @@ pub struct Variant {
     pub codecs: String,
 }
 
-/// The shared audio rendition referenced by every video variant.
+/// One audio track of the group every video variant references.
 #[derive(Debug, Clone)]
 pub struct AudioRendition {
-    pub uri: String,
+    /// `None` for the track the variants themselves carry (an audio-only ladder).
+    pub uri: Option<String>,
     pub channels: u32,
+    /// ISO 639 (`und` when unknown).
+    pub language: String,
+    pub name: String,
+    /// The one players pick first (exactly one track of a group has it).
+    pub default: bool,
 }
 
 pub const AUDIO_GROUP: &str = "audio";
 
 /// Writes the master playlist from scratch (see the module docs for why).
-pub fn master_playlist(variants: &[Variant], audio: Option<&AudioRendition>) -> String {
+pub fn master_playlist(variants: &[Variant], audio: &[AudioRendition]) -> String {
     let mut out = String::from("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n\n");
-    if let Some(a) = audio {
-        let _ = writeln!(
+    for a in audio {
+        // Quoted-string attributes may hold neither `"` nor line breaks (RFC 8216 4.2).
+        let name: String = a
+            .name
+            .chars()
+            .map(|c| if c == '"' { '\'' } else { c })
+            .filter(|c| !c.is_control())
+            .collect();
+        let _ = write!(
             out,
-            "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"{AUDIO_GROUP}\",NAME=\"Audio\",DEFAULT=YES,AUTOSELECT=YES,CHANNELS=\"{}\",URI=\"{}\"\n",
-            a.channels, a.uri
+            "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"{AUDIO_GROUP}\",LANGUAGE=\"{}\",NAME=\"{name}\",DEFAULT={},AUTOSELECT=YES,CHANNELS=\"{}\"",
+            a.language,
+            if a.default { "YES" } else { "NO" },
+            a.channels,
         );
+        match &a.uri {
+            Some(uri) => {
+                let _ = writeln!(out, ",URI=\"{uri}\"");
+            }
+            None => out.push('\n'),
+        }
+    }
+    if !audio.is_empty() {
+        out.push('\n');
     }
     for v in variants {
         let mut attrs = format!("BANDWIDTH={}", v.bandwidth);
@@ -391,7 +449,7 @@ pub fn master_playlist(variants: &[Variant], audio: Option<&AudioRendition>) -> 
             let _ = write!(attrs, ",FRAME-RATE={fps:.3}");
         }
         let _ = write!(attrs, ",CODECS=\"{}\"", v.codecs);
-        if audio.is_some() {
+        if !audio.is_empty() {
             let _ = write!(attrs, ",AUDIO=\"{AUDIO_GROUP}\"");
         }
         let _ = writeln!(out, "#EXT-X-STREAM-INF:{attrs}\n{}\n", v.uri);
@@ -505,15 +563,39 @@ mod tests {
                 frame_rate: Some(30.0),
                 codecs: "avc1.64001f,mp4a.40.2".into(),
             }],
-            Some(&AudioRendition {
-                uri: "media_1.m3u8".into(),
-                channels: 2,
-            }),
+            &[
+                AudioRendition {
+                    uri: Some("media_1.m3u8".into()),
+                    channels: 2,
+                    language: "eng".into(),
+                    name: "English".into(),
+                    default: true,
+                },
+                AudioRendition {
+                    uri: Some("media_2.m3u8".into()),
+                    channels: 2,
+                    language: "spa".into(),
+                    name: "Say \"hola\"\n".into(),
+                    default: false,
+                },
+            ],
         );
         assert!(m.starts_with("#EXTM3U\n#EXT-X-VERSION:7\n"));
-        assert!(m.contains(r#"#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="Audio",DEFAULT=YES,AUTOSELECT=YES,CHANNELS="2",URI="media_1.m3u8""#));
+        assert!(m.contains(r#"#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",LANGUAGE="eng",NAME="English",DEFAULT=YES,AUTOSELECT=YES,CHANNELS="2",URI="media_1.m3u8""#));
+        assert!(m.contains("#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",LANGUAGE=\"spa\",NAME=\"Say 'hola'\",DEFAULT=NO,AUTOSELECT=YES,CHANNELS=\"2\",URI=\"media_2.m3u8\"\n"), "{m}");
         assert!(m.contains(r#"#EXT-X-STREAM-INF:BANDWIDTH=3000000,AVERAGE-BANDWIDTH=2000000,RESOLUTION=1280x720,FRAME-RATE=30.000,CODECS="avc1.64001f,mp4a.40.2",AUDIO="audio""#));
         assert!(m.contains("\nmedia_0.m3u8\n"));
+    }
+
+    #[test]
+    fn removes_the_adaptation_set_of_a_dead_stream() {
+        let xml = "<?xml version=\"1.0\"?>\n<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\">\n\t<Period>\n\t\t<AdaptationSet id=\"0\" contentType=\"video\">\n\t\t\t<Representation id=\"0\"/>\n\t\t</AdaptationSet>\n\t\t<AdaptationSet id=\"1\" contentType=\"audio\" lang=\"eng\">\n\t\t\t<Representation id=\"1\"/>\n\t\t</AdaptationSet>\n\t\t<AdaptationSet id=\"2\" contentType=\"audio\" lang=\"spa\">\n\t\t\t<Representation id=\"2\"/>\n\t\t</AdaptationSet>\n\t</Period>\n</MPD>\n";
+        let out = remove_adaptation_sets(xml, &[2]).unwrap();
+        assert!(!out.contains("spa"), "{out}");
+        assert!(out.contains("lang=\"eng\""));
+        assert!(out.contains("</AdaptationSet>\n\t</Period>"), "{out}");
+        assert_eq!(parse_mpd(&out).unwrap().len(), 2);
+        assert_eq!(remove_adaptation_sets(xml, &[]).unwrap(), xml);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use super::live::{LivePlan, LiveVariant};
 use super::package::{self, AudioRendition, Variant};
 use super::storyboard::Layout;
+use super::tracks::{self, publish_audio, rendition_of, PlannedTrack, AUDIO_CHANNELS};
 use super::{
     check_not_truncated, classify_failure, invalid_options, prepare_out_dir, with_watcher,
     RenditionInfo, VideoOptions, VideoOutput, DASH_MANIFEST, HLS_MASTER, STORYBOARD_IMAGE,
@@ -29,9 +30,8 @@ pub const MAX_ASPECT: u32 = 20;
 /// The thumbnail is taken this far into the video.
 const THUMBNAIL_AT: f64 = 0.10;
 const THUMBNAIL_MAX_WIDTH: u32 = 1280;
-/// The shared audio rendition.
+/// Each audio track's rendition.
 const AUDIO_BITRATE: u64 = 128_000;
-const AUDIO_CHANNELS: u32 = 2;
 
 /// Transcodes `input` into an HLS + DASH ladder, a thumbnail and (unless the video is too short
 /// for one tile) a storyboard under `out_dir` (layout in the [module docs](super)). `probe`
@@ -87,14 +87,14 @@ pub async fn video(
     tokio::fs::create_dir_all(out_dir.join(TILES_DIR)).await?;
     let budget = Budget::new(opts.timeout, opts.cancel.clone());
     let layout = Layout::new(media_duration, v.width, v.height);
-    let audio_index = probe.audio.as_ref().map(|a| a.index);
+    let planned = tracks::plan(probe);
     let args = build_args(&Plan {
         input,
         out_dir,
         video: v,
         duration: media_duration,
         rungs: &rungs,
-        audio_index,
+        audio: &planned,
         opts,
         layout: &layout,
     });
@@ -107,7 +107,7 @@ pub async fn video(
         &budget,
         |chunk| parser.push(chunk),
     );
-    let live = live_plan(&rungs, audio_index.is_some(), v, opts);
+    let live = live_plan(&rungs, &planned, v, opts);
     let finished = with_watcher(encode, out_dir, live, opts.packaging.as_ref()).await?;
     if !finished.success() {
         return Err(classify_failure(finished, "a video"));
@@ -118,14 +118,14 @@ pub async fn video(
     let mpd = tokio::fs::read_to_string(out_dir.join(DASH_MANIFEST)).await?;
     let reps = package::parse_mpd(&mpd)?;
     let video_reps: Vec<_> = reps.iter().filter(|r| r.content_type == "video").collect();
-    let audio_rep = reps.iter().find(|r| r.content_type == "audio");
-    if video_reps.len() != rungs.len() || audio_rep.is_some() != audio_index.is_some() {
+    let audio_reps: Vec<_> = reps.iter().filter(|r| r.content_type == "audio").collect();
+    if video_reps.len() != rungs.len() || audio_reps.len() != planned.len() {
         return Err(MediaError::bad_output(format!(
             "the MPD has {} video and {} audio representations, expected {} and {}",
             video_reps.len(),
-            usize::from(audio_rep.is_some()),
+            audio_reps.len(),
             rungs.len(),
-            usize::from(audio_index.is_some())
+            planned.len()
         )));
     }
     for (rung, rep) in rungs.iter().zip(&video_reps) {
@@ -141,24 +141,33 @@ pub async fn video(
     for i in 0..rungs.len() {
         video_stats.push(package::finalize_media_playlist(&stream_dir, i).await?);
     }
-    let audio_stats = match audio_index {
-        Some(_) => Some(package::finalize_media_playlist(&stream_dir, rungs.len()).await?),
-        None => None,
-    };
+    let published = publish_audio(
+        out_dir,
+        &stream_dir,
+        &mpd,
+        rungs.len(),
+        &planned,
+        &audio_reps,
+    )
+    .await?;
+    let audio_stats: Vec<_> = published.tracks.iter().map(|t| &t.stats).collect();
     let duration = video_stats
         .iter()
-        .chain(&audio_stats)
+        .chain(audio_stats.iter().copied())
         .map(|s| s.duration)
         .fold(0.0, f64::max);
     check_not_truncated(media_duration, duration)?;
 
     // Peak bandwidth per variant: the encoder's cap or what the segments really peak at,
     // whichever is higher, plus the audio every variant carries alongside.
-    let (audio_peak, audio_avg) = audio_stats
-        .as_ref()
-        .map(|a| (a.peak_bps.max(AUDIO_BITRATE), a.average_bps))
-        .unwrap_or((0, 0));
-    let audio_codecs = audio_rep.map(|a| a.codecs.clone());
+    // (A player carries one audio track at a time: the largest one counts.)
+    let audio_peak = audio_stats
+        .iter()
+        .map(|a| a.peak_bps.max(AUDIO_BITRATE))
+        .max()
+        .unwrap_or(0);
+    let audio_avg = audio_stats.iter().map(|a| a.average_bps).max().unwrap_or(0);
+    let audio_codecs = published.tracks.first().map(|t| t.codecs.clone());
     let mut variants = Vec::new();
     let mut renditions = Vec::new();
     for ((rung, rep), stats) in rungs.iter().zip(&video_reps).zip(&video_stats) {
@@ -183,11 +192,12 @@ pub async fn video(
             codecs,
         });
     }
-    let audio_rendition = audio_stats.as_ref().map(|a| AudioRendition {
-        uri: a.uri.clone(),
-        channels: AUDIO_CHANNELS,
-    });
-    let master = package::master_playlist(&variants, audio_rendition.as_ref());
+    let audio_renditions: Vec<AudioRendition> = published
+        .tracks
+        .iter()
+        .map(|t| rendition_of(&t.info, Some(t.stats.uri.clone())))
+        .collect();
+    let master = package::master_playlist(&variants, &audio_renditions);
     tokio::fs::write(out_dir.join(HLS_MASTER), master).await?;
 
     if !non_empty(&out_dir.join(THUMBNAIL)).await {
@@ -226,7 +236,9 @@ pub async fn video(
 
     Ok(VideoOutput {
         renditions,
-        audio: audio_index.is_some(),
+        audio: !published.tracks.is_empty(),
+        audio_tracks: published.tracks.into_iter().map(|t| t.info).collect(),
+        warnings: published.warnings,
         duration,
         width: v.width,
         height: v.height,
@@ -240,10 +252,15 @@ pub async fn video(
 
 /// What the provisional master says while the encode runs: the final master's attributes that
 /// are known before any segment exists (`BANDWIDTH` from the rate caps).
-fn live_plan(rungs: &[Rung], audio: bool, v: &VideoInfo, opts: &VideoOptions) -> LivePlan {
-    let audio_bandwidth = if audio { AUDIO_BITRATE } else { 0 };
+fn live_plan(
+    rungs: &[Rung],
+    audio: &[PlannedTrack],
+    v: &VideoInfo,
+    opts: &VideoOptions,
+) -> LivePlan {
+    let audio_bandwidth = if audio.is_empty() { 0 } else { AUDIO_BITRATE };
     LivePlan {
-        streams: rungs.len() + usize::from(audio),
+        streams: rungs.len() + audio.len(),
         variants: rungs
             .iter()
             .enumerate()
@@ -254,7 +271,17 @@ fn live_plan(rungs: &[Rung], audio: bool, v: &VideoInfo, opts: &VideoOptions) ->
                 frame_rate: Some(v.fps),
             })
             .collect(),
-        audio: audio.then_some((rungs.len(), AUDIO_CHANNELS)),
+        audio: audio
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let stream = rungs.len() + i;
+                (
+                    stream,
+                    rendition_of(&t.info, Some(package::media_playlist_name(stream))),
+                )
+            })
+            .collect(),
         segment_seconds: opts.segment_seconds,
     }
 }
@@ -265,7 +292,8 @@ struct Plan<'a> {
     video: &'a VideoInfo,
     duration: Option<f64>,
     rungs: &'a [Rung],
-    audio_index: Option<usize>,
+    /// Default track first.
+    audio: &'a [PlannedTrack],
     opts: &'a VideoOptions,
     layout: &'a Layout,
 }
@@ -308,8 +336,8 @@ fn build_args(p: &Plan) -> Vec<OsString> {
     for i in 0..n {
         a.push_all(["-map", &format!("[v{i}]")]);
     }
-    if let Some(ai) = p.audio_index {
-        a.push_all(["-map", &format!("0:{ai}")]);
+    for t in p.audio {
+        a.push_all(["-map", &format!("0:{}", t.source_index)]);
     }
     let k = p.opts.keyframe_seconds;
     a.push_all(["-c:v", "libx264", "-preset", &p.opts.preset]);
@@ -328,7 +356,7 @@ fn build_args(p: &Plan) -> Vec<OsString> {
         a.push_all([&format!("-maxrate:v:{i}"), &r.maxrate.to_string()]);
         a.push_all([&format!("-bufsize:v:{i}"), &r.bufsize.to_string()]);
     }
-    if p.audio_index.is_some() {
+    if !p.audio.is_empty() {
         a.push_all(["-c:a", "aac", "-profile:a", "aac_low"]);
         a.push_all(["-b:a", &AUDIO_BITRATE.to_string()]);
         a.push_all(["-ac", &AUDIO_CHANNELS.to_string(), "-ar", "48000"]);
@@ -340,15 +368,22 @@ fn build_args(p: &Plan) -> Vec<OsString> {
     a.push_all(["-fps_mode", "vfr"]);
     // Nothing of the source's metadata (GPS, device, names) ends up in published files.
     a.push_all(["-map_metadata", "-1", "-map_chapters", "-1"]);
+    // ...except what the dash muxer turns into each audio set's `lang` and `Role`.
+    let mut sets = String::from("id=0,streams=v");
+    for (i, t) in p.audio.iter().enumerate() {
+        let stream = n + i;
+        let role = if t.info.default { "main" } else { "alternate" };
+        a.push_all([
+            &format!("-metadata:s:{stream}"),
+            &format!("language={}", t.info.language),
+        ]);
+        a.push_all([&format!("-metadata:s:{stream}"), &format!("role={role}")]);
+        sets.push_str(&format!(" id={},streams={stream}", i + 1));
+    }
     a.push_all(["-max_muxing_queue_size", "4096"]);
-    let sets = if p.audio_index.is_some() {
-        "id=0,streams=v id=1,streams=a"
-    } else {
-        "id=0,streams=v"
-    };
     a.0.extend(package::dash_args(
         p.opts.segment_seconds,
-        sets,
+        &sets,
         &p.out_dir.join(DASH_MANIFEST),
     ));
 
@@ -430,6 +465,7 @@ impl Args {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transcode::AudioTrackInfo;
 
     fn info(width: u32, height: u32) -> VideoInfo {
         VideoInfo {
@@ -458,13 +494,30 @@ mod tests {
         let rungs = ladder::plan(&v, ladder::DEFAULT_LADDER);
         let opts = VideoOptions::default();
         let layout = Layout::new(Some(10.0), 1920, 1080);
+        let info = |language: &str, default| AudioTrackInfo {
+            id: 0,
+            language: language.into(),
+            name: "x".into(),
+            channels: 2,
+            default,
+        };
+        let audio = [
+            PlannedTrack {
+                source_index: 2,
+                info: info("spa", true),
+            },
+            PlannedTrack {
+                source_index: 0,
+                info: info("eng", false),
+            },
+        ];
         let args = build_args(&Plan {
             input: Path::new("/in/-weird name.mp4"),
             out_dir: Path::new("/out"),
             video: &v,
             duration: Some(10.0),
             rungs: &rungs,
-            audio_index: Some(0),
+            audio: &audio,
             opts: &opts,
             layout: &layout,
         });
@@ -479,9 +532,10 @@ mod tests {
         assert!(joined.contains("trim=start=1.000,trim=end_frame=1,scale=1280:720[thumb]"));
         assert!(joined.contains("-force_key_frames expr:gte(t,n_forced*2) -sc_threshold 0 -g 120"));
         assert!(joined.contains("-b:v:0 5000000 -maxrate:v:0 5350000 -bufsize:v:0 7500000"));
-        assert!(joined.contains("-map 0:0 -c:v libx264 -preset veryfast -profile:v high"));
+        assert!(joined.contains("-map 0:2 -map 0:0 -c:v libx264 -preset veryfast -profile:v high"));
         assert!(joined.contains("-b:a 128000 -ac 2 -ar 48000"));
-        assert!(joined.contains("id=0,streams=v id=1,streams=a"));
+        assert!(joined.contains("-metadata:s:5 language=spa -metadata:s:5 role=main -metadata:s:6 language=eng -metadata:s:6 role=alternate"));
+        assert!(joined.contains("id=0,streams=v id=1,streams=5 id=2,streams=6 "));
         assert!(joined.contains("-update 1 file:/out/thumbnail.jpg"));
         // Storyboard tiles as separate frames: a `tile` filter would stall progress reports.
         assert!(!joined.contains("tile="));

@@ -16,6 +16,7 @@ mod api_media;
 mod api_ops;
 mod api_proxy;
 mod architecture;
+mod audio_tracks;
 mod backends;
 mod cli;
 mod cli_upload;
