@@ -25,7 +25,7 @@ pub struct ProbeInfo {
     pub audio: Option<AudioInfo>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct VideoInfo {
     /// Absolute stream index in the input (for `-map 0:INDEX`).
     pub index: usize,
@@ -43,6 +43,68 @@ pub struct VideoInfo {
     pub duration: Option<f64>,
     pub bit_rate: Option<u64>,
     pub pix_fmt: String,
+    /// The stream's nominal rate (`r_frame_rate`) as `(num, den)`, when it is a real rate.
+    #[serde(default)]
+    pub rate: Option<(u32, u32)>,
+    /// ffprobe's `field_order`: `progressive`, `tt`, `bb`, `tb`, `bt`, or `None` (unknown).
+    #[serde(default)]
+    pub field_order: Option<String>,
+    /// ffprobe's colour tags (`color_transfer`, `color_primaries`, `color_space`), e.g.
+    /// `arib-std-b67`, `bt2020`, `bt2020nc`; `None` when untagged.
+    #[serde(default)]
+    pub color_transfer: Option<String>,
+    #[serde(default)]
+    pub color_primaries: Option<String>,
+    #[serde(default)]
+    pub color_space: Option<String>,
+}
+
+/// A high-dynamic-range transfer function: what the picture needs tone-mapping from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Hdr {
+    /// SMPTE ST 2084 (HDR10, Dolby Vision's base layer).
+    Pq,
+    /// ARIB STD-B67 hybrid log-gamma (phones, broadcast).
+    Hlg,
+}
+
+impl Hdr {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Hdr::Pq => "pq",
+            Hdr::Hlg => "hlg",
+        }
+    }
+
+    /// The transfer's name as ffprobe prints it and zscale takes it.
+    pub fn transfer(self) -> &'static str {
+        match self {
+            Hdr::Pq => "smpte2084",
+            Hdr::Hlg => "arib-std-b67",
+        }
+    }
+}
+
+impl VideoInfo {
+    /// The HDR transfer the stream is tagged with, if any.
+    pub fn hdr(&self) -> Option<Hdr> {
+        match self.color_transfer.as_deref()? {
+            "smpte2084" => Some(Hdr::Pq),
+            "arib-std-b67" => Some(Hdr::Hlg),
+            _ => None,
+        }
+    }
+
+    /// What the stream says about interlacing: `Some(true)` for a field order, `Some(false)`
+    /// for `progressive`, `None` when it does not say (then only looking at frames can tell).
+    pub fn interlaced(&self) -> Option<bool> {
+        match self.field_order.as_deref()? {
+            "progressive" => Some(false),
+            "tt" | "bb" | "tb" | "bt" => Some(true),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -194,6 +256,11 @@ fn video_info(s: &RawStream) -> Option<VideoInfo> {
         duration: parse_f64(s.duration.as_deref()),
         bit_rate: s.bit_rate(),
         pix_fmt: s.pix_fmt.clone().unwrap_or_default(),
+        rate: parse_rational(s.r_frame_rate.as_deref()),
+        field_order: known(&s.field_order),
+        color_transfer: known(&s.color_transfer),
+        color_primaries: known(&s.color_primaries),
+        color_space: known(&s.color_space),
     })
 }
 
@@ -238,6 +305,10 @@ struct RawStream {
     r_frame_rate: Option<String>,
     bit_rate: Option<String>,
     pix_fmt: Option<String>,
+    field_order: Option<String>,
+    color_transfer: Option<String>,
+    color_primaries: Option<String>,
+    color_space: Option<String>,
     channels: Option<u32>,
     sample_rate: Option<String>,
     duration: Option<String>,
@@ -305,6 +376,22 @@ fn parse_f64(s: Option<&str>) -> Option<f64> {
 
 fn parse_u64(s: Option<&str>) -> Option<u64> {
     s?.trim().parse().ok()
+}
+
+/// ffprobe's `unknown` / `unspecified` / `reserved` values say nothing.
+fn known(s: &Option<String>) -> Option<String> {
+    s.as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty() && !matches!(*v, "unknown" | "unspecified" | "reserved"))
+        .map(str::to_string)
+}
+
+/// `"30000/1001"` → `(30000, 1001)`; zero, `"0/0"` and absurd rates (over 1000 fps, which
+/// ffprobe prints for some timestamp-only streams) → None.
+fn parse_rational(s: Option<&str>) -> Option<(u32, u32)> {
+    let (n, d) = s?.split_once('/')?;
+    let (n, d): (u32, u32) = (n.trim().parse().ok()?, d.trim().parse().ok()?);
+    (n > 0 && d > 0 && n / d <= 1000).then_some((n, d))
 }
 
 /// `"30000/1001"` → 29.97; `"0/0"`, `"N/A"` → None.

@@ -21,6 +21,7 @@ mod audio;
 mod live;
 mod mp4;
 mod package;
+mod picture;
 mod storyboard;
 mod video;
 
