@@ -138,6 +138,10 @@ async fn every_rung_has_square_pixels_and_the_source_aspect() {
         .map(|r| (r.width, r.height))
         .collect();
     assert_eq!(sizes, [(1280, 720), (854, 480), (640, 360), (426, 240)]);
+    assert_eq!(
+        (result.fps, result.hdr, result.interlaced),
+        (25.0, None, false)
+    );
     assert_square_and_aspect(&out, &files, 16.0 / 9.0);
     // The thumbnail too.
     let thumb = video_stream(&out.join("thumbnail.jpg"));
@@ -328,6 +332,8 @@ async fn interlaced_1080i_tff_and_bff_come_out_progressive_at_25() {
         let out = dir.path().join("out");
         let (result, files) = transcode(&input, &out, &fast(&rungs(&[1080, 360]))).await;
         assert_eq!(result.renditions.len(), 2);
+        assert!(result.interlaced);
+        assert_eq!(result.fps, 25.0);
         for f in &files {
             let seen = idet(f);
             assert!(
@@ -355,7 +361,8 @@ async fn interlacing_the_header_does_not_state_is_found_by_idet() {
     assert_eq!(info.video.as_ref().unwrap().interlaced(), None);
     assert!(progressive_share(idet(&input)) < 0.5);
     let out = dir.path().join("out");
-    let (_, files) = transcode(&input, &out, &fast(&rungs(&[576]))).await;
+    let (result, files) = transcode(&input, &out, &fast(&rungs(&[576]))).await;
+    assert!(result.interlaced);
     let seen = idet(&files[0]);
     assert!(progressive_share(seen) >= 0.95, "idet {seen:?}");
 }
@@ -449,7 +456,8 @@ async fn hdr_hlg_and_pq_are_tone_mapped_to_bt709() {
             reference.to_str().unwrap(),
         ]);
         let out = dir.path().join("out");
-        let (_, files) = transcode(&input, &out, &fast(DEFAULT_LADDER)).await;
+        let (result, files) = transcode(&input, &out, &fast(DEFAULT_LADDER)).await;
+        assert_eq!(result.hdr.map(|h| h.as_str()), Some(hdr));
         for f in &files {
             let s = video_stream(f);
             for (key, want) in [

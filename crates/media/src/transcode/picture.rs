@@ -268,6 +268,30 @@ mod tests {
         );
     }
 
+    /// A stream that says it is progressive costs no extra ffmpeg run: with a budget that
+    /// refuses every subprocess, planning it still succeeds; a stream that says nothing asks.
+    #[tokio::test]
+    async fn idet_runs_only_when_the_field_order_is_unknown() {
+        let cancel = tokio_util::sync::CancellationToken::new();
+        cancel.cancel();
+        let budget = Budget::new(std::time::Duration::from_secs(5), cancel);
+        let input = Path::new("/nonexistent.mp4");
+        let mut v = VideoInfo {
+            field_order: Some("progressive".into()),
+            rate: Some((25, 1)),
+            fps: 25.0,
+            ..Default::default()
+        };
+        let p = Picture::plan(input, &v, &budget).await.unwrap();
+        assert_eq!(p.deinterlace, None);
+        v.field_order = Some("bb".into());
+        let p = Picture::plan(input, &v, &budget).await.unwrap();
+        assert_eq!(p.deinterlace, Some(Fields::Flagged));
+        v.field_order = None;
+        let err = Picture::plan(input, &v, &budget).await.unwrap_err();
+        assert!(matches!(err, crate::MediaError::Cancelled), "{err}");
+    }
+
     #[test]
     fn idet_summary() {
         let tail = "[Parsed_idet_0 @ 0x5] Repeated Fields: Neither:   119 Top:     0 Bottom:     0\n\
