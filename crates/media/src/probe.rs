@@ -422,6 +422,31 @@ mod tests {
     }
 
     #[test]
+    fn field_order_colour_tags_and_rate() {
+        let json = r#"{"streams":[{"index":0,"codec_type":"video","width":1920,"height":1080,
+            "avg_frame_rate":"25/1","r_frame_rate":"50/1","field_order":"tt",
+            "color_transfer":"arib-std-b67","color_primaries":"bt2020","color_space":"bt2020nc"}],
+            "format":{"format_name":"mpegts","duration":"2.0"}}"#;
+        let v = parse(json).unwrap().video.unwrap();
+        assert_eq!(v.rate, Some((50, 1)));
+        assert_eq!(v.interlaced(), Some(true));
+        assert_eq!(v.hdr(), Some(Hdr::Hlg));
+        assert_eq!(v.color_primaries.as_deref(), Some("bt2020"));
+        let json = r#"{"streams":[{"index":0,"codec_type":"video","width":64,"height":64,
+            "r_frame_rate":"90000/1","field_order":"unknown","color_transfer":"unknown",
+            "color_primaries":"unspecified"}],"format":{"format_name":"avi"}}"#;
+        let v = parse(json).unwrap().video.unwrap();
+        // A timescale is not a frame rate; `unknown` says nothing.
+        assert_eq!(v.rate, None);
+        assert_eq!(v.interlaced(), None);
+        assert_eq!((v.hdr(), v.color_primaries), (None, None));
+        let json = r#"{"streams":[{"index":0,"codec_type":"video","width":64,"height":64,
+            "field_order":"progressive","color_transfer":"smpte2084"}],"format":{}}"#;
+        let v = parse(json).unwrap().video.unwrap();
+        assert_eq!((v.interlaced(), v.hdr()), (Some(false), Some(Hdr::Pq)));
+    }
+
+    #[test]
     fn anamorphic_display_width() {
         let json = r#"{"streams":[{"index":0,"codec_type":"video","width":720,"height":480,
             "sample_aspect_ratio":"32:27","avg_frame_rate":"30000/1001"}],
