@@ -138,6 +138,7 @@ mod tests {
             duration: None,
             bit_rate,
             pix_fmt: "yuv420p".into(),
+            ..Default::default()
         }
     }
 

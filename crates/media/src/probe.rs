@@ -29,7 +29,7 @@ pub struct ProbeInfo {
     pub audio_streams: Vec<AudioInfo>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct VideoInfo {
     /// Absolute stream index in the input (for `-map 0:INDEX`).
     pub index: usize,
@@ -47,6 +47,68 @@ pub struct VideoInfo {
     pub duration: Option<f64>,
     pub bit_rate: Option<u64>,
     pub pix_fmt: String,
+    /// The stream's nominal rate (`r_frame_rate`) as `(num, den)`, when it is a real rate.
+    #[serde(default)]
+    pub rate: Option<(u32, u32)>,
+    /// ffprobe's `field_order`: `progressive`, `tt`, `bb`, `tb`, `bt`, or `None` (unknown).
+    #[serde(default)]
+    pub field_order: Option<String>,
+    /// ffprobe's colour tags (`color_transfer`, `color_primaries`, `color_space`), e.g.
+    /// `arib-std-b67`, `bt2020`, `bt2020nc`; `None` when untagged.
+    #[serde(default)]
+    pub color_transfer: Option<String>,
+    #[serde(default)]
+    pub color_primaries: Option<String>,
+    #[serde(default)]
+    pub color_space: Option<String>,
+}
+
+/// A high-dynamic-range transfer function: what the picture needs tone-mapping from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Hdr {
+    /// SMPTE ST 2084 (HDR10, Dolby Vision's base layer).
+    Pq,
+    /// ARIB STD-B67 hybrid log-gamma (phones, broadcast).
+    Hlg,
+}
+
+impl Hdr {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Hdr::Pq => "pq",
+            Hdr::Hlg => "hlg",
+        }
+    }
+
+    /// The transfer's name as ffprobe prints it and zscale takes it.
+    pub fn transfer(self) -> &'static str {
+        match self {
+            Hdr::Pq => "smpte2084",
+            Hdr::Hlg => "arib-std-b67",
+        }
+    }
+}
+
+impl VideoInfo {
+    /// The HDR transfer the stream is tagged with, if any.
+    pub fn hdr(&self) -> Option<Hdr> {
+        match self.color_transfer.as_deref()? {
+            "smpte2084" => Some(Hdr::Pq),
+            "arib-std-b67" => Some(Hdr::Hlg),
+            _ => None,
+        }
+    }
+
+    /// What the stream says about interlacing: `Some(true)` for a field order, `Some(false)`
+    /// for `progressive`, `None` when it does not say (then only looking at frames can tell).
+    pub fn interlaced(&self) -> Option<bool> {
+        match self.field_order.as_deref()? {
+            "progressive" => Some(false),
+            "tt" | "bb" | "tb" | "bt" => Some(true),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -210,6 +272,11 @@ fn video_info(s: &RawStream) -> Option<VideoInfo> {
         duration: parse_f64(s.duration.as_deref()),
         bit_rate: s.bit_rate(),
         pix_fmt: s.pix_fmt.clone().unwrap_or_default(),
+        rate: parse_rational(s.r_frame_rate.as_deref()),
+        field_order: known(&s.field_order),
+        color_transfer: known(&s.color_transfer),
+        color_primaries: known(&s.color_primaries),
+        color_space: known(&s.color_space),
     })
 }
 
@@ -261,6 +328,10 @@ struct RawStream {
     r_frame_rate: Option<String>,
     bit_rate: Option<String>,
     pix_fmt: Option<String>,
+    field_order: Option<String>,
+    color_transfer: Option<String>,
+    color_primaries: Option<String>,
+    color_space: Option<String>,
     channels: Option<u32>,
     sample_rate: Option<String>,
     duration: Option<String>,
@@ -341,6 +412,22 @@ fn parse_u64(s: Option<&str>) -> Option<u64> {
     s?.trim().parse().ok()
 }
 
+/// ffprobe's `unknown` / `unspecified` / `reserved` values say nothing.
+fn known(s: &Option<String>) -> Option<String> {
+    s.as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty() && !matches!(*v, "unknown" | "unspecified" | "reserved"))
+        .map(str::to_string)
+}
+
+/// `"30000/1001"` → `(30000, 1001)`; zero, `"0/0"` and absurd rates (over 1000 fps, which
+/// ffprobe prints for some timestamp-only streams) → None.
+fn parse_rational(s: Option<&str>) -> Option<(u32, u32)> {
+    let (n, d) = s?.split_once('/')?;
+    let (n, d): (u32, u32) = (n.trim().parse().ok()?, d.trim().parse().ok()?);
+    (n > 0 && d > 0 && n / d <= 1000).then_some((n, d))
+}
+
 /// `"30000/1001"` → 29.97; `"0/0"`, `"N/A"` → None.
 fn parse_ratio(s: Option<&str>) -> Option<f64> {
     let (n, d) = s?.split_once(['/', ':'])?;
@@ -366,6 +453,31 @@ mod tests {
         assert_eq!(v.fps, 25.0);
         assert_eq!(v.bit_rate, Some(4_000_000));
         assert_eq!(p.duration, None);
+    }
+
+    #[test]
+    fn field_order_colour_tags_and_rate() {
+        let json = r#"{"streams":[{"index":0,"codec_type":"video","width":1920,"height":1080,
+            "avg_frame_rate":"25/1","r_frame_rate":"50/1","field_order":"tt",
+            "color_transfer":"arib-std-b67","color_primaries":"bt2020","color_space":"bt2020nc"}],
+            "format":{"format_name":"mpegts","duration":"2.0"}}"#;
+        let v = parse(json).unwrap().video.unwrap();
+        assert_eq!(v.rate, Some((50, 1)));
+        assert_eq!(v.interlaced(), Some(true));
+        assert_eq!(v.hdr(), Some(Hdr::Hlg));
+        assert_eq!(v.color_primaries.as_deref(), Some("bt2020"));
+        let json = r#"{"streams":[{"index":0,"codec_type":"video","width":64,"height":64,
+            "r_frame_rate":"90000/1","field_order":"unknown","color_transfer":"unknown",
+            "color_primaries":"unspecified"}],"format":{"format_name":"avi"}}"#;
+        let v = parse(json).unwrap().video.unwrap();
+        // A timescale is not a frame rate; `unknown` says nothing.
+        assert_eq!(v.rate, None);
+        assert_eq!(v.interlaced(), None);
+        assert_eq!((v.hdr(), v.color_primaries), (None, None));
+        let json = r#"{"streams":[{"index":0,"codec_type":"video","width":64,"height":64,
+            "field_order":"progressive","color_transfer":"smpte2084"}],"format":{}}"#;
+        let v = parse(json).unwrap().video.unwrap();
+        assert_eq!((v.interlaced(), v.hdr()), (Some(false), Some(Hdr::Pq)));
     }
 
     #[test]

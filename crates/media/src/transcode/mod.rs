@@ -23,6 +23,7 @@ mod audio;
 mod live;
 mod mp4;
 mod package;
+mod picture;
 mod storyboard;
 mod tracks;
 mod video;
@@ -146,6 +147,15 @@ pub struct VideoOutput {
     /// The source's display size.
     pub width: u32,
     pub height: u32,
+    /// The rungs' constant frame rate (the source's nominal rate, at most 60).
+    #[serde(default)]
+    pub fps: f64,
+    /// The source's HDR transfer, tone-mapped to SDR BT.709 in every rung.
+    #[serde(default)]
+    pub hdr: Option<crate::probe::Hdr>,
+    /// The source was interlaced (header or `idet`), and every rung was deinterlaced.
+    #[serde(default)]
+    pub interlaced: bool,
     pub hls_master: String,
     pub dash_manifest: String,
     pub thumbnail: String,

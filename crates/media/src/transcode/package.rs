@@ -85,6 +85,81 @@ pub struct MpdRepresentation {
     pub segments: usize,
 }
 
+/// Joins the consecutive video `AdaptationSet`s ffmpeg's dash muxer wrote (one per rung) into
+/// the first of them, so DASH players can switch between the rungs.
+///
+/// ffmpeg 5.1 refuses representations whose picture aspect ratios differ at all in one set, and
+/// square-pixel rungs of a 16:9 source cannot all be exactly 16:9 (854x480 is 427:240). The
+/// joined set loses its `par` (each representation's `width`, `height` and `sar="1:1"` say it);
+/// its `maxWidth`/`maxHeight` are the first set's, the largest rung's.
+pub fn merge_video_sets(xml: &str) -> Result<String> {
+    const OPEN: &str = "<AdaptationSet";
+    const CLOSE: &str = "</AdaptationSet>";
+    // (start of the tag, end of the start tag, is video) of every set, in document order.
+    let mut sets = Vec::new();
+    let mut from = 0;
+    while let Some(at) = xml[from..].find(OPEN).map(|i| from + i) {
+        let end = xml[at..]
+            .find('>')
+            .map(|i| at + i + 1)
+            .ok_or_else(|| MediaError::bad_output("an unterminated AdaptationSet in the MPD"))?;
+        let video = xml[at..end].contains(r#"contentType="video""#);
+        sets.push((at, end, video));
+        from = end;
+    }
+    let mut out = String::with_capacity(xml.len());
+    let mut copied = 0;
+    let mut merged = 0;
+    for pair in sets.windows(2) {
+        let ((_, _, prev_video), (start, tag_end, video)) = (pair[0], pair[1]);
+        if !(prev_video && video) {
+            continue;
+        }
+        // Cut from the previous set's closing tag to the end of this one's start tag.
+        let close = xml[copied..start]
+            .rfind(CLOSE)
+            .map(|i| copied + i)
+            .ok_or_else(|| MediaError::bad_output("an AdaptationSet without its end in the MPD"))?;
+        out.push_str(&xml[copied..close]);
+        copied = tag_end;
+        merged += 1;
+    }
+    out.push_str(&xml[copied..]);
+    if merged > 0 {
+        if let Some((start, end, _)) = sets.iter().find(|s| s.2) {
+            let tag = &xml[*start..*end];
+            let without_par = drop_attribute(tag, "par");
+            out = out.replacen(tag, &without_par, 1);
+        }
+    }
+    let doc = roxmltree::Document::parse(&out)
+        .map_err(|e| MediaError::bad_output_from("the joined MPD is not XML", e))?;
+    let video_sets = doc
+        .descendants()
+        .filter(|n| n.tag_name().name() == "AdaptationSet")
+        .filter(|n| n.attribute("contentType") == Some("video"))
+        .count();
+    if video_sets > 1 {
+        return Err(MediaError::bad_output(format!(
+            "the MPD still has {video_sets} video adaptation sets"
+        )));
+    }
+    Ok(out)
+}
+
+/// `tag` without ` name="…"`.
+fn drop_attribute(tag: &str, name: &str) -> String {
+    let needle = format!(r#" {name}=""#);
+    let Some(at) = tag.find(&needle) else {
+        return tag.to_string();
+    };
+    let value_start = at + needle.len();
+    match tag[value_start..].find('"') {
+        Some(i) => format!("{}{}", &tag[..at], &tag[value_start + i + 1..]),
+        None => tag.to_string(),
+    }
+}
+
 /// Reads the representations of a (single-period) MPD.
 pub fn parse_mpd(xml: &str) -> Result<Vec<MpdRepresentation>> {
     let doc = roxmltree::Document::parse(xml)
@@ -596,6 +671,41 @@ mod tests {
         assert!(out.contains("</AdaptationSet>\n\t</Period>"), "{out}");
         assert_eq!(parse_mpd(&out).unwrap().len(), 2);
         assert_eq!(remove_adaptation_sets(xml, &[]).unwrap(), xml);
+    }
+
+    #[test]
+    fn video_sets_are_joined() {
+        let xml = r#"<?xml version="1.0"?><MPD xmlns="urn:mpeg:dash:schema:mpd:2011"><Period>
+          <AdaptationSet id="0" contentType="video" maxWidth="1920" par="16:9">
+            <Representation id="0" width="1920" height="1080" sar="1:1"/>
+          </AdaptationSet>
+          <AdaptationSet id="1" contentType="video" maxWidth="854" par="427:240">
+            <Representation id="1" width="854" height="480" sar="1:1"/>
+          </AdaptationSet>
+          <AdaptationSet id="2" contentType="audio">
+            <Representation id="2" codecs="mp4a.40.2"/>
+          </AdaptationSet></Period></MPD>"#;
+        let out = merge_video_sets(xml).unwrap();
+        let doc = roxmltree::Document::parse(&out).unwrap();
+        let sets: Vec<_> = doc
+            .descendants()
+            .filter(|n| n.tag_name().name() == "AdaptationSet")
+            .collect();
+        assert_eq!(sets.len(), 2, "{out}");
+        assert_eq!(sets[0].attribute("maxWidth"), Some("1920"));
+        assert_eq!(sets[0].attribute("par"), None);
+        let ids: Vec<_> = sets[0]
+            .children()
+            .filter_map(|n| n.attribute("id"))
+            .collect();
+        assert_eq!(ids, ["0", "1"]);
+        assert_eq!(sets[1].attribute("contentType"), Some("audio"));
+        // Nothing to join: unchanged.
+        let one = xml.replace(
+            r#"contentType="video" maxWidth="854""#,
+            r#"contentType="audio""#,
+        );
+        assert_eq!(merge_video_sets(&one).unwrap(), one);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use super::live::{LivePlan, LiveVariant};
 use super::package::{self, AudioRendition, Variant};
+use super::picture::Picture;
 use super::storyboard::Layout;
 use super::tracks::{self, publish_audio, rendition_of, PlannedTrack, AUDIO_CHANNELS};
 use super::{
@@ -86,12 +87,15 @@ pub async fn video(
     let _ = tokio::fs::remove_dir_all(out_dir.join(TILES_DIR)).await;
     tokio::fs::create_dir_all(out_dir.join(TILES_DIR)).await?;
     let budget = Budget::new(opts.timeout, opts.cancel.clone());
+    let picture = Picture::plan(input, v, &budget).await?;
+    tracing::debug!(?picture, "picture plan");
     let layout = Layout::new(media_duration, v.width, v.height);
     let planned = tracks::plan(probe);
     let args = build_args(&Plan {
         input,
         out_dir,
         video: v,
+        picture: &picture,
         duration: media_duration,
         rungs: &rungs,
         audio: &planned,
@@ -107,15 +111,20 @@ pub async fn video(
         &budget,
         |chunk| parser.push(chunk),
     );
-    let live = live_plan(&rungs, &planned, v, opts);
+    let fps = picture.fps(v);
+    let live = live_plan(&rungs, &planned, fps, opts);
     let finished = with_watcher(encode, out_dir, live, opts.packaging.as_ref()).await?;
     if !finished.success() {
         return Err(classify_failure(finished, "a video"));
     }
     tracing::debug!(stderr = %finished.stderr_tail, "ffmpeg video transcode finished");
 
-    // What ffmpeg wrote, checked against the plan.
+    // What ffmpeg wrote, checked against the plan. Each rung was muxed as its own adaptation
+    // set (ffmpeg refuses square-pixel rungs of slightly different aspect in one); players
+    // switch only within a set, so they are joined into one.
     let mpd = tokio::fs::read_to_string(out_dir.join(DASH_MANIFEST)).await?;
+    let mpd = package::merge_video_sets(&mpd)?;
+    tokio::fs::write(out_dir.join(DASH_MANIFEST), &mpd).await?;
     let reps = package::parse_mpd(&mpd)?;
     let video_reps: Vec<_> = reps.iter().filter(|r| r.content_type == "video").collect();
     let audio_reps: Vec<_> = reps.iter().filter(|r| r.content_type == "audio").collect();
@@ -181,7 +190,7 @@ pub async fn video(
             bandwidth,
             average_bandwidth: Some(stats.average_bps + audio_avg),
             resolution: Some((rung.width, rung.height)),
-            frame_rate: Some(v.fps),
+            frame_rate: Some(fps),
             codecs: codecs.clone(),
         });
         renditions.push(RenditionInfo {
@@ -203,7 +212,7 @@ pub async fn video(
     if !non_empty(&out_dir.join(THUMBNAIL)).await {
         // The trim window missed every frame (a duration the container overstated): take the
         // first frame instead.
-        fallback_thumbnail(input, out_dir, v, &budget).await?;
+        fallback_thumbnail(input, out_dir, v, &picture, &budget).await?;
     }
     let tiles = out_dir.join(TILES_DIR);
     let sprite = out_dir.join(STORYBOARD_IMAGE);
@@ -242,6 +251,9 @@ pub async fn video(
         duration,
         width: v.width,
         height: v.height,
+        fps,
+        hdr: picture.hdr,
+        interlaced: picture.deinterlace.is_some(),
         hls_master: HLS_MASTER.into(),
         dash_manifest: DASH_MANIFEST.into(),
         thumbnail: THUMBNAIL.into(),
@@ -252,12 +264,7 @@ pub async fn video(
 
 /// What the provisional master says while the encode runs: the final master's attributes that
 /// are known before any segment exists (`BANDWIDTH` from the rate caps).
-fn live_plan(
-    rungs: &[Rung],
-    audio: &[PlannedTrack],
-    v: &VideoInfo,
-    opts: &VideoOptions,
-) -> LivePlan {
+fn live_plan(rungs: &[Rung], audio: &[PlannedTrack], fps: f64, opts: &VideoOptions) -> LivePlan {
     let audio_bandwidth = if audio.is_empty() { 0 } else { AUDIO_BITRATE };
     LivePlan {
         streams: rungs.len() + audio.len(),
@@ -268,7 +275,7 @@ fn live_plan(
                 stream: i,
                 bandwidth: r.maxrate + audio_bandwidth,
                 resolution: Some((r.width, r.height)),
-                frame_rate: Some(v.fps),
+                frame_rate: Some(fps),
             })
             .collect(),
         audio: audio
@@ -290,6 +297,7 @@ struct Plan<'a> {
     input: &'a Path,
     out_dir: &'a Path,
     video: &'a VideoInfo,
+    picture: &'a Picture,
     duration: Option<f64>,
     rungs: &'a [Rung],
     /// Default track first.
@@ -309,25 +317,31 @@ fn build_args(p: &Plan) -> Vec<OsString> {
     a.push("-i");
     a.push(file_url(p.input));
 
-    // decode once → split → one scaler per rung, plus the thumbnail and storyboard branches.
-    // No setsar: scale keeps the display aspect exact through the SAR, and the dash muxer
-    // refuses an adaptation set whose representations' aspect ratios differ at all.
+    // decode once → the picture chain (deinterlace, CFR, tone-map) → split → one scaler per
+    // rung, plus the thumbnail and storyboard branches. Every output has square pixels
+    // (setsar=1); the rung sizes keep the display aspect within a pixel.
     let n = p.rungs.len();
-    let mut graph = format!("[0:{}]split={}", p.video.index, n + 2);
+    let chain = p.picture.chain(p.video);
+    let mut graph = format!("[0:{}]", p.video.index);
+    if !chain.is_empty() {
+        graph.push_str(&chain);
+        graph.push(',');
+    }
+    graph.push_str(&format!("split={}", n + 2));
     for i in 0..n {
         graph.push_str(&format!("[s{i}]"));
     }
     graph.push_str("[sthumb][sstory]");
     for (i, r) in p.rungs.iter().enumerate() {
         graph.push_str(&format!(
-            ";[s{i}]scale={}:{},format=yuv420p[v{i}]",
+            ";[s{i}]scale={}:{},setsar=1,format=yuv420p[v{i}]",
             r.width, r.height
         ));
     }
     let (tw, th) = thumbnail_size(p.video);
     let at = p.duration.map(|d| d * THUMBNAIL_AT).unwrap_or(0.0);
     graph.push_str(&format!(
-        ";[sthumb]trim=start={at:.3},trim=end_frame=1,scale={tw}:{th}[thumb]"
+        ";[sthumb]trim=start={at:.3},trim=end_frame=1,scale={tw}:{th},setsar=1[thumb]"
     ));
     graph.push_str(&format!(";[sstory]{}[story]", p.layout.filter()));
     a.push_all(["-filter_complex", &graph]);
@@ -346,9 +360,10 @@ fn build_args(p: &Plan) -> Vec<OsString> {
     // and a GOP cap loose enough that x264 never adds one of its own.
     a.push_all(["-force_key_frames", &format!("expr:gte(t,n_forced*{k})")]);
     a.push_all(["-sc_threshold", "0"]);
-    if p.video.fps > 0.0 {
+    let fps = p.picture.fps(p.video);
+    if fps > 0.0 {
         // Clamped: a nonsense probed frame rate must not produce a nonsense option.
-        let gop = ((p.video.fps * k as f64).ceil() * 2.0).clamp(2.0, 10_000.0) as u64;
+        let gop = ((fps * k as f64).ceil() * 2.0).clamp(2.0, 10_000.0) as u64;
         a.push_all(["-g", &gop.to_string()]);
     }
     for (i, r) in p.rungs.iter().enumerate() {
@@ -364,12 +379,24 @@ fn build_args(p: &Plan) -> Vec<OsString> {
     if let Some(t) = p.opts.threads {
         a.push_all(["-threads", &t.to_string()]);
     }
-    // Keep source timing (VFR phone videos) instead of duplicating frames up to a guessed rate.
-    a.push_all(["-fps_mode", "vfr"]);
+    // The `fps` filter made the frames constant-rate; a source with no usable rate keeps its
+    // own timing rather than frames duplicated up to a guess.
+    a.push_all([
+        "-fps_mode",
+        if p.picture.rate.is_some() {
+            "passthrough"
+        } else {
+            "vfr"
+        },
+    ]);
+    a.push_all(p.picture.output_args());
     // Nothing of the source's metadata (GPS, device, names) ends up in published files.
     a.push_all(["-map_metadata", "-1", "-map_chapters", "-1"]);
-    // ...except what the dash muxer turns into each audio set's `lang` and `Role`.
-    let mut sets = String::from("id=0,streams=v");
+    // One adaptation set per rung (merged afterwards: see `package::merge_video_sets`), then one
+    // per audio track.
+    let mut sets: Vec<String> = (0..n).map(|i| format!("id={i},streams={i}")).collect();
+    // The metadata dropped above, except what the dash muxer turns into each audio set's `lang`
+    // and `Role`.
     for (i, t) in p.audio.iter().enumerate() {
         let stream = n + i;
         let role = if t.info.default { "main" } else { "alternate" };
@@ -378,12 +405,12 @@ fn build_args(p: &Plan) -> Vec<OsString> {
             &format!("language={}", t.info.language),
         ]);
         a.push_all([&format!("-metadata:s:{stream}"), &format!("role={role}")]);
-        sets.push_str(&format!(" id={},streams={stream}", i + 1));
+        sets.push(format!("id={stream},streams={stream}"));
     }
     a.push_all(["-max_muxing_queue_size", "4096"]);
     a.0.extend(package::dash_args(
         p.opts.segment_seconds,
-        &sets,
+        &sets.join(" "),
         &p.out_dir.join(DASH_MANIFEST),
     ));
 
@@ -411,14 +438,22 @@ async fn fallback_thumbnail(
     input: &Path,
     out_dir: &Path,
     v: &VideoInfo,
+    picture: &Picture,
     budget: &Budget,
 ) -> Result<()> {
     let (tw, th) = thumbnail_size(v);
+    let chain = picture.chain(v);
+    let chain = if chain.is_empty() { chain } else { chain + "," };
     let mut a = Args::default();
     a.push_all(["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i"]);
     a.push(file_url(input));
     a.push_all(["-map", &format!("0:{}", v.index), "-frames:v", "1"]);
-    a.push_all(["-vf", &format!("scale={tw}:{th}"), "-q:v", "3"]);
+    a.push_all([
+        "-vf",
+        &format!("{chain}scale={tw}:{th},setsar=1"),
+        "-q:v",
+        "3",
+    ]);
     a.push_all(["-map_metadata", "-1", "-f", "image2", "-update", "1"]);
     a.push(file_url(&out_dir.join(THUMBNAIL)));
     let finished = process::run("ffmpeg", &a.0, "ffmpeg thumbnail", budget, |_| {}).await?;
@@ -478,6 +513,7 @@ mod tests {
             duration: None,
             bit_rate: None,
             pix_fmt: "yuv420p".into(),
+            ..Default::default()
         }
     }
 
@@ -511,10 +547,12 @@ mod tests {
                 info: info("eng", false),
             },
         ];
+        let picture = Picture::from_probe(&v, None);
         let args = build_args(&Plan {
             input: Path::new("/in/-weird name.mp4"),
             out_dir: Path::new("/out"),
             video: &v,
+            picture: &picture,
             duration: Some(10.0),
             rungs: &rungs,
             audio: &audio,
@@ -527,15 +565,18 @@ mod tests {
             .collect();
         let joined = args.join(" ");
         assert!(args.contains(&"file:/in/-weird name.mp4".to_string()));
-        assert!(joined.contains("[0:1]split=7[s0][s1][s2][s3][s4][sthumb][sstory]"));
-        assert!(joined.contains("[s4]scale=426:240,format=yuv420p[v4]"));
-        assert!(joined.contains("trim=start=1.000,trim=end_frame=1,scale=1280:720[thumb]"));
+        // A progressive SDR source: only a constant rate ahead of the split.
+        assert!(joined.contains("[0:1]fps=30000/1001,split=7[s0][s1][s2][s3][s4][sthumb][sstory]"));
+        assert!(joined.contains("[s4]scale=426:240,setsar=1,format=yuv420p[v4]"));
+        assert!(joined.contains("trim=start=1.000,trim=end_frame=1,scale=1280:720,setsar=1[thumb]"));
+        assert!(joined.contains("-fps_mode passthrough"));
+        assert!(!joined.contains("-color_trc"));
         assert!(joined.contains("-force_key_frames expr:gte(t,n_forced*2) -sc_threshold 0 -g 120"));
         assert!(joined.contains("-b:v:0 5000000 -maxrate:v:0 5350000 -bufsize:v:0 7500000"));
         assert!(joined.contains("-map 0:2 -map 0:0 -c:v libx264 -preset veryfast -profile:v high"));
         assert!(joined.contains("-b:a 128000 -ac 2 -ar 48000"));
         assert!(joined.contains("-metadata:s:5 language=spa -metadata:s:5 role=main -metadata:s:6 language=eng -metadata:s:6 role=alternate"));
-        assert!(joined.contains("id=0,streams=v id=1,streams=5 id=2,streams=6 "));
+        assert!(joined.contains("id=0,streams=0 id=1,streams=1 id=2,streams=2 id=3,streams=3 id=4,streams=4 id=5,streams=5 id=6,streams=6 "));
         assert!(joined.contains("-update 1 file:/out/thumbnail.jpg"));
         // Storyboard tiles as separate frames: a `tile` filter would stall progress reports.
         assert!(!joined.contains("tile="));
