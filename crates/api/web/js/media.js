@@ -79,6 +79,7 @@ export async function viewMedia(ctx, id) {
       kind: item.kind,
       duration: item.duration_seconds,
       title: item.title,
+      audioTracks: item.audio_tracks || [],
     };
     if (!item.playable || !sources.hls) return renderWaiting();
     if (shown !== 'player') {
@@ -87,7 +88,7 @@ export async function viewMedia(ctx, id) {
       shown = 'player';
     } else {
       // Keep the URLs the player started with; only availability changes.
-      player.update({ dashReady: sources.dashReady, storyboard: sources.storyboard, duration: sources.duration });
+      player.update({ dashReady: sources.dashReady, storyboard: sources.storyboard, duration: sources.duration, audioTracks: sources.audioTracks });
     }
   }
   function renderWaiting() {

@@ -1,13 +1,18 @@
 // The player: hls.js and dash.js (vendored classic scripts: window.Hls, window.dashjs) behind one
 // interface, with an HLS/DASH switch, a quality menu and a timeline with storyboard previews.
 //
-// Test hook: `window.__player = {engine, levels(), setLevel(i), currentLevel(), auto(), errors}`.
+// An item with several audio languages gets an "Audio" menu (hidden for one track or none); the
+// menu is a generic track menu so that a captions menu can reuse it.
+//
+// Test hook: `window.__player = {engine, levels(), setLevel(i), currentLevel(), auto(), errors,
+// audioTracks(), currentAudioTrack(), hls | dash}` (hls/dash: the library's own player object).
 
 import { $, el } from './dom.js';
 import { fmtTime, kbps } from './format.js';
 
-/** hls.js on `media`. Calls `events.levels()` when the level list is known and `events.change()`
- *  when the playing level changes. */
+/** hls.js on `media`. Calls `events.levels()` when the level list is known, `events.change()`
+ *  when the playing level changes and `events.tracks()` when the audio tracks (or the current
+ *  one) change. Audio tracks: [{index, lang, name}]. */
 function createHls(media, url, events) {
   const errors = [];
   if (!window.Hls || !window.Hls.isSupported()) {
@@ -15,7 +20,7 @@ function createHls(media, url, events) {
       // Safari on iOS: native HLS, no level control.
       media.src = url;
       media.addEventListener('error', () => errors.push({ engine: 'hls', type: 'media', details: 'native playback error' }));
-      return { engine: 'hls', errors, levels: () => [], setLevel() {}, currentLevel: () => -1, auto: () => true, destroy() { media.removeAttribute('src'); media.load(); } };
+      return { engine: 'hls', errors, levels: () => [], setLevel() {}, currentLevel: () => -1, auto: () => true, ...NO_TRACKS, destroy() { media.removeAttribute('src'); media.load(); } };
     }
     throw new Error('This browser cannot play HLS (no Media Source Extensions).');
   }
@@ -33,6 +38,8 @@ function createHls(media, url, events) {
   });
   hls.on(Hls.Events.MANIFEST_PARSED, () => events.levels());
   hls.on(Hls.Events.LEVEL_SWITCHED, () => events.change());
+  hls.on(Hls.Events.AUDIO_TRACKS_UPDATED, () => events.tracks());
+  hls.on(Hls.Events.AUDIO_TRACK_SWITCHED, () => events.tracks());
   hls.loadSource(url);
   hls.attachMedia(media);
   return {
@@ -43,6 +50,10 @@ function createHls(media, url, events) {
     setLevel: (i) => { hls.currentLevel = i; },
     currentLevel: () => hls.currentLevel,
     auto: () => hls.autoLevelEnabled,
+    audioTracks: () => hls.audioTracks.map((t, i) => ({ index: i, lang: t.lang, name: t.name })),
+    // hls.js swaps the audio rendition in place; playback goes on.
+    setAudioTrack: (i) => { hls.audioTrack = i; },
+    currentAudioTrack: () => hls.audioTrack,
     destroy: () => hls.destroy(),
   };
 }
@@ -68,9 +79,12 @@ function createDash(media, url, events, type) {
   p.on(E.PLAYBACK_ERROR, onError);
   p.on(E.STREAM_INITIALIZED, () => events.levels());
   p.on(E.QUALITY_CHANGE_RENDERED, (ev) => { if (ev.mediaType === type) events.change(); });
+  p.on(E.TRACK_CHANGE_RENDERED, (ev) => { if (ev.mediaType === 'audio') events.tracks(); });
   p.initialize(media, url, false);
   const reps = () => { try { return p.getRepresentationsByType(type) || []; } catch { return []; } };
   let auto = true;
+  // One AdaptationSet per audio track, in the MPD's (= the item's) order.
+  const audio = () => { try { return p.getTracksFor('audio') || []; } catch { return []; } };
   return {
     engine: 'dash',
     errors,
@@ -87,7 +101,42 @@ function createDash(media, url, events, type) {
       return cur ? reps().findIndex((r) => r.id === cur.id) : -1;
     },
     auto: () => auto,
+    // The MPD has no labels: the menu names tracks from the item (dash.js' lang is BCP 47, "es").
+    audioTracks: () => audio().map((t, i) => ({ index: i, lang: t.lang, name: (t.labels && t.labels[0] && t.labels[0].text) || '' })),
+    setAudioTrack: (i) => { const t = audio()[i]; if (t) p.setCurrentTrack(t); },
+    currentAudioTrack: () => {
+      let cur = null;
+      try { cur = p.getCurrentTrackFor('audio'); } catch { return -1; }
+      return cur ? audio().findIndex((t) => t === cur || (t.id === cur.id && t.index === cur.index)) : -1;
+    },
     destroy: () => p.reset(),
+  };
+}
+
+const NO_TRACKS = { audioTracks: () => [], setAudioTrack() {}, currentAudioTrack: () => -1 };
+
+/**
+ * A labelled `<select>` of tracks (audio now; captions can be another one), hidden while there
+ * is nothing to choose. `onPick(index)` runs when the viewer picks one.
+ * Returns {root, set(tracks [{index, label}], current)}.
+ */
+function trackMenu({ id, label, testid, onPick }) {
+  const select = el('select', { id, 'data-testid': testid });
+  const root = el('div', { hidden: true }, el('label', { for: id, text: label }), select);
+  select.addEventListener('change', () => onPick(Number(select.value)));
+  let shown = '';
+  return {
+    root,
+    set(tracks, current) {
+      // Rebuilt only when the list changes, so that an open menu is not reset by a switch.
+      const key = JSON.stringify(tracks);
+      if (key !== shown) {
+        shown = key;
+        select.replaceChildren(...tracks.map((t) => el('option', { value: String(t.index), text: t.label })));
+      }
+      root.hidden = tracks.length < 2;
+      if (current >= 0) select.value = String(current);
+    },
   };
 }
 
@@ -116,7 +165,8 @@ async function loadStoryboard(vttUrl) {
 
 /**
  * The player: a media element, an HLS/DASH switch, a quality selector and a timeline with
- * storyboard previews. `src` = {hls, dash, poster, storyboard, dashReady, kind, duration, title}.
+ * storyboard previews, and an audio-language menu. `src` = {hls, dash, poster, storyboard,
+ * dashReady, kind, duration, title, audioTracks} (audioTracks: the item's `audio_tracks`).
  * Returns {update(src), destroy()}.
  */
 export function makePlayer(ctx, src) {
@@ -137,8 +187,12 @@ export function makePlayer(ctx, src) {
   const quality = el('select', { id: 'quality', 'data-testid': 'quality-select' }, el('option', { value: '-1', text: 'Auto' }));
   const current = el('span', { class: 'player-status', 'data-testid': 'current-level', 'aria-live': 'polite' });
   const status = el('p', { class: 'player-status', 'data-testid': 'player-error', role: 'status' });
+  const audioMenu = trackMenu({
+    id: 'audio-track', label: 'Audio', testid: 'audio-menu',
+    onPick: (i) => { if (player) player.setAudioTrack(i); },
+  });
   const controls = el('div', { class: 'controls' }, engineSet,
-    el('div', {}, el('label', { for: 'quality', text: 'Quality' }), quality), current);
+    el('div', {}, el('label', { for: 'quality', text: 'Quality' }), quality), audioMenu.root, current);
 
   // timeline with storyboard previews
   const seek = el('input', { type: 'range', min: '0', max: '1', step: '0.1', value: 0, 'data-testid': 'seek', 'aria-label': 'Seek' });
@@ -222,6 +276,7 @@ export function makePlayer(ctx, src) {
       quality.replaceChildren(el('option', { value: '-1', text: 'Auto' }), ...ls.map((l) => el('option', { value: String(l.index), text: levelLabel(l) })));
       quality.value = player.auto() ? '-1' : String(player.currentLevel());
       events.change();
+      events.tracks();
     },
     change() {
       if (!player) return;
@@ -229,6 +284,17 @@ export function makePlayer(ctx, src) {
       const l = player.levels()[i];
       current.textContent = l ? `Playing ${levelLabel(l)}${player.auto() ? ' (auto)' : ''}` : '';
       current.dataset.level = String(i);
+    },
+    tracks() {
+      if (!player) return;
+      const listed = player.audioTracks();
+      // The item names its tracks in the published order; the engines list them in that order.
+      const known = src.audioTracks || [];
+      const named = listed.length === known.length;
+      audioMenu.set(listed.map((t) => ({
+        index: t.index,
+        label: (named && known[t.index].name) || t.name || t.lang || `Track ${t.index + 1}`,
+      })), player.currentAudioTrack());
     },
     error(e) {
       if (e.status === 404 && retries < 60) {
@@ -259,11 +325,12 @@ export function makePlayer(ctx, src) {
     status.className = 'player-status';
     current.textContent = '';
     quality.replaceChildren(el('option', { value: '-1', text: 'Auto' }));
+    audioMenu.set([], -1);
     try {
       player = engine === 'dash' ? createDash(media, src.dash, events, mediaType) : createHls(media, src.hls, events);
     } catch (e) {
       events.error({ engine, details: e.message });
-      window.__player = { engine, errors: [{ engine, details: e.message }], levels: () => [], setLevel() {}, currentLevel: () => -1 };
+      window.__player = { engine, errors: [{ engine, details: e.message }], levels: () => [], setLevel() {}, currentLevel: () => -1, ...NO_TRACKS };
       return;
     }
     const p = player;
@@ -274,6 +341,10 @@ export function makePlayer(ctx, src) {
       setLevel: (i) => { p.setLevel(i); quality.value = String(i); events.change(); },
       currentLevel: () => p.currentLevel(),
       auto: () => p.auto(),
+      audioTracks: () => p.audioTracks(),
+      currentAudioTrack: () => p.currentAudioTrack(),
+      hls: p.hls,
+      dash: p.dash,
     };
     if (resumeAt > 0) {
       media.addEventListener('loadedmetadata', () => { media.currentTime = resumeAt; if (resume) media.play().catch(() => {}); }, { once: true });
@@ -296,6 +367,7 @@ export function makePlayer(ctx, src) {
     note.hidden = !!src.dashReady;
     $('label[for="engine-dash"]', engineSet).title = src.dashReady ? '' : 'DASH is published when processing finishes';
     if (src.storyboard) setStoryboard(src.storyboard);
+    events.tracks();
     syncTime();
   }
   update({});
