@@ -107,6 +107,46 @@ fn clockwise(stream: &Value) -> i64 {
 }
 
 #[tokio::test]
+async fn the_openapi_document_describes_the_source() {
+    let s = TestServer::start().await;
+    let doc: Value = s
+        .client
+        .get(s.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let schemas = &doc["components"]["schemas"];
+    let mut props: Vec<&str> = schemas["SourceView"]["properties"]
+        .as_object()
+        .unwrap_or_else(|| panic!("no SourceView: {schemas}"))
+        .keys()
+        .map(String::as_str)
+        .collect();
+    props.sort_unstable();
+    assert_eq!(
+        props,
+        [
+            "codec",
+            "fps",
+            "hdr",
+            "height",
+            "interlaced",
+            "pixel_format",
+            "rotation",
+            "width"
+        ]
+    );
+    assert_eq!(schemas["Hdr"]["enum"], json!(["pq", "hlg"]), "{schemas}");
+    assert!(
+        schemas["MediaView"]["properties"]["source"].is_object(),
+        "{schemas}"
+    );
+}
+
+#[tokio::test]
 async fn the_item_records_its_source_video() {
     let s = TestServer::start_with(&[("WORKERS", "2"), ("TRANSCODE_PRESET", "ultrafast")]).await;
     let token = s.user_token("me@example.com").await;
