@@ -267,6 +267,32 @@ pub struct AudioTrack {
     pub default: bool,
 }
 
+string_enum!(
+    /// The HDR transfer a video source was tagged with: `pq` (SMPTE ST 2084, HDR10) or `hlg`
+    /// (ARIB STD-B67 hybrid log-gamma). Every rung is tone-mapped to SDR BT.709.
+    Hdr, "hdr" { Pq => "pq", Hlg => "hlg" }
+);
+
+/// What the source video stream was, and what the pipeline made of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SourceVideo {
+    /// ffprobe's codec name, e.g. `h264`, `hevc`, `prores`.
+    pub codec: String,
+    /// Display size: sample aspect ratio applied and swapped for a ±90° rotation.
+    pub width: i32,
+    pub height: i32,
+    /// The rungs' constant frame rate (the source's nominal rate, at most 60).
+    pub fps: f64,
+    /// The source's HDR transfer (tone-mapped to SDR), `None` for SDR.
+    pub hdr: Option<Hdr>,
+    /// The source was interlaced (and every rung was deinterlaced).
+    pub interlaced: bool,
+    /// Clockwise rotation from the display matrix, in degrees: 0, 90, 180 or 270.
+    pub rotation: i32,
+    /// ffprobe's pixel format, e.g. `yuv420p10le`.
+    pub pixel_format: String,
+}
+
 /// An image variant (e.g. `thumb` as WebP).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Variant {
@@ -300,6 +326,9 @@ pub struct MediaOutputs {
     /// What processing left out of the source and why, for the user (e.g. an audio track that
     /// could not be decoded).
     pub warnings: Vec<String>,
+    /// The source video stream (`None` for audio and images, and for items processed before
+    /// it was recorded).
+    pub source: Option<SourceVideo>,
 }
 
 /// A unit of work in the durable queue: process one media item.
@@ -611,6 +640,28 @@ mod tests {
         check(ObjectSource::ALL);
         check(UploadProtocol::ALL);
         check(UploadStatus::ALL);
+        check(Hdr::ALL);
+    }
+
+    #[test]
+    fn outputs_stored_before_the_source_was_recorded_still_read() {
+        let old: MediaOutputs =
+            serde_json::from_str(r#"{"renditions":[],"hls":"stream/master.m3u8","bytes":1}"#)
+                .unwrap();
+        assert_eq!(old.source, None);
+        let source = SourceVideo {
+            codec: "hevc".into(),
+            width: 320,
+            height: 240,
+            fps: 25.0,
+            hdr: Some(Hdr::Hlg),
+            interlaced: false,
+            rotation: 0,
+            pixel_format: "yuv420p10le".into(),
+        };
+        let json = serde_json::to_value(&source).unwrap();
+        assert_eq!(json["hdr"], "hlg");
+        assert_eq!(serde_json::from_value::<SourceVideo>(json).unwrap(), source);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! one-shot `mediaserver transcode` command.
 
 use crate::PipelineError;
-use mediaserver_core::{AudioTrack, MediaKind, MediaOutputs, Rendition, Variant};
+use mediaserver_core::{AudioTrack, Hdr, MediaKind, MediaOutputs, Rendition, SourceVideo, Variant};
 use mediaserver_media::{image, ladder, probe, transcode};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -103,6 +103,7 @@ async fn process_av(
             progress(p.fraction)
         })
         .await?;
+        let source = info.video.as_ref().map(|v| source_video(v, &out));
         Ok(Processed {
             kind: MediaKind::Video,
             duration_seconds: Some(out.duration),
@@ -117,6 +118,7 @@ async fn process_av(
                 bytes: dir_size(out_dir).await?,
                 audio_tracks: out.audio_tracks.iter().map(audio_track).collect(),
                 warnings: out.warnings.clone(),
+                source,
                 ..Default::default()
             },
         })
@@ -166,6 +168,23 @@ fn audio_track(t: &transcode::AudioTrackInfo) -> AudioTrack {
         name: t.name.clone(),
         channels: t.channels as i32,
         default: t.default,
+    }
+}
+
+/// The source stream as probed, with what the encode decided (rate, tone-map, deinterlace).
+fn source_video(v: &probe::VideoInfo, out: &transcode::VideoOutput) -> SourceVideo {
+    SourceVideo {
+        codec: v.codec.clone(),
+        width: v.width as i32,
+        height: v.height as i32,
+        fps: out.fps,
+        hdr: out.hdr.map(|h| match h {
+            probe::Hdr::Pq => Hdr::Pq,
+            probe::Hdr::Hlg => Hdr::Hlg,
+        }),
+        interlaced: out.interlaced,
+        rotation: v.rotation as i32,
+        pixel_format: v.pix_fmt.clone(),
     }
 }
 

@@ -6,7 +6,7 @@ use crate::error::ApiResult;
 use crate::AppState;
 use chrono::{DateTime, TimeZone, Utc};
 use mediaserver_core::layout::public;
-use mediaserver_core::{Media, MediaId, MediaKind, MediaStatus, UserId, Visibility};
+use mediaserver_core::{Hdr, Media, MediaId, MediaKind, MediaStatus, UserId, Visibility};
 use serde::Serialize;
 use std::time::Duration;
 use utoipa::ToSchema;
@@ -30,6 +30,27 @@ pub(crate) struct AudioTrackView {
     name: String,
     channels: i32,
     default: bool,
+}
+
+/// The source video stream, and what processing made of it.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SourceView {
+    /// ffprobe's codec name, e.g. `h264`, `hevc`, `prores`.
+    codec: String,
+    /// Display size: sample aspect ratio applied and swapped for a ±90° rotation.
+    width: i32,
+    height: i32,
+    /// The published frame rate (constant: the source's nominal rate, at most 60).
+    fps: f64,
+    /// The source's HDR transfer, tone-mapped to SDR BT.709 on every rung; null for SDR.
+    hdr: Option<Hdr>,
+    /// The source was interlaced; every rung was deinterlaced.
+    interlaced: bool,
+    /// Clockwise rotation from the display matrix, in degrees (0, 90, 180, 270), applied to
+    /// every rung.
+    rotation: i32,
+    /// ffprobe's pixel format, e.g. `yuv420p10le`.
+    pixel_format: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -77,6 +98,9 @@ pub(crate) struct MediaView {
     /// What processing left out of the source and why (e.g. an audio track that could not be
     /// decoded); the item is published without it.
     warnings: Vec<String>,
+    /// The source video stream; null for audio and images (and items processed before it was
+    /// recorded).
+    source: Option<SourceView>,
     playback: Option<PlaybackView>,
     thumbnail_url: Option<String>,
     /// Storyboard WebVTT (cues point into a sprite next to it), for scrubbing previews.
@@ -143,6 +167,16 @@ impl From<Media> for MediaView {
                 })
                 .collect(),
             warnings: out.warnings,
+            source: out.source.map(|v| SourceView {
+                codec: v.codec,
+                width: v.width,
+                height: v.height,
+                fps: v.fps,
+                hdr: v.hdr,
+                interlaced: v.interlaced,
+                rotation: v.rotation,
+                pixel_format: v.pixel_format,
+            }),
             variants: out
                 .variants
                 .into_iter()

@@ -449,6 +449,16 @@ fn sample_outputs() -> MediaOutputs {
             default: true,
         }],
         warnings: vec!["audio track 2 (eng, English) could not be decoded and was left out".into()],
+        source: Some(mediaserver_core::SourceVideo {
+            codec: "hevc".into(),
+            width: 1080,
+            height: 1920,
+            fps: 30000.0 / 1001.0,
+            hdr: Some(mediaserver_core::Hdr::Hlg),
+            interlaced: false,
+            rotation: 90,
+            pixel_format: "yuv420p10le".into(),
+        }),
     }
 }
 

@@ -361,6 +361,9 @@ fn summary(p: &Processed, dest: &str, files: usize) -> serde_json::Value {
         "thumbnail": p.outputs.thumbnail,
         "storyboard": p.outputs.storyboard,
         "bytes": p.outputs.bytes,
+        "audio_tracks": p.outputs.audio_tracks,
+        "warnings": p.outputs.warnings,
+        "source": p.outputs.source,
         "files": files,
         "destination": dest,
     })

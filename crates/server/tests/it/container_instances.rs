@@ -208,6 +208,14 @@ async fn one_job_runs_as_one_pinned_instance_and_is_recorded_from_its_outputs() 
     assert_eq!(done["playable"], true, "{done}");
     assert!(!done["renditions"].as_array().unwrap().is_empty(), "{done}");
     assert!(done["duration_seconds"].as_f64().unwrap() > 0.5, "{done}");
+    // Read back from the container's summary like the rest: the source and the audio tracks.
+    assert_eq!(done["source"]["codec"], "h264", "{done}");
+    assert_eq!(
+        (&done["source"]["width"], &done["source"]["height"]),
+        (&serde_json::json!(320), &serde_json::json!(240)),
+        "{done}"
+    );
+    assert_eq!(done["audio_tracks"].as_array().unwrap().len(), 1, "{done}");
 
     // Exactly one instance, with the body the job needs.
     let ci = w.standin.container_instances();
