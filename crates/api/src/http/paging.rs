@@ -6,14 +6,21 @@ use mediaserver_core::{Media, MediaId};
 
 /// `limit`: 1–100, default 20.
 pub(crate) fn parse_limit(v: Option<&str>) -> ApiResult<u32> {
+    parse_limit_in(v, 20, 100)
+}
+
+/// `limit`: 1–`max`, `default` when absent.
+pub(crate) fn parse_limit_in(v: Option<&str>, default: u32, max: u32) -> ApiResult<u32> {
     // An empty value is not a number either (the documented schema has no empty value).
     match v {
-        None => Ok(20),
+        None => Ok(default),
         Some(s) => s
             .parse::<u32>()
             .ok()
-            .filter(|n| (1..=100).contains(n))
-            .ok_or_else(|| ApiError::BadRequest("limit: must be a number from 1 to 100".into())),
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!("limit: must be a number from 1 to {max}"))
+            }),
     }
 }
 

@@ -2,7 +2,7 @@
 //! (the same event, with the same id, queued to be sent now). Sending is the pipeline's.
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::caller::AuthUser;
+use crate::http::caller::AdminUser;
 use crate::http::paging::parse_limit;
 use crate::http::path_id::{parse_id, PathId};
 use crate::AppState;
@@ -129,16 +129,6 @@ pub(crate) struct ListParams {
     cursor: Option<String>,
 }
 
-fn require_admin(caller: &AuthUser) -> ApiResult<()> {
-    if caller.is_admin() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "only an admin may see or resend webhook deliveries".into(),
-        ))
-    }
-}
-
 /// Webhook deliveries, newest first (admin only).
 #[utoipa::path(get, path = "/v1/webhooks/deliveries", tag = "webhooks", security(("bearer" = [])),
     params(ListParams),
@@ -147,10 +137,9 @@ fn require_admin(caller: &AuthUser) -> ApiResult<()> {
         (status = 503, body = ErrorBody)))]
 async fn list_deliveries(
     State(state): State<AppState>,
-    caller: AuthUser,
+    _admin: AdminUser,
     query: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<DeliveryPage>> {
-    require_admin(&caller)?;
     let Query(p) = query?;
     let limit = parse_limit(p.limit.as_deref())?;
     let status = p
@@ -192,11 +181,10 @@ async fn list_deliveries(
         (status = 503, body = ErrorBody)))]
 async fn get_delivery(
     State(state): State<AppState>,
-    caller: AuthUser,
+    _admin: AdminUser,
     // Parsed after the admin check, so a non-admin learns nothing from the id's form.
     Path(id): Path<String>,
 ) -> ApiResult<Json<DeliveryDetail>> {
-    require_admin(&caller)?;
     let id = parse_id::<DeliveryId>(&id)?;
     let delivery = state
         .repo
@@ -220,10 +208,9 @@ async fn get_delivery(
         (status = 503, body = ErrorBody)))]
 async fn redeliver(
     State(state): State<AppState>,
-    caller: AuthUser,
+    _admin: AdminUser,
     Path(id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<DeliveryView>)> {
-    require_admin(&caller)?;
     let id = parse_id::<DeliveryId>(&id)?;
     if !state.repo.redeliver_webhook(&id, Utc::now()).await? {
         return Err(ApiError::not_found(DeliveryId::NOUN));

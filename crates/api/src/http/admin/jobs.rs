@@ -93,15 +93,11 @@ pub(crate) async fn list_jobs(
                 "status: {e}; expected queued, running, done or failed"
             ))
         })?;
-    // An empty value is not a number either (the documented schema has no empty value).
-    let limit = match p.limit.as_deref() {
-        None => 100,
-        Some(s) => s
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (1..=500).contains(n))
-            .ok_or_else(|| ApiError::BadRequest("limit: must be a number from 1 to 500".into()))?,
-    };
+    let limit = i64::from(crate::http::paging::parse_limit_in(
+        p.limit.as_deref(),
+        100,
+        500,
+    )?);
     let jobs = state.repo.list_jobs(status, limit).await?;
     Ok(Json(JobList {
         items: jobs.into_iter().map(JobView::from).collect(),
