@@ -75,6 +75,15 @@ pub const STORYBOARD_VTT: &str = "storyboard.vtt";
 pub const STORYBOARD_IMAGE: &str = "storyboard.jpg";
 /// Image variants (`variants/{name}.{jpg,webp}`).
 pub const VARIANTS_DIR: &str = "variants/";
+/// A text track's WebVTT file, flat in the stream folder so that the same relative name works
+/// from the HLS master and from the DASH manifest.
+pub fn text_track_vtt(track_id: &str) -> String {
+    format!("{STREAM_DIR}text-{track_id}.vtt")
+}
+/// A text track's HLS media playlist (one segment: the whole WebVTT file).
+pub fn text_track_playlist(track_id: &str) -> String {
+    format!("{STREAM_DIR}text-{track_id}.m3u8")
+}
 /// The summary a job container writes last.
 pub const SUMMARY_OBJECT: &str = "transcode.json";
 /// The object a job container rewrites while it encodes.
@@ -125,6 +134,8 @@ mod tests {
         assert!(is_original_key(&original_key(id, "x")));
         assert!(is_output_key(&output_key(id, THUMBNAIL)));
         assert!(!is_output_key("in/media/x.mp4"));
+        assert_eq!(text_track_vtt("s0"), "stream/text-s0.vtt");
+        assert_eq!(text_track_playlist("s0"), "stream/text-s0.m3u8");
         for name in [HLS_MASTER, DASH_MANIFEST] {
             assert!(name.starts_with(STREAM_DIR), "{name}");
         }

@@ -293,6 +293,39 @@ pub struct SourceVideo {
     pub pixel_format: String,
 }
 
+/// Whether a text track transcribes speech only (`subtitles`) or also sounds and speakers
+/// (`captions`, for viewers who cannot hear the audio).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TextTrackKind {
+    Subtitles,
+    Captions,
+}
+
+/// Where a text track came from: a subtitle stream of the source, or a file the owner uploaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TextTrackSource {
+    Embedded,
+    Upload,
+}
+
+/// A WebVTT text track published beside the streams (HLS `SUBTITLES` rendition, DASH text
+/// adaptation set). Its files are [`crate::layout::text_track_vtt`] and
+/// [`crate::layout::text_track_playlist`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TextTrack {
+    /// `s0`, `s1`… for the source's streams in order; uploads get their own ids. Only ASCII
+    /// letters, digits and `-`: it is part of the file names.
+    pub id: String,
+    /// ISO 639 code (`und` when unknown).
+    pub language: String,
+    /// What players show in their captions menu.
+    pub label: String,
+    pub kind: TextTrackKind,
+    pub source: TextTrackSource,
+}
+
 /// An image variant (e.g. `thumb` as WebP).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Variant {
@@ -329,6 +362,8 @@ pub struct MediaOutputs {
     /// The source video stream (`None` for audio and images, and for items processed before
     /// it was recorded).
     pub source: Option<SourceVideo>,
+    /// Text tracks made from the source's subtitle streams (uploaded ones live in the database).
+    pub text_tracks: Vec<TextTrack>,
 }
 
 /// A unit of work in the durable queue: process one media item.

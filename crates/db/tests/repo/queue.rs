@@ -459,6 +459,13 @@ fn sample_outputs() -> MediaOutputs {
             rotation: 90,
             pixel_format: "yuv420p10le".into(),
         }),
+        text_tracks: vec![mediaserver_core::TextTrack {
+            id: "s0".into(),
+            language: "fra".into(),
+            label: "Français".into(),
+            kind: mediaserver_core::TextTrackKind::Subtitles,
+            source: mediaserver_core::TextTrackSource::Embedded,
+        }],
     }
 }
 

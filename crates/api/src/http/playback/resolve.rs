@@ -54,6 +54,8 @@ pub(super) fn resolve<'a>(
                         ("application/vnd.apple.mpegurl", Kind::Playlist)
                     }
                     "m4s" | "mp4" => (segment_type(media), Kind::Segment),
+                    // Text tracks (`text-{id}.vtt`), referenced from both manifests.
+                    "vtt" => ("text/vtt; charset=utf-8", Kind::Playlist),
                     _ => return None,
                 };
                 Some(((layout::STREAM_DIR, name), ctype, kind))
@@ -160,6 +162,9 @@ mod tests {
             Some("variants/thumb.webp")
         );
         assert_eq!(path("storyboard.jpg").as_deref(), Some("storyboard.jpg"));
+        for text in ["hls/text-s0.vtt", "dash/text-s0.vtt"] {
+            assert_eq!(path(text).as_deref(), Some("stream/text-s0.vtt"), "{text}");
+        }
         for bad in [
             "hls/../../originals/x/a.mp4",
             "hls/..",
