@@ -2,7 +2,7 @@
 // port) frames `/embed/{id}`. When that origin is in EMBED_ALLOWED_ORIGINS the player in the
 // iframe plays (its currentTime advances, it tells the parent through postMessage); when it is
 // not, Chromium refuses the frame by the page's CSP `frame-ancestors` (its console says so) and
-// the player never loads. Then the share panel offers the iframe snippet.
+// the player never loads. Then the share panel offers the iframe snippet and the share page.
 //
 // Needs what player.test.js needs (target/debug/mediaserver, ffmpeg, /usr/bin/chromium, `npm ci`).
 import { test, before, after } from 'node:test';
@@ -126,7 +126,7 @@ test('an origin not in EMBED_ALLOWED_ORIGINS is refused by the CSP', { timeout: 
   await page.context().close();
 }));
 
-test('the share panel offers the iframe snippet', { timeout: 60000 }, step(async () => {
+test('the share panel offers the iframe snippet and the share page', { timeout: 60000 }, step(async () => {
   const page = await (await browser.newContext()).newPage();
   const sel = (id) => `[data-testid="${id}"]`;
   await page.goto(server.url + '/');
@@ -138,6 +138,12 @@ test('the share panel offers the iframe snippet', { timeout: 60000 }, step(async
   await page.goto(server.url + '/#/media/' + mediaId);
   const snippet = await (await page.waitForSelector(sel('embed-snippet'))).inputValue();
   assert.equal(snippet, `<iframe src="${server.url}/embed/${mediaId}" width="320" height="240" title="A &lt;b&gt;bold&lt;/b&gt; clip" frameborder="0" allow="autoplay; fullscreen; picture-in-picture" allowfullscreen></iframe>`);
+  // And the share page, which plays the item with its title under the player.
+  const watch = await page.inputValue(sel('watch-url'));
+  assert.equal(watch, `${server.url}/watch/${mediaId}`);
+  await page.goto(watch);
+  assert.equal(await page.textContent(sel('watch-title')), 'A <b>bold</b> clip');
+  await page.waitForFunction(() => window.__player && window.__player.levels().length > 0);
   // The same iframe oEmbed hands out.
   const o = await (await fetch(`${server.url}/oembed?url=${encodeURIComponent(server.url + '/embed/' + mediaId)}`)).json();
   assert.equal(o.html, snippet);

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 const FAST: &[(&str, &str)] = &[("WORKERS", "1"), ("TRANSCODE_PRESET", "ultrafast")];
 const HOSTILE: &str = r#"Cats "&" dogs '><script>alert(1)</script><img src=x onerror=alert(2)>"#;
+const HOSTILE_ESCAPED: &str = "Cats &quot;&amp;&quot; dogs &#39;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;";
 
 /// A ready 320x240 video with the hostile title, made `visibility`; returns (owner token, id).
 async fn ready_video(s: &TestServer, visibility: &str) -> (String, String) {
@@ -240,6 +241,53 @@ async fn the_embed_page_alone_may_be_framed_and_plays_public_items() {
         assert!(page.contains(&format!("{name}: must")), "{q}: {page}");
     }
 
+    // The share page: the same player with the title under it, the same preview tags (the
+    // player they embed is the embed page), and no site may frame it.
+    let r = get(&s, &format!("/watch/{id}")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(header(&r, "x-frame-options"), "DENY");
+    assert_eq!(frame_ancestors(&r), "'none'");
+    let page = r.text().await.unwrap();
+    assert!(
+        !page.contains("<script>alert") && !page.contains("<img src=x"),
+        "{page}"
+    );
+    assert_eq!(
+        attr(&page, "rel=\"canonical\"", "href"),
+        Some(s.url(&format!("/watch/{id}")))
+    );
+    assert_eq!(
+        attr(&page, "property=\"og:url\"", "content"),
+        Some(s.url(&format!("/watch/{id}")))
+    );
+    assert_eq!(
+        attr(&page, "name=\"twitter:player\"", "content"),
+        Some(page_url.clone())
+    );
+    assert_eq!(
+        attr(&page, "property=\"og:video:url\"", "content"),
+        Some(page_url.clone())
+    );
+    assert!(
+        page.contains(&format!(
+            "<h1 data-testid=\"watch-title\">{}</h1>",
+            HOSTILE_ESCAPED
+        )),
+        "{page}"
+    );
+    assert_eq!(
+        player_config(&page)["hls"],
+        format!("/v1/media/{id}/hls/master.m3u8")
+    );
+    let oembed_url = attr(&page, "type=\"application/json+oembed\"", "href").unwrap();
+    let r = s.client.get(&oembed_url).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    expect_error_page(
+        get(&s, &format!("/watch/{id}?start=x")).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+
     // Unlisted items embed too.
     patch(&s, &owner, &id, json!({ "visibility": "unlisted" })).await;
     let r = get(&s, &format!("/embed/{id}")).await;
@@ -301,6 +349,19 @@ async fn a_private_item_embeds_only_with_its_playback_token() {
     assert_eq!(c["options"]["autoplay"], true);
     let r = get(&s, c["hls"].as_str().unwrap()).await;
     assert_eq!(r.status(), StatusCode::OK);
+    // The share page plays it with the token too, framed by no one.
+    let r = get(&s, &format!("/watch/{id}?token={token}")).await;
+    assert_eq!(
+        (r.status(), frame_ancestors(&r)),
+        (StatusCode::OK, "'none'".to_string())
+    );
+    let page = r.text().await.unwrap();
+    assert!(page.contains("noindex") && !page.contains("og:"), "{page}");
+    expect_error_page(
+        get(&s, &format!("/watch/{id}")).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
 
     // A forged or expired token: 401; another item's token: 403.
     let page = expect_error_page(
@@ -451,8 +512,9 @@ async fn oembed_answers_per_the_spec() {
         }
     }
 
-    // The web app's page and the API URL of the item name it too.
+    // The share page, the web app's page and the API URL of the item name it too.
     for u in [
+        s.url(&format!("/watch/{id}")),
         s.url(&format!("/#/media/{id}")),
         s.url(&format!("/v1/media/{id}")),
     ] {

@@ -51,15 +51,23 @@ pub(super) struct TrackName {
 /// What search engines and link previews read: Open Graph, Twitter's player card and oEmbed
 /// discovery. Only for items that are not private; URLs absolute.
 pub(super) struct Discovery {
-    /// This page's canonical URL (`{base}/embed/{id}`).
+    /// This page's canonical URL (`{base}/embed/{id}` or `{base}/watch/{id}`).
     pub(super) page_url: String,
+    /// The frameable player (`{base}/embed/{id}`), what Twitter's card and `og:video` embed.
+    pub(super) player_url: String,
     pub(super) oembed_url: String,
     pub(super) poster_url: Option<String>,
     pub(super) width: u32,
     pub(super) height: u32,
 }
 
-pub(super) fn player_page(config: &PlayerConfig, discovery: Option<&Discovery>) -> String {
+/// The page: the player alone (`watch` false: the embed page), or with the title and a link to
+/// the item in the web app under it (the share page).
+pub(super) fn player_page(
+    config: &PlayerConfig,
+    discovery: Option<&Discovery>,
+    watch: bool,
+) -> String {
     let title = escape(&config.title);
     // Serializing these plain structs cannot fail; should it, the page says so.
     let data = serde_json::to_string(config).unwrap_or_else(|_| "null".into());
@@ -67,19 +75,20 @@ pub(super) fn player_page(config: &PlayerConfig, discovery: Option<&Discovery>) 
     match discovery {
         Some(d) => {
             let page = escape(&d.page_url);
+            let player = escape(&d.player_url);
             head.push_str(&format!(
                 "<link rel=\"alternate\" type=\"application/json+oembed\" href=\"{}\" title=\"{title}\">\n\
                  <link rel=\"canonical\" href=\"{page}\">\n\
                  <meta property=\"og:type\" content=\"video.other\">\n\
                  <meta property=\"og:title\" content=\"{title}\">\n\
                  <meta property=\"og:url\" content=\"{page}\">\n\
-                 <meta property=\"og:video:url\" content=\"{page}\">\n\
+                 <meta property=\"og:video:url\" content=\"{player}\">\n\
                  <meta property=\"og:video:type\" content=\"text/html\">\n\
                  <meta property=\"og:video:width\" content=\"{w}\">\n\
                  <meta property=\"og:video:height\" content=\"{h}\">\n\
                  <meta name=\"twitter:card\" content=\"player\">\n\
                  <meta name=\"twitter:title\" content=\"{title}\">\n\
-                 <meta name=\"twitter:player\" content=\"{page}\">\n\
+                 <meta name=\"twitter:player\" content=\"{player}\">\n\
                  <meta name=\"twitter:player:width\" content=\"{w}\">\n\
                  <meta name=\"twitter:player:height\" content=\"{h}\">\n",
                 escape(&d.oembed_url),
@@ -106,10 +115,20 @@ pub(super) fn player_page(config: &PlayerConfig, discovery: Option<&Discovery>) 
          <script src=\"/assets/{hls}\" defer></script>\n\
          <script src=\"/assets/{dash}\" defer></script>\n\
          <script type=\"module\" src=\"/assets/js/embed.js\"></script>\n\
-         </head>\n<body class=\"embed\">\n\
+         </head>\n<body class=\"embed{class}\">\n\
          <main id=\"embed\" data-testid=\"embed\" data-config=\"{data}\">\
-         <noscript><p>This player needs JavaScript.</p></noscript></main>\n\
+         <noscript><p>This player needs JavaScript.</p></noscript></main>\n{below}\
          </body>\n</html>\n",
+        class = if watch { " watch" } else { "" },
+        below = if watch {
+            format!(
+                "<h1 data-testid=\"watch-title\">{title}</h1>\n\
+                 <p><a href=\"/#/media/{}\">Open in mediaserver</a></p>\n",
+                escape(&config.id)
+            )
+        } else {
+            String::new()
+        },
         hls = web::HLS_JS,
         dash = web::DASH_JS,
         data = escape(&data),
@@ -191,21 +210,25 @@ mod tests {
         let hostile = r#""><script>alert(1)</script><img src=x onerror=alert(2)>"#;
         let d = Discovery {
             page_url: "http://h/embed/x".into(),
+            player_url: "http://h/embed/x".into(),
             oembed_url: "http://h/oembed?url=http%3A%2F%2Fh%2Fembed%2Fx&format=json".into(),
             poster_url: Some("http://h/v1/media/x/thumbnail.jpg".into()),
             width: 640,
             height: 360,
         };
-        let page = player_page(&config(hostile), Some(&d));
-        assert!(!page.contains("<script>alert"), "{page}");
-        assert!(!page.contains("<img src=x"), "{page}");
-        assert_eq!(page.matches("<script").count(), 3, "{page}");
-        assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        for watch in [false, true] {
+            let page = player_page(&config(hostile), Some(&d), watch);
+            assert!(!page.contains("<script>alert"), "{page}");
+            assert!(!page.contains("<img src=x"), "{page}");
+            assert_eq!(page.matches("<script").count(), 3, "{page}");
+            assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        }
     }
 
     #[test]
     fn every_asset_the_pages_reference_is_embedded() {
-        let page = player_page(&config("t"), None) + &error_page(StatusCode::NOT_FOUND, "gone");
+        let page =
+            player_page(&config("t"), None, true) + &error_page(StatusCode::NOT_FOUND, "gone");
         let mut n = 0;
         for part in page.split("\"/assets/").skip(1) {
             let path = part.split('"').next().unwrap();

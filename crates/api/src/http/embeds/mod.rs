@@ -58,6 +58,7 @@ impl EmbedOrigins {
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(embed_page))
+        .routes(routes!(watch_page))
         .routes(routes!(oembed::oembed))
 }
 
@@ -164,12 +165,53 @@ async fn embed_page(
     Path(id): Path<String>,
     query: Result<Query<EmbedParams>, QueryRejection>,
 ) -> Response {
-    let public_frame = state.settings.embed_allowed_origins.frame_ancestors(false);
-    match render(&state, base, &id, query).await {
-        Ok((page, frame_ancestors, private)) => html::respond(
+    page(&state, base, &id, query, false).await
+}
+
+/// The share page: the item's player with its title, for a link people open (and that link
+/// previews unfurl: Open Graph and Twitter player tags, oEmbed discovery). The same access and
+/// options as `/embed/{id}`, but no site may frame it.
+#[utoipa::path(get, path = "/watch/{id}", tag = "embeds",
+    params(("id" = String, Path), EmbedParams),
+    responses(
+        (status = 200, description = "the share page", content_type = "text/html", body = String),
+        (status = 400, description = "a bad option (the page names it)", content_type = "text/html", body = String),
+        (status = 401, description = "the playback token is invalid or expired", content_type = "text/html", body = String),
+        (status = 403, description = "the playback token is for another item", content_type = "text/html", body = String),
+        (status = 404, description = "no such item, a private one without a token, an image, or not playable yet", content_type = "text/html", body = String),
+        (status = 503, description = "the database cannot serve now; retry later", content_type = "text/html", body = String)))]
+async fn watch_page(
+    State(state): State<AppState>,
+    base: BaseUrl,
+    Path(id): Path<String>,
+    query: Result<Query<EmbedParams>, QueryRejection>,
+) -> Response {
+    page(&state, base, &id, query, true).await
+}
+
+/// The embed page (`watch` false) or the share page, or the error page in their place.
+async fn page(
+    state: &AppState,
+    base: BaseUrl,
+    id: &str,
+    query: Result<Query<EmbedParams>, QueryRejection>,
+    watch: bool,
+) -> Response {
+    let framing = |private: bool| {
+        if watch {
+            "'none'".to_string()
+        } else {
+            state
+                .settings
+                .embed_allowed_origins
+                .frame_ancestors(private)
+        }
+    };
+    let mut resp = match render(state, base, id, query, watch).await {
+        Ok((page, private)) => html::respond(
             StatusCode::OK,
             page,
-            page_csp(&state, &frame_ancestors),
+            page_csp(state, &framing(private)),
             if private {
                 "private, no-store"
             } else {
@@ -183,24 +225,33 @@ async fn embed_page(
             html::respond(
                 status,
                 html::error_page(status, &message),
-                page_csp(&state, &public_frame),
+                // An embed's error page may be framed, so the embedding site shows why.
+                page_csp(state, &framing(false)),
                 "no-store",
             )
         }
+    };
+    if watch {
+        resp.headers_mut().insert(
+            axum::http::header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        );
     }
+    resp
 }
 
 fn page_csp(state: &AppState, frame_ancestors: &str) -> HeaderValue {
     web::csp_header(state.settings.public_base_url.as_deref(), frame_ancestors)
 }
 
-/// The page for item `id`, its `frame-ancestors`, and whether it is private.
+/// The page for item `id`, and whether the item is private.
 async fn render(
     state: &AppState,
     base: BaseUrl,
     id: &str,
     query: Result<Query<EmbedParams>, QueryRejection>,
-) -> ApiResult<(String, String, bool)> {
+    watch: bool,
+) -> ApiResult<(String, bool)> {
     let Query(params) = query?;
     let options = params.options()?;
     let grant = match params.token.as_deref() {
@@ -254,9 +305,15 @@ async fn render(
         options,
     };
     let discovery = (!private).then(|| {
-        let page_url = format!("{base}/embed/{}", media.id);
+        let player_url = format!("{base}/embed/{}", media.id);
+        let page_url = if watch {
+            format!("{base}/watch/{}", media.id)
+        } else {
+            player_url.clone()
+        };
         let (width, height) = oembed::natural_size(&media);
         html::Discovery {
+            player_url,
             oembed_url: format!(
                 "{base}/oembed?url={}&format=json",
                 percent_encoding::utf8_percent_encode(
@@ -273,13 +330,8 @@ async fn render(
             height,
         }
     });
-    let frame_ancestors = state
-        .settings
-        .embed_allowed_origins
-        .frame_ancestors(private);
     Ok((
-        html::player_page(&config, discovery.as_ref()),
-        frame_ancestors,
+        html::player_page(&config, discovery.as_ref(), watch),
         private,
     ))
 }

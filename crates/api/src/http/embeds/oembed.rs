@@ -24,8 +24,9 @@ const THUMBNAIL_MAX_WIDTH: u32 = 1280;
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct OEmbedParams {
-    /// The URL of an item on this server: its embed page (`/embed/{id}`), its page in the web
-    /// app (`/#/media/{id}`) or its API URL (`/v1/media/{id}`).
+    /// The URL of an item on this server: its embed page (`/embed/{id}`), its share page
+    /// (`/watch/{id}`), its page in the web app (`/#/media/{id}`) or its API URL
+    /// (`/v1/media/{id}`).
     url: String,
     /// Largest width the consumer can show, in pixels.
     #[param(value_type = Option<u32>, minimum = 1)]
@@ -154,6 +155,7 @@ fn item_id(base: &str, url: &str) -> ApiResult<String> {
     let fragment = url.fragment().unwrap_or("");
     let id = path
         .strip_prefix("/embed/")
+        .or_else(|| path.strip_prefix("/watch/"))
         .or_else(|| path.strip_prefix("/v1/media/"))
         .or_else(|| {
             (path.is_empty())
@@ -218,6 +220,7 @@ mod tests {
             "http://MEDIA.example:8080/embed/abc/?autoplay=1",
             "http://media.example:8080/#/media/abc",
             "http://media.example:8080/v1/media/abc",
+            "http://media.example:8080/watch/abc",
         ] {
             assert_eq!(id(u).as_deref(), Ok("abc"), "{u}");
         }
