@@ -20,11 +20,13 @@ const PASSWORD = 'correct horse battery staple';
 
 let server, browser, tmp, mediaId, allowed, refused, failed = false;
 
-/** A site on its own loopback port whose page frames `embedUrl()` and records what the frame
- *  posts (`window.messages`). Resolves to {origin, close()}. */
+/** A site on its own loopback port whose page frames `embedUrl()` (with the page's own query
+ *  appended: the embed options) and records what the frame posts (`window.messages`). Resolves
+ *  to {origin, close()}. */
 function site(embedUrl) {
   const s = http.createServer((req, res) => {
-    const src = embedUrl();
+    const query = new URL(req.url, 'http://x').search.slice(1);
+    const src = embedUrl() + (query ? '&' + query.replace(/[<>"']/g, '') : '');
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     res.end(`<!doctype html><html><head><title>a blog</title></head><body>
 <h1>A blog post with a video</h1>
@@ -106,6 +108,34 @@ test('an allowed origin frames the player, which plays and tells its parent', { 
   assert.deepEqual(state, { engine: 'hls', levels: state.levels, muted: true, paused: false, title: 'A <b>bold</b> clip', quality: true });
   assert.ok(state.levels >= 1, JSON.stringify(state));
   assert.deepEqual(errors, []);
+  await page.context().close();
+}));
+
+test('the options start, controls=0 and loop are applied', { timeout: 90000 }, step(async () => {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(allowed.origin + '/?start=3&controls=0&loop=1');
+  // Ready at the start position, then playing from there (never from the beginning)...
+  await page.waitForFunction(() => window.messages.some((m) => m.event === 'ready'), null, { timeout: 60000 });
+  const ready = await page.evaluate(() => window.messages.find((m) => m.event === 'ready'));
+  assert.equal(ready.currentTime, 3);
+  await page.waitForFunction(() => window.messages.some((m) => m.event === 'timeupdate' && m.currentTime > 3.5), null, { timeout: 60000 });
+  // ...and past the end of the 6 s clip back to its beginning.
+  await page.waitForFunction(() => {
+    const t = window.messages.filter((m) => m.event === 'timeupdate').map((m) => m.currentTime);
+    const top = t.indexOf(Math.max(...t));
+    return t[top] > 5 && t.slice(top + 1).some((x) => x < 1);
+  }, null, { timeout: 60000 });
+  const before = await page.evaluate(() => window.messages.filter((m) => m.event === 'timeupdate').map((m) => m.currentTime));
+  const firstLoop = before.slice(0, before.indexOf(Math.max(...before)));
+  assert.ok(firstLoop.every((t) => t >= 2.9), 'played from before the start: ' + firstLoop.join(', '));
+  assert.ok(!(await page.evaluate(() => window.messages.some((m) => m.event === 'ended'))), 'loop: the clip never ends');
+  const frame = page.frames().find((f) => f.url().startsWith(server.url + '/embed/'));
+  const ui = await frame.evaluate(() => {
+    const v = document.querySelector('[data-testid="video"]');
+    const shown = (sel) => getComputedStyle(document.querySelector(sel)).display !== 'none';
+    return { controls: v.controls, loop: v.loop, bar: shown('.controls'), seek: shown('.scrub') };
+  });
+  assert.deepEqual(ui, { controls: false, loop: true, bar: false, seek: false });
   await page.context().close();
 }));
 
