@@ -4,7 +4,9 @@
 #   oci (PyPI: the reference OCI request signer crates/oci's tests compare against),
 #   schemathesis and openapi-spec-validator (PyPI: the API document's validator and fuzzer),
 #   Chromium, playwright-core and tus-js-client (npm, pinned in tests/browser/package-lock.json)
-#   for the browser tests, docker-registry + skopeo + apache2-utils (a real container registry,
+#   for the browser tests, openapi-python-client (PyPI) and openapi-typescript, openapi-fetch and
+#   typescript (npm, pinned in clients/typescript/package-lock.json) for the generated clients
+#   (scripts/gen-clients.sh, scripts/test-clients.sh), docker-registry + skopeo + apache2-utils (a real container registry,
 #   for the `mediaserver registry` tests).
 # Usage: scripts/install-deps.sh [--server-only]
 set -euo pipefail
@@ -65,5 +67,24 @@ if [ "${1:-}" != "--server-only" ]; then
     }') >/dev/null 2>&1; then
     echo "installing: playwright-core, tus-js-client (npm, tests/browser)" >&2
     (cd "$browser_dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  # The typed clients' generators (scripts/gen-clients.sh): pinned, so that regenerating gives
+  # the committed files on every machine. The Python client needs httpx, attrs and dateutil.
+  if ! (cd / && [ "$(openapi-python-client --version 2>/dev/null)" = "openapi-python-client version: 0.29.1" ] \
+      && python3 -c "import httpx, attrs, dateutil") >/dev/null 2>&1; then
+    echo "installing: openapi-python-client (PyPI)" >&2
+    python3 -m pip install -q 'openapi-python-client==0.29.1' 'httpx>=0.23,<0.29' 'attrs>=22.2' 'python-dateutil>=2.8' 2>/dev/null \
+      || python3 -m pip install -q --break-system-packages 'openapi-python-client==0.29.1' 'httpx>=0.23,<0.29' 'attrs>=22.2' 'python-dateutil>=2.8'
+  fi
+  ts_dir="$(cd "$(dirname "$0")/.." && pwd)/clients/typescript"
+  if ! (cd "$ts_dir" && node -e '
+    const p = require("./package.json");
+    for (const [name, want] of Object.entries({ ...p.dependencies, ...p.devDependencies })) {
+      let have = null;
+      try { have = require("./node_modules/" + name + "/package.json").version; } catch {}
+      if (have !== want) process.exit(1);
+    }') >/dev/null 2>&1; then
+    echo "installing: openapi-typescript, openapi-fetch, typescript (npm, clients/typescript)" >&2
+    (cd "$ts_dir" && npm ci --no-audit --no-fund --loglevel=error)
   fi
 fi

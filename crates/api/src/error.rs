@@ -39,6 +39,9 @@ pub enum ApiError {
     Unprocessable(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// What the request asks for exists but is not offered (oEmbed's XML format): 501.
+    #[error("{0}")]
+    NotImplemented(String),
     #[error("range not satisfiable: the object has {size} bytes")]
     RangeNotSatisfiable { size: u64 },
     /// The server's disk is full (507): nothing of the request was kept. The cause is logged.
@@ -133,6 +136,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
+            ApiError::NotImplemented(_) => (StatusCode::NOT_IMPLEMENTED, "not_implemented"),
             ApiError::RangeNotSatisfiable { .. } => {
                 (StatusCode::RANGE_NOT_SATISFIABLE, "range_not_satisfiable")
             }

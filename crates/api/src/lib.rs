@@ -12,6 +12,8 @@ mod openapi;
 
 pub use credentials::hash_password;
 pub use error::ApiError;
+/// Which sites may frame the embed page (`EMBED_ALLOWED_ORIGINS`).
+pub use http::embeds::EmbedOrigins;
 /// The realm domains under which subscription confirmations are fetched (from
 /// `notification.{region}[.oci].{domain}` only).
 pub use http::events::OCI_REALM_DOMAINS;
@@ -73,6 +75,8 @@ pub struct ApiSettings {
     /// This server's address as clients reach it (`EXTERNAL_URL`), for the absolute URLs it
     /// hands out; `None`: told from the request (see `http::forwarded`).
     pub external_url: Option<String>,
+    /// Which sites may show `/embed/{id}` in a frame (`EMBED_ALLOWED_ORIGINS`).
+    pub embed_allowed_origins: EmbedOrigins,
     /// Tests only (no environment variable sets it): lets an OCI Notifications subscription
     /// confirmation reach a loopback address (`http(s)://127.0.0.1:port`, `[::1]`), a local
     /// stand-in. Off, only OCI Notifications' HTTPS hosts are fetched.
@@ -95,6 +99,7 @@ impl Default for ApiSettings {
             public_base_url: None,
             trusted_proxies: Vec::new(),
             external_url: None,
+            embed_allowed_origins: EmbedOrigins::Default,
             allow_loopback_confirmation: false,
         }
     }
@@ -168,6 +173,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(http::direct::router())
         .merge(http::tus::router())
         .merge(http::events::router())
+        .merge(http::embeds::router())
         .merge(http::playback::router())
         .merge(http::ops::router())
         .merge(http::webhooks::router())

@@ -44,6 +44,7 @@ pub fn api_settings(config: &Config) -> ApiSettings {
         public_base_url: config.http.public_base_url.clone(),
         trusted_proxies: config.http.trusted_proxies.clone(),
         external_url: config.http.external_url.clone(),
+        embed_allowed_origins: config.http.embed_allowed_origins.clone(),
         registration: config.auth.registration,
         max_upload_bytes: config.http.max_upload_bytes,
         max_pending_uploads: config.http.max_pending_uploads,

@@ -46,6 +46,8 @@ static ASSETS: &[Asset] = &[
     asset!("js/api.js", JS),
     asset!("js/auth.js", JS),
     asset!("js/dom.js", JS),
+    asset!("js/embed.js", JS),
+    asset!("js/embed_share.js", JS),
     asset!("js/format.js", JS),
     asset!("js/items.js", JS),
     asset!("js/library.js", JS),
@@ -57,6 +59,7 @@ static ASSETS: &[Asset] = &[
     asset!("js/upload.js", JS),
     asset!("js/webhooks.js", JS),
     asset!("app.css", CSS),
+    asset!("embed.css", CSS),
     asset!("favicon.svg", SVG),
     asset!("vendor/hls.js-1.7.4/hls.min.js", JS),
     asset!("vendor/hls.js-1.7.4/LICENSE", TEXT),
@@ -71,6 +74,16 @@ static ASSETS: &[Asset] = &[
 ];
 
 const INDEX_HTML: &[u8] = include_bytes!("../../web/index.html");
+
+/// The vendored players, as the pages name them under `/assets/`.
+pub(crate) const HLS_JS: &str = "vendor/hls.js-1.7.4/hls.min.js";
+pub(crate) const DASH_JS: &str = "vendor/dashjs-5.2.1/dash.mediaplayer.min.js";
+
+/// Whether `/assets/{path}` is served.
+#[cfg(test)]
+pub(crate) fn has_asset(path: &str) -> bool {
+    ASSETS.iter().any(|a| a.path == path)
+}
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -89,10 +102,10 @@ fn etags() -> &'static [String] {
     })
 }
 
-/// The page's Content-Security-Policy: only this origin's scripts and styles; media, images and
+/// A page's Content-Security-Policy: only this origin's scripts and styles; media, images and
 /// XHR also from `blob:` (MSE) and from `PUBLIC_BASE_URL`, where segment requests may be
-/// redirected.
-fn csp(public_base_url: Option<&str>) -> String {
+/// redirected; framed only by `frame_ancestors` (`'none'` but for the embed page).
+fn csp(public_base_url: Option<&str>, frame_ancestors: &str) -> String {
     let extra = public_base_url
         .and_then(origin_of)
         .map(|o| format!(" {o}"))
@@ -101,8 +114,17 @@ fn csp(public_base_url: Option<&str>) -> String {
         "default-src 'self'; script-src 'self'; style-src 'self'; \
          img-src 'self' data: blob:{extra}; media-src 'self' blob:{extra}; \
          connect-src 'self'{extra}; worker-src 'self' blob:; object-src 'none'; \
-         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+         base-uri 'none'; form-action 'self'; frame-ancestors {frame_ancestors}"
     )
+}
+
+/// [`csp`] as a header value. `origin_of` keeps only a clean origin and the frame ancestors
+/// come checked from the configuration; should the value still not be valid, the policy
+/// without the public origin is, and failing that one that allows nothing.
+pub(crate) fn csp_header(public_base_url: Option<&str>, frame_ancestors: &str) -> HeaderValue {
+    HeaderValue::from_str(&csp(public_base_url, frame_ancestors))
+        .or_else(|_| HeaderValue::from_str(&csp(None, frame_ancestors)))
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"))
 }
 
 /// `scheme://host[:port]` of an absolute http(s) URL, or `None`.
@@ -166,15 +188,10 @@ fn respond(
 }
 
 async fn index(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let policy = csp(state.settings.public_base_url.as_deref());
     let extra = vec![
         (
             header::CONTENT_SECURITY_POLICY,
-            // `origin_of` keeps only a clean origin; should the value still not be a valid
-            // header, the policy without the public origin is.
-            HeaderValue::from_str(&policy)
-                .or_else(|_| HeaderValue::from_str(&csp(None)))
-                .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'")),
+            csp_header(state.settings.public_base_url.as_deref(), "'none'"),
         ),
         (
             header::REFERRER_POLICY,
@@ -270,8 +287,8 @@ mod tests {
 
     #[test]
     fn csp_adds_only_a_clean_public_origin() {
-        assert!(!csp(None).contains("cdn"));
-        let p = csp(Some("https://cdn.example.com/media-bucket"));
+        assert!(!csp(None, "'none'").contains("cdn"));
+        let p = csp(Some("https://cdn.example.com/media-bucket"), "'none'");
         assert!(p.contains("connect-src 'self' https://cdn.example.com;"));
         assert!(p.contains("media-src 'self' blob: https://cdn.example.com;"));
         assert_eq!(origin_of("https://a b/"), None);

@@ -307,6 +307,13 @@ export function makePlayer(ctx, src) {
         retryTimer = setTimeout(() => start(engine, media.currentTime, !media.paused, true), 3000);
         return;
       }
+      if (!e.status && current.dataset.engine === 'hls' && src.dashReady && !triedDash) {
+        // HLS cannot play here (no MSE for it, a decode error it could not recover): DASH.
+        triedDash = true;
+        dashRadio.checked = true;
+        start('dash', media.currentTime, !media.paused);
+        return;
+      }
       status.className = 'player-status error';
       status.textContent = e.status === 401 || e.status === 403
         ? 'This playback link is invalid or has expired.'
@@ -316,6 +323,7 @@ export function makePlayer(ctx, src) {
 
   let retries = 0;
   let retryTimer = null;
+  let triedDash = false;
   function start(engine, resumeAt, resume, isRetry) {
     clearTimeout(retryTimer);
     if (!isRetry) retries = 0;

@@ -2,6 +2,7 @@
 
 import { api } from './api.js';
 import { copyField, el, view } from './dom.js';
+import { embedSnippet } from './embed_share.js';
 import { fmtDate } from './format.js';
 import { makePlayer } from './player.js';
 
@@ -20,6 +21,7 @@ export function makeSharePanel(canManage) {
         kids.push(...copyField('HLS', absolute(item.playback.hls), 'public-hls-url'));
         if (item.status === 'ready') kids.push(...copyField('DASH', absolute(item.playback.dash), 'public-dash-url'));
       }
+      kids.push(...embedSnippet(item));
     }
     if (canManage && item.kind !== 'image' && (item.playable || item.status === 'ready')) {
       const ttl = el('select', { id: 'share-ttl', 'data-testid': 'share-ttl' },
@@ -30,6 +32,7 @@ export function makeSharePanel(canManage) {
           ...copyField('Player link', absolute('#/share/' + encodeURIComponent(t.token)), 'share-page-url'),
           ...copyField('HLS URL', absolute(t.hls), 'share-hls-url'),
           ...copyField('DASH URL', absolute(t.dash), 'share-dash-url'),
+          ...embedSnippet(item, t.token),
           el('p', { class: 'small muted', text: 'Expires ' + fmtDate(t.expires_at) + '. Anyone with these links can watch until then, unless the item is deleted or made private from public or unlisted.' }));
       };
       const make = el('button', { type: 'button', 'data-testid': 'share-create', onclick: async () => {

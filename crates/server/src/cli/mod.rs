@@ -40,6 +40,11 @@ enum Command {
     /// media.failed), retrying a refused delivery with backoff for about a day
     /// (WEBHOOK_MAX_ATTEMPTS, WEBHOOK_RETRY_BACKOFF_SECONDS, WEBHOOK_RETRY_BACKOFF_MAX_SECONDS,
     /// WEBHOOK_TIMEOUT_SECONDS), as does `worker`.
+    ///
+    /// Other sites may show an item's player in an iframe (/embed/{id}, found through
+    /// /oembed): EMBED_ALLOWED_ORIGINS lists the sites allowed to frame it (`*`, or origins such
+    /// as https://blog.example.com,https://*.example.org); unset, any site may frame public and
+    /// unlisted items, and a private item's player (with ?token=) only this server's pages.
     Serve,
     /// Run processing workers only (no HTTP), against the same database and storage as the
     /// servers. Run as many as you like, on any machine. SIGTERM lets the current job finish

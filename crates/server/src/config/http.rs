@@ -1,6 +1,7 @@
 //! The HTTP side: where the server listens (`HOST`, `PORT`), how long and how many connections
 //! it keeps (`HTTP_HEADER_TIMEOUT_SECONDS`, `HTTP_MAX_CONNECTIONS`), which reverse proxies it
 //! believes (`TRUSTED_PROXIES`) and its own address for the URLs it hands out (`EXTERNAL_URL`),
+//! which sites may frame the embed page (`EMBED_ALLOWED_ORIGINS`),
 //! what it accepts (`MAX_UPLOAD_BYTES`, `UPLOAD_EXPIRY_SECONDS`, `MAX_PENDING_UPLOADS`,
 //! `USER_QUOTA_BYTES`), bucket events
 //! (`EVENTS_SECRET`, `EVENTS_OWNER_EMAIL`), where segment requests redirect (`PUBLIC_BASE_URL`)
@@ -10,6 +11,7 @@
 
 use super::vars::{err, is_http_url, ConfigError, Vars};
 use ipnet::IpNet;
+use mediaserver_api::EmbedOrigins;
 use mediaserver_core::{RetryPolicy, Secret};
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
@@ -28,6 +30,8 @@ pub struct HttpConfig {
     /// This server's address as clients reach it, without a trailing `/`: the absolute URLs it
     /// hands out start with it. `None`: from the request.
     pub external_url: Option<String>,
+    /// Which sites may show `/embed/{id}` in a frame.
+    pub embed_allowed_origins: EmbedOrigins,
     pub max_upload_bytes: u64,
     /// Unfinished uploads (tus, direct) are removed this long after their last activity.
     pub upload_expiry_secs: u64,
@@ -71,6 +75,10 @@ pub(super) fn from_vars(vars: &Vars) -> Result<HttpConfig, ConfigError> {
     let external_url = match vars.get("EXTERNAL_URL") {
         Some(u) => Some(external_url(&u).map_err(|m| err("EXTERNAL_URL", m))?),
         None => None,
+    };
+    let embed_allowed_origins = match vars.get("EMBED_ALLOWED_ORIGINS") {
+        Some(list) => embed_origins(&list).map_err(|m| err("EMBED_ALLOWED_ORIGINS", m))?,
+        None => EmbedOrigins::Default,
     };
     let events_secret = vars.get("EVENTS_SECRET").map(Secret::new);
     let events_owner_email = vars.get("EVENTS_OWNER_EMAIL");
@@ -135,6 +143,7 @@ pub(super) fn from_vars(vars: &Vars) -> Result<HttpConfig, ConfigError> {
         max_connections,
         trusted_proxies,
         external_url,
+        embed_allowed_origins,
         max_upload_bytes,
         upload_expiry_secs,
         max_pending_uploads,
@@ -223,6 +232,67 @@ fn external_url(u: &str) -> Result<String, String> {
     Ok(u.trim_end_matches('/').to_string())
 }
 
+/// `EMBED_ALLOWED_ORIGINS`: `*`, or origins (`http(s)://host[:port]`, a host may start with
+/// `*.`; `self` for this server's own pages) separated by commas or spaces, as CSP
+/// `frame-ancestors` sources.
+fn embed_origins(list: &str) -> Result<EmbedOrigins, String> {
+    let items: Vec<&str> = list
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if items == ["*"] {
+        return Ok(EmbedOrigins::Any);
+    }
+    let origins = items
+        .iter()
+        .map(|item| {
+            if item.eq_ignore_ascii_case("self") {
+                return Ok("'self'".to_string());
+            }
+            embed_origin(item).ok_or_else(|| {
+                format!(
+                    "'{item}' is not an origin: give `*`, or origins such as \
+                     https://blog.example.com,https://*.example.org,http://localhost:8080 \
+                     (scheme, host and port only; `self` for this server)"
+                )
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if origins.is_empty() {
+        return Err("no origin given".into());
+    }
+    Ok(EmbedOrigins::List(origins))
+}
+
+/// One origin, lowercased, or `None`.
+fn embed_origin(item: &str) -> Option<String> {
+    let item = item.to_ascii_lowercase();
+    let (scheme, rest) = item.split_once("://")?;
+    if !matches!(scheme, "http" | "https") {
+        return None;
+    }
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((h, _)) if !h.ends_with(']') && h.contains(':') => (rest, None), // bare IPv6: refused below
+        Some((h, p)) => (h, Some(p)),
+        None => (rest, None),
+    };
+    if let Some(p) = port {
+        p.parse::<u16>().ok().filter(|p| *p > 0)?;
+    }
+    let name = host.strip_prefix("*.").unwrap_or(host);
+    let ok = if let Some(v6) = name.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        host == name && v6.parse::<std::net::Ipv6Addr>().is_ok()
+    } else {
+        !name.is_empty()
+            && name
+                .split('.')
+                .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+    };
+    ok.then(|| item.trim_end_matches('/').to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::tests::cfg;
@@ -285,6 +355,47 @@ mod tests {
             let e = cfg(&[("TRUSTED_PROXIES", bad)]).unwrap_err();
             assert_eq!(e.var, "TRUSTED_PROXIES");
             assert!(e.message.contains(bad), "{e}");
+        }
+    }
+
+    #[test]
+    fn embed_origins_are_star_or_origins() {
+        use mediaserver_api::EmbedOrigins;
+        let origins =
+            |v: &str| cfg(&[("EMBED_ALLOWED_ORIGINS", v)]).map(|c| c.http.embed_allowed_origins);
+        assert_eq!(
+            cfg(&[]).unwrap().http.embed_allowed_origins,
+            EmbedOrigins::Default
+        );
+        assert_eq!(origins(" * ").unwrap(), EmbedOrigins::Any);
+        assert_eq!(
+            origins("https://Blog.example.com/, http://localhost:8080 https://*.example.org,self,http://[::1]:3000").unwrap(),
+            EmbedOrigins::List(vec![
+                "https://blog.example.com".into(),
+                "http://localhost:8080".into(),
+                "https://*.example.org".into(),
+                "'self'".into(),
+                "http://[::1]:3000".into(),
+            ])
+        );
+        for bad in [
+            "blog.example.com",
+            "ftp://x.example",
+            "https://x.example/path",
+            "https://x.example?q",
+            "https://user@x.example",
+            "https://x.example:99999",
+            "https://x.example:0",
+            "https://x..example",
+            "https://x.example;script-src",
+            "https://'none'",
+            "*, https://x.example",
+            "https://[::1",
+            "https://::1",
+            ",",
+        ] {
+            let e = origins(bad).unwrap_err();
+            assert_eq!(e.var, "EMBED_ALLOWED_ORIGINS", "{bad}");
         }
     }
 

@@ -1,0 +1,268 @@
+from http import HTTPStatus
+from typing import Any, cast
+from urllib.parse import quote
+
+import httpx
+
+from ...client import AuthenticatedClient, Client
+from ...types import Response, UNSET
+from ... import errors
+
+from ...models.error_body import ErrorBody
+from ...models.media_kind import MediaKind
+from ...models.media_page import MediaPage
+from ...models.media_status import MediaStatus
+from ...types import UNSET, Unset
+from typing import cast
+from uuid import UUID
+
+
+
+def _get_kwargs(
+    *,
+    limit: int | Unset = UNSET,
+    cursor: UUID | Unset = UNSET,
+    kind: MediaKind | Unset = UNSET,
+    status: MediaStatus | Unset = UNSET,
+
+) -> dict[str, Any]:
+    
+
+    
+
+    params: dict[str, Any] = {}
+
+    params["limit"] = limit
+
+    json_cursor: str | Unset = UNSET
+    if not isinstance(cursor, Unset):
+        json_cursor = str(cursor)
+    params["cursor"] = json_cursor
+
+    json_kind: str | Unset = UNSET
+    if not isinstance(kind, Unset):
+        json_kind = kind.value
+
+    params["kind"] = json_kind
+
+    json_status: str | Unset = UNSET
+    if not isinstance(status, Unset):
+        json_status = status.value
+
+    params["status"] = json_status
+
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/v1/media",
+        "params": params,
+    }
+
+
+    return _kwargs
+
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> ErrorBody | MediaPage | None:
+    if response.status_code == 200:
+        response_200 = MediaPage.from_dict(response.json())
+
+
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = ErrorBody.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = ErrorBody.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ErrorBody.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 503:
+        response_503 = ErrorBody.from_dict(response.json())
+
+
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[ErrorBody | MediaPage]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = UNSET,
+    cursor: UUID | Unset = UNSET,
+    kind: MediaKind | Unset = UNSET,
+    status: MediaStatus | Unset = UNSET,
+
+) -> Response[ErrorBody | MediaPage]:
+    """ The caller's media items (admins: everyone's), newest first.
+
+    Args:
+        limit (int | Unset):
+        cursor (UUID | Unset):
+        kind (MediaKind | Unset): What a media item is, decided from its bytes.
+        status (MediaStatus | Unset): Where a media item is in its life.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorBody | MediaPage]
+     """
+
+
+    kwargs = _get_kwargs(
+        limit=limit,
+cursor=cursor,
+kind=kind,
+status=status,
+
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = UNSET,
+    cursor: UUID | Unset = UNSET,
+    kind: MediaKind | Unset = UNSET,
+    status: MediaStatus | Unset = UNSET,
+
+) -> ErrorBody | MediaPage | None:
+    """ The caller's media items (admins: everyone's), newest first.
+
+    Args:
+        limit (int | Unset):
+        cursor (UUID | Unset):
+        kind (MediaKind | Unset): What a media item is, decided from its bytes.
+        status (MediaStatus | Unset): Where a media item is in its life.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorBody | MediaPage
+     """
+
+
+    return sync_detailed(
+        client=client,
+limit=limit,
+cursor=cursor,
+kind=kind,
+status=status,
+
+    ).parsed
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = UNSET,
+    cursor: UUID | Unset = UNSET,
+    kind: MediaKind | Unset = UNSET,
+    status: MediaStatus | Unset = UNSET,
+
+) -> Response[ErrorBody | MediaPage]:
+    """ The caller's media items (admins: everyone's), newest first.
+
+    Args:
+        limit (int | Unset):
+        cursor (UUID | Unset):
+        kind (MediaKind | Unset): What a media item is, decided from its bytes.
+        status (MediaStatus | Unset): Where a media item is in its life.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorBody | MediaPage]
+     """
+
+
+    kwargs = _get_kwargs(
+        limit=limit,
+cursor=cursor,
+kind=kind,
+status=status,
+
+    )
+
+    response = await client.get_async_httpx_client().request(
+        **kwargs
+    )
+
+    return _build_response(client=client, response=response)
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = UNSET,
+    cursor: UUID | Unset = UNSET,
+    kind: MediaKind | Unset = UNSET,
+    status: MediaStatus | Unset = UNSET,
+
+) -> ErrorBody | MediaPage | None:
+    """ The caller's media items (admins: everyone's), newest first.
+
+    Args:
+        limit (int | Unset):
+        cursor (UUID | Unset):
+        kind (MediaKind | Unset): What a media item is, decided from its bytes.
+        status (MediaStatus | Unset): Where a media item is in its life.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorBody | MediaPage
+     """
+
+
+    return (await asyncio_detailed(
+        client=client,
+limit=limit,
+cursor=cursor,
+kind=kind,
+status=status,
+
+    )).parsed

@@ -1,0 +1,204 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+from ..models.scope import Scope
+from ..types import UNSET, Unset
+from typing import cast
+import datetime
+
+
+
+
+
+
+T = TypeVar("T", bound="ApiKeyView")
+
+
+
+@_attrs_define
+class ApiKeyView:
+    """ A key as listed: everything but the secret (and its hash).
+
+        Attributes:
+            created_at (datetime.datetime):
+            expired (bool): Whether `expires_at` has passed: the key is refused, and can only be revoked.
+            id (str):
+            name (str):
+            prefix (str): The key's first characters, to tell it apart.
+            scopes (list[Scope]):
+            expires_at (datetime.datetime | None | Unset): `null`: the key does not expire.
+            last_used_at (datetime.datetime | None | Unset): When it last authenticated a request (recorded at most once a
+                minute); `null`: never.
+     """
+
+    created_at: datetime.datetime
+    expired: bool
+    id: str
+    name: str
+    prefix: str
+    scopes: list[Scope]
+    expires_at: datetime.datetime | None | Unset = UNSET
+    last_used_at: datetime.datetime | None | Unset = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+
+
+
+
+    def to_dict(self) -> dict[str, Any]:
+        created_at = self.created_at.isoformat()
+
+        expired = self.expired
+
+        id = self.id
+
+        name = self.name
+
+        prefix = self.prefix
+
+        scopes = []
+        for scopes_item_data in self.scopes:
+            scopes_item = scopes_item_data.value
+            scopes.append(scopes_item)
+
+
+
+        expires_at: None | str | Unset
+        if isinstance(self.expires_at, Unset):
+            expires_at = UNSET
+        elif isinstance(self.expires_at, datetime.datetime):
+            expires_at = self.expires_at.isoformat()
+        else:
+            expires_at = self.expires_at
+
+        last_used_at: None | str | Unset
+        if isinstance(self.last_used_at, Unset):
+            last_used_at = UNSET
+        elif isinstance(self.last_used_at, datetime.datetime):
+            last_used_at = self.last_used_at.isoformat()
+        else:
+            last_used_at = self.last_used_at
+
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update({
+            "created_at": created_at,
+            "expired": expired,
+            "id": id,
+            "name": name,
+            "prefix": prefix,
+            "scopes": scopes,
+        })
+        if expires_at is not UNSET:
+            field_dict["expires_at"] = expires_at
+        if last_used_at is not UNSET:
+            field_dict["last_used_at"] = last_used_at
+
+        return field_dict
+
+
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
+
+
+
+
+        expired = d.pop("expired")
+
+        id = d.pop("id")
+
+        name = d.pop("name")
+
+        prefix = d.pop("prefix")
+
+        scopes = []
+        _scopes = d.pop("scopes")
+        for scopes_item_data in (_scopes):
+            scopes_item = Scope(scopes_item_data)
+
+
+
+            scopes.append(scopes_item)
+
+
+        def _parse_expires_at(data: object) -> datetime.datetime | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                expires_at_type_0 = datetime.datetime.fromisoformat(data)
+
+
+
+                return expires_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None | Unset, data)
+
+        expires_at = _parse_expires_at(d.pop("expires_at", UNSET))
+
+
+        def _parse_last_used_at(data: object) -> datetime.datetime | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                last_used_at_type_0 = datetime.datetime.fromisoformat(data)
+
+
+
+                return last_used_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None | Unset, data)
+
+        last_used_at = _parse_last_used_at(d.pop("last_used_at", UNSET))
+
+
+        api_key_view = cls(
+            created_at=created_at,
+            expired=expired,
+            id=id,
+            name=name,
+            prefix=prefix,
+            scopes=scopes,
+            expires_at=expires_at,
+            last_used_at=last_used_at,
+        )
+
+
+        api_key_view.additional_properties = d
+        return api_key_view
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
