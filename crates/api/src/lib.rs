@@ -120,6 +120,8 @@ pub struct AppStateInner {
     pub(crate) playback_cache: http::playback::PlaybackCache,
     /// Running hashes of the tus uploads this server is receiving (see `http::tus::hashes`).
     pub(crate) running_hashes: http::tus::RunningHashes,
+    /// The day's viewer salt and the per-address beacon budget (see `http::analytics`).
+    pub(crate) view_tracker: http::analytics::ViewTracker,
 }
 
 impl AppState {
@@ -140,6 +142,7 @@ impl AppState {
             settings: Arc::new(settings),
             playback_cache: Default::default(),
             running_hashes: Default::default(),
+            view_tracker: Default::default(),
         }))
     }
 }
@@ -162,6 +165,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(http::accounts::router())
+        .merge(http::analytics::router())
         .merge(http::admin::router())
         .merge(http::api_keys::router())
         .merge(http::media::router())
