@@ -18,7 +18,7 @@ const MAX_POSITION_SECONDS: f64 = 7.0 * 86_400.0;
 const MAX_MESSAGE_CHARS: usize = 500;
 const MAX_RENDITION_CHARS: usize = 32;
 
-#[derive(Deserialize, ToSchema, Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum BeaconEventName {
     /// Playback started (the first frame is shown): a session's first counts one view.
@@ -48,38 +48,116 @@ impl BeaconEventName {
     }
 }
 
-/// One playback beacon. Fields other than `session` and `event` belong to particular events;
-/// one sent with another event is a 400.
-#[derive(Deserialize, ToSchema)]
+/// One playback beacon, as the document describes it: one shape per `event`, each with the fields
+/// that belong to it (a field sent with another event is a 400). [`BeaconBody`] reads it, with
+/// error messages that name the field.
+/// (Only utoipa reads these `serde` attributes: no field is read through this type.)
+#[derive(ToSchema)]
+#[serde(tag = "event", rename_all = "snake_case")]
+#[allow(dead_code)] // The schema only.
+pub(crate) enum Beacon {
+    /// Playback started (the first frame is shown): a session's first counts one view.
+    #[serde(deny_unknown_fields)]
+    ViewStart {
+        #[schema(min_length = 8, max_length = 64, pattern = "^[A-Za-z0-9_-]{8,64}$")]
+        session: String,
+        #[schema(minimum = 0, maximum = 604800)]
+        position_seconds: Option<f64>,
+        /// Milliseconds from the play request to the first frame.
+        #[schema(minimum = 0, maximum = 600000)]
+        startup_ms: Option<f64>,
+        #[schema(min_length = 1, max_length = 32, pattern = "^[A-Za-z0-9 ._+-]{1,32}$")]
+        rendition: Option<String>,
+    },
+    /// Every 10 s while playing.
+    #[serde(deny_unknown_fields)]
+    Heartbeat {
+        #[schema(min_length = 8, max_length = 64, pattern = "^[A-Za-z0-9_-]{8,64}$")]
+        session: String,
+        #[schema(minimum = 0, maximum = 604800)]
+        position_seconds: Option<f64>,
+        /// Seconds actually playing since the previous beacon (at most 60).
+        #[schema(minimum = 0, maximum = 60)]
+        watch_seconds: f64,
+        #[schema(min_length = 1, max_length = 32, pattern = "^[A-Za-z0-9 ._+-]{1,32}$")]
+        rendition: Option<String>,
+    },
+    /// Playback stalled (not because of a seek).
+    #[serde(deny_unknown_fields)]
+    Rebuffer {
+        #[schema(min_length = 8, max_length = 64, pattern = "^[A-Za-z0-9_-]{8,64}$")]
+        session: String,
+        #[schema(minimum = 0, maximum = 604800)]
+        position_seconds: Option<f64>,
+        /// How long, in milliseconds.
+        #[schema(minimum = 0, maximum = 600000)]
+        duration_ms: f64,
+        #[schema(min_length = 1, max_length = 32, pattern = "^[A-Za-z0-9 ._+-]{1,32}$")]
+        rendition: Option<String>,
+    },
+    /// The player switched to `rendition`.
+    #[serde(deny_unknown_fields)]
+    Rendition {
+        #[schema(min_length = 8, max_length = 64, pattern = "^[A-Za-z0-9_-]{8,64}$")]
+        session: String,
+        #[schema(minimum = 0, maximum = 604800)]
+        position_seconds: Option<f64>,
+        #[schema(min_length = 1, max_length = 32, pattern = "^[A-Za-z0-9 ._+-]{1,32}$")]
+        rendition: String,
+    },
+    /// A playback error.
+    #[serde(deny_unknown_fields)]
+    Error {
+        #[schema(min_length = 8, max_length = 64, pattern = "^[A-Za-z0-9_-]{8,64}$")]
+        session: String,
+        #[schema(minimum = 0, maximum = 604800)]
+        position_seconds: Option<f64>,
+        #[schema(min_length = 1, max_length = 32, pattern = "^[A-Za-z0-9 ._+-]{1,32}$")]
+        rendition: Option<String>,
+        /// What went wrong (checked and counted, not stored).
+        #[schema(max_length = 500, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
+        message: Option<String>,
+    },
+    /// Playback ended or the page closed.
+    #[serde(deny_unknown_fields)]
+    End {
+        #[schema(min_length = 8, max_length = 64, pattern = "^[A-Za-z0-9_-]{8,64}$")]
+        session: String,
+        #[schema(minimum = 0, maximum = 604800)]
+        position_seconds: Option<f64>,
+        /// Seconds actually playing since the previous beacon (at most 60).
+        #[schema(minimum = 0, maximum = 60)]
+        watch_seconds: Option<f64>,
+        #[schema(min_length = 1, max_length = 32, pattern = "^[A-Za-z0-9 ._+-]{1,32}$")]
+        rendition: Option<String>,
+    },
+}
+
+/// What a beacon body is read as: every field optional, so that a 400 can name the one that is
+/// missing or belongs to another event.
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct BeaconBody {
     /// The player's random id for this playback: 8–64 letters, digits, `-` or `_`.
-    #[schema(min_length = 8, max_length = 64, pattern = "^[A-Za-z0-9_-]{8,64}$")]
     session: String,
     event: BeaconEventName,
     /// Where playback is, in seconds (any event; checked, not stored).
-    #[schema(minimum = 0, maximum = 604800)]
     #[serde(default)]
     position_seconds: Option<f64>,
     /// `view_start` only: milliseconds from the play request to the first frame.
-    #[schema(minimum = 0, maximum = 600000)]
     #[serde(default)]
     startup_ms: Option<f64>,
     /// `heartbeat` (required) and `end`: seconds watched since the previous beacon, at most 60.
-    #[schema(minimum = 0, maximum = 60)]
     #[serde(default)]
     watch_seconds: Option<f64>,
     /// `rebuffer` only (required): how long playback stalled, in milliseconds.
-    #[schema(minimum = 0, maximum = 600000)]
     #[serde(default)]
     duration_ms: Option<f64>,
     /// The rendition playing, as the item's `renditions[].name` says (e.g. `720p`); required with
     /// `rendition`. Watch time is counted per rendition for names the item lists.
-    #[schema(min_length = 1, max_length = 32)]
     #[serde(default)]
     rendition: Option<String>,
     /// `error` only: what went wrong (at most 500 characters, no control characters).
-    #[schema(max_length = 500)]
     #[serde(default)]
     message: Option<String>,
 }

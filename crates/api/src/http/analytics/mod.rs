@@ -21,7 +21,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
-use beacon::BeaconBody;
+use beacon::Beacon;
 use chrono::{Days, Utc};
 use mediaserver_core::analytics::{ViewBeacon, ViewEvent};
 use mediaserver_core::{Media, MediaId, MediaKind};
@@ -45,10 +45,20 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 }
 
 /// What the beacon routes keep in memory: the day's salt and the per-address budget.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct ViewTracker {
     salt: viewers::ViewerSalt,
     limiter: viewers::BeaconLimiter,
+}
+
+impl ViewTracker {
+    /// Allowing each address `per_minute` beacons (`BEACONS_PER_MINUTE`).
+    pub(crate) fn new(per_minute: u32) -> Self {
+        ViewTracker {
+            salt: Default::default(),
+            limiter: viewers::BeaconLimiter::new(per_minute),
+        }
+    }
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -60,11 +70,11 @@ pub(crate) struct BeaconParams {
 
 /// Reports playback of an item: one JSON object per request (see docs/analytics.md). No login
 /// needed for an item the caller may play; a private item needs `?token=` (a playback token for
-/// it) or its owner's login. At most 4 KiB; at most 120 beacons per minute per address.
+/// it) or its owner's login. At most 4 KiB; at most `BEACONS_PER_MINUTE` (120) beacons per minute per address.
 #[utoipa::path(post, path = "/v1/media/{id}/views", tag = "analytics",
     security((), ("bearer" = [])),
     params(("id" = String, Path), BeaconParams),
-    request_body(content = BeaconBody, content_type = "application/json",
+    request_body(content = Beacon, content_type = "application/json",
         description = "`text/plain` is read the same way (what `navigator.sendBeacon` sends for a string)"),
     responses((status = 202, description = "recorded"),
         (status = 400, body = ErrorBody, description = "a field is missing or wrong: the message names it"),
@@ -106,7 +116,7 @@ async fn media_beacon(
 /// `/v1/play/{token}/…` sends). As `POST /v1/media/{id}/views` otherwise.
 #[utoipa::path(post, path = "/v1/play/{token}/views", tag = "analytics",
     params(("token" = String, Path)),
-    request_body(content = BeaconBody, content_type = "application/json",
+    request_body(content = Beacon, content_type = "application/json",
         description = "`text/plain` is read the same way (what `navigator.sendBeacon` sends for a string)"),
     responses((status = 202, description = "recorded"),
         (status = 400, body = ErrorBody, description = "a field is missing or wrong: the message names it"),

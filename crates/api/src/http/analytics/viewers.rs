@@ -7,8 +7,10 @@
 //!   address: the hashes count unique viewers of one item on one day and nothing else. The
 //!   price: a restart during a day, or several replicas, count one viewer once per salt.
 //!   IPv6 addresses count by their /64, as the login throttle does.
-//! - [`BeaconLimiter`]: at most [`BEACONS_PER_MINUTE`] beacons per address per minute (fixed
-//!   windows, in this process; each replica counts on its own).
+//! - [`BeaconLimiter`]: at most `BEACONS_PER_MINUTE` (120 by default: a player sends about 7 a
+//!   minute — a heartbeat every 10 s and a few events — so some twenty viewers behind one NAT
+//!   address) beacons per address per minute, in fixed windows, in this process (each replica
+//!   counts on its own).
 
 use chrono::NaiveDate;
 use mediaserver_core::MediaId;
@@ -19,9 +21,6 @@ use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Beacons one address may send per minute: a player sends about 7 (a heartbeat every 10 s and
-/// a few events), so this is some twenty viewers behind one NAT address.
-pub(crate) const BEACONS_PER_MINUTE: u32 = 120;
 const WINDOW: Duration = Duration::from_secs(60);
 /// Past this many addresses, those of past windows are dropped before adding another.
 const PRUNE_ABOVE: usize = 100_000;
@@ -91,16 +90,14 @@ pub(crate) struct BeaconLimiter {
     windows: Mutex<HashMap<IpAddr, (Instant, u32)>>,
 }
 
-impl Default for BeaconLimiter {
-    fn default() -> Self {
+impl BeaconLimiter {
+    pub(crate) fn new(per_minute: u32) -> Self {
         BeaconLimiter {
-            per_window: BEACONS_PER_MINUTE,
+            per_window: per_minute,
             windows: Mutex::default(),
         }
     }
-}
 
-impl BeaconLimiter {
     /// `Err` with the seconds to wait if `client` has used up this window.
     pub(crate) fn admit(&self, client: IpAddr) -> Result<(), u64> {
         self.admit_at(client, Instant::now())
@@ -173,10 +170,7 @@ mod tests {
 
     #[test]
     fn an_address_gets_its_budget_per_window() {
-        let l = BeaconLimiter {
-            per_window: 3,
-            windows: Mutex::default(),
-        };
+        let l = BeaconLimiter::new(3);
         let t = Instant::now();
         for _ in 0..3 {
             assert!(l.admit_at(ip("198.51.100.7"), t).is_ok());
