@@ -53,6 +53,9 @@ pub enum ApiError {
     },
     #[error("too many failed attempts; try again in {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: u64 },
+    /// A per-address budget (viewer beacons) is used up for now.
+    #[error("too many requests from this address; try again in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     /// A dependency (database, storage, a remote endpoint) cannot serve now. `message` is the
     /// client's; it and the cause are logged.
     #[error("{message}")]
@@ -140,7 +143,7 @@ impl ApiError {
             ApiError::RangeNotSatisfiable { .. } => {
                 (StatusCode::RANGE_NOT_SATISFIABLE, "range_not_satisfiable")
             }
-            ApiError::TooManyRequests { .. } => {
+            ApiError::TooManyRequests { .. } | ApiError::RateLimited { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, "too_many_requests")
             }
             ApiError::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
@@ -191,7 +194,8 @@ impl IntoResponse for ApiError {
                     resp.headers_mut().insert(header::CONTENT_RANGE, v);
                 }
             }
-            ApiError::TooManyRequests { retry_after_secs } => {
+            ApiError::TooManyRequests { retry_after_secs }
+            | ApiError::RateLimited { retry_after_secs } => {
                 resp.headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             }

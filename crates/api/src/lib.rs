@@ -54,6 +54,8 @@ pub struct ApiSettings {
     pub max_pending_uploads: u64,
     /// Unfinished uploads are removed this long after their last activity.
     pub upload_expiry: Duration,
+    /// Viewer beacons one client address may send per minute (429 beyond; see `http::analytics`).
+    pub beacons_per_minute: u32,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     /// Failed logins for one account from one client allowed per window before 429 (a client
@@ -90,6 +92,7 @@ impl Default for ApiSettings {
             max_upload_bytes: 10 * 1024 * 1024 * 1024,
             max_pending_uploads: 100,
             upload_expiry: Duration::from_secs(24 * 3600),
+            beacons_per_minute: 120,
             access_token_ttl: Duration::from_secs(900),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             login_max_failures: 10,
@@ -125,6 +128,8 @@ pub struct AppStateInner {
     pub(crate) playback_cache: http::playback::PlaybackCache,
     /// Running hashes of the tus uploads this server is receiving (see `http::tus::hashes`).
     pub(crate) running_hashes: http::tus::RunningHashes,
+    /// The day's viewer salt and the per-address beacon budget (see `http::analytics`).
+    pub(crate) view_tracker: http::analytics::ViewTracker,
 }
 
 impl AppState {
@@ -142,6 +147,7 @@ impl AppState {
             output_store,
             tokens: TokenKeys::new(jwt_secret, settings.access_token_ttl),
             throttle: LoginThrottle::new(settings.login_max_failures, settings.login_window),
+            view_tracker: http::analytics::ViewTracker::new(settings.beacons_per_minute),
             settings: Arc::new(settings),
             playback_cache: Default::default(),
             running_hashes: Default::default(),
@@ -167,6 +173,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(http::accounts::router())
+        .merge(http::analytics::router())
         .merge(http::admin::router())
         .merge(http::api_keys::router())
         .merge(http::media::router())

@@ -22,6 +22,7 @@ use utoipa::OpenApi;
         (name = "media", description = "Upload, list, change and delete media items"),
         (name = "uploads", description = "Resumable uploads (tus 1.0.0) and one-time direct-upload targets"),
         (name = "playback", description = "HLS, DASH, thumbnails, storyboards; playback tokens; the public listing"),
+        (name = "analytics", description = "Viewer beacons from players, and an item's viewing report"),
         (name = "ops", description = "Health, readiness and metrics"),
         (name = "admin", description = "Users, invitations and the jobs view (admins only)"),
         (name = "webhooks", description = "Webhook deliveries and their attempts (admin)"),

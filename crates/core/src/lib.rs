@@ -3,6 +3,7 @@
 //! HTTP, SQL, a storage provider or where configuration comes from (the `mediaserver` binary
 //! reads it).
 
+pub mod analytics;
 mod error_chain;
 pub mod ids;
 pub mod layout;

@@ -11,6 +11,7 @@
 
 mod accounts;
 pub mod admin;
+mod analytics;
 mod database;
 mod error;
 mod media_items;
@@ -26,6 +27,7 @@ mod webhooks;
 
 pub use accounts::Accounts;
 pub use admin::Admin;
+pub use analytics::Analytics;
 pub use database::Database;
 pub use error::{Cause, DbError, Result};
 pub use media_items::{MediaItems, Recorded};
@@ -38,7 +40,7 @@ use std::sync::Arc;
 
 /// Everything the database offers. Implemented for every type that implements all the facets.
 pub trait Repo:
-    Database + Accounts + MediaItems + Processing + JobQueue + Uploads + Admin + Webhooks
+    Database + Accounts + MediaItems + Processing + JobQueue + Uploads + Admin + Webhooks + Analytics
 {
 }
 
@@ -51,6 +53,7 @@ impl<T> Repo for T where
         + Uploads
         + Admin
         + Webhooks
+        + Analytics
         + ?Sized
 {
 }

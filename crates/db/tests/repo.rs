@@ -121,6 +121,8 @@ macro_rules! both_backends {
 mod accounts;
 #[path = "repo/admin.rs"]
 mod admin;
+#[path = "repo/analytics.rs"]
+mod analytics;
 #[path = "repo/backend.rs"]
 mod backend;
 #[path = "repo/media.rs"]

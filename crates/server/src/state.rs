@@ -48,6 +48,7 @@ pub fn api_settings(config: &Config) -> ApiSettings {
         registration: config.auth.registration,
         max_upload_bytes: config.http.max_upload_bytes,
         max_pending_uploads: config.http.max_pending_uploads,
+        beacons_per_minute: config.http.beacons_per_minute,
         upload_expiry: Duration::from_secs(config.http.upload_expiry_secs),
         access_token_ttl: Duration::from_secs(config.auth.access_token_ttl_secs),
         refresh_token_ttl: Duration::from_secs(config.auth.refresh_token_ttl_secs),

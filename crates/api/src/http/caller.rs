@@ -45,6 +45,8 @@ fn required_scope(method: &Method, route: Option<&str>) -> Option<Scope> {
         }
         // A playback token is a way to read an item.
         ("POST", "/v1/media/{id}/playback-token") => Some(Scope::Read),
+        // Reporting playback is part of playing.
+        ("POST", "/v1/media/{id}/views") => Some(Scope::Read),
         ("GET" | "HEAD" | "OPTIONS", _) => Some(Scope::Read),
         _ => Some(Scope::Write),
     }

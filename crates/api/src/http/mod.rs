@@ -4,6 +4,7 @@
 // Routes, one module per resource.
 pub(crate) mod accounts; // registration, login, token refresh and revocation, password change
 pub(crate) mod admin; // users (with storage used), invitations, the jobs view: admins only
+pub(crate) mod analytics; // viewer beacons (no login) and an item's viewing report (its owner)
 pub(crate) mod api_keys; // API keys: create, list, revoke; expiry and scopes
 pub(crate) mod direct; // direct uploads: a time-limited URL to PUT the file to, then completion
 pub(crate) mod embeds; // the embed page other sites frame, and oEmbed
@@ -23,7 +24,7 @@ mod objects; // serving stored bytes: ranges, ETags, conditional requests
 mod paging; // limit, cursor and the next page's cursor of item lists
 mod path_id; // typed ids in route paths: a malformed id is the 404 an unknown one gets
 mod pending_uploads; // the cap on a user's unfinished tus and direct uploads
-mod text; // text fields from clients: control characters refused
+pub(crate) mod text; // text fields from clients: control characters refused
 mod views; // the JSON views of items (with signed playback URLs)
 
 // Around every route.
@@ -93,7 +94,7 @@ pub(crate) fn optional_whole_number<'de, D: serde::Deserializer<'de>>(
 /// `value` as `T`, which every request body of this API is an object of. serde would also build
 /// a struct from a JSON array of its fields in order (`[null]`, `["a.mp4", 5]`), which the
 /// documented schema does not allow: anything but an object is a 400.
-fn object_into<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+pub(crate) fn object_into<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
     if !value.is_object() {
         return Err(ApiError::BadRequest(
             "invalid JSON body: expected a JSON object".into(),

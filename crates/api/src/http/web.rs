@@ -43,8 +43,10 @@ const SVG: &str = "image/svg+xml";
 static ASSETS: &[Asset] = &[
     asset!("js/main.js", JS),
     asset!("js/admin.js", JS),
+    asset!("js/analytics.js", JS),
     asset!("js/api.js", JS),
     asset!("js/auth.js", JS),
+    asset!("js/beacons.js", JS),
     asset!("js/dom.js", JS),
     asset!("js/embed.js", JS),
     asset!("js/embed_share.js", JS),

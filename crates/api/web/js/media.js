@@ -6,6 +6,7 @@ import { confirmDialog, el, setKids, toast, view } from './dom.js';
 import { fmtBytes, fmtDate, fmtTime, kbps } from './format.js';
 import { isActive, loadableUrl, setImage } from './items.js';
 import { makePlayer } from './player.js';
+import { makeAnalyticsPanel } from './analytics.js';
 import { makeSharePanel } from './share.js';
 
 export async function viewMedia(ctx, id) {
@@ -161,6 +162,7 @@ export async function viewMedia(ctx, id) {
 
     side.append(el('section', { class: 'panel', 'aria-label': 'Manage' }, el('h2', { text: 'Manage' }), titleForm,
       el('label', { for: 'visibility', text: 'Visibility' }), vis, visHelp, el('div', { class: 'row' }, del)));
+    if (item.kind !== 'image') side.append(makeAnalyticsPanel(ctx, item.id));
   }
 
   // ---- sharing

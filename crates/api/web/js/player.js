@@ -9,6 +9,7 @@
 
 import { $, el } from './dom.js';
 import { fmtTime, kbps } from './format.js';
+import { trackViews } from './beacons.js';
 
 /** hls.js on `media`. Calls `events.levels()` when the level list is known, `events.change()`
  *  when the playing level changes and `events.tracks()` when the audio tracks (or the current
@@ -314,6 +315,7 @@ export function makePlayer(ctx, src) {
         start('dash', media.currentTime, !media.paused);
         return;
       }
+      beacons.error(e.details || e.type);
       status.className = 'player-status error';
       status.textContent = e.status === 401 || e.status === 403
         ? 'This playback link is invalid or has expired.'
@@ -378,6 +380,9 @@ export function makePlayer(ctx, src) {
     events.tracks();
     syncTime();
   }
+  // Viewer analytics: the rung playing now, named as the item's renditions are ("720p").
+  const beacons = trackViews(media, src.hls, () => { const l = player && player.levels()[player.currentLevel()]; return l && l.width && l.height ? Math.min(l.width, l.height) + 'p' : null; });
+  ctx.onCleanup(() => beacons.stop());
   update({});
   start('hls', 0, false);
   ctx.onCleanup(() => { clearTimeout(retryTimer); if (player) player.destroy(); player = null; window.__player = null; });

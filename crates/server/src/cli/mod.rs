@@ -35,6 +35,8 @@ enum Command {
     /// Listens on HOST:PORT (default 0.0.0.0:3000). Stops gracefully on SIGINT/SIGTERM.
     /// USER_QUOTA_BYTES caps what each user may store (originals plus unfinished uploads; an
     /// upload past it is refused with 413 and nothing is kept); unset: no quota.
+    /// BEACONS_PER_MINUTE (default 120) is how many viewer beacons one client address may send
+    /// per minute (429 beyond).
     ///
     /// With WEBHOOK_URL and WEBHOOK_SECRET it also sends the webhook outbox (media.ready,
     /// media.failed), retrying a refused delivery with backoff for about a day

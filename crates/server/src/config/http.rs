@@ -3,7 +3,7 @@
 //! believes (`TRUSTED_PROXIES`) and its own address for the URLs it hands out (`EXTERNAL_URL`),
 //! which sites may frame the embed page (`EMBED_ALLOWED_ORIGINS`),
 //! what it accepts (`MAX_UPLOAD_BYTES`, `UPLOAD_EXPIRY_SECONDS`, `MAX_PENDING_UPLOADS`,
-//! `USER_QUOTA_BYTES`), bucket events
+//! `USER_QUOTA_BYTES`, `BEACONS_PER_MINUTE`), bucket events
 //! (`EVENTS_SECRET`, `EVENTS_OWNER_EMAIL`), where segment requests redirect (`PUBLIC_BASE_URL`)
 //! and the webhook it calls when an item is done (`WEBHOOK_URL`, `WEBHOOK_SECRET`, and how it
 //! retries: `WEBHOOK_MAX_ATTEMPTS`, `WEBHOOK_RETRY_BACKOFF_SECONDS`,
@@ -40,6 +40,8 @@ pub struct HttpConfig {
     /// `USER_QUOTA_BYTES`: bytes one user may store (originals plus unfinished uploads);
     /// `None`: unlimited.
     pub user_quota_bytes: Option<u64>,
+    /// Viewer beacons one client address may send per minute (`BEACONS_PER_MINUTE`).
+    pub beacons_per_minute: u32,
     pub events_secret: Option<Secret>,
     pub events_owner_email: Option<String>,
     /// Segment requests redirect here (a CDN in front of the output bucket) instead of being proxied.
@@ -93,6 +95,10 @@ pub(super) fn from_vars(vars: &Vars) -> Result<HttpConfig, ConfigError> {
     let max_pending_uploads = vars.parse_or("MAX_PENDING_UPLOADS", 100u64)?;
     if max_pending_uploads == 0 {
         return Err(err("MAX_PENDING_UPLOADS", "must be greater than 0"));
+    }
+    let beacons_per_minute = vars.parse_or("BEACONS_PER_MINUTE", 120u32)?;
+    if !(1..=1_000_000).contains(&beacons_per_minute) {
+        return Err(err("BEACONS_PER_MINUTE", "must be between 1 and 1000000"));
     }
     let user_quota_bytes = match vars.get("USER_QUOTA_BYTES") {
         None => None,
@@ -148,6 +154,7 @@ pub(super) fn from_vars(vars: &Vars) -> Result<HttpConfig, ConfigError> {
         upload_expiry_secs,
         max_pending_uploads,
         user_quota_bytes,
+        beacons_per_minute,
         events_secret,
         events_owner_email,
         public_base_url,

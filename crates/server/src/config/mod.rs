@@ -153,6 +153,13 @@ pub(crate) mod tests {
             cfg(&[("MAX_PENDING_UPLOADS", "0")]).unwrap_err().var,
             "MAX_PENDING_UPLOADS"
         );
+        for bad in ["0", "-1", "many", "1000001"] {
+            assert_eq!(
+                cfg(&[("BEACONS_PER_MINUTE", bad)]).unwrap_err().var,
+                "BEACONS_PER_MINUTE"
+            );
+        }
+        assert_eq!(cfg(&[]).unwrap().http.beacons_per_minute, 120);
         assert_eq!(
             cfg(&[("MEDIA_BUCKET", "../etc")]).unwrap_err().var,
             "MEDIA_BUCKET"

@@ -9,6 +9,7 @@ mod common;
 mod registry_support;
 
 mod admin;
+mod analytics;
 mod api_auth;
 mod api_hardening;
 mod api_keys;
