@@ -5,7 +5,7 @@
 //! authentication), [`MediaItems`] (the API and ingest), [`Processing`] and [`JobQueue`] (the
 //! pipeline), [`Uploads`] (the API's upload endpoints), [`Admin`] (user administration, storage
 //! used per user, invitations, the jobs view), [`Webhooks`] (the outbox: the pipeline sends, the
-//! API lists and redelivers) and [`Database`] (startup and readiness).
+//! API lists and redelivers), [`TextTracks`] (uploaded captions and subtitles) and [`Database`] (startup and readiness).
 //! [`Repo`] is their union, so wiring passes one [`DynRepo`]; a caller imports the traits whose
 //! methods it calls.
 
@@ -21,6 +21,7 @@ mod repo_impl;
 mod rows;
 mod shared;
 pub mod sqlite;
+mod text_tracks;
 mod uploads;
 mod webhooks;
 
@@ -31,6 +32,7 @@ pub use error::{Cause, DbError, Result};
 pub use media_items::{MediaItems, Recorded};
 pub use processing::{MediaReady, Processing};
 pub use queue::JobQueue;
+pub use text_tracks::{TextTracks, UploadedTextTrack};
 pub use uploads::Uploads;
 pub use webhooks::Webhooks;
 
@@ -38,7 +40,7 @@ use std::sync::Arc;
 
 /// Everything the database offers. Implemented for every type that implements all the facets.
 pub trait Repo:
-    Database + Accounts + MediaItems + Processing + JobQueue + Uploads + Admin + Webhooks
+    Database + Accounts + MediaItems + Processing + JobQueue + Uploads + Admin + Webhooks + TextTracks
 {
 }
 
@@ -51,6 +53,7 @@ impl<T> Repo for T where
         + Uploads
         + Admin
         + Webhooks
+        + TextTracks
         + ?Sized
 {
 }

@@ -29,6 +29,7 @@ macro_rules! impl_repo {
         $crate::queue::impl_queue!($repo, $db, $lock);
         $crate::uploads::impl_uploads!($repo, $row);
         $crate::webhooks::impl_webhooks!($repo, $db, $row, $lock);
+        $crate::text_tracks::impl_text_tracks!($repo, $row);
     };
 }
 pub(crate) use impl_repo;
