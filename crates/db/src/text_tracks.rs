@@ -26,6 +26,8 @@ pub trait TextTracks: Send + Sync + std::fmt::Debug {
     async fn add_text_track(&self, track: &UploadedTextTrack) -> Result<bool>;
     /// The item's uploaded tracks, oldest first.
     async fn text_tracks(&self, media_id: &MediaId) -> Result<Vec<UploadedTextTrack>>;
+    /// The uploaded tracks of each of `media_ids` (one query for a page of items), oldest first.
+    async fn text_tracks_of(&self, media_ids: &[MediaId]) -> Result<Vec<UploadedTextTrack>>;
     /// Deletes one track and bumps the item's `updated_at`; whether it existed.
     async fn delete_text_track(&self, media_id: &MediaId, track_id: &str) -> Result<bool>;
 }
@@ -114,6 +116,28 @@ macro_rules! impl_text_tracks {
                 .fetch_all(&self.pool)
                 .await
                 .map_err(Self::db_err)?;
+                rows.iter().map(Self::text_track_from_row).collect()
+            }
+
+            async fn text_tracks_of(
+                &self,
+                media_ids: &[::mediaserver_core::MediaId],
+            ) -> $crate::Result<Vec<$crate::UploadedTextTrack>> {
+                if media_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let placeholders: Vec<String> =
+                    (1..=media_ids.len()).map(|n| format!("${n}")).collect();
+                let sql = format!(
+                    "SELECT media_id, id, language, label, kind, bytes, created_at \
+                     FROM text_tracks WHERE media_id IN ({}) ORDER BY created_at, id",
+                    placeholders.join(", ")
+                );
+                let mut query = ::sqlx::query(&sql);
+                for id in media_ids {
+                    query = query.bind(id.as_str());
+                }
+                let rows = query.fetch_all(&self.pool).await.map_err(Self::db_err)?;
                 rows.iter().map(Self::text_track_from_row).collect()
             }
 

@@ -41,6 +41,13 @@ async fn text_tracks_round_trip_and_bump_the_item(repo: &DynRepo) {
     );
     // Another item's list is its own.
     assert!(repo.text_tracks(&MediaId::new()).await.unwrap().is_empty());
+    assert_eq!(
+        repo.text_tracks_of(&[MediaId::new(), m.id.clone()])
+            .await
+            .unwrap(),
+        vec![a.clone(), b.clone()]
+    );
+    assert!(repo.text_tracks_of(&[]).await.unwrap().is_empty());
 
     assert!(repo.delete_text_track(&m.id, "ua").await.unwrap());
     assert!(!repo.delete_text_track(&m.id, "ua").await.unwrap());
