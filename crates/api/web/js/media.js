@@ -7,6 +7,7 @@ import { fmtBytes, fmtDate, fmtTime, kbps } from './format.js';
 import { isActive, loadableUrl, setImage } from './items.js';
 import { makePlayer } from './player.js';
 import { makeSharePanel } from './share.js';
+import { makeTextTracksPanel } from './text_tracks.js';
 
 export async function viewMedia(ctx, id) {
   let item;
@@ -163,7 +164,9 @@ export async function viewMedia(ctx, id) {
       el('label', { for: 'visibility', text: 'Visibility' }), vis, visHelp, el('div', { class: 'row' }, del)));
   }
 
-  // ---- sharing
+  // ---- captions (owner or admin), then sharing
+  const captions = canManage ? makeTextTracksPanel(item, () => { if (player) player.reload(); }) : null;
+  if (captions) side.append(captions.root);
   side.append(share.root);
 
   let timer = null;
@@ -171,6 +174,7 @@ export async function viewMedia(ctx, id) {
   function render() {
     renderInfo();
     renderStage();
+    if (captions) captions.render(item);
     const shareable = `${item.visibility}/${item.playable}/${item.status}`;
     if (shareable !== wasShareable) { wasShareable = shareable; share.render(item); }
   }

@@ -140,7 +140,17 @@ async fn uploaded_captions_are_published_at_once_and_leave_with_delete() {
     let id = ready_video(&s, &token).await;
     let base = format!("/v1/media/{id}");
     // Fetched (and so cached) before any track exists: the add must still show at once.
-    let (_, before) = text(&s, &format!("{base}/hls/master.m3u8"), Some(&token)).await;
+    let r = s
+        .get(&format!("{base}/hls/master.m3u8"), &token)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("no-cache"));
+    let etag_before = r.headers()["etag"].clone();
+    let before = r.text().await.unwrap();
     assert!(subtitle_renditions(&before).is_empty(), "{before}");
     let (_, mpd_before) = text(&s, &format!("{base}/dash/manifest.mpd"), Some(&token)).await;
     assert!(text_sets(&mpd_before).is_empty());
@@ -196,6 +206,23 @@ async fn uploaded_captions_are_published_at_once_and_leave_with_delete() {
         vtt,
         "WEBVTT\n\nbom\n00:00:01.000 --> 00:00:02.000 align:start line:0\nOlá\n"
     );
+
+    // A player (or cache) revalidating the master it had gets the new one, then a 304.
+    let r = s
+        .get(&format!("{base}/hls/master.m3u8"), &token)
+        .header("if-none-match", etag_before)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let etag_after = r.headers()["etag"].clone();
+    let r = s
+        .get(&format!("{base}/hls/master.m3u8"), &token)
+        .header("if-none-match", etag_after)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
 
     // HLS: one rendition per track, every variant names the group, playlists of one segment.
     let (_, master) = text(&s, &format!("{base}/hls/master.m3u8"), Some(&token)).await;

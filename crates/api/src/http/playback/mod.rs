@@ -387,10 +387,10 @@ fn cache_control(kind: Kind, ready: bool, media: &Media) -> &'static str {
         (Kind::Segment, false) => "public, max-age=31536000, immutable",
         (Kind::Segment, true) => "private, max-age=31536000, immutable",
         (Kind::Playlist | Kind::Manifest, _) if !ready => "no-cache",
-        // A text track added or deleted shows in the next manifest: caches may keep one only
-        // briefly (a revalidation is answered from memory).
-        (Kind::Manifest, false) => "public, max-age=10",
-        (Kind::Manifest, true) => "private, max-age=10",
+        // A text track added or deleted shows in the next manifest a player loads: caches
+        // revalidate every time (answered from memory, a 304 while nothing changed).
+        (Kind::Manifest, false) => "public, no-cache",
+        (Kind::Manifest, true) => "private, no-cache",
         (Kind::Playlist | Kind::Image, false) => "public, max-age=300",
         (Kind::Playlist | Kind::Image, true) => "private, max-age=300",
     }
