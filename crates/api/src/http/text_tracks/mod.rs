@@ -54,7 +54,13 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 pub(crate) struct UploadParams {
     /// The track's language: an ISO 639-1/639-2/639-3 code or a BCP 47 tag built on one
     /// (`en`, `eng`, `pt-BR`).
-    #[param(min_length = 1, max_length = 35, example = "en")]
+    #[param(
+        required = true,
+        min_length = 2,
+        max_length = 35,
+        pattern = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
+        example = "en"
+    )]
     language: Option<String>,
     /// What players show in their captions menu (at most 100 characters); defaults to the
     /// language's English name.
