@@ -588,3 +588,39 @@ async fn captions_wait_for_a_ready_item() {
     assert!(msg.contains("wait until it is ready"), "{msg}");
     assert!(stored_text_files(&s, &id).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_track_the_database_refuses_leaves_no_files() {
+    let s = TestServer::start_with(&[("WORKERS", "1"), ("TRANSCODE_PRESET", "ultrafast")]).await;
+    let token = s.user_token("owner@example.com").await;
+    let id = ready_video(&s, &token).await;
+    // The database refuses every new track row once the files are already stored.
+    {
+        use sqlx::Connection;
+        let db = s.dir.path().join("mediaserver.db");
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .unwrap();
+        sqlx::query(
+            "CREATE TRIGGER refuse_tracks BEFORE INSERT ON text_tracks \
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+    }
+    let r = post_track(
+        &s,
+        &token,
+        &id,
+        "language=en",
+        "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nhi\n",
+    )
+    .await;
+    assert!(r.status().is_server_error(), "{}", r.status());
+    assert!(stored_text_files(&s, &id).await.is_empty());
+    // Nor does the manifest name anything.
+    let (_, master) = text(&s, &format!("/v1/media/{id}/hls/master.m3u8"), Some(&token)).await;
+    assert!(subtitle_renditions(&master).is_empty(), "{master}");
+}
