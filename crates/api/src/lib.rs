@@ -184,6 +184,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(http::playback::router())
         .merge(http::ops::router())
         .merge(http::webhooks::router())
+        .merge(http::text_tracks::router())
 }
 
 /// The whole application as one service: API routes, docs, web page, and the middleware stack.

@@ -5,7 +5,7 @@
 //! authentication), [`MediaItems`] (the API and ingest), [`Processing`] and [`JobQueue`] (the
 //! pipeline), [`Uploads`] (the API's upload endpoints), [`Admin`] (user administration, storage
 //! used per user, invitations, the jobs view), [`Webhooks`] (the outbox: the pipeline sends, the
-//! API lists and redelivers) and [`Database`] (startup and readiness).
+//! API lists and redelivers), [`TextTracks`] (uploaded captions and subtitles) and [`Database`] (startup and readiness).
 //! [`Repo`] is their union, so wiring passes one [`DynRepo`]; a caller imports the traits whose
 //! methods it calls.
 
@@ -22,6 +22,7 @@ mod repo_impl;
 mod rows;
 mod shared;
 pub mod sqlite;
+mod text_tracks;
 mod uploads;
 mod webhooks;
 
@@ -33,6 +34,7 @@ pub use error::{Cause, DbError, Result};
 pub use media_items::{MediaItems, Recorded};
 pub use processing::{MediaReady, Processing};
 pub use queue::JobQueue;
+pub use text_tracks::{TextTracks, UploadedTextTrack};
 pub use uploads::Uploads;
 pub use webhooks::Webhooks;
 
@@ -40,7 +42,16 @@ use std::sync::Arc;
 
 /// Everything the database offers. Implemented for every type that implements all the facets.
 pub trait Repo:
-    Database + Accounts + MediaItems + Processing + JobQueue + Uploads + Admin + Webhooks + Analytics
+    Database
+    + Accounts
+    + MediaItems
+    + Processing
+    + JobQueue
+    + Uploads
+    + Admin
+    + Webhooks
+    + Analytics
+    + TextTracks
 {
 }
 
@@ -54,6 +65,7 @@ impl<T> Repo for T where
         + Admin
         + Webhooks
         + Analytics
+        + TextTracks
         + ?Sized
 {
 }

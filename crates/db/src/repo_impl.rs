@@ -30,6 +30,7 @@ macro_rules! impl_repo {
         $crate::uploads::impl_uploads!($repo, $row);
         $crate::webhooks::impl_webhooks!($repo, $db, $row, $lock);
         $crate::analytics::impl_analytics!($repo);
+        $crate::text_tracks::impl_text_tracks!($repo, $row);
     };
 }
 pub(crate) use impl_repo;

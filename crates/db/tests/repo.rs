@@ -129,6 +129,8 @@ mod backend;
 mod media_items;
 #[path = "repo/queue.rs"]
 mod queue;
+#[path = "repo/text_tracks.rs"]
+mod text_tracks;
 #[path = "repo/uploads.rs"]
 mod uploads;
 #[path = "repo/webhooks.rs"]

@@ -212,6 +212,15 @@ mod tests {
             Some(Scope::Read)
         );
         assert_eq!(need(Method::PATCH, "/v1/media/{id}"), Some(Scope::Write));
+        // Captions change an item: `write`; listing them is a read.
+        assert_eq!(
+            need(Method::POST, "/v1/media/{id}/text-tracks"),
+            Some(Scope::Write)
+        );
+        assert_eq!(
+            need(Method::GET, "/v1/media/{id}/text-tracks"),
+            Some(Scope::Read)
+        );
         assert_eq!(
             need(Method::DELETE, "/v1/api-keys/{id}"),
             Some(Scope::Write)

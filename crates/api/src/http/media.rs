@@ -8,7 +8,7 @@ use crate::http::objects::{self, ServeOptions};
 use crate::http::paging::{next_cursor, parse_cursor, parse_limit};
 use crate::http::path_id::{parse_id, IdPath};
 use crate::http::text::check_text;
-use crate::http::views::{media_view, MediaPage, MediaView};
+use crate::http::views::{add_uploaded_text_tracks, media_view, MediaPage, MediaView};
 use crate::http::ApiJson;
 use crate::AppState;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
@@ -290,14 +290,12 @@ async fn list_media(
     };
     let mut items = state.repo.list_media(&filter).await?;
     let next_cursor = next_cursor(&mut items, limit);
-    let items: ApiResult<Vec<MediaView>> = items
+    let mut items = items
         .into_iter()
         .map(|m| media_view(&state, m, true))
-        .collect();
-    Ok(Json(MediaPage {
-        items: items?,
-        next_cursor,
-    }))
+        .collect::<ApiResult<Vec<MediaView>>>()?;
+    add_uploaded_text_tracks(&state, &mut items).await?;
+    Ok(Json(MediaPage { items, next_cursor }))
 }
 
 /// One media item. Its owner and admins also get `signed` playback URLs; nobody else gets a
@@ -312,7 +310,9 @@ async fn get_media(
 ) -> ApiResult<Json<MediaView>> {
     let media = load_readable(&state, &id, caller.as_ref()).await?;
     let signed = may_manage(&media, caller.as_ref());
-    Ok(Json(media_view(&state, media, signed)?))
+    let mut view = media_view(&state, media, signed)?;
+    add_uploaded_text_tracks(&state, std::slice::from_mut(&mut view)).await?;
+    Ok(Json(view))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -363,7 +363,9 @@ async fn update_media(
         .ok_or_else(|| ApiError::not_found("media item"))?;
     // Playback must see a switch to private (and the tokens it revoked) at once.
     state.playback_cache.invalidate(&id);
-    Ok(Json(media_view(&state, media, true)?))
+    let mut view = media_view(&state, media, true)?;
+    add_uploaded_text_tracks(&state, std::slice::from_mut(&mut view)).await?;
+    Ok(Json(view))
 }
 
 /// Delete an item with its original and every processed output.

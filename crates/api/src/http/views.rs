@@ -6,7 +6,10 @@ use crate::error::ApiResult;
 use crate::AppState;
 use chrono::{DateTime, TimeZone, Utc};
 use mediaserver_core::layout::public;
-use mediaserver_core::{Hdr, Media, MediaId, MediaKind, MediaStatus, UserId, Visibility};
+use mediaserver_core::{
+    Hdr, Media, MediaId, MediaKind, MediaStatus, TextTrack, TextTrackKind, TextTrackSource, UserId,
+    Visibility,
+};
 use serde::Serialize;
 use std::time::Duration;
 use utoipa::ToSchema;
@@ -51,6 +54,41 @@ pub(crate) struct SourceView {
     rotation: i32,
     /// ffprobe's pixel format, e.g. `yuv420p10le`.
     pixel_format: String,
+}
+
+/// A text track (captions or subtitles) published with the item's HLS and DASH streams.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct TextTrackView {
+    /// `s0`, `s1`… for the source's subtitle streams; `u…` for uploaded files.
+    pub(crate) id: String,
+    /// BCP 47 tag whose primary subtag is ISO 639 (`und` when unknown), as in HLS `LANGUAGE`
+    /// and DASH `lang`.
+    pub(crate) language: String,
+    /// What players show in their captions menu.
+    pub(crate) label: String,
+    pub(crate) kind: TextTrackKind,
+    pub(crate) source: TextTrackSource,
+    /// The WebVTT file (plays where the item's other playback URLs do).
+    pub(crate) url: String,
+    /// The same file under the item's playback token, for its owner or an admin (see
+    /// `signed`); null otherwise.
+    pub(crate) signed_url: Option<String>,
+}
+
+impl TextTrackView {
+    /// `t` of item `id`; `token`: the playback token of the view's `signed` URLs, if any.
+    pub(crate) fn new(id: &MediaId, t: TextTrack, token: Option<&str>) -> Self {
+        let file = format!("{}/text-{}.vtt", public::HLS_DIR, t.id);
+        TextTrackView {
+            url: format!("/v1/media/{id}/{file}"),
+            signed_url: token.map(|tok| format!("/v1/play/{tok}/{file}")),
+            id: t.id,
+            language: t.language,
+            label: t.label,
+            kind: t.kind,
+            source: t.source,
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -101,6 +139,9 @@ pub(crate) struct MediaView {
     /// The source video stream; null for audio and images (and items processed before it was
     /// recorded).
     source: Option<SourceView>,
+    /// Every text track: the source's subtitle streams first, then uploaded files (oldest
+    /// first).
+    text_tracks: Vec<TextTrackView>,
     playback: Option<PlaybackView>,
     thumbnail_url: Option<String>,
     /// Storyboard WebVTT (cues point into a sprite next to it), for scrubbing previews.
@@ -125,7 +166,52 @@ pub(crate) fn media_view(state: &AppState, m: Media, signed: bool) -> ApiResult<
     } else {
         None
     };
-    Ok(MediaView { signed, ..m.into() })
+    let mut view = MediaView { signed, ..m.into() };
+    if let Some(token) = view.signed.as_ref().map(|s| s.token.clone()) {
+        for t in &mut view.text_tracks {
+            t.signed_url = Some(format!(
+                "/v1/play/{token}/{}/text-{}.vtt",
+                public::HLS_DIR,
+                t.id
+            ));
+        }
+    }
+    Ok(view)
+}
+
+/// Adds each item's uploaded text tracks to its view (one query for all of them).
+pub(crate) async fn add_uploaded_text_tracks(
+    state: &AppState,
+    views: &mut [MediaView],
+) -> ApiResult<()> {
+    let ids: Vec<MediaId> = views
+        .iter()
+        .filter(|v| v.kind != MediaKind::Image)
+        .map(|v| v.id.clone())
+        .collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut uploaded = state.repo.text_tracks_of(&ids).await?;
+    for view in views {
+        let (mine, rest): (Vec<_>, Vec<_>) =
+            uploaded.into_iter().partition(|u| u.media_id == view.id);
+        uploaded = rest;
+        view.add_text_tracks(mine.into_iter().map(|u| u.track));
+    }
+    Ok(())
+}
+
+impl MediaView {
+    /// Appends the item's uploaded text tracks (after the embedded ones).
+    pub(crate) fn add_text_tracks(&mut self, uploaded: impl IntoIterator<Item = TextTrack>) {
+        let token = self.signed.as_ref().map(|s| s.token.as_str());
+        let views: Vec<TextTrackView> = uploaded
+            .into_iter()
+            .map(|t| TextTrackView::new(&self.id, t, token))
+            .collect();
+        self.text_tracks.extend(views);
+    }
 }
 
 /// Lifetime of the tokenized URLs embedded in item responses.
@@ -167,6 +253,11 @@ impl From<Media> for MediaView {
                 })
                 .collect(),
             warnings: out.warnings,
+            text_tracks: out
+                .text_tracks
+                .into_iter()
+                .map(|t| TextTrackView::new(&m.id, t, None))
+                .collect(),
             source: out.source.map(|v| SourceView {
                 codec: v.codec,
                 width: v.width,

@@ -8,6 +8,7 @@ import { isActive, loadableUrl, setImage } from './items.js';
 import { makePlayer } from './player.js';
 import { makeAnalyticsPanel } from './analytics.js';
 import { makeSharePanel } from './share.js';
+import { makeTextTracksPanel } from './text_tracks.js';
 
 export async function viewMedia(ctx, id) {
   let item;
@@ -165,7 +166,9 @@ export async function viewMedia(ctx, id) {
     if (item.kind !== 'image') side.append(makeAnalyticsPanel(ctx, item.id));
   }
 
-  // ---- sharing
+  // ---- captions (owner or admin), then sharing
+  const captions = canManage ? makeTextTracksPanel(item, () => { if (player) player.reload(); }) : null;
+  if (captions) side.append(captions.root);
   side.append(share.root);
 
   let timer = null;
@@ -173,6 +176,7 @@ export async function viewMedia(ctx, id) {
   function render() {
     renderInfo();
     renderStage();
+    if (captions) captions.render(item);
     const shareable = `${item.visibility}/${item.playable}/${item.status}`;
     if (shareable !== wasShareable) { wasShareable = shareable; share.render(item); }
   }

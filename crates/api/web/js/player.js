@@ -10,6 +10,7 @@
 import { $, el } from './dom.js';
 import { fmtTime, kbps } from './format.js';
 import { trackViews } from './beacons.js';
+import { captionsMenu } from './captions.js';
 
 /** hls.js on `media`. Calls `events.levels()` when the level list is known, `events.change()`
  *  when the playing level changes and `events.tracks()` when the audio tracks (or the current
@@ -192,8 +193,9 @@ export function makePlayer(ctx, src) {
     id: 'audio-track', label: 'Audio', testid: 'audio-menu',
     onPick: (i) => { if (player) player.setAudioTrack(i); },
   });
+  const captions = captionsMenu();
   const controls = el('div', { class: 'controls' }, engineSet,
-    el('div', {}, el('label', { for: 'quality', text: 'Quality' }), quality), audioMenu.root, current);
+    el('div', {}, el('label', { for: 'quality', text: 'Quality' }), quality), audioMenu.root, captions.root, current);
 
   // timeline with storyboard previews
   const seek = el('input', { type: 'range', min: '0', max: '1', step: '0.1', value: 0, 'data-testid': 'seek', 'aria-label': 'Seek' });
@@ -344,6 +346,7 @@ export function makePlayer(ctx, src) {
       return;
     }
     const p = player;
+    captions.attach(p);
     window.__player = {
       engine: p.engine,
       errors: p.errors,
@@ -386,5 +389,6 @@ export function makePlayer(ctx, src) {
   update({});
   start('hls', 0, false);
   ctx.onCleanup(() => { clearTimeout(retryTimer); if (player) player.destroy(); player = null; window.__player = null; });
-  return { root, update };
+  // `reload()`: the same stream again, e.g. after a caption track was added or deleted.
+  return { root, update, reload: () => start(current.dataset.engine, media.currentTime, !media.paused) };
 }

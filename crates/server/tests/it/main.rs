@@ -39,6 +39,7 @@ mod progressive;
 mod reconcile;
 mod registry;
 mod source_info;
+mod text_tracks;
 mod uploads_direct;
 mod uploads_tus;
 mod webhooks;

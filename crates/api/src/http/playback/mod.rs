@@ -20,7 +20,10 @@ use crate::http::caller::{AuthUser, MaybeAuthUser};
 use crate::http::objects::{self, ServeOptions};
 use crate::http::paging::{next_cursor, parse_cursor, parse_limit};
 use crate::http::path_id::parse_id;
-use crate::http::views::{media_view, signed_urls, MediaPage, MediaView, SignedUrls};
+use crate::http::text_tracks;
+use crate::http::views::{
+    add_uploaded_text_tracks, media_view, signed_urls, MediaPage, MediaView, SignedUrls,
+};
 use crate::http::ApiBytes;
 use crate::AppState;
 use axum::extract::{Path, Query, Request, State};
@@ -34,6 +37,7 @@ use mediaserver_core::layout::public;
 use mediaserver_core::{Media, MediaFilter, MediaId, MediaStatus, Visibility};
 use mediaserver_storage::{ByteStream, ObjectKey};
 use serde::Deserialize;
+use sha2::Digest as _;
 use std::sync::Arc;
 use std::time::Duration;
 use utoipa::{IntoParams, ToSchema};
@@ -131,14 +135,12 @@ async fn list_public(
         })
         .await?;
     let next_cursor = next_cursor(&mut items, limit);
-    let items: ApiResult<Vec<MediaView>> = items
+    let mut items = items
         .into_iter()
         .map(|m| media_view(&state, m, false))
-        .collect();
-    Ok(Json(MediaPage {
-        items: items?,
-        next_cursor,
-    }))
+        .collect::<ApiResult<Vec<MediaView>>>()?;
+    add_uploaded_text_tracks(&state, &mut items).await?;
+    Ok(Json(MediaPage { items, next_cursor }))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -384,7 +386,11 @@ fn cache_control(kind: Kind, ready: bool, media: &Media) -> &'static str {
         // Segment names are never reused for other bytes.
         (Kind::Segment, false) => "public, max-age=31536000, immutable",
         (Kind::Segment, true) => "private, max-age=31536000, immutable",
-        (Kind::Playlist, _) if !ready => "no-cache",
+        (Kind::Playlist | Kind::Manifest, _) if !ready => "no-cache",
+        // A text track added or deleted shows in the next manifest a player loads: caches
+        // revalidate every time (answered from memory, a 304 while nothing changed).
+        (Kind::Manifest, false) => "public, no-cache",
+        (Kind::Manifest, true) => "private, no-cache",
         (Kind::Playlist | Kind::Image, false) => "public, max-age=300",
         (Kind::Playlist | Kind::Image, true) => "private, max-age=300",
     }
@@ -455,6 +461,9 @@ async fn serve_output(
     }
     let key = ObjectKey::new(format!("{}{rel_dir}{rel_name}", media.outputs_prefix()))
         .map_err(|_| ApiError::NotFound("no such file for this item".into()))?;
+    if cacheable && kind == Kind::Manifest {
+        return serve_manifest(state, media, file, &key, method, headers, opts()).await;
+    }
     if kind == Kind::Segment {
         if let Some(base) = &state.settings.public_base_url {
             // Let a CDN (or the bucket itself) carry the heavy bytes.
@@ -494,6 +503,49 @@ async fn serve_output(
         return objects::serve_opened(store, &key, meta, whole, method, headers, opts()).await;
     }
     objects::serve(store, &key, method, headers, opts()).await
+}
+
+/// A ready item's HLS master or DASH manifest with its uploaded text tracks added
+/// (`text_tracks::manifest`), kept in the playback cache for this version of the row (adding or
+/// deleting a track moves `updated_at` on, so the next request builds it afresh).
+async fn serve_manifest(
+    state: &AppState,
+    media: &Media,
+    file: &str,
+    key: &ObjectKey,
+    method: &Method,
+    headers: &HeaderMap,
+    opts: ServeOptions,
+) -> ApiResult<Response> {
+    /// Manifests are small; a larger stored one is not ours.
+    const MAX_MANIFEST: u64 = 4 * 1024 * 1024;
+    let store = state.output_store.as_ref();
+    let (meta, stream) = store.get_stream(key).await?;
+    if meta.size > MAX_MANIFEST {
+        return Err(ApiError::Internal("a stored manifest is too large".into()));
+    }
+    let stored = collect_small(stream, meta.size).await?;
+    let tracks = text_tracks::uploaded(state, &media.id).await?;
+    let (bytes, etag) = if tracks.is_empty() {
+        (stored, objects::storage_etag(&meta))
+    } else {
+        let text = String::from_utf8_lossy(&stored);
+        let served = if file == public::HLS_MASTER {
+            text_tracks::manifest::hls_master(&text, &tracks)
+        } else {
+            text_tracks::manifest::dash_manifest(&text, &tracks)
+        };
+        let digest = sha2::Sha256::digest(served.as_bytes());
+        (
+            Bytes::from(served),
+            format!("\"{}\"", hex::encode(&digest[..16])),
+        )
+    };
+    let etag = HeaderValue::from_str(&etag).map_err(|e| ApiError::internal("manifest ETag", e))?;
+    state
+        .playback_cache
+        .put_body(media, file, bytes.clone(), etag.clone());
+    objects::serve_bytes(bytes, etag, method, headers, opts)
 }
 
 /// Reads a small object's stream into one buffer (usually it is a single chunk: no copy).

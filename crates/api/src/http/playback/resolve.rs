@@ -30,11 +30,11 @@ pub(super) fn resolve<'a>(
             .hls
             .as_deref()
             .or_else(|| media.playable.then_some(layout::HLS_MASTER))
-            .map(|p| (("", p), "application/vnd.apple.mpegurl", Kind::Playlist)),
+            .map(|p| (("", p), "application/vnd.apple.mpegurl", Kind::Manifest)),
         public::DASH_MANIFEST => out
             .dash
             .as_deref()
-            .map(|p| (("", p), "application/dash+xml", Kind::Playlist)),
+            .map(|p| (("", p), "application/dash+xml", Kind::Manifest)),
         public::THUMBNAIL => out
             .thumbnail
             .as_deref()
@@ -78,6 +78,8 @@ pub(super) fn resolve<'a>(
 
 #[derive(Clone, Copy, PartialEq)]
 pub(super) enum Kind {
+    /// The HLS master and the DASH manifest: uploaded text tracks are added as they are served.
+    Manifest,
     Playlist,
     Segment,
     Image,
