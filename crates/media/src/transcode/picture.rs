@@ -1,5 +1,6 @@
 //! What the picture needs before the ladder's scalers, done once on the single decode ahead of
-//! the `split`: deinterlacing, a constant frame rate, tone-mapping HDR to SDR BT.709.
+//! the `split`: flattening an alpha channel, deinterlacing, a constant frame rate, tone-mapping
+//! HDR to SDR BT.709.
 //!
 //! An ordinary SDR progressive source gets only the `fps` filter (a timestamp step, no pixel
 //! work) and no extra ffmpeg run; the `idet` sample runs only for a stream whose header does not
@@ -37,6 +38,10 @@ pub struct Picture {
     pub rate: Option<(u32, u32)>,
     /// Tone-mapped to SDR BT.709 from this transfer.
     pub hdr: Option<Hdr>,
+    /// The source has an alpha channel (ProRes 4444, QuickTime Animation, PNG in MOV): it is
+    /// composited over black, as players and editors show it, instead of dropped, which would
+    /// reveal whatever colour an encoder left under transparent pixels.
+    pub alpha: bool,
 }
 
 impl Picture {
@@ -56,6 +61,7 @@ impl Picture {
             deinterlace,
             rate: output_rate(v),
             hdr: v.hdr(),
+            alpha: has_alpha(&v.pix_fmt),
         }
     }
 
@@ -70,6 +76,11 @@ impl Picture {
     /// The filter chain (comma-separated, possibly empty) for the decoded video.
     pub fn chain(&self, v: &VideoInfo) -> String {
         let mut f: Vec<String> = Vec::new();
+        if self.alpha {
+            // Colour × alpha is the picture over black; the alpha plane is then dropped by the
+            // rungs' `format`.
+            f.push("premultiply=inplace=1".into());
+        }
         if let Some(fields) = self.deinterlace {
             let parity = match fields {
                 Fields::Flagged => "auto",
@@ -118,6 +129,17 @@ impl Picture {
             &[]
         }
     }
+}
+
+/// Whether ffmpeg's pixel format `pix_fmt` carries alpha (`yuva420p`, `yuva444p12le`, `argb`,
+/// `rgba64be`, `gbrap10le`, `ya8`, …).
+pub fn has_alpha(pix_fmt: &str) -> bool {
+    pix_fmt.starts_with("yuva")
+        || pix_fmt.starts_with("gbrap")
+        || pix_fmt.starts_with("ya")
+        || ["argb", "abgr", "rgba", "bgra"]
+            .iter()
+            .any(|p| pix_fmt.starts_with(p))
 }
 
 /// The constant rate to encode at: the stream's base rate (`r_frame_rate`) when it is at or a
@@ -299,6 +321,44 @@ mod tests {
             [Parsed_idet_0 @ 0x5] Multi frame detection: TFF:   101 BFF:     0 Progressive:    18 Undetermined:     0\n";
         assert_eq!(parse_idet(tail), Some((101, 0, 18)));
         assert_eq!(parse_idet("nothing"), None);
+    }
+
+    #[test]
+    fn alpha_formats() {
+        for f in [
+            "yuva444p12le",
+            "yuva420p",
+            "argb",
+            "rgba",
+            "bgra",
+            "abgr",
+            "rgba64be",
+            "gbrap10le",
+            "ya8",
+        ] {
+            assert!(has_alpha(f), "{f}");
+        }
+        for f in [
+            "yuv420p",
+            "yuv422p10le",
+            "yuvj422p",
+            "rgb24",
+            "gbrp",
+            "gray",
+            "bgr0",
+            "pal8",
+            "",
+        ] {
+            assert!(!has_alpha(f), "{f}");
+        }
+        let v = VideoInfo {
+            rate: Some((25, 1)),
+            fps: 25.0,
+            pix_fmt: "yuva444p12le".into(),
+            ..Default::default()
+        };
+        let p = Picture::from_probe(&v, None);
+        assert_eq!(p.chain(&v), "premultiply=inplace=1,fps=25/1");
     }
 
     #[test]

@@ -90,33 +90,44 @@ pub async fn video(
     let picture = Picture::plan(input, v, &budget).await?;
     tracing::debug!(?picture, "picture plan");
     let layout = Layout::new(media_duration, v.width, v.height);
-    let planned = tracks::plan(probe);
-    let args = build_args(&Plan {
-        input,
-        out_dir,
-        video: v,
-        picture: &picture,
-        duration: media_duration,
-        rungs: &rungs,
-        audio: &planned,
-        opts,
-        layout: &layout,
-    });
-
-    let mut parser = ProgressParser::new(media_duration, progress);
-    let encode = process::run(
-        "ffmpeg",
-        &args,
-        "ffmpeg video transcode",
-        &budget,
-        |chunk| parser.push(chunk),
-    );
+    let mut planned = tracks::plan(probe);
+    let mut warnings = Vec::new();
     let fps = picture.fps(v);
-    let live = live_plan(&rungs, &planned, fps, opts);
-    let finished = with_watcher(encode, out_dir, live, opts.packaging.as_ref()).await?;
-    if !finished.success() {
-        return Err(classify_failure(finished, "a video"));
-    }
+    let mut parser = ProgressParser::new(media_duration, progress);
+    // An audio track whose decoder ffmpeg cannot find or open stops it before it writes
+    // anything: run again without that track (once per such track) rather than fail the video.
+    let finished = loop {
+        let args = build_args(&Plan {
+            input,
+            out_dir,
+            video: v,
+            picture: &picture,
+            duration: media_duration,
+            rungs: &rungs,
+            audio: &planned,
+            opts,
+            layout: &layout,
+        });
+        let encode = process::run(
+            "ffmpeg",
+            &args,
+            "ffmpeg video transcode",
+            &budget,
+            |chunk| parser.push(chunk),
+        );
+        let live = live_plan(&rungs, &planned, fps, opts);
+        let finished = with_watcher(encode, out_dir, live, opts.packaging.as_ref()).await?;
+        if finished.success() {
+            break finished;
+        }
+        match tracks::drop_undecodable(&mut planned, &finished.stderr_tail) {
+            Some(warning) => {
+                warnings.push(warning);
+                prepare_out_dir(out_dir).await?;
+            }
+            None => return Err(classify_failure(finished, "a video")),
+        }
+    };
     tracing::debug!(stderr = %finished.stderr_tail, "ffmpeg video transcode finished");
 
     // What ffmpeg wrote, checked against the plan. Each rung was muxed as its own adaptation
@@ -247,7 +258,7 @@ pub async fn video(
         renditions,
         audio: !published.tracks.is_empty(),
         audio_tracks: published.tracks.into_iter().map(|t| t.info).collect(),
-        warnings: published.warnings,
+        warnings: warnings.into_iter().chain(published.warnings).collect(),
         duration,
         width: v.width,
         height: v.height,
