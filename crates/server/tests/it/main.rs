@@ -36,6 +36,7 @@ mod playback_tokens;
 mod progressive;
 mod reconcile;
 mod registry;
+mod source_formats;
 mod source_info;
 mod uploads_direct;
 mod uploads_tus;
