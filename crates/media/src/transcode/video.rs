@@ -115,7 +115,7 @@ pub async fn video(
             &budget,
             |chunk| parser.push(chunk),
         );
-        let live = live_plan(&rungs, &planned, fps, opts);
+        let live = live_plan(&rungs, &planned, &picture, v, opts);
         let finished = with_watcher(encode, out_dir, live, opts.packaging.as_ref()).await?;
         if finished.success() {
             break finished;
@@ -201,7 +201,7 @@ pub async fn video(
             bandwidth,
             average_bandwidth: Some(stats.average_bps + audio_avg),
             resolution: Some((rung.width, rung.height)),
-            frame_rate: Some(fps),
+            frame_rate: Some(picture.rung_fps(v, rung.width.min(rung.height))),
             codecs: codecs.clone(),
         });
         renditions.push(RenditionInfo {
@@ -275,7 +275,13 @@ pub async fn video(
 
 /// What the provisional master says while the encode runs: the final master's attributes that
 /// are known before any segment exists (`BANDWIDTH` from the rate caps).
-fn live_plan(rungs: &[Rung], audio: &[PlannedTrack], fps: f64, opts: &VideoOptions) -> LivePlan {
+fn live_plan(
+    rungs: &[Rung],
+    audio: &[PlannedTrack],
+    picture: &Picture,
+    v: &VideoInfo,
+    opts: &VideoOptions,
+) -> LivePlan {
     let audio_bandwidth = if audio.is_empty() { 0 } else { AUDIO_BITRATE };
     LivePlan {
         streams: rungs.len() + audio.len(),
@@ -286,7 +292,7 @@ fn live_plan(rungs: &[Rung], audio: &[PlannedTrack], fps: f64, opts: &VideoOptio
                 stream: i,
                 bandwidth: r.maxrate + audio_bandwidth,
                 resolution: Some((r.width, r.height)),
-                frame_rate: Some(fps),
+                frame_rate: Some(picture.rung_fps(v, r.width.min(r.height))),
             })
             .collect(),
         audio: audio
@@ -344,9 +350,13 @@ fn build_args(p: &Plan) -> Vec<OsString> {
     }
     graph.push_str("[sthumb][sstory]");
     for (i, r) in p.rungs.iter().enumerate() {
+        // Small rungs of a 50/60 fps source at half the rate (`Picture::rung_rate`), dropped
+        // before scaling.
         graph.push_str(&format!(
-            ";[s{i}]scale={}:{},setsar=1,format=yuv420p[v{i}]",
-            r.width, r.height
+            ";[s{i}]{}scale={}:{},setsar=1,format=yuv420p[v{i}]",
+            p.picture.rung_filter(r.width.min(r.height)),
+            r.width,
+            r.height
         ));
     }
     let (tw, th) = thumbnail_size(p.video);
