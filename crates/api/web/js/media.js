@@ -7,6 +7,7 @@ import { fmtBytes, fmtDate, fmtTime, kbps } from './format.js';
 import { isActive, loadableUrl, setImage } from './items.js';
 import { makePlayer } from './player.js';
 import { makeSharePanel } from './share.js';
+import { sourceDetails } from './source.js';
 
 export async function viewMedia(ctx, id) {
   let item;
@@ -115,7 +116,7 @@ export async function viewMedia(ctx, id) {
       ['Renditions', (item.renditions || []).map((r) => `${r.height ? r.height + 'p' : r.name} (${kbps(r.bandwidth)})`).join(', ') || '—'],
     ];
     if (item.error) rows.push(['Error', item.error]);
-    details.replaceChildren(...rows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));
+    details.replaceChildren(...rows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]), ...sourceDetails(item));
   }
 
   const share = makeSharePanel(canManage);
