@@ -1,5 +1,5 @@
 //! Sources people upload, each made with ffmpeg and processed to a correct ladder: 10-bit
-//! H.264, HEVC 8/10-bit, ProRes 422 and 4444 with alpha, DNxHR in MOV and MXF, VP9/AV1 with Opus
+//! H.264, HEVC 8/10-bit, ProRes 422 and 4444 with alpha, QuickTime Animation with alpha, DNxHR in MOV and MXF, VP9/AV1 with Opus
 //! in WebM and MKV, MPEG-2 with MP2 or AC-3 5.1 in MPEG-TS (progressive and interlaced), MJPEG
 //! and PCM in AVI, DV. Every rung is checked with ffprobe on what was published (H.264 8-bit
 //! 4:2:0, square pixels, constant frame rate at the source's, the source's duration within a
@@ -312,20 +312,22 @@ async fn prores_422_with_pcm() {
     transcode_and_check(&input, 25.0, 4.0 / 3.0).await;
 }
 
-/// ProRes 4444 with alpha: what is transparent shows as black, as players and editors show it,
-/// not as whatever colour the encoder kept under it.
+/// ProRes 4444 and QuickTime Animation (screen recordings, motion graphics) with alpha: what
+/// is transparent shows as black, as players and editors show it, not as whatever colour the
+/// encoder kept under it.
 #[tokio::test]
-async fn prores_4444_alpha_is_composited_over_black() {
+async fn alpha_is_composited_over_black() {
     let dir = tempfile::tempdir().unwrap();
     // Red everywhere; transparent on the left half, opaque on the right.
-    let red = format!(
-        "color=red:size=320x240:rate=25:duration={SECONDS},format=yuva444p,\
-         geq=lum='lum(X,Y)':cb='cb(X,Y)':cr='cr(X,Y)':a='if(lt(X,160),0,255)'"
-    );
-    let input = make(
+    let red = |fmt: &str, a: &str| {
+        format!(
+            "color=red:size=320x240:rate=25:duration={SECONDS},format={fmt},{a}='if(lt(X,160),0,255)'"
+        )
+    };
+    let prores = make(
         dir.path(),
         "alpha.mov",
-        &red,
+        &red("yuva444p", "geq=lum='lum(X,Y)':cb='cb(X,Y)':cr='cr(X,Y)':a"),
         Some(&tone("mono")),
         &[
             "-c:v",
@@ -338,25 +340,37 @@ async fn prores_4444_alpha_is_composited_over_black() {
             "pcm_s16le",
         ],
     );
-    let (codec, pix_fmt, _, _) = source_streams(&input);
-    assert_eq!(codec, "prores");
-    assert!(pix_fmt.starts_with("yuva444p"), "{pix_fmt}");
-    // The premise: under the transparent half the colour is red.
-    let raw = rgb_at(&input, "100:100:20:70");
-    assert!(raw[0] > 200, "{raw:?}");
+    let animation = make(
+        dir.path(),
+        "animation.mov",
+        &red("rgba", "geq=r='r(X,Y)':g='g(X,Y)':b='b(X,Y)':a"),
+        Some(&tone("stereo")),
+        &["-c:v", "qtrle", "-c:a", "pcm_s16le"],
+    );
+    for (input, codec, pix_fmt) in [
+        (&prores, "prores", "yuva444p"),
+        (&animation, "qtrle", "argb"),
+    ] {
+        let (c, p, _, _) = source_streams(input);
+        assert_eq!(c, codec);
+        assert!(p.starts_with(pix_fmt), "{p}");
+        // The premise: under the transparent half the colour is red.
+        let raw = rgb_at(input, "100:100:20:70");
+        assert!(raw[0] > 200, "{codec}: {raw:?}");
 
-    let checked = transcode_and_check(&input, 25.0, 4.0 / 3.0).await;
-    let top = &checked.rungs[0];
-    let transparent = rgb_at(top, "iw/4:ih/2:iw/16:ih/4");
-    let opaque = rgb_at(top, "iw/4:ih/2:iw*5/8:ih/4");
-    assert!(
-        transparent.iter().all(|c| *c < 24),
-        "transparent area is {transparent:?}"
-    );
-    assert!(
-        opaque[0] > 200 && opaque[1] < 40 && opaque[2] < 40,
-        "opaque area is {opaque:?}"
-    );
+        let checked = transcode_and_check(input, 25.0, 4.0 / 3.0).await;
+        let top = &checked.rungs[0];
+        let transparent = rgb_at(top, "iw/4:ih/2:iw/16:ih/4");
+        let opaque = rgb_at(top, "iw/4:ih/2:iw*5/8:ih/4");
+        assert!(
+            transparent.iter().all(|c| *c < 24),
+            "{codec}: transparent area is {transparent:?}"
+        );
+        assert!(
+            opaque[0] > 200 && opaque[1] < 40 && opaque[2] < 40,
+            "{codec}: opaque area is {opaque:?}"
+        );
+    }
 }
 
 #[tokio::test]
