@@ -1,5 +1,5 @@
 //! Sources people upload, each made with ffmpeg and processed to a correct ladder: 10-bit
-//! H.264, HEVC 8/10-bit, ProRes 422 and 4444 with alpha, QuickTime Animation with alpha, DNxHR in MOV and MXF, VP9/AV1 with Opus
+//! H.264, HEVC 8/10-bit, ProRes 422 and 4444 with alpha, QuickTime Animation and VP9 with alpha, DNxHR in MOV and MXF, VP9/AV1 with Opus
 //! in WebM and MKV, MPEG-2 with MP2 or AC-3 5.1 in MPEG-TS (progressive and interlaced), MJPEG
 //! and PCM in AVI, DV. Every rung is checked with ffprobe on what was published (H.264 8-bit
 //! 4:2:0, square pixels, constant frame rate at the source's, the source's duration within a
@@ -312,9 +312,9 @@ async fn prores_422_with_pcm() {
     transcode_and_check(&input, 25.0, 4.0 / 3.0).await;
 }
 
-/// ProRes 4444 and QuickTime Animation (screen recordings, motion graphics) with alpha: what
-/// is transparent shows as black, as players and editors show it, not as whatever colour the
-/// encoder kept under it.
+/// ProRes 4444, QuickTime Animation (screen recordings, motion graphics) and VP9 WebM with
+/// alpha: what is transparent shows as black, as players and editors show it, not as whatever
+/// colour the encoder kept under it.
 #[tokio::test]
 async fn alpha_is_composited_over_black() {
     let dir = tempfile::tempdir().unwrap();
@@ -347,9 +347,32 @@ async fn alpha_is_composited_over_black() {
         Some(&tone("stereo")),
         &["-c:v", "qtrle", "-c:a", "pcm_s16le"],
     );
+    // WebM with alpha (VP9 carries it beside the picture: ffmpeg's own decoder reads
+    // `yuv420p` and ignores it, only libvpx's decodes it).
+    let webm = make(
+        dir.path(),
+        "alpha.webm",
+        &red("yuva420p", "geq=lum='lum(X,Y)':cb='cb(X,Y)':cr='cr(X,Y)':a"),
+        Some(&tone("stereo")),
+        &[
+            "-c:v",
+            "libvpx-vp9",
+            "-deadline",
+            "realtime",
+            "-cpu-used",
+            "8",
+            "-pix_fmt",
+            "yuva420p",
+            "-c:a",
+            "libopus",
+        ],
+    );
+    let tags = ffprobe_json(&webm, &["-select_streams", "v:0", "-show_streams"]);
+    assert_eq!(tags["streams"][0]["tags"]["alpha_mode"], "1", "{tags}");
     for (input, codec, pix_fmt) in [
         (&prores, "prores", "yuva444p"),
         (&animation, "qtrle", "argb"),
+        (&webm, "vp9", "yuv420p"),
     ] {
         let (c, p, _, _) = source_streams(input);
         assert_eq!(c, codec);

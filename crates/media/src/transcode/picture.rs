@@ -69,7 +69,7 @@ impl Picture {
             deinterlace,
             rate: output_rate(v),
             hdr: v.hdr(),
-            alpha: has_alpha(&v.pix_fmt),
+            alpha: has_alpha(&v.pix_fmt) || v.decoder().is_some(),
         }
     }
 

@@ -331,6 +331,9 @@ fn build_args(p: &Plan) -> Vec<OsString> {
     if let Some(t) = p.opts.threads {
         a.push_all(["-filter_complex_threads", &t.to_string()]);
     }
+    if let Some((option, decoder)) = p.video.decoder() {
+        a.push_all([option.as_str(), decoder]);
+    }
     a.push("-i");
     a.push(file_url(p.input));
 
@@ -466,7 +469,11 @@ async fn fallback_thumbnail(
     let chain = picture.chain(v);
     let chain = if chain.is_empty() { chain } else { chain + "," };
     let mut a = Args::default();
-    a.push_all(["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i"]);
+    a.push_all(["-hide_banner", "-nostdin", "-y", "-loglevel", "error"]);
+    if let Some((option, decoder)) = v.decoder() {
+        a.push_all([option.as_str(), decoder]);
+    }
+    a.push("-i");
     a.push(file_url(input));
     a.push_all(["-map", &format!("0:{}", v.index), "-frames:v", "1"]);
     a.push_all([
