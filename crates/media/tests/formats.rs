@@ -1,10 +1,11 @@
 //! Sources people upload, each made with ffmpeg and processed to a correct ladder: 10-bit
-//! H.264, HEVC 8/10-bit, ProRes 422 and 4444 with alpha, QuickTime Animation and VP9 with alpha, DNxHR in MOV and MXF, VP9/AV1 with Opus
-//! in WebM and MKV, MPEG-2 with MP2 or AC-3 5.1 in MPEG-TS (progressive and interlaced), MJPEG
-//! and PCM in AVI, DV. Every rung is checked with ffprobe on what was published (H.264 8-bit
-//! 4:2:0, square pixels, constant frame rate at the source's, the source's duration within a
-//! frame, stereo AAC), and both manifests are opened by ffprobe's own HLS and DASH demuxers.
-//! An audio track ffmpeg has no decoder for is left out with a warning, not the whole video.
+//! H.264 (4:2:0, and 4:2:2 Intra 50p in MXF), HEVC 8/10-bit, ProRes 422, DNxHR in MOV and MXF,
+//! alpha (ProRes 4444, QuickTime Animation, VP9), VP9/AV1 with Opus in WebM and MKV, MPEG-2
+//! with MP2 or AC-3 5.1 in MPEG-TS (progressive and interlaced), MJPEG and PCM in AVI, DV.
+//! Every rung is checked with ffprobe on what was published (H.264 8-bit 4:2:0, square
+//! pixels, constant frame rate at the source's, the source's duration within a frame, stereo
+//! AAC), and both manifests are opened by ffprobe's own HLS and DASH demuxers. An audio track
+//! ffmpeg has no decoder for is left out with a warning, not the whole video.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -436,6 +437,35 @@ async fn dnxhr_in_mov_and_mxf() {
     assert_eq!(source_streams(&mxf).0, "dnxhd");
     transcode_and_check(&mov, 25.0, 4.0 / 3.0).await;
     transcode_and_check(&mxf, 25.0, 16.0 / 9.0).await;
+}
+
+/// A camera's XAVC-style file: H.264 High 4:2:2 Intra 10-bit at 50p with 24-bit PCM in MXF.
+/// Its only rung is small, so it plays at 25 (half of 50).
+#[tokio::test]
+async fn h264_422_10_bit_intra_50p_in_mxf() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = make(
+        dir.path(),
+        "xavc.mxf",
+        &picture(384, 216, "50"),
+        Some(&tone("stereo")),
+        &[
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv422p10le",
+            "-x264-params",
+            "keyint=1",
+            "-c:a",
+            "pcm_s24le",
+        ],
+    );
+    let j = ffprobe_json(&input, &["-select_streams", "v:0", "-show_streams"]);
+    assert_eq!(j["streams"][0]["profile"], "High 4:2:2 Intra", "{j}");
+    let checked = transcode_and_check(&input, 25.0, 16.0 / 9.0).await;
+    assert_eq!(checked.out.fps, 50.0);
 }
 
 #[tokio::test]
