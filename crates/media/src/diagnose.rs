@@ -58,6 +58,24 @@ pub(crate) fn classify(finished: Finished, what: &str, blame_input: bool) -> Med
     MediaError::unusable(reason)
 }
 
+/// The input stream (`#0:N`) whose decoder ffmpeg could not find or open, when that is why the
+/// run failed: ffmpeg stops before writing anything, so the caller may leave that stream out
+/// and run again. (ffmpeg 5–7 spell it "Decoder (codec X) not found for input stream #0:N" and
+/// "Error while opening decoder for input stream #0:N : …".)
+pub(crate) fn undecodable_stream(stderr: &str) -> Option<usize> {
+    const MARKERS: &[&str] = &[
+        "not found for input stream #0:",
+        "Error while opening decoder for input stream #0:",
+    ];
+    stderr.lines().rev().find_map(|line| {
+        let after = MARKERS
+            .iter()
+            .find_map(|m| line.split_once(m).map(|(_, rest)| rest))?;
+        let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    })
+}
+
 /// A stderr line fit to show a user: without ffmpeg's `[demuxer @ 0x…]` context, without
 /// anything that looks like a path or an address, at most [`MAX_DETAIL`] bytes.
 fn detail(line: &str) -> String {
@@ -107,6 +125,26 @@ mod tests {
     fn reason(e: MediaError) -> String {
         assert!(e.is_permanent(), "{e}");
         e.to_string()
+    }
+
+    #[test]
+    fn the_stream_without_a_decoder() {
+        assert_eq!(
+            undecodable_stream("x\nDecoder (codec none) not found for input stream #0:2\n"),
+            Some(2)
+        );
+        assert_eq!(
+            undecodable_stream(
+                "[opus @ 0x1] Invalid extradata size: 19\n\
+                 Error while opening decoder for input stream #0:12 : Invalid data found"
+            ),
+            Some(12)
+        );
+        assert_eq!(undecodable_stream("Conversion failed!"), None);
+        assert_eq!(
+            undecodable_stream("Decoder (codec none) not found for input stream #0:"),
+            None
+        );
     }
 
     #[test]

@@ -61,6 +61,10 @@ pub struct VideoInfo {
     pub color_primaries: Option<String>,
     #[serde(default)]
     pub color_space: Option<String>,
+    /// WebM's `alpha_mode` tag: VP8/VP9 with an alpha channel carried beside the picture, which
+    /// only libvpx's decoders read (ffmpeg's own report and decode `yuv420p`).
+    #[serde(default)]
+    pub alpha_mode: bool,
 }
 
 /// A high-dynamic-range transfer function: what the picture needs tone-mapping from.
@@ -98,6 +102,20 @@ impl VideoInfo {
             "arib-std-b67" => Some(Hdr::Hlg),
             _ => None,
         }
+    }
+
+    /// The decoder to ask for instead of ffmpeg's default, as `(input option, decoder)`
+    /// (`-c:INDEX`): libvpx for VP8/VP9 with alpha, so that the alpha channel is decoded.
+    pub fn decoder(&self) -> Option<(String, &'static str)> {
+        if !self.alpha_mode {
+            return None;
+        }
+        let decoder = match self.codec.as_str() {
+            "vp9" => "libvpx-vp9",
+            "vp8" => "libvpx",
+            _ => return None,
+        };
+        Some((format!("-c:{}", self.index), decoder))
     }
 
     /// What the stream says about interlacing: `Some(true)` for a field order, `Some(false)`
@@ -277,6 +295,7 @@ fn video_info(s: &RawStream) -> Option<VideoInfo> {
         color_transfer: known(&s.color_transfer),
         color_primaries: known(&s.color_primaries),
         color_space: known(&s.color_space),
+        alpha_mode: s.tag_any("alpha_mode") == Some("1"),
     })
 }
 
@@ -478,6 +497,26 @@ mod tests {
             "field_order":"progressive","color_transfer":"smpte2084"}],"format":{}}"#;
         let v = parse(json).unwrap().video.unwrap();
         assert_eq!((v.interlaced(), v.hdr()), (Some(false), Some(Hdr::Pq)));
+    }
+
+    #[test]
+    fn webm_alpha_asks_for_libvpx() {
+        let json = r#"{"streams":[{"index":1,"codec_type":"video","codec_name":"vp9",
+            "width":64,"height":64,"pix_fmt":"yuv420p","tags":{"alpha_mode":"1"}}],
+            "format":{"format_name":"matroska,webm"}}"#;
+        let v = parse(json).unwrap().video.unwrap();
+        assert!(v.alpha_mode);
+        assert_eq!(v.decoder(), Some(("-c:1".to_string(), "libvpx-vp9")));
+        let vp8 = json
+            .replace("vp9", "vp8")
+            .replace(r#""index":1"#, r#""index":0"#);
+        let v = parse(&vp8).unwrap().video.unwrap();
+        assert_eq!(v.decoder(), Some(("-c:0".to_string(), "libvpx")));
+        // No alpha, or another codec: ffmpeg's own decoder.
+        let plain = json.replace(r#""alpha_mode":"1""#, r#""alpha_mode":"0""#);
+        assert_eq!(parse(&plain).unwrap().video.unwrap().decoder(), None);
+        let h264 = json.replace("vp9", "h264");
+        assert_eq!(parse(&h264).unwrap().video.unwrap().decoder(), None);
     }
 
     #[test]

@@ -570,15 +570,41 @@ async fn variable_frame_rate_becomes_constant_at_the_nominal_rate() {
     assert_eq!(keyframes[0][..2], [0.0, 2.0]);
 }
 
+/// 120 fps is capped at 60 on the big rungs; rungs at or below 480p play 30 (half), their
+/// keyframes still on the same instants as the 60 fps rung's, and both manifests say which
+/// rung has which rate.
 #[tokio::test]
-async fn above_sixty_fps_is_capped_at_sixty() {
+async fn above_sixty_fps_is_capped_at_sixty_and_small_rungs_halved() {
     let dir = tempfile::tempdir().unwrap();
-    let input = make_video(dir.path(), "in.mp4", 426, 240, 120, 1.0, false);
+    let input = make_video(dir.path(), "in.mp4", 1280, 720, 120, 4.2, false);
     let out = dir.path().join("out");
-    let (_, files) = transcode(&input, &out, &fast(DEFAULT_LADDER)).await;
-    let s = video_stream(&files[0]);
-    assert_eq!(s["r_frame_rate"], "60/1", "{s}");
-    assert!((constant_duration(&files[0]) - 1.0 / 60.0).abs() < 0.001);
+    let (_, files) = transcode(&input, &out, &fast(&rungs(&[720, 480, 240]))).await;
+    assert_eq!(files.len(), 3);
+    let mut keyframes = Vec::new();
+    for (f, fps) in files.iter().zip([60.0, 30.0, 30.0]) {
+        let s = video_stream(f);
+        assert_eq!(s["r_frame_rate"], format!("{fps}/1"), "{s}");
+        assert!((constant_duration(f) - 1.0 / fps).abs() < 0.001);
+        keyframes.push(packets(f, "v").0);
+    }
+    assert_eq!(keyframes[0][..3], [0.0, 2.0, 4.0]);
+    assert!(
+        keyframes.iter().all(|k| *k == keyframes[0]),
+        "{keyframes:?}"
+    );
     let master = std::fs::read_to_string(out.join("stream/master.m3u8")).unwrap();
-    assert!(master.contains("FRAME-RATE=60.000"), "{master}");
+    let rates: Vec<&str> = master
+        .lines()
+        .filter_map(|l| l.strip_prefix("#EXT-X-STREAM-INF:"))
+        .map(|a| attr(a, "FRAME-RATE").unwrap())
+        .collect();
+    assert_eq!(rates, ["60.000", "30.000", "30.000"], "{master}");
+    let mpd = std::fs::read_to_string(out.join("stream/manifest.mpd")).unwrap();
+    let doc = roxmltree::Document::parse(&mpd).unwrap();
+    let rates: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.tag_name().name() == "Representation")
+        .map(|n| n.attribute("frameRate").unwrap_or(""))
+        .collect();
+    assert_eq!(rates, ["60/1", "30/1", "30/1"], "{mpd}");
 }

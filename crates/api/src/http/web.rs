@@ -59,6 +59,7 @@ static ASSETS: &[Asset] = &[
     asset!("js/router.js", JS),
     asset!("js/settings.js", JS),
     asset!("js/share.js", JS),
+    asset!("js/source.js", JS),
     asset!("js/text_tracks.js", JS),
     asset!("js/upload.js", JS),
     asset!("js/webhooks.js", JS),

@@ -8,6 +8,7 @@ import { isActive, loadableUrl, setImage } from './items.js';
 import { makePlayer } from './player.js';
 import { makeAnalyticsPanel } from './analytics.js';
 import { makeSharePanel } from './share.js';
+import { sourceDetails } from './source.js';
 import { makeTextTracksPanel } from './text_tracks.js';
 
 export async function viewMedia(ctx, id) {
@@ -117,7 +118,7 @@ export async function viewMedia(ctx, id) {
       ['Renditions', (item.renditions || []).map((r) => `${r.height ? r.height + 'p' : r.name} (${kbps(r.bandwidth)})`).join(', ') || '—'],
     ];
     if (item.error) rows.push(['Error', item.error]);
-    details.replaceChildren(...rows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));
+    details.replaceChildren(...rows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]), ...sourceDetails(item));
   }
 
   const share = makeSharePanel(canManage);

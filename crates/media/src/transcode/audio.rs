@@ -29,23 +29,17 @@ pub async fn audio(
     out_dir: &Path,
     probe: &ProbeInfo,
     opts: &AudioOptions,
-    progress: impl FnMut(Progress) + Send,
+    mut progress: impl FnMut(Progress) + Send,
 ) -> Result<AudioOutput> {
-    let planned = tracks::plan(probe);
-    let (main, alternates) = planned
-        .split_first()
-        .ok_or_else(|| MediaError::unusable("the file has no audio stream"))?;
+    let mut planned = tracks::plan(probe);
+    if planned.is_empty() {
+        return Err(MediaError::unusable("the file has no audio stream"));
+    }
     if opts.bitrates.is_empty() || opts.bitrates.contains(&0) || opts.segment_seconds == 0 {
         return Err(invalid_options(
             "audio needs at least one non-zero bitrate and a segment length",
         ));
     }
-    // Only the audio is transcoded: its own duration is what the output should match.
-    let main_info = probe
-        .audio_streams
-        .iter()
-        .find(|a| a.index == main.source_index);
-    let expected = main_info.and_then(|a| a.duration).or(probe.duration);
     let mut bitrates = opts.bitrates.clone();
     bitrates.sort_unstable_by(|x, y| y.cmp(x));
     let top = bitrates[0];
@@ -53,34 +47,57 @@ pub async fn audio(
 
     let stream_dir = prepare_out_dir(out_dir).await?;
     let budget = Budget::new(opts.timeout, opts.cancel.clone());
-    let args = build_args(input, out_dir, main, alternates, &bitrates, opts);
-    let mut parser = ProgressParser::new(expected, progress);
-    let encode = process::run(
-        "ffmpeg",
-        &args,
-        "ffmpeg audio transcode",
-        &budget,
-        |chunk| parser.push(chunk),
-    );
-    let live = LivePlan {
-        streams: n + alternates.len(),
-        variants: bitrates
+    let mut skipped = Vec::new();
+    // As for video: a track ffmpeg has no decoder for is left out and the rest encoded again.
+    let expected = loop {
+        let (main, alternates) = planned
+            .split_first()
+            .ok_or_else(|| MediaError::unusable("no audio stream of the file can be decoded"))?;
+        // Only the audio is transcoded: its own duration is what the output should match.
+        let main_info = probe
+            .audio_streams
             .iter()
-            .enumerate()
-            .map(|(i, b)| LiveVariant {
-                stream: i,
-                bandwidth: *b + if alternates.is_empty() { 0 } else { top },
-                resolution: None,
-                frame_rate: None,
-            })
-            .collect(),
-        audio: live_audio(main, alternates, n),
-        segment_seconds: opts.segment_seconds,
+            .find(|a| a.index == main.source_index);
+        let expected = main_info.and_then(|a| a.duration).or(probe.duration);
+        let args = build_args(input, out_dir, main, alternates, &bitrates, opts);
+        let mut parser = ProgressParser::new(expected, &mut progress);
+        let encode = process::run(
+            "ffmpeg",
+            &args,
+            "ffmpeg audio transcode",
+            &budget,
+            |chunk| parser.push(chunk),
+        );
+        let live = LivePlan {
+            streams: n + alternates.len(),
+            variants: bitrates
+                .iter()
+                .enumerate()
+                .map(|(i, b)| LiveVariant {
+                    stream: i,
+                    bandwidth: *b + if alternates.is_empty() { 0 } else { top },
+                    resolution: None,
+                    frame_rate: None,
+                })
+                .collect(),
+            audio: live_audio(main, alternates, n),
+            segment_seconds: opts.segment_seconds,
+        };
+        let finished = with_watcher(encode, out_dir, live, opts.packaging.as_ref()).await?;
+        if finished.success() {
+            break expected;
+        }
+        match tracks::drop_undecodable(&mut planned, &finished.stderr_tail) {
+            Some(warning) => {
+                skipped.push(warning);
+                prepare_out_dir(out_dir).await?;
+            }
+            None => return Err(classify_failure(finished, "audio")),
+        }
     };
-    let finished = with_watcher(encode, out_dir, live, opts.packaging.as_ref()).await?;
-    if !finished.success() {
-        return Err(classify_failure(finished, "audio"));
-    }
+    let (main, alternates) = planned
+        .split_first()
+        .ok_or_else(|| MediaError::unusable("the file has no audio stream"))?;
 
     let mpd = tokio::fs::read_to_string(out_dir.join(DASH_MANIFEST)).await?;
     let reps = package::parse_mpd(&mpd)?;
@@ -157,7 +174,7 @@ pub async fn audio(
         hls_master: HLS_MASTER.into(),
         dash_manifest: DASH_MANIFEST.into(),
         audio_tracks,
-        warnings: published.warnings,
+        warnings: skipped.into_iter().chain(published.warnings).collect(),
     })
 }
 

@@ -22,6 +22,7 @@
 mod audio;
 mod live;
 mod mp4;
+mod mpd_rates;
 mod package;
 mod picture;
 mod storyboard;

@@ -10,6 +10,7 @@
 //! * the `AUDIO` group and the audio codec in `CODECS` are silently left out when the audio
 //!   encoder reports no bitrate.
 
+use super::mpd_rates;
 use crate::error::{MediaError, Result};
 use std::ffi::OsString;
 use std::fmt::Write as _;
@@ -92,7 +93,23 @@ pub struct MpdRepresentation {
 /// square-pixel rungs of a 16:9 source cannot all be exactly 16:9 (854x480 is 427:240). The
 /// joined set loses its `par` (each representation's `width`, `height` and `sar="1:1"` say it);
 /// its `maxWidth`/`maxHeight` are the first set's, the largest rung's.
+///
+/// Rungs of different frame rates (the small ones of a 50/60 fps source run at half of it) each
+/// keep theirs: the sets' `frameRate` moves onto their representations first.
 pub fn merge_video_sets(xml: &str) -> Result<String> {
+    match mpd_rates::rates_on_representations(xml) {
+        Some(moved) => {
+            let merged = join_video_sets(&moved)?;
+            Ok(mpd_rates::drop_first_video_set_attribute(
+                &merged,
+                "frameRate",
+            ))
+        }
+        None => join_video_sets(xml),
+    }
+}
+
+fn join_video_sets(xml: &str) -> Result<String> {
     const OPEN: &str = "<AdaptationSet";
     const CLOSE: &str = "</AdaptationSet>";
     // (start of the tag, end of the start tag, is video) of every set, in document order.
@@ -148,7 +165,7 @@ pub fn merge_video_sets(xml: &str) -> Result<String> {
 }
 
 /// `tag` without ` name="…"`.
-fn drop_attribute(tag: &str, name: &str) -> String {
+pub(super) fn drop_attribute(tag: &str, name: &str) -> String {
     let needle = format!(r#" {name}=""#);
     let Some(at) = tag.find(&needle) else {
         return tag.to_string();

@@ -1,5 +1,6 @@
 //! What the picture needs before the ladder's scalers, done once on the single decode ahead of
-//! the `split`: deinterlacing, a constant frame rate, tone-mapping HDR to SDR BT.709.
+//! the `split`: flattening an alpha channel, deinterlacing, a constant frame rate, tone-mapping
+//! HDR to SDR BT.709.
 //!
 //! An ordinary SDR progressive source gets only the `fps` filter (a timestamp step, no pixel
 //! work) and no extra ffmpeg run; the `idet` sample runs only for a stream whose header does not
@@ -23,6 +24,14 @@ pub enum Fields {
 
 /// Above this the rate is divided down (an integer step, so frames are dropped evenly).
 pub const MAX_FPS: f64 = 60.0;
+/// Rungs whose short side is at most this play a rate above [`HALVE_ABOVE`] at half of it
+/// (60 → 30, 50 → 25, 59.94 → 29.97), as YouTube serves its 144p–480p: at the same bitrate each
+/// frame gets twice the bits (SSIM 0.965 → 0.978 at 480p) and the rung costs ~20 % less CPU
+/// (BENCHMARKS.md). Every kept frame is one of the full-rate frames, so the keyframes forced by
+/// time fall on the same instants in every rung.
+pub const HALF_RATE_MAX_SHORT_SIDE: u32 = 480;
+/// Rates above this (fps) are halved on the small rungs.
+pub const HALVE_ABOVE: f64 = 31.0;
 /// How much of a stream of unknown field order `idet` looks at.
 const IDET_FRAMES: u32 = 120;
 
@@ -37,6 +46,10 @@ pub struct Picture {
     pub rate: Option<(u32, u32)>,
     /// Tone-mapped to SDR BT.709 from this transfer.
     pub hdr: Option<Hdr>,
+    /// The source has an alpha channel (ProRes 4444, QuickTime Animation, PNG in MOV): it is
+    /// composited over black, as players and editors show it, instead of dropped, which would
+    /// reveal whatever colour an encoder left under transparent pixels.
+    pub alpha: bool,
 }
 
 impl Picture {
@@ -56,6 +69,7 @@ impl Picture {
             deinterlace,
             rate: output_rate(v),
             hdr: v.hdr(),
+            alpha: has_alpha(&v.pix_fmt) || v.decoder().is_some(),
         }
     }
 
@@ -67,9 +81,42 @@ impl Picture {
         }
     }
 
+    /// The constant rate of a rung whose short side is `short_side` pixels: the picture's, or
+    /// half of it on a small rung (see [`HALF_RATE_MAX_SHORT_SIDE`]). `None` as for `rate`.
+    pub fn rung_rate(&self, short_side: u32) -> Option<(u32, u32)> {
+        let (n, d) = self.rate?;
+        if short_side <= HALF_RATE_MAX_SHORT_SIDE && n as f64 / d as f64 > HALVE_ABOVE {
+            Some(reduce(n, d.saturating_mul(2)))
+        } else {
+            Some((n, d))
+        }
+    }
+
+    /// Frames per second of a rung (see [`Picture::rung_rate`]).
+    pub fn rung_fps(&self, v: &VideoInfo, short_side: u32) -> f64 {
+        match self.rung_rate(short_side) {
+            Some((n, d)) => n as f64 / d as f64,
+            None => self.fps(v),
+        }
+    }
+
+    /// The filter (with a trailing comma) a rung of `short_side` needs after the split to get
+    /// its own rate; empty when it keeps the picture's.
+    pub fn rung_filter(&self, short_side: u32) -> String {
+        match (self.rung_rate(short_side), self.rate) {
+            (Some(r), Some(full)) if r != full => format!("fps={}/{},", r.0, r.1),
+            _ => String::new(),
+        }
+    }
+
     /// The filter chain (comma-separated, possibly empty) for the decoded video.
     pub fn chain(&self, v: &VideoInfo) -> String {
         let mut f: Vec<String> = Vec::new();
+        if self.alpha {
+            // Colour × alpha is the picture over black; the alpha plane is then dropped by the
+            // rungs' `format`.
+            f.push("premultiply=inplace=1".into());
+        }
         if let Some(fields) = self.deinterlace {
             let parity = match fields {
                 Fields::Flagged => "auto",
@@ -118,6 +165,17 @@ impl Picture {
             &[]
         }
     }
+}
+
+/// Whether ffmpeg's pixel format `pix_fmt` carries alpha (`yuva420p`, `yuva444p12le`, `argb`,
+/// `rgba64be`, `gbrap10le`, `ya8`, …).
+pub fn has_alpha(pix_fmt: &str) -> bool {
+    pix_fmt.starts_with("yuva")
+        || pix_fmt.starts_with("gbrap")
+        || pix_fmt.starts_with("ya")
+        || ["argb", "abgr", "rgba", "bgra"]
+            .iter()
+            .any(|p| pix_fmt.starts_with(p))
 }
 
 /// The constant rate to encode at: the stream's base rate (`r_frame_rate`) when it is at or a
@@ -299,6 +357,76 @@ mod tests {
             [Parsed_idet_0 @ 0x5] Multi frame detection: TFF:   101 BFF:     0 Progressive:    18 Undetermined:     0\n";
         assert_eq!(parse_idet(tail), Some((101, 0, 18)));
         assert_eq!(parse_idet("nothing"), None);
+    }
+
+    #[test]
+    fn small_rungs_halve_rates_above_thirty() {
+        let at = |rate| Picture {
+            deinterlace: None,
+            rate,
+            hdr: None,
+            alpha: false,
+        };
+        let p = at(Some((60000, 1001)));
+        assert_eq!(p.rung_rate(720), Some((60000, 1001)));
+        assert_eq!(p.rung_rate(480), Some((30000, 1001)));
+        assert_eq!(p.rung_rate(240), Some((30000, 1001)));
+        assert_eq!(p.rung_filter(720), "");
+        assert_eq!(p.rung_filter(360), "fps=30000/1001,");
+        assert_eq!(at(Some((50, 1))).rung_rate(480), Some((25, 1)));
+        assert_eq!(at(Some((60, 1))).rung_rate(240), Some((30, 1)));
+        // 30 and below stay as they are on every rung.
+        for r in [(30, 1), (30000, 1001), (25, 1), (24, 1)] {
+            assert_eq!(at(Some(r)).rung_rate(240), Some(r));
+            assert_eq!(at(Some(r)).rung_filter(240), "");
+        }
+        // No known rate: nothing to halve.
+        assert_eq!(at(None).rung_rate(240), None);
+        assert_eq!(at(None).rung_filter(240), "");
+        let v = VideoInfo {
+            fps: 59.94,
+            ..Default::default()
+        };
+        assert!((p.rung_fps(&v, 240) - 29.97).abs() < 0.01);
+        assert!((at(None).rung_fps(&v, 240) - 59.94).abs() < 0.01);
+    }
+
+    #[test]
+    fn alpha_formats() {
+        for f in [
+            "yuva444p12le",
+            "yuva420p",
+            "argb",
+            "rgba",
+            "bgra",
+            "abgr",
+            "rgba64be",
+            "gbrap10le",
+            "ya8",
+        ] {
+            assert!(has_alpha(f), "{f}");
+        }
+        for f in [
+            "yuv420p",
+            "yuv422p10le",
+            "yuvj422p",
+            "rgb24",
+            "gbrp",
+            "gray",
+            "bgr0",
+            "pal8",
+            "",
+        ] {
+            assert!(!has_alpha(f), "{f}");
+        }
+        let v = VideoInfo {
+            rate: Some((25, 1)),
+            fps: 25.0,
+            pix_fmt: "yuva444p12le".into(),
+            ..Default::default()
+        };
+        let p = Picture::from_probe(&v, None);
+        assert_eq!(p.chain(&v), "premultiply=inplace=1,fps=25/1");
     }
 
     #[test]

@@ -74,6 +74,32 @@ pub(crate) fn plan(probe: &ProbeInfo) -> Vec<PlannedTrack> {
     out
 }
 
+/// When ffmpeg failed because it could not find or open the decoder of one of `planned`'s
+/// source streams (a codec this build does not have, a header it cannot read), that track is
+/// removed (the next one becoming the default) and the warning for the item returned: the
+/// caller runs ffmpeg again without it. `None` when the failure is anything else.
+pub(crate) fn drop_undecodable(planned: &mut Vec<PlannedTrack>, stderr: &str) -> Option<String> {
+    let stream = crate::diagnose::undecodable_stream(stderr)?;
+    let pos = planned.iter().position(|t| t.source_index == stream)?;
+    let track = planned.remove(pos);
+    for (id, t) in planned.iter_mut().enumerate() {
+        t.info.id = id as u32;
+        t.info.default = id == 0;
+    }
+    tracing::warn!(
+        stream,
+        "no decoder for this audio track in this ffmpeg: left out"
+    );
+    Some(left_out(&track))
+}
+
+fn left_out(track: &PlannedTrack) -> String {
+    format!(
+        "audio track {} ({}, {}) could not be decoded and was left out",
+        track.source_index, track.info.language, track.info.name
+    )
+}
+
 /// An audio track as it went out: its final playlist and codecs.
 pub(crate) struct PublishedTrack {
     pub info: AudioTrackInfo,
@@ -110,10 +136,7 @@ pub(crate) async fn publish_audio(
                 stream = track.source_index,
                 "audio track produced nothing: left out"
             );
-            warnings.push(format!(
-                "audio track {} ({}, {}) could not be decoded and was left out",
-                track.source_index, track.info.language, track.info.name
-            ));
+            warnings.push(left_out(track));
             dead.push(stream);
             remove_if_exists(&stream_dir.join(format!("init-{stream}.m4s"))).await?;
             remove_if_exists(&playlist).await?;
@@ -292,6 +315,32 @@ mod tests {
                 (5, 4, "und".into(), "Audio 5".into(), false),
             ]
         );
+    }
+
+    #[test]
+    fn a_track_without_a_decoder_is_dropped_and_the_next_is_default() {
+        let mut t = plan(&probe(vec![
+            stream(1, Some("eng"), None, true),
+            stream(2, Some("spa"), None, false),
+            stream(3, Some("fra"), None, false),
+        ]));
+        let stderr = "Decoder (codec none) not found for input stream #0:1";
+        let warning = drop_undecodable(&mut t, stderr).unwrap();
+        assert!(
+            warning.contains("audio track 1 (eng, English)"),
+            "{warning}"
+        );
+        let got: Vec<_> = t
+            .iter()
+            .map(|t| (t.source_index, t.info.id, t.info.default))
+            .collect();
+        assert_eq!(got, vec![(2, 0, true), (3, 1, false)]);
+        // The video stream, or a failure naming no stream, is not the audio's to fix.
+        assert!(
+            drop_undecodable(&mut t, "Decoder (codec x) not found for input stream #0:0").is_none()
+        );
+        assert!(drop_undecodable(&mut t, "Conversion failed!").is_none());
+        assert_eq!(t.len(), 2);
     }
 
     #[test]

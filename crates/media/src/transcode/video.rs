@@ -90,33 +90,44 @@ pub async fn video(
     let picture = Picture::plan(input, v, &budget).await?;
     tracing::debug!(?picture, "picture plan");
     let layout = Layout::new(media_duration, v.width, v.height);
-    let planned = tracks::plan(probe);
-    let args = build_args(&Plan {
-        input,
-        out_dir,
-        video: v,
-        picture: &picture,
-        duration: media_duration,
-        rungs: &rungs,
-        audio: &planned,
-        opts,
-        layout: &layout,
-    });
-
-    let mut parser = ProgressParser::new(media_duration, progress);
-    let encode = process::run(
-        "ffmpeg",
-        &args,
-        "ffmpeg video transcode",
-        &budget,
-        |chunk| parser.push(chunk),
-    );
+    let mut planned = tracks::plan(probe);
+    let mut warnings = Vec::new();
     let fps = picture.fps(v);
-    let live = live_plan(&rungs, &planned, fps, opts);
-    let finished = with_watcher(encode, out_dir, live, opts.packaging.as_ref()).await?;
-    if !finished.success() {
-        return Err(classify_failure(finished, "a video"));
-    }
+    let mut parser = ProgressParser::new(media_duration, progress);
+    // An audio track whose decoder ffmpeg cannot find or open stops it before it writes
+    // anything: run again without that track (once per such track) rather than fail the video.
+    let finished = loop {
+        let args = build_args(&Plan {
+            input,
+            out_dir,
+            video: v,
+            picture: &picture,
+            duration: media_duration,
+            rungs: &rungs,
+            audio: &planned,
+            opts,
+            layout: &layout,
+        });
+        let encode = process::run(
+            "ffmpeg",
+            &args,
+            "ffmpeg video transcode",
+            &budget,
+            |chunk| parser.push(chunk),
+        );
+        let live = live_plan(&rungs, &planned, &picture, v, opts);
+        let finished = with_watcher(encode, out_dir, live, opts.packaging.as_ref()).await?;
+        if finished.success() {
+            break finished;
+        }
+        match tracks::drop_undecodable(&mut planned, &finished.stderr_tail) {
+            Some(warning) => {
+                warnings.push(warning);
+                prepare_out_dir(out_dir).await?;
+            }
+            None => return Err(classify_failure(finished, "a video")),
+        }
+    };
     tracing::debug!(stderr = %finished.stderr_tail, "ffmpeg video transcode finished");
 
     // What ffmpeg wrote, checked against the plan. Each rung was muxed as its own adaptation
@@ -190,7 +201,7 @@ pub async fn video(
             bandwidth,
             average_bandwidth: Some(stats.average_bps + audio_avg),
             resolution: Some((rung.width, rung.height)),
-            frame_rate: Some(fps),
+            frame_rate: Some(picture.rung_fps(v, rung.width.min(rung.height))),
             codecs: codecs.clone(),
         });
         renditions.push(RenditionInfo {
@@ -247,7 +258,7 @@ pub async fn video(
         renditions,
         audio: !published.tracks.is_empty(),
         audio_tracks: published.tracks.into_iter().map(|t| t.info).collect(),
-        warnings: published.warnings,
+        warnings: warnings.into_iter().chain(published.warnings).collect(),
         duration,
         width: v.width,
         height: v.height,
@@ -264,7 +275,13 @@ pub async fn video(
 
 /// What the provisional master says while the encode runs: the final master's attributes that
 /// are known before any segment exists (`BANDWIDTH` from the rate caps).
-fn live_plan(rungs: &[Rung], audio: &[PlannedTrack], fps: f64, opts: &VideoOptions) -> LivePlan {
+fn live_plan(
+    rungs: &[Rung],
+    audio: &[PlannedTrack],
+    picture: &Picture,
+    v: &VideoInfo,
+    opts: &VideoOptions,
+) -> LivePlan {
     let audio_bandwidth = if audio.is_empty() { 0 } else { AUDIO_BITRATE };
     LivePlan {
         streams: rungs.len() + audio.len(),
@@ -275,7 +292,7 @@ fn live_plan(rungs: &[Rung], audio: &[PlannedTrack], fps: f64, opts: &VideoOptio
                 stream: i,
                 bandwidth: r.maxrate + audio_bandwidth,
                 resolution: Some((r.width, r.height)),
-                frame_rate: Some(fps),
+                frame_rate: Some(picture.rung_fps(v, r.width.min(r.height))),
             })
             .collect(),
         audio: audio
@@ -314,6 +331,9 @@ fn build_args(p: &Plan) -> Vec<OsString> {
     if let Some(t) = p.opts.threads {
         a.push_all(["-filter_complex_threads", &t.to_string()]);
     }
+    if let Some((option, decoder)) = p.video.decoder() {
+        a.push_all([option.as_str(), decoder]);
+    }
     a.push("-i");
     a.push(file_url(p.input));
 
@@ -333,9 +353,13 @@ fn build_args(p: &Plan) -> Vec<OsString> {
     }
     graph.push_str("[sthumb][sstory]");
     for (i, r) in p.rungs.iter().enumerate() {
+        // Small rungs of a 50/60 fps source at half the rate (`Picture::rung_rate`), dropped
+        // before scaling.
         graph.push_str(&format!(
-            ";[s{i}]scale={}:{},setsar=1,format=yuv420p[v{i}]",
-            r.width, r.height
+            ";[s{i}]{}scale={}:{},setsar=1,format=yuv420p[v{i}]",
+            p.picture.rung_filter(r.width.min(r.height)),
+            r.width,
+            r.height
         ));
     }
     let (tw, th) = thumbnail_size(p.video);
@@ -445,7 +469,11 @@ async fn fallback_thumbnail(
     let chain = picture.chain(v);
     let chain = if chain.is_empty() { chain } else { chain + "," };
     let mut a = Args::default();
-    a.push_all(["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i"]);
+    a.push_all(["-hide_banner", "-nostdin", "-y", "-loglevel", "error"]);
+    if let Some((option, decoder)) = v.decoder() {
+        a.push_all([option.as_str(), decoder]);
+    }
+    a.push("-i");
     a.push(file_url(input));
     a.push_all(["-map", &format!("0:{}", v.index), "-frames:v", "1"]);
     a.push_all([

@@ -38,6 +38,7 @@ mod playback_tokens;
 mod progressive;
 mod reconcile;
 mod registry;
+mod source_formats;
 mod source_info;
 mod text_tracks;
 mod uploads_direct;
