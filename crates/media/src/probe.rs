@@ -27,6 +27,9 @@ pub struct ProbeInfo {
     /// Every audio stream, in source order (`audio` is the first of them).
     #[serde(default)]
     pub audio_streams: Vec<AudioInfo>,
+    /// Every subtitle stream, in source order (text and picture-based alike).
+    #[serde(default)]
+    pub subtitle_streams: Vec<SubtitleInfo>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -132,6 +135,23 @@ pub struct AudioInfo {
     pub default: bool,
 }
 
+/// A subtitle stream of the source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubtitleInfo {
+    /// Absolute stream index in the input (for `-map 0:INDEX`).
+    pub index: usize,
+    /// ffprobe's codec name (`mov_text`, `subrip`, `ass`, `hdmv_pgs_subtitle`…; empty if
+    /// ffmpeg does not know it).
+    pub codec: String,
+    /// The `language` tag as the container has it.
+    pub language: Option<String>,
+    /// The `title` tag.
+    pub title: Option<String>,
+    /// The container marks it as meant for viewers who cannot hear (`hearing_impaired` or
+    /// `captions` disposition): captions rather than subtitles.
+    pub captions: bool,
+}
+
 impl ProbeInfo {
     /// A single picture rather than a timed stream (ffmpeg's image demuxers): route it to the
     /// image pipeline, not the video ladder.
@@ -230,6 +250,12 @@ pub fn parse(json: &str) -> Result<ProbeInfo> {
         .filter_map(audio_info)
         .collect();
     let audio = audio_streams.first().cloned();
+    let subtitle_streams = raw
+        .streams
+        .iter()
+        .filter(|s| s.codec_type.as_deref() == Some("subtitle"))
+        .map(subtitle_info)
+        .collect();
 
     // Some containers (raw streams, a few mkv) know only per-stream durations.
     let duration = parse_f64(format.duration.as_deref()).or_else(|| {
@@ -247,7 +273,18 @@ pub fn parse(json: &str) -> Result<ProbeInfo> {
         video,
         audio,
         audio_streams,
+        subtitle_streams,
     })
+}
+
+fn subtitle_info(s: &RawStream) -> SubtitleInfo {
+    SubtitleInfo {
+        index: s.index,
+        codec: s.codec_name.clone().unwrap_or_default(),
+        language: s.tag_any("language").map(str::to_string),
+        title: s.tag_any("title").map(str::to_string),
+        captions: s.flag("hearing_impaired") || s.flag("captions"),
+    }
 }
 
 fn video_info(s: &RawStream) -> Option<VideoInfo> {
@@ -352,6 +389,14 @@ impl RawStream {
     fn is_attached_picture(&self) -> bool {
         self.disposition
             .get("attached_pic")
+            .and_then(serde_json::Value::as_i64)
+            == Some(1)
+    }
+
+    /// A disposition flag that is set.
+    fn flag(&self, name: &str) -> bool {
+        self.disposition
+            .get(name)
             .and_then(serde_json::Value::as_i64)
             == Some(1)
     }
@@ -488,6 +533,41 @@ mod tests {
         let v = parse(json).unwrap().video.unwrap();
         assert_eq!((v.width, v.height), (853, 480));
         assert!((v.fps - 29.97).abs() < 0.01);
+    }
+
+    #[test]
+    fn every_subtitle_stream_with_language_title_and_kind() {
+        let json = r#"{"streams":[
+            {"index":0,"codec_type":"video","width":64,"height":64},
+            {"index":1,"codec_type":"subtitle","codec_name":"subrip","tags":{"LANGUAGE":"eng"}},
+            {"index":2,"codec_type":"subtitle","codec_name":"ass",
+             "tags":{"language":"spa","title":" SDH "},"disposition":{"hearing_impaired":1}},
+            {"index":3,"codec_type":"subtitle","codec_name":"mov_text","disposition":{"captions":1}},
+            {"index":4,"codec_type":"subtitle"}],
+            "format":{"format_name":"matroska,webm","duration":"3.0"}}"#;
+        let p = parse(json).unwrap();
+        let got: Vec<_> = p
+            .subtitle_streams
+            .iter()
+            .map(|s| {
+                (
+                    s.index,
+                    s.codec.as_str(),
+                    s.language.as_deref(),
+                    s.title.as_deref(),
+                    s.captions,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (1, "subrip", Some("eng"), None, false),
+                (2, "ass", Some("spa"), Some("SDH"), true),
+                (3, "mov_text", None, None, true),
+                (4, "", None, None, false),
+            ]
+        );
     }
 
     #[test]

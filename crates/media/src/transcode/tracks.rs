@@ -258,6 +258,7 @@ mod tests {
             video: None,
             audio: streams.first().cloned(),
             audio_streams: streams,
+            subtitle_streams: Vec::new(),
         }
     }
 

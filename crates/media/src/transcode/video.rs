@@ -5,6 +5,7 @@ use super::live::{LivePlan, LiveVariant};
 use super::package::{self, AudioRendition, Variant};
 use super::picture::Picture;
 use super::storyboard::Layout;
+use super::subtitles;
 use super::tracks::{self, publish_audio, rendition_of, PlannedTrack, AUDIO_CHANNELS};
 use super::{
     check_not_truncated, classify_failure, invalid_options, prepare_out_dir, with_watcher,
@@ -91,6 +92,7 @@ pub async fn video(
     tracing::debug!(?picture, "picture plan");
     let layout = Layout::new(media_duration, v.width, v.height);
     let planned = tracks::plan(probe);
+    let text_plan = subtitles::plan(probe);
     let args = build_args(&Plan {
         input,
         out_dir,
@@ -113,7 +115,12 @@ pub async fn video(
     );
     let fps = picture.fps(v);
     let live = live_plan(&rungs, &planned, fps, opts);
-    let finished = with_watcher(encode, out_dir, live, opts.packaging.as_ref()).await?;
+    // The subtitles' own demux-only run goes alongside the encode (none without a text stream).
+    let (finished, extracted) = tokio::join!(
+        with_watcher(encode, out_dir, live, opts.packaging.as_ref()),
+        subtitles::extract(input, out_dir, &text_plan, &budget)
+    );
+    let (finished, extracted) = (finished?, extracted?);
     if !finished.success() {
         return Err(classify_failure(finished, "a video"));
     }
@@ -208,6 +215,9 @@ pub async fn video(
         .collect();
     let master = package::master_playlist(&variants, &audio_renditions);
     tokio::fs::write(out_dir.join(HLS_MASTER), master).await?;
+    let text = subtitles::publish(out_dir, extracted, duration).await?;
+    let mut warnings = published.warnings;
+    warnings.extend(text.warnings);
 
     if !non_empty(&out_dir.join(THUMBNAIL)).await {
         // The trim window missed every frame (a duration the container overstated): take the
@@ -247,7 +257,8 @@ pub async fn video(
         renditions,
         audio: !published.tracks.is_empty(),
         audio_tracks: published.tracks.into_iter().map(|t| t.info).collect(),
-        warnings: published.warnings,
+        warnings,
+        text_tracks: text.tracks,
         duration,
         width: v.width,
         height: v.height,
