@@ -37,6 +37,7 @@ mod progressive;
 mod reconcile;
 mod registry;
 mod source_info;
+mod subtitles;
 mod uploads_direct;
 mod uploads_tus;
 mod webhooks;
