@@ -306,7 +306,7 @@ fn video_info(s: &RawStream) -> Option<VideoInfo> {
         height,
         rotation,
         fps,
-        duration: parse_f64(s.duration.as_deref()),
+        duration: s.own_duration(),
         bit_rate: s.bit_rate(),
         pix_fmt: s.pix_fmt.clone().unwrap_or_default(),
         rate: parse_rational(s.r_frame_rate.as_deref()),
@@ -326,7 +326,7 @@ fn audio_info(s: &RawStream) -> Option<AudioInfo> {
             .and_then(|r| u32::try_from(r).ok())
             .unwrap_or(0),
         bit_rate: s.bit_rate(),
-        duration: parse_f64(s.duration.as_deref()),
+        duration: s.own_duration(),
         language: s.tag_any("language").map(str::to_string),
         title: s.tag_any("title").map(str::to_string),
         default: s
@@ -391,6 +391,20 @@ impl RawStream {
             .get("attached_pic")
             .and_then(serde_json::Value::as_i64)
             == Some(1)
+    }
+
+    /// The stream's duration: ffprobe's, else Matroska's `DURATION` tag (`HH:MM:SS.nnnnnnnnn`,
+    /// which is all an MKV stream has). Without it an MKV whose subtitles outlast the video
+    /// would count as the video's length and make the encode look truncated.
+    fn own_duration(&self) -> Option<f64> {
+        parse_f64(self.duration.as_deref()).or_else(|| {
+            let tag = self.tag_any("DURATION")?;
+            let mut secs = 0.0;
+            for part in tag.split(':') {
+                secs = secs * 60.0 + part.parse::<f64>().ok()?;
+            }
+            (secs.is_finite() && secs > 0.0).then_some(secs)
+        })
     }
 
     /// A disposition flag that is set.
@@ -533,6 +547,28 @@ mod tests {
         let v = parse(json).unwrap().video.unwrap();
         assert_eq!((v.width, v.height), (853, 480));
         assert!((v.fps - 29.97).abs() < 0.01);
+    }
+
+    #[test]
+    fn matroska_duration_tags_bound_the_media_not_the_subtitles() {
+        let json = r#"{"streams":[
+            {"index":0,"codec_type":"video","width":64,"height":64,
+             "tags":{"DURATION":"00:00:03.000000000"}},
+            {"index":1,"codec_type":"audio","channels":2,"sample_rate":"48000",
+             "tags":{"DURATION":"00:01:02.500000000"}},
+            {"index":2,"codec_type":"subtitle","codec_name":"subrip",
+             "tags":{"DURATION":"00:02:00.000000000"}}],
+            "format":{"format_name":"matroska,webm","duration":"120.0"}}"#;
+        let p = parse(json).unwrap();
+        assert_eq!(p.video.as_ref().unwrap().duration, Some(3.0));
+        assert_eq!(p.media_duration(), Some(62.5));
+        for bad in ["", "x:00", "00:00:00.000000000"] {
+            let json = format!(
+                r#"{{"streams":[{{"index":0,"codec_type":"video","width":64,"height":64,
+                "tags":{{"DURATION":"{bad}"}}}}],"format":{{"format_name":"matroska","duration":"9.0"}}}}"#
+            );
+            assert_eq!(parse(&json).unwrap().media_duration(), Some(9.0), "{bad}");
+        }
     }
 
     #[test]

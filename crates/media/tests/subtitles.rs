@@ -64,9 +64,10 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
     path.to_string_lossy().into_owned()
 }
 
-/// A 4 s clip with a sine track and, as Matroska: SubRip (eng), ASS (spa, titled, for the hard
-/// of hearing), PGS (deu), WebVTT (fra). The PGS stream sits third, so the WebVTT one keeps
-/// source order but becomes `s2`.
+/// A 2.5 s clip with a sine track and, as Matroska: SubRip (eng), ASS (spa, titled, for the
+/// hard of hearing), PGS (deu), WebVTT (fra). The PGS stream sits third, so the WebVTT one keeps
+/// source order but becomes `s2`. The last cues end at 3.9 s, well after the picture and
+/// sound (the container's duration is the cue's, the streams' are in Matroska tags).
 fn mkv(dir: &Path) -> PathBuf {
     let out = dir.join("subs.mkv");
     let (srt, ass, vtt) = (
@@ -79,11 +80,11 @@ fn mkv(dir: &Path) -> PathBuf {
         "-f",
         "lavfi",
         "-i",
-        "testsrc2=size=160x90:rate=25:duration=4",
+        "testsrc2=size=160x90:rate=25:duration=2.5",
         "-f",
         "lavfi",
         "-i",
-        "sine=frequency=440:duration=4",
+        "sine=frequency=440:duration=2.5",
         "-i",
         &srt,
         "-i",
@@ -554,4 +555,102 @@ async fn a_source_without_subtitles_gets_no_text_tracks() {
         .file_name()
         .to_string_lossy()
         .starts_with("text-")));
+}
+
+/// mov_text streams whose every byte the `noise` filter overwrote decode to nothing (ffmpeg
+/// gives up on a run where too many packets fail): with three of them beside a good one the
+/// joint conversion fails, and the good one is still published, whole, by its own run; the
+/// broken ones are left out with a warning each and the video is not failed.
+#[tokio::test]
+async fn streams_that_fail_to_convert_are_left_out_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let srt = write(dir.path(), "ok.srt", SRT);
+    let src = dir.path().join("broken.mp4");
+    let mut args: Vec<String> = [
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=160x90:rate=25:duration=4",
+    ]
+    .map(String::from)
+    .to_vec();
+    for _ in 0..4 {
+        args.extend(["-i".into(), srt.clone()]);
+    }
+    args.push("-map".into());
+    args.push("0:v".into());
+    for i in 1..=4 {
+        args.extend(["-map".into(), i.to_string()]);
+    }
+    args.extend(
+        [
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:s",
+            "mov_text",
+        ]
+        .map(String::from),
+    );
+    for (i, lang) in ["eng", "ita", "deu", "jpn"].iter().enumerate() {
+        args.extend([format!("-metadata:s:s:{i}"), format!("language={lang}")]);
+        if i > 0 {
+            args.extend([format!("-bsf:s:{i}"), "noise=amount=1".into()]);
+        }
+    }
+    args.push(src.to_string_lossy().into_owned());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    ffmpeg(&args);
+    // The fixture does what it says: converting all four in one run fails.
+    let joint = std::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-nostdin", "-loglevel", "quiet", "-y", "-i"])
+        .arg(&src)
+        .args((1..=4).flat_map(|i| {
+            [
+                "-map".to_string(),
+                format!("0:{i}"),
+                "-c:s".into(),
+                "webvtt".into(),
+                "-f".into(),
+                "webvtt".into(),
+                dir.path()
+                    .join(format!("{i}.vtt"))
+                    .to_string_lossy()
+                    .into_owned(),
+            ]
+        }))
+        .status()
+        .unwrap();
+    assert!(!joint.success());
+
+    let info = probe::probe(&src, Duration::from_secs(30)).await.unwrap();
+    let out_dir = dir.path().join("out");
+    let out = transcode::video(&src, &out_dir, &info, &fast(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        out.text_tracks,
+        vec![track("s0", "eng", "English", TextKind::Subtitles)]
+    );
+    assert_eq!(
+        out.warnings,
+        vec![
+            "subtitle track 2 (ita, Italian) could not be converted to WebVTT and was left out",
+            "subtitle track 3 (deu, German) could not be converted to WebVTT and was left out",
+            "subtitle track 4 (jpn, Japanese) could not be converted to WebVTT and was left out",
+        ]
+    );
+    let stream = out_dir.join("stream");
+    assert_cues(
+        &read_vtt(&stream, "s0"),
+        &expected(&src, 1, &["Hello <i>world</i>", "Second line"]),
+        "mov_text",
+    );
+    assert!(!stream.join("text-s1.vtt").exists());
+    let master = std::fs::read_to_string(stream.join("master.m3u8")).unwrap();
+    assert_eq!(subtitle_media(&master).len(), 1, "{master}");
+    assert_eq!(mpd_text_sets(&stream).len(), 1);
 }

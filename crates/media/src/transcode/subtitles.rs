@@ -251,10 +251,12 @@ async fn convert(
     Ok(finished.success())
 }
 
-/// The WebVTT ffmpeg wrote for `track`, if it is WebVTT.
+/// The WebVTT ffmpeg wrote for `track`, if it is WebVTT with at least one cue (a stream none of
+/// whose packets decoded comes out as a bare header: nothing to offer a viewer).
 async fn read_vtt(scratch: &Path, track: &PlannedText) -> Result<Option<String>> {
     match tokio::fs::read(scratch_file(scratch, track)).await {
-        Ok(bytes) => Ok(with_timestamp_map(&String::from_utf8_lossy(&bytes))),
+        Ok(bytes) => Ok(with_timestamp_map(&String::from_utf8_lossy(&bytes))
+            .filter(|vtt| vtt.lines().any(|l| l.contains("-->")))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e.into()),
     }
