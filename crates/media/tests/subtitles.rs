@@ -654,3 +654,57 @@ async fn streams_that_fail_to_convert_are_left_out_with_a_warning() {
     assert_eq!(subtitle_media(&master).len(), 1, "{master}");
     assert_eq!(mpd_text_sets(&stream).len(), 1);
 }
+
+/// An audio upload (Matroska audio with a SubRip transcript) gets its text track too.
+#[tokio::test]
+async fn an_audio_upload_keeps_its_text_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let srt = write(dir.path(), "lyrics.srt", SRT);
+    let src = dir.path().join("song.mka");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:duration=4",
+        "-i",
+        &srt,
+        "-map",
+        "0",
+        "-map",
+        "1",
+        "-c:a",
+        "aac",
+        "-c:s",
+        "srt",
+        "-metadata:s:s:0",
+        "language=eng",
+        src.to_str().unwrap(),
+    ]);
+    let info = probe::probe(&src, Duration::from_secs(30)).await.unwrap();
+    let out_dir = dir.path().join("out");
+    let opts = transcode::AudioOptions {
+        timeout: Duration::from_secs(300),
+        ..Default::default()
+    };
+    let out = transcode::audio(&src, &out_dir, &info, &opts, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        out.text_tracks,
+        vec![track("s0", "eng", "English", TextKind::Subtitles)]
+    );
+    let stream = out_dir.join("stream");
+    assert_cues(
+        &read_vtt(&stream, "s0"),
+        &expected(&src, 1, &["Hello <i>world</i>", "Second line"]),
+        "SubRip",
+    );
+    check_text_playlist(&stream, "s0", out.duration);
+    let master = std::fs::read_to_string(stream.join("master.m3u8")).unwrap();
+    assert_eq!(subtitle_media(&master).len(), 1, "{master}");
+    assert!(master
+        .lines()
+        .filter(|l| l.starts_with("#EXT-X-STREAM-INF:"))
+        .all(|l| attr(l, "SUBTITLES") == Some("subs")));
+    assert_eq!(mpd_text_sets(&stream).len(), 1);
+}

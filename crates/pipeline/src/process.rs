@@ -149,6 +149,7 @@ async fn process_av(
                 bytes: dir_size(out_dir).await?,
                 audio_tracks: out.audio_tracks.iter().map(audio_track).collect(),
                 warnings: out.warnings.clone(),
+                text_tracks: out.text_tracks.iter().map(text_track).collect(),
                 ..Default::default()
             },
         })

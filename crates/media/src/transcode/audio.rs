@@ -4,10 +4,11 @@
 //! per bitrate, one DASH adaptation set holding them. Every other source track is one rendition
 //! at the top bitrate: an HLS `EXT-X-MEDIA` alternate of the variants' audio group (the default
 //! track's entry has no URI: the variants carry it) and a DASH adaptation set of its own, each
-//! with its language.
+//! with its language. Text subtitle streams become text tracks, as for video.
 
 use super::live::{LivePlan, LiveVariant};
 use super::package::{self, Variant};
+use super::subtitles;
 use super::tracks::{self, publish_audio, rendition_of, PlannedTrack};
 use super::video::Args;
 use super::{
@@ -77,7 +78,13 @@ pub async fn audio(
         audio: live_audio(main, alternates, n),
         segment_seconds: opts.segment_seconds,
     };
-    let finished = with_watcher(encode, out_dir, live, opts.packaging.as_ref()).await?;
+    // As for video: the text subtitle streams (lyrics, a transcript) in their own demux-only run.
+    let text_plan = subtitles::plan(probe);
+    let (finished, extracted) = tokio::join!(
+        with_watcher(encode, out_dir, live, opts.packaging.as_ref()),
+        subtitles::extract(input, out_dir, &text_plan, &budget)
+    );
+    let (finished, extracted) = (finished?, extracted?);
     if !finished.success() {
         return Err(classify_failure(finished, "audio"));
     }
@@ -150,6 +157,9 @@ pub async fn audio(
         package::master_playlist(&variants, &group),
     )
     .await?;
+    let text = subtitles::publish(out_dir, extracted, duration).await?;
+    let mut warnings = published.warnings;
+    warnings.extend(text.warnings);
 
     Ok(AudioOutput {
         renditions,
@@ -157,7 +167,8 @@ pub async fn audio(
         hls_master: HLS_MASTER.into(),
         dash_manifest: DASH_MANIFEST.into(),
         audio_tracks,
-        warnings: published.warnings,
+        warnings,
+        text_tracks: text.tracks,
     })
 }
 

@@ -8,7 +8,7 @@
 //! stream/media_N.m3u8                 HLS media playlist of output stream N (VOD)
 //! stream/init-N.m4s                   CMAF header of stream N
 //! stream/chunk-N-00001.m4s …          CMAF segments of stream N, shared by HLS and DASH
-//! stream/text-sN.vtt, text-sN.m3u8   a text track per text subtitle stream of the source (video)
+//! stream/text-sN.vtt, text-sN.m3u8   a text track per text subtitle stream of the source
 //! thumbnail.jpg, storyboard.jpg, storyboard.vtt   (video only; no storyboard under ~0.5 s)
 //! ```
 //!
@@ -184,6 +184,9 @@ pub struct AudioOutput {
     /// What was left out of the source and why.
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// A WebVTT track per text subtitle stream of the source, in source order.
+    #[serde(default)]
+    pub text_tracks: Vec<TextTrackInfo>,
 }
 
 fn invalid_options(msg: impl Into<String>) -> MediaError {
