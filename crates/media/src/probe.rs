@@ -372,6 +372,7 @@ struct RawStream {
     channels: Option<u32>,
     sample_rate: Option<String>,
     duration: Option<String>,
+    start_time: Option<String>,
     #[serde(default)]
     disposition: HashMap<String, serde_json::Value>,
     #[serde(default)]
@@ -393,16 +394,19 @@ impl RawStream {
             == Some(1)
     }
 
-    /// The stream's duration: ffprobe's, else Matroska's `DURATION` tag (`HH:MM:SS.nnnnnnnnn`,
-    /// which is all an MKV stream has). Without it an MKV whose subtitles outlast the video
-    /// would count as the video's length and make the encode look truncated.
+    /// The stream's duration: ffprobe's, else from Matroska's `DURATION` tag (`HH:MM:SS.nnn…`,
+    /// all an MKV stream has). Without it an MKV whose subtitles outlast the video would count
+    /// as the video's length and make the encode look truncated. ffmpeg writes the tag as the
+    /// stream's end timestamp, so a stream that starts late (a copy of a broadcast recording)
+    /// lasts the tag minus its start.
     fn own_duration(&self) -> Option<f64> {
         parse_f64(self.duration.as_deref()).or_else(|| {
             let tag = self.tag_any("DURATION")?;
-            let mut secs = 0.0;
+            let mut end = 0.0;
             for part in tag.split(':') {
-                secs = secs * 60.0 + part.parse::<f64>().ok()?;
+                end = end * 60.0 + part.parse::<f64>().ok()?;
             }
+            let secs = end - parse_f64(self.start_time.as_deref()).unwrap_or(0.0);
             (secs.is_finite() && secs > 0.0).then_some(secs)
         })
     }
@@ -562,6 +566,16 @@ mod tests {
         let p = parse(json).unwrap();
         assert_eq!(p.video.as_ref().unwrap().duration, Some(3.0));
         assert_eq!(p.media_duration(), Some(62.5));
+        // ffmpeg's muxer writes the end timestamp: a stream starting at 10 s ending at 14 s.
+        let late = r#"{"streams":[
+            {"index":0,"codec_type":"video","width":64,"height":64,"start_time":"10.000000",
+             "tags":{"DURATION":"00:00:14.000000000"}},
+            {"index":1,"codec_type":"audio","channels":2,"sample_rate":"48000",
+             "start_time":"9.977000","tags":{"DURATION":"00:00:14.000000000"}}],
+            "format":{"format_name":"matroska,webm","duration":"14.0"}}"#;
+        let p = parse(late).unwrap();
+        assert_eq!(p.video.as_ref().unwrap().duration, Some(4.0));
+        assert!((p.media_duration().unwrap() - 4.023).abs() < 1e-9);
         for bad in ["", "x:00", "00:00:00.000000000"] {
             let json = format!(
                 r#"{{"streams":[{{"index":0,"codec_type":"video","width":64,"height":64,

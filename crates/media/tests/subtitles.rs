@@ -233,14 +233,26 @@ fn source_cue_times(src: &Path, index: usize) -> Vec<(f64, f64)> {
         .collect()
 }
 
-/// The source's cue times with the expected texts.
+/// Where the source's timeline starts (ffmpeg starts every output there: 0 in the published
+/// files is this).
+fn source_start(src: &Path) -> f64 {
+    let probed = ffprobe_json(src, &["-show_entries", "format=start_time"]);
+    probed["format"]["start_time"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// The source's cue times, on the published timeline, with the expected texts.
 fn expected<'a>(src: &Path, index: usize, texts: &[&'a str]) -> Vec<(f64, f64, &'a str)> {
     let times = source_cue_times(src, index);
+    let start = source_start(src);
     assert_eq!(times.len(), texts.len(), "{times:?}");
     times
         .into_iter()
         .zip(texts)
-        .map(|((s, e), t)| (s, e, *t))
+        .map(|((s, e), t)| (s - start, e - start, *t))
         .collect()
 }
 
@@ -255,7 +267,8 @@ fn read_vtt(stream: &Path, id: &str) -> Vec<(f64, f64, String)> {
 }
 
 /// The first video frame's presentation time in the published fMP4 of the top rung, and in the
-/// source: the cues are right only if the video kept the source's timeline (within a frame).
+/// source (from where its timeline starts): the cues are right only if the video kept the
+/// source's timeline (within a frame).
 fn check_video_timeline(src: &Path, stream: &Path) {
     let playlist = read_media_playlist(stream, "media_0.m3u8");
     let joined = stream.join("rung0.mp4");
@@ -276,7 +289,7 @@ fn check_video_timeline(src: &Path, stream: &Path) {
             .parse()
             .unwrap()
     };
-    let (published, source) = (start(&joined), start(src));
+    let (published, source) = (start(&joined), start(src) - source_start(src));
     std::fs::remove_file(&joined).unwrap();
     assert!(
         (published - source).abs() <= 0.041,
@@ -707,4 +720,61 @@ async fn an_audio_upload_keeps_its_text_stream() {
         .filter(|l| l.starts_with("#EXT-X-STREAM-INF:"))
         .all(|l| attr(l, "SUBTITLES") == Some("subs")));
     assert_eq!(mpd_text_sets(&stream).len(), 1);
+}
+
+/// A source whose timestamps start at 10 s (a copy of a broadcast recording): the video and the
+/// cues both come out on a timeline starting at 0, the cues still on their frames. (Matroska's
+/// per-stream `DURATION` tags are end timestamps here: 14 s for 4 s of media.)
+#[tokio::test]
+async fn a_source_starting_late_keeps_cues_on_their_frames() {
+    let dir = tempfile::tempdir().unwrap();
+    let srt = write(dir.path(), "late.srt", SRT);
+    let src = dir.path().join("late.mkv");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=160x90:rate=25:duration=4",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:duration=4",
+        "-i",
+        &srt,
+        "-map",
+        "0:v",
+        "-map",
+        "1:a",
+        "-map",
+        "2",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-c:s",
+        "srt",
+        "-output_ts_offset",
+        "10",
+        src.to_str().unwrap(),
+    ]);
+    assert!(source_start(&src) > 9.9);
+    let info = probe::probe(&src, Duration::from_secs(30)).await.unwrap();
+    let out_dir = dir.path().join("out");
+    let out = transcode::video(&src, &out_dir, &info, &fast(), |_| {})
+        .await
+        .unwrap();
+    assert!((out.duration - 4.0).abs() < 0.2, "{}", out.duration);
+    let stream = out_dir.join("stream");
+    check_video_timeline(&src, &stream);
+    let cues = read_vtt(&stream, "s0");
+    assert_cues(
+        &cues,
+        &expected(&src, 2, &["Hello <i>world</i>", "Second line"]),
+        "SubRip",
+    );
+    assert!((cues[0].0 - 1.0).abs() < 0.05, "{cues:?}");
 }
