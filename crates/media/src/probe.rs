@@ -27,6 +27,9 @@ pub struct ProbeInfo {
     /// Every audio stream, in source order (`audio` is the first of them).
     #[serde(default)]
     pub audio_streams: Vec<AudioInfo>,
+    /// Every subtitle stream, in source order (text and picture-based alike).
+    #[serde(default)]
+    pub subtitle_streams: Vec<SubtitleInfo>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -150,6 +153,23 @@ pub struct AudioInfo {
     pub default: bool,
 }
 
+/// A subtitle stream of the source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubtitleInfo {
+    /// Absolute stream index in the input (for `-map 0:INDEX`).
+    pub index: usize,
+    /// ffprobe's codec name (`mov_text`, `subrip`, `ass`, `hdmv_pgs_subtitle`…; empty if
+    /// ffmpeg does not know it).
+    pub codec: String,
+    /// The `language` tag as the container has it.
+    pub language: Option<String>,
+    /// The `title` tag.
+    pub title: Option<String>,
+    /// The container marks it as meant for viewers who cannot hear (`hearing_impaired` or
+    /// `captions` disposition): captions rather than subtitles.
+    pub captions: bool,
+}
+
 impl ProbeInfo {
     /// A single picture rather than a timed stream (ffmpeg's image demuxers): route it to the
     /// image pipeline, not the video ladder.
@@ -248,6 +268,12 @@ pub fn parse(json: &str) -> Result<ProbeInfo> {
         .filter_map(audio_info)
         .collect();
     let audio = audio_streams.first().cloned();
+    let subtitle_streams = raw
+        .streams
+        .iter()
+        .filter(|s| s.codec_type.as_deref() == Some("subtitle"))
+        .map(subtitle_info)
+        .collect();
 
     // Some containers (raw streams, a few mkv) know only per-stream durations.
     let duration = parse_f64(format.duration.as_deref()).or_else(|| {
@@ -265,7 +291,18 @@ pub fn parse(json: &str) -> Result<ProbeInfo> {
         video,
         audio,
         audio_streams,
+        subtitle_streams,
     })
+}
+
+fn subtitle_info(s: &RawStream) -> SubtitleInfo {
+    SubtitleInfo {
+        index: s.index,
+        codec: s.codec_name.clone().unwrap_or_default(),
+        language: s.tag_any("language").map(str::to_string),
+        title: s.tag_any("title").map(str::to_string),
+        captions: s.flag("hearing_impaired") || s.flag("captions"),
+    }
 }
 
 fn video_info(s: &RawStream) -> Option<VideoInfo> {
@@ -287,7 +324,7 @@ fn video_info(s: &RawStream) -> Option<VideoInfo> {
         height,
         rotation,
         fps,
-        duration: parse_f64(s.duration.as_deref()),
+        duration: s.own_duration(),
         bit_rate: s.bit_rate(),
         pix_fmt: s.pix_fmt.clone().unwrap_or_default(),
         rate: parse_rational(s.r_frame_rate.as_deref()),
@@ -308,7 +345,7 @@ fn audio_info(s: &RawStream) -> Option<AudioInfo> {
             .and_then(|r| u32::try_from(r).ok())
             .unwrap_or(0),
         bit_rate: s.bit_rate(),
-        duration: parse_f64(s.duration.as_deref()),
+        duration: s.own_duration(),
         language: s.tag_any("language").map(str::to_string),
         title: s.tag_any("title").map(str::to_string),
         default: s
@@ -354,6 +391,7 @@ struct RawStream {
     channels: Option<u32>,
     sample_rate: Option<String>,
     duration: Option<String>,
+    start_time: Option<String>,
     #[serde(default)]
     disposition: HashMap<String, serde_json::Value>,
     #[serde(default)]
@@ -371,6 +409,31 @@ impl RawStream {
     fn is_attached_picture(&self) -> bool {
         self.disposition
             .get("attached_pic")
+            .and_then(serde_json::Value::as_i64)
+            == Some(1)
+    }
+
+    /// The stream's duration: ffprobe's, else from Matroska's `DURATION` tag (`HH:MM:SS.nnn…`,
+    /// all an MKV stream has). Without it an MKV whose subtitles outlast the video would count
+    /// as the video's length and make the encode look truncated. ffmpeg writes the tag as the
+    /// stream's end timestamp, so a stream that starts late (a copy of a broadcast recording)
+    /// lasts the tag minus its start.
+    fn own_duration(&self) -> Option<f64> {
+        parse_f64(self.duration.as_deref()).or_else(|| {
+            let tag = self.tag_any("DURATION")?;
+            let mut end = 0.0;
+            for part in tag.split(':') {
+                end = end * 60.0 + part.parse::<f64>().ok()?;
+            }
+            let secs = end - parse_f64(self.start_time.as_deref()).unwrap_or(0.0);
+            (secs.is_finite() && secs > 0.0).then_some(secs)
+        })
+    }
+
+    /// A disposition flag that is set.
+    fn flag(&self, name: &str) -> bool {
+        self.disposition
+            .get(name)
             .and_then(serde_json::Value::as_i64)
             == Some(1)
     }
@@ -527,6 +590,73 @@ mod tests {
         let v = parse(json).unwrap().video.unwrap();
         assert_eq!((v.width, v.height), (853, 480));
         assert!((v.fps - 29.97).abs() < 0.01);
+    }
+
+    #[test]
+    fn matroska_duration_tags_bound_the_media_not_the_subtitles() {
+        let json = r#"{"streams":[
+            {"index":0,"codec_type":"video","width":64,"height":64,
+             "tags":{"DURATION":"00:00:03.000000000"}},
+            {"index":1,"codec_type":"audio","channels":2,"sample_rate":"48000",
+             "tags":{"DURATION":"00:01:02.500000000"}},
+            {"index":2,"codec_type":"subtitle","codec_name":"subrip",
+             "tags":{"DURATION":"00:02:00.000000000"}}],
+            "format":{"format_name":"matroska,webm","duration":"120.0"}}"#;
+        let p = parse(json).unwrap();
+        assert_eq!(p.video.as_ref().unwrap().duration, Some(3.0));
+        assert_eq!(p.media_duration(), Some(62.5));
+        // ffmpeg's muxer writes the end timestamp: a stream starting at 10 s ending at 14 s.
+        let late = r#"{"streams":[
+            {"index":0,"codec_type":"video","width":64,"height":64,"start_time":"10.000000",
+             "tags":{"DURATION":"00:00:14.000000000"}},
+            {"index":1,"codec_type":"audio","channels":2,"sample_rate":"48000",
+             "start_time":"9.977000","tags":{"DURATION":"00:00:14.000000000"}}],
+            "format":{"format_name":"matroska,webm","duration":"14.0"}}"#;
+        let p = parse(late).unwrap();
+        assert_eq!(p.video.as_ref().unwrap().duration, Some(4.0));
+        assert!((p.media_duration().unwrap() - 4.023).abs() < 1e-9);
+        for bad in ["", "x:00", "00:00:00.000000000"] {
+            let json = format!(
+                r#"{{"streams":[{{"index":0,"codec_type":"video","width":64,"height":64,
+                "tags":{{"DURATION":"{bad}"}}}}],"format":{{"format_name":"matroska","duration":"9.0"}}}}"#
+            );
+            assert_eq!(parse(&json).unwrap().media_duration(), Some(9.0), "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_subtitle_stream_with_language_title_and_kind() {
+        let json = r#"{"streams":[
+            {"index":0,"codec_type":"video","width":64,"height":64},
+            {"index":1,"codec_type":"subtitle","codec_name":"subrip","tags":{"LANGUAGE":"eng"}},
+            {"index":2,"codec_type":"subtitle","codec_name":"ass",
+             "tags":{"language":"spa","title":" SDH "},"disposition":{"hearing_impaired":1}},
+            {"index":3,"codec_type":"subtitle","codec_name":"mov_text","disposition":{"captions":1}},
+            {"index":4,"codec_type":"subtitle"}],
+            "format":{"format_name":"matroska,webm","duration":"3.0"}}"#;
+        let p = parse(json).unwrap();
+        let got: Vec<_> = p
+            .subtitle_streams
+            .iter()
+            .map(|s| {
+                (
+                    s.index,
+                    s.codec.as_str(),
+                    s.language.as_deref(),
+                    s.title.as_deref(),
+                    s.captions,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (1, "subrip", Some("eng"), None, false),
+                (2, "ass", Some("spa"), Some("SDH"), true),
+                (3, "mov_text", None, None, true),
+                (4, "", None, None, false),
+            ]
+        );
     }
 
     #[test]

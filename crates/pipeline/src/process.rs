@@ -2,7 +2,10 @@
 //! one-shot `mediaserver transcode` command.
 
 use crate::PipelineError;
-use mediaserver_core::{AudioTrack, Hdr, MediaKind, MediaOutputs, Rendition, SourceVideo, Variant};
+use mediaserver_core::{
+    AudioTrack, Hdr, MediaKind, MediaOutputs, Rendition, SourceVideo, TextTrack, TextTrackKind,
+    TextTrackSource, Variant,
+};
 use mediaserver_media::{image, ladder, probe, transcode};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -119,6 +122,7 @@ async fn process_av(
                 audio_tracks: out.audio_tracks.iter().map(audio_track).collect(),
                 warnings: out.warnings.clone(),
                 source,
+                text_tracks: out.text_tracks.iter().map(text_track).collect(),
                 ..Default::default()
             },
         })
@@ -145,6 +149,7 @@ async fn process_av(
                 bytes: dir_size(out_dir).await?,
                 audio_tracks: out.audio_tracks.iter().map(audio_track).collect(),
                 warnings: out.warnings.clone(),
+                text_tracks: out.text_tracks.iter().map(text_track).collect(),
                 ..Default::default()
             },
         })
@@ -168,6 +173,19 @@ fn audio_track(t: &transcode::AudioTrackInfo) -> AudioTrack {
         name: t.name.clone(),
         channels: t.channels as i32,
         default: t.default,
+    }
+}
+
+fn text_track(t: &transcode::TextTrackInfo) -> TextTrack {
+    TextTrack {
+        id: t.id.clone(),
+        language: t.language.clone(),
+        label: t.label.clone(),
+        kind: match t.kind {
+            transcode::TextKind::Subtitles => TextTrackKind::Subtitles,
+            transcode::TextKind::Captions => TextTrackKind::Captions,
+        },
+        source: TextTrackSource::Embedded,
     }
 }
 

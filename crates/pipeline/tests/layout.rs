@@ -24,6 +24,13 @@ fn media_output_names_are_the_layouts() {
     assert_eq!(transcode::STORYBOARD_VTT, layout::STORYBOARD_VTT);
     assert_eq!(transcode::STORYBOARD_IMAGE, layout::STORYBOARD_IMAGE);
     assert_eq!(format!("{}/", transcode::STREAM_DIR), layout::STREAM_DIR);
+    for id in ["s0", "s12", "up-3"] {
+        assert_eq!(transcode::text_track_vtt(id), layout::text_track_vtt(id));
+        assert_eq!(
+            transcode::text_track_playlist(id),
+            layout::text_track_playlist(id)
+        );
+    }
 
     // Image variants have no constant of their own: look at what the step writes.
     let dir = tempfile::tempdir().unwrap();

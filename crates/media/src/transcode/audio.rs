@@ -4,10 +4,11 @@
 //! per bitrate, one DASH adaptation set holding them. Every other source track is one rendition
 //! at the top bitrate: an HLS `EXT-X-MEDIA` alternate of the variants' audio group (the default
 //! track's entry has no URI: the variants carry it) and a DASH adaptation set of its own, each
-//! with its language.
+//! with its language. Text subtitle streams become text tracks, as for video.
 
 use super::live::{LivePlan, LiveVariant};
 use super::package::{self, Variant};
+use super::subtitles;
 use super::tracks::{self, publish_audio, rendition_of, PlannedTrack};
 use super::video::Args;
 use super::{
@@ -48,53 +49,62 @@ pub async fn audio(
     let stream_dir = prepare_out_dir(out_dir).await?;
     let budget = Budget::new(opts.timeout, opts.cancel.clone());
     let mut skipped = Vec::new();
+    let text_plan = subtitles::plan(probe);
     // As for video: a track ffmpeg has no decoder for is left out and the rest encoded again.
-    let expected = loop {
-        let (main, alternates) = planned
-            .split_first()
-            .ok_or_else(|| MediaError::unusable("no audio stream of the file can be decoded"))?;
-        // Only the audio is transcoded: its own duration is what the output should match.
-        let main_info = probe
-            .audio_streams
-            .iter()
-            .find(|a| a.index == main.source_index);
-        let expected = main_info.and_then(|a| a.duration).or(probe.duration);
-        let args = build_args(input, out_dir, main, alternates, &bitrates, opts);
-        let mut parser = ProgressParser::new(expected, &mut progress);
-        let encode = process::run(
-            "ffmpeg",
-            &args,
-            "ffmpeg audio transcode",
-            &budget,
-            |chunk| parser.push(chunk),
-        );
-        let live = LivePlan {
-            streams: n + alternates.len(),
-            variants: bitrates
+    let encode = async {
+        loop {
+            let (main, alternates) = planned.split_first().ok_or_else(|| {
+                MediaError::unusable("no audio stream of the file can be decoded")
+            })?;
+            // Only the audio is transcoded: its own duration is what the output should match.
+            let main_info = probe
+                .audio_streams
                 .iter()
-                .enumerate()
-                .map(|(i, b)| LiveVariant {
-                    stream: i,
-                    bandwidth: *b + if alternates.is_empty() { 0 } else { top },
-                    resolution: None,
-                    frame_rate: None,
-                })
-                .collect(),
-            audio: live_audio(main, alternates, n),
-            segment_seconds: opts.segment_seconds,
-        };
-        let finished = with_watcher(encode, out_dir, live, opts.packaging.as_ref()).await?;
-        if finished.success() {
-            break expected;
-        }
-        match tracks::drop_undecodable(&mut planned, &finished.stderr_tail) {
-            Some(warning) => {
-                skipped.push(warning);
-                prepare_out_dir(out_dir).await?;
+                .find(|a| a.index == main.source_index);
+            let expected = main_info.and_then(|a| a.duration).or(probe.duration);
+            let args = build_args(input, out_dir, main, alternates, &bitrates, opts);
+            let mut parser = ProgressParser::new(expected, &mut progress);
+            let encode = process::run(
+                "ffmpeg",
+                &args,
+                "ffmpeg audio transcode",
+                &budget,
+                |chunk| parser.push(chunk),
+            );
+            let live = LivePlan {
+                streams: n + alternates.len(),
+                variants: bitrates
+                    .iter()
+                    .enumerate()
+                    .map(|(i, b)| LiveVariant {
+                        stream: i,
+                        bandwidth: *b + if alternates.is_empty() { 0 } else { top },
+                        resolution: None,
+                        frame_rate: None,
+                    })
+                    .collect(),
+                audio: live_audio(main, alternates, n),
+                segment_seconds: opts.segment_seconds,
+            };
+            let finished = with_watcher(encode, out_dir, live, opts.packaging.as_ref()).await?;
+            if finished.success() {
+                return Ok(expected);
             }
-            None => return Err(classify_failure(finished, "audio")),
+            match tracks::drop_undecodable(&mut planned, &finished.stderr_tail) {
+                Some(warning) => {
+                    skipped.push(warning);
+                    prepare_out_dir(out_dir).await?;
+                }
+                None => return Err(classify_failure(finished, "audio")),
+            }
         }
     };
+    // As for video: the text subtitle streams (lyrics, a transcript) in their own demux-only run.
+    let (expected, extracted) = tokio::join!(
+        encode,
+        subtitles::extract(input, out_dir, &text_plan, &budget)
+    );
+    let (expected, extracted) = (expected?, extracted?);
     let (main, alternates) = planned
         .split_first()
         .ok_or_else(|| MediaError::unusable("the file has no audio stream"))?;
@@ -167,6 +177,10 @@ pub async fn audio(
         package::master_playlist(&variants, &group),
     )
     .await?;
+    let text = subtitles::publish(out_dir, extracted, duration).await?;
+    let mut warnings = skipped;
+    warnings.extend(published.warnings);
+    warnings.extend(text.warnings);
 
     Ok(AudioOutput {
         renditions,
@@ -174,7 +188,8 @@ pub async fn audio(
         hls_master: HLS_MASTER.into(),
         dash_manifest: DASH_MANIFEST.into(),
         audio_tracks,
-        warnings: skipped.into_iter().chain(published.warnings).collect(),
+        warnings,
+        text_tracks: text.tracks,
     })
 }
 

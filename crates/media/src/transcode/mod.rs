@@ -8,6 +8,7 @@
 //! stream/media_N.m3u8                 HLS media playlist of output stream N (VOD)
 //! stream/init-N.m4s                   CMAF header of stream N
 //! stream/chunk-N-00001.m4s …          CMAF segments of stream N, shared by HLS and DASH
+//! stream/text-sN.vtt, text-sN.m3u8   a text track per text subtitle stream of the source
 //! thumbnail.jpg, storyboard.jpg, storyboard.vtt   (video only; no storyboard under ~0.5 s)
 //! ```
 //!
@@ -26,6 +27,7 @@ mod mpd_rates;
 mod package;
 mod picture;
 mod storyboard;
+mod subtitles;
 mod tracks;
 mod video;
 
@@ -33,6 +35,7 @@ pub use crate::progress::Progress;
 pub use audio::audio;
 pub use live::{PackagingSender, PackagingUpdate, POLL_INTERVAL};
 pub use package::segment_stream;
+pub use subtitles::{text_track_playlist, text_track_vtt, TextKind, TextTrackInfo, TEXT_GROUP};
 pub use tracks::{english_name, language_code, AudioTrackInfo};
 pub use video::video;
 
@@ -143,6 +146,9 @@ pub struct VideoOutput {
     /// What was left out of the source and why (e.g. an audio track that could not be decoded).
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// A WebVTT track per text subtitle stream of the source, in source order.
+    #[serde(default)]
+    pub text_tracks: Vec<TextTrackInfo>,
     /// Seconds, as packaged (the longest media playlist).
     pub duration: f64,
     /// The source's display size.
@@ -179,6 +185,9 @@ pub struct AudioOutput {
     /// What was left out of the source and why.
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// A WebVTT track per text subtitle stream of the source, in source order.
+    #[serde(default)]
+    pub text_tracks: Vec<TextTrackInfo>,
 }
 
 fn invalid_options(msg: impl Into<String>) -> MediaError {

@@ -281,6 +281,7 @@ mod tests {
             video: None,
             audio: streams.first().cloned(),
             audio_streams: streams,
+            subtitle_streams: Vec::new(),
         }
     }
 

@@ -5,6 +5,7 @@ use super::live::{LivePlan, LiveVariant};
 use super::package::{self, AudioRendition, Variant};
 use super::picture::Picture;
 use super::storyboard::Layout;
+use super::subtitles;
 use super::tracks::{self, publish_audio, rendition_of, PlannedTrack, AUDIO_CHANNELS};
 use super::{
     check_not_truncated, classify_failure, invalid_options, prepare_out_dir, with_watcher,
@@ -91,43 +92,53 @@ pub async fn video(
     tracing::debug!(?picture, "picture plan");
     let layout = Layout::new(media_duration, v.width, v.height);
     let mut planned = tracks::plan(probe);
-    let mut warnings = Vec::new();
+    let text_plan = subtitles::plan(probe);
+    let mut skipped = Vec::new();
     let fps = picture.fps(v);
     let mut parser = ProgressParser::new(media_duration, progress);
     // An audio track whose decoder ffmpeg cannot find or open stops it before it writes
     // anything: run again without that track (once per such track) rather than fail the video.
-    let finished = loop {
-        let args = build_args(&Plan {
-            input,
-            out_dir,
-            video: v,
-            picture: &picture,
-            duration: media_duration,
-            rungs: &rungs,
-            audio: &planned,
-            opts,
-            layout: &layout,
-        });
-        let encode = process::run(
-            "ffmpeg",
-            &args,
-            "ffmpeg video transcode",
-            &budget,
-            |chunk| parser.push(chunk),
-        );
-        let live = live_plan(&rungs, &planned, &picture, v, opts);
-        let finished = with_watcher(encode, out_dir, live, opts.packaging.as_ref()).await?;
-        if finished.success() {
-            break finished;
-        }
-        match tracks::drop_undecodable(&mut planned, &finished.stderr_tail) {
-            Some(warning) => {
-                warnings.push(warning);
-                prepare_out_dir(out_dir).await?;
+    let encode = async {
+        loop {
+            let args = build_args(&Plan {
+                input,
+                out_dir,
+                video: v,
+                picture: &picture,
+                duration: media_duration,
+                rungs: &rungs,
+                audio: &planned,
+                opts,
+                layout: &layout,
+            });
+            let encode = process::run(
+                "ffmpeg",
+                &args,
+                "ffmpeg video transcode",
+                &budget,
+                |chunk| parser.push(chunk),
+            );
+            let live = live_plan(&rungs, &planned, &picture, v, opts);
+            let finished = with_watcher(encode, out_dir, live, opts.packaging.as_ref()).await?;
+            if finished.success() {
+                return Ok(finished);
             }
-            None => return Err(classify_failure(finished, "a video")),
+            match tracks::drop_undecodable(&mut planned, &finished.stderr_tail) {
+                Some(warning) => {
+                    skipped.push(warning);
+                    prepare_out_dir(out_dir).await?;
+                }
+                None => return Err(classify_failure(finished, "a video")),
+            }
         }
     };
+    // The subtitles' own demux-only run goes alongside the encode (none without a text stream);
+    // it writes to its own scratch folder, which a retried encode leaves alone.
+    let (finished, extracted) = tokio::join!(
+        encode,
+        subtitles::extract(input, out_dir, &text_plan, &budget)
+    );
+    let (finished, extracted) = (finished?, extracted?);
     tracing::debug!(stderr = %finished.stderr_tail, "ffmpeg video transcode finished");
 
     // What ffmpeg wrote, checked against the plan. Each rung was muxed as its own adaptation
@@ -219,6 +230,10 @@ pub async fn video(
         .collect();
     let master = package::master_playlist(&variants, &audio_renditions);
     tokio::fs::write(out_dir.join(HLS_MASTER), master).await?;
+    let text = subtitles::publish(out_dir, extracted, duration).await?;
+    let mut warnings = skipped;
+    warnings.extend(published.warnings);
+    warnings.extend(text.warnings);
 
     if !non_empty(&out_dir.join(THUMBNAIL)).await {
         // The trim window missed every frame (a duration the container overstated): take the
@@ -258,7 +273,8 @@ pub async fn video(
         renditions,
         audio: !published.tracks.is_empty(),
         audio_tracks: published.tracks.into_iter().map(|t| t.info).collect(),
-        warnings: warnings.into_iter().chain(published.warnings).collect(),
+        warnings,
+        text_tracks: text.tracks,
         duration,
         width: v.width,
         height: v.height,

@@ -251,6 +251,8 @@ pub fn read_mpd(stream: &Path) -> Vec<(String, String, u32, u32, String, usize)>
     for set in doc
         .descendants()
         .filter(|n| n.has_tag_name(("urn:mpeg:dash:schema:mpd:2011", "AdaptationSet")))
+        // Text sets (WebVTT files) have no segments.
+        .filter(|n| n.attribute("contentType") != Some("text"))
     {
         let ct = set.attribute("contentType").unwrap().to_string();
         for rep in set

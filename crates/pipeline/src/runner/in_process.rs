@@ -248,8 +248,15 @@ async fn publish(
 
 /// Upload order of an output file: 0 media objects, 1 what references them, 2 the HLS master.
 fn publish_phase(rel: &str) -> usize {
-    if rel == mediaserver_core::layout::HLS_MASTER {
+    use mediaserver_core::layout;
+    // A text track's WebVTT file references nothing, and its playlist and the MPD reference it.
+    let text_track = rel
+        .strip_prefix(layout::STREAM_DIR)
+        .is_some_and(|name| name.starts_with("text-") && name.ends_with(".vtt"));
+    if rel == layout::HLS_MASTER {
         2
+    } else if text_track {
+        0
     } else if [".m3u8", ".mpd", ".vtt"]
         .iter()
         .any(|ext| rel.ends_with(ext))
@@ -272,6 +279,8 @@ mod tests {
             ("thumbnail.jpg", 0),
             ("storyboard.jpg", 0),
             ("large.webp", 0),
+            ("stream/text-s0.vtt", 0),
+            ("stream/text-s0.m3u8", 1),
             ("stream/media_0.m3u8", 1),
             ("stream/manifest.mpd", 1),
             ("storyboard.vtt", 1),

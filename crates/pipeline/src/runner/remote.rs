@@ -104,3 +104,37 @@ async fn read_small(store: &dyn Storage, key: &ObjectKey) -> Result<Vec<u8>, Sto
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mediaserver_core::{TextTrack, TextTrackKind, TextTrackSource};
+
+    #[test]
+    fn summary_carries_the_text_tracks() {
+        // What `mediaserver transcode` prints (fields abridged).
+        let json = r#"{"kind":"video","duration_seconds":4.0,"width":160,"height":90,
+            "renditions":[],"hls":"stream/master.m3u8","dash":"stream/manifest.mpd","bytes":9,
+            "warnings":["subtitle track 3 (deu) is a picture-based format (PGS) and was left out"],
+            "text_tracks":[{"id":"s0","language":"eng","label":"English","kind":"captions",
+                            "source":"embedded"}],
+            "files":3,"destination":"/x"}"#;
+        let summary: TranscodeSummary = serde_json::from_str(json).unwrap();
+        let ready = summary.into_ready();
+        assert_eq!(
+            ready.outputs.text_tracks,
+            vec![TextTrack {
+                id: "s0".into(),
+                language: "eng".into(),
+                label: "English".into(),
+                kind: TextTrackKind::Captions,
+                source: TextTrackSource::Embedded,
+            }]
+        );
+        assert_eq!(ready.outputs.warnings.len(), 1);
+        // A summary from before text tracks existed still reads.
+        let old: TranscodeSummary =
+            serde_json::from_str(r#"{"duration_seconds":1.0,"hls":"stream/master.m3u8"}"#).unwrap();
+        assert!(old.into_ready().outputs.text_tracks.is_empty());
+    }
+}

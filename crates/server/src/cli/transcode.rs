@@ -364,6 +364,7 @@ fn summary(p: &Processed, dest: &str, files: usize) -> serde_json::Value {
         "audio_tracks": p.outputs.audio_tracks,
         "warnings": p.outputs.warnings,
         "source": p.outputs.source,
+        "text_tracks": p.outputs.text_tracks,
         "files": files,
         "destination": dest,
     })

@@ -40,6 +40,7 @@ mod reconcile;
 mod registry;
 mod source_formats;
 mod source_info;
+mod subtitles;
 mod text_tracks;
 mod uploads_direct;
 mod uploads_tus;
