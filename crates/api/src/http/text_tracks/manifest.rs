@@ -29,14 +29,31 @@ pub(crate) fn hls_master(master: &str, tracks: &[TextTrack]) -> String {
     if tracks.is_empty() {
         return master.to_string();
     }
+    // RFC 8216 §4.3.4.1.1: every rendition of a group has its own NAME — the source's tracks
+    // are already in the group, and an owner may upload two tracks with one label.
+    let mut names: Vec<String> = master
+        .lines()
+        .filter_map(|l| l.strip_prefix("#EXT-X-MEDIA:"))
+        .filter(|a| attribute(a, "TYPE") == Some("SUBTITLES"))
+        .filter(|a| attribute(a, "GROUP-ID") == Some(GROUP))
+        .filter_map(|a| attribute(a, "NAME").map(str::to_string))
+        .collect();
     let mut media = String::new();
     for t in tracks {
+        let label = hls_quoted(&t.label);
+        let name = (1..)
+            .map(|n| match n {
+                1 => label.clone(),
+                n => format!("{label} ({n})"),
+            })
+            .find(|candidate| !names.contains(candidate))
+            .unwrap_or(label);
         let _ = write!(
             media,
-            "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"{GROUP}\",LANGUAGE=\"{}\",NAME=\"{}\",DEFAULT=NO,AUTOSELECT=YES,",
+            "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"{GROUP}\",LANGUAGE=\"{}\",NAME=\"{name}\",DEFAULT=NO,AUTOSELECT=YES,",
             hls_quoted(&t.language),
-            hls_quoted(&t.label),
         );
+        names.push(name);
         if t.kind == TextTrackKind::Captions {
             media.push_str("CHARACTERISTICS=\"public.accessibility.transcribes-spoken-dialog,public.accessibility.describes-music-and-sound\",");
         }
@@ -66,6 +83,27 @@ pub(crate) fn hls_master(master: &str, tracks: &[TextTrack]) -> String {
         out.push_str(&media);
     }
     out
+}
+
+/// The value of attribute `name` in an attribute list, without its quotes.
+fn attribute<'a>(attrs: &'a str, name: &str) -> Option<&'a str> {
+    let mut in_quotes = false;
+    let mut start = 0;
+    for (i, c) in attrs.char_indices().chain([(attrs.len(), ',')]) {
+        match c {
+            '"' => in_quotes = !in_quotes,
+            ',' if !in_quotes => {
+                if let Some((key, value)) = attrs[start..i].split_once('=') {
+                    if key == name {
+                        return Some(value.trim_matches('"'));
+                    }
+                }
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Whether an attribute list names `name` (outside quoted values).
@@ -204,6 +242,25 @@ mod tests {
         let en = out.find("text-u1.m3u8").unwrap();
         let inf = out.find("#EXT-X-STREAM-INF").unwrap();
         assert!(fr < en && en < inf, "{out}");
+    }
+
+    #[test]
+    fn names_stay_unique_in_the_group() {
+        let master = "#EXTM3U\n#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"subs\",LANGUAGE=\"en\",NAME=\"English\",DEFAULT=NO,AUTOSELECT=YES,URI=\"text-s0.m3u8\"\n#EXT-X-STREAM-INF:BANDWIDTH=1,SUBTITLES=\"subs\"\nmedia_0.m3u8\n";
+        let out = hls_master(
+            master,
+            &[
+                track("u1", "en", "English", TextTrackKind::Subtitles),
+                track("u2", "en", "English", TextTrackKind::Captions),
+            ],
+        );
+        for name in [
+            "NAME=\"English\",",
+            "NAME=\"English (2)\",",
+            "NAME=\"English (3)\",",
+        ] {
+            assert_eq!(out.matches(name).count(), 1, "{name} in {out}");
+        }
     }
 
     #[test]
