@@ -19,6 +19,7 @@ mod architecture;
 mod audio_tracks;
 mod backends;
 mod cli;
+mod cli_polish;
 mod cli_upload;
 mod container_instances;
 mod deploy_docs;
