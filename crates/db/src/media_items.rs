@@ -127,19 +127,15 @@ macro_rules! impl_media_items {
                 // no job; retrying it queues one.
                 if media.status != ::mediaserver_core::MediaStatus::Failed {
                     let now = Self::ts($crate::shared::now());
-                    ::sqlx::query(concat!(
-                        "INSERT INTO jobs (",
-                        $crate::rows::job_cols!(),
-                        ") VALUES ($1, $2, 'queued', 0, $3, $4, NULL, NULL, NULL, $4, $4)"
-                    ))
-                    .bind(::mediaserver_core::JobId::new().as_str())
-                    .bind(media.id.as_str())
-                    // A job that may never be attempted would sit in the queue forever.
-                    .bind(max_attempts.max(1))
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(Self::db_err)?;
+                    ::sqlx::query($crate::queue::insert_job_sql!())
+                        .bind(::mediaserver_core::JobId::new().as_str())
+                        .bind(media.id.as_str())
+                        // A job that may never be attempted would sit in the queue forever.
+                        .bind(max_attempts.max(1))
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(Self::db_err)?;
                     self.notify_jobs(&mut tx).await?;
                 }
                 tx.commit().await.map_err(Self::db_err)?;

@@ -125,6 +125,8 @@ mod admin;
 mod backend;
 #[path = "repo/media.rs"]
 mod media_items;
+#[path = "repo/polish.rs"]
+mod polish;
 #[path = "repo/queue.rs"]
 mod queue;
 #[path = "repo/uploads.rs"]

@@ -8,7 +8,7 @@ use crate::http::objects::{self, ServeOptions};
 use crate::http::paging::{next_cursor, parse_cursor, parse_limit};
 use crate::http::path_id::{parse_id, IdPath};
 use crate::http::text::check_text;
-use crate::http::views::{media_view, MediaPage, MediaView};
+use crate::http::views::{media_view, with_queue_position, MediaPage, MediaView};
 use crate::http::ApiJson;
 use crate::AppState;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
@@ -290,12 +290,12 @@ async fn list_media(
     };
     let mut items = state.repo.list_media(&filter).await?;
     let next_cursor = next_cursor(&mut items, limit);
-    let items: ApiResult<Vec<MediaView>> = items
-        .into_iter()
-        .map(|m| media_view(&state, m, true))
-        .collect();
+    let mut views = Vec::with_capacity(items.len());
+    for m in items {
+        views.push(with_queue_position(&state, media_view(&state, m, true)?).await?);
+    }
     Ok(Json(MediaPage {
-        items: items?,
+        items: views,
         next_cursor,
     }))
 }
@@ -312,7 +312,8 @@ async fn get_media(
 ) -> ApiResult<Json<MediaView>> {
     let media = load_readable(&state, &id, caller.as_ref()).await?;
     let signed = may_manage(&media, caller.as_ref());
-    Ok(Json(media_view(&state, media, signed)?))
+    let view = media_view(&state, media, signed)?;
+    Ok(Json(with_queue_position(&state, view).await?))
 }
 
 #[derive(Deserialize, ToSchema)]

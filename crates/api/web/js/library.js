@@ -4,7 +4,7 @@
 import { api, loadMe, store } from './api.js';
 import { el, view } from './dom.js';
 import { fmtBytes, fmtTime } from './format.js';
-import { isActive, setImage } from './items.js';
+import { isActive, setImage, statusText } from './items.js';
 import { renderNav } from './router.js';
 import { makeDropzone, showUnfinished, uploader, uploadList } from './upload.js';
 
@@ -31,7 +31,7 @@ function makeCard(item, ctx) {
     title.textContent = it.title || it.filename;
     card.title = it.title || it.filename;
     status.className = 'badge ' + it.status;
-    status.textContent = it.status === 'processing' ? `processing ${it.progress}%` : it.status;
+    status.textContent = statusText(it);
     vis.textContent = it.visibility;
     dur.textContent = it.duration_seconds ? fmtTime(it.duration_seconds) : '';
     dur.hidden = !it.duration_seconds;

@@ -4,7 +4,7 @@
 import { api, loadMe, store } from './api.js';
 import { confirmDialog, el, setKids, toast, view } from './dom.js';
 import { fmtBytes, fmtDate, fmtTime, kbps } from './format.js';
-import { isActive, loadableUrl, setImage } from './items.js';
+import { isActive, loadableUrl, setImage, statusText } from './items.js';
 import { makePlayer } from './player.js';
 import { makeSharePanel } from './share.js';
 
@@ -97,7 +97,7 @@ export async function viewMedia(ctx, id) {
       stageBox.replaceChildren(el('div', { class: 'stage' }, el('div', { class: 'waiting' }, waiting.text, waiting.bar)));
       shown = 'wait';
     }
-    waiting.text.textContent = item.status === 'processing' ? `Processing… ${item.progress}%` : item.status === 'ready' ? 'Nothing to play.' : `Waiting to be processed (${item.status})`;
+    waiting.text.textContent = item.status === 'processing' ? `Processing… ${item.progress}%` : item.status === 'ready' ? 'Nothing to play.' : `Waiting to be processed (${statusText(item)})`;
     waiting.bar.value = item.progress || 0;
   }
 
@@ -105,7 +105,7 @@ export async function viewMedia(ctx, id) {
     titleH.textContent = item.title || item.filename;
     document.title = (item.title || item.filename) + ' · mediaserver';
     setKids(badges,
-      el('span', { class: 'badge ' + item.status, 'data-testid': 'player-status', text: item.status === 'processing' ? `processing ${item.progress}%` : item.status }),
+      el('span', { class: 'badge ' + item.status, 'data-testid': 'player-status', text: statusText(item) }),
       el('span', { class: 'badge vis', text: item.visibility }),
       el('span', { text: item.kind }),
       item.duration_seconds ? el('span', { text: fmtTime(item.duration_seconds) }) : null,

@@ -34,6 +34,7 @@ mod pipeline;
 mod playback;
 mod playback_cache;
 mod playback_tokens;
+mod polish;
 mod progressive;
 mod reconcile;
 mod registry;
