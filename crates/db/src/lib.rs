@@ -13,6 +13,7 @@ mod accounts;
 pub mod admin;
 mod database;
 mod error;
+mod library;
 mod media_items;
 pub mod postgres;
 mod processing;

@@ -18,6 +18,7 @@ pub(crate) mod webhooks; // webhook deliveries (admin): the outbox, attempts, re
 mod access; // who may see or change an item
 pub(crate) mod caller; // who is calling: the bearer credential as an extractor
 mod forwarded; // who the client is and how it reached us, believing only trusted proxies
+mod library; // the library list's query (search, filters, sort) and its keyset cursor
 mod objects; // serving stored bytes: ranges, ETags, conditional requests
 mod paging; // limit, cursor and the next page's cursor of item lists
 mod path_id; // typed ids in route paths: a malformed id is the 404 an unknown one gets
