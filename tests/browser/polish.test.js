@@ -79,3 +79,43 @@ test('a queued item says how many jobs go before it; an image goes before videos
   assert.match(await page.textContent(sel('waiting-text')), /queued \(2 ahead\)/);
   assert.deepEqual(pageErrors, []);
 }));
+
+const cardTitles = () => page.locator(sel('media-title')).allTextContents();
+
+test('the library searches titles, filters by kind and status, sorts, and pages in any sort', step(async () => {
+  // 26 more images: more than one page (24) of the library.
+  for (let i = 1; i <= 26; i++) await upload(PNG, `p${i}.png`, `Pic ${String(27 - i).padStart(2, '0')}`);
+  await page.goto(server.url + '/#/');
+  await page.waitForSelector(sel('library-search'));
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="media-card"]').length === 24);
+
+  await page.fill(sel('library-search'), 'VIDEO');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="media-card"]').length === 2);
+  assert.deepEqual(await cardTitles(), ['Second video', 'First video']);
+
+  await page.selectOption(sel('library-sort'), 'title');
+  await page.waitForFunction(() => document.querySelector('[data-testid="media-title"]').textContent === 'First video');
+  assert.deepEqual(await cardTitles(), ['First video', 'Second video']);
+
+  await page.fill(sel('library-search'), 'nothing like this');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="media-card"]').length === 0);
+  assert.match(await page.textContent('.empty'), /No media matches/);
+
+  // Images by title: a page, then the next one with "Load more", in order across the seam.
+  await page.fill(sel('library-search'), '');
+  await page.selectOption(sel('library-kind'), 'image');
+  await page.waitForFunction(() => document.querySelector('[data-testid="media-title"]')?.textContent === 'A dot'
+    && document.querySelectorAll('[data-testid="media-card"]').length === 24);
+  await page.click(sel('load-more'));
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="media-card"]').length === 27);
+  const want = ['A dot', ...Array.from({ length: 26 }, (_, i) => `Pic ${String(i + 1).padStart(2, '0')}`)];
+  assert.deepEqual(await cardTitles(), want);
+  assert.equal(await page.$eval(sel('load-more'), (b) => b.hidden), true);
+
+  // Status: nothing is ready (no worker runs here).
+  await page.selectOption(sel('library-status'), 'ready');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="media-card"]').length === 0);
+  await page.selectOption(sel('library-status'), 'queued');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="media-card"]').length === 24);
+  assert.deepEqual(pageErrors, []);
+}));

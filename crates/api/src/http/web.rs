@@ -49,6 +49,7 @@ static ASSETS: &[Asset] = &[
     asset!("js/format.js", JS),
     asset!("js/items.js", JS),
     asset!("js/library.js", JS),
+    asset!("js/library-query.js", JS),
     asset!("js/media.js", JS),
     asset!("js/player.js", JS),
     asset!("js/router.js", JS),
