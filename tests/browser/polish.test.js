@@ -1,9 +1,11 @@
 // First-hour polish in the web UI: a queued item says how many jobs go before it; the library
-// searches, filters, sorts and pages.
+// searches, filters, sorts and pages; a file already in the library is caught before its upload
+// (hashed in the page) or, where the page cannot hash, right after it.
 //
 // Needs what player.test.js needs (the binary, /usr/bin/chromium, `npm ci` here).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -118,4 +120,55 @@ test('the library searches titles, filters by kind and status, sorts, and pages 
   await page.selectOption(sel('library-status'), 'queued');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="media-card"]').length === 24);
   assert.deepEqual(pageErrors, []);
+}));
+
+const PNG_SHA = createHash('sha256').update(PNG).digest('hex');
+const copies = async () => (await (await fetch(server.url + '/v1/media?limit=100&sha256=' + PNG_SHA, { headers: { authorization: 'Bearer ' + token } })).json()).items.length;
+
+async function logIn(p) {
+  await p.goto(server.url + '/#/login');
+  await p.fill(sel('email'), EMAIL);
+  await p.fill(sel('password'), PASSWORD);
+  await p.click(sel('auth-submit'));
+  await p.waitForSelector(sel('file-input'), { state: 'attached' });
+}
+
+test('a file already in the library is caught before upload: open the one you have, or upload anyway', step(async () => {
+  await page.reload();
+  await page.waitForSelector(sel('file-input'), { state: 'attached' });
+  const before = await copies();
+  await page.setInputFiles(sel('file-input'), { name: 'again.png', mimeType: 'image/png', buffer: PNG });
+  const row = page.locator(`${sel('upload-item')}[data-state="duplicate"]`);
+  await row.waitFor();
+  assert.match(await row.textContent(), /already in your library/);
+  const open = await row.locator(sel('duplicate-open')).getAttribute('href');
+  const firstCopy = open.replace('#/media/', '');
+  assert.equal((await (await fetch(server.url + '/v1/media/' + firstCopy, { headers: { authorization: 'Bearer ' + token } })).json()).sha256, PNG_SHA);
+  assert.equal(await copies(), before, 'nothing was uploaded');
+
+  await row.locator(sel('duplicate-upload')).click();
+  await page.waitForSelector(`${sel('upload-item')}[data-state="done"]`);
+  assert.equal(await copies(), before + 1);
+  assert.deepEqual(pageErrors, []);
+}));
+
+test('where the page cannot hash (no WebCrypto), the copy is caught after upload and can be deleted', step(async () => {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  // What a page served over plain HTTP from another host gets: no crypto.subtle.
+  await context.addInitScript(() => Object.defineProperty(window.crypto, 'subtle', { get: () => undefined }));
+  const p = await context.newPage();
+  const errors = [];
+  p.on('pageerror', (e) => errors.push(e.message));
+  await logIn(p);
+  const before = await copies();
+  await p.setInputFiles(sel('file-input'), { name: 'third.png', mimeType: 'image/png', buffer: PNG });
+  const row = p.locator(`${sel('upload-item')}[data-state="duplicate"]`);
+  await row.waitFor();
+  assert.match(await row.textContent(), /uploaded, but already in your library/);
+  assert.equal(await copies(), before + 1);
+  await row.locator(sel('duplicate-delete')).click();
+  await row.waitFor({ state: 'detached' });
+  assert.equal(await copies(), before);
+  assert.deepEqual(errors, []);
+  await context.close();
 }));
