@@ -5,6 +5,7 @@
 // Needs what player.test.js needs (the binary, /usr/bin/chromium, `npm ci` here).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -171,4 +172,103 @@ test('where the page cannot hash (no WebCrypto), the copy is caught after upload
   assert.equal(await copies(), before);
   assert.deepEqual(errors, []);
   await context.close();
+}));
+
+// ---- UI smalls, on a server with a worker (items must be processed).
+
+/** A file made by ffmpeg from lavfi `input` (no download). */
+function lavfi(name, input, extra = []) {
+  const out = path.join(work, name);
+  execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', input, ...extra, out]);
+  return out;
+}
+
+test('processed items: an image shows its variants and gets a share link whose page is titled; titles save like visibility; durations agree; a broken link says so', { timeout: 180000 }, step(async () => {
+  const worked = await startServer({ WORKERS: '1' });
+  const ctx = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  const p = await ctx.newPage();
+  const errors = [];
+  p.on('pageerror', (e) => errors.push(e.message));
+  try {
+    await p.goto(worked.url + '/#/register');
+    await p.fill(sel('email'), EMAIL);
+    await p.fill(sel('password'), PASSWORD);
+    await p.click(sel('auth-submit'));
+    await p.waitForSelector(sel('file-input'), { state: 'attached' });
+    const auth = { authorization: 'Bearer ' + await p.evaluate(() => localStorage.getItem('ms.access')) };
+    const up = async (file, title) => {
+      const form = new FormData();
+      form.append('file', new Blob([readFileSync(file)]), path.basename(file));
+      form.append('title', title);
+      const r = await fetch(worked.url + '/v1/media', { method: 'POST', headers: auth, body: form });
+      assert.equal(r.status, 201);
+      return (await r.json()).id;
+    };
+    const ready = async (id) => {
+      for (let i = 0; i < 600; i++) {
+        const it = await (await fetch(worked.url + '/v1/media/' + id, { headers: auth })).json();
+        if (it.status === 'ready' || it.status === 'failed') return it;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new Error('not processed: ' + id);
+    };
+    const imageId = await up(lavfi('picture.png', 'testsrc2=size=640x480', ['-frames:v', '1']), 'Holiday picture');
+    const audioId = await up(lavfi('tone.wav', 'sine=frequency=440:duration=2.6'), 'Tone');
+    const image = await ready(imageId);
+    const audio = await ready(audioId);
+    assert.equal(image.status, 'ready');
+    assert.equal(audio.status, 'ready');
+
+    // The image page lists every generated variant, each opening its file.
+    await p.goto(worked.url + '/#/media/' + imageId);
+    await p.waitForSelector(sel('variants'));
+    const links = p.locator(sel('variant-link'));
+    assert.equal(await links.count(), image.variants.length);
+    assert.ok(image.variants.length > 0);
+    const first = await links.first().getAttribute('href');
+    assert.equal((await fetch(new URL(first, worked.url))).status, 200, 'a variant opens without a login header');
+
+    // ... and makes a share link, whose page carries the title and shows the picture.
+    await p.click(sel('share-create'));
+    const shareUrl = await (await p.waitForSelector(sel('share-page-url'))).inputValue();
+    const anon = await browser.newContext();
+    const s = await anon.newPage();
+    await s.goto(shareUrl);
+    await s.waitForSelector(`${sel('share-page')} ${sel('image')}`);
+    await s.waitForFunction(() => document.querySelector('[data-testid="image"]').naturalWidth > 0);
+    assert.equal(await s.textContent(sel('share-title')), 'Holiday picture');
+    assert.equal(await s.title(), 'Holiday picture · mediaserver');
+    // A link altered in transit, and one whose item is gone: a message, no player.
+    const token = decodeURIComponent(shareUrl.split('#/share/')[1]);
+    const tampered = token.slice(0, -4) + (token.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+    await s.goto(shareUrl.split('#/share/')[0] + '#/share/' + encodeURIComponent(tampered));
+    await s.reload();
+    await s.waitForSelector(sel('share-invalid'));
+    assert.match(await s.textContent(sel('share-invalid')), /not valid/);
+    assert.equal(await s.title(), 'Link not available · mediaserver');
+    await anon.close();
+
+    // The title saves when the field is left, as visibility does when chosen; no Save button.
+    assert.equal(await p.locator(`${sel('media-page')} button:has-text("Save")`).count(), 0);
+    await p.fill(sel('title-input'), 'Renamed picture');
+    await p.press(sel('title-input'), 'Tab');
+    await p.waitForFunction(() => document.querySelector('[data-testid="player-title"]').textContent === 'Renamed picture');
+    const renamed = await (await fetch(worked.url + '/v1/media/' + imageId, { headers: auth })).json();
+    assert.equal(renamed.title, 'Renamed picture');
+
+    // Audio: the card's badge, the page's badge and the player's total show one figure.
+    const want = (s) => { const r = Math.round(s); return `${Math.floor(r / 60)}:${String(r % 60).padStart(2, '0')}`; };
+    await p.goto(worked.url + '/#/');
+    const badge = await (await p.waitForSelector(`${sel('media-card')}[data-id="${audioId}"] .dur`)).textContent();
+    assert.equal(badge, want(audio.duration_seconds));
+    await p.goto(worked.url + '/#/media/' + audioId);
+    await p.waitForSelector(sel('player-duration'));
+    assert.equal(await p.textContent(sel('player-duration')), badge);
+    await p.waitForFunction(() => Number.isFinite(document.querySelector('[data-testid="video"], audio, video')?.duration));
+    assert.equal(await p.textContent(sel('player-total')), badge);
+    assert.deepEqual(errors, []);
+  } finally {
+    await ctx.close();
+    await worked.stop();
+  }
 }));

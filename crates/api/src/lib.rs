@@ -169,6 +169,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(http::tus::router())
         .merge(http::events::router())
         .merge(http::playback::router())
+        .merge(http::shared::router())
         .merge(http::ops::router())
         .merge(http::webhooks::router())
 }

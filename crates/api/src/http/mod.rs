@@ -10,6 +10,7 @@ pub(crate) mod events; // bucket notifications (OCI Events, S3) that turn new ob
 pub(crate) mod media; // items: one-request upload, list, read, change, delete, the original
 pub(crate) mod ops; // health, readiness, metrics
 pub(crate) mod playback; // HLS/DASH/images of an item, playback tokens, the public listing
+pub(crate) mod shared; // what a signed playback link opens: the item behind a playback token
 pub(crate) mod tus; // resumable uploads (tus 1.0.0)
 pub(crate) mod web; // the web page
 pub(crate) mod webhooks; // webhook deliveries (admin): the outbox, attempts, redelivery

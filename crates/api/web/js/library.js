@@ -3,7 +3,7 @@
 
 import { api, loadMe, store } from './api.js';
 import { el, view } from './dom.js';
-import { fmtBytes, fmtTime } from './format.js';
+import { fmtBytes, fmtDuration } from './format.js';
 import { isActive, setImage, statusText } from './items.js';
 import { makeLibraryQuery } from './library-query.js';
 import { renderNav } from './router.js';
@@ -34,7 +34,7 @@ function makeCard(item, ctx) {
     status.className = 'badge ' + it.status;
     status.textContent = statusText(it);
     vis.textContent = it.visibility;
-    dur.textContent = it.duration_seconds ? fmtTime(it.duration_seconds) : '';
+    dur.textContent = it.duration_seconds ? fmtDuration(it.duration_seconds) : '';
     dur.hidden = !it.duration_seconds;
     progress.hidden = !isActive(it.status);
     progress.value = it.progress || 0;

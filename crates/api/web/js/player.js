@@ -8,7 +8,7 @@
 // audioTracks(), currentAudioTrack(), hls | dash}` (hls/dash: the library's own player object).
 
 import { $, el } from './dom.js';
-import { fmtTime, kbps } from './format.js';
+import { fmtDuration, fmtTime, kbps } from './format.js';
 
 /** hls.js on `media`. Calls `events.levels()` when the level list is known, `events.change()`
  *  when the playing level changes and `events.tracks()` when the audio tracks (or the current
@@ -196,7 +196,7 @@ export function makePlayer(ctx, src) {
 
   // timeline with storyboard previews
   const seek = el('input', { type: 'range', min: '0', max: '1', step: '0.1', value: 0, 'data-testid': 'seek', 'aria-label': 'Seek' });
-  const tNow = el('span', { text: '0:00' }), tEnd = el('span', { text: fmtTime(src.duration) });
+  const tNow = el('span', { text: '0:00' }), tEnd = el('span', { 'data-testid': 'player-total', text: fmtDuration(src.duration) });
   const preview = el('div', { class: 'preview hidden', 'data-testid': 'storyboard-preview', 'aria-hidden': 'true' }, el('span'));
   const scrub = el('div', { class: 'scrub' }, preview, seek, el('div', { class: 'times' }, tNow, tEnd));
   const note = el('p', { class: 'player-status', 'data-testid': 'processing-note', text: 'Still processing: the stream grows as it is encoded; DASH appears when it is done.' });
@@ -258,7 +258,8 @@ export function makePlayer(ctx, src) {
   const syncTime = () => {
     const d = duration();
     seek.max = String(d || 1);
-    tEnd.textContent = fmtTime(d);
+    // The item's duration when known (what its badge shows), the stream's otherwise.
+    tEnd.textContent = fmtDuration(src.duration > 0 ? src.duration : d);
     if (!dragging) { seek.value = String(media.currentTime); tNow.textContent = fmtTime(media.currentTime); }
   };
   media.addEventListener('timeupdate', syncTime);

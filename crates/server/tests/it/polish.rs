@@ -207,3 +207,78 @@ async fn the_library_searches_filters_sorts_and_pages() {
     }
     s.stop().await;
 }
+
+/// `GET /v1/play/{token}` says what a signed link plays (the share page's title and URLs), and
+/// answers a tampered token with 401 and a revoked one (the item made private) with 404.
+#[tokio::test]
+async fn a_playback_token_describes_its_item() {
+    let s = TestServer::start_with(&[("WORKERS", "1")]).await;
+    let token = s.user_token("share@example.com").await;
+    let img = upload_titled(&s, &token, "pic.png", read(&fixtures().png), "Garden").await;
+    let id = img["id"].as_str().unwrap();
+    assert_eq!(s.wait_done(&token, id, 60).await["status"], "ready");
+    let patch = |vis: &'static str| {
+        s.client
+            .patch(s.url(&format!("/v1/media/{id}")))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({ "visibility": vis }))
+            .send()
+    };
+    assert!(patch("unlisted").await.unwrap().status().is_success());
+    let minted: Value = s
+        .client
+        .post(s.url(&format!("/v1/media/{id}/playback-token")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let t = minted["token"].as_str().unwrap();
+
+    let r = s
+        .client
+        .get(s.url(&format!("/v1/play/{t}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    let shared: Value = r.json().await.unwrap();
+    assert_eq!(shared["title"], "Garden");
+    assert_eq!(shared["kind"], "image");
+    assert_eq!(shared["expires_at"], minted["expires_at"]);
+    let variants = shared["variants"].as_array().unwrap();
+    assert!(!variants.is_empty(), "{shared}");
+    for v in variants {
+        let url = v["url"].as_str().unwrap();
+        assert!(url.starts_with(&format!("/v1/play/{t}/")), "{url}");
+        let r = s.client.get(s.url(url)).send().await.unwrap();
+        assert_eq!(r.status(), reqwest::StatusCode::OK, "{url}");
+    }
+
+    let tampered = format!(
+        "{}{}",
+        &t[..t.len() - 2],
+        if t.ends_with("AA") { "BB" } else { "AA" }
+    );
+    let r = s
+        .client
+        .get(s.url(&format!("/v1/play/{tampered}")))
+        .send()
+        .await
+        .unwrap();
+    let msg = expect_error(r, reqwest::StatusCode::UNAUTHORIZED).await;
+    assert!(msg.contains("invalid"), "{msg}");
+
+    // Made private after it was minted: the link stops working.
+    assert!(patch("private").await.unwrap().status().is_success());
+    let r = s
+        .client
+        .get(s.url(&format!("/v1/play/{t}")))
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, reqwest::StatusCode::NOT_FOUND).await;
+    s.stop().await;
+}
