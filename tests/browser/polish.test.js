@@ -214,6 +214,7 @@ test('processed items: an image shows its variants and gets a share link whose p
     };
     const imageId = await up(lavfi('picture.png', 'testsrc2=size=640x480', ['-frames:v', '1']), 'Holiday picture');
     const audioId = await up(lavfi('tone.wav', 'sine=frequency=440:duration=2.6'), 'Tone');
+    const clipId = await up(makeClip(work, { seconds: 2, width: 320, height: 240, name: 'ladder.mp4' }), 'Ladder');
     const image = await ready(imageId);
     const audio = await ready(audioId);
     assert.equal(image.status, 'ready');
@@ -266,6 +267,20 @@ test('processed items: an image shows its variants and gets a share link whose p
     assert.equal(await p.textContent(sel('player-duration')), badge);
     await p.waitForFunction(() => Number.isFinite(document.querySelector('[data-testid="video"], audio, video')?.duration));
     assert.equal(await p.textContent(sel('player-total')), badge);
+
+    // A rung has one figure in the quality menu whether HLS or DASH plays it: the measured peak.
+    const clip = await ready(clipId);
+    assert.equal(clip.status, 'ready');
+    await p.goto(worked.url + '/#/media/' + clipId);
+    const labels = async (engine) => {
+      await p.waitForFunction((e) => window.__player && window.__player.engine === e && document.querySelectorAll('[data-testid="quality-select"] option').length > 1, engine);
+      return p.$$eval('[data-testid="quality-select"] option', (os) => os.slice(1).map((o) => o.textContent));
+    };
+    const hls = await labels('hls');
+    await p.click(sel('engine-dash'));
+    const dash = await labels('dash');
+    assert.deepEqual(dash, hls);
+    assert.deepEqual(hls, clip.renditions.map((r) => `${r.height}p · ${Math.round(r.bandwidth / 1000)} kbps peak`));
     assert.deepEqual(errors, []);
   } finally {
     await ctx.close();

@@ -29,6 +29,14 @@ pub(crate) struct SharedVariant {
     url: String,
 }
 
+/// A rung of the video ladder; `bandwidth` is its measured peak, video and audio (bits/s).
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SharedRendition {
+    width: i32,
+    height: i32,
+    bandwidth: i64,
+}
+
 /// The item a playback token plays, with every URL carrying the token.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct SharedItem {
@@ -46,6 +54,7 @@ pub(crate) struct SharedItem {
     storyboard_url: Option<String>,
     /// An image's generated variants.
     variants: Vec<SharedVariant>,
+    renditions: Vec<SharedRendition>,
 }
 
 /// The item a playback token plays (no login: the token is the credential). 401 for a token
@@ -90,6 +99,15 @@ async fn shared_item(
                 width: v.width,
                 height: v.height,
                 url: format!("{base}/{}", v.path),
+            })
+            .collect(),
+        renditions: out
+            .renditions
+            .iter()
+            .map(|r| SharedRendition {
+                width: r.width,
+                height: r.height,
+                bandwidth: r.bandwidth,
             })
             .collect(),
         title: media.title,

@@ -80,6 +80,7 @@ export async function viewMedia(ctx, id) {
       duration: item.duration_seconds,
       title: item.title,
       audioTracks: item.audio_tracks || [],
+      renditions: item.renditions || [],
     };
     if (!item.playable || !sources.hls) return renderWaiting();
     if (shown !== 'player') {
@@ -112,7 +113,7 @@ export async function viewMedia(ctx, id) {
       item.width && item.height ? el('span', { text: `${item.width}×${item.height}` }) : null);
     const rows = [
       ['File', item.filename], ['Size', fmtBytes(item.size)], ['Uploaded', fmtDate(item.created_at)],
-      ['Renditions', (item.renditions || []).map((r) => `${r.height ? r.height + 'p' : r.name} (${kbps(r.bandwidth)})`).join(', ') || '—'],
+      ['Renditions', (item.renditions || []).map((r) => `${r.height ? r.height + 'p' : r.name} (${kbps(r.bandwidth)} peak)`).join(', ') || '—'],
     ];
     if (item.error) rows.push(['Error', item.error]);
     // An image's generated variants: each size and format, opening the file itself.

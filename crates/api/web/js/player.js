@@ -166,7 +166,8 @@ async function loadStoryboard(vttUrl) {
 /**
  * The player: a media element, an HLS/DASH switch, a quality selector and a timeline with
  * storyboard previews, and an audio-language menu. `src` = {hls, dash, poster, storyboard,
- * dashReady, kind, duration, title, audioTracks} (audioTracks: the item's `audio_tracks`).
+ * dashReady, kind, duration, title, audioTracks, renditions} (audioTracks: the item's
+ * `audio_tracks`; renditions: its `renditions`, whose peak figures label the quality menu).
  * Returns {update(src), destroy()}.
  */
 export function makePlayer(ctx, src) {
@@ -268,7 +269,13 @@ export function makePlayer(ctx, src) {
   // engines
   let player = null;
   const mediaType = isAudio ? 'audio' : 'video';
-  const levelLabel = (l) => (l.height ? `${l.height}p · ${kbps(l.bitrate)}` : kbps(l.bitrate));
+  // One figure per rung whichever engine plays it: the item's measured peak (video and audio, as
+  // HLS's BANDWIDTH says); DASH's manifest states the encoder's nominal video rate instead.
+  const levelLabel = (l) => {
+    const r = l.height ? (src.renditions || []).find((x) => x.height === l.height && (!l.width || x.width === l.width)) : null;
+    const figure = r ? `${kbps(r.bandwidth)} peak` : kbps(l.bitrate);
+    return l.height ? `${l.height}p · ${figure}` : figure;
+  };
   const events = {
     levels() {
       if (!player) return;

@@ -88,6 +88,7 @@ export async function viewShare(ctx, token) {
       kind: item.kind,
       duration: item.duration_seconds || 0,
       title: item.title,
+      renditions: item.renditions,
     }).root;
   } else {
     stage = el('p', { class: 'muted', text: 'Not playable yet: it is still being processed.' });
