@@ -281,6 +281,18 @@ test('processed items: an image shows its variants and gets a share link whose p
     const dash = await labels('dash');
     assert.deepEqual(dash, hls);
     assert.deepEqual(hls, clip.renditions.map((r) => `${r.height}p · ${Math.round(r.bandwidth / 1000)} kbps peak`));
+
+    // One timeline: no native controls (their scrubber was a second one); the transport plays
+    // and pauses.
+    assert.equal(await p.$eval(sel('video'), (v) => v.controls), false);
+    assert.equal(await p.locator(`${sel('stage')} ~ .scrub input[type=range]:not(.volume)`).count(), 1);
+    await p.click(sel('play-toggle'));
+    await p.waitForFunction(() => document.querySelector('[data-testid="video"]').currentTime > 0.3);
+    assert.equal(await p.getAttribute(sel('play-toggle'), 'aria-label'), 'Pause');
+    await p.click(sel('play-toggle'));
+    await p.waitForFunction(() => document.querySelector('[data-testid="video"]').paused);
+    await p.click(sel('mute-toggle'));
+    assert.equal(await p.$eval(sel('video'), (v) => v.muted), true);
     assert.deepEqual(errors, []);
   } finally {
     await ctx.close();

@@ -56,6 +56,7 @@ static ASSETS: &[Asset] = &[
     asset!("js/router.js", JS),
     asset!("js/settings.js", JS),
     asset!("js/share.js", JS),
+    asset!("js/transport.js", JS),
     asset!("js/upload.js", JS),
     asset!("js/webhooks.js", JS),
     asset!("app.css", CSS),

@@ -9,6 +9,7 @@
 
 import { $, el } from './dom.js';
 import { fmtDuration, fmtTime, kbps } from './format.js';
+import { makeTransport } from './transport.js';
 
 /** hls.js on `media`. Calls `events.levels()` when the level list is known, `events.change()`
  *  when the playing level changes and `events.tracks()` when the audio tracks (or the current
@@ -173,8 +174,8 @@ async function loadStoryboard(vttUrl) {
 export function makePlayer(ctx, src) {
   const isAudio = src.kind === 'audio';
   const media = isAudio
-    ? el('audio', { controls: true, preload: 'metadata', 'data-testid': 'video', 'aria-label': 'Audio player: ' + src.title })
-    : el('video', { controls: true, playsinline: true, preload: 'metadata', 'data-testid': 'video', 'aria-label': 'Video player: ' + src.title });
+    ? el('audio', { preload: 'metadata', 'data-testid': 'video', 'aria-label': 'Audio player: ' + src.title })
+    : el('video', { playsinline: true, preload: 'metadata', 'data-testid': 'video', 'aria-label': 'Video player: ' + src.title });
   if (src.poster && !isAudio) media.poster = src.poster;
   const stage = el('div', { class: 'stage', 'data-testid': 'stage' }, isAudio ? el('div', { class: 'audio-art', 'aria-hidden': 'true', text: '♪' }) : null, media);
 
@@ -199,7 +200,8 @@ export function makePlayer(ctx, src) {
   const seek = el('input', { type: 'range', min: '0', max: '1', step: '0.1', value: 0, 'data-testid': 'seek', 'aria-label': 'Seek' });
   const tNow = el('span', { text: '0:00' }), tEnd = el('span', { 'data-testid': 'player-total', text: fmtDuration(src.duration) });
   const preview = el('div', { class: 'preview hidden', 'data-testid': 'storyboard-preview', 'aria-hidden': 'true' }, el('span'));
-  const scrub = el('div', { class: 'scrub' }, preview, seek, el('div', { class: 'times' }, tNow, tEnd));
+  // No native controls: this timeline is the only one; transport.js has the buttons.
+  const scrub = el('div', { class: 'scrub' }, preview, seek, el('div', { class: 'times' }, tNow, makeTransport(media, () => root), tEnd));
   const note = el('p', { class: 'player-status', 'data-testid': 'processing-note', text: 'Still processing: the stream grows as it is encoded; DASH appears when it is done.' });
   const root = el('div', { class: 'player' }, stage, scrub, controls, status, note);
 
