@@ -7,7 +7,6 @@ use crate::http::caller::AuthUser;
 use crate::http::paging::parse_limit;
 use crate::http::text::check_text;
 use crate::http::views::MediaView;
-use base64::Engine;
 use mediaserver_core::{
     Media, MediaAfter, MediaFilter, MediaId, MediaKind, MediaSort, MediaStatus,
 };
@@ -25,6 +24,9 @@ pub(crate) struct ListParams {
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     limit: Option<String>,
     /// `next_cursor` from the previous page (of the same query).
+    #[param(
+        pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(\.(0|-?[1-9][0-9]{0,17})\.([0-9a-f]{2})*)?$"
+    )]
     cursor: Option<String>,
     /// Only items of this kind.
     #[param(value_type = Option<MediaKind>)]
@@ -120,7 +122,9 @@ fn bad_cursor() -> ApiError {
     ApiError::BadRequest("cursor: not a cursor returned by this endpoint".into())
 }
 
-/// `{id}` (what a newest-first page always gave) or `{id}.{size}.{title, base64url}`.
+/// `{id}` (what a newest-first page always gave) or `{id}.{size}.{title as lowercase hex of its
+/// UTF-8}`: exactly what the documented pattern admits, and every such string is a position
+/// (a title that is not UTF-8 is read leniently), so a well-formed cursor is never refused.
 fn parse_cursor(s: &str) -> ApiResult<MediaAfter> {
     let mut parts = s.splitn(3, '.');
     let id = MediaId::try_from(parts.next().unwrap_or_default().to_string())
@@ -128,13 +132,22 @@ fn parse_cursor(s: &str) -> ApiResult<MediaAfter> {
     let (size, title) = match (parts.next(), parts.next()) {
         (None, None) => (0, String::new()),
         (Some(size), Some(title)) => {
+            let digits = size.strip_prefix('-').unwrap_or(size);
+            let canonical = size == "0"
+                || (!digits.is_empty()
+                    && digits.len() <= 18
+                    && !digits.starts_with('0')
+                    && digits.bytes().all(|b| b.is_ascii_digit()));
+            let lower_hex = title.len() % 2 == 0
+                && title
+                    .bytes()
+                    .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+            if !canonical || !lower_hex {
+                return Err(bad_cursor());
+            }
             let size = size.parse::<i64>().map_err(|_| bad_cursor())?;
-            let title = base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(title)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(bad_cursor)?;
-            (size, title)
+            let bytes = hex::decode(title).map_err(|_| bad_cursor())?;
+            (size, String::from_utf8_lossy(&bytes).into_owned())
         }
         _ => return Err(bad_cursor()),
     };
@@ -156,7 +169,7 @@ pub(crate) fn next_cursor(items: &mut Vec<Media>, limit: u32, sort: MediaSort) -
             "{}.{}.{}",
             last.id,
             last.size,
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&last.title)
+            hex::encode(last.title.as_bytes())
         ),
     })
 }
@@ -170,20 +183,22 @@ mod tests {
         let id = MediaId::new();
         let short = parse_cursor(id.as_str()).unwrap();
         assert_eq!(short.id, id);
-        let long = format!(
-            "{id}.42.{}",
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("Ünïcode. title")
-        );
+        let long = format!("{id}.42.{}", hex::encode("Ünïcode. title"));
         let after = parse_cursor(&long).unwrap();
         assert_eq!((after.size, after.title.as_str()), (42, "Ünïcode. title"));
+        // Any well-formed cursor is a position, even one whose title is not UTF-8.
+        assert_eq!(parse_cursor(&format!("{id}.-7.ff")).unwrap().size, -7);
+        assert_eq!(parse_cursor(&format!("{id}.0.")).unwrap().title, "");
         for bad in [
-            "",
-            "x",
-            &format!("{id}.1"),
-            &format!("{id}.x.AA"),
-            &format!("{id}.1.@@"),
+            String::new(),
+            "x".into(),
+            format!("{id}.1"),
+            format!("{id}.x.aa"),
+            format!("{id}.007.aa"),
+            format!("{id}.1.AA"),
+            format!("{id}.1.abc"),
         ] {
-            assert!(parse_cursor(bad).is_err(), "{bad}");
+            assert!(parse_cursor(&bad).is_err(), "{bad}");
         }
     }
 }
