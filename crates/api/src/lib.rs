@@ -182,6 +182,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(http::events::router())
         .merge(http::embeds::router())
         .merge(http::playback::router())
+        .merge(http::shared::router())
         .merge(http::ops::router())
         .merge(http::webhooks::router())
         .merge(http::text_tracks::router())

@@ -485,6 +485,29 @@ pub struct ObjectEvent {
     pub created_at: DateTime<Utc>,
 }
 
+string_enum!(
+    /// The order of a list of items: `newest` (first; the default), `oldest`, `title` (A–Z,
+    /// case-insensitive), `size` (largest first); ties in id order.
+    MediaSort, "sort" { Newest => "newest", Oldest => "oldest", Title => "title", Size => "size" }
+);
+
+// Not derived: `string_enum!` writes the derives, and its variants take no `#[default]`.
+#[allow(clippy::derivable_impls)]
+impl Default for MediaSort {
+    fn default() -> Self {
+        MediaSort::Newest
+    }
+}
+
+/// Where the next page of a sorted list starts: just past this item, compared by the sort's key
+/// (its title or size, then its id), so items added or removed meanwhile shift nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaAfter {
+    pub id: MediaId,
+    pub title: String,
+    pub size: i64,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct MediaFilter {
     /// `None` lists everyone's items (admins).
@@ -492,8 +515,16 @@ pub struct MediaFilter {
     pub kind: Option<MediaKind>,
     pub status: Option<MediaStatus>,
     pub visibility: Option<Visibility>,
+    /// Only items whose title contains this text (case-insensitive for ASCII letters).
+    pub title_contains: Option<String>,
+    /// Only items whose original has this SHA-256 (lowercase hex): the same file again.
+    pub sha256: Option<String>,
+    pub sort: MediaSort,
     /// Return items with an id strictly less than this one (newest first).
     pub before_id: Option<MediaId>,
+    /// Return items after this one in `sort`'s order (any sort; with `Newest` the same as
+    /// `before_id` of its id).
+    pub after: Option<MediaAfter>,
     pub limit: u32,
 }
 

@@ -14,6 +14,7 @@ pub mod admin;
 mod analytics;
 mod database;
 mod error;
+mod library;
 mod media_items;
 pub mod postgres;
 mod processing;

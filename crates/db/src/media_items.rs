@@ -127,19 +127,15 @@ macro_rules! impl_media_items {
                 // no job; retrying it queues one.
                 if media.status != ::mediaserver_core::MediaStatus::Failed {
                     let now = Self::ts($crate::shared::now());
-                    ::sqlx::query(concat!(
-                        "INSERT INTO jobs (",
-                        $crate::rows::job_cols!(),
-                        ") VALUES ($1, $2, 'queued', 0, $3, $4, NULL, NULL, NULL, $4, $4)"
-                    ))
-                    .bind(::mediaserver_core::JobId::new().as_str())
-                    .bind(media.id.as_str())
-                    // A job that may never be attempted would sit in the queue forever.
-                    .bind(max_attempts.max(1))
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(Self::db_err)?;
+                    ::sqlx::query($crate::queue::insert_job_sql!())
+                        .bind(::mediaserver_core::JobId::new().as_str())
+                        .bind(media.id.as_str())
+                        // A job that may never be attempted would sit in the queue forever.
+                        .bind(max_attempts.max(1))
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(Self::db_err)?;
                     self.notify_jobs(&mut tx).await?;
                 }
                 tx.commit().await.map_err(Self::db_err)?;
@@ -168,35 +164,20 @@ macro_rules! impl_media_items {
             ) -> $crate::Result<Vec<::mediaserver_core::Media>> {
                 // Built per call so that each shape gets its own (index-friendly) plan instead
                 // of one "($1 IS NULL OR col = $1)" statement.
-                let mut sql = String::from(concat!(
-                    "SELECT ",
-                    $crate::rows::media_cols!(),
-                    " FROM media WHERE 1 = 1"
-                ));
-                let mut binds: Vec<&str> = Vec::new();
-                let conds = [
-                    ("owner_id =", filter.owner_id.as_ref().map(|id| id.as_str())),
-                    ("kind =", filter.kind.map(|k| k.as_str())),
-                    ("status =", filter.status.map(|s| s.as_str())),
-                    ("visibility =", filter.visibility.map(|v| v.as_str())),
-                    ("id <", filter.before_id.as_ref().map(|id| id.as_str())),
-                ];
-                for (cond, value) in conds {
-                    if let Some(value) = value {
-                        binds.push(value);
-                        sql.push_str(&format!(" AND {cond} ${}", binds.len()));
-                    }
-                }
-                sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", binds.len() + 1));
+                let (clauses, binds) = $crate::library::list_clauses(filter);
+                let sql = format!(
+                    concat!("SELECT ", $crate::rows::media_cols!(), " FROM media{}"),
+                    clauses
+                );
                 let mut query = ::sqlx::query(&sql);
                 for value in binds {
-                    query = query.bind(value);
+                    query = match value {
+                        $crate::library::Bind::Text(v) => query.bind(v),
+                        $crate::library::Bind::Owned(v) => query.bind(v),
+                        $crate::library::Bind::Int(v) => query.bind(v),
+                    };
                 }
-                let rows = query
-                    .bind(i64::from(filter.limit))
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err(Self::db_err)?;
+                let rows = query.fetch_all(&self.pool).await.map_err(Self::db_err)?;
                 rows.iter().map(Self::media_from_row).collect()
             }
 

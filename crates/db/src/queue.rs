@@ -75,6 +75,9 @@ pub trait JobQueue: Send + Sync + std::fmt::Debug {
     async fn get_job(&self, job_id: &JobId) -> Result<Option<Job>>;
     /// Oldest first.
     async fn jobs_for_media(&self, media_id: &MediaId) -> Result<Vec<Job>>;
+    /// How many queued jobs a worker would claim before the item's queued job (claim order:
+    /// priority, then `run_after`, then id); `None` when the item has no queued job.
+    async fn jobs_ahead(&self, media_id: &MediaId) -> Result<Option<i64>>;
     /// Waits until a job may have become claimable (PostgreSQL: `LISTEN/NOTIFY` on insert and
     /// release) or `timeout` passes (SQLite: no notification; returns after `timeout` or
     /// [`crate::sqlite::JOB_POLL_INTERVAL`] (500 ms), whichever is shorter). Spurious wake-ups
@@ -97,6 +100,21 @@ macro_rules! claim_sql {
     };
 }
 pub(crate) use claim_sql;
+
+/// Queues a job: id `$1` for item `$2`, `$3` attempts allowed, runnable from `$4`. Its claim
+/// priority comes from the item's kind (0 = image: seconds of work, claimed before audio and
+/// video, which take minutes).
+macro_rules! insert_job_sql {
+    () => {
+        concat!(
+            "INSERT INTO jobs (",
+            $crate::rows::job_cols!(),
+            ", priority) VALUES ($1, $2, 'queued', 0, $3, $4, NULL, NULL, NULL, $4, $4, \
+             (SELECT CASE WHEN kind = 'image' THEN 0 ELSE 1 END FROM media WHERE id = $2))"
+        )
+    };
+}
+pub(crate) use insert_job_sql;
 
 /// Expands [`JobQueue`] for `$repo` on database `$db`. `$lock` is appended to the candidate
 /// `SELECT`s: `" FOR UPDATE SKIP LOCKED"` on PostgreSQL, `""` on SQLite (whose
@@ -213,7 +231,7 @@ macro_rules! impl_queue {
                     ),
                     $crate::queue::claim_sql!(
                         "SELECT id FROM jobs WHERE status = 'queued' AND run_after <= $4 \
-                         ORDER BY run_after, id LIMIT 1",
+                         ORDER BY priority, run_after, id LIMIT 1",
                         $lock
                     ),
                 ];
@@ -370,18 +388,14 @@ macro_rules! impl_queue {
                     tx.rollback().await.map_err(Self::db_err)?;
                     return Ok(false);
                 }
-                ::sqlx::query(concat!(
-                    "INSERT INTO jobs (",
-                    $crate::rows::job_cols!(),
-                    ") VALUES ($1, $2, 'queued', 0, $3, $4, NULL, NULL, NULL, $4, $4)"
-                ))
-                .bind(::mediaserver_core::JobId::new().as_str())
-                .bind(media_id.as_str())
-                .bind(max_attempts.max(1))
-                .bind(Self::ts(now))
-                .execute(&mut *tx)
-                .await
-                .map_err(Self::db_err)?;
+                ::sqlx::query($crate::queue::insert_job_sql!())
+                    .bind(::mediaserver_core::JobId::new().as_str())
+                    .bind(media_id.as_str())
+                    .bind(max_attempts.max(1))
+                    .bind(Self::ts(now))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::db_err)?;
                 self.notify_jobs(&mut tx).await?;
                 tx.commit().await.map_err(Self::db_err)?;
                 Ok(true)
@@ -417,6 +431,27 @@ macro_rules! impl_queue {
                 .await
                 .map_err(Self::db_err)?;
                 rows.iter().map(Self::job_from_row).collect()
+            }
+
+            async fn jobs_ahead(
+                &self,
+                media_id: &::mediaserver_core::MediaId,
+            ) -> $crate::Result<Option<i64>> {
+                // One statement, so the count and the job it is counted for agree.
+                let row: Option<(i64,)> = ::sqlx::query_as(
+                    "SELECT (SELECT COUNT(*) FROM jobs o WHERE o.status = 'queued' \
+                       AND (o.priority < me.priority \
+                         OR (o.priority = me.priority AND o.run_after < me.run_after) \
+                         OR (o.priority = me.priority AND o.run_after = me.run_after \
+                             AND o.id < me.id))) \
+                     FROM jobs me WHERE me.media_id = $1 AND me.status = 'queued' \
+                     ORDER BY me.id DESC LIMIT 1",
+                )
+                .bind(media_id.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(Self::db_err)?;
+                Ok(row.map(|(n,)| n))
             }
 
             async fn wait_for_jobs(&self, timeout: ::std::time::Duration) {

@@ -127,6 +127,8 @@ mod analytics;
 mod backend;
 #[path = "repo/media.rs"]
 mod media_items;
+#[path = "repo/polish.rs"]
+mod polish;
 #[path = "repo/queue.rs"]
 mod queue;
 #[path = "repo/text_tracks.rs"]

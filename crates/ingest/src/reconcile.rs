@@ -218,6 +218,7 @@ impl Ingest {
                     visibility: None,
                     before_id: before_id.clone(),
                     limit: PAGE,
+                    ..Default::default()
                 })
                 .await?;
             let Some(last) = page.last() else {

@@ -4,20 +4,18 @@
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::access::{load_owned, load_readable, may_manage};
 use crate::http::caller::{AuthUser, MaybeAuthUser};
+use crate::http::library::{self, LibraryPage, ListParams};
 use crate::http::objects::{self, ServeOptions};
-use crate::http::paging::{next_cursor, parse_cursor, parse_limit};
 use crate::http::path_id::{parse_id, IdPath};
 use crate::http::text::check_text;
-use crate::http::views::{add_uploaded_text_tracks, media_view, MediaPage, MediaView};
+use crate::http::views::{add_uploaded_text_tracks, media_view, with_queue_position, MediaView};
 use crate::http::ApiJson;
 use crate::AppState;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use axum::Json;
-use mediaserver_core::{
-    Media, MediaFilter, MediaId, MediaKind, MediaPatch, MediaStatus, Visibility,
-};
+use mediaserver_core::{Media, MediaId, MediaPatch, Visibility};
 use mediaserver_storage::ObjectKey;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -236,66 +234,29 @@ async fn read_small_field(mut field: axum::extract::multipart::Field<'_>) -> Api
     String::from_utf8(buf).map_err(|_| ApiError::BadRequest("title: must be UTF-8 text".into()))
 }
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct ListParams {
-    /// Page size, 1–100 (default 20).
-    // Read as text so that a bad value is our JSON 400 naming it; documented as what it must be.
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
-    limit: Option<String>,
-    /// `next_cursor` from the previous page.
-    #[param(format = Uuid)]
-    cursor: Option<String>,
-    /// Only items of this kind.
-    #[param(value_type = Option<MediaKind>)]
-    kind: Option<String>,
-    /// Only items in this state.
-    #[param(value_type = Option<MediaStatus>)]
-    status: Option<String>,
-}
-
-/// The caller's media items (admins: everyone's), newest first.
+/// The caller's media items (admins: everyone's), newest first unless `sort` says otherwise;
+/// filtered by kind, status, title (`q`) or the original's SHA-256.
 #[utoipa::path(get, path = "/v1/media", tag = "media", security(("bearer" = [])),
     params(ListParams),
-    responses((status = 200, body = MediaPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = LibraryPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn list_media(
     State(state): State<AppState>,
     caller: AuthUser,
     query: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
-) -> ApiResult<Json<MediaPage>> {
+) -> ApiResult<Json<LibraryPage>> {
     let Query(p) = query?;
-    let limit = parse_limit(p.limit.as_deref())?;
-    let cursor = parse_cursor(p.cursor)?;
-    let kind = p
-        .kind
-        .map(|s| s.parse::<MediaKind>())
-        .transpose()
-        .map_err(|e| ApiError::BadRequest(format!("{e}; expected video, audio or image")))?;
-    let status = p
-        .status
-        .map(|s| s.parse::<MediaStatus>())
-        .transpose()
-        .map_err(|e| {
-            ApiError::BadRequest(format!(
-                "{e}; expected uploaded, queued, processing, ready or failed"
-            ))
-        })?;
-    let filter = MediaFilter {
-        owner_id: (!caller.is_admin()).then(|| caller.id.clone()),
-        kind,
-        status,
-        visibility: None,
-        before_id: cursor,
-        limit: limit + 1,
-    };
+    let (filter, limit) = library::filter(p, &caller)?;
     let mut items = state.repo.list_media(&filter).await?;
-    let next_cursor = next_cursor(&mut items, limit);
-    let mut items = items
-        .into_iter()
-        .map(|m| media_view(&state, m, true))
-        .collect::<ApiResult<Vec<MediaView>>>()?;
-    add_uploaded_text_tracks(&state, &mut items).await?;
-    Ok(Json(MediaPage { items, next_cursor }))
+    let next_cursor = library::next_cursor(&mut items, limit, filter.sort);
+    let mut views = Vec::with_capacity(items.len());
+    for m in items {
+        views.push(with_queue_position(&state, media_view(&state, m, true)?).await?);
+    }
+    add_uploaded_text_tracks(&state, &mut views).await?;
+    Ok(Json(LibraryPage {
+        items: views,
+        next_cursor,
+    }))
 }
 
 /// One media item. Its owner and admins also get `signed` playback URLs; nobody else gets a
@@ -312,7 +273,7 @@ async fn get_media(
     let signed = may_manage(&media, caller.as_ref());
     let mut view = media_view(&state, media, signed)?;
     add_uploaded_text_tracks(&state, std::slice::from_mut(&mut view)).await?;
-    Ok(Json(view))
+    Ok(Json(with_queue_position(&state, view).await?))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -12,6 +12,7 @@ pub(crate) mod events; // bucket notifications (OCI Events, S3) that turn new ob
 pub(crate) mod media; // items: one-request upload, list, read, change, delete, the original
 pub(crate) mod ops; // health, readiness, metrics
 pub(crate) mod playback; // HLS/DASH/images of an item, playback tokens, the public listing
+pub(crate) mod shared; // what a signed playback link opens: the item behind a playback token
 pub(crate) mod text_tracks; // captions and subtitles of an item: upload, list, delete
 pub(crate) mod tus; // resumable uploads (tus 1.0.0)
 pub(crate) mod web; // the web page
@@ -21,6 +22,7 @@ pub(crate) mod webhooks; // webhook deliveries (admin): the outbox, attempts, re
 mod access; // who may see or change an item
 pub(crate) mod caller; // who is calling: the bearer credential as an extractor
 mod forwarded; // who the client is and how it reached us, believing only trusted proxies
+mod library; // the library list's query (search, filters, sort) and its keyset cursor
 mod objects; // serving stored bytes: ranges, ETags, conditional requests
 mod paging; // limit, cursor and the next page's cursor of item lists
 mod path_id; // typed ids in route paths: a malformed id is the 404 an unknown one gets

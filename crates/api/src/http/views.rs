@@ -126,6 +126,9 @@ pub(crate) struct MediaView {
     height: Option<i32>,
     /// Processing progress, 0–100.
     progress: i32,
+    /// While `status` is `queued`: how many queued jobs a worker takes before this item's
+    /// (images go before audio and video, then first come first served); null otherwise.
+    queue_position: Option<i64>,
     /// True once enough is published to start playback.
     playable: bool,
     /// Why processing failed, when `status` is `failed`.
@@ -214,6 +217,17 @@ impl MediaView {
     }
 }
 
+/// `view` with its `queue_position` (one query, and only for a queued item).
+pub(crate) async fn with_queue_position(
+    state: &AppState,
+    mut view: MediaView,
+) -> ApiResult<MediaView> {
+    if view.status == MediaStatus::Queued {
+        view.queue_position = state.repo.jobs_ahead(&view.id).await?;
+    }
+    Ok(view)
+}
+
 /// Lifetime of the tokenized URLs embedded in item responses.
 const SIGNED_URL_TTL: Duration = Duration::from_secs(3600);
 
@@ -299,6 +313,7 @@ impl From<Media> for MediaView {
             width: m.width,
             height: m.height,
             progress: m.progress,
+            queue_position: None,
             playable: m.playable,
             error: m.error,
             created_at: m.created_at,

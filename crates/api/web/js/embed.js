@@ -31,7 +31,6 @@ root.replaceChildren(player.root);
 document.body.classList.toggle('no-controls', !opts.controls);
 
 const media = player.root.querySelector('video, audio');
-media.controls = opts.controls;
 media.muted = opts.muted;
 media.loop = opts.loop;
 media.addEventListener('loadedmetadata', () => {

@@ -8,6 +8,10 @@ export function fmtTime(s) {
   return (h ? h + ':' : '') + mm + ':' + String(sec).padStart(2, '0');
 }
 
+/** A length of time (an item's duration, a player's total): rounded to the nearest second, so
+ *  the card's badge, the item's details and the player's total agree (14.6 s is 0:15 in all). */
+export const fmtDuration = (s) => fmtTime(Math.round(Number.isFinite(s) ? s : 0));
+
 export function fmtBytes(n) {
   if (!Number.isFinite(n)) return '';
   const u = ['B', 'KB', 'MB', 'GB', 'TB'];

@@ -35,3 +35,11 @@ export function setImage(img, item, plainPath, ctx) {
   if (url) { img.src = url; return; }
   if (plainPath && store.loggedIn) authedBlobUrl(plainPath, ctx).then((u) => { img.src = u; }).catch(() => img.remove());
 }
+
+/** An item's status in words: its progress while processing, its place in the queue while queued
+ *  (`queue_position`: jobs a worker takes first). */
+export function statusText(it) {
+  if (it.status === 'processing') return `processing ${it.progress}%`;
+  if (it.status === 'queued' && Number.isInteger(it.queue_position)) return `queued (${it.queue_position} ahead)`;
+  return it.status;
+}

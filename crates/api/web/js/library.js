@@ -3,8 +3,9 @@
 
 import { api, loadMe, store } from './api.js';
 import { el, view } from './dom.js';
-import { fmtBytes, fmtTime } from './format.js';
-import { isActive, setImage } from './items.js';
+import { fmtBytes, fmtDuration } from './format.js';
+import { isActive, setImage, statusText } from './items.js';
+import { makeLibraryQuery } from './library-query.js';
 import { renderNav } from './router.js';
 import { makeDropzone, showUnfinished, uploader, uploadList } from './upload.js';
 
@@ -31,9 +32,9 @@ function makeCard(item, ctx) {
     title.textContent = it.title || it.filename;
     card.title = it.title || it.filename;
     status.className = 'badge ' + it.status;
-    status.textContent = it.status === 'processing' ? `processing ${it.progress}%` : it.status;
+    status.textContent = statusText(it);
     vis.textContent = it.visibility;
-    dur.textContent = it.duration_seconds ? fmtTime(it.duration_seconds) : '';
+    dur.textContent = it.duration_seconds ? fmtDuration(it.duration_seconds) : '';
     dur.hidden = !it.duration_seconds;
     progress.hidden = !isActive(it.status);
     progress.value = it.progress || 0;
@@ -74,6 +75,7 @@ function makeGrid(ctx, testid, emptyText) {
       empty.hidden = cards.size > 0;
     },
     size: () => cards.size,
+    empty,
   };
 }
 
@@ -91,13 +93,21 @@ export async function viewHome(ctx) {
   const drop = makeDropzone(ctx);
 
   const grid = makeGrid(ctx, 'media-grid', 'Nothing here yet: upload something.');
+  // Search, filters and sort: a change starts the list again from its first page.
+  let generation = 0;
+  const query = makeLibraryQuery(() => {
+    generation++;
+    items = [];
+    cursor = null;
+    loadPage(false).catch((e) => { if (ctx.alive()) listErr.textContent = e.message; }).finally(schedule);
+  });
   const more = el('button', { type: 'button', class: 'secondary', hidden: true, 'data-testid': 'load-more', onclick: () => loadPage(true) }, 'Load more');
   const listErr = el('p', { class: 'error', role: 'alert' });
   const usage = el('p', { class: 'muted small', 'data-testid': 'storage-usage' });
   view().append(
     el('h1', { text: 'Library' }),
     el('section', { 'aria-label': 'Upload' }, drop, uploadList()),
-    el('h2', { text: 'Your media' }), usage, listErr, grid.root, el('div', { class: 'row' }, more));
+    el('h2', { text: 'Your media' }), usage, query.root, listErr, grid.root, el('div', { class: 'row' }, more));
   // What the caller stores, against their quota (USER_QUOTA_BYTES) if there is one.
   const showUsage = async () => {
     const me = await api('/v1/auth/me').catch(() => null);
@@ -112,8 +122,10 @@ export async function viewHome(ctx) {
   let cursor = null;
   async function loadPage(next) {
     const q = next ? `?limit=24&cursor=${encodeURIComponent(cursor)}` : `?limit=${Math.min(100, Math.max(24, items.length))}`;
-    const page = await api('/v1/media' + q);
-    if (!ctx.alive()) return;
+    const asked = generation;
+    const page = await api('/v1/media' + q + query.params());
+    // A page of a query that has since changed is dropped.
+    if (!ctx.alive() || asked !== generation) return;
     listErr.textContent = '';
     if (next) {
       const have = new Set(items.map((i) => i.id));
@@ -128,6 +140,7 @@ export async function viewHome(ctx) {
       items = page.items.concat(items.slice(page.items.length).filter((i) => !fresh.has(i.id)));
     }
     grid.set(items, true);
+    grid.empty.textContent = query.narrowed() ? 'No media matches.' : 'Nothing here yet: upload something.';
     more.hidden = !cursor;
     if (!next) showUsage();
   }

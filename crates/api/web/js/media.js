@@ -3,8 +3,8 @@
 
 import { api, loadMe, store } from './api.js';
 import { confirmDialog, el, setKids, toast, view } from './dom.js';
-import { fmtBytes, fmtDate, fmtTime, kbps } from './format.js';
-import { isActive, loadableUrl, setImage } from './items.js';
+import { fmtBytes, fmtDate, fmtDuration, kbps } from './format.js';
+import { isActive, loadableUrl, setImage, statusText } from './items.js';
 import { makePlayer } from './player.js';
 import { makeAnalyticsPanel } from './analytics.js';
 import { makeSharePanel } from './share.js';
@@ -83,6 +83,7 @@ export async function viewMedia(ctx, id) {
       duration: item.duration_seconds,
       title: item.title,
       audioTracks: item.audio_tracks || [],
+      renditions: item.renditions || [],
     };
     if (!item.playable || !sources.hls) return renderWaiting();
     if (shown !== 'player') {
@@ -100,7 +101,7 @@ export async function viewMedia(ctx, id) {
       stageBox.replaceChildren(el('div', { class: 'stage' }, el('div', { class: 'waiting' }, waiting.text, waiting.bar)));
       shown = 'wait';
     }
-    waiting.text.textContent = item.status === 'processing' ? `Processing… ${item.progress}%` : item.status === 'ready' ? 'Nothing to play.' : `Waiting to be processed (${item.status})`;
+    waiting.text.textContent = item.status === 'processing' ? `Processing… ${item.progress}%` : item.status === 'ready' ? 'Nothing to play.' : `Waiting to be processed (${statusText(item)})`;
     waiting.bar.value = item.progress || 0;
   }
 
@@ -108,17 +109,24 @@ export async function viewMedia(ctx, id) {
     titleH.textContent = item.title || item.filename;
     document.title = (item.title || item.filename) + ' · mediaserver';
     setKids(badges,
-      el('span', { class: 'badge ' + item.status, 'data-testid': 'player-status', text: item.status === 'processing' ? `processing ${item.progress}%` : item.status }),
+      el('span', { class: 'badge ' + item.status, 'data-testid': 'player-status', text: statusText(item) }),
       el('span', { class: 'badge vis', text: item.visibility }),
       el('span', { text: item.kind }),
-      item.duration_seconds ? el('span', { text: fmtTime(item.duration_seconds) }) : null,
+      item.duration_seconds ? el('span', { 'data-testid': 'player-duration', text: fmtDuration(item.duration_seconds) }) : null,
       item.width && item.height ? el('span', { text: `${item.width}×${item.height}` }) : null);
     const rows = [
       ['File', item.filename], ['Size', fmtBytes(item.size)], ['Uploaded', fmtDate(item.created_at)],
-      ['Renditions', (item.renditions || []).map((r) => `${r.height ? r.height + 'p' : r.name} (${kbps(r.bandwidth)})`).join(', ') || '—'],
+      ['Renditions', (item.renditions || []).map((r) => `${r.height ? r.height + 'p' : r.name} (${kbps(r.bandwidth)} peak)`).join(', ') || '—'],
     ];
     if (item.error) rows.push(['Error', item.error]);
-    details.replaceChildren(...rows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]), ...sourceDetails(item));
+    // An image's generated variants: each size and format, opening the file itself.
+    const variants = (item.variants || []).map((v) => {
+      const url = loadableUrl(item, v.url);
+      const label = `${v.name} ${v.width}×${v.height} ${v.url.split('.').pop()}`;
+      return url ? el('a', { href: url, target: '_blank', rel: 'noopener', 'data-testid': 'variant-link', text: label }) : el('span', { text: label });
+    });
+    if (variants.length) rows.push(['Variants', el('span', { class: 'variant-list', 'data-testid': 'variants' }, ...variants.flatMap((a, i) => (i ? [', ', a] : [a])))]);
+    details.replaceChildren(...rows.flatMap(([k, v]) => [el('dt', { text: k }), typeof v === 'string' ? el('dd', { text: v }) : el('dd', {}, v)]), ...sourceDetails(item));
   }
 
   const share = makeSharePanel(canManage);
@@ -143,15 +151,24 @@ export async function viewMedia(ctx, id) {
       } catch (e) { toast(e.message); vis.value = item.visibility; } finally { vis.disabled = false; }
     });
 
-    const titleInput = el('input', { id: 'title-input', type: 'text', value: item.title, maxlength: '500', 'data-testid': 'title-input' });
-    const titleForm = el('form', { class: 'title-edit', onsubmit: async (e) => {
-      e.preventDefault();
+    // The title saves as the visibility does: at once, when you leave the field or press Enter.
+    const titleInput = el('input', { id: 'title-input', type: 'text', value: item.title, maxlength: '500', 'data-testid': 'title-input', 'aria-describedby': 'title-help' });
+    let savingTitle = false;
+    const saveTitle = async () => {
+      const title = titleInput.value;
+      if (savingTitle || title === item.title) return;
+      savingTitle = true;
       try {
-        item = Object.assign(item, await api('/v1/media/' + item.id, { method: 'PATCH', json: { title: titleInput.value } }));
+        item = Object.assign(item, await api('/v1/media/' + item.id, { method: 'PATCH', json: { title } }));
+        titleInput.value = item.title;
         renderInfo();
-        toast('Renamed');
-      } catch (e2) { toast(e2.message); }
-    } }, el('label', { for: 'title-input', text: 'Title' }), el('div', { class: 'copy' }, titleInput, el('button', { type: 'submit', class: 'secondary' }, 'Save')));
+        toast('Title saved');
+      } catch (e2) { toast(e2.message); titleInput.value = item.title; } finally { savingTitle = false; }
+    };
+    titleInput.addEventListener('change', saveTitle);
+    const titleForm = el('form', { class: 'title-edit', onsubmit: (e) => { e.preventDefault(); saveTitle(); } },
+      el('label', { for: 'title-input', text: 'Title' }), titleInput,
+      el('p', { class: 'small muted', id: 'title-help', text: 'Saved when you leave the field or press Enter; visibility saves when you choose it.' }));
 
     const del = el('button', { type: 'button', class: 'danger', 'data-testid': 'delete-button', onclick: async () => {
       if (!(await confirmDialog('Delete this item?', `“${item.title}” and all of its renditions will be deleted. This cannot be undone.`))) return;

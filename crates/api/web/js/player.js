@@ -8,9 +8,10 @@
 // audioTracks(), currentAudioTrack(), hls | dash}` (hls/dash: the library's own player object).
 
 import { $, el } from './dom.js';
-import { fmtTime, kbps } from './format.js';
+import { fmtDuration, fmtTime, kbps } from './format.js';
 import { trackViews } from './beacons.js';
 import { captionsMenu } from './captions.js';
+import { makeTransport } from './transport.js';
 
 /** hls.js on `media`. Calls `events.levels()` when the level list is known, `events.change()`
  *  when the playing level changes and `events.tracks()` when the audio tracks (or the current
@@ -168,14 +169,15 @@ async function loadStoryboard(vttUrl) {
 /**
  * The player: a media element, an HLS/DASH switch, a quality selector and a timeline with
  * storyboard previews, and an audio-language menu. `src` = {hls, dash, poster, storyboard,
- * dashReady, kind, duration, title, audioTracks} (audioTracks: the item's `audio_tracks`).
+ * dashReady, kind, duration, title, audioTracks, renditions} (audioTracks: the item's
+ * `audio_tracks`; renditions: its `renditions`, whose peak figures label the quality menu).
  * Returns {update(src), destroy()}.
  */
 export function makePlayer(ctx, src) {
   const isAudio = src.kind === 'audio';
   const media = isAudio
-    ? el('audio', { controls: true, preload: 'metadata', 'data-testid': 'video', 'aria-label': 'Audio player: ' + src.title })
-    : el('video', { controls: true, playsinline: true, preload: 'metadata', 'data-testid': 'video', 'aria-label': 'Video player: ' + src.title });
+    ? el('audio', { preload: 'metadata', 'data-testid': 'video', 'aria-label': 'Audio player: ' + src.title })
+    : el('video', { playsinline: true, preload: 'metadata', 'data-testid': 'video', 'aria-label': 'Video player: ' + src.title });
   if (src.poster && !isAudio) media.poster = src.poster;
   const stage = el('div', { class: 'stage', 'data-testid': 'stage' }, isAudio ? el('div', { class: 'audio-art', 'aria-hidden': 'true', text: '♪' }) : null, media);
 
@@ -199,9 +201,10 @@ export function makePlayer(ctx, src) {
 
   // timeline with storyboard previews
   const seek = el('input', { type: 'range', min: '0', max: '1', step: '0.1', value: 0, 'data-testid': 'seek', 'aria-label': 'Seek' });
-  const tNow = el('span', { text: '0:00' }), tEnd = el('span', { text: fmtTime(src.duration) });
+  const tNow = el('span', { text: '0:00' }), tEnd = el('span', { 'data-testid': 'player-total', text: fmtDuration(src.duration) });
   const preview = el('div', { class: 'preview hidden', 'data-testid': 'storyboard-preview', 'aria-hidden': 'true' }, el('span'));
-  const scrub = el('div', { class: 'scrub' }, preview, seek, el('div', { class: 'times' }, tNow, tEnd));
+  // No native controls: this timeline is the only one; transport.js has the buttons.
+  const scrub = el('div', { class: 'scrub' }, preview, seek, el('div', { class: 'times' }, tNow, makeTransport(media, () => root), tEnd));
   const note = el('p', { class: 'player-status', 'data-testid': 'processing-note', text: 'Still processing: the stream grows as it is encoded; DASH appears when it is done.' });
   const root = el('div', { class: 'player' }, stage, scrub, controls, status, note);
 
@@ -261,7 +264,8 @@ export function makePlayer(ctx, src) {
   const syncTime = () => {
     const d = duration();
     seek.max = String(d || 1);
-    tEnd.textContent = fmtTime(d);
+    // The item's duration when known (what its badge shows), the stream's otherwise.
+    tEnd.textContent = fmtDuration(src.duration > 0 ? src.duration : d);
     if (!dragging) { seek.value = String(media.currentTime); tNow.textContent = fmtTime(media.currentTime); }
   };
   media.addEventListener('timeupdate', syncTime);
@@ -270,7 +274,13 @@ export function makePlayer(ctx, src) {
   // engines
   let player = null;
   const mediaType = isAudio ? 'audio' : 'video';
-  const levelLabel = (l) => (l.height ? `${l.height}p · ${kbps(l.bitrate)}` : kbps(l.bitrate));
+  // One figure per rung whichever engine plays it: the item's measured peak (video and audio, as
+  // HLS's BANDWIDTH says); DASH's manifest states the encoder's nominal video rate instead.
+  const levelLabel = (l) => {
+    const r = l.height ? (src.renditions || []).find((x) => x.height === l.height && (!l.width || x.width === l.width)) : null;
+    const figure = r ? `${kbps(r.bandwidth)} peak` : kbps(l.bitrate);
+    return l.height ? `${l.height}p · ${figure}` : figure;
+  };
   const events = {
     levels() {
       if (!player) return;

@@ -23,17 +23,20 @@ export function makeSharePanel(canManage) {
       }
       kids.push(...embedSnippet(item));
     }
-    if (canManage && item.kind !== 'image' && (item.playable || item.status === 'ready')) {
+    if (canManage && (item.playable || item.status === 'ready')) {
       const ttl = el('select', { id: 'share-ttl', 'data-testid': 'share-ttl' },
         el('option', { value: '3600', text: '1 hour' }), el('option', { value: '86400', text: '1 day' }), el('option', { value: '604800', text: '7 days' }));
       const out = el('div', { class: 'share-out', 'data-testid': 'share-out' });
       const showToken = (t) => {
+        const page = absolute('#/share/' + encodeURIComponent(t.token));
         out.replaceChildren(
-          ...copyField('Player link', absolute('#/share/' + encodeURIComponent(t.token)), 'share-page-url'),
-          ...copyField('HLS URL', absolute(t.hls), 'share-hls-url'),
-          ...copyField('DASH URL', absolute(t.dash), 'share-dash-url'),
-          ...embedSnippet(item, t.token),
-          el('p', { class: 'small muted', text: 'Expires ' + fmtDate(t.expires_at) + '. Anyone with these links can watch until then, unless the item is deleted or made private from public or unlisted.' }));
+          ...(item.kind === 'image'
+            ? copyField('Image link', page, 'share-page-url')
+            : [...copyField('Player link', page, 'share-page-url'),
+              ...copyField('HLS URL', absolute(t.hls), 'share-hls-url'),
+              ...copyField('DASH URL', absolute(t.dash), 'share-dash-url'),
+              ...embedSnippet(item, t.token)]),
+          el('p', { class: 'small muted', text: 'Expires ' + fmtDate(t.expires_at) + `. Anyone with ${item.kind === 'image' ? 'this link can see it' : 'these links can watch'} until then, unless the item is deleted or made private from public or unlisted.` }));
       };
       const make = el('button', { type: 'button', 'data-testid': 'share-create', onclick: async () => {
         make.disabled = true;
@@ -42,32 +45,59 @@ export function makeSharePanel(canManage) {
           showToken(lastToken);
         } catch (e) { out.replaceChildren(el('p', { class: 'error', role: 'alert', text: e.message })); } finally { make.disabled = false; }
       } }, 'Create playback link');
-      kids.push(el('p', { class: 'small muted', text: item.visibility === 'private' ? 'A signed link plays this private item without logging in, until it expires.' : 'Or a signed link that expires:' }),
+      kids.push(el('p', { class: 'small muted', text: item.visibility === 'private' ? `A signed link ${item.kind === 'image' ? 'shows' : 'plays'} this private item without logging in, until it expires.` : 'Or a signed link that expires:' }),
         el('div', { class: 'row' }, el('label', { for: 'share-ttl', class: 'small', text: 'Valid for' }), ttl, make), out);
       if (lastToken) showToken(lastToken);
     } else if (item.visibility === 'private') {
-      kids.push(el('p', { class: 'small muted', text: item.kind === 'image' ? 'Make the image unlisted or public to share it.' : 'Links can be made once the item is playable.' }));
+      kids.push(el('p', { class: 'small muted', text: item.kind === 'image' ? 'Links can be made once the image is processed.' : 'Links can be made once the item is playable.' }));
     }
     root.replaceChildren(...kids);
   }
   return { root, render };
 }
 
+/** The page a signed link opens (no login): the item's title, its player or image, or — for a
+ *  link that is malformed, tampered with, expired or revoked — a message saying so. */
 export async function viewShare(ctx, token) {
-  const base = '/v1/play/' + encodeURIComponent(token) + '/';
-  const player = makePlayer(ctx, {
-    hls: base + 'hls/master.m3u8',
-    dash: base + 'dash/manifest.mpd',
-    poster: base + 'thumbnail.jpg',
-    storyboard: base + 'storyboard.vtt',
-    // Unknown without the item; a DASH manifest that is not there yet reports itself.
-    dashReady: true,
-    kind: 'video',
-    duration: 0,
-    title: 'shared media',
-  });
+  let item;
+  try {
+    item = await api('/v1/play/' + encodeURIComponent(token), { auth: false });
+  } catch (e) {
+    if (!ctx.alive()) return;
+    const text = e.status === 401
+      ? (/expired/.test(e.message) ? 'This link has expired. Ask whoever shared it for a new one.' : 'This link is not valid: it may have been copied incompletely or altered.')
+      : e.status === 404 ? 'What this link shared is no longer available: it was deleted or made private.'
+        : 'This link cannot be opened right now: ' + e.message;
+    document.title = 'Link not available · mediaserver';
+    view().append(el('div', { class: 'panel', 'data-testid': 'share-invalid' }, el('h1', { text: 'Link not available' }), el('p', { role: 'alert', text })));
+    return;
+  }
+  if (!ctx.alive()) return;
+  document.title = item.title + ' · mediaserver';
+  let stage;
+  if (item.kind === 'image') {
+    const variants = item.variants || [];
+    const large = variants.find((v) => v.name === 'large' && v.url.endsWith('.webp')) || variants.find((v) => v.name === 'large');
+    const src = large ? large.url : item.thumbnail_url;
+    stage = src ? el('div', { class: 'stage' }, el('img', { class: 'full', alt: item.title, src, 'data-testid': 'image' }))
+      : el('p', { class: 'muted', text: 'The image is still being processed.' });
+  } else if (item.playable || item.status === 'ready') {
+    stage = makePlayer(ctx, {
+      hls: item.hls,
+      dash: item.dash,
+      poster: item.thumbnail_url,
+      storyboard: item.storyboard_url,
+      dashReady: item.status === 'ready',
+      kind: item.kind,
+      duration: item.duration_seconds || 0,
+      title: item.title,
+      renditions: item.renditions,
+    }).root;
+  } else {
+    stage = el('p', { class: 'muted', text: 'Not playable yet: it is still being processed.' });
+  }
   view().append(el('div', { class: 'watch single', 'data-testid': 'share-page' },
-    el('section', { class: 'primary', 'aria-label': 'Player' }, player.root,
-      el('h1', { text: 'Shared media' }),
-      el('p', { class: 'small muted', text: 'Played through a signed link; it stops working when the link expires.' }))));
+    el('section', { class: 'primary', 'aria-label': item.kind === 'image' ? 'Image' : 'Player' }, stage,
+      el('h1', { 'data-testid': 'share-title', text: item.title }),
+      el('p', { class: 'small muted', text: 'Shared through a signed link; it stops working on ' + fmtDate(item.expires_at) + '.' }))));
 }

@@ -8,6 +8,7 @@
 
 import { api, ensureFresh, loadMe, refreshTokens, store, toError } from './api.js';
 import { el, toast } from './dom.js';
+import { duplicateAfter, duplicateBefore } from './duplicates.js';
 import { fmtBytes } from './format.js';
 
 const TUS_ENDPOINT = '/v1/uploads/';
@@ -164,14 +165,14 @@ export function uploadList() {
   return uploader.list;
 }
 
-function startUploads(files) {
+function startUploads(files, { allowDuplicate = false } = {}) {
   for (const file of files) {
     const bar = el('progress', { max: '100', value: 0, 'aria-label': 'Upload progress of ' + file.name });
     const state = el('span', { class: 'small muted', 'data-testid': 'upload-state', text: 'waiting' });
     const note = el('span', { class: 'small muted full', 'data-testid': 'upload-note' });
     const li = el('li', { 'data-testid': 'upload-item', 'data-state': 'waiting' }, el('span', { class: 'name', text: file.name, title: file.name }), state, note, bar);
     uploadList().append(li);
-    uploader.queue.push({ file, li, state, note, bar });
+    uploader.queue.push({ file, li, state, note, bar, allowDuplicate });
   }
   if (!uploader.running) uploader.running = runUploads().finally(() => { uploader.running = null; });
 }
@@ -191,6 +192,7 @@ async function runUpload(job) {
   const { file, li, state, note, bar } = job;
   const say = (text, cls = 'small muted') => { state.textContent = text; state.className = cls; };
   let offset = 0;
+  if (await duplicateBefore(job, () => startUploads([file], { allowDuplicate: true }))) return;
   li.dataset.state = 'uploading';
   say('starting');
   try {
@@ -217,11 +219,12 @@ async function runUpload(job) {
     say('uploaded');
     li.dataset.id = id;
     li.dataset.state = 'done';
+    let item = null;
     try {
-      const item = await api('/v1/media/' + encodeURIComponent(id));
+      item = await api('/v1/media/' + encodeURIComponent(id));
       if (uploader.view) uploader.view.added(item);
     } catch { /* the library's next refresh shows it */ }
-    setTimeout(() => li.remove(), 4000);
+    if (!(await duplicateAfter(job, item))) setTimeout(() => li.remove(), 4000);
   } catch (err) {
     const { text, login, resumable } = uploadErrorText(err, offset, file.size);
     say(text, 'small error full');

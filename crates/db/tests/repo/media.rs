@@ -143,6 +143,7 @@ async fn list_filters(repo: &DynRepo) {
             visibility: None,
             before_id: None,
             limit: 100,
+            ..Default::default()
         };
         async move { repo.list_media(&filter).await.unwrap() }
     };

@@ -69,7 +69,7 @@ pub async fn video(
     }
     if opts.keyframe_seconds == 0
         || opts.segment_seconds == 0
-        || opts.segment_seconds % opts.keyframe_seconds != 0
+        || !opts.segment_seconds.is_multiple_of(opts.keyframe_seconds)
     {
         return Err(invalid_options(
             "segment_seconds must be a positive multiple of keyframe_seconds",

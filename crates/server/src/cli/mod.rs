@@ -21,6 +21,9 @@ use std::process::ExitCode;
 /// Configuration comes from environment variables (PORT, DATA_DIR, DATABASE_URL,
 /// STORAGE_PROVIDER, MEDIA_BUCKET, JWT_SECRET, MAX_UPLOAD_BYTES, ...; see the README). With none
 /// set it runs self-contained: SQLite and local files under ./data.
+///
+/// Logs go to stderr: LOG_LEVEL filters them (e.g. debug,sqlx=warn); LOG_FORMAT=json writes one
+/// JSON object per line for log shippers (default text, coloured only on a terminal).
 #[derive(Parser)]
 #[command(name = "mediaserver", version, propagate_version = true)]
 struct Cli {
@@ -141,8 +144,13 @@ fn init_tracing(json: bool) {
     let filter = EnvFilter::try_from_env("LOG_LEVEL")
         .or_else(|_| EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    // Colour only for a person at a terminal: log files and journald get plain text, and
+    // NO_COLOR (no-color.org) turns it off there too.
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(std::io::stderr);
     if json {
         builder.json().init();

@@ -365,15 +365,23 @@ async fn wait_prints_playback_urls_once_ready() {
             r.text().await.unwrap()
         }
     };
+    // Uploads are private: the URLs printed are the signed ones, which play without a header
+    // (a player sends none); the plain ones are listed as needing a token, and do.
     let hls = find(&mp4, "hls");
     assert!(hls.starts_with(&s.url) && hls.ends_with("/hls/master.m3u8"));
-    assert!(get(hls, true).await.starts_with("#EXTM3U"));
-    assert!(get(find(&mp4, "dash"), true).await.contains("<MPD"));
-    // The signed URL plays without a header.
-    assert!(get(find(&mp4, "play"), false).await.starts_with("#EXTM3U"));
-    let large = find(&png, "large.webp");
-    let r = s.client.get(large).bearer_auth(&key).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    assert!(hls.contains("/v1/play/"), "{hls}");
+    assert!(get(hls, false).await.starts_with("#EXTM3U"));
+    assert!(get(find(&mp4, "dash"), false).await.contains("<MPD"));
+    let plain = find(&mp4, "hls (needs a bearer token)");
+    assert!(plain.contains("/v1/media/"), "{plain}");
+    let r = s.client.get(&plain).send().await.unwrap();
+    assert!(r.status().is_client_error(), "{plain}: {}", r.status());
+    assert!(get(plain, true).await.starts_with("#EXTM3U"));
+    for label in ["large.webp", "thumbnail"] {
+        let url = find(&png, label);
+        let r = s.client.get(&url).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{label} {url}");
+    }
     assert!(dir.path().join("env.json").exists());
     s.stop().await;
 }

@@ -253,6 +253,7 @@ pub(crate) async fn delete_user(
                 visibility: None,
                 before_id: None,
                 limit: DELETE_BATCH,
+                ..Default::default()
             })
             .await?;
         if items.is_empty() {

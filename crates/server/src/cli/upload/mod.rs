@@ -47,8 +47,14 @@ pub struct UploadArgs {
     /// Files to upload: images, video or audio (the server decides the kind from the bytes).
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
-    /// The server's base URL, e.g. http://localhost:3000.
-    #[arg(long, env = "MEDIASERVER_URL", value_name = "URL", value_parser = parse_server)]
+    /// The server's base URL (`mediaserver serve` listens on port 3000 by default).
+    #[arg(
+        long,
+        env = "MEDIASERVER_URL",
+        value_name = "URL",
+        default_value = "http://localhost:3000",
+        value_parser = parse_server
+    )]
     server: Url,
     /// Bearer token: an API key (POST /v1/api-keys; lasts until revoked or its expiry) or an access token from
     /// /v1/auth/login. Prefer the environment variable: it stays out of shell history and `ps`.

@@ -111,7 +111,10 @@ fn print_unknown(u: &Uploaded, why: &str, json: bool) {
     }
 }
 
-/// Everything a user would open, as absolute URLs: (label, url).
+/// Everything a user would open, as absolute URLs: (label, url). A private item's plain URLs
+/// need an `Authorization` header no player sends, so it gets the signed ones (a short-lived
+/// token in the path, valid for an hour) under the same labels, and the plain ones are marked as
+/// needing a token.
 fn links(base: &Url, item: &Value) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut add = |label: &str, v: &Value| {
@@ -119,20 +122,42 @@ fn links(base: &Url, item: &Value) -> Vec<(String, String)> {
             out.push((label.to_string(), absolute(base, p)));
         }
     };
-    add("hls", &item["playback"]["hls"]);
-    add("dash", &item["playback"]["dash"]);
-    // The same with a short-lived playback token in the path: opens in any player, no header.
-    if item["playback"].is_object() {
-        add("play", &item["signed"]["hls"]);
+    let private = item["visibility"].as_str() == Some("private");
+    let signed = item["signed"].is_object();
+    if private && signed {
+        add("hls", &item["signed"]["hls"]);
+        add("dash", &item["signed"]["dash"]);
+        if item["thumbnail_url"].is_string() {
+            add("thumbnail", &item["signed"]["thumbnail"]);
+        }
+        add("hls (needs a bearer token)", &item["playback"]["hls"]);
+        add("dash (needs a bearer token)", &item["playback"]["dash"]);
+    } else {
+        add("hls", &item["playback"]["hls"]);
+        add("dash", &item["playback"]["dash"]);
+        // The same with a short-lived playback token in the path: opens in any player, no header.
+        if item["playback"].is_object() {
+            add("play", &item["signed"]["hls"]);
+        }
+        add("thumbnail", &item["thumbnail_url"]);
     }
-    add("thumbnail", &item["thumbnail_url"]);
+    // A variant's signed URL is its plain one under the signed base (`/v1/play/{token}/`).
+    let plain_base = format!("/v1/media/{}/", item["id"].as_str().unwrap_or_default());
+    let signed_base = item["signed"]["thumbnail"]
+        .as_str()
+        .and_then(|t| t.rsplit_once('/'))
+        .map(|(dir, _)| format!("{dir}/"));
     for v in item["variants"].as_array().into_iter().flatten() {
-        let name = v["url"]
-            .as_str()
-            .and_then(|u| u.rsplit('/').next())
-            .unwrap_or("variant")
-            .to_string();
-        add(&name, &v["url"]);
+        let Some(url) = v["url"].as_str() else {
+            continue;
+        };
+        let name = url.rsplit('/').next().unwrap_or("variant").to_string();
+        match (&signed_base, url.strip_prefix(&plain_base)) {
+            (Some(sb), Some(rest)) if private => {
+                add(&name, &Value::String(format!("{sb}{rest}")));
+            }
+            _ => add(&name, &v["url"]),
+        }
     }
     out
 }
