@@ -112,7 +112,8 @@ fn etags() -> &'static [String] {
 
 /// A page's Content-Security-Policy: only this origin's scripts and styles; media, images and
 /// XHR also from `blob:` (MSE) and from `PUBLIC_BASE_URL`, where segment requests may be
-/// redirected; framed only by `frame_ancestors` (`'none'` but for the embed page).
+/// redirected; media also from `data:`, where hls.js points the subtitle `<track>` elements it
+/// fills itself; framed only by `frame_ancestors` (`'none'` but for the embed page).
 fn csp(public_base_url: Option<&str>, frame_ancestors: &str) -> String {
     let extra = public_base_url
         .and_then(origin_of)
@@ -120,7 +121,7 @@ fn csp(public_base_url: Option<&str>, frame_ancestors: &str) -> String {
         .unwrap_or_default();
     format!(
         "default-src 'self'; script-src 'self'; style-src 'self'; \
-         img-src 'self' data: blob:{extra}; media-src 'self' blob:{extra}; \
+         img-src 'self' data: blob:{extra}; media-src 'self' data: blob:{extra}; \
          connect-src 'self'{extra}; worker-src 'self' blob:; object-src 'none'; \
          base-uri 'none'; form-action 'self'; frame-ancestors {frame_ancestors}"
     )
@@ -298,7 +299,7 @@ mod tests {
         assert!(!csp(None, "'none'").contains("cdn"));
         let p = csp(Some("https://cdn.example.com/media-bucket"), "'none'");
         assert!(p.contains("connect-src 'self' https://cdn.example.com;"));
-        assert!(p.contains("media-src 'self' blob: https://cdn.example.com;"));
+        assert!(p.contains("media-src 'self' data: blob: https://cdn.example.com;"));
         assert_eq!(origin_of("https://a b/"), None);
         assert_eq!(origin_of("ftp://x/"), None);
         assert_eq!(

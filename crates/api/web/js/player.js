@@ -195,7 +195,7 @@ export function makePlayer(ctx, src) {
     id: 'audio-track', label: 'Audio', testid: 'audio-menu',
     onPick: (i) => { if (player) player.setAudioTrack(i); },
   });
-  const captions = captionsMenu();
+  const captions = captionsMenu(media);
   const controls = el('div', { class: 'controls' }, engineSet,
     el('div', {}, el('label', { for: 'quality', text: 'Quality' }), quality), audioMenu.root, captions.root, current);
 
@@ -342,6 +342,9 @@ export function makePlayer(ctx, src) {
     clearTimeout(retryTimer);
     if (!isRetry) retries = 0;
     if (player) { try { player.destroy(); } catch (e) { console.warn(e); } player = null; }
+    // hls.js leaves its subtitle <track> elements behind, and dash.js would take a leftover one
+    // of the same kind and language as its own and wait for cues that never come.
+    media.querySelectorAll('track').forEach((t) => t.remove());
     current.dataset.engine = engine;
     if (!isRetry) status.textContent = '';
     status.className = 'player-status';
@@ -356,7 +359,7 @@ export function makePlayer(ctx, src) {
       return;
     }
     const p = player;
-    captions.attach(p);
+    captions.attach(p, src.dash);
     window.__player = {
       engine: p.engine,
       errors: p.errors,
