@@ -383,7 +383,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's media items (admins: everyone's), newest first. */
+        /**
+         * The caller's media items (admins: everyone's), newest first unless `sort` says otherwise;
+         *     filtered by kind, status, title (`q`) or the original's SHA-256.
+         */
         get: operations["list_media"];
         put?: never;
         /**
@@ -455,6 +458,27 @@ export interface paths {
         head?: never;
         /** Change an item's title or visibility. */
         patch: operations["update_media"];
+        trace?: never;
+    };
+    "/v1/media/{id}/analytics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The item's viewing over a range of days (UTC; default the last 30): views, unique viewers,
+         *     watch time, time to first frame, rebuffering, errors, watch time per rendition, and each day.
+         *     The owner or an admin only.
+         */
+        get: operations["media_analytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/media/{id}/complete": {
@@ -599,6 +623,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/media/{id}/text-tracks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The item's text tracks: the source's subtitle streams, then uploaded files. Owner or admin. */
+        get: operations["list_text_tracks"];
+        put?: never;
+        /**
+         * Add a caption or subtitle file to a ready video or audio item: the raw file (WebVTT or
+         *     SubRip, UTF-8, at most 5 MiB) as the body, `?language=` (required), `label`, `kind`. It is
+         *     normalised to WebVTT and published in the item's HLS and DASH manifests at once. Cues must
+         *     start before the item ends; a cue that runs past the end is cut there. Owner or admin.
+         */
+        post: operations["upload_text_track"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/media/{id}/text-tracks/{track_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete an uploaded text track with its files: it leaves the item's manifests at once. A track from the
+         *     source's own subtitle streams cannot be deleted (409). Owner or admin.
+         */
+        delete: operations["delete_text_track"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/media/{id}/thumbnail.jpg": {
         parameters: {
             query?: never;
@@ -623,6 +690,48 @@ export interface paths {
             cookie?: never;
         };
         get: operations["media_variant"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/media/{id}/views": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reports playback of an item: one JSON object per request (see docs/analytics.md). No login
+         *     needed for an item the caller may play; a private item needs `?token=` (a playback token for
+         *     it) or its owner's login. At most 4 KiB; at most `BEACONS_PER_MINUTE` (120) beacons per minute per address.
+         */
+        post: operations["media_beacon"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/play/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The item a playback token plays (no login: the token is the credential). 401 for a token
+         *     that is malformed, tampered with or expired; 404 when its item was deleted or made private
+         *     after the token was minted.
+         */
+        get: operations["shared_item"];
         put?: never;
         post?: never;
         delete?: never;
@@ -721,6 +830,26 @@ export interface paths {
         get: operations["token_variant"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/play/{token}/views": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reports playback of the item named by the playback token in the path (what a player playing
+         *     `/v1/play/{token}/…` sends). As `POST /v1/media/{id}/views` otherwise.
+         */
+        post: operations["token_beacon"];
         delete?: never;
         options?: never;
         head?: never;
@@ -896,6 +1025,53 @@ export interface components {
              */
             storage_bytes: number;
         };
+        /** @description An item's viewing over a range of days. Sessions belong to the day of their first beacon. */
+        AnalyticsReport: {
+            /** @description Every day of the range, oldest first (days without views are zeros). */
+            days: components["schemas"]["DayReport"][];
+            /**
+             * Format: int64
+             * @description Playback errors the players reported.
+             */
+            errors: number;
+            /** Format: date */
+            from: string;
+            /**
+             * Format: double
+             * @description Rebuffering time / (watch time + rebuffering time), 0 to 1; 0 when nothing was played.
+             */
+            rebuffer_ratio: number;
+            /** Format: double */
+            rebuffer_seconds: number;
+            /** Format: int64 */
+            rebuffers: number;
+            /**
+             * @description Watch time in seconds by rendition name (watch time on a rendition the item does not
+             *     list, or before the player named one, is in `watch_seconds` only).
+             */
+            renditions: {
+                [key: string]: number;
+            };
+            startup_ms: components["schemas"]["Startup"];
+            /** Format: date */
+            to: string;
+            /**
+             * Format: int64
+             * @description Distinct viewers per day, summed over the days: viewers are a salted daily hash, so one
+             *     person on two days counts twice.
+             */
+            unique_viewers: number;
+            /**
+             * Format: int64
+             * @description Playback sessions that started (one per session, however often it reports a start).
+             */
+            views: number;
+            /**
+             * Format: double
+             * @description Seconds actually playing, as the players reported.
+             */
+            watch_seconds: number;
+        };
         ApiKeyList: {
             /** @description The caller's keys that are not revoked, expired ones included, newest first. */
             keys: components["schemas"]["ApiKeyView"][];
@@ -955,6 +1131,79 @@ export interface components {
             /** @description As the HLS `NAME` says: the source's title, else the language's English name. */
             name: string;
         };
+        /**
+         * @description One playback beacon, as the document describes it: one shape per `event`, each with the fields
+         *     that belong to it (a field sent with another event is a 400). [`BeaconBody`] reads it, with
+         *     error messages that name the field.
+         *     (Only utoipa reads these `serde` attributes: no field is read through this type.)
+         */
+        Beacon: {
+            /** @enum {string} */
+            event: "view_start";
+            /** Format: double */
+            position_seconds?: number | null;
+            rendition?: string | null;
+            session: string;
+            /**
+             * Format: double
+             * @description Milliseconds from the play request to the first frame.
+             */
+            startup_ms?: number | null;
+        } | {
+            /** @enum {string} */
+            event: "heartbeat";
+            /** Format: double */
+            position_seconds?: number | null;
+            rendition?: string | null;
+            session: string;
+            /**
+             * Format: double
+             * @description Seconds actually playing since the previous beacon (at most 60).
+             */
+            watch_seconds: number;
+        } | {
+            /**
+             * Format: double
+             * @description How long, in milliseconds.
+             */
+            duration_ms: number;
+            /** @enum {string} */
+            event: "rebuffer";
+            /** Format: double */
+            position_seconds?: number | null;
+            rendition?: string | null;
+            session: string;
+        } | {
+            /** @enum {string} */
+            event: "rendition";
+            /** Format: double */
+            position_seconds?: number | null;
+            rendition: string;
+            session: string;
+        } | {
+            /** @enum {string} */
+            event: "error";
+            /** @description What went wrong (checked and counted, not stored). */
+            message?: string | null;
+            /** Format: double */
+            position_seconds?: number | null;
+            rendition?: string | null;
+            session: string;
+        } | {
+            /** @enum {string} */
+            event: "end";
+            /** Format: double */
+            position_seconds?: number | null;
+            rendition?: string | null;
+            session: string;
+            /**
+             * Format: double
+             * @description Seconds actually playing since the previous beacon (at most 60).
+             */
+            watch_seconds?: number | null;
+        };
+        /** @description A WebVTT (`WEBVTT` first) or SubRip file, UTF-8, at most 5 MiB. */
+        CaptionFile: string;
         CreatedApiKey: {
             /** Format: date-time */
             created_at: string;
@@ -992,6 +1241,19 @@ export interface components {
              * @example correct horse battery staple
              */
             password: string;
+        };
+        DayReport: {
+            /**
+             * Format: date
+             * @description `YYYY-MM-DD` (UTC).
+             */
+            date: string;
+            /** Format: int64 */
+            unique_viewers: number;
+            /** Format: int64 */
+            views: number;
+            /** Format: double */
+            watch_seconds: number;
         };
         /** @description A delivery with every attempt, oldest first. */
         DeliveryDetail: components["schemas"]["DeliveryView"] & {
@@ -1163,6 +1425,12 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        /** @description One page of the library. */
+        LibraryPage: {
+            items: components["schemas"]["MediaView"][];
+            /** @description Pass as `cursor`, with the same query, to get the next page; `null` on the last page. */
+            next_cursor?: string | null;
+        };
         MeView: components["schemas"]["UserView"] & {
             storage: components["schemas"]["StorageView"];
         };
@@ -1216,6 +1484,12 @@ export interface components {
              * @description Processing progress, 0–100.
              */
             progress: number;
+            /**
+             * Format: int64
+             * @description While `status` is `queued`: how many queued jobs a worker takes before this item's
+             *     (images go before audio and video, then first come first served); null otherwise.
+             */
+            queue_position?: number | null;
             renditions: components["schemas"]["RenditionView"][];
             /** @description SHA-256 of the original, hex. */
             sha256: string;
@@ -1226,6 +1500,11 @@ export interface components {
             status: components["schemas"]["MediaStatus"];
             /** @description Storyboard WebVTT (cues point into a sprite next to it), for scrubbing previews. */
             storyboard_url?: string | null;
+            /**
+             * @description Every text track: the source's subtitle streams first, then uploaded files (oldest
+             *     first).
+             */
+            text_tracks: components["schemas"]["TextTrackView"][];
             thumbnail_url?: string | null;
             title: string;
             /** Format: date-time */
@@ -1369,6 +1648,46 @@ export interface components {
          * @enum {string}
          */
         Scope: "read" | "upload" | "write" | "admin";
+        /** @description The item a playback token plays, with every URL carrying the token. */
+        SharedItem: {
+            dash: string;
+            /** Format: double */
+            duration_seconds?: number | null;
+            /**
+             * Format: date-time
+             * @description When the token (and with it every URL here) stops working.
+             */
+            expires_at: string;
+            hls: string;
+            kind: components["schemas"]["MediaKind"];
+            /** @description True once enough is published to start playback. */
+            playable: boolean;
+            renditions: components["schemas"]["SharedRendition"][];
+            status: components["schemas"]["MediaStatus"];
+            storyboard_url?: string | null;
+            thumbnail_url?: string | null;
+            title: string;
+            /** @description An image's generated variants. */
+            variants: components["schemas"]["SharedVariant"][];
+        };
+        /** @description A rung of the video ladder; `bandwidth` is its measured peak, video and audio (bits/s). */
+        SharedRendition: {
+            /** Format: int64 */
+            bandwidth: number;
+            /** Format: int32 */
+            height: number;
+            /** Format: int32 */
+            width: number;
+        };
+        /** @description An image variant, at the token's URL. */
+        SharedVariant: {
+            /** Format: int32 */
+            height: number;
+            name: string;
+            url: string;
+            /** Format: int32 */
+            width: number;
+        };
         SignedUrls: {
             dash: string;
             /** Format: date-time */
@@ -1407,6 +1726,13 @@ export interface components {
              */
             width: number;
         };
+        /** @description Time to first frame over the range's views, nearest-rank percentiles; null without any. */
+        Startup: {
+            /** Format: int32 */
+            p50?: number | null;
+            /** Format: int32 */
+            p95?: number | null;
+        };
         /** @description What a user has in storage, and their quota. */
         StorageView: {
             /**
@@ -1436,6 +1762,43 @@ export interface components {
              * @description What the quota counts: originals plus unfinished uploads' declared lengths.
              */
             used_bytes: number;
+        };
+        /**
+         * @description Whether a text track transcribes speech only (`subtitles`) or also sounds and speakers
+         *     (`captions`, for viewers who cannot hear the audio).
+         * @enum {string}
+         */
+        TextTrackKind: "subtitles" | "captions";
+        /** @description The item's text tracks. */
+        TextTrackList: {
+            /** @description The source's subtitle streams first, then uploaded files, oldest first. */
+            items: components["schemas"]["TextTrackView"][];
+        };
+        /**
+         * @description Where a text track came from: a subtitle stream of the source, or a file the owner uploaded.
+         * @enum {string}
+         */
+        TextTrackSource: "embedded" | "upload";
+        /** @description A text track (captions or subtitles) published with the item's HLS and DASH streams. */
+        TextTrackView: {
+            /** @description `s0`, `s1`… for the source's subtitle streams; `u…` for uploaded files. */
+            id: string;
+            kind: components["schemas"]["TextTrackKind"];
+            /** @description What players show in their captions menu. */
+            label: string;
+            /**
+             * @description BCP 47 tag whose primary subtag is ISO 639 (`und` when unknown), as in HLS `LANGUAGE`
+             *     and DASH `lang`.
+             */
+            language: string;
+            /**
+             * @description The same file under the item's playback token, for its owner or an admin (see
+             *     `signed`); null otherwise.
+             */
+            signed_url?: string | null;
+            source: components["schemas"]["TextTrackSource"];
+            /** @description The WebVTT file (plays where the item's other playback URLs do). */
+            url: string;
         };
         TokenPair: {
             access_token: string;
@@ -2748,12 +3111,18 @@ export interface operations {
             query?: {
                 /** @description Page size, 1–100 (default 20). */
                 limit?: number;
-                /** @description `next_cursor` from the previous page. */
+                /** @description `next_cursor` from the previous page (of the same query). */
                 cursor?: string;
                 /** @description Only items of this kind. */
                 kind?: components["schemas"]["MediaKind"];
                 /** @description Only items in this state. */
                 status?: components["schemas"]["MediaStatus"];
+                /** @description Only items whose title contains this text (ASCII letters in either case). */
+                q?: string;
+                /** @description Only items whose original has this SHA-256 (64 hex digits): is this file already here? */
+                sha256?: string;
+                /** @description Order: `newest` (default), `oldest`, `title` (A–Z), `size` (largest first). */
+                sort?: "newest" | "oldest" | "title" | "size";
             };
             header?: never;
             path?: never;
@@ -2766,7 +3135,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MediaPage"];
+                    "application/json": components["schemas"]["LibraryPage"];
                 };
             };
             400: {
@@ -3175,6 +3544,77 @@ export interface operations {
             };
             /** @description the request body is larger than this endpoint accepts */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database or storage cannot serve now; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    media_analytics: {
+        parameters: {
+            query?: {
+                /** @description First day (UTC, `YYYY-MM-DD`, included); default 29 days before `to`. */
+                from?: string;
+                /** @description Last day (UTC, `YYYY-MM-DD`, included); default today. At most 366 days after `from`. */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalyticsReport"];
+                };
+            };
+            /** @description a date is malformed, or the range is reversed or longer than 366 days */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed; or an API key without the scope this needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such item, or not the caller's */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3811,6 +4251,244 @@ export interface operations {
             };
         };
     };
+    list_text_tracks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TextTrackList"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed; or an API key without the scope this needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    upload_text_track: {
+        parameters: {
+            query: {
+                /**
+                 * @description The track's language: an ISO 639-1/639-2/639-3 code or a BCP 47 tag built on one
+                 *     (`en`, `eng`, `pt-BR`).
+                 * @example en
+                 */
+                language: string;
+                /**
+                 * @description What players show in their captions menu (at most 100 characters); defaults to the
+                 *     language's English name.
+                 */
+                label?: string;
+                /**
+                 * @description `subtitles` (speech only, the default) or `captions` (speech and sounds, for viewers
+                 *     who cannot hear the audio).
+                 */
+                kind?: components["schemas"]["TextTrackKind"];
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description the caption file */
+        requestBody: {
+            content: {
+                "application/octet-stream": components["schemas"]["CaptionFile"];
+                "application/x-subrip": components["schemas"]["CaptionFile"];
+                "text/plain": components["schemas"]["CaptionFile"];
+                "text/vtt": components["schemas"]["CaptionFile"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TextTrackView"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed; or an API key without the scope this needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The item is not ready (still processing, or failed) or is an image */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The file is not a usable WebVTT or SubRip file (the line at fault is named), has no cues, or a cue starts after the item ends */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server is out of disk space; nothing was kept */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_text_track: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                track_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed; or an API key without the scope this needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The track is one of the source's subtitle streams */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     media_thumbnail: {
         parameters: {
             query?: {
@@ -3955,6 +4633,146 @@ export interface operations {
                 };
             };
             416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database or storage cannot serve now; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    media_beacon: {
+        parameters: {
+            query?: {
+                /** @description A playback token for this item (alternative to a login), as playback takes it. */
+                token?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description `text/plain` is read the same way (what `navigator.sendBeacon` sends for a string) */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Beacon"];
+            };
+        };
+        responses: {
+            /** @description recorded */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a field is missing or wrong: the message names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description an invalid or expired playback token or login */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the playback token is for another item */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such item, or not one the caller may play */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is over 4 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many beacons from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database or storage cannot serve now; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    shared_item: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A playback token (`POST /v1/media/{id}/playback-token`) */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SharedItem"];
+                };
+            };
+            /** @description invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the item is gone or no longer shared */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4375,6 +5193,85 @@ export interface operations {
                 };
             };
             416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database or storage cannot serve now; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    token_beacon: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        /** @description `text/plain` is read the same way (what `navigator.sendBeacon` sends for a string) */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Beacon"];
+            };
+        };
+        responses: {
+            /** @description recorded */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a field is missing or wrong: the message names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description an invalid or expired playback token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the item is gone, or the token no longer plays it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is over 4 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many beacons from this address; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

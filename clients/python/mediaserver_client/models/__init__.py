@@ -1,14 +1,29 @@
 """ Contains all the data models used in inputs/outputs """
 
 from .admin_user_view import AdminUserView
+from .analytics_report import AnalyticsReport
+from .analytics_report_renditions import AnalyticsReportRenditions
 from .api_key_list import ApiKeyList
 from .api_key_view import ApiKeyView
 from .attempt_view import AttemptView
 from .audio_track_view import AudioTrackView
+from .beacon_type_0 import BeaconType0
+from .beacon_type_0_event import BeaconType0Event
+from .beacon_type_1 import BeaconType1
+from .beacon_type_1_event import BeaconType1Event
+from .beacon_type_2 import BeaconType2
+from .beacon_type_2_event import BeaconType2Event
+from .beacon_type_3 import BeaconType3
+from .beacon_type_3_event import BeaconType3Event
+from .beacon_type_4 import BeaconType4
+from .beacon_type_4_event import BeaconType4Event
+from .beacon_type_5 import BeaconType5
+from .beacon_type_5_event import BeaconType5Event
 from .create_tus_resumable import CreateTusResumable
 from .created_api_key import CreatedApiKey
 from .created_invitation import CreatedInvitation
 from .credentials import Credentials
+from .day_report import DayReport
 from .delete_upload_tus_resumable import DeleteUploadTusResumable
 from .delivery_detail import DeliveryDetail
 from .delivery_page import DeliveryPage
@@ -34,6 +49,8 @@ from .ingest_outcome_type_3_result import IngestOutcomeType3Result
 from .job_list import JobList
 from .job_status import JobStatus
 from .job_view import JobView
+from .library_page import LibraryPage
+from .list_media_sort import ListMediaSort
 from .me_view import MeView
 from .media_kind import MediaKind
 from .media_page import MediaPage
@@ -54,9 +71,17 @@ from .register_request import RegisterRequest
 from .rendition_view import RenditionView
 from .role import Role
 from .scope import Scope
+from .shared_item import SharedItem
+from .shared_rendition import SharedRendition
+from .shared_variant import SharedVariant
 from .signed_urls import SignedUrls
 from .source_view import SourceView
+from .startup import Startup
 from .storage_view import StorageView
+from .text_track_kind import TextTrackKind
+from .text_track_list import TextTrackList
+from .text_track_source import TextTrackSource
+from .text_track_view import TextTrackView
 from .token_pair import TokenPair
 from .token_request import TokenRequest
 from .upload_form import UploadForm
@@ -69,14 +94,29 @@ from .webhook_event_kind import WebhookEventKind
 
 __all__ = (
     "AdminUserView",
+    "AnalyticsReport",
+    "AnalyticsReportRenditions",
     "ApiKeyList",
     "ApiKeyView",
     "AttemptView",
     "AudioTrackView",
+    "BeaconType0",
+    "BeaconType0Event",
+    "BeaconType1",
+    "BeaconType1Event",
+    "BeaconType2",
+    "BeaconType2Event",
+    "BeaconType3",
+    "BeaconType3Event",
+    "BeaconType4",
+    "BeaconType4Event",
+    "BeaconType5",
+    "BeaconType5Event",
     "CreatedApiKey",
     "CreatedInvitation",
     "CreateTusResumable",
     "Credentials",
+    "DayReport",
     "DeleteUploadTusResumable",
     "DeliveryDetail",
     "DeliveryPage",
@@ -102,6 +142,8 @@ __all__ = (
     "JobList",
     "JobStatus",
     "JobView",
+    "LibraryPage",
+    "ListMediaSort",
     "MediaKind",
     "MediaPage",
     "MediaStatus",
@@ -122,9 +164,17 @@ __all__ = (
     "RenditionView",
     "Role",
     "Scope",
+    "SharedItem",
+    "SharedRendition",
+    "SharedVariant",
     "SignedUrls",
     "SourceView",
+    "Startup",
     "StorageView",
+    "TextTrackKind",
+    "TextTrackList",
+    "TextTrackSource",
+    "TextTrackView",
     "TokenPair",
     "TokenRequest",
     "UploadForm",

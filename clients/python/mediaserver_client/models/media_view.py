@@ -21,6 +21,7 @@ if TYPE_CHECKING:
   from ..models.rendition_view import RenditionView
   from ..models.signed_urls import SignedUrls
   from ..models.source_view import SourceView
+  from ..models.text_track_view import TextTrackView
   from ..models.variant_view import VariantView
 
 
@@ -50,6 +51,9 @@ class MediaView:
             sha256 (str): SHA-256 of the original, hex.
             size (int):
             status (MediaStatus): Where a media item is in its life.
+            text_tracks (list[TextTrackView]): Every text track: the source's subtitle streams first, then uploaded files
+                (oldest
+                first).
             title (str):
             updated_at (datetime.datetime):
             variants (list[VariantView]):
@@ -62,6 +66,9 @@ class MediaView:
             error (None | str | Unset): Why processing failed, when `status` is `failed`.
             height (int | None | Unset):
             playback (None | PlaybackView | Unset):
+            queue_position (int | None | Unset): While `status` is `queued`: how many queued jobs a worker takes before this
+                item's
+                (images go before audio and video, then first come first served); null otherwise.
             signed (None | SignedUrls | Unset):
             source (None | SourceView | Unset):
             storyboard_url (None | str | Unset): Storyboard WebVTT (cues point into a sprite next to it), for scrubbing
@@ -84,6 +91,7 @@ class MediaView:
     sha256: str
     size: int
     status: MediaStatus
+    text_tracks: list[TextTrackView]
     title: str
     updated_at: datetime.datetime
     variants: list[VariantView]
@@ -93,6 +101,7 @@ class MediaView:
     error: None | str | Unset = UNSET
     height: int | None | Unset = UNSET
     playback: None | PlaybackView | Unset = UNSET
+    queue_position: int | None | Unset = UNSET
     signed: None | SignedUrls | Unset = UNSET
     source: None | SourceView | Unset = UNSET
     storyboard_url: None | str | Unset = UNSET
@@ -110,6 +119,7 @@ class MediaView:
         from ..models.rendition_view import RenditionView # noqa: PLC0415
         from ..models.signed_urls import SignedUrls # noqa: PLC0415
         from ..models.source_view import SourceView # noqa: PLC0415
+        from ..models.text_track_view import TextTrackView # noqa: PLC0415
         from ..models.variant_view import VariantView # noqa: PLC0415
         audio_tracks = []
         for audio_tracks_item_data in self.audio_tracks:
@@ -148,6 +158,13 @@ class MediaView:
         size = self.size
 
         status = self.status.value
+
+        text_tracks = []
+        for text_tracks_item_data in self.text_tracks:
+            text_tracks_item = text_tracks_item_data.to_dict()
+            text_tracks.append(text_tracks_item)
+
+
 
         title = self.title
 
@@ -191,6 +208,12 @@ class MediaView:
             playback = self.playback.to_dict()
         else:
             playback = self.playback
+
+        queue_position: int | None | Unset
+        if isinstance(self.queue_position, Unset):
+            queue_position = UNSET
+        else:
+            queue_position = self.queue_position
 
         signed: dict[str, Any] | None | Unset
         if isinstance(self.signed, Unset):
@@ -244,6 +267,7 @@ class MediaView:
             "sha256": sha256,
             "size": size,
             "status": status,
+            "text_tracks": text_tracks,
             "title": title,
             "updated_at": updated_at,
             "variants": variants,
@@ -258,6 +282,8 @@ class MediaView:
             field_dict["height"] = height
         if playback is not UNSET:
             field_dict["playback"] = playback
+        if queue_position is not UNSET:
+            field_dict["queue_position"] = queue_position
         if signed is not UNSET:
             field_dict["signed"] = signed
         if source is not UNSET:
@@ -280,6 +306,7 @@ class MediaView:
         from ..models.rendition_view import RenditionView # noqa: PLC0415
         from ..models.signed_urls import SignedUrls # noqa: PLC0415
         from ..models.source_view import SourceView # noqa: PLC0415
+        from ..models.text_track_view import TextTrackView # noqa: PLC0415
         from ..models.variant_view import VariantView # noqa: PLC0415
         d = dict(src_dict)
         audio_tracks = []
@@ -333,6 +360,16 @@ class MediaView:
         status = MediaStatus(d.pop("status"))
 
 
+
+
+        text_tracks = []
+        _text_tracks = d.pop("text_tracks")
+        for text_tracks_item_data in (_text_tracks):
+            text_tracks_item = TextTrackView.from_dict(text_tracks_item_data)
+
+
+
+            text_tracks.append(text_tracks_item)
 
 
         title = d.pop("title")
@@ -408,6 +445,16 @@ class MediaView:
             return cast(None | PlaybackView | Unset, data)
 
         playback = _parse_playback(d.pop("playback", UNSET))
+
+
+        def _parse_queue_position(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        queue_position = _parse_queue_position(d.pop("queue_position", UNSET))
 
 
         def _parse_signed(data: object) -> None | SignedUrls | Unset:
@@ -495,6 +542,7 @@ class MediaView:
             sha256=sha256,
             size=size,
             status=status,
+            text_tracks=text_tracks,
             title=title,
             updated_at=updated_at,
             variants=variants,
@@ -504,6 +552,7 @@ class MediaView:
             error=error,
             height=height,
             playback=playback,
+            queue_position=queue_position,
             signed=signed,
             source=source,
             storyboard_url=storyboard_url,

@@ -9,21 +9,24 @@ from ...types import Response, UNSET
 from ... import errors
 
 from ...models.error_body import ErrorBody
+from ...models.library_page import LibraryPage
+from ...models.list_media_sort import ListMediaSort
 from ...models.media_kind import MediaKind
-from ...models.media_page import MediaPage
 from ...models.media_status import MediaStatus
 from ...types import UNSET, Unset
 from typing import cast
-from uuid import UUID
 
 
 
 def _get_kwargs(
     *,
     limit: int | Unset = UNSET,
-    cursor: UUID | Unset = UNSET,
+    cursor: str | Unset = UNSET,
     kind: MediaKind | Unset = UNSET,
     status: MediaStatus | Unset = UNSET,
+    q: str | Unset = UNSET,
+    sha256: str | Unset = UNSET,
+    sort: ListMediaSort | Unset = UNSET,
 
 ) -> dict[str, Any]:
     
@@ -34,10 +37,7 @@ def _get_kwargs(
 
     params["limit"] = limit
 
-    json_cursor: str | Unset = UNSET
-    if not isinstance(cursor, Unset):
-        json_cursor = str(cursor)
-    params["cursor"] = json_cursor
+    params["cursor"] = cursor
 
     json_kind: str | Unset = UNSET
     if not isinstance(kind, Unset):
@@ -50,6 +50,16 @@ def _get_kwargs(
         json_status = status.value
 
     params["status"] = json_status
+
+    params["q"] = q
+
+    params["sha256"] = sha256
+
+    json_sort: str | Unset = UNSET
+    if not isinstance(sort, Unset):
+        json_sort = sort.value
+
+    params["sort"] = json_sort
 
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
@@ -66,9 +76,9 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> ErrorBody | MediaPage | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> ErrorBody | LibraryPage | None:
     if response.status_code == 200:
-        response_200 = MediaPage.from_dict(response.json())
+        response_200 = LibraryPage.from_dict(response.json())
 
 
 
@@ -108,7 +118,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[ErrorBody | MediaPage]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[ErrorBody | LibraryPage]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -121,25 +131,34 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     limit: int | Unset = UNSET,
-    cursor: UUID | Unset = UNSET,
+    cursor: str | Unset = UNSET,
     kind: MediaKind | Unset = UNSET,
     status: MediaStatus | Unset = UNSET,
+    q: str | Unset = UNSET,
+    sha256: str | Unset = UNSET,
+    sort: ListMediaSort | Unset = UNSET,
 
-) -> Response[ErrorBody | MediaPage]:
-    """ The caller's media items (admins: everyone's), newest first.
+) -> Response[ErrorBody | LibraryPage]:
+    """ The caller's media items (admins: everyone's), newest first unless `sort` says otherwise;
+    filtered by kind, status, title (`q`) or the original's SHA-256.
 
     Args:
         limit (int | Unset):
-        cursor (UUID | Unset):
+        cursor (str | Unset):
         kind (MediaKind | Unset): What a media item is, decided from its bytes.
         status (MediaStatus | Unset): Where a media item is in its life.
+        q (str | Unset):
+        sha256 (str | Unset):
+        sort (ListMediaSort | Unset): The order of a list of items: `newest` (first; the default),
+            `oldest`, `title` (A–Z,
+            case-insensitive), `size` (largest first); ties in id order.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | MediaPage]
+        Response[ErrorBody | LibraryPage]
      """
 
 
@@ -148,6 +167,9 @@ def sync_detailed(
 cursor=cursor,
 kind=kind,
 status=status,
+q=q,
+sha256=sha256,
+sort=sort,
 
     )
 
@@ -161,25 +183,34 @@ def sync(
     *,
     client: AuthenticatedClient,
     limit: int | Unset = UNSET,
-    cursor: UUID | Unset = UNSET,
+    cursor: str | Unset = UNSET,
     kind: MediaKind | Unset = UNSET,
     status: MediaStatus | Unset = UNSET,
+    q: str | Unset = UNSET,
+    sha256: str | Unset = UNSET,
+    sort: ListMediaSort | Unset = UNSET,
 
-) -> ErrorBody | MediaPage | None:
-    """ The caller's media items (admins: everyone's), newest first.
+) -> ErrorBody | LibraryPage | None:
+    """ The caller's media items (admins: everyone's), newest first unless `sort` says otherwise;
+    filtered by kind, status, title (`q`) or the original's SHA-256.
 
     Args:
         limit (int | Unset):
-        cursor (UUID | Unset):
+        cursor (str | Unset):
         kind (MediaKind | Unset): What a media item is, decided from its bytes.
         status (MediaStatus | Unset): Where a media item is in its life.
+        q (str | Unset):
+        sha256 (str | Unset):
+        sort (ListMediaSort | Unset): The order of a list of items: `newest` (first; the default),
+            `oldest`, `title` (A–Z,
+            case-insensitive), `size` (largest first); ties in id order.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | MediaPage
+        ErrorBody | LibraryPage
      """
 
 
@@ -189,6 +220,9 @@ limit=limit,
 cursor=cursor,
 kind=kind,
 status=status,
+q=q,
+sha256=sha256,
+sort=sort,
 
     ).parsed
 
@@ -196,25 +230,34 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     limit: int | Unset = UNSET,
-    cursor: UUID | Unset = UNSET,
+    cursor: str | Unset = UNSET,
     kind: MediaKind | Unset = UNSET,
     status: MediaStatus | Unset = UNSET,
+    q: str | Unset = UNSET,
+    sha256: str | Unset = UNSET,
+    sort: ListMediaSort | Unset = UNSET,
 
-) -> Response[ErrorBody | MediaPage]:
-    """ The caller's media items (admins: everyone's), newest first.
+) -> Response[ErrorBody | LibraryPage]:
+    """ The caller's media items (admins: everyone's), newest first unless `sort` says otherwise;
+    filtered by kind, status, title (`q`) or the original's SHA-256.
 
     Args:
         limit (int | Unset):
-        cursor (UUID | Unset):
+        cursor (str | Unset):
         kind (MediaKind | Unset): What a media item is, decided from its bytes.
         status (MediaStatus | Unset): Where a media item is in its life.
+        q (str | Unset):
+        sha256 (str | Unset):
+        sort (ListMediaSort | Unset): The order of a list of items: `newest` (first; the default),
+            `oldest`, `title` (A–Z,
+            case-insensitive), `size` (largest first); ties in id order.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | MediaPage]
+        Response[ErrorBody | LibraryPage]
      """
 
 
@@ -223,6 +266,9 @@ async def asyncio_detailed(
 cursor=cursor,
 kind=kind,
 status=status,
+q=q,
+sha256=sha256,
+sort=sort,
 
     )
 
@@ -236,25 +282,34 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     limit: int | Unset = UNSET,
-    cursor: UUID | Unset = UNSET,
+    cursor: str | Unset = UNSET,
     kind: MediaKind | Unset = UNSET,
     status: MediaStatus | Unset = UNSET,
+    q: str | Unset = UNSET,
+    sha256: str | Unset = UNSET,
+    sort: ListMediaSort | Unset = UNSET,
 
-) -> ErrorBody | MediaPage | None:
-    """ The caller's media items (admins: everyone's), newest first.
+) -> ErrorBody | LibraryPage | None:
+    """ The caller's media items (admins: everyone's), newest first unless `sort` says otherwise;
+    filtered by kind, status, title (`q`) or the original's SHA-256.
 
     Args:
         limit (int | Unset):
-        cursor (UUID | Unset):
+        cursor (str | Unset):
         kind (MediaKind | Unset): What a media item is, decided from its bytes.
         status (MediaStatus | Unset): Where a media item is in its life.
+        q (str | Unset):
+        sha256 (str | Unset):
+        sort (ListMediaSort | Unset): The order of a list of items: `newest` (first; the default),
+            `oldest`, `title` (A–Z,
+            case-insensitive), `size` (largest first); ties in id order.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | MediaPage
+        ErrorBody | LibraryPage
      """
 
 
@@ -264,5 +319,8 @@ limit=limit,
 cursor=cursor,
 kind=kind,
 status=status,
+q=q,
+sha256=sha256,
+sort=sort,
 
     )).parsed
