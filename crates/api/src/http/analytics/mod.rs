@@ -81,6 +81,7 @@ pub(crate) struct BeaconParams {
         (status = 401, body = ErrorBody, description = "an invalid or expired playback token or login"),
         (status = 403, body = ErrorBody, description = "the playback token is for another item"),
         (status = 404, body = ErrorBody, description = "no such item, or not one the caller may play"),
+        (status = 409, body = ErrorBody, description = "the item is an image: it has no playback"),
         (status = 413, body = ErrorBody, description = "the body is over 4 KiB"),
         (status = 429, body = ErrorBody, description = "too many beacons from this address; see Retry-After")))]
 async fn media_beacon(
@@ -122,6 +123,7 @@ async fn media_beacon(
         (status = 400, body = ErrorBody, description = "a field is missing or wrong: the message names it"),
         (status = 401, body = ErrorBody, description = "an invalid or expired playback token"),
         (status = 404, body = ErrorBody, description = "the item is gone, or the token no longer plays it"),
+        (status = 409, body = ErrorBody, description = "the item is an image: it has no playback"),
         (status = 413, body = ErrorBody, description = "the body is over 4 KiB"),
         (status = 429, body = ErrorBody, description = "too many beacons from this address; see Retry-After")))]
 async fn token_beacon(
@@ -159,7 +161,8 @@ async fn playable(
         return Err(not_found());
     }
     if media.kind == MediaKind::Image {
-        return Err(ApiError::BadRequest(
+        // The request is well formed; the item is what cannot take it.
+        return Err(ApiError::Conflict(
             "this item is an image: there is no playback to report".into(),
         ));
     }
