@@ -4713,6 +4713,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the item is an image: it has no playback */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description the body is over 4 KiB */
             413: {
                 headers: {
@@ -5254,6 +5263,15 @@ export interface operations {
             };
             /** @description the item is gone, or the token no longer plays it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the item is an image: it has no playback */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
