@@ -166,6 +166,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(http::api_keys::router())
         .merge(http::media::router())
         .merge(http::direct::router())
+        .merge(http::downloads::router())
         .merge(http::tus::router())
         .merge(http::events::router())
         .merge(http::playback::router())

@@ -364,6 +364,24 @@ pub struct MediaOutputs {
     pub source: Option<SourceVideo>,
     /// Text tracks made from the source's subtitle streams (uploaded ones live in the database).
     pub text_tracks: Vec<TextTrack>,
+    /// Files to download, remuxed from the published rungs without re-encoding: MP4s of some
+    /// video rungs, an M4A of the default audio track (see [`crate::layout::download_file`]).
+    pub downloads: Vec<Download>,
+}
+
+/// A downloadable file made from the published streams (`downloads/{name}.mp4|.m4a`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Download {
+    /// `720p`… for a video rung, `audio` for the M4A: the last segment of its public path.
+    pub name: String,
+    /// Relative to the item's outputs prefix, e.g. `downloads/720p.mp4`.
+    pub path: String,
+    /// 0 for the M4A.
+    pub width: i32,
+    pub height: i32,
+    pub bytes: i64,
+    /// `video/mp4` or `audio/mp4`.
+    pub content_type: String,
 }
 
 /// A unit of work in the durable queue: process one media item.

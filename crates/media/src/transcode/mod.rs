@@ -9,6 +9,7 @@
 //! stream/init-N.m4s                   CMAF header of stream N
 //! stream/chunk-N-00001.m4s …          CMAF segments of stream N, shared by HLS and DASH
 //! thumbnail.jpg, storyboard.jpg, storyboard.vtt   (video only; no storyboard under ~0.5 s)
+//! downloads/720p.mp4, downloads/audio.m4a        (made afterwards by [`make_downloads`])
 //! ```
 //!
 //! Output streams are numbered as encoded: video rungs first (highest first), then one audio
@@ -20,6 +21,7 @@
 //! the encode ends; the finished output is the same either way.
 
 mod audio;
+mod download;
 mod live;
 mod mp4;
 mod package;
@@ -30,6 +32,9 @@ mod video;
 
 pub use crate::progress::Progress;
 pub use audio::audio;
+pub use download::{
+    make_downloads, DownloadInfo, DownloadRenditions, AUDIO_DOWNLOAD, DOWNLOADS_DIR,
+};
 pub use live::{PackagingSender, PackagingUpdate, POLL_INTERVAL};
 pub use package::segment_stream;
 pub use tracks::{english_name, language_code, AudioTrackInfo};

@@ -185,6 +185,7 @@ async fn transcode(
     let settings = ProcessSettings {
         preset: preset.unwrap_or_else(|| config.jobs.preset.clone()),
         timeout: std::time::Duration::from_secs(config.jobs.timeout_secs),
+        downloads: config.jobs.downloads,
     };
     let bar = std::io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new(1000);
@@ -364,6 +365,7 @@ fn summary(p: &Processed, dest: &str, files: usize) -> serde_json::Value {
         "audio_tracks": p.outputs.audio_tracks,
         "warnings": p.outputs.warnings,
         "source": p.outputs.source,
+        "downloads": p.outputs.downloads,
         "files": files,
         "destination": dest,
     })

@@ -22,6 +22,7 @@ mod cli;
 mod cli_upload;
 mod container_instances;
 mod deploy_docs;
+mod downloads;
 mod events;
 mod faults;
 mod job_faults;
