@@ -46,6 +46,7 @@ static ASSETS: &[Asset] = &[
     asset!("js/api.js", JS),
     asset!("js/auth.js", JS),
     asset!("js/dom.js", JS),
+    asset!("js/downloads.js", JS),
     asset!("js/format.js", JS),
     asset!("js/items.js", JS),
     asset!("js/library.js", JS),

@@ -7,6 +7,7 @@ import { fmtBytes, fmtDate, fmtTime, kbps } from './format.js';
 import { isActive, loadableUrl, setImage } from './items.js';
 import { makePlayer } from './player.js';
 import { makeSharePanel } from './share.js';
+import { makeDownloadsPanel } from './downloads.js';
 
 export async function viewMedia(ctx, id) {
   let item;
@@ -165,12 +166,15 @@ export async function viewMedia(ctx, id) {
 
   // ---- sharing
   side.append(share.root);
+  const downloads = makeDownloadsPanel();
+  side.append(downloads.root);
 
   let timer = null;
   let wasShareable = null;
   function render() {
     renderInfo();
     renderStage();
+    downloads.render(item);
     const shareable = `${item.visibility}/${item.playable}/${item.status}`;
     if (shareable !== wasShareable) { wasShareable = shareable; share.render(item); }
   }

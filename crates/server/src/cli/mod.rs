@@ -57,7 +57,8 @@ enum Command {
     ///
     /// SRC and DEST are paths, file://…, s3://bucket/key (STORAGE_ENDPOINT and AWS_* keys
     /// apply) or oci://namespace/bucket/key (OCI Object Storage's native API, signed as the
-    /// OCI_AUTH principal). Besides the outputs, DEST gets transcode.json: the summary, written
+    /// OCI_AUTH principal). Besides the outputs (with downloads/: MP4s of the rungs
+    /// DOWNLOAD_RENDITIONS names and an M4A), DEST gets transcode.json: the summary, written
     /// last.
     /// Exit codes: 0 done, 2 the input is not usable media, 1 anything else.
     Transcode(transcode::TranscodeArgs),
