@@ -165,6 +165,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(http::admin::router())
         .merge(http::api_keys::router())
         .merge(http::media::router())
+        .merge(http::clips::router())
         .merge(http::direct::router())
         .merge(http::downloads::router())
         .merge(http::tus::router())

@@ -236,8 +236,20 @@ pub struct Media {
     /// carries the number it was minted at and plays only while it still matches, so a switch
     /// to private revokes every token handed out before it.
     pub playback_generation: i64,
+    /// Set on a clip: the range of its original (a copy of the source's) it is made from.
+    pub clip: Option<Clip>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// What a clip is cut from: `start_seconds..end_seconds` of its original, which is a copy of
+/// the source item's (so the clip outlives the source).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Clip {
+    /// The item it was made from (which may since have been deleted).
+    pub source_id: MediaId,
+    pub start_seconds: f64,
+    pub end_seconds: f64,
 }
 
 /// One rung of the published ladder (audio renditions have width and height 0).
@@ -474,6 +486,7 @@ impl NewOriginal {
             error: None,
             outputs: MediaOutputs::default(),
             playback_generation: 0,
+            clip: None,
             created_at: now,
             updated_at: now,
         };

@@ -3,7 +3,7 @@
 
 use crate::PipelineError;
 use mediaserver_core::{
-    AudioTrack, Download, Hdr, MediaKind, MediaOutputs, Rendition, SourceVideo, Variant,
+    AudioTrack, Clip, Download, Hdr, MediaKind, MediaOutputs, Rendition, SourceVideo, Variant,
 };
 use mediaserver_media::{image, ladder, probe, transcode};
 use std::path::{Path, PathBuf};
@@ -39,6 +39,32 @@ pub struct Processed {
 }
 
 const PROBE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A clip's input: `clip`'s range of `input`, cut frame-accurately into `dest` (Matroska), which
+/// is then processed in its place.
+pub async fn cut_clip(
+    input: &Path,
+    dest: &Path,
+    kind: MediaKind,
+    clip: &Clip,
+    settings: &ProcessSettings,
+    cancel: CancellationToken,
+) -> Result<(), PipelineError> {
+    if kind == MediaKind::Image {
+        return Err(PipelineError::Unusable("an image cannot be clipped".into()));
+    }
+    transcode::cut(
+        input,
+        dest,
+        clip.start_seconds,
+        clip.end_seconds,
+        kind == MediaKind::Video,
+        settings.timeout,
+        cancel,
+    )
+    .await?;
+    Ok(())
+}
 
 /// Processes `input` (of the sniffed `kind`) into `out_dir`. `progress` receives 0.0–1.0.
 pub async fn process_file(

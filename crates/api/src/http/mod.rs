@@ -5,6 +5,7 @@
 pub(crate) mod accounts; // registration, login, token refresh and revocation, password change
 pub(crate) mod admin; // users (with storage used), invitations, the jobs view: admins only
 pub(crate) mod api_keys; // API keys: create, list, revoke; expiry and scopes
+pub(crate) mod clips; // clips: a new item from a time range of another
 pub(crate) mod direct; // direct uploads: a time-limited URL to PUT the file to, then completion
 pub(crate) mod downloads; // MP4/M4A downloads of an item, as attachments named after its title
 pub(crate) mod events; // bucket notifications (OCI Events, S3) that turn new objects into items

@@ -45,6 +45,7 @@ static ASSETS: &[Asset] = &[
     asset!("js/admin.js", JS),
     asset!("js/api.js", JS),
     asset!("js/auth.js", JS),
+    asset!("js/clips.js", JS),
     asset!("js/dom.js", JS),
     asset!("js/downloads.js", JS),
     asset!("js/format.js", JS),

@@ -8,6 +8,7 @@ import { isActive, loadableUrl, setImage } from './items.js';
 import { makePlayer } from './player.js';
 import { makeSharePanel } from './share.js';
 import { makeDownloadsPanel } from './downloads.js';
+import { makeClipPanel } from './clips.js';
 
 export async function viewMedia(ctx, id) {
   let item;
@@ -167,7 +168,8 @@ export async function viewMedia(ctx, id) {
   // ---- sharing
   side.append(share.root);
   const downloads = makeDownloadsPanel();
-  side.append(downloads.root);
+  const clips = makeClipPanel(canManage);
+  side.append(downloads.root, clips.root);
 
   let timer = null;
   let wasShareable = null;
@@ -175,6 +177,7 @@ export async function viewMedia(ctx, id) {
     renderInfo();
     renderStage();
     downloads.render(item);
+    clips.render(item);
     const shareable = `${item.visibility}/${item.playable}/${item.status}`;
     if (shareable !== wasShareable) { wasShareable = shareable; share.render(item); }
   }

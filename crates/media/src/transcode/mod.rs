@@ -21,6 +21,7 @@
 //! the encode ends; the finished output is the same either way.
 
 mod audio;
+mod clip;
 mod download;
 mod live;
 mod mp4;
@@ -32,6 +33,7 @@ mod video;
 
 pub use crate::progress::Progress;
 pub use audio::audio;
+pub use clip::cut;
 pub use download::{
     make_downloads, DownloadInfo, DownloadRenditions, AUDIO_DOWNLOAD, DOWNLOADS_DIR,
 };

@@ -20,6 +20,7 @@ mod audio_tracks;
 mod backends;
 mod cli;
 mod cli_upload;
+mod clips;
 mod container_instances;
 mod deploy_docs;
 mod downloads;
