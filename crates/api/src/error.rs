@@ -283,7 +283,8 @@ impl From<IngestError> for ApiError {
             },
             IngestError::NotUploaded { .. }
             | IngestError::SizeMismatch { .. }
-            | IngestError::AlreadyRecorded => ApiError::Conflict(message),
+            | IngestError::AlreadyRecorded
+            | IngestError::SourceMissing => ApiError::Conflict(message),
             IngestError::Locked => ApiError::Locked(message),
             IngestError::UnknownOwner { .. }
             | IngestError::NoOwner

@@ -10,6 +10,7 @@
 //!                 media/{media id}/thumbnail.jpg         poster
 //!                 media/{media id}/storyboard.vtt|.jpg   scrubbing previews
 //!                 media/{media id}/variants/…            image variants
+//!                 media/{media id}/downloads/{name}.mp4  downloads (and `audio.m4a`)
 //!                 media/{media id}/transcode.json        a job container's summary
 //!                 media/{media id}/progress.json         a job container's progress
 //! ```
@@ -75,6 +76,14 @@ pub const STORYBOARD_VTT: &str = "storyboard.vtt";
 pub const STORYBOARD_IMAGE: &str = "storyboard.jpg";
 /// Image variants (`variants/{name}.{jpg,webp}`).
 pub const VARIANTS_DIR: &str = "variants/";
+/// Downloadable files remuxed from the rungs (`downloads/{name}.{mp4,m4a}`).
+pub const DOWNLOADS_DIR: &str = "downloads/";
+/// The name of the audio-only download.
+pub const AUDIO_DOWNLOAD: &str = "audio";
+/// A download's file: `name` is a rung name (`720p`) or [`AUDIO_DOWNLOAD`], `ext` `mp4` or `m4a`.
+pub fn download_file(name: &str, ext: &str) -> String {
+    format!("{DOWNLOADS_DIR}{name}.{ext}")
+}
 /// A text track's WebVTT file, flat in the stream folder so that the same relative name works
 /// from the HLS master and from the DASH manifest.
 pub fn text_track_vtt(track_id: &str) -> String {
@@ -104,6 +113,8 @@ pub mod public {
     pub const THUMBNAIL: &str = "thumbnail.jpg";
     pub const STORYBOARD_VTT: &str = "storyboard.vtt";
     pub const STORYBOARD_IMAGE: &str = "storyboard.jpg";
+    /// Downloads, by name (stored under [`super::DOWNLOADS_DIR`]).
+    pub const DOWNLOADS_DIR: &str = "downloads";
     /// The original's bytes (on `/v1/media/{id}/` only).
     pub const ORIGINAL: &str = "original";
 }
@@ -135,6 +146,7 @@ mod tests {
         assert!(is_output_key(&output_key(id, THUMBNAIL)));
         assert!(!is_output_key("in/media/x.mp4"));
         assert_eq!(text_track_vtt("s0"), "stream/text-s0.vtt");
+        assert_eq!(download_file("720p", "mp4"), "downloads/720p.mp4");
         assert_eq!(text_track_playlist("s0"), "stream/text-s0.m3u8");
         for name in [HLS_MASTER, DASH_MANIFEST] {
             assert!(name.starts_with(STREAM_DIR), "{name}");

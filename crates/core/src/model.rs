@@ -236,8 +236,20 @@ pub struct Media {
     /// carries the number it was minted at and plays only while it still matches, so a switch
     /// to private revokes every token handed out before it.
     pub playback_generation: i64,
+    /// Set on a clip: the range of its original (a copy of the source's) it is made from.
+    pub clip: Option<Clip>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// What a clip is cut from: `start_seconds..end_seconds` of its original, which is a copy of
+/// the source item's (so the clip outlives the source).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Clip {
+    /// The item it was made from (which may since have been deleted).
+    pub source_id: MediaId,
+    pub start_seconds: f64,
+    pub end_seconds: f64,
 }
 
 /// One rung of the published ladder (audio renditions have width and height 0).
@@ -364,6 +376,24 @@ pub struct MediaOutputs {
     pub source: Option<SourceVideo>,
     /// Text tracks made from the source's subtitle streams (uploaded ones live in the database).
     pub text_tracks: Vec<TextTrack>,
+    /// Files to download, remuxed from the published rungs without re-encoding: MP4s of some
+    /// video rungs, an M4A of the default audio track (see [`crate::layout::download_file`]).
+    pub downloads: Vec<Download>,
+}
+
+/// A downloadable file made from the published streams (`downloads/{name}.mp4|.m4a`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Download {
+    /// `720p`… for a video rung, `audio` for the M4A: the last segment of its public path.
+    pub name: String,
+    /// Relative to the item's outputs prefix, e.g. `downloads/720p.mp4`.
+    pub path: String,
+    /// 0 for the M4A.
+    pub width: i32,
+    pub height: i32,
+    pub bytes: i64,
+    /// `video/mp4` or `audio/mp4`.
+    pub content_type: String,
 }
 
 /// A unit of work in the durable queue: process one media item.
@@ -456,6 +486,7 @@ impl NewOriginal {
             error: None,
             outputs: MediaOutputs::default(),
             playback_generation: 0,
+            clip: None,
             created_at: now,
             updated_at: now,
         };

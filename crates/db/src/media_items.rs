@@ -61,7 +61,7 @@ macro_rules! impl_media_items {
                     "INSERT INTO media (",
                     $crate::rows::media_cols!(),
                     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-                     $15, $16, $17, $18, $19, $20, $21, $22)"
+                     $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)"
                 ))
                 .bind(media.id.as_str())
                 .bind(media.owner_id.as_str())
@@ -85,6 +85,9 @@ macro_rules! impl_media_items {
                 .bind(media.playback_generation)
                 .bind(Self::ts(media.created_at))
                 .bind(Self::ts(media.updated_at))
+                .bind(media.clip.as_ref().map(|c| c.source_id.as_str()))
+                .bind(media.clip.as_ref().map(|c| c.start_seconds))
+                .bind(media.clip.as_ref().map(|c| c.end_seconds))
                 .execute(&mut *tx)
                 .await
                 .map_err(Self::db_err)?;

@@ -23,6 +23,9 @@ pub trait Processing: Send + Sync + std::fmt::Debug {
     async fn mark_media_ready(&self, id: &MediaId, ready: &MediaReady) -> Result<()>;
     /// Sets `status = failed` and `error` (and, with webhooks on, the `media.failed` delivery).
     async fn mark_media_failed(&self, id: &MediaId, error: &str) -> Result<()>;
+    /// Replaces the outputs of a `ready` item (outputs added after processing, e.g. downloads
+    /// made by a backfill); `false` when there is no such ready item (deleted, or reprocessing).
+    async fn set_ready_outputs(&self, id: &MediaId, outputs: &MediaOutputs) -> Result<bool>;
 }
 
 /// What a finished processing run records on the item.
@@ -149,6 +152,25 @@ macro_rules! impl_processing {
                 )
                 .await?;
                 tx.commit().await.map_err(Self::db_err)
+            }
+
+            async fn set_ready_outputs(
+                &self,
+                id: &::mediaserver_core::MediaId,
+                outputs: &::mediaserver_core::MediaOutputs,
+            ) -> $crate::Result<bool> {
+                let outputs = $crate::shared::outputs_json(outputs)?;
+                let done = ::sqlx::query(
+                    "UPDATE media SET outputs = $1, updated_at = $2 \
+                     WHERE id = $3 AND status = 'ready'",
+                )
+                .bind(outputs)
+                .bind(Self::ts($crate::shared::now()))
+                .bind(id.as_str())
+                .execute(&self.pool)
+                .await
+                .map_err(Self::db_err)?;
+                Ok(done.rows_affected() > 0)
             }
 
             async fn mark_media_failed(

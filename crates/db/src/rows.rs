@@ -39,7 +39,8 @@ macro_rules! media_cols {
     () => {
         "id, owner_id, kind, status, title, filename, content_type, size, sha256, visibility, \
          bucket, original_key, duration_seconds, width, height, progress, playable, error, \
-         outputs, playback_generation, created_at, updated_at"
+         outputs, playback_generation, created_at, updated_at, clip_source_id, \
+         clip_start_seconds, clip_end_seconds"
     };
 }
 macro_rules! event_cols {
@@ -118,6 +119,25 @@ macro_rules! impl_rows {
                     playback_generation: row
                         .try_get("playback_generation")
                         .map_err(Self::db_err)?,
+                    clip: match (
+                        $crate::shared::parse_optional::<::mediaserver_core::MediaId>(
+                            row.try_get("clip_source_id").map_err(Self::db_err)?,
+                            "clip source id",
+                        )?,
+                        row.try_get::<Option<f64>, _>("clip_start_seconds")
+                            .map_err(Self::db_err)?,
+                        row.try_get::<Option<f64>, _>("clip_end_seconds")
+                            .map_err(Self::db_err)?,
+                    ) {
+                        (Some(source_id), Some(start_seconds), Some(end_seconds)) => {
+                            Some(::mediaserver_core::Clip {
+                                source_id,
+                                start_seconds,
+                                end_seconds,
+                            })
+                        }
+                        _ => None,
+                    },
                     created_at: row.try_get("created_at").map_err(Self::db_err)?,
                     updated_at: row.try_get("updated_at").map_err(Self::db_err)?,
                 })

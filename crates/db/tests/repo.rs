@@ -198,6 +198,7 @@ fn media(owner: &UserId, id: MediaId, kind: MediaKind, status: MediaStatus) -> M
         error: None,
         outputs: MediaOutputs::default(),
         playback_generation: 0,
+        clip: None,
         created_at: t,
         updated_at: t,
     }

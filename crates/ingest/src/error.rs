@@ -81,6 +81,9 @@ pub enum IngestError {
     UploadState(#[source] serde_json::Error),
     #[error("upload lock table poisoned")]
     LocksPoisoned,
+    /// A clip's source has no original in storage to copy.
+    #[error("the source item's original is missing from storage; it cannot be clipped")]
+    SourceMissing,
     #[error(transparent)]
     Db(#[from] DbError),
     #[error(transparent)]

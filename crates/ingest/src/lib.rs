@@ -10,6 +10,7 @@
 //! responses) or of ffmpeg.
 
 mod bucket;
+mod clips;
 mod error;
 mod locks;
 mod quota;
@@ -18,6 +19,7 @@ mod streamed;
 mod uploads;
 
 pub use bucket::IngestOutcome;
+pub use clips::NewClip;
 pub use error::{BoxError, IngestError, IngestResult};
 pub use locks::{UploadGuard, LEASE, WAIT};
 pub use reconcile::{ReconcileOptions, ReconcileReport, MISSING_ORIGINAL};
@@ -90,6 +92,10 @@ impl Ingest {
             tracing::info!(media_id = %id, "failed item queued again");
         }
         Ok(requeued)
+    }
+
+    fn max_attempts(&self) -> i32 {
+        self.0.max_attempts
     }
 
     fn store(&self) -> &dyn Storage {

@@ -4,6 +4,7 @@
 //! Container Instance running `mediaserver transcode`) — then record the result; plus signed
 //! webhooks. Knows nothing of HTTP.
 
+pub mod backfill;
 mod error;
 pub mod process;
 mod progress;
@@ -14,7 +15,8 @@ pub mod worker;
 
 pub use error::PipelineError;
 pub use mediaserver_core::ErrorChain;
-pub use process::{process_file, process_file_with, ProcessSettings, Processed};
+pub use mediaserver_media::transcode::DownloadRenditions;
+pub use process::{cut_clip, process_file, process_file_with, ProcessSettings, Processed};
 pub use progress::ProgressReporter;
 pub use runner::container_instances::{ContainerInstancesRunner, InstanceTemplate};
 pub use runner::in_process::InProcessRunner;

@@ -3,8 +3,8 @@
 
 use crate::PipelineError;
 use mediaserver_core::{
-    AudioTrack, Hdr, MediaKind, MediaOutputs, Rendition, SourceVideo, TextTrack, TextTrackKind,
-    TextTrackSource, Variant,
+    AudioTrack, Clip, Download, Hdr, MediaKind, MediaOutputs, Rendition, SourceVideo, TextTrack,
+    TextTrackKind, TextTrackSource, Variant,
 };
 use mediaserver_media::{image, ladder, probe, transcode};
 use std::path::{Path, PathBuf};
@@ -15,6 +15,8 @@ use tokio_util::sync::CancellationToken;
 pub struct ProcessSettings {
     pub preset: String,
     pub timeout: Duration,
+    /// Which rungs get an MP4 download (`DOWNLOAD_RENDITIONS`).
+    pub downloads: transcode::DownloadRenditions,
 }
 
 impl Default for ProcessSettings {
@@ -22,6 +24,7 @@ impl Default for ProcessSettings {
         ProcessSettings {
             preset: "veryfast".into(),
             timeout: Duration::from_secs(6 * 3600),
+            downloads: transcode::DownloadRenditions::default(),
         }
     }
 }
@@ -37,6 +40,32 @@ pub struct Processed {
 }
 
 const PROBE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A clip's input: `clip`'s range of `input`, cut frame-accurately into `dest` (Matroska), which
+/// is then processed in its place.
+pub async fn cut_clip(
+    input: &Path,
+    dest: &Path,
+    kind: MediaKind,
+    clip: &Clip,
+    settings: &ProcessSettings,
+    cancel: CancellationToken,
+) -> Result<(), PipelineError> {
+    if kind == MediaKind::Image {
+        return Err(PipelineError::Unusable("an image cannot be clipped".into()));
+    }
+    transcode::cut(
+        input,
+        dest,
+        clip.start_seconds,
+        clip.end_seconds,
+        kind == MediaKind::Video,
+        settings.timeout,
+        cancel,
+    )
+    .await?;
+    Ok(())
+}
 
 /// Processes `input` (of the sniffed `kind`) into `out_dir`. `progress` receives 0.0–1.0.
 pub async fn process_file(
@@ -107,6 +136,8 @@ async fn process_av(
         })
         .await?;
         let source = info.video.as_ref().map(|v| source_video(v, &out));
+        let mut warnings = out.warnings.clone();
+        let downloads = downloads(out_dir, settings, &cancel, &mut warnings).await?;
         Ok(Processed {
             kind: MediaKind::Video,
             duration_seconds: Some(out.duration),
@@ -120,16 +151,17 @@ async fn process_av(
                 storyboard: out.storyboard_vtt.clone(),
                 bytes: dir_size(out_dir).await?,
                 audio_tracks: out.audio_tracks.iter().map(audio_track).collect(),
-                warnings: out.warnings.clone(),
+                warnings,
                 source,
                 text_tracks: out.text_tracks.iter().map(text_track).collect(),
+                downloads,
                 ..Default::default()
             },
         })
     } else {
         let opts = transcode::AudioOptions {
             timeout: settings.timeout,
-            cancel,
+            cancel: cancel.clone(),
             packaging,
             ..Default::default()
         };
@@ -137,6 +169,8 @@ async fn process_av(
             progress(p.fraction)
         })
         .await?;
+        let mut warnings = out.warnings.clone();
+        let downloads = downloads(out_dir, settings, &cancel, &mut warnings).await?;
         Ok(Processed {
             kind: MediaKind::Audio,
             duration_seconds: Some(out.duration),
@@ -148,11 +182,59 @@ async fn process_av(
                 dash: Some(out.dash_manifest.clone()),
                 bytes: dir_size(out_dir).await?,
                 audio_tracks: out.audio_tracks.iter().map(audio_track).collect(),
-                warnings: out.warnings.clone(),
+                warnings,
                 text_tracks: out.text_tracks.iter().map(text_track).collect(),
+                downloads,
                 ..Default::default()
             },
         })
+    }
+}
+
+/// The downloads of a finished encode in `out_dir` (before its size is counted). They are a
+/// convenience made from outputs that already play: a failure other than cancellation leaves
+/// the item without them, with a warning, rather than failing (and re-encoding) the whole job;
+/// `mediaserver backfill-downloads` can make them later.
+async fn downloads(
+    out_dir: &Path,
+    settings: &ProcessSettings,
+    cancel: &CancellationToken,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Download>, PipelineError> {
+    match transcode::make_downloads(
+        out_dir,
+        settings.downloads,
+        settings.timeout,
+        cancel.clone(),
+    )
+    .await
+    {
+        Ok(made) => Ok(made.iter().map(download).collect()),
+        Err(mediaserver_media::MediaError::Cancelled) => Err(PipelineError::Cancelled),
+        Err(e) => {
+            tracing::warn!(error = %crate::ErrorChain(&e), "cannot make the downloads");
+            // Nothing half-made is published.
+            let dir = out_dir.join(transcode::DOWNLOADS_DIR);
+            if let Err(e) = tokio::fs::remove_dir_all(&dir).await {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    return Err(e.into());
+                }
+            }
+            warnings.push("the MP4/M4A downloads could not be made".into());
+            Ok(Vec::new())
+        }
+    }
+}
+
+/// A made download as the item records it.
+pub fn download(d: &transcode::DownloadInfo) -> Download {
+    Download {
+        name: d.name.clone(),
+        path: d.path.clone(),
+        width: d.width as i32,
+        height: d.height as i32,
+        bytes: d.bytes as i64,
+        content_type: d.content_type.clone(),
     }
 }
 

@@ -31,6 +31,15 @@ fn media_output_names_are_the_layouts() {
             layout::text_track_playlist(id)
         );
     }
+    assert_eq!(
+        format!("{}/", transcode::DOWNLOADS_DIR),
+        layout::DOWNLOADS_DIR
+    );
+    assert_eq!(transcode::AUDIO_DOWNLOAD, layout::AUDIO_DOWNLOAD);
+    assert_eq!(
+        format!("{}/720p.mp4", transcode::DOWNLOADS_DIR),
+        layout::download_file("720p", "mp4")
+    );
 
     // Image variants have no constant of their own: look at what the step writes.
     let dir = tempfile::tempdir().unwrap();

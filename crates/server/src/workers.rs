@@ -31,6 +31,7 @@ pub fn in_process_runner(config: &Config) -> InProcessRunner {
         ProcessSettings {
             preset: config.jobs.preset.clone(),
             timeout: Duration::from_secs(config.jobs.timeout_secs),
+            downloads: config.jobs.downloads,
         },
         ScratchSettings::for_lease(Duration::from_secs(config.jobs.lease_secs)),
     )

@@ -6,7 +6,9 @@ pub(crate) mod accounts; // registration, login, token refresh and revocation, p
 pub(crate) mod admin; // users (with storage used), invitations, the jobs view: admins only
 pub(crate) mod analytics; // viewer beacons (no login) and an item's viewing report (its owner)
 pub(crate) mod api_keys; // API keys: create, list, revoke; expiry and scopes
+pub(crate) mod clips; // clips: a new item from a time range of another
 pub(crate) mod direct; // direct uploads: a time-limited URL to PUT the file to, then completion
+pub(crate) mod downloads; // MP4/M4A downloads of an item, as attachments named after its title
 pub(crate) mod embeds; // the embed page other sites frame, and oEmbed
 pub(crate) mod events; // bucket notifications (OCI Events, S3) that turn new objects into items
 pub(crate) mod media; // items: one-request upload, list, read, change, delete, the original

@@ -99,6 +99,19 @@ pub(crate) struct VariantView {
     url: String,
 }
 
+/// A file to download, made from the published streams without re-encoding.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DownloadView {
+    /// `720p`… for an MP4 of that rung (H.264 + AAC), `audio` for the M4A (AAC).
+    name: String,
+    /// Served as an attachment named after the title; same access as playback.
+    url: String,
+    /// 0 for the M4A.
+    width: i32,
+    height: i32,
+    bytes: i64,
+}
+
 #[derive(Serialize, ToSchema)]
 pub(crate) struct PlaybackView {
     hls: String,
@@ -150,6 +163,10 @@ pub(crate) struct MediaView {
     /// Storyboard WebVTT (cues point into a sprite next to it), for scrubbing previews.
     storyboard_url: Option<String>,
     variants: Vec<VariantView>,
+    /// MP4s of some rungs (`DOWNLOAD_RENDITIONS`) and an M4A of the default audio track; empty
+    /// until the item is ready (and for items processed before downloads existed, until
+    /// `mediaserver backfill-downloads` runs).
+    downloads: Vec<DownloadView>,
     /// The same playback URLs carrying a short-lived token in the path, for the item's owner or
     /// an admin: usable where no Authorization header can be sent (players, `<img>`). The token
     /// stops working if the item is made private after it was minted.
@@ -290,6 +307,17 @@ impl From<Media> for MediaView {
                     name: v.name,
                     width: v.width,
                     height: v.height,
+                })
+                .collect(),
+            downloads: out
+                .downloads
+                .into_iter()
+                .map(|d| DownloadView {
+                    url: format!("{base}/{}/{}", public::DOWNLOADS_DIR, d.name),
+                    name: d.name,
+                    width: d.width,
+                    height: d.height,
+                    bytes: d.bytes,
                 })
                 .collect(),
             thumbnail_url: out

@@ -10,6 +10,8 @@ import { makeAnalyticsPanel } from './analytics.js';
 import { makeSharePanel } from './share.js';
 import { sourceDetails } from './source.js';
 import { makeTextTracksPanel } from './text_tracks.js';
+import { makeDownloadsPanel } from './downloads.js';
+import { makeClipPanel } from './clips.js';
 
 export async function viewMedia(ctx, id) {
   let item;
@@ -188,6 +190,9 @@ export async function viewMedia(ctx, id) {
   const captions = canManage ? makeTextTracksPanel(item, () => { if (player) player.reload(); }) : null;
   if (captions) side.append(captions.root);
   side.append(share.root);
+  const downloads = makeDownloadsPanel();
+  const clips = makeClipPanel(canManage);
+  side.append(downloads.root, clips.root);
 
   let timer = null;
   let wasShareable = null;
@@ -195,6 +200,8 @@ export async function viewMedia(ctx, id) {
     renderInfo();
     renderStage();
     if (captions) captions.render(item);
+    downloads.render(item);
+    clips.render(item);
     const shareable = `${item.visibility}/${item.playable}/${item.status}`;
     if (shareable !== wasShareable) { wasShareable = shareable; share.render(item); }
   }

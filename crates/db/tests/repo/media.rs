@@ -4,6 +4,7 @@ use super::*;
 
 both_backends!(
     media_created_with_event,
+    a_clip_keeps_its_range,
     duplicate_event_object_is_a_no_op,
     duplicate_media_id_fails_atomically,
     list_pagination_newest_first,
@@ -26,6 +27,29 @@ async fn media_created_with_event(repo: &DynRepo) {
     assert_eq!(recorded, Recorded::Created);
     assert_eq!(repo.get_media(&m.id).await.unwrap(), Some(m.clone()));
     assert_eq!(repo.events_for_media(&m.id).await.unwrap(), vec![e]);
+}
+
+async fn a_clip_keeps_its_range(repo: &DynRepo) {
+    let u = user(repo, "clip@example.com").await;
+    let mut m = media(&u.id, MediaId::new(), MediaKind::Video, MediaStatus::Queued);
+    m.clip = Some(mediaserver_core::Clip {
+        source_id: MediaId::new(),
+        start_seconds: 1.25,
+        end_seconds: 3.5,
+    });
+    repo.create_media_with_event(&m, &event_for(&m), 3)
+        .await
+        .unwrap();
+    assert_eq!(repo.get_media(&m.id).await.unwrap(), Some(m.clone()));
+    let listed = repo
+        .list_media(&MediaFilter {
+            owner_id: Some(u.id.clone()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(listed, vec![m]);
 }
 
 async fn duplicate_event_object_is_a_no_op(repo: &DynRepo) {

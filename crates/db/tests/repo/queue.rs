@@ -466,6 +466,7 @@ fn sample_outputs() -> MediaOutputs {
             kind: mediaserver_core::TextTrackKind::Subtitles,
             source: mediaserver_core::TextTrackSource::Embedded,
         }],
+        downloads: Vec::new(),
     }
 }
 
@@ -521,7 +522,33 @@ async fn processing_results_round_trip(repo: &DynRepo) {
     );
     assert_eq!(all_media(repo).await, vec![r.clone()]);
 
+    // Outputs added after processing (a downloads backfill) replace the document of a ready
+    // item only.
+    let mut more = sample_outputs();
+    more.downloads.push(mediaserver_core::Download {
+        name: "720p".into(),
+        path: "downloads/720p.mp4".into(),
+        width: 1280,
+        height: 720,
+        bytes: 1234,
+        content_type: "video/mp4".into(),
+    });
+    more.bytes += 1234;
+    assert!(repo.set_ready_outputs(&m.id, &more).await.unwrap());
+    let r = get(m.id.clone()).await;
+    assert_eq!(r.outputs, more);
+    assert_eq!(r.status, MediaStatus::Ready);
+    assert!(!repo
+        .set_ready_outputs(&MediaId::new(), &more)
+        .await
+        .unwrap());
+    assert!(repo
+        .set_ready_outputs(&m.id, &sample_outputs())
+        .await
+        .unwrap());
+
     repo.mark_media_failed(&m.id, "disk full").await.unwrap();
+    assert!(!repo.set_ready_outputs(&m.id, &more).await.unwrap());
     let f = get(m.id.clone()).await;
     assert_eq!(
         (f.status, f.error.as_deref()),

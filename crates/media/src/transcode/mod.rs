@@ -10,6 +10,7 @@
 //! stream/chunk-N-00001.m4s …          CMAF segments of stream N, shared by HLS and DASH
 //! stream/text-sN.vtt, text-sN.m3u8   a text track per text subtitle stream of the source
 //! thumbnail.jpg, storyboard.jpg, storyboard.vtt   (video only; no storyboard under ~0.5 s)
+//! downloads/720p.mp4, downloads/audio.m4a        (made afterwards by [`make_downloads`])
 //! ```
 //!
 //! Output streams are numbered as encoded: video rungs first (highest first), then one audio
@@ -21,6 +22,8 @@
 //! the encode ends; the finished output is the same either way.
 
 mod audio;
+mod clip;
+mod download;
 mod live;
 mod mp4;
 mod mpd_rates;
@@ -33,6 +36,10 @@ mod video;
 
 pub use crate::progress::Progress;
 pub use audio::audio;
+pub use clip::cut;
+pub use download::{
+    make_downloads, DownloadInfo, DownloadRenditions, AUDIO_DOWNLOAD, DOWNLOADS_DIR,
+};
 pub use live::{PackagingSender, PackagingUpdate, POLL_INTERVAL};
 pub use package::segment_stream;
 pub use subtitles::{text_track_playlist, text_track_vtt, TextKind, TextTrackInfo, TEXT_GROUP};

@@ -87,7 +87,7 @@ impl ContainerInstancesRunner {
     fn arguments(&self, media: &Media) -> Vec<String> {
         let t = &self.template;
         let prefix = media.outputs_prefix();
-        vec![
+        let mut args: Vec<String> = vec![
             "transcode".into(),
             format!(
                 "oci://{}/{}/{}",
@@ -99,7 +99,17 @@ impl ContainerInstancesRunner {
                 t.output_bucket,
                 prefix.trim_end_matches('/')
             ),
-        ]
+        ];
+        // A clip: the container cuts its range before processing, as the in-process runner does.
+        if let Some(clip) = &media.clip {
+            args.extend([
+                "--clip-start".into(),
+                clip.start_seconds.to_string(),
+                "--clip-end".into(),
+                clip.end_seconds.to_string(),
+            ]);
+        }
+        args
     }
 
     fn details(&self, job: &Job, media: &Media) -> CreateContainerInstance {

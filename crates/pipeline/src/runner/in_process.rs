@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::scratch::{Scratch, ScratchSettings};
 use super::{JobRunner, RunContext};
-use crate::process::{list_files, process_file_with, ProcessSettings};
+use crate::process::{cut_clip, list_files, process_file_with, ProcessSettings};
 use crate::progress::ProgressReporter;
 use crate::progressive::{ProgressivePublisher, Published, Target};
 use crate::{ErrorChain, PipelineError};
@@ -84,6 +84,22 @@ impl JobRunner for InProcessRunner {
         tokio::fs::create_dir_all(&out_dir).await?;
 
         download(ctx.media_store.as_ref(), media, &input).await?;
+        let input = match &media.clip {
+            Some(clip) => {
+                let cut = scratch.path().join("clip.mkv");
+                cut_clip(
+                    &input,
+                    &cut,
+                    media.kind,
+                    clip,
+                    &self.process,
+                    cancel.clone(),
+                )
+                .await?;
+                cut
+            }
+            None => input,
+        };
 
         // Progress: 0–95 % encoding, the rest publishing. Written at most once a second.
         let (tx, rx) = tokio::sync::watch::channel(0.0f64);

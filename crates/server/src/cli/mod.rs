@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand, each with its options and what it runs. This file
 //! holds the subcommands' descriptions (their `--help`), reads the configuration and dispatches.
 
+mod backfill_downloads;
 mod migrate;
 mod reconcile;
 mod registry;
@@ -66,7 +67,8 @@ enum Command {
     ///
     /// SRC and DEST are paths, file://…, s3://bucket/key (STORAGE_ENDPOINT and AWS_* keys
     /// apply) or oci://namespace/bucket/key (OCI Object Storage's native API, signed as the
-    /// OCI_AUTH principal). Besides the outputs, DEST gets transcode.json: the summary, written
+    /// OCI_AUTH principal). Besides the outputs (with downloads/: MP4s of the rungs
+    /// DOWNLOAD_RENDITIONS names and an M4A), DEST gets transcode.json: the summary, written
     /// last.
     /// Exit codes: 0 done, 2 the input is not usable media, 1 anything else.
     Transcode(transcode::TranscodeArgs),
@@ -84,6 +86,16 @@ enum Command {
     /// servers and workers run, and as often as you like.
     /// Exit codes: 0 done, 1 something could not be done (listed; run it again later).
     Reconcile(reconcile::ReconcileArgs),
+    /// Make the MP4/M4A downloads of ready video and audio items that have none: items
+    /// processed before downloads existed, or whose downloads failed or were removed.
+    ///
+    /// Runs here, not as queued jobs: each item's published stream files are fetched from the
+    /// output bucket, remuxed without re-encoding (DOWNLOAD_RENDITIONS: which rungs get an MP4,
+    /// `highest,lowest` by default, `all` or `none`; the default audio track also becomes an
+    /// M4A), uploaded under the item's outputs and recorded on it. Scratch space under
+    /// TEMP_DIR. Safe to run while servers and workers run, and again after a failure.
+    /// Exit codes: 0 done, 1 some item could not be done (listed; run it again later).
+    BackfillDownloads(backfill_downloads::BackfillDownloadsArgs),
     /// Manage user accounts.
     #[command(subcommand)]
     User(user::UserCommand),
@@ -169,6 +181,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Transcode(args) => transcode::run(&config, args).await,
         Command::Migrate => migrate::run(&config).await,
         Command::Reconcile(args) => reconcile::run(&config, args).await,
+        Command::BackfillDownloads(args) => backfill_downloads::run(&config, args).await,
         Command::User(cmd) => user::run(&config, cmd).await,
         // Dispatched in main() before the server configuration is read.
         Command::Upload(_) => anyhow::bail!("upload is not a server command"),

@@ -7,7 +7,8 @@ use futures::StreamExt;
 use mediaserver_core::layout::{PROGRESS_OBJECT, SUMMARY_OBJECT};
 use mediaserver_core::sniff::{sniff, SNIFF_LEN};
 use mediaserver_pipeline::{
-    process_file, ErrorChain, PipelineError, ProcessSettings, Processed, TranscodeProgress,
+    cut_clip, process_file, ErrorChain, PipelineError, ProcessSettings, Processed,
+    TranscodeProgress,
 };
 use mediaserver_storage::{ObjectKey, S3Options, Storage};
 use std::io::IsTerminal;
@@ -26,11 +27,27 @@ pub struct TranscodeArgs {
     /// x264 preset (overrides TRANSCODE_PRESET), e.g. ultrafast, veryfast, medium.
     #[arg(long)]
     preset: Option<String>,
+    /// Process only the range from this second (a clip; needs --clip-end): cut frame-accurately
+    /// first.
+    #[arg(long, requires = "clip_end")]
+    clip_start: Option<f64>,
+    /// Where the clip's range ends, in seconds.
+    #[arg(long, requires = "clip_start")]
+    clip_end: Option<f64>,
 }
 
 /// Runs the job and prints its summary as JSON.
 pub(super) async fn run(config: &Config, args: TranscodeArgs) -> anyhow::Result<()> {
-    let summary = transcode(config, &args.src, &args.dest, args.preset).await?;
+    let clip = match (args.clip_start, args.clip_end) {
+        (Some(start_seconds), Some(end_seconds)) => Some(mediaserver_core::Clip {
+            // Not recorded anywhere: only the range matters here.
+            source_id: mediaserver_core::MediaId::new(),
+            start_seconds,
+            end_seconds,
+        }),
+        _ => None,
+    };
+    let summary = transcode(config, &args.src, &args.dest, args.preset, clip).await?;
     println!("{}", serde_json::to_string_pretty(&summary)?);
     Ok(())
 }
@@ -144,6 +161,7 @@ async fn transcode(
     src: &str,
     dest: &str,
     preset: Option<String>,
+    clip: Option<mediaserver_core::Clip>,
 ) -> anyhow::Result<serde_json::Value> {
     let src_loc = Location::parse(src)?;
     let dest_loc = Location::parse(dest)?;
@@ -185,6 +203,7 @@ async fn transcode(
     let settings = ProcessSettings {
         preset: preset.unwrap_or_else(|| config.jobs.preset.clone()),
         timeout: std::time::Duration::from_secs(config.jobs.timeout_secs),
+        downloads: config.jobs.downloads,
     };
     let bar = std::io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new(1000);
@@ -207,6 +226,26 @@ async fn transcode(
             Duration::from_secs(config.jobs.progress_interval_secs),
         ))
     });
+    let input = match &clip {
+        Some(clip) => {
+            let cut = scratch.path().join("clip.mkv");
+            cut_clip(
+                &input,
+                &cut,
+                kind,
+                clip,
+                &settings,
+                CancellationToken::new(),
+            )
+            .await
+            .map_err(|e| match e {
+                PipelineError::Unusable(m) => UnusableInput(m).into(),
+                other => anyhow::Error::new(other),
+            })?;
+            cut
+        }
+        None => input,
+    };
     let processed = process_file(
         &input,
         kind,
@@ -365,6 +404,7 @@ fn summary(p: &Processed, dest: &str, files: usize) -> serde_json::Value {
         "warnings": p.outputs.warnings,
         "source": p.outputs.source,
         "text_tracks": p.outputs.text_tracks,
+        "downloads": p.outputs.downloads,
         "files": files,
         "destination": dest,
     })

@@ -2,13 +2,14 @@
 //! `job_runner.rs`), the retry policy (`JOB_MAX_ATTEMPTS`, `JOB_RETRY_BACKOFF_SECONDS`,
 //! `JOB_RETRY_BACKOFF_MAX_SECONDS`, `JOB_OUTAGE_RETRY_HOURS`), the lease
 //! (`JOB_LEASE_SECONDS`), the encoder
-//! (`TRANSCODE_PRESET`, `TRANSCODE_TIMEOUT_SECONDS`, `TRANSCODE_PROGRESS_SECONDS`) and scratch
-//! space (`TEMP_DIR`).
+//! (`TRANSCODE_PRESET`, `TRANSCODE_TIMEOUT_SECONDS`, `TRANSCODE_PROGRESS_SECONDS`), which rungs
+//! get downloads (`DOWNLOAD_RENDITIONS`) and scratch space (`TEMP_DIR`).
 
 use super::job_runner::{self, RunnerChoice};
 use super::storage::StorageProvider;
 use super::vars::{err, ConfigError, Vars};
 use mediaserver_core::RetryPolicy;
+use mediaserver_pipeline::DownloadRenditions;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -34,6 +35,9 @@ pub struct JobConfig {
     pub progress_interval_secs: u64,
     /// Where workers keep their scratch files (`$DATA_DIR/tmp` by default).
     pub temp_dir: PathBuf,
+    /// Which rungs get an MP4 download (`highest,lowest` by default; `all`; `none`: no
+    /// downloads at all, not even the M4A).
+    pub downloads: DownloadRenditions,
 }
 
 /// Short, so a killed worker's job moves on quickly; three renewals per lease ride out a slow
@@ -84,8 +88,16 @@ pub(super) fn from_vars(
         .get("TEMP_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| data_dir.join("tmp"));
+    let downloads = match vars.get("DOWNLOAD_RENDITIONS") {
+        None => DownloadRenditions::default(),
+        Some(v) => v
+            .to_ascii_lowercase()
+            .parse()
+            .map_err(|e: String| err("DOWNLOAD_RENDITIONS", e))?,
+    };
     let runner = job_runner::from_vars(vars, storage)?;
     Ok(JobConfig {
+        downloads,
         workers,
         runner,
         retry,
@@ -169,6 +181,34 @@ mod tests {
             cfg(&[("JOB_OUTAGE_RETRY_HOURS", "1000")]).unwrap_err().var,
             "JOB_OUTAGE_RETRY_HOURS"
         );
+    }
+
+    #[test]
+    fn download_renditions() {
+        assert_eq!(
+            cfg(&[]).unwrap().jobs.downloads,
+            DownloadRenditions::default()
+        );
+        assert_eq!(
+            cfg(&[("DOWNLOAD_RENDITIONS", "ALL")])
+                .unwrap()
+                .jobs
+                .downloads,
+            DownloadRenditions::All
+        );
+        assert_eq!(
+            cfg(&[("DOWNLOAD_RENDITIONS", "lowest")])
+                .unwrap()
+                .jobs
+                .downloads,
+            DownloadRenditions::Pick {
+                highest: false,
+                lowest: true
+            }
+        );
+        let e = cfg(&[("DOWNLOAD_RENDITIONS", "best")]).unwrap_err();
+        assert_eq!(e.var, "DOWNLOAD_RENDITIONS");
+        assert!(e.to_string().contains("'best'"), "{e}");
     }
 
     #[test]

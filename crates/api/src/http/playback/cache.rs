@@ -165,7 +165,7 @@ impl PlaybackCache {
     /// What a playback token grants. A token's signature is checked once (`verify`, which
     /// returns the grant and the expiry); later requests with the same token only compare its
     /// expiry with the clock, so an expired token is refused exactly as before (by `verify`).
-    pub(super) fn token<E>(
+    pub(crate) fn token<E>(
         &self,
         token: &str,
         verify: impl FnOnce() -> Result<(PlaybackGrant, i64), E>,

@@ -399,7 +399,7 @@ fn cache_control(kind: Kind, ready: bool, media: &Media) -> &'static str {
 /// [`crate::http::access::load_readable`] through the playback cache: the same access rules
 /// (and playback tokens), checked on every request, against a row at most [`ITEM_TTL`] old
 /// (`ready` items only).
-async fn load_playable(
+pub(crate) async fn load_playable(
     state: &AppState,
     id: &MediaId,
     caller: Option<&AuthUser>,
