@@ -17,7 +17,7 @@ fn clip() -> PathBuf {
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fixtures/downloads-360p.mp4");
     std::fs::create_dir_all(out.parent().unwrap()).unwrap();
     if !out.exists() {
-        let tmp = out.with_extension(format!("tmp{}.mp4", std::process::id()));
+        let tmp = common::unique_tmp(&out);
         let ok = Command::new("ffmpeg")
             .args(["-hide_banner", "-loglevel", "error", "-y"])
             .args([

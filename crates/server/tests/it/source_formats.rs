@@ -13,10 +13,15 @@ use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::process::Command;
 
-/// `name` made by ffmpeg from `args` (inputs and codecs), 2 s long, in the test scratch dir.
+/// `name` made by ffmpeg from `args` (inputs and codecs), 2 s long, in the test scratch dir —
+/// a file of its own for every call, since tests making the same fixture run at once.
 fn fixture(name: &str, args: &[&str]) -> PathBuf {
-    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("fixtures/formats-{}-{name}", std::process::id()));
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "fixtures/formats-{}-{call}-{name}",
+        std::process::id()
+    ));
     std::fs::create_dir_all(out.parent().unwrap()).unwrap();
     let ok = Command::new("ffmpeg")
         .args(["-hide_banner", "-loglevel", "error", "-y"])
@@ -124,7 +129,7 @@ fn second_track_without_a_decoder() -> PathBuf {
     let id = b"A_PCM/INT/LIT";
     let at = bytes.windows(id.len()).position(|w| w == id).unwrap();
     bytes[at..at + id.len()].copy_from_slice(b"A_XXX/INT/LIT");
-    let out = made.with_file_name(format!("formats-{}-no-decoder.mkv", std::process::id()));
+    let out = made.with_extension("no-decoder.mkv");
     std::fs::write(&out, bytes).unwrap();
     let _ = std::fs::remove_file(&made);
     out

@@ -408,6 +408,14 @@ pub fn video(len: usize) -> Vec<u8> {
     v
 }
 
+/// A temporary name beside `out`, different for every call: tests of one process that make the
+/// same fixture at once each write their own file, then rename it into place.
+pub fn unique_tmp(out: &Path) -> PathBuf {
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    out.with_extension(format!("tmp{}-{call}.mp4", std::process::id()))
+}
+
 pub fn read(p: &Path) -> Vec<u8> {
     std::fs::read(p).expect("read fixture")
 }
