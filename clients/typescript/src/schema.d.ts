@@ -481,6 +481,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/media/{id}/clips": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make a clip: a new item (the caller's, private) cut frame-accurately from `start_seconds` to
+         *     `end_seconds` of a ready video or audio item, processed like an upload (renditions,
+         *     thumbnail, storyboard, downloads). It keeps its own copy of the original: deleting the
+         *     source leaves it alone. Owner or admin only.
+         */
+        post: operations["create_clip"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/media/{id}/complete": {
         parameters: {
             query?: never;
@@ -509,6 +531,27 @@ export interface paths {
             cookie?: never;
         };
         get: operations["media_dash"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/media/{id}/downloads/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One of the item's downloads (its `downloads[].url`): an MP4 of a rung (`720p`…, H.264 + AAC,
+         *     `moov` first) or the M4A (`audio`), as an attachment named after the title. Access: the
+         *     item's visibility, a login, or `?token=`. Supports HEAD, Range and If-None-Match.
+         */
+        get: operations["media_download"];
         put?: never;
         post?: never;
         delete?: never;
@@ -748,6 +791,23 @@ export interface paths {
             cookie?: never;
         };
         get: operations["token_dash"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/play/{token}/downloads/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The same download, for the item named by the playback token in the path. */
+        get: operations["token_download"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1204,6 +1264,23 @@ export interface components {
         };
         /** @description A WebVTT (`WEBVTT` first) or SubRip file, UTF-8, at most 5 MiB. */
         CaptionFile: string;
+        ClipRequest: {
+            /**
+             * Format: double
+             * @description Where it ends (after `start_seconds`, at most the source's duration).
+             */
+            end_seconds: number;
+            /**
+             * Format: double
+             * @description Where the clip starts in the source, in seconds (0 or more, before its end).
+             */
+            start_seconds: number;
+            /**
+             * @description The clip's title (default: the source's title with " (clip)"). At most 200 characters.
+             * @example The best part
+             */
+            title?: string | null;
+        };
         CreatedApiKey: {
             /** Format: date-time */
             created_at: string;
@@ -1339,6 +1416,22 @@ export interface components {
              */
             title?: string | null;
         };
+        /** @description A file to download, made from the published streams without re-encoding. */
+        DownloadView: {
+            /** Format: int64 */
+            bytes: number;
+            /** Format: int32 */
+            height: number;
+            /** @description `720p`… for an MP4 of that rung (H.264 + AAC), `audio` for the M4A (AAC). */
+            name: string;
+            /** @description Served as an attachment named after the title; same access as playback. */
+            url: string;
+            /**
+             * Format: int32
+             * @description 0 for the M4A.
+             */
+            width: number;
+        };
         ErrorBody: {
             error: components["schemas"]["ErrorDetail"];
         };
@@ -1465,6 +1558,12 @@ export interface components {
             content_type: string;
             /** Format: date-time */
             created_at: string;
+            /**
+             * @description MP4s of some rungs (`DOWNLOAD_RENDITIONS`) and an M4A of the default audio track; empty
+             *     until the item is ready (and for items processed before downloads existed, until
+             *     `mediaserver backfill-downloads` runs).
+             */
+            downloads: components["schemas"]["DownloadView"][];
             /** Format: double */
             duration_seconds?: number | null;
             /** @description Why processing failed, when `status` is `failed`. */
@@ -3633,6 +3732,102 @@ export interface operations {
             };
         };
     };
+    create_clip: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClipRequest"];
+            };
+        };
+        responses: {
+            /** @description the clip, queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MediaView"];
+                };
+            };
+            /** @description a bad range or title, or an image */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed; or an API key without the scope this needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the source is not ready, or its original is gone */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the copy would pass the caller's quota */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database or storage cannot serve now; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     complete_upload: {
         parameters: {
             query?: never;
@@ -3744,6 +3939,85 @@ export interface operations {
             };
             /** @description a segment, at `PUBLIC_BASE_URL` */
             302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database or storage cannot serve now; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    media_download: {
+        parameters: {
+            query?: {
+                /** @description A playback token for this item (alternative to a login). */
+                token?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+                /** @description a download's `name` */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a byte range */
+            206: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4828,6 +5102,74 @@ export interface operations {
             };
             /** @description a segment, at `PUBLIC_BASE_URL` */
             302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database or storage cannot serve now; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    token_download: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+                /** @description a download's `name` */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a byte range */
+            206: {
                 headers: {
                     [name: string]: unknown;
                 };

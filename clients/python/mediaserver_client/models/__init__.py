@@ -19,6 +19,7 @@ from .beacon_type_4 import BeaconType4
 from .beacon_type_4_event import BeaconType4Event
 from .beacon_type_5 import BeaconType5
 from .beacon_type_5_event import BeaconType5Event
+from .clip_request import ClipRequest
 from .create_tus_resumable import CreateTusResumable
 from .created_api_key import CreatedApiKey
 from .created_invitation import CreatedInvitation
@@ -32,6 +33,7 @@ from .delivery_view import DeliveryView
 from .direct_upload import DirectUpload
 from .direct_upload_headers import DirectUploadHeaders
 from .direct_upload_request import DirectUploadRequest
+from .download_view import DownloadView
 from .error_body import ErrorBody
 from .error_detail import ErrorDetail
 from .event_response import EventResponse
@@ -112,6 +114,7 @@ __all__ = (
     "BeaconType4Event",
     "BeaconType5",
     "BeaconType5Event",
+    "ClipRequest",
     "CreatedApiKey",
     "CreatedInvitation",
     "CreateTusResumable",
@@ -125,6 +128,7 @@ __all__ = (
     "DirectUpload",
     "DirectUploadHeaders",
     "DirectUploadRequest",
+    "DownloadView",
     "ErrorBody",
     "ErrorDetail",
     "EventResponse",

@@ -17,6 +17,7 @@ import datetime
 
 if TYPE_CHECKING:
   from ..models.audio_track_view import AudioTrackView
+  from ..models.download_view import DownloadView
   from ..models.playback_view import PlaybackView
   from ..models.rendition_view import RenditionView
   from ..models.signed_urls import SignedUrls
@@ -40,6 +41,10 @@ class MediaView:
             audio_tracks (list[AudioTrackView]): Every published audio track, default first.
             content_type (str):
             created_at (datetime.datetime):
+            downloads (list[DownloadView]): MP4s of some rungs (`DOWNLOAD_RENDITIONS`) and an M4A of the default audio
+                track; empty
+                until the item is ready (and for items processed before downloads existed, until
+                `mediaserver backfill-downloads` runs).
             filename (str):
             id (str):
             kind (MediaKind): What a media item is, decided from its bytes.
@@ -80,6 +85,7 @@ class MediaView:
     audio_tracks: list[AudioTrackView]
     content_type: str
     created_at: datetime.datetime
+    downloads: list[DownloadView]
     filename: str
     id: str
     kind: MediaKind
@@ -115,6 +121,7 @@ class MediaView:
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.audio_track_view import AudioTrackView # noqa: PLC0415
+        from ..models.download_view import DownloadView # noqa: PLC0415
         from ..models.playback_view import PlaybackView # noqa: PLC0415
         from ..models.rendition_view import RenditionView # noqa: PLC0415
         from ..models.signed_urls import SignedUrls # noqa: PLC0415
@@ -131,6 +138,13 @@ class MediaView:
         content_type = self.content_type
 
         created_at = self.created_at.isoformat()
+
+        downloads = []
+        for downloads_item_data in self.downloads:
+            downloads_item = downloads_item_data.to_dict()
+            downloads.append(downloads_item)
+
+
 
         filename = self.filename
 
@@ -256,6 +270,7 @@ class MediaView:
             "audio_tracks": audio_tracks,
             "content_type": content_type,
             "created_at": created_at,
+            "downloads": downloads,
             "filename": filename,
             "id": id,
             "kind": kind,
@@ -302,6 +317,7 @@ class MediaView:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.audio_track_view import AudioTrackView # noqa: PLC0415
+        from ..models.download_view import DownloadView # noqa: PLC0415
         from ..models.playback_view import PlaybackView # noqa: PLC0415
         from ..models.rendition_view import RenditionView # noqa: PLC0415
         from ..models.signed_urls import SignedUrls # noqa: PLC0415
@@ -324,6 +340,16 @@ class MediaView:
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 
 
+
+
+        downloads = []
+        _downloads = d.pop("downloads")
+        for downloads_item_data in (_downloads):
+            downloads_item = DownloadView.from_dict(downloads_item_data)
+
+
+
+            downloads.append(downloads_item)
 
 
         filename = d.pop("filename")
@@ -531,6 +557,7 @@ class MediaView:
             audio_tracks=audio_tracks,
             content_type=content_type,
             created_at=created_at,
+            downloads=downloads,
             filename=filename,
             id=id,
             kind=kind,

@@ -1,0 +1,260 @@
+from http import HTTPStatus
+from typing import Any, cast
+from urllib.parse import quote
+
+import httpx
+
+from ...client import AuthenticatedClient, Client
+from ...types import Response, UNSET
+from ... import errors
+
+from ...models.clip_request import ClipRequest
+from ...models.error_body import ErrorBody
+from ...models.media_view import MediaView
+from typing import cast
+
+
+
+def _get_kwargs(
+    id: str,
+    *,
+    body: ClipRequest,
+
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+
+    
+
+    
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/media/{id}/clips".format(id=quote(str(id), safe=""),),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> ErrorBody | MediaView | None:
+    if response.status_code == 202:
+        response_202 = MediaView.from_dict(response.json())
+
+
+
+        return response_202
+
+    if response.status_code == 400:
+        response_400 = ErrorBody.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = ErrorBody.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ErrorBody.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = ErrorBody.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = ErrorBody.from_dict(response.json())
+
+
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = ErrorBody.from_dict(response.json())
+
+
+
+        return response_413
+
+    if response.status_code == 503:
+        response_503 = ErrorBody.from_dict(response.json())
+
+
+
+        return response_503
+
+    if response.status_code == 507:
+        response_507 = ErrorBody.from_dict(response.json())
+
+
+
+        return response_507
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[ErrorBody | MediaView]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    id: str,
+    *,
+    client: AuthenticatedClient,
+    body: ClipRequest,
+
+) -> Response[ErrorBody | MediaView]:
+    """ Make a clip: a new item (the caller's, private) cut frame-accurately from `start_seconds` to
+    `end_seconds` of a ready video or audio item, processed like an upload (renditions,
+    thumbnail, storyboard, downloads). It keeps its own copy of the original: deleting the
+    source leaves it alone. Owner or admin only.
+
+    Args:
+        id (str):
+        body (ClipRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorBody | MediaView]
+     """
+
+
+    kwargs = _get_kwargs(
+        id=id,
+body=body,
+
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+def sync(
+    id: str,
+    *,
+    client: AuthenticatedClient,
+    body: ClipRequest,
+
+) -> ErrorBody | MediaView | None:
+    """ Make a clip: a new item (the caller's, private) cut frame-accurately from `start_seconds` to
+    `end_seconds` of a ready video or audio item, processed like an upload (renditions,
+    thumbnail, storyboard, downloads). It keeps its own copy of the original: deleting the
+    source leaves it alone. Owner or admin only.
+
+    Args:
+        id (str):
+        body (ClipRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorBody | MediaView
+     """
+
+
+    return sync_detailed(
+        id=id,
+client=client,
+body=body,
+
+    ).parsed
+
+async def asyncio_detailed(
+    id: str,
+    *,
+    client: AuthenticatedClient,
+    body: ClipRequest,
+
+) -> Response[ErrorBody | MediaView]:
+    """ Make a clip: a new item (the caller's, private) cut frame-accurately from `start_seconds` to
+    `end_seconds` of a ready video or audio item, processed like an upload (renditions,
+    thumbnail, storyboard, downloads). It keeps its own copy of the original: deleting the
+    source leaves it alone. Owner or admin only.
+
+    Args:
+        id (str):
+        body (ClipRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorBody | MediaView]
+     """
+
+
+    kwargs = _get_kwargs(
+        id=id,
+body=body,
+
+    )
+
+    response = await client.get_async_httpx_client().request(
+        **kwargs
+    )
+
+    return _build_response(client=client, response=response)
+
+async def asyncio(
+    id: str,
+    *,
+    client: AuthenticatedClient,
+    body: ClipRequest,
+
+) -> ErrorBody | MediaView | None:
+    """ Make a clip: a new item (the caller's, private) cut frame-accurately from `start_seconds` to
+    `end_seconds` of a ready video or audio item, processed like an upload (renditions,
+    thumbnail, storyboard, downloads). It keeps its own copy of the original: deleting the
+    source leaves it alone. Owner or admin only.
+
+    Args:
+        id (str):
+        body (ClipRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorBody | MediaView
+     """
+
+
+    return (await asyncio_detailed(
+        id=id,
+client=client,
+body=body,
+
+    )).parsed
