@@ -11,38 +11,35 @@ use common::{expect_error, fixtures, read, TestServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::path::PathBuf;
-use std::process::Command;
 
 const FPS: f64 = 25.0;
 
 /// 4 s at 25 fps, 320x240, frame n's luma 7·n mod 256, with a tone.
 fn numbered() -> PathBuf {
-    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fixtures/numbered-frames.mp4");
-    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
-    if !out.exists() {
-        let tmp = common::unique_tmp(&out);
-        let ok = Command::new("ffmpeg")
-            .args([
-                "-hide_banner",
-                "-loglevel",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-            ])
-            .arg("color=c=black:s=320x240:r=25:d=4,geq=lum='mod(N*7\\,256)':cb=128:cr=128")
-            .args(["-f", "lavfi", "-i", "sine=frequency=440:duration=4"])
-            .args(["-c:v", "libx264", "-preset", "ultrafast", "-g", "50"])
-            .args(["-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest"])
-            .arg(&tmp)
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "ffmpeg failed making the numbered clip");
-        std::fs::rename(&tmp, &out).unwrap();
-    }
-    out
+    common::ffmpeg_fixture(
+        "numbered-frames.mp4",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=black:s=320x240:r=25:d=4,geq=lum='mod(N*7\\,256)':cb=128:cr=128",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=4",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-g",
+            "50",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+        ],
+    )
 }
 
 /// Mean luma of the first frame of `url` (a file or an HTTP URL). Async: the server it reads

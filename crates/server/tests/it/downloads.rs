@@ -14,36 +14,28 @@ use std::process::Command;
 
 /// A 640x360 clip with sound, 3 s: two rungs (360p and 240p), so highest and lowest differ.
 fn clip() -> PathBuf {
-    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fixtures/downloads-360p.mp4");
-    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
-    if !out.exists() {
-        let tmp = common::unique_tmp(&out);
-        let ok = Command::new("ffmpeg")
-            .args(["-hide_banner", "-loglevel", "error", "-y"])
-            .args([
-                "-f",
-                "lavfi",
-                "-i",
-                "testsrc2=size=640x360:rate=25:duration=3",
-            ])
-            .args(["-f", "lavfi", "-i", "sine=frequency=440:duration=3"])
-            .args([
-                "-c:v",
-                "libx264",
-                "-preset",
-                "ultrafast",
-                "-pix_fmt",
-                "yuv420p",
-            ])
-            .args(["-c:a", "aac", "-shortest"])
-            .arg(&tmp)
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "ffmpeg failed making the clip");
-        std::fs::rename(&tmp, &out).unwrap();
-    }
-    out
+    common::ffmpeg_fixture(
+        "downloads-360p.mp4",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=640x360:rate=25:duration=3",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=3",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+        ],
+    )
 }
 
 /// The four-character types of a file's top-level boxes, in order.

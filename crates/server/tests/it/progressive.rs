@@ -8,40 +8,36 @@ use common::{read, TestServer};
 use mediaserver_storage::ObjectKey;
 use serde_json::Value;
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 const FAST: &[(&str, &str)] = &[("WORKERS", "1"), ("TRANSCODE_PRESET", "ultrafast")];
 
 /// 30 s of 1280x720 with audio, `moov` first (so a truncated copy still probes as 30 s).
 fn clip() -> PathBuf {
-    static CLIP: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    CLIP.get_or_init(|| {
-        let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fixtures/progressive-720p.mp4");
-        std::fs::create_dir_all(out.parent().expect("fixtures dir")).expect("fixtures dir");
-        if !out.exists() {
-            let tmp = common::unique_tmp(&out);
-            let ok = Command::new("ffmpeg")
-                .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi"])
-                .args([
-                    "-i",
-                    "testsrc2=size=1280x720:rate=30:duration=30",
-                    "-f",
-                    "lavfi",
-                ])
-                .args(["-i", "sine=frequency=300:duration=30", "-c:v", "libx264"])
-                .args(["-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"])
-                .args(["-movflags", "+faststart", "-shortest"])
-                .arg(&tmp)
-                .status()
-                .expect("ffmpeg must be installed")
-                .success();
-            assert!(ok, "ffmpeg failed making the clip");
-            std::fs::rename(&tmp, &out).expect("rename clip");
-        }
-        out
-    })
-    .clone()
+    common::ffmpeg_fixture(
+        "progressive-720p.mp4",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=1280x720:rate=30:duration=30",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=300:duration=30",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-movflags",
+            "+faststart",
+            "-shortest",
+        ],
+    )
 }
 
 async fn item(s: &TestServer, token: &str, id: &str) -> Value {

@@ -9,40 +9,31 @@ use common::{expect_error, fixtures, read, TestServer};
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::path::PathBuf;
-use std::process::Command;
 
 /// A 4 s 320x240 clip with sound.
 fn four_seconds() -> PathBuf {
-    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fixtures/captions-4s.mp4");
-    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
-    if !out.exists() {
-        let tmp = common::unique_tmp(&out);
-        let ok = Command::new("ffmpeg")
-            .args(["-hide_banner", "-loglevel", "error", "-y"])
-            .args([
-                "-f",
-                "lavfi",
-                "-i",
-                "testsrc2=size=320x240:rate=25:duration=4",
-            ])
-            .args(["-f", "lavfi", "-i", "sine=frequency=440:duration=4"])
-            .args([
-                "-c:v",
-                "libx264",
-                "-preset",
-                "ultrafast",
-                "-pix_fmt",
-                "yuv420p",
-            ])
-            .args(["-c:a", "aac", "-shortest"])
-            .arg(&tmp)
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "ffmpeg failed making the fixture");
-        std::fs::rename(&tmp, &out).unwrap();
-    }
-    out
+    common::ffmpeg_fixture(
+        "captions-4s.mp4",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:rate=25:duration=4",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=4",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+        ],
+    )
 }
 
 async fn ready_video(s: &TestServer, token: &str) -> String {

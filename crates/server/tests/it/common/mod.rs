@@ -408,12 +408,31 @@ pub fn video(len: usize) -> Vec<u8> {
     v
 }
 
-/// A temporary name beside `out`, different for every call: tests of one process that make the
-/// same fixture at once each write their own file, then rename it into place.
-pub fn unique_tmp(out: &Path) -> PathBuf {
-    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    out.with_extension(format!("tmp{}-{call}.mp4", std::process::id()))
+/// `fixtures/{name}` under the tests' scratch folder, made by ffmpeg from `args` (inputs,
+/// filters, codecs; the output path comes last) the first time a test asks for it, and kept for
+/// later runs. Tests asking at once wait for one another, and ffmpeg writes a temporary file that
+/// is renamed into place, so nobody ever reads half a fixture.
+pub fn ffmpeg_fixture(name: &str, args: &[&str]) -> PathBuf {
+    static MAKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("fixtures")
+        .join(name);
+    let _one_at_a_time = MAKING.lock().unwrap_or_else(|e| e.into_inner());
+    if !out.exists() {
+        std::fs::create_dir_all(out.parent().expect("fixtures dir")).expect("fixtures dir");
+        let ext = out.extension().and_then(|e| e.to_str()).unwrap_or("mp4");
+        let tmp = out.with_extension(format!("tmp{}.{ext}", std::process::id()));
+        let ok = Command::new("ffmpeg")
+            .args(["-hide_banner", "-loglevel", "error", "-y"])
+            .args(args)
+            .arg(&tmp)
+            .status()
+            .expect("ffmpeg must be installed")
+            .success();
+        assert!(ok, "ffmpeg failed making the fixture {name}");
+        std::fs::rename(&tmp, &out).expect("rename fixture");
+    }
+    out
 }
 
 pub fn read(p: &Path) -> Vec<u8> {
