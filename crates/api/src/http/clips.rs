@@ -50,9 +50,9 @@ pub(crate) struct ClipRequest {
 #[utoipa::path(post, path = "/v1/media/{id}/clips", tag = "media", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = ClipRequest,
     responses((status = 202, body = MediaView, description = "the clip, queued"),
-        (status = 400, body = ErrorBody, description = "a bad range or title, or an image"),
+        (status = 400, body = ErrorBody, description = "a bad range or title"),
         (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "the source is not ready, or its original is gone"),
+        (status = 409, body = ErrorBody, description = "the source is an image, not ready, or its original is gone"),
         (status = 413, body = ErrorBody, description = "the copy would pass the caller's quota"),
         (status = 507, body = ErrorBody)))]
 async fn create_clip(
@@ -71,7 +71,8 @@ async fn create_clip(
     };
     let source = load_owned(&state, &parse_id::<MediaId>(&id)?, &caller).await?;
     if source.kind == MediaKind::Image {
-        return Err(ApiError::BadRequest(
+        // The request may be well formed; this item cannot take it.
+        return Err(ApiError::Conflict(
             "an image has no time range to clip".into(),
         ));
     }

@@ -209,11 +209,11 @@ async fn bad_ranges_and_sources_are_refused_naming_the_problem() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    // An image has no range.
+    // An image has no range: a well-formed request this item cannot take.
     let image = ready(&s, &token, &fixtures().png, "frame.png").await;
     let msg = expect_error(
         post_clip(&s, &token, image["id"].as_str().unwrap(), ok.clone()).await,
-        StatusCode::BAD_REQUEST,
+        StatusCode::CONFLICT,
     )
     .await;
     assert!(msg.contains("image"), "{msg}");
