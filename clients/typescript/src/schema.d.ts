@@ -3756,7 +3756,7 @@ export interface operations {
                     "application/json": components["schemas"]["MediaView"];
                 };
             };
-            /** @description a bad range or title, or an image */
+            /** @description a bad range or title */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3791,7 +3791,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description the source is not ready, or its original is gone */
+            /** @description the source is an image, not ready, or its original is gone */
             409: {
                 headers: {
                     [name: string]: unknown;
