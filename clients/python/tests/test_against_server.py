@@ -14,7 +14,7 @@ from mediaserver_client import AuthenticatedClient, Client
 from mediaserver_client.api.auth import login, register
 from mediaserver_client.api.media import get_media, list_media, upload_media
 from mediaserver_client.api.playback import media_hls
-from mediaserver_client.models import Credentials, MediaPage, MediaStatus, MediaView, RegisterRequest, TokenPair, UserView
+from mediaserver_client.models import Credentials, LibraryPage, MediaStatus, MediaView, RegisterRequest, TokenPair, UserView
 from mediaserver_client.types import File
 
 URL = os.environ.get("MEDIASERVER_URL", "")
@@ -77,7 +77,7 @@ class AgainstServer(unittest.TestCase):
         self.assertEqual((item.width, item.height), (320, 240))
 
         page = list_media.sync(client=client, limit=10)
-        self.assertIsInstance(page, MediaPage, page)
+        self.assertIsInstance(page, LibraryPage, page)
         self.assertIn(item.id, [i.id for i in page.items])
 
         # The HLS URL the item names plays: a master playlist, fetched with the client's session.
