@@ -205,7 +205,10 @@ pub fn app(state: AppState) -> App {
     let (router, mut doc) = api_router().split_for_parts();
     openapi::complete(&mut doc);
     let router = router
-        .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", doc))
+        .merge(
+            Router::from(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", doc))
+                .layer(axum::middleware::map_response(http::web::deny_framing)),
+        )
         .merge(http::web::router())
         .with_state(state);
     // tus discovery (a plain OPTIONS request) reaches its route: the CORS layer only answers

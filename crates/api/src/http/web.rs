@@ -198,6 +198,16 @@ fn respond(
     response
 }
 
+/// For pages served by others' code (the API docs): never framed, like every page of ours but
+/// the embed page — a CSP that says only that, so as not to break the page's own scripts.
+pub(crate) async fn deny_framing(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static("frame-ancestors 'none'"));
+    res
+}
+
 async fn index(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let extra = vec![
         (

@@ -86,6 +86,12 @@ async fn openapi_describes_the_api_and_docs_render_offline() {
 
     let r = s.client.get(s.url("/docs/")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+    // Never framed (clickjacking), like the app's own pages.
+    assert_eq!(r.headers()["x-frame-options"], "DENY");
+    assert_eq!(
+        r.headers()["content-security-policy"],
+        "frame-ancestors 'none'"
+    );
     let html = r.text().await.unwrap();
     assert!(html.contains("swagger-ui"), "{html}");
     // Every script and stylesheet the page loads is served by us, not a CDN.
