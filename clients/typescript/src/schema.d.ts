@@ -2258,6 +2258,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the server's disk is full; nothing of this request was kept */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_jobs: {
@@ -2441,6 +2450,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the server's disk is full; nothing of this request was kept */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     delete_user: {
@@ -2501,6 +2519,15 @@ export interface operations {
                 };
             };
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the server's disk is full; nothing of this request was kept */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2582,6 +2609,15 @@ export interface operations {
                 };
             };
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the server's disk is full; nothing of this request was kept */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2697,6 +2733,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the server's disk is full; nothing of this request was kept */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     revoke_api_key: {
@@ -2743,6 +2788,15 @@ export interface operations {
             };
             /** @description the database or storage cannot serve now; retry later */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the server's disk is full; nothing of this request was kept */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2823,6 +2877,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the server's disk is full; nothing of this request was kept */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     logout: {
@@ -2863,6 +2926,15 @@ export interface operations {
             };
             /** @description the database or storage cannot serve now; retry later */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the server's disk is full; nothing of this request was kept */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2985,6 +3057,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the server's disk is full; nothing of this request was kept */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     refresh: {
@@ -3036,6 +3117,15 @@ export interface operations {
             };
             /** @description the database or storage cannot serve now; retry later */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the server's disk is full; nothing of this request was kept */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3101,6 +3191,15 @@ export interface operations {
             };
             /** @description the database or storage cannot serve now; retry later */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the server's disk is full; nothing of this request was kept */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3196,6 +3295,15 @@ export interface operations {
             };
             /** @description the database or storage cannot serve now; retry later */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the server's disk is full; nothing of this request was kept */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3432,6 +3540,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the server's disk is full; nothing of this request was kept */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_public: {
@@ -3582,6 +3699,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the server's disk is full; nothing of this request was kept */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     update_media: {
@@ -3652,6 +3778,15 @@ export interface operations {
             };
             /** @description the database or storage cannot serve now; retry later */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the server's disk is full; nothing of this request was kept */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3899,6 +4034,15 @@ export interface operations {
             };
             /** @description the database or storage cannot serve now; retry later */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the server's disk is full; nothing of this request was kept */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4307,6 +4451,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the server's disk is full; nothing of this request was kept */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     retry_media: {
@@ -4362,6 +4515,15 @@ export interface operations {
                 };
             };
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the server's disk is full; nothing of this request was kept */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4761,6 +4923,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the server's disk is full; nothing of this request was kept */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     media_thumbnail: {
@@ -5016,6 +5187,15 @@ export interface operations {
             };
             /** @description the database or storage cannot serve now; retry later */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the server's disk is full; nothing of this request was kept */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5648,6 +5828,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the server's disk is full; nothing of this request was kept */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     create: {
@@ -5923,6 +6112,15 @@ export interface operations {
             };
             /** @description the database or storage cannot serve now; retry later */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the server's disk is full; nothing of this request was kept */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6326,6 +6524,15 @@ export interface operations {
                 };
             };
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the server's disk is full; nothing of this request was kept */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };

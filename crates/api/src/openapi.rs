@@ -56,7 +56,10 @@ const NO_DATABASE: &[&str] = &["/healthz", "/metrics"];
 /// - 401 where a bearer credential is accepted (a wrong, expired or revoked one is refused, also
 ///   on routes where none is needed);
 /// - 400 and 413 where there is a request body (unreadable, not the declared type, too large);
-/// - 503 everywhere but [`NO_DATABASE`] and OPTIONS (the database or storage cannot serve now).
+/// - 503 everywhere but [`NO_DATABASE`] and OPTIONS (the database or storage cannot serve now);
+/// - 507 on every writing method (POST, PUT, PATCH, DELETE) outside [`NO_DATABASE`]: with
+///   SQLite or Local storage on a full disk any write is refused as a whole — a login or a
+///   title change as much as an upload.
 pub(crate) fn complete(doc: &mut Document) {
     for (path, item) in doc.paths.paths.iter_mut() {
         let db = !NO_DATABASE.contains(&path.as_str());
@@ -86,6 +89,13 @@ pub(crate) fn complete(doc: &mut Document) {
                     op,
                     503,
                     "the database or storage cannot serve now; retry later",
+                );
+            }
+            if db && matches!(method, "post" | "put" | "patch" | "delete") {
+                add(
+                    op,
+                    507,
+                    "the server's disk is full; nothing of this request was kept",
                 );
             }
         }

@@ -241,6 +241,22 @@ async fn disk_full_is_507_and_recovers_without_a_restart() {
     }
 
     assert!(refused > 0, "no database write met the full disk");
+    // The API document says so: a client generated from it knows a login can be a 507.
+    let doc: Value = s
+        .client
+        .get(s.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for (path, method) in [("/v1/auth/login", "post"), ("/v1/uploads/", "post")] {
+        assert!(
+            doc["paths"][path][method]["responses"]["507"].is_object(),
+            "{method} {path} does not declare the 507 it answers"
+        );
+    }
 
     // Readiness says the disk is full.
     let (status, body) = readyz(&s).await;
