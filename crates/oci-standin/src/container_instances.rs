@@ -19,7 +19,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -80,6 +80,8 @@ struct Ci {
     rejections: Mutex<Vec<Rejection>>,
     serial: AtomicU64,
     deletes: AtomicUsize,
+    /// While set, every request answers 503, as the service does during an incident.
+    unavailable: AtomicBool,
 }
 
 #[derive(Default)]
@@ -114,6 +116,7 @@ impl ContainerInstancesStandin {
                 rejections: Mutex::new(Vec::new()),
                 serial: AtomicU64::new(0),
                 deletes: AtomicUsize::new(0),
+                unavailable: AtomicBool::new(false),
             }),
         }
     }
@@ -174,6 +177,12 @@ impl ContainerInstancesStandin {
     /// DeleteContainerInstance calls accepted.
     pub fn deletes(&self) -> usize {
         self.ci.deletes.load(Ordering::SeqCst)
+    }
+
+    /// An outage of the service: while `true` every request answers 503 ServiceUnavailable
+    /// (nothing is created, read or deleted); the instances keep running.
+    pub fn set_unavailable(&self, down: bool) {
+        self.ci.unavailable.store(down, Ordering::SeqCst);
     }
 
     /// Requests refused (signature or body).
@@ -243,6 +252,14 @@ impl Ci {
         headers: &HeaderMap,
         body: &[u8],
     ) -> Result<(), Response> {
+        // Every handler verifies first, so this is where an outage answers.
+        if self.unavailable.load(Ordering::SeqCst) {
+            return Err(self.error(
+                503,
+                "ServiceUnavailable",
+                "The service is currently unavailable.",
+            ));
+        }
         let opts = VerifyOptions {
             now: (self.clock)(),
             ..Default::default()

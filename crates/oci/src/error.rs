@@ -110,6 +110,21 @@ pub enum OciError {
 }
 
 impl OciError {
+    /// The service could not be reached or said it cannot serve now (a transport failure,
+    /// 429, 500, 503, 504): an outage rather than a problem with the request, so a caller may
+    /// wait and repeat it unchanged. A 502 that is our parser's verdict on the answer
+    /// (`MalformedAnswer`) is not one.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            OciError::Transport { .. } => true,
+            OciError::Service { status, code, .. } => {
+                matches!(status, 429 | 500 | 503 | 504)
+                    || (*status == 502 && code != "MalformedAnswer")
+            }
+            _ => false,
+        }
+    }
+
     /// [`OciError::Config`] with nothing underneath.
     pub fn config(message: impl Into<String>) -> Self {
         OciError::Config {
@@ -172,3 +187,41 @@ impl OciError {
 }
 
 pub type Result<T, E = OciError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(status: u16, code: &str) -> OciError {
+        OciError::Service {
+            url: "https://compute.example".into(),
+            status,
+            code: code.into(),
+            message: "m".into(),
+            opc_request_id: None,
+            source: None,
+        }
+    }
+
+    #[test]
+    fn only_a_service_that_cannot_serve_now_is_unavailable() {
+        for e in [
+            service(503, "ServiceUnavailable"),
+            service(500, "InternalServerError"),
+            service(429, "TooManyRequests"),
+            service(504, "GatewayTimeout"),
+            service(502, "BadGateway"),
+        ] {
+            assert!(e.is_unavailable(), "{e}");
+        }
+        for e in [
+            service(400, "InvalidParameter"),
+            service(404, "NotAuthorizedOrNotFound"),
+            service(409, "Conflict"),
+            service(502, "MalformedAnswer"),
+            OciError::config("bad"),
+        ] {
+            assert!(!e.is_unavailable(), "{e}");
+        }
+    }
+}

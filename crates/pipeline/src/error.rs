@@ -34,9 +34,12 @@ pub enum PipelineError {
         source: StorageError,
     },
     /// A call of a runner's remote API (Container Instances…) failed; `what` says which.
+    /// `outage`: the service was unreachable or answered that it cannot serve now — nothing
+    /// to do with the media, so the attempt is not counted.
     #[error("{what}: {source}")]
     Remote {
         what: String,
+        outage: bool,
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
@@ -64,7 +67,8 @@ impl PipelineError {
             PipelineError::Unusable(_) | PipelineError::OriginalKey(_) => Failure::Permanent,
             // Nothing to do with the media: the attempt is not held against it.
             PipelineError::Storage(StorageError::Unavailable { .. })
-            | PipelineError::Database(DbError::Unavailable { .. }) => Failure::Outage,
+            | PipelineError::Database(DbError::Unavailable { .. })
+            | PipelineError::Remote { outage: true, .. } => Failure::Outage,
             _ => Failure::Transient,
         }
     }
@@ -176,6 +180,7 @@ mod tests {
         struct Outer(#[source] Refused);
         let e = PipelineError::Remote {
             what: "Container Instances: creating".into(),
+            outage: true,
             source: Box::new(Outer(Refused)),
         };
         assert_eq!(

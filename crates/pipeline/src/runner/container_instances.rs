@@ -73,6 +73,7 @@ pub struct ContainerInstancesRunner {
 fn oci_failed(what: &str, e: OciError) -> PipelineError {
     PipelineError::Remote {
         what: format!("Container Instances: {what}"),
+        outage: e.is_unavailable(),
         source: Box::new(e),
     }
 }

@@ -438,6 +438,66 @@ async fn a_failing_container_fails_the_job_with_its_exit_code_and_reason() {
     workers.await.unwrap();
 }
 
+/// Container Instances down (503 to every call) when a job starts is an outage, not the
+/// media's fault: with one attempt allowed the job still waits, retried without counting, and
+/// the item becomes ready on one instance once the service is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_container_instances_outage_does_not_use_up_the_attempts() {
+    let w = world().await;
+    let runs = Arc::new(AtomicUsize::new(0));
+    w.run_transcode(None, runs.clone());
+    let ci = w.standin.container_instances().clone();
+    let env = w.env(&[("JOB_MAX_ATTEMPTS", "1")]);
+    let s = TestServer::start_with(&env).await;
+    let (stop, workers) = start_workers(&s, &env).await;
+    ci.set_unavailable(true);
+    let token = s.user_token("outage@example.com").await;
+    let item = s.upload_ok(&token, "clip.mp4", read(&fixtures().mp4)).await;
+    let id: mediaserver_core::MediaId = item["id"].as_str().unwrap().parse().unwrap();
+
+    // Tried and handed back, more than once, each time without using the one attempt.
+    let mut deferrals = 0;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut seen_at = None;
+    while deferrals < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the job was not retried"
+        );
+        let jobs = s.state.repo.jobs_for_media(&id).await.unwrap();
+        let job = jobs.last().expect("the item's job");
+        assert_ne!(job.status, mediaserver_core::JobStatus::Failed, "{job:?}");
+        if job.status == mediaserver_core::JobStatus::Queued && job.last_error.is_some() {
+            assert_eq!(job.attempts, 0, "an outage used up an attempt: {job:?}");
+            let error = job.last_error.as_deref().unwrap_or_default();
+            assert!(error.contains("503"), "{error}");
+            if seen_at != Some(job.updated_at) {
+                seen_at = Some(job.updated_at);
+                deferrals += 1;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(ci.creates().is_empty());
+    let current: Value = s
+        .get(&format!("/v1/media/{id}"), &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(current["status"], "failed", "{current}");
+
+    ci.set_unavailable(false);
+    let done = s.wait_done(&token, &id.to_string(), 120).await;
+    assert_eq!(done["status"], "ready", "{done}");
+    assert_eq!(ci.creates().len(), 1);
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    stop.cancel();
+    workers.await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_image_that_does_not_resolve_stops_startup() {
     let w = world().await;
