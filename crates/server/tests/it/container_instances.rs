@@ -490,7 +490,7 @@ async fn a_container_instances_outage_does_not_use_up_the_attempts() {
     assert_ne!(current["status"], "failed", "{current}");
 
     ci.set_unavailable(false);
-    let done = s.wait_done(&token, &id.to_string(), 120).await;
+    let done = s.wait_done(&token, id.as_ref(), 120).await;
     assert_eq!(done["status"], "ready", "{done}");
     assert_eq!(ci.creates().len(), 1);
     assert_eq!(runs.load(Ordering::SeqCst), 1);
