@@ -16,6 +16,7 @@ mod database;
 mod error;
 mod library;
 mod media_items;
+pub mod mysql;
 pub mod postgres;
 mod processing;
 mod queue;
