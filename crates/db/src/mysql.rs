@@ -1,4 +1,4 @@
-//! MySQL backend (MySQL 8 / HeatWave, MariaDB ≥ 10.6), over sqlx's MySQL driver.
+//! MySQL backend (MySQL ≥ 8.0.21 / HeatWave, MariaDB ≥ 10.6), over sqlx's MySQL driver.
 //!
 //! The statements are those of the other backends, ported per facet in `mysql/` (MySQL has no
 //! `RETURNING` on UPDATE and no `$n` placeholders; see `mysql/sql.rs`). Sessions run READ

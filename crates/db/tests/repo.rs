@@ -189,6 +189,8 @@ mod analytics;
 mod backend;
 #[path = "repo/media.rs"]
 mod media_items;
+#[path = "repo/mysql.rs"]
+mod mysql;
 #[path = "repo/polish.rs"]
 mod polish;
 #[path = "repo/queue.rs"]

@@ -79,7 +79,7 @@ CREATE TABLE object_events (
     id         VARCHAR(64) NOT NULL,
     media_id   VARCHAR(64),
     source     VARCHAR(32) NOT NULL,
-    bucket     VARCHAR(255) NOT NULL,
+    bucket     VARCHAR(256) NOT NULL,  -- OCI allows 256 characters
     `key`      VARCHAR(1024) NOT NULL,
     etag       VARCHAR(255) NOT NULL,
     size       BIGINT NOT NULL,

@@ -146,8 +146,11 @@ impl crate::Accounts for MySqlRepo {
         let revoked_at = crate::shared::ts(now);
         let mut tx = self.begin_write().await?;
         let row = crate::mysql::sql::query(
+            // Locked: concurrent rotations of one token queue here, each deciding on the
+            // row as the one before left it (reading unlocked and then waiting on the UPDATE
+            // lets InnoDB deadlock them against the winner's insert).
             "SELECT id, user_id, session_id, expires_at, revoked_at FROM refresh_tokens \
-             WHERE token_hash = $1",
+             WHERE token_hash = $1 FOR UPDATE",
         )
         .bind(old_hash)
         .fetch_optional(&mut *tx)
