@@ -247,14 +247,17 @@ impl Row {
 /// Whether `T` is text and column `index` is text that the server flagged BINARY (its
 /// collation is binary), which sqlx's type check would refuse.
 fn is_binary_text<T: Type<MySql>>(row: &MySqlRow, index: usize) -> bool {
-    let wants_text = <String as Type<MySql>>::type_info() == T::type_info();
-    let column_is_text = row.columns().get(index).is_some_and(|c| {
-        matches!(
-            c.type_info().name(),
-            "VARBINARY" | "BINARY" | "BLOB" | "TINYBLOB" | "MEDIUMBLOB" | "LONGBLOB"
-        )
-    });
-    wants_text && column_is_text && !T::compatible(&row.columns()[index].type_info().clone())
+    if <String as Type<MySql>>::type_info() != T::type_info() {
+        return false;
+    }
+    row.columns().get(index).is_some_and(|c| {
+        let ty = c.type_info();
+        !T::compatible(ty)
+            && matches!(
+                ty.name(),
+                "VARBINARY" | "BINARY" | "BLOB" | "TINYBLOB" | "MEDIUMBLOB" | "LONGBLOB"
+            )
+    })
 }
 
 /// A column by name or position.
