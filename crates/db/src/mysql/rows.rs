@@ -1,5 +1,5 @@
-//! The MySQL expansion of [`crate::rows`]: its statements ported from the shared ones
-//! (`$n` placeholders, see [`super::sql`]; no `RETURNING`; MySQL's quoting and functions).
+//! The MySQL copy of [`crate::rows`]' row mapping, over [`super::sql::Row`] (whose `try_get`
+//! reads text from the binary-collated columns).
 
 use super::MySqlRepo;
 
