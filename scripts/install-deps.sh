@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the server and its tests need on Debian/Ubuntu, skipping what is already there:
-#   ffmpeg (media), PostgreSQL (the second database backend), moto (a real S3 server, from PyPI),
+#   ffmpeg (media), PostgreSQL and MariaDB (the other database backends), moto (a real S3 server, from PyPI),
 #   oci (PyPI: the reference OCI request signer crates/oci's tests compare against),
 #   schemathesis and openapi-spec-validator (PyPI: the API document's validator and fuzzer),
 #   Chromium, playwright-core and tus-js-client (npm, pinned in tests/browser/package-lock.json)
@@ -18,6 +18,8 @@ need_apt=()
 command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || need_apt+=(ffmpeg)
 if [ "${1:-}" != "--server-only" ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+  # MySQL-protocol tests (crates/db): Debian's MariaDB, started privately by scripts/services.sh.
+  command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || need_apt+=(mariadb-server)
   command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-pip python3-venv)
   # Browser tests: Debian's Chromium driven by playwright-core (tests/browser).
   [ -x /usr/bin/chromium ] || need_apt+=(chromium)

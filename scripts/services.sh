@@ -1,5 +1,6 @@
 # Starts throwaway PostgreSQL and S3 (moto) servers on loopback for the tests, and exports
 #   MEDIASERVER_TEST_PG_URL   admin URL of the PostgreSQL server (tests create their own databases)
+#   MEDIASERVER_TEST_MYSQL_URL  admin URL of a MariaDB server (tests create their own databases)
 #   MEDIASERVER_TEST_S3_ENDPOINT  http://127.0.0.1:PORT of the S3 server (any credentials work)
 # Source it, call start_services, and stop_services when done (a trap does that in test.sh).
 
@@ -28,6 +29,39 @@ start_postgres() {
   echo "postgres: $MEDIASERVER_TEST_PG_URL" >&2
 }
 
+# A private mariadbd: its own data directory, socket and loopback port, run as the `mysql` user
+# when started by root. Its `mediaserver` account may create and drop the tests' databases.
+start_mysql() {
+  local mariadbd=/usr/sbin/mariadbd
+  if [ ! -x "$mariadbd" ]; then echo "MariaDB is not installed; run scripts/install-deps.sh" >&2; return 1; fi
+  MYSQL_DIR="$(mktemp -d /tmp/mediaserver-mysql.XXXXXX)"
+  local port; port="$(_free_port)"
+  local user; user="$(id -un)"
+  if [ "$(id -u)" -eq 0 ]; then user=mysql; chown mysql: "$MYSQL_DIR"; fi
+  mariadb-install-db --no-defaults --user="$user" --datadir="$MYSQL_DIR/data" \
+    --auth-root-authentication-method=normal --skip-test-db >"$MYSQL_DIR/install.log" 2>&1 \
+    || { cat "$MYSQL_DIR/install.log" >&2; return 1; }
+  "$mariadbd" --no-defaults --user="$user" --datadir="$MYSQL_DIR/data" \
+    --socket="$MYSQL_DIR/mysqld.sock" --pid-file="$MYSQL_DIR/mysqld.pid" \
+    --port="$port" --bind-address=127.0.0.1 --skip-name-resolve \
+    --innodb-flush-log-at-trx-commit=0 --innodb-doublewrite=0 --max-connections=500 \
+    --character-set-server=utf8mb4 --collation-server=utf8mb4_bin \
+    --log-error="$MYSQL_DIR/server.log" >/dev/null 2>&1 &
+  MYSQL_PID=$!
+  for _ in $(seq 1 150); do
+    if mariadb --no-defaults -uroot --socket="$MYSQL_DIR/mysqld.sock" -e "SELECT 1" >/dev/null 2>&1; then
+      mariadb --no-defaults -uroot --socket="$MYSQL_DIR/mysqld.sock" -e \
+        "CREATE USER 'mediaserver'@'127.0.0.1' IDENTIFIED BY 'mediaserver'; GRANT ALL ON *.* TO 'mediaserver'@'127.0.0.1'; CREATE DATABASE mediaserver;" \
+        || return 1
+      export MEDIASERVER_TEST_MYSQL_URL="mysql://mediaserver:mediaserver@127.0.0.1:$port/mediaserver"
+      echo "mariadb: $MEDIASERVER_TEST_MYSQL_URL" >&2
+      return 0
+    fi
+    sleep 0.2
+  done
+  echo "mariadbd did not start:" >&2; cat "$MYSQL_DIR/server.log" >&2; return 1
+}
+
 start_s3() {
   local port; port="$(_free_port)"
   S3_LOG="$(mktemp /tmp/mediaserver-moto.XXXXXX.log)"
@@ -46,11 +80,14 @@ start_s3() {
 
 start_services() {
   start_postgres
+  start_mysql
   start_s3
 }
 
 stop_services() {
   if [ -n "${S3_PID:-}" ]; then kill "$S3_PID" 2>/dev/null || true; wait "$S3_PID" 2>/dev/null || true; fi
+  if [ -n "${MYSQL_PID:-}" ]; then kill "$MYSQL_PID" 2>/dev/null || true; wait "$MYSQL_PID" 2>/dev/null || true; fi
+  if [ -n "${MYSQL_DIR:-}" ]; then rm -rf "$MYSQL_DIR"; fi
   if [ -n "${PG_DIR:-}" ]; then
     local run=()
     if [ "$(id -u)" -eq 0 ]; then run=(runuser -u postgres --); fi

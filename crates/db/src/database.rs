@@ -7,7 +7,7 @@ use async_trait::async_trait;
 
 #[async_trait]
 pub trait Database: Send + Sync + std::fmt::Debug {
-    /// "sqlite" or "postgres".
+    /// "sqlite", "postgres" or "mysql".
     fn backend(&self) -> &'static str;
     /// Applies pending migrations (idempotent).
     async fn migrate(&self) -> Result<()>;

@@ -1,5 +1,5 @@
-//! The database, with a SQLite (WAL) and a PostgreSQL implementation, each with its own
-//! migrations. Knows nothing of HTTP.
+//! The database, with a SQLite (WAL), a PostgreSQL and a MySQL (MySQL 8 / MariaDB ≥ 10.6)
+//! implementation, each with its own migrations. Knows nothing of HTTP.
 //!
 //! Its interface is a few small traits, one per kind of user: [`Accounts`] (the API's
 //! authentication), [`MediaItems`] (the API and ingest), [`Processing`] and [`JobQueue`] (the
@@ -16,6 +16,7 @@ mod database;
 mod error;
 mod library;
 mod media_items;
+pub mod mysql;
 pub mod postgres;
 mod processing;
 mod queue;
@@ -73,12 +74,15 @@ impl<T> Repo for T where
 
 pub type DynRepo = Arc<dyn Repo>;
 
-/// Opens the database named by `url` (`sqlite:...` or `postgres://...`). Does not migrate.
+/// Opens the database named by `url` (`sqlite:...`, `postgres://...`, or `mysql://...` /
+/// `mariadb://...`). Does not migrate.
 pub async fn connect(url: &str) -> Result<DynRepo> {
     if url.starts_with("sqlite:") {
         Ok(Arc::new(sqlite::SqliteRepo::connect(url).await?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(postgres::PgRepo::connect(url).await?))
+    } else if url.starts_with("mysql://") || url.starts_with("mariadb://") {
+        Ok(Arc::new(mysql::MySqlRepo::connect(url).await?))
     } else {
         Err(DbError::Other {
             context: "unsupported database URL scheme".into(),

@@ -1,6 +1,8 @@
-//! One behavioural suite, run against both backends. The PostgreSQL half needs
+//! One behavioural suite, run against every backend. The PostgreSQL part needs
 //! `MEDIASERVER_TEST_PG_URL` (an admin URL; each test creates its own database) and fails
-//! without it rather than skipping.
+//! without it rather than skipping. The MySQL part needs `MEDIASERVER_TEST_MYSQL_URL` (the
+//! same, for MySQL or MariaDB; scripts/services.sh starts one); without it, it is skipped with
+//! a message, except under CI (`CI` set), where it fails.
 
 // A panic is how a test reports failure; the workspace's unwrap/expect lints are for code that ships.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -12,13 +14,15 @@ use mediaserver_core::{
     Scopes, SessionId, UploadId, User, UserId, Visibility,
 };
 use mediaserver_db::{connect, DbError, DynRepo, Recorded};
-use sqlx::{Connection, Executor, PgConnection};
+use sqlx::{Connection, Executor, MySqlConnection, PgConnection};
 
 struct Fixture {
     repo: DynRepo,
     _dir: Option<tempfile::TempDir>,
     /// Admin URL and name of the per-test PostgreSQL database.
     pg: Option<(String, String)>,
+    /// Admin URL and name of the per-test MySQL database.
+    mysql: Option<(String, String)>,
 }
 
 impl Fixture {
@@ -35,6 +39,7 @@ impl Fixture {
             repo,
             _dir: Some(dir),
             pg: None,
+            mysql: None,
         }
     }
 
@@ -66,6 +71,7 @@ impl Fixture {
             repo,
             _dir: None,
             pg: Some((admin, name)),
+            mysql: None,
         }
     }
 
@@ -77,9 +83,55 @@ impl Fixture {
         Some(url.into())
     }
 
+    /// A fresh, migrated MySQL database; `None` (the test skipped) when no server is
+    /// configured outside CI.
+    async fn mysql() -> Option<Self> {
+        let Ok(admin) = std::env::var("MEDIASERVER_TEST_MYSQL_URL") else {
+            if std::env::var_os("CI").is_some() {
+                panic!(
+                    "MEDIASERVER_TEST_MYSQL_URL is not set under CI: scripts/services.sh must \
+                     start MariaDB (scripts/install-deps.sh installs it)."
+                );
+            }
+            eprintln!(
+                "skipped: MEDIASERVER_TEST_MYSQL_URL is not set (no MySQL/MariaDB server). Run \
+                 scripts/test.sh, or `source scripts/services.sh && start_mysql` first."
+            );
+            return None;
+        };
+        let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = MySqlConnection::connect(&admin).await.unwrap();
+        conn.execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+        let mut url = url::Url::parse(&admin).unwrap();
+        url.set_path(&format!("/{name}"));
+        let repo = mediaserver_db::mysql::MySqlRepo::connect(url.as_str())
+            .await
+            .unwrap();
+        let repo: DynRepo = std::sync::Arc::new(repo);
+        repo.migrate().await.unwrap();
+        assert_eq!(repo.backend(), "mysql");
+        Some(Fixture {
+            repo,
+            _dir: None,
+            pg: None,
+            mysql: Some((admin, name)),
+        })
+    }
+
     async fn cleanup(self) {
-        let Fixture { repo, pg, .. } = self;
+        let Fixture {
+            repo, pg, mysql, ..
+        } = self;
         drop(repo);
+        if let Some((admin, name)) = mysql {
+            let mut conn = MySqlConnection::connect(&admin).await.unwrap();
+            conn.execute(format!("DROP DATABASE IF EXISTS {name}").as_str())
+                .await
+                .unwrap();
+        }
         if let Some((admin, name)) = pg {
             let mut conn = PgConnection::connect(&admin).await.unwrap();
             conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
@@ -89,7 +141,7 @@ impl Fixture {
     }
 }
 
-/// Runs each listed test against SQLite and PostgreSQL.
+/// Runs each listed test against SQLite, PostgreSQL and MySQL.
 macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -112,6 +164,16 @@ macro_rules! both_backends {
                 }
             )*
         }
+        mod mysql {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let Some(f) = super::Fixture::mysql().await else { return };
+                    super::$name(&f.repo).await;
+                    f.cleanup().await;
+                }
+            )*
+        }
     };
 }
 
@@ -127,6 +189,8 @@ mod analytics;
 mod backend;
 #[path = "repo/media.rs"]
 mod media_items;
+#[path = "repo/mysql.rs"]
+mod mysql;
 #[path = "repo/polish.rs"]
 mod polish;
 #[path = "repo/queue.rs"]

@@ -52,7 +52,7 @@ pub fn jwt_secret(config: &Config) -> anyhow::Result<Vec<u8>> {
         return Ok(s.expose().as_bytes().to_vec());
     }
     if !config.is_embedded() {
-        bail!("JWT_SECRET is required when using PostgreSQL or a cloud bucket");
+        bail!("JWT_SECRET is required when using PostgreSQL, MySQL or a cloud bucket");
     }
     load_or_create_secret(&config.data_dir.join("jwt-secret"))
 }

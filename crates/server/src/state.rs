@@ -31,6 +31,8 @@ pub async fn open_database(config: &Config) -> anyhow::Result<DynRepo> {
 fn backend_name(url: &str) -> &'static str {
     if url.starts_with("sqlite:") {
         "SQLite"
+    } else if url.starts_with("mysql:") || url.starts_with("mariadb:") {
+        "MySQL"
     } else {
         "PostgreSQL"
     }

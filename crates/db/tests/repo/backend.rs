@@ -64,7 +64,7 @@ async fn unreachable_postgres_is_unavailable_without_password() {
 
 #[tokio::test]
 async fn unsupported_scheme_is_rejected() {
-    let err = connect("mysql://localhost/db").await.unwrap_err();
+    let err = connect("mongodb://localhost/db").await.unwrap_err();
     assert!(matches!(err, DbError::Other { .. }), "{err:?}");
 }
 

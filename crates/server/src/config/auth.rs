@@ -40,7 +40,7 @@ pub(super) fn from_vars(vars: &Vars, embedded: bool) -> Result<AuthConfig, Confi
     if !embedded && jwt_secret.is_none() && jwt_secret_ocid.is_none() {
         return Err(err(
             "JWT_SECRET",
-            "required when using PostgreSQL or a cloud bucket (every server must share it); \
+            "required when using PostgreSQL, MySQL or a cloud bucket (every server must share it); \
              generate one with: openssl rand -hex 32 (or keep it in OCI Vault: JWT_SECRET_OCID)",
         ));
     }
@@ -101,5 +101,12 @@ mod tests {
         assert!(!c.is_embedded());
         assert_eq!(format!("{:?}", c.auth.jwt_secret), "Some(***)");
         assert!(!format!("{c:?}").contains(secret));
+        // MySQL is a shared database too, under either scheme.
+        for url in ["mysql://u:p@localhost:3306/db", "mariadb://u@localhost/db"] {
+            assert_eq!(cfg(&[("DATABASE_URL", url)]).unwrap_err().var, "JWT_SECRET");
+            let c = cfg(&[("DATABASE_URL", url), ("JWT_SECRET", secret)]).unwrap();
+            assert_eq!(c.database.url, url);
+            assert!(!c.is_embedded());
+        }
     }
 }

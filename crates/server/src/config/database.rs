@@ -6,7 +6,7 @@ use std::path::Path;
 
 #[derive(Debug, Clone)]
 pub struct DatabaseConfig {
-    /// `sqlite:…` or `postgres://…`; empty until read from the vault when `url_secret_ocid` is
+    /// `sqlite:…`, `postgres://…` or `mysql://…` (`mariadb://…`); empty until read from the vault when `url_secret_ocid` is
     /// set.
     pub url: String,
     /// `DATABASE_URL_SECRET_OCID`: read from OCI Vault at startup into `url`.
@@ -39,11 +39,22 @@ pub(super) fn from_vars(vars: &Vars, data_dir: &Path) -> Result<DatabaseConfig, 
     })
 }
 
-/// `sqlite:…` or `postgres://…`.
+/// `sqlite:…`, `postgres://…` or `mysql://…` (MySQL 8 / HeatWave, MariaDB ≥ 10.6; also
+/// `mariadb://…`).
 pub fn validate_database_url(u: &str) -> Result<(), String> {
-    if u.starts_with("sqlite:") || u.starts_with("postgres://") || u.starts_with("postgresql://") {
+    const SCHEMES: [&str; 5] = [
+        "sqlite:",
+        "postgres://",
+        "postgresql://",
+        "mysql://",
+        "mariadb://",
+    ];
+    if SCHEMES.iter().any(|s| u.starts_with(s)) {
         Ok(())
     } else {
-        Err("must start with sqlite: or postgres:// (e.g. postgres://user:pass@host/db)".into())
+        Err(
+            "must start with sqlite:, postgres:// or mysql:// (e.g. postgres://user:pass@host/db)"
+                .into(),
+        )
     }
 }

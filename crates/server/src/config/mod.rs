@@ -142,7 +142,7 @@ pub(crate) mod tests {
             "STORAGE_PROVIDER"
         );
         assert_eq!(
-            cfg(&[("DATABASE_URL", "mysql://x")]).unwrap_err().var,
+            cfg(&[("DATABASE_URL", "mongodb://x")]).unwrap_err().var,
             "DATABASE_URL"
         );
         assert_eq!(

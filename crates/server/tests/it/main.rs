@@ -30,6 +30,7 @@ mod embeds;
 mod events;
 mod faults;
 mod job_faults;
+mod mysql;
 mod oci_storage;
 mod oci_vault;
 mod openapi;
