@@ -34,6 +34,7 @@ mod oci_storage;
 mod oci_vault;
 mod openapi;
 mod path_ids;
+mod pictures;
 mod pipeline;
 mod playback;
 mod playback_cache;
