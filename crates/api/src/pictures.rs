@@ -154,6 +154,14 @@ impl Pictures {
         *self.engine.write().unwrap_or_else(|e| e.into_inner()) = engine;
     }
 
+    /// Whether pictures on demand are rendered here at all.
+    pub(crate) fn available(&self) -> bool {
+        self.engine
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
+    }
+
     /// Requests making a picture or waiting for an identical one being made.
     pub(crate) fn in_flight(&self) -> usize {
         let map = self.flights.lock().unwrap_or_else(|e| e.into_inner());

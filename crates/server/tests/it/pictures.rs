@@ -409,6 +409,38 @@ async fn pictures_follow_playback_access_rules() {
     let r = s.client.get(s.url(&anim)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()[CACHE_CONTROL], "public, max-age=300");
+    // oEmbed offers a thumbnail within maxwidth/maxheight (the poster when it fits), and its
+    // stated size is its size.
+    let page = url_enc(&s.url(&format!("/watch/{id}")));
+    let sref = &s;
+    let oembed = |q: String| async move {
+        let r = sref
+            .client
+            .get(sref.url(&format!("/oembed?url={q}")))
+            .send()
+            .await;
+        r.unwrap().json::<Value>().await.unwrap()
+    };
+    let o = oembed(page.clone()).await;
+    assert_eq!(
+        o["thumbnail_url"],
+        s.url(&format!("/v1/media/{id}/thumbnail.jpg"))
+    );
+    for (q, size) in [("maxwidth=100", (100, 56)), ("maxheight=90", (160, 90))] {
+        let o = oembed(format!("{page}&{q}")).await;
+        let stated = (
+            o["thumbnail_width"].as_u64(),
+            o["thumbnail_height"].as_u64(),
+        );
+        assert_eq!(stated, (Some(size.0), Some(size.1)), "{q}: {o}");
+        let thumb = o["thumbnail_url"].as_str().unwrap();
+        let p = ffprobe(thumb, "stream=width,height").await;
+        let real = (
+            p["streams"][0]["width"].as_u64(),
+            p["streams"][0]["height"].as_u64(),
+        );
+        assert_eq!(real, stated, "{thumb}");
+    }
     // A token for this item opens nothing of another's.
     let theirs = s
         .upload_ok(&other, "x.mp4", std::fs::read(steps()).unwrap())
@@ -423,6 +455,10 @@ async fn pictures_follow_playback_access_rules() {
         .await
         .unwrap();
     expect_error(r, StatusCode::FORBIDDEN).await;
+}
+
+fn url_enc(u: &str) -> String {
+    url::form_urlencoded::byte_serialize(u.as_bytes()).collect()
 }
 
 /// The real renderer, held at a gate, counting the renders it starts.
