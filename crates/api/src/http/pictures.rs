@@ -41,10 +41,10 @@ const POSTER_AT: f64 = 0.10;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(media_thumbnail_jpg))
+        .routes(routes!(media_thumbnail))
         .routes(routes!(media_thumbnail_webp))
         .routes(routes!(media_thumbnail_png))
-        .routes(routes!(token_thumbnail_jpg))
+        .routes(routes!(token_thumbnail))
         .routes(routes!(token_thumbnail_webp))
         .routes(routes!(token_thumbnail_png))
         .routes(routes!(media_animated_webp))
@@ -211,8 +211,8 @@ macro_rules! animated_routes {
 }
 
 still_routes!(
-    media_thumbnail_jpg,
-    token_thumbnail_jpg,
+    media_thumbnail,
+    token_thumbnail,
     "/v1/media/{id}/thumbnail.jpg",
     "/v1/play/{token}/thumbnail.jpg",
     PictureFormat::Jpeg,
