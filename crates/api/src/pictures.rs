@@ -131,10 +131,11 @@ pub(crate) struct Flight {
 impl Drop for Flight {
     fn drop(&mut self) {
         let mut map = self.flights.lock().unwrap_or_else(|e| e.into_inner());
-        // Forgotten when nobody else waits for it (the map's and this flight's references).
+        // Forgotten when nobody else waits for it: the map's reference and this flight's (its
+        // guard, dropped after this) are the only ones.
         if map
             .get(&self.key)
-            .is_some_and(|m| Arc::strong_count(m) <= 1)
+            .is_some_and(|m| Arc::strong_count(m) <= 2)
         {
             map.remove(&self.key);
         }
@@ -246,5 +247,116 @@ struct Waiting<'a>(&'a AtomicUsize);
 impl Drop for Waiting<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// Answers once let through the gate (or with a timeout when `slow`).
+    struct Gate(Arc<Semaphore>, bool);
+
+    impl PictureRenderer for Gate {
+        fn render(
+            &self,
+            _: PictureSource,
+            _: PictureRequest,
+        ) -> BoxFuture<'static, Result<Vec<u8>, RenderError>> {
+            let (gate, slow) = (self.0.clone(), self.1);
+            Box::pin(async move {
+                let _pass = gate.acquire().await;
+                if slow {
+                    Err(RenderError::Timeout)
+                } else {
+                    Ok(b"picture".to_vec())
+                }
+            })
+        }
+    }
+
+    fn source() -> PictureSource {
+        PictureSource {
+            media_id: MediaId::new(),
+            hls_master: "stream/master.m3u8".into(),
+            duration: 5.0,
+        }
+    }
+
+    const STILL: PictureRequest = PictureRequest::Still {
+        time: 1.0,
+        width: None,
+        height: None,
+        fit: Fit::Contain,
+        format: PictureFormat::Png,
+    };
+
+    fn limits(renders: usize, queue: usize) -> PictureLimits {
+        PictureLimits {
+            renders,
+            queue,
+            retry_after_secs: 3,
+        }
+    }
+
+    #[tokio::test]
+    async fn renders_beyond_the_slots_wait_in_the_queue_and_the_rest_are_busy() {
+        let pictures = Arc::new(Pictures::default());
+        let gate = Arc::new(Semaphore::new(0));
+        pictures.set(Some(Arc::new(Gate(gate.clone(), false))), limits(1, 1));
+        let spawn = || {
+            let p = pictures.clone();
+            tokio::spawn(async move { p.render(source(), STILL).await })
+        };
+        let running = spawn();
+        let engine = pictures.engine.read().unwrap().clone().unwrap();
+        while engine.permits.available_permits() > 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let queued = spawn();
+        while engine.waiting.load(Ordering::SeqCst) == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        match pictures.render(source(), STILL).await {
+            Err(ApiError::Busy {
+                retry_after_secs: 3,
+                ..
+            }) => {}
+            other => panic!("not busy: {other:?}"),
+        }
+        gate.add_permits(10);
+        assert_eq!(running.await.unwrap().unwrap(), b"picture");
+        assert_eq!(queued.await.unwrap().unwrap(), b"picture");
+        assert_eq!(engine.waiting.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn no_renderer_is_unavailable_and_a_timeout_is_busy() {
+        let pictures = Pictures::default();
+        assert!(!pictures.available());
+        assert!(matches!(
+            pictures.render(source(), STILL).await,
+            Err(ApiError::Unavailable { .. })
+        ));
+        let gate = Arc::new(Semaphore::new(10));
+        pictures.set(Some(Arc::new(Gate(gate.clone(), false))), limits(0, 1));
+        assert!(!pictures.available(), "no renders allowed: none offered");
+        pictures.set(Some(Arc::new(Gate(gate, true))), limits(1, 1));
+        assert!(pictures.available());
+        assert!(matches!(
+            pictures.render(source(), STILL).await,
+            Err(ApiError::Busy { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_flight_is_forgotten_when_nobody_waits_for_it() {
+        let pictures = Pictures::default();
+        let first = pictures.flight("k").await;
+        assert_eq!(pictures.in_flight(), 1);
+        drop(first);
+        assert_eq!(pictures.in_flight(), 0);
+        assert!(pictures.flights.lock().unwrap().is_empty());
     }
 }

@@ -527,6 +527,7 @@ async fn renders_are_bounded_and_identical_requests_render_once() {
     assert_eq!(a.headers()[ETAG], b.headers()[ETAG]);
     assert_eq!(a.bytes().await.unwrap(), b.bytes().await.unwrap());
     assert_eq!(started.load(Ordering::SeqCst), 1, "rendered once");
+    assert_eq!(s.state.pictures_in_flight(), 0, "nothing left in flight");
     // With the render done there is room again.
     let r = get(url("2")).await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
