@@ -207,6 +207,10 @@ pub async fn animation(
                     "libwebp_anim",
                     "-quality",
                     "70",
+                    // Level 1 of 6: ~40 % faster than the default 4 for ~18 % more bytes
+                    // (10 s of 640 px at 15 fps: 6.2 s instead of 10.9 s).
+                    "-compression_level",
+                    "1",
                     "-loop",
                     "0",
                     "-f",
