@@ -481,6 +481,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/media/{id}/animated.gif": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["media_animated_gif"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/media/{id}/animated.webp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["media_animated_webp"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/media/{id}/clips": {
         parameters: {
             query?: never;
@@ -725,6 +757,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/media/{id}/thumbnail.png": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["media_thumbnail_png"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/media/{id}/thumbnail.webp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["media_thumbnail_webp"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/media/{id}/variants/{file}": {
         parameters: {
             query?: never;
@@ -775,6 +839,38 @@ export interface paths {
          *     after the token was minted.
          */
         get: operations["shared_item"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/play/{token}/animated.gif": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["token_animated_gif"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/play/{token}/animated.webp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["token_animated_webp"];
         put?: never;
         post?: never;
         delete?: never;
@@ -872,6 +968,38 @@ export interface paths {
             cookie?: never;
         };
         get: operations["token_thumbnail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/play/{token}/thumbnail.png": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["token_thumbnail_png"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/play/{token}/thumbnail.webp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["token_thumbnail_webp"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1678,7 +1806,11 @@ export interface components {
             provider_url: string;
             /** Format: int32 */
             thumbnail_height?: number | null;
-            /** @description The poster, absent when the item has none or it is larger than `maxwidth`/`maxheight`. */
+            /**
+             * @description The poster; when it is larger than `maxwidth`/`maxheight`, the same frame made at a size
+             *     within them (where this server renders pictures; otherwise absent). Absent when the
+             *     item has none.
+             */
             thumbnail_url?: string | null;
             /** Format: int32 */
             thumbnail_width?: number | null;
@@ -3867,6 +3999,200 @@ export interface operations {
             };
         };
     };
+    media_animated_gif: {
+        parameters: {
+            query?: {
+                /** @description A playback token for this item (alternative to a login; `/v1/media/{id}/…` only). */
+                token?: string;
+                /** @description First second, from 0 (default 0). */
+                start?: number;
+                /**
+                 * @description Last second, after `start`, at most 10 s after it and at most the duration (default:
+                 *     3 s after `start`, or the end).
+                 */
+                end?: number;
+                /** @description Width in pixels, 16–640 (default 320); the height follows the aspect ratio. */
+                width?: number;
+                /** @description Frames per second, 1–30 (default 10). */
+                fps?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the animation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a byte range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a parameter out of range (named) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description busy (`Retry-After`) or no renderer here */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    media_animated_webp: {
+        parameters: {
+            query?: {
+                /** @description A playback token for this item (alternative to a login; `/v1/media/{id}/…` only). */
+                token?: string;
+                /** @description First second, from 0 (default 0). */
+                start?: number;
+                /**
+                 * @description Last second, after `start`, at most 10 s after it and at most the duration (default:
+                 *     3 s after `start`, or the end).
+                 */
+                end?: number;
+                /** @description Width in pixels, 16–640 (default 320); the height follows the aspect ratio. */
+                width?: number;
+                /** @description Frames per second, 1–30 (default 10). */
+                fps?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the animation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a byte range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a parameter out of range (named) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description busy (`Retry-After`) or no renderer here */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     create_clip: {
         parameters: {
             query?: never;
@@ -4937,8 +5263,24 @@ export interface operations {
     media_thumbnail: {
         parameters: {
             query?: {
-                /** @description A playback token for this item (alternative to a login). */
+                /** @description A playback token for this item (alternative to a login; `/v1/media/{id}/…` only). */
                 token?: string;
+                /**
+                 * @description Seconds from the start, 0 to the item's duration (default: the poster's time, a tenth
+                 *     in). A time at the very end gives the last frame.
+                 */
+                time?: number;
+                /** @description Width in pixels, 1–1920. Alone, the height follows the aspect ratio. */
+                width?: number;
+                /** @description Height in pixels, 1–1920. Alone, the width follows the aspect ratio. */
+                height?: number;
+                /**
+                 * @description With both `width` and `height`: `contain` (default: within the box, aspect kept, one side
+                 *     may be shorter), `cover` (exactly the box, aspect kept, the overflow cropped around the
+                 *     centre), `fill` (exactly the box, stretched), `pad` (exactly the box: contained, black
+                 *     bars around).
+                 */
+                fit?: string;
             };
             header?: never;
             path: {
@@ -4948,7 +5290,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the file */
+            /** @description the picture */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4967,6 +5309,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description a parameter out of range (named) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             401: {
                 headers: {
@@ -5000,7 +5351,211 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description the database or storage cannot serve now; retry later */
+            /** @description busy (`Retry-After`) or no renderer here */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    media_thumbnail_png: {
+        parameters: {
+            query?: {
+                /** @description A playback token for this item (alternative to a login; `/v1/media/{id}/…` only). */
+                token?: string;
+                /**
+                 * @description Seconds from the start, 0 to the item's duration (default: the poster's time, a tenth
+                 *     in). A time at the very end gives the last frame.
+                 */
+                time?: number;
+                /** @description Width in pixels, 1–1920. Alone, the height follows the aspect ratio. */
+                width?: number;
+                /** @description Height in pixels, 1–1920. Alone, the width follows the aspect ratio. */
+                height?: number;
+                /**
+                 * @description With both `width` and `height`: `contain` (default: within the box, aspect kept, one side
+                 *     may be shorter), `cover` (exactly the box, aspect kept, the overflow cropped around the
+                 *     centre), `fill` (exactly the box, stretched), `pad` (exactly the box: contained, black
+                 *     bars around).
+                 */
+                fit?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the picture */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a byte range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a parameter out of range (named) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description busy (`Retry-After`) or no renderer here */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    media_thumbnail_webp: {
+        parameters: {
+            query?: {
+                /** @description A playback token for this item (alternative to a login; `/v1/media/{id}/…` only). */
+                token?: string;
+                /**
+                 * @description Seconds from the start, 0 to the item's duration (default: the poster's time, a tenth
+                 *     in). A time at the very end gives the last frame.
+                 */
+                time?: number;
+                /** @description Width in pixels, 1–1920. Alone, the height follows the aspect ratio. */
+                width?: number;
+                /** @description Height in pixels, 1–1920. Alone, the width follows the aspect ratio. */
+                height?: number;
+                /**
+                 * @description With both `width` and `height`: `contain` (default: within the box, aspect kept, one side
+                 *     may be shorter), `cover` (exactly the box, aspect kept, the overflow cropped around the
+                 *     centre), `fill` (exactly the box, stretched), `pad` (exactly the box: contained, black
+                 *     bars around).
+                 */
+                fit?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the picture */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a byte range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a parameter out of range (named) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description busy (`Retry-After`) or no renderer here */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5244,6 +5799,184 @@ export interface operations {
                 };
             };
             /** @description the database or storage cannot serve now; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    token_animated_gif: {
+        parameters: {
+            query?: {
+                /** @description A playback token for this item (alternative to a login; `/v1/media/{id}/…` only). */
+                token?: string;
+                /** @description First second, from 0 (default 0). */
+                start?: number;
+                /**
+                 * @description Last second, after `start`, at most 10 s after it and at most the duration (default:
+                 *     3 s after `start`, or the end).
+                 */
+                end?: number;
+                /** @description Width in pixels, 16–640 (default 320); the height follows the aspect ratio. */
+                width?: number;
+                /** @description Frames per second, 1–30 (default 10). */
+                fps?: number;
+            };
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the animation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a byte range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a parameter out of range (named) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description busy (`Retry-After`) or no renderer here */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    token_animated_webp: {
+        parameters: {
+            query?: {
+                /** @description A playback token for this item (alternative to a login; `/v1/media/{id}/…` only). */
+                token?: string;
+                /** @description First second, from 0 (default 0). */
+                start?: number;
+                /**
+                 * @description Last second, after `start`, at most 10 s after it and at most the duration (default:
+                 *     3 s after `start`, or the end).
+                 */
+                end?: number;
+                /** @description Width in pixels, 16–640 (default 320); the height follows the aspect ratio. */
+                width?: number;
+                /** @description Frames per second, 1–30 (default 10). */
+                fps?: number;
+            };
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the animation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a byte range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a parameter out of range (named) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description busy (`Retry-After`) or no renderer here */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5604,7 +6337,26 @@ export interface operations {
     };
     token_thumbnail: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A playback token for this item (alternative to a login; `/v1/media/{id}/…` only). */
+                token?: string;
+                /**
+                 * @description Seconds from the start, 0 to the item's duration (default: the poster's time, a tenth
+                 *     in). A time at the very end gives the last frame.
+                 */
+                time?: number;
+                /** @description Width in pixels, 1–1920. Alone, the height follows the aspect ratio. */
+                width?: number;
+                /** @description Height in pixels, 1–1920. Alone, the width follows the aspect ratio. */
+                height?: number;
+                /**
+                 * @description With both `width` and `height`: `contain` (default: within the box, aspect kept, one side
+                 *     may be shorter), `cover` (exactly the box, aspect kept, the overflow cropped around the
+                 *     centre), `fill` (exactly the box, stretched), `pad` (exactly the box: contained, black
+                 *     bars around).
+                 */
+                fit?: string;
+            };
             header?: never;
             path: {
                 token: string;
@@ -5613,7 +6365,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the file */
+            /** @description the picture */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5632,6 +6384,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description a parameter out of range (named) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             401: {
                 headers: {
@@ -5657,7 +6418,195 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description the database or storage cannot serve now; retry later */
+            /** @description busy (`Retry-After`) or no renderer here */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    token_thumbnail_png: {
+        parameters: {
+            query?: {
+                /** @description A playback token for this item (alternative to a login; `/v1/media/{id}/…` only). */
+                token?: string;
+                /**
+                 * @description Seconds from the start, 0 to the item's duration (default: the poster's time, a tenth
+                 *     in). A time at the very end gives the last frame.
+                 */
+                time?: number;
+                /** @description Width in pixels, 1–1920. Alone, the height follows the aspect ratio. */
+                width?: number;
+                /** @description Height in pixels, 1–1920. Alone, the width follows the aspect ratio. */
+                height?: number;
+                /**
+                 * @description With both `width` and `height`: `contain` (default: within the box, aspect kept, one side
+                 *     may be shorter), `cover` (exactly the box, aspect kept, the overflow cropped around the
+                 *     centre), `fill` (exactly the box, stretched), `pad` (exactly the box: contained, black
+                 *     bars around).
+                 */
+                fit?: string;
+            };
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the picture */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a byte range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a parameter out of range (named) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description busy (`Retry-After`) or no renderer here */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    token_thumbnail_webp: {
+        parameters: {
+            query?: {
+                /** @description A playback token for this item (alternative to a login; `/v1/media/{id}/…` only). */
+                token?: string;
+                /**
+                 * @description Seconds from the start, 0 to the item's duration (default: the poster's time, a tenth
+                 *     in). A time at the very end gives the last frame.
+                 */
+                time?: number;
+                /** @description Width in pixels, 1–1920. Alone, the height follows the aspect ratio. */
+                width?: number;
+                /** @description Height in pixels, 1–1920. Alone, the width follows the aspect ratio. */
+                height?: number;
+                /**
+                 * @description With both `width` and `height`: `contain` (default: within the box, aspect kept, one side
+                 *     may be shorter), `cover` (exactly the box, aspect kept, the overflow cropped around the
+                 *     centre), `fill` (exactly the box, stretched), `pad` (exactly the box: contained, black
+                 *     bars around).
+                 */
+                fit?: string;
+            };
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the picture */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a byte range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a parameter out of range (named) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description busy (`Retry-After`) or no renderer here */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -64,6 +64,13 @@ pub enum ApiError {
         #[source]
         cause: Option<BoxError>,
     },
+    /// This server is at its limit for the work asked for (pictures on demand): 503 with
+    /// `Retry-After`.
+    #[error("{message}")]
+    Busy {
+        message: String,
+        retry_after_secs: u64,
+    },
     /// An OCI Notifications subscription could not be confirmed. One answer whatever the
     /// reason (a refused URL, DNS, a closed port, a redirect, an error status), so the endpoint
     /// tells nothing about hosts or ports; the reason is logged.
@@ -147,6 +154,7 @@ impl ApiError {
                 (StatusCode::TOO_MANY_REQUESTS, "too_many_requests")
             }
             ApiError::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             ApiError::InsufficientStorage { .. } => {
                 (StatusCode::INSUFFICIENT_STORAGE, "insufficient_storage")
             }
@@ -195,7 +203,10 @@ impl IntoResponse for ApiError {
                 }
             }
             ApiError::TooManyRequests { retry_after_secs }
-            | ApiError::RateLimited { retry_after_secs } => {
+            | ApiError::RateLimited { retry_after_secs }
+            | ApiError::Busy {
+                retry_after_secs, ..
+            } => {
                 resp.headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             }

@@ -9,6 +9,7 @@ mod http;
 mod login_throttle;
 mod metrics;
 mod openapi;
+mod pictures;
 
 pub use credentials::hash_password;
 pub use error::ApiError;
@@ -20,6 +21,10 @@ pub use http::events::OCI_REALM_DOMAINS;
 /// How long playback may trust a `ready` item's row: a change made by another process sharing
 /// the database (another replica) reaches playback on this one within this time.
 pub use http::playback::ITEM_TTL as PLAYBACK_CACHE_TTL;
+/// Pictures on demand: what the binary implements over ffmpeg, and its limits.
+pub use pictures::{
+    Fit, PictureFormat, PictureLimits, PictureRenderer, PictureRequest, PictureSource, RenderError,
+};
 
 use axum::Router;
 use credentials::TokenKeys;
@@ -130,6 +135,8 @@ pub struct AppStateInner {
     pub(crate) running_hashes: http::tus::RunningHashes,
     /// The day's viewer salt and the per-address beacon budget (see `http::analytics`).
     pub(crate) view_tracker: http::analytics::ViewTracker,
+    /// Pictures on demand: the renderer (none until [`AppState::set_picture_renderer`]).
+    pub(crate) pictures: pictures::Pictures,
 }
 
 impl AppState {
@@ -151,7 +158,24 @@ impl AppState {
             settings: Arc::new(settings),
             playback_cache: Default::default(),
             running_hashes: Default::default(),
+            pictures: Default::default(),
         }))
+    }
+
+    /// Offers pictures on demand through `renderer` within `limits` (`None`, or no renders
+    /// allowed: every uncached picture is a 503). May be called again to replace it.
+    pub fn set_picture_renderer(
+        &self,
+        renderer: Option<Arc<dyn PictureRenderer>>,
+        limits: PictureLimits,
+    ) {
+        self.pictures.set(renderer, limits);
+    }
+
+    /// Requests now making a picture or waiting for an identical one (single-flight), for
+    /// diagnostics and tests.
+    pub fn pictures_in_flight(&self) -> usize {
+        self.pictures.in_flight()
     }
 }
 
@@ -184,6 +208,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(http::events::router())
         .merge(http::embeds::router())
         .merge(http::playback::router())
+        .merge(http::pictures::router())
         .merge(http::shared::router())
         .merge(http::ops::router())
         .merge(http::webhooks::router())

@@ -11,6 +11,7 @@
 //!                 media/{media id}/storyboard.vtt|.jpg   scrubbing previews
 //!                 media/{media id}/variants/…            image variants
 //!                 media/{media id}/downloads/{name}.mp4  downloads (and `audio.m4a`)
+//!                 media/{media id}/pictures/{name}       stills and animations made on demand
 //!                 media/{media id}/transcode.json        a job container's summary
 //!                 media/{media id}/progress.json         a job container's progress
 //! ```
@@ -84,6 +85,14 @@ pub const AUDIO_DOWNLOAD: &str = "audio";
 pub fn download_file(name: &str, ext: &str) -> String {
     format!("{DOWNLOADS_DIR}{name}.{ext}")
 }
+/// Pictures rendered on request (`pictures/{name}.{ext}`), kept as a cache: under the item's
+/// prefix, so deleting the item deletes them.
+pub const PICTURES_DIR: &str = "pictures/";
+/// A cached picture: `stem` names what was asked for (time, size, fit…: see the API's
+/// `pictures`), `ext` the format (`jpg`, `webp`, `png`, `gif`).
+pub fn picture_file(stem: &str, ext: &str) -> String {
+    format!("{PICTURES_DIR}{stem}.{ext}")
+}
 /// A text track's WebVTT file, flat in the stream folder so that the same relative name works
 /// from the HLS master and from the DASH manifest.
 pub fn text_track_vtt(track_id: &str) -> String {
@@ -113,6 +122,12 @@ pub mod public {
     pub const THUMBNAIL: &str = "thumbnail.jpg";
     pub const STORYBOARD_VTT: &str = "storyboard.vtt";
     pub const STORYBOARD_IMAGE: &str = "storyboard.jpg";
+    /// The poster in other formats, or any frame at any size (`?time=&width=&height=&fit=`).
+    pub const THUMBNAIL_WEBP: &str = "thumbnail.webp";
+    pub const THUMBNAIL_PNG: &str = "thumbnail.png";
+    /// A short looping preview (`?start=&end=&width=&fps=`).
+    pub const ANIMATED_WEBP: &str = "animated.webp";
+    pub const ANIMATED_GIF: &str = "animated.gif";
     /// Downloads, by name (stored under [`super::DOWNLOADS_DIR`]).
     pub const DOWNLOADS_DIR: &str = "downloads";
     /// The original's bytes (on `/v1/media/{id}/` only).
@@ -148,6 +163,7 @@ mod tests {
         assert_eq!(text_track_vtt("s0"), "stream/text-s0.vtt");
         assert_eq!(download_file("720p", "mp4"), "downloads/720p.mp4");
         assert_eq!(text_track_playlist("s0"), "stream/text-s0.m3u8");
+        assert_eq!(picture_file("t1500", "webp"), "pictures/t1500.webp");
         for name in [HLS_MASTER, DASH_MANIFEST] {
             assert!(name.starts_with(STREAM_DIR), "{name}");
         }

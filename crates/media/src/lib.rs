@@ -5,6 +5,7 @@
 //! * [`ladder`]: which renditions to encode (pure);
 //! * [`transcode`]: one ffmpeg run per upload → CMAF segments + HLS + DASH, thumbnail,
 //!   storyboard; audio-only ladders;
+//! * [`frames`]: stills and short animations at any time and size, from a published stream;
 //! * [`image`]: bounded decode, EXIF orientation, JPEG/WebP variants;
 //! * [`process`]: the subprocess wrapper everything above uses (timeout, kill-on-drop,
 //!   cancellation, bounded stderr tail).
@@ -13,6 +14,7 @@
 
 mod diagnose;
 pub mod error;
+pub mod frames;
 pub mod image;
 pub mod ladder;
 pub mod probe;

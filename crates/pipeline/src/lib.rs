@@ -6,6 +6,7 @@
 
 pub mod backfill;
 mod error;
+pub mod pictures;
 pub mod process;
 mod progress;
 mod progressive;

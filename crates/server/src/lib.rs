@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod pictures;
 mod secrets;
 mod server;
 mod state;

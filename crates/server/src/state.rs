@@ -80,10 +80,7 @@ pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
     } else {
         open_storage(config, &config.storage.output_bucket).await?
     };
-    Ok(AppState::new(
-        ingest,
-        output_store,
-        &secret,
-        api_settings(config),
-    ))
+    let state = AppState::new(ingest, output_store, &secret, api_settings(config));
+    crate::pictures::install(config, &state).await;
+    Ok(state)
 }

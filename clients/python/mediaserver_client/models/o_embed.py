@@ -35,8 +35,10 @@ class OEmbed:
             version (str): Always `1.0`.
             width (int): The iframe's size in pixels, within `maxwidth` and `maxheight`.
             thumbnail_height (int | None | Unset):
-            thumbnail_url (None | str | Unset): The poster, absent when the item has none or it is larger than
-                `maxwidth`/`maxheight`.
+            thumbnail_url (None | str | Unset): The poster; when it is larger than `maxwidth`/`maxheight`, the same frame
+                made at a size
+                within them (where this server renders pictures; otherwise absent). Absent when the
+                item has none.
             thumbnail_width (int | None | Unset):
      """
 

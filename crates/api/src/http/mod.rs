@@ -13,6 +13,7 @@ pub(crate) mod embeds; // the embed page other sites frame, and oEmbed
 pub(crate) mod events; // bucket notifications (OCI Events, S3) that turn new objects into items
 pub(crate) mod media; // items: one-request upload, list, read, change, delete, the original
 pub(crate) mod ops; // health, readiness, metrics
+pub(crate) mod pictures; // thumbnails at any time and size, animated previews, rendered on demand
 pub(crate) mod playback; // HLS/DASH/images of an item, playback tokens, the public listing
 pub(crate) mod shared; // what a signed playback link opens: the item behind a playback token
 pub(crate) mod text_tracks; // captions and subtitles of an item: upload, list, delete

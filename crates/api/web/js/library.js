@@ -6,6 +6,7 @@ import { el, view } from './dom.js';
 import { fmtBytes, fmtDuration } from './format.js';
 import { isActive, setImage, statusText } from './items.js';
 import { makeLibraryQuery } from './library-query.js';
+import { attachPreview } from './previews.js';
 import { renderNav } from './router.js';
 import { makeDropzone, showUnfinished, uploader, uploadList } from './upload.js';
 
@@ -27,6 +28,7 @@ function makeCard(item, ctx) {
     thumb, el('div', { class: 'body' }, title, el('div', { class: 'meta' }, status, vis, kind), progress, note));
   let hasThumb = false;
   card.update = (it) => {
+    card.item = it;
     card.dataset.status = it.status;
     card.dataset.playable = String(!!it.playable);
     title.textContent = it.title || it.filename;
@@ -51,6 +53,7 @@ function makeCard(item, ctx) {
     }
   };
   card.update(item);
+  attachPreview(card, thumb, ctx);
   return card;
 }
 

@@ -42,6 +42,8 @@ pub use download::{
 };
 pub use live::{PackagingSender, PackagingUpdate, POLL_INTERVAL};
 pub use package::segment_stream;
+// For `crate::frames`, which reads the published playlists.
+pub(crate) use package::{attribute, repair_media_playlist};
 pub use subtitles::{text_track_playlist, text_track_vtt, TextKind, TextTrackInfo, TEXT_GROUP};
 pub use tracks::{english_name, language_code, AudioTrackInfo};
 pub use video::video;

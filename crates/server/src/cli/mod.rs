@@ -41,6 +41,10 @@ enum Command {
     /// upload past it is refused with 413 and nothing is kept); unset: no quota.
     /// BEACONS_PER_MINUTE (default 120) is how many viewer beacons one client address may send
     /// per minute (429 beyond).
+    /// Pictures on demand (thumbnail.{jpg,webp,png} at a time and size, animated.{webp,gif})
+    /// are rendered with ffmpeg, PICTURE_RENDERS (default 2, 0: off) at once, PICTURE_QUEUE
+    /// (default 8) waiting, each within PICTURE_TIMEOUT_SECONDS (default 30); beyond: 503 with
+    /// Retry-After. Without ffmpeg they are 503 and the poster is still served.
     ///
     /// With WEBHOOK_URL and WEBHOOK_SECRET it also sends the webhook outbox (media.ready,
     /// media.failed), retrying a refused delivery with backoff for about a day

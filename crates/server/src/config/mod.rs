@@ -13,6 +13,7 @@ mod http;
 mod job_runner;
 mod jobs;
 mod oci;
+mod pictures;
 mod storage;
 mod vars;
 
@@ -21,6 +22,7 @@ pub use database::{validate_database_url, DatabaseConfig};
 pub use http::{HttpConfig, WebhookConfig};
 pub use job_runner::{ContainerInstancesConfig, RunnerChoice};
 pub use jobs::JobConfig;
+pub use pictures::PicturesConfig;
 pub use storage::{StorageConfig, StorageProvider};
 pub use vars::ConfigError;
 
@@ -41,6 +43,8 @@ pub struct Config {
     pub oci: mediaserver_oci::AuthSettings,
     /// `LOG_FORMAT=json`.
     pub log_json: bool,
+    /// Pictures on demand: renders at once, their queue, their timeout.
+    pub pictures: PicturesConfig,
 }
 
 impl Config {
@@ -68,6 +72,7 @@ impl Config {
             || storage.provider == StorageProvider::OciBucket
             || !matches!(jobs.runner, RunnerChoice::InProcess);
         let oci = oci::from_vars(&vars, uses_oci)?;
+        let pictures = pictures::from_vars(&vars)?;
         Ok(Config {
             data_dir,
             http,
@@ -77,6 +82,7 @@ impl Config {
             jobs,
             oci,
             log_json,
+            pictures,
         })
     }
 

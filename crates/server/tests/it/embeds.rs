@@ -483,9 +483,9 @@ async fn oembed_answers_per_the_spec() {
         )
     );
 
-    // maxwidth/maxheight: the size fits, the aspect is kept, and a thumbnail larger than them is
-    // left out (with both of its sizes).
-    for (q, w, h, thumbnail) in [
+    // maxwidth/maxheight: the size fits, the aspect is kept, and a poster larger than them is
+    // replaced by the same frame made at the player's size (pictures on demand).
+    for (q, w, h, poster) in [
         ("&maxwidth=160", 160, 120, false),
         ("&maxheight=60", 80, 60, false),
         ("&maxwidth=1000&maxheight=120", 160, 120, false),
@@ -507,9 +507,21 @@ async fn oembed_answers_per_the_spec() {
             html.contains(&format!(" width=\"{w}\" height=\"{h}\" ")),
             "{q}: {html}"
         );
-        for field in ["thumbnail_url", "thumbnail_width", "thumbnail_height"] {
-            assert_eq!(o.get(field).is_some(), thumbnail, "{q}: {field} in {o}");
-        }
+        let sized = format!("/v1/media/{id}/thumbnail.jpg?width={w}&height={h}&fit=fill");
+        let want = if poster {
+            thumb.to_string()
+        } else {
+            s.url(&sized)
+        };
+        assert_eq!(o["thumbnail_url"].as_str(), Some(want.as_str()), "{q}");
+        assert_eq!(
+            (
+                o["thumbnail_width"].as_u64(),
+                o["thumbnail_height"].as_u64()
+            ),
+            (Some(w), Some(h)),
+            "{q}"
+        );
     }
 
     // The share page, the web app's page and the API URL of the item name it too.

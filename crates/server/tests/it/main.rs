@@ -35,6 +35,7 @@ mod oci_storage;
 mod oci_vault;
 mod openapi;
 mod path_ids;
+mod pictures;
 mod pipeline;
 mod playback;
 mod playback_cache;

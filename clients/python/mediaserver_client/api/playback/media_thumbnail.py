@@ -18,6 +18,10 @@ def _get_kwargs(
     id: str,
     *,
     token: str | Unset = UNSET,
+    time: float | Unset = UNSET,
+    width: int | Unset = UNSET,
+    height: int | Unset = UNSET,
+    fit: str | Unset = UNSET,
 
 ) -> dict[str, Any]:
     
@@ -27,6 +31,14 @@ def _get_kwargs(
     params: dict[str, Any] = {}
 
     params["token"] = token
+
+    params["time"] = time
+
+    params["width"] = width
+
+    params["height"] = height
+
+    params["fit"] = fit
 
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
@@ -55,6 +67,13 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
     if response.status_code == 304:
         response_304 = cast(Any, None)
         return response_304
+
+    if response.status_code == 400:
+        response_400 = ErrorBody.from_dict(response.json())
+
+
+
+        return response_400
 
     if response.status_code == 401:
         response_401 = ErrorBody.from_dict(response.json())
@@ -111,12 +130,20 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     token: str | Unset = UNSET,
+    time: float | Unset = UNSET,
+    width: int | Unset = UNSET,
+    height: int | Unset = UNSET,
+    fit: str | Unset = UNSET,
 
 ) -> Response[Any | ErrorBody]:
     """ 
     Args:
         id (str):
         token (str | Unset):
+        time (float | Unset):
+        width (int | Unset):
+        height (int | Unset):
+        fit (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -130,6 +157,10 @@ def sync_detailed(
     kwargs = _get_kwargs(
         id=id,
 token=token,
+time=time,
+width=width,
+height=height,
+fit=fit,
 
     )
 
@@ -144,12 +175,20 @@ def sync(
     *,
     client: AuthenticatedClient,
     token: str | Unset = UNSET,
+    time: float | Unset = UNSET,
+    width: int | Unset = UNSET,
+    height: int | Unset = UNSET,
+    fit: str | Unset = UNSET,
 
 ) -> Any | ErrorBody | None:
     """ 
     Args:
         id (str):
         token (str | Unset):
+        time (float | Unset):
+        width (int | Unset):
+        height (int | Unset):
+        fit (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -164,6 +203,10 @@ def sync(
         id=id,
 client=client,
 token=token,
+time=time,
+width=width,
+height=height,
+fit=fit,
 
     ).parsed
 
@@ -172,12 +215,20 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     token: str | Unset = UNSET,
+    time: float | Unset = UNSET,
+    width: int | Unset = UNSET,
+    height: int | Unset = UNSET,
+    fit: str | Unset = UNSET,
 
 ) -> Response[Any | ErrorBody]:
     """ 
     Args:
         id (str):
         token (str | Unset):
+        time (float | Unset):
+        width (int | Unset):
+        height (int | Unset):
+        fit (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -191,6 +242,10 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         id=id,
 token=token,
+time=time,
+width=width,
+height=height,
+fit=fit,
 
     )
 
@@ -205,12 +260,20 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     token: str | Unset = UNSET,
+    time: float | Unset = UNSET,
+    width: int | Unset = UNSET,
+    height: int | Unset = UNSET,
+    fit: str | Unset = UNSET,
 
 ) -> Any | ErrorBody | None:
     """ 
     Args:
         id (str):
         token (str | Unset):
+        time (float | Unset):
+        width (int | Unset):
+        height (int | Unset):
+        fit (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -225,5 +288,9 @@ async def asyncio(
         id=id,
 client=client,
 token=token,
+time=time,
+width=width,
+height=height,
+fit=fit,
 
     )).parsed

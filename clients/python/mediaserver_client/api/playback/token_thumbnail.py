@@ -9,23 +9,45 @@ from ...types import Response, UNSET
 from ... import errors
 
 from ...models.error_body import ErrorBody
+from ...types import UNSET, Unset
 from typing import cast
 
 
 
 def _get_kwargs(
-    token: str,
+    token_path: str,
+    *,
+    token_query: str | Unset = UNSET,
+    time: float | Unset = UNSET,
+    width: int | Unset = UNSET,
+    height: int | Unset = UNSET,
+    fit: str | Unset = UNSET,
 
 ) -> dict[str, Any]:
     
 
     
 
-    
+    params: dict[str, Any] = {}
+
+    params["token"] = token_query
+
+    params["time"] = time
+
+    params["width"] = width
+
+    params["height"] = height
+
+    params["fit"] = fit
+
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
 
     _kwargs: dict[str, Any] = {
         "method": "get",
-        "url": "/v1/play/{token}/thumbnail.jpg".format(token=quote(str(token), safe=""),),
+        "url": "/v1/play/{token_path}/thumbnail.jpg".format(token_path=quote(str(token_path), safe=""),),
+        "params": params,
     }
 
 
@@ -45,6 +67,13 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
     if response.status_code == 304:
         response_304 = cast(Any, None)
         return response_304
+
+    if response.status_code == 400:
+        response_400 = ErrorBody.from_dict(response.json())
+
+
+
+        return response_400
 
     if response.status_code == 401:
         response_401 = ErrorBody.from_dict(response.json())
@@ -90,14 +119,24 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
 
 def sync_detailed(
-    token: str,
+    token_path: str,
     *,
     client: AuthenticatedClient | Client,
+    token_query: str | Unset = UNSET,
+    time: float | Unset = UNSET,
+    width: int | Unset = UNSET,
+    height: int | Unset = UNSET,
+    fit: str | Unset = UNSET,
 
 ) -> Response[Any | ErrorBody]:
     """ 
     Args:
-        token (str):
+        token_path (str):
+        token_query (str | Unset):
+        time (float | Unset):
+        width (int | Unset):
+        height (int | Unset):
+        fit (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -109,7 +148,12 @@ def sync_detailed(
 
 
     kwargs = _get_kwargs(
-        token=token,
+        token_path=token_path,
+token_query=token_query,
+time=time,
+width=width,
+height=height,
+fit=fit,
 
     )
 
@@ -120,14 +164,24 @@ def sync_detailed(
     return _build_response(client=client, response=response)
 
 def sync(
-    token: str,
+    token_path: str,
     *,
     client: AuthenticatedClient | Client,
+    token_query: str | Unset = UNSET,
+    time: float | Unset = UNSET,
+    width: int | Unset = UNSET,
+    height: int | Unset = UNSET,
+    fit: str | Unset = UNSET,
 
 ) -> Any | ErrorBody | None:
     """ 
     Args:
-        token (str):
+        token_path (str):
+        token_query (str | Unset):
+        time (float | Unset):
+        width (int | Unset):
+        height (int | Unset):
+        fit (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -139,20 +193,35 @@ def sync(
 
 
     return sync_detailed(
-        token=token,
+        token_path=token_path,
 client=client,
+token_query=token_query,
+time=time,
+width=width,
+height=height,
+fit=fit,
 
     ).parsed
 
 async def asyncio_detailed(
-    token: str,
+    token_path: str,
     *,
     client: AuthenticatedClient | Client,
+    token_query: str | Unset = UNSET,
+    time: float | Unset = UNSET,
+    width: int | Unset = UNSET,
+    height: int | Unset = UNSET,
+    fit: str | Unset = UNSET,
 
 ) -> Response[Any | ErrorBody]:
     """ 
     Args:
-        token (str):
+        token_path (str):
+        token_query (str | Unset):
+        time (float | Unset):
+        width (int | Unset):
+        height (int | Unset):
+        fit (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -164,7 +233,12 @@ async def asyncio_detailed(
 
 
     kwargs = _get_kwargs(
-        token=token,
+        token_path=token_path,
+token_query=token_query,
+time=time,
+width=width,
+height=height,
+fit=fit,
 
     )
 
@@ -175,14 +249,24 @@ async def asyncio_detailed(
     return _build_response(client=client, response=response)
 
 async def asyncio(
-    token: str,
+    token_path: str,
     *,
     client: AuthenticatedClient | Client,
+    token_query: str | Unset = UNSET,
+    time: float | Unset = UNSET,
+    width: int | Unset = UNSET,
+    height: int | Unset = UNSET,
+    fit: str | Unset = UNSET,
 
 ) -> Any | ErrorBody | None:
     """ 
     Args:
-        token (str):
+        token_path (str):
+        token_query (str | Unset):
+        time (float | Unset):
+        width (int | Unset):
+        height (int | Unset):
+        fit (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -194,7 +278,12 @@ async def asyncio(
 
 
     return (await asyncio_detailed(
-        token=token,
+        token_path=token_path,
 client=client,
+token_query=token_query,
+time=time,
+width=width,
+height=height,
+fit=fit,
 
     )).parsed

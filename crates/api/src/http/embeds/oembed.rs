@@ -55,7 +55,9 @@ pub(crate) struct OEmbed {
     provider_url: String,
     /// How long the consumer may cache this answer, in seconds.
     cache_age: u32,
-    /// The poster, absent when the item has none or it is larger than `maxwidth`/`maxheight`.
+    /// The poster; when it is larger than `maxwidth`/`maxheight`, the same frame made at a size
+    /// within them (where this server renders pictures; otherwise absent). Absent when the
+    /// item has none.
     #[serde(skip_serializing_if = "Option::is_none")]
     thumbnail_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -113,7 +115,16 @@ pub(super) async fn oembed(
         ));
     }
     let (width, height) = fit(natural_size(&media), max_w, max_h);
-    let thumbnail = thumbnail_size(&media).filter(|(w, h)| *w <= max_w && *h <= max_h);
+    let poster = thumbnail_size(&media).filter(|(w, h)| *w <= max_w && *h <= max_h);
+    let poster_url = format!("{base}/v1/media/{}/{}", media.id, public::THUMBNAIL);
+    // A poster larger than the maxima: the same frame at a size that fits, made on demand.
+    let thumbnail = match poster {
+        Some(size) => Some((poster_url, size)),
+        None => sized_thumbnail(&state, &media, max_w, max_h).map(|(w, h)| {
+            let url = format!("{poster_url}?width={w}&height={h}&fit=fill");
+            (url, (w, h))
+        }),
+    };
     let src = format!("{base}/embed/{}", media.id);
     let title = escape(&media.title);
     Ok(Json(OEmbed {
@@ -130,10 +141,9 @@ pub(super) async fn oembed(
         provider_name: "mediaserver",
         provider_url: format!("{base}/"),
         cache_age: 3600,
-        thumbnail_url: thumbnail
-            .map(|_| format!("{base}/v1/media/{}/{}", media.id, public::THUMBNAIL)),
-        thumbnail_width: thumbnail.map(|t| t.0),
-        thumbnail_height: thumbnail.map(|t| t.1),
+        thumbnail_width: thumbnail.as_ref().map(|t| t.1 .0),
+        thumbnail_height: thumbnail.as_ref().map(|t| t.1 .1),
+        thumbnail_url: thumbnail.map(|t| t.0),
     }))
 }
 
@@ -191,6 +201,19 @@ fn fit((w, h): (u32, u32), max_w: u32, max_h: u32) -> (u32, u32) {
         h = max_h;
     }
     (w as u32, h as u32)
+}
+
+/// The size of a still within `max_w` × `max_h` (the poster's aspect, both sides at least 1 and
+/// at most the largest a still may be), for a video pictures can be made of on this server.
+/// Rendered with `fit=fill` at exactly this size, so `thumbnail_width`/`_height` are exact.
+fn sized_thumbnail(state: &AppState, media: &Media, max_w: u32, max_h: u32) -> Option<(u32, u32)> {
+    let ready = media.status == MediaStatus::Ready && media.kind == MediaKind::Video;
+    if !ready || media.outputs.hls.is_none() || !state.pictures.available() {
+        return None;
+    }
+    let side = crate::http::pictures::MAX_STILL_SIDE;
+    let (w, h) = fit(thumbnail_size(media)?, max_w.min(side), max_h.min(side));
+    Some((w, h))
 }
 
 /// The poster's size: the display size at most [`THUMBNAIL_MAX_WIDTH`] wide, both sides even,

@@ -48,13 +48,11 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_public))
         .routes(routes!(create_playback_token))
-        .routes(routes!(media_thumbnail))
         .routes(routes!(media_storyboard_vtt))
         .routes(routes!(media_storyboard_image))
         .routes(routes!(media_hls))
         .routes(routes!(media_dash))
         .routes(routes!(media_variant))
-        .routes(routes!(token_thumbnail))
         .routes(routes!(token_storyboard_vtt))
         .routes(routes!(token_storyboard_image))
         .routes(routes!(token_hls))
@@ -147,7 +145,7 @@ async fn list_public(
 #[into_params(parameter_in = Query)]
 pub(crate) struct OutputParams {
     /// A playback token for this item (alternative to a login).
-    token: Option<String>,
+    pub(crate) token: Option<String>,
 }
 
 /// One pair of playback routes for a file at the top of an item's outputs (`layout::public`
@@ -229,14 +227,6 @@ macro_rules! dir_file {
 }
 
 top_file!(
-    media_thumbnail,
-    token_thumbnail,
-    "/v1/media/{id}/thumbnail.jpg",
-    "/v1/play/{token}/thumbnail.jpg",
-    public::THUMBNAIL,
-    "thumbnail"
-);
-top_file!(
     media_storyboard_vtt,
     token_storyboard_vtt,
     "/v1/media/{id}/storyboard.vtt",
@@ -277,7 +267,8 @@ dir_file!(
     "image variants: `<name>.<jpg|webp>`"
 );
 
-async fn media_output(
+/// The poster (`thumbnail.jpg`) is served through here by `http::pictures`.
+pub(crate) async fn media_output(
     State(state): State<AppState>,
     MaybeAuthUser(caller): MaybeAuthUser,
     id: String,
@@ -318,7 +309,7 @@ async fn media_output(
     .await
 }
 
-async fn token_output(
+pub(crate) async fn token_output(
     State(state): State<AppState>,
     token: String,
     file: String,
