@@ -90,6 +90,7 @@ pub mod objectstorage;
 pub mod region;
 pub mod registry;
 pub mod signer;
+pub mod streaming;
 pub mod vault;
 
 pub use auth::{AuthKind, AuthProvider, AuthSettings, Credentials};

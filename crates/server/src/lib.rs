@@ -4,12 +4,14 @@
 
 pub mod cli;
 pub mod config;
+mod events;
 mod secrets;
 mod server;
 mod state;
 mod storage;
 mod workers;
 
+pub use events::{run_events, SqsQueue};
 pub use secrets::{jwt_secret, resolve_oci_secrets};
 pub use server::{shutdown_signal, Server};
 pub use state::{api_settings, build_ingest, build_state, ingest, open_database};

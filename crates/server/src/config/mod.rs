@@ -9,6 +9,7 @@
 
 mod auth;
 mod database;
+mod events;
 mod http;
 mod job_runner;
 mod jobs;
@@ -18,6 +19,7 @@ mod vars;
 
 pub use auth::AuthConfig;
 pub use database::{validate_database_url, DatabaseConfig};
+pub use events::{EventsConfig, EventsSource};
 pub use http::{HttpConfig, WebhookConfig};
 pub use job_runner::{ContainerInstancesConfig, RunnerChoice};
 pub use jobs::JobConfig;
@@ -37,6 +39,8 @@ pub struct Config {
     pub storage: StorageConfig,
     pub auth: AuthConfig,
     pub jobs: JobConfig,
+    /// `EVENTS_SOURCE`: a queue or stream of bucket events to consume (see `events.rs`).
+    pub events: EventsConfig,
     /// How to reach OCI (see `oci.rs`): the principal, region and endpoint overrides.
     pub oci: mediaserver_oci::AuthSettings,
     /// `LOG_FORMAT=json`.
@@ -63,7 +67,9 @@ impl Config {
             Some(_) => return Err(err("LOG_FORMAT", "must be 'text' or 'json'")),
         };
         let jobs = jobs::from_vars(&vars, &data_dir, storage.provider)?;
+        let events = events::from_vars(&vars, &storage.region)?;
         let uses_oci = auth.jwt_secret_ocid.is_some()
+            || matches!(events.source, Some(EventsSource::OciStreaming { .. }))
             || database.url_secret_ocid.is_some()
             || storage.provider == StorageProvider::OciBucket
             || !matches!(jobs.runner, RunnerChoice::InProcess);
@@ -75,6 +81,7 @@ impl Config {
             storage,
             auth,
             jobs,
+            events,
             oci,
             log_json,
         })

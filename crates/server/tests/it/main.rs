@@ -28,6 +28,7 @@ mod deploy_docs;
 mod downloads;
 mod embeds;
 mod events;
+mod events_sqs;
 mod faults;
 mod job_faults;
 mod oci_storage;
