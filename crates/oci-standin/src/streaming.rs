@@ -39,6 +39,8 @@ struct St {
     serial: AtomicU64,
     commits: AtomicUsize,
     gets: AtomicUsize,
+    /// Offsets GetMessages returned, in order.
+    delivered: Mutex<Vec<usize>>,
 }
 
 #[derive(Default)]
@@ -78,6 +80,7 @@ impl StreamingStandin {
                 serial: AtomicU64::new(0),
                 commits: AtomicUsize::new(0),
                 gets: AtomicUsize::new(0),
+                delivered: Mutex::new(Vec::new()),
             }),
         }
     }
@@ -126,6 +129,11 @@ impl StreamingStandin {
     /// GetMessages calls answered so far.
     pub fn gets(&self) -> usize {
         self.st.gets.load(Ordering::SeqCst)
+    }
+
+    /// The offsets GetMessages returned so far, in order (a redelivered message twice).
+    pub fn delivered(&self) -> Vec<usize> {
+        lock(&self.st.delivered).clone()
     }
 
     /// Every request refused so far.
@@ -326,6 +334,7 @@ async fn get_messages(
             })
             .collect();
         let next = c.offset + items.len();
+        lock(&st.delivered).extend(c.offset..next);
         (items, next)
     };
     st.gets.fetch_add(1, Ordering::SeqCst);

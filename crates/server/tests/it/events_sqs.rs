@@ -149,7 +149,10 @@ async fn start(
             ("OUTPUT_BUCKET", output),
             ("EVENTS_SOURCE", &source),
             ("WORKERS", workers),
-            ("JWT_SECRET", "0123456789abcdef0123456789abcdef0123456789abcdef"),
+            (
+                "JWT_SECRET",
+                "0123456789abcdef0123456789abcdef0123456789abcdef",
+            ),
         ],
     );
     let state = mediaserver::build_state(&config).await.unwrap();

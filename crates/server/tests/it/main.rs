@@ -29,6 +29,7 @@ mod downloads;
 mod embeds;
 mod events;
 mod events_sqs;
+mod events_streaming;
 mod faults;
 mod job_faults;
 mod oci_storage;
