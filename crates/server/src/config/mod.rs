@@ -4,7 +4,8 @@
 //! One module per section, each owning its variables: `http` (listen address, upload limits,
 //! events, webhook, public base URL), `database`, `storage`, `auth` (JWT secret, tokens,
 //! registration), `jobs` (workers, retry policy, encoder) with `job_runner` (`JOB_RUNNER` and the
-//! Container Instances settings), and `oci` (how OCI calls are signed). `vars` holds what they
+//! Container Instances settings), `events` (`EVENTS_SOURCE`: a queue or stream of bucket events)
+//! and `oci` (how OCI calls are signed). `vars` holds what they
 //! share: trimming, defaults, booleans, and the error naming the variable.
 
 mod auth;

@@ -288,3 +288,50 @@ async fn duplicates_make_one_job_malformed_messages_are_dropped_and_unrecorded_o
     assert_eq!(s.state.repo.jobs_for_media(&id).await.unwrap().len(), 1);
     s.stop().await;
 }
+
+#[tokio::test]
+async fn mediaserver_watch_consumes_the_queue_as_its_own_process() {
+    let endpoint = required_env("MEDIASERVER_TEST_S3_ENDPOINT");
+    let media = fresh_bucket(&endpoint).await;
+    let (queue_url, queue_arn) = fresh_queue(&endpoint, 30).await;
+    notify_queue(&endpoint, &media, &queue_arn).await;
+    let (s, _) = start(&endpoint, &media, &media, &queue_url, "0").await;
+    let token = s.user_token("admin@example.com").await;
+    s.state
+        .media_store
+        .put_bytes(
+            &ObjectKey::new("from elsewhere/c.mp4".to_string()).unwrap(),
+            read(&fixtures().mp4).into(),
+        )
+        .await
+        .unwrap();
+
+    // The same database and bucket, EVENTS_CONSUMER=watch: the separate process consumes.
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_mediaserver"))
+        .args(["watch", "--once"])
+        .env("DATA_DIR", s.dir.path())
+        .env("STORAGE_PROVIDER", "AWSBucket")
+        .env("STORAGE_ENDPOINT", &endpoint)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("MEDIA_BUCKET", &media)
+        .env(
+            "JWT_SECRET",
+            "0123456789abcdef0123456789abcdef0123456789abcdef",
+        )
+        .env("EVENTS_SOURCE", format!("sqs:{queue_url}"))
+        .env("EVENTS_CONSUMER", "watch")
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "mediaserver watch --once: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list = items(&s, &token).await;
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0]["title"], "c");
+    assert_eq!(queue_depth(&endpoint, &queue_url).await, 0);
+    s.stop().await;
+}
