@@ -33,7 +33,7 @@ resource "oci_streaming_stream" "object_events" {
   name               = "${var.name_prefix}-object-events"
   stream_pool_id     = oci_streaming_stream_pool.events[0].id
   partitions         = 1
-  retention_in_hours = 24 # a server down for longer than this misses events; `mediaserver reconcile` finds such objects
+  retention_in_hours = 24 # a longer outage misses events: `mediaserver watch --list --once` queues what is left
   freeform_tags      = local.tags
 }
 

@@ -335,3 +335,55 @@ async fn mediaserver_watch_consumes_the_queue_as_its_own_process() {
     assert_eq!(queue_depth(&endpoint, &queue_url).await, 0);
     s.stop().await;
 }
+
+#[tokio::test]
+async fn mediaserver_serve_consumes_the_queue_by_default() {
+    let endpoint = required_env("MEDIASERVER_TEST_S3_ENDPOINT");
+    let media = fresh_bucket(&endpoint).await;
+    let (queue_url, queue_arn) = fresh_queue(&endpoint, 30).await;
+    notify_queue(&endpoint, &media, &queue_arn).await;
+    // This one only answers the API (its config has the source, but nothing here consumes it).
+    let (s, _) = start(&endpoint, &media, &media, &queue_url, "0").await;
+    let token = s.user_token("admin@example.com").await;
+    let mut serve = tokio::process::Command::new(env!("CARGO_BIN_EXE_mediaserver"))
+        .arg("serve")
+        .env("DATA_DIR", s.dir.path())
+        .env("HOST", "127.0.0.1")
+        .env("PORT", "0")
+        .env("WORKERS", "0")
+        .env("STORAGE_PROVIDER", "AWSBucket")
+        .env("STORAGE_ENDPOINT", &endpoint)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("MEDIA_BUCKET", &media)
+        .env(
+            "JWT_SECRET",
+            "0123456789abcdef0123456789abcdef0123456789abcdef",
+        )
+        .env("EVENTS_SOURCE", format!("sqs:{queue_url}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    s.state
+        .media_store
+        .put_bytes(
+            &ObjectKey::new("dropped.mp4".to_string()).unwrap(),
+            read(&fixtures().mp4).into(),
+        )
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while items(&s, &token).await.is_empty() {
+        assert!(
+            serve.try_wait().unwrap().is_none(),
+            "mediaserver serve exited"
+        );
+        assert!(Instant::now() < deadline, "serve did not consume the queue");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    serve.kill().await.unwrap();
+    assert_eq!(items(&s, &token).await.len(), 1);
+    s.stop().await;
+}
