@@ -60,11 +60,22 @@ pub async fn run_events(
             group,
             endpoint,
         } => {
-            let oci = mediaserver_oci::OciClient::connect(
-                &config.oci,
-                mediaserver_oci::default_http_client()?,
-            )
-            .await?;
+            // The principal may not be ready at start (instance metadata, federation): retried
+            // like any other failure of the source, except for a one-off run.
+            let http = mediaserver_oci::default_http_client()?;
+            let mut backoff = Backoff::new();
+            let oci = loop {
+                match mediaserver_oci::OciClient::connect(&config.oci, http.clone()).await {
+                    Ok(c) => break c,
+                    Err(e) if once => return Err(e.into()),
+                    Err(e) => {
+                        tracing::warn!(error = %ErrorChain(&e), "connecting to OCI for the event stream failed; will retry");
+                        if !backoff.wait(&stop).await {
+                            return Ok(());
+                        }
+                    }
+                }
+            };
             let endpoint =
                 endpoint.unwrap_or_else(|| mediaserver_oci::streaming::default_endpoint(&oci));
             let reader = streaming::Reader {
