@@ -18,6 +18,8 @@ pub use http::embeds::EmbedOrigins;
 /// The realm domains under which subscription confirmations are fetched (from
 /// `notification.{region}[.oci].{domain}` only).
 pub use http::events::OCI_REALM_DOMAINS;
+/// Bucket event bodies (OCI Events, S3 notifications) for consumers of queues and streams.
+pub use http::events::{parse_bucket_event, AnnouncedObject, ParsedEvent};
 /// How long playback may trust a `ready` item's row: a change made by another process sharing
 /// the database (another replica) reaches playback on this one within this time.
 pub use http::playback::ITEM_TTL as PLAYBACK_CACHE_TTL;

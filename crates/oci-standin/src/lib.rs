@@ -1,8 +1,8 @@
 //! `mediaserver-oci-standin`: a local stand-in for the OCI services `mediaserver-oci` talks to,
 //! for tests only (`publish = false`, a dev-dependency of the crates whose tests use it): the
 //! instance metadata service, the auth service's x509 federation, the Vault Secrets API, Object
-//! Storage ([`objectstorage`]), Container Instances ([`container_instances`]) and OCIR's token
-//! exchange, all on one `127.0.0.1` port. It checks what the real services check — every
+//! Storage ([`objectstorage`]), Container Instances ([`container_instances`]), Streaming
+//! ([`streaming`]) and OCIR's token exchange, all on one `127.0.0.1` port. It checks what the real services check — every
 //! request's signature against the registered public key, the required signed headers, the date
 //! (5 minutes), the body hash; federation additionally checks the certificate chain, the
 //! keyId's tenancy and fingerprint and the session public key — and answers with OCI's status
@@ -27,6 +27,7 @@ pub mod certs;
 pub mod container_instances;
 pub mod objectstorage;
 mod ocir;
+pub mod streaming;
 pub mod verify;
 
 use std::collections::HashMap;
@@ -44,6 +45,7 @@ use base64::Engine as _;
 pub use certs::InstanceIdentity;
 pub use container_instances::ContainerInstancesStandin;
 pub use objectstorage::ObjectStorageStandin;
+pub use streaming::StreamingStandin;
 pub use verify::{
     parse_authorization, verify_signature, KeyRegistry, Rejection, Verified, VerifyOptions,
 };
@@ -145,6 +147,7 @@ pub struct Standin {
     shared: Arc<Shared>,
     object_storage: ObjectStorageStandin,
     container_instances: ContainerInstancesStandin,
+    streaming: StreamingStandin,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -178,7 +181,9 @@ impl Standin {
             Arc::new(move || s.now())
         };
         let object_storage = ObjectStorageStandin::new(shared.keys.clone(), clock.clone());
-        let container_instances = ContainerInstancesStandin::new(shared.keys.clone(), clock);
+        let container_instances =
+            ContainerInstancesStandin::new(shared.keys.clone(), clock.clone());
+        let streaming = StreamingStandin::new(shared.keys.clone(), clock);
         let app = Router::new()
             .route("/opc/v2/instance/region", get(metadata_region))
             .route("/opc/v2/identity/{file}", get(metadata_identity))
@@ -187,7 +192,8 @@ impl Standin {
             .route("/20180419/docker/token", get(ocir::token))
             .with_state(shared.clone())
             .merge(object_storage.router())
-            .merge(container_instances.router());
+            .merge(container_instances.router())
+            .merge(streaming.router());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(|e| OciError::config_from(format!("stand-in: cannot bind: {e}"), e))?;
@@ -199,11 +205,13 @@ impl Standin {
         });
         let url = format!("http://{addr}");
         object_storage.set_base_url(&url);
+        streaming.set_base_url(&url);
         Ok(Standin {
             url,
             shared,
             object_storage,
             container_instances,
+            streaming,
             task,
         })
     }
@@ -229,6 +237,11 @@ impl Standin {
     /// The Object Storage stand-in (namespace [`objectstorage::NAMESPACE`]).
     pub fn object_storage(&self) -> &ObjectStorageStandin {
         &self.object_storage
+    }
+
+    /// The Streaming stand-in (GetStream names the stand-in itself as the messages endpoint).
+    pub fn streaming(&self) -> &StreamingStandin {
+        &self.streaming
     }
 
     /// The Container Instances stand-in.

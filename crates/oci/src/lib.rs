@@ -74,11 +74,17 @@
 //! [`vault::read_secret`] / [`vault::read_secret_string`]: the current version of a secret
 //! (`GET {secrets}/20190301/secretbundles/{id}`, base64 content); errors name the secret OCID.
 //!
+//! # Streaming ([`streaming`])
+//!
+//! [`streaming::StreamClient`]: GetStream (the stream's messages endpoint), CreateGroupCursor,
+//! GetMessages, ConsumerCommit and PutMessages — a consumer group member's calls, for bucket
+//! events that OCI Events writes to a stream.
+//!
 //! # Tests
 //!
 //! The crate `mediaserver-oci-standin` (test support, not published) serves the metadata
-//! service, x509 federation, Secrets, Object Storage, Container Instances and OCIR's token
-//! exchange on 127.0.0.1 and verifies every request as OCI does.
+//! service, x509 federation, Secrets, Object Storage, Container Instances, Streaming and OCIR's
+//! token exchange on 127.0.0.1 and verifies every request as OCI does.
 
 pub mod auth;
 pub mod client;
@@ -90,6 +96,7 @@ pub mod objectstorage;
 pub mod region;
 pub mod registry;
 pub mod signer;
+pub mod streaming;
 pub mod vault;
 
 pub use auth::{AuthKind, AuthProvider, AuthSettings, Credentials};

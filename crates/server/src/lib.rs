@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod config;
+mod events;
 pub mod pictures;
 mod secrets;
 mod server;
@@ -11,6 +12,7 @@ mod state;
 mod storage;
 mod workers;
 
+pub use events::{run_events, SqsQueue};
 pub use secrets::{jwt_secret, resolve_oci_secrets};
 pub use server::{shutdown_signal, Server};
 pub use state::{api_settings, build_ingest, build_state, ingest, open_database};

@@ -18,6 +18,7 @@ use std::ops::Range;
 use std::path::Path;
 use std::time::Duration;
 
+mod aws_sign;
 mod error;
 mod key;
 mod local;
@@ -31,6 +32,7 @@ mod s3;
 mod s3_uploads;
 mod writer;
 
+pub use aws_sign::{aws_signer, AwsSigner};
 pub use error::{Result, StorageError};
 pub use key::ObjectKey;
 pub use local::local;

@@ -135,6 +135,38 @@ pub fn s3(opts: S3Options) -> Result<Arc<dyn Storage>> {
             opts.part_size
         )));
     }
+    let (store, redactor, bucket_url) = build_store(&opts)?;
+    Ok(Arc::new(ObjectStoreStorage {
+        store: store.clone(),
+        parts: Some(Arc::new(StoreParts {
+            api: store.clone(),
+            redactor: redactor.clone(),
+        })),
+        provider: Provider::S3 {
+            signer: store,
+            uploads: UploadLister {
+                bucket_url: url::Url::parse(&bucket_url).map_err(|e| {
+                    StorageError::other_from(format!("invalid S3 bucket URL: {e}"), e)
+                })?,
+                region: opts.region.clone(),
+                client: reqwest::Client::builder()
+                    .timeout(opts.retry_timeout)
+                    .build()
+                    .map_err(|e| StorageError::other_from("building an HTTP client", e))?,
+            },
+        },
+        bucket: opts.bucket,
+        part_size: opts.part_size,
+        redactor,
+        failed_aborts: Default::default(),
+    }))
+}
+
+/// The object_store client of `opts` (its credentials are what [`crate::aws_signer`] signs
+/// with too), the redactor of its secrets, and the bucket's base URL.
+pub(crate) fn build_store(
+    opts: &S3Options,
+) -> Result<(Arc<object_store::aws::AmazonS3>, Redactor, String)> {
     let mut secrets = vec![
         opts.access_key_id.clone(),
         opts.secret_access_key.clone(),
@@ -202,31 +234,7 @@ pub fn s3(opts: S3Options) -> Result<Arc<dyn Storage>> {
     let store = builder
         .build()
         .map_err(|e| StorageError::other_from(redactor.clean(e.to_string()), redactor.cause(e)))?;
-    let store = Arc::new(store);
-    Ok(Arc::new(ObjectStoreStorage {
-        store: store.clone(),
-        parts: Some(Arc::new(StoreParts {
-            api: store.clone(),
-            redactor: redactor.clone(),
-        })),
-        provider: Provider::S3 {
-            signer: store,
-            uploads: UploadLister {
-                bucket_url: url::Url::parse(&bucket_url).map_err(|e| {
-                    StorageError::other_from(format!("invalid S3 bucket URL: {e}"), e)
-                })?,
-                region: opts.region.clone(),
-                client: reqwest::Client::builder()
-                    .timeout(opts.retry_timeout)
-                    .build()
-                    .map_err(|e| StorageError::other_from("building an HTTP client", e))?,
-            },
-        },
-        bucket: opts.bucket,
-        part_size: opts.part_size,
-        redactor,
-        failed_aborts: Default::default(),
-    }))
+    Ok((Arc::new(store), redactor, bucket_url))
 }
 
 /// object_store uses a custom endpoint verbatim for virtual-hosted requests, so the bucket has to

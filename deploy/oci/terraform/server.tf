@@ -57,6 +57,8 @@ resource "oci_container_instances_container_instance" "server" {
       # Behind the load balancer (the only other host of the public subnet) the client address
       # the login throttle counts by is the one it forwards; without one, nobody's is believed.
       TRUSTED_PROXIES = local.https_enabled ? local.public_subnet_cidr : ""
+      # Without a public HTTPS name, bucket events come from a stream (streaming.tf).
+      EVENTS_SOURCE = local.events_source
     }
 
     health_checks {

@@ -55,6 +55,10 @@ enum Command {
     /// /oembed): EMBED_ALLOWED_ORIGINS lists the sites allowed to frame it (`*`, or origins such
     /// as https://blog.example.com,https://*.example.org); unset, any site may frame public and
     /// unlisted items, and a private item's player (with ?token=) only this server's pages.
+    ///
+    /// EVENTS_SOURCE (sqs:<queue URL> or oci-streaming:<stream OCID>) makes it consume bucket
+    /// events from a queue or stream, for deployments without a public events endpoint (see
+    /// `watch`); EVENTS_CONSUMER=watch leaves that to `mediaserver watch`.
     Serve,
     /// Run processing workers only (no HTTP), against the same database and storage as the
     /// servers. Run as many as you like, on any machine. SIGTERM lets the current job finish
@@ -65,6 +69,14 @@ enum Command {
     Worker(worker::WorkerArgs),
     /// Poll the media bucket for new objects and queue them, for storage that cannot send event
     /// notifications. Safe to run repeatedly: each object version is queued once.
+    ///
+    /// With EVENTS_SOURCE set it consumes that instead (unless --list): sqs:<queue URL> (S3
+    /// event notifications in SQS, long polling; AWS_* credentials and the bucket's region, or
+    /// the region in the queue's host) or oci-streaming:<stream OCID> (OCI Events in an OCI
+    /// Stream, consumer group EVENTS_STREAM_GROUP, default mediaserver; OCI_AUTH principal;
+    /// OCI_STREAMING_ENDPOINT overrides the Streaming API). A message is deleted or committed
+    /// only once its objects are recorded. `serve` consumes it too unless
+    /// EVENTS_CONSUMER=watch.
     Watch(watch::WatchArgs),
     /// Process one file without a database: fetch SRC, transcode, upload the outputs to DEST,
     /// print a JSON summary. For one container per job.

@@ -8,6 +8,7 @@ pub(super) async fn run(config: &Config) -> anyhow::Result<()> {
     let state = crate::build_state(config).await?;
     let pipeline = crate::pipeline(config, &state).await?;
     let state_repo = state.repo.clone();
+    let ingest = state.ingest.clone();
     let server = crate::Server::bind(config, state).await?;
     let addr = server.local_addr()?;
     tracing::info!(%addr, database = %redact_url(&config.database.url), storage = ?config.storage.provider, workers = config.jobs.workers, "mediaserver listening on http://{addr}");
@@ -18,6 +19,18 @@ pub(super) async fn run(config: &Config) -> anyhow::Result<()> {
         crate::shutdown_signal().await;
         signal.cancel();
     });
+    // EVENTS_SOURCE, unless `mediaserver watch` consumes it (EVENTS_CONSUMER=watch).
+    let events = config.events.in_server.then(|| {
+        let (config, ingest, stop) = (config.clone(), ingest.clone(), stop.clone());
+        tokio::spawn(async move {
+            if let Err(e) = crate::run_events(&config, ingest, stop, false).await {
+                tracing::error!(
+                    error = format!("{e:#}"),
+                    "the bucket event consumer stopped"
+                );
+            }
+        })
+    });
     let workers = tokio::spawn(crate::run_workers(
         pipeline,
         config.jobs.workers,
@@ -26,6 +39,9 @@ pub(super) async fn run(config: &Config) -> anyhow::Result<()> {
     ));
     server.run(stop.cancelled_owned()).await?;
     let _ = workers.await;
+    if let Some(events) = events {
+        let _ = events.await;
+    }
     tracing::info!("stopped");
     Ok(())
 }

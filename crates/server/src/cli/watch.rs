@@ -1,5 +1,7 @@
-//! `mediaserver watch`: polls the media bucket for objects that appeared without an event
-//! notification (buckets or providers that cannot send them) and queues each object version once.
+//! `mediaserver watch`: with `EVENTS_SOURCE` set, consumes that queue or stream of bucket events
+//! (`crate::events`); otherwise polls the media bucket for objects that appeared without an
+//! event notification (buckets or providers that cannot send them). Either way each object
+//! version is queued once.
 
 use crate::config::Config;
 use anyhow::Context;
@@ -16,14 +18,27 @@ pub struct WatchArgs {
     /// Seconds between polls.
     #[arg(long, default_value_t = 30)]
     interval: u64,
-    /// Poll once and exit.
+    /// Poll once and exit (with EVENTS_SOURCE: handle what the queue or stream holds, then
+    /// exit).
     #[arg(long)]
     once: bool,
+    /// List the bucket even when EVENTS_SOURCE is set.
+    #[arg(long)]
+    list: bool,
 }
 
 pub(super) async fn run(config: &Config, args: WatchArgs) -> anyhow::Result<()> {
     // Only the database and the media bucket: watch records originals, nothing else.
     let ingest = crate::build_ingest(config).await?;
+    if config.events.source.is_some() && !args.list {
+        let stop = tokio_util::sync::CancellationToken::new();
+        let signal = stop.clone();
+        tokio::spawn(async move {
+            crate::shutdown_signal().await;
+            signal.cancel();
+        });
+        return crate::run_events(config, ingest, stop, args.once).await;
+    }
     watch(
         &ingest,
         config.http.events_owner_email.as_deref(),

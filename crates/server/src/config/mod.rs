@@ -4,11 +4,13 @@
 //! One module per section, each owning its variables: `http` (listen address, upload limits,
 //! events, webhook, public base URL), `database`, `storage`, `auth` (JWT secret, tokens,
 //! registration), `jobs` (workers, retry policy, encoder) with `job_runner` (`JOB_RUNNER` and the
-//! Container Instances settings), and `oci` (how OCI calls are signed). `vars` holds what they
+//! Container Instances settings), `events` (`EVENTS_SOURCE`: a queue or stream of bucket events)
+//! and `oci` (how OCI calls are signed). `vars` holds what they
 //! share: trimming, defaults, booleans, and the error naming the variable.
 
 mod auth;
 mod database;
+mod events;
 mod http;
 mod job_runner;
 mod jobs;
@@ -19,6 +21,7 @@ mod vars;
 
 pub use auth::AuthConfig;
 pub use database::{validate_database_url, DatabaseConfig};
+pub use events::{EventsConfig, EventsSource};
 pub use http::{HttpConfig, WebhookConfig};
 pub use job_runner::{ContainerInstancesConfig, RunnerChoice};
 pub use jobs::JobConfig;
@@ -39,6 +42,8 @@ pub struct Config {
     pub storage: StorageConfig,
     pub auth: AuthConfig,
     pub jobs: JobConfig,
+    /// `EVENTS_SOURCE`: a queue or stream of bucket events to consume (see `events.rs`).
+    pub events: EventsConfig,
     /// How to reach OCI (see `oci.rs`): the principal, region and endpoint overrides.
     pub oci: mediaserver_oci::AuthSettings,
     /// `LOG_FORMAT=json`.
@@ -67,7 +72,9 @@ impl Config {
             Some(_) => return Err(err("LOG_FORMAT", "must be 'text' or 'json'")),
         };
         let jobs = jobs::from_vars(&vars, &data_dir, storage.provider)?;
+        let events = events::from_vars(&vars, &storage.region)?;
         let uses_oci = auth.jwt_secret_ocid.is_some()
+            || matches!(events.source, Some(EventsSource::OciStreaming { .. }))
             || database.url_secret_ocid.is_some()
             || storage.provider == StorageProvider::OciBucket
             || !matches!(jobs.runner, RunnerChoice::InProcess);
@@ -80,6 +87,7 @@ impl Config {
             storage,
             auth,
             jobs,
+            events,
             oci,
             log_json,
             pictures,

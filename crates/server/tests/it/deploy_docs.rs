@@ -521,6 +521,25 @@ fn every_variable_the_deployment_files_set_is_read_by_the_code() {
     );
 }
 
+/// Bucket events without a public endpoint are wired in the deployment files: Terraform gives
+/// the server its stream, the Kubernetes component runs `mediaserver watch` for the queue.
+#[test]
+fn the_deployment_files_wire_the_event_consumer() {
+    let scan = Scan::run();
+    for var in ["EVENTS_SOURCE", "EVENTS_CONSUMER"] {
+        assert!(
+            scan.env.contains_key(var),
+            "the scan found no {var} in the deployment files: found {:?}",
+            scan.env.keys().collect::<Vec<_>>()
+        );
+    }
+    assert!(
+        scan.invocations.contains_key("watch"),
+        "no `mediaserver watch` in the deployment files: found {:?}",
+        scan.invocations.keys().collect::<Vec<_>>()
+    );
+}
+
 #[test]
 fn the_scanner_reads_each_shape() {
     // Flow and block lists, command + args, shell lines with assignments and separators.

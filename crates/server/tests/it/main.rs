@@ -28,6 +28,8 @@ mod deploy_docs;
 mod downloads;
 mod embeds;
 mod events;
+mod events_sqs;
+mod events_streaming;
 mod faults;
 mod job_faults;
 mod mysql;

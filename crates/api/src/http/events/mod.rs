@@ -37,15 +37,16 @@ pub(crate) const OCI_CREATE_OBJECT: &str = "com.oraclecloud.objectstorage.create
 
 /// One object an event announces.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct AnnouncedObject {
-    pub(crate) bucket: String,
-    pub(crate) key: String,
-    pub(crate) etag: Option<String>,
-    pub(crate) source: ObjectSource,
+pub struct AnnouncedObject {
+    pub bucket: String,
+    pub key: String,
+    pub etag: Option<String>,
+    pub source: ObjectSource,
 }
 
+/// What an event body says: objects to record, or why there is nothing to do.
 #[derive(Debug, PartialEq)]
-pub(crate) enum ParsedEvent {
+pub enum ParsedEvent {
     Objects(Vec<AnnouncedObject>),
     /// A well-formed event we have nothing to do for (S3 test events, deletions…).
     Ignored(String),
@@ -117,6 +118,22 @@ pub(crate) fn parse_event(body: &Value) -> Result<ParsedEvent, String> {
         return Ok(ParsedEvent::Ignored("S3 test event".into()));
     }
     Err("unrecognised event: expected an OCI Events CloudEvent (com.oraclecloud.objectstorage.createobject) or an S3 event notification with Records".into())
+}
+
+/// An event body as a queue or stream delivers it (the same shapes this endpoint accepts):
+/// `Err` says why it is not one, in words for a log line.
+pub fn parse_bucket_event(body: &[u8]) -> Result<ParsedEvent, String> {
+    let json: Value =
+        serde_json::from_slice(body).map_err(|e| format!("invalid JSON body: {e}"))?;
+    let parsed = parse_event(&json)?;
+    if let ParsedEvent::Objects(objects) = &parsed {
+        for etag in objects.iter().filter_map(|o| o.etag.as_deref()) {
+            if etag.chars().any(char::is_control) {
+                return Err("eTag: must not contain control characters".into());
+            }
+        }
+    }
+    Ok(parsed)
 }
 
 #[derive(Deserialize, IntoParams)]
