@@ -338,13 +338,9 @@ pub(super) fn gops(
 
 /// `mpd` with each of `streams`' representations naming the codec its init segment holds
 /// (profile, level and all, read from the configuration box: see [`mp4::codec_string`]).
-pub(super) async fn name_codecs(
-    stream_dir: &Path,
-    mpd: &str,
-    streams: impl IntoIterator<Item = usize>,
-) -> Result<String> {
+pub(super) async fn name_codecs(stream_dir: &Path, mpd: &str, streams: &[usize]) -> Result<String> {
     let mut mpd = mpd.to_string();
-    for stream in streams {
+    for &stream in streams {
         let file = format!("init-{stream}.m4s");
         let init = tokio::fs::read(stream_dir.join(&file))
             .await

@@ -152,7 +152,10 @@ pub async fn video(
     // codecs' after the audio streams.
     let outputs = video_outputs(rungs.len(), planned.len(), &extras);
     let mpd = tokio::fs::read_to_string(out_dir.join(DASH_MANIFEST)).await?;
-    let mpd = codecs::name_codecs(&stream_dir, &mpd, outputs.iter().map(|o| o.2)).await?;
+    let mpd = {
+        let streams: Vec<usize> = outputs.iter().map(|o| o.2).collect();
+        codecs::name_codecs(&stream_dir, &mpd, &streams).await?
+    };
     let mpd = package::merge_video_sets(&mpd)?;
     tokio::fs::write(out_dir.join(DASH_MANIFEST), &mpd).await?;
     let reps = package::parse_mpd(&mpd)?;

@@ -4,10 +4,11 @@
 //! One module per section, each owning its variables: `http` (listen address, upload limits,
 //! events, webhook, public base URL), `database`, `storage`, `auth` (JWT secret, tokens,
 //! registration), `jobs` (workers, retry policy, encoder) with `job_runner` (`JOB_RUNNER` and the
-//! Container Instances settings), and `oci` (how OCI calls are signed). `vars` holds what they
+//! Container Instances settings), `codecs` (`VIDEO_CODECS` and the AV1/HEVC presets), and `oci` (how OCI calls are signed). `vars` holds what they
 //! share: trimming, defaults, booleans, and the error naming the variable.
 
 mod auth;
+mod codecs;
 mod database;
 mod http;
 mod job_runner;
@@ -37,6 +38,8 @@ pub struct Config {
     pub storage: StorageConfig,
     pub auth: AuthConfig,
     pub jobs: JobConfig,
+    /// `VIDEO_CODECS`, `AV1_PRESET`, `HEVC_PRESET` (see `codecs.rs`).
+    pub codecs: mediaserver_pipeline::codecs::CodecOptions,
     /// How to reach OCI (see `oci.rs`): the principal, region and endpoint overrides.
     pub oci: mediaserver_oci::AuthSettings,
     /// `LOG_FORMAT=json`.
@@ -63,6 +66,7 @@ impl Config {
             Some(_) => return Err(err("LOG_FORMAT", "must be 'text' or 'json'")),
         };
         let jobs = jobs::from_vars(&vars, &data_dir, storage.provider)?;
+        let codecs = codecs::from_vars(&vars)?;
         let uses_oci = auth.jwt_secret_ocid.is_some()
             || database.url_secret_ocid.is_some()
             || storage.provider == StorageProvider::OciBucket
@@ -75,6 +79,7 @@ impl Config {
             storage,
             auth,
             jobs,
+            codecs,
             oci,
             log_json,
         })
