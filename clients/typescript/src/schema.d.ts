@@ -1863,6 +1863,8 @@ export interface components {
         RenditionView: {
             /** Format: int64 */
             bandwidth: number;
+            /** @description The video codec: `h264`, `av1` or `hevc` (`VIDEO_CODECS`); null for audio renditions. */
+            codec?: string | null;
             codecs: string;
             /** Format: int32 */
             height: number;

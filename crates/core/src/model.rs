@@ -262,6 +262,10 @@ pub struct Rendition {
     pub bandwidth: i64,
     /// RFC 6381 codecs string, e.g. `avc1.64001f,mp4a.40.2`.
     pub codecs: String,
+    /// The video codec (`h264`, `av1`, `hevc`); `None` for audio renditions and for items
+    /// processed before it was recorded (those are H.264).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub codec: Option<String>,
 }
 
 /// A published audio track (each is a stereo AAC rendition in HLS and DASH).

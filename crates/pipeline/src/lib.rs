@@ -17,6 +17,13 @@ pub mod worker;
 pub use error::PipelineError;
 pub use mediaserver_core::ErrorChain;
 pub use mediaserver_media::transcode::DownloadRenditions;
+/// The video codecs items are published in, and their settings (`VIDEO_CODECS`).
+pub mod codecs {
+    pub use mediaserver_media::transcode::{
+        parse_codec_list, CodecOptions, VideoCodec, AV1_PRESETS, DEFAULT_AV1_PRESET,
+        DEFAULT_HEVC_PRESET, X265_PRESETS,
+    };
+}
 pub use process::{cut_clip, process_file, process_file_with, ProcessSettings, Processed};
 pub use progress::ProgressReporter;
 pub use runner::container_instances::{ContainerInstancesRunner, InstanceTemplate};

@@ -17,6 +17,8 @@ pub struct ProcessSettings {
     pub timeout: Duration,
     /// Which rungs get an MP4 download (`DOWNLOAD_RENDITIONS`).
     pub downloads: transcode::DownloadRenditions,
+    /// AV1 / HEVC renditions besides H.264 (`VIDEO_CODECS`).
+    pub codecs: transcode::CodecOptions,
 }
 
 impl Default for ProcessSettings {
@@ -25,6 +27,7 @@ impl Default for ProcessSettings {
             preset: "veryfast".into(),
             timeout: Duration::from_secs(6 * 3600),
             downloads: transcode::DownloadRenditions::default(),
+            codecs: transcode::CodecOptions::default(),
         }
     }
 }
@@ -129,6 +132,7 @@ async fn process_av(
             timeout: settings.timeout,
             cancel: cancel.clone(),
             packaging,
+            codecs: settings.codecs.clone(),
             ..Default::default()
         };
         let out = transcode::video(input, out_dir, &info, &opts, |p: transcode::Progress| {
@@ -245,6 +249,7 @@ fn rendition(r: &transcode::RenditionInfo) -> Rendition {
         height: r.height as i32,
         bandwidth: r.bandwidth as i64,
         codecs: r.codecs.clone(),
+        codec: r.codec.map(|c| c.name().to_string()),
     }
 }
 

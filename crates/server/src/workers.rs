@@ -32,6 +32,7 @@ pub fn in_process_runner(config: &Config) -> InProcessRunner {
             preset: config.jobs.preset.clone(),
             timeout: Duration::from_secs(config.jobs.timeout_secs),
             downloads: config.jobs.downloads,
+            codecs: config.codecs.clone(),
         },
         ScratchSettings::for_lease(Duration::from_secs(config.jobs.lease_secs)),
     )
@@ -99,6 +100,7 @@ pub async fn job_runner(config: &Config) -> anyhow::Result<Option<Arc<ContainerI
     let mut environment = std::collections::BTreeMap::new();
     environment.insert("OCI_REGION".to_string(), oci.region().id().to_string());
     environment.insert("TRANSCODE_PRESET".to_string(), config.jobs.preset.clone());
+    environment.extend(codec_environment(&config.codecs));
     environment.insert(
         "TRANSCODE_TIMEOUT_SECONDS".to_string(),
         config.jobs.timeout_secs.to_string(),
@@ -255,4 +257,21 @@ pub fn worker_name() -> String {
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "worker".into());
     format!("{host}-{}", std::process::id())
+}
+
+/// `VIDEO_CODECS` and the presets as a job container reads them.
+fn codec_environment(
+    c: &mediaserver_pipeline::codecs::CodecOptions,
+) -> impl Iterator<Item = (String, String)> {
+    let list = std::iter::once("h264")
+        .chain(c.extra.iter().map(|codec| codec.name()))
+        .collect::<Vec<_>>()
+        .join(",");
+    [
+        ("VIDEO_CODECS", list),
+        ("AV1_PRESET", c.av1_preset.to_string()),
+        ("HEVC_PRESET", c.hevc_preset.clone()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
 }

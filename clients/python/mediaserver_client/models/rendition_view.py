@@ -8,6 +8,8 @@ from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
+from ..types import UNSET, Unset
+from typing import cast
 
 
 
@@ -27,6 +29,8 @@ class RenditionView:
             height (int):
             name (str):
             width (int):
+            codec (None | str | Unset): The video codec: `h264`, `av1` or `hevc` (`VIDEO_CODECS`); null for audio
+                renditions.
      """
 
     bandwidth: int
@@ -34,6 +38,7 @@ class RenditionView:
     height: int
     name: str
     width: int
+    codec: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -51,6 +56,12 @@ class RenditionView:
 
         width = self.width
 
+        codec: None | str | Unset
+        if isinstance(self.codec, Unset):
+            codec = UNSET
+        else:
+            codec = self.codec
+
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -61,6 +72,8 @@ class RenditionView:
             "name": name,
             "width": width,
         })
+        if codec is not UNSET:
+            field_dict["codec"] = codec
 
         return field_dict
 
@@ -79,12 +92,23 @@ class RenditionView:
 
         width = d.pop("width")
 
+        def _parse_codec(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        codec = _parse_codec(d.pop("codec", UNSET))
+
+
         rendition_view = cls(
             bandwidth=bandwidth,
             codecs=codecs,
             height=height,
             name=name,
             width=width,
+            codec=codec,
         )
 
 

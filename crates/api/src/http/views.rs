@@ -21,6 +21,8 @@ pub(crate) struct RenditionView {
     height: i32,
     bandwidth: i64,
     codecs: String,
+    /// The video codec: `h264`, `av1` or `hevc` (`VIDEO_CODECS`); null for audio renditions.
+    codec: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -269,6 +271,10 @@ impl From<Media> for MediaView {
                     width: r.width,
                     height: r.height,
                     bandwidth: r.bandwidth,
+                    // Items processed before the codec was recorded are all H.264.
+                    codec: r
+                        .codec
+                        .or_else(|| r.codecs.starts_with("avc1").then(|| "h264".into())),
                     codecs: r.codecs,
                 })
                 .collect(),

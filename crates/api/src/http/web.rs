@@ -49,6 +49,7 @@ static ASSETS: &[Asset] = &[
     asset!("js/beacons.js", JS),
     asset!("js/captions.js", JS),
     asset!("js/clips.js", JS),
+    asset!("js/codecs.js", JS),
     asset!("js/dom.js", JS),
     asset!("js/downloads.js", JS),
     asset!("js/duplicates.js", JS),

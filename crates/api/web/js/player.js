@@ -11,6 +11,7 @@ import { $, el } from './dom.js';
 import { fmtDuration, fmtTime, kbps } from './format.js';
 import { trackViews } from './beacons.js';
 import { captionsMenu } from './captions.js';
+import { codecName, sameCodec } from './codecs.js';
 import { makeTransport } from './transport.js';
 
 /** hls.js on `media`. Calls `events.levels()` when the level list is known, `events.change()`
@@ -49,7 +50,7 @@ function createHls(media, url, events) {
     engine: 'hls',
     errors,
     hls,
-    levels: () => hls.levels.map((l, i) => ({ index: i, width: l.width, height: l.height, bitrate: l.bitrate, name: l.name })),
+    levels: () => hls.levels.map((l, i) => ({ index: i, width: l.width, height: l.height, bitrate: l.bitrate, name: l.name, codec: l.videoCodec })),
     setLevel: (i) => { hls.currentLevel = i; },
     currentLevel: () => hls.currentLevel,
     auto: () => hls.autoLevelEnabled,
@@ -92,7 +93,7 @@ function createDash(media, url, events, type) {
     engine: 'dash',
     errors,
     dash: p,
-    levels: () => reps().map((r, i) => ({ index: i, id: r.id, width: r.width, height: r.height, bitrate: r.bandwidth })),
+    levels: () => reps().map((r, i) => ({ index: i, id: r.id, width: r.width, height: r.height, bitrate: r.bandwidth, codec: r.codecs })),
     setLevel: (i) => {
       auto = i < 0;
       p.updateSettings({ streaming: { abr: { autoSwitchBitrate: { [type]: auto } } } });
@@ -277,9 +278,10 @@ export function makePlayer(ctx, src) {
   // One figure per rung whichever engine plays it: the item's measured peak (video and audio, as
   // HLS's BANDWIDTH says); DASH's manifest states the encoder's nominal video rate instead.
   const levelLabel = (l) => {
-    const r = l.height ? (src.renditions || []).find((x) => x.height === l.height && (!l.width || x.width === l.width)) : null;
+    const r = l.height ? (src.renditions || []).find((x) => x.height === l.height && (!l.width || x.width === l.width) && sameCodec(x, l.codec)) : null;
     const figure = r ? `${kbps(r.bandwidth)} peak` : kbps(l.bitrate);
-    return l.height ? `${l.height}p · ${figure}` : figure;
+    const codec = codecName(l.codec);
+    return l.height ? `${l.height}p${codec ? ' ' + codec : ''} · ${figure}` : figure;
   };
   const events = {
     levels() {

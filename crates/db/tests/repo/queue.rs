@@ -420,6 +420,7 @@ fn sample_outputs() -> MediaOutputs {
                 height: 720,
                 bandwidth: 3_000_000,
                 codecs: "avc1.64001f,mp4a.40.2".into(),
+                codec: Some("h264".into()),
             },
             Rendition {
                 name: "audio".into(),
@@ -427,6 +428,7 @@ fn sample_outputs() -> MediaOutputs {
                 height: 0,
                 bandwidth: 128_000,
                 codecs: "mp4a.40.2".into(),
+                codec: None,
             },
         ],
         variants: vec![Variant {

@@ -149,6 +149,7 @@ pub async fn audio(
             height: 0,
             bandwidth,
             codecs: rep.codecs.clone(),
+            codec: None,
         });
     }
     check_not_truncated(expected, duration)?;

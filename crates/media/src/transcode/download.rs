@@ -7,6 +7,7 @@
 //! `moov` at the front (`-movflags +faststart`), so players and editors can start before the
 //! end arrives. Which playlists are which comes from the master playlist this crate wrote.
 
+use super::codecs::VideoCodec;
 use super::package::{attribute, repair_media_playlist};
 use super::STREAM_DIR;
 use crate::error::{MediaError, Result};
@@ -132,7 +133,13 @@ fn parse_master(text: &str) -> Streams {
             let size = attribute(attrs, "RESOLUTION")
                 .and_then(|r| r.split_once('x'))
                 .and_then(|(w, h)| Some((w.parse::<u32>().ok()?, h.parse::<u32>().ok()?)));
+            // Downloads are H.264, what every player and editor opens; the AV1 and HEVC
+            // variants are the same pictures again.
+            let other_codec = attribute(attrs, "CODECS")
+                .and_then(VideoCodec::of_codecs)
+                .is_some_and(|c| c != VideoCodec::H264);
             match size {
+                Some(_) if other_codec => {}
                 Some((w, h)) => video.push((uri.to_string(), w, h)),
                 None => {
                     let bw = attribute(attrs, "BANDWIDTH")
@@ -355,6 +362,13 @@ mod tests {
                 audio: Some("media_2.m3u8".into()),
             }
         );
+        // AV1 and HEVC variants of the same rungs get no download of their own.
+        let more = video.replace(
+            "media_0.m3u8\n",
+            "media_0.m3u8\n\n#EXT-X-STREAM-INF:BANDWIDTH=500000,RESOLUTION=1280x720,CODECS=\"av01.0.05M.08,mp4a.40.2\",AUDIO=\"audio\"\nmedia_4.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=600000,RESOLUTION=1920x1080,CODECS=\"hvc1.1.6.L93.90,mp4a.40.2\",AUDIO=\"audio\"\nmedia_5.m3u8\n",
+        );
+        assert_ne!(more, video);
+        assert_eq!(parse_master(&more), parse_master(video));
         let audio = "#EXTM3U\n#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",LANGUAGE=\"und\",NAME=\"Audio\",DEFAULT=YES,AUTOSELECT=YES,CHANNELS=\"2\"\n#EXT-X-STREAM-INF:BANDWIDTH=64000,CODECS=\"mp4a.40.2\"\nmedia_1.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=128000,CODECS=\"mp4a.40.2\"\nmedia_0.m3u8\n";
         assert_eq!(
             parse_master(audio),

@@ -23,6 +23,7 @@
 
 mod audio;
 mod clip;
+mod codecs;
 mod download;
 mod live;
 mod mp4;
@@ -37,6 +38,10 @@ mod video;
 pub use crate::progress::Progress;
 pub use audio::audio;
 pub use clip::cut;
+pub use codecs::{
+    parse_codec_list, CodecOptions, VideoCodec, AV1_PRESETS, DEFAULT_AV1_PRESET,
+    DEFAULT_HEVC_PRESET, X265_PRESETS,
+};
 pub use download::{
     make_downloads, DownloadInfo, DownloadRenditions, AUDIO_DOWNLOAD, DOWNLOADS_DIR,
 };
@@ -85,6 +90,8 @@ pub struct VideoOptions {
     pub cancel: CancellationToken,
     /// Progressive packaging reports while ffmpeg runs (never awaited: see [`PackagingUpdate`]).
     pub packaging: Option<PackagingSender>,
+    /// AV1 and HEVC renditions besides H.264 (`VIDEO_CODECS`).
+    pub codecs: CodecOptions,
 }
 
 impl Default for VideoOptions {
@@ -98,6 +105,7 @@ impl Default for VideoOptions {
             threads: None,
             cancel: CancellationToken::new(),
             packaging: None,
+            codecs: CodecOptions::default(),
         }
     }
 }
@@ -141,6 +149,9 @@ pub struct RenditionInfo {
     pub bandwidth: u64,
     /// RFC 6381 codecs, e.g. `avc1.640028,mp4a.40.2`.
     pub codecs: String,
+    /// The video codec; `None` for audio-only renditions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub codec: Option<VideoCodec>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -5,7 +5,11 @@
 //! The strings match what ffmpeg's dash muxer derives from the same codec configuration:
 //! `avc1.PPCCLL` from the `avcC` box (profile, constraint flags, level) and
 //! `mp4a.OO.A` from the `esds` descriptors (object type indication in hex, then the audio
-//! object type, e.g. `mp4a.40.2` for AAC-LC).
+//! object type, e.g. `mp4a.40.2` for AAC-LC). HEVC and AV1 are named from their configuration
+//! boxes too (`hvcC`, `av1C`), which ffmpeg 5.1's dash muxer does not do (it writes a bare
+//! `hvc1`): see [`hevc_codec`] and [`av1_codec`].
+
+use std::fmt::Write as _;
 
 /// The codec of the first sample entry of the first track, if it is one we know how to name.
 pub fn codec_string(init: &[u8]) -> Option<String> {
@@ -30,6 +34,11 @@ pub fn codec_string(init: &[u8]) -> Option<String> {
                 String::from_utf8_lossy(&kind)
             ))
         }
+        b"hvc1" | b"hev1" => {
+            let hvcc = find_box(entry.get(78..)?, b"hvcC")?;
+            hevc_codec(&String::from_utf8_lossy(&kind), hvcc)
+        }
+        b"av01" => av1_codec(find_box(entry.get(78..)?, b"av1C")?),
         b"mp4a" => {
             // AudioSampleEntry: 8 bytes of SampleEntry, 20 of audio fields, then boxes.
             let esds = find_box(entry.get(28..)?, b"esds")?;
@@ -37,6 +46,55 @@ pub fn codec_string(init: &[u8]) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// `hvc1.P.C.TL.CC…` (ISO/IEC 14496-15 annex E) from an `hvcC` box: the profile space as a
+/// letter (none for 0) before the profile, the 32 compatibility flags in reverse bit order in
+/// hex, the tier (`L`/`H`) and level, then the six constraint bytes in hex up to the last
+/// non-zero one.
+fn hevc_codec(kind: &str, hvcc: &[u8]) -> Option<String> {
+    let [_, first, c0, c1, c2, c3, ref constraints @ .., level] = *hvcc.get(..13)? else {
+        return None;
+    };
+    let space = match first >> 6 {
+        0 => "",
+        1 => "A",
+        2 => "B",
+        _ => "C",
+    };
+    let profile = first & 0x1f;
+    let tier = if first & 0x20 != 0 { 'H' } else { 'L' };
+    let compat = u32::from_be_bytes([c0, c1, c2, c3]).reverse_bits();
+    let mut out = format!("{kind}.{space}{profile}.{compat:X}.{tier}{level}");
+    let used = constraints
+        .iter()
+        .rposition(|b| *b != 0)
+        .map_or(0, |i| i + 1);
+    for b in &constraints[..used] {
+        let _ = write!(out, ".{b:02X}");
+    }
+    Some(out)
+}
+
+/// `av01.P.LLT.DD` (the AV1 codec ISO media file format binding, section 5) from an `av1C` box:
+/// profile, level index and tier, bit depth. The optional colour fields are left out, which
+/// means the defaults (4:2:0, BT.709 limited range), what every rung is encoded as.
+fn av1_codec(av1c: &[u8]) -> Option<String> {
+    let [marker, profile_level, flags] = *av1c.get(..3)? else {
+        return None;
+    };
+    if marker & 0x80 == 0 {
+        return None;
+    }
+    let profile = profile_level >> 5;
+    let level = profile_level & 0x1f;
+    let tier = if flags & 0x80 != 0 { 'H' } else { 'M' };
+    let depth = match (flags & 0x40 != 0, flags & 0x20 != 0) {
+        (false, _) => 8,
+        (true, false) => 10,
+        (true, true) => 12,
+    };
+    Some(format!("av01.{profile}.{level:02}{tier}.{depth:02}"))
 }
 
 /// `mp4a.OO[.A]` from the descriptors of an `esds` box (after its version and flags).
@@ -200,6 +258,70 @@ mod tests {
         );
     }
 
+    fn entry(kind: &[u8; 4], config: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        mp4_box(kind, &[vec![0; 78], mp4_box(config, body)].concat())
+    }
+
+    #[test]
+    fn names_hevc_from_hvcc() {
+        // What x265 wrote for a 640x360 Main rung: profile 1, compatibility 0x60000000,
+        // constraints 0x90 (progressive, frame-only), level 63 (2.1).
+        let hvcc = [1, 0x01, 0x60, 0, 0, 0, 0x90, 0, 0, 0, 0, 0, 63, 0xf0];
+        assert_eq!(
+            codec_string(&init_segment(entry(b"hvc1", b"hvcC", &hvcc))).as_deref(),
+            Some("hvc1.1.6.L63.90")
+        );
+        // The examples of ISO/IEC 14496-15 annex E: Main 10 high tier level 5.1, with two
+        // constraint bytes; a profile space of 1 is the letter A.
+        let main10 = [1, 0x22, 0x20, 0, 0, 0, 0xb0, 0x08, 0, 0, 0, 0, 153, 0];
+        assert_eq!(
+            codec_string(&init_segment(entry(b"hev1", b"hvcC", &main10))).as_deref(),
+            Some("hev1.2.4.H153.B0.08")
+        );
+        let spaced = [1, 0x41, 0x60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 93, 0];
+        assert_eq!(
+            codec_string(&init_segment(entry(b"hvc1", b"hvcC", &spaced))).as_deref(),
+            Some("hvc1.A1.6.L93")
+        );
+        assert_eq!(
+            codec_string(&init_segment(entry(b"hvc1", b"hvcC", &hvcc[..12]))),
+            None
+        );
+    }
+
+    #[test]
+    fn names_av1_from_av1c() {
+        // What SVT-AV1 wrote for a 640x360 rung: main profile, level index 1, 8-bit 4:2:0.
+        assert_eq!(
+            codec_string(&init_segment(entry(
+                b"av01",
+                b"av1C",
+                &[0x81, 0x01, 0x0d, 0]
+            )))
+            .as_deref(),
+            Some("av01.0.01M.08")
+        );
+        // Level 5.1 (index 13), high tier, 10 bits; profile 1.
+        assert_eq!(
+            codec_string(&init_segment(entry(
+                b"av01",
+                b"av1C",
+                &[0x81, 0x2d, 0xc0, 0]
+            )))
+            .as_deref(),
+            Some("av01.1.13H.10")
+        );
+        // No marker bit: not an av1C this knows.
+        assert_eq!(
+            codec_string(&init_segment(entry(
+                b"av01",
+                b"av1C",
+                &[0x01, 0x01, 0x0d, 0]
+            ))),
+            None
+        );
+    }
+
     #[test]
     fn unknown_or_broken_input_is_none() {
         let init = init_segment(avc_entry(b"avc1"));
@@ -208,6 +330,10 @@ mod tests {
         }
         assert_eq!(
             codec_string(&init_segment(mp4_box(b"hvc1", &[0; 90]))),
+            None
+        );
+        assert_eq!(
+            codec_string(&init_segment(mp4_box(b"vp09", &[0; 90]))),
             None
         );
         assert_eq!(codec_string(b"not an mp4 at all"), None);

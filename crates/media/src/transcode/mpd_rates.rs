@@ -51,23 +51,25 @@ fn xml_attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
     Some(&tag[start..start + len])
 }
 
-/// `xml` without ` name="…"` on the first video adaptation set.
-pub(super) fn drop_first_video_set_attribute(xml: &str, name: &str) -> String {
-    let Some(at) = xml.find(r#"contentType="video""#) else {
-        return xml.to_string();
-    };
-    let Some(start) = xml[..at].rfind("<AdaptationSet") else {
-        return xml.to_string();
-    };
-    let Some(end) = xml[start..].find('>').map(|i| start + i + 1) else {
-        return xml.to_string();
-    };
-    format!(
-        "{}{}{}",
-        &xml[..start],
-        drop_attribute(&xml[start..end], name),
-        &xml[end..]
-    )
+/// `xml` without ` name="…"` on every video adaptation set (one per codec).
+pub(super) fn drop_video_sets_attribute(xml: &str, name: &str) -> String {
+    let mut out = String::with_capacity(xml.len());
+    let mut copied = 0;
+    let mut from = 0;
+    while let Some(at) = xml[from..].find("<AdaptationSet").map(|i| from + i) {
+        let Some(end) = xml[at..].find('>').map(|i| at + i + 1) else {
+            break;
+        };
+        let tag = &xml[at..end];
+        if tag.contains(r#"contentType="video""#) {
+            out.push_str(&xml[copied..at]);
+            out.push_str(&drop_attribute(tag, name));
+            copied = end;
+        }
+        from = end;
+    }
+    out.push_str(&xml[copied..]);
+    out
 }
 
 #[cfg(test)]

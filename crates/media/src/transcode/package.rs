@@ -87,7 +87,9 @@ pub struct MpdRepresentation {
 }
 
 /// Joins the consecutive video `AdaptationSet`s ffmpeg's dash muxer wrote (one per rung) into
-/// the first of them, so DASH players can switch between the rungs.
+/// the first of them, so DASH players can switch between the rungs: one set per codec (sets
+/// whose representations name different codecs, e.g. `avc1` and `av01`, are never joined;
+/// players switch codecs only between sets).
 ///
 /// ffmpeg 5.1 refuses representations whose picture aspect ratios differ at all in one set, and
 /// square-pixel rungs of a 16:9 source cannot all be exactly 16:9 (854x480 is 427:240). The
@@ -100,10 +102,7 @@ pub fn merge_video_sets(xml: &str) -> Result<String> {
     match mpd_rates::rates_on_representations(xml) {
         Some(moved) => {
             let merged = join_video_sets(&moved)?;
-            Ok(mpd_rates::drop_first_video_set_attribute(
-                &merged,
-                "frameRate",
-            ))
+            Ok(mpd_rates::drop_video_sets_attribute(&merged, "frameRate"))
         }
         None => join_video_sets(xml),
     }
@@ -112,7 +111,8 @@ pub fn merge_video_sets(xml: &str) -> Result<String> {
 fn join_video_sets(xml: &str) -> Result<String> {
     const OPEN: &str = "<AdaptationSet";
     const CLOSE: &str = "</AdaptationSet>";
-    // (start of the tag, end of the start tag, is video) of every set, in document order.
+    // (start of the tag, end of the start tag, the codec of a video set) of every set, in
+    // document order.
     let mut sets = Vec::new();
     let mut from = 0;
     while let Some(at) = xml[from..].find(OPEN).map(|i| from + i) {
@@ -120,16 +120,27 @@ fn join_video_sets(xml: &str) -> Result<String> {
             .find('>')
             .map(|i| at + i + 1)
             .ok_or_else(|| MediaError::bad_output("an unterminated AdaptationSet in the MPD"))?;
-        let video = xml[at..end].contains(r#"contentType="video""#);
+        let video = xml[at..end]
+            .contains(r#"contentType="video""#)
+            .then(|| set_codec(&xml[end..]));
         sets.push((at, end, video));
         from = end;
     }
     let mut out = String::with_capacity(xml.len());
     let mut copied = 0;
     let mut merged = 0;
+    let mut first_of_codec = Vec::new();
+    for (i, set) in sets.iter().enumerate() {
+        if let Some(codec) = set.2 {
+            let joined = i > 0 && sets[i - 1].2 == Some(codec);
+            if !joined {
+                first_of_codec.push(*set);
+            }
+        }
+    }
     for pair in sets.windows(2) {
         let ((_, _, prev_video), (start, tag_end, video)) = (pair[0], pair[1]);
-        if !(prev_video && video) {
+        if video.is_none() || prev_video != video {
             continue;
         }
         // Cut from the previous set's closing tag to the end of this one's start tag.
@@ -143,25 +154,43 @@ fn join_video_sets(xml: &str) -> Result<String> {
     }
     out.push_str(&xml[copied..]);
     if merged > 0 {
-        if let Some((start, end, _)) = sets.iter().find(|s| s.2) {
-            let tag = &xml[*start..*end];
+        for (start, end, _) in first_of_codec {
+            let tag = &xml[start..end];
             let without_par = drop_attribute(tag, "par");
             out = out.replacen(tag, &without_par, 1);
         }
     }
     let doc = roxmltree::Document::parse(&out)
         .map_err(|e| MediaError::bad_output_from("the joined MPD is not XML", e))?;
-    let video_sets = doc
+    let mut codecs: Vec<&str> = Vec::new();
+    for set in doc
         .descendants()
         .filter(|n| n.tag_name().name() == "AdaptationSet")
         .filter(|n| n.attribute("contentType") == Some("video"))
-        .count();
-    if video_sets > 1 {
-        return Err(MediaError::bad_output(format!(
-            "the MPD still has {video_sets} video adaptation sets"
-        )));
+    {
+        let codec = set
+            .children()
+            .find_map(|r| r.attribute("codecs"))
+            .and_then(|c| c.get(..4))
+            .unwrap_or_default();
+        if codecs.contains(&codec) {
+            return Err(MediaError::bad_output(format!(
+                "the MPD still has more than one {codec} video adaptation set"
+            )));
+        }
+        codecs.push(codec);
     }
     Ok(out)
+}
+
+/// The codec (sample entry, e.g. `avc1`) of the first representation after an adaptation
+/// set's start tag.
+fn set_codec(rest: &str) -> &str {
+    let end = rest.find("</AdaptationSet>").unwrap_or(rest.len());
+    rest[..end]
+        .find(r#" codecs=""#)
+        .and_then(|i| rest.get(i + 9..i + 13))
+        .unwrap_or_default()
 }
 
 /// `tag` without ` name="…"`.
@@ -723,6 +752,40 @@ mod tests {
             r#"contentType="audio""#,
         );
         assert_eq!(merge_video_sets(&one).unwrap(), one);
+    }
+
+    #[test]
+    fn video_sets_are_joined_per_codec() {
+        let set = |id: u32, codecs: &str, width: u32| {
+            format!(
+                r#"<AdaptationSet id="{id}" contentType="video" frameRate="25/1" par="16:9"><Representation id="{id}" codecs="{codecs}" width="{width}" sar="1:1"/></AdaptationSet>"#
+            )
+        };
+        // No audio between them: H.264's sets and AV1's follow each other.
+        let xml = format!(
+            r#"<?xml version="1.0"?><MPD xmlns="urn:mpeg:dash:schema:mpd:2011"><Period>{}{}{}{}{}</Period></MPD>"#,
+            set(0, "avc1.640028", 1920),
+            set(1, "avc1.64001f", 1280),
+            set(2, "av01.0.08M.08", 1920),
+            set(3, "av01.0.05M.08", 1280),
+            set(4, "hvc1.1.6.L120.90", 1920),
+        );
+        let out = merge_video_sets(&xml).unwrap();
+        let doc = roxmltree::Document::parse(&out).unwrap();
+        let sets: Vec<Vec<&str>> = doc
+            .descendants()
+            .filter(|n| n.tag_name().name() == "AdaptationSet")
+            .map(|s| s.children().filter_map(|r| r.attribute("id")).collect())
+            .collect();
+        assert_eq!(sets, [vec!["0", "1"], vec!["2", "3"], vec!["4"]], "{out}");
+        assert!(!out.contains("par="), "{out}");
+        // Two sets of one codec that could not be joined are an error.
+        let split = format!(
+            r#"<MPD><Period>{}<AdaptationSet contentType="audio"/>{}</Period></MPD>"#,
+            set(0, "avc1.640028", 1920),
+            set(1, "avc1.64001f", 1280),
+        );
+        assert!(merge_video_sets(&split).is_err());
     }
 
     #[test]

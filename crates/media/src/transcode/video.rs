@@ -1,6 +1,7 @@
 //! Video: one ffmpeg process decodes the source once and feeds every rung, the thumbnail and the
 //! storyboard from a `split`.
 
+use super::codecs::{self, Extras, VideoCodec};
 use super::live::{LivePlan, LiveVariant};
 use super::package::{self, AudioRendition, Variant};
 use super::picture::Picture;
@@ -95,6 +96,8 @@ pub async fn video(
     let text_plan = subtitles::plan(probe);
     let mut skipped = Vec::new();
     let fps = picture.fps(v);
+    let (extras, codec_warning) = Extras::plan(&opts.codecs, &picture, rungs.len());
+    skipped.extend(codec_warning);
     let mut parser = ProgressParser::new(media_duration, progress);
     // An audio track whose decoder ffmpeg cannot find or open stops it before it writes
     // anything: run again without that track (once per such track) rather than fail the video.
@@ -110,6 +113,7 @@ pub async fn video(
                 audio: &planned,
                 opts,
                 layout: &layout,
+                extras: &extras,
             });
             let encode = process::run(
                 "ffmpeg",
@@ -144,22 +148,43 @@ pub async fn video(
     // What ffmpeg wrote, checked against the plan. Each rung was muxed as its own adaptation
     // set (ffmpeg refuses square-pixel rungs of slightly different aspect in one); players
     // switch only within a set, so they are joined into one.
+    // Every video output stream as (rung, codec, output stream): H.264's, then the extra
+    // codecs' after the audio streams.
+    let outputs = video_outputs(rungs.len(), planned.len(), &extras);
     let mpd = tokio::fs::read_to_string(out_dir.join(DASH_MANIFEST)).await?;
+    let mpd = {
+        let streams: Vec<usize> = outputs.iter().map(|o| o.2).collect();
+        codecs::name_codecs(&stream_dir, &mpd, &streams).await?
+    };
     let mpd = package::merge_video_sets(&mpd)?;
     tokio::fs::write(out_dir.join(DASH_MANIFEST), &mpd).await?;
     let reps = package::parse_mpd(&mpd)?;
     let video_reps: Vec<_> = reps.iter().filter(|r| r.content_type == "video").collect();
     let audio_reps: Vec<_> = reps.iter().filter(|r| r.content_type == "audio").collect();
-    if video_reps.len() != rungs.len() || audio_reps.len() != planned.len() {
+    if video_reps.len() != outputs.len() || audio_reps.len() != planned.len() {
         return Err(MediaError::bad_output(format!(
             "the MPD has {} video and {} audio representations, expected {} and {}",
             video_reps.len(),
             audio_reps.len(),
-            rungs.len(),
+            outputs.len(),
             planned.len()
         )));
     }
-    for (rung, rep) in rungs.iter().zip(&video_reps) {
+    // In the order of `outputs`: each codec's set holds its rungs in order.
+    let video_reps: Vec<_> = outputs
+        .iter()
+        .map(|o| {
+            video_reps
+                .iter()
+                .find(|r| r.id == o.2.to_string())
+                .copied()
+                .ok_or_else(|| {
+                    MediaError::bad_output(format!("the MPD has no representation {}", o.2))
+                })
+        })
+        .collect::<Result<_>>()?;
+    for (rep, (rung, _, _)) in video_reps.iter().zip(&outputs) {
+        let rung = &rungs[*rung];
         if (rep.width, rep.height) != (rung.width, rung.height) {
             return Err(MediaError::bad_output(format!(
                 "rendition {} came out {}x{}, planned {}x{}",
@@ -168,9 +193,9 @@ pub async fn video(
         }
     }
 
-    let mut video_stats = Vec::with_capacity(rungs.len());
-    for i in 0..rungs.len() {
-        video_stats.push(package::finalize_media_playlist(&stream_dir, i).await?);
+    let mut video_stats = Vec::with_capacity(outputs.len());
+    for (_, _, stream) in &outputs {
+        video_stats.push(package::finalize_media_playlist(&stream_dir, *stream).await?);
     }
     let published = publish_audio(
         out_dir,
@@ -201,12 +226,15 @@ pub async fn video(
     let audio_codecs = published.tracks.first().map(|t| t.codecs.clone());
     let mut variants = Vec::new();
     let mut renditions = Vec::new();
-    for ((rung, rep), stats) in rungs.iter().zip(&video_reps).zip(&video_stats) {
+    for (((rung, codec, _), rep), stats) in outputs.iter().zip(&video_reps).zip(&video_stats) {
+        let rung = &rungs[*rung];
+        // The extra codecs' caps are their own (a share of the H.264 rung's).
+        let maxrate = codec.scale(rung.maxrate);
         let codecs = match &audio_codecs {
             Some(a) => format!("{},{a}", rep.codecs),
             None => rep.codecs.clone(),
         };
-        let bandwidth = rung.maxrate.max(stats.peak_bps) + audio_peak;
+        let bandwidth = maxrate.max(stats.peak_bps) + audio_peak;
         variants.push(Variant {
             uri: stats.uri.clone(),
             bandwidth,
@@ -221,6 +249,7 @@ pub async fn video(
             height: rung.height,
             bandwidth,
             codecs,
+            codec: Some(*codec),
         });
     }
     let audio_renditions: Vec<AudioRendition> = published
@@ -337,6 +366,8 @@ struct Plan<'a> {
     audio: &'a [PlannedTrack],
     opts: &'a VideoOptions,
     layout: &'a Layout,
+    /// AV1 / HEVC streams besides the H.264 rungs.
+    extras: &'a Extras,
 }
 
 /// The whole ffmpeg command line (without the program name).
@@ -372,10 +403,11 @@ fn build_args(p: &Plan) -> Vec<OsString> {
         // Small rungs of a 50/60 fps source at half the rate (`Picture::rung_rate`), dropped
         // before scaling.
         graph.push_str(&format!(
-            ";[s{i}]{}scale={}:{},setsar=1,format=yuv420p[v{i}]",
+            ";[s{i}]{}scale={}:{},setsar=1,format=yuv420p{}",
             p.picture.rung_filter(r.width.min(r.height)),
             r.width,
-            r.height
+            r.height,
+            p.extras.rung_outputs(i)
         ));
     }
     let (tw, th) = thumbnail_size(p.video);
@@ -393,6 +425,7 @@ fn build_args(p: &Plan) -> Vec<OsString> {
     for t in p.audio {
         a.push_all(["-map", &format!("0:{}", t.source_index)]);
     }
+    a.push_all(p.extras.maps());
     let k = p.opts.keyframe_seconds;
     a.push_all(["-c:v", "libx264", "-preset", &p.opts.preset]);
     a.push_all(["-profile:v", "high", "-pix_fmt", "yuv420p"]);
@@ -411,6 +444,7 @@ fn build_args(p: &Plan) -> Vec<OsString> {
         a.push_all([&format!("-maxrate:v:{i}"), &r.maxrate.to_string()]);
         a.push_all([&format!("-bufsize:v:{i}"), &r.bufsize.to_string()]);
     }
+    a.push_all(p.extras.encoder_args(p.rungs, p.picture, p.video, k));
     if !p.audio.is_empty() {
         a.push_all(["-c:a", "aac", "-profile:a", "aac_low"]);
         a.push_all(["-b:a", &AUDIO_BITRATE.to_string()]);
@@ -447,6 +481,7 @@ fn build_args(p: &Plan) -> Vec<OsString> {
         a.push_all([&format!("-metadata:s:{stream}"), &format!("role={role}")]);
         sets.push(format!("id={stream},streams={stream}"));
     }
+    sets.extend(p.extras.adaptation_sets(n + p.audio.len()));
     a.push_all(["-max_muxing_queue_size", "4096"]);
     a.0.extend(package::dash_args(
         p.opts.segment_seconds,
@@ -464,6 +499,22 @@ fn build_args(p: &Plan) -> Vec<OsString> {
     a.push_all(["-map_metadata", "-1", "-f", "image2"]);
     a.push(file_url(&p.out_dir.join(TILES_DIR).join("%05d.jpg")));
     a.0
+}
+
+/// Every video output stream as (rung index, codec, output stream number), in the order the
+/// master lists them: the H.264 rungs (streams `0..rungs`), then each extra codec's rungs,
+/// numbered after the `audio` audio streams.
+fn video_outputs(rungs: usize, audio: usize, extras: &Extras) -> Vec<(usize, VideoCodec, usize)> {
+    (0..rungs)
+        .map(|i| (i, VideoCodec::H264, i))
+        .chain(
+            extras
+                .streams()
+                .iter()
+                .enumerate()
+                .map(|(j, s)| (s.rung, s.codec, rungs + audio + j)),
+        )
+        .collect()
 }
 
 /// ≤1280 wide, aspect kept, even.
@@ -602,6 +653,7 @@ mod tests {
             audio: &audio,
             opts: &opts,
             layout: &layout,
+            extras: &Extras::plan(&opts.codecs, &picture, rungs.len()).0,
         });
         let args: Vec<String> = args
             .iter()

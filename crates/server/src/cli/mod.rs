@@ -25,6 +25,10 @@ use std::process::ExitCode;
 ///
 /// Logs go to stderr: LOG_LEVEL filters them (e.g. debug,sqlx=warn); LOG_FORMAT=json writes one
 /// JSON object per line for log shippers (default text, coloured only on a terminal).
+///
+/// Videos are published in H.264; VIDEO_CODECS=h264,av1 (or h264,hevc, or h264,av1,hevc) adds
+/// AV1 (SVT-AV1, AV1_PRESET 0-13, default 10) and HEVC (x265, HEVC_PRESET, default superfast)
+/// renditions of every rung from the same decode, for players that can decode them.
 #[derive(Parser)]
 #[command(name = "mediaserver", version, propagate_version = true)]
 struct Cli {

@@ -4,11 +4,12 @@
 //! One module per section, each owning its variables: `http` (listen address, upload limits,
 //! events, webhook, public base URL), `database`, `storage`, `auth` (JWT secret, tokens,
 //! registration), `jobs` (workers, retry policy, encoder) with `job_runner` (`JOB_RUNNER` and the
-//! Container Instances settings), `events` (`EVENTS_SOURCE`: a queue or stream of bucket events)
-//! and `oci` (how OCI calls are signed). `vars` holds what they
+//! Container Instances settings), `events` (`EVENTS_SOURCE`: a queue or stream of bucket events),
+//! `codecs` (`VIDEO_CODECS` and the AV1/HEVC presets) and `oci` (how OCI calls are signed). `vars` holds what they
 //! share: trimming, defaults, booleans, and the error naming the variable.
 
 mod auth;
+mod codecs;
 mod database;
 mod events;
 mod http;
@@ -44,6 +45,8 @@ pub struct Config {
     pub jobs: JobConfig,
     /// `EVENTS_SOURCE`: a queue or stream of bucket events to consume (see `events.rs`).
     pub events: EventsConfig,
+    /// `VIDEO_CODECS`, `AV1_PRESET`, `HEVC_PRESET` (see `codecs.rs`).
+    pub codecs: mediaserver_pipeline::codecs::CodecOptions,
     /// How to reach OCI (see `oci.rs`): the principal, region and endpoint overrides.
     pub oci: mediaserver_oci::AuthSettings,
     /// `LOG_FORMAT=json`.
@@ -73,6 +76,7 @@ impl Config {
         };
         let jobs = jobs::from_vars(&vars, &data_dir, storage.provider)?;
         let events = events::from_vars(&vars, &storage.region)?;
+        let codecs = codecs::from_vars(&vars)?;
         let uses_oci = auth.jwt_secret_ocid.is_some()
             || matches!(events.source, Some(EventsSource::OciStreaming { .. }))
             || database.url_secret_ocid.is_some()
@@ -88,6 +92,7 @@ impl Config {
             auth,
             jobs,
             events,
+            codecs,
             oci,
             log_json,
             pictures,

@@ -23,6 +23,7 @@ mod cli;
 mod cli_polish;
 mod cli_upload;
 mod clips;
+mod codecs;
 mod container_instances;
 mod deploy_docs;
 mod downloads;

@@ -1,0 +1,515 @@
+//! AV1 and HEVC renditions beside the H.264 ladder (`VIDEO_CODECS`), from the same decode.
+//!
+//! H.264 is always encoded: it is what every player decodes, and the downloads are made from it.
+//! Each extra codec gets one output stream per rung, fed by a `split` of that rung's scaled
+//! picture (scaled once, encoded two or three times). Its streams come after the audio
+//! streams, so the numbering of the H.264 rungs and the audio tracks is the same with or
+//! without them; the dash muxer writes them into the same `stream/` folder as sets of their
+//! own, one DASH adaptation set per codec once joined ([`super::package::merge_video_sets`]),
+//! one HLS variant per rung and codec.
+//!
+//! Aligned keyframes: ffmpeg 5.1's libsvtav1 wrapper ignores forced keyframes, so AV1 gets
+//! a fixed GOP of exactly one keyframe interval in frames ([`gops`]), and with AV1 every other
+//! stream's keyframes are forced on the same frame numbers instead of on times; every stream
+//! then starts its segments on the same instants. (Without AV1, H.264 and HEVC keep the
+//! time-based forcing.)
+
+use super::mp4;
+use super::picture::Picture;
+use crate::error::{MediaError, Result};
+use crate::ladder::Rung;
+use crate::probe::VideoInfo;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The codecs a video can be published in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VideoCodec {
+    H264,
+    Av1,
+    Hevc,
+}
+
+/// SVT-AV1's preset (0 slowest … 13 fastest) unless `AV1_PRESET` says otherwise: the fastest
+/// that still beats H.264 on bytes at equal SSIM (BENCHMARKS.md), so that a 2-core machine
+/// encodes a 1080p ladder in AV1 in a few times the H.264 encode's time rather than tens.
+pub const DEFAULT_AV1_PRESET: u8 = 10;
+/// x265's preset unless `HEVC_PRESET` says otherwise (see [`DEFAULT_AV1_PRESET`]).
+pub const DEFAULT_HEVC_PRESET: &str = "superfast";
+/// x265's presets, fastest first.
+pub const X265_PRESETS: &[&str] = &[
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+    "placebo",
+];
+/// SVT-AV1's presets as ffmpeg 5.1 takes them.
+pub const AV1_PRESETS: std::ops::RangeInclusive<u8> = 0..=13;
+
+impl VideoCodec {
+    /// As `VIDEO_CODECS` and the item JSON spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            VideoCodec::H264 => "h264",
+            VideoCodec::Av1 => "av1",
+            VideoCodec::Hevc => "hevc",
+        }
+    }
+
+    /// The codec of an RFC 6381 `CODECS` value (its first entry's sample entry).
+    pub fn of_codecs(codecs: &str) -> Option<VideoCodec> {
+        match codecs.get(..4)? {
+            "avc1" | "avc3" => Some(VideoCodec::H264),
+            "av01" => Some(VideoCodec::Av1),
+            "hvc1" | "hev1" => Some(VideoCodec::Hevc),
+            _ => None,
+        }
+    }
+
+    /// The rung's target bitrate for this codec: the H.264 ladder's, scaled by what the codec
+    /// saves at the same quality (measured in BENCHMARKS.md).
+    pub(super) fn scale(self, bits: u64) -> u64 {
+        let percent = match self {
+            VideoCodec::H264 => 100,
+            VideoCodec::Av1 => AV1_BITRATE_PERCENT,
+            VideoCodec::Hevc => HEVC_BITRATE_PERCENT,
+        };
+        bits.saturating_mul(percent) / 100
+    }
+}
+
+/// An AV1 rung's bitrate as a percentage of the H.264 rung's.
+const AV1_BITRATE_PERCENT: u64 = 60;
+/// An HEVC rung's bitrate as a percentage of the H.264 rung's.
+const HEVC_BITRATE_PERCENT: u64 = 70;
+
+impl std::str::FromStr for VideoCodec {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "h264" | "avc" => Ok(VideoCodec::H264),
+            "av1" => Ok(VideoCodec::Av1),
+            "hevc" | "h265" => Ok(VideoCodec::Hevc),
+            other => Err(format!("'{other}' is not one of h264, av1, hevc")),
+        }
+    }
+}
+
+/// Which codecs besides H.264, and how they are encoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodecOptions {
+    /// The extra codecs (never H.264), each once, in the order their variants are listed.
+    pub extra: Vec<VideoCodec>,
+    /// SVT-AV1 preset, 0–13.
+    pub av1_preset: u8,
+    /// x265 preset name.
+    pub hevc_preset: String,
+}
+
+impl Default for CodecOptions {
+    fn default() -> Self {
+        CodecOptions {
+            extra: Vec::new(),
+            av1_preset: DEFAULT_AV1_PRESET,
+            hevc_preset: DEFAULT_HEVC_PRESET.into(),
+        }
+    }
+}
+
+/// The extra codecs of a `VIDEO_CODECS` list (`h264,av1`, `h264,hevc`, `h264,av1,hevc`): it
+/// must name H.264, which is always encoded, and names each codec once.
+pub fn parse_codec_list(list: &str) -> std::result::Result<Vec<VideoCodec>, String> {
+    let mut all = Vec::new();
+    for part in list.split(',') {
+        let codec: VideoCodec = part.parse()?;
+        if all.contains(&codec) {
+            return Err(format!("{} is listed twice", codec.name()));
+        }
+        all.push(codec);
+    }
+    if !all.contains(&VideoCodec::H264) {
+        return Err("h264 must be in the list: it is every player's fallback".into());
+    }
+    Ok(all.into_iter().filter(|c| *c != VideoCodec::H264).collect())
+}
+
+/// The extra codecs' output streams of one encode.
+#[derive(Debug, Clone)]
+pub(super) struct Extras {
+    codecs: Vec<VideoCodec>,
+    av1_preset: u8,
+    hevc_preset: String,
+    rungs: usize,
+}
+
+/// One output stream of an extra codec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct ExtraStream {
+    pub codec: VideoCodec,
+    /// Index into the rungs.
+    pub rung: usize,
+    /// Counted among the video outputs (`-c:v:N`): after the H.264 rungs.
+    pub video_index: usize,
+}
+
+impl Extras {
+    /// The extra streams for `rungs` rungs. A source without a constant frame rate gets none
+    /// (with the warning to record): AV1's fixed GOP would drift from H.264's keyframes, and
+    /// players switch only at shared ones.
+    pub fn plan(opts: &CodecOptions, picture: &Picture, rungs: usize) -> (Extras, Option<String>) {
+        let mut codecs = opts.extra.clone();
+        codecs.retain(|c| *c != VideoCodec::H264);
+        let mut warning = None;
+        if !codecs.is_empty() && picture.rate.is_none() {
+            warning = Some(format!(
+                "published in H.264 only: the video has no constant frame rate for aligned {} keyframes",
+                codecs.iter().map(|c| c.name()).collect::<Vec<_>>().join(" and ")
+            ));
+            codecs.clear();
+        }
+        let extras = Extras {
+            codecs,
+            av1_preset: opts.av1_preset,
+            hevc_preset: opts.hevc_preset.clone(),
+            rungs,
+        };
+        (extras, warning)
+    }
+
+    /// How many output streams the extra codecs add.
+    pub fn len(&self) -> usize {
+        self.codecs.len() * self.rungs
+    }
+
+    /// Codec-major: every rung of the first extra codec, then the next codec's.
+    pub fn streams(&self) -> Vec<ExtraStream> {
+        self.codecs
+            .iter()
+            .enumerate()
+            .flat_map(|(c, codec)| {
+                (0..self.rungs).map(move |rung| ExtraStream {
+                    codec: *codec,
+                    rung,
+                    video_index: self.rungs + c * self.rungs + rung,
+                })
+            })
+            .collect()
+    }
+
+    /// What ends rung `i`'s scaler in the filter graph: its H.264 label `[v{i}]`, split first
+    /// when the extra codecs take the same picture.
+    pub fn rung_outputs(&self, i: usize) -> String {
+        if self.codecs.is_empty() {
+            return format!("[v{i}]");
+        }
+        let mut out = format!(",split={}[v{i}]", self.codecs.len() + 1);
+        for c in &self.codecs {
+            out.push_str(&format!("[v{i}{}]", c.name()));
+        }
+        out
+    }
+
+    /// `-map` for every extra stream, in output order (after the audio maps).
+    pub fn maps(&self) -> Vec<String> {
+        self.streams()
+            .iter()
+            .flat_map(|s| ["-map".into(), format!("[v{}{}]", s.rung, s.codec.name())])
+            .collect()
+    }
+
+    /// Per-stream encoder options of the extra streams, appended after the H.264 ones (a
+    /// per-stream option given later overrides the general one for that stream). With AV1,
+    /// also the frame-numbered keyframes of every video stream.
+    pub fn encoder_args(
+        &self,
+        rungs: &[Rung],
+        picture: &Picture,
+        video: &VideoInfo,
+        keyframe_seconds: u32,
+    ) -> Vec<String> {
+        let mut a: Vec<String> = Vec::new();
+        let mut push = |k: String, v: String| {
+            a.push(k);
+            a.push(v);
+        };
+        let gop = gops(picture, video, rungs, keyframe_seconds);
+        let with_av1 = self.codecs.contains(&VideoCodec::Av1);
+        if with_av1 {
+            for (i, g) in gop.iter().enumerate() {
+                push(format!("-force_key_frames:v:{i}"), keyframes_every(*g));
+            }
+        }
+        for s in self.streams() {
+            let v = s.video_index;
+            let rung = &rungs[s.rung];
+            match s.codec {
+                VideoCodec::Av1 => {
+                    push(format!("-c:v:{v}"), "libsvtav1".into());
+                    push(format!("-preset:v:{v}"), self.av1_preset.to_string());
+                    push(format!("-profile:v:{v}"), "main".into());
+                    // Exactly one keyframe interval: SVT-AV1 puts a key frame every `g`
+                    // frames and nowhere else (its scene detection is off by default).
+                    push(format!("-g:v:{v}"), gop[s.rung].to_string());
+                }
+                VideoCodec::Hevc => {
+                    push(format!("-c:v:{v}"), "libx265".into());
+                    push(format!("-preset:v:{v}"), self.hevc_preset.clone());
+                    push(format!("-profile:v:{v}"), "main".into());
+                    // `hvc1`: parameter sets in the init segment only, what Apple players
+                    // require (`hev1` may carry them in band).
+                    push(format!("-tag:v:{v}"), "hvc1".into());
+                    // Forced keyframes become IDR frames, and x265 adds none of its own.
+                    push(format!("-forced-idr:v:{v}"), "1".into());
+                    push(
+                        format!("-x265-params:v:{v}"),
+                        "scenecut=0:open-gop=0:log-level=error".into(),
+                    );
+                    if with_av1 {
+                        push(
+                            format!("-force_key_frames:v:{v}"),
+                            keyframes_every(gop[s.rung]),
+                        );
+                    }
+                }
+                VideoCodec::H264 => {}
+            }
+            push(format!("-b:v:{v}"), s.codec.scale(rung.bitrate).to_string());
+            push(
+                format!("-maxrate:v:{v}"),
+                s.codec.scale(rung.maxrate).to_string(),
+            );
+            push(
+                format!("-bufsize:v:{v}"),
+                s.codec.scale(rung.bufsize).to_string(),
+            );
+        }
+        a
+    }
+
+    /// The dash muxer's adaptation sets of the extra streams, numbered from `first_stream`
+    /// (one per stream; joined per codec afterwards like the H.264 ones).
+    pub fn adaptation_sets(&self, first_stream: usize) -> Vec<String> {
+        (first_stream..first_stream + self.len())
+            .map(|s| format!("id={s},streams={s}"))
+            .collect()
+    }
+}
+
+/// `-force_key_frames` on every `g`th frame of a stream.
+fn keyframes_every(g: u64) -> String {
+    format!("expr:not(mod(n,{g}))")
+}
+
+/// Each rung's keyframe interval in its own frames: the keyframe cadence at the rung's rate,
+/// rounded. A rung at half the picture's rate (see `Picture::rung_rate`) gets exactly half of
+/// a full-rate rung's (which is made even if it has to be), so that every rung's keyframes fall
+/// on the same instants.
+pub(super) fn gops(
+    picture: &Picture,
+    video: &VideoInfo,
+    rungs: &[Rung],
+    keyframe_seconds: u32,
+) -> Vec<u64> {
+    let fps = picture.fps(video);
+    let full = (fps * keyframe_seconds as f64).round().clamp(1.0, 10_000.0) as u64;
+    let half_rate = |r: &Rung| {
+        let short = r.width.min(r.height);
+        picture.rung_rate(short) != picture.rate
+    };
+    let any_half = rungs.iter().any(half_rate);
+    let full = if any_half && full % 2 == 1 {
+        full + 1
+    } else {
+        full
+    };
+    rungs
+        .iter()
+        .map(|r| if half_rate(r) { full / 2 } else { full })
+        .collect()
+}
+
+/// `mpd` with each of `streams`' representations naming the codec its init segment holds
+/// (profile, level and all, read from the configuration box: see [`mp4::codec_string`]).
+pub(super) async fn name_codecs(stream_dir: &Path, mpd: &str, streams: &[usize]) -> Result<String> {
+    let mut mpd = mpd.to_string();
+    for &stream in streams {
+        let file = format!("init-{stream}.m4s");
+        let init = tokio::fs::read(stream_dir.join(&file))
+            .await
+            .map_err(|e| MediaError::bad_output_from(format!("ffmpeg wrote no {file}"), e))?;
+        let codecs = mp4::codec_string(&init)
+            .ok_or_else(|| MediaError::bad_output(format!("{file}: an unknown codec")))?;
+        mpd = set_mpd_codecs(&mpd, stream, &codecs).ok_or_else(|| {
+            MediaError::bad_output(format!("the MPD has no codecs for representation {stream}"))
+        })?;
+    }
+    Ok(mpd)
+}
+
+/// Rewrites the `codecs` attribute of the MPD's representation `id` (the dash muxer writes a
+/// bare `hvc1` for HEVC; players need the profile and level to decide).
+pub(super) fn set_mpd_codecs(xml: &str, id: usize, codecs: &str) -> Option<String> {
+    let tag_start = xml.find(&format!("<Representation id=\"{id}\""))?;
+    let tag_end = tag_start + xml[tag_start..].find('>')?;
+    let attr = tag_start + xml[tag_start..tag_end].find(" codecs=\"")? + " codecs=\"".len();
+    let value_end = attr + xml[attr..tag_end].find('"')?;
+    Some(format!("{}{codecs}{}", &xml[..attr], &xml[value_end..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ladder;
+
+    fn info(fps: f64) -> VideoInfo {
+        VideoInfo {
+            index: 0,
+            codec: "h264".into(),
+            width: 1920,
+            height: 1080,
+            fps,
+            pix_fmt: "yuv420p".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn parses_codec_lists() {
+        assert_eq!(parse_codec_list("h264"), Ok(vec![]));
+        assert_eq!(parse_codec_list("h264,av1"), Ok(vec![VideoCodec::Av1]));
+        assert_eq!(
+            parse_codec_list(" HEVC , h264,av1"),
+            Ok(vec![VideoCodec::Hevc, VideoCodec::Av1])
+        );
+        assert!(parse_codec_list("av1").unwrap_err().contains("h264 must"));
+        assert!(parse_codec_list("h264,vp9").unwrap_err().contains("'vp9'"));
+        assert!(parse_codec_list("h264,av1,av1")
+            .unwrap_err()
+            .contains("twice"));
+        assert!(parse_codec_list("").is_err());
+    }
+
+    #[test]
+    fn codec_of_codecs_strings() {
+        assert_eq!(
+            VideoCodec::of_codecs("avc1.640028,mp4a.40.2"),
+            Some(VideoCodec::H264)
+        );
+        assert_eq!(
+            VideoCodec::of_codecs("av01.0.08M.08"),
+            Some(VideoCodec::Av1)
+        );
+        assert_eq!(
+            VideoCodec::of_codecs("hvc1.1.6.L93.90"),
+            Some(VideoCodec::Hevc)
+        );
+        assert_eq!(VideoCodec::of_codecs("mp4a.40.2"), None);
+        assert_eq!(VideoCodec::of_codecs(""), None);
+    }
+
+    #[test]
+    fn gops_share_instants_across_rates() {
+        // 29.97 fps, 2 s: 60 frames (2.002 s) in every rung.
+        let v = info(29.97);
+        let rungs = ladder::plan(&v, ladder::DEFAULT_LADDER);
+        let picture = Picture::from_probe(&v, None);
+        assert!(gops(&picture, &v, &rungs, 2).iter().all(|g| *g == 60));
+        // 59.94 fps: the rungs of 480p and below run at half the rate, with half the frames.
+        let v = info(59.94);
+        let picture = Picture::from_probe(&v, None);
+        let g = gops(&picture, &v, &rungs, 2);
+        assert_eq!(g, [120, 120, 60, 60, 60]);
+        // 33 fps and a 1 s interval: 33 frames cannot be halved, so 34 and 17.
+        let v = info(33.0);
+        let picture = Picture::from_probe(&v, None);
+        assert_eq!(gops(&picture, &v, &rungs, 1), [34, 34, 17, 17, 17]);
+    }
+
+    #[test]
+    fn extra_streams_follow_the_audio_and_override_per_stream() {
+        let v = info(25.0);
+        let rungs = ladder::plan(&v, ladder::DEFAULT_LADDER)[3..].to_vec(); // 360p, 240p
+        let picture = Picture::from_probe(&v, None);
+        let opts = CodecOptions {
+            extra: vec![VideoCodec::Av1, VideoCodec::Hevc],
+            ..Default::default()
+        };
+        let (extras, warning) = Extras::plan(&opts, &picture, rungs.len());
+        assert_eq!(warning, None);
+        assert_eq!(extras.len(), 4);
+        assert_eq!(extras.rung_outputs(1), ",split=3[v1][v1av1][v1hevc]");
+        assert_eq!(
+            extras.maps().join(" "),
+            "-map [v0av1] -map [v1av1] -map [v0hevc] -map [v1hevc]"
+        );
+        // Two rungs and one audio track: the extra streams are 3 to 6.
+        assert_eq!(
+            extras.adaptation_sets(3).join(" "),
+            "id=3,streams=3 id=4,streams=4 id=5,streams=5 id=6,streams=6"
+        );
+        let args = extras.encoder_args(&rungs, &picture, &v, 2).join(" ");
+        assert!(args.starts_with(
+            "-force_key_frames:v:0 expr:not(mod(n,50)) -force_key_frames:v:1 expr:not(mod(n,50)) "
+        ), "{args}");
+        assert!(
+            args.contains(
+                "-c:v:2 libsvtav1 -preset:v:2 10 -profile:v:2 main -g:v:2 50 -b:v:2 480000"
+            ),
+            "{args}"
+        );
+        assert!(args.contains("-c:v:5 libx265 -preset:v:5 superfast -profile:v:5 main -tag:v:5 hvc1 -forced-idr:v:5 1"), "{args}");
+        assert!(
+            args.contains("-force_key_frames:v:5 expr:not(mod(n,50)) -b:v:5 280000"),
+            "{args}"
+        );
+
+        // HEVC alone keeps the time-based keyframes.
+        let hevc = CodecOptions {
+            extra: vec![VideoCodec::Hevc],
+            ..Default::default()
+        };
+        let (extras, _) = Extras::plan(&hevc, &picture, rungs.len());
+        let args = extras.encoder_args(&rungs, &picture, &v, 2).join(" ");
+        assert!(!args.contains("force_key_frames"), "{args}");
+        assert_eq!(extras.rung_outputs(0), ",split=2[v0][v0hevc]");
+
+        // Nothing extra: the plain label.
+        let (none, _) = Extras::plan(&CodecOptions::default(), &picture, 2);
+        assert_eq!(none.len(), 0);
+        assert_eq!(none.rung_outputs(0), "[v0]");
+        assert!(none.maps().is_empty());
+    }
+
+    #[test]
+    fn no_constant_rate_no_extras() {
+        let v = info(0.0);
+        let mut picture = Picture::from_probe(&v, None);
+        picture.rate = None;
+        let opts = CodecOptions {
+            extra: vec![VideoCodec::Av1],
+            ..Default::default()
+        };
+        let (extras, warning) = Extras::plan(&opts, &picture, 3);
+        assert_eq!(extras.len(), 0);
+        assert!(warning.unwrap().contains("H.264 only"));
+    }
+
+    #[test]
+    fn rewrites_one_representations_codecs() {
+        let xml = r#"<AdaptationSet><Representation id="1" mimeType="video/mp4" codecs="avc1.64001e" bandwidth="1"/><Representation id="12" mimeType="video/mp4" codecs="hvc1" bandwidth="2"/></AdaptationSet>"#;
+        let out = set_mpd_codecs(xml, 12, "hvc1.1.6.L63.90").unwrap();
+        assert!(
+            out.contains(r#"id="12" mimeType="video/mp4" codecs="hvc1.1.6.L63.90" bandwidth="2""#)
+        );
+        assert!(out.contains(r#"codecs="avc1.64001e""#));
+        assert_eq!(set_mpd_codecs(xml, 2, "x"), None);
+    }
+}
