@@ -13,9 +13,24 @@
 //! # Ok(()) }
 //! ```
 
+mod artifact_registry;
 mod auth;
 mod client;
+mod delete;
+mod ecr;
+mod image;
+mod ocir_delete;
+mod provider;
 mod reference;
+
+pub use artifact_registry::{
+    metadata_login, service_account_login, ServiceAccountKey, CLOUD_PLATFORM_SCOPE,
+    DEFAULT_METADATA_HOST, JWT_BEARER_GRANT, OAUTH_TOKEN_USER,
+};
+pub use ecr::{ecr_api_endpoint, ecr_login, AwsCredentials};
+pub use image::ImageInfo;
+pub use ocir_delete::{artifacts_endpoint, ocir_delete, ARTIFACTS_API};
+pub use provider::{RegistryProvider, RepositoryLocation};
 
 pub use auth::{
     exchange_oci_token, login, token_endpoint, validate_ocir_username, LoginOptions, OciTokenMode,
@@ -76,6 +91,14 @@ pub enum RegistryError {
     #[error("OCIR token exchange at {url} failed: {source}")]
     TokenExchange {
         url: String,
+        #[source]
+        source: Box<OciError>,
+    },
+
+    /// An OCI API call (the Artifacts API) failed.
+    #[error("{what}: {source}")]
+    OciApi {
+        what: String,
         #[source]
         source: Box<OciError>,
     },
