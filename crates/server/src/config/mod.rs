@@ -13,6 +13,7 @@ mod http;
 mod job_runner;
 mod jobs;
 mod oci;
+mod registry;
 mod storage;
 mod vars;
 
@@ -21,6 +22,7 @@ pub use database::{validate_database_url, DatabaseConfig};
 pub use http::{HttpConfig, WebhookConfig};
 pub use job_runner::{ContainerInstancesConfig, RunnerChoice};
 pub use jobs::JobConfig;
+pub use registry::{registry_from_env, RegistryConfig};
 pub use storage::{StorageConfig, StorageProvider};
 pub use vars::ConfigError;
 
@@ -39,6 +41,8 @@ pub struct Config {
     pub jobs: JobConfig,
     /// How to reach OCI (see `oci.rs`): the principal, region and endpoint overrides.
     pub oci: mediaserver_oci::AuthSettings,
+    /// `ARTIFACTS_REGISTRY_PROVIDER` and its repository (see `registry.rs`).
+    pub registry: RegistryConfig,
     /// `LOG_FORMAT=json`.
     pub log_json: bool,
 }
@@ -68,6 +72,7 @@ impl Config {
             || storage.provider == StorageProvider::OciBucket
             || !matches!(jobs.runner, RunnerChoice::InProcess);
         let oci = oci::from_vars(&vars, uses_oci)?;
+        let registry = registry::from_vars(&vars)?;
         Ok(Config {
             data_dir,
             http,
@@ -76,6 +81,7 @@ impl Config {
             auth,
             jobs,
             oci,
+            registry,
             log_json,
         })
     }
