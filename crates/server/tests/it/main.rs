@@ -42,6 +42,8 @@ mod polish;
 mod progressive;
 mod reconcile;
 mod registry;
+mod registry_providers;
+mod registry_prune;
 mod source_formats;
 mod source_info;
 mod subtitles;

@@ -106,6 +106,22 @@ impl TestRegistry {
         }
     }
 
+    /// Whether `repo` still has a manifest with `digest` (a GET by digest, as skopeo does).
+    pub fn has_manifest(&self, user: &str, pass: &str, repo: &str, digest: &str) -> bool {
+        let out = Command::new("skopeo")
+            .args([
+                "--insecure-policy",
+                "inspect",
+                "--raw",
+                "--tls-verify=false",
+            ])
+            .arg(format!("--creds={user}:{pass}"))
+            .arg(format!("docker://{}/{repo}@{digest}", self.host))
+            .output()
+            .unwrap();
+        out.status.success()
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
     }
@@ -113,11 +129,25 @@ impl TestRegistry {
     /// Builds a one-layer OCI image whose layer holds `content`, pushes it as
     /// `{host}/{repo}:{tag}` with skopeo, and returns the manifest digest skopeo reports.
     pub fn push(&self, user: &str, pass: &str, repo: &str, tag: &str, content: &[u8]) -> String {
-        let layout = self
-            .dir
-            .path()
-            .join(format!("layout-{}", sha256_hex(content)));
-        build_oci_layout(&layout, tag, content);
+        self.push_created(user, pass, repo, tag, content, None)
+    }
+
+    /// [`TestRegistry::push`] of an image whose config says it was `created` (RFC 3339).
+    pub fn push_created(
+        &self,
+        user: &str,
+        pass: &str,
+        repo: &str,
+        tag: &str,
+        content: &[u8],
+        created: Option<&str>,
+    ) -> String {
+        let layout = self.dir.path().join(format!(
+            "layout-{}-{}",
+            sha256_hex(content),
+            sha256_hex(created.unwrap_or("").as_bytes())
+        ));
+        build_oci_layout_created(&layout, tag, content, created);
         let out = Command::new("skopeo")
             .args([
                 "--insecure-policy",
@@ -183,6 +213,16 @@ fn write_blob(layout: &Path, bytes: &[u8]) -> (String, usize) {
 
 /// An OCI image layout (image-spec `image-layout.md`) with one image tagged `tag`.
 pub fn build_oci_layout(layout: &Path, tag: &str, content: &[u8]) -> PathBuf {
+    build_oci_layout_created(layout, tag, content, None)
+}
+
+/// [`build_oci_layout`] with the config's `created` set.
+pub fn build_oci_layout_created(
+    layout: &Path,
+    tag: &str,
+    content: &[u8],
+    created: Option<&str>,
+) -> PathBuf {
     std::fs::create_dir_all(layout.join("blobs/sha256")).unwrap();
     std::fs::write(
         layout.join("oci-layout"),
@@ -215,12 +255,15 @@ pub fn build_oci_layout(layout: &Path, tag: &str, content: &[u8]) -> PathBuf {
     let layer = std::fs::read(&tar_path).unwrap();
     let (layer_digest, layer_size) = write_blob(layout, &layer);
 
-    let config = serde_json::json!({
+    let mut config = serde_json::json!({
         "architecture": "amd64",
         "os": "linux",
         "config": {"Cmd": ["/hello"]},
         "rootfs": {"type": "layers", "diff_ids": [layer_digest]},
     });
+    if let Some(c) = created {
+        config["created"] = serde_json::Value::String(c.to_string());
+    }
     let (config_digest, config_size) = write_blob(layout, config.to_string().as_bytes());
     let manifest = serde_json::json!({
         "schemaVersion": 2,
