@@ -1,13 +1,13 @@
 //! `mediaserver registry tag|image|delete` per provider: deletes by tag and by digest in a real
 //! registry (docker-registry, deletes enabled, images pushed by skopeo); ECR's login through
-//! moto's GetAuthorizationToken, whose `AWS:<password>` the test registry is set up to accept;
+//! GetAuthorizationToken on a moto that checks SigV4 signatures and IAM policies, whose
+//! `AWS:<password>` the test registry is set up to accept;
 //! Artifact Registry's OAuth token from a stand-in token service that verifies the RS256
 //! assertion (signature, issuer, audience, scope) and from a stand-in metadata server; and
 //! OCIR's delete through the Artifacts API of the OCI stand-in, which verifies signatures.
 
 use std::sync::{Arc, Mutex};
 
-use crate::backends::required_env;
 use crate::registry::{mediaserver, mediaserver_off_runtime, stderr, stdout};
 use crate::registry_support::TestRegistry;
 use mediaserver_oci::PrivateKey;
@@ -138,9 +138,104 @@ fn image_describes_and_delete_removes_by_tag_and_by_digest() {
 const MOTO_ACCOUNT: &str = "123456789012";
 const MOTO_ECR_PASSWORD: &str = "123456789012-auth-token";
 
-#[test]
-fn ecr_logs_in_with_the_token_from_get_authorization_token() {
-    let moto = required_env("MEDIASERVER_TEST_S3_ENDPOINT");
+/// A moto server of its own that, after `free_actions` unchecked calls, checks every request
+/// the way IAM does: the SigV4 signature (recomputed by botocore inside moto with the
+/// access key's secret) and the user's policies.
+struct AuthMoto {
+    url: String,
+    child: std::process::Child,
+}
+
+impl Drop for AuthMoto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl AuthMoto {
+    fn start(free_actions: u32) -> AuthMoto {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new("python3")
+            .args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
+            .env("INITIAL_NO_AUTH_ACTION_COUNT", free_actions.to_string())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 -m moto.server (scripts/install-deps.sh installs moto)");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "moto did not start");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        AuthMoto {
+            url: format!("http://127.0.0.1:{port}"),
+            child,
+        }
+    }
+
+    /// An IAM query call while calls are still free (moto routes by the credential scope).
+    async fn iam(&self, params: &[(&str, &str)]) -> String {
+        let mut form = vec![("Version", "2010-05-08")];
+        form.extend_from_slice(params);
+        let resp = reqwest::Client::new()
+            .post(format!("{}/", self.url))
+            .header(
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=AKIAFREE/20250101/us-east-1/iam/aws4_request, \
+                 SignedHeaders=host, Signature=00",
+            )
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert!(resp.status().is_success(), "{params:?}: {}", resp.status());
+        resp.text().await.unwrap()
+    }
+}
+
+fn xml_text(xml: &str, tag: &str) -> String {
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    doc.descendants()
+        .find(|n| n.has_tag_name(tag))
+        .and_then(|n| n.text())
+        .unwrap_or_else(|| panic!("no {tag} in {xml}"))
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ecr_logs_in_with_the_token_from_a_sigv4_signed_get_authorization_token() {
+    // Three free calls make a user allowed to ask for ECR tokens; every call after is checked.
+    let moto = AuthMoto::start(3);
+    moto.iam(&[("Action", "CreateUser"), ("UserName", "ci")])
+        .await;
+    let key = moto
+        .iam(&[("Action", "CreateAccessKey"), ("UserName", "ci")])
+        .await;
+    let (key_id, secret) = (
+        xml_text(&key, "AccessKeyId"),
+        xml_text(&key, "SecretAccessKey"),
+    );
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:GetAuthorizationToken","Resource":"*"}]}"#;
+    moto.iam(&[
+        ("Action", "PutUserPolicy"),
+        ("UserName", "ci"),
+        ("PolicyName", "ecr-login"),
+        ("PolicyDocument", policy),
+    ])
+    .await;
+
     // The registry takes what ECR would: user AWS with the token's password.
     let reg = TestRegistry::start(&[(USER, PASS), ("AWS", MOTO_ECR_PASSWORD)]);
     let digest = reg.push(USER, PASS, "mediaserver", "v1", b"ecr image");
@@ -149,12 +244,12 @@ fn ecr_logs_in_with_the_token_from_get_authorization_token() {
         ("AWS_ACCOUNT_ID", MOTO_ACCOUNT),
         ("AWS_REGION", "eu-west-1"),
         ("AWS_DOCKER_REPOSITORY_NAME", "mediaserver"),
-        ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
-        ("AWS_SECRET_ACCESS_KEY", "not-a-real-secret"),
-        ("AWS_ECR_ENDPOINT", moto.as_str()),
+        ("AWS_ACCESS_KEY_ID", key_id.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", secret.as_str()),
+        ("AWS_ECR_ENDPOINT", moto.url.as_str()),
     ];
 
-    let out = mediaserver(&["registry", "tag", "v1"], &ecr, None);
+    let out = mediaserver_off_runtime(&["registry", "tag", "v1"], &ecr).await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         stdout(&out),
@@ -163,12 +258,33 @@ fn ecr_logs_in_with_the_token_from_get_authorization_token() {
 
     let mut env = ecr.to_vec();
     env.push(("ARTIFACTS_REGISTRY_HOST", reg.host.as_str()));
-    let out = mediaserver(&["registry", "image", "--insecure", "v1"], &env, None);
+    let out = mediaserver_off_runtime(&["registry", "image", "--insecure", "v1"], &env).await;
     assert!(out.status.success(), "{}\n{}", stderr(&out), reg.log());
     let info: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(info["digest"], digest.as_str());
 
-    let out = mediaserver(&["registry", "delete", "--insecure", "v1"], &env, None);
+    // A wrong secret: moto's signature check refuses it; the secret is not printed.
+    let wrong: Vec<_> = env
+        .iter()
+        .map(|&(k, v)| {
+            if k == "AWS_SECRET_ACCESS_KEY" {
+                (k, "wrong-secret-value")
+            } else {
+                (k, v)
+            }
+        })
+        .collect();
+    let out = mediaserver_off_runtime(&["registry", "image", "--insecure", "v1"], &wrong).await;
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("as AWS access key {key_id}")),
+        "{err}"
+    );
+    assert!(err.contains("SignatureDoesNotMatch"), "{err}");
+    assert!(!err.contains("wrong-secret-value"), "{err}");
+
+    let out = mediaserver_off_runtime(&["registry", "delete", "--insecure", "v1"], &env).await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!reg.has_manifest(USER, PASS, "mediaserver", &digest));
 
@@ -178,7 +294,7 @@ fn ecr_logs_in_with_the_token_from_get_authorization_token() {
         .copied()
         .filter(|(k, _)| !k.starts_with("AWS_ACCESS") && !k.starts_with("AWS_SECRET"))
         .collect();
-    let out = mediaserver(&["registry", "image", "--insecure", "v1"], &no_keys, None);
+    let out = mediaserver_off_runtime(&["registry", "image", "--insecure", "v1"], &no_keys).await;
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("AWS_ACCESS_KEY_ID"),
