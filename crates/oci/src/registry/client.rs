@@ -234,7 +234,7 @@ fn unauthorized_hint(image: &ImageReference, creds: &RegistryCredentials) -> Str
 }
 
 /// `reqwest` errors say little at the top level ("error sending request"); the cause says why.
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(super) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
     while let Some(c) = cur {

@@ -155,10 +155,15 @@ impl RegistryClient {
     }
 
     fn transport(&self, image: &ImageReference, e: reqwest::Error) -> RegistryError {
+        // reqwest's message repeats the URL; the registry is named already.
+        let e = e.without_url();
         RegistryError::Registry {
             registry: image.registry().to_string(),
-            message: format!("cannot reach the registry: {}", e.without_url()),
-            source: None,
+            message: format!(
+                "cannot reach the registry: {}",
+                super::client::error_chain(&e)
+            ),
+            source: Some(Box::new(e)),
         }
     }
 }

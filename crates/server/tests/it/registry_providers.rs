@@ -46,27 +46,9 @@ fn image_describes_and_delete_removes_by_tag_and_by_digest() {
     assert_eq!(info["digest"], v1.as_str());
     assert_eq!(info["platforms"], serde_json::json!(["linux/amd64"]));
     assert_eq!(info["created"], "2026-01-02T03:04:05Z");
-    let raw = std::process::Command::new("skopeo")
-        .args([
-            "--insecure-policy",
-            "inspect",
-            "--raw",
-            "--tls-verify=false",
-        ])
-        .arg(format!("--creds={USER}:{PASS}"))
-        .arg(format!("docker://{repo}:v1"))
-        .output()
-        .unwrap();
-    let manifest: serde_json::Value = serde_json::from_slice(&raw.stdout).unwrap();
+    let manifest = skopeo_raw(&format!("{repo}:v1"));
     assert_eq!(info["config_digest"], manifest["config"]["digest"]);
-    let size = manifest["config"]["size"].as_u64().unwrap()
-        + manifest["layers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|l| l["size"].as_u64().unwrap())
-            .sum::<u64>();
-    assert_eq!(info["total_size"], size);
+    assert_eq!(info["total_size"], image_size(&manifest));
 
     // get tag from the configured repository (GENERIC), and the short IMAGE form.
     let generic = [
@@ -132,6 +114,93 @@ fn image_describes_and_delete_removes_by_tag_and_by_digest() {
         stderr(&out)
     );
     assert!(!stderr(&out).contains("wrong-pass"));
+}
+
+fn skopeo_raw(image: &str) -> serde_json::Value {
+    let out = std::process::Command::new("skopeo")
+        .args([
+            "--insecure-policy",
+            "inspect",
+            "--raw",
+            "--tls-verify=false",
+        ])
+        .arg(format!("--creds={USER}:{PASS}"))
+        .arg(format!("docker://{image}"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn image_size(manifest: &serde_json::Value) -> u64 {
+    manifest["config"]["size"].as_u64().unwrap()
+        + manifest["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["size"].as_u64().unwrap())
+            .sum::<u64>()
+}
+
+#[test]
+fn image_of_an_index_lists_its_platforms_and_sums_its_images() {
+    let reg = TestRegistry::start(&[(USER, PASS)]);
+    let digest = reg.push_index(
+        USER,
+        PASS,
+        "ns/multi",
+        "v1",
+        &[
+            ("linux", "amd64", b"amd64 build", "2026-01-01T00:00:00Z"),
+            ("linux", "arm64", b"arm64 build", "2026-02-01T00:00:00Z"),
+        ],
+    );
+    let repo = format!("{}/ns/multi", reg.host);
+    let out = mediaserver(
+        &["registry", "image", "--insecure", &format!("{repo}:v1")],
+        &creds(),
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let info: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(info["digest"], digest.as_str());
+    assert_eq!(
+        info["media_type"],
+        "application/vnd.oci.image.index.v1+json"
+    );
+    assert_eq!(
+        info["platforms"],
+        serde_json::json!(["linux/amd64", "linux/arm64"])
+    );
+    assert_eq!(info["config_digest"], serde_json::Value::Null);
+    // The newest of its images.
+    assert_eq!(info["created"], "2026-02-01T00:00:00Z");
+    let index = skopeo_raw(&format!("{repo}:v1"));
+    let total: u64 = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            image_size(&skopeo_raw(&format!(
+                "{repo}@{}",
+                m["digest"].as_str().unwrap()
+            )))
+        })
+        .sum();
+    assert_eq!(info["total_size"], total);
+
+    let out = mediaserver(
+        &["registry", "delete", "--insecure", &format!("{repo}:v1")],
+        &creds(),
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), digest);
+    assert!(!reg.has_manifest(USER, PASS, "ns/multi", &digest));
 }
 
 /// moto's account and the password its GetAuthorizationToken hands out for it.

@@ -169,6 +169,74 @@ impl TestRegistry {
         self.skopeo_digest(user, pass, repo, tag)
     }
 
+    /// Pushes a multi-platform image: an OCI index of one image per `(os, arch, content)`, each
+    /// created at `created`, as `{host}/{repo}:{tag}` (skopeo `--all`); returns the index digest.
+    pub fn push_index(
+        &self,
+        user: &str,
+        pass: &str,
+        repo: &str,
+        tag: &str,
+        images: &[(&str, &str, &[u8], &str)],
+    ) -> String {
+        let layout = self.dir.path().join(format!("index-{tag}"));
+        std::fs::create_dir_all(layout.join("blobs/sha256")).unwrap();
+        std::fs::write(
+            layout.join("oci-layout"),
+            r#"{"imageLayoutVersion":"1.0.0"}"#,
+        )
+        .unwrap();
+        let manifests: Vec<serde_json::Value> = images
+            .iter()
+            .map(|(os, arch, content, created)| {
+                let (digest, size) = write_image(&layout, content, Some(created), os, arch);
+                serde_json::json!({
+                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "digest": digest,
+                    "size": size,
+                    "platform": {"os": os, "architecture": arch},
+                })
+            })
+            .collect();
+        let index = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": manifests,
+        });
+        let (index_digest, index_size) = write_blob(&layout, index.to_string().as_bytes());
+        let top = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [{
+                "mediaType": "application/vnd.oci.image.index.v1+json",
+                "digest": index_digest,
+                "size": index_size,
+                "annotations": {"org.opencontainers.image.ref.name": tag},
+            }],
+        });
+        std::fs::write(layout.join("index.json"), top.to_string()).unwrap();
+        let out = Command::new("skopeo")
+            .args([
+                "--insecure-policy",
+                "copy",
+                "--all",
+                "--quiet",
+                "--dest-tls-verify=false",
+            ])
+            .arg(format!("--dest-creds={user}:{pass}"))
+            .arg(format!("oci:{}:{tag}", layout.display()))
+            .arg(format!("docker://{}/{repo}:{tag}", self.host))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "skopeo copy --all: {}\nregistry log: {}",
+            String::from_utf8_lossy(&out.stderr),
+            self.log()
+        );
+        self.skopeo_digest(user, pass, repo, tag)
+    }
+
     /// The digest of `repo:tag` by skopeo: `inspect --format {{.Digest}}`, checked against the
     /// sha256 of the raw manifest.
     pub fn skopeo_digest(&self, user: &str, pass: &str, repo: &str, tag: &str) -> String {
@@ -211,31 +279,21 @@ fn write_blob(layout: &Path, bytes: &[u8]) -> (String, usize) {
     (format!("sha256:{hex}"), bytes.len())
 }
 
-/// An OCI image layout (image-spec `image-layout.md`) with one image tagged `tag`.
-pub fn build_oci_layout(layout: &Path, tag: &str, content: &[u8]) -> PathBuf {
-    build_oci_layout_created(layout, tag, content, None)
-}
-
-/// [`build_oci_layout`] with the config's `created` set.
-pub fn build_oci_layout_created(
+/// Writes one image's blobs (a one-file layer holding `content`, its config for `os`/`arch`
+/// with `created`, the manifest) into `layout`; returns the manifest's digest and size.
+pub fn write_image(
     layout: &Path,
-    tag: &str,
     content: &[u8],
     created: Option<&str>,
-) -> PathBuf {
-    std::fs::create_dir_all(layout.join("blobs/sha256")).unwrap();
-    std::fs::write(
-        layout.join("oci-layout"),
-        r#"{"imageLayoutVersion":"1.0.0"}"#,
-    )
-    .unwrap();
-
+    os: &str,
+    arch: &str,
+) -> (String, usize) {
     // The layer: an uncompressed tar of one file, made by (GNU) tar with fixed metadata so the
     // same content makes the same layer, hence the same image digest.
-    let files = layout.join("rootfs");
+    let files = layout.join(format!("rootfs-{os}-{arch}"));
     std::fs::create_dir_all(&files).unwrap();
     std::fs::write(files.join("hello.txt"), content).unwrap();
-    let tar_path = layout.join("layer.tar");
+    let tar_path = layout.join(format!("layer-{os}-{arch}.tar"));
     let st = Command::new("tar")
         .args([
             "--mtime=@0",
@@ -256,8 +314,8 @@ pub fn build_oci_layout_created(
     let (layer_digest, layer_size) = write_blob(layout, &layer);
 
     let mut config = serde_json::json!({
-        "architecture": "amd64",
-        "os": "linux",
+        "architecture": arch,
+        "os": os,
         "config": {"Cmd": ["/hello"]},
         "rootfs": {"type": "layers", "diff_ids": [layer_digest]},
     });
@@ -279,7 +337,29 @@ pub fn build_oci_layout_created(
             "size": layer_size,
         }],
     });
-    let (manifest_digest, manifest_size) = write_blob(layout, manifest.to_string().as_bytes());
+    write_blob(layout, manifest.to_string().as_bytes())
+}
+
+/// An OCI image layout (image-spec `image-layout.md`) with one image tagged `tag`.
+pub fn build_oci_layout(layout: &Path, tag: &str, content: &[u8]) -> PathBuf {
+    build_oci_layout_created(layout, tag, content, None)
+}
+
+/// [`build_oci_layout`] with the config's `created` set.
+pub fn build_oci_layout_created(
+    layout: &Path,
+    tag: &str,
+    content: &[u8],
+    created: Option<&str>,
+) -> PathBuf {
+    std::fs::create_dir_all(layout.join("blobs/sha256")).unwrap();
+    std::fs::write(
+        layout.join("oci-layout"),
+        r#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .unwrap();
+
+    let (manifest_digest, manifest_size) = write_image(layout, content, created, "linux", "amd64");
     let index = serde_json::json!({
         "schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.index.v1+json",
