@@ -44,6 +44,7 @@ mod reconcile;
 mod registry;
 mod registry_providers;
 mod registry_prune;
+mod registry_token;
 mod source_formats;
 mod source_info;
 mod subtitles;

@@ -56,11 +56,40 @@ impl TestRegistry {
             htpasswd.push('\n');
         }
         std::fs::write(dir.path().join("htpasswd"), htpasswd).unwrap();
+        let auth = format!(
+            "  htpasswd:\n    realm: mediaserver-test\n    path: {}\n",
+            dir.path().join("htpasswd").display()
+        );
+        Self::start_with_auth(dir, &auth)
+    }
+
+    /// Starts a registry with token auth (the distribution token spec): clients get a JWT
+    /// from `realm`, which the registry checks against `cert_pem` (the signer's certificate,
+    /// sent in the token's `x5c`), `issuer` and `service`.
+    pub fn start_with_token_auth(
+        realm: &str,
+        service: &str,
+        issuer: &str,
+        cert_pem: &str,
+    ) -> TestRegistry {
+        for tool in ["docker-registry", "skopeo"] {
+            require(tool);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let bundle = dir.path().join("token-cert.pem");
+        std::fs::write(&bundle, cert_pem).unwrap();
+        let auth = format!(
+            "  token:\n    realm: {realm}\n    service: {service}\n    issuer: {issuer}\n    rootcertbundle: {}\n",
+            bundle.display()
+        );
+        Self::start_with_auth(dir, &auth)
+    }
+
+    fn start_with_auth(dir: TempDir, auth: &str) -> TestRegistry {
         let port = free_port();
         let config = format!(
-            "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {root}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\nauth:\n  htpasswd:\n    realm: mediaserver-test\n    path: {htpasswd}\n",
+            "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {root}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\nauth:\n{auth}",
             root = dir.path().join("data").display(),
-            htpasswd = dir.path().join("htpasswd").display(),
         );
         let config_path = dir.path().join("config.yml");
         std::fs::write(&config_path, config).unwrap();
