@@ -1,7 +1,14 @@
 //! Container registries, OCIR first: validated image references ([`ImageReference`]),
 //! credentials ([`RegistryCredentials`]: user name + auth token, or a token exchanged with an
-//! OCI-signed request) and the two calls mediaserver makes ([`RegistryClient::resolve`] a tag
-//! to its manifest digest, [`RegistryClient::tags`]), over `oci-client`.
+//! OCI-signed request) and the calls mediaserver makes ([`RegistryClient::resolve`] a tag
+//! to its manifest digest, [`RegistryClient::tags`], [`RegistryClient::image`] in `image.rs`),
+//! over `oci-client`; [`RegistryClient::delete`] (`delete.rs`) is the distribution API's
+//! manifest DELETE, written here because `oci-client` has none.
+//!
+//! Providers (`ARTIFACTS_REGISTRY_PROVIDER`): `provider.rs` ([`RegistryProvider`], each one's
+//! reference form in [`RepositoryLocation`]), `ecr.rs` (GetAuthorizationToken, SigV4),
+//! `artifact_registry.rs` (Google OAuth tokens: JWT bearer grant or metadata server),
+//! `ocir_delete.rs` (OCIR deletes through the signed Artifacts API).
 //!
 //! ```no_run
 //! # async fn f() -> Result<(), mediaserver_oci::registry::RegistryError> {
