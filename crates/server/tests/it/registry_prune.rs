@@ -124,3 +124,74 @@ fn prune_keeps_the_newest_the_young_and_the_pinned_and_dry_run_deletes_nothing()
         stderr(&out)
     );
 }
+
+const TENANCY: &str = "ocid1.tenancy.oc1..aaaaregistryprune";
+const OCI_USER: &str = "ocid1.user.oc1..aaaaregistryprune";
+const COMPARTMENT: &str = "ocid1.compartment.oc1..aaaapruned";
+
+/// On OCIR the tags are read through the registry and the images deleted through the
+/// Artifacts API: a registry standing in for OCIR's (`ARTIFACTS_REGISTRY_HOST`) holds the
+/// images, the OCI stand-in the same images as the Artifacts API lists them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prune_on_ocir_deletes_through_the_artifacts_api() {
+    use mediaserver_oci::PrivateKey;
+    use mediaserver_oci_standin::Standin;
+
+    let standin = Standin::start(TENANCY, "us-ashburn-1").await.unwrap();
+    let key = PrivateKey::generate().unwrap();
+    standin.keys().insert_api_key(TENANCY, OCI_USER, &key);
+    let (reg, digests) = tokio::task::spawn_blocking(|| {
+        let reg = TestRegistry::start(&[(USER, PASS)]);
+        let digests: Vec<String> = [("a", 30), ("b", 20), ("c", 10)]
+            .iter()
+            .map(|(tag, age)| {
+                let created = days_ago(*age);
+                reg.push_created(USER, PASS, "ns/app", tag, tag.as_bytes(), Some(&created))
+            })
+            .collect();
+        (reg, digests)
+    })
+    .await
+    .unwrap();
+    let ids: Vec<String> = ["a", "b", "c"]
+        .iter()
+        .zip(&digests)
+        .map(|(tag, d)| standin.add_ocir_image(COMPARTMENT, "app", d, &[tag]))
+        .collect();
+
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = crate::common::write_oci_config(dir.path(), TENANCY, OCI_USER, &key);
+    let cfg = cfg.display().to_string();
+    let worker = format!("{}/ns/app:a", reg.host);
+    let env = [
+        ("ARTIFACTS_REGISTRY_PROVIDER", "OCI_OCIR"),
+        ("OCI_REGION", "us-ashburn-1"),
+        ("OCI_NAMESPACE", "ns"),
+        ("OCI_CONTAINER_REPOSITORY_NAME", "app"),
+        ("ARTIFACTS_REGISTRY_HOST", reg.host.as_str()),
+        ("OCIR_USERNAME", USER),
+        ("OCIR_AUTH_TOKEN", PASS),
+        ("OCI_AUTH", "api_key"),
+        ("OCI_CONFIG_FILE", cfg.as_str()),
+        ("OCI_ARTIFACTS_ENDPOINT", standin.url()),
+        ("OCI_COMPARTMENT_ID", COMPARTMENT),
+        ("WORKER_IMAGE", worker.as_str()),
+    ];
+    // No REPO: the configured one. The oldest is pinned, the newest kept: b goes.
+    let out = crate::registry::mediaserver_off_runtime(
+        &["registry", "prune", "--insecure", "--keep", "1"],
+        &env,
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains(&format!("deleted\t{}", digests[1])), "{text}");
+    assert!(
+        text.contains(&format!("keep (pinned)\t{}", digests[0])),
+        "{text}"
+    );
+    let key_id = format!("{TENANCY}/{OCI_USER}/{}", key.fingerprint());
+    assert_eq!(standin.ocir_image_deletes(), [(key_id, ids[1].clone())]);
+    let left: Vec<String> = standin.ocir_images().into_iter().map(|i| i.id).collect();
+    assert_eq!(left, [ids[0].clone(), ids[2].clone()]);
+}
