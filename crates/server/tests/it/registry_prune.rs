@@ -25,29 +25,20 @@ fn present(reg: &TestRegistry, all: &[(&str, String)]) -> Vec<String> {
 #[test]
 fn prune_keeps_the_newest_the_young_and_the_pinned_and_dry_run_deletes_nothing() {
     let reg = TestRegistry::start(&[(USER, PASS)]);
-    let push = |tag: &str, age: Option<i64>| {
-        let created = age.map(days_ago);
-        reg.push_created(
-            USER,
-            PASS,
-            "ns/app",
-            tag,
-            tag.as_bytes(),
-            created.as_deref(),
-        )
+    let push = |tag: &str, content: &str, created: &str| {
+        reg.push_created(USER, PASS, "ns/app", tag, content.as_bytes(), Some(created))
     };
+    // Computed once: the same image pushed twice must carry the same time.
+    let now = days_ago(0);
     let images = [
-        ("d400", push("d400", Some(400))),
-        ("d300", push("d300", Some(300))),
-        ("d200", push("d200", Some(200))),
-        ("d100", push("d100", Some(100))),
-        ("new", push("new", Some(0))),
+        ("d400", push("d400", "d400", &days_ago(400))),
+        ("d300", push("d300", "d300", &days_ago(300))),
+        ("d200", push("d200", "d200", &days_ago(200))),
+        ("d100", push("d100", "d100", &days_ago(100))),
+        ("new", push("new", "new", &now)),
     ];
     // A second tag on the newest image: one image, two tags.
-    assert_eq!(
-        reg.push_created(USER, PASS, "ns/app", "latest", b"new", Some(&days_ago(0))),
-        images[4].1
-    );
+    assert_eq!(push("latest", "new", &now), images[4].1);
     let repo = format!("{}/ns/app", reg.host);
     let env = [("OCIR_USERNAME", USER), ("OCIR_AUTH_TOKEN", PASS)];
     let prune = |extra: &[&str], env: &[(&str, &str)]| {
