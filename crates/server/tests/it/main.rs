@@ -42,6 +42,7 @@ mod polish;
 mod progressive;
 mod reconcile;
 mod registry;
+mod registry_google;
 mod registry_providers;
 mod registry_prune;
 mod registry_token;
