@@ -4,7 +4,8 @@
 //! accept it as the password of `BEARER_TOKEN`), else a generated one.
 //!
 //! And the Artifacts API's container images (`/20160918/container/images`): ListContainerImages
-//! (requires `compartmentId`; filters `repositoryName`, `imageDigest`, `version`) and
+//! (requires `compartmentId`; `compartmentIdInSubtree=true` only with the tenancy, as OCI; filters
+//! `repositoryName`, `imageDigest`, `version`) and
 //! DeleteContainerImage, both answering only correctly signed requests, over images a test
 //! registered with [`super::Standin::add_ocir_image`].
 
@@ -124,11 +125,21 @@ pub(crate) async fn list_images(
             s.now(),
         );
     };
+    let subtree = q.get("compartmentIdInSubtree").map(String::as_str) == Some("true");
+    if subtree && !compartment.starts_with("ocid1.tenancy.") {
+        return super::error_response(
+            400,
+            "InvalidParameter",
+            "compartmentIdInSubtree can only be set to true with the tenancy (root compartment)",
+            s.now(),
+        );
+    }
     let items: Vec<serde_json::Value> = s
         .ocir
         .images()
         .into_iter()
-        .filter(|i| &i.compartment_id == compartment)
+        // Every compartment of the stand-in is under its tenancy.
+        .filter(|i| subtree || &i.compartment_id == compartment)
         .filter(|i| {
             q.get("repositoryName")
                 .is_none_or(|r| r == &i.repository_name)

@@ -22,7 +22,8 @@ pub fn artifacts_endpoint(client: &OciClient, override_url: Option<&str>) -> Str
 }
 
 /// Deletes the OCIR image `image` names (by digest, else by tag) through the Artifacts API at
-/// `endpoint`, looking in `compartment_id` (the repository's compartment, or the tenancy);
+/// `endpoint`, looking in `compartment_id` (the repository's compartment, or the tenancy and
+/// every compartment under it);
 /// returns the digest deleted.
 pub async fn ocir_delete(
     client: &OciClient,
@@ -46,9 +47,12 @@ pub async fn ocir_delete(
     })?;
     {
         let mut q = url.query_pairs_mut();
-        q.append_pair("compartmentId", compartment_id)
-            .append_pair("compartmentIdInSubtree", "true")
-            .append_pair("repositoryName", repository_name);
+        q.append_pair("compartmentId", compartment_id);
+        // OCI takes the subtree flag only with the tenancy (root compartment).
+        if compartment_id.starts_with("ocid1.tenancy.") {
+            q.append_pair("compartmentIdInSubtree", "true");
+        }
+        q.append_pair("repositoryName", repository_name);
         match (image.digest(), image.tag()) {
             (Some(d), _) => q.append_pair("imageDigest", d),
             (None, t) => q.append_pair("version", t.unwrap_or("latest")),

@@ -428,6 +428,16 @@ async fn ocir_deletes_through_the_signed_artifacts_api() {
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].repository_name, "other");
 
+    // With the tenancy as the compartment, every compartment under it is searched.
+    let by_tenancy = [env[0], env[1], env[2], ("OCI_COMPARTMENT_ID", TENANCY)];
+    let out = mediaserver_off_runtime(
+        &["registry", "delete", "iad.ocir.io/ns/other:v1"],
+        &by_tenancy,
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(standin.ocir_images().is_empty());
+
     // Gone: not found. No compartment: said before anything is sent.
     let out = mediaserver_off_runtime(&by_tag, &env).await;
     assert_eq!(out.status.code(), Some(1));
