@@ -29,6 +29,8 @@ if [ "${1:-}" != "--server-only" ]; then
   command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry)
   command -v skopeo >/dev/null 2>&1 || need_apt+=(skopeo)
   command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
+  # The token-auth registry test makes its token signer's certificate with openssl.
+  command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 fi
 
 if [ "${#need_apt[@]}" -gt 0 ]; then

@@ -28,6 +28,7 @@ pub mod container_instances;
 pub mod objectstorage;
 mod ocir;
 pub mod streaming;
+pub use ocir::OcirImage;
 pub mod verify;
 
 use std::collections::HashMap;
@@ -190,6 +191,11 @@ impl Standin {
             .route("/v1/x509", post(federation))
             .route("/20190301/secretbundles/{id}", get(secret_bundle))
             .route("/20180419/docker/token", get(ocir::token))
+            .route("/20160918/container/images", get(ocir::list_images))
+            .route(
+                "/20160918/container/images/{id}",
+                axum::routing::delete(ocir::delete_image),
+            )
             .with_state(shared.clone())
             .merge(object_storage.router())
             .merge(container_instances.router())
@@ -305,6 +311,30 @@ impl Standin {
     /// Tokens handed out by the OCIR token exchange.
     pub fn ocir_token_calls(&self) -> usize {
         self.shared.ocir.calls()
+    }
+
+    /// Registers a container image for the Artifacts API (ListContainerImages,
+    /// DeleteContainerImage); returns its OCID.
+    pub fn add_ocir_image(
+        &self,
+        compartment_id: &str,
+        repository_name: &str,
+        digest: &str,
+        versions: &[&str],
+    ) -> String {
+        self.shared
+            .ocir
+            .add_image(compartment_id, repository_name, digest, versions)
+    }
+
+    /// The container images not deleted.
+    pub fn ocir_images(&self) -> Vec<OcirImage> {
+        self.shared.ocir.images()
+    }
+
+    /// (keyId, image OCID) of every accepted DeleteContainerImage.
+    pub fn ocir_image_deletes(&self) -> Vec<(String, String)> {
+        self.shared.ocir.deletes()
     }
 
     /// The keyIds that signed the OCIR token requests (session tokens shown as `ST$<session token>`).

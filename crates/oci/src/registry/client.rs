@@ -17,8 +17,9 @@ const MAX_TAG_PAGES: usize = 1000;
 /// A registry client for one set of credentials (`oci-client` remembers the first login per
 /// registry, so other credentials need another client).
 pub struct RegistryClient {
-    client: Client,
-    credentials: RegistryCredentials,
+    pub(super) client: Client,
+    pub(super) credentials: RegistryCredentials,
+    pub(super) insecure: bool,
 }
 
 impl std::fmt::Debug for RegistryClient {
@@ -45,6 +46,7 @@ impl RegistryClient {
         RegistryClient {
             client: Client::new(config),
             credentials,
+            insecure,
         }
     }
 
@@ -90,7 +92,7 @@ impl RegistryClient {
         Ok(tags)
     }
 
-    fn error(
+    pub(super) fn error(
         &self,
         image: &ImageReference,
         target: Target,
@@ -198,7 +200,7 @@ impl RegistryClient {
     }
 }
 
-enum Target {
+pub(super) enum Target {
     Manifest,
     Repository,
 }
@@ -232,7 +234,7 @@ fn unauthorized_hint(image: &ImageReference, creds: &RegistryCredentials) -> Str
 }
 
 /// `reqwest` errors say little at the top level ("error sending request"); the cause says why.
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(super) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
     while let Some(c) = cur {

@@ -1,7 +1,14 @@
 //! Container registries, OCIR first: validated image references ([`ImageReference`]),
 //! credentials ([`RegistryCredentials`]: user name + auth token, or a token exchanged with an
-//! OCI-signed request) and the two calls mediaserver makes ([`RegistryClient::resolve`] a tag
-//! to its manifest digest, [`RegistryClient::tags`]), over `oci-client`.
+//! OCI-signed request) and the calls mediaserver makes ([`RegistryClient::resolve`] a tag
+//! to its manifest digest, [`RegistryClient::tags`], [`RegistryClient::image`] in `image.rs`),
+//! over `oci-client`; [`RegistryClient::delete`] (`delete.rs`) is the distribution API's
+//! manifest DELETE, written here because `oci-client` has none.
+//!
+//! Providers (`ARTIFACTS_REGISTRY_PROVIDER`): `provider.rs` ([`RegistryProvider`], each one's
+//! reference form in [`RepositoryLocation`]), `ecr.rs` (GetAuthorizationToken, SigV4),
+//! `artifact_registry.rs` (Google OAuth tokens: JWT bearer grant or metadata server),
+//! `ocir_delete.rs` (OCIR deletes through the signed Artifacts API).
 //!
 //! ```no_run
 //! # async fn f() -> Result<(), mediaserver_oci::registry::RegistryError> {
@@ -13,9 +20,24 @@
 //! # Ok(()) }
 //! ```
 
+mod artifact_registry;
 mod auth;
 mod client;
+mod delete;
+mod ecr;
+mod image;
+mod ocir_delete;
+mod provider;
 mod reference;
+
+pub use artifact_registry::{
+    metadata_login, service_account_login, ServiceAccountKey, CLOUD_PLATFORM_SCOPE,
+    DEFAULT_METADATA_HOST, JWT_BEARER_GRANT, OAUTH_TOKEN_USER,
+};
+pub use ecr::{ecr_api_endpoint, ecr_login, AwsCredentials};
+pub use image::ImageInfo;
+pub use ocir_delete::{artifacts_endpoint, ocir_delete, ARTIFACTS_API};
+pub use provider::{RegistryProvider, RepositoryLocation};
 
 pub use auth::{
     exchange_oci_token, login, token_endpoint, validate_ocir_username, LoginOptions, OciTokenMode,
@@ -76,6 +98,14 @@ pub enum RegistryError {
     #[error("OCIR token exchange at {url} failed: {source}")]
     TokenExchange {
         url: String,
+        #[source]
+        source: Box<OciError>,
+    },
+
+    /// An OCI API call (the Artifacts API) failed.
+    #[error("{what}: {source}")]
+    OciApi {
+        what: String,
         #[source]
         source: Box<OciError>,
     },

@@ -5,6 +5,7 @@ mod backfill_downloads;
 mod migrate;
 mod reconcile;
 mod registry;
+mod registry_ops;
 mod serve;
 mod transcode;
 mod upload;
@@ -127,8 +128,9 @@ enum Command {
     /// (Ctrl-C, a crash) are remembered in a state file: running the same command again resumes
     /// each file where the server left off.
     Upload(upload::UploadArgs),
-    /// Ask a container registry (OCIR or any other) about images: a tag's digest, a
-    /// repository's tags.
+    /// Ask a container registry (OCIR, ECR, Artifact Registry or any other) about images: a
+    /// tag's digest, a repository's tags, a tag's full reference, an image's description; delete
+    /// an image or prune a repository to its newest images.
     #[command(subcommand)]
     Registry(registry::RegistryCommand),
 }

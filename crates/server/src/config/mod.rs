@@ -17,6 +17,7 @@ mod job_runner;
 mod jobs;
 mod oci;
 mod pictures;
+mod registry;
 mod storage;
 mod vars;
 
@@ -27,6 +28,7 @@ pub use http::{HttpConfig, WebhookConfig};
 pub use job_runner::{ContainerInstancesConfig, RunnerChoice};
 pub use jobs::JobConfig;
 pub use pictures::PicturesConfig;
+pub use registry::{registry_from_env, RegistryConfig};
 pub use storage::{StorageConfig, StorageProvider};
 pub use vars::ConfigError;
 
@@ -49,6 +51,8 @@ pub struct Config {
     pub codecs: mediaserver_pipeline::codecs::CodecOptions,
     /// How to reach OCI (see `oci.rs`): the principal, region and endpoint overrides.
     pub oci: mediaserver_oci::AuthSettings,
+    /// `ARTIFACTS_REGISTRY_PROVIDER` and its repository (see `registry.rs`).
+    pub registry: RegistryConfig,
     /// `LOG_FORMAT=json`.
     pub log_json: bool,
     /// Pictures on demand: renders at once, their queue, their timeout.
@@ -84,6 +88,7 @@ impl Config {
             || !matches!(jobs.runner, RunnerChoice::InProcess);
         let oci = oci::from_vars(&vars, uses_oci)?;
         let pictures = pictures::from_vars(&vars)?;
+        let registry = registry::from_vars(&vars)?;
         Ok(Config {
             data_dir,
             http,
@@ -94,6 +99,7 @@ impl Config {
             events,
             codecs,
             oci,
+            registry,
             log_json,
             pictures,
         })

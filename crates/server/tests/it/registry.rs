@@ -16,7 +16,7 @@ const PASS: &str = "ci-password";
 
 /// Runs the binary with only the variables given (plus PATH/HOME), `stdin` fed in.
 /// [`mediaserver`] from an async test whose runtime also serves the stand-in it talks to.
-async fn mediaserver_off_runtime(args: &[&str], env: &[(&str, &str)]) -> Output {
+pub(crate) async fn mediaserver_off_runtime(args: &[&str], env: &[(&str, &str)]) -> Output {
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     let env: Vec<(String, String)> = env
         .iter()
@@ -31,7 +31,7 @@ async fn mediaserver_off_runtime(args: &[&str], env: &[(&str, &str)]) -> Output 
     .unwrap()
 }
 
-fn mediaserver(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
+pub(crate) fn mediaserver(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_mediaserver"));
     cmd.args(args)
         .env_clear()
@@ -51,11 +51,11 @@ fn mediaserver(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Outp
     child.wait_with_output().unwrap()
 }
 
-fn stdout(o: &Output) -> String {
+pub(crate) fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).trim().to_string()
 }
 
-fn stderr(o: &Output) -> String {
+pub(crate) fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).trim().to_string()
 }
 

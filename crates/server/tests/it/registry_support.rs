@@ -56,11 +56,40 @@ impl TestRegistry {
             htpasswd.push('\n');
         }
         std::fs::write(dir.path().join("htpasswd"), htpasswd).unwrap();
+        let auth = format!(
+            "  htpasswd:\n    realm: mediaserver-test\n    path: {}\n",
+            dir.path().join("htpasswd").display()
+        );
+        Self::start_with_auth(dir, &auth)
+    }
+
+    /// Starts a registry with token auth (the distribution token spec): clients get a JWT
+    /// from `realm`, which the registry checks against `cert_pem` (the signer's certificate,
+    /// sent in the token's `x5c`), `issuer` and `service`.
+    pub fn start_with_token_auth(
+        realm: &str,
+        service: &str,
+        issuer: &str,
+        cert_pem: &str,
+    ) -> TestRegistry {
+        for tool in ["docker-registry", "skopeo"] {
+            require(tool);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let bundle = dir.path().join("token-cert.pem");
+        std::fs::write(&bundle, cert_pem).unwrap();
+        let auth = format!(
+            "  token:\n    realm: {realm}\n    service: {service}\n    issuer: {issuer}\n    rootcertbundle: {}\n",
+            bundle.display()
+        );
+        Self::start_with_auth(dir, &auth)
+    }
+
+    fn start_with_auth(dir: TempDir, auth: &str) -> TestRegistry {
         let port = free_port();
         let config = format!(
-            "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {root}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\nauth:\n  htpasswd:\n    realm: mediaserver-test\n    path: {htpasswd}\n",
+            "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {root}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\nauth:\n{auth}",
             root = dir.path().join("data").display(),
-            htpasswd = dir.path().join("htpasswd").display(),
         );
         let config_path = dir.path().join("config.yml");
         std::fs::write(&config_path, config).unwrap();
@@ -106,6 +135,22 @@ impl TestRegistry {
         }
     }
 
+    /// Whether `repo` still has a manifest with `digest` (a GET by digest, as skopeo does).
+    pub fn has_manifest(&self, user: &str, pass: &str, repo: &str, digest: &str) -> bool {
+        let out = Command::new("skopeo")
+            .args([
+                "--insecure-policy",
+                "inspect",
+                "--raw",
+                "--tls-verify=false",
+            ])
+            .arg(format!("--creds={user}:{pass}"))
+            .arg(format!("docker://{}/{repo}@{digest}", self.host))
+            .output()
+            .unwrap();
+        out.status.success()
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
     }
@@ -113,11 +158,25 @@ impl TestRegistry {
     /// Builds a one-layer OCI image whose layer holds `content`, pushes it as
     /// `{host}/{repo}:{tag}` with skopeo, and returns the manifest digest skopeo reports.
     pub fn push(&self, user: &str, pass: &str, repo: &str, tag: &str, content: &[u8]) -> String {
-        let layout = self
-            .dir
-            .path()
-            .join(format!("layout-{}", sha256_hex(content)));
-        build_oci_layout(&layout, tag, content);
+        self.push_created(user, pass, repo, tag, content, None)
+    }
+
+    /// [`TestRegistry::push`] of an image whose config says it was `created` (RFC 3339).
+    pub fn push_created(
+        &self,
+        user: &str,
+        pass: &str,
+        repo: &str,
+        tag: &str,
+        content: &[u8],
+        created: Option<&str>,
+    ) -> String {
+        let layout = self.dir.path().join(format!(
+            "layout-{}-{}",
+            sha256_hex(content),
+            sha256_hex(created.unwrap_or("").as_bytes())
+        ));
+        build_oci_layout_created(&layout, tag, content, created);
         let out = Command::new("skopeo")
             .args([
                 "--insecure-policy",
@@ -133,6 +192,74 @@ impl TestRegistry {
         assert!(
             out.status.success(),
             "skopeo copy: {}\nregistry log: {}",
+            String::from_utf8_lossy(&out.stderr),
+            self.log()
+        );
+        self.skopeo_digest(user, pass, repo, tag)
+    }
+
+    /// Pushes a multi-platform image: an OCI index of one image per `(os, arch, content)`, each
+    /// created at `created`, as `{host}/{repo}:{tag}` (skopeo `--all`); returns the index digest.
+    pub fn push_index(
+        &self,
+        user: &str,
+        pass: &str,
+        repo: &str,
+        tag: &str,
+        images: &[(&str, &str, &[u8], &str)],
+    ) -> String {
+        let layout = self.dir.path().join(format!("index-{tag}"));
+        std::fs::create_dir_all(layout.join("blobs/sha256")).unwrap();
+        std::fs::write(
+            layout.join("oci-layout"),
+            r#"{"imageLayoutVersion":"1.0.0"}"#,
+        )
+        .unwrap();
+        let manifests: Vec<serde_json::Value> = images
+            .iter()
+            .map(|(os, arch, content, created)| {
+                let (digest, size) = write_image(&layout, content, Some(created), os, arch);
+                serde_json::json!({
+                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "digest": digest,
+                    "size": size,
+                    "platform": {"os": os, "architecture": arch},
+                })
+            })
+            .collect();
+        let index = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": manifests,
+        });
+        let (index_digest, index_size) = write_blob(&layout, index.to_string().as_bytes());
+        let top = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [{
+                "mediaType": "application/vnd.oci.image.index.v1+json",
+                "digest": index_digest,
+                "size": index_size,
+                "annotations": {"org.opencontainers.image.ref.name": tag},
+            }],
+        });
+        std::fs::write(layout.join("index.json"), top.to_string()).unwrap();
+        let out = Command::new("skopeo")
+            .args([
+                "--insecure-policy",
+                "copy",
+                "--all",
+                "--quiet",
+                "--dest-tls-verify=false",
+            ])
+            .arg(format!("--dest-creds={user}:{pass}"))
+            .arg(format!("oci:{}:{tag}", layout.display()))
+            .arg(format!("docker://{}/{repo}:{tag}", self.host))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "skopeo copy --all: {}\nregistry log: {}",
             String::from_utf8_lossy(&out.stderr),
             self.log()
         );
@@ -181,21 +308,21 @@ fn write_blob(layout: &Path, bytes: &[u8]) -> (String, usize) {
     (format!("sha256:{hex}"), bytes.len())
 }
 
-/// An OCI image layout (image-spec `image-layout.md`) with one image tagged `tag`.
-pub fn build_oci_layout(layout: &Path, tag: &str, content: &[u8]) -> PathBuf {
-    std::fs::create_dir_all(layout.join("blobs/sha256")).unwrap();
-    std::fs::write(
-        layout.join("oci-layout"),
-        r#"{"imageLayoutVersion":"1.0.0"}"#,
-    )
-    .unwrap();
-
+/// Writes one image's blobs (a one-file layer holding `content`, its config for `os`/`arch`
+/// with `created`, the manifest) into `layout`; returns the manifest's digest and size.
+pub fn write_image(
+    layout: &Path,
+    content: &[u8],
+    created: Option<&str>,
+    os: &str,
+    arch: &str,
+) -> (String, usize) {
     // The layer: an uncompressed tar of one file, made by (GNU) tar with fixed metadata so the
     // same content makes the same layer, hence the same image digest.
-    let files = layout.join("rootfs");
+    let files = layout.join(format!("rootfs-{os}-{arch}"));
     std::fs::create_dir_all(&files).unwrap();
     std::fs::write(files.join("hello.txt"), content).unwrap();
-    let tar_path = layout.join("layer.tar");
+    let tar_path = layout.join(format!("layer-{os}-{arch}.tar"));
     let st = Command::new("tar")
         .args([
             "--mtime=@0",
@@ -215,12 +342,15 @@ pub fn build_oci_layout(layout: &Path, tag: &str, content: &[u8]) -> PathBuf {
     let layer = std::fs::read(&tar_path).unwrap();
     let (layer_digest, layer_size) = write_blob(layout, &layer);
 
-    let config = serde_json::json!({
-        "architecture": "amd64",
-        "os": "linux",
+    let mut config = serde_json::json!({
+        "architecture": arch,
+        "os": os,
         "config": {"Cmd": ["/hello"]},
         "rootfs": {"type": "layers", "diff_ids": [layer_digest]},
     });
+    if let Some(c) = created {
+        config["created"] = serde_json::Value::String(c.to_string());
+    }
     let (config_digest, config_size) = write_blob(layout, config.to_string().as_bytes());
     let manifest = serde_json::json!({
         "schemaVersion": 2,
@@ -236,7 +366,29 @@ pub fn build_oci_layout(layout: &Path, tag: &str, content: &[u8]) -> PathBuf {
             "size": layer_size,
         }],
     });
-    let (manifest_digest, manifest_size) = write_blob(layout, manifest.to_string().as_bytes());
+    write_blob(layout, manifest.to_string().as_bytes())
+}
+
+/// An OCI image layout (image-spec `image-layout.md`) with one image tagged `tag`.
+pub fn build_oci_layout(layout: &Path, tag: &str, content: &[u8]) -> PathBuf {
+    build_oci_layout_created(layout, tag, content, None)
+}
+
+/// [`build_oci_layout`] with the config's `created` set.
+pub fn build_oci_layout_created(
+    layout: &Path,
+    tag: &str,
+    content: &[u8],
+    created: Option<&str>,
+) -> PathBuf {
+    std::fs::create_dir_all(layout.join("blobs/sha256")).unwrap();
+    std::fs::write(
+        layout.join("oci-layout"),
+        r#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .unwrap();
+
+    let (manifest_digest, manifest_size) = write_image(layout, content, created, "linux", "amd64");
     let index = serde_json::json!({
         "schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.index.v1+json",
