@@ -9,6 +9,7 @@
 
 mod auth;
 mod database;
+mod gcs;
 mod http;
 mod job_runner;
 mod jobs;
@@ -18,6 +19,7 @@ mod vars;
 
 pub use auth::AuthConfig;
 pub use database::{validate_database_url, DatabaseConfig};
+pub use gcs::GcsConfig;
 pub use http::{HttpConfig, WebhookConfig};
 pub use job_runner::{ContainerInstancesConfig, RunnerChoice};
 pub use jobs::JobConfig;

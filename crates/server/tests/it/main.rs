@@ -29,6 +29,7 @@ mod downloads;
 mod embeds;
 mod events;
 mod faults;
+mod gcs;
 mod job_faults;
 mod oci_storage;
 mod oci_vault;
