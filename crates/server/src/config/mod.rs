@@ -16,6 +16,7 @@ mod jobs;
 mod oci;
 mod storage;
 mod vars;
+mod vault_secrets;
 
 pub use auth::AuthConfig;
 pub use database::{validate_database_url, DatabaseConfig};
@@ -25,6 +26,7 @@ pub use job_runner::{ContainerInstancesConfig, RunnerChoice};
 pub use jobs::JobConfig;
 pub use storage::{StorageConfig, StorageProvider};
 pub use vars::ConfigError;
+pub use vault_secrets::VaultSecretOcids;
 
 use std::path::PathBuf;
 use vars::{err, Vars};
@@ -43,6 +45,8 @@ pub struct Config {
     pub oci: mediaserver_oci::AuthSettings,
     /// `LOG_FORMAT=json`.
     pub log_json: bool,
+    /// `EVENTS_SECRET_OCID`, `WEBHOOK_SECRET_OCID` (read from OCI Vault at startup).
+    pub vault: VaultSecretOcids,
 }
 
 impl Config {
@@ -65,7 +69,9 @@ impl Config {
             Some(_) => return Err(err("LOG_FORMAT", "must be 'text' or 'json'")),
         };
         let jobs = jobs::from_vars(&vars, &data_dir, storage.provider)?;
+        let vault = vault_secrets::from_vars(&vars)?;
         let uses_oci = auth.jwt_secret_ocid.is_some()
+            || vault.any()
             || database.url_secret_ocid.is_some()
             || storage.provider == StorageProvider::OciBucket
             || !matches!(jobs.runner, RunnerChoice::InProcess);
@@ -79,6 +85,7 @@ impl Config {
             jobs,
             oci,
             log_json,
+            vault,
         })
     }
 

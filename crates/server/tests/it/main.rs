@@ -49,5 +49,6 @@ mod subtitles;
 mod text_tracks;
 mod uploads_direct;
 mod uploads_tus;
+mod vault_shared_secrets;
 mod webhooks;
 mod workers;
