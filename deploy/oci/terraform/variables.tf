@@ -249,3 +249,21 @@ variable "allow_registration" {
   default     = null
   nullable    = true
 }
+
+variable "ocir_immutable" {
+  description = "Make the OCIR repository immutable: a pushed tag can never point at other bytes (release.yml then cannot re-push `latest`; deploy a sha, version or date tag)."
+  type        = bool
+  default     = false
+}
+
+variable "ocir_scanning" {
+  description = "Scan every image pushed to the OCIR repository for vulnerabilities (OCI Vulnerability Scanning Service; results in the console under Scanning)."
+  type        = bool
+  default     = true
+}
+
+variable "ci_push_group_name" {
+  description = "IAM group of the user CI pushes images as (OCIR_USERNAME in release.yml); it gets push access to this repository only. Empty: no policy (grant it yourself)."
+  type        = string
+  default     = ""
+}
