@@ -53,6 +53,8 @@ resource "oci_container_instances_container_instance" "server" {
       OCI_CI_SHAPE            = var.worker_shape
       OCI_CI_OCPUS            = tostring(var.worker_ocpus)
       OCI_CI_MEMORY_GB        = tostring(var.worker_memory_gb)
+      # Blank is unset: the instance's own 15 GB disk.
+      OCI_CI_SCRATCH_GB = var.worker_scratch_gb == 0 ? "" : tostring(var.worker_scratch_gb)
       # Behind the load balancer (the only other host of the public subnet) the client address
       # the login throttle counts by is the one it forwards; without one, nobody's is believed.
       TRUSTED_PROXIES = local.https_enabled ? local.public_subnet_cidr : ""

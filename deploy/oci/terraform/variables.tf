@@ -267,3 +267,14 @@ variable "ci_push_group_name" {
   type        = string
   default     = ""
 }
+
+variable "worker_scratch_gb" {
+  description = "Scratch space of each transcode's Container Instance beyond its fixed 15 GB disk (OCI_CI_SCRATCH_GB): an in-memory directory of this many GB, billed as memory on top of worker_memory_gb. 0: the 15 GB disk (sources up to a few GB)."
+  type        = number
+  default     = 0
+  validation {
+    # (The server refuses worker_memory_gb + worker_scratch_gb above 1024 at start.)
+    condition     = var.worker_scratch_gb >= 0 && var.worker_scratch_gb <= 1024
+    error_message = "worker_scratch_gb must be from 0 to 1024."
+  }
+}
