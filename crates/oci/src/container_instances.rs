@@ -34,6 +34,30 @@ pub struct CreateContainerInstance {
     pub graceful_shutdown_timeout_in_seconds: Option<i64>,
     #[serde(default)]
     pub freeform_tags: BTreeMap<String, String>,
+    /// Volumes the containers may mount (`volumeMounts`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<CreateVolume>,
+}
+
+/// `CreateContainerEmptyDirVolumeDetails`: an empty directory for the instance's lifetime,
+/// backed by its ephemeral disk (`EPHEMERAL_STORAGE`, 15 GB per instance whatever the shape) or
+/// by its memory (`MEMORY`: as large as the memory given to it).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateVolume {
+    pub name: String,
+    /// `EMPTYDIR`.
+    pub volume_type: String,
+    /// `EPHEMERAL_STORAGE` or `MEMORY`.
+    pub backing_store: String,
+}
+
+/// `CreateVolumeMountDetails`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct VolumeMount {
+    pub mount_path: String,
+    pub volume_name: String,
 }
 
 /// `CreateContainerInstanceShapeConfigDetails`.
@@ -59,6 +83,8 @@ pub struct CreateContainer {
     /// `false` gives the container the instance's resource principal (`OCI_AUTH=resource_principal`).
     #[serde(default)]
     pub is_resource_principal_disabled: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volume_mounts: Vec<VolumeMount>,
 }
 
 /// `CreateContainerVnicDetails`.
@@ -298,6 +324,10 @@ mod tests {
                 environment_variables: [("OCI_AUTH".to_string(), "resource_principal".to_string())]
                     .into(),
                 is_resource_principal_disabled: false,
+                volume_mounts: vec![VolumeMount {
+                    mount_path: "/scratch".into(),
+                    volume_name: "scratch".into(),
+                }],
             }],
             vnics: vec![CreateVnic {
                 subnet_id: "s".into(),
@@ -306,6 +336,11 @@ mod tests {
             container_restart_policy: "NEVER".into(),
             graceful_shutdown_timeout_in_seconds: None,
             freeform_tags: [("mediaserver-job".to_string(), "j".to_string())].into(),
+            volumes: vec![CreateVolume {
+                name: "scratch".into(),
+                volume_type: "EMPTYDIR".into(),
+                backing_store: "MEMORY".into(),
+            }],
         };
         let v = serde_json::to_value(&d).unwrap();
         assert_eq!(v["compartmentId"], "c");
@@ -320,6 +355,16 @@ mod tests {
         assert_eq!(v["containerRestartPolicy"], "NEVER");
         assert_eq!(v["freeformTags"]["mediaserver-job"], "j");
         assert!(v.get("gracefulShutdownTimeoutInSeconds").is_none());
+        assert_eq!(v["volumes"][0]["volumeType"], "EMPTYDIR");
+        assert_eq!(v["volumes"][0]["backingStore"], "MEMORY");
+        assert_eq!(
+            v["containers"][0]["volumeMounts"][0]["mountPath"],
+            "/scratch"
+        );
+        assert_eq!(
+            v["containers"][0]["volumeMounts"][0]["volumeName"],
+            "scratch"
+        );
     }
 
     #[test]

@@ -69,6 +69,7 @@ fn details(job: &str) -> CreateContainerInstance {
             environment_variables: [("OCI_AUTH".to_string(), "resource_principal".to_string())]
                 .into(),
             is_resource_principal_disabled: false,
+            volume_mounts: Vec::new(),
         }],
         vnics: vec![CreateVnic {
             subnet_id: "ocid1.subnet.oc1.iad.aaaa".into(),
@@ -77,6 +78,7 @@ fn details(job: &str) -> CreateContainerInstance {
         container_restart_policy: "NEVER".into(),
         graceful_shutdown_timeout_in_seconds: None,
         freeform_tags: [("mediaserver-job".to_string(), job.to_string())].into(),
+        volumes: Vec::new(),
     }
 }
 

@@ -1,16 +1,20 @@
-//! Secrets the configuration only points at: `JWT_SECRET_OCID` / `DATABASE_URL_SECRET_OCID`
-//! read from OCI Vault, and the JWT signing secret generated into the data directory in the
+//! Secrets the configuration only points at: `JWT_SECRET_OCID` / `DATABASE_URL_SECRET_OCID` /
+//! `EVENTS_SECRET_OCID` / `WEBHOOK_SECRET_OCID` read from OCI Vault, and the JWT signing secret generated into the data directory in the
 //! embedded setup.
 
 use crate::config::Config;
 use anyhow::{bail, Context};
 use std::path::Path;
 
-/// Reads `JWT_SECRET_OCID` and `DATABASE_URL_SECRET_OCID` from OCI Vault (signed as the
-/// `OCI_AUTH` principal) into the configuration. Every failure names the variable and the
-/// secret; nothing is read when neither is set.
+/// Reads `JWT_SECRET_OCID`, `DATABASE_URL_SECRET_OCID`, `EVENTS_SECRET_OCID` and
+/// `WEBHOOK_SECRET_OCID` from OCI Vault (signed as the `OCI_AUTH` principal) into the
+/// configuration. Every failure names the variable and the secret; nothing is read when none
+/// is set.
 pub async fn resolve_oci_secrets(mut config: Config) -> anyhow::Result<Config> {
-    if config.auth.jwt_secret_ocid.is_none() && config.database.url_secret_ocid.is_none() {
+    if config.auth.jwt_secret_ocid.is_none()
+        && config.database.url_secret_ocid.is_none()
+        && !config.vault.any()
+    {
         return Ok(config);
     }
     let http = mediaserver_oci::default_http_client()?;
@@ -42,7 +46,36 @@ pub async fn resolve_oci_secrets(mut config: Config) -> anyhow::Result<Config> {
         config.database.url = value.trim().to_string();
         tracing::info!(secret = %id, "database URL read from OCI Vault");
     }
+    if let Some(id) = config.vault.events_secret.clone() {
+        let value = read_shared_secret(&client, &id, "EVENTS_SECRET_OCID").await?;
+        config.http.events_secret = Some(mediaserver_core::Secret::new(value));
+        tracing::info!(secret = %id, "events secret read from OCI Vault");
+    }
+    if let Some(id) = config.vault.webhook_secret.clone() {
+        let value = read_shared_secret(&client, &id, "WEBHOOK_SECRET_OCID").await?;
+        if let Some(webhook) = config.http.webhook.as_mut() {
+            webhook.secret = mediaserver_core::Secret::new(value);
+        }
+        tracing::info!(secret = %id, "webhook signing secret read from OCI Vault");
+    }
     Ok(config)
+}
+
+/// A shared secret (events, webhook): the secret's text without the newline an editor or
+/// `echo` leaves; an empty one is refused (it would let anyone in, or sign with nothing).
+async fn read_shared_secret(
+    client: &mediaserver_oci::OciClient,
+    id: &str,
+    var: &'static str,
+) -> anyhow::Result<String> {
+    let value = mediaserver_oci::vault::read_secret_string(client, id)
+        .await
+        .context(var)?;
+    let value = value.trim_end_matches(['\r', '\n']).to_string();
+    if value.is_empty() {
+        bail!("{var}: secret {id} is empty");
+    }
+    Ok(value)
 }
 
 /// The JWT signing secret: `JWT_SECRET` if set; in the embedded setup, otherwise one generated on

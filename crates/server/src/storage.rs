@@ -30,9 +30,35 @@ pub async fn open_storage(config: &Config, bucket: &str) -> anyhow::Result<Arc<d
             ..Default::default()
         })
         .context("configuring the S3 bucket (STORAGE_* variables)")?,
+        StorageProvider::GcpBucket => {
+            let store = mediaserver_storage::gcs(gcs_options(config, bucket))
+                .context("configuring the GCS bucket (STORAGE_ENDPOINT, GOOGLE_* variables)")?;
+            // One cheap listing: wrong credentials or a missing bucket stop startup with why.
+            store.check().await.with_context(|| {
+                format!("opening GCS bucket {bucket} (STORAGE_PROVIDER=GCPBucket)")
+            })?;
+            store
+        }
         StorageProvider::OciBucket => open_oci_bucket(config, bucket).await?,
     };
     Ok(store)
+}
+
+/// A `GCPBucket`'s settings from the configuration (also `mediaserver transcode`'s `gs://`).
+pub(crate) fn gcs_options(config: &Config, bucket: &str) -> mediaserver_storage::GcsOptions {
+    let cfg = &config.storage;
+    mediaserver_storage::GcsOptions {
+        bucket: bucket.to_string(),
+        endpoint: cfg.endpoint.clone(),
+        service_account_key: cfg
+            .gcs
+            .service_account_key
+            .as_ref()
+            .map(|s| s.expose().to_string()),
+        application_credentials: cfg.gcs.application_credentials.clone(),
+        part_size: cfg.part_size,
+        ..Default::default()
+    }
 }
 
 async fn open_oci_bucket(config: &Config, bucket: &str) -> anyhow::Result<Arc<dyn Storage>> {

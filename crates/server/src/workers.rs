@@ -133,6 +133,7 @@ pub async fn job_runner(config: &Config) -> anyhow::Result<Option<Arc<ContainerI
         shape: ci.shape.clone(),
         ocpus: ci.ocpus,
         memory_gb: ci.memory_gb,
+        scratch_gb: ci.scratch_gb,
         pinned_image: pinned,
         namespace,
         media_bucket: config.storage.media_bucket.clone(),

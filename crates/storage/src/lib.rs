@@ -3,11 +3,12 @@
 //! Providers, one module each:
 //! - [`local()`] (`local/`): a directory per bucket;
 //! - [`s3()`] (`s3.rs`): any S3-compatible endpoint, including OCI's S3 compatibility API;
+//! - [`gcs()`] (`gcs/`): Google Cloud Storage (or an emulator), writes over its JSON API;
 //! - `memory()` (`memory.rs`, feature `memory`): an in-process bucket for tests;
 //! - `oci_bucket()` (`oci/`, feature `oci`): OCI's native Object Storage API, signed by
 //!   `mediaserver-oci`.
 //!
-//! The first three run on `object_store` through one implementation (`objstore/`). Every
+//! The first four run on `object_store` through one implementation (`objstore/`). Every
 //! provider writes through the one multipart writer (`writer.rs`) and keeps resumable uploads
 //! in the same way (`resumable.rs`); a provider only supplies its part operations.
 
@@ -20,6 +21,7 @@ use std::time::Duration;
 
 mod aws_sign;
 mod error;
+mod gcs;
 mod key;
 mod local;
 #[cfg(feature = "memory")]
@@ -34,6 +36,7 @@ mod writer;
 
 pub use aws_sign::{aws_signer, AwsSigner};
 pub use error::{Result, StorageError};
+pub use gcs::{gcs, GcsOptions};
 pub use key::ObjectKey;
 pub use local::local;
 #[cfg(feature = "memory")]

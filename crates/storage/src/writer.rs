@@ -17,7 +17,6 @@
 //! sweeper and `mediaserver reconcile` use).
 
 use crate::error::Chain;
-#[cfg(feature = "oci")]
 use crate::resumable::{MultipartParts, PartRecord};
 use crate::{ObjectKey, ObjectWriter, PutResult, Result, SourceStream, StorageError};
 use async_trait::async_trait;
@@ -280,8 +279,7 @@ impl Drop for PartWriter {
 }
 
 /// A [`PartUpload`] over a provider's upload-id API: numbers the parts and collects their ETags
-/// for the commit. Only OCI needs it (the `object_store` backends bring their own upload).
-#[cfg(feature = "oci")]
+/// for the commit. OCI and GCS need it (the other `object_store` backends bring their own upload).
 pub(crate) struct IdUpload {
     parts: Arc<dyn MultipartParts>,
     key: ObjectKey,
@@ -290,7 +288,6 @@ pub(crate) struct IdUpload {
     done: Arc<Mutex<Vec<PartRecord>>>,
 }
 
-#[cfg(feature = "oci")]
 impl IdUpload {
     pub(crate) async fn start(parts: Arc<dyn MultipartParts>, key: ObjectKey) -> Result<Self> {
         let upload_id = parts.create(&key).await?;
@@ -304,7 +301,6 @@ impl IdUpload {
     }
 }
 
-#[cfg(feature = "oci")]
 #[async_trait]
 impl PartUpload for IdUpload {
     fn put_part(&mut self, data: Bytes) -> BoxFuture<'static, Result<()>> {

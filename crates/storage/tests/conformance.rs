@@ -1,5 +1,7 @@
 //! One behavioural suite run against every provider: Local (temp dir), Memory, real S3 (moto
-//! at `MEDIASERVER_TEST_S3_ENDPOINT`; the S3 variants fail if it is unset) and OCIBucket against
+//! at `MEDIASERVER_TEST_S3_ENDPOINT`; the S3 variants fail if it is unset), GCPBucket (the
+//! fake-gcs-server emulator at `MEDIASERVER_TEST_GCS_ENDPOINT`, signed with a service-account
+//! key so that signed URLs are exercised; likewise required) and OCIBucket against
 //! the in-process Object Storage stand-in, which verifies every request's signature (and small
 //! list pages, so pagination is exercised). The OCIBucket cases need the `oci` feature.
 
@@ -23,6 +25,7 @@ enum Kind {
     Local,
     Memory,
     S3,
+    Gcs,
     #[cfg(feature = "oci")]
     Oci,
 }
@@ -31,7 +34,7 @@ impl Kind {
     /// Providers with presigned URLs (S3's, OCI's pre-authenticated requests).
     fn presigns(self) -> bool {
         match self {
-            Kind::S3 => true,
+            Kind::S3 | Kind::Gcs => true,
             #[cfg(feature = "oci")]
             Kind::Oci => true,
             Kind::Local | Kind::Memory => false,
@@ -44,6 +47,8 @@ struct Fixture {
     kind: Kind,
     /// S3 endpoint and bucket, for out-of-band checks.
     s3: Option<(String, String)>,
+    /// GCS emulator endpoint and bucket, for out-of-band checks.
+    gcs: Option<(String, String)>,
     /// The OCI stand-in and bucket, for out-of-band checks.
     #[cfg(feature = "oci")]
     oci: Option<OciStandin>,
@@ -73,6 +78,9 @@ impl Fixture {
     async fn open_uploads(&self) -> usize {
         if let Some((endpoint, bucket)) = &self.s3 {
             return open_multipart_uploads(endpoint, bucket).await;
+        }
+        if let Some((endpoint, bucket)) = &self.gcs {
+            return gcs_open_uploads(endpoint, bucket).await;
         }
         #[cfg(feature = "oci")]
         if let Some(o) = &self.oci {
@@ -122,7 +130,7 @@ async fn oci_fixture(part: usize) -> (Arc<dyn Storage>, OciStandin) {
 /// The smallest part size each provider accepts, so multipart paths are exercised cheaply.
 fn small_part(kind: Kind) -> usize {
     match kind {
-        Kind::S3 => MIN_S3_PART_SIZE,
+        Kind::S3 | Kind::Gcs => MIN_S3_PART_SIZE,
         #[cfg(feature = "oci")]
         Kind::Oci => mediaserver_storage::MIN_OCI_PART_SIZE,
         _ => MIB,
@@ -139,6 +147,7 @@ async fn fixture(kind: Kind) -> Fixture {
                 s,
                 kind,
                 s3: None,
+                gcs: None,
                 #[cfg(feature = "oci")]
                 oci: None,
                 _dir: Some(dir),
@@ -148,6 +157,7 @@ async fn fixture(kind: Kind) -> Fixture {
             s: mediaserver_storage::memory("bucket", part).expect("memory"),
             kind,
             s3: None,
+            gcs: None,
             #[cfg(feature = "oci")]
             oci: None,
             _dir: None,
@@ -161,6 +171,31 @@ async fn fixture(kind: Kind) -> Fixture {
                 s,
                 kind,
                 s3: Some((endpoint, bucket)),
+                gcs: None,
+                #[cfg(feature = "oci")]
+                oci: None,
+                _dir: None,
+            }
+        }
+        Kind::Gcs => {
+            let endpoint = gcs_endpoint();
+            let bucket = unique_bucket();
+            create_gcs_bucket(&endpoint, &bucket).await;
+            let s = mediaserver_storage::gcs(mediaserver_storage::GcsOptions {
+                bucket: bucket.clone(),
+                endpoint: Some(endpoint.clone()),
+                service_account_key: Some(service_account_key().0),
+                part_size: part,
+                max_retries: 2,
+                retry_timeout: Duration::from_secs(30),
+                ..Default::default()
+            })
+            .expect("gcs");
+            Fixture {
+                s,
+                kind,
+                s3: None,
+                gcs: Some((endpoint, bucket)),
                 #[cfg(feature = "oci")]
                 oci: None,
                 _dir: None,
@@ -173,6 +208,7 @@ async fn fixture(kind: Kind) -> Fixture {
                 s,
                 kind,
                 s3: None,
+                gcs: None,
                 oci: Some(oci),
                 _dir: None,
             }
@@ -212,6 +248,7 @@ macro_rules! conformance {
         mod local { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::fixture(super::Kind::Local).await).await } )* }
         mod memory { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::fixture(super::Kind::Memory).await).await } )* }
         mod s3 { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::fixture(super::Kind::S3).await).await } )* }
+        mod gcs { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::fixture(super::Kind::Gcs).await).await } )* }
         #[cfg(feature = "oci")]
         mod oci { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::fixture(super::Kind::Oci).await).await } )* }
     };
@@ -688,6 +725,11 @@ async fn presign(f: Fixture) {
             put_url.query().unwrap_or("").contains("X-Amz-Signature"),
             "{put_url}"
         );
+    } else if f.kind == Kind::Gcs {
+        // A V4 signed URL, signed locally with the service-account key.
+        let q = put_url.query().unwrap_or("");
+        assert!(q.contains("X-Goog-Signature"), "{put_url}");
+        assert!(q.contains("X-Goog-Algorithm=GOOG4-RSA-SHA256"), "{put_url}");
     } else {
         // A pre-authenticated request: the token is in the path, no signature needed.
         assert!(put_url.path().starts_with("/p/"), "{put_url}");
@@ -731,9 +773,18 @@ async fn check_ok(f: Fixture) {
             Kind::Local => "local",
             Kind::Memory => "memory",
             Kind::S3 => "s3",
+            Kind::Gcs => "gcs",
             #[cfg(feature = "oci")]
             Kind::Oci => "oci",
         }
+    );
+}
+
+#[test]
+fn gcs_requires_endpoint_variable() {
+    assert!(
+        std::env::var(GCS_ENDPOINT_VAR).is_ok_and(|v| !v.is_empty()),
+        "{GCS_ENDPOINT_VAR} is not set; the GCS conformance tests cannot run"
     );
 }
 

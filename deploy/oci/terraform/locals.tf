@@ -15,6 +15,9 @@ locals {
   ocir_host  = "${local.region_key}.ocir.io"
   image_repo = "${local.ocir_host}/${local.namespace}/${var.repository_name}"
   image      = "${local.image_repo}:${var.image_tag}"
+  # The tag's digest, so the server's image cannot change under it (see registry.tf).
+  image_digest = one(data.oci_artifacts_container_images.server.container_image_collection[0].items[*].digest)
+  image_pinned = "${local.image_repo}@${local.image_digest}"
 
   availability_domain = data.oci_identity_availability_domains.this.availability_domains[var.availability_domain_index].name
 

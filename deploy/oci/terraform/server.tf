@@ -24,7 +24,7 @@ resource "oci_container_instances_container_instance" "server" {
 
   containers {
     display_name = "server"
-    image_url    = local.image
+    image_url    = local.image_pinned
     arguments    = ["serve"]
     # Needed for OCI_AUTH=resource_principal.
     is_resource_principal_disabled = false
@@ -40,10 +40,9 @@ resource "oci_container_instances_container_instance" "server" {
       OCI_AUTH                 = "resource_principal"
       JWT_SECRET_OCID          = oci_vault_secret.jwt.id
       DATABASE_URL_SECRET_OCID = oci_vault_secret.database_url.id
-      # No OCID variant exists for this one; it is also the Basic-auth password in the
-      # Notifications subscription (events.tf).
-      EVENTS_SECRET           = random_password.events.result
-      EVENTS_OWNER_EMAIL      = var.events_owner_email
+      # Also the Basic-auth password in the Notifications subscription (events.tf).
+      EVENTS_SECRET_OCID = oci_vault_secret.events.id
+      EVENTS_OWNER_EMAIL = var.events_owner_email
       # Blank is unset: only the first account may register.
       ALLOW_REGISTRATION      = var.allow_registration == null ? "" : tostring(var.allow_registration)
       JOB_RUNNER              = "oci-container-instances"
@@ -54,6 +53,8 @@ resource "oci_container_instances_container_instance" "server" {
       OCI_CI_SHAPE            = var.worker_shape
       OCI_CI_OCPUS            = tostring(var.worker_ocpus)
       OCI_CI_MEMORY_GB        = tostring(var.worker_memory_gb)
+      # Blank is unset: the instance's own 15 GB disk.
+      OCI_CI_SCRATCH_GB = var.worker_scratch_gb == 0 ? "" : tostring(var.worker_scratch_gb)
       # Behind the load balancer (the only other host of the public subnet) the client address
       # the login throttle counts by is the one it forwards; without one, nobody's is believed.
       TRUSTED_PROXIES = local.https_enabled ? local.public_subnet_cidr : ""
@@ -78,6 +79,13 @@ resource "oci_container_instances_container_instance" "server" {
 
   # Secrets and image access must be granted before the server first starts.
   depends_on = [oci_identity_policy.containers]
+
+  lifecycle {
+    precondition {
+      condition     = local.image_digest != null
+      error_message = "No image tagged image_tag in the OCIR repository: push it first (docs/deploy-oci.md, step 4)."
+    }
+  }
 }
 
 data "oci_core_vnic" "server" {

@@ -249,3 +249,32 @@ variable "allow_registration" {
   default     = null
   nullable    = true
 }
+
+variable "ocir_immutable" {
+  description = "Make the OCIR repository immutable: a pushed tag can never point at other bytes (release.yml then cannot re-push `latest`; deploy a sha, version or date tag)."
+  type        = bool
+  default     = false
+}
+
+variable "ocir_scanning" {
+  description = "Scan every image pushed to the OCIR repository for vulnerabilities (OCI Vulnerability Scanning Service; results in the console under Scanning)."
+  type        = bool
+  default     = true
+}
+
+variable "ci_push_group_name" {
+  description = "IAM group of the user CI pushes images as (OCIR_USERNAME in release.yml); it gets push access to this repository only. Empty: no policy (grant it yourself)."
+  type        = string
+  default     = ""
+}
+
+variable "worker_scratch_gb" {
+  description = "Scratch space of each transcode's Container Instance beyond its fixed 15 GB disk (OCI_CI_SCRATCH_GB): an in-memory directory of this many GB, billed as memory on top of worker_memory_gb. 0: the 15 GB disk (sources up to a few GB)."
+  type        = number
+  default     = 0
+  validation {
+    # (The server refuses worker_memory_gb + worker_scratch_gb above 1024 at start.)
+    condition     = var.worker_scratch_gb >= 0 && var.worker_scratch_gb <= 1024
+    error_message = "worker_scratch_gb must be from 0 to 1024."
+  }
+}

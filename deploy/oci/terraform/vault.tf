@@ -1,5 +1,5 @@
-# A vault with one AES key: it encrypts both buckets and the two secrets mediaserver reads at
-# start (JWT_SECRET_OCID, DATABASE_URL_SECRET_OCID). The secret values are generated here, so
+# A vault with one AES key: it encrypts both buckets and the secrets mediaserver reads at
+# start (JWT_SECRET_OCID, DATABASE_URL_SECRET_OCID, EVENTS_SECRET_OCID). The secret values are generated here, so
 # they sit in the Terraform state: keep the state in an encrypted, access-controlled backend
 # (docs/deploy-oci.md shows an Object Storage backend).
 
@@ -61,6 +61,19 @@ resource "oci_vault_secret" "jwt" {
   secret_content {
     content_type = "BASE64"
     content      = base64encode(random_password.jwt.result)
+  }
+  freeform_tags = local.tags
+}
+
+resource "oci_vault_secret" "events" {
+  compartment_id = var.compartment_ocid
+  vault_id       = oci_kms_vault.this.id
+  key_id         = oci_kms_key.this.id
+  secret_name    = "${var.name_prefix}-events-secret"
+  description    = "mediaserver events endpoint secret (EVENTS_SECRET_OCID)"
+  secret_content {
+    content_type = "BASE64"
+    content      = base64encode(random_password.events.result)
   }
   freeform_tags = local.tags
 }

@@ -28,8 +28,8 @@ use async_trait::async_trait;
 use mediaserver_core::{Job, JobId, Media};
 use mediaserver_db::MediaReady;
 use mediaserver_oci::container_instances::{
-    ContainerInstancesClient, CreateContainer, CreateContainerInstance, CreateVnic, LifecycleState,
-    ShapeConfig,
+    ContainerInstancesClient, CreateContainer, CreateContainerInstance, CreateVnic, CreateVolume,
+    LifecycleState, ShapeConfig, VolumeMount,
 };
 use mediaserver_oci::OciError;
 use tokio_util::sync::CancellationToken;
@@ -40,6 +40,9 @@ use crate::{ErrorChain, PipelineError};
 
 /// The freeform tag carrying the job id.
 const JOB_TAG: &str = "mediaserver-job";
+/// The job container's scratch directory with `scratch_gb` (its `TEMP_DIR`).
+const SCRATCH_PATH: &str = "/scratch";
+const SCRATCH_VOLUME: &str = "scratch";
 
 /// What each job's instance looks like.
 #[derive(Debug, Clone)]
@@ -50,6 +53,9 @@ pub struct InstanceTemplate {
     pub shape: String,
     pub ocpus: f32,
     pub memory_gb: f32,
+    /// `OCI_CI_SCRATCH_GB`: a memory-backed scratch directory of this size (on top of
+    /// `memory_gb`) instead of the instance's fixed 15 GB ephemeral disk.
+    pub scratch_gb: Option<f32>,
     /// `host/repository@sha256:…`
     pub pinned_image: String,
     /// The Object Storage namespace of the buckets.
@@ -117,6 +123,26 @@ impl ContainerInstancesRunner {
         let t = &self.template;
         let mut env = t.environment.clone();
         env.insert("OCI_AUTH".into(), "resource_principal".into());
+        // Container Instances have a fixed 15 GB ephemeral disk and no sized volumes; the one
+        // way to more scratch space is an in-memory directory, paid for as memory.
+        let (memory, volumes, mounts) = match t.scratch_gb {
+            Some(gb) => {
+                env.insert("TEMP_DIR".into(), SCRATCH_PATH.into());
+                (
+                    t.memory_gb + gb,
+                    vec![CreateVolume {
+                        name: SCRATCH_VOLUME.into(),
+                        volume_type: "EMPTYDIR".into(),
+                        backing_store: "MEMORY".into(),
+                    }],
+                    vec![VolumeMount {
+                        mount_path: SCRATCH_PATH.into(),
+                        volume_name: SCRATCH_VOLUME.into(),
+                    }],
+                )
+            }
+            None => (t.memory_gb, Vec::new(), Vec::new()),
+        };
         CreateContainerInstance {
             compartment_id: t.compartment_id.clone(),
             availability_domain: t.availability_domain.clone(),
@@ -124,7 +150,7 @@ impl ContainerInstancesRunner {
             shape: t.shape.clone(),
             shape_config: ShapeConfig {
                 ocpus: t.ocpus,
-                memory_in_gbs: Some(t.memory_gb),
+                memory_in_gbs: Some(memory),
             },
             containers: vec![CreateContainer {
                 display_name: "transcode".into(),
@@ -133,6 +159,7 @@ impl ContainerInstancesRunner {
                 arguments: self.arguments(media),
                 environment_variables: env,
                 is_resource_principal_disabled: false,
+                volume_mounts: mounts,
             }],
             vnics: vec![CreateVnic {
                 subnet_id: t.subnet_id.clone(),
@@ -145,6 +172,7 @@ impl ContainerInstancesRunner {
                 ("mediaserver-media".to_string(), media.id.to_string()),
             ]
             .into(),
+            volumes,
         }
     }
 

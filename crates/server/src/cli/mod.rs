@@ -21,8 +21,8 @@ use std::process::ExitCode;
 /// over HLS and DASH.
 ///
 /// Configuration comes from environment variables (PORT, DATA_DIR, DATABASE_URL,
-/// STORAGE_PROVIDER, MEDIA_BUCKET, JWT_SECRET, MAX_UPLOAD_BYTES, ...; see the README). With none
-/// set it runs self-contained: SQLite and local files under ./data.
+/// STORAGE_PROVIDER: Local, AWSBucket, GCPBucket or OCIBucket; MEDIA_BUCKET, JWT_SECRET, ...;
+/// see the README). With none set it runs self-contained: SQLite and local files under ./data.
 ///
 /// Logs go to stderr: LOG_LEVEL filters them (e.g. debug,sqlx=warn); LOG_FORMAT=json writes one
 /// JSON object per line for log shippers (default text, coloured only on a terminal).
@@ -87,6 +87,7 @@ enum Command {
     /// print a JSON summary. For one container per job.
     ///
     /// SRC and DEST are paths, file://…, s3://bucket/key (STORAGE_ENDPOINT and AWS_* keys
+    /// apply), gs://bucket/key (Google Cloud Storage: STORAGE_ENDPOINT and GOOGLE_* credentials
     /// apply) or oci://namespace/bucket/key (OCI Object Storage's native API, signed as the
     /// OCI_AUTH principal). Besides the outputs (with downloads/: MP4s of the rungs
     /// DOWNLOAD_RENDITIONS names and an M4A), DEST gets transcode.json: the summary, written

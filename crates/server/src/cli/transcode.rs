@@ -61,6 +61,12 @@ pub enum Location {
         bucket: String,
         key: String,
     },
+    /// `gs://bucket/key`, Google Cloud Storage (`STORAGE_ENDPOINT` and `GOOGLE_*` credentials
+    /// apply).
+    Gcs {
+        bucket: String,
+        key: String,
+    },
     /// `oci://namespace/bucket/key`, through OCI's native Object Storage API, signed as the
     /// `OCI_AUTH` principal (a job container's resource principal).
     Oci {
@@ -85,6 +91,16 @@ impl Location {
                 key: key.trim_end_matches('/').into(),
             });
         }
+        if let Some(rest) = s.strip_prefix("gs://") {
+            let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                bail!("{s}: expected gs://bucket/key");
+            }
+            return Ok(Location::Gcs {
+                bucket: bucket.into(),
+                key: key.trim_end_matches('/').into(),
+            });
+        }
         if let Some(rest) = s.strip_prefix("oci://") {
             let mut parts = rest.splitn(3, '/');
             let (ns, bucket, key) = (
@@ -102,7 +118,7 @@ impl Location {
             });
         }
         if s.contains("://") {
-            bail!("{s}: unsupported scheme; use a path, file://, s3:// or oci://");
+            bail!("{s}: unsupported scheme; use a path, file://, s3://, gs:// or oci://");
         }
         Ok(Location::Local(PathBuf::from(s)))
     }
@@ -126,6 +142,11 @@ impl Location {
             Location::Local(_) => None,
             Location::S3 { bucket, key } => Some((
                 mediaserver_storage::s3(opts(bucket, sc.endpoint.clone()))?,
+                key.clone(),
+            )),
+            Location::Gcs { bucket, key } => Some((
+                mediaserver_storage::gcs(crate::storage::gcs_options(config, bucket))
+                    .with_context(|| format!("opening gs://{bucket}"))?,
                 key.clone(),
             )),
             Location::Oci {
@@ -442,6 +463,14 @@ mod tests {
         );
         assert!(Location::parse("ftp://x/y").is_err());
         assert!(Location::parse("oci://ns").is_err());
+        assert_eq!(
+            Location::parse("gs://bkt/out/").unwrap(),
+            Location::Gcs {
+                bucket: "bkt".into(),
+                key: "out".into()
+            }
+        );
+        assert!(Location::parse("gs:///key").is_err());
         assert!(Location::parse("s3:///key").is_err());
     }
 }

@@ -112,12 +112,16 @@ pub(super) fn from_vars(vars: &Vars) -> Result<HttpConfig, ConfigError> {
             }
         },
     };
-    let webhook = match (vars.get("WEBHOOK_URL"), vars.get("WEBHOOK_SECRET")) {
+    // With WEBHOOK_SECRET_OCID the secret is read from OCI Vault at startup (`secrets.rs`).
+    let webhook_secret = vars
+        .get("WEBHOOK_SECRET")
+        .or_else(|| vars.get("WEBHOOK_SECRET_OCID").map(|_| String::new()));
+    let webhook = match (vars.get("WEBHOOK_URL"), webhook_secret) {
         (None, _) => None,
         (Some(_), None) => {
             return Err(err(
                 "WEBHOOK_SECRET",
-                "required when WEBHOOK_URL is set (receivers verify the signature with it)",
+                "required when WEBHOOK_URL is set, or WEBHOOK_SECRET_OCID (receivers verify the signature with it)",
             ))
         }
         (Some(url), Some(secret)) => {

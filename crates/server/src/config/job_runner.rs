@@ -1,7 +1,7 @@
 //! Where transcode jobs run (`JOB_RUNNER`): in this process's workers (the default), or one OCI
 //! Container Instance per job (`oci-container-instances`), configured by `OCI_COMPARTMENT_ID`,
 //! `OCI_AVAILABILITY_DOMAIN`, `OCI_SUBNET_ID`, `OCI_CI_SHAPE`, `OCI_CI_OCPUS`,
-//! `OCI_CI_MEMORY_GB`, `OCI_CI_POLL_SECONDS` and `WORKER_IMAGE` (pulled by digest; a tag is
+//! `OCI_CI_MEMORY_GB`, `OCI_CI_SCRATCH_GB`, `OCI_CI_POLL_SECONDS` and `WORKER_IMAGE` (pulled by digest; a tag is
 //! resolved through the registry at startup, logging in with `OCIR_USERNAME` +
 //! `OCIR_AUTH_TOKEN` or, for OCIR, a token exchanged as the `OCI_AUTH` principal).
 
@@ -31,6 +31,9 @@ pub struct ContainerInstancesConfig {
     pub shape: String,
     pub ocpus: f32,
     pub memory_gb: f32,
+    /// `OCI_CI_SCRATCH_GB`: an in-memory scratch directory of this size, added to the
+    /// instance's memory; unset: the instance's 15 GB ephemeral disk.
+    pub scratch_gb: Option<f32>,
     /// `WORKER_IMAGE`, validated; resolved to a digest at startup.
     pub worker_image: ImageReference,
     /// How often a running job's instance is looked at.
@@ -139,6 +142,20 @@ pub(super) fn from_vars(
     }
     let ocpus = positive(vars, "OCI_CI_OCPUS", 4.0, 64.0)?;
     let memory_gb = positive(vars, "OCI_CI_MEMORY_GB", 16.0, 1024.0)?;
+    let scratch_gb = match vars.get("OCI_CI_SCRATCH_GB") {
+        None => None,
+        Some(_) => {
+            let gb = positive(vars, "OCI_CI_SCRATCH_GB", 0.0, 1024.0)?;
+            // The shapes' largest memory; the scratch directory is part of it.
+            if memory_gb + gb > 1024.0 {
+                return Err(err(
+                    "OCI_CI_SCRATCH_GB",
+                    "OCI_CI_MEMORY_GB + OCI_CI_SCRATCH_GB must be at most 1024 (the instance's memory holds both)",
+                ));
+            }
+            Some(gb)
+        }
+    };
     let image = required(
         vars,
         "WORKER_IMAGE",
@@ -174,6 +191,7 @@ pub(super) fn from_vars(
             shape,
             ocpus,
             memory_gb,
+            scratch_gb,
             worker_image,
             poll_secs,
             registry_username,
@@ -221,6 +239,27 @@ mod tests {
         assert_eq!(c.shape, DEFAULT_SHAPE);
         assert_eq!((c.ocpus, c.memory_gb, c.poll_secs), (4.0, 16.0, 10));
         assert_eq!(c.worker_image.tag(), Some("latest"));
+        assert_eq!(c.scratch_gb, None, "the instance's own disk by default");
+    }
+
+    #[test]
+    fn scratch_gb_is_bounded_by_the_shapes_memory() {
+        let with = |extra: &[(&str, &str)]| {
+            let mut pairs = FULL.to_vec();
+            pairs.extend_from_slice(extra);
+            from_lookup(&pairs, StorageProvider::OciBucket)
+        };
+        let Ok(RunnerChoice::OciContainerInstances(c)) = with(&[("OCI_CI_SCRATCH_GB", "100")])
+        else {
+            panic!("not the CI runner");
+        };
+        assert_eq!(c.scratch_gb, Some(100.0));
+        for bad in ["0", "-1", "x", "2000"] {
+            let e = with(&[("OCI_CI_SCRATCH_GB", bad)]).unwrap_err();
+            assert_eq!(e.var, "OCI_CI_SCRATCH_GB", "{bad}");
+        }
+        let e = with(&[("OCI_CI_MEMORY_GB", "1000"), ("OCI_CI_SCRATCH_GB", "100")]).unwrap_err();
+        assert_eq!(e.var, "OCI_CI_SCRATCH_GB");
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod auth;
 mod codecs;
 mod database;
 mod events;
+mod gcs;
 mod http;
 mod job_runner;
 mod jobs;
@@ -20,10 +21,12 @@ mod pictures;
 mod registry;
 mod storage;
 mod vars;
+mod vault_secrets;
 
 pub use auth::AuthConfig;
 pub use database::{validate_database_url, DatabaseConfig};
 pub use events::{EventsConfig, EventsSource};
+pub use gcs::GcsConfig;
 pub use http::{HttpConfig, WebhookConfig};
 pub use job_runner::{ContainerInstancesConfig, RunnerChoice};
 pub use jobs::JobConfig;
@@ -31,6 +34,7 @@ pub use pictures::PicturesConfig;
 pub use registry::{registry_from_env, RegistryConfig};
 pub use storage::{StorageConfig, StorageProvider};
 pub use vars::ConfigError;
+pub use vault_secrets::VaultSecretOcids;
 
 use std::path::PathBuf;
 use vars::{err, Vars};
@@ -57,6 +61,8 @@ pub struct Config {
     pub log_json: bool,
     /// Pictures on demand: renders at once, their queue, their timeout.
     pub pictures: PicturesConfig,
+    /// `EVENTS_SECRET_OCID`, `WEBHOOK_SECRET_OCID` (read from OCI Vault at startup).
+    pub vault: VaultSecretOcids,
 }
 
 impl Config {
@@ -81,7 +87,9 @@ impl Config {
         let jobs = jobs::from_vars(&vars, &data_dir, storage.provider)?;
         let events = events::from_vars(&vars, &storage.region)?;
         let codecs = codecs::from_vars(&vars)?;
+        let vault = vault_secrets::from_vars(&vars)?;
         let uses_oci = auth.jwt_secret_ocid.is_some()
+            || vault.any()
             || matches!(events.source, Some(EventsSource::OciStreaming { .. }))
             || database.url_secret_ocid.is_some()
             || storage.provider == StorageProvider::OciBucket
@@ -102,6 +110,7 @@ impl Config {
             registry,
             log_json,
             pictures,
+            vault,
         })
     }
 

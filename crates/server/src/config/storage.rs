@@ -1,6 +1,7 @@
 //! Where originals and outputs are kept: `STORAGE_PROVIDER`, `MEDIA_BUCKET`, `OUTPUT_BUCKET`,
 //! `STORAGE_ENDPOINT`, `STORAGE_REGION` (or `OCI_REGION`, `AWS_REGION`), `STORAGE_PATH_STYLE`,
-//! `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `STORAGE_PART_SIZE_MIB` and `OCI_NAMESPACE`.
+//! `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `STORAGE_PART_SIZE_MIB` and `OCI_NAMESPACE`;
+//! a `GCPBucket`'s credentials are `gcs.rs`'s.
 
 use super::vars::{err, is_http_url, ConfigError, Vars};
 use mediaserver_core::Secret;
@@ -12,6 +13,8 @@ use std::str::FromStr;
 pub enum StorageProvider {
     Local,
     AwsBucket,
+    /// Google Cloud Storage (or an emulator at `STORAGE_ENDPOINT`).
+    GcpBucket,
     /// OCI's native Object Storage API, signed as the `OCI_AUTH` principal.
     OciBucket,
 }
@@ -21,7 +24,7 @@ impl StorageProvider {
     pub fn is_cloud(self) -> bool {
         matches!(
             self,
-            StorageProvider::AwsBucket | StorageProvider::OciBucket
+            StorageProvider::AwsBucket | StorageProvider::GcpBucket | StorageProvider::OciBucket
         )
     }
 }
@@ -32,9 +35,10 @@ impl FromStr for StorageProvider {
         match s.to_ascii_lowercase().as_str() {
             "local" => Ok(StorageProvider::Local),
             "awsbucket" | "s3" => Ok(StorageProvider::AwsBucket),
+            "gcpbucket" | "gcs" => Ok(StorageProvider::GcpBucket),
             "ocibucket" | "oci" => Ok(StorageProvider::OciBucket),
             other => Err(format!(
-                "unknown provider '{other}'; expected one of Local, AWSBucket, OCIBucket"
+                "unknown provider '{other}'; expected one of Local, AWSBucket, GCPBucket, OCIBucket"
             )),
         }
     }
@@ -57,6 +61,8 @@ pub struct StorageConfig {
     pub namespace: Option<String>,
     /// Objects larger than this go up as multipart uploads of this part size.
     pub part_size: usize,
+    /// `GCPBucket` credentials.
+    pub gcs: super::gcs::GcsConfig,
 }
 
 pub(super) fn from_vars(vars: &Vars, data_dir: &Path) -> Result<StorageConfig, ConfigError> {
@@ -132,6 +138,7 @@ pub(super) fn from_vars(vars: &Vars, data_dir: &Path) -> Result<StorageConfig, C
         secret_access_key,
         namespace,
         part_size: part_size_mib * 1024 * 1024,
+        gcs: super::gcs::from_vars(vars)?,
     })
 }
 

@@ -113,8 +113,8 @@ impl World {
                     }
                     runs.fetch_add(1, Ordering::SeqCst);
                     let scratch = tempfile::tempdir().unwrap();
-                    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_mediaserver"))
-                        .args(&req.arguments)
+                    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_mediaserver"));
+                    cmd.args(&req.arguments)
                         .env_clear()
                         .env("PATH", std::env::var("PATH").unwrap_or_default())
                         .env("DATA_DIR", scratch.path())
@@ -122,10 +122,12 @@ impl World {
                         .env("OCI_RESOURCE_PRINCIPAL_VERSION", "2.2")
                         .env("OCI_RESOURCE_PRINCIPAL_RPST", &rpst)
                         .env("OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM", &pem)
-                        .env("OCI_RESOURCE_PRINCIPAL_REGION", "us-ashburn-1")
-                        .output()
-                        .await
-                        .unwrap();
+                        .env("OCI_RESOURCE_PRINCIPAL_REGION", "us-ashburn-1");
+                    // The instance's mounted scratch volume (OCI_CI_SCRATCH_GB) is a directory here.
+                    if req.environment.contains_key("TEMP_DIR") {
+                        cmd.env("TEMP_DIR", scratch.path().join("scratch"));
+                    }
+                    let out = cmd.output().await.unwrap();
                     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
                     RunResult {
                         exit_code: out.status.code().unwrap_or(-1),
@@ -552,4 +554,37 @@ fn api_key_fingerprint(w: &World) -> String {
         .find_map(|l| l.strip_prefix("fingerprint="))
         .unwrap()
         .to_string()
+}
+
+/// `OCI_CI_SCRATCH_GB`: Container Instances have a fixed 15 GB disk, so more scratch space is
+/// an in-memory directory mounted as the job's `TEMP_DIR`, its size added to the memory.
+#[tokio::test]
+async fn scratch_gb_gives_each_job_an_in_memory_scratch_directory() {
+    let w = world().await;
+    w.run_transcode(None, Arc::new(AtomicUsize::new(0)));
+    let env = w.env(&[("OCI_CI_SCRATCH_GB", "20")]);
+    let s = TestServer::start_with(&env).await;
+    let (stop, workers) = start_workers(&s, &env).await;
+    let token = s.user_token("ci@example.com").await;
+    let item = s.upload_ok(&token, "clip.mp4", read(&fixtures().mp4)).await;
+    let id = item["id"].as_str().unwrap().to_string();
+    let done = s.wait_done(&token, &id, 180).await;
+    assert_eq!(done["status"], "ready", "{done}");
+
+    let creates = w.standin.container_instances().creates();
+    assert_eq!(creates.len(), 1, "{creates:?}");
+    let body = &creates[0];
+    assert_eq!(
+        body["shapeConfig"]["memoryInGBs"], 28.0,
+        "8 GB + 20 GB of scratch"
+    );
+    assert_eq!(body["volumes"][0]["name"], "scratch");
+    assert_eq!(body["volumes"][0]["volumeType"], "EMPTYDIR");
+    assert_eq!(body["volumes"][0]["backingStore"], "MEMORY");
+    let c = &body["containers"][0];
+    assert_eq!(c["volumeMounts"][0]["mountPath"], "/scratch");
+    assert_eq!(c["volumeMounts"][0]["volumeName"], "scratch");
+    assert_eq!(c["environmentVariables"]["TEMP_DIR"], "/scratch");
+    stop.cancel();
+    workers.await.ok();
 }

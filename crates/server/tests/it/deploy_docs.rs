@@ -466,6 +466,7 @@ fn the_scan_sees_the_deployment_entrypoints_and_variables() {
         "MEDIA_BUCKET",
         "OCI_AUTH",
         "JWT_SECRET_OCID",
+        "EVENTS_SECRET_OCID",
         "DATA_DIR",
     ] {
         assert!(
@@ -572,4 +573,64 @@ fn the_scanner_reads_each_shape() {
     scan.dockerfile(Path::new("Dockerfile"), docker);
     assert_eq!(scan.invocations.keys().collect::<Vec<_>>(), ["serve"]);
     assert_eq!(scan.env.keys().collect::<Vec<_>>(), ["DATA_DIR", "PORT"]);
+}
+
+/// The Terraform's variables: every `var.x` any file uses is declared in `variables.tf`, and
+/// every declared one is explained to the operator — in docs/deploy-oci.md or in
+/// terraform.tfvars.example — so a new variable cannot ship unexplained.
+#[test]
+fn every_terraform_variable_is_declared_and_documented() {
+    let dir = root().join("deploy/oci/terraform");
+    let declared: std::collections::BTreeSet<String> =
+        std::fs::read_to_string(dir.join("variables.tf"))
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.strip_prefix("variable \""))
+            .filter_map(|l| l.split('"').next().map(String::from))
+            .collect();
+    for known in [
+        "image_tag",
+        "ocir_immutable",
+        "ocir_scanning",
+        "ci_push_group_name",
+    ] {
+        assert!(
+            declared.contains(known),
+            "{known} not found in {declared:?}"
+        );
+    }
+    let mut used = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if ext(&path) != "tf" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (i, _) in text.match_indices("var.") {
+            let name: String = text[i + 4..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            // `var.` inside a longer identifier (e.g. `xvar.`) is not a reference.
+            let before = text[..i].chars().last();
+            if !name.is_empty() && !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+                used.insert(name);
+            }
+        }
+    }
+    let undeclared: Vec<_> = used.difference(&declared).collect();
+    assert!(
+        undeclared.is_empty(),
+        "used but not declared: {undeclared:?}"
+    );
+    let docs = std::fs::read_to_string(root().join("docs/deploy-oci.md")).unwrap()
+        + &std::fs::read_to_string(dir.join("terraform.tfvars.example")).unwrap();
+    let undocumented: Vec<_> = declared
+        .iter()
+        .filter(|v| !docs.contains(&format!("`{v}`")) && !docs.contains(&format!("{v} ")))
+        .collect();
+    assert!(
+        undocumented.is_empty(),
+        "Terraform variables docs/deploy-oci.md does not explain: {undocumented:?}"
+    );
 }

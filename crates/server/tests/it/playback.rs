@@ -28,7 +28,11 @@ fn resolve(base: &str, uri: &str) -> String {
 }
 
 /// Walks master → media playlists → init and first segment; returns the first segment's URL.
-async fn walk_hls(client: &reqwest::Client, master_url: &str, auth: Option<&str>) -> String {
+pub(crate) async fn walk_hls(
+    client: &reqwest::Client,
+    master_url: &str,
+    auth: Option<&str>,
+) -> String {
     let get = |url: String| {
         let mut r = client.get(url);
         if let Some(t) = auth {

@@ -116,3 +116,79 @@ pub async fn open_multipart_uploads(endpoint: &str, bucket: &str) -> usize {
         .expect("body");
     body.matches("<Upload>").count()
 }
+
+pub const GCS_ENDPOINT_VAR: &str = "MEDIASERVER_TEST_GCS_ENDPOINT";
+
+/// The GCS emulator (fake-gcs-server) the test script started; missing is a failure, as for S3.
+pub fn gcs_endpoint() -> String {
+    match std::env::var(GCS_ENDPOINT_VAR) {
+        Ok(v) if !v.is_empty() => v.trim_end_matches('/').to_string(),
+        _ => panic!(
+            "{GCS_ENDPOINT_VAR} is not set: the GCS tests need fake-gcs-server. Run them via the \
+             test script, or `source scripts/services.sh && start_gcs` first."
+        ),
+    }
+}
+
+/// Creates a bucket through the emulator's JSON API (object_store cannot create buckets).
+pub async fn create_gcs_bucket(endpoint: &str, bucket: &str) {
+    let resp = reqwest::Client::new()
+        .post(format!("{endpoint}/storage/v1/b"))
+        .json(&serde_json::json!({ "name": bucket }))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("cannot reach the GCS emulator at {endpoint}: {e}"));
+    assert!(
+        resp.status().is_success(),
+        "creating bucket {bucket}: {}",
+        resp.status()
+    );
+}
+
+/// A service-account key with a freshly generated RSA key, as GCS's console hands them out.
+/// Returns (key JSON, public key PEM).
+pub fn service_account_key() -> (String, String) {
+    let key = mediaserver_oci::PrivateKey::generate().expect("key");
+    let json = serde_json::json!({
+        "type": "service_account",
+        "project_id": "mediaserver-test",
+        "private_key_id": "0123456789abcdef",
+        "private_key": key.to_pkcs8_pem().expect("pem"),
+        "client_email": "mediaserver@mediaserver-test.iam.gserviceaccount.com",
+        "client_id": "1",
+        "token_uri": "https://oauth2.googleapis.com/token",
+    });
+    (json.to_string(), key.public_key_pem())
+}
+
+/// Object names under the GCS provider's staging prefix, read out of band (the emulator's JSON
+/// API, unauthenticated): the parts of multipart uploads still open.
+pub async fn gcs_staging_objects(endpoint: &str, bucket: &str) -> Vec<String> {
+    let v: serde_json::Value = reqwest::Client::new()
+        .get(format!("{endpoint}/storage/v1/b/{bucket}/o"))
+        .query(&[("prefix", ".mediaserver-uploads/")])
+        .send()
+        .await
+        .expect("list staging")
+        .json()
+        .await
+        .expect("json");
+    v["items"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|o| o["name"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// How many staging uploads (distinct upload ids) are open in `bucket`.
+pub async fn gcs_open_uploads(endpoint: &str, bucket: &str) -> usize {
+    let ids: std::collections::BTreeSet<String> = gcs_staging_objects(endpoint, bucket)
+        .await
+        .into_iter()
+        .filter_map(|n| n.split('/').nth(1).map(String::from))
+        .collect();
+    ids.len()
+}
