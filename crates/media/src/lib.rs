@@ -5,6 +5,7 @@
 //! * [`ladder`]: which renditions to encode (pure);
 //! * [`transcode`]: one ffmpeg run per upload → CMAF segments + HLS + DASH, thumbnail,
 //!   storyboard; audio-only ladders;
+//! * [`quality`]: SSIM/PSNR (VMAF with libvmaf) of each rung against the source, sampled;
 //! * [`image`]: bounded decode, EXIF orientation, JPEG/WebP variants;
 //! * [`process`]: the subprocess wrapper everything above uses (timeout, kill-on-drop,
 //!   cancellation, bounded stderr tail).
@@ -18,6 +19,7 @@ pub mod ladder;
 pub mod probe;
 pub mod process;
 pub mod progress;
+pub mod quality;
 pub mod transcode;
 
 pub use error::{MediaError, Result};
