@@ -7,7 +7,6 @@ use utoipa::ToSchema;
 
 /// Provenance and cost of an item's encode.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
-#[serde(default)]
 pub struct EncodeReport {
     /// ffmpeg's version as `ffmpeg -version` prints it, e.g. `5.1.6-0+deb12u1`.
     pub ffmpeg_version: String,
@@ -26,7 +25,6 @@ pub struct EncodeReport {
 
 /// Where an encode ran.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
-#[serde(default)]
 pub struct EncodeRunner {
     /// `in-process` (ffmpeg in the worker) or `container-instances` (one OCI Container
     /// Instance per job running `mediaserver transcode`).
@@ -41,7 +39,6 @@ pub struct EncodeRunner {
 
 /// How one rendition was encoded, what it weighs, and how good it came out.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
-#[serde(default)]
 pub struct RenditionEncode {
     /// The rendition's name, as in `renditions[].name`.
     pub name: String,
@@ -86,7 +83,6 @@ pub struct Quality {
 
 /// How the quality scores were sampled, and their cost.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
-#[serde(default)]
 pub struct QualitySampling {
     /// Number of windows compared.
     pub windows: u32,
@@ -186,7 +182,15 @@ mod tests {
     fn old_outputs_have_no_report() {
         let old: crate::MediaOutputs = serde_json::from_str(r#"{"renditions":[]}"#).unwrap();
         assert_eq!(old.encode, None);
-        let partial: EncodeReport = serde_json::from_str(r#"{"ffmpeg_version":"7.1"}"#).unwrap();
-        assert_eq!(partial.runner, EncodeRunner::default());
+        let report = EncodeReport {
+            ffmpeg_version: "7.1".into(),
+            renditions: vec![rung("720p", "h264", "scale=1280:720", 1)],
+            ..Default::default()
+        };
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(
+            serde_json::from_value::<EncodeReport>(json).unwrap(),
+            report
+        );
     }
 }

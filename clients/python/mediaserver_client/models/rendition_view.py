@@ -8,7 +8,11 @@ from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
+from ..types import UNSET, Unset
+from typing import cast
 
+if TYPE_CHECKING:
+  from ..models.quality import Quality
 
 
 
@@ -27,6 +31,7 @@ class RenditionView:
             height (int):
             name (str):
             width (int):
+            quality (None | Quality | Unset):
      """
 
     bandwidth: int
@@ -34,6 +39,7 @@ class RenditionView:
     height: int
     name: str
     width: int
+    quality: None | Quality | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -41,6 +47,7 @@ class RenditionView:
 
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.quality import Quality # noqa: PLC0415
         bandwidth = self.bandwidth
 
         codecs = self.codecs
@@ -50,6 +57,14 @@ class RenditionView:
         name = self.name
 
         width = self.width
+
+        quality: dict[str, Any] | None | Unset
+        if isinstance(self.quality, Unset):
+            quality = UNSET
+        elif isinstance(self.quality, Quality):
+            quality = self.quality.to_dict()
+        else:
+            quality = self.quality
 
 
         field_dict: dict[str, Any] = {}
@@ -61,6 +76,8 @@ class RenditionView:
             "name": name,
             "width": width,
         })
+        if quality is not UNSET:
+            field_dict["quality"] = quality
 
         return field_dict
 
@@ -68,6 +85,7 @@ class RenditionView:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.quality import Quality # noqa: PLC0415
         d = dict(src_dict)
         bandwidth = d.pop("bandwidth")
 
@@ -79,12 +97,33 @@ class RenditionView:
 
         width = d.pop("width")
 
+        def _parse_quality(data: object) -> None | Quality | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                quality_type_1 = Quality.from_dict(data)
+
+
+
+                return quality_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Quality | Unset, data)
+
+        quality = _parse_quality(d.pop("quality", UNSET))
+
+
         rendition_view = cls(
             bandwidth=bandwidth,
             codecs=codecs,
             height=height,
             name=name,
             width=width,
+            quality=quality,
         )
 
 

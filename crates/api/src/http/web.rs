@@ -60,6 +60,7 @@ static ASSETS: &[Asset] = &[
     asset!("js/library-query.js", JS),
     asset!("js/media.js", JS),
     asset!("js/player.js", JS),
+    asset!("js/quality.js", JS),
     asset!("js/router.js", JS),
     asset!("js/settings.js", JS),
     asset!("js/share.js", JS),
