@@ -1763,7 +1763,7 @@ export interface components {
         QualitySampling: {
             /**
              * Format: double
-             * @description CPU seconds (user + system) of the measuring ffmpeg runs.
+             * @description CPU seconds (user + system) of the measuring ffmpeg runs and the ffprobe keyframe scan.
              */
             cpu_seconds?: number | null;
             /**

@@ -90,7 +90,7 @@ pub struct QualitySampling {
     pub sampled_seconds: f64,
     /// Wall-clock seconds of the measurement.
     pub wall_seconds: f64,
-    /// CPU seconds (user + system) of the measuring ffmpeg runs.
+    /// CPU seconds (user + system) of the measuring ffmpeg runs and the ffprobe keyframe scan.
     pub cpu_seconds: Option<f64>,
     /// Whether VMAF was measured (ffmpeg built with libvmaf).
     pub vmaf: bool,

@@ -5,9 +5,12 @@
 //!
 //! Sampling ([`plan_windows`]): [`SAMPLE_FRACTION`] of the duration (at least
 //! [`MIN_SAMPLE_SECONDS`], at most [`MAX_SAMPLE_SECONDS`]) in up to [`MAX_WINDOWS`] windows of
-//! at most a second, each at the start of a segment spread evenly over the video. A segment
-//! starts on a keyframe, so the rung's window is decoded from its own init and media segment
-//! (nothing before it), and the source is read from the same instant. One ffmpeg run per
+//! at most a second, each at the start of a segment in its own stretch of the video: the one
+//! starting the fewest whole seconds after a source keyframe (from ffprobe's packet index), as
+//! reading the source from there decodes from that keyframe on; never the first segment (rate
+//! control's full start buffer, fades) unless it is the only one. A segment starts on a
+//! keyframe, so the rung's window is decoded from its own init and media segment (nothing
+//! before it), and the source is read from the same instant. One ffmpeg run per
 //! window decodes the source once and compares every rung; per-frame scores go to stats files,
 //! pooled over every frame of every window (SSIM: the mean; PSNR: from the mean squared error).
 
@@ -40,8 +43,13 @@ pub struct Window {
     pub length: f64,
 }
 
-/// The windows to compare for segments of these durations (seconds, in order).
-pub fn plan_windows(segment_durations: &[f64]) -> Vec<Window> {
+/// The windows to compare for segments of these durations (seconds, in order), given the
+/// source's keyframe times (seconds from its start; empty when unknown). The segments are cut
+/// into as many equal stretches as there are windows; each window takes the segment of its
+/// stretch that starts closest after a source keyframe, since reading the source from a window's
+/// start decodes everything from the keyframe before it (a long-GOP source would otherwise cost
+/// more to seek than to compare), and without keyframes, the stretch's middle segment.
+pub fn plan_windows(segment_durations: &[f64], keyframes: &[f64]) -> Vec<Window> {
     let duration: f64 = segment_durations.iter().sum();
     if duration <= 0.0 {
         return Vec::new();
@@ -59,10 +67,34 @@ pub fn plan_windows(segment_durations: &[f64]) -> Vec<Window> {
             Some(start)
         })
         .collect();
+    let n = segment_durations.len();
+    // Seconds of source to decode before `start`: back to the keyframe at or before it.
+    let lead = |start: f64| {
+        keyframes
+            .iter()
+            .filter(|&&k| k <= start + 1e-3)
+            .map(|k| start - k)
+            .fold(f64::INFINITY, f64::min)
+    };
     let mut windows: Vec<Window> = Vec::new();
     for i in 0..count {
-        // The middle of each of `count` equal stretches of the segment list.
-        let segment = ((2 * i + 1) * segment_durations.len()) / (2 * count);
+        let (lo, hi) = (i * n / count, ((i + 1) * n / count).max(i * n / count + 1));
+        let middle = ((2 * i + 1) * n) / (2 * count);
+        let segment = if keyframes.is_empty() {
+            middle
+        } else {
+            // Not the first segment (unless it is the only one): rate control starts with a
+            // full buffer and videos with fades, so it is not what the rest looks like.
+            (lo..hi.min(n))
+                .filter(|&j| j > 0 || n == 1)
+                .min_by(|&a, &b| {
+                    // Whole seconds of lead: among segments as cheap, the one nearest the middle.
+                    let key = |j: usize| (lead(starts[j]).ceil(), j.abs_diff(middle));
+                    let (ka, kb) = (key(a), key(b));
+                    ka.0.total_cmp(&kb.0).then(ka.1.cmp(&kb.1))
+                })
+                .unwrap_or(middle)
+        };
         if windows.last().map(|w| w.segment) == Some(segment) {
             continue;
         }
@@ -73,6 +105,62 @@ pub fn plan_windows(segment_durations: &[f64]) -> Vec<Window> {
         });
     }
     windows
+}
+
+/// Times (seconds from the file's start, as `-ss` counts) of the source video's keyframes, from
+/// the packet index alone (nothing is decoded); empty when ffprobe cannot say or the list
+/// would be absurdly long. With ffprobe's CPU seconds.
+async fn source_keyframes(
+    input: &Path,
+    v: &VideoInfo,
+    budget: &Budget,
+) -> Result<(Vec<f64>, Option<f64>)> {
+    let mut out = process::Collect::new(32 * 1024 * 1024);
+    let stream = format!("{}", v.index);
+    let args: Vec<OsString> = vec![
+        "-v".into(),
+        "error".into(),
+        "-select_streams".into(),
+        stream.into(),
+        "-show_entries".into(),
+        "packet=pts_time,flags:format=start_time".into(),
+        "-of".into(),
+        "csv=p=0".into(),
+        file_url(input).into(),
+    ];
+    let finished = process::run("ffprobe", &args, "ffprobe keyframes", budget, |c| {
+        out.push(c)
+    })
+    .await?;
+    if !finished.success() || out.overflowed {
+        return Ok((Vec::new(), finished.cpu_seconds));
+    }
+    Ok((
+        parse_keyframes(&String::from_utf8_lossy(&out.bytes)),
+        finished.cpu_seconds,
+    ))
+}
+
+/// `pts_time,flags` lines (keyframes flagged `K`) and the format's `start_time` line.
+fn parse_keyframes(text: &str) -> Vec<f64> {
+    let mut start = 0.0;
+    let mut keys = Vec::new();
+    for line in text.lines() {
+        match line.split_once(',') {
+            Some((pts, flags)) if flags.starts_with('K') => {
+                if let Ok(t) = pts.parse::<f64>() {
+                    keys.push(t);
+                }
+            }
+            Some(_) => {}
+            None => start = line.trim().parse().unwrap_or(0.0),
+        }
+    }
+    for k in &mut keys {
+        *k -= start;
+    }
+    keys.sort_by(f64::total_cmp);
+    keys
 }
 
 /// What ffmpeg is and can do.
@@ -157,13 +245,14 @@ pub async fn measure(
             first.name
         )));
     }
-    let windows = plan_windows(&durations);
+    let (keyframes, probe_cpu) = source_keyframes(input, video, budget).await?;
+    let windows = plan_windows(&durations, &keyframes);
     let scratch = out_dir.join(SCRATCH_DIR);
     let _ = tokio::fs::remove_dir_all(&scratch).await;
     tokio::fs::create_dir_all(&scratch).await?;
     let result = async {
         let mut pooled = vec![Pool::default(); rungs.len()];
-        let mut cpu = Some(0.0);
+        let mut cpu = probe_cpu;
         for (w, window) in windows.iter().enumerate() {
             let mut clips = Vec::with_capacity(rungs.len());
             for (r, f) in files.iter().enumerate() {
@@ -467,7 +556,7 @@ mod tests {
     fn a_short_video_gets_one_short_window() {
         // 6 s in a 4 s and a 2 s segment: the minimum, at the start of the second half's
         // segment.
-        let w = plan_windows(&[4.0, 2.0]);
+        let w = plan_windows(&[4.0, 2.0], &[]);
         assert_eq!(w.len(), 1);
         assert_eq!(w[0].segment, 1);
         assert_eq!(w[0].start, 4.0);
@@ -478,13 +567,13 @@ mod tests {
     fn windows_spread_over_a_long_video_within_the_fraction() {
         // Ten minutes in 4 s segments: 2 % is 12 s, capped at 6 s in six 1 s windows.
         let segments = vec![4.0; 150];
-        let w = plan_windows(&segments);
+        let w = plan_windows(&segments, &[]);
         assert_eq!(w.len(), MAX_WINDOWS);
         let starts: Vec<f64> = w.iter().map(|w| w.start).collect();
         assert_eq!(starts, [48.0, 148.0, 248.0, 348.0, 448.0, 548.0]);
         assert!(w.iter().all(|w| w.length == 1.0));
         // 100 s: 2 s in two windows, in each half.
-        let w = plan_windows(&[4.0; 25]);
+        let w = plan_windows(&[4.0; 25], &[]);
         assert_eq!(w.iter().map(|w| w.segment).collect::<Vec<_>>(), [6, 18]);
         let sampled: f64 = w.iter().map(|w| w.length).sum();
         assert!((sampled - 2.0).abs() < 1e-9);
@@ -492,11 +581,42 @@ mod tests {
 
     #[test]
     fn a_window_never_outlasts_its_segment_and_nothing_for_nothing() {
-        let w = plan_windows(&[0.1]);
+        let w = plan_windows(&[0.1], &[]);
         assert_eq!(w.len(), 1);
         assert_eq!(w[0].length, 0.1);
-        assert!(plan_windows(&[]).is_empty());
-        assert!(plan_windows(&[0.0]).is_empty());
+        assert!(plan_windows(&[], &[]).is_empty());
+        assert!(plan_windows(&[0.0], &[]).is_empty());
+    }
+
+    #[test]
+    fn windows_start_just_after_a_source_keyframe() {
+        // 100 s in 4 s segments, two windows; the source has keyframes every 8.33 s (x264's
+        // default 250 frames at 30 fps): each window takes the segment of its half that starts
+        // the fewest whole seconds after one, the nearest the middle among those.
+        let keyframes: Vec<f64> = (0..13).map(|i| i as f64 * 250.0 / 30.0).collect();
+        let w = plan_windows(&[4.0; 25], &keyframes);
+        // First half (segments 1–11, the first is never taken; middle 6 at 24 s, 7.33 s past a
+        // keyframe): 28, 36 and 44 s are 3, 2.67 and 2.33 s past one, the least in whole
+        // seconds; 28 is nearest. Second half (12–24, middle 18 at 72 s, 5.33 s past one): 76,
+        // 84 and 92 s are under a second past one; 76 is nearest.
+        let starts: Vec<f64> = w.iter().map(|w| w.start).collect();
+        assert_eq!(starts, [28.0, 76.0]);
+        // Keyframes every 2 s (a phone's): every segment starts on one, the middle wins.
+        let every_two: Vec<f64> = (0..50).map(|i| i as f64 * 2.0).collect();
+        let w = plan_windows(&[4.0; 25], &every_two);
+        assert_eq!(w.iter().map(|w| w.segment).collect::<Vec<_>>(), [6, 18]);
+    }
+
+    #[test]
+    fn keyframes_from_the_packet_list() {
+        let csv = "1.433333,K__\n1.466667,___\n9.766667,K_\n10.0,__D\n1.400000\n";
+        let keys = parse_keyframes(csv);
+        assert_eq!(keys.len(), 2);
+        assert!(
+            (keys[0] - 0.033333).abs() < 1e-9 && (keys[1] - 8.366667).abs() < 1e-9,
+            "{keys:?}"
+        );
+        assert!(parse_keyframes("").is_empty());
     }
 
     #[test]

@@ -29,7 +29,8 @@ class QualitySampling:
             vmaf (bool): Whether VMAF was measured (ffmpeg built with libvmaf).
             wall_seconds (float): Wall-clock seconds of the measurement.
             windows (int): Number of windows compared.
-            cpu_seconds (float | None | Unset): CPU seconds (user + system) of the measuring ffmpeg runs.
+            cpu_seconds (float | None | Unset): CPU seconds (user + system) of the measuring ffmpeg runs and the ffprobe
+                keyframe scan.
      """
 
     sampled_seconds: float
