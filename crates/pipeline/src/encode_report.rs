@@ -98,9 +98,9 @@ fn assemble(
             quality: measured
                 .and_then(|m| m.scores.get(i).copied().flatten())
                 .map(|s| Quality {
-                    ssim: s.ssim,
-                    psnr: s.psnr,
-                    vmaf: s.vmaf,
+                    ssim: round(s.ssim, 6),
+                    psnr: round(s.psnr, 3),
+                    vmaf: s.vmaf.map(|v| round(v, 3)),
                 }),
         })
         .collect();
@@ -111,17 +111,24 @@ fn assemble(
             host,
             ..Default::default()
         },
-        wall_seconds: encode.wall_seconds,
-        cpu_seconds: encode.cpu_seconds,
+        wall_seconds: round(encode.wall_seconds, 3),
+        cpu_seconds: encode.cpu_seconds.map(|c| round(c, 3)),
         quality: measured.map(|m| QualitySampling {
             windows: m.windows as u32,
-            sampled_seconds: m.sampled_seconds,
-            wall_seconds: m.wall_seconds,
-            cpu_seconds: m.cpu_seconds,
+            sampled_seconds: round(m.sampled_seconds, 3),
+            wall_seconds: round(m.wall_seconds, 3),
+            cpu_seconds: m.cpu_seconds.map(|c| round(c, 3)),
             vmaf,
         }),
         renditions,
     }
+}
+
+/// `x` to `digits` decimals: the scores and timings are not more precise than that, and the
+/// item's JSON should not read 0.9099999999999999.
+fn round(x: f64, digits: i32) -> f64 {
+    let scale = 10f64.powi(digits);
+    (x * scale).round() / scale
 }
 
 /// This machine's (or container's) host name.
@@ -176,7 +183,7 @@ mod tests {
             windows: 1,
             sampled_seconds: 0.25,
             wall_seconds: 0.1,
-            cpu_seconds: Some(0.2),
+            cpu_seconds: Some(0.1 + 0.81),
         };
         let r = assemble(
             &encode,
@@ -188,7 +195,7 @@ mod tests {
         assert_eq!(r.rendition("720p").unwrap().quality.unwrap().ssim, 0.99);
         assert_eq!(r.rendition("360p").unwrap().quality, None);
         assert_eq!(r.runner.kind, IN_PROCESS);
-        assert_eq!(r.quality.as_ref().unwrap().cpu_seconds, Some(0.2));
+        assert_eq!(r.quality.as_ref().unwrap().cpu_seconds, Some(0.91));
         let unmeasured = assemble(&encode, String::new(), None, None, false);
         assert_eq!(unmeasured.quality, None);
         assert!(unmeasured.renditions.iter().all(|r| r.quality.is_none()));
