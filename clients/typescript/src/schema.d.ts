@@ -1560,6 +1560,41 @@ export interface components {
              */
             width: number;
         };
+        /** @description Provenance and cost of an item's encode. */
+        EncodeReport: {
+            /**
+             * Format: double
+             * @description CPU seconds (user + system) the encoding ffmpeg used, from the child's own accounting;
+             *     null where the platform does not say.
+             */
+            cpu_seconds?: number | null;
+            /** @description ffmpeg's version as `ffmpeg -version` prints it, e.g. `5.1.6-0+deb12u1`. */
+            ffmpeg_version: string;
+            quality?: null | components["schemas"]["QualitySampling"];
+            /** @description One entry per video rendition, by rendition name (the `name` in `renditions`). */
+            renditions: components["schemas"]["RenditionEncode"][];
+            /** @description Where the encode ran. */
+            runner: components["schemas"]["EncodeRunner"];
+            /**
+             * Format: double
+             * @description Wall-clock seconds of the encode (ffmpeg's one run over every rung).
+             */
+            wall_seconds: number;
+        };
+        /** @description Where an encode ran. */
+        EncodeRunner: {
+            /** @description Host name of the machine (or container) ffmpeg ran on. */
+            host?: string | null;
+            /** @description The container image, pinned by digest (`…@sha256:…`), for container runners. */
+            image?: string | null;
+            /** @description The container instance's id, for container runners. */
+            instance?: string | null;
+            /**
+             * @description `in-process` (ffmpeg in the worker) or `container-instances` (one OCI Container
+             *     Instance per job running `mediaserver transcode`).
+             */
+            kind: string;
+        };
         ErrorBody: {
             error: components["schemas"]["ErrorDetail"];
         };
@@ -1694,6 +1729,7 @@ export interface components {
             downloads: components["schemas"]["DownloadView"][];
             /** Format: double */
             duration_seconds?: number | null;
+            encode?: null | components["schemas"]["EncodeReport"];
             /** @description Why processing failed, when `status` is `failed`. */
             error?: string | null;
             filename: string;
@@ -1834,6 +1870,52 @@ export interface components {
             dash: string;
             hls: string;
         };
+        /**
+         * @description Full-reference quality of a rendition against the source as the encoder was fed it, scaled
+         *     to the rendition's size, on sampled windows (see [`QualitySampling`]).
+         */
+        Quality: {
+            /**
+             * Format: double
+             * @description PSNR over all planes, dB (higher is better; identical frames are reported as 100).
+             */
+            psnr: number;
+            /**
+             * Format: double
+             * @description SSIM over all planes, 0–1 (1: identical).
+             */
+            ssim: number;
+            /**
+             * Format: double
+             * @description VMAF 0–100, only where ffmpeg was built with libvmaf.
+             */
+            vmaf?: number | null;
+        };
+        /** @description How the quality scores were sampled, and their cost. */
+        QualitySampling: {
+            /**
+             * Format: double
+             * @description CPU seconds (user + system) of the measuring ffmpeg runs and the ffprobe keyframe scan.
+             */
+            cpu_seconds?: number | null;
+            /**
+             * Format: double
+             * @description Seconds of video compared per rendition (all windows together).
+             */
+            sampled_seconds: number;
+            /** @description Whether VMAF was measured (ffmpeg built with libvmaf). */
+            vmaf: boolean;
+            /**
+             * Format: double
+             * @description Wall-clock seconds of the measurement.
+             */
+            wall_seconds: number;
+            /**
+             * Format: int32
+             * @description Number of windows compared.
+             */
+            windows: number;
+        };
         Readiness: {
             database: string;
             media_storage: string;
@@ -1860,6 +1942,49 @@ export interface components {
              */
             password: string;
         };
+        /** @description How one rendition was encoded, what it weighs, and how good it came out. */
+        RenditionEncode: {
+            /** Format: int64 */
+            bitrate: number;
+            /** Format: int64 */
+            bufsize: number;
+            /**
+             * Format: int64
+             * @description Bytes of the published init and media segments of this rendition.
+             */
+            bytes: number;
+            /** @description `h264`, … */
+            codec: string;
+            /** @description ffmpeg's encoder, e.g. `libx264`. */
+            encoder: string;
+            /** @description The encoder's full settings as it wrote them into the stream (x264's `options:`). */
+            encoder_settings?: string | null;
+            /**
+             * @description The encoder's own version line, as it wrote it into the stream (e.g. `x264 core 164
+             *     r3095 baee400`); null when the stream does not carry one.
+             */
+            encoder_version?: string | null;
+            /**
+             * @description The filter chain that made this rendition's pictures from the decoded source
+             *     (deinterlace, constant rate, tone-map, scale): what the encoder was fed.
+             */
+            filter: string;
+            /** Format: double */
+            fps: number;
+            /** Format: int64 */
+            gop: number;
+            /** Format: int64 */
+            maxrate: number;
+            /** @description The rendition's name, as in `renditions[].name`. */
+            name: string;
+            /**
+             * @description What was asked of the encoder: preset, profile, target, cap and buffer (bits/s), GOP
+             *     length (frames) and frame rate.
+             */
+            preset: string;
+            profile: string;
+            quality?: null | components["schemas"]["Quality"];
+        };
         RenditionView: {
             /** Format: int64 */
             bandwidth: number;
@@ -1869,6 +1994,7 @@ export interface components {
             /** Format: int32 */
             height: number;
             name: string;
+            quality?: null | components["schemas"]["Quality"];
             /** Format: int32 */
             width: number;
         };

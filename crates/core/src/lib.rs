@@ -4,6 +4,7 @@
 //! reads it).
 
 pub mod analytics;
+pub mod encode;
 mod error_chain;
 pub mod ids;
 pub mod layout;
@@ -13,6 +14,7 @@ pub mod secret;
 pub mod sniff;
 pub mod webhook;
 
+pub use encode::{EncodeReport, EncodeRunner, Quality, QualitySampling, RenditionEncode};
 pub use error_chain::ErrorChain;
 pub use ids::{new_id, DeliveryId, InvalidId, JobId, MediaId, SessionId, UploadId, UserId};
 pub use model::*;

@@ -383,6 +383,9 @@ pub struct MediaOutputs {
     /// Files to download, remuxed from the published rungs without re-encoding: MP4s of some
     /// video rungs, an M4A of the default audio track (see [`crate::layout::download_file`]).
     pub downloads: Vec<Download>,
+    /// How the item was encoded, what it cost and how good each rendition came out (`None` for
+    /// images and audio, and items processed before it was recorded).
+    pub encode: Option<crate::EncodeReport>,
 }
 
 /// A downloadable file made from the published streams (`downloads/{name}.mp4|.m4a`).

@@ -119,6 +119,7 @@ mod tests {
             program: "ffmpeg".into(),
             status: std::process::ExitStatus::from_raw(code << 8),
             stderr_tail: tail.into(),
+            cpu_seconds: None,
         }
     }
 
@@ -230,6 +231,7 @@ mod tests {
             program: "ffprobe".into(),
             status: std::process::ExitStatus::from_raw(9),
             stderr_tail: "moov atom not found".into(),
+            cpu_seconds: None,
         };
         let e = classify(signalled, "a video", true);
         assert!(!e.is_permanent(), "{e}");

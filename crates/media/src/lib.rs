@@ -6,6 +6,7 @@
 //! * [`transcode`]: one ffmpeg run per upload → CMAF segments + HLS + DASH, thumbnail,
 //!   storyboard; audio-only ladders;
 //! * [`frames`]: stills and short animations at any time and size, from a published stream;
+//! * [`quality`]: SSIM/PSNR (VMAF with libvmaf) of each rung against the source, sampled;
 //! * [`image`]: bounded decode, EXIF orientation, JPEG/WebP variants;
 //! * [`process`]: the subprocess wrapper everything above uses (timeout, kill-on-drop,
 //!   cancellation, bounded stderr tail).
@@ -20,6 +21,7 @@ pub mod ladder;
 pub mod probe;
 pub mod process;
 pub mod progress;
+pub mod quality;
 pub mod transcode;
 
 pub use error::{MediaError, Result};

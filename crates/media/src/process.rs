@@ -61,6 +61,10 @@ pub struct Finished {
     pub program: String,
     pub status: ExitStatus,
     pub stderr_tail: String,
+    /// CPU seconds (user + system, every thread) the child used, read from the kernel's
+    /// accounting once its output ended and before it was reaped; `None` where that is not
+    /// available.
+    pub cpu_seconds: Option<f64>,
 }
 
 impl Finished {
@@ -113,7 +117,7 @@ where
     let mut tail = Tail::new(STDERR_TAIL_BYTES);
 
     enum Outcome {
-        Exited(std::io::Result<ExitStatus>),
+        Exited(std::io::Result<(ExitStatus, Option<f64>)>),
         TimedOut,
         Cancelled,
     }
@@ -126,7 +130,10 @@ where
                 pump(stdout, |chunk| on_stdout(chunk)),
                 pump(stderr, |chunk| tail.push(chunk)),
             );
-            child.wait().await
+            // Both pipes closed: the child has exited (or is exiting), and is not reaped until
+            // `wait`, so its pid still names it.
+            let cpu = child.id().and_then(cpu_seconds);
+            child.wait().await.map(|status| (status, cpu))
         };
         tokio::select! {
             biased;
@@ -136,11 +143,15 @@ where
         }
     };
     match outcome {
-        Outcome::Exited(status) => Ok(Finished {
-            program: program.to_string(),
-            status: status?,
-            stderr_tail: tail.into_string(),
-        }),
+        Outcome::Exited(exited) => {
+            let (status, cpu_seconds) = exited?;
+            Ok(Finished {
+                program: program.to_string(),
+                status,
+                stderr_tail: tail.into_string(),
+                cpu_seconds,
+            })
+        }
         Outcome::TimedOut => {
             kill(&mut child, program).await;
             Err(budget.timeout(what))
@@ -245,6 +256,35 @@ impl Collect {
     }
 }
 
+/// User + system CPU seconds of process `pid` (all its threads) from `/proc/{pid}/stat`.
+#[cfg(target_os = "linux")]
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    #[allow(unsafe_code)]
+    // SAFETY: sysconf only reads a system constant.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    parse_stat_cpu(&stat, ticks)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn cpu_seconds(_pid: u32) -> Option<f64> {
+    None
+}
+
+/// utime + stime (fields 14 and 15, in clock ticks) of a `/proc/{pid}/stat` line, in seconds.
+/// The command name (field 2) is in parentheses and may hold spaces: fields are counted after
+/// its closing one.
+fn parse_stat_cpu(stat: &str, ticks_per_second: i64) -> Option<f64> {
+    if ticks_per_second <= 0 {
+        return None;
+    }
+    let after = &stat[stat.rfind(')')? + 1..];
+    let mut fields = after.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some((utime + stime) as f64 / ticks_per_second as f64)
+}
+
 /// kill_on_drop covers every way our process lets go of a child except its own sudden death
 /// (SIGKILL, OOM killer). Ask the kernel to kill the child then too, so an encoder never runs on
 /// for a worker that is gone and whose job another worker has taken over.
@@ -269,6 +309,32 @@ fn die_with_parent(_cmd: &mut tokio::process::Command) {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cpu_time_from_proc_stat() {
+        let stat = "4242 (ffmpeg (x) 1) S 1 4242 4242 0 -1 4194304 900 0 0 0 250 50 0 0 20 0 3 0";
+        assert_eq!(parse_stat_cpu(stat, 100), Some(3.0));
+        assert_eq!(parse_stat_cpu("garbage", 100), None);
+        assert_eq!(parse_stat_cpu(stat, 0), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn a_busy_child_reports_its_cpu_time() {
+        let budget = Budget::new(Duration::from_secs(60), CancellationToken::new());
+        let busy = run(
+            "sh",
+            ["-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done"],
+            "busy loop",
+            &budget,
+            |_| {},
+        )
+        .await
+        .unwrap();
+        assert!(busy.success());
+        let cpu = busy.cpu_seconds.unwrap();
+        assert!(cpu > 0.0, "{cpu}");
+    }
 
     #[test]
     fn tail_keeps_the_last_bytes_from_a_line_start() {

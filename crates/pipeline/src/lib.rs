@@ -5,6 +5,7 @@
 //! webhooks. Knows nothing of HTTP.
 
 pub mod backfill;
+pub mod encode_report;
 mod error;
 pub mod pictures;
 pub mod process;

@@ -1,7 +1,7 @@
 //! Turning one local file into published outputs: the steps shared by queue workers and the
 //! one-shot `mediaserver transcode` command.
 
-use crate::PipelineError;
+use crate::{encode_report, PipelineError};
 use mediaserver_core::{
     AudioTrack, Clip, Download, Hdr, MediaKind, MediaOutputs, Rendition, SourceVideo, TextTrack,
     TextTrackKind, TextTrackSource, Variant,
@@ -141,7 +141,27 @@ async fn process_av(
         .await?;
         let source = info.video.as_ref().map(|v| source_video(v, &out));
         let mut warnings = out.warnings.clone();
-        let downloads = downloads(out_dir, settings, &cancel, &mut warnings).await?;
+        // Both only read the finished segments: side by side (see `encode_report`).
+        let (encode, downloads) = tokio::join!(
+            async {
+                match &info.video {
+                    Some(v) => {
+                        let r = encode_report::report(
+                            input,
+                            v,
+                            out_dir,
+                            &out.encode,
+                            settings,
+                            &cancel,
+                        );
+                        r.await.map(Some)
+                    }
+                    None => Ok(None),
+                }
+            },
+            downloads(out_dir, settings, &cancel, &mut warnings)
+        );
+        let (encode, downloads) = (encode?, downloads?);
         Ok(Processed {
             kind: MediaKind::Video,
             duration_seconds: Some(out.duration),
@@ -159,6 +179,7 @@ async fn process_av(
                 source,
                 text_tracks: out.text_tracks.iter().map(text_track).collect(),
                 downloads,
+                encode,
                 ..Default::default()
             },
         })

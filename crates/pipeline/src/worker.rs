@@ -219,6 +219,9 @@ impl Pipeline {
             tracing::error!(error = %ErrorChain(&e), "could not mark the job done");
         }
         tracing::info!("media ready");
+        if let Some(report) = &ready.outputs.encode {
+            crate::encode_report::record_metrics(report);
+        }
         self.wake_webhooks();
     }
 

@@ -34,6 +34,8 @@ from .direct_upload import DirectUpload
 from .direct_upload_headers import DirectUploadHeaders
 from .direct_upload_request import DirectUploadRequest
 from .download_view import DownloadView
+from .encode_report import EncodeReport
+from .encode_runner import EncodeRunner
 from .error_body import ErrorBody
 from .error_detail import ErrorDetail
 from .event_response import EventResponse
@@ -67,9 +69,12 @@ from .object_storage_event_body import ObjectStorageEventBody
 from .password_change import PasswordChange
 from .patch_upload_tus_resumable import PatchUploadTusResumable
 from .playback_view import PlaybackView
+from .quality import Quality
+from .quality_sampling import QualitySampling
 from .readiness import Readiness
 from .refresh_request import RefreshRequest
 from .register_request import RegisterRequest
+from .rendition_encode import RenditionEncode
 from .rendition_view import RenditionView
 from .role import Role
 from .scope import Scope
@@ -129,6 +134,8 @@ __all__ = (
     "DirectUploadHeaders",
     "DirectUploadRequest",
     "DownloadView",
+    "EncodeReport",
+    "EncodeRunner",
     "ErrorBody",
     "ErrorDetail",
     "EventResponse",
@@ -162,9 +169,12 @@ __all__ = (
     "PasswordChange",
     "PatchUploadTusResumable",
     "PlaybackView",
+    "Quality",
+    "QualitySampling",
     "Readiness",
     "RefreshRequest",
     "RegisterRequest",
+    "RenditionEncode",
     "RenditionView",
     "Role",
     "Scope",

@@ -18,6 +18,7 @@ import datetime
 if TYPE_CHECKING:
   from ..models.audio_track_view import AudioTrackView
   from ..models.download_view import DownloadView
+  from ..models.encode_report import EncodeReport
   from ..models.playback_view import PlaybackView
   from ..models.rendition_view import RenditionView
   from ..models.signed_urls import SignedUrls
@@ -68,6 +69,7 @@ class MediaView:
             warnings (list[str]): What processing left out of the source and why (e.g. an audio track that could not be
                 decoded); the item is published without it.
             duration_seconds (float | None | Unset):
+            encode (EncodeReport | None | Unset):
             error (None | str | Unset): Why processing failed, when `status` is `failed`.
             height (int | None | Unset):
             playback (None | PlaybackView | Unset):
@@ -104,6 +106,7 @@ class MediaView:
     visibility: Visibility
     warnings: list[str]
     duration_seconds: float | None | Unset = UNSET
+    encode: EncodeReport | None | Unset = UNSET
     error: None | str | Unset = UNSET
     height: int | None | Unset = UNSET
     playback: None | PlaybackView | Unset = UNSET
@@ -122,6 +125,7 @@ class MediaView:
     def to_dict(self) -> dict[str, Any]:
         from ..models.audio_track_view import AudioTrackView # noqa: PLC0415
         from ..models.download_view import DownloadView # noqa: PLC0415
+        from ..models.encode_report import EncodeReport # noqa: PLC0415
         from ..models.playback_view import PlaybackView # noqa: PLC0415
         from ..models.rendition_view import RenditionView # noqa: PLC0415
         from ..models.signed_urls import SignedUrls # noqa: PLC0415
@@ -202,6 +206,14 @@ class MediaView:
             duration_seconds = UNSET
         else:
             duration_seconds = self.duration_seconds
+
+        encode: dict[str, Any] | None | Unset
+        if isinstance(self.encode, Unset):
+            encode = UNSET
+        elif isinstance(self.encode, EncodeReport):
+            encode = self.encode.to_dict()
+        else:
+            encode = self.encode
 
         error: None | str | Unset
         if isinstance(self.error, Unset):
@@ -291,6 +303,8 @@ class MediaView:
         })
         if duration_seconds is not UNSET:
             field_dict["duration_seconds"] = duration_seconds
+        if encode is not UNSET:
+            field_dict["encode"] = encode
         if error is not UNSET:
             field_dict["error"] = error
         if height is not UNSET:
@@ -318,6 +332,7 @@ class MediaView:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.audio_track_view import AudioTrackView # noqa: PLC0415
         from ..models.download_view import DownloadView # noqa: PLC0415
+        from ..models.encode_report import EncodeReport # noqa: PLC0415
         from ..models.playback_view import PlaybackView # noqa: PLC0415
         from ..models.rendition_view import RenditionView # noqa: PLC0415
         from ..models.signed_urls import SignedUrls # noqa: PLC0415
@@ -431,6 +446,26 @@ class MediaView:
             return cast(float | None | Unset, data)
 
         duration_seconds = _parse_duration_seconds(d.pop("duration_seconds", UNSET))
+
+
+        def _parse_encode(data: object) -> EncodeReport | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                encode_type_1 = EncodeReport.from_dict(data)
+
+
+
+                return encode_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(EncodeReport | None | Unset, data)
+
+        encode = _parse_encode(d.pop("encode", UNSET))
 
 
         def _parse_error(data: object) -> None | str | Unset:
@@ -576,6 +611,7 @@ class MediaView:
             visibility=visibility,
             warnings=warnings,
             duration_seconds=duration_seconds,
+            encode=encode,
             error=error,
             height=height,
             playback=playback,

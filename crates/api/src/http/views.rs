@@ -7,8 +7,8 @@ use crate::AppState;
 use chrono::{DateTime, TimeZone, Utc};
 use mediaserver_core::layout::public;
 use mediaserver_core::{
-    Hdr, Media, MediaId, MediaKind, MediaStatus, TextTrack, TextTrackKind, TextTrackSource, UserId,
-    Visibility,
+    EncodeReport, Hdr, Media, MediaId, MediaKind, MediaStatus, Quality, TextTrack, TextTrackKind,
+    TextTrackSource, UserId, Visibility,
 };
 use serde::Serialize;
 use std::time::Duration;
@@ -23,6 +23,9 @@ pub(crate) struct RenditionView {
     codecs: String,
     /// The video codec: `h264`, `av1` or `hevc` (`VIDEO_CODECS`); null for audio renditions.
     codec: Option<String>,
+    /// SSIM and PSNR (VMAF where measured) against the source at this rendition's size, on
+    /// sampled seconds (see `encode.quality`); null when not measured.
+    quality: Option<Quality>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -173,6 +176,11 @@ pub(crate) struct MediaView {
     /// an admin: usable where no Authorization header can be sent (players, `<img>`). The token
     /// stops working if the item is made private after it was minted.
     signed: Option<SignedUrls>,
+    /// How the item was encoded: ffmpeg and encoder versions, each rendition's parameters,
+    /// bytes and quality, where it ran and its wall and CPU seconds. Only for whoever may
+    /// manage the item; null otherwise, and for images, audio and items processed before it
+    /// was recorded.
+    encode: Option<EncodeReport>,
     original_url: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -183,12 +191,17 @@ pub(crate) struct MediaView {
 /// the plain URLs already or must not get a token.
 pub(crate) fn media_view(state: &AppState, m: Media, signed: bool) -> ApiResult<MediaView> {
     let has_outputs = m.playable || m.status == MediaStatus::Ready;
+    let manages = signed;
     let signed = if signed && has_outputs {
         Some(signed_urls(state, &m, SIGNED_URL_TTL)?)
     } else {
         None
     };
     let mut view = MediaView { signed, ..m.into() };
+    if !manages {
+        // Worker hosts and images are the operator's business.
+        view.encode = None;
+    }
     if let Some(token) = view.signed.as_ref().map(|s| s.token.clone()) {
         for t in &mut view.text_tracks {
             t.signed_url = Some(format!(
@@ -254,6 +267,12 @@ impl From<Media> for MediaView {
     fn from(m: Media) -> Self {
         let base = format!("/v1/media/{}", m.id);
         let out = m.outputs;
+        let quality = |name: &str, codec: &str| {
+            out.encode
+                .as_ref()
+                .and_then(|e| e.rendition(name, codec))
+                .and_then(|r| r.quality)
+        };
         // Playback paths are fixed entry points; the files behind them are resolved when served.
         // HLS is playable while still encoding; DASH appears at `ready` (it 404s until then).
         let playback = (m.playable || out.hls.is_some()).then(|| PlaybackView {
@@ -266,16 +285,20 @@ impl From<Media> for MediaView {
             renditions: out
                 .renditions
                 .into_iter()
-                .map(|r| RenditionView {
-                    name: r.name,
-                    width: r.width,
-                    height: r.height,
-                    bandwidth: r.bandwidth,
+                .map(|r| {
                     // Items processed before the codec was recorded are all H.264.
-                    codec: r
+                    let codec = r
                         .codec
-                        .or_else(|| r.codecs.starts_with("avc1").then(|| "h264".into())),
-                    codecs: r.codecs,
+                        .or_else(|| r.codecs.starts_with("avc1").then(|| "h264".into()));
+                    RenditionView {
+                        quality: codec.as_deref().and_then(|c| quality(&r.name, c)),
+                        name: r.name,
+                        width: r.width,
+                        height: r.height,
+                        bandwidth: r.bandwidth,
+                        codec,
+                        codecs: r.codecs,
+                    }
                 })
                 .collect(),
             audio_tracks: out
@@ -333,6 +356,7 @@ impl From<Media> for MediaView {
                 .storyboard
                 .map(|_| format!("{base}/{}", public::STORYBOARD_VTT)),
             signed: None,
+            encode: out.encode,
             id: m.id,
             owner_id: m.owner_id,
             kind: m.kind,

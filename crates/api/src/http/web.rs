@@ -62,6 +62,7 @@ static ASSETS: &[Asset] = &[
     asset!("js/media.js", JS),
     asset!("js/player.js", JS),
     asset!("js/previews.js", JS),
+    asset!("js/quality.js", JS),
     asset!("js/router.js", JS),
     asset!("js/settings.js", JS),
     asset!("js/share.js", JS),

@@ -9,6 +9,7 @@ import { makePlayer } from './player.js';
 import { makeAnalyticsPanel } from './analytics.js';
 import { makeSharePanel } from './share.js';
 import { sourceDetails } from './source.js';
+import { qualityDetails } from './quality.js';
 import { makeTextTracksPanel } from './text_tracks.js';
 import { makeDownloadsPanel } from './downloads.js';
 import { makeClipPanel } from './clips.js';
@@ -128,7 +129,7 @@ export async function viewMedia(ctx, id) {
       return url ? el('a', { href: url, target: '_blank', rel: 'noopener', 'data-testid': 'variant-link', text: label }) : el('span', { text: label });
     });
     if (variants.length) rows.push(['Variants', el('span', { class: 'variant-list', 'data-testid': 'variants' }, ...variants.flatMap((a, i) => (i ? [', ', a] : [a])))]);
-    details.replaceChildren(...rows.flatMap(([k, v]) => [el('dt', { text: k }), typeof v === 'string' ? el('dd', { text: v }) : el('dd', {}, v)]), ...sourceDetails(item));
+    details.replaceChildren(...rows.flatMap(([k, v]) => [el('dt', { text: k }), typeof v === 'string' ? el('dd', { text: v }) : el('dd', {}, v)]), ...sourceDetails(item), ...qualityDetails(item));
   }
 
   const share = makeSharePanel(canManage);

@@ -469,6 +469,46 @@ fn sample_outputs() -> MediaOutputs {
             source: mediaserver_core::TextTrackSource::Embedded,
         }],
         downloads: Vec::new(),
+        // Stored with the outputs, read back whole.
+        encode: Some(mediaserver_core::EncodeReport {
+            ffmpeg_version: "5.1.6-0+deb12u1".into(),
+            runner: mediaserver_core::EncodeRunner {
+                kind: "container-instances".into(),
+                host: Some("ci-1".into()),
+                image: Some("fra.ocir.io/ns/ms@sha256:0123".into()),
+                instance: Some("ocid1.computecontainerinstance.oc1..x".into()),
+            },
+            wall_seconds: 12.5,
+            cpu_seconds: Some(23.75),
+            quality: Some(mediaserver_core::QualitySampling {
+                windows: 2,
+                sampled_seconds: 1.5,
+                wall_seconds: 0.5,
+                cpu_seconds: Some(0.75),
+                vmaf: false,
+            }),
+            renditions: vec![mediaserver_core::RenditionEncode {
+                name: "720p".into(),
+                codec: "h264".into(),
+                encoder: "libx264".into(),
+                encoder_version: Some("x264 core 164 r3095 baee400".into()),
+                encoder_settings: Some("cabac=1 ref=1".into()),
+                preset: "veryfast".into(),
+                profile: "high".into(),
+                bitrate: 2_800_000,
+                maxrate: 2_996_000,
+                bufsize: 4_200_000,
+                gop: 120,
+                fps: 30000.0 / 1001.0,
+                filter: "fps=30000/1001,scale=1280:720,setsar=1,format=yuv420p".into(),
+                bytes: 9_876_543,
+                quality: Some(mediaserver_core::Quality {
+                    ssim: 0.987654,
+                    psnr: 41.25,
+                    vmaf: None,
+                }),
+            }],
+        }),
     }
 }
 

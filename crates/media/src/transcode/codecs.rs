@@ -16,6 +16,7 @@
 
 use super::mp4;
 use super::picture::Picture;
+use super::provenance::RungEncode;
 use crate::error::{MediaError, Result};
 use crate::ladder::Rung;
 use crate::probe::VideoInfo;
@@ -215,6 +216,37 @@ impl Extras {
             out.push_str(&format!("[v{i}{}]", c.name()));
         }
         out
+    }
+
+    /// What an extra stream of `codec` for rung `rung` was asked to be, over the H.264
+    /// rung's record `h264` (same size, rate and filters): its encoder, preset, profile, caps
+    /// and GOP.
+    pub fn describe(
+        &self,
+        h264: RungEncode,
+        codec: VideoCodec,
+        rung: usize,
+        gops: &[u64],
+    ) -> RungEncode {
+        let (encoder, preset) = match codec {
+            VideoCodec::H264 => return h264,
+            VideoCodec::Av1 => ("libsvtav1", self.av1_preset.to_string()),
+            VideoCodec::Hevc => ("libx265", self.hevc_preset.clone()),
+        };
+        RungEncode {
+            codec: codec.name().into(),
+            encoder: encoder.into(),
+            preset,
+            profile: "main".into(),
+            bitrate: codec.scale(h264.bitrate),
+            maxrate: codec.scale(h264.maxrate),
+            bufsize: codec.scale(h264.bufsize),
+            gop: match codec {
+                VideoCodec::Av1 => gops.get(rung).copied().unwrap_or(0),
+                _ => h264.gop,
+            },
+            ..h264
+        }
     }
 
     /// `-map` for every extra stream, in output order (after the audio maps).

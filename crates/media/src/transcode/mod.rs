@@ -30,6 +30,7 @@ mod mp4;
 mod mpd_rates;
 mod package;
 mod picture;
+mod provenance;
 mod storyboard;
 mod subtitles;
 mod tracks;
@@ -49,6 +50,7 @@ pub use live::{PackagingSender, PackagingUpdate, POLL_INTERVAL};
 pub use package::segment_stream;
 // For `crate::frames`, which reads the published playlists.
 pub(crate) use package::{attribute, repair_media_playlist};
+pub use provenance::{encoder_tag, rendition_files, EncodeInfo, RenditionFiles, RungEncode};
 pub use subtitles::{text_track_playlist, text_track_vtt, TextKind, TextTrackInfo, TEXT_GROUP};
 pub use tracks::{english_name, language_code, AudioTrackInfo};
 pub use video::video;
@@ -190,6 +192,9 @@ pub struct VideoOutput {
     /// second).
     pub storyboard_vtt: Option<String>,
     pub storyboard_image: Option<String>,
+    /// How the rungs were encoded, what that cost and what it weighs.
+    #[serde(default)]
+    pub encode: EncodeInfo,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -283,6 +288,7 @@ mod tests {
             program: "ffmpeg".into(),
             status: std::process::ExitStatus::from_raw(code << 8),
             stderr_tail: tail.into(),
+            cpu_seconds: None,
         }
     }
 

@@ -5,6 +5,7 @@ use super::codecs::{self, Extras, VideoCodec};
 use super::live::{LivePlan, LiveVariant};
 use super::package::{self, AudioRendition, Variant};
 use super::picture::Picture;
+use super::provenance::{self, EncodeInfo, RungEncode};
 use super::storyboard::Layout;
 use super::subtitles;
 use super::tracks::{self, publish_audio, rendition_of, PlannedTrack, AUDIO_CHANNELS};
@@ -99,6 +100,8 @@ pub async fn video(
     let (extras, codec_warning) = Extras::plan(&opts.codecs, &picture, rungs.len());
     skipped.extend(codec_warning);
     let mut parser = ProgressParser::new(media_duration, progress);
+    let started = std::time::Instant::now();
+    let mut encode_cpu: Option<f64> = Some(0.0);
     // An audio track whose decoder ffmpeg cannot find or open stops it before it writes
     // anything: run again without that track (once per such track) rather than fail the video.
     let encode = async {
@@ -124,6 +127,7 @@ pub async fn video(
             );
             let live = live_plan(&rungs, &planned, &picture, v, opts);
             let finished = with_watcher(encode, out_dir, live, opts.packaging.as_ref()).await?;
+            encode_cpu = encode_cpu.zip(finished.cpu_seconds).map(|(a, b)| a + b);
             if finished.success() {
                 return Ok(finished);
             }
@@ -143,6 +147,7 @@ pub async fn video(
         subtitles::extract(input, out_dir, &text_plan, &budget)
     );
     let (finished, extracted) = (finished?, extracted?);
+    let encode_wall = started.elapsed().as_secs_f64();
     tracing::debug!(stderr = %finished.stderr_tail, "ffmpeg video transcode finished");
 
     // What ffmpeg wrote, checked against the plan. Each rung was muxed as its own adaptation
@@ -298,7 +303,26 @@ pub async fn video(
         false
     };
 
+    let mut encode = EncodeInfo {
+        wall_seconds: encode_wall,
+        cpu_seconds: encode_cpu,
+        // Every output stream, by its own media playlist: H.264's rungs, then the extra
+        // codecs' (the same rung sizes and filters, their own encoder and caps).
+        rungs: {
+            let gops = codecs::gops(&picture, v, &rungs, opts.keyframe_seconds);
+            outputs
+                .iter()
+                .map(|&(rung, codec, stream)| {
+                    let h264 = rung_encode(stream, &rungs[rung], &picture, v, opts);
+                    extras.describe(h264, codec, rung, &gops)
+                })
+                .collect()
+        },
+    };
+    provenance::read_outputs(out_dir, &mut encode.rungs).await?;
+
     Ok(VideoOutput {
+        encode,
         renditions,
         audio: !published.tracks.is_empty(),
         audio_tracks: published.tracks.into_iter().map(|t| t.info).collect(),
@@ -403,10 +427,8 @@ fn build_args(p: &Plan) -> Vec<OsString> {
         // Small rungs of a 50/60 fps source at half the rate (`Picture::rung_rate`), dropped
         // before scaling.
         graph.push_str(&format!(
-            ";[s{i}]{}scale={}:{},setsar=1,format=yuv420p{}",
-            p.picture.rung_filter(r.width.min(r.height)),
-            r.width,
-            r.height,
+            ";[s{i}]{}{}",
+            rung_scaler(p.picture, r),
             p.extras.rung_outputs(i)
         ));
     }
@@ -427,16 +449,13 @@ fn build_args(p: &Plan) -> Vec<OsString> {
     }
     a.push_all(p.extras.maps());
     let k = p.opts.keyframe_seconds;
-    a.push_all(["-c:v", "libx264", "-preset", &p.opts.preset]);
-    a.push_all(["-profile:v", "high", "-pix_fmt", "yuv420p"]);
+    a.push_all(["-c:v", ENCODER, "-preset", &p.opts.preset]);
+    a.push_all(["-profile:v", PROFILE, "-pix_fmt", "yuv420p"]);
     // Keyframes exactly on the cadence in every rung: forced by time, no scene-cut keyframes,
     // and a GOP cap loose enough that x264 never adds one of its own.
     a.push_all(["-force_key_frames", &format!("expr:gte(t,n_forced*{k})")]);
     a.push_all(["-sc_threshold", "0"]);
-    let fps = p.picture.fps(p.video);
-    if fps > 0.0 {
-        // Clamped: a nonsense probed frame rate must not produce a nonsense option.
-        let gop = ((fps * k as f64).ceil() * 2.0).clamp(2.0, 10_000.0) as u64;
+    if let Some(gop) = gop(p.picture.fps(p.video), k) {
         a.push_all(["-g", &gop.to_string()]);
     }
     for (i, r) in p.rungs.iter().enumerate() {
@@ -515,6 +534,61 @@ fn video_outputs(rungs: usize, audio: usize, extras: &Extras) -> Vec<(usize, Vid
                 .map(|(j, s)| (s.rung, s.codec, rungs + audio + j)),
         )
         .collect()
+}
+
+/// The video encoder and its profile (every rung).
+const ENCODER: &str = "libx264";
+const PROFILE: &str = "high";
+
+/// The GOP cap (`-g`): twice the keyframe cadence, so x264 never adds a keyframe of its own.
+fn gop(fps: f64, keyframe_seconds: u32) -> Option<u64> {
+    // Clamped: a nonsense probed frame rate must not produce a nonsense option.
+    (fps > 0.0).then(|| ((fps * keyframe_seconds as f64).ceil() * 2.0).clamp(2.0, 10_000.0) as u64)
+}
+
+/// A rung's filters after the split: its own rate (small rungs of a fast source), its size,
+/// square pixels, 4:2:0.
+fn rung_scaler(picture: &Picture, r: &Rung) -> String {
+    format!(
+        "{}scale={}:{},setsar=1,format=yuv420p",
+        picture.rung_filter(r.width.min(r.height)),
+        r.width,
+        r.height
+    )
+}
+
+/// What the H.264 rung `r`, published as output stream `i`, was asked to be: the arguments
+/// [`build_args`] gives it and the filters that feed its encoder from the decoded stream.
+fn rung_encode(
+    i: usize,
+    r: &Rung,
+    picture: &Picture,
+    v: &VideoInfo,
+    opts: &VideoOptions,
+) -> RungEncode {
+    let chain = picture.chain(v);
+    let scaler = rung_scaler(picture, r);
+    RungEncode {
+        name: r.name.clone(),
+        width: r.width,
+        height: r.height,
+        codec: "h264".into(),
+        encoder: ENCODER.into(),
+        preset: opts.preset.clone(),
+        profile: PROFILE.into(),
+        bitrate: r.bitrate,
+        maxrate: r.maxrate,
+        bufsize: r.bufsize,
+        gop: gop(picture.fps(v), opts.keyframe_seconds).unwrap_or(0),
+        fps: picture.rung_fps(v, r.width.min(r.height)),
+        filter: if chain.is_empty() {
+            scaler
+        } else {
+            format!("{chain},{scaler}")
+        },
+        playlist: format!("{}/{}", super::STREAM_DIR, package::media_playlist_name(i)),
+        ..Default::default()
+    }
 }
 
 /// ≤1280 wide, aspect kept, even.

@@ -38,6 +38,8 @@ use super::remote::{load_summary, relay_progress};
 use super::{JobRunner, RunContext};
 use crate::{ErrorChain, PipelineError};
 
+/// `runner.kind` of encodes this runner recorded.
+pub const RUNNER_KIND: &str = "container-instances";
 /// The freeform tag carrying the job id.
 const JOB_TAG: &str = "mediaserver-job";
 /// The job container's scratch directory with `scratch_gb` (its `TEMP_DIR`).
@@ -90,6 +92,17 @@ fn instance_name(job_id: &JobId) -> String {
 }
 
 impl ContainerInstancesRunner {
+    /// Where the encode ran, on top of what `mediaserver transcode` recorded (its host is the
+    /// container's): this runner, the digest-pinned image and the instance.
+    fn provenance(&self, mut ready: MediaReady, instance: &str) -> MediaReady {
+        if let Some(encode) = ready.outputs.encode.as_mut() {
+            encode.runner.kind = RUNNER_KIND.into();
+            encode.runner.image = Some(self.template.pinned_image.clone());
+            encode.runner.instance = Some(instance.to_string());
+        }
+        ready
+    }
+
     /// `mediaserver transcode` arguments for `media`.
     fn arguments(&self, media: &Media) -> Vec<String> {
         let t = &self.template;
@@ -318,7 +331,9 @@ impl JobRunner for ContainerInstancesRunner {
         };
         let result = match self.wait(&id, ctx, media, cancel).await {
             // Read as the pipeline's own output storage: what players will be served.
-            Ok(()) => load_summary(ctx.output_store.as_ref(), &media.outputs_prefix()).await,
+            Ok(()) => load_summary(ctx.output_store.as_ref(), &media.outputs_prefix())
+                .await
+                .map(|ready| self.provenance(ready, &id)),
             Err(e) => Err(e),
         };
         if matches!(result, Err(PipelineError::Cancelled)) {

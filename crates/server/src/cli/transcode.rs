@@ -427,6 +427,7 @@ fn summary(p: &Processed, dest: &str, files: usize) -> serde_json::Value {
         "source": p.outputs.source,
         "text_tracks": p.outputs.text_tracks,
         "downloads": p.outputs.downloads,
+        "encode": p.outputs.encode,
         "files": files,
         "destination": dest,
     })

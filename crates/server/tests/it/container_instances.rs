@@ -240,6 +240,14 @@ async fn one_job_runs_as_one_pinned_instance_and_is_recorded_from_its_outputs() 
         c["imageUrl"],
         format!("{}/ns/mediaserver@{}", w.registry.host, w.digest)
     );
+    // The item says where it was encoded: this runner, that digest, that instance.
+    let runner = &done["encode"]["runner"];
+    assert_eq!(runner["kind"], "container-instances", "{done}");
+    assert_eq!(runner["image"], c["imageUrl"], "{done}");
+    assert!(
+        runner["instance"].as_str().is_some_and(|i| !i.is_empty()),
+        "{done}"
+    );
     assert_eq!(
         c["arguments"],
         serde_json::json!([

@@ -46,6 +46,7 @@ mod playback_cache;
 mod playback_tokens;
 mod polish;
 mod progressive;
+mod quality;
 mod reconcile;
 mod registry;
 mod registry_google;
