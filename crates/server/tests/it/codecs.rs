@@ -96,6 +96,37 @@ async fn av1_and_hevc_renditions_probe_as_named_in_both_manifests() {
         ],
         "{item}"
     );
+    // Each codec's rendition has its own measured quality and its own encode record (the
+    // same name exists once per codec), with the encoder that made it.
+    for r in renditions {
+        let ssim = r["quality"]["ssim"].as_f64();
+        assert!(ssim.is_some_and(|s| s > 0.5 && s <= 1.0), "{r}");
+    }
+    let encodes = item["encode"]["renditions"].as_array().unwrap();
+    let encoders: Vec<(&str, &str, &str)> = encodes
+        .iter()
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap(),
+                e["codec"].as_str().unwrap(),
+                e["encoder"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        encoders,
+        [
+            ("360p", "h264", "libx264"),
+            ("240p", "h264", "libx264"),
+            ("360p", "av1", "libsvtav1"),
+            ("240p", "av1", "libsvtav1"),
+            ("360p", "hevc", "libx265"),
+            ("240p", "hevc", "libx265"),
+        ],
+        "{item}"
+    );
+    let bytes = |e: &Value| e["bytes"].as_i64().unwrap();
+    assert!(encodes.iter().all(|e| bytes(e) > 0), "{item}");
 
     let base = s.url(&format!("/v1/media/{id}"));
     let master = s
