@@ -11,6 +11,8 @@ from ..types import UNSET, Unset
 from ..types import UNSET, Unset
 from typing import cast
 
+if TYPE_CHECKING:
+  from ..models.quality import Quality
 
 
 
@@ -31,6 +33,7 @@ class RenditionView:
             width (int):
             codec (None | str | Unset): The video codec: `h264`, `av1` or `hevc` (`VIDEO_CODECS`); null for audio
                 renditions.
+            quality (None | Quality | Unset):
      """
 
     bandwidth: int
@@ -39,6 +42,7 @@ class RenditionView:
     name: str
     width: int
     codec: None | str | Unset = UNSET
+    quality: None | Quality | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -46,6 +50,7 @@ class RenditionView:
 
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.quality import Quality # noqa: PLC0415
         bandwidth = self.bandwidth
 
         codecs = self.codecs
@@ -62,6 +67,14 @@ class RenditionView:
         else:
             codec = self.codec
 
+        quality: dict[str, Any] | None | Unset
+        if isinstance(self.quality, Unset):
+            quality = UNSET
+        elif isinstance(self.quality, Quality):
+            quality = self.quality.to_dict()
+        else:
+            quality = self.quality
+
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -74,6 +87,8 @@ class RenditionView:
         })
         if codec is not UNSET:
             field_dict["codec"] = codec
+        if quality is not UNSET:
+            field_dict["quality"] = quality
 
         return field_dict
 
@@ -81,6 +96,7 @@ class RenditionView:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.quality import Quality # noqa: PLC0415
         d = dict(src_dict)
         bandwidth = d.pop("bandwidth")
 
@@ -102,6 +118,26 @@ class RenditionView:
         codec = _parse_codec(d.pop("codec", UNSET))
 
 
+        def _parse_quality(data: object) -> None | Quality | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                quality_type_1 = Quality.from_dict(data)
+
+
+
+                return quality_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Quality | Unset, data)
+
+        quality = _parse_quality(d.pop("quality", UNSET))
+
+
         rendition_view = cls(
             bandwidth=bandwidth,
             codecs=codecs,
@@ -109,6 +145,7 @@ class RenditionView:
             name=name,
             width=width,
             codec=codec,
+            quality=quality,
         )
 
 
