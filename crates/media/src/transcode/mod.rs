@@ -29,6 +29,7 @@ mod mp4;
 mod mpd_rates;
 mod package;
 mod picture;
+mod rate;
 mod storyboard;
 mod subtitles;
 mod tracks;
@@ -42,6 +43,7 @@ pub use download::{
 };
 pub use live::{PackagingSender, PackagingUpdate, POLL_INTERVAL};
 pub use package::segment_stream;
+pub use rate::{near_duplicates, LadderMode, NEAR_DUPLICATE};
 pub use subtitles::{text_track_playlist, text_track_vtt, TextKind, TextTrackInfo, TEXT_GROUP};
 pub use tracks::{english_name, language_code, AudioTrackInfo};
 pub use video::video;
@@ -83,6 +85,8 @@ pub struct VideoOptions {
     pub cancel: CancellationToken,
     /// Progressive packaging reports while ffmpeg runs (never awaited: see [`PackagingUpdate`]).
     pub packaging: Option<PackagingSender>,
+    /// Fixed bitrates, or capped CRF with near-duplicate rungs dropped (see `rate.rs`).
+    pub ladder_mode: LadderMode,
 }
 
 impl Default for VideoOptions {
@@ -96,6 +100,7 @@ impl Default for VideoOptions {
             threads: None,
             cancel: CancellationToken::new(),
             packaging: None,
+            ladder_mode: LadderMode::default(),
         }
     }
 }

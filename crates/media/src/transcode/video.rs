@@ -4,6 +4,7 @@
 use super::live::{LivePlan, LiveVariant};
 use super::package::{self, AudioRendition, Variant};
 use super::picture::Picture;
+use super::rate;
 use super::storyboard::Layout;
 use super::subtitles;
 use super::tracks::{self, publish_audio, rendition_of, PlannedTrack, AUDIO_CHANNELS};
@@ -199,14 +200,41 @@ pub async fn video(
         .unwrap_or(0);
     let audio_avg = audio_stats.iter().map(|a| a.average_bps).max().unwrap_or(0);
     let audio_codecs = published.tracks.first().map(|t| t.codecs.clone());
+    // Adaptive: near-duplicate rungs go, and every manifest carries what was measured.
+    let dropped = rate::rungs_to_drop(opts.ladder_mode, &video_stats);
+    if opts.ladder_mode == rate::LadderMode::Adaptive {
+        rate::remove_streams(&stream_dir, &dropped).await?;
+        let measured: Vec<(usize, u64)> = video_stats
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (i, s.peak_bps))
+            .collect();
+        let path = out_dir.join(DASH_MANIFEST);
+        let mpd = tokio::fs::read_to_string(&path).await?;
+        tokio::fs::write(
+            &path,
+            rate::rewrite_representations(&mpd, &dropped, &measured)?,
+        )
+        .await?;
+        if !dropped.is_empty() {
+            let names: Vec<&str> = dropped.iter().map(|&i| rungs[i].name.as_str()).collect();
+            tracing::info!(?names, "dropped rungs within 15 % of the next one up");
+        }
+    }
     let mut variants = Vec::new();
     let mut renditions = Vec::new();
-    for ((rung, rep), stats) in rungs.iter().zip(&video_reps).zip(&video_stats) {
+    for (i, ((rung, rep), stats)) in rungs.iter().zip(&video_reps).zip(&video_stats).enumerate() {
+        if dropped.contains(&i) {
+            continue;
+        }
         let codecs = match &audio_codecs {
             Some(a) => format!("{},{a}", rep.codecs),
             None => rep.codecs.clone(),
         };
-        let bandwidth = rung.maxrate.max(stats.peak_bps) + audio_peak;
+        let bandwidth = match opts.ladder_mode {
+            rate::LadderMode::Fixed => rung.maxrate.max(stats.peak_bps),
+            rate::LadderMode::Adaptive => stats.peak_bps,
+        } + audio_peak;
         variants.push(Variant {
             uri: stats.uri.clone(),
             bandwidth,
@@ -407,9 +435,7 @@ fn build_args(p: &Plan) -> Vec<OsString> {
         a.push_all(["-g", &gop.to_string()]);
     }
     for (i, r) in p.rungs.iter().enumerate() {
-        a.push_all([&format!("-b:v:{i}"), &r.bitrate.to_string()]);
-        a.push_all([&format!("-maxrate:v:{i}"), &r.maxrate.to_string()]);
-        a.push_all([&format!("-bufsize:v:{i}"), &r.bufsize.to_string()]);
+        a.push_all(rate::rate_args(p.opts.ladder_mode, i, r));
     }
     if !p.audio.is_empty() {
         a.push_all(["-c:a", "aac", "-profile:a", "aac_low"]);
