@@ -15,7 +15,7 @@ pub mod worker;
 
 pub use error::PipelineError;
 pub use mediaserver_core::ErrorChain;
-pub use mediaserver_media::transcode::DownloadRenditions;
+pub use mediaserver_media::transcode::{DownloadRenditions, LadderMode};
 pub use process::{cut_clip, process_file, process_file_with, ProcessSettings, Processed};
 pub use progress::ProgressReporter;
 pub use runner::container_instances::{ContainerInstancesRunner, InstanceTemplate};

@@ -17,6 +17,8 @@ pub struct ProcessSettings {
     pub timeout: Duration,
     /// Which rungs get an MP4 download (`DOWNLOAD_RENDITIONS`).
     pub downloads: transcode::DownloadRenditions,
+    /// How rungs spend bits (`LADDER_MODE`).
+    pub ladder_mode: transcode::LadderMode,
 }
 
 impl Default for ProcessSettings {
@@ -25,6 +27,7 @@ impl Default for ProcessSettings {
             preset: "veryfast".into(),
             timeout: Duration::from_secs(6 * 3600),
             downloads: transcode::DownloadRenditions::default(),
+            ladder_mode: transcode::LadderMode::Adaptive,
         }
     }
 }
@@ -129,6 +132,7 @@ async fn process_av(
             timeout: settings.timeout,
             cancel: cancel.clone(),
             packaging,
+            ladder_mode: settings.ladder_mode,
             ..Default::default()
         };
         let out = transcode::video(input, out_dir, &info, &opts, |p: transcode::Progress| {

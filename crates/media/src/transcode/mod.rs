@@ -42,6 +42,7 @@ pub use download::{
     make_downloads, DownloadInfo, DownloadRenditions, AUDIO_DOWNLOAD, DOWNLOADS_DIR,
 };
 pub use live::{PackagingSender, PackagingUpdate, POLL_INTERVAL};
+pub use package::media_playlist_name;
 pub use package::segment_stream;
 pub use rate::{near_duplicates, LadderMode, NEAR_DUPLICATE};
 pub use subtitles::{text_track_playlist, text_track_vtt, TextKind, TextTrackInfo, TEXT_GROUP};

@@ -204,6 +204,7 @@ async fn transcode(
         preset: preset.unwrap_or_else(|| config.jobs.preset.clone()),
         timeout: std::time::Duration::from_secs(config.jobs.timeout_secs),
         downloads: config.jobs.downloads,
+        ladder_mode: config.jobs.ladder_mode,
     };
     let bar = std::io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new(1000);

@@ -12,6 +12,7 @@ mod database;
 mod http;
 mod job_runner;
 mod jobs;
+mod ladder;
 mod oci;
 mod storage;
 mod vars;
