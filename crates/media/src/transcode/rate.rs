@@ -3,7 +3,7 @@
 //! * [`LadderMode::Fixed`]: every rung at its ladder bitrate (`-b:v` with `-maxrate`/`-bufsize`),
 //!   whatever the content: a slide deck gets the bytes of a football match.
 //! * [`LadderMode::Adaptive`]: every rung at a quality target (x264 CRF, [`crf`]) capped by the
-//!   same `-maxrate`/`-bufsize` (players' buffer models still hold): easy content costs what it
+//!   ladder's bitrate as `-maxrate`, with the same `-bufsize` (players' buffer models still hold): easy content costs what it
 //!   needs, hard content gets the fixed ladder's rate at most. After the encode, a rung that came
 //!   out within [`NEAR_DUPLICATE`] of the next kept one up is dropped ([`near_duplicates`]), and
 //!   the manifests carry the measured peak and average of what is left.
@@ -74,12 +74,18 @@ pub fn crf(rung: &Rung) -> u32 {
 
 /// The per-stream rate options of rung `i` (x264's `-b:v:i`… or `-crf:v:i`…).
 pub fn rate_args(mode: LadderMode, i: usize, rung: &Rung) -> Vec<String> {
-    let target = match mode {
-        LadderMode::Fixed => [format!("-b:v:{i}"), rung.bitrate.to_string()],
-        LadderMode::Adaptive => [format!("-crf:v:{i}"), crf(rung).to_string()],
+    // Adaptive caps at the ladder's bitrate itself, not the fixed mode's 1.07× maxrate: hard
+    // content then costs what the fixed ladder spent on it, not more (capped CRF runs at its
+    // cap where fixed mode's average target sits below its cap).
+    let (target, maxrate) = match mode {
+        LadderMode::Fixed => (
+            [format!("-b:v:{i}"), rung.bitrate.to_string()],
+            rung.maxrate,
+        ),
+        LadderMode::Adaptive => ([format!("-crf:v:{i}"), crf(rung).to_string()], rung.bitrate),
     };
     let mut args = target.to_vec();
-    args.extend([format!("-maxrate:v:{i}"), rung.maxrate.to_string()]);
+    args.extend([format!("-maxrate:v:{i}"), maxrate.to_string()]);
     args.extend([format!("-bufsize:v:{i}"), rung.bufsize.to_string()]);
     args
 }
@@ -244,7 +250,7 @@ mod tests {
             assert!(
                 args.ends_with(&format!(
                     "-maxrate:v:{i} {} -bufsize:v:{i} {}",
-                    r.maxrate, r.bufsize
+                    r.bitrate, r.bufsize
                 )),
                 "{args}"
             );
@@ -262,7 +268,7 @@ mod tests {
         let capped = plan(&v, DEFAULT_LADDER);
         let args = rate_args(LadderMode::Adaptive, 0, &capped[0]).join(" ");
         assert!(
-            args.contains("-maxrate:v:0 1177000 -bufsize:v:0 1650000"),
+            args.contains("-maxrate:v:0 1100000 -bufsize:v:0 1650000"),
             "{args}"
         );
     }
