@@ -23,6 +23,7 @@
 
 mod audio;
 mod clip;
+mod complexity;
 mod download;
 mod live;
 mod mp4;

@@ -2,7 +2,8 @@
 //!
 //! * [`LadderMode::Fixed`]: every rung at its ladder bitrate (`-b:v` with `-maxrate`/`-bufsize`),
 //!   whatever the content: a slide deck gets the bytes of a football match.
-//! * [`LadderMode::Adaptive`]: every rung at a quality target (x264 CRF, [`crf`]) capped by the
+//! * [`LadderMode::Adaptive`]: every rung at a quality target (x264 CRF, chosen per rung by the
+//!   complexity probe in `complexity.rs`, else [`crf`]) capped by the
 //!   ladder's bitrate as `-maxrate`, with the same `-bufsize` (players' buffer models still hold): easy content costs what it
 //!   needs, hard content gets the fixed ladder's rate at most. After the encode, a rung that came
 //!   out within [`NEAR_DUPLICATE`] of the next kept one up is dropped ([`near_duplicates`]), and
@@ -60,10 +61,9 @@ impl std::fmt::Display for LadderMode {
 /// dropped: a player that can fetch it can nearly fetch the larger picture.
 pub const NEAR_DUPLICATE: f64 = 0.85;
 
-/// The x264 CRF of a rung in adaptive mode, by its short side. Chosen on `bench/quality.sh`
-/// (see BENCHMARKS.md): low enough that no clip's SSIM falls more than 0.005 below the fixed
-/// ladder's where that one is below 0.98; small pictures get a little more (each of their pixels
-/// covers more of the source).
+/// The x264 CRF of a rung in adaptive mode when the complexity probe (`complexity.rs`) did not
+/// run (a video under 2 s) or failed, by its short side: a middle ground, small pictures a little
+/// better (each of their pixels covers more of the source).
 pub fn crf(rung: &Rung) -> u32 {
     match rung.width.min(rung.height) {
         s if s >= 720 => 23,
@@ -72,8 +72,8 @@ pub fn crf(rung: &Rung) -> u32 {
     }
 }
 
-/// The per-stream rate options of rung `i` (x264's `-b:v:i`… or `-crf:v:i`…).
-pub fn rate_args(mode: LadderMode, i: usize, rung: &Rung) -> Vec<String> {
+/// The per-stream rate options of rung `i` (x264's `-b:v:i`… or `-crf:v:i {crf}`…).
+pub fn rate_args(mode: LadderMode, i: usize, rung: &Rung, crf: u32) -> Vec<String> {
     // Adaptive caps at the ladder's bitrate itself, not the fixed mode's 1.07× maxrate: hard
     // content then costs what the fixed ladder spent on it, not more (capped CRF runs at its
     // cap where fixed mode's average target sits below its cap).
@@ -82,11 +82,20 @@ pub fn rate_args(mode: LadderMode, i: usize, rung: &Rung) -> Vec<String> {
             [format!("-b:v:{i}"), rung.bitrate.to_string()],
             rung.maxrate,
         ),
-        LadderMode::Adaptive => ([format!("-crf:v:{i}"), crf(rung).to_string()], rung.bitrate),
+        LadderMode::Adaptive => ([format!("-crf:v:{i}"), crf.to_string()], rung.bitrate),
     };
     let mut args = target.to_vec();
     args.extend([format!("-maxrate:v:{i}"), maxrate.to_string()]);
     args.extend([format!("-bufsize:v:{i}"), rung.bufsize.to_string()]);
+    if mode == LadderMode::Adaptive {
+        // x264 starts with the buffer 90 % full, which a capped quality target spends at once
+        // (1.35 s of extra bitrate: +7 % on a 20 s clip); a third of it is room for the first
+        // keyframe.
+        args.extend([
+            format!("-rc_init_occupancy:v:{i}"),
+            (rung.bufsize / 3).to_string(),
+        ]);
+    }
     args
 }
 
@@ -231,7 +240,7 @@ mod tests {
     fn fixed_mode_is_the_ladder_bitrate() {
         let r = &rungs_1080()[0];
         assert_eq!(
-            rate_args(LadderMode::Fixed, 0, r).join(" "),
+            rate_args(LadderMode::Fixed, 0, r, 23).join(" "),
             "-b:v:0 5000000 -maxrate:v:0 5350000 -bufsize:v:0 7500000"
         );
     }
@@ -240,7 +249,7 @@ mod tests {
     fn adaptive_mode_is_crf_capped_by_the_rung() {
         let rungs = rungs_1080();
         for (i, r) in rungs.iter().enumerate() {
-            let args = rate_args(LadderMode::Adaptive, i, r).join(" ");
+            let args = rate_args(LadderMode::Adaptive, i, r, crf(r)).join(" ");
             // The quality target replaces the bitrate; the caps stay the rung's.
             assert!(!args.contains("-b:v"), "{args}");
             assert!(
@@ -249,8 +258,10 @@ mod tests {
             );
             assert!(
                 args.ends_with(&format!(
-                    "-maxrate:v:{i} {} -bufsize:v:{i} {}",
-                    r.bitrate, r.bufsize
+                    "-maxrate:v:{i} {} -bufsize:v:{i} {} -rc_init_occupancy:v:{i} {}",
+                    r.bitrate,
+                    r.bufsize,
+                    r.bufsize / 3
                 )),
                 "{args}"
             );
@@ -266,7 +277,7 @@ mod tests {
             ..Default::default()
         };
         let capped = plan(&v, DEFAULT_LADDER);
-        let args = rate_args(LadderMode::Adaptive, 0, &capped[0]).join(" ");
+        let args = rate_args(LadderMode::Adaptive, 0, &capped[0], 20).join(" ");
         assert!(
             args.contains("-maxrate:v:0 1100000 -bufsize:v:0 1650000"),
             "{args}"

@@ -1,6 +1,7 @@
 //! Video: one ffmpeg process decodes the source once and feeds every rung, the thumbnail and the
 //! storyboard from a `split`.
 
+use super::complexity;
 use super::live::{LivePlan, LiveVariant};
 use super::package::{self, AudioRendition, Variant};
 use super::picture::Picture;
@@ -93,6 +94,7 @@ pub async fn video(
     tracing::debug!(?picture, "picture plan");
     let layout = Layout::new(media_duration, v.width, v.height);
     let mut planned = tracks::plan(probe);
+    let crfs = adaptive_crfs(input, v, &picture, media_duration, &rungs, opts, &budget).await?;
     let text_plan = subtitles::plan(probe);
     let mut skipped = Vec::new();
     let fps = picture.fps(v);
@@ -111,6 +113,7 @@ pub async fn video(
                 audio: &planned,
                 opts,
                 layout: &layout,
+                crfs: &crfs,
             });
             let encode = process::run(
                 "ffmpeg",
@@ -317,6 +320,28 @@ pub async fn video(
     })
 }
 
+/// Adaptive mode: each rung's CRF from the complexity probe (the defaults without one).
+async fn adaptive_crfs(
+    input: &Path,
+    v: &VideoInfo,
+    picture: &Picture,
+    duration: Option<f64>,
+    rungs: &[Rung],
+    opts: &VideoOptions,
+    budget: &Budget,
+) -> Result<Vec<u32>> {
+    if opts.ladder_mode != rate::LadderMode::Adaptive {
+        return Ok(Vec::new());
+    }
+    let probed = complexity::probe(input, v, picture, duration, rungs, opts, budget).await?;
+    let crfs: Vec<u32> = match &probed {
+        Some(ssims) => ssims.iter().map(|s| complexity::choose_crf(*s)).collect(),
+        None => rungs.iter().map(rate::crf).collect(),
+    };
+    tracing::debug!(?probed, ?crfs, "adaptive ladder");
+    Ok(crfs)
+}
+
 /// What the provisional master says while the encode runs: the final master's attributes that
 /// are known before any segment exists (`BANDWIDTH` from the rate caps).
 fn live_plan(
@@ -365,6 +390,8 @@ struct Plan<'a> {
     audio: &'a [PlannedTrack],
     opts: &'a VideoOptions,
     layout: &'a Layout,
+    /// Adaptive mode: each rung's CRF (from the complexity probe); empty: the defaults.
+    crfs: &'a [u32],
 }
 
 /// The whole ffmpeg command line (without the program name).
@@ -435,7 +462,8 @@ fn build_args(p: &Plan) -> Vec<OsString> {
         a.push_all(["-g", &gop.to_string()]);
     }
     for (i, r) in p.rungs.iter().enumerate() {
-        a.push_all(rate::rate_args(p.opts.ladder_mode, i, r));
+        let crf = p.crfs.get(i).copied().unwrap_or_else(|| rate::crf(r));
+        a.push_all(rate::rate_args(p.opts.ladder_mode, i, r, crf));
     }
     if !p.audio.is_empty() {
         a.push_all(["-c:a", "aac", "-profile:a", "aac_low"]);
@@ -628,6 +656,7 @@ mod tests {
             audio: &audio,
             opts: &opts,
             layout: &layout,
+            crfs: &[],
         });
         let args: Vec<String> = args
             .iter()

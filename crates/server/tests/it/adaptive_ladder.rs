@@ -243,9 +243,10 @@ fn easy_and_hard_content_get_different_bitrates_and_measured_bandwidths() {
             "{}p: easy {easy_avg} b/s, hard {hard_avg} b/s",
             e.height
         );
-        // …and noise gets the ladder's rate, not more (a little slack for the MP4 boxes).
+        // …and noise gets about the ladder's rate: the cap, plus what the encoder's initial
+        // buffer (a third of 1.5 s of the rate) allows over these 4 s, plus the MP4 boxes.
         let rung = if h.height == 360 { RUNG_360 } else { RUNG_240 };
-        assert!(*hard_avg <= rung * 11 / 10, "{h:?}: {hard_avg}");
+        assert!(*hard_avg <= rung * 6 / 5, "{h:?}: {hard_avg}");
         assert!(*hard_avg >= rung / 2, "{h:?}: {hard_avg}");
     }
 }
@@ -298,11 +299,13 @@ fn fixed_mode_keeps_the_ladder_bitrates_and_its_bandwidth_rule() {
     assert_eq!(easy_variants.len(), 2, "{easy_variants:?}");
     let mpd = mpd_bandwidths(&fixed);
     for v in &easy_variants {
-        let rung = if v.height == 360 { RUNG_360 } else { RUNG_240 };
-        // As before: BANDWIDTH is at least the rung's maxrate (1.07× its bitrate) however
-        // little the segments hold, and the MPD says the rung's bitrate.
-        assert!(v.bandwidth >= rung * 107 / 100, "{v:?}");
-        assert_eq!(mpd[&v.stream], rung, "{mpd:?}");
+        // As before: the MPD says the rung's bitrate (what ffmpeg wrote: the source's own tiny
+        // bitrate caps these rungs), and BANDWIDTH is at least its maxrate (1.07×) however
+        // little the segments hold.
+        let (peak, _) = measured(&fixed, v.stream);
+        let target = mpd[&v.stream];
+        assert!(target > 2 * peak, "{v:?}: {mpd:?}, peak {peak}");
+        assert!(v.bandwidth >= target * 107 / 100, "{v:?}: {mpd:?}");
     }
     // Hard content: an average-bitrate encode at the rung's bitrate.
     let fixed = transcode(
@@ -310,8 +313,10 @@ fn fixed_mode_keeps_the_ladder_bitrates_and_its_bandwidth_rule() {
         &dir.path().join("hard"),
         &[("LADDER_MODE", "fixed")],
     );
+    let mpd = mpd_bandwidths(&fixed);
     for v in variants(&fixed) {
         let rung = if v.height == 360 { RUNG_360 } else { RUNG_240 };
+        assert_eq!(mpd[&v.stream], rung, "{mpd:?}");
         let (_, average) = measured(&fixed, v.stream);
         assert!(
             average >= rung * 8 / 10 && average <= rung * 115 / 100,
