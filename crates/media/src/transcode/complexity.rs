@@ -5,9 +5,9 @@
 //! gets a lower CRF, down to one where the ladder bitrate (the cap) binds, as the fixed ladder
 //! would spend it.
 //!
-//! The windows sit at 1/6, 1/2 and 5/6 of the video, each 2 % of its length (0.4–10 s): about
-//! 6 % of the frames, encoded once per rung in its own small ffmpeg run (one encoder per run, so
-//! its summary is the end of stderr, the part kept).
+//! The windows sit at 1/6, 1/2 and 5/6 of the video (from the keyframe at or before each), each 2 %
+//! of its length (0.4–10 s): about 6 % of the frames, encoded once per rung in its own small
+//! ffmpeg run (one encoder per run, so its summary is the end of stderr, the part kept).
 
 use super::picture::Picture;
 use super::video::Args;
@@ -117,7 +117,10 @@ fn trial_args(
         if let Some((option, decoder)) = v.decoder() {
             a.push_all([option.as_str(), decoder]);
         }
-        a.push_all(["-ss", &format!("{start:.3}"), "-t", &format!("{len:.3}")]);
+        // From the keyframe at or before `start`: decoding up to the exact instant would cost
+        // more than the trial encode on a long-GOP source.
+        a.push_all(["-noaccurate_seek", "-ss", &format!("{start:.3}")]);
+        a.push_all(["-t", &format!("{len:.3}")]);
         a.push("-i");
         a.push(file_url(input));
     }

@@ -325,3 +325,66 @@ fn fixed_mode_keeps_the_ladder_bitrates_and_its_bandwidth_rule() {
         );
     }
 }
+
+/// The same as [`starved`], 12 s long: three segments, so progressive publishing uploads some
+/// of the 240p rung's before the encode ends and the rung is dropped.
+fn starved_long() -> PathBuf {
+    common::ffmpeg_fixture(
+        "ladder-starved-12s.mp4",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=s=640x360:r=30:d=12,noise=alls=60:allf=t+u",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-b:v",
+            "150k",
+            "-maxrate",
+            "160k",
+            "-bufsize",
+            "160k",
+            "-pix_fmt",
+            "yuv420p",
+        ],
+    )
+}
+
+#[tokio::test]
+async fn a_dropped_rungs_published_segments_are_deleted() {
+    let s = common::TestServer::start_with(&[("WORKERS", "1"), ("TRANSCODE_PRESET", "ultrafast")])
+        .await;
+    let token = s.user_token("ladder@example.com").await;
+    let id = s
+        .upload_ok(&token, "starved.mp4", common::read(&starved_long()))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let item = s.wait_done(&token, &id, 240).await;
+    assert_eq!(item["status"], "ready", "{item}");
+    assert_eq!(item["renditions"].as_array().unwrap().len(), 1, "{item}");
+    let objects: Vec<String> = s
+        .state
+        .output_store
+        .list(&format!("media/{id}/stream/"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.key.to_string())
+        .collect();
+    assert!(
+        objects.iter().any(|k| k.ends_with("/chunk-0-00003.m4s")),
+        "{objects:?}"
+    );
+    let of_dropped: Vec<&String> = objects
+        .iter()
+        .filter(|k| {
+            let name = k.rsplit('/').next().unwrap();
+            name.starts_with("init-1.") || name.starts_with("chunk-1-") || name == "media_1.m3u8"
+        })
+        .collect();
+    assert!(of_dropped.is_empty(), "{of_dropped:?}");
+}
