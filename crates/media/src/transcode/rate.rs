@@ -74,6 +74,14 @@ pub fn crf(rung: &Rung) -> u32 {
 
 /// The per-stream rate options of rung `i` (x264's `-b:v:i`… or `-crf:v:i {crf}`…).
 pub fn rate_args(mode: LadderMode, i: usize, rung: &Rung, crf: u32) -> Vec<String> {
+    // A rung the probe found hard (the lowest CRF: its quality target is out of reach within
+    // the cap) gets the fixed ladder's average-bitrate encode: at the same bytes, capped CRF
+    // spreads them less evenly over a fast pan (BENCHMARKS.md: 0.028 less SSIM at 1080p).
+    let mode = if crf <= super::complexity::MIN_CRF {
+        LadderMode::Fixed
+    } else {
+        mode
+    };
     // Adaptive caps at the ladder's bitrate itself, not the fixed mode's 1.07× maxrate: hard
     // content then costs what the fixed ladder spent on it, not more (capped CRF runs at its
     // cap where fixed mode's average target sits below its cap).
@@ -239,10 +247,12 @@ mod tests {
     #[test]
     fn fixed_mode_is_the_ladder_bitrate() {
         let r = &rungs_1080()[0];
-        assert_eq!(
-            rate_args(LadderMode::Fixed, 0, r, 23).join(" "),
-            "-b:v:0 5000000 -maxrate:v:0 5350000 -bufsize:v:0 7500000"
-        );
+        let fixed = "-b:v:0 5000000 -maxrate:v:0 5350000 -bufsize:v:0 7500000";
+        assert_eq!(rate_args(LadderMode::Fixed, 0, r, 23).join(" "), fixed);
+        // So is a rung the complexity probe found hard, in adaptive mode.
+        let hard = super::super::complexity::MIN_CRF;
+        assert_eq!(rate_args(LadderMode::Adaptive, 0, r, hard).join(" "), fixed);
+        assert!(rate_args(LadderMode::Adaptive, 0, r, hard + 1)[0].starts_with("-crf"));
     }
 
     #[test]
