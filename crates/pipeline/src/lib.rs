@@ -17,7 +17,7 @@ pub mod worker;
 
 pub use error::PipelineError;
 pub use mediaserver_core::ErrorChain;
-pub use mediaserver_media::transcode::DownloadRenditions;
+pub use mediaserver_media::transcode::{DownloadRenditions, LadderMode};
 /// The video codecs items are published in, and their settings (`VIDEO_CODECS`).
 pub mod codecs {
     pub use mediaserver_media::transcode::{

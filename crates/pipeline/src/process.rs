@@ -19,6 +19,8 @@ pub struct ProcessSettings {
     pub downloads: transcode::DownloadRenditions,
     /// AV1 / HEVC renditions besides H.264 (`VIDEO_CODECS`).
     pub codecs: transcode::CodecOptions,
+    /// How rungs spend bits (`LADDER_MODE`).
+    pub ladder_mode: transcode::LadderMode,
 }
 
 impl Default for ProcessSettings {
@@ -28,6 +30,7 @@ impl Default for ProcessSettings {
             timeout: Duration::from_secs(6 * 3600),
             downloads: transcode::DownloadRenditions::default(),
             codecs: transcode::CodecOptions::default(),
+            ladder_mode: transcode::LadderMode::Adaptive,
         }
     }
 }
@@ -133,6 +136,7 @@ async fn process_av(
             cancel: cancel.clone(),
             packaging,
             codecs: settings.codecs.clone(),
+            ladder_mode: settings.ladder_mode,
             ..Default::default()
         };
         let out = transcode::video(input, out_dir, &info, &opts, |p: transcode::Progress| {

@@ -33,6 +33,7 @@ pub fn in_process_runner(config: &Config) -> InProcessRunner {
             timeout: Duration::from_secs(config.jobs.timeout_secs),
             downloads: config.jobs.downloads,
             codecs: config.codecs.clone(),
+            ladder_mode: config.jobs.ladder_mode,
         },
         ScratchSettings::for_lease(Duration::from_secs(config.jobs.lease_secs)),
     )
@@ -101,6 +102,10 @@ pub async fn job_runner(config: &Config) -> anyhow::Result<Option<Arc<ContainerI
     environment.insert("OCI_REGION".to_string(), oci.region().id().to_string());
     environment.insert("TRANSCODE_PRESET".to_string(), config.jobs.preset.clone());
     environment.extend(codec_environment(&config.codecs));
+    environment.insert(
+        "LADDER_MODE".to_string(),
+        config.jobs.ladder_mode.to_string(),
+    );
     environment.insert(
         "TRANSCODE_TIMEOUT_SECONDS".to_string(),
         config.jobs.timeout_secs.to_string(),

@@ -24,6 +24,7 @@
 mod audio;
 mod clip;
 mod codecs;
+mod complexity;
 mod download;
 mod live;
 mod mp4;
@@ -31,6 +32,7 @@ mod mpd_rates;
 mod package;
 mod picture;
 mod provenance;
+mod rate;
 mod storyboard;
 mod subtitles;
 mod tracks;
@@ -47,10 +49,12 @@ pub use download::{
     make_downloads, DownloadInfo, DownloadRenditions, AUDIO_DOWNLOAD, DOWNLOADS_DIR,
 };
 pub use live::{PackagingSender, PackagingUpdate, POLL_INTERVAL};
+pub use package::media_playlist_name;
 pub use package::segment_stream;
 // For `crate::frames`, which reads the published playlists.
 pub(crate) use package::{attribute, repair_media_playlist};
 pub use provenance::{encoder_tag, rendition_files, EncodeInfo, RenditionFiles, RungEncode};
+pub use rate::{near_duplicates, LadderMode, NEAR_DUPLICATE};
 pub use subtitles::{text_track_playlist, text_track_vtt, TextKind, TextTrackInfo, TEXT_GROUP};
 pub use tracks::{english_name, language_code, AudioTrackInfo};
 pub use video::video;
@@ -94,6 +98,8 @@ pub struct VideoOptions {
     pub packaging: Option<PackagingSender>,
     /// AV1 and HEVC renditions besides H.264 (`VIDEO_CODECS`).
     pub codecs: CodecOptions,
+    /// Fixed bitrates, or capped CRF with near-duplicate rungs dropped (see `rate.rs`).
+    pub ladder_mode: LadderMode,
 }
 
 impl Default for VideoOptions {
@@ -108,6 +114,7 @@ impl Default for VideoOptions {
             cancel: CancellationToken::new(),
             packaging: None,
             codecs: CodecOptions::default(),
+            ladder_mode: LadderMode::default(),
         }
     }
 }

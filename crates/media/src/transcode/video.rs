@@ -2,10 +2,12 @@
 //! storyboard from a `split`.
 
 use super::codecs::{self, Extras, VideoCodec};
+use super::complexity;
 use super::live::{LivePlan, LiveVariant};
 use super::package::{self, AudioRendition, Variant};
 use super::picture::Picture;
 use super::provenance::{self, EncodeInfo, RungEncode};
+use super::rate;
 use super::storyboard::Layout;
 use super::subtitles;
 use super::tracks::{self, publish_audio, rendition_of, PlannedTrack, AUDIO_CHANNELS};
@@ -94,6 +96,7 @@ pub async fn video(
     tracing::debug!(?picture, "picture plan");
     let layout = Layout::new(media_duration, v.width, v.height);
     let mut planned = tracks::plan(probe);
+    let crfs = adaptive_crfs(input, v, &picture, media_duration, &rungs, opts, &budget).await?;
     let text_plan = subtitles::plan(probe);
     let mut skipped = Vec::new();
     let fps = picture.fps(v);
@@ -117,6 +120,7 @@ pub async fn video(
                 opts,
                 layout: &layout,
                 extras: &extras,
+                crfs: &crfs,
             });
             let encode = process::run(
                 "ffmpeg",
@@ -229,17 +233,52 @@ pub async fn video(
         .unwrap_or(0);
     let audio_avg = audio_stats.iter().map(|a| a.average_bps).max().unwrap_or(0);
     let audio_codecs = published.tracks.first().map(|t| t.codecs.clone());
+    // Adaptive: near-duplicate rungs go (decided on H.264's measured rungs, the first
+    // `rungs.len()` outputs; the same rung goes in every codec), and every manifest carries
+    // what was measured. Representation ids are output stream numbers.
+    let dropped = rate::rungs_to_drop(opts.ladder_mode, &video_stats[..rungs.len()]);
+    let dropped_streams: Vec<usize> = outputs
+        .iter()
+        .filter(|o| dropped.contains(&o.0))
+        .map(|o| o.2)
+        .collect();
+    if opts.ladder_mode == rate::LadderMode::Adaptive {
+        rate::remove_streams(&stream_dir, &dropped_streams).await?;
+        let measured: Vec<(usize, u64)> = outputs
+            .iter()
+            .zip(&video_stats)
+            .map(|(o, s)| (o.2, s.peak_bps))
+            .collect();
+        let path = out_dir.join(DASH_MANIFEST);
+        let mpd = tokio::fs::read_to_string(&path).await?;
+        tokio::fs::write(
+            &path,
+            rate::rewrite_representations(&mpd, &dropped_streams, &measured)?,
+        )
+        .await?;
+        if !dropped.is_empty() {
+            let names: Vec<&str> = dropped.iter().map(|&i| rungs[i].name.as_str()).collect();
+            tracing::info!(?names, "dropped rungs within 15 % of the next one up");
+        }
+    }
     let mut variants = Vec::new();
     let mut renditions = Vec::new();
-    for (((rung, codec, _), rep), stats) in outputs.iter().zip(&video_reps).zip(&video_stats) {
-        let rung = &rungs[*rung];
+    for (((rung_index, codec, _), rep), stats) in outputs.iter().zip(&video_reps).zip(&video_stats)
+    {
+        if dropped.contains(rung_index) {
+            continue;
+        }
+        let rung = &rungs[*rung_index];
         // The extra codecs' caps are their own (a share of the H.264 rung's).
         let maxrate = codec.scale(rung.maxrate);
         let codecs = match &audio_codecs {
             Some(a) => format!("{},{a}", rep.codecs),
             None => rep.codecs.clone(),
         };
-        let bandwidth = maxrate.max(stats.peak_bps) + audio_peak;
+        let bandwidth = match opts.ladder_mode {
+            rate::LadderMode::Fixed => maxrate.max(stats.peak_bps),
+            rate::LadderMode::Adaptive => stats.peak_bps,
+        } + audio_peak;
         variants.push(Variant {
             uri: stats.uri.clone(),
             bandwidth,
@@ -312,6 +351,7 @@ pub async fn video(
             let gops = codecs::gops(&picture, v, &rungs, opts.keyframe_seconds);
             outputs
                 .iter()
+                .filter(|o| !dropped.contains(&o.0))
                 .map(|&(rung, codec, stream)| {
                     let h264 = rung_encode(stream, &rungs[rung], &picture, v, opts);
                     extras.describe(h264, codec, rung, &gops)
@@ -340,6 +380,28 @@ pub async fn video(
         storyboard_vtt: storyboard.then(|| STORYBOARD_VTT.into()),
         storyboard_image: storyboard.then(|| STORYBOARD_IMAGE.into()),
     })
+}
+
+/// Adaptive mode: each rung's CRF from the complexity probe (the defaults without one).
+async fn adaptive_crfs(
+    input: &Path,
+    v: &VideoInfo,
+    picture: &Picture,
+    duration: Option<f64>,
+    rungs: &[Rung],
+    opts: &VideoOptions,
+    budget: &Budget,
+) -> Result<Vec<u32>> {
+    if opts.ladder_mode != rate::LadderMode::Adaptive {
+        return Ok(Vec::new());
+    }
+    let probed = complexity::probe(input, v, picture, duration, rungs, opts, budget).await?;
+    let crfs: Vec<u32> = match &probed {
+        Some(ssims) => ssims.iter().map(|s| complexity::choose_crf(*s)).collect(),
+        None => rungs.iter().map(rate::crf).collect(),
+    };
+    tracing::debug!(?probed, ?crfs, "adaptive ladder");
+    Ok(crfs)
 }
 
 /// What the provisional master says while the encode runs: the final master's attributes that
@@ -392,6 +454,8 @@ struct Plan<'a> {
     layout: &'a Layout,
     /// AV1 / HEVC streams besides the H.264 rungs.
     extras: &'a Extras,
+    /// Adaptive mode: each rung's CRF (from the complexity probe); empty: the defaults.
+    crfs: &'a [u32],
 }
 
 /// The whole ffmpeg command line (without the program name).
@@ -459,9 +523,8 @@ fn build_args(p: &Plan) -> Vec<OsString> {
         a.push_all(["-g", &gop.to_string()]);
     }
     for (i, r) in p.rungs.iter().enumerate() {
-        a.push_all([&format!("-b:v:{i}"), &r.bitrate.to_string()]);
-        a.push_all([&format!("-maxrate:v:{i}"), &r.maxrate.to_string()]);
-        a.push_all([&format!("-bufsize:v:{i}"), &r.bufsize.to_string()]);
+        let crf = p.crfs.get(i).copied().unwrap_or_else(|| rate::crf(r));
+        a.push_all(rate::rate_args(p.opts.ladder_mode, i, r, crf));
     }
     a.push_all(p.extras.encoder_args(p.rungs, p.picture, p.video, k));
     if !p.audio.is_empty() {
@@ -728,6 +791,7 @@ mod tests {
             opts: &opts,
             layout: &layout,
             extras: &Extras::plan(&opts.codecs, &picture, rungs.len()).0,
+            crfs: &[],
         });
         let args: Vec<String> = args
             .iter()

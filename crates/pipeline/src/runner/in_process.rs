@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use futures::StreamExt;
 use mediaserver_core::{Job, Media, MediaKind};
 use mediaserver_db::MediaReady;
-use mediaserver_media::transcode::segment_stream;
+use mediaserver_media::transcode::{media_playlist_name, segment_stream};
 use mediaserver_storage::{ObjectKey, Storage, StorageError};
 use tokio::io::AsyncWriteExt;
 use tokio_util::sync::CancellationToken;
@@ -149,6 +149,13 @@ impl JobRunner for InProcessRunner {
             &published.files,
         )
         .await?;
+        remove_unpublished(
+            ctx.output_store.as_ref(),
+            &out_dir,
+            &prefix,
+            &published.files,
+        )
+        .await;
         Ok(MediaReady {
             duration_seconds: processed.duration_seconds,
             width: processed.width,
@@ -260,6 +267,60 @@ async fn publish(
         results.into_iter().collect::<Result<(), _>>()?;
     }
     Ok(())
+}
+
+/// Deletes what progressive publishing uploaded that the final output no longer has: the
+/// segments and playlist of a rung the adaptive ladder dropped after the encode (the final
+/// manifests, now up, no longer name them). A failed delete only costs storage until the item
+/// is deleted (its whole prefix goes then), so it is logged, not fatal.
+async fn remove_unpublished(
+    store: &dyn Storage,
+    out_dir: &Path,
+    prefix: &str,
+    published: &HashMap<String, u64>,
+) {
+    let mut gone = Vec::new();
+    for rel in published.keys() {
+        if !tokio::fs::try_exists(out_dir.join(rel))
+            .await
+            .unwrap_or(true)
+        {
+            gone.push(rel.clone());
+        }
+    }
+    // Their streams' media playlists went up with them (and are not in `published`).
+    let mut streams: Vec<usize> = gone
+        .iter()
+        .filter_map(|r| segment_stream(r))
+        .map(|s| s.0)
+        .collect();
+    streams.sort_unstable();
+    streams.dedup();
+    for n in streams {
+        let rel = format!(
+            "{}{}",
+            mediaserver_core::layout::STREAM_DIR,
+            media_playlist_name(n)
+        );
+        if !tokio::fs::try_exists(out_dir.join(&rel))
+            .await
+            .unwrap_or(true)
+        {
+            gone.push(rel);
+        }
+    }
+    for rel in &gone {
+        let result = match ObjectKey::new(format!("{prefix}{rel}")) {
+            Ok(key) => store
+                .delete(&key)
+                .await
+                .map_err(|e| ErrorChain(&e).to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(error) = result {
+            tracing::warn!(%rel, %error, "could not delete a dropped rung's published file");
+        }
+    }
 }
 
 /// Upload order of an output file: 0 media objects, 1 what references them, 2 the HLS master.

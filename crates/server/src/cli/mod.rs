@@ -92,6 +92,9 @@ enum Command {
     /// OCI_AUTH principal). Besides the outputs (with downloads/: MP4s of the rungs
     /// DOWNLOAD_RENDITIONS names and an M4A), DEST gets transcode.json: the summary, written
     /// last.
+    /// LADDER_MODE=adaptive (the default) encodes each rung at a quality target capped by its
+    /// ladder bitrate and drops rungs within 15 % of the next one up; LADDER_MODE=fixed spends
+    /// every rung's ladder bitrate. `serve` and `worker` read it too.
     /// Exit codes: 0 done, 2 the input is not usable media, 1 anything else.
     Transcode(transcode::TranscodeArgs),
     /// Apply database migrations and exit.

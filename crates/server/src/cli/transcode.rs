@@ -226,6 +226,7 @@ async fn transcode(
         timeout: std::time::Duration::from_secs(config.jobs.timeout_secs),
         downloads: config.jobs.downloads,
         codecs: config.codecs.clone(),
+        ladder_mode: config.jobs.ladder_mode,
     };
     let bar = std::io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new(1000);

@@ -9,7 +9,7 @@ use super::job_runner::{self, RunnerChoice};
 use super::storage::StorageProvider;
 use super::vars::{err, ConfigError, Vars};
 use mediaserver_core::RetryPolicy;
-use mediaserver_pipeline::DownloadRenditions;
+use mediaserver_pipeline::{DownloadRenditions, LadderMode};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -38,6 +38,8 @@ pub struct JobConfig {
     /// Which rungs get an MP4 download (`highest,lowest` by default; `all`; `none`: no
     /// downloads at all, not even the M4A).
     pub downloads: DownloadRenditions,
+    /// `LADDER_MODE` (see `ladder.rs`).
+    pub ladder_mode: LadderMode,
 }
 
 /// Short, so a killed worker's job moves on quickly; three renewals per lease ride out a slow
@@ -96,8 +98,10 @@ pub(super) fn from_vars(
             .map_err(|e: String| err("DOWNLOAD_RENDITIONS", e))?,
     };
     let runner = job_runner::from_vars(vars, storage)?;
+    let ladder_mode = super::ladder::from_vars(vars)?;
     Ok(JobConfig {
         downloads,
+        ladder_mode,
         workers,
         runner,
         retry,

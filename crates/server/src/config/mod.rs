@@ -16,6 +16,7 @@ mod gcs;
 mod http;
 mod job_runner;
 mod jobs;
+mod ladder;
 mod oci;
 mod pictures;
 mod registry;

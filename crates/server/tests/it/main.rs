@@ -8,6 +8,7 @@
 mod common;
 mod registry_support;
 
+mod adaptive_ladder;
 mod admin;
 mod analytics;
 mod api_auth;

@@ -1,0 +1,213 @@
+//! The adaptive ladder's complexity probe: before the encode, each rung is trial-encoded on three
+//! short windows of the source at [`PROBE_CRF`] with x264's own SSIM measurement, and
+//! [`choose_crf`] turns that SSIM into the rung's CRF: content that keeps its quality at the
+//! probe's CRF gets it (a slide deck costs a fraction of its ladder bitrate), content that does not
+//! gets a lower CRF, down to one where the ladder bitrate (the cap) binds, as the fixed ladder
+//! would spend it.
+//!
+//! The windows sit at 1/6, 1/2 and 5/6 of the video (from the keyframe at or before each), each 2 %
+//! of its length (0.4–10 s): about 6 % of the frames, encoded once per rung in its own small
+//! ffmpeg run (one encoder per run, so its summary is the end of stderr, the part kept).
+
+use super::picture::Picture;
+use super::video::Args;
+use super::VideoOptions;
+use crate::error::Result;
+use crate::ladder::Rung;
+use crate::probe::{file_url, VideoInfo};
+use crate::process::{self, Budget};
+use std::path::Path;
+
+/// The CRF every rung is probed at, and the highest any rung gets.
+pub const PROBE_CRF: u32 = 28;
+/// The lowest CRF a rung gets: at this quality target anything harder than a slide deck runs
+/// into its cap, which is the fixed ladder's bitrate.
+pub const MIN_CRF: u32 = 18;
+/// The luma SSIM a rung aims for (in dB: −10·log10(1 − SSIM)); 0.985 keeps the measured SSIM
+/// (luma and chroma) above 0.98 with a margin.
+pub const TARGET_SSIM: f64 = 0.985;
+/// SSIM dB gained per CRF step down (x264, veryfast: about 0.6 on the benchmark's clips;
+/// assuming less makes the choice err on the side of quality).
+const DB_PER_CRF: f64 = 0.5;
+
+/// The videos shorter than this are not probed (they get [`super::rate::crf`]'s defaults).
+const MIN_PROBE_SECONDS: f64 = 2.0;
+
+/// The CRF for a rung whose probe at [`PROBE_CRF`] measured luma SSIM `ssim`.
+pub fn choose_crf(ssim: f64) -> u32 {
+    let db = |s: f64| -10.0 * (1.0 - s.clamp(0.0, 0.999_999)).log10();
+    let short = db(TARGET_SSIM) - db(ssim);
+    if short <= 0.0 {
+        return PROBE_CRF;
+    }
+    let steps = (short / DB_PER_CRF).ceil() as u32;
+    PROBE_CRF.saturating_sub(steps).max(MIN_CRF)
+}
+
+/// `(start, length)` of the probe's windows over `duration` seconds; empty when too short.
+pub fn windows(duration: f64) -> Vec<(f64, f64)> {
+    if !duration.is_finite() || duration < MIN_PROBE_SECONDS {
+        return Vec::new();
+    }
+    let len = (duration * 0.02).clamp(0.4, 10.0);
+    [1.0, 3.0, 5.0]
+        .iter()
+        .map(|k| ((duration * k / 6.0 - len / 2.0).max(0.0), len))
+        .collect()
+}
+
+/// What the probe measured per rung; `None` for the whole probe when the video is too short or
+/// a trial failed (the caller falls back to the default CRFs: a probe never fails an encode).
+pub(super) async fn probe(
+    input: &Path,
+    v: &VideoInfo,
+    picture: &Picture,
+    duration: Option<f64>,
+    rungs: &[Rung],
+    opts: &VideoOptions,
+    budget: &Budget,
+) -> Result<Option<Vec<f64>>> {
+    let windows = windows(duration.unwrap_or(0.0));
+    if windows.is_empty() {
+        return Ok(None);
+    }
+    let mut ssims = Vec::with_capacity(rungs.len());
+    for rung in rungs {
+        let args = trial_args(
+            input,
+            v,
+            picture,
+            &windows,
+            rung,
+            &opts.preset,
+            opts.threads,
+        );
+        let finished =
+            process::run("ffmpeg", &args, "ffmpeg complexity probe", budget, |_| {}).await?;
+        match finished
+            .success()
+            .then(|| ssim_of(&finished.stderr_tail))
+            .flatten()
+        {
+            Some(s) => ssims.push(s),
+            None => {
+                tracing::warn!(rung = %rung.name, stderr = %finished.stderr_tail, "complexity probe failed; default CRFs");
+                return Ok(None);
+            }
+        }
+    }
+    Ok(Some(ssims))
+}
+
+fn trial_args(
+    input: &Path,
+    v: &VideoInfo,
+    picture: &Picture,
+    windows: &[(f64, f64)],
+    rung: &Rung,
+    preset: &str,
+    threads: Option<u32>,
+) -> Vec<std::ffi::OsString> {
+    let mut a = Args::default();
+    a.push_all(["-hide_banner", "-nostdin", "-nostats", "-loglevel", "info"]);
+    if let Some(t) = threads {
+        a.push_all(["-filter_complex_threads", &t.to_string()]);
+    }
+    for (start, len) in windows {
+        if let Some((option, decoder)) = v.decoder() {
+            a.push_all([option.as_str(), decoder]);
+        }
+        // From the keyframe at or before `start`: decoding up to the exact instant would cost
+        // more than the trial encode on a long-GOP source.
+        a.push_all(["-noaccurate_seek", "-ss", &format!("{start:.3}")]);
+        a.push_all(["-t", &format!("{len:.3}")]);
+        a.push("-i");
+        a.push(file_url(input));
+    }
+    let mut graph = String::new();
+    for k in 0..windows.len() {
+        graph.push_str(&format!("[{k}:{}]", v.index));
+    }
+    graph.push_str(&format!("concat=n={}:v=1:a=0", windows.len()));
+    let chain = picture.chain(v);
+    if !chain.is_empty() {
+        graph.push(',');
+        graph.push_str(&chain);
+    }
+    graph.push_str(&format!(
+        ",{}scale={}:{},setsar=1,format=yuv420p[v]",
+        picture.rung_filter(rung.width.min(rung.height)),
+        rung.width,
+        rung.height
+    ));
+    a.push_all(["-filter_complex", &graph, "-map", "[v]"]);
+    a.push_all(["-c:v", "libx264", "-preset", preset, "-profile:v", "high"]);
+    a.push_all(["-crf", &PROBE_CRF.to_string()]);
+    a.push_all(["-maxrate", &rung.bitrate.to_string()]);
+    a.push_all(["-bufsize", &rung.bufsize.to_string()]);
+    a.push_all(["-x264-params", "ssim=1"]);
+    if let Some(t) = threads {
+        a.push_all(["-threads", &t.to_string()]);
+    }
+    a.push_all(["-f", "null", "-"]);
+    a.0
+}
+
+/// x264's `SSIM Mean Y:0.9876543 (19.082db)` summary line.
+fn ssim_of(stderr: &str) -> Option<f64> {
+    let at = stderr.rfind("SSIM Mean Y:")? + "SSIM Mean Y:".len();
+    let value: String = stderr[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    value.parse().ok().filter(|s: &f64| (0.0..=1.0).contains(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn easy_content_keeps_the_probe_crf_hard_content_goes_to_the_cap() {
+        assert_eq!(choose_crf(0.999), PROBE_CRF);
+        assert_eq!(choose_crf(TARGET_SSIM), PROBE_CRF);
+        // A little short of the target: a step or two down.
+        let near = choose_crf(0.980);
+        assert!((PROBE_CRF - 3..PROBE_CRF).contains(&near), "{near}");
+        // Far short (a fast pan, noise): the lowest CRF, where the cap binds.
+        assert_eq!(choose_crf(0.85), MIN_CRF);
+        assert_eq!(choose_crf(0.3), MIN_CRF);
+        assert_eq!(choose_crf(0.0), MIN_CRF);
+        // Monotonic: worse probe, lower (better) CRF.
+        let crfs: Vec<u32> = (0..=100)
+            .map(|i| choose_crf(0.9 + i as f64 * 0.001))
+            .collect();
+        assert!(crfs.windows(2).all(|w| w[0] <= w[1]), "{crfs:?}");
+    }
+
+    #[test]
+    fn windows_cover_about_six_percent() {
+        assert!(windows(1.0).is_empty());
+        assert!(windows(f64::NAN).is_empty());
+        let w = windows(20.0);
+        assert_eq!(w.len(), 3);
+        assert_eq!(w[0], (20.0 / 6.0 - 0.2, 0.4));
+        assert!((w[1].0 - 9.8).abs() < 1e-9);
+        let w = windows(600.0);
+        let total: f64 = w.iter().map(|w| w.1).sum();
+        assert!((total - 30.0).abs() < 1e-9, "{w:?}");
+        assert!(w.iter().all(|(s, l)| *s >= 0.0 && s + l <= 600.0));
+        // Short clips: windows stay inside.
+        assert!(windows(2.0)
+            .iter()
+            .all(|(s, l)| *s >= 0.0 && s + l <= 2.0 + 1e-9));
+    }
+
+    #[test]
+    fn reads_x264s_summary() {
+        let tail = "[libx264 @ 0x5] kb/s:1.0\n[libx264 @ 0x55b5] SSIM Mean Y:0.8085228 ( 7.179db)\n[libx264 @ 0x55b5] kb/s:1204.73\n";
+        assert_eq!(ssim_of(tail), Some(0.8085228));
+        assert_eq!(ssim_of("Conversion failed!"), None);
+        assert_eq!(ssim_of("SSIM Mean Y:nan"), None);
+    }
+}
