@@ -1944,7 +1944,10 @@ export interface components {
         };
         /** @description How one rendition was encoded, what it weighs, and how good it came out. */
         RenditionEncode: {
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description The average bitrate asked for; 0 under a quality target.
+             */
             bitrate: number;
             /** Format: int64 */
             bufsize: number;
@@ -1955,6 +1958,12 @@ export interface components {
             bytes: number;
             /** @description `h264`, … */
             codec: string;
+            /**
+             * Format: int64
+             * @description The quality target (x264's CRF) under the cap, with the adaptive ladder; null for an
+             *     average-bitrate encode.
+             */
+            crf?: number | null;
             /** @description ffmpeg's encoder, e.g. `libx264`. */
             encoder: string;
             /** @description The encoder's full settings as it wrote them into the stream (x264's `options:`). */

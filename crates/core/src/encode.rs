@@ -55,6 +55,11 @@ pub struct RenditionEncode {
     /// length (frames) and frame rate.
     pub preset: String,
     pub profile: String,
+    /// The quality target (x264's CRF) under the cap, with the adaptive ladder; null for an
+    /// average-bitrate encode.
+    #[serde(default)]
+    pub crf: Option<i64>,
+    /// The average bitrate asked for; 0 under a quality target.
     pub bitrate: i64,
     pub maxrate: i64,
     pub bufsize: i64,

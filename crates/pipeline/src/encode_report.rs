@@ -88,6 +88,7 @@ fn assemble(
             encoder_settings: r.encoder_settings.clone(),
             preset: r.preset.clone(),
             profile: r.profile.clone(),
+            crf: r.crf.map(i64::from),
             bitrate: r.bitrate as i64,
             maxrate: r.maxrate as i64,
             bufsize: r.bufsize as i64,

@@ -27,7 +27,7 @@ class RenditionEncode:
     """ How one rendition was encoded, what it weighs, and how good it came out.
 
         Attributes:
-            bitrate (int):
+            bitrate (int): The average bitrate asked for; 0 under a quality target.
             bufsize (int):
             bytes_ (int): Bytes of the published init and media segments of this rendition.
             codec (str): `h264`, …
@@ -41,6 +41,8 @@ class RenditionEncode:
             preset (str): What was asked of the encoder: preset, profile, target, cap and buffer (bits/s), GOP
                 length (frames) and frame rate.
             profile (str):
+            crf (int | None | Unset): The quality target (x264's CRF) under the cap, with the adaptive ladder; null for an
+                average-bitrate encode.
             encoder_settings (None | str | Unset): The encoder's full settings as it wrote them into the stream (x264's
                 `options:`).
             encoder_version (None | str | Unset): The encoder's own version line, as it wrote it into the stream (e.g. `x264
@@ -61,6 +63,7 @@ class RenditionEncode:
     name: str
     preset: str
     profile: str
+    crf: int | None | Unset = UNSET
     encoder_settings: None | str | Unset = UNSET
     encoder_version: None | str | Unset = UNSET
     quality: None | Quality | Unset = UNSET
@@ -95,6 +98,12 @@ class RenditionEncode:
         preset = self.preset
 
         profile = self.profile
+
+        crf: int | None | Unset
+        if isinstance(self.crf, Unset):
+            crf = UNSET
+        else:
+            crf = self.crf
 
         encoder_settings: None | str | Unset
         if isinstance(self.encoder_settings, Unset):
@@ -133,6 +142,8 @@ class RenditionEncode:
             "preset": preset,
             "profile": profile,
         })
+        if crf is not UNSET:
+            field_dict["crf"] = crf
         if encoder_settings is not UNSET:
             field_dict["encoder_settings"] = encoder_settings
         if encoder_version is not UNSET:
@@ -171,6 +182,16 @@ class RenditionEncode:
         preset = d.pop("preset")
 
         profile = d.pop("profile")
+
+        def _parse_crf(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        crf = _parse_crf(d.pop("crf", UNSET))
+
 
         def _parse_encoder_settings(data: object) -> None | str | Unset:
             if data is None:
@@ -225,6 +246,7 @@ class RenditionEncode:
             name=name,
             preset=preset,
             profile=profile,
+            crf=crf,
             encoder_settings=encoder_settings,
             encoder_version=encoder_version,
             quality=quality,

@@ -495,6 +495,7 @@ fn sample_outputs() -> MediaOutputs {
                 encoder_settings: Some("cabac=1 ref=1".into()),
                 preset: "veryfast".into(),
                 profile: "high".into(),
+                crf: Some(23),
                 bitrate: 2_800_000,
                 maxrate: 2_996_000,
                 bufsize: 4_200_000,

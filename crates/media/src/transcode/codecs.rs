@@ -218,15 +218,16 @@ impl Extras {
         out
     }
 
-    /// What an extra stream of `codec` for rung `rung` was asked to be, over the H.264
-    /// rung's record `h264` (same size, rate and filters): its encoder, preset, profile, caps
-    /// and GOP.
+    /// What an extra stream of `codec` for rung `r` (index `rung`) was asked to be, over the
+    /// H.264 rung's record `h264` (same size, frame rate and filters): its encoder, preset,
+    /// profile, its share of the ladder's bitrate (see [`Extras::encoder_args`]) and GOP.
     pub fn describe(
         &self,
         h264: RungEncode,
         codec: VideoCodec,
-        rung: usize,
+        r: &Rung,
         gops: &[u64],
+        rung: usize,
     ) -> RungEncode {
         let (encoder, preset) = match codec {
             VideoCodec::H264 => return h264,
@@ -238,9 +239,10 @@ impl Extras {
             encoder: encoder.into(),
             preset,
             profile: "main".into(),
-            bitrate: codec.scale(h264.bitrate),
-            maxrate: codec.scale(h264.maxrate),
-            bufsize: codec.scale(h264.bufsize),
+            crf: None,
+            bitrate: codec.scale(r.bitrate),
+            maxrate: codec.scale(r.maxrate),
+            bufsize: codec.scale(r.bufsize),
             gop: match codec {
                 VideoCodec::Av1 => gops.get(rung).copied().unwrap_or(0),
                 _ => h264.gop,

@@ -34,6 +34,9 @@ pub struct RungEncode {
     pub encoder: String,
     pub preset: String,
     pub profile: String,
+    /// The quality target (x264's CRF), when the rung had one (adaptive ladder).
+    pub crf: Option<u32>,
+    /// The average bitrate asked for; 0 under a quality target.
     pub bitrate: u64,
     pub maxrate: u64,
     pub bufsize: u64,

@@ -72,8 +72,23 @@ pub fn crf(rung: &Rung) -> u32 {
     }
 }
 
-/// The per-stream rate options of rung `i` (x264's `-b:v:i`… or `-crf:v:i {crf}`…).
-pub fn rate_args(mode: LadderMode, i: usize, rung: &Rung, crf: u32) -> Vec<String> {
+/// What a rung's encoder is asked for: a quality target or an average bitrate, under a cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RungRate {
+    /// x264's CRF (adaptive mode).
+    pub crf: Option<u32>,
+    /// The average bitrate (fixed mode, and hard rungs in adaptive mode), bits/s.
+    pub bitrate: Option<u64>,
+    /// bits/s.
+    pub maxrate: u64,
+    /// bits.
+    pub bufsize: u64,
+    /// How full the buffer starts, bits (x264's default when `None`).
+    pub init_occupancy: Option<u64>,
+}
+
+/// The rate control of `rung` in `mode` with the CRF the probe chose for it.
+pub fn rung_rate(mode: LadderMode, rung: &Rung, crf: u32) -> RungRate {
     // A rung the probe found hard (the lowest CRF: its quality target is out of reach within
     // the cap) gets the fixed ladder's average-bitrate encode: at the same bytes, capped CRF
     // spreads them less evenly over a fast pan (BENCHMARKS.md: 0.028 less SSIM at 1080p).
@@ -82,27 +97,43 @@ pub fn rate_args(mode: LadderMode, i: usize, rung: &Rung, crf: u32) -> Vec<Strin
     } else {
         mode
     };
-    // Adaptive caps at the ladder's bitrate itself, not the fixed mode's 1.07× maxrate: hard
-    // content then costs what the fixed ladder spent on it, not more (capped CRF runs at its
-    // cap where fixed mode's average target sits below its cap).
-    let (target, maxrate) = match mode {
-        LadderMode::Fixed => (
-            [format!("-b:v:{i}"), rung.bitrate.to_string()],
-            rung.maxrate,
-        ),
-        LadderMode::Adaptive => ([format!("-crf:v:{i}"), crf.to_string()], rung.bitrate),
-    };
-    let mut args = target.to_vec();
-    args.extend([format!("-maxrate:v:{i}"), maxrate.to_string()]);
-    args.extend([format!("-bufsize:v:{i}"), rung.bufsize.to_string()]);
-    if mode == LadderMode::Adaptive {
-        // x264 starts with the buffer 90 % full, which a capped quality target spends at once
-        // (1.35 s of extra bitrate: +7 % on a 20 s clip); a third of it is room for the first
-        // keyframe.
-        args.extend([
-            format!("-rc_init_occupancy:v:{i}"),
-            (rung.bufsize / 3).to_string(),
-        ]);
+    match mode {
+        LadderMode::Fixed => RungRate {
+            crf: None,
+            bitrate: Some(rung.bitrate),
+            maxrate: rung.maxrate,
+            bufsize: rung.bufsize,
+            init_occupancy: None,
+        },
+        // Adaptive caps at the ladder's bitrate itself, not the fixed mode's 1.07× maxrate:
+        // hard content then costs what the fixed ladder spent on it, not more (capped CRF runs
+        // at its cap where fixed mode's average target sits below its cap). x264 starts with
+        // the buffer 90 % full, which a capped quality target spends at once (1.35 s of extra
+        // bitrate: +7 % on a 20 s clip); a third of it is room for the first keyframe.
+        LadderMode::Adaptive => RungRate {
+            crf: Some(crf),
+            bitrate: None,
+            maxrate: rung.bitrate,
+            bufsize: rung.bufsize,
+            init_occupancy: Some(rung.bufsize / 3),
+        },
+    }
+}
+
+/// The per-stream rate options of rung `i` (x264's `-b:v:i`… or `-crf:v:i {crf}`…).
+pub fn rate_args(mode: LadderMode, i: usize, rung: &Rung, crf: u32) -> Vec<String> {
+    let rate = rung_rate(mode, rung, crf);
+    let mut args = Vec::new();
+    if let Some(crf) = rate.crf {
+        args.extend([format!("-crf:v:{i}"), crf.to_string()]);
+    }
+    if let Some(bitrate) = rate.bitrate {
+        args.extend([format!("-b:v:{i}"), bitrate.to_string()]);
+    }
+    args.extend([format!("-maxrate:v:{i}"), rate.maxrate.to_string()]);
+    args.extend([format!("-bufsize:v:{i}"), rate.bufsize.to_string()]);
+    if let Some(occupancy) = rate.init_occupancy {
+        args.extend([format!("-rc_init_occupancy:v:{i}"), occupancy.to_string()]);
     }
     args
 }

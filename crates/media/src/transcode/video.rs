@@ -353,8 +353,11 @@ pub async fn video(
                 .iter()
                 .filter(|o| !dropped.contains(&o.0))
                 .map(|&(rung, codec, stream)| {
-                    let h264 = rung_encode(stream, &rungs[rung], &picture, v, opts);
-                    extras.describe(h264, codec, rung, &gops)
+                    let r = &rungs[rung];
+                    let crf = crfs.get(rung).copied().unwrap_or_else(|| rate::crf(r));
+                    let rate = rate::rung_rate(opts.ladder_mode, r, crf);
+                    let h264 = rung_encode(stream, r, rate, &picture, v, opts);
+                    extras.describe(h264, codec, r, &gops[..], rung)
                 })
                 .collect()
         },
@@ -625,6 +628,7 @@ fn rung_scaler(picture: &Picture, r: &Rung) -> String {
 fn rung_encode(
     i: usize,
     r: &Rung,
+    rate: rate::RungRate,
     picture: &Picture,
     v: &VideoInfo,
     opts: &VideoOptions,
@@ -639,9 +643,10 @@ fn rung_encode(
         encoder: ENCODER.into(),
         preset: opts.preset.clone(),
         profile: PROFILE.into(),
-        bitrate: r.bitrate,
-        maxrate: r.maxrate,
-        bufsize: r.bufsize,
+        crf: rate.crf,
+        bitrate: rate.bitrate.unwrap_or(0),
+        maxrate: rate.maxrate,
+        bufsize: rate.bufsize,
         gop: gop(picture.fps(v), opts.keyframe_seconds).unwrap_or(0),
         fps: picture.rung_fps(v, r.width.min(r.height)),
         filter: if chain.is_empty() {

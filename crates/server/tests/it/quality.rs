@@ -176,6 +176,17 @@ async fn every_rendition_has_its_quality_and_the_item_its_encode() {
             settings.contains(&format!("vbv_maxrate={maxrate_kbps} ")),
             "{e}"
         );
+        // A quality target (the adaptive ladder) or an average bitrate, as x264 says.
+        match e["crf"].as_u64() {
+            Some(crf) => {
+                assert_eq!(e["bitrate"], 0, "{e}");
+                assert!(settings.contains(&format!(" crf={crf}.")), "{e}");
+            }
+            None => {
+                let kbps = e["bitrate"].as_i64().unwrap() / 1000;
+                assert!(settings.contains(&format!(" bitrate={kbps} ")), "{e}");
+            }
+        }
         let bytes = e["bytes"].as_u64().unwrap();
         assert_eq!(bytes, published_bytes(&s, &token, &item, r).await, "{name}");
         h264_bytes += bytes;
