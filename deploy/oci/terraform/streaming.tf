@@ -4,16 +4,7 @@
 # writes each createobject event to a stream, and the server reads it as a member of a consumer
 # group (EVENTS_SOURCE=oci-streaming:<stream OCID>, signed as its resource principal), committing
 # only after the item and its job are recorded. Nothing has to reach the server from outside.
-
-variable "events_delivery" {
-  description = "How Object Storage events reach the server: \"auto\" (a stream when no public HTTPS name with a certificate is configured, else the Notifications HTTPS subscription), \"streaming\" or \"https\"."
-  type        = string
-  default     = "auto"
-  validation {
-    condition     = contains(["auto", "streaming", "https"], var.events_delivery)
-    error_message = "events_delivery must be auto, streaming or https."
-  }
-}
+# (Its switch, `events_delivery`, is in variables.tf with the others.)
 
 locals {
   events_via_stream = var.events_delivery == "streaming" || (var.events_delivery == "auto" && !local.https_enabled)

@@ -278,3 +278,13 @@ variable "worker_scratch_gb" {
     error_message = "worker_scratch_gb must be from 0 to 1024."
   }
 }
+
+variable "events_delivery" {
+  description = "How Object Storage events reach the server: \"auto\" (a stream when no public HTTPS name with a certificate is configured, else the Notifications HTTPS subscription), \"streaming\" or \"https\"."
+  type        = string
+  default     = "auto"
+  validation {
+    condition     = contains(["auto", "streaming", "https"], var.events_delivery)
+    error_message = "events_delivery must be auto, streaming or https."
+  }
+}
