@@ -24,6 +24,7 @@
 mod audio;
 mod clip;
 mod codecs;
+mod command;
 mod complexity;
 mod download;
 mod live;

@@ -1,16 +1,17 @@
 //! Video: one ffmpeg process decodes the source once and feeds every rung, the thumbnail and the
 //! storyboard from a `split`.
 
-use super::codecs::{self, Extras, VideoCodec};
+use super::codecs::{self, Extras};
+use super::command::{build_args, rung_encode, video_outputs, Plan};
 use super::complexity;
 use super::live::{LivePlan, LiveVariant};
 use super::package::{self, AudioRendition, Variant};
 use super::picture::Picture;
-use super::provenance::{self, EncodeInfo, RungEncode};
+use super::provenance::{self, EncodeInfo};
 use super::rate;
 use super::storyboard::Layout;
 use super::subtitles;
-use super::tracks::{self, publish_audio, rendition_of, PlannedTrack, AUDIO_CHANNELS};
+use super::tracks::{self, publish_audio, rendition_of, PlannedTrack};
 use super::{
     check_not_truncated, classify_failure, invalid_options, prepare_out_dir, with_watcher,
     RenditionInfo, VideoOptions, VideoOutput, DASH_MANIFEST, HLS_MASTER, STORYBOARD_IMAGE,
@@ -24,7 +25,7 @@ use crate::progress::{Progress, ProgressParser};
 use std::ffi::OsString;
 
 /// Scratch directory (inside the output directory) for storyboard tiles before assembly.
-const TILES_DIR: &str = ".storyboard-tiles";
+pub(super) const TILES_DIR: &str = ".storyboard-tiles";
 use std::path::Path;
 
 /// Sources above this many pixels per frame are refused (8K UHD is 33 MP); beyond it a decode
@@ -34,10 +35,10 @@ pub const MAX_VIDEO_PIXELS: u64 = 8192 * 8192;
 /// and rung sizes absurd.
 pub const MAX_ASPECT: u32 = 20;
 /// The thumbnail is taken this far into the video.
-const THUMBNAIL_AT: f64 = 0.10;
+pub(super) const THUMBNAIL_AT: f64 = 0.10;
 const THUMBNAIL_MAX_WIDTH: u32 = 1280;
 /// Each audio track's rendition.
-const AUDIO_BITRATE: u64 = 128_000;
+pub(super) const AUDIO_BITRATE: u64 = 128_000;
 
 /// Transcodes `input` into an HLS + DASH ladder, a thumbnail and (unless the video is too short
 /// for one tile) a storyboard under `out_dir` (layout in the [module docs](super)). `probe`
@@ -444,223 +445,8 @@ fn live_plan(
     }
 }
 
-struct Plan<'a> {
-    input: &'a Path,
-    out_dir: &'a Path,
-    video: &'a VideoInfo,
-    picture: &'a Picture,
-    duration: Option<f64>,
-    rungs: &'a [Rung],
-    /// Default track first.
-    audio: &'a [PlannedTrack],
-    opts: &'a VideoOptions,
-    layout: &'a Layout,
-    /// AV1 / HEVC streams besides the H.264 rungs.
-    extras: &'a Extras,
-    /// Adaptive mode: each rung's CRF (from the complexity probe); empty: the defaults.
-    crfs: &'a [u32],
-}
-
-/// The whole ffmpeg command line (without the program name).
-fn build_args(p: &Plan) -> Vec<OsString> {
-    let mut a = Args::default();
-    a.push_all(["-hide_banner", "-nostdin", "-y", "-loglevel", "error"]);
-    a.push_all(["-nostats", "-progress", "pipe:1"]);
-    if let Some(t) = p.opts.threads {
-        a.push_all(["-filter_complex_threads", &t.to_string()]);
-    }
-    if let Some((option, decoder)) = p.video.decoder() {
-        a.push_all([option.as_str(), decoder]);
-    }
-    a.push("-i");
-    a.push(file_url(p.input));
-
-    // decode once → the picture chain (deinterlace, CFR, tone-map) → split → one scaler per
-    // rung, plus the thumbnail and storyboard branches. Every output has square pixels
-    // (setsar=1); the rung sizes keep the display aspect within a pixel.
-    let n = p.rungs.len();
-    let chain = p.picture.chain(p.video);
-    let mut graph = format!("[0:{}]", p.video.index);
-    if !chain.is_empty() {
-        graph.push_str(&chain);
-        graph.push(',');
-    }
-    graph.push_str(&format!("split={}", n + 2));
-    for i in 0..n {
-        graph.push_str(&format!("[s{i}]"));
-    }
-    graph.push_str("[sthumb][sstory]");
-    for (i, r) in p.rungs.iter().enumerate() {
-        // Small rungs of a 50/60 fps source at half the rate (`Picture::rung_rate`), dropped
-        // before scaling.
-        graph.push_str(&format!(
-            ";[s{i}]{}{}",
-            rung_scaler(p.picture, r),
-            p.extras.rung_outputs(i)
-        ));
-    }
-    let (tw, th) = thumbnail_size(p.video);
-    let at = p.duration.map(|d| d * THUMBNAIL_AT).unwrap_or(0.0);
-    graph.push_str(&format!(
-        ";[sthumb]trim=start={at:.3},trim=end_frame=1,scale={tw}:{th},setsar=1[thumb]"
-    ));
-    graph.push_str(&format!(";[sstory]{}[story]", p.layout.filter()));
-    a.push_all(["-filter_complex", &graph]);
-
-    // Output 1: the ladder (+ audio) into the dash muxer.
-    for i in 0..n {
-        a.push_all(["-map", &format!("[v{i}]")]);
-    }
-    for t in p.audio {
-        a.push_all(["-map", &format!("0:{}", t.source_index)]);
-    }
-    a.push_all(p.extras.maps());
-    let k = p.opts.keyframe_seconds;
-    a.push_all(["-c:v", ENCODER, "-preset", &p.opts.preset]);
-    a.push_all(["-profile:v", PROFILE, "-pix_fmt", "yuv420p"]);
-    // Keyframes exactly on the cadence in every rung: forced by time, no scene-cut keyframes,
-    // and a GOP cap loose enough that x264 never adds one of its own.
-    a.push_all(["-force_key_frames", &format!("expr:gte(t,n_forced*{k})")]);
-    a.push_all(["-sc_threshold", "0"]);
-    if let Some(gop) = gop(p.picture.fps(p.video), k) {
-        a.push_all(["-g", &gop.to_string()]);
-    }
-    for (i, r) in p.rungs.iter().enumerate() {
-        let crf = p.crfs.get(i).copied().unwrap_or_else(|| rate::crf(r));
-        a.push_all(rate::rate_args(p.opts.ladder_mode, i, r, crf));
-    }
-    a.push_all(p.extras.encoder_args(p.rungs, p.picture, p.video, k));
-    if !p.audio.is_empty() {
-        a.push_all(["-c:a", "aac", "-profile:a", "aac_low"]);
-        a.push_all(["-b:a", &AUDIO_BITRATE.to_string()]);
-        a.push_all(["-ac", &AUDIO_CHANNELS.to_string(), "-ar", "48000"]);
-    }
-    if let Some(t) = p.opts.threads {
-        a.push_all(["-threads", &t.to_string()]);
-    }
-    // The `fps` filter made the frames constant-rate; a source with no usable rate keeps its
-    // own timing rather than frames duplicated up to a guess.
-    a.push_all([
-        "-fps_mode",
-        if p.picture.rate.is_some() {
-            "passthrough"
-        } else {
-            "vfr"
-        },
-    ]);
-    a.push_all(p.picture.output_args());
-    // Nothing of the source's metadata (GPS, device, names) ends up in published files.
-    a.push_all(["-map_metadata", "-1", "-map_chapters", "-1"]);
-    // One adaptation set per rung (merged afterwards: see `package::merge_video_sets`), then one
-    // per audio track.
-    let mut sets: Vec<String> = (0..n).map(|i| format!("id={i},streams={i}")).collect();
-    // The metadata dropped above, except what the dash muxer turns into each audio set's `lang`
-    // and `Role`.
-    for (i, t) in p.audio.iter().enumerate() {
-        let stream = n + i;
-        let role = if t.info.default { "main" } else { "alternate" };
-        a.push_all([
-            &format!("-metadata:s:{stream}"),
-            &format!("language={}", t.info.language),
-        ]);
-        a.push_all([&format!("-metadata:s:{stream}"), &format!("role={role}")]);
-        sets.push(format!("id={stream},streams={stream}"));
-    }
-    sets.extend(p.extras.adaptation_sets(n + p.audio.len()));
-    a.push_all(["-max_muxing_queue_size", "4096"]);
-    a.0.extend(package::dash_args(
-        p.opts.segment_seconds,
-        &sets.join(" "),
-        &p.out_dir.join(DASH_MANIFEST),
-    ));
-
-    // Output 2: the thumbnail, a single JPEG.
-    a.push_all(["-map", "[thumb]", "-frames:v", "1", "-q:v", "3"]);
-    a.push_all(["-map_metadata", "-1", "-f", "image2", "-update", "1"]);
-    a.push(file_url(&p.out_dir.join(THUMBNAIL)));
-    // Output 3: storyboard tiles, one JPEG per interval, assembled into the sprite afterwards.
-    let capacity = p.layout.capacity().to_string();
-    a.push_all(["-map", "[story]", "-frames:v", &capacity, "-q:v", "5"]);
-    a.push_all(["-map_metadata", "-1", "-f", "image2"]);
-    a.push(file_url(&p.out_dir.join(TILES_DIR).join("%05d.jpg")));
-    a.0
-}
-
-/// Every video output stream as (rung index, codec, output stream number), in the order the
-/// master lists them: the H.264 rungs (streams `0..rungs`), then each extra codec's rungs,
-/// numbered after the `audio` audio streams.
-fn video_outputs(rungs: usize, audio: usize, extras: &Extras) -> Vec<(usize, VideoCodec, usize)> {
-    (0..rungs)
-        .map(|i| (i, VideoCodec::H264, i))
-        .chain(
-            extras
-                .streams()
-                .iter()
-                .enumerate()
-                .map(|(j, s)| (s.rung, s.codec, rungs + audio + j)),
-        )
-        .collect()
-}
-
-/// The video encoder and its profile (every rung).
-const ENCODER: &str = "libx264";
-const PROFILE: &str = "high";
-
-/// The GOP cap (`-g`): twice the keyframe cadence, so x264 never adds a keyframe of its own.
-fn gop(fps: f64, keyframe_seconds: u32) -> Option<u64> {
-    // Clamped: a nonsense probed frame rate must not produce a nonsense option.
-    (fps > 0.0).then(|| ((fps * keyframe_seconds as f64).ceil() * 2.0).clamp(2.0, 10_000.0) as u64)
-}
-
-/// A rung's filters after the split: its own rate (small rungs of a fast source), its size,
-/// square pixels, 4:2:0.
-fn rung_scaler(picture: &Picture, r: &Rung) -> String {
-    format!(
-        "{}scale={}:{},setsar=1,format=yuv420p",
-        picture.rung_filter(r.width.min(r.height)),
-        r.width,
-        r.height
-    )
-}
-
-/// What the H.264 rung `r`, published as output stream `i`, was asked to be: the arguments
-/// [`build_args`] gives it and the filters that feed its encoder from the decoded stream.
-fn rung_encode(
-    i: usize,
-    r: &Rung,
-    rate: rate::RungRate,
-    picture: &Picture,
-    v: &VideoInfo,
-    opts: &VideoOptions,
-) -> RungEncode {
-    let chain = picture.chain(v);
-    let scaler = rung_scaler(picture, r);
-    RungEncode {
-        name: r.name.clone(),
-        width: r.width,
-        height: r.height,
-        codec: "h264".into(),
-        encoder: ENCODER.into(),
-        preset: opts.preset.clone(),
-        profile: PROFILE.into(),
-        crf: rate.crf,
-        bitrate: rate.bitrate.unwrap_or(0),
-        maxrate: rate.maxrate,
-        bufsize: rate.bufsize,
-        gop: gop(picture.fps(v), opts.keyframe_seconds).unwrap_or(0),
-        fps: picture.rung_fps(v, r.width.min(r.height)),
-        filter: if chain.is_empty() {
-            scaler
-        } else {
-            format!("{chain},{scaler}")
-        },
-        playlist: format!("{}/{}", super::STREAM_DIR, package::media_playlist_name(i)),
-        ..Default::default()
-    }
-}
-
 /// ≤1280 wide, aspect kept, even.
-fn thumbnail_size(v: &VideoInfo) -> (u32, u32) {
+pub(super) fn thumbnail_size(v: &VideoInfo) -> (u32, u32) {
     let w = (v.width.min(THUMBNAIL_MAX_WIDTH) & !1).max(2);
     let h =
         ((((w as f64 * v.height as f64 / v.width.max(1) as f64) / 2.0).round() as u32) * 2).max(2);
@@ -737,7 +523,6 @@ impl Args {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transcode::AudioTrackInfo;
 
     fn info(width: u32, height: u32) -> VideoInfo {
         VideoInfo {
@@ -759,67 +544,5 @@ mod tests {
         assert_eq!(thumbnail_size(&info(3840, 2160)), (1280, 720));
         assert_eq!(thumbnail_size(&info(720, 1280)), (720, 1280));
         assert_eq!(thumbnail_size(&info(161, 121)), (160, 120));
-    }
-
-    #[test]
-    fn one_process_with_split_and_aligned_keyframes() {
-        let v = info(1920, 1080);
-        let rungs = ladder::plan(&v, ladder::DEFAULT_LADDER);
-        let opts = VideoOptions::default();
-        let layout = Layout::new(Some(10.0), 1920, 1080);
-        let info = |language: &str, default| AudioTrackInfo {
-            id: 0,
-            language: language.into(),
-            name: "x".into(),
-            channels: 2,
-            default,
-        };
-        let audio = [
-            PlannedTrack {
-                source_index: 2,
-                info: info("spa", true),
-            },
-            PlannedTrack {
-                source_index: 0,
-                info: info("eng", false),
-            },
-        ];
-        let picture = Picture::from_probe(&v, None);
-        let args = build_args(&Plan {
-            input: Path::new("/in/-weird name.mp4"),
-            out_dir: Path::new("/out"),
-            video: &v,
-            picture: &picture,
-            duration: Some(10.0),
-            rungs: &rungs,
-            audio: &audio,
-            opts: &opts,
-            layout: &layout,
-            extras: &Extras::plan(&opts.codecs, &picture, rungs.len()).0,
-            crfs: &[],
-        });
-        let args: Vec<String> = args
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
-        let joined = args.join(" ");
-        assert!(args.contains(&"file:/in/-weird name.mp4".to_string()));
-        // A progressive SDR source: only a constant rate ahead of the split.
-        assert!(joined.contains("[0:1]fps=30000/1001,split=7[s0][s1][s2][s3][s4][sthumb][sstory]"));
-        assert!(joined.contains("[s4]scale=426:240,setsar=1,format=yuv420p[v4]"));
-        assert!(joined.contains("trim=start=1.000,trim=end_frame=1,scale=1280:720,setsar=1[thumb]"));
-        assert!(joined.contains("-fps_mode passthrough"));
-        assert!(!joined.contains("-color_trc"));
-        assert!(joined.contains("-force_key_frames expr:gte(t,n_forced*2) -sc_threshold 0 -g 120"));
-        assert!(joined.contains("-b:v:0 5000000 -maxrate:v:0 5350000 -bufsize:v:0 7500000"));
-        assert!(joined.contains("-map 0:2 -map 0:0 -c:v libx264 -preset veryfast -profile:v high"));
-        assert!(joined.contains("-b:a 128000 -ac 2 -ar 48000"));
-        assert!(joined.contains("-metadata:s:5 language=spa -metadata:s:5 role=main -metadata:s:6 language=eng -metadata:s:6 role=alternate"));
-        assert!(joined.contains("id=0,streams=0 id=1,streams=1 id=2,streams=2 id=3,streams=3 id=4,streams=4 id=5,streams=5 id=6,streams=6 "));
-        assert!(joined.contains("-update 1 file:/out/thumbnail.jpg"));
-        // Storyboard tiles as separate frames: a `tile` filter would stall progress reports.
-        assert!(!joined.contains("tile="));
-        assert!(joined.ends_with("-f image2 file:/out/.storyboard-tiles/%05d.jpg"));
-        assert_eq!(args.iter().filter(|a| *a == "-i").count(), 1);
     }
 }
