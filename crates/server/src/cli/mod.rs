@@ -94,7 +94,9 @@ enum Command {
     /// last.
     /// LADDER_MODE=adaptive (the default) encodes each rung at a quality target capped by its
     /// ladder bitrate and drops rungs within 15 % of the next one up; LADDER_MODE=fixed spends
-    /// every rung's ladder bitrate. `serve` and `worker` read it too.
+    /// every rung's ladder bitrate. VIDEO_CODECS=h264,av1 (or h264,hevc, or h264,av1,hevc) adds
+    /// AV1 and HEVC renditions of every rung (AV1_PRESET, HEVC_PRESET). `serve` and `worker`
+    /// read them too.
     /// Exit codes: 0 done, 2 the input is not usable media, 1 anything else.
     Transcode(transcode::TranscodeArgs),
     /// Apply database migrations and exit.
