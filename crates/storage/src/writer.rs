@@ -177,8 +177,7 @@ impl PartWriter {
         let Some(mut mp) = self.multipart.take() else {
             return Ok(());
         };
-        mp.in_flight.abort_all();
-        while mp.in_flight.join_next().await.is_some() {}
+        settle(&mut mp.in_flight).await;
         match mp.upload.abort().await {
             Ok(()) | Err(StorageError::NotFound(_)) => Ok(()),
             Err(e) => {
@@ -186,6 +185,23 @@ impl PartWriter {
                 Err(e)
             }
         }
+    }
+}
+
+/// How long an abort waits for the part uploads in flight to end on their own.
+const SETTLE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Lets the part uploads in flight end (for [`SETTLE`] at most, then cancels them) before an
+/// abort: a cancelled request the service has already received can still land after the
+/// abort — a GCS staging object, an S3 part — and leave the upload open.
+async fn settle(in_flight: &mut JoinSet<Result<()>>) {
+    let drained = tokio::time::timeout(SETTLE, async {
+        while in_flight.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        in_flight.abort_all();
+        while in_flight.join_next().await.is_some() {}
     }
 }
 
@@ -253,20 +269,21 @@ impl Drop for PartWriter {
     fn drop(&mut self) {
         let Some(Multipart {
             mut upload,
-            in_flight,
+            mut in_flight,
         }) = self.multipart.take()
         else {
             return;
         };
-        // Dropping the set cancels the part uploads still running.
-        drop(in_flight);
         let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            // Dropping the set cancels the part uploads still running.
+            drop(in_flight);
             self.failed_aborts.park(self.key.clone(), upload);
             return;
         };
         let key = self.key.clone();
         let failed_aborts = self.failed_aborts.clone();
         rt.spawn(async move {
+            settle(&mut in_flight).await;
             match upload.abort().await {
                 Ok(()) | Err(StorageError::NotFound(_)) => {}
                 Err(e) => {
