@@ -115,6 +115,8 @@ stop_services() {
   if [ -n "${MYSQL_PID:-}" ]; then kill "$MYSQL_PID" 2>/dev/null || true; wait "$MYSQL_PID" 2>/dev/null || true; fi
   if [ -n "${MYSQL_DIR:-}" ]; then rm -rf "$MYSQL_DIR"; fi
   if [ -n "${GCS_PID:-}" ]; then kill "$GCS_PID" 2>/dev/null || true; wait "$GCS_PID" 2>/dev/null || true; fi
+  # Their logs are only for a failed start (printed then); a clean stop leaves nothing in /tmp.
+  rm -f "${S3_LOG:-}" "${GCS_LOG:-}"
   if [ -n "${PG_DIR:-}" ]; then
     local run=()
     if [ "$(id -u)" -eq 0 ]; then run=(runuser -u postgres --); fi
