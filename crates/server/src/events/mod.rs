@@ -7,7 +7,8 @@
 //! object it announces is recorded — the media row, its event and its job in one transaction
 //! (`Ingest::ingest_object`); a message seen twice records nothing new (the same object version
 //! is a duplicate). What cannot ever succeed — a body that is not an event, an object in
-//! another bucket, an unusable key, an object that is gone — is logged and dropped; what may
+//! another bucket, an unusable key, an object that is gone, one its upload refuses (see
+//! [`may_succeed_later`]) — is logged and dropped; what may
 //! succeed later — the database or the bucket unreachable, no owner yet — leaves the message
 //! to come again.
 
@@ -128,7 +129,7 @@ impl Handler {
                 .await
             {
                 Ok(outcome) => log_outcome(message, &outcome),
-                Err(e @ (IngestError::UnusableKey(_) | IngestError::MissingObject { .. })) => {
+                Err(e) if !may_succeed_later(&e) => {
                     tracing::warn!(%message, key = %o.key, error = %ErrorChain(&e), "announced object cannot be recorded; dropped")
                 }
                 Err(e) => {
@@ -138,6 +139,37 @@ impl Handler {
             }
         }
         Disposition::Done
+    }
+}
+
+/// Whether the same message could record its object later: an outage, or an upload whose
+/// lease another request holds. What the object or its upload row itself is refused for (the
+/// API's 4xx: a direct upload of another size than declared, an empty or non-media file, a key
+/// or row this server cannot use) never changes for this message — the client's next PUT is a
+/// new event — and a message that keeps coming back holds up every later one on a stream.
+fn may_succeed_later(e: &IngestError) -> bool {
+    match e {
+        IngestError::Db(_)
+        | IngestError::Storage(_)
+        | IngestError::NotStored(_)
+        | IngestError::Interrupted(_)
+        | IngestError::Locked
+        | IngestError::LocksPoisoned
+        | IngestError::NoOwner
+        | IngestError::UnknownOwner { .. } => true,
+        IngestError::TooLarge { .. }
+        | IngestError::QuotaExceeded { .. }
+        | IngestError::Empty
+        | IngestError::NotMedia { .. }
+        | IngestError::UnusableFilename(_)
+        | IngestError::NotUploaded { .. }
+        | IngestError::SizeMismatch { .. }
+        | IngestError::AlreadyRecorded
+        | IngestError::UnusableKey(_)
+        | IngestError::MissingObject { .. }
+        | IngestError::InvalidUploadKey(_)
+        | IngestError::UploadState(_)
+        | IngestError::SourceMissing => false,
     }
 }
 

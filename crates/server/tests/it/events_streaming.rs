@@ -227,3 +227,54 @@ async fn a_restarted_consumer_resumes_after_its_last_commit_and_gets_what_was_no
     assert!(!streaming.rejections().is_empty());
     s.stop().await;
 }
+
+/// A message whose object this event can never record — a direct upload's object of another
+/// size than the upload declared (its client completes or PUTs again; a new PUT is a new
+/// event) — is logged and committed past, not retried forever: on a stream, a message that
+/// comes again holds back every message after it.
+#[tokio::test]
+async fn an_object_that_cannot_be_recorded_does_not_hold_up_the_stream() {
+    let keys = tempfile::tempdir().unwrap();
+    let (standin, env) = standin(keys.path()).await;
+    let (s, config) = start(&env, "0").await;
+    let token = s.user_token("admin@example.com").await;
+    let data = read(&fixtures().mp4);
+    let r = s
+        .client
+        .post(s.url("/v1/media/direct-upload"))
+        .bearer_auth(&token)
+        .json(&json!({"filename": "short.mp4", "size": data.len() + 10}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+    let upload_id: mediaserver_core::UploadId = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let upload = s.state.repo.get_upload(&upload_id).await.unwrap().unwrap();
+    // Ten bytes short of what was declared.
+    put(&s, &upload.key).await;
+    put(&s, "in/good.mp4").await;
+    let streaming = standin.streaming();
+    streaming.publish(STREAM, &create_object(&upload.key, "short"));
+    streaming.publish(STREAM, &create_object("in/good.mp4", "good"));
+
+    mediaserver::run_events(
+        &config,
+        s.state.ingest.clone(),
+        CancellationToken::new(),
+        true,
+    )
+    .await
+    .unwrap();
+    assert_eq!(streaming.committed(STREAM, GROUP), Some(2));
+    let list = items(&s, &token).await;
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0]["title"], "good");
+    // The upload is still its client's to finish.
+    let upload = s.state.repo.get_upload(&upload_id).await.unwrap().unwrap();
+    assert_eq!(upload.status, mediaserver_core::UploadStatus::Active);
+    s.stop().await;
+}
