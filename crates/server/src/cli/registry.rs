@@ -86,7 +86,8 @@ pub enum RegistryCommand {
         /// Print what would be deleted; delete nothing.
         #[arg(long)]
         dry_run: bool,
-        /// A digest never to delete (repeatable), e.g. what a running job runner pinned.
+        /// An image never to delete (repeatable), e.g. what a running job runner pinned: a
+        /// digest, a pinned reference (host/repository@digest) or a tag of the repository.
         #[arg(long)]
         protect: Vec<String>,
         #[command(flatten)]

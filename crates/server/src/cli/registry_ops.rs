@@ -250,8 +250,7 @@ pub(super) async fn prune(
     http: &reqwest::Client,
     opts: PruneOptions,
 ) -> Result<Vec<String>, RegistryError> {
-    let mut protected: HashSet<String> =
-        opts.protect.iter().map(|d| d.trim().to_string()).collect();
+    let mut protected = protected_digests(repo, client, &opts.protect).await?;
     if let Some(d) = pinned_worker_image(repo, client).await? {
         protected.insert(d);
     }
@@ -297,6 +296,48 @@ pub(super) async fn prune(
         ));
     }
     Ok(lines)
+}
+
+/// The digests `--protect` names: a digest (`sha256:…`), an image of `repo` by digest
+/// (`host/repository@sha256:…`, what `registry resolve --pin` prints) or by tag (`host/repository:tag`
+/// or the bare tag: what it points at now). A value that names no image of `repo` is an error
+/// before anything is deleted — compared as given, it would protect nothing.
+async fn protected_digests(
+    repo: &ImageReference,
+    client: &RegistryClient,
+    protect: &[String],
+) -> Result<HashSet<String>, RegistryError> {
+    let mut digests = HashSet::new();
+    for value in protect {
+        let v = value.trim();
+        let refused =
+            |why: String| RegistryError::config(format!("--protect '{v}': {why}; nothing pruned"));
+        let image = if v.contains('/') {
+            ImageReference::parse(v)
+        } else if v.contains(':') {
+            // A bare digest (a tag has no ':').
+            repo.with_digest(v)
+        } else {
+            ImageReference::parse(&format!("{}/{}:{v}", repo.registry(), repo.repository()))
+        }
+        .map_err(|e| refused(e.to_string()))?;
+        if image.registry() != repo.registry() || image.repository() != repo.repository() {
+            return Err(refused(format!(
+                "not an image of {}/{}",
+                repo.registry(),
+                repo.repository()
+            )));
+        }
+        let digest = match image.digest() {
+            Some(d) => d.to_string(),
+            None => client
+                .resolve(&image)
+                .await
+                .map_err(|e| refused(e.to_string()))?,
+        };
+        digests.insert(digest);
+    }
+    Ok(digests)
 }
 
 /// The digest `WORKER_IMAGE` runs when it is in `repo`: its digest, or what its tag points at

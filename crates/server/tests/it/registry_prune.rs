@@ -116,6 +116,63 @@ fn prune_keeps_the_newest_the_young_and_the_pinned_and_dry_run_deletes_nothing()
     );
 }
 
+/// `--protect` takes what `registry resolve --pin` prints (`host/repository@digest`), a tag of
+/// the repository, or a bare digest; a value that names no image of the repository stops the
+/// prune before anything is deleted, rather than protecting nothing.
+#[test]
+fn prune_protects_pinned_references_and_tags_and_refuses_what_it_cannot_read() {
+    let reg = TestRegistry::start(&[(USER, PASS)]);
+    let push = |tag: &str, created: &str| {
+        reg.push_created(USER, PASS, "ns/app", tag, tag.as_bytes(), Some(created))
+    };
+    let images = [
+        ("d300", push("d300", &days_ago(300))),
+        ("d200", push("d200", &days_ago(200))),
+        ("d100", push("d100", &days_ago(100))),
+        ("new", push("new", &days_ago(0))),
+    ];
+    let repo = format!("{}/ns/app", reg.host);
+    let env = [("OCIR_USERNAME", USER), ("OCIR_AUTH_TOKEN", PASS)];
+    let prune = |extra: &[&str]| {
+        let mut args = vec![
+            "registry",
+            "prune",
+            "--insecure",
+            repo.as_str(),
+            "--keep",
+            "1",
+        ];
+        args.extend_from_slice(extra);
+        mediaserver(&args, &env, None)
+    };
+
+    // Refused before anything is deleted: a digest in another form, another repository's
+    // image, a tag that does not exist.
+    let upper = images[0].1.to_uppercase();
+    let elsewhere = format!("{}/ns/other@{}", reg.host, images[0].1);
+    for bad in [upper.as_str(), elsewhere.as_str(), "no-such-tag"] {
+        let out = prune(&["--protect", bad]);
+        assert!(!out.status.success(), "--protect {bad}: {}", stdout(&out));
+        assert!(stderr(&out).contains("--protect"), "{}", stderr(&out));
+        assert_eq!(present(&reg, &images), ["d300", "d200", "d100", "new"]);
+    }
+
+    // The pinned form of d300, the tag d200: only d100 goes.
+    let pinned = format!("{repo}@{}", images[0].1);
+    let out = prune(&["--protect", &pinned, "--protect", "d200"]);
+    assert!(out.status.success(), "{}\n{}", stderr(&out), reg.log());
+    let out = stdout(&out);
+    assert!(
+        out.contains(&format!("keep (pinned)\t{}", images[0].1)),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("keep (pinned)\t{}", images[1].1)),
+        "{out}"
+    );
+    assert_eq!(present(&reg, &images), ["d300", "d200", "new"]);
+}
+
 const TENANCY: &str = "ocid1.tenancy.oc1..aaaaregistryprune";
 const OCI_USER: &str = "ocid1.user.oc1..aaaaregistryprune";
 const COMPARTMENT: &str = "ocid1.compartment.oc1..aaaapruned";
