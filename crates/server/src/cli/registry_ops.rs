@@ -251,7 +251,8 @@ pub(super) async fn prune(
     opts: PruneOptions,
 ) -> Result<Vec<String>, RegistryError> {
     let mut protected = protected_digests(repo, client, &opts.protect).await?;
-    if let Some(d) = pinned_worker_image(repo, client).await? {
+    let worker = std::env::var("WORKER_IMAGE").ok();
+    if let Some(d) = pinned_worker_image(repo, client, worker.as_deref()).await? {
         protected.insert(d);
     }
     let mut by_digest: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -321,7 +322,7 @@ async fn protected_digests(
             ImageReference::parse(&format!("{}/{}:{v}", repo.registry(), repo.repository()))
         }
         .map_err(|e| refused(e.to_string()))?;
-        if image.registry() != repo.registry() || image.repository() != repo.repository() {
+        if !same_repository(&image, repo) {
             return Err(refused(format!(
                 "not an image of {}/{}",
                 repo.registry(),
@@ -346,15 +347,13 @@ async fn protected_digests(
 async fn pinned_worker_image(
     repo: &ImageReference,
     client: &RegistryClient,
+    worker_image: Option<&str>,
 ) -> Result<Option<String>, RegistryError> {
-    let Some(v) = std::env::var("WORKER_IMAGE")
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-    else {
+    let Some(v) = worker_image.filter(|v| !v.trim().is_empty()) else {
         return Ok(None);
     };
-    let worker = ImageReference::parse(&v)?;
-    if worker.registry() != repo.registry() || worker.repository() != repo.repository() {
+    let worker = ImageReference::parse(v)?;
+    if !same_repository(&worker, repo) {
         return Ok(None);
     }
     match worker.digest() {
@@ -365,6 +364,15 @@ async fn pinned_worker_image(
             ))
         }),
     }
+}
+
+/// Whether `a` and `b` are the same repository: the same path on the same registry, which on
+/// OCIR answers at a host per region key and one per region identifier (`iad.ocir.io`,
+/// `us-ashburn-1.ocir.io`).
+fn same_repository(a: &ImageReference, b: &ImageReference) -> bool {
+    let region = |r: &ImageReference| r.ocir_region().map(|r| r.id().to_string());
+    a.repository() == b.repository()
+        && (a.registry() == b.registry() || region(a).is_some_and(|r| region(b) == Some(r)))
 }
 
 #[cfg(test)]
@@ -414,6 +422,32 @@ mod tests {
                 ("older".into(), Verdict::Pinned),
                 ("undated".into(), Verdict::Undated),
             ]
+        );
+    }
+
+    /// WORKER_IMAGE names its OCIR registry by region key, the pruned repository by region
+    /// identifier (or the other way round): the same images, so its digest is kept.
+    #[tokio::test]
+    async fn the_worker_image_is_pinned_whichever_ocir_host_names_it() {
+        const D: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        let client = RegistryClient::new(
+            mediaserver_oci::registry::RegistryCredentials::Anonymous,
+            false,
+        );
+        let repo = ImageReference::parse("us-ashburn-1.ocir.io/ns/worker").unwrap();
+        let worker = format!("iad.ocir.io/ns/worker@{D}");
+        assert_eq!(
+            pinned_worker_image(&repo, &client, Some(&worker))
+                .await
+                .unwrap(),
+            Some(D.to_string())
+        );
+        let other = format!("fra.ocir.io/ns/worker@{D}");
+        assert_eq!(
+            pinned_worker_image(&repo, &client, Some(&other))
+                .await
+                .unwrap(),
+            None
         );
     }
 
