@@ -2,7 +2,9 @@
 //! title search, the sort, and the keyset that starts a page (no OFFSET, so page 500 of 10,000
 //! items costs what page 1 does). Written once for both backends: titles sort by `lower(title)`
 //! byte-wise on both (the PostgreSQL column is `COLLATE "C"`, migration 0012), so both give the
-//! same order and lowercase ASCII letters only.
+//! same order and lowercase ASCII letters only. MySQL's `lower()` folds every letter (so its
+//! order of non-ASCII titles differs), and the search text is folded by it too
+//! ([`TitleFold::Unicode`]).
 
 use mediaserver_core::{MediaFilter, MediaSort};
 
@@ -27,8 +29,26 @@ fn contains_pattern(text: &str) -> String {
     p
 }
 
+/// Which letters a backend's `lower(title)` folds; the search text must be folded alike.
+#[derive(Clone, Copy)]
+pub(crate) enum TitleFold {
+    /// ASCII letters only (SQLite; PostgreSQL's `COLLATE "C"` column): the text is folded here.
+    Ascii,
+    /// Every letter (MySQL's utf8mb4: `É` → `é`): the text goes through the same `lower()`,
+    /// in the column's collation.
+    Unicode,
+}
+
 /// The `WHERE … ORDER BY … LIMIT` after `SELECT cols FROM media`, and its binds in order.
 pub(crate) fn list_clauses(filter: &MediaFilter) -> (String, Vec<Bind<'_>>) {
+    list_clauses_folding(filter, TitleFold::Ascii)
+}
+
+/// [`list_clauses`] for a backend whose `lower()` folds as `fold` says.
+pub(crate) fn list_clauses_folding(
+    filter: &MediaFilter,
+    fold: TitleFold,
+) -> (String, Vec<Bind<'_>>) {
     let mut sql = String::from(" WHERE 1 = 1");
     let mut binds: Vec<Bind<'_>> = Vec::new();
     let conds = [
@@ -47,10 +67,13 @@ pub(crate) fn list_clauses(filter: &MediaFilter) -> (String, Vec<Bind<'_>>) {
     }
     if let Some(text) = filter.title_contains.as_deref().filter(|t| !t.is_empty()) {
         binds.push(Bind::Owned(contains_pattern(text)));
-        sql.push_str(&format!(
-            " AND lower(title) LIKE ${} ESCAPE '\\'",
-            binds.len()
-        ));
+        let n = binds.len();
+        sql.push_str(&match fold {
+            TitleFold::Ascii => format!(" AND lower(title) LIKE ${n} ESCAPE '\\'"),
+            TitleFold::Unicode => {
+                format!(" AND lower(title) LIKE lower(${n} COLLATE utf8mb4_bin) ESCAPE '\\'")
+            }
+        });
     }
     // Keyset: strictly past the cursor's item in the sort order, ties broken by id.
     if let Some(after) = &filter.after {

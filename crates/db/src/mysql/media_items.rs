@@ -129,7 +129,8 @@ impl crate::MediaItems for MySqlRepo {
     ) -> crate::Result<Vec<::mediaserver_core::Media>> {
         // Built per call so that each shape gets its own (index-friendly) plan instead
         // of one "($1 IS NULL OR col = $1)" statement.
-        let (clauses, binds) = crate::library::list_clauses(filter);
+        let (clauses, binds) =
+            crate::library::list_clauses_folding(filter, crate::library::TitleFold::Unicode);
         let sql = format!(
             concat!("SELECT ", crate::rows::media_cols!(), " FROM media{}"),
             clauses
