@@ -71,7 +71,7 @@ async fn full_stack_on_postgres_and_s3() {
     let db = fresh_postgres_database().await;
     let media_bucket = fresh_bucket(&endpoint).await;
     let output_bucket = fresh_bucket(&endpoint).await;
-    let s = TestServer::start_with(&[
+    let s = common::start_ready(&[
         ("DATABASE_URL", &db),
         ("STORAGE_PROVIDER", "AWSBucket"),
         ("STORAGE_ENDPOINT", &endpoint),
@@ -83,8 +83,6 @@ async fn full_stack_on_postgres_and_s3() {
     ])
     .await;
     assert_eq!(s.state.repo.backend(), "postgres");
-    let ready = s.client.get(s.url("/readyz")).send().await.unwrap();
-    assert_eq!(ready.status(), StatusCode::OK);
 
     let first: Value = s
         .register("admin@example.com", PASSWORD)

@@ -75,10 +75,7 @@ async fn post_clip(s: &TestServer, token: &str, id: &str, body: Value) -> reqwes
 }
 
 async fn ready(s: &TestServer, token: &str, path: &std::path::Path, name: &str) -> Value {
-    let item = s.upload_ok(token, name, read(path)).await;
-    let item = s.wait_done(token, item["id"].as_str().unwrap(), 180).await;
-    assert_eq!(item["status"], "ready", "{item}");
-    item
+    s.upload_ready(token, name, read(path), 180).await
 }
 
 /// Waits for a clip and checks it is `seconds` long within one frame.

@@ -63,11 +63,9 @@ async fn av1_and_hevc_renditions_probe_as_named_in_both_manifests() {
     .await;
     let token = s.user_token("codecs@example.com").await;
     let item = s
-        .upload_ok(&token, "clip.mp4", std::fs::read(clip()).unwrap())
+        .upload_ready(&token, "clip.mp4", std::fs::read(clip()).unwrap(), 300)
         .await;
     let id = item["id"].as_str().unwrap().to_string();
-    let item = s.wait_done(&token, &id, 300).await;
-    assert_eq!(item["status"], "ready", "{item}");
     let r = s
         .client
         .patch(s.url(&format!("/v1/media/{id}")))

@@ -101,13 +101,8 @@ async fn check_file(path: &Path, expect_video: Option<(u64, u64)>, duration: f64
 }
 
 async fn ready_video(s: &TestServer, token: &str) -> Value {
-    let item = s
-        .upload_ok(token, "clip.mp4", std::fs::read(clip()).unwrap())
-        .await;
-    let id = item["id"].as_str().unwrap();
-    let item = s.wait_done(token, id, 180).await;
-    assert_eq!(item["status"], "ready", "{item}");
-    item
+    s.upload_ready(token, "clip.mp4", std::fs::read(clip()).unwrap(), 180)
+        .await
 }
 
 #[tokio::test]

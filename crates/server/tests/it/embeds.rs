@@ -16,11 +16,12 @@ const HOSTILE_ESCAPED: &str = "Cats &quot;&amp;&quot; dogs &#39;&gt;&lt;script&g
 /// A ready 320x240 video with the hostile title, made `visibility`; returns (owner token, id).
 async fn ready_video(s: &TestServer, visibility: &str) -> (String, String) {
     let owner = s.user_token("embedder@example.com").await;
-    let id = s.upload_ok(&owner, "clip.mp4", read(&fixtures().mp4)).await["id"]
+    let id = s
+        .upload_ready(&owner, "clip.mp4", read(&fixtures().mp4), 120)
+        .await["id"]
         .as_str()
         .unwrap()
         .to_string();
-    assert_eq!(s.wait_done(&owner, &id, 120).await["status"], "ready");
     patch(
         s,
         &owner,

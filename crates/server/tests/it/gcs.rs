@@ -6,7 +6,7 @@
 use crate::backends::{required_env, JWT};
 use crate::common;
 
-use common::{fixtures, read, sha256_hex, TestServer};
+use common::{fixtures, read, sha256_hex};
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::process::Command;
@@ -47,7 +47,7 @@ async fn upload_transcode_playback_and_delete_on_gcs() {
     let endpoint = required_env("MEDIASERVER_TEST_GCS_ENDPOINT");
     let media_bucket = fresh_gcs_bucket(&endpoint).await;
     let output_bucket = fresh_gcs_bucket(&endpoint).await;
-    let s = TestServer::start_with(&[
+    let s = common::start_ready(&[
         ("STORAGE_PROVIDER", "GCPBucket"),
         ("STORAGE_ENDPOINT", &endpoint),
         ("MEDIA_BUCKET", &media_bucket),
@@ -58,16 +58,12 @@ async fn upload_transcode_playback_and_delete_on_gcs() {
     ])
     .await;
     assert_eq!(s.state.media_store.provider(), "gcs");
-    let ready = s.client.get(s.url("/readyz")).send().await.unwrap();
-    assert_eq!(ready.status(), StatusCode::OK);
     let token = s.user_token("me@example.com").await;
 
     // Transcoded and played back.
     let clip = read(&fixtures().mp4);
-    let item = s.upload_ok(&token, "clip.mp4", clip.clone()).await;
+    let item = s.upload_ready(&token, "clip.mp4", clip.clone(), 180).await;
     let id = item["id"].as_str().unwrap().to_string();
-    let done = s.wait_done(&token, &id, 180).await;
-    assert_eq!(done["status"], "ready", "{done}");
     let base = s.url(&format!("/v1/media/{id}"));
     let segment =
         crate::playback::walk_hls(&s.client, &format!("{base}/hls/master.m3u8"), Some(&token))

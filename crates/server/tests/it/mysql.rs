@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use common::{fixtures, read, TestServer, PASSWORD};
+use common::{fixtures, read, PASSWORD};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -39,7 +39,7 @@ async fn upload_transcode_and_playback_on_mysql() {
     let Some(db) = fresh_mysql_database().await else {
         return;
     };
-    let s = TestServer::start_with(&[
+    let s = common::start_ready(&[
         ("DATABASE_URL", &db),
         ("JWT_SECRET", crate::backends::JWT),
         ("WORKERS", "1"),
@@ -47,8 +47,6 @@ async fn upload_transcode_and_playback_on_mysql() {
     ])
     .await;
     assert_eq!(s.state.repo.backend(), "mysql");
-    let ready = s.client.get(s.url("/readyz")).send().await.unwrap();
-    assert_eq!(ready.status(), StatusCode::OK);
 
     // The first account is the admin (the users lock of migration 0001).
     let first: Value = s
@@ -60,10 +58,10 @@ async fn upload_transcode_and_playback_on_mysql() {
     assert_eq!(first["role"], "admin");
     let token = s.user_token("Me@Example.com").await;
 
-    let item = s.upload_ok(&token, "clip.mp4", read(&fixtures().mp4)).await;
+    let item = s
+        .upload_ready(&token, "clip.mp4", read(&fixtures().mp4), 120)
+        .await;
     let id = item["id"].as_str().unwrap().to_string();
-    let item = s.wait_done(&token, &id, 120).await;
-    assert_eq!(item["status"], "ready", "{item}");
     assert_eq!(item["playable"], true);
     assert_eq!(
         (item["width"].as_i64(), item["height"].as_i64()),

@@ -57,11 +57,8 @@ async fn media_lives_in_an_oci_bucket() {
         .to_string();
     let mut env = oci_env(&standin, &cfg);
     env.push(("WORKERS", "1"));
-    let s = TestServer::start_with(&env).await;
+    let s = common::start_ready(&env).await;
     let token = s.user_token("oci@example.com").await;
-
-    let r = s.client.get(s.url("/readyz")).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
 
     // A form upload, stored in the bucket, read back whole and by range, then processed.
     let mp4 = read(&fixtures().mp4);

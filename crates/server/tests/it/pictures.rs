@@ -62,12 +62,9 @@ fn grey(file: &Path, at: Option<f64>) -> u8 {
 
 async fn ready_item(s: &TestServer, token: &str) -> String {
     let item = s
-        .upload_ok(token, "steps.mp4", std::fs::read(steps()).unwrap())
+        .upload_ready(token, "steps.mp4", std::fs::read(steps()).unwrap(), 180)
         .await;
-    let id = item["id"].as_str().unwrap().to_string();
-    let item = s.wait_done(token, &id, 180).await;
-    assert_eq!(item["status"], "ready", "{item}");
-    id
+    item["id"].as_str().unwrap().to_string()
 }
 
 /// `url` fetched with `token`, asserted 200 with `content_type`; the body and its ETag.

@@ -15,6 +15,9 @@ use tempfile::TempDir;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+mod ready;
+pub use ready::start_ready;
+
 pub const PASSWORD: &str = "correct horse battery";
 
 pub struct TestServer {
