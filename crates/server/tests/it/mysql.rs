@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use common::{fixtures, read, PASSWORD};
+use common::{fixtures, read};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -49,14 +49,7 @@ async fn upload_transcode_and_playback_on_mysql() {
     assert_eq!(s.state.repo.backend(), "mysql");
 
     // The first account is the admin (the users lock of migration 0001).
-    let first: Value = s
-        .register("admin@example.com", PASSWORD)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(first["role"], "admin");
-    let token = s.user_token("Me@Example.com").await;
+    let token = s.admin_then_user("Me@Example.com").await;
 
     let item = s
         .upload_ready(&token, "clip.mp4", read(&fixtures().mp4), 120)
