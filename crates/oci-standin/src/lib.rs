@@ -327,6 +327,12 @@ impl Standin {
             .add_image(compartment_id, repository_name, digest, versions)
     }
 
+    /// From now on ListContainerImages lists a repository's images whatever `imageDigest`
+    /// asks for, as an Artifacts API version without that filter does.
+    pub fn ocir_ignore_digest_filter(&self) {
+        self.shared.ocir.ignore_digest_filter();
+    }
+
     /// The container images not deleted.
     pub fn ocir_images(&self) -> Vec<OcirImage> {
         self.shared.ocir.images()

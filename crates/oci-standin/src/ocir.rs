@@ -29,6 +29,8 @@ pub(crate) struct OcirState {
     /// (keyId, image id) of every accepted DeleteContainerImage.
     deletes: Mutex<Vec<(String, String)>>,
     serial: AtomicUsize,
+    /// ListContainerImages leaves `imageDigest` unapplied (as an API version without it does).
+    ignore_digest_filter: std::sync::atomic::AtomicBool,
 }
 
 /// A container image as the Artifacts API lists it.
@@ -85,6 +87,10 @@ impl OcirState {
 
     pub(crate) fn deletes(&self) -> Vec<(String, String)> {
         self.deletes.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+
+    pub(crate) fn ignore_digest_filter(&self) {
+        self.ignore_digest_filter.store(true, Ordering::SeqCst);
     }
 }
 
@@ -144,7 +150,10 @@ pub(crate) async fn list_images(
             q.get("repositoryName")
                 .is_none_or(|r| r == &i.repository_name)
         })
-        .filter(|i| q.get("imageDigest").is_none_or(|d| d == &i.digest))
+        .filter(|i| {
+            s.ocir.ignore_digest_filter.load(Ordering::SeqCst)
+                || q.get("imageDigest").is_none_or(|d| d == &i.digest)
+        })
         .filter(|i| q.get("version").is_none_or(|v| i.versions.contains(v)))
         .map(|i| {
             serde_json::json!({

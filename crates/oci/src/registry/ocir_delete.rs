@@ -83,7 +83,10 @@ pub async fn ocir_delete(
             OciError::config_from(format!("not a ContainerImageCollection: {e}"), e),
         )
     })?;
-    let Some(found) = list.items.into_iter().next() else {
+    // By digest, only an item with that digest: a listing the service did not filter by it
+    // (an API version without `imageDigest`) holds the repository's other images too.
+    let wanted = |i: &Item| image.digest().is_none_or(|d| i.digest == d);
+    let Some(found) = list.items.into_iter().find(wanted) else {
         return Err(RegistryError::NotFound {
             registry: image.registry().to_string(),
             what: format!("image {image}"),

@@ -375,6 +375,43 @@ const COMPARTMENT: &str = "ocid1.compartment.oc1..aaaaimages";
 const D1: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
 const D2: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
 
+/// Deleting by digest deletes that image or nothing: a listing that is not filtered by digest
+/// (an Artifacts API version without `imageDigest`) lists the repository's other images too,
+/// and the first of them is not the one asked for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ocir_delete_by_digest_deletes_only_that_image() {
+    let standin = Standin::start(TENANCY, "us-ashburn-1").await.unwrap();
+    let keep = standin.add_ocir_image(COMPARTMENT, "app", D2, &["v2"]);
+    let gone = standin.add_ocir_image(COMPARTMENT, "app", D1, &["v1"]);
+    standin.ocir_ignore_digest_filter();
+    let dir = tempfile::tempdir().unwrap();
+    let key = PrivateKey::generate().unwrap();
+    standin.keys().insert_api_key(TENANCY, OCI_USER, &key);
+    let cfg = crate::common::write_oci_config(dir.path(), TENANCY, OCI_USER, &key);
+    let cfg = cfg.display().to_string();
+    let env = [
+        ("OCI_AUTH", "api_key"),
+        ("OCI_CONFIG_FILE", cfg.as_str()),
+        ("OCI_ARTIFACTS_ENDPOINT", standin.url()),
+        ("OCI_COMPARTMENT_ID", COMPARTMENT),
+    ];
+    let out = mediaserver_off_runtime(
+        &["registry", "delete", &format!("iad.ocir.io/ns/app@{D1}")],
+        &env,
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), D1);
+    let deleted: Vec<String> = standin
+        .ocir_image_deletes()
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect();
+    assert_eq!(deleted, [gone]);
+    let left: Vec<String> = standin.ocir_images().into_iter().map(|i| i.id).collect();
+    assert_eq!(left, [keep]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ocir_deletes_through_the_signed_artifacts_api() {
     let standin = Standin::start(TENANCY, "us-ashburn-1").await.unwrap();
