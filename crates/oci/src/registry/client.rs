@@ -65,7 +65,9 @@ impl RegistryClient {
     }
 
     /// Every tag of `image`'s repository (its tag or digest is ignored), in the registry's
-    /// order (lexical for the CNCF distribution registry), following pagination.
+    /// order (lexical for the CNCF distribution registry), following pagination: page after
+    /// page from the last tag seen, until one brings nothing new (a registry may return fewer
+    /// than asked for and still have more, so a short page does not end the list).
     pub async fn tags(&self, image: &ImageReference) -> Result<Vec<String>, RegistryError> {
         let reference = image.to_client_reference();
         let auth = self.credentials.to_client_auth();
@@ -78,14 +80,13 @@ impl RegistryClient {
                 .list_tags(&reference, &auth, Some(TAGS_PAGE), last.as_deref())
                 .await
                 .map_err(|e| self.error(image, Target::Repository, e))?;
-            let full = page.tags.len() >= TAGS_PAGE;
             let before = tags.len();
             for t in page.tags {
                 if seen.insert(t.clone()) {
                     tags.push(t);
                 }
             }
-            if !full || tags.len() == before {
+            if tags.len() == before {
                 break;
             }
         }

@@ -272,3 +272,56 @@ async fn oci_signed_token_exchange_logs_in_as_bearer_token() {
         [format!("{TENANCY}/{OCI_USER}/{}", key.fingerprint())]
     );
 }
+
+/// A registry that pages its tag list by at most 100, whatever `n` asks for (as registries
+/// may: the distribution spec lets them return fewer), with a `Link` to the next page.
+async fn capped_tags_registry(tags: Vec<String>) -> String {
+    use axum::extract::Query;
+    use axum::response::IntoResponse;
+    let tags = std::sync::Arc::new(tags);
+    let list = move |Query(q): Query<std::collections::HashMap<String, String>>| {
+        let tags = tags.clone();
+        async move {
+            let n = q
+                .get("n")
+                .and_then(|n| n.parse::<usize>().ok())
+                .unwrap_or(100)
+                .min(100);
+            let after: Vec<&String> = tags
+                .iter()
+                .filter(|t| q.get("last").is_none_or(|l| t.as_str() > l.as_str()))
+                .collect();
+            let page: Vec<&String> = after.iter().copied().take(n).collect();
+            let mut resp =
+                axum::Json(serde_json::json!({"name": "ns/app", "tags": page})).into_response();
+            if let (true, Some(last)) = (after.len() > n, page.last()) {
+                let link = format!("</v2/ns/app/tags/list?n={n}&last={last}>; rel=\"next\"");
+                resp.headers_mut()
+                    .insert("link", link.parse().expect("header value"));
+            }
+            resp
+        }
+    };
+    let app = axum::Router::new()
+        .route("/v2/", axum::routing::get(|| async { "{}" }))
+        .route("/v2/ns/app/tags/list", axum::routing::get(list));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let host = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    host
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tags_follows_pages_shorter_than_it_asked_for() {
+    let all: Vec<String> = (0..250).map(|i| format!("t{i:03}")).collect();
+    let host = capped_tags_registry(all.clone()).await;
+    let repo = format!("{host}/ns/app");
+    let out = mediaserver_off_runtime(
+        &["registry", "tags", "--insecure", "--anonymous", &repo],
+        &[],
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listed: Vec<String> = stdout(&out).lines().map(str::to_string).collect();
+    assert_eq!(listed, all);
+}
