@@ -179,7 +179,7 @@ impl MySqlRepo {
                         // tablespace could not grow).
                         1021 | 1114 => true,
                         // ER_GET_ERRNO / ER_ERROR_ON_WRITE with errno 28 (ENOSPC).
-                        1030 | 3 | 1026 => d.message().contains("28"),
+                        1030 | 3 | 1026 => names_enospc(d.message()),
                         _ => false,
                     }
                 },
@@ -239,6 +239,21 @@ fn key_in_message(message: &str) -> Option<&str> {
     Some(key.rsplit_once('.').map_or(key, |(_, k)| k))
 }
 
+/// Whether a storage-engine or file error names errno 28 (ENOSPC): "Got error 28 … from
+/// storage engine", "(Errcode: 28 …)". Only the number after those words counts: a file name
+/// or another errno with the digits 28 in it (`#sql_1283_0.MAI`, error 128) is not a full disk.
+fn names_enospc(message: &str) -> bool {
+    ["error ", "Errcode: ", "errno: "].iter().any(|word| {
+        message.match_indices(word).any(|(at, w)| {
+            let digits: String = message[at + w.len()..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            digits == "28"
+        })
+    })
+}
+
 /// The subject of a unique violation, by the key's name (the unique keys are named after
 /// PostgreSQL's constraints; a primary key is `PRIMARY`, see [`MySqlRepo::insert_err`]).
 fn conflict_subject(message: &str) -> &'static str {
@@ -247,7 +262,25 @@ fn conflict_subject(message: &str) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use super::key_in_message;
+    use super::{key_in_message, names_enospc};
+
+    #[test]
+    fn only_errno_28_is_a_full_disk() {
+        for full in [
+            "Got error 28 \"No space left on device\" from storage engine InnoDB",
+            "Error writing file './ibtmp1' (Errcode: 28 \"No space left on device\")",
+            "Got error 28 from storage engine",
+        ] {
+            assert!(names_enospc(full), "{full}");
+        }
+        for other in [
+            "Got error 128 \"Too many active concurrent transactions\" from storage engine InnoDB",
+            "Error writing file '/tmp/#sql_1283_0.MAI' (Errcode: 13 \"Permission denied\")",
+            "Error on delete of '/var/lib/mysql/t_28/x.ibd' (Errcode: 2 \"No such file\")",
+        ] {
+            assert!(!names_enospc(other), "{other}");
+        }
+    }
 
     #[test]
     fn the_clashing_key_is_read_from_both_servers_messages() {
