@@ -221,6 +221,10 @@ impl Watcher {
         }
 
         let state = &mut self.streams[i];
+        if state.segments == 0 && !live.segments.is_empty() {
+            // The milestones of the time to first play (bench/first-play.sh traces them).
+            tracing::debug!(stream = i, "first segment complete");
+        }
         state.init_reported = true;
         state.codecs = state.codecs.take().or(codecs);
         state.segments = live.segments.len();
@@ -259,6 +263,7 @@ impl Watcher {
         }) {
             self.pending.master = Some(master);
             self.master_sent = true;
+            tracing::debug!("provisional master ready");
         }
     }
 
