@@ -368,9 +368,8 @@ mod tests {
         };
         let rungs = crate::ladder::plan(&v, crate::ladder::DEFAULT_LADDER);
         assert_eq!(rungs.len(), 4, "{rungs:?}");
-        // One thread: x264 under a binding VBV cap is not deterministic between runs with
-        // frame threads, which would hide what is compared here.
-        // The default preset: its summaries are what the kept stderr must hold.
+        // The default preset, whose summaries the kept stderr must hold; one thread, because
+        // x264 under a binding VBV cap is not deterministic between runs with frame threads.
         let opts = VideoOptions {
             preset: "veryfast".into(),
             threads: Some(1),

@@ -49,7 +49,7 @@ pub use codecs::{
 pub use download::{
     make_downloads, DownloadInfo, DownloadRenditions, AUDIO_DOWNLOAD, DOWNLOADS_DIR,
 };
-pub use live::{PackagingSender, PackagingUpdate, FIRST_POLL_INTERVAL, POLL_INTERVAL};
+pub use live::{PackagingSender, PackagingUpdate, POLL_INTERVAL};
 pub use package::media_playlist_name;
 pub use package::segment_stream;
 // For `crate::frames`, which reads the published playlists.
