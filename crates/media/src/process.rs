@@ -92,6 +92,23 @@ pub async fn run<I, S>(
     args: I,
     what: &str,
     budget: &Budget,
+    on_stdout: impl FnMut(&[u8]) + Send,
+) -> Result<Finished>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    run_keeping(program, args, what, budget, STDERR_TAIL_BYTES, on_stdout).await
+}
+
+/// [`run`], keeping the last `tail_bytes` of stderr: for a run whose result is what it logs
+/// (several encoders' summaries).
+pub async fn run_keeping<I, S>(
+    program: &str,
+    args: I,
+    what: &str,
+    budget: &Budget,
+    tail_bytes: usize,
     mut on_stdout: impl FnMut(&[u8]) + Send,
 ) -> Result<Finished>
 where
@@ -114,7 +131,7 @@ where
         .map_err(|e| MediaError::io_context(e.kind(), format!("cannot start {program}"), e))?;
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
-    let mut tail = Tail::new(STDERR_TAIL_BYTES);
+    let mut tail = Tail::new(tail_bytes);
 
     enum Outcome {
         Exited(std::io::Result<(ExitStatus, Option<f64>)>),

@@ -6,8 +6,8 @@
 //! would spend it.
 //!
 //! The windows sit at 1/6, 1/2 and 5/6 of the video (from the keyframe at or before each), each 2 %
-//! of its length (0.4–10 s): about 6 % of the frames, encoded once per rung in its own small
-//! ffmpeg run (one encoder per run, so its summary is the end of stderr, the part kept).
+//! of its length (0.4–10 s): about 6 % of the frames, decoded once and encoded once per rung, in
+//! one ffmpeg run with an encoder per rung (each logs its summary, with the SSIM, when closed).
 
 use super::picture::Picture;
 use super::video::Args;
@@ -16,7 +16,6 @@ use crate::error::Result;
 use crate::ladder::Rung;
 use crate::probe::{file_url, VideoInfo};
 use crate::process::{self, Budget};
-use futures::StreamExt;
 use std::path::Path;
 
 /// The CRF every rung is probed at, and the highest any rung gets.
@@ -58,7 +57,8 @@ pub fn windows(duration: f64) -> Vec<(f64, f64)> {
 }
 
 /// What the probe measured per rung; `None` for the whole probe when the video is too short or
-/// a trial failed (the caller falls back to the default CRFs: a probe never fails an encode).
+/// the trial run failed (the caller falls back to the default CRFs: a probe never fails an
+/// encode).
 pub(super) async fn probe(
     input: &Path,
     v: &VideoInfo,
@@ -69,65 +69,65 @@ pub(super) async fn probe(
     budget: &Budget,
 ) -> Result<Option<Vec<f64>>> {
     let windows = windows(duration.unwrap_or(0.0));
-    if windows.is_empty() {
+    if windows.is_empty() || rungs.is_empty() {
         return Ok(None);
     }
-    // The trials are small encodes that use a core or so each: run as many at once as there
-    // are cores (one after another, five 1080p trials doubled the wall time of an easy clip's
-    // whole transcode).
-    let parallel = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(1, rungs.len().max(1));
-    // Futures of a named async fn, made before they are streamed: a closure returning an
-    // async block here makes the caller's future not `Send` (a higher-ranked lifetime).
-    let pending: Vec<_> = rungs
-        .iter()
-        .map(|rung| trial(input, v, picture, &windows, rung, opts, budget))
-        .collect();
-    let trials: Vec<Result<Option<f64>>> = futures::stream::iter(pending)
-        .buffered(parallel)
-        .collect()
-        .await;
-    let mut ssims = Vec::with_capacity(rungs.len());
-    for trial in trials {
-        match trial? {
-            Some(s) => ssims.push(s),
-            None => return Ok(None),
-        }
-    }
-    Ok(Some(ssims))
-}
-
-/// One rung's trial: x264's SSIM of the sampled windows at the probe's CRF, or `None` when the
-/// trial failed.
-async fn trial(
-    input: &Path,
-    v: &VideoInfo,
-    picture: &Picture,
-    windows: &[(f64, f64)],
-    rung: &Rung,
-    opts: &VideoOptions,
-    budget: &Budget,
-) -> Result<Option<f64>> {
-    let args = trial_args(input, v, picture, windows, rung, &opts.preset, opts.threads);
-    let finished = process::run("ffmpeg", &args, "ffmpeg complexity probe", budget, |_| {}).await?;
-    let ssim = finished
+    // One ffmpeg run for every rung: the windows are decoded once and split into each rung's
+    // own trial encoder (the same encoder settings and frames as a run per rung, so the same
+    // SSIM). Decoding the windows again for each rung was about a quarter of the probe's CPU,
+    // and the probe runs before the encode, on the way to the first playable segment.
+    let args = trial_args(
+        input,
+        v,
+        picture,
+        &windows,
+        rungs,
+        &opts.preset,
+        opts.threads,
+    );
+    let tail = SUMMARY_BYTES * (rungs.len() + 1);
+    let finished = process::run_keeping(
+        "ffmpeg",
+        &args,
+        "ffmpeg complexity probe",
+        budget,
+        tail,
+        |_| {},
+    )
+    .await?;
+    tracing::debug!(
+        cpu_seconds = finished.cpu_seconds,
+        rungs = rungs.len(),
+        "complexity probe finished"
+    );
+    let ssims = finished
         .success()
-        .then(|| ssim_of(&finished.stderr_tail))
+        .then(|| ssims_of(&finished.stderr_tail, rungs.len()))
         .flatten();
-    if ssim.is_none() {
-        tracing::warn!(rung = %rung.name, stderr = %finished.stderr_tail, "complexity probe failed; default CRFs");
+    if ssims.is_none() {
+        let tail = &finished.stderr_tail;
+        let from = (tail.len().saturating_sub(2048)..tail.len())
+            .find(|&i| tail.is_char_boundary(i))
+            .unwrap_or(0);
+        tracing::warn!(
+            stderr = &tail[from..],
+            "complexity probe failed; default CRFs"
+        );
     }
-    Ok(ssim)
+    Ok(ssims)
 }
 
+/// Room for one x264 summary (about 1.5 KB at `-loglevel info`) in the kept stderr.
+const SUMMARY_BYTES: usize = 4096;
+
+/// The trial run of `rungs`: the windows concatenated, the picture chain, then one branch per
+/// rung (its own scaler and x264 at the probe's CRF, under its cap) into a null output.
 fn trial_args(
     input: &Path,
     v: &VideoInfo,
     picture: &Picture,
     windows: &[(f64, f64)],
-    rung: &Rung,
+    rungs: &[Rung],
     preset: &str,
     threads: Option<u32>,
 ) -> Vec<std::ffi::OsString> {
@@ -163,28 +163,50 @@ fn trial_args(
         graph.push(',');
         graph.push_str(&chain);
     }
-    graph.push_str(&format!(
-        ",{}scale={}:{},setsar=1,format=yuv420p[v]",
-        picture.rung_filter(rung.width.min(rung.height)),
-        rung.width,
-        rung.height
-    ));
-    a.push_all(["-filter_complex", &graph, "-map", "[v]"]);
-    a.push_all(["-c:v", "libx264", "-preset", preset, "-profile:v", "high"]);
-    a.push_all(["-crf", &PROBE_CRF.to_string()]);
-    a.push_all(["-maxrate", &rung.bitrate.to_string()]);
-    a.push_all(["-bufsize", &rung.bufsize.to_string()]);
-    a.push_all(["-x264-params", "ssim=1"]);
-    if let Some(t) = threads {
-        a.push_all(["-threads", &t.to_string()]);
+    graph.push_str(&format!(",split={}", rungs.len()));
+    for i in 0..rungs.len() {
+        graph.push_str(&format!("[t{i}]"));
     }
-    a.push_all(["-f", "null", "-"]);
+    for (i, rung) in rungs.iter().enumerate() {
+        graph.push_str(&format!(
+            ";[t{i}]{}scale={}:{},setsar=1,format=yuv420p[v{i}]",
+            picture.rung_filter(rung.width.min(rung.height)),
+            rung.width,
+            rung.height
+        ));
+    }
+    a.push_all(["-filter_complex", &graph]);
+    for (i, rung) in rungs.iter().enumerate() {
+        a.push_all(["-map", &format!("[v{i}]")]);
+        a.push_all(["-c:v", "libx264", "-preset", preset, "-profile:v", "high"]);
+        a.push_all(["-crf", &PROBE_CRF.to_string()]);
+        a.push_all(["-maxrate", &rung.bitrate.to_string()]);
+        a.push_all(["-bufsize", &rung.bufsize.to_string()]);
+        a.push_all(["-x264-params", "ssim=1"]);
+        if let Some(t) = threads {
+            a.push_all(["-threads", &t.to_string()]);
+        }
+        a.push_all(["-f", "null", "-"]);
+    }
     a.0
 }
 
-/// x264's `SSIM Mean Y:0.9876543 (19.082db)` summary line.
+/// Each encoder's SSIM, in output order, when there are exactly `n`: x264 logs its summary when
+/// its encoder is closed, and ffmpeg closes them in the order of the outputs.
+fn ssims_of(stderr: &str, n: usize) -> Option<Vec<f64>> {
+    let mut ssims = Vec::with_capacity(n);
+    let mut rest = stderr;
+    while let Some(at) = rest.find("SSIM Mean Y:") {
+        rest = &rest[at..];
+        ssims.push(ssim_of(rest)?);
+        rest = &rest["SSIM Mean Y:".len()..];
+    }
+    (ssims.len() == n).then_some(ssims)
+}
+
+/// The first x264 `SSIM Mean Y:0.9876543 (19.082db)` summary line.
 fn ssim_of(stderr: &str) -> Option<f64> {
-    let at = stderr.rfind("SSIM Mean Y:")? + "SSIM Mean Y:".len();
+    let at = stderr.find("SSIM Mean Y:")? + "SSIM Mean Y:".len();
     let value: String = stderr[at..]
         .chars()
         .take_while(|c| c.is_ascii_digit() || *c == '.')
@@ -228,7 +250,15 @@ mod tests {
         };
         let rung = crate::ladder::plan(&v, crate::ladder::DEFAULT_LADDER)[0].clone();
         let windows = windows(30.0);
-        let args = trial_args(&src, &v, &picture, &windows, &rung, "ultrafast", None);
+        let args = trial_args(
+            &src,
+            &v,
+            &picture,
+            &windows,
+            std::slice::from_ref(&rung),
+            "ultrafast",
+            None,
+        );
         let out = std::process::Command::new("ffmpeg")
             .args(&args)
             .output()
@@ -298,5 +328,79 @@ mod tests {
         assert_eq!(ssim_of(tail), Some(0.8085228));
         assert_eq!(ssim_of("Conversion failed!"), None);
         assert_eq!(ssim_of("SSIM Mean Y:nan"), None);
+        let two = format!("{tail}[libx264 @ 0x66] SSIM Mean Y:0.9912345 (20.5db)\n");
+        assert_eq!(ssims_of(&two, 2), Some(vec![0.8085228, 0.9912345]));
+        // A summary missing (an encoder that failed, a tail too short): no guess.
+        assert_eq!(ssims_of(&two, 3), None);
+        assert_eq!(ssims_of(tail, 2), None);
+        assert_eq!(ssims_of("SSIM Mean Y:0.9 SSIM Mean Y:nan", 2), None);
+    }
+
+    /// The probe decodes the sampled windows once for every rung (one ffmpeg run), and each
+    /// rung's trial in it measures exactly what a run of that rung alone measures, in the
+    /// rungs' order: the adaptive ladder's choices do not depend on how the probe is run.
+    #[tokio::test]
+    async fn one_run_for_every_rung_measures_what_a_run_per_rung_measures() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src.mp4");
+        let made = std::process::Command::new("ffmpeg")
+            .args(["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i"])
+            .arg("testsrc2=s=1280x720:r=30:d=8,noise=alls=20:allf=t")
+            .args(["-c:v", "libx264", "-preset", "ultrafast", "-g", "60"])
+            .arg(&src)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let v = VideoInfo {
+            index: 0,
+            codec: "h264".into(),
+            width: 1280,
+            height: 720,
+            fps: 30.0,
+            pix_fmt: "yuv420p".into(),
+            ..Default::default()
+        };
+        let picture = Picture {
+            deinterlace: None,
+            rate: Some((30, 1)),
+            hdr: None,
+            alpha: false,
+        };
+        let rungs = crate::ladder::plan(&v, crate::ladder::DEFAULT_LADDER);
+        assert_eq!(rungs.len(), 4, "{rungs:?}");
+        // The default preset, whose summaries the kept stderr must hold; one thread, because
+        // x264 under a binding VBV cap is not deterministic between runs with frame threads.
+        let opts = VideoOptions {
+            preset: "veryfast".into(),
+            threads: Some(1),
+            ..Default::default()
+        };
+        let budget = Budget::new(std::time::Duration::from_secs(120), Default::default());
+        let together = probe(&src, &v, &picture, Some(8.0), &rungs, &opts, &budget)
+            .await
+            .unwrap()
+            .expect("every rung measured");
+
+        let windows = windows(8.0);
+        let args = trial_args(&src, &v, &picture, &windows, &rungs, "veryfast", Some(1));
+        let inputs = args.iter().filter(|a| *a == "-i").count();
+        assert_eq!(inputs, windows.len(), "the windows are decoded once");
+        let alone: Vec<f64> = rungs
+            .iter()
+            .map(|r| {
+                let rung = std::slice::from_ref(r);
+                let args = trial_args(&src, &v, &picture, &windows, rung, "veryfast", Some(1));
+                let out = std::process::Command::new("ffmpeg")
+                    .args(&args)
+                    .output()
+                    .unwrap();
+                let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+                assert!(out.status.success(), "{stderr}");
+                ssims_of(&stderr, 1).unwrap()[0]
+            })
+            .collect();
+        assert_eq!(together, alone);
+        // Distinct per rung, so a mix-up of the order would show.
+        assert!(alone.windows(2).all(|w| w[0] != w[1]), "{alone:?}");
     }
 }

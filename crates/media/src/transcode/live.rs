@@ -58,6 +58,9 @@ impl Skipped {
 
 /// How often the stream directory is looked at during an encode.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
+/// How often until the provisional master is out: the first segments are on the way to the
+/// first play, and a 500 ms poll added a quarter of a second to it on average.
+pub const FIRST_POLL_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Where packaging updates go: give the sending half to
 /// [`VideoOptions::packaging`](super::VideoOptions::packaging) or
@@ -161,15 +164,18 @@ impl Watcher {
     /// Polls until `stop` fires (ffmpeg exited) or the receiver is gone. Run it alongside the
     /// encode (`join!`), not instead of polling it: every await here yields to the encode.
     pub async fn run(mut self, stop: CancellationToken) {
-        let mut tick = tokio::time::interval(POLL_INTERVAL);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        while !self.closed {
+        while !self.closed && !stop.is_cancelled() {
+            self.poll().await;
+            let wait = if self.master_sent {
+                POLL_INTERVAL
+            } else {
+                FIRST_POLL_INTERVAL
+            };
             tokio::select! {
                 biased;
                 _ = stop.cancelled() => return,
-                _ = tick.tick() => {}
+                _ = tokio::time::sleep(wait) => {}
             }
-            self.poll().await;
         }
     }
 
@@ -221,6 +227,10 @@ impl Watcher {
         }
 
         let state = &mut self.streams[i];
+        if state.segments == 0 && !live.segments.is_empty() {
+            // The milestones of the time to first play (bench/first-play.sh traces them).
+            tracing::debug!(stream = i, "first segment complete");
+        }
         state.init_reported = true;
         state.codecs = state.codecs.take().or(codecs);
         state.segments = live.segments.len();
@@ -259,6 +269,7 @@ impl Watcher {
         }) {
             self.pending.master = Some(master);
             self.master_sent = true;
+            tracing::debug!("provisional master ready");
         }
     }
 

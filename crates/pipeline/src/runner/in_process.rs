@@ -84,6 +84,7 @@ impl JobRunner for InProcessRunner {
         tokio::fs::create_dir_all(&out_dir).await?;
 
         download(ctx.media_store.as_ref(), media, &input).await?;
+        tracing::debug!("original downloaded");
         let input = match &media.clip {
             Some(clip) => {
                 let cut = scratch.path().join("clip.mkv");
