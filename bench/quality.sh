@@ -8,7 +8,8 @@
 #
 # Usage: bench/quality.sh [--seconds 20] [--size 1920x1080] [--preset veryfast] [--clips a,b,…]
 #                         [--keep DIR]
-#   clips: slides, talking, testsrc2, pan, noise (default: all five, 20 s 1080p30 each).
+#   clips: slides, talking, testsrc2, pan, noise (default: all five, 20 s 1080p30 each); midway
+#   (easy first half, hard second half) on request. --generate-only --keep DIR: only the sources.
 #   A quick run: bench/quality.sh --seconds 6 --size 854x480
 #   BIN=path/to/mediaserver uses that binary instead of building target/release/mediaserver.
 set -euo pipefail
@@ -28,7 +29,11 @@ ap.add_argument("--size", default="1920x1080")
 ap.add_argument("--preset", default="veryfast")
 ap.add_argument("--clips", default="slides,talking,testsrc2,pan,noise")
 ap.add_argument("--keep", help="keep sources and outputs in this directory")
+ap.add_argument("--generate-only", action="store_true",
+                help="only generate the clips' sources (into --keep), e.g. for the probe's comparison")
 args = ap.parse_args()
+if args.generate_only and not args.keep:
+    sys.exit("--generate-only needs --keep DIR")
 W, H = (int(x) for x in args.size.split("x"))
 D = args.seconds
 BIN = os.environ["BIN"]
@@ -66,6 +71,13 @@ CLIPS = {
     ]),
     # High motion and heavy grain: the test pattern under strong temporal noise.
     "noise": f"testsrc2=s={W}x{H}:r=30:d={D},noise=alls=45:allf=t+u,format=yuv420p[v]",
+    # Not in the default set: easy for its first half (a held test card), hard for its second
+    # (the noise clip's picture), so a probe that samples only part of the video would miss it.
+    "midway": ";".join([
+        f"{still(f'testsrc=s={W}x{H}:r=30')},trim=duration={D/2},setpts=PTS-STARTPTS[e]",
+        f"testsrc2=s={W}x{H}:r=30:d={D/2},noise=alls=45:allf=t+u[h]",
+        "[e][h]concat=n=2:v=1:a=0,format=yuv420p[v]",
+    ]),
 }
 names = [c for c in args.clips.split(",") if c]
 for c in names:
@@ -117,6 +129,8 @@ for clip in names:
         print(f"generating {clip} ({W}x{H}, {D:g} s)...", file=sys.stderr)
         ffmpeg("-f", "lavfi", "-i", "nullsrc=s=16x16:d=0.04", "-filter_complex", CLIPS[clip], "-map", "[v]",
                "-t", str(D), "-c:v", "libx264", "-preset", "ultrafast", "-crf", "12", "-pix_fmt", "yuv420p", src)
+    if args.generate_only:
+        continue
     results[clip] = {}
     for label, env in runs:
         out = os.path.join(work, f"{clip}-{label}")
@@ -138,6 +152,9 @@ for clip in names:
               f"{sum(r[0] for r in rungs.values())/1e6:.2f} MB", file=sys.stderr)
     if not args.keep:
         os.remove(src)
+
+if args.generate_only:
+    sys.exit(0)
 
 def ok(flag):
     return "✅" if flag else "❌"
