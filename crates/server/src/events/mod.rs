@@ -212,10 +212,16 @@ impl Backoff {
         self.0 = Duration::from_secs(1);
     }
 
-    /// Waits (or returns false at once when stopped).
-    pub(crate) async fn wait(&mut self, stop: &CancellationToken) -> bool {
+    /// The next wait, doubling the one after it.
+    pub(crate) fn next(&mut self) -> Duration {
         let d = self.0;
         self.0 = (self.0 * 2).min(Duration::from_secs(60));
+        d
+    }
+
+    /// Waits (or returns false at once when stopped).
+    pub(crate) async fn wait(&mut self, stop: &CancellationToken) -> bool {
+        let d = self.next();
         tokio::select! {
             _ = tokio::time::sleep(d) => true,
             _ = stop.cancelled() => false,

@@ -33,13 +33,16 @@ impl Reader {
     ) -> anyhow::Result<()> {
         let mut backoff = Backoff::new();
         loop {
-            match self.read(handler, stop, once).await {
+            let mut progressed = false;
+            match self.read(handler, stop, once, &mut progressed).await {
                 Ok(()) => return Ok(()),
                 Err(e) if once => return Err(e),
                 Err(e) => {
                     tracing::warn!(error = format!("{e:#}"), stream = %self.stream_id, "reading the stream failed; will retry from the last commit");
-                    if !backoff.wait(stop).await {
-                        return Ok(());
+                    let pause = next_pause(&mut backoff, progressed);
+                    tokio::select! {
+                        _ = tokio::time::sleep(pause) => {}
+                        _ = stop.cancelled() => return Ok(()),
                     }
                 }
             }
@@ -47,12 +50,15 @@ impl Reader {
     }
 
     /// From a fresh group cursor until stopped (or, with `once`, until an empty batch). `Err`
-    /// when the stream could not be read or a message has to come again.
+    /// when the stream could not be read or a message has to come again; `progressed` says
+    /// whether the stream was read successfully before that (a batch committed, or nothing
+    /// left to read).
     async fn read(
         &self,
         handler: &Handler,
         stop: &CancellationToken,
         once: bool,
+        progressed: &mut bool,
     ) -> anyhow::Result<()> {
         let client =
             StreamClient::connect(self.oci.clone(), &self.endpoint, &self.stream_id).await?;
@@ -63,6 +69,7 @@ impl Reader {
                 _ = stop.cancelled() => return Ok(()),
             };
             if batch.messages.is_empty() {
+                *progressed = true;
                 if once {
                     return Ok(());
                 }
@@ -79,6 +86,37 @@ impl Reader {
                 }
             }
             cursor = client.commit(&batch.next_cursor).await?;
+            *progressed = true;
         }
+    }
+}
+
+/// The pause before reading again after a failed read: the backoff starts over when the read
+/// had got somewhere, so one long outage does not make every later hiccup wait a minute. A
+/// message that cannot be handled yet fails before any progress, so its retries still back off.
+fn next_pause(backoff: &mut Backoff, progressed: bool) -> Duration {
+    if progressed {
+        backoff.reset();
+    }
+    backoff.next()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backoff_starts_over_after_a_read_that_got_somewhere() {
+        let mut backoff = Backoff::new();
+        let s = Duration::from_secs;
+        // A long outage: nothing read between the failures.
+        let outage: Vec<Duration> = (0..8).map(|_| next_pause(&mut backoff, false)).collect();
+        assert_eq!(outage, [1, 2, 4, 8, 16, 32, 60, 60].map(s));
+        // The stream came back, batches were committed, then one failure: a short pause.
+        assert_eq!(next_pause(&mut backoff, true), s(1));
+        // Failing again straight away (nothing read since): doubling from there.
+        assert_eq!(next_pause(&mut backoff, false), s(2));
+        assert_eq!(next_pause(&mut backoff, false), s(4));
+        assert_eq!(next_pause(&mut backoff, true), s(1));
     }
 }
