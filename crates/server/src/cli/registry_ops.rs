@@ -251,8 +251,7 @@ pub(super) async fn prune(
     opts: PruneOptions,
 ) -> Result<Vec<String>, RegistryError> {
     let mut protected = protected_digests(repo, client, &opts.protect).await?;
-    let worker = std::env::var("WORKER_IMAGE").ok();
-    if let Some(d) = pinned_worker_image(repo, client, worker.as_deref()).await? {
+    if let Some(d) = pinned_worker_image(repo, client, cfg.worker_image.as_deref()).await? {
         protected.insert(d);
     }
     let mut by_digest: BTreeMap<String, Vec<String>> = BTreeMap::new();

@@ -38,6 +38,9 @@ pub struct RegistryConfig {
     pub ocir_compartment_id: Option<String>,
     /// `OCI_ARTIFACTS_ENDPOINT`: the Artifacts API; default from the region.
     pub artifacts_endpoint: Option<String>,
+    /// `WORKER_IMAGE` (trimmed; blank is unset): the image jobs run in, which `registry prune`
+    /// never deletes. Parsed there: a value of another repository only pins nothing.
+    pub worker_image: Option<String>,
 }
 
 fn required(
@@ -149,6 +152,7 @@ pub(super) fn from_vars(vars: &Vars) -> Result<RegistryConfig, ConfigError> {
             .get("OCI_CONTAINER_REPOSITORY_COMPARTMENT_ID")
             .or_else(|| vars.get("OCI_COMPARTMENT_ID")),
         artifacts_endpoint: vars.get("OCI_ARTIFACTS_ENDPOINT"),
+        worker_image: vars.get("WORKER_IMAGE"),
     })
 }
 
@@ -171,6 +175,22 @@ mod tests {
             .collect();
         let lookup = move |k: &str| m.get(k).cloned();
         from_vars(&Vars::new(&lookup))
+    }
+
+    /// `registry prune` reads WORKER_IMAGE here like every other variable (it read the raw
+    /// environment: a value with a stray space or newline from a secret file failed to parse
+    /// and stopped the prune, where the config treats it as every other variable).
+    #[test]
+    fn the_worker_image_is_read_like_every_other_variable() {
+        assert_eq!(read(&[]).unwrap().worker_image, None);
+        assert_eq!(read(&[("WORKER_IMAGE", " \n")]).unwrap().worker_image, None);
+        assert_eq!(
+            read(&[("WORKER_IMAGE", " r.example/team/worker:v2\n")])
+                .unwrap()
+                .worker_image
+                .as_deref(),
+            Some("r.example/team/worker:v2")
+        );
     }
 
     #[test]
