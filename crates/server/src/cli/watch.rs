@@ -19,7 +19,7 @@ pub struct WatchArgs {
     #[arg(long, default_value_t = 30)]
     interval: u64,
     /// Poll once and exit (with EVENTS_SOURCE: handle what the queue or stream holds, then
-    /// exit).
+    /// exit; non-zero when a message could not be handled yet and was left for later).
     #[arg(long)]
     once: bool,
     /// List the bucket even when EVENTS_SOURCE is set.

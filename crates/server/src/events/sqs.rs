@@ -164,6 +164,9 @@ pub(super) async fn consume(
     let mut backoff = Backoff::new();
     // `once`: a short wait, and done at the first empty answer.
     let wait = Duration::from_secs(if once { 1 } else { WAIT_SECONDS });
+    // `once`: the messages left in the queue for later, an error at the end (as the stream's
+    // reader, which cannot commit past such a message, answers too).
+    let mut left = Vec::new();
     loop {
         let received = tokio::select! {
             r = queue.receive(wait) => r,
@@ -187,7 +190,14 @@ pub(super) async fn consume(
             }
         };
         if messages.is_empty() && once {
-            return Ok(());
+            return match left.as_slice() {
+                [] => Ok(()),
+                ids => Err(anyhow::anyhow!(
+                    "{} message(s) could not be handled yet and stay in the queue: {}",
+                    ids.len(),
+                    ids.join(", ")
+                )),
+            };
         }
         for m in messages {
             match handler
@@ -200,6 +210,7 @@ pub(super) async fn consume(
                         tracing::warn!(message = %m.message_id, error = format!("{e:#}"), "deleting a handled SQS message failed");
                     }
                 }
+                Disposition::Retry if once => left.push(m.message_id),
                 Disposition::Retry => {}
             }
         }
