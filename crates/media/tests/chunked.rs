@@ -262,7 +262,7 @@ fn assert_constant_step(packets: &[(i64, i64)], what: &str) {
 }
 
 /// SSIM (All) of `distorted` against `source` scaled to its size, decoded the same way.
-fn ssim(source: &Path, distorted: &Path, w: u32, h: u32) -> f64 {
+fn ssim(source: &Path, distorted: &Path, w: u32, h: u32, rate: &str) -> f64 {
     let out = std::process::Command::new("ffmpeg")
         .args(["-hide_banner", "-nostdin", "-i"])
         .arg(distorted)
@@ -270,7 +270,7 @@ fn ssim(source: &Path, distorted: &Path, w: u32, h: u32) -> f64 {
         .arg(source)
         .args([
             "-lavfi",
-            &format!("[1:v]fps=30,scale={w}:{h}:flags=bicubic,setsar=1[ref];[0:v]setsar=1[d];[d][ref]ssim"),
+            &format!("[1:v]fps={rate},scale={w}:{h}:flags=bicubic,setsar=1[ref];[0:v]setsar=1[d];[d][ref]ssim"),
             "-f",
             "null",
             "-",
@@ -552,6 +552,22 @@ async fn chunked_output_is_a_single_jobs() {
     }
     assert!(starts.len() <= 12, "{starts:?}");
 
+    assert_eq!(c.output.audio_tracks.len(), 2);
+    assert_eq!(c.output.text_tracks.len(), 1);
+    compare(dir.path(), &src, &single_dir, &single, &c, 30.0, "30");
+}
+
+/// The chunked output `c` is the single job's (`single` in `single_dir`) of `src`, a source of
+/// `seconds` at `rate` fps: file by file, and every rendition packet by packet.
+fn compare(
+    dir: &Path,
+    src: &Path,
+    single_dir: &Path,
+    single: &VideoOutput,
+    c: &Chunked,
+    seconds: f64,
+    rate: &str,
+) {
     // The records: global segment numbers one after another across the chunks, every stream.
     for stream in 0..c.chunks[0].streams.len() {
         let numbers: Vec<u32> = c
@@ -562,7 +578,7 @@ async fn chunked_output_is_a_single_jobs() {
         assert_eq!(numbers, (1..=numbers.len() as u32).collect::<Vec<_>>());
     }
     assert!(c.chunks.iter().all(|chunk| chunk.wall_seconds > 0.0));
-    let (s, o) = (&single, &c.output);
+    let (s, o) = (single, &c.output);
     assert_eq!(o.renditions.len(), s.renditions.len());
     for (a, b) in o.renditions.iter().zip(&s.renditions) {
         assert_eq!(
@@ -571,9 +587,7 @@ async fn chunked_output_is_a_single_jobs() {
         );
     }
     assert_eq!(o.audio_tracks, s.audio_tracks);
-    assert_eq!(o.audio_tracks.len(), 2);
     assert_eq!(o.text_tracks, s.text_tracks);
-    assert_eq!(o.text_tracks.len(), 1);
     assert_eq!(o.warnings, s.warnings);
     assert!(
         (o.duration - s.duration).abs() < 1e-9,
@@ -610,11 +624,11 @@ async fn chunked_output_is_a_single_jobs() {
     if let Ok(keep) = std::env::var("CHUNKED_KEEP") {
         let _ = std::process::Command::new("cp")
             .arg("-a")
-            .arg(dir.path())
+            .arg(dir)
             .arg(&keep)
             .status();
     }
-    let single_files = files(&single_dir);
+    let single_files = files(single_dir);
     let chunked_files = files(&c.published);
     assert_eq!(chunked_files, single_files);
 
@@ -685,18 +699,18 @@ async fn chunked_output_is_a_single_jobs() {
 
     // Every rung: continuous decode times across every chunk border, the single job's
     // keyframes, and its quality.
-    let fps_step = |tb: &str| -> i64 {
-        let den: i64 = tb.split('/').nth(1).unwrap().parse().unwrap();
-        den / 30
-    };
     for (variant, rendition) in m.variants.iter().zip(&o.renditions) {
-        let joined = dir.path().join(format!("chunked-{}.mp4", rendition.name));
+        let joined = dir.join(format!("chunked-{}.mp4", rendition.name));
         concat_rendition(&cs, &read_media_playlist(&cs, &variant.uri), &joined);
-        let reference = dir.path().join(format!("single-{}.mp4", rendition.name));
+        let reference = dir.join(format!("single-{}.mp4", rendition.name));
         concat_rendition(&ss, &read_media_playlist(&ss, &variant.uri), &reference);
         let (packets, tb) = dts(&joined, "v");
         assert_constant_step(&packets, &variant.uri);
-        assert_eq!(packets[1].0 - packets[0].0, fps_step(&tb), "{tb}");
+        // One frame at the constant rate: the time base's denominator over the rate.
+        let den: f64 = tb.split('/').nth(1).unwrap().parse().unwrap();
+        let (rn, rd) = rate.split_once('/').unwrap_or((rate, "1"));
+        let frame = den * rd.parse::<f64>().unwrap() / rn.parse::<f64>().unwrap();
+        assert_eq!((packets[1].0 - packets[0].0) as f64, frame, "{tb}");
         let (single_packets, _) = dts(&reference, "v");
         assert_eq!(packets.len(), single_packets.len());
         assert_eq!(packets[0].0, single_packets[0].0);
@@ -711,8 +725,8 @@ async fn chunked_output_is_a_single_jobs() {
             "keyframes"
         );
         let (a, b) = (
-            ssim(&src, &joined, rendition.width, rendition.height),
-            ssim(&src, &reference, rendition.width, rendition.height),
+            ssim(src, &joined, rendition.width, rendition.height, rate),
+            ssim(src, &reference, rendition.width, rendition.height, rate),
         );
         println!("{}: SSIM chunked {a:.5}, single {b:.5}", rendition.name);
         assert!(
@@ -724,7 +738,7 @@ async fn chunked_output_is_a_single_jobs() {
     // Audio (encoded once for the whole source): continuous too.
     for a in &c.rest.audio {
         let uri = format!("media_{}.m3u8", a.stream);
-        let joined = dir.path().join(format!("audio-{}.mp4", a.stream));
+        let joined = dir.join(format!("audio-{}.mp4", a.stream));
         concat_rendition(&cs, &read_media_playlist(&cs, &uri), &joined);
         let (packets, tb) = dts(&joined, "a");
         assert_eq!(tb, "1/48000");
@@ -738,15 +752,64 @@ async fn chunked_output_is_a_single_jobs() {
                 pair[0].0
             );
         }
-        let reference = dir.path().join(format!("single-audio-{}.mp4", a.stream));
+        let reference = dir.join(format!("single-audio-{}.mp4", a.stream));
         concat_rendition(&ss, &read_media_playlist(&ss, &uri), &reference);
         assert_eq!(packets, dts(&reference, "a").0, "{uri}");
         let end = packets.last().map(|p| p.0 + p.1).unwrap();
         assert!(
-            (end as f64 / 48_000.0 - 30.0).abs() < 0.1,
+            (end as f64 / 48_000.0 - seconds).abs() < 0.1,
             "{uri} ends at {end}"
         );
     }
+}
+
+/// Fixed bitrates, 29.97 fps (keyframes on the first frame at or past each 2 s), an MP4 with
+/// one track: the same as a single job.
+#[tokio::test]
+async fn chunked_at_29_97_in_fixed_mode_is_a_single_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src.mp4");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x180:rate=30000/1001:duration=26",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=44100:duration=26",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-g",
+        "60",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-ac",
+        "2",
+        src.to_str().unwrap(),
+    ]);
+    let probe = probe::probe(&src, PROBE_TIMEOUT).await.unwrap();
+    let opts = opts(&[(180, 300_000), (120, 150_000)], LadderMode::Fixed);
+    let single_dir = dir.path().join("single");
+    let single = transcode::video(&src, &single_dir, &probe, &opts, |_| {})
+        .await
+        .unwrap();
+    let c = run_chunked(&src, &probe, &opts, &dir.path().join("chunked"), None).await;
+    assert_eq!(c.plan.chunks(), 4, "{:?}", c.plan.ranges);
+    assert_eq!(c.output.renditions.len(), 2);
+    compare(
+        dir.path(),
+        &src,
+        &single_dir,
+        &single,
+        &c,
+        26.0,
+        "30000/1001",
+    );
 }
 
 #[tokio::test]
