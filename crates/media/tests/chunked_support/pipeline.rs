@@ -293,7 +293,13 @@ pub fn compare(
             .sum();
         let seconds: f64 = playlist.segments.iter().map(|(_, d)| d).sum();
         let video_avg = (bytes as f64 * 8.0 / seconds).ceil() as u64;
-        let audio_avg = c.rest.audio.iter().map(|a| a.average_bps).max().unwrap_or(0);
+        let audio_avg = c
+            .rest
+            .audio
+            .iter()
+            .map(|a| a.average_bps)
+            .max()
+            .unwrap_or(0);
         assert_eq!(
             variant.attrs["AVERAGE-BANDWIDTH"].parse::<u64>().unwrap(),
             video_avg + audio_avg,
