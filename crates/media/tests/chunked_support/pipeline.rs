@@ -25,7 +25,7 @@ pub struct Chunked {
     pub published: PathBuf,
 }
 
-/// Runs every chunk (odd ones over HTTP when `url` is given), the rest and the final step like
+/// Runs every chunk (odd ones over HTTP when `url` is given, the rest too), and the final step like
 /// the pipeline: each job in its own scratch directory, its files then published; the final
 /// step where only the init segments are. Checks the provisional playlists on the way.
 pub async fn run_chunked(
@@ -44,7 +44,12 @@ pub async fn run_chunked(
     let published = work.join("published");
     std::fs::create_dir_all(&published).unwrap();
     let rest_dir = work.join("rest");
-    let rest = chunked::encode_rest(&Input::from(src), &rest_dir, &plan, opts, |_| {})
+    // Over HTTP too when there is a server (subtitles and all).
+    let rest_input = match url {
+        Some(url) => Input::Url(url.to_string()),
+        None => Input::from(src),
+    };
+    let rest = chunked::encode_rest(&rest_input, &rest_dir, &plan, opts, |_| {})
         .await
         .unwrap();
     assert_eq!(files(&rest_dir), rest.files.iter().cloned().collect());
