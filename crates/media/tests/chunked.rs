@@ -205,6 +205,56 @@ async fn a_video_without_audio() {
     compare(dir.path(), &src, &single_dir, &single, &c, 12.0, "25");
 }
 
+/// HEVC beside H.264 (VIDEO_CODECS=h264,hevc): the extra codec's streams are numbered after
+/// the audio, as in a single job, and continue across the border too.
+#[tokio::test]
+async fn with_hevc_beside_h264() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = make_video(dir.path(), "hevc.mp4", 320, 180, 25, 12.0, true);
+    let probe = probe::probe(&src, PROBE_TIMEOUT).await.unwrap();
+    let opts = VideoOptions {
+        codecs: transcode::CodecOptions {
+            extra: transcode::parse_codec_list("h264,hevc").unwrap(),
+            ..Default::default()
+        },
+        ..opts(&[(180, 300_000)], LadderMode::Fixed)
+    };
+    let single_dir = dir.path().join("single");
+    let single = transcode::video(&src, &single_dir, &probe, &opts, |_| {})
+        .await
+        .unwrap();
+    let c = run_chunked(&src, &probe, &opts, &dir.path().join("chunked"), None).await;
+    assert_eq!(c.plan.chunks(), 2, "{:?}", c.plan.ranges);
+    let streams: Vec<usize> = c.chunks[0].streams.iter().map(|s| s.stream).collect();
+    assert_eq!(streams, [0, 2]);
+    assert!(
+        c.chunks[0].streams[1].codecs.starts_with("hvc1."),
+        "{:?}",
+        c.chunks[0].streams
+    );
+    compare(dir.path(), &src, &single_dir, &single, &c, 12.0, "25");
+}
+
+/// Workers spawn these: every future is `Send` (a compile-time check).
+#[allow(dead_code)]
+fn futures_are_send(plan: &chunked::ChunkedPlan, chunks: &[chunked::ChunkOutput]) {
+    fn send<T: Send>(_: T) {}
+    let (o, p, i) = (
+        VideoOptions::default(),
+        Path::new("x"),
+        Input::Url("x".into()),
+    );
+    send(chunked::plan(p, &plan_probe(), &o, &CHUNKS));
+    send(chunked::encode_chunk(&i, p, plan, 0, &o, |_| {}));
+    send(chunked::encode_rest(&i, p, plan, &o, |_| {}));
+    let rest: chunked::RestOutput = serde_json::from_str("{}").unwrap();
+    send(chunked::assemble(p, plan, chunks, &rest, &o));
+}
+
+fn plan_probe() -> probe::ProbeInfo {
+    serde_json::from_str("{}").unwrap()
+}
+
 #[tokio::test]
 async fn plan_refuses_what_runs_as_one_job_and_bad_indexes() {
     let dir = tempfile::tempdir().unwrap();
