@@ -131,7 +131,7 @@ async fn chunked_output_is_a_single_jobs() {
 
     assert_eq!(c.output.audio_tracks.len(), 2);
     assert_eq!(c.output.text_tracks.len(), 1);
-    compare(dir.path(), &src, &single_dir, &single, &c, 30.0, "30");
+    compare(dir.path(), &src, &single_dir, &single, &c, 30.0);
 }
 
 /// Fixed bitrates, 29.97 fps (keyframes on the first frame at or past each 2 s), an MP4 with
@@ -172,15 +172,7 @@ async fn chunked_at_29_97_in_fixed_mode_is_a_single_jobs() {
     let c = run_chunked(&src, &probe, &opts, &dir.path().join("chunked"), None).await;
     assert_eq!(c.plan.chunks(), 4, "{:?}", c.plan.ranges);
     assert_eq!(c.output.renditions.len(), 2);
-    compare(
-        dir.path(),
-        &src,
-        &single_dir,
-        &single,
-        &c,
-        26.0,
-        "30000/1001",
-    );
+    compare(dir.path(), &src, &single_dir, &single, &c, 26.0);
 }
 
 /// No audio: no rest audio, no audio group; still the single job's output.
@@ -202,7 +194,7 @@ async fn a_video_without_audio() {
     assert!(early
         .iter()
         .any(|(p, t)| p == "stream/master.m3u8" && !t.contains("AUDIO")));
-    compare(dir.path(), &src, &single_dir, &single, &c, 12.0, "25");
+    compare(dir.path(), &src, &single_dir, &single, &c, 12.0);
 }
 
 /// HEVC beside H.264 (VIDEO_CODECS=h264,hevc): the extra codec's streams are numbered after
@@ -232,7 +224,31 @@ async fn with_hevc_beside_h264() {
         "{:?}",
         c.chunks[0].streams
     );
-    compare(dir.path(), &src, &single_dir, &single, &c, 12.0, "25");
+    compare(dir.path(), &src, &single_dir, &single, &c, 12.0);
+}
+
+/// 50 fps: the 360p rung runs at 25 (half the rate), the 540p one at 50; every chunk starts on
+/// a frame both keep.
+#[tokio::test]
+async fn half_rate_rungs() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = make_video(dir.path(), "fifty.mp4", 960, 540, 50, 12.0, true);
+    let probe = probe::probe(&src, PROBE_TIMEOUT).await.unwrap();
+    let opts = opts(&[(540, 900_000), (360, 400_000)], LadderMode::Fixed);
+    let single_dir = dir.path().join("single");
+    let single = transcode::video(&src, &single_dir, &probe, &opts, |_| {})
+        .await
+        .unwrap();
+    let c = run_chunked(&src, &probe, &opts, &dir.path().join("chunked"), None).await;
+    assert_eq!(c.plan.chunks(), 2, "{:?}", c.plan.ranges);
+    let rates: Vec<String> = single
+        .encode
+        .rungs
+        .iter()
+        .map(|r| format!("{}", r.fps))
+        .collect();
+    assert_eq!(rates, ["50", "25"]);
+    compare(dir.path(), &src, &single_dir, &single, &c, 12.0);
 }
 
 /// Workers spawn these: every future is `Send` (a compile-time check).

@@ -177,7 +177,7 @@ fn check_provisional(plan: &ChunkedPlan, done: &[ChunkOutput], rest: &RestOutput
 }
 
 /// The chunked output `c` is the single job's (`single` in `single_dir`) of `src`, a source of
-/// `seconds` at `rate` fps: file by file, and every rendition packet by packet.
+/// `seconds`: file by file, and every rendition packet by packet.
 pub fn compare(
     dir: &Path,
     src: &Path,
@@ -185,7 +185,6 @@ pub fn compare(
     single: &VideoOutput,
     c: &Chunked,
     seconds: f64,
-    rate: &str,
 ) {
     // The records: global segment numbers one after another across the chunks, every stream.
     for stream in 0..c.chunks[0].streams.len() {
@@ -331,11 +330,20 @@ pub fn compare(
         concat_rendition(&ss, &read_media_playlist(&ss, &variant.uri), &reference);
         let (packets, tb) = dts(&joined, "v");
         assert_constant_step(&packets, &variant.uri);
-        // One frame at the constant rate: the time base's denominator over the rate.
+        // One frame at the rung's constant rate (half the source's on a half-rate rung).
         let den: f64 = tb.split('/').nth(1).unwrap().parse().unwrap();
-        let (rn, rd) = rate.split_once('/').unwrap_or((rate, "1"));
-        let frame = den * rd.parse::<f64>().unwrap() / rn.parse::<f64>().unwrap();
-        assert_eq!((packets[1].0 - packets[0].0) as f64, frame, "{tb}");
+        let fps = o
+            .encode
+            .rungs
+            .iter()
+            .find(|r| r.name == rendition.name)
+            .unwrap()
+            .fps;
+        let frame = (packets[1].0 - packets[0].0) as f64;
+        assert!(
+            (frame - den / fps).abs() < 1e-6,
+            "{tb}: {frame} at {fps} fps"
+        );
         let (single_packets, _) = dts(&reference, "v");
         assert_eq!(packets.len(), single_packets.len());
         assert_eq!(packets[0].0, single_packets[0].0);
@@ -350,8 +358,20 @@ pub fn compare(
             "keyframes"
         );
         let (a, b) = (
-            ssim(src, &joined, rendition.width, rendition.height, rate),
-            ssim(src, &reference, rendition.width, rendition.height, rate),
+            ssim(
+                src,
+                &joined,
+                rendition.width,
+                rendition.height,
+                &fps.to_string(),
+            ),
+            ssim(
+                src,
+                &reference,
+                rendition.width,
+                rendition.height,
+                &fps.to_string(),
+            ),
         );
         println!("{}: SSIM chunked {a:.5}, single {b:.5}", rendition.name);
         assert!(

@@ -245,7 +245,7 @@ fn boundaries(
     let k = opts.keyframe_seconds;
     let (num, den) = picture.rate?;
     let with_av1 = opts.codecs.extra.contains(&VideoCodec::Av1);
-    let (keys, _, _) = rung_keys(picture, v, rungs, 0, k, with_av1)?;
+    let (keys, ratio0, _) = rung_keys(picture, v, rungs, 0, k, with_av1)?;
     let mut per_rung = Vec::with_capacity(rungs.len());
     for rung in 0..rungs.len() {
         let (keys, ratio, _) = rung_keys(picture, v, rungs, rung, k, with_av1)?;
@@ -261,7 +261,8 @@ fn boundaries(
     let mut keyframes = Vec::new();
     let mut j = 1;
     loop {
-        let m = first + keys.frame(j);
+        // In the picture's frames (the first rung may run at half the rate).
+        let m = first + keys.frame(j) * ratio0;
         if m >= total {
             break;
         }

@@ -247,7 +247,17 @@ fn rest_args(
             layout.filter()
         ));
         if pacer {
-            graph.push_str(";[space]scale=64:36,setsar=1,format=yuv420p[pace]");
+            // At the rate of the slowest rung (the last, smallest one): its packets lead the
+            // interleaving (the same B-frame delay in frames is the longest in time), so its
+            // keyframes are the ones that cut the audio in a single encode.
+            let slowest = plan
+                .rungs
+                .last()
+                .map(|r| plan.picture.rung_filter(r.width.min(r.height)))
+                .unwrap_or_default();
+            graph.push_str(&format!(
+                ";[space]{slowest}scale=64:36,setsar=1,format=yuv420p[pace]"
+            ));
         }
         a.push_all(["-filter_complex", &graph]);
     }
