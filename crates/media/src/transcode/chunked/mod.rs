@@ -1,23 +1,31 @@
 //! Chunked encoding (issue 15): a long video's rungs encoded range by range by any number of
-//! workers, and put together into exactly what one [`super::video`] run publishes.
+//! workers, and put together into exactly what one [`super::video`] run publishes (the same
+//! files, segment for segment; `tests/chunked.rs` compares them).
 //!
-//! * [`plan`] decides once, over the whole source, everything the parts must agree on (the
-//!   ranges, rungs, picture chain, each rung's CRF from ONE complexity probe, audio and text
-//!   plans); the plan travels as JSON.
-//! * [`encode_chunk`] encodes every video output stream for one range, under the final segment
-//!   names (`stream/chunk-N-{global number}.m4s`): an accurate input seek to the range's first
-//!   frame (the frame a single encode makes a keyframe at the range's start), exactly the
-//!   range's frames, keyframes on the frames a single encode forces them on, and
-//!   `-output_ts_offset` so that decode times (`tfdt`) continue where the previous chunk ends.
+//! * [`plan`] decides once, over the whole source, everything the parts must agree on: the
+//!   rungs, the picture chain, each rung's CRF from ONE complexity probe, the audio and text
+//!   plans, and where the chunks start. A chunk starts on the first frame of one of the single
+//!   encode's segments: `frames.rs` repeats ffmpeg's arithmetic (forced keyframes counted from
+//!   the first frame, whose timestamp is measured; the dash muxer's cut rule) and checks that
+//!   each chunk, cutting from its own start, cuts where the single encode does.
+//! * [`encode_chunk`] encodes every video output stream for one range: an accurate input seek
+//!   two frames early and a `trim` after the constant-rate filter (so each frame is the source
+//!   frame a single encode picks), exactly the range's frames (`-frames:v:N`), keyframes forced
+//!   on the single encode's frames, `-output_ts_offset`; segments renamed to their global
+//!   numbers and their `tfdt` moved onto the single encode's timeline (`tfdt.rs`: ffmpeg writes
+//!   it chunk-relative and puts the offset in the init segment's edit list, which is why only
+//!   chunk 0's init segments are kept).
 //! * [`encode_rest`] encodes what is not a video rung, once for the whole source: every audio
-//!   track (so AAC priming never leaves a gap at a chunk border), the text tracks, the
-//!   thumbnail and the storyboard.
+//!   track (no AAC priming at chunk borders; a stamp-sized "pacer" video stream makes the dash
+//!   muxer cut the audio segments where a single encode's rungs make it cut them), the text
+//!   tracks, and the thumbnail and storyboard from the same full decode a single encode makes
+//!   them from.
 //! * [`assemble`] writes the HLS media playlists, the master and the MPD from the records alone
 //!   (it needs the init segments, not the media segments); [`provisional`] the `EVENT`
 //!   playlists of a done prefix of chunks.
 //!
-//! Sources without a constant frame rate (nothing to compute frame-exact ranges from) run as
-//! one job: [`plan`] answers `None` for them.
+//! What runs as one job instead ([`plan`] answers `None`): no constant frame rate, and the few
+//! cases where no frame starts a chunk in every rung the way a single encode would.
 
 mod assemble;
 mod encode;
