@@ -1,0 +1,551 @@
+//! Chunked encoding (issue 15 §1) against a single `video()` run of the same source, with real
+//! ffmpeg on small generated sources; the chunks' output is put together the way the
+//! pipeline does it (each job's files published under their names, the final step run where
+//! only the init segments are).
+
+// A panic is how a test reports failure; the workspace's unwrap/expect lints are for code that ships.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod chunked_support;
+mod common;
+
+use chunked_support::*;
+use common::*;
+use mediaserver_media::ladder::LadderRung;
+use mediaserver_media::probe;
+use mediaserver_media::transcode::chunked::{self, ChunkSettings, Input};
+use mediaserver_media::transcode::{self, LadderMode, VideoOptions};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const PROBE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// 2 s segments and keyframes, a preset with B-frames (`ultrafast` has none), the given ladder.
+fn opts(ladder: &[(u32, u64)], mode: LadderMode) -> VideoOptions {
+    VideoOptions {
+        preset: "superfast".into(),
+        ladder: ladder
+            .iter()
+            .map(|&(height, bitrate)| LadderRung { height, bitrate })
+            .collect(),
+        segment_seconds: 2,
+        keyframe_seconds: 2,
+        timeout: Duration::from_secs(600),
+        threads: Some(2),
+        ladder_mode: mode,
+        ..Default::default()
+    }
+}
+
+const SRT: &str = "1\n00:00:01,000 --> 00:00:03,000\nFirst\n\n2\n00:00:07,500 --> 00:00:08,500\nAcross the first border\n\n3\n00:00:20,000 --> 00:00:25,000\nLater\n";
+
+/// 30 s of 640x360 at 30 fps (H.264), two stereo AAC tracks (eng, spa) and an SRT track.
+fn make_source(dir: &Path) -> PathBuf {
+    let srt = dir.join("subs.srt");
+    std::fs::write(&srt, SRT).unwrap();
+    let path = dir.join("src.mkv");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=640x360:rate=30:duration=30",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=48000:duration=30",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=660:sample_rate=44100:duration=30",
+        "-i",
+        srt.to_str().unwrap(),
+        "-map",
+        "0",
+        "-map",
+        "1",
+        "-map",
+        "2",
+        "-map",
+        "3",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-g",
+        "60",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-ac",
+        "2",
+        "-b:a",
+        "96k",
+        "-c:s",
+        "srt",
+        "-metadata:s:a:0",
+        "language=eng",
+        "-metadata:s:a:1",
+        "language=spa",
+        "-metadata:s:s:0",
+        "language=eng",
+        path.to_str().unwrap(),
+    ]);
+    path
+}
+
+#[tokio::test]
+async fn chunked_output_is_a_single_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = make_source(dir.path());
+    let probe = probe::probe(&src, PROBE_TIMEOUT).await.unwrap();
+    // Adaptive: one complexity probe, CRFs, near-duplicate rungs dropped (344p is one).
+    let opts = opts(
+        &[(360, 800_000), (344, 760_000), (180, 300_000)],
+        LadderMode::Adaptive,
+    );
+    let single_dir = dir.path().join("single");
+    let single = transcode::video(&src, &single_dir, &probe, &opts, |_| {})
+        .await
+        .unwrap();
+    let (url, requested) = serve(src.clone()).await;
+    let c = run_chunked(&src, &probe, &opts, &dir.path().join("chunked"), Some(&url)).await;
+    assert_eq!(c.plan.chunks(), 4);
+    // The chunks read over HTTP seeked by range requests to their ranges (the source has a
+    // keyframe every 2 s): a request lands near each one's start, none reads from the front
+    // through.
+    let size = std::fs::metadata(&src).unwrap().len() as f64;
+    let starts = requested.lock().unwrap().clone();
+    println!("HTTP range requests start at {starts:?} of {size} bytes");
+    for range in c.plan.ranges.iter().filter(|r| r.index % 2 == 1) {
+        let at = size * range.start / 30.0;
+        assert!(
+            starts
+                .iter()
+                .any(|&s| (s as f64) <= at && (s as f64) >= at - size * 3.0 / 30.0),
+            "chunk {} at {at}: {starts:?}",
+            range.index
+        );
+    }
+    assert!(starts.len() <= 20, "{starts:?}");
+
+    assert_eq!(c.output.audio_tracks.len(), 2);
+    assert_eq!(c.output.text_tracks.len(), 1);
+    compare(dir.path(), &src, &single_dir, &single, &c, 30.0);
+}
+
+/// Fixed bitrates, 29.97 fps (keyframes on the first frame at or past each 2 s), an MP4 with
+/// one track: the same as a single job.
+#[tokio::test]
+async fn chunked_at_29_97_in_fixed_mode_is_a_single_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src.mp4");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x180:rate=30000/1001:duration=26",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=44100:duration=26",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-g",
+        "60",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-ac",
+        "2",
+        src.to_str().unwrap(),
+    ]);
+    let probe = probe::probe(&src, PROBE_TIMEOUT).await.unwrap();
+    let opts = opts(&[(180, 300_000), (120, 150_000)], LadderMode::Fixed);
+    let single_dir = dir.path().join("single");
+    let single = transcode::video(&src, &single_dir, &probe, &opts, |_| {})
+        .await
+        .unwrap();
+    let c = run_chunked(&src, &probe, &opts, &dir.path().join("chunked"), None).await;
+    assert_eq!(c.plan.chunks(), 4, "{:?}", c.plan.ranges);
+    assert_eq!(c.output.renditions.len(), 2);
+    compare(dir.path(), &src, &single_dir, &single, &c, 26.0);
+}
+
+/// No audio: no rest audio, no audio group; still the single job's output.
+#[tokio::test]
+async fn a_video_without_audio() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = make_video(dir.path(), "silent.mp4", 320, 180, 25, 12.0, false);
+    let probe = probe::probe(&src, PROBE_TIMEOUT).await.unwrap();
+    let opts = opts(&[(180, 300_000)], LadderMode::Fixed);
+    let single_dir = dir.path().join("single");
+    let single = transcode::video(&src, &single_dir, &probe, &opts, |_| {})
+        .await
+        .unwrap();
+    let c = run_chunked(&src, &probe, &opts, &dir.path().join("chunked"), None).await;
+    assert_eq!(c.plan.chunks(), 2, "{:?}", c.plan.ranges);
+    assert!(!c.output.audio && c.rest.audio.is_empty() && c.rest.mpd.is_none());
+    // Without audio the master is there as soon as chunk 0 is.
+    let early = chunked::provisional(&c.plan, &c.chunks[..1], None).unwrap();
+    assert!(early
+        .iter()
+        .any(|(p, t)| p == "stream/master.m3u8" && !t.contains("AUDIO")));
+    compare(dir.path(), &src, &single_dir, &single, &c, 12.0);
+}
+
+/// HEVC beside H.264 (VIDEO_CODECS=h264,hevc): the extra codec's streams are numbered after
+/// the audio, as in a single job, and continue across the border too.
+#[tokio::test]
+async fn with_hevc_beside_h264() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = make_video(dir.path(), "hevc.mp4", 320, 180, 25, 12.0, true);
+    let probe = probe::probe(&src, PROBE_TIMEOUT).await.unwrap();
+    let opts = VideoOptions {
+        codecs: transcode::CodecOptions {
+            extra: transcode::parse_codec_list("h264,hevc").unwrap(),
+            ..Default::default()
+        },
+        ..opts(&[(180, 300_000)], LadderMode::Fixed)
+    };
+    let single_dir = dir.path().join("single");
+    let single = transcode::video(&src, &single_dir, &probe, &opts, |_| {})
+        .await
+        .unwrap();
+    let c = run_chunked(&src, &probe, &opts, &dir.path().join("chunked"), None).await;
+    assert_eq!(c.plan.chunks(), 2, "{:?}", c.plan.ranges);
+    let streams: Vec<usize> = c.chunks[0].streams.iter().map(|s| s.stream).collect();
+    assert_eq!(streams, [0, 2]);
+    assert!(
+        c.chunks[0].streams[1].codecs.starts_with("hvc1."),
+        "{:?}",
+        c.chunks[0].streams
+    );
+    compare(dir.path(), &src, &single_dir, &single, &c, 12.0);
+}
+
+/// 50 fps: the 360p rung runs at 25 (half the rate), the 540p one at 50; every chunk starts on
+/// a frame both keep.
+#[tokio::test]
+async fn half_rate_rungs() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = make_video(dir.path(), "fifty.mp4", 960, 540, 50, 12.0, true);
+    let probe = probe::probe(&src, PROBE_TIMEOUT).await.unwrap();
+    let opts = opts(&[(540, 900_000), (360, 400_000)], LadderMode::Fixed);
+    let single_dir = dir.path().join("single");
+    let single = transcode::video(&src, &single_dir, &probe, &opts, |_| {})
+        .await
+        .unwrap();
+    let c = run_chunked(&src, &probe, &opts, &dir.path().join("chunked"), None).await;
+    assert_eq!(c.plan.chunks(), 2, "{:?}", c.plan.ranges);
+    let rates: Vec<String> = single
+        .encode
+        .rungs
+        .iter()
+        .map(|r| format!("{}", r.fps))
+        .collect();
+    assert_eq!(rates, ["50", "25"]);
+    compare(dir.path(), &src, &single_dir, &single, &c, 12.0);
+}
+
+/// Workers spawn these: every future is `Send` (a compile-time check).
+#[allow(dead_code)]
+fn futures_are_send(plan: &chunked::ChunkedPlan, chunks: &[chunked::ChunkOutput]) {
+    fn send<T: Send>(_: T) {}
+    let (o, p, i) = (
+        VideoOptions::default(),
+        Path::new("x"),
+        Input::Url("x".into()),
+    );
+    send(chunked::plan(p, &plan_probe(), &o, &CHUNKS));
+    send(chunked::encode_chunk(&i, p, plan, 0, &o, |_| {}));
+    send(chunked::encode_rest(&i, p, plan, &o, |_| {}));
+    let rest: chunked::RestOutput = serde_json::from_str("{}").unwrap();
+    send(chunked::assemble(p, plan, chunks, &rest, &o));
+}
+
+fn plan_probe() -> probe::ProbeInfo {
+    serde_json::from_str("{}").unwrap()
+}
+
+#[tokio::test]
+async fn plan_refuses_what_runs_as_one_job_and_bad_indexes() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = make_video(dir.path(), "short.mp4", 320, 180, 30, 12.0, true);
+    let probe = probe::probe(&src, PROBE_TIMEOUT).await.unwrap();
+    let o = opts(&[(180, 300_000)], LadderMode::Fixed);
+    // Below the threshold, chunking off: one job.
+    let above = ChunkSettings {
+        chunk_seconds: 4,
+        min_seconds: 12,
+    };
+    assert!(chunked::plan(&src, &probe, &o, &above)
+        .await
+        .unwrap()
+        .is_none());
+    let off = ChunkSettings {
+        chunk_seconds: 0,
+        min_seconds: 0,
+    };
+    assert!(chunked::plan(&src, &probe, &o, &off)
+        .await
+        .unwrap()
+        .is_none());
+    let audio = dir.path().join("a.m4a");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=duration=20",
+        "-c:a",
+        "aac",
+        audio.to_str().unwrap(),
+    ]);
+    let audio_probe = probe::probe(&audio, PROBE_TIMEOUT).await.unwrap();
+    assert!(chunked::plan(&audio, &audio_probe, &o, &CHUNKS)
+        .await
+        .unwrap()
+        .is_none());
+
+    let plan = chunked::plan(&src, &probe, &o, &CHUNKS)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(plan.chunks(), 2, "{:?}", plan.ranges);
+    let e = chunked::encode_chunk(
+        &Input::from(src.as_path()),
+        &dir.path().join("c"),
+        &plan,
+        2,
+        &o,
+        |_| {},
+    )
+    .await
+    .unwrap_err();
+    assert!(e.to_string().contains("chunk index 2"), "{e}");
+    assert!(!e.is_permanent());
+    // Options that cut differently from the plan's.
+    let other = VideoOptions {
+        segment_seconds: 4,
+        ..o.clone()
+    };
+    let e = chunked::encode_chunk(
+        &Input::from(src.as_path()),
+        &dir.path().join("c"),
+        &plan,
+        0,
+        &other,
+        |_| {},
+    )
+    .await
+    .unwrap_err();
+    assert!(e.to_string().contains("2 s segments"), "{e}");
+}
+
+/// A source that breaks off in the middle of a chunk fails that chunk as it fails a single
+/// encode: permanently (the upload is truncated).
+#[tokio::test]
+async fn an_input_failing_mid_chunk_is_classified_as_a_whole_encode() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src.mp4");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x180:rate=30:duration=20",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        "-movflags",
+        "+faststart",
+        src.to_str().unwrap(),
+    ]);
+    let probe = probe::probe(&src, PROBE_TIMEOUT).await.unwrap();
+    let o = opts(&[(180, 300_000)], LadderMode::Fixed);
+    let plan = chunked::plan(&src, &probe, &o, &CHUNKS)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(plan.chunks(), 3);
+    // Cut off about 12 s in: in the middle of chunk 1 (8–16 s).
+    let bytes = std::fs::read(&src).unwrap();
+    let cut = dir.path().join("cut.mp4");
+    std::fs::write(&cut, &bytes[..bytes.len() * 12 / 20]).unwrap();
+    let single = transcode::video(&cut, &dir.path().join("single"), &probe, &o, |_| {})
+        .await
+        .unwrap_err();
+    let chunk = chunked::encode_chunk(
+        &Input::from(cut.as_path()),
+        &dir.path().join("chunk"),
+        &plan,
+        1,
+        &o,
+        |_| {},
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        chunk.is_permanent(),
+        single.is_permanent(),
+        "chunk: {chunk}; single: {single}"
+    );
+    assert!(chunk.is_permanent(), "{chunk}");
+    // The chunk before the cut is fine.
+    chunked::encode_chunk(
+        &Input::from(cut.as_path()),
+        &dir.path().join("chunk0"),
+        &plan,
+        0,
+        &o,
+        |_| {},
+    )
+    .await
+    .unwrap();
+}
+
+/// Not a timed test: the chunking overhead on a 2-minute 1280x720 source, printed. Run with
+/// `cargo test -p mediaserver-media --test chunked -- --ignored --nocapture overhead`
+/// (`CHUNKED_BENCH_SECONDS`, `CHUNKED_BENCH_PRESET` change the source length and preset).
+#[tokio::test]
+#[ignore]
+async fn overhead() {
+    let seconds: u32 = std::env::var("CHUNKED_BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(120);
+    let preset = std::env::var("CHUNKED_BENCH_PRESET").unwrap_or_else(|_| "veryfast".into());
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src.mp4");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        &format!("testsrc2=size=1280x720:rate=30:duration={seconds}"),
+        "-f",
+        "lavfi",
+        "-i",
+        &format!("sine=frequency=440:sample_rate=48000:duration={seconds}"),
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-g",
+        "60",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-ac",
+        "2",
+        src.to_str().unwrap(),
+    ]);
+    let probe = probe::probe(&src, PROBE_TIMEOUT).await.unwrap();
+    let o = VideoOptions {
+        preset: preset.clone(),
+        timeout: Duration::from_secs(3600),
+        ..Default::default()
+    };
+    let settings = ChunkSettings {
+        chunk_seconds: 30,
+        min_seconds: 10,
+    };
+    let cpu = children_cpu;
+    let (c0, t0) = (cpu(), std::time::Instant::now());
+    let single = transcode::video(&src, &dir.path().join("single"), &probe, &o, |_| {})
+        .await
+        .unwrap();
+    let (single_cpu, single_wall) = (cpu() - c0, t0.elapsed().as_secs_f64());
+    let (c1, t1) = (cpu(), std::time::Instant::now());
+    let plan = chunked::plan(&src, &probe, &o, &settings)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut chunks = Vec::new();
+    let mut walls = Vec::new();
+    for range in &plan.ranges {
+        let t = std::time::Instant::now();
+        let out = chunked::encode_chunk(
+            &Input::from(src.as_path()),
+            &dir.path().join("final"),
+            &plan,
+            range.index,
+            &o,
+            |_| {},
+        )
+        .await
+        .unwrap();
+        walls.push(t.elapsed().as_secs_f64());
+        // Each chunk's scratch is the same directory here: keep what it wrote aside.
+        let keep = dir.path().join(format!("kept-{}", range.index));
+        std::fs::rename(dir.path().join("final"), &keep).unwrap();
+        chunks.push(out);
+    }
+    let t = std::time::Instant::now();
+    let rest = chunked::encode_rest(
+        &Input::from(src.as_path()),
+        &dir.path().join("rest"),
+        &plan,
+        &o,
+        |_| {},
+    )
+    .await
+    .unwrap();
+    let rest_wall = t.elapsed().as_secs_f64();
+    std::fs::create_dir_all(dir.path().join("final/stream")).unwrap();
+    for init in std::fs::read_dir(dir.path().join("kept-0/stream"))
+        .unwrap()
+        .flatten()
+    {
+        let name = init.file_name().to_string_lossy().into_owned();
+        if name.starts_with("init-") {
+            std::fs::copy(init.path(), dir.path().join("final/stream").join(&name)).unwrap();
+        }
+    }
+    let t = std::time::Instant::now();
+    let assembled = chunked::assemble(&dir.path().join("final"), &plan, &chunks, &rest, &o)
+        .await
+        .unwrap();
+    let assemble_wall = t.elapsed().as_secs_f64();
+    let (chunked_cpu, chunked_wall) = (cpu() - c1, t1.elapsed().as_secs_f64());
+    println!(
+        "source {seconds} s 1280x720 30 fps, preset {preset}, {} chunks of {} s, {} rungs",
+        plan.chunks(),
+        settings.chunk_seconds,
+        single.renditions.len()
+    );
+    println!("single video(): wall {single_wall:.1} s, cpu {single_cpu:.1} s");
+    println!(
+        "chunked (plan + {} chunks + rest + assemble, one after another): wall {chunked_wall:.1} s, cpu {chunked_cpu:.1} s",
+        plan.chunks()
+    );
+    println!("  chunk walls {walls:.1?}, rest {rest_wall:.1} s, assemble {assemble_wall:.2} s");
+    let chunk_cpu: Vec<f64> = chunks.iter().filter_map(|c| c.cpu_seconds).collect();
+    println!(
+        "  ffmpeg cpu: chunks {chunk_cpu:.1?}, rest {:.1} s; single encode {:.1} s",
+        rest.cpu_seconds.unwrap_or(0.0),
+        single.encode.cpu_seconds.unwrap_or(0.0)
+    );
+    println!(
+        "  overhead: wall ×{:.3}, cpu ×{:.3}",
+        chunked_wall / single_wall,
+        chunked_cpu / single_cpu
+    );
+    assert_eq!(assembled.output.renditions.len(), single.renditions.len());
+}
+
+/// User + system seconds of this process's reaped children (every ffmpeg run), from
+/// /proc/self/stat (`cutime`, `cstime`; 100 ticks a second, Linux's USER_HZ).
+fn children_cpu() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // stat fields 16 and 17 are the 14th and 15th after the command name.
+    let ticks: f64 = fields[13].parse::<f64>().unwrap() + fields[14].parse::<f64>().unwrap();
+    ticks / 100.0
+}
