@@ -185,6 +185,8 @@ mod accounts;
 mod admin;
 #[path = "repo/analytics.rs"]
 mod analytics;
+#[path = "repo/chunks.rs"]
+mod chunks;
 #[path = "repo/backend.rs"]
 mod backend;
 #[path = "repo/media.rs"]
