@@ -22,6 +22,7 @@
 //! the encode ends; the finished output is the same either way.
 
 mod audio;
+pub mod chunked;
 mod clip;
 mod codecs;
 mod command;

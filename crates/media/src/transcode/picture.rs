@@ -13,7 +13,7 @@ use crate::process::{self, Budget};
 use std::path::Path;
 
 /// Which field comes first, for the deinterlacer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Fields {
     /// The decoded frames say (the stream header gave a field order).
     Flagged,
@@ -36,7 +36,7 @@ pub const HALVE_ABOVE: f64 = 31.0;
 const IDET_FRAMES: u32 = 120;
 
 /// The filters (and output tags) that make the decoded picture progressive, CFR and SDR.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Picture {
     /// Interlaced source: `bwdif`, one frame per frame (25i → 25p, 30i → 30p), so the rate
     /// stays the source's and the ladder's bitrates still fit.

@@ -1,0 +1,1 @@
+//! Frame-exact chunk boundaries from the plan's constant frame rate.

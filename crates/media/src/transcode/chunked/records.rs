@@ -1,0 +1,83 @@
+//! What a chunk job and the rest job leave for the final step (JSON records).
+
+use crate::transcode::{AudioTrackInfo, TextTrackInfo};
+use serde::{Deserialize, Serialize};
+
+/// One media segment a chunk wrote, under its final (global) number.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChunkSegment {
+    /// Global 1-based number: the file is `stream/chunk-{stream}-{number:05}.m4s`.
+    pub number: u32,
+    /// Seconds, as the HLS `EXTINF` of a single encode says.
+    pub duration: f64,
+    pub bytes: u64,
+    /// Its DASH `SegmentTimeline` entry: start and length in the stream's `timescale`.
+    pub t: u64,
+    pub d: u64,
+}
+
+/// One video output stream (a rung in one codec) of one chunk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChunkStream {
+    /// The output stream number a single encode gives it (`init-{stream}.m4s`).
+    pub stream: usize,
+    /// RFC 6381, read from the init segment.
+    pub codecs: String,
+    /// The DASH timescale of its `SegmentTemplate`.
+    pub timescale: u64,
+    pub init_bytes: u64,
+    pub segments: Vec<ChunkSegment>,
+    /// The encoder's own version and settings (x264's SEI), from the first segment.
+    #[serde(default)]
+    pub encoder_tag: Option<(String, String)>,
+}
+
+/// What chunk job `index` wrote (its record: `media/{id}/chunks/{index}.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChunkOutput {
+    pub index: u32,
+    /// Every video output stream, in the order of the single encode's outputs.
+    pub streams: Vec<ChunkStream>,
+    /// The MPD ffmpeg wrote for this chunk, representation ids renumbered to the final stream
+    /// numbers (the final MPD is built on chunk 0's).
+    pub mpd: String,
+    /// Files written, relative to the output directory (`stream/init-0.m4s`, …).
+    pub files: Vec<String>,
+    pub wall_seconds: f64,
+    pub cpu_seconds: Option<f64>,
+}
+
+/// One published audio track of the rest job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RestAudio {
+    pub info: AudioTrackInfo,
+    /// Its output stream number (after the video rungs, as in a single encode).
+    pub stream: usize,
+    pub codecs: String,
+    /// Its finished (VOD) media playlist, `stream/media_{stream}.m3u8`.
+    pub playlist: String,
+    /// (seconds, bytes) per segment, in order.
+    pub segments: Vec<(f64, u64)>,
+    pub peak_bps: u64,
+    pub average_bps: u64,
+    pub duration: f64,
+}
+
+/// What the rest job wrote (its record: `media/{id}/chunks/rest.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RestOutput {
+    /// Default track first.
+    pub audio: Vec<RestAudio>,
+    /// The audio adaptation sets' MPD as ffmpeg wrote it (ids renumbered); `None` without
+    /// audio.
+    pub mpd: Option<String>,
+    pub text_tracks: Vec<TextTrackInfo>,
+    /// What was left out of the source and why.
+    pub warnings: Vec<String>,
+    /// Whether a storyboard was made (`storyboard.jpg` + `storyboard.vtt`).
+    pub storyboard: bool,
+    /// Files written, relative to the output directory.
+    pub files: Vec<String>,
+    pub wall_seconds: f64,
+    pub cpu_seconds: Option<f64>,
+}
