@@ -34,6 +34,7 @@ pub fn in_process_runner(config: &Config) -> InProcessRunner {
             downloads: config.jobs.downloads,
             codecs: config.codecs.clone(),
             ladder_mode: config.jobs.ladder_mode,
+            chunks: config.jobs.chunks,
         },
         ScratchSettings::for_lease(Duration::from_secs(config.jobs.lease_secs)),
     )

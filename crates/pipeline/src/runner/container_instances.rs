@@ -35,7 +35,7 @@ use mediaserver_oci::OciError;
 use tokio_util::sync::CancellationToken;
 
 use super::remote::{load_summary, relay_progress};
-use super::{JobRunner, RunContext};
+use super::{JobDone, JobRunner, RunContext};
 use crate::{ErrorChain, PipelineError};
 
 /// `runner.kind` of encodes this runner recorded.
@@ -309,7 +309,7 @@ impl JobRunner for ContainerInstancesRunner {
         media: &Media,
         ctx: &RunContext,
         cancel: &CancellationToken,
-    ) -> Result<MediaReady, PipelineError> {
+    ) -> Result<JobDone, PipelineError> {
         ctx.repo.mark_media_processing(&media.id).await?;
         let id = match self.existing(job).await? {
             Some(id) => {
@@ -338,14 +338,14 @@ impl JobRunner for ContainerInstancesRunner {
         };
         if matches!(result, Err(PipelineError::Cancelled)) {
             // Still running: the next claim of the job adopts it.
-            return result;
+            return result.map(JobDone::Ready);
         }
         if let Err(e) = self.client.delete(&id).await {
             tracing::warn!(instance = %id, error = %ErrorChain(&e), "could not delete the finished container instance");
         } else {
             tracing::info!(instance = %id, "finished container instance deleted");
         }
-        result
+        result.map(JobDone::Ready)
     }
 
     /// A job's container instance keeps running: its outputs stay for the next claim.

@@ -227,6 +227,7 @@ async fn transcode(
         downloads: config.jobs.downloads,
         codecs: config.codecs.clone(),
         ladder_mode: config.jobs.ladder_mode,
+        chunks: config.jobs.chunks,
     };
     let bar = std::io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new(1000);
