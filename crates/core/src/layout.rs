@@ -115,14 +115,20 @@ pub fn chunks_prefix(media_id: &MediaId) -> String {
 pub fn chunk_plan(media_id: &MediaId) -> String {
     output_key(media_id, CHUNK_PLAN)
 }
-/// The object key of chunk `index`'s record, written last by its job
-/// (`media/{id}/chunks/{index}.json`): a chunk whose record exists is done.
+/// Chunk `index`'s record, relative to the item's outputs: written last by its job, so a chunk
+/// whose record exists is done.
+pub fn chunk_record_name(index: u32) -> String {
+    format!("{CHUNKS_DIR}{index}.json")
+}
+/// The rest job's record, relative to the item's outputs.
+pub const CHUNK_REST_RECORD: &str = "chunks/rest.json";
+/// The object key of chunk `index`'s record (`media/{id}/chunks/{index}.json`).
 pub fn chunk_record(media_id: &MediaId, index: u32) -> String {
-    output_key(media_id, &format!("{CHUNKS_DIR}{index}.json"))
+    output_key(media_id, &chunk_record_name(index))
 }
 /// The object key of the rest job's record (`media/{id}/chunks/rest.json`).
 pub fn chunk_rest_record(media_id: &MediaId) -> String {
-    output_key(media_id, &format!("{CHUNKS_DIR}rest.json"))
+    output_key(media_id, CHUNK_REST_RECORD)
 }
 /// The summary a job container writes last.
 pub const SUMMARY_OBJECT: &str = "transcode.json";

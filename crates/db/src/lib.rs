@@ -67,7 +67,7 @@ impl<T> Repo for T where
         + Processing
         + JobQueue
         + ChunkQueue
-    + ChunkQueue
+        + ChunkQueue
         + Uploads
         + Admin
         + Webhooks

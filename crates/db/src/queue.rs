@@ -338,7 +338,8 @@ macro_rules! impl_queue {
                 let status: JobStatus = $crate::shared::parse_column(&status, "job status")?;
                 if status == JobStatus::Failed {
                     self.fail_media_on(&mut tx, &media_id, error).await?;
-                    self.cancel_parts_in(&mut tx, &media_id, job_id.as_str()).await?;
+                    self.cancel_parts_in(&mut tx, &media_id, job_id.as_str())
+                        .await?;
                 } else {
                     self.notify_jobs(&mut tx).await?;
                 }

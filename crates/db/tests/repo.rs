@@ -185,10 +185,10 @@ mod accounts;
 mod admin;
 #[path = "repo/analytics.rs"]
 mod analytics;
-#[path = "repo/chunks.rs"]
-mod chunks;
 #[path = "repo/backend.rs"]
 mod backend;
+#[path = "repo/chunks.rs"]
+mod chunks;
 #[path = "repo/media.rs"]
 mod media_items;
 #[path = "repo/mysql.rs"]

@@ -5,7 +5,7 @@
 //! webhooks. Knows nothing of HTTP.
 
 pub mod backfill;
-mod chunked;
+pub mod chunked;
 pub mod encode_report;
 mod error;
 pub mod pictures;

@@ -107,6 +107,15 @@ pub async fn job_runner(config: &Config) -> anyhow::Result<Option<Arc<ContainerI
         "LADDER_MODE".to_string(),
         config.jobs.ladder_mode.to_string(),
     );
+    // The container of a whole job decides whether it splits (`transcode --split`).
+    environment.insert(
+        "CHUNK_SECONDS".to_string(),
+        config.jobs.chunks.chunk_seconds.to_string(),
+    );
+    environment.insert(
+        "CHUNK_MIN_SECONDS".to_string(),
+        config.jobs.chunks.min_seconds.to_string(),
+    );
     environment.insert(
         "TRANSCODE_TIMEOUT_SECONDS".to_string(),
         config.jobs.timeout_secs.to_string(),

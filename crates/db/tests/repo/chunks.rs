@@ -21,7 +21,11 @@ both_backends!(
 /// Enqueues an item, claims its job as `worker` and splits it into `chunks` chunks.
 async fn split(repo: &DynRepo, chunks: u32, max_attempts: i32) -> (Media, Job) {
     let (m, _) = enqueue(repo, max_attempts).await;
-    let whole = repo.claim_job("splitter", LEASE, now()).await.unwrap().unwrap();
+    let whole = repo
+        .claim_job("splitter", LEASE, now())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(whole.media_id, m.id);
     assert_eq!((whole.kind, whole.chunk_index), (JobKind::Whole, None));
     assert!(repo
@@ -44,7 +48,11 @@ async fn parts(repo: &DynRepo, m: &Media) -> Vec<Job> {
 async fn claim_all(repo: &DynRepo) -> Vec<(Job, String)> {
     let mut claimed = Vec::new();
     let mut n = 0;
-    while let Some(j) = repo.claim_job(&format!("w{n}"), LEASE, now()).await.unwrap() {
+    while let Some(j) = repo
+        .claim_job(&format!("w{n}"), LEASE, now())
+        .await
+        .unwrap()
+    {
         claimed.push((j, format!("w{n}")));
         n += 1;
     }
@@ -230,10 +238,18 @@ async fn a_part_failing_for_good_fails_the_item_and_cancels_the_others(repo: &Dy
         repo.complete_part(&c2.id, w2).await.unwrap(),
         PartCompleted::NotHeld
     );
-    assert!(repo.claim_job("late", LEASE, now()).await.unwrap().is_none());
+    assert!(repo
+        .claim_job("late", LEASE, now())
+        .await
+        .unwrap()
+        .is_none());
     // The item can be retried: a fresh whole job.
     assert!(repo.retry_failed_media(&m.id, 3).await.unwrap());
-    let again = repo.claim_job("again", LEASE, now()).await.unwrap().unwrap();
+    let again = repo
+        .claim_job("again", LEASE, now())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((again.media_id, again.kind), (m.id.clone(), JobKind::Whole));
     // Its chunks are not counted until it splits again.
     assert_eq!(repo.chunk_counts(&m.id).await.unwrap(), None);

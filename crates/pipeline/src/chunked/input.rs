@@ -114,7 +114,11 @@ impl Inputs {
         self.copies.lock().await.remove(media_id);
     }
 
-    async fn copy(&self, media_id: &MediaId, scratch: &Scratch) -> Result<Arc<Copy>, PipelineError> {
+    async fn copy(
+        &self,
+        media_id: &MediaId,
+        scratch: &Scratch,
+    ) -> Result<Arc<Copy>, PipelineError> {
         let mut copies = self.copies.lock().await;
         copies.retain(|_, e| e.used.elapsed() < IDLE);
         if let Some(e) = copies.get_mut(media_id) {
@@ -134,7 +138,6 @@ impl Inputs {
         );
         Ok(copy)
     }
-
 }
 
 #[cfg(test)]
@@ -207,10 +210,7 @@ mod tests {
         assert!(path.exists());
         drop(a);
         assert!(!path.exists());
-        assert!(inputs
-            .get(&m, store.as_ref(), &scratch)
-            .await
-            .is_err());
+        assert!(inputs.get(&m, store.as_ref(), &scratch).await.is_err());
     }
 
     #[tokio::test]

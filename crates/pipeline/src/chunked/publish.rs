@@ -104,39 +104,36 @@ pub(super) async fn delete(store: &dyn Storage, prefix: &str, rels: &[String]) {
 /// Publishes the provisional (`EVENT`) playlists of the done prefix of chunks, and makes the
 /// item playable once chunk 0 and the rest are done. Best effort: the next part, or the final
 /// step, publishes again.
-pub(super) async fn provisional(ctx: &RunContext, media: &Media, plan: &ChunkedPlan) {
-    if let Err(e) = try_provisional(ctx, media, plan).await {
+pub(super) async fn provisional(ctx: &RunContext, media: &Media) {
+    if let Err(e) = try_provisional(ctx, media).await {
         tracing::warn!(error = %ErrorChain(&e), "could not publish the provisional playlists");
     }
 }
 
-async fn try_provisional(
-    ctx: &RunContext,
-    media: &Media,
-    plan: &ChunkedPlan,
-) -> Result<(), PipelineError> {
+async fn try_provisional(ctx: &RunContext, media: &Media) -> Result<(), PipelineError> {
     let store = ctx.output_store.as_ref();
-    let (indexes, rest_done) = records::done(store, &media.id).await?;
+    let prefix = media.outputs_prefix();
+    let plan: ChunkedPlan = records::plan(store, &prefix).await?;
+    let (indexes, rest_done) = records::done(store, &prefix).await?;
     let mut done = Vec::new();
     for (expected, index) in (0u32..).zip(indexes) {
         if index != expected {
             break;
         }
-        match records::chunk(store, &media.id, index).await? {
+        match records::chunk(store, &prefix, index).await? {
             Some(c) => done.push(c),
             None => break,
         }
     }
     let rest = if rest_done {
-        records::rest(store, &media.id).await?
+        records::rest(store, &prefix).await?
     } else {
         None
     };
     if done.is_empty() && rest.is_none() {
         return Ok(());
     }
-    let files = chunked::provisional(plan, &done, rest.as_ref())?;
-    let prefix = media.outputs_prefix();
+    let files = chunked::provisional(&plan, &done, rest.as_ref())?;
     let mut phases: [Vec<(&str, &str)>; 3] = Default::default();
     for (rel, content) in &files {
         let rel = checked(rel)?;

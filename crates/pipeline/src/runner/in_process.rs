@@ -196,7 +196,11 @@ impl JobRunner for InProcessRunner {
     }
 }
 
-pub(crate) async fn download(store: &dyn Storage, media: &Media, dest: &Path) -> Result<(), PipelineError> {
+pub(crate) async fn download(
+    store: &dyn Storage,
+    media: &Media,
+    dest: &Path,
+) -> Result<(), PipelineError> {
     let key = ObjectKey::new(media.original_key.clone()).map_err(PipelineError::OriginalKey)?;
     let (_, mut stream) = match store.get_stream(&key).await {
         Err(StorageError::NotFound(_)) => {

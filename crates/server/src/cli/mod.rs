@@ -8,6 +8,7 @@ mod registry;
 mod registry_ops;
 mod serve;
 mod transcode;
+mod transcode_chunked;
 mod upload;
 mod user;
 mod watch;

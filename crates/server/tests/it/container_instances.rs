@@ -254,8 +254,12 @@ async fn one_job_runs_as_one_pinned_instance_and_is_recorded_from_its_outputs() 
             "transcode",
             format!("oci://standinns/media/originals/{id}/clip.mp4"),
             format!("oci://standinns/media/media/{id}"),
+            // A video: the container splits it if it is longer than CHUNK_MIN_SECONDS.
+            "--split",
         ])
     );
+    assert_eq!(c["environmentVariables"]["CHUNK_SECONDS"], "60");
+    assert_eq!(c["environmentVariables"]["CHUNK_MIN_SECONDS"], "120");
     assert_eq!(c["environmentVariables"]["OCI_AUTH"], "resource_principal");
     assert_eq!(c["environmentVariables"]["OCI_REGION"], "us-ashburn-1");
     assert_eq!(c["isResourcePrincipalDisabled"], false);
