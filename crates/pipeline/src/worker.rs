@@ -269,7 +269,11 @@ impl Pipeline {
                 tracing::info!("part done")
             }
             Ok(PartCompleted::NotHeld) => {
-                tracing::warn!("the part was no longer ours (cancelled or taken over)")
+                tracing::warn!("the part was no longer ours (cancelled or taken over)");
+                // Deleted while this part encoded: what it just published would be orphaned.
+                if let Ok(None) = self.repo.get_media(&job.media_id).await {
+                    self.unpublish_quietly(&job.media_id).await;
+                }
             }
             Err(e) => self.fail(held, e.into()).await,
         }
