@@ -61,6 +61,17 @@ test('a 20 s video is encoded as chunks and published', { timeout: 300000 }, ste
   assert.ok(chunks, 'the item never showed chunks');
   assert.equal(chunks.total, 3, JSON.stringify(chunks));
   assert.equal(item.chunks, undefined, 'no chunks once ready');
+  // /metrics of the process whose workers ran them.
+  const metrics = await (await fetch(server.url + '/metrics')).text();
+  const value = (name) => {
+    const line = metrics.split('\n').find((l) => l.startsWith(name + ' '));
+    return line ? Number(line.split(' ').pop()) : undefined;
+  };
+  assert.equal(value('chunked_items_total'), 1, metrics);
+  assert.equal(value('chunk_jobs_queued_total{kind="chunk"}'), 3, metrics);
+  assert.equal(value('chunk_jobs_completed_total{kind="chunk"}'), 3, metrics);
+  assert.equal(value('chunk_jobs_completed_total{kind="rest"}'), 1, metrics);
+  assert.equal(value('chunk_jobs_running{kind="chunk"}'), 0, metrics);
   const r = await fetch(`${server.url}/v1/media/${id}`, json({ visibility: 'public' }, auth, 'PATCH'));
   assert.equal(r.status, 200);
 }));
