@@ -33,6 +33,29 @@ pub(super) struct Plan<'a> {
     pub(super) extras: &'a Extras,
     /// Adaptive mode: each rung's CRF (from the complexity probe); empty: the defaults.
     pub(super) crfs: &'a [u32],
+    /// A chunk of a chunked encode (`chunked/`): only a range of the input, only the video
+    /// streams. `None`: the whole source, as one job.
+    pub(super) span: Option<&'a Span>,
+}
+
+/// What a chunk changes in the command line: it reads one range of the input (accurate seek),
+/// writes exactly that range's frames with the keyframes a single encode forces there, on the
+/// single encode's timeline, and no thumbnail or storyboard (the plan gives no audio).
+pub(super) struct Span {
+    /// The input as ffmpeg opens it (a `file:` path or a URL).
+    pub input: OsString,
+    /// `-ss` (none at 0) and `-t` of the input; `read: None` reads to the end.
+    pub seek: f64,
+    pub read: Option<f64>,
+    /// `-output_ts_offset`: the range's start on the single encode's timeline.
+    pub offset: f64,
+    /// Filters after the picture chain (with its constant rate), before the split: what
+    /// drops the frames read before the range.
+    pub trim: String,
+    /// Per video output stream (ffmpeg's order): `-frames:v:N` (`None`: to the end) and its
+    /// `-force_key_frames:v:N` list (empty: the single encode's own).
+    pub frames: Vec<Option<u64>>,
+    pub keyframes: Vec<String>,
 }
 
 /// The whole ffmpeg command line (without the program name).
@@ -46,8 +69,17 @@ pub(super) fn build_args(p: &Plan) -> Vec<OsString> {
     if let Some((option, decoder)) = p.video.decoder() {
         a.push_all([option.as_str(), decoder]);
     }
+    if let Some(span) = p.span.filter(|s| s.seek > 0.0) {
+        a.push_all(["-ss", &format!("{:.6}", span.seek)]);
+        if let Some(read) = span.read {
+            a.push_all(["-t", &format!("{read:.6}")]);
+        }
+    }
     a.push("-i");
-    a.push(file_url(p.input));
+    match p.span {
+        Some(span) => a.push(&span.input),
+        None => a.push(file_url(p.input)),
+    }
 
     // decode once → the picture chain (deinterlace, CFR, tone-map) → split → one scaler per
     // rung, plus the thumbnail and storyboard branches. Every output has square pixels
@@ -59,11 +91,18 @@ pub(super) fn build_args(p: &Plan) -> Vec<OsString> {
         graph.push_str(&chain);
         graph.push(',');
     }
-    graph.push_str(&format!("split={}", n + 2));
+    if let Some(span) = p.span.filter(|s| !s.trim.is_empty()) {
+        graph.push_str(&span.trim);
+        graph.push(',');
+    }
+    let stills = p.span.is_none();
+    graph.push_str(&format!("split={}", if stills { n + 2 } else { n }));
     for i in 0..n {
         graph.push_str(&format!("[s{i}]"));
     }
-    graph.push_str("[sthumb][sstory]");
+    if stills {
+        graph.push_str("[sthumb][sstory]");
+    }
     for (i, r) in p.rungs.iter().enumerate() {
         // Small rungs of a 50/60 fps source at half the rate (`Picture::rung_rate`), dropped
         // before scaling.
@@ -73,12 +112,14 @@ pub(super) fn build_args(p: &Plan) -> Vec<OsString> {
             p.extras.rung_outputs(i)
         ));
     }
-    let (tw, th) = thumbnail_size(p.video);
-    let at = p.duration.map(|d| d * THUMBNAIL_AT).unwrap_or(0.0);
-    graph.push_str(&format!(
-        ";[sthumb]trim=start={at:.3},trim=end_frame=1,scale={tw}:{th},setsar=1[thumb]"
-    ));
-    graph.push_str(&format!(";[sstory]{}[story]", p.layout.filter()));
+    if stills {
+        let (tw, th) = thumbnail_size(p.video);
+        let at = p.duration.map(|d| d * THUMBNAIL_AT).unwrap_or(0.0);
+        graph.push_str(&format!(
+            ";[sthumb]trim=start={at:.3},trim=end_frame=1,scale={tw}:{th},setsar=1[thumb]"
+        ));
+        graph.push_str(&format!(";[sstory]{}[story]", p.layout.filter()));
+    }
     a.push_all(["-filter_complex", &graph]);
 
     // Output 1: the ladder (+ audio) into the dash muxer.
@@ -142,12 +183,28 @@ pub(super) fn build_args(p: &Plan) -> Vec<OsString> {
     }
     sets.extend(p.extras.adaptation_sets(n + p.audio.len()));
     a.push_all(["-max_muxing_queue_size", "4096"]);
+    if let Some(span) = p.span {
+        for (i, frames) in span.frames.iter().enumerate() {
+            if let Some(frames) = frames {
+                a.push_all([format!("-frames:v:{i}"), frames.to_string()]);
+            }
+        }
+        for (i, list) in span.keyframes.iter().enumerate() {
+            if !list.is_empty() {
+                a.push_all([format!("-force_key_frames:v:{i}"), list.clone()]);
+            }
+        }
+        a.push_all(["-output_ts_offset", &format!("{:.6}", span.offset)]);
+    }
     a.0.extend(package::dash_args(
         p.opts.segment_seconds,
         &sets.join(" "),
         &p.out_dir.join(DASH_MANIFEST),
     ));
 
+    if !stills {
+        return a.0;
+    }
     // Output 2: the thumbnail, a single JPEG.
     a.push_all(["-map", "[thumb]", "-frames:v", "1", "-q:v", "3"]);
     a.push_all(["-map_metadata", "-1", "-f", "image2", "-update", "1"]);
@@ -295,6 +352,7 @@ mod tests {
             layout: &layout,
             extras: &Extras::plan(&opts.codecs, &picture, rungs.len()).0,
             crfs: &[],
+            span: None,
         });
         let args: Vec<String> = args
             .iter()

@@ -324,7 +324,11 @@ pub async fn finalize_media_playlist(stream_dir: &Path, index: usize) -> Result<
         file_len(stream_dir, init).await?;
     }
     tokio::fs::write(&path, &repaired.text).await?;
+    Ok(playlist_stats(uri, &segments))
+}
 
+/// The stats of media playlist `uri` from its segments' (bytes, seconds).
+pub(super) fn playlist_stats(uri: String, segments: &[(u64, f64)]) -> PlaylistStats {
     let duration: f64 = segments.iter().map(|(_, d)| d).sum();
     let total_bytes: u64 = segments.iter().map(|(len, _)| len).sum();
     let long_enough = segments.iter().any(|(_, d)| *d >= 1.0);
@@ -339,13 +343,13 @@ pub async fn finalize_media_playlist(stream_dir: &Path, index: usize) -> Result<
     } else {
         0
     };
-    Ok(PlaylistStats {
+    PlaylistStats {
         uri,
         segments: segments.len(),
         duration,
         peak_bps: peak,
         average_bps: average,
-    })
+    }
 }
 
 async fn file_len(dir: &Path, uri: &str) -> Result<u64> {

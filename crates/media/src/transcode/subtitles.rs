@@ -177,6 +177,16 @@ pub(crate) async fn extract(
     plan: &TextPlan,
     budget: &Budget,
 ) -> Result<Extracted> {
+    extract_from(file_url(input).as_os_str(), out_dir, plan, budget).await
+}
+
+/// [`extract`] from what ffmpeg opens: a `file:` path or a URL (a chunked encode's rest job).
+pub(crate) async fn extract_from(
+    input: &std::ffi::OsStr,
+    out_dir: &Path,
+    plan: &TextPlan,
+    budget: &Budget,
+) -> Result<Extracted> {
     let mut extracted = Extracted {
         converted: Vec::new(),
         warnings: plan.warnings.clone(),
@@ -227,14 +237,14 @@ fn scratch_file(scratch: &Path, track: &PlannedText) -> PathBuf {
 
 /// One ffmpeg run writing each of `tracks` as WebVTT; whether it succeeded.
 async fn convert(
-    input: &Path,
+    input: &std::ffi::OsStr,
     scratch: &Path,
     tracks: &[&PlannedText],
     budget: &Budget,
 ) -> Result<bool> {
     let mut a = Args::default();
     a.push_all(["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i"]);
-    a.push(file_url(input));
+    a.push(input);
     for t in tracks {
         a.push_all(["-map", &format!("0:{}", t.source_index)]);
         a.push_all(["-c:s", "webvtt", "-map_metadata", "-1", "-f", "webvtt"]);
@@ -299,6 +309,26 @@ pub(crate) async fn publish(
     extracted: Extracted,
     duration: f64,
 ) -> Result<PublishedText> {
+    let published = write_tracks(out_dir, extracted, duration).await?;
+    let tracks = &published.tracks;
+    if !tracks.is_empty() {
+        let master_path = out_dir.join(super::HLS_MASTER);
+        let master = tokio::fs::read_to_string(&master_path).await?;
+        tokio::fs::write(&master_path, add_to_master(&master, tracks)).await?;
+        let mpd_path = out_dir.join(DASH_MANIFEST);
+        let mpd = tokio::fs::read_to_string(&mpd_path).await?;
+        tokio::fs::write(&mpd_path, add_to_mpd(&mpd, tracks)?).await?;
+    }
+    Ok(published)
+}
+
+/// The files half of [`publish`]: each converted track's WebVTT file and playlist, without
+/// touching the master or the MPD (a chunked encode's rest job, whose final step names them).
+pub(crate) async fn write_tracks(
+    out_dir: &Path,
+    extracted: Extracted,
+    duration: f64,
+) -> Result<PublishedText> {
     let mut tracks = Vec::with_capacity(extracted.converted.len());
     for (n, (planned, vtt)) in extracted.converted.into_iter().enumerate() {
         let mut info = planned.info;
@@ -310,14 +340,6 @@ pub(crate) async fn publish(
         )
         .await?;
         tracks.push(info);
-    }
-    if !tracks.is_empty() {
-        let master_path = out_dir.join(super::HLS_MASTER);
-        let master = tokio::fs::read_to_string(&master_path).await?;
-        tokio::fs::write(&master_path, add_to_master(&master, &tracks)).await?;
-        let mpd_path = out_dir.join(DASH_MANIFEST);
-        let mpd = tokio::fs::read_to_string(&mpd_path).await?;
-        tokio::fs::write(&mpd_path, add_to_mpd(&mpd, &tracks)?).await?;
     }
     Ok(PublishedText {
         tracks,

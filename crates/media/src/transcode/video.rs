@@ -122,6 +122,7 @@ pub async fn video(
                 layout: &layout,
                 extras: &extras,
                 crfs: &crfs,
+                span: None,
             });
             let encode = process::run(
                 "ffmpeg",
@@ -387,7 +388,7 @@ pub async fn video(
 }
 
 /// Adaptive mode: each rung's CRF from the complexity probe (the defaults without one).
-async fn adaptive_crfs(
+pub(super) async fn adaptive_crfs(
     input: &Path,
     v: &VideoInfo,
     picture: &Picture,
@@ -453,7 +454,7 @@ pub(super) fn thumbnail_size(v: &VideoInfo) -> (u32, u32) {
     (w, h)
 }
 
-async fn fallback_thumbnail(
+pub(super) async fn fallback_thumbnail(
     input: &Path,
     out_dir: &Path,
     v: &VideoInfo,

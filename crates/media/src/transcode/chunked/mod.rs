@@ -27,6 +27,7 @@ mod provisional;
 mod ranges;
 mod records;
 mod rest;
+mod tfdt;
 
 pub use assemble::{assemble, Assembled};
 pub use encode::encode_chunk;
@@ -35,11 +36,16 @@ pub use ranges::{plan_ranges, ChunkRange};
 pub use records::{ChunkOutput, ChunkSegment, ChunkStream, RestAudio, RestOutput};
 pub use rest::encode_rest;
 
+use super::codecs::{self, Extras, VideoCodec};
+use super::command::video_outputs;
 use super::picture::Picture;
-use super::VideoOptions;
+use super::tracks::{self, PlannedTrack};
+use super::{invalid_options, video, VideoOptions};
 use crate::error::Result;
-use crate::ladder::Rung;
-use crate::probe::ProbeInfo;
+use crate::ladder::{self, Rung};
+use crate::probe::{ProbeInfo, VideoInfo};
+use crate::process::Budget;
+use frames::StreamKeys;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -107,6 +113,14 @@ pub struct ChunkedPlan {
     crfs: Vec<u32>,
     segment_seconds: u32,
     keyframe_seconds: u32,
+    /// The picture's first frame (its pts at the constant rate: not 0 when the video starts
+    /// after another stream).
+    first: u64,
+    /// Each range's first frame (pts at the picture's rate): the keyframe a single encode
+    /// starts the range's first segment on.
+    starts: Vec<u64>,
+    /// Which keyframe (`n_forced`) each range starts on.
+    keys: Vec<u64>,
 }
 
 impl ChunkedPlan {
@@ -114,19 +128,281 @@ impl ChunkedPlan {
     pub fn chunks(&self) -> usize {
         self.ranges.len()
     }
+
+    fn video(&self) -> Result<&VideoInfo> {
+        self.probe
+            .video
+            .as_ref()
+            .ok_or_else(|| invalid_options("the chunk plan has no video stream"))
+    }
+
+    /// The picture's constant rate (a plan exists only with one).
+    fn rate(&self) -> Result<(u32, u32)> {
+        self.picture
+            .rate
+            .ok_or_else(|| invalid_options("the chunk plan has no constant frame rate"))
+    }
+
+    /// The range `index`, or an error naming it.
+    fn range(&self, index: u32) -> Result<&ChunkRange> {
+        self.ranges.get(index as usize).ok_or_else(|| {
+            invalid_options(format!(
+                "chunk index {index} is not in the plan (chunks 0..{})",
+                self.ranges.len()
+            ))
+        })
+    }
+
+    /// `opts` must cut segments and keyframes as the plan did.
+    fn check_options(&self, opts: &VideoOptions) -> Result<()> {
+        if opts.segment_seconds != self.segment_seconds
+            || opts.keyframe_seconds != self.keyframe_seconds
+        {
+            return Err(invalid_options(format!(
+                "the chunk plan was made for {} s segments and {} s keyframes, not {} and {}",
+                self.segment_seconds,
+                self.keyframe_seconds,
+                opts.segment_seconds,
+                opts.keyframe_seconds
+            )));
+        }
+        Ok(())
+    }
+
+    /// The extra codecs' streams, as a single encode of this plan with `opts` has them.
+    fn extras(&self, opts: &VideoOptions) -> Extras {
+        Extras::plan(&opts.codecs, &self.picture, self.rungs.len()).0
+    }
+
+    fn audio_tracks(&self) -> Vec<PlannedTrack> {
+        tracks::plan(&self.probe)
+    }
+}
+
+/// Every video output stream of a single encode, in its order: (rung, codec, output stream
+/// number in a single encode, number ffmpeg gives it in a chunk, which has no audio).
+fn video_streams(
+    rungs: usize,
+    audio: usize,
+    extras: &Extras,
+) -> Vec<(usize, VideoCodec, usize, usize)> {
+    let single = video_outputs(rungs, audio, extras);
+    let chunk = video_outputs(rungs, 0, extras);
+    single
+        .into_iter()
+        .zip(chunk)
+        .map(|((rung, codec, stream), (_, _, own))| (rung, codec, stream, own))
+        .collect()
+}
+
+/// How output streams of rung `rung` place keyframes (see `frames.rs`), how many picture
+/// frames one of its frames spans (2 on a half-rate rung), and its own rate.
+fn rung_keys(
+    picture: &Picture,
+    v: &VideoInfo,
+    rungs: &[Rung],
+    rung: usize,
+    keyframe_seconds: u32,
+    with_av1: bool,
+) -> Option<(StreamKeys, u64, (u32, u32))> {
+    let full = picture.rate?;
+    let r = &rungs[rung];
+    let own = picture.rung_rate(r.width.min(r.height))?;
+    let ratio = if own == full { 1 } else { 2 };
+    let keys = if with_av1 {
+        StreamKeys::Every(codecs::gops(picture, v, rungs, keyframe_seconds)[rung])
+    } else {
+        StreamKeys::ByTime {
+            num: own.0,
+            den: own.1,
+            k: keyframe_seconds,
+        }
+    };
+    Some((keys, ratio, own))
+}
+
+/// Where the chunks really start: the ideal `ranges` (whole numbers of segments of the planned
+/// length) moved onto the single encode's own segments.
+struct Boundaries {
+    ranges: Vec<ChunkRange>,
+    starts: Vec<u64>,
+    keys: Vec<u64>,
+}
+
+/// Simulates the single encode's keyframes and segment cuts (`frames.rs`) and puts each chunk
+/// on the start of its first segment; checks that each chunk's own muxer, counting from the
+/// chunk's start, cuts where the single one does. `None` (one job) where it would not, or
+/// where no frame starts a range in every rung.
+fn boundaries(
+    picture: &Picture,
+    v: &VideoInfo,
+    rungs: &[Rung],
+    ideal: &[ChunkRange],
+    first: u64,
+    duration: f64,
+    opts: &VideoOptions,
+) -> Option<Boundaries> {
+    let k = opts.keyframe_seconds;
+    let (num, den) = picture.rate?;
+    let with_av1 = opts.codecs.extra.contains(&VideoCodec::Av1);
+    let (keys, _, _) = rung_keys(picture, v, rungs, 0, k, with_av1)?;
+    let mut per_rung = Vec::with_capacity(rungs.len());
+    for rung in 0..rungs.len() {
+        let (keys, ratio, _) = rung_keys(picture, v, rungs, rung, k, with_av1)?;
+        // Frame-numbered keyframes and half-rate rungs count frames from the first one.
+        if first > 0 && (with_av1 || ratio > 1) {
+            return None;
+        }
+        per_rung.push((keys, ratio));
+    }
+    // Every keyframe of the first rung after the first frame, to the end. ffmpeg's forced
+    // keyframes count time (or frames) from the first frame, wherever it starts.
+    let total = (duration * num as f64 / den as f64).ceil() as u64 + 1;
+    let mut keyframes = Vec::new();
+    let mut j = 1;
+    loop {
+        let m = first + keys.frame(j);
+        if m >= total {
+            break;
+        }
+        keyframes.push((j, m));
+        j += 1;
+    }
+    let seg = opts.segment_seconds;
+    let cuts = frames::segment_starts(first, keyframes.iter().map(|(_, m)| *m), num, den, seg);
+    let mut ranges = Vec::new();
+    let mut starts = Vec::new();
+    let mut key_index = Vec::new();
+    for range in ideal {
+        let Some(&frame) = cuts.get(range.first_segment as usize - 1) else {
+            break;
+        };
+        let j = if range.index == 0 {
+            0
+        } else {
+            keyframes.iter().find(|(_, m)| *m == frame)?.0
+        };
+        // The same instant is a keyframe of every rung (half-rate ones count every other
+        // frame).
+        if per_rung
+            .iter()
+            .any(|(keys, ratio)| j > 0 && first + keys.frame(j) * ratio != frame)
+        {
+            tracing::info!("rungs at different rates share no frame at a chunk border: one job");
+            return None;
+        }
+        starts.push(frame);
+        key_index.push(j);
+        ranges.push(range.clone());
+    }
+    if ranges.len() < 2 {
+        return None;
+    }
+    for i in 0..ranges.len() {
+        let from = starts[i];
+        let to = starts.get(i + 1).copied().unwrap_or(u64::MAX);
+        let single: Vec<u64> = cuts
+            .iter()
+            .copied()
+            .filter(|c| (from..to).contains(c))
+            .collect();
+        let own = frames::segment_starts(
+            from,
+            keyframes.iter().map(|(_, m)| *m).filter(|m| *m < to),
+            num,
+            den,
+            seg,
+        );
+        if single != own {
+            tracing::info!(chunk = i, "a chunk would cut segments elsewhere: one job");
+            return None;
+        }
+        let r = &mut ranges[i];
+        r.start = if i == 0 {
+            0.0
+        } else {
+            frames::frame_time(num, den, from)
+        };
+        r.end = match starts.get(i + 1) {
+            Some(&next) => frames::frame_time(num, den, next),
+            None => duration,
+        };
+        r.first_segment = cuts.iter().position(|c| *c == from)? as u32 + 1;
+        r.segments = single.len() as u32;
+    }
+    Some(Boundaries {
+        ranges,
+        starts,
+        keys: key_index,
+    })
 }
 
 /// Plans a chunked encode of the video `input` (`probe` describes it), or `None` when it runs
-/// as one job: not above `chunks.min_seconds`, chunking off, audio-only, a still image, or no
-/// constant frame rate. The adaptive ladder's complexity probe runs here, once.
+/// as one job: not above `chunks.min_seconds`, chunking off, audio-only, a still image, a
+/// video [`super::video`] refuses, or no constant frame rate (or rungs at half of a rate whose
+/// keyframe intervals are not a whole even number of frames, where no frame starts a range in
+/// every rung). The adaptive ladder's complexity probe runs here, once.
 pub async fn plan(
     input: &Path,
     probe: &ProbeInfo,
     opts: &VideoOptions,
     chunks: &ChunkSettings,
 ) -> Result<Option<ChunkedPlan>> {
-    let _ = (input, probe, opts, chunks);
-    Err(crate::MediaError::Io(std::io::Error::other(
-        "chunked::plan: not yet",
-    )))
+    let Some(v) = probe.video.as_ref() else {
+        return Ok(None);
+    };
+    let k = opts.keyframe_seconds;
+    if probe.is_still_image()
+        || k == 0
+        || opts.segment_seconds == 0
+        || !opts.segment_seconds.is_multiple_of(k)
+        || v.width as u64 * v.height as u64 > video::MAX_VIDEO_PIXELS
+        || v.width.min(v.height) < 2
+    {
+        // `video()` says what is wrong with it.
+        return Ok(None);
+    }
+    let Some(duration) = probe.media_duration() else {
+        return Ok(None);
+    };
+    let Some(ranges) = plan_ranges(
+        duration,
+        chunks.chunk_seconds,
+        chunks.min_seconds,
+        opts.segment_seconds,
+    ) else {
+        return Ok(None);
+    };
+    let rungs = ladder::plan(v, &opts.ladder);
+    if rungs.is_empty() {
+        return Ok(None);
+    }
+    let budget = Budget::new(opts.timeout, opts.cancel.clone());
+    let picture = Picture::plan(input, v, &budget).await?;
+    if picture.rate.is_none() {
+        return Ok(None);
+    }
+    let Some(first) = frames::first_frame_pts(input, v, &picture, &budget).await? else {
+        return Ok(None);
+    };
+    let Some(bounds) = boundaries(&picture, v, &rungs, &ranges, first, duration, opts) else {
+        return Ok(None);
+    };
+    let ranges = bounds.ranges;
+    let (starts, keys) = (bounds.starts, bounds.keys);
+    let crfs =
+        video::adaptive_crfs(input, v, &picture, Some(duration), &rungs, opts, &budget).await?;
+    Ok(Some(ChunkedPlan {
+        ranges,
+        duration,
+        probe: probe.clone(),
+        picture,
+        rungs,
+        crfs,
+        segment_seconds: opts.segment_seconds,
+        keyframe_seconds: k,
+        first,
+        starts,
+        keys,
+    }))
 }

@@ -1,14 +1,33 @@
-//! The rest job: everything of a chunked video that is not a video rung, for the whole source.
+//! The rest job: everything of a chunked video that is not a video rung, for the whole source
+//! in one ffmpeg run: every audio track into the dash muxer (one encode of the whole source:
+//! no AAC priming at chunk borders), the thumbnail and the storyboard tiles from the same
+//! decode (the full decode a single encode makes them from, so they are the same images),
+//! and beside it the subtitles' demux-only run.
 
-use super::{ChunkedPlan, Input, RestOutput};
-use crate::error::Result;
-use crate::progress::Progress;
-use crate::transcode::VideoOptions;
+use super::mpd::renumber;
+use super::{ChunkedPlan, Input, RestAudio, RestOutput};
+use crate::error::{MediaError, Result};
+use crate::process::{self, Budget};
+use crate::progress::{Progress, ProgressParser};
+use crate::transcode::command::{gop, ENCODER};
+use crate::transcode::package::{self, media_playlist_name, repair_media_playlist};
+use crate::transcode::rate;
+use crate::transcode::storyboard::Layout;
+use crate::transcode::tracks::{self, publish_audio, PlannedTrack, AUDIO_CHANNELS};
+use crate::transcode::video::{self, thumbnail_size, Args, AUDIO_BITRATE, THUMBNAIL_AT, TILES_DIR};
+use crate::transcode::{
+    classify_failure, prepare_out_dir, subtitles, VideoOptions, DASH_MANIFEST, STORYBOARD_IMAGE,
+    STREAM_DIR, THUMBNAIL,
+};
 use std::path::Path;
+
+/// The output stream of the pacer (see [`rest_args`]).
+const PACER: usize = 0;
 
 /// Encodes every audio track (output streams numbered after the video rungs, as in a single
 /// encode), converts the text tracks, and makes the thumbnail and the storyboard sprite, into
-/// `out_dir`.
+/// `out_dir` (`stream/` for the audio and text tracks). The storyboard's WebVTT index and the
+/// text tracks' place in the manifests are the final step's: they need the packaged duration.
 pub async fn encode_rest(
     input: &Input,
     out_dir: &Path,
@@ -16,8 +35,313 @@ pub async fn encode_rest(
     opts: &VideoOptions,
     progress: impl FnMut(Progress) + Send,
 ) -> Result<RestOutput> {
-    let _ = (input, out_dir, plan, opts, progress);
-    Err(crate::MediaError::Io(std::io::Error::other(
-        "chunked::encode_rest: not yet",
-    )))
+    plan.check_options(opts)?;
+    let v = plan.video()?;
+    let rungs = plan.rungs.len();
+    let duration = plan.probe.media_duration();
+    let stream_dir = prepare_out_dir(out_dir).await?;
+    for stale in [THUMBNAIL, STORYBOARD_IMAGE] {
+        match tokio::fs::remove_file(out_dir.join(stale)).await {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
+        }
+    }
+    let tiles = out_dir.join(TILES_DIR);
+    let _ = tokio::fs::remove_dir_all(&tiles).await;
+    tokio::fs::create_dir_all(&tiles).await?;
+    let budget = Budget::new(opts.timeout, opts.cancel.clone());
+    let layout = Layout::new(duration, v.width, v.height);
+    let mut planned = plan.audio_tracks();
+    let text_plan = subtitles::plan(&plan.probe);
+    let mut warnings = Vec::new();
+    let mut parser = ProgressParser::new(duration, progress);
+    let started = std::time::Instant::now();
+    let mut cpu: Option<f64> = Some(0.0);
+    let encode = async {
+        loop {
+            let args = rest_args(input, out_dir, plan, &planned, &layout, opts);
+            let finished = process::run(
+                "ffmpeg",
+                &args,
+                "ffmpeg audio and stills",
+                &budget,
+                |chunk| parser.push(chunk),
+            )
+            .await?;
+            cpu = cpu.zip(finished.cpu_seconds).map(|(a, b)| a + b);
+            if finished.success() {
+                return Ok(());
+            }
+            match tracks::drop_undecodable(&mut planned, &finished.stderr_tail) {
+                Some(warning) => {
+                    warnings.push(warning);
+                    prepare_out_dir(out_dir).await?;
+                }
+                None => return Err(classify_failure(finished, "a video")),
+            }
+        }
+    };
+    let url = input.ffmpeg_url();
+    let (encoded, extracted) = tokio::join!(
+        encode,
+        subtitles::extract_from(&url, out_dir, &text_plan, &budget)
+    );
+    let (_, extracted) = (encoded?, extracted?);
+
+    // The audio streams as a single encode numbers them: after the video rungs.
+    let mut audio = Vec::new();
+    let mut mpd = None;
+    if !planned.is_empty() {
+        rate::remove_streams(&stream_dir, &[PACER]).await?;
+        let map: Vec<(usize, usize)> = (0..planned.len()).map(|i| (i + 1, rungs + i)).collect();
+        renumber_files(&stream_dir, &map).await?;
+        let xml = tokio::fs::read_to_string(out_dir.join(DASH_MANIFEST)).await?;
+        let xml = package::remove_adaptation_sets(&xml, &[PACER])?;
+        let xml = renumber(&xml, &map)?;
+        tokio::fs::write(out_dir.join(DASH_MANIFEST), &xml).await?;
+        let reps = package::parse_mpd(&xml)?;
+        let audio_reps: Vec<_> = reps.iter().filter(|r| r.content_type == "audio").collect();
+        if audio_reps.len() != planned.len() {
+            return Err(MediaError::bad_output(format!(
+                "the audio MPD has {} representations, expected {}",
+                audio_reps.len(),
+                planned.len()
+            )));
+        }
+        let published =
+            publish_audio(out_dir, &stream_dir, &xml, rungs, &planned, &audio_reps).await?;
+        warnings.extend(published.warnings);
+        for (i, track) in published.tracks.into_iter().enumerate() {
+            let stream: usize = track.stats.uri[6..track.stats.uri.len() - 5]
+                .parse()
+                .unwrap_or(rungs + i);
+            let playlist = tokio::fs::read_to_string(stream_dir.join(&track.stats.uri)).await?;
+            let parsed = repair_media_playlist(&playlist)
+                .map_err(|e| MediaError::bad_output_from(track.stats.uri.clone(), e))?;
+            let mut segments = Vec::with_capacity(parsed.segments.len());
+            for (uri, d) in &parsed.segments {
+                segments.push((*d, tokio::fs::metadata(stream_dir.join(uri)).await?.len()));
+            }
+            audio.push(RestAudio {
+                info: track.info,
+                stream,
+                codecs: track.codecs,
+                playlist,
+                segments,
+                peak_bps: track.stats.peak_bps,
+                average_bps: track.stats.average_bps,
+                duration: track.stats.duration,
+            });
+        }
+        // publish_audio may have left out a track that produced nothing.
+        mpd = Some(tokio::fs::read_to_string(out_dir.join(DASH_MANIFEST)).await?);
+    }
+    for name in [
+        DASH_MANIFEST.to_string(),
+        format!("{STREAM_DIR}/master.m3u8"),
+    ] {
+        let _ = tokio::fs::remove_file(out_dir.join(name)).await;
+    }
+    let packaged = audio.iter().map(|a| a.duration).fold(0.0, f64::max);
+    let text = subtitles::write_tracks(out_dir, extracted, packaged.max(plan.duration)).await?;
+    warnings.extend(text.warnings);
+
+    let thumbnail_ok = tokio::fs::metadata(out_dir.join(THUMBNAIL))
+        .await
+        .map(|m| m.len() > 0)
+        .unwrap_or(false);
+    if !thumbnail_ok {
+        // As a single encode does: the trim window missed every frame (a duration the
+        // container overstated), so the first frame.
+        match input {
+            Input::File(path) => {
+                video::fallback_thumbnail(path, out_dir, v, &plan.picture, &budget).await?
+            }
+            Input::Url(_) => {
+                return Err(MediaError::unusable(
+                    "no frame of the video could be decoded",
+                ))
+            }
+        }
+    }
+    let sprite = out_dir.join(STORYBOARD_IMAGE);
+    let placed = {
+        let (tiles, sprite) = (tiles.clone(), sprite.clone());
+        tokio::task::spawn_blocking(move || layout.assemble(&tiles, &sprite))
+            .await
+            .map_err(|e| MediaError::Io(std::io::Error::other(e)))?
+    };
+    let _ = tokio::fs::remove_dir_all(&tiles).await;
+    let storyboard = placed? > 0;
+    if !storyboard {
+        let _ = tokio::fs::remove_file(&sprite).await;
+    }
+
+    let mut files = Vec::new();
+    let mut entries = tokio::fs::read_dir(&stream_dir).await?;
+    while let Some(entry) = entries.next_entry().await? {
+        files.push(format!(
+            "{STREAM_DIR}/{}",
+            entry.file_name().to_string_lossy()
+        ));
+    }
+    files.sort();
+    files.push(THUMBNAIL.to_string());
+    if storyboard {
+        files.push(STORYBOARD_IMAGE.to_string());
+    }
+    Ok(RestOutput {
+        audio,
+        mpd,
+        text_tracks: text.tracks,
+        warnings,
+        storyboard,
+        files,
+        wall_seconds: started.elapsed().as_secs_f64(),
+        cpu_seconds: cpu,
+    })
+}
+
+/// The rest's ffmpeg command: the decoded picture (through the plan's chain, as a single
+/// encode does) into the thumbnail and storyboard branches; the audio tracks, encoded as a
+/// single encode encodes them, into the dash muxer (none: no dash output).
+fn rest_args(
+    input: &Input,
+    out_dir: &Path,
+    plan: &ChunkedPlan,
+    audio: &[PlannedTrack],
+    layout: &Layout,
+    opts: &VideoOptions,
+) -> Vec<std::ffi::OsString> {
+    let v = plan.probe.video.as_ref();
+    let mut a = Args::default();
+    a.push_all(["-hide_banner", "-nostdin", "-y", "-loglevel", "error"]);
+    a.push_all(["-nostats", "-progress", "pipe:1"]);
+    if let Some(t) = opts.threads {
+        a.push_all(["-filter_complex_threads", &t.to_string()]);
+    }
+    if let Some((option, decoder)) = v.and_then(|v| v.decoder()) {
+        a.push_all([option.as_str(), decoder]);
+    }
+    a.push("-i");
+    a.push(input.ffmpeg_url());
+    if let Some(v) = v {
+        let chain = plan.picture.chain(v);
+        let mut graph = format!("[0:{}]", v.index);
+        if !chain.is_empty() {
+            graph.push_str(&chain);
+            graph.push(',');
+        }
+        let (tw, th) = thumbnail_size(v);
+        let at = plan.probe.media_duration().unwrap_or(0.0) * THUMBNAIL_AT;
+        graph.push_str(&format!(
+            "split=3[sthumb][sstory][space];[sthumb]trim=start={at:.3},trim=end_frame=1,scale={tw}:{th},setsar=1[thumb];[sstory]{}[story];[space]scale=64:36,setsar=1,format=yuv420p[pace]",
+            layout.filter()
+        ));
+        a.push_all(["-filter_complex", &graph]);
+    }
+    if !audio.is_empty() {
+        // The pacer: a stamp-sized video stream with the rungs' frames and keyframes, so that
+        // the dash muxer cuts the audio segments where a single encode's video makes it cut
+        // them (then dropped).
+        a.push_all(["-map", "[pace]"]);
+        a.push_all(["-c:v", ENCODER, "-preset", &opts.preset]);
+        let k = opts.keyframe_seconds;
+        a.push_all(["-force_key_frames", &format!("expr:gte(t,n_forced*{k})")]);
+        a.push_all(["-sc_threshold", "0"]);
+        if let Some(gop) = plan
+            .probe
+            .video
+            .as_ref()
+            .and_then(|v| gop(plan.picture.fps(v), k))
+        {
+            a.push_all(["-g", &gop.to_string()]);
+        }
+        a.push_all(["-crf", "40", "-fps_mode", "passthrough"]);
+        for t in audio {
+            a.push_all(["-map", &format!("0:{}", t.source_index)]);
+        }
+        a.push_all(["-c:a", "aac", "-profile:a", "aac_low"]);
+        a.push_all(["-b:a", &AUDIO_BITRATE.to_string()]);
+        a.push_all(["-ac", &AUDIO_CHANNELS.to_string(), "-ar", "48000"]);
+        if let Some(t) = opts.threads {
+            a.push_all(["-threads", &t.to_string()]);
+        }
+        a.push_all(["-map_metadata", "-1", "-map_chapters", "-1"]);
+        let mut sets = vec![format!("id={PACER},streams={PACER}")];
+        for (i, t) in audio.iter().enumerate() {
+            let i = i + 1;
+            let role = if t.info.default { "main" } else { "alternate" };
+            a.push_all([
+                &format!("-metadata:s:{i}"),
+                &format!("language={}", t.info.language),
+            ]);
+            a.push_all([&format!("-metadata:s:{i}"), &format!("role={role}")]);
+            sets.push(format!("id={i},streams={i}"));
+        }
+        a.push_all(["-max_muxing_queue_size", "4096"]);
+        a.0.extend(package::dash_args(
+            opts.segment_seconds,
+            &sets.join(" "),
+            &out_dir.join(DASH_MANIFEST),
+        ));
+    }
+    a.push_all(["-map", "[thumb]", "-frames:v", "1", "-q:v", "3"]);
+    a.push_all(["-map_metadata", "-1", "-f", "image2", "-update", "1"]);
+    a.push(crate::probe::file_url(&out_dir.join(THUMBNAIL)));
+    let capacity = layout.capacity().to_string();
+    a.push_all(["-map", "[story]", "-frames:v", &capacity, "-q:v", "5"]);
+    a.push_all(["-map_metadata", "-1", "-f", "image2"]);
+    a.push(crate::probe::file_url(
+        &out_dir.join(TILES_DIR).join("%05d.jpg"),
+    ));
+    a.0
+}
+
+/// Renames the dash muxer's files of output stream `from` to `to` for each pair (init and
+/// media segments, the media playlist and the names in it), through temporary names.
+async fn renumber_files(stream_dir: &Path, map: &[(usize, usize)]) -> Result<()> {
+    let mut moves = Vec::new();
+    let mut entries = tokio::fs::read_dir(stream_dir).await?;
+    while let Some(entry) = entries.next_entry().await? {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let of = package::segment_stream(&name).map(|(n, _)| n).or_else(|| {
+            name.strip_prefix("media_")?
+                .strip_suffix(".m3u8")?
+                .parse()
+                .ok()
+        });
+        let Some(&(from, to)) = of.and_then(|n| map.iter().find(|(f, _)| *f == n)) else {
+            continue;
+        };
+        let renamed = if name.starts_with("media_") {
+            media_playlist_name(to)
+        } else if name.starts_with("init-") {
+            format!("init-{to}.m4s")
+        } else {
+            name.replacen(&format!("chunk-{from}-"), &format!("chunk-{to}-"), 1)
+        };
+        if name.starts_with("media_") {
+            let text = tokio::fs::read_to_string(entry.path()).await?;
+            let text = text
+                .replace(
+                    &format!("\"init-{from}.m4s\""),
+                    &format!("\"init-{to}.m4s\""),
+                )
+                .replace(&format!("\nchunk-{from}-"), &format!("\nchunk-{to}-"));
+            tokio::fs::write(entry.path(), text).await?;
+        }
+        moves.push((name, renamed));
+    }
+    for (from, _) in &moves {
+        tokio::fs::rename(
+            stream_dir.join(from),
+            stream_dir.join(format!("{from}.part")),
+        )
+        .await?;
+    }
+    for (from, to) in &moves {
+        tokio::fs::rename(stream_dir.join(format!("{from}.part")), stream_dir.join(to)).await?;
+    }
+    Ok(())
 }
