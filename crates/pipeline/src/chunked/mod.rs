@@ -226,11 +226,12 @@ pub async fn assemble_at(
 
     let out_dir = work_dir.join("out");
     tokio::fs::create_dir_all(&out_dir).await?;
-    // Only the init segments: CODECS strings come from them.
+    // Only the video streams' init segments, which chunk 0 alone writes: CODECS strings and
+    // the manifests' stream facts come from them.
     let inits: BTreeSet<&String> = chunks
         .iter()
+        .filter(|c| c.index == 0)
         .flat_map(|c| c.files.iter())
-        .chain(rest.files.iter())
         .filter(|f| is_init_segment(f))
         .collect();
     publish::fetch(store, prefix, &out_dir, inits.into_iter()).await?;
