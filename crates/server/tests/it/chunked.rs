@@ -159,6 +159,21 @@ async fn two_workers_encode_chunks_and_one_killed_mid_chunk_loses_only_its_chunk
     assert_eq!(counts["total"], MINUTES, "{counts}");
 
     let item = s.wait_done(&token, &id, 900).await;
+    // The worker that recorded the item removes the encode's working files right after.
+    let chunk_files = format!("media/{id}/chunks/");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while item["status"] == "ready"
+        && !s
+            .state
+            .output_store
+            .list(&chunk_files)
+            .await
+            .unwrap()
+            .is_empty()
+    {
+        assert!(Instant::now() < deadline, "{chunk_files} still there");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     for mut w in workers {
         w.kill().ok();
         w.wait().ok();
@@ -212,13 +227,6 @@ async fn two_workers_encode_chunks_and_one_killed_mid_chunk_loses_only_its_chunk
             assert!((a - b).abs() < 0.0015, "{rung} segment {i}: {a} vs {b}");
         }
     }
-    // The chunked encode's working files are gone.
-    let outputs = s
-        .state
-        .output_store
-        .list(&format!("media/{id}/chunks/"))
-        .await;
-    assert!(outputs.unwrap().is_empty());
 }
 
 /// ffprobe's packets of every stream of the HLS `master` (all variants and renditions): decode
