@@ -122,7 +122,7 @@ while IFS='|' read -r res n; do
   if [ -z "${BN[$res]:-}" ]; then printf "%-10s %9s\n" "${h}p" "only in (a)"; continue; fi
   rung_file "$DA" "$n" "$WORK/a.mp4"; rung_file "$DB" "${BN[$res]}" "$WORK/b.mp4"
   sa=$(ssim "$WORK/a.mp4" "$w" "$h"); sb=$(ssim "$WORK/b.mp4" "$w" "$h")
-  printf "%-10s %9s %9s %9s\n" "${h}p" "$sa" "$sb" "$(awk -v a="$sa" -v b="$sb" 'BEGIN{printf "%+.4f", b-a}')"
+  printf "%-10s %9s %9s %9s\n" "${h}p" "$sa" "$sb" "$(awk -v a="$sa" -v b="$sb" 'BEGIN{printf "%+.5f", b-a}')"
 done < <(variants "$DA")
 
 # Per-part wall times in (b), from the workers' JSON logs (claim → done of each job), and the
