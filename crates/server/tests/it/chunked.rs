@@ -368,3 +368,108 @@ async fn single_job_segments(source: &Path) -> BTreeMap<String, Vec<f64>> {
         })
         .collect()
 }
+
+/// `JOB_RUNNER=oci-container-instances` (against the OCI stand-in, whose "containers" run the
+/// real `mediaserver transcode`): the whole job's container plans the split, every part runs in
+/// its own instance (`--part chunk:N`, `rest`, `assemble`) and the item is recorded from the
+/// assembly's summary. A 20 s video in chunks of 8 s keeps it cheap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn container_instances_run_the_split_each_part_and_the_assembly() {
+    use crate::container_instances::{all_deleted, start_workers, world};
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::Arc;
+
+    let clip = common::ffmpeg_fixture(
+        "chunked-20s-360p.mp4",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=640x360:rate=25:duration=20",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=20",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+            "-movflags",
+            "+faststart",
+        ],
+    );
+    let w = world().await;
+    w.run_transcode(None, Arc::new(AtomicUsize::new(0)));
+    let env = w.env(&[("CHUNK_SECONDS", "8"), ("CHUNK_MIN_SECONDS", "10")]);
+    let s = TestServer::start_with(&env).await;
+    let (stop, handle) = start_workers(&s, &env).await;
+    let token = s.user_token("ci@example.com").await;
+    let id = s.upload_ok(&token, "clip.mp4", common::read(&clip)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let done = s.wait_done(&token, &id, 300).await;
+    stop.cancel();
+    handle.await.unwrap();
+    assert_eq!(done["status"], "ready", "{done}");
+    assert_eq!(done["playable"], true, "{done}");
+    assert!(!done["renditions"].as_array().unwrap().is_empty(), "{done}");
+    assert_eq!(done["audio_tracks"].as_array().unwrap().len(), 1, "{done}");
+    // Recorded where it ran, from the assembly's summary.
+    let duration = done["duration_seconds"].as_f64().unwrap();
+    assert!((duration - 20.0).abs() < 0.2, "{done}");
+
+    // One instance per job, each told which step it runs.
+    let creates = w.standin.container_instances().creates();
+    let mut steps: Vec<String> = creates
+        .iter()
+        .map(|body| {
+            let args: Vec<String> =
+                serde_json::from_value(body["containers"][0]["arguments"].clone()).unwrap();
+            assert_eq!(args[0], "transcode");
+            assert_eq!(args[2], format!("oci://standinns/media/media/{id}"));
+            args[3..].join(" ")
+        })
+        .collect();
+    steps.sort();
+    assert_eq!(
+        steps,
+        [
+            "--part assemble",
+            "--part chunk:0",
+            "--part chunk:1",
+            "--part chunk:2",
+            "--part rest",
+            "--split"
+        ]
+    );
+    let all = jobs(&s, &id).await;
+    assert_eq!(all.len(), 6);
+    assert!(all.iter().all(|j| j.status == JobStatus::Done), "{all:?}");
+    assert!(all_deleted(&w.standin));
+
+    // What the containers published plays: the master names every rung and the audio.
+    let master = s
+        .client
+        .get(s.url(done["signed"]["hls"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(master.contains("#EXT-X-STREAM-INF"), "{master}");
+    assert!(master.contains("TYPE=AUDIO"), "{master}");
+    let keys = s
+        .state
+        .output_store
+        .list(&format!("media/{id}/chunks/"))
+        .await
+        .unwrap();
+    assert!(keys.is_empty(), "{keys:?}");
+}
