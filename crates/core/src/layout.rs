@@ -107,6 +107,9 @@ pub fn text_track_playlist(track_id: &str) -> String {
 pub const CHUNKS_DIR: &str = "chunks/";
 /// The whole-source decisions every chunk job and the assemble step share (JSON).
 pub const CHUNK_PLAN: &str = "chunks/plan.json";
+/// The source's video stream as probed by the split (JSON): what the item records as its
+/// `source` once the chunks are assembled.
+pub const CHUNK_SOURCE: &str = "chunks/source.json";
 /// The prefix of an item's chunk files (`media/{id}/chunks/`).
 pub fn chunks_prefix(media_id: &MediaId) -> String {
     output_key(media_id, CHUNKS_DIR)

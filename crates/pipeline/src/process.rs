@@ -237,7 +237,7 @@ pub(crate) fn video_options(
 /// convenience made from outputs that already play: a failure other than cancellation leaves
 /// the item without them, with a warning, rather than failing (and re-encoding) the whole job;
 /// `mediaserver backfill-downloads` can make them later.
-async fn downloads(
+pub(crate) async fn downloads(
     out_dir: &Path,
     settings: &ProcessSettings,
     cancel: &CancellationToken,

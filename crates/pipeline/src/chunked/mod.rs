@@ -122,6 +122,7 @@ pub async fn split_at(
     };
     let n = u32::try_from(plan.chunks())
         .map_err(|_| PipelineError::Unusable("the video is too long to be chunked".into()))?;
+    records::put(store, prefix, layout::CHUNK_SOURCE, &info.video).await?;
     records::put(store, prefix, layout::CHUNK_PLAN, &plan).await?;
     tracing::info!(
         chunks = n,
@@ -242,6 +243,22 @@ pub async fn assemble_at(
     publish::delete(store, prefix, &assembled.delete).await;
 
     let out = &assembled.output;
+    let mut warnings = out.warnings.clone();
+    for w in &rest.warnings {
+        if !warnings.contains(w) {
+            warnings.push(w.clone());
+        }
+    }
+    // The downloads, remuxed from the published streams as a single job's are from its own
+    // (a failure leaves the item without them, with a warning).
+    let streams = work_dir.join("streams");
+    crate::backfill::fetch_streams(store, prefix, &streams).await?;
+    let downloads = process::downloads(&streams, settings, cancel, &mut warnings).await?;
+    let made: Vec<String> = downloads.iter().map(|d| d.path.clone()).collect();
+    publish::files(store, &streams, prefix, &made).await?;
+    let source: Option<probe::VideoInfo> = records::get(store, prefix, layout::CHUNK_SOURCE)
+        .await?
+        .flatten();
     let chunk_files = format!("{prefix}{}", layout::CHUNKS_DIR);
     let bytes = store
         .list(prefix)
@@ -250,12 +267,6 @@ pub async fn assemble_at(
         .filter(|o| !o.key.starts_with(&chunk_files))
         .map(|o| o.size as i64)
         .sum();
-    let mut warnings = out.warnings.clone();
-    for w in &rest.warnings {
-        if !warnings.contains(w) {
-            warnings.push(w.clone());
-        }
-    }
     let outputs = MediaOutputs {
         renditions: out.renditions.iter().map(process::rendition).collect(),
         hls: Some(out.hls_master.clone()),
@@ -266,6 +277,8 @@ pub async fn assemble_at(
         audio_tracks: out.audio_tracks.iter().map(process::audio_track).collect(),
         warnings,
         text_tracks: out.text_tracks.iter().map(process::text_track).collect(),
+        source: source.map(|v| process::source_video(&v, out)),
+        downloads,
         ..Default::default()
     };
     Ok(MediaReady {

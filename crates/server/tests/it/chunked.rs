@@ -187,6 +187,17 @@ async fn two_workers_encode_chunks_and_one_killed_mid_chunk_loses_only_its_chunk
         log(1)
     );
     assert!(item.get("chunks").is_none(), "{item}");
+    // Recorded as a single job records it: the source stream, the downloads.
+    assert_eq!(item["source"]["codec"], "h264", "{item}");
+    assert_eq!(item["source"]["width"], 640, "{item}");
+    let downloads: Vec<&str> = item["downloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    assert!(downloads.contains(&"audio"), "{item}");
+    assert!(downloads.len() >= 2, "{item}");
 
     // The queue: every chunk, the rest and one assemble job done; only the interrupted chunk
     // ran twice.
@@ -420,6 +431,8 @@ async fn container_instances_run_the_split_each_part_and_the_assembly() {
     assert_eq!(done["playable"], true, "{done}");
     assert!(!done["renditions"].as_array().unwrap().is_empty(), "{done}");
     assert_eq!(done["audio_tracks"].as_array().unwrap().len(), 1, "{done}");
+    assert_eq!(done["source"]["codec"], "h264", "{done}");
+    assert!(!done["downloads"].as_array().unwrap().is_empty(), "{done}");
     // Recorded where it ran, from the assembly's summary.
     let duration = done["duration_seconds"].as_f64().unwrap();
     assert!((duration - 20.0).abs() < 0.2, "{done}");
