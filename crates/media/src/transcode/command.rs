@@ -112,13 +112,15 @@ pub(super) fn build_args(p: &Plan) -> Vec<OsString> {
             p.extras.rung_outputs(i)
         ));
     }
-    if stills {
-        let (tw, th) = thumbnail_size(p.video);
-        let at = p.duration.map(|d| d * THUMBNAIL_AT).unwrap_or(0.0);
-        graph.push_str(&format!(
-            ";[sthumb]trim=start={at:.3},trim=end_frame=1,scale={tw}:{th},setsar=1[thumb]"
-        ));
-        graph.push_str(&format!(";[sstory]{}[story]", p.layout.filter()));
+    let without_stills = graph.len();
+    let (tw, th) = thumbnail_size(p.video);
+    let at = p.duration.map(|d| d * THUMBNAIL_AT).unwrap_or(0.0);
+    graph.push_str(&format!(
+        ";[sthumb]trim=start={at:.3},trim=end_frame=1,scale={tw}:{th},setsar=1[thumb]"
+    ));
+    graph.push_str(&format!(";[sstory]{}[story]", p.layout.filter()));
+    if !stills {
+        graph.truncate(without_stills);
     }
     a.push_all(["-filter_complex", &graph]);
 

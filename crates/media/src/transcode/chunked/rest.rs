@@ -112,8 +112,13 @@ pub async fn encode_rest(
             publish_audio(out_dir, &stream_dir, &xml, rungs, &planned, &audio_reps).await?;
         warnings.extend(published.warnings);
         for (i, track) in published.tracks.into_iter().enumerate() {
-            let stream: usize = track.stats.uri[6..track.stats.uri.len() - 5]
-                .parse()
+            // `media_{stream}.m3u8`, as publish_audio names what it finalised.
+            let stream = track
+                .stats
+                .uri
+                .strip_prefix("media_")
+                .and_then(|n| n.strip_suffix(".m3u8"))
+                .and_then(|n| n.parse().ok())
                 .unwrap_or(rungs + i);
             let playlist = tokio::fs::read_to_string(stream_dir.join(&track.stats.uri)).await?;
             let parsed = repair_media_playlist(&playlist)
@@ -234,10 +239,16 @@ fn rest_args(
         }
         let (tw, th) = thumbnail_size(v);
         let at = plan.probe.media_duration().unwrap_or(0.0) * THUMBNAIL_AT;
+        let pacer = !audio.is_empty();
         graph.push_str(&format!(
-            "split=3[sthumb][sstory][space];[sthumb]trim=start={at:.3},trim=end_frame=1,scale={tw}:{th},setsar=1[thumb];[sstory]{}[story];[space]scale=64:36,setsar=1,format=yuv420p[pace]",
+            "split={}[sthumb][sstory]{};[sthumb]trim=start={at:.3},trim=end_frame=1,scale={tw}:{th},setsar=1[thumb];[sstory]{}[story]",
+            if pacer { 3 } else { 2 },
+            if pacer { "[space]" } else { "" },
             layout.filter()
         ));
+        if pacer {
+            graph.push_str(";[space]scale=64:36,setsar=1,format=yuv420p[pace]");
+        }
         a.push_all(["-filter_complex", &graph]);
     }
     if !audio.is_empty() {
