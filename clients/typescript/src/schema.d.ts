@@ -1392,6 +1392,24 @@ export interface components {
         };
         /** @description A WebVTT (`WEBVTT` first) or SubRip file, UTF-8, at most 5 MiB. */
         CaptionFile: string;
+        /** @description How far a chunked item's chunk jobs are (the item JSON's `chunks`). */
+        ChunkCounts: {
+            /**
+             * Format: int32
+             * @description Chunks encoded.
+             */
+            done: number;
+            /**
+             * Format: int32
+             * @description Chunks a worker is encoding now.
+             */
+            running: number;
+            /**
+             * Format: int32
+             * @description Chunks the item's video was split into.
+             */
+            total: number;
+        };
         ClipRequest: {
             /**
              * Format: double
@@ -1718,6 +1736,7 @@ export interface components {
         MediaView: {
             /** @description Every published audio track, default first. */
             audio_tracks: components["schemas"]["AudioTrackView"][];
+            chunks?: null | components["schemas"]["ChunkCounts"];
             content_type: string;
             /** Format: date-time */
             created_at: string;

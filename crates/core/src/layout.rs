@@ -102,6 +102,37 @@ pub fn text_track_vtt(track_id: &str) -> String {
 pub fn text_track_playlist(track_id: &str) -> String {
     format!("{STREAM_DIR}text-{track_id}.m3u8")
 }
+/// A chunked item's working files (plan and per-part records), under its outputs prefix;
+/// deleted by the assemble step. Never served: playback resolves only published names.
+pub const CHUNKS_DIR: &str = "chunks/";
+/// The whole-source decisions every chunk job and the assemble step share (JSON).
+pub const CHUNK_PLAN: &str = "chunks/plan.json";
+/// The source's video stream as probed by the split (JSON): what the item records as its
+/// `source` once the chunks are assembled.
+pub const CHUNK_SOURCE: &str = "chunks/source.json";
+/// The prefix of an item's chunk files (`media/{id}/chunks/`).
+pub fn chunks_prefix(media_id: &MediaId) -> String {
+    output_key(media_id, CHUNKS_DIR)
+}
+/// The object key of an item's chunk plan (`media/{id}/chunks/plan.json`).
+pub fn chunk_plan(media_id: &MediaId) -> String {
+    output_key(media_id, CHUNK_PLAN)
+}
+/// Chunk `index`'s record, relative to the item's outputs: written last by its job, so a chunk
+/// whose record exists is done.
+pub fn chunk_record_name(index: u32) -> String {
+    format!("{CHUNKS_DIR}{index}.json")
+}
+/// The rest job's record, relative to the item's outputs.
+pub const CHUNK_REST_RECORD: &str = "chunks/rest.json";
+/// The object key of chunk `index`'s record (`media/{id}/chunks/{index}.json`).
+pub fn chunk_record(media_id: &MediaId, index: u32) -> String {
+    output_key(media_id, &chunk_record_name(index))
+}
+/// The object key of the rest job's record (`media/{id}/chunks/rest.json`).
+pub fn chunk_rest_record(media_id: &MediaId) -> String {
+    output_key(media_id, CHUNK_REST_RECORD)
+}
 /// The summary a job container writes last.
 pub const SUMMARY_OBJECT: &str = "transcode.json";
 /// The object a job container rewrites while it encodes.
@@ -137,6 +168,19 @@ pub mod public {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunk_files_are_under_the_items_outputs() {
+        let id: MediaId = "0190a5b2-0000-7000-8000-000000000000".parse().unwrap();
+        let base = "media/0190a5b2-0000-7000-8000-000000000000/";
+        assert_eq!(chunks_prefix(&id), format!("{base}chunks/"));
+        assert_eq!(chunk_plan(&id), format!("{base}chunks/plan.json"));
+        assert_eq!(chunk_record(&id, 7), format!("{base}chunks/7.json"));
+        assert_eq!(chunk_rest_record(&id), format!("{base}chunks/rest.json"));
+        // Under the outputs prefix: deleting an item's outputs deletes them too.
+        assert!(chunk_record(&id, 0).starts_with(&outputs_prefix(&id)));
+        assert!(is_output_key(&chunk_plan(&id)));
+    }
 
     #[test]
     fn keys_and_prefixes() {

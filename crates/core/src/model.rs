@@ -75,6 +75,33 @@ string_enum!(
     }
 );
 string_enum!(
+    /// What a job does (issue 15, chunked encoding): `whole` processes the item (and, for a
+    /// long video, becomes the split step that queues the others); `chunk` encodes the video
+    /// rungs of one time range; `rest` everything else of a chunked item (audio, text tracks,
+    /// thumbnail, storyboard); `assemble` writes the playlists and records the item ready.
+    JobKind, "job kind" {
+        Whole => "whole", Chunk => "chunk", Rest => "rest", Assemble => "assemble",
+    }
+);
+
+impl JobKind {
+    /// A part of a chunked item: one of the siblings the assemble step waits for.
+    pub fn is_part(self) -> bool {
+        matches!(self, JobKind::Chunk | JobKind::Rest)
+    }
+}
+
+/// How far a chunked item's chunk jobs are (the item JSON's `chunks`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+pub struct ChunkCounts {
+    /// Chunks the item's video was split into.
+    pub total: u32,
+    /// Chunks encoded.
+    pub done: u32,
+    /// Chunks a worker is encoding now.
+    pub running: u32,
+}
+string_enum!(
     /// Who announced an original (its "object created" event's `source`): a one-request
     /// upload, a finished tus or direct upload, a bucket notification (OCI Events, S3), or
     /// `mediaserver watch`. Stored as this text; every value is written by this server, so an
@@ -409,6 +436,9 @@ pub struct Job {
     pub id: JobId,
     pub media_id: MediaId,
     pub status: JobStatus,
+    pub kind: JobKind,
+    /// Which chunk a `chunk` job encodes (0-based); `None` for every other kind.
+    pub chunk_index: Option<u32>,
     /// Claims so far, including the current one.
     pub attempts: i32,
     pub max_attempts: i32,
@@ -741,6 +771,7 @@ mod tests {
         check(Role::ALL);
         check(Scope::ALL);
         check(JobStatus::ALL);
+        check(JobKind::ALL);
         check(ObjectSource::ALL);
         check(UploadProtocol::ALL);
         check(UploadStatus::ALL);

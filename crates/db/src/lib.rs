@@ -12,6 +12,7 @@
 mod accounts;
 pub mod admin;
 mod analytics;
+mod chunks;
 mod database;
 mod error;
 mod library;
@@ -31,6 +32,7 @@ mod webhooks;
 pub use accounts::Accounts;
 pub use admin::Admin;
 pub use analytics::Analytics;
+pub use chunks::{ChunkQueue, PartCompleted};
 pub use database::Database;
 pub use error::{Cause, DbError, Result};
 pub use media_items::{MediaItems, Recorded};
@@ -49,6 +51,7 @@ pub trait Repo:
     + MediaItems
     + Processing
     + JobQueue
+    + ChunkQueue
     + Uploads
     + Admin
     + Webhooks
@@ -63,6 +66,8 @@ impl<T> Repo for T where
         + MediaItems
         + Processing
         + JobQueue
+        + ChunkQueue
+        + ChunkQueue
         + Uploads
         + Admin
         + Webhooks

@@ -39,6 +39,7 @@ macro_rules! usage_cols {
 mod accounts;
 mod admin;
 mod analytics;
+mod chunks;
 mod media_items;
 mod processing;
 mod queue;

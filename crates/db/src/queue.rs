@@ -109,7 +109,7 @@ macro_rules! insert_job_sql {
         concat!(
             "INSERT INTO jobs (",
             $crate::rows::job_cols!(),
-            ", priority) VALUES ($1, $2, 'queued', 0, $3, $4, NULL, NULL, NULL, $4, $4, \
+            ", priority) VALUES ($1, $2, 'queued', 0, $3, $4, NULL, NULL, NULL, $4, $4, 'whole', NULL, \
              (SELECT CASE WHEN kind = 'image' THEN 0 ELSE 1 END FROM media WHERE id = $2))"
         )
     };
@@ -200,6 +200,7 @@ macro_rules! impl_queue {
                     .await
                     .map_err(Self::db_err)?;
                     self.fail_media_on(&mut **tx, &media_id, &error).await?;
+                    self.cancel_parts_in(&mut **tx, &media_id, &job_id).await?;
                     ::tracing::warn!(
                         job_id,
                         media_id,
@@ -337,6 +338,8 @@ macro_rules! impl_queue {
                 let status: JobStatus = $crate::shared::parse_column(&status, "job status")?;
                 if status == JobStatus::Failed {
                     self.fail_media_on(&mut tx, &media_id, error).await?;
+                    self.cancel_parts_in(&mut tx, &media_id, job_id.as_str())
+                        .await?;
                 } else {
                     self.notify_jobs(&mut tx).await?;
                 }

@@ -27,6 +27,7 @@ macro_rules! impl_repo {
         $crate::media_items::impl_media_items!($repo);
         $crate::processing::impl_processing!($repo, $db);
         $crate::queue::impl_queue!($repo, $db, $lock);
+        $crate::chunks::impl_chunks!($repo, $db, ::sqlx);
         $crate::uploads::impl_uploads!($repo, $row);
         $crate::webhooks::impl_webhooks!($repo, $db, $row, $lock);
         $crate::analytics::impl_analytics!($repo);

@@ -51,7 +51,7 @@ macro_rules! event_cols {
 macro_rules! job_cols {
     () => {
         "id, media_id, status, attempts, max_attempts, run_after, lease_owner, \
-         lease_expires_at, last_error, created_at, updated_at"
+         lease_expires_at, last_error, created_at, updated_at, kind, chunk_index"
     };
 }
 pub(crate) use {api_key_cols, event_cols, job_cols, media_cols, user_cols};
@@ -170,6 +170,11 @@ macro_rules! impl_rows {
                     id: parse_column(&get_s("id")?, "job id")?,
                     media_id: parse_column(&get_s("media_id")?, "media id")?,
                     status: parse_column(&get_s("status")?, "job status")?,
+                    kind: parse_column(&get_s("kind")?, "job kind")?,
+                    chunk_index: $crate::shared::chunk_index(
+                        row.try_get::<Option<i32>, _>("chunk_index")
+                            .map_err(Self::db_err)?,
+                    )?,
                     attempts: row.try_get("attempts").map_err(Self::db_err)?,
                     max_attempts: row.try_get("max_attempts").map_err(Self::db_err)?,
                     run_after: row.try_get("run_after").map_err(Self::db_err)?,

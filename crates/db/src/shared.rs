@@ -66,3 +66,15 @@ where
 {
     T::from_str(value).map_err(|e| DbError::other(format!("bad {column} in database"), e))
 }
+
+/// A job's `chunk_index` column: a negative one was not written by this server.
+pub(crate) fn chunk_index(value: Option<i32>) -> Result<Option<u32>, DbError> {
+    value
+        .map(|v| {
+            u32::try_from(v).map_err(|_| DbError::Other {
+                context: format!("bad chunk index in database: {v}"),
+                source: None,
+            })
+        })
+        .transpose()
+}

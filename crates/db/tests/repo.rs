@@ -187,6 +187,8 @@ mod admin;
 mod analytics;
 #[path = "repo/backend.rs"]
 mod backend;
+#[path = "repo/chunks.rs"]
+mod chunks;
 #[path = "repo/media.rs"]
 mod media_items;
 #[path = "repo/mysql.rs"]

@@ -135,7 +135,11 @@ async fn backfill_one(
 
 /// Copies the item's published stream folder (playlists and segments; not the DASH manifest or
 /// text tracks) into `out/stream/`.
-async fn fetch_streams(store: &dyn Storage, prefix: &str, out: &Path) -> Result<(), PipelineError> {
+pub(crate) async fn fetch_streams(
+    store: &dyn Storage,
+    prefix: &str,
+    out: &Path,
+) -> Result<(), PipelineError> {
     let stream_prefix = format!("{prefix}{}", layout::STREAM_DIR);
     let local = out.join(transcode::STREAM_DIR);
     tokio::fs::create_dir_all(&local).await?;

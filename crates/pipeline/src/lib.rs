@@ -5,6 +5,7 @@
 //! webhooks. Knows nothing of HTTP.
 
 pub mod backfill;
+pub mod chunked;
 pub mod encode_report;
 mod error;
 pub mod pictures;
@@ -17,6 +18,7 @@ pub mod worker;
 
 pub use error::PipelineError;
 pub use mediaserver_core::ErrorChain;
+pub use mediaserver_media::transcode::chunked::ChunkSettings;
 pub use mediaserver_media::transcode::{DownloadRenditions, LadderMode};
 /// The video codecs items are published in, and their settings (`VIDEO_CODECS`).
 pub mod codecs {
@@ -31,6 +33,6 @@ pub use runner::container_instances::{ContainerInstancesRunner, InstanceTemplate
 pub use runner::in_process::InProcessRunner;
 pub use runner::remote::{TranscodeProgress, PROGRESS_OBJECT, SUMMARY_OBJECT};
 pub use runner::scratch::ScratchSettings;
-pub use runner::{JobRunner, RunContext};
+pub use runner::{JobDone, JobRunner, RunContext};
 pub use webhook::{DeliveryPolicy, WebhookSender};
 pub use worker::{Pipeline, WorkerSettings};

@@ -21,6 +21,9 @@ pub struct ProcessSettings {
     pub codecs: transcode::CodecOptions,
     /// How rungs spend bits (`LADDER_MODE`).
     pub ladder_mode: transcode::LadderMode,
+    /// When a long video is encoded as chunks by many jobs (`CHUNK_SECONDS`,
+    /// `CHUNK_MIN_SECONDS`; the queue's workers only, not `mediaserver transcode SRC DEST`).
+    pub chunks: transcode::chunked::ChunkSettings,
 }
 
 impl Default for ProcessSettings {
@@ -31,6 +34,7 @@ impl Default for ProcessSettings {
             downloads: transcode::DownloadRenditions::default(),
             codecs: transcode::CodecOptions::default(),
             ladder_mode: transcode::LadderMode::Adaptive,
+            chunks: transcode::chunked::ChunkSettings::default(),
         }
     }
 }
@@ -45,7 +49,7 @@ pub struct Processed {
     pub outputs: MediaOutputs,
 }
 
-const PROBE_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const PROBE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A clip's input: `clip`'s range of `input`, cut frame-accurately into `dest` (Matroska), which
 /// is then processed in its place.
@@ -129,16 +133,7 @@ async fn process_av(
         ));
     }
     if kind == MediaKind::Video && has_video {
-        let opts = transcode::VideoOptions {
-            preset: settings.preset.clone(),
-            ladder: ladder::DEFAULT_LADDER.to_vec(),
-            timeout: settings.timeout,
-            cancel: cancel.clone(),
-            packaging,
-            codecs: settings.codecs.clone(),
-            ladder_mode: settings.ladder_mode,
-            ..Default::default()
-        };
+        let opts = video_options(settings, cancel.clone(), packaging);
         let out = transcode::video(input, out_dir, &info, &opts, |p: transcode::Progress| {
             progress(p.fraction)
         })
@@ -220,11 +215,29 @@ async fn process_av(
     }
 }
 
+/// How a video item is encoded: the same for a single job and for every part of a chunked one.
+pub(crate) fn video_options(
+    settings: &ProcessSettings,
+    cancel: CancellationToken,
+    packaging: Option<transcode::PackagingSender>,
+) -> transcode::VideoOptions {
+    transcode::VideoOptions {
+        preset: settings.preset.clone(),
+        ladder: ladder::DEFAULT_LADDER.to_vec(),
+        timeout: settings.timeout,
+        cancel,
+        packaging,
+        codecs: settings.codecs.clone(),
+        ladder_mode: settings.ladder_mode,
+        ..Default::default()
+    }
+}
+
 /// The downloads of a finished encode in `out_dir` (before its size is counted). They are a
 /// convenience made from outputs that already play: a failure other than cancellation leaves
 /// the item without them, with a warning, rather than failing (and re-encoding) the whole job;
 /// `mediaserver backfill-downloads` can make them later.
-async fn downloads(
+pub(crate) async fn downloads(
     out_dir: &Path,
     settings: &ProcessSettings,
     cancel: &CancellationToken,
@@ -267,7 +280,7 @@ pub fn download(d: &transcode::DownloadInfo) -> Download {
     }
 }
 
-fn rendition(r: &transcode::RenditionInfo) -> Rendition {
+pub(crate) fn rendition(r: &transcode::RenditionInfo) -> Rendition {
     Rendition {
         name: r.name.clone(),
         width: r.width as i32,
@@ -278,7 +291,7 @@ fn rendition(r: &transcode::RenditionInfo) -> Rendition {
     }
 }
 
-fn audio_track(t: &transcode::AudioTrackInfo) -> AudioTrack {
+pub(crate) fn audio_track(t: &transcode::AudioTrackInfo) -> AudioTrack {
     AudioTrack {
         id: t.id as i32,
         language: t.language.clone(),
@@ -288,7 +301,7 @@ fn audio_track(t: &transcode::AudioTrackInfo) -> AudioTrack {
     }
 }
 
-fn text_track(t: &transcode::TextTrackInfo) -> TextTrack {
+pub(crate) fn text_track(t: &transcode::TextTrackInfo) -> TextTrack {
     TextTrack {
         id: t.id.clone(),
         language: t.language.clone(),
@@ -302,7 +315,7 @@ fn text_track(t: &transcode::TextTrackInfo) -> TextTrack {
 }
 
 /// The source stream as probed, with what the encode decided (rate, tone-map, deinterlace).
-fn source_video(v: &probe::VideoInfo, out: &transcode::VideoOutput) -> SourceVideo {
+pub(crate) fn source_video(v: &probe::VideoInfo, out: &transcode::VideoOutput) -> SourceVideo {
     SourceVideo {
         codec: v.codec.clone(),
         width: v.width as i32,
@@ -381,7 +394,7 @@ pub async fn list_files(dir: &Path) -> std::io::Result<Vec<(PathBuf, String)>> {
     Ok(out)
 }
 
-async fn dir_size(dir: &Path) -> Result<i64, PipelineError> {
+pub(crate) async fn dir_size(dir: &Path) -> Result<i64, PipelineError> {
     let mut total = 0i64;
     for (path, _) in list_files(dir).await? {
         total += tokio::fs::metadata(&path).await?.len() as i64;

@@ -12,13 +12,13 @@
 //! result that cannot be recorded because the database is unreachable is recorded once it is
 //! back, while the heartbeat keeps the lease, instead of being thrown away.
 
-use crate::runner::{JobRunner, RunContext};
+use crate::runner::{JobDone, JobRunner, RunContext};
 use crate::webhook::WebhookSender;
 use crate::{ErrorChain, PipelineError};
 use chrono::Utc;
 use mediaserver_core::layout::outputs_prefix;
-use mediaserver_core::{Job, JobId, JobStatus, MediaId, Retry, RetryPolicy};
-use mediaserver_db::{DbError, DynRepo, MediaReady};
+use mediaserver_core::{Job, JobId, JobKind, JobStatus, MediaId, Retry, RetryPolicy};
+use mediaserver_db::{DbError, DynRepo, MediaReady, PartCompleted};
 use mediaserver_storage::Storage;
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,7 +65,7 @@ pub struct Pipeline {
 // One short-lived value per job: boxing the large variant would buy nothing.
 #[allow(clippy::large_enum_variant)]
 enum Outcome {
-    Done(Result<MediaReady, PipelineError>),
+    Done(Result<JobDone, PipelineError>),
     HandedBack,
 }
 
@@ -158,7 +158,11 @@ impl Pipeline {
         } else {
             match outcome {
                 Outcome::HandedBack => self.hand_back(&held).await,
-                Outcome::Done(Ok(ready)) => self.finish(&held, ready).await,
+                Outcome::Done(Ok(JobDone::Ready(ready))) => self.finish(&held, ready).await,
+                Outcome::Done(Ok(JobDone::Split { chunks })) => {
+                    self.finish_split(&held, chunks).await
+                }
+                Outcome::Done(Ok(JobDone::Part)) => self.finish_part(&held).await,
                 Outcome::Done(Err(e)) => self.fail(&held, e).await,
             }
         }
@@ -218,11 +222,61 @@ impl Pipeline {
         if let Err(e) = completed {
             tracing::error!(error = %ErrorChain(&e), "could not mark the job done");
         }
+        if job.kind == JobKind::Assemble {
+            crate::chunked::clean_up(self.output_store.as_ref(), &job.media_id).await;
+        }
         tracing::info!("media ready");
         if let Some(report) = &ready.outputs.encode {
             crate::encode_report::record_metrics(report);
         }
         self.wake_webhooks();
+    }
+
+    /// A whole job became the split: its parts are queued as it completes.
+    async fn finish_split(&self, held: &Held<'_>, chunks: u32) {
+        let job = held.job;
+        let split = self
+            .persist(held, "queue the chunk jobs", || {
+                self.repo
+                    .split_job(&job.id, held.worker, chunks, job.max_attempts)
+            })
+            .await;
+        match split {
+            Ok(true) => {
+                crate::chunked::metrics::split(chunks);
+                tracing::info!(chunks, "split into chunk jobs")
+            }
+            Ok(false) => tracing::warn!("the job was no longer ours; its split was not queued"),
+            Err(e) => self.fail(held, e.into()).await,
+        }
+    }
+
+    /// A chunk or the rest is done; the last of them queues the assemble job.
+    async fn finish_part(&self, held: &Held<'_>) {
+        let job = held.job;
+        let done = self
+            .persist(held, "mark the part done", || {
+                self.repo.complete_part(&job.id, held.worker)
+            })
+            .await;
+        match done {
+            Ok(PartCompleted::AssembleQueued) => {
+                crate::chunked::metrics::part_done(job.kind);
+                tracing::info!("last part done; assemble job queued")
+            }
+            Ok(PartCompleted::Done) => {
+                crate::chunked::metrics::part_done(job.kind);
+                tracing::info!("part done")
+            }
+            Ok(PartCompleted::NotHeld) => {
+                tracing::warn!("the part was no longer ours (cancelled or taken over)");
+                // Deleted while this part encoded: what it just published would be orphaned.
+                if let Ok(None) = self.repo.get_media(&job.media_id).await {
+                    self.unpublish_quietly(&job.media_id).await;
+                }
+            }
+            Err(e) => self.fail(held, e.into()).await,
+        }
     }
 
     async fn fail(&self, held: &Held<'_>, error: PipelineError) {
@@ -321,7 +375,7 @@ impl Pipeline {
         &self,
         job: &Job,
         cancel: CancellationToken,
-    ) -> Result<MediaReady, PipelineError> {
+    ) -> Result<JobDone, PipelineError> {
         let media = self
             .repo
             .get_media(&job.media_id)
@@ -344,6 +398,11 @@ impl Pipeline {
     /// Turns `playable` off, keeping the published objects for the next attempt (waiting for
     /// an unreachable database like the result itself).
     async fn hide(&self, held: &Held<'_>) {
+        // A chunked item's parts publish under final names that a retry rewrites alike: what
+        // plays stays playable while one part is retried.
+        if held.job.kind != JobKind::Whole {
+            return;
+        }
         let id = &held.job.media_id;
         let hidden = self
             .persist(held, "take the item off playback", || async move {

@@ -34,6 +34,7 @@ pub fn in_process_runner(config: &Config) -> InProcessRunner {
             downloads: config.jobs.downloads,
             codecs: config.codecs.clone(),
             ladder_mode: config.jobs.ladder_mode,
+            chunks: config.jobs.chunks,
         },
         ScratchSettings::for_lease(Duration::from_secs(config.jobs.lease_secs)),
     )
@@ -105,6 +106,15 @@ pub async fn job_runner(config: &Config) -> anyhow::Result<Option<Arc<ContainerI
     environment.insert(
         "LADDER_MODE".to_string(),
         config.jobs.ladder_mode.to_string(),
+    );
+    // The container of a whole job decides whether it splits (`transcode --split`).
+    environment.insert(
+        "CHUNK_SECONDS".to_string(),
+        config.jobs.chunks.chunk_seconds.to_string(),
+    );
+    environment.insert(
+        "CHUNK_MIN_SECONDS".to_string(),
+        config.jobs.chunks.min_seconds.to_string(),
     );
     environment.insert(
         "TRANSCODE_TIMEOUT_SECONDS".to_string(),

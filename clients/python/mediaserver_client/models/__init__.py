@@ -19,6 +19,7 @@ from .beacon_type_4 import BeaconType4
 from .beacon_type_4_event import BeaconType4Event
 from .beacon_type_5 import BeaconType5
 from .beacon_type_5_event import BeaconType5Event
+from .chunk_counts import ChunkCounts
 from .clip_request import ClipRequest
 from .create_tus_resumable import CreateTusResumable
 from .created_api_key import CreatedApiKey
@@ -119,6 +120,7 @@ __all__ = (
     "BeaconType4Event",
     "BeaconType5",
     "BeaconType5Event",
+    "ChunkCounts",
     "ClipRequest",
     "CreatedApiKey",
     "CreatedInvitation",

@@ -17,6 +17,7 @@ import datetime
 
 if TYPE_CHECKING:
   from ..models.audio_track_view import AudioTrackView
+  from ..models.chunk_counts import ChunkCounts
   from ..models.download_view import DownloadView
   from ..models.encode_report import EncodeReport
   from ..models.playback_view import PlaybackView
@@ -68,6 +69,7 @@ class MediaView:
                 `public` (also listed).
             warnings (list[str]): What processing left out of the source and why (e.g. an audio track that could not be
                 decoded); the item is published without it.
+            chunks (ChunkCounts | None | Unset):
             duration_seconds (float | None | Unset):
             encode (EncodeReport | None | Unset):
             error (None | str | Unset): Why processing failed, when `status` is `failed`.
@@ -105,6 +107,7 @@ class MediaView:
     variants: list[VariantView]
     visibility: Visibility
     warnings: list[str]
+    chunks: ChunkCounts | None | Unset = UNSET
     duration_seconds: float | None | Unset = UNSET
     encode: EncodeReport | None | Unset = UNSET
     error: None | str | Unset = UNSET
@@ -124,6 +127,7 @@ class MediaView:
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.audio_track_view import AudioTrackView # noqa: PLC0415
+        from ..models.chunk_counts import ChunkCounts # noqa: PLC0415
         from ..models.download_view import DownloadView # noqa: PLC0415
         from ..models.encode_report import EncodeReport # noqa: PLC0415
         from ..models.playback_view import PlaybackView # noqa: PLC0415
@@ -200,6 +204,14 @@ class MediaView:
         warnings = self.warnings
 
 
+
+        chunks: dict[str, Any] | None | Unset
+        if isinstance(self.chunks, Unset):
+            chunks = UNSET
+        elif isinstance(self.chunks, ChunkCounts):
+            chunks = self.chunks.to_dict()
+        else:
+            chunks = self.chunks
 
         duration_seconds: float | None | Unset
         if isinstance(self.duration_seconds, Unset):
@@ -301,6 +313,8 @@ class MediaView:
             "visibility": visibility,
             "warnings": warnings,
         })
+        if chunks is not UNSET:
+            field_dict["chunks"] = chunks
         if duration_seconds is not UNSET:
             field_dict["duration_seconds"] = duration_seconds
         if encode is not UNSET:
@@ -331,6 +345,7 @@ class MediaView:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.audio_track_view import AudioTrackView # noqa: PLC0415
+        from ..models.chunk_counts import ChunkCounts # noqa: PLC0415
         from ..models.download_view import DownloadView # noqa: PLC0415
         from ..models.encode_report import EncodeReport # noqa: PLC0415
         from ..models.playback_view import PlaybackView # noqa: PLC0415
@@ -436,6 +451,26 @@ class MediaView:
 
 
         warnings = cast(list[str], d.pop("warnings"))
+
+
+        def _parse_chunks(data: object) -> ChunkCounts | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                chunks_type_1 = ChunkCounts.from_dict(data)
+
+
+
+                return chunks_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(ChunkCounts | None | Unset, data)
+
+        chunks = _parse_chunks(d.pop("chunks", UNSET))
 
 
         def _parse_duration_seconds(data: object) -> float | None | Unset:
@@ -610,6 +645,7 @@ class MediaView:
             variants=variants,
             visibility=visibility,
             warnings=warnings,
+            chunks=chunks,
             duration_seconds=duration_seconds,
             encode=encode,
             error=error,

@@ -147,6 +147,11 @@ pub(crate) struct MediaView {
     /// While `status` is `queued`: how many queued jobs a worker takes before this item's
     /// (images go before audio and video, then first come first served); null otherwise.
     queue_position: Option<i64>,
+    /// While a long video is encoded as chunks (`CHUNK_SECONDS`): its chunk jobs, how many are
+    /// done and how many a worker is encoding now. Absent for items processed as one job, and
+    /// once the item is ready or failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    chunks: Option<mediaserver_core::ChunkCounts>,
     /// True once enough is published to start playback.
     playable: bool,
     /// Why processing failed, when `status` is `failed`.
@@ -249,13 +254,19 @@ impl MediaView {
     }
 }
 
-/// `view` with its `queue_position` (one query, and only for a queued item).
+/// `view` with its `queue_position` (one query, and only for a queued item) and, for a video
+/// being processed, its `chunks` (when it is chunked).
 pub(crate) async fn with_queue_position(
     state: &AppState,
     mut view: MediaView,
 ) -> ApiResult<MediaView> {
     if view.status == MediaStatus::Queued {
         view.queue_position = state.repo.jobs_ahead(&view.id).await?;
+    }
+    if view.kind == MediaKind::Video
+        && matches!(view.status, MediaStatus::Queued | MediaStatus::Processing)
+    {
+        view.chunks = state.repo.chunk_counts(&view.id).await?;
     }
     Ok(view)
 }
@@ -372,6 +383,7 @@ impl From<Media> for MediaView {
             height: m.height,
             progress: m.progress,
             queue_position: None,
+            chunks: None,
             playable: m.playable,
             error: m.error,
             created_at: m.created_at,

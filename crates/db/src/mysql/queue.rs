@@ -82,6 +82,7 @@ impl MySqlRepo {
             .await
             .map_err(Self::db_err)?;
             self.fail_media_on(tx, &media_id, &error).await?;
+            self.cancel_parts_in(tx, &media_id, &job_id).await?;
             ::tracing::warn!(
                 job_id,
                 media_id,
@@ -237,6 +238,8 @@ impl crate::JobQueue for MySqlRepo {
         let status: JobStatus = crate::shared::parse_column(status, "job status")?;
         if status == JobStatus::Failed {
             self.fail_media_on(&mut tx, &media_id, error).await?;
+            self.cancel_parts_in(&mut tx, &media_id, job_id.as_str())
+                .await?;
         } else {
             self.notify_jobs(&mut tx).await?;
         }

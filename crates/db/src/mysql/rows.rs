@@ -113,6 +113,11 @@ impl MySqlRepo {
             id: parse_column(&get_s("id")?, "job id")?,
             media_id: parse_column(&get_s("media_id")?, "media id")?,
             status: parse_column(&get_s("status")?, "job status")?,
+            kind: parse_column(&get_s("kind")?, "job kind")?,
+            chunk_index: crate::shared::chunk_index(
+                row.try_get::<Option<i32>, _>("chunk_index")
+                    .map_err(Self::db_err)?,
+            )?,
             attempts: row.try_get("attempts").map_err(Self::db_err)?,
             max_attempts: row.try_get("max_attempts").map_err(Self::db_err)?,
             run_after: row.try_get("run_after").map_err(Self::db_err)?,

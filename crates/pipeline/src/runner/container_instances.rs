@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use mediaserver_core::{Job, JobId, Media};
+use mediaserver_core::{Job, JobId, JobKind, Media};
 use mediaserver_db::MediaReady;
 use mediaserver_oci::container_instances::{
     ContainerInstancesClient, CreateContainer, CreateContainerInstance, CreateVnic, CreateVolume,
@@ -34,8 +34,8 @@ use mediaserver_oci::container_instances::{
 use mediaserver_oci::OciError;
 use tokio_util::sync::CancellationToken;
 
-use super::remote::{load_summary, relay_progress};
-use super::{JobRunner, RunContext};
+use super::remote::{load_result, part_arguments, relay_progress};
+use super::{JobDone, JobRunner, RunContext};
 use crate::{ErrorChain, PipelineError};
 
 /// `runner.kind` of encodes this runner recorded.
@@ -103,8 +103,8 @@ impl ContainerInstancesRunner {
         ready
     }
 
-    /// `mediaserver transcode` arguments for `media`.
-    fn arguments(&self, media: &Media) -> Vec<String> {
+    /// `mediaserver transcode` arguments for `job` of `media`.
+    fn arguments(&self, job: &Job, media: &Media) -> Result<Vec<String>, PipelineError> {
         let t = &self.template;
         let prefix = media.outputs_prefix();
         let mut args: Vec<String> = vec![
@@ -129,10 +129,11 @@ impl ContainerInstancesRunner {
                 clip.end_seconds.to_string(),
             ]);
         }
-        args
+        args.extend(part_arguments(job, media)?);
+        Ok(args)
     }
 
-    fn details(&self, job: &Job, media: &Media) -> CreateContainerInstance {
+    fn details(&self, job: &Job, media: &Media) -> Result<CreateContainerInstance, PipelineError> {
         let t = &self.template;
         let mut env = t.environment.clone();
         env.insert("OCI_AUTH".into(), "resource_principal".into());
@@ -156,7 +157,7 @@ impl ContainerInstancesRunner {
             }
             None => (t.memory_gb, Vec::new(), Vec::new()),
         };
-        CreateContainerInstance {
+        Ok(CreateContainerInstance {
             compartment_id: t.compartment_id.clone(),
             availability_domain: t.availability_domain.clone(),
             display_name: instance_name(&job.id),
@@ -169,7 +170,7 @@ impl ContainerInstancesRunner {
                 display_name: "transcode".into(),
                 image_url: t.pinned_image.clone(),
                 command: None,
-                arguments: self.arguments(media),
+                arguments: self.arguments(job, media)?,
                 environment_variables: env,
                 is_resource_principal_disabled: false,
                 volume_mounts: mounts,
@@ -186,7 +187,7 @@ impl ContainerInstancesRunner {
             ]
             .into(),
             volumes,
-        }
+        })
     }
 
     /// The live instance already running this job, if any.
@@ -209,6 +210,7 @@ impl ContainerInstancesRunner {
     async fn wait(
         &self,
         id: &str,
+        job: &Job,
         ctx: &RunContext,
         media: &Media,
         cancel: &CancellationToken,
@@ -241,7 +243,9 @@ impl ContainerInstancesRunner {
                         "container instance {id} was deleted before the job finished"
                     )))
                 }
-                LifecycleState::Active => {
+                // Parts of a chunked item run side by side: the item's progress is theirs
+                // together, which one container's progress object does not say.
+                LifecycleState::Active if job.kind == JobKind::Whole => {
                     tokio::select! {
                         _ = relay_progress(ctx.output_store.as_ref(), &prefix, &mut progress) => {}
                         _ = cancel.cancelled() => return Err(PipelineError::Cancelled),
@@ -309,7 +313,7 @@ impl JobRunner for ContainerInstancesRunner {
         media: &Media,
         ctx: &RunContext,
         cancel: &CancellationToken,
-    ) -> Result<MediaReady, PipelineError> {
+    ) -> Result<JobDone, PipelineError> {
         ctx.repo.mark_media_processing(&media.id).await?;
         let id = match self.existing(job).await? {
             Some(id) => {
@@ -317,23 +321,27 @@ impl JobRunner for ContainerInstancesRunner {
                 id
             }
             None => {
-                // A fresh run: whatever an earlier attempt published goes first.
-                ctx.unpublish(&media.id).await?;
+                // A fresh run: whatever an earlier attempt published goes first (not for a
+                // part of a chunked item: the other parts' outputs are there too).
+                if job.kind == JobKind::Whole {
+                    ctx.unpublish(&media.id).await?;
+                }
                 let token = format!("mediaserver-{}-{}", job.id, job.attempts);
                 let created = self
                     .client
-                    .create(&self.details(job, media), Some(&token))
+                    .create(&self.details(job, media)?, Some(&token))
                     .await
                     .map_err(|e| oci_failed("creating the job's instance", e))?;
                 tracing::info!(instance = %created.id, image = %self.template.pinned_image, "container instance created for the job");
                 created.id
             }
         };
-        let result = match self.wait(&id, ctx, media, cancel).await {
+        let result = match self.wait(&id, job, ctx, media, cancel).await {
             // Read as the pipeline's own output storage: what players will be served.
-            Ok(()) => load_summary(ctx.output_store.as_ref(), &media.outputs_prefix())
-                .await
-                .map(|ready| self.provenance(ready, &id)),
+            Ok(()) => load_result(job, media, ctx).await.map(|done| match done {
+                JobDone::Ready(ready) => JobDone::Ready(self.provenance(ready, &id)),
+                other => other,
+            }),
             Err(e) => Err(e),
         };
         if matches!(result, Err(PipelineError::Cancelled)) {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::StreamExt;
-use mediaserver_core::{Job, Media, MediaKind};
+use mediaserver_core::{Job, JobKind, Media, MediaKind};
 use mediaserver_db::MediaReady;
 use mediaserver_media::transcode::{media_playlist_name, segment_stream};
 use mediaserver_storage::{ObjectKey, Storage, StorageError};
@@ -16,7 +16,8 @@ use tokio::io::AsyncWriteExt;
 use tokio_util::sync::CancellationToken;
 
 use super::scratch::{Scratch, ScratchSettings};
-use super::{JobRunner, RunContext};
+use super::{JobDone, JobRunner, RunContext};
+use crate::chunked::{self, Inputs};
 use crate::process::{cut_clip, list_files, process_file_with, ProcessSettings};
 use crate::progress::ProgressReporter;
 use crate::progressive::{ProgressivePublisher, Published, Target};
@@ -28,6 +29,8 @@ pub struct InProcessRunner {
     /// Where each job gets its scratch directory (`TEMP_DIR`, created if missing), and which
     /// of those a sweep may remove.
     scratch: Scratch,
+    /// Chunked items' originals kept here for their chunk jobs.
+    inputs: Inputs,
 }
 
 impl InProcessRunner {
@@ -41,6 +44,7 @@ impl InProcessRunner {
         InProcessRunner {
             process,
             scratch: Scratch::new(temp_dir, scratch),
+            inputs: Inputs::default(),
         }
     }
 }
@@ -63,7 +67,15 @@ impl JobRunner for InProcessRunner {
         media: &Media,
         ctx: &RunContext,
         cancel: &CancellationToken,
-    ) -> Result<MediaReady, PipelineError> {
+    ) -> Result<JobDone, PipelineError> {
+        let env = chunked::Env {
+            settings: &self.process,
+            scratch: &self.scratch,
+            inputs: &self.inputs,
+        };
+        if job.kind != JobKind::Whole {
+            return chunked::run(job, media, ctx, &env, cancel).await;
+        }
         if media.playable {
             // An earlier attempt published part of the item (and died before it could take
             // it off playback): players must not see a half-done item. Its segments stay; the
@@ -101,6 +113,11 @@ impl JobRunner for InProcessRunner {
             }
             None => input,
         };
+        if media.kind == MediaKind::Video {
+            if let Some(chunks) = chunked::try_split(&input, media, ctx, &env, cancel).await? {
+                return Ok(JobDone::Split { chunks });
+            }
+        }
 
         // Progress: 0–95 % encoding, the rest publishing. Written at most once a second.
         let (tx, rx) = tokio::sync::watch::channel(0.0f64);
@@ -157,13 +174,13 @@ impl JobRunner for InProcessRunner {
             &published.files,
         )
         .await;
-        Ok(MediaReady {
+        Ok(JobDone::Ready(MediaReady {
             duration_seconds: processed.duration_seconds,
             width: processed.width,
             height: processed.height,
             playable: processed.outputs.hls.is_some(),
             outputs: processed.outputs,
-        })
+        }))
     }
 
     async fn sweep(&self) {
@@ -180,7 +197,11 @@ impl JobRunner for InProcessRunner {
     }
 }
 
-async fn download(store: &dyn Storage, media: &Media, dest: &Path) -> Result<(), PipelineError> {
+pub(crate) async fn download(
+    store: &dyn Storage,
+    media: &Media,
+    dest: &Path,
+) -> Result<(), PipelineError> {
     let key = ObjectKey::new(media.original_key.clone()).map_err(PipelineError::OriginalKey)?;
     let (_, mut stream) = match store.get_stream(&key).await {
         Err(StorageError::NotFound(_)) => {
@@ -325,7 +346,7 @@ async fn remove_unpublished(
 }
 
 /// Upload order of an output file: 0 media objects, 1 what references them, 2 the HLS master.
-fn publish_phase(rel: &str) -> usize {
+pub(crate) fn publish_phase(rel: &str) -> usize {
     use mediaserver_core::layout;
     // A text track's WebVTT file references nothing, and its playlist and the MPD reference it.
     let text_track = rel

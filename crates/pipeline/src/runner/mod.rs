@@ -43,7 +43,7 @@ pub trait JobRunner: Send + Sync {
         media: &Media,
         ctx: &RunContext,
         cancel: &CancellationToken,
-    ) -> Result<MediaReady, PipelineError>;
+    ) -> Result<JobDone, PipelineError>;
 
     /// Whether the work goes on after this process lets go of the job (a container instance
     /// keeps running, and the job's next claim waits for it). Then a job handed back on
@@ -56,6 +56,20 @@ pub trait JobRunner: Send + Sync {
     /// as local scratch files; logs what it removed. Called when workers start and every few
     /// minutes after; must never touch the work of a live run, in this process or another.
     async fn sweep(&self) {}
+}
+
+/// What a job's run ended with (issue 15: a long video's job splits into parts).
+// One short-lived value per job: boxing the large variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobDone {
+    /// The item is processed (a `whole` job, or a chunked item's `assemble` step): record it.
+    Ready(MediaReady),
+    /// A `whole` job planned a chunked encode (its plan is stored): queue `chunks` chunk jobs
+    /// and the rest job in the transaction that completes it.
+    Split { chunks: u32 },
+    /// A `chunk` or `rest` job published its part and stored its record.
+    Part,
 }
 
 /// What a runner gets besides the job: the stores and the database, for nothing but the item.

@@ -5,12 +5,21 @@
 //!   `TRANSCODE_PROGRESS_SECONDS`;
 //! * last, once every output is in place, [`SUMMARY_OBJECT`] ([`TranscodeSummary`]): what the
 //!   item records, exactly what the in-process runner would have recorded.
+//!
+//! Chunked encoding (issue 15; [`part_arguments`], [`load_result`]): a whole video job runs
+//! `transcode SRC DEST --split`, which, for a video longer than the container's
+//! `CHUNK_MIN_SECONDS`, stores the plan (`chunks/plan.json`) instead of encoding — the runner
+//! then queues the parts. A part runs `transcode SRC DEST --part chunk:N | rest | assemble`:
+//! a chunk or the rest publishes its files and, last, its record (`chunks/N.json`,
+//! `chunks/rest.json`), which is its result; the assemble step writes the summary.
 
 use futures::StreamExt;
-use mediaserver_core::MediaOutputs;
+use mediaserver_core::{Job, JobKind, Media, MediaKind, MediaOutputs};
 use mediaserver_db::MediaReady;
 use mediaserver_storage::{ObjectKey, Storage, StorageError};
 
+use super::{JobDone, RunContext};
+use crate::chunked::{self, Part};
 use crate::progress::ProgressReporter;
 use crate::{ErrorChain, PipelineError};
 
@@ -90,6 +99,44 @@ pub async fn load_summary(store: &dyn Storage, prefix: &str) -> Result<MediaRead
             source: e,
         })?;
     Ok(summary.into_ready())
+}
+
+/// The `mediaserver transcode` arguments after `SRC DEST` that run `job`: `--split` for a whole
+/// video (the container's `CHUNK_SECONDS` decides whether it splits), `--part …` for a part.
+pub fn part_arguments(job: &Job, media: &Media) -> Result<Vec<String>, PipelineError> {
+    Ok(match Part::of(job)? {
+        None if media.kind == MediaKind::Video && media.clip.is_none() => vec!["--split".into()],
+        None => Vec::new(),
+        Some(part) => vec!["--part".into(), part.to_string()],
+    })
+}
+
+/// What a finished `mediaserver transcode` (exit code 0) of `job` left under the item's
+/// outputs, as the worker records it: a split (the plan is there), a part (its record is there)
+/// or a ready item (the summary).
+pub async fn load_result(
+    job: &Job,
+    media: &Media,
+    ctx: &RunContext,
+) -> Result<JobDone, PipelineError> {
+    let store = ctx.output_store.as_ref();
+    let prefix = media.outputs_prefix();
+    match Part::of(job)? {
+        None => match chunked::planned_chunks(store, &prefix).await? {
+            Some(chunks) if job.kind == JobKind::Whole => Ok(JobDone::Split { chunks }),
+            _ => load_summary(store, &prefix).await.map(JobDone::Ready),
+        },
+        Some(Part::Assemble) => load_summary(store, &prefix).await.map(JobDone::Ready),
+        Some(part) => {
+            if !chunked::part_done(store, &prefix, part).await? {
+                return Err(PipelineError::Transient(format!(
+                    "the transcode container exited 0 but stored no record of {part}"
+                )));
+            }
+            chunked::after_remote_part(ctx, media).await;
+            Ok(JobDone::Part)
+        }
+    }
 }
 
 /// A small object's bytes (the summary is a few KiB; refuse anything absurd).

@@ -8,6 +8,7 @@ mod registry;
 mod registry_ops;
 mod serve;
 mod transcode;
+mod transcode_chunked;
 mod upload;
 mod user;
 mod watch;
@@ -71,6 +72,11 @@ enum Command {
     /// renewed every third of it: the job of a worker that was killed moves to another worker
     /// about that long later. An attempt failed by an unreachable database or storage does not
     /// count against JOB_MAX_ATTEMPTS (for JOB_OUTAGE_RETRY_HOURS, 24, after it was queued).
+    ///
+    /// A video longer than CHUNK_MIN_SECONDS (120) is encoded as chunks of CHUNK_SECONDS (60;
+    /// 0 turns chunking off): one queue job per chunk, one for its audio, text tracks,
+    /// thumbnail and storyboard, and one that writes the manifests once they are all done. Any
+    /// worker of any process takes them; a failed chunk is retried alone. `serve` reads them too.
     Worker(worker::WorkerArgs),
     /// Poll the media bucket for new objects and queue them, for storage that cannot send event
     /// notifications. Safe to run repeatedly: each object version is queued once.

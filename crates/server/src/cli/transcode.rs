@@ -34,6 +34,16 @@ pub struct TranscodeArgs {
     /// Where the clip's range ends, in seconds.
     #[arg(long, requires = "clip_start")]
     clip_end: Option<f64>,
+    /// A video longer than CHUNK_MIN_SECONDS is not encoded: its chunked encode is planned
+    /// (DEST/chunks/plan.json) for `--part` runs, one per chunk, one for the rest, one to
+    /// assemble (what a job runner queues). Shorter sources are encoded as usual.
+    #[arg(long, conflicts_with_all = ["part", "clip_start"])]
+    split: bool,
+    /// Run one part of the chunked encode planned under DEST: `chunk:N` (the video rungs of
+    /// chunk N), `rest` (audio, text tracks, thumbnail, storyboard) or `assemble` (playlists,
+    /// MPD and DEST/transcode.json once every other part is done).
+    #[arg(long, value_name = "PART", conflicts_with = "clip_start")]
+    part: Option<mediaserver_pipeline::chunked::Part>,
 }
 
 /// Runs the job and prints its summary as JSON.
@@ -47,7 +57,27 @@ pub(super) async fn run(config: &Config, args: TranscodeArgs) -> anyhow::Result<
         }),
         _ => None,
     };
-    let summary = transcode(config, &args.src, &args.dest, args.preset, clip).await?;
+    if let Some(part) = args.part {
+        let settings = settings(config, args.preset);
+        tokio::fs::create_dir_all(&config.jobs.temp_dir).await.ok();
+        let scratch = tempfile::Builder::new()
+            .prefix("transcode-")
+            .tempdir_in(&config.jobs.temp_dir)
+            .or_else(|_| tempfile::tempdir())
+            .context("creating a scratch directory (TEMP_DIR)")?;
+        let summary = super::transcode_chunked::part(
+            config,
+            &args.src,
+            &args.dest,
+            part,
+            &settings,
+            scratch.path(),
+        )
+        .await?;
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+        return Ok(());
+    }
+    let summary = transcode(config, &args.src, &args.dest, args.preset, clip, args.split).await?;
     println!("{}", serde_json::to_string_pretty(&summary)?);
     Ok(())
 }
@@ -123,7 +153,10 @@ impl Location {
         Ok(Location::Local(PathBuf::from(s)))
     }
 
-    async fn store(&self, config: &Config) -> anyhow::Result<Option<(Arc<dyn Storage>, String)>> {
+    pub(super) async fn store(
+        &self,
+        config: &Config,
+    ) -> anyhow::Result<Option<(Arc<dyn Storage>, String)>> {
         let sc = &config.storage;
         let opts = |bucket: &str, endpoint: Option<String>| S3Options {
             bucket: bucket.to_string(),
@@ -183,6 +216,7 @@ async fn transcode(
     dest: &str,
     preset: Option<String>,
     clip: Option<mediaserver_core::Clip>,
+    split: bool,
 ) -> anyhow::Result<serde_json::Value> {
     let src_loc = Location::parse(src)?;
     let dest_loc = Location::parse(dest)?;
@@ -221,13 +255,14 @@ async fn transcode(
 
     let out_dir = scratch.path().join("out");
     tokio::fs::create_dir_all(&out_dir).await?;
-    let settings = ProcessSettings {
-        preset: preset.unwrap_or_else(|| config.jobs.preset.clone()),
-        timeout: std::time::Duration::from_secs(config.jobs.timeout_secs),
-        downloads: config.jobs.downloads,
-        codecs: config.codecs.clone(),
-        ladder_mode: config.jobs.ladder_mode,
-    };
+    let settings = settings(config, preset);
+    if split && kind == mediaserver_core::MediaKind::Video && clip.is_none() {
+        if let Some(summary) =
+            super::transcode_chunked::split(config, &input, dest, &settings).await?
+        {
+            return Ok(summary);
+        }
+    }
     let bar = std::io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new(1000);
         if let Ok(style) = indicatif::ProgressStyle::with_template(
@@ -350,6 +385,17 @@ async fn transcode(
     Ok(summary)
 }
 
+fn settings(config: &Config, preset: Option<String>) -> ProcessSettings {
+    ProcessSettings {
+        preset: preset.unwrap_or_else(|| config.jobs.preset.clone()),
+        timeout: std::time::Duration::from_secs(config.jobs.timeout_secs),
+        downloads: config.jobs.downloads,
+        codecs: config.codecs.clone(),
+        ladder_mode: config.jobs.ladder_mode,
+        chunks: config.jobs.chunks,
+    }
+}
+
 fn join_key(prefix: &str, name: &str) -> String {
     if prefix.is_empty() {
         name.to_string()
@@ -399,7 +445,7 @@ async fn read_up_to(f: &mut tokio::fs::File, buf: &mut [u8]) -> std::io::Result<
     Ok(n)
 }
 
-async fn fetch(store: &dyn Storage, key: &str, dest: &Path) -> anyhow::Result<()> {
+pub(super) async fn fetch(store: &dyn Storage, key: &str, dest: &Path) -> anyhow::Result<()> {
     let key = ObjectKey::new(key.to_string())?;
     let (_, mut stream) = store.get_stream(&key).await?;
     let mut file = tokio::fs::File::create(dest).await?;

@@ -40,6 +40,8 @@ pub struct JobConfig {
     pub downloads: DownloadRenditions,
     /// `LADDER_MODE` (see `ladder.rs`).
     pub ladder_mode: LadderMode,
+    /// `CHUNK_SECONDS`, `CHUNK_MIN_SECONDS` (see `chunks.rs`).
+    pub chunks: mediaserver_pipeline::ChunkSettings,
 }
 
 /// Short, so a killed worker's job moves on quickly; three renewals per lease ride out a slow
@@ -99,7 +101,9 @@ pub(super) fn from_vars(
     };
     let runner = job_runner::from_vars(vars, storage)?;
     let ladder_mode = super::ladder::from_vars(vars)?;
+    let chunks = super::chunks::from_vars(vars)?;
     Ok(JobConfig {
+        chunks,
         downloads,
         ladder_mode,
         workers,

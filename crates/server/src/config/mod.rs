@@ -9,6 +9,7 @@
 //! share: trimming, defaults, booleans, and the error naming the variable.
 
 mod auth;
+mod chunks;
 mod codecs;
 mod database;
 mod events;

@@ -32,8 +32,8 @@ const AD: &str = "Uocm:US-ASHBURN-AD-1";
 const JWT: &str = "container-instances-test-secret-0123456789";
 const OCIR_TOKEN: &str = "ocir-token-for-the-server-principal";
 
-struct World {
-    standin: Standin,
+pub(crate) struct World {
+    pub(crate) standin: Standin,
     registry: TestRegistry,
     digest: String,
     _cfg_dir: tempfile::TempDir,
@@ -41,7 +41,7 @@ struct World {
     image: String,
 }
 
-async fn world() -> World {
+pub(crate) async fn world() -> World {
     let standin = Standin::start(TENANCY, "us-ashburn-1").await.unwrap();
     standin.object_storage().create_bucket("media");
     let key = PrivateKey::generate().unwrap();
@@ -64,7 +64,7 @@ async fn world() -> World {
 }
 
 impl World {
-    fn env<'a>(&'a self, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    pub(crate) fn env<'a>(&'a self, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
         let mut env = vec![
             ("STORAGE_PROVIDER", "OCIBucket"),
             ("MEDIA_BUCKET", "media"),
@@ -97,7 +97,7 @@ impl World {
     /// Runs each container as the real `mediaserver transcode`, with the instance's arguments
     /// and environment plus a resource principal issued by the stand-in; `gate` holds a
     /// container back until a permit is added.
-    fn run_transcode(&self, gate: Option<Arc<Semaphore>>, runs: Arc<AtomicUsize>) {
+    pub(crate) fn run_transcode(&self, gate: Option<Arc<Semaphore>>, runs: Arc<AtomicUsize>) {
         let rp_key = PrivateKey::generate().unwrap();
         let rpst = self
             .standin
@@ -142,7 +142,7 @@ impl World {
 
 /// A pipeline with the Container Instances runner over the server's state, as `serve` builds
 /// it, with short shutdown grace and retry backoff for the test.
-async fn start_workers(
+pub(crate) async fn start_workers(
     s: &TestServer,
     env: &[(&str, &str)],
 ) -> (CancellationToken, tokio::task::JoinHandle<()>) {
@@ -185,7 +185,7 @@ async fn wait_running(ci: &ContainerInstancesStandin) {
     .await;
 }
 
-fn all_deleted(standin: &Standin) -> bool {
+pub(crate) fn all_deleted(standin: &Standin) -> bool {
     standin
         .container_instances()
         .instances()
@@ -254,8 +254,12 @@ async fn one_job_runs_as_one_pinned_instance_and_is_recorded_from_its_outputs() 
             "transcode",
             format!("oci://standinns/media/originals/{id}/clip.mp4"),
             format!("oci://standinns/media/media/{id}"),
+            // A video: the container splits it if it is longer than CHUNK_MIN_SECONDS.
+            "--split",
         ])
     );
+    assert_eq!(c["environmentVariables"]["CHUNK_SECONDS"], "60");
+    assert_eq!(c["environmentVariables"]["CHUNK_MIN_SECONDS"], "120");
     assert_eq!(c["environmentVariables"]["OCI_AUTH"], "resource_principal");
     assert_eq!(c["environmentVariables"]["OCI_REGION"], "us-ashburn-1");
     assert_eq!(c["isResourcePrincipalDisabled"], false);

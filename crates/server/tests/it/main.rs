@@ -20,6 +20,7 @@ mod api_proxy;
 mod architecture;
 mod audio_tracks;
 mod backends;
+mod chunked;
 mod cli;
 mod cli_polish;
 mod cli_upload;

@@ -1,0 +1,162 @@
+//! Moving a chunked item's files between a part's scratch directory and the output store, and
+//! the provisional playlists published after each part.
+
+use std::path::Path;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use mediaserver_core::{layout, Media};
+use mediaserver_media::transcode::chunked::{self, ChunkedPlan};
+use mediaserver_storage::{ObjectKey, Storage};
+use tokio::io::AsyncWriteExt;
+
+use super::records;
+use crate::runner::in_process::publish_phase;
+use crate::runner::RunContext;
+use crate::{ErrorChain, PipelineError};
+
+fn key(prefix: &str, rel: &str) -> Result<ObjectKey, PipelineError> {
+    ObjectKey::new(format!("{prefix}{rel}")).map_err(|e| PipelineError::Key {
+        what: "output name",
+        source: e,
+    })
+}
+
+/// The output name `rel` must be: relative, under the item's outputs, not a chunk file.
+fn checked(rel: &str) -> Result<&str, PipelineError> {
+    let bad = rel.is_empty()
+        || rel.starts_with('/')
+        || rel.split('/').any(|c| c == ".." || c.is_empty())
+        || rel.starts_with(layout::CHUNKS_DIR);
+    if bad {
+        return Err(PipelineError::Transient(format!(
+            "the encode named an unexpected output file: {rel}"
+        )));
+    }
+    Ok(rel)
+}
+
+/// Uploads `rels` (relative to `out_dir`) under `prefix`: media objects, then what references
+/// them, the HLS master last (as the single job publishes).
+pub(super) async fn files(
+    store: &dyn Storage,
+    out_dir: &Path,
+    prefix: &str,
+    rels: &[String],
+) -> Result<(), PipelineError> {
+    let mut phases: [Vec<(std::path::PathBuf, ObjectKey)>; 3] = Default::default();
+    for rel in rels {
+        let rel = checked(rel)?;
+        phases[publish_phase(rel)].push((out_dir.join(rel), key(prefix, rel)?));
+    }
+    for phase in phases {
+        // A few uploads at a time: segments are small and many.
+        let results: Vec<Result<(), PipelineError>> = futures::stream::iter(phase)
+            .map(|(path, key)| async move {
+                store.put_file(&key, &path).await?;
+                Ok(())
+            })
+            .buffer_unordered(8)
+            .collect()
+            .await;
+        results.into_iter().collect::<Result<(), _>>()?;
+    }
+    Ok(())
+}
+
+/// Downloads `rels` from under `prefix` into `out_dir`.
+pub(super) async fn fetch<'a>(
+    store: &dyn Storage,
+    prefix: &str,
+    out_dir: &Path,
+    rels: impl Iterator<Item = &'a String>,
+) -> Result<(), PipelineError> {
+    for rel in rels {
+        let rel = checked(rel)?;
+        let dest = out_dir.join(rel);
+        if let Some(parent) = dest.parent() {
+            tokio::fs::create_dir_all(parent).await?;
+        }
+        let (_, mut stream) = store.get_stream(&key(prefix, rel)?).await?;
+        let mut file = tokio::fs::File::create(&dest).await?;
+        while let Some(chunk) = stream.next().await {
+            file.write_all(&chunk?).await?;
+        }
+        file.flush().await?;
+    }
+    Ok(())
+}
+
+/// Deletes what the final step dropped (rungs the adaptive ladder found near-duplicates). A
+/// failure costs only storage until the item is deleted: logged.
+pub(super) async fn delete(store: &dyn Storage, prefix: &str, rels: &[String]) {
+    for rel in rels {
+        let result = match checked(rel).and_then(|rel| key(prefix, rel)) {
+            Ok(k) => store.delete(&k).await.map_err(PipelineError::from),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            tracing::warn!(%rel, error = %ErrorChain(&e), "could not delete a dropped rung's file");
+        }
+    }
+}
+
+/// Publishes the provisional (`EVENT`) playlists of the done prefix of chunks, and makes the
+/// item playable once chunk 0 and the rest are done. Best effort: the next part, or the final
+/// step, publishes again.
+pub(super) async fn provisional(ctx: &RunContext, media: &Media) {
+    if let Err(e) = try_provisional(ctx, media).await {
+        tracing::warn!(error = %ErrorChain(&e), "could not publish the provisional playlists");
+    }
+}
+
+async fn try_provisional(ctx: &RunContext, media: &Media) -> Result<(), PipelineError> {
+    let store = ctx.output_store.as_ref();
+    let prefix = media.outputs_prefix();
+    let plan: ChunkedPlan = records::plan(store, &prefix).await?;
+    let (indexes, rest_done) = records::done(store, &prefix).await?;
+    let mut done = Vec::new();
+    for (expected, index) in (0u32..).zip(indexes) {
+        if index != expected {
+            break;
+        }
+        match records::chunk(store, &prefix, index).await? {
+            Some(c) => done.push(c),
+            None => break,
+        }
+    }
+    let rest = if rest_done {
+        records::rest(store, &prefix).await?
+    } else {
+        None
+    };
+    if done.is_empty() && rest.is_none() {
+        return Ok(());
+    }
+    let files = chunked::provisional(&plan, &done, rest.as_ref())?;
+    let mut phases: [Vec<(&str, &str)>; 3] = Default::default();
+    for (rel, content) in &files {
+        let rel = checked(rel)?;
+        phases[publish_phase(rel)].push((rel, content));
+    }
+    for phase in phases {
+        for (rel, content) in phase {
+            store
+                .put_bytes(&key(&prefix, rel)?, Bytes::from(content.to_string()))
+                .await?;
+        }
+    }
+    let playable = !done.is_empty()
+        && rest.is_some()
+        && files.iter().any(|(rel, _)| rel == layout::HLS_MASTER);
+    if playable {
+        let m = ctx.repo.get_media(&media.id).await?;
+        if let Some(m) = m.filter(|m| !m.playable) {
+            ctx.repo
+                .set_media_progress(&media.id, m.progress, Some(true))
+                .await?;
+            tracing::info!("playable: the first chunk and the audio are published");
+        }
+    }
+    Ok(())
+}
