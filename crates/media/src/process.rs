@@ -242,8 +242,38 @@ impl Tail {
                 text.drain(..=i);
             }
         }
-        text.trim().to_string()
+        redact_url_queries(text.trim())
     }
+}
+
+/// A presigned URL's query string is a credential (a chunk reads its range of the original
+/// through one), and ffmpeg quotes its input URL in errors: the tail keeps a URL's scheme,
+/// host and path only, so no signature reaches a log line or an error.
+fn redact_url_queries(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (head, url) = rest.split_at(at);
+        out.push_str(head);
+        let end = url
+            .find(|c: char| c.is_whitespace() || c == '\'' || c == '"')
+            .unwrap_or(url.len());
+        let (url, after) = url.split_at(end);
+        match url.find('?') {
+            Some(q) => {
+                out.push_str(&url[..q]);
+                out.push_str("?<redacted>");
+                // ffmpeg ends the quoted name with `:` before its message.
+                if url.ends_with(':') {
+                    out.push(':');
+                }
+            }
+            None => out.push_str(url),
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Collects stdout up to `limit` bytes; `overflowed` tells whether more was dropped.
@@ -362,6 +392,23 @@ mod tests {
         t.push(b"a\n");
         t.push(b"b\n");
         assert_eq!(t.into_string(), "a\nb");
+    }
+
+    #[test]
+    fn a_presigned_urls_query_never_leaves_the_tail() {
+        let mut t = Tail::new(512);
+        t.push(b"https://bucket.example/originals/x/a.mp4?X-Amz-Signature=abc&X-Amz-Credential=k: Server returned 403 Forbidden\n");
+        t.push(b"[tls] http://h/p?sig=s 'https://h/q?token=t' done\n");
+        let text = t.into_string();
+        assert!(
+            !text.contains("abc") && !text.contains("sig=s") && !text.contains("token=t"),
+            "{text}"
+        );
+        assert_eq!(
+            text,
+            "https://bucket.example/originals/x/a.mp4?<redacted>: Server returned 403 Forbidden\n\
+             [tls] http://h/p?<redacted> 'https://h/q?<redacted>' done"
+        );
     }
 
     #[test]
