@@ -36,7 +36,7 @@ pub enum VideoCodec {
 /// SVT-AV1's preset (0 slowest … 13 fastest) unless `AV1_PRESET` says otherwise: the fastest
 /// that still beats H.264 on bytes at equal SSIM (BENCHMARKS.md), so that a 2-core machine
 /// encodes a 1080p ladder in AV1 in a few times the H.264 encode's time rather than tens.
-/// Rungs of 1080p and above get one step slower ([`av1_preset`]).
+/// The top rung gets one step slower ([`av1_preset`]).
 pub const DEFAULT_AV1_PRESET: u8 = 10;
 /// SVT-AV1 settings of every AV1 stream (`-svtav1-params`), besides its defaults (`tune=1`,
 /// PSNR — SVT-AV1 1.4's only other tune, 0, is "visual quality", which costs SSIM and PSNR;
@@ -45,11 +45,12 @@ pub const DEFAULT_AV1_PRESET: u8 = 10;
 /// detection, so the keyframes are those of the fixed GOP that every codec shares.
 pub const AV1_PARAMS: &str = "enable-tf=0:scd=0";
 
-/// The SVT-AV1 preset of a rung of short side `short` under `AV1_PRESET` = `preset`: one step
-/// slower on 1080p and above, where AV1's lead over H.264 is smallest (at the same preset the
-/// top rung came out below H.264's SSIM at 0.7× its bytes; BENCHMARKS.md).
-pub fn av1_preset(preset: u8, short: u32) -> u8 {
-    if short >= 1080 {
+/// The SVT-AV1 preset of a rung under `AV1_PRESET` = `preset`; `top`: the ladder's largest
+/// rung, which gets one step slower: the least scaled-down picture is where AV1's lead over
+/// H.264 is smallest (at the same preset the 1080p top rung came out below H.264's SSIM at 0.7×
+/// its bytes; BENCHMARKS.md).
+pub fn av1_preset(preset: u8, top: bool) -> u8 {
+    if top {
         preset.saturating_sub(1)
     } else {
         preset
@@ -99,15 +100,13 @@ impl VideoCodec {
     pub(super) fn scale(self, bits: u64) -> u64 {
         let percent = match self {
             VideoCodec::H264 => 100,
-            VideoCodec::Av1 => AV1_BITRATE_PERCENT,
+            VideoCodec::Av1 => rate::AV1_CAP_PERCENT,
             VideoCodec::Hevc => HEVC_BITRATE_PERCENT,
         };
         bits.saturating_mul(percent) / 100
     }
 }
 
-/// An AV1 rung's bitrate as a percentage of the H.264 rung's.
-const AV1_BITRATE_PERCENT: u64 = 60;
 /// An HEVC rung's bitrate as a percentage of the H.264 rung's.
 const HEVC_BITRATE_PERCENT: u64 = 70;
 
@@ -223,7 +222,7 @@ impl Extras {
     /// The rate control of rung `r` (index `rung`) in AV1.
     fn av1_rate(&self, r: &Rung, rung: usize) -> rate::RungRate {
         let crf = self.crfs.get(rung).copied().unwrap_or_else(|| rate::crf(r));
-        rate::av1_rung_rate(self.mode, r, crf)
+        rate::av1_rung_rate(self.mode, r, crf, rung == 0)
     }
 
     /// How many output streams the extra codecs add.
@@ -270,12 +269,11 @@ impl Extras {
         gops: &[u64],
         rung: usize,
     ) -> RungEncode {
-        let short = r.width.min(r.height);
         let (encoder, preset, rate) = match codec {
             VideoCodec::H264 => return h264,
             VideoCodec::Av1 => (
                 "libsvtav1",
-                av1_preset(self.av1_preset, short).to_string(),
+                av1_preset(self.av1_preset, rung == 0).to_string(),
                 self.av1_rate(r, rung),
             ),
             VideoCodec::Hevc => (
@@ -342,11 +340,10 @@ impl Extras {
             let rung = &rungs[s.rung];
             match s.codec {
                 VideoCodec::Av1 => {
-                    let short = rung.width.min(rung.height);
                     push(format!("-c:v:{v}"), "libsvtav1".into());
                     push(
                         format!("-preset:v:{v}"),
-                        av1_preset(self.av1_preset, short).to_string(),
+                        av1_preset(self.av1_preset, s.rung == 0).to_string(),
                     );
                     push(format!("-profile:v:{v}"), "main".into());
                     // Exactly one keyframe interval: SVT-AV1 puts a key frame every `g`
@@ -565,12 +562,14 @@ mod tests {
         assert!(args.starts_with(
             "-force_key_frames:v:0 expr:not(mod(n,50)) -force_key_frames:v:1 expr:not(mod(n,50)) "
         ), "{args}");
-        // Beside a fixed ladder: capped CRF at the hard-content target, 60 % of the cap.
+        // Beside a fixed ladder: capped CRF at the hard-content target, 65 % of the cap; the
+        // top rung (360p here) one preset step slower than the others.
+        assert!(args.contains("-preset:v:3 10 "), "{args}");
         assert!(
             args.contains(
-                "-c:v:2 libsvtav1 -preset:v:2 10 -profile:v:2 main -g:v:2 50 \
-                 -svtav1-params:v:2 enable-tf=0:scd=0 -crf:v:2 20 -maxrate:v:2 480000 \
-                 -bufsize:v:2 720000 -c:v:3"
+                "-c:v:2 libsvtav1 -preset:v:2 9 -profile:v:2 main -g:v:2 50 \
+                 -svtav1-params:v:2 enable-tf=0:scd=0 -crf:v:2 26 -maxrate:v:2 520000 \
+                 -bufsize:v:2 780000 -c:v:3"
             ),
             "{args}"
         );
@@ -621,17 +620,17 @@ mod tests {
                 .map_or(args.len(), |e| from + e);
             args[from..to].trim().to_string()
         };
-        // 1080p: H.264's CRF 27 + 16, one preset step slower, capped at 60 % of 5 Mbit/s.
+        // 1080p: H.264's CRF 27 + 17, one preset step slower, capped at 65 % of 5 Mbit/s.
         assert_eq!(
             stream(0),
             "-c:v:5 libsvtav1 -preset:v:5 9 -profile:v:5 main -g:v:5 60 \
-             -svtav1-params:v:5 enable-tf=0:scd=0 -crf:v:5 43 -maxrate:v:5 3000000 \
-             -bufsize:v:5 4500000"
+             -svtav1-params:v:5 enable-tf=0:scd=0 -crf:v:5 44 -maxrate:v:5 3250000 \
+             -bufsize:v:5 4875000"
         );
         // 720p, hard for H.264: the hard-content target, at the cap.
         assert!(stream(1).contains("-preset:v:6 10 "), "{}", stream(1));
         assert!(
-            stream(1).ends_with("-crf:v:6 20 -maxrate:v:6 1680000 -bufsize:v:6 2520000"),
+            stream(1).ends_with("-crf:v:6 26 -maxrate:v:6 1820000 -bufsize:v:6 2730000"),
             "{}",
             stream(1)
         );
@@ -656,19 +655,18 @@ mod tests {
         let d = extras.describe(h264.clone(), VideoCodec::Av1, &rungs[0], &gops, 0);
         assert_eq!(
             (d.encoder.as_str(), d.preset.as_str(), d.crf, d.bitrate),
-            ("libsvtav1", "9", Some(43), 0)
+            ("libsvtav1", "9", Some(44), 0)
         );
-        assert_eq!((d.maxrate, d.bufsize, d.gop), (3_000_000, 4_500_000, 60));
+        assert_eq!((d.maxrate, d.bufsize, d.gop), (3_250_000, 4_875_000, 60));
         let d = extras.describe(h264, VideoCodec::Av1, &rungs[1], &gops, 1);
-        assert_eq!((d.preset.as_str(), d.crf), ("10", Some(20)));
+        assert_eq!((d.preset.as_str(), d.crf), ("10", Some(26)));
     }
 
     #[test]
     fn av1_presets_by_rung() {
-        assert_eq!(av1_preset(10, 1080), 9);
-        assert_eq!(av1_preset(10, 2160), 9);
-        assert_eq!(av1_preset(10, 720), 10);
-        assert_eq!(av1_preset(0, 1080), 0);
+        assert_eq!(av1_preset(10, true), 9);
+        assert_eq!(av1_preset(10, false), 10);
+        assert_eq!(av1_preset(0, true), 0);
     }
 
     #[test]
