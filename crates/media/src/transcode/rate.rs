@@ -171,10 +171,11 @@ const AV1_CRF_OFFSET_720: u32 = 18;
 const AV1_CRF_OFFSET_SMALL: u32 = 21;
 
 /// The rate control of `rung`'s AV1 stream in `mode`, beside the H.264 rung encoded with the
-/// CRF `crf` (see [`rung_rate`]; `top`: the ladder's largest rung): always capped CRF — SVT-AV1's one-pass average-bitrate mode
-/// overshoots its target by half on a fast pan (BENCHMARKS.md), which a player's buffer model
-/// does not survive — at [`av1_crf`] of H.264's quality target, or [`AV1_HARD_CRF`] where H.264
-/// has none; capped at [`AV1_CAP_PERCENT`] of the ladder bitrate, with that share of its buffer.
+/// CRF `crf` (see [`rung_rate`]; `top`: the ladder's largest rung). Always capped CRF —
+/// SVT-AV1's one-pass average-bitrate mode overshoots its target by half on a fast pan
+/// (BENCHMARKS.md), which a player's buffer model does not survive — at [`av1_crf`] of H.264's
+/// quality target, or [`AV1_HARD_CRF`] where H.264 has none; capped at [`AV1_CAP_PERCENT`] of the
+/// ladder bitrate, with that share of its buffer.
 pub fn av1_rung_rate(mode: LadderMode, rung: &Rung, crf: u32, top: bool) -> RungRate {
     let h264 = rung_rate(mode, rung, crf);
     let share = |bits: u64| bits.saturating_mul(AV1_CAP_PERCENT) / 100;
@@ -403,6 +404,25 @@ mod tests {
                 assert_eq!(a.crf, Some(want), "{mode} {crf} {r:?}");
             }
         }
+        // The 1080p top rung: H.264's CRF 25 + 17; hard for the probe or beside a fixed ladder,
+        // the hard-content target.
+        let top = &rungs[0];
+        assert_eq!(
+            av1_rung_rate(LadderMode::Adaptive, top, 25, true).crf,
+            Some(42)
+        );
+        assert_eq!(
+            av1_rung_rate(LadderMode::Adaptive, top, hard, true).crf,
+            Some(26)
+        );
+        assert_eq!(
+            av1_rung_rate(LadderMode::Fixed, top, 25, true).crf,
+            Some(26)
+        );
+        assert_eq!(
+            av1_rung_rate(LadderMode::Fixed, top, 25, true).maxrate,
+            3_250_000
+        );
         // The offsets: +17 on the top rung whatever its size, +18 on other rungs of 720p and
         // above, +21 below; never past SVT-AV1's 63.
         assert_eq!(av1_crf(27, 1080, true), 44);
