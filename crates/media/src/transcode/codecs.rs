@@ -17,6 +17,7 @@
 use super::mp4;
 use super::picture::Picture;
 use super::provenance::RungEncode;
+use super::rate::{self, LadderMode};
 use crate::error::{MediaError, Result};
 use crate::ladder::Rung;
 use crate::probe::VideoInfo;
@@ -35,7 +36,26 @@ pub enum VideoCodec {
 /// SVT-AV1's preset (0 slowest … 13 fastest) unless `AV1_PRESET` says otherwise: the fastest
 /// that still beats H.264 on bytes at equal SSIM (BENCHMARKS.md), so that a 2-core machine
 /// encodes a 1080p ladder in AV1 in a few times the H.264 encode's time rather than tens.
+/// The top rung gets one step slower ([`av1_preset`]).
 pub const DEFAULT_AV1_PRESET: u8 = 10;
+/// SVT-AV1 settings of every AV1 stream (`-svtav1-params`), besides its defaults (`tune=1`,
+/// PSNR — SVT-AV1 1.4's only other tune, 0, is "visual quality", which costs SSIM and PSNR;
+/// no film grain synthesis): no temporal filtering of the alt-ref frames, which smooths grain and
+/// fast motion away (0.03 less SSIM on the fast pan's 720p, BENCHMARKS.md), and no scene-change
+/// detection, so the keyframes are those of the fixed GOP that every codec shares.
+pub const AV1_PARAMS: &str = "enable-tf=0:scd=0";
+
+/// The SVT-AV1 preset of a rung under `AV1_PRESET` = `preset`; `top`: the ladder's largest
+/// rung, which gets one step slower: the least scaled-down picture is where AV1's lead over
+/// H.264 is smallest (at the same preset the 1080p top rung came out below H.264's SSIM at 0.7×
+/// its bytes; BENCHMARKS.md).
+pub fn av1_preset(preset: u8, top: bool) -> u8 {
+    if top {
+        preset.saturating_sub(1)
+    } else {
+        preset
+    }
+}
 /// x265's preset unless `HEVC_PRESET` says otherwise (see [`DEFAULT_AV1_PRESET`]).
 pub const DEFAULT_HEVC_PRESET: &str = "superfast";
 /// x265's presets, fastest first.
@@ -75,19 +95,18 @@ impl VideoCodec {
     }
 
     /// The rung's target bitrate for this codec: the H.264 ladder's, scaled by what the codec
-    /// saves at the same quality (measured in BENCHMARKS.md).
+    /// saves at the same quality (measured in BENCHMARKS.md). (AV1's rate control is
+    /// [`rate::av1_rung_rate`]'s.)
     pub(super) fn scale(self, bits: u64) -> u64 {
         let percent = match self {
             VideoCodec::H264 => 100,
-            VideoCodec::Av1 => AV1_BITRATE_PERCENT,
+            VideoCodec::Av1 => rate::AV1_CAP_PERCENT,
             VideoCodec::Hevc => HEVC_BITRATE_PERCENT,
         };
         bits.saturating_mul(percent) / 100
     }
 }
 
-/// An AV1 rung's bitrate as a percentage of the H.264 rung's.
-const AV1_BITRATE_PERCENT: u64 = 60;
 /// An HEVC rung's bitrate as a percentage of the H.264 rung's.
 const HEVC_BITRATE_PERCENT: u64 = 70;
 
@@ -149,6 +168,10 @@ pub(super) struct Extras {
     av1_preset: u8,
     hevc_preset: String,
     rungs: usize,
+    /// The ladder mode and the H.264 rungs' CRFs (see [`Extras::with_rates`]), which AV1's
+    /// quality targets follow.
+    mode: LadderMode,
+    crfs: Vec<u32>,
 }
 
 /// One output stream of an extra codec.
@@ -181,8 +204,25 @@ impl Extras {
             av1_preset: opts.av1_preset,
             hevc_preset: opts.hevc_preset.clone(),
             rungs,
+            mode: LadderMode::Fixed,
+            crfs: Vec::new(),
         };
         (extras, warning)
+    }
+
+    /// The H.264 rungs' rate control in `mode` with the CRFs `crfs` (the complexity probe's;
+    /// a rung without one gets [`rate::crf`]'s default, as the H.264 encoder does), which each
+    /// AV1 rung's quality target follows. Without it, AV1 is encoded as beside a fixed ladder.
+    pub fn with_rates(mut self, mode: LadderMode, crfs: &[u32]) -> Extras {
+        self.mode = mode;
+        self.crfs = crfs.to_vec();
+        self
+    }
+
+    /// The rate control of rung `r` (index `rung`) in AV1.
+    fn av1_rate(&self, r: &Rung, rung: usize) -> rate::RungRate {
+        let crf = self.crfs.get(rung).copied().unwrap_or_else(|| rate::crf(r));
+        rate::av1_rung_rate(self.mode, r, crf, rung == 0)
     }
 
     /// How many output streams the extra codecs add.
@@ -220,7 +260,7 @@ impl Extras {
 
     /// What an extra stream of `codec` for rung `r` (index `rung`) was asked to be, over the
     /// H.264 rung's record `h264` (same size, frame rate and filters): its encoder, preset,
-    /// profile, its share of the ladder's bitrate (see [`Extras::encoder_args`]) and GOP.
+    /// profile, its rate control (see [`Extras::encoder_args`]) and GOP.
     pub fn describe(
         &self,
         h264: RungEncode,
@@ -229,20 +269,34 @@ impl Extras {
         gops: &[u64],
         rung: usize,
     ) -> RungEncode {
-        let (encoder, preset) = match codec {
+        let (encoder, preset, rate) = match codec {
             VideoCodec::H264 => return h264,
-            VideoCodec::Av1 => ("libsvtav1", self.av1_preset.to_string()),
-            VideoCodec::Hevc => ("libx265", self.hevc_preset.clone()),
+            VideoCodec::Av1 => (
+                "libsvtav1",
+                av1_preset(self.av1_preset, rung == 0).to_string(),
+                self.av1_rate(r, rung),
+            ),
+            VideoCodec::Hevc => (
+                "libx265",
+                self.hevc_preset.clone(),
+                rate::RungRate {
+                    crf: None,
+                    bitrate: Some(codec.scale(r.bitrate)),
+                    maxrate: codec.scale(r.maxrate),
+                    bufsize: codec.scale(r.bufsize),
+                    init_occupancy: None,
+                },
+            ),
         };
         RungEncode {
             codec: codec.name().into(),
             encoder: encoder.into(),
             preset,
             profile: "main".into(),
-            crf: None,
-            bitrate: codec.scale(r.bitrate),
-            maxrate: codec.scale(r.maxrate),
-            bufsize: codec.scale(r.bufsize),
+            crf: rate.crf,
+            bitrate: rate.bitrate.unwrap_or(0),
+            maxrate: rate.maxrate,
+            bufsize: rate.bufsize,
             gop: match codec {
                 VideoCodec::Av1 => gops.get(rung).copied().unwrap_or(0),
                 _ => h264.gop,
@@ -287,11 +341,26 @@ impl Extras {
             match s.codec {
                 VideoCodec::Av1 => {
                     push(format!("-c:v:{v}"), "libsvtav1".into());
-                    push(format!("-preset:v:{v}"), self.av1_preset.to_string());
+                    push(
+                        format!("-preset:v:{v}"),
+                        av1_preset(self.av1_preset, s.rung == 0).to_string(),
+                    );
                     push(format!("-profile:v:{v}"), "main".into());
                     // Exactly one keyframe interval: SVT-AV1 puts a key frame every `g`
-                    // frames and nowhere else (its scene detection is off by default).
+                    // frames and nowhere else (scene detection off in AV1_PARAMS).
                     push(format!("-g:v:{v}"), gop[s.rung].to_string());
+                    push(format!("-svtav1-params:v:{v}"), AV1_PARAMS.into());
+                    // Capped CRF (SVT-AV1 takes the cap as its maximum bitrate).
+                    let rate = self.av1_rate(rung, s.rung);
+                    if let Some(crf) = rate.crf {
+                        push(format!("-crf:v:{v}"), crf.to_string());
+                    }
+                    if let Some(bitrate) = rate.bitrate {
+                        push(format!("-b:v:{v}"), bitrate.to_string());
+                    }
+                    push(format!("-maxrate:v:{v}"), rate.maxrate.to_string());
+                    push(format!("-bufsize:v:{v}"), rate.bufsize.to_string());
+                    continue;
                 }
                 VideoCodec::Hevc => {
                     push(format!("-c:v:{v}"), "libx265".into());
@@ -493,12 +562,18 @@ mod tests {
         assert!(args.starts_with(
             "-force_key_frames:v:0 expr:not(mod(n,50)) -force_key_frames:v:1 expr:not(mod(n,50)) "
         ), "{args}");
+        // Beside a fixed ladder: capped CRF at the hard-content target, 65 % of the cap; the
+        // top rung (360p here) one preset step slower than the others.
+        assert!(args.contains("-preset:v:3 10 "), "{args}");
         assert!(
             args.contains(
-                "-c:v:2 libsvtav1 -preset:v:2 10 -profile:v:2 main -g:v:2 50 -b:v:2 480000"
+                "-c:v:2 libsvtav1 -preset:v:2 9 -profile:v:2 main -g:v:2 50 \
+                 -svtav1-params:v:2 enable-tf=0:scd=0 -crf:v:2 26 -maxrate:v:2 520000 \
+                 -bufsize:v:2 780000 -c:v:3"
             ),
             "{args}"
         );
+        assert!(!args.contains("-b:v:2"), "{args}");
         assert!(args.contains("-c:v:5 libx265 -preset:v:5 superfast -profile:v:5 main -tag:v:5 hvc1 -forced-idr:v:5 1"), "{args}");
         assert!(
             args.contains("-force_key_frames:v:5 expr:not(mod(n,50)) -b:v:5 280000"),
@@ -520,6 +595,78 @@ mod tests {
         assert_eq!(none.len(), 0);
         assert_eq!(none.rung_outputs(0), "[v0]");
         assert!(none.maps().is_empty());
+    }
+
+    #[test]
+    fn av1_follows_the_h264_quality_target() {
+        let v = info(30.0);
+        let rungs = ladder::plan(&v, ladder::DEFAULT_LADDER); // 1080p … 240p
+        let picture = Picture::from_probe(&v, None);
+        let opts = CodecOptions {
+            extra: vec![VideoCodec::Av1],
+            ..Default::default()
+        };
+        // The probe's CRFs; the 720p rung was found hard (H.264 at its ladder bitrate).
+        let hard = super::super::complexity::MIN_CRF;
+        let crfs = [27, hard, 28, 26];
+        let (extras, _) = Extras::plan(&opts, &picture, rungs.len());
+        let extras = extras.with_rates(LadderMode::Adaptive, &crfs);
+        let args = extras.encoder_args(&rungs, &picture, &v, 2).join(" ");
+        let stream = |i: usize| {
+            let v = rungs.len() + i;
+            let from = args.find(&format!("-c:v:{v} ")).unwrap();
+            let to = args[from..]
+                .find(&format!("-c:v:{} ", v + 1))
+                .map_or(args.len(), |e| from + e);
+            args[from..to].trim().to_string()
+        };
+        // 1080p: H.264's CRF 27 + 17, one preset step slower, capped at 65 % of 5 Mbit/s.
+        assert_eq!(
+            stream(0),
+            "-c:v:5 libsvtav1 -preset:v:5 9 -profile:v:5 main -g:v:5 60 \
+             -svtav1-params:v:5 enable-tf=0:scd=0 -crf:v:5 44 -maxrate:v:5 3250000 \
+             -bufsize:v:5 4875000"
+        );
+        // 720p, hard for H.264: the hard-content target, at the cap.
+        assert!(stream(1).contains("-preset:v:6 10 "), "{}", stream(1));
+        assert!(
+            stream(1).ends_with("-crf:v:6 26 -maxrate:v:6 1820000 -bufsize:v:6 2730000"),
+            "{}",
+            stream(1)
+        );
+        // 480p and 360p: + 21; 240p has no probed CRF: x264's default for it, + 21.
+        assert!(stream(2).contains("-crf:v:7 49 "), "{}", stream(2));
+        assert!(stream(3).contains("-crf:v:8 47 "), "{}", stream(3));
+        let default = rate::crf(&rungs[4]) + 21;
+        assert!(
+            stream(4).contains(&format!("-crf:v:9 {default} ")),
+            "{}",
+            stream(4)
+        );
+        // No average-bitrate mode anywhere (SVT-AV1's overshoots).
+        assert!(!args.contains("-b:v:"), "{args}");
+
+        // The encode report says the same.
+        let h264 = RungEncode {
+            gop: 120,
+            ..Default::default()
+        };
+        let gops = gops(&picture, &v, &rungs, 2);
+        let d = extras.describe(h264.clone(), VideoCodec::Av1, &rungs[0], &gops, 0);
+        assert_eq!(
+            (d.encoder.as_str(), d.preset.as_str(), d.crf, d.bitrate),
+            ("libsvtav1", "9", Some(44), 0)
+        );
+        assert_eq!((d.maxrate, d.bufsize, d.gop), (3_250_000, 4_875_000, 60));
+        let d = extras.describe(h264, VideoCodec::Av1, &rungs[1], &gops, 1);
+        assert_eq!((d.preset.as_str(), d.crf), ("10", Some(26)));
+    }
+
+    #[test]
+    fn av1_presets_by_rung() {
+        assert_eq!(av1_preset(10, true), 9);
+        assert_eq!(av1_preset(10, false), 10);
+        assert_eq!(av1_preset(0, true), 0);
     }
 
     #[test]

@@ -138,6 +138,61 @@ pub fn rate_args(mode: LadderMode, i: usize, rung: &Rung, crf: u32) -> Vec<Strin
     args
 }
 
+/// An AV1 (SVT-AV1) rung's cap as a percentage of the H.264 rung's ladder bitrate: where the
+/// cap binds (hard content), AV1 spends at most this share of what H.264 spends.
+pub const AV1_CAP_PERCENT: u64 = 65;
+/// SVT-AV1's CRF for a rung that H.264 encodes at an average bitrate (fixed mode, and the
+/// rungs the complexity probe found hard). Not lower: SVT-AV1 1.4 meets its cap by raising
+/// the quantizer of the frames that overshoot, so a target far beyond the cap ends up worse
+/// than a moderate one (fast pan 720p at 65 %: SSIM 0.855 at CRF 12, 0.886 at 20, 0.895 at
+/// 26, each above or at H.264's 0.879 only from 20 up; BENCHMARKS.md).
+pub const AV1_HARD_CRF: u32 = 26;
+
+/// SVT-AV1's CRF (0–63) for a rung of short side `short` whose H.264 CRF is `h264_crf`; `top`:
+/// the ladder's largest rung. The same quality target moved onto SVT-AV1's scale, where AV1
+/// comes out at equal or better SSIM than H.264 in fewer bytes (BENCHMARKS.md, "AV1 against
+/// H.264"). The offset is smallest on the top rung, the least scaled-down picture, where AV1's
+/// lead is smallest, and grows on the smaller rungs, where AV1 keeps more SSIM per CRF step
+/// than x264 does.
+pub fn av1_crf(h264_crf: u32, short: u32, top: bool) -> u32 {
+    let offset = match short {
+        _ if top => AV1_CRF_OFFSET_TOP,
+        s if s >= 720 => AV1_CRF_OFFSET_720,
+        _ => AV1_CRF_OFFSET_SMALL,
+    };
+    (h264_crf + offset).min(63)
+}
+
+/// SVT-AV1 CRF over x264 CRF on the top rung (measured on 1080p).
+const AV1_CRF_OFFSET_TOP: u32 = 17;
+/// … on the other rungs of 720p and above.
+const AV1_CRF_OFFSET_720: u32 = 18;
+/// … on rungs below 720p.
+const AV1_CRF_OFFSET_SMALL: u32 = 21;
+
+/// The rate control of `rung`'s AV1 stream in `mode`, beside the H.264 rung encoded with the
+/// CRF `crf` (see [`rung_rate`]; `top`: the ladder's largest rung). Always capped CRF —
+/// SVT-AV1's one-pass average-bitrate mode overshoots its target by half on a fast pan
+/// (BENCHMARKS.md), which a player's buffer model does not survive — at [`av1_crf`] of H.264's
+/// quality target, or [`AV1_HARD_CRF`] where H.264 has none; capped at [`AV1_CAP_PERCENT`] of the
+/// ladder bitrate, with that share of its buffer.
+pub fn av1_rung_rate(mode: LadderMode, rung: &Rung, crf: u32, top: bool) -> RungRate {
+    let h264 = rung_rate(mode, rung, crf);
+    let share = |bits: u64| bits.saturating_mul(AV1_CAP_PERCENT) / 100;
+    RungRate {
+        crf: Some(
+            h264.crf
+                .map(|c| av1_crf(c, rung.width.min(rung.height), top))
+                .unwrap_or(AV1_HARD_CRF),
+        ),
+        bitrate: None,
+        maxrate: share(rung.bitrate),
+        bufsize: share(rung.bufsize),
+        // SVT-AV1 has no initial buffer level to set (ffmpeg's wrapper passes none).
+        init_occupancy: None,
+    }
+}
+
 /// Which rungs (indices into `averages`, highest rung first; average bits/s as produced) to
 /// drop: each one within [`NEAR_DUPLICATE`] of the next kept rung up. The top rung is always
 /// kept; a rung of unknown (0) bitrate is never dropped.
@@ -323,6 +378,69 @@ mod tests {
             args.contains("-maxrate:v:0 1100000 -bufsize:v:0 1650000"),
             "{args}"
         );
+    }
+
+    #[test]
+    fn av1_is_capped_crf_after_the_h264_target() {
+        let rungs = rungs_1080();
+        let hard = super::super::complexity::MIN_CRF;
+        for (i, r) in rungs.iter().enumerate() {
+            let short = r.width.min(r.height);
+            // Capped at 65 % of the ladder bitrate, with 65 % of its buffer, in every case.
+            let cap = (r.bitrate * 65 / 100, r.bufsize * 65 / 100);
+            for (mode, crf) in [
+                (LadderMode::Adaptive, 25),
+                (LadderMode::Adaptive, hard),
+                (LadderMode::Fixed, 25),
+            ] {
+                let a = av1_rung_rate(mode, r, crf, i == 0);
+                assert_eq!((a.maxrate, a.bufsize), cap, "{r:?}");
+                assert_eq!((a.bitrate, a.init_occupancy), (None, None));
+                let h264 = rung_rate(mode, r, crf);
+                let want = match h264.crf {
+                    Some(c) => av1_crf(c, short, i == 0),
+                    None => AV1_HARD_CRF,
+                };
+                assert_eq!(a.crf, Some(want), "{mode} {crf} {r:?}");
+            }
+        }
+        // The 1080p top rung: H.264's CRF 25 + 17; hard for the probe or beside a fixed ladder,
+        // the hard-content target.
+        let top = &rungs[0];
+        assert_eq!(
+            av1_rung_rate(LadderMode::Adaptive, top, 25, true).crf,
+            Some(42)
+        );
+        assert_eq!(
+            av1_rung_rate(LadderMode::Adaptive, top, hard, true).crf,
+            Some(26)
+        );
+        assert_eq!(
+            av1_rung_rate(LadderMode::Fixed, top, 25, true).crf,
+            Some(26)
+        );
+        assert_eq!(
+            av1_rung_rate(LadderMode::Fixed, top, 25, true).maxrate,
+            3_250_000
+        );
+        // The offsets: +17 on the top rung whatever its size, +18 on other rungs of 720p and
+        // above, +21 below; never past SVT-AV1's 63.
+        assert_eq!(av1_crf(27, 1080, true), 44);
+        assert_eq!(av1_crf(27, 360, true), 44);
+        assert_eq!(av1_crf(23, 720, false), 41);
+        assert_eq!(av1_crf(23, 1080, false), 41);
+        assert_eq!(av1_crf(28, 480, false), 49);
+        assert_eq!(av1_crf(28, 240, false), 49);
+        assert_eq!(av1_crf(50, 240, false), 63);
+        // A smaller rung never gets a lower AV1 target for the same H.264 one, and a better
+        // H.264 target never a worse AV1 one.
+        for c in 18..=28 {
+            assert!(av1_crf(c, 1080, true) <= av1_crf(c, 720, false));
+            assert!(av1_crf(c, 720, false) <= av1_crf(c, 480, false));
+            assert!(av1_crf(c, 480, false) <= av1_crf(c + 1, 480, false));
+        }
+        // The hard target is below anything the probe's CRFs map to.
+        assert!(AV1_HARD_CRF < av1_crf(hard + 1, 1080, true));
     }
 
     #[test]

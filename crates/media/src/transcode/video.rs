@@ -102,6 +102,7 @@ pub async fn video(
     let mut skipped = Vec::new();
     let fps = picture.fps(v);
     let (extras, codec_warning) = Extras::plan(&opts.codecs, &picture, rungs.len());
+    let extras = extras.with_rates(opts.ladder_mode, &crfs);
     skipped.extend(codec_warning);
     let mut parser = ProgressParser::new(media_duration, progress);
     let started = std::time::Instant::now();

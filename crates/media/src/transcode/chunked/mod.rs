@@ -179,7 +179,9 @@ impl ChunkedPlan {
 
     /// The extra codecs' streams, as a single encode of this plan with `opts` has them.
     fn extras(&self, opts: &VideoOptions) -> Extras {
-        Extras::plan(&opts.codecs, &self.picture, self.rungs.len()).0
+        Extras::plan(&opts.codecs, &self.picture, self.rungs.len())
+            .0
+            .with_rates(opts.ladder_mode, &self.crfs)
     }
 
     fn audio_tracks(&self) -> Vec<PlannedTrack> {
