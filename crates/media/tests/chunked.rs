@@ -227,6 +227,34 @@ async fn with_hevc_beside_h264() {
     compare(dir.path(), &src, &single_dir, &single, &c, 12.0);
 }
 
+/// AV1 beside H.264 in adaptive mode: the AV1 streams take the plan's rung CRFs exactly as a
+/// single job's do (the same bytes, packets and cuts, compared file by file).
+#[tokio::test]
+async fn with_av1_beside_h264() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = make_video(dir.path(), "av1.mp4", 320, 180, 25, 12.0, true);
+    let probe = probe::probe(&src, PROBE_TIMEOUT).await.unwrap();
+    let opts = VideoOptions {
+        codecs: transcode::CodecOptions {
+            extra: transcode::parse_codec_list("h264,av1").unwrap(),
+            ..Default::default()
+        },
+        ..opts(&[(180, 300_000)], LadderMode::Adaptive)
+    };
+    let single_dir = dir.path().join("single");
+    let single = transcode::video(&src, &single_dir, &probe, &opts, |_| {})
+        .await
+        .unwrap();
+    let c = run_chunked(&src, &probe, &opts, &dir.path().join("chunked"), None).await;
+    assert_eq!(c.plan.chunks(), 2, "{:?}", c.plan.ranges);
+    assert!(
+        c.chunks[0].streams[1].codecs.starts_with("av01."),
+        "{:?}",
+        c.chunks[0].streams
+    );
+    compare(dir.path(), &src, &single_dir, &single, &c, 12.0);
+}
+
 /// 50 fps: the 360p rung runs at 25 (half the rate), the 540p one at 50; every chunk starts on
 /// a frame both keep.
 #[tokio::test]
