@@ -161,6 +161,7 @@ fn assemble(
         },
         wall_seconds: round(encode.wall_seconds, 3),
         cpu_seconds: encode.cpu_seconds.map(|c| round(c, 3)),
+        elapsed_seconds: None,
         quality: measured.map(|m| QualitySampling {
             windows: m.windows as u32,
             sampled_seconds: round(m.sampled_seconds, 3),
@@ -174,7 +175,7 @@ fn assemble(
 
 /// `x` to `digits` decimals: the scores and timings are not more precise than that, and the
 /// item's JSON should not read 0.9099999999999999.
-fn round(x: f64, digits: i32) -> f64 {
+pub(crate) fn round(x: f64, digits: i32) -> f64 {
     let scale = 10f64.powi(digits);
     (x * scale).round() / scale
 }

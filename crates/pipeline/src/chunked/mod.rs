@@ -125,7 +125,7 @@ pub async fn split_at(
         .map_err(|_| PipelineError::Unusable("the video is too long to be chunked".into()))?;
     records::put(store, prefix, layout::CHUNK_SOURCE, &info.video).await?;
     if let Some(video) = &info.video {
-        report::store_keyframes(store, prefix, input, video, settings, cancel).await?;
+        report::store_split(store, prefix, input, video, settings, cancel).await?;
     }
     records::put(store, prefix, layout::CHUNK_PLAN, &plan).await?;
     tracing::info!(

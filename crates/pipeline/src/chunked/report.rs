@@ -7,7 +7,8 @@
 //!   stored).
 //! - Cost: CPU and wall seconds summed over every part (the chunks and the rest job) from
 //!   their records: the work as one worker would have done it, comparable with a single job's.
-//!   The parts may have run side by side, so the item was ready sooner than `wall_seconds`.
+//!   The parts may have run side by side: `elapsed_seconds` is the time from the split (its
+//!   record) to this report, what the item waited.
 //! - Quality: measured here, exactly as a single job samples it (`quality::plan_windows` over
 //!   the whole video: 2 % of the duration, at most 6 one-second windows), against the original
 //!   read through the part's input (a presigned URL: only the windows' ranges are read), the
@@ -19,6 +20,7 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use mediaserver_core::{layout, EncodeReport};
 use mediaserver_media::probe::VideoInfo;
@@ -26,6 +28,7 @@ use mediaserver_media::quality;
 use mediaserver_media::transcode::chunked::Input;
 use mediaserver_media::transcode::EncodeInfo;
 use mediaserver_storage::Storage;
+use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use super::{publish, records};
@@ -33,10 +36,28 @@ use crate::encode_report::{self, Reference};
 use crate::process::ProcessSettings;
 use crate::{ErrorChain, PipelineError};
 
-/// The split's side: the source video's keyframe times, read from the local original (one
-/// ffprobe pass over the packet index, as a single job's report makes), stored for the
-/// assemble step. Best effort: without them the windows are each stretch's middle segment.
-pub(super) async fn store_keyframes(
+/// What the split leaves for the report (`chunks/split.json`).
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct SplitRecord {
+    /// When the split was planned (Unix seconds).
+    at: f64,
+    /// The source video's keyframe times (seconds, as `quality::keyframes` gives them); empty
+    /// when unknown.
+    keyframes: Vec<f64>,
+}
+
+fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// The split's side: the time, and the source video's keyframe times read from the local
+/// original (one ffprobe pass over the packet index, as a single job's report makes), stored
+/// for the assemble step. Keyframes are best effort: without them the windows are each
+/// stretch's middle segment.
+pub(super) async fn store_split(
     store: &dyn Storage,
     prefix: &str,
     input: &Path,
@@ -44,15 +65,23 @@ pub(super) async fn store_keyframes(
     settings: &ProcessSettings,
     cancel: &CancellationToken,
 ) -> Result<(), PipelineError> {
+    let at = unix_now();
     let budget = mediaserver_media::process::Budget::new(settings.timeout, cancel.clone());
-    match quality::keyframes(input, video, &budget).await {
-        Ok(keyframes) => records::put(store, prefix, layout::CHUNK_KEYFRAMES, &keyframes).await,
-        Err(mediaserver_media::MediaError::Cancelled) => Err(PipelineError::Cancelled),
+    let keyframes = match quality::keyframes(input, video, &budget).await {
+        Ok(keyframes) => keyframes,
+        Err(mediaserver_media::MediaError::Cancelled) => return Err(PipelineError::Cancelled),
         Err(e) => {
             tracing::warn!(error = %ErrorChain(&e), "cannot list the source's keyframes");
-            Ok(())
+            Vec::new()
         }
-    }
+    };
+    records::put(
+        store,
+        prefix,
+        layout::CHUNK_SPLIT,
+        &SplitRecord { at, keyframes },
+    )
+    .await
 }
 
 /// The report of the assembled encode `encode` (its published streams, or at least their
@@ -71,13 +100,17 @@ pub(super) async fn report(
     let Some(video) = video else {
         return Ok(None);
     };
-    let keyframes: Vec<f64> = match records::get(store, prefix, layout::CHUNK_KEYFRAMES).await {
-        Ok(k) => k.unwrap_or_default(),
+    let split: Option<SplitRecord> = match records::get(store, prefix, layout::CHUNK_SPLIT).await {
+        Ok(k) => k,
         Err(e) => {
-            tracing::warn!(error = %ErrorChain(&e), "cannot read the source's keyframes");
-            Vec::new()
+            tracing::warn!(error = %ErrorChain(&e), "cannot read the split's record");
+            None
         }
     };
+    let keyframes = split
+        .as_ref()
+        .map(|s| s.keyframes.clone())
+        .unwrap_or_default();
     let url = match original {
         Some(input) => match fetch_windows(store, prefix, out_dir, encode, &keyframes).await {
             Ok(()) => Some(input.ffmpeg_url()),
@@ -99,9 +132,12 @@ pub(super) async fn report(
         },
         None => Reference::Unmeasured,
     };
-    encode_report::report_against(reference, video, out_dir, encode, settings, cancel)
-        .await
-        .map(Some)
+    let mut report =
+        encode_report::report_against(reference, video, out_dir, encode, settings, cancel).await?;
+    report.elapsed_seconds = split
+        .filter(|s| s.at > 0.0)
+        .map(|s| encode_report::round((unix_now() - s.at).max(0.0), 3));
+    Ok(Some(report))
 }
 
 /// Downloads the files the quality windows read that are not in `out_dir` yet (none when the

@@ -447,6 +447,7 @@ async fn container_instances_run_the_split_each_part_and_the_assembly() {
     assert_eq!(encode["runner"]["kind"], "container-instances", "{done}");
     assert!(encode["runner"]["instance"].is_string(), "{done}");
     assert!(encode["cpu_seconds"].as_f64().unwrap() > 0.0, "{done}");
+    assert!(encode["elapsed_seconds"].as_f64().unwrap() > 0.0, "{done}");
     assert!(
         encode["quality"]["windows"].as_u64().unwrap() >= 1,
         "{done}"

@@ -89,6 +89,12 @@ async fn a_chunked_item_records_the_encode_report_a_single_job_would() {
     let wall = encode["wall_seconds"].as_f64().unwrap();
     let cpu = encode["cpu_seconds"].as_f64().unwrap();
     assert!(wall > 0.0 && cpu > 0.0, "{encode}");
+    // The parts ran as jobs of their own: the time from the split to the report, besides the
+    // work summed over the parts.
+    let elapsed = encode["elapsed_seconds"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{encode}"));
+    assert!(elapsed > 0.0, "{encode}");
     let sampling = &encode["quality"];
     assert!(sampling["windows"].as_u64().unwrap() >= 1, "{encode}");
     assert!(
@@ -100,6 +106,7 @@ async fn a_chunked_item_records_the_encode_report_a_single_job_would() {
     assert!(quality_cpu < 0.1 * cpu, "{encode}");
 
     let single = single_job_encode(&source);
+    assert_eq!(single["elapsed_seconds"], Value::Null, "{single}");
     let renditions = item["renditions"].as_array().unwrap();
     assert_eq!(
         encode["renditions"].as_array().unwrap().len(),
