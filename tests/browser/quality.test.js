@@ -97,11 +97,16 @@ test('the words for other encodes', { timeout: 30000 }, step(async () => {
         runner: { kind: 'container-instances', host: 'ci-1', image: 'fra.ocir.io/ns/ms@sha256:abc' },
         renditions: [{ encoder_version: 'x264 core 164' }, { encoder_version: 'x264 core 164' }],
       }),
+      chunked: describeEncode({
+        ffmpeg_version: '7.1', wall_seconds: 30, cpu_seconds: 50, elapsed_seconds: 12.5, quality: null,
+        runner: { kind: 'in-process' }, renditions: [],
+      }),
       none: describeEncode(null),
     };
   });
   // Unmeasured rungs are left out; identical pictures read as infinite PSNR.
   assert.deepEqual(words.vmaf, [{ name: '1080p', text: 'SSIM 1.000 · PSNR ∞ dB · VMAF 97.3 · 2.0 KB' }]);
   assert.equal(words.container, 'ffmpeg 7.1 · x264 core 164 · container-instances on ci-1 · fra.ocir.io/ns/ms@sha256:abc · 12.3 s');
+  assert.equal(words.chunked, 'ffmpeg 7.1 · in-process · 30.0 s (50.0 s CPU) in parts, ready 12.5 s after the split');
   assert.equal(words.none, '');
 }));

@@ -1582,10 +1582,16 @@ export interface components {
         EncodeReport: {
             /**
              * Format: double
-             * @description CPU seconds (user + system) the encoding ffmpeg used, from the child's own accounting;
-             *     null where the platform does not say.
+             * @description CPU seconds (user + system) the encoding ffmpeg used, from the child's own accounting
+             *     (summed over the parts of a chunked encode); null where the platform does not say.
              */
             cpu_seconds?: number | null;
+            /**
+             * Format: double
+             * @description A chunked encode (parts run as separate jobs, possibly side by side): seconds from the
+             *     split to the assembly's report, what the item waited for its encode. Null for one job.
+             */
+            elapsed_seconds?: number | null;
             /** @description ffmpeg's version as `ffmpeg -version` prints it, e.g. `5.1.6-0+deb12u1`. */
             ffmpeg_version: string;
             quality?: null | components["schemas"]["QualitySampling"];
@@ -1595,7 +1601,9 @@ export interface components {
             runner: components["schemas"]["EncodeRunner"];
             /**
              * Format: double
-             * @description Wall-clock seconds of the encode (ffmpeg's one run over every rung).
+             * @description Wall-clock seconds of the encode (ffmpeg's one run over every rung); for a chunked
+             *     encode, the sum over its parts (every chunk and the rest: the work as one worker would
+             *     have done it; see `elapsed_seconds`).
              */
             wall_seconds: number;
         };

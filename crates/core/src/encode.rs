@@ -12,11 +12,17 @@ pub struct EncodeReport {
     pub ffmpeg_version: String,
     /// Where the encode ran.
     pub runner: EncodeRunner,
-    /// Wall-clock seconds of the encode (ffmpeg's one run over every rung).
+    /// Wall-clock seconds of the encode (ffmpeg's one run over every rung); for a chunked
+    /// encode, the sum over its parts (every chunk and the rest: the work as one worker would
+    /// have done it; see `elapsed_seconds`).
     pub wall_seconds: f64,
-    /// CPU seconds (user + system) the encoding ffmpeg used, from the child's own accounting;
-    /// null where the platform does not say.
+    /// CPU seconds (user + system) the encoding ffmpeg used, from the child's own accounting
+    /// (summed over the parts of a chunked encode); null where the platform does not say.
     pub cpu_seconds: Option<f64>,
+    /// A chunked encode (parts run as separate jobs, possibly side by side): seconds from the
+    /// split to the assembly's report, what the item waited for its encode. Null for one job.
+    #[serde(default)]
+    pub elapsed_seconds: Option<f64>,
     /// How the quality scores were measured and what that cost; null when they were not.
     pub quality: Option<QualitySampling>,
     /// One entry per video rendition, by rendition name (the `name` in `renditions`).

@@ -110,6 +110,10 @@ pub const CHUNK_PLAN: &str = "chunks/plan.json";
 /// The source's video stream as probed by the split (JSON): what the item records as its
 /// `source` once the chunks are assembled.
 pub const CHUNK_SOURCE: &str = "chunks/source.json";
+/// When the split happened and the source video's keyframe times as it read them from its
+/// local copy (JSON): the assemble step's elapsed time and where its quality windows start
+/// (it reads the original through a URL, where scanning the whole file would cost a download).
+pub const CHUNK_SPLIT: &str = "chunks/split.json";
 /// The prefix of an item's chunk files (`media/{id}/chunks/`).
 pub fn chunks_prefix(media_id: &MediaId) -> String {
     output_key(media_id, CHUNKS_DIR)

@@ -17,8 +17,8 @@
 use crate::error::{MediaError, Result};
 use crate::probe::{file_url, VideoInfo};
 use crate::process::{self, Budget};
-use crate::transcode::{rendition_files, RungEncode};
-use std::ffi::OsString;
+use crate::transcode::{rendition_files, RenditionFiles, RungEncode};
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
 /// Share of the duration compared.
@@ -109,7 +109,12 @@ pub fn plan_windows(segment_durations: &[f64], keyframes: &[f64]) -> Vec<Window>
 
 /// Times (seconds from the file's start, as `-ss` counts) of the source video's keyframes, from
 /// the packet index alone (nothing is decoded); empty when ffprobe cannot say or the list
-/// would be absurdly long. With ffprobe's CPU seconds.
+/// would be absurdly long.
+pub async fn keyframes(input: &Path, v: &VideoInfo, budget: &Budget) -> Result<Vec<f64>> {
+    Ok(source_keyframes(input, v, budget).await?.0)
+}
+
+/// [`keyframes`], with ffprobe's CPU seconds.
 async fn source_keyframes(
     input: &Path,
     v: &VideoInfo,
@@ -231,28 +236,37 @@ pub async fn measure(
     budget: &Budget,
 ) -> Result<Measured> {
     let started = std::time::Instant::now();
-    let first = rungs
-        .first()
-        .ok_or_else(|| MediaError::bad_output("no rung to measure"))?;
-    let mut files = Vec::with_capacity(rungs.len());
-    for r in rungs {
-        files.push(rendition_files(out_dir, &r.playlist).await?);
-    }
-    let durations: Vec<f64> = files[0].segments.iter().map(|(_, d)| *d).collect();
-    if files.iter().any(|f| f.segments.len() != durations.len()) {
-        return Err(MediaError::bad_output(format!(
-            "the rungs of {} have different segment counts",
-            first.name
-        )));
-    }
     let (keyframes, probe_cpu) = source_keyframes(input, video, budget).await?;
-    let windows = plan_windows(&durations, &keyframes);
+    let source = file_url(input).into_os_string();
+    let windows = measure_windows(&source, &keyframes, video, out_dir, rungs, vmaf, budget).await;
+    let mut m = windows?;
+    m.cpu_seconds = m.cpu_seconds.zip(probe_cpu).map(|(a, b)| a + b);
+    m.wall_seconds = started.elapsed().as_secs_f64();
+    Ok(m)
+}
+
+/// [`measure`] with the source read from `source` (a URL ffmpeg can seek in, e.g. a presigned
+/// HTTPS URL: only the windows are read) and its video keyframes already known (`keyframes`,
+/// seconds as [`keyframes`] gives them; empty: unknown, each stretch's middle segment).
+/// `out_dir` needs the rungs' media playlists, plus the files [`window_files`] names.
+#[allow(clippy::too_many_arguments)]
+pub async fn measure_windows(
+    source: &OsStr,
+    keyframes: &[f64],
+    video: &VideoInfo,
+    out_dir: &Path,
+    rungs: &[RungEncode],
+    vmaf: bool,
+    budget: &Budget,
+) -> Result<Measured> {
+    let started = std::time::Instant::now();
+    let (files, windows) = plan_rungs(out_dir, rungs, keyframes).await?;
     let scratch = out_dir.join(SCRATCH_DIR);
     let _ = tokio::fs::remove_dir_all(&scratch).await;
     tokio::fs::create_dir_all(&scratch).await?;
     let result = async {
         let mut pooled = vec![Pool::default(); rungs.len()];
-        let mut cpu = probe_cpu;
+        let mut cpu = Some(0.0);
         for (w, window) in windows.iter().enumerate() {
             let mut clips = Vec::with_capacity(rungs.len());
             for (r, f) in files.iter().enumerate() {
@@ -269,7 +283,7 @@ pub async fn measure(
             let stats: Vec<RungStats> = (0..rungs.len())
                 .map(|r| RungStats::new(&scratch, w, r, vmaf))
                 .collect();
-            let args = compare_args(input, video, window, rungs, &clips, &stats)?;
+            let args = compare_args(source, video, window, rungs, &clips, &stats)?;
             let finished = process::run("ffmpeg", &args, "ffmpeg quality", budget, |_| {}).await?;
             cpu = cpu.zip(finished.cpu_seconds).map(|(a, b)| a + b);
             if !finished.success() {
@@ -293,6 +307,47 @@ pub async fn measure(
     })
 }
 
+/// The files (relative to `out_dir`) [`measure_windows`] reads besides the media playlists:
+/// each rung's init segment and the media segment of each window. For a step that has the
+/// playlists but not the segments (a chunked encode's final step fetches just these).
+pub async fn window_files(
+    out_dir: &Path,
+    rungs: &[RungEncode],
+    keyframes: &[f64],
+) -> Result<Vec<String>> {
+    let (files, windows) = plan_rungs(out_dir, rungs, keyframes).await?;
+    let mut names = Vec::new();
+    for f in &files {
+        names.extend(f.init.clone());
+        names.extend(windows.iter().map(|w| f.segments[w.segment].0.clone()));
+    }
+    Ok(names)
+}
+
+/// Every rung's files (from its media playlist in `out_dir`) and the windows to compare.
+async fn plan_rungs(
+    out_dir: &Path,
+    rungs: &[RungEncode],
+    keyframes: &[f64],
+) -> Result<(Vec<RenditionFiles>, Vec<Window>)> {
+    let first = rungs
+        .first()
+        .ok_or_else(|| MediaError::bad_output("no rung to measure"))?;
+    let mut files = Vec::with_capacity(rungs.len());
+    for r in rungs {
+        files.push(rendition_files(out_dir, &r.playlist).await?);
+    }
+    let durations: Vec<f64> = files[0].segments.iter().map(|(_, d)| *d).collect();
+    if files.iter().any(|f| f.segments.len() != durations.len()) {
+        return Err(MediaError::bad_output(format!(
+            "the rungs of {} have different segment counts",
+            first.name
+        )));
+    }
+    let windows = plan_windows(&durations, keyframes);
+    Ok((files, windows))
+}
+
 /// The stats files of one rung in one window.
 struct RungStats {
     ssim: PathBuf,
@@ -314,7 +369,7 @@ impl RungStats {
 /// picture chain, split to every rung's scaler (the reference); each rung's window decoded
 /// from its segment (the distorted); SSIM, PSNR (and VMAF) of each pair into stats files.
 fn compare_args(
-    input: &Path,
+    source: &OsStr,
     v: &VideoInfo,
     window: &Window,
     rungs: &[RungEncode],
@@ -339,7 +394,7 @@ fn compare_args(
     ] {
         push(s);
     }
-    a.push(file_url(input).into());
+    a.push(source.into());
     for clip in clips {
         a.push("-t".into());
         a.push(format!("{:.6}", window.length).into());
@@ -703,12 +758,12 @@ mod tests {
             start: 4.0,
             length: 0.5,
         };
-        let args: Vec<String> =
-            compare_args(Path::new("/in/src"), &v, &window, &rungs, &clips, &stats)
-                .unwrap()
-                .iter()
-                .map(|a| a.to_string_lossy().into_owned())
-                .collect();
+        let source = file_url(Path::new("/in/src")).into_os_string();
+        let args: Vec<String> = compare_args(&source, &v, &window, &rungs, &clips, &stats)
+            .unwrap()
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
         let joined = args.join(" ");
         assert!(joined.contains("-ss 4.000000 -t 0.500000 -i file:/in/src -t 0.500000 -i file:/s/w0-r0.mp4 -t 0.500000 -i file:/s/w0-r1.mp4"), "{joined}");
         assert!(joined.contains("[0:0]bwdif=mode=send_frame:parity=auto:deint=all,fps=30/1,split=2[src0][src1];[src0]scale=640:360,setsar=1,format=yuv420p,settb"), "{joined}");

@@ -15,6 +15,7 @@ use mediaserver_media::process::Budget;
 use mediaserver_media::quality::{self, Measured};
 use mediaserver_media::transcode::EncodeInfo;
 use mediaserver_media::MediaError;
+use std::ffi::OsStr;
 use std::path::Path;
 use tokio_util::sync::CancellationToken;
 
@@ -22,9 +23,44 @@ use tokio_util::sync::CancellationToken;
 /// `mediaserver transcode` records; a runner that started it elsewhere puts its own).
 pub const IN_PROCESS: &str = "in-process";
 
+/// What the quality of a finished encode is measured against.
+pub enum Reference<'a> {
+    /// The local original (its keyframes read from it).
+    File(&'a Path),
+    /// The original where ffmpeg reads it (a presigned URL: only the windows are read), its
+    /// keyframe times known beforehand (empty: unknown).
+    Url {
+        url: &'a OsStr,
+        keyframes: &'a [f64],
+    },
+    /// None: the scores stay out.
+    Unmeasured,
+}
+
 /// Measures the rungs of the finished encode in `out_dir` and puts the report together.
 pub async fn report(
     input: &Path,
+    video: &VideoInfo,
+    out_dir: &Path,
+    encode: &EncodeInfo,
+    settings: &ProcessSettings,
+    cancel: &CancellationToken,
+) -> Result<EncodeReport, PipelineError> {
+    report_against(
+        Reference::File(input),
+        video,
+        out_dir,
+        encode,
+        settings,
+        cancel,
+    )
+    .await
+}
+
+/// [`report`] against `reference`; with [`Reference::Url`], `out_dir` needs the rungs' media
+/// playlists and the files [`quality::window_files`] names (a chunked encode's final step).
+pub async fn report_against(
+    reference: Reference<'_>,
     video: &VideoInfo,
     out_dir: &Path,
     encode: &EncodeInfo,
@@ -41,11 +77,22 @@ pub async fn report(
         }
     };
     let vmaf = build.as_ref().is_some_and(|b| b.libvmaf);
-    let measured = match quality::measure(input, video, out_dir, &encode.rungs, vmaf, &budget).await
-    {
-        Ok(m) => Some(m),
-        Err(MediaError::Cancelled) => return Err(PipelineError::Cancelled),
-        Err(e) => {
+    let measuring = match reference {
+        Reference::File(input) => {
+            Some(quality::measure(input, video, out_dir, &encode.rungs, vmaf, &budget).await)
+        }
+        Reference::Url { url, keyframes } => {
+            let rungs = &encode.rungs;
+            let m = quality::measure_windows(url, keyframes, video, out_dir, rungs, vmaf, &budget);
+            Some(m.await)
+        }
+        Reference::Unmeasured => None,
+    };
+    let measured = match measuring {
+        None => None,
+        Some(Ok(m)) => Some(m),
+        Some(Err(MediaError::Cancelled)) => return Err(PipelineError::Cancelled),
+        Some(Err(e)) => {
             tracing::warn!(error = %ErrorChain(&e), "cannot measure the renditions' quality");
             None
         }
@@ -114,6 +161,7 @@ fn assemble(
         },
         wall_seconds: round(encode.wall_seconds, 3),
         cpu_seconds: encode.cpu_seconds.map(|c| round(c, 3)),
+        elapsed_seconds: None,
         quality: measured.map(|m| QualitySampling {
             windows: m.windows as u32,
             sampled_seconds: round(m.sampled_seconds, 3),
@@ -127,7 +175,7 @@ fn assemble(
 
 /// `x` to `digits` decimals: the scores and timings are not more precise than that, and the
 /// item's JSON should not read 0.9099999999999999.
-fn round(x: f64, digits: i32) -> f64 {
+pub(crate) fn round(x: f64, digits: i32) -> f64 {
     let scale = 10f64.powi(digits);
     (x * scale).round() / scale
 }

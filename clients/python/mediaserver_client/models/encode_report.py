@@ -33,10 +33,15 @@ class EncodeReport:
             renditions (list[RenditionEncode]): One entry per video rendition, by rendition name (the `name` in
                 `renditions`).
             runner (EncodeRunner): Where an encode ran.
-            wall_seconds (float): Wall-clock seconds of the encode (ffmpeg's one run over every rung).
+            wall_seconds (float): Wall-clock seconds of the encode (ffmpeg's one run over every rung); for a chunked
+                encode, the sum over its parts (every chunk and the rest: the work as one worker would
+                have done it; see `elapsed_seconds`).
             cpu_seconds (float | None | Unset): CPU seconds (user + system) the encoding ffmpeg used, from the child's own
-                accounting;
-                null where the platform does not say.
+                accounting
+                (summed over the parts of a chunked encode); null where the platform does not say.
+            elapsed_seconds (float | None | Unset): A chunked encode (parts run as separate jobs, possibly side by side):
+                seconds from the
+                split to the assembly's report, what the item waited for its encode. Null for one job.
             quality (None | QualitySampling | Unset):
      """
 
@@ -45,6 +50,7 @@ class EncodeReport:
     runner: EncodeRunner
     wall_seconds: float
     cpu_seconds: float | None | Unset = UNSET
+    elapsed_seconds: float | None | Unset = UNSET
     quality: None | QualitySampling | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -75,6 +81,12 @@ class EncodeReport:
         else:
             cpu_seconds = self.cpu_seconds
 
+        elapsed_seconds: float | None | Unset
+        if isinstance(self.elapsed_seconds, Unset):
+            elapsed_seconds = UNSET
+        else:
+            elapsed_seconds = self.elapsed_seconds
+
         quality: dict[str, Any] | None | Unset
         if isinstance(self.quality, Unset):
             quality = UNSET
@@ -94,6 +106,8 @@ class EncodeReport:
         })
         if cpu_seconds is not UNSET:
             field_dict["cpu_seconds"] = cpu_seconds
+        if elapsed_seconds is not UNSET:
+            field_dict["elapsed_seconds"] = elapsed_seconds
         if quality is not UNSET:
             field_dict["quality"] = quality
 
@@ -136,6 +150,16 @@ class EncodeReport:
         cpu_seconds = _parse_cpu_seconds(d.pop("cpu_seconds", UNSET))
 
 
+        def _parse_elapsed_seconds(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        elapsed_seconds = _parse_elapsed_seconds(d.pop("elapsed_seconds", UNSET))
+
+
         def _parse_quality(data: object) -> None | QualitySampling | Unset:
             if data is None:
                 return data
@@ -162,6 +186,7 @@ class EncodeReport:
             runner=runner,
             wall_seconds=wall_seconds,
             cpu_seconds=cpu_seconds,
+            elapsed_seconds=elapsed_seconds,
             quality=quality,
         )
 

@@ -46,6 +46,8 @@ export function describeEncode(encode) {
   if (runner.image) parts.push(runner.image);
   let cost = `${encode.wall_seconds.toFixed(1)} s`;
   if (typeof encode.cpu_seconds === 'number') cost += ` (${encode.cpu_seconds.toFixed(1)} s CPU)`;
+  // A chunked encode: the work summed over its parts, and what the item waited.
+  if (typeof encode.elapsed_seconds === 'number') cost += ` in parts, ready ${encode.elapsed_seconds.toFixed(1)} s after the split`;
   parts.push(cost);
   const q = encode.quality;
   if (q) parts.push(`quality measured on ${q.sampled_seconds.toFixed(2)} s in ${q.windows} window${q.windows === 1 ? '' : 's'}`);

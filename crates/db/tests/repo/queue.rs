@@ -480,6 +480,7 @@ fn sample_outputs() -> MediaOutputs {
             },
             wall_seconds: 12.5,
             cpu_seconds: Some(23.75),
+            elapsed_seconds: Some(7.25),
             quality: Some(mediaserver_core::QualitySampling {
                 windows: 2,
                 sampled_seconds: 1.5,

@@ -18,6 +18,7 @@ mod input;
 pub(crate) mod metrics;
 mod publish;
 mod records;
+mod report;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -123,6 +124,9 @@ pub async fn split_at(
     let n = u32::try_from(plan.chunks())
         .map_err(|_| PipelineError::Unusable("the video is too long to be chunked".into()))?;
     records::put(store, prefix, layout::CHUNK_SOURCE, &info.video).await?;
+    if let Some(video) = &info.video {
+        report::store_split(store, prefix, input, video, settings, cancel).await?;
+    }
     records::put(store, prefix, layout::CHUNK_PLAN, &plan).await?;
     tracing::info!(
         chunks = n,
@@ -203,10 +207,12 @@ pub async fn encode_part(
 }
 
 /// The final step over the plan and records under `prefix`: manifests (only the init segments
-/// are fetched, into `work_dir`), the dropped rungs' files deleted, and what the item records.
+/// are fetched, into `work_dir`), the dropped rungs' files deleted, and what the item records,
+/// its encode report included (quality measured against `original`, see [`report`]).
 pub async fn assemble_at(
     store: &dyn Storage,
     prefix: &str,
+    original: Option<&Input>,
     work_dir: &Path,
     settings: &ProcessSettings,
     cancel: &CancellationToken,
@@ -253,12 +259,26 @@ pub async fn assemble_at(
     // (a failure leaves the item without them, with a warning).
     let streams = work_dir.join("streams");
     crate::backfill::fetch_streams(store, prefix, &streams).await?;
-    let downloads = process::downloads(&streams, settings, cancel, &mut warnings).await?;
-    let made: Vec<String> = downloads.iter().map(|d| d.path.clone()).collect();
-    publish::files(store, &streams, prefix, &made).await?;
     let source: Option<probe::VideoInfo> = records::get(store, prefix, layout::CHUNK_SOURCE)
         .await?
         .flatten();
+    // Both only read the published streams: side by side, as a single job's.
+    let (downloads, encode) = tokio::join!(
+        process::downloads(&streams, settings, cancel, &mut warnings),
+        report::report(
+            store,
+            prefix,
+            &streams,
+            original,
+            source.as_ref(),
+            &out.encode,
+            settings,
+            cancel,
+        )
+    );
+    let (downloads, encode) = (downloads?, encode?);
+    let made: Vec<String> = downloads.iter().map(|d| d.path.clone()).collect();
+    publish::files(store, &streams, prefix, &made).await?;
     let chunk_files = format!("{prefix}{}", layout::CHUNKS_DIR);
     let bytes = store
         .list(prefix)
@@ -279,6 +299,7 @@ pub async fn assemble_at(
         text_tracks: out.text_tracks.iter().map(process::text_track).collect(),
         source: source.map(|v| process::source_video(&v, out)),
         downloads,
+        encode,
         ..Default::default()
     };
     Ok(MediaReady {
@@ -349,8 +370,31 @@ pub(crate) async fn run(
     let prefix = media.outputs_prefix();
     let scratch = env.scratch.create(&job.id).await?;
     if part == Part::Assemble {
+        // The original, for the quality windows: a presigned URL, or the copy still kept here
+        // (else downloaded: a store without URLs).
+        let held = match env
+            .inputs
+            .get(media, ctx.media_store.as_ref(), env.scratch)
+            .await
+        {
+            Ok(h) => Some(h),
+            Err(PipelineError::Cancelled) => return Err(PipelineError::Cancelled),
+            Err(e) => {
+                tracing::warn!(error = %ErrorChain(&e), "no original to measure the quality against");
+                None
+            }
+        };
         env.inputs.release(&media.id).await;
-        let ready = assemble_at(store, &prefix, scratch.path(), env.settings, cancel).await?;
+        let original = held.as_ref().map(|h| &h.input);
+        let ready = assemble_at(
+            store,
+            &prefix,
+            original,
+            scratch.path(),
+            env.settings,
+            cancel,
+        )
+        .await?;
         return Ok(JobDone::Ready(ready));
     }
     if !part_done(store, &prefix, part).await? {

@@ -86,9 +86,25 @@ pub(super) async fn part(
     let (store, prefix) = destination(config, dest).await?;
     let cancel = CancellationToken::new();
     if part == Part::Assemble {
-        let ready = chunked::assemble_at(store.as_ref(), &prefix, work_dir, settings, &cancel)
-            .await
-            .map_err(failed)?;
+        // The original, for the quality windows (as in-process: a URL, else a local copy); the
+        // item is recorded without the scores when it cannot be read.
+        let original = match source(config, src, work_dir).await {
+            Ok(input) => Some(input),
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), "no original to measure the quality against");
+                None
+            }
+        };
+        let ready = chunked::assemble_at(
+            store.as_ref(),
+            &prefix,
+            original.as_ref(),
+            work_dir,
+            settings,
+            &cancel,
+        )
+        .await
+        .map_err(failed)?;
         let mut summary = serde_json::json!({
             "kind": "video",
             "duration_seconds": ready.duration_seconds,

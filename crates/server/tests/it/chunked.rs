@@ -53,6 +53,34 @@ pub(crate) fn five_minutes() -> PathBuf {
     .clone()
 }
 
+/// A 20 s 640x360 25 fps video with a tone: three chunks of 8 s with `CHUNK_SECONDS=8`.
+pub(crate) fn twenty_seconds() -> PathBuf {
+    common::ffmpeg_fixture(
+        "chunked-20s-360p.mp4",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=640x360:rate=25:duration=20",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=20",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+            "-movflags",
+            "+faststart",
+        ],
+    )
+}
+
 fn spawn_worker(data_dir: &Path, db: &str, log: &Path) -> Child {
     bin()
         .arg("worker")
@@ -390,30 +418,7 @@ async fn container_instances_run_the_split_each_part_and_the_assembly() {
     use std::sync::atomic::AtomicUsize;
     use std::sync::Arc;
 
-    let clip = common::ffmpeg_fixture(
-        "chunked-20s-360p.mp4",
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=640x360:rate=25:duration=20",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:duration=20",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-shortest",
-            "-movflags",
-            "+faststart",
-        ],
-    );
+    let clip = twenty_seconds();
     let w = world().await;
     w.run_transcode(None, Arc::new(AtomicUsize::new(0)));
     let env = w.env(&[("CHUNK_SECONDS", "8"), ("CHUNK_MIN_SECONDS", "10")]);
@@ -436,6 +441,32 @@ async fn container_instances_run_the_split_each_part_and_the_assembly() {
     // Recorded where it ran, from the assembly's summary.
     let duration = done["duration_seconds"].as_f64().unwrap();
     assert!((duration - 20.0).abs() < 0.2, "{done}");
+    // The encode report an in-process assembly records (`chunked_report`), from the summary,
+    // with where it ran.
+    let encode = &done["encode"];
+    assert_eq!(encode["runner"]["kind"], "container-instances", "{done}");
+    assert!(encode["runner"]["instance"].is_string(), "{done}");
+    assert!(encode["cpu_seconds"].as_f64().unwrap() > 0.0, "{done}");
+    assert!(encode["elapsed_seconds"].as_f64().unwrap() > 0.0, "{done}");
+    assert!(
+        encode["quality"]["windows"].as_u64().unwrap() >= 1,
+        "{done}"
+    );
+    let renditions = done["renditions"].as_array().unwrap();
+    assert_eq!(
+        encode["renditions"].as_array().unwrap().len(),
+        renditions.len(),
+        "{done}"
+    );
+    for e in encode["renditions"].as_array().unwrap() {
+        assert!(e["bytes"].as_u64().unwrap() > 0, "{e}");
+        assert!(e["maxrate"].as_u64().unwrap() > 0, "{e}");
+        assert!(e["encoder_settings"].is_string(), "{e}");
+        let ssim = e["quality"]["ssim"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{e}"));
+        assert!(ssim > 0.5 && ssim <= 1.0, "{e}");
+    }
 
     // One instance per job, each told which step it runs.
     let creates = w.standin.container_instances().creates();

@@ -35,13 +35,13 @@ fn clip() -> std::path::PathBuf {
 }
 
 /// `ffmpeg -version`'s version word.
-fn ffmpeg_version() -> String {
+pub(crate) fn ffmpeg_version() -> String {
     let out = Command::new("ffmpeg").arg("-version").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     text.split_whitespace().nth(2).unwrap().to_string()
 }
 
-async fn metrics(s: &TestServer) -> String {
+pub(crate) async fn metrics(s: &TestServer) -> String {
     s.client
         .get(s.url("/metrics"))
         .send()
@@ -53,7 +53,7 @@ async fn metrics(s: &TestServer) -> String {
 }
 
 /// A counter's value in a Prometheus text page (0 when it is not there yet).
-fn counter(page: &str, series: &str) -> f64 {
+pub(crate) fn counter(page: &str, series: &str) -> f64 {
     page.lines()
         .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
         .and_then(|l| l.rsplit(' ').next())
@@ -76,7 +76,12 @@ fn resolve(base: &str, uri: &str) -> String {
 
 /// The bytes of the init and media segments of the variant of `width`x`height` with `codecs`,
 /// fetched through playback.
-async fn published_bytes(s: &TestServer, token: &str, item: &Value, rendition: &Value) -> u64 {
+pub(crate) async fn published_bytes(
+    s: &TestServer,
+    token: &str,
+    item: &Value,
+    rendition: &Value,
+) -> u64 {
     let master_url = item["playback"]["hls"].as_str().unwrap();
     let master = String::from_utf8(fetch(s, master_url, token).await).unwrap();
     let resolution = format!("RESOLUTION={}x{}", rendition["width"], rendition["height"]);

@@ -98,7 +98,7 @@ impl From<PathBuf> for Input {
 
 impl Input {
     /// ffmpeg's name for it (`file:` keeps a path starting with `-` or holding `:` a path).
-    pub(crate) fn ffmpeg_url(&self) -> std::ffi::OsString {
+    pub fn ffmpeg_url(&self) -> std::ffi::OsString {
         match self {
             Input::File(p) => crate::probe::file_url(p).into_os_string(),
             Input::Url(u) => u.into(),
