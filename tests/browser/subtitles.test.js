@@ -171,6 +171,16 @@ test('dash.js lists both text tracks and shows the English cue at its time', { t
     const tracks = player.getTracksFor('text');
     const listed = tracks.map((t) => t.lang);
     player.setCurrentTrack(tracks.find((t) => t.lang === 'en'));
+    // dash.js fetches the whole WebVTT file when the track is chosen; on a loaded machine that
+    // can end after the playhead passed the cue, so the sampling starts once the cues are in.
+    await new Promise((resolve, reject) => {
+      const stop = setTimeout(() => reject(new Error('the English cues never loaded')), 20000);
+      const tick = () => {
+        const showing = [...video.textTracks].find((t) => t.mode === 'showing');
+        if (showing && showing.cues && showing.cues.length > 0) { clearTimeout(stop); resolve(); } else setTimeout(tick, 40);
+      };
+      tick();
+    });
     const sampled = await window.__sample(video);
     player.destroy();
     video.remove();
