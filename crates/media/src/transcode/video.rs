@@ -226,16 +226,10 @@ pub async fn video(
         .fold(0.0, f64::max);
     check_not_truncated(media_duration, duration)?;
 
-    // Peak bandwidth per variant: the encoder's cap or what the segments really peak at,
-    // whichever is higher, plus the audio every variant carries alongside.
-    // (A player carries one audio track at a time: the largest one counts.)
-    let audio_peak = audio_stats
-        .iter()
-        .map(|a| a.peak_bps.max(AUDIO_BITRATE))
-        .max()
-        .unwrap_or(0);
-    let audio_avg = audio_stats.iter().map(|a| a.average_bps).max().unwrap_or(0);
-    let audio_codecs = published.tracks.first().map(|t| t.codecs.clone());
+    let audio = AudioShare::new(
+        audio_stats.iter().copied(),
+        published.tracks.first().map(|t| t.codecs.as_str()),
+    );
     // Adaptive: near-duplicate rungs go (decided on H.264's measured rungs, the first
     // `rungs.len()` outputs; the same rung goes in every codec), and every manifest carries
     // what was measured. Representation ids are output stream numbers.
@@ -272,32 +266,18 @@ pub async fn video(
             continue;
         }
         let rung = &rungs[*rung_index];
-        // The extra codecs' caps are their own (a share of the H.264 rung's).
-        let maxrate = codec.scale(rung.maxrate);
-        let codecs = match &audio_codecs {
-            Some(a) => format!("{},{a}", rep.codecs),
-            None => rep.codecs.clone(),
-        };
-        let bandwidth = match opts.ladder_mode {
-            rate::LadderMode::Fixed => maxrate.max(stats.peak_bps),
-            rate::LadderMode::Adaptive => stats.peak_bps,
-        } + audio_peak;
-        variants.push(Variant {
-            uri: stats.uri.clone(),
-            bandwidth,
-            average_bandwidth: Some(stats.average_bps + audio_avg),
-            resolution: Some((rung.width, rung.height)),
-            frame_rate: Some(picture.rung_fps(v, rung.width.min(rung.height))),
-            codecs: codecs.clone(),
-        });
-        renditions.push(RenditionInfo {
-            name: rung.name.clone(),
-            width: rung.width,
-            height: rung.height,
-            bandwidth,
-            codecs,
-            codec: Some(*codec),
-        });
+        let fps = picture.rung_fps(v, rung.width.min(rung.height));
+        let (variant, rendition) = video_variant(
+            rung,
+            *codec,
+            &rep.codecs,
+            stats,
+            &audio,
+            opts.ladder_mode,
+            fps,
+        );
+        variants.push(variant);
+        renditions.push(rendition);
     }
     let audio_renditions: Vec<AudioRendition> = published
         .tracks
@@ -520,6 +500,73 @@ impl Args {
         self.0
             .extend(args.into_iter().map(|s| s.as_ref().to_os_string()));
     }
+}
+
+/// What every variant carries besides its video: the audio (a player takes one track at a
+/// time, so the largest counts) and its codec.
+pub(super) struct AudioShare<'a> {
+    codecs: Option<&'a str>,
+    peak_bps: u64,
+    average_bps: u64,
+}
+
+impl<'a> AudioShare<'a> {
+    pub(super) fn new<'s>(
+        stats: impl IntoIterator<Item = &'s package::PlaylistStats>,
+        codecs: Option<&'a str>,
+    ) -> Self {
+        let mut share = AudioShare {
+            codecs,
+            peak_bps: 0,
+            average_bps: 0,
+        };
+        for a in stats {
+            share.peak_bps = share.peak_bps.max(a.peak_bps.max(AUDIO_BITRATE));
+            share.average_bps = share.average_bps.max(a.average_bps);
+        }
+        share
+    }
+}
+
+/// One video stream's HLS variant and the rendition the item records. BANDWIDTH is the
+/// encoder's cap or what the segments really peak at, whichever is higher (fixed ladder), or
+/// the measured peak alone (adaptive: the manifests carry what was produced), plus the audio.
+pub(super) fn video_variant(
+    rung: &Rung,
+    codec: codecs::VideoCodec,
+    video_codecs: &str,
+    stats: &package::PlaylistStats,
+    audio: &AudioShare,
+    mode: rate::LadderMode,
+    frame_rate: f64,
+) -> (Variant, RenditionInfo) {
+    // The extra codecs' caps are their own (a share of the H.264 rung's).
+    let maxrate = codec.scale(rung.maxrate);
+    let codecs = match audio.codecs {
+        Some(a) => format!("{video_codecs},{a}"),
+        None => video_codecs.to_string(),
+    };
+    let bandwidth = match mode {
+        rate::LadderMode::Fixed => maxrate.max(stats.peak_bps),
+        rate::LadderMode::Adaptive => stats.peak_bps,
+    } + audio.peak_bps;
+    let variant = Variant {
+        uri: stats.uri.clone(),
+        bandwidth,
+        average_bandwidth: Some(stats.average_bps + audio.average_bps),
+        resolution: Some((rung.width, rung.height)),
+        frame_rate: Some(frame_rate),
+        codecs: codecs.clone(),
+    };
+    let rendition = RenditionInfo {
+        name: rung.name.clone(),
+        width: rung.width,
+        height: rung.height,
+        bandwidth,
+        codecs,
+        codec: Some(codec),
+    };
+    (variant, rendition)
 }
 
 #[cfg(test)]

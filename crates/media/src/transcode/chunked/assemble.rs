@@ -12,16 +12,16 @@ use crate::error::{MediaError, Result};
 use crate::transcode::command::rung_encode;
 use crate::transcode::package::{
     self, master_playlist, media_playlist_name, playlist_stats, repair_media_playlist,
-    AudioRendition, PlaylistStats, Variant,
+    AudioRendition, PlaylistStats,
 };
 use crate::transcode::provenance::EncodeInfo;
 use crate::transcode::storyboard::Layout;
 use crate::transcode::tracks::rendition_of;
-use crate::transcode::video::AUDIO_BITRATE;
+use crate::transcode::video::{video_variant, AudioShare};
 use crate::transcode::{
     check_not_truncated, codecs, rate, subtitles, text_track_playlist, text_track_vtt,
-    RenditionInfo, VideoOptions, VideoOutput, DASH_MANIFEST, HLS_MASTER, STORYBOARD_IMAGE,
-    STORYBOARD_VTT, STREAM_DIR, THUMBNAIL,
+    VideoOptions, VideoOutput, DASH_MANIFEST, HLS_MASTER, STORYBOARD_IMAGE, STORYBOARD_VTT,
+    STREAM_DIR, THUMBNAIL,
 };
 use std::fmt::Write as _;
 use std::path::Path;
@@ -166,13 +166,7 @@ pub async fn assemble(
     check_not_truncated(plan.probe.media_duration(), duration)?;
 
     // From here as `video()`: bandwidths, dropped rungs, variants.
-    let audio_peak = audio_stats
-        .iter()
-        .map(|a| a.peak_bps.max(AUDIO_BITRATE))
-        .max()
-        .unwrap_or(0);
-    let audio_avg = audio_stats.iter().map(|a| a.average_bps).max().unwrap_or(0);
-    let audio_codecs = rest.audio.first().map(|t| t.codecs.clone());
+    let audio = AudioShare::new(&audio_stats, rest.audio.first().map(|t| t.codecs.as_str()));
     let dropped = rate::rungs_to_drop(opts.ladder_mode, &video_stats[..rungs.len()]);
     let dropped_streams: Vec<usize> = streams
         .iter()
@@ -219,31 +213,18 @@ pub async fn assemble(
             continue;
         }
         let rung = &rungs[*rung_index];
-        let maxrate = codec.scale(rung.maxrate);
-        let codecs = match &audio_codecs {
-            Some(a) => format!("{},{a}", rep.codecs),
-            None => rep.codecs.clone(),
-        };
-        let bandwidth = match opts.ladder_mode {
-            rate::LadderMode::Fixed => maxrate.max(stats.peak_bps),
-            rate::LadderMode::Adaptive => stats.peak_bps,
-        } + audio_peak;
-        variants.push(Variant {
-            uri: stats.uri.clone(),
-            bandwidth,
-            average_bandwidth: Some(stats.average_bps + audio_avg),
-            resolution: Some((rung.width, rung.height)),
-            frame_rate: Some(plan.picture.rung_fps(v, rung.width.min(rung.height))),
-            codecs: codecs.clone(),
-        });
-        renditions.push(RenditionInfo {
-            name: rung.name.clone(),
-            width: rung.width,
-            height: rung.height,
-            bandwidth,
-            codecs,
-            codec: Some(*codec),
-        });
+        let fps = plan.picture.rung_fps(v, rung.width.min(rung.height));
+        let (variant, rendition) = video_variant(
+            rung,
+            *codec,
+            &rep.codecs,
+            stats,
+            &audio,
+            opts.ladder_mode,
+            fps,
+        );
+        variants.push(variant);
+        renditions.push(rendition);
     }
     let audio_renditions: Vec<AudioRendition> = rest
         .audio
