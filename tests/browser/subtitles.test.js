@@ -171,16 +171,19 @@ test('dash.js lists both text tracks and shows the English cue at its time', { t
     const tracks = player.getTracksFor('text');
     const listed = tracks.map((t) => t.lang);
     player.setCurrentTrack(tracks.find((t) => t.lang === 'en'));
-    // dash.js fetches the whole WebVTT file when the track is chosen; on a loaded machine that
-    // can end after the playhead passed the cue, so the sampling starts once the cues are in.
+    // dash.js fetches the WebVTT file once playback asks for text; on a loaded machine that can
+    // end after the playhead passed the cue. So: play until the cues are in, then sample from 0.
+    await video.play();
     await new Promise((resolve, reject) => {
-      const stop = setTimeout(() => reject(new Error('the English cues never loaded')), 20000);
+      const stop = setTimeout(() => reject(new Error('the English cues never loaded')), 30000);
       const tick = () => {
         const showing = [...video.textTracks].find((t) => t.mode === 'showing');
         if (showing && showing.cues && showing.cues.length > 0) { clearTimeout(stop); resolve(); } else setTimeout(tick, 40);
       };
       tick();
     });
+    video.pause();
+    await new Promise((resolve) => { video.addEventListener('seeked', resolve, { once: true }); video.currentTime = 0; });
     const sampled = await window.__sample(video);
     player.destroy();
     video.remove();
