@@ -201,45 +201,34 @@ async fn a_video_without_audio() {
 /// the audio, as in a single job, and continue across the border too.
 #[tokio::test]
 async fn with_hevc_beside_h264() {
-    let dir = tempfile::tempdir().unwrap();
-    let src = make_video(dir.path(), "hevc.mp4", 320, 180, 25, 12.0, true);
-    let probe = probe::probe(&src, PROBE_TIMEOUT).await.unwrap();
-    let opts = VideoOptions {
-        codecs: transcode::CodecOptions {
-            extra: transcode::parse_codec_list("h264,hevc").unwrap(),
-            ..Default::default()
-        },
-        ..opts(&[(180, 300_000)], LadderMode::Fixed)
-    };
-    let single_dir = dir.path().join("single");
-    let single = transcode::video(&src, &single_dir, &probe, &opts, |_| {})
-        .await
-        .unwrap();
-    let c = run_chunked(&src, &probe, &opts, &dir.path().join("chunked"), None).await;
-    assert_eq!(c.plan.chunks(), 2, "{:?}", c.plan.ranges);
+    let c = extra_codec_like_a_single_job("h264,hevc", LadderMode::Fixed, "hvc1.").await;
     let streams: Vec<usize> = c.chunks[0].streams.iter().map(|s| s.stream).collect();
     assert_eq!(streams, [0, 2]);
-    assert!(
-        c.chunks[0].streams[1].codecs.starts_with("hvc1."),
-        "{:?}",
-        c.chunks[0].streams
-    );
-    compare(dir.path(), &src, &single_dir, &single, &c, 12.0);
 }
 
 /// AV1 beside H.264 in adaptive mode: the AV1 streams take the plan's rung CRFs exactly as a
 /// single job's do (the same bytes, packets and cuts, compared file by file).
 #[tokio::test]
 async fn with_av1_beside_h264() {
+    extra_codec_like_a_single_job("h264,av1", LadderMode::Adaptive, "av01.").await;
+}
+
+/// A 12 s 320x180 source in two chunks with `codecs` (`VIDEO_CODECS`): the chunked output
+/// equals a single job's, and the extra codec's first stream names `codec_prefix`.
+async fn extra_codec_like_a_single_job(
+    codecs: &str,
+    mode: LadderMode,
+    codec_prefix: &str,
+) -> Chunked {
     let dir = tempfile::tempdir().unwrap();
-    let src = make_video(dir.path(), "av1.mp4", 320, 180, 25, 12.0, true);
+    let src = make_video(dir.path(), "extra.mp4", 320, 180, 25, 12.0, true);
     let probe = probe::probe(&src, PROBE_TIMEOUT).await.unwrap();
     let opts = VideoOptions {
         codecs: transcode::CodecOptions {
-            extra: transcode::parse_codec_list("h264,av1").unwrap(),
+            extra: transcode::parse_codec_list(codecs).unwrap(),
             ..Default::default()
         },
-        ..opts(&[(180, 300_000)], LadderMode::Adaptive)
+        ..opts(&[(180, 300_000)], mode)
     };
     let single_dir = dir.path().join("single");
     let single = transcode::video(&src, &single_dir, &probe, &opts, |_| {})
@@ -248,11 +237,12 @@ async fn with_av1_beside_h264() {
     let c = run_chunked(&src, &probe, &opts, &dir.path().join("chunked"), None).await;
     assert_eq!(c.plan.chunks(), 2, "{:?}", c.plan.ranges);
     assert!(
-        c.chunks[0].streams[1].codecs.starts_with("av01."),
+        c.chunks[0].streams[1].codecs.starts_with(codec_prefix),
         "{:?}",
         c.chunks[0].streams
     );
     compare(dir.path(), &src, &single_dir, &single, &c, 12.0);
+    c
 }
 
 /// 50 fps: the 360p rung runs at 25 (half the rate), the 540p one at 50; every chunk starts on
