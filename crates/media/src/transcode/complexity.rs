@@ -255,17 +255,22 @@ fn ssim_of(stderr: &str) -> Option<f64> {
 mod tests {
     use super::*;
 
-    /// Every sampled frame reaches the trial encoder (counted by x264 itself): the windows of a
-    /// long-GOP source, each timed from its own keyframe, are not thinned by the picture
-    /// chain's constant-rate filter after the concat.
-    #[test]
-    fn the_trial_encodes_every_sampled_frame() {
-        let dir = tempfile::tempdir().unwrap();
-        let src = dir.path().join("long-gop.mp4");
+    /// A 30 fps `width`x`height` H.264 source from the lavfi graph `lavfi` (keyframes every
+    /// `gop` frames) in `dir`, as the probe describes it, and a picture plan that only fixes the
+    /// rate.
+    fn x264_source(
+        dir: &Path,
+        lavfi: &str,
+        gop: u32,
+        width: u32,
+        height: u32,
+    ) -> (std::path::PathBuf, VideoInfo, Picture) {
+        let src = dir.join("src.mp4");
         let made = std::process::Command::new("ffmpeg")
             .args(["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i"])
-            .arg("testsrc2=s=320x180:r=30:d=30")
-            .args(["-c:v", "libx264", "-preset", "ultrafast", "-g", "250"])
+            .arg(lavfi)
+            .args(["-c:v", "libx264", "-preset", "ultrafast", "-g"])
+            .arg(gop.to_string())
             .arg(&src)
             .status()
             .unwrap();
@@ -273,8 +278,8 @@ mod tests {
         let v = VideoInfo {
             index: 0,
             codec: "h264".into(),
-            width: 320,
-            height: 180,
+            width,
+            height,
             fps: 30.0,
             pix_fmt: "yuv420p".into(),
             ..Default::default()
@@ -285,6 +290,17 @@ mod tests {
             hdr: None,
             alpha: false,
         };
+        (src, v, picture)
+    }
+
+    /// Every sampled frame reaches the trial encoder (counted by x264 itself): the windows of a
+    /// long-GOP source, each timed from its own keyframe, are not thinned by the picture
+    /// chain's constant-rate filter after the concat.
+    #[test]
+    fn the_trial_encodes_every_sampled_frame() {
+        let dir = tempfile::tempdir().unwrap();
+        let (src, v, picture) =
+            x264_source(dir.path(), "testsrc2=s=320x180:r=30:d=30", 250, 320, 180);
         let rung = crate::ladder::plan(&v, crate::ladder::DEFAULT_LADDER)[0].clone();
         let windows = windows(30.0);
         let args = trial_args(
@@ -540,30 +556,13 @@ mod tests {
     #[tokio::test]
     async fn one_run_for_every_rung_measures_what_a_run_per_rung_measures() {
         let dir = tempfile::tempdir().unwrap();
-        let src = dir.path().join("src.mp4");
-        let made = std::process::Command::new("ffmpeg")
-            .args(["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i"])
-            .arg("testsrc2=s=1280x720:r=30:d=8,noise=alls=20:allf=t")
-            .args(["-c:v", "libx264", "-preset", "ultrafast", "-g", "60"])
-            .arg(&src)
-            .status()
-            .unwrap();
-        assert!(made.success());
-        let v = VideoInfo {
-            index: 0,
-            codec: "h264".into(),
-            width: 1280,
-            height: 720,
-            fps: 30.0,
-            pix_fmt: "yuv420p".into(),
-            ..Default::default()
-        };
-        let picture = Picture {
-            deinterlace: None,
-            rate: Some((30, 1)),
-            hdr: None,
-            alpha: false,
-        };
+        let (src, v, picture) = x264_source(
+            dir.path(),
+            "testsrc2=s=1280x720:r=30:d=8,noise=alls=20:allf=t",
+            60,
+            1280,
+            720,
+        );
         let rungs = crate::ladder::plan(&v, crate::ladder::DEFAULT_LADDER);
         assert_eq!(rungs.len(), 4, "{rungs:?}");
         // The default preset, whose summaries the kept stderr must hold; one thread, because
