@@ -16,6 +16,8 @@
 
 mod input;
 pub(crate) mod metrics;
+#[cfg(test)]
+mod provisional_tests;
 mod publish;
 mod records;
 mod report;
@@ -24,7 +26,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
-use mediaserver_core::{layout, Job, JobKind, Media, MediaId, MediaOutputs};
+use mediaserver_core::{layout, Job, JobId, JobKind, Media, MediaId, MediaOutputs};
 use mediaserver_db::MediaReady;
 use mediaserver_media::probe;
 pub use mediaserver_media::transcode::chunked::Input;
@@ -370,6 +372,9 @@ pub(crate) async fn run(
     let prefix = media.outputs_prefix();
     let scratch = env.scratch.create(&job.id).await?;
     if part == Part::Assemble {
+        // No provisional playlist lands over the final ones from now on (a part whose worker
+        // lost its lease while publishing them may still be at it: this waits for it).
+        ctx.repo.end_provisional(&job.id).await?;
         // The original, for the quality windows: a presigned URL, or the copy still kept here
         // (else downloaded: a store without URLs).
         let held = match env
@@ -422,15 +427,21 @@ pub(crate) async fn run(
         reporter.abort();
         encoded?;
     }
-    after_part(ctx, media, part, env.inputs).await;
+    after_part(ctx, media, &job.id, part, env.inputs).await;
     Ok(JobDone::Part)
 }
 
 /// What follows a part's record, wherever it ran: the provisional playlists (and `playable`
 /// once chunk 0 and the rest are there), and letting go of the local original when the item's
 /// chunks are done.
-pub(crate) async fn after_part(ctx: &RunContext, media: &Media, part: Part, inputs: &Inputs) {
-    publish::provisional(ctx, media).await;
+pub(crate) async fn after_part(
+    ctx: &RunContext,
+    media: &Media,
+    job: &JobId,
+    part: Part,
+    inputs: &Inputs,
+) {
+    publish::provisional(ctx, media, job).await;
     if let Part::Chunk(_) = part {
         if let Ok(Some(c)) = ctx.repo.chunk_counts(&media.id).await {
             // This chunk is not counted done yet.
@@ -442,8 +453,8 @@ pub(crate) async fn after_part(ctx: &RunContext, media: &Media, part: Part, inpu
 }
 
 /// [`after_part`] for a part that ran elsewhere (a container): no local original to let go of.
-pub(crate) async fn after_remote_part(ctx: &RunContext, media: &Media) {
-    publish::provisional(ctx, media).await;
+pub(crate) async fn after_remote_part(ctx: &RunContext, media: &Media, job: &JobId) {
+    publish::provisional(ctx, media, job).await;
 }
 
 async fn report_progress(ctx: RunContext, job: Job, mut rx: tokio::sync::watch::Receiver<f64>) {

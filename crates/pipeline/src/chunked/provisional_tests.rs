@@ -1,0 +1,357 @@
+//! Provisional playlists of a chunked item never go backwards: two parts finishing close
+//! together, the one that listed fewer done chunks writing last (issue 15 §1 leftovers), and a
+//! part publishing after the assemble step began. On SQLite, and on PostgreSQL when
+//! `MEDIASERVER_TEST_PG_URL` is set (`source scripts/services.sh && start_services`).
+
+use super::{publish, records};
+use crate::runner::RunContext;
+use bytes::Bytes;
+use mediaserver_core::{
+    layout, JobId, JobKind, Media, MediaKind, NewOriginal, NewUser, ObjectSource,
+};
+use mediaserver_db::DynRepo;
+use mediaserver_media::ladder::LadderRung;
+use mediaserver_media::transcode::chunked::{self, ChunkOutput, ChunkSegment, ChunkStream};
+use mediaserver_media::transcode::{LadderMode, VideoOptions};
+use mediaserver_storage::{
+    ByteStream, ObjectKey, ObjectMeta, ObjectWriter, PutResult, Result as StorageResult, Storage,
+};
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// Delegates to `inner`; a listing of the chunk records returns only after `go` (having told
+/// `listed`): a publisher held between "which parts are done" and its writes.
+#[derive(Debug)]
+struct HeldAfterListing {
+    inner: Arc<dyn Storage>,
+    listed: Arc<Notify>,
+    go: Arc<Notify>,
+}
+
+#[async_trait::async_trait]
+impl Storage for HeldAfterListing {
+    fn bucket(&self) -> &str {
+        self.inner.bucket()
+    }
+    fn provider(&self) -> &'static str {
+        "held"
+    }
+    async fn writer(&self, key: &ObjectKey) -> StorageResult<Box<dyn ObjectWriter>> {
+        self.inner.writer(key).await
+    }
+    async fn put_file(&self, key: &ObjectKey, path: &Path) -> StorageResult<PutResult> {
+        self.inner.put_file(key, path).await
+    }
+    async fn put_bytes(&self, key: &ObjectKey, data: Bytes) -> StorageResult<PutResult> {
+        self.inner.put_bytes(key, data).await
+    }
+    async fn head(&self, key: &ObjectKey) -> StorageResult<ObjectMeta> {
+        self.inner.head(key).await
+    }
+    async fn get_stream(&self, key: &ObjectKey) -> StorageResult<(ObjectMeta, ByteStream)> {
+        self.inner.get_stream(key).await
+    }
+    async fn get_range_stream(
+        &self,
+        key: &ObjectKey,
+        range: Range<u64>,
+    ) -> StorageResult<(ObjectMeta, ByteStream)> {
+        self.inner.get_range_stream(key, range).await
+    }
+    async fn read_at(&self, key: &ObjectKey, range: Range<u64>) -> StorageResult<Bytes> {
+        self.inner.read_at(key, range).await
+    }
+    async fn list(&self, prefix: &str) -> StorageResult<Vec<ObjectMeta>> {
+        let listed = self.inner.list(prefix).await;
+        if prefix.ends_with(layout::CHUNKS_DIR) {
+            self.listed.notify_one();
+            self.go.notified().await;
+        }
+        listed
+    }
+    async fn delete(&self, key: &ObjectKey) -> StorageResult<()> {
+        self.inner.delete(key).await
+    }
+    async fn delete_prefix(&self, prefix: &str) -> StorageResult<u64> {
+        self.inner.delete_prefix(prefix).await
+    }
+    async fn presign_put(&self, key: &ObjectKey, expires: Duration) -> StorageResult<reqwest::Url> {
+        self.inner.presign_put(key, expires).await
+    }
+    async fn presign_get(&self, key: &ObjectKey, expires: Duration) -> StorageResult<reqwest::Url> {
+        self.inner.presign_get(key, expires).await
+    }
+    async fn check(&self) -> StorageResult<()> {
+        self.inner.check().await
+    }
+}
+
+/// A fresh database: SQLite in `dir`, or a new PostgreSQL database.
+async fn repo(postgres: bool, dir: &Path) -> Option<DynRepo> {
+    let url = if postgres {
+        use sqlx::{Connection, Executor};
+        let admin = std::env::var("MEDIASERVER_TEST_PG_URL").ok()?;
+        let name = format!("t_prov_{}", JobId::new().as_str().replace('-', "_"));
+        let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+        conn.execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+        let mut url = reqwest::Url::parse(&admin).unwrap();
+        url.set_path(&format!("/{name}"));
+        url.to_string()
+    } else {
+        format!("sqlite://{}", dir.join("db.sqlite").display())
+    };
+    let repo = mediaserver_db::connect(&url).await.unwrap();
+    repo.migrate().await.unwrap();
+    Some(repo)
+}
+
+/// An item split into `chunks` chunks, and its parts' jobs (claimed).
+async fn split_item(repo: &DynRepo, chunks: u32) -> (Media, Vec<mediaserver_core::Job>) {
+    let user = repo
+        .create_user(NewUser {
+            email: "me@example.com".into(),
+            password_hash: "x".into(),
+            role: None,
+        })
+        .await
+        .unwrap();
+    let id = mediaserver_core::MediaId::new();
+    let (media, event) = NewOriginal {
+        id: id.clone(),
+        owner_id: user.id,
+        kind: MediaKind::Video,
+        content_type: "video/mp4".into(),
+        filename: "clip.mp4".into(),
+        title: None,
+        size: 1,
+        sha256: String::new(),
+        bucket: "b".into(),
+        key: format!("originals/{id}/clip.mp4"),
+        etag: "e".into(),
+        source: ObjectSource::Upload,
+    }
+    .into_records();
+    repo.create_media_with_event(&media, &event, 3)
+        .await
+        .unwrap();
+    let lease = Duration::from_secs(60);
+    let whole = repo
+        .claim_job("splitter", lease, chrono::Utc::now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(repo
+        .split_job(&whole.id, "splitter", chunks, 3)
+        .await
+        .unwrap());
+    let mut parts = Vec::new();
+    while let Some(j) = repo
+        .claim_job(&format!("w{}", parts.len()), lease, chrono::Utc::now())
+        .await
+        .unwrap()
+    {
+        parts.push(j);
+    }
+    let media = repo.get_media(&id).await.unwrap().unwrap();
+    (media, parts)
+}
+
+/// A real plan of a 6 s source in 2 s chunks (ffmpeg), three chunks.
+async fn plan(dir: &Path) -> chunked::ChunkedPlan {
+    let src = dir.join("src.mp4");
+    let made = std::process::Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+        ])
+        .arg("testsrc2=size=160x90:rate=10:duration=6")
+        .args(["-c:v", "libx264", "-preset", "ultrafast", "-g", "20"])
+        .arg(&src)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let probe = mediaserver_media::probe::probe(&src, Duration::from_secs(30))
+        .await
+        .unwrap();
+    let opts = VideoOptions {
+        preset: "ultrafast".into(),
+        ladder: vec![LadderRung {
+            height: 90,
+            bitrate: 100_000,
+        }],
+        segment_seconds: 2,
+        keyframe_seconds: 2,
+        ladder_mode: LadderMode::Fixed,
+        ..Default::default()
+    };
+    let settings = chunked::ChunkSettings {
+        chunk_seconds: 2,
+        min_seconds: 1,
+    };
+    let plan = chunked::plan(&src, &probe, &opts, &settings)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(plan.chunks(), 3);
+    plan
+}
+
+/// Chunk `index`'s record: one stream, one 2 s segment (number index + 1).
+fn record(index: u32) -> ChunkOutput {
+    ChunkOutput {
+        index,
+        streams: vec![ChunkStream {
+            stream: 0,
+            codecs: "avc1.64000b".into(),
+            timescale: 10,
+            init_bytes: 1,
+            segments: vec![ChunkSegment {
+                number: index + 1,
+                duration: 2.0,
+                bytes: 1,
+                t: u64::from(index) * 20,
+                d: 20,
+            }],
+            encoder_tag: None,
+        }],
+        mpd: String::new(),
+        files: Vec::new(),
+        wall_seconds: 1.0,
+        cpu_seconds: None,
+    }
+}
+
+/// The published video playlist's segment count.
+async fn published_segments(store: &dyn Storage, media: &Media) -> usize {
+    let key = ObjectKey::new(format!("{}stream/media_0.m3u8", media.outputs_prefix())).unwrap();
+    let bytes = store
+        .read_at(&key, 0..store.head(&key).await.unwrap().size)
+        .await
+        .unwrap();
+    String::from_utf8_lossy(&bytes).matches("#EXTINF").count()
+}
+
+async fn a_shorter_prefix_written_late_does_not_win(postgres: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(repo) = repo(postgres, dir.path()).await else {
+        return;
+    };
+    let (media, parts) = split_item(&repo, 3).await;
+    let job = |kind: JobKind, index: Option<u32>| -> JobId {
+        parts
+            .iter()
+            .find(|j| j.kind == kind && j.chunk_index == index)
+            .unwrap()
+            .id
+            .clone()
+    };
+    let store: Arc<dyn Storage> = mediaserver_storage::memory("b", 1024 * 1024).unwrap();
+    let prefix = media.outputs_prefix();
+    records::put(
+        store.as_ref(),
+        &prefix,
+        layout::CHUNK_PLAN,
+        &plan(dir.path()).await,
+    )
+    .await
+    .unwrap();
+    let (listed, go) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+    let held = RunContext {
+        repo: repo.clone(),
+        media_store: store.clone(),
+        output_store: Arc::new(HeldAfterListing {
+            inner: store.clone(),
+            listed: listed.clone(),
+            go: go.clone(),
+        }),
+    };
+    let plain = RunContext {
+        repo: repo.clone(),
+        media_store: store.clone(),
+        output_store: store.clone(),
+    };
+
+    // Chunk 0 done: its worker lists the records (chunk 0 alone) and is held there…
+    records::put(
+        store.as_ref(),
+        &prefix,
+        &layout::chunk_record_name(0),
+        &record(0),
+    )
+    .await
+    .unwrap();
+    let first = {
+        let (held, media, job) = (held.clone(), media.clone(), job(JobKind::Chunk, Some(0)));
+        tokio::spawn(async move { publish::try_provisional(&held, &media, &job).await })
+    };
+    listed.notified().await;
+    // …while chunk 1 finishes and its worker publishes the prefix of two chunks…
+    records::put(
+        store.as_ref(),
+        &prefix,
+        &layout::chunk_record_name(1),
+        &record(1),
+    )
+    .await
+    .unwrap();
+    publish::try_provisional(&plain, &media, &job(JobKind::Chunk, Some(1)))
+        .await
+        .unwrap();
+    assert_eq!(published_segments(store.as_ref(), &media).await, 2);
+    // …then the first writes what it saw: it must not shorten the playlist.
+    go.notify_one();
+    first.await.unwrap().unwrap();
+    assert_eq!(
+        published_segments(store.as_ref(), &media).await,
+        2,
+        "the provisional playlist went backwards"
+    );
+
+    // Once the assemble step began, no provisional write lands (over its final playlists).
+    records::put(
+        store.as_ref(),
+        &prefix,
+        &layout::chunk_record_name(2),
+        &record(2),
+    )
+    .await
+    .unwrap();
+    repo.end_provisional(&job(JobKind::Chunk, Some(2)))
+        .await
+        .unwrap();
+    let final_text = "#EXTM3U\n#EXT-X-ENDLIST\n";
+    let key = ObjectKey::new(format!("{prefix}stream/media_0.m3u8")).unwrap();
+    store
+        .put_bytes(&key, Bytes::from_static(final_text.as_bytes()))
+        .await
+        .unwrap();
+    publish::try_provisional(&plain, &media, &job(JobKind::Chunk, Some(2)))
+        .await
+        .unwrap();
+    let now = store
+        .read_at(&key, 0..final_text.len() as u64)
+        .await
+        .unwrap();
+    assert_eq!(&now[..], final_text.as_bytes());
+}
+
+#[tokio::test]
+async fn a_shorter_prefix_written_late_does_not_win_sqlite() {
+    a_shorter_prefix_written_late_does_not_win(false).await;
+}
+
+#[tokio::test]
+async fn a_shorter_prefix_written_late_does_not_win_postgres() {
+    a_shorter_prefix_written_late_does_not_win(true).await;
+}
