@@ -14,10 +14,11 @@
 //! the same names again. This is also how a long video "resumes from the published segments"
 //! (issue 12, defect 11): a worker dying mid-encode loses one chunk, not the item.
 
+#[cfg(test)]
+#[path = "tests.rs"]
+mod chunked_tests;
 mod input;
 pub(crate) mod metrics;
-#[cfg(test)]
-mod provisional_tests;
 mod publish;
 mod records;
 mod report;
@@ -125,6 +126,11 @@ pub async fn split_at(
     };
     let n = u32::try_from(plan.chunks())
         .map_err(|_| PipelineError::Unusable("the video is too long to be chunked".into()))?;
+    // A new split starts clean: a record left by an earlier split of the item (a part that
+    // published after the item failed, then the item was retried) would read as done.
+    store
+        .delete_prefix(&format!("{prefix}{}", layout::CHUNKS_DIR))
+        .await?;
     records::put(store, prefix, layout::CHUNK_SOURCE, &info.video).await?;
     if let Some(video) = &info.video {
         report::store_split(store, prefix, input, video, settings, cancel).await?;
@@ -187,13 +193,16 @@ pub async fn encode_part(
     let work = async {
         match part {
             Part::Chunk(index) => {
-                let out =
-                    chunked::encode_chunk(input, &out_dir, &plan, index, &opts, report).await?;
+                let out = chunked::encode_chunk(input, &out_dir, &plan, index, &opts, report)
+                    .await
+                    .map_err(|e| read_over_url(input, e))?;
                 publish::files(store, &out_dir, prefix, &out.files).await?;
                 records::put(store, prefix, &layout::chunk_record_name(index), &out).await
             }
             Part::Rest => {
-                let out = chunked::encode_rest(input, &out_dir, &plan, &opts, report).await?;
+                let out = chunked::encode_rest(input, &out_dir, &plan, &opts, report)
+                    .await
+                    .map_err(|e| read_over_url(input, e))?;
                 publish::files(store, &out_dir, prefix, &out.files).await?;
                 records::put(store, prefix, layout::CHUNK_REST_RECORD, &out).await
             }
@@ -205,6 +214,20 @@ pub async fn encode_part(
     tokio::select! {
         r = work => r.map(|()| true),
         _ = cancel.cancelled() => Err(PipelineError::Cancelled),
+    }
+}
+
+/// A part that read the original over a presigned URL and found it "truncated" or
+/// undecodable may have lost the URL, not the data: one that expires (temporary credentials
+/// sign for an hour or so) or a connection cut mid-read ends ffmpeg's input as a short file
+/// would, exit 0 included. The split step read the whole original, so it is retried (a fresh
+/// URL each attempt) as a transient failure; a truly broken original fails once its attempts
+/// are spent, with the same message.
+fn read_over_url(input: &Input, e: mediaserver_media::MediaError) -> PipelineError {
+    let e = PipelineError::from(e);
+    match (input, e) {
+        (Input::Url(_), PipelineError::Unusable(reason)) => PipelineError::Transient(reason),
+        (_, e) => e,
     }
 }
 

@@ -1,7 +1,8 @@
-//! Provisional playlists of a chunked item never go backwards: two parts finishing close
-//! together, the one that listed fewer done chunks writing last (issue 15 §1 leftovers), and a
-//! part publishing after the assemble step began. On SQLite, and on PostgreSQL when
-//! `MEDIASERVER_TEST_PG_URL` is set (`source scripts/services.sh && start_services`).
+//! Issue 15 §1 leftovers. Provisional playlists of a chunked item never go backwards: two parts
+//! finishing close together, the one that listed fewer done chunks writing last, and a part
+//! publishing after the assemble step began (on SQLite, and on PostgreSQL when
+//! `MEDIASERVER_TEST_PG_URL` is set: `source scripts/services.sh && start_services`). A new
+//! split does not trust records an earlier split left.
 
 use super::{publish, records};
 use crate::runner::RunContext;
@@ -162,8 +163,12 @@ async fn split_item(repo: &DynRepo, chunks: u32) -> (Media, Vec<mediaserver_core
     (media, parts)
 }
 
-/// A real plan of a 6 s source in 2 s chunks (ffmpeg), three chunks.
-async fn plan(dir: &Path) -> chunked::ChunkedPlan {
+/// A `seconds` long 160x90 10 fps source (ffmpeg).
+fn source(dir: &Path, seconds: u32) -> std::path::PathBuf {
+    source_sized(dir, seconds, "160x90")
+}
+
+fn source_sized(dir: &Path, seconds: u32, size: &str) -> std::path::PathBuf {
     let src = dir.join("src.mp4");
     let made = std::process::Command::new("ffmpeg")
         .args([
@@ -175,12 +180,18 @@ async fn plan(dir: &Path) -> chunked::ChunkedPlan {
             "lavfi",
             "-i",
         ])
-        .arg("testsrc2=size=160x90:rate=10:duration=6")
+        .arg(format!("testsrc2=size={size}:rate=10:duration={seconds}"))
         .args(["-c:v", "libx264", "-preset", "ultrafast", "-g", "20"])
         .arg(&src)
         .status()
         .unwrap();
     assert!(made.success());
+    src
+}
+
+/// A real plan of a 6 s source in 2 s chunks, three chunks.
+async fn plan(dir: &Path) -> chunked::ChunkedPlan {
+    let src = source(dir, 6);
     let probe = mediaserver_media::probe::probe(&src, Duration::from_secs(30))
         .await
         .unwrap();
@@ -354,4 +365,150 @@ async fn a_shorter_prefix_written_late_does_not_win_sqlite() {
 #[tokio::test]
 async fn a_shorter_prefix_written_late_does_not_win_postgres() {
     a_shorter_prefix_written_late_does_not_win(true).await;
+}
+
+#[tokio::test]
+async fn a_new_split_drops_the_records_of_an_earlier_one() {
+    let dir = tempfile::tempdir().unwrap();
+    // 4 s segments by default: 12 s make three chunks of one segment.
+    let src = source(dir.path(), 12);
+    let store: Arc<dyn Storage> = mediaserver_storage::memory("b", 1024 * 1024).unwrap();
+    let prefix = "media/x/";
+    // Chunk 1's record of an earlier split (published after its item failed).
+    records::put(
+        store.as_ref(),
+        prefix,
+        &layout::chunk_record_name(1),
+        &record(1),
+    )
+    .await
+    .unwrap();
+    let settings = crate::process::ProcessSettings {
+        preset: "ultrafast".into(),
+        chunks: chunked::ChunkSettings {
+            chunk_seconds: 4,
+            min_seconds: 1,
+        },
+        ..Default::default()
+    };
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let chunks = super::split_at(&src, store.as_ref(), prefix, &settings, &cancel)
+        .await
+        .unwrap();
+    assert!(chunks.is_some_and(|n| n >= 2), "{chunks:?}");
+    assert!(
+        !super::part_done(store.as_ref(), prefix, super::Part::Chunk(1))
+            .await
+            .unwrap(),
+        "the new split's chunk 1 reads as done from an earlier split's record"
+    );
+    assert!(store
+        .head(&ObjectKey::new(format!("{prefix}{}", layout::CHUNK_PLAN)).unwrap())
+        .await
+        .is_ok());
+}
+
+/// Serves `file` with range requests to the first `good` requests, then answers 403 (as a
+/// presigned URL does once it expired). Its URL.
+async fn expiring_url(file: std::path::PathBuf, good: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let data = std::fs::read(&file).unwrap();
+        let mut served = 0;
+        while let Ok((mut conn, _)) = listener.accept().await {
+            let mut head = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match conn.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&buf[..n]),
+                }
+            }
+            served += 1;
+            if served > good {
+                let _ = conn
+                    .write_all(
+                        b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    )
+                    .await;
+                continue;
+            }
+            let head = String::from_utf8_lossy(&head).to_lowercase();
+            let start: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("range: bytes="))
+                .and_then(|r| r.split('-').next())
+                .and_then(|n| n.trim().parse().ok())
+                .unwrap_or(0)
+                .min(data.len());
+            let reply = format!(
+                "HTTP/1.1 206 Partial Content\r\nContent-Length: {}\r\nContent-Range: bytes {start}-{}/{}\r\nAccept-Ranges: bytes\r\nConnection: close\r\n\r\n",
+                data.len() - start,
+                data.len() - 1,
+                data.len()
+            );
+            let _ = conn.write_all(reply.as_bytes()).await;
+            let _ = conn.write_all(&data[start..]).await;
+        }
+    });
+    format!("http://{addr}/original.mp4")
+}
+
+/// A chunk reading the original over a URL that stops working after ffmpeg opened it (an
+/// expired presigned URL) sees a "truncated" file: retried, not the item failed for good.
+#[tokio::test]
+async fn a_chunk_whose_url_expires_is_retried_not_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = source_sized(dir.path(), 12, "320x180");
+    let store: Arc<dyn Storage> = mediaserver_storage::memory("b", 1024 * 1024).unwrap();
+    let prefix = "media/x/";
+    let settings = crate::process::ProcessSettings {
+        preset: "ultrafast".into(),
+        ladder_mode: LadderMode::Fixed,
+        chunks: chunked::ChunkSettings {
+            chunk_seconds: 4,
+            min_seconds: 1,
+        },
+        ..Default::default()
+    };
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let chunks = super::split_at(&src, store.as_ref(), prefix, &settings, &cancel)
+        .await
+        .unwrap();
+    assert_eq!(chunks, Some(3));
+    // Its URL works for the open, then expires before the seek to chunk 2's range.
+    let url = expiring_url(src.clone(), 1).await;
+    let err = super::encode_part(
+        store.as_ref(),
+        prefix,
+        super::Part::Chunk(2),
+        &chunked::Input::Url(url),
+        dir.path(),
+        &settings,
+        &cancel,
+        |_| {},
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        err.failure(),
+        mediaserver_core::Failure::Transient,
+        "an expired URL failed the item for good: {err}"
+    );
+    // With a URL that keeps working, the same chunk encodes.
+    let url = expiring_url(src.clone(), usize::MAX).await;
+    assert!(super::encode_part(
+        store.as_ref(),
+        prefix,
+        super::Part::Chunk(2),
+        &chunked::Input::Url(url),
+        dir.path(),
+        &settings,
+        &cancel,
+        |_| {},
+    )
+    .await
+    .unwrap());
 }
