@@ -221,11 +221,14 @@ impl Pipeline {
                 self.repo.complete_job(&job.id, held.worker)
             })
             .await;
-        if let Err(e) = completed {
-            tracing::error!(error = %ErrorChain(&e), "could not mark the job done");
-        }
-        if job.kind == JobKind::Assemble {
-            crate::chunked::clean_up(self.output_store.as_ref(), &job.media_id).await;
+        match completed {
+            // The chunk records go only with the job that read them: a worker that took the
+            // assemble job over reads them now (else reconcile finds them).
+            Ok(true) if job.kind == JobKind::Assemble => {
+                crate::chunked::clean_up(self.output_store.as_ref(), &job.media_id).await;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %ErrorChain(&e), "could not mark the job done"),
         }
         tracing::info!("media ready");
         if let Some(report) = &ready.outputs.encode {

@@ -512,3 +512,88 @@ async fn a_chunk_whose_url_expires_is_retried_not_failed() {
     .await
     .unwrap());
 }
+
+/// Takes the assemble job over as another worker (as one does when this worker's heartbeats
+/// stopped reaching the database), then answers "ready" as if it had assembled it.
+struct TakenOver {
+    repo: DynRepo,
+}
+
+#[async_trait::async_trait]
+impl crate::runner::JobRunner for TakenOver {
+    async fn run(
+        &self,
+        job: &mediaserver_core::Job,
+        _media: &Media,
+        _ctx: &RunContext,
+        _cancel: &tokio_util::sync::CancellationToken,
+    ) -> Result<crate::runner::JobDone, crate::PipelineError> {
+        let worker = job.lease_owner.clone().unwrap();
+        assert!(self.repo.release_job(&job.id, &worker).await.unwrap());
+        let other = self
+            .repo
+            .claim_job("other", Duration::from_secs(60), chrono::Utc::now())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(other.id, job.id);
+        Ok(crate::runner::JobDone::Ready(mediaserver_db::MediaReady {
+            duration_seconds: Some(6.0),
+            width: Some(160),
+            height: Some(90),
+            playable: true,
+            outputs: Default::default(),
+        }))
+    }
+}
+
+/// An assemble step that lost its job to another worker before recording it leaves the chunk
+/// records to that worker (which reads them to assemble, then cleans up): deleting them would
+/// fail the other's assembly, and with it the item.
+#[tokio::test]
+async fn an_assemble_taken_over_leaves_the_records_to_the_new_holder() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = repo(false, dir.path()).await.unwrap();
+    let (media, parts) = split_item(&repo, 1).await;
+    for (i, p) in parts.iter().enumerate() {
+        repo.complete_part(&p.id, &format!("w{i}")).await.unwrap();
+    }
+    let store: Arc<dyn Storage> = mediaserver_storage::memory("b", 1024 * 1024).unwrap();
+    let plan_key = ObjectKey::new(layout::chunk_plan(&media.id)).unwrap();
+    store
+        .put_bytes(&plan_key, Bytes::from_static(b"{}"))
+        .await
+        .unwrap();
+    let pipeline = crate::worker::Pipeline {
+        repo: repo.clone(),
+        media_store: store.clone(),
+        output_store: store.clone(),
+        settings: Arc::new(crate::worker::WorkerSettings {
+            lease: Duration::from_secs(60),
+            idle_wait: Duration::from_millis(50),
+            ..Default::default()
+        }),
+        webhooks: None,
+        runner: Arc::new(TakenOver { repo: repo.clone() }),
+    };
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let worker = {
+        let (p, s) = (pipeline.clone(), shutdown.clone());
+        tokio::spawn(async move { p.run_worker("first".into(), s).await })
+    };
+    // The worker recorded the item and is done with the job once "other" holds it and the
+    // item is ready; then it stops at its next loop.
+    loop {
+        let m = repo.get_media(&media.id).await.unwrap().unwrap();
+        if m.status == mediaserver_core::MediaStatus::Ready {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    shutdown.cancel();
+    worker.await.unwrap();
+    assert!(
+        store.head(&plan_key).await.is_ok(),
+        "the chunk files were deleted under the worker now holding the assemble job"
+    );
+}
