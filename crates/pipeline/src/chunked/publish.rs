@@ -180,6 +180,9 @@ pub(super) async fn try_provisional(
             rest = rest.is_some(),
             "provisional playlists already as far"
         );
+        // Another publisher got as far (and made the item playable if it is), or the
+        // assemble step began.
+        return Ok(());
     }
     let playable = !done.is_empty()
         && rest.is_some()
