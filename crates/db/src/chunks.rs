@@ -56,7 +56,33 @@ pub trait ChunkQueue: Send + Sync {
     /// The chunk jobs of the item's latest split; `None` when it was never split (a short
     /// video, audio, an image, or not processed yet).
     async fn chunk_counts(&self, media_id: &MediaId) -> Result<Option<ChunkCounts>>;
+
+    /// Publishes the provisional playlists of the split of part `job_id` for the done prefix
+    /// of `chunks` chunks (and the rest, `rest`) — only when that is past what the split has
+    /// published (at least as far in both, further in one) and its assemble step has not
+    /// begun. `publish` runs while this holds the split's row lock (publishers of one split
+    /// write one after another, each deciding after the one before committed), and what it
+    /// covered is recorded when it answers `true`. `publish` must not use this repository
+    /// (SQLite's one writer is this transaction). `false`: `publish` did not run or failed.
+    async fn publish_provisional(
+        &self,
+        job_id: &JobId,
+        chunks: u32,
+        rest: bool,
+        publish: BoxFuture<'_, bool>,
+    ) -> Result<bool>;
+
+    /// The assemble step `job_id` begins: no provisional playlist of its split is written from
+    /// now on (this waits for one being written).
+    async fn end_provisional(&self, job_id: &JobId) -> Result<()>;
 }
+
+/// A future a repository runs inside one of its transactions (see
+/// [`ChunkQueue::publish_provisional`]).
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// `provisional_chunks` once the assemble step began: past any prefix.
+pub(crate) const PROVISIONAL_ENDED: i64 = i32::MAX as i64;
 
 /// Queues a part: id `$1` for item `$2`, `$3` attempts, runnable from `$4`, kind `$5`, chunk
 /// index `$6`, split `$7`, claim priority `$8`.
@@ -333,6 +359,76 @@ macro_rules! impl_chunks {
                     done: n(done),
                     running: n(running),
                 }))
+            }
+
+            async fn publish_provisional(
+                &self,
+                job_id: &::mediaserver_core::JobId,
+                chunks: u32,
+                rest: bool,
+                publish: $crate::chunks::BoxFuture<'_, bool>,
+            ) -> $crate::Result<bool> {
+                use $q as q;
+                let mut tx = self.begin_write().await?;
+                let split: Option<(Option<String>,)> =
+                    q::query_as("SELECT parent_id FROM jobs WHERE id = $1")
+                        .bind(job_id.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(Self::db_err)?;
+                let Some((Some(split),)) = split else {
+                    tx.rollback().await.map_err(Self::db_err)?;
+                    return Ok(false);
+                };
+                let (chunks, rest) = (i64::from(chunks), i64::from(rest));
+                // The update takes the row lock and checks against the committed state a
+                // publisher before this one left (a waiting UPDATE re-reads the row).
+                let ahead = q::query(
+                    "UPDATE jobs SET provisional_chunks = $1, provisional_rest = $2 \
+                     WHERE id = $3 AND provisional_chunks <= $1 AND provisional_rest <= $2 \
+                     AND (provisional_chunks < $1 OR provisional_rest < $2)",
+                )
+                .bind(chunks)
+                .bind(rest)
+                .bind(split.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(Self::db_err)?;
+                if ahead.rows_affected() == 0 {
+                    tx.rollback().await.map_err(Self::db_err)?;
+                    return Ok(false);
+                }
+                if publish.await {
+                    tx.commit().await.map_err(Self::db_err)?;
+                    Ok(true)
+                } else {
+                    tx.rollback().await.map_err(Self::db_err)?;
+                    Ok(false)
+                }
+            }
+
+            async fn end_provisional(
+                &self,
+                job_id: &::mediaserver_core::JobId,
+            ) -> $crate::Result<()> {
+                use $q as q;
+                let mut tx = self.begin_write().await?;
+                let split: Option<(Option<String>,)> =
+                    q::query_as("SELECT parent_id FROM jobs WHERE id = $1")
+                        .bind(job_id.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(Self::db_err)?;
+                if let Some((Some(split),)) = split {
+                    q::query("UPDATE jobs SET provisional_chunks = $1 WHERE id = $2")
+                        .bind($crate::chunks::PROVISIONAL_ENDED)
+                        .bind(split.as_str())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(Self::db_err)?;
+                }
+                tx.commit().await.map_err(Self::db_err)?;
+                Ok(())
             }
         }
     };

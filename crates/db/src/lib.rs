@@ -32,7 +32,7 @@ mod webhooks;
 pub use accounts::Accounts;
 pub use admin::Admin;
 pub use analytics::Analytics;
-pub use chunks::{ChunkQueue, PartCompleted};
+pub use chunks::{BoxFuture, ChunkQueue, PartCompleted};
 pub use database::Database;
 pub use error::{Cause, DbError, Result};
 pub use media_items::{MediaItems, Recorded};

@@ -11,7 +11,9 @@
 use crate::error::IngestResult;
 use crate::Ingest;
 use chrono::{DateTime, Utc};
-use mediaserver_core::{layout, ErrorChain, MediaFilter, MediaId, MediaStatus, UploadId};
+use mediaserver_core::{
+    layout, ErrorChain, JobStatus, MediaFilter, MediaId, MediaStatus, UploadId,
+};
 use mediaserver_storage::{ObjectKey, ObjectMeta, OpenUpload, Storage, StorageError};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -41,6 +43,10 @@ pub struct ReconcileReport {
     pub missing_originals: Vec<(MediaId, MediaStatus)>,
     /// Multipart uploads left open by a writer that is gone: `(bucket, key)`.
     pub stale_uploads: Vec<(String, String)>,
+    /// A chunked encode's working files (`media/{id}/chunks/`) of an item that is done with
+    /// them — `ready` or `failed`, no job of it queued or running (a cleanup that failed, a
+    /// part that published after its item failed): `(bucket, key, bytes)`.
+    pub chunk_leftovers: Vec<(String, String, u64)>,
     /// What could not be done (each also logged); a later run retries.
     pub failures: Vec<String>,
 }
@@ -164,10 +170,17 @@ impl Ingest {
             }
         }
         for (id, objects) in by_item {
-            if objects.iter().any(|o| o.last_modified > cutoff)
-                || self.repo().get_media(&id).await?.is_some()
-                || (originals && self.repo().get_upload(&id.clone().into()).await?.is_some())
-            {
+            if let Some(media) = self.repo().get_media(&id).await? {
+                if !originals {
+                    self.chunk_leftovers(store, &media, &objects, cutoff, opts, report)
+                        .await?;
+                }
+                continue;
+            }
+            if objects.iter().any(|o| o.last_modified > cutoff) {
+                continue;
+            }
+            if originals && self.repo().get_upload(&id.clone().into()).await?.is_some() {
                 continue;
             }
             if !opts.dry_run {
@@ -197,6 +210,62 @@ impl Ingest {
                     .map(|o| (store.bucket().to_string(), o.key, o.size)),
             );
         }
+        Ok(())
+    }
+
+    /// The chunk working files among `objects` of `media`, when they are all older than
+    /// `cutoff` and nothing of the item runs or waits to run: removed (unless a dry run) and
+    /// reported.
+    async fn chunk_leftovers(
+        &self,
+        store: &dyn Storage,
+        media: &mediaserver_core::Media,
+        objects: &[ObjectMeta],
+        cutoff: DateTime<Utc>,
+        opts: ReconcileOptions,
+        report: &mut ReconcileReport,
+    ) -> IngestResult<()> {
+        let prefix = layout::chunks_prefix(&media.id);
+        let leftovers: Vec<&ObjectMeta> = objects
+            .iter()
+            .filter(|o| o.key.starts_with(&prefix))
+            .collect();
+        if leftovers.is_empty()
+            || leftovers.iter().any(|o| o.last_modified > cutoff)
+            || !matches!(media.status, MediaStatus::Ready | MediaStatus::Failed)
+        {
+            return Ok(());
+        }
+        let working = self
+            .repo()
+            .jobs_for_media(&media.id)
+            .await?
+            .iter()
+            .any(|j| matches!(j.status, JobStatus::Queued | JobStatus::Running));
+        if working {
+            return Ok(());
+        }
+        if !opts.dry_run {
+            if let Err(e) = store.delete_prefix(&prefix).await {
+                tracing::warn!(bucket = store.bucket(), prefix, error = %ErrorChain(&e), "could not remove a chunked encode's leftover files");
+                report.failures.push(format!(
+                    "removing {prefix} in bucket {}: {e}",
+                    store.bucket()
+                ));
+                return Ok(());
+            }
+            tracing::info!(
+                bucket = store.bucket(),
+                prefix,
+                count = leftovers.len(),
+                "removed a chunked encode's leftover files"
+            );
+        }
+        report.chunk_leftovers.extend(
+            leftovers
+                .into_iter()
+                .map(|o| (store.bucket().to_string(), o.key.clone(), o.size)),
+        );
         Ok(())
     }
 

@@ -17,7 +17,7 @@ use crate::webhook::WebhookSender;
 use crate::{ErrorChain, PipelineError};
 use chrono::Utc;
 use mediaserver_core::layout::outputs_prefix;
-use mediaserver_core::{Job, JobId, JobKind, JobStatus, MediaId, Retry, RetryPolicy};
+use mediaserver_core::{Job, JobId, JobKind, JobStatus, MediaId, MediaStatus, Retry, RetryPolicy};
 use mediaserver_db::{DbError, DynRepo, MediaReady, PartCompleted};
 use mediaserver_storage::Storage;
 use std::sync::Arc;
@@ -155,6 +155,8 @@ impl Pipeline {
         };
         if lost_lease.is_cancelled() {
             tracing::warn!("lease lost to another worker; dropping this attempt");
+            // Deleted or failed while this ran: what it published is nobody's.
+            self.unpublish_if_abandoned(&job.media_id).await;
         } else {
             match outcome {
                 Outcome::HandedBack => self.hand_back(&held).await,
@@ -219,11 +221,14 @@ impl Pipeline {
                 self.repo.complete_job(&job.id, held.worker)
             })
             .await;
-        if let Err(e) = completed {
-            tracing::error!(error = %ErrorChain(&e), "could not mark the job done");
-        }
-        if job.kind == JobKind::Assemble {
-            crate::chunked::clean_up(self.output_store.as_ref(), &job.media_id).await;
+        match completed {
+            // The chunk records go only with the job that read them: a worker that took the
+            // assemble job over reads them now (else reconcile finds them).
+            Ok(true) if job.kind == JobKind::Assemble => {
+                crate::chunked::clean_up(self.output_store.as_ref(), &job.media_id).await;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %ErrorChain(&e), "could not mark the job done"),
         }
         tracing::info!("media ready");
         if let Some(report) = &ready.outputs.encode {
@@ -270,10 +275,9 @@ impl Pipeline {
             }
             Ok(PartCompleted::NotHeld) => {
                 tracing::warn!("the part was no longer ours (cancelled or taken over)");
-                // Deleted while this part encoded: what it just published would be orphaned.
-                if let Ok(None) = self.repo.get_media(&job.media_id).await {
-                    self.unpublish_quietly(&job.media_id).await;
-                }
+                // Deleted or failed (a sibling failed for good) while this part encoded: what
+                // it just published, its record included, would be orphaned.
+                self.unpublish_if_abandoned(&job.media_id).await;
             }
             Err(e) => self.fail(held, e.into()).await,
         }
@@ -423,6 +427,19 @@ impl Pipeline {
             .await;
         if let Err(e) = hidden {
             tracing::warn!(error = %ErrorChain(&e), "could not take the item off playback");
+        }
+    }
+
+    /// Takes back the item's outputs when it is gone or failed for good (no attempt of it can
+    /// be running: a retry queues it again first).
+    async fn unpublish_if_abandoned(&self, media_id: &MediaId) {
+        let abandoned = match self.repo.get_media(media_id).await {
+            Ok(None) => true,
+            Ok(Some(m)) => m.status == MediaStatus::Failed,
+            Err(_) => false,
+        };
+        if abandoned {
+            self.unpublish_quietly(media_id).await;
         }
     }
 

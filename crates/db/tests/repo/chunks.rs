@@ -4,7 +4,7 @@
 use super::queue::{enqueue, LEASE};
 use super::*;
 use mediaserver_core::{ChunkCounts, Job, JobKind, JobStatus};
-use mediaserver_db::PartCompleted;
+use mediaserver_db::{BoxFuture, PartCompleted};
 
 both_backends!(
     split_queues_parts_in_one_step,
@@ -16,6 +16,8 @@ both_backends!(
     a_part_whose_lease_ran_out_on_its_last_attempt_cancels_the_others,
     progress_is_the_mean_over_every_part,
     chunk_counts_follow_the_latest_split,
+    provisional_playlists_are_published_only_further,
+    a_provisional_publisher_waits_for_the_one_writing,
 );
 
 /// Enqueues an item, claims its job as `worker` and splits it into `chunks` chunks.
@@ -348,4 +350,95 @@ async fn chunk_counts_follow_the_latest_split(repo: &DynRepo) {
     // An item that was never split has none, another item's do not count.
     let (other, _) = enqueue(repo, 3).await;
     assert_eq!(repo.chunk_counts(&other.id).await.unwrap(), None);
+}
+
+/// A publish that records whether it ran and answers `ok`.
+fn publish(
+    ran: &std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ok: bool,
+) -> BoxFuture<'static, bool> {
+    let ran = ran.clone();
+    Box::pin(async move {
+        ran.store(true, std::sync::atomic::Ordering::SeqCst);
+        ok
+    })
+}
+
+async fn provisional_playlists_are_published_only_further(repo: &DynRepo) {
+    let (_, _) = split(repo, 4, 3).await;
+    let claimed = claim_all(repo).await;
+    let job = &claimed[0].0.id;
+    let ran = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let try_publish = async |chunks: u32, rest: bool, ok: bool| {
+        ran.store(false, std::sync::atomic::Ordering::SeqCst);
+        let published = repo
+            .publish_provisional(job, chunks, rest, publish(&ran, ok))
+            .await
+            .unwrap();
+        (published, ran.load(std::sync::atomic::Ordering::SeqCst))
+    };
+    assert_eq!(try_publish(1, false, true).await, (true, true));
+    // The same, less, or further in one and behind in the other: not run.
+    assert_eq!(try_publish(1, false, true).await, (false, false));
+    assert_eq!(try_publish(0, false, true).await, (false, false));
+    assert_eq!(try_publish(0, true, true).await, (false, false));
+    assert_eq!(try_publish(2, true, true).await, (true, true));
+    // A publish that failed is not recorded: the next one with as much runs.
+    assert_eq!(try_publish(3, true, false).await, (false, true));
+    assert_eq!(try_publish(3, true, true).await, (true, true));
+    // The assemble step began: nothing more is published.
+    repo.end_provisional(job).await.unwrap();
+    assert_eq!(try_publish(4, true, true).await, (false, false));
+    // A job of no split (an ordinary whole job): nothing to publish.
+    enqueue(repo, 3).await;
+    let single = repo
+        .claim_job("single", LEASE, now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!repo
+        .publish_provisional(&single.id, 1, true, publish(&ran, true))
+        .await
+        .unwrap());
+}
+
+async fn a_provisional_publisher_waits_for_the_one_writing(repo: &DynRepo) {
+    let (_, _) = split(repo, 3, 3).await;
+    let claimed = claim_all(repo).await;
+    let (a, b) = (claimed[0].0.id.clone(), claimed[1].0.id.clone());
+    let (inside, go) = (
+        std::sync::Arc::new(tokio::sync::Notify::new()),
+        std::sync::Arc::new(tokio::sync::Notify::new()),
+    );
+    // A has seen two chunks done and is writing (holding the split's lock)…
+    let first = {
+        let (repo, inside, go) = (repo.clone(), inside.clone(), go.clone());
+        tokio::spawn(async move {
+            let write = Box::pin(async move {
+                inside.notify_one();
+                go.notified().await;
+                true
+            });
+            repo.publish_provisional(&a, 2, false, write).await.unwrap()
+        })
+    };
+    inside.notified().await;
+    // …B, which saw one, comes while A writes: it must decide after A, so never run.
+    let ran = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let second = {
+        let (repo, ran) = (repo.clone(), ran.clone());
+        tokio::spawn(async move {
+            repo.publish_provisional(&b, 1, false, publish(&ran, true))
+                .await
+                .unwrap()
+        })
+    };
+    tokio::task::yield_now().await;
+    go.notify_one();
+    assert!(first.await.unwrap());
+    assert!(!second.await.unwrap());
+    assert!(
+        !ran.load(std::sync::atomic::Ordering::SeqCst),
+        "a shorter prefix was written after a longer one"
+    );
 }

@@ -111,6 +111,17 @@ impl Picture {
 
     /// The filter chain (comma-separated, possibly empty) for the decoded video.
     pub fn chain(&self, v: &VideoInfo) -> String {
+        let (timing, tone_map) = (self.chain_to_rate(), self.tone_map(v));
+        [timing, tone_map]
+            .into_iter()
+            .filter(|f| !f.is_empty())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// The part of [`Picture::chain`] that decides which frames there are and when
+    /// (alpha flattening, deinterlacing, the constant rate); possibly empty.
+    pub fn chain_to_rate(&self) -> String {
         let mut f: Vec<String> = Vec::new();
         if self.alpha {
             // Colour × alpha is the picture over black; the alpha plane is then dropped by the
@@ -129,6 +140,13 @@ impl Picture {
         if let Some((n, d)) = self.rate {
             f.push(format!("fps={n}/{d}"));
         }
+        f.join(",")
+    }
+
+    /// The rest of [`Picture::chain`]: the tone-map, frame by frame (a pixel's value depends on
+    /// that pixel alone, so it can follow a filter that picks frames); possibly empty.
+    pub fn tone_map(&self, v: &VideoInfo) -> String {
+        let mut f: Vec<String> = Vec::new();
         if let Some(hdr) = self.hdr {
             // zimg linearises (100 nits = 1.0), Hable compresses the highlights, then BT.709
             // primaries, transfer and matrix in limited range. The input side is spelled out

@@ -14,6 +14,9 @@
 //! the same names again. This is also how a long video "resumes from the published segments"
 //! (issue 12, defect 11): a worker dying mid-encode loses one chunk, not the item.
 
+#[cfg(test)]
+#[path = "tests.rs"]
+mod chunked_tests;
 mod input;
 pub(crate) mod metrics;
 mod publish;
@@ -24,7 +27,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
-use mediaserver_core::{layout, Job, JobKind, Media, MediaId, MediaOutputs};
+use mediaserver_core::{layout, Job, JobId, JobKind, Media, MediaId, MediaOutputs};
 use mediaserver_db::MediaReady;
 use mediaserver_media::probe;
 pub use mediaserver_media::transcode::chunked::Input;
@@ -123,6 +126,11 @@ pub async fn split_at(
     };
     let n = u32::try_from(plan.chunks())
         .map_err(|_| PipelineError::Unusable("the video is too long to be chunked".into()))?;
+    // A new split starts clean: a record left by an earlier split of the item (a part that
+    // published after the item failed, then the item was retried) would read as done.
+    store
+        .delete_prefix(&format!("{prefix}{}", layout::CHUNKS_DIR))
+        .await?;
     records::put(store, prefix, layout::CHUNK_SOURCE, &info.video).await?;
     if let Some(video) = &info.video {
         report::store_split(store, prefix, input, video, settings, cancel).await?;
@@ -185,13 +193,16 @@ pub async fn encode_part(
     let work = async {
         match part {
             Part::Chunk(index) => {
-                let out =
-                    chunked::encode_chunk(input, &out_dir, &plan, index, &opts, report).await?;
+                let out = chunked::encode_chunk(input, &out_dir, &plan, index, &opts, report)
+                    .await
+                    .map_err(|e| read_over_url(input, e))?;
                 publish::files(store, &out_dir, prefix, &out.files).await?;
                 records::put(store, prefix, &layout::chunk_record_name(index), &out).await
             }
             Part::Rest => {
-                let out = chunked::encode_rest(input, &out_dir, &plan, &opts, report).await?;
+                let out = chunked::encode_rest(input, &out_dir, &plan, &opts, report)
+                    .await
+                    .map_err(|e| read_over_url(input, e))?;
                 publish::files(store, &out_dir, prefix, &out.files).await?;
                 records::put(store, prefix, layout::CHUNK_REST_RECORD, &out).await
             }
@@ -203,6 +214,20 @@ pub async fn encode_part(
     tokio::select! {
         r = work => r.map(|()| true),
         _ = cancel.cancelled() => Err(PipelineError::Cancelled),
+    }
+}
+
+/// A part that read the original over a presigned URL and found it "truncated" or
+/// undecodable may have lost the URL, not the data: one that expires (temporary credentials
+/// sign for an hour or so) or a connection cut mid-read ends ffmpeg's input as a short file
+/// would, exit 0 included. The split step read the whole original, so it is retried (a fresh
+/// URL each attempt) as a transient failure; a truly broken original fails once its attempts
+/// are spent, with the same message.
+fn read_over_url(input: &Input, e: mediaserver_media::MediaError) -> PipelineError {
+    let e = PipelineError::from(e);
+    match (input, e) {
+        (Input::Url(_), PipelineError::Unusable(reason)) => PipelineError::Transient(reason),
+        (_, e) => e,
     }
 }
 
@@ -370,6 +395,9 @@ pub(crate) async fn run(
     let prefix = media.outputs_prefix();
     let scratch = env.scratch.create(&job.id).await?;
     if part == Part::Assemble {
+        // No provisional playlist lands over the final ones from now on (a part whose worker
+        // lost its lease while publishing them may still be at it: this waits for it).
+        ctx.repo.end_provisional(&job.id).await?;
         // The original, for the quality windows: a presigned URL, or the copy still kept here
         // (else downloaded: a store without URLs).
         let held = match env
@@ -422,15 +450,21 @@ pub(crate) async fn run(
         reporter.abort();
         encoded?;
     }
-    after_part(ctx, media, part, env.inputs).await;
+    after_part(ctx, media, &job.id, part, env.inputs).await;
     Ok(JobDone::Part)
 }
 
 /// What follows a part's record, wherever it ran: the provisional playlists (and `playable`
 /// once chunk 0 and the rest are there), and letting go of the local original when the item's
 /// chunks are done.
-pub(crate) async fn after_part(ctx: &RunContext, media: &Media, part: Part, inputs: &Inputs) {
-    publish::provisional(ctx, media).await;
+pub(crate) async fn after_part(
+    ctx: &RunContext,
+    media: &Media,
+    job: &JobId,
+    part: Part,
+    inputs: &Inputs,
+) {
+    publish::provisional(ctx, media, job).await;
     if let Part::Chunk(_) = part {
         if let Ok(Some(c)) = ctx.repo.chunk_counts(&media.id).await {
             // This chunk is not counted done yet.
@@ -442,8 +476,8 @@ pub(crate) async fn after_part(ctx: &RunContext, media: &Media, part: Part, inpu
 }
 
 /// [`after_part`] for a part that ran elsewhere (a container): no local original to let go of.
-pub(crate) async fn after_remote_part(ctx: &RunContext, media: &Media) {
-    publish::provisional(ctx, media).await;
+pub(crate) async fn after_remote_part(ctx: &RunContext, media: &Media, job: &JobId) {
+    publish::provisional(ctx, media, job).await;
 }
 
 async fn report_progress(ctx: RunContext, job: Job, mut rx: tokio::sync::watch::Receiver<f64>) {

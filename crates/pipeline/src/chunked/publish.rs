@@ -5,7 +5,7 @@ use std::path::Path;
 
 use bytes::Bytes;
 use futures::StreamExt;
-use mediaserver_core::{layout, Media};
+use mediaserver_core::{layout, JobId, Media};
 use mediaserver_media::transcode::chunked::{self, ChunkedPlan};
 use mediaserver_storage::{ObjectKey, Storage};
 use tokio::io::AsyncWriteExt;
@@ -102,15 +102,23 @@ pub(super) async fn delete(store: &dyn Storage, prefix: &str, rels: &[String]) {
 }
 
 /// Publishes the provisional (`EVENT`) playlists of the done prefix of chunks, and makes the
-/// item playable once chunk 0 and the rest are done. Best effort: the next part, or the final
-/// step, publishes again.
-pub(super) async fn provisional(ctx: &RunContext, media: &Media) {
-    if let Err(e) = try_provisional(ctx, media).await {
+/// item playable once chunk 0 and the rest are done; `job` is the part that just finished.
+/// Best effort: the next part, or the final step, publishes again.
+pub(super) async fn provisional(ctx: &RunContext, media: &Media, job: &JobId) {
+    if let Err(e) = try_provisional(ctx, media, job).await {
         tracing::warn!(error = %ErrorChain(&e), "could not publish the provisional playlists");
     }
 }
 
-async fn try_provisional(ctx: &RunContext, media: &Media) -> Result<(), PipelineError> {
+/// Two parts finishing close together each see "the done prefix" when they list the records;
+/// the one that saw less must not write last. The database decides (under the split's row
+/// lock, see `ChunkQueue::publish_provisional`): a publisher writes only past what was
+/// published, while no other can, and never once the assemble step began.
+pub(super) async fn try_provisional(
+    ctx: &RunContext,
+    media: &Media,
+    job: &JobId,
+) -> Result<(), PipelineError> {
     let store = ctx.output_store.as_ref();
     let prefix = media.outputs_prefix();
     let plan: ChunkedPlan = records::plan(store, &prefix).await?;
@@ -139,12 +147,42 @@ async fn try_provisional(ctx: &RunContext, media: &Media) -> Result<(), Pipeline
         let rel = checked(rel)?;
         phases[publish_phase(rel)].push((rel, content));
     }
-    for phase in phases {
-        for (rel, content) in phase {
-            store
-                .put_bytes(&key(&prefix, rel)?, Bytes::from(content.to_string()))
-                .await?;
+    let mut failed = None;
+    let write = async {
+        for phase in phases {
+            for (rel, content) in phase {
+                let put = match key(&prefix, rel) {
+                    Ok(k) => store
+                        .put_bytes(&k, Bytes::from(content.to_string()))
+                        .await
+                        .map_err(PipelineError::from),
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = put {
+                    failed = Some(e);
+                    return false;
+                }
+            }
         }
+        true
+    };
+    let chunks = u32::try_from(done.len()).unwrap_or(u32::MAX);
+    let written = ctx
+        .repo
+        .publish_provisional(job, chunks, rest.is_some(), Box::pin(write))
+        .await?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    if !written {
+        tracing::debug!(
+            chunks,
+            rest = rest.is_some(),
+            "provisional playlists already as far"
+        );
+        // Another publisher got as far (and made the item playable if it is), or the
+        // assemble step began.
+        return Ok(());
     }
     let playable = !done.is_empty()
         && rest.is_some()

@@ -315,6 +315,10 @@ impl JobRunner for ContainerInstancesRunner {
         cancel: &CancellationToken,
     ) -> Result<JobDone, PipelineError> {
         ctx.repo.mark_media_processing(&media.id).await?;
+        if job.kind == JobKind::Assemble {
+            // No provisional playlist lands over the final ones from now on.
+            ctx.repo.end_provisional(&job.id).await?;
+        }
         let id = match self.existing(job).await? {
             Some(id) => {
                 tracing::info!(instance = %id, "the job's container instance is already there; waiting for it instead of creating another");

@@ -133,7 +133,7 @@ pub async fn load_result(
                     "the transcode container exited 0 but stored no record of {part}"
                 )));
             }
-            chunked::after_remote_part(ctx, media).await;
+            chunked::after_remote_part(ctx, media, &job.id).await;
             Ok(JobDone::Part)
         }
     }

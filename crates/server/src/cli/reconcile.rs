@@ -69,6 +69,15 @@ fn render(report: &ReconcileReport, swept: &[Swept], dry_run: bool) -> String {
     for (bucket, key, size) in &report.orphan_objects {
         let _ = writeln!(out, "  {bucket}/{key} ({size} bytes)");
     }
+    let bytes: u64 = report.chunk_leftovers.iter().map(|o| o.2).sum();
+    let _ = writeln!(
+        out,
+        "leftover chunked-encode files of finished items: {} ({bytes} bytes), {removed}",
+        report.chunk_leftovers.len()
+    );
+    for (bucket, key, size) in &report.chunk_leftovers {
+        let _ = writeln!(out, "  {bucket}/{key} ({size} bytes)");
+    }
     let _ = writeln!(
         out,
         "items whose original is missing: {}",

@@ -21,6 +21,7 @@ mod architecture;
 mod audio_tracks;
 mod backends;
 mod chunked;
+mod chunked_leftovers;
 mod chunked_report;
 mod cli;
 mod cli_polish;

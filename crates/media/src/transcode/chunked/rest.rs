@@ -231,20 +231,26 @@ fn rest_args(
     a.push("-i");
     a.push(input.ffmpeg_url());
     if let Some(v) = v {
-        let chain = plan.picture.chain(v);
+        // Only the stills need pictures, and only a few of them: the frames are decided
+        // (deinterlace, constant rate) first, then the stills' branches pick theirs, and only
+        // those are tone-mapped and scaled (the same pixels: the tone-map works frame by
+        // frame). The pacer needs timestamps alone: a stamp made with the cheapest scaler
+        // goes through the same frame-deciding filters.
+        let pacer = !audio.is_empty();
+        let to_rate = with_comma(plan.picture.chain_to_rate());
+        let tone_map = with_comma(plan.picture.tone_map(v));
         let mut graph = format!("[0:{}]", v.index);
-        if !chain.is_empty() {
-            graph.push_str(&chain);
-            graph.push(',');
+        if pacer {
+            graph.push_str("split=2[stills][space];[stills]");
         }
         let (tw, th) = thumbnail_size(v);
         let at = plan.probe.media_duration().unwrap_or(0.0) * THUMBNAIL_AT;
-        let pacer = !audio.is_empty();
+        // `Layout::filter` (fps=1/interval, then the tile scaler) with the tone-map between.
         graph.push_str(&format!(
-            "split={}[sthumb][sstory]{};[sthumb]trim=start={at:.3},trim=end_frame=1,scale={tw}:{th},setsar=1[thumb];[sstory]{}[story]",
-            if pacer { 3 } else { 2 },
-            if pacer { "[space]" } else { "" },
-            layout.filter()
+            "{to_rate}split=2[sthumb][sstory];\
+             [sthumb]trim=start={at:.3},trim=end_frame=1,{tone_map}scale={tw}:{th},setsar=1[thumb];\
+             [sstory]fps=1/{},{tone_map}scale={}:{}[story]",
+            layout.interval, layout.tile_width, layout.tile_height
         ));
         if pacer {
             // At the rate of the slowest rung (the last, smallest one): its packets lead the
@@ -256,7 +262,7 @@ fn rest_args(
                 .map(|r| plan.picture.rung_filter(r.width.min(r.height)))
                 .unwrap_or_default();
             graph.push_str(&format!(
-                ";[space]{slowest}scale=64:36,setsar=1,format=yuv420p[pace]"
+                ";[space]scale=64:36:flags=fast_bilinear,{to_rate}{slowest}setsar=1,format=yuv420p[pace]"
             ));
         }
         a.push_all(["-filter_complex", &graph]);
@@ -317,6 +323,15 @@ fn rest_args(
         &out_dir.join(TILES_DIR).join("%05d.jpg"),
     ));
     a.0
+}
+
+/// `filters` followed by a comma, to start a chain with; empty stays empty.
+fn with_comma(filters: String) -> String {
+    if filters.is_empty() {
+        filters
+    } else {
+        filters + ","
+    }
 }
 
 /// Renames the dash muxer's files of output stream `from` to `to` for each pair (init and
