@@ -242,19 +242,29 @@ pub async fn assemble_at(
     settings: &ProcessSettings,
     cancel: &CancellationToken,
 ) -> Result<MediaReady, PipelineError> {
+    // A missing record is a storage fault no retry of this step mends (the parts are done):
+    // the item fails saying so, and a retry of the item splits it again.
     let plan = records::plan(store, prefix).await?;
     let mut chunks: Vec<ChunkOutput> = Vec::with_capacity(plan.chunks());
     for r in &plan.ranges {
         let c = records::chunk(store, prefix, r.index)
             .await?
             .ok_or_else(|| {
-                PipelineError::Unusable(format!("chunk {} of the encode is missing", r.index))
+                PipelineError::Unusable(format!(
+                    "chunk {} of the encode is missing from storage (not a fault of the file); \
+                     retry the item",
+                    r.index
+                ))
             })?;
         chunks.push(c);
     }
-    let rest: RestOutput = records::rest(store, prefix)
-        .await?
-        .ok_or_else(|| PipelineError::Unusable("the encode's audio part is missing".into()))?;
+    let rest: RestOutput = records::rest(store, prefix).await?.ok_or_else(|| {
+        PipelineError::Unusable(
+            "the encode's audio part is missing from storage (not a fault of the file); \
+                 retry the item"
+                .into(),
+        )
+    })?;
 
     let out_dir = work_dir.join("out");
     tokio::fs::create_dir_all(&out_dir).await?;
