@@ -37,7 +37,7 @@ use std::path::{Path, PathBuf};
 pub(super) const HEAD_DIR: &str = ".head";
 /// Input read past the first segment: enough for the keyframe that ends it (and the audio
 /// before that keyframe).
-const EXTRA_INPUT_SECONDS: f64 = 0.5;
+const EXTRA_INPUT_SECONDS: f64 = 0.25;
 /// How much lower the complexity probe runs while the head encodes (`nice`).
 pub(super) const PROBE_NICENESS: i32 = 19;
 
@@ -243,7 +243,7 @@ pub(super) async fn encode(
     if tx.send(update).await.is_err() {
         return Ok(None);
     }
-    tracing::debug!("head published");
+    tracing::debug!(cpu_seconds = finished.cpu_seconds, "head published");
     Ok(Some(Head {
         dir,
         streams,

@@ -35,6 +35,7 @@ mod events;
 mod events_sqs;
 mod events_streaming;
 mod faults;
+mod firstplay;
 mod gcs;
 mod job_faults;
 mod mysql;
