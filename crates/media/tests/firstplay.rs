@@ -20,20 +20,21 @@ use std::time::Duration;
 
 const PROBE_TIMEOUT: Duration = Duration::from_secs(30);
 
+fn rungs(heights: &[u32]) -> Vec<LadderRung> {
+    heights
+        .iter()
+        .map(|&height| LadderRung {
+            height,
+            bitrate: height as u64 * 2_000,
+        })
+        .collect()
+}
+
 fn opts(mode: LadderMode) -> VideoOptions {
     VideoOptions {
         preset: "ultrafast".into(),
         timeout: Duration::from_secs(300),
-        ladder: vec![
-            LadderRung {
-                height: 360,
-                bitrate: 800_000,
-            },
-            LadderRung {
-                height: 180,
-                bitrate: 250_000,
-            },
-        ],
+        ladder: rungs(&[360, 180]),
         ladder_mode: mode,
         ..Default::default()
     }
@@ -49,13 +50,13 @@ struct Seen {
 async fn encode_collecting(
     input: &Path,
     out: &Path,
-    mode: LadderMode,
+    options: VideoOptions,
 ) -> (transcode::VideoOutput, Vec<Seen>) {
     let info = probe::probe(input, PROBE_TIMEOUT).await.unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<PackagingUpdate>(4);
     let options = VideoOptions {
         packaging: Some(tx),
-        ..opts(mode)
+        ..options
     };
     let collector = {
         let out = out.to_path_buf();
@@ -149,13 +150,34 @@ fn all_packets(file: &Path) -> Vec<(f64, f64, f64, bool)> {
 
 #[tokio::test]
 async fn the_head_plays_on_into_the_body_without_a_gap() {
+    head_case((640, 360, 30, 11), &[360, 180]).await;
+}
+
+/// A 60 fps source: the small rung runs at half the rate, its head has half the frames.
+#[tokio::test]
+async fn the_head_of_a_half_rate_rung_too() {
+    head_case((1280, 720, 60, 9), &[720, 360]).await;
+}
+
+async fn head_case((w, h, fps, seconds): (u32, u32, u32, u32), heights: &[u32]) {
     let dir = tempfile::tempdir().unwrap();
-    let input = make_video(dir.path(), "in.mp4", 640, 360, 30, 11.0, true);
+    let input = make_video(dir.path(), "in.mp4", w, h, fps, seconds as f64, true);
     let out = dir.path().join("out");
-    let (result, seen) = encode_collecting(&input, &out, LadderMode::Adaptive).await;
+    let options = VideoOptions {
+        ladder: rungs(heights),
+        ..opts(LadderMode::Adaptive)
+    };
+    let (result, seen) = encode_collecting(&input, &out, options).await;
     let stream = out.join("stream");
     let streams = result.renditions.len() + 1;
-    assert_eq!(result.renditions.len(), 2, "{:?}", result.renditions);
+    assert_eq!(
+        result.renditions.len(),
+        heights.len(),
+        "{:?}",
+        result.renditions
+    );
+    let video_segments = 1 + (seconds - 2).div_ceil(4) as usize;
+    let audio_segments = seconds.div_ceil(2) as usize;
 
     // The first update is the head: every stream's init and first segment, one-segment EVENT
     // playlists (target duration: the later segments'), and the master.
@@ -207,12 +229,10 @@ async fn the_head_plays_on_into_the_body_without_a_gap() {
                 "{}",
                 playlist.text
             );
-            assert_eq!(d.len(), 4, "stream {s}: {d:?}");
-            assert!(
-                (d[0] - 2.0).abs() < 1e-3 && (d[1] - 4.0).abs() < 1e-3,
-                "{d:?}"
-            );
-            assert!((d[2] - 4.0).abs() < 1e-3, "{d:?}");
+            assert_eq!(d.len(), video_segments, "stream {s}: {d:?}");
+            assert!((d[0] - 2.0).abs() < 1e-3, "{d:?}");
+            let whole = &d[1..d.len() - 1];
+            assert!(whole.iter().all(|d| (d - 4.0).abs() < 1e-3), "{d:?}");
         } else {
             // Whole AAC frames, every 2 s.
             assert!(
@@ -220,8 +240,9 @@ async fn the_head_plays_on_into_the_body_without_a_gap() {
                 "{}",
                 playlist.text
             );
-            assert_eq!(d.len(), 6, "stream {s}: {d:?}");
-            assert!(d[..5].iter().all(|d| (d - 2.0).abs() < 0.03), "{d:?}");
+            assert_eq!(d.len(), audio_segments, "stream {s}: {d:?}");
+            let whole = &d[..d.len() - 1];
+            assert!(whole.iter().all(|d| (d - 2.0).abs() < 0.03), "{d:?}");
         }
         let timeline = &mpd[&s.to_string()];
         assert_eq!(timeline.len(), d.len(), "stream {s}: {timeline:?} {d:?}");
@@ -267,7 +288,10 @@ async fn the_head_plays_on_into_the_body_without_a_gap() {
         if s < streams - 1 {
             // Keyframes at 0, 2, then every segment.
             let keys: Vec<f64> = packets.iter().filter(|p| p.3).map(|p| p.0).collect();
-            let expect = [0.0, 2.0, 6.0, 10.0];
+            let expect: Vec<f64> = [0.0, 2.0, 6.0, 10.0]
+                .into_iter()
+                .filter(|t| *t < seconds as f64)
+                .collect();
             assert_eq!(keys.len(), expect.len(), "{keys:?}");
             for (k, e) in keys.iter().zip(expect) {
                 assert!((k - e).abs() < 1e-3, "{keys:?}");
@@ -304,7 +328,7 @@ async fn fixed_ladder_short_first_segment_and_none_without_packaging() {
     let input = make_video(dir.path(), "in.mp4", 640, 360, 30, 9.0, true);
     let out = dir.path().join("out");
     // Fixed ladder: no probe, so no head; the first segment is short all the same.
-    let (result, seen) = encode_collecting(&input, &out, LadderMode::Fixed).await;
+    let (result, seen) = encode_collecting(&input, &out, opts(LadderMode::Fixed)).await;
     assert_eq!(seen.iter().filter(|s| s.update.master.is_some()).count(), 1);
     for s in 0..result.renditions.len() {
         let d: Vec<f64> = read_media_playlist(&out.join("stream"), &format!("media_{s}.m3u8"))
