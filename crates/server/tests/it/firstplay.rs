@@ -141,14 +141,26 @@ async fn playable_with_every_rungs_short_first_segment_before_the_body() {
         first.insert(uri.clone(), bytes(&s, &format!("{base}{uri}")).await);
     }
 
-    loop {
+    let ready = loop {
         let it = item(&s, &token, &id).await;
         assert_ne!(it["status"], "failed", "{it}");
         if it["status"] == "ready" {
-            break;
+            break it;
         }
         assert!(Instant::now() < deadline, "never ready: {it}");
         tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    // The encode report says the first segment's CRF beside the rest's, per rung.
+    let renditions = ready["encode"]["renditions"]
+        .as_array()
+        .expect("encode report");
+    assert!(!renditions.is_empty(), "{ready}");
+    for r in renditions {
+        assert_eq!(r["head_seconds"], 2, "{r}");
+        assert!(
+            r["head_crf"].as_i64().is_some() && r["crf"].as_i64().is_some(),
+            "{r}"
+        );
     }
     // The first segments players got are the published ones; the video's later segments are
     // 4 s long.
