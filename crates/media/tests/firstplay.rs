@@ -150,24 +150,60 @@ fn all_packets(file: &Path) -> Vec<(f64, f64, f64, bool)> {
 
 #[tokio::test]
 async fn the_head_plays_on_into_the_body_without_a_gap() {
-    head_case((640, 360, 30, 11), &[360, 180]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let input = make_video(dir.path(), "in.mp4", 640, 360, 30, 11.0, true);
+    head_case(dir.path(), &input, 11, &[360, 180]).await;
 }
 
 /// A 60 fps source: the small rung runs at half the rate, its head has half the frames.
 #[tokio::test]
 async fn the_head_of_a_half_rate_rung_too() {
-    head_case((1280, 720, 60, 9), &[720, 360]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let input = make_video(dir.path(), "in.mp4", 1280, 720, 60, 9.0, true);
+    head_case(dir.path(), &input, 9, &[720, 360]).await;
 }
 
-async fn head_case((w, h, fps, seconds): (u32, u32, u32, u32), heights: &[u32]) {
+/// 25i (50 fields, top first): deinterlaced before the split, as the main encode does.
+#[tokio::test]
+async fn the_head_of_an_interlaced_source_too() {
     let dir = tempfile::tempdir().unwrap();
-    let input = make_video(dir.path(), "in.mp4", w, h, fps, seconds as f64, true);
-    let out = dir.path().join("out");
+    let input = dir.path().join("in.mp4");
+    let p = input.to_string_lossy().into_owned();
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=640x360:rate=50:duration=9",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=48000:duration=9",
+        "-vf",
+        "tinterlace=interleave_top,setfield=tff",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-flags",
+        "+ildct+ilme",
+        "-x264opts",
+        "tff=1",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        &p,
+    ]);
+    head_case(dir.path(), &input, 9, &[360, 180]).await;
+}
+
+async fn head_case(dir: &Path, input: &Path, seconds: u32, heights: &[u32]) {
+    let out = dir.join("out");
     let options = VideoOptions {
         ladder: rungs(heights),
         ..opts(LadderMode::Adaptive)
     };
-    let (result, seen) = encode_collecting(&input, &out, options).await;
+    let (result, seen) = encode_collecting(input, &out, options).await;
     let stream = out.join("stream");
     let streams = result.renditions.len() + 1;
     assert_eq!(
@@ -255,7 +291,7 @@ async fn head_case((w, h, fps, seconds): (u32, u32, u32, u32), heights: &[u32]) 
 
         // Every packet across the border: decode timestamps rising by one frame (or one AAC
         // frame), presentation times covering the timeline without a gap.
-        let joined = dir.path().join(format!("joined-{s}.mp4"));
+        let joined = dir.join(format!("joined-{s}.mp4"));
         concat_rendition(&stream, &playlist, &joined);
         let packets = all_packets(&joined);
         let step = packets[1].2;

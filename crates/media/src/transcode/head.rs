@@ -38,7 +38,8 @@ pub(super) const HEAD_DIR: &str = ".head";
 /// Input read past the first segment: enough for the keyframe that ends it (and the audio
 /// before that keyframe).
 const EXTRA_INPUT_SECONDS: f64 = 0.25;
-/// Frames each rung encodes past the first frame of the second segment (see [`encode`]).
+/// Frames each rung encodes past the first frame of the second segment beside half-rate rungs
+/// (see [`encode`]).
 const EXTRA_FRAMES: u64 = 4;
 /// How much lower the complexity probe runs while the head encodes (`nice`).
 pub(super) const PROBE_NICENESS: i32 = 19;
@@ -148,15 +149,22 @@ pub(super) async fn encode(
     let dir = p.out_dir.join(HEAD_DIR);
     let head_stream = prepare_out_dir(&dir).await?;
     // Each rung's frames up to and including the one that starts the second segment (that
-    // keyframe makes the dash muxer cut the first segment where the main encode cuts it), and a
-    // few more: a half-rate rung's rate filter makes its frame at the border only from the
-    // input after it, which flows only while another output still takes frames.
+    // keyframe makes the dash muxer cut the first segment where the main encode cuts it), and
+    // beside half-rate rungs a few more: a half-rate rung's rate filter makes its frame at the
+    // border only from the input after it, which flows only while another output still takes
+    // frames.
+    let full = p.picture.rate;
+    let half = p
+        .rungs
+        .iter()
+        .any(|r| p.picture.rung_rate(r.width.min(r.height)) != full);
+    let extra = if half { EXTRA_FRAMES } else { 0 };
     let frames = p
         .rungs
         .iter()
         .map(|r| {
             let (n, d) = p.picture.rung_rate(r.width.min(r.height))?;
-            Some((first * n as f64 / d as f64 - 1e-9).ceil() as u64 + 1 + EXTRA_FRAMES)
+            Some((first * n as f64 / d as f64 - 1e-9).ceil() as u64 + 1 + extra)
         })
         .collect::<Option<Vec<u64>>>();
     let Some(frames) = frames else {
