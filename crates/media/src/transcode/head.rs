@@ -24,6 +24,7 @@ use super::command::{build_args, Plan, Span};
 use super::live::{LivePlan, PackagingUpdate};
 use super::package::{self, media_playlist_name};
 use super::picture::Picture;
+use super::provenance::RungEncode;
 use super::storyboard::Layout;
 use super::tracks::PlannedTrack;
 use super::{mp4, prepare_out_dir, rate, VideoOptions, STREAM_DIR};
@@ -112,6 +113,39 @@ impl Head {
         }
         let _ = tokio::fs::remove_dir_all(&self.dir).await;
         Ok(tags)
+    }
+}
+
+/// Runs the complexity `probe` (its budget [`Budget::niced`] by [`PROBE_NICENESS`]) and the
+/// head at once.
+pub(super) async fn beside_probe(
+    plan: &HeadPlan<'_>,
+    live: &LivePlan,
+    budget: &Budget,
+    probe: impl std::future::Future<Output = Result<Vec<u32>>>,
+) -> Result<(Vec<u32>, Option<Head>)> {
+    let (crfs, head) = tokio::join!(probe, encode(plan, live, budget));
+    Ok((crfs?, head?))
+}
+
+/// The encode report of rungs whose first segment is the head's: at the rung's default CRF;
+/// the encoder's tag is the main encode's (`tags`, per H.264 stream as [`Head::restore`] read
+/// them; no extra codecs with a head, so the report's rungs are the kept H.264 rungs in order).
+pub(super) fn report(
+    encoded: &mut [RungEncode],
+    tags: &[Option<(String, String)>],
+    rungs: &[Rung],
+    dropped: &[usize],
+    first: Option<u32>,
+) {
+    let kept = (0..rungs.len()).filter(|i| !dropped.contains(i));
+    for (rung, i) in encoded.iter_mut().zip(kept) {
+        if let Some((version, settings)) = tags.get(i).cloned().flatten() {
+            rung.encoder_version = Some(version);
+            rung.encoder_settings = Some(settings);
+        }
+        rung.head_crf = Some(rate::crf(&rungs[i]));
+        rung.head_seconds = first;
     }
 }
 

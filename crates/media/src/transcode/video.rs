@@ -109,7 +109,6 @@ pub async fn video(
     let (crfs, head) = match first.filter(|_| head::wanted(opts, &extras, &picture, media_duration))
     {
         Some(first) => {
-            let live = live_plan(&extras, &rungs, &planned, &picture, v, opts);
             let plan = head::HeadPlan {
                 input,
                 out_dir,
@@ -123,12 +122,10 @@ pub async fn video(
                 extras: &extras,
                 first,
             };
+            let live = live_plan(&extras, &rungs, &planned, &picture, v, opts);
             let niced = budget.niced(head::PROBE_NICENESS);
-            let (crfs, head) = tokio::join!(
-                adaptive_crfs(input, v, &picture, media_duration, &rungs, opts, &niced),
-                head::encode(&plan, &live, &budget)
-            );
-            (crfs?, head?)
+            let probe = adaptive_crfs(input, v, &picture, media_duration, &rungs, opts, &niced);
+            head::beside_probe(&plan, &live, &budget, probe).await?
         }
         None => (
             adaptive_crfs(input, v, &picture, media_duration, &rungs, opts, &budget).await?,
@@ -401,17 +398,7 @@ pub async fn video(
     }
     provenance::read_outputs(out_dir, &mut encode.rungs).await?;
     if let Some(tags) = head_tags {
-        // The first segment is the head's, at the default CRF; the tag says the main encode's
-        // settings (no extra codecs with a head: the rungs are the H.264 streams in order).
-        let kept: Vec<usize> = (0..rungs.len()).filter(|i| !dropped.contains(i)).collect();
-        for (rung, i) in encode.rungs.iter_mut().zip(kept) {
-            if let Some((version, settings)) = tags.get(i).cloned().flatten() {
-                rung.encoder_version = Some(version);
-                rung.encoder_settings = Some(settings);
-            }
-            rung.head_crf = Some(rate::crf(&rungs[i]));
-            rung.head_seconds = first;
-        }
+        head::report(&mut encode.rungs, &tags, &rungs, &dropped, first);
     }
 
     Ok(VideoOutput {
