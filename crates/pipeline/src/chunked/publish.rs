@@ -110,6 +110,9 @@ pub(super) async fn provisional(ctx: &RunContext, media: &Media, job: &JobId) {
     }
 }
 
+/// How long the provisional playlists' writes may hold the split's row lock.
+const PROVISIONAL_WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Two parts finishing close together each see "the done prefix" when they list the records;
 /// the one that saw less must not write last. The database decides (under the split's row
 /// lock, see `ChunkQueue::publish_provisional`): a publisher writes only past what was
@@ -148,7 +151,7 @@ pub(super) async fn try_provisional(
         phases[publish_phase(rel)].push((rel, content));
     }
     let mut failed = None;
-    let write = async {
+    let writes = async {
         for phase in phases {
             for (rel, content) in phase {
                 let put = match key(&prefix, rel) {
@@ -165,6 +168,20 @@ pub(super) async fn try_provisional(
             }
         }
         true
+    };
+    // The writes run inside a database transaction (on SQLite: the one writer's), so a slow or
+    // unreachable store must not hold it long: past the bound nothing is recorded and the
+    // next part or the final step publishes again.
+    let write = async {
+        match tokio::time::timeout(PROVISIONAL_WRITE_TIMEOUT, writes).await {
+            Ok(done) => done,
+            Err(_) => {
+                tracing::warn!(
+                    "the provisional playlists' writes took too long; left to the next part"
+                );
+                false
+            }
+        }
     };
     let chunks = u32::try_from(done.len()).unwrap_or(u32::MAX);
     let written = ctx
