@@ -158,8 +158,8 @@ pub const AV1_HARD_CRF: u32 = 26;
 /// [`AV1_TOP_CAP_PERCENT`]), low enough to keep a grainy picture's SSIM. Measured at 1080p,
 /// cap 100 %: talking head with grain ≥ H.264's SSIM up to CRF 46 (0.15× its bytes), fast pan
 /// over a detailed image ≤ 0.70× its bytes only from CRF 50 (0.77× at 46, above its SSIM from
-/// 45), noise above H.264's SSIM at 40, 46 and 50: quality first. Higher than the CRF a less hard top rung gets (x264 CRF + 17):
-/// there the cap binds less.
+/// 45), noise above H.264's SSIM at 40, 46 and 50: quality first. Higher than the CRF a less
+/// hard top rung gets (x264 CRF + 17): there the cap binds less.
 pub const AV1_TOP_HARD_CRF: u32 = 46;
 
 /// SVT-AV1's CRF (0–63) for a rung of short side `short` whose H.264 CRF is `h264_crf`; `top`:
