@@ -96,7 +96,9 @@ impl VideoCodec {
 
     /// The rung's target bitrate for this codec: the H.264 ladder's, scaled by what the codec
     /// saves at the same quality (measured in BENCHMARKS.md). (AV1's rate control is
-    /// [`rate::av1_rung_rate`]'s.)
+    /// [`rate::av1_rung_rate`]'s; for AV1 this is only the fixed ladder's BANDWIDTH floor,
+    /// which stays 65 % on the top rung too, whose cap is the H.264 rung's: BANDWIDTH is the
+    /// measured peak there whenever that is higher.)
     pub(super) fn scale(self, bits: u64) -> u64 {
         let percent = match self {
             VideoCodec::H264 => 100,
