@@ -96,7 +96,9 @@ impl VideoCodec {
 
     /// The rung's target bitrate for this codec: the H.264 ladder's, scaled by what the codec
     /// saves at the same quality (measured in BENCHMARKS.md). (AV1's rate control is
-    /// [`rate::av1_rung_rate`]'s.)
+    /// [`rate::av1_rung_rate`]'s; for AV1 this is only the fixed ladder's BANDWIDTH floor,
+    /// which stays 65 % on the top rung too, whose cap is the H.264 rung's: BANDWIDTH is the
+    /// measured peak there whenever that is higher.)
     pub(super) fn scale(self, bits: u64) -> u64 {
         let percent = match self {
             VideoCodec::H264 => 100,
@@ -562,14 +564,15 @@ mod tests {
         assert!(args.starts_with(
             "-force_key_frames:v:0 expr:not(mod(n,50)) -force_key_frames:v:1 expr:not(mod(n,50)) "
         ), "{args}");
-        // Beside a fixed ladder: capped CRF at the hard-content target, 65 % of the cap; the
-        // top rung (360p here) one preset step slower than the others.
+        // Beside a fixed ladder: capped CRF at the hard-content target; the top rung (360p
+        // here) at the top rung's target under H.264's own cap, one preset step slower than
+        // the others, which keep 65 % of theirs.
         assert!(args.contains("-preset:v:3 10 "), "{args}");
         assert!(
             args.contains(
                 "-c:v:2 libsvtav1 -preset:v:2 9 -profile:v:2 main -g:v:2 50 \
-                 -svtav1-params:v:2 enable-tf=0:scd=0 -crf:v:2 26 -maxrate:v:2 520000 \
-                 -bufsize:v:2 780000 -c:v:3"
+                 -svtav1-params:v:2 enable-tf=0:scd=0 -crf:v:2 46 -maxrate:v:2 800000 \
+                 -bufsize:v:2 1200000 -c:v:3"
             ),
             "{args}"
         );
@@ -620,12 +623,12 @@ mod tests {
                 .map_or(args.len(), |e| from + e);
             args[from..to].trim().to_string()
         };
-        // 1080p: H.264's CRF 27 + 17, one preset step slower, capped at 65 % of 5 Mbit/s.
+        // 1080p: H.264's CRF 27 + 17, one preset step slower, capped at H.264's 5 Mbit/s.
         assert_eq!(
             stream(0),
             "-c:v:5 libsvtav1 -preset:v:5 9 -profile:v:5 main -g:v:5 60 \
-             -svtav1-params:v:5 enable-tf=0:scd=0 -crf:v:5 44 -maxrate:v:5 3250000 \
-             -bufsize:v:5 4875000"
+             -svtav1-params:v:5 enable-tf=0:scd=0 -crf:v:5 44 -maxrate:v:5 5000000 \
+             -bufsize:v:5 7500000"
         );
         // 720p, hard for H.264: the hard-content target, at the cap.
         assert!(stream(1).contains("-preset:v:6 10 "), "{}", stream(1));
@@ -657,7 +660,7 @@ mod tests {
             (d.encoder.as_str(), d.preset.as_str(), d.crf, d.bitrate),
             ("libsvtav1", "9", Some(44), 0)
         );
-        assert_eq!((d.maxrate, d.bufsize, d.gop), (3_250_000, 4_875_000, 60));
+        assert_eq!((d.maxrate, d.bufsize, d.gop), (5_000_000, 7_500_000, 60));
         let d = extras.describe(h264, VideoCodec::Av1, &rungs[1], &gops, 1);
         assert_eq!((d.preset.as_str(), d.crf), ("10", Some(26)));
     }

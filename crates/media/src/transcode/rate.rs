@@ -139,14 +139,28 @@ pub fn rate_args(mode: LadderMode, i: usize, rung: &Rung, crf: u32) -> Vec<Strin
 }
 
 /// An AV1 (SVT-AV1) rung's cap as a percentage of the H.264 rung's ladder bitrate: where the
-/// cap binds (hard content), AV1 spends at most this share of what H.264 spends.
+/// cap binds (hard content), AV1 spends at most this share of what H.264 spends. Not on the
+/// top rung ([`AV1_TOP_CAP_PERCENT`]).
 pub const AV1_CAP_PERCENT: u64 = 65;
+/// The top rung's cap, the H.264 rung's own: where SVT-AV1 1.4's capped CRF has to hold its
+/// cap on a 1080p picture it drops whole stretches far below the CRF's quality (fast pan at
+/// 65 %: SSIM 0.805 against H.264's 0.852; at 100 % with [`AV1_TOP_HARD_CRF`] the cap rarely
+/// binds and AV1 beats H.264's SSIM in fewer bytes; BENCHMARKS.md). Smaller rungs keep
+/// [`AV1_CAP_PERCENT`], where the same cap binds less and saves bytes.
+pub const AV1_TOP_CAP_PERCENT: u64 = 100;
 /// SVT-AV1's CRF for a rung that H.264 encodes at an average bitrate (fixed mode, and the
 /// rungs the complexity probe found hard). Not lower: SVT-AV1 1.4 meets its cap by raising
 /// the quantizer of the frames that overshoot, so a target far beyond the cap ends up worse
 /// than a moderate one (fast pan 720p at 65 %: SSIM 0.855 at CRF 12, 0.886 at 20, 0.895 at
 /// 26, each above or at H.264's 0.879 only from 20 up; BENCHMARKS.md).
 pub const AV1_HARD_CRF: u32 = 26;
+/// [`AV1_HARD_CRF`] on the top rung: high enough that the cap rarely binds (see
+/// [`AV1_TOP_CAP_PERCENT`]), low enough to keep a grainy picture's SSIM. Measured at 1080p,
+/// cap 100 %: talking head with grain ≥ H.264's SSIM up to CRF 46 (0.15× its bytes), fast pan
+/// over a detailed image ≤ 0.70× its bytes only from CRF 50 (0.77× at 46, above its SSIM from
+/// 45), noise above H.264's SSIM at 40, 46 and 50: quality first. Higher than the CRF a less
+/// hard top rung gets (x264 CRF + 17): there the cap binds less.
+pub const AV1_TOP_HARD_CRF: u32 = 46;
 
 /// SVT-AV1's CRF (0–63) for a rung of short side `short` whose H.264 CRF is `h264_crf`; `top`:
 /// the ladder's largest rung. The same quality target moved onto SVT-AV1's scale, where AV1
@@ -174,16 +188,23 @@ const AV1_CRF_OFFSET_SMALL: u32 = 21;
 /// CRF `crf` (see [`rung_rate`]; `top`: the ladder's largest rung). Always capped CRF —
 /// SVT-AV1's one-pass average-bitrate mode overshoots its target by half on a fast pan
 /// (BENCHMARKS.md), which a player's buffer model does not survive — at [`av1_crf`] of H.264's
-/// quality target, or [`AV1_HARD_CRF`] where H.264 has none; capped at [`AV1_CAP_PERCENT`] of the
-/// ladder bitrate, with that share of its buffer.
+/// quality target, or [`AV1_HARD_CRF`] ([`AV1_TOP_HARD_CRF`] on the top rung) where H.264 has
+/// none; capped at [`AV1_CAP_PERCENT`] ([`AV1_TOP_CAP_PERCENT`] on the top rung) of the ladder
+/// bitrate, with that share of its buffer.
 pub fn av1_rung_rate(mode: LadderMode, rung: &Rung, crf: u32, top: bool) -> RungRate {
     let h264 = rung_rate(mode, rung, crf);
-    let share = |bits: u64| bits.saturating_mul(AV1_CAP_PERCENT) / 100;
+    let percent = if top {
+        AV1_TOP_CAP_PERCENT
+    } else {
+        AV1_CAP_PERCENT
+    };
+    let share = |bits: u64| bits.saturating_mul(percent) / 100;
+    let hard = if top { AV1_TOP_HARD_CRF } else { AV1_HARD_CRF };
     RungRate {
         crf: Some(
             h264.crf
                 .map(|c| av1_crf(c, rung.width.min(rung.height), top))
-                .unwrap_or(AV1_HARD_CRF),
+                .unwrap_or(hard),
         ),
         bitrate: None,
         maxrate: share(rung.bitrate),
@@ -386,8 +407,10 @@ mod tests {
         let hard = super::super::complexity::MIN_CRF;
         for (i, r) in rungs.iter().enumerate() {
             let short = r.width.min(r.height);
-            // Capped at 65 % of the ladder bitrate, with 65 % of its buffer, in every case.
-            let cap = (r.bitrate * 65 / 100, r.bufsize * 65 / 100);
+            // Capped at 65 % of the ladder bitrate, with 65 % of its buffer, in every case but
+            // the top rung's, which has H.264's own cap.
+            let percent = if i == 0 { 100 } else { 65 };
+            let cap = (r.bitrate * percent / 100, r.bufsize * percent / 100);
             for (mode, crf) in [
                 (LadderMode::Adaptive, 25),
                 (LadderMode::Adaptive, hard),
@@ -399,13 +422,14 @@ mod tests {
                 let h264 = rung_rate(mode, r, crf);
                 let want = match h264.crf {
                     Some(c) => av1_crf(c, short, i == 0),
+                    None if i == 0 => AV1_TOP_HARD_CRF,
                     None => AV1_HARD_CRF,
                 };
                 assert_eq!(a.crf, Some(want), "{mode} {crf} {r:?}");
             }
         }
         // The 1080p top rung: H.264's CRF 25 + 17; hard for the probe or beside a fixed ladder,
-        // the hard-content target.
+        // the top rung's hard-content target, under H.264's own cap.
         let top = &rungs[0];
         assert_eq!(
             av1_rung_rate(LadderMode::Adaptive, top, 25, true).crf,
@@ -413,16 +437,19 @@ mod tests {
         );
         assert_eq!(
             av1_rung_rate(LadderMode::Adaptive, top, hard, true).crf,
-            Some(26)
+            Some(46)
         );
         assert_eq!(
             av1_rung_rate(LadderMode::Fixed, top, 25, true).crf,
-            Some(26)
+            Some(46)
         );
         assert_eq!(
             av1_rung_rate(LadderMode::Fixed, top, 25, true).maxrate,
-            3_250_000
+            5_000_000
         );
+        // The next rung down, hard: CRF 26 under 65 % of its ladder bitrate.
+        let second = av1_rung_rate(LadderMode::Fixed, &rungs[1], 25, false);
+        assert_eq!((second.crf, second.maxrate), (Some(26), 1_820_000));
         // The offsets: +17 on the top rung whatever its size, +18 on other rungs of 720p and
         // above, +21 below; never past SVT-AV1's 63.
         assert_eq!(av1_crf(27, 1080, true), 44);
@@ -439,8 +466,10 @@ mod tests {
             assert!(av1_crf(c, 720, false) <= av1_crf(c, 480, false));
             assert!(av1_crf(c, 480, false) <= av1_crf(c + 1, 480, false));
         }
-        // The hard target is below anything the probe's CRFs map to.
-        assert!(AV1_HARD_CRF < av1_crf(hard + 1, 1080, true));
+        // Below the top rung the hard target is below anything the probe's CRFs map to; on
+        // the top rung it is above (there the cap binds, see AV1_TOP_HARD_CRF).
+        assert!(AV1_HARD_CRF < av1_crf(hard + 1, 720, false));
+        assert!(AV1_TOP_HARD_CRF > av1_crf(hard + 1, 1080, true));
     }
 
     #[test]
