@@ -24,7 +24,7 @@ use crate::probe::{file_url, VideoInfo};
 use crate::process::{self, Budget};
 use std::path::Path;
 use trials::trials_of;
-use windows::{keyframes_before, seeks, windows, Seek};
+use windows::{key_points, keyframes_before, seeks, windows, Seek};
 
 /// The CRF every rung is probed at, and the highest any rung gets.
 pub const PROBE_CRF: u32 = 28;
@@ -62,9 +62,10 @@ pub(super) async fn probe(
     opts: &VideoOptions,
     budget: &Budget,
 ) -> Result<Option<Vec<f64>>> {
-    let windows = windows(duration.unwrap_or(0.0));
+    let end = duration.unwrap_or(0.0);
+    let windows = windows(end);
     Ok(
-        probe_windows(input, v, picture, &windows, rungs, opts, budget)
+        probe_windows(input, v, picture, (&windows, end), rungs, opts, budget)
             .await?
             .map(|p| p.deciding()),
     )
@@ -90,12 +91,13 @@ impl Probed {
     }
 }
 
-/// [`probe`] on the given windows (`(start, length)`, before [`seeks`] decides how to read them).
+/// [`probe`] on the given windows (`(start, length)`, before [`seeks`] decides how to read them)
+/// of a video ending at `end`.
 async fn probe_windows(
     input: &Path,
     v: &VideoInfo,
     picture: &Picture,
-    windows: &[(f64, f64)],
+    (windows, end): (&[(f64, f64)], f64),
     rungs: &[Rung],
     opts: &VideoOptions,
     budget: &Budget,
@@ -103,9 +105,8 @@ async fn probe_windows(
     if windows.is_empty() || rungs.is_empty() {
         return Ok(None);
     }
-    let starts: Vec<f64> = windows.iter().map(|w| w.0).collect();
-    let keys = keyframes_before(input, v, &starts, budget).await?;
-    let seeks = seeks(windows, &keys);
+    let keys = keyframes_before(input, v, &key_points(windows, end), budget).await?;
+    let seeks = seeks(windows, &keys, end);
     // One ffmpeg run for every rung: the windows are decoded once and split into each rung's
     // own trial encoder (the same encoder settings and frames as a run per rung, so the same
     // SSIM). Decoding the windows again for each rung was about a quarter of the probe's CPU,
@@ -311,7 +312,7 @@ mod tests {
         let (src, v, picture) =
             x264_source(dir.path(), "testsrc2=s=320x180:r=30:d=30", 250, 320, 180);
         let rung = crate::ladder::plan(&v, crate::ladder::DEFAULT_LADDER)[0].clone();
-        let seeks = seeks(&windows(30.0), &[]);
+        let seeks = seeks(&windows(30.0), &[], 30.0);
         let args = trial_args(
             &src,
             &v,
@@ -366,7 +367,8 @@ mod tests {
             threads: Some(1),
             ..Default::default()
         };
-        let probed = probe_windows(src, &v, &picture, windows, rungs, &opts, &budget)
+        let end = info.media_duration().unwrap();
+        let probed = probe_windows(src, &v, &picture, (windows, end), rungs, &opts, &budget)
             .await
             .unwrap()
             .expect("every rung measured");
@@ -487,7 +489,7 @@ mod tests {
             let d = info.media_duration().unwrap();
             let picture = Picture::plan(src, &v, &budget).await.unwrap();
             let rungs = crate::ladder::plan(&v, crate::ladder::DEFAULT_LADDER);
-            let p = probe_windows(src, &v, &picture, &windows(d), &rungs, &opts, &budget)
+            let p = probe_windows(src, &v, &picture, (&windows(d), d), &rungs, &opts, &budget)
                 .await
                 .unwrap()
                 .unwrap();
@@ -543,9 +545,9 @@ mod tests {
             .unwrap()
             .expect("every rung measured");
 
-        let starts: Vec<f64> = windows(8.0).iter().map(|w| w.0).collect();
-        let keys = keyframes_before(&src, &v, &starts, &budget).await.unwrap();
-        let seeks = seeks(&windows(8.0), &keys);
+        let points = key_points(&windows(8.0), 8.0);
+        let keys = keyframes_before(&src, &v, &points, &budget).await.unwrap();
+        let seeks = seeks(&windows(8.0), &keys, 8.0);
         let expected = frames_per_window(&seeks, 30.0);
         let args = trial_args(&src, &v, &picture, &seeks, &rungs, "veryfast", Some(1));
         let inputs = args.iter().filter(|a| *a == "-i").count();

@@ -1,10 +1,11 @@
 //! Where the complexity probe samples: [`windows`] spreads 3–8 short windows over the video
 //! (at most [`MAX_SAMPLED_SECONDS`] of frames whatever the length), and [`seeks`] decides how
-//! each is read, from the source's keyframe at or before each window ([`keyframes_before`]):
-//! from that keyframe (nothing decoded before it: the cheap way), or, where that would sample
-//! what an earlier window already did (a short or long-GOP source: every window on the one
-//! keyframe at 0), from its exact start, decoding the frames before it — at most
-//! [`MAX_LEAD_SECONDS`] of them; a window that would need more is left out.
+//! each is read, from the source's keyframes around each window ([`keyframes_before`]): from
+//! the keyframe at or before it (nothing decoded before it: the cheap way), or, where that would
+//! sample what an earlier window already did (a short or long-GOP source: every window on the
+//! one keyframe at 0), from a later keyframe still in the window's own stretch of the video, or
+//! else from its exact start, decoding the frames before it — at most [`MAX_LEAD_SECONDS`] of
+//! them; a window that would need more is left out.
 
 use crate::error::Result;
 use crate::probe::{file_url, VideoInfo};
@@ -60,26 +61,46 @@ pub struct Seek {
     pub accurate: bool,
 }
 
-/// How each of `windows` (`(start, length)`, in order) is read, given `keys`: source keyframe
-/// times (seconds as `-ss` counts them) that include the one at or before each window's start
-/// (the ones [`keyframes_before`] finds; empty when unknown). A window starts at its keyframe
-/// unless that sample overlaps what the windows before it sample (they collapsed onto one
-/// keyframe); then it starts exactly at its own start when that is at most
+/// The instants whose keyframe at or before [`seeks`] needs: each window's start, and the
+/// latest start in its stretch (up to the next window's start, or `end`, the video's).
+pub fn key_points(windows: &[(f64, f64)], end: f64) -> Vec<f64> {
+    let mut points = Vec::with_capacity(2 * windows.len());
+    for (k, &(start, length)) in windows.iter().enumerate() {
+        let stretch_end = windows.get(k + 1).map_or(end, |w| w.0);
+        points.push(start);
+        if stretch_end - length > start {
+            points.push(stretch_end - length);
+        }
+    }
+    points
+}
+
+/// How each of `windows` (`(start, length)`, in order, over a video ending at `end`) is read,
+/// given `keys`: source keyframe times (seconds as `-ss` counts them) that include the one at
+/// or before each of [`key_points`] (the ones [`keyframes_before`] finds; empty when unknown).
+/// A window starts at its keyframe unless that sample overlaps what the windows before it
+/// sample (they collapsed onto one keyframe); then at a later keyframe in its stretch (before
+/// the next window) if there is one, else exactly at its own start when that is at most
 /// [`MAX_LEAD_SECONDS`] past the keyframe, and is left out otherwise. The first window is
 /// always kept, so the result is empty only when `windows` is.
-pub fn seeks(windows: &[(f64, f64)], keys: &[f64]) -> Vec<Seek> {
+pub fn seeks(windows: &[(f64, f64)], keys: &[f64], end: f64) -> Vec<Seek> {
     const EPS: f64 = 1e-3;
     let mut out: Vec<Seek> = Vec::with_capacity(windows.len());
     // Where the sample of the windows kept so far ends.
     let mut sampled_to = f64::NEG_INFINITY;
-    for &(start, length) in windows {
-        let key = keys
-            .iter()
+    let key_before = |t: f64| {
+        keys.iter()
             .copied()
-            .filter(|k| *k <= start + EPS)
+            .filter(|k| *k <= t + EPS)
             .fold(None, |best: Option<f64>, k| {
                 Some(best.map_or(k, |b| b.max(k)))
-            });
+            })
+    };
+    for (i, &(start, length)) in windows.iter().enumerate() {
+        let key = key_before(start);
+        // The last keyframe a window of this stretch can start at and still end before the next.
+        let stretch_end = windows.get(i + 1).map_or(end, |w| w.0);
+        let later = key_before(stretch_end - length).filter(|l| key.is_some_and(|k| *l > k + EPS));
         let seek = match key {
             // Unknown keyframes: from the keyframe before `start`, wherever that is.
             None => Some(Seek {
@@ -89,6 +110,11 @@ pub fn seeks(windows: &[(f64, f64)], keys: &[f64]) -> Vec<Seek> {
             }),
             Some(k) if k + EPS >= sampled_to => Some(Seek {
                 start: k,
+                length,
+                accurate: false,
+            }),
+            Some(_) if later.is_some_and(|l| l + EPS >= sampled_to) => Some(Seek {
+                start: later.unwrap_or(start),
                 length,
                 accurate: false,
             }),
@@ -266,7 +292,7 @@ mod tests {
     #[test]
     fn distinct_keyframes_are_the_cheap_starts() {
         let keys: Vec<f64> = (0..8).map(|i| i as f64 * 250.0 / 30.0).collect();
-        let s = seeks(&windows(60.0), &keys);
+        let s = seeks(&windows(60.0), &keys, 60.0);
         assert_eq!(s.len(), 3);
         assert!(s.iter().all(|s| !s.accurate && s.length == 0.8), "{s:?}");
         let starts: Vec<f64> = s.iter().map(|s| s.start).collect();
@@ -274,7 +300,7 @@ mod tests {
             assert!((got - want).abs() < 1e-9, "{starts:?}");
         }
         // Keyframes unknown: each window as planned, from the keyframe ffmpeg finds.
-        let s = seeks(&windows(60.0), &[]);
+        let s = seeks(&windows(60.0), &[], 60.0);
         assert_eq!(s.len(), 3);
         assert!(s.iter().all(|s| !s.accurate));
         assert_eq!(s[1].start, windows(60.0)[1].0);
@@ -286,7 +312,7 @@ mod tests {
     #[test]
     fn windows_collapsed_onto_one_keyframe_are_read_from_their_own_start() {
         let w = windows(6.0);
-        let s = seeks(&w, &[0.0]);
+        let s = seeks(&w, &[0.0], 6.0);
         assert_eq!(s.len(), 3, "{s:?}");
         assert_eq!(
             s[0],
@@ -312,30 +338,34 @@ mod tests {
     #[test]
     fn a_window_that_needs_a_long_decode_is_left_out() {
         let w = windows(600.0);
-        let s = seeks(&w, &[0.0]);
+        let s = seeks(&w, &[0.0], 600.0);
         assert_eq!(s.len(), 1, "{s:?}");
         assert!(!s[0].accurate && s[0].start == 0.0);
-        // Keyframes at 0, 240 and 480 s: the windows at 37.5, 112.5, 187.5 s share 0 (only the
-        // first kept), 262.5 and 337.5 share 240, 412.5 shares 240 too, 487.5 and 562.5 share
-        // 480: one window per keyframe.
-        let s = seeks(&w, &[0.0, 240.0, 480.0]);
-        let starts: Vec<f64> = s.iter().map(|s| s.start).collect();
-        assert_eq!(starts, [0.0, 240.0, 480.0]);
+        // Keyframes at 0, 240 and 480 s (windows at 37.25, 112.25 … 562.25 s): 37.25 reads from
+        // 0; 112.25 and 187.25 share it, with no later keyframe in their stretch and minutes to
+        // decode: left out; 262.25 reads from 240; 337.25 shares it: out; 412.25 has 480 in its
+        // stretch (up to 487.25); 487.25 is 7.25 s past 480: decoded to; 562.25: out.
+        let s = seeks(&w, &[0.0, 240.0, 480.0], 600.0);
+        let starts: Vec<(f64, bool)> = s.iter().map(|s| (s.start, s.accurate)).collect();
+        assert_eq!(
+            starts,
+            [(0.0, false), (240.0, false), (480.0, false), (487.25, true)]
+        );
         // A key a few seconds before each of a 30 s clip's collapsed windows.
         let w = windows(30.0);
-        let s = seeks(&w, &[0.0, 12.0]);
+        let s = seeks(&w, &[0.0, 12.0], 30.0);
         assert_eq!(s.len(), 2, "{s:?}");
         assert_eq!((s[0].start, s[0].accurate), (0.0, false));
         assert_eq!((s[1].start, s[1].accurate), (12.0, false));
         // (The third, at 24.7 s, is 12.7 s past 12, which is sampled already: left out.) One
         // 8 s past it is decoded to.
-        let s3 = seeks(&[(4.7, 0.6), (14.7, 0.6), (20.0, 0.6)], &[0.0, 12.0]);
+        let s3 = seeks(&[(4.7, 0.6), (14.7, 0.6), (20.0, 0.6)], &[0.0, 12.0], 21.0);
         assert_eq!(s3.len(), 3);
         assert_eq!((s3[2].start, s3[2].accurate), (20.0, true));
         for keys in [vec![0.0], vec![0.0, 240.0, 480.0], vec![0.0, 7.0, 9.0]] {
             for d in [3.0, 6.0, 20.0, 45.0, 600.0, 3600.0] {
                 let w = windows(d);
-                let s = seeks(&w, &keys);
+                let s = seeks(&w, &keys, d);
                 assert!(!s.is_empty());
                 assert!(s
                     .windows(2)
@@ -349,6 +379,30 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A 20 s clip with x264's default GOP (keyframes at 0, 8.33 and 16.67 s): the windows at
+    /// 9.8 and 16.47 s share the keyframe at 8.33. The third is read from 16.67 (still in its
+    /// stretch, nothing decoded before it) rather than decoding 8 s up to 16.47 (4 CPU s on
+    /// the benchmark's 1080p talking clip, more than half the probe).
+    #[test]
+    fn a_later_keyframe_in_the_stretch_is_cheaper_than_decoding_to_the_start() {
+        let w = windows(20.0);
+        let keys = [0.0, 250.0 / 30.0, 500.0 / 30.0];
+        let s = seeks(&w, &keys, 20.0);
+        assert_eq!(s.len(), 3, "{s:?}");
+        assert!(s.iter().all(|s| !s.accurate), "{s:?}");
+        assert_eq!(s[1].start, 250.0 / 30.0);
+        assert_eq!(s[2].start, 500.0 / 30.0);
+        // What to ask ffprobe for: each start and the latest start of its stretch.
+        let points = key_points(&w, 20.0);
+        assert_eq!(points.len(), 6);
+        assert!((points[5] - 19.6).abs() < 1e-9, "{points:?}");
+        assert!((points[1] - (w[1].0 - 0.4)).abs() < 1e-9, "{points:?}");
+        // A later keyframe past the stretch (at 19.8, too late for a 0.4 s window before 20):
+        // decoded to instead.
+        let s = seeks(&w, &[0.0, 250.0 / 30.0, 19.8], 20.0);
+        assert!(s[2].accurate && s[2].start == w[2].0, "{s:?}");
     }
 
     #[test]
