@@ -174,7 +174,7 @@ def ok(flag):
     return "✅" if flag else "❌"
 
 print(f"\n{len(names)} clips, {W}x{H} 30 fps, {D:g} s each, x264 preset {args.preset}"
-      f"{'' if codecs_known else '; this binary has no VIDEO_CODECS: H.264 only'}.\n")
+      f"{'' if codecs_known else ('; --no-codecs: H.264 only' if args.no_codecs else '; this binary has no VIDEO_CODECS: H.264 only')}.\n")
 if not args.codecs_only:
     print("| clip | rung | fixed kB | fixed SSIM | fixed PSNR | adaptive kB | adaptive SSIM | adaptive PSNR | bytes × | SSIM goal |")
     print("|---|---|---|---|---|---|---|---|---|---|")
