@@ -14,6 +14,9 @@
 #   run it is compared with, no fixed ladder (the AV1/HEVC table only).
 #   A quick run: bench/quality.sh --seconds 6 --size 854x480
 #   BIN=path/to/mediaserver uses that binary instead of building target/release/mediaserver.
+#   --no-codecs: no AV1/HEVC run even when the binary knows VIDEO_CODECS (the H.264 ladders only).
+#   --baseline PATH: also an adaptive run with that binary (e.g. the commit before a change to the
+#   probe), compared per rung with this binary's adaptive run and the fixed ladder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v ffmpeg >/dev/null || scripts/install-deps.sh --server-only
@@ -33,6 +36,8 @@ ap.add_argument("--clips", default="slides,talking,testsrc2,pan,noise")
 ap.add_argument("--codecs", default="h264,av1,hevc")
 ap.add_argument("--codecs-only", action="store_true")
 ap.add_argument("--keep", help="keep sources and outputs in this directory")
+ap.add_argument("--no-codecs", action="store_true", help="no VIDEO_CODECS run")
+ap.add_argument("--baseline", help="another mediaserver binary: its adaptive ladder beside this one's")
 ap.add_argument("--generate-only", action="store_true",
                 help="only generate the clips' sources (into --keep), e.g. for the probe's comparison")
 args = ap.parse_args()
@@ -89,12 +94,14 @@ for c in names:
         sys.exit(f"unknown clip {c}; choose from {', '.join(CLIPS)}")
 
 help_text = subprocess.run([BIN, "transcode", "--help"], capture_output=True, text=True).stdout
-codecs_known = "VIDEO_CODECS" in help_text
+codecs_known = "VIDEO_CODECS" in help_text and not args.no_codecs
 runs = [("fixed", {"LADDER_MODE": "fixed"}), ("adaptive", {"LADDER_MODE": "adaptive"})]
 if args.codecs_only:
     runs = runs[1:]
 if codecs_known:
     runs.append(("codecs", {"LADDER_MODE": "adaptive", "VIDEO_CODECS": args.codecs}))
+if args.baseline:
+    runs.append(("baseline", {"LADDER_MODE": "adaptive"}))
 
 def variants(master):
     """(codec family, width, height, stream index) per variant of an HLS master."""
@@ -145,7 +152,8 @@ for clip in names:
                  DOWNLOAD_RENDITIONS="none", LOG_LEVEL="warn", **env)
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.monotonic()
-        subprocess.run([BIN, "transcode", src, out], env=e, check=True, stdout=subprocess.DEVNULL)
+        binary = args.baseline if label == "baseline" else BIN
+        subprocess.run([binary, "transcode", src, out], env=e, check=True, stdout=subprocess.DEVNULL)
         wall = time.monotonic() - t0
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -166,7 +174,7 @@ def ok(flag):
     return "✅" if flag else "❌"
 
 print(f"\n{len(names)} clips, {W}x{H} 30 fps, {D:g} s each, x264 preset {args.preset}"
-      f"{'' if codecs_known else '; this binary has no VIDEO_CODECS: H.264 only'}.\n")
+      f"{'' if codecs_known else ('; --no-codecs: H.264 only' if args.no_codecs else '; this binary has no VIDEO_CODECS: H.264 only')}.\n")
 if not args.codecs_only:
     print("| clip | rung | fixed kB | fixed SSIM | fixed PSNR | adaptive kB | adaptive SSIM | adaptive PSNR | bytes × | SSIM goal |")
     print("|---|---|---|---|---|---|---|---|---|---|")
@@ -242,6 +250,35 @@ if codecs_known:
         a, c = results[clip]["adaptive"], results[clip]["codecs"]
         print(f"| {clip} | {a['wall']:.1f} | {a['cpu']:.1f} | {c['wall']:.1f} | {c['cpu']:.1f} | "
               f"{(c['cpu'] - a['cpu']) / a['cpu']:.2f} |")
+
+if args.baseline and not args.codecs_only:
+    # The baseline binary's adaptive ladder against this one's, both against the fixed ladder.
+    print(f"\nAdaptive ladder of the baseline ({args.baseline}) and of this binary ({BIN}):\n")
+    print("| clip | rung | fixed kB | fixed SSIM | baseline kB | baseline SSIM | goal | adaptive kB | adaptive SSIM | goal |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    goals = {"baseline": True, "adaptive": True}
+    totals = {"fixed": 0, "baseline": 0, "adaptive": 0}
+    for clip in names:
+        fx = results[clip]["fixed"]["rungs"]
+        totals["fixed"] += sum(r[0] for r in fx.values())
+        cells = {}
+        for label in ("baseline", "adaptive"):
+            totals[label] += sum(r[0] for r in results[clip][label]["rungs"].values())
+        for key in sorted(fx, key=lambda k: -k[1]):
+            fb, fs, _ = fx[key]
+            row = f"| {clip} | {key[1]}p | {fb/1e3:.0f} | {fs:.4f} |"
+            for label in ("baseline", "adaptive"):
+                r = results[clip][label]["rungs"].get(key)
+                if r is None:
+                    row += " dropped | – | |"
+                    continue
+                good = r[1] >= fs - 0.005 or (fs > 0.98 and r[1] >= 0.98)
+                goals[label] &= good
+                row += f" {r[0]/1e3:.0f} | {r[1]:.4f} | {ok(good)} |"
+            print(row)
+    for label in ("baseline", "adaptive"):
+        print(f"- {label}: bytes {totals[label]/totals['fixed']:.2f}× fixed, SSIM goal on every rung {ok(goals[label])}, "
+              f"CPU {sum(results[c][label]['cpu'] for c in names):.1f} s (fixed {sum(results[c]['fixed']['cpu'] for c in names):.1f} s)")
 
 if not args.keep:
     shutil.rmtree(work, ignore_errors=True)
