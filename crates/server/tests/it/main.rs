@@ -36,7 +36,6 @@ mod events;
 mod events_sqs;
 mod events_streaming;
 mod faults;
-mod firstplay;
 mod gcs;
 mod job_faults;
 mod mysql;
