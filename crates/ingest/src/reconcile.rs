@@ -189,20 +189,9 @@ impl Ingest {
                 } else {
                     layout::outputs_prefix(&id)
                 };
-                if let Err(e) = store.delete_prefix(&prefix).await {
-                    tracing::warn!(bucket = store.bucket(), prefix, error = %ErrorChain(&e), "could not remove orphaned objects");
-                    report.failures.push(format!(
-                        "removing {prefix} in bucket {}: {e}",
-                        store.bucket()
-                    ));
+                if !remove_prefix(store, &prefix, objects.len(), "orphaned objects", report).await {
                     continue;
                 }
-                tracing::info!(
-                    bucket = store.bucket(),
-                    prefix,
-                    count = objects.len(),
-                    "removed orphaned objects"
-                );
             }
             report.orphan_objects.extend(
                 objects
@@ -246,20 +235,10 @@ impl Ingest {
             return Ok(());
         }
         if !opts.dry_run {
-            if let Err(e) = store.delete_prefix(&prefix).await {
-                tracing::warn!(bucket = store.bucket(), prefix, error = %ErrorChain(&e), "could not remove a chunked encode's leftover files");
-                report.failures.push(format!(
-                    "removing {prefix} in bucket {}: {e}",
-                    store.bucket()
-                ));
+            let what = "a chunked encode's leftover files";
+            if !remove_prefix(store, &prefix, leftovers.len(), what, report).await {
                 return Ok(());
             }
-            tracing::info!(
-                bucket = store.bucket(),
-                prefix,
-                count = leftovers.len(),
-                "removed a chunked encode's leftover files"
-            );
         }
         report.chunk_leftovers.extend(
             leftovers
@@ -350,4 +329,25 @@ fn failure(store: &dyn Storage, upload: &OpenUpload, e: &StorageError) -> String
         upload.key,
         store.bucket()
     )
+}
+
+/// Deletes everything under `prefix` (`count` objects, `what` for the log); a failure is
+/// logged and recorded in `report`, and answers `false`.
+async fn remove_prefix(
+    store: &dyn Storage,
+    prefix: &str,
+    count: usize,
+    what: &str,
+    report: &mut ReconcileReport,
+) -> bool {
+    if let Err(e) = store.delete_prefix(prefix).await {
+        tracing::warn!(bucket = store.bucket(), prefix, error = %ErrorChain(&e), "could not remove {what}");
+        report.failures.push(format!(
+            "removing {prefix} in bucket {}: {e}",
+            store.bucket()
+        ));
+        return false;
+    }
+    tracing::info!(bucket = store.bucket(), prefix, count, "removed {what}");
+    true
 }
