@@ -11,19 +11,23 @@
 # Each run has its own server (SQLite, local storage, WORKERS=0) and data directory. Not a timed
 # test: run it on a quiet machine.
 #
-# Usage: bench/chunked.sh [--minutes N] [--size WxH] [--fps F] [--chunk-seconds S]
+# Usage: bench/chunked.sh [--minutes N] [--size WxH] [--fps F] [--chunk-seconds S] [--together]
 #        (defaults: 10 minutes, 1920x1080, 30 fps, 60 s chunks). TRANSCODE_PRESET applies;
+#        --together runs (a) on core 0 and (c) on core 1 at the same time (then (b)): the two
+#        one-core runs see the same machine — both cores busy, as in (b) — and it saves the
+#        length of one run.
 #        BIN=path/to/mediaserver picks the binary (default: target/debug, built if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-MINUTES=10 SIZE=1920x1080 FPS=30 CHUNK=60
+MINUTES=10 SIZE=1920x1080 FPS=30 CHUNK=60 TOGETHER=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --minutes) MINUTES="$2"; shift 2 ;;
     --size) SIZE="$2"; shift 2 ;;
     --fps) FPS="$2"; shift 2 ;;
     --chunk-seconds) CHUNK="$2"; shift 2 ;;
-    *) echo "usage: $0 [--minutes N] [--size WxH] [--fps F] [--chunk-seconds S]" >&2; exit 2 ;;
+    --together) TOGETHER=1; shift ;;
+    *) echo "usage: $0 [--minutes N] [--size WxH] [--fps F] [--chunk-seconds S] [--together]" >&2; exit 2 ;;
   esac
 done
 if [ "$(nproc)" -lt 2 ]; then echo "needs 2 cores (taskset -c 0 and -c 1)" >&2; exit 1; fi
@@ -34,7 +38,9 @@ fi
 BIN="$(realpath "$BIN")"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/mediaserver-chunked.XXXXXX")"
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+# Every server and worker started, in a file: runs in background subshells add to it too.
+cleanup() { xargs -r kill -9 <"$WORK/pids" 2>/dev/null || true; rm -rf "$WORK"; }
+: >"$WORK/pids"
 trap cleanup EXIT
 export LOG_FORMAT=json LOG_LEVEL=info
 
@@ -56,14 +62,14 @@ run() {
   mkdir -p "$dir"
   port="$(free_port)"; url="http://127.0.0.1:$port"
   DATA_DIR="$dir/data" WORKERS=0 HOST=127.0.0.1 PORT="$port" "$BIN" serve >"$dir/serve.log" 2>&1 &
-  PIDS+=($!)
+  PIDS+=($!); echo $! >>"$WORK/pids"
   for _ in $(seq 1 100); do curl -fs "$url/healthz" >/dev/null && break; sleep 0.1; done
   local auth='{"email":"bench@example.com","password":"benchmark-password"}'
   curl -fs -X POST "$url/v1/auth/register" -H 'content-type: application/json' -d "$auth" >/dev/null
   token="$(curl -fs -X POST "$url/v1/auth/login" -H 'content-type: application/json' -d "$auth" | json 'd["access_token"]')"
   for core in "$@"; do
     DATA_DIR="$dir/data" CHUNK_SECONDS="$chunk" taskset -c "$core" "$BIN" worker >"$dir/worker-$core.log" 2>&1 &
-    PIDS+=($!)
+    PIDS+=($!); echo $! >>"$WORK/pids"
   done
   id="$(curl -fs -H "authorization: Bearer $token" -F "file=@$SRC" "$url/v1/media" | json 'd["id"]')"
   t0=$(date +%s.%N)
@@ -81,19 +87,31 @@ run() {
   PIDS=()
 }
 
-echo "(a) one job, one worker on core 0…" >&2
-A=$(run a 0 0)
-echo "(b) chunked, two workers on cores 0 and 1…" >&2
-B=$(run b "$CHUNK" 0 1)
-echo "(c) chunked, one worker on core 0…" >&2
-C=$(run c "$CHUNK" 0)
+C_CORE=0
+if [ "$TOGETHER" = 1 ]; then
+  C_CORE=1
+  echo "(a) one job, one worker on core 0, and at the same time (c) chunked, one worker on core 1…" >&2
+  run a 0 0 >"$WORK/a.secs" & PA=$!
+  run c "$CHUNK" 1 >"$WORK/c.secs" & PC=$!
+  wait "$PA"; wait "$PC"
+  A=$(cat "$WORK/a.secs"); C=$(cat "$WORK/c.secs")
+  echo "(b) chunked, two workers on cores 0 and 1…" >&2
+  B=$(run b "$CHUNK" 0 1)
+else
+  echo "(a) one job, one worker on core 0…" >&2
+  A=$(run a 0 0)
+  echo "(b) chunked, two workers on cores 0 and 1…" >&2
+  B=$(run b "$CHUNK" 0 1)
+  echo "(c) chunked, one worker on core 0…" >&2
+  C=$(run c "$CHUNK" 0)
+fi
 
 echo
-echo "source: ${MINUTES} min ${SIZE} ${FPS} fps, CHUNK_SECONDS=$CHUNK, preset ${TRANSCODE_PRESET:-veryfast}"
+echo "source: ${MINUTES} min ${SIZE} ${FPS} fps, CHUNK_SECONDS=$CHUNK, preset ${TRANSCODE_PRESET:-veryfast}$([ "$TOGETHER" = 1 ] && echo ", (a) and (c) together")"
 printf "%-44s %8s %8s\n" "run" "ready s" "x (a)"
 printf "%-44s %8s %8s\n" "(a) one job, 1 worker (taskset -c 0)" "$A" "1.00"
 printf "%-44s %8s %8s\n" "(b) chunked, 2 workers (-c 0, -c 1)" "$B" "$(awk -v x="$B" -v a="$A" 'BEGIN{printf "%.2f", x/a}')"
-printf "%-44s %8s %8s\n" "(c) chunked, 1 worker (taskset -c 0)" "$C" "$(awk -v x="$C" -v a="$A" 'BEGIN{printf "%.2f", x/a}')"
+printf "%-44s %8s %8s\n" "(c) chunked, 1 worker (taskset -c $C_CORE)" "$C" "$(awk -v x="$C" -v a="$A" 'BEGIN{printf "%.2f", x/a}')"
 
 # The stream directory of a run's item.
 stream_dir() { dirname "$(find "$WORK/$1/data/storage" -path "*/media/$(cat "$WORK/$1/id")/stream/master.m3u8")"; }
