@@ -61,7 +61,8 @@ run() {
   local dir="$WORK/$name" port url token id t0 status
   mkdir -p "$dir"
   port="$(free_port)"; url="http://127.0.0.1:$port"
-  DATA_DIR="$dir/data" WORKERS=0 HOST=127.0.0.1 PORT="$port" "$BIN" serve >"$dir/serve.log" 2>&1 &
+  # A run outlasts the default 15-minute access token: the poll below would get 401s.
+  DATA_DIR="$dir/data" WORKERS=0 HOST=127.0.0.1 PORT="$port" ACCESS_TOKEN_TTL_SECONDS=86400 "$BIN" serve >"$dir/serve.log" 2>&1 &
   PIDS+=($!); echo $! >>"$WORK/pids"
   for _ in $(seq 1 100); do curl -fs "$url/healthz" >/dev/null && break; sleep 0.1; done
   local auth='{"email":"bench@example.com","password":"benchmark-password"}'
