@@ -28,6 +28,8 @@ const SERVER_EVENTS = [
   [/what="ffmpeg idet sample"/, 'server: idet sample started'],
   [/what="ffmpeg complexity probe"/, 'server: complexity probe started'],
   [/adaptive ladder/, 'server: complexity probe done'],
+  [/head encode started/, 'server: head encode started (beside the probe)'],
+  [/head published/, 'server: head published (first segments, master)'],
   [/what="ffmpeg video transcode"/, 'server: ffmpeg encode started'],
   [/first segment complete.*stream=0\b/, 'server: first segment, stream 0 (top rung)'],
   [/first segment complete/, 'server: first segment, first stream'],
@@ -142,8 +144,17 @@ for (const clip of clips) {
         ['player: item seen playable (poll)', playableSeen],
         ...playerEvents,
       ].sort((a, b) => a[1] - b[1]);
+      // CPU seconds of the runs on the way to the first play (load does not change them).
+      const cpu = [[/head published/, 'head encode'], [/complexity probe finished/, 'complexity probe']]
+        .map(([re, label]) => {
+          const line = server.logs().split('\n').find((l) => re.test(l));
+          const m = line && line.match(/cpu_seconds=(?:Some\()?([\d.]+)/);
+          return m ? `  CPU ${label}: ${Number(m[1]).toFixed(2)} s` : null;
+        })
+        .filter(Boolean);
       traces.push(`\n${path.basename(clip)}: seconds after the upload's response\n` +
-        rows.map(([label, at]) => `  ${((at - uploadedWall) / 1000).toFixed(2).padStart(6)}  ${label}`).join('\n'));
+        rows.map(([label, at]) => `  ${((at - uploadedWall) / 1000).toFixed(2).padStart(6)}  ${label}`).join('\n') +
+        (cpu.length ? `\n${cpu.join('\n')}` : ''));
     }
     await page.close();
   } finally {

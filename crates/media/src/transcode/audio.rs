@@ -85,6 +85,8 @@ pub async fn audio(
                     .collect(),
                 audio: live_audio(main, alternates, n),
                 segment_seconds: opts.segment_seconds,
+                audio_segment_seconds: None,
+                reported: Vec::new(),
             };
             let finished = with_watcher(encode, out_dir, live, opts.packaging.as_ref()).await?;
             if finished.success() {

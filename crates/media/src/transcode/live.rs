@@ -119,6 +119,24 @@ pub(super) struct LivePlan {
     /// The audio tracks of a video, each with its output stream, default first.
     pub audio: Vec<(usize, AudioRendition)>,
     pub segment_seconds: u32,
+    /// The audio tracks' segment length when it is not `segment_seconds`: with a shorter first
+    /// segment (`head.rs`) the dash muxer cuts audio, every packet of which is a key packet,
+    /// at that shorter length throughout.
+    pub audio_segment_seconds: Option<u32>,
+    /// Streams whose init and first segment were already reported (by the head, `head.rs`),
+    /// with their codecs, the provisional master with them: the watcher reports what follows.
+    pub reported: Vec<(usize, String)>,
+}
+
+impl LivePlan {
+    /// The target duration of stream `i`'s `EVENT` playlist: the longest segment it will have,
+    /// from the first version on.
+    pub fn target(&self, stream: usize) -> u64 {
+        match self.audio_segment_seconds {
+            Some(a) if self.audio.iter().any(|(s, _)| *s == stream) => a.into(),
+            _ => self.segment_seconds.into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -150,13 +168,22 @@ pub(super) struct Watcher {
 
 impl Watcher {
     pub fn new(out_dir: &Path, plan: LivePlan, tx: PackagingSender) -> Self {
+        let mut streams: Vec<StreamState> =
+            (0..plan.streams).map(|_| StreamState::default()).collect();
+        for (i, codecs) in &plan.reported {
+            if let Some(state) = streams.get_mut(*i) {
+                state.init_reported = true;
+                state.segments = 1;
+                state.codecs = Some(codecs.clone());
+            }
+        }
         Watcher {
             stream_dir: out_dir.join(STREAM_DIR),
-            streams: (0..plan.streams).map(|_| StreamState::default()).collect(),
+            master_sent: !plan.reported.is_empty(),
+            streams,
             plan,
             tx,
             pending: PackagingUpdate::default(),
-            master_sent: false,
             closed: false,
         }
     }
@@ -201,12 +228,12 @@ impl Watcher {
         if text == state.last_text {
             return Ok(());
         }
-        let live = package::event_media_playlist(&text, self.plan.segment_seconds.into()).map_err(
-            |source| Skipped::Malformed {
+        let live = package::event_media_playlist(&text, self.plan.target(i)).map_err(|source| {
+            Skipped::Malformed {
                 playlist: name.clone(),
                 source,
-            },
-        )?;
+            }
+        })?;
         let init = live.init.as_deref().ok_or(Skipped::NoInit)?;
         if live.segments.len() < state.segments {
             return Err(Skipped::LostSegments(name));
@@ -307,7 +334,10 @@ async fn check_complete(dir: &Path, uri: &str) -> Result<(), Skipped> {
 }
 
 /// The master playlist for `plan`, once `codecs` knows every stream's codec.
-fn provisional_master(plan: &LivePlan, codecs: impl Fn(usize) -> Option<String>) -> Option<String> {
+pub(super) fn provisional_master(
+    plan: &LivePlan,
+    codecs: impl Fn(usize) -> Option<String>,
+) -> Option<String> {
     // Every track is AAC-LC: the first one's codec stands for the group.
     let mut audio_codecs = None;
     for (stream, _) in &plan.audio {
@@ -366,6 +396,8 @@ mod tests {
                 },
             )],
             segment_seconds: 4,
+            audio_segment_seconds: None,
+            reported: Vec::new(),
         }
     }
 
@@ -437,6 +469,8 @@ mod tests {
             ],
             audio: vec![],
             segment_seconds: 4,
+            audio_segment_seconds: None,
+            reported: Vec::new(),
         };
         let m = provisional_master(&audio_only, |_| Some("mp4a.40.2".into())).unwrap();
         assert!(

@@ -28,6 +28,7 @@ mod codecs;
 mod command;
 mod complexity;
 mod download;
+mod head;
 mod live;
 mod mp4;
 mod mpd_rates;

@@ -119,6 +119,7 @@ pub async fn encode_chunk(
         extras: &extras,
         crfs: &plan.crfs,
         span: Some(&span),
+        first: None,
     });
     let mut parser = ProgressParser::new(Some(range.end - range.start), progress);
     let started = std::time::Instant::now();
