@@ -83,27 +83,32 @@ pub(super) struct Head {
 
 impl Head {
     /// Puts the head's first segments in place of the main encode's (what players may already
-    /// hold is what stays published). Returns each replaced video segment's encoder tag as the
-    /// main encode wrote it (the report describes the main encode's settings).
-    pub async fn restore(&self, out_dir: &Path) -> Result<Vec<Option<(String, String)>>> {
+    /// hold is what stays published). Returns per video stream the encoder tag of the main
+    /// encode's first segment (the report describes the main encode's settings) and whether the
+    /// head's segment was kept.
+    pub async fn restore(&self, out_dir: &Path) -> Result<Vec<(Option<(String, String)>, bool)>> {
         let stream_dir = out_dir.join(STREAM_DIR);
         let head_dir = self.dir.join(STREAM_DIR);
         let mut tags = Vec::with_capacity(self.video_streams);
         for &(s, _) in &self.streams {
             let init = format!("init-{s}.m4s");
-            if tokio::fs::read(stream_dir.join(&init)).await?
-                != tokio::fs::read(head_dir.join(&init)).await?
-            {
-                tracing::warn!(
-                    stream = s,
-                    "the head's init segment differs from the main encode's"
-                );
-            }
             let name = first_name(s);
             let main = tokio::fs::read(stream_dir.join(&name)).await?;
+            let same_init = tokio::fs::read(stream_dir.join(&init)).await?
+                == tokio::fs::read(head_dir.join(&init)).await?;
             if s < self.video_streams {
-                tags.push(super::provenance::encoder_tag(&main));
-            } else if main != tokio::fs::read(head_dir.join(&name)).await? {
+                tags.push((super::provenance::encoder_tag(&main), same_init));
+            }
+            if !same_init {
+                // The published init segment is the main encode's: its own first segment is
+                // the one that decodes with it.
+                tracing::warn!(
+                    stream = s,
+                    "the head's init segment differs from the main encode's; its first segment is not kept"
+                );
+                continue;
+            }
+            if s >= self.video_streams && main != tokio::fs::read(head_dir.join(&name)).await? {
                 tracing::warn!(
                     stream = s,
                     "the head's audio segment differs from the main encode's"
@@ -133,19 +138,24 @@ pub(super) async fn beside_probe(
 /// them; no extra codecs with a head, so the report's rungs are the kept H.264 rungs in order).
 pub(super) fn report(
     encoded: &mut [RungEncode],
-    tags: &[Option<(String, String)>],
+    tags: &[(Option<(String, String)>, bool)],
     rungs: &[Rung],
     dropped: &[usize],
     first: Option<u32>,
 ) {
     let kept = (0..rungs.len()).filter(|i| !dropped.contains(i));
     for (rung, i) in encoded.iter_mut().zip(kept) {
-        if let Some((version, settings)) = tags.get(i).cloned().flatten() {
+        let Some((tag, kept)) = tags.get(i).cloned() else {
+            continue;
+        };
+        if let Some((version, settings)) = tag {
             rung.encoder_version = Some(version);
             rung.encoder_settings = Some(settings);
         }
-        rung.head_crf = Some(rate::crf(&rungs[i]));
-        rung.head_seconds = first;
+        if kept {
+            rung.head_crf = Some(rate::crf(&rungs[i]));
+            rung.head_seconds = first;
+        }
     }
 }
 
