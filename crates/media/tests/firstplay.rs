@@ -87,34 +87,6 @@ fn extinf(text: &str) -> Vec<f64> {
         .collect()
 }
 
-/// Each representation's segment durations in seconds, from the MPD's `SegmentTimeline`.
-fn mpd_durations(mpd: &str) -> HashMap<String, Vec<f64>> {
-    let doc = roxmltree::Document::parse(mpd).unwrap();
-    let mut out = HashMap::new();
-    for rep in doc
-        .descendants()
-        .filter(|n| n.tag_name().name() == "Representation")
-    {
-        let template = rep
-            .descendants()
-            .chain(rep.parent().unwrap().children())
-            .find(|n| n.tag_name().name() == "SegmentTemplate")
-            .unwrap();
-        let timescale: f64 = template.attribute("timescale").unwrap().parse().unwrap();
-        let mut d = Vec::new();
-        for s in template
-            .descendants()
-            .filter(|n| n.tag_name().name() == "S")
-        {
-            let len: f64 = s.attribute("d").unwrap().parse().unwrap();
-            let r: usize = s.attribute("r").map_or(0, |r| r.parse().unwrap());
-            d.extend(std::iter::repeat_n(len / timescale, r + 1));
-        }
-        out.insert(rep.attribute("id").unwrap().to_string(), d);
-    }
-    out
-}
-
 /// Every packet's (pts, dts, duration — 0 where ffprobe gives none, key) of the one stream in
 /// `file`, in decode order.
 fn all_packets(file: &Path) -> Vec<(f64, f64, f64, bool)> {

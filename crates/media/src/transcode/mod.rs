@@ -38,6 +38,7 @@ mod provenance;
 mod rate;
 mod storyboard;
 mod subtitles;
+mod tail;
 mod tracks;
 mod video;
 

@@ -12,6 +12,7 @@ use super::provenance::{self, EncodeInfo};
 use super::rate;
 use super::storyboard::Layout;
 use super::subtitles;
+use super::tail;
 use super::tracks::{self, publish_audio, rendition_of, PlannedTrack};
 use super::{
     check_not_truncated, classify_failure, invalid_options, prepare_out_dir, with_watcher,
@@ -122,7 +123,7 @@ pub async fn video(
                 extras: &extras,
                 first,
             };
-            let live = live_plan(&extras, &rungs, &planned, &picture, v, opts);
+            let live = live_plan(&extras, &rungs, &planned, &picture, v, opts, media_duration);
             let niced = budget.niced(head::PROBE_NICENESS);
             let probe = adaptive_crfs(input, v, &picture, media_duration, &rungs, opts, &niced);
             head::beside_probe(&plan, &live, &budget, probe).await?
@@ -162,7 +163,7 @@ pub async fn video(
                 &budget,
                 |chunk| parser.push(chunk),
             );
-            let mut live = live_plan(&extras, &rungs, &planned, &picture, v, opts);
+            let mut live = live_plan(&extras, &rungs, &planned, &picture, v, opts, media_duration);
             if let Some(head) = head.as_ref().filter(|h| h.streams.len() == live.streams) {
                 live.reported = head.streams.clone();
             }
@@ -208,6 +209,9 @@ pub async fn video(
     // codecs' after the audio streams.
     let outputs = video_outputs(rungs.len(), planned.len(), &extras);
     let mpd = tokio::fs::read_to_string(out_dir.join(DASH_MANIFEST)).await?;
+    // No stream may end on a sliver players never load (`tail.rs`).
+    let every: Vec<usize> = (0..outputs.len() + planned.len()).collect();
+    let mpd = tail::fold_short_tails(&stream_dir, &mpd, &every).await?;
     let mpd = {
         let streams: Vec<usize> = outputs.iter().map(|o| o.2).collect();
         codecs::name_codecs(&stream_dir, &mpd, &streams).await?
@@ -453,6 +457,7 @@ fn live_plan(
     picture: &Picture,
     v: &VideoInfo,
     opts: &VideoOptions,
+    duration: Option<f64>,
 ) -> LivePlan {
     let audio_bandwidth = if audio.is_empty() { 0 } else { AUDIO_BITRATE };
     LivePlan {
@@ -481,6 +486,7 @@ fn live_plan(
         segment_seconds: opts.segment_seconds,
         audio_segment_seconds: head::first_segment(opts, extras),
         reported: Vec::new(),
+        duration,
     }
 }
 

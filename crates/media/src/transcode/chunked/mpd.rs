@@ -8,14 +8,14 @@ use std::fmt::Write as _;
 
 /// One representation's `SegmentTemplate` timescale and timeline as (t, d) per segment.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct Timeline {
+pub(crate) struct Timeline {
     pub id: String,
     pub timescale: u64,
     pub segments: Vec<(u64, u64)>,
 }
 
 /// Every representation's timeline (`S` repeats expanded, implicit `t`s filled in).
-pub(super) fn timelines(xml: &str) -> Result<Vec<Timeline>> {
+pub(crate) fn timelines(xml: &str) -> Result<Vec<Timeline>> {
     let doc = roxmltree::Document::parse(xml)
         .map_err(|e| MediaError::bad_output_from("unreadable MPD", e))?;
     let mut out = Vec::new();
@@ -118,7 +118,7 @@ fn timeline_xml(segments: &[(u64, u64)], indent: &str) -> String {
 }
 
 /// `xml` with representation `id`'s `SegmentTimeline` content replaced by `segments`.
-pub(super) fn set_timeline(xml: &str, id: usize, segments: &[(u64, u64)]) -> Result<String> {
+pub(crate) fn set_timeline(xml: &str, id: usize, segments: &[(u64, u64)]) -> Result<String> {
     let missing = || MediaError::bad_output(format!("the MPD has no timeline for {id}"));
     let rep = xml
         .find(&format!("<Representation id=\"{id}\""))
@@ -180,7 +180,7 @@ pub(super) fn insert_audio_sets(xml: &str, audio_mpd: &str) -> Result<String> {
 }
 
 /// ffmpeg's `write_time`: `PT[H][M]S.f` with the tenths truncated.
-pub(super) fn duration_attr(seconds: f64) -> String {
+pub(crate) fn duration_attr(seconds: f64) -> String {
     let us = (seconds.max(0.0) * 1e6).round() as u64;
     let total = us / 1_000_000;
     let tenths = (us % 1_000_000) / 100_000;
@@ -197,7 +197,7 @@ pub(super) fn duration_attr(seconds: f64) -> String {
 }
 
 /// `xml` with the MPD element's attribute `name` set to `value` (if it has one).
-pub(super) fn set_mpd_attr(xml: &str, name: &str, value: &str) -> String {
+pub(crate) fn set_mpd_attr(xml: &str, name: &str, value: &str) -> String {
     let Some(mpd) = xml.find("<MPD") else {
         return xml.to_string();
     };
