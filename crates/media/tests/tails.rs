@@ -73,7 +73,26 @@ async fn encode(input: &Path, out: &Path, progressive: bool) -> HashMap<String, 
 /// Every media playlist under `stream`: its last segment is not a sliver, each segment's media
 /// lasts what its `EXTINF` says (within a frame), and the MPD's timeline says the same.
 fn check(stream: &Path, what: &str) {
-    let mpd = mpd_durations(&std::fs::read_to_string(stream.join("manifest.mpd")).unwrap());
+    let xml = std::fs::read_to_string(stream.join("manifest.mpd")).unwrap();
+    let mpd = mpd_durations(&xml);
+    // The MPD states the media's length (its longest stream's segments) and its longest
+    // segment to the millisecond: ffmpeg's tenths cut 8.08 s to PT8.0S and dash.js then took
+    // the stream for ended 0.08 s early (issue 15 §2).
+    let total = mpd
+        .values()
+        .map(|d| d.iter().sum::<f64>())
+        .fold(0.0, f64::max);
+    let longest = mpd.values().flatten().copied().fold(0.0, f64::max);
+    for (attr, want) in [
+        ("mediaPresentationDuration", total),
+        ("maxSegmentDuration", longest),
+    ] {
+        let stated = mpd_attr_seconds(&xml, attr);
+        assert!(
+            (stated - want).abs() <= 1e-3 + 1e-9,
+            "{what}: {attr} is {stated} s, the segments say {want} s"
+        );
+    }
     let mut playlists: Vec<String> = std::fs::read_dir(stream)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -122,6 +141,22 @@ fn check(stream: &Path, what: &str) {
             );
         }
     }
+}
+
+/// The MPD element's ISO 8601 duration attribute `name` (`PT[nH][nM]n[.n]S`) in seconds.
+fn mpd_attr_seconds(xml: &str, name: &str) -> f64 {
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    let value = doc.root_element().attribute(name).unwrap();
+    let mut rest = value.strip_prefix("PT").unwrap();
+    let mut seconds = 0.0;
+    for (unit, scale) in [('H', 3600.0), ('M', 60.0), ('S', 1.0)] {
+        if let Some(i) = rest.find(unit) {
+            seconds += rest[..i].parse::<f64>().unwrap() * scale;
+            rest = &rest[i + 1..];
+        }
+    }
+    assert!(rest.is_empty(), "{name}=\"{value}\"");
+    seconds
 }
 
 /// (last packet's end − first packet's start, one packet's duration) of the one stream of

@@ -18,7 +18,7 @@
 //! (`chunked/encode.rs`) and its audio (`chunked/rest.rs`); progressive publishing holds back
 //! the segments near the end that a fold could still change (`live.rs`, [`HOLD_BACK`]).
 
-use super::chunked::mpd::{duration_attr, set_mpd_attr, set_timeline, timelines};
+use super::chunked::mpd::{exact_durations, set_timeline, timelines};
 use super::package::{media_playlist_name, repair_media_playlist};
 use crate::error::{MediaError, Result};
 use std::path::Path;
@@ -45,7 +45,6 @@ pub(crate) async fn fold_short_tails(
 ) -> Result<String> {
     let lines = timelines(mpd)?;
     let mut mpd = mpd.to_string();
-    let mut longest: Option<f64> = None;
     for &stream in streams {
         let name = media_playlist_name(stream);
         let text = match tokio::fs::read_to_string(stream_dir.join(&name)).await {
@@ -110,40 +109,21 @@ pub(crate) async fn fold_short_tails(
             }
         }
         mpd = set_timeline(&mpd, stream, &segments)?;
-        let seconds = prev + tail;
-        longest = Some(longest.map_or(seconds, |l: f64| l.max(seconds)));
         tracing::debug!(
             stream,
             tail,
             "short last segment folded into the one before"
         );
     }
-    // A joined segment may be the longest one now.
-    if let Some(longest) = longest {
-        if longest > max_segment_duration(&mpd).unwrap_or(f64::MAX) {
-            mpd = set_mpd_attr(&mpd, "maxSegmentDuration", &duration_attr(longest));
-        }
-    }
-    Ok(mpd)
-}
-
-/// The MPD's `maxSegmentDuration` in seconds (ffmpeg writes `PT[nH][nM]n.nS`).
-fn max_segment_duration(mpd: &str) -> Option<f64> {
-    let at = mpd.find("maxSegmentDuration=\"")? + "maxSegmentDuration=\"".len();
-    let value = &mpd[at..at + mpd[at..].find('"')?];
-    let mut rest = value.strip_prefix("PT")?;
-    let mut seconds = 0.0;
-    for (unit, scale) in [('H', 3600.0), ('M', 60.0), ('S', 1.0)] {
-        if let Some(i) = rest.find(unit) {
-            seconds += rest[..i].parse::<f64>().ok()? * scale;
-            rest = &rest[i + 1..];
-        }
-    }
-    Some(seconds)
+    // A joined segment may be the longest one now, and ffmpeg states both durations in
+    // tenths (every path's MPD comes through here).
+    exact_durations(&mpd)
 }
 
 /// ffmpeg's media playlist `text` with its last two segments as one of `seconds`, under the
-/// earlier one's name. `None` when it does not have two.
+/// earlier one's name, its target duration raised if the joined segment needs it (RFC 8216
+/// §4.3.3.1: every `EXTINF`, rounded, at most the target; 4.3 + 0.3 s makes 5 over a 4).
+/// `None` when it does not have two.
 fn fold_playlist(text: &str, seconds: f64) -> Option<String> {
     let lines: Vec<&str> = text.lines().collect();
     let is_uri = |l: &&str| !l.trim().is_empty() && !l.trim_start().starts_with('#');
@@ -156,6 +136,10 @@ fn fold_playlist(text: &str, seconds: f64) -> Option<String> {
     for (i, line) in lines.iter().enumerate() {
         if i == prev_inf {
             out.push_str(&format!("#EXTINF:{seconds:.6},\n"));
+        } else if let Some(target) = line.strip_prefix("#EXT-X-TARGETDURATION:") {
+            let target = target.trim().parse::<u64>().unwrap_or(0);
+            let target = target.max(seconds.round() as u64);
+            out.push_str(&format!("#EXT-X-TARGETDURATION:{target}\n"));
         } else if i <= prev || i > last {
             out.push_str(line);
             out.push('\n');
@@ -392,6 +376,24 @@ mod tests {
             "{folded}"
         );
         assert!(!folded.contains("00004"));
+        // ffmpeg's target duration is kept while the joined segment fits it...
+        assert!(folded.contains("#EXT-X-TARGETDURATION:2\n"), "{folded}");
+        // ...and raised when it does not (4.3 + 0.3 s rounds to 5).
+        let longer = PLAYLIST
+            .replace(
+                "#EXTINF:2.005000,\n#EXT-X-PROGRAM-DATE-TIME:2026-12-06T00:00:03",
+                "#EXTINF:4.300000,\n#EXT-X-PROGRAM-DATE-TIME:2026-12-06T00:00:03",
+            )
+            .replace("TARGETDURATION:2", "TARGETDURATION:4")
+            .replace("#EXTINF:0.021000,", "#EXTINF:0.300000,");
+        let folded = fold_playlist(&longer, 4.6).unwrap();
+        assert!(folded.contains("#EXT-X-TARGETDURATION:5\n"), "{folded}");
+        assert!(!folded.contains("#EXT-X-TARGETDURATION:4"), "{folded}");
+        let parsed = repair_media_playlist(&folded).unwrap();
+        assert_eq!(
+            parsed.segments.last(),
+            Some(&("chunk-5-00003.m4s".to_string(), 4.6))
+        );
         assert_eq!(fold_playlist("#EXTM3U\n#EXTINF:1.0,\na.m4s\n", 1.0), None);
     }
 
@@ -411,16 +413,5 @@ mod tests {
         // A longer source: they all end well before it.
         assert_eq!(reportable(d, 20.0), 4);
         assert_eq!(reportable([4.0], 4.5), 0);
-    }
-
-    #[test]
-    fn max_segment_durations_read() {
-        let mpd = "<MPD maxSegmentDuration=\"PT4.0S\" mediaPresentationDuration=\"PT1H2M5.5S\">";
-        assert_eq!(max_segment_duration(mpd), Some(4.0));
-        assert_eq!(
-            max_segment_duration(&mpd.replace("PT4.0S", "PT1M2.5S")),
-            Some(62.5)
-        );
-        assert_eq!(max_segment_duration("<MPD>"), None);
     }
 }
