@@ -17,6 +17,10 @@ const preset = process.env.TRANSCODE_PRESET || 'veryfast';
 const trace = process.env.FIRST_PLAY_TRACE === '1';
 // FIRST_PLAY_READY=0: stop at the first play (long clips take many minutes to be ready).
 const waitReady = process.env.FIRST_PLAY_READY !== '0';
+// FIRST_PLAY_WATCH=N: after the first play, keep playing until N seconds of the clip have
+// played and report every stall on the way (`waiting` → `playing`): a player that started on
+// the head waits for the main encode's next segment.
+const watch = Number(process.env.FIRST_PLAY_WATCH || 0);
 const hlsJs = readFileSync(path.join(ROOT, 'crates/api/web/vendor/hls.js-1.7.4/hls.min.js'), 'utf8');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -28,6 +32,8 @@ const SERVER_EVENTS = [
   [/what="ffmpeg idet sample"/, 'server: idet sample started'],
   [/what="ffmpeg complexity probe"/, 'server: complexity probe started'],
   [/adaptive ladder/, 'server: complexity probe done'],
+  [/head encode started/, 'server: head encode started (beside the probe)'],
+  [/head published/, 'server: head published (first segments, master)'],
   [/what="ffmpeg video transcode"/, 'server: ffmpeg encode started'],
   [/first segment complete.*stream=0\b/, 'server: first segment, stream 0 (top rung)'],
   [/first segment complete/, 'server: first segment, first stream'],
@@ -114,6 +120,14 @@ for (const clip of clips) {
       hls.on(E.AUDIO_TRACK_LOADED, () => mark('player: audio playlist loaded'));
       hls.on(E.FRAG_LOADED, (_, d) => mark(`player: first ${d.frag.type} fragment loaded`));
       hls.on(E.FRAG_BUFFERED, (_, d) => mark(`player: first ${d.frag.type} fragment buffered`));
+      window.__stalls = [];
+      video.addEventListener('waiting', () => {
+        if (video.currentTime > 0) window.__stalls.push({ at: video.currentTime, from: Date.now(), to: null });
+      });
+      video.addEventListener('playing', () => {
+        const last = window.__stalls[window.__stalls.length - 1];
+        if (last && last.to === null) last.to = Date.now();
+      });
       hls.loadSource(src);
       hls.attachMedia(video);
       video.play().catch(() => {});
@@ -128,6 +142,16 @@ for (const clip of clips) {
     const firstPlay = (performance.now() - uploaded) / 1000;
     const playerEvents = await page.evaluate(() => window.__events);
     const wasReady = (await (await api(`/v1/media/${id}`, { headers: auth })).json()).status === 'ready';
+    let stalls = '';
+    if (watch > 0) {
+      await page.waitForFunction((w) => {
+        const v = document.getElementById('v');
+        return window.__fatal || v.ended || v.currentTime > w;
+      }, watch, { timeout: 900000, polling: 100 });
+      const seen = await page.evaluate(() => window.__stalls);
+      const total = seen.reduce((sum, s) => sum + ((s.to ?? Date.now()) - s.from), 0) / 1000;
+      stalls = ` ${total.toFixed(1)} s in ${seen.length} (${seen.map((s) => `at ${s.at.toFixed(1)} s: ${(((s.to ?? Date.now()) - s.from) / 1000).toFixed(1)} s`).join(', ') || 'none'}) |`;
+    }
     for (;;) {
       if (!waitReady) break;
       item = await (await api(`/v1/media/${id}`, { headers: auth })).json();
@@ -135,15 +159,24 @@ for (const clip of clips) {
       await sleep(250);
     }
     const ready = waitReady ? ((performance.now() - uploaded) / 1000).toFixed(1) : '—';
-    results.push(`| ${path.basename(clip)} | ${firstPlay.toFixed(1)} | ${ready} | ${wasReady ? 'no' : 'yes'} |`);
+    results.push(`| ${path.basename(clip)} | ${firstPlay.toFixed(1)} | ${ready} | ${wasReady ? 'no' : 'yes'} |${stalls}`);
     if (trace) {
       const rows = [
         ...serverTimeline(server.logs(), uploadedWall),
         ['player: item seen playable (poll)', playableSeen],
         ...playerEvents,
       ].sort((a, b) => a[1] - b[1]);
+      // CPU seconds of the runs on the way to the first play (load does not change them).
+      const cpu = [[/head published/, 'head encode'], [/complexity probe finished/, 'complexity probe']]
+        .map(([re, label]) => {
+          const line = server.logs().split('\n').find((l) => re.test(l));
+          const m = line && line.match(/cpu_seconds=(?:Some\()?([\d.]+)/);
+          return m ? `  CPU ${label}: ${Number(m[1]).toFixed(2)} s` : null;
+        })
+        .filter(Boolean);
       traces.push(`\n${path.basename(clip)}: seconds after the upload's response\n` +
-        rows.map(([label, at]) => `  ${((at - uploadedWall) / 1000).toFixed(2).padStart(6)}  ${label}`).join('\n'));
+        rows.map(([label, at]) => `  ${((at - uploadedWall) / 1000).toFixed(2).padStart(6)}  ${label}`).join('\n') +
+        (cpu.length ? `\n${cpu.join('\n')}` : ''));
     }
     await page.close();
   } finally {
@@ -151,7 +184,8 @@ for (const clip of clips) {
   }
 }
 await browser.close();
-console.log('| clip | upload → first play (s) | upload → ready (s) | first play before ready |');
-console.log('|---|---|---|---|');
+const stallColumn = watch > 0 ? ` stalls in the first ${watch} s played |` : '';
+console.log(`| clip | upload → first play (s) | upload → ready (s) | first play before ready |${stallColumn}`);
+console.log(`|---|---|---|---|${watch > 0 ? '---|' : ''}`);
 for (const r of results) console.log(r);
 for (const t of traces) console.log(t);

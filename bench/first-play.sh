@@ -4,6 +4,8 @@
 # Usage: bench/first-play.sh [MINUTES...]   (TRANSCODE_PRESET=veryfast by default)
 #   FIRST_PLAY_TRACE=1     also print where the time went (server and player milestones)
 #   FIRST_PLAY_READY=0     stop at the first play instead of waiting for `ready`
+#   FIRST_PLAY_WATCH=N     after the first play, play on to N s of the clip and report the
+#                          stalls on the way (the wait for the main encode after the head)
 #   FIRST_PLAY_PROFILE=debug  measure the debug build (saves a release build on a busy machine;
 #                          ffmpeg does the work either way)
 set -euo pipefail

@@ -2009,6 +2009,18 @@ export interface components {
             fps: number;
             /** Format: int64 */
             gop: number;
+            /**
+             * Format: int64
+             * @description The first segment's quality target when it was encoded ahead of the complexity probe
+             *     (at x264's default CRF for the rung, so that the item plays sooner); `crf` is the rest's.
+             *     Null when the first segment is like the rest.
+             */
+            head_crf?: number | null;
+            /**
+             * Format: int64
+             * @description That first segment's length in seconds; null as `head_crf`.
+             */
+            head_seconds?: number | null;
             /** Format: int64 */
             maxrate: number;
             /** @description The rendition's name, as in `renditions[].name`. */

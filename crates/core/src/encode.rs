@@ -65,6 +65,14 @@ pub struct RenditionEncode {
     /// average-bitrate encode.
     #[serde(default)]
     pub crf: Option<i64>,
+    /// The first segment's quality target when it was encoded ahead of the complexity probe
+    /// (at x264's default CRF for the rung, so that the item plays sooner); `crf` is the rest's.
+    /// Null when the first segment is like the rest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_crf: Option<i64>,
+    /// That first segment's length in seconds; null as `head_crf`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_seconds: Option<i64>,
     /// The average bitrate asked for; 0 under a quality target.
     pub bitrate: i64,
     pub maxrate: i64,

@@ -20,6 +20,8 @@ pub struct Budget {
     deadline: Instant,
     total: Duration,
     cancel: CancellationToken,
+    /// Added to the child's niceness (0: the worker's own priority).
+    nice: i32,
 }
 
 impl Budget {
@@ -33,6 +35,16 @@ impl Budget {
             deadline,
             total: timeout,
             cancel,
+            nice: 0,
+        }
+    }
+
+    /// The same budget for subprocesses that yield the CPU to others (`nice`): work that runs
+    /// beside what a player waits for.
+    pub fn niced(&self, nice: i32) -> Self {
+        Budget {
+            nice,
+            ..self.clone()
         }
     }
 
@@ -124,7 +136,7 @@ where
         // Plain text in error messages even when a terminal-ish environment is inherited.
         .env("AV_LOG_FORCE_NOCOLOR", "1")
         .kill_on_drop(true);
-    die_with_parent(&mut cmd);
+    die_with_parent(&mut cmd, budget.nice);
     tracing::debug!(program, what, "spawning subprocess");
     let mut child = cmd
         .spawn()
@@ -337,13 +349,18 @@ fn parse_stat_cpu(stat: &str, ticks_per_second: i64) -> Option<f64> {
 /// for a worker that is gone and whose job another worker has taken over.
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)] // `pre_exec` is unsafe by signature; see SAFETY below.
-fn die_with_parent(cmd: &mut tokio::process::Command) {
-    // SAFETY: the closure runs in the forked child before exec and only calls prctl, which is
-    // async-signal-safe; it allocates nothing and touches no shared state.
+fn die_with_parent(cmd: &mut tokio::process::Command, nice: i32) {
+    // SAFETY: the closure runs in the forked child before exec and only calls prctl and
+    // setpriority, which are async-signal-safe; it allocates nothing and touches no shared
+    // state.
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
             if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
                 return Err(std::io::Error::last_os_error());
+            }
+            // Best effort: a child at the worker's priority still works.
+            if nice > 0 {
+                let _ = libc::setpriority(libc::PRIO_PROCESS, 0, nice);
             }
             Ok(())
         });
@@ -351,7 +368,7 @@ fn die_with_parent(cmd: &mut tokio::process::Command) {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn die_with_parent(_cmd: &mut tokio::process::Command) {}
+fn die_with_parent(_cmd: &mut tokio::process::Command, _nice: i32) {}
 
 #[cfg(test)]
 mod tests {

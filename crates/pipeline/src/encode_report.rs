@@ -136,6 +136,8 @@ fn assemble(
             preset: r.preset.clone(),
             profile: r.profile.clone(),
             crf: r.crf.map(i64::from),
+            head_crf: r.head_crf.map(i64::from),
+            head_seconds: r.head_seconds.map(i64::from),
             bitrate: r.bitrate as i64,
             maxrate: r.maxrate as i64,
             bufsize: r.bufsize as i64,

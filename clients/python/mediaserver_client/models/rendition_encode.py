@@ -48,6 +48,11 @@ class RenditionEncode:
             encoder_version (None | str | Unset): The encoder's own version line, as it wrote it into the stream (e.g. `x264
                 core 164
                 r3095 baee400`); null when the stream does not carry one.
+            head_crf (int | None | Unset): The first segment's quality target when it was encoded ahead of the complexity
+                probe
+                (at x264's default CRF for the rung, so that the item plays sooner); `crf` is the rest's.
+                Null when the first segment is like the rest.
+            head_seconds (int | None | Unset): That first segment's length in seconds; null as `head_crf`.
             quality (None | Quality | Unset):
      """
 
@@ -66,6 +71,8 @@ class RenditionEncode:
     crf: int | None | Unset = UNSET
     encoder_settings: None | str | Unset = UNSET
     encoder_version: None | str | Unset = UNSET
+    head_crf: int | None | Unset = UNSET
+    head_seconds: int | None | Unset = UNSET
     quality: None | Quality | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -117,6 +124,18 @@ class RenditionEncode:
         else:
             encoder_version = self.encoder_version
 
+        head_crf: int | None | Unset
+        if isinstance(self.head_crf, Unset):
+            head_crf = UNSET
+        else:
+            head_crf = self.head_crf
+
+        head_seconds: int | None | Unset
+        if isinstance(self.head_seconds, Unset):
+            head_seconds = UNSET
+        else:
+            head_seconds = self.head_seconds
+
         quality: dict[str, Any] | None | Unset
         if isinstance(self.quality, Unset):
             quality = UNSET
@@ -148,6 +167,10 @@ class RenditionEncode:
             field_dict["encoder_settings"] = encoder_settings
         if encoder_version is not UNSET:
             field_dict["encoder_version"] = encoder_version
+        if head_crf is not UNSET:
+            field_dict["head_crf"] = head_crf
+        if head_seconds is not UNSET:
+            field_dict["head_seconds"] = head_seconds
         if quality is not UNSET:
             field_dict["quality"] = quality
 
@@ -213,6 +236,26 @@ class RenditionEncode:
         encoder_version = _parse_encoder_version(d.pop("encoder_version", UNSET))
 
 
+        def _parse_head_crf(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        head_crf = _parse_head_crf(d.pop("head_crf", UNSET))
+
+
+        def _parse_head_seconds(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        head_seconds = _parse_head_seconds(d.pop("head_seconds", UNSET))
+
+
         def _parse_quality(data: object) -> None | Quality | Unset:
             if data is None:
                 return data
@@ -249,6 +292,8 @@ class RenditionEncode:
             crf=crf,
             encoder_settings=encoder_settings,
             encoder_version=encoder_version,
+            head_crf=head_crf,
+            head_seconds=head_seconds,
             quality=quality,
         )
 

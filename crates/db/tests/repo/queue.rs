@@ -497,6 +497,8 @@ fn sample_outputs() -> MediaOutputs {
                 preset: "veryfast".into(),
                 profile: "high".into(),
                 crf: Some(23),
+                head_crf: None,
+                head_seconds: None,
                 bitrate: 2_800_000,
                 maxrate: 2_996_000,
                 bufsize: 4_200_000,

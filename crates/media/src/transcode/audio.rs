@@ -85,6 +85,9 @@ pub async fn audio(
                     .collect(),
                 audio: live_audio(main, alternates, n),
                 segment_seconds: opts.segment_seconds,
+                audio_segment_seconds: None,
+                reported: Vec::new(),
+                duration: expected,
             };
             let finished = with_watcher(encode, out_dir, live, opts.packaging.as_ref()).await?;
             if finished.success() {
@@ -110,6 +113,10 @@ pub async fn audio(
         .ok_or_else(|| MediaError::unusable("the file has no audio stream"))?;
 
     let mpd = tokio::fs::read_to_string(out_dir.join(DASH_MANIFEST)).await?;
+    // No rendition may end on a sliver players never load (`tail.rs`).
+    let every: Vec<usize> = (0..n + alternates.len()).collect();
+    let mpd = super::tail::fold_short_tails(&stream_dir, &mpd, &every).await?;
+    tokio::fs::write(out_dir.join(DASH_MANIFEST), &mpd).await?;
     let reps = package::parse_mpd(&mpd)?;
     let expected_reps = n + alternates.len();
     if reps.len() != expected_reps || reps.iter().any(|r| r.content_type != "audio") {

@@ -36,6 +36,9 @@ pub(super) struct Plan<'a> {
     /// A chunk of a chunked encode (`chunked/`): only a range of the input, only the video
     /// streams. `None`: the whole source, as one job.
     pub(super) span: Option<&'a Span>,
+    /// A shorter first segment of this many seconds (`head.rs`): keyframes at 0, then at this
+    /// time and every segment duration after it. `None`: every `keyframe_seconds`.
+    pub(super) first: Option<u32>,
 }
 
 /// What a chunk changes in the command line: it reads one range of the input (accurate seek),
@@ -69,8 +72,10 @@ pub(super) fn build_args(p: &Plan) -> Vec<OsString> {
     if let Some((option, decoder)) = p.video.decoder() {
         a.push_all([option.as_str(), decoder]);
     }
-    if let Some(span) = p.span.filter(|s| s.seek > 0.0) {
-        a.push_all(["-ss", &format!("{:.6}", span.seek)]);
+    if let Some(span) = p.span {
+        if span.seek > 0.0 {
+            a.push_all(["-ss", &format!("{:.6}", span.seek)]);
+        }
         if let Some(read) = span.read {
             a.push_all(["-t", &format!("{read:.6}")]);
         }
@@ -137,9 +142,27 @@ pub(super) fn build_args(p: &Plan) -> Vec<OsString> {
     a.push_all(["-profile:v", PROFILE, "-pix_fmt", "yuv420p"]);
     // Keyframes exactly on the cadence in every rung: forced by time, no scene-cut keyframes,
     // and a GOP cap loose enough that x264 never adds one of its own.
-    a.push_all(["-force_key_frames", &format!("expr:gte(t,n_forced*{k})")]);
+    let seg = p.opts.segment_seconds;
+    let cadence = match p.first {
+        Some(first) => {
+            // The first keyframe interval is the first segment, then one per segment: the
+            // dash muxer (told to cut every `first` seconds) cuts on each. x264's headers
+            // must not depend on the CRF: the head's (default CRFs) and this encode's first
+            // segments are interchangeable.
+            a.push_all([
+                "-force_key_frames",
+                &format!("expr:if(eq(n_forced,0),1,gte(t,{first}+(n_forced-1)*{seg}))"),
+            ]);
+            a.push_all(["-x264-params", "stitchable=1"]);
+            seg
+        }
+        None => {
+            a.push_all(["-force_key_frames", &format!("expr:gte(t,n_forced*{k})")]);
+            k
+        }
+    };
     a.push_all(["-sc_threshold", "0"]);
-    if let Some(gop) = gop(p.picture.fps(p.video), k) {
+    if let Some(gop) = gop(p.picture.fps(p.video), cadence) {
         a.push_all(["-g", &gop.to_string()]);
     }
     for (i, r) in p.rungs.iter().enumerate() {
@@ -199,7 +222,7 @@ pub(super) fn build_args(p: &Plan) -> Vec<OsString> {
         a.push_all(["-output_ts_offset", &format!("{:.6}", span.offset)]);
     }
     a.0.extend(package::dash_args(
-        p.opts.segment_seconds,
+        p.first.unwrap_or(seg),
         &sets.join(" "),
         &p.out_dir.join(DASH_MANIFEST),
     ));
@@ -355,6 +378,7 @@ mod tests {
             extras: &Extras::plan(&opts.codecs, &picture, rungs.len()).0,
             crfs: &[],
             span: None,
+            first: None,
         });
         let args: Vec<String> = args
             .iter()

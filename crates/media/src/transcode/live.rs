@@ -13,7 +13,7 @@
 //! ffmpeg nor the parsing of its progress ever waits for uploads.
 
 use super::package::{self, AudioRendition, MalformedPlaylist, Variant};
-use super::{mp4, DASH_MANIFEST, STREAM_DIR};
+use super::{mp4, tail, DASH_MANIFEST, STREAM_DIR};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::sync::mpsc::error::TrySendError;
@@ -119,6 +119,27 @@ pub(super) struct LivePlan {
     /// The audio tracks of a video, each with its output stream, default first.
     pub audio: Vec<(usize, AudioRendition)>,
     pub segment_seconds: u32,
+    /// The audio tracks' segment length when it is not `segment_seconds`: with a shorter first
+    /// segment (`head.rs`) the dash muxer cuts audio, every packet of which is a key packet,
+    /// at that shorter length throughout.
+    pub audio_segment_seconds: Option<u32>,
+    /// Streams whose init and first segment were already reported (by the head, `head.rs`),
+    /// with their codecs, the provisional master with them: the watcher reports what follows.
+    pub reported: Vec<(usize, String)>,
+    /// The probed duration: segments ending within [`tail::HOLD_BACK`] of it are left to the
+    /// final publish (a short last segment may still be folded into them, `tail.rs`).
+    pub duration: Option<f64>,
+}
+
+impl LivePlan {
+    /// The target duration of stream `i`'s `EVENT` playlist: the longest segment it will have,
+    /// from the first version on.
+    pub fn target(&self, stream: usize) -> u64 {
+        match self.audio_segment_seconds {
+            Some(a) if self.audio.iter().any(|(s, _)| *s == stream) => a.into(),
+            _ => self.segment_seconds.into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -150,13 +171,22 @@ pub(super) struct Watcher {
 
 impl Watcher {
     pub fn new(out_dir: &Path, plan: LivePlan, tx: PackagingSender) -> Self {
+        let mut streams: Vec<StreamState> =
+            (0..plan.streams).map(|_| StreamState::default()).collect();
+        for (i, codecs) in &plan.reported {
+            if let Some(state) = streams.get_mut(*i) {
+                state.init_reported = true;
+                state.segments = 1;
+                state.codecs = Some(codecs.clone());
+            }
+        }
         Watcher {
             stream_dir: out_dir.join(STREAM_DIR),
-            streams: (0..plan.streams).map(|_| StreamState::default()).collect(),
+            master_sent: !plan.reported.is_empty(),
+            streams,
             plan,
             tx,
             pending: PackagingUpdate::default(),
-            master_sent: false,
             closed: false,
         }
     }
@@ -201,12 +231,22 @@ impl Watcher {
         if text == state.last_text {
             return Ok(());
         }
-        let live = package::event_media_playlist(&text, self.plan.segment_seconds.into()).map_err(
-            |source| Skipped::Malformed {
-                playlist: name.clone(),
-                source,
-            },
-        )?;
+        let target = self.plan.target(i);
+        let malformed = |source| Skipped::Malformed {
+            playlist: name.clone(),
+            source,
+        };
+        let mut live = package::event_media_playlist(&text, target).map_err(malformed)?;
+        if let Some(duration) = self.plan.duration {
+            let keep = tail::reportable(live.segments.iter().map(|s| s.1), duration);
+            if keep < live.segments.len() {
+                if keep <= state.segments {
+                    return Ok(());
+                }
+                live = package::event_media_playlist(&tail::first_segments(&text, keep), target)
+                    .map_err(malformed)?;
+            }
+        }
         let init = live.init.as_deref().ok_or(Skipped::NoInit)?;
         if live.segments.len() < state.segments {
             return Err(Skipped::LostSegments(name));
@@ -307,7 +347,10 @@ async fn check_complete(dir: &Path, uri: &str) -> Result<(), Skipped> {
 }
 
 /// The master playlist for `plan`, once `codecs` knows every stream's codec.
-fn provisional_master(plan: &LivePlan, codecs: impl Fn(usize) -> Option<String>) -> Option<String> {
+pub(super) fn provisional_master(
+    plan: &LivePlan,
+    codecs: impl Fn(usize) -> Option<String>,
+) -> Option<String> {
     // Every track is AAC-LC: the first one's codec stands for the group.
     let mut audio_codecs = None;
     for (stream, _) in &plan.audio {
@@ -366,6 +409,9 @@ mod tests {
                 },
             )],
             segment_seconds: 4,
+            audio_segment_seconds: None,
+            reported: Vec::new(),
+            duration: None,
         }
     }
 
@@ -437,6 +483,9 @@ mod tests {
             ],
             audio: vec![],
             segment_seconds: 4,
+            audio_segment_seconds: None,
+            reported: Vec::new(),
+            duration: None,
         };
         let m = provisional_master(&audio_only, |_| Some("mp4a.40.2".into())).unwrap();
         assert!(
@@ -447,6 +496,43 @@ mod tests {
     }
 
     const LIVE_0: &str = "#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:1\n#EXT-X-MAP:URI=\"init-0.m4s\"\n#EXTINF:4.000000,\n#EXT-X-PROGRAM-DATE-TIME:2026-11-22T21:56:39.000+0000\nchunk-0-00001.m4s\n";
+
+    /// Segments a short last one may still be folded into (`tail.rs`) wait for the final
+    /// publish: only those ending a second or more before the probed duration are reported.
+    #[tokio::test]
+    async fn segments_near_the_end_are_held_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let stream = dir.path().join(STREAM_DIR);
+        std::fs::create_dir_all(&stream).unwrap();
+        let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+        let plan = LivePlan {
+            duration: Some(6.016),
+            ..plan()
+        };
+        let mut w = Watcher::new(dir.path(), plan, tx);
+        std::fs::write(stream.join("init-2.m4s"), b"init").unwrap();
+        let mut text = "#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:1\n#EXT-X-MAP:URI=\"init-2.m4s\"\n".to_string();
+        for (n, d) in [(1, 1.984), (2, 2.005), (3, 2.005), (4, 0.021)] {
+            std::fs::write(stream.join(format!("chunk-2-0000{n}.m4s")), b"segment").unwrap();
+            text.push_str(&format!("#EXTINF:{d:.6},\nchunk-2-0000{n}.m4s\n"));
+            std::fs::write(stream.join("media_2.m3u8"), &text).unwrap();
+            w.poll().await;
+        }
+        let mut got = PackagingUpdate::default();
+        while let Ok(u) = rx.try_recv() {
+            got.merge(u);
+        }
+        assert_eq!(
+            got.ready_files,
+            vec![
+                "stream/init-2.m4s",
+                "stream/chunk-2-00001.m4s",
+                "stream/chunk-2-00002.m4s"
+            ]
+        );
+        let (_, playlist) = &got.playlists[0];
+        assert!(playlist.ends_with("chunk-2-00002.m4s\n"), "{playlist}");
+    }
 
     #[tokio::test]
     async fn reports_only_listed_files_and_merges_when_the_receiver_is_busy() {

@@ -28,6 +28,7 @@ mod codecs;
 mod command;
 mod complexity;
 mod download;
+mod head;
 mod live;
 mod mp4;
 mod mpd_rates;
@@ -37,6 +38,7 @@ mod provenance;
 mod rate;
 mod storyboard;
 mod subtitles;
+mod tail;
 mod tracks;
 mod video;
 

@@ -54,6 +54,13 @@ pub struct RungEncode {
     pub encoder_settings: Option<String>,
     /// Bytes of the rung's init and media segments.
     pub bytes: u64,
+    /// The first segment's CRF when it was encoded ahead of the complexity probe (the head,
+    /// `head.rs`: x264's default for the rung); the rest is at `crf`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub head_crf: Option<u32>,
+    /// That first segment's length, seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub head_seconds: Option<u32>,
 }
 
 /// A rung's published files: the init segment and the media segments with their durations.

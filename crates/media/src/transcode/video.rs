@@ -4,6 +4,7 @@
 use super::codecs::{self, Extras};
 use super::command::{build_args, rung_encode, video_outputs, Plan};
 use super::complexity;
+use super::head;
 use super::live::{LivePlan, LiveVariant};
 use super::package::{self, AudioRendition, Variant};
 use super::picture::Picture;
@@ -11,6 +12,7 @@ use super::provenance::{self, EncodeInfo};
 use super::rate;
 use super::storyboard::Layout;
 use super::subtitles;
+use super::tail;
 use super::tracks::{self, publish_audio, rendition_of, PlannedTrack};
 use super::{
     check_not_truncated, classify_failure, invalid_options, prepare_out_dir, with_watcher,
@@ -97,16 +99,44 @@ pub async fn video(
     tracing::debug!(?picture, "picture plan");
     let layout = Layout::new(media_duration, v.width, v.height);
     let mut planned = tracks::plan(probe);
-    let crfs = adaptive_crfs(input, v, &picture, media_duration, &rungs, opts, &budget).await?;
     let text_plan = subtitles::plan(probe);
     let mut skipped = Vec::new();
     let fps = picture.fps(v);
     let (extras, codec_warning) = Extras::plan(&opts.codecs, &picture, rungs.len());
-    let extras = extras.with_rates(opts.ladder_mode, &crfs);
     skipped.extend(codec_warning);
+    // First play (`head.rs`): a shorter first segment, and while the complexity probe runs
+    // (yielding the CPU), the head's first segments are encoded and reported.
+    let first = head::first_segment(opts, &extras);
+    let (crfs, head) = match first.filter(|_| head::wanted(opts, &extras, &picture, media_duration))
+    {
+        Some(first) => {
+            let plan = head::HeadPlan {
+                input,
+                out_dir,
+                video: v,
+                picture: &picture,
+                duration: media_duration,
+                rungs: &rungs,
+                audio: &planned,
+                opts,
+                layout: &layout,
+                extras: &extras,
+                first,
+            };
+            let live = live_plan(&extras, &rungs, &planned, &picture, v, opts, media_duration);
+            let niced = budget.niced(head::PROBE_NICENESS);
+            let probe = adaptive_crfs(input, v, &picture, media_duration, &rungs, opts, &niced);
+            head::beside_probe(&plan, &live, &budget, probe).await?
+        }
+        None => (
+            adaptive_crfs(input, v, &picture, media_duration, &rungs, opts, &budget).await?,
+            None,
+        ),
+    };
+    let extras = extras.with_rates(opts.ladder_mode, &crfs);
     let mut parser = ProgressParser::new(media_duration, progress);
     let started = std::time::Instant::now();
-    let mut encode_cpu: Option<f64> = Some(0.0);
+    let mut encode_cpu: Option<f64> = head.as_ref().map_or(Some(0.0), |h| h.cpu_seconds);
     // An audio track whose decoder ffmpeg cannot find or open stops it before it writes
     // anything: run again without that track (once per such track) rather than fail the video.
     let encode = async {
@@ -124,6 +154,7 @@ pub async fn video(
                 extras: &extras,
                 crfs: &crfs,
                 span: None,
+                first,
             });
             let encode = process::run(
                 "ffmpeg",
@@ -132,7 +163,10 @@ pub async fn video(
                 &budget,
                 |chunk| parser.push(chunk),
             );
-            let live = live_plan(&rungs, &planned, &picture, v, opts);
+            let mut live = live_plan(&extras, &rungs, &planned, &picture, v, opts, media_duration);
+            if let Some(head) = head.as_ref().filter(|h| h.streams.len() == live.streams) {
+                live.reported = head.streams.clone();
+            }
             let finished = with_watcher(encode, out_dir, live, opts.packaging.as_ref()).await?;
             encode_cpu = encode_cpu.zip(finished.cpu_seconds).map(|(a, b)| a + b);
             if finished.success() {
@@ -156,6 +190,17 @@ pub async fn video(
     let (finished, extracted) = (finished?, extracted?);
     let encode_wall = started.elapsed().as_secs_f64();
     tracing::debug!(stderr = %finished.stderr_tail, "ffmpeg video transcode finished");
+    // The head's first segments are what players got: they stay (an audio track dropped on a
+    // retry renumbered the streams: then the main encode's are kept).
+    let head_tags = match head.as_ref().filter(|h| {
+        h.streams.len() == video_outputs(rungs.len(), planned.len(), &extras).len() + planned.len()
+    }) {
+        Some(h) => Some(h.restore(out_dir).await?),
+        None => None,
+    };
+    if let Some(h) = head.as_ref() {
+        let _ = tokio::fs::remove_dir_all(&h.dir).await;
+    }
 
     // What ffmpeg wrote, checked against the plan. Each rung was muxed as its own adaptation
     // set (ffmpeg refuses square-pixel rungs of slightly different aspect in one); players
@@ -164,6 +209,9 @@ pub async fn video(
     // codecs' after the audio streams.
     let outputs = video_outputs(rungs.len(), planned.len(), &extras);
     let mpd = tokio::fs::read_to_string(out_dir.join(DASH_MANIFEST)).await?;
+    // No stream may end on a sliver players never load (`tail.rs`).
+    let every: Vec<usize> = (0..outputs.len() + planned.len()).collect();
+    let mpd = tail::fold_short_tails(&stream_dir, &mpd, &every).await?;
     let mpd = {
         let streams: Vec<usize> = outputs.iter().map(|o| o.2).collect();
         codecs::name_codecs(&stream_dir, &mpd, &streams).await?
@@ -345,7 +393,17 @@ pub async fn video(
                 .collect()
         },
     };
+    if first.is_some() {
+        // Keyframes once per segment after the first (`command.rs`).
+        let gop = super::command::gop(fps, opts.segment_seconds).unwrap_or(0);
+        for rung in &mut encode.rungs {
+            rung.gop = gop;
+        }
+    }
     provenance::read_outputs(out_dir, &mut encode.rungs).await?;
+    if let Some(tags) = head_tags {
+        head::report(&mut encode.rungs, &tags, &rungs, &dropped, first);
+    }
 
     Ok(VideoOutput {
         encode,
@@ -393,11 +451,13 @@ pub(super) async fn adaptive_crfs(
 /// What the provisional master says while the encode runs: the final master's attributes that
 /// are known before any segment exists (`BANDWIDTH` from the rate caps).
 fn live_plan(
+    extras: &Extras,
     rungs: &[Rung],
     audio: &[PlannedTrack],
     picture: &Picture,
     v: &VideoInfo,
     opts: &VideoOptions,
+    duration: Option<f64>,
 ) -> LivePlan {
     let audio_bandwidth = if audio.is_empty() { 0 } else { AUDIO_BITRATE };
     LivePlan {
@@ -424,6 +484,9 @@ fn live_plan(
             })
             .collect(),
         segment_seconds: opts.segment_seconds,
+        audio_segment_seconds: head::first_segment(opts, extras),
+        reported: Vec::new(),
+        duration,
     }
 }
 

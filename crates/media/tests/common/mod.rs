@@ -350,3 +350,31 @@ pub fn processes_mentioning(needle: &str) -> Vec<String> {
     }
     found
 }
+
+/// Each representation's segment durations in seconds, from the MPD's `SegmentTimeline`.
+pub fn mpd_durations(mpd: &str) -> HashMap<String, Vec<f64>> {
+    let doc = roxmltree::Document::parse(mpd).unwrap();
+    let mut out = HashMap::new();
+    for rep in doc
+        .descendants()
+        .filter(|n| n.tag_name().name() == "Representation")
+    {
+        let template = rep
+            .descendants()
+            .chain(rep.parent().unwrap().children())
+            .find(|n| n.tag_name().name() == "SegmentTemplate")
+            .unwrap();
+        let timescale: f64 = template.attribute("timescale").unwrap().parse().unwrap();
+        let mut d = Vec::new();
+        for s in template
+            .descendants()
+            .filter(|n| n.tag_name().name() == "S")
+        {
+            let len: f64 = s.attribute("d").unwrap().parse().unwrap();
+            let r: usize = s.attribute("r").map_or(0, |r| r.parse().unwrap());
+            d.extend(std::iter::repeat_n(len / timescale, r + 1));
+        }
+        out.insert(rep.attribute("id").unwrap().to_string(), d);
+    }
+    out
+}

@@ -36,6 +36,7 @@ mod events;
 mod events_sqs;
 mod events_streaming;
 mod faults;
+mod firstplay;
 mod gcs;
 mod job_faults;
 mod mysql;

@@ -6,7 +6,7 @@
 //! files on disk, so only the init segments need be here.
 
 use super::encode::segment_name;
-use super::mpd::{duration_attr, insert_audio_sets, set_mpd_attr, set_timeline};
+use super::mpd::{exact_durations, insert_audio_sets, set_timeline};
 use super::{video_streams, ChunkOutput, ChunkedPlan, RestOutput};
 use crate::error::{MediaError, Result};
 use crate::transcode::command::rung_encode;
@@ -74,8 +74,6 @@ pub async fn assemble(
     // The MPD ffmpeg would have written for the whole source: chunk 0's with every chunk's
     // timeline, and the rest's audio sets where a single encode has them.
     let mut mpd = ordered[0].mpd.clone();
-    let mut longest: f64 = 0.0;
-    let mut longest_segment: f64 = 0.0;
     let mut video_stats = Vec::with_capacity(streams.len());
     let mut bytes = Vec::with_capacity(streams.len());
     let mut written = Vec::new();
@@ -91,17 +89,10 @@ pub async fn assemble(
                     })
             })
             .collect::<Result<_>>()?;
-        let timescale = parts[0].timescale.max(1);
         let timeline: Vec<(u64, u64)> = parts
             .iter()
             .flat_map(|p| p.segments.iter().map(|s| (s.t, s.d)))
             .collect();
-        if let (Some(first), Some(last)) = (timeline.first(), timeline.last()) {
-            longest = longest.max((last.0 + last.1 - first.0) as f64 / timescale as f64);
-        }
-        for (_, d) in &timeline {
-            longest_segment = longest_segment.max(*d as f64 / timescale as f64);
-        }
         mpd = set_timeline(&mpd, stream, &timeline)?;
         let segments: Vec<_> = parts.iter().flat_map(|p| &p.segments).collect();
         let playlist = media_playlist(stream, segments.iter().map(|s| (s.number, s.duration)))?;
@@ -114,15 +105,9 @@ pub async fn assemble(
     }
     if let Some(audio_mpd) = &rest.mpd {
         mpd = insert_audio_sets(&mpd, audio_mpd)?;
-        for a in &rest.audio {
-            longest = longest.max(a.duration);
-            for (d, _) in &a.segments {
-                longest_segment = longest_segment.max(*d);
-            }
-        }
     }
-    mpd = set_mpd_attr(&mpd, "mediaPresentationDuration", &duration_attr(longest));
-    mpd = set_mpd_attr(&mpd, "maxSegmentDuration", &duration_attr(longest_segment));
+    // The media's end and longest segment, to the millisecond, from the joined timelines.
+    mpd = exact_durations(&mpd)?;
     // Codecs as a single encode names them, read from the init segments here.
     let own: Vec<usize> = streams.iter().map(|s| s.2).collect();
     let mpd = codecs::name_codecs(&stream_dir, &mpd, &own).await?;

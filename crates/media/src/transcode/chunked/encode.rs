@@ -11,6 +11,7 @@ use crate::transcode::codecs::{self, VideoCodec};
 use crate::transcode::command::{build_args, Plan, Span};
 use crate::transcode::package::{media_playlist_name, repair_media_playlist};
 use crate::transcode::storyboard::Layout;
+use crate::transcode::tail;
 use crate::transcode::{
     check_not_truncated, classify_failure, mp4, prepare_out_dir, provenance, VideoOptions,
     DASH_MANIFEST, STREAM_DIR,
@@ -119,6 +120,7 @@ pub async fn encode_chunk(
         extras: &extras,
         crfs: &plan.crfs,
         span: Some(&span),
+        first: None,
     });
     let mut parser = ProgressParser::new(Some(range.end - range.start), progress);
     let started = std::time::Instant::now();
@@ -134,6 +136,11 @@ pub async fn encode_chunk(
     // What ffmpeg wrote, renamed to what a single encode names it.
     let own: Vec<usize> = streams.iter().map(|s| s.3).collect();
     let mpd = tokio::fs::read_to_string(out_dir.join(DASH_MANIFEST)).await?;
+    // The last chunk ends every stream: no sliver at the end, as a single encode (`tail.rs`).
+    let mpd = match next {
+        None => tail::fold_short_tails(&stream_dir, &mpd, &own).await?,
+        Some(_) => mpd,
+    };
     let mpd = codecs::name_codecs(&stream_dir, &mpd, &own).await?;
     let lines = timelines(&mpd)?;
     let mut renames = Vec::new();

@@ -30,7 +30,7 @@
 mod assemble;
 mod encode;
 mod frames;
-mod mpd;
+pub(crate) mod mpd;
 mod provisional;
 mod ranges;
 mod records;

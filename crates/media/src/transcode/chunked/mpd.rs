@@ -8,14 +8,14 @@ use std::fmt::Write as _;
 
 /// One representation's `SegmentTemplate` timescale and timeline as (t, d) per segment.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct Timeline {
+pub(crate) struct Timeline {
     pub id: String,
     pub timescale: u64,
     pub segments: Vec<(u64, u64)>,
 }
 
 /// Every representation's timeline (`S` repeats expanded, implicit `t`s filled in).
-pub(super) fn timelines(xml: &str) -> Result<Vec<Timeline>> {
+pub(crate) fn timelines(xml: &str) -> Result<Vec<Timeline>> {
     let doc = roxmltree::Document::parse(xml)
         .map_err(|e| MediaError::bad_output_from("unreadable MPD", e))?;
     let mut out = Vec::new();
@@ -118,7 +118,7 @@ fn timeline_xml(segments: &[(u64, u64)], indent: &str) -> String {
 }
 
 /// `xml` with representation `id`'s `SegmentTimeline` content replaced by `segments`.
-pub(super) fn set_timeline(xml: &str, id: usize, segments: &[(u64, u64)]) -> Result<String> {
+pub(crate) fn set_timeline(xml: &str, id: usize, segments: &[(u64, u64)]) -> Result<String> {
     let missing = || MediaError::bad_output(format!("the MPD has no timeline for {id}"));
     let rep = xml
         .find(&format!("<Representation id=\"{id}\""))
@@ -179,11 +179,11 @@ pub(super) fn insert_audio_sets(xml: &str, audio_mpd: &str) -> Result<String> {
     Ok(format!("{}{sets}{}", &xml[..at], &xml[at..]))
 }
 
-/// ffmpeg's `write_time`: `PT[H][M]S.f` with the tenths truncated.
-pub(super) fn duration_attr(seconds: f64) -> String {
-    let us = (seconds.max(0.0) * 1e6).round() as u64;
-    let total = us / 1_000_000;
-    let tenths = (us % 1_000_000) / 100_000;
+/// `PT[H][M]S.fffS`, to the millisecond (ffmpeg's `write_time` truncates to tenths: PT8.0S for
+/// 8.08 s, and dash.js then ends the stream early).
+pub(crate) fn duration_attr(seconds: f64) -> String {
+    let ms = (seconds.max(0.0) * 1e3).round() as u64;
+    let total = ms / 1000;
     let (h, m, s) = (total / 3600, (total / 60) % 60, total % 60);
     let mut out = String::from("PT");
     if h > 0 {
@@ -192,12 +192,55 @@ pub(super) fn duration_attr(seconds: f64) -> String {
     if h > 0 || m > 0 {
         let _ = write!(out, "{m}M");
     }
-    let _ = write!(out, "{s}.{tenths}S");
+    let _ = write!(out, "{s}.{:03}S", ms % 1000);
     out
 }
 
+/// `xml` with `mediaPresentationDuration` the media's end (the latest end of a representation's
+/// timeline, past its `presentationTimeOffset`) and `maxSegmentDuration` its longest segment,
+/// both to the millisecond — what the segments are, not ffmpeg's tenths. Unchanged when the
+/// MPD has no timeline.
+pub(crate) fn exact_durations(xml: &str) -> Result<String> {
+    let doc = roxmltree::Document::parse(xml)
+        .map_err(|e| MediaError::bad_output_from("unreadable MPD", e))?;
+    let mut offsets = std::collections::HashMap::new();
+    for rep in doc
+        .descendants()
+        .filter(|n| n.tag_name().name() == "Representation")
+    {
+        let offset = rep
+            .descendants()
+            .find(|n| n.tag_name().name() == "SegmentTemplate")
+            .and_then(|t| t.attribute("presentationTimeOffset"))
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
+        offsets.insert(rep.attribute("id").unwrap_or_default().to_string(), offset);
+    }
+    let (mut end, mut longest): (Option<f64>, f64) = (None, 0.0);
+    for line in timelines(xml)? {
+        let scale = line.timescale.max(1) as f64;
+        if let Some((t, d)) = line.segments.last() {
+            let offset = offsets.get(&line.id).copied().unwrap_or(0);
+            let e = (t + d).saturating_sub(offset) as f64 / scale;
+            end = Some(end.map_or(e, |x| x.max(e)));
+        }
+        for (_, d) in &line.segments {
+            longest = longest.max(*d as f64 / scale);
+        }
+    }
+    let Some(end) = end else {
+        return Ok(xml.to_string());
+    };
+    let out = set_mpd_attr(xml, "mediaPresentationDuration", &duration_attr(end));
+    Ok(set_mpd_attr(
+        &out,
+        "maxSegmentDuration",
+        &duration_attr(longest),
+    ))
+}
+
 /// `xml` with the MPD element's attribute `name` set to `value` (if it has one).
-pub(super) fn set_mpd_attr(xml: &str, name: &str, value: &str) -> String {
+pub(crate) fn set_mpd_attr(xml: &str, name: &str, value: &str) -> String {
     let Some(mpd) = xml.find("<MPD") else {
         return xml.to_string();
     };
@@ -258,14 +301,45 @@ mod tests {
     }
 
     #[test]
-    fn durations_as_ffmpeg_writes_them() {
-        assert_eq!(duration_attr(30.0), "PT30.0S");
-        assert_eq!(duration_attr(4.96), "PT4.9S");
-        assert_eq!(duration_attr(3725.5), "PT1H2M5.5S");
-        assert_eq!(duration_attr(125.0), "PT2M5.0S");
+    fn durations_to_the_millisecond() {
+        assert_eq!(duration_attr(30.0), "PT30.000S");
+        assert_eq!(duration_attr(4.96), "PT4.960S");
+        assert_eq!(duration_attr(8.0832), "PT8.083S");
+        assert_eq!(duration_attr(3725.5), "PT1H2M5.500S");
+        assert_eq!(duration_attr(125.0), "PT2M5.000S");
+        assert_eq!(duration_attr(59.9996), "PT1M0.000S");
         assert_eq!(
             set_mpd_attr(MPD, "mediaPresentationDuration", "PT30.0S"),
             MPD.replace("PT8.0S", "PT30.0S")
         );
+    }
+
+    #[test]
+    fn the_segments_state_the_durations() {
+        let mpd = MPD.replace(
+            "mediaPresentationDuration=\"PT8.0S\"",
+            "mediaPresentationDuration=\"PT8.0S\" maxSegmentDuration=\"PT1.0S\"",
+        );
+        // Representation 0 ends at (122880 + 15360) / 15360 = 9 s, 1 at 2 s; the longest
+        // segment is 2 s.
+        let out = exact_durations(&mpd).unwrap();
+        assert!(
+            out.contains("mediaPresentationDuration=\"PT9.000S\" maxSegmentDuration=\"PT2.000S\""),
+            "{out}"
+        );
+        // Past the presentation time offset, to the millisecond.
+        let shifted = mpd
+            .replace(
+                "startNumber=\"1\"",
+                "startNumber=\"1\" presentationTimeOffset=\"61440\"",
+            )
+            .replace("<S d=\"15360\" />", "<S d=\"1241\" />");
+        let out = exact_durations(&shifted).unwrap();
+        assert!(
+            out.contains("mediaPresentationDuration=\"PT4.081S\""),
+            "{out}"
+        );
+        let none = "<MPD mediaPresentationDuration=\"PT1.0S\"><Period/></MPD>";
+        assert_eq!(exact_durations(none).unwrap(), none);
     }
 }

@@ -98,6 +98,9 @@ pub async fn encode_rest(
         let xml = tokio::fs::read_to_string(out_dir.join(DASH_MANIFEST)).await?;
         let xml = package::remove_adaptation_sets(&xml, &[PACER])?;
         let xml = renumber(&xml, &map)?;
+        // No audio track ends on a sliver, as in a single encode (`tail.rs`).
+        let own: Vec<usize> = map.iter().map(|m| m.1).collect();
+        let xml = crate::transcode::tail::fold_short_tails(&stream_dir, &xml, &own).await?;
         tokio::fs::write(out_dir.join(DASH_MANIFEST), &xml).await?;
         let reps = package::parse_mpd(&xml)?;
         let audio_reps: Vec<_> = reps.iter().filter(|r| r.content_type == "audio").collect();

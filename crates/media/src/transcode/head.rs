@@ -1,0 +1,348 @@
+//! The head (issue 15 §2, first play): the first segment of every stream, encoded at the
+//! default CRFs while the adaptive ladder's complexity probe still runs, and reported as
+//! progressive packaging before the main encode has started.
+//!
+//! * The main encode cuts a shorter first segment (one keyframe interval, `keyframe_seconds`)
+//!   and keyframes on the segment grid after it (the dash muxer has no option for a shorter
+//!   first segment; with `seg_duration` set to the first segment's length it cuts on every
+//!   keyframe, so the keyframes alone place the cuts: 0, k, k + s, k + 2s, …). See
+//!   [`first_segment`] and `command.rs`.
+//! * The head is the same ffmpeg command as the main encode, limited to the first frames (and a
+//!   little more input): its first segment covers exactly the frames the main encode's covers,
+//!   its init segments are byte-identical (`stitchable=1`: x264's headers do not depend on the
+//!   CRF), and its audio segment is byte-identical too (the same AAC encoder on the same samples
+//!   from 0, cut where the same video keyframe cuts it; `tests/firstplay.rs` checks both). What
+//!   is checked here before anything is reported: every first segment was cut by the keyframe
+//!   that starts the second, the video's exactly one keyframe interval long; a head that does
+//!   not fit is not used.
+//! * After the main encode the head's video segments replace its first ones (what players may
+//!   already hold is what is published), so the published first segment is at the default
+//!   CRFs; the encode report says so per rung (`RungEncode::head_crf`).
+
+use super::codecs::Extras;
+use super::command::{build_args, Plan, Span};
+use super::live::{LivePlan, PackagingUpdate};
+use super::package::{self, media_playlist_name};
+use super::picture::Picture;
+use super::provenance::RungEncode;
+use super::storyboard::Layout;
+use super::tracks::PlannedTrack;
+use super::{mp4, prepare_out_dir, rate, VideoOptions, STREAM_DIR};
+use crate::error::{MediaError, Result};
+use crate::ladder::Rung;
+use crate::probe::{file_url, VideoInfo};
+use crate::process::{self, Budget};
+use std::path::{Path, PathBuf};
+
+/// Scratch folder of the head run, inside the output directory.
+pub(super) const HEAD_DIR: &str = ".head";
+/// Input read past the first segment: enough for the keyframe that ends it (and the audio
+/// before that keyframe).
+const EXTRA_INPUT_SECONDS: f64 = 0.25;
+/// Frames each rung encodes past the first frame of the second segment beside half-rate rungs
+/// (see [`encode`]).
+const EXTRA_FRAMES: u64 = 4;
+/// How much lower the complexity probe runs while the head encodes (`nice`).
+pub(super) const PROBE_NICENESS: i32 = 19;
+
+/// The first segment's length when the main encode cuts a shorter one: one keyframe interval,
+/// with progressive packaging (nothing plays before the end without it) and H.264 alone
+/// (AV1's keyframes are frame-numbered, every `g` frames).
+pub(super) fn first_segment(opts: &VideoOptions, extras: &Extras) -> Option<u32> {
+    (opts.packaging.is_some()
+        && extras.streams().is_empty()
+        && opts.segment_seconds > opts.keyframe_seconds)
+        .then_some(opts.keyframe_seconds)
+}
+
+/// Whether a head runs: adaptive ladder (the probe is what it hides), progressive packaging,
+/// H.264 alone, a constant frame rate (the head's frame counts), and a source longer than
+/// the first segment by a margin.
+pub(super) fn wanted(
+    opts: &VideoOptions,
+    extras: &Extras,
+    picture: &Picture,
+    duration: Option<f64>,
+) -> bool {
+    opts.ladder_mode == rate::LadderMode::Adaptive
+        && opts.packaging.is_some()
+        && extras.streams().is_empty()
+        && picture.rate.is_some()
+        && duration.is_some_and(|d| d > opts.keyframe_seconds as f64 + 1.0)
+}
+
+/// What the head reported: per stream its codecs (for the watcher, which then reports only what
+/// comes after), and the folder holding its segments.
+pub(super) struct Head {
+    pub dir: PathBuf,
+    pub streams: Vec<(usize, String)>,
+    /// Video output streams (`0..n`): their first segments replace the main encode's.
+    pub video_streams: usize,
+    pub cpu_seconds: Option<f64>,
+}
+
+impl Head {
+    /// Puts the head's first segments in place of the main encode's (what players may already
+    /// hold is what stays published). Returns per video stream the encoder tag of the main
+    /// encode's first segment (the report describes the main encode's settings) and whether the
+    /// head's segment was kept.
+    pub async fn restore(&self, out_dir: &Path) -> Result<Vec<(Option<(String, String)>, bool)>> {
+        let stream_dir = out_dir.join(STREAM_DIR);
+        let head_dir = self.dir.join(STREAM_DIR);
+        let mut tags = Vec::with_capacity(self.video_streams);
+        for &(s, _) in &self.streams {
+            let init = format!("init-{s}.m4s");
+            let name = first_name(s);
+            let main = tokio::fs::read(stream_dir.join(&name)).await?;
+            let same_init = tokio::fs::read(stream_dir.join(&init)).await?
+                == tokio::fs::read(head_dir.join(&init)).await?;
+            if s < self.video_streams {
+                tags.push((super::provenance::encoder_tag(&main), same_init));
+            }
+            if !same_init {
+                // The published init segment is the main encode's: its own first segment is
+                // the one that decodes with it.
+                tracing::warn!(
+                    stream = s,
+                    "the head's init segment differs from the main encode's; its first segment is not kept"
+                );
+                continue;
+            }
+            if s >= self.video_streams && main != tokio::fs::read(head_dir.join(&name)).await? {
+                tracing::warn!(
+                    stream = s,
+                    "the head's audio segment differs from the main encode's"
+                );
+            }
+            tokio::fs::copy(head_dir.join(&name), stream_dir.join(&name)).await?;
+        }
+        let _ = tokio::fs::remove_dir_all(&self.dir).await;
+        Ok(tags)
+    }
+}
+
+/// Runs the complexity `probe` (its budget [`Budget::niced`] by [`PROBE_NICENESS`]) and the
+/// head at once.
+pub(super) async fn beside_probe(
+    plan: &HeadPlan<'_>,
+    live: &LivePlan,
+    budget: &Budget,
+    probe: impl std::future::Future<Output = Result<Vec<u32>>>,
+) -> Result<(Vec<u32>, Option<Head>)> {
+    let (crfs, head) = tokio::join!(probe, encode(plan, live, budget));
+    Ok((crfs?, head?))
+}
+
+/// The encode report of rungs whose first segment is the head's: at the rung's default CRF;
+/// the encoder's tag is the main encode's (`tags`, per H.264 stream as [`Head::restore`] read
+/// them; no extra codecs with a head, so the report's rungs are the kept H.264 rungs in order).
+pub(super) fn report(
+    encoded: &mut [RungEncode],
+    tags: &[(Option<(String, String)>, bool)],
+    rungs: &[Rung],
+    dropped: &[usize],
+    first: Option<u32>,
+) {
+    let kept = (0..rungs.len()).filter(|i| !dropped.contains(i));
+    for (rung, i) in encoded.iter_mut().zip(kept) {
+        let Some((tag, kept)) = tags.get(i).cloned() else {
+            continue;
+        };
+        if let Some((version, settings)) = tag {
+            rung.encoder_version = Some(version);
+            rung.encoder_settings = Some(settings);
+        }
+        if kept {
+            rung.head_crf = Some(rate::crf(&rungs[i]));
+            rung.head_seconds = first;
+        }
+    }
+}
+
+/// Everything the head's command needs; the same as the main encode's plan.
+pub(super) struct HeadPlan<'a> {
+    pub input: &'a Path,
+    pub out_dir: &'a Path,
+    pub video: &'a VideoInfo,
+    pub picture: &'a Picture,
+    pub duration: Option<f64>,
+    pub rungs: &'a [Rung],
+    pub audio: &'a [PlannedTrack],
+    pub opts: &'a VideoOptions,
+    pub layout: &'a Layout,
+    pub extras: &'a Extras,
+    pub first: u32,
+}
+
+/// Encodes the head into `out_dir/.head/`, checks it, copies its init and first segments into
+/// `out_dir/stream/` and sends them with one-segment `EVENT` playlists and the provisional
+/// master to `opts.packaging`. `None` when the head did not come out as planned (nothing was
+/// reported: the main encode reports as usual).
+pub(super) async fn encode(
+    p: &HeadPlan<'_>,
+    live: &LivePlan,
+    budget: &Budget,
+) -> Result<Option<Head>> {
+    let Some(tx) = p.opts.packaging.as_ref() else {
+        return Ok(None);
+    };
+    let Some(_) = p.picture.rate else {
+        return Ok(None);
+    };
+    let first = p.first as f64;
+    let dir = p.out_dir.join(HEAD_DIR);
+    let head_stream = prepare_out_dir(&dir).await?;
+    // Each rung's frames up to and including the one that starts the second segment (that
+    // keyframe makes the dash muxer cut the first segment where the main encode cuts it), and
+    // beside half-rate rungs a few more: a half-rate rung's rate filter makes its frame at the
+    // border only from the input after it, which flows only while another output still takes
+    // frames.
+    let full = p.picture.rate;
+    let half = p
+        .rungs
+        .iter()
+        .any(|r| p.picture.rung_rate(r.width.min(r.height)) != full);
+    let extra = if half { EXTRA_FRAMES } else { 0 };
+    let frames = p
+        .rungs
+        .iter()
+        .map(|r| {
+            let (n, d) = p.picture.rung_rate(r.width.min(r.height))?;
+            Some((first * n as f64 / d as f64 - 1e-9).ceil() as u64 + 1 + extra)
+        })
+        .collect::<Option<Vec<u64>>>();
+    let Some(frames) = frames else {
+        return Ok(None);
+    };
+    let span = Span {
+        input: file_url(p.input).into_os_string(),
+        seek: 0.0,
+        read: Some(first + EXTRA_INPUT_SECONDS),
+        offset: 0.0,
+        trim: String::new(),
+        frames: frames.into_iter().map(Some).collect(),
+        keyframes: vec![String::new(); p.rungs.len()],
+    };
+    let args = build_args(&Plan {
+        input: p.input,
+        out_dir: &dir,
+        video: p.video,
+        picture: p.picture,
+        duration: p.duration,
+        rungs: p.rungs,
+        audio: p.audio,
+        opts: p.opts,
+        layout: p.layout,
+        extras: p.extras,
+        // The defaults: the probe has not spoken yet.
+        crfs: &[],
+        span: Some(&span),
+        first: Some(p.first),
+    });
+    tracing::debug!("head encode started");
+    let finished = process::run("ffmpeg", &args, "ffmpeg head encode", budget, |_| {}).await?;
+    if !finished.success() {
+        tracing::info!(stderr = %finished.stderr_tail, "head encode failed: the main encode goes on alone");
+        return Ok(None);
+    }
+    // Every stream must have its first segment cut by the keyframe (a second one begun), the
+    // video's exactly `first` seconds long.
+    let n = p.rungs.len();
+    let mut streams = Vec::with_capacity(live.streams);
+    let mut update = PackagingUpdate::default();
+    for s in 0..live.streams {
+        let name = media_playlist_name(s);
+        let Ok(text) = tokio::fs::read_to_string(head_stream.join(&name)).await else {
+            return unfit(&dir, format!("no {name}")).await;
+        };
+        let parsed = package::repair_media_playlist(&text)
+            .map_err(|e| MediaError::bad_output_from(name.clone(), e))?;
+        let (Some(init), Some((uri, d))) = (parsed.init.as_deref(), parsed.segments.first()) else {
+            return unfit(&dir, format!("{name}: no segment")).await;
+        };
+        if parsed.segments.len() < 2 || (s < n && (d - first).abs() > 1e-3) {
+            return unfit(&dir, format!("{name}: first segment {d} s")).await;
+        }
+        if init != format!("init-{s}.m4s") || *uri != first_name(s) {
+            return unfit(&dir, format!("{name}: unexpected names")).await;
+        }
+        let bytes = tokio::fs::read(head_stream.join(init)).await?;
+        let Some(codecs) = mp4::codec_string(&bytes) else {
+            return unfit(&dir, format!("{init}: unknown codec")).await;
+        };
+        streams.push((s, codecs));
+        let one = one_segment(&text, s, *d);
+        let live_text = package::event_media_playlist(&one, live.target(s))
+            .map_err(|e| MediaError::bad_output_from(name.clone(), e))?
+            .text;
+        update
+            .playlists
+            .push((format!("{STREAM_DIR}/{name}"), live_text));
+    }
+    let stream_dir = p.out_dir.join(STREAM_DIR);
+    for s in 0..live.streams {
+        for f in [format!("init-{s}.m4s"), first_name(s)] {
+            tokio::fs::copy(head_stream.join(&f), stream_dir.join(&f)).await?;
+            update.ready_files.push(format!("{STREAM_DIR}/{f}"));
+        }
+    }
+    update.master = super::live::provisional_master(live, |i| {
+        streams
+            .iter()
+            .find(|(s, _)| *s == i)
+            .map(|(_, c)| c.clone())
+    });
+    if update.master.is_none() {
+        return unfit(&dir, "no provisional master".into()).await;
+    }
+    // The consumer is idle this early; waiting for room keeps the update whole.
+    if tx.send(update).await.is_err() {
+        return Ok(None);
+    }
+    tracing::debug!(cpu_seconds = finished.cpu_seconds, "head published");
+    Ok(Some(Head {
+        dir,
+        streams,
+        video_streams: n,
+        cpu_seconds: finished.cpu_seconds,
+    }))
+}
+
+async fn unfit(dir: &Path, why: String) -> Result<Option<Head>> {
+    tracing::info!(why, "the head does not fit the main encode: not used");
+    let _ = tokio::fs::remove_dir_all(dir).await;
+    Ok(None)
+}
+
+fn first_name(stream: usize) -> String {
+    format!("chunk-{stream}-00001.m4s")
+}
+
+/// ffmpeg's playlist `text` cut after its first segment.
+fn one_segment(text: &str, stream: usize, duration: f64) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        if line.starts_with("#EXTINF") {
+            break;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push_str(&format!("#EXTINF:{duration:.6},\n{}\n", first_name(stream)));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_segment_keeps_the_header_and_the_first_segment() {
+        let text = "#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:1\n#EXT-X-MAP:URI=\"init-3.m4s\"\n#EXTINF:2.000000,\nchunk-3-00001.m4s\n#EXTINF:0.033333,\nchunk-3-00002.m4s\n#EXT-X-ENDLIST\n";
+        let one = one_segment(text, 3, 2.0);
+        assert_eq!(
+            one,
+            "#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:1\n#EXT-X-MAP:URI=\"init-3.m4s\"\n#EXTINF:2.000000,\nchunk-3-00001.m4s\n"
+        );
+    }
+}
