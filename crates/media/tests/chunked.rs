@@ -269,11 +269,11 @@ async fn half_rate_rungs() {
     compare(dir.path(), &src, &single_dir, &single, &c, 12.0);
 }
 
-/// A 3.5-minute source (a storyboard tile every 3 s), read over HTTP: the rest job decodes
-/// only around its stills and the source's last seconds — ffmpeg's own count of the video
-/// frames it decoded is a small part of the source's — and its thumbnail, storyboard sprite
-/// and audio are still a single job's, byte for byte and packet for packet. A keyframe
-/// every half second.
+/// A 3.5-minute 720p source (a storyboard tile every 3 s, a keyframe every half second), read
+/// over HTTP: the rest job decodes only around its stills and the source's last seconds —
+/// ffmpeg's own count of the video frames it decoded is a small part of the source's (here a
+/// seek costs less than decoding the 90 frames between two tiles) — and its thumbnail,
+/// storyboard sprite and audio are still a single job's, byte for byte and packet for packet.
 #[tokio::test]
 async fn the_rest_decodes_only_around_its_stills() {
     let dir = tempfile::tempdir().unwrap();
@@ -283,7 +283,7 @@ async fn the_rest_decodes_only_around_its_stills() {
         "-f",
         "lavfi",
         "-i",
-        &format!("testsrc2=size=160x90:rate=30:duration={seconds}"),
+        &format!("testsrc2=size=1280x720:rate=30:duration={seconds}"),
         "-f",
         "lavfi",
         "-i",
@@ -303,7 +303,7 @@ async fn the_rest_decodes_only_around_its_stills() {
         src.to_str().unwrap(),
     ]);
     let probe = probe::probe(&src, PROBE_TIMEOUT).await.unwrap();
-    let opts = opts(&[(90, 100_000)], LadderMode::Fixed);
+    let opts = opts(&[(180, 300_000)], LadderMode::Fixed);
     let single_dir = dir.path().join("single");
     let single = transcode::video(&src, &single_dir, &probe, &opts, |_| {})
         .await

@@ -89,7 +89,7 @@ pub async fn encode_rest(
                     &mut warnings,
                 ),
                 subtitles::extract_from(&url, out_dir, &text_plan, &budget),
-                stills::make(input, out_dir, plan, &layout, tail.last, threads, &budget)
+                stills::make(input, out_dir, plan, &layout, &tail, threads, &budget)
             );
             let (audio_cpu, extracted) = (encoded?, extracted?);
             cost.add(0, audio_cpu);

@@ -9,9 +9,10 @@
 //! the end of the source tells: [`last_frame`] decodes the last seconds the way the last chunk
 //! does. Each still is then decoded where it is ([`make`]): an accurate seek two frames before
 //! it and the `trim` a chunk starts with (`encode.rs`), so it is the single encode's frame,
-//! through the same tone-map, scaler and JPEG encoder — the same bytes. Stills closer together
-//! than a seek costs (measured on the first ones) come from one contiguous decode, picked by
-//! frame number.
+//! through the same tone-map, scaler and JPEG encoder — the same bytes. Up to [`BATCH`] seeks
+//! share one ffmpeg process (an input each: the process's start costs as much as decoding a
+//! few dozen 720p frames). Stills closer together than a seek costs (measured on the first
+//! ones, against the tail's decode) come from one contiguous decode, picked by frame number.
 
 use super::frames::frame_time;
 use super::{ChunkedPlan, Input};
@@ -25,6 +26,10 @@ use std::path::Path;
 /// How far before the video's probed end [`last_frame`] starts decoding: enough for a
 /// duration the container rounds or overstates a little.
 const TAIL_SECONDS: f64 = 6.0;
+
+/// Decodes (inputs, each seeking to its own span of stills) in one ffmpeg process: each opens
+/// the source and keeps a decoder (single-threaded: a few frames each).
+const BATCH: usize = 8;
 
 /// Enough of a run's stderr for ffmpeg's closing statistics.
 const STATS_TAIL_BYTES: usize = 64 * 1024;
@@ -68,9 +73,10 @@ pub(super) async fn last_frame(
     };
     let from = ((end - TAIL_SECONDS).max(0.0) * num as f64 / den as f64).floor() as u64;
     let from = from.max(plan.first);
-    let mut a = seek_args(input, plan, from, threads);
-    a.push_all(["-filter_complex", &picture_graph(plan, from)]);
-    a.push_all(["-map", "[v]", "-fps_mode", "passthrough"]);
+    let mut a = head_args(threads);
+    push_input(&mut a, input, plan, from, None);
+    a.push_all(["-filter_complex", &picture_graph(plan, 0, from)]);
+    a.push_all(["-map", "[v0]", "-fps_mode", "passthrough"]);
     a.push_all(["-c:v", "wrapped_avframe", "-f", "framecrc", "-"]);
     let mut out = Vec::new();
     let finished = process::run_keeping(
@@ -111,19 +117,33 @@ pub(super) async fn last_frame(
     }))
 }
 
-/// The ffmpeg arguments up to the filter graph of a decode whose picture starts exactly on
-/// frame `from`: an accurate seek two frames early (the constant-rate filter then gives `from`
-/// the source frame a single encode gives it). Logs at `verbose` for ffmpeg's decoded-frame
-/// count.
-fn seek_args(input: &Input, plan: &ChunkedPlan, from: u64, threads: Option<u32>) -> Args {
+/// The options every run here starts with; logs at `verbose` for ffmpeg's decoded-frame count.
+fn head_args(threads: Option<u32>) -> Args {
     let mut a = Args::default();
     a.push_all(["-hide_banner", "-nostdin", "-y", "-loglevel", "verbose"]);
     a.push("-nostats");
     if let Some(t) = threads {
         a.push_all(["-filter_complex_threads", &t.to_string()]);
     }
+    a
+}
+
+/// Adds an input whose picture starts exactly on frame `from` once [`picture_graph`] trims
+/// it: an accurate seek two frames early (the constant-rate filter then gives `from` the
+/// source frame a single encode gives it, see `encode.rs`). `decoder_threads`: the decoder's
+/// own threads (default: ffmpeg's choice).
+fn push_input(
+    a: &mut Args,
+    input: &Input,
+    plan: &ChunkedPlan,
+    from: u64,
+    decoder_threads: Option<u32>,
+) {
     if let Some((option, decoder)) = plan.probe.video.as_ref().and_then(|v| v.decoder()) {
         a.push_all([option.as_str(), decoder]);
+    }
+    if let Some(t) = decoder_threads {
+        a.push_all(["-threads", &t.to_string()]);
     }
     let (num, den) = plan.picture.rate.unwrap_or((1, 1));
     let seek = if from >= EARLY {
@@ -136,15 +156,14 @@ fn seek_args(input: &Input, plan: &ChunkedPlan, from: u64, threads: Option<u32>)
     }
     a.push("-i");
     a.push(input.ffmpeg_url());
-    a
 }
 
 /// Frames a decode starts before the one it wants (see `encode.rs`).
 const EARLY: u64 = 2;
 
-/// The start of the filter graph after [`seek_args`]: the picture's frame-deciding filters and
-/// a `trim` of the frames before `from`, as `[v]`.
-fn picture_graph(plan: &ChunkedPlan, from: u64) -> String {
+/// The filter graph's chain for input `k` added by [`push_input`]: the picture's frame-deciding
+/// filters and a `trim` of the frames before `from`, as `[v{k}]`.
+fn picture_graph(plan: &ChunkedPlan, k: usize, from: u64) -> String {
     let to_rate = plan.picture.chain_to_rate();
     let to_rate = if to_rate.is_empty() {
         to_rate
@@ -152,7 +171,10 @@ fn picture_graph(plan: &ChunkedPlan, from: u64) -> String {
         to_rate + ","
     };
     let index = plan.probe.video.as_ref().map(|v| v.index).unwrap_or(0);
-    format!("[0:{index}]{to_rate}trim=start_pts={}[v]", from.min(EARLY))
+    format!(
+        "[{k}:{index}]{to_rate}trim=start_pts={}[v{k}]",
+        from.min(EARLY)
+    )
 }
 
 /// ffmpeg's own count of the video frames it decoded, from its closing statistics (logged at
@@ -244,7 +266,7 @@ impl Still {
 }
 
 /// Makes the thumbnail (`out_dir/thumbnail.jpg`) and the storyboard tiles
-/// (`out_dir/.storyboard-tiles/NNNNN.jpg`) of a picture whose last frame is `last`, as a
+/// (`out_dir/.storyboard-tiles/NNNNN.jpg`) of a picture whose last frame is `tail.last`, as a
 /// single encode makes them, decoding only around each. `None` when a still did not come out
 /// (the caller then decodes everything); the thumbnail is missing only where a single encode
 /// misses it too (its time past the end).
@@ -253,10 +275,11 @@ pub(super) async fn make(
     out_dir: &Path,
     plan: &ChunkedPlan,
     layout: &Layout,
-    last: u64,
+    tail: &Tail,
     threads: Option<u32>,
     budget: &Budget,
 ) -> Result<Option<Cost>> {
+    let last = tail.last;
     let rate = plan.rate()?;
     let at = plan.probe.media_duration().unwrap_or(0.0) * THUMBNAIL_AT;
     let mut stills: Vec<Still> =
@@ -272,36 +295,44 @@ pub(super) async fn make(
     }
     stills.sort_by_key(|s| s.frame());
 
-    // Merge stills nearer each other than a seek costs: a second of frames until two lone
-    // stills have measured what a seek decodes here (the source's keyframe interval).
+    // Stills nearer each other than a seek costs come from one decode: a second of frames
+    // apart until two lone stills have measured what a seek costs here (see [`reach`]).
     let second = (rate.0 as u64).div_ceil(rate.1.max(1) as u64).max(1);
-    let (mut lone_runs, mut lone_decoded) = (0u64, 0u64);
+    let mut lone = Cost {
+        decoded: 0,
+        cpu: Some(0.0),
+    };
+    let mut lone_runs = 0u64;
     let mut cost = Cost {
         decoded: 0,
         cpu: Some(0.0),
     };
     let mut i = 0;
     while i < stills.len() {
-        let reach = if lone_runs >= 2 {
-            (lone_decoded / lone_runs).max(second)
-        } else {
-            second
+        let reach = match lone_runs {
+            0 | 1 => second,
+            n => reach(&lone, n, &tail.cost).max(second),
         };
-        let mut j = i + 1;
-        while j < stills.len() && stills[j].frame() - stills[j - 1].frame() <= reach {
-            j += 1;
+        // Up to BATCH spans in one process (its start costs more than a seek at 720p).
+        let mut spans: Vec<&[Still]> = Vec::with_capacity(BATCH);
+        while i < stills.len() && spans.len() < BATCH {
+            let mut j = i + 1;
+            while j < stills.len() && stills[j].frame() - stills[j - 1].frame() <= reach {
+                j += 1;
+            }
+            spans.push(&stills[i..j]);
+            i = j;
         }
         let Some((decoded, cpu)) =
-            decode_span(input, out_dir, plan, layout, &stills[i..j], threads, budget).await?
+            decode_spans(input, out_dir, plan, layout, &spans, threads, budget).await?
         else {
             return Ok(None);
         };
         cost.add(decoded, cpu);
-        if j - i == 1 {
-            lone_runs += 1;
-            lone_decoded += decoded;
+        if spans.iter().all(|s| s.len() == 1) {
+            lone_runs += spans.len() as u64;
+            lone.add(decoded, cpu);
         }
-        i = j;
     }
 
     // Every planned still came out.
@@ -331,99 +362,138 @@ async fn non_empty(path: &Path) -> bool {
         .unwrap_or(false)
 }
 
-/// One decode from the first of `stills` (sorted by frame) to the last, writing each:
-/// `(decoded frames, CPU seconds)`, or `None` when ffmpeg failed.
-async fn decode_span(
+/// How many frames apart two stills may be and still come from one decode: as many as a seek
+/// of its own costs. A lone still's run (`lone`, over `runs` of them) costs the process's start
+/// (opening the source, probing it) and the frames from the keyframe before it; its CPU over
+/// the CPU one frame costs — from the tail's run (`tail`), which decodes many more frames, less
+/// a lone run — is how many frames of one decode cost as much. Without CPU figures, the frames
+/// a lone run decoded.
+fn reach(lone: &Cost, runs: u64, tail: &Cost) -> u64 {
+    let frames = lone.decoded as f64 / runs as f64;
+    let (Some(lone_cpu), Some(tail_cpu)) = (lone.cpu, tail.cpu) else {
+        return frames as u64;
+    };
+    let lone_cpu = lone_cpu / runs as f64;
+    let per_frame = if tail.decoded as f64 > 2.0 * frames && tail_cpu > lone_cpu {
+        (tail_cpu - lone_cpu) / (tail.decoded as f64 - frames)
+    } else {
+        tail_cpu / tail.decoded.max(1) as f64
+    };
+    if per_frame > 0.0 {
+        (lone_cpu / per_frame).max(frames) as u64
+    } else {
+        frames as u64
+    }
+}
+
+/// One ffmpeg process decoding each of `spans` (each sorted by frame) from its first still to
+/// its last, writing each still: `(decoded frames, CPU seconds)`, or `None` when ffmpeg failed.
+async fn decode_spans(
     input: &Input,
     out_dir: &Path,
     plan: &ChunkedPlan,
     layout: &Layout,
-    stills: &[Still],
+    spans: &[&[Still]],
     threads: Option<u32>,
     budget: &Budget,
 ) -> Result<Option<(u64, Option<f64>)>> {
     let v = plan.video()?;
-    let from = stills[0].frame();
     let tone_map = plan.picture.tone_map(v);
     let tone_map = if tone_map.is_empty() {
         tone_map
     } else {
         tone_map + ","
     };
-    // Frame numbers after the trim (the span's first frame is 0).
-    let pick = |frames: Vec<u64>| {
-        frames
-            .iter()
-            .map(|m| format!("eq(n\\,{})", m - from))
-            .collect::<Vec<_>>()
-            .join("+")
-    };
-    let thumb: Vec<u64> = stills
-        .iter()
-        .filter_map(|s| match s {
-            Still::Thumbnail(m) => Some(*m),
-            Still::Tile(..) => None,
-        })
-        .collect();
-    let tiles: Vec<(u64, usize)> = stills
-        .iter()
-        .filter_map(|s| match s {
-            Still::Tile(m, n) => Some((*m, *n)),
-            Still::Thumbnail(_) => None,
-        })
-        .collect();
-    // A span's tiles are numbered one after another (stills sorted by frame, tiles in tick
-    // order): anything else would misnumber them.
-    if tiles.windows(2).any(|w| w[1].1 != w[0].1 + 1) {
-        return Ok(None);
-    }
-    let mut a = seek_args(input, plan, from, threads);
-    let mut graph = picture_graph(plan, from);
-    let both = !thumb.is_empty() && !tiles.is_empty();
-    if both {
-        graph.push_str(";[v]split=2[vthumb][vtiles]");
-    }
-    let (thumb_in, tiles_in) = if both {
-        ("[vthumb]", "[vtiles]")
-    } else {
-        ("[v]", "[v]")
-    };
     let (tw, th) = thumbnail_size(v);
-    if !thumb.is_empty() {
-        // As the single encode's thumbnail branch: the tone-map, its size, square pixels.
-        graph.push_str(&format!(
-            ";{thumb_in}select='{}',{tone_map}scale={tw}:{th},setsar=1[thumb]",
-            pick(thumb.clone())
-        ));
+    let mut a = head_args(threads);
+    let mut graph = Vec::new();
+    let mut outputs = Args::default();
+    for (k, stills) in spans.iter().enumerate() {
+        let from = stills[0].frame();
+        // Frame numbers after the trim (the span's first frame is 0).
+        let pick = |frames: &[u64]| {
+            frames
+                .iter()
+                .map(|m| format!("eq(n\\,{})", m - from))
+                .collect::<Vec<_>>()
+                .join("+")
+        };
+        let thumb: Vec<u64> = stills
+            .iter()
+            .filter_map(|s| match s {
+                Still::Thumbnail(m) => Some(*m),
+                Still::Tile(..) => None,
+            })
+            .collect();
+        let tiles: Vec<(u64, usize)> = stills
+            .iter()
+            .filter_map(|s| match s {
+                Still::Tile(m, n) => Some((*m, *n)),
+                Still::Thumbnail(_) => None,
+            })
+            .collect();
+        // A span's tiles are numbered one after another (stills sorted by frame, tiles in
+        // tick order): anything else would misnumber them.
+        if tiles.windows(2).any(|w| w[1].1 != w[0].1 + 1) {
+            return Ok(None);
+        }
+        push_input(&mut a, input, plan, from, Some(1));
+        graph.push(picture_graph(plan, k, from));
+        let both = !thumb.is_empty() && !tiles.is_empty();
+        let (thumb_in, tiles_in) = if both {
+            graph.push(format!("[v{k}]split=2[vthumb{k}][vtiles{k}]"));
+            (format!("[vthumb{k}]"), format!("[vtiles{k}]"))
+        } else {
+            (format!("[v{k}]"), format!("[v{k}]"))
+        };
+        // The outputs' options are the single encode's (the same JPEG encoder settings), but
+        // for passing the picked frames through as they are.
+        if !thumb.is_empty() {
+            // As the single encode's thumbnail branch: the tone-map, its size, square pixels.
+            graph.push(format!(
+                "{thumb_in}select='{}',{tone_map}scale={tw}:{th},setsar=1[thumb{k}]",
+                pick(&thumb)
+            ));
+            outputs.push_all([
+                "-map",
+                &format!("[thumb{k}]"),
+                "-frames:v",
+                "1",
+                "-q:v",
+                "3",
+            ]);
+            outputs.push_all(["-fps_mode", "passthrough", "-map_metadata", "-1"]);
+            outputs.push_all(["-f", "image2", "-update", "1"]);
+            outputs.push(crate::probe::file_url(&out_dir.join(THUMBNAIL)));
+        }
+        if !tiles.is_empty() {
+            // As the storyboard branch after its `fps`: the tone-map and the tile scaler.
+            let frames: Vec<u64> = tiles.iter().map(|t| t.0).collect();
+            graph.push(format!(
+                "{tiles_in}select='{}',{tone_map}scale={}:{}[tiles{k}]",
+                pick(&frames),
+                layout.tile_width,
+                layout.tile_height
+            ));
+            let count = tiles.len().to_string();
+            let start = tiles[0].1.to_string();
+            outputs.push_all(["-map", &format!("[tiles{k}]"), "-frames:v", &count]);
+            outputs.push_all([
+                "-q:v",
+                "5",
+                "-fps_mode",
+                "passthrough",
+                "-map_metadata",
+                "-1",
+            ]);
+            outputs.push_all(["-f", "image2", "-start_number", &start]);
+            outputs.push(crate::probe::file_url(
+                &out_dir.join(TILES_DIR).join("%05d.jpg"),
+            ));
+        }
     }
-    if !tiles.is_empty() {
-        // As the storyboard branch after its `fps`: the tone-map and the tile scaler.
-        graph.push_str(&format!(
-            ";{tiles_in}select='{}',{tone_map}scale={}:{}[tiles]",
-            pick(tiles.iter().map(|t| t.0).collect()),
-            layout.tile_width,
-            layout.tile_height
-        ));
-    }
-    a.push_all(["-filter_complex", &graph]);
-    // The outputs' options are the single encode's (the same JPEG encoder settings), but for
-    // passing the picked frames through as they are.
-    if !thumb.is_empty() {
-        a.push_all(["-map", "[thumb]", "-frames:v", "1", "-q:v", "3"]);
-        a.push_all(["-fps_mode", "passthrough", "-map_metadata", "-1"]);
-        a.push_all(["-f", "image2", "-update", "1"]);
-        a.push(crate::probe::file_url(&out_dir.join(THUMBNAIL)));
-    }
-    if !tiles.is_empty() {
-        let count = tiles.len().to_string();
-        let start = tiles[0].1.to_string();
-        a.push_all(["-map", "[tiles]", "-frames:v", &count, "-q:v", "5"]);
-        a.push_all(["-fps_mode", "passthrough", "-map_metadata", "-1"]);
-        a.push_all(["-f", "image2", "-start_number", &start]);
-        a.push(crate::probe::file_url(
-            &out_dir.join(TILES_DIR).join("%05d.jpg"),
-        ));
-    }
+    a.push_all(["-filter_complex", &graph.join(";")]);
+    a.0.extend(outputs.0);
     let finished = process::run_keeping(
         "ffmpeg",
         &a.0,
@@ -435,7 +505,6 @@ async fn decode_span(
     .await?;
     if !finished.success() {
         tracing::warn!(
-            from,
             stderr = %finished.stderr_tail.lines().rev().take(3).collect::<Vec<_>>().join(" | "),
             "a seek for the stills failed"
         );
@@ -503,5 +572,17 @@ mod tests {
         let log = "Input file #0 (file:/x.mp4):\n  Input stream #0:0 (video): 123 packets read (4567 bytes); 120 frames decoded; \n  Input stream #0:1 (audio): 9 packets read (99 bytes); 9 frames decoded (9216 samples); \n  Total: 132 packets (4666 bytes) demuxed\n";
         assert_eq!(decoded_frames(log), 120);
         assert_eq!(decoded_frames("nothing"), 0);
+    }
+
+    #[test]
+    fn a_seek_is_worth_the_frames_it_costs() {
+        let cost = |decoded, cpu| Cost { decoded, cpu };
+        // Two lone runs of 35 frames at 0.1 s each; the tail's 215 frames took 0.28 s: a frame
+        // costs 1 ms, a run 0.1 s — stills up to 100 frames apart come from one decode.
+        assert_eq!(reach(&cost(70, Some(0.2)), 2, &cost(215, Some(0.28))), 100);
+        // Seeks that decode more than they cost in starting up: what they decode.
+        assert_eq!(reach(&cost(400, Some(0.2)), 2, &cost(215, Some(0.28))), 200);
+        // No CPU figures: the frames a seek decodes.
+        assert_eq!(reach(&cost(70, None), 2, &cost(215, Some(0.28))), 35);
     }
 }
