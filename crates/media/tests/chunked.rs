@@ -269,6 +269,171 @@ async fn half_rate_rungs() {
     compare(dir.path(), &src, &single_dir, &single, &c, 12.0);
 }
 
+/// A 3.5-minute 720p source (a storyboard tile every 3 s, a keyframe every half second), read
+/// over HTTP: the rest job decodes only around its stills and the source's last seconds —
+/// ffmpeg's own count of the video frames it decoded is a small part of the source's (here a
+/// seek costs less than decoding the 90 frames between two tiles) — and its thumbnail,
+/// storyboard sprite and audio are still a single job's, byte for byte and packet for packet.
+#[tokio::test]
+async fn the_rest_decodes_only_around_its_stills() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("long.mp4");
+    let seconds = 210;
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        &format!("testsrc2=size=1280x720:rate=30:duration={seconds}"),
+        "-f",
+        "lavfi",
+        "-i",
+        &format!("sine=frequency=440:sample_rate=48000:duration={seconds}"),
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-g",
+        "15",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-ac",
+        "2",
+        src.to_str().unwrap(),
+    ]);
+    let probe = probe::probe(&src, PROBE_TIMEOUT).await.unwrap();
+    let opts = opts(&[(180, 300_000)], LadderMode::Fixed);
+    let single_dir = dir.path().join("single");
+    let single = transcode::video(&src, &single_dir, &probe, &opts, |_| {})
+        .await
+        .unwrap();
+    let plan = chunked::plan(&src, &probe, &opts, &CHUNKS)
+        .await
+        .unwrap()
+        .expect("a chunked plan");
+    let (url, _) = serve(src.clone()).await;
+    let rest_dir = dir.path().join("rest");
+    let rest = chunked::encode_rest(&Input::Url(url), &rest_dir, &plan, &opts, |_| {})
+        .await
+        .unwrap();
+
+    let frames = seconds * 30;
+    let decoded = rest
+        .video_frames_decoded
+        .expect("the rest job decoded the whole video");
+    println!("the rest job decoded {decoded} of the source's {frames} frames");
+    assert!(
+        decoded > 0 && decoded * 4 <= frames,
+        "{decoded} of {frames}"
+    );
+
+    // The single job's stills.
+    let stills = [
+        single.thumbnail.clone(),
+        single.storyboard_image.clone().expect("a storyboard"),
+    ];
+    for f in &stills {
+        assert!(rest.files.contains(f), "{f} not in {:?}", rest.files);
+        assert!(
+            std::fs::read(rest_dir.join(f)).unwrap() == std::fs::read(single_dir.join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+    // The single job's audio: its playlist, its MPD timeline, every packet.
+    assert_eq!(rest.audio.len(), 1);
+    let a = &rest.audio[0];
+    let uri = format!("media_{}.m3u8", a.stream);
+    let (rs, ss) = (rest_dir.join("stream"), single_dir.join("stream"));
+    assert_eq!(
+        std::fs::read_to_string(rs.join(&uri)).unwrap(),
+        std::fs::read_to_string(ss.join(&uri)).unwrap()
+    );
+    let timeline = |mpd: &str| {
+        timelines(mpd)
+            .into_iter()
+            .find(|(id, _)| *id == a.stream.to_string())
+            .unwrap()
+    };
+    assert_eq!(
+        timeline(rest.mpd.as_deref().unwrap()),
+        timeline(&std::fs::read_to_string(ss.join("manifest.mpd")).unwrap())
+    );
+    let (joined, reference) = (dir.path().join("rest.mp4"), dir.path().join("single.mp4"));
+    concat_rendition(&rs, &read_media_playlist(&rs, &uri), &joined);
+    concat_rendition(&ss, &read_media_playlist(&ss, &uri), &reference);
+    assert_eq!(dts(&joined, "a"), dts(&reference, "a"));
+}
+
+/// A video that stops before its probed duration (an upload cut short after its index): its
+/// end does not decode where the probe says, so nothing tells where its last frame is but a
+/// full decode — the rest job decodes all of it, as it did before it learnt to seek, and
+/// still makes its stills. The whole file decodes only its end and stills.
+#[tokio::test]
+async fn a_rest_whose_video_stops_early_decodes_all_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src.mp4");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x180:rate=30:duration=20",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=48000:duration=20",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-movflags",
+        "+faststart",
+        src.to_str().unwrap(),
+    ]);
+    let probe = probe::probe(&src, PROBE_TIMEOUT).await.unwrap();
+    let o = opts(&[(180, 300_000)], LadderMode::Fixed);
+    let plan = chunked::plan(&src, &probe, &o, &CHUNKS)
+        .await
+        .unwrap()
+        .unwrap();
+    let bytes = std::fs::read(&src).unwrap();
+    let cut = dir.path().join("cut.mp4");
+    std::fs::write(&cut, &bytes[..bytes.len() * 12 / 20]).unwrap();
+    let rest = chunked::encode_rest(
+        &Input::from(cut.as_path()),
+        &dir.path().join("cut-rest"),
+        &plan,
+        &o,
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(rest.video_frames_decoded, None, "not a full decode");
+    assert!(rest.storyboard);
+    assert!(
+        rest.files.iter().any(|f| f == "thumbnail.jpg"),
+        "{:?}",
+        rest.files
+    );
+    assert_eq!(rest.audio.len(), 1);
+
+    let whole = chunked::encode_rest(
+        &Input::from(src.as_path()),
+        &dir.path().join("rest"),
+        &plan,
+        &o,
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert!(whole.video_frames_decoded.is_some());
+    assert!(whole.storyboard);
+}
+
 /// Workers spawn these: every future is `Send` (a compile-time check).
 #[allow(dead_code)]
 fn futures_are_send(plan: &chunked::ChunkedPlan, chunks: &[chunked::ChunkOutput]) {
@@ -548,6 +713,12 @@ async fn overhead() {
         "  ffmpeg cpu: chunks {chunk_cpu:.1?}, rest {:.1} s; single encode {:.1} s",
         rest.cpu_seconds.unwrap_or(0.0),
         single.encode.cpu_seconds.unwrap_or(0.0)
+    );
+    println!(
+        "  rest job: video frames decoded {} (None: every frame), of {} in the source",
+        rest.video_frames_decoded
+            .map_or("None".to_string(), |n| n.to_string()),
+        seconds * 30
     );
     println!(
         "  overhead: wall ×{:.3}, cpu ×{:.3}",

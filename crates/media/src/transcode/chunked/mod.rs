@@ -16,10 +16,12 @@
 //!   it chunk-relative and puts the offset in the init segment's edit list, which is why only
 //!   chunk 0's init segments are kept).
 //! * [`encode_rest`] encodes what is not a video rung, once for the whole source: every audio
-//!   track (no AAC priming at chunk borders; a stamp-sized "pacer" video stream makes the dash
-//!   muxer cut the audio segments where a single encode's rungs make it cut them), the text
-//!   tracks, and the thumbnail and storyboard from the same full decode a single encode makes
-//!   them from.
+//!   track (no AAC priming at chunk borders; a stamp-sized "pacer" video stream, made up with
+//!   the picture's frames, makes the dash muxer cut the audio segments where a single encode's
+//!   rungs make it cut them), the text tracks, and the thumbnail and storyboard tiles, each
+//!   decoded where it is (`stills.rs`: the frames a single encode picks, found by arithmetic;
+//!   only the source's last seconds decoded to find its last frame). No full decode, but where
+//!   the end of the video does not decode on its own.
 //! * [`assemble`] writes the HLS media playlists, the master and the MPD from the records alone
 //!   (it needs the init segments, not the media segments); [`provisional`] the `EVENT`
 //!   playlists of a done prefix of chunks.
@@ -35,6 +37,7 @@ mod provisional;
 mod ranges;
 mod records;
 mod rest;
+mod stills;
 mod tfdt;
 
 pub use assemble::{assemble, Assembled};

@@ -58,6 +58,7 @@ pub fn provisional(
             files: Vec::new(),
             wall_seconds: 0.0,
             cpu_seconds: None,
+            video_frames_decoded: None,
         },
     };
     let v = plan.video()?;

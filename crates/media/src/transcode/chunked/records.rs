@@ -80,4 +80,9 @@ pub struct RestOutput {
     pub files: Vec<String>,
     pub wall_seconds: f64,
     pub cpu_seconds: Option<f64>,
+    /// Video frames its ffmpeg runs decoded (ffmpeg's own count): the stills' seeks and the
+    /// end's few seconds. `None` when it decoded the whole video (the end did not decode on
+    /// its own, or a still did not come out of its seek).
+    #[serde(default)]
+    pub video_frames_decoded: Option<u64>,
 }

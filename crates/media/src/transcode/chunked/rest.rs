@@ -1,10 +1,18 @@
-//! The rest job: everything of a chunked video that is not a video rung, for the whole source
-//! in one ffmpeg run: every audio track into the dash muxer (one encode of the whole source:
-//! no AAC priming at chunk borders), the thumbnail and the storyboard tiles from the same
-//! decode (the full decode a single encode makes them from, so they are the same images),
-//! and beside it the subtitles' demux-only run.
+//! The rest job: everything of a chunked video that is not a video rung, for the whole source:
+//! every audio track into the dash muxer in one ffmpeg run (one encode of the whole source: no
+//! AAC priming at chunk borders), beside it the subtitles' demux-only run, and the thumbnail
+//! and storyboard tiles.
+//!
+//! The audio run needs no picture: its pacer (the video stream that makes the dash muxer cut
+//! the audio where a single encode's rungs make it cut it) is made up — a lavfi `color` source
+//! with the picture's frames, from the plan's first to the last one `stills::last_frame` finds
+//! by decoding the source's last seconds. The stills are decoded where they are
+//! (`stills.rs`), a seek each. Where the end of the video does not decode on its own (it
+//! stops before its probed duration) or a still does not come out, the rest job decodes every
+//! frame as before: the pacer from the decoded picture and the stills from the same decode.
 
 use super::mpd::renumber;
+use super::stills::{self, Cost};
 use super::{ChunkedPlan, Input, RestAudio, RestOutput};
 use crate::error::{MediaError, Result};
 use crate::process::{self, Budget};
@@ -40,15 +48,12 @@ pub async fn encode_rest(
     let rungs = plan.rungs.len();
     let duration = plan.probe.media_duration();
     let stream_dir = prepare_out_dir(out_dir).await?;
-    for stale in [THUMBNAIL, STORYBOARD_IMAGE] {
-        match tokio::fs::remove_file(out_dir.join(stale)).await {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
-            _ => {}
-        }
+    match tokio::fs::remove_file(out_dir.join(STORYBOARD_IMAGE)).await {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+        _ => {}
     }
+    clear_stills(out_dir).await?;
     let tiles = out_dir.join(TILES_DIR);
-    let _ = tokio::fs::remove_dir_all(&tiles).await;
-    tokio::fs::create_dir_all(&tiles).await?;
     let budget = Budget::new(opts.timeout, opts.cancel.clone());
     let layout = Layout::new(duration, v.width, v.height);
     let mut planned = plan.audio_tracks();
@@ -56,37 +61,87 @@ pub async fn encode_rest(
     let mut warnings = Vec::new();
     let mut parser = ProgressParser::new(duration, progress);
     let started = std::time::Instant::now();
-    let mut cpu: Option<f64> = Some(0.0);
-    let encode = async {
-        loop {
-            let args = rest_args(input, out_dir, plan, &planned, &layout, opts);
-            let finished = process::run(
-                "ffmpeg",
-                &args,
-                "ffmpeg audio and stills",
-                &budget,
-                |chunk| parser.push(chunk),
-            )
-            .await?;
-            cpu = cpu.zip(finished.cpu_seconds).map(|(a, b)| a + b);
-            if finished.success() {
-                return Ok(());
-            }
-            match tracks::drop_undecodable(&mut planned, &finished.stderr_tail) {
-                Some(warning) => {
-                    warnings.push(warning);
+    let url = input.ffmpeg_url();
+    let threads = opts.threads;
+
+    // The picture's last frame, from its last seconds: the pacer's length, and where the
+    // storyboard's last tiles are.
+    let tail = stills::last_frame(input, plan, threads, &budget).await?;
+    let mut cost = tail.map(|t| t.cost).unwrap_or(Cost {
+        decoded: 0,
+        cpu: Some(0.0),
+    });
+    let mut decoded_all = tail.is_none();
+    let extracted = match tail {
+        Some(tail) => {
+            let pictures = Pictures::Made { last: tail.last };
+            let (encoded, extracted, made) = tokio::join!(
+                encode_audio(
+                    input,
+                    out_dir,
+                    plan,
+                    &mut planned,
+                    &layout,
+                    opts,
+                    pictures,
+                    &budget,
+                    &mut parser,
+                    &mut warnings,
+                ),
+                subtitles::extract_from(&url, out_dir, &text_plan, &budget),
+                stills::make(input, out_dir, plan, &layout, &tail, threads, &budget)
+            );
+            let (audio_cpu, extracted) = (encoded?, extracted?);
+            cost.add(0, audio_cpu);
+            match made? {
+                Some(made) => cost.add(made.decoded, made.cpu),
+                None => {
+                    // Not what the arithmetic said: everything from one full decode, the
+                    // pacer included (its length came from the same arithmetic).
+                    tracing::warn!(
+                        "the stills did not come out of their seeks: decoding all of the video"
+                    );
+                    clear_stills(out_dir).await?;
                     prepare_out_dir(out_dir).await?;
+                    decoded_all = true;
+                    let cpu = encode_audio(
+                        input,
+                        out_dir,
+                        plan,
+                        &mut planned,
+                        &layout,
+                        opts,
+                        Pictures::Decoded,
+                        &budget,
+                        &mut parser,
+                        &mut warnings,
+                    )
+                    .await?;
+                    cost.add(0, cpu);
                 }
-                None => return Err(classify_failure(finished, "a video")),
             }
+            extracted
+        }
+        None => {
+            let (encoded, extracted) = tokio::join!(
+                encode_audio(
+                    input,
+                    out_dir,
+                    plan,
+                    &mut planned,
+                    &layout,
+                    opts,
+                    Pictures::Decoded,
+                    &budget,
+                    &mut parser,
+                    &mut warnings,
+                ),
+                subtitles::extract_from(&url, out_dir, &text_plan, &budget)
+            );
+            cost.add(0, encoded?);
+            extracted?
         }
     };
-    let url = input.ffmpeg_url();
-    let (encoded, extracted) = tokio::join!(
-        encode,
-        subtitles::extract_from(&url, out_dir, &text_plan, &budget)
-    );
-    let (_, extracted) = (encoded?, extracted?);
 
     // The audio streams as a single encode numbers them: after the video rungs.
     let mut audio = Vec::new();
@@ -206,13 +261,83 @@ pub async fn encode_rest(
         storyboard,
         files,
         wall_seconds: started.elapsed().as_secs_f64(),
-        cpu_seconds: cpu,
+        cpu_seconds: cost.cpu,
+        video_frames_decoded: (!decoded_all).then_some(cost.decoded),
     })
 }
 
-/// The rest's ffmpeg command: the decoded picture (through the plan's chain, as a single
-/// encode does) into the thumbnail and storyboard branches; the audio tracks, encoded as a
-/// single encode encodes them, into the dash muxer (none: no dash output).
+/// Removes the thumbnail and the storyboard tiles (an earlier attempt's, or the seeks' before
+/// a full decode makes them again), leaving an empty tiles directory.
+async fn clear_stills(out_dir: &Path) -> Result<()> {
+    match tokio::fs::remove_file(out_dir.join(THUMBNAIL)).await {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+        _ => {}
+    }
+    let tiles = out_dir.join(TILES_DIR);
+    let _ = tokio::fs::remove_dir_all(&tiles).await;
+    tokio::fs::create_dir_all(&tiles).await?;
+    Ok(())
+}
+
+/// Where the rest's pictures come from.
+#[derive(Debug, Clone, Copy)]
+enum Pictures {
+    /// One decode of every frame: the pacer from the decoded picture, the thumbnail and the
+    /// storyboard tiles from the same decode.
+    Decoded,
+    /// None decoded by the audio run: a made-up pacer with the picture's frames up to `last`
+    /// (the stills are made apart, by `stills::make`).
+    Made { last: u64 },
+}
+
+/// Runs the rest's ffmpeg (the audio tracks and their pacer, and with [`Pictures::Decoded`]
+/// the stills), leaving out an audio track that does not decode (and running again without
+/// it). Nothing to run: made pictures and no audio. CPU seconds of its runs.
+#[allow(clippy::too_many_arguments)]
+async fn encode_audio<F: FnMut(Progress) + Send>(
+    input: &Input,
+    out_dir: &Path,
+    plan: &ChunkedPlan,
+    planned: &mut Vec<PlannedTrack>,
+    layout: &Layout,
+    opts: &VideoOptions,
+    pictures: Pictures,
+    budget: &Budget,
+    parser: &mut ProgressParser<F>,
+    warnings: &mut Vec<String>,
+) -> Result<Option<f64>> {
+    let mut cpu = Some(0.0);
+    loop {
+        if planned.is_empty() && matches!(pictures, Pictures::Made { .. }) {
+            return Ok(cpu);
+        }
+        let args = rest_args(input, out_dir, plan, planned, layout, opts, pictures);
+        let finished = process::run(
+            "ffmpeg",
+            &args,
+            "ffmpeg audio and stills",
+            budget,
+            |chunk| parser.push(chunk),
+        )
+        .await?;
+        cpu = cpu.zip(finished.cpu_seconds).map(|(a, b)| a + b);
+        if finished.success() {
+            return Ok(cpu);
+        }
+        match tracks::drop_undecodable(planned, &finished.stderr_tail) {
+            Some(warning) => {
+                warnings.push(warning);
+                prepare_out_dir(out_dir).await?;
+            }
+            None => return Err(classify_failure(finished, "a video")),
+        }
+    }
+}
+
+/// The rest's ffmpeg command: the audio tracks, encoded as a single encode encodes them, with
+/// their pacer into the dash muxer (none: no dash output); with [`Pictures::Decoded`] the
+/// decoded picture (through the plan's chain, as a single encode does) into the pacer and the
+/// thumbnail and storyboard branches, with [`Pictures::Made`] a made-up pacer and no stills.
 fn rest_args(
     input: &Input,
     out_dir: &Path,
@@ -220,6 +345,7 @@ fn rest_args(
     audio: &[PlannedTrack],
     layout: &Layout,
     opts: &VideoOptions,
+    pictures: Pictures,
 ) -> Vec<std::ffi::OsString> {
     let v = plan.probe.video.as_ref();
     let mut a = Args::default();
@@ -233,42 +359,53 @@ fn rest_args(
     }
     a.push("-i");
     a.push(input.ffmpeg_url());
-    if let Some(v) = v {
-        // Only the stills need pictures, and only a few of them: the frames are decided
-        // (deinterlace, constant rate) first, then the stills' branches pick theirs, and only
-        // those are tone-mapped and scaled (the same pixels: the tone-map works frame by
-        // frame). The pacer needs timestamps alone: a stamp made with the cheapest scaler
-        // goes through the same frame-deciding filters.
-        let pacer = !audio.is_empty();
-        let to_rate = with_comma(plan.picture.chain_to_rate());
-        let tone_map = with_comma(plan.picture.tone_map(v));
-        let mut graph = format!("[0:{}]", v.index);
-        if pacer {
-            graph.push_str("split=2[stills][space];[stills]");
+    // At the rate of the slowest rung (the last, smallest one): its packets lead the
+    // interleaving (the same B-frame delay in frames is the longest in time), so its
+    // keyframes are the ones that cut the audio in a single encode.
+    let slowest = plan
+        .rungs
+        .last()
+        .map(|r| plan.picture.rung_filter(r.width.min(r.height)))
+        .unwrap_or_default();
+    match (pictures, v) {
+        (Pictures::Made { last }, _) => {
+            if let (false, Some(rate)) = (audio.is_empty(), plan.picture.rate) {
+                a.push_all([
+                    "-filter_complex",
+                    &made_pacer(rate, plan.first, last, &slowest),
+                ]);
+            }
         }
-        let (tw, th) = thumbnail_size(v);
-        let at = plan.probe.media_duration().unwrap_or(0.0) * THUMBNAIL_AT;
-        // `Layout::filter` (fps=1/interval, then the tile scaler) with the tone-map between.
-        graph.push_str(&format!(
-            "{to_rate}split=2[sthumb][sstory];\
+        (Pictures::Decoded, None) => {}
+        (Pictures::Decoded, Some(v)) => {
+            // Only the stills need pictures, and only a few of them: the frames are decided
+            // (deinterlace, constant rate) first, then the stills' branches pick theirs, and
+            // only those are tone-mapped and scaled (the same pixels: the tone-map works frame
+            // by frame). The pacer needs timestamps alone: a stamp made with the cheapest
+            // scaler goes through the same frame-deciding filters.
+            let pacer = !audio.is_empty();
+            let to_rate = with_comma(plan.picture.chain_to_rate());
+            let tone_map = with_comma(plan.picture.tone_map(v));
+            let mut graph = format!("[0:{}]", v.index);
+            if pacer {
+                graph.push_str("split=2[stills][space];[stills]");
+            }
+            let (tw, th) = thumbnail_size(v);
+            let at = plan.probe.media_duration().unwrap_or(0.0) * THUMBNAIL_AT;
+            // `Layout::filter` (fps=1/interval, then the tile scaler) with the tone-map between.
+            graph.push_str(&format!(
+                "{to_rate}split=2[sthumb][sstory];\
              [sthumb]trim=start={at:.3},trim=end_frame=1,{tone_map}scale={tw}:{th},setsar=1[thumb];\
              [sstory]fps=1/{},{tone_map}scale={}:{}[story]",
-            layout.interval, layout.tile_width, layout.tile_height
-        ));
-        if pacer {
-            // At the rate of the slowest rung (the last, smallest one): its packets lead the
-            // interleaving (the same B-frame delay in frames is the longest in time), so its
-            // keyframes are the ones that cut the audio in a single encode.
-            let slowest = plan
-                .rungs
-                .last()
-                .map(|r| plan.picture.rung_filter(r.width.min(r.height)))
-                .unwrap_or_default();
-            graph.push_str(&format!(
+                layout.interval, layout.tile_width, layout.tile_height
+            ));
+            if pacer {
+                graph.push_str(&format!(
                 ";[space]scale=64:36:flags=fast_bilinear,{to_rate}{slowest}setsar=1,format=yuv420p[pace]"
             ));
+            }
+            a.push_all(["-filter_complex", &graph]);
         }
-        a.push_all(["-filter_complex", &graph]);
     }
     if !audio.is_empty() {
         // The pacer: a stamp-sized video stream with the rungs' frames and keyframes, so that
@@ -316,6 +453,9 @@ fn rest_args(
             &out_dir.join(DASH_MANIFEST),
         ));
     }
+    if let Pictures::Made { .. } = pictures {
+        return a.0;
+    }
     a.push_all(["-map", "[thumb]", "-frames:v", "1", "-q:v", "3"]);
     a.push_all(["-map_metadata", "-1", "-f", "image2", "-update", "1"]);
     a.push(crate::probe::file_url(&out_dir.join(THUMBNAIL)));
@@ -326,6 +466,27 @@ fn rest_args(
         &out_dir.join(TILES_DIR).join("%05d.jpg"),
     ));
     a.0
+}
+
+/// The made-up pacer: a stamp-sized black picture with the picture's frames (pts `first` to
+/// `last` at its constant `rate`, as the frame-deciding filters give them), then the slowest
+/// rung's own rate filter (`slowest`, with its comma). The `color` source ends after frame
+/// `last` with the end-of-stream timestamp the constant-rate filter ends with (the frame after
+/// the last), so a half-rate filter keeps the same last frame.
+fn made_pacer((num, den): (u32, u32), first: u64, last: u64, slowest: &str) -> String {
+    // `color` makes frame k while its time in microseconds (rounded to nearest) is below
+    // its duration: up to `last`'s time plus one.
+    let us =
+        (2 * last as u128 * den as u128 * 1_000_000 + num as u128) / (2 * num.max(1) as u128) + 1;
+    let duration = format!("{}.{:06}", us / 1_000_000, us % 1_000_000);
+    let skip = if first > 0 {
+        format!("trim=start_pts={first},")
+    } else {
+        String::new()
+    };
+    format!(
+        "color=c=black:s=64x36:r={num}/{den}:d={duration},{skip}{slowest}setsar=1,format=yuv420p[pace]"
+    )
 }
 
 /// `filters` followed by a comma, to start a chain with; empty stays empty.
@@ -383,4 +544,23 @@ async fn renumber_files(stream_dir: &Path, map: &[(usize, usize)]) -> Result<()>
         tokio::fs::rename(stream_dir.join(format!("{from}.part")), stream_dir.join(to)).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_made_pacer_ends_on_the_last_frame() {
+        // 30 fps, frames 0..=359: `color` makes frame 359 (11.966667 s) and not 360 (12 s).
+        assert_eq!(
+            made_pacer((30, 1), 0, 359, ""),
+            "color=c=black:s=64x36:r=30/1:d=11.966668,setsar=1,format=yuv420p[pace]"
+        );
+        // 29.97 fps from frame 1, then the half-rate filter of a small rung.
+        assert_eq!(
+            made_pacer((30000, 1001), 1, 899, "fps=15000/1001,"),
+            "color=c=black:s=64x36:r=30000/1001:d=29.996634,trim=start_pts=1,fps=15000/1001,setsar=1,format=yuv420p[pace]"
+        );
+    }
 }

@@ -1,0 +1,588 @@
+//! The rest job's thumbnail and storyboard tiles without decoding the whole source, and the
+//! picture's last frame, which its pacer needs.
+//!
+//! A single encode takes its stills from the constant-rate picture
+//! (`Picture::chain_to_rate`): the thumbnail is its first frame at or after
+//! `THUMBNAIL_AT` of the duration (`trim=start=…`), a storyboard tile the frame
+//! `fps=1/interval` keeps for each tick. Both are arithmetic on the picture's frame numbers
+//! (pts at the constant rate) given its first frame (the plan's) and its last one, which only
+//! the end of the source tells: [`last_frame`] decodes the last seconds the way the last chunk
+//! does. Each still is then decoded where it is ([`make`]): an accurate seek two frames before
+//! it and the `trim` a chunk starts with (`encode.rs`), so it is the single encode's frame,
+//! through the same tone-map, scaler and JPEG encoder — the same bytes. Up to [`BATCH`] seeks
+//! share one ffmpeg process (an input each: the process's start costs as much as decoding a
+//! few dozen 720p frames). Stills closer together than a seek costs (measured on the first
+//! ones, against the tail's decode) come from one contiguous decode, picked by frame number.
+
+use super::frames::frame_time;
+use super::{ChunkedPlan, Input};
+use crate::error::Result;
+use crate::process::{self, Budget};
+use crate::transcode::storyboard::Layout;
+use crate::transcode::video::{thumbnail_size, Args, THUMBNAIL_AT, TILES_DIR};
+use crate::transcode::THUMBNAIL;
+use std::path::Path;
+
+/// How far before the video's probed end [`last_frame`] starts decoding: enough for a
+/// duration the container rounds or overstates a little.
+const TAIL_SECONDS: f64 = 6.0;
+
+/// Decodes (inputs, each seeking to its own span of stills) in one ffmpeg process: each opens
+/// the source and keeps a decoder (single-threaded: a few frames each).
+const BATCH: usize = 8;
+
+/// Enough of a run's stderr for ffmpeg's closing statistics.
+const STATS_TAIL_BYTES: usize = 64 * 1024;
+
+/// What ffmpeg runs cost: video frames decoded (its own count) and CPU seconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(super) struct Cost {
+    pub decoded: u64,
+    pub cpu: Option<f64>,
+}
+
+impl Cost {
+    pub fn add(&mut self, decoded: u64, cpu: Option<f64>) {
+        self.decoded += decoded;
+        self.cpu = self.cpu.zip(cpu).map(|(a, b)| a + b);
+    }
+}
+
+/// The picture's last frame (pts at its constant rate), and what finding it cost.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Tail {
+    pub last: u64,
+    pub cost: Cost,
+}
+
+/// Decodes the source's last [`TAIL_SECONDS`] through the picture's frame-deciding chain and
+/// counts the frames, as the last chunk makes them (the same seek and trim). `None` when that
+/// decode found no frame or failed: the video ends before its probed duration says (or the
+/// end is broken), and only a full decode tells what a single encode makes of it.
+pub(super) async fn last_frame(
+    input: &Input,
+    plan: &ChunkedPlan,
+    threads: Option<u32>,
+    budget: &Budget,
+) -> Result<Option<Tail>> {
+    let v = plan.video()?;
+    let (num, den) = plan.rate()?;
+    let end = match v.duration.filter(|d| d.is_finite() && *d > 0.0) {
+        Some(d) => d.min(plan.duration),
+        None => plan.duration,
+    };
+    let from = ((end - TAIL_SECONDS).max(0.0) * num as f64 / den as f64).floor() as u64;
+    let from = from.max(plan.first);
+    let mut a = head_args(threads);
+    push_input(&mut a, input, plan, from, None);
+    a.push_all(["-filter_complex", &picture_graph(plan, 0, from)]);
+    a.push_all(["-map", "[v0]", "-fps_mode", "passthrough"]);
+    a.push_all(["-c:v", "wrapped_avframe", "-f", "framecrc", "-"]);
+    let mut out = Vec::new();
+    let finished = process::run_keeping(
+        "ffmpeg",
+        &a.0,
+        "ffmpeg last frames",
+        budget,
+        STATS_TAIL_BYTES,
+        |b| out.extend_from_slice(b),
+    )
+    .await?;
+    if !finished.success() {
+        tracing::info!(
+            stderr = %finished.stderr_tail.lines().rev().take(3).collect::<Vec<_>>().join(" | "),
+            "the end of the video did not decode on its own: the rest job decodes all of it"
+        );
+        return Ok(None);
+    }
+    let frames = String::from_utf8_lossy(&out)
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .count() as u64;
+    if frames == 0 {
+        tracing::info!(
+            from,
+            "no frame after {from}: the video ends before its probed duration; the rest job decodes all of it"
+        );
+        return Ok(None);
+    }
+    let mut cost = Cost {
+        decoded: 0,
+        cpu: Some(0.0),
+    };
+    cost.add(decoded_frames(&finished.stderr_tail), finished.cpu_seconds);
+    Ok(Some(Tail {
+        last: from + frames - 1,
+        cost,
+    }))
+}
+
+/// The options every run here starts with; logs at `verbose` for ffmpeg's decoded-frame count.
+fn head_args(threads: Option<u32>) -> Args {
+    let mut a = Args::default();
+    a.push_all(["-hide_banner", "-nostdin", "-y", "-loglevel", "verbose"]);
+    a.push("-nostats");
+    if let Some(t) = threads {
+        a.push_all(["-filter_complex_threads", &t.to_string()]);
+    }
+    a
+}
+
+/// Adds an input whose picture starts exactly on frame `from` once [`picture_graph`] trims
+/// it: an accurate seek two frames early (the constant-rate filter then gives `from` the
+/// source frame a single encode gives it, see `encode.rs`). `decoder_threads`: the decoder's
+/// own threads (default: ffmpeg's choice).
+fn push_input(
+    a: &mut Args,
+    input: &Input,
+    plan: &ChunkedPlan,
+    from: u64,
+    decoder_threads: Option<u32>,
+) {
+    if let Some((option, decoder)) = plan.probe.video.as_ref().and_then(|v| v.decoder()) {
+        a.push_all([option.as_str(), decoder]);
+    }
+    if let Some(t) = decoder_threads {
+        a.push_all(["-threads", &t.to_string()]);
+    }
+    let (num, den) = plan.picture.rate.unwrap_or((1, 1));
+    let seek = if from >= EARLY {
+        frame_time(num, den, from - EARLY)
+    } else {
+        0.0
+    };
+    if seek > 0.0 {
+        a.push_all(["-ss", &format!("{seek:.6}")]);
+    }
+    a.push("-i");
+    a.push(input.ffmpeg_url());
+}
+
+/// Frames a decode starts before the one it wants (see `encode.rs`).
+const EARLY: u64 = 2;
+
+/// The filter graph's chain for input `k` added by [`push_input`]: the picture's frame-deciding
+/// filters and a `trim` of the frames before `from`, as `[v{k}]`.
+fn picture_graph(plan: &ChunkedPlan, k: usize, from: u64) -> String {
+    let to_rate = plan.picture.chain_to_rate();
+    let to_rate = if to_rate.is_empty() {
+        to_rate
+    } else {
+        to_rate + ","
+    };
+    let index = plan.probe.video.as_ref().map(|v| v.index).unwrap_or(0);
+    format!(
+        "[{k}:{index}]{to_rate}trim=start_pts={}[v{k}]",
+        from.min(EARLY)
+    )
+}
+
+/// ffmpeg's own count of the video frames it decoded, from its closing statistics (logged at
+/// `verbose`: "Input stream #0:0 (video): … packets read (… bytes); N frames decoded;").
+pub(super) fn decoded_frames(stderr: &str) -> u64 {
+    stderr
+        .lines()
+        .filter(|l| l.contains("(video):"))
+        .filter_map(|l| {
+            let before = l.split(" frames decoded").next()?;
+            if before.len() == l.len() {
+                return None;
+            }
+            before.rsplit(' ').next()?.trim().parse::<u64>().ok()
+        })
+        .sum()
+}
+
+/// Storyboard tick of picture frame `m` at `num/den` fps: `fps=1/interval` rounds each frame's
+/// time to the nearest tick, halves away from zero (exact integer arithmetic, as ffmpeg's
+/// `av_rescale_q_rnd`).
+fn tick(m: u64, num: u32, den: u32, interval: u32) -> u64 {
+    let (a, b) = (
+        m as u128 * den as u128,
+        num as u128 * interval.max(1) as u128,
+    );
+    ((2 * a + b) / (2 * b)) as u64
+}
+
+/// The last frame whose tick is at most `n` (`2·m·den < (2n+1)·num·interval`): the frame
+/// `fps=1/interval` gives tick `n` when a later one follows.
+fn last_of_tick(n: u64, num: u32, den: u32, interval: u32) -> u64 {
+    let a = (2 * n as u128 + 1) * num as u128 * interval.max(1) as u128;
+    ((a - 1) / (2 * den.max(1) as u128)) as u64
+}
+
+/// The picture frames of the storyboard's tiles, in order, for a picture from frame `first`
+/// to `last` at `num/den` fps: one per tick from the first frame's, up to the tick the end
+/// rounds to (the filter's EOF is the frame after the last), at most `capacity`.
+pub(super) fn tile_frames(
+    first: u64,
+    last: u64,
+    (num, den): (u32, u32),
+    interval: u32,
+    capacity: u32,
+) -> Vec<u64> {
+    let from = tick(first, num, den, interval);
+    let to = tick(last + 1, num, den, interval);
+    (from..to)
+        .take(capacity as usize)
+        .map(|n| last_of_tick(n, num, den, interval).clamp(first, last))
+        .collect()
+}
+
+/// The thumbnail's picture frame: the first at or after `at` seconds as `trim=start=` reads
+/// the single encode's `{at:.3}` (microseconds, rescaled to the frame rate rounding to
+/// nearest); `None` past the last frame (a single encode then takes the first frame).
+pub(super) fn thumbnail_frame(
+    at: f64,
+    first: u64,
+    last: u64,
+    (num, den): (u32, u32),
+) -> Option<u64> {
+    let text = format!("{at:.3}");
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let whole: u128 = whole.parse().ok()?;
+    let fraction: u128 = format!("{fraction:0<6}").get(..6)?.parse().ok()?;
+    let us = whole * 1_000_000 + fraction;
+    let (num, den) = (num as u128, den.max(1) as u128);
+    let start = ((2 * us * num + 1_000_000 * den) / (2 * 1_000_000 * den)) as u64;
+    let m = start.max(first);
+    (m <= last).then_some(m)
+}
+
+/// One still to make: its picture frame and where it goes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Still {
+    Thumbnail(u64),
+    /// The tile's frame and its 1-based file number in the tiles directory.
+    Tile(u64, usize),
+}
+
+impl Still {
+    fn frame(self) -> u64 {
+        match self {
+            Still::Thumbnail(m) | Still::Tile(m, _) => m,
+        }
+    }
+}
+
+/// Makes the thumbnail (`out_dir/thumbnail.jpg`) and the storyboard tiles
+/// (`out_dir/.storyboard-tiles/NNNNN.jpg`) of a picture whose last frame is `tail.last`, as a
+/// single encode makes them, decoding only around each. `None` when a still did not come out
+/// (the caller then decodes everything); the thumbnail is missing only where a single encode
+/// misses it too (its time past the end).
+pub(super) async fn make(
+    input: &Input,
+    out_dir: &Path,
+    plan: &ChunkedPlan,
+    layout: &Layout,
+    tail: &Tail,
+    threads: Option<u32>,
+    budget: &Budget,
+) -> Result<Option<Cost>> {
+    let last = tail.last;
+    let rate = plan.rate()?;
+    let at = plan.probe.media_duration().unwrap_or(0.0) * THUMBNAIL_AT;
+    let mut stills: Vec<Still> =
+        tile_frames(plan.first, last, rate, layout.interval, layout.capacity())
+            .into_iter()
+            .enumerate()
+            .map(|(i, m)| Still::Tile(m, i + 1))
+            .collect();
+    let tiles = stills.len();
+    let thumbnail = thumbnail_frame(at, plan.first, last, rate);
+    if let Some(m) = thumbnail {
+        stills.push(Still::Thumbnail(m));
+    }
+    stills.sort_by_key(|s| s.frame());
+
+    // Stills nearer each other than a seek costs come from one decode: a second of frames
+    // apart until two lone stills have measured what a seek costs here (see [`reach`]).
+    let second = (rate.0 as u64).div_ceil(rate.1.max(1) as u64).max(1);
+    let mut lone = Cost {
+        decoded: 0,
+        cpu: Some(0.0),
+    };
+    let mut lone_runs = 0u64;
+    let mut cost = Cost {
+        decoded: 0,
+        cpu: Some(0.0),
+    };
+    let mut i = 0;
+    while i < stills.len() {
+        let reach = match lone_runs {
+            0 | 1 => second,
+            n => reach(&lone, n, &tail.cost).max(second),
+        };
+        // Up to BATCH spans in one process (its start costs more than a seek at 720p).
+        let mut spans: Vec<&[Still]> = Vec::with_capacity(BATCH);
+        while i < stills.len() && spans.len() < BATCH {
+            let mut j = i + 1;
+            while j < stills.len() && stills[j].frame() - stills[j - 1].frame() <= reach {
+                j += 1;
+            }
+            spans.push(&stills[i..j]);
+            i = j;
+        }
+        let Some((decoded, cpu)) =
+            decode_spans(input, out_dir, plan, layout, &spans, threads, budget).await?
+        else {
+            return Ok(None);
+        };
+        cost.add(decoded, cpu);
+        if spans.iter().all(|s| s.len() == 1) {
+            lone_runs += spans.len() as u64;
+            lone.add(decoded, cpu);
+        }
+    }
+
+    // Every planned still came out.
+    let tiles_dir = out_dir.join(TILES_DIR);
+    for n in 1..=tiles {
+        if !non_empty(&tiles_dir.join(tile_name(n))).await {
+            tracing::warn!(tile = n, "a storyboard tile did not come out of its seek");
+            return Ok(None);
+        }
+    }
+    if thumbnail.is_some() && !non_empty(&out_dir.join(THUMBNAIL)).await {
+        tracing::warn!("the thumbnail did not come out of its seek");
+        return Ok(None);
+    }
+    Ok(Some(cost))
+}
+
+/// `%05d.jpg`, as the single encode's image2 output numbers the tiles.
+fn tile_name(n: usize) -> String {
+    format!("{n:05}.jpg")
+}
+
+async fn non_empty(path: &Path) -> bool {
+    tokio::fs::metadata(path)
+        .await
+        .map(|m| m.len() > 0)
+        .unwrap_or(false)
+}
+
+/// How many frames apart two stills may be and still come from one decode: as many as a seek
+/// of its own costs. A lone still's run (`lone`, over `runs` of them) costs the process's start
+/// (opening the source, probing it) and the frames from the keyframe before it; its CPU over
+/// the CPU one frame costs — from the tail's run (`tail`), which decodes many more frames, less
+/// a lone run — is how many frames of one decode cost as much. Without CPU figures, the frames
+/// a lone run decoded.
+fn reach(lone: &Cost, runs: u64, tail: &Cost) -> u64 {
+    let frames = lone.decoded as f64 / runs as f64;
+    let (Some(lone_cpu), Some(tail_cpu)) = (lone.cpu, tail.cpu) else {
+        return frames as u64;
+    };
+    let lone_cpu = lone_cpu / runs as f64;
+    let per_frame = if tail.decoded as f64 > 2.0 * frames && tail_cpu > lone_cpu {
+        (tail_cpu - lone_cpu) / (tail.decoded as f64 - frames)
+    } else {
+        tail_cpu / tail.decoded.max(1) as f64
+    };
+    if per_frame > 0.0 {
+        (lone_cpu / per_frame).max(frames) as u64
+    } else {
+        frames as u64
+    }
+}
+
+/// One ffmpeg process decoding each of `spans` (each sorted by frame) from its first still to
+/// its last, writing each still: `(decoded frames, CPU seconds)`, or `None` when ffmpeg failed.
+async fn decode_spans(
+    input: &Input,
+    out_dir: &Path,
+    plan: &ChunkedPlan,
+    layout: &Layout,
+    spans: &[&[Still]],
+    threads: Option<u32>,
+    budget: &Budget,
+) -> Result<Option<(u64, Option<f64>)>> {
+    let v = plan.video()?;
+    let tone_map = plan.picture.tone_map(v);
+    let tone_map = if tone_map.is_empty() {
+        tone_map
+    } else {
+        tone_map + ","
+    };
+    let (tw, th) = thumbnail_size(v);
+    let mut a = head_args(threads);
+    let mut graph = Vec::new();
+    let mut outputs = Args::default();
+    for (k, stills) in spans.iter().enumerate() {
+        let from = stills[0].frame();
+        // Frame numbers after the trim (the span's first frame is 0).
+        let pick = |frames: &[u64]| {
+            frames
+                .iter()
+                .map(|m| format!("eq(n\\,{})", m - from))
+                .collect::<Vec<_>>()
+                .join("+")
+        };
+        let thumb: Vec<u64> = stills
+            .iter()
+            .filter_map(|s| match s {
+                Still::Thumbnail(m) => Some(*m),
+                Still::Tile(..) => None,
+            })
+            .collect();
+        let tiles: Vec<(u64, usize)> = stills
+            .iter()
+            .filter_map(|s| match s {
+                Still::Tile(m, n) => Some((*m, *n)),
+                Still::Thumbnail(_) => None,
+            })
+            .collect();
+        // A span's tiles are numbered one after another (stills sorted by frame, tiles in
+        // tick order): anything else would misnumber them.
+        if tiles.windows(2).any(|w| w[1].1 != w[0].1 + 1) {
+            return Ok(None);
+        }
+        push_input(&mut a, input, plan, from, Some(1));
+        graph.push(picture_graph(plan, k, from));
+        let both = !thumb.is_empty() && !tiles.is_empty();
+        let (thumb_in, tiles_in) = if both {
+            graph.push(format!("[v{k}]split=2[vthumb{k}][vtiles{k}]"));
+            (format!("[vthumb{k}]"), format!("[vtiles{k}]"))
+        } else {
+            (format!("[v{k}]"), format!("[v{k}]"))
+        };
+        // The outputs' options are the single encode's (the same JPEG encoder settings), but
+        // for passing the picked frames through as they are.
+        if !thumb.is_empty() {
+            // As the single encode's thumbnail branch: the tone-map, its size, square pixels.
+            graph.push(format!(
+                "{thumb_in}select='{}',{tone_map}scale={tw}:{th},setsar=1[thumb{k}]",
+                pick(&thumb)
+            ));
+            outputs.push_all([
+                "-map",
+                &format!("[thumb{k}]"),
+                "-frames:v",
+                "1",
+                "-q:v",
+                "3",
+            ]);
+            outputs.push_all(["-fps_mode", "passthrough", "-map_metadata", "-1"]);
+            outputs.push_all(["-f", "image2", "-update", "1"]);
+            outputs.push(crate::probe::file_url(&out_dir.join(THUMBNAIL)));
+        }
+        if !tiles.is_empty() {
+            // As the storyboard branch after its `fps`: the tone-map and the tile scaler.
+            let frames: Vec<u64> = tiles.iter().map(|t| t.0).collect();
+            graph.push(format!(
+                "{tiles_in}select='{}',{tone_map}scale={}:{}[tiles{k}]",
+                pick(&frames),
+                layout.tile_width,
+                layout.tile_height
+            ));
+            let count = tiles.len().to_string();
+            let start = tiles[0].1.to_string();
+            outputs.push_all(["-map", &format!("[tiles{k}]"), "-frames:v", &count]);
+            outputs.push_all([
+                "-q:v",
+                "5",
+                "-fps_mode",
+                "passthrough",
+                "-map_metadata",
+                "-1",
+            ]);
+            outputs.push_all(["-f", "image2", "-start_number", &start]);
+            outputs.push(crate::probe::file_url(
+                &out_dir.join(TILES_DIR).join("%05d.jpg"),
+            ));
+        }
+    }
+    a.push_all(["-filter_complex", &graph.join(";")]);
+    a.0.extend(outputs.0);
+    let finished = process::run_keeping(
+        "ffmpeg",
+        &a.0,
+        "ffmpeg stills",
+        budget,
+        STATS_TAIL_BYTES,
+        |_| {},
+    )
+    .await?;
+    if !finished.success() {
+        tracing::warn!(
+            stderr = %finished.stderr_tail.lines().rev().take(3).collect::<Vec<_>>().join(" | "),
+            "a seek for the stills failed"
+        );
+        return Ok(None);
+    }
+    Ok(Some((
+        decoded_frames(&finished.stderr_tail),
+        finished.cpu_seconds,
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_round_to_the_nearest_interval() {
+        // 30 fps, one tile a second: frames 0..=14 are tick 0, 15 (0.5 s) is tick 1.
+        assert_eq!(tick(14, 30, 1, 1), 0);
+        assert_eq!(tick(15, 30, 1, 1), 1);
+        assert_eq!(last_of_tick(0, 30, 1, 1), 14);
+        assert_eq!(last_of_tick(1, 30, 1, 1), 44);
+        // 29.97 fps, 3 s: tick n holds frames up to (n + 0.5)·3 s.
+        for n in 0..200u64 {
+            let m = last_of_tick(n, 30000, 1001, 3);
+            assert!(tick(m, 30000, 1001, 3) <= n);
+            assert!(tick(m + 1, 30000, 1001, 3) > n);
+        }
+    }
+
+    #[test]
+    fn tiles_from_the_first_frame_to_the_end() {
+        // 12 s at 30 fps (frames 0..=359): the end (frame 360) rounds to tick 12: ticks 0..11.
+        let tiles = tile_frames(0, 359, (30, 1), 1, 20);
+        assert_eq!(tiles.len(), 12);
+        assert_eq!(tiles[..3], [14, 44, 74]);
+        assert_eq!(tiles[11], 344);
+        // 12.5 s (frames 0..=374): the end rounds up to tick 13, whose frame is the last.
+        let tiles = tile_frames(0, 374, (30, 1), 1, 20);
+        assert_eq!(tiles.len(), 13);
+        assert_eq!(tiles[12], 374);
+        // At most the sprite's capacity.
+        assert_eq!(tile_frames(0, 100_000, (30, 1), 1, 100).len(), 100);
+        // A video starting a frame late starts on its own first frame's tick.
+        let late = tile_frames(1, 360, (30, 1), 1, 20);
+        assert_eq!(late[0], 14);
+        // Too short for a tile whose tick the end reaches: none.
+        assert!(tile_frames(0, 10, (30, 1), 1, 1).is_empty());
+    }
+
+    #[test]
+    fn the_thumbnail_is_the_first_frame_at_its_time() {
+        // 3.000 s at 30 fps: frame 90.
+        assert_eq!(thumbnail_frame(3.0, 0, 899, (30, 1)), Some(90));
+        // 2.6 s at 29.97: 2.6 × 30000/1001 = 77.92 → 78 (the nearest frame number).
+        assert_eq!(thumbnail_frame(2.6, 0, 899, (30000, 1001)), Some(78));
+        // Written to milliseconds first, as the single encode's option is.
+        assert_eq!(thumbnail_frame(1.23449, 0, 9999, (1000, 1)), Some(1234));
+        assert_eq!(thumbnail_frame(0.0, 2, 899, (30, 1)), Some(2));
+        assert_eq!(thumbnail_frame(40.0, 0, 899, (30, 1)), None);
+    }
+
+    #[test]
+    fn decoded_frames_from_the_closing_statistics() {
+        let log = "Input file #0 (file:/x.mp4):\n  Input stream #0:0 (video): 123 packets read (4567 bytes); 120 frames decoded; \n  Input stream #0:1 (audio): 9 packets read (99 bytes); 9 frames decoded (9216 samples); \n  Total: 132 packets (4666 bytes) demuxed\n";
+        assert_eq!(decoded_frames(log), 120);
+        assert_eq!(decoded_frames("nothing"), 0);
+    }
+
+    #[test]
+    fn a_seek_is_worth_the_frames_it_costs() {
+        let cost = |decoded, cpu| Cost { decoded, cpu };
+        // Two lone runs of 35 frames at 0.1 s each; the tail's 215 frames took 0.28 s: a frame
+        // costs 1 ms, a run 0.1 s — stills up to 100 frames apart come from one decode.
+        assert_eq!(reach(&cost(70, Some(0.2)), 2, &cost(215, Some(0.28))), 100);
+        // Seeks that decode more than they cost in starting up: what they decode.
+        assert_eq!(reach(&cost(400, Some(0.2)), 2, &cost(215, Some(0.28))), 200);
+        // No CPU figures: the frames a seek decodes.
+        assert_eq!(reach(&cost(70, None), 2, &cost(215, Some(0.28))), 35);
+    }
+}
