@@ -14,6 +14,8 @@
 #   run it is compared with, no fixed ladder (the AV1/HEVC table only).
 #   A quick run: bench/quality.sh --seconds 6 --size 854x480
 #   BIN=path/to/mediaserver uses that binary instead of building target/release/mediaserver.
+#   BENCH_LOG_LEVEL: the transcodes' LOG_LEVEL (default warn; their logs go to stderr), e.g.
+#   warn,mediaserver_media::transcode::complexity=debug for the probe's and the AV1 trials' CPU.
 #   --no-codecs: no AV1/HEVC run even when the binary knows VIDEO_CODECS (the H.264 ladders only).
 #   --baseline PATH: also an adaptive run with that binary (e.g. the commit before a change to the
 #   probe), compared per rung with this binary's adaptive run and the fixed ladder.
@@ -149,7 +151,7 @@ for clip in names:
         out = os.path.join(work, f"{clip}-{label}")
         shutil.rmtree(out, ignore_errors=True)
         e = dict(os.environ, DATA_DIR=os.path.join(work, "data"), TRANSCODE_PRESET=args.preset,
-                 DOWNLOAD_RENDITIONS="none", LOG_LEVEL="warn", **env)
+                 DOWNLOAD_RENDITIONS="none", LOG_LEVEL=os.environ.get("BENCH_LOG_LEVEL", "warn"), **env)
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.monotonic()
         binary = args.baseline if label == "baseline" else BIN

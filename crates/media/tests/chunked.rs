@@ -207,10 +207,21 @@ async fn with_hevc_beside_h264() {
 }
 
 /// AV1 beside H.264 in adaptive mode: the AV1 streams take the plan's rung CRFs exactly as a
-/// single job's do (the same bytes, packets and cuts, compared file by file).
+/// single job's do (the same bytes, packets and cuts, compared file by file); the plan carries
+/// the CRFs its one run of AV1 trials chose, which the encode report gives.
 #[tokio::test]
 async fn with_av1_beside_h264() {
-    extra_codec_like_a_single_job("h264,av1", LadderMode::Adaptive, "av01.").await;
+    let c = extra_codec_like_a_single_job("h264,av1", LadderMode::Adaptive, "av01.").await;
+    let plan = serde_json::to_value(&c.plan).unwrap();
+    let av1 = c.output.encode.rungs.iter().find(|r| r.codec == "av1");
+    let reported = av1.and_then(|r| r.crf).map(u64::from);
+    assert_eq!(
+        plan["av1_crfs"]
+            .as_array()
+            .map(|a| a.iter().map(|c| c.as_u64()).collect::<Vec<_>>()),
+        Some(vec![reported]),
+        "{plan}"
+    );
 }
 
 /// A 12 s 320x180 source in two chunks with `codecs` (`VIDEO_CODECS`): the chunked output

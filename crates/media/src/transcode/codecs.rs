@@ -174,6 +174,9 @@ pub(super) struct Extras {
     /// quality targets follow.
     mode: LadderMode,
     crfs: Vec<u32>,
+    /// Each AV1 rung's CRF from the trial encodes (`complexity::av1_crfs`); empty: the fixed
+    /// offset from H.264's ([`rate::av1_rung_rate`]).
+    av1_crfs: Vec<u32>,
 }
 
 /// One output stream of an extra codec.
@@ -208,6 +211,7 @@ impl Extras {
             rungs,
             mode: LadderMode::Fixed,
             crfs: Vec::new(),
+            av1_crfs: Vec::new(),
         };
         (extras, warning)
     }
@@ -221,10 +225,74 @@ impl Extras {
         self
     }
 
-    /// The rate control of rung `r` (index `rung`) in AV1.
-    fn av1_rate(&self, r: &Rung, rung: usize) -> rate::RungRate {
-        let crf = self.crfs.get(rung).copied().unwrap_or_else(|| rate::crf(r));
-        rate::av1_rung_rate(self.mode, r, crf, rung == 0)
+    /// Each AV1 rung's CRF as the trial encodes chose it (`complexity::av1_crfs`), in place of
+    /// the fixed offset from H.264's; the caps stay [`rate::av1_rung_rate`]'s. Empty: the offset.
+    pub fn with_av1_crfs(mut self, crfs: &[u32]) -> Extras {
+        self.av1_crfs = crfs.to_vec();
+        self
+    }
+
+    /// Whether `codec`'s streams are encoded.
+    pub fn has(&self, codec: VideoCodec) -> bool {
+        self.codecs.contains(&codec)
+    }
+
+    /// The ladder mode the rates were set for ([`Extras::with_rates`]).
+    pub fn mode(&self) -> LadderMode {
+        self.mode
+    }
+
+    /// The H.264 CRF of rung `r` (index `rung`): the probe's, else [`rate::crf`]'s default.
+    pub fn h264_crf(&self, r: &Rung, rung: usize) -> u32 {
+        self.crfs.get(rung).copied().unwrap_or_else(|| rate::crf(r))
+    }
+
+    /// The rate control of rung `r` (index `rung`) in AV1: the trials' CRF where there is one.
+    pub fn av1_rate(&self, r: &Rung, rung: usize) -> rate::RungRate {
+        let mut rate = rate::av1_rung_rate(self.mode, r, self.h264_crf(r, rung), rung == 0);
+        if let Some(&crf) = self.av1_crfs.get(rung) {
+            rate.crf = Some(crf);
+        }
+        rate
+    }
+
+    /// The encoder options of rung `r`'s (index `rung`) AV1 stream as output video stream `v`,
+    /// with `gop` frames between keyframes: SVT-AV1 at the rung's preset, [`AV1_PARAMS`], capped
+    /// CRF at `crf` (a trial's) or [`Extras::av1_rate`]'s.
+    pub fn av1_args(
+        &self,
+        v: usize,
+        r: &Rung,
+        rung: usize,
+        gop: u64,
+        crf: Option<u32>,
+    ) -> Vec<String> {
+        let mut a: Vec<String> = Vec::new();
+        let mut push = |key: String, value: String| {
+            a.push(key);
+            a.push(value);
+        };
+        push(format!("-c:v:{v}"), "libsvtav1".into());
+        push(
+            format!("-preset:v:{v}"),
+            av1_preset(self.av1_preset, rung == 0).to_string(),
+        );
+        push(format!("-profile:v:{v}"), "main".into());
+        // Exactly one keyframe interval: SVT-AV1 puts a key frame every `g` frames and nowhere
+        // else (scene detection off in AV1_PARAMS).
+        push(format!("-g:v:{v}"), gop.to_string());
+        push(format!("-svtav1-params:v:{v}"), AV1_PARAMS.into());
+        // Capped CRF (SVT-AV1 takes the cap as its maximum bitrate).
+        let rate = self.av1_rate(r, rung);
+        if let Some(crf) = crf.or(rate.crf) {
+            push(format!("-crf:v:{v}"), crf.to_string());
+        }
+        if let Some(bitrate) = rate.bitrate {
+            push(format!("-b:v:{v}"), bitrate.to_string());
+        }
+        push(format!("-maxrate:v:{v}"), rate.maxrate.to_string());
+        push(format!("-bufsize:v:{v}"), rate.bufsize.to_string());
+        a
     }
 
     /// How many output streams the extra codecs add.
@@ -342,26 +410,10 @@ impl Extras {
             let rung = &rungs[s.rung];
             match s.codec {
                 VideoCodec::Av1 => {
-                    push(format!("-c:v:{v}"), "libsvtav1".into());
-                    push(
-                        format!("-preset:v:{v}"),
-                        av1_preset(self.av1_preset, s.rung == 0).to_string(),
-                    );
-                    push(format!("-profile:v:{v}"), "main".into());
-                    // Exactly one keyframe interval: SVT-AV1 puts a key frame every `g`
-                    // frames and nowhere else (scene detection off in AV1_PARAMS).
-                    push(format!("-g:v:{v}"), gop[s.rung].to_string());
-                    push(format!("-svtav1-params:v:{v}"), AV1_PARAMS.into());
-                    // Capped CRF (SVT-AV1 takes the cap as its maximum bitrate).
-                    let rate = self.av1_rate(rung, s.rung);
-                    if let Some(crf) = rate.crf {
-                        push(format!("-crf:v:{v}"), crf.to_string());
+                    let args = self.av1_args(v, rung, s.rung, gop[s.rung], None);
+                    for pair in args.chunks(2) {
+                        push(pair[0].clone(), pair[1].clone());
                     }
-                    if let Some(bitrate) = rate.bitrate {
-                        push(format!("-b:v:{v}"), bitrate.to_string());
-                    }
-                    push(format!("-maxrate:v:{v}"), rate.maxrate.to_string());
-                    push(format!("-bufsize:v:{v}"), rate.bufsize.to_string());
                     continue;
                 }
                 VideoCodec::Hevc => {
@@ -409,7 +461,7 @@ impl Extras {
 }
 
 /// `-force_key_frames` on every `g`th frame of a stream.
-fn keyframes_every(g: u64) -> String {
+pub(super) fn keyframes_every(g: u64) -> String {
     format!("expr:not(mod(n,{g}))")
 }
 
@@ -663,6 +715,42 @@ mod tests {
         assert_eq!((d.maxrate, d.bufsize, d.gop), (5_000_000, 7_500_000, 60));
         let d = extras.describe(h264, VideoCodec::Av1, &rungs[1], &gops, 1);
         assert_eq!((d.preset.as_str(), d.crf), ("10", Some(26)));
+    }
+
+    /// The trials' CRFs replace the offset's, in the command and the report; the caps stay.
+    #[test]
+    fn av1_takes_the_trials_crfs() {
+        let v = info(30.0);
+        let rungs = ladder::plan(&v, ladder::DEFAULT_LADDER)[..2].to_vec();
+        let picture = Picture::from_probe(&v, None);
+        let opts = CodecOptions {
+            extra: vec![VideoCodec::Av1],
+            ..Default::default()
+        };
+        let (extras, _) = Extras::plan(&opts, &picture, rungs.len());
+        let extras = extras.with_rates(LadderMode::Adaptive, &[25, 23]);
+        let offsets = extras.encoder_args(&rungs, &picture, &v, 2).join(" ");
+        assert!(
+            offsets.contains("-crf:v:2 42 -maxrate:v:2 5000000 "),
+            "{offsets}"
+        );
+        assert!(
+            offsets.contains("-crf:v:3 41 -maxrate:v:3 1820000 "),
+            "{offsets}"
+        );
+        let tried = extras.with_av1_crfs(&[51, 55]);
+        let args = tried.encoder_args(&rungs, &picture, &v, 2).join(" ");
+        assert_eq!(
+            args,
+            offsets
+                .replace("-crf:v:2 42 ", "-crf:v:2 51 ")
+                .replace("-crf:v:3 41 ", "-crf:v:3 55 ")
+        );
+        let gops = gops(&picture, &v, &rungs, 2);
+        let d = tried.describe(RungEncode::default(), VideoCodec::Av1, &rungs[1], &gops, 1);
+        assert_eq!((d.crf, d.maxrate), (Some(55), 1_820_000));
+        // H.264's own CRFs are untouched.
+        assert_eq!(tried.h264_crf(&rungs[1], 1), 23);
     }
 
     #[test]

@@ -190,7 +190,9 @@ const AV1_CRF_OFFSET_SMALL: u32 = 21;
 /// (BENCHMARKS.md), which a player's buffer model does not survive — at [`av1_crf`] of H.264's
 /// quality target, or [`AV1_HARD_CRF`] ([`AV1_TOP_HARD_CRF`] on the top rung) where H.264 has
 /// none; capped at [`AV1_CAP_PERCENT`] ([`AV1_TOP_CAP_PERCENT`] on the top rung) of the ladder
-/// bitrate, with that share of its buffer.
+/// bitrate, with that share of its buffer. With the adaptive ladder the AV1 trials
+/// (`complexity/av1.rs`) replace this CRF per item, from it upwards; it stays where they do not
+/// run (the fixed ladder, a video too short to probe, a failed trial run).
 pub fn av1_rung_rate(mode: LadderMode, rung: &Rung, crf: u32, top: bool) -> RungRate {
     let h264 = rung_rate(mode, rung, crf);
     let percent = if top {

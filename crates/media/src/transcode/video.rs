@@ -134,6 +134,15 @@ pub async fn video(
         ),
     };
     let extras = extras.with_rates(opts.ladder_mode, &crfs);
+    // AV1's CRF per rung from trial encodes on the probe's windows (`complexity/av1.rs`).
+    let source = complexity::Source {
+        input,
+        video: v,
+        picture: &picture,
+        duration: media_duration,
+    };
+    let av1_crfs = complexity::av1_crfs(&source, &rungs, &extras, opts, out_dir, &budget).await?;
+    let extras = extras.with_av1_crfs(&av1_crfs);
     let mut parser = ProgressParser::new(media_duration, progress);
     let started = std::time::Instant::now();
     let mut encode_cpu: Option<f64> = head.as_ref().map_or(Some(0.0), |h| h.cpu_seconds);

@@ -51,7 +51,7 @@ use super::codecs::{self, Extras, VideoCodec};
 use super::command::video_outputs;
 use super::picture::Picture;
 use super::tracks::{self, PlannedTrack};
-use super::{invalid_options, video, VideoOptions};
+use super::{complexity, invalid_options, video, VideoOptions};
 use crate::error::Result;
 use crate::ladder::{self, Rung};
 use crate::probe::{ProbeInfo, VideoInfo};
@@ -122,6 +122,10 @@ pub struct ChunkedPlan {
     rungs: Vec<Rung>,
     /// Adaptive mode: each rung's CRF from the one complexity probe; empty otherwise.
     crfs: Vec<u32>,
+    /// Adaptive mode with AV1: each AV1 rung's CRF from the one run of AV1 trials; empty
+    /// otherwise (the fixed offsets).
+    #[serde(default)]
+    av1_crfs: Vec<u32>,
     segment_seconds: u32,
     keyframe_seconds: u32,
     /// The picture's first frame (its pts at the constant rate: not 0 when the video starts
@@ -185,6 +189,7 @@ impl ChunkedPlan {
         Extras::plan(&opts.codecs, &self.picture, self.rungs.len())
             .0
             .with_rates(opts.ladder_mode, &self.crfs)
+            .with_av1_crfs(&self.av1_crfs)
     }
 
     fn audio_tracks(&self) -> Vec<PlannedTrack> {
@@ -406,6 +411,17 @@ pub async fn plan(
     let (starts, keys) = (bounds.starts, bounds.keys);
     let crfs =
         video::adaptive_crfs(input, v, &picture, Some(duration), &rungs, opts, &budget).await?;
+    let extras = Extras::plan(&opts.codecs, &picture, rungs.len())
+        .0
+        .with_rates(opts.ladder_mode, &crfs);
+    let source = complexity::Source {
+        input,
+        video: v,
+        picture: &picture,
+        duration: Some(duration),
+    };
+    let scratch = std::env::temp_dir();
+    let av1_crfs = complexity::av1_crfs(&source, &rungs, &extras, opts, &scratch, &budget).await?;
     Ok(Some(ChunkedPlan {
         ranges,
         duration,
@@ -413,6 +429,7 @@ pub async fn plan(
         picture,
         rungs,
         crfs,
+        av1_crfs,
         segment_seconds: opts.segment_seconds,
         keyframe_seconds: k,
         first,

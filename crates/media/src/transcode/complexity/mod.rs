@@ -10,10 +10,14 @@
 //! keyframe, or from its exact start where windows would collapse onto one keyframe).
 //! `trials.rs`: the trial encoders' per-frame log, cut into windows, and the worst window.
 //! The windows are decoded once and encoded once per rung, in one ffmpeg run with an encoder
-//! per rung.
+//! per rung. `av1.rs`: with AV1 asked for, each AV1 rung's CRF from trial encodes on the same
+//! windows against the H.264 rung's.
 
+mod av1;
 mod trials;
 mod windows;
+
+pub(super) use av1::{av1_crfs, Source};
 
 use super::picture::Picture;
 use super::video::Args;
@@ -175,25 +179,18 @@ fn frames_per_window(seeks: &[Seek], fps: f64) -> Vec<usize> {
         .collect()
 }
 
-/// The trial run of `rungs`: each window through the picture chain, cut to its frame count, the
-/// windows concatenated, then one branch per rung (its own scaler and x264 at the probe's CRF,
-/// under its cap) into a null output; logged at debug level for x264's per-frame SSIM.
-fn trial_args(
+/// The windows as every trial run reads them: one input per window in `a` (as `seeks` says),
+/// and the graph that puts each through the picture chain from time 0, cuts it to exactly its
+/// frame count and concatenates them (ends after `concat`, unlabelled).
+fn sampled_windows(
+    a: &mut Args,
     input: &Path,
     v: &VideoInfo,
     picture: &Picture,
     seeks: &[Seek],
-    rungs: &[Rung],
-    preset: &str,
-    threads: Option<u32>,
-) -> Vec<std::ffi::OsString> {
+) -> String {
     let fps = picture.fps(v);
     let frames = frames_per_window(seeks, fps);
-    let mut a = Args::default();
-    a.push_all(["-hide_banner", "-nostdin", "-nostats", "-loglevel", "debug"]);
-    if let Some(t) = threads {
-        a.push_all(["-filter_complex_threads", &t.to_string()]);
-    }
     // Two frames more than the window is read, so the cut below always has its frames.
     let margin = if fps.is_finite() && fps > 0.0 {
         2.0 / fps
@@ -232,6 +229,27 @@ fn trial_args(
         graph.push_str(&format!("[w{k}]"));
     }
     graph.push_str(&format!("concat=n={}:v=1:a=0", seeks.len()));
+    graph
+}
+
+/// The trial run of `rungs`: each window through the picture chain, cut to its frame count, the
+/// windows concatenated, then one branch per rung (its own scaler and x264 at the probe's CRF,
+/// under its cap) into a null output; logged at debug level for x264's per-frame SSIM.
+fn trial_args(
+    input: &Path,
+    v: &VideoInfo,
+    picture: &Picture,
+    seeks: &[Seek],
+    rungs: &[Rung],
+    preset: &str,
+    threads: Option<u32>,
+) -> Vec<std::ffi::OsString> {
+    let mut a = Args::default();
+    a.push_all(["-hide_banner", "-nostdin", "-nostats", "-loglevel", "debug"]);
+    if let Some(t) = threads {
+        a.push_all(["-filter_complex_threads", &t.to_string()]);
+    }
+    let mut graph = sampled_windows(&mut a, input, v, picture, seeks);
     graph.push_str(&format!(",split={}", rungs.len()));
     for i in 0..rungs.len() {
         graph.push_str(&format!("[t{i}]"));
