@@ -19,7 +19,9 @@ pub enum PipelineError {
     /// A media step that may work next time (a crashed or timed-out encoder, a bad output).
     #[error(transparent)]
     Media(MediaError),
-    #[error("storage: {0}")]
+    /// The message leaves out the object key a missing or invalid object names (it is an
+    /// internal name; the log's error chain keeps it).
+    #[error("storage: {}", storage_reason(.0))]
     Storage(#[source] StorageError),
     #[error("database: {0}")]
     Database(#[source] DbError),
@@ -74,6 +76,17 @@ impl PipelineError {
     }
 }
 
+/// What a failed item's reason says of a storage error.
+fn storage_reason(e: &StorageError) -> String {
+    match e {
+        StorageError::NotFound(_) => {
+            "a stored file of the item is missing (its original or an output)".to_string()
+        }
+        StorageError::InvalidKey(_) => "an object name was refused by the storage".to_string(),
+        e => e.to_string(),
+    }
+}
+
 impl From<MediaError> for PipelineError {
     fn from(e: MediaError) -> Self {
         match e {
@@ -114,6 +127,16 @@ mod tests {
         assert_eq!(e.to_string(), "storage: storage unavailable: down");
         let e = PipelineError::from(DbError::NotFound);
         assert_eq!(e.to_string(), "database: not found");
+        let e = PipelineError::from(StorageError::NotFound(
+            "media/0193/chunks/split.json".into(),
+        ));
+        assert_eq!(
+            e.to_string(),
+            "storage: a stored file of the item is missing (its original or an output)"
+        );
+        assert!(ErrorChain(&e)
+            .to_string()
+            .ends_with("object not found: media/0193/chunks/split.json"));
         let e = PipelineError::from(std::io::Error::other("disk full"));
         assert_eq!(e.to_string(), "local file: disk full");
         let e = PipelineError::from(MediaError::Unusable("truncated".into()));
