@@ -12,14 +12,17 @@
 # test: run it on a quiet machine.
 #
 # Usage: bench/chunked.sh [--minutes N] [--size WxH] [--fps F] [--chunk-seconds S] [--together]
+#                         [--source FILE]
 #        (defaults: 10 minutes, 1920x1080, 30 fps, 60 s chunks). TRANSCODE_PRESET applies;
 #        --together runs (a) on core 0 and (c) on core 1 at the same time (then (b)): the two
 #        one-core runs see the same machine — both cores busy, as in (b) — and it saves the
 #        length of one run.
+#        --source FILE reuses a source (say, one copied from an earlier run's work directory)
+#        instead of generating one; --minutes/--size/--fps must then describe it.
 #        BIN=path/to/mediaserver picks the binary (default: target/debug, built if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-MINUTES=10 SIZE=1920x1080 FPS=30 CHUNK=60 TOGETHER=0
+MINUTES=10 SIZE=1920x1080 FPS=30 CHUNK=60 TOGETHER=0 SOURCE=
 while [ $# -gt 0 ]; do
   case "$1" in
     --minutes) MINUTES="$2"; shift 2 ;;
@@ -27,7 +30,8 @@ while [ $# -gt 0 ]; do
     --fps) FPS="$2"; shift 2 ;;
     --chunk-seconds) CHUNK="$2"; shift 2 ;;
     --together) TOGETHER=1; shift ;;
-    *) echo "usage: $0 [--minutes N] [--size WxH] [--fps F] [--chunk-seconds S] [--together]" >&2; exit 2 ;;
+    --source) SOURCE="$(realpath "$2")"; shift 2 ;;
+    *) echo "usage: $0 [--minutes N] [--size WxH] [--fps F] [--chunk-seconds S] [--together] [--source FILE]" >&2; exit 2 ;;
   esac
 done
 if [ "$(nproc)" -lt 2 ]; then echo "needs 2 cores (taskset -c 0 and -c 1)" >&2; exit 1; fi
@@ -46,10 +50,15 @@ export LOG_FORMAT=json LOG_LEVEL=info
 
 SECS=$((MINUTES * 60))
 SRC="$WORK/source.mp4"
-echo "generating a ${MINUTES}-minute ${SIZE} ${FPS} fps source…" >&2
-ffmpeg -hide_banner -nostdin -loglevel error -f lavfi -i "testsrc2=size=$SIZE:rate=$FPS:duration=$SECS" \
-  -f lavfi -i "sine=frequency=330:duration=$SECS" -c:v libx264 -preset veryfast -crf 16 \
-  -pix_fmt yuv420p -c:a aac -shortest -movflags +faststart "$SRC"
+if [ -n "$SOURCE" ]; then
+  # A source kept from an earlier run (generating the 10-minute one takes ~8 minutes).
+  ln -s "$SOURCE" "$SRC"
+else
+  echo "generating a ${MINUTES}-minute ${SIZE} ${FPS} fps source…" >&2
+  ffmpeg -hide_banner -nostdin -loglevel error -f lavfi -i "testsrc2=size=$SIZE:rate=$FPS:duration=$SECS" \
+    -f lavfi -i "sine=frequency=330:duration=$SECS" -c:v libx264 -preset veryfast -crf 16 \
+    -pix_fmt yuv420p -c:a aac -shortest -movflags +faststart "$SRC"
+fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }

@@ -376,6 +376,55 @@ async fn the_rest_decodes_only_around_its_stills() {
     assert_eq!(dts(&joined, "a"), dts(&reference, "a"));
 }
 
+/// A long source with x264's default keyframe interval (250 frames, 8.3 s): a batch of seeks
+/// for the stills, each span's chain ending after its last still. Each input used to be
+/// decoded to the end of the file (the picked frames passed through, `-frames:v` never closed
+/// an output that `select` gave nothing more): 107,076 frames decoded for 18,000 in the source.
+#[tokio::test]
+async fn the_stills_seeks_stop_after_their_last_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("long-gop.mp4");
+    let seconds = 600;
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        &format!("testsrc2=size=320x180:rate=30:duration={seconds}"),
+        "-f",
+        "lavfi",
+        "-i",
+        &format!("sine=frequency=440:sample_rate=48000:duration={seconds}"),
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-shortest",
+        src.to_str().unwrap(),
+    ]);
+    let probe = probe::probe(&src, PROBE_TIMEOUT).await.unwrap();
+    let opts = opts(&[(180, 300_000)], LadderMode::Fixed);
+    let plan = chunked::plan(&src, &probe, &opts, &CHUNKS)
+        .await
+        .unwrap()
+        .expect("a chunked plan");
+    let rest_dir = dir.path().join("rest");
+    let rest = chunked::encode_rest(&Input::from(src.as_path()), &rest_dir, &plan, &opts, |_| {})
+        .await
+        .unwrap();
+    let frames = seconds * 30;
+    let decoded = rest
+        .video_frames_decoded
+        .expect("the stills came from seeks, not a full decode");
+    println!("the rest job decoded {decoded} of the source's {frames} frames");
+    // Half a keyframe interval on average before each of the ~100 stills: about 13,500.
+    assert!(decoded < frames, "{decoded} of {frames}");
+    assert!(rest.storyboard);
+}
+
 /// A video that stops before its probed duration (an upload cut short after its index): its
 /// end does not decode where the probe says, so nothing tells where its last frame is but a
 /// full decode — the rest job decodes all of it, as it did before it learnt to seek, and

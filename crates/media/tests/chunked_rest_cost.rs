@@ -23,30 +23,37 @@ async fn rest_cost() {
         .unwrap_or(600);
     let size = std::env::var("CHUNKED_REST_SIZE").unwrap_or_else(|_| "1920x1080".into());
     let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("src.mp4");
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        &format!("testsrc2=size={size}:rate=30:duration={seconds}"),
-        "-f",
-        "lavfi",
-        "-i",
-        &format!("sine=frequency=440:sample_rate=48000:duration={seconds}"),
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-g",
-        "60",
-        "-pix_fmt",
-        "yuv420p",
-        "-c:a",
-        "aac",
-        "-ac",
-        "2",
-        src.to_str().unwrap(),
-    ]);
+    // CHUNKED_REST_SOURCE: an existing file instead (e.g. bench/chunked.sh's, whose keyframes
+    // are x264's default 250 frames apart).
+    let src = match std::env::var("CHUNKED_REST_SOURCE") {
+        Ok(path) => std::path::PathBuf::from(path),
+        Err(_) => dir.path().join("src.mp4"),
+    };
+    if !src.exists() {
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            &format!("testsrc2=size={size}:rate=30:duration={seconds}"),
+            "-f",
+            "lavfi",
+            "-i",
+            &format!("sine=frequency=440:sample_rate=48000:duration={seconds}"),
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-g",
+            "60",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-ac",
+            "2",
+            src.to_str().unwrap(),
+        ]);
+    }
     let probe = probe::probe(&src, Duration::from_secs(60)).await.unwrap();
     let o = VideoOptions {
         preset: "veryfast".into(),
