@@ -377,9 +377,9 @@ async fn the_rest_decodes_only_around_its_stills() {
 }
 
 /// A long source with x264's default keyframe interval (250 frames, 8.3 s): a batch of seeks
-/// for the stills, each span's chain ending after its last still. Each input used to be
-/// decoded to the end of the file (the picked frames passed through, `-frames:v` never closed
-/// an output that `select` gave nothing more): 107,076 frames decoded for 18,000 in the source.
+/// for the stills, each span's chain ending after its last still. Each input of a batch used
+/// to be decoded to the end of the file (`-frames:v` with the picked frames passed through did
+/// not stop it): 107,076 frames decoded for 18,000 in the source.
 #[tokio::test]
 async fn the_stills_seeks_stop_after_their_last_frame() {
     let dir = tempfile::tempdir().unwrap();

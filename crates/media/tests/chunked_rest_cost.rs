@@ -25,9 +25,12 @@ async fn rest_cost() {
     let dir = tempfile::tempdir().unwrap();
     // CHUNKED_REST_SOURCE: an existing file instead (e.g. bench/chunked.sh's, whose keyframes
     // are x264's default 250 frames apart).
-    let src = match std::env::var("CHUNKED_REST_SOURCE") {
-        Ok(path) => std::path::PathBuf::from(path),
-        Err(_) => dir.path().join("src.mp4"),
+    let (src, what) = match std::env::var("CHUNKED_REST_SOURCE") {
+        Ok(path) => (std::path::PathBuf::from(&path), path),
+        Err(_) => (
+            dir.path().join("src.mp4"),
+            format!("{seconds} s {size} 30 fps, {} frames", seconds * 30),
+        ),
     };
     if !src.exists() {
         ffmpeg(&[
@@ -83,11 +86,10 @@ async fn rest_cost() {
     // Read through JSON: the record's fields differ between versions.
     let record = serde_json::to_value(&rest).unwrap();
     println!(
-        "source {seconds} s {size} 30 fps: rest job wall {wall:.1} s, ffmpeg cpu {:.1} s, \
-         video frames decoded {} (null: every one of {})",
+        "source {what}: rest job wall {wall:.1} s, ffmpeg cpu {:.1} s, \
+         video frames decoded {} (null: all of them)",
         rest.cpu_seconds.unwrap_or(0.0),
         record["video_frames_decoded"],
-        seconds * 30
     );
     assert!(rest.storyboard && rest.audio.len() == 1);
 }

@@ -439,11 +439,10 @@ async fn decode_spans(
         }
         push_input(&mut a, input, plan, from, Some(1));
         graph.push(picture_graph(plan, k, from));
-        // The chain ends after its last still. `-frames:v` alone does not end it: with the
-        // picked frames passed through (`-fps_mode passthrough`) ffmpeg closes an output only
-        // when a frame past its count arrives, `select` lets none through, and the input was
-        // decoded to the end of the file (a batch of 10-minute 1080p spans took ~50 s of CPU
-        // instead of ~6).
+        // The chain ends after its last still. `-frames:v` alone did not end it: with the
+        // picked frames passed through (`-fps_mode passthrough`; `vfr` the same) ffmpeg 5.1
+        // went on decoding every input of a batch to the end of the file after its outputs had
+        // their frames (a batch of 10-minute 1080p spans took ~50 s of CPU instead of ~6).
         let through = stills.last().map_or(from, |s| s.frame()) - from + 1;
         graph.push(format!("[v{k}]trim=end_frame={through}[e{k}]"));
         let both = !thumb.is_empty() && !tiles.is_empty();
