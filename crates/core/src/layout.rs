@@ -133,6 +133,11 @@ pub const CHUNK_REST_RECORD: &str = "chunks/rest.json";
 pub fn chunk_record(media_id: &MediaId, index: u32) -> String {
     output_key(media_id, &chunk_record_name(index))
 }
+/// Where a part keeps a working file of its output directory (`rel`, e.g. a storyboard tile
+/// `.storyboard-tiles/00012.jpg`) for the assemble step, relative to the item's outputs.
+pub fn chunk_work_name(rel: &str) -> String {
+    format!("{CHUNKS_DIR}{rel}")
+}
 /// The object key of the rest job's record (`media/{id}/chunks/rest.json`).
 pub fn chunk_rest_record(media_id: &MediaId) -> String {
     output_key(media_id, CHUNK_REST_RECORD)

@@ -43,7 +43,8 @@ pub(super) struct Plan<'a> {
 
 /// What a chunk changes in the command line: it reads one range of the input (accurate seek),
 /// writes exactly that range's frames with the keyframes a single encode forces there, on the
-/// single encode's timeline, and no thumbnail or storyboard (the plan gives no audio).
+/// single encode's timeline, no audio (the plan gives none), no thumbnail, and only the
+/// storyboard tiles that fall in the range.
 pub(super) struct Span {
     /// The input as ffmpeg opens it (a `file:` path or a URL).
     pub input: OsString,
@@ -59,6 +60,9 @@ pub(super) struct Span {
     /// `-force_key_frames:v:N` list (empty: the single encode's own).
     pub frames: Vec<Option<u64>>,
     pub keyframes: Vec<String>,
+    /// The storyboard tiles in the range, when there are any: the branch after the split
+    /// (from `[stiles]`, see `chunked/stills.rs`) and its output's options.
+    pub tiles: Option<(String, Vec<OsString>)>,
 }
 
 /// The whole ffmpeg command line (without the program name).
@@ -101,12 +105,21 @@ pub(super) fn build_args(p: &Plan) -> Vec<OsString> {
         graph.push(',');
     }
     let stills = p.span.is_none();
-    graph.push_str(&format!("split={}", if stills { n + 2 } else { n }));
+    let span_tiles = p.span.and_then(|s| s.tiles.as_ref());
+    let branches = match (stills, span_tiles) {
+        (true, _) => n + 2,
+        (false, Some(_)) => n + 1,
+        (false, None) => n,
+    };
+    graph.push_str(&format!("split={branches}"));
     for i in 0..n {
         graph.push_str(&format!("[s{i}]"));
     }
     if stills {
         graph.push_str("[sthumb][sstory]");
+    }
+    if span_tiles.is_some() {
+        graph.push_str("[stiles]");
     }
     for (i, r) in p.rungs.iter().enumerate() {
         // Small rungs of a 50/60 fps source at half the rate (`Picture::rung_rate`), dropped
@@ -126,6 +139,10 @@ pub(super) fn build_args(p: &Plan) -> Vec<OsString> {
     graph.push_str(&format!(";[sstory]{}[story]", p.layout.filter()));
     if !stills {
         graph.truncate(without_stills);
+    }
+    if let Some((filter, _)) = span_tiles {
+        graph.push(';');
+        graph.push_str(filter);
     }
     a.push_all(["-filter_complex", &graph]);
 
@@ -227,6 +244,9 @@ pub(super) fn build_args(p: &Plan) -> Vec<OsString> {
         &p.out_dir.join(DASH_MANIFEST),
     ));
 
+    if let Some((_, outputs)) = span_tiles {
+        a.0.extend(outputs.iter().cloned());
+    }
     if !stills {
         return a.0;
     }

@@ -222,6 +222,7 @@ pub(super) async fn encode(
         trim: String::new(),
         frames: frames.into_iter().map(Some).collect(),
         keyframes: vec![String::new(); p.rungs.len()],
+        tiles: None,
     };
     let args = build_args(&Plan {
         input: p.input,

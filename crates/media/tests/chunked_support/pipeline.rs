@@ -52,7 +52,15 @@ pub async fn run_chunked(
     let rest = chunked::encode_rest(&rest_input, &rest_dir, &plan, opts, |_| {})
         .await
         .unwrap();
-    assert_eq!(files(&rest_dir), rest.files.iter().cloned().collect());
+    // Its published files and its storyboard tiles (working files, kept for the final step).
+    assert_eq!(
+        files(&rest_dir),
+        rest.files.iter().chain(&rest.tiles).cloned().collect()
+    );
+    let kept = work.join("kept");
+    for f in &rest.tiles {
+        publish(&rest_dir, &kept, f);
+    }
     // Its stills from seeks and its pacer made up, not a decode of every frame (which the
     // comparisons with a single job would pass too).
     let decoded = rest
@@ -76,8 +84,19 @@ pub async fn run_chunked(
             .await
             .unwrap();
         assert_eq!(out.index, range.index);
-        // Only this chunk's files, under their final names.
-        assert_eq!(files(&dir), out.files.iter().cloned().collect());
+        // Only this chunk's files, under their final names, and its storyboard tiles (none
+        // in the last chunk: the rest job's).
+        assert_eq!(
+            files(&dir),
+            out.files.iter().chain(&out.tiles).cloned().collect()
+        );
+        assert_eq!(
+            out.tiles.is_empty(),
+            range.index + 1 == plan.chunks() as u32
+        );
+        for f in &out.tiles {
+            publish(&dir, &kept, f);
+        }
         for f in &out.files {
             if f.contains("/init-") {
                 let bytes = std::fs::read(dir.join(f)).unwrap();
@@ -96,11 +115,16 @@ pub async fn run_chunked(
         }
     }
 
-    // The final step sees the init segments only.
+    // The final step sees the init segments and the parts' storyboard tiles only.
     let final_dir = work.join("final");
     for (name, bytes) in &inits {
         std::fs::create_dir_all(final_dir.join(name).parent().unwrap()).unwrap();
         std::fs::write(final_dir.join(name), bytes).unwrap();
+    }
+    if kept.exists() {
+        for f in files(&kept) {
+            publish(&kept, &final_dir, &f);
+        }
     }
     chunks.reverse(); // any order
     let assembled = chunked::assemble(&final_dir, &plan, &chunks, &rest, opts)

@@ -197,6 +197,7 @@ pub async fn encode_part(
                     .await
                     .map_err(|e| read_over_url(input, e))?;
                 publish::files(store, &out_dir, prefix, &out.files).await?;
+                publish::work_files(store, &out_dir, prefix, &out.tiles).await?;
                 records::put(store, prefix, &layout::chunk_record_name(index), &out).await
             }
             Part::Rest => {
@@ -204,6 +205,7 @@ pub async fn encode_part(
                     .await
                     .map_err(|e| read_over_url(input, e))?;
                 publish::files(store, &out_dir, prefix, &out.files).await?;
+                publish::work_files(store, &out_dir, prefix, &out.tiles).await?;
                 records::put(store, prefix, layout::CHUNK_REST_RECORD, &out).await
             }
             Part::Assemble => Err(PipelineError::Transient(
@@ -232,7 +234,7 @@ fn read_over_url(input: &Input, e: mediaserver_media::MediaError) -> PipelineErr
 }
 
 /// The final step over the plan and records under `prefix`: manifests (only the init segments
-/// are fetched, into `work_dir`), the dropped rungs' files deleted, and what the item records,
+/// and the storyboard tiles are fetched, into `work_dir`), the storyboard sprite, the dropped rungs' files deleted, and what the item records,
 /// its encode report included (quality measured against `original`, see [`report`]).
 pub async fn assemble_at(
     store: &dyn Storage,
@@ -277,6 +279,9 @@ pub async fn assemble_at(
         .filter(|f| is_init_segment(f))
         .collect();
     publish::fetch(store, prefix, &out_dir, inits.into_iter()).await?;
+    // Every part's storyboard tiles, for the sprite.
+    let tiles = chunks.iter().flat_map(|c| &c.tiles).chain(&rest.tiles);
+    publish::fetch_work(store, prefix, &out_dir, tiles).await?;
 
     let opts = process::video_options(settings, cancel.clone(), None);
     let assembled = chunked::assemble(&out_dir, &plan, &chunks, &rest, &opts).await?;

@@ -64,6 +64,52 @@ pub(super) async fn files(
     Ok(())
 }
 
+/// Uploads a part's working files `rels` (relative to `out_dir`, e.g. storyboard tiles) under
+/// the item's chunk files, where the assemble step finds them (and the clean-up removes them).
+pub(super) async fn work_files(
+    store: &dyn Storage,
+    out_dir: &Path,
+    prefix: &str,
+    rels: &[String],
+) -> Result<(), PipelineError> {
+    let mut uploads = Vec::with_capacity(rels.len());
+    for rel in rels {
+        let rel = checked(rel)?;
+        uploads.push((
+            out_dir.join(rel),
+            key(prefix, &layout::chunk_work_name(rel))?,
+        ));
+    }
+    let results: Vec<Result<(), PipelineError>> = futures::stream::iter(uploads)
+        .map(|(path, key)| async move {
+            store.put_file(&key, &path).await?;
+            Ok(())
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    results.into_iter().collect()
+}
+
+/// Downloads the parts' working files `rels` (as [`work_files`] stored them) into `out_dir`.
+pub(super) async fn fetch_work<'a>(
+    store: &dyn Storage,
+    prefix: &str,
+    out_dir: &Path,
+    rels: impl Iterator<Item = &'a String>,
+) -> Result<(), PipelineError> {
+    for rel in rels {
+        let rel = checked(rel)?;
+        get(
+            store,
+            &key(prefix, &layout::chunk_work_name(rel))?,
+            &out_dir.join(rel),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// Downloads `rels` from under `prefix` into `out_dir`.
 pub(super) async fn fetch<'a>(
     store: &dyn Storage,
@@ -73,17 +119,22 @@ pub(super) async fn fetch<'a>(
 ) -> Result<(), PipelineError> {
     for rel in rels {
         let rel = checked(rel)?;
-        let dest = out_dir.join(rel);
-        if let Some(parent) = dest.parent() {
-            tokio::fs::create_dir_all(parent).await?;
-        }
-        let (_, mut stream) = store.get_stream(&key(prefix, rel)?).await?;
-        let mut file = tokio::fs::File::create(&dest).await?;
-        while let Some(chunk) = stream.next().await {
-            file.write_all(&chunk?).await?;
-        }
-        file.flush().await?;
+        get(store, &key(prefix, rel)?, &out_dir.join(rel)).await?;
     }
+    Ok(())
+}
+
+/// Downloads the object `key` into the file `dest`.
+async fn get(store: &dyn Storage, key: &ObjectKey, dest: &Path) -> Result<(), PipelineError> {
+    if let Some(parent) = dest.parent() {
+        tokio::fs::create_dir_all(parent).await?;
+    }
+    let (_, mut stream) = store.get_stream(key).await?;
+    let mut file = tokio::fs::File::create(dest).await?;
+    while let Some(chunk) = stream.next().await {
+        file.write_all(&chunk?).await?;
+    }
+    file.flush().await?;
     Ok(())
 }
 

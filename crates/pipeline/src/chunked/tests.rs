@@ -238,6 +238,7 @@ fn record(index: u32) -> ChunkOutput {
         }],
         mpd: String::new(),
         files: Vec::new(),
+        tiles: Vec::new(),
         wall_seconds: 1.0,
         cpu_seconds: None,
     }

@@ -10,6 +10,7 @@
 use crate::backends::{fresh_postgres_database, JWT};
 use crate::common::{self, TestServer};
 use crate::workers::bin;
+use futures::StreamExt;
 
 use mediaserver_core::{Job, JobKind, JobStatus};
 use serde_json::Value;
@@ -251,9 +252,21 @@ async fn two_workers_encode_chunks_and_one_killed_mid_chunk_loses_only_its_chunk
     let master = s.url(&signed);
     check_continuous(&master).await;
 
-    // The same segments per rung as one job publishes.
+    // The same segments per rung as one job publishes, and the same storyboard sprite: its
+    // tiles came from both workers' chunks and the rest job, pasted together by the assembly.
     let chunked = rung_segments_http(&s, &master).await;
-    let single = single_job_segments(&source).await;
+    let (single, single_sprite) = single_job(&source).await;
+    assert!(item["storyboard_url"].is_string(), "{item}");
+    let key = mediaserver_storage::ObjectKey::new(format!("media/{id}/storyboard.jpg")).unwrap();
+    let (_, mut stream) = s.state.output_store.get_stream(&key).await.unwrap();
+    let mut sprite = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        sprite.extend_from_slice(&chunk.unwrap());
+    }
+    assert!(
+        sprite == single_sprite,
+        "the chunked storyboard differs from the single job's"
+    );
     assert_eq!(
         chunked.keys().collect::<Vec<_>>(),
         single.keys().collect::<Vec<_>>(),
@@ -381,7 +394,7 @@ async fn rung_segments_http(s: &TestServer, master_url: &str) -> BTreeMap<String
 }
 
 /// The same source through `mediaserver transcode` (one job; it never chunks).
-async fn single_job_segments(source: &Path) -> BTreeMap<String, Vec<f64>> {
+async fn single_job(source: &Path) -> (BTreeMap<String, Vec<f64>>, Vec<u8>) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let result = bin()
@@ -399,13 +412,14 @@ async fn single_job_segments(source: &Path) -> BTreeMap<String, Vec<f64>> {
     );
     let stream = out.join("stream");
     let master = std::fs::read_to_string(stream.join("master.m3u8")).unwrap();
-    variants(&master)
+    let segments = variants(&master)
         .into_iter()
         .map(|(resolution, uri)| {
             let playlist = std::fs::read_to_string(stream.join(uri)).unwrap();
             (resolution, extinfs(&playlist))
         })
-        .collect()
+        .collect();
+    (segments, std::fs::read(out.join("storyboard.jpg")).unwrap())
 }
 
 /// `JOB_RUNNER=oci-container-instances` (against the OCI stand-in, whose "containers" run the

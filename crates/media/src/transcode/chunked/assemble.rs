@@ -7,6 +7,7 @@
 
 use super::encode::segment_name;
 use super::mpd::{exact_durations, insert_audio_sets, set_timeline};
+use super::stills::tile_name;
 use super::{video_streams, ChunkOutput, ChunkedPlan, RestOutput};
 use crate::error::{MediaError, Result};
 use crate::transcode::command::rung_encode;
@@ -17,7 +18,7 @@ use crate::transcode::package::{
 use crate::transcode::provenance::EncodeInfo;
 use crate::transcode::storyboard::Layout;
 use crate::transcode::tracks::rendition_of;
-use crate::transcode::video::{video_variant, AudioShare};
+use crate::transcode::video::{video_variant, AudioShare, TILES_DIR};
 use crate::transcode::{
     check_not_truncated, codecs, rate, subtitles, text_track_playlist, text_track_vtt,
     VideoOptions, VideoOutput, DASH_MANIFEST, HLS_MASTER, STORYBOARD_IMAGE, STORYBOARD_VTT,
@@ -32,14 +33,16 @@ pub struct Assembled {
     /// What a single `video()` run of the same source returns.
     pub output: VideoOutput,
     /// Files written by this step (relative to `out_dir`): media playlists, master, MPD, text
-    /// track playlists, storyboard index.
+    /// track playlists, the storyboard's sprite (from the parts' tiles, which must be in
+    /// `out_dir/.storyboard-tiles/`) and index.
     pub written: Vec<String>,
     /// Files of rungs the adaptive ladder dropped (relative paths, already published by the
     /// chunks): to delete.
     pub delete: Vec<String>,
 }
 
-/// `out_dir` holds the init segments (`stream/init-N.m4s`) only. Writes the HLS media
+/// `out_dir` holds the init segments (`stream/init-N.m4s`) and the parts' storyboard tiles
+/// only. Writes the HLS media
 /// playlists, the master and the MPD (measured `BANDWIDTH`/`AVERAGE-BANDWIDTH`, near-duplicate
 /// rungs dropped in adaptive mode, CODECS from the init segments) exactly as a single job's.
 /// `chunks` holds every chunk's record, in any order.
@@ -236,8 +239,22 @@ pub async fn assemble(
     tokio::fs::write(out_dir.join(HLS_MASTER), &master).await?;
     written.push(DASH_MANIFEST.into());
     written.push(HLS_MASTER.into());
-    if rest.storyboard {
-        let layout = Layout::new(plan.probe.media_duration(), v.width, v.height);
+    let layout = Layout::new(plan.probe.media_duration(), v.width, v.height);
+    let storyboard = match rest.tiles_total {
+        Some(total) => sprite(
+            out_dir,
+            &layout,
+            ordered.iter().map(|c| &c.tiles),
+            rest,
+            total,
+        )
+        .await?
+        .then(|| written.push(STORYBOARD_IMAGE.into()))
+        .is_some(),
+        // A rest record from before the chunks made tiles: it made the sprite.
+        None => rest.storyboard,
+    };
+    if storyboard {
         tokio::fs::write(
             out_dir.join(STORYBOARD_VTT),
             layout.vtt(duration, STORYBOARD_IMAGE),
@@ -295,8 +312,8 @@ pub async fn assemble(
         hls_master: HLS_MASTER.into(),
         dash_manifest: DASH_MANIFEST.into(),
         thumbnail: THUMBNAIL.into(),
-        storyboard_vtt: rest.storyboard.then(|| STORYBOARD_VTT.into()),
-        storyboard_image: rest.storyboard.then(|| STORYBOARD_IMAGE.into()),
+        storyboard_vtt: storyboard.then(|| STORYBOARD_VTT.into()),
+        storyboard_image: storyboard.then(|| STORYBOARD_IMAGE.into()),
     };
     Ok(Assembled {
         output,
@@ -327,4 +344,46 @@ pub(super) fn ffmpeg_form(stream: usize, segments: impl Iterator<Item = (u32, f6
     format!(
         "#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-TARGETDURATION:{target}\n#EXT-X-MEDIA-SEQUENCE:1\n#EXT-X-MAP:URI=\"init-{stream}.m4s\"\n{body}"
     )
+}
+
+/// Pastes the storyboard tiles every part made (`chunks`' and the `rest`'s, fetched into
+/// `out_dir/.storyboard-tiles/`) into `out_dir/storyboard.jpg`, as a single encode does; `false`
+/// (no storyboard) when there are none. The tiles must be exactly `1..=total`: a part's tile
+/// missing or twice is an error, not a storyboard with a hole.
+async fn sprite<'a>(
+    out_dir: &Path,
+    layout: &Layout,
+    chunks: impl Iterator<Item = &'a Vec<String>>,
+    rest: &'a RestOutput,
+    total: u32,
+) -> Result<bool> {
+    let mut names: Vec<&String> = chunks.flatten().chain(&rest.tiles).collect();
+    names.sort();
+    names.dedup();
+    let expected: Vec<String> = (1..=total as usize).map(tile_name).collect();
+    if names.len() != expected.len() || names.iter().zip(&expected).any(|(a, b)| *a != b) {
+        return Err(MediaError::bad_output(format!(
+            "the parts made {} of the storyboard's {total} tiles",
+            names.len()
+        )));
+    }
+    if total == 0 {
+        return Ok(false);
+    }
+    let tiles = out_dir.join(TILES_DIR);
+    let image = out_dir.join(STORYBOARD_IMAGE);
+    let placed = {
+        let (layout, tiles, image) = (*layout, tiles.clone(), image.clone());
+        tokio::task::spawn_blocking(move || layout.assemble(&tiles, &image))
+            .await
+            .map_err(|e| MediaError::Io(std::io::Error::other(e)))??
+    };
+    let _ = tokio::fs::remove_dir_all(&tiles).await;
+    if placed < total as usize {
+        return Err(MediaError::bad_output(format!(
+            "{} of the storyboard's {total} tiles could not be read",
+            total as usize - placed
+        )));
+    }
+    Ok(true)
 }

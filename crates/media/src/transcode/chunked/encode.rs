@@ -2,6 +2,7 @@
 
 use super::frames::{frame_time, list_time};
 use super::mpd::{renumber, timelines};
+use super::stills::{chunk_tiles, tile_name, tiles_in};
 use super::tfdt::shift;
 use super::{rung_keys, video_streams, ChunkOutput, ChunkSegment, ChunkStream, ChunkedPlan, Input};
 use crate::error::{MediaError, Result};
@@ -12,6 +13,7 @@ use crate::transcode::command::{build_args, Plan, Span};
 use crate::transcode::package::{media_playlist_name, repair_media_playlist};
 use crate::transcode::storyboard::Layout;
 use crate::transcode::tail;
+use crate::transcode::video::TILES_DIR;
 use crate::transcode::{
     check_not_truncated, classify_failure, mp4, prepare_out_dir, provenance, VideoOptions,
     DASH_MANIFEST, STREAM_DIR,
@@ -20,9 +22,12 @@ use std::path::Path;
 
 /// Encodes chunk `index` of `plan` from `input` into `out_dir/stream/`: this chunk's media
 /// segments under their final names, and for chunk 0 the init segments (a later chunk's own
-/// differ: their edit lists start the track at the chunk's start; they are removed). Nothing
-/// else: the chunk's own playlists and MPD are read and removed. `opts` must be the options the plan was made with (segment
-/// and keyframe durations are checked; codecs, preset and ladder mode are taken from it).
+/// differ: their edit lists start the track at the chunk's start; they are removed), and
+/// (but for the last chunk) the storyboard tiles whose frames are in its range, in
+/// `out_dir/.storyboard-tiles/` (working files for the final step's sprite). Nothing else: the
+/// chunk's own playlists and MPD are read and removed. `opts` must be the options the plan was
+/// made with (segment and keyframe durations are checked; codecs, preset and ladder mode are
+/// taken from it).
 ///
 /// Progressive packaging (`opts.packaging`) is not reported while a chunk runs: its segments
 /// are published as a whole once it is done.
@@ -88,7 +93,7 @@ pub async fn encode_chunk(
     } else {
         frame_time(num, den, first.saturating_sub(EARLY))
     };
-    let span = Span {
+    let mut span = Span {
         input: input.ffmpeg_url(),
         seek: early,
         // A second more than the range: the constant-rate filter needs input to make the
@@ -102,11 +107,33 @@ pub async fn encode_chunk(
         offset: start,
         frames,
         keyframes,
+        tiles: None,
     };
 
     let stream_dir = prepare_out_dir(out_dir).await?;
     let budget = Budget::new(opts.timeout, opts.cancel.clone());
-    let layout = Layout::new(Some(plan.duration), v.width, v.height);
+    // The storyboard's layout as the rest job plans it (over the probed duration).
+    let layout = Layout::new(plan.probe.media_duration(), v.width, v.height);
+    // The storyboard tiles in this range, from the frames this chunk decodes anyway (the
+    // last chunk's are the rest job's: which they are depends on the last frame).
+    let tiles_dir = out_dir.join(TILES_DIR);
+    let _ = tokio::fs::remove_dir_all(&tiles_dir).await;
+    let tiles = match next {
+        Some(next) => tiles_in(
+            plan.first,
+            (first, next),
+            (num, den),
+            layout.interval,
+            layout.capacity(),
+        ),
+        None => Vec::new(),
+    };
+    if !tiles.is_empty() {
+        tokio::fs::create_dir_all(&tiles_dir).await?;
+        let (filter, outputs) =
+            chunk_tiles(&tiles, first, &layout, out_dir, ("[stiles]", "[tiles]"));
+        span.tiles = Some((filter, outputs.0));
+    }
     let args = build_args(&Plan {
         input: Path::new(""),
         out_dir,
@@ -259,9 +286,23 @@ pub async fn encode_chunk(
         .iter()
         .map(|(_, to)| format!("{STREAM_DIR}/{to}"))
         .collect();
+    let mut tile_files = Vec::with_capacity(tiles.len());
+    for &(_, n) in &tiles {
+        let name = tile_name(n);
+        let made = tokio::fs::metadata(out_dir.join(&name))
+            .await
+            .is_ok_and(|m| m.len() > 0);
+        if !made {
+            return Err(MediaError::bad_output(format!(
+                "chunk {index}: storyboard tile {n} did not come out"
+            )));
+        }
+        tile_files.push(name);
+    }
     Ok(ChunkOutput {
         index,
         streams: out_streams,
+        tiles: tile_files,
         mpd: renumber(&mpd, &map)?,
         files,
         wall_seconds,

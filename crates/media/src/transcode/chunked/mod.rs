@@ -14,17 +14,19 @@
 //!   on the single encode's frames, `-output_ts_offset`; segments renamed to their global
 //!   numbers and their `tfdt` moved onto the single encode's timeline (`tfdt.rs`: ffmpeg writes
 //!   it chunk-relative and puts the offset in the init segment's edit list, which is why only
-//!   chunk 0's init segments are kept).
+//!   chunk 0's init segments are kept). Beside the rungs, a branch picks the storyboard tiles
+//!   whose frames are in the range (`stills::tiles_in`): the stills come from the decode the
+//!   chunk makes anyway (all but the last chunk, whose tiles depend on the last frame).
 //! * [`encode_rest`] encodes what is not a video rung, once for the whole source: every audio
 //!   track (no AAC priming at chunk borders; a stamp-sized "pacer" video stream, made up with
 //!   the picture's frames, makes the dash muxer cut the audio segments where a single encode's
-//!   rungs make it cut them), the text tracks, and the thumbnail and storyboard tiles, each
-//!   decoded where it is (`stills.rs`: the frames a single encode picks, found by arithmetic;
-//!   only the source's last seconds decoded to find its last frame). No full decode, but where
-//!   the end of the video does not decode on its own.
+//!   rungs make it cut them), the text tracks, and the thumbnail and the last chunk's
+//!   storyboard tiles, each decoded where it is (`stills.rs`: the frames a single encode picks,
+//!   found by arithmetic; only the source's last seconds decoded to find its last frame). No
+//!   full decode, but where the end of the video does not decode on its own.
 //! * [`assemble`] writes the HLS media playlists, the master and the MPD from the records alone
-//!   (it needs the init segments, not the media segments); [`provisional`] the `EVENT`
-//!   playlists of a done prefix of chunks.
+//!   (it needs the init segments, not the media segments) and pastes every part's tiles into
+//!   the storyboard sprite; [`provisional`] the `EVENT` playlists of a done prefix of chunks.
 //!
 //! What runs as one job instead ([`plan`] answers `None`): no constant frame rate, and the few
 //! cases where no frame starts a chunk in every rung the way a single encode would.

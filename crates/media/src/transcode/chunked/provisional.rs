@@ -55,6 +55,8 @@ pub fn provisional(
             text_tracks: Vec::new(),
             warnings: Vec::new(),
             storyboard: false,
+            tiles: Vec::new(),
+            tiles_total: None,
             files: Vec::new(),
             wall_seconds: 0.0,
             cpu_seconds: None,

@@ -43,6 +43,11 @@ pub struct ChunkOutput {
     pub mpd: String,
     /// Files written, relative to the output directory (`stream/init-0.m4s`, …).
     pub files: Vec<String>,
+    /// Storyboard tiles written (`.storyboard-tiles/00012.jpg`, relative to the output
+    /// directory): working files, not published under these names; the final step makes the
+    /// sprite of every part's.
+    #[serde(default)]
+    pub tiles: Vec<String>,
     pub wall_seconds: f64,
     pub cpu_seconds: Option<f64>,
 }
@@ -74,8 +79,17 @@ pub struct RestOutput {
     pub text_tracks: Vec<TextTrackInfo>,
     /// What was left out of the source and why.
     pub warnings: Vec<String>,
-    /// Whether a storyboard was made (`storyboard.jpg` + `storyboard.vtt`).
+    /// Whether it made the storyboard sprite itself (`storyboard.jpg`, a record from before the
+    /// chunks made tiles; `tiles_total` is then `None`).
     pub storyboard: bool,
+    /// Storyboard tiles written (as [`ChunkOutput::tiles`]): the last chunk's range, or every
+    /// tile when it decoded the whole video.
+    #[serde(default)]
+    pub tiles: Vec<String>,
+    /// How many tiles the storyboard has, the chunks' included (the final step checks it has
+    /// them all); `None` in a record that made the sprite itself.
+    #[serde(default)]
+    pub tiles_total: Option<u32>,
     /// Files written, relative to the output directory.
     pub files: Vec<String>,
     pub wall_seconds: f64,

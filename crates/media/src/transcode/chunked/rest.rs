@@ -1,7 +1,8 @@
 //! The rest job: everything of a chunked video that is not a video rung, for the whole source:
 //! every audio track into the dash muxer in one ffmpeg run (one encode of the whole source: no
-//! AAC priming at chunk borders), beside it the subtitles' demux-only run, and the thumbnail
-//! and storyboard tiles.
+//! AAC priming at chunk borders), beside it the subtitles' demux-only run, the thumbnail, and
+//! the storyboard tiles of the last chunk's range (the chunks before it make theirs from their
+//! own decode; the final step pastes them all into the sprite).
 //!
 //! The audio run needs no picture: its pacer (the video stream that makes the dash muxer cut
 //! the audio where a single encode's rungs make it cut it) is made up — a lavfi `color` source
@@ -33,9 +34,9 @@ use std::path::Path;
 const PACER: usize = 0;
 
 /// Encodes every audio track (output streams numbered after the video rungs, as in a single
-/// encode), converts the text tracks, and makes the thumbnail and the storyboard sprite, into
-/// `out_dir` (`stream/` for the audio and text tracks). The storyboard's WebVTT index and the
-/// text tracks' place in the manifests are the final step's: they need the packaged duration.
+/// encode), converts the text tracks, and makes the thumbnail and the last chunk's storyboard
+/// tiles, into `out_dir` (`stream/` for the audio and text tracks). The storyboard's sprite and
+/// WebVTT index and the text tracks' place in the manifests are the final step's.
 pub async fn encode_rest(
     input: &Input,
     out_dir: &Path,
@@ -72,6 +73,9 @@ pub async fn encode_rest(
         cpu: Some(0.0),
     });
     let mut decoded_all = tail.is_none();
+    // The last chunk's storyboard tiles: the chunks before it make theirs.
+    let from = plan.starts.last().copied().unwrap_or(plan.first);
+    let mut made_tiles = None;
     let extracted = match tail {
         Some(tail) => {
             let pictures = Pictures::Made { last: tail.last };
@@ -89,12 +93,15 @@ pub async fn encode_rest(
                     &mut warnings,
                 ),
                 subtitles::extract_from(&url, out_dir, &text_plan, &budget),
-                stills::make(input, out_dir, plan, &layout, &tail, threads, &budget)
+                stills::make(input, out_dir, plan, &layout, &tail, from, threads, &budget)
             );
             let (audio_cpu, extracted) = (encoded?, extracted?);
             cost.add(0, audio_cpu);
             match made? {
-                Some(made) => cost.add(made.decoded, made.cpu),
+                Some(made) => {
+                    cost.add(made.cost.decoded, made.cost.cpu);
+                    made_tiles = Some((made.tiles, made.total));
+                }
                 None => {
                     // Not what the arithmetic said: everything from one full decode, the
                     // pacer included (its length came from the same arithmetic).
@@ -227,18 +234,24 @@ pub async fn encode_rest(
             }
         }
     }
-    let sprite = out_dir.join(STORYBOARD_IMAGE);
-    let placed = {
-        let (tiles, sprite) = (tiles.clone(), sprite.clone());
-        tokio::task::spawn_blocking(move || layout.assemble(&tiles, &sprite))
-            .await
-            .map_err(|e| MediaError::Io(std::io::Error::other(e)))?
+    // The tiles are working files: the final step makes the sprite of the chunks' and these.
+    let (tiles, tiles_total) = match made_tiles {
+        Some(made) => made,
+        None => {
+            // One decode made every tile, numbered from 1.
+            let mut all = Vec::new();
+            let mut entries = tokio::fs::read_dir(&tiles).await?;
+            while let Some(entry) = entries.next_entry().await? {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.ends_with(".jpg") {
+                    all.push(format!("{TILES_DIR}/{name}"));
+                }
+            }
+            all.sort();
+            let total = all.len() as u32;
+            (all, total)
+        }
     };
-    let _ = tokio::fs::remove_dir_all(&tiles).await;
-    let storyboard = placed? > 0;
-    if !storyboard {
-        let _ = tokio::fs::remove_file(&sprite).await;
-    }
 
     let mut files = Vec::new();
     let mut entries = tokio::fs::read_dir(&stream_dir).await?;
@@ -250,15 +263,14 @@ pub async fn encode_rest(
     }
     files.sort();
     files.push(THUMBNAIL.to_string());
-    if storyboard {
-        files.push(STORYBOARD_IMAGE.to_string());
-    }
     Ok(RestOutput {
         audio,
         mpd,
         text_tracks: text.tracks,
         warnings,
-        storyboard,
+        storyboard: false,
+        tiles,
+        tiles_total: Some(tiles_total),
         files,
         wall_seconds: started.elapsed().as_secs_f64(),
         cpu_seconds: cost.cpu,

@@ -1,5 +1,6 @@
-//! The rest job's thumbnail and storyboard tiles without decoding the whole source, and the
-//! picture's last frame, which its pacer needs.
+//! The rest job's thumbnail and the last chunk's storyboard tiles without decoding the whole
+//! source, the picture's last frame, which its pacer needs, and which tiles the other chunks
+//! pick from their own decode ([`tiles_in`], [`chunk_tiles`]).
 //!
 //! A single encode takes its stills from the constant-rate picture
 //! (`Picture::chain_to_rate`): the thumbnail is its first frame at or after
@@ -229,6 +230,75 @@ pub(super) fn tile_frames(
         .collect()
 }
 
+/// The storyboard tiles whose picture frames lie in `from..to` (a chunk's range, not the last
+/// one: every tile there is [`tile_frames`]'s own whatever the last frame), as (frame, 1-based
+/// number over the whole picture).
+pub(super) fn tiles_in(
+    first: u64,
+    (from, to): (u64, u64),
+    (num, den): (u32, u32),
+    interval: u32,
+    capacity: u32,
+) -> Vec<(u64, usize)> {
+    let mut tiles = Vec::new();
+    for (i, n) in (tick(first, num, den, interval)..)
+        .take(capacity as usize)
+        .enumerate()
+    {
+        let m = last_of_tick(n, num, den, interval).max(first);
+        if m >= to {
+            break;
+        }
+        if m >= from {
+            tiles.push((m, i + 1));
+        }
+    }
+    tiles
+}
+
+/// A chunk's storyboard branch: the filters after its split (`[in]`, frame 0 being picture
+/// frame `from`) that pick `tiles` (from [`tiles_in`]) and scale them as the single encode's
+/// storyboard branch does after its `fps` (the tone-map is in the chain before the split), as
+/// `[out]`; and the output writing them under their numbers in `out_dir/.storyboard-tiles/`.
+pub(super) fn chunk_tiles(
+    tiles: &[(u64, usize)],
+    from: u64,
+    layout: &Layout,
+    out_dir: &Path,
+    (input, output): (&str, &str),
+) -> (String, Args) {
+    let pick = tiles
+        .iter()
+        .map(|(m, _)| format!("eq(n\\,{})", m - from))
+        .collect::<Vec<_>>()
+        .join("+");
+    let filter = format!(
+        "{input}select='{pick}',scale={}:{}{output}",
+        layout.tile_width, layout.tile_height
+    );
+    let mut a = Args::default();
+    a.push_all(["-map", output, "-frames:v", &tiles.len().to_string()]);
+    tile_output(&mut a, tiles.first().map_or(1, |t| t.1), out_dir);
+    (filter, a)
+}
+
+/// The tiles' JPEG output from `start`: the single encode's encoder settings, the picked
+/// frames passed through as they are.
+fn tile_output(a: &mut Args, start: usize, out_dir: &Path) {
+    a.push_all([
+        "-q:v",
+        "5",
+        "-fps_mode",
+        "passthrough",
+        "-map_metadata",
+        "-1",
+    ]);
+    a.push_all(["-f", "image2", "-start_number", &start.to_string()]);
+    a.push(crate::probe::file_url(
+        &out_dir.join(TILES_DIR).join("%05d.jpg"),
+    ));
+}
+
 /// The thumbnail's picture frame: the first at or after `at` seconds as `trim=start=` reads
 /// the single encode's `{at:.3}` (microseconds, rescaled to the frame rate rounding to
 /// nearest); `None` past the last frame (a single encode then takes the first frame).
@@ -265,30 +335,50 @@ impl Still {
     }
 }
 
-/// Makes the thumbnail (`out_dir/thumbnail.jpg`) and the storyboard tiles
-/// (`out_dir/.storyboard-tiles/NNNNN.jpg`) of a picture whose last frame is `tail.last`, as a
-/// single encode makes them, decoding only around each. `None` when a still did not come out
-/// (the caller then decodes everything); the thumbnail is missing only where a single encode
+/// What [`make`] made: its cost, the tiles it wrote (file names relative to `out_dir`) and
+/// how many the storyboard has in all (the chunks make the others).
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Made {
+    pub cost: Cost,
+    pub tiles: Vec<String>,
+    pub total: u32,
+}
+
+/// Makes the thumbnail (`out_dir/thumbnail.jpg`) and the storyboard tiles from picture frame
+/// `from` on (`out_dir/.storyboard-tiles/NNNNN.jpg`: the last chunk's range; the chunks before
+/// it make theirs while they encode) of a picture whose last frame is `tail.last`, as a single
+/// encode makes them, decoding only around each. `None` when a still did not come out (the
+/// caller then decodes everything); the thumbnail is missing only where a single encode
 /// misses it too (its time past the end).
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn make(
     input: &Input,
     out_dir: &Path,
     plan: &ChunkedPlan,
     layout: &Layout,
     tail: &Tail,
+    from: u64,
     threads: Option<u32>,
     budget: &Budget,
-) -> Result<Option<Cost>> {
+) -> Result<Option<Made>> {
     let last = tail.last;
     let rate = plan.rate()?;
     let at = plan.probe.media_duration().unwrap_or(0.0) * THUMBNAIL_AT;
-    let mut stills: Vec<Still> =
-        tile_frames(plan.first, last, rate, layout.interval, layout.capacity())
-            .into_iter()
-            .enumerate()
-            .map(|(i, m)| Still::Tile(m, i + 1))
-            .collect();
-    let tiles = stills.len();
+    let all = tile_frames(plan.first, last, rate, layout.interval, layout.capacity());
+    let total = all.len();
+    let mut stills: Vec<Still> = all
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| Still::Tile(m, i + 1))
+        .filter(|s| s.frame() >= from)
+        .collect();
+    let tiles: Vec<usize> = stills
+        .iter()
+        .filter_map(|s| match s {
+            Still::Tile(_, n) => Some(*n),
+            Still::Thumbnail(_) => None,
+        })
+        .collect();
     let thumbnail = thumbnail_frame(at, plan.first, last, rate);
     if let Some(m) = thumbnail {
         stills.push(Still::Thumbnail(m));
@@ -336,23 +426,30 @@ pub(super) async fn make(
     }
 
     // Every planned still came out.
-    let tiles_dir = out_dir.join(TILES_DIR);
-    for n in 1..=tiles {
-        if !non_empty(&tiles_dir.join(tile_name(n))).await {
+    let mut written = Vec::with_capacity(tiles.len());
+    for n in tiles {
+        let name = tile_name(n);
+        if !non_empty(&out_dir.join(&name)).await {
             tracing::warn!(tile = n, "a storyboard tile did not come out of its seek");
             return Ok(None);
         }
+        written.push(name);
     }
     if thumbnail.is_some() && !non_empty(&out_dir.join(THUMBNAIL)).await {
         tracing::warn!("the thumbnail did not come out of its seek");
         return Ok(None);
     }
-    Ok(Some(cost))
+    Ok(Some(Made {
+        cost,
+        tiles: written,
+        total: total as u32,
+    }))
 }
 
-/// `%05d.jpg`, as the single encode's image2 output numbers the tiles.
-fn tile_name(n: usize) -> String {
-    format!("{n:05}.jpg")
+/// Tile `n`'s file relative to the output directory: `.storyboard-tiles/%05d.jpg`, as the
+/// single encode's image2 output numbers them.
+pub(super) fn tile_name(n: usize) -> String {
+    format!("{TILES_DIR}/{n:05}.jpg")
 }
 
 async fn non_empty(path: &Path) -> bool {
@@ -482,20 +579,8 @@ async fn decode_spans(
                 layout.tile_height
             ));
             let count = tiles.len().to_string();
-            let start = tiles[0].1.to_string();
             outputs.push_all(["-map", &format!("[tiles{k}]"), "-frames:v", &count]);
-            outputs.push_all([
-                "-q:v",
-                "5",
-                "-fps_mode",
-                "passthrough",
-                "-map_metadata",
-                "-1",
-            ]);
-            outputs.push_all(["-f", "image2", "-start_number", &start]);
-            outputs.push(crate::probe::file_url(
-                &out_dir.join(TILES_DIR).join("%05d.jpg"),
-            ));
+            tile_output(&mut outputs, tiles[0].1, out_dir);
         }
     }
     a.push_all(["-filter_complex", &graph.join(";")]);
