@@ -181,14 +181,16 @@ for k in ("whole", "chunk", "rest", "assemble"):
     if v: print(f"(b) {k:8s} jobs: {len(v):3d}, wall s mean {sum(v)/len(v):7.1f}, max {max(v):7.1f}")
 if not took.get("chunk") or not took.get("rest"):
     print("no per-part times found in the worker logs; no projection"); sys.exit()
-# Projection: 60 minutes = 3600/chunk chunks of the measured mean; the split and the rest scale
-# with the duration, the assemble step does not; parts claimed in queue order (chunk 0, rest,
-# chunk 1…) by W workers, each taking the next part when free.
+# Projection: 60 minutes = 3600/chunk chunks of the measured mean; the split, the rest and the
+# assemble step scale with the duration (the original's copy, the audio encode, the downloads'
+# remux grow with it; the probe, the last chunk's stills and the quality samples do not, so this
+# overstates them); parts claimed in queue order (chunk 0, rest, chunk 1…) by W workers, each
+# taking the next part when free.
 scale = 60.0 / minutes
 t_chunk = sum(took["chunk"]) / len(took["chunk"])
 t_rest = took["rest"][0] * scale
 t_split = took.get("whole", [0])[0] * scale
-t_asm = took.get("assemble", [0])[0]
+t_asm = took.get("assemble", [0])[0] * scale
 n = math.ceil(3600 / chunk)
 print(f"\nprojection (not measured) for a 60-minute source: {n} chunks of {t_chunk:.1f} s, rest {t_rest:.1f} s,"
       f" split {t_split:.1f} s, assemble {t_asm:.1f} s")

@@ -390,50 +390,6 @@ async fn the_rest_decodes_only_around_its_stills() {
     assert_eq!(dts(&joined, "a"), dts(&reference, "a"));
 }
 
-/// A long source with x264's default keyframe interval (250 frames, 8.3 s) in two 5-minute
-/// chunks: a batch of seeks for the stills of the last one, each span's chain ending after its
-/// last still. Each input of a batch used to be decoded to the end of the file (`-frames:v`
-/// with the picked frames passed through did not stop it): about 107,000 frames decoded for
-/// 18,000 in the source when the rest job made every still, over 30,000 for the last half's.
-#[tokio::test]
-async fn the_stills_seeks_stop_after_their_last_frame() {
-    let dir = tempfile::tempdir().unwrap();
-    let seconds = 600;
-    // x264's default keyframe interval.
-    let src = make_video(
-        dir.path(),
-        "long-gop.mp4",
-        320,
-        180,
-        30,
-        seconds as f64,
-        true,
-    );
-    let probe = probe::probe(&src, PROBE_TIMEOUT).await.unwrap();
-    let opts = opts(&[(180, 300_000)], LadderMode::Fixed);
-    let halves = ChunkSettings {
-        chunk_seconds: 300,
-        min_seconds: 10,
-    };
-    let plan = chunked::plan(&src, &probe, &opts, &halves)
-        .await
-        .unwrap()
-        .expect("a chunked plan");
-    assert_eq!(plan.chunks(), 2);
-    let rest_dir = dir.path().join("rest");
-    let rest = chunked::encode_rest(&Input::from(src.as_path()), &rest_dir, &plan, &opts, |_| {})
-        .await
-        .unwrap();
-    let frames = seconds * 30;
-    let decoded = rest
-        .video_frames_decoded
-        .expect("the stills came from seeks, not a full decode");
-    println!("the rest job decoded {decoded} of the source's {frames} frames");
-    // Half a keyframe interval on average before each of the ~50 stills: about 6,700.
-    assert!(decoded < frames / 2, "{decoded} of {frames}");
-    assert!(rest.tiles.len() > 40, "{:?}", rest.tiles);
-}
-
 /// A video that stops before its probed duration (an upload cut short after its index): its
 /// end does not decode where the probe says, so nothing tells where its last frame is but a
 /// full decode — the rest job decodes all of it, as it did before it learnt to seek, and

@@ -50,18 +50,25 @@ pub(super) async fn files(
         phases[publish_phase(rel)].push((out_dir.join(rel), key(prefix, rel)?));
     }
     for phase in phases {
-        // A few uploads at a time: segments are small and many.
-        let results: Vec<Result<(), PipelineError>> = futures::stream::iter(phase)
-            .map(|(path, key)| async move {
-                store.put_file(&key, &path).await?;
-                Ok(())
-            })
-            .buffer_unordered(8)
-            .collect()
-            .await;
-        results.into_iter().collect::<Result<(), _>>()?;
+        upload(store, phase).await?;
     }
     Ok(())
+}
+
+/// Uploads each file to its key, a few at a time (segments and tiles are small and many).
+async fn upload(
+    store: &dyn Storage,
+    uploads: Vec<(std::path::PathBuf, ObjectKey)>,
+) -> Result<(), PipelineError> {
+    let results: Vec<Result<(), PipelineError>> = futures::stream::iter(uploads)
+        .map(|(path, key)| async move {
+            store.put_file(&key, &path).await?;
+            Ok(())
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    results.into_iter().collect()
 }
 
 /// Uploads a part's working files `rels` (relative to `out_dir`, e.g. storyboard tiles) under
@@ -80,15 +87,7 @@ pub(super) async fn work_files(
             key(prefix, &layout::chunk_work_name(rel))?,
         ));
     }
-    let results: Vec<Result<(), PipelineError>> = futures::stream::iter(uploads)
-        .map(|(path, key)| async move {
-            store.put_file(&key, &path).await?;
-            Ok(())
-        })
-        .buffer_unordered(8)
-        .collect()
-        .await;
-    results.into_iter().collect()
+    upload(store, uploads).await
 }
 
 /// Downloads the parts' working files `rels` (as [`work_files`] stored them) into `out_dir`.

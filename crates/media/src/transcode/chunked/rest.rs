@@ -57,10 +57,18 @@ pub async fn encode_rest(
     let tiles = out_dir.join(TILES_DIR);
     let budget = Budget::new(opts.timeout, opts.cancel.clone());
     let layout = Layout::new(duration, v.width, v.height);
-    let mut planned = plan.audio_tracks();
     let text_plan = subtitles::plan(&plan.probe);
-    let mut warnings = Vec::new();
-    let mut parser = ProgressParser::new(duration, progress);
+    let mut run = AudioRun {
+        input,
+        out_dir,
+        plan,
+        layout: &layout,
+        opts,
+        budget: &budget,
+        planned: plan.audio_tracks(),
+        parser: ProgressParser::new(duration, progress),
+        warnings: Vec::new(),
+    };
     let started = std::time::Instant::now();
     let url = input.ffmpeg_url();
     let threads = opts.threads;
@@ -80,18 +88,7 @@ pub async fn encode_rest(
         Some(tail) => {
             let pictures = Pictures::Made { last: tail.last };
             let (encoded, extracted, made) = tokio::join!(
-                encode_audio(
-                    input,
-                    out_dir,
-                    plan,
-                    &mut planned,
-                    &layout,
-                    opts,
-                    pictures,
-                    &budget,
-                    &mut parser,
-                    &mut warnings,
-                ),
+                run.encode(pictures),
                 subtitles::extract_from(&url, out_dir, &text_plan, &budget),
                 stills::make(input, out_dir, plan, &layout, &tail, from, threads, &budget)
             );
@@ -111,19 +108,7 @@ pub async fn encode_rest(
                     clear_stills(out_dir).await?;
                     prepare_out_dir(out_dir).await?;
                     decoded_all = true;
-                    let cpu = encode_audio(
-                        input,
-                        out_dir,
-                        plan,
-                        &mut planned,
-                        &layout,
-                        opts,
-                        Pictures::Decoded,
-                        &budget,
-                        &mut parser,
-                        &mut warnings,
-                    )
-                    .await?;
+                    let cpu = run.encode(Pictures::Decoded).await?;
                     cost.add(0, cpu);
                 }
             }
@@ -131,18 +116,7 @@ pub async fn encode_rest(
         }
         None => {
             let (encoded, extracted) = tokio::join!(
-                encode_audio(
-                    input,
-                    out_dir,
-                    plan,
-                    &mut planned,
-                    &layout,
-                    opts,
-                    Pictures::Decoded,
-                    &budget,
-                    &mut parser,
-                    &mut warnings,
-                ),
+                run.encode(Pictures::Decoded),
                 subtitles::extract_from(&url, out_dir, &text_plan, &budget)
             );
             cost.add(0, encoded?);
@@ -150,6 +124,11 @@ pub async fn encode_rest(
         }
     };
 
+    let AudioRun {
+        planned,
+        mut warnings,
+        ..
+    } = run;
     // The audio streams as a single encode numbers them: after the video rungs.
     let mut audio = Vec::new();
     let mut mpd = None;
@@ -302,46 +281,60 @@ enum Pictures {
     Made { last: u64 },
 }
 
-/// Runs the rest's ffmpeg (the audio tracks and their pacer, and with [`Pictures::Decoded`]
-/// the stills), leaving out an audio track that does not decode (and running again without
-/// it). Nothing to run: made pictures and no audio. CPU seconds of its runs.
-#[allow(clippy::too_many_arguments)]
-async fn encode_audio<F: FnMut(Progress) + Send>(
-    input: &Input,
-    out_dir: &Path,
-    plan: &ChunkedPlan,
-    planned: &mut Vec<PlannedTrack>,
-    layout: &Layout,
-    opts: &VideoOptions,
-    pictures: Pictures,
-    budget: &Budget,
-    parser: &mut ProgressParser<F>,
-    warnings: &mut Vec<String>,
-) -> Result<Option<f64>> {
-    let mut cpu = Some(0.0);
-    loop {
-        if planned.is_empty() && matches!(pictures, Pictures::Made { .. }) {
-            return Ok(cpu);
-        }
-        let args = rest_args(input, out_dir, plan, planned, layout, opts, pictures);
-        let finished = process::run(
-            "ffmpeg",
-            &args,
-            "ffmpeg audio and stills",
-            budget,
-            |chunk| parser.push(chunk),
-        )
-        .await?;
-        cpu = cpu.zip(finished.cpu_seconds).map(|(a, b)| a + b);
-        if finished.success() {
-            return Ok(cpu);
-        }
-        match tracks::drop_undecodable(planned, &finished.stderr_tail) {
-            Some(warning) => {
-                warnings.push(warning);
-                prepare_out_dir(out_dir).await?;
+/// The rest's audio run: what every attempt of it needs, and what it keeps between them (the
+/// tracks left after one that does not decode, the progress, the warnings).
+struct AudioRun<'a, F: FnMut(Progress)> {
+    input: &'a Input,
+    out_dir: &'a Path,
+    plan: &'a ChunkedPlan,
+    layout: &'a Layout,
+    opts: &'a VideoOptions,
+    budget: &'a Budget,
+    planned: Vec<PlannedTrack>,
+    parser: ProgressParser<F>,
+    warnings: Vec<String>,
+}
+
+impl<F: FnMut(Progress) + Send> AudioRun<'_, F> {
+    /// Runs the rest's ffmpeg (the audio tracks and their pacer, and with
+    /// [`Pictures::Decoded`] the stills), leaving out an audio track that does not decode (and
+    /// running again without it). Nothing to run: made pictures and no audio. CPU seconds of
+    /// its runs.
+    async fn encode(&mut self, pictures: Pictures) -> Result<Option<f64>> {
+        let mut cpu = Some(0.0);
+        loop {
+            if self.planned.is_empty() && matches!(pictures, Pictures::Made { .. }) {
+                return Ok(cpu);
             }
-            None => return Err(classify_failure(finished, "a video")),
+            let args = rest_args(
+                self.input,
+                self.out_dir,
+                self.plan,
+                &self.planned,
+                self.layout,
+                self.opts,
+                pictures,
+            );
+            let parser = &mut self.parser;
+            let finished = process::run(
+                "ffmpeg",
+                &args,
+                "ffmpeg audio and stills",
+                self.budget,
+                |chunk| parser.push(chunk),
+            )
+            .await?;
+            cpu = cpu.zip(finished.cpu_seconds).map(|(a, b)| a + b);
+            if finished.success() {
+                return Ok(cpu);
+            }
+            match tracks::drop_undecodable(&mut self.planned, &finished.stderr_tail) {
+                Some(warning) => {
+                    self.warnings.push(warning);
+                    prepare_out_dir(self.out_dir).await?;
+                }
+                None => return Err(classify_failure(finished, "a video")),
+            }
         }
     }
 }

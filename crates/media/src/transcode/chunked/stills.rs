@@ -608,6 +608,10 @@ async fn decode_spans(
 }
 
 #[cfg(test)]
+#[path = "stills_seeks.rs"]
+mod seeks;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
