@@ -829,6 +829,54 @@ async fn an_interlaced_source() {
     }
 }
 
+/// A phone-style HDR source (10-bit HEVC, BT.2020 PQ with mastering metadata): the chunks
+/// tone-map in the chain before their split (the storyboard tiles they pick included) and the
+/// rest job after picking its stills; the rungs, thumbnail and sprite are still a single job's
+/// (`compare`: the files byte for byte where they are stills, the rungs by SSIM), and BT.709.
+#[tokio::test]
+async fn an_hdr_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("pq.mp4");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x180:rate=25:duration=12",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=48000:duration=12",
+        "-vf",
+        "zscale=tin=bt709:pin=bt709:min=bt709:t=smpte2084:p=bt2020:m=bt2020nc:npl=100,format=yuv420p10le",
+        "-c:v",
+        "libx265",
+        "-preset",
+        "ultrafast",
+        "-x265-params",
+        "crf=16:keyint=25:colorprim=bt2020:transfer=smpte2084:colormatrix=bt2020nc:hdr10=1:\
+         master-display=G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000000,1):\
+         max-cll=1000,400:log-level=error",
+        "-tag:v",
+        "hvc1",
+        "-c:a",
+        "aac",
+        src.to_str().unwrap(),
+    ]);
+    let probe = probe::probe(&src, PROBE_TIMEOUT).await.unwrap();
+    let v = probe.video.as_ref().unwrap();
+    assert_eq!(v.color_transfer.as_deref(), Some("smpte2084"), "{v:?}");
+    let opts = opts(&[(180, 300_000)], LadderMode::Fixed);
+    let single_dir = dir.path().join("single");
+    let single = transcode::video(&src, &single_dir, &probe, &opts, |_| {})
+        .await
+        .unwrap();
+    assert!(single.hdr.is_some(), "tone-mapped: {:?}", single.hdr);
+    let c = run_chunked(&src, &probe, &opts, &dir.path().join("chunked"), None).await;
+    assert_eq!(c.plan.chunks(), 2, "{:?}", c.plan.ranges);
+    assert!(!c.chunks[0].tiles.is_empty(), "chunk 0 picked no tile");
+    compare(dir.path(), &src, &single_dir, &single, &c, 12.0);
+}
+
 /// (interlaced, progressive) frame counts of `idet`'s multi-frame detection over `file`.
 fn idet(file: &Path) -> (u64, u64) {
     let out = std::process::Command::new("ffmpeg")
