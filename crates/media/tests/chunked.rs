@@ -829,6 +829,39 @@ async fn an_interlaced_source() {
     }
 }
 
+/// Made for progressive publishing (4 s segments, 2 s keyframes): the single encode cuts a 2 s
+/// first segment and keyframes at 2, 6, 10 … s (`head.rs`), so the chunks start on those cuts
+/// and force the same keyframes, and the rest job's audio is cut where that video cuts it —
+/// the same segments, timelines and stills as the progressive single job's.
+#[tokio::test]
+async fn a_plan_for_progressive_publishing_cuts_a_short_first_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = make_video(dir.path(), "src.mp4", 320, 180, 30, 20.0, true);
+    let probe = probe::probe(&src, PROBE_TIMEOUT).await.unwrap();
+    // Progressive packaging: the updates are not read here (the sender never waits).
+    let (tx, _rx) = tokio::sync::mpsc::channel(64);
+    let opts = VideoOptions {
+        segment_seconds: 4,
+        packaging: Some(tx),
+        ..opts(&[(180, 300_000)], LadderMode::Fixed)
+    };
+    let single_dir = dir.path().join("single");
+    let single = transcode::video(&src, &single_dir, &probe, &opts, |_| {})
+        .await
+        .unwrap();
+    let c = run_chunked(&src, &probe, &opts, &dir.path().join("chunked"), None).await;
+    // Chunks of 8 s on the 4 s grid moved onto the cuts after the 2 s segment: 6 and 14 s.
+    let starts: Vec<f64> = c.plan.ranges.iter().map(|r| r.start).collect();
+    assert_eq!(starts, [0.0, 6.0, 14.0], "{:?}", c.plan.ranges);
+    let playlist = std::fs::read_to_string(c.published.join("stream/media_0.m3u8")).unwrap();
+    let first = playlist
+        .lines()
+        .find_map(|l| l.strip_prefix("#EXTINF:"))
+        .unwrap();
+    assert!(first.starts_with("2.0"), "{playlist}");
+    compare(dir.path(), &src, &single_dir, &single, &c, 20.0);
+}
+
 /// A phone-style HDR source (10-bit HEVC, BT.2020 PQ with mastering metadata): the chunks
 /// tone-map in the chain before their split (the storyboard tiles they pick included) and the
 /// rest job after picking its stills; the rungs, thumbnail and sprite are still a single job's

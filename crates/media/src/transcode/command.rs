@@ -160,24 +160,13 @@ pub(super) fn build_args(p: &Plan) -> Vec<OsString> {
     // Keyframes exactly on the cadence in every rung: forced by time, no scene-cut keyframes,
     // and a GOP cap loose enough that x264 never adds one of its own.
     let seg = p.opts.segment_seconds;
-    let cadence = match p.first {
-        Some(first) => {
-            // The first keyframe interval is the first segment, then one per segment: the
-            // dash muxer (told to cut every `first` seconds) cuts on each. x264's headers
-            // must not depend on the CRF: the head's (default CRFs) and this encode's first
-            // segments are interchangeable.
-            a.push_all([
-                "-force_key_frames",
-                &format!("expr:if(eq(n_forced,0),1,gte(t,{first}+(n_forced-1)*{seg}))"),
-            ]);
-            a.push_all(["-x264-params", "stitchable=1"]);
-            seg
-        }
-        None => {
-            a.push_all(["-force_key_frames", &format!("expr:gte(t,n_forced*{k})")]);
-            k
-        }
-    };
+    let (forced, cadence) = forced_keyframes(p.first, k, seg);
+    a.push_all(["-force_key_frames", &forced]);
+    if p.first.is_some() {
+        // x264's headers must not depend on the CRF: the head's (default CRFs) and this
+        // encode's first segments are interchangeable.
+        a.push_all(["-x264-params", "stitchable=1"]);
+    }
     a.push_all(["-sc_threshold", "0"]);
     if let Some(gop) = gop(p.picture.fps(p.video), cadence) {
         a.push_all(["-g", &gop.to_string()]);
@@ -260,6 +249,20 @@ pub(super) fn build_args(p: &Plan) -> Vec<OsString> {
     a.push_all(["-map_metadata", "-1", "-f", "image2"]);
     a.push(file_url(&p.out_dir.join(TILES_DIR).join("%05d.jpg")));
     a.0
+}
+
+/// The `-force_key_frames` expression of a single encode, and the keyframe interval its GOP
+/// cap is sized for: every `k` seconds, or with a shorter `first` segment the first frame, then
+/// `first` and every segment (`seg`) after it — the dash muxer, told to cut every `first`
+/// seconds, cuts on each.
+pub(super) fn forced_keyframes(first: Option<u32>, k: u32, seg: u32) -> (String, u32) {
+    match first {
+        Some(first) => (
+            format!("expr:if(eq(n_forced,0),1,gte(t,{first}+(n_forced-1)*{seg}))"),
+            seg,
+        ),
+        None => (format!("expr:gte(t,n_forced*{k})"), k),
+    }
 }
 
 /// Every video output stream as (rung index, codec, output stream number), in the order the

@@ -6,11 +6,11 @@
 //! files on disk, so only the init segments need be here.
 
 use super::encode::segment_name;
-use super::mpd::{exact_durations, insert_audio_sets, set_timeline};
+use super::mpd::{buffer_time, exact_durations, insert_audio_sets, set_mpd_attr, set_timeline};
 use super::stills::tile_name;
 use super::{video_streams, ChunkOutput, ChunkedPlan, RestOutput};
 use crate::error::{MediaError, Result};
-use crate::transcode::command::rung_encode;
+use crate::transcode::command::{gop, rung_encode};
 use crate::transcode::package::{
     self, master_playlist, media_playlist_name, playlist_stats, repair_media_playlist,
     AudioRendition, PlaylistStats,
@@ -111,6 +111,15 @@ pub async fn assemble(
     }
     // The media's end and longest segment, to the millisecond, from the joined timelines.
     mpd = exact_durations(&mpd)?;
+    if plan.first_segment.is_some() {
+        // ffmpeg writes twice the length of the last segment it cut before the end: in a
+        // single encode a whole segment, in chunk 0's MPD (the base here) the short first one.
+        mpd = set_mpd_attr(
+            &mpd,
+            "minBufferTime",
+            &buffer_time(2 * plan.segment_seconds),
+        );
+    }
     // Codecs as a single encode names them, read from the init segments here.
     let own: Vec<usize> = streams.iter().map(|s| s.2).collect();
     let mpd = codecs::name_codecs(&stream_dir, &mpd, &own).await?;
@@ -277,6 +286,10 @@ pub async fn assemble(
         let rate = rate::rung_rate(opts.ladder_mode, r, crf);
         let h264 = rung_encode(stream, r, rate, &plan.picture, v, opts);
         let mut e = extras.describe(h264, codec, r, &gops[..], rung);
+        if plan.first_segment.is_some() {
+            // Keyframes once per segment after the first, as in `video.rs`.
+            e.gop = gop(plan.picture.fps(v), plan.segment_seconds).unwrap_or(0);
+        }
         e.bytes = bytes[i];
         if let Some((version, settings)) = ordered[0]
             .streams

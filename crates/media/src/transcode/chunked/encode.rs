@@ -8,7 +8,7 @@ use super::{rung_keys, video_streams, ChunkOutput, ChunkSegment, ChunkStream, Ch
 use crate::error::{MediaError, Result};
 use crate::process::{self, Budget};
 use crate::progress::{Progress, ProgressParser};
-use crate::transcode::codecs::{self, VideoCodec};
+use crate::transcode::codecs;
 use crate::transcode::command::{build_args, Plan, Span};
 use crate::transcode::package::{media_playlist_name, repair_media_playlist};
 use crate::transcode::storyboard::Layout;
@@ -47,7 +47,6 @@ pub async fn encode_chunk(
     let extras = plan.extras(opts);
     let audio = plan.audio_tracks().len();
     let streams = video_streams(plan.rungs.len(), audio, &extras);
-    let with_av1 = opts.codecs.extra.contains(&VideoCodec::Av1);
     let i = index as usize;
     let first = plan.starts[i];
     let next = plan.starts.get(i + 1).copied();
@@ -60,10 +59,10 @@ pub async fn encode_chunk(
     let mut frames = Vec::with_capacity(streams.len());
     let mut keyframes = Vec::with_capacity(streams.len());
     for &(rung, _, _, _) in &streams {
-        let (keys, ratio, (n, d)) = rung_keys(&plan.picture, v, &plan.rungs, rung, k, with_av1)
-            .ok_or_else(|| {
-                MediaError::Io(std::io::Error::other("the chunk plan has no frame rate"))
-            })?;
+        let (keys, ratio, (n, d)) =
+            rung_keys(&plan.picture, v, &plan.rungs, rung, plan.cadence(opts)).ok_or_else(
+                || MediaError::Io(std::io::Error::other("the chunk plan has no frame rate")),
+            )?;
         frames.push(next.map(|next| (next - first) / ratio));
         // Chunk 0 starts where a single encode does: its keyframes are forced the same way.
         // A later chunk counts its frames from its own first: each keyframe a single encode
@@ -147,7 +146,7 @@ pub async fn encode_chunk(
         extras: &extras,
         crfs: &plan.crfs,
         span: Some(&span),
-        first: None,
+        first: plan.first_segment,
     });
     let mut parser = ProgressParser::new(Some(range.end - range.start), progress);
     let started = std::time::Instant::now();
@@ -174,9 +173,9 @@ pub async fn encode_chunk(
     let mut out_streams = Vec::with_capacity(streams.len());
     for &(rung, _, stream, own) in &streams {
         let (_, ratio, (rate_n, rate_d)) =
-            rung_keys(&plan.picture, v, &plan.rungs, rung, k, with_av1).ok_or_else(|| {
-                MediaError::Io(std::io::Error::other("the chunk plan has no frame rate"))
-            })?;
+            rung_keys(&plan.picture, v, &plan.rungs, rung, plan.cadence(opts)).ok_or_else(
+                || MediaError::Io(std::io::Error::other("the chunk plan has no frame rate")),
+            )?;
         let name = media_playlist_name(own);
         let text = tokio::fs::read_to_string(stream_dir.join(&name))
             .await

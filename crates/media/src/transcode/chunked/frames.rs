@@ -3,7 +3,7 @@
 //!
 //! A single encode forces keyframes with `expr:gte(t,n_forced*K)`: the first frame whose time
 //! `t = pts × av_q2d(time_base)` (a double) reaches each multiple of K. The time base of a
-//! stream is the inverse of its constant rate. [`keyframe_frame`] repeats that arithmetic
+//! stream is the inverse of its constant rate. [`frame_at`] repeats that arithmetic
 //! exactly (the same IEEE operations), so the two agree even where the double rounds. With
 //! AV1 among the codecs every stream is keyed by frame number instead (every `g`th frame, see
 //! `codecs::gops`), which [`StreamKeys::Every`] follows.
@@ -13,6 +13,14 @@
 pub(super) enum StreamKeys {
     /// `gte(t, n_forced*k)` at the constant rate `num/den` frames per second.
     ByTime { num: u32, den: u32, k: u32 },
+    /// A shorter first segment (`head.rs`): the first frame, then
+    /// `gte(t, first+(n_forced-1)*seg)` — at `first` seconds and every `seg` after.
+    Head {
+        num: u32,
+        den: u32,
+        first: u32,
+        seg: u32,
+    },
     /// Every `g`th frame.
     Every(u64),
 }
@@ -21,19 +29,27 @@ impl StreamKeys {
     /// The frame (0-based, in the stream's own frames) that starts keyframe interval `j`.
     pub fn frame(self, j: u64) -> u64 {
         match self {
-            StreamKeys::ByTime { num, den, k } => keyframe_frame(num, den, k, j),
+            StreamKeys::ByTime { num, den, k } => frame_at(num, den, j * k as u64),
+            StreamKeys::Head { .. } if j == 0 => 0,
+            StreamKeys::Head {
+                num,
+                den,
+                first,
+                seg,
+            } => frame_at(num, den, first as u64 + (j - 1) * seg as u64),
             StreamKeys::Every(g) => j * g,
         }
     }
 }
 
-/// The smallest frame `m` with `m × (den/num) ≥ j × k` in ffmpeg's double arithmetic.
-pub(super) fn keyframe_frame(num: u32, den: u32, k: u32, j: u64) -> u64 {
+/// The smallest frame `m` with `m × (den/num) ≥ seconds` in ffmpeg's double arithmetic (the
+/// forced-keyframe expressions' `t` against a whole number of seconds, exact in a double).
+fn frame_at(num: u32, den: u32, seconds: u64) -> u64 {
     let step = den as f64 / num as f64;
-    let target = (j * k as u64) as f64;
+    let target = seconds as f64;
     let time = |m: u64| m as f64 * step;
     // Start a little below the exact answer and walk up: the double may round either way.
-    let exact = (j as u128 * k as u128 * num as u128) / den.max(1) as u128;
+    let exact = (seconds as u128 * num as u128) / den.max(1) as u128;
     let mut m = (exact as u64).saturating_sub(2);
     while time(m) < target {
         m += 1;
@@ -134,15 +150,15 @@ mod tests {
     fn keyframes_where_a_single_encode_puts_them() {
         // 30 fps, 2 s: every 60th frame.
         for j in 0..100 {
-            assert_eq!(keyframe_frame(30, 1, 2, j), 60 * j);
+            assert_eq!(frame_at(30, 1, j * 2), 60 * j);
         }
         // 29.97: the first frame at or past each 2 s.
-        assert_eq!(keyframe_frame(30000, 1001, 2, 1), 60);
-        assert_eq!(keyframe_frame(30000, 1001, 2, 2), 120);
+        assert_eq!(frame_at(30000, 1001, 2), 60);
+        assert_eq!(frame_at(30000, 1001, 4), 120);
         // 100 s: frame 2997 is at 99.9999 s.
-        assert_eq!(keyframe_frame(30000, 1001, 2, 50), 2998);
+        assert_eq!(frame_at(30000, 1001, 100), 2998);
         for j in 0..2000u64 {
-            let m = keyframe_frame(30000, 1001, 2, j);
+            let m = frame_at(30000, 1001, j * 2);
             assert!(m as f64 * 1001.0 / 30000.0 >= (2 * j) as f64 - 1e-9);
             assert!(m == 0 || ((m - 1) as f64 * 1001.0 / 30000.0) < (2 * j) as f64 + 1e-9);
         }
@@ -155,6 +171,20 @@ mod tests {
             }
             .frame(5),
             250
+        );
+        // A 2 s first segment, then 4 s ones: 0, 2, 6, 10 s.
+        let head = StreamKeys::Head {
+            num: 30000,
+            den: 1001,
+            first: 2,
+            seg: 4,
+        };
+        let frames: Vec<u64> = (0..4).map(|j| head.frame(j)).collect();
+        assert_eq!(frames, [0, 60, 180, 300]);
+        // The dash muxer told to cut every 2 s cuts on each of them.
+        assert_eq!(
+            segment_starts(0, (1..4).map(|j| head.frame(j)), 30000, 1001, 2),
+            [0, 60, 180, 300]
         );
     }
 

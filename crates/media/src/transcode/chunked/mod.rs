@@ -7,7 +7,10 @@
 //!   plans, and where the chunks start. A chunk starts on the first frame of one of the single
 //!   encode's segments: `frames.rs` repeats ffmpeg's arithmetic (forced keyframes counted from
 //!   the first frame, whose timestamp is measured; the dash muxer's cut rule) and checks that
-//!   each chunk, cutting from its own start, cuts where the single encode does.
+//!   each chunk, cutting from its own start, cuts where the single encode does. A plan made
+//!   for progressive publishing reproduces that single encode's shorter first segment and its
+//!   keyframes on the segment grid after it (`head.rs`; [`Cadence`]): what a head published
+//!   before the chunks run needs.
 //! * [`encode_chunk`] encodes every video output stream for one range: an accurate input seek
 //!   two frames early and a `trim` after the constant-rate filter (so each frame is the source
 //!   frame a single encode picks), exactly the range's frames (`-frames:v:N`), keyframes forced
@@ -53,7 +56,7 @@ use super::codecs::{self, Extras, VideoCodec};
 use super::command::video_outputs;
 use super::picture::Picture;
 use super::tracks::{self, PlannedTrack};
-use super::{complexity, invalid_options, video, VideoOptions};
+use super::{complexity, head, invalid_options, video, VideoOptions};
 use crate::error::Result;
 use crate::ladder::{self, Rung};
 use crate::probe::{ProbeInfo, VideoInfo};
@@ -130,6 +133,11 @@ pub struct ChunkedPlan {
     av1_crfs: Vec<u32>,
     segment_seconds: u32,
     keyframe_seconds: u32,
+    /// A shorter first segment of this many seconds (`head.rs`: a plan made for progressive
+    /// publishing, where the single encode cuts one), keyframes at that time and every
+    /// segment after it; `None`: every `keyframe_seconds`.
+    #[serde(default)]
+    first_segment: Option<u32>,
     /// The picture's first frame (its pts at the constant rate: not 0 when the video starts
     /// after another stream).
     first: u64,
@@ -197,6 +205,36 @@ impl ChunkedPlan {
     fn audio_tracks(&self) -> Vec<PlannedTrack> {
         tracks::plan(&self.probe)
     }
+
+    /// Where the single encode this plan reproduces with `opts` forces keyframes.
+    fn cadence(&self, opts: &VideoOptions) -> Cadence {
+        Cadence {
+            keyframe: self.keyframe_seconds,
+            segment: self.segment_seconds,
+            first: self.first_segment,
+            frame_numbered: opts.codecs.extra.contains(&VideoCodec::Av1),
+        }
+    }
+}
+
+/// Where a single encode forces keyframes and cuts segments: every `keyframe` seconds into
+/// `segment`-second segments, or with a shorter `first` segment, keyframes at its end and every
+/// segment after it (`head.rs`); with AV1 among the codecs, every stream's keyframes by frame
+/// number (`codecs::gops`) instead.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Cadence {
+    keyframe: u32,
+    segment: u32,
+    first: Option<u32>,
+    frame_numbered: bool,
+}
+
+impl Cadence {
+    /// The dash muxer's `seg_duration`: told the first segment's length, it cuts on every
+    /// keyframe (there is one per segment after it).
+    fn muxer_seconds(self) -> u32 {
+        self.first.unwrap_or(self.segment)
+    }
 }
 
 /// Every video output stream of a single encode, in its order: (rung, codec, output stream
@@ -222,21 +260,25 @@ fn rung_keys(
     v: &VideoInfo,
     rungs: &[Rung],
     rung: usize,
-    keyframe_seconds: u32,
-    with_av1: bool,
+    cadence: Cadence,
 ) -> Option<(StreamKeys, u64, (u32, u32))> {
     let full = picture.rate?;
     let r = &rungs[rung];
     let own = picture.rung_rate(r.width.min(r.height))?;
     let ratio = if own == full { 1 } else { 2 };
-    let keys = if with_av1 {
-        StreamKeys::Every(codecs::gops(picture, v, rungs, keyframe_seconds)[rung])
-    } else {
-        StreamKeys::ByTime {
+    let keys = match (cadence.frame_numbered, cadence.first) {
+        (true, _) => StreamKeys::Every(codecs::gops(picture, v, rungs, cadence.keyframe)[rung]),
+        (false, Some(first)) => StreamKeys::Head {
             num: own.0,
             den: own.1,
-            k: keyframe_seconds,
-        }
+            first,
+            seg: cadence.segment,
+        },
+        (false, None) => StreamKeys::ByTime {
+            num: own.0,
+            den: own.1,
+            k: cadence.keyframe,
+        },
     };
     Some((keys, ratio, own))
 }
@@ -260,17 +302,15 @@ fn boundaries(
     ideal: &[ChunkRange],
     first: u64,
     duration: f64,
-    opts: &VideoOptions,
+    cadence: Cadence,
 ) -> Option<Boundaries> {
-    let k = opts.keyframe_seconds;
     let (num, den) = picture.rate?;
-    let with_av1 = opts.codecs.extra.contains(&VideoCodec::Av1);
-    let (keys, ratio0, _) = rung_keys(picture, v, rungs, 0, k, with_av1)?;
+    let (keys, ratio0, _) = rung_keys(picture, v, rungs, 0, cadence)?;
     let mut per_rung = Vec::with_capacity(rungs.len());
     for rung in 0..rungs.len() {
-        let (keys, ratio, _) = rung_keys(picture, v, rungs, rung, k, with_av1)?;
+        let (keys, ratio, _) = rung_keys(picture, v, rungs, rung, cadence)?;
         // Frame-numbered keyframes and half-rate rungs count frames from the first one.
-        if first > 0 && (with_av1 || ratio > 1) {
+        if first > 0 && (cadence.frame_numbered || ratio > 1) {
             return None;
         }
         per_rung.push((keys, ratio));
@@ -289,7 +329,7 @@ fn boundaries(
         keyframes.push((j, m));
         j += 1;
     }
-    let seg = opts.segment_seconds;
+    let seg = cadence.muxer_seconds();
     let cuts = frames::segment_starts(first, keyframes.iter().map(|(_, m)| *m), num, den, seg);
     let mut ranges = Vec::new();
     let mut starts = Vec::new();
@@ -406,7 +446,15 @@ pub async fn plan(
     let Some(first) = frames::first_frame_pts(input, v, &picture, &budget).await? else {
         return Ok(None);
     };
-    let Some(bounds) = boundaries(&picture, v, &rungs, &ranges, first, duration, opts) else {
+    // As the single encode with these options cuts: a shorter first segment when it publishes
+    // progressively (H.264 alone).
+    let cadence = Cadence {
+        keyframe: k,
+        segment: opts.segment_seconds,
+        first: head::first_segment(opts, &Extras::plan(&opts.codecs, &picture, rungs.len()).0),
+        frame_numbered: opts.codecs.extra.contains(&VideoCodec::Av1),
+    };
+    let Some(bounds) = boundaries(&picture, v, &rungs, &ranges, first, duration, cadence) else {
         return Ok(None);
     };
     let ranges = bounds.ranges;
@@ -434,6 +482,7 @@ pub async fn plan(
         av1_crfs,
         segment_seconds: opts.segment_seconds,
         keyframe_seconds: k,
+        first_segment: cadence.first,
         first,
         starts,
         keys,

@@ -239,6 +239,21 @@ pub(crate) fn exact_durations(xml: &str) -> Result<String> {
     ))
 }
 
+/// `minBufferTime` as ffmpeg's dash muxer writes it for `seconds` (`write_time`: hours and
+/// minutes only when there are any, tenths of a second).
+pub(crate) fn buffer_time(seconds: u32) -> String {
+    let (h, m, s) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
+    let mut out = String::from("PT");
+    if h > 0 {
+        out.push_str(&format!("{h}H"));
+    }
+    if h > 0 || m > 0 {
+        out.push_str(&format!("{m}M"));
+    }
+    out.push_str(&format!("{s}.0S"));
+    out
+}
+
 /// `xml` with the MPD element's attribute `name` set to `value` (if it has one).
 pub(crate) fn set_mpd_attr(xml: &str, name: &str, value: &str) -> String {
     let Some(mpd) = xml.find("<MPD") else {
@@ -298,6 +313,13 @@ mod tests {
         let only_h264 = MPD.replace("av01.0.05M.08", "avc1.64000c");
         let out = insert_audio_sets(&only_h264, audio).unwrap();
         assert!(out.contains("</AdaptationSet>\n\t\t<AdaptationSet id=\"2\" contentType=\"audio\" lang=\"eng\">\n\t\t\t<Representation id=\"2\"/>\n\t\t</AdaptationSet>\n\t</Period>"), "{out}");
+    }
+
+    #[test]
+    fn buffer_times_as_ffmpeg_writes_them() {
+        assert_eq!(buffer_time(8), "PT8.0S");
+        assert_eq!(buffer_time(120), "PT2M0.0S");
+        assert_eq!(buffer_time(3605), "PT1H0M5.0S");
     }
 
     #[test]

@@ -18,7 +18,7 @@ use super::{ChunkedPlan, Input, RestAudio, RestOutput};
 use crate::error::{MediaError, Result};
 use crate::process::{self, Budget};
 use crate::progress::{Progress, ProgressParser};
-use crate::transcode::command::{gop, ENCODER};
+use crate::transcode::command::{forced_keyframes, gop, ENCODER};
 use crate::transcode::package::{self, media_playlist_name, repair_media_playlist};
 use crate::transcode::rate;
 use crate::transcode::storyboard::Layout;
@@ -418,14 +418,15 @@ fn rest_args(
         // them (then dropped).
         a.push_all(["-map", "[pace]"]);
         a.push_all(["-c:v", ENCODER, "-preset", &opts.preset]);
-        let k = opts.keyframe_seconds;
-        a.push_all(["-force_key_frames", &format!("expr:gte(t,n_forced*{k})")]);
+        let c = plan.cadence(opts);
+        let (forced, interval) = forced_keyframes(c.first, c.keyframe, c.segment);
+        a.push_all(["-force_key_frames", &forced]);
         a.push_all(["-sc_threshold", "0"]);
         if let Some(gop) = plan
             .probe
             .video
             .as_ref()
-            .and_then(|v| gop(plan.picture.fps(v), k))
+            .and_then(|v| gop(plan.picture.fps(v), interval))
         {
             a.push_all(["-g", &gop.to_string()]);
         }
@@ -453,7 +454,7 @@ fn rest_args(
         }
         a.push_all(["-max_muxing_queue_size", "4096"]);
         a.0.extend(package::dash_args(
-            opts.segment_seconds,
+            c.muxer_seconds(),
             &sets.join(" "),
             &out_dir.join(DASH_MANIFEST),
         ));
