@@ -9,7 +9,7 @@
 //!   the first frame, whose timestamp is measured; the dash muxer's cut rule) and checks that
 //!   each chunk, cutting from its own start, cuts where the single encode does. A plan made
 //!   for progressive publishing reproduces that single encode's shorter first segment and its
-//!   keyframes on the segment grid after it (`head.rs`; [`Cadence`]): what a head published
+//!   keyframes on the segment grid after it (`head.rs`, `Cadence`): what a head published
 //!   before the chunks run needs.
 //! * [`encode_chunk`] encodes every video output stream for one range: an accurate input seek
 //!   two frames early and a `trim` after the constant-rate filter (so each frame is the source
