@@ -651,6 +651,25 @@ mod tests {
     }
 
     #[test]
+    fn the_chunks_tiles_are_the_single_encodes_in_their_ranges() {
+        // 29.97 fps, a tile every 3 s, frames 1..=2000; chunks from 1, 450 and 900 (the last).
+        let (rate, interval, capacity) = ((30000, 1001), 3, 100);
+        let all: Vec<(u64, usize)> = tile_frames(1, 2000, rate, interval, capacity)
+            .into_iter()
+            .zip(1..)
+            .collect();
+        let mut chunks = tiles_in(1, (1, 450), rate, interval, capacity);
+        chunks.extend(tiles_in(1, (450, 900), rate, interval, capacity));
+        let before_last: Vec<(u64, usize)> =
+            all.iter().copied().filter(|(m, _)| *m < 900).collect();
+        assert_eq!(chunks, before_last);
+        assert!(chunks.len() > 5 && chunks.len() < all.len());
+        // At most the sprite's capacity, numbered over the whole picture.
+        let capped = tiles_in(1, (450, 900), rate, interval, 7);
+        assert!(capped.iter().all(|(_, n)| *n <= 7), "{capped:?}");
+    }
+
+    #[test]
     fn the_thumbnail_is_the_first_frame_at_its_time() {
         // 3.000 s at 30 fps: frame 90.
         assert_eq!(thumbnail_frame(3.0, 0, 899, (30, 1)), Some(90));
