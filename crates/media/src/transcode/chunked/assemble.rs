@@ -7,7 +7,7 @@
 
 use super::encode::segment_name;
 use super::mpd::{buffer_time, exact_durations, insert_audio_sets, set_mpd_attr, set_timeline};
-use super::stills::tile_name;
+use super::picks::tile_name;
 use super::{video_streams, ChunkOutput, ChunkedPlan, RestOutput};
 use crate::error::{MediaError, Result};
 use crate::transcode::command::{gop, rung_encode};

@@ -2,7 +2,7 @@
 
 use super::frames::{frame_time, list_time};
 use super::mpd::{renumber, timelines};
-use super::stills::{chunk_tiles, tile_name, tiles_in};
+use super::picks::{chunk_tiles, tile_name, tiles_in};
 use super::tfdt::shift;
 use super::{rung_keys, video_streams, ChunkOutput, ChunkSegment, ChunkStream, ChunkedPlan, Input};
 use crate::error::{MediaError, Result};

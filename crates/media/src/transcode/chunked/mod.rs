@@ -18,7 +18,7 @@
 //!   numbers and their `tfdt` moved onto the single encode's timeline (`tfdt.rs`: ffmpeg writes
 //!   it chunk-relative and puts the offset in the init segment's edit list, which is why only
 //!   chunk 0's init segments are kept). Beside the rungs, a branch picks the storyboard tiles
-//!   whose frames are in the range (`stills::tiles_in`): the stills come from the decode the
+//!   whose frames are in the range (`picks.rs`): the stills come from the decode the
 //!   chunk makes anyway (all but the last chunk, whose tiles depend on the last frame).
 //! * [`encode_rest`] encodes what is not a video rung, once for the whole source: every audio
 //!   track (no AAC priming at chunk borders; a stamp-sized "pacer" video stream, made up with
@@ -38,6 +38,7 @@ mod assemble;
 mod encode;
 mod frames;
 pub(crate) mod mpd;
+mod picks;
 mod provisional;
 mod ranges;
 mod records;

@@ -3,6 +3,7 @@
 use super::*;
 use crate::ladder::LadderRung;
 use crate::transcode::chunked::{plan, ChunkSettings};
+use crate::transcode::video::TILES_DIR;
 use crate::transcode::VideoOptions;
 use std::time::Duration;
 
