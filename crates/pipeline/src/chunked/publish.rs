@@ -97,16 +97,7 @@ pub(super) async fn fetch_work<'a>(
     out_dir: &Path,
     rels: impl Iterator<Item = &'a String>,
 ) -> Result<(), PipelineError> {
-    for rel in rels {
-        let rel = checked(rel)?;
-        get(
-            store,
-            &key(prefix, &layout::chunk_work_name(rel))?,
-            &out_dir.join(rel),
-        )
-        .await?;
-    }
-    Ok(())
+    fetch_named(store, prefix, out_dir, rels, layout::chunk_work_name).await
 }
 
 /// Downloads `rels` from under `prefix` into `out_dir`.
@@ -116,9 +107,20 @@ pub(super) async fn fetch<'a>(
     out_dir: &Path,
     rels: impl Iterator<Item = &'a String>,
 ) -> Result<(), PipelineError> {
+    fetch_named(store, prefix, out_dir, rels, str::to_string).await
+}
+
+/// Downloads each of `rels` from `prefix` + `name(rel)` into `out_dir/rel`.
+async fn fetch_named<'a>(
+    store: &dyn Storage,
+    prefix: &str,
+    out_dir: &Path,
+    rels: impl Iterator<Item = &'a String>,
+    name: fn(&str) -> String,
+) -> Result<(), PipelineError> {
     for rel in rels {
         let rel = checked(rel)?;
-        get(store, &key(prefix, rel)?, &out_dir.join(rel)).await?;
+        get(store, &key(prefix, &name(rel))?, &out_dir.join(rel)).await?;
     }
     Ok(())
 }
