@@ -86,11 +86,14 @@ async function openPlayer(seconds, engine, query = '') {
     await page.click('label[for="engine-dash"]');
   }
   await page.waitForFunction((e) => window.__player && window.__player.engine === e, engine);
-  await page.evaluate(() => {
+  // Play once the engine has the stream, asking again until it plays: a play() that comes
+  // while the engine (re)attaches its source was seen to leave the video paused at 0.
+  await page.waitForFunction(() => {
     const v = document.querySelector('[data-testid="video"]');
     v.muted = true;
-    return v.play().catch(() => {});
-  });
+    if (v.readyState >= 1 && v.paused && !v.ended) v.play().catch(() => {});
+    return !v.paused || v.ended;
+  }, null, { timeout: 30000, polling: 250 });
   return { page, errors };
 }
 
