@@ -61,7 +61,7 @@ pub(super) struct Span {
     pub frames: Vec<Option<u64>>,
     pub keyframes: Vec<String>,
     /// The storyboard tiles in the range, when there are any: the branch after the split
-    /// (from `[stiles]`, see `chunked/stills.rs`) and its output's options.
+    /// (from `[stiles]`, see `chunked/picks.rs`) and its output's options.
     pub tiles: Option<(String, Vec<OsString>)>,
 }
 
