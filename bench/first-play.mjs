@@ -116,7 +116,7 @@ for (const clip of clips) {
       const mark = (name) => { if (!once.has(name)) { once.add(name); window.__events.push([name, Date.now()]); } };
       hls.on(E.ERROR, (_, d) => { if (d.fatal) window.__fatal = d.details; });
       hls.on(E.MANIFEST_LOADED, () => mark('player: master loaded'));
-      hls.on(E.LEVEL_LOADED, () => mark('player: video playlist loaded'));
+      hls.on(E.LEVEL_LOADED, (_, d) => mark(`player: video playlist loaded (level ${d.level}: ${hls.levels[d.level]?.height}p)`));
       hls.on(E.AUDIO_TRACK_LOADED, () => mark('player: audio playlist loaded'));
       hls.on(E.FRAG_LOADED, (_, d) => mark(`player: first ${d.frag.type} fragment loaded`));
       hls.on(E.FRAG_BUFFERED, (_, d) => mark(`player: first ${d.frag.type} fragment buffered`));

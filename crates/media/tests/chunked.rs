@@ -322,7 +322,7 @@ async fn the_rest_decodes_only_around_its_stills() {
     let single = transcode::video(&src, &single_dir, &probe, &opts, |_| {})
         .await
         .unwrap();
-    let plan = chunked::plan(&src, &probe, &opts, &CHUNKS)
+    let plan = chunked::plan(&src, &probe, &opts, &CHUNKS, dir.path())
         .await
         .unwrap()
         .expect("a chunked plan");
@@ -421,7 +421,7 @@ async fn a_rest_whose_video_stops_early_decodes_all_of_it() {
     ]);
     let probe = probe::probe(&src, PROBE_TIMEOUT).await.unwrap();
     let o = opts(&[(180, 300_000)], LadderMode::Fixed);
-    let plan = chunked::plan(&src, &probe, &o, &CHUNKS)
+    let plan = chunked::plan(&src, &probe, &o, &CHUNKS, dir.path())
         .await
         .unwrap()
         .unwrap();
@@ -471,7 +471,7 @@ fn futures_are_send(plan: &chunked::ChunkedPlan, chunks: &[chunked::ChunkOutput]
         Path::new("x"),
         Input::Url("x".into()),
     );
-    send(chunked::plan(p, &plan_probe(), &o, &CHUNKS));
+    send(chunked::plan(p, &plan_probe(), &o, &CHUNKS, p));
     send(chunked::encode_chunk(&i, p, plan, 0, &o, |_| {}));
     send(chunked::encode_rest(&i, p, plan, &o, |_| {}));
     let rest: chunked::RestOutput = serde_json::from_str("{}").unwrap();
@@ -493,7 +493,7 @@ async fn plan_refuses_what_runs_as_one_job_and_bad_indexes() {
         chunk_seconds: 4,
         min_seconds: 12,
     };
-    assert!(chunked::plan(&src, &probe, &o, &above)
+    assert!(chunked::plan(&src, &probe, &o, &above, dir.path())
         .await
         .unwrap()
         .is_none());
@@ -501,7 +501,7 @@ async fn plan_refuses_what_runs_as_one_job_and_bad_indexes() {
         chunk_seconds: 0,
         min_seconds: 0,
     };
-    assert!(chunked::plan(&src, &probe, &o, &off)
+    assert!(chunked::plan(&src, &probe, &o, &off, dir.path())
         .await
         .unwrap()
         .is_none());
@@ -516,12 +516,12 @@ async fn plan_refuses_what_runs_as_one_job_and_bad_indexes() {
         audio.to_str().unwrap(),
     ]);
     let audio_probe = probe::probe(&audio, PROBE_TIMEOUT).await.unwrap();
-    assert!(chunked::plan(&audio, &audio_probe, &o, &CHUNKS)
+    assert!(chunked::plan(&audio, &audio_probe, &o, &CHUNKS, dir.path())
         .await
         .unwrap()
         .is_none());
 
-    let plan = chunked::plan(&src, &probe, &o, &CHUNKS)
+    let plan = chunked::plan(&src, &probe, &o, &CHUNKS, dir.path())
         .await
         .unwrap()
         .unwrap();
@@ -579,7 +579,7 @@ async fn an_input_failing_mid_chunk_is_classified_as_a_whole_encode() {
     ]);
     let probe = probe::probe(&src, PROBE_TIMEOUT).await.unwrap();
     let o = opts(&[(180, 300_000)], LadderMode::Fixed);
-    let plan = chunked::plan(&src, &probe, &o, &CHUNKS)
+    let plan = chunked::plan(&src, &probe, &o, &CHUNKS, dir.path())
         .await
         .unwrap()
         .unwrap();
@@ -673,7 +673,7 @@ async fn overhead() {
         .unwrap();
     let (single_cpu, single_wall) = (cpu() - c0, t0.elapsed().as_secs_f64());
     let (c1, t1) = (cpu(), std::time::Instant::now());
-    let plan = chunked::plan(&src, &probe, &o, &settings)
+    let plan = chunked::plan(&src, &probe, &o, &settings, dir.path())
         .await
         .unwrap()
         .unwrap();
@@ -860,6 +860,114 @@ async fn a_plan_for_progressive_publishing_cuts_a_short_first_segment() {
         .unwrap();
     assert!(first.starts_with("2.0"), "{playlist}");
     compare(dir.path(), &src, &single_dir, &single, &c, 20.0);
+}
+
+/// With the adaptive ladder a plan made for progressive publishing runs a head while its
+/// complexity probe runs (`head.rs`) and reports the head's first segment of every stream and
+/// the provisional master. Chunk 0 and the rest job continue it: their init segments are the
+/// head's byte for byte (so the pipeline keeps the head's first segments, which players may
+/// already hold: `ChunkedPlan::head`), the audio's first segment is the head's, and the head's
+/// first video segment followed by chunk 0's next ones decodes as one stream, every frame.
+#[tokio::test]
+async fn a_head_published_while_planning_is_continued_by_chunk_0_and_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = make_video(dir.path(), "src.mp4", 320, 180, 30, 20.0, true);
+    let probe = probe::probe(&src, PROBE_TIMEOUT).await.unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let opts = VideoOptions {
+        segment_seconds: 4,
+        packaging: Some(tx),
+        ..opts(&[(180, 300_000)], LadderMode::Adaptive)
+    };
+    let split = dir.path().join("split");
+    std::fs::create_dir_all(&split).unwrap();
+    let plan = chunked::plan(&src, &probe, &opts, &CHUNKS, &split)
+        .await
+        .unwrap()
+        .expect("a chunked plan");
+    assert_eq!(plan.head, [0, 1], "the rung and the audio");
+    let mut update = rx.try_recv().expect("the head was reported");
+    while let Ok(more) = rx.try_recv() {
+        update.merge(more);
+    }
+    let master = update.master.as_deref().expect("a provisional master");
+    assert!(
+        master.contains("media_0.m3u8") && master.contains("media_1.m3u8"),
+        "{master}"
+    );
+    for (stream, init, first) in plan.head_files() {
+        assert!(update.ready_files.contains(&init), "{stream}: {update:?}");
+        assert!(update.ready_files.contains(&first), "{stream}: {update:?}");
+    }
+
+    // The parts, as the pipeline runs them (no packaging).
+    let parts = VideoOptions {
+        packaging: None,
+        ..opts.clone()
+    };
+    let input = Input::from(src.as_path());
+    let chunk_dir = dir.path().join("chunk-0");
+    let chunk = chunked::encode_chunk(&input, &chunk_dir, &plan, 0, &parts, |_| {})
+        .await
+        .unwrap();
+    let rest_dir = dir.path().join("rest");
+    let rest = chunked::encode_rest(&input, &rest_dir, &plan, &parts, |_| {})
+        .await
+        .unwrap();
+    let read = |p: PathBuf| std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    for (stream, init, first) in plan.head_files() {
+        let (part_dir, files) = if stream == 0 {
+            (&chunk_dir, &chunk.files)
+        } else {
+            (&rest_dir, &rest.files)
+        };
+        assert!(files.contains(&init) && files.contains(&first), "{files:?}");
+        assert!(
+            read(split.join(&init)) == read(part_dir.join(&init)),
+            "stream {stream}: the head's init segment differs from the part's"
+        );
+        if stream == 1 {
+            assert!(
+                read(split.join(&first)) == read(part_dir.join(&first)),
+                "the head's audio segment differs from the rest job's"
+            );
+        }
+    }
+
+    // The head's first segment, then chunk 0's own from the second on.
+    let (_, init, first) = &plan.head_files()[0];
+    let mut joined = read(split.join(init));
+    joined.extend(read(split.join(first)));
+    let segments = &chunk.streams[0].segments;
+    assert_eq!(segments[0].number, 1);
+    for seg in &segments[1..] {
+        joined.extend(read(
+            chunk_dir.join(format!("stream/chunk-0-{:05}.m4s", seg.number)),
+        ));
+    }
+    let path = dir.path().join("joined.mp4");
+    std::fs::write(&path, joined).unwrap();
+    let frames = ffprobe_json(
+        &path,
+        &["-count_frames", "-show_entries", "stream=nb_read_frames"],
+    );
+    let expected = (plan.ranges[0].end * 30.0).round() as u64;
+    assert_eq!(
+        frames["streams"][0]["nb_read_frames"],
+        expected.to_string(),
+        "{frames}"
+    );
+    let decode = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(&path)
+        .args(["-f", "null", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        decode.status.success() && decode.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&decode.stderr)
+    );
 }
 
 /// A phone-style HDR source (10-bit HEVC, BT.2020 PQ with mastering metadata): the chunks

@@ -68,7 +68,7 @@ async fn rest_cost() {
         chunk_seconds: 60,
         min_seconds: 10,
     };
-    let plan = chunked::plan(&src, &probe, &o, &settings)
+    let plan = chunked::plan(&src, &probe, &o, &settings, dir.path())
         .await
         .unwrap()
         .expect("a chunked plan");

@@ -94,9 +94,14 @@ impl ProgressivePublisher {
 
     /// Lets the update in flight finish, publishes nothing more, and reports what is up.
     /// Returns only once no upload of this task can still land.
-    pub async fn finish(mut self) -> Published {
-        self.tx = None;
+    pub async fn finish(self) -> Published {
         self.stop.cancel();
+        self.drain().await
+    }
+
+    /// Publishes every update sent (once every sender is dropped) and reports what is up.
+    pub async fn drain(mut self) -> Published {
+        self.tx = None;
         let Some(task) = self.task.take() else {
             return Published::default();
         };

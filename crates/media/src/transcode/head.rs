@@ -280,7 +280,9 @@ pub(super) async fn encode(
             .playlists
             .push((format!("{STREAM_DIR}/{name}"), live_text));
     }
+    // The main encode's (`video`), or a chunked plan's work directory (nothing there yet).
     let stream_dir = p.out_dir.join(STREAM_DIR);
+    tokio::fs::create_dir_all(&stream_dir).await?;
     for s in 0..live.streams {
         for f in [format!("init-{s}.m4s"), first_name(s)] {
             tokio::fs::copy(head_stream.join(&f), stream_dir.join(&f)).await?;

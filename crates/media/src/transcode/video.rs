@@ -459,7 +459,7 @@ pub(super) async fn adaptive_crfs(
 
 /// What the provisional master says while the encode runs: the final master's attributes that
 /// are known before any segment exists (`BANDWIDTH` from the rate caps).
-fn live_plan(
+pub(super) fn live_plan(
     extras: &Extras,
     rungs: &[Rung],
     audio: &[PlannedTrack],

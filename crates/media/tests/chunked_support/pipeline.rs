@@ -35,7 +35,7 @@ pub async fn run_chunked(
     work: &Path,
     url: Option<&str>,
 ) -> Chunked {
-    let plan = chunked::plan(src, probe, opts, &CHUNKS)
+    let plan = chunked::plan(src, probe, opts, &CHUNKS, work)
         .await
         .unwrap()
         .expect("a chunked plan");

@@ -23,7 +23,7 @@ mod publish;
 mod records;
 mod report;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::time::Duration;
 
@@ -32,12 +32,13 @@ use mediaserver_db::MediaReady;
 use mediaserver_media::probe;
 pub use mediaserver_media::transcode::chunked::Input;
 use mediaserver_media::transcode::chunked::{self, ChunkOutput, RestOutput};
-use mediaserver_media::transcode::Progress;
+use mediaserver_media::transcode::{PackagingSender, Progress};
 use mediaserver_storage::Storage;
 use tokio_util::sync::CancellationToken;
 
 use crate::process::{self, ProcessSettings};
 use crate::progress::encode_percent;
+use crate::progressive::{ProgressivePublisher, Target};
 use crate::runner::scratch::Scratch;
 use crate::runner::{JobDone, RunContext};
 use crate::{ErrorChain, PipelineError};
@@ -101,11 +102,16 @@ impl std::str::FromStr for Part {
 
 /// The split of the video `input` whose outputs go under `prefix` in `store`: when it is long
 /// enough, stores its plan and answers how many chunks to queue; `None`: run it as one job.
+/// With `packaging` (progressive publishing), the plan cuts the single encode's shorter first
+/// segment and a head (`transcode::head`) reports its first segments, written under `work_dir`,
+/// while the plan's complexity probe runs.
 pub async fn split_at(
     input: &Path,
     store: &dyn Storage,
     prefix: &str,
     settings: &ProcessSettings,
+    work_dir: &Path,
+    packaging: Option<PackagingSender>,
     cancel: &CancellationToken,
 ) -> Result<Option<u32>, PipelineError> {
     let chunks = &settings.chunks;
@@ -120,8 +126,8 @@ pub async fn split_at(
     if info.video.is_none() || !long {
         return Ok(None);
     }
-    let opts = process::video_options(settings, cancel.clone(), None);
-    let Some(plan) = chunked::plan(input, &info, &opts, chunks).await? else {
+    let opts = process::video_options(settings, cancel.clone(), packaging);
+    let Some(plan) = chunked::plan(input, &info, &opts, chunks, work_dir).await? else {
         return Ok(None);
     };
     let n = u32::try_from(plan.chunks())
@@ -193,18 +199,26 @@ pub async fn encode_part(
     let work = async {
         match part {
             Part::Chunk(index) => {
-                let out = chunked::encode_chunk(input, &out_dir, &plan, index, &opts, report)
+                let mut out = chunked::encode_chunk(input, &out_dir, &plan, index, &opts, report)
                     .await
                     .map_err(|e| read_over_url(input, e))?;
-                publish::files(store, &out_dir, prefix, &out.files).await?;
+                let head = publish::head_kept(store, &out_dir, prefix, &plan, &out.files).await?;
+                for (stream, bytes) in &head.kept {
+                    out.keep_first_segment(*stream, *bytes);
+                }
+                publish::files(store, &out_dir, prefix, &head.upload).await?;
                 publish::work_files(store, &out_dir, prefix, &out.tiles).await?;
                 records::put(store, prefix, &layout::chunk_record_name(index), &out).await
             }
             Part::Rest => {
-                let out = chunked::encode_rest(input, &out_dir, &plan, &opts, report)
+                let mut out = chunked::encode_rest(input, &out_dir, &plan, &opts, report)
                     .await
                     .map_err(|e| read_over_url(input, e))?;
-                publish::files(store, &out_dir, prefix, &out.files).await?;
+                let head = publish::head_kept(store, &out_dir, prefix, &plan, &out.files).await?;
+                for (stream, bytes) in &head.kept {
+                    out.keep_first_segment(*stream, *bytes);
+                }
+                publish::files(store, &out_dir, prefix, &head.upload).await?;
                 publish::work_files(store, &out_dir, prefix, &out.tiles).await?;
                 records::put(store, prefix, layout::CHUNK_REST_RECORD, &out).await
             }
@@ -364,9 +378,13 @@ pub(crate) struct Env<'a> {
 }
 
 /// The in-process split: [`split_at`] for a `whole` video job's downloaded original, which is
-/// then kept for the chunk jobs this process takes.
+/// then kept for the chunk jobs this process takes. Progressive: the head's first segments
+/// (written under `out_dir`) are published while the plan is made, and make the item playable.
+/// `earlier`: segments an earlier attempt published (see `progressive.rs`).
 pub(crate) async fn try_split(
     input: &Path,
+    out_dir: &Path,
+    earlier: HashMap<String, u64>,
     media: &Media,
     ctx: &RunContext,
     env: &Env<'_>,
@@ -376,14 +394,33 @@ pub(crate) async fn try_split(
         return Ok(None);
     }
     let prefix = media.outputs_prefix();
+    // No progress to report while planning: the item's stays where it is.
+    let (_progress, progress) = tokio::sync::watch::channel(0.0);
+    let publisher = ProgressivePublisher::start(Target {
+        store: ctx.output_store.clone(),
+        repo: ctx.repo.clone(),
+        media_id: media.id.clone(),
+        prefix: prefix.clone(),
+        out_dir: out_dir.to_path_buf(),
+        progress,
+        earlier,
+    });
     let split = split_at(
         input,
         ctx.output_store.as_ref(),
         &prefix,
         env.settings,
+        out_dir,
+        publisher.sender(),
         cancel,
     )
-    .await?;
+    .await;
+    // The head's files are uploaded before anything else happens to the item.
+    let published = publisher.drain().await;
+    if published.playable {
+        tracing::info!("playable: the head is published");
+    }
+    let split = split?;
     if split.is_some() {
         if let Err(e) = env.inputs.adopt(&media.id, input, env.scratch).await {
             tracing::debug!(error = %ErrorChain(&e), "the original is not kept for the chunk jobs");

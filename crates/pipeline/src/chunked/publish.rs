@@ -71,6 +71,74 @@ async fn upload(
     results.into_iter().collect()
 }
 
+/// What of a part's files to upload, the head's first segments set aside.
+pub(super) struct HeadKept {
+    /// The part's files but the first segments kept (and their init segments).
+    pub upload: Vec<String>,
+    /// Per stream whose head was kept, the size of the published first segment.
+    pub kept: Vec<(usize, u64)>,
+}
+
+/// The first segments a head published before the parts ran (`ChunkedPlan::head`) stay: players
+/// may hold them. A part that wrote the same stream's init and first segment (chunk 0's video,
+/// the rest's audio) keeps the head's where its own init segment is the published one byte for
+/// byte (x264's `stitchable`: the head's default CRFs and the part's probed ones write the
+/// same headers), so the head's first segment decodes with it and the part's later ones.
+/// Otherwise the part's own replace them, as its init segment must.
+pub(super) async fn head_kept(
+    store: &dyn Storage,
+    out_dir: &Path,
+    prefix: &str,
+    plan: &ChunkedPlan,
+    files: &[String],
+) -> Result<HeadKept, PipelineError> {
+    let mut kept = Vec::new();
+    let mut skip = Vec::new();
+    for (stream, init, first) in plan.head_files() {
+        if !files.contains(&init) || !files.contains(&first) {
+            continue;
+        }
+        let ours = tokio::fs::read(out_dir.join(&init)).await?;
+        let theirs = match read(store, &key(prefix, &init)?).await {
+            Ok(bytes) => bytes,
+            Err(PipelineError::Storage(mediaserver_storage::StorageError::NotFound(_))) => continue,
+            Err(e) => return Err(e),
+        };
+        if ours != theirs {
+            tracing::warn!(
+                stream,
+                "the head's init segment differs from this part's: its first segment is replaced"
+            );
+            continue;
+        }
+        let meta = match store.head(&key(prefix, &first)?).await {
+            Ok(meta) => meta,
+            Err(mediaserver_storage::StorageError::NotFound(_)) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        kept.push((stream, meta.size));
+        skip.extend([init, first]);
+    }
+    Ok(HeadKept {
+        upload: files
+            .iter()
+            .filter(|f| !skip.contains(f))
+            .cloned()
+            .collect(),
+        kept,
+    })
+}
+
+/// The object `key`'s bytes (small ones: init segments).
+async fn read(store: &dyn Storage, key: &ObjectKey) -> Result<Vec<u8>, PipelineError> {
+    let (_, mut stream) = store.get_stream(key).await?;
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        bytes.extend_from_slice(&chunk?);
+    }
+    Ok(bytes)
+}
+
 /// Uploads a part's working files `rels` (relative to `out_dir`, e.g. storyboard tiles) under
 /// the item's chunk files, where the assemble step finds them (and the clean-up removes them).
 pub(super) async fn work_files(

@@ -210,7 +210,7 @@ async fn plan(dir: &Path) -> chunked::ChunkedPlan {
         chunk_seconds: 2,
         min_seconds: 1,
     };
-    let plan = chunked::plan(&src, &probe, &opts, &settings)
+    let plan = chunked::plan(&src, &probe, &opts, &settings, dir)
         .await
         .unwrap()
         .unwrap();
@@ -235,6 +235,7 @@ fn record(index: u32) -> ChunkOutput {
                 d: 20,
             }],
             encoder_tag: None,
+            head: false,
         }],
         mpd: String::new(),
         files: Vec::new(),
@@ -393,9 +394,17 @@ async fn a_new_split_drops_the_records_of_an_earlier_one() {
         ..Default::default()
     };
     let cancel = tokio_util::sync::CancellationToken::new();
-    let chunks = super::split_at(&src, store.as_ref(), prefix, &settings, &cancel)
-        .await
-        .unwrap();
+    let chunks = super::split_at(
+        &src,
+        store.as_ref(),
+        prefix,
+        &settings,
+        dir.path(),
+        None,
+        &cancel,
+    )
+    .await
+    .unwrap();
     assert!(chunks.is_some_and(|n| n >= 2), "{chunks:?}");
     assert!(
         !super::part_done(store.as_ref(), prefix, super::Part::Chunk(1))
@@ -475,9 +484,17 @@ async fn a_chunk_whose_url_expires_is_retried_not_failed() {
         ..Default::default()
     };
     let cancel = tokio_util::sync::CancellationToken::new();
-    let chunks = super::split_at(&src, store.as_ref(), prefix, &settings, &cancel)
-        .await
-        .unwrap();
+    let chunks = super::split_at(
+        &src,
+        store.as_ref(),
+        prefix,
+        &settings,
+        dir.path(),
+        None,
+        &cancel,
+    )
+    .await
+    .unwrap();
     assert_eq!(chunks, Some(3));
     // Its URL works for the open, then expires before the seek to chunk 2's range.
     let url = expiring_url(src.clone(), 1).await;

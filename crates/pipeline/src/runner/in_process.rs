@@ -114,7 +114,10 @@ impl JobRunner for InProcessRunner {
             None => input,
         };
         if media.kind == MediaKind::Video {
-            if let Some(chunks) = chunked::try_split(&input, media, ctx, &env, cancel).await? {
+            if let Some(chunks) =
+                chunked::try_split(&input, &out_dir, earlier.clone(), media, ctx, &env, cancel)
+                    .await?
+            {
                 return Ok(JobDone::Split { chunks });
             }
         }

@@ -60,11 +60,16 @@ pub(super) async fn split(
     settings: &ProcessSettings,
 ) -> anyhow::Result<Option<serde_json::Value>> {
     let (store, prefix) = destination(config, dest).await?;
+    // No progressive publishing from here (nothing plays the item until the parts are done):
+    // the work directory holds only the AV1 trials' files.
+    let work = tempfile::tempdir()?;
     let chunks = chunked::split_at(
         input,
         store.as_ref(),
         &prefix,
         settings,
+        work.path(),
+        None,
         &CancellationToken::new(),
     )
     .await

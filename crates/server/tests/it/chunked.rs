@@ -1,9 +1,9 @@
 //! Chunked encoding (issue 15 §1) end to end: a 5-minute video with `CHUNK_SECONDS=60` encoded
 //! by two `mediaserver worker` processes on PostgreSQL, one of them SIGKILLed in the middle of
 //! a chunk. The item still ends `ready`; every packet of every published stream has monotonic
-//! decode times with a constant step across every chunk border; and the segments per rung
-//! match what one job (`mediaserver transcode`, which never chunks) publishes for the same
-//! source.
+//! decode times with a constant step across every chunk border; the item plays before any
+//! chunk is done (the split's head); and the segments per rung match what one job publishes
+//! progressively for the same source.
 //!
 //! Kept cheap: a 640x360 15 fps source (two rungs, 360p and 240p) and the `ultrafast` preset.
 
@@ -138,6 +138,7 @@ async fn two_workers_encode_chunks_and_one_killed_mid_chunk_loses_only_its_chunk
     // Both workers hold parts; then one is killed while it encodes a chunk.
     let mut holders: BTreeSet<u32> = BTreeSet::new();
     let mut seen_counts: Option<Value> = None;
+    let mut playable_before_chunks = false;
     let mut victim: Option<(Job, usize)> = None;
     let mut running_since: BTreeMap<String, Instant> = BTreeMap::new();
     let deadline = Instant::now() + Duration::from_secs(600);
@@ -155,6 +156,10 @@ async fn two_workers_encode_chunks_and_one_killed_mid_chunk_loses_only_its_chunk
         assert_ne!(item["status"], "failed", "{item}");
         if item["chunks"].is_object() {
             seen_counts = Some(item["chunks"].clone());
+            // The split's head (its first segments, published while the plan is made).
+            if item["playable"] == true && item["chunks"]["done"] == 0 {
+                playable_before_chunks = true;
+            }
         }
         for j in jobs(&s, &id).await {
             let Some(pid) = j.lease_owner.as_deref().and_then(pid_of) else {
@@ -185,6 +190,10 @@ async fn two_workers_encode_chunks_and_one_killed_mid_chunk_loses_only_its_chunk
     workers[w].kill().unwrap(); // SIGKILL, mid-chunk
     workers[w].wait().unwrap();
     let counts = seen_counts.expect("the item showed its chunks while processing");
+    assert!(
+        playable_before_chunks,
+        "not playable before a chunk was done: {counts}"
+    );
     assert_eq!(counts["total"], MINUTES, "{counts}");
 
     let item = s.wait_done(&token, &id, 900).await;
@@ -257,12 +266,7 @@ async fn two_workers_encode_chunks_and_one_killed_mid_chunk_loses_only_its_chunk
     let chunked = rung_segments_http(&s, &master).await;
     let (single, single_sprite) = single_job(&source).await;
     assert!(item["storyboard_url"].is_string(), "{item}");
-    let key = mediaserver_storage::ObjectKey::new(format!("media/{id}/storyboard.jpg")).unwrap();
-    let (_, mut stream) = s.state.output_store.get_stream(&key).await.unwrap();
-    let mut sprite = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        sprite.extend_from_slice(&chunk.unwrap());
-    }
+    let sprite = stored(&s, &format!("media/{id}/storyboard.jpg")).await;
     assert!(
         sprite == single_sprite,
         "the chunked storyboard differs from the single job's"
@@ -393,33 +397,39 @@ async fn rung_segments_http(s: &TestServer, master_url: &str) -> BTreeMap<String
     out
 }
 
-/// The same source through `mediaserver transcode` (one job; it never chunks).
+/// The same source as one job, published progressively as a server publishes a video it does
+/// not chunk (`CHUNK_SECONDS=0`): the segments a chunked plan made for progressive publishing
+/// reproduces (the head's short first segment, then the segment grid), and the storyboard.
 async fn single_job(source: &Path) -> (BTreeMap<String, Vec<f64>>, Vec<u8>) {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("out");
-    let result = bin()
-        .arg("transcode")
-        .arg(source)
-        .arg(&out)
-        .args(["--preset", "ultrafast"])
-        .env("DATA_DIR", dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        result.status.success(),
-        "{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
-    let stream = out.join("stream");
-    let master = std::fs::read_to_string(stream.join("master.m3u8")).unwrap();
-    let segments = variants(&master)
-        .into_iter()
-        .map(|(resolution, uri)| {
-            let playlist = std::fs::read_to_string(stream.join(uri)).unwrap();
-            (resolution, extinfs(&playlist))
-        })
-        .collect();
-    (segments, std::fs::read(out.join("storyboard.jpg")).unwrap())
+    let s = TestServer::start_with(&[
+        ("CHUNK_SECONDS", "0"),
+        ("WORKERS", "1"),
+        ("TRANSCODE_PRESET", "ultrafast"),
+    ])
+    .await;
+    let token = s.user_token("one@example.com").await;
+    let id = s.upload_ok(&token, "five.mp4", common::read(source)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let item = s.wait_done(&token, &id, 900).await;
+    assert_eq!(item["status"], "ready", "{item}");
+    assert!(item.get("chunks").is_none(), "{item}");
+    let master = s.url(item["signed"]["hls"].as_str().unwrap());
+    let segments = rung_segments_http(&s, &master).await;
+    let sprite = stored(&s, &format!("media/{id}/storyboard.jpg")).await;
+    (segments, sprite)
+}
+
+/// The bytes of the object `key` in the server's output store.
+async fn stored(s: &TestServer, key: &str) -> Vec<u8> {
+    let key = mediaserver_storage::ObjectKey::new(key.to_string()).unwrap();
+    let (_, mut stream) = s.state.output_store.get_stream(&key).await.unwrap();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        bytes.extend_from_slice(&chunk.unwrap());
+    }
+    bytes
 }
 
 /// `JOB_RUNNER=oci-container-instances` (against the OCI stand-in, whose "containers" run the

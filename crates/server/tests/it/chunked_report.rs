@@ -1,38 +1,38 @@
 //! A chunked item records the same `encode` report a single job does (issue 14 §3 for issue
 //! 15's chunked encodes): every rung's settings, bytes equal to the published segments, the
 //! summed cost of its parts, and quality scores that agree with the same source encoded as one
-//! job (`mediaserver transcode`, which never chunks); `/metrics` counts it by codec.
+//! job (on a server that does not chunk it); `/metrics` counts it by codec.
 //!
 //! Kept cheap: the 20 s 640x360 clip in 8 s chunks, the `ultrafast` preset, in-process workers.
 
 use crate::chunked::twenty_seconds;
 use crate::common::TestServer;
 use crate::quality::{counter, ffmpeg_version, metrics, published_bytes};
-use crate::workers::bin;
 use mediaserver_core::JobKind;
 use serde_json::{json, Value};
 use std::path::Path;
 
-/// The `encode` report of `source` encoded as one job.
-fn single_job_encode(source: &Path) -> Value {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("out");
-    let result = bin()
-        .arg("transcode")
-        .arg(source)
-        .arg(&out)
-        .args(["--preset", "ultrafast"])
-        .env("DATA_DIR", dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        result.status.success(),
-        "{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
-    let summary: Value =
-        serde_json::from_slice(&std::fs::read(out.join("transcode.json")).unwrap()).unwrap();
-    summary["encode"].clone()
+/// The `encode` report of `source` encoded as one job, published progressively as a server
+/// publishes a video it does not chunk (`CHUNK_SECONDS=0`): the cadence and the head a chunked
+/// plan made for progressive publishing reproduces.
+async fn single_job_encode(source: &Path) -> Value {
+    let s = TestServer::start_with(&[
+        ("WORKERS", "1"),
+        ("TRANSCODE_PRESET", "ultrafast"),
+        ("CHUNK_SECONDS", "0"),
+    ])
+    .await;
+    let token = s.user_token("single@example.com").await;
+    let id = s
+        .upload_ok(&token, "clip.mp4", crate::common::read(source))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let item = s.wait_done(&token, &id, 300).await;
+    assert_eq!(item["status"], "ready", "{item}");
+    assert!(item.get("chunks").is_none(), "{item}");
+    item["encode"].clone()
 }
 
 fn entry<'a>(encode: &'a Value, name: &str) -> &'a Value {
@@ -105,7 +105,7 @@ async fn a_chunked_item_records_the_encode_report_a_single_job_would() {
     let quality_cpu = sampling["cpu_seconds"].as_f64().unwrap();
     assert!(quality_cpu < 0.1 * cpu, "{encode}");
 
-    let single = single_job_encode(&source);
+    let single = single_job_encode(&source).await;
     assert_eq!(single["elapsed_seconds"], Value::Null, "{single}");
     let renditions = item["renditions"].as_array().unwrap();
     assert_eq!(
@@ -133,10 +133,14 @@ async fn a_chunked_item_records_the_encode_report_a_single_job_would() {
             "gop",
             "fps",
             "filter",
+            "head_crf",
+            "head_seconds",
         ] {
             assert_eq!(e[field], one[field], "{name} {field}: {e}\n{one}");
         }
         assert_eq!(e["preset"], "ultrafast");
+        // The first segment is the head's, published while the split planned.
+        assert_eq!(e["head_seconds"], 2, "{e}");
         // The published segments, fetched through playback.
         let bytes = e["bytes"].as_u64().unwrap();
         assert_eq!(bytes, published_bytes(&s, &token, &item, r).await, "{name}");

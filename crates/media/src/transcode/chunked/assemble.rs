@@ -300,6 +300,15 @@ pub async fn assemble(
             e.encoder_version = Some(version);
             e.encoder_settings = Some(settings);
         }
+        // The head's first segment, at the rung's default CRF (as `head::report` says it).
+        if ordered[0]
+            .streams
+            .iter()
+            .any(|s| s.stream == stream && s.head)
+        {
+            e.head_crf = Some(rate::crf(r));
+            e.head_seconds = plan.first_segment;
+        }
         encoded.push(e);
     }
     let output = VideoOutput {

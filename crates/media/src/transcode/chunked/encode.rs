@@ -259,6 +259,7 @@ pub async fn encode_chunk(
             init_bytes: init.len() as u64,
             segments,
             encoder_tag,
+            head: false,
         });
     }
     // Through temporary names: a final name may be another stream's name from ffmpeg.

@@ -56,8 +56,9 @@ pub use rest::encode_rest;
 use super::codecs::{self, Extras, VideoCodec};
 use super::command::video_outputs;
 use super::picture::Picture;
+use super::storyboard::Layout;
 use super::tracks::{self, PlannedTrack};
-use super::{complexity, head, invalid_options, video, VideoOptions};
+use super::{complexity, head, invalid_options, video, VideoOptions, STREAM_DIR};
 use crate::error::Result;
 use crate::ladder::{self, Rung};
 use crate::probe::{ProbeInfo, VideoInfo};
@@ -147,6 +148,11 @@ pub struct ChunkedPlan {
     starts: Vec<u64>,
     /// Which keyframe (`n_forced`) each range starts on.
     keys: Vec<u64>,
+    /// The output streams whose init and first segments a head published while the plan was
+    /// made (`head.rs`): chunk 0 and the rest job keep those where their own init segment is
+    /// the same (what players may already hold stays published).
+    #[serde(default)]
+    pub head: Vec<usize>,
 }
 
 impl ChunkedPlan {
@@ -205,6 +211,21 @@ impl ChunkedPlan {
 
     fn audio_tracks(&self) -> Vec<PlannedTrack> {
         tracks::plan(&self.probe)
+    }
+
+    /// What the head published (`head`), as this plan's parts name their files: per stream its
+    /// init and first segment, relative to the output directory.
+    pub fn head_files(&self) -> Vec<(usize, String, String)> {
+        self.head
+            .iter()
+            .map(|&s| {
+                (
+                    s,
+                    format!("{STREAM_DIR}/init-{s}.m4s"),
+                    format!("{STREAM_DIR}/{}", encode::segment_name(s, 1)),
+                )
+            })
+            .collect()
     }
 
     /// Where the single encode this plan reproduces with `opts` forces keyframes.
@@ -404,11 +425,16 @@ fn boundaries(
 /// video [`super::video`] refuses, or no constant frame rate (or rungs at half of a rate whose
 /// keyframe intervals are not a whole even number of frames, where no frame starts a range in
 /// every rung). The adaptive ladder's complexity probe runs here, once.
+///
+/// With progressive packaging (`opts.packaging`) and a head wanted (`head.rs`), the head's first
+/// segments are encoded while the probe runs and reported as progressive packaging, relative to
+/// `work_dir` (which also holds the AV1 trials' files).
 pub async fn plan(
     input: &Path,
     probe: &ProbeInfo,
     opts: &VideoOptions,
     chunks: &ChunkSettings,
+    work_dir: &Path,
 ) -> Result<Option<ChunkedPlan>> {
     let Some(v) = probe.video.as_ref() else {
         return Ok(None);
@@ -460,19 +486,50 @@ pub async fn plan(
     };
     let ranges = bounds.ranges;
     let (starts, keys) = (bounds.starts, bounds.keys);
-    let crfs =
-        video::adaptive_crfs(input, v, &picture, Some(duration), &rungs, opts, &budget).await?;
-    let extras = Extras::plan(&opts.codecs, &picture, rungs.len())
-        .0
-        .with_rates(opts.ladder_mode, &crfs);
+    let extras = Extras::plan(&opts.codecs, &picture, rungs.len()).0;
+    let (crfs, head) = match cadence
+        .first
+        .filter(|_| head::wanted(opts, &extras, &picture, Some(duration)))
+    {
+        Some(first) => {
+            let audio = tracks::plan(probe);
+            let layout = Layout::new(Some(duration), v.width, v.height);
+            let plan = head::HeadPlan {
+                input,
+                out_dir: work_dir,
+                video: v,
+                picture: &picture,
+                duration: Some(duration),
+                rungs: &rungs,
+                audio: &audio,
+                opts,
+                layout: &layout,
+                extras: &extras,
+                first,
+            };
+            let live = video::live_plan(&extras, &rungs, &audio, &picture, v, opts, Some(duration));
+            let niced = budget.niced(head::PROBE_NICENESS);
+            let probe =
+                video::adaptive_crfs(input, v, &picture, Some(duration), &rungs, opts, &niced);
+            let (crfs, head) = head::beside_probe(&plan, &live, &budget, probe).await?;
+            (
+                crfs,
+                head.map(|h| h.streams.into_iter().map(|(s, _)| s).collect()),
+            )
+        }
+        None => (
+            video::adaptive_crfs(input, v, &picture, Some(duration), &rungs, opts, &budget).await?,
+            None,
+        ),
+    };
+    let extras = extras.with_rates(opts.ladder_mode, &crfs);
     let source = complexity::Source {
         input,
         video: v,
         picture: &picture,
         duration: Some(duration),
     };
-    let scratch = std::env::temp_dir();
-    let av1_crfs = complexity::av1_crfs(&source, &rungs, &extras, opts, &scratch, &budget).await?;
+    let av1_crfs = complexity::av1_crfs(&source, &rungs, &extras, opts, work_dir, &budget).await?;
     Ok(Some(ChunkedPlan {
         ranges,
         duration,
@@ -487,5 +544,6 @@ pub async fn plan(
         first,
         starts,
         keys,
+        head: head.unwrap_or_default(),
     }))
 }

@@ -30,6 +30,9 @@ pub struct ChunkStream {
     /// The encoder's own version and settings (x264's SEI), from the first segment.
     #[serde(default)]
     pub encoder_tag: Option<(String, String)>,
+    /// Its first segment is the head's (`ChunkedPlan::head`), kept in place of the chunk's own.
+    #[serde(default)]
+    pub head: bool,
 }
 
 /// What chunk job `index` wrote (its record: `media/{id}/chunks/{index}.json`).
@@ -68,6 +71,19 @@ pub struct RestAudio {
     pub duration: f64,
 }
 
+impl ChunkOutput {
+    /// Records `bytes` as the size of `stream`'s first segment: the head's, kept in place of
+    /// this chunk's own (`ChunkedPlan::head`).
+    pub fn keep_first_segment(&mut self, stream: usize, bytes: u64) {
+        for s in self.streams.iter_mut().filter(|s| s.stream == stream) {
+            if let Some(first) = s.segments.iter_mut().find(|seg| seg.number == 1) {
+                first.bytes = bytes;
+                s.head = true;
+            }
+        }
+    }
+}
+
 /// What the rest job wrote (its record: `media/{id}/chunks/rest.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RestOutput {
@@ -99,4 +115,16 @@ pub struct RestOutput {
     /// its own, or a still did not come out of its seek).
     #[serde(default)]
     pub video_frames_decoded: Option<u64>,
+}
+
+impl RestOutput {
+    /// Records `bytes` as the size of audio `stream`'s first segment: the head's, kept in place
+    /// of this job's own (`ChunkedPlan::head`; the same AAC frames, so its rates stand).
+    pub fn keep_first_segment(&mut self, stream: usize, bytes: u64) {
+        for a in self.audio.iter_mut().filter(|a| a.stream == stream) {
+            if let Some(first) = a.segments.first_mut() {
+                first.1 = bytes;
+            }
+        }
+    }
 }

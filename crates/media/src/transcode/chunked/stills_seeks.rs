@@ -49,7 +49,10 @@ async fn the_seeks_stop_after_their_last_frame() {
         chunk_seconds: 300,
         min_seconds: 10,
     };
-    let plan = plan(&src, &probe, &opts, &halves).await.unwrap().unwrap();
+    let plan = plan(&src, &probe, &opts, &halves, dir.path())
+        .await
+        .unwrap()
+        .unwrap();
     let input = Input::from(src.as_path());
     let budget = Budget::new(Duration::from_secs(600), Default::default());
     let tail = last_frame(&input, &plan, None, &budget)
