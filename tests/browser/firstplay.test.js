@@ -1,6 +1,7 @@
 // First play (issue 15 §2) in a real browser: a 14 s video (adaptive ladder, the default) is
-// `playable` with a master whose every variant and audio playlist already holds its short first
-// segment (2 s: the head, encoded beside the complexity probe), and hls.js and dash.js play
+// `playable` with a master whose every variant and audio playlist holds its short first
+// segment (2 s: the head, encoded beside the complexity probe; the top rung's right after the
+// others', its playlist live and empty until then), and hls.js and dash.js play
 // across the head/body border at 2 s and the next segment border at 6 s without the video
 // stalling (no `waiting` once it plays) and without a player error. A player started as soon
 // as the item is playable also passes the border.
@@ -73,38 +74,44 @@ test('playable with every rung\'s short first segment, then ready', { timeout: 3
   }
   assert.notEqual(item.status, 'failed', JSON.stringify(item));
   // What a player finds the moment the item is playable: every playlist the master names has
-  // its first segment, 2 s of video (audio: whole AAC frames, within one of them).
+  // its first segment, 2 s of video (audio: whole AAC frames, within one of them) — but the top
+  // rung's (listed first), whose head comes after the others': a live (EVENT) playlist that
+  // gets its 2 s segment soon after.
   const masterUrl = new URL(item.signed.hls, server.url);
   const master = await (await fetch(masterUrl)).text();
   const uris = playlistUris(master);
-  assert.ok(uris.length >= 2, master);
+  assert.ok(uris.length >= 3, master);
+  // A player that starts on the top rung at once (where its playlist may have no segment
+  // yet: hls.js reloads it) plays too.
+  const variants = master.split('\n').filter((l) => l.startsWith('#EXT-X-STREAM-INF:')).length;
+  const topPage = await startHls(masterUrl.href, variants - 1);
   for (const uri of uris) {
-    const res = await fetch(new URL(uri, masterUrl));
+    const url = new URL(uri, masterUrl);
+    const res = await fetch(url);
     assert.equal(res.status, 200, uri);
-    const text = await res.text();
+    let text = await res.text();
+    if (uri === uris[0] && durations(text).length === 0) {
+      assert.match(text, /#EXT-X-PLAYLIST-TYPE:EVENT\n/, text);
+      assert.ok(!text.includes('#EXT-X-ENDLIST'), text);
+      while (durations(text).length === 0) {
+        assert.ok(Date.now() < deadline, `the top rung's head never came: ${text}`);
+        await new Promise((r) => setTimeout(r, 50));
+        text = await (await fetch(url)).text();
+      }
+    }
     const d = durations(text);
     assert.ok(d.length >= 1, `${uri}: ${text}`);
     assert.ok(Math.abs(d[0] - 2) < 0.05, `${uri}: first segment ${d[0]} s`);
   }
   // hls.js started now (the encode may still run: it loads the master once, the EVENT
-  // playlists again) plays past the head/body border.
-  const page = await browser.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.setContent('<video id="v" muted playsinline></video>');
-  await page.addScriptTag({ content: HLS_JS });
-  await page.evaluate((src) => {
-    const hls = new window.Hls({ startPosition: 0 });
-    window.__fatal = null;
-    hls.on(window.Hls.Events.ERROR, (_, d) => { if (d.fatal) window.__fatal = d.details; });
-    hls.loadSource(src);
-    hls.attachMedia(document.getElementById('v'));
-    document.getElementById('v').play().catch(() => {});
-  }, masterUrl.href);
-  await page.waitForFunction(() => window.__fatal || document.getElementById('v').currentTime > 2.5, null, { timeout: 120000, polling: 100 });
-  assert.equal(await page.evaluate(() => window.__fatal), null);
-  assert.deepEqual(errors, []);
-  await page.close();
+  // playlists again) plays past the head/body border, as does the one started on the top rung.
+  for (const player of [await startHls(masterUrl.href), topPage]) {
+    const { page, errors } = player;
+    await page.waitForFunction(() => window.__fatal || document.getElementById('v').currentTime > 2.5, null, { timeout: 120000, polling: 100 });
+    assert.equal(await page.evaluate(() => window.__fatal), null);
+    assert.deepEqual(errors, []);
+    await page.close();
+  }
 
   for (;;) {
     item = await (await fetch(`${server.url}/v1/media/${id}`, { headers: auth })).json();
@@ -121,6 +128,26 @@ test('playable with every rung\'s short first segment, then ready', { timeout: 3
   const r = await fetch(`${server.url}/v1/media/${id}`, json({ visibility: 'public' }, auth, 'PATCH'));
   assert.equal(r.status, 200);
 }));
+
+/** A page playing the HLS master `src` with hls.js from 0 (on level `startLevel` if given). */
+async function startHls(src, startLevel) {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.setContent('<video id="v" muted playsinline></video>');
+  await page.addScriptTag({ content: HLS_JS });
+  await page.evaluate(([src, startLevel]) => {
+    const config = { startPosition: 0 };
+    if (startLevel !== null) config.startLevel = startLevel;
+    const hls = new window.Hls(config);
+    window.__fatal = null;
+    hls.on(window.Hls.Events.ERROR, (_, d) => { if (d.fatal) window.__fatal = d.details; });
+    hls.loadSource(src);
+    hls.attachMedia(document.getElementById('v'));
+    document.getElementById('v').play().catch(() => {});
+  }, [src, startLevel ?? null]);
+  return { page, errors };
+}
 
 /** The embed page, muted; records `waiting` (a stall) after the video first played. */
 async function openPlayer(id) {

@@ -187,19 +187,47 @@ async fn head_case(dir: &Path, input: &Path, seconds: u32, heights: &[u32]) {
     let video_segments = 1 + (seconds - 2).div_ceil(4) as usize;
     let audio_segments = seconds.div_ceil(2) as usize;
 
-    // The first update is the head: every stream's init and first segment, one-segment EVENT
-    // playlists (target duration: the later segments'), and the master.
+    // The first update is the head of every stream but the top rung: init and first segment,
+    // one-segment EVENT playlists (target duration: the later segments'), the top rung's
+    // playlist with no segment yet, and the master naming every rung (the top rung's codecs
+    // from its one-frame run). The second is the top rung's head.
     let head = &seen[0].update;
-    assert!(head.master.is_some(), "the first update has the master");
+    let master = head
+        .master
+        .as_deref()
+        .expect("the first update has the master");
     assert_eq!(head.playlists.len(), streams);
+    let top = &seen[1].update;
+    assert_eq!(top.playlists.len(), 1, "{top:?}");
     for s in 0..streams {
-        assert!(head.ready_files.contains(&format!("stream/init-{s}.m4s")));
-        assert!(head
+        let update = if s == 0 { top } else { head };
+        assert!(update.ready_files.contains(&format!("stream/init-{s}.m4s")));
+        assert!(update
             .ready_files
             .contains(&format!("stream/chunk-{s}-00001.m4s")));
     }
+    // The top rung's CODECS as the final master names them (from its init segment).
+    let resolution = format!(
+        "RESOLUTION={}x{},",
+        result.renditions[0].width, result.renditions[0].height
+    );
+    let codecs_of = |m: &str| -> String {
+        let line = m
+            .lines()
+            .find(|l| l.contains(&resolution))
+            .unwrap_or_else(|| panic!("{resolution}: {m}"));
+        line.split("CODECS=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let final_master = std::fs::read_to_string(stream.join("master.m3u8")).unwrap();
+    assert_eq!(codecs_of(master), codecs_of(&final_master), "{master}");
     let audio_playlist = format!("stream/media_{}.m3u8", streams - 1);
-    for (path, text) in &head.playlists {
+    for (path, text) in head.playlists.iter().chain(&top.playlists) {
         assert!(text.contains("#EXT-X-PLAYLIST-TYPE:EVENT\n"), "{text}");
         // The later segments' length: 4 s of video, audio cut every 2 s throughout.
         let target = if *path == audio_playlist { 2 } else { 4 };
@@ -208,6 +236,13 @@ async fn head_case(dir: &Path, input: &Path, seconds: u32, heights: &[u32]) {
             "{path}: {text}"
         );
         let d = extinf(text);
+        if path == "stream/media_0.m3u8" && !std::ptr::eq(text, &top.playlists[0].1) {
+            assert!(
+                d.is_empty(),
+                "the top rung's playlist before its head: {text}"
+            );
+            continue;
+        }
         assert_eq!(d.len(), 1, "{path}: {text}");
         assert!(d[0] > 1.8 && d[0] <= 2.0 + 1e-6, "{path}: {d:?}");
     }

@@ -173,7 +173,7 @@ pub async fn video(
                 |chunk| parser.push(chunk),
             );
             let mut live = live_plan(&extras, &rungs, &planned, &picture, v, opts, media_duration);
-            if let Some(head) = head.as_ref().filter(|h| h.streams.len() == live.streams) {
+            if let Some(head) = head.as_ref().filter(|h| h.total_streams == live.streams) {
                 live.reported = head.streams.clone();
             }
             let finished = with_watcher(encode, out_dir, live, opts.packaging.as_ref()).await?;
@@ -202,7 +202,7 @@ pub async fn video(
     // The head's first segments are what players got: they stay (an audio track dropped on a
     // retry renumbered the streams: then the main encode's are kept).
     let head_tags = match head.as_ref().filter(|h| {
-        h.streams.len() == video_outputs(rungs.len(), planned.len(), &extras).len() + planned.len()
+        h.total_streams == video_outputs(rungs.len(), planned.len(), &extras).len() + planned.len()
     }) {
         Some(h) => Some(h.restore(out_dir).await?),
         None => None,

@@ -127,6 +127,15 @@ pub fn event_media_playlist(
     rewrite_media_playlist(text, PlaylistType::Event, min_target).map_err(MalformedPlaylist)
 }
 
+/// An `EVENT` media playlist with no segment yet (players reload it as a live one), as
+/// [`event_media_playlist`] writes its header.
+pub fn empty_event_playlist(target: u64) -> String {
+    format!(
+        "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-PLAYLIST-TYPE:EVENT\n#EXT-X-TARGETDURATION:{}\n#EXT-X-MEDIA-SEQUENCE:1\n",
+        target.max(1)
+    )
+}
+
 fn rewrite_media_playlist(
     text: &str,
     kind: PlaylistType,

@@ -17,8 +17,9 @@ mod mpd;
 
 pub(super) use hls::playlist_stats;
 pub use hls::{
-    attribute, event_media_playlist, finalize_media_playlist, master_playlist, media_playlist_name,
-    repair_media_playlist, AudioRendition, MalformedPlaylist, PlaylistStats, Variant,
+    attribute, empty_event_playlist, event_media_playlist, finalize_media_playlist,
+    master_playlist, media_playlist_name, repair_media_playlist, AudioRendition, MalformedPlaylist,
+    PlaylistStats, Variant,
 };
 pub(super) use mpd::drop_attribute;
 pub use mpd::{merge_video_sets, parse_mpd, remove_adaptation_sets, MpdRepresentation};
