@@ -15,9 +15,17 @@
 //!   is checked here before anything is reported: every first segment was cut by the keyframe
 //!   that starts the second, the video's exactly one keyframe interval long; a head that does
 //!   not fit is not used.
+//! * With more than one rung the head is two runs after each other: the lower rungs and the
+//!   audio (beside a one-frame run of the top rung, whose init segment names its codecs), then
+//!   the top rung. The first report carries the master with every rung and the top rung's
+//!   playlist live and empty; the second, the top rung's first segment. Players start below
+//!   the top rung (hls.js by its bandwidth estimate), and the top rung is about half of the
+//!   ladder's pixels: the first play no longer waits for it.
 //! * After the main encode the head's video segments replace its first ones (what players may
 //!   already hold is what is published), so the published first segment is at the default
 //!   CRFs; the encode report says so per rung (`RungEncode::head_crf`).
+//! * A chunked plan made for progressive publishing runs the head beside its own complexity
+//!   probe (`chunked::plan`); chunk 0 and the rest job then keep the head's first segments.
 
 use super::codecs::Extras;
 use super::command::{build_args, Plan, Span};
