@@ -868,24 +868,32 @@ async fn a_plan_for_progressive_publishing_cuts_a_short_first_segment() {
 /// head's byte for byte (so the pipeline keeps the head's first segments, which players may
 /// already hold: `ChunkedPlan::head`), the audio's first segment is the head's, and the head's
 /// first video segment followed by chunk 0's next ones decodes as one stream, every frame.
+/// Chunk 0 reports its segments after the head's as they complete.
 #[tokio::test]
 async fn a_head_published_while_planning_is_continued_by_chunk_0_and_the_rest() {
     let dir = tempfile::tempdir().unwrap();
-    let src = make_video(dir.path(), "src.mp4", 320, 180, 30, 20.0, true);
+    // 720p: chunk 0's encode lasts long enough for the watcher to see segments complete.
+    let src = make_video(dir.path(), "src.mp4", 1280, 720, 30, 20.0, true);
     let probe = probe::probe(&src, PROBE_TIMEOUT).await.unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);
     let opts = VideoOptions {
         segment_seconds: 4,
         packaging: Some(tx),
-        ..opts(&[(180, 300_000)], LadderMode::Adaptive)
+        ..opts(&[(720, 2_800_000)], LadderMode::Adaptive)
     };
     let split = dir.path().join("split");
     std::fs::create_dir_all(&split).unwrap();
-    let plan = chunked::plan(&src, &probe, &opts, &CHUNKS, &split)
+    // Chunk 0 long enough to report segments while it runs: 2 + 3 × 4 s.
+    let chunks = ChunkSettings {
+        chunk_seconds: 16,
+        min_seconds: 10,
+    };
+    let plan = chunked::plan(&src, &probe, &opts, &chunks, &split)
         .await
         .unwrap()
         .expect("a chunked plan");
     assert_eq!(plan.head, [0, 1], "the rung and the audio");
+    assert_eq!(plan.ranges[0].end, 14.0, "{:?}", plan.ranges);
     let mut update = rx.try_recv().expect("the head was reported");
     while let Ok(more) = rx.try_recv() {
         update.merge(more);
@@ -900,9 +908,10 @@ async fn a_head_published_while_planning_is_continued_by_chunk_0_and_the_rest() 
         assert!(update.ready_files.contains(&first), "{stream}: {update:?}");
     }
 
-    // The parts, as the pipeline runs them (no packaging).
+    // The parts, as the pipeline runs them: chunk 0 reporting its segments as they come.
+    let (chunk_tx, mut chunk_rx) = tokio::sync::mpsc::channel(64);
     let parts = VideoOptions {
-        packaging: None,
+        packaging: Some(chunk_tx),
         ..opts.clone()
     };
     let input = Input::from(src.as_path());
@@ -910,6 +919,47 @@ async fn a_head_published_while_planning_is_continued_by_chunk_0_and_the_rest() 
     let chunk = chunked::encode_chunk(&input, &chunk_dir, &plan, 0, &parts, |_| {})
         .await
         .unwrap();
+    let parts = VideoOptions {
+        packaging: None,
+        ..parts
+    };
+    // What chunk 0 reported: its segments after the head's (not the head's init or first
+    // segment again), each listed in an EVENT playlist, all but those its last one may still
+    // change near the chunk's end.
+    let mut reported = Vec::new();
+    let mut playlist = String::new();
+    while let Ok(u) = chunk_rx.try_recv() {
+        assert!(u.master.is_none(), "{u:?}");
+        reported.extend(u.ready_files);
+        if let Some((_, text)) = u
+            .playlists
+            .into_iter()
+            .find(|(p, _)| p == "stream/media_0.m3u8")
+        {
+            playlist = text;
+        }
+    }
+    let own: Vec<String> = chunk.streams[0]
+        .segments
+        .iter()
+        .map(|seg| format!("stream/chunk-0-{:05}.m4s", seg.number))
+        .collect();
+    println!("chunk 0 reported {} segments while it ran", reported.len());
+    assert!(
+        !reported.is_empty(),
+        "chunk 0 reported nothing while it ran"
+    );
+    assert_eq!(reported, own[1..=reported.len()], "{reported:?}");
+    assert!(
+        playlist.contains("#EXT-X-PLAYLIST-TYPE:EVENT\n"),
+        "{playlist}"
+    );
+    for f in &reported {
+        assert!(
+            playlist.contains(f.trim_start_matches("stream/")),
+            "{f}: {playlist}"
+        );
+    }
     let rest_dir = dir.path().join("rest");
     let rest = chunked::encode_rest(&input, &rest_dir, &plan, &parts, |_| {})
         .await

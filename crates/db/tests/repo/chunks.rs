@@ -70,12 +70,12 @@ async fn split_queues_parts_in_one_step(repo: &DynRepo) {
         .iter()
         .map(|j| (j.kind, j.chunk_index, j.status, j.max_attempts))
         .collect();
-    // Claim order: chunk 0, then the rest (both needed to play), then the other chunks.
+    // Claim order: the rest (the audio players wait for), then the chunks in order.
     assert_eq!(
         kinds,
         vec![
-            (JobKind::Chunk, Some(0), JobStatus::Queued, 4),
             (JobKind::Rest, None, JobStatus::Queued, 4),
+            (JobKind::Chunk, Some(0), JobStatus::Queued, 4),
             (JobKind::Chunk, Some(1), JobStatus::Queued, 4),
             (JobKind::Chunk, Some(2), JobStatus::Queued, 4),
         ]
@@ -88,8 +88,8 @@ async fn split_queues_parts_in_one_step(repo: &DynRepo) {
     assert_eq!(
         order,
         vec![
-            (JobKind::Chunk, Some(0)),
             (JobKind::Rest, None),
+            (JobKind::Chunk, Some(0)),
             (JobKind::Chunk, Some(1)),
             (JobKind::Chunk, Some(2)),
         ]
@@ -205,7 +205,10 @@ async fn a_part_failing_for_good_fails_the_item_and_cancels_the_others(repo: &Dy
     let (m, _) = split(repo, 3, 3).await;
     let claimed = claim_all(repo).await;
     // Chunk 0 done, chunk 1 fails for good while the rest and chunk 2 run.
-    let (c0, w0) = &claimed[0];
+    let (c0, w0) = claimed
+        .iter()
+        .find(|(j, _)| j.chunk_index == Some(0))
+        .unwrap();
     assert_eq!(
         repo.complete_part(&c0.id, w0).await.unwrap(),
         PartCompleted::Done

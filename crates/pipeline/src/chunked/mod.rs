@@ -32,7 +32,7 @@ use mediaserver_db::MediaReady;
 use mediaserver_media::probe;
 pub use mediaserver_media::transcode::chunked::Input;
 use mediaserver_media::transcode::chunked::{self, ChunkOutput, RestOutput};
-use mediaserver_media::transcode::{PackagingSender, Progress};
+use mediaserver_media::transcode::{self, PackagingSender, Progress};
 use mediaserver_storage::Storage;
 use tokio_util::sync::CancellationToken;
 
@@ -184,29 +184,90 @@ pub async fn encode_part(
     work_dir: &Path,
     settings: &ProcessSettings,
     cancel: &CancellationToken,
+    progress: impl FnMut(f64) + Send,
+) -> Result<bool, PipelineError> {
+    let parts = PartRun {
+        store,
+        prefix,
+        input,
+        work_dir,
+        settings,
+        cancel,
+    };
+    encode_part_publishing(&parts, part, None, progress).await
+}
+
+/// Where and how a part runs (the arguments of [`encode_part`]).
+pub(crate) struct PartRun<'a> {
+    pub store: &'a dyn Storage,
+    pub prefix: &'a str,
+    pub input: &'a Input,
+    pub work_dir: &'a Path,
+    pub settings: &'a ProcessSettings,
+    pub cancel: &'a CancellationToken,
+}
+
+/// The output directory of a part run in `work_dir`.
+pub(crate) fn part_out_dir(work_dir: &Path) -> std::path::PathBuf {
+    work_dir.join("out")
+}
+
+/// [`encode_part`]; chunk 0 after a head also publishes its segments as they come through
+/// `publisher` (uploading from [`part_out_dir`]), drained before the rest of its files.
+pub(crate) async fn encode_part_publishing(
+    r: &PartRun<'_>,
+    part: Part,
+    publisher: Option<ProgressivePublisher>,
     mut progress: impl FnMut(f64) + Send,
 ) -> Result<bool, PipelineError> {
+    let PartRun {
+        store,
+        prefix,
+        input,
+        work_dir,
+        settings,
+        cancel,
+    } = *r;
     if part_done(store, prefix, part).await? {
         // An earlier attempt stored its record and died before the queue heard of it.
         tracing::info!(%part, "part already done (its record exists)");
         return Ok(false);
     }
     let plan = records::plan(store, prefix).await?;
-    let out_dir = work_dir.join("out");
+    let out_dir = part_out_dir(work_dir);
     tokio::fs::create_dir_all(&out_dir).await?;
     let opts = process::video_options(settings, cancel.clone(), None);
     let report = move |p: Progress| progress(p.fraction.clamp(0.0, 1.0));
     let work = async {
         match part {
             Part::Chunk(index) => {
-                let mut out = chunked::encode_chunk(input, &out_dir, &plan, index, &opts, report)
-                    .await
-                    .map_err(|e| read_over_url(input, e))?;
+                let (out, published) = {
+                    let opts = transcode::VideoOptions {
+                        packaging: publisher.as_ref().and_then(ProgressivePublisher::sender),
+                        ..opts
+                    };
+                    let out = chunked::encode_chunk(input, &out_dir, &plan, index, &opts, report)
+                        .await
+                        .map_err(|e| read_over_url(input, e));
+                    drop(opts);
+                    let published = match publisher {
+                        Some(p) => p.drain().await.files,
+                        None => HashMap::new(),
+                    };
+                    (out?, published)
+                };
+                let mut out = out;
                 let head = publish::head_kept(store, &out_dir, prefix, &plan, &out.files).await?;
                 for (stream, bytes) in &head.kept {
                     out.keep_first_segment(*stream, *bytes);
                 }
-                publish::files(store, &out_dir, prefix, &head.upload).await?;
+                // What went out while it encoded is not uploaded again.
+                let upload: Vec<String> = head
+                    .upload
+                    .into_iter()
+                    .filter(|f| !published.contains_key(f))
+                    .collect();
+                publish::files(store, &out_dir, prefix, &upload).await?;
                 publish::work_files(store, &out_dir, prefix, &out.tiles).await?;
                 records::put(store, prefix, &layout::chunk_record_name(index), &out).await
             }
@@ -486,18 +547,30 @@ pub(crate) async fn run(
         // Progress: this part's own, and the item's (the mean over every part), once a second.
         let (tx, rx) = tokio::sync::watch::channel(0.0f64);
         let reporter = tokio::spawn(report_progress(ctx.clone(), job.clone(), rx));
-        let encoded = encode_part(
+        // Chunk 0 publishes its segments as they come when a head went out (`encode_chunk`).
+        let publisher = (part == Part::Chunk(0)).then(|| {
+            let (_progress, progress) = tokio::sync::watch::channel(0.0);
+            ProgressivePublisher::start(Target {
+                store: ctx.output_store.clone(),
+                repo: ctx.repo.clone(),
+                media_id: media.id.clone(),
+                prefix: prefix.clone(),
+                out_dir: part_out_dir(scratch.path()),
+                progress,
+                earlier: HashMap::new(),
+            })
+        });
+        let run = PartRun {
             store,
-            &prefix,
-            part,
-            &held.input,
-            scratch.path(),
-            env.settings,
+            prefix: &prefix,
+            input: &held.input,
+            work_dir: scratch.path(),
+            settings: env.settings,
             cancel,
-            move |f| {
-                tx.send_replace(f);
-            },
-        )
+        };
+        let encoded = encode_part_publishing(&run, part, publisher, move |f| {
+            tx.send_replace(f);
+        })
         .await;
         reporter.abort();
         encoded?;

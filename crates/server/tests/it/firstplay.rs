@@ -121,15 +121,25 @@ async fn playable_with_every_rungs_short_first_segment_before_the_body() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    // What a player finds now: every playlist of the master starts with a 2 s segment, and
-    // the body is not done (EVENT playlists, the item still processing).
+    // What a player finds now: every playlist of the master starts with a 2 s segment (the
+    // top rung's, listed first, right after the others': until then its playlist is live and
+    // empty), and the body is not done (EVENT playlists, the item still processing).
     let base = format!("media/{id}/stream/");
     let master = text(&s, &format!("{base}master.m3u8")).await;
     let names = playlists(&master);
     assert!(names.len() >= 3, "several rungs and audio: {master}");
     let mut first = HashMap::new();
     for name in &names {
-        let playlist = text(&s, &format!("{base}{name}")).await;
+        let mut playlist = text(&s, &format!("{base}{name}")).await;
+        while name == &names[0] && segments(&playlist).is_empty() {
+            assert!(
+                playlist.contains("#EXT-X-PLAYLIST-TYPE:EVENT"),
+                "{playlist}"
+            );
+            assert!(Instant::now() < deadline, "the top rung's head never came");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            playlist = text(&s, &format!("{base}{name}")).await;
+        }
         assert!(
             playlist.contains("#EXT-X-PLAYLIST-TYPE:EVENT"),
             "{playlist}"

@@ -10,13 +10,14 @@ use crate::process::{self, Budget};
 use crate::progress::{Progress, ProgressParser};
 use crate::transcode::codecs;
 use crate::transcode::command::{build_args, Plan, Span};
+use crate::transcode::live::LivePlan;
 use crate::transcode::package::{media_playlist_name, repair_media_playlist};
 use crate::transcode::storyboard::Layout;
 use crate::transcode::tail;
 use crate::transcode::video::TILES_DIR;
 use crate::transcode::{
-    check_not_truncated, classify_failure, mp4, prepare_out_dir, provenance, VideoOptions,
-    DASH_MANIFEST, STREAM_DIR,
+    check_not_truncated, classify_failure, mp4, prepare_out_dir, provenance, with_watcher,
+    VideoOptions, DASH_MANIFEST, STREAM_DIR,
 };
 use std::path::Path;
 
@@ -29,8 +30,11 @@ use std::path::Path;
 /// made with (segment and keyframe durations are checked; codecs, preset and ladder mode are
 /// taken from it).
 ///
-/// Progressive packaging (`opts.packaging`) is not reported while a chunk runs: its segments
-/// are published as a whole once it is done.
+/// Progressive packaging (`opts.packaging`) is reported only by chunk 0 of a plan whose head was
+/// published (`ChunkedPlan::head`): H.264 alone, its files are the single encode's as ffmpeg
+/// writes them (stream numbers, segment names, a timeline from 0), so its segments after the
+/// head's are reported as they complete, in `EVENT` playlists. A later chunk's are renamed and
+/// moved onto the timeline once it is done: published as a whole then.
 pub async fn encode_chunk(
     input: &Input,
     out_dir: &Path,
@@ -150,10 +154,30 @@ pub async fn encode_chunk(
     });
     let mut parser = ProgressParser::new(Some(range.end - range.start), progress);
     let started = std::time::Instant::now();
-    let finished = process::run("ffmpeg", &args, "ffmpeg chunk encode", &budget, |chunk| {
+    let run = process::run("ffmpeg", &args, "ffmpeg chunk encode", &budget, |chunk| {
         parser.push(chunk)
-    })
-    .await?;
+    });
+    let reported: Vec<(usize, String)> = plan
+        .head
+        .iter()
+        .filter(|&&s| s < streams.len())
+        .map(|&s| (s, String::new()))
+        .collect();
+    let finished = if index == 0 && extras.streams().is_empty() && !reported.is_empty() {
+        // The master is out (the head's): the codecs are not needed again.
+        let live = LivePlan {
+            streams: streams.len(),
+            variants: Vec::new(),
+            audio: Vec::new(),
+            segment_seconds: plan.segment_seconds,
+            audio_segment_seconds: None,
+            reported,
+            duration: Some(range.end),
+        };
+        with_watcher(run, out_dir, live, opts.packaging.as_ref()).await?
+    } else {
+        run.await?
+    };
     if !finished.success() {
         return Err(classify_failure(finished, "a video"));
     }
