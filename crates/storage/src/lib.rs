@@ -147,6 +147,13 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// A URL a client can GET from without credentials, where the provider has one.
     async fn presign_get(&self, key: &ObjectKey, expires: Duration) -> Result<url::Url>;
 
+    /// The object's file on this machine, where the provider keeps objects as files (`local`):
+    /// a reader on the same filesystem may link it instead of copying it. `None` elsewhere, or
+    /// when there is no such object.
+    async fn local_file(&self, _key: &ObjectKey) -> Result<Option<std::path::PathBuf>> {
+        Ok(None)
+    }
+
     /// Cheap reachability check for readiness probes.
     async fn check(&self) -> Result<()>;
 

@@ -263,6 +263,7 @@ conformance!(
     head_size_and_etag,
     prefix_delete_many,
     missing_object_is_not_found,
+    local_file_only_where_objects_are_files,
     unusual_keys_round_trip,
     rejected_keys,
     source_error_aborts,
@@ -520,6 +521,25 @@ async fn missing_object_is_not_found(f: Fixture) {
         .await
         .expect("deleting a missing object succeeds");
     assert!(f.s.list("nowhere").await.expect("list").is_empty());
+}
+
+/// A local bucket names the object's file (the pipeline links an original instead of copying
+/// it), with its bytes; no other provider has one, and no missing object does.
+async fn local_file_only_where_objects_are_files(f: Fixture) {
+    let k = key("originals/a/clip.mp4");
+    f.s.put_bytes(&k, Bytes::from_static(b"the original"))
+        .await
+        .expect("put");
+    let file = f.s.local_file(&k).await.expect("local_file");
+    match f.kind {
+        Kind::Local => {
+            let path = file.expect("a local bucket's object is a file");
+            assert_eq!(std::fs::read(path).unwrap(), b"the original");
+        }
+        _ => assert_eq!(file, None),
+    }
+    let missing = f.s.local_file(&key("originals/a/missing.mp4")).await;
+    assert_eq!(missing.expect("local_file"), None);
 }
 
 async fn unusual_keys_round_trip(f: Fixture) {

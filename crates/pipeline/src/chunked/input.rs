@@ -175,6 +175,42 @@ mod tests {
         }
     }
 
+    /// The whole job's download of an original in a local bucket is a hard link (the same
+    /// file, no gigabytes copied), again over a link an earlier attempt left; a copy from a
+    /// bucket without files never writes through such a link into the stored original.
+    #[tokio::test]
+    async fn a_local_original_is_linked_not_copied() {
+        use std::os::unix::fs::MetadataExt;
+        let ino = |p: &std::path::Path| std::fs::metadata(p).unwrap().ino();
+        let tmp = tempfile::tempdir().unwrap();
+        let m = item(&MediaId::new());
+        let key = ObjectKey::new(m.original_key.clone()).unwrap();
+        let local = mediaserver_storage::local(tmp.path(), "b", 5 * 1024 * 1024).unwrap();
+        local
+            .put_bytes(&key, bytes::Bytes::from_static(b"hello"))
+            .await
+            .unwrap();
+        let stored = local.local_file(&key).await.unwrap().unwrap();
+        let dest = tmp.path().join("input");
+        for _ in 0..2 {
+            crate::runner::in_process::download(local.as_ref(), &m, &dest)
+                .await
+                .unwrap();
+            assert_eq!(ino(&dest), ino(&stored));
+        }
+        let memory = mediaserver_storage::memory("b", 5 * 1024 * 1024).unwrap();
+        memory
+            .put_bytes(&key, bytes::Bytes::from_static(b"other bytes"))
+            .await
+            .unwrap();
+        crate::runner::in_process::download(memory.as_ref(), &m, &dest)
+            .await
+            .unwrap();
+        assert_ne!(ino(&dest), ino(&stored));
+        assert_eq!(std::fs::read(&dest).unwrap(), b"other bytes");
+        assert_eq!(std::fs::read(&stored).unwrap(), b"hello");
+    }
+
     #[tokio::test]
     async fn one_local_copy_per_item_kept_while_read() {
         let store = mediaserver_storage::memory("b", 5 * 1024 * 1024).unwrap();

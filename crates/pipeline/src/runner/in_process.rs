@@ -206,6 +206,20 @@ pub(crate) async fn download(
     dest: &Path,
 ) -> Result<(), PipelineError> {
     let key = ObjectKey::new(media.original_key.clone()).map_err(PipelineError::OriginalKey)?;
+    // Never write through a link an earlier attempt left here: it is the stored original.
+    match tokio::fs::remove_file(dest).await {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e.into()),
+    }
+    // A local bucket on the same filesystem: a hard link instead of a copy (a 10-minute 1080p
+    // original is over a gigabyte, seconds of copying before the first play). Only read.
+    if let Ok(Some(file)) = store.local_file(&key).await {
+        match tokio::fs::hard_link(&file, dest).await {
+            Ok(()) => return Ok(()),
+            Err(e) => tracing::debug!(error = %e, "the original cannot be linked: copied"),
+        }
+    }
     let (_, mut stream) = match store.get_stream(&key).await {
         Err(StorageError::NotFound(_)) => {
             return Err(PipelineError::Unusable(

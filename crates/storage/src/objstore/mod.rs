@@ -241,6 +241,19 @@ impl Storage for ObjectStoreStorage {
         Ok(to_meta(meta))
     }
 
+    async fn local_file(&self, key: &ObjectKey) -> Result<Option<std::path::PathBuf>> {
+        let Provider::Local { fs, .. } = &self.provider else {
+            return Ok(None);
+        };
+        let Ok(path) = fs.path_to_filesystem(&self.location(key)?) else {
+            return Ok(None);
+        };
+        match tokio::fs::metadata(&path).await {
+            Ok(m) if m.is_file() => Ok(Some(path)),
+            _ => Ok(None),
+        }
+    }
+
     async fn get_stream(&self, key: &ObjectKey) -> Result<(ObjectMeta, ByteStream)> {
         if let Provider::Local { fs, .. } = &self.provider {
             return local::read::stream(fs, &self.location(key)?, key.as_str(), None).await;
