@@ -39,6 +39,13 @@ const SERVER_EVENTS = [
   [/first segment complete/, 'server: first segment, first stream'],
   [/provisional master ready/, 'server: provisional master ready'],
   [/playable while encoding/, 'server: playable (db)'],
+  [/playable: the head is published/, 'server: playable (db)'],
+  // Chunked items: the split, the rest (audio, stills), chunk 0's encode.
+  [/split into chunk jobs/, 'server: split done, parts queued'],
+  [/what="ffmpeg last frames"/, 'server: rest job: last frames'],
+  [/what="ffmpeg audio and stills"/, 'server: rest job: audio and stills'],
+  [/part done/, 'server: first part done (the rest)'],
+  [/what="ffmpeg chunk encode"/, 'server: chunk 0 encode started'],
 ];
 
 function serverTimeline(logs, since) {
