@@ -254,9 +254,9 @@ pub(crate) async fn encode_part_publishing(
                         Some(p) => p.drain().await.files,
                         None => HashMap::new(),
                     };
-                    (out?, published)
+                    (out, published)
                 };
-                let mut out = out;
+                let mut out = out?;
                 let head = publish::head_kept(store, &out_dir, prefix, &plan, &out.files).await?;
                 for (stream, bytes) in &head.kept {
                     out.keep_first_segment(*stream, *bytes);
@@ -547,8 +547,10 @@ pub(crate) async fn run(
         // Progress: this part's own, and the item's (the mean over every part), once a second.
         let (tx, rx) = tokio::sync::watch::channel(0.0f64);
         let reporter = tokio::spawn(report_progress(ctx.clone(), job.clone(), rx));
-        // Chunk 0 publishes its segments as they come when a head went out (`encode_chunk`).
-        let publisher = (part == Part::Chunk(0)).then(|| {
+        // Chunk 0 publishes its segments as it encodes them when a head went out
+        // (`encode_chunk`); not on a retry, whose playlists would start shorter than those its
+        // first attempt published (players expect them to grow).
+        let publisher = (part == Part::Chunk(0) && job.attempts <= 1).then(|| {
             let (_progress, progress) = tokio::sync::watch::channel(0.0);
             ProgressivePublisher::start(Target {
                 store: ctx.output_store.clone(),
