@@ -397,10 +397,11 @@ async fn rung_segments_http(s: &TestServer, master_url: &str) -> BTreeMap<String
     out
 }
 
-/// The same source as one job, published progressively as a server publishes a video it does
-/// not chunk (`CHUNK_SECONDS=0`): the segments a chunked plan made for progressive publishing
-/// reproduces (the head's short first segment, then the segment grid), and the storyboard.
-async fn single_job(source: &Path) -> (BTreeMap<String, Vec<f64>>, Vec<u8>) {
+/// `source` encoded as one job, published progressively as a server publishes a video it does
+/// not chunk (`CHUNK_SECONDS=0`): what a chunked plan made for progressive publishing
+/// reproduces (the head's short first segment, then the segment grid; the head's CRFs). The
+/// server (still running) and the item, ready.
+pub(crate) async fn single_job_item(source: &Path) -> (TestServer, Value) {
     let s = TestServer::start_with(&[
         ("CHUNK_SECONDS", "0"),
         ("WORKERS", "1"),
@@ -408,15 +409,24 @@ async fn single_job(source: &Path) -> (BTreeMap<String, Vec<f64>>, Vec<u8>) {
     ])
     .await;
     let token = s.user_token("one@example.com").await;
-    let id = s.upload_ok(&token, "five.mp4", common::read(source)).await["id"]
+    let id = s
+        .upload_ok(&token, "single.mp4", common::read(source))
+        .await["id"]
         .as_str()
         .unwrap()
         .to_string();
     let item = s.wait_done(&token, &id, 900).await;
     assert_eq!(item["status"], "ready", "{item}");
     assert!(item.get("chunks").is_none(), "{item}");
+    (s, item)
+}
+
+/// The segments per rung and the storyboard of [`single_job_item`].
+async fn single_job(source: &Path) -> (BTreeMap<String, Vec<f64>>, Vec<u8>) {
+    let (s, item) = single_job_item(source).await;
     let master = s.url(item["signed"]["hls"].as_str().unwrap());
     let segments = rung_segments_http(&s, &master).await;
+    let id = item["id"].as_str().unwrap();
     let sprite = stored(&s, &format!("media/{id}/storyboard.jpg")).await;
     (segments, sprite)
 }

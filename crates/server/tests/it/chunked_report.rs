@@ -5,35 +5,11 @@
 //!
 //! Kept cheap: the 20 s 640x360 clip in 8 s chunks, the `ultrafast` preset, in-process workers.
 
-use crate::chunked::twenty_seconds;
+use crate::chunked::{single_job_item, twenty_seconds};
 use crate::common::TestServer;
 use crate::quality::{counter, ffmpeg_version, metrics, published_bytes};
 use mediaserver_core::JobKind;
 use serde_json::{json, Value};
-use std::path::Path;
-
-/// The `encode` report of `source` encoded as one job, published progressively as a server
-/// publishes a video it does not chunk (`CHUNK_SECONDS=0`): the cadence and the head a chunked
-/// plan made for progressive publishing reproduces.
-async fn single_job_encode(source: &Path) -> Value {
-    let s = TestServer::start_with(&[
-        ("WORKERS", "1"),
-        ("TRANSCODE_PRESET", "ultrafast"),
-        ("CHUNK_SECONDS", "0"),
-    ])
-    .await;
-    let token = s.user_token("single@example.com").await;
-    let id = s
-        .upload_ok(&token, "clip.mp4", crate::common::read(source))
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let item = s.wait_done(&token, &id, 300).await;
-    assert_eq!(item["status"], "ready", "{item}");
-    assert!(item.get("chunks").is_none(), "{item}");
-    item["encode"].clone()
-}
 
 fn entry<'a>(encode: &'a Value, name: &str) -> &'a Value {
     encode["renditions"]
@@ -105,7 +81,7 @@ async fn a_chunked_item_records_the_encode_report_a_single_job_would() {
     let quality_cpu = sampling["cpu_seconds"].as_f64().unwrap();
     assert!(quality_cpu < 0.1 * cpu, "{encode}");
 
-    let single = single_job_encode(&source).await;
+    let single = single_job_item(&source).await.1["encode"].clone();
     assert_eq!(single["elapsed_seconds"], Value::Null, "{single}");
     let renditions = item["renditions"].as_array().unwrap();
     assert_eq!(
