@@ -172,12 +172,17 @@ macro_rules! impl_chunks {
                     tx.rollback().await.map_err(Self::db_err)?;
                     return Ok(false);
                 }
-                // The rest first (the audio: a head's players wait for it, and chunk 0
-                // publishes its segments as it encodes them), then the chunks in order: ids
-                // are time-ordered, so claims follow this order.
-                let mut parts: Vec<(&str, Option<i64>)> = vec![("rest", None)];
+                // Chunk 0 first, then the rest (both needed to play), then the other chunks:
+                // ids are time-ordered, so claims follow this order.
+                let mut parts: Vec<(&str, Option<i64>)> = Vec::new();
                 for index in 0..chunks {
                     parts.push(("chunk", Some(i64::from(index))));
+                    if index == 0 {
+                        parts.push(("rest", None));
+                    }
+                }
+                if chunks == 0 {
+                    parts.push(("rest", None));
                 }
                 for (kind, index) in parts {
                     q::query($crate::chunks::INSERT_PART)

@@ -924,42 +924,50 @@ async fn a_head_published_while_planning_is_continued_by_chunk_0_and_the_rest() 
         ..parts
     };
     // What chunk 0 reported: its segments after the head's (not the head's init or first
-    // segment again), each listed in an EVENT playlist, all but those its last one may still
-    // change near the chunk's end.
-    let mut reported = Vec::new();
-    let mut playlist = String::new();
+    // segment again) and its own audio's, each listed in an EVENT playlist, all but those that
+    // end near the chunk's end.
+    let mut reported: Vec<String> = Vec::new();
+    let mut playlists = std::collections::BTreeMap::new();
     while let Ok(u) = chunk_rx.try_recv() {
         assert!(u.master.is_none(), "{u:?}");
         reported.extend(u.ready_files);
-        if let Some((_, text)) = u
-            .playlists
-            .into_iter()
-            .find(|(p, _)| p == "stream/media_0.m3u8")
-        {
-            playlist = text;
-        }
+        playlists.extend(u.playlists);
     }
+    let (video, audio): (Vec<String>, Vec<String>) = reported
+        .iter()
+        .cloned()
+        .partition(|f| f.starts_with("stream/chunk-0-"));
     let own: Vec<String> = chunk.streams[0]
         .segments
         .iter()
         .map(|seg| format!("stream/chunk-0-{:05}.m4s", seg.number))
         .collect();
-    println!("chunk 0 reported {} segments while it ran", reported.len());
-    assert!(
-        !reported.is_empty(),
-        "chunk 0 reported nothing while it ran"
+    println!(
+        "chunk 0 reported {} video and {} audio segments while it ran",
+        video.len(),
+        audio.len()
     );
-    assert_eq!(reported, own[1..=reported.len()], "{reported:?}");
-    assert!(
-        playlist.contains("#EXT-X-PLAYLIST-TYPE:EVENT\n"),
-        "{playlist}"
-    );
+    assert!(!video.is_empty(), "chunk 0 reported no video while it ran");
+    assert_eq!(video, own[1..=video.len()], "{reported:?}");
+    assert!(!audio.is_empty(), "chunk 0 reported no audio while it ran");
     for f in &reported {
+        let (stream, _) = transcode::segment_stream(f).unwrap();
+        let playlist = &playlists[&format!("stream/media_{stream}.m3u8")];
+        assert!(
+            playlist.contains("#EXT-X-PLAYLIST-TYPE:EVENT\n"),
+            "{playlist}"
+        );
         assert!(
             playlist.contains(f.trim_start_matches("stream/")),
             "{f}: {playlist}"
         );
     }
+    // Its record names only its video; the audio is the rest job's to record.
+    assert!(
+        chunk.files.iter().all(|f| !audio.contains(f)),
+        "{:?}",
+        chunk.files
+    );
     let rest_dir = dir.path().join("rest");
     let rest = chunked::encode_rest(&input, &rest_dir, &plan, &parts, |_| {})
         .await
@@ -982,6 +990,14 @@ async fn a_head_published_while_planning_is_continued_by_chunk_0_and_the_rest() 
                 "the head's audio segment differs from the rest job's"
             );
         }
+    }
+    // The audio chunk 0 published is the rest job's, byte for byte.
+    for f in &audio {
+        assert!(rest.files.contains(f), "{f}: {:?}", rest.files);
+        assert!(
+            read(chunk_dir.join(f)) == read(rest_dir.join(f)),
+            "{f}: chunk 0's audio differs from the rest job's"
+        );
     }
 
     // The head's first segment, then chunk 0's own from the second on.

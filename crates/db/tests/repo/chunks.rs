@@ -70,12 +70,12 @@ async fn split_queues_parts_in_one_step(repo: &DynRepo) {
         .iter()
         .map(|j| (j.kind, j.chunk_index, j.status, j.max_attempts))
         .collect();
-    // Claim order: the rest (the audio players wait for), then the chunks in order.
+    // Claim order: chunk 0, then the rest (both needed to play), then the other chunks.
     assert_eq!(
         kinds,
         vec![
-            (JobKind::Rest, None, JobStatus::Queued, 4),
             (JobKind::Chunk, Some(0), JobStatus::Queued, 4),
+            (JobKind::Rest, None, JobStatus::Queued, 4),
             (JobKind::Chunk, Some(1), JobStatus::Queued, 4),
             (JobKind::Chunk, Some(2), JobStatus::Queued, 4),
         ]
@@ -88,8 +88,8 @@ async fn split_queues_parts_in_one_step(repo: &DynRepo) {
     assert_eq!(
         order,
         vec![
-            (JobKind::Rest, None),
             (JobKind::Chunk, Some(0)),
+            (JobKind::Rest, None),
             (JobKind::Chunk, Some(1)),
             (JobKind::Chunk, Some(2)),
         ]

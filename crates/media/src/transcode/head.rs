@@ -223,11 +223,6 @@ pub(super) async fn encode(
     // The main encode's (`video`), or a chunked plan's work directory (nothing there yet).
     tokio::fs::create_dir_all(p.out_dir.join(STREAM_DIR)).await?;
     let n = p.rungs.len();
-    let everything = Run {
-        rungs: 0..n,
-        audio: true,
-        frames: None,
-    };
     let (runs, top) = if n > 1 {
         let low = Run {
             rungs: 1..n,
@@ -241,13 +236,18 @@ pub(super) async fn encode(
         };
         let (low_dir, codec_dir) = (dir.join("low"), dir.join("codec"));
         let (low, codec) = tokio::join!(
-            run(p, live, &low, &low_dir, budget),
-            run(p, live, &codec, &codec_dir, budget)
+            run(p, &low, &low_dir, budget),
+            run(p, &codec, &codec_dir, budget)
         );
         (low?, codec?.and_then(|c| c.streams.into_iter().next()))
     } else {
+        let everything = Run {
+            rungs: 0..n,
+            audio: true,
+            frames: None,
+        };
         let all_dir = dir.join("all");
-        (run(p, live, &everything, &all_dir, budget).await?, None)
+        (run(p, &everything, &all_dir, budget).await?, None)
     };
     let Some(done) = runs else {
         return unfit(&dir).await;
@@ -286,7 +286,7 @@ pub(super) async fn encode(
             frames: None,
         };
         let top_dir = dir.join("top");
-        if let Some(t) = run(p, live, &top_run, &top_dir, budget).await? {
+        if let Some(t) = run(p, &top_run, &top_dir, budget).await? {
             cpu_seconds = cpu_seconds.zip(t.cpu_seconds).map(|(a, b)| a + b);
             if t.streams.first().map(|s| &s.codecs) != Some(&expected.codecs) {
                 tracing::warn!(
@@ -383,13 +383,7 @@ impl RunDone {
 /// Encodes `r`'s streams of the head into `dir` and checks them: every first segment cut by the
 /// keyframe that starts the second, the video's exactly the first segment's length (a
 /// one-frame run: only its codecs). `None` when it did not come out as planned.
-async fn run(
-    p: &HeadPlan<'_>,
-    live: &LivePlan,
-    r: &Run,
-    dir: &Path,
-    budget: &Budget,
-) -> Result<Option<RunDone>> {
+async fn run(p: &HeadPlan<'_>, r: &Run, dir: &Path, budget: &Budget) -> Result<Option<RunDone>> {
     let first = p.first as f64;
     let run_stream = prepare_out_dir(dir).await?;
     let rungs = &p.rungs[r.rungs.clone()];
@@ -482,7 +476,6 @@ async fn run(
         {
             return unfit(format!("{name}: first segment {d} s"));
         }
-        debug_assert!(stream < live.streams);
         streams.push(RunStream {
             stream,
             local,

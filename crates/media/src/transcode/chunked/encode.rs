@@ -11,9 +11,12 @@ use crate::progress::{Progress, ProgressParser};
 use crate::transcode::codecs;
 use crate::transcode::command::{build_args, Plan, Span};
 use crate::transcode::live::LivePlan;
-use crate::transcode::package::{media_playlist_name, repair_media_playlist};
+use crate::transcode::package::{
+    media_playlist_name, remove_adaptation_sets, repair_media_playlist,
+};
 use crate::transcode::storyboard::Layout;
 use crate::transcode::tail;
+use crate::transcode::tracks::{rendition_of, PlannedTrack};
 use crate::transcode::video::TILES_DIR;
 use crate::transcode::{
     check_not_truncated, classify_failure, mp4, prepare_out_dir, provenance, with_watcher,
@@ -33,8 +36,11 @@ use std::path::Path;
 /// Progressive packaging (`opts.packaging`) is reported only by chunk 0 of a plan whose head was
 /// published (`ChunkedPlan::head`): H.264 alone, its files are the single encode's as ffmpeg
 /// writes them (stream numbers, segment names, a timeline from 0), so its segments after the
-/// head's are reported as they complete, in `EVENT` playlists. A later chunk's are renamed and
-/// moved onto the timeline once it is done: published as a whole then.
+/// head's are reported as they complete, in `EVENT` playlists. It then also encodes the audio
+/// of its range, as the head does (the same AAC encoder from 0, cut at the same keyframes: the
+/// rest job's segments byte for byte), so players do not wait for the rest job; those audio
+/// files are reported only (the rest job's are the recorded ones). A later chunk's are renamed
+/// and moved onto the timeline once it is done: published as a whole then.
 pub async fn encode_chunk(
     input: &Input,
     out_dir: &Path,
@@ -137,6 +143,14 @@ pub async fn encode_chunk(
             chunk_tiles(&tiles, first, &layout, out_dir, ("[stiles]", "[tiles]"));
         span.tiles = Some((filter, outputs.0));
     }
+    let reported: Vec<(usize, String)> = plan.head.iter().map(|&s| (s, String::new())).collect();
+    let progressive = index == 0
+        && next.is_some()
+        && extras.streams().is_empty()
+        && !reported.is_empty()
+        && opts.packaging.is_some();
+    let tracks = plan.audio_tracks();
+    let with_audio: &[PlannedTrack] = if progressive { &tracks } else { &[] };
     let args = build_args(&Plan {
         input: Path::new(""),
         out_dir,
@@ -144,7 +158,7 @@ pub async fn encode_chunk(
         picture: &plan.picture,
         duration: Some(range.end - range.start),
         rungs: &plan.rungs,
-        audio: &[],
+        audio: with_audio,
         opts,
         layout: &layout,
         extras: &extras,
@@ -157,20 +171,19 @@ pub async fn encode_chunk(
     let run = process::run("ffmpeg", &args, "ffmpeg chunk encode", &budget, |chunk| {
         parser.push(chunk)
     });
-    let reported: Vec<(usize, String)> = plan
-        .head
-        .iter()
-        .filter(|&&s| s < streams.len())
-        .map(|&s| (s, String::new()))
-        .collect();
-    let finished = if index == 0 && extras.streams().is_empty() && !reported.is_empty() {
-        // The master is out (the head's): the codecs are not needed again.
+    let finished = if progressive {
+        // The master is out (the head's): the codecs and renditions are not needed again.
+        let n = streams.len();
         let live = LivePlan {
-            streams: streams.len(),
+            streams: n + tracks.len(),
             variants: Vec::new(),
-            audio: Vec::new(),
+            audio: tracks
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (n + i, rendition_of(&t.info, None)))
+                .collect(),
             segment_seconds: plan.segment_seconds,
-            audio_segment_seconds: None,
+            audio_segment_seconds: plan.first_segment,
             reported,
             duration: Some(range.end),
         };
@@ -186,6 +199,13 @@ pub async fn encode_chunk(
     // What ffmpeg wrote, renamed to what a single encode names it.
     let own: Vec<usize> = streams.iter().map(|s| s.3).collect();
     let mpd = tokio::fs::read_to_string(out_dir.join(DASH_MANIFEST)).await?;
+    // Its own audio (progressive chunk 0) is the rest job's to record.
+    let audio_streams: Vec<usize> = (streams.len()..streams.len() + with_audio.len()).collect();
+    let mpd = if audio_streams.is_empty() {
+        mpd
+    } else {
+        remove_adaptation_sets(&mpd, &audio_streams)?
+    };
     // The last chunk ends every stream: no sliver at the end, as a single encode (`tail.rs`).
     let mpd = match next {
         None => tail::fold_short_tails(&stream_dir, &mpd, &own).await?,
@@ -286,6 +306,13 @@ pub async fn encode_chunk(
             head: false,
         });
     }
+    let files = renames
+        .iter()
+        .map(|(_, to)| format!("{STREAM_DIR}/{to}"))
+        .collect();
+    // Chunk 0's names are already the final ones (its files may still be being uploaded as it
+    // reported them): only the others move.
+    renames.retain(|(from, to)| from != to);
     // Through temporary names: a final name may be another stream's name from ffmpeg.
     for (from, _) in &renames {
         tokio::fs::rename(
@@ -306,10 +333,6 @@ pub async fn encode_chunk(
         }
     }
     let map: Vec<(usize, usize)> = streams.iter().map(|s| (s.3, s.2)).collect();
-    let files = renames
-        .iter()
-        .map(|(_, to)| format!("{STREAM_DIR}/{to}"))
-        .collect();
     let mut tile_files = Vec::with_capacity(tiles.len());
     for &(_, n) in &tiles {
         let name = tile_name(n);
