@@ -17,7 +17,10 @@
 //!   on the single encode's frames, `-output_ts_offset`; segments renamed to their global
 //!   numbers and their `tfdt` moved onto the single encode's timeline (`tfdt.rs`: ffmpeg writes
 //!   it chunk-relative and puts the offset in the init segment's edit list, which is why only
-//!   chunk 0's init segments are kept). Beside the rungs, a branch picks the storyboard tiles
+//!   chunk 0's init segments are kept). After a head, chunk 0 reports its segments as they
+//!   complete, and encodes and reports its range's audio too (the rest job's segments byte for
+//!   byte), so players go on from the head without waiting for the other parts. Beside the
+//!   rungs, a branch picks the storyboard tiles
 //!   whose frames are in the range (`picks.rs`): the stills come from the decode the
 //!   chunk makes anyway (all but the last chunk, whose tiles depend on the last frame).
 //! * [`encode_rest`] encodes what is not a video rung, once for the whole source: every audio
