@@ -497,8 +497,9 @@ async fn unfit(dir: &Path) -> Result<Option<Head>> {
     Ok(None)
 }
 
+/// The first segment's file of output stream `stream`.
 fn first_name(stream: usize) -> String {
-    format!("chunk-{stream}-00001.m4s")
+    super::chunked::segment_name(stream, 1)
 }
 
 /// ffmpeg's playlist `text` cut after its first segment, naming stream `stream`'s files.

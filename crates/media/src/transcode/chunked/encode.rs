@@ -358,6 +358,6 @@ pub async fn encode_chunk(
 }
 
 /// `chunk-{stream}-{number:05}.m4s`, as the dash muxer names a single encode's segments.
-pub(super) fn segment_name(stream: usize, number: u32) -> String {
+pub(crate) fn segment_name(stream: usize, number: u32) -> String {
     format!("chunk-{stream}-{number:05}.m4s")
 }

@@ -51,6 +51,7 @@ mod tfdt;
 
 pub use assemble::{assemble, Assembled};
 pub use encode::encode_chunk;
+pub(crate) use encode::segment_name;
 pub use provisional::provisional;
 pub use ranges::{plan_ranges, ChunkRange};
 pub use records::{ChunkOutput, ChunkSegment, ChunkStream, RestAudio, RestOutput};
