@@ -8,7 +8,7 @@ mod common;
 
 use common::ffmpeg;
 use mediaserver_media::probe;
-use mediaserver_media::transcode::{self, CodecOptions, VideoCodec, VideoOptions};
+use mediaserver_media::transcode::{self, CodecOptions, LadderMode, VideoCodec, VideoOptions};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
@@ -206,4 +206,103 @@ async fn av1_and_hevc_beside_h264_with_shared_segment_boundaries() {
     assert_eq!(sets_by_codec.len(), 3);
     let distinct: std::collections::BTreeSet<_> = sets_by_codec.values().collect();
     assert_eq!(distinct.len(), 3, "{mpd}");
+}
+
+/// A slide deck with `VIDEO_CODECS=h264,av1` on the adaptive ladder: AV1's trials find it
+/// would need about H.264's bytes for H.264's quality (SVT-AV1's keyframes of a held picture
+/// cost three times x264's), so the video is published in H.264 alone, saying why; nothing of
+/// AV1 is left in the manifests or the stream folder.
+#[tokio::test]
+async fn a_slide_deck_is_published_without_av1_where_it_would_not_save_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("slides.mp4");
+    // Two held slides, 4 s each: fractal detail, then a test card.
+    let hold = |src: &str, label: &str| {
+        format!("{src},trim=end_frame=1,loop=loop=-1:size=1,fps=30,trim=duration=4,setpts=PTS-STARTPTS[{label}]")
+    };
+    let graph = format!(
+        "{};{};[a][b]concat=n=2:v=1:a=0,format=yuv420p[v]",
+        hold("mandelbrot=s=640x360:r=30", "a"),
+        hold("testsrc=s=640x360:r=30", "b")
+    );
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "nullsrc=s=16x16:d=0.04",
+        "-filter_complex",
+        &graph,
+        "-map",
+        "[v]",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-crf",
+        "12",
+        input.to_str().unwrap(),
+    ]);
+    let info = probe::probe(&input, Duration::from_secs(30)).await.unwrap();
+    let out = dir.path().join("out");
+    let opts = VideoOptions {
+        preset: "veryfast".into(),
+        timeout: Duration::from_secs(600),
+        ladder_mode: LadderMode::Adaptive,
+        codecs: CodecOptions {
+            extra: vec![VideoCodec::Av1],
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let result = transcode::video(&input, &out, &info, &opts, |_| {})
+        .await
+        .unwrap();
+    assert!(
+        result
+            .renditions
+            .iter()
+            .all(|r| r.codec == Some(VideoCodec::H264)),
+        "{:?}",
+        result.renditions
+    );
+    assert!(!result.renditions.is_empty());
+    let said: Vec<_> = result
+        .warnings
+        .iter()
+        .filter(|w| w.starts_with("published without AV1"))
+        .collect();
+    assert_eq!(said.len(), 1, "{:?}", result.warnings);
+    // The share it names is what made the choice: AV1 at 70 % of H.264's bytes or more.
+    let share: f64 = said[0]
+        .split(" % of H.264's bytes")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap();
+    assert!(share >= 70.0, "{}", said[0]);
+
+    let stream = out.join("stream");
+    let master = std::fs::read_to_string(stream.join("master.m3u8")).unwrap();
+    let mpd = std::fs::read_to_string(stream.join("manifest.mpd")).unwrap();
+    assert!(
+        !master.contains("av01") && !mpd.contains("av01"),
+        "{master}\n{mpd}"
+    );
+    assert_eq!(variants(&master).len(), result.renditions.len(), "{master}");
+    let streams: std::collections::BTreeSet<String> = std::fs::read_dir(&stream)
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            Some(
+                name.strip_prefix("init-")?
+                    .strip_suffix(".m4s")?
+                    .to_string(),
+            )
+        })
+        .collect();
+    // One init segment per published rendition (no audio in the source), each H.264.
+    assert_eq!(streams.len(), result.renditions.len(), "{streams:?}");
+    for s in &streams {
+        assert_eq!(probe_codec(&stream.join(format!("init-{s}.m4s"))).0, "h264");
+    }
 }

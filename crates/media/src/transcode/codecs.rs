@@ -14,6 +14,7 @@
 //! then starts its segments on the same instants. (Without AV1, H.264 and HEVC keep the
 //! time-based forcing.)
 
+use super::complexity::Av1Choice;
 use super::mp4;
 use super::picture::Picture;
 use super::provenance::RungEncode;
@@ -229,6 +230,21 @@ impl Extras {
     /// the fixed offset from H.264's; the caps stay [`rate::av1_rung_rate`]'s. Empty: the offset.
     pub fn with_av1_crfs(mut self, crfs: &[u32]) -> Extras {
         self.av1_crfs = crfs.to_vec();
+        self
+    }
+
+    /// AV1 as its trials decided (`complexity::av1_crfs`): without AV1 where it does not pay,
+    /// else at the trials' CRFs.
+    pub fn with_av1(self, choice: &Av1Choice) -> Extras {
+        match choice.skip {
+            Some(_) => self.without(VideoCodec::Av1),
+            None => self.with_av1_crfs(&choice.crfs),
+        }
+    }
+
+    /// The same without `codec`'s streams.
+    pub fn without(mut self, codec: VideoCodec) -> Extras {
+        self.codecs.retain(|c| *c != codec);
         self
     }
 
@@ -738,7 +754,10 @@ mod tests {
             offsets.contains("-crf:v:3 41 -maxrate:v:3 1820000 "),
             "{offsets}"
         );
-        let tried = extras.with_av1_crfs(&[51, 55]);
+        let tried = extras.clone().with_av1(&Av1Choice {
+            crfs: vec![51, 55],
+            skip: None,
+        });
         let args = tried.encoder_args(&rungs, &picture, &v, 2).join(" ");
         assert_eq!(
             args,
@@ -751,6 +770,14 @@ mod tests {
         assert_eq!((d.crf, d.maxrate), (Some(55), 1_820_000));
         // H.264's own CRFs are untouched.
         assert_eq!(tried.h264_crf(&rungs[1], 1), 23);
+        // Trials that found AV1 not worth it leave no AV1 stream.
+        let skipped = extras.with_av1(&Av1Choice {
+            crfs: vec![63, 63],
+            skip: Some("published without AV1".into()),
+        });
+        assert!(!skipped.has(VideoCodec::Av1));
+        assert_eq!(skipped.len(), 0);
+        assert!(skipped.encoder_args(&rungs, &picture, &v, 2).is_empty());
     }
 
     #[test]

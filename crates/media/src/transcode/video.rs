@@ -141,8 +141,9 @@ pub async fn video(
         picture: &picture,
         duration: media_duration,
     };
-    let av1_crfs = complexity::av1_crfs(&source, &rungs, &extras, opts, out_dir, &budget).await?;
-    let extras = extras.with_av1_crfs(&av1_crfs);
+    let av1 = complexity::av1_crfs(&source, &rungs, &extras, opts, out_dir, &budget).await?;
+    let extras = extras.with_av1(&av1);
+    skipped.extend(av1.skip);
     let mut parser = ProgressParser::new(media_duration, progress);
     let started = std::time::Instant::now();
     let mut encode_cpu: Option<f64> = head.as_ref().map_or(Some(0.0), |h| h.cpu_seconds);

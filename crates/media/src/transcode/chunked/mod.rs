@@ -137,6 +137,10 @@ pub struct ChunkedPlan {
     /// otherwise (the fixed offsets).
     #[serde(default)]
     av1_crfs: Vec<u32>,
+    /// Set where the trials found AV1 not worth publishing on this source: the warning the
+    /// item records (every part then encodes without AV1).
+    #[serde(default)]
+    av1_skip: Option<String>,
     segment_seconds: u32,
     keyframe_seconds: u32,
     /// A shorter first segment of this many seconds (`head.rs`: a plan made for progressive
@@ -210,7 +214,10 @@ impl ChunkedPlan {
         Extras::plan(&opts.codecs, &self.picture, self.rungs.len())
             .0
             .with_rates(opts.ladder_mode, &self.crfs)
-            .with_av1_crfs(&self.av1_crfs)
+            .with_av1(&complexity::Av1Choice {
+                crfs: self.av1_crfs.clone(),
+                skip: self.av1_skip.clone(),
+            })
     }
 
     fn audio_tracks(&self) -> Vec<PlannedTrack> {
@@ -533,7 +540,7 @@ pub async fn plan(
         picture: &picture,
         duration: Some(duration),
     };
-    let av1_crfs = complexity::av1_crfs(&source, &rungs, &extras, opts, work_dir, &budget).await?;
+    let av1 = complexity::av1_crfs(&source, &rungs, &extras, opts, work_dir, &budget).await?;
     Ok(Some(ChunkedPlan {
         ranges,
         duration,
@@ -541,7 +548,8 @@ pub async fn plan(
         picture,
         rungs,
         crfs,
-        av1_crfs,
+        av1_crfs: av1.crfs,
+        av1_skip: av1.skip,
         segment_seconds: opts.segment_seconds,
         keyframe_seconds: k,
         first_segment: cadence.first,

@@ -67,7 +67,8 @@ pub async fn encode_rest(
         budget: &budget,
         planned: plan.audio_tracks(),
         parser: ProgressParser::new(duration, progress),
-        warnings: Vec::new(),
+        // What the plan decided for the whole item (AV1 left out) is said once, here.
+        warnings: plan.av1_skip.iter().cloned().collect(),
     };
     let started = std::time::Instant::now();
     let url = input.ffmpeg_url();

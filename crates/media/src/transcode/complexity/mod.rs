@@ -17,7 +17,7 @@ mod av1;
 mod trials;
 mod windows;
 
-pub(super) use av1::{av1_crfs, Source};
+pub(super) use av1::{av1_crfs, Av1Choice, Source};
 
 use super::picture::Picture;
 use super::video::Args;

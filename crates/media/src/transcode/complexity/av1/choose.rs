@@ -11,6 +11,12 @@ pub const MAX_CRF: u32 = 63;
 pub const MARGIN: f64 = 0.0015;
 /// A trial is not trusted where H.264's trial encode spent this share of its cap or more.
 pub const TRUSTED_CAP_SHARE: f64 = 0.5;
+/// AV1 is published only where its trials say it saves at least this share of H.264's bytes
+/// (issue 14's goal for AV1): below it, the AV1 rungs would cost encode time and storage
+/// beside H.264's for little egress saved, and every player that decodes AV1 would take the
+/// AV1 rungs. On near-static content SVT-AV1 spends more than x264 at H.264's SSIM on every
+/// rung (BENCHMARKS.md, "AV1 against H.264": the slides).
+pub const MIN_SAVING: f64 = 0.30;
 
 /// The CRFs an AV1 rung is tried at, lowest first: `base` (the fixed offset's, what the rung
 /// gets without trials), [`MAX_CRF`], and half-way between them.
@@ -97,6 +103,90 @@ pub struct RungTrial {
     pub h264_cap_share: f64,
     /// Each AV1 trial's (CRF, SSIM).
     pub av1: Vec<(u32, f64)>,
+    /// The H.264 trial's bytes.
+    pub h264_bytes: TrialBytes,
+    /// Each AV1 trial's (CRF, bytes).
+    pub av1_bytes: Vec<(u32, TrialBytes)>,
+}
+
+/// A trial encode's bytes by frame kind. The trials put a keyframe at the start of every
+/// window (a fraction of a second), the real encode one every few seconds; and the codecs
+/// differ most in their keyframes (on a held slide SVT-AV1's is three times x264's, which
+/// refines the picture over the next frames instead) — so the bytes are compared as the real
+/// encode's keyframe interval would weigh them ([`TrialBytes::per_frame`]).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct TrialBytes {
+    /// Bytes and count of the keyframes.
+    pub key: u64,
+    pub keys: u32,
+    /// Bytes and count of the other frames.
+    pub inter: u64,
+    pub inters: u32,
+}
+
+impl TrialBytes {
+    /// The mean bytes a frame in an encode with a keyframe every `gop` frames; `None` without
+    /// a keyframe (nothing measured).
+    pub fn per_frame(&self, gop: u64) -> Option<f64> {
+        if self.keys == 0 {
+            return None;
+        }
+        let key = self.key as f64 / self.keys as f64;
+        if self.inters == 0 || gop <= 1 {
+            return Some(key);
+        }
+        let inter = self.inter as f64 / self.inters as f64;
+        let g = gop as f64;
+        Some((key + inter * (g - 1.0)) / g)
+    }
+}
+
+/// AV1's predicted bytes a frame at `crf` from the trials `sizes` (`(CRF, bytes)`) in an
+/// encode with a keyframe every `gop` frames: a tried CRF's own, between two tried CRFs the
+/// geometric interpolation (an encoder's bytes fall about exponentially with its CRF), outside
+/// them the nearest. `None` without a usable trial.
+pub fn predicted_per_frame(sizes: &[(u32, TrialBytes)], crf: u32, gop: u64) -> Option<f64> {
+    let mut t: Vec<(u32, f64)> = sizes
+        .iter()
+        .filter_map(|(c, b)| Some((*c, b.per_frame(gop)?)))
+        .filter(|(_, b)| *b > 0.0)
+        .collect();
+    t.sort_by_key(|(c, _)| *c);
+    let &(lo_crf, lo) = t.first()?;
+    if crf <= lo_crf {
+        return Some(lo);
+    }
+    if let Some(&(_, exact)) = t.iter().find(|(c, _)| *c == crf) {
+        return Some(exact);
+    }
+    for w in t.windows(2) {
+        let ((a, ab), (b, bb)) = (w[0], w[1]);
+        if crf <= b {
+            let share = (crf - a) as f64 / (b - a) as f64;
+            return Some((ab.ln() + share * (bb.ln() - ab.ln())).exp());
+        }
+    }
+    t.last().map(|&(_, b)| b)
+}
+
+/// One rung's part in [`bytes_ratio`]: its trials, the CRF chosen for it, the real encode's
+/// keyframe interval in its frames, and its frame rate.
+pub struct RungBytes<'a> {
+    pub trial: &'a RungTrial,
+    pub crf: u32,
+    pub gop: u64,
+    pub fps: f64,
+}
+
+/// AV1's predicted bytes over H.264's, summed over `rungs` (each at its chosen CRF, weighed by
+/// its frame rate); `None` when a rung's sizes are missing.
+pub fn bytes_ratio(rungs: &[RungBytes<'_>]) -> Option<f64> {
+    let (mut av1, mut h264) = (0.0, 0.0);
+    for r in rungs {
+        av1 += predicted_per_frame(&r.trial.av1_bytes, r.crf, r.gop)? * r.fps;
+        h264 += r.trial.h264_bytes.per_frame(r.gop)? * r.fps;
+    }
+    (h264 > 0.0).then(|| av1 / h264)
 }
 
 #[cfg(test)]
@@ -177,6 +267,8 @@ mod tests {
             h264: 0.98,
             h264_cap_share: 0.2,
             av1: vec![(44, 0.99), (54, 0.985), (63, 0.95)],
+            h264_bytes: TrialBytes::default(),
+            av1_bytes: Vec::new(),
         };
         assert_eq!(decide(&t), choose_av1_crf(&t.av1, t.h264, MARGIN));
         assert!(decide(&t).unwrap() > 44);
@@ -201,5 +293,72 @@ mod tests {
         assert!((cap_share(15_000, 12, 30.0, 500_000) - 0.6).abs() < 1e-9);
         assert_eq!(cap_share(15_000, 0, 30.0, 500_000), f64::INFINITY);
         assert_eq!(cap_share(15_000, 12, 0.0, 500_000), f64::INFINITY);
+    }
+
+    fn bytes(key: u64, keys: u32, inter: u64, inters: u32) -> TrialBytes {
+        TrialBytes {
+            key,
+            keys,
+            inter,
+            inters,
+        }
+    }
+
+    /// Keyframes weigh as often as the real encode has them, not as the trials' windows do.
+    #[test]
+    fn bytes_are_weighed_by_the_real_keyframe_interval() {
+        // Two 12-frame windows: 2 keyframes of 9 kB, 22 frames of 100 bytes.
+        let b = bytes(18_000, 2, 2_200, 22);
+        assert_eq!(b.per_frame(1), Some(9_000.0));
+        assert_eq!(b.per_frame(12), Some((9_000.0 + 1_100.0) / 12.0));
+        assert_eq!(b.per_frame(60), Some((9_000.0 + 5_900.0) / 60.0));
+        assert_eq!(bytes(18_000, 2, 0, 0).per_frame(60), Some(9_000.0));
+        assert_eq!(TrialBytes::default().per_frame(60), None);
+    }
+
+    #[test]
+    fn bytes_between_trials_are_interpolated_geometrically() {
+        let sizes = [
+            (63, bytes(1_000, 1, 0, 0)),
+            (44, bytes(4_000, 1, 0, 0)),
+            (54, bytes(2_000, 1, 0, 0)),
+        ];
+        assert_eq!(predicted_per_frame(&sizes, 44, 60), Some(4_000.0));
+        assert_eq!(predicted_per_frame(&sizes, 40, 60), Some(4_000.0));
+        assert_eq!(predicted_per_frame(&sizes, 63, 60), Some(1_000.0));
+        let mid = predicted_per_frame(&sizes, 49, 60).unwrap();
+        assert!((mid - 2_000f64 * 2f64.sqrt()).abs() < 1e-6, "{mid}");
+        assert!(predicted_per_frame(&sizes, 58, 60).unwrap() < 2_000.0);
+        assert_eq!(predicted_per_frame(&[], 50, 60), None);
+    }
+
+    #[test]
+    fn the_ratio_sums_every_rungs_bitrate() {
+        let trial = |h264: u64, av1: u64| RungTrial {
+            rung: 0,
+            h264: 0.99,
+            h264_cap_share: 0.1,
+            av1: vec![(50, 0.995), (63, 0.992)],
+            h264_bytes: bytes(h264, 1, 0, 0),
+            av1_bytes: vec![(50, bytes(av1 * 2, 1, 0, 0)), (63, bytes(av1, 1, 0, 0))],
+        };
+        let (big, small) = (trial(10_000, 5_000), trial(1_000, 2_000));
+        let rung = |trial, fps| RungBytes {
+            trial,
+            crf: 63,
+            gop: 60,
+            fps,
+        };
+        // (5000 + 2000) / (10000 + 1000)
+        let r = bytes_ratio(&[rung(&big, 30.0), rung(&small, 30.0)]).unwrap();
+        assert!((r - 7.0 / 11.0).abs() < 1e-9, "{r}");
+        // A rung at half the rate weighs half.
+        let r = bytes_ratio(&[rung(&big, 30.0), rung(&small, 15.0)]).unwrap();
+        assert!((r - 6.0 / 10.5).abs() < 1e-9, "{r}");
+        let unmeasured = RungTrial {
+            h264_bytes: TrialBytes::default(),
+            ..big.clone()
+        };
+        assert_eq!(bytes_ratio(&[rung(&unmeasured, 30.0)]), None);
     }
 }

@@ -21,6 +21,12 @@
 //! ([`decide`]) where H.264's trial spent at least [`TRUSTED_CAP_SHARE`](choose::TRUSTED_CAP_SHARE) of its cap or AV1's SSIM
 //! rose with the CRF (a binding cap's mark). The fixed offset stays wherever no trial decides:
 //! those rungs, the fixed ladder, a video too short to probe, a trial run that failed.
+//!
+//! Where every rung was tried, the trials also say whether AV1 pays on this video at all:
+//! each trial file's bytes (keyframes and the rest, weighed as the real encode's keyframe
+//! interval would, [`TrialBytes`]) give AV1's bytes at the chosen CRFs against H.264's, and
+//! AV1 is left out ([`Av1Choice::skip`]) where it saves less than
+//! [`MIN_SAVING`](choose::MIN_SAVING) — a slide deck, where it saves nothing.
 
 //!
 //! `choose.rs` decides from the trials; this module runs them.
@@ -39,7 +45,9 @@ use crate::error::Result;
 use crate::ladder::Rung;
 use crate::probe::{file_url, VideoInfo};
 use crate::process::{self, Budget};
-use choose::{candidates, cap_share, decide, RungTrial};
+use choose::{
+    bytes_ratio, candidates, cap_share, decide, RungBytes, RungTrial, TrialBytes, MIN_SAVING,
+};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -61,11 +69,22 @@ struct Planned {
     crfs: Vec<u32>,
 }
 
-/// Each AV1 rung's CRF (by rung; the fixed offset's where no trial decided), or empty — the
-/// fixed offsets everywhere — without AV1, outside the adaptive ladder, for a video too short
-/// to probe, or when the trial runs failed (a trial never fails an encode). `extras` carries
-/// the H.264 rungs' rates (`Extras::with_rates`); `scratch` is a directory the trial files may
-/// go under (removed afterwards).
+/// What the trials decided for AV1.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(in crate::transcode) struct Av1Choice {
+    /// Each AV1 rung's CRF (by rung; the fixed offset's where no trial decided), or empty: the
+    /// fixed offsets everywhere.
+    pub crfs: Vec<u32>,
+    /// AV1 is not to be published on this video (it would save less than
+    /// [`MIN_SAVING`](choose::MIN_SAVING) of H.264's bytes): the warning the item records.
+    pub skip: Option<String>,
+}
+
+/// Each AV1 rung's CRF and whether AV1 pays at all (see [`Av1Choice`]); the fixed offsets and
+/// AV1 published without AV1, outside the adaptive ladder, for a video too short to probe, or
+/// when the trial runs failed (a trial never fails an encode). `extras` carries the H.264
+/// rungs' rates (`Extras::with_rates`); `scratch` is a directory the trial files may go under
+/// (removed afterwards).
 pub(in crate::transcode) async fn av1_crfs(
     src: &Source<'_>,
     rungs: &[Rung],
@@ -73,9 +92,9 @@ pub(in crate::transcode) async fn av1_crfs(
     opts: &VideoOptions,
     scratch: &Path,
     budget: &Budget,
-) -> Result<Vec<u32>> {
+) -> Result<Av1Choice> {
     if !extras.has(VideoCodec::Av1) || extras.mode() != LadderMode::Adaptive {
-        return Ok(Vec::new());
+        return Ok(Av1Choice::default());
     }
     let fallback: Vec<u32> = rungs
         .iter()
@@ -86,12 +105,12 @@ pub(in crate::transcode) async fn av1_crfs(
     let end = src.duration.unwrap_or(0.0);
     let windows = windows(end);
     if plan.is_empty() || windows.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Av1Choice::default());
     }
     let keys = keyframes_before(src.input, src.video, &key_points(&windows, end), budget).await?;
     let seeks = seeks(&windows, &keys, end);
     if seeks.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Av1Choice::default());
     }
     static RUNS: AtomicU64 = AtomicU64::new(0);
     let dir = scratch.join(format!(
@@ -104,7 +123,7 @@ pub(in crate::transcode) async fn av1_crfs(
     let ran = run(src, rungs, extras, opts, &seeks, &plan, &dir, budget).await;
     let _ = tokio::fs::remove_dir_all(&dir).await;
     let Some((trials, cpu_seconds)) = ran? else {
-        return Ok(Vec::new());
+        return Ok(Av1Choice::default());
     };
     let mut crfs = fallback;
     for t in &trials {
@@ -112,8 +131,41 @@ pub(in crate::transcode) async fn av1_crfs(
             crfs[t.rung] = crf;
         }
     }
-    tracing::info!(cpu_seconds, ?trials, ?crfs, "AV1 trials");
-    Ok(crfs)
+    // AV1's bytes over H.264's at the CRFs the rungs get, on the rungs tried — judged only on
+    // a ladder tried whole: a rung H.264 encodes at its cap (hard content) is not tried, and
+    // that is where AV1 tends to save most.
+    let real = gops(src.picture, src.video, rungs, opts.keyframe_seconds);
+    let parts: Vec<RungBytes> = trials
+        .iter()
+        .map(|t| {
+            let r = &rungs[t.rung];
+            RungBytes {
+                trial: t,
+                crf: crfs[t.rung],
+                gop: real[t.rung],
+                fps: src.picture.rung_fps(src.video, r.width.min(r.height)),
+            }
+        })
+        .collect();
+    let ratio = bytes_ratio(&parts);
+    tracing::info!(
+        cpu_seconds,
+        ?trials,
+        ?crfs,
+        ?ratio,
+        tried = parts.len(),
+        "AV1 trials"
+    );
+    let ratio = ratio.filter(|_| parts.len() == rungs.len());
+    let skip = ratio.filter(|r| *r > 1.0 - MIN_SAVING).map(|r| {
+        format!(
+            "published without AV1: on this video AV1 would have needed {:.0} % of H.264's bytes \
+             for the same quality (it is published where it saves at least {:.0} %)",
+            r * 100.0,
+            MIN_SAVING * 100.0
+        )
+    });
+    Ok(Av1Choice { crfs, skip })
 }
 
 /// The rungs tried, and at which CRFs (from each rung's fallback CRF).
@@ -201,11 +253,21 @@ async fn run(
             .filter_map(|(&crf, s)| s.map(|s| (crf, s)))
             .collect();
         if av1.len() == p.crfs.len() {
+            let h264_bytes = trial_bytes(&trial_file(dir, p.rung, 0), budget).await?;
+            let mut av1_bytes = Vec::with_capacity(p.crfs.len());
+            for (k, &crf) in p.crfs.iter().enumerate() {
+                av1_bytes.push((
+                    crf,
+                    trial_bytes(&trial_file(dir, p.rung, k + 1), budget).await?,
+                ));
+            }
             trials.push(RungTrial {
                 rung: p.rung,
                 h264,
                 h264_cap_share,
                 av1,
+                h264_bytes,
+                av1_bytes,
             });
         }
     }
@@ -214,6 +276,52 @@ async fn run(
         .zip(compared.cpu_seconds)
         .map(|(a, b)| a + b);
     Ok((!trials.is_empty()).then_some((trials, cpu)))
+}
+
+/// A trial file's bytes by frame kind (ffprobe's packets); empty where ffprobe fails (the
+/// rung then does not count towards whether AV1 pays).
+async fn trial_bytes(file: &Path, budget: &Budget) -> Result<TrialBytes> {
+    let mut out = process::Collect::new(4 * 1024 * 1024);
+    let args: Vec<OsString> = vec![
+        "-v".into(),
+        "error".into(),
+        "-select_streams".into(),
+        "v:0".into(),
+        "-show_entries".into(),
+        "packet=size,flags".into(),
+        "-of".into(),
+        "csv=p=0".into(),
+        file_url(file).into(),
+    ];
+    let done = process::run("ffprobe", &args, "ffprobe trial packets", budget, |c| {
+        out.push(c)
+    })
+    .await?;
+    if !done.success() || out.overflowed {
+        return Ok(TrialBytes::default());
+    }
+    Ok(parse_packets(&String::from_utf8_lossy(&out.bytes)))
+}
+
+/// ffprobe's `size,flags` packet lines summed by frame kind (`K` in the flags: a keyframe).
+fn parse_packets(text: &str) -> TrialBytes {
+    let mut b = TrialBytes::default();
+    for line in text.lines() {
+        let Some((size, flags)) = line.split_once(',') else {
+            continue;
+        };
+        let Ok(size) = size.trim().parse::<u64>() else {
+            continue;
+        };
+        if flags.starts_with('K') {
+            b.key += size;
+            b.keys += 1;
+        } else {
+            b.inter += size;
+            b.inters += 1;
+        }
+    }
+    b
 }
 
 /// Trial file `j` of rung `rung`: 0 the H.264 one, then one per AV1 CRF in [`Planned::crfs`].
@@ -412,6 +520,20 @@ mod tests {
     use crate::transcode::CodecOptions;
 
     #[test]
+    fn packets_are_summed_by_kind() {
+        let b = parse_packets("9000,K__\n120,___\n80,___\n7000,K_\nbad,K\n\n");
+        assert_eq!(
+            b,
+            TrialBytes {
+                key: 16_000,
+                keys: 2,
+                inter: 200,
+                inters: 2
+            }
+        );
+    }
+
+    #[test]
     fn reads_the_mean_of_every_frames_ssim() {
         let stats = "n:1 Y:0.990000 U:0.980000 V:0.970000 All:0.986000 (18.538720)\n\
                      n:2 Y:0.990000 U:0.980000 V:0.970000 All:0.984000 (17.958800)\n";
@@ -575,7 +697,8 @@ mod tests {
 
     /// Real ffmpeg, a small source: every rung gets a CRF from its trials, none below the
     /// fixed offset's; on a held test card (AV1 keeps far more than H.264's SSIM) the trials
-    /// raise it. Outside the adaptive ladder, or without AV1, no trial runs.
+    /// raise it, and find AV1 not worth publishing. Outside the adaptive ladder, or without
+    /// AV1, no trial runs.
     #[tokio::test]
     async fn trials_give_every_rung_a_crf() {
         let dir = tempfile::tempdir().unwrap();
@@ -613,9 +736,18 @@ mod tests {
         let fallback: Vec<u32> = (0..rungs.len())
             .map(|i| extras.av1_rate(&rungs[i], i).crf.unwrap())
             .collect();
-        let crfs = av1_crfs(&src, &rungs, &extras, &opts, &scratch, &budget)
+        let choice = av1_crfs(&src, &rungs, &extras, &opts, &scratch, &budget)
             .await
             .unwrap();
+        // A held card: AV1 needs about H.264's bytes for its quality, so it is left out.
+        assert!(
+            choice
+                .skip
+                .as_deref()
+                .is_some_and(|w| w.starts_with("published without AV1")),
+            "{choice:?}"
+        );
+        let crfs = choice.crfs;
         assert_eq!(crfs.len(), rungs.len());
         assert!(crfs[0] > fallback[0], "{crfs:?} from {fallback:?}");
         for (crf, base) in crfs.iter().zip(&fallback) {
@@ -631,13 +763,13 @@ mod tests {
         let none = av1_crfs(&src, &rungs, &fixed, &opts, &scratch, &budget)
             .await
             .unwrap();
-        assert!(none.is_empty());
+        assert_eq!(none, Av1Choice::default());
         let h264_only = Extras::plan(&CodecOptions::default(), &picture, rungs.len())
             .0
             .with_rates(LadderMode::Adaptive, &h264);
         let none = av1_crfs(&src, &rungs, &h264_only, &opts, &scratch, &budget)
             .await
             .unwrap();
-        assert!(none.is_empty());
+        assert_eq!(none, Av1Choice::default());
     }
 }
