@@ -226,6 +226,85 @@ async fn with_av1_beside_h264() {
     );
 }
 
+/// A slide deck with AV1 asked for: the plan's AV1 trials find it would not pay, so every part
+/// encodes without it — and, as the single job then does, forces keyframes by time again, not
+/// by frame number as beside AV1 (at 12.5 fps with a keyframe every second the two part at the
+/// second keyframe). The chunked output is the single job's, warning included.
+#[tokio::test]
+async fn av1_left_out_of_a_slide_deck_in_every_part() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("slides.mp4");
+    let hold = |s: &str, label: &str| {
+        format!("{s},trim=end_frame=1,loop=loop=-1:size=1,fps=25/2,trim=duration=6,setpts=PTS-STARTPTS[{label}]")
+    };
+    let graph = format!(
+        "{};{};[a][b]concat=n=2:v=1:a=0,format=yuv420p[v]",
+        hold("mandelbrot=s=320x180:r=25/2", "a"),
+        hold("testsrc=s=320x180:r=25/2", "b")
+    );
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "nullsrc=s=16x16:d=0.04",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=44100:duration=12",
+        "-filter_complex",
+        &graph,
+        "-map",
+        "[v]",
+        "-map",
+        "1:a",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-crf",
+        "12",
+        "-c:a",
+        "aac",
+        src.to_str().unwrap(),
+    ]);
+    let probe = probe::probe(&src, PROBE_TIMEOUT).await.unwrap();
+    let opts = VideoOptions {
+        codecs: transcode::CodecOptions {
+            extra: transcode::parse_codec_list("h264,av1").unwrap(),
+            ..Default::default()
+        },
+        keyframe_seconds: 1,
+        ..opts(&[(180, 300_000)], LadderMode::Adaptive)
+    };
+    let single_dir = dir.path().join("single");
+    let single = transcode::video(&src, &single_dir, &probe, &opts, |_| {})
+        .await
+        .unwrap();
+    let c = run_chunked(&src, &probe, &opts, &dir.path().join("chunked"), None).await;
+    assert_eq!(c.plan.chunks(), 2, "{:?}", c.plan.ranges);
+    let plan = serde_json::to_value(&c.plan).unwrap();
+    assert!(
+        plan["av1_skip"]
+            .as_str()
+            .is_some_and(|w| w.starts_with("published without AV1")),
+        "{plan}"
+    );
+    assert!(c
+        .output
+        .renditions
+        .iter()
+        .all(|r| r.codecs.starts_with("avc1.")));
+    assert!(
+        c.output
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("published without AV1")),
+        "{:?}",
+        c.output.warnings
+    );
+    compare(dir.path(), &src, &single_dir, &single, &c, 12.0);
+}
+
 /// A 12 s 320x180 source in two chunks with `codecs` (`VIDEO_CODECS`): the chunked output
 /// equals a single job's, and the extra codec's first stream names `codec_prefix`.
 async fn extra_codec_like_a_single_job(

@@ -245,7 +245,7 @@ impl ChunkedPlan {
             keyframe: self.keyframe_seconds,
             segment: self.segment_seconds,
             first: self.first_segment,
-            frame_numbered: opts.codecs.extra.contains(&VideoCodec::Av1),
+            frame_numbered: self.extras(opts).has(VideoCodec::Av1),
         }
     }
 }
@@ -495,8 +495,6 @@ pub async fn plan(
     let Some(bounds) = boundaries(&picture, v, &rungs, &ranges, first, duration, cadence) else {
         return Ok(None);
     };
-    let ranges = bounds.ranges;
-    let (starts, keys) = (bounds.starts, bounds.keys);
     let extras = Extras::plan(&opts.codecs, &picture, rungs.len()).0;
     let (crfs, head) = match cadence
         .first
@@ -541,6 +539,22 @@ pub async fn plan(
         duration: Some(duration),
     };
     let av1 = complexity::av1_crfs(&source, &rungs, &extras, opts, work_dir, &budget).await?;
+    // Without AV1 after all (its trials found it would not pay), the single encode forces its
+    // keyframes by time again, and so must the chunks.
+    let bounds = if cadence.frame_numbered && !extras.with_av1(&av1).has(VideoCodec::Av1) {
+        let by_time = Cadence {
+            frame_numbered: false,
+            ..cadence
+        };
+        match boundaries(&picture, v, &rungs, &ranges, first, duration, by_time) {
+            Some(b) => b,
+            None => return Ok(None),
+        }
+    } else {
+        bounds
+    };
+    let ranges = bounds.ranges;
+    let (starts, keys) = (bounds.starts, bounds.keys);
     Ok(Some(ChunkedPlan {
         ranges,
         duration,
