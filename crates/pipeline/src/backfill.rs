@@ -7,7 +7,7 @@
 
 use crate::process::download;
 use crate::runner::scratch::Scratch;
-use crate::{ErrorChain, PipelineError};
+use crate::{objects, ErrorChain, PipelineError};
 use futures::StreamExt;
 use mediaserver_core::layout;
 use mediaserver_core::{Media, MediaFilter, MediaId, MediaKind, MediaStatus};
@@ -17,7 +17,6 @@ use mediaserver_media::CancellationToken;
 use mediaserver_storage::{ObjectKey, Storage};
 use std::path::Path;
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
 
 #[derive(Debug, Clone)]
 pub struct BackfillSettings {
@@ -162,15 +161,7 @@ pub(crate) async fn fetch_streams(
     let results: Vec<Result<(), PipelineError>> = futures::stream::iter(wanted)
         .map(|(key, name)| {
             let dest = local.join(name);
-            async move {
-                let (_, mut body) = store.get_stream(&key).await?;
-                let mut file = tokio::fs::File::create(&dest).await?;
-                while let Some(chunk) = body.next().await {
-                    file.write_all(&chunk?).await?;
-                }
-                file.flush().await?;
-                Ok(())
-            }
+            async move { objects::download(store, &key, &dest).await }
         })
         .buffer_unordered(8)
         .collect()

@@ -8,6 +8,7 @@ pub mod backfill;
 pub mod chunked;
 pub mod encode_report;
 mod error;
+mod objects;
 pub mod pictures;
 pub mod process;
 mod progress;

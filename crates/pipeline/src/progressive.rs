@@ -20,7 +20,7 @@
 //! segments are overwritten as this encode produces them.
 
 use crate::progress::encode_percent;
-use crate::{ErrorChain, PipelineError};
+use crate::{objects, ErrorChain, PipelineError};
 use bytes::Bytes;
 use futures::StreamExt;
 use mediaserver_core::MediaId;
@@ -259,16 +259,11 @@ async fn same_as_published(t: &Target, rel: &str) -> Result<bool, PipelineError>
     if t.earlier.get(rel) != Some(&(ours.len() as u64)) {
         return Ok(false);
     }
-    let (_, mut stream) = match t.store.get_stream(&key(&t.prefix, rel)?).await {
-        Ok(found) => found,
-        Err(mediaserver_storage::StorageError::NotFound(_)) => return Ok(false),
-        Err(e) => return Err(e.into()),
-    };
-    let mut theirs = Vec::with_capacity(ours.len());
-    while let Some(chunk) = stream.next().await {
-        theirs.extend_from_slice(&chunk?);
+    match objects::read(t.store.as_ref(), &key(&t.prefix, rel)?, ours.len()).await {
+        Ok(theirs) => Ok(theirs.as_ref() == Some(&ours)),
+        Err(mediaserver_storage::StorageError::NotFound(_)) => Ok(false),
+        Err(e) => Err(e.into()),
     }
-    Ok(theirs == ours)
 }
 
 fn key(prefix: &str, rel: &str) -> Result<ObjectKey, PipelineError> {

@@ -8,12 +8,11 @@ use futures::StreamExt;
 use mediaserver_core::{layout, JobId, Media};
 use mediaserver_media::transcode::chunked::{self, ChunkedPlan};
 use mediaserver_storage::{ObjectKey, Storage};
-use tokio::io::AsyncWriteExt;
 
 use super::records;
 use crate::runner::in_process::publish_phase;
 use crate::runner::RunContext;
-use crate::{ErrorChain, PipelineError};
+use crate::{objects, ErrorChain, PipelineError};
 
 fn key(prefix: &str, rel: &str) -> Result<ObjectKey, PipelineError> {
     ObjectKey::new(format!("{prefix}{rel}")).map_err(|e| PipelineError::Key {
@@ -99,12 +98,12 @@ pub(super) async fn head_kept(
             continue;
         }
         let ours = tokio::fs::read(out_dir.join(&init)).await?;
-        let theirs = match read(store, &key(prefix, &init)?).await {
+        let theirs = match objects::read(store, &key(prefix, &init)?, ours.len()).await {
             Ok(bytes) => bytes,
-            Err(PipelineError::Storage(mediaserver_storage::StorageError::NotFound(_))) => continue,
-            Err(e) => return Err(e),
+            Err(mediaserver_storage::StorageError::NotFound(_)) => continue,
+            Err(e) => return Err(e.into()),
         };
-        if ours != theirs {
+        if theirs.as_ref() != Some(&ours) {
             tracing::warn!(
                 stream,
                 "the head's init segment differs from this part's: its first segment is replaced"
@@ -127,16 +126,6 @@ pub(super) async fn head_kept(
             .collect(),
         kept,
     })
-}
-
-/// The object `key`'s bytes (small ones: init segments).
-async fn read(store: &dyn Storage, key: &ObjectKey) -> Result<Vec<u8>, PipelineError> {
-    let (_, mut stream) = store.get_stream(key).await?;
-    let mut bytes = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        bytes.extend_from_slice(&chunk?);
-    }
-    Ok(bytes)
 }
 
 /// Uploads a part's working files `rels` (relative to `out_dir`, e.g. storyboard tiles) under
@@ -188,22 +177,12 @@ async fn fetch_named<'a>(
 ) -> Result<(), PipelineError> {
     for rel in rels {
         let rel = checked(rel)?;
-        get(store, &key(prefix, &name(rel))?, &out_dir.join(rel)).await?;
+        let dest = out_dir.join(rel);
+        if let Some(parent) = dest.parent() {
+            tokio::fs::create_dir_all(parent).await?;
+        }
+        objects::download(store, &key(prefix, &name(rel))?, &dest).await?;
     }
-    Ok(())
-}
-
-/// Downloads the object `key` into the file `dest`.
-async fn get(store: &dyn Storage, key: &ObjectKey, dest: &Path) -> Result<(), PipelineError> {
-    if let Some(parent) = dest.parent() {
-        tokio::fs::create_dir_all(parent).await?;
-    }
-    let (_, mut stream) = store.get_stream(key).await?;
-    let mut file = tokio::fs::File::create(dest).await?;
-    while let Some(chunk) = stream.next().await {
-        file.write_all(&chunk?).await?;
-    }
-    file.flush().await?;
     Ok(())
 }
 

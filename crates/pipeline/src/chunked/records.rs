@@ -4,14 +4,13 @@
 //! prefix (`media/{id}/`, or the `DEST` of `mediaserver transcode`), ending in `/`.
 
 use bytes::Bytes;
-use futures::StreamExt;
 use mediaserver_core::layout;
 use mediaserver_media::transcode::chunked::{ChunkOutput, ChunkedPlan, RestOutput};
 use mediaserver_storage::{ObjectKey, Storage, StorageError};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::PipelineError;
+use crate::{objects, PipelineError};
 
 /// A record is a few KiB per stream; refuse anything absurd.
 const MAX_RECORD: usize = 64 * 1024 * 1024;
@@ -44,17 +43,13 @@ pub(crate) async fn get<T: DeserializeOwned>(
     name: &str,
 ) -> Result<Option<T>, PipelineError> {
     let k = key(prefix, name)?;
-    let (_, mut stream) = match store.get_stream(&k).await {
+    let bytes = match objects::read(store, &k, MAX_RECORD).await {
         Err(StorageError::NotFound(_)) => return Ok(None),
         other => other?,
     };
-    let mut bytes = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        bytes.extend_from_slice(&chunk?);
-        if bytes.len() > MAX_RECORD {
-            return Err(PipelineError::Transient(format!("{k} is too large")));
-        }
-    }
+    let Some(bytes) = bytes else {
+        return Err(PipelineError::Transient(format!("{k} is too large")));
+    };
     // Written by this server: unreadable means damaged, which a rerun of the item fixes.
     serde_json::from_slice(&bytes)
         .map(Some)

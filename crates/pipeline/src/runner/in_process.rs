@@ -12,7 +12,6 @@ use mediaserver_core::{Job, JobKind, Media, MediaKind};
 use mediaserver_db::MediaReady;
 use mediaserver_media::transcode::{media_playlist_name, segment_stream};
 use mediaserver_storage::{ObjectKey, Storage, StorageError};
-use tokio::io::AsyncWriteExt;
 use tokio_util::sync::CancellationToken;
 
 use super::scratch::{Scratch, ScratchSettings};
@@ -21,7 +20,7 @@ use crate::chunked::{self, Inputs};
 use crate::process::{cut_clip, list_files, process_file_with, ProcessSettings};
 use crate::progress::ProgressReporter;
 use crate::progressive::{ProgressivePublisher, Published, Target};
-use crate::{ErrorChain, PipelineError};
+use crate::{objects, ErrorChain, PipelineError};
 
 #[derive(Debug, Clone)]
 pub struct InProcessRunner {
@@ -220,20 +219,12 @@ pub(crate) async fn download(
             Err(e) => tracing::debug!(error = %e, "the original cannot be linked: copied"),
         }
     }
-    let (_, mut stream) = match store.get_stream(&key).await {
-        Err(StorageError::NotFound(_)) => {
-            return Err(PipelineError::Unusable(
-                "the original is missing from storage".into(),
-            ))
-        }
-        other => other?,
-    };
-    let mut file = tokio::fs::File::create(dest).await?;
-    while let Some(chunk) = stream.next().await {
-        file.write_all(&chunk?).await?;
+    match objects::download(store, &key, dest).await {
+        Err(PipelineError::Storage(StorageError::NotFound(_))) => Err(PipelineError::Unusable(
+            "the original is missing from storage".into(),
+        )),
+        other => other,
     }
-    file.flush().await?;
-    Ok(())
 }
 
 /// The segments an earlier attempt of the job published (`out_dir`-relative path → size).

@@ -13,7 +13,6 @@
 //! a chunk or the rest publishes its files and, last, its record (`chunks/N.json`,
 //! `chunks/rest.json`), which is its result; the assemble step writes the summary.
 
-use futures::StreamExt;
 use mediaserver_core::{Job, JobKind, Media, MediaKind, MediaOutputs};
 use mediaserver_db::MediaReady;
 use mediaserver_storage::{ObjectKey, Storage, StorageError};
@@ -21,7 +20,7 @@ use mediaserver_storage::{ObjectKey, Storage, StorageError};
 use super::{JobDone, RunContext};
 use crate::chunked::{self, Part};
 use crate::progress::ProgressReporter;
-use crate::{ErrorChain, PipelineError};
+use crate::{objects, ErrorChain, PipelineError};
 
 pub use mediaserver_core::layout::{PROGRESS_OBJECT, SUMMARY_OBJECT};
 
@@ -141,15 +140,9 @@ pub async fn load_result(
 
 /// A small object's bytes (the summary is a few KiB; refuse anything absurd).
 async fn read_small(store: &dyn Storage, key: &ObjectKey) -> Result<Vec<u8>, StorageError> {
-    let (_, mut stream) = store.get_stream(key).await?;
-    let mut out = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        out.extend_from_slice(&chunk?);
-        if out.len() > 16 * 1024 * 1024 {
-            return Err(StorageError::other(format!("{key} is larger than 16 MiB")));
-        }
-    }
-    Ok(out)
+    objects::read(store, key, 16 * 1024 * 1024)
+        .await?
+        .ok_or_else(|| StorageError::other(format!("{key} is larger than 16 MiB")))
 }
 
 #[cfg(test)]
