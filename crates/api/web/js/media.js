@@ -10,6 +10,7 @@ import { makeAnalyticsPanel } from './analytics.js';
 import { makeSharePanel } from './share.js';
 import { sourceDetails } from './source.js';
 import { qualityDetails } from './quality.js';
+import { codecName } from './codecs.js';
 import { makeTextTracksPanel } from './text_tracks.js';
 import { makeDownloadsPanel } from './downloads.js';
 import { makeClipPanel } from './clips.js';
@@ -119,9 +120,14 @@ export async function viewMedia(ctx, id) {
       item.width && item.height ? el('span', { text: `${item.width}×${item.height}` }) : null);
     const rows = [
       ['File', item.filename], ['Size', fmtBytes(item.size)], ['Uploaded', fmtDate(item.created_at)],
-      ['Renditions', (item.renditions || []).map((r) => `${r.height ? r.height + 'p' : r.name} (${kbps(r.bandwidth)} peak)`).join(', ') || '—'],
+      ['Renditions', (item.renditions || []).map((r) => `${r.height ? r.height + 'p' : r.name}${codecName(r.codecs) ? ' ' + codecName(r.codecs) : ''} (${kbps(r.bandwidth)} peak)`).join(', ') || '—'],
     ];
     if (item.error) rows.push(['Error', item.error]);
+    // What processing left out or changed, and why (an audio track that does not decode, AV1
+    // where it would not have saved bytes, …).
+    if (item.warnings && item.warnings.length) {
+      rows.push(['Notes', el('ul', { class: 'notes', 'data-testid': 'warnings' }, ...item.warnings.map((w) => el('li', { text: w })))]);
+    }
     // An image's generated variants: each size and format, opening the file itself.
     const variants = (item.variants || []).map((v) => {
       const url = loadableUrl(item, v.url);

@@ -80,9 +80,9 @@ pub(in crate::transcode) struct Av1Choice {
     pub skip: Option<String>,
 }
 
-/// Each AV1 rung's CRF and whether AV1 pays at all (see [`Av1Choice`]); the fixed offsets and
-/// AV1 published without AV1, outside the adaptive ladder, for a video too short to probe, or
-/// when the trial runs failed (a trial never fails an encode). `extras` carries the H.264
+/// Each AV1 rung's CRF and whether AV1 pays at all (see [`Av1Choice`]); the fixed offsets, AV1
+/// kept, without AV1 asked for, outside the adaptive ladder, for a video too short to probe,
+/// or when the trial runs failed (a trial never fails an encode). `extras` carries the H.264
 /// rungs' rates (`Extras::with_rates`); `scratch` is a directory the trial files may go under
 /// (removed afterwards).
 pub(in crate::transcode) async fn av1_crfs(
