@@ -308,6 +308,35 @@ pub(super) fn rung_scaler(picture: &Picture, r: &Rung) -> String {
 
 /// What the H.264 rung `r`, published as output stream `i`, was asked to be: the arguments
 /// [`build_args`] gives it and the filters that feed its encoder from the decoded stream.
+/// What the encode report says of output stream `stream`, rung `rung` in `codec`: the rate
+/// control the encode gave it (H.264 at `crfs`' CRF or the default, the extra codecs' from
+/// `extras`), and its keyframe interval — once per segment after a shorter `first` segment,
+/// as `build_args` forces them then. A single encode and a chunked one report alike.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn rung_report(
+    stream: usize,
+    rung: usize,
+    codec: VideoCodec,
+    rungs: &[Rung],
+    crfs: &[u32],
+    picture: &Picture,
+    v: &VideoInfo,
+    opts: &VideoOptions,
+    extras: &Extras,
+    first: Option<u32>,
+) -> RungEncode {
+    let r = &rungs[rung];
+    let crf = crfs.get(rung).copied().unwrap_or_else(|| rate::crf(r));
+    let rate = rate::rung_rate(opts.ladder_mode, r, crf);
+    let h264 = rung_encode(stream, r, rate, picture, v, opts);
+    let gops = super::codecs::gops(picture, v, rungs, opts.keyframe_seconds);
+    let mut e = extras.describe(h264, codec, r, &gops, rung);
+    if first.is_some() {
+        e.gop = gop(picture.fps(v), opts.segment_seconds).unwrap_or(0);
+    }
+    e
+}
+
 pub(super) fn rung_encode(
     i: usize,
     r: &Rung,

@@ -2,7 +2,7 @@
 //! storyboard from a `split`.
 
 use super::codecs::{self, Extras};
-use super::command::{build_args, rung_encode, video_outputs, Plan};
+use super::command::{build_args, rung_report, video_outputs, Plan};
 use super::complexity;
 use super::head;
 use super::live::{LivePlan, LiveVariant};
@@ -388,28 +388,16 @@ pub async fn video(
         cpu_seconds: encode_cpu,
         // Every output stream, by its own media playlist: H.264's rungs, then the extra
         // codecs' (the same rung sizes and filters, their own encoder and caps).
-        rungs: {
-            let gops = codecs::gops(&picture, v, &rungs, opts.keyframe_seconds);
-            outputs
-                .iter()
-                .filter(|o| !dropped.contains(&o.0))
-                .map(|&(rung, codec, stream)| {
-                    let r = &rungs[rung];
-                    let crf = crfs.get(rung).copied().unwrap_or_else(|| rate::crf(r));
-                    let rate = rate::rung_rate(opts.ladder_mode, r, crf);
-                    let h264 = rung_encode(stream, r, rate, &picture, v, opts);
-                    extras.describe(h264, codec, r, &gops[..], rung)
-                })
-                .collect()
-        },
+        rungs: outputs
+            .iter()
+            .filter(|o| !dropped.contains(&o.0))
+            .map(|&(rung, codec, stream)| {
+                rung_report(
+                    stream, rung, codec, &rungs, &crfs, &picture, v, opts, &extras, first,
+                )
+            })
+            .collect(),
     };
-    if first.is_some() {
-        // Keyframes once per segment after the first (`command.rs`).
-        let gop = super::command::gop(fps, opts.segment_seconds).unwrap_or(0);
-        for rung in &mut encode.rungs {
-            rung.gop = gop;
-        }
-    }
     provenance::read_outputs(out_dir, &mut encode.rungs).await?;
     if let Some(tags) = head_tags {
         head::report(&mut encode.rungs, &tags, &rungs, &dropped, first);

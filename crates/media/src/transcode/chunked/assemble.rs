@@ -10,7 +10,7 @@ use super::mpd::{buffer_time, exact_durations, insert_audio_sets, set_mpd_attr, 
 use super::picks::tile_name;
 use super::{video_streams, ChunkOutput, ChunkedPlan, RestOutput};
 use crate::error::{MediaError, Result};
-use crate::transcode::command::{gop, rung_encode};
+use crate::transcode::command::rung_report;
 use crate::transcode::package::{
     self, master_playlist, media_playlist_name, playlist_stats, repair_media_playlist,
     AudioRendition, PlaylistStats,
@@ -275,21 +275,23 @@ pub async fn assemble(
         .map(|c| c.cpu_seconds)
         .chain([rest.cpu_seconds])
         .try_fold(0.0, |sum, c| c.map(|c| sum + c));
-    let gops = codecs::gops(&plan.picture, v, rungs, opts.keyframe_seconds);
     let mut encoded = Vec::new();
     for (i, &(rung, codec, stream, _)) in streams.iter().enumerate() {
         if dropped.contains(&rung) {
             continue;
         }
-        let r = &rungs[rung];
-        let crf = plan.crfs.get(rung).copied().unwrap_or_else(|| rate::crf(r));
-        let rate = rate::rung_rate(opts.ladder_mode, r, crf);
-        let h264 = rung_encode(stream, r, rate, &plan.picture, v, opts);
-        let mut e = extras.describe(h264, codec, r, &gops[..], rung);
-        if plan.first_segment.is_some() {
-            // Keyframes once per segment after the first, as in `video.rs`.
-            e.gop = gop(plan.picture.fps(v), plan.segment_seconds).unwrap_or(0);
-        }
+        let mut e = rung_report(
+            stream,
+            rung,
+            codec,
+            rungs,
+            &plan.crfs,
+            &plan.picture,
+            v,
+            opts,
+            &extras,
+            plan.first_segment,
+        );
         e.bytes = bytes[i];
         if let Some((version, settings)) = ordered[0]
             .streams
@@ -306,7 +308,7 @@ pub async fn assemble(
             .iter()
             .any(|s| s.stream == stream && s.head)
         {
-            e.head_crf = Some(rate::crf(r));
+            e.head_crf = Some(rate::crf(&rungs[rung]));
             e.head_seconds = plan.first_segment;
         }
         encoded.push(e);

@@ -241,12 +241,12 @@ impl ChunkedPlan {
 
     /// Where the single encode this plan reproduces with `opts` forces keyframes.
     fn cadence(&self, opts: &VideoOptions) -> Cadence {
-        Cadence {
-            keyframe: self.keyframe_seconds,
-            segment: self.segment_seconds,
-            first: self.first_segment,
-            frame_numbered: self.extras(opts).has(VideoCodec::Av1),
-        }
+        Cadence::new(
+            self.keyframe_seconds,
+            self.segment_seconds,
+            self.first_segment,
+            &self.extras(opts),
+        )
     }
 }
 
@@ -263,6 +263,16 @@ struct Cadence {
 }
 
 impl Cadence {
+    /// A single encode's whose video streams are `extras`' (frame-numbered keyframes with AV1).
+    fn new(keyframe: u32, segment: u32, first: Option<u32>, extras: &Extras) -> Cadence {
+        Cadence {
+            keyframe,
+            segment,
+            first,
+            frame_numbered: extras.has(VideoCodec::Av1),
+        }
+    }
+
     /// The dash muxer's `seg_duration`: told the first segment's length, it cuts on every
     /// keyframe (there is one per segment after it).
     fn muxer_seconds(self) -> u32 {
@@ -486,16 +496,12 @@ pub async fn plan(
     };
     // As the single encode with these options cuts: a shorter first segment when it publishes
     // progressively (H.264 alone).
-    let cadence = Cadence {
-        keyframe: k,
-        segment: opts.segment_seconds,
-        first: head::first_segment(opts, &Extras::plan(&opts.codecs, &picture, rungs.len()).0),
-        frame_numbered: opts.codecs.extra.contains(&VideoCodec::Av1),
-    };
+    let extras = Extras::plan(&opts.codecs, &picture, rungs.len()).0;
+    let segment = opts.segment_seconds;
+    let cadence = Cadence::new(k, segment, head::first_segment(opts, &extras), &extras);
     let Some(bounds) = boundaries(&picture, v, &rungs, &ranges, first, duration, cadence) else {
         return Ok(None);
     };
-    let extras = Extras::plan(&opts.codecs, &picture, rungs.len()).0;
     let (crfs, head) = match cadence
         .first
         .filter(|_| head::wanted(opts, &extras, &picture, Some(duration)))
@@ -541,12 +547,9 @@ pub async fn plan(
     let av1 = complexity::av1_crfs(&source, &rungs, &extras, opts, work_dir, &budget).await?;
     // Without AV1 after all (its trials found it would not pay), the single encode forces its
     // keyframes by time again, and so must the chunks.
-    let bounds = if cadence.frame_numbered && !extras.with_av1(&av1).has(VideoCodec::Av1) {
-        let by_time = Cadence {
-            frame_numbered: false,
-            ..cadence
-        };
-        match boundaries(&picture, v, &rungs, &ranges, first, duration, by_time) {
+    let published = Cadence::new(k, segment, cadence.first, &extras.with_av1(&av1));
+    let bounds = if published != cadence {
+        match boundaries(&picture, v, &rungs, &ranges, first, duration, published) {
             Some(b) => b,
             None => return Ok(None),
         }
