@@ -1,6 +1,6 @@
 //! [`Admin`]: what user administration and quotas need — users with their storage, disabling,
 //! roles, deleting an account (once its media is gone), one-time invitations, and the jobs view —
-//! and its implementation, expanded once per backend by [`impl_admin!`].
+//! and its implementation, expanded once per backend by `impl_admin!`.
 //!
 //! Storage used by a user is what they put in: the sizes of their originals (`media.size`) plus
 //! the declared lengths of their unfinished uploads (`uploads.length`, status `active`), which

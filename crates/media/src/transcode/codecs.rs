@@ -37,7 +37,7 @@ pub enum VideoCodec {
 /// SVT-AV1's preset (0 slowest … 13 fastest) unless `AV1_PRESET` says otherwise: the fastest
 /// that still beats H.264 on bytes at equal SSIM (BENCHMARKS.md), so that a 2-core machine
 /// encodes a 1080p ladder in AV1 in a few times the H.264 encode's time rather than tens.
-/// The top rung gets one step slower ([`av1_preset`]).
+/// The top rung gets one step slower (`av1_preset`).
 pub const DEFAULT_AV1_PRESET: u8 = 10;
 /// SVT-AV1 settings of every AV1 stream (`-svtav1-params`), besides its defaults (`tune=1`,
 /// PSNR — SVT-AV1 1.4's only other tune, 0, is "visual quality", which costs SSIM and PSNR;

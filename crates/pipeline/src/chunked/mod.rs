@@ -178,7 +178,7 @@ pub async fn part_done(
 
 /// The final step over the plan and records under `prefix`: manifests (only the init segments
 /// and the storyboard tiles are fetched, into `work_dir`), the storyboard sprite, the dropped rungs' files deleted, and what the item records,
-/// its encode report included (quality measured against `original`, see [`report`]).
+/// its encode report included (quality measured against `original`, see `report`).
 pub async fn assemble_at(
     store: &dyn Storage,
     prefix: &str,

@@ -1,6 +1,6 @@
 //! The default runner: the job's original is downloaded to a scratch directory, processed by
 //! ffmpeg in this process ([`crate::process`]), and published — video and audio segments while
-//! the encode runs ([`crate::progressive`]), everything else once it has ended.
+//! the encode runs (`crate::progressive`), everything else once it has ended.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

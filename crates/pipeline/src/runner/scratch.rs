@@ -37,7 +37,7 @@ pub struct ScratchSettings {
 
 impl ScratchSettings {
     /// Touched as often as the worker heartbeats a lease of `lease`; stale after the lease and
-    /// [`GRACE`].
+    /// `GRACE`.
     pub fn for_lease(lease: Duration) -> ScratchSettings {
         ScratchSettings {
             touch_every: (lease / 4).max(Duration::from_millis(250)),

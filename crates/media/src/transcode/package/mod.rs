@@ -70,7 +70,7 @@ pub fn dash_args(segment_seconds: u32, adaptation_sets: &str, manifest: &Path) -
     args
 }
 
-/// The output stream a segment file (named as [`dash_args`] names them, with or without a
+/// The output stream a segment file (named as `dash_args` names them, with or without a
 /// directory) belongs to, and whether it is that stream's init segment.
 pub fn segment_stream(file: &str) -> Option<(usize, bool)> {
     let name = file.rsplit('/').next()?;
