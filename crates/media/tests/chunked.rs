@@ -234,14 +234,7 @@ async fn with_av1_beside_h264() {
 async fn av1_left_out_of_a_slide_deck_in_every_part() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("slides.mp4");
-    let hold = |s: &str, label: &str| {
-        format!("{s},trim=end_frame=1,loop=loop=-1:size=1,fps=25/2,trim=duration=6,setpts=PTS-STARTPTS[{label}]")
-    };
-    let graph = format!(
-        "{};{};[a][b]concat=n=2:v=1:a=0,format=yuv420p[v]",
-        hold("mandelbrot=s=320x180:r=25/2", "a"),
-        hold("testsrc=s=320x180:r=25/2", "b")
-    );
+    let graph = slides_graph(320, 180, "25/2", 6);
     ffmpeg(&[
         "-f",
         "lavfi",

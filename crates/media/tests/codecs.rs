@@ -217,14 +217,7 @@ async fn a_slide_deck_is_published_without_av1_where_it_would_not_save_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("slides.mp4");
     // Two held slides, 4 s each: fractal detail, then a test card.
-    let hold = |src: &str, label: &str| {
-        format!("{src},trim=end_frame=1,loop=loop=-1:size=1,fps=30,trim=duration=4,setpts=PTS-STARTPTS[{label}]")
-    };
-    let graph = format!(
-        "{};{};[a][b]concat=n=2:v=1:a=0,format=yuv420p[v]",
-        hold("mandelbrot=s=640x360:r=30", "a"),
-        hold("testsrc=s=640x360:r=30", "b")
-    );
+    let graph = common::slides_graph(640, 360, "30", 4);
     ffmpeg(&[
         "-f",
         "lavfi",

@@ -19,6 +19,23 @@ pub fn ffmpeg(args: &[&str]) {
     );
 }
 
+/// A lavfi graph (for `-filter_complex`, output `[v]`) of a two-slide deck `w`x`h` at `rate`
+/// (e.g. `30`, `25/2`): a fractal held `each` seconds, then a test card held as long — content
+/// where SVT-AV1 saves nothing against x264.
+pub fn slides_graph(w: u32, h: u32, rate: &str, each: u32) -> String {
+    let hold = |src: &str, label: &str| {
+        format!(
+            "{src}=s={w}x{h}:r={rate},trim=end_frame=1,loop=loop=-1:size=1,fps={rate},\
+             trim=duration={each},setpts=PTS-STARTPTS[{label}]"
+        )
+    };
+    format!(
+        "{};{};[a][b]concat=n=2:v=1:a=0,format=yuv420p[v]",
+        hold("mandelbrot", "a"),
+        hold("testsrc", "b")
+    )
+}
+
 /// A testsrc2 clip `w`x`h` at `fps`, `seconds` long, with a sine track when `audio`.
 pub fn make_video(
     dir: &Path,
