@@ -254,14 +254,16 @@ async fn run(
             .filter_map(|(&crf, s)| s.map(|s| (crf, s)))
             .collect();
         if av1.len() == p.crfs.len() {
-            let h264_bytes = trial_bytes(&trial_file(dir, p.rung, 0), budget).await?;
-            let mut av1_bytes = Vec::with_capacity(p.crfs.len());
-            for (k, &crf) in p.crfs.iter().enumerate() {
-                av1_bytes.push((
-                    crf,
-                    trial_bytes(&trial_file(dir, p.rung, k + 1), budget).await?,
-                ));
-            }
+            // The rung's trial files' packets, read side by side.
+            let files: Vec<PathBuf> = (0..=p.crfs.len())
+                .map(|j| trial_file(dir, p.rung, j))
+                .collect();
+            let mut sizes =
+                futures::future::try_join_all(files.iter().map(|f| trial_bytes(f, budget)))
+                    .await?
+                    .into_iter();
+            let h264_bytes = sizes.next().unwrap_or_default();
+            let av1_bytes = p.crfs.iter().copied().zip(sizes).collect();
             trials.push(RungTrial {
                 rung: p.rung,
                 h264,
