@@ -174,16 +174,10 @@ macro_rules! impl_chunks {
                 }
                 // Chunk 0 first, then the rest (both needed to play), then the other chunks:
                 // ids are time-ordered, so claims follow this order.
-                let mut parts: Vec<(&str, Option<i64>)> = Vec::new();
-                for index in 0..chunks {
-                    parts.push(("chunk", Some(i64::from(index))));
-                    if index == 0 {
-                        parts.push(("rest", None));
-                    }
-                }
-                if chunks == 0 {
-                    parts.push(("rest", None));
-                }
+                let mut parts: Vec<(&str, Option<i64>)> = (0..chunks)
+                    .map(|index| ("chunk", Some(i64::from(index))))
+                    .collect();
+                parts.insert(parts.len().min(1), ("rest", None));
                 for (kind, index) in parts {
                     q::query($crate::chunks::INSERT_PART)
                         .bind(::mediaserver_core::JobId::new().as_str())

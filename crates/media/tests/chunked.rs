@@ -234,32 +234,7 @@ async fn with_av1_beside_h264() {
 async fn av1_left_out_of_a_slide_deck_in_every_part() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("slides.mp4");
-    let graph = slides_graph(320, 180, "25/2", 6);
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "nullsrc=s=16x16:d=0.04",
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=frequency=440:sample_rate=44100:duration=12",
-        "-filter_complex",
-        &graph,
-        "-map",
-        "[v]",
-        "-map",
-        "1:a",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-crf",
-        "12",
-        "-c:a",
-        "aac",
-        src.to_str().unwrap(),
-    ]);
+    make_slides(&src, 320, 180, "25/2", 6, true);
     let probe = probe::probe(&src, PROBE_TIMEOUT).await.unwrap();
     let opts = VideoOptions {
         codecs: transcode::CodecOptions {

@@ -217,24 +217,7 @@ async fn a_slide_deck_is_published_without_av1_where_it_would_not_save_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("slides.mp4");
     // Two held slides, 4 s each: fractal detail, then a test card.
-    let graph = common::slides_graph(640, 360, "30", 4);
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "nullsrc=s=16x16:d=0.04",
-        "-filter_complex",
-        &graph,
-        "-map",
-        "[v]",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-crf",
-        "12",
-        input.to_str().unwrap(),
-    ]);
+    common::make_slides(&input, 640, 360, "30", 4, false);
     let info = probe::probe(&input, Duration::from_secs(30)).await.unwrap();
     let out = dir.path().join("out");
     let opts = VideoOptions {

@@ -19,21 +19,42 @@ pub fn ffmpeg(args: &[&str]) {
     );
 }
 
-/// A lavfi graph (for `-filter_complex`, output `[v]`) of a two-slide deck `w`x`h` at `rate`
-/// (e.g. `30`, `25/2`): a fractal held `each` seconds, then a test card held as long — content
-/// where SVT-AV1 saves nothing against x264.
-pub fn slides_graph(w: u32, h: u32, rate: &str, each: u32) -> String {
+/// A two-slide deck `w`x`h` at `rate` (e.g. `30`, `25/2`) into `path` (H.264, near-lossless):
+/// a fractal held `each` seconds, then a test card held as long — content where SVT-AV1 saves
+/// nothing against x264 — with a sine track when `audio`.
+pub fn make_slides(path: &Path, w: u32, h: u32, rate: &str, each: u32, audio: bool) {
     let hold = |src: &str, label: &str| {
         format!(
             "{src}=s={w}x{h}:r={rate},trim=end_frame=1,loop=loop=-1:size=1,fps={rate},\
              trim=duration={each},setpts=PTS-STARTPTS[{label}]"
         )
     };
-    format!(
+    let graph = format!(
         "{};{};[a][b]concat=n=2:v=1:a=0,format=yuv420p[v]",
         hold("mandelbrot", "a"),
         hold("testsrc", "b")
-    )
+    );
+    let sine = format!("sine=frequency=440:sample_rate=44100:duration={}", 2 * each);
+    let mut args = vec!["-f", "lavfi", "-i", "nullsrc=s=16x16:d=0.04"];
+    if audio {
+        args.extend(["-f", "lavfi", "-i", &sine]);
+    }
+    // The video first, then the audio, as a camera file has them.
+    args.extend(["-filter_complex", &graph, "-map", "[v]"]);
+    if audio {
+        args.extend(["-map", "1:a", "-c:a", "aac"]);
+    }
+    let out = path.to_string_lossy().into_owned();
+    args.extend([
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-crf",
+        "12",
+        &out,
+    ]);
+    ffmpeg(&args);
 }
 
 /// A testsrc2 clip `w`x`h` at `fps`, `seconds` long, with a sine track when `audio`.

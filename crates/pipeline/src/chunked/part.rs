@@ -62,23 +62,16 @@ pub(crate) async fn encode_part_publishing(
     publisher: Option<ProgressivePublisher>,
     mut progress: impl FnMut(f64) + Send,
 ) -> Result<bool, PipelineError> {
-    let PartRun {
-        store,
-        prefix,
-        input,
-        work_dir,
-        settings,
-        cancel,
-    } = *r;
+    let (store, prefix, input, cancel) = (r.store, r.prefix, r.input, r.cancel);
     if part_done(store, prefix, part).await? {
         // An earlier attempt stored its record and died before the queue heard of it.
         tracing::info!(%part, "part already done (its record exists)");
         return Ok(false);
     }
     let plan = records::plan(store, prefix).await?;
-    let out_dir = part_out_dir(work_dir);
+    let out_dir = part_out_dir(r.work_dir);
     tokio::fs::create_dir_all(&out_dir).await?;
-    let opts = process::video_options(settings, cancel.clone(), None);
+    let opts = process::video_options(r.settings, cancel.clone(), None);
     let report = move |p: Progress| progress(p.fraction.clamp(0.0, 1.0));
     let work = async {
         match part {

@@ -139,7 +139,13 @@ async fn playable_while_processing_then_ready() {
     // What a player finds right now: a master, growing EVENT playlists, every object present
     // (the top rung's, whose head comes right after the others', may have no segment yet: then
     // no init segment either).
-    for playlist in published_playlists(&s, &id).await {
+    let playlists = published_playlists(&s, &id).await;
+    let empty = playlists.iter().filter(|p| !p.contains("#EXTINF:")).count();
+    assert!(
+        empty <= 1,
+        "more than the top rung's playlist empty: {playlists:?}"
+    );
+    for playlist in playlists {
         assert!(
             playlist.contains("#EXT-X-PLAYLIST-TYPE:EVENT"),
             "{playlist}"
